@@ -1,0 +1,243 @@
+"""The engine contract: what an engine plugin implements, and the plain data it exchanges with the core.
+
+An engine is a class. The host makes one instance per process that needs it: one in the daemon for its
+metadata (voices, capabilities), and, in worker mode, one in the worker process that loads the model and
+synthesizes. So ``__init__`` and ``voices()`` must be cheap and import nothing heavy; heavy imports
+(torch, onnxruntime) belong in ``load()``. Every value that crosses to a worker is plain data (JSON + PCM).
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from .errors import ModelMissingError, UnsupportedError
+
+
+class Capability(str, enum.Enum):
+    """What an engine can do."""
+
+    TTS = "tts"
+    """Speak text with its built-in voices."""
+    CLONE = "clone"
+    """Speak text in a cloned voice from the voice library (reference audio, maybe a transcript)."""
+    CONVERT = "convert"
+    """Convert speech audio into a library voice (voice conversion)."""
+    STREAM = "stream"
+    """Yield audio for one sentence in several chunks as it is made (native streaming)."""
+
+
+class EngineSettings(BaseModel):
+    """Base for an engine's own settings table (``[engines.<id>]``); unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineOptions(BaseModel):
+    """Base for an engine's per-request options; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice an engine offers."""
+
+    id: str
+    """Engine-local id, e.g. ``en_US-joe-medium``; the catalog id is ``<engine>:<id>``."""
+    name: str
+    """Display name."""
+    languages: tuple[str, ...]
+    """Languages in ``en_US`` form (Home Assistant matches these exactly)."""
+    sample_rate: int
+    """Native output rate in Hz."""
+    speakers: tuple[str, ...] = ()
+    """Speaker names for multi-speaker voices."""
+    description: str = ""
+    """Longer text shown in voice lists."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A cloned voice from the voice library, as cloning and conversion engines see it."""
+
+    voice_id: str
+    """Library id, e.g. ``voice_grandma``."""
+    audio_path: str
+    """Reference audio: a mono WAV file."""
+    transcript: str | None
+    """What is said in the reference audio, when known."""
+    language: str | None
+    """Language of the reference, ``en_US`` form."""
+    cache_dir: str
+    """A directory the engine may use to cache per-voice preprocessing (conditionals, prompts)."""
+    fingerprint: str = ""
+    """Changes whenever the reference audio or transcript changes; key caches on it."""
+
+
+@dataclass
+class SynthesisRequest:
+    """One unit of work for an engine: usually one sentence of a job."""
+
+    text: str
+    voice: str
+    """Engine-local voice id (ignored when ``reference`` is set)."""
+    speaker: str | None = None
+    language: str | None = None
+    speed: float = 1.0
+    """1.0 is normal; 2.0 twice as fast."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The engine's validated per-request options."""
+    reference: Reference | None = None
+    """Set for cloned voices."""
+    instructions: str | None = None
+    """Free-form style instructions, for engines that use them."""
+    seed: int | None = None
+    index: int = 0
+    """Position of this sentence in its job."""
+    final: bool = True
+    """Whether this is the job's last sentence (known only once its text is complete)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the worker boundary."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SynthesisRequest:
+        """Inverse of ``to_dict``."""
+        data = dict(data)
+        if data.get("reference") is not None:
+            data["reference"] = Reference(**data["reference"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class PCM:
+    """A chunk of mono signed 16-bit little-endian audio."""
+
+    data: bytes
+    rate: int
+
+    @classmethod
+    def from_float(cls, samples: np.ndarray, rate: int) -> PCM:
+        """Convert float samples in [-1, 1] (any shape, taken as mono) to PCM."""
+        flat = np.asarray(samples, dtype=np.float32).reshape(-1)
+        clipped = np.clip(np.nan_to_num(flat), -1.0, 1.0)
+        return cls((clipped * 32767.0).astype("<i2").tobytes(), rate)
+
+    @property
+    def seconds(self) -> float:
+        """Duration of the chunk."""
+        return len(self.data) / 2 / self.rate
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A downloadable model an engine uses, as ``voxhost models`` lists, pulls and removes it."""
+
+    engine: str
+    """The engine's id."""
+    name: str
+    """Short name within the engine, e.g. a language (``fr``) or a size (``1.7b``)."""
+    repo: str
+    """Hugging Face repository id."""
+    files: tuple[str, ...]
+    """Files (or glob patterns) needed from the repository; all must be present to load."""
+    revision: str | None = None
+    description: str = ""
+
+    @property
+    def pull_command(self) -> str:
+        """The command that downloads this model."""
+        return f"voxhost models pull {self.engine} {self.name}"
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """Where an engine may keep files; plain data so that it crosses to a worker."""
+
+    state_dir: str
+    """voxhost's state directory (voice library, caches)."""
+    models_dir: str
+    """Where downloaded models live (``voxhost models pull``)."""
+    cache_dir: str
+    """A directory of the engine's own for caches."""
+
+    def path(self, *parts: str) -> Path:
+        """A path under the engine's cache directory."""
+        return Path(self.cache_dir, *parts)
+
+    def model_dir(self, spec: ModelSpec) -> Path:
+        """Where ``voxhost models pull`` puts a model: ``<models_dir>/<org>--<repo>``."""
+        return Path(self.models_dir, spec.repo.replace("/", "--"))
+
+    def require_model(self, spec: ModelSpec) -> Path:
+        """The model's directory, or ``ModelMissingError`` naming the pull command."""
+        root = self.model_dir(spec)
+        missing = [f for f in spec.files if not any(root.glob(f))]
+        if missing:
+            raise ModelMissingError(
+                f"model {spec.engine}/{spec.name} ({spec.repo}) is not installed: missing "
+                f"{', '.join(missing)} in {root}. Run: {spec.pull_command}"
+            )
+        return root
+
+
+class Engine(ABC):
+    """A text-to-speech engine. Subclass it and register the class from ``register_engines``."""
+
+    engine_id: ClassVar[str]
+    """Unique id, used in catalog ids (``<engine_id>:<voice>``) and config tables."""
+    display_name: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TTS})
+    Settings: ClassVar[type[EngineSettings]] = EngineSettings
+    """The model that validates ``[engines.<engine_id>]``."""
+    Options: ClassVar[type[EngineOptions]] = EngineOptions
+    """The model that validates per-request options."""
+    default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
+    """Run in-process in a thread, or in a worker process."""
+    enabled_by_default: ClassVar[bool] = False
+    """Whether the engine runs when config does not mention it."""
+    clone_sample_rate: ClassVar[int] = 24000
+    """Output rate for cloned voices and conversion."""
+
+    def __init__(self, settings: EngineSettings, context: EngineContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    @abstractmethod
+    def voices(self) -> list[VoiceInfo]:
+        """The engine's built-in voices; cheap, callable before ``load()``."""
+
+    @abstractmethod
+    def load(self) -> None:
+        """Load models; called once, off the event loop, before any synthesis."""
+
+    def unload(self) -> None:
+        """Free what ``load()`` took; the default does nothing."""
+
+    @abstractmethod
+    def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
+        """Speak ``request.text``; yield PCM as it is made. Runs off the event loop."""
+
+    def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> Iterator[PCM]:
+        """Convert speech into the ``target`` voice (engines with ``Capability.CONVERT``)."""
+        raise UnsupportedError(f"engine {self.engine_id!r} does not convert voices")
+
+    def models(self) -> list[ModelSpec]:
+        """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""
+        return []
+
+    def status(self) -> dict[str, Any]:
+        """Extra status for health pages (device, memory); called after ``load()``."""
+        return {}
+
+    def validate_request(self, request: SynthesisRequest) -> None:
+        """Reject a request before it is queued (e.g. an unknown speaker); raise a ``VoxhostError``."""

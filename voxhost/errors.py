@@ -1,0 +1,111 @@
+"""Typed errors shared by the core, the engines and the doors.
+
+Every door maps these to its own error form once (Wyoming ``error`` + close, an OpenAI-shaped JSON body
+with an HTTP status, an MQTT error reply), using ``code`` and ``http_status``.
+"""
+
+from __future__ import annotations
+
+
+class VoxhostError(Exception):
+    """Base class: an error whose message is safe and useful to show to a client."""
+
+    code: str = "voxhost_error"
+    http_status: int = 500
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+class InvalidRequestError(VoxhostError):
+    """The request is malformed: empty text, a value out of range, an unknown option."""
+
+    code = "invalid_request"
+    http_status = 400
+
+
+class TextTooLongError(InvalidRequestError):
+    """The text is longer than the configured limit."""
+
+    code = "text_too_long"
+    http_status = 400
+
+
+class UnknownVoiceError(VoxhostError, KeyError):
+    """No voice (or speaker) matches the request."""
+
+    code = "voice_not_found"
+    http_status = 404
+
+    def __str__(self) -> str:
+        # KeyError would otherwise quote the message.
+        return self.message
+
+
+class UnknownEngineError(VoxhostError, KeyError):
+    """No engine has that id."""
+
+    code = "engine_not_found"
+    http_status = 404
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnsupportedError(VoxhostError):
+    """No loaded engine can do what was asked (e.g. voice conversion)."""
+
+    code = "not_supported"
+    http_status = 501
+
+
+class BusyError(VoxhostError):
+    """The engine's queue is full; try again shortly."""
+
+    code = "busy"
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.retry_after = retry_after
+
+
+class EngineError(VoxhostError):
+    """An engine failed while loading or synthesizing."""
+
+    code = "engine_error"
+    http_status = 500
+
+
+class ModelMissingError(EngineError):
+    """The engine's model files are not on disk; the message names the pull command."""
+
+    code = "model_missing"
+    http_status = 503
+
+
+class WorkerCrashedError(EngineError):
+    """An engine's worker process died while serving a job."""
+
+    code = "worker_crashed"
+
+
+class CancelledError(VoxhostError):
+    """The job was cancelled (its client went away, or a stop command)."""
+
+    code = "cancelled"
+    http_status = 499
+
+
+class ConfigError(VoxhostError):
+    """The configuration is invalid; the message names the key."""
+
+    code = "config_error"
+
+
+class StartupError(VoxhostError):
+    """The daemon could not start (a duplicate engine id, a port in use, ...)."""
+
+    code = "startup_error"
