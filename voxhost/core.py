@@ -25,7 +25,7 @@ from .errors import (
     UnsupportedError,
     VoxhostError,
 )
-from .events import Event, EventBus, VoiceAdded, VoiceRemoved
+from .events import TERMINAL, Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, SpeechRequest
 from .library import LibraryVoice, VoiceLibrary
 from .plugin_manager import Plugins
@@ -108,6 +108,9 @@ class Core:
         self._build_engines()
 
     def _observe(self, event: Event) -> None:
+        if isinstance(event, TERMINAL):
+            # The scheduler ends jobs without going through _changed; forget them here.
+            self.jobs.pop(event.job_id, None)
         self.plugins.call("observe_event", event=event)
 
     def _build_engines(self) -> None:
