@@ -81,7 +81,7 @@ def broker(tmp_path_factory):
 def daemon(broker, tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
     # In the "pool" group, so the scale-out test needs to start only one more daemon.
-    settings = mqtt_settings(state, broker.port, shared_group="pool")
+    settings = mqtt_settings(state, broker.port, shared_group="pool", max_publish_bytes=200_000)
     with running_daemon(settings, plugins_extra=(("slow", SlowPlugin()),)) as d:
         yield d
 
@@ -340,6 +340,20 @@ def test_bad_payloads_get_an_error_naming_the_problem(client, payload, code, wor
     assert error["id"] == echoed_id
 
 
+def test_wav_above_the_message_limit_is_refused_but_streaming_works(client):
+    # The module's daemon allows 200 kB messages: about 4.5 s of 22 kHz audio in one WAV.
+    text = "This announcement is long enough that its audio will not fit into one message. " * 3
+    client.subscribe(f"{ROOT}/response", f"{ROOT}/audio/big1/#")
+    client.publish(f"{ROOT}/say", {"text": text, "id": "big1", "format": "both"})
+    messages = client.collect(is_terminal("big1"), 60)
+    end = messages[-1].json()
+    assert end["status"] == "error" and end["code"] == "too_large" and "200000" in end["message"]
+    assert not any(m.topic.endswith("/wav") for m in messages)
+    chunks = [m for m in messages if m.topic.endswith("/chunk")]
+    assert sum(len(m.payload) for m in chunks) > 200_000
+    assert [m for m in messages if m.topic.endswith("/stop")][0].json()["status"] == "error"
+
+
 def test_retained_and_duplicate_requests_are_ignored(client):
     client.subscribe(f"{ROOT}/response")
     client.publish(f"{ROOT}/say", {"text": "Retained.", "id": "ret1", "format": "none"}, retain=True)
@@ -390,7 +404,10 @@ def test_broker_restart_reconnects_and_serves(broker, daemon):
 
 
 def test_two_daemons_share_a_subscription(broker, daemon, tmp_path):
-    other = mqtt_settings(tmp_path, broker.port, shared_group="pool", node_id="b", discovery=False, hermes=False)
+    # The second node speaks MQTT 3.1.1 (mosquitto lets 3.1.1 clients join shared groups too).
+    other = mqtt_settings(
+        tmp_path, broker.port, shared_group="pool", node_id="b", protocol="3.1.1", discovery=False, hermes=False
+    )
     with running_daemon(other):
         probe = Probe(broker.port, "5")
         try:

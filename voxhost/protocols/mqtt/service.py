@@ -241,7 +241,7 @@ class VoxhostService:
             )
         topic = msg.response_topic or query.reply_to or self.topics.voices
         Reply(self.door.conn, topic, self.topics.node, query.id, msg.correlation_data).send(
-            "ok", voices=voices, default=self.door.default_voice
+            "ok", voices=voices, default=self.door.effective_voice()
         )
 
     def on_voice_set(self, msg: Incoming) -> None:
