@@ -9,7 +9,7 @@ Interleaved with these, the same text is submitted to the core directly (no MQTT
 is the engine's latency alone. Added by MQTT = MQTT request → first chunk minus the direct figure (medians);
 it splits into inbound (t0 → accept) and outbound (engine → client).
 
-    PYTHONPATH=. python bench/mqtt_latency.py [--requests 30] [--protocol 5|3.1.1]
+Usage: .venv/bin/python bench/mqtt_latency.py [--requests 40] [--protocol 5|3.1.1]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def ms(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--protocol", choices=["5", "3.1.1"], default="5")
     args = parser.parse_args()
 
