@@ -82,6 +82,7 @@ class MqttConnection:
         self._connected = asyncio.Event()
         self.server_max_packet: int | None = None
         self.connects = 0
+        self._pending_subscriptions: dict[int, list[str]] = {}
         self.last_error: str | None = None
 
     @property
@@ -130,6 +131,7 @@ class MqttConnection:
         client.on_connect_fail = self._handle_connect_fail
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
         return client
 
     def start(self) -> None:
@@ -175,7 +177,8 @@ class MqttConnection:
         # Subscribe here, on every connect, so a broker restart (clean session) gets them back.
         topics = self._subscriptions()
         if topics:
-            client.subscribe([(topic, self._options()) for topic in topics])
+            _, mid = client.subscribe([(topic, self._options()) for topic in topics])
+            self._pending_subscriptions[mid] = topics
         client.publish(self.availability_topic, "online", qos=1, retain=True)
         _LOGGER.info(
             "Connected to MQTT broker %s:%s (%s, %d subscriptions)",
@@ -200,6 +203,13 @@ class MqttConnection:
         if reason != 0:
             self.last_error = str(reason)
             _LOGGER.warning("Lost the MQTT broker (%s); reconnecting", reason)
+
+    def _handle_subscribe(self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any) -> None:
+        topics = self._pending_subscriptions.pop(mid, [])
+        refused = [topic for topic, reason in zip(topics, reasons) if reason.is_failure]
+        if refused:
+            # e.g. a broker without shared subscriptions, or an ACL that denies a topic.
+            _LOGGER.error("The broker refused the subscription(s) %s", ", ".join(refused))
 
     def _handle_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         # Never work here: copy and hand over, so paho acks at once and keeps the connection alive.

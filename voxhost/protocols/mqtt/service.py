@@ -106,6 +106,10 @@ class VoxhostService:
         except VoxhostError as err:
             reply.error(err)
             return
+        except Exception as err:  # a bug must still answer the client, and never reach paho
+            _LOGGER.exception("Say request %s failed", command.id)
+            reply.send("error", code="internal_error", message=f"{type(err).__name__}: {err}")
+            return
         request_id = command.id or job.id
         reply.id = request_id
         prefix = command.audio_topic or self.topics.audio(request_id)

@@ -23,7 +23,10 @@ class AudioStream:
         self.request_id = request_id
         self.stream = fmt in ("pcm", "both")
         self.wav = fmt in ("wav", "both")
-        self.chunk_bytes = chunk_bytes - chunk_bytes % 2
+        # A broker that announces a small Maximum Packet Size gets smaller chunks rather than none.
+        room = conn.max_payload - len(f"{prefix}/chunk".encode())
+        size = max(2, min(chunk_bytes, room))
+        self.chunk_bytes = size - size % 2
         self.rate: int | None = None
         self.chunks = 0
         self.bytes = 0
