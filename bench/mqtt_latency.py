@@ -15,7 +15,6 @@ Usage: .venv/bin/python bench/mqtt_latency.py [--requests 40] [--protocol 5|3.1.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import sys
 import tempfile

@@ -7,9 +7,9 @@ import json
 import time
 import uuid
 
+import numpy as np
 import pytest
 import soundfile
-import numpy as np
 
 import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo

@@ -178,7 +178,8 @@ class MqttConnection:
         topics = self._subscriptions()
         if topics:
             _, mid = client.subscribe([(topic, self._options()) for topic in topics])
-            self._pending_subscriptions[mid] = topics
+            if mid is not None:
+                self._pending_subscriptions[mid] = topics
         client.publish(self.availability_topic, "online", qos=1, retain=True)
         _LOGGER.info(
             "Connected to MQTT broker %s:%s (%s, %d subscriptions)",
@@ -250,7 +251,9 @@ class MqttConnection:
             return False
         data = payload.encode() if isinstance(payload, str) else payload
         if not self.fits(topic, len(data)):
-            _LOGGER.warning("Not publishing %d bytes to %s: above the %d byte limit", len(data), topic, self.max_payload)
+            _LOGGER.warning(
+                "Not publishing %d bytes to %s: above the %d byte limit", len(data), topic, self.max_payload
+            )
             return False
         properties = None
         if self.v5 and (correlation is not None or content_type):

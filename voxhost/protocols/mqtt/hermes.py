@@ -50,6 +50,11 @@ def build_wav(parts: list[bytes], rate: int, volume: float | None) -> bytes:
     return to_wav(pcm, rate)
 
 
+def _text(value: Any) -> str | None:
+    """A string field of a payload that failed validation, if it is one."""
+    return value if isinstance(value, str) else None
+
+
 class HermesService:
     """Answers Hermes TTS requests for the configured sites."""
 
@@ -90,12 +95,11 @@ class HermesService:
             say: HermesSay = parse_model(HermesSay, raw)
         except VoxhostError as err:
             # Answer as far as the payload lets us: its id and site, else Rhasspy's defaults.
-            fields = raw if isinstance(raw, dict) else {}
-            site = fields.get("siteId") if isinstance(fields.get("siteId"), str) else "default"
+            fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            site = _text(fields.get("siteId")) or "default"
             if not self._serves(site):
                 return
-            say_id = fields.get("id") if isinstance(fields.get("id"), str) else None
-            session = fields.get("sessionId") if isinstance(fields.get("sessionId"), str) else None
+            say_id, session = _text(fields.get("id")), _text(fields.get("sessionId"))
             self._error(err.message, site, say_id, session)
             self._finished(site, say_id, session)
             return
@@ -158,7 +162,8 @@ class HermesService:
             data = json.loads(msg.payload)
         except ValueError:
             return
-        waiter = self._waiting.get(data.get("id")) if isinstance(data, dict) else None
+        request_id = _text(data.get("id")) if isinstance(data, dict) else None
+        waiter = self._waiting.get(request_id) if request_id else None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 

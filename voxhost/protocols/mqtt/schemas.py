@@ -200,11 +200,9 @@ def parse_say(payload: bytes, max_bytes: int, max_text: int) -> SayCommand:
     text = decode(payload, max_bytes)
     if looks_like_json(text):
         data = load_json(text)
-        command: SayCommand = (
-            SayCommand(text=data) if isinstance(data, str) else parse_model(SayCommand, data)
-        )
+        command: SayCommand = parse_model(SayCommand, {"text": data} if isinstance(data, str) else data)
     else:
-        command = SayCommand(text=text)
+        command = SayCommand.model_validate({"text": text})
     command.text = command.text.strip()
     if not command.text:
         raise InvalidRequestError("the text is empty", param="text")

@@ -13,7 +13,7 @@ from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgres
 from ...jobs import Job, SpeechRequest
 from .connection import Incoming, MqttConnection
 from .names import shared
-from .schemas import SayCommand, StopCommand, VoicesQuery, VoiceSet, decode, parse_optional, parse_say, peek
+from .schemas import SayCommand, StopCommand, VoiceSet, VoicesQuery, decode, parse_optional, parse_say, peek
 from .stream import AudioStream
 
 if TYPE_CHECKING:
