@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import socket
@@ -32,7 +33,7 @@ def mosquitto_binary() -> str | None:
 class Mosquitto:
     """A throwaway broker: loopback only, anonymous, no persistence; can be stopped and started again."""
 
-    def __init__(self, workdir: Path, port: int) -> None:
+    def __init__(self, workdir: Path, port: int, listener_options: str = "", anonymous: bool = True) -> None:
         binary = mosquitto_binary()
         if binary is None:
             raise RuntimeError(MOSQUITTO_HINT)
@@ -41,9 +42,11 @@ class Mosquitto:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.config = workdir / "mosquitto.conf"
+        # Started as root, mosquitto would switch to its own user and lose access to the test's private files.
+        user = "user root\n" if os.geteuid() == 0 else ""
         self.config.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-            "log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n"
+            f"{user}listener {port} 127.0.0.1\n{listener_options}allow_anonymous {str(anonymous).lower()}\n"
+            "persistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n"
         )
         self.log = workdir / "mosquitto.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -93,7 +96,16 @@ class Received:
 class Probe:
     """A paho client (MQTT 5 or 3.1.1) for tests: subscribe, publish, wait for messages."""
 
-    def __init__(self, port: int, protocol: str = "5", client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        protocol: str = "5",
+        client_id: str | None = None,
+        *,
+        ca_certs: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.v5 = protocol == "5"
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -104,6 +116,10 @@ class Probe:
         self.client.on_message = self._on_message
         self._subacks: queue.Queue[int] = queue.Queue()
         self.client.on_subscribe = lambda c, u, mid, rc, p: self._subacks.put(mid)
+        if ca_certs:
+            self.client.tls_set(ca_certs=ca_certs)
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         deadline = time.monotonic() + 10

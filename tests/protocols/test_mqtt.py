@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 import time
 import uuid
 
@@ -401,6 +403,49 @@ def test_broker_restart_reconnects_and_serves(broker, daemon):
     finally:
         probe.close()
     assert door.conn.connects == connects + 1
+
+
+def test_tls_with_username_and_password(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make the test certificate: apt-get install -y openssl")
+    cert, key, passwords = tmp_path / "broker.crt", tmp_path / "broker.key", tmp_path / "passwords"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "voxhost", "s3cret"], check=True)
+    server = Mosquitto(
+        tmp_path / "broker",
+        free_port(),
+        f"certfile {cert}\nkeyfile {key}\npassword_file {passwords}\n",
+        anonymous=False,
+    ).start()
+    settings = mqtt_settings(
+        tmp_path / "state", server.port, tls=True, tls_ca_certs=str(cert), username="voxhost", password="s3cret",
+        discovery=False, hermes=False,
+    )
+    settings.engines["piper"] = {"enabled": False}  # the slow stand-in starts at once
+    try:
+        with running_daemon(settings, plugins_extra=(("slow", SlowPlugin()),)) as d:
+            assert d.daemon.doors[0].status()["connected"]
+            probe = Probe(server.port, "5", ca_certs=str(cert), username="voxhost", password="s3cret")
+            try:
+                probe.subscribe(f"{ROOT}/availability", f"{ROOT}/response")
+                assert probe.wait(lambda m: m.topic.endswith("availability"), 5).payload == b"online"
+                probe.publish(f"{ROOT}/say", {"text": "Secure.", "id": "tls1", "format": "none"})
+                assert probe.wait(is_terminal("tls1"), 30).json()["status"] == "done"
+            finally:
+                probe.close()
+        # A wrong password does not stop the daemon: it starts, reports why, and keeps retrying.
+        wrong = settings.model_copy(
+            update={"mqtt": settings.mqtt.model_copy(update={"password": "wrong", "connect_timeout": 1.0})}
+        )
+        with running_daemon(wrong, plugins_extra=(("slow", SlowPlugin()),)) as d:
+            status = d.daemon.doors[0].status()
+            assert not status["connected"] and "authori" in status["error"].lower(), status
+    finally:
+        server.stop()
 
 
 def test_two_daemons_share_a_subscription(broker, daemon, tmp_path):

@@ -82,6 +82,7 @@ class MqttConnection:
         self._connected = asyncio.Event()
         self.server_max_packet: int | None = None
         self.connects = 0
+        self._session_up = False
         self._pending_subscriptions: dict[int, list[str]] = {}
         self.last_error: str | None = None
 
@@ -168,10 +169,15 @@ class MqttConnection:
 
     def _handle_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            self.last_error = str(reason)
-            _LOGGER.warning("Broker %s:%s refused the connection: %s", self.settings.host, self.settings.port, reason)
+            if self.last_error != f"refused: {reason}":  # once per cause, not on every retry
+                _LOGGER.warning(
+                    "Broker %s:%s refused the connection: %s", self.settings.host, self.settings.port, reason
+                )
+            self.last_error = f"refused: {reason}"
+            self._session_up = False
             return
         self.last_error = None
+        self._session_up = True
         self.connects += 1
         self.server_max_packet = getattr(props, "MaximumPacketSize", None) if props is not None else None
         # Subscribe here, on every connect, so a broker restart (clean session) gets them back.
@@ -201,6 +207,9 @@ class MqttConnection:
 
     def _handle_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self._call(self._connected.clear)
+        if not self._session_up:
+            return  # the end of a refused attempt: keep the refusal as the error
+        self._session_up = False
         if reason != 0:
             self.last_error = str(reason)
             _LOGGER.warning("Lost the MQTT broker (%s); reconnecting", reason)
