@@ -1,0 +1,1 @@
+"""Built-in plugins: engines written like third-party plugins."""
