@@ -152,6 +152,8 @@ class ModelSpec:
     """Files (or glob patterns) needed from the repository; all must be present to load."""
     revision: str | None = None
     description: str = ""
+    requires: tuple[str, ...] = ()
+    """Other models of the same engine this one needs (e.g. a vocoder); ``pull`` fetches them too."""
 
     @property
     def pull_command(self) -> str:

@@ -270,7 +270,7 @@ def _verify_download(spec: ModelSpec, root: Path) -> None:
 
 
 def remove(spec: ModelSpec, models_dir: str | Path, others: Iterable[ModelSpec] = ()) -> list[Path]:
-    """Delete the model's files from voxhost's models directory; files another spec also needs stay.
+    """Delete the model's files from voxhost's models directory; files another installed model needs stay.
 
     The Hugging Face cache is left alone (``huggingface-cli delete-cache`` manages it). Returns what was deleted.
     """
@@ -279,7 +279,8 @@ def remove(spec: ModelSpec, models_dir: str | Path, others: Iterable[ModelSpec] 
         return []
     keep: set[Path] = set()
     for other in others:
-        if other.repo == spec.repo and (other.engine, other.name) != (spec.engine, spec.name):
+        same = (other.engine, other.name) == (spec.engine, spec.name)
+        if other.repo == spec.repo and not same and not _missing(root, other.files):  # an installed neighbour
             keep.update(model_files(other, root))
     deleted = [f for f in model_files(spec, root) if f not in keep]
     manifest = _read_manifest(root)

@@ -145,6 +145,7 @@ def model_spec(language: str, entry: LanguageModel) -> ModelSpec:
         repo=entry.repo,
         files=(entry.checkpoint, entry.vocab),
         revision=entry.revision,
+        requires=("vocos",),
         description=f"F5-TTS {entry.locale} ({entry.arch if isinstance(entry.arch, str) else 'custom'} architecture)",
     )
 
