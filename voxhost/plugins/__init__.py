@@ -1,1 +1,1 @@
-"""Built-in plugins: engines written like third-party plugins."""
+"""Built-in plugins: engines written like any third-party plugin."""
