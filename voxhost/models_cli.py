@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from . import models
@@ -140,17 +140,22 @@ def _runner(handler: Callable[[argparse.Namespace, _Catalog], int], engines: Eng
     return run
 
 
-def add_models_command(subparsers: argparse._SubParsersAction, engines: EngineFactory) -> None:  # type: ignore[type-arg]
-    """Add ``models list|pull|remove`` to an argparse subparsers object."""
+def add_models_command(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    engines: EngineFactory,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> None:
+    """Add ``models list|pull|remove`` to an argparse subparsers object; ``parents`` carry common options."""
     parser = subparsers.add_parser("models", help="list, download and remove engine models")
     sub = parser.add_subparsers(dest="models_command", required=True)
+    common = list(parents)
 
-    p = sub.add_parser("list", help="every model the engines can use, and whether it is installed")
+    p = sub.add_parser("list", parents=common, help="every model the engines can use, and whether it is installed")
     p.add_argument("engine", nargs="?", help="only this engine's models")
     p.add_argument("--check", action="store_true", help="hash installed files against the pull manifest")
     p.set_defaults(func=_runner(_list, engines))
 
-    p = sub.add_parser("pull", help="download models from Hugging Face (with what they need), and verify them")
+    p = sub.add_parser("pull", parents=common, help="download models from Hugging Face (with what they need), and verify them")
     p.add_argument("engine")
     p.add_argument("names", nargs="+", metavar="name", help="model names (see `voxhost models list`), or all")
     p.add_argument("--hf-cache", action="store_true", help="download into the Hugging Face cache instead")
@@ -158,7 +163,7 @@ def add_models_command(subparsers: argparse._SubParsersAction, engines: EngineFa
     p.add_argument("--no-verify", action="store_true", help="skip checking files against the hub's hashes")
     p.set_defaults(func=_runner(_pull, engines))
 
-    p = sub.add_parser("remove", help="delete models from voxhost's models directory")
+    p = sub.add_parser("remove", parents=common, help="delete models from voxhost's models directory")
     p.add_argument("engine")
     p.add_argument("names", nargs="+", metavar="name")
     p.set_defaults(func=_runner(_remove, engines))

@@ -2,8 +2,8 @@
 
 Routing: the language comes from the request, else from the voice (a cloned voice's language, or the built-in
 ``default-<lang>`` voice), else it is detected from the text among the offered languages (lingua). The job then
-goes to that language's model, loaded on first use (or at start), kept resident up to ``max_resident`` (least
-recently used unloaded first) and unloaded after ``idle_unload_s`` unused.
+goes to that language's model, loaded on first use (or at start), kept loaded up to ``max_loaded_models`` (least
+recently used unloaded first) and unloaded after ``model_idle_unload`` seconds unused.
 
 Built-in voices speak with the default reference: ``default`` (any offered language, detected) and
 ``default-<lang>`` per offered language. See ``reference`` for where the default reference comes from.
@@ -157,14 +157,15 @@ class F5Engine(Engine):
         self._resident = ResidentModels(
             self._load_language,
             self._unload_language,
-            max_resident=self.settings.max_resident,
-            idle_s=self.settings.idle_unload_s,
+            max_resident=self.settings.max_loaded_models,
+            idle_s=self.settings.model_idle_unload,
             on_change=self._models_changed,
         )
         offered = self.offered_languages()
         if self.settings.detect_language and len(offered) > 1:
             self._langid = LanguageIdentifier(offered, fallback=offered[0], preload=True)
-        preload = offered if "*" in self.settings.preload else [primary_language(c) for c in self.settings.preload]
+        wanted = self.settings.preload_languages
+        preload = offered if "*" in wanted else [primary_language(c) for c in wanted]
         for code in preload:
             self._resident.preload(code)
         self._resident.start_sweeper()

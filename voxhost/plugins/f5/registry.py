@@ -116,11 +116,12 @@ class F5Settings(EngineSettings):
     """Reference WAV for requests without a cloned voice; unset: one is made with the bundled Piper voice."""
     default_reference_text: str | None = None
     """Exact transcript of ``default_reference`` (required with it)."""
-    preload: list[str] = Field(default_factory=list)
-    """Languages to load at start (``["*"]``: all offered); others load on first use."""
-    idle_unload_s: float = Field(0.0, ge=0.0)
-    """Unload a language model after this long unused; 0 keeps it."""
-    max_resident: int = Field(2, ge=0)
+    preload_languages: list[str] = Field(default_factory=list)
+    """Language models to load when the engine loads (``["*"]``: all offered); others load on first use."""
+    model_idle_unload: float = Field(0.0, ge=0.0)
+    """Unload a language model after this many seconds unused; 0 keeps it (the engine-wide ``idle_unload``
+    stops the whole worker)."""
+    max_loaded_models: int = Field(2, ge=0)
     """Most language models loaded at once (least recently used goes first); 0: no limit."""
     detect_language: bool = True
     """Detect the language of texts whose request and voice name none."""
