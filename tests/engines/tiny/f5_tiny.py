@@ -56,6 +56,12 @@ def build_f5(ckpt: Path, vocab: Path, arch: dict, seed: int) -> None:
     vocab_map, vocab_size = get_tokenizer(str(vocab), "custom")
     model = CFM(transformer=DiT(**arch, text_num_embeds=vocab_size, mel_dim=100), mel_spec_kwargs=MEL,
                 vocab_char_map=vocab_map)
+    # DiT zero-initialises its output projections, so a fresh model predicts no motion at all and every model
+    # would turn the same noise into the same audio; small random weights there make each tiny model its own.
+    with torch.no_grad():
+        for param in model.parameters():
+            if not param.any():
+                param.normal_(0.0, 0.05)
     ema = {"ema_model." + k: v.contiguous() for k, v in model.state_dict().items()}
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     if ckpt.suffix == ".safetensors":  # released safetensors hold the EMA weights

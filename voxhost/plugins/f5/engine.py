@@ -97,6 +97,14 @@ class F5Engine(Engine):
             if self.context.find_model(model_spec(code, entry)) is not None
         ]
 
+    def installed_languages(self) -> list[str]:
+        """Offered languages whose model files are on disk: the ones detection chooses between."""
+        return [
+            code
+            for code in self.offered_languages()
+            if self.context.find_model(model_spec(code, self._registry[code])) is not None
+        ]
+
     def voices(self) -> list[VoiceInfo]:
         languages = self.offered_languages()
         if not languages:
@@ -162,8 +170,9 @@ class F5Engine(Engine):
             on_change=self._models_changed,
         )
         offered = self.offered_languages()
-        if self.settings.detect_language and len(offered) > 1:
-            self._langid = LanguageIdentifier(offered, fallback=offered[0], preload=True)
+        installed = self.installed_languages()
+        if self.settings.detect_language and len(installed) > 1:
+            self._langid = LanguageIdentifier(installed, fallback=installed[0], preload=True)
         wanted = self.settings.preload_languages
         preload = offered if "*" in wanted else [primary_language(c) for c in wanted]
         for code in preload:
@@ -221,13 +230,13 @@ class F5Engine(Engine):
         voice_language = None if request.reference is not None else self._voice_language(request.voice)
         if voice_language is not None:
             return voice_language
-        offered = self.offered_languages()
         if self._langid is not None:
             found = self._langid.detect(request.text)
             if found:
                 return found
-        if offered:
-            return offered[0]
+        installed = self.installed_languages()
+        if installed:
+            return installed[0]
         raise InvalidRequestError("F5 has no language model installed; run: voxhost models list f5")
 
     def _reference(self, request: SynthesisRequest, code: str) -> Any:
