@@ -313,7 +313,13 @@ class F5Engine(Engine):
 
     def status(self) -> dict[str, Any]:
         resident = self._resident
+        memory: dict[str, Any] = {}
+        if self._device.startswith("cuda"):
+            import torch
+
+            memory = {"cuda_allocated": torch.cuda.memory_allocated(), "cuda_reserved": torch.cuda.memory_reserved()}
         return {
+            **memory,
             "device": self._device,
             "half_precision": self._half(),
             "languages": self.offered_languages(),
