@@ -125,8 +125,16 @@ def _speech_tokenizer(dest: Path, samples_per_frame: int) -> None:
         encoder_valid_num_quantizers=16, input_sample_rate=24000, output_sample_rate=24000,
         decode_upsample_rate=samples_per_frame, encode_downsample_rate=1920,
     )
+    import torch
+
+    model = Qwen3TTSTokenizerV2Model(cfg).eval()
+    # Codebooks start empty (their sums are learned statistics), which would decode every code to silence.
+    with torch.no_grad():
+        for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+            if name.endswith("embedding_sum"):
+                tensor.normal_()
     sub = dest / "speech_tokenizer"
-    Qwen3TTSTokenizerV2Model(cfg).eval().save_pretrained(sub, safe_serialization=True)
+    model.save_pretrained(sub, safe_serialization=True)
     EncodecFeatureExtractor(feature_size=1, sampling_rate=24000, padding_value=0.0).save_pretrained(sub)
 
 

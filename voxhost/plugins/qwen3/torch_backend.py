@@ -38,6 +38,9 @@ class TorchBackend(Backend):
         self._model: Any = None
         self._device = "cpu"
         self._dtype = "float32"
+        self.prompts_made = 0
+        """Prompts computed from reference audio (the rest came from memory or the voice's cache directory)."""
+        self.prompts_read = 0
 
     def load(self) -> None:
         try:
@@ -82,11 +85,13 @@ class TorchBackend(Backend):
         if path is not None and path.is_file():
             try:
                 saved = torch.load(path, map_location=self._device, weights_only=True)
+                self.prompts_read += 1
                 _LOGGER.debug("clone prompt for %s read from %s", ref.audio_path, path)
                 return [VoiceClonePromptItem(**saved)]
             except Exception:  # a stale or partial file: make it again
                 _LOGGER.warning("ignoring unreadable clone prompt %s", path, exc_info=True)
         audio = ref.load_audio()
+        self.prompts_made += 1
         items = self._model.create_voice_clone_prompt(
             ref_audio=(audio, 24000), ref_text=ref.transcript, x_vector_only_mode=ref.transcript is None
         )
@@ -123,7 +128,13 @@ class TorchBackend(Backend):
         yield np.asarray(wavs[0], dtype=np.float32)
 
     def status(self) -> dict[str, Any]:
-        out = {**super().status(), "device": self._device, "dtype": self._dtype}
+        out = {
+            **super().status(),
+            "device": self._device,
+            "dtype": self._dtype,
+            "prompts_made": self.prompts_made,
+            "prompts_read": self.prompts_read,
+        }
         try:
             import torch
 
