@@ -13,7 +13,7 @@ from ...core import Core
 from ...settings import HttpSettings
 from . import conversions, discovery, health, openapi, speech, voices
 from .errors import AuthenticationError, error_middleware, from_error
-from .keys import CORE, EXECUTOR, METRICS, SETTINGS
+from .keys import CORE, CORS_HEADERS, EXECUTOR, METRICS, SETTINGS
 from .metrics import Metrics
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def _cors_middleware(settings: HttpSettings) -> web.middleware:
                 }
             )
             return web.Response(status=204, headers=headers)
-        request["cors_headers"] = headers  # added as the response is prepared (streams send headers early)
+        request[CORS_HEADERS] = headers  # added as the response is prepared (streams send headers early)
         return await handler(request)
 
     return cors
@@ -118,7 +118,7 @@ def _metrics_middleware(metrics: Metrics) -> web.middleware:
 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    if headers := request.get("cors_headers"):
+    if headers := request.get(CORS_HEADERS):
         response.headers.update(headers)
 
 

@@ -17,3 +17,5 @@ CORE: web.AppKey[Core] = web.AppKey("core")
 SETTINGS = web.AppKey("settings", HttpSettings)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+CORS_HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("cors_headers")
+"""CORS headers a response gets as it is prepared."""
