@@ -36,7 +36,9 @@ CONTENT_TYPES = {
 FORMATS = tuple(CONTENT_TYPES)
 
 SLICE_SECONDS = 0.25
-"""Compressed formats encode long chunks in slices this long, so the first bytes leave after a short encode."""
+"""Compressed formats encode long chunks in slices this long, so output leaves steadily and soon."""
+FIRST_SLICE_SECONDS = 0.1
+"""The stream's first slice is shorter: enough for the first mp3/aac/opus frames, quick to encode."""
 
 
 class Encoder(ABC):
@@ -45,6 +47,11 @@ class Encoder(ABC):
     content_type: str
     slice_seconds: float | None = None
     """Encode chunks in slices of at most this many seconds (None: whole chunks)."""
+    first_slice_seconds: float | None = None
+    """The length of the stream's very first slice."""
+
+    def prepare(self, rate: int) -> None:
+        """Get ready for audio at ``rate`` (the likely rate) before it arrives; optional."""
 
     @abstractmethod
     def encode(self, pcm: bytes, rate: int) -> bytes:
@@ -160,6 +167,7 @@ class AvEncoder(Encoder):
     """A PyAV (FFmpeg) encoder and muxer writing one continuous stream for the whole response."""
 
     slice_seconds = SLICE_SECONDS
+    first_slice_seconds = FIRST_SLICE_SECONDS
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
@@ -169,20 +177,31 @@ class AvEncoder(Encoder):
         self._container: Any = None
         self._stream: Any = None
         self._resampler: Resampler | None = None
+        self._in_rate = 0
         self._rate = 0
         self._pts = 0
+        if fmt == "flac":
+            self.first_slice_seconds = SLICE_SECONDS  # FLAC blocks are 4608 samples: a shorter slice gives nothing
+
+    def _set_input_rate(self, rate: int) -> None:
+        self._in_rate = rate
+        self._resampler = Resampler(rate, self._rate) if rate != self._rate else None
 
     def _open(self, rate: int) -> None:
         import av  # heavy: only once a response needs it
 
         self._rate = _pick_rate(rate, self._spec["rates"])
-        if self._rate != rate:
-            self._resampler = Resampler(rate, self._rate)
+        self._set_input_rate(rate)
         options = {"flush_packets": "1", **self._spec["options"]}
         self._container = av.open(self._sink, mode="w", format=self._spec["format"], options=options)
         self._stream = self._container.add_stream(self._spec["codec"], rate=self._rate, layout="mono")
         if self._spec["bit_rate"]:
             self._stream.bit_rate = self._spec["bit_rate"]
+        self._stream.codec_context.open(strict=False)  # now, not on the first chunk's clock
+
+    def prepare(self, rate: int) -> None:
+        if self._container is None:
+            self._open(rate)
 
     def _mux(self, samples: np.ndarray | None) -> None:
         import av
@@ -201,6 +220,8 @@ class AvEncoder(Encoder):
     def encode(self, pcm: bytes, rate: int) -> bytes:
         if self._container is None:
             self._open(rate)
+        elif rate != self._in_rate and self._pts == 0:  # prepared for another rate than the audio has
+            self._set_input_rate(rate)
         if self._resampler is not None:
             pcm = self._resampler.process(pcm)
         self._mux(np.frombuffer(pcm, dtype="<i2"))
@@ -243,18 +264,34 @@ class EncodeStream:
         self.encoder = encoder
         self._executor = executor
         self._last: Future[Any] | None = None
+        self._fed = False
 
-    async def _call(self, fn: Callable[..., bytes], *args: Any) -> bytes:
+    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._last is not None and not self._last.done():
+            await asyncio.wrap_future(self._last)  # in order: the pool has several threads
         self._last = self._executor.submit(fn, *args)
         return await asyncio.wrap_future(self._last)
 
+    def prepare(self, rate: int) -> None:
+        """Open the encoder on the pool now (while the engine works), for audio likely at ``rate``."""
+        self._last = self._executor.submit(self.encoder.prepare, rate)
+
+    def _slices(self, pcm: bytes, rate: int) -> list[bytes]:
+        if not self.encoder.slice_seconds:
+            return [pcm]
+        out, start = [], 0
+        while start < len(pcm):
+            seconds = self.encoder.slice_seconds if self._fed else self.encoder.first_slice_seconds
+            step = max(2, int(rate * (seconds or self.encoder.slice_seconds)) * 2)
+            out.append(pcm[start : start + step])
+            start += step
+            self._fed = True
+        return out
+
     async def feed(self, pcm: bytes, rate: int) -> AsyncIterator[bytes]:
         """Encode one chunk, in slices for compressed formats; yields non-empty output as it is ready."""
-        step = len(pcm)
-        if self.encoder.slice_seconds:
-            step = max(2, int(rate * self.encoder.slice_seconds) * 2)
-        for start in range(0, len(pcm), step):
-            out = await self._call(self.encoder.encode, pcm[start : start + step], rate)
+        for piece in self._slices(pcm, rate):
+            out = await self._call(self.encoder.encode, piece, rate)
             if out:
                 yield out
 

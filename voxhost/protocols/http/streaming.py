@@ -48,6 +48,7 @@ class AudioStreamer:
         self.fmt = fmt
         self.sse = sse
         self.encoder = EncodeStream(make_encoder(fmt, fallback_rate), executor)
+        self.fallback_rate = fallback_rate
         self.headers = headers or {}
         self.usage = usage or (lambda: {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0})
         self.response: web.StreamResponse | None = None
@@ -57,11 +58,16 @@ class AudioStreamer:
     async def run(self, source: AsyncIterator[PCM]) -> web.StreamResponse:
         """Stream ``source``; errors before the first chunk propagate (nothing has been sent yet)."""
         chunks = aiter(source)
+        self.encoder.prepare(self.fallback_rate)  # opens the encoder while the engine makes the first chunk
         try:
-            first: PCM | None = await anext(chunks)
-        except StopAsyncIteration:
-            first = None
-        response = await self._prepare()
+            try:
+                first: PCM | None = await anext(chunks)
+            except StopAsyncIteration:
+                first = None
+            response = await self._prepare()
+        except BaseException:
+            self.encoder.close()
+            raise
         try:
             if first is not None:
                 await self._audio(first)
