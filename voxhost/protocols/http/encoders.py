@@ -52,6 +52,7 @@ class Encoder(ABC):
 
     def prepare(self, rate: int) -> None:
         """Get ready for audio at ``rate`` (the likely rate) before it arrives; optional."""
+        return None
 
     @abstractmethod
     def encode(self, pcm: bytes, rate: int) -> bytes:
@@ -63,6 +64,7 @@ class Encoder(ABC):
 
     def close(self) -> None:
         """Release resources of an encoder that will not be finished (the client went away)."""
+        return None
 
 
 class PcmEncoder(Encoder):

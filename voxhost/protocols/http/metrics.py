@@ -15,8 +15,8 @@ from prometheus_client.registry import Collector
 
 from ...core import Core
 from ...events import (
-    Event,
     EngineLoaded,
+    Event,
     JobAccepted,
     JobAudio,
     JobCancelled,

@@ -39,7 +39,9 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-_AUDIO_CONTENT = {ctype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for ctype in CONTENT_TYPES.values()}
+_AUDIO_CONTENT = {
+    ctype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for ctype in CONTENT_TYPES.values()
+}
 _AUDIO_CONTENT["text/event-stream"] = {
     "schema": {"type": "string", "description": "SSE: `speech.audio.delta` events, then `speech.audio.done`"}
 }
@@ -206,7 +208,8 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
                 "the stream (SSE: an `error` event).",
                 {"200": {"description": "Audio stream", "content": _AUDIO_CONTENT}, **_errors(400, 401, 503)},
                 tag="speech",
-                requestBody={"required": True, "content": {"application/json": {"schema": _ref("CreateSpeechRequest")}}},
+                requestBody={"required": True,
+                             "content": {"application/json": {"schema": _ref("CreateSpeechRequest")}}},
             )
         },
         "/v1/audio/conversions": {

@@ -161,7 +161,9 @@ def resolve_model(core: Core, settings: HttpSettings, model: str) -> str | None:
     return mapped
 
 
-def resolve_voice(core: Core, settings: HttpSettings, voice: str | None, engine: str | None, language: str | None) -> str | None:
+def resolve_voice(
+    core: Core, settings: HttpSettings, voice: str | None, engine: str | None, language: str | None
+) -> str | None:
     """Map OpenAI voice names (alloy, echo, ...) to real voices; other names pass through to the catalog."""
     if voice is None:
         return None
