@@ -52,8 +52,9 @@ async def create_voice(request: web.Request) -> web.Response:
     if not data:
         raise InvalidRequestError("audio_sample is required: a recording of the voice (1-30 s)", param="audio_sample")
     samples, rate = await asyncio.to_thread(decode_audio, data, MAX_SECONDS, "audio_sample")
-    voice = await core.store_voice(
-        name=name, samples=samples, sample_rate=rate, transcript=transcript, language=language
+    # Shielded: a client that leaves mid-write still gets a complete, announced voice (or none at all).
+    voice = await asyncio.shield(
+        core.store_voice(name=name, samples=samples, sample_rate=rate, transcript=transcript, language=language)
     )
     return web.json_response(library_voice(core, voice))
 
@@ -75,5 +76,5 @@ async def get_voice(request: web.Request) -> web.Response:
 async def delete_voice(request: web.Request) -> web.Response:
     """``DELETE /v1/audio/voices/{voice_id}``: remove a library voice (a second delete is a 404)."""
     core = request.app[CORE]
-    voice = await core.delete_voice(request.match_info["voice_id"])
+    voice = await asyncio.shield(core.delete_voice(request.match_info["voice_id"]))
     return web.json_response({"id": voice.id, "deleted": True, "object": "audio.voice.deleted"})
