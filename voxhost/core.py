@@ -109,7 +109,6 @@ class Core:
 
     def _observe(self, event: Event) -> None:
         if isinstance(event, TERMINAL):
-            # A job that ended by itself (finished, failed) is never seen by ``_changed``; forget it here.
             self.jobs.pop(event.job_id, None)
         self.plugins.call("observe_event", event=event)
 
@@ -133,14 +132,19 @@ class Core:
             except Exception as err:
                 raise StartupError(f"engine {engine_id} could not be created: {type(err).__name__}: {err}") from err
             mode = host.mode or cls.default_mode
+            concurrency = host.concurrency or cls.default_concurrency
             runner: EngineRunner
             if mode == "worker":
+                # One pipe, one request at a time; scale a heavy engine with more machines, not threads.
+                concurrency = 1
                 runner = WorkerRunner(engine, host, self.bus, self.settings.state_path / "worker-path")
             else:
-                runner = ThreadRunner(engine, host, self.bus)
+                runner = ThreadRunner(engine, host, self.bus, concurrency)
             self.engines[engine_id] = engine
             self.runners[engine_id] = runner
-            self.schedulers[engine_id] = EngineScheduler(runner, self.settings.scheduler.max_jobs_per_engine)
+            self.schedulers[engine_id] = EngineScheduler(
+                runner, self.settings.scheduler.max_jobs_per_engine, concurrency
+            )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -248,8 +252,6 @@ class Core:
 
     def _changed(self, job: Job) -> None:
         self.schedulers[job.voice.engine].wake(job)
-        if job.done:
-            self.jobs.pop(job.id, None)
 
     async def speak(self, request: SpeechRequest) -> tuple[bytes, int]:
         """Synthesize a whole text to PCM (for the CLI and simple callers)."""

@@ -203,6 +203,8 @@ class Engine(ABC):
     """The model that validates per-request options."""
     default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
     """Run in-process in a thread, or in a worker process."""
+    default_concurrency: ClassVar[int] = 1
+    """Sentences the engine may synthesize at once in thread mode (its ``synthesize`` must be thread-safe)."""
     enabled_by_default: ClassVar[bool] = False
     """Whether the engine runs when config does not mention it."""
     clone_sample_rate: ClassVar[int] = 24000
