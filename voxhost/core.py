@@ -224,7 +224,14 @@ class Core:
         except ValidationError as err:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
             raise InvalidRequestError(f"invalid options for engine {engine.engine_id}: {problems}") from None
-        language = request.language or (resolved.voice.languages[0] if resolved.voice.languages else None)
+        # The voice's language only when it has exactly one: a multi-language voice, or a cloned voice of unknown
+        # language, leaves it to the engine (which may detect it from the text).
+        if request.language:
+            language: str | None = request.language
+        elif resolved.reference is not None:
+            language = resolved.reference.language
+        else:
+            language = resolved.voice.languages[0] if len(resolved.voice.languages) == 1 else None
         template = SynthesisRequest(
             text="",
             voice=resolved.voice.voice,
