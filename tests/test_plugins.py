@@ -13,7 +13,7 @@ from voxhost.core import Core, collect_door_classes, collect_engine_classes
 from voxhost.door import Door
 from voxhost.errors import StartupError
 from voxhost.jobs import SpeechRequest
-from voxhost.plugin_manager import build_plugins
+from voxhost.plugin_manager import DEFAULT_PLUGINS, build_plugins
 
 from .conftest import REPO, make_settings, running_daemon
 
@@ -52,10 +52,10 @@ def test_misspelled_hook_is_caught_by_check_pending():
 def test_rescue_variable_restricts_external_plugins(monkeypatch):
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "")
     names = {row["name"] for row in build_plugins([PLUGINS]).describe()}
-    assert names == {"voxhost.plugins.piper"}
+    assert names == set(DEFAULT_PLUGINS)  # built-ins only
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "tone_engine")
     names = {row["name"] for row in build_plugins([PLUGINS]).describe()}
-    assert names == {"voxhost.plugins.piper", "tone_engine"}
+    assert names == {*DEFAULT_PLUGINS, "tone_engine"}
 
 
 def test_plugins_command_lists_versions_and_hooks(state_dir):
