@@ -13,7 +13,7 @@ from voxhost.core import Core, collect_door_classes, collect_engine_classes
 from voxhost.door import Door
 from voxhost.errors import StartupError
 from voxhost.jobs import SpeechRequest
-from voxhost.plugin_manager import DEFAULT_PLUGINS, build_plugins
+from voxhost.plugin_manager import build_plugins
 
 from .conftest import REPO, make_settings, running_daemon
 
@@ -50,12 +50,15 @@ def test_misspelled_hook_is_caught_by_check_pending():
 
 
 def test_rescue_variable_restricts_external_plugins(monkeypatch):
+    def external():
+        return {row["name"] for row in build_plugins([PLUGINS]).describe() if row["source"] != "builtin"}
+
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "")
-    names = {row["name"] for row in build_plugins([PLUGINS]).describe()}
-    assert names == set(DEFAULT_PLUGINS)  # built-ins only
+    assert external() == set()
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "tone_engine")
-    names = {row["name"] for row in build_plugins([PLUGINS]).describe()}
-    assert names == {*DEFAULT_PLUGINS, "tone_engine"}
+    assert external() == {"tone_engine"}
+    monkeypatch.delenv("VOXHOST_LOAD_PLUGINS")
+    assert external() == {"tone_engine", "morse"}
 
 
 def test_plugins_command_lists_versions_and_hooks(state_dir):

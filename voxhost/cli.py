@@ -14,8 +14,8 @@ from typing import Any
 
 from . import __version__
 from .audio import to_wav
-from .core import Core, collect_engine_classes, describe_engine_classes, engine_configs
-from .engine import Engine, EngineContext
+from .core import Core, collect_engine_classes, describe_engine_classes, engine_configs, engine_context
+from .engine import Engine
 from .errors import ConfigError, StartupError, VoxhostError
 from .jobs import SpeechRequest
 from .log import setup_logging
@@ -253,17 +253,7 @@ def _model_engines(args: argparse.Namespace) -> list[Engine]:
     setup_logging("warning", args.debug)
     classes = collect_engine_classes(_plugins(settings), settings)
     configs = engine_configs(settings, classes)
-    return [
-        cls(
-            configs[engine_id][1],
-            EngineContext(
-                state_dir=str(settings.state_path),
-                models_dir=str(settings.models_path),
-                cache_dir=str(settings.state_path / "cache" / engine_id),
-            ),
-        )
-        for engine_id, cls in classes.items()
-    ]
+    return [cls(configs[engine_id][1], engine_context(settings, engine_id)) for engine_id, cls in classes.items()]
 
 
 def main(argv: list[str] | None = None) -> int:

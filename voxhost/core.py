@@ -86,6 +86,15 @@ def engine_configs(
     return out
 
 
+def engine_context(settings: Settings, engine_id: str) -> EngineContext:
+    """Where an engine keeps its files."""
+    return EngineContext(
+        state_dir=str(settings.state_path),
+        models_dir=str(settings.models_path),
+        cache_dir=str(settings.state_path / "cache" / engine_id),
+    )
+
+
 class Core:
     """Everything the doors share."""
 
@@ -119,14 +128,8 @@ class Core:
             enabled = host.enabled if host.enabled is not None else cls.enabled_by_default
             if not enabled:
                 continue
-            cache = self.settings.state_path / "cache" / engine_id
-            context = EngineContext(
-                state_dir=str(self.settings.state_path),
-                models_dir=str(self.settings.models_path),
-                cache_dir=str(cache),
-            )
             try:
-                engine = cls(own, context)
+                engine = cls(own, engine_context(self.settings, engine_id))
             except VoxhostError:
                 raise
             except Exception as err:

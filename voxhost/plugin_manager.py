@@ -37,6 +37,7 @@ DIR_PLUGIN_PREFIX = "voxhost_plugins_dir."
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.piper",
     "voxhost.plugins.f5",
+    "voxhost.plugins.qwen3",
     "voxhost.protocols.http",
 )
 """Built-in plugins, written like any third-party plugin; always loaded."""
