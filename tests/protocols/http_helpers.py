@@ -16,7 +16,8 @@ import soundfile
 
 from ..conftest import REPO, RunningDaemon
 
-PLUGIN = REPO / "tests" / "plugins" / "pitchshift.py"
+PLUGIN = REPO / "tests" / "plugins" / "http" / "pitchshift.py"
+"""In its own folder: plugin directories load every file at their top level, and other tests use tests/plugins."""
 
 TEXT = "The kitchen lights are on. Dinner is ready in ten minutes."
 
