@@ -274,18 +274,48 @@ class Core:
 
     # -- voice library -------------------------------------------------------------------------------
 
+    def check_voice(self, transcript: str | None) -> None:
+        """Reject a new voice that no running cloning engine could speak (all of them need a transcript)."""
+        cloners = [e for e in self.engines.values() if Capability.CLONE in e.capabilities]
+        if cloners and not (transcript or "").strip() and all(e.needs_transcript for e in cloners):
+            names = ", ".join(e.engine_id for e in cloners)
+            raise InvalidRequestError(
+                f"a transcript of the reference audio is required: the cloning engines ({names}) need one",
+                param="transcript",
+            )
+
     def add_voice(self, **fields: Any) -> LibraryVoice:
-        """Store a cloned voice and announce its catalog entries."""
+        """Store a cloned voice and announce its catalog entries (blocking disk work; doors use ``store_voice``)."""
+        self.check_voice(fields.get("transcript"))
         voice = self.library.add(**fields)
-        for entry in self.voices():
-            if entry.voice == voice.id:
-                self.bus.publish(VoiceAdded(voice=entry.id))
+        self._announce_voice(voice.id)
         return voice
 
+    async def store_voice(self, **fields: Any) -> LibraryVoice:
+        """``add_voice`` for callers on the event loop: the files are written on a thread."""
+        self.check_voice(fields.get("transcript"))
+        voice = await asyncio.to_thread(self.library.add, **fields)
+        self._announce_voice(voice.id)
+        return voice
+
+    def _announce_voice(self, voice_id: str) -> None:
+        for entry in self.voices():
+            if entry.voice == voice_id:
+                self.bus.publish(VoiceAdded(voice=entry.id))
+
     def remove_voice(self, voice_id: str) -> LibraryVoice:
-        """Delete a cloned voice and announce it."""
+        """Delete a cloned voice and announce it (blocking disk work; doors use ``delete_voice``)."""
         ids = [entry.id for entry in self.voices() if entry.voice == voice_id]
         voice = self.library.remove(voice_id)
+        for entry_id in ids:
+            self.bus.publish(VoiceRemoved(voice=entry_id))
+        return voice
+
+    async def delete_voice(self, voice_id: str) -> LibraryVoice:
+        """``remove_voice`` for callers on the event loop: the files are removed on a thread."""
+        self.library.get(voice_id)  # UnknownVoiceError before any work
+        ids = [entry.id for entry in self.voices() if entry.voice == voice_id]
+        voice = await asyncio.to_thread(self.library.remove, voice_id)
         for entry_id in ids:
             self.bus.publish(VoiceRemoved(voice=entry_id))
         return voice

@@ -214,6 +214,8 @@ class Engine(ABC):
     """Whether the engine runs when config does not mention it."""
     clone_sample_rate: ClassVar[int] = 24000
     """Output rate for cloned voices and conversion."""
+    needs_transcript: ClassVar[bool] = False
+    """Cloning needs the reference's transcript (F5-TTS, Qwen3-TTS Base); voices without one are not offered."""
 
     def __init__(self, settings: EngineSettings, context: EngineContext) -> None:
         self.settings = settings

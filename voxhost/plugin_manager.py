@@ -38,6 +38,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.piper",
     "voxhost.plugins.f5",
     "voxhost.plugins.qwen3",
+    "voxhost.protocols.http",
     "voxhost.protocols.mqtt",
 )
 """Built-in plugins, written like any third-party plugin; always loaded."""

@@ -66,6 +66,8 @@ class F5Engine(Engine):
     default_mode: ClassVar[Literal["thread", "worker"]] = "worker"
     enabled_by_default: ClassVar[bool] = False
     clone_sample_rate: ClassVar[int] = SAMPLE_RATE
+    needs_transcript: ClassVar[bool] = True
+    """F5 conditions on the exact text of the reference: library voices without a transcript are not offered."""
 
     settings: F5Settings
 
