@@ -35,6 +35,7 @@ DIR_PLUGIN_PREFIX = "voxhost_plugins_dir."
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.piper",
+    "voxhost.protocols.wyoming",
 )
 """Built-in plugins, written like any third-party plugin; always loaded."""
 
