@@ -25,7 +25,7 @@ from .errors import (
     UnsupportedError,
     VoxhostError,
 )
-from .events import Event, EventBus, VoiceAdded, VoiceRemoved
+from .events import TERMINAL, Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, SpeechRequest
 from .library import LibraryVoice, VoiceLibrary
 from .plugin_manager import Plugins
@@ -108,6 +108,8 @@ class Core:
         self._build_engines()
 
     def _observe(self, event: Event) -> None:
+        if isinstance(event, TERMINAL):
+            self.jobs.pop(event.job_id, None)
         self.plugins.call("observe_event", event=event)
 
     def _build_engines(self) -> None:
@@ -245,8 +247,6 @@ class Core:
 
     def _changed(self, job: Job) -> None:
         self.schedulers[job.voice.engine].wake(job)
-        if job.done:
-            self.jobs.pop(job.id, None)
 
     async def speak(self, request: SpeechRequest) -> tuple[bytes, int]:
         """Synthesize a whole text to PCM (for the CLI and simple callers)."""
