@@ -25,7 +25,7 @@ from ..conftest import REPO, assert_speech, free_port, make_settings, running_da
 
 PIPER = "piper:en_US-joe-medium"
 CHOIR = "chorus:choir"
-PLUGINS = str(REPO / "tests" / "plugins")
+PLUGINS = str(REPO / "tests" / "protocols" / "plugins")  # the chorus test engine only
 THREE = "The kitchen lights are now on. The oven is heating up to two hundred degrees. Dinner will be ready soon."
 TIMEOUT = 60
 
@@ -305,6 +305,37 @@ async def test_engine_failure_sends_error_then_closes(daemon, streaming):
 # -- robustness ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_client_leaving_cancels_its_job(daemon, streaming):
+    """A client that goes away mid-answer (or mid-stream) frees the engine: its job is cancelled."""
+    from voxhost.events import JobCancelled, JobFinished
+
+    ended: list[object] = []
+
+    async def watch():
+        return daemon.core.bus.subscribe(
+            lambda e: ended.append(e) if isinstance(e, (JobCancelled, JobFinished)) else None
+        )
+
+    unsubscribe = daemon.call(watch())
+    try:
+        long_text = " ".join([THREE] * 6)
+        async with client(daemon) as c:
+            if streaming:
+                await c.write_event(SynthesizeStart().event())
+                await c.write_event(SynthesizeChunk(text=THREE + " And then").event())
+            else:
+                await c.write_event(Synthesize(text=long_text).event())
+            while (await read(c)).type != "audio-chunk":
+                pass
+        deadline = time.monotonic() + 20
+        while not ended and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert ended and isinstance(ended[0], JobCancelled), ended
+    finally:
+        daemon.loop.call_soon_threadsafe(unsubscribe)
+
+
 def raw_exchange(port: int, data: bytes, half_close: bool) -> bytes:
     """Send bytes on a fresh connection and read until the server closes it."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -378,7 +409,9 @@ async def test_four_clients_at_once_with_fast_describes(daemon):
     assert max(first_audio) < min(stops), "every client gets audio before any client is done"
     during = [latency for at, latency in answered if at < max(stops) - 0.1]
     assert len(during) >= 3, "describes were answered while syntheses were still running"
-    assert max(during) < 0.25, f"describe took {max(during) * 1000:.0f} ms under load"
+    # Home Assistant gives describe 1 s; the benchmark measures the p99 on a quiet machine.
+    assert sorted(during)[len(during) // 2] < 0.1, f"median describe {sorted(during)[len(during) // 2]:.3f} s"
+    assert max(during) < 1.0, f"describe took {max(during) * 1000:.0f} ms under load"
 
 
 async def test_unix_socket(daemon):
