@@ -268,8 +268,12 @@ def report(servers: list[Server], args: argparse.Namespace) -> None:
     print("| Measure | voxhost | wyoming-piper 2.5 | ratio | target |")
     print("|---|---:|---:|---:|---|")
     for label, key, target in rows:
+        if key not in vox.results:
+            continue
         a, b = med(vox, key), med(piper, key)
         print(f"| {label} | {a:.3f} | {b:.3f} | {a / b:.2f}x | {target} |")
+    if "describe_ms" not in vox.results:
+        return
     for name, q in (("p50", 50), ("p99", 99), ("max", 100)):
         a, b = percentile(vox.results["describe_ms"], q), percentile(piper.results["describe_ms"], q)
         target = "≤ 20 ms" if name == "p99" else ""

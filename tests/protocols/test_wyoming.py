@@ -239,6 +239,18 @@ async def test_stray_stop_gets_stopped_and_unknown_events_are_ignored(daemon):
         assert_speech(*pcm_of(events), 0.4, 2.5)
 
 
+async def test_empty_stream_ends_with_stopped_and_text_only_in_compat_is_spoken(daemon):
+    async with client(daemon) as c:
+        await c.write_event(SynthesizeStart().event())
+        await c.write_event(SynthesizeStop().event())
+        assert types(await read_until(c, "synthesize-stopped")) == ["synthesize-stopped"]
+        # A client that puts its text only in the compatibility event is still heard.
+        await c.write_event(SynthesizeStart().event())
+        await c.write_event(Synthesize(text="Only here.").event())
+        await c.write_event(SynthesizeStop().event())
+        assert_speech(*pcm_of(await read_until(c, "synthesize-stopped")), 0.4, 2.5)
+
+
 # -- voices -------------------------------------------------------------------------------------
 
 
