@@ -50,12 +50,15 @@ def test_misspelled_hook_is_caught_by_check_pending():
 
 
 def test_rescue_variable_restricts_external_plugins(monkeypatch):
+    def external():
+        return {row["name"] for row in build_plugins([PLUGINS]).describe() if row["source"] != "builtin"}
+
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "")
-    names = {row["name"] for row in build_plugins([PLUGINS]).describe()}
-    assert names == {"voxhost.plugins.piper"}
+    assert external() == set()
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "tone_engine")
-    names = {row["name"] for row in build_plugins([PLUGINS]).describe()}
-    assert names == {"voxhost.plugins.piper", "tone_engine"}
+    assert external() == {"tone_engine"}
+    monkeypatch.delenv("VOXHOST_LOAD_PLUGINS")
+    assert external() == {"tone_engine", "morse"}
 
 
 def test_plugins_command_lists_versions_and_hooks(state_dir):

@@ -86,6 +86,15 @@ def engine_configs(
     return out
 
 
+def engine_context(settings: Settings, engine_id: str) -> EngineContext:
+    """Where an engine keeps its files."""
+    return EngineContext(
+        state_dir=str(settings.state_path),
+        models_dir=str(settings.models_path),
+        cache_dir=str(settings.state_path / "cache" / engine_id),
+    )
+
+
 class Core:
     """Everything the doors share."""
 
@@ -119,27 +128,26 @@ class Core:
             enabled = host.enabled if host.enabled is not None else cls.enabled_by_default
             if not enabled:
                 continue
-            cache = self.settings.state_path / "cache" / engine_id
-            context = EngineContext(
-                state_dir=str(self.settings.state_path),
-                models_dir=str(self.settings.models_path),
-                cache_dir=str(cache),
-            )
             try:
-                engine = cls(own, context)
+                engine = cls(own, engine_context(self.settings, engine_id))
             except VoxhostError:
                 raise
             except Exception as err:
                 raise StartupError(f"engine {engine_id} could not be created: {type(err).__name__}: {err}") from err
             mode = host.mode or cls.default_mode
+            concurrency = host.concurrency or cls.default_concurrency
             runner: EngineRunner
             if mode == "worker":
+                # One pipe, one request at a time; scale a heavy engine with more machines, not threads.
+                concurrency = 1
                 runner = WorkerRunner(engine, host, self.bus, self.settings.state_path / "worker-path")
             else:
-                runner = ThreadRunner(engine, host, self.bus)
+                runner = ThreadRunner(engine, host, self.bus, concurrency)
             self.engines[engine_id] = engine
             self.runners[engine_id] = runner
-            self.schedulers[engine_id] = EngineScheduler(runner, self.settings.scheduler.max_jobs_per_engine)
+            self.schedulers[engine_id] = EngineScheduler(
+                runner, self.settings.scheduler.max_jobs_per_engine, concurrency
+            )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -219,7 +227,14 @@ class Core:
         except ValidationError as err:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
             raise InvalidRequestError(f"invalid options for engine {engine.engine_id}: {problems}") from None
-        language = request.language or (resolved.voice.languages[0] if resolved.voice.languages else None)
+        # The voice's language only when it has exactly one: a multi-language voice, or a cloned voice of unknown
+        # language, leaves it to the engine (which may detect it from the text).
+        if request.language:
+            language: str | None = request.language
+        elif resolved.reference is not None:
+            language = resolved.reference.language
+        else:
+            language = resolved.voice.languages[0] if len(resolved.voice.languages) == 1 else None
         template = SynthesisRequest(
             text="",
             voice=resolved.voice.voice,

@@ -36,6 +36,7 @@ DIR_PLUGIN_PREFIX = "voxhost_plugins_dir."
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.piper",
+    "voxhost.plugins.f5",
     "voxhost.protocols.wyoming",
 )
 """Built-in plugins, written like any third-party plugin; always loaded."""

@@ -66,6 +66,8 @@ class EngineHostSettings(_Section):
     """Load at startup; otherwise on first use."""
     idle_unload: float | None = Field(None, ge=0)
     """Unload after this many idle seconds (unset: stay loaded)."""
+    concurrency: int | None = Field(None, ge=1, le=16)
+    """Sentences synthesized at once (from different jobs); default: the engine's own. Workers use 1."""
     start_timeout: float = Field(600.0, gt=0)
     """Seconds a worker may take to start and load."""
 
