@@ -82,6 +82,7 @@ class WyomingSettings(_Section):
     """The Wyoming door (Home Assistant)."""
 
     enabled: bool = True
+    """Serve Wyoming (Home Assistant's voice pipeline and satellites)."""
     uri: list[str] = Field(default_factory=lambda: ["tcp://0.0.0.0:10200"])
     """Where to listen: ``tcp://host:port``, ``unix:///path`` or ``stdio://``; several at once are fine."""
     zeroconf: bool = True
@@ -114,6 +115,7 @@ class HttpSettings(_Section):
     """The OpenAI-compatible HTTP door."""
 
     enabled: bool = True
+    """Serve the OpenAI-compatible HTTP API (and the voice lab page)."""
     host: str = "127.0.0.1"
     """Address to bind; ``0.0.0.0`` to listen on every interface."""
     port: int = Field(8000, ge=0, le=65535)

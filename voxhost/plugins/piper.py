@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class PiperSettings(EngineSettings):
     """Seconds of silence after each sentence."""
     preload_voices: list[str] = Field(default_factory=list)
     """Voice ids loaded at startup besides the first voice."""
+    onnx_threads: int | None = Field(None, ge=1, le=64)
+    """Threads per ONNX inference; default: CPU cores divided by the engine's concurrency."""
 
 
 class PiperOptions(EngineOptions):
@@ -106,6 +109,7 @@ class PiperEngine(Engine):
         self._files = self._scan()
         self._loaded: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.concurrency = self.default_concurrency
 
     def _scan(self) -> dict[str, _VoiceFiles]:
         found: dict[str, _VoiceFiles] = {}
@@ -154,15 +158,35 @@ class PiperEngine(Engine):
             files = self._files.get(voice_id)
             if files is None:
                 raise UnknownVoiceError(f"unknown Piper voice {voice_id!r}")
-            from piper import PiperVoice  # heavy (onnxruntime): only when a voice is needed
-
             _LOGGER.info("Loading Piper voice %s", voice_id)
             try:
-                voice = PiperVoice.load(files.model, config_path=files.config, use_cuda=self.settings.use_cuda)
+                voice = self._load_voice(files)
             except Exception as err:
                 raise EngineError(f"cannot load Piper voice {voice_id}: {err}") from err
             self._loaded[voice_id] = voice
             return voice
+
+    def _load_voice(self, files: _VoiceFiles) -> Any:
+        """PiperVoice with session options of our own (``PiperVoice.load`` takes none)."""
+        import onnxruntime  # heavy: only when a voice is needed
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+
+        options = onnxruntime.SessionOptions()
+        threads = self.settings.onnx_threads or max(1, (os.cpu_count() or 1) // self.concurrency)
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Spinning threads keep cores busy between operations and starve the event loop's thread: a describe
+        # or health check would wait for a core while every sentence is being synthesized.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        providers: list[Any] = (
+            [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
+            if self.settings.use_cuda
+            else ["CPUExecutionProvider"]
+        )
+        config = json.loads(files.config.read_text(encoding="utf-8"))
+        session = onnxruntime.InferenceSession(str(files.model), sess_options=options, providers=providers)
+        return PiperVoice(config=PiperConfig.from_dict(config), session=session)
 
     def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
         """One PCM chunk per sentence Piper finds in the text."""
