@@ -1,0 +1,1 @@
+"""Built-in plugins: engines written like any third-party plugin."""
