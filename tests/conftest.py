@@ -1,0 +1,136 @@
+"""Shared fixtures: free ports, isolated state, and a real daemon running on its own thread and event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from voxhost.daemon import Daemon
+from voxhost.plugin_manager import build_plugins
+from voxhost.settings import Settings, load_settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.pop("VOXHOST_CONFIG", None)
+os.environ.pop("VOXHOST_LOAD_PLUGINS", None)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(state_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state."""
+    base: dict[str, Any] = {
+        "state_dir": str(state_dir),
+        "wyoming": {"enabled": False, "zeroconf": False},
+        "http": {"enabled": False},
+        "mqtt": {"enabled": False},
+        "shutdown_timeout": 2.0,
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return load_settings(None, **base)
+
+
+class RunningDaemon:
+    """A daemon on a background thread with its own event loop, as a separate process would be."""
+
+    def __init__(self, settings: Settings, plugins_extra: tuple[tuple[str, object], ...] = ()) -> None:
+        self.settings = settings
+        self.plugins = build_plugins(settings.plugins_dirs, load_entrypoints=False, extra=plugins_extra)
+        self.daemon = Daemon(settings, self.plugins)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="test-daemon", daemon=True)
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            task = asyncio.create_task(self.daemon.serve(install_signals=False))
+            started = asyncio.create_task(self.daemon.started.wait())
+            await asyncio.wait([task, started], return_when=asyncio.FIRST_COMPLETED)
+            self._ready.set()
+            await task
+
+        try:
+            self.loop.run_until_complete(main())
+        except BaseException as err:  # surfaced to the test by start()/stop()
+            self.error = err
+            self._ready.set()
+
+    @property
+    def core(self) -> Any:
+        """The running core."""
+        return self.daemon.core
+
+    def start(self, timeout: float = 120) -> RunningDaemon:
+        """Start and wait until ready."""
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("daemon did not start")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def call(self, coro: Any, timeout: float = 60) -> Any:
+        """Run a coroutine on the daemon's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self, timeout: float = 30) -> None:
+        """Graceful shutdown, as on SIGTERM."""
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.daemon.request_exit)
+            self._thread.join(timeout)
+        if self.error is not None and not isinstance(self.error, asyncio.CancelledError):
+            raise self.error
+
+
+@contextlib.contextmanager
+def running_daemon(settings: Settings, plugins_extra: tuple[tuple[str, object], ...] = ()) -> Iterator[RunningDaemon]:
+    """Context manager around RunningDaemon."""
+    daemon = RunningDaemon(settings, plugins_extra).start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def assert_speech(pcm: bytes, rate: int, min_seconds: float, max_seconds: float, expect_rate: int = 22050) -> None:
+    """Real speech: the expected rate, a plausible duration, and not silence."""
+    assert rate == expect_rate
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    seconds = samples.size / rate
+    assert min_seconds <= seconds <= max_seconds, f"duration {seconds:.2f} s outside [{min_seconds}, {max_seconds}]"
+    level = float(np.sqrt(np.mean(samples**2)))
+    assert level > 0.01, f"audio is near silence (rms {level:.4f})"
+    # Speech has pauses and loud parts: a constant tone or noise would not.
+    frames = samples[: samples.size // 441 * 441].reshape(-1, 441)
+    frame_levels = np.sqrt((frames**2).mean(axis=1))
+    assert frame_levels.max() > 4 * np.median(frame_levels[frame_levels > 0]) or frame_levels.min() < 0.005
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """An empty state directory."""
+    path = tmp_path / "state"
+    path.mkdir()
+    return path

@@ -1,0 +1,5 @@
+"""python -m voxhost."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""PCM helpers shared by the doors: WAV framing, streaming resampling, chunking, decoding uploads."""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Iterator
+
+import numpy as np
+import soxr
+
+from .engine import PCM
+from .errors import InvalidRequestError
+
+STREAMING_SIZE = 0xFFFFFFFF
+"""RIFF and data sizes of a WAV whose length is unknown while it streams."""
+
+
+def wav_header(rate: int, data_bytes: int | None = None, channels: int = 1, width: int = 2) -> bytes:
+    """A 44-byte PCM WAV header; ``data_bytes=None`` writes the streaming sizes (0xFFFFFFFF)."""
+    if data_bytes is None:
+        riff, data = STREAMING_SIZE, STREAMING_SIZE
+    else:
+        riff, data = 36 + data_bytes, data_bytes
+    return b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, channels, rate, rate * channels * width, channels * width, width * 8
+    ) + b"data" + struct.pack("<I", data)
+
+
+def to_wav(pcm: bytes, rate: int) -> bytes:
+    """A complete WAV file of mono s16le PCM."""
+    return wav_header(rate, len(pcm)) + pcm
+
+
+def pcm_to_float(pcm: bytes) -> np.ndarray:
+    """s16le bytes to float32 samples in [-1, 1]."""
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def rms(pcm: bytes) -> float:
+    """Root mean square level of s16le audio, 0..1."""
+    samples = pcm_to_float(pcm)
+    return float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
+
+
+class Resampler:
+    """Streaming mono s16le resampler (soxr keeps filter state across chunks, so there are no seams)."""
+
+    def __init__(self, rate_in: int, rate_out: int) -> None:
+        self.rate_in, self.rate_out = rate_in, rate_out
+        self._stream = None if rate_in == rate_out else soxr.ResampleStream(rate_in, rate_out, 1, dtype="int16")
+
+    def process(self, pcm: bytes, last: bool = False) -> bytes:
+        """Resample a chunk; pass ``last=True`` once at the end to flush."""
+        if self._stream is None:
+            return pcm
+        samples = np.frombuffer(pcm, dtype="<i2")
+        return self._stream.resample_chunk(samples, last=last).astype("<i2").tobytes()
+
+
+def chunked(pcm: bytes, max_bytes: int) -> Iterator[bytes]:
+    """Split PCM into pieces of at most ``max_bytes`` (an even number, so samples stay whole)."""
+    step = max(2, max_bytes - max_bytes % 2)
+    for start in range(0, len(pcm), step):
+        yield pcm[start : start + step]
+
+
+def decode_audio(data: bytes, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...) to mono float32; clear errors for bad input."""
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        mono = samples.mean(axis=1)
+    except Exception:
+        mono, rate = _decode_with_av(data)
+    if mono.size == 0:
+        raise InvalidRequestError("the audio contains no samples", param="audio")
+    if not np.all(np.isfinite(mono)):
+        raise InvalidRequestError("the audio contains invalid samples", param="audio")
+    if max_seconds is not None and mono.size / rate > max_seconds:
+        raise InvalidRequestError(
+            f"the audio is {mono.size / rate:.1f} s long; at most {max_seconds:g} s is accepted", param="audio"
+        )
+    return mono.astype(np.float32), int(rate)
+
+
+def _decode_with_av(data: bytes) -> tuple[np.ndarray, int]:
+    """Fallback for formats libsndfile lacks (MP3 in older builds, AAC, Opus in MP4/WebM)."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono")
+            parts = [
+                frame.to_ndarray().reshape(-1)
+                for packet in container.decode(stream)
+                for frame in resampler.resample(packet)
+            ]
+            rate = stream.rate or stream.codec_context.sample_rate
+    except Exception as err:
+        raise InvalidRequestError(f"the audio could not be decoded: {err.__class__.__name__}", param="audio") from None
+    if not parts or not rate:
+        raise InvalidRequestError("the audio could not be decoded", param="audio")
+    return np.concatenate(parts), int(rate)
+
+
+def float_to_pcm(samples: np.ndarray, rate: int) -> PCM:
+    """Float samples to a PCM chunk."""
+    return PCM.from_float(samples, rate)

@@ -1,0 +1,198 @@
+"""One voice catalog over every engine: built-in voices, cloned voices, aliases, defaults and lookup.
+
+Catalog ids are stable: ``<engine>:<engine voice id>`` for built-in voices and ``<engine>:<library id>`` for a
+cloned voice spoken by a cloning engine. A bare library id (``voice_grandma_1a2b3c4d``) is an alias for the first
+cloning engine's entry, so every door can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .engine import Capability, Engine, Reference
+from .errors import UnknownVoiceError
+from .library import VoiceLibrary, normalize_language
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class CatalogVoice:
+    """A voice as every door sees it."""
+
+    id: str
+    engine: str
+    voice: str
+    """Engine-local voice id, or the library id for cloned voices."""
+    name: str
+    languages: tuple[str, ...]
+    sample_rate: int
+    kind: Literal["builtin", "cloned"] = "builtin"
+    speakers: tuple[str, ...] = ()
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The outcome of a lookup: the voice, the speaker to use, and the reference for cloned voices."""
+
+    voice: CatalogVoice
+    speaker: str | None
+    reference: Reference | None
+
+
+class Catalog:
+    """Lookup over the voices of the running engines and the voice library."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engines: Callable[[], Iterable[Engine]],
+        library: VoiceLibrary,
+    ) -> None:
+        self._settings = settings
+        self._engines = engines
+        self.library = library
+
+    # -- listing ----------------------------------------------------------------------------------
+
+    def voices(self) -> list[CatalogVoice]:
+        """Every voice, built-in first, in engine order."""
+        aliases = self._alias_map_by_target()
+        out: list[CatalogVoice] = []
+        engines = list(self._engines())
+        for engine in engines:
+            for info in engine.voices():
+                vid = f"{engine.engine_id}:{info.id}"
+                out.append(
+                    CatalogVoice(
+                        id=vid,
+                        engine=engine.engine_id,
+                        voice=info.id,
+                        name=info.name,
+                        languages=tuple(info.languages),
+                        sample_rate=info.sample_rate,
+                        speakers=tuple(info.speakers),
+                        description=info.description,
+                        aliases=tuple(aliases.get(vid, ())),
+                    )
+                )
+        cloners = [e for e in engines if Capability.CLONE in e.capabilities]
+        for stored in self.library.list():
+            for index, engine in enumerate(cloners):
+                vid = f"{engine.engine_id}:{stored.id}"
+                extra = (stored.id,) if index == 0 else ()
+                out.append(
+                    CatalogVoice(
+                        id=vid,
+                        engine=engine.engine_id,
+                        voice=stored.id,
+                        name=f"{stored.name} ({engine.display_name or engine.engine_id})",
+                        languages=(stored.language,) if stored.language else ("en_US",),
+                        sample_rate=engine.clone_sample_rate,
+                        kind="cloned",
+                        description=f"cloned voice {stored.name}",
+                        aliases=extra + tuple(aliases.get(vid, ())),
+                    )
+                )
+        return out
+
+    def _alias_map_by_target(self) -> dict[str, list[str]]:
+        by_target: dict[str, list[str]] = {}
+        for alias, target in self._settings.aliases.items():
+            by_target.setdefault(target, []).append(alias)
+        return by_target
+
+    def languages(self) -> list[str]:
+        """Every language some voice speaks."""
+        return sorted({lang for voice in self.voices() for lang in voice.languages})
+
+    # -- lookup -----------------------------------------------------------------------------------
+
+    def resolve(
+        self,
+        name: str | None = None,
+        *,
+        language: str | None = None,
+        speaker: str | None = None,
+        engine: str | None = None,
+    ) -> Resolved:
+        """Find a voice by id or alias, else by language, else the default; check the speaker."""
+        voices = self.voices()
+        if not voices:
+            raise UnknownVoiceError("no voices are available: no engine is loaded", param="voice")
+        if name and name.strip():
+            voice = self._by_name(voices, name.strip(), engine)
+        elif language:
+            voice = self._by_language(voices, language, engine)
+        else:
+            voice = self._default(voices, engine)
+        return Resolved(voice, self._check_speaker(voice, speaker), self._reference(voice))
+
+    def _by_name(self, voices: list[CatalogVoice], name: str, engine: str | None) -> CatalogVoice:
+        pool = [v for v in voices if engine is None or v.engine == engine]
+        target = self._settings.aliases.get(name, name)
+        for match in (
+            lambda v: v.id == target,
+            lambda v: target in v.aliases,
+            lambda v: v.voice == target,  # an engine-local id, when unambiguous among the pool
+            lambda v: v.id.lower() == target.lower() or v.voice.lower() == target.lower(),
+        ):
+            found = [v for v in pool if match(v)]
+            if found:
+                return found[0]
+        hint = f" for engine {engine!r}" if engine else ""
+        raise UnknownVoiceError(f"unknown voice {name!r}{hint}; list voices with GET /v1/audio/voices", param="voice")
+
+    def _by_language(self, voices: list[CatalogVoice], language: str, engine: str | None) -> CatalogVoice:
+        lang = normalize_language(language) or ""
+        if (chosen := self._settings.default_voices.get(lang)) and engine is None:
+            return self._by_name(voices, chosen, None)
+        pool = [v for v in voices if engine is None or v.engine == engine]
+        default = self._default(voices, engine) if pool else None
+        base = lang.split("_")[0]
+        for match in (lambda l: l == lang, lambda l: l.split("_")[0] == base):
+            if default and any(match(l) for l in default.languages):
+                return default
+            for voice in pool:
+                if voice.kind == "builtin" and any(match(l) for l in voice.languages):
+                    return voice
+        raise UnknownVoiceError(f"no voice speaks language {language!r}", param="language")
+
+    def _default(self, voices: list[CatalogVoice], engine: str | None) -> CatalogVoice:
+        pool = [v for v in voices if engine is None or v.engine == engine]
+        if not pool:
+            raise UnknownVoiceError(f"engine {engine!r} has no voices", param="voice")
+        if self._settings.default_voice:
+            try:
+                return self._by_name(pool, self._settings.default_voice, engine)
+            except UnknownVoiceError:
+                if engine is None:
+                    raise UnknownVoiceError(
+                        f"the configured default_voice {self._settings.default_voice!r} is not available",
+                        param="voice",
+                    ) from None
+        builtin = [v for v in pool if v.kind == "builtin"]
+        piper = [v for v in builtin if v.engine == "piper"]
+        return (piper or builtin or pool)[0]
+
+    @staticmethod
+    def _check_speaker(voice: CatalogVoice, speaker: str | None) -> str | None:
+        if speaker is None or str(speaker).strip() == "":
+            return None
+        speaker = str(speaker).strip()
+        if not voice.speakers:
+            raise UnknownVoiceError(f"voice {voice.id!r} has a single speaker; got speaker {speaker!r}", param="speaker")
+        if speaker in voice.speakers:
+            return speaker
+        if speaker.isdigit() and int(speaker) < len(voice.speakers):
+            return voice.speakers[int(speaker)]
+        raise UnknownVoiceError(
+            f"voice {voice.id!r} has no speaker {speaker!r}; speakers: {', '.join(voice.speakers[:20])}",
+            param="speaker",
+        )
+
+    def _reference(self, voice: CatalogVoice) -> Reference | None:
+        return self.library.reference(voice.voice) if voice.kind == "cloned" else None

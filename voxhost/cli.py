@@ -1,0 +1,260 @@
+"""The ``voxhost`` command: serve, say, voices, engines, plugins, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .audio import to_wav
+from .core import Core, collect_engine_classes, describe_engine_classes, engine_configs
+from .errors import ConfigError, StartupError, VoxhostError
+from .jobs import SpeechRequest
+from .log import setup_logging
+from .plugin_manager import Plugins, build_plugins
+from .settings import CONFIG_ENV, Settings, load_settings
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_CONFIGS = (Path("~/.config/voxhost/voxhost.toml").expanduser(), Path("/etc/voxhost/voxhost.toml"))
+"""Config files read when neither --config nor $VOXHOST_CONFIG names one."""
+
+EXIT_CONFIG = 2
+
+
+def _config_path(args: argparse.Namespace) -> str | None:
+    if args.config:
+        return str(args.config)
+    if os.environ.get(CONFIG_ENV):
+        return None  # load_settings reads it
+    return next((str(p) for p in DEFAULT_CONFIGS if p.is_file()), None)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings given as command-line flags."""
+    out: dict[str, Any] = {}
+    if getattr(args, "state_dir", None):
+        out["state_dir"] = str(args.state_dir)
+    if getattr(args, "plugins_dir", None):
+        out["plugins_dirs"] = [str(p) for p in args.plugins_dir]
+    if getattr(args, "uri", None):
+        out["wyoming"] = {"uri": args.uri}
+    if getattr(args, "debug", False):
+        out["log_level"] = "debug"
+    return out
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(_config_path(args), **_overrides(args))
+    # Flags refine sections without replacing what the file set.
+    if getattr(args, "uri", None):
+        settings.wyoming.uri = list(args.uri)
+    if getattr(args, "http_port", None) is not None:
+        settings.http.port = args.http_port
+    if getattr(args, "http_host", None):
+        settings.http.host = args.http_host
+    for door in getattr(args, "no", None) or []:
+        getattr(settings, door).enabled = False
+    return settings
+
+
+def _plugins(settings: Settings) -> Plugins:
+    return build_plugins(settings.plugins_dirs)
+
+
+# -- commands -----------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the daemon until SIGTERM/SIGINT."""
+    from .daemon import Daemon
+
+    settings = _settings(args)
+    setup_logging(settings.log_level, args.debug)
+    daemon = Daemon(settings, _plugins(settings))
+    try:
+        asyncio.run(daemon.serve())
+    except StartupError as err:
+        _LOGGER.error("%s", err.message)
+        return 1
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    """Speak text through the same core the daemon uses, into a WAV file (or raw PCM)."""
+    settings = _settings(args)
+    settings.wyoming.enabled = settings.http.enabled = settings.mqtt.enabled = False
+    setup_logging("warning" if not args.debug else "debug", args.debug)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    request = SpeechRequest(
+        text=text, voice=args.voice, speaker=args.speaker, language=args.language, speed=args.speed, door="cli"
+    )
+
+    async def run() -> tuple[bytes, int]:
+        core = Core(settings, _plugins(settings))
+        for runner in core.runners.values():
+            runner.host.preload = False  # load only the engine the voice needs
+        await core.start()
+        try:
+            return await core.speak(request)
+        finally:
+            await core.close()
+
+    pcm, rate = asyncio.run(run())
+    data = pcm if args.format == "pcm" else to_wav(pcm, rate)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(args.output).write_bytes(data)
+        print(f"{args.output}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz", file=sys.stderr)
+    return 0
+
+
+def _core_offline(args: argparse.Namespace) -> Core:
+    settings = _settings(args)
+    setup_logging("warning", getattr(args, "debug", False))
+    return Core(settings, _plugins(settings))
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    """List the catalog."""
+    voices = _core_offline(args).voices()
+    if args.json:
+        print(json.dumps([v.__dict__ for v in voices], indent=2, default=list))
+        return 0
+    for v in voices:
+        extra = f"  speakers: {', '.join(v.speakers[:8])}" if v.speakers else ""
+        aliases = f"  aliases: {', '.join(v.aliases)}" if v.aliases else ""
+        print(f"{v.id:40} {','.join(v.languages):12} {v.sample_rate:>6} Hz  {v.name}{aliases}{extra}")
+    return 0
+
+
+def cmd_engines(args: argparse.Namespace) -> int:
+    """List engine plugins and whether config runs them."""
+    settings = _settings(args)
+    setup_logging("warning", args.debug)
+    plugins = _plugins(settings)
+    classes = collect_engine_classes(plugins, settings)
+    configs = engine_configs(settings, classes)
+    rows = describe_engine_classes(classes.values())
+    for row in rows:
+        host, _ = configs[row["id"]]
+        row["enabled"] = host.enabled if host.enabled is not None else row["enabled_by_default"]
+        row["mode"] = host.mode or row["mode"]
+        if host.python:
+            row["python"] = host.python
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = "enabled" if row["enabled"] else "disabled"
+        print(f"{row['id']:12} {state:9} {row['mode']:7} {','.join(row['capabilities']):24} {row['module']}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """List plugins with their versions and hooks, and the ones that failed."""
+    settings = _settings(args)
+    setup_logging("error", args.debug)
+    plugins = _plugins(settings)
+    rows = plugins.describe()
+    failures = [f.__dict__ for f in plugins.failures]
+    if args.json:
+        print(json.dumps({"plugins": rows, "failures": failures}, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['name']:36} {row['source']:10} {row['version'] or '-':10} {', '.join(row['hooks'])}")
+    for failure in failures:
+        print(f"FAILED {failure['name']} ({failure['source']}): {failure['error']}")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate the config, including every engine's table."""
+    settings = _settings(args)
+    setup_logging("error", args.debug)
+    plugins = _plugins(settings)
+    engine_configs(settings, collect_engine_classes(plugins, settings))
+    print(f"config OK ({_config_path(args) or os.environ.get(CONFIG_ENV) or 'defaults'})")
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", type=Path, help=f"TOML config file (or ${CONFIG_ENV})")
+    common.add_argument("--state-dir", type=Path, help="state directory (voice library, caches, models)")
+    common.add_argument("--plugins-dir", type=Path, action="append", help="directory of single-file plugins")
+    common.add_argument("--debug", action="store_true", help="debug logging")
+
+    parser = argparse.ArgumentParser(prog="voxhost", description="A resident text-to-speech daemon.")
+    parser.add_argument("--version", action="version", version=f"voxhost {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the daemon")
+    serve.add_argument("--uri", action="append", help="Wyoming address (tcp://, unix://, stdio://); repeatable")
+    serve.add_argument("--http-port", type=int, help="HTTP port")
+    serve.add_argument("--http-host", help="HTTP bind address")
+    serve.add_argument("--no", action="append", choices=["wyoming", "http", "mqtt"], help="disable a door")
+    serve.set_defaults(func=cmd_serve)
+
+    say = sub.add_parser("say", parents=[common], help="speak text into a WAV file")
+    say.add_argument("text", help="text to speak, or - to read stdin")
+    say.add_argument("-v", "--voice", help="voice id or alias")
+    say.add_argument("-s", "--speaker", help="speaker of a multi-speaker voice")
+    say.add_argument("-l", "--language", help="language (picks that language's default voice)")
+    say.add_argument("--speed", type=float, default=1.0, help="speed, 0.25-4.0")
+    say.add_argument("-o", "--output", default="voxhost.wav", help="output file, or - for stdout")
+    say.add_argument("--format", choices=["wav", "pcm"], default="wav", help="wav (default) or raw s16le pcm")
+    say.set_defaults(func=cmd_say)
+
+    for name, func, text in (
+        ("voices", cmd_voices, "list voices"),
+        ("engines", cmd_engines, "list engines"),
+        ("plugins", cmd_plugins, "list plugins"),
+    ):
+        command = sub.add_parser(name, parents=[common], help=text)
+        command.add_argument("--json", action="store_true", help="JSON output")
+        command.set_defaults(func=func)
+
+    check = sub.add_parser("check-config", parents=[common], help="validate the configuration")
+    check.set_defaults(func=cmd_check_config)
+
+    for add in _extra_commands():
+        add(sub, common)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
+    """Subcommands that live in their own modules."""
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``voxhost`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as err:
+        print(f"voxhost: {err.message}", file=sys.stderr)
+        return EXIT_CONFIG
+    except VoxhostError as err:
+        print(f"voxhost: {err.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

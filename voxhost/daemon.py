@@ -1,0 +1,102 @@
+"""The daemon's lifecycle: start the core and the doors, report ready, shut down cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from .core import Core, collect_door_classes
+from .door import Door
+from .errors import StartupError
+from .plugin_manager import Plugins
+from .settings import Settings
+from .systemd import notify
+
+_LOGGER = logging.getLogger(__name__)
+
+HANDLED_SIGNALS = (
+    signal.SIGINT,  # Ctrl-C in a terminal; a second one forces exit
+    signal.SIGTERM,  # systemctl stop, container runtimes
+)
+
+
+class Daemon:
+    """startup → serve until a signal → shutdown (drain jobs within a bound, then cancel)."""
+
+    def __init__(self, settings: Settings, plugins: Plugins) -> None:
+        self.settings = settings
+        self.plugins = plugins
+        self.core: Core | None = None
+        self.doors: list[Door] = []
+        self.started = asyncio.Event()
+        self._should_exit = asyncio.Event()
+        self._force_exit = False
+
+    def request_exit(self) -> None:
+        """Begin a graceful shutdown (a second call forces it)."""
+        if self._should_exit.is_set():
+            self._force_exit = True
+            if self.core:
+                for job in list(self.core.jobs.values()):
+                    job.cancel("forced shutdown")
+        self._should_exit.set()
+
+    async def serve(self, install_signals: bool = True) -> None:
+        """Run until asked to exit."""
+        if install_signals:
+            loop = asyncio.get_running_loop()
+            for sig in HANDLED_SIGNALS:
+                loop.add_signal_handler(sig, self.request_exit)
+        try:
+            await self.startup()
+            await self._should_exit.wait()
+        finally:
+            await self.shutdown()
+            if install_signals:
+                for sig in HANDLED_SIGNALS:
+                    asyncio.get_running_loop().remove_signal_handler(sig)
+
+    async def startup(self) -> None:
+        """Build the core, load engines, run startup hooks, open the doors, report ready."""
+        self.core = core = Core(self.settings, self.plugins)
+        await core.start()
+        await self.plugins.acall("startup", core=core)
+        for name, door_cls in collect_door_classes(self.plugins, self.settings).items():
+            if not door_cls.enabled(self.settings):
+                continue
+            door = door_cls(core)
+            try:
+                await door.start()
+            except OSError as err:
+                raise StartupError(f"the {name} door could not start: {err}") from err
+            self.doors.append(door)
+            core.doors.append(door)
+            _LOGGER.info("Door %s open %s", name, door.status())
+        voices = len(core.voices())
+        engines = ", ".join(f"{r.engine_id}{'' if r.loaded else ' (not loaded)'}" for r in core.runners.values())
+        _LOGGER.info("Ready: %d voices; engines: %s; doors: %s", voices, engines or "none",
+                     ", ".join(d.name for d in self.doors) or "none")
+        notify("READY=1\nSTATUS=Ready")
+        self.started.set()
+
+    async def shutdown(self) -> None:
+        """Close doors, let jobs finish within ``shutdown_timeout``, run shutdown hooks, unload engines."""
+        notify("STOPPING=1")
+        for door in reversed(self.doors):
+            try:
+                await door.stop()
+            except Exception:
+                _LOGGER.exception("Door %s did not stop cleanly", door.name)
+        self.doors.clear()
+        if self.core is not None:
+            timeout = 0.0 if self._force_exit else self.settings.shutdown_timeout
+            await self.core.drain(timeout)
+            await self.plugins.acall("shutdown", core=self.core)
+            await self.core.close()
+        _LOGGER.info("Stopped")
+
+    def status(self) -> dict[str, Any]:
+        """Doors and their state, for health pages."""
+        return {door.name: door.status() for door in self.doors}

@@ -1,0 +1,170 @@
+"""The voice library: cloned voices (reference audio + transcript + language) stored on disk.
+
+Each voice is a directory ``<state>/voices/<id>/`` with ``reference.wav`` and ``voice.json``. A voice is written
+into a temporary directory and renamed into place, so a crash never leaves half a voice behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from .engine import Reference
+from .errors import InvalidRequestError, UnknownVoiceError
+
+_LOGGER = logging.getLogger(__name__)
+
+MIN_SECONDS = 1.0
+MAX_SECONDS = 30.0
+_NAME_RE = re.compile(r"^[\w][\w .'\-()]{0,63}$", re.UNICODE)
+_LANG_RE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+_ID_RE = re.compile(r"^voice_[a-z0-9_]{1,80}$")
+
+
+@dataclass(frozen=True)
+class LibraryVoice:
+    """A stored cloned voice."""
+
+    id: str
+    name: str
+    language: str | None
+    transcript: str | None
+    created_at: int
+    seconds: float
+    sample_rate: int
+    fingerprint: str
+
+    def reference(self, root: Path) -> Reference:
+        """The engine-facing view of this voice."""
+        folder = root / self.id
+        return Reference(
+            voice_id=self.id,
+            audio_path=str(folder / "reference.wav"),
+            transcript=self.transcript,
+            language=self.language,
+            cache_dir=str(folder / "cache"),
+            fingerprint=self.fingerprint,
+        )
+
+
+def normalize_language(language: str | None) -> str | None:
+    """``en-us`` / ``en_US`` / ``en`` → ``en_US`` / ``en``; invalid → InvalidRequestError."""
+    if language is None or not language.strip():
+        return None
+    language = language.strip()
+    if not _LANG_RE.match(language):
+        raise InvalidRequestError(f"invalid language {language!r}; use a code like en_US or de", param="language")
+    base, _, region = language.replace("-", "_").partition("_")
+    return f"{base.lower()}_{region.upper()}" if region else base.lower()
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return slug[:40] or "voice"
+
+
+class VoiceLibrary:
+    """Add, list, read and remove cloned voices."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        # Left-overs of an interrupted add or remove: never visible as voices, safe to delete.
+        for stray in self.root.glob(".tmp-*"):
+            shutil.rmtree(stray, ignore_errors=True)
+
+    def list(self) -> list[LibraryVoice]:
+        """All voices, oldest first."""
+        voices = [v for v in (self._read(p) for p in self.root.iterdir() if _ID_RE.match(p.name)) if v]
+        return sorted(voices, key=lambda v: (v.created_at, v.id))
+
+    def get(self, voice_id: str) -> LibraryVoice:
+        """One voice, or UnknownVoiceError."""
+        voice = self._read(self.root / voice_id) if _ID_RE.match(voice_id) else None
+        if voice is None:
+            raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
+        return voice
+
+    def reference(self, voice_id: str) -> Reference:
+        """The engine-facing reference of a voice."""
+        return self.get(voice_id).reference(self.root)
+
+    def add(
+        self,
+        name: str,
+        samples: np.ndarray,
+        sample_rate: int,
+        transcript: str | None = None,
+        language: str | None = None,
+    ) -> LibraryVoice:
+        """Validate and store a voice; nothing is written unless everything is valid."""
+        name = (name or "").strip()
+        if not _NAME_RE.match(name) or ".." in name:
+            raise InvalidRequestError(
+                "invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses", param="name"
+            )
+        language = normalize_language(language)
+        transcript = (transcript or "").strip() or None
+        if transcript is not None and len(transcript) > 2000:
+            raise InvalidRequestError("the transcript is longer than 2000 characters", param="transcript")
+        seconds = samples.size / sample_rate
+        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+            raise InvalidRequestError(
+                f"reference audio must be {MIN_SECONDS:g}-{MAX_SECONDS:g} s long; got {seconds:.1f} s",
+                param="audio_sample",
+            )
+        if float(np.abs(samples).max()) < 1e-3:
+            raise InvalidRequestError("the reference audio is silent", param="audio_sample")
+        voice_id = f"voice_{_slug(name)}_{secrets.token_hex(4)}"
+        tmp = self.root / f".tmp-{voice_id}"
+        tmp.mkdir()
+        try:
+            wav = tmp / "reference.wav"
+            soundfile.write(wav, samples, sample_rate, subtype="PCM_16")
+            digest = hashlib.sha256(wav.read_bytes() + (transcript or "").encode()).hexdigest()[:16]
+            voice = LibraryVoice(
+                id=voice_id,
+                name=name,
+                language=language,
+                transcript=transcript,
+                created_at=int(time.time()),
+                seconds=round(seconds, 3),
+                sample_rate=sample_rate,
+                fingerprint=digest,
+            )
+            (tmp / "voice.json").write_text(json.dumps(asdict(voice), ensure_ascii=False, indent=2))
+            tmp.rename(self.root / voice_id)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, name, seconds)
+        return voice
+
+    def remove(self, voice_id: str) -> LibraryVoice:
+        """Delete a voice (renamed away first, so it vanishes at once)."""
+        voice = self.get(voice_id)
+        doomed = self.root / f".tmp-del-{voice_id}"
+        (self.root / voice_id).rename(doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        _LOGGER.info("Removed voice %s", voice_id)
+        return voice
+
+    def _read(self, folder: Path) -> LibraryVoice | None:
+        try:
+            data = json.loads((folder / "voice.json").read_text())
+            return LibraryVoice(**data)
+        except (OSError, ValueError, TypeError):
+            return None

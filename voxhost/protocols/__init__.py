@@ -1,0 +1,1 @@
+"""The doors: protocol servers that turn requests into core jobs."""

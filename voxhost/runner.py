@@ -1,0 +1,407 @@
+"""Engine runners: the same engine class run in-process on its own thread, or in a worker process.
+
+Both give the scheduler one async interface (load, unload, synthesize, convert) and never block the event loop.
+An engine serves one request at a time; fairness across jobs is the scheduler's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from . import wire
+from .engine import PCM, Engine, Reference, SynthesisRequest
+from .errors import EngineError, VoxhostError, WorkerCrashedError
+from .events import EngineLoaded, EngineUnloaded, EventBus
+from .plugin_manager import DIR_PLUGIN_PREFIX
+from .settings import EngineHostSettings
+
+_LOGGER = logging.getLogger(__name__)
+_DONE = object()
+
+
+class EngineRunner(ABC):
+    """Runs one engine; owns its loaded state."""
+
+    mode: str
+
+    def __init__(self, engine: Engine, host: EngineHostSettings, bus: EventBus) -> None:
+        self.engine = engine
+        self.host = host
+        self.bus = bus
+        self.loaded = False
+        self.load_error: str | None = None
+        self.last_used = time.monotonic()
+        self._load_lock = asyncio.Lock()
+
+    @property
+    def engine_id(self) -> str:
+        """The engine's id."""
+        return self.engine.engine_id
+
+    async def ensure_loaded(self) -> None:
+        """Load the engine if it is not loaded (first use, after idle unload, after a crash)."""
+        if self.loaded:
+            return
+        async with self._load_lock:
+            if self.loaded:
+                return
+            started = time.monotonic()
+            _LOGGER.info("Loading engine %s (%s)", self.engine_id, self.mode)
+            try:
+                await self._load()
+            except VoxhostError as err:
+                self.load_error = err.message
+                raise
+            except Exception as err:
+                self.load_error = f"{type(err).__name__}: {err}"
+                _LOGGER.exception("Engine %s failed to load", self.engine_id)
+                raise EngineError(f"engine {self.engine_id} failed to load: {self.load_error}") from err
+            self.loaded, self.load_error = True, None
+            seconds = time.monotonic() - started
+            _LOGGER.info("Engine %s loaded in %.2f s", self.engine_id, seconds)
+            self.bus.publish(EngineLoaded(engine=self.engine_id, seconds=round(seconds, 3), mode=self.mode))
+
+    async def unload(self, reason: str = "requested") -> None:
+        """Free the engine's memory; the next use loads it again."""
+        async with self._load_lock:
+            if not self.loaded:
+                return
+            self.loaded = False
+            await self._unload()
+            _LOGGER.info("Engine %s unloaded (%s)", self.engine_id, reason)
+            self.bus.publish(EngineUnloaded(engine=self.engine_id, reason=reason))
+
+    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[PCM]:
+        """Speak one request; PCM chunks as they are made. Closing the iterator cancels the work."""
+        await self.ensure_loaded()
+        self.last_used = time.monotonic()
+        try:
+            async for pcm in self._run("synth", request=request):
+                yield pcm
+        finally:
+            self.last_used = time.monotonic()
+
+    async def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncIterator[PCM]:
+        """Voice conversion of ``audio`` into ``target``."""
+        await self.ensure_loaded()
+        self.last_used = time.monotonic()
+        try:
+            async for pcm in self._run("convert", audio=audio, target=target, options=options):
+                yield pcm
+        finally:
+            self.last_used = time.monotonic()
+
+    async def status(self) -> dict[str, Any]:
+        """Engine-reported status (device, memory) when loaded."""
+        return {}
+
+    @abstractmethod
+    async def _load(self) -> None: ...
+
+    @abstractmethod
+    async def _unload(self) -> None: ...
+
+    @abstractmethod
+    def _run(self, op: str, **kwargs: Any) -> AsyncIterator[PCM]: ...
+
+    async def close(self) -> None:
+        """Stop for good (daemon shutdown)."""
+        await self.unload("shutdown")
+
+
+def _as_engine_error(engine_id: str, err: BaseException) -> VoxhostError:
+    if isinstance(err, VoxhostError):
+        return err
+    return EngineError(f"engine {engine_id} failed: {type(err).__name__}: {err}")
+
+
+class ThreadRunner(EngineRunner):
+    """In-process: every engine call runs on the engine's own single thread."""
+
+    mode = "thread"
+
+    def __init__(self, engine: Engine, host: EngineHostSettings, bus: EventBus) -> None:
+        super().__init__(engine, host, bus)
+        # One thread per engine serialises load/synthesize/unload without locks in the engine.
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"engine-{engine.engine_id}")
+
+    async def _load(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.load)
+
+    async def _unload(self) -> None:
+        def unload() -> None:
+            self.engine.unload()
+            gc.collect()
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, unload)
+
+    async def status(self) -> dict[str, Any]:
+        """The engine's own status (thread mode reads it directly)."""
+        return self.engine.status() if self.loaded else {}
+
+    async def _run(self, op: str, **kwargs: Any) -> AsyncIterator[PCM]:
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[Any] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def produce() -> Iterator[PCM]:
+            if op == "synth":
+                return self.engine.synthesize(kwargs["request"])
+            return self.engine.convert(kwargs["audio"], kwargs["target"], kwargs["options"])
+
+        def put(item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(chunks.put_nowait, item)
+            except RuntimeError:  # the loop closed during shutdown
+                pass
+
+        def work() -> None:
+            try:
+                for pcm in produce():
+                    put(pcm)
+                    if cancel.is_set():
+                        break
+            except BaseException as err:  # reported to the job, never lost on the thread
+                put(_as_engine_error(self.engine_id, err))
+            finally:
+                put(_DONE)
+
+        loop.run_in_executor(self._executor, work)
+        try:
+            while (item := await chunks.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            cancel.set()
+
+    async def close(self) -> None:
+        """Unload and stop the engine thread."""
+        await super().close()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class WorkerRunner(EngineRunner):
+    """A worker process (``python -m voxhost.worker``) with the configured interpreter."""
+
+    mode = "worker"
+
+    def __init__(self, engine: Engine, host: EngineHostSettings, bus: EventBus, path_dir: Path) -> None:
+        super().__init__(engine, host, bus)
+        self._path_dir = path_dir
+        self._proc: asyncio.subprocess.Process | None = None
+        self._io_lock = asyncio.Lock()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=30)
+        self._stderr_task: asyncio.Task[None] | None = None
+        self._draining: asyncio.Task[None] | None = None
+        self._rid = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs."""
+        return self._proc.pid if self._proc and self._proc.returncode is None else None
+
+    def _import_spec(self) -> dict[str, Any]:
+        cls = type(self.engine)
+        spec: dict[str, Any] = {"module": cls.__module__, "cls": cls.__qualname__}
+        if cls.__module__.startswith(DIR_PLUGIN_PREFIX):
+            # A single-file plugin from a plugins directory: the worker imports it from its file.
+            spec["file"] = sys.modules[cls.__module__].__file__
+        return spec
+
+    def _python_path(self) -> str:
+        """A directory holding only links to voxhost (and the engine's own package), for the worker's path."""
+        self._path_dir.mkdir(parents=True, exist_ok=True)
+        packages = {"voxhost"}
+        top = type(self.engine).__module__.split(".")[0]
+        if top in sys.modules and getattr(sys.modules[top], "__path__", None):
+            packages.add(top)
+        for name in packages:
+            source = Path(list(sys.modules[name].__path__)[0]).resolve()
+            link = self._path_dir / name
+            if link.is_symlink() and link.resolve() == source:
+                continue
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(source, target_is_directory=True)
+        return str(self._path_dir)
+
+    async def _load(self) -> None:
+        await self._start()
+        try:
+            await asyncio.wait_for(self._call({"op": "load"}), self.host.start_timeout)
+        except BaseException:
+            await self._stop_process()
+            raise
+
+    async def _start(self) -> None:
+        await self._stop_process()
+        python = self.host.python or sys.executable
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (self._python_path(), env.get("PYTHONPATH")) if p)
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                python,
+                "-m",
+                "voxhost.worker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                limit=2**20,
+            )
+        except OSError as err:
+            raise EngineError(f"cannot start the worker for engine {self.engine_id} with {python}: {err}") from err
+        self._stderr.clear()
+        self._stderr_task = asyncio.create_task(self._pump_stderr(self._proc))
+        cls = type(self.engine)
+        settings = self.engine.settings.model_dump(mode="json")
+        init = {"op": "init", **self._import_spec(), "settings": settings, "context": asdict(self.engine.context)}
+        _LOGGER.debug("Started worker %s for %s (%s)", self._proc.pid, self.engine_id, cls.__qualname__)
+        await asyncio.wait_for(self._call(init), self.host.start_timeout)
+
+    async def _pump_stderr(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stderr is not None
+        while line := await proc.stderr.readline():
+            text = line.decode(errors="replace").rstrip()
+            self._stderr.append(text)
+            _LOGGER.info("[%s worker] %s", self.engine_id, text)
+
+    def _write(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        if self._proc is None or self._proc.stdin is None or self._proc.returncode is not None:
+            raise self._crashed()
+        self._proc.stdin.write(wire.encode(header, payload))
+
+    async def _read(self) -> tuple[dict[str, Any], bytes]:
+        assert self._proc is not None and self._proc.stdout is not None
+        frame = await wire.read_frame_async(self._proc.stdout)
+        if frame is None:
+            await self._proc.wait()
+            if self._stderr_task:
+                await asyncio.wait([self._stderr_task], timeout=1)
+            raise self._crashed()
+        header, payload = frame
+        if "error" in header:
+            raise _error_from(header)
+        return header, payload
+
+    def _crashed(self) -> WorkerCrashedError:
+        code = self._proc.returncode if self._proc else None
+        tail = " | ".join(line for line in list(self._stderr)[-3:] if line.strip())
+        self._on_death()
+        detail = f": {tail}" if tail else ""
+        return WorkerCrashedError(f"the {self.engine_id} worker process exited (code {code}){detail}")
+
+    def _on_death(self) -> None:
+        was_loaded, self.loaded = self.loaded, False
+        self._proc = None
+        if was_loaded:
+            self.bus.publish(EngineUnloaded(engine=self.engine_id, reason="worker exited"))
+
+    async def _call(self, header: dict[str, Any]) -> dict[str, Any]:
+        async with self._io_lock:
+            await self._settle()
+            self._write(header)
+            reply, _ = await self._read()
+            return reply
+
+    async def _settle(self) -> None:
+        # A request abandoned mid-stream leaves frames in the pipe; finish reading them first.
+        if self._draining is not None:
+            task, self._draining = self._draining, None
+            try:
+                await task
+            except VoxhostError:
+                pass
+
+    async def _run(self, op: str, **kwargs: Any) -> AsyncIterator[PCM]:
+        async with self._io_lock:
+            await self._settle()
+            if self._proc is None:
+                raise self._crashed()
+            self._rid += 1
+            if op == "synth":
+                self._write({"op": "synth", "rid": self._rid, "request": kwargs["request"].to_dict()})
+            else:
+                audio: PCM = kwargs["audio"]
+                header = {"op": "convert", "rid": self._rid, "rate": audio.rate, "options": kwargs["options"]}
+                self._write({**header, "target": asdict(kwargs["target"])}, audio.data)
+            finished = False
+            try:
+                while True:
+                    header, payload = await self._read()
+                    if header.get("done"):
+                        finished = True
+                        return
+                    yield PCM(payload, int(header["rate"]))
+            except VoxhostError:
+                finished = True
+                raise
+            finally:
+                if not finished and self._proc is not None:
+                    # Abandoned: tell the worker to stop after its current chunk; drain in the background.
+                    try:
+                        self._write({"op": "cancel"})
+                    except VoxhostError:
+                        pass
+                    self._draining = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        while True:
+            header, _ = await self._read()
+            if header.get("done"):
+                return
+
+    async def _unload(self) -> None:
+        await self._stop_process()
+
+    async def _stop_process(self) -> None:
+        proc, self._proc = self._proc, None
+        if self._draining is not None:
+            self._draining.cancel()
+            self._draining = None
+        if proc is None or proc.returncode is not None:
+            return
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(wire.encode({"op": "exit"}))
+            proc.stdin.close()
+            await asyncio.wait_for(proc.wait(), 10)
+        except (asyncio.TimeoutError, ConnectionError, BrokenPipeError):
+            proc.kill()
+            await proc.wait()
+        _LOGGER.debug("Worker for %s exited with %s", self.engine_id, proc.returncode)
+
+    async def status(self) -> dict[str, Any]:
+        """The worker's status report."""
+        if not self.loaded:
+            return {}
+        try:
+            reply = await asyncio.wait_for(self._call({"op": "status"}), 5)
+        except (VoxhostError, asyncio.TimeoutError):
+            return {"pid": self.pid}
+        return {"pid": self.pid, **reply.get("status", {})}
+
+
+def _error_from(header: dict[str, Any]) -> VoxhostError:
+    """Rebuild a typed error sent by a worker."""
+    from . import errors
+
+    cls = getattr(errors, str(header.get("type")), None)
+    if isinstance(cls, type) and issubclass(cls, VoxhostError):
+        return cls(str(header["error"]))
+    return EngineError(str(header["error"]))

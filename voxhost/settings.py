@@ -1,0 +1,197 @@
+"""voxhost's settings: one typed tree read from a TOML file with ``VOXHOST_*`` environment overrides.
+
+Precedence, highest first: explicit overrides (CLI flags), ``VOXHOST_*`` environment variables (nested keys with
+``__``, e.g. ``VOXHOST_HTTP__PORT=8001``), the TOML file, the defaults below. Each engine's table under
+``[engines.<id>]`` is free-form here and validated by the engine's own ``Settings`` model at startup.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+CONFIG_ENV = "VOXHOST_CONFIG"
+"""Environment variable naming the TOML config file."""
+
+
+def _default_state_dir() -> str:
+    # systemd's StateDirectory= sets STATE_DIRECTORY; otherwise follow XDG.
+    if state := os.environ.get("STATE_DIRECTORY"):
+        return state.split(":")[0]
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "voxhost")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TextSettings(_Section):
+    """How text is checked and split into sentences."""
+
+    max_chars: int = Field(100_000, ge=1)
+    """Longest text accepted by the core (doors may set lower limits)."""
+    max_sentence_chars: int = Field(400, ge=20)
+    """Sentences longer than this are split at the last space or comma before it."""
+
+
+class SchedulerSettings(_Section):
+    """How jobs share engines."""
+
+    max_jobs_per_engine: int = Field(32, ge=1)
+    """Jobs waiting or running per engine; beyond this a request gets a 'busy' error."""
+
+
+class EngineHostSettings(_Section):
+    """Host-side keys every ``[engines.<id>]`` table may carry; the rest go to the engine."""
+
+    enabled: bool | None = None
+    """Run this engine; the default is the engine's own (Piper: on; heavy engines: off)."""
+    mode: Literal["thread", "worker"] | None = None
+    """In-process threads, or a worker process; the default is the engine's own."""
+    python: str | None = None
+    """Interpreter for the worker process (the engine's own virtual environment)."""
+    preload: bool = True
+    """Load at startup; otherwise on first use."""
+    idle_unload: float | None = Field(None, ge=0)
+    """Unload after this many idle seconds (unset: stay loaded)."""
+    start_timeout: float = Field(600.0, gt=0)
+    """Seconds a worker may take to start and load."""
+
+
+ENGINE_HOST_KEYS = frozenset(EngineHostSettings.model_fields)
+
+
+class WyomingSettings(_Section):
+    """The Wyoming door (Home Assistant)."""
+
+    enabled: bool = True
+    uri: list[str] = Field(default_factory=lambda: ["tcp://0.0.0.0:10200"])
+    """Where to listen: ``tcp://host:port``, ``unix:///path`` or ``stdio://``."""
+    zeroconf: bool = True
+    """Advertise ``_wyoming._tcp.local.`` so Home Assistant discovers voxhost."""
+    zeroconf_name: str | None = None
+    """Service name to advertise (default: the host name)."""
+
+
+class HttpSettings(_Section):
+    """The OpenAI-compatible HTTP door."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+
+class MqttSettings(_Section):
+    """The MQTT door."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = Field(1883, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """All of voxhost's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VOXHOST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    state_dir: str = Field(default_factory=_default_state_dir)
+    """Voice library, caches, worker files."""
+    models_dir: str | None = None
+    """Downloaded models (default: ``<state_dir>/models``)."""
+    plugins_dirs: list[str] = Field(default_factory=list)
+    """Directories of single-file plugins (``*.py``)."""
+    default_voice: str | None = None
+    """Catalog id or alias used when a request names no voice (default: the first Piper voice)."""
+    default_voices: dict[str, str] = Field(default_factory=dict)
+    """Default voice per language, e.g. ``{ de_DE = "piper:de_DE-thorsten-medium" }``."""
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """Extra names for voices, e.g. ``{ kitchen = "piper:en_US-joe-medium" }``."""
+    shutdown_timeout: float = Field(10.0, ge=0)
+    """Seconds running jobs may take to finish on SIGTERM before they are cancelled."""
+    text: TextSettings = Field(default_factory=TextSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    wyoming: WyomingSettings = Field(default_factory=WyomingSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    engines: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-engine tables: host keys (enabled, mode, python, ...) plus the engine's own settings."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Overrides, then environment, then the TOML file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path := os.environ.get(CONFIG_ENV):
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def models_path(self) -> Path:
+        """Resolved models directory."""
+        return Path(self.models_dir or Path(self.state_dir, "models")).expanduser()
+
+    @property
+    def state_path(self) -> Path:
+        """Resolved state directory."""
+        return Path(self.state_dir).expanduser()
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``config`` (or ``$VOXHOST_CONFIG``), the environment and overrides.
+
+    Raises ``ConfigError`` with one readable message naming the offending key(s).
+    """
+    previous = os.environ.get(CONFIG_ENV)
+    try:
+        if config is not None:
+            path = Path(config).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"config file not found: {path}")
+            os.environ[CONFIG_ENV] = str(path)
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, prefix="")) from None
+    except ValueError as err:  # a TOML syntax error surfaces as a ValueError subclass
+        raise ConfigError(f"cannot read config: {err}") from None
+    finally:
+        if config is not None:
+            if previous is None:
+                os.environ.pop(CONFIG_ENV, None)
+            else:
+                os.environ[CONFIG_ENV] = previous
+
+
+def format_validation_error(err: ValidationError, prefix: str) -> str:
+    """One line per problem: ``key.path: message (got value)``."""
+    lines = []
+    for problem in err.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        key = f"{prefix}.{key}" if prefix and key else (prefix or key)
+        got = problem.get("input")
+        shown = "" if problem["type"] == "missing" or isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{key}: {problem['msg']}{shown}")
+    return "invalid configuration: " + "; ".join(lines)

@@ -1,0 +1,126 @@
+"""The worker process: runs one engine class in its own interpreter, speaking ``voxhost.wire`` frames on stdio.
+
+Started by the daemon as ``<python> -m voxhost.worker``. Engine output on stdout would corrupt the frames, so
+the frame channel gets a private copy of stdout and the process's stdout is pointed at stderr (which the daemon
+logs). A reader thread takes frames from stdin so that a ``cancel`` arrives while the engine is busy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import queue
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from . import wire
+from .engine import PCM, Engine, EngineContext, Reference, SynthesisRequest
+from .errors import VoxhostError
+
+
+def _import_engine(header: dict[str, Any]) -> type[Engine]:
+    if header.get("file"):
+        spec = importlib.util.spec_from_file_location(header["module"], header["file"])
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {header['file']}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[header["module"]] = module
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(header["module"])
+    obj: Any = module
+    for part in header["cls"].split("."):
+        obj = getattr(obj, part)
+    return obj  # type: ignore[no-any-return]
+
+
+class Worker:
+    """Serve one engine over frames until the daemon says exit or closes stdin."""
+
+    def __init__(self, inp: BinaryIO, out: BinaryIO) -> None:
+        self._in, self._out = inp, out
+        self._ops: queue.Queue[tuple[dict[str, Any], bytes] | None] = queue.Queue()
+        self._cancel = threading.Event()
+        self._engine: Engine | None = None
+
+    def _read_loop(self) -> None:
+        while True:
+            frame = wire.read_frame(self._in)
+            if frame is not None and frame[0].get("op") == "cancel":
+                self._cancel.set()
+                continue
+            self._ops.put(frame)
+            if frame is None:
+                return
+
+    def _send(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        self._out.write(wire.encode(header, payload))
+        self._out.flush()
+
+    def run(self) -> None:
+        """Main loop: one operation at a time, in order."""
+        threading.Thread(target=self._read_loop, name="voxhost-worker-reader", daemon=True).start()
+        while (frame := self._ops.get()) is not None:
+            header, payload = frame
+            op = header.get("op")
+            if op == "exit":
+                break
+            try:
+                self._dispatch(op, header, payload)
+            except VoxhostError as err:
+                self._send({"error": err.message, "code": err.code, "type": type(err).__name__})
+            except Exception as err:
+                traceback.print_exc()
+                self._send({"error": f"{type(err).__name__}: {err}", "code": "engine_error", "type": "EngineError"})
+        if self._engine is not None:
+            self._engine.unload()
+
+    def _dispatch(self, op: str | None, header: dict[str, Any], payload: bytes) -> None:
+        if op == "init":
+            cls = _import_engine(header)
+            settings = cls.Settings.model_validate(header["settings"])
+            self._engine = cls(settings, EngineContext(**header["context"]))
+            self._send({"ok": True, "pid": os.getpid()})
+            return
+        engine = self._engine
+        if engine is None:
+            raise RuntimeError("worker not initialised")
+        if op == "load":
+            engine.load()
+            self._send({"ok": True})
+        elif op == "unload":
+            engine.unload()
+            self._send({"ok": True})
+        elif op == "status":
+            self._send({"ok": True, "status": engine.status()})
+        elif op == "synth":
+            self._stream(engine.synthesize(SynthesisRequest.from_dict(header["request"])))
+        elif op == "convert":
+            audio = PCM(payload, int(header["rate"]))
+            self._stream(engine.convert(audio, Reference(**header["target"]), header.get("options") or {}))
+        else:
+            raise ValueError(f"unknown worker operation {op!r}")
+
+    def _stream(self, chunks: Iterator[PCM]) -> None:
+        self._cancel.clear()
+        for pcm in chunks:
+            self._send({"chunk": True, "rate": pcm.rate}, pcm.data)
+            if self._cancel.is_set():
+                break
+        self._send({"done": True, "cancelled": self._cancel.is_set()})
+
+
+def main() -> None:
+    """Entry point of ``python -m voxhost.worker``."""
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    Worker(sys.stdin.buffer, out).run()
+
+
+if __name__ == "__main__":
+    main()
