@@ -35,16 +35,25 @@ def shrink() -> None:
     import chatterbox.models.t3.modules.cond_enc as cond_enc
     from s3tokenizer.model_v2 import S3TokenizerV2
 
-    # 14 layers x 16 heads: the multilingual alignment analyser hooks heads (9,2), (12,15), (13,11).
+    from chatterbox.models.t3.modules.t3_config import T3Config
+
+    # Multilingual: 14 layers x 16 heads, as its alignment analyser hooks heads (9,2), (12,15), (13,11).
+    small = dict(llama_configs.LLAMA_520M_CONFIG_DICT, hidden_size=64, intermediate_size=128)
     llama_configs.LLAMA_CONFIGS["Llama_520M"] = dict(
-        llama_configs.LLAMA_520M_CONFIG_DICT,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=14,
-        num_attention_heads=16,
-        num_key_value_heads=16,
-        head_dim=4,
+        small, num_hidden_layers=14, num_attention_heads=16, num_key_value_heads=16, head_dim=4
     )
+    # English needs no hooks: 2 layers x 4 heads, under a name of its own.
+    llama_configs.LLAMA_CONFIGS["Llama_tiny_en"] = dict(
+        small, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4, head_dim=16
+    )
+    english_only = T3Config.english_only.__func__
+
+    def tiny_english_only(cls: type) -> Any:
+        config = english_only(cls)
+        config.llama_config_name = "Llama_tiny_en"
+        return config
+
+    T3Config.english_only = classmethod(tiny_english_only)
     # chatterbox's S3Tokenizer passes no config, so S3TokenizerV2 uses its shared default ModelConfig.
     config = S3TokenizerV2.__init__.__defaults__[0]
     config.n_audio_state, config.n_audio_head, config.n_audio_layer = 128, 2, 1  # head dim stays 64 (rotary)

@@ -172,8 +172,6 @@ class ChatterboxEngine(Engine):
 
     def load(self) -> None:
         """Load every configured model that is installed; fail naming the pull command if none is."""
-        from .runtime import ChatterboxRuntime, pick_device
-
         dirs: dict[str, Path] = {}
         missing: list[ModelMissingError] = []
         for name, spec in self._specs().items():
@@ -185,6 +183,8 @@ class ChatterboxEngine(Engine):
             raise missing[0] if missing else EngineError("[engines.chatterbox] models is empty")
         for err in missing:
             _LOGGER.warning("%s", err.message)
+        from .runtime import ChatterboxRuntime, pick_device
+
         runtime = ChatterboxRuntime(
             dirs,
             device=pick_device(self.settings.device),
