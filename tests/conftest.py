@@ -76,6 +76,9 @@ class RunningDaemon:
         except BaseException as err:  # surfaced to the test by start()/stop()
             self.error = err
             self._ready.set()
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
 
     @property
     def core(self) -> Any:

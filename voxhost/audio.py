@@ -10,7 +10,7 @@ import numpy as np
 import soxr
 
 from .engine import PCM
-from .errors import InvalidRequestError
+from .errors import InvalidAudioError
 
 STREAMING_SIZE = 0xFFFFFFFF
 """RIFF and data sizes of a WAV whose length is unknown while it streams."""
@@ -65,44 +65,63 @@ def chunked(pcm: bytes, max_bytes: int) -> Iterator[bytes]:
         yield pcm[start : start + step]
 
 
-def decode_audio(data: bytes, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
-    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...) to mono float32; clear errors for bad input."""
+def decode_audio(data: bytes, max_seconds: float | None = None, param: str = "audio") -> tuple[np.ndarray, int]:
+    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...) to mono float32; clear errors for bad input.
+
+    Audio longer than ``max_seconds`` is rejected without decoding all of it (a small compressed file can
+    hold hours of audio).
+    """
     import soundfile
 
     try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(io.BytesIO(data)) as sound:
+            _check_length(sound.frames, sound.samplerate, max_seconds, param)
+            samples = sound.read(dtype="float32", always_2d=True)
+            rate = sound.samplerate
         mono = samples.mean(axis=1)
+    except InvalidAudioError:
+        raise
     except Exception:
-        mono, rate = _decode_with_av(data)
+        mono, rate = _decode_with_av(data, max_seconds, param)
     if mono.size == 0:
-        raise InvalidRequestError("the audio contains no samples", param="audio")
+        raise InvalidAudioError("the audio contains no samples", param=param)
     if not np.all(np.isfinite(mono)):
-        raise InvalidRequestError("the audio contains invalid samples", param="audio")
-    if max_seconds is not None and mono.size / rate > max_seconds:
-        raise InvalidRequestError(
-            f"the audio is {mono.size / rate:.1f} s long; at most {max_seconds:g} s is accepted", param="audio"
-        )
+        raise InvalidAudioError("the audio contains invalid samples", param=param)
+    _check_length(mono.size, rate, max_seconds, param)
     return mono.astype(np.float32), int(rate)
 
 
-def _decode_with_av(data: bytes) -> tuple[np.ndarray, int]:
+def _check_length(frames: int, rate: int, max_seconds: float | None, param: str) -> None:
+    if max_seconds is not None and rate and frames / rate > max_seconds:
+        raise InvalidAudioError(
+            f"the audio is {frames / rate:.1f} s long; at most {max_seconds:g} s is accepted", param=param
+        )
+
+
+def _decode_with_av(data: bytes, max_seconds: float | None, param: str) -> tuple[np.ndarray, int]:
     """Fallback for formats libsndfile lacks (MP3 in older builds, AAC, Opus in MP4/WebM)."""
     import av
 
+    parts: list[np.ndarray] = []
+    total = 0
     try:
         with av.open(io.BytesIO(data)) as container:
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono")
-            parts = [
-                frame.to_ndarray().reshape(-1)
-                for packet in container.decode(stream)
-                for frame in resampler.resample(packet)
-            ]
             rate = stream.rate or stream.codec_context.sample_rate
+            resampler = av.AudioResampler(format="flt", layout="mono")
+            for packet in container.demux(stream):
+                for frame in packet.decode():
+                    for out in resampler.resample(frame):
+                        parts.append(out.to_ndarray().reshape(-1))
+                        total += parts[-1].size
+                if rate:
+                    _check_length(total, rate, max_seconds, param)
+    except InvalidAudioError:
+        raise
     except Exception as err:
-        raise InvalidRequestError(f"the audio could not be decoded: {err.__class__.__name__}", param="audio") from None
+        raise InvalidAudioError(f"the audio could not be decoded: {err.__class__.__name__}", param=param) from None
     if not parts or not rate:
-        raise InvalidRequestError("the audio could not be decoded", param="audio")
+        raise InvalidAudioError("the audio could not be decoded", param=param)
     return np.concatenate(parts), int(rate)
 
 

@@ -81,7 +81,9 @@ class Catalog:
                 )
         cloners = [e for e in engines if Capability.CLONE in e.capabilities]
         for stored in self.library.list():
-            for index, engine in enumerate(cloners):
+            # An engine that needs the transcript cannot speak a voice stored without one.
+            usable = [e for e in cloners if stored.transcript or not e.needs_transcript]
+            for index, engine in enumerate(usable):
                 vid = f"{engine.engine_id}:{stored.id}"
                 extra = (stored.id,) if index == 0 else ()
                 out.append(

@@ -14,7 +14,8 @@ from typing import Any
 
 from . import __version__
 from .audio import to_wav
-from .core import Core, collect_engine_classes, describe_engine_classes, engine_configs
+from .core import Core, collect_engine_classes, describe_engine_classes, engine_configs, engine_context
+from .engine import Engine
 from .errors import ConfigError, StartupError, VoxhostError
 from .jobs import SpeechRequest
 from .log import setup_logging
@@ -238,7 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
     """Subcommands that live in their own modules."""
-    return []
+    from .models_cli import add_models_command
+
+    def models(sub: Any, common: argparse.ArgumentParser) -> None:
+        add_models_command(sub, _model_engines, parents=[common])
+
+    return [models]
+
+
+def _model_engines(args: argparse.Namespace) -> list[Engine]:
+    """Every registered engine (enabled or not) with its configured settings, for ``voxhost models``."""
+    settings = _settings(args)
+    setup_logging("warning", args.debug)
+    classes = collect_engine_classes(_plugins(settings), settings)
+    configs = engine_configs(settings, classes)
+    return [cls(configs[engine_id][1], engine_context(settings, engine_id)) for engine_id, cls in classes.items()]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from .errors import (
     UnsupportedError,
     VoxhostError,
 )
-from .events import Event, EventBus, VoiceAdded, VoiceRemoved
+from .events import TERMINAL, Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, SpeechRequest
 from .library import LibraryVoice, VoiceLibrary
 from .plugin_manager import Plugins
@@ -86,6 +86,15 @@ def engine_configs(
     return out
 
 
+def engine_context(settings: Settings, engine_id: str) -> EngineContext:
+    """Where an engine keeps its files."""
+    return EngineContext(
+        state_dir=str(settings.state_path),
+        models_dir=str(settings.models_path),
+        cache_dir=str(settings.state_path / "cache" / engine_id),
+    )
+
+
 class Core:
     """Everything the doors share."""
 
@@ -108,6 +117,8 @@ class Core:
         self._build_engines()
 
     def _observe(self, event: Event) -> None:
+        if isinstance(event, TERMINAL):
+            self.jobs.pop(event.job_id, None)
         self.plugins.call("observe_event", event=event)
 
     def _build_engines(self) -> None:
@@ -117,27 +128,26 @@ class Core:
             enabled = host.enabled if host.enabled is not None else cls.enabled_by_default
             if not enabled:
                 continue
-            cache = self.settings.state_path / "cache" / engine_id
-            context = EngineContext(
-                state_dir=str(self.settings.state_path),
-                models_dir=str(self.settings.models_path),
-                cache_dir=str(cache),
-            )
             try:
-                engine = cls(own, context)
+                engine = cls(own, engine_context(self.settings, engine_id))
             except VoxhostError:
                 raise
             except Exception as err:
                 raise StartupError(f"engine {engine_id} could not be created: {type(err).__name__}: {err}") from err
             mode = host.mode or cls.default_mode
+            concurrency = host.concurrency or cls.default_concurrency
             runner: EngineRunner
             if mode == "worker":
+                # One pipe, one request at a time; scale a heavy engine with more machines, not threads.
+                concurrency = 1
                 runner = WorkerRunner(engine, host, self.bus, self.settings.state_path / "worker-path")
             else:
-                runner = ThreadRunner(engine, host, self.bus)
+                runner = ThreadRunner(engine, host, self.bus, concurrency)
             self.engines[engine_id] = engine
             self.runners[engine_id] = runner
-            self.schedulers[engine_id] = EngineScheduler(runner, self.settings.scheduler.max_jobs_per_engine)
+            self.schedulers[engine_id] = EngineScheduler(
+                runner, self.settings.scheduler.max_jobs_per_engine, concurrency
+            )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -217,7 +227,14 @@ class Core:
         except ValidationError as err:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
             raise InvalidRequestError(f"invalid options for engine {engine.engine_id}: {problems}") from None
-        language = request.language or (resolved.voice.languages[0] if resolved.voice.languages else None)
+        # The voice's language only when it has exactly one: a multi-language voice, or a cloned voice of unknown
+        # language, leaves it to the engine (which may detect it from the text).
+        if request.language:
+            language: str | None = request.language
+        elif resolved.reference is not None:
+            language = resolved.reference.language
+        else:
+            language = resolved.voice.languages[0] if len(resolved.voice.languages) == 1 else None
         template = SynthesisRequest(
             text="",
             voice=resolved.voice.voice,
@@ -245,8 +262,6 @@ class Core:
 
     def _changed(self, job: Job) -> None:
         self.schedulers[job.voice.engine].wake(job)
-        if job.done:
-            self.jobs.pop(job.id, None)
 
     async def speak(self, request: SpeechRequest) -> tuple[bytes, int]:
         """Synthesize a whole text to PCM (for the CLI and simple callers)."""
@@ -259,18 +274,48 @@ class Core:
 
     # -- voice library -------------------------------------------------------------------------------
 
+    def check_voice(self, transcript: str | None) -> None:
+        """Reject a new voice that no running cloning engine could speak (all of them need a transcript)."""
+        cloners = [e for e in self.engines.values() if Capability.CLONE in e.capabilities]
+        if cloners and not (transcript or "").strip() and all(e.needs_transcript for e in cloners):
+            names = ", ".join(e.engine_id for e in cloners)
+            raise InvalidRequestError(
+                f"a transcript of the reference audio is required: the cloning engines ({names}) need one",
+                param="transcript",
+            )
+
     def add_voice(self, **fields: Any) -> LibraryVoice:
-        """Store a cloned voice and announce its catalog entries."""
+        """Store a cloned voice and announce its catalog entries (blocking disk work; doors use ``store_voice``)."""
+        self.check_voice(fields.get("transcript"))
         voice = self.library.add(**fields)
-        for entry in self.voices():
-            if entry.voice == voice.id:
-                self.bus.publish(VoiceAdded(voice=entry.id))
+        self._announce_voice(voice.id)
         return voice
 
+    async def store_voice(self, **fields: Any) -> LibraryVoice:
+        """``add_voice`` for callers on the event loop: the files are written on a thread."""
+        self.check_voice(fields.get("transcript"))
+        voice = await asyncio.to_thread(self.library.add, **fields)
+        self._announce_voice(voice.id)
+        return voice
+
+    def _announce_voice(self, voice_id: str) -> None:
+        for entry in self.voices():
+            if entry.voice == voice_id:
+                self.bus.publish(VoiceAdded(voice=entry.id))
+
     def remove_voice(self, voice_id: str) -> LibraryVoice:
-        """Delete a cloned voice and announce it."""
+        """Delete a cloned voice and announce it (blocking disk work; doors use ``delete_voice``)."""
         ids = [entry.id for entry in self.voices() if entry.voice == voice_id]
         voice = self.library.remove(voice_id)
+        for entry_id in ids:
+            self.bus.publish(VoiceRemoved(voice=entry_id))
+        return voice
+
+    async def delete_voice(self, voice_id: str) -> LibraryVoice:
+        """``remove_voice`` for callers on the event loop: the files are removed on a thread."""
+        self.library.get(voice_id)  # UnknownVoiceError before any work
+        ids = [entry.id for entry in self.voices() if entry.voice == voice_id]
+        voice = await asyncio.to_thread(self.library.remove, voice_id)
         for entry_id in ids:
             self.bus.publish(VoiceRemoved(voice=entry_id))
         return voice

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ModelMissingError, UnsupportedError
+from .errors import UnsupportedError
 
 
 class Capability(str, enum.Enum):
@@ -152,6 +152,8 @@ class ModelSpec:
     """Files (or glob patterns) needed from the repository; all must be present to load."""
     revision: str | None = None
     description: str = ""
+    requires: tuple[str, ...] = ()
+    """Other models of the same engine this one needs (e.g. a vocoder); ``pull`` fetches them too."""
 
     @property
     def pull_command(self) -> str:
@@ -169,6 +171,8 @@ class EngineContext:
     """Where downloaded models live (``voxhost models pull``)."""
     cache_dir: str
     """A directory of the engine's own for caches."""
+    search_hf_cache: bool = True
+    """Also look for model files in the Hugging Face cache (``HF_HUB_CACHE``/``HF_HOME``)."""
 
     def path(self, *parts: str) -> Path:
         """A path under the engine's cache directory."""
@@ -178,16 +182,17 @@ class EngineContext:
         """Where ``voxhost models pull`` puts a model: ``<models_dir>/<org>--<repo>``."""
         return Path(self.models_dir, spec.repo.replace("/", "--"))
 
+    def find_model(self, spec: ModelSpec) -> Path | None:
+        """The directory holding all of the model's files (models directory, then the HF cache), or None."""
+        from .models import find_model
+
+        return find_model(spec, self.models_dir, search_hf_cache=self.search_hf_cache)
+
     def require_model(self, spec: ModelSpec) -> Path:
         """The model's directory, or ``ModelMissingError`` naming the pull command."""
-        root = self.model_dir(spec)
-        missing = [f for f in spec.files if not any(root.glob(f))]
-        if missing:
-            raise ModelMissingError(
-                f"model {spec.engine}/{spec.name} ({spec.repo}) is not installed: missing "
-                f"{', '.join(missing)} in {root}. Run: {spec.pull_command}"
-            )
-        return root
+        from .models import require_model
+
+        return require_model(spec, self.models_dir, search_hf_cache=self.search_hf_cache)
 
 
 class Engine(ABC):
@@ -203,10 +208,14 @@ class Engine(ABC):
     """The model that validates per-request options."""
     default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
     """Run in-process in a thread, or in a worker process."""
+    default_concurrency: ClassVar[int] = 1
+    """Sentences the engine may synthesize at once in thread mode (its ``synthesize`` must be thread-safe)."""
     enabled_by_default: ClassVar[bool] = False
     """Whether the engine runs when config does not mention it."""
     clone_sample_rate: ClassVar[int] = 24000
     """Output rate for cloned voices and conversion."""
+    needs_transcript: ClassVar[bool] = False
+    """Cloning needs the reference's transcript (F5-TTS, Qwen3-TTS Base); voices without one are not offered."""
 
     def __init__(self, settings: EngineSettings, context: EngineContext) -> None:
         self.settings = settings

@@ -33,6 +33,20 @@ class TextTooLongError(InvalidRequestError):
     http_status = 400
 
 
+class InvalidAudioError(InvalidRequestError):
+    """Uploaded audio cannot be used: it does not decode, is silent, or is too short or too long."""
+
+    code = "invalid_audio"
+    http_status = 422
+
+
+class TooLargeError(InvalidRequestError):
+    """An upload is larger than the configured limit."""
+
+    code = "too_large"
+    http_status = 413
+
+
 class UnknownVoiceError(VoxhostError, KeyError):
     """No voice (or speaker) matches the request."""
 

@@ -20,7 +20,7 @@ import numpy as np
 import soundfile
 
 from .engine import Reference
-from .errors import InvalidRequestError, UnknownVoiceError
+from .errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,6 +68,16 @@ def normalize_language(language: str | None) -> str | None:
     return f"{base.lower()}_{region.upper()}" if region else base.lower()
 
 
+def validate_name(name: str | None) -> str:
+    """A voice's display name, stripped; path-like or odd names → InvalidRequestError."""
+    name = (name or "").strip()
+    if not _NAME_RE.match(name) or ".." in name:
+        raise InvalidRequestError(
+            "invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses", param="name"
+        )
+    return name
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     return slug[:40] or "voice"
@@ -80,6 +90,9 @@ class VoiceLibrary:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self._sweep()
+        self._cache: tuple[int, list[LibraryVoice]] | None = None
+        """Voices as last read, keyed by the folder's mtime: catalog lookups list them on every request, and a
+        stat is far cheaper than reading every voice.json (a voice added by another process still shows)."""
 
     def _sweep(self) -> None:
         # Left-overs of an interrupted add or remove: never visible as voices, safe to delete.
@@ -88,12 +101,15 @@ class VoiceLibrary:
 
     def list(self) -> list[LibraryVoice]:
         """All voices, oldest first."""
-        voices = [v for v in (self._read(p) for p in self.root.iterdir() if _ID_RE.match(p.name)) if v]
-        return sorted(voices, key=lambda v: (v.created_at, v.id))
+        stamp = self.root.stat().st_mtime_ns
+        if self._cache is None or self._cache[0] != stamp:
+            voices = [v for v in (self._read(p) for p in self.root.iterdir() if _ID_RE.match(p.name)) if v]
+            self._cache = (stamp, sorted(voices, key=lambda v: (v.created_at, v.id)))
+        return list(self._cache[1])
 
     def get(self, voice_id: str) -> LibraryVoice:
         """One voice, or UnknownVoiceError."""
-        voice = self._read(self.root / voice_id) if _ID_RE.match(voice_id) else None
+        voice = next((v for v in self.list() if v.id == voice_id), None) if _ID_RE.match(voice_id) else None
         if voice is None:
             raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
         return voice
@@ -111,23 +127,19 @@ class VoiceLibrary:
         language: str | None = None,
     ) -> LibraryVoice:
         """Validate and store a voice; nothing is written unless everything is valid."""
-        name = (name or "").strip()
-        if not _NAME_RE.match(name) or ".." in name:
-            raise InvalidRequestError(
-                "invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses", param="name"
-            )
+        name = validate_name(name)
         language = normalize_language(language)
         transcript = (transcript or "").strip() or None
         if transcript is not None and len(transcript) > 2000:
             raise InvalidRequestError("the transcript is longer than 2000 characters", param="transcript")
         seconds = samples.size / sample_rate
         if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-            raise InvalidRequestError(
+            raise InvalidAudioError(
                 f"reference audio must be {MIN_SECONDS:g}-{MAX_SECONDS:g} s long; got {seconds:.1f} s",
                 param="audio_sample",
             )
         if float(np.abs(samples).max()) < 1e-3:
-            raise InvalidRequestError("the reference audio is silent", param="audio_sample")
+            raise InvalidAudioError("the reference audio is silent", param="audio_sample")
         voice_id = f"voice_{_slug(name)}_{secrets.token_hex(4)}"
         tmp = self.root / f".tmp-{voice_id}"
         tmp.mkdir()
@@ -150,6 +162,8 @@ class VoiceLibrary:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            self._cache = None
         _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, name, seconds)
         return voice
 
@@ -157,7 +171,10 @@ class VoiceLibrary:
         """Delete a voice (renamed away first, so it vanishes at once)."""
         voice = self.get(voice_id)
         doomed = self.root / f".tmp-del-{voice_id}"
-        (self.root / voice_id).rename(doomed)
+        try:
+            (self.root / voice_id).rename(doomed)
+        finally:
+            self._cache = None
         shutil.rmtree(doomed, ignore_errors=True)
         _LOGGER.info("Removed voice %s", voice_id)
         return voice

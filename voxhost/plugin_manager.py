@@ -24,6 +24,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .errors import StartupError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ DIR_PLUGIN_PREFIX = "voxhost_plugins_dir."
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.piper",
+    "voxhost.plugins.f5",
+    "voxhost.plugins.qwen3",
+    "voxhost.protocols.http",
+    "voxhost.protocols.mqtt",
 )
 """Built-in plugins, written like any third-party plugin; always loaded."""
 
@@ -67,12 +72,14 @@ class Plugins:
         """Call every implementation of ``hook``, isolating failures; returns the results."""
         results = []
         caller = getattr(self.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):  # registration order, built-ins first
+        for impl in caller.get_hookimpls():
             args = [kwargs[name] for name in impl.argnames]
             if self.trace:
                 _LOGGER.info("hook %s -> %s(%s)", hook, impl.plugin_name, ", ".join(impl.argnames))
             try:
                 results.append(impl.function(*args))
+            except StartupError:
+                raise  # a conflict between plugins (duplicate ids) needs the user, not a skip
             except Exception as err:
                 self.fail(impl.plugin_name, self.sources.get(impl.plugin_name, "?"), f"hook {hook} raised {err!r}")
                 _LOGGER.debug("Hook %s of %s failed", hook, impl.plugin_name, exc_info=True)
@@ -165,7 +172,7 @@ def build_plugins(
         for path in sorted(Path(directory).expanduser().glob("*.py")):
             if allowed is not None and path.stem not in allowed:
                 continue
-            name = f"{path.stem} ({path})"
+            name = path.stem
             try:
                 pm.register(_load_module_from_path(path), name=name)
                 plugins.sources[name] = "directory"
@@ -186,7 +193,7 @@ def _drop_unknown_hooks(plugins: Plugins) -> None:
         if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
             continue
         for impl in caller.get_hookimpls():
-            if impl.hookimpl_opts.get("optionalhook"):
+            if impl.optionalhook:
                 continue
             known = ", ".join(sorted(n for n, c in vars(pm.hook).items() if isinstance(c, pluggy.HookCaller) and c.has_spec()))
             plugins.fail(

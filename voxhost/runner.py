@@ -133,10 +133,11 @@ class ThreadRunner(EngineRunner):
 
     mode = "thread"
 
-    def __init__(self, engine: Engine, host: EngineHostSettings, bus: EventBus) -> None:
+    def __init__(self, engine: Engine, host: EngineHostSettings, bus: EventBus, concurrency: int = 1) -> None:
         super().__init__(engine, host, bus)
-        # One thread per engine serialises load/synthesize/unload without locks in the engine.
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"engine-{engine.engine_id}")
+        # The engine's own threads: as many as sentences it may synthesize at once (usually one, which
+        # serialises load/synthesize/unload without locks in the engine).
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"engine-{engine.engine_id}")
 
     async def _load(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.load)

@@ -19,16 +19,16 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class EngineScheduler:
-    """Feeds one engine runner with sentences from its jobs."""
+    """Feeds one engine runner with sentences from its jobs, up to ``concurrency`` at a time (one per job)."""
 
-    def __init__(self, runner: EngineRunner, max_jobs: int) -> None:
+    def __init__(self, runner: EngineRunner, max_jobs: int, concurrency: int = 1) -> None:
         self.runner = runner
         self.max_jobs = max_jobs
+        self.concurrency = max(1, concurrency)
         self.jobs: list[Job] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._serving: asyncio.Task[None] | None = None
-        self._serving_job: Job | None = None
+        self._serving: dict[Job, asyncio.Task[None]] = {}
 
     @property
     def depth(self) -> int:
@@ -38,7 +38,7 @@ class EngineScheduler:
     @property
     def busy(self) -> bool:
         """Whether any job is queued or running."""
-        return bool(self.jobs)
+        return bool(self.jobs) or bool(self._serving)
 
     def start(self) -> None:
         """Start the scheduling task."""
@@ -47,10 +47,11 @@ class EngineScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling (jobs left are cancelled by the caller first)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        tasks = list(self._serving.values()) + ([self._task] if self._task else [])
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
 
     def add(self, job: Job) -> None:
         """Queue a job, or raise BusyError when the engine's queue is full."""
@@ -67,15 +68,16 @@ class EngineScheduler:
         if job.done:
             if job in self.jobs:
                 self.jobs.remove(job)
-            if self._serving_job is job and self._serving is not None:
-                self._serving.cancel()  # free the engine now, not after the sentence
+            if (task := self._serving.get(job)) is not None:
+                task.cancel()  # free the engine now, not after the sentence
         elif job.ready_to_finish():
             job.finish()
             self.jobs.remove(job)
         self._wake.set()
 
     def _pick(self) -> Job | None:
-        ready = [job for job in self.jobs if job.has_work()]
+        # One sentence per job at a time keeps each job's audio in order.
+        ready = [job for job in self.jobs if job.has_work() and not job.in_flight]
         if not ready:
             return None
         fresh = [job for job in ready if job.first_audio_at is None and job.sentences_done == 0]
@@ -83,25 +85,20 @@ class EngineScheduler:
 
     async def _loop(self) -> None:
         while True:
-            job = self._pick()
-            if job is None:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            self._serving_job = job
-            self._serving = asyncio.create_task(self._serve(job))
-            try:
-                await asyncio.shield(self._serving)
-            except asyncio.CancelledError:
-                if self._task is not None and self._task.cancelling():
-                    self._serving.cancel()
-                    raise
-            finally:
-                self._serving_job = self._serving = None
+            while len(self._serving) < self.concurrency and (job := self._pick()) is not None:
+                job.in_flight = True
+                task = asyncio.create_task(self._serve(job))
+                self._serving[job] = task
+                task.add_done_callback(lambda _t, j=job: self._served(j))
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _served(self, job: Job) -> None:
+        self._serving.pop(job, None)
+        self._wake.set()
 
     async def _serve(self, job: Job) -> None:
         request = job.next_request()
-        job.in_flight = True
         job.last_served = time.monotonic()
         started = time.monotonic()
         try:

@@ -43,10 +43,12 @@ class SentenceSplitter:
         buffered = self._detector.current_sentence + self._detector.remaining_text
         if len(buffered) > self._limit * 2:
             pieces = list(split_long(self._detector.finish(), self._limit))
-            # Keep the unfinished tail: the stream may continue it.
+            # Keep the unfinished tail (and the space after it): the stream may continue it.
             tail = pieces.pop() if pieces else ""
+            if buffered[-1:].isspace():
+                tail += " "
             out.extend(pieces)
-            self._detector.add_chunk(tail)
+            out.extend(self._detector.add_chunk(tail))
         return out
 
     def finish(self) -> list[str]:

@@ -95,6 +95,9 @@ class PiperEngine(Engine):
     Settings = PiperSettings
     Options = PiperOptions
     default_mode = "thread"
+    # onnxruntime sessions are thread-safe and Piper serialises espeak itself; two sentences at once let a
+    # second client's first sentence start without waiting for the first client's.
+    default_concurrency = 2
     enabled_by_default = True
 
     def __init__(self, settings: PiperSettings, context: voxhost.EngineContext) -> None:

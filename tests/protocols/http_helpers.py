@@ -1,0 +1,116 @@
+"""Helpers for the HTTP door tests: clients, decoding every response format, test audio, core event logs."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import openai
+import soundfile
+
+from ..conftest import REPO, RunningDaemon
+
+PLUGIN = REPO / "tests" / "plugins" / "http" / "pitchshift.py"
+"""In its own folder: plugin directories load every file at their top level, and other tests use tests/plugins."""
+
+TEXT = "The kitchen lights are on. Dinner is ready in ten minutes."
+
+
+def plugin_dir(tmp: Path) -> str:
+    """A plugins directory holding only the pitchshift test plugin."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PLUGIN, tmp / PLUGIN.name)
+    return str(tmp)
+
+
+def base_url(d: RunningDaemon) -> str:
+    """The door's root URL."""
+    door = next(door for door in d.core.doors if door.name == "http")
+    return f"http://127.0.0.1:{door.port}"
+
+
+def client(d: RunningDaemon, api_key: str = "not-needed", retries: int = 0) -> openai.OpenAI:
+    """The official client pointed at the daemon."""
+    return openai.OpenAI(base_url=base_url(d) + "/v1", api_key=api_key, max_retries=retries, timeout=60)
+
+
+def decode(fmt: str, data: bytes) -> tuple[bytes, int]:
+    """Any response format back to s16le mono PCM and its rate."""
+    if fmt == "pcm":
+        return data, 24000
+    if fmt in ("wav", "mp3", "opus"):
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
+        return samples.mean(axis=1).astype("<i2").tobytes(), rate
+    # ADTS AAC has no libsndfile reader, and streamed FLAC has no length in its header: decode with FFmpeg.
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono")
+        parts = [f.to_ndarray().reshape(-1) for frame in container.decode(stream) for f in resampler.resample(frame)]
+        return np.concatenate(parts).astype("<i2").tobytes(), stream.rate
+
+
+def tone(freq: float, seconds: float, rate: int = 24000, level: float = 0.4) -> np.ndarray:
+    """A harmonic tone with a syllable-like loudness envelope (voice-like enough for the test engines)."""
+    t = np.arange(int(seconds * rate)) / rate
+    wave = sum(np.sin(2 * np.pi * freq * k * t) / k for k in (1, 2, 3))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * 3 * t)
+    return (level * wave * envelope / 1.8).astype(np.float32)
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 24000, fmt: str = "WAV") -> bytes:
+    """Samples as an audio file in memory."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format=fmt, subtype="PCM_16" if fmt == "WAV" else None)
+    return buffer.getvalue()
+
+
+def dominant_frequency(pcm: bytes, rate: int) -> float:
+    """The strongest frequency above 50 Hz."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
+    freqs = np.fft.rfftfreq(samples.size, 1 / rate)
+    spectrum[freqs < 50] = 0
+    return float(freqs[int(np.argmax(spectrum))])
+
+
+class EventLog:
+    """Core events with the monotonic time they were published, collected from the daemon's loop."""
+
+    def __init__(self, d: RunningDaemon) -> None:
+        self.items: list[tuple[float, Any]] = []
+        self._lock = threading.Lock()
+
+        def record(event: Any) -> None:
+            with self._lock:
+                self.items.append((time.monotonic(), event))
+
+        async def subscribe() -> Any:
+            return d.core.bus.subscribe(record)
+
+        self._unsubscribe = d.call(subscribe())
+        self._d = d
+
+    def close(self) -> None:
+        """Stop recording."""
+        self._d.loop.call_soon_threadsafe(self._unsubscribe)
+
+    def of(self, job_id: str, kind: type | None = None) -> list[tuple[float, Any]]:
+        """Events of one job, optionally of one type."""
+        with self._lock:
+            return [(t, e) for t, e in self.items
+                    if getattr(e, "job_id", None) == job_id and (kind is None or isinstance(e, kind))]
+
+    def wait_for(self, job_id: str, kind: type, timeout: float = 10.0) -> tuple[float, Any]:
+        """The first event of a type for a job, waiting for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if found := self.of(job_id, kind):
+                return found[0]
+            time.sleep(0.02)
+        raise AssertionError(f"no {kind.__name__} for job {job_id} within {timeout} s")

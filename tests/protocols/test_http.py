@@ -1,0 +1,470 @@
+"""The HTTP door, spoken to as users do: the official openai client (and plain HTTP where it has no method)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx2 as httpx
+import numpy as np
+import openai
+import pytest
+
+from voxhost.events import JobAudio, JobCancelled, JobFinished
+
+from ..conftest import assert_speech, make_settings, running_daemon
+from .http_helpers import (
+    TEXT,
+    EventLog,
+    base_url,
+    client,
+    decode,
+    dominant_frequency,
+    plugin_dir,
+    tone,
+    wav_bytes,
+)
+
+EXPECTED_RATE = {"pcm": 24000, "wav": 22050, "mp3": 22050, "opus": 24000, "aac": 22050, "flac": 22050}
+CONTENT_TYPE = {"pcm": "audio/pcm", "wav": "audio/wav", "mp3": "audio/mpeg", "opus": "audio/ogg",
+                "aac": "audio/aac", "flac": "audio/flac"}
+LONG_TEXT = " ".join(f"Sentence number {i} is here to keep the engine busy for a while." for i in range(40))
+
+
+@pytest.fixture(scope="module")
+def piper(tmp_path_factory):
+    """Piper only: no engine clones or converts."""
+    state = tmp_path_factory.mktemp("piper-state")
+    with running_daemon(make_settings(state, http={"enabled": True, "port": 0})) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def cloning(tmp_path_factory):
+    """Piper plus the pitchshift test engine (clone + convert); uploads limited to 1 MiB."""
+    state = tmp_path_factory.mktemp("clone-state")
+    plugins = plugin_dir(tmp_path_factory.mktemp("plugins"))
+    settings = make_settings(state, plugins_dirs=[plugins], http={"enabled": True, "port": 0, "max_upload_mb": 1})
+    with running_daemon(settings) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """An API key, CORS for one origin, and one job per engine (so a second request is busy)."""
+    state = tmp_path_factory.mktemp("guarded-state")
+    settings = make_settings(
+        state,
+        http={"enabled": True, "port": 0, "api_key": "sekrit", "cors_origins": ["http://ui.example"]},
+        scheduler={"max_jobs_per_engine": 1},
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+def speak(d, fmt: str, text: str = TEXT, **kwargs) -> tuple[bytes, dict[str, str], int]:
+    """Stream a speech response with the openai client; body, headers, number of chunks received."""
+    with client(d).audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format=fmt, **kwargs
+    ) as response:
+        chunks = list(response.iter_bytes())
+        return b"".join(chunks), dict(response.headers), len(chunks)
+
+
+def sample_voice(d, name: str = "Grandma", freq: float = 300.0, **extra) -> dict:
+    """Upload a voice-like sample through the openai client's voices API."""
+    voice = client(d).audio.voices.create(
+        name=name,
+        audio_sample=("sample.wav", wav_bytes(tone(freq, 2.0)), "audio/wav"),
+        consent="cons_test",
+        extra_body=extra or None,
+    )
+    return voice.model_dump()
+
+
+# -- speech --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["pcm", "wav", "mp3", "opus", "aac", "flac"])
+def test_speech_streams_every_format(piper, fmt):
+    data, headers, _ = speak(piper, fmt)
+    assert headers["content-type"].startswith(CONTENT_TYPE[fmt])
+    assert headers.get("transfer-encoding") == "chunked" and "content-length" not in headers
+    if fmt == "pcm":
+        assert len(data) % 2 == 0
+    if fmt == "wav":  # streamed WAV: unknown sizes, as OpenAI writes them
+        assert data[:4] == b"RIFF" and struct.unpack("<I", data[4:8])[0] == 0xFFFFFFFF
+        assert struct.unpack("<I", data[40:44])[0] == 0xFFFFFFFF
+    pcm, rate = decode(fmt, data)
+    assert_speech(pcm, rate, 2.0, 7.0, expect_rate=EXPECTED_RATE[fmt])
+
+
+@pytest.mark.parametrize("fmt", ["pcm", "mp3"])
+def test_first_bytes_leave_before_the_job_ends(piper, fmt):
+    log = EventLog(piper)
+    try:
+        with client(piper).audio.speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input=TEXT + " " + TEXT, response_format=fmt
+        ) as response:
+            job_id = response.headers["x-voxhost-job"]
+            chunks = response.iter_bytes()
+            next(chunks)
+            first_byte = time.monotonic()
+            rest = b"".join(chunks)
+        finished_at, _ = log.wait_for(job_id, JobFinished)
+        first_audio, _ = log.wait_for(job_id, JobAudio)
+    finally:
+        log.close()
+    assert rest
+    assert first_audio <= first_byte < finished_at, "audio must stream while the engine still works"
+
+
+def test_speed_changes_duration_and_voice_object_is_accepted(piper):
+    normal, _ = decode("pcm", speak(piper, "pcm")[0])
+    with client(piper).audio.speech.with_streaming_response.create(
+        model="piper", voice={"id": "piper:en_US-joe-medium"}, input=TEXT, response_format="pcm", speed=2.0,
+        instructions="Speak cheerfully.",
+    ) as response:
+        fast = response.read()
+    assert 0.35 < len(fast) / len(normal) < 0.7
+
+
+def test_sse_deltas_reassemble_into_audio(piper):
+    deltas, done = [], None
+    with client(piper).audio.speech.with_streaming_response.create(
+        model="gpt-4o-mini-tts", voice="alloy", input=TEXT, response_format="mp3", stream_format="sse"
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if not line.startswith("data: "):
+                continue
+            event = json.loads(line[len("data: "):])
+            if event["type"] == "speech.audio.delta":
+                assert done is None
+                deltas.append(base64.b64decode(event["audio"]))
+            else:
+                assert event["type"] == "speech.audio.done"
+                done = event
+    assert len(deltas) > 1 and done is not None
+    assert set(done["usage"]) == {"input_tokens", "output_tokens", "total_tokens"}
+    assert done["usage"]["output_tokens"] > 0
+    pcm, rate = decode("mp3", b"".join(deltas))
+    assert_speech(pcm, rate, 2.0, 7.0)
+
+
+def test_client_exceptions_carry_our_messages(piper):
+    c = client(piper)
+    cases = [
+        ({"input": "x" * 4097}, "4097 characters", "input"),
+        ({"input": "Hi.", "speed": 5}, "speed must be between 0.25 and 4.0", "speed"),
+        ({"input": "Hi.", "voice": "nobody"}, "unknown voice 'nobody'", "voice"),
+        ({"input": "Hi.", "model": "tts-9"}, "unknown model 'tts-9'", "model"),
+        ({"input": "Hi.", "response_format": "ogg"}, "invalid response_format 'ogg'", "response_format"),
+        ({"input": "   "}, "input is empty", "input"),
+    ]
+    for body, message, param in cases:
+        body = {"model": "tts-1", "voice": "alloy", **body}
+        with pytest.raises(openai.BadRequestError) as caught:
+            c.audio.speech.create(**body)
+        assert message in caught.value.message
+        error = caught.value.body
+        assert error["param"] == param and error["type"] == "invalid_request_error" and "code" in error
+
+
+def test_errors_have_openai_shape_for_raw_http(piper):
+    url = base_url(piper)
+    bad_json = httpx.post(url + "/v1/audio/speech", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert bad_json.status_code == 400
+    assert set(bad_json.json()["error"]) == {"message", "type", "param", "code"}
+    missing = httpx.get(url + "/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong_method = httpx.get(url + "/v1/audio/speech")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_disconnect_mid_stream_cancels_the_job(piper):
+    log = EventLog(piper)
+    try:
+        with client(piper).audio.speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input=LONG_TEXT, response_format="pcm"
+        ) as response:
+            job_id = response.headers["x-voxhost-job"]
+            chunks = response.iter_bytes()
+            next(chunks)
+        # Leaving the block closes the connection mid-stream.
+        cancelled_at, event = log.wait_for(job_id, JobCancelled, timeout=5)
+        time.sleep(0.5)
+        late_audio = [t for t, _ in log.of(job_id, JobAudio) if t > cancelled_at]
+        spoken = {e.sentence for _, e in log.of(job_id, JobAudio)}
+    finally:
+        log.close()
+    assert "went away" in event.reason
+    assert not late_audio and len(spoken) < 10, "the engine must stop working for a client that left"
+    assert piper.core.schedulers["piper"].depth == 0
+    started = time.monotonic()
+    with client(piper).audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input="Are you free again?", response_format="pcm"
+    ) as response:
+        next(response.iter_bytes())
+        assert time.monotonic() - started < 3.0
+
+
+def test_several_clients_at_once(piper):
+    formats = ["pcm", "mp3", "wav", "opus", "flac", "aac"]
+    with ThreadPoolExecutor(len(formats)) as pool:
+        results = list(pool.map(lambda fmt: (fmt, speak(piper, fmt)[0]), formats))
+    for fmt, data in results:
+        pcm, rate = decode(fmt, data)
+        assert_speech(pcm, rate, 2.0, 7.0, expect_rate=EXPECTED_RATE[fmt])
+    assert not piper.core.jobs
+
+
+# -- discovery, health, metrics, docs ---------------------------------------------------------------------
+
+
+def test_discovery(piper):
+    c = client(piper)
+    models = {m.id for m in c.models.list()}
+    assert {"piper", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"} <= models
+    assert c.models.retrieve("tts-1").id == "tts-1"
+    url = base_url(piper)
+    audio_models = httpx.get(url + "/v1/audio/models").json()["models"]
+    assert {"piper", "tts-1"} <= {m["id"] for m in audio_models}
+    voices = httpx.get(url + "/v1/audio/voices").json()["voices"]
+    joe = next(v for v in voices if v["id"] == "piper:en_US-joe-medium")
+    assert joe["name"] and joe["languages"] == ["en_US"] and joe["engine"] == "piper"
+    assert "alloy" in joe["aliases"]
+    assert httpx.get(url + "/v1/audio/voices", params={"language": "de"}).json()["voices"] == []
+
+
+def test_health_and_probe_paths(piper):
+    url = base_url(piper)
+    health = httpx.get(url + "/health")
+    assert health.status_code == 200 and health.headers["content-type"].startswith("application/json")
+    body = health.json()
+    assert body["status"] == "ok" and body["engines"][0]["id"] == "piper" and "http" in body["doors"]
+    # wyoming_openai guesses its backend from these: voxhost must not look like LocalAI or Kokoro-FastAPI.
+    for path in ("/readyz", "/v1/readyz", "/v1/test", "/test"):
+        assert httpx.get(url + path).status_code == 404
+
+
+def test_metrics_count_jobs_by_door_and_engine(piper):
+    speak(piper, "pcm", "Counting this one.")
+    text = httpx.get(base_url(piper) + "/metrics").text
+    assert 'voxhost_jobs_total{door="http",engine="piper",outcome="finished"}' in text
+    assert 'voxhost_time_to_first_audio_seconds_count{door="http",engine="piper"}' in text
+    assert 'voxhost_real_time_factor_count{door="http",engine="piper"}' in text
+    assert 'voxhost_queue_depth{engine="piper"} 0.0' in text
+
+
+def test_openapi_covers_every_route(piper):
+    url = base_url(piper)
+    doc = httpx.get(url + "/openapi.json").json()
+    app_routes = set()
+    for door in piper.core.doors:
+        if door.name == "http":
+            for route in door._runner.app.router.routes():
+                if route.method != "HEAD":
+                    app_routes.add((route.resource.canonical, route.method.lower()))
+    documented = {(path, method) for path, item in doc["paths"].items() for method in item}
+    assert app_routes == documented
+    page = httpx.get(url + "/docs")
+    assert page.headers["content-type"].startswith("text/html")
+    for path in doc["paths"]:
+        assert path in page.text
+
+
+# -- auth, CORS, busy ------------------------------------------------------------------------------------
+
+
+def test_api_key(guarded):
+    with pytest.raises(openai.AuthenticationError) as caught:
+        client(guarded, api_key="wrong").audio.speech.create(model="tts-1", voice="alloy", input="Hi.")
+    assert "API key" in caught.value.message and caught.value.body["code"] == "invalid_api_key"
+    audio = client(guarded, api_key="sekrit").audio.speech.create(
+        model="tts-1", voice="alloy", input="Hi there.", response_format="wav"
+    )
+    assert audio.content[:4] == b"RIFF"
+    url = base_url(guarded)
+    assert httpx.get(url + "/v1/audio/voices").status_code == 200  # discovery stays open by default
+    assert httpx.get(url + "/health").status_code == 200
+    assert httpx.get(url + "/metrics").status_code == 401
+    assert httpx.get(url + "/metrics", headers={"Authorization": "Bearer sekrit"}).status_code == 200
+    assert httpx.post(url + "/v1/audio/voices").status_code == 401
+
+
+def test_cors(guarded):
+    url = base_url(guarded)
+    preflight = httpx.options(url + "/v1/audio/speech", headers={
+        "Origin": "http://ui.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "http://ui.example"
+    assert "authorization" in preflight.headers["access-control-allow-headers"]
+    listed = httpx.get(url + "/v1/audio/voices", headers={"Origin": "http://ui.example"})
+    assert listed.headers["access-control-allow-origin"] == "http://ui.example"
+    other = httpx.get(url + "/v1/audio/voices", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_busy_is_503_with_retry_after(guarded):
+    c = client(guarded, api_key="sekrit")
+    with c.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=LONG_TEXT, response_format="pcm"
+    ) as response:
+        chunks = response.iter_bytes()  # held: a dropped iterator closes the response
+        next(chunks)
+        with pytest.raises(openai.InternalServerError) as caught:
+            c.audio.speech.create(model="tts-1", voice="alloy", input="Me too.")
+    assert caught.value.status_code == 503
+    assert int(caught.value.response.headers["retry-after"]) >= 1
+    assert caught.value.body["code"] == "busy"
+
+
+# -- voice library -----------------------------------------------------------------------------------------
+
+
+def test_voice_library_round_trip(cloning):
+    c = client(cloning)
+    voice = sample_voice(cloning, "Grandma Rose", transcript="Hello, dear.", language="en-us")
+    assert voice["object"] == "audio.voice" and voice["type"] == "audio_sample"
+    assert voice["id"].startswith("voice_grandma_rose_") and voice["name"] == "Grandma Rose"
+    url = base_url(cloning)
+    fetched = httpx.get(f"{url}/v1/audio/voices/{voice['id']}").json()
+    assert fetched["transcript"] == "Hello, dear." and fetched["language"] == "en_US"
+    assert fetched["engines"] == [f"pitchshift:{voice['id']}"]
+    listed = httpx.get(url + "/v1/audio/voices").json()["voices"]
+    assert any(v["id"] == f"pitchshift:{voice['id']}" and v["kind"] == "cloned" for v in listed)
+    with c.audio.speech.with_streaming_response.create(
+        model="tts-1", voice={"id": voice["id"]}, input="Come over for tea.", response_format="wav"
+    ) as response:
+        pcm, rate = decode("wav", response.read())
+    assert rate == 24000 and 0.5 < len(pcm) / 2 / rate < 3
+    assert abs(dominant_frequency(pcm, rate) - 300) < 10  # the cloned voice's own pitch
+    deleted = c.audio.voices.delete(voice["id"])
+    assert deleted.deleted and deleted.id == voice["id"]
+    with pytest.raises(openai.NotFoundError):
+        c.audio.voices.delete(voice["id"])
+    with pytest.raises(openai.BadRequestError):
+        c.audio.speech.create(model="tts-1", voice={"id": voice["id"]}, input="Gone?")
+
+
+def test_bad_uploads_are_refused_and_nothing_is_written(cloning):
+    library = cloning.core.library.root
+    before = sorted(p.name for p in library.iterdir())
+    url = base_url(cloning)
+    good = wav_bytes(tone(220, 2.0))
+    cases = [
+        ({"name": "Noise"}, ("x.wav", b"\x00garbage\xff" * 100), 422),
+        ({"name": "Long"}, ("x.wav", wav_bytes(tone(220, 31.0, rate=8000), rate=8000)), 422),
+        ({"name": "Short"}, ("x.wav", wav_bytes(tone(220, 0.4))), 422),
+        ({"name": "Quiet"}, ("x.wav", wav_bytes(np.zeros(24000, dtype=np.float32))), 422),
+        ({"name": "Big"}, ("x.wav", wav_bytes(tone(220, 25.0, rate=48000), rate=48000)), 413),
+        ({"name": "../../etc/passwd"}, ("x.wav", good), 400),
+        ({"name": "a/b"}, ("x.wav", good), 400),
+        ({"name": "Nameless", "language": "not a language"}, ("x.wav", good), 400),
+        ({}, ("x.wav", good), 400),
+        ({"name": "No audio"}, None, 400),
+    ]
+    for fields, upload, status in cases:
+        files = {"audio_sample": upload} if upload else None
+        response = httpx.post(url + "/v1/audio/voices", data=fields, files=files or {"nothing": ("n", b"")})
+        assert response.status_code == status, (fields, response.text)
+        assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+    with pytest.raises(openai.UnprocessableEntityError) as caught:
+        client(cloning).audio.voices.create(name="Garbage", audio_sample=("g.mp3", b"\x01" * 5000), consent="c")
+    assert "could not be decoded" in caught.value.message
+    assert sorted(p.name for p in library.iterdir()) == before
+    assert httpx.get(url + "/v1/audio/voices/..%2F..%2Fetc").status_code == 404
+
+
+def test_voices_survive_a_restart(tmp_path):
+    settings = make_settings(tmp_path / "state", plugins_dirs=[plugin_dir(tmp_path / "plugins")],
+                             http={"enabled": True, "port": 0})
+    with running_daemon(settings) as d:
+        voice = sample_voice(d, "Uncle Bob", transcript="Hi.")
+    with running_daemon(settings) as d:
+        fetched = httpx.get(f"{base_url(d)}/v1/audio/voices/{voice['id']}").json()
+        assert fetched["name"] == "Uncle Bob" and fetched["created_at"] == voice["created_at"]
+        with client(d).audio.speech.with_streaming_response.create(
+            model="pitchshift", voice=voice["id"], input="Still here.", response_format="pcm"
+        ) as response:
+            assert len(response.read()) > 24000
+
+
+def test_transcript_required_when_every_cloner_needs_one(tmp_path):
+    settings = make_settings(
+        tmp_path / "state", plugins_dirs=[plugin_dir(tmp_path / "plugins")], http={"enabled": True, "port": 0},
+        engines={"pitchshift": {"enabled": False}, "scribe": {"enabled": True}},
+    )
+    with running_daemon(settings) as d:
+        with pytest.raises(openai.BadRequestError) as caught:
+            sample_voice(d, "Mute")
+        assert caught.value.body["param"] == "transcript" and "transcript" in caught.value.message
+        assert not list(d.core.library.root.iterdir())
+        voice = sample_voice(d, "Speaker", transcript="This is what I say.")
+        assert voice["engines"] == [f"scribe:{voice['id']}"]
+
+
+# -- mid-stream failures ---------------------------------------------------------------------------------
+
+
+def test_failure_after_first_audio_ends_the_stream(cloning):
+    voice = sample_voice(cloning, "Fragile")
+    text = "This first sentence is fine. This second one will explode."
+    events = []
+    with client(cloning).audio.speech.with_streaming_response.create(
+        model="pitchshift", voice=voice["id"], input=text, response_format="pcm", stream_format="sse"
+    ) as response:
+        events = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
+    assert events[0]["type"] == "speech.audio.delta"
+    assert events[-1]["type"] == "error" and "asked to fail" in events[-1]["error"]["message"]
+    assert not any(e["type"] == "speech.audio.done" for e in events)
+    received = b""
+    with pytest.raises(httpx.HTTPError):
+        with client(cloning).audio.speech.with_streaming_response.create(
+            model="pitchshift", voice=voice["id"], input=text, response_format="pcm"
+        ) as response:
+            for chunk in response.iter_bytes():
+                received += chunk
+    assert received, "the first sentence's audio arrives before the stream breaks"
+
+
+# -- voice conversion --------------------------------------------------------------------------------------
+
+
+def test_conversion_with_a_capable_engine(cloning):
+    voice = sample_voice(cloning, "Target", freq=300.0)
+    source = wav_bytes(tone(200.0, 1.5))
+    response = httpx.post(
+        base_url(cloning) + "/v1/audio/conversions",
+        data={"voice": voice["id"], "response_format": "wav"},
+        files={"audio": ("speech.wav", source, "audio/wav")},
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("audio/wav")
+    pcm, rate = decode("wav", response.content)
+    assert abs(dominant_frequency(pcm, rate) - 300) < 10
+    assert abs(len(pcm) / 2 / rate - 1.0) < 0.05  # 200 → 300 Hz by resampling: 1.5 s becomes 1.0 s
+    mp3 = httpx.post(base_url(cloning) + "/v1/audio/conversions", data={"voice": f"pitchshift:{voice['id']}"},
+                     files={"audio": ("speech.wav", source)})
+    assert mp3.headers["content-type"] == "audio/mpeg"
+    pcm, rate = decode("mp3", mp3.content)
+    assert abs(dominant_frequency(pcm, rate) - 300) < 10
+    unknown = httpx.post(base_url(cloning) + "/v1/audio/conversions", data={"voice": "voice_nobody_00000000"},
+                         files={"audio": ("speech.wav", source)})
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "voice"
+
+
+def test_conversion_without_a_capable_engine_is_501(piper):
+    response = httpx.post(
+        base_url(piper) + "/v1/audio/conversions",
+        data={"voice": "voice_someone_12345678"},
+        files={"audio": ("speech.wav", wav_bytes(tone(200.0, 1.0)), "audio/wav")},
+    )
+    assert response.status_code == 501
+    error = response.json()["error"]
+    assert error["code"] == "not_supported" and "convert" in error["message"]
+    assert error["type"] == "server_error" and "param" in error

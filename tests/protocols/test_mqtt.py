@@ -1,0 +1,472 @@
+"""The MQTT door against a real mosquitto broker, spoken to as Home Assistant, Rhasspy and ESP32 clients do."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import time
+import uuid
+
+import numpy as np
+import pytest
+import soundfile
+
+import voxhost
+from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
+
+from ..conftest import assert_speech, free_port, make_settings, running_daemon
+from .mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, is_status, is_terminal, mosquitto_binary
+
+pytestmark = pytest.mark.mqtt
+
+NODE = "kitchen"
+BASE = "voxhost"
+ROOT = f"{BASE}/{NODE}"
+SENTENCE = "The washing machine has finished."
+
+
+class SlowEngine(Engine):
+    """A stand-in engine that takes two seconds per sentence, so requests can be made to wait."""
+
+    engine_id = "slow"
+    enabled_by_default = True
+
+    def voices(self):
+        return [VoiceInfo(id="tone", name="Slow tone", languages=("en_US",), sample_rate=16000)]
+
+    def load(self):
+        pass
+
+    def synthesize(self, request: SynthesisRequest):
+        time.sleep(2.0)
+        t = np.arange(1600) / 16000
+        yield PCM.from_float(0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+
+
+class SlowPlugin:
+    @voxhost.hookimpl
+    def register_engines(self, register):
+        register(SlowEngine)
+
+
+def mqtt_settings(state_dir, port, **mqtt):
+    return make_settings(
+        state_dir,
+        mqtt={
+            "enabled": True,
+            "host": "127.0.0.1",
+            "port": port,
+            "node_id": NODE,
+            "discovery_delay": 0.2,
+            "connect_timeout": 10,
+            "reconnect_min_delay": 1,
+            "reconnect_max_delay": 2,
+            "max_text": 1000,
+            "max_command_bytes": 4096,
+            **mqtt,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    if mosquitto_binary() is None:
+        pytest.fail(MOSQUITTO_HINT)
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto"), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def daemon(broker, tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    # In the "pool" group, so the scale-out test needs to start only one more daemon.
+    settings = mqtt_settings(state, broker.port, shared_group="pool", max_publish_bytes=200_000)
+    with running_daemon(settings, plugins_extra=(("slow", SlowPlugin()),)) as d:
+        yield d
+
+
+@pytest.fixture
+def client(broker, daemon):
+    probe = Probe(broker.port, "5")
+    yield probe
+    probe.close()
+
+
+@pytest.fixture
+def client311(broker, daemon):
+    probe = Probe(broker.port, "3.1.1")
+    yield probe
+    probe.close()
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def audio_of(messages, prefix):
+    """Reassemble a request's streamed audio; checks the start/chunk/stop framing on the way."""
+    audio = [m for m in messages if m.topic.startswith(prefix + "/")]
+    kinds = [m.topic.rsplit("/", 1)[1] for m in audio]
+    assert kinds[0] == "start" and kinds[-1] == "stop" and set(kinds[1:-1]) == {"chunk"}, kinds
+    start, stop = audio[0].json(), audio[-1].json()
+    chunks = [m.payload for m in audio[1:-1]]
+    pcm = b"".join(chunks)
+    assert stop["chunks"] == len(chunks) and stop["bytes"] == len(pcm) and stop["status"] == "done"
+    assert (start["rate"], start["width"], start["channels"]) == (stop["rate"], 2, 1)
+    return pcm, start["rate"], chunks
+
+
+# -- say over MQTT 5 and 3.1.1 -------------------------------------------------------------------------
+
+
+def test_say_v5_streams_speech_with_response_topic_and_correlation(client):
+    rid, correlation = new_id(), uuid.uuid4().bytes
+    reply_topic = f"test/replies/{rid}"
+    client.subscribe(reply_topic, f"{ROOT}/audio/{rid}/#")
+    client.publish(
+        f"{ROOT}/say",
+        {"text": f"{SENTENCE} Please empty it soon.", "id": rid, "chunk_bytes": 2048},
+        response_topic=reply_topic,
+        correlation=correlation,
+    )
+    messages = client.collect(is_terminal(rid))
+    replies = [m for m in messages if m.topic == reply_topic]
+    statuses = [m.json()["status"] for m in replies]
+    assert statuses[:2] == ["queued", "started"] and statuses[-1] == "done", statuses
+    assert set(statuses[2:-1]) == {"progress"} and len(statuses) == 5  # one progress per sentence
+    assert all(m.correlation == correlation for m in replies)
+    assert all(m.json()["id"] == rid and m.json()["node"] == NODE for m in replies)
+    queued, done = replies[0].json(), replies[-1].json()
+    assert queued["audio_topic"] == f"{ROOT}/audio/{rid}" and queued["voice"] == "piper:en_US-joe-medium"
+    pcm, rate, chunks = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert max(len(c) for c in chunks) <= 2048
+    assert_speech(pcm, rate, 1.5, 6.0)
+    assert done["duration"] == pytest.approx(len(pcm) / 2 / rate, abs=0.01)
+    assert 0 < done["ttfa"] < done["elapsed"]
+
+
+def test_say_v311_json_id_replies_on_node_topic(client311):
+    rid = new_id()
+    client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/{rid}/#")
+    client311.publish(f"{ROOT}/say", {"text": SENTENCE, "id": rid})
+    messages = client311.collect(lambda m: m.topic == f"{ROOT}/audio/{rid}/stop")
+    replies = [m.json() for m in messages if m.topic == f"{ROOT}/response" and m.json().get("id") == rid]
+    assert [r["status"] for r in replies][:2] == ["queued", "started"]
+    pcm, rate, chunks = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert max(len(c) for c in chunks) <= 4096  # the configured default
+    assert_speech(pcm, rate, 0.8, 4.0)
+    if replies[-1]["status"] != "done":
+        client311.wait(is_status("done", rid), 10)
+
+
+def test_plain_text_as_home_assistant_notify_sends_it(client311):
+    client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/#")
+    client311.publish(f"{ROOT}/say", "Someone is at the front door.")
+    queued = client311.wait(is_status("queued"))
+    rid = queued.json()["id"]  # the job id, since the text carried none
+    assert queued.json()["audio_topic"] == f"{ROOT}/audio/{rid}"
+    messages = client311.collect(lambda m: m.topic == f"{ROOT}/audio/{rid}/stop")
+    pcm, rate, _ = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert_speech(pcm, rate, 0.8, 4.0)
+
+
+def test_wav_format_and_reply_to_for_a_311_client(client311):
+    rid = new_id()
+    client311.subscribe(f"test/{rid}/status", f"{ROOT}/audio/{rid}/#")
+    client311.publish(f"{ROOT}/say", {"text": SENTENCE, "id": rid, "format": "wav", "reply_to": f"test/{rid}/status"})
+    messages = client311.collect(is_terminal(rid))
+    assert messages[-1].json()["status"] == "done"
+    wav = [m for m in messages if m.topic == f"{ROOT}/audio/{rid}/wav"]
+    assert len(wav) == 1 and not any(m.topic.endswith("/chunk") for m in messages)
+    samples, rate = soundfile.read(io.BytesIO(wav[0].payload), dtype="int16")
+    assert_speech(samples.tobytes(), rate, 0.8, 4.0)
+
+
+def test_audio_topic_override_for_a_speaker(client):
+    rid = new_id()
+    client.subscribe("speakers/hall/#")
+    client.publish(f"{BASE}/say", {"text": "Hello hall.", "id": rid, "audio_topic": "speakers/hall"})
+    messages = client.collect(lambda m: m.topic == "speakers/hall/stop")
+    pcm, rate, _ = audio_of(messages, "speakers/hall")
+    assert_speech(pcm, rate, 0.4, 3.0)
+
+
+# -- stop, voices, events ------------------------------------------------------------------------------
+
+
+def test_stop_command_cancels_a_long_request(client):
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    text = " ".join(f"This is sentence number {i} of a long announcement." for i in range(12))
+    client.publish(f"{ROOT}/say", {"text": text, "id": rid, "format": "none"})
+    client.wait(is_status("started", rid))
+    client.publish(f"{ROOT}/stop", "PRESS")  # Home Assistant's button payload
+    end = client.wait(is_terminal(rid)).json()
+    assert end["status"] == "error" and end["code"] == "cancelled" and "stop command" in end["message"]
+
+
+def test_voices_request_response(client, client311):
+    client.subscribe("test/voices")
+    client.publish(f"{ROOT}/voices/get", "", response_topic="test/voices", correlation=b"v1")
+    answer = client.wait(lambda m: m.topic == "test/voices")
+    assert answer.correlation == b"v1"
+    ids = [v["id"] for v in answer.json()["voices"]]
+    assert "piper:en_US-joe-medium" in ids
+    client311.subscribe(f"{ROOT}/voices")
+    client311.publish(f"{ROOT}/voices/get", {"id": "q1", "language": "de"})
+    answer = client311.wait(lambda m: m.topic == f"{ROOT}/voices").json()
+    assert answer["id"] == "q1" and answer["voices"] == []  # the bundled voice speaks English only
+
+
+def test_job_events_and_activity_state(client):
+    rid = new_id()
+    client.subscribe(f"{ROOT}/events", f"{ROOT}/state")
+    client.publish(f"{ROOT}/say", {"text": "Short one.", "id": rid, "format": "none"})
+    seen = client.collect(
+        lambda m: m.topic == f"{ROOT}/events" and m.json()["event"] == "job_finished", timeout=30
+    )
+    events = [m.json()["event"] for m in seen if m.topic == f"{ROOT}/events"]
+    assert events[0] == "job_accepted" and "job_started" in events and events[-1] == "job_finished"
+    states = [m.json()["state"] for m in seen if m.topic == f"{ROOT}/state" and not m.retain]
+    assert "speaking" in states
+    assert client.wait(lambda m: m.topic == f"{ROOT}/state", 5).json()["state"] == "idle"
+
+
+# -- Hermes --------------------------------------------------------------------------------------------
+
+
+def test_hermes_say_play_bytes_then_say_finished(client):
+    client.subscribe("hermes/audioServer/kitchen/playBytes/#", "hermes/tts/sayFinished", "hermes/error/tts")
+    client.publish("hermes/tts/say", {"text": SENTENCE, "siteId": "kitchen", "id": "h1", "sessionId": "s1"})
+    play = client.wait(lambda m: "/playBytes/" in m.topic)
+    assert play.topic == "hermes/audioServer/kitchen/playBytes/h1"
+    samples, rate = soundfile.read(io.BytesIO(play.payload), dtype="int16")
+    assert_speech(samples.tobytes(), rate, 0.8, 4.0)
+    # sayFinished waits for the audio server, as with Rhasspy.
+    assert client.drain(0.3) == []
+    client.publish("hermes/audioServer/kitchen/playFinished", {"id": "h1", "sessionId": "s1"})
+    finished = client.wait(lambda m: m.topic == "hermes/tts/sayFinished", 5).json()
+    assert finished == {"id": "h1", "siteId": "kitchen", "sessionId": "s1"}
+
+
+def test_hermes_error_still_sends_say_finished(client):
+    client.subscribe("hermes/tts/sayFinished", "hermes/error/tts")
+    client.publish("hermes/tts/say", {"text": "Hola.", "lang": "xx", "siteId": "den", "id": "h2"})
+    error = client.wait(lambda m: m.topic == "hermes/error/tts").json()
+    assert error["context"] == "h2" and error["siteId"] == "den" and "xx" in error["error"]
+    assert client.wait(lambda m: m.topic == "hermes/tts/sayFinished").json()["id"] == "h2"
+    client.publish("hermes/tts/say", b"{not json")
+    assert "invalid JSON" in client.wait(lambda m: m.topic == "hermes/error/tts").json()["error"]
+    assert client.wait(lambda m: m.topic == "hermes/tts/sayFinished").json()["siteId"] == "default"
+
+
+def test_rhasspy_get_voices(client):
+    client.subscribe("rhasspy/tts/voices")
+    client.publish("rhasspy/tts/getVoices", {"id": "gv", "siteId": "kitchen"})
+    answer = client.wait(lambda m: m.topic == "rhasspy/tts/voices").json()
+    assert answer["id"] == "gv" and answer["siteId"] == "kitchen"
+    voices = {v["voiceId"]: v["description"] for v in answer["voices"]}
+    assert voices["piper:en_US-joe-medium"].startswith("Joe")
+
+
+# -- Home Assistant discovery --------------------------------------------------------------------------
+
+
+def test_discovery_payload_and_resend_on_ha_birth(client):
+    topic = f"homeassistant/device/{BASE}_{NODE}/config"
+    client.subscribe(topic)
+    retained = client.wait(lambda m: m.topic == topic, 5)
+    assert retained.retain
+    config = retained.json()
+    assert config["dev"]["ids"] == [f"{BASE}_{NODE}"] and config["o"]["name"] == "voxhost"
+    assert config["availability_topic"] == f"{ROOT}/availability"
+    cmps = config["cmps"]
+    assert {c["p"] for c in cmps.values()} == {"notify", "select", "sensor", "button"}
+    assert len({c["unique_id"] for c in cmps.values()}) == 4
+    assert cmps["say"]["command_topic"] == f"{ROOT}/say"
+    assert cmps["stop"]["command_topic"] == f"{ROOT}/stop"
+    assert cmps["voice"]["command_topic"] == f"{ROOT}/voice/set" and "piper:en_US-joe-medium" in cmps["voice"][
+        "options"
+    ]
+    assert cmps["activity"]["state_topic"] == f"{ROOT}/state"
+    client.publish("homeassistant/status", "online")
+    resent = client.wait(lambda m: m.topic == topic, 5)
+    assert not resent.retain and resent.json() == config
+
+
+def test_select_sets_the_default_voice(client):
+    client.subscribe(f"{ROOT}/voice", f"{ROOT}/response")
+    assert client.wait(lambda m: m.topic == f"{ROOT}/voice", 5).payload == b"piper:en_US-joe-medium"
+    client.publish(f"{ROOT}/voice/set", "en_US-joe-medium")  # an engine-local id resolves to the catalog id
+    assert client.wait(lambda m: m.topic == f"{ROOT}/voice", 5).payload == b"piper:en_US-joe-medium"
+    client.publish(f"{ROOT}/voice/set", "piper:nobody")
+    error = client.wait(is_status("error"), 5).json()
+    assert error["code"] == "voice_not_found"
+
+
+def test_availability_is_retained_online(client):
+    client.subscribe(f"{ROOT}/availability")
+    message = client.wait(lambda m: m.topic == f"{ROOT}/availability", 5)
+    assert message.retain and message.payload == b"online"
+
+
+# -- bad payloads --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "words", "echoed_id"),
+    [
+        (b'{"text": "hi", "id": "bad1",', "invalid_request", "invalid JSON", None),
+        (json.dumps({"text": "hi", "id": "bad2", "volume": 3}).encode(), "invalid_request", "unknown field 'volume'",
+         "bad2"),
+        (json.dumps({"text": "hi", "id": "bad3", "speed": "fast"}).encode(), "invalid_request", "'speed'", "bad3"),
+        (json.dumps({"id": "bad4"}).encode(), "invalid_request", "missing field 'text'", "bad4"),
+        (json.dumps({"text": "x" * 1001, "id": "bad5"}).encode(), "text_too_long", "at most 1000", "bad5"),
+        (json.dumps({"text": "y" * 5000, "id": "bad6"}).encode(), "invalid_request", "at most 4096", None),
+        (json.dumps({"text": "hi", "id": "bad7", "voice": "piper:nobody"}).encode(), "voice_not_found", "nobody",
+         "bad7"),
+        (json.dumps({"text": "hi", "id": "bad8", "chunk_bytes": 99999}).encode(), "invalid_request", "chunk_bytes",
+         "bad8"),
+        (json.dumps({"text": "hi", "id": "a/b"}).encode(), "invalid_request", "'id'", None),
+        (b"\xff\xfe\x00", "invalid_request", "UTF-8", None),
+    ],
+)
+def test_bad_payloads_get_an_error_naming_the_problem(client, payload, code, words, echoed_id):
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/say", payload)
+    error = client.wait(is_status("error"), 10).json()
+    assert error["code"] == code and words in error["message"], error
+    assert error["id"] == echoed_id
+
+
+def test_wav_above_the_message_limit_is_refused_but_streaming_works(client):
+    # The module's daemon allows 200 kB messages: about 4.5 s of 22 kHz audio in one WAV.
+    text = "This announcement is long enough that its audio will not fit into one message. " * 3
+    client.subscribe(f"{ROOT}/response", f"{ROOT}/audio/big1/#")
+    client.publish(f"{ROOT}/say", {"text": text, "id": "big1", "format": "both"})
+    messages = client.collect(is_terminal("big1"), 60)
+    end = messages[-1].json()
+    assert end["status"] == "error" and end["code"] == "too_large" and "200000" in end["message"]
+    assert not any(m.topic.endswith("/wav") for m in messages)
+    chunks = [m for m in messages if m.topic.endswith("/chunk")]
+    assert sum(len(m.payload) for m in chunks) > 200_000
+    assert [m for m in messages if m.topic.endswith("/stop")][0].json()["status"] == "error"
+
+
+def test_retained_and_duplicate_requests_are_ignored(client):
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/say", {"text": "Retained.", "id": "ret1", "format": "none"}, retain=True)
+    dup = new_id()
+    for _ in range(2):
+        client.publish(f"{ROOT}/say", {"text": "Twice.", "id": dup, "format": "none"})
+    client.publish(f"{ROOT}/say", {"text": "Last.", "id": "last1", "format": "none"})
+    messages = client.collect(is_status("done", "last1"))
+    replies = [m.json() for m in messages]
+    assert not any(r["id"] == "ret1" for r in replies)
+    assert [r["status"] for r in replies if r["id"] == dup].count("queued") == 1
+    client.publish(f"{ROOT}/say", b"", retain=True)  # clear the broker's copy
+
+
+def test_expired_message_is_not_spoken(client):
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/say", {"text": "Busy.", "id": "busy1", "voice": "slow:tone", "format": "none"})
+    client.wait(is_status("started", "busy1"))
+    # Queued behind a two-second sentence, a message that expires after one second is dropped, not spoken late.
+    client.publish(f"{ROOT}/say", {"text": "Too late.", "id": "exp1", "voice": "slow:tone"}, expiry=1)
+    end = client.wait(is_terminal("exp1"), 30).json()
+    assert end["status"] == "error" and end["code"] == "expired"
+    assert client.wait(is_terminal("busy1"), 30).json()["status"] == "done"
+
+
+# -- reconnect and scale-out (own brokers and daemons) -------------------------------------------------
+
+
+def test_broker_restart_reconnects_and_serves(broker, daemon):
+    door = daemon.daemon.doors[0]
+    connects = door.conn.connects
+    broker.stop()
+    time.sleep(0.3)
+    assert not door.status()["connected"]
+    broker.start()
+    probe = Probe(broker.port, "3.1.1")
+    try:
+        # The broker kept nothing (no persistence): "online" comes from voxhost's new connection.
+        probe.subscribe(f"{ROOT}/availability", f"{ROOT}/response", f"{ROOT}/audio/#")
+        probe.wait(lambda m: m.topic.endswith("availability") and m.payload == b"online", 15)
+        probe.publish(f"{ROOT}/say", {"text": "Back again.", "id": "rc1"})
+        messages = probe.collect(lambda m: m.topic == f"{ROOT}/audio/rc1/stop", 30)
+        pcm, rate, _ = audio_of(messages, f"{ROOT}/audio/rc1")
+        assert_speech(pcm, rate, 0.4, 3.0)
+    finally:
+        probe.close()
+    assert door.conn.connects == connects + 1
+
+
+def test_tls_with_username_and_password(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is needed to make the test certificate: apt-get install -y openssl")
+    cert, key, passwords = tmp_path / "broker.crt", tmp_path / "broker.key", tmp_path / "passwords"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "voxhost", "s3cret"], check=True)
+    server = Mosquitto(
+        tmp_path / "broker",
+        free_port(),
+        f"certfile {cert}\nkeyfile {key}\npassword_file {passwords}\n",
+        anonymous=False,
+    ).start()
+    settings = mqtt_settings(
+        tmp_path / "state", server.port, tls=True, tls_ca_certs=str(cert), username="voxhost", password="s3cret",
+        discovery=False, hermes=False,
+    )
+    settings.engines["piper"] = {"enabled": False}  # the slow stand-in starts at once
+    try:
+        with running_daemon(settings, plugins_extra=(("slow", SlowPlugin()),)) as d:
+            assert d.daemon.doors[0].status()["connected"]
+            probe = Probe(server.port, "5", ca_certs=str(cert), username="voxhost", password="s3cret")
+            try:
+                probe.subscribe(f"{ROOT}/availability", f"{ROOT}/response")
+                assert probe.wait(lambda m: m.topic.endswith("availability"), 5).payload == b"online"
+                probe.publish(f"{ROOT}/say", {"text": "Secure.", "id": "tls1", "format": "none"})
+                assert probe.wait(is_terminal("tls1"), 30).json()["status"] == "done"
+            finally:
+                probe.close()
+        # A wrong password does not stop the daemon: it starts, reports why, and keeps retrying.
+        wrong = settings.model_copy(
+            update={"mqtt": settings.mqtt.model_copy(update={"password": "wrong", "connect_timeout": 1.0})}
+        )
+        with running_daemon(wrong, plugins_extra=(("slow", SlowPlugin()),)) as d:
+            status = d.daemon.doors[0].status()
+            assert not status["connected"] and "authori" in status["error"].lower(), status
+    finally:
+        server.stop()
+
+
+def test_two_daemons_share_a_subscription(broker, daemon, tmp_path):
+    # The second node speaks MQTT 3.1.1 (mosquitto lets 3.1.1 clients join shared groups too).
+    other = mqtt_settings(
+        tmp_path, broker.port, shared_group="pool", node_id="b", protocol="3.1.1", discovery=False, hermes=False
+    )
+    with running_daemon(other):
+        probe = Probe(broker.port, "5")
+        try:
+            probe.subscribe(f"{BASE}/+/response")
+            ids = [f"burst{i}" for i in range(8)]
+            for rid in ids:
+                probe.publish(f"{BASE}/say", {"text": f"Request {rid}.", "id": rid, "format": "none"})
+            done: dict[str, str] = {}
+            while len(done) < len(ids):
+                reply = probe.wait(is_status("done"), 60).json()
+                assert reply["id"] not in done
+                done[reply["id"]] = reply["node"]
+            assert set(done) == set(ids)
+            served = {node: list(done.values()).count(node) for node in (NODE, "b")}
+            assert served[NODE] >= 2 and served["b"] >= 2, served
+        finally:
+            probe.close()

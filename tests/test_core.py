@@ -1,0 +1,173 @@
+"""The core through a running daemon: fair scheduling, cancellation, bounded queues and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from voxhost.errors import (
+    BusyError,
+    InvalidRequestError,
+    TextTooLongError,
+    UnknownVoiceError,
+)
+from voxhost.events import JobAudio, JobCancelled, JobFinished
+from voxhost.jobs import SpeechRequest
+
+from .conftest import REPO, assert_speech, make_settings, running_daemon
+
+FIVE = (
+    "The kitchen lights are on. The front door is locked. "
+    "It will rain this afternoon. Your package has arrived. Dinner is ready."
+)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    settings = make_settings(state, plugins_dirs=[str(REPO / "tests" / "plugins")], scheduler={"max_jobs_per_engine": 6})
+    with running_daemon(settings) as d:
+        yield d
+
+
+async def _collect(core, requests):
+    jobs = [core.submit(r) for r in requests]
+    order = []
+
+    async def consume(job):
+        async for event in job.events():
+            order.append((job.id, type(event).__name__))
+
+    await asyncio.gather(*(consume(j) for j in jobs))
+    return jobs, order
+
+
+def test_four_jobs_each_hear_first_audio_before_any_finishes(daemon):
+    jobs, order = daemon.call(_collect(daemon.core, [SpeechRequest(text=FIVE, door="test") for _ in range(4)]))
+    audio = [i for i, (_, kind) in enumerate(order) if kind == "JobAudio"]
+    first_audio = {job.id: next(i for i in audio if order[i][0] == job.id) for job in jobs}
+    last_audio = {job.id: max(i for i in audio if order[i][0] == job.id) for job in jobs}
+    assert max(first_audio.values()) < min(last_audio.values())
+    assert all(order[-1][1] == "JobFinished" for _ in [0])
+    assert sum(1 for _, kind in order if kind == "JobFinished") == 4
+
+
+def test_piper_speech_is_real(daemon):
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text="Dinner is ready. Please come to the table.")))
+    assert_speech(pcm, rate, 1.5, 4.5)
+
+
+def test_speed_changes_duration(daemon):
+    normal, _ = daemon.call(daemon.core.speak(SpeechRequest(text="The garage door is open.")))
+    fast, _ = daemon.call(daemon.core.speak(SpeechRequest(text="The garage door is open.", speed=2.0)))
+    assert 0.35 < len(fast) / len(normal) < 0.7
+
+
+def test_finished_event_reports_timing(daemon):
+    async def run():
+        job = daemon.core.submit(SpeechRequest(text=FIVE))
+        return [e async for e in job.events()][-1]
+
+    finished = daemon.call(run())
+    assert isinstance(finished, JobFinished)
+    assert finished.sentences == 5 and finished.ttfa is not None and 0 < finished.ttfa < finished.elapsed
+    assert finished.rtf is not None and finished.rtf > 0 and 4 < finished.audio_seconds < 16
+
+
+def test_cancel_frees_the_engine(daemon):
+    async def run():
+        core = daemon.core
+        slow = core.submit(SpeechRequest(text=" ".join(["SLOW tone sentence."] * 10), voice="tone:beep"))
+        events = slow.events()
+        while not isinstance(await anext(events), JobAudio):
+            pass
+        slow.cancel("client went away")
+        rest = [e async for e in events]
+        after = core.submit(SpeechRequest(text="Quick one.", voice="tone:beep"))
+        done = [e async for e in after.events()]
+        return rest, done, core.schedulers["tone"].depth
+
+    rest, done, depth = daemon.call(run())
+    assert isinstance(rest[-1], JobCancelled) and rest[-1].reason == "client went away"
+    assert not any(isinstance(e, JobAudio) for e in rest[1:])
+    assert isinstance(done[-1], JobFinished) and depth == 0
+
+
+def test_full_queue_is_busy(daemon):
+    async def run():
+        core = daemon.core
+        jobs = [core.submit(SpeechRequest(text="SLOW " * 3, voice="tone:beep")) for _ in range(6)]
+        try:
+            with pytest.raises(BusyError, match="busy"):
+                core.submit(SpeechRequest(text="one more", voice="tone:beep"))
+        finally:
+            for job in jobs:
+                job.cancel("test over")
+
+    daemon.call(run())
+
+
+@pytest.mark.parametrize(
+    "request_, error, message",
+    [
+        (SpeechRequest(text=""), InvalidRequestError, "empty"),
+        (SpeechRequest(text=" \n\t "), InvalidRequestError, "empty"),
+        (SpeechRequest(text="x" * 1_000_001), TextTooLongError, "at most 100000"),
+        (SpeechRequest(text="hi", voice="piper:nobody"), UnknownVoiceError, "unknown voice 'piper:nobody'"),
+        (SpeechRequest(text="hi", voice="tone:beep", speaker="middle"), UnknownVoiceError, "no speaker 'middle'"),
+        (SpeechRequest(text="hi", speaker="3"), UnknownVoiceError, "single speaker"),
+        (SpeechRequest(text="hi", language="xx_XX"), UnknownVoiceError, "no voice speaks language"),
+        (SpeechRequest(text="hi", speed=9), InvalidRequestError, "speed"),
+        (SpeechRequest(text="hi", options={"noise_scale": 7}), InvalidRequestError, "noise_scale"),
+        (SpeechRequest(text="hi", options={"bogus": 1}), InvalidRequestError, "bogus"),
+    ],
+)
+def test_bad_input_gets_typed_errors_and_daemon_keeps_serving(daemon, request_, error, message):
+    with pytest.raises(error, match=message):
+        daemon.core.submit(request_)
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text="Still here.")))
+    assert len(pcm) > rate  # more than half a second of audio
+
+
+def test_voice_lookup(daemon):
+    catalog = daemon.core.catalog
+    assert catalog.resolve().voice.id == "piper:en_US-joe-medium"
+    assert catalog.resolve(language="de_DE").voice.id == "tone:beep"
+    assert catalog.resolve(language="en").voice.id == "piper:en_US-joe-medium"
+    assert catalog.resolve("en_US-joe-medium").voice.id == "piper:en_US-joe-medium"
+    assert catalog.resolve("tone:beep", speaker="1").speaker == "high"
+
+
+def test_speakers_change_the_audio(daemon):
+    low, _ = daemon.call(daemon.core.speak(SpeechRequest(text="abc", voice="tone:beep", speaker="low")))
+    high, _ = daemon.call(daemon.core.speak(SpeechRequest(text="abc", voice="tone:beep", speaker="high")))
+    assert len(low) == len(high) and low != high
+
+
+def test_engine_failure_fails_only_that_job(daemon):
+    async def run():
+        bad = daemon.core.submit(SpeechRequest(text="Please FAIL now.", voice="tone:beep"))
+        good = daemon.core.submit(SpeechRequest(text="Fine.", voice="tone:beep"))
+        return [e async for e in bad.events()][-1], [e async for e in good.events()][-1]
+
+    bad, good = daemon.call(run())
+    assert bad.code == "engine_error" and "asked to fail" in bad.message
+    assert isinstance(good, JobFinished)
+
+
+def test_streamed_text_is_spoken_sentence_by_sentence(daemon):
+    async def run():
+        job = daemon.core.submit(SpeechRequest(text=None))
+        events = job.events()
+        for token in "Hello there. How".split(" "):
+            job.feed(token + " ")
+        first = [await anext(events) for _ in range(3)]  # accepted, started, audio of sentence 1
+        for token in "are you today?".split(" "):
+            job.feed(token + " ")
+        job.finish_text()
+        return first, [e async for e in events]
+
+    first, rest = daemon.call(run())
+    assert isinstance(first[2], JobAudio) and first[2].sentence == 0
+    assert isinstance(rest[-1], JobFinished) and rest[-1].sentences == 2

@@ -1,0 +1,63 @@
+"""The voice library: validation before anything is written, atomic storage, restart survival."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voxhost.errors import InvalidRequestError, UnknownVoiceError
+from voxhost.library import VoiceLibrary
+
+
+def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 180 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def test_round_trip_and_restart(tmp_path):
+    lib = VoiceLibrary(tmp_path)
+    voice = lib.add("Grandma Rose", _speechlike(3), 16000, transcript="Hello dear.", language="en-us")
+    assert voice.id.startswith("voice_grandma_rose_") and voice.language == "en_US"
+    again = VoiceLibrary(tmp_path)
+    assert [v.id for v in again.list()] == [voice.id]
+    ref = again.reference(voice.id)
+    assert ref.transcript == "Hello dear." and ref.audio_path.endswith("reference.wav")
+    again.remove(voice.id)
+    assert again.list() == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name, seconds, language, match",
+    [
+        ("../../etc/passwd", 3, None, "invalid voice name"),
+        ("a/b", 3, None, "invalid voice name"),
+        ("", 3, None, "invalid voice name"),
+        ("ok", 0.5, None, "1-30 s"),
+        ("ok", 31, None, "1-30 s"),
+        ("ok", 3, "english!", "invalid language"),
+    ],
+)
+def test_bad_input_writes_nothing(tmp_path, name, seconds, language, match):
+    lib = VoiceLibrary(tmp_path)
+    with pytest.raises(InvalidRequestError, match=match):
+        lib.add(name, _speechlike(seconds), 16000, language=language)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_silence_is_rejected(tmp_path):
+    with pytest.raises(InvalidRequestError, match="silent"):
+        VoiceLibrary(tmp_path).add("quiet", np.zeros(32000, dtype=np.float32), 16000)
+
+
+def test_interrupted_write_leaves_no_voice(tmp_path):
+    (tmp_path / ".tmp-voice_half_0000").mkdir()
+    (tmp_path / ".tmp-voice_half_0000" / "reference.wav").write_bytes(b"RIFF")
+    lib = VoiceLibrary(tmp_path)
+    assert lib.list() == [] and not (tmp_path / ".tmp-voice_half_0000").exists()
+
+
+def test_unknown_and_path_like_ids(tmp_path):
+    lib = VoiceLibrary(tmp_path)
+    for bad in ("voice_nope", "../x", "voice_../../etc"):
+        with pytest.raises(UnknownVoiceError):
+            lib.get(bad)

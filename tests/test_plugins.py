@@ -1,0 +1,172 @@
+"""Plugins from all three sources, broken plugins beside working ones, the rescue variable, and each hook."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+import voxhost
+from voxhost.core import Core, collect_door_classes, collect_engine_classes
+from voxhost.door import Door
+from voxhost.errors import StartupError
+from voxhost.jobs import SpeechRequest
+from voxhost.plugin_manager import build_plugins
+
+from .conftest import REPO, make_settings, running_daemon
+
+PLUGINS = REPO / "tests" / "plugins"
+BROKEN = REPO / "tests" / "plugins_broken"
+
+
+def test_three_sources(state_dir):
+    plugins = build_plugins([PLUGINS])
+    sources = {row["name"]: row["source"] for row in plugins.describe()}
+    assert sources["voxhost.plugins.piper"] == "builtin"
+    assert sources["morse"] == "entrypoint"  # plugins/voxhost-morse, installed by the test command
+    assert sources["tone_engine"] == "directory"
+    classes = collect_engine_classes(plugins, make_settings(state_dir))
+    assert {"piper", "morse", "tone"} <= set(classes)
+
+
+def test_broken_plugins_are_reported_and_others_work(state_dir):
+    plugins = build_plugins([BROKEN, PLUGINS])
+    failed = {f.name: f.error for f in plugins.failures}
+    assert "ImportError" in failed["a_broken_import"]
+    assert "unknown hook 'register_engine'" in failed["b_misspelled_hook"]
+    core = Core(make_settings(state_dir), plugins)
+    failed = {f.name: f.error for f in plugins.failures}
+    assert "cannot register today" in failed["c_raising_hook"]
+    assert {"piper", "morse", "tone"} <= set(core.engines)
+
+
+def test_misspelled_hook_is_caught_by_check_pending():
+    plugins = build_plugins([BROKEN], load_entrypoints=False)
+    names = [row["name"] for row in plugins.describe()]
+    assert "b_misspelled_hook" not in names  # unregistered, so check_pending passes for the rest
+    plugins.pm.check_pending()
+
+
+def test_rescue_variable_restricts_external_plugins(monkeypatch):
+    def external():
+        return {row["name"] for row in build_plugins([PLUGINS]).describe() if row["source"] != "builtin"}
+
+    monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "")
+    assert external() == set()
+    monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "tone_engine")
+    assert external() == {"tone_engine"}
+    monkeypatch.delenv("VOXHOST_LOAD_PLUGINS")
+    assert external() == {"tone_engine", "morse"}
+
+
+def test_plugins_command_lists_versions_and_hooks(state_dir):
+    out = subprocess.run(
+        [sys.executable, "-m", "voxhost", "plugins", "--plugins-dir", str(PLUGINS), "--state-dir", str(state_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    morse = next(line for line in out.splitlines() if line.startswith("morse"))
+    assert "entrypoint" in morse and "0.1.0" in morse and "observe_event, register_engines" in morse
+    assert any(line.startswith("voxhost.plugins.piper") and voxhost.__version__ in line for line in out.splitlines())
+
+
+def test_duplicate_engine_id_is_a_startup_error(state_dir):
+    class Twin:
+        __name__ = "twin"
+
+        @voxhost.hookimpl
+        def register_engines(self, register):
+            from voxhost.plugins.piper import PiperEngine
+
+            clone = type("OtherPiper", (PiperEngine,), {})
+            register(clone)
+
+    plugins = build_plugins([], load_entrypoints=False, extra=[("twin", Twin())])
+    with pytest.raises(StartupError, match="two plugins register engine 'piper'"):
+        collect_engine_classes(plugins, make_settings(state_dir))
+
+
+# -- one test per hook (the meta-test in test_docs.py checks the names) -----------------------------------
+
+
+def test_hook_register_engines(state_dir):
+    plugins = build_plugins([PLUGINS], load_entrypoints=False)
+    classes = collect_engine_classes(plugins, make_settings(state_dir))
+    assert classes["tone"].__name__ == "ToneEngine"
+    assert classes["piper"].__name__ == "PiperEngine"
+
+
+class _EchoDoor(Door):
+    name = "echo-door"
+    opened: list[str] = []
+
+    @classmethod
+    def enabled(cls, settings):
+        return True
+
+    async def start(self):
+        self.opened.append("start")
+
+    async def stop(self):
+        self.opened.append("stop")
+
+
+class _DoorPlugin:
+    __name__ = "door-plugin"
+
+    @voxhost.hookimpl
+    def register_doors(self, register):
+        register(_EchoDoor)
+
+
+def test_hook_register_doors(state_dir):
+    plugins = build_plugins([], load_entrypoints=False, extra=[("door-plugin", _DoorPlugin())])
+    assert collect_door_classes(plugins, make_settings(state_dir))["echo-door"] is _EchoDoor
+    _EchoDoor.opened.clear()
+    with running_daemon(make_settings(state_dir), plugins_extra=(("door-plugin", _DoorPlugin()),)) as d:
+        assert [door.name for door in d.core.doors] == ["echo-door"]
+    assert _EchoDoor.opened == ["start", "stop"]
+
+
+class _Lifecycle:
+    __name__ = "lifecycle"
+
+    def __init__(self):
+        self.calls = []
+
+    @voxhost.hookimpl
+    def startup(self, core):
+        self.calls.append(("startup", sorted(core.engines)))
+
+    @voxhost.hookimpl
+    async def shutdown(self, core):
+        await asyncio.sleep(0)
+        self.calls.append(("shutdown", core.jobs == {}))
+
+
+def test_hook_startup(state_dir):
+    plugin = _Lifecycle()
+    with running_daemon(make_settings(state_dir), plugins_extra=(("lifecycle", plugin),)):
+        assert len(plugin.calls) == 1  # once, before the doors open
+    name, engines = plugin.calls[0]
+    assert name == "startup" and "piper" in engines
+
+
+def test_hook_shutdown(state_dir):
+    plugin = _Lifecycle()
+    with running_daemon(make_settings(state_dir), plugins_extra=(("lifecycle", plugin),)):
+        pass
+    assert plugin.calls[-1] == ("shutdown", True)  # awaited, after jobs drained
+
+
+def test_hook_observe_event(state_dir):
+    with running_daemon(make_settings(state_dir, plugins_dirs=[str(BROKEN)])) as d:
+        d.call(d.core.speak(SpeechRequest(text="Hello there.")))
+        seen = list(sys.modules["voxhost_plugins_dir.d_working"].SEEN)
+    assert "engine_loaded" in seen
+    kinds = [k for k in seen if k.startswith("job_")]
+    assert kinds[0] == "job_accepted" and kinds[-1] == "job_finished"
+    assert "job_audio" in kinds and "job_started" in kinds

@@ -1,0 +1,76 @@
+"""Settings: TOML file, environment overrides, and one readable error naming the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from voxhost.errors import ConfigError
+from voxhost.settings import load_settings
+
+from .conftest import REPO
+
+
+def test_toml_and_environment(tmp_path, monkeypatch):
+    config = tmp_path / "voxhost.toml"
+    config.write_text('log_level = "debug"\n[http]\nport = 8123\n[engines.piper]\nsentence_silence = 0.2\n')
+    monkeypatch.setenv("VOXHOST_HTTP__PORT", "9000")
+    monkeypatch.setenv("VOXHOST_WYOMING__URI", '["tcp://127.0.0.1:10300"]')
+    settings = load_settings(config)
+    assert settings.log_level == "debug"
+    assert settings.http.port == 9000  # the environment wins over the file
+    assert settings.wyoming.uri == ["tcp://127.0.0.1:10300"]
+    assert settings.engines["piper"]["sentence_silence"] == 0.2
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('log_level = "loud"', "log_level"),
+        ("[http]\nport = 99999", "http.port"),
+        ("[wyoming]\nbogus = 1", "wyoming.bogus"),
+        ("[http\nport = 1", "cannot read config"),
+    ],
+)
+def test_invalid_config_names_the_key(tmp_path, text, key):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings(config)
+
+
+def test_invalid_engine_table_exits_2_naming_the_key(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[engines.piper]\nsentence_silence = -1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config), "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "engines.piper.sentence_silence" in result.stderr
+    assert result.stderr.count("\n") == 1  # one readable line, no traceback
+
+
+def test_serve_with_invalid_config_exits_2(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[mqtt]\nport = 0\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "serve", "-c", str(config), "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "mqtt.port" in result.stderr
+
+
+def test_example_configs_are_valid(tmp_path):
+    for config in sorted((REPO / "configs").glob("*.toml")):
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", "check-config", "-c", str(config), "--state-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, f"{config.name}: {result.stderr}"

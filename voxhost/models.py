@@ -1,0 +1,299 @@
+"""Model files on disk: find them (voxhost's models directory, then the Hugging Face cache), pull, verify, remove.
+
+A model (``ModelSpec``) is a set of files from one Hugging Face repository. ``voxhost models pull`` puts them in
+``<models_dir>/<org>--<repo>`` (or, with ``--hf-cache``, in the Hugging Face cache); engines find them in either
+place, so models already downloaded by other tools are used as they are. Nothing here touches the network except
+``pull``; importing this module is cheap (huggingface_hub is imported inside ``pull``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engine import ModelSpec
+from .errors import ModelMissingError, VoxhostError
+
+_LOGGER = logging.getLogger(__name__)
+
+MANIFEST = ".voxhost-manifest.json"
+"""Written beside pulled files: each file's size and hash as the hub reported them, to verify offline."""
+
+
+class ModelDownloadError(VoxhostError):
+    """A pull failed (offline, network, unknown repository, a file that does not match the hub's hash)."""
+
+    code = "model_download_failed"
+    http_status = 503
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache, as huggingface_hub resolves it from the environment."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"]).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+    )
+    return Path(home).expanduser() / "hub"
+
+
+def is_offline() -> bool:
+    """Whether the Hugging Face hub is switched off by the environment."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def local_dir(spec: ModelSpec, models_dir: str | Path) -> Path:
+    """Where ``pull`` puts a model in voxhost's models directory: ``<models_dir>/<org>--<repo>``."""
+    return Path(models_dir, spec.repo.replace("/", "--"))
+
+
+def _missing(root: Path, patterns: Iterable[str]) -> list[str]:
+    return [p for p in patterns if not any(f.is_file() for f in root.glob(p))]
+
+
+def hf_cache_snapshot(spec: ModelSpec, cache: Path | None = None) -> Path | None:
+    """The Hugging Face cache snapshot that holds all of the model's files, or None."""
+    repo_dir = (cache or hf_cache_dir()) / ("models--" + spec.repo.replace("/", "--"))
+    snapshots = repo_dir / "snapshots"
+    if not snapshots.is_dir():
+        return None
+    candidates: list[Path] = []
+    ref = repo_dir / "refs" / (spec.revision or "main")
+    if ref.is_file():
+        candidates.append(snapshots / ref.read_text().strip())
+    if spec.revision:
+        candidates.append(snapshots / spec.revision)
+    else:  # any snapshot will do when no revision is pinned; newest first
+        candidates += sorted(snapshots.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+    for snap in candidates:
+        if snap.is_dir() and not _missing(snap, spec.files):
+            return snap
+    return None
+
+
+def find_model(spec: ModelSpec, models_dir: str | Path, *, search_hf_cache: bool = True) -> Path | None:
+    """The directory holding every file of the model: voxhost's models directory first, then the HF cache."""
+    root = local_dir(spec, models_dir)
+    if root.is_dir() and not _missing(root, spec.files):
+        return root
+    if search_hf_cache:
+        return hf_cache_snapshot(spec)
+    return None
+
+
+def require_model(spec: ModelSpec, models_dir: str | Path, *, search_hf_cache: bool = True) -> Path:
+    """Like ``find_model``, but a missing model raises ``ModelMissingError`` naming the pull command."""
+    found = find_model(spec, models_dir, search_hf_cache=search_hf_cache)
+    if found is not None:
+        return found
+    root = local_dir(spec, models_dir)
+    missing = _missing(root, spec.files) if root.is_dir() else list(spec.files)
+    raise ModelMissingError(
+        f"model {spec.engine} {spec.name} ({spec.repo}) is not installed: missing {', '.join(missing)} "
+        f"in {root}{' or the Hugging Face cache' if search_hf_cache else ''}. Run: {spec.pull_command}"
+    )
+
+
+# -- status -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One model as ``voxhost models list`` shows it."""
+
+    spec: ModelSpec
+    path: Path | None
+    """Where its files are, when all are present."""
+    size: int
+    """Bytes on disk of its files (0 when missing)."""
+    verified: bool | None
+    """True/False after checking against a pull manifest; None when there is no manifest to check with."""
+
+    @property
+    def installed(self) -> bool:
+        """Whether every file is present."""
+        return self.path is not None
+
+
+def model_files(spec: ModelSpec, root: Path) -> list[Path]:
+    """The files under ``root`` that the spec's names and patterns match."""
+    found: dict[Path, None] = {}
+    for pattern in spec.files:
+        for f in sorted(root.glob(pattern)):
+            if f.is_file():
+                found[f] = None
+    return list(found)
+
+
+def status(spec: ModelSpec, models_dir: str | Path, *, search_hf_cache: bool = True, check: bool = False) -> ModelStatus:
+    """Where a model is and how big; with ``check``, hash its files against the pull manifest."""
+    path = find_model(spec, models_dir, search_hf_cache=search_hf_cache)
+    if path is None:
+        return ModelStatus(spec, None, 0, None)
+    files = model_files(spec, path)
+    size = sum(f.stat().st_size for f in files)
+    verified = verify_manifest(spec, path) if check else None
+    return ModelStatus(spec, path, size, verified)
+
+
+# -- hashing and verification ---------------------------------------------------------------------
+
+
+def _digest(path: Path, algo: str) -> str:
+    h = hashlib.sha1() if algo == "git-sha1" else hashlib.sha256()
+    if algo == "git-sha1":  # git's blob id: sha1 over a header and the content
+        h.update(f"blob {path.stat().st_size}\0".encode())
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_manifest(root: Path) -> dict[str, dict[str, object]]:
+    try:
+        data = json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files", {})
+    return files if isinstance(files, dict) else {}
+
+
+def verify_manifest(spec: ModelSpec, root: Path) -> bool | None:
+    """Hash the model's files against the manifest written by ``pull``; None when there is none for them."""
+    manifest = _read_manifest(root)
+    files = model_files(spec, root)
+    rel = [f.relative_to(root).as_posix() for f in files]
+    if not manifest or any(r not in manifest for r in rel):
+        return None
+    for f, r in zip(files, rel):
+        entry = manifest[r]
+        if f.stat().st_size != entry.get("size") or _digest(f, str(entry["algo"])) != entry.get("hash"):
+            _LOGGER.warning("%s does not match its manifest (%s)", f, spec.repo)
+            return False
+    return True
+
+
+def _expected_hashes(spec: ModelSpec, paths: list[str]) -> dict[str, dict[str, object]]:
+    """Sizes and hashes the hub reports for ``paths`` (sha256 for LFS files, git's blob id for others)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    out: dict[str, dict[str, object]] = {}
+    for info in HfApi().get_paths_info(spec.repo, paths, expand=True, revision=spec.revision):
+        if not isinstance(info, RepoFile):
+            continue
+        if info.lfs is not None:
+            out[info.path] = {"size": info.lfs.size, "algo": "sha256", "hash": info.lfs.sha256}
+        else:
+            out[info.path] = {"size": info.size, "algo": "git-sha1", "hash": info.blob_id}
+    return out
+
+
+# -- pull and remove ------------------------------------------------------------------------------
+
+
+def pull(
+    spec: ModelSpec,
+    models_dir: str | Path,
+    *,
+    to_hf_cache: bool = False,
+    force: bool = False,
+    verify: bool = True,
+) -> Path:
+    """Download a model's files (with progress bars), verify them against the hub's hashes, return their directory.
+
+    Already present files are kept unless ``force``. Offline (``HF_HUB_OFFLINE=1``) a missing model raises a
+    ``ModelDownloadError`` that says so instead of waiting on the network.
+    """
+    found = find_model(spec, models_dir, search_hf_cache=True)
+    if found is not None and not force:
+        _LOGGER.info("%s %s is already present in %s", spec.engine, spec.name, found)
+        return found
+    if is_offline():
+        raise ModelDownloadError(
+            f"cannot pull {spec.engine} {spec.name} ({spec.repo}): the Hugging Face hub is offline "
+            f"(HF_HUB_OFFLINE is set). Unset it on a machine with network, or copy the files "
+            f"{', '.join(spec.files)} into {local_dir(spec, models_dir)}."
+        )
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    target = None if to_hf_cache else local_dir(spec, models_dir)
+    try:
+        path = Path(
+            snapshot_download(
+                spec.repo,
+                revision=spec.revision,
+                allow_patterns=list(spec.files),
+                local_dir=target,
+                force_download=force,
+            )
+        )
+    except RepositoryNotFoundError as exc:
+        raise ModelDownloadError(f"repository {spec.repo} not found (or private): {exc}") from exc
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
+        raise ModelDownloadError(f"could not download {spec.repo}: {exc}") from exc
+    missing = _missing(path, spec.files)
+    if missing:
+        raise ModelDownloadError(f"{spec.repo} has no file matching {', '.join(missing)} (revision {spec.revision})")
+    if verify:
+        _verify_download(spec, path)
+    return path
+
+
+def _verify_download(spec: ModelSpec, root: Path) -> None:
+    files = model_files(spec, root)
+    rel = [f.relative_to(root).as_posix() for f in files]
+    expected = _expected_hashes(spec, rel)
+    manifest = _read_manifest(root)
+    for f, r in zip(files, rel):
+        entry = expected.get(r)
+        if entry is None:
+            raise ModelDownloadError(f"the hub did not describe {r} in {spec.repo}; cannot verify it")
+        actual = _digest(f, str(entry["algo"]))
+        if f.stat().st_size != entry["size"] or actual != entry["hash"]:
+            f.unlink()
+            raise ModelDownloadError(
+                f"{r} from {spec.repo} does not match the hub's {entry['algo']} (removed it); pull again"
+            )
+        manifest[r] = entry
+    try:
+        (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
+    except OSError:  # a read-only HF cache snapshot: verified all the same
+        _LOGGER.debug("could not write %s in %s", MANIFEST, root)
+
+
+def remove(spec: ModelSpec, models_dir: str | Path, others: Iterable[ModelSpec] = ()) -> list[Path]:
+    """Delete the model's files from voxhost's models directory; files another installed model needs stay.
+
+    The Hugging Face cache is left alone (``huggingface-cli delete-cache`` manages it). Returns what was deleted.
+    """
+    root = local_dir(spec, models_dir)
+    if not root.is_dir():
+        return []
+    keep: set[Path] = set()
+    for other in others:
+        same = (other.engine, other.name) == (spec.engine, spec.name)
+        if other.repo == spec.repo and not same and not _missing(root, other.files):  # an installed neighbour
+            keep.update(model_files(other, root))
+    deleted = [f for f in model_files(spec, root) if f not in keep]
+    manifest = _read_manifest(root)
+    for f in deleted:
+        f.unlink()
+        manifest.pop(f.relative_to(root).as_posix(), None)
+    if deleted and manifest:
+        (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
+    # drop folders left empty, and the whole directory once nothing of any model is in it
+    for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if d.name != ".cache" and not any(d.iterdir()):
+            d.rmdir()
+    leftovers = [p for p in root.iterdir() if p.name not in {MANIFEST, ".cache"}]
+    if not leftovers:
+        shutil.rmtree(root)
+    return deleted

@@ -1,0 +1,169 @@
+"""``voxhost models list | pull | remove``: the models every engine declares through ``Engine.models()``.
+
+The CLI wires it in with ``add_models_command(subparsers, engines)``, where ``engines(args)`` returns the
+configured engine instances (their settings decide e.g. F5's language registry; their context the models
+directory). Each subcommand sets ``args.func(args) -> int`` (the exit status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from . import models
+from .engine import Engine, ModelSpec
+from .errors import VoxhostError
+
+EngineFactory = Callable[[argparse.Namespace], Iterable[Engine]]
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+class _Catalog:
+    """The engines' model specs, and where each engine keeps them."""
+
+    def __init__(self, engines: Iterable[Engine]) -> None:
+        self.engines = {engine.engine_id: engine for engine in engines}
+
+    def specs(self, engine_id: str | None = None) -> list[tuple[Engine, ModelSpec]]:
+        if engine_id is not None and engine_id not in self.engines:
+            known = ", ".join(sorted(self.engines)) or "none"
+            raise VoxhostError(f"no engine {engine_id!r} (engines: {known})")
+        return [
+            (engine, spec)
+            for eid, engine in sorted(self.engines.items())
+            if engine_id in (None, eid)
+            for spec in engine.models()
+        ]
+
+    def find(self, engine_id: str, name: str) -> tuple[Engine, ModelSpec]:
+        pairs = self.specs(engine_id)
+        for engine, spec in pairs:
+            if spec.name == name:
+                return engine, spec
+        names = ", ".join(spec.name for _, spec in pairs) or "none"
+        raise VoxhostError(f"engine {engine_id!r} has no model {name!r} (models: {names})")
+
+    def all_specs(self) -> list[ModelSpec]:
+        return [spec for _, spec in self.specs()]
+
+
+def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
+    rows = []
+    for engine, spec in catalog.specs(args.engine):
+        st = models.status(
+            spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache, check=args.check
+        )
+        state = "installed" if st.installed else "missing"
+        if st.verified is False:
+            state = "CORRUPT"
+        elif st.verified:
+            state = "verified"
+        where = str(st.path) if st.path else "-"
+        rows.append((spec.engine, spec.name, spec.repo, state, _human(st.size) if st.installed else "-", where))
+    if not rows:
+        print("no engine declares models")
+        return 0
+    header = ("ENGINE", "MODEL", "REPOSITORY", "STATE", "SIZE", "LOCATION")
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
+    for row in (header, *rows):
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+    return 1 if any(r[3] == "CORRUPT" for r in rows) else 0
+
+
+def _with_requirements(catalog: _Catalog, engine_id: str, names: list[str]) -> list[tuple[Engine, ModelSpec]]:
+    ordered: dict[tuple[str, str], tuple[Engine, ModelSpec]] = {}
+
+    def add(name: str) -> None:
+        engine, spec = catalog.find(engine_id, name)
+        if (spec.engine, spec.name) in ordered:
+            return
+        ordered[(spec.engine, spec.name)] = (engine, spec)
+        for req in spec.requires:
+            add(req)
+
+    for name in names:
+        add(name)
+    return list(ordered.values())
+
+
+def _pull(args: argparse.Namespace, catalog: _Catalog) -> int:
+    names = [spec.name for _, spec in catalog.specs(args.engine)] if args.names == ["all"] else args.names
+    for engine, spec in _with_requirements(catalog, args.engine, names):
+        print(f"pulling {spec.engine} {spec.name} from {spec.repo} ...", flush=True)
+        path = models.pull(
+            spec,
+            engine.context.models_dir,
+            to_hf_cache=args.hf_cache,
+            force=args.force,
+            verify=not args.no_verify,
+        )
+        print(f"{spec.engine} {spec.name}: {path}")
+    return 0
+
+
+def _remove(args: argparse.Namespace, catalog: _Catalog) -> int:
+    status = 0
+    for name in args.names:
+        engine, spec = catalog.find(args.engine, name)
+        deleted = models.remove(spec, engine.context.models_dir, catalog.all_specs())
+        if deleted:
+            print(f"removed {spec.engine} {spec.name}: {len(deleted)} file(s) from {models.local_dir(spec, engine.context.models_dir)}")
+            continue
+        found = models.find_model(spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache)
+        if found is not None and not Path(found).is_relative_to(engine.context.models_dir):
+            print(f"{spec.engine} {spec.name} lives in the Hugging Face cache ({found}); "
+                  "remove it with: huggingface-cli delete-cache", file=sys.stderr)
+            status = 1
+        else:
+            print(f"{spec.engine} {spec.name} is not installed in {engine.context.models_dir}")
+    return status
+
+
+def _runner(handler: Callable[[argparse.Namespace, _Catalog], int], engines: EngineFactory) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args, _Catalog(engines(args)))
+        except VoxhostError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def add_models_command(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    engines: EngineFactory,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> None:
+    """Add ``models list|pull|remove`` to an argparse subparsers object; ``parents`` carry common options."""
+    parser = subparsers.add_parser("models", help="list, download and remove engine models")
+    sub = parser.add_subparsers(dest="models_command", required=True)
+    common = list(parents)
+
+    p = sub.add_parser("list", parents=common, help="every model the engines can use, and whether it is installed")
+    p.add_argument("engine", nargs="?", help="only this engine's models")
+    p.add_argument("--check", action="store_true", help="hash installed files against the pull manifest")
+    p.set_defaults(func=_runner(_list, engines))
+
+    p = sub.add_parser("pull", parents=common, help="download models from Hugging Face (with what they need), and verify them")
+    p.add_argument("engine")
+    p.add_argument("names", nargs="+", metavar="name", help="model names (see `voxhost models list`), or all")
+    p.add_argument("--hf-cache", action="store_true", help="download into the Hugging Face cache instead")
+    p.add_argument("--force", action="store_true", help="download again even if present")
+    p.add_argument("--no-verify", action="store_true", help="skip checking files against the hub's hashes")
+    p.set_defaults(func=_runner(_pull, engines))
+
+    p = sub.add_parser("remove", parents=common, help="delete models from voxhost's models directory")
+    p.add_argument("engine")
+    p.add_argument("names", nargs="+", metavar="name")
+    p.set_defaults(func=_runner(_remove, engines))

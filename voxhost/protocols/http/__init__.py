@@ -1,0 +1,87 @@
+"""The OpenAI-compatible HTTP door: speech, discovery, the voice library, voice conversion, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import web
+
+import voxhost
+
+from ...door import Door
+from .app import build_app
+from .metrics import Metrics
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _warm_up() -> None:
+    """Import PyAV ahead of the first request (it takes about a second), on an encoder thread."""
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        _LOGGER.warning("PyAV is not installed: mp3, opus, aac and flac responses will fail")
+
+
+class HttpDoor(Door):
+    """aiohttp on ``http.host:http.port``."""
+
+    name = "http"
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.settings = core.settings.http
+        self._runner: web.AppRunner | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._metrics: Metrics | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        """Bind and serve."""
+        self._executor = ThreadPoolExecutor(self.settings.encode_threads, thread_name_prefix="http-encode")
+        self._executor.submit(_warm_up)
+        self._metrics = Metrics(self.core)
+        app = build_app(self.core, self.settings, self._executor, self._metrics)
+        # handler_cancellation: a client that disconnects cancels its handler, which cancels its job at once.
+        # shutdown_timeout: streams in flight get the daemon's drain time to finish when the door closes.
+        self._runner = web.AppRunner(
+            app,
+            handler_cancellation=True,
+            access_log=None,
+            shutdown_timeout=self.core.settings.shutdown_timeout,
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        try:
+            await site.start()
+        except OSError:
+            await self.stop()
+            raise
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.settings.port
+
+    async def stop(self) -> None:
+        """Stop listening; running streams are cut by the daemon's drain."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._metrics is not None:
+            self._metrics.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def status(self) -> dict[str, Any]:
+        """The address served."""
+        return {
+            "url": f"http://{self.settings.host}:{self.port or self.settings.port}/v1",
+            "auth": bool(self.settings.api_key),
+        }
+
+
+@voxhost.hookimpl
+def register_doors(register: Any) -> None:
+    """Register the HTTP door."""
+    register(HttpDoor)

@@ -1,0 +1,142 @@
+"""The aiohttp application: routes, and the middlewares for CORS, errors, the API key and request metrics."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from ...core import Core
+from ...settings import HttpSettings
+from . import conversions, discovery, health, openapi, speech, voices
+from .errors import AuthenticationError, error_middleware, from_error
+from .keys import CORE, CORS_HEADERS, EXECUTOR, METRICS, SETTINGS
+from .metrics import Metrics
+
+_LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ALWAYS_OPEN = frozenset({"health", "openapi", "docs"})
+"""Routes that never need the API key."""
+DISCOVERY = frozenset({"models", "model", "audio_models", "voices"})
+"""Routes left open when ``open_discovery`` is set (Open WebUI sends no key for them)."""
+
+
+def _add_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/audio/speech", speech.create_speech, name="speech")
+    app.router.add_post("/v1/audio/conversions", conversions.create_conversion, name="conversions")
+    app.router.add_get("/v1/models", discovery.list_models, name="models")
+    app.router.add_get("/v1/models/{model}", discovery.get_model, name="model")
+    app.router.add_get("/v1/audio/models", discovery.list_audio_models, name="audio_models")
+    app.router.add_get("/v1/audio/voices", discovery.list_voices, name="voices")
+    app.router.add_post("/v1/audio/voices", voices.create_voice, name="create_voice")
+    app.router.add_get("/v1/audio/voices/{voice_id}", voices.get_voice, name="voice")
+    app.router.add_delete("/v1/audio/voices/{voice_id}", voices.delete_voice, name="delete_voice")
+    app.router.add_get("/health", health.health, name="health")
+    app.router.add_get("/metrics", health.metrics, name="metrics")
+    app.router.add_get("/openapi.json", openapi.openapi_json, name="openapi")
+    app.router.add_get("/docs", openapi.docs_page, name="docs")
+
+
+def _route_name(request: web.Request) -> str | None:
+    route = request.match_info.route
+    return route.name if route is not None else None
+
+
+def _auth_middleware(settings: HttpSettings) -> web.middleware:
+    open_routes = set(ALWAYS_OPEN)
+    if settings.open_discovery:
+        open_routes |= DISCOVERY
+    if settings.open_metrics:
+        open_routes.add("metrics")
+    expected = f"Bearer {settings.api_key}".encode()
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if settings.api_key and _route_name(request) not in open_routes:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return from_error(
+                    AuthenticationError(
+                        "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
+                        if given else "this server needs an API key: send 'Authorization: Bearer <key>'"
+                    )
+                )
+        return await handler(request)
+
+    return auth
+
+
+def _cors_middleware(settings: HttpSettings) -> web.middleware:
+    origins = set(settings.cors_origins)
+    any_origin = "*" in origins
+
+    @web.middleware
+    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        allowed = bool(origin) and (any_origin or origin in origins)
+        if not allowed:
+            return await handler(request)
+        headers = {
+            "Access-Control-Allow-Origin": "*" if any_origin else origin,
+            "Access-Control-Expose-Headers": "X-Voxhost-Job, X-Voxhost-Voice, Retry-After",
+        }
+        if not any_origin:
+            headers["Vary"] = "Origin"
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            headers.update(
+                {
+                    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+                    "Access-Control-Allow-Headers": request.headers.get(
+                        "Access-Control-Request-Headers", "Authorization, Content-Type"
+                    ),
+                    "Access-Control-Max-Age": "600",
+                }
+            )
+            return web.Response(status=204, headers=headers)
+        request[CORS_HEADERS] = headers  # added as the response is prepared (streams send headers early)
+        return await handler(request)
+
+    return cors
+
+
+def _metrics_middleware(metrics: Metrics) -> web.middleware:
+    @web.middleware
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        route = request.match_info.route
+        resource = route.resource if route is not None else None
+        metrics.request_done(request.method, resource.canonical if resource is not None else "unmatched",
+                             response.status)
+        return response
+
+    return count
+
+
+async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    if headers := request.get(CORS_HEADERS):
+        response.headers.update(headers)
+
+
+def build_app(core: Core, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics) -> web.Application:
+    """The door's application; the caller runs it (``AppRunner``) and owns the executor and metrics."""
+    app = web.Application(
+        middlewares=[
+            _cors_middleware(settings),
+            _metrics_middleware(metrics),
+            error_middleware,
+            _auth_middleware(settings),
+        ],
+        client_max_size=1024 * 1024,  # JSON bodies; uploads are streamed and limited by http.max_upload_mb
+    )
+    app[CORE] = core
+    app[SETTINGS] = settings
+    app[EXECUTOR] = executor
+    app[METRICS] = metrics
+    app.on_response_prepare.append(_on_prepare)
+    _add_routes(app)
+    return app

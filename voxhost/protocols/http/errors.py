@@ -1,0 +1,100 @@
+"""OpenAI-shaped errors: ``{"error": {"message", "type", "param", "code"}}`` with the matching HTTP status.
+
+Every error of the door goes through here: voxhost's typed errors, aiohttp's own (unknown route, wrong method) and
+anything unexpected (a 500 that is logged). Busy answers carry ``Retry-After``, which the openai client honours.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from aiohttp import web
+
+from ...errors import BusyError, InvalidRequestError, VoxhostError
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class AuthenticationError(VoxhostError):
+    """A missing or wrong API key."""
+
+    code = "invalid_api_key"
+    http_status = 401
+
+
+class BadValueError(InvalidRequestError):
+    """A value in the request body names something that does not exist (a voice, a model): 400, not 404.
+
+    The code of the underlying error is kept, so clients can still tell ``voice_not_found`` apart.
+    """
+
+    def __init__(self, err: VoxhostError, code: str | None = None) -> None:
+        super().__init__(err.message, param=err.param)
+        self.code = code or err.code
+
+
+def error_type(status: int) -> str:
+    """OpenAI's error ``type`` for a status."""
+    if status >= 500:
+        return "server_error"
+    return "invalid_request_error"
+
+
+def error_body(status: int, message: str, *, param: str | None = None, code: str | None = None) -> dict[str, Any]:
+    """The JSON body, with all four keys present."""
+    return {"error": {"message": message, "type": error_type(status), "param": param, "code": code}}
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An error answer in OpenAI's shape."""
+    return web.json_response(error_body(status, message, param=param, code=code), status=status, headers=headers)
+
+
+def from_error(err: VoxhostError) -> web.Response:
+    """The answer to one of voxhost's typed errors."""
+    headers = {}
+    if isinstance(err, BusyError):
+        headers["Retry-After"] = str(max(1, math.ceil(err.retry_after)))
+    elif err.http_status == 503:  # a model loading or missing: a retry later may work
+        headers["Retry-After"] = "5"
+    elif isinstance(err, AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="voxhost"'
+    status = err.http_status if 400 <= err.http_status <= 599 else 500
+    return error_response(status, err.message, param=err.param, code=err.code, headers=headers)
+
+
+def from_http_exception(exc: web.HTTPException) -> web.Response:
+    """aiohttp's own errors (no such route, wrong method) in OpenAI's shape."""
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+    if exc.status == 404:
+        message = "no such route; see /openapi.json for the API"
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+    return error_response(exc.status, message, code=codes.get(exc.status), headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Turn every failure of a handler into an OpenAI-shaped answer."""
+    try:
+        return await handler(request)
+    except VoxhostError as err:
+        if err.http_status >= 500:
+            _LOGGER.warning("%s %s failed: %s", request.method, request.path, err.message)
+        return from_error(err)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return from_http_exception(exc)
+    except Exception:
+        _LOGGER.exception("%s %s failed", request.method, request.path)
+        return error_response(500, "internal error; see the voxhost log", code="internal_error")

@@ -1,0 +1,41 @@
+"""``GET /health`` (always open; engines and doors as JSON) and ``GET /metrics`` (Prometheus text format).
+
+``/health`` answers JSON, never a plain ``OK``: wyoming_openai takes a plain ``OK`` there for another server.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from ... import __version__
+from .keys import CORE, METRICS
+from .metrics import CONTENT_TYPE
+
+
+async def health(request: web.Request) -> web.Response:
+    """Engines (loaded, errors, queue) and doors; ``status`` is ``degraded`` when an engine failed to load."""
+    core = request.app[CORE]
+    engines = await core.engine_status()
+    doors = {door.name: door.status() for door in core.doors}
+    status = "degraded" if any(e.get("error") for e in engines) or not engines else "ok"
+    return web.json_response(
+        {
+            "status": status,
+            "version": __version__,
+            "uptime": round(time.time() - core.started_at, 1),
+            "engines": engines,
+            "doors": doors,
+            "voices": len(core.voices()),
+            "jobs": len(core.jobs),
+        }
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics."""
+    body = request.app[METRICS].render()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response

@@ -1,0 +1,125 @@
+"""Prometheus metrics for every door and engine, fed by the core's events; served at ``/metrics``.
+
+Job events carry their door, so jobs from Wyoming and MQTT are counted here too. Queue depth, jobs in progress and
+engine state are read from the core when Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from ...core import Core
+from ...events import (
+    EngineLoaded,
+    Event,
+    JobAccepted,
+    JobAudio,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobStarted,
+)
+
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
+RTF_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
+
+
+class _CoreCollector(Collector):
+    """Values read from the core at scrape time."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        depth = GaugeMetricFamily("voxhost_queue_depth", "Jobs waiting or running per engine", labels=["engine"])
+        loaded = GaugeMetricFamily("voxhost_engine_loaded", "Whether the engine is loaded", labels=["engine"])
+        for engine_id, scheduler in self.core.schedulers.items():
+            depth.add_metric([engine_id], scheduler.depth)
+            loaded.add_metric([engine_id], 1.0 if self.core.runners[engine_id].loaded else 0.0)
+        running = GaugeMetricFamily(
+            "voxhost_jobs_in_progress", "Jobs not yet finished, by door and engine", labels=["door", "engine"]
+        )
+        counts: dict[tuple[str, str], int] = {}
+        for job in list(self.core.jobs.values()):
+            key = (job.request.door, job.voice.engine)
+            counts[key] = counts.get(key, 0) + 1
+        for (door, engine), count in counts.items():
+            running.add_metric([door, engine], count)
+        voices = GaugeMetricFamily("voxhost_voices", "Voices in the catalog")
+        voices.add_metric([], len(self.core.voices()))
+        yield from (depth, loaded, running, voices)
+
+
+class Metrics:
+    """The door's registry (its own, so several daemons in one process never collide)."""
+
+    def __init__(self, core: Core) -> None:
+        self.registry = CollectorRegistry()
+        labels = ["door", "engine"]
+        reg = self.registry
+        self.accepted = Counter("voxhost_jobs_accepted", "Jobs accepted", labels, registry=reg)
+        self.ended = Counter("voxhost_jobs", "Jobs ended, by outcome", [*labels, "outcome"], registry=reg)
+        self.wait = Histogram("voxhost_queue_wait_seconds", "Time a job waited for its engine", labels,
+                              buckets=LATENCY_BUCKETS, registry=reg)
+        self.ttfa = Histogram("voxhost_time_to_first_audio_seconds", "Time from accepted to first audio", labels,
+                              buckets=LATENCY_BUCKETS, registry=reg)
+        self.rtf = Histogram("voxhost_real_time_factor", "Compute seconds per second of audio", labels,
+                             buckets=RTF_BUCKETS, registry=reg)
+        self.audio = Counter("voxhost_audio_seconds", "Seconds of audio made", labels, registry=reg)
+        self.loads = Histogram("voxhost_engine_load_seconds", "Time to load an engine", ["engine"],
+                               buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300), registry=reg)
+        self.requests = Counter("voxhost_http_requests", "HTTP requests by route and status",
+                                ["method", "route", "status"], registry=reg)
+        reg.register(_CoreCollector(core))
+        self._jobs: dict[str, tuple[str, str, float]] = {}
+        self._unsubscribe: Callable[[], None] | None = core.bus.subscribe(self.observe)
+
+    def close(self) -> None:
+        """Stop listening to the core."""
+        if self._unsubscribe:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def observe(self, event: Event) -> None:
+        """Update counters from one core event (on the loop; cheap)."""
+        if isinstance(event, JobAccepted):
+            self._jobs[event.job_id] = (event.door, event.engine, time.monotonic())
+            self.accepted.labels(event.door, event.engine).inc()
+            return
+        if isinstance(event, EngineLoaded):
+            self.loads.labels(event.engine).observe(event.seconds)
+            return
+        job = self._jobs.get(getattr(event, "job_id", ""))
+        if job is None:
+            return
+        door, engine, accepted = job
+        if isinstance(event, JobStarted):
+            self.wait.labels(door, engine).observe(event.wait)
+        elif isinstance(event, JobAudio):
+            if accepted >= 0:  # first audio of this job
+                self.ttfa.labels(door, engine).observe(time.monotonic() - accepted)
+                self._jobs[event.job_id] = (door, engine, -1.0)
+            self.audio.labels(door, engine).inc(len(event.audio) / 2 / event.rate)
+        elif isinstance(event, (JobFinished, JobFailed, JobCancelled)):
+            del self._jobs[event.job_id]
+            outcome = {JobFinished: "finished", JobFailed: "failed", JobCancelled: "cancelled"}[type(event)]
+            self.ended.labels(door, engine, outcome).inc()
+            if isinstance(event, JobFinished) and event.rtf is not None:
+                self.rtf.labels(door, engine).observe(event.rtf)
+
+    def request_done(self, method: str, route: str, status: int) -> None:
+        """Count one HTTP request."""
+        self.requests.labels(method, route, str(status)).inc()
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)
+
+
+CONTENT_TYPE = str(CONTENT_TYPE_LATEST)
+"""Prometheus' text format content type."""

@@ -1,0 +1,127 @@
+"""Stream audio to an HTTP client as it is made: raw chunked bytes, or Server-Sent Events with base64 deltas.
+
+Nothing is sent until the first chunk of audio exists (or the source ends), so every failure up to then is an
+ordinary error answer with the right status. After that a failure ends the stream: an ``error`` event for SSE, a
+connection closed before the final chunk for raw audio (clients see a truncated transfer, not a short "success").
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from aiohttp import web
+
+from ...engine import PCM
+from ...errors import VoxhostError
+from .encoders import EncodeStream, make_encoder
+from .errors import error_body
+
+_LOGGER = logging.getLogger(__name__)
+
+SSE_CONTENT_TYPE = "text/event-stream"
+
+
+def _sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+class AudioStreamer:
+    """Writes one source of PCM to one response in one format."""
+
+    def __init__(
+        self,
+        request: web.Request,
+        fmt: str,
+        executor: Executor,
+        *,
+        sse: bool = False,
+        fallback_rate: int = 24000,
+        headers: dict[str, str] | None = None,
+        usage: Callable[[], dict[str, int]] | None = None,
+    ) -> None:
+        self.request = request
+        self.fmt = fmt
+        self.sse = sse
+        self.encoder = EncodeStream(make_encoder(fmt, fallback_rate), executor)
+        self.fallback_rate = fallback_rate
+        self.headers = headers or {}
+        self.usage = usage or (lambda: {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0})
+        self.response: web.StreamResponse | None = None
+        self.complete = False
+        """The whole stream went out, ending normally."""
+
+    async def run(self, source: AsyncIterator[PCM]) -> web.StreamResponse:
+        """Stream ``source``; errors before the first chunk propagate (nothing has been sent yet)."""
+        chunks = aiter(source)
+        self.encoder.prepare(self.fallback_rate)  # opens the encoder while the engine makes the first chunk
+        try:
+            try:
+                first: PCM | None = await anext(chunks)
+            except StopAsyncIteration:
+                first = None
+            response = await self._prepare()
+        except BaseException:
+            self.encoder.close()
+            raise
+        try:
+            if first is not None:
+                await self._audio(first)
+                async for pcm in chunks:
+                    await self._audio(pcm)
+            await self._finish()
+        except VoxhostError as err:
+            _LOGGER.warning("Stream to %s ended early: %s", self.request.remote, err.message)
+            await self._fail(err)
+        finally:
+            if not self.complete:
+                self.encoder.close()
+        return response
+
+    async def _prepare(self) -> web.StreamResponse:
+        content_type = SSE_CONTENT_TYPE if self.sse else self.encoder.encoder.content_type
+        headers = {
+            "Content-Type": content_type,
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",  # reverse proxies must not hold the stream back
+            **self.headers,
+        }
+        self.response = web.StreamResponse(status=200, headers=headers)
+        await self.response.prepare(self.request)
+        return self.response
+
+    async def _write(self, data: bytes) -> None:
+        assert self.response is not None
+        if not data:
+            return
+        if self.sse:
+            data = _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")})
+        await self.response.write(data)
+
+    async def _audio(self, pcm: PCM) -> None:
+        async for out in self.encoder.feed(pcm.data, pcm.rate):
+            await self._write(out)
+
+    async def _finish(self) -> None:
+        assert self.response is not None
+        await self._write(await self.encoder.finish())
+        self.complete = True
+        if self.sse:
+            await self.response.write(_sse({"type": "speech.audio.done", "usage": self.usage()}))
+        await self.response.write_eof()
+
+    async def _fail(self, err: VoxhostError) -> None:
+        assert self.response is not None
+        if self.sse:
+            event = {"type": "error", **error_body(err.http_status, err.message, param=err.param, code=err.code)}
+            await self.response.write(_sse(event))
+            await self.response.write_eof()
+            return
+        # Close without the terminating chunk, so the client knows the audio is incomplete.
+        transport = self.request.transport
+        if transport is not None:
+            transport.close()

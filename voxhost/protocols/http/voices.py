@@ -1,0 +1,80 @@
+"""The voice library over HTTP, in OpenAI's custom-voice shape: create (multipart upload), get, delete.
+
+Stored voices are shared by every cloning engine and every door: once added, ``voice: {"id": "voice_..."}`` works
+in ``/v1/audio/speech`` and the voice shows in ``/v1/audio/voices`` (once per cloning engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from ...audio import decode_audio
+from ...core import Core
+from ...errors import InvalidRequestError, UnknownVoiceError
+from ...library import MAX_SECONDS, LibraryVoice, normalize_language, validate_name
+from .discovery import voice_object
+from .keys import CORE, SETTINGS
+from .uploads import read_form
+
+
+def library_voice(core: Core, voice: LibraryVoice) -> dict[str, Any]:
+    """OpenAI's ``audio.voice`` object, plus what voxhost knows about the voice."""
+    return {
+        "id": voice.id,
+        "object": "audio.voice",
+        "name": voice.name,
+        "created_at": voice.created_at,
+        "type": "audio_sample",
+        "language": voice.language,
+        "transcript": voice.transcript,
+        "seconds": voice.seconds,
+        "sample_rate": voice.sample_rate,
+        "engines": [entry.id for entry in core.voices() if entry.kind == "cloned" and entry.voice == voice.id],
+    }
+
+
+async def create_voice(request: web.Request) -> web.Response:
+    """``POST /v1/audio/voices``: ``name`` + ``audio_sample`` (+ ``transcript``, ``language``) → a voice."""
+    core, settings = request.app[CORE], request.app[SETTINGS]
+    form = await read_form(request, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
+    kind = form.text("type") or "audio_sample"
+    if kind != "audio_sample":
+        raise InvalidRequestError(f"voice type {kind!r} is not supported; upload an audio_sample", param="type")
+    # Cheap checks first: nothing is decoded or written for a request that cannot succeed.
+    name = validate_name(form.text("name"))
+    language = normalize_language(form.text("language"))
+    transcript = form.text("transcript")
+    core.check_voice(transcript)
+    data = form.files.get("audio_sample")
+    if not data:
+        raise InvalidRequestError("audio_sample is required: a recording of the voice (1-30 s)", param="audio_sample")
+    samples, rate = await asyncio.to_thread(decode_audio, data, MAX_SECONDS, "audio_sample")
+    # Shielded: a client that leaves mid-write still gets a complete, announced voice (or none at all).
+    voice = await asyncio.shield(
+        core.store_voice(name=name, samples=samples, sample_rate=rate, transcript=transcript, language=language)
+    )
+    return web.json_response(library_voice(core, voice))
+
+
+async def get_voice(request: web.Request) -> web.Response:
+    """``GET /v1/audio/voices/{voice_id}``: a library voice, or any catalog voice by its id."""
+    core = request.app[CORE]
+    voice_id = request.match_info["voice_id"]
+    try:
+        return web.json_response(library_voice(core, core.library.get(voice_id)))
+    except UnknownVoiceError:
+        pass
+    for entry in core.voices():
+        if entry.id == voice_id:
+            return web.json_response(voice_object(entry, []))
+    raise UnknownVoiceError(f"no voice {voice_id!r}", param="voice_id")
+
+
+async def delete_voice(request: web.Request) -> web.Response:
+    """``DELETE /v1/audio/voices/{voice_id}``: remove a library voice (a second delete is a 404)."""
+    core = request.app[CORE]
+    voice = await asyncio.shield(core.delete_voice(request.match_info["voice_id"]))
+    return web.json_response({"id": voice.id, "deleted": True, "object": "audio.voice.deleted"})

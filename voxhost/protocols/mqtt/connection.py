@@ -1,0 +1,284 @@
+"""The broker connection: paho-mqtt 2.x on its own network thread, handing everything to the event loop.
+
+paho runs callbacks on its network thread and acks a QoS 1 message only after ``on_message`` returns, so the
+callbacks here only copy what they need and schedule the real work on the event loop with
+``call_soon_threadsafe``. Publishing is thread-safe in paho and is done from the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from ...settings import MqttSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+PACKET_OVERHEAD = 64
+"""Bytes kept free for the fixed header, topic length, packet id and a few properties."""
+MAX_QUEUED = 5000
+"""Messages paho may hold while disconnected; audio older than that is useless anyway."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A received message, copied out of paho on its network thread."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    response_topic: str | None = None
+    correlation_data: bytes | None = None
+    expiry: int | None = None
+    """Remaining Message Expiry Interval in seconds (MQTT 5), as the broker forwarded it."""
+
+
+def _incoming(message: mqtt.MQTTMessage) -> Incoming:
+    props = message.properties
+    correlation = getattr(props, "CorrelationData", None) if props is not None else None
+    return Incoming(
+        topic=message.topic,
+        payload=bytes(message.payload),
+        qos=message.qos,
+        retain=bool(message.retain),
+        response_topic=getattr(props, "ResponseTopic", None) if props is not None else None,
+        correlation_data=bytes(correlation) if correlation is not None else None,
+        expiry=getattr(props, "MessageExpiryInterval", None) if props is not None else None,
+    )
+
+
+class MqttConnection:
+    """One paho client: connect, subscribe on every (re)connect, availability with last will, bounded publish."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        client_id: str,
+        availability_topic: str,
+        subscriptions: Callable[[], list[str]],
+        on_message: Callable[[Incoming], None],
+        on_connected: Callable[[], None],
+    ) -> None:
+        self.settings = settings
+        self.client_id = client_id
+        self.availability_topic = availability_topic
+        self._subscriptions = subscriptions
+        self._on_message = on_message
+        self._on_connected = on_connected
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: mqtt.Client | None = None
+        self._connected = asyncio.Event()
+        self.server_max_packet: int | None = None
+        self.connects = 0
+        self._session_up = False
+        self._pending_subscriptions: dict[int, list[str]] = {}
+        self.last_error: str | None = None
+
+    @property
+    def v5(self) -> bool:
+        """Whether the connection speaks MQTT 5."""
+        return self.settings.protocol == "5"
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker has accepted the connection and not dropped it since."""
+        return self._client is not None and self._client.is_connected()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def _build(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311,
+            transport=s.transport,
+            reconnect_on_failure=True,
+        )
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            # paho logs ordinary disconnects as errors; voxhost reports connection changes itself.
+            client.enable_logger(logging.getLogger("paho.mqtt.client"))
+        if s.transport == "websockets":
+            client.ws_set_options(path=s.websocket_path)
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            client.tls_set(
+                ca_certs=s.tls_ca_certs,
+                certfile=s.tls_certfile,
+                keyfile=s.tls_keyfile,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+            client.tls_insecure_set(s.tls_insecure)
+        client.will_set(self.availability_topic, "offline", qos=1, retain=True)
+        # paho takes whole seconds; round up so a sub-second minimum still backs off.
+        client.reconnect_delay_set(
+            min_delay=max(1, round(s.reconnect_min_delay)), max_delay=max(1, round(s.reconnect_max_delay))
+        )
+        client.max_queued_messages_set(MAX_QUEUED)
+        client.on_connect = self._handle_connect
+        client.on_connect_fail = self._handle_connect_fail
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
+        return client
+
+    def start(self) -> None:
+        """Begin connecting in the background; paho keeps retrying with backoff."""
+        self._loop = asyncio.get_running_loop()
+        self._client = client = self._build()
+        kwargs: dict[str, Any] = {"keepalive": self.settings.keepalive}
+        if self.v5:
+            kwargs["clean_start"] = True
+        client.connect_async(self.settings.host, self.settings.port, **kwargs)
+        client.loop_start()
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the first connection."""
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Say ``offline`` (a clean disconnect sends no will), disconnect and end the network thread."""
+        client = self._client
+        if client is None:
+            return
+        if self.connected:
+            info = client.publish(self.availability_topic, "offline", qos=1, retain=True)
+            await asyncio.to_thread(info.wait_for_publish, timeout)
+        client.disconnect()
+        await asyncio.to_thread(client.loop_stop)
+        self._client = None
+
+    # -- paho callbacks (network thread) -------------------------------------------------------------
+
+    def _handle_connect(self, client: mqtt.Client, _userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            if self.last_error != f"refused: {reason}":  # once per cause, not on every retry
+                _LOGGER.warning(
+                    "Broker %s:%s refused the connection: %s", self.settings.host, self.settings.port, reason
+                )
+            self.last_error = f"refused: {reason}"
+            self._session_up = False
+            return
+        self.last_error = None
+        self._session_up = True
+        self.connects += 1
+        self.server_max_packet = getattr(props, "MaximumPacketSize", None) if props is not None else None
+        # Subscribe here, on every connect, so a broker restart (clean session) gets them back.
+        topics = self._subscriptions()
+        if topics:
+            _, mid = client.subscribe([(topic, self._options()) for topic in topics])
+            if mid is not None:
+                self._pending_subscriptions[mid] = topics
+        client.publish(self.availability_topic, "online", qos=1, retain=True)
+        _LOGGER.info(
+            "Connected to MQTT broker %s:%s (%s, %d subscriptions)",
+            self.settings.host, self.settings.port, "MQTT 5" if self.v5 else "MQTT 3.1.1", len(topics),
+        )
+        self._call(self._connected.set)
+        self._call(self._on_connected)
+
+    def _options(self) -> Any:
+        if not self.v5:
+            return self.settings.qos
+        # Retain As Published keeps the retain flag on live messages too, so retained commands can be refused
+        # (MQTT 3.1.1 brokers clear it; there only a (re)subscription shows it).
+        return SubscribeOptions(qos=self.settings.qos, retainAsPublished=True)
+
+    def _handle_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        self.last_error = "cannot reach the broker"
+        _LOGGER.debug("Cannot reach MQTT broker %s:%s; retrying", self.settings.host, self.settings.port)
+
+    def _handle_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        self._call(self._connected.clear)
+        if not self._session_up:
+            return  # the end of a refused attempt: keep the refusal as the error
+        self._session_up = False
+        if reason != 0:
+            self.last_error = str(reason)
+            _LOGGER.warning("Lost the MQTT broker (%s); reconnecting", reason)
+
+    def _handle_subscribe(self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any) -> None:
+        topics = self._pending_subscriptions.pop(mid, [])
+        refused = [topic for topic, reason in zip(topics, reasons) if reason.is_failure]
+        if refused:
+            # e.g. a broker without shared subscriptions, or an ACL that denies a topic.
+            _LOGGER.error("The broker refused the subscription(s) %s", ", ".join(refused))
+
+    def _handle_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        # Never work here: copy and hand over, so paho acks at once and keeps the connection alive.
+        self._call(self._on_message, _incoming(message))
+
+    def _call(self, func: Callable[..., Any], *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(func, *args)
+
+    # -- publishing (event loop) ---------------------------------------------------------------------
+
+    @property
+    def max_payload(self) -> int:
+        """Largest payload voxhost will publish: its own cap, lowered by the broker's Maximum Packet Size."""
+        limit = self.settings.max_publish_bytes
+        if self.server_max_packet:
+            limit = min(limit, self.server_max_packet - PACKET_OVERHEAD)
+        return limit
+
+    def fits(self, topic: str, size: int) -> bool:
+        """Whether a payload of ``size`` bytes may be published to ``topic``."""
+        return size + len(topic.encode()) <= self.max_payload
+
+    def publish(
+        self,
+        topic: str,
+        payload: bytes | str,
+        *,
+        retain: bool = False,
+        qos: int | None = None,
+        correlation: bytes | None = None,
+        content_type: str | None = None,
+    ) -> bool:
+        """Publish if it fits; returns False (and logs) when it is too large or the client is gone."""
+        client = self._client
+        if client is None:
+            return False
+        data = payload.encode() if isinstance(payload, str) else payload
+        if not self.fits(topic, len(data)):
+            _LOGGER.warning(
+                "Not publishing %d bytes to %s: above the %d byte limit", len(data), topic, self.max_payload
+            )
+            return False
+        properties = None
+        if self.v5 and (correlation is not None or content_type):
+            properties = Properties(PacketTypes.PUBLISH)
+            if correlation is not None:
+                properties.CorrelationData = correlation
+            if content_type:
+                properties.ContentType = content_type
+        info = client.publish(topic, data, qos=self.settings.qos if qos is None else qos, retain=retain,
+                              properties=properties)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            _LOGGER.warning("Publishing to %s failed: %s", topic, mqtt.error_string(info.rc))
+            return False
+        return True
+
+    def publish_json(self, topic: str, payload: Any, **kwargs: Any) -> bool:
+        """Publish a JSON document."""
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        return self.publish(topic, text, content_type="application/json", **kwargs)

@@ -1,0 +1,121 @@
+"""Home Assistant MQTT discovery (device-based): one message declares a notify, a select, a sensor and a button.
+
+Sent on every connect and again, after a random delay, whenever Home Assistant's birth message
+(``<prefix>/status`` = ``online``) arrives, so a restarted Home Assistant finds voxhost without retained state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ... import __version__
+from .connection import Incoming
+
+if TYPE_CHECKING:
+    from .door import MqttDoor
+
+_LOGGER = logging.getLogger(__name__)
+
+ACTIVITY_STATES = ["idle", "queued", "speaking"]
+
+
+class Discovery:
+    """Builds and publishes the discovery message."""
+
+    def __init__(self, door: MqttDoor) -> None:
+        self.door = door
+        self.settings = door.settings
+        self.topics = door.topics
+        self._pending: asyncio.TimerHandle | None = None
+        self.sent = 0
+
+    def subscriptions(self) -> list[str]:
+        """Home Assistant's birth topic."""
+        return [self.topics.ha_status]
+
+    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+        """Exact topic → handler."""
+        return {self.topics.ha_status: self.on_ha_status}
+
+    def on_ha_status(self, msg: Incoming) -> None:
+        """Home Assistant came online: announce again after a random delay (many devices answer at once)."""
+        if msg.payload.strip().lower() != b"online":
+            return
+        if self._pending is not None:
+            self._pending.cancel()
+        delay = random.uniform(0, self.settings.discovery_delay)
+        self._pending = asyncio.get_running_loop().call_later(delay, self.publish)
+
+    def cancel(self) -> None:
+        """Drop a scheduled announcement (door stopping)."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def publish(self) -> None:
+        """Send the discovery message."""
+        self._pending = None
+        self.door.conn.publish_json(self.topics.discovery, self.payload(), retain=self.settings.discovery_retain)
+        self.sent += 1
+
+    def payload(self) -> dict[str, Any]:
+        """The device discovery document."""
+        t = self.topics
+        oid = t.object_id
+        voices = [voice.id for voice in self.door.core.voices()]
+        components: dict[str, dict[str, Any]] = {
+            "say": {
+                "p": "notify",
+                "name": "Say",
+                "unique_id": f"{oid}_say",
+                "command_topic": t.say,
+                "icon": "mdi:account-voice",
+            },
+            "activity": {
+                "p": "sensor",
+                "name": "Activity",
+                "unique_id": f"{oid}_activity",
+                "state_topic": t.state,
+                "value_template": "{{ value_json.state }}",
+                "json_attributes_topic": t.state,
+                "device_class": "enum",
+                "options": ACTIVITY_STATES,
+                "icon": "mdi:waveform",
+            },
+            "stop": {
+                "p": "button",
+                "name": "Stop",
+                "unique_id": f"{oid}_stop",
+                "command_topic": t.stop,
+                "payload_press": "PRESS",
+                "icon": "mdi:stop",
+            },
+        }
+        if voices:
+            components["voice"] = {
+                "p": "select",
+                "name": "Voice",
+                "unique_id": f"{oid}_voice",
+                "command_topic": t.voice_set,
+                "state_topic": t.voice,
+                "options": voices,
+                "entity_category": "config",
+                "icon": "mdi:account-music",
+            }
+        return {
+            "dev": {
+                "ids": [oid],
+                "name": f"voxhost {t.node}",
+                "mf": "voxhost",
+                "mdl": "Text-to-speech daemon",
+                "sw": __version__,
+            },
+            "o": {"name": "voxhost", "sw": __version__},
+            "availability_topic": t.availability,
+            "qos": self.settings.qos,
+            "cmps": components,
+        }

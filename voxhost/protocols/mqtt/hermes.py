@@ -1,0 +1,192 @@
+"""Hermes / Rhasspy compatibility: ``hermes/tts/say`` → ``playBytes`` (one WAV) → ``sayFinished``.
+
+Like Rhasspy's own TTS service, ``sayFinished`` is always sent, also after an error (then preceded by
+``hermes/error/tts`` with the say's id as ``context``), and waits for the audio server's ``playFinished``
+for at most the audio's length plus a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...audio import to_wav
+from ...errors import EngineError, VoxhostError
+from ...jobs import SpeechRequest
+from .connection import Incoming
+from .names import (
+    HERMES_ERROR,
+    HERMES_PLAY_FINISHED,
+    HERMES_SAY,
+    HERMES_SAY_FINISHED,
+    RHASSPY_GET_VOICES,
+    RHASSPY_VOICES,
+    hermes_play_bytes,
+    shared,
+)
+from .schemas import HermesGetVoices, HermesSay, decode, load_json, parse_model
+
+if TYPE_CHECKING:
+    from .door import MqttDoor
+
+_LOGGER = logging.getLogger(__name__)
+
+PLAY_SLACK = 1.0
+"""Seconds beyond the audio's length to wait for ``playFinished``."""
+
+
+def build_wav(parts: list[bytes], rate: int, volume: float | None) -> bytes:
+    """One WAV of the collected PCM, scaled by Rhasspy's ``volume`` (0..1) when given."""
+    pcm = b"".join(parts)
+    if volume is not None and volume != 1.0:
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) * volume
+        pcm = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+    return to_wav(pcm, rate)
+
+
+def _text(value: Any) -> str | None:
+    """A string field of a payload that failed validation, if it is one."""
+    return value if isinstance(value, str) else None
+
+
+class HermesService:
+    """Answers Hermes TTS requests for the configured sites."""
+
+    def __init__(self, door: MqttDoor) -> None:
+        self.door = door
+        self.settings = door.settings
+        self._waiting: dict[str, asyncio.Future[None]] = {}
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters to subscribe to on every connect."""
+        topics = [shared(HERMES_SAY, self.settings.shared_group), RHASSPY_GET_VOICES]
+        if self.settings.hermes_wait_play_finished:
+            topics.append(HERMES_PLAY_FINISHED)
+        return topics
+
+    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+        """Exact topic → handler."""
+        return {HERMES_SAY: self.on_say, RHASSPY_GET_VOICES: self.on_get_voices}
+
+    def matches_play_finished(self, topic: str) -> bool:
+        """``hermes/audioServer/<site>/playFinished``."""
+        parts = topic.split("/")
+        return len(parts) == 4 and parts[:2] == ["hermes", "audioServer"] and parts[3] == "playFinished"
+
+    def _serves(self, site_id: str) -> bool:
+        return not self.settings.hermes_site_ids or site_id in self.settings.hermes_site_ids
+
+    # -- say -----------------------------------------------------------------------------------------
+
+    def on_say(self, msg: Incoming) -> None:
+        """Queue a Hermes say; errors still end in ``sayFinished``."""
+        if msg.retain:
+            _LOGGER.warning("Ignoring a retained %s message", HERMES_SAY)
+            return
+        raw: Any = None
+        try:
+            raw = load_json(decode(msg.payload, self.settings.max_command_bytes))
+            say: HermesSay = parse_model(HermesSay, raw)
+        except VoxhostError as err:
+            # Answer as far as the payload lets us: its id and site, else Rhasspy's defaults.
+            fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            site = _text(fields.get("siteId")) or "default"
+            if not self._serves(site):
+                return
+            say_id, session = _text(fields.get("id")), _text(fields.get("sessionId"))
+            self._error(err.message, site, say_id, session)
+            self._finished(site, say_id, session)
+            return
+        if not self._serves(say.site_id):
+            return
+        if say.id is not None and self.door.dedupe.seen(f"hermes:{say.id}"):
+            _LOGGER.info("Dropping a repeated Hermes say %s", say.id)
+            return
+        try:
+            job = self.door.core.submit(
+                SpeechRequest(
+                    text=say.text,
+                    voice=self.settings.hermes_voice or self.door.default_voice_for(say.lang),
+                    language=say.lang,
+                    door="mqtt",
+                    client=say.id,
+                )
+            )
+        except VoxhostError as err:
+            self._error(err.message, say.site_id, say.id, say.session_id)
+            self._finished(say.site_id, say.id, say.session_id)
+            return
+        request_id = say.id or uuid.uuid4().hex
+        self.door.track(request_id, job)
+        self.door.spawn(self._serve(say, request_id, job), name=f"hermes-say-{request_id}")
+
+    async def _serve(self, say: HermesSay, request_id: str, job: Any) -> None:
+        try:
+            parts: list[bytes] = []
+            async for pcm in job.pcm():
+                parts.append(pcm.data)
+            rate = job.rate or job.voice.sample_rate
+            wav = await asyncio.to_thread(build_wav, parts, rate, say.volume)
+            topic = hermes_play_bytes(say.site_id, request_id)
+            if not self.door.conn.fits(topic, len(wav)):
+                raise EngineError(f"the WAV is {len(wav)} bytes, above the {self.door.conn.max_payload} byte limit")
+            if self.settings.hermes_wait_play_finished:
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiting[request_id] = waiter
+            self.door.conn.publish(topic, wav, content_type="audio/wav")
+            if self.settings.hermes_wait_play_finished:
+                seconds = len(wav) / 2 / rate
+                try:
+                    await asyncio.wait_for(waiter, seconds + PLAY_SLACK)
+                except TimeoutError:
+                    _LOGGER.debug("No playFinished for %s; finishing anyway", request_id)
+        except VoxhostError as err:
+            self._error(err.message, say.site_id, say.id, say.session_id)
+        except Exception as err:  # never leave a Hermes dialogue waiting for sayFinished
+            _LOGGER.exception("Hermes say %s failed", request_id)
+            self._error(f"{type(err).__name__}: {err}", say.site_id, say.id, say.session_id)
+        finally:
+            self._waiting.pop(request_id, None)
+            self.door.untrack(job)
+            self._finished(say.site_id, say.id, say.session_id)
+
+    def on_play_finished(self, msg: Incoming) -> None:
+        """The audio server played a request's WAV."""
+        try:
+            data = json.loads(msg.payload)
+        except ValueError:
+            return
+        request_id = _text(data.get("id")) if isinstance(data, dict) else None
+        waiter = self._waiting.get(request_id) if request_id else None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _error(self, message: str, site_id: str, say_id: str | None, session_id: str | None) -> None:
+        self.door.conn.publish_json(
+            HERMES_ERROR, {"error": message, "context": say_id, "siteId": site_id, "sessionId": session_id}
+        )
+
+    def _finished(self, site_id: str, say_id: str | None, session_id: str | None) -> None:
+        self.door.conn.publish_json(HERMES_SAY_FINISHED, {"id": say_id, "siteId": site_id, "sessionId": session_id})
+
+    # -- voices --------------------------------------------------------------------------------------
+
+    def on_get_voices(self, msg: Incoming) -> None:
+        """``rhasspy/tts/getVoices`` → ``rhasspy/tts/voices``."""
+        try:
+            query: HermesGetVoices = parse_model(
+                HermesGetVoices, load_json(decode(msg.payload, self.settings.max_command_bytes) or "{}")
+            )
+        except VoxhostError as err:
+            _LOGGER.info("Ignoring a bad %s: %s", RHASSPY_GET_VOICES, err.message)
+            return
+        if not self._serves(query.site_id):
+            return
+        voices = [{"voiceId": v.id, "description": v.name} for v in self.door.core.voices()]
+        self.door.conn.publish_json(RHASSPY_VOICES, {"voices": voices, "id": query.id, "siteId": query.site_id})

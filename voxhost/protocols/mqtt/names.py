@@ -1,0 +1,124 @@
+"""Topic names: voxhost's own tree under ``<base>/<node>``, the pool topics under ``<base>``, and Hermes'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...settings import MqttSettings
+
+HERMES_SAY = "hermes/tts/say"
+HERMES_SAY_FINISHED = "hermes/tts/sayFinished"
+HERMES_ERROR = "hermes/error/tts"
+HERMES_PLAY_FINISHED = "hermes/audioServer/+/playFinished"
+RHASSPY_GET_VOICES = "rhasspy/tts/getVoices"
+RHASSPY_VOICES = "rhasspy/tts/voices"
+
+
+def hermes_play_bytes(site_id: str, request_id: str) -> str:
+    """Where Hermes audio servers expect a whole WAV."""
+    return f"hermes/audioServer/{site_id}/playBytes/{request_id}"
+
+
+def shared(topic: str, group: str | None) -> str:
+    """``topic``, or its MQTT 5 shared-subscription filter when a group is set."""
+    return f"$share/{group}/{topic}" if group else topic
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Every voxhost topic of one node."""
+
+    base: str
+    node: str
+    discovery_prefix: str
+
+    @classmethod
+    def from_settings(cls, settings: MqttSettings) -> Topics:
+        """Topics for the configured base topic and node id."""
+        return cls(settings.base_topic, settings.node_id, settings.discovery_prefix)
+
+    @property
+    def root(self) -> str:
+        """``<base>/<node>``."""
+        return f"{self.base}/{self.node}"
+
+    # -- in ---------------------------------------------------------------------------------------------
+    @property
+    def say(self) -> str:
+        """Say requests for this node."""
+        return f"{self.root}/say"
+
+    @property
+    def pool_say(self) -> str:
+        """Say requests for any node (a shared subscription when ``shared_group`` is set)."""
+        return f"{self.base}/say"
+
+    @property
+    def stop(self) -> str:
+        """Stop this node's speech."""
+        return f"{self.root}/stop"
+
+    @property
+    def pool_stop(self) -> str:
+        """Stop speech on every node."""
+        return f"{self.base}/stop"
+
+    @property
+    def voices_get(self) -> str:
+        """Voice list requests."""
+        return f"{self.root}/voices/get"
+
+    @property
+    def voice_set(self) -> str:
+        """Set the default voice (Home Assistant's select)."""
+        return f"{self.root}/voice/set"
+
+    @property
+    def ha_status(self) -> str:
+        """Home Assistant's birth and last-will topic."""
+        return f"{self.discovery_prefix}/status"
+
+    # -- out --------------------------------------------------------------------------------------------
+    @property
+    def availability(self) -> str:
+        """Retained ``online`` / ``offline`` (last will)."""
+        return f"{self.root}/availability"
+
+    @property
+    def response(self) -> str:
+        """Status replies of requests that name no reply topic."""
+        return f"{self.root}/response"
+
+    @property
+    def voices(self) -> str:
+        """Voice lists for requests that name no reply topic."""
+        return f"{self.root}/voices"
+
+    @property
+    def voice(self) -> str:
+        """Retained default voice."""
+        return f"{self.root}/voice"
+
+    @property
+    def state(self) -> str:
+        """Retained activity: idle, queued or speaking."""
+        return f"{self.root}/state"
+
+    @property
+    def events(self) -> str:
+        """Job and engine events."""
+        return f"{self.root}/events"
+
+    def audio(self, request_id: str) -> str:
+        """Prefix of one request's audio messages (``/start``, ``/chunk``, ``/stop``, ``/wav``)."""
+        return f"{self.root}/audio/{request_id}"
+
+    @property
+    def discovery(self) -> str:
+        """Home Assistant device discovery topic."""
+        return f"{self.discovery_prefix}/device/{self.object_id}/config"
+
+    @property
+    def object_id(self) -> str:
+        """This node's id in Home Assistant (device identifier and entity id prefix)."""
+        return f"{self.base}_{self.node}".replace("/", "_")

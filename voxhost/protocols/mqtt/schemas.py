@@ -1,0 +1,245 @@
+"""Payloads: what voxhost accepts on its topics and from Hermes, checked with clear errors that name the field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ...errors import InvalidRequestError, TextTooLongError
+
+AudioFormat = Literal["pcm", "wav", "both", "none"]
+MAX_ID = 128
+
+
+def _check_id(value: Any) -> str | None:
+    """Request ids appear in topics: plain strings (numbers are accepted and turned into strings)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("must be a string")
+    text = str(value)
+    if not text or len(text) > MAX_ID or any(c in text for c in "/+#\0") or text.isspace():
+        raise ValueError(f"must be 1-{MAX_ID} characters without '/', '+' or '#'")
+    return text
+
+
+def _check_topic(value: str | None) -> str | None:
+    if value is not None and (not value or any(c in value for c in "+#\0") or value.startswith("$")):
+        raise ValueError("must be a topic name without wildcards or a leading '$'")
+    return value
+
+
+class SayCommand(BaseModel):
+    """A say request on ``<base>/<node>/say`` or ``<base>/say`` (plain text is ``{"text": ...}``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    text: str
+    id: str | None = None
+    """Echoed in every status reply; names the audio topic; used to drop redeliveries."""
+    voice: str | None = None
+    language: str | None = Field(None, validation_alias=AliasChoices("language", "lang"))
+    speaker: str | None = None
+    speed: float = 1.0
+    engine: str | None = None
+    instructions: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    format: AudioFormat | None = None
+    """pcm (streamed chunks), wav (one file), both, or none; default from settings."""
+    chunk_bytes: int | None = Field(None, ge=256)
+    """Smaller chunks for a small client (never above the configured size)."""
+    audio_topic: str | None = None
+    """Publish the audio under this prefix instead of ``<base>/<node>/audio/<id>``."""
+    reply_to: str | None = None
+    """Topic for status replies (MQTT 3.1.1 clients; MQTT 5 clients may use Response Topic instead)."""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> str | None:
+        return _check_id(value)
+    @field_validator("audio_topic", "reply_to")
+    @classmethod
+    def _valid_topic(cls, value: str | None) -> str | None:
+        return _check_topic(value)
+
+
+class StopCommand(BaseModel):
+    """A stop request: everything this node's MQTT door started, one request (``id``), or every job (``all``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    all: bool = False
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> str | None:
+        return _check_id(value)
+
+
+class VoicesQuery(BaseModel):
+    """A voice list request (every field optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    language: str | None = None
+    engine: str | None = None
+    reply_to: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> str | None:
+        return _check_id(value)
+    @field_validator("reply_to")
+    @classmethod
+    def _valid_topic(cls, value: str | None) -> str | None:
+        return _check_topic(value)
+
+
+class VoiceSet(BaseModel):
+    """A default-voice change as JSON (plain text is accepted too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voice: str | None = None
+
+
+class HermesSay(BaseModel):
+    """``hermes/tts/say`` (Rhasspy's camelCase keys; unknown keys are ignored as Rhasspy does)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    text: str
+    site_id: str = Field("default", alias="siteId")
+    lang: str | None = None
+    id: str | None = None
+    session_id: str | None = Field(None, alias="sessionId")
+    volume: float | None = Field(None, ge=0.0, le=1.0)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> str | None:
+        return _check_id(value)
+
+    @field_validator("site_id")
+    @classmethod
+    def _site(cls, value: str) -> str:
+        if not value or any(c in value for c in "/+#"):
+            raise ValueError("must be a single topic level")
+        return value
+
+
+class HermesGetVoices(BaseModel):
+    """``rhasspy/tts/getVoices``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str | None = None
+    site_id: str = Field("default", alias="siteId")
+
+
+# -- parsing ---------------------------------------------------------------------------------------------
+
+
+def decode(payload: bytes, limit: int) -> str:
+    """The payload as text, within ``limit`` bytes."""
+    if len(payload) > limit:
+        raise InvalidRequestError(f"the payload is {len(payload)} bytes; at most {limit} are accepted", param="payload")
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidRequestError(f"the payload is not UTF-8 (byte {err.start})", param="payload") from None
+
+
+def load_json(text: str) -> Any:
+    """Parse JSON, naming the position of a syntax error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidRequestError(
+            f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}", param="payload"
+        ) from None
+
+
+def looks_like_json(text: str) -> bool:
+    """A JSON object or string; anything else on a say topic is the text itself."""
+    return text.lstrip()[:1] in ("{", '"')
+
+
+def validation_problem(err: ValidationError) -> InvalidRequestError:
+    """The first problem of a pydantic error, in words, with the field as ``param``."""
+    problem = err.errors()[0]
+    field = ".".join(str(part) for part in problem["loc"]) or "payload"
+    if problem["type"] == "extra_forbidden":
+        message = f"unknown field {field!r}"
+    elif problem["type"] == "missing":
+        message = f"missing field {field!r}"
+    else:
+        message = f"invalid field {field!r}: {problem['msg'].removeprefix('Value error, ')}"
+    extra = len(err.errors()) - 1
+    if extra:
+        message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+    return InvalidRequestError(message, param=field)
+
+
+def parse_model(model: type[BaseModel], data: Any) -> Any:
+    """Validate ``data`` against ``model``; an object is required."""
+    if not isinstance(data, dict):
+        raise InvalidRequestError("the payload must be a JSON object", param="payload")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise validation_problem(err) from None
+
+
+def parse_say(payload: bytes, max_bytes: int, max_text: int) -> SayCommand:
+    """A say request from plain text, a JSON string or a JSON object."""
+    text = decode(payload, max_bytes)
+    if looks_like_json(text):
+        data = load_json(text)
+        command: SayCommand = parse_model(SayCommand, {"text": data} if isinstance(data, str) else data)
+    else:
+        command = SayCommand.model_validate({"text": text})
+    command.text = command.text.strip()
+    if not command.text:
+        raise InvalidRequestError("the text is empty", param="text")
+    if len(command.text) > max_text:
+        raise TextTooLongError(
+            f"the text is {len(command.text)} characters; at most {max_text} are accepted over MQTT", param="text"
+        )
+    return command
+
+
+def parse_optional(model: type[BaseModel], payload: bytes, max_bytes: int) -> Any:
+    """A command whose payload may be empty or not JSON at all (e.g. Home Assistant's button ``PRESS``)."""
+    text = decode(payload, max_bytes).strip()
+    if not text.startswith("{"):
+        return model()
+    return parse_model(model, load_json(text))
+
+
+def peek(payload: bytes, max_bytes: int) -> dict[str, Any]:
+    """``id`` and ``reply_to`` of a payload that failed validation, when they are usable, for the error reply."""
+    if len(payload) > max_bytes:
+        return {}
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, Any] = {}
+    try:
+        out["id"] = _check_id(data.get("id"))
+    except ValueError:
+        pass
+    try:
+        reply_to = data.get("reply_to")
+        if isinstance(reply_to, str):
+            out["reply_to"] = _check_topic(reply_to)
+    except ValueError:
+        pass
+    return out

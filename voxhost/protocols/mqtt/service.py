@@ -1,0 +1,268 @@
+"""voxhost's own topics: say (with status replies and streamed audio), stop, voices, the default voice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ...errors import InvalidRequestError, VoxhostError
+from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted
+from ...jobs import Job, SpeechRequest
+from .connection import Incoming, MqttConnection
+from .names import shared
+from .schemas import SayCommand, StopCommand, VoiceSet, VoicesQuery, decode, parse_optional, parse_say, peek
+from .stream import AudioStream
+
+if TYPE_CHECKING:
+    from .door import MqttDoor
+
+_LOGGER = logging.getLogger(__name__)
+
+EXPIRED = "message expired before it could be spoken"
+"""Cancel reason of a request whose MQTT 5 message expiry passed while it waited."""
+
+
+@dataclass
+class Reply:
+    """Where one request's status replies go: a topic, MQTT 5 correlation data, and the id echoed in them."""
+
+    conn: MqttConnection
+    topic: str
+    node: str
+    id: str | None = None
+    correlation: bytes | None = None
+    sent: list[str] = field(default_factory=list)
+
+    def send(self, status: str, **fields: Any) -> None:
+        """Publish one status message."""
+        payload = {"id": self.id, "status": status, "node": self.node}
+        payload.update({key: value for key, value in fields.items() if value is not None})
+        self.conn.publish_json(self.topic, payload, correlation=self.correlation)
+        self.sent.append(status)
+
+    def error(self, err: VoxhostError) -> None:
+        """Publish an error status naming the problem."""
+        self.send("error", code=err.code, message=err.message, param=err.param)
+
+
+class VoxhostService:
+    """Handlers for ``<base>/<node>/...`` and the pool topics under ``<base>``."""
+
+    def __init__(self, door: MqttDoor) -> None:
+        self.door = door
+        self.settings = door.settings
+        self.topics = door.topics
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters to subscribe to on every connect."""
+        t = self.topics
+        return [t.say, shared(t.pool_say, self.settings.shared_group), t.stop, t.pool_stop, t.voices_get, t.voice_set]
+
+    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+        """Exact topic → handler (a shared subscription delivers under the plain topic)."""
+        t = self.topics
+        return {
+            t.say: self.on_say,
+            t.pool_say: self.on_say,
+            t.stop: self.on_stop,
+            t.pool_stop: self.on_stop,
+            t.voices_get: self.on_voices,
+            t.voice_set: self.on_voice_set,
+        }
+
+    def _reply(self, msg: Incoming, reply_to: str | None, request_id: str | None) -> Reply:
+        topic = msg.response_topic or reply_to or self.topics.response
+        return Reply(self.door.conn, topic, self.topics.node, request_id, msg.correlation_data)
+
+    # -- say -----------------------------------------------------------------------------------------
+
+    def on_say(self, msg: Incoming) -> None:
+        """Validate, deduplicate and queue a say request; its job is then followed by a task."""
+        if msg.retain:
+            # A retained command would be spoken again on every reconnect.
+            _LOGGER.warning("Ignoring a retained say message on %s", msg.topic)
+            return
+        try:
+            command = parse_say(msg.payload, self.settings.max_command_bytes, self.settings.max_text)
+        except VoxhostError as err:
+            seen = peek(msg.payload, self.settings.max_command_bytes)
+            _LOGGER.info("Rejected say request on %s: %s", msg.topic, err.message)
+            self._reply(msg, seen.get("reply_to"), seen.get("id")).error(err)
+            return
+        key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
+        if key is not None and self.door.dedupe.seen(key):
+            _LOGGER.info("Dropping a repeated say request %s", key)
+            return
+        reply = self._reply(msg, command.reply_to, command.id)
+        try:
+            if command.chunk_bytes is not None and command.chunk_bytes > self.settings.chunk_bytes:
+                raise InvalidRequestError(
+                    f"chunk_bytes may be at most {self.settings.chunk_bytes}", param="chunk_bytes"
+                )
+            job = self.door.core.submit(self._request(command))
+        except VoxhostError as err:
+            reply.error(err)
+            return
+        except Exception as err:  # a bug must still answer the client, and never reach paho
+            _LOGGER.exception("Say request %s failed", command.id)
+            reply.send("error", code="internal_error", message=f"{type(err).__name__}: {err}")
+            return
+        request_id = command.id or job.id
+        reply.id = request_id
+        prefix = command.audio_topic or self.topics.audio(request_id)
+        fmt = command.format or self.settings.audio_format
+        audio = AudioStream(
+            self.door.conn, prefix, request_id, fmt, command.chunk_bytes or self.settings.chunk_bytes
+        )
+        self.door.track(request_id, job)
+        reply.send(
+            "queued",
+            job=job.id,
+            voice=job.voice.id,
+            audio_topic=prefix if fmt != "none" else None,
+            audio_format=fmt,
+            **audio.describe(job.voice.sample_rate),
+        )
+        if msg.expiry is not None:
+            asyncio.get_running_loop().call_later(msg.expiry, self._expire, job)
+        self.door.spawn(self._follow(job, reply, audio), name=f"mqtt-say-{request_id}")
+
+    def _request(self, command: SayCommand) -> SpeechRequest:
+        voice = command.voice
+        if voice is None and command.engine is None:
+            voice = self.door.default_voice_for(command.language)
+        return SpeechRequest(
+            text=command.text,
+            voice=voice,
+            language=command.language,
+            speaker=command.speaker,
+            speed=command.speed,
+            options=command.options,
+            instructions=command.instructions,
+            engine=command.engine,
+            door="mqtt",
+            client=command.id,
+        )
+
+    @staticmethod
+    def _expire(job: Job) -> None:
+        if job.started_at is None:
+            job.cancel(EXPIRED)
+
+    async def _follow(self, job: Job, reply: Reply, audio: AudioStream) -> None:
+        """Turn the job's events into status replies and audio messages."""
+        try:
+            async for event in job.events():
+                if isinstance(event, JobAudio):
+                    audio.add(event.audio, event.rate)
+                elif isinstance(event, JobStarted):
+                    reply.send("started", job=job.id, wait=event.wait)
+                elif isinstance(event, JobProgress):
+                    reply.send(
+                        "progress",
+                        sentences_done=event.sentences_done,
+                        sentences_total=event.sentences_total,
+                        audio_seconds=event.audio_seconds,
+                    )
+                elif isinstance(event, JobFinished):
+                    problem = await audio.finish("done", job.voice.sample_rate)
+                    if problem:
+                        reply.send("error", code="too_large", message=problem, param="format")
+                    else:
+                        reply.send(
+                            "done",
+                            duration=event.audio_seconds,
+                            ttfa=event.ttfa,
+                            elapsed=event.elapsed,
+                            rtf=event.rtf,
+                            sentences=event.sentences,
+                            chunks=audio.chunks,
+                            bytes=audio.bytes,
+                        )
+                elif isinstance(event, JobFailed):
+                    await audio.finish("error", job.voice.sample_rate)
+                    reply.send("error", code=event.code, message=event.message)
+                elif isinstance(event, JobCancelled):
+                    await audio.finish("cancelled", job.voice.sample_rate)
+                    code = "expired" if event.reason == EXPIRED else "cancelled"
+                    reply.send("error", code=code, message=f"job cancelled: {event.reason}")
+        finally:
+            self.door.untrack(job)
+
+    # -- stop ----------------------------------------------------------------------------------------
+
+    def on_stop(self, msg: Incoming) -> None:
+        """Cancel one request (``id``), everything this door started, or every job (``all``)."""
+        if msg.retain:
+            _LOGGER.warning("Ignoring a retained stop message on %s", msg.topic)
+            return
+        try:
+            command = parse_optional(StopCommand, msg.payload, self.settings.max_command_bytes)
+        except VoxhostError as err:
+            self._reply(msg, None, None).error(err)
+            return
+        if command.all:
+            jobs = list(self.door.core.jobs.values())
+        elif command.id is not None:
+            jobs = [job for rid, job in self.door.active.items() if rid == command.id]
+        else:
+            jobs = list(self.door.active.values())
+        for job in jobs:
+            job.cancel("stop command")
+        _LOGGER.info("Stop command on %s cancelled %d job(s)", msg.topic, len(jobs))
+
+    # -- voices --------------------------------------------------------------------------------------
+
+    def on_voices(self, msg: Incoming) -> None:
+        """Reply with the catalog (optionally filtered by language or engine)."""
+        try:
+            query = parse_optional(VoicesQuery, msg.payload, self.settings.max_command_bytes)
+        except VoxhostError as err:
+            seen = peek(msg.payload, self.settings.max_command_bytes)
+            Reply(self.door.conn, msg.response_topic or seen.get("reply_to") or self.topics.voices,
+                  self.topics.node, seen.get("id"), msg.correlation_data).error(err)
+            return
+        voices = []
+        for voice in self.door.core.voices():
+            if query.engine and voice.engine != query.engine:
+                continue
+            if query.language and not _speaks(voice.languages, query.language):
+                continue
+            voices.append(
+                {
+                    "id": voice.id,
+                    "name": voice.name,
+                    "engine": voice.engine,
+                    "languages": list(voice.languages),
+                    "sample_rate": voice.sample_rate,
+                    "kind": voice.kind,
+                    "speakers": list(voice.speakers),
+                    "aliases": list(voice.aliases),
+                }
+            )
+        topic = msg.response_topic or query.reply_to or self.topics.voices
+        Reply(self.door.conn, topic, self.topics.node, query.id, msg.correlation_data).send(
+            "ok", voices=voices, default=self.door.effective_voice()
+        )
+
+    def on_voice_set(self, msg: Incoming) -> None:
+        """Set the default voice (Home Assistant's select): plain text or ``{"voice": ...}``."""
+        try:
+            text = decode(msg.payload, self.settings.max_command_bytes).strip()
+            if text.startswith("{"):
+                data = parse_optional(VoiceSet, msg.payload, self.settings.max_command_bytes)
+                text = data.voice
+            voice = self.door.core.catalog.resolve(text or None).voice.id if text else None
+        except VoxhostError as err:
+            Reply(self.door.conn, self.topics.response, self.topics.node).error(err)
+            return
+        self.door.set_default_voice(voice)
+
+
+def _speaks(languages: tuple[str, ...], wanted: str) -> bool:
+    wanted = wanted.replace("-", "_").lower()
+    return any(lang.replace("-", "_").lower().startswith(wanted) for lang in languages)
+
