@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import voxhost.plugins.chatterbox as chatterbox_plugin
 from voxhost.audio import decode_audio
 from voxhost.engine import PCM
-from voxhost.errors import InvalidRequestError, UnknownVoiceError, VoxhostError
+from voxhost.errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError, VoxhostError
 from voxhost.jobs import SpeechRequest
 from voxhost.pipelines import PipelineSettings, convert_stream
 
 from ..conftest import REPO, make_settings, running_daemon
+from ..protocols.http_helpers import base_url, decode, wav_bytes
 from .tiny.tiny_chatterbox import reference_tone
 
 pytestmark = pytest.mark.heavy
@@ -84,7 +84,7 @@ def _worker_env(**extra: str) -> pytest.MonkeyPatch:
     return patch
 
 
-def _settings(state: Path, models_dir: Path, device: str, **engine: Any) -> Any:
+def _settings(state: Path, models_dir: Path, device: str, http: bool = False, **engine: Any) -> Any:
     table = {
         "enabled": True,
         "mode": "worker",
@@ -94,7 +94,8 @@ def _settings(state: Path, models_dir: Path, device: str, **engine: Any) -> Any:
         "max_convert_seconds": 8,
         **engine,
     }
-    return make_settings(state, models_dir=str(models_dir), engines={"chatterbox": table})
+    doors = {"http": {"enabled": True, "port": 0}} if http else {}
+    return make_settings(state, models_dir=str(models_dir), engines={"chatterbox": table}, **doors)
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +104,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: 
     state = tmp_path_factory.mktemp("state")
     patch = _worker_env()
     try:
-        with running_daemon(
-            _settings(state, tiny_models, device), plugins_extra=(("chatterbox", chatterbox_plugin),)
-        ) as d:
+        with running_daemon(_settings(state, tiny_models, device, http=True)) as d:
             d.voice = d.core.add_voice(name="Grandma", samples=reference_tone(3.0, 210.0), sample_rate=RATE)
             yield d
     finally:
@@ -244,14 +243,15 @@ def test_convert_uploaded_clip_into_library_voice(daemon):
 
 
 def test_convert_rejects_undecodable_audio():
-    with pytest.raises(InvalidRequestError, match="could not be decoded"):
+    with pytest.raises(InvalidAudioError, match="could not be decoded"):
         decode_audio(b"this is not audio at all" * 10)
 
 
 def test_convert_rejects_too_long_audio(daemon):
     source = PCM.from_float(reference_tone(9.0, 120.0, rate=16000), 16000)
-    with pytest.raises(InvalidRequestError, match="at most 8 s"):
+    with pytest.raises(InvalidAudioError, match="at most 8 s") as err:
         daemon.call(_collect(daemon.core.convert(source, daemon.voice.id, engine="chatterbox")))
+    assert err.value.param == "audio"
 
 
 def test_convert_rejects_unknown_target(daemon):
@@ -264,6 +264,41 @@ def test_convert_rejects_unknown_options(daemon):
     source = PCM.from_float(reference_tone(1.0, 120.0, rate=16000), 16000)
     with pytest.raises(VoxhostError, match="no options"):
         daemon.call(_collect(daemon.core.convert(source, daemon.voice.id, "chatterbox", {"pitch": 2})))
+
+
+def test_http_speech_in_another_language(daemon):
+    import httpx2 as httpx
+
+    response = httpx.post(
+        base_url(daemon) + "/v1/audio/speech",
+        json={"model": "chatterbox", "voice": "chatterbox:fi_FI-default", "input": "Hyvää huomenta. Kahvi on valmis.",
+              "response_format": "wav"},
+        timeout=300,
+    )
+    assert response.status_code == 200, response.text
+    pcm, rate = decode("wav", response.content)
+    _assert_audio(pcm, rate, min_seconds=0.5)
+
+
+def test_http_conversion_of_an_uploaded_clip(daemon):
+    import httpx2 as httpx
+
+    url = base_url(daemon) + "/v1/audio/conversions"
+    clip = wav_bytes(reference_tone(1.5, 150.0), RATE)
+    response = httpx.post(url, data={"voice": f"chatterbox:{daemon.voice.id}", "response_format": "wav"},
+                          files={"audio": ("clip.wav", clip, "audio/wav")}, timeout=300)
+    assert response.status_code == 200, response.text
+    pcm, rate = decode("wav", response.content)
+    _assert_audio(pcm, rate, min_seconds=1.0)
+
+    garbage = httpx.post(url, data={"voice": daemon.voice.id}, files={"audio": ("clip.wav", b"RIFF" + b"x" * 400)})
+    assert garbage.status_code == 422 and garbage.json()["error"]["param"] == "audio"
+    unknown = httpx.post(url, data={"voice": "voice_nobody_00000000"}, files={"audio": ("clip.wav", clip)})
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "voice"
+    long_clip = wav_bytes(reference_tone(9.0, 150.0, rate=16000), 16000)
+    too_long = httpx.post(url, data={"voice": daemon.voice.id, "response_format": "wav"},
+                          files={"audio": ("long.wav", long_clip)}, timeout=300)
+    assert too_long.status_code == 422 and "at most 8 s" in too_long.json()["error"]["message"]
 
 
 def test_piper_to_chatterbox_pipeline(daemon):
@@ -296,9 +331,7 @@ def test_watermarker_without_pkg_resources(tmp_path, tiny_models, device):
     """With setuptools >= 81 (no pkg_resources) Perth still loads and marks the output."""
     patch = _worker_env(VOXHOST_TEST_NO_PKG_RESOURCES="1")
     try:
-        with running_daemon(
-            _settings(tmp_path / "state", tiny_models, device), plugins_extra=(("chatterbox", chatterbox_plugin),)
-        ) as d:
+        with running_daemon(_settings(tmp_path / "state", tiny_models, device)) as d:
             assert _status(d)["watermark"] == "perth"
             pcm, rate = d.call(d.core.speak(SpeechRequest(text="Marked.", voice="chatterbox:en_US-default", seed=1)))
             _assert_audio(pcm, rate)
@@ -310,7 +343,7 @@ def test_watermark_can_be_switched_off(tmp_path, tiny_models, device):
     patch = _worker_env()
     try:
         settings = _settings(tmp_path / "state", tiny_models, device, watermark=False, models=["en"])
-        with running_daemon(settings, plugins_extra=(("chatterbox", chatterbox_plugin),)) as d:
+        with running_daemon(settings) as d:
             status = _status(d)
             assert status["watermark"] == "off" and status["models"] == ["en"]
             assert not any(v.id == "chatterbox:de_DE-default" for v in d.core.voices())

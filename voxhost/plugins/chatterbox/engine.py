@@ -27,7 +27,7 @@ from voxhost.engine import (
     SynthesisRequest,
     VoiceInfo,
 )
-from voxhost.errors import EngineError, InvalidRequestError, ModelMissingError, UnknownVoiceError
+from voxhost.errors import EngineError, InvalidAudioError, InvalidRequestError, ModelMissingError, UnknownVoiceError
 
 from .languages import LANGUAGES, builtin_voice_id, builtin_voice_language, language_id
 from .text import split_long
@@ -256,7 +256,7 @@ class ChatterboxEngine(Engine):
         samples = _pcm_samples(audio)
         seconds = samples.size / audio.rate
         if seconds > self.settings.max_convert_seconds:
-            raise InvalidRequestError(
+            raise InvalidAudioError(
                 f"the audio is {seconds:.1f} s long; Chatterbox converts at most "
                 f"{self.settings.max_convert_seconds:g} s",
                 param="audio",
@@ -279,10 +279,10 @@ class ChatterboxEngine(Engine):
 def _pcm_samples(audio: PCM) -> np.ndarray:
     """Float samples of a PCM chunk, or a clear error when it is not 16-bit mono audio."""
     if audio.rate < 8000 or audio.rate > 192000:
-        raise InvalidRequestError(f"unsupported sample rate {audio.rate} Hz", param="audio")
+        raise InvalidAudioError(f"unsupported sample rate {audio.rate} Hz", param="audio")
     if len(audio.data) % 2:
-        raise InvalidRequestError("the audio is not 16-bit PCM (odd number of bytes)", param="audio")
+        raise InvalidAudioError("the audio is not 16-bit PCM (odd number of bytes)", param="audio")
     samples = np.frombuffer(audio.data, dtype="<i2").astype(np.float32) / 32768.0
     if samples.size < audio.rate // 10:
-        raise InvalidRequestError("the audio is shorter than 0.1 s", param="audio")
+        raise InvalidAudioError("the audio is shorter than 0.1 s", param="audio")
     return samples
