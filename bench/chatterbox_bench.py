@@ -70,8 +70,22 @@ async def _convert(core: Any, seconds: float, voice_id: str) -> tuple[float, flo
     return time.perf_counter() - start, out
 
 
+async def _pipeline(core: Any, text: str, voice_id: str) -> tuple[float, float, float]:
+    """(time to first audio, whole time, seconds of audio) for Piper's voice converted into ``voice_id``."""
+    from voxhost.jobs import SpeechRequest
+    from voxhost.pipelines import convert_stream
+
+    start = time.perf_counter()
+    first, audio = 0.0, 0.0
+    job = core.submit(SpeechRequest(text=text, voice="piper:en_US-joe-medium"))
+    async for pcm in convert_stream(job.pcm(), lambda seg: core.convert(seg, voice_id, engine="chatterbox")):
+        if not first:
+            first = time.perf_counter() - start
+        audio += pcm.seconds
+    return first, time.perf_counter() - start, audio
+
+
 async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
-    import voxhost.plugins.chatterbox as chatterbox_plugin
     from voxhost.core import Core
     from voxhost.plugin_manager import build_plugins
     from voxhost.settings import load_settings
@@ -90,7 +104,7 @@ async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
         mqtt={"enabled": False},
         engines={"chatterbox": engine},
     )
-    plugins = build_plugins(load_entrypoints=False, extra=(("chatterbox", chatterbox_plugin),))
+    plugins = build_plugins(load_entrypoints=False)
     core = Core(settings, plugins)
     t0 = time.perf_counter()
     await core.start()
@@ -107,6 +121,10 @@ async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
         print(f"TTS, {sentences} sentences ({len(TEXT)} chars), median of {args.runs}:")
         print(f"  time to first audio {ttfa:.2f} s | whole text {whole:.2f} s | audio {audio:.1f} s "
               f"| first audio after {100 * ttfa / whole:.0f}% of the whole time")
+        rows = [await _pipeline(core, TEXT, voice.id) for _ in range(args.runs)]
+        print(f"Pipeline Piper -> Chatterbox VC, same text: time to first audio "
+              f"{statistics.median(r[0] for r in rows):.2f} s | whole text {statistics.median(r[1] for r in rows):.2f} s"
+              f" | audio {statistics.median(r[2] for r in rows):.1f} s")
         for seconds in args.vc_seconds:
             runs = [await _convert(core, seconds, voice.id) for _ in range(args.runs)]
             wall = statistics.median(r[0] for r in runs)
