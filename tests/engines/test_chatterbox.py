@@ -40,7 +40,8 @@ def worker_python() -> str:
     if not Path(python).is_file():
         pytest.fail(
             f"the Chatterbox worker environment is missing ({python}); create it with "
-            "`envs/chatterbox/setup.sh .venvs/chatterbox` or set VOXHOST_CHATTERBOX_PYTHON"
+            "`envs/chatterbox/setup.sh .venvs/chatterbox` or set VOXHOST_CHATTERBOX_PYTHON",
+            pytrace=False,
         )
     return python
 

@@ -62,12 +62,16 @@ MULTILINGUAL = ModelSpec(
 )
 
 
+ModelName = Literal["en", "multilingual"]
+MODEL_NAMES: tuple[ModelName, ...] = ("en", "multilingual")
+
+
 class ChatterboxSettings(EngineSettings):
     """``[engines.chatterbox]``."""
 
     device: str = "auto"
     """``auto`` (CUDA, then MPS, then CPU), or a torch device such as ``cpu``, ``cuda:1``."""
-    models: list[Literal["en", "multilingual"]] = Field(default_factory=lambda: ["en", "multilingual"])
+    models: list[ModelName] = Field(default_factory=lambda: list(MODEL_NAMES))
     """Models to use. English text goes to ``en`` when it is loaded, everything else to ``multilingual``."""
     watermark: bool = True
     """Mark output with Resemble's imperceptible Perth watermark, as upstream always does."""
@@ -181,8 +185,8 @@ class ChatterboxEngine(Engine):
                 missing.append(err)
         if not dirs:
             raise missing[0] if missing else EngineError("[engines.chatterbox] models is empty")
-        for err in missing:
-            _LOGGER.warning("%s", err.message)
+        for skipped in missing:
+            _LOGGER.warning("%s", skipped.message)
         from .runtime import ChatterboxRuntime, pick_device
 
         runtime = ChatterboxRuntime(
