@@ -37,7 +37,8 @@ def _default_state_dir() -> str:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Attribute docstrings become field descriptions: `voxhost default-config` prints them.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class TextSettings(_Section):
@@ -250,11 +251,14 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        use_attribute_docstrings=True,
     )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    state_dir: str = Field(default_factory=_default_state_dir)
-    """Voice library, caches, worker files."""
+    state_dir: str = Field(
+        default_factory=_default_state_dir, json_schema_extra={"doc_default": "/var/lib/voxhost"}
+    )
+    """Voice library, caches, worker files. Default: systemd's $STATE_DIRECTORY, else ~/.local/state/voxhost."""
     models_dir: str | None = None
     """Downloaded models (default: ``<state_dir>/models``)."""
     plugins_dirs: list[str] = Field(default_factory=list)
