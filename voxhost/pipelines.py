@@ -11,6 +11,11 @@ A ``[[pipelines]]`` table defines a catalog voice such as "Piper's Joe, in grand
 The core synthesizes with the source voice as usual (sentence by sentence) and feeds the audio through
 ``convert_stream``, which hands it to the converting engine in sentence-sized segments, so the first
 converted audio follows the first sentence.
+
+Wiring: the catalog lists each pipeline as a voice whose job runs on the source voice's engine; where the
+scheduler iterates ``runner.synthesize(request)`` for such a job it iterates
+``convert_stream(runner.synthesize(request), convert, ...)`` instead, with ``convert`` bound to the converting
+engine's runner: ``lambda segment: runner.convert(segment, library.reference(convert_to), options)``.
 """
 
 from __future__ import annotations
