@@ -24,7 +24,7 @@ from voxhost.errors import InvalidAudioError, InvalidRequestError, UnknownVoiceE
 from voxhost.jobs import SpeechRequest
 from voxhost.pipelines import PipelineSettings, convert_stream
 
-from ..conftest import REPO, make_settings, running_daemon
+from ..conftest import REPO, free_port, make_settings, running_daemon
 from ..protocols.http_helpers import base_url, decode, wav_bytes
 from .tiny.tiny_chatterbox import reference_tone
 
@@ -95,7 +95,10 @@ def _settings(state: Path, models_dir: Path, device: str, http: bool = False, **
         "max_convert_seconds": 8,
         **engine,
     }
-    doors = {"http": {"enabled": True, "port": 0}} if http else {}
+    doors: dict[str, Any] = {}
+    if http:
+        doors = {"http": {"enabled": True, "port": 0}, "wyoming": {"enabled": True, "zeroconf": False,
+                                                                   "uri": [f"tcp://127.0.0.1:{free_port()}"]}}
     return make_settings(state, models_dir=str(models_dir), engines={"chatterbox": table}, **doors)
 
 
@@ -300,6 +303,33 @@ def test_http_conversion_of_an_uploaded_clip(daemon):
     too_long = httpx.post(url, data={"voice": daemon.voice.id, "response_format": "wav"},
                           files={"audio": ("long.wav", long_clip)}, timeout=300)
     assert too_long.status_code == 422 and "at most 8 s" in too_long.json()["error"]["message"]
+
+
+def test_wyoming_cloned_voice_in_german(daemon):
+    from wyoming.audio import AudioChunk
+    from wyoming.client import AsyncTcpClient
+    from wyoming.tts import Synthesize, SynthesizeVoice
+
+    port = int(daemon.settings.wyoming.uri[0].rsplit(":", 1)[1])
+
+    async def synthesize() -> tuple[bytes, int, list[str]]:
+        async with AsyncTcpClient("127.0.0.1", port) as client:
+            voice = SynthesizeVoice(name=f"chatterbox:{daemon.voice.id}", language="de_DE")
+            await client.write_event(Synthesize(text="Guten Morgen. Das Essen ist fertig.", voice=voice).event())
+            chunks, kinds = [], []
+            while True:
+                event = await asyncio.wait_for(client.read_event(), 300)
+                assert event is not None
+                kinds.append(event.type)
+                if event.type == "audio-chunk":
+                    chunks.append(AudioChunk.from_event(event))
+                if event.type in ("audio-stop", "error"):
+                    break
+        return b"".join(c.audio for c in chunks), (chunks[0].rate if chunks else 0), kinds
+
+    pcm, rate, kinds = asyncio.run(synthesize())
+    assert kinds[0] == "audio-start" and kinds[-1] == "audio-stop", kinds
+    _assert_audio(pcm, rate, min_seconds=0.5)
 
 
 def test_piper_to_chatterbox_pipeline(daemon):
