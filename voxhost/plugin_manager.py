@@ -37,6 +37,7 @@ DIR_PLUGIN_PREFIX = "voxhost_plugins_dir."
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.piper",
     "voxhost.plugins.f5",
+    "voxhost.plugins.chatterbox",
     "voxhost.plugins.qwen3",
     "voxhost.protocols.http",
     "voxhost.protocols.mqtt",

@@ -404,5 +404,5 @@ def _error_from(header: dict[str, Any]) -> VoxhostError:
 
     cls = getattr(errors, str(header.get("type")), None)
     if isinstance(cls, type) and issubclass(cls, VoxhostError):
-        return cls(str(header["error"]))
+        return cls(str(header["error"]), param=header.get("param"))
     return EngineError(str(header["error"]))

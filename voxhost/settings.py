@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .pipelines import PipelineSettings
 
 CONFIG_ENV = "VOXHOST_CONFIG"
 """Environment variable naming the TOML config file."""
@@ -287,6 +288,8 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-engine tables: host keys (enabled, mode, python, ...) plus the engine's own settings."""
+    pipelines: list[PipelineSettings] = Field(default_factory=list)
+    """Pipeline voices (``[[pipelines]]``): a catalog voice's speech converted into a cloned voice."""
 
     @classmethod
     def settings_customise_sources(

@@ -72,7 +72,7 @@ class Worker:
             try:
                 self._dispatch(op, header, payload)
             except VoxhostError as err:
-                self._send({"error": err.message, "code": err.code, "type": type(err).__name__})
+                self._send({"error": err.message, "code": err.code, "type": type(err).__name__, "param": err.param})
             except Exception as err:
                 traceback.print_exc()
                 self._send({"error": f"{type(err).__name__}: {err}", "code": "engine_error", "type": "EngineError"})

@@ -1,0 +1,292 @@
+"""The Chatterbox engine: English and 23-language TTS, cloned voices without transcripts, voice conversion.
+
+This module stays light (the daemon imports it for voices and models); torch and chatterbox-tts are imported
+by ``load()`` through ``runtime``, in the worker process that synthesizes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from voxhost.engine import (
+    PCM,
+    Capability,
+    Engine,
+    EngineContext,
+    EngineOptions,
+    EngineSettings,
+    ModelSpec,
+    Reference,
+    SynthesisRequest,
+    VoiceInfo,
+)
+from voxhost.errors import EngineError, InvalidAudioError, InvalidRequestError, ModelMissingError, UnknownVoiceError
+
+from .languages import LANGUAGES, builtin_voice_id, builtin_voice_language, language_id
+from .text import split_long
+
+if TYPE_CHECKING:
+    from .runtime import ChatterboxRuntime
+
+_LOGGER = logging.getLogger(__name__)
+
+SAMPLE_RATE = 24000
+REPO = "ResembleAI/chatterbox"
+ENGLISH = ModelSpec(
+    engine="chatterbox",
+    name="en",
+    repo=REPO,
+    files=("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json", "conds.pt"),
+    description="Chatterbox English TTS and voice conversion (about 3 GB)",
+)
+MULTILINGUAL = ModelSpec(
+    engine="chatterbox",
+    name="multilingual",
+    repo=REPO,
+    files=(
+        "ve.pt",
+        "t3_mtl23ls_v2.safetensors",
+        "s3gen.pt",
+        "grapheme_mtl_merged_expanded_v1.json",
+        "Cangjie5_TC.json",
+        "conds.pt",
+    ),
+    description="Chatterbox multilingual TTS in 23 languages (about 3 GB)",
+)
+
+
+ModelName = Literal["en", "multilingual"]
+MODEL_NAMES: tuple[ModelName, ...] = ("en", "multilingual")
+
+
+class ChatterboxSettings(EngineSettings):
+    """``[engines.chatterbox]``."""
+
+    device: str = "auto"
+    """``auto`` (CUDA, then MPS, then CPU), or a torch device such as ``cpu``, ``cuda:1``."""
+    models: list[ModelName] = Field(default_factory=lambda: list(MODEL_NAMES))
+    """Models to use. English text goes to ``en`` when it is loaded, everything else to ``multilingual``."""
+    watermark: bool = True
+    """Mark output with Resemble's imperceptible Perth watermark, as upstream always does."""
+    max_speech_tokens: int = Field(1000, ge=1, le=4000)
+    """Speech tokens per model call (25 a second); upstream asks for 1000, about 40 s."""
+    max_chars: int = Field(300, ge=20, le=2000)
+    """A sentence longer than this is spoken in several calls, cut at clauses."""
+    max_convert_seconds: float = Field(600.0, gt=0)
+    """Longest audio accepted for voice conversion."""
+    convert_chunk_seconds: float = Field(20.0, ge=2, le=60)
+    """Voice conversion works through long audio in pieces of this length, yielding each."""
+
+
+class ChatterboxOptions(EngineOptions):
+    """Per-request options (the seed comes with the request)."""
+
+    exaggeration: float = Field(0.5, ge=0, le=2)
+    """Emotion intensity; 0.5 is neutral."""
+    cfg_weight: float = Field(0.5, ge=0, le=3)
+    """Classifier-free guidance weight; lower is slower, more deliberate speech."""
+    temperature: float = Field(0.8, gt=0, le=5)
+    """Sampling temperature of the speech-token model."""
+
+
+class ChatterboxEngine(Engine):
+    """Chatterbox TTS (English + multilingual) and voice conversion, through chatterbox-tts's loaders."""
+
+    engine_id = "chatterbox"
+    display_name = "Chatterbox"
+    capabilities = frozenset({Capability.TTS, Capability.CLONE, Capability.CONVERT})
+    Settings = ChatterboxSettings
+    Options = ChatterboxOptions
+    default_mode = "worker"
+    enabled_by_default = False
+    clone_sample_rate = SAMPLE_RATE
+
+    def __init__(self, settings: ChatterboxSettings, context: EngineContext) -> None:
+        super().__init__(settings, context)
+        self.settings: ChatterboxSettings = settings
+        self._runtime: ChatterboxRuntime | None = None
+        self._lock = threading.Lock()
+
+    # -- metadata (cheap, no heavy imports) -----------------------------------------------------
+
+    def models(self) -> list[ModelSpec]:
+        """The English and multilingual file sets of ResembleAI/chatterbox."""
+        return [ENGLISH, MULTILINGUAL]
+
+    def _specs(self) -> dict[str, ModelSpec]:
+        chosen = {"en": ENGLISH, "multilingual": MULTILINGUAL}
+        return {name: chosen[name] for name in self.settings.models}
+
+    def _variant_for(self, code: str) -> str:
+        """Which model speaks a language: English prefers the English model."""
+        specs = self._specs()
+        if code == "en" and "en" in specs:
+            return "en"
+        if "multilingual" in specs:
+            return "multilingual"
+        raise InvalidRequestError(
+            f"Chatterbox speaks {LANGUAGES[code].name} only with its multilingual model; add \"multilingual\" "
+            "to [engines.chatterbox] models",
+            param="language",
+        )
+
+    def _languages(self) -> list[str]:
+        specs = self._specs()
+        if "multilingual" in specs:
+            return list(LANGUAGES)
+        return ["en"] if "en" in specs else []
+
+    def voices(self) -> list[VoiceInfo]:
+        """One built-in voice per language, spoken with the model's bundled conditionals."""
+        return [
+            VoiceInfo(
+                id=builtin_voice_id(code),
+                name=f"Chatterbox {LANGUAGES[code].name}",
+                languages=LANGUAGES[code].locales,
+                sample_rate=SAMPLE_RATE,
+                description=f"Chatterbox's built-in voice speaking {LANGUAGES[code].name}",
+            )
+            for code in self._languages()
+        ]
+
+    def validate_request(self, request: SynthesisRequest) -> None:
+        """Reject unknown voices, languages and options before the request is queued."""
+        self._plan(request)
+        self.Options.model_validate(request.options or {})
+
+    def _plan(self, request: SynthesisRequest) -> tuple[str, str]:
+        """(language id, model) for a request."""
+        if request.reference is not None:
+            code = language_id(request.language or request.reference.language)
+        else:
+            voice_code = builtin_voice_language(request.voice)
+            if voice_code is None or voice_code not in self._languages():
+                raise UnknownVoiceError(f"Chatterbox has no voice {request.voice!r}")
+            code = language_id(request.language) if request.language else voice_code
+        return code, self._variant_for(code)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load every configured model that is installed; fail naming the pull command if none is."""
+        dirs: dict[str, Path] = {}
+        missing: list[ModelMissingError] = []
+        for name, spec in self._specs().items():
+            try:
+                dirs[name] = self.context.require_model(spec)
+            except ModelMissingError as err:
+                missing.append(err)
+        if not dirs:
+            raise missing[0] if missing else EngineError("[engines.chatterbox] models is empty")
+        for skipped in missing:
+            _LOGGER.warning("%s", skipped.message)
+        from .runtime import ChatterboxRuntime, pick_device
+
+        runtime = ChatterboxRuntime(
+            dirs,
+            device=pick_device(self.settings.device),
+            watermark=self.settings.watermark,
+            max_new_tokens=self.settings.max_speech_tokens,
+        )
+        runtime.load()
+        self._runtime = runtime
+
+    def unload(self) -> None:
+        """Free the models."""
+        with self._lock:
+            if self._runtime is not None:
+                self._runtime.unload()
+                self._runtime = None
+
+    def _loaded(self) -> ChatterboxRuntime:
+        if self._runtime is None:
+            raise EngineError("the Chatterbox engine is not loaded")
+        return self._runtime
+
+    def status(self) -> dict[str, Any]:
+        """Device, loaded models, watermark and conditionals-cache counters."""
+        runtime = self._runtime
+        if runtime is None:
+            return {"loaded": False}
+        return {
+            "loaded": True,
+            "device": runtime.device,
+            "models": sorted(runtime.variants),
+            "watermark": runtime.watermarker_name,
+            **runtime.counters,
+        }
+
+    # -- work -------------------------------------------------------------------------------------
+
+    def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
+        """Speak one sentence; a sentence past ``max_chars`` is spoken piece by piece."""
+        code, variant = self._plan(request)
+        options = self.Options.model_validate(request.options or {})
+        runtime = self._loaded()
+        if variant not in runtime.variants:
+            spec = self._specs()[variant]
+            raise ModelMissingError(
+                f"the Chatterbox {variant} model is not installed. Run: {spec.pull_command}"
+            )
+        for number, piece in enumerate(split_long(request.text, self.settings.max_chars)):
+            with self._lock:
+                wav = runtime.synthesize(
+                    variant,
+                    piece,
+                    language=code,
+                    reference=request.reference,
+                    exaggeration=options.exaggeration,
+                    cfg_weight=options.cfg_weight,
+                    temperature=options.temperature,
+                    # later pieces get their own seed, so a repeated piece does not repeat its audio
+                    seed=None if request.seed is None else request.seed + number,
+                )
+            yield PCM.from_float(wav, SAMPLE_RATE)
+
+    def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> Iterator[PCM]:
+        """Convert speech into ``target``'s voice, in pieces of ``convert_chunk_seconds``."""
+        if options:
+            raise InvalidRequestError(
+                f"Chatterbox voice conversion takes no options (got {', '.join(sorted(options))})",
+                param="options",
+            )
+        samples = _pcm_samples(audio)
+        seconds = samples.size / audio.rate
+        if seconds > self.settings.max_convert_seconds:
+            raise InvalidAudioError(
+                f"the audio is {seconds:.1f} s long; Chatterbox converts at most "
+                f"{self.settings.max_convert_seconds:g} s",
+                param="audio",
+            )
+        if not Path(target.audio_path).is_file():
+            raise UnknownVoiceError(f"the reference audio of voice {target.voice_id!r} is missing")
+        runtime = self._loaded()
+        step = int(self.settings.convert_chunk_seconds * audio.rate)
+        workdir = self.context.path("convert")
+        for start in range(0, samples.size, step):
+            piece = samples[start : start + step]
+            if piece.size < audio.rate // 10:  # a sliver too short to tokenize: keep its length as silence
+                yield PCM.from_float(np.zeros(piece.size * SAMPLE_RATE // audio.rate, np.float32), SAMPLE_RATE)
+                continue
+            with self._lock:
+                wav = runtime.convert(piece, audio.rate, target, workdir)
+            yield PCM.from_float(wav, SAMPLE_RATE)
+
+
+def _pcm_samples(audio: PCM) -> np.ndarray:
+    """Float samples of a PCM chunk, or a clear error when it is not 16-bit mono audio."""
+    if audio.rate < 8000 or audio.rate > 192000:
+        raise InvalidAudioError(f"unsupported sample rate {audio.rate} Hz", param="audio")
+    if len(audio.data) % 2:
+        raise InvalidAudioError("the audio is not 16-bit PCM (odd number of bytes)", param="audio")
+    samples = np.frombuffer(audio.data, dtype="<i2").astype(np.float32) / 32768.0
+    if samples.size < audio.rate // 10:
+        raise InvalidAudioError("the audio is shorter than 0.1 s", param="audio")
+    return samples
