@@ -28,10 +28,12 @@ class CatalogVoice:
     name: str
     languages: tuple[str, ...]
     sample_rate: int
-    kind: Literal["builtin", "cloned"] = "builtin"
+    kind: Literal["builtin", "cloned", "pipeline"] = "builtin"
     speakers: tuple[str, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = field(default=(), compare=False)
+    pipeline: str | None = None
+    """For pipeline voices: the ``[[pipelines]]`` id (speech of ``engine``/``voice``, then converted)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,33 @@ class Catalog:
                         aliases=extra + tuple(aliases.get(vid, ())),
                     )
                 )
+        out += self._pipelines(out, engines)
+        return out
+
+    def _pipelines(self, voices: list[CatalogVoice], engines: list[Engine]) -> list[CatalogVoice]:
+        """Pipeline voices whose source voice and converting engine are both running."""
+        converters = {e.engine_id: e for e in engines if Capability.CONVERT in e.capabilities}
+        out = []
+        for pipeline in self._settings.pipelines:
+            source = next((v for v in voices if v.id == pipeline.source or pipeline.source in v.aliases), None)
+            converter = converters.get(pipeline.engine) if pipeline.engine else next(iter(converters.values()), None)
+            if source is None or converter is None:
+                continue
+            out.append(
+                CatalogVoice(
+                    id=f"pipeline:{pipeline.id}",
+                    engine=source.engine,
+                    voice=source.voice,
+                    name=pipeline.display_name,
+                    languages=tuple(pipeline.languages or source.languages),
+                    sample_rate=converter.clone_sample_rate,
+                    kind="pipeline",
+                    speakers=source.speakers,
+                    description=f"{source.name}, converted by {converter.engine_id} into {pipeline.convert_to}",
+                    aliases=(pipeline.id,),
+                    pipeline=pipeline.id,
+                )
+            )
         return out
 
     def _alias_map_by_target(self) -> dict[str, list[str]]:
@@ -197,4 +226,5 @@ class Catalog:
         )
 
     def _reference(self, voice: CatalogVoice) -> Reference | None:
-        return self.library.reference(voice.voice) if voice.kind == "cloned" else None
+        cloned_source = voice.kind == "pipeline" and voice.voice.startswith("voice_")
+        return self.library.reference(voice.voice) if voice.kind == "cloned" or cloned_source else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from .errors import (
 from .events import TERMINAL, Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, SpeechRequest
 from .library import LibraryVoice, VoiceLibrary
+from .pipelines import check_pipelines, convert_stream
 from .plugin_manager import Plugins
 from .runner import EngineRunner, ThreadRunner, WorkerRunner
 from .scheduler import EngineScheduler
@@ -81,6 +82,10 @@ def engine_configs(
         except ValidationError as err:
             raise ConfigError(format_validation_error(err, prefix=f"engines.{engine_id}")) from None
         out[engine_id] = (host, own)
+    try:
+        check_pipelines(settings.pipelines)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     for unknown in set(settings.engines) - set(classes):
         _LOGGER.warning("Config has [engines.%s] but no plugin provides that engine", unknown)
     return out
@@ -247,7 +252,27 @@ class Core:
             seed=request.seed,
         )
         engine.validate_request(template)
-        return Job(resolved, template, request, self.bus.publish, self.settings.text.max_sentence_chars, self._changed)
+        job = Job(resolved, template, request, self.bus.publish, self.settings.text.max_sentence_chars, self._changed)
+        if resolved.voice.pipeline is not None:
+            job.transform = self._pipeline_transform(resolved.voice.pipeline)
+        return job
+
+    def _pipeline_transform(self, pipeline_id: str) -> Callable[[AsyncIterator[PCM]], AsyncIterator[PCM]]:
+        """Convert a pipeline voice's speech, sentence by sentence, with the converting engine."""
+        pipeline = next(p for p in self.settings.pipelines if p.id == pipeline_id)
+        engine_id = pipeline.engine or self.converters()[0]
+        runner = self.runner(engine_id)
+        target = self.library.reference(pipeline.convert_to)  # UnknownVoiceError now, not mid-stream
+
+        def transform(chunks: AsyncIterator[PCM]) -> AsyncIterator[PCM]:
+            return convert_stream(
+                chunks,
+                lambda segment: runner.convert(segment, target, pipeline.options),
+                min_seconds=pipeline.min_segment_seconds,
+                max_seconds=pipeline.max_segment_seconds,
+            )
+
+        return transform
 
     def submit(self, request: SpeechRequest) -> Job:
         """Validate and queue a request. With ``text=None`` the caller feeds text and then calls ``finish_text``."""

@@ -94,6 +94,8 @@ class Job:
         self.chars = 0
         self.rate: int | None = None
         self._resampler: Resampler | None = None
+        self.transform: Callable[[AsyncIterator[PCM]], AsyncIterator[PCM]] | None = None
+        """Applied to the engine's audio of each sentence (pipeline voices convert it)."""
 
     # -- text ---------------------------------------------------------------------------------------
 

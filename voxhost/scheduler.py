@@ -104,11 +104,14 @@ class EngineScheduler:
         try:
             job.started()
             chunks = self.runner.synthesize(request)
+            stream = job.transform(chunks) if job.transform else chunks
             try:
-                async for pcm in chunks:
+                async for pcm in stream:
                     job.audio(pcm, request.index)
             finally:
-                await chunks.aclose()
+                await stream.aclose()  # type: ignore[attr-defined]
+                if stream is not chunks:
+                    await chunks.aclose()
             job.in_flight = False
             job.sentence_done(time.monotonic() - started)
         except asyncio.CancelledError:

@@ -1,0 +1,86 @@
+"""Pipeline voices ("engine X's voice, converted into library voice Y") served like any voice, over Wyoming and HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.info import Describe, Info
+from wyoming.tts import Synthesize, SynthesizeVoice
+
+from voxhost.errors import UnknownVoiceError
+from voxhost.jobs import SpeechRequest
+from voxhost.library import VoiceLibrary
+
+from ..conftest import REPO, free_port, make_settings, running_daemon
+
+PLUGINS = REPO / "tests" / "plugins" / "http"  # pitchshift: converts by moving the dominant pitch to the target's
+
+
+def _tone(freq: float, seconds: float = 2.0, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.4 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    target = VoiceLibrary(state / "voices").add("Grandma", _tone(400.0), 16000, transcript="la", language="en_US")
+    port = free_port()
+    settings = make_settings(
+        state,
+        plugins_dirs=[str(PLUGINS)],
+        wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{port}"]},
+        pipelines=[
+            {"id": "grandma-joe", "source": "piper:en_US-joe-medium", "convert_to": target.id, "name": "Joe as Grandma"},
+            {"id": "nobody", "source": "piper:en_US-joe-medium", "convert_to": "voice_missing_00000000"},
+        ],
+    )
+    with running_daemon(settings) as d:
+        d.port = port
+        yield d
+
+
+async def _wyoming(port, *events):
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        for event in events:
+            await client.write_event(event.event())
+        out = []
+        while True:
+            event = await asyncio.wait_for(client.read_event(), 60)
+            if event is None:
+                return out
+            out.append(event)
+            if Info.is_type(event.type) or AudioStop.is_type(event.type) or event.type == "error":
+                return out
+
+
+def test_pipeline_voice_is_listed_in_describe(daemon):
+    (info,) = asyncio.run(_wyoming(daemon.port, Describe()))
+    voices = {v.name: v for v in Info.from_event(info).tts[0].voices}
+    assert voices["pipeline:grandma-joe"].description == "Joe as Grandma"
+    assert voices["pipeline:grandma-joe"].languages == ["en_US"]
+
+
+def test_pipeline_voice_speaks_converted_audio_over_wyoming(daemon):
+    events = asyncio.run(
+        _wyoming(daemon.port, Synthesize(text="Dinner is ready. Please come.", voice=SynthesizeVoice(name="grandma-joe")))
+    )
+    assert AudioStart.is_type(events[0].type) and AudioStop.is_type(events[-1].type)
+    chunks = [AudioChunk.from_event(e) for e in events if AudioChunk.is_type(e.type)]
+    assert {c.rate for c in chunks} == {24000}  # the converting engine's rate
+    converted = b"".join(c.audio for c in chunks)
+    plain, rate = daemon.call(daemon.core.speak(SpeechRequest(text="Dinner is ready. Please come.")))
+    # pitchshift plays the speech faster or slower to move its pitch: the length changes, the audio is not silence
+    samples = np.frombuffer(converted, dtype="<i2").astype(np.float32) / 32768
+    assert np.sqrt(np.mean(samples**2)) > 0.01
+    assert 0.4 < (len(converted) / 24000) / (len(plain) / rate) < 2.1
+    assert len(converted) / 24000 != pytest.approx(len(plain) / rate, rel=0.01)
+
+
+def test_pipeline_to_a_missing_library_voice_is_a_clear_error(daemon):
+    with pytest.raises(UnknownVoiceError, match="voice_missing_00000000"):
+        daemon.core.submit(SpeechRequest(text="Hello.", voice="pipeline:nobody"))
