@@ -30,6 +30,18 @@ from .settings import EngineHostSettings
 
 _LOGGER = logging.getLogger(__name__)
 _DONE = object()
+NICE_ENV = "VOXHOST_WORKER_NICE"
+
+
+def lower_priority(nice: int) -> None:
+    """Lower the calling thread's CPU priority by ``nice`` (Linux: per thread; elsewhere: best effort)."""
+    if nice <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
 
 
 class EngineRunner(ABC):
@@ -137,7 +149,12 @@ class ThreadRunner(EngineRunner):
         super().__init__(engine, host, bus)
         # The engine's own threads: as many as sentences it may synthesize at once (usually one, which
         # serialises load/synthesize/unload without locks in the engine).
-        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"engine-{engine.engine_id}")
+        self._executor = ThreadPoolExecutor(
+            concurrency,
+            thread_name_prefix=f"engine-{engine.engine_id}",
+            initializer=lower_priority,
+            initargs=(host.nice,),
+        )
 
     async def _load(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.load)
@@ -254,6 +271,7 @@ class WorkerRunner(EngineRunner):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (self._python_path(), env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
+        env[NICE_ENV] = str(self.host.nice)
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 python,

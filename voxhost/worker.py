@@ -116,6 +116,12 @@ class Worker:
 
 def main() -> None:
     """Entry point of ``python -m voxhost.worker``."""
+    nice = int(os.environ.get("VOXHOST_WORKER_NICE", "0") or 0)
+    if nice > 0:
+        try:
+            os.nice(nice)  # the whole worker process: the daemon's event loop keeps a core
+        except OSError:
+            pass
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
