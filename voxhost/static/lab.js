@@ -15,7 +15,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) node.append(c);
   return node;
 }
 
@@ -261,6 +261,10 @@ async function refreshVoices() {
     el("optgroup", { label }, voices.map((v) => el("option", { value: v.id, text: v.kind === "cloned" ? `${v.name} (cloned)` : v.name })))));
   if (!state.voices.length) select.replaceChildren(el("option", { value: "", text: "No voices" }));
   if (state.voices.some((v) => v.id === keep)) select.value = keep;
+  else { // start with a voice whose engine is ready, rather than the first in the list
+    const ready = state.voices.find((v) => { const e = state.engines.get(v.engine); return e && e.loaded; });
+    if (ready) select.value = ready.id;
+  }
   voiceChanged();
 }
 
@@ -619,9 +623,12 @@ function updateJob(id, fields) {
   state.jobs.set(id, job);
   const row = jobRow(job);
   const cell = (cls, text) => { $("." + cls, row).textContent = text ?? ""; };
-  cell("time", job.at ? new Date(job.at * 1000).toLocaleTimeString() : "");
+  cell("time", job.at ? new Date(job.at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }) : "");
   cell("door", job.door);
-  cell("voice", job.voice);
+  const [engine, voice] = (job.voice || "").includes(":") ? job.voice.split(/:(.*)/) : [job.engine, job.voice];
+  const vc = $(".voice", row);
+  vc.replaceChildren(voice || "", el("small", { class: "hint", text: engine || "" }));
+  vc.title = job.voice || "";
   const st = $(".state", row);
   st.textContent = job.state + (job.state === "running" && job.sentences_done ? ` (${job.sentences_done}${job.sentences_total ? "/" + job.sentences_total : ""})` : "");
   st.className = "state state-" + job.state;
