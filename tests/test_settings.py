@@ -74,3 +74,16 @@ def test_example_configs_are_valid(tmp_path):
             text=True,
         )
         assert result.returncode == 0, f"{config.name}: {result.stderr}"
+
+
+def test_example_config_is_every_setting_with_its_default(tmp_path):
+    generated = subprocess.run(
+        [sys.executable, "-m", "voxhost", "default-config", "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "VOXHOST_LOAD_PLUGINS": ""},
+    ).stdout
+    assert (REPO / "configs" / "voxhost.toml").read_text() == generated, (
+        "configs/voxhost.toml is stale: regenerate it with VOXHOST_LOAD_PLUGINS= voxhost default-config"
+    )

@@ -178,6 +178,16 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_default_config(args: argparse.Namespace) -> int:
+    """Print every setting with its default and documentation, as TOML."""
+    from .config_doc import render
+
+    settings = _settings(args)
+    setup_logging("error", args.debug)
+    print(render(collect_engine_classes(_plugins(settings), settings).values()), end="")
+    return 0
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate the config, including every engine's table."""
     settings = _settings(args)
@@ -231,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", parents=[common], help="validate the configuration")
     check.set_defaults(func=cmd_check_config)
+    defaults = sub.add_parser("default-config", parents=[common], help="print every setting and its default")
+    defaults.set_defaults(func=cmd_default_config)
 
     for add in _extra_commands():
         add(sub, common)

@@ -37,7 +37,7 @@ class Capability(str, enum.Enum):
 class EngineSettings(BaseModel):
     """Base for an engine's own settings table (``[engines.<id>]``); unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class EngineOptions(BaseModel):

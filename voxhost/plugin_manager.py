@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.qwen3",
     "voxhost.protocols.http",
     "voxhost.protocols.mqtt",
+    "voxhost.protocols.wyoming",
 )
 """Built-in plugins, written like any third-party plugin; always loaded."""
 

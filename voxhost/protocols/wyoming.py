@@ -1,0 +1,195 @@
+"""The Wyoming door: Home Assistant's voice pipeline (and any Wyoming client) speaks to voxhost.
+
+Listens on every address in ``[wyoming] uri`` (``tcp://host:port``, ``unix:///path``, ``stdio://``), answers
+``describe`` from the catalog as it is at that moment, and turns ``synthesize`` requests (one-shot and streaming)
+into core jobs; see ``wyoming_session`` for the exchanges. Each connection is read by its own task and its
+replies by others, so ``describe`` is answered at once however busy the engines are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from wyoming.event import Event
+
+import voxhost
+
+from ..door import Door
+from ..errors import ConfigError
+from .wyoming_info import build_info
+from .wyoming_session import Session
+from .wyoming_stdio import open_stdio
+from .wyoming_wire import MAX_HEADER_BYTES
+from .wyoming_zeroconf import Advertiser, advertised_address, default_name
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PORT = 10200
+
+
+def parse_uri(uri: str) -> tuple[str, str, int]:
+    """``(scheme, host or path, port)`` of a Wyoming address; ConfigError if it is not one."""
+    parsed = urlparse(uri)
+    scheme = parsed.scheme
+    if scheme == "tcp":
+        try:
+            port = parsed.port if parsed.port is not None else DEFAULT_PORT
+        except ValueError:
+            raise ConfigError(f"wyoming.uri: invalid port in {uri!r}") from None
+        return scheme, parsed.hostname or "0.0.0.0", port
+    if scheme == "unix":
+        path = (parsed.netloc + parsed.path) or ""
+        if not path:
+            raise ConfigError(f"wyoming.uri: {uri!r} names no socket path")
+        return scheme, path, 0
+    if scheme == "stdio":
+        return scheme, "", 0
+    raise ConfigError(f"wyoming.uri: {uri!r} is not tcp://host:port, unix:///path or stdio://")
+
+
+class WyomingDoor(Door):
+    """Serve Wyoming on TCP, Unix sockets and stdio."""
+
+    name = "wyoming"
+
+    def __init__(self, core: Any) -> None:
+        super().__init__(core)
+        self.settings = core.settings.wyoming
+        self._servers: list[asyncio.base_events.Server] = []
+        self._listening: list[str] = []
+        self._sessions: set[Session] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._advertiser: Advertiser | None = None
+        self._advertised: list[str] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind every address; zeroconf announcements follow in the background."""
+        targets = [parse_uri(uri) for uri in self.settings.uri]  # all errors before anything binds
+        if sum(1 for scheme, _, _ in targets if scheme == "stdio") > 1:
+            raise ConfigError("wyoming.uri: stdio:// can be given once")
+        tcp: list[tuple[str, int]] = []
+        for scheme, where, port in targets:
+            if scheme == "tcp":
+                server = await asyncio.start_server(self._accept, where, port, limit=MAX_HEADER_BYTES)
+                self._servers.append(server)
+                for index, sock in enumerate(server.sockets):
+                    host, bound_port = sock.getsockname()[:2]
+                    self._listening.append(f"tcp://{host}:{bound_port}")
+                    if index == 0:  # a host name may bind several sockets: advertise one
+                        tcp.append((host if where not in ("", "0.0.0.0", "::") else where, bound_port))
+            elif scheme == "unix":
+                path = Path(where)
+                if path.is_socket():
+                    path.unlink()  # a stale socket from a previous run
+                path.parent.mkdir(parents=True, exist_ok=True)
+                server = await asyncio.start_unix_server(self._accept, str(path), limit=MAX_HEADER_BYTES)
+                self._servers.append(server)
+                self._listening.append(f"unix://{path}")
+            else:
+                await self._start_stdio()
+                self._listening.append("stdio://")
+        if self.settings.zeroconf and tcp:
+            self._spawn(self._advertise(tcp))
+
+    async def stop(self) -> None:
+        """Stop listening; let requests in progress finish (bounded), then close every connection."""
+        for server in self._servers:
+            server.close()
+        if self._advertiser is not None:
+            try:
+                await self._advertiser.close()
+            except Exception as err:
+                _LOGGER.debug("Zeroconf did not close cleanly: %s", err)
+        for session in list(self._sessions):
+            if not session.busy:
+                session.abort("the server is stopping")
+        deadline = asyncio.get_running_loop().time() + self.core.settings.shutdown_timeout
+        while any(s.busy for s in self._sessions) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        for session in list(self._sessions):
+            session.abort("the server is stopping")
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        for scheme, where, _ in (parse_uri(uri) for uri in self.settings.uri):
+            if scheme == "unix" and Path(where).is_socket():
+                Path(where).unlink(missing_ok=True)
+        self._servers.clear()
+
+    def status(self) -> dict[str, Any]:
+        """Addresses, open connections and zeroconf names."""
+        return {
+            "listening": list(self._listening),
+            "connections": len(self._sessions),
+            "zeroconf": list(self._advertised) if self.settings.zeroconf else False,
+        }
+
+    # -- connections ----------------------------------------------------------------------------
+
+    def info_event(self) -> Event:
+        """The ``info`` event, built from the catalog now."""
+        return build_info(self.core, self.settings.program_name, self.settings.streaming).event()
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        label = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "unix"
+        await self._serve(reader, writer, label)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, label: str) -> None:
+        session = Session(self.core, reader, writer, label, self.info_event, self.settings.samples_per_chunk)
+        self._sessions.add(session)
+        _LOGGER.debug("Wyoming client %s connected", label)
+        try:
+            await session.run()
+        finally:
+            self._sessions.discard(session)
+            _LOGGER.debug("Wyoming client %s disconnected", label)
+
+    async def _start_stdio(self) -> None:
+        """Serve one session on stdin/stdout."""
+        reader, writer = await open_stdio(MAX_HEADER_BYTES)
+        self._spawn(self._stdio_session(reader, writer))
+
+    async def _stdio_session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._serve(reader, writer, "stdio")
+        # The peer that started us closed our stdin: like any stdio server, we are done.
+        _LOGGER.info("stdin closed; stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    async def _advertise(self, listeners: list[tuple[str, int]]) -> None:
+        self._advertiser = Advertiser()
+        base = self.settings.zeroconf_name or default_name()
+        for index, (bound, port) in enumerate(listeners):
+            address = advertised_address(bound, self.settings.zeroconf_host)
+            if address is None:
+                _LOGGER.warning("Zeroconf: no address to advertise for %s:%d; set wyoming.zeroconf_host", bound, port)
+                continue
+            name = base if index == 0 else f"{base}-{port}"
+            try:
+                await self._advertiser.register(name, address, port, all_interfaces=bound in ("", "0.0.0.0", "::"))
+            except Exception as err:  # no multicast here must not keep the door from serving
+                _LOGGER.warning("Zeroconf: could not advertise %s at %s:%d: %s", name, address, port, err)
+                continue
+            self._advertised.append(f"{name}@{address}:{port}")
+
+
+@voxhost.hookimpl
+def register_doors(register: Any) -> None:
+    """Register the Wyoming door."""
+    register(WyomingDoor)

@@ -1,0 +1,333 @@
+"""One Wyoming connection: read events while earlier requests are still speaking, write their audio in order.
+
+Home Assistant's two exchanges (reference §3.4, §3.5):
+* one-shot ``synthesize`` → one ``audio-start``, ``audio-chunk``s sentence by sentence, exactly one ``audio-stop``;
+* ``synthesize-start``, ``synthesize-chunk``*, the compatibility ``synthesize`` (ignored), ``synthesize-stop`` →
+  one ``audio-start``/``audio-chunk``*/``audio-stop`` group per sentence as soon as it is spoken, then
+  ``synthesize-stopped``.
+Reading never waits for synthesis: text chunks feed the job while earlier sentences are being spoken. Requests
+on one connection answer in the order they came. A failed request gets an ``error`` event and the connection is
+closed, because Home Assistant ignores ``error`` but notices the close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Describe
+from wyoming.ping import Ping, Pong
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
+
+from ..core import Core
+from ..errors import InvalidRequestError, TextTooLongError, VoxhostError
+from ..events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
+from ..jobs import Job, SpeechRequest
+from .wyoming_wire import ProtocolError, encode_event, read_event
+
+_LOGGER = logging.getLogger(__name__)
+
+WIDTH, CHANNELS = 2, 1
+"""voxhost's audio is always 16-bit mono."""
+
+
+@dataclass
+class _Stream:
+    """A streaming request between ``synthesize-start`` and ``synthesize-stop``."""
+
+    job: Job
+    chars: int = 0
+    fed: bool = False
+    compat_text: str | None = None
+
+
+def _voice_fields(data: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """``voice.name``, ``voice.language`` and ``voice.speaker`` from event data, checked."""
+    voice = data.get("voice")
+    if voice is None:
+        return None, None, None
+    if not isinstance(voice, dict):
+        raise InvalidRequestError("voice must be an object with name, language and speaker", param="voice")
+    out: list[str | None] = []
+    for key in ("name", "language", "speaker"):
+        value = voice.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and key == "speaker":
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            raise InvalidRequestError(f"voice.{key} must be a string", param="voice")
+        out.append(value.strip() or None if isinstance(value, str) else None)
+    name, language, speaker = out
+    return name, language, speaker
+
+
+def _text(data: dict[str, Any]) -> str:
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise InvalidRequestError("text must be a string", param="text")
+    return text
+
+
+class Session:
+    """Serve one connection until the peer leaves, breaks the protocol, or a request fails."""
+
+    def __init__(
+        self,
+        core: Core,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        peer: str,
+        info_event: Callable[[], Event],
+        samples_per_chunk: int = 1024,
+    ) -> None:
+        self.core = core
+        self.peer = peer
+        self._reader = reader
+        self._writer = writer
+        self._info_event = info_event
+        self._chunk_bytes = samples_per_chunk * WIDTH * CHANNELS
+        self._write_lock = asyncio.Lock()
+        self._stream: _Stream | None = None
+        self._jobs: set[Job] = set()
+        self._tail: asyncio.Task[None] | None = None
+        """The last queued reply; each reply waits for the one before it."""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._read_task: asyncio.Task[bool] | None = None
+        self.closed = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is being answered."""
+        return any(not job.done for job in self._jobs) or any(not t.done() for t in self._tasks)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read and answer events until the connection ends."""
+        self._read_task = asyncio.create_task(self._read_loop(), name=f"wyoming-read-{self.peer}")
+        try:
+            clean_eof = await self._read_task
+        except asyncio.CancelledError:
+            if not self.closed:  # cancelled from outside (door stopping)
+                self.abort("the server is stopping")
+                raise
+            clean_eof = False
+        except ProtocolError as err:
+            _LOGGER.warning("Wyoming client %s broke the protocol (%s); closing its connection", self.peer, err)
+            clean_eof = False
+        except (ConnectionError, OSError) as err:
+            _LOGGER.debug("Wyoming client %s: %s", self.peer, err)
+            clean_eof = False
+        except Exception:
+            _LOGGER.exception("Wyoming connection %s failed; closing it", self.peer)
+            clean_eof = False
+        try:
+            if clean_eof and not self.closed:
+                if self._stream is not None:
+                    # The text can never be completed: the client left mid-stream.
+                    self.abort("the client closed the connection during a text stream")
+                elif self._tail is not None:
+                    # A client may half-close after its request and still read the answer; writes fail if it left.
+                    await asyncio.wait([self._tail])
+        finally:
+            self.abort("connection closed")
+            await self._wait_closed()
+
+    def abort(self, reason: str) -> None:
+        """Cancel this connection's jobs and replies and close it (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        for job in self._jobs:
+            if not job.done:
+                job.cancel(reason)
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+        if self._read_task is not None and self._read_task is not current:
+            self._read_task.cancel()
+        self._writer.close()
+
+    async def _wait_closed(self) -> None:
+        try:
+            await asyncio.wait_for(self._writer.wait_closed(), timeout=2.0)
+        except (asyncio.TimeoutError, ConnectionError, OSError):
+            pass
+
+    async def send(self, *events: Event) -> None:
+        """Write events in one piece; raises ConnectionError when the peer is gone."""
+        if self.closed or self._writer.is_closing():
+            raise ConnectionResetError("connection closed")
+        data = b"".join(encode_event(event) for event in events)
+        async with self._write_lock:
+            self._writer.write(data)
+            await self._writer.drain()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def _read_loop(self) -> bool:
+        """True at a clean end of stream."""
+        while not self.closed:
+            event = await read_event(self._reader)
+            if event is None:
+                return True
+            try:
+                await self._handle(event)
+            except VoxhostError as err:
+                await self._fail(err)
+                return False
+        return False
+
+    async def _handle(self, event: Event) -> None:
+        kind = event.type
+        if Describe.is_type(kind):
+            await self.send(self._info_event())
+        elif Synthesize.is_type(kind):
+            if self._stream is not None:
+                # The compatibility copy inside a stream: its text already came as chunks.
+                self._stream.compat_text = _text(event.data)
+                return
+            self._one_shot(event.data)
+        elif SynthesizeStart.is_type(kind):
+            self._start_stream(event.data)
+        elif SynthesizeChunk.is_type(kind):
+            self._stream_chunk(event.data)
+        elif SynthesizeStop.is_type(kind):
+            self._stop_stream()
+        elif Ping.is_type(kind):
+            await self.send(Pong(text=Ping.from_event(event).text).event())
+        else:
+            _LOGGER.debug("Ignoring Wyoming event %r from %s", kind, self.peer)
+
+    def _request(self, data: dict[str, Any], text: str | None) -> SpeechRequest:
+        name, language, speaker = _voice_fields(data)
+        return SpeechRequest(
+            text=text, voice=name, language=None if name else language, speaker=speaker, door="wyoming",
+            client=self.peer,
+        )
+
+    def _submit(self, request: SpeechRequest) -> Job:
+        job = self.core.submit(request)  # validates: unknown voice, empty text, busy → VoxhostError
+        self._jobs.add(job)
+        return job
+
+    def _one_shot(self, data: dict[str, Any]) -> None:
+        job = self._submit(self._request(data, _text(data)))
+        self._queue(lambda: self._speak(job, streaming=False))
+
+    def _start_stream(self, data: dict[str, Any]) -> None:
+        if self._stream is not None:
+            _LOGGER.debug("Ignoring synthesize-start inside a stream from %s", self.peer)
+            return
+        job = self._submit(self._request(data, None))
+        self._stream = _Stream(job)
+        self._queue(lambda: self._speak(job, streaming=True))
+
+    def _stream_chunk(self, data: dict[str, Any]) -> None:
+        stream = self._stream
+        if stream is None:
+            return  # a chunk outside a stream has nothing to join
+        text = _text(data)
+        stream.chars += len(text)
+        if stream.chars > self.core.settings.text.max_chars:
+            raise TextTooLongError(
+                f"the streamed text passed {self.core.settings.text.max_chars} characters", param="text"
+            )
+        if text:
+            stream.fed = True
+            stream.job.feed(text)
+
+    def _stop_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            # A stray stop still gets its answer, or the client would wait for it forever.
+            self._queue(lambda: self.send(SynthesizeStopped().event()))
+            return
+        if not stream.fed and stream.compat_text:
+            stream.job.feed(stream.compat_text)  # a client that sent its text only in the compatibility event
+        stream.job.finish_text()
+
+    def _queue(self, reply: Callable[[], Awaitable[None]]) -> None:
+        """Run ``reply`` after every reply queued before it."""
+        previous = self._tail
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            if self.closed:
+                return
+            try:
+                await reply()
+            except (ConnectionError, OSError) as err:
+                _LOGGER.debug("Wyoming client %s went away: %s", self.peer, err)
+                self.abort("the client went away")
+
+        task = asyncio.create_task(run(), name=f"wyoming-reply-{self.peer}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._tail = task
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _chunks(self, audio: bytes, rate: int) -> list[Event]:
+        step = self._chunk_bytes
+        return [
+            AudioChunk(rate=rate, width=WIDTH, channels=CHANNELS, audio=audio[i : i + step]).event()
+            for i in range(0, len(audio), step)
+        ]
+
+    async def _speak(self, job: Job, streaming: bool) -> None:
+        """Turn a job's events into Wyoming audio events."""
+        started = False  # one-shot: audio-start sent
+        open_sentence: int | None = None  # streaming: the sentence whose audio group is open
+        rate = job.voice.sample_rate
+        async for event in job.events():
+            if isinstance(event, JobAudio):
+                rate = event.rate
+                head: list[Event] = []
+                if streaming and open_sentence != event.sentence:
+                    if open_sentence is not None:
+                        head.append(AudioStop().event())
+                    head.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
+                    open_sentence = event.sentence
+                elif not streaming and not started:
+                    head.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
+                    started = True
+                await self.send(*head, *self._chunks(event.audio, rate))
+            elif isinstance(event, JobProgress):
+                if streaming and open_sentence is not None:
+                    await self.send(AudioStop().event())
+                    open_sentence = None
+            elif isinstance(event, JobFinished):
+                if streaming:
+                    tail = [AudioStop().event()] if open_sentence is not None else []
+                    await self.send(*tail, SynthesizeStopped().event())
+                else:
+                    head = [] if started else [AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event()]
+                    await self.send(*head, AudioStop().event())
+                _LOGGER.debug("Wyoming job %s for %s done (ttfa %s s)", job.id, self.peer, event.ttfa)
+            elif isinstance(event, (JobFailed, JobCancelled)):
+                if not self.closed:
+                    await self._fail(job.error if isinstance(job.error, VoxhostError) else None, event)
+                return
+
+    async def _fail(self, err: VoxhostError | None, event: JobFailed | JobCancelled | None = None) -> None:
+        """Tell the client what went wrong, then close: Home Assistant ignores ``error`` but sees the close."""
+        if err is not None:
+            text, code = err.message, err.code
+        elif isinstance(event, JobFailed):
+            text, code = event.message, event.code
+        else:
+            text, code = "the request was cancelled", "cancelled"
+        _LOGGER.info("Wyoming request from %s failed: %s (%s)", self.peer, text, code)
+        try:
+            await asyncio.wait_for(self.send(Error(text=text, code=code).event()), timeout=5.0)
+        except (ConnectionError, OSError, asyncio.TimeoutError):
+            pass
+        self.abort(text)

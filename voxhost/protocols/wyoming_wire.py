@@ -1,0 +1,95 @@
+"""Wyoming framing with limits: read events from a stream without trusting its sizes, encode events to bytes.
+
+The ``wyoming`` library's reader turns every problem into a silent end of stream and reads any ``payload_length``
+it is given. This reader bounds the header line, the data block and the payload, and raises ``ProtocolError`` so
+that one bad client loses only its own connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from wyoming.event import Event
+from wyoming.version import __version__ as WYOMING_VERSION
+
+MAX_HEADER_BYTES = 64 * 1024
+"""Longest header line accepted (the ``wyoming`` writer keeps headers tiny; data goes in the data block)."""
+MAX_DATA_BYTES = 4 * 1024 * 1024
+"""Largest ``data_length`` block accepted (room for the longest text the core takes)."""
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+"""Largest binary payload accepted; a text-to-speech server is never sent audio it needs."""
+
+
+class ProtocolError(Exception):
+    """The peer broke the framing; its connection is closed."""
+
+
+def _length(header: dict[str, Any], key: str, limit: int) -> int:
+    value = header.get(key)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolError(f"{key} is not a non-negative integer: {value!r}")
+    if value > limit:
+        raise ProtocolError(f"{key} {value} exceeds the limit of {limit} bytes")
+    return value
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ProtocolError(f"{what} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{what} is not a JSON object")
+    return value
+
+
+async def read_event(reader: asyncio.StreamReader) -> Event | None:
+    """The next event, or None at a clean end of stream; ``ProtocolError`` on anything malformed.
+
+    The reader's ``limit`` must be at least ``MAX_HEADER_BYTES`` (the servers set it to exactly that).
+    """
+    line = b""
+    while not line.strip():  # tolerate blank lines between events (hand-typed sessions)
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as err:
+            if err.partial.strip():
+                raise ProtocolError("the stream ended inside a header") from None
+            return None
+        except asyncio.LimitOverrunError:
+            raise ProtocolError(f"header line longer than {MAX_HEADER_BYTES} bytes") from None
+        if len(line) > MAX_HEADER_BYTES:
+            raise ProtocolError(f"header line longer than {MAX_HEADER_BYTES} bytes")
+    header = _json_object(line, "header")
+    event_type = header.get("type")
+    if not isinstance(event_type, str) or not event_type:
+        raise ProtocolError("header has no event type")
+    data = header.get("data") or {}
+    if not isinstance(data, dict):
+        raise ProtocolError("header data is not a JSON object")
+    data_length = _length(header, "data_length", MAX_DATA_BYTES)
+    payload_length = _length(header, "payload_length", MAX_PAYLOAD_BYTES)
+    try:
+        if data_length:
+            data = {**data, **_json_object(await reader.readexactly(data_length), "data block")}
+        payload = await reader.readexactly(payload_length) if payload_length else None
+    except asyncio.IncompleteReadError:
+        raise ProtocolError("the stream ended inside an event") from None
+    return Event(type=event_type, data=data, payload=payload)
+
+
+def encode_event(event: Event) -> bytes:
+    """The bytes the ``wyoming`` library's writer would send for ``event`` (data in its own block)."""
+    header: dict[str, Any] = {"type": event.type, "version": WYOMING_VERSION}
+    data_bytes = b""
+    if event.data:
+        data_bytes = json.dumps(event.data, ensure_ascii=False).encode("utf-8")
+        header["data_length"] = len(data_bytes)
+    if event.payload:
+        header["payload_length"] = len(event.payload)
+    line = json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n"
+    return line + data_bytes + (event.payload or b"")
