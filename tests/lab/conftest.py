@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import REPO, make_settings, running_daemon
+from ..conftest import REPO, free_port, make_settings, running_daemon
 
 API_KEY = "lab-secret"
 CHROMIUM = os.environ.get("VOXHOST_CHROMIUM", "/usr/bin/chromium")
@@ -36,8 +36,8 @@ LAUNCH_ARGS = [
 ]
 
 
-def lab_settings(state: Path, plugins: Path) -> Any:
-    """HTTP with an API key, Wyoming (when the door is built in), Piper, pitchshift (clones) and modelled."""
+def lab_settings(state: Path, plugins: Path, wyoming_port: int) -> Any:
+    """HTTP with an API key, Wyoming, and the engines Piper, pitchshift (clones) and modelled (no model)."""
     plugins.mkdir(parents=True, exist_ok=True)
     for plugin in PLUGINS:
         shutil.copy(plugin, plugins / plugin.name)
@@ -45,7 +45,7 @@ def lab_settings(state: Path, plugins: Path) -> Any:
         state,
         plugins_dirs=[str(plugins)],
         http={"enabled": True, "port": 0, "api_key": API_KEY},
-        wyoming={"enabled": True, "uri": ["tcp://127.0.0.1:0"], "zeroconf": False},
+        wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{wyoming_port}"], "zeroconf": False},
     )
 
 
@@ -53,7 +53,9 @@ def lab_settings(state: Path, plugins: Path) -> Any:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A running daemon for the lab tests."""
     root = tmp_path_factory.mktemp("lab")
-    with running_daemon(lab_settings(root / "state", root / "plugins")) as d:
+    port = free_port()
+    with running_daemon(lab_settings(root / "state", root / "plugins", port)) as d:
+        d.wyoming_port = port
         yield d
 
 

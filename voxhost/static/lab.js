@@ -608,7 +608,7 @@ function jobRow(job) {
     const empty = $("#jobs tr.empty");
     if (empty) empty.remove();
     row = el("tr", { "data-job": job.job_id },
-      el("td", { class: "time" }), el("td", { class: "door" }), el("td", { class: "voice" }), el("td", { class: "state" }),
+      el("td", { class: "time wide" }), el("td", { class: "door" }), el("td", { class: "voice" }), el("td", { class: "state" }),
       el("td", { class: "num ttfa" }), el("td", { class: "num rtf" }), el("td", { class: "num audio wide" }),
       el("td", { class: "num chars wide" }));
     $("#jobs tbody").prepend(row);
