@@ -213,7 +213,8 @@ def progress_bar_class(report: Progress, interval: float = 0.25) -> type[Any]:
 
     from tqdm.auto import tqdm
 
-    state = {"at": 0.0, "n": 0, "total": 0}
+    counts = {"n": 0, "total": 0}
+    last = [0.0]  # when the last report went out
 
     class _Reporter(tqdm):  # type: ignore[misc,valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -223,12 +224,12 @@ def progress_bar_class(report: Progress, interval: float = 0.25) -> type[Any]:
         def _report(self, force: bool = False) -> None:
             if self.unit != "B":  # the files-done bar; bytes are what users wait for
                 return
-            state["n"] = max(state["n"], int(self.n))
-            state["total"] = max(state["total"], int(self.total or 0))
+            counts["n"] = max(counts["n"], int(self.n))
+            counts["total"] = max(counts["total"], int(self.total or 0))
             now = time.monotonic()
-            if force or now - state["at"] >= interval:
-                state["at"] = now
-                report(state["n"], state["total"] or None)
+            if force or now - last[0] >= interval:
+                last[0] = now
+                report(counts["n"], counts["total"] or None)
 
         def update(self, n: float | None = 1) -> bool | None:
             out = super().update(n)

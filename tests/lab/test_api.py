@@ -7,7 +7,7 @@ import time
 import httpx2 as httpx
 import openai
 
-from ..conftest import assert_speech
+from ..conftest import RunningDaemon, assert_speech, make_settings
 from ..protocols.http_helpers import decode, tone, wav_bytes
 from .conftest import API_KEY, base_url
 from .sse import EventStream
@@ -140,3 +140,15 @@ def test_library_lists_every_stored_voice(lab):
         assert httpx.get(url + "/v1/library/voices").status_code == 401
     finally:
         httpx.delete(url + f"/v1/audio/voices/{voice_id}", headers=AUTH)
+
+
+def test_open_event_streams_do_not_hold_up_shutdown(tmp_path):
+    settings = make_settings(tmp_path / "state", http={"enabled": True, "port": 0}, shutdown_timeout=10.0)
+    d = RunningDaemon(settings).start()
+    stream = EventStream(base_url(d) + "/v1/events")
+    try:
+        started = time.monotonic()
+        d.stop()
+        assert time.monotonic() - started < 3.0, "an open event stream held the shutdown up"
+    finally:
+        stream.close()

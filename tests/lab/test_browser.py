@@ -162,6 +162,27 @@ def test_clone_upload_preview_and_delete(page_for, lab, tmp_path):
     assert not page.errors
 
 
+def test_clone_from_the_microphone(page_for, lab):
+    page = page_for(DESKTOP, view="clone")  # Chromium's fake microphone: a beeping tone
+    ready(page)
+    page.fill("#clone-name", "Beeper")
+    page.click("#record")
+    page.wait_for_selector("#record[aria-pressed='true']")
+    page.wait_for_timeout(2500)
+    page.click("#record")
+    page.wait_for_selector("#clone-sample:not([hidden])", timeout=10000)
+    assert "Recorded" in page.locator("#record-status").inner_text()
+    page.click("#clone-save")
+    item = page.locator("#library li.voice", has_text="Beeper")
+    item.wait_for(timeout=15000)
+    voice = lab.core.library.get(item.get_attribute("data-voice"))
+    assert 1.0 <= voice.seconds <= 4.0  # the recording, decoded from the browser's WebM
+    page.once("dialog", lambda d: d.accept())
+    item.get_by_role("button", name="Delete Beeper").click()
+    item.wait_for(state="detached", timeout=10000)
+    assert not page.errors
+
+
 def test_clone_refusal_is_shown(page_for):
     page = page_for(DESKTOP, view="clone")
     ready(page)

@@ -83,7 +83,7 @@ async def unload_engine(request: web.Request) -> web.Response:
     return web.json_response(await _one(core, engine.engine_id))
 
 
-def _model_object(engine: Engine, st: models.ModelStatus, pulling: bool) -> dict[str, Any]:
+def _model_object(st: models.ModelStatus, pulling: bool) -> dict[str, Any]:
     spec = st.spec
     return {
         "object": "engine.model",
@@ -114,7 +114,7 @@ async def list_models(request: web.Request) -> web.Response:
         ]
 
     data = [
-        _model_object(engine, st, (engine.engine_id, st.spec.name) in pulls)
+        _model_object(st, (engine.engine_id, st.spec.name) in pulls)
         for st in await asyncio.to_thread(statuses)
     ]
     return web.json_response({"object": "list", "data": data})
