@@ -69,9 +69,13 @@ def base_url(d: Any) -> str:
     return f"http://127.0.0.1:{http_door(d).port}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium; fails (not skips) with what to install when it is missing."""
+    """Headless Chromium; fails (not skips) with what to install when it is missing.
+
+    Module-scoped: Playwright's sync API holds an event loop on the test thread while it is open, which would
+    break the asyncio tests that run after these.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/test does), or set VOXHOST_CHROMIUM")
     try:
