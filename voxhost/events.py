@@ -139,6 +139,44 @@ class VoiceRemoved(Event):
     voice: str
 
 
+@dataclass(frozen=True)
+class ModelPullStarted(Event):
+    """A model download began (``voxhost models pull`` or the HTTP door)."""
+
+    engine: str
+    model: str
+    repo: str
+
+
+@dataclass(frozen=True)
+class ModelPullProgress(Event):
+    """Bytes of a model download so far; ``total`` grows as the files to fetch are announced."""
+
+    engine: str
+    model: str
+    downloaded: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class ModelPullFinished(Event):
+    """A model is installed (downloaded and verified, or already present)."""
+
+    engine: str
+    model: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ModelPullFailed(Event):
+    """A model download failed (offline, network, a hash mismatch)."""
+
+    engine: str
+    model: str
+    code: str
+    message: str
+
+
 TERMINAL = (JobFinished, JobFailed, JobCancelled)
 """Event types that end a job."""
 
@@ -154,6 +192,10 @@ _KINDS: dict[type, str] = {
     EngineUnloaded: "engine_unloaded",
     VoiceAdded: "voice_added",
     VoiceRemoved: "voice_removed",
+    ModelPullStarted: "model_pull_started",
+    ModelPullProgress: "model_pull_progress",
+    ModelPullFinished: "model_pull_finished",
+    ModelPullFailed: "model_pull_failed",
 }
 
 Subscriber = Callable[[Event], Any]

@@ -13,9 +13,11 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .engine import ModelSpec
 from .errors import ModelMissingError, VoxhostError
@@ -197,6 +199,51 @@ def _expected_hashes(spec: ModelSpec, paths: list[str]) -> dict[str, dict[str, o
 
 # -- pull and remove ------------------------------------------------------------------------------
 
+Progress = Callable[[int, "int | None"], None]
+"""Called with (bytes downloaded, bytes expected or None) while a pull runs, from the downloading thread."""
+
+
+def progress_bar_class(report: Progress, interval: float = 0.25) -> type[Any]:
+    """A tqdm class for ``snapshot_download`` that reports byte counts instead of drawing bars.
+
+    The hub may keep two byte bars (bytes received, bytes written) over the same total: the larger count is
+    reported, at most every ``interval`` seconds and once more when a bar closes.
+    """
+    import io
+
+    from tqdm.auto import tqdm
+
+    counts = {"n": 0, "total": 0}
+    last = [0.0]  # when the last report went out
+
+    class _Reporter(tqdm):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("file", io.StringIO())  # the daemon's stderr stays clean
+            super().__init__(*args, **kwargs)
+
+        def _report(self, force: bool = False) -> None:
+            if self.unit != "B":  # the files-done bar; bytes are what users wait for
+                return
+            counts["n"] = max(counts["n"], int(self.n))
+            counts["total"] = max(counts["total"], int(self.total or 0))
+            now = time.monotonic()
+            if force or now - last[0] >= interval:
+                last[0] = now
+                report(counts["n"], counts["total"] or None)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            self._report()
+            return out
+
+        def close(self) -> None:
+            if not self.disable:
+                self._report(force=True)
+            super().close()
+
+    return _Reporter
+
+
 
 def pull(
     spec: ModelSpec,
@@ -205,10 +252,11 @@ def pull(
     to_hf_cache: bool = False,
     force: bool = False,
     verify: bool = True,
+    progress: Progress | None = None,
 ) -> Path:
     """Download a model's files (with progress bars), verify them against the hub's hashes, return their directory.
 
-    Already present files are kept unless ``force``. Offline (``HF_HUB_OFFLINE=1``) a missing model raises a
+    Already present files are kept unless ``force``. ``progress`` replaces the progress bars with byte counts. Offline (``HF_HUB_OFFLINE=1``) a missing model raises a
     ``ModelDownloadError`` that says so instead of waiting on the network.
     """
     found = find_model(spec, models_dir, search_hf_cache=True)
@@ -233,6 +281,7 @@ def pull(
                 allow_patterns=list(spec.files),
                 local_dir=target,
                 force_download=force,
+                **({"tqdm_class": progress_bar_class(progress)} if progress is not None else {}),
             )
         )
     except RepositoryNotFoundError as exc:

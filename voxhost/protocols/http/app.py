@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -11,17 +12,19 @@ from aiohttp import web
 
 from ...core import Core
 from ...settings import HttpSettings
-from . import conversions, discovery, health, openapi, speech, voices
+from . import conversions, discovery, engines, health, lab, live, openapi, speech, voices
 from .errors import AuthenticationError, error_middleware, from_error
-from .keys import CORE, CORS_HEADERS, EXECUTOR, METRICS, SETTINGS
+from .keys import CLOSING, CORE, CORS_HEADERS, EXECUTOR, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
 
 _LOGGER = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-ALWAYS_OPEN = frozenset({"health", "openapi", "docs"})
-"""Routes that never need the API key."""
+ALWAYS_OPEN = frozenset({"health", "openapi", "docs", "lab", "static"})
+"""Routes that never need the API key (the lab page holds no secrets; it asks for the key to use the API)."""
+QUERY_KEY = frozenset({"events"})
+"""Routes that also take the key as ``?api_key=`` (a browser's EventSource cannot send headers)."""
 DISCOVERY = frozenset({"models", "model", "audio_models", "voices"})
 """Routes left open when ``open_discovery`` is set (Open WebUI sends no key for them)."""
 
@@ -36,6 +39,15 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/audio/voices", voices.create_voice, name="create_voice")
     app.router.add_get("/v1/audio/voices/{voice_id}", voices.get_voice, name="voice")
     app.router.add_delete("/v1/audio/voices/{voice_id}", voices.delete_voice, name="delete_voice")
+    app.router.add_get("/v1/library/voices", voices.list_library, name="library")
+    app.router.add_get("/v1/engines", engines.list_engines, name="engines")
+    app.router.add_post("/v1/engines/{engine}/load", engines.load_engine, name="load_engine")
+    app.router.add_post("/v1/engines/{engine}/unload", engines.unload_engine, name="unload_engine")
+    app.router.add_get("/v1/engines/{engine}/models", engines.list_models, name="engine_models")
+    app.router.add_post("/v1/engines/{engine}/models/{model}/pull", engines.pull_model, name="pull_model")
+    app.router.add_get("/v1/events", live.events, name="events")
+    app.router.add_get("/", lab.page, name="lab")
+    app.router.add_get("/static/{name}", lab.static_file, name="static")
     app.router.add_get("/health", health.health, name="health")
     app.router.add_get("/metrics", health.metrics, name="metrics")
     app.router.add_get("/openapi.json", openapi.openapi_json, name="openapi")
@@ -57,8 +69,11 @@ def _auth_middleware(settings: HttpSettings) -> web.middleware:
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if settings.api_key and _route_name(request) not in open_routes:
+        name = _route_name(request)
+        if settings.api_key and name not in open_routes:
             given = request.headers.get("Authorization", "").encode()
+            if not given and name in QUERY_KEY and "api_key" in request.query:
+                given = f"Bearer {request.query['api_key']}".encode()
             if not hmac.compare_digest(given, expected):
                 return from_error(
                     AuthenticationError(
@@ -117,6 +132,12 @@ def _metrics_middleware(metrics: Metrics) -> web.middleware:
     return count
 
 
+async def _on_shutdown(app: web.Application) -> None:
+    app[CLOSING].set()  # event streams end now instead of holding the shutdown for its whole timeout
+    for task in list(app[PULLS].values()):
+        task.cancel()  # the download thread finishes on its own; nothing more is announced
+
+
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
     if headers := request.get(CORS_HEADERS):
         response.headers.update(headers)
@@ -137,6 +158,10 @@ def build_app(core: Core, settings: HttpSettings, executor: ThreadPoolExecutor, 
     app[SETTINGS] = settings
     app[EXECUTOR] = executor
     app[METRICS] = metrics
+    app[PULLS] = {}
+    app[CLOSING] = asyncio.Event()
+    app[lab.STATIC] = lab.StaticFiles()
     app.on_response_prepare.append(_on_prepare)
+    app.on_shutdown.append(_on_shutdown)
     _add_routes(app)
     return app

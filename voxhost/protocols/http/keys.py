@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -17,5 +18,9 @@ CORE: web.AppKey[Core] = web.AppKey("core")
 SETTINGS = web.AppKey("settings", HttpSettings)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+PULLS: web.AppKey[dict[tuple[str, str], asyncio.Task[None]]] = web.AppKey("pulls")
+"""Model pulls running now, by (engine, model)."""
+CLOSING: web.AppKey[asyncio.Event] = web.AppKey("closing")
+"""Set when the door shuts down, so that event streams end instead of holding the shutdown up."""
 CORS_HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("cors_headers")
 """CORS headers a response gets as it is prepared."""

@@ -170,6 +170,63 @@ _SCHEMAS: dict[str, Any] = {
             "stream_format": {"type": "string", "enum": ["audio", "sse"], "default": "audio"},
         },
     },
+    "VoiceLibrary": {"type": "object", "properties": {"object": {"const": "list"},
+                                                      "data": {"type": "array", "items": _ref("Voice")}}},
+    "Engine": {
+        "type": "object",
+        "description": "A running engine (configured and enabled), loaded or not.",
+        "properties": {
+            "id": {"type": "string"},
+            "object": {"const": "engine"},
+            "name": {"type": "string"},
+            "mode": {"type": "string", "enum": ["thread", "worker"]},
+            "loaded": {"type": "boolean"},
+            "error": {"type": ["string", "null"], "description": "Why the last load failed."},
+            "capabilities": {"type": "array", "items": {"type": "string", "enum": ["clone", "convert", "stream",
+                                                                                    "tts"]}},
+            "queue": {"type": "integer", "description": "Jobs waiting or running."},
+            "busy": {"type": "boolean"},
+            "voices": {"type": "integer"},
+            "models": {"type": "integer", "description": "How many models the engine declares."},
+            "needs_transcript": {"type": "boolean", "description": "Cloned voices need a transcript."},
+            "options": {"type": "object", "description": "JSON Schema of the engine's per-request `options`."},
+            "device": {"type": "string", "description": "When loaded and reported (cpu, cuda:0, mps)."},
+            "memory": {"description": "When loaded and reported (bytes, or an object of the engine's figures)."},
+        },
+        "additionalProperties": True,
+    },
+    "EngineList": {"type": "object", "properties": {"object": {"const": "list"},
+                                                     "data": {"type": "array", "items": _ref("Engine")}}},
+    "EngineModel": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "engine.model"},
+            "engine": {"type": "string"},
+            "name": {"type": "string"},
+            "repo": {"type": "string", "description": "Hugging Face repository."},
+            "revision": {"type": ["string", "null"]},
+            "description": {"type": "string"},
+            "requires": {"type": "array", "items": {"type": "string"}},
+            "installed": {"type": "boolean"},
+            "size": {"type": "integer", "description": "Bytes on disk."},
+            "path": {"type": ["string", "null"]},
+            "pulling": {"type": "boolean"},
+            "pull_command": {"type": "string"},
+        },
+    },
+    "EngineModelList": {"type": "object", "properties": {"object": {"const": "list"},
+                                                          "data": {"type": "array", "items": _ref("EngineModel")}}},
+    "PullStarted": {
+        "type": "object",
+        "properties": {
+            "object": {"const": "engine.model.pull"},
+            "engine": {"type": "string"},
+            "model": {"type": "string"},
+            "state": {"const": "pulling"},
+            "models": {"type": "array", "items": {"type": "string"},
+                       "description": "What is pulled, in order: the model's requirements, then the model."},
+        },
+    },
     "Health": {
         "type": "object",
         "properties": {
@@ -198,6 +255,7 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
     """The document, reflecting which routes the settings leave open."""
     open_discovery = settings.open_discovery
     voice_path = {"name": "voice_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    engine_path = {"name": "engine", "in": "path", "required": True, "schema": {"type": "string"}}
     paths: dict[str, Any] = {
         "/v1/audio/speech": {
             "post": _op(
@@ -266,6 +324,71 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
             "delete": _op("Delete a library voice", "Deleting twice is a 404.",
                           {**_json(_ref("VoiceDeleted")), **_errors(401, 404)}, tag="voices", parameters=[voice_path]),
         },
+        "/v1/library/voices": {
+            "get": _op("List the voice library", "Every stored voice, newest first, also those no running engine "
+                       "speaks (e.g. no transcript for an engine that needs one).",
+                       {**_json(_ref("VoiceLibrary")), **_errors(401)}, tag="voices")
+        },
+        "/v1/engines": {
+            "get": _op("List engines", "Every running engine, loaded or not, with queue, device and memory when the "
+                       "engine reports them, and the JSON Schema of its per-request options.",
+                       {**_json(_ref("EngineList")), **_errors(401)}, tag="engines")
+        },
+        "/v1/engines/{engine}/load": {
+            "post": _op("Load an engine", "Loads it now and answers when it is loaded.",
+                        {**_json(_ref("Engine")), **_errors(401, 404, 503)}, tag="engines",
+                        parameters=[engine_path])
+        },
+        "/v1/engines/{engine}/unload": {
+            "post": _op("Unload an engine", "Frees its memory; the next request loads it again. Refused (503) while "
+                        "it has jobs.", {**_json(_ref("Engine")), **_errors(401, 404, 503)}, tag="engines",
+                        parameters=[engine_path])
+        },
+        "/v1/engines/{engine}/models": {
+            "get": _op("List an engine's models", "The models the engine can use (as `voxhost models list`) and "
+                       "whether each is installed.", {**_json(_ref("EngineModelList")), **_errors(401, 404)},
+                       tag="engines", parameters=[engine_path])
+        },
+        "/v1/engines/{engine}/models/{model}/pull": {
+            "post": _op("Pull a model", "Starts downloading the model (and the models it needs) from Hugging Face "
+                        "and answers 202 at once. Progress comes on `/v1/events`: `model_pull_started`, "
+                        "`model_pull_progress` (`downloaded`, `total` bytes), then `model_pull_finished` or "
+                        "`model_pull_failed` (`code`, `message`). Asking again while it runs joins that pull.",
+                        {"202": {"description": "Pull started", "content": {"application/json": {
+                            "schema": _ref("PullStarted")}}}, **_errors(401, 404)},
+                        tag="engines", parameters=[engine_path, {"name": "model", "in": "path", "required": True,
+                                                                 "schema": {"type": "string"}}])
+        },
+        "/v1/events": {
+            "get": _op(
+                "Live events",
+                "Server-sent events: one `data:` line of JSON per core event, from every door (Wyoming, MQTT, "
+                "HTTP): `job_accepted` (voice, engine, door, chars), `job_started` (wait), `job_progress`, "
+                "`job_finished` (ttfa, rtf, audio_seconds, elapsed), `job_failed` (code, message), "
+                "`job_cancelled`, `engine_loaded`, `engine_unloaded`, `voice_added`, `voice_removed` and "
+                "`model_pull_*`. The stream starts with `hello` listing the jobs in progress. Audio is never sent; "
+                "`?audio=true` adds `job_audio` events with byte counts. Browsers' EventSource cannot send "
+                "headers, so the API key may also be given as `?api_key=`.",
+                {"200": {"description": "Event stream", "content": {"text/event-stream": {"schema": {
+                    "type": "string"}}}}, **_errors(401)},
+                tag="operations",
+                parameters=[
+                    {"name": "api_key", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "audio", "in": "query", "required": False, "schema": {"type": "boolean"}},
+                ],
+            )
+        },
+        "/": {
+            "get": _op("Voice lab", "A web page to try voices, clone voices and watch the daemon; it uses this API "
+                       "(never needs the API key itself; it asks for the key).",
+                       {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+                       tag="lab", secured=False)
+        },
+        "/static/{name}": {
+            "get": _op("Voice lab files", "The page's scripts and styles.",
+                       {"200": {"description": "A file"}, **_errors(404)}, tag="lab", secured=False,
+                       parameters=[{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}])
+        },
         "/health": {
             "get": _op("Health", "Engines and doors (never needs the API key).", _json(_ref("Health")),
                        tag="operations", secured=False)
@@ -292,7 +415,8 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
         "info": {
             "title": "voxhost",
             "version": __version__,
-            "description": "voxhost's OpenAI-compatible speech API, voice library and voice conversion.",
+            "description": "voxhost's OpenAI-compatible speech API, voice library, voice conversion, engines, "
+            "models and live events.",
         },
         "paths": paths,
         "components": {

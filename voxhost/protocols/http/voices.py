@@ -59,6 +59,13 @@ async def create_voice(request: web.Request) -> web.Response:
     return web.json_response(library_voice(core, voice))
 
 
+async def list_library(request: web.Request) -> web.Response:
+    """``GET /v1/library/voices``: every voice-library voice, newest first, also those no running engine speaks."""
+    core = request.app[CORE]
+    voices = sorted(await asyncio.to_thread(core.library.list), key=lambda v: v.created_at, reverse=True)
+    return web.json_response({"object": "list", "data": [library_voice(core, voice) for voice in voices]})
+
+
 async def get_voice(request: web.Request) -> web.Response:
     """``GET /v1/audio/voices/{voice_id}``: a library voice, or any catalog voice by its id."""
     core = request.app[CORE]

@@ -1,0 +1,184 @@
+"""Engines and their models over HTTP: list, load, unload, and pull models with progress on ``/v1/events``.
+
+A pull answers 202 at once and runs on a thread; its ``model_pull_*`` events go to the core's bus, so the voice
+lab (and MQTT) watch it. One pull per model at a time: asking again while it runs joins the running one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from ... import models
+from ...core import Core
+from ...engine import Engine, ModelSpec
+from ...errors import BusyError, UnknownEngineError, VoxhostError
+from ...events import ModelPullFailed, ModelPullFinished, ModelPullProgress, ModelPullStarted
+from .keys import CORE, PULLS
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class UnknownModelError(VoxhostError):
+    """An engine has no model of that name."""
+
+    code = "model_not_found"
+    http_status = 404
+
+
+def _engine(core: Core, request: web.Request) -> Engine:
+    engine_id = request.match_info["engine"]
+    core.runner(engine_id)  # UnknownEngineError (404) naming the running engines
+    return core.engines[engine_id]
+
+
+def engine_object(core: Core, status: dict[str, Any]) -> dict[str, Any]:
+    """One engine as ``/v1/engines`` lists it: ``Core.engine_status`` plus what the lab page shows."""
+    engine = core.engines[status["id"]]
+    return {
+        **status,
+        "object": "engine",
+        "name": engine.display_name or engine.engine_id,
+        "busy": core.schedulers[engine.engine_id].busy,
+        "voices": sum(1 for v in core.voices() if v.engine == engine.engine_id),
+        "needs_transcript": bool(getattr(engine, "needs_transcript", False)),
+        "models": len(engine.models()),
+        "options": engine.Options.model_json_schema(),
+    }
+
+
+async def _one(core: Core, engine_id: str) -> dict[str, Any]:
+    for status in await core.engine_status():
+        if status["id"] == engine_id:
+            return engine_object(core, status)
+    raise UnknownEngineError(f"unknown engine {engine_id!r}")
+
+
+async def list_engines(request: web.Request) -> web.Response:
+    """``GET /v1/engines``: every running engine, loaded or not, with device and memory when it reports them."""
+    core = request.app[CORE]
+    engines = [engine_object(core, status) for status in await core.engine_status()]
+    return web.json_response({"object": "list", "data": engines})
+
+
+async def load_engine(request: web.Request) -> web.Response:
+    """``POST /v1/engines/{engine}/load``: load now (waits until loaded; a failure is the engine's error)."""
+    core = request.app[CORE]
+    engine = _engine(core, request)
+    # Shielded: a client that leaves does not cut a load halfway; the engine ends up loaded all the same.
+    await asyncio.shield(core.runners[engine.engine_id].ensure_loaded())
+    return web.json_response(await _one(core, engine.engine_id))
+
+
+async def unload_engine(request: web.Request) -> web.Response:
+    """``POST /v1/engines/{engine}/unload``: free its memory; refused (503) while it has jobs."""
+    core = request.app[CORE]
+    engine = _engine(core, request)
+    if core.schedulers[engine.engine_id].busy:
+        raise BusyError(f"engine {engine.engine_id} has jobs; unload it when they are done", retry_after=2)
+    await asyncio.shield(core.runners[engine.engine_id].unload("requested"))
+    return web.json_response(await _one(core, engine.engine_id))
+
+
+def _model_object(st: models.ModelStatus, pulling: bool) -> dict[str, Any]:
+    spec = st.spec
+    return {
+        "object": "engine.model",
+        "engine": spec.engine,
+        "name": spec.name,
+        "repo": spec.repo,
+        "revision": spec.revision,
+        "description": spec.description,
+        "requires": list(spec.requires),
+        "installed": st.installed,
+        "size": st.size,
+        "path": str(st.path) if st.path else None,
+        "pulling": pulling,
+        "pull_command": spec.pull_command,
+    }
+
+
+async def list_models(request: web.Request) -> web.Response:
+    """``GET /v1/engines/{engine}/models``: the models the engine can use and whether each is installed."""
+    core = request.app[CORE]
+    engine = _engine(core, request)
+    pulls = request.app[PULLS]
+
+    def statuses() -> list[models.ModelStatus]:  # globbing the models directory: a thread's work
+        return [
+            models.status(spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache)
+            for spec in engine.models()
+        ]
+
+    data = [
+        _model_object(st, (engine.engine_id, st.spec.name) in pulls)
+        for st in await asyncio.to_thread(statuses)
+    ]
+    return web.json_response({"object": "list", "data": data})
+
+
+def _with_requirements(engine: Engine, name: str) -> list[ModelSpec]:
+    """The model and the models it needs, needed ones first."""
+    specs = {spec.name: spec for spec in engine.models()}
+    ordered: dict[str, ModelSpec] = {}
+
+    def add(model: str, path: tuple[str, ...]) -> None:
+        if model not in specs:
+            names = ", ".join(specs) or "none"
+            raise UnknownModelError(f"engine {engine.engine_id!r} has no model {model!r} (models: {names})",
+                                    param="model")
+        if model in ordered or model in path:
+            return
+        for required in specs[model].requires:
+            add(required, (*path, model))
+        ordered[model] = specs[model]
+
+    add(name, ())
+    return list(ordered.values())
+
+
+async def _pull(core: Core, engine: Engine, specs: list[ModelSpec]) -> None:
+    loop = asyncio.get_running_loop()
+    publish = core.bus.publish
+    for spec in specs:
+        publish(ModelPullStarted(engine=spec.engine, model=spec.name, repo=spec.repo))
+
+        def progress(done: int, total: int | None, spec: ModelSpec = spec) -> None:
+            event = ModelPullProgress(engine=spec.engine, model=spec.name, downloaded=done, total=total)
+            loop.call_soon_threadsafe(publish, event)
+
+        try:
+            path = await asyncio.to_thread(models.pull, spec, engine.context.models_dir, progress=progress)
+        except VoxhostError as err:
+            _LOGGER.warning("Pulling %s %s failed: %s", spec.engine, spec.name, err.message)
+            publish(ModelPullFailed(engine=spec.engine, model=spec.name, code=err.code, message=err.message))
+            return
+        except Exception as err:  # a failure of the hub library itself: still a failed pull, never a dead task
+            _LOGGER.exception("Pulling %s %s failed", spec.engine, spec.name)
+            publish(ModelPullFailed(engine=spec.engine, model=spec.name, code="model_download_failed",
+                                    message=f"{type(err).__name__}: {err}"))
+            return
+        _LOGGER.info("Pulled %s %s into %s", spec.engine, spec.name, path)
+        publish(ModelPullFinished(engine=spec.engine, model=spec.name, path=str(path)))
+
+
+async def pull_model(request: web.Request) -> web.Response:
+    """``POST /v1/engines/{engine}/models/{model}/pull``: start downloading (202); progress goes to the events."""
+    core = request.app[CORE]
+    engine = _engine(core, request)
+    name = request.match_info["model"]
+    specs = _with_requirements(engine, name)  # 404 for an unknown model, before anything starts
+    pulls = request.app[PULLS]
+    key = (engine.engine_id, name)
+    if key not in pulls:
+        task = asyncio.create_task(_pull(core, engine, specs), name=f"pull-{engine.engine_id}-{name}")
+        pulls[key] = task
+        task.add_done_callback(lambda _: pulls.pop(key, None))
+    return web.json_response(
+        {"object": "engine.model.pull", "engine": engine.engine_id, "model": name, "state": "pulling",
+         "models": [spec.name for spec in specs]},
+        status=202,
+    )
