@@ -81,6 +81,13 @@ def add_voice(daemon: Any, name: str, language: str | None = None) -> str:
     return str(daemon.call(add()))
 
 
+def expected_seconds(text: str, speed: float) -> float:
+    """F5's duration rule: the reference's seconds per byte of transcript, times the text's bytes, over speed."""
+    ref_seconds = 3.0 + 0.05  # the reference, plus the short tail preparation adds
+    ref_bytes = len(REF_TEXT.encode()) + 2  # F5 appends ". "-style spacing to the transcript
+    return ref_seconds * len(text.encode()) / ref_bytes / speed
+
+
 def f5_status(daemon: Any) -> dict[str, Any]:
     """The F5 runner's status, as reported by its worker."""
     rows = daemon.call(daemon.core.engine_status())

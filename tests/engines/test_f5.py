@@ -13,7 +13,7 @@ from voxhost.errors import ModelMissingError, WorkerCrashedError
 from voxhost.jobs import SpeechRequest
 
 from ..conftest import running_daemon
-from .f5_fixtures import REF_TEXT, add_voice, build_tiny_models, f5_settings, f5_status, samples, speak
+from .f5_fixtures import add_voice, build_tiny_models, expected_seconds, f5_settings, f5_status, samples, speak
 
 pytestmark = pytest.mark.heavy
 
@@ -52,13 +52,6 @@ def process_gone(pid: int, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
-
-
-def expected_seconds(text: str, speed: float) -> float:
-    """F5's duration rule: the reference's seconds per byte of transcript, times the text's bytes, over speed."""
-    ref_seconds = 3.0 + 0.05  # the reference, plus the short tail preparation adds
-    ref_bytes = len(REF_TEXT.encode()) + 2  # F5 appends ". "-style spacing to the transcript
-    return ref_seconds * len(text.encode()) / ref_bytes / speed
 
 
 def test_voices_one_default_per_offered_language(daemon):
