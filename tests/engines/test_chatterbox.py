@@ -22,16 +22,19 @@ from voxhost.audio import decode_audio
 from voxhost.engine import PCM
 from voxhost.errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError, VoxhostError
 from voxhost.jobs import SpeechRequest
+from voxhost.library import VoiceLibrary
 from voxhost.pipelines import PipelineSettings, convert_stream
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
 from ..protocols.http_helpers import base_url, decode, wav_bytes
+from ..protocols.http_helpers import client as openai_client
 from .tiny.tiny_chatterbox import reference_tone
 
 pytestmark = pytest.mark.heavy
 
 TINY = Path(__file__).resolve().parent / "tiny"
 RATE = 24000
+PIPELINE = "grandma-joe"
 
 
 def worker_python() -> str:
@@ -85,7 +88,10 @@ def _worker_env(**extra: str) -> pytest.MonkeyPatch:
     return patch
 
 
-def _settings(state: Path, models_dir: Path, device: str, http: bool = False, **engine: Any) -> Any:
+def _settings(
+    state: Path, models_dir: Path, device: str, http: bool = False, pipelines: list[dict[str, Any]] | None = None,
+    **engine: Any,
+) -> Any:
     table = {
         "enabled": True,
         "mode": "worker",
@@ -99,17 +105,23 @@ def _settings(state: Path, models_dir: Path, device: str, http: bool = False, **
     if http:
         doors = {"http": {"enabled": True, "port": 0}, "wyoming": {"enabled": True, "zeroconf": False,
                                                                    "uri": [f"tcp://127.0.0.1:{free_port()}"]}}
-    return make_settings(state, models_dir=str(models_dir), engines={"chatterbox": table}, **doors)
+    return make_settings(
+        state, models_dir=str(models_dir), engines={"chatterbox": table}, pipelines=pipelines or [], **doors
+    )
 
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: str) -> Iterator[Any]:
-    """A daemon with Piper in-process and Chatterbox in a worker, plus one cloned voice in the library."""
+    """A daemon with Piper in-process and Chatterbox in a worker, one cloned voice in the library (there before
+    the daemon starts, as a configured pipeline voice needs) and Piper's voice converted into it as a pipeline."""
     state = tmp_path_factory.mktemp("state")
+    voice = VoiceLibrary(state / "voices").add("Grandma", reference_tone(3.0, 210.0), RATE)
+    pipeline = {"id": PIPELINE, "source": "piper:en_US-joe-medium", "convert_to": voice.id, "engine": "chatterbox",
+                "name": "Joe as Grandma"}
     patch = _worker_env()
     try:
-        with running_daemon(_settings(state, tiny_models, device, http=True)) as d:
-            d.voice = d.core.add_voice(name="Grandma", samples=reference_tone(3.0, 210.0), sample_rate=RATE)
+        with running_daemon(_settings(state, tiny_models, device, http=True, pipelines=[pipeline])) as d:
+            d.voice = d.core.library.get(voice.id)
             yield d
     finally:
         patch.undo()
@@ -305,17 +317,17 @@ def test_http_conversion_of_an_uploaded_clip(daemon):
     assert too_long.status_code == 422 and "at most 8 s" in too_long.json()["error"]["message"]
 
 
-def test_wyoming_cloned_voice_in_german(daemon):
+def _wyoming_synthesize(d: Any, text: str, voice: str, language: str | None = None) -> tuple[bytes, int, list[str]]:
+    """One Synthesize over the daemon's Wyoming door: the audio, its rate and the event types seen."""
     from wyoming.audio import AudioChunk
     from wyoming.client import AsyncTcpClient
     from wyoming.tts import Synthesize, SynthesizeVoice
 
-    port = int(daemon.settings.wyoming.uri[0].rsplit(":", 1)[1])
+    port = int(d.settings.wyoming.uri[0].rsplit(":", 1)[1])
 
     async def synthesize() -> tuple[bytes, int, list[str]]:
         async with AsyncTcpClient("127.0.0.1", port) as client:
-            voice = SynthesizeVoice(name=f"chatterbox:{daemon.voice.id}", language="de_DE")
-            await client.write_event(Synthesize(text="Guten Morgen. Das Essen ist fertig.", voice=voice).event())
+            await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name=voice, language=language)).event())
             chunks, kinds = [], []
             while True:
                 event = await asyncio.wait_for(client.read_event(), 300)
@@ -325,11 +337,51 @@ def test_wyoming_cloned_voice_in_german(daemon):
                     chunks.append(AudioChunk.from_event(event))
                 if event.type in ("audio-stop", "error"):
                     break
+        assert len({c.rate for c in chunks}) <= 1
         return b"".join(c.audio for c in chunks), (chunks[0].rate if chunks else 0), kinds
 
-    pcm, rate, kinds = asyncio.run(synthesize())
+    return asyncio.run(synthesize())
+
+
+def test_wyoming_cloned_voice_in_german(daemon):
+    pcm, rate, kinds = _wyoming_synthesize(
+        daemon, "Guten Morgen. Das Essen ist fertig.", f"chatterbox:{daemon.voice.id}", language="de_DE"
+    )
     assert kinds[0] == "audio-start" and kinds[-1] == "audio-stop", kinds
     _assert_audio(pcm, rate, min_seconds=0.5)
+
+
+def test_openai_client_english_default_voice(daemon):
+    with openai_client(daemon).with_options(timeout=300).audio.speech.with_streaming_response.create(
+        model="chatterbox", voice="chatterbox:en_US-default", input="Good morning. The coffee is ready.",
+        response_format="wav", extra_body={"seed": 3},
+    ) as response:
+        assert response.headers["x-voxhost-voice"] == "chatterbox:en_US-default"
+        data = response.read()
+    pcm, rate = decode("wav", data)
+    _assert_audio(pcm, rate, min_seconds=0.5)
+    assert np.isfinite(_samples(pcm)).all()
+
+
+def test_wyoming_pipeline_voice_piper_to_chatterbox(daemon):
+    """A configured ``[[pipelines]]`` voice: Piper speaks, Chatterbox converts into the library voice."""
+    text = "Dinner is ready. Come to the table."
+    listed = {v.id: v for v in daemon.core.voices()}
+    assert listed[f"pipeline:{PIPELINE}"].sample_rate == RATE
+    before = _status(daemon)
+    pcm, rate, kinds = _wyoming_synthesize(daemon, text, f"pipeline:{PIPELINE}")
+    assert kinds[0] == "audio-start" and kinds[-1] == "audio-stop", kinds
+    _assert_audio(pcm, rate, min_seconds=1.0)
+    assert np.isfinite(_samples(pcm)).all()
+    # the conversion keeps the source's timing: about as long as Piper's own speech of the text
+    plain, plain_rate = daemon.call(daemon.core.speak(SpeechRequest(text=text, voice="piper:en_US-joe-medium")))
+    assert 0.7 < (len(pcm) / 2 / rate) / (len(plain) / 2 / plain_rate) < 1.3
+    # the converter looked up the target voice's conditionals (memory, disk or computed) for each segment
+    assert _conditionals_used(_status(daemon)) > _conditionals_used(before), "chatterbox did not convert"
+
+
+def _conditionals_used(status: dict[str, Any]) -> int:
+    return sum(status[f"conditionals_{how}"] for how in ("computed", "from_memory", "from_disk"))
 
 
 def test_piper_to_chatterbox_pipeline(daemon):
