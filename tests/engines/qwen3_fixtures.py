@@ -50,8 +50,11 @@ def build_tiny_model(models_dir: Path) -> Path:
     return target
 
 
-def qwen3_settings(state_dir: Path, models_dir: Path, backend: str, **table: Any) -> Any:
-    """Daemon settings running Qwen3-TTS in its worker environment on the tiny model; Piper off."""
+def qwen3_settings(
+    state_dir: Path, models_dir: Path, backend: str, doors: dict[str, Any] | None = None, **table: Any
+) -> Any:
+    """Daemon settings running Qwen3-TTS in its worker environment on the tiny model; Piper off; ``doors``: the
+    door tables (``wyoming``, ``http``, ``mqtt``) to open."""
     engine = {
         "enabled": True,
         "mode": "worker",
@@ -62,7 +65,7 @@ def qwen3_settings(state_dir: Path, models_dir: Path, backend: str, **table: Any
         **table,
     }
     return make_settings(
-        state_dir, models_dir=str(models_dir), engines={"qwen3": engine, "piper": {"enabled": False}}
+        state_dir, models_dir=str(models_dir), engines={"qwen3": engine, "piper": {"enabled": False}}, **(doors or {})
     )
 
 

@@ -3,6 +3,8 @@ environments, driven through the core (heavy; the MLX one is also slow on a CPU)
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import subprocess
 import sys
@@ -15,7 +17,9 @@ from voxhost.errors import ConfigError, EngineError, ModelMissingError, UnknownV
 from voxhost.plugins.qwen3 import Qwen3Engine, Qwen3Settings, select_backend
 from voxhost.plugins.qwen3.languages import to_model_language
 
-from ..conftest import running_daemon
+from ..conftest import free_port, running_daemon
+from ..protocols.http_helpers import client as openai_client
+from ..protocols.http_helpers import wav_bytes
 from .qwen3_fixtures import (
     MAX_TOKENS,
     SAMPLES_PER_FRAME,
@@ -23,6 +27,7 @@ from .qwen3_fixtures import (
     build_tiny_model,
     engine_status,
     qwen3_settings,
+    reference_signal,
     samples,
     speak_chunks,
     worker_python,
@@ -133,8 +138,12 @@ def models_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def torch_daemon(models_dir, tmp_path_factory):
+    """The torch backend in its worker, with the HTTP and Wyoming doors open for the end-to-end tests."""
     state = tmp_path_factory.mktemp("qwen3-torch-state")
-    with running_daemon(qwen3_settings(state, models_dir, "torch")) as daemon:
+    port = free_port()
+    doors = {"http": {"enabled": True, "port": 0}, "wyoming": {"enabled": True, "uri": [f"tcp://127.0.0.1:{port}"]}}
+    with running_daemon(qwen3_settings(state, models_dir, "torch", doors=doors)) as daemon:
+        daemon.port = port
         yield daemon
 
 
@@ -178,6 +187,57 @@ def test_torch_default_voice_speaks_with_the_piper_reference(torch_daemon):
     _check_audio(*speak_chunks(torch_daemon, "Hello there.", voice="qwen3:en_US-default"))
     state = Path(torch_daemon.settings.state_dir)
     assert (state / "cache" / "qwen3" / "qwen3-default-reference.wav").is_file()
+
+
+@pytest.mark.heavy
+def test_torch_cloned_voice_uploaded_and_spoken_through_the_openai_client(torch_daemon):
+    import soundfile
+
+    client = openai_client(torch_daemon).with_options(timeout=300)
+    sample = ("sample.wav", wav_bytes(reference_signal(pitch=300.0), 16000), "audio/wav")
+    voice = client.audio.voices.create(
+        name="Uploaded", audio_sample=sample, consent="cons_test",
+        extra_body={"transcript": "this is a test of the reference voice", "language": "en"},
+    ).model_dump()
+    entries = {v.id for v in torch_daemon.core.voices() if v.engine == "qwen3"}
+    assert f"qwen3:{voice['id']}" in entries
+    with client.audio.speech.with_streaming_response.create(
+        model="qwen3", voice=voice["id"], input="Hello from the uploaded voice.", response_format="wav",
+        extra_body={"seed": 1},
+    ) as response:
+        assert response.headers["x-voxhost-voice"] == f"qwen3:{voice['id']}"
+        data = response.read()
+    audio, rate = soundfile.read(io.BytesIO(data), dtype="int16")
+    _check_audio([audio.tobytes()], rate)
+    assert engine_status(torch_daemon)["prompts_made"] >= 1
+
+
+@pytest.mark.heavy
+def test_torch_default_voice_over_wyoming(torch_daemon):
+    from wyoming.audio import AudioChunk, AudioStart, AudioStop
+    from wyoming.client import AsyncTcpClient
+    from wyoming.tts import Synthesize, SynthesizeVoice
+
+    async def synthesize() -> list:
+        async with AsyncTcpClient("127.0.0.1", torch_daemon.port) as client:
+            voice = SynthesizeVoice(name="qwen3:en_US-default")
+            await client.write_event(Synthesize(text="Good evening. The door is locked.", voice=voice).event())
+            events = []
+            while True:
+                event = await asyncio.wait_for(client.read_event(), 300)
+                assert event is not None, "the door closed the connection"
+                events.append(event)
+                if AudioStop.is_type(event.type) or event.type == "error":
+                    return events
+
+    events = asyncio.run(synthesize())
+    assert AudioStart.is_type(events[0].type) and AudioStop.is_type(events[-1].type), [e.type for e in events]
+    chunks = [AudioChunk.from_event(e) for e in events if AudioChunk.is_type(e.type)]
+    assert {c.rate for c in chunks} == {24000}
+    # two sentences, each at most the tiny model's token limit
+    audio = samples(b"".join(c.audio for c in chunks))
+    assert 0 < audio.size <= 2 * MAX_TOKENS * SAMPLES_PER_FRAME
+    assert float(abs(audio).max()) > 0
 
 
 @pytest.mark.heavy
