@@ -150,13 +150,16 @@ class Probe:
         response_topic: str | None = None,
         correlation: bytes | None = None,
         expiry: int | None = None,
+        user_properties: list[tuple[str, str]] | None = None,
     ) -> None:
         """Publish at QoS 1 and wait until the broker has it."""
         if isinstance(payload, dict):
             payload = json.dumps(payload)
         props = None
-        if self.v5 and (response_topic or correlation or expiry):
+        if self.v5 and (response_topic or correlation or expiry or user_properties):
             props = Properties(PacketTypes.PUBLISH)
+            if user_properties:
+                props.UserProperty = user_properties
             if response_topic:
                 props.ResponseTopic = response_topic
             if correlation:
@@ -237,3 +240,16 @@ def is_terminal(request_id: str, topic: str | None = None) -> Callable[[Received
     """Matches the done or error reply of a request."""
     done, error = is_status("done", request_id, topic), is_status("error", request_id, topic)
     return lambda message: done(message) or error(message)
+
+
+def audio_of(messages: list[Received], prefix: str) -> tuple[bytes, int, list[bytes]]:
+    """Reassemble a request's streamed audio; checks the start/chunk/stop framing on the way."""
+    audio = [m for m in messages if m.topic.startswith(prefix + "/")]
+    kinds = [m.topic.rsplit("/", 1)[1] for m in audio]
+    assert kinds[0] == "start" and kinds[-1] == "stop" and set(kinds[1:-1]) == {"chunk"}, kinds
+    start, stop = audio[0].json(), audio[-1].json()
+    chunks = [m.payload for m in audio[1:-1]]
+    pcm = b"".join(chunks)
+    assert stop["chunks"] == len(chunks) and stop["bytes"] == len(pcm) and stop["status"] == "done"
+    assert (start["rate"], start["width"], start["channels"]) == (stop["rate"], 2, 1)
+    return pcm, start["rate"], chunks

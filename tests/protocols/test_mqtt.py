@@ -17,7 +17,7 @@ import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon
-from .mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, is_status, is_terminal, mosquitto_binary
+from .mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, audio_of, is_status, is_terminal, mosquitto_binary
 
 pytestmark = pytest.mark.mqtt
 
@@ -104,19 +104,6 @@ def client311(broker, daemon):
 
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def audio_of(messages, prefix):
-    """Reassemble a request's streamed audio; checks the start/chunk/stop framing on the way."""
-    audio = [m for m in messages if m.topic.startswith(prefix + "/")]
-    kinds = [m.topic.rsplit("/", 1)[1] for m in audio]
-    assert kinds[0] == "start" and kinds[-1] == "stop" and set(kinds[1:-1]) == {"chunk"}, kinds
-    start, stop = audio[0].json(), audio[-1].json()
-    chunks = [m.payload for m in audio[1:-1]]
-    pcm = b"".join(chunks)
-    assert stop["chunks"] == len(chunks) and stop["bytes"] == len(pcm) and stop["status"] == "done"
-    assert (start["rate"], start["width"], start["channels"]) == (stop["rate"], 2, 1)
-    return pcm, start["rate"], chunks
 
 
 # -- say over MQTT 5 and 3.1.1 -------------------------------------------------------------------------
