@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 import uuid
 
+import numpy as np
 import pytest
 import soundfile
+
+import voxhost
+from voxhost import PCM, Engine
+from voxhost.engine import Capability
 
 from ..conftest import free_port, make_settings, running_daemon
 from .http_helpers import dominant_frequency, plugin_dir, tone, wav_bytes
@@ -20,6 +26,35 @@ BASE = "voxhost"
 ROOT = f"{BASE}/{NODE}"
 MAX_BYTES = 200_000
 MAX_SECONDS = 5.0
+
+
+class DawdleEngine(Engine):
+    """Converts at a tenth of real time (a tone per 0.1 s, every 0.1 s), so a conversion can be stopped."""
+
+    engine_id = "dawdle"
+    capabilities = frozenset({Capability.CONVERT})
+    enabled_by_default = True
+
+    def voices(self):
+        return []
+
+    def load(self):
+        pass
+
+    def synthesize(self, request):
+        raise NotImplementedError
+
+    def convert(self, audio, target, options):
+        t = np.arange(1600) / 16000
+        for _ in range(100):
+            time.sleep(0.1)
+            yield PCM.from_float(0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+
+
+class DawdlePlugin:
+    @voxhost.hookimpl
+    def register_engines(self, register):
+        register(DawdleEngine)
 
 
 def mqtt_section(port: int, node: str, **extra) -> dict:
@@ -169,6 +204,17 @@ def test_json_with_catalog_id_engine_and_reply_to(client311, target):
     assert abs(dominant_frequency(samples.tobytes(), rate) - 300) < 10
 
 
+def test_raw_audio_with_voice_and_id_in_the_topic_for_mqtt311(client311, target):
+    # What an ESP32 or Node-RED flow can send without user properties or base64: the recorded file as is.
+    rid = new_id()
+    client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/{rid}/#")
+    client311.publish(f"{ROOT}/convert/{target}/{rid}", wav_bytes(tone(250.0, 1.0, rate=16000), rate=16000))
+    messages = client311.collect(is_terminal(rid, f"{ROOT}/response"))
+    assert [r["status"] for r in replies_of(messages, f"{ROOT}/response", rid)] == ["queued", "started", "done"]
+    pcm, rate, _ = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert abs(dominant_frequency(pcm, rate) - 300) < 10
+
+
 # -- errors: one clear reply each, and the daemon keeps serving ------------------------------------------
 
 
@@ -198,6 +244,8 @@ def test_bad_requests_get_one_error_reply_each(client, target):
     assert piper["code"] == "not_supported" and "piper" in piper["message"]
     not_cloned = convert_error(client, good, [("voice", "piper:en_US-joe-medium")])
     assert not_cloned["code"] == "voice_not_found"
+    deep = convert_error(client, good, topic=f"{ROOT}/convert/{target}/x/y")
+    assert deep["param"] == "topic"
     # Still serving:
     rid = new_id()
     client.subscribe(f"{ROOT}/response")
@@ -230,3 +278,23 @@ def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory)
             probe.close()
     assert reply["status"] == "error" and reply["code"] == "not_supported"
     assert "no running engine can convert voices" in reply["message"]
+
+
+def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("dawdle"), mqtt=mqtt_section(broker.port, "slow"))
+    with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
+        voice = d.call(d.core.store_voice(name="Anyone", samples=tone(300.0, 2.0), sample_rate=24000)).id
+        probe = Probe(broker.port, "5")
+        try:
+            rid = new_id()
+            probe.subscribe(f"{BASE}/slow/response", f"{BASE}/slow/audio/{rid}/#")
+            probe.publish(f"{BASE}/slow/convert/{voice}/{rid}", wav_bytes(tone(200.0, 1.0)))
+            probe.wait(lambda m: m.topic.endswith(f"{rid}/chunk"), 20)  # converting
+            probe.publish(f"{BASE}/slow/stop", {"id": rid})
+            messages = probe.collect(is_terminal(rid, f"{BASE}/slow/response"), 10)
+        finally:
+            probe.close()
+    error = messages[-1].json()
+    assert error["code"] == "cancelled" and "stop command" in error["message"]
+    stop = next(m.json() for m in messages if m.topic == f"{BASE}/slow/audio/{rid}/stop")
+    assert stop["status"] == "cancelled" and 0 < stop["seconds"] < 5

@@ -19,7 +19,7 @@ from ...engine import PCM
 from ...errors import EngineError, InvalidRequestError, UnknownVoiceError, UnsupportedError, VoxhostError
 from .connection import Incoming
 from .names import shared
-from .schemas import ConvertCommand, parse_convert, peek_convert
+from .schemas import ConvertCommand, convert_topic_fields, parse_convert, peek_convert
 from .service import Reply
 from .stream import AudioStream
 
@@ -40,12 +40,23 @@ class ConvertService:
         self.topics = door.topics
 
     def subscriptions(self) -> list[str]:
-        """Topic filters to subscribe to on every connect."""
-        return [self.topics.convert, shared(self.topics.pool_convert, self.settings.shared_group)]
+        """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
+        t = self.topics
+        return [f"{t.convert}/#", shared(f"{t.pool_convert}/#", self.settings.shared_group)]
 
     def handlers(self) -> dict[str, Callable[[Incoming], None]]:
-        """Exact topic → handler."""
+        """Exact topic → handler; ``.../convert/<voice>[/<id>]`` goes through ``matches``."""
         return {self.topics.convert: self.on_convert, self.topics.pool_convert: self.on_convert}
+
+    def matches(self, topic: str) -> bool:
+        """``<base>/<node>/convert/...`` or ``<base>/convert/...``: voice (and id) in the topic."""
+        return topic.startswith((f"{self.topics.convert}/", f"{self.topics.pool_convert}/"))
+
+    def _topic_fields(self, topic: str) -> dict[str, str]:
+        for prefix in (f"{self.topics.convert}/", f"{self.topics.pool_convert}/"):
+            if topic.startswith(prefix):
+                return convert_topic_fields(topic[len(prefix):])
+        return {}
 
     def on_convert(self, msg: Incoming) -> None:
         """Hand the request to a task: parsing megabytes of base64 and decoding audio happen on threads."""
@@ -60,13 +71,15 @@ class ConvertService:
 
     async def _serve(self, msg: Incoming) -> None:
         s = self.settings
+        defaults: dict[str, str] = {}
         try:
+            defaults = self._topic_fields(msg.topic)
             command = await asyncio.to_thread(
-                parse_convert, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes
+                parse_convert, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
             )
         except VoxhostError as err:
             limit = -(-s.max_convert_bytes // 3) * 4 + s.max_command_bytes
-            seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit)
+            seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit, defaults)
             _LOGGER.info("Rejected convert request on %s: %s", msg.topic, err.message)
             self._reply(msg, seen.get("reply_to"), seen.get("id")).error(err)
             return

@@ -136,6 +136,8 @@ class MqttDoor(Door):
         handler = self._handlers.get(msg.topic)
         if handler is None and self.hermes is not None and self.hermes.matches_play_finished(msg.topic):
             handler = self.hermes.on_play_finished
+        if handler is None and self.convert.matches(msg.topic):
+            handler = self.convert.on_convert
         if handler is None:
             return
         try:

@@ -302,24 +302,32 @@ def is_json_object(payload: bytes) -> bool:
 
 
 def parse_convert(
-    payload: bytes, properties: tuple[tuple[str, str], ...], max_audio: int, max_command: int
+    payload: bytes,
+    properties: tuple[tuple[str, str], ...],
+    max_audio: int,
+    max_command: int,
+    defaults: dict[str, str] | None = None,
 ) -> ConvertCommand:
     """A convert request: a JSON object with base64 ``audio``, or the raw audio file with MQTT 5 user properties.
 
-    Decoding seconds of base64 is slow enough to keep off the event loop: call this on a thread.
+    ``defaults`` (voice and id from the topic) apply where the request names none. Decoding seconds of base64 is
+    slow enough to keep off the event loop: call this on a thread.
     """
+    defaults = defaults or {}
     if is_json_object(payload):
         # base64 is 4/3 of the audio, plus the other fields.
         limit = -(-max_audio // 3) * 4 + max_command
         if len(payload) > limit:
             raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
-        command: ConvertCommand = parse_model(ConvertCommand, load_json(decode(payload, limit)))
+        data = load_json(decode(payload, limit))
+        command: ConvertCommand = parse_model(ConvertCommand, {**defaults, **data} if isinstance(data, dict) else data)
     else:
-        fields: dict[str, Any] = {name: value for name, value in properties if name in CONVERT_PROPERTIES}
+        fields: dict[str, Any] = {**defaults}
+        fields.update((name, value) for name, value in properties if name in CONVERT_PROPERTIES)
         if "voice" not in fields:
             raise InvalidRequestError(
-                "raw audio needs the target voice in the MQTT 5 user property 'voice'; MQTT 3.1.1 clients send "
-                'a JSON object {"audio": "<base64>", "voice": "..."}',
+                "raw audio needs the target voice: in the topic (<base>/<node>/convert/<voice>) or the MQTT 5 user "
+                "property 'voice'",
                 param="voice",
             )
         if "options" in fields:
@@ -342,8 +350,27 @@ def parse_convert(
     return command
 
 
-def peek_convert(payload: bytes, properties: tuple[tuple[str, str], ...], max_bytes: int) -> dict[str, Any]:
+def peek_convert(
+    payload: bytes, properties: tuple[tuple[str, str], ...], max_bytes: int, defaults: dict[str, str] | None = None
+) -> dict[str, Any]:
     """``id`` and ``reply_to`` of a convert request that failed validation, for the error reply."""
+    seen = peek(json.dumps({**(defaults or {}), **dict(properties)}).encode(), max_bytes)
     if is_json_object(payload):
-        return peek(payload, max_bytes)
-    return peek(json.dumps(dict(properties)).encode(), max_bytes)
+        seen.update(peek(payload, max_bytes))
+    return seen
+
+
+def convert_topic_fields(rest: str) -> dict[str, str]:
+    """Voice and id from the levels after ``.../convert/``: ``<voice>`` or ``<voice>/<id>``."""
+    levels = rest.split("/")
+    if len(levels) > 2 or not all(levels):
+        raise InvalidRequestError(
+            "a convert topic ends in convert, convert/<voice> or convert/<voice>/<id>", param="topic"
+        )
+    fields = {"voice": levels[0]}
+    if len(levels) == 2:
+        try:
+            fields["id"] = _check_id(levels[1]) or ""
+        except ValueError as err:
+            raise InvalidRequestError(f"invalid id in the topic: {err}", param="id") from None
+    return fields
