@@ -334,7 +334,8 @@ def parse_convert(
             try:
                 fields["options"] = json.loads(fields["options"]) if fields["options"].strip() else {}
             except json.JSONDecodeError as err:
-                raise InvalidRequestError(f"the user property 'options' is not JSON: {err.msg}", param="options") from None
+                message = f"the user property 'options' is not JSON: {err.msg}"
+                raise InvalidRequestError(message, param="options") from None
         if len(payload) > max_audio:
             raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
         command = parse_model(ConvertCommand, {**fields, "audio": payload})
