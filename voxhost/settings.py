@@ -212,6 +212,11 @@ class MqttSettings(_Section):
     """Longest text (characters) one MQTT say request may carry."""
     max_command_bytes: int = Field(65536, ge=256)
     """Largest incoming command payload; larger ones get an error reply and are not parsed."""
+    max_convert_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    """Largest audio file a convert request may carry (the raw payload, or the decoded ``audio`` of a JSON
+    request, whose base64 text may be a third larger)."""
+    max_convert_seconds: float = Field(120.0, gt=0)
+    """Longest audio a convert request may carry."""
     max_publish_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     """Largest message voxhost publishes (paho ignores the broker's limit, so voxhost enforces it; the broker's
     Maximum Packet Size lowers it further when an MQTT 5 broker announces one)."""

@@ -150,13 +150,16 @@ class Probe:
         response_topic: str | None = None,
         correlation: bytes | None = None,
         expiry: int | None = None,
+        user_properties: list[tuple[str, str]] | None = None,
     ) -> None:
         """Publish at QoS 1 and wait until the broker has it."""
         if isinstance(payload, dict):
             payload = json.dumps(payload)
         props = None
-        if self.v5 and (response_topic or correlation or expiry):
+        if self.v5 and (response_topic or correlation or expiry or user_properties):
             props = Properties(PacketTypes.PUBLISH)
+            if user_properties:
+                props.UserProperty = user_properties
             if response_topic:
                 props.ResponseTopic = response_topic
             if correlation:

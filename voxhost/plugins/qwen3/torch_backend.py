@@ -6,7 +6,6 @@ The clone prompt (reference codec codes and speaker embedding) is made once per 
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +34,6 @@ class TorchBackend(Backend):
 
     def __init__(self, model_dir: Path, settings: Any) -> None:
         super().__init__(model_dir, settings)
-        self._model: Any = None
         self._device = "cpu"
         self._dtype = "float32"
         self.prompts_made = 0
@@ -61,10 +59,7 @@ class TorchBackend(Backend):
         self._model = Qwen3TTSModel.from_pretrained(str(self.model_dir), **kwargs)
         self._device, self._dtype = device, dtype
 
-    def unload(self) -> None:
-        self._model = None
-        self.prompts.clear()
-        gc.collect()
+    def _release_device_memory(self) -> None:
         try:
             import torch
         except ImportError:

@@ -43,6 +43,8 @@ class Incoming:
     correlation_data: bytes | None = None
     expiry: int | None = None
     """Remaining Message Expiry Interval in seconds (MQTT 5), as the broker forwarded it."""
+    user_properties: tuple[tuple[str, str], ...] = ()
+    """MQTT 5 User Properties (name, value), in the order sent."""
 
 
 def _incoming(message: mqtt.MQTTMessage) -> Incoming:
@@ -56,6 +58,9 @@ def _incoming(message: mqtt.MQTTMessage) -> Incoming:
         response_topic=getattr(props, "ResponseTopic", None) if props is not None else None,
         correlation_data=bytes(correlation) if correlation is not None else None,
         expiry=getattr(props, "MessageExpiryInterval", None) if props is not None else None,
+        user_properties=tuple(
+            (str(name), str(value)) for name, value in (getattr(props, "UserProperty", None) or ())
+        ),
     )
 
 

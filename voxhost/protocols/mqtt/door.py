@@ -25,6 +25,7 @@ from ...events import (
 from ...jobs import Job
 from ...settings import MqttSettings
 from .connection import Incoming, MqttConnection
+from .convert import ConvertService
 from .dedupe import Deduper
 from .discovery import Discovery
 from .hermes import HermesService
@@ -46,8 +47,11 @@ class MqttDoor(Door):
         self.dedupe = Deduper(self.settings.dedupe_window)
         self.active: dict[str, Job] = {}
         """Request id → job, for the jobs this door is serving (stop commands)."""
+        self.conversions: dict[str, asyncio.Task[Any]] = {}
+        """Request id → task, for the voice conversions this door is serving (stop commands)."""
         self.default_voice: str | None = None
         self.service = VoxhostService(self)
+        self.convert = ConvertService(self)
         self.hermes = HermesService(self) if self.settings.hermes else None
         self.discovery = Discovery(self) if self.settings.discovery else None
         self._handlers: dict[str, Callable[[Incoming], None]] = {}
@@ -67,7 +71,7 @@ class MqttDoor(Door):
         self._state: dict[str, Any] | None = None
 
     def _parts(self) -> list[Any]:
-        return [p for p in (self.service, self.hermes, self.discovery) if p is not None]
+        return [p for p in (self.service, self.convert, self.hermes, self.discovery) if p is not None]
 
     def _subscriptions(self) -> list[str]:
         topics: list[str] = []
@@ -102,6 +106,8 @@ class MqttDoor(Door):
             if pending:
                 for job in list(self.active.values()):
                     job.cancel("daemon shutting down")
+                for task in list(self.conversions.values()):
+                    task.cancel("daemon shutting down")
                 await asyncio.wait(pending, timeout=2.0)
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -115,8 +121,9 @@ class MqttDoor(Door):
             "connected": self.conn.connected,
             "node": self.settings.node_id,
             "say_topic": self.topics.say,
+            "convert_topic": self.topics.convert,
             "shared_group": self.settings.shared_group,
-            "active": len(self.active),
+            "active": len(self.active) + len(self.conversions),
             "error": self.conn.last_error,
         }
 
@@ -129,6 +136,8 @@ class MqttDoor(Door):
         handler = self._handlers.get(msg.topic)
         if handler is None and self.hermes is not None and self.hermes.matches_play_finished(msg.topic):
             handler = self.hermes.on_play_finished
+        if handler is None and self.convert.matches(msg.topic):
+            handler = self.convert.on_convert
         if handler is None:
             return
         try:

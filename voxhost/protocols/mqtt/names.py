@@ -54,6 +54,16 @@ class Topics:
         return f"{self.base}/say"
 
     @property
+    def convert(self) -> str:
+        """Voice conversion requests (audio in) for this node."""
+        return f"{self.root}/convert"
+
+    @property
+    def pool_convert(self) -> str:
+        """Voice conversion requests for any node (a shared subscription when ``shared_group`` is set)."""
+        return f"{self.base}/convert"
+
+    @property
     def stop(self) -> str:
         """Stop this node's speech."""
         return f"{self.root}/stop"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ...errors import InvalidRequestError, TextTooLongError
+from ...errors import InvalidRequestError, TextTooLongError, TooLargeError
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
 MAX_ID = 128
@@ -63,6 +65,54 @@ class SayCommand(BaseModel):
     @classmethod
     def _valid_topic(cls, value: str | None) -> str | None:
         return _check_topic(value)
+
+
+class ConvertCommand(BaseModel):
+    """A convert request on ``<base>/<node>/convert`` or ``<base>/convert``: speech in, the same speech in ``voice``.
+
+    As JSON, ``audio`` is the audio file in base64; as a raw audio payload the other fields are MQTT 5 user
+    properties.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    audio: bytes
+    """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
+    voice: str
+    """The target: a voice-library id (``voice_grandma_1a2b3c4d``), ``<engine>:<id>``, its name or an alias."""
+    id: str | None = None
+    engine: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    format: AudioFormat | None = None
+    chunk_bytes: int | None = Field(None, ge=256)
+    audio_topic: str | None = None
+    reply_to: str | None = None
+
+    @field_validator("audio", mode="before")
+    @classmethod
+    def _base64(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.startswith("data:") and "," in value:
+            value = value.split(",", 1)[1]
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be the audio file in base64") from None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> str | None:
+        return _check_id(value)
+
+    @field_validator("audio_topic", "reply_to")
+    @classmethod
+    def _valid_topic(cls, value: str | None) -> str | None:
+        return _check_topic(value)
+
+
+CONVERT_PROPERTIES = ("voice", "id", "engine", "options", "format", "chunk_bytes", "audio_topic", "reply_to")
+"""MQTT 5 user properties read from a raw-audio convert request (others are ignored: brokers and tools add some)."""
 
 
 class StopCommand(BaseModel):
@@ -171,7 +221,8 @@ def looks_like_json(text: str) -> bool:
 
 def validation_problem(err: ValidationError) -> InvalidRequestError:
     """The first problem of a pydantic error, in words, with the field as ``param``."""
-    problem = err.errors()[0]
+    # An unknown field first: a typo ("voise") explains the missing field it causes.
+    problem = min(err.errors(), key=lambda p: p["type"] != "extra_forbidden")
     field = ".".join(str(part) for part in problem["loc"]) or "payload"
     if problem["type"] == "extra_forbidden":
         message = f"unknown field {field!r}"
@@ -243,3 +294,84 @@ def peek(payload: bytes, max_bytes: int) -> dict[str, Any]:
     except ValueError:
         pass
     return out
+
+
+def is_json_object(payload: bytes) -> bool:
+    """A JSON request; audio files never start with ``{``."""
+    return payload.lstrip()[:1] == b"{"
+
+
+def parse_convert(
+    payload: bytes,
+    properties: tuple[tuple[str, str], ...],
+    max_audio: int,
+    max_command: int,
+    defaults: dict[str, str] | None = None,
+) -> ConvertCommand:
+    """A convert request: a JSON object with base64 ``audio``, or the raw audio file with MQTT 5 user properties.
+
+    ``defaults`` (voice and id from the topic) apply where the request names none. Decoding seconds of base64 is
+    slow enough to keep off the event loop: call this on a thread.
+    """
+    defaults = defaults or {}
+    if is_json_object(payload):
+        # base64 is 4/3 of the audio, plus the other fields.
+        limit = -(-max_audio // 3) * 4 + max_command
+        if len(payload) > limit:
+            raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
+        data = load_json(decode(payload, limit))
+        command: ConvertCommand = parse_model(ConvertCommand, {**defaults, **data} if isinstance(data, dict) else data)
+    else:
+        fields: dict[str, Any] = {**defaults}
+        fields.update((name, value) for name, value in properties if name in CONVERT_PROPERTIES)
+        if "voice" not in fields:
+            raise InvalidRequestError(
+                "raw audio needs the target voice: in the topic (<base>/<node>/convert/<voice>) or the MQTT 5 user "
+                "property 'voice'",
+                param="voice",
+            )
+        if "options" in fields:
+            try:
+                fields["options"] = json.loads(fields["options"]) if fields["options"].strip() else {}
+            except json.JSONDecodeError as err:
+                message = f"the user property 'options' is not JSON: {err.msg}"
+                raise InvalidRequestError(message, param="options") from None
+        if len(payload) > max_audio:
+            raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
+        command = parse_model(ConvertCommand, {**fields, "audio": payload})
+    if not command.audio:
+        raise InvalidRequestError("the audio is empty", param="audio")
+    if len(command.audio) > max_audio:
+        raise TooLargeError(
+            f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio"
+        )
+    command.voice = command.voice.strip()
+    if not command.voice:
+        raise InvalidRequestError("voice is required: the voice-library voice to convert into", param="voice")
+    return command
+
+
+def peek_convert(
+    payload: bytes, properties: tuple[tuple[str, str], ...], max_bytes: int, defaults: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``id`` and ``reply_to`` of a convert request that failed validation, for the error reply."""
+    seen = peek(json.dumps({**(defaults or {}), **dict(properties)}).encode(), max_bytes)
+    if is_json_object(payload):
+        seen.update(peek(payload, max_bytes))
+    return seen
+
+
+def convert_topic_fields(rest: str) -> dict[str, str]:
+    """Voice and id from the levels after ``.../convert/``: ``<voice>`` or ``<voice>/<id>``."""
+    levels = rest.split("/")
+    if len(levels) > 2 or not all(levels):
+        raise InvalidRequestError(
+            "a convert topic ends in convert, convert/<voice> or convert/<voice>/<id>", param="topic"
+        )
+    fields = {"voice": levels[0]}
+    if len(levels) == 2:
+        try:
+            fields["id"] = _check_id(levels[1]) or ""
+        except ValueError as err:
+            raise InvalidRequestError(f"invalid id in the topic: {err}", param="id") from None
+    return fields

@@ -210,9 +210,14 @@ class VoxhostService:
             jobs = [job for rid, job in self.door.active.items() if rid == command.id]
         else:
             jobs = list(self.door.active.values())
+        conversions = [task for rid, task in self.door.conversions.items() if command.id in (None, rid)]
         for job in jobs:
             job.cancel("stop command")
-        _LOGGER.info("Stop command on %s cancelled %d job(s)", msg.topic, len(jobs))
+        for task in conversions:
+            task.cancel("stop command")
+        _LOGGER.info(
+            "Stop command on %s cancelled %d job(s) and %d conversion(s)", msg.topic, len(jobs), len(conversions)
+        )
 
     # -- voices --------------------------------------------------------------------------------------
 

@@ -1,0 +1,300 @@
+"""Voice conversion over MQTT against a real mosquitto: audio in on ``convert``, converted speech out as audio."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+import uuid
+
+import numpy as np
+import pytest
+import soundfile
+
+import voxhost
+from voxhost import PCM, Engine
+from voxhost.engine import Capability
+
+from ..conftest import free_port, make_settings, running_daemon
+from .http_helpers import dominant_frequency, plugin_dir, tone, wav_bytes
+from .mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, audio_of, is_terminal, mosquitto_binary
+
+pytestmark = pytest.mark.mqtt
+
+NODE = "den"
+BASE = "voxhost"
+ROOT = f"{BASE}/{NODE}"
+MAX_BYTES = 200_000
+MAX_SECONDS = 5.0
+
+
+class DawdleEngine(Engine):
+    """Converts at a tenth of real time (a tone per 0.1 s, every 0.1 s), so a conversion can be stopped."""
+
+    engine_id = "dawdle"
+    capabilities = frozenset({Capability.CONVERT})
+    enabled_by_default = True
+
+    def voices(self):
+        return []
+
+    def load(self):
+        pass
+
+    def synthesize(self, request):
+        raise NotImplementedError
+
+    def convert(self, audio, target, options):
+        t = np.arange(1600) / 16000
+        for _ in range(100):
+            time.sleep(0.1)
+            yield PCM.from_float(0.3 * np.sin(2 * np.pi * 220 * t), 16000)
+
+
+class DawdlePlugin:
+    @voxhost.hookimpl
+    def register_engines(self, register):
+        register(DawdleEngine)
+
+
+def mqtt_section(port: int, node: str, **extra) -> dict:
+    return {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "node_id": node,
+        "discovery": False,
+        "hermes": False,
+        "connect_timeout": 10,
+        "max_command_bytes": 4096,
+        "max_convert_bytes": MAX_BYTES,
+        "max_convert_seconds": MAX_SECONDS,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    if mosquitto_binary() is None:
+        pytest.fail(MOSQUITTO_HINT)
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto"), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def daemon(broker, tmp_path_factory):
+    """Piper plus the pitchshift test engine, which converts by moving the input's pitch to the target's."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("state"),
+        plugins_dirs=[plugin_dir(tmp_path_factory.mktemp("plugins"))],
+        mqtt=mqtt_section(broker.port, NODE, shared_group="pool"),
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def target(daemon):
+    """A library voice whose pitch is 300 Hz, added before the tests."""
+    voice = daemon.call(daemon.core.store_voice(name="Target", samples=tone(300.0, 2.0), sample_rate=24000))
+    return voice.id
+
+
+@pytest.fixture
+def client(broker, daemon):
+    probe = Probe(broker.port, "5")
+    yield probe
+    probe.close()
+
+
+@pytest.fixture
+def client311(broker, daemon):
+    probe = Probe(broker.port, "3.1.1")
+    yield probe
+    probe.close()
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def replies_of(messages, topic, request_id):
+    return [m.json() for m in messages if m.topic == topic and m.json().get("id") == request_id]
+
+
+def convert_error(probe: Probe, payload, properties=None, topic: str = f"{ROOT}/convert") -> dict:
+    """Send a convert request that should fail; its one reply (to a response topic of its own)."""
+    reply_topic = f"test/errors/{new_id()}"
+    probe.subscribe(reply_topic)
+    probe.publish(topic, payload, response_topic=reply_topic, user_properties=properties)
+    reply = probe.wait(lambda m: m.topic == reply_topic, 20).json()
+    assert reply["status"] == "error", reply
+    assert not probe.drain(0.3), "an error is the only reply"
+    return reply
+
+
+# -- conversions ---------------------------------------------------------------------------------------
+
+
+def test_raw_wav_with_user_properties_mqtt5(client, daemon):
+    # Added while the daemon runs: conversion reads the library at request time.
+    voice = daemon.call(daemon.core.store_voice(name="Deep", samples=tone(150.0, 2.0), sample_rate=24000)).id
+    rid, correlation = new_id(), uuid.uuid4().bytes
+    reply_topic = f"test/replies/{rid}"
+    client.subscribe(reply_topic, f"{ROOT}/audio/{rid}/#")
+    client.publish(
+        f"{ROOT}/convert",
+        wav_bytes(tone(200.0, 1.5)),
+        response_topic=reply_topic,
+        correlation=correlation,
+        user_properties=[("voice", voice), ("id", rid), ("chunk_bytes", "2048")],
+    )
+    messages = client.collect(is_terminal(rid, reply_topic))
+    replies = [m for m in messages if m.topic == reply_topic]
+    assert [m.json()["status"] for m in replies] == ["queued", "started", "done"]
+    assert all(m.correlation == correlation and m.json()["node"] == NODE for m in replies)
+    queued, done = replies[0].json(), replies[-1].json()
+    assert queued["voice"] == f"pitchshift:{voice}" and queued["audio_topic"] == f"{ROOT}/audio/{rid}"
+    assert queued["input_duration"] == pytest.approx(1.5, abs=0.01)
+    pcm, rate, chunks = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert max(len(c) for c in chunks) <= 2048 and rate == queued["rate"]
+    assert abs(dominant_frequency(pcm, rate) - 150) < 6  # 200 Hz moved to the target's 150 Hz
+    seconds = len(pcm) / 2 / rate
+    assert seconds == pytest.approx(2.0, abs=0.05)  # resampled like tape: 1.5 s at 200 Hz is 2 s at 150 Hz
+    assert done["duration"] == pytest.approx(seconds, abs=0.01) and done["bytes"] == len(pcm)
+    assert 0 < done["ttfa"] <= done["elapsed"]
+
+
+def test_json_base64_from_an_mqtt311_client_on_the_pool_topic(client311, target):
+    rid = new_id()
+    client311.subscribe(f"{BASE}/+/response", f"{ROOT}/audio/{rid}/#")
+    flac = wav_bytes(tone(220.0, 1.2), fmt="FLAC")
+    request = {"audio": base64.b64encode(flac).decode(), "voice": "target", "id": rid, "format": "both"}
+    client311.publish(f"{BASE}/convert", request)  # the pool topic, joined as shared group "pool"
+    messages = client311.collect(is_terminal(rid, f"{ROOT}/response"))
+    replies = replies_of(messages, f"{ROOT}/response", rid)
+    assert [r["status"] for r in replies] == ["queued", "started", "done"], replies
+    assert replies[0]["voice"] == f"pitchshift:{target}"  # found by the voice's name
+    wav = [m for m in messages if m.topic == f"{ROOT}/audio/{rid}/wav"]
+    pcm, rate, _ = audio_of([m for m in messages if m not in wav], f"{ROOT}/audio/{rid}")
+    assert abs(dominant_frequency(pcm, rate) - 300) < 10
+    assert len(wav) == 1
+    samples, wav_rate = soundfile.read(io.BytesIO(wav[0].payload), dtype="int16")
+    assert wav_rate == rate and samples.tobytes() == pcm
+
+
+def test_json_with_catalog_id_engine_and_reply_to(client311, target):
+    rid = new_id()
+    client311.subscribe(f"test/{rid}", f"{ROOT}/audio/{rid}/#")
+    request = {
+        "audio": "data:audio/wav;base64," + base64.b64encode(wav_bytes(tone(400.0, 1.0))).decode(),
+        "voice": f"pitchshift:{target}",
+        "engine": "pitchshift",
+        "id": rid,
+        "format": "wav",
+        "reply_to": f"test/{rid}",
+    }
+    client311.publish(f"{ROOT}/convert", request)
+    messages = client311.collect(is_terminal(rid, f"test/{rid}"))
+    assert messages[-1].json()["status"] == "done"
+    wav = [m for m in messages if m.topic == f"{ROOT}/audio/{rid}/wav"]
+    assert len(wav) == 1 and not any(m.topic.endswith("/chunk") for m in messages)
+    samples, rate = soundfile.read(io.BytesIO(wav[0].payload), dtype="int16")
+    assert abs(dominant_frequency(samples.tobytes(), rate) - 300) < 10
+
+
+def test_raw_audio_with_voice_and_id_in_the_topic_for_mqtt311(client311, target):
+    # What an ESP32 or Node-RED flow can send without user properties or base64: the recorded file as is.
+    rid = new_id()
+    client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/{rid}/#")
+    client311.publish(f"{ROOT}/convert/{target}/{rid}", wav_bytes(tone(250.0, 1.0, rate=16000), rate=16000))
+    messages = client311.collect(is_terminal(rid, f"{ROOT}/response"))
+    assert [r["status"] for r in replies_of(messages, f"{ROOT}/response", rid)] == ["queued", "started", "done"]
+    pcm, rate, _ = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert abs(dominant_frequency(pcm, rate) - 300) < 10
+
+
+# -- errors: one clear reply each, and the daemon keeps serving ------------------------------------------
+
+
+def test_bad_requests_get_one_error_reply_each(client, target):
+    good = wav_bytes(tone(200.0, 1.0))
+    undecodable = convert_error(client, b"this is not audio at all", [("voice", target)])
+    assert undecodable["code"] == "invalid_audio" and undecodable["param"] == "audio"
+    too_long = convert_error(client, wav_bytes(tone(200.0, 6.0, rate=8000), rate=8000), [("voice", target)])
+    assert too_long["code"] == "invalid_audio" and "at most 5 s" in too_long["message"]
+    too_big = wav_bytes(tone(200.0, 4.5))  # under the length limit, over the byte limit
+    assert len(too_big) > MAX_BYTES
+    big = convert_error(client, too_big, [("voice", target), ("id", "big-1")])
+    assert big["code"] == "too_large" and big["id"] == "big-1"
+    big_json = convert_error(client, {"audio": base64.b64encode(too_big + too_big).decode(), "voice": target})
+    assert big_json["code"] == "too_large"
+    unknown = convert_error(client, good, [("voice", "voice_nobody_00000000"), ("id", "who")])
+    assert unknown["code"] == "voice_not_found" and unknown["param"] == "voice" and unknown["id"] == "who"
+    missing = convert_error(client, good)
+    assert missing["code"] == "invalid_request" and missing["param"] == "voice"
+    bad_base64 = convert_error(client, {"audio": "not base64!", "voice": target, "id": "b64"})
+    assert bad_base64["param"] == "audio" and bad_base64["id"] == "b64"
+    typo = convert_error(client, {"audio": base64.b64encode(good).decode(), "voise": target})
+    assert typo["code"] == "invalid_request" and "voise" in typo["message"]
+    no_engine = convert_error(client, good, [("voice", target), ("engine", "nosuch")])
+    assert no_engine["code"] == "engine_not_found"
+    piper = convert_error(client, good, [("voice", target), ("engine", "piper")])
+    assert piper["code"] == "not_supported" and "piper" in piper["message"]
+    not_cloned = convert_error(client, good, [("voice", "piper:en_US-joe-medium")])
+    assert not_cloned["code"] == "voice_not_found"
+    deep = convert_error(client, good, topic=f"{ROOT}/convert/{target}/x/y")
+    assert deep["param"] == "topic"
+    # Still serving:
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/convert", good, user_properties=[("voice", target), ("id", rid), ("format", "none")])
+    assert client.wait(is_terminal(rid, f"{ROOT}/response"), 20).json()["status"] == "done"
+
+
+def test_retained_convert_is_ignored(client, target):
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/convert", wav_bytes(tone(200.0, 1.0)), retain=True,
+                   user_properties=[("voice", target), ("id", rid)])
+    try:
+        assert not [m for m in client.drain(1.0) if m.payload.startswith(b"{") and m.json().get("id") == rid]
+    finally:
+        client.publish(f"{ROOT}/convert", b"", retain=True)  # clear it from the broker
+
+
+def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("plain"), mqtt=mqtt_section(broker.port, "plain"))
+    with running_daemon(settings):
+        probe = Probe(broker.port, "3.1.1")
+        try:
+            rid = new_id()
+            probe.subscribe(f"{BASE}/plain/response")
+            audio = base64.b64encode(wav_bytes(tone(200.0, 1.0))).decode()
+            probe.publish(f"{BASE}/plain/convert", {"audio": audio, "voice": "voice_someone_12345678", "id": rid})
+            reply = probe.wait(is_terminal(rid, f"{BASE}/plain/response"), 20).json()
+        finally:
+            probe.close()
+    assert reply["status"] == "error" and reply["code"] == "not_supported"
+    assert "no running engine can convert voices" in reply["message"]
+
+
+def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("dawdle"), mqtt=mqtt_section(broker.port, "slow"))
+    with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
+        voice = d.call(d.core.store_voice(name="Anyone", samples=tone(300.0, 2.0), sample_rate=24000)).id
+        probe = Probe(broker.port, "5")
+        try:
+            rid = new_id()
+            probe.subscribe(f"{BASE}/slow/response", f"{BASE}/slow/audio/{rid}/#")
+            probe.publish(f"{BASE}/slow/convert/{voice}/{rid}", wav_bytes(tone(200.0, 1.0)))
+            probe.wait(lambda m: m.topic.endswith(f"{rid}/chunk"), 20)  # converting
+            probe.publish(f"{BASE}/slow/stop", {"id": rid})
+            messages = probe.collect(is_terminal(rid, f"{BASE}/slow/response"), 10)
+        finally:
+            probe.close()
+    error = messages[-1].json()
+    assert error["code"] == "cancelled" and "stop command" in error["message"]
+    stop = next(m.json() for m in messages if m.topic == f"{BASE}/slow/audio/{rid}/stop")
+    assert stop["status"] == "cancelled" and 0 < stop["seconds"] < 5

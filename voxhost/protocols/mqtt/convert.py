@@ -1,0 +1,217 @@
+"""Voice conversion over MQTT: audio in on ``convert``, the same speech in a library voice out as streamed audio.
+
+Replies and audio look exactly like a say request's (queued / started / done or error; start / chunk / stop /
+wav), so every speaker client that plays voxhost's speech plays converted speech too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import aclosing
+from typing import TYPE_CHECKING
+
+from ...audio import decode_audio
+from ...engine import PCM
+from ...errors import EngineError, InvalidRequestError, UnknownVoiceError, UnsupportedError, VoxhostError
+from .connection import Incoming
+from .names import shared
+from .schemas import ConvertCommand, convert_topic_fields, parse_convert, peek_convert
+from .service import Reply
+from .stream import AudioStream
+
+if TYPE_CHECKING:
+    from .door import MqttDoor
+
+_LOGGER = logging.getLogger(__name__)
+
+NO_CONVERTER = "no running engine can convert voices; enable one with the convert capability (e.g. chatterbox)"
+
+
+class ConvertService:
+    """Handlers for ``<base>/<node>/convert`` and the pool topic ``<base>/convert``."""
+
+    def __init__(self, door: MqttDoor) -> None:
+        self.door = door
+        self.settings = door.settings
+        self.topics = door.topics
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
+        t = self.topics
+        return [f"{t.convert}/#", shared(f"{t.pool_convert}/#", self.settings.shared_group)]
+
+    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+        """Exact topic → handler; ``.../convert/<voice>[/<id>]`` goes through ``matches``."""
+        return {self.topics.convert: self.on_convert, self.topics.pool_convert: self.on_convert}
+
+    def matches(self, topic: str) -> bool:
+        """``<base>/<node>/convert/...`` or ``<base>/convert/...``: voice (and id) in the topic."""
+        return topic.startswith((f"{self.topics.convert}/", f"{self.topics.pool_convert}/"))
+
+    def _topic_fields(self, topic: str) -> dict[str, str]:
+        for prefix in (f"{self.topics.convert}/", f"{self.topics.pool_convert}/"):
+            if topic.startswith(prefix):
+                return convert_topic_fields(topic[len(prefix):])
+        return {}
+
+    def on_convert(self, msg: Incoming) -> None:
+        """Hand the request to a task: parsing megabytes of base64 and decoding audio happen on threads."""
+        if msg.retain:
+            _LOGGER.warning("Ignoring a retained convert message on %s", msg.topic)
+            return
+        self.door.spawn(self._serve(msg), name="mqtt-convert")
+
+    def _reply(self, msg: Incoming, reply_to: str | None, request_id: str | None) -> Reply:
+        topic = msg.response_topic or reply_to or self.topics.response
+        return Reply(self.door.conn, topic, self.topics.node, request_id, msg.correlation_data)
+
+    async def _serve(self, msg: Incoming) -> None:
+        s = self.settings
+        defaults: dict[str, str] = {}
+        try:
+            defaults = self._topic_fields(msg.topic)
+            command = await asyncio.to_thread(
+                parse_convert, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
+            )
+        except VoxhostError as err:
+            limit = -(-s.max_convert_bytes // 3) * 4 + s.max_command_bytes
+            seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit, defaults)
+            _LOGGER.info("Rejected convert request on %s: %s", msg.topic, err.message)
+            self._reply(msg, seen.get("reply_to"), seen.get("id")).error(err)
+            return
+        key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
+        if key is not None and self.door.dedupe.seen(f"convert:{key}"):
+            _LOGGER.info("Dropping a repeated convert request %s", key)
+            return
+        reply = self._reply(msg, command.reply_to, command.id)
+        try:
+            if command.chunk_bytes is not None and command.chunk_bytes > s.chunk_bytes:
+                raise InvalidRequestError(f"chunk_bytes may be at most {s.chunk_bytes}", param="chunk_bytes")
+            engine, target = self._target(command)
+            source = await asyncio.to_thread(_decode, command.audio, s.max_convert_seconds)
+        except VoxhostError as err:
+            _LOGGER.info("Rejected convert request %s: %s", command.id, err.message)
+            reply.error(err)
+            return
+        request_id = command.id or f"convert-{uuid.uuid4().hex[:12]}"
+        reply.id = request_id
+        task = asyncio.current_task()
+        assert task is not None
+        self.door.conversions[request_id] = task
+        try:
+            await self._convert(command, request_id, reply, source, engine, target)
+        finally:
+            if self.door.conversions.get(request_id) is task:
+                del self.door.conversions[request_id]
+
+    def _target(self, command: ConvertCommand) -> tuple[str, str]:
+        """The converting engine and the library id of the target voice; typed errors as the HTTP door's."""
+        core = self.door.core
+        converters = core.converters()
+        if not converters:
+            raise UnsupportedError(NO_CONVERTER)
+        engine, name = command.engine, command.voice
+        prefix, _, rest = name.partition(":")
+        if rest and rest.startswith("voice_"):  # a catalog id such as chatterbox:voice_grandma_1a2b3c4d
+            engine, name = engine or prefix, rest
+        target = self._library_id(name)
+        if engine is not None:
+            core.runner(engine)
+            if engine not in converters:
+                raise UnsupportedError(
+                    f"engine {engine!r} cannot convert voices; engines that can: {', '.join(converters)}",
+                    param="engine",
+                )
+        return engine or converters[0], target
+
+    def _library_id(self, name: str) -> str:
+        """A library id from an id, a voice's name (when unique) or a catalog alias of a cloned voice."""
+        library = self.door.core.library
+        voices = library.list()
+        if any(v.id == name for v in voices):
+            return name
+        named = [v for v in voices if v.name.lower() == name.lower()]
+        if len(named) == 1:
+            return named[0].id
+        try:
+            entry = self.door.core.catalog.resolve(name).voice
+        except UnknownVoiceError:
+            entry = None
+        if entry is not None and entry.kind == "cloned":
+            return entry.voice
+        raise UnknownVoiceError(
+            f"no voice {name!r} in the voice library; conversion needs a cloned voice as its target", param="voice"
+        )
+
+    async def _convert(
+        self, command: ConvertCommand, request_id: str, reply: Reply, source: PCM, engine: str, target: str
+    ) -> None:
+        """Run the conversion and publish its audio and status replies."""
+        s = self.settings
+        core = self.door.core
+        fmt = command.format or s.audio_format
+        prefix = command.audio_topic or self.topics.audio(request_id)
+        audio = AudioStream(self.door.conn, prefix, request_id, fmt, command.chunk_bytes or s.chunk_bytes)
+        voice_id = f"{engine}:{target}"
+        rate = next((v.sample_rate for v in core.voices() if v.id == voice_id), source.rate)
+        input_seconds = round(len(source.data) / 2 / source.rate, 3)
+        reply.send(
+            "queued",
+            voice=voice_id,
+            engine=engine,
+            input_duration=input_seconds,
+            audio_topic=prefix if fmt != "none" else None,
+            audio_format=fmt,
+            **audio.describe(rate),
+        )
+        queued = time.monotonic()
+        reply.send("started", engine=engine)
+        ttfa: float | None = None
+        try:
+            async with aclosing(core.convert(source, target, engine=engine, options=command.options)) as chunks:
+                async for pcm in chunks:
+                    if ttfa is None:
+                        ttfa = round(time.monotonic() - queued, 4)
+                    audio.add(pcm.data, pcm.rate)
+            if audio.rate is None:
+                raise EngineError(f"engine {engine} returned no audio")
+        except asyncio.CancelledError as cancel:
+            await audio.finish("cancelled", audio.rate or rate)
+            reason = str(cancel) or "stop command"
+            reply.send("error", code="cancelled", message=f"conversion cancelled: {reason}")
+            raise
+        except VoxhostError as err:
+            _LOGGER.info("Conversion %s failed: %s", request_id, err.message)
+            await audio.finish("error", audio.rate or rate)
+            reply.error(err)
+            return
+        except Exception as err:  # a bug must still answer the client
+            _LOGGER.exception("Conversion %s failed", request_id)
+            await audio.finish("error", audio.rate or rate)
+            reply.send("error", code="internal_error", message=f"{type(err).__name__}: {err}")
+            return
+        elapsed = time.monotonic() - queued
+        problem = await audio.finish("done", audio.rate)
+        if problem:
+            reply.send("error", code="too_large", message=problem, param="format")
+            return
+        reply.send(
+            "done",
+            duration=audio.seconds,
+            input_duration=input_seconds,
+            ttfa=ttfa,
+            elapsed=round(elapsed, 4),
+            rtf=round(elapsed / audio.seconds, 4) if audio.seconds else None,
+            chunks=audio.chunks,
+            bytes=audio.bytes,
+        )
+
+
+def _decode(data: bytes, max_seconds: float) -> PCM:
+    """The request's audio file as mono s16le PCM (bounded duration; clear errors for what does not decode)."""
+    samples, rate = decode_audio(data, max_seconds, "audio")
+    return PCM.from_float(samples, rate)

