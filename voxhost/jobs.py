@@ -82,7 +82,11 @@ class Job:
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._next_index = 0
         self.text_complete = False
-        self.in_flight = False
+        self.in_flight = 0
+        """Sentences being synthesized right now (more than one when the engine has a spare slot)."""
+        self._emit_index = 0
+        self._held: dict[int, list[PCM]] = {}
+        self._finished_sentences: set[int] = set()
         self.state = "queued"
         self.accepted_at = time.monotonic()
         self.started_at: float | None = None
@@ -145,7 +149,7 @@ class Job:
 
     def ready_to_finish(self) -> bool:
         """All text is in and spoken."""
-        return self.text_complete and not self._sentences and not self.in_flight and not self.done
+        return self.text_complete and not self._sentences and self.in_flight == 0 and not self.done
 
     @property
     def sentences_total(self) -> int | None:
@@ -162,9 +166,15 @@ class Job:
             self._emit(JobStarted(job_id=self.id, wait=round(self.started_at - self.accepted_at, 4)))
 
     def audio(self, pcm: PCM, sentence: int) -> None:
-        """Pass a chunk of audio on, at one rate for the whole job."""
+        """Pass a chunk of audio on in sentence order (a sentence computed ahead waits for the one before)."""
         if self.done or not pcm.data:
             return
+        if sentence != self._emit_index:
+            self._held.setdefault(sentence, []).append(pcm)
+            return
+        self._emit_audio(pcm, sentence)
+
+    def _emit_audio(self, pcm: PCM, sentence: int) -> None:
         data = pcm.data
         if self.rate is None:
             self.rate = pcm.rate
@@ -177,18 +187,24 @@ class Job:
         self.audio_seconds += len(data) / 2 / self.rate
         self._emit(JobAudio(job_id=self.id, audio=data, rate=self.rate, sentence=sentence))
 
-    def sentence_done(self, compute_seconds: float) -> None:
-        """One sentence finished."""
+    def sentence_done(self, sentence: int, compute_seconds: float) -> None:
+        """One sentence finished; release the audio of later sentences that were computed ahead."""
         self.compute_seconds += compute_seconds
-        self.sentences_done += 1
-        self._emit(
-            JobProgress(
-                job_id=self.id,
-                sentences_done=self.sentences_done,
-                sentences_total=self.sentences_total,
-                audio_seconds=round(self.audio_seconds, 3),
+        self._finished_sentences.add(sentence)
+        while self._emit_index in self._finished_sentences and not self.done:
+            self._finished_sentences.discard(self._emit_index)
+            self.sentences_done += 1
+            self._emit(
+                JobProgress(
+                    job_id=self.id,
+                    sentences_done=self.sentences_done,
+                    sentences_total=self.sentences_total,
+                    audio_seconds=round(self.audio_seconds, 3),
+                )
             )
-        )
+            self._emit_index += 1
+            for pcm in self._held.pop(self._emit_index, []):
+                self._emit_audio(pcm, self._emit_index)
 
     def finish(self) -> None:
         """All sentences spoken."""

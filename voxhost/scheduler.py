@@ -11,11 +11,15 @@ import asyncio
 import logging
 import time
 
+from .engine import SynthesisRequest
 from .errors import BusyError, EngineError, VoxhostError
 from .jobs import Job
 from .runner import EngineRunner
 
 _LOGGER = logging.getLogger(__name__)
+
+MAX_AHEAD = 2
+"""Sentences of one job in flight at once: the one being heard next, and one computed ahead."""
 
 
 class EngineScheduler:
@@ -28,7 +32,7 @@ class EngineScheduler:
         self.jobs: list[Job] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._serving: dict[Job, asyncio.Task[None]] = {}
+        self._serving: dict[asyncio.Task[None], Job] = {}
 
     @property
     def depth(self) -> int:
@@ -47,7 +51,7 @@ class EngineScheduler:
 
     async def stop(self) -> None:
         """Stop scheduling (jobs left are cancelled by the caller first)."""
-        tasks = list(self._serving.values()) + ([self._task] if self._task else [])
+        tasks = list(self._serving) + ([self._task] if self._task else [])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -68,37 +72,43 @@ class EngineScheduler:
         if job.done:
             if job in self.jobs:
                 self.jobs.remove(job)
-            if (task := self._serving.get(job)) is not None:
-                task.cancel()  # free the engine now, not after the sentence
+            for task, served in list(self._serving.items()):
+                if served is job:
+                    task.cancel()  # free the engine now, not after the sentence
         elif job.ready_to_finish():
             job.finish()
             self.jobs.remove(job)
         self._wake.set()
 
     def _pick(self) -> Job | None:
-        # One sentence per job at a time keeps each job's audio in order.
-        ready = [job for job in self.jobs if job.has_work() and not job.in_flight]
-        if not ready:
-            return None
-        fresh = [job for job in ready if job.first_audio_at is None and job.sentences_done == 0]
-        return min(fresh or ready, key=lambda job: job.last_served)
+        ready = [job for job in self.jobs if job.has_work()]
+        # First every job with nothing in flight: no audio yet first (first audio after about one sentence of
+        # compute for every client), then the least recently served.
+        idle = [job for job in ready if job.in_flight == 0]
+        if idle:
+            fresh = [job for job in idle if job.first_audio_at is None and job.sentences_done == 0]
+            return min(fresh or idle, key=lambda job: job.last_served)
+        # A spare slot and no job waiting: compute a running job's next sentence ahead (its audio is held back
+        # until the sentence before it is done, so order is kept).
+        ahead = [job for job in ready if job.in_flight < MAX_AHEAD]
+        return min(ahead, key=lambda job: job.last_served) if ahead else None
 
     async def _loop(self) -> None:
         while True:
             while len(self._serving) < self.concurrency and (job := self._pick()) is not None:
-                job.in_flight = True
-                task = asyncio.create_task(self._serve(job))
-                self._serving[job] = task
-                task.add_done_callback(lambda _t, j=job: self._served(j))
+                job.in_flight += 1
+                # Take the sentence now, so the next pick sees what is really left.
+                task = asyncio.create_task(self._serve(job, job.next_request()))
+                self._serving[task] = job
+                task.add_done_callback(self._served)
             self._wake.clear()
             await self._wake.wait()
 
-    def _served(self, job: Job) -> None:
-        self._serving.pop(job, None)
+    def _served(self, task: asyncio.Task[None]) -> None:
+        self._serving.pop(task, None)
         self._wake.set()
 
-    async def _serve(self, job: Job) -> None:
-        request = job.next_request()
+    async def _serve(self, job: Job, request: SynthesisRequest) -> None:
         job.last_served = time.monotonic()
         started = time.monotonic()
         try:
@@ -112,16 +122,16 @@ class EngineScheduler:
                 await stream.aclose()  # type: ignore[attr-defined]
                 if stream is not chunks:
                     await chunks.aclose()
-            job.in_flight = False
-            job.sentence_done(time.monotonic() - started)
+            job.in_flight -= 1
+            job.sentence_done(request.index, time.monotonic() - started)
         except asyncio.CancelledError:
-            job.in_flight = False
+            job.in_flight -= 1
             return
         except VoxhostError as err:
-            job.in_flight = False
+            job.in_flight -= 1
             job.fail(err)
         except Exception as err:
-            job.in_flight = False
+            job.in_flight -= 1
             _LOGGER.exception("Engine %s failed on job %s", self.runner.engine_id, job.id)
             job.fail(EngineError(f"engine {self.runner.engine_id} failed: {type(err).__name__}: {err}"))
         finally:
