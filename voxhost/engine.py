@@ -104,6 +104,9 @@ class SynthesisRequest:
     """Position of this sentence in its job."""
     final: bool = True
     """Whether this is the job's last sentence (known only once its text is complete)."""
+    shared: bool = False
+    """Other sentences are being synthesized at the same time: an engine that can choose how many threads to use
+    should use fewer (when False, the sentence has the machine to itself)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the worker boundary."""

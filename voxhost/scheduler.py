@@ -89,16 +89,21 @@ class EngineScheduler:
             fresh = [job for job in idle if job.first_audio_at is None and job.sentences_done == 0]
             return min(fresh or idle, key=lambda job: job.last_served)
         # A spare slot and no job waiting: compute a running job's next sentence ahead (its audio is held back
-        # until the sentence before it is done, so order is kept).
-        ahead = [job for job in ready if job.in_flight < MAX_AHEAD]
+        # until the sentence before it is done, so order is kept). Not before the job's first audio: its first
+        # sentence gets the whole machine, so it is heard as soon as possible.
+        ahead = [job for job in ready if job.in_flight < MAX_AHEAD and job.first_audio_at is not None]
         return min(ahead, key=lambda job: job.last_served) if ahead else None
 
     async def _loop(self) -> None:
         while True:
-            while len(self._serving) < self.concurrency and (job := self._pick()) is not None:
+            picked: list[tuple[Job, SynthesisRequest]] = []
+            while len(self._serving) + len(picked) < self.concurrency and (job := self._pick()) is not None:
                 job.in_flight += 1
-                # Take the sentence now, so the next pick sees what is really left.
-                task = asyncio.create_task(self._serve(job, job.next_request()))
+                picked.append((job, job.next_request()))  # taken now, so the next pick sees what is left
+            shared = len(self._serving) + len(picked) > 1
+            for job, request in picked:
+                request.shared = shared
+                task = asyncio.create_task(self._serve(job, request))
                 self._serving[task] = job
                 task.add_done_callback(self._served)
             self._wake.clear()

@@ -38,7 +38,8 @@ class PiperSettings(EngineSettings):
     preload_voices: list[str] = Field(default_factory=list)
     """Voice ids loaded at startup besides the first voice."""
     onnx_threads: int | None = Field(None, ge=1, le=64)
-    """Threads per ONNX inference; default: CPU cores divided by the engine's concurrency."""
+    """Threads of an inference that runs alone; default: every CPU core. Sentences that overlap (several clients)
+    run on a second, single-threaded session of the voice, so they share the cores instead of fighting over them."""
 
 
 class PiperOptions(EngineOptions):
@@ -108,8 +109,10 @@ class PiperEngine(Engine):
         self.settings: PiperSettings = settings
         self._files = self._scan()
         self._loaded: dict[str, Any] = {}
+        self._narrow: dict[str, Any] = {}
+        self._narrow_loaders: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self.concurrency = self.default_concurrency
+        self._active = 0
 
     def _scan(self) -> dict[str, _VoiceFiles]:
         found: dict[str, _VoiceFiles] = {}
@@ -148,8 +151,12 @@ class PiperEngine(Engine):
 
     def unload(self) -> None:
         """Drop every loaded ONNX session."""
+        for loader in self._narrow_loaders:
+            loader.join()  # never leave onnxruntime building a session while the process exits
         with self._lock:
+            self._narrow_loaders.clear()
             self._loaded.clear()
+            self._narrow.clear()
 
     def _voice(self, voice_id: str) -> Any:
         with self._lock:
@@ -164,21 +171,45 @@ class PiperEngine(Engine):
             except Exception as err:
                 raise EngineError(f"cannot load Piper voice {voice_id}: {err}") from err
             self._loaded[voice_id] = voice
+            if (os.cpu_count() or 1) > 1 and not self.settings.use_cuda:
+                # Made off the request path: until it exists, overlapping sentences share the wide session.
+                loader = threading.Thread(target=self._load_narrow, args=(voice_id, files), name=f"piper-{voice_id}")
+                self._narrow_loaders.append(loader)
+                loader.start()
             return voice
 
-    def _load_voice(self, files: _VoiceFiles) -> Any:
+    def _load_narrow(self, voice_id: str, files: _VoiceFiles) -> None:
+        try:
+            narrow = self._load_voice(files, threads=1)
+        except Exception:  # the wide session still serves every request
+            _LOGGER.warning("Piper voice %s: no single-threaded session", voice_id, exc_info=True)
+            return
+        with self._lock:
+            if voice_id in self._loaded:
+                self._narrow[voice_id] = narrow
+
+    def _pick_session(self, voice_id: str, shared: bool) -> Any:
+        """The wide session for a sentence that has the machine to itself, the narrow one when sentences overlap."""
+        voice = self._voice(voice_id)
+        with self._lock:
+            self._active += 1
+            overlapping = shared or self._active > 1
+            return self._narrow.get(voice_id, voice) if overlapping else voice
+
+    def _load_voice(self, files: _VoiceFiles, threads: int | None = None) -> Any:
         """PiperVoice with session options of our own (``PiperVoice.load`` takes none)."""
         import onnxruntime  # heavy: only when a voice is needed
         from piper import PiperVoice
         from piper.config import PiperConfig
 
         options = onnxruntime.SessionOptions()
-        threads = self.settings.onnx_threads or max(1, (os.cpu_count() or 1) // self.concurrency)
+        threads = threads or self.settings.onnx_threads or os.cpu_count() or 1
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        # Spinning threads keep cores busy between operations and starve the event loop's thread: a describe
-        # or health check would wait for a core while every sentence is being synthesized.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Two sessions spinning at once would keep every core busy and starve the event loop's thread (a describe
+        # would wait for a core); a lone wide session may spin, since its threads run at a lower priority than
+        # the loop, and waking sleeping threads for every operation would slow the sentence down.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads > 1 else "0")
         providers: list[Any] = (
             [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
             if self.settings.use_cuda
@@ -193,7 +224,6 @@ class PiperEngine(Engine):
         from piper import SynthesisConfig
 
         files = self._files[request.voice]
-        voice = self._voice(request.voice)
         options = PiperOptions(**request.options)
         speaker_id = files.speaker_ids.get(request.speaker) if request.speaker else None
         config = SynthesisConfig(
@@ -205,8 +235,13 @@ class PiperEngine(Engine):
         )
         rate = files.info.sample_rate
         silence = b"\0\0" * int(rate * self.settings.sentence_silence)
-        for chunk in voice.synthesize(request.text, syn_config=config):
-            yield PCM(chunk.audio_int16_bytes + silence, chunk.sample_rate)
+        voice = self._pick_session(request.voice, request.shared)
+        try:
+            for chunk in voice.synthesize(request.text, syn_config=config):
+                yield PCM(chunk.audio_int16_bytes + silence, chunk.sample_rate)
+        finally:
+            with self._lock:
+                self._active -= 1
 
     def status(self) -> dict[str, Any]:
         """Which voices are resident."""
