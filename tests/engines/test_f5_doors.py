@@ -15,7 +15,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from ..conftest import free_port, make_settings, running_daemon
 from ..protocols.http_helpers import client as openai_client
-from ..protocols.mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, audio_of, is_terminal, mosquitto_binary
+from ..protocols.mqtt_helpers import broker, Probe, audio_of, is_terminal  # noqa: F401 (fixtures)
 from .f5_fixtures import add_voice, build_tiny_models, expected_seconds, f5_python, samples
 
 pytestmark = [pytest.mark.heavy, pytest.mark.mqtt]
@@ -26,15 +26,6 @@ ROOT = f"voxhost/{NODE}"
 FIRST = "Hello world, this is a test of the tiny model."
 SECOND = "The kitchen lights are on and dinner is ready."
 TIMEOUT = 300
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    if mosquitto_binary() is None:
-        pytest.fail(MOSQUITTO_HINT)
-    server = Mosquitto(tmp_path_factory.mktemp("mosquitto"), free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

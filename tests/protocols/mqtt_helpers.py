@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -253,3 +254,39 @@ def audio_of(messages: list[Received], prefix: str) -> tuple[bytes, int, list[by
     assert stop["chunks"] == len(chunks) and stop["bytes"] == len(pcm) and stop["status"] == "done"
     assert (start["rate"], start["width"], start["channels"]) == (stop["rate"], 2, 1)
     return pcm, start["rate"], chunks
+
+
+# -- fixtures shared by every module that talks MQTT (import them by name) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: Any) -> Any:
+    """A mosquitto of the module's own on a free port."""
+    from ..conftest import free_port
+
+    if mosquitto_binary() is None:
+        pytest.fail(MOSQUITTO_HINT)
+    server = Mosquitto(tmp_path_factory.mktemp("mosquitto"), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(broker: Any, daemon: Any) -> Any:
+    """An MQTT 5 client on the module's broker, once the module's daemon runs."""
+    probe = Probe(broker.port, "5")
+    yield probe
+    probe.close()
+
+
+@pytest.fixture
+def client311(broker: Any, daemon: Any) -> Any:
+    """An MQTT 3.1.1 client on the module's broker, once the module's daemon runs."""
+    probe = Probe(broker.port, "3.1.1")
+    yield probe
+    probe.close()
+
+
+def new_id() -> str:
+    """A fresh request id."""
+    return uuid.uuid4().hex[:12]

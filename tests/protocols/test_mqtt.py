@@ -17,7 +17,7 @@ import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon
-from .mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, audio_of, is_status, is_terminal, mosquitto_binary
+from .mqtt_helpers import broker, client, client311, new_id, Mosquitto, Probe, audio_of, is_status, is_terminal  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.mqtt
 
@@ -71,39 +71,12 @@ def mqtt_settings(state_dir, port, **mqtt):
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    if mosquitto_binary() is None:
-        pytest.fail(MOSQUITTO_HINT)
-    server = Mosquitto(tmp_path_factory.mktemp("mosquitto"), free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def daemon(broker, tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
     # In the "pool" group, so the scale-out test needs to start only one more daemon.
     settings = mqtt_settings(state, broker.port, shared_group="pool", max_publish_bytes=200_000)
     with running_daemon(settings, plugins_extra=(("slow", SlowPlugin()),)) as d:
         yield d
-
-
-@pytest.fixture
-def client(broker, daemon):
-    probe = Probe(broker.port, "5")
-    yield probe
-    probe.close()
-
-
-@pytest.fixture
-def client311(broker, daemon):
-    probe = Probe(broker.port, "3.1.1")
-    yield probe
-    probe.close()
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 # -- say over MQTT 5 and 3.1.1 -------------------------------------------------------------------------

@@ -15,9 +15,9 @@ import voxhost
 from voxhost import PCM, Engine
 from voxhost.engine import Capability
 
-from ..conftest import free_port, make_settings, running_daemon
+from ..conftest import make_settings, running_daemon
 from .http_helpers import dominant_frequency, plugin_dir, tone, wav_bytes
-from .mqtt_helpers import MOSQUITTO_HINT, Mosquitto, Probe, audio_of, is_terminal, mosquitto_binary
+from .mqtt_helpers import broker, client, client311, new_id, Probe, audio_of, is_terminal  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.mqtt
 
@@ -74,15 +74,6 @@ def mqtt_section(port: int, node: str, **extra) -> dict:
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    if mosquitto_binary() is None:
-        pytest.fail(MOSQUITTO_HINT)
-    server = Mosquitto(tmp_path_factory.mktemp("mosquitto"), free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def daemon(broker, tmp_path_factory):
     """Piper plus the pitchshift test engine, which converts by moving the input's pitch to the target's."""
     settings = make_settings(
@@ -99,24 +90,6 @@ def target(daemon):
     """A library voice whose pitch is 300 Hz, added before the tests."""
     voice = daemon.call(daemon.core.store_voice(name="Target", samples=tone(300.0, 2.0), sample_rate=24000))
     return voice.id
-
-
-@pytest.fixture
-def client(broker, daemon):
-    probe = Probe(broker.port, "5")
-    yield probe
-    probe.close()
-
-
-@pytest.fixture
-def client311(broker, daemon):
-    probe = Probe(broker.port, "3.1.1")
-    yield probe
-    probe.close()
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex[:12]
 
 
 def replies_of(messages, topic, request_id):
