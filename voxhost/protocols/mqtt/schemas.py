@@ -33,20 +33,14 @@ def _check_topic(value: str | None) -> str | None:
     return value
 
 
-class SayCommand(BaseModel):
-    """A say request on ``<base>/<node>/say`` or ``<base>/say`` (plain text is ``{"text": ...}``)."""
+class _Delivery(BaseModel):
+    """Where and how a request's replies and audio go: shared by say and convert requests."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    text: str
     id: str | None = None
     """Echoed in every status reply; names the audio topic; used to drop redeliveries."""
-    voice: str | None = None
-    language: str | None = Field(None, validation_alias=AliasChoices("language", "lang"))
-    speaker: str | None = None
-    speed: float = 1.0
     engine: str | None = None
-    instructions: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     format: AudioFormat | None = None
     """pcm (streamed chunks), wav (one file), both, or none; default from settings."""
@@ -61,32 +55,35 @@ class SayCommand(BaseModel):
     @classmethod
     def _valid_id(cls, value: Any) -> str | None:
         return _check_id(value)
+
     @field_validator("audio_topic", "reply_to")
     @classmethod
     def _valid_topic(cls, value: str | None) -> str | None:
         return _check_topic(value)
 
 
-class ConvertCommand(BaseModel):
+class SayCommand(_Delivery):
+    """A say request on ``<base>/<node>/say`` or ``<base>/say`` (plain text is ``{"text": ...}``)."""
+
+    text: str
+    voice: str | None = None
+    language: str | None = Field(None, validation_alias=AliasChoices("language", "lang"))
+    speaker: str | None = None
+    speed: float = 1.0
+    instructions: str | None = None
+
+
+class ConvertCommand(_Delivery):
     """A convert request on ``<base>/<node>/convert`` or ``<base>/convert``: speech in, the same speech in ``voice``.
 
     As JSON, ``audio`` is the audio file in base64; as a raw audio payload the other fields are MQTT 5 user
     properties.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
     audio: bytes
     """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
     voice: str
     """The target: a voice-library id (``voice_grandma_1a2b3c4d``), ``<engine>:<id>``, its name or an alias."""
-    id: str | None = None
-    engine: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    format: AudioFormat | None = None
-    chunk_bytes: int | None = Field(None, ge=256)
-    audio_topic: str | None = None
-    reply_to: str | None = None
 
     @field_validator("audio", mode="before")
     @classmethod
@@ -99,16 +96,6 @@ class ConvertCommand(BaseModel):
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("must be the audio file in base64") from None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
-
-    @field_validator("audio_topic", "reply_to")
-    @classmethod
-    def _valid_topic(cls, value: str | None) -> str | None:
-        return _check_topic(value)
 
 
 CONVERT_PROPERTIES = ("voice", "id", "engine", "options", "format", "chunk_bytes", "audio_topic", "reply_to")
