@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from voxhost.operations import ConvertParams, VoiceCreate
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
@@ -44,7 +46,7 @@ def _build_tiny(python: str, where: Path) -> Path:
 
 async def _speak(core: Any, text: str, voice: str, seed: int) -> tuple[float, float, float]:
     """(time to first audio, whole time, seconds of audio) for one request."""
-    from voxhost.jobs import SpeechRequest
+    from voxhost.operations import SpeechRequest
 
     start = time.perf_counter()
     first, audio = 0.0, 0.0
@@ -58,27 +60,26 @@ async def _speak(core: Any, text: str, voice: str, seed: int) -> tuple[float, fl
 
 async def _convert(core: Any, seconds: float, voice_id: str) -> tuple[float, float]:
     """(wall time, seconds of audio out) for converting ``seconds`` of speech-like audio."""
-    from voxhost.engine import PCM
-
     from tests.engines.tiny.tiny_chatterbox import reference_tone
+    from voxhost.engine import PCM
 
     source = PCM.from_float(reference_tone(seconds, 130.0, rate=16000), 16000)
     start = time.perf_counter()
     out = 0.0
-    async for pcm in core.convert(source, voice_id, engine="chatterbox"):
+    async for pcm in core.convert(source, ConvertParams(voice=voice_id, engine="chatterbox")):
         out += pcm.seconds
     return time.perf_counter() - start, out
 
 
 async def _pipeline(core: Any, text: str, voice_id: str) -> tuple[float, float, float]:
     """(time to first audio, whole time, seconds of audio) for Piper's voice converted into ``voice_id``."""
-    from voxhost.jobs import SpeechRequest
+    from voxhost.operations import SpeechRequest
     from voxhost.pipelines import convert_stream
 
     start = time.perf_counter()
     first, audio = 0.0, 0.0
     job = core.submit(SpeechRequest(text=text, voice="piper:en_US-joe-medium"))
-    async for pcm in convert_stream(job.pcm(), lambda seg: core.convert(seg, voice_id, engine="chatterbox")):
+    async for pcm in convert_stream(job.pcm(), lambda seg: core.convert(seg, ConvertParams(voice=voice_id, engine="chatterbox"))):
         if not first:
             first = time.perf_counter() - start
         audio += pcm.seconds
@@ -86,11 +87,10 @@ async def _pipeline(core: Any, text: str, voice_id: str) -> tuple[float, float, 
 
 
 async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
+    from tests.engines.tiny.tiny_chatterbox import reference_tone
     from voxhost.core import Core
     from voxhost.plugin_manager import build_plugins
     from voxhost.settings import load_settings
-
-    from tests.engines.tiny.tiny_chatterbox import reference_tone
 
     engine: dict[str, Any] = {"enabled": True, "mode": "worker", "python": args.python, "device": args.device}
     if args.max_speech_tokens:
@@ -109,7 +109,7 @@ async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
     t0 = time.perf_counter()
     await core.start()
     print(f"worker start + load: {time.perf_counter() - t0:.1f} s")
-    voice = core.add_voice(name="Bench", samples=reference_tone(5.0, 200.0), sample_rate=24000)
+    voice = core.add_voice(VoiceCreate(name="Bench"), reference_tone(5.0, 200.0), 24000)
     try:
         await _speak(core, "Warm up.", "chatterbox:en_US-default", 0)
         await _speak(core, "Warm up.", f"chatterbox:{voice.id}", 0)  # computes and caches its conditionals

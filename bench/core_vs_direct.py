@@ -17,7 +17,7 @@ import time
 
 from voxhost.core import Core
 from voxhost.events import JobAudio, JobFinished
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 from voxhost.plugin_manager import build_plugins
 from voxhost.settings import load_settings
 
@@ -68,7 +68,7 @@ async def main(rounds: int) -> None:
         settings = load_settings(None, state_dir=state)
         core = Core(settings, build_plugins([], load_entrypoints=False))
         await core.start()
-        voice = core.engines["piper"]._voice("en_US-joe-medium")  # the very voice the core uses
+        voice = core.registry.get("piper").engine._voice("en_US-joe-medium")  # the very voice the core uses
         loop = asyncio.get_running_loop()
         d_first, d_total, c_first, c_total, four_max, four_median, four_total = [], [], [], [], [], [], []
         for _ in range(2):  # warm-up

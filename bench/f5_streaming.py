@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from voxhost.core import Core  # noqa: E402
-from voxhost.jobs import SpeechRequest  # noqa: E402
+from voxhost.operations import SpeechRequest  # noqa: E402
 from voxhost.plugin_manager import build_plugins  # noqa: E402
 from voxhost.settings import load_settings  # noqa: E402
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.conftest import free_port, make_settings, running_daemon  # noqa: E402
 from tests.protocols.mqtt_helpers import Mosquitto, Probe  # noqa: E402
 from voxhost.events import Event, JobAccepted, JobAudio  # noqa: E402
-from voxhost.jobs import SpeechRequest  # noqa: E402
+from voxhost.operations import SpeechRequest  # noqa: E402
 
 TEXT = "Turn on the kitchen lights, please."
 

@@ -32,21 +32,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+DOORS = ("wyoming", "http", "mqtt")
+
+
 def make_settings(state_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state."""
-    base: dict[str, Any] = {
-        "state_dir": str(state_dir),
+    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state.
+
+    ``wyoming=``, ``http=`` and ``mqtt=`` are the ``[doors.<name>]`` tables.
+    """
+    doors: dict[str, dict[str, Any]] = {
         "wyoming": {"enabled": False, "zeroconf": False},
         "http": {"enabled": False},
         "mqtt": {"enabled": False},
-        "shutdown_timeout": 2.0,
     }
+    base: dict[str, Any] = {"state_dir": str(state_dir), "shutdown_timeout": 2.0}
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **value}
+        if key in DOORS:
+            doors[key] = {**doors[key], **value}
+        elif key == "doors":
+            for name, table in value.items():
+                doors[name] = {**doors.get(name, {}), **table}
         else:
             base[key] = value
-    return load_settings(None, **base)
+    return load_settings(None, **base, doors=doors)
 
 
 class RunningDaemon:

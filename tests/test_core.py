@@ -13,7 +13,7 @@ from voxhost.errors import (
     UnknownVoiceError,
 )
 from voxhost.events import JobAudio, JobCancelled, JobFinished
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest, parse
 
 from .conftest import REPO, assert_speech, make_settings, running_daemon
 
@@ -86,7 +86,7 @@ def test_cancel_frees_the_engine(daemon):
         rest = [e async for e in events]
         after = core.submit(SpeechRequest(text="Quick one.", voice="tone:beep"))
         done = [e async for e in after.events()]
-        return rest, done, core.schedulers["tone"].depth
+        return rest, done, core.registry.get("tone").scheduler.depth
 
     rest, done, depth = daemon.call(run())
     assert isinstance(rest[-1], JobCancelled) and rest[-1].reason == "client went away"
@@ -109,23 +109,23 @@ def test_full_queue_is_busy(daemon):
 
 
 @pytest.mark.parametrize(
-    "request_, error, message",
+    "fields, error, message",
     [
-        (SpeechRequest(text=""), InvalidRequestError, "empty"),
-        (SpeechRequest(text=" \n\t "), InvalidRequestError, "empty"),
-        (SpeechRequest(text="x" * 1_000_001), TextTooLongError, "at most 100000"),
-        (SpeechRequest(text="hi", voice="piper:nobody"), UnknownVoiceError, "unknown voice 'piper:nobody'"),
-        (SpeechRequest(text="hi", voice="tone:beep", speaker="middle"), UnknownVoiceError, "no speaker 'middle'"),
-        (SpeechRequest(text="hi", speaker="3"), UnknownVoiceError, "single speaker"),
-        (SpeechRequest(text="hi", language="xx_XX"), UnknownVoiceError, "no voice speaks language"),
-        (SpeechRequest(text="hi", speed=9), InvalidRequestError, "speed"),
-        (SpeechRequest(text="hi", options={"noise_scale": 7}), InvalidRequestError, "noise_scale"),
-        (SpeechRequest(text="hi", options={"bogus": 1}), InvalidRequestError, "bogus"),
+        (dict(text=""), InvalidRequestError, "empty"),
+        (dict(text=" \n\t "), InvalidRequestError, "empty"),
+        (dict(text="x" * 1_000_001), TextTooLongError, "at most 100000"),
+        (dict(text="hi", voice="piper:nobody"), UnknownVoiceError, "unknown voice 'piper:nobody'"),
+        (dict(text="hi", voice="tone:beep", speaker="middle"), UnknownVoiceError, "no speaker 'middle'"),
+        (dict(text="hi", speaker="3"), UnknownVoiceError, "single speaker"),
+        (dict(text="hi", language="xx_XX"), UnknownVoiceError, "no voice speaks language"),
+        (dict(text="hi", speed=9), InvalidRequestError, "speed"),
+        (dict(text="hi", options={"noise_scale": 7}), InvalidRequestError, "noise_scale"),
+        (dict(text="hi", options={"bogus": 1}), InvalidRequestError, "bogus"),
     ],
 )
-def test_bad_input_gets_typed_errors_and_daemon_keeps_serving(daemon, request_, error, message):
+def test_bad_input_gets_typed_errors_and_daemon_keeps_serving(daemon, fields, error, message):
     with pytest.raises(error, match=message):
-        daemon.core.submit(request_)
+        daemon.core.submit(parse(SpeechRequest, fields))
     pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text="Still here.")))
     assert len(pcm) > rate  # more than half a second of audio
 

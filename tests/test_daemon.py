@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from voxhost.events import JobCancelled, JobFinished
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 
 from .conftest import REPO, RunningDaemon, make_settings
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from voxhost.errors import UnknownVoiceError
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 
 from .conftest import assert_speech, make_settings, running_daemon
 from .piper_fixture import build_multispeaker_voice
@@ -33,7 +33,7 @@ def test_bundled_voice_is_real_speech_at_22050(daemon):
 def test_voice_directory_joins_the_catalog_with_speakers(daemon):
     voice = {v.id: v for v in daemon.core.voices()}["piper:en_GB-twins-medium"]
     assert voice.speakers == ("alice", "bob") and voice.languages == ("en_GB",) and voice.sample_rate == 22050
-    assert daemon.core.catalog.resolve(language="en_GB").voice.id == "piper:en_GB-twins-medium"
+    assert daemon.core.resolve_voice(language="en_GB").id == "piper:en_GB-twins-medium"
 
 
 def test_speaker_per_request(daemon):

@@ -9,10 +9,15 @@ import sys
 import pytest
 
 import voxhost
-from voxhost.core import Core, collect_door_classes, collect_engine_classes
-from voxhost.door import Door
-from voxhost.errors import StartupError
-from voxhost.jobs import SpeechRequest
+from voxhost.components import (
+    collect_door_classes,
+    collect_engine_classes,
+    door_configs,
+)
+from voxhost.core import Core
+from voxhost.door import Door, DoorSettings
+from voxhost.errors import ConfigError, StartupError
+from voxhost.operations import SpeechRequest
 from voxhost.plugin_manager import build_plugins
 
 from .conftest import REPO, make_settings, running_daemon
@@ -39,7 +44,7 @@ def test_broken_plugins_are_reported_and_others_work(state_dir):
     core = Core(make_settings(state_dir), plugins)
     failed = {f.name: f.error for f in plugins.failures}
     assert "cannot register today" in failed["c_raising_hook"]
-    assert {"piper", "morse", "tone"} <= set(core.engines)
+    assert {"piper", "morse", "tone"} <= set(core.registry.ids())
 
 
 def test_misspelled_hook_is_caught_by_check_pending():
@@ -99,16 +104,18 @@ def test_hook_register_engines(state_dir):
     assert classes["piper"].__name__ == "PiperEngine"
 
 
+class _EchoSettings(DoorSettings):
+    greeting: str = "hi"
+    """What the door says when it opens."""
+
+
 class _EchoDoor(Door):
     name = "echo-door"
+    Settings = _EchoSettings
     opened: list[str] = []
 
-    @classmethod
-    def enabled(cls, settings):
-        return True
-
     async def start(self):
-        self.opened.append("start")
+        self.opened.append(f"start: {self.settings.greeting}")
 
     async def stop(self):
         self.opened.append("stop")
@@ -127,8 +134,19 @@ def test_hook_register_doors(state_dir):
     assert collect_door_classes(plugins, make_settings(state_dir))["echo-door"] is _EchoDoor
     _EchoDoor.opened.clear()
     with running_daemon(make_settings(state_dir), plugins_extra=(("door-plugin", _DoorPlugin()),)) as d:
+        assert d.core.doors == []  # a door opens only when its table enables it
+    doors = {"echo-door": {"enabled": True, "greeting": "hello"}}
+    with running_daemon(make_settings(state_dir, doors=doors), plugins_extra=(("door-plugin", _DoorPlugin()),)) as d:
         assert [door.name for door in d.core.doors] == ["echo-door"]
-    assert _EchoDoor.opened == ["start", "stop"]
+        assert "echo-door" in d.core.door_status()
+    assert _EchoDoor.opened == ["start: hello", "stop"]
+
+
+def test_third_party_door_table_is_validated_by_the_door(state_dir):
+    settings = make_settings(state_dir, doors={"echo-door": {"enabled": True, "greting": "typo"}})
+    plugins = build_plugins([], load_entrypoints=False, extra=[("door-plugin", _DoorPlugin())])
+    with pytest.raises(ConfigError, match=r"doors\.echo-door\.greting"):
+        door_configs(settings, collect_door_classes(plugins, settings))
 
 
 class _Lifecycle:
@@ -139,12 +157,12 @@ class _Lifecycle:
 
     @voxhost.hookimpl
     def startup(self, core):
-        self.calls.append(("startup", sorted(core.engines)))
+        self.calls.append(("startup", sorted(engine.id for engine in core.engines())))
 
     @voxhost.hookimpl
     async def shutdown(self, core):
         await asyncio.sleep(0)
-        self.calls.append(("shutdown", core.jobs == {}))
+        self.calls.append(("shutdown", core.jobs() == []))
 
 
 def test_hook_startup(state_dir):

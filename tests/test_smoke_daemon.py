@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 
 from .conftest import assert_speech, make_settings, running_daemon
 

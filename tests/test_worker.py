@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from voxhost.events import EngineUnloaded, JobAudio, JobFailed, JobFinished
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 
 from .conftest import REPO, make_settings, running_daemon
 
@@ -34,7 +34,7 @@ def _alive(pid: int) -> bool:
 
 
 def _worker_pid(d) -> int:
-    return d.call(d.core.runners["tone"].status())["engine_pid"]
+    return d.call(d.core.registry.get("tone").runner.status())["engine_pid"]
 
 
 def test_worker_runs_the_engine_in_another_process(worker_daemon):
@@ -76,8 +76,8 @@ def test_worker_crash_fails_only_its_job_and_restarts(worker_daemon):
 def test_unload_ends_the_worker(worker_daemon):
     d = worker_daemon
     pid = _worker_pid(d)
-    d.call(d.core.runners["tone"].unload("test"))
-    assert not d.core.runners["tone"].loaded
+    d.call(d.core.registry.get("tone").runner.unload("test"))
+    assert not d.core.registry.get("tone").runner.loaded
     for _ in range(50):
         if not _alive(pid):
             break
@@ -113,7 +113,7 @@ def test_idle_unload(state_dir):
         d.call(d.core.speak(SpeechRequest(text="Hi.", voice="tone:beep")))
         pid = _worker_pid(d)
         d.call(asyncio.sleep(2.5))
-        assert not d.core.runners["tone"].loaded and not _alive(pid)
+        assert not d.core.registry.get("tone").runner.loaded and not _alive(pid)
 
 
 def test_missing_interpreter_is_a_clear_error(state_dir):

@@ -8,41 +8,12 @@ cloning engine's entry, so every door can use it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Literal
 
 from .engine import Capability, Engine, Reference
 from .errors import UnknownVoiceError
-from .library import VoiceLibrary, normalize_language
+from .library import VoiceLibrary
 from .settings import Settings
-
-
-@dataclass(frozen=True)
-class CatalogVoice:
-    """A voice as every door sees it."""
-
-    id: str
-    engine: str
-    voice: str
-    """Engine-local voice id, or the library id for cloned voices."""
-    name: str
-    languages: tuple[str, ...]
-    sample_rate: int
-    kind: Literal["builtin", "cloned", "pipeline"] = "builtin"
-    speakers: tuple[str, ...] = ()
-    description: str = ""
-    aliases: tuple[str, ...] = field(default=(), compare=False)
-    pipeline: str | None = None
-    """For pipeline voices: the ``[[pipelines]]`` id (speech of ``engine``/``voice``, then converted)."""
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """The outcome of a lookup: the voice, the speaker to use, and the reference for cloned voices."""
-
-    voice: CatalogVoice
-    speaker: str | None
-    reference: Reference | None
+from .voices import CatalogVoice, Resolved, normalize_language
 
 
 class Catalog:
@@ -175,7 +146,8 @@ class Catalog:
             if found:
                 return found[0]
         hint = f" for engine {engine!r}" if engine else ""
-        raise UnknownVoiceError(f"unknown voice {name!r}{hint}; list voices with GET /v1/audio/voices", param="voice")
+        raise UnknownVoiceError(f"unknown voice {name!r}{hint}; see the voice list for the voices there are",
+                                param="voice")
 
     def _by_language(self, voices: list[CatalogVoice], language: str, engine: str | None) -> CatalogVoice:
         lang = normalize_language(language) or ""
@@ -205,9 +177,9 @@ class Catalog:
                         f"the configured default_voice {self._settings.default_voice!r} is not available",
                         param="voice",
                     ) from None
+        # Engines are in order of their default priority: the first built-in voice is the bundled one.
         builtin = [v for v in pool if v.kind == "builtin"]
-        piper = [v for v in builtin if v.engine == "piper"]
-        return (piper or builtin or pool)[0]
+        return (builtin or pool)[0]
 
     @staticmethod
     def _check_speaker(voice: CatalogVoice, speaker: str | None) -> str | None:

@@ -14,11 +14,19 @@ from typing import Any
 
 from . import __version__
 from .audio import to_wav
-from .core import Core, collect_engine_classes, describe_engine_classes, engine_configs, engine_context
+from .components import (
+    collect_door_classes,
+    collect_engine_classes,
+    describe_engine_classes,
+    door_configs,
+    engine_configs,
+    engine_context,
+)
+from .core import Core
 from .engine import Engine
 from .errors import ConfigError, StartupError, VoxhostError
-from .jobs import SpeechRequest
 from .log import setup_logging
+from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .settings import CONFIG_ENV, Settings, load_settings
 
@@ -45,8 +53,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["state_dir"] = str(args.state_dir)
     if getattr(args, "plugins_dir", None):
         out["plugins_dirs"] = [str(p) for p in args.plugins_dir]
-    if getattr(args, "uri", None):
-        out["wyoming"] = {"uri": args.uri}
     if getattr(args, "debug", False):
         out["log_level"] = "debug"
     return out
@@ -54,15 +60,17 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(_config_path(args), **_overrides(args))
-    # Flags refine sections without replacing what the file set.
-    if getattr(args, "uri", None):
-        settings.wyoming.uri = list(args.uri)
-    if getattr(args, "http_port", None) is not None:
-        settings.http.port = args.http_port
-    if getattr(args, "http_host", None):
-        settings.http.host = args.http_host
+    # Flags refine door tables without replacing what the file set; the doors validate them at start.
+    flags = {
+        ("wyoming", "uri"): list(args.uri) if getattr(args, "uri", None) else None,
+        ("http", "port"): getattr(args, "http_port", None),
+        ("http", "host"): getattr(args, "http_host", None),
+    }
+    for (door, key), value in flags.items():
+        if value is not None:
+            settings.doors.setdefault(door, {})[key] = value
     for door in getattr(args, "no", None) or []:
-        getattr(settings, door).enabled = False
+        settings.doors.setdefault(door, {})["enabled"] = False
     return settings
 
 
@@ -91,17 +99,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_say(args: argparse.Namespace) -> int:
     """Speak text through the same core the daemon uses, into a WAV file (or raw PCM)."""
     settings = _settings(args)
-    settings.wyoming.enabled = settings.http.enabled = settings.mqtt.enabled = False
     setup_logging("warning" if not args.debug else "debug", args.debug)
     text = sys.stdin.read() if args.text == "-" else args.text
-    request = SpeechRequest(
-        text=text, voice=args.voice, speaker=args.speaker, language=args.language, speed=args.speed, door="cli"
-    )
+    fields = {"voice": args.voice, "speaker": args.speaker, "language": args.language, "speed": args.speed}
+    request = parse(SpeechRequest, {"text": text, "door": "cli", **{k: v for k, v in fields.items() if v is not None}})
 
     async def run() -> tuple[bytes, int]:
         core = Core(settings, _plugins(settings))
-        for runner in core.runners.values():
-            runner.host.preload = False  # load only the engine the voice needs
+        for slot in core.registry:
+            slot.host.preload = False  # load only the engine the voice needs
         await core.start()
         try:
             return await core.speak(request)
@@ -147,8 +153,8 @@ def cmd_engines(args: argparse.Namespace) -> int:
     configs = engine_configs(settings, classes)
     rows = describe_engine_classes(classes.values())
     for row in rows:
-        host, _ = configs[row["id"]]
-        row["enabled"] = host.enabled if host.enabled is not None else row["enabled_by_default"]
+        host = configs[row["id"]].host
+        row["enabled"] = host.enabled
         row["mode"] = host.mode or row["mode"]
         if host.python:
             row["python"] = host.python
@@ -184,7 +190,9 @@ def cmd_default_config(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     setup_logging("error", args.debug)
-    print(render(collect_engine_classes(_plugins(settings), settings).values()), end="")
+    plugins = _plugins(settings)
+    engines = collect_engine_classes(plugins, settings).values()
+    print(render(engines, collect_door_classes(plugins, settings).values()), end="")
     return 0
 
 
@@ -194,6 +202,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     setup_logging("error", args.debug)
     plugins = _plugins(settings)
     engine_configs(settings, collect_engine_classes(plugins, settings))
+    door_configs(settings, collect_door_classes(plugins, settings))
     print(f"config OK ({_config_path(args) or os.environ.get(CONFIG_ENV) or 'defaults'})")
     return 0
 
@@ -217,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--uri", action="append", help="Wyoming address (tcp://, unix://, stdio://); repeatable")
     serve.add_argument("--http-port", type=int, help="HTTP port")
     serve.add_argument("--http-host", help="HTTP bind address")
-    serve.add_argument("--no", action="append", choices=["wyoming", "http", "mqtt"], help="disable a door")
+    serve.add_argument("--no", action="append", metavar="DOOR", help="disable a door (wyoming, http, mqtt, ...)")
     serve.set_defaults(func=cmd_serve)
 
     say = sub.add_parser("say", parents=[common], help="speak text into a WAV file")
@@ -265,7 +274,7 @@ def _model_engines(args: argparse.Namespace) -> list[Engine]:
     setup_logging("warning", args.debug)
     classes = collect_engine_classes(_plugins(settings), settings)
     configs = engine_configs(settings, classes)
-    return [cls(configs[engine_id][1], engine_context(settings, engine_id)) for engine_id, cls in classes.items()]
+    return [cls(configs[engine_id].own, engine_context(settings, engine_id)) for engine_id, cls in classes.items()]
 
 
 def main(argv: list[str] | None = None) -> int:

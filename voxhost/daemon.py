@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any
 
-from .core import Core, collect_door_classes
+from .components import collect_door_classes, door_configs
+from .core import Core
 from .door import Door
 from .errors import StartupError
 from .plugin_manager import Plugins
@@ -39,7 +39,7 @@ class Daemon:
         if self._should_exit.is_set():
             self._force_exit = True
             if self.core:
-                for job in list(self.core.jobs.values()):
+                for job in self.core.jobs():
                     job.cancel("forced shutdown")
         self._should_exit.set()
 
@@ -60,13 +60,15 @@ class Daemon:
 
     async def startup(self) -> None:
         """Build the core, load engines, run startup hooks, open the doors, report ready."""
+        classes = collect_door_classes(self.plugins, self.settings)
+        doors = door_configs(self.settings, classes)  # a bad door table stops the start before engines load
         self.core = core = Core(self.settings, self.plugins)
         await core.start()
         await self.plugins.acall("startup", core=core)
-        for name, door_cls in collect_door_classes(self.plugins, self.settings).items():
-            if not door_cls.enabled(self.settings):
+        for name, door_settings in doors.items():
+            if not door_settings.enabled:
                 continue
-            door = door_cls(core)
+            door = classes[name](core, door_settings)
             try:
                 await door.start()
             except OSError as err:
@@ -75,7 +77,7 @@ class Daemon:
             core.doors.append(door)
             _LOGGER.info("Door %s open %s", name, door.status())
         voices = len(core.voices())
-        engines = ", ".join(f"{r.engine_id}{'' if r.loaded else ' (not loaded)'}" for r in core.runners.values())
+        engines = ", ".join(f"{s.id}{'' if s.runner.loaded else ' (not loaded)'}" for s in core.registry)
         _LOGGER.info("Ready: %d voices; engines: %s; doors: %s", voices, engines or "none",
                      ", ".join(d.name for d in self.doors) or "none")
         notify("READY=1\nSTATUS=Ready")
@@ -96,7 +98,3 @@ class Daemon:
             await self.plugins.acall("shutdown", core=self.core)
             await self.core.close()
         _LOGGER.info("Stopped")
-
-    def status(self) -> dict[str, Any]:
-        """Doors and their state, for health pages."""
-        return {door.name: door.status() for door in self.doors}

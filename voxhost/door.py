@@ -1,29 +1,60 @@
-"""The door contract: a protocol server (Wyoming, HTTP, MQTT, ...) that turns requests into core jobs."""
+"""The door contract: a protocol server (Wyoming, HTTP, MQTT, ...) that turns requests into core jobs.
+
+A door is configured like an engine: its ``[doors.<name>]`` table is validated by the door's own ``Settings``
+model, so a door from a third-party plugin is configured and enabled the same way as the built-in ones.
+"""
 
 from __future__ import annotations
 
+import json
+import typing
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, model_validator
+
 if TYPE_CHECKING:
-    from .core import Core
-    from .settings import Settings
+    from .api import CoreAPI
+
+
+class DoorSettings(BaseModel):
+    """Base of a door's settings table (``[doors.<name>]``); unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    enabled: bool = False
+    """Open this door."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _decode_environment(cls, data: Any) -> Any:
+        # A list or table from an environment variable (VOXHOST_DOORS__WYOMING__URI='["tcp://..."]') arrives as
+        # JSON text: decode it where the field wants a list or a table.
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, field in cls.model_fields.items():
+            value = out.get(name)
+            origin = typing.get_origin(field.annotation) or field.annotation
+            if isinstance(value, str) and origin in (list, dict) and value[:1] in "[{":
+                try:
+                    out[name] = json.loads(value)
+                except ValueError:
+                    pass  # left as is: validation names the key
+        return out
 
 
 class Door(ABC):
     """A protocol server; registered through the ``register_doors`` hook."""
 
     name: ClassVar[str]
-    """Unique name, e.g. ``wyoming``; also the door name in job events and metrics."""
+    """Unique name, e.g. ``wyoming``; the ``[doors.<name>]`` table, and the door name in job events and metrics."""
+    Settings: ClassVar[type[DoorSettings]] = DoorSettings
+    """The model that validates ``[doors.<name>]``."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: CoreAPI, settings: DoorSettings) -> None:
         self.core = core
-
-    @classmethod
-    def enabled(cls, settings: Settings) -> bool:
-        """Whether the settings ask for this door; the default reads ``settings.<name>.enabled``."""
-        section = getattr(settings, cls.name, None)
-        return bool(getattr(section, "enabled", False))
+        self.settings = settings
 
     @abstractmethod
     async def start(self) -> None:

@@ -204,6 +204,12 @@ class Engine(ABC):
     engine_id: ClassVar[str]
     """Unique id, used in catalog ids (``<engine_id>:<voice>``) and config tables."""
     display_name: ClassVar[str] = ""
+    attribution_name: ClassVar[str] = ""
+    """Who made the engine or its models (shown in Home Assistant's voice lists); default: the display name."""
+    attribution_url: ClassVar[str] = ""
+    """Where the engine comes from."""
+    package: ClassVar[str] = ""
+    """The distribution whose version is the engine's version (default: the plugin's own)."""
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TTS})
     Settings: ClassVar[type[EngineSettings]] = EngineSettings
     """The model that validates ``[engines.<engine_id>]``."""
@@ -215,6 +221,8 @@ class Engine(ABC):
     """Sentences the engine may synthesize at once in thread mode (its ``synthesize`` must be thread-safe)."""
     enabled_by_default: ClassVar[bool] = False
     """Whether the engine runs when config does not mention it."""
+    default_priority: ClassVar[int] = 0
+    """Engines are listed by this, highest first; the first built-in voice is the default voice."""
     clone_sample_rate: ClassVar[int] = 24000
     """Output rate for cloned voices and conversion."""
     needs_transcript: ClassVar[bool] = False

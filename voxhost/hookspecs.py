@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .core import Core
+    from .api import CoreAPI
     from .door import Door
     from .engine import Engine
     from .events import Event
@@ -39,6 +39,8 @@ def register_engines(register: Callable[[type[Engine]], None], settings: Setting
 def register_doors(register: Callable[[type[Door]], None], settings: Settings) -> None:
     """Register doors (protocol servers) by calling ``register(DoorClass)``.
 
+    A door is configured by its ``[doors.<name>]`` table, validated by ``DoorClass.Settings``.
+
     :param register: call it once per door class; a duplicate door ``name`` is a startup error.
     :param settings: the daemon's settings (read-only).
     """
@@ -48,18 +50,18 @@ def register_doors(register: Callable[[type[Door]], None], settings: Settings) -
 
 
 @hookspec
-def startup(core: Core) -> Awaitable[None] | None:
+def startup(core: CoreAPI) -> Awaitable[None] | None:
     """Called once engines are loaded and before the doors open; may return an awaitable.
 
-    :param core: the running core (catalog, engines, jobs, event bus).
+    :param core: the running core, as doors see it (``voxhost.api.CoreAPI``).
     """
 
 
 @hookspec
-def shutdown(core: Core) -> Awaitable[None] | None:
+def shutdown(core: CoreAPI) -> Awaitable[None] | None:
     """Called after the doors have closed and jobs have drained; may return an awaitable.
 
-    :param core: the core that is shutting down.
+    :param core: the core that is shutting down (``voxhost.api.CoreAPI``).
     """
 
 

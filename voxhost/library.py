@@ -13,7 +13,7 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,51 +21,14 @@ import soundfile
 
 from .engine import Reference
 from .errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError
+from .voices import LibraryVoice, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
 
 MIN_SECONDS = 1.0
 MAX_SECONDS = 30.0
 _NAME_RE = re.compile(r"^[\w][\w .'\-()]{0,63}$", re.UNICODE)
-_LANG_RE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
 _ID_RE = re.compile(r"^voice_[a-z0-9_]{1,80}$")
-
-
-@dataclass(frozen=True)
-class LibraryVoice:
-    """A stored cloned voice."""
-
-    id: str
-    name: str
-    language: str | None
-    transcript: str | None
-    created_at: int
-    seconds: float
-    sample_rate: int
-    fingerprint: str
-
-    def reference(self, root: Path) -> Reference:
-        """The engine-facing view of this voice."""
-        folder = root / self.id
-        return Reference(
-            voice_id=self.id,
-            audio_path=str(folder / "reference.wav"),
-            transcript=self.transcript,
-            language=self.language,
-            cache_dir=str(folder / "cache"),
-            fingerprint=self.fingerprint,
-        )
-
-
-def normalize_language(language: str | None) -> str | None:
-    """``en-us`` / ``en_US`` / ``en`` → ``en_US`` / ``en``; invalid → InvalidRequestError."""
-    if language is None or not language.strip():
-        return None
-    language = language.strip()
-    if not _LANG_RE.match(language):
-        raise InvalidRequestError(f"invalid language {language!r}; use a code like en_US or de", param="language")
-    base, _, region = language.replace("-", "_").partition("_")
-    return f"{base.lower()}_{region.upper()}" if region else base.lower()
 
 
 def validate_name(name: str | None) -> str:

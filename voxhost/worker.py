@@ -8,7 +8,6 @@ logs). A reader thread takes frames from stdin so that a ``cancel`` arrives whil
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import queue
 import sys
@@ -20,16 +19,12 @@ from typing import Any, BinaryIO
 from . import wire
 from .engine import PCM, Engine, EngineContext, Reference, SynthesisRequest
 from .errors import VoxhostError
+from .loader import load_module
 
 
 def _import_engine(header: dict[str, Any]) -> type[Engine]:
     if header.get("file"):
-        spec = importlib.util.spec_from_file_location(header["module"], header["file"])
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {header['file']}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[header["module"]] = module
-        spec.loader.exec_module(module)
+        module = load_module(header["file"], header["module"])
     else:
         module = importlib.import_module(header["module"])
     obj: Any = module

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest, VoiceCreate
 
 from ..conftest import REPO, make_settings
 
@@ -73,9 +73,7 @@ def add_voice(daemon: Any, name: str, language: str | None = None) -> str:
     """Store a cloned voice (reference_signal + REF_TEXT) in the daemon's library; returns its id."""
 
     async def add() -> str:
-        voice = daemon.core.add_voice(
-            name=name, samples=reference_signal(), sample_rate=16000, transcript=REF_TEXT, language=language
-        )
+        voice = daemon.core.add_voice(VoiceCreate(name=name, transcript=REF_TEXT, language=language), reference_signal(), 16000)
         return str(voice.id)
 
     return str(daemon.call(add()))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest, VoiceCreate
 
 from ..conftest import REPO, make_settings
 
@@ -87,9 +87,7 @@ def add_voice(
     share a fingerprint, and so a clone prompt: give each test its own ``pitch``."""
 
     async def add() -> str:
-        voice = daemon.core.add_voice(
-            name=name, samples=reference_signal(pitch=pitch), sample_rate=16000, transcript=transcript, language=language
-        )
+        voice = daemon.core.add_voice(VoiceCreate(name=name, transcript=transcript, language=language), reference_signal(pitch=pitch), 16000)
         return str(voice.id)
 
     return str(daemon.call(add()))

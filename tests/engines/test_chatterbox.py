@@ -20,9 +20,14 @@ import pytest
 
 from voxhost.audio import decode_audio
 from voxhost.engine import PCM
-from voxhost.errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError, VoxhostError
-from voxhost.jobs import SpeechRequest
+from voxhost.errors import (
+    InvalidAudioError,
+    InvalidRequestError,
+    UnknownVoiceError,
+    VoxhostError,
+)
 from voxhost.library import VoiceLibrary
+from voxhost.operations import ConvertParams, SpeechRequest
 from voxhost.pipelines import PipelineSettings, convert_stream
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
@@ -226,7 +231,7 @@ def test_cloned_voice_conditionals_cached(daemon):
 def test_cached_conditionals_survive_a_worker_restart(daemon):
     voice = daemon.voice
     daemon.call(daemon.core.speak(SpeechRequest(text="First.", voice=f"chatterbox:{voice.id}")))
-    runner = daemon.core.runner("chatterbox")
+    runner = daemon.core.registry.get("chatterbox").runner
     daemon.call(runner.unload("test"), timeout=120)
     pcm, rate = daemon.call(
         daemon.core.speak(SpeechRequest(text="After the restart.", voice=f"chatterbox:{voice.id}")), timeout=300
@@ -253,7 +258,7 @@ def test_convert_uploaded_clip_into_library_voice(daemon):
     soundfile.write(upload, reference_tone(2.0, 120.0, rate=16000), 16000, format="WAV")
     samples, rate = decode_audio(upload.getvalue(), max_seconds=30)
     source = PCM.from_float(samples, rate)
-    pcm, out_rate = daemon.call(_collect(daemon.core.convert(source, daemon.voice.id, engine="chatterbox")))
+    pcm, out_rate = daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice=daemon.voice.id, engine="chatterbox"))))
     _assert_audio(pcm, out_rate)
     assert abs(len(pcm) / 2 / out_rate - 2.0) < 0.5
 
@@ -266,20 +271,20 @@ def test_convert_rejects_undecodable_audio():
 def test_convert_rejects_too_long_audio(daemon):
     source = PCM.from_float(reference_tone(9.0, 120.0, rate=16000), 16000)
     with pytest.raises(InvalidAudioError, match="at most 8 s") as err:
-        daemon.call(_collect(daemon.core.convert(source, daemon.voice.id, engine="chatterbox")))
+        daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice=daemon.voice.id, engine="chatterbox"))))
     assert err.value.param == "audio"
 
 
 def test_convert_rejects_unknown_target(daemon):
     source = PCM.from_float(reference_tone(1.0, 120.0, rate=16000), 16000)
     with pytest.raises(UnknownVoiceError):
-        daemon.call(_collect(daemon.core.convert(source, "voice_nobody_00000000", engine="chatterbox")))
+        daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice="voice_nobody_00000000", engine="chatterbox"))))
 
 
 def test_convert_rejects_unknown_options(daemon):
     source = PCM.from_float(reference_tone(1.0, 120.0, rate=16000), 16000)
     with pytest.raises(VoxhostError, match="no options"):
-        daemon.call(_collect(daemon.core.convert(source, daemon.voice.id, "chatterbox", {"pitch": 2})))
+        daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice=daemon.voice.id, engine="chatterbox", options={"pitch": 2}))))
 
 
 def test_http_speech_in_another_language(daemon):
@@ -323,7 +328,7 @@ def _wyoming_synthesize(d: Any, text: str, voice: str, language: str | None = No
     from wyoming.client import AsyncTcpClient
     from wyoming.tts import Synthesize, SynthesizeVoice
 
-    port = int(d.settings.wyoming.uri[0].rsplit(":", 1)[1])
+    port = int(d.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
 
     async def synthesize() -> tuple[bytes, int, list[str]]:
         async with AsyncTcpClient("127.0.0.1", port) as client:
@@ -394,7 +399,7 @@ def test_piper_to_chatterbox_pipeline(daemon):
         job = core.submit(SpeechRequest(text="Dinner is ready. Come to the table.", voice=pipeline.source))
 
         def convert(segment: PCM) -> Any:
-            return core.convert(segment, pipeline.convert_to, pipeline.engine, pipeline.options)
+            return core.convert(segment, ConvertParams(voice=pipeline.convert_to, engine=pipeline.engine, options=pipeline.options))
 
         out = [
             pcm

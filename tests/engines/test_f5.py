@@ -10,10 +10,18 @@ import numpy as np
 import pytest
 
 from voxhost.errors import ModelMissingError, WorkerCrashedError
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 
 from ..conftest import running_daemon
-from .f5_fixtures import add_voice, build_tiny_models, expected_seconds, f5_settings, f5_status, samples, speak
+from .f5_fixtures import (
+    add_voice,
+    build_tiny_models,
+    expected_seconds,
+    f5_settings,
+    f5_status,
+    samples,
+    speak,
+)
 
 pytestmark = pytest.mark.heavy
 
@@ -149,7 +157,7 @@ def test_worker_killed_mid_job(daemon):
         job = daemon.core.submit(SpeechRequest(text=" ".join([ENGLISH] * 6), voice="f5:default-en"))
         try:
             async for _ in job.pcm():
-                pid = daemon.core.runners["f5"].pid
+                pid = daemon.core.registry.get("f5").runner.pid
                 if pid is not None:
                     os.kill(pid, signal.SIGKILL)
         except WorkerCrashedError as err:
@@ -178,7 +186,7 @@ def test_idle_unload_frees_models_then_the_worker(tiny, tmp_path):
         assert status.get("resident") == [] and status["vocoder_loaded"] is False and status["pid"] == pid
         # then the whole worker exits after the engine's idle time: its memory goes back to the system
         deadline = time.monotonic() + 30
-        while d.core.runners["f5"].loaded and time.monotonic() < deadline:
+        while d.core.registry.get("f5").runner.loaded and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not d.core.runners["f5"].loaded
+        assert not d.core.registry.get("f5").runner.loaded
         assert process_gone(pid, timeout=15)

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from ..conftest import running_daemon
-from .f5_fixtures import build_tiny_models, f5_python, f5_settings, f5_status, samples, speak
+from .f5_fixtures import (
+    build_tiny_models,
+    f5_python,
+    f5_settings,
+    f5_status,
+    samples,
+    speak,
+)
 
 pytestmark = [pytest.mark.heavy, pytest.mark.cuda]
 

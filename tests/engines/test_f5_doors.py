@@ -15,8 +15,14 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from ..conftest import free_port, make_settings, running_daemon
 from ..protocols.http_helpers import client as openai_client
-from ..protocols.mqtt_helpers import broker, Probe, audio_of, is_terminal  # noqa: F401 (fixtures)
-from .f5_fixtures import add_voice, build_tiny_models, expected_seconds, f5_python, samples
+from ..protocols.mqtt_helpers import Probe, audio_of, broker, is_terminal  # noqa: F401 (fixtures)
+from .f5_fixtures import (
+    add_voice,
+    build_tiny_models,
+    expected_seconds,
+    f5_python,
+    samples,
+)
 
 pytestmark = [pytest.mark.heavy, pytest.mark.mqtt]
 

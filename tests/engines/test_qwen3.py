@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from voxhost.engine import Capability, EngineContext, SynthesisRequest
-from voxhost.errors import ConfigError, EngineError, ModelMissingError, UnknownVoiceError
+from voxhost.errors import (
+    ConfigError,
+    EngineError,
+    ModelMissingError,
+    UnknownVoiceError,
+)
 from voxhost.plugins.qwen3 import Qwen3Engine, Qwen3Settings, select_backend
 from voxhost.plugins.qwen3.languages import to_model_language
 
@@ -244,7 +249,7 @@ def test_torch_default_voice_over_wyoming(torch_daemon):
 def test_torch_unload_frees_the_worker_and_prompts_come_back_from_disk(torch_daemon):
     voice = add_voice(torch_daemon, "Reloaded", pitch=260)
     _check_audio(*speak_chunks(torch_daemon, "First.", voice=f"qwen3:{voice}"))
-    runner = torch_daemon.core.runner("qwen3")
+    runner = torch_daemon.core.registry.get("qwen3").runner
     pid = runner.pid
     torch_daemon.call(runner.unload("test"))
     assert not runner.loaded and runner.pid is None
@@ -297,7 +302,7 @@ def test_mlx_backend_streams_chunks(models_dir, tmp_path):
         _check_audio(chunks, rate, max_chunks=MAX_TOKENS)
         chunks, _ = speak_chunks(daemon, "Again.", voice=f"qwen3:{voice}", seed=0)
         assert engine_status(daemon)["prompt_cache"]["hits"] >= 1
-        runner = daemon.core.runner("qwen3")
+        runner = daemon.core.registry.get("qwen3").runner
         daemon.call(runner.unload("test"))
         assert runner.pid is None
 

@@ -17,7 +17,7 @@ from wyoming.client import AsyncTcpClient
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 
-from voxhost.jobs import SpeechRequest
+from voxhost.operations import SpeechRequest
 
 from .conftest import API_KEY, DESKTOP, PHONE, base_url, screenshot
 

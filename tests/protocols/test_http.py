@@ -203,7 +203,7 @@ def test_disconnect_mid_stream_cancels_the_job(piper):
         log.close()
     assert "went away" in event.reason
     assert not late_audio and len(spoken) < 10, "the engine must stop working for a client that left"
-    assert piper.core.schedulers["piper"].depth == 0
+    assert piper.core.registry.get("piper").scheduler.depth == 0
     started = time.monotonic()
     with client(piper).audio.speech.with_streaming_response.create(
         model="tts-1", voice="alloy", input="Are you free again?", response_format="pcm"
@@ -219,7 +219,7 @@ def test_several_clients_at_once(piper):
     for fmt, data in results:
         pcm, rate = decode(fmt, data)
         assert_speech(pcm, rate, 2.0, 7.0, expect_rate=EXPECTED_RATE[fmt])
-    assert not piper.core.jobs
+    assert not piper.core.jobs()
 
 
 # -- discovery, health, metrics, docs ---------------------------------------------------------------------

@@ -17,7 +17,17 @@ import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon
-from .mqtt_helpers import broker, client, client311, new_id, Mosquitto, Probe, audio_of, is_status, is_terminal  # noqa: F401 (fixtures)
+from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    Mosquitto,
+    Probe,
+    audio_of,
+    broker,
+    client,
+    client311,
+    is_status,
+    is_terminal,
+    new_id,
+)
 
 pytestmark = pytest.mark.mqtt
 
@@ -398,9 +408,8 @@ def test_tls_with_username_and_password(tmp_path):
             finally:
                 probe.close()
         # A wrong password does not stop the daemon: it starts, reports why, and keeps retrying.
-        wrong = settings.model_copy(
-            update={"mqtt": settings.mqtt.model_copy(update={"password": "wrong", "connect_timeout": 1.0})}
-        )
+        mqtt = {**settings.doors["mqtt"], "password": "wrong", "connect_timeout": 1.0}
+        wrong = settings.model_copy(update={"doors": {**settings.doors, "mqtt": mqtt}})
         with running_daemon(wrong, plugins_extra=(("slow", SlowPlugin()),)) as d:
             status = d.daemon.doors[0].status()
             assert not status["connected"] and "authori" in status["error"].lower(), status

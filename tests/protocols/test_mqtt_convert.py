@@ -14,10 +14,19 @@ import soundfile
 import voxhost
 from voxhost import PCM, Engine
 from voxhost.engine import Capability
+from voxhost.operations import VoiceCreate
 
 from ..conftest import make_settings, running_daemon
 from .http_helpers import dominant_frequency, plugin_dir, tone, wav_bytes
-from .mqtt_helpers import broker, client, client311, new_id, Probe, audio_of, is_terminal  # noqa: F401 (fixtures)
+from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    Probe,
+    audio_of,
+    broker,
+    client,
+    client311,
+    is_terminal,
+    new_id,
+)
 
 pytestmark = pytest.mark.mqtt
 
@@ -88,7 +97,7 @@ def daemon(broker, tmp_path_factory):
 @pytest.fixture(scope="module")
 def target(daemon):
     """A library voice whose pitch is 300 Hz, added before the tests."""
-    voice = daemon.call(daemon.core.store_voice(name="Target", samples=tone(300.0, 2.0), sample_rate=24000))
+    voice = daemon.call(daemon.core.store_voice(VoiceCreate(name="Target"), tone(300.0, 2.0), 24000))
     return voice.id
 
 
@@ -112,7 +121,7 @@ def convert_error(probe: Probe, payload, properties=None, topic: str = f"{ROOT}/
 
 def test_raw_wav_with_user_properties_mqtt5(client, daemon):
     # Added while the daemon runs: conversion reads the library at request time.
-    voice = daemon.call(daemon.core.store_voice(name="Deep", samples=tone(150.0, 2.0), sample_rate=24000)).id
+    voice = daemon.call(daemon.core.store_voice(VoiceCreate(name="Deep"), tone(150.0, 2.0), 24000)).id
     rid, correlation = new_id(), uuid.uuid4().bytes
     reply_topic = f"test/replies/{rid}"
     client.subscribe(reply_topic, f"{ROOT}/audio/{rid}/#")
@@ -256,7 +265,7 @@ def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory)
 def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("dawdle"), mqtt=mqtt_section(broker.port, "slow"))
     with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
-        voice = d.call(d.core.store_voice(name="Anyone", samples=tone(300.0, 2.0), sample_rate=24000)).id
+        voice = d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
         probe = Probe(broker.port, "5")
         try:
             rid = new_id()

@@ -12,8 +12,8 @@ from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
 from voxhost.errors import UnknownVoiceError
-from voxhost.jobs import SpeechRequest
 from voxhost.library import VoiceLibrary
+from voxhost.operations import SpeechRequest
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
 

@@ -7,7 +7,6 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +16,16 @@ from wyoming.error import Error
 from wyoming.event import Event, async_read_event, async_write_event
 from wyoming.info import Describe, Info
 from wyoming.ping import Ping
-from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeVoice
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeVoice,
+)
 
 from voxhost.events import JobAudio
+from voxhost.operations import VoiceCreate
 from voxhost.protocols.wyoming_zeroconf import advertised_address, outbound_address
 
 from ..conftest import REPO, assert_speech, free_port, make_settings, running_daemon
@@ -135,7 +141,7 @@ async def test_voices_added_at_run_time_appear_at_the_next_describe(daemon):
     tone = 0.3 * np.sin(2 * np.pi * 200 * np.arange(3 * 16000) / 16000)
 
     async def add():
-        return daemon.core.add_voice(name="Grandma", samples=tone, sample_rate=16000, language="en-gb")
+        return daemon.core.add_voice(VoiceCreate(name="Grandma", language="en-gb"), tone, 16000)
 
     voice = daemon.call(add())
     try:
@@ -145,7 +151,7 @@ async def test_voices_added_at_run_time_appear_at_the_next_describe(daemon):
     finally:
 
         async def remove():
-            daemon.core.remove_voice(voice.id)
+            await daemon.core.delete_voice(voice.id)
 
         daemon.call(remove())
 

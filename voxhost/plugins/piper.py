@@ -18,7 +18,14 @@ from typing import Any
 from pydantic import Field
 
 import voxhost
-from voxhost.engine import PCM, Engine, EngineOptions, EngineSettings, SynthesisRequest, VoiceInfo
+from voxhost.engine import (
+    PCM,
+    Engine,
+    EngineOptions,
+    EngineSettings,
+    SynthesisRequest,
+    VoiceInfo,
+)
 from voxhost.errors import EngineError, UnknownVoiceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -96,6 +103,9 @@ class PiperEngine(Engine):
 
     engine_id = "piper"
     display_name = "Piper"
+    attribution_name = "rhasspy"
+    attribution_url = "https://github.com/rhasspy/piper"
+    package = "piper-tts"
     Settings = PiperSettings
     Options = PiperOptions
     default_mode = "thread"
@@ -103,6 +113,7 @@ class PiperEngine(Engine):
     # second client's first sentence start without waiting for the first client's.
     default_concurrency = 2
     enabled_by_default = True
+    default_priority = 100  # the bundled voice is the default voice
 
     def __init__(self, settings: PiperSettings, context: voxhost.EngineContext) -> None:
         super().__init__(settings, context)

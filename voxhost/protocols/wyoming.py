@@ -20,10 +20,12 @@ from wyoming.event import Event
 
 import voxhost
 
-from ..door import Door
+from ..api import CoreAPI
+from ..door import Door, DoorSettings
 from ..errors import ConfigError
 from .wyoming_info import build_info
 from .wyoming_session import Session
+from .wyoming_settings import WyomingSettings
 from .wyoming_stdio import open_stdio
 from .wyoming_wire import MAX_HEADER_BYTES
 from .wyoming_zeroconf import Advertiser, advertised_address, default_name
@@ -57,10 +59,12 @@ class WyomingDoor(Door):
     """Serve Wyoming on TCP, Unix sockets and stdio."""
 
     name = "wyoming"
+    Settings = WyomingSettings
 
-    def __init__(self, core: Any) -> None:
-        super().__init__(core)
-        self.settings = core.settings.wyoming
+    def __init__(self, core: CoreAPI, settings: DoorSettings) -> None:
+        super().__init__(core, settings)
+        assert isinstance(settings, WyomingSettings)
+        self.settings: WyomingSettings = settings
         self._servers: list[asyncio.base_events.Server] = []
         self._listening: list[str] = []
         self._sessions: set[Session] = set()

@@ -7,8 +7,6 @@ and ``languages`` are in Home Assistant's ``en_US`` form, which it matches exact
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -18,20 +16,12 @@ from wyoming.info import Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeake
 from .. import __version__
 
 if TYPE_CHECKING:
-    from ..core import Core
-    from ..engine import Engine
+    from ..api import CoreAPI
 
 _LOGGER = logging.getLogger(__name__)
 
 VOXHOST_ATTRIBUTION = Attribution(name="voxhost", url="https://pypi.org/project/voxhost/")
 
-_KNOWN_ENGINES: dict[str, tuple[str, str, str]] = {
-    # engine id: (attribution name, url, distribution that carries the engine's version)
-    "piper": ("rhasspy", "https://github.com/rhasspy/piper", "piper-tts"),
-    "f5": ("SWivid", "https://github.com/SWivid/F5-TTS", "f5-tts"),
-    "chatterbox": ("Resemble AI", "https://github.com/resemble-ai/chatterbox", "chatterbox-tts"),
-    "qwen3": ("Qwen", "https://github.com/QwenLM/Qwen3-TTS", "qwen-tts"),
-}
 
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}))?$")
 
@@ -45,38 +35,15 @@ def ha_language(code: str) -> str:
     return f"{base.lower()}_{region.upper()}" if region else base.lower()
 
 
-@functools.lru_cache(maxsize=64)
-def _engine_facts(engine_cls: type[Engine]) -> tuple[Attribution, str | None]:
-    """Attribution and version of an engine class (looked up once: package metadata reads files)."""
-    engine_id = engine_cls.engine_id
-    name, url, dist = _KNOWN_ENGINES.get(engine_id, (engine_cls.display_name or engine_id, "", ""))
-    name = getattr(engine_cls, "attribution_name", None) or name
-    url = getattr(engine_cls, "attribution_url", None) or url
-    version = getattr(engine_cls, "version", None)
-    if not isinstance(version, str):
-        version = None
-        # An engine's distribution may live only in its worker's environment; then no version is shown.
-        candidates = [dist] if dist else []
-        top = engine_cls.__module__.split(".")[0]
-        if top != "voxhost":
-            candidates.append(top)
-        for candidate in candidates:
-            try:
-                version = importlib.metadata.version(candidate)
-                break
-            except importlib.metadata.PackageNotFoundError:
-                continue
-    return Attribution(name=name, url=url), version
-
-
-def build_info(core: Core, program_name: str = "voxhost", streaming: bool = True) -> Info:
+def build_info(core: CoreAPI, program_name: str = "voxhost", streaming: bool = True) -> Info:
     """The ``info`` event data for the catalog as it is now (voices added at run time included)."""
     voices: list[TtsVoice] = []
+    engines = {engine.id: engine for engine in core.engines()}
     for voice in core.voices():
-        engine = core.engines.get(voice.engine)
+        engine = engines.get(voice.engine)
         if engine is None:
             continue
-        attribution, version = _engine_facts(type(engine))
+        attribution = Attribution(name=engine.attribution[0], url=engine.attribution[1])
         # Home Assistant lists voices only under their languages: one with none would be invisible.
         languages = list(dict.fromkeys(ha_language(lang) for lang in voice.languages if lang)) or ["en_US"]
         voices.append(
@@ -85,17 +52,17 @@ def build_info(core: Core, program_name: str = "voxhost", streaming: bool = True
                 attribution=attribution,
                 installed=True,
                 description=voice.name or voice.id,
-                version=version,
+                version=engine.version,
                 languages=languages,
                 speakers=[TtsVoiceSpeaker(name=s) for s in voice.speakers] or None,
             )
         )
-    engines = ", ".join(e.display_name or e.engine_id for e in core.engines.values()) or "no engines"
+    names = ", ".join(engine.name for engine in engines.values()) or "no engines"
     program = TtsProgram(
         name=program_name,
         attribution=VOXHOST_ATTRIBUTION,
         installed=True,
-        description=f"voxhost text-to-speech ({engines})",
+        description=f"voxhost text-to-speech ({names})",
         version=__version__,
         voices=voices,
         supports_synthesize_streaming=streaming,

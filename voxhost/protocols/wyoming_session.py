@@ -23,12 +23,18 @@ from wyoming.error import Error
 from wyoming.event import Event
 from wyoming.info import Describe
 from wyoming.ping import Ping, Pong
-from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
+from wyoming.tts import (
+    Synthesize,
+    SynthesizeChunk,
+    SynthesizeStart,
+    SynthesizeStop,
+    SynthesizeStopped,
+)
 
-from ..core import Core
+from ..api import CoreAPI, JobHandle
 from ..errors import InvalidRequestError, TextTooLongError, VoxhostError
 from ..events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
-from ..jobs import Job, SpeechRequest
+from ..operations import SpeechRequest, parse
 from .wyoming_wire import ProtocolError, encode_event, read_event
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ WIDTH, CHANNELS = 2, 1
 class _Stream:
     """A streaming request between ``synthesize-start`` and ``synthesize-stop``."""
 
-    job: Job
+    job: JobHandle
     chars: int = 0
     fed: bool = False
     compat_text: str | None = None
@@ -78,7 +84,7 @@ class Session:
 
     def __init__(
         self,
-        core: Core,
+        core: CoreAPI,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         peer: str,
@@ -93,7 +99,7 @@ class Session:
         self._chunk_bytes = samples_per_chunk * WIDTH * CHANNELS
         self._write_lock = asyncio.Lock()
         self._stream: _Stream | None = None
-        self._jobs: set[Job] = set()
+        self._jobs: set[JobHandle] = set()
         self._tail: asyncio.Task[None] | None = None
         """The last queued reply; each reply waits for the one before it."""
         self._tasks: set[asyncio.Task[None]] = set()
@@ -207,12 +213,11 @@ class Session:
 
     def _request(self, data: dict[str, Any], text: str | None) -> SpeechRequest:
         name, language, speaker = _voice_fields(data)
-        return SpeechRequest(
-            text=text, voice=name, language=None if name else language, speaker=speaker, door="wyoming",
-            client=self.peer,
-        )
+        fields = {"text": text, "voice": name, "language": None if name else language, "speaker": speaker,
+                  "door": "wyoming", "client": self.peer}
+        return parse(SpeechRequest, {key: value for key, value in fields.items() if value is not None or key == "text"})
 
-    def _submit(self, request: SpeechRequest) -> Job:
+    def _submit(self, request: SpeechRequest) -> JobHandle:
         job = self.core.submit(request)  # validates: unknown voice, empty text, busy → VoxhostError
         self._jobs.add(job)
         return job
@@ -282,7 +287,7 @@ class Session:
             for i in range(0, len(audio), step)
         ]
 
-    async def _speak(self, job: Job, streaming: bool) -> None:
+    async def _speak(self, job: JobHandle, streaming: bool) -> None:
         """Turn a job's events into Wyoming audio events."""
         started = False  # one-shot: audio-start sent
         open_sentence: int | None = None  # streaming: the sentence whose audio group is open

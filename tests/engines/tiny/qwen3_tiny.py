@@ -55,7 +55,9 @@ def _text_tokenizer(dest: Path):  # noqa: ANN202 - returns a transformers tokeni
 
 def _talker(dest: Path, tok) -> None:  # noqa: ANN001
     from qwen_tts.core.models import Qwen3TTSConfig, Qwen3TTSForConditionalGeneration
-    from qwen_tts.core.models.configuration_qwen3_tts import Qwen3TTSSpeakerEncoderConfig
+    from qwen_tts.core.models.configuration_qwen3_tts import (
+        Qwen3TTSSpeakerEncoderConfig,
+    )
 
     n_text = len(tok)
     hidden = 32

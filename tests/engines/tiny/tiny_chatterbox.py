@@ -33,9 +33,8 @@ def shrink() -> None:
     import chatterbox.models.s3gen.s3gen as s3gen_module
     import chatterbox.models.t3.llama_configs as llama_configs
     import chatterbox.models.t3.modules.cond_enc as cond_enc
-    from s3tokenizer.model_v2 import S3TokenizerV2
-
     from chatterbox.models.t3.modules.t3_config import T3Config
+    from s3tokenizer.model_v2 import S3TokenizerV2
 
     # Multilingual: 14 layers x 16 heads, as its alignment analyser hooks heads (9,2), (12,15), (13,11).
     small = dict(llama_configs.LLAMA_520M_CONFIG_DICT, hidden_size=64, intermediate_size=128)

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import voxhost
-from voxhost.engine import PCM, Capability, Engine, ModelSpec, SynthesisRequest, VoiceInfo
+from voxhost.engine import (
+    PCM,
+    Capability,
+    Engine,
+    ModelSpec,
+    SynthesisRequest,
+    VoiceInfo,
+)
 
 REPO = "voxhost-tests/no-such-model"
 

@@ -15,7 +15,14 @@ import numpy as np
 import soundfile
 
 import voxhost
-from voxhost.engine import PCM, Capability, Engine, Reference, SynthesisRequest, VoiceInfo
+from voxhost.engine import (
+    PCM,
+    Capability,
+    Engine,
+    Reference,
+    SynthesisRequest,
+    VoiceInfo,
+)
 from voxhost.errors import EngineError
 
 RATE = 24000

@@ -27,7 +27,13 @@ from voxhost.engine import (
     SynthesisRequest,
     VoiceInfo,
 )
-from voxhost.errors import EngineError, InvalidAudioError, InvalidRequestError, ModelMissingError, UnknownVoiceError
+from voxhost.errors import (
+    EngineError,
+    InvalidAudioError,
+    InvalidRequestError,
+    ModelMissingError,
+    UnknownVoiceError,
+)
 
 from .languages import LANGUAGES, builtin_voice_id, builtin_voice_language, language_id
 from .text import split_long
@@ -101,6 +107,9 @@ class ChatterboxEngine(Engine):
 
     engine_id = "chatterbox"
     display_name = "Chatterbox"
+    attribution_name = "Resemble AI"
+    attribution_url = "https://github.com/resemble-ai/chatterbox"
+    package = "chatterbox-tts"
     capabilities = frozenset({Capability.TTS, Capability.CLONE, Capability.CONVERT})
     Settings = ChatterboxSettings
     Options = ChatterboxOptions

@@ -18,7 +18,16 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from ...engine import PCM, Capability, Engine, EngineContext, EngineSettings, ModelSpec, SynthesisRequest, VoiceInfo
+from ...engine import (
+    PCM,
+    Capability,
+    Engine,
+    EngineContext,
+    EngineSettings,
+    ModelSpec,
+    SynthesisRequest,
+    VoiceInfo,
+)
 from ...errors import InvalidRequestError, UnknownVoiceError
 from ...langid import LanguageIdentifier, primary_language
 from .registry import (
@@ -60,6 +69,9 @@ class F5Engine(Engine):
 
     engine_id: ClassVar[str] = ENGINE_ID
     display_name: ClassVar[str] = "F5-TTS"
+    attribution_name: ClassVar[str] = "SWivid"
+    attribution_url: ClassVar[str] = "https://github.com/SWivid/F5-TTS"
+    package: ClassVar[str] = "f5-tts"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TTS, Capability.CLONE})
     Settings: ClassVar[type[EngineSettings]] = F5Settings
     Options = F5Options

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...reference import REFERENCE_TEXT, piper_reference
+from ..piper_reference import REFERENCE_TEXT, piper_reference
 from .registry import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)

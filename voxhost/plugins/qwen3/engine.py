@@ -60,6 +60,9 @@ class Qwen3Engine(Engine):
 
     engine_id: ClassVar[str] = ENGINE_ID
     display_name: ClassVar[str] = "Qwen3-TTS"
+    attribution_name: ClassVar[str] = "Qwen"
+    attribution_url: ClassVar[str] = "https://github.com/QwenLM/Qwen3-TTS"
+    package: ClassVar[str] = "qwen-tts"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TTS, Capability.CLONE, Capability.STREAM})
     """All it can do; an instance on the PyTorch backend does not stream (see ``__init__``)."""
     Settings: ClassVar[type[EngineSettings]] = Qwen3Settings

@@ -23,7 +23,7 @@ import numpy as np
 
 from ...engine import Reference
 from ...errors import EngineError, InvalidRequestError
-from ...reference import REFERENCE_TEXT, piper_reference
+from ..piper_reference import REFERENCE_TEXT, piper_reference
 from .config import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)

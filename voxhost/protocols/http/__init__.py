@@ -10,9 +10,11 @@ from aiohttp import web
 
 import voxhost
 
-from ...door import Door
+from ...api import CoreAPI
+from ...door import Door, DoorSettings
 from .app import build_app
 from .metrics import Metrics
+from .settings import HttpSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,10 +31,12 @@ class HttpDoor(Door):
     """aiohttp on ``http.host:http.port``."""
 
     name = "http"
+    Settings = HttpSettings
 
-    def __init__(self, core: Any) -> None:
-        super().__init__(core)
-        self.settings = core.settings.http
+    def __init__(self, core: CoreAPI, settings: DoorSettings) -> None:
+        super().__init__(core, settings)
+        assert isinstance(settings, HttpSettings)
+        self.settings: HttpSettings = settings
         self._runner: web.AppRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._metrics: Metrics | None = None

@@ -10,12 +10,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from ...core import Core
-from ...settings import HttpSettings
-from . import conversions, discovery, engines, health, lab, live, openapi, speech, voices
+from ...api import CoreAPI
+from . import (
+    conversions,
+    discovery,
+    engines,
+    health,
+    lab,
+    live,
+    openapi,
+    speech,
+    voices,
+)
 from .errors import AuthenticationError, error_middleware, from_error
 from .keys import CLOSING, CORE, CORS_HEADERS, EXECUTOR, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
+from .settings import HttpSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -143,7 +153,7 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
         response.headers.update(headers)
 
 
-def build_app(core: Core, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics) -> web.Application:
+def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics) -> web.Application:
     """The door's application; the caller runs it (``AppRunner``) and owns the executor and metrics."""
     app = web.Application(
         middlewares=[

@@ -12,7 +12,13 @@ from aiohttp import web
 
 from ...audio import decode_audio
 from ...engine import PCM
-from ...errors import InvalidRequestError, UnknownEngineError, UnknownVoiceError, UnsupportedError
+from ...errors import (
+    InvalidRequestError,
+    UnknownEngineError,
+    UnknownVoiceError,
+    UnsupportedError,
+)
+from ...operations import ConvertParams, parse
 from .encoders import FORMATS
 from .errors import BadValueError
 from .keys import CORE, EXECUTOR, SETTINGS
@@ -44,14 +50,8 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
     engine = form.text("model")
     if engine in ("auto", None):
         engine = None
-    if ":" in target:  # a catalog id such as chatterbox:voice_grandma_1a2b3c4d names the engine too
-        engine, target = target.split(":", 1) if engine is None else (engine, target.split(":", 1)[1])
     try:
-        core.library.get(target)
-        if engine is not None:
-            core.runner(engine)
-            if engine not in core.converters():
-                raise UnsupportedError(f"engine {engine!r} cannot convert voices", param="model")
+        params = core.check_convert(parse(ConvertParams, {"voice": target, "engine": engine}))
     except (UnknownVoiceError, UnknownEngineError) as err:
         raise BadValueError(err) from None
     data = form.files.get("audio")
@@ -60,8 +60,8 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
     samples, rate = await asyncio.to_thread(decode_audio, data, settings.max_conversion_seconds, "audio")
     source = PCM.from_float(samples, rate)
     streamer = AudioStreamer(request, fmt, request.app[EXECUTOR], sse=stream_format == "sse",
-                             headers={"X-Voxhost-Voice": target})
-    chunks = core.convert(source, target, engine=engine)
+                             headers={"X-Voxhost-Voice": params.voice})
+    chunks = core.convert(source, params)
     try:
         return await streamer.run(chunks)
     except ConnectionResetError:

@@ -10,28 +10,29 @@ from typing import Any
 
 from aiohttp import web
 
-from ...catalog import CatalogVoice
-from ...core import Core
+from ...api import CoreAPI
 from ...errors import UnknownEngineError
-from ...settings import HttpSettings
+from ...voices import CatalogVoice
 from .keys import CORE, SETTINGS
+from .settings import HttpSettings
 from .speech import AUTO, resolve_model
 
 
-def model_ids(core: Core, settings: HttpSettings) -> list[tuple[str, str | None]]:
+def model_ids(core: CoreAPI, settings: HttpSettings) -> list[tuple[str, str | None]]:
     """(model id, engine or None for auto): running engines first, then the configured names that work."""
-    out: list[tuple[str, str | None]] = [(engine_id, engine_id) for engine_id in core.runners]
+    running = [engine.id for engine in core.engines()]
+    out: list[tuple[str, str | None]] = [(engine_id, engine_id) for engine_id in running]
     for name, target in settings.models.items():
-        if name in core.runners:
+        if name in running:
             continue
         if target == AUTO:
             out.append((name, None))
-        elif target in core.runners:
+        elif target in running:
             out.append((name, target))
     return out
 
 
-def _model(core: Core, model_id: str, engine: str | None) -> dict[str, Any]:
+def _model(core: CoreAPI, model_id: str, engine: str | None) -> dict[str, Any]:
     return {
         "id": model_id,
         "object": "model",

@@ -13,10 +13,15 @@ from typing import Any
 from aiohttp import web
 
 from ... import models
-from ...core import Core
-from ...engine import Engine, ModelSpec
-from ...errors import BusyError, UnknownEngineError, VoxhostError
-from ...events import ModelPullFailed, ModelPullFinished, ModelPullProgress, ModelPullStarted
+from ...api import CoreAPI, EngineInfo
+from ...engine import ModelSpec
+from ...errors import UnknownEngineError, VoxhostError
+from ...events import (
+    ModelPullFailed,
+    ModelPullFinished,
+    ModelPullProgress,
+    ModelPullStarted,
+)
 from .keys import CORE, PULLS
 
 _LOGGER = logging.getLogger(__name__)
@@ -29,28 +34,25 @@ class UnknownModelError(VoxhostError):
     http_status = 404
 
 
-def _engine(core: Core, request: web.Request) -> Engine:
-    engine_id = request.match_info["engine"]
-    core.runner(engine_id)  # UnknownEngineError (404) naming the running engines
-    return core.engines[engine_id]
+def _engine(core: CoreAPI, request: web.Request) -> EngineInfo:
+    return core.engine(request.match_info["engine"])  # UnknownEngineError (404) naming the running engines
 
 
-def engine_object(core: Core, status: dict[str, Any]) -> dict[str, Any]:
-    """One engine as ``/v1/engines`` lists it: ``Core.engine_status`` plus what the lab page shows."""
-    engine = core.engines[status["id"]]
+def engine_object(core: CoreAPI, status: dict[str, Any]) -> dict[str, Any]:
+    """One engine as ``/v1/engines`` lists it: ``CoreAPI.engine_status`` plus what the lab page shows."""
+    engine = core.engine(status["id"])
     return {
         **status,
         "object": "engine",
-        "name": engine.display_name or engine.engine_id,
-        "busy": core.schedulers[engine.engine_id].busy,
-        "voices": sum(1 for v in core.voices() if v.engine == engine.engine_id),
-        "needs_transcript": bool(getattr(engine, "needs_transcript", False)),
-        "models": len(engine.models()),
-        "options": engine.Options.model_json_schema(),
+        "name": engine.name,
+        "voices": sum(1 for v in core.voices() if v.engine == engine.id),
+        "needs_transcript": engine.needs_transcript,
+        "models": len(engine.models),
+        "options": engine.options_schema,
     }
 
 
-async def _one(core: Core, engine_id: str) -> dict[str, Any]:
+async def _one(core: CoreAPI, engine_id: str) -> dict[str, Any]:
     for status in await core.engine_status():
         if status["id"] == engine_id:
             return engine_object(core, status)
@@ -68,19 +70,16 @@ async def load_engine(request: web.Request) -> web.Response:
     """``POST /v1/engines/{engine}/load``: load now (waits until loaded; a failure is the engine's error)."""
     core = request.app[CORE]
     engine = _engine(core, request)
-    # Shielded: a client that leaves does not cut a load halfway; the engine ends up loaded all the same.
-    await asyncio.shield(core.runners[engine.engine_id].ensure_loaded())
-    return web.json_response(await _one(core, engine.engine_id))
+    await core.load_engine(engine.id)  # a client that leaves does not cut the load halfway
+    return web.json_response(await _one(core, engine.id))
 
 
 async def unload_engine(request: web.Request) -> web.Response:
     """``POST /v1/engines/{engine}/unload``: free its memory; refused (503) while it has jobs."""
     core = request.app[CORE]
     engine = _engine(core, request)
-    if core.schedulers[engine.engine_id].busy:
-        raise BusyError(f"engine {engine.engine_id} has jobs; unload it when they are done", retry_after=2)
-    await asyncio.shield(core.runners[engine.engine_id].unload("requested"))
-    return web.json_response(await _one(core, engine.engine_id))
+    await core.unload_engine(engine.id)  # BusyError (503) while it has jobs
+    return web.json_response(await _one(core, engine.id))
 
 
 def _model_object(st: models.ModelStatus, pulling: bool) -> dict[str, Any]:
@@ -110,25 +109,25 @@ async def list_models(request: web.Request) -> web.Response:
     def statuses() -> list[models.ModelStatus]:  # globbing the models directory: a thread's work
         return [
             models.status(spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache)
-            for spec in engine.models()
+            for spec in engine.models
         ]
 
     data = [
-        _model_object(st, (engine.engine_id, st.spec.name) in pulls)
+        _model_object(st, (engine.id, st.spec.name) in pulls)
         for st in await asyncio.to_thread(statuses)
     ]
     return web.json_response({"object": "list", "data": data})
 
 
-def _with_requirements(engine: Engine, name: str) -> list[ModelSpec]:
+def _with_requirements(engine: EngineInfo, name: str) -> list[ModelSpec]:
     """The model and the models it needs, needed ones first."""
-    specs = {spec.name: spec for spec in engine.models()}
+    specs = {spec.name: spec for spec in engine.models}
     ordered: dict[str, ModelSpec] = {}
 
     def add(model: str, path: tuple[str, ...]) -> None:
         if model not in specs:
             names = ", ".join(specs) or "none"
-            raise UnknownModelError(f"engine {engine.engine_id!r} has no model {model!r} (models: {names})",
+            raise UnknownModelError(f"engine {engine.id!r} has no model {model!r} (models: {names})",
                                     param="model")
         if model in ordered or model in path:
             return
@@ -140,7 +139,7 @@ def _with_requirements(engine: Engine, name: str) -> list[ModelSpec]:
     return list(ordered.values())
 
 
-async def _pull(core: Core, engine: Engine, specs: list[ModelSpec]) -> None:
+async def _pull(core: CoreAPI, engine: EngineInfo, specs: list[ModelSpec]) -> None:
     loop = asyncio.get_running_loop()
     publish = core.bus.publish
     for spec in specs:
@@ -172,13 +171,13 @@ async def pull_model(request: web.Request) -> web.Response:
     name = request.match_info["model"]
     specs = _with_requirements(engine, name)  # 404 for an unknown model, before anything starts
     pulls = request.app[PULLS]
-    key = (engine.engine_id, name)
+    key = (engine.id, name)
     if key not in pulls:
-        task = asyncio.create_task(_pull(core, engine, specs), name=f"pull-{engine.engine_id}-{name}")
+        task = asyncio.create_task(_pull(core, engine, specs), name=f"pull-{engine.id}-{name}")
         pulls[key] = task
         task.add_done_callback(lambda _: pulls.pop(key, None))
     return web.json_response(
-        {"object": "engine.model.pull", "engine": engine.engine_id, "model": name, "state": "pulling",
+        {"object": "engine.model.pull", "engine": engine.id, "model": name, "state": "pulling",
          "models": [spec.name for spec in specs]},
         status=202,
     )

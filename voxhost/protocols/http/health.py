@@ -18,7 +18,7 @@ async def health(request: web.Request) -> web.Response:
     """Engines (loaded, errors, queue) and doors; ``status`` is ``degraded`` when an engine failed to load."""
     core = request.app[CORE]
     engines = await core.engine_status()
-    doors = {door.name: door.status() for door in core.doors}
+    doors = core.door_status()
     status = "degraded" if any(e.get("error") for e in engines) or not engines else "ok"
     return web.json_response(
         {
@@ -28,7 +28,7 @@ async def health(request: web.Request) -> web.Response:
             "engines": engines,
             "doors": doors,
             "voices": len(core.voices()),
-            "jobs": len(core.jobs),
+            "jobs": len(core.jobs()),
         }
     )
 

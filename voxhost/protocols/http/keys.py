@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ...settings import HttpSettings
+from .settings import HttpSettings
 
 if TYPE_CHECKING:
-    from ...core import Core
+    from ...api import CoreAPI
     from .metrics import Metrics
 
-CORE: web.AppKey[Core] = web.AppKey("core")
+CORE: web.AppKey[CoreAPI] = web.AppKey("core")
 SETTINGS = web.AppKey("settings", HttpSettings)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from ... import __version__
-from ...core import Core
+from ...api import CoreAPI
 from ...events import Event, JobAudio
 from .keys import CLOSING, CORE
 
@@ -29,7 +29,7 @@ QUEUE_LIMIT = 2000
 """Events held for a client that reads too slowly; past this the stream ends (the browser reconnects)."""
 
 
-def job_snapshot(core: Core) -> list[dict[str, Any]]:
+def job_snapshot(core: CoreAPI) -> list[dict[str, Any]]:
     """The jobs in progress, in the shape of their ``job_accepted`` events plus their state."""
     return [
         {
@@ -40,7 +40,7 @@ def job_snapshot(core: Core) -> list[dict[str, Any]]:
             "chars": job.chars,
             "state": job.state,
         }
-        for job in list(core.jobs.values())
+        for job in core.jobs()
     ]
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from ...core import Core
+from ...api import CoreAPI
 from ...events import (
     EngineLoaded,
     Event,
@@ -32,20 +38,20 @@ RTF_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
 class _CoreCollector(Collector):
     """Values read from the core at scrape time."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: CoreAPI) -> None:
         self.core = core
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily("voxhost_queue_depth", "Jobs waiting or running per engine", labels=["engine"])
         loaded = GaugeMetricFamily("voxhost_engine_loaded", "Whether the engine is loaded", labels=["engine"])
-        for engine_id, scheduler in self.core.schedulers.items():
-            depth.add_metric([engine_id], scheduler.depth)
-            loaded.add_metric([engine_id], 1.0 if self.core.runners[engine_id].loaded else 0.0)
+        for state in self.core.engine_states():
+            depth.add_metric([state.id], state.queue)
+            loaded.add_metric([state.id], 1.0 if state.loaded else 0.0)
         running = GaugeMetricFamily(
             "voxhost_jobs_in_progress", "Jobs not yet finished, by door and engine", labels=["door", "engine"]
         )
         counts: dict[tuple[str, str], int] = {}
-        for job in list(self.core.jobs.values()):
+        for job in self.core.jobs():
             key = (job.request.door, job.voice.engine)
             counts[key] = counts.get(key, 0) + 1
         for (door, engine), count in counts.items():
@@ -58,7 +64,7 @@ class _CoreCollector(Collector):
 class Metrics:
     """The door's registry (its own, so several daemons in one process never collide)."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: CoreAPI) -> None:
         self.registry = CollectorRegistry()
         labels = ["door", "engine"]
         reg = self.registry

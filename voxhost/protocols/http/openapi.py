@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from ... import __version__
-from ...settings import HttpSettings
 from .encoders import CONTENT_TYPES, FORMATS
 from .keys import SETTINGS
+from .settings import HttpSettings
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 

@@ -10,13 +10,18 @@ from typing import Any
 
 from aiohttp import web
 
-from ...core import MAX_SPEED, MIN_SPEED, Core
-from ...errors import InvalidRequestError, TextTooLongError, UnknownEngineError, UnknownVoiceError
-from ...jobs import SpeechRequest
-from ...settings import HttpSettings
+from ...api import CoreAPI
+from ...errors import (
+    InvalidRequestError,
+    TextTooLongError,
+    UnknownEngineError,
+    UnknownVoiceError,
+)
+from ...operations import MAX_SPEED, MIN_SPEED, SpeechRequest
 from .encoders import FORMATS
 from .errors import BadValueError
 from .keys import CORE, EXECUTOR, SETTINGS
+from .settings import HttpSettings
 from .streaming import AudioStreamer
 
 _LOGGER = logging.getLogger(__name__)
@@ -137,21 +142,22 @@ def _speed(value: Any) -> float:
     return float(value)
 
 
-def resolve_model(core: Core, settings: HttpSettings, model: str) -> str | None:
+def resolve_model(core: CoreAPI, settings: HttpSettings, model: str) -> str | None:
     """The engine a ``model`` names (None: the voice decides)."""
     if model == AUTO:
         return None
-    if model in core.runners:
+    running = {engine.id for engine in core.engines()}
+    if model in running:
         return model
     mapped = settings.models.get(model)
     if mapped is None:
-        known = ", ".join(sorted(set(core.runners) | set(settings.models)))
+        known = ", ".join(sorted(running | set(settings.models)))
         raise BadValueError(
             InvalidRequestError(f"unknown model {model!r}; models: {known}", param="model"), code="model_not_found"
         )
     if mapped == AUTO:
         return None
-    if mapped not in core.runners:
+    if mapped not in running:
         raise BadValueError(
             InvalidRequestError(
                 f"model {model!r} is served by engine {mapped!r}, which is not running", param="model"
@@ -162,7 +168,7 @@ def resolve_model(core: Core, settings: HttpSettings, model: str) -> str | None:
 
 
 def resolve_voice(
-    core: Core, settings: HttpSettings, voice: str | None, engine: str | None, language: str | None
+    core: CoreAPI, settings: HttpSettings, voice: str | None, engine: str | None, language: str | None
 ) -> str | None:
     """Map OpenAI voice names (alloy, echo, ...) to real voices; other names pass through to the catalog."""
     if voice is None:
@@ -174,7 +180,7 @@ def resolve_voice(
         return None  # an OpenAI name says nothing about language: let the language choose the voice
     if engine is not None:
         try:
-            core.catalog.resolve(mapped, engine=engine)
+            core.resolve_voice(mapped, engine=engine)
         except UnknownVoiceError:
             return None  # the model's engine does not have the mapped voice: use its default voice
     return mapped

@@ -11,16 +11,18 @@ from typing import Any
 
 from aiohttp import web
 
+from ...api import CoreAPI
 from ...audio import decode_audio
-from ...core import Core
 from ...errors import InvalidRequestError, UnknownVoiceError
-from ...library import MAX_SECONDS, LibraryVoice, normalize_language, validate_name
+from ...library import MAX_SECONDS
+from ...operations import VoiceCreate, parse
+from ...voices import LibraryVoice
 from .discovery import voice_object
 from .keys import CORE, SETTINGS
 from .uploads import read_form
 
 
-def library_voice(core: Core, voice: LibraryVoice) -> dict[str, Any]:
+def library_voice(core: CoreAPI, voice: LibraryVoice) -> dict[str, Any]:
     """OpenAI's ``audio.voice`` object, plus what voxhost knows about the voice."""
     return {
         "id": voice.id,
@@ -44,25 +46,21 @@ async def create_voice(request: web.Request) -> web.Response:
     if kind != "audio_sample":
         raise InvalidRequestError(f"voice type {kind!r} is not supported; upload an audio_sample", param="type")
     # Cheap checks first: nothing is decoded or written for a request that cannot succeed.
-    name = validate_name(form.text("name"))
-    language = normalize_language(form.text("language"))
-    transcript = form.text("transcript")
-    core.check_voice(transcript)
+    fields = {key: form.text(key) for key in ("name", "language", "transcript")}
+    voice = parse(VoiceCreate, {key: value for key, value in fields.items() if value is not None})
     data = form.files.get("audio_sample")
     if not data:
         raise InvalidRequestError("audio_sample is required: a recording of the voice (1-30 s)", param="audio_sample")
     samples, rate = await asyncio.to_thread(decode_audio, data, MAX_SECONDS, "audio_sample")
     # Shielded: a client that leaves mid-write still gets a complete, announced voice (or none at all).
-    voice = await asyncio.shield(
-        core.store_voice(name=name, samples=samples, sample_rate=rate, transcript=transcript, language=language)
-    )
-    return web.json_response(library_voice(core, voice))
+    stored = await asyncio.shield(core.store_voice(voice, samples, rate))
+    return web.json_response(library_voice(core, stored))
 
 
 async def list_library(request: web.Request) -> web.Response:
     """``GET /v1/library/voices``: every voice-library voice, newest first, also those no running engine speaks."""
     core = request.app[CORE]
-    voices = sorted(await asyncio.to_thread(core.library.list), key=lambda v: v.created_at, reverse=True)
+    voices = sorted(await core.library_voices(), key=lambda v: v.created_at, reverse=True)
     return web.json_response({"object": "list", "data": [library_voice(core, voice) for voice in voices]})
 
 
@@ -71,7 +69,7 @@ async def get_voice(request: web.Request) -> web.Response:
     core = request.app[CORE]
     voice_id = request.match_info["voice_id"]
     try:
-        return web.json_response(library_voice(core, core.library.get(voice_id)))
+        return web.json_response(library_voice(core, core.library_voice(voice_id)))
     except UnknownVoiceError:
         pass
     for entry in core.voices():

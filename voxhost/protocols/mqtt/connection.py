@@ -21,7 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ...settings import MqttSettings
+from .settings import MqttSettings
 
 _LOGGER = logging.getLogger(__name__)
 

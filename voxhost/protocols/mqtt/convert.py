@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from ...audio import decode_audio
 from ...engine import PCM
-from ...errors import EngineError, InvalidRequestError, UnknownVoiceError, UnsupportedError, VoxhostError
+from ...errors import EngineError, InvalidRequestError, VoxhostError
+from ...operations import ConvertParams
 from .connection import Incoming
 from .names import shared
 from .schemas import ConvertCommand, convert_topic_fields, parse_convert, peek_convert
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-NO_CONVERTER = "no running engine can convert voices; enable one with the convert capability (e.g. chatterbox)"
 
 
 class ConvertService:
@@ -110,42 +110,9 @@ class ConvertService:
 
     def _target(self, command: ConvertCommand) -> tuple[str, str]:
         """The converting engine and the library id of the target voice; typed errors as the HTTP door's."""
-        core = self.door.core
-        converters = core.converters()
-        if not converters:
-            raise UnsupportedError(NO_CONVERTER)
-        engine, name = command.engine, command.voice
-        prefix, _, rest = name.partition(":")
-        if rest and rest.startswith("voice_"):  # a catalog id such as chatterbox:voice_grandma_1a2b3c4d
-            engine, name = engine or prefix, rest
-        target = self._library_id(name)
-        if engine is not None:
-            core.runner(engine)
-            if engine not in converters:
-                raise UnsupportedError(
-                    f"engine {engine!r} cannot convert voices; engines that can: {', '.join(converters)}",
-                    param="engine",
-                )
-        return engine or converters[0], target
-
-    def _library_id(self, name: str) -> str:
-        """A library id from an id, a voice's name (when unique) or a catalog alias of a cloned voice."""
-        library = self.door.core.library
-        voices = library.list()
-        if any(v.id == name for v in voices):
-            return name
-        named = [v for v in voices if v.name.lower() == name.lower()]
-        if len(named) == 1:
-            return named[0].id
-        try:
-            entry = self.door.core.catalog.resolve(name).voice
-        except UnknownVoiceError:
-            entry = None
-        if entry is not None and entry.kind == "cloned":
-            return entry.voice
-        raise UnknownVoiceError(
-            f"no voice {name!r} in the voice library; conversion needs a cloned voice as its target", param="voice"
-        )
+        params = self.door.core.check_convert(ConvertParams(voice=command.voice, engine=command.engine))
+        assert params.engine is not None
+        return params.engine, params.voice
 
     async def _convert(
         self, command: ConvertCommand, request_id: str, reply: Reply, source: PCM, engine: str, target: str
@@ -172,7 +139,8 @@ class ConvertService:
         reply.send("started", engine=engine)
         ttfa: float | None = None
         try:
-            async with aclosing(core.convert(source, target, engine=engine, options=command.options)) as chunks:
+            params = ConvertParams(voice=target, engine=engine, options=command.options)
+            async with aclosing(core.convert(source, params)) as chunks:
                 async for pcm in chunks:
                     if ttfa is None:
                         ttfa = round(time.monotonic() - queued, 4)

@@ -9,7 +9,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from ...door import Door
+from ...api import CoreAPI, JobHandle
+from ...door import Door, DoorSettings
 from ...errors import VoxhostError
 from ...events import (
     TERMINAL,
@@ -22,8 +23,6 @@ from ...events import (
     VoiceAdded,
     VoiceRemoved,
 )
-from ...jobs import Job
-from ...settings import MqttSettings
 from .connection import Incoming, MqttConnection
 from .convert import ConvertService
 from .dedupe import Deduper
@@ -31,6 +30,7 @@ from .discovery import Discovery
 from .hermes import HermesService
 from .names import Topics
 from .service import VoxhostService
+from .settings import MqttSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,13 +39,15 @@ class MqttDoor(Door):
     """Say requests, streamed audio and status over MQTT; Hermes compatible; discovered by Home Assistant."""
 
     name = "mqtt"
+    Settings = MqttSettings
 
-    def __init__(self, core: Any) -> None:
-        super().__init__(core)
-        self.settings: MqttSettings = core.settings.mqtt
+    def __init__(self, core: CoreAPI, settings: DoorSettings) -> None:
+        super().__init__(core, settings)
+        assert isinstance(settings, MqttSettings)
+        self.settings: MqttSettings = settings
         self.topics = Topics.from_settings(self.settings)
         self.dedupe = Deduper(self.settings.dedupe_window)
-        self.active: dict[str, Job] = {}
+        self.active: dict[str, JobHandle] = {}
         """Request id → job, for the jobs this door is serving (stop commands)."""
         self.conversions: dict[str, asyncio.Task[Any]] = {}
         """Request id → task, for the voice conversions this door is serving (stop commands)."""
@@ -164,11 +166,11 @@ class MqttDoor(Door):
         if not task.cancelled() and (err := task.exception()) is not None:
             _LOGGER.error("MQTT task %s failed", task.get_name(), exc_info=err)
 
-    def track(self, request_id: str, job: Job) -> None:
+    def track(self, request_id: str, job: JobHandle) -> None:
         """Remember a job this door serves."""
         self.active[request_id] = job
 
-    def untrack(self, job: Job) -> None:
+    def untrack(self, job: JobHandle) -> None:
         """Forget a finished job."""
         for request_id, known in list(self.active.items()):
             if known is job:
@@ -181,7 +183,7 @@ class MqttDoor(Door):
         if self.default_voice:
             return self.default_voice
         try:
-            return self.core.catalog.resolve(None).voice.id
+            return self.core.resolve_voice(None).id
         except VoxhostError:
             return None
 
@@ -189,15 +191,8 @@ class MqttDoor(Door):
         """The chosen default voice when it fits the request's language (else the core picks by language)."""
         if self.default_voice is None:
             return None
-        if language is None:
-            return self.default_voice
-        wanted = language.replace("-", "_").split("_")[0].lower()
-        for voice in self.core.voices():
-            if voice.id == self.default_voice:
-                if any(lang.split("_")[0].lower() == wanted for lang in voice.languages):
-                    return self.default_voice
-                return None
-        return None
+        voice = next((v for v in self.core.voices() if v.id == self.default_voice), None)
+        return self.default_voice if voice is not None and self.core.speaks(voice, language) else None
 
     def set_default_voice(self, voice: str | None) -> None:
         """Change the default voice, publish it (retained) and keep it for the next start."""
@@ -234,7 +229,7 @@ class MqttDoor(Door):
             self.discovery.publish()
 
     def _publish_state(self) -> None:
-        jobs = [job for job in self.core.jobs.values() if not job.done]
+        jobs = self.core.jobs()
         if any(job.state == "running" for job in jobs):
             activity = "speaking"
         elif jobs:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ...audio import to_wav
 from ...errors import EngineError, VoxhostError
-from ...jobs import SpeechRequest
+from ...operations import SpeechRequest, parse
 from .connection import Incoming
 from .names import (
     HERMES_ERROR,
@@ -109,15 +109,9 @@ class HermesService:
             _LOGGER.info("Dropping a repeated Hermes say %s", say.id)
             return
         try:
-            job = self.door.core.submit(
-                SpeechRequest(
-                    text=say.text,
-                    voice=self.settings.hermes_voice or self.door.default_voice_for(say.lang),
-                    language=say.lang,
-                    door="mqtt",
-                    client=say.id,
-                )
-            )
+            voice = self.settings.hermes_voice or self.door.default_voice_for(say.lang)
+            fields = {"text": say.text, "voice": voice, "language": say.lang, "door": "mqtt", "client": say.id}
+            job = self.door.core.submit(parse(SpeechRequest, {k: v for k, v in fields.items() if v is not None}))
         except VoxhostError as err:
             self._error(err.message, say.site_id, say.id, say.session_id)
             self._finished(say.site_id, say.id, say.session_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...settings import MqttSettings
+from .settings import MqttSettings
 
 HERMES_SAY = "hermes/tts/say"
 HERMES_SAY_FINISHED = "hermes/tts/sayFinished"

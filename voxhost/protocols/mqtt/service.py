@@ -8,12 +8,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ...api import JobHandle
 from ...errors import InvalidRequestError, VoxhostError
-from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted
-from ...jobs import Job, SpeechRequest
+from ...events import (
+    JobAudio,
+    JobCancelled,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+)
+from ...operations import SpeechRequest, parse
 from .connection import Incoming, MqttConnection
 from .names import shared
-from .schemas import SayCommand, StopCommand, VoiceSet, VoicesQuery, decode, parse_optional, parse_say, peek
+from .schemas import (
+    SayCommand,
+    StopCommand,
+    VoiceSet,
+    VoicesQuery,
+    decode,
+    parse_optional,
+    parse_say,
+    peek,
+)
 from .stream import AudioStream
 
 if TYPE_CHECKING:
@@ -134,25 +151,26 @@ class VoxhostService:
         voice = command.voice
         if voice is None and command.engine is None:
             voice = self.door.default_voice_for(command.language)
-        return SpeechRequest(
-            text=command.text,
-            voice=voice,
-            language=command.language,
-            speaker=command.speaker,
-            speed=command.speed,
-            options=command.options,
-            instructions=command.instructions,
-            engine=command.engine,
-            door="mqtt",
-            client=command.id,
-        )
+        fields = {
+            "text": command.text,
+            "voice": voice,
+            "language": command.language,
+            "speaker": command.speaker,
+            "speed": command.speed,
+            "options": command.options,
+            "instructions": command.instructions,
+            "engine": command.engine,
+            "door": "mqtt",
+            "client": command.id,
+        }
+        return parse(SpeechRequest, {key: value for key, value in fields.items() if value is not None or key == "text"})
 
     @staticmethod
-    def _expire(job: Job) -> None:
+    def _expire(job: JobHandle) -> None:
         if job.started_at is None:
             job.cancel(EXPIRED)
 
-    async def _follow(self, job: Job, reply: Reply, audio: AudioStream) -> None:
+    async def _follow(self, job: JobHandle, reply: Reply, audio: AudioStream) -> None:
         """Turn the job's events into status replies and audio messages."""
         try:
             async for event in job.events():
@@ -205,7 +223,7 @@ class VoxhostService:
             self._reply(msg, None, None).error(err)
             return
         if command.all:
-            jobs = list(self.door.core.jobs.values())
+            jobs = self.door.core.jobs()
         elif command.id is not None:
             jobs = [job for rid, job in self.door.active.items() if rid == command.id]
         else:
@@ -260,7 +278,7 @@ class VoxhostService:
             if text.startswith("{"):
                 data = parse_optional(VoiceSet, msg.payload, self.settings.max_command_bytes)
                 text = data.voice
-            voice = self.door.core.catalog.resolve(text or None).voice.id if text else None
+            voice = self.door.core.resolve_voice(text or None).id if text else None
         except VoxhostError as err:
             Reply(self.door.conn, self.topics.response, self.topics.node).error(err)
             return

@@ -12,7 +12,7 @@ import os
 import wave
 from pathlib import Path
 
-from .errors import EngineError
+from ..errors import EngineError
 
 _LOGGER = logging.getLogger(__name__)
 

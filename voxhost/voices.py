@@ -1,0 +1,80 @@
+"""Public voice types: a catalog voice as every door sees it, and a stored cloned voice."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .engine import Reference
+from .errors import InvalidRequestError
+
+_LANG_RE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+
+
+@dataclass(frozen=True)
+class CatalogVoice:
+    """A voice as every door sees it."""
+
+    id: str
+    engine: str
+    voice: str
+    """Engine-local voice id, or the library id for cloned voices."""
+    name: str
+    languages: tuple[str, ...]
+    sample_rate: int
+    kind: Literal["builtin", "cloned", "pipeline"] = "builtin"
+    speakers: tuple[str, ...] = ()
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=(), compare=False)
+    pipeline: str | None = None
+    """For pipeline voices: the ``[[pipelines]]`` id (speech of ``engine``/``voice``, then converted)."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The outcome of a lookup: the voice, the speaker to use, and the reference for cloned voices."""
+
+    voice: CatalogVoice
+    speaker: str | None
+    reference: Reference | None
+
+
+@dataclass(frozen=True)
+class LibraryVoice:
+    """A stored cloned voice."""
+
+    id: str
+    name: str
+    language: str | None
+    transcript: str | None
+    created_at: int
+    seconds: float
+    sample_rate: int
+    fingerprint: str
+
+    def reference(self, root: Path) -> Reference:
+        """The engine-facing view of this voice."""
+        folder = root / self.id
+        return Reference(
+            voice_id=self.id,
+            audio_path=str(folder / "reference.wav"),
+            transcript=self.transcript,
+            language=self.language,
+            cache_dir=str(folder / "cache"),
+            fingerprint=self.fingerprint,
+        )
+
+
+def normalize_language(language: str | None) -> str | None:
+    """``en-us`` / ``en_US`` / ``en`` → ``en_US`` / ``en``; invalid → InvalidRequestError."""
+    if language is None or not language.strip():
+        return None
+    language = language.strip()
+    if not _LANG_RE.match(language):
+        raise InvalidRequestError(f"invalid language {language!r}; use a code like en_US or de", param="language")
+    base, _, region = language.replace("-", "_").partition("_")
+    return f"{base.lower()}_{region.upper()}" if region else base.lower()
+
+
