@@ -79,7 +79,9 @@ async def _pipeline(core: Any, text: str, voice_id: str) -> tuple[float, float, 
     start = time.perf_counter()
     first, audio = 0.0, 0.0
     job = core.submit(SpeechRequest(text=text, voice="piper:en_US-joe-medium"))
-    async for pcm in convert_stream(job.pcm(), lambda seg: core.convert(seg, ConvertParams(voice=voice_id, engine="chatterbox"))):
+    async for pcm in convert_stream(
+        job.pcm(), lambda seg: core.convert(seg, ConvertParams(voice=voice_id, engine="chatterbox"))
+    ):
         if not first:
             first = time.perf_counter() - start
         audio += pcm.seconds
@@ -119,25 +121,32 @@ async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
         whole = statistics.median(r[1] for r in rows)
         audio = statistics.median(r[2] for r in rows)
         print(f"TTS, {sentences} sentences ({len(TEXT)} chars), median of {args.runs}:")
-        print(f"  time to first audio {ttfa:.2f} s | whole text {whole:.2f} s | audio {audio:.1f} s "
-              f"| first audio after {100 * ttfa / whole:.0f}% of the whole time")
+        print(
+            f"  time to first audio {ttfa:.2f} s | whole text {whole:.2f} s | audio {audio:.1f} s "
+            f"| first audio after {100 * ttfa / whole:.0f}% of the whole time"
+        )
         rows = [await _pipeline(core, TEXT, voice.id) for _ in range(args.runs)]
-        print(f"Pipeline Piper -> Chatterbox VC, same text: time to first audio "
-              f"{statistics.median(r[0] for r in rows):.2f} s | whole text {statistics.median(r[1] for r in rows):.2f} s"
-              f" | audio {statistics.median(r[2] for r in rows):.1f} s")
+        print(
+            f"Pipeline Piper -> Chatterbox VC, same text: time to first audio "
+            f"{statistics.median(r[0] for r in rows):.2f} s | whole text {statistics.median(r[1] for r in rows):.2f} s"
+            f" | audio {statistics.median(r[2] for r in rows):.1f} s"
+        )
         for seconds in args.vc_seconds:
             runs = [await _convert(core, seconds, voice.id) for _ in range(args.runs)]
             wall = statistics.median(r[0] for r in runs)
-            print(f"VC {seconds:g} s in -> {runs[0][1]:.1f} s out: {wall:.2f} s, "
-                  f"{wall / seconds:.3f} s per second of audio")
+            print(
+                f"VC {seconds:g} s in -> {runs[0][1]:.1f} s out: {wall:.2f} s, "
+                f"{wall / seconds:.3f} s per second of audio"
+            )
     finally:
         await core.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--python", default=os.environ.get("VOXHOST_CHATTERBOX_PYTHON",
-                                                           str(REPO / ".venvs/chatterbox/bin/python")))
+    parser.add_argument(
+        "--python", default=os.environ.get("VOXHOST_CHATTERBOX_PYTHON", str(REPO / ".venvs/chatterbox/bin/python"))
+    )
     parser.add_argument("--models-dir", type=Path, help="real models (voxhost models pull chatterbox en)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=int, default=3)

@@ -24,10 +24,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from voxhost.core import Core  # noqa: E402
-from voxhost.operations import SpeechRequest  # noqa: E402
-from voxhost.plugin_manager import build_plugins  # noqa: E402
-from voxhost.settings import load_settings  # noqa: E402
+from voxhost.core import Core
+from voxhost.operations import SpeechRequest
+from voxhost.plugin_manager import build_plugins
+from voxhost.settings import load_settings
 
 TEXT = (
     "The kitchen lights are now switched off. "
@@ -77,22 +77,39 @@ def main() -> None:
     models_dir = Path(args.models_dir) if args.models_dir else work / "models"
     overrides = {}
     if not args.real:
-        out = subprocess.run([args.python, str(REPO / "tests/engines/tiny/f5_tiny.py"), str(models_dir)],
-                             check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [args.python, str(REPO / "tests/engines/tiny/f5_tiny.py"), str(models_dir)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         overrides = json.loads(out.stdout.strip().splitlines()[-1])
-    table = {"enabled": True, "mode": "worker", "python": args.python, "models": overrides,
-             "nfe_steps": args.nfe, "device": args.device, "languages": ["en"]}
+    table = {
+        "enabled": True,
+        "mode": "worker",
+        "python": args.python,
+        "models": overrides,
+        "nfe_steps": args.nfe,
+        "device": args.device,
+        "languages": ["en"],
+    }
     settings = load_settings(
-        None, state_dir=str(work / "state"), models_dir=str(models_dir),
-        wyoming={"enabled": False, "zeroconf": False}, http={"enabled": False}, mqtt={"enabled": False},
+        None,
+        state_dir=str(work / "state"),
+        models_dir=str(models_dir),
+        wyoming={"enabled": False, "zeroconf": False},
+        http={"enabled": False},
+        mqtt={"enabled": False},
         engines={"f5": table, "piper": {"enabled": False}},
     )
     rows = asyncio.run(run(settings, args.voice, args.repeats, seed=1))
     ttfa = statistics.median(r["ttfa"] for r in rows)
     total = statistics.median(r["total"] for r in rows)
     audio = statistics.median(r["audio"] for r in rows)
-    print(f"F5 {'real' if args.real else 'tiny'} models, nfe {args.nfe}, device {args.device}, "
-          f"5 sentences, median of {len(rows)}:")
+    print(
+        f"F5 {'real' if args.real else 'tiny'} models, nfe {args.nfe}, device {args.device}, "
+        f"5 sentences, median of {len(rows)}:"
+    )
     print(f"  time to first audio  {ttfa:6.3f} s")
     print(f"  total                {total:6.3f} s   ({ttfa / total:.0%} of total)")
     print(f"  audio                {audio:6.2f} s in {rows[0]['chunks']} chunks (real-time factor {total / audio:.2f})")

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import make_settings, running_daemon  # noqa: E402
-from voxhost.events import JobAudio  # noqa: E402
+from tests.conftest import make_settings, running_daemon
+from voxhost.events import JobAudio
 
 TEXTS = [
     "The front door is locked.",
@@ -102,7 +102,8 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}/v1/audio/speech"
             child = subprocess.Popen(
                 [sys.executable, "-c", CLIENT, url, str(args.rounds), json.dumps(TEXTS), json.dumps(FORMATS)],
-                stdout=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE,
+                text=True,
             )
             rows: dict[str, list[tuple[float, float, float]]] = {fmt: [] for fmt in FORMATS}
             assert child.stdout is not None
@@ -125,13 +126,17 @@ def main() -> None:
         overhead = [r[0] * 1000 for r in values]
         engine = statistics.median(r[1] * 1000 for r in values)
         ttfb = statistics.median(r[2] * 1000 for r in values)
-        print(f"{fmt:<8}{statistics.median(overhead):8.1f} / {percentile(overhead, 90):6.1f} / {max(overhead):6.1f}"
-              f"{'':<14}{engine:8.1f}{'':<14}{ttfb:8.1f}")
+        print(
+            f"{fmt:<8}{statistics.median(overhead):8.1f} / {percentile(overhead, 90):6.1f} / {max(overhead):6.1f}"
+            f"{'':<14}{engine:8.1f}{'':<14}{ttfb:8.1f}"
+        )
     print("event-loop lag of a 5 ms timer (median / p99 / max ms):")
     for name, values in lags.items():
         lag_ms = [lag * 1000 for lag in values]
-        print(f"  {name:<8}{statistics.median(lag_ms):6.2f} / {percentile(lag_ms, 99):6.2f} / {max(lag_ms):6.2f}"
-              f"  ({len(lag_ms)} samples)")
+        print(
+            f"  {name:<8}{statistics.median(lag_ms):6.2f} / {percentile(lag_ms, 99):6.2f} / {max(lag_ms):6.2f}"
+            f"  ({len(lag_ms)} samples)"
+        )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import free_port, make_settings, running_daemon  # noqa: E402
-from tests.protocols.mqtt_helpers import Mosquitto, Probe  # noqa: E402
-from voxhost.events import Event, JobAccepted, JobAudio  # noqa: E402
-from voxhost.operations import SpeechRequest  # noqa: E402
+from tests.conftest import free_port, make_settings, running_daemon
+from tests.protocols.mqtt_helpers import Mosquitto, Probe
+from voxhost.events import Event, JobAccepted, JobAudio
+from voxhost.operations import SpeechRequest
 
 TEXT = "Turn on the kitchen lights, please."
 
@@ -46,8 +46,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         broker = Mosquitto(Path(tmp) / "broker", free_port()).start()
         settings = make_settings(
-            Path(tmp), mqtt={"enabled": True, "host": "127.0.0.1", "port": broker.port, "node_id": "bench",
-                             "protocol": args.protocol, "discovery": False, "events": False},
+            Path(tmp),
+            mqtt={
+                "enabled": True,
+                "host": "127.0.0.1",
+                "port": broker.port,
+                "node_id": "bench",
+                "protocol": args.protocol,
+                "discovery": False,
+                "events": False,
+            },
         )
         try:
             with running_daemon(settings) as d:
@@ -106,8 +114,10 @@ def main() -> None:
     print(f"    engine   (accepted -> first chunk, same requests):  {ms(col('engine_in_mqtt'))}")
     print(f"    outbound (engine's first chunk -> client has it):   {ms(col('outbound'))}")
     print(f"  added by MQTT at the median (MQTT - engine alone):     {added * 1000:7.1f} ms")
-    print(f"  added per request, median (inbound + outbound):       "
-          f"{statistics.median([r['inbound'] + r['outbound'] for r in rows]) * 1000:7.1f} ms")
+    print(
+        f"  added per request, median (inbound + outbound):       "
+        f"{statistics.median([r['inbound'] + r['outbound'] for r in rows]) * 1000:7.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,13 @@ def measure(model_dir: str, tokens: int, runs: int, interval: float) -> dict[str
         start = time.perf_counter()
         first, chunks, samples = None, 0, 0
         for result in model.generate(
-            text=TEXT, ref_audio=ref, ref_text=DEFAULT_REFERENCE_TEXT, lang_code="english", max_tokens=tokens,
-            stream=stream, streaming_interval=interval,
+            text=TEXT,
+            ref_audio=ref,
+            ref_text=DEFAULT_REFERENCE_TEXT,
+            lang_code="english",
+            max_tokens=tokens,
+            stream=stream,
+            streaming_interval=interval,
         ):
             audio = np.array(result.audio)
             first = first if first is not None else time.perf_counter() - start
@@ -99,9 +104,22 @@ def main() -> None:
             builder = REPO / "tests" / "engines" / "tiny" / "qwen3_tiny.py"
             cmd = [_python("qwen"), str(builder), model, "--samples-per-frame", str(args.samples_per_frame)]
             subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-        cmd = [_python("mlx"), __file__, "--measure", "--model", model, "--tokens", str(args.tokens),
-               "--runs", str(args.runs), "--interval", str(args.interval)]
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        cmd = [
+            _python("mlx"),
+            __file__,
+            "--measure",
+            "--model",
+            model,
+            "--tokens",
+            str(args.tokens),
+            "--runs",
+            str(args.runs),
+            "--interval",
+            str(args.interval),
+        ]
+        done = subprocess.run(
+            cmd, check=True, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+        )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["samples_per_frame"] = args.samples_per_frame if args.model is None else None
     print(json.dumps(result, indent=1))

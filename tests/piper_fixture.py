@@ -21,7 +21,9 @@ def build_multispeaker_voice(directory: Path, name: str = "en_GB-twins-medium") 
 
     def const(name: str, values: list[float] | list[int], dtype: int) -> onnx.NodeProto:
         array = np.array(values, dtype=np.float32 if dtype == TensorProto.FLOAT else np.int64)
-        return helper.make_node("Constant", [], [name], value=helper.make_tensor(name + "_v", dtype, array.shape, array.flatten()))
+        return helper.make_node(
+            "Constant", [], [name], value=helper.make_tensor(name + "_v", dtype, array.shape, array.flatten())
+        )
 
     nodes = [
         const("hop", [256.0], TensorProto.FLOAT),

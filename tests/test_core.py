@@ -26,7 +26,9 @@ FIVE = (
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    settings = make_settings(state, plugins_dirs=[str(REPO / "tests" / "plugins")], scheduler={"max_jobs_per_engine": 6})
+    settings = make_settings(
+        state, plugins_dirs=[str(REPO / "tests" / "plugins")], scheduler={"max_jobs_per_engine": 6}
+    )
     with running_daemon(settings) as d:
         yield d
 
@@ -160,10 +162,10 @@ def test_streamed_text_is_spoken_sentence_by_sentence(daemon):
     async def run():
         job = daemon.core.submit(SpeechRequest(text=None))
         events = job.events()
-        for token in "Hello there. How".split(" "):
+        for token in ["Hello", "there.", "How"]:
             job.feed(token + " ")
         first = [await anext(events) for _ in range(3)]  # accepted, started, audio of sentence 1
-        for token in "are you today?".split(" "):
+        for token in ["are", "you", "today?"]:
             job.feed(token + " ")
         job.finish_text()
         return first, [e async for e in events]

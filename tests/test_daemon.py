@@ -32,7 +32,9 @@ def _run_until_shutdown(settings, text):
 
 def test_shutdown_lets_running_jobs_finish(state_dir):
     settings = make_settings(
-        state_dir, plugins_dirs=[str(REPO / "tests" / "plugins")], engines={"tone": {"chunk_delay": 0.1}},
+        state_dir,
+        plugins_dirs=[str(REPO / "tests" / "plugins")],
+        engines={"tone": {"chunk_delay": 0.1}},
         shutdown_timeout=10,
     )
     events = _run_until_shutdown(settings, "One sentence here. Another sentence here. A third one.")
@@ -41,7 +43,9 @@ def test_shutdown_lets_running_jobs_finish(state_dir):
 
 def test_shutdown_cancels_jobs_past_the_bound(state_dir):
     settings = make_settings(
-        state_dir, plugins_dirs=[str(REPO / "tests" / "plugins")], engines={"tone": {"chunk_delay": 0.5}},
+        state_dir,
+        plugins_dirs=[str(REPO / "tests" / "plugins")],
+        engines={"tone": {"chunk_delay": 0.5}},
         shutdown_timeout=0.3,
     )
     events = _run_until_shutdown(settings, " ".join(["A long sentence that takes a while."] * 20))

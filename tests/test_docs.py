@@ -12,9 +12,7 @@ from voxhost import hookspecs
 
 from .conftest import REPO
 
-HOOKS = sorted(
-    name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "voxhost_spec")
-)
+HOOKS = sorted(name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "voxhost_spec"))
 
 
 def test_there_are_hooks():

@@ -52,7 +52,9 @@ def write(root, rel: str, data: bytes = b"x") -> None:
 
 def run_cli(context: EngineContext, *argv: str) -> int:
     parser = argparse.ArgumentParser(prog="voxhost")
-    add_models_command(parser.add_subparsers(dest="command"), lambda args: [ShelfEngine(ShelfEngine.Settings(), context)])
+    add_models_command(
+        parser.add_subparsers(dest="command"), lambda args: [ShelfEngine(ShelfEngine.Settings(), context)]
+    )
     args = parser.parse_args(list(argv))
     return args.func(args)
 

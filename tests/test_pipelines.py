@@ -39,7 +39,12 @@ def test_pipelines_table_in_settings():
     settings = load_settings(
         None,
         pipelines=[
-            {"id": "grandma-piper", "source": "piper:en_US-joe-medium", "convert_to": "voice_grandma", "engine": "chatterbox"}
+            {
+                "id": "grandma-piper",
+                "source": "piper:en_US-joe-medium",
+                "convert_to": "voice_grandma",
+                "engine": "chatterbox",
+            }
         ],
     )
     (pipeline,) = settings.pipelines

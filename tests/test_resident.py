@@ -36,9 +36,8 @@ def test_loads_once_and_evicts_least_recently_used():
 def test_a_model_in_use_is_not_evicted():
     shelf = Shelf()
     resident = ResidentModels(shelf.load, shelf.unload, max_resident=1)
-    with resident.use("en"):
-        with resident.use("fr"):
-            assert resident.names() == ["en", "fr"]
+    with resident.use("en"), resident.use("fr"):
+        assert resident.names() == ["en", "fr"]
     with resident.use("de"):
         pass
     assert resident.names() == ["de"]

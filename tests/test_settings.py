@@ -17,8 +17,9 @@ from .conftest import REPO
 
 def test_toml_and_environment(tmp_path, monkeypatch):
     config = tmp_path / "voxhost.toml"
-    config.write_text('log_level = "debug"\n[doors.http]\nport = 8123\nhost = "0.0.0.0"\n'
-                      '[engines.piper]\nsentence_silence = 0.2\n')
+    config.write_text(
+        'log_level = "debug"\n[doors.http]\nport = 8123\nhost = "0.0.0.0"\n[engines.piper]\nsentence_silence = 0.2\n'
+    )
     monkeypatch.setenv("VOXHOST_DOORS__HTTP__PORT", "9000")
     monkeypatch.setenv("VOXHOST_DOORS__WYOMING__URI", '["tcp://127.0.0.1:10300"]')
     settings = load_settings(config)

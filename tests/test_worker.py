@@ -123,6 +123,7 @@ def test_missing_interpreter_is_a_clear_error(state_dir):
         engines={"tone": {"mode": "worker", "python": "/nonexistent/bin/python"}},
     )
     with running_daemon(settings) as d:
+
         async def run():
             job = d.core.submit(SpeechRequest(text="Hi.", voice="tone:beep"))
             return [e async for e in job.events()][-1]

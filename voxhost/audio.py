@@ -22,9 +22,14 @@ def wav_header(rate: int, data_bytes: int | None = None, channels: int = 1, widt
         riff, data = STREAMING_SIZE, STREAMING_SIZE
     else:
         riff, data = 36 + data_bytes, data_bytes
-    return b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " + struct.pack(
-        "<IHHIIHH", 16, 1, channels, rate, rate * channels * width, channels * width, width * 8
-    ) + b"data" + struct.pack("<I", data)
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * width, channels * width, width * 8)
+        + b"data"
+        + struct.pack("<I", data)
+    )
 
 
 def to_wav(pcm: bytes, rate: int) -> bytes:
@@ -105,7 +110,7 @@ def _decode_with_av(data: bytes, max_seconds: float | None, param: str) -> tuple
     parts: list[np.ndarray] = []
     total = 0
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), mode="r") as container:
             stream = container.streams.audio[0]
             rate = stream.rate or stream.codec_context.sample_rate
             resampler = av.AudioResampler(format="flt", layout="mono")

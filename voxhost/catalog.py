@@ -146,8 +146,9 @@ class Catalog:
             if found:
                 return found[0]
         hint = f" for engine {engine!r}" if engine else ""
-        raise UnknownVoiceError(f"unknown voice {name!r}{hint}; see the voice list for the voices there are",
-                                param="voice")
+        raise UnknownVoiceError(
+            f"unknown voice {name!r}{hint}; see the voice list for the voices there are", param="voice"
+        )
 
     def _by_language(self, voices: list[CatalogVoice], language: str, engine: str | None) -> CatalogVoice:
         lang = normalize_language(language) or ""
@@ -156,11 +157,11 @@ class Catalog:
         pool = [v for v in voices if engine is None or v.engine == engine]
         default = self._default(voices, engine) if pool else None
         base = lang.split("_")[0]
-        for match in (lambda l: l == lang, lambda l: l.split("_")[0] == base):
-            if default and any(match(l) for l in default.languages):
+        for match in (lambda code: code == lang, lambda code: code.split("_")[0] == base):
+            if default and any(match(code) for code in default.languages):
                 return default
             for voice in pool:
-                if voice.kind == "builtin" and any(match(l) for l in voice.languages):
+                if voice.kind == "builtin" and any(match(code) for code in voice.languages):
                     return voice
         raise UnknownVoiceError(f"no voice speaks language {language!r}", param="language")
 
@@ -187,7 +188,9 @@ class Catalog:
             return None
         speaker = str(speaker).strip()
         if not voice.speakers:
-            raise UnknownVoiceError(f"voice {voice.id!r} has a single speaker; got speaker {speaker!r}", param="speaker")
+            raise UnknownVoiceError(
+                f"voice {voice.id!r} has a single speaker; got speaker {speaker!r}", param="speaker"
+            )
         if speaker in voice.speakers:
             return speaker
         if speaker.isdigit() and int(speaker) < len(voice.speakers):

@@ -72,7 +72,9 @@ def _fields(model: type[BaseModel], skip: Iterable[str] = ()) -> list[str]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             continue  # sub-tables are rendered as their own sections
         out += _comment(field.description)
-        shown = (field.json_schema_extra or {}).get("doc_default") if isinstance(field.json_schema_extra, dict) else None
+        shown = (
+            (field.json_schema_extra or {}).get("doc_default") if isinstance(field.json_schema_extra, dict) else None
+        )
         value = _default(field)
         if shown is not None:  # a default that depends on the machine: describe it, don't print this one's
             out.append(f"# {name} = {_toml_value(shown)}")
@@ -101,9 +103,9 @@ def render(engine_classes: Iterable[type[Engine]], door_classes: Iterable[type[D
         "# Doors. Each [doors.<name>] table is validated by its door; `enabled` opens it.",
         "",
     ]
-    for cls in sorted(door_classes, key=lambda c: c.name):
-        lines += [f"[doors.{cls.name}]"] + _comment(cls.Settings.__doc__ or cls.__doc__) + [""]
-        lines += _fields(cls.Settings)
+    for door in sorted(door_classes, key=lambda c: c.name):
+        lines += [f"[doors.{door.name}]"] + _comment(door.Settings.__doc__ or door.__doc__) + [""]
+        lines += _fields(door.Settings)
     lines += [
         "# ---------------------------------------------------------------------------------------------------",
         "# Engines. Every [engines.<id>] table takes these host keys besides the engine's own settings:",

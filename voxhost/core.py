@@ -50,8 +50,11 @@ class Core:
         classes = collect_engine_classes(plugins, settings)
         configs = engine_configs(settings, classes)
         self.registry = EngineRegistry(
-            [build_slot(settings, cls, configs[engine_id], self._bus) for engine_id, cls in classes.items()
-             if configs[engine_id].enabled]
+            [
+                build_slot(settings, cls, configs[engine_id], self._bus)
+                for engine_id, cls in classes.items()
+                if configs[engine_id].enabled
+            ]
         )
         self.catalog = Catalog(settings, self.registry.engines, self.library)
         self.doors: list[Door] = []
@@ -85,7 +88,7 @@ class Core:
     async def drain(self, timeout: float) -> None:
         """Let running jobs finish for up to ``timeout`` seconds, then cancel the rest."""
         deadline = time.monotonic() + timeout
-        while self.jobs() and time.monotonic() < deadline:
+        while self.jobs() and time.monotonic() < deadline:  # noqa: ASYNC110 (jobs end on several schedulers)
             await asyncio.sleep(0.05)
         for job in self.jobs():
             _LOGGER.warning("Cancelling job %s at shutdown", job.id)
@@ -118,7 +121,9 @@ class Core:
             options = engine.Options(**request.options).model_dump(exclude_none=True)
         except ValidationError as err:
             problem = invalid(err, prefix="options").message
-            raise InvalidRequestError(f"invalid options for engine {engine.engine_id}: {problem}", param="options") from None
+            raise InvalidRequestError(
+                f"invalid options for engine {engine.engine_id}: {problem}", param="options"
+            ) from None
         # The voice's language only when it has exactly one: a multi-language voice, or a cloned voice of unknown
         # language, leaves it to the engine (which may detect it from the text).
         if request.language:

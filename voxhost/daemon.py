@@ -78,8 +78,12 @@ class Daemon:
             _LOGGER.info("Door %s open %s", name, door.status())
         voices = len(core.voices())
         engines = ", ".join(f"{s.id}{'' if s.runner.loaded else ' (not loaded)'}" for s in core.registry)
-        _LOGGER.info("Ready: %d voices; engines: %s; doors: %s", voices, engines or "none",
-                     ", ".join(d.name for d in self.doors) or "none")
+        _LOGGER.info(
+            "Ready: %d voices; engines: %s; doors: %s",
+            voices,
+            engines or "none",
+            ", ".join(d.name for d in self.doors) or "none",
+        )
         notify("READY=1\nSTATUS=Ready")
         self.started.set()
 

@@ -240,7 +240,7 @@ class Engine(ABC):
     def load(self) -> None:
         """Load models; called once, off the event loop, before any synthesis."""
 
-    def unload(self) -> None:
+    def unload(self) -> None:  # noqa: B027 (optional: most engines free memory by dropping references)
         """Free what ``load()`` took; the default does nothing."""
 
     @abstractmethod
@@ -259,5 +259,5 @@ class Engine(ABC):
         """Extra status for health pages (device, memory); called after ``load()``."""
         return {}
 
-    def validate_request(self, request: SynthesisRequest) -> None:
+    def validate_request(self, request: SynthesisRequest) -> None:  # noqa: B027 (optional check)
         """Reject a request before it is queued (e.g. an unknown speaker); raise a ``VoxhostError``."""

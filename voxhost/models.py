@@ -133,7 +133,9 @@ def model_files(spec: ModelSpec, root: Path) -> list[Path]:
     return list(found)
 
 
-def status(spec: ModelSpec, models_dir: str | Path, *, search_hf_cache: bool = True, check: bool = False) -> ModelStatus:
+def status(
+    spec: ModelSpec, models_dir: str | Path, *, search_hf_cache: bool = True, check: bool = False
+) -> ModelStatus:
     """Where a model is and how big; with ``check``, hash its files against the pull manifest."""
     path = find_model(spec, models_dir, search_hf_cache=search_hf_cache)
     if path is None:
@@ -173,7 +175,7 @@ def verify_manifest(spec: ModelSpec, root: Path) -> bool | None:
     rel = [f.relative_to(root).as_posix() for f in files]
     if not manifest or any(r not in manifest for r in rel):
         return None
-    for f, r in zip(files, rel):
+    for f, r in zip(files, rel, strict=True):
         entry = manifest[r]
         if f.stat().st_size != entry.get("size") or _digest(f, str(entry["algo"])) != entry.get("hash"):
             _LOGGER.warning("%s does not match its manifest (%s)", f, spec.repo)
@@ -244,7 +246,6 @@ def progress_bar_class(report: Progress, interval: float = 0.25) -> type[Any]:
     return _Reporter
 
 
-
 def pull(
     spec: ModelSpec,
     models_dir: str | Path,
@@ -256,8 +257,9 @@ def pull(
 ) -> Path:
     """Download a model's files (with progress bars), verify them against the hub's hashes, return their directory.
 
-    Already present files are kept unless ``force``. ``progress`` replaces the progress bars with byte counts. Offline (``HF_HUB_OFFLINE=1``) a missing model raises a
-    ``ModelDownloadError`` that says so instead of waiting on the network.
+    Already present files are kept unless ``force``. ``progress`` replaces the progress bars with byte counts.
+    Offline (``HF_HUB_OFFLINE=1``) a missing model raises a ``ModelDownloadError`` that says so instead of waiting
+    on the network.
     """
     found = find_model(spec, models_dir, search_hf_cache=True)
     if found is not None and not force:
@@ -285,7 +287,7 @@ def pull(
                 allow_patterns=list(spec.files),
                 local_dir=target,
                 force_download=force,
-                **({"tqdm_class": progress_bar_class(progress)} if progress is not None else {}),
+                tqdm_class=progress_bar_class(progress) if progress is not None else None,
             )
         )
     except RepositoryNotFoundError as exc:
@@ -305,7 +307,7 @@ def _verify_download(spec: ModelSpec, root: Path) -> None:
     rel = [f.relative_to(root).as_posix() for f in files]
     expected = _expected_hashes(spec, rel)
     manifest = _read_manifest(root)
-    for f, r in zip(files, rel):
+    for f, r in zip(files, rel, strict=True):
         entry = expected.get(r)
         if entry is None:
             raise ModelDownloadError(f"the hub did not describe {r} in {spec.repo}; cannot verify it")

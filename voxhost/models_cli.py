@@ -76,7 +76,7 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
     header = ("ENGINE", "MODEL", "REPOSITORY", "STATE", "SIZE", "LOCATION")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
     for row in (header, *rows):
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     return 1 if any(r[3] == "CORRUPT" for r in rows) else 0
 
 
@@ -117,19 +117,25 @@ def _remove(args: argparse.Namespace, catalog: _Catalog) -> int:
         engine, spec = catalog.find(args.engine, name)
         deleted = models.remove(spec, engine.context.models_dir, catalog.all_specs())
         if deleted:
-            print(f"removed {spec.engine} {spec.name}: {len(deleted)} file(s) from {models.local_dir(spec, engine.context.models_dir)}")
+            where = models.local_dir(spec, engine.context.models_dir)
+            print(f"removed {spec.engine} {spec.name}: {len(deleted)} file(s) from {where}")
             continue
         found = models.find_model(spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache)
         if found is not None and not Path(found).is_relative_to(engine.context.models_dir):
-            print(f"{spec.engine} {spec.name} lives in the Hugging Face cache ({found}); "
-                  "remove it with: huggingface-cli delete-cache", file=sys.stderr)
+            print(
+                f"{spec.engine} {spec.name} lives in the Hugging Face cache ({found}); "
+                "remove it with: huggingface-cli delete-cache",
+                file=sys.stderr,
+            )
             status = 1
         else:
             print(f"{spec.engine} {spec.name} is not installed in {engine.context.models_dir}")
     return status
 
 
-def _runner(handler: Callable[[argparse.Namespace, _Catalog], int], engines: EngineFactory) -> Callable[[argparse.Namespace], int]:
+def _runner(
+    handler: Callable[[argparse.Namespace, _Catalog], int], engines: EngineFactory
+) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args, _Catalog(engines(args)))
@@ -155,7 +161,9 @@ def add_models_command(
     p.add_argument("--check", action="store_true", help="hash installed files against the pull manifest")
     p.set_defaults(func=_runner(_list, engines))
 
-    p = sub.add_parser("pull", parents=common, help="download models from Hugging Face (with what they need), and verify them")
+    p = sub.add_parser(
+        "pull", parents=common, help="download models from Hugging Face (with what they need), and verify them"
+    )
     p.add_argument("engine")
     p.add_argument("names", nargs="+", metavar="name", help="model names (see `voxhost models list`), or all")
     p.add_argument("--hf-cache", action="store_true", help="download into the Hugging Face cache instead")

@@ -21,7 +21,7 @@ engine's runner: ``lambda segment: runner.convert(segment, library.reference(con
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -88,7 +88,7 @@ def check_pipelines(pipelines: Iterable[PipelineSettings]) -> dict[str, Pipeline
     return out
 
 
-async def _aiter(source: AsyncIterable[PCM] | Iterable[PCM]) -> AsyncIterator[PCM]:
+async def _aiter(source: AsyncIterable[PCM] | Iterable[PCM]) -> AsyncGenerator[PCM, None]:
     if isinstance(source, AsyncIterable):
         async for item in source:
             yield item
@@ -103,7 +103,7 @@ async def convert_stream(
     *,
     min_seconds: float = 1.0,
     max_seconds: float = 20.0,
-) -> AsyncIterator[PCM]:
+) -> AsyncGenerator[PCM, None]:
     """Yield ``source`` converted segment by segment.
 
     Engines yield one chunk per sentence (or several for native streaming), so segments end on chunk
@@ -115,7 +115,7 @@ async def convert_stream(
     buffered: list[bytes] = []
     size, rate = 0, 0
 
-    async def flush() -> AsyncIterator[PCM]:
+    async def flush() -> AsyncGenerator[PCM, None]:
         nonlocal size
         if size:
             segment = PCM(b"".join(buffered), rate)

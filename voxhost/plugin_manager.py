@@ -14,7 +14,7 @@ import importlib.metadata
 import inspect
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, TracebackType
@@ -143,12 +143,13 @@ def _allowed() -> set[str] | None:
 def _trace(pm: pluggy.PluginManager) -> None:
     """Log every hook call and its outcome (pluggy's own monitoring)."""
 
-    def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+    def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         names = ", ".join(impl.plugin_name for impl in hook_impls)
         _LOGGER.info("hook %s(%s) -> %s", hook_name, ", ".join(kwargs), names)
 
-    def after(outcome: pluggy.Result[Any], hook_name: str, hook_impls: Sequence[pluggy.HookImpl],
-              kwargs: dict[str, Any]) -> None:
+    def after(
+        outcome: pluggy.Result[Any], hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+    ) -> None:
         if outcome.exception is not None:
             _LOGGER.info("hook %s raised %r", hook_name, outcome.exception)
 

@@ -69,8 +69,10 @@ class EngineSlot:
             options_schema=engine.Options.model_json_schema(),
             models=tuple(engine.models()),
             context=engine.context,
-            attribution=(type(engine).attribution_name or engine.display_name or engine.engine_id,
-                         type(engine).attribution_url),
+            attribution=(
+                type(engine).attribution_name or engine.display_name or engine.engine_id,
+                type(engine).attribution_url,
+            ),
             version=engine_version(type(engine)),
         )
 
@@ -161,7 +163,7 @@ class EngineRegistry:
             slot.scheduler.start()
         preload = [slot for slot in self._slots.values() if slot.host.preload]
         results = await asyncio.gather(*(slot.runner.ensure_loaded() for slot in preload), return_exceptions=True)
-        for slot, result in zip(preload, results):
+        for slot, result in zip(preload, results, strict=True):
             if isinstance(result, BaseException):
                 _LOGGER.error("Engine %s did not load: %s", slot.id, result)
         self._idle_task = asyncio.create_task(self._idle_unloader(), name="idle-unloader")

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -96,7 +96,7 @@ class EngineRunner(ABC):
             _LOGGER.info("Engine %s unloaded (%s)", self.engine_id, reason)
             self.bus.publish(EngineUnloaded(engine=self.engine_id, reason=reason))
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncIterator[PCM]:
+    async def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
         """Speak one request; PCM chunks as they are made. Closing the iterator cancels the work."""
         await self.ensure_loaded()
         self.last_used = time.monotonic()
@@ -106,7 +106,7 @@ class EngineRunner(ABC):
         finally:
             self.last_used = time.monotonic()
 
-    async def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncIterator[PCM]:
+    async def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncGenerator[PCM, None]:
         """Voice conversion of ``audio`` into ``target``."""
         await self.ensure_loaded()
         self.last_used = time.monotonic()
@@ -127,7 +127,7 @@ class EngineRunner(ABC):
     async def _unload(self) -> None: ...
 
     @abstractmethod
-    def _run(self, op: str, **kwargs: Any) -> AsyncIterator[PCM]: ...
+    def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[PCM, None]: ...
 
     async def close(self) -> None:
         """Stop for good (daemon shutdown)."""
@@ -170,7 +170,7 @@ class ThreadRunner(EngineRunner):
         """The engine's own status (thread mode reads it directly)."""
         return self.engine.status() if self.loaded else {}
 
-    async def _run(self, op: str, **kwargs: Any) -> AsyncIterator[PCM]:
+    async def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[PCM, None]:
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
         cancel = threading.Event()
@@ -347,7 +347,7 @@ class WorkerRunner(EngineRunner):
             except VoxhostError:
                 pass
 
-    async def _run(self, op: str, **kwargs: Any) -> AsyncIterator[PCM]:
+    async def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[PCM, None]:
         async with self._io_lock:
             await self._settle()
             if self._proc is None:
@@ -400,7 +400,7 @@ class WorkerRunner(EngineRunner):
             proc.stdin.write(wire.encode({"op": "exit"}))
             proc.stdin.close()
             await asyncio.wait_for(proc.wait(), 10)
-        except (asyncio.TimeoutError, ConnectionError, BrokenPipeError):
+        except (TimeoutError, ConnectionError, BrokenPipeError):
             proc.kill()
             await proc.wait()
         _LOGGER.debug("Worker for %s exited with %s", self.engine_id, proc.returncode)
@@ -411,7 +411,7 @@ class WorkerRunner(EngineRunner):
             return {}
         try:
             reply = await asyncio.wait_for(self._call({"op": "status"}), 5)
-        except (VoxhostError, asyncio.TimeoutError):
+        except (TimeoutError, VoxhostError):
             return {"pid": self.pid}
         return {"pid": self.pid, **reply.get("status", {})}
 

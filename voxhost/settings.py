@@ -94,9 +94,7 @@ class Settings(BaseSettings):
     )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    state_dir: str = Field(
-        default_factory=_default_state_dir, json_schema_extra={"doc_default": "/var/lib/voxhost"}
-    )
+    state_dir: str = Field(default_factory=_default_state_dir, json_schema_extra={"doc_default": "/var/lib/voxhost"})
     """Voice library, caches, worker files. Default: systemd's $STATE_DIRECTORY, else ~/.local/state/voxhost."""
     models_dir: str | None = None
     """Downloaded models (default: ``<state_dir>/models``)."""

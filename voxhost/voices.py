@@ -76,5 +76,3 @@ def normalize_language(language: str | None) -> str | None:
         raise InvalidRequestError(f"invalid language {language!r}; use a code like en_US or de", param="language")
     base, _, region = language.replace("-", "_").partition("_")
     return f"{base.lower()}_{region.upper()}" if region else base.lower()
-
-

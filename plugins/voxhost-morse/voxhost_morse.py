@@ -17,11 +17,42 @@ import voxhost
 _LOGGER = logging.getLogger(__name__)
 
 CODE = {
-    "a": ".-", "b": "-...", "c": "-.-.", "d": "-..", "e": ".", "f": "..-.", "g": "--.", "h": "....", "i": "..",
-    "j": ".---", "k": "-.-", "l": ".-..", "m": "--", "n": "-.", "o": "---", "p": ".--.", "q": "--.-", "r": ".-.",
-    "s": "...", "t": "-", "u": "..-", "v": "...-", "w": ".--", "x": "-..-", "y": "-.--", "z": "--..",
-    "0": "-----", "1": ".----", "2": "..---", "3": "...--", "4": "....-", "5": ".....", "6": "-....",
-    "7": "--...", "8": "---..", "9": "----.",
+    "a": ".-",
+    "b": "-...",
+    "c": "-.-.",
+    "d": "-..",
+    "e": ".",
+    "f": "..-.",
+    "g": "--.",
+    "h": "....",
+    "i": "..",
+    "j": ".---",
+    "k": "-.-",
+    "l": ".-..",
+    "m": "--",
+    "n": "-.",
+    "o": "---",
+    "p": ".--.",
+    "q": "--.-",
+    "r": ".-.",
+    "s": "...",
+    "t": "-",
+    "u": "..-",
+    "v": "...-",
+    "w": ".--",
+    "x": "-..-",
+    "y": "-.--",
+    "z": "--..",
+    "0": "-----",
+    "1": ".----",
+    "2": "..---",
+    "3": "...--",
+    "4": "....-",
+    "5": ".....",
+    "6": "-....",
+    "7": "--...",
+    "8": "---..",
+    "9": "----.",
 }
 
 
@@ -50,7 +81,9 @@ class MorseEngine(voxhost.Engine):
 
     def voices(self) -> list[voxhost.VoiceInfo]:
         """One voice; Morse speaks every Latin-alphabet language."""
-        return [voxhost.VoiceInfo(id="cw", name="Morse (CW)", languages=("en_US",), sample_rate=self.settings.sample_rate)]
+        return [
+            voxhost.VoiceInfo(id="cw", name="Morse (CW)", languages=("en_US",), sample_rate=self.settings.sample_rate)
+        ]
 
     def load(self) -> None:
         """Nothing heavy to load; real engines load models here, off the event loop."""

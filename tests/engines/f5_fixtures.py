@@ -24,8 +24,8 @@ def f5_python() -> str:
     python = os.environ.get("VOXHOST_F5_PYTHON") or str(REPO / ".venvs" / "f5" / "bin" / "python")
     if not Path(python).is_file():
         pytest.fail(
-            f"F5 worker environment not found at {python}: run `envs/f5/setup.sh .venvs/f5` "
-            "or set VOXHOST_F5_PYTHON", pytrace=False
+            f"F5 worker environment not found at {python}: run `envs/f5/setup.sh .venvs/f5` or set VOXHOST_F5_PYTHON",
+            pytrace=False,
         )
     return python
 
@@ -34,7 +34,10 @@ def build_tiny_models(models_dir: Path) -> dict[str, Any]:
     """Tiny English and French F5 models and a tiny Vocos, in the published layouts; returns registry overrides."""
     out = subprocess.run(
         [f5_python(), str(TINY_BUILDER), str(models_dir)],
-        check=True, capture_output=True, text=True, timeout=300,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -73,7 +76,9 @@ def add_voice(daemon: Any, name: str, language: str | None = None) -> str:
     """Store a cloned voice (reference_signal + REF_TEXT) in the daemon's library; returns its id."""
 
     async def add() -> str:
-        voice = daemon.core.add_voice(VoiceCreate(name=name, transcript=REF_TEXT, language=language), reference_signal(), 16000)
+        voice = daemon.core.add_voice(
+            VoiceCreate(name=name, transcript=REF_TEXT, language=language), reference_signal(), 16000
+        )
         return str(voice.id)
 
     return str(daemon.call(add()))

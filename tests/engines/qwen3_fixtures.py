@@ -87,7 +87,9 @@ def add_voice(
     share a fingerprint, and so a clone prompt: give each test its own ``pitch``."""
 
     async def add() -> str:
-        voice = daemon.core.add_voice(VoiceCreate(name=name, transcript=transcript, language=language), reference_signal(pitch=pitch), 16000)
+        voice = daemon.core.add_voice(
+            VoiceCreate(name=name, transcript=transcript, language=language), reference_signal(pitch=pitch), 16000
+        )
         return str(voice.id)
 
     return str(daemon.call(add()))

@@ -94,7 +94,11 @@ def _worker_env(**extra: str) -> pytest.MonkeyPatch:
 
 
 def _settings(
-    state: Path, models_dir: Path, device: str, http: bool = False, pipelines: list[dict[str, Any]] | None = None,
+    state: Path,
+    models_dir: Path,
+    device: str,
+    http: bool = False,
+    pipelines: list[dict[str, Any]] | None = None,
     **engine: Any,
 ) -> Any:
     table = {
@@ -108,8 +112,10 @@ def _settings(
     }
     doors: dict[str, Any] = {}
     if http:
-        doors = {"http": {"enabled": True, "port": 0}, "wyoming": {"enabled": True, "zeroconf": False,
-                                                                   "uri": [f"tcp://127.0.0.1:{free_port()}"]}}
+        doors = {
+            "http": {"enabled": True, "port": 0},
+            "wyoming": {"enabled": True, "zeroconf": False, "uri": [f"tcp://127.0.0.1:{free_port()}"]},
+        }
     return make_settings(
         state, models_dir=str(models_dir), engines={"chatterbox": table}, pipelines=pipelines or [], **doors
     )
@@ -121,8 +127,13 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: 
     the daemon starts, as a configured pipeline voice needs) and Piper's voice converted into it as a pipeline."""
     state = tmp_path_factory.mktemp("state")
     voice = VoiceLibrary(state / "voices").add("Grandma", reference_tone(3.0, 210.0), RATE)
-    pipeline = {"id": PIPELINE, "source": "piper:en_US-joe-medium", "convert_to": voice.id, "engine": "chatterbox",
-                "name": "Joe as Grandma"}
+    pipeline = {
+        "id": PIPELINE,
+        "source": "piper:en_US-joe-medium",
+        "convert_to": voice.id,
+        "engine": "chatterbox",
+        "name": "Joe as Grandma",
+    }
     patch = _worker_env()
     try:
         with running_daemon(_settings(state, tiny_models, device, http=True, pipelines=[pipeline])) as d:
@@ -258,7 +269,9 @@ def test_convert_uploaded_clip_into_library_voice(daemon):
     soundfile.write(upload, reference_tone(2.0, 120.0, rate=16000), 16000, format="WAV")
     samples, rate = decode_audio(upload.getvalue(), max_seconds=30)
     source = PCM.from_float(samples, rate)
-    pcm, out_rate = daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice=daemon.voice.id, engine="chatterbox"))))
+    pcm, out_rate = daemon.call(
+        _collect(daemon.core.convert(source, ConvertParams(voice=daemon.voice.id, engine="chatterbox")))
+    )
     _assert_audio(pcm, out_rate)
     assert abs(len(pcm) / 2 / out_rate - 2.0) < 0.5
 
@@ -278,13 +291,21 @@ def test_convert_rejects_too_long_audio(daemon):
 def test_convert_rejects_unknown_target(daemon):
     source = PCM.from_float(reference_tone(1.0, 120.0, rate=16000), 16000)
     with pytest.raises(UnknownVoiceError):
-        daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice="voice_nobody_00000000", engine="chatterbox"))))
+        daemon.call(
+            _collect(daemon.core.convert(source, ConvertParams(voice="voice_nobody_00000000", engine="chatterbox")))
+        )
 
 
 def test_convert_rejects_unknown_options(daemon):
     source = PCM.from_float(reference_tone(1.0, 120.0, rate=16000), 16000)
     with pytest.raises(VoxhostError, match="no options"):
-        daemon.call(_collect(daemon.core.convert(source, ConvertParams(voice=daemon.voice.id, engine="chatterbox", options={"pitch": 2}))))
+        daemon.call(
+            _collect(
+                daemon.core.convert(
+                    source, ConvertParams(voice=daemon.voice.id, engine="chatterbox", options={"pitch": 2})
+                )
+            )
+        )
 
 
 def test_http_speech_in_another_language(daemon):
@@ -292,8 +313,12 @@ def test_http_speech_in_another_language(daemon):
 
     response = httpx.post(
         base_url(daemon) + "/v1/audio/speech",
-        json={"model": "chatterbox", "voice": "chatterbox:fi_FI-default", "input": "Hyvää huomenta. Kahvi on valmis.",
-              "response_format": "wav"},
+        json={
+            "model": "chatterbox",
+            "voice": "chatterbox:fi_FI-default",
+            "input": "Hyvää huomenta. Kahvi on valmis.",
+            "response_format": "wav",
+        },
         timeout=300,
     )
     assert response.status_code == 200, response.text
@@ -306,8 +331,12 @@ def test_http_conversion_of_an_uploaded_clip(daemon):
 
     url = base_url(daemon) + "/v1/audio/conversions"
     clip = wav_bytes(reference_tone(1.5, 150.0), RATE)
-    response = httpx.post(url, data={"voice": f"chatterbox:{daemon.voice.id}", "response_format": "wav"},
-                          files={"audio": ("clip.wav", clip, "audio/wav")}, timeout=300)
+    response = httpx.post(
+        url,
+        data={"voice": f"chatterbox:{daemon.voice.id}", "response_format": "wav"},
+        files={"audio": ("clip.wav", clip, "audio/wav")},
+        timeout=300,
+    )
     assert response.status_code == 200, response.text
     pcm, rate = decode("wav", response.content)
     _assert_audio(pcm, rate, min_seconds=1.0)
@@ -317,8 +346,12 @@ def test_http_conversion_of_an_uploaded_clip(daemon):
     unknown = httpx.post(url, data={"voice": "voice_nobody_00000000"}, files={"audio": ("clip.wav", clip)})
     assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "voice"
     long_clip = wav_bytes(reference_tone(9.0, 150.0, rate=16000), 16000)
-    too_long = httpx.post(url, data={"voice": daemon.voice.id, "response_format": "wav"},
-                          files={"audio": ("long.wav", long_clip)}, timeout=300)
+    too_long = httpx.post(
+        url,
+        data={"voice": daemon.voice.id, "response_format": "wav"},
+        files={"audio": ("long.wav", long_clip)},
+        timeout=300,
+    )
     assert too_long.status_code == 422 and "at most 8 s" in too_long.json()["error"]["message"]
 
 
@@ -332,7 +365,9 @@ def _wyoming_synthesize(d: Any, text: str, voice: str, language: str | None = No
 
     async def synthesize() -> tuple[bytes, int, list[str]]:
         async with AsyncTcpClient("127.0.0.1", port) as client:
-            await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name=voice, language=language)).event())
+            await client.write_event(
+                Synthesize(text=text, voice=SynthesizeVoice(name=voice, language=language)).event()
+            )
             chunks, kinds = [], []
             while True:
                 event = await asyncio.wait_for(client.read_event(), 300)
@@ -357,10 +392,17 @@ def test_wyoming_cloned_voice_in_german(daemon):
 
 
 def test_openai_client_english_default_voice(daemon):
-    with openai_client(daemon).with_options(timeout=300).audio.speech.with_streaming_response.create(
-        model="chatterbox", voice="chatterbox:en_US-default", input="Good morning. The coffee is ready.",
-        response_format="wav", extra_body={"seed": 3},
-    ) as response:
+    with (
+        openai_client(daemon)
+        .with_options(timeout=300)
+        .audio.speech.with_streaming_response.create(
+            model="chatterbox",
+            voice="chatterbox:en_US-default",
+            input="Good morning. The coffee is ready.",
+            response_format="wav",
+            extra_body={"seed": 3},
+        ) as response
+    ):
         assert response.headers["x-voxhost-voice"] == "chatterbox:en_US-default"
         data = response.read()
     pcm, rate = decode("wav", data)
@@ -399,7 +441,9 @@ def test_piper_to_chatterbox_pipeline(daemon):
         job = core.submit(SpeechRequest(text="Dinner is ready. Come to the table.", voice=pipeline.source))
 
         def convert(segment: PCM) -> Any:
-            return core.convert(segment, ConvertParams(voice=pipeline.convert_to, engine=pipeline.engine, options=pipeline.options))
+            return core.convert(
+                segment, ConvertParams(voice=pipeline.convert_to, engine=pipeline.engine, options=pipeline.options)
+            )
 
         out = [
             pcm

@@ -134,8 +134,9 @@ def test_same_seed_same_audio(daemon, voice):
 
 def test_options_reach_the_model(daemon, voice):
     base, _ = speak(daemon, ENGLISH, voice=f"f5:{voice}", language="en", seed=8)
-    fewer, _ = speak(daemon, ENGLISH, voice=f"f5:{voice}", language="en", seed=8,
-                     options={"nfe_steps": 4, "cfg_strength": 1.0})
+    fewer, _ = speak(
+        daemon, ENGLISH, voice=f"f5:{voice}", language="en", seed=8, options={"nfe_steps": 4, "cfg_strength": 1.0}
+    )
     assert base != fewer
 
 

@@ -40,8 +40,14 @@ def daemon(tmp_path_factory, broker):
     models_dir = tmp_path_factory.mktemp("models")
     tiny = build_tiny_models(models_dir)
     port = free_port()
-    f5 = {"enabled": True, "mode": "worker", "python": f5_python(), "models": tiny, "nfe_steps": 8,
-          "languages": ["en", "fr"]}
+    f5 = {
+        "enabled": True,
+        "mode": "worker",
+        "python": f5_python(),
+        "models": tiny,
+        "nfe_steps": 8,
+        "languages": ["en", "fr"],
+    }
     settings = make_settings(
         tmp_path_factory.mktemp("state"),
         models_dir=str(models_dir),
@@ -76,7 +82,9 @@ def text_sentences(text: str) -> list[str]:
 def test_wyoming_synthesize_two_sentences(daemon):
     async def synthesize() -> list:
         async with AsyncTcpClient("127.0.0.1", daemon.port) as client:
-            await client.write_event(Synthesize(text=f"{FIRST} {SECOND}", voice=SynthesizeVoice(name=daemon.voice)).event())
+            await client.write_event(
+                Synthesize(text=f"{FIRST} {SECOND}", voice=SynthesizeVoice(name=daemon.voice)).event()
+            )
             events = []
             while True:
                 event = await asyncio.wait_for(client.read_event(), TIMEOUT)
@@ -95,9 +103,13 @@ def test_wyoming_synthesize_two_sentences(daemon):
 
 @pytest.mark.parametrize("speed", [1.0, 2.0])
 def test_openai_client_wav_at_speed(daemon, speed):
-    with openai_client(daemon).with_options(timeout=TIMEOUT).audio.speech.with_streaming_response.create(
-        model="f5", voice=daemon.voice, input=FIRST, response_format="wav", speed=speed, extra_body={"seed": 1}
-    ) as response:
+    with (
+        openai_client(daemon)
+        .with_options(timeout=TIMEOUT)
+        .audio.speech.with_streaming_response.create(
+            model="f5", voice=daemon.voice, input=FIRST, response_format="wav", speed=speed, extra_body={"seed": 1}
+        ) as response
+    ):
         assert response.headers["x-voxhost-voice"] == daemon.voice
         data = response.read()
     audio, rate = soundfile.read(io.BytesIO(data), dtype="int16")
@@ -106,9 +118,13 @@ def test_openai_client_wav_at_speed(daemon, speed):
 
 
 def test_openai_client_pcm_is_24k(daemon):
-    with openai_client(daemon).with_options(timeout=TIMEOUT).audio.speech.with_streaming_response.create(
-        model="f5", voice=daemon.voice, input=SECOND, response_format="pcm"
-    ) as response:
+    with (
+        openai_client(daemon)
+        .with_options(timeout=TIMEOUT)
+        .audio.speech.with_streaming_response.create(
+            model="f5", voice=daemon.voice, input=SECOND, response_format="pcm"
+        ) as response
+    ):
         pcm = response.read()
     assert_f5_speech(pcm, 24000, SECOND)  # OpenAI's pcm is 24 kHz whatever the engine; F5's own rate too
 
@@ -118,7 +134,9 @@ def test_mqtt_say_streams_chunks(daemon, broker):
     probe = Probe(broker.port, "5")
     try:
         probe.subscribe(f"{ROOT}/response", f"{ROOT}/audio/{rid}/#")
-        probe.publish(f"{ROOT}/say", {"text": FIRST, "id": rid, "voice": daemon.voice, "speed": 2.0, "chunk_bytes": 4096})
+        probe.publish(
+            f"{ROOT}/say", {"text": FIRST, "id": rid, "voice": daemon.voice, "speed": 2.0, "chunk_bytes": 4096}
+        )
         messages = probe.collect(is_terminal(rid, f"{ROOT}/response"), timeout=TIMEOUT)
         stop = f"{ROOT}/audio/{rid}/stop"
         if not any(m.topic == stop for m in messages):

@@ -96,8 +96,15 @@ def test_default_voices_follow_the_installed_model(tmp_path):
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("en_US", "english"), ("en-GB", "english"), ("de", "german"), ("english", "english"), ("fi_FI", "auto"),
-     (None, "auto"), ("zh_CN", "auto")],
+    [
+        ("en_US", "english"),
+        ("en-GB", "english"),
+        ("de", "german"),
+        ("english", "english"),
+        ("fi_FI", "auto"),
+        (None, "auto"),
+        ("zh_CN", "auto"),
+    ],
 )
 def test_language_mapping(code, expected):
     assert to_model_language(code, ["english", "german"]) == expected
@@ -201,13 +208,18 @@ def test_torch_cloned_voice_uploaded_and_spoken_through_the_openai_client(torch_
     client = openai_client(torch_daemon).with_options(timeout=300)
     sample = ("sample.wav", wav_bytes(reference_signal(pitch=300.0), 16000), "audio/wav")
     voice = client.audio.voices.create(
-        name="Uploaded", audio_sample=sample, consent="cons_test",
+        name="Uploaded",
+        audio_sample=sample,
+        consent="cons_test",
         extra_body={"transcript": "this is a test of the reference voice", "language": "en"},
     ).model_dump()
     entries = {v.id for v in torch_daemon.core.voices() if v.engine == "qwen3"}
     assert f"qwen3:{voice['id']}" in entries
     with client.audio.speech.with_streaming_response.create(
-        model="qwen3", voice=voice["id"], input="Hello from the uploaded voice.", response_format="wav",
+        model="qwen3",
+        voice=voice["id"],
+        input="Hello from the uploaded voice.",
+        response_format="wav",
         extra_body={"seed": 1},
     ) as response:
         assert response.headers["x-voxhost-voice"] == f"qwen3:{voice['id']}"
@@ -274,8 +286,9 @@ def _wait_gone(pid: int) -> None:
 @pytest.mark.cuda
 def test_torch_backend_on_cuda(models_dir, tmp_path):
     python = worker_python("qwen")
-    probe = subprocess.run([python, "-c", "import torch; print(torch.cuda.is_available())"],
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [python, "-c", "import torch; print(torch.cuda.is_available())"], capture_output=True, text=True, check=True
+    )
     if probe.stdout.strip() != "True":
         pytest.skip("no CUDA device in the qwen worker environment")
     with running_daemon(qwen3_settings(tmp_path / "state", models_dir, "torch", device="cuda:0")) as d:
@@ -305,4 +318,3 @@ def test_mlx_backend_streams_chunks(models_dir, tmp_path):
         runner = daemon.core.registry.get("qwen3").runner
         daemon.call(runner.unload("test"))
         assert runner.pid is None
-

@@ -95,12 +95,18 @@ def page_for(browser: Any, lab: Any) -> Iterator[Any]:
     """A factory of fresh pages (own storage) at a viewport size, with the API key already given unless asked."""
     contexts = []
 
-    def open_page(viewport: dict[str, int] = DESKTOP, with_key: bool = True, view: str = "",
-                  test_scripts: bool = True) -> Any:
+    def open_page(
+        viewport: dict[str, int] = DESKTOP, with_key: bool = True, view: str = "", test_scripts: bool = True
+    ) -> Any:
         # test_scripts: the tests' own waits evaluate strings, which the page's Content-Security-Policy forbids.
-        context = browser.new_context(viewport=viewport, base_url=base_url(lab),
-                                      permissions=["microphone"], is_mobile=viewport is PHONE,
-                                      has_touch=viewport is PHONE, bypass_csp=test_scripts)
+        context = browser.new_context(
+            viewport=viewport,
+            base_url=base_url(lab),
+            permissions=["microphone"],
+            is_mobile=viewport is PHONE,
+            has_touch=viewport is PHONE,
+            bypass_csp=test_scripts,
+        )
         contexts.append(context)
         if with_key:
             context.add_init_script(f"localStorage.setItem('voxhost.api_key', {API_KEY!r})")

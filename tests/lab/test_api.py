@@ -129,8 +129,12 @@ def test_jobs_of_other_clients_stream_with_ttfa_and_rtf(lab):
 
 def test_library_lists_every_stored_voice(lab):
     url = base_url(lab)
-    made = httpx.post(url + "/v1/audio/voices", headers=AUTH, data={"name": "Listed", "language": "en"},
-                      files={"audio_sample": ("s.wav", wav_bytes(tone(220, 2.0)), "audio/wav")})
+    made = httpx.post(
+        url + "/v1/audio/voices",
+        headers=AUTH,
+        data={"name": "Listed", "language": "en"},
+        files={"audio_sample": ("s.wav", wav_bytes(tone(220, 2.0)), "audio/wav")},
+    )
     assert made.status_code == 200, made.text
     voice_id = made.json()["id"]
     try:

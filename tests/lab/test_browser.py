@@ -23,8 +23,10 @@ from .conftest import API_KEY, DESKTOP, PHONE, base_url, screenshot
 
 pytestmark = pytest.mark.browser
 
-TEXT = ("Good evening! The kitchen lights are on. Dinner will be ready in ten minutes. "
-        "Would you like some music while you wait?")
+TEXT = (
+    "Good evening! The kitchen lights are on. Dinner will be ready in ten minutes. "
+    "Would you like some music while you wait?"
+)
 
 
 def ready(page: Any) -> None:
@@ -47,7 +49,7 @@ def check_layout(page: Any, controls: list[str]) -> None:
         boxes[selector] = box
     items = list(boxes.items())
     for i, (a, ba) in enumerate(items):
-        for b, bb in items[i + 1:]:
+        for b, bb in items[i + 1 :]:
             overlap_x = min(ba["x"] + ba["width"], bb["x"] + bb["width"]) - max(ba["x"], bb["x"])
             overlap_y = min(ba["y"] + ba["height"], bb["y"] + bb["height"]) - max(ba["y"], bb["y"])
             assert overlap_x <= 1 or overlap_y <= 1, f"{a} and {b} overlap"
@@ -55,8 +57,13 @@ def check_layout(page: Any, controls: list[str]) -> None:
 
 def speech_fixture(lab: Any, path: Path) -> Path:
     """A WAV file of real speech (the bundled Piper voice), as a user would upload."""
-    pcm, rate = lab.call(lab.core.speak(SpeechRequest(
-        text="It is a lovely day for a walk in the park.", voice="piper:en_US-joe-medium", door="test")))
+    pcm, rate = lab.call(
+        lab.core.speak(
+            SpeechRequest(
+                text="It is a lovely day for a walk in the park.", voice="piper:en_US-joe-medium", door="test"
+            )
+        )
+    )
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -108,8 +115,21 @@ def test_try_on_a_phone(page_for):
     page.fill("#text", "Hello from a phone.")
     page.click("#speak")
     assert wait_for_audio(page, "#try-result", "#player") > 0.5
-    check_layout(page, ["#tab-try", "#tab-clone", "#tab-watch", "#key-button", "#voice", "#text", "#speed",
-                        "#speak", "#stop", "#player"])
+    check_layout(
+        page,
+        [
+            "#tab-try",
+            "#tab-clone",
+            "#tab-watch",
+            "#key-button",
+            "#voice",
+            "#text",
+            "#speed",
+            "#speak",
+            "#stop",
+            "#player",
+        ],
+    )
     screenshot(page, "try-phone")
     assert not page.errors
 
@@ -148,8 +168,7 @@ def test_clone_upload_preview_and_delete(page_for, lab, tmp_path):
     assert f"pitchshift:{voice_id}" in wyoming_voice_names(lab)
     item.get_by_role("button", name="Preview Grandpa Joe").click()
     assert wait_for_audio(page, "#preview-result", "#preview-player") > 1.0
-    check_layout(page, ["#clone-name", "#clone-file", "#record", "#clone-transcript", "#clone-language",
-                        "#clone-save"])
+    check_layout(page, ["#clone-name", "#clone-file", "#record", "#clone-transcript", "#clone-language", "#clone-save"])
     screenshot(page, "clone-desktop")
     page.set_viewport_size(PHONE)
     check_layout(page, ["#tab-clone", "#clone-name", "#record", "#clone-save"])
@@ -187,8 +206,10 @@ def test_clone_refusal_is_shown(page_for):
     page = page_for(DESKTOP, view="clone")
     ready(page)
     page.fill("#clone-name", "Too short")
-    page.set_input_files("#clone-file", files=[{"name": "short.wav", "mimeType": "audio/wav",
-                                                "buffer": _wav(np.zeros(8000, dtype=np.float32), 16000)}])
+    page.set_input_files(
+        "#clone-file",
+        files=[{"name": "short.wav", "mimeType": "audio/wav", "buffer": _wav(np.zeros(8000, dtype=np.float32), 16000)}],
+    )
     page.click("#clone-save")
     page.wait_for_selector("#clone-status.bad", timeout=10000)
     assert "Not saved" in page.locator("#clone-status").inner_text()
@@ -216,7 +237,8 @@ def test_watch_shows_jobs_engines_and_pulls(page_for, lab):
     answers = wyoming(lab, Synthesize(text="The front door is locked.").event())
     assert answers[-1].type == "audio-stop"
     page.locator("#jobs tr", has=page.locator("td.door", has_text="wyoming")).locator(".state-finished").wait_for(
-        timeout=15000)
+        timeout=15000
+    )
     # Unload and load from the page.
     piper.get_by_role("button", name="Unload Piper", exact=True).click()
     piper.locator(".badge", has_text="not loaded").wait_for(timeout=15000)

@@ -103,8 +103,11 @@ class EventLog:
     def of(self, job_id: str, kind: type | None = None) -> list[tuple[float, Any]]:
         """Events of one job, optionally of one type."""
         with self._lock:
-            return [(t, e) for t, e in self.items
-                    if getattr(e, "job_id", None) == job_id and (kind is None or isinstance(e, kind))]
+            return [
+                (t, e)
+                for t, e in self.items
+                if getattr(e, "job_id", None) == job_id and (kind is None or isinstance(e, kind))
+            ]
 
     def wait_for(self, job_id: str, kind: type, timeout: float = 10.0) -> tuple[float, Any]:
         """The first event of a type for a job, waiting for it."""

@@ -29,8 +29,14 @@ from .http_helpers import (
 )
 
 EXPECTED_RATE = {"pcm": 24000, "wav": 22050, "mp3": 22050, "opus": 24000, "aac": 22050, "flac": 22050}
-CONTENT_TYPE = {"pcm": "audio/pcm", "wav": "audio/wav", "mp3": "audio/mpeg", "opus": "audio/ogg",
-                "aac": "audio/aac", "flac": "audio/flac"}
+CONTENT_TYPE = {
+    "pcm": "audio/pcm",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+}
 LONG_TEXT = " ".join(f"Sentence number {i} is here to keep the engine busy for a while." for i in range(40))
 
 
@@ -125,7 +131,11 @@ def test_first_bytes_leave_before_the_job_ends(piper, fmt):
 def test_speed_changes_duration_and_voice_object_is_accepted(piper):
     normal, _ = decode("pcm", speak(piper, "pcm")[0])
     with client(piper).audio.speech.with_streaming_response.create(
-        model="piper", voice={"id": "piper:en_US-joe-medium"}, input=TEXT, response_format="pcm", speed=2.0,
+        model="piper",
+        voice={"id": "piper:en_US-joe-medium"},
+        input=TEXT,
+        response_format="pcm",
+        speed=2.0,
         instructions="Speak cheerfully.",
     ) as response:
         fast = response.read()
@@ -141,7 +151,7 @@ def test_sse_deltas_reassemble_into_audio(piper):
         for line in response.iter_lines():
             if not line.startswith("data: "):
                 continue
-            event = json.loads(line[len("data: "):])
+            event = json.loads(line[len("data: ") :])
             if event["type"] == "speech.audio.delta":
                 assert done is None
                 deltas.append(base64.b64decode(event["audio"]))
@@ -298,9 +308,14 @@ def test_api_key(guarded):
 
 def test_cors(guarded):
     url = base_url(guarded)
-    preflight = httpx.options(url + "/v1/audio/speech", headers={
-        "Origin": "http://ui.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type"})
+    preflight = httpx.options(
+        url + "/v1/audio/speech",
+        headers={
+            "Origin": "http://ui.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "http://ui.example"
     assert "authorization" in preflight.headers["access-control-allow-headers"]
@@ -382,8 +397,9 @@ def test_bad_uploads_are_refused_and_nothing_is_written(cloning):
 
 
 def test_voices_survive_a_restart(tmp_path):
-    settings = make_settings(tmp_path / "state", plugins_dirs=[plugin_dir(tmp_path / "plugins")],
-                             http={"enabled": True, "port": 0})
+    settings = make_settings(
+        tmp_path / "state", plugins_dirs=[plugin_dir(tmp_path / "plugins")], http={"enabled": True, "port": 0}
+    )
     with running_daemon(settings) as d:
         voice = sample_voice(d, "Uncle Bob", transcript="Hi.")
     with running_daemon(settings) as d:
@@ -397,7 +413,9 @@ def test_voices_survive_a_restart(tmp_path):
 
 def test_transcript_required_when_every_cloner_needs_one(tmp_path):
     settings = make_settings(
-        tmp_path / "state", plugins_dirs=[plugin_dir(tmp_path / "plugins")], http={"enabled": True, "port": 0},
+        tmp_path / "state",
+        plugins_dirs=[plugin_dir(tmp_path / "plugins")],
+        http={"enabled": True, "port": 0},
         engines={"pitchshift": {"enabled": False}, "scribe": {"enabled": True}},
     )
     with running_daemon(settings) as d:
@@ -424,12 +442,14 @@ def test_failure_after_first_audio_ends_the_stream(cloning):
     assert events[-1]["type"] == "error" and "asked to fail" in events[-1]["error"]["message"]
     assert not any(e["type"] == "speech.audio.done" for e in events)
     received = b""
-    with pytest.raises(httpx.HTTPError):
-        with client(cloning).audio.speech.with_streaming_response.create(
+    with (
+        pytest.raises(httpx.HTTPError),
+        client(cloning).audio.speech.with_streaming_response.create(
             model="pitchshift", voice=voice["id"], input=text, response_format="pcm"
-        ) as response:
-            for chunk in response.iter_bytes():
-                received += chunk
+        ) as response,
+    ):
+        for chunk in response.iter_bytes():
+            received += chunk
     assert received, "the first sentence's audio arrives before the stream breaks"
 
 
@@ -448,13 +468,19 @@ def test_conversion_with_a_capable_engine(cloning):
     pcm, rate = decode("wav", response.content)
     assert abs(dominant_frequency(pcm, rate) - 300) < 10
     assert abs(len(pcm) / 2 / rate - 1.0) < 0.05  # 200 → 300 Hz by resampling: 1.5 s becomes 1.0 s
-    mp3 = httpx.post(base_url(cloning) + "/v1/audio/conversions", data={"voice": f"pitchshift:{voice['id']}"},
-                     files={"audio": ("speech.wav", source)})
+    mp3 = httpx.post(
+        base_url(cloning) + "/v1/audio/conversions",
+        data={"voice": f"pitchshift:{voice['id']}"},
+        files={"audio": ("speech.wav", source)},
+    )
     assert mp3.headers["content-type"] == "audio/mpeg"
     pcm, rate = decode("mp3", mp3.content)
     assert abs(dominant_frequency(pcm, rate) - 300) < 10
-    unknown = httpx.post(base_url(cloning) + "/v1/audio/conversions", data={"voice": "voice_nobody_00000000"},
-                         files={"audio": ("speech.wav", source)})
+    unknown = httpx.post(
+        base_url(cloning) + "/v1/audio/conversions",
+        data={"voice": "voice_nobody_00000000"},
+        files={"audio": ("speech.wav", source)},
+    )
     assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "voice"
 
 

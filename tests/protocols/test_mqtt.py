@@ -195,9 +195,7 @@ def test_job_events_and_activity_state(client):
     rid = new_id()
     client.subscribe(f"{ROOT}/events", f"{ROOT}/state")
     client.publish(f"{ROOT}/say", {"text": "Short one.", "id": rid, "format": "none"})
-    seen = client.collect(
-        lambda m: m.topic == f"{ROOT}/events" and m.json()["event"] == "job_finished", timeout=30
-    )
+    seen = client.collect(lambda m: m.topic == f"{ROOT}/events" and m.json()["event"] == "job_finished", timeout=30)
     events = [m.json()["event"] for m in seen if m.topic == f"{ROOT}/events"]
     assert events[0] == "job_accepted" and "job_started" in events and events[-1] == "job_finished"
     states = [m.json()["state"] for m in seen if m.topic == f"{ROOT}/state" and not m.retain]
@@ -258,9 +256,9 @@ def test_discovery_payload_and_resend_on_ha_birth(client):
     assert len({c["unique_id"] for c in cmps.values()}) == 4
     assert cmps["say"]["command_topic"] == f"{ROOT}/say"
     assert cmps["stop"]["command_topic"] == f"{ROOT}/stop"
-    assert cmps["voice"]["command_topic"] == f"{ROOT}/voice/set" and "piper:en_US-joe-medium" in cmps["voice"][
-        "options"
-    ]
+    assert (
+        cmps["voice"]["command_topic"] == f"{ROOT}/voice/set" and "piper:en_US-joe-medium" in cmps["voice"]["options"]
+    )
     assert cmps["activity"]["state_topic"] == f"{ROOT}/state"
     client.publish("homeassistant/status", "online")
     resent = client.wait(lambda m: m.topic == topic, 5)
@@ -290,16 +288,28 @@ def test_availability_is_retained_online(client):
     ("payload", "code", "words", "echoed_id"),
     [
         (b'{"text": "hi", "id": "bad1",', "invalid_request", "invalid JSON", None),
-        (json.dumps({"text": "hi", "id": "bad2", "volume": 3}).encode(), "invalid_request", "unknown field 'volume'",
-         "bad2"),
+        (
+            json.dumps({"text": "hi", "id": "bad2", "volume": 3}).encode(),
+            "invalid_request",
+            "unknown field 'volume'",
+            "bad2",
+        ),
         (json.dumps({"text": "hi", "id": "bad3", "speed": "fast"}).encode(), "invalid_request", "'speed'", "bad3"),
         (json.dumps({"id": "bad4"}).encode(), "invalid_request", "missing field 'text'", "bad4"),
         (json.dumps({"text": "x" * 1001, "id": "bad5"}).encode(), "text_too_long", "at most 1000", "bad5"),
         (json.dumps({"text": "y" * 5000, "id": "bad6"}).encode(), "invalid_request", "at most 4096", None),
-        (json.dumps({"text": "hi", "id": "bad7", "voice": "piper:nobody"}).encode(), "voice_not_found", "nobody",
-         "bad7"),
-        (json.dumps({"text": "hi", "id": "bad8", "chunk_bytes": 99999}).encode(), "invalid_request", "chunk_bytes",
-         "bad8"),
+        (
+            json.dumps({"text": "hi", "id": "bad7", "voice": "piper:nobody"}).encode(),
+            "voice_not_found",
+            "nobody",
+            "bad7",
+        ),
+        (
+            json.dumps({"text": "hi", "id": "bad8", "chunk_bytes": 99999}).encode(),
+            "invalid_request",
+            "chunk_bytes",
+            "bad8",
+        ),
         (json.dumps({"text": "hi", "id": "a/b"}).encode(), "invalid_request", "'id'", None),
         (b"\xff\xfe\x00", "invalid_request", "UTF-8", None),
     ],
@@ -380,9 +390,26 @@ def test_tls_with_username_and_password(tmp_path):
         pytest.fail("openssl is needed to make the test certificate: apt-get install -y openssl")
     cert, key, passwords = tmp_path / "broker.crt", tmp_path / "broker.key", tmp_path / "passwords"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "voxhost", "s3cret"], check=True)
     server = Mosquitto(
@@ -392,8 +419,14 @@ def test_tls_with_username_and_password(tmp_path):
         anonymous=False,
     ).start()
     settings = mqtt_settings(
-        tmp_path / "state", server.port, tls=True, tls_ca_certs=str(cert), username="voxhost", password="s3cret",
-        discovery=False, hermes=False,
+        tmp_path / "state",
+        server.port,
+        tls=True,
+        tls_ca_certs=str(cert),
+        username="voxhost",
+        password="s3cret",
+        discovery=False,
+        hermes=False,
     )
     settings.engines["piper"] = {"enabled": False}  # the slow stand-in starts at once
     try:

@@ -238,8 +238,9 @@ def test_bad_requests_get_one_error_reply_each(client, target):
 def test_retained_convert_is_ignored(client, target):
     rid = new_id()
     client.subscribe(f"{ROOT}/response")
-    client.publish(f"{ROOT}/convert", wav_bytes(tone(200.0, 1.0)), retain=True,
-                   user_properties=[("voice", target), ("id", rid)])
+    client.publish(
+        f"{ROOT}/convert", wav_bytes(tone(200.0, 1.0)), retain=True, user_properties=[("voice", target), ("id", rid)]
+    )
     try:
         assert not [m for m in client.drain(1.0) if m.payload.startswith(b"{") and m.json().get("id") == rid]
     finally:

@@ -35,7 +35,12 @@ def daemon(tmp_path_factory):
         plugins_dirs=[str(PLUGINS)],
         wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{port}"]},
         pipelines=[
-            {"id": "grandma-joe", "source": "piper:en_US-joe-medium", "convert_to": target.id, "name": "Joe as Grandma"},
+            {
+                "id": "grandma-joe",
+                "source": "piper:en_US-joe-medium",
+                "convert_to": target.id,
+                "name": "Joe as Grandma",
+            },
             {"id": "nobody", "source": "piper:en_US-joe-medium", "convert_to": "voice_missing_00000000"},
         ],
     )
@@ -67,7 +72,9 @@ def test_pipeline_voice_is_listed_in_describe(daemon):
 
 def test_pipeline_voice_speaks_converted_audio_over_wyoming(daemon):
     events = asyncio.run(
-        _wyoming(daemon.port, Synthesize(text="Dinner is ready. Please come.", voice=SynthesizeVoice(name="grandma-joe")))
+        _wyoming(
+            daemon.port, Synthesize(text="Dinner is ready. Please come.", voice=SynthesizeVoice(name="grandma-joe"))
+        )
     )
     assert AudioStart.is_type(events[0].type) and AudioStop.is_type(events[-1].type)
     chunks = [AudioChunk.from_event(e) for e in events if AudioChunk.is_type(e.type)]

@@ -91,9 +91,7 @@ class WyomingDoor(Door):
                         tcp.append((host if where not in ("", "0.0.0.0", "::") else where, bound_port))
             elif scheme == "unix":
                 path = Path(where)
-                if path.is_socket():
-                    path.unlink()  # a stale socket from a previous run
-                path.parent.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(_clear_socket, path, make_parent=True)
                 server = await asyncio.start_unix_server(self._accept, str(path), limit=MAX_HEADER_BYTES)
                 self._servers.append(server)
                 self._listening.append(f"unix://{path}")
@@ -116,7 +114,7 @@ class WyomingDoor(Door):
             if not session.busy:
                 session.abort("the server is stopping")
         deadline = asyncio.get_running_loop().time() + self.core.settings.shutdown_timeout
-        while any(s.busy for s in self._sessions) and asyncio.get_running_loop().time() < deadline:
+        while any(s.busy for s in self._sessions) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         for session in list(self._sessions):
             session.abort("the server is stopping")
@@ -126,8 +124,8 @@ class WyomingDoor(Door):
         for server in self._servers:
             await server.wait_closed()
         for scheme, where, _ in (parse_uri(uri) for uri in self.settings.uri):
-            if scheme == "unix" and Path(where).is_socket():
-                Path(where).unlink(missing_ok=True)
+            if scheme == "unix":
+                await asyncio.to_thread(_clear_socket, Path(where))
         self._servers.clear()
 
     def status(self) -> dict[str, Any]:
@@ -197,3 +195,11 @@ class WyomingDoor(Door):
 def register_doors(register: Any) -> None:
     """Register the Wyoming door."""
     register(WyomingDoor)
+
+
+def _clear_socket(path: Path, make_parent: bool = False) -> None:
+    """Remove a stale socket file of a previous run (a file system call: run on a thread)."""
+    if path.is_socket():
+        path.unlink(missing_ok=True)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)

@@ -163,7 +163,7 @@ class Session:
     async def _wait_closed(self) -> None:
         try:
             await asyncio.wait_for(self._writer.wait_closed(), timeout=2.0)
-        except (asyncio.TimeoutError, ConnectionError, OSError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
 
     async def send(self, *events: Event) -> None:
@@ -213,8 +213,14 @@ class Session:
 
     def _request(self, data: dict[str, Any], text: str | None) -> SpeechRequest:
         name, language, speaker = _voice_fields(data)
-        fields = {"text": text, "voice": name, "language": None if name else language, "speaker": speaker,
-                  "door": "wyoming", "client": self.peer}
+        fields = {
+            "text": text,
+            "voice": name,
+            "language": None if name else language,
+            "speaker": speaker,
+            "door": "wyoming",
+            "client": self.peer,
+        }
         return parse(SpeechRequest, {key: value for key, value in fields.items() if value is not None or key == "text"})
 
     def _submit(self, request: SpeechRequest) -> JobHandle:
@@ -333,6 +339,6 @@ class Session:
         _LOGGER.info("Wyoming request from %s failed: %s (%s)", self.peer, text, code)
         try:
             await asyncio.wait_for(self.send(Error(text=text, code=code).event()), timeout=5.0)
-        except (ConnectionError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, ConnectionError, OSError):
             pass
         self.abort(text)

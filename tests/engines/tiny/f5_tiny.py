@@ -21,9 +21,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 TINY = dict(dim=64, depth=2, heads=2, dim_head=32, ff_mult=2, text_dim=32, conv_layers=1)
 V1_FLAGS = dict(text_mask_padding=True, qk_norm=None, pe_attn_head=None)
 BASE_FLAGS = dict(text_mask_padding=False, pe_attn_head=1)
-MEL = dict(n_fft=1024, hop_length=256, win_length=1024, n_mel_channels=100, target_sample_rate=24000,
-           mel_spec_type="vocos")
-FRENCH_CHARS = " abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-()àâçéèêëîïôûùüÿœæÀÂÇÉÈÊËÎÏÔÛÙÜŸ"
+MEL = dict(
+    n_fft=1024, hop_length=256, win_length=1024, n_mel_channels=100, target_sample_rate=24000, mel_spec_type="vocos"
+)
+FRENCH_CHARS = (
+    " abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'\"-()àâçéèêëîïôûùüÿœæÀÂÇÉÈÊËÎÏÔÛÙÜŸ"
+)
 
 
 def build_vocos(root: Path) -> None:
@@ -34,13 +37,18 @@ def build_vocos(root: Path) -> None:
 
     root.mkdir(parents=True, exist_ok=True)
     cfg = {
-        "feature_extractor": {"class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
-                              "init_args": {"sample_rate": 24000, "n_fft": 1024, "hop_length": 256, "n_mels": 100,
-                                            "padding": "center"}},
-        "backbone": {"class_path": "vocos.models.VocosBackbone",
-                     "init_args": {"input_channels": 100, "dim": 32, "intermediate_dim": 64, "num_layers": 1}},
-        "head": {"class_path": "vocos.heads.ISTFTHead",
-                 "init_args": {"dim": 32, "n_fft": 1024, "hop_length": 256, "padding": "center"}},
+        "feature_extractor": {
+            "class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
+            "init_args": {"sample_rate": 24000, "n_fft": 1024, "hop_length": 256, "n_mels": 100, "padding": "center"},
+        },
+        "backbone": {
+            "class_path": "vocos.models.VocosBackbone",
+            "init_args": {"input_channels": 100, "dim": 32, "intermediate_dim": 64, "num_layers": 1},
+        },
+        "head": {
+            "class_path": "vocos.heads.ISTFTHead",
+            "init_args": {"dim": 32, "n_fft": 1024, "hop_length": 256, "padding": "center"},
+        },
     }
     (root / "config.yaml").write_text(yaml.safe_dump(cfg))
     torch.save(Vocos.from_hparams(str(root / "config.yaml")).state_dict(), root / "pytorch_model.bin")
@@ -54,8 +62,9 @@ def build_f5(ckpt: Path, vocab: Path, arch: dict, seed: int) -> None:
 
     torch.manual_seed(seed)
     vocab_map, vocab_size = get_tokenizer(str(vocab), "custom")
-    model = CFM(transformer=DiT(**arch, text_num_embeds=vocab_size, mel_dim=100), mel_spec_kwargs=MEL,
-                vocab_char_map=vocab_map)
+    model = CFM(
+        transformer=DiT(**arch, text_num_embeds=vocab_size, mel_dim=100), mel_spec_kwargs=MEL, vocab_char_map=vocab_map
+    )
     # DiT zero-initialises its output projections, so a fresh model predicts no motion at all and every model
     # would turn the same noise into the same audio; small random weights there make each tiny model its own.
     with torch.no_grad():
@@ -85,10 +94,20 @@ def main(models_dir: str) -> dict:
     build_f5(fr / "model_last_reduced.pt", fr / "vocab.txt", {**TINY, **BASE_FLAGS}, seed=2)
     build_vocos(root / "charactr--vocos-mel-24khz")
     return {
-        "en": {"repo": "SWivid/F5-TTS", "checkpoint": "F5TTS_v1_Base/model_1250000.safetensors",
-               "vocab": "F5TTS_v1_Base/vocab.txt", "arch": {**TINY, **V1_FLAGS}, "locale": "en_US"},
-        "fr": {"repo": "RASPIAUDIO/F5-French-MixedSpeakers-reduced", "checkpoint": "model_last_reduced.pt",
-               "vocab": "vocab.txt", "arch": {**TINY, **BASE_FLAGS}, "locale": "fr_FR"},
+        "en": {
+            "repo": "SWivid/F5-TTS",
+            "checkpoint": "F5TTS_v1_Base/model_1250000.safetensors",
+            "vocab": "F5TTS_v1_Base/vocab.txt",
+            "arch": {**TINY, **V1_FLAGS},
+            "locale": "en_US",
+        },
+        "fr": {
+            "repo": "RASPIAUDIO/F5-French-MixedSpeakers-reduced",
+            "checkpoint": "model_last_reduced.pt",
+            "vocab": "vocab.txt",
+            "arch": {**TINY, **BASE_FLAGS},
+            "locale": "fr_FR",
+        },
     }
 
 

@@ -32,7 +32,7 @@ _DECODERS: dict[int, tuple[tuple[int, ...], tuple[int, ...], int]] = {
 _LANGUAGES = {"english": 2050, "german": 2053, "chinese": 2055, "french": 2061}
 
 
-def _text_tokenizer(dest: Path):  # noqa: ANN202 - returns a transformers tokenizer
+def _text_tokenizer(dest: Path):
     """A 400-token byte-level BPE with the ChatML specials, saved as a Qwen2 tokenizer."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2TokenizerFast
@@ -53,7 +53,7 @@ def _text_tokenizer(dest: Path):  # noqa: ANN202 - returns a transformers tokeni
     return tok
 
 
-def _talker(dest: Path, tok) -> None:  # noqa: ANN001
+def _talker(dest: Path, tok) -> None:
     from qwen_tts.core.models import Qwen3TTSConfig, Qwen3TTSForConditionalGeneration
     from qwen_tts.core.models.configuration_qwen3_tts import (
         Qwen3TTSSpeakerEncoderConfig,
@@ -72,20 +72,47 @@ def _talker(dest: Path, tok) -> None:  # noqa: ANN001
         tts_bos_token_id=n_text + 1,
         tts_eos_token_id=n_text + 2,
         speaker_encoder_config=dict(
-            mel_dim=128, enc_dim=hidden, enc_channels=[128, 128, 128, 128, 384], enc_attention_channels=128,
-            enc_res2net_scale=2, enc_se_channels=128, sample_rate=24000,
+            mel_dim=128,
+            enc_dim=hidden,
+            enc_channels=[128, 128, 128, 128, 384],
+            enc_attention_channels=128,
+            enc_res2net_scale=2,
+            enc_se_channels=128,
+            sample_rate=24000,
         ),
         talker_config=dict(
-            vocab_size=3072, hidden_size=hidden, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, head_dim=8, max_position_embeddings=4096, rope_theta=10000,
+            vocab_size=3072,
+            hidden_size=hidden,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            head_dim=8,
+            max_position_embeddings=4096,
+            rope_theta=10000,
             rope_scaling={"rope_type": "default", "mrope_section": [2, 1, 1], "interleaved": True},
-            num_code_groups=16, text_hidden_size=hidden, text_vocab_size=n_text + 16,
-            codec_pad_id=2148, codec_bos_id=2149, codec_eos_token_id=2150, codec_think_id=2154,
-            codec_nothink_id=2155, codec_think_bos_id=2156, codec_think_eos_id=2157,
-            codec_language_id=dict(_LANGUAGES), spk_id={}, spk_is_dialect={},
+            num_code_groups=16,
+            text_hidden_size=hidden,
+            text_vocab_size=n_text + 16,
+            codec_pad_id=2148,
+            codec_bos_id=2149,
+            codec_eos_token_id=2150,
+            codec_think_id=2154,
+            codec_nothink_id=2155,
+            codec_think_bos_id=2156,
+            codec_think_eos_id=2157,
+            codec_language_id=dict(_LANGUAGES),
+            spk_id={},
+            spk_is_dialect={},
             code_predictor_config=dict(
-                vocab_size=2048, hidden_size=hidden, intermediate_size=64, num_hidden_layers=1,
-                num_attention_heads=4, num_key_value_heads=2, head_dim=8, num_code_groups=16,
+                vocab_size=2048,
+                hidden_size=hidden,
+                intermediate_size=64,
+                num_hidden_layers=1,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                head_dim=8,
+                num_code_groups=16,
                 max_position_embeddings=64,
             ),
         ),
@@ -100,8 +127,15 @@ def _talker(dest: Path, tok) -> None:  # noqa: ANN001
     config["speaker_encoder_config"] = {k: v for k, v in config["speaker_encoder_config"].items() if k in allowed}
     path.write_text(json.dumps(config, indent=1))
     generation = {
-        "do_sample": True, "top_k": 50, "top_p": 1.0, "temperature": 0.9, "repetition_penalty": 1.05,
-        "subtalker_dosample": True, "subtalker_top_k": 50, "subtalker_top_p": 1.0, "subtalker_temperature": 0.9,
+        "do_sample": True,
+        "top_k": 50,
+        "top_p": 1.0,
+        "temperature": 0.9,
+        "repetition_penalty": 1.05,
+        "subtalker_dosample": True,
+        "subtalker_top_k": 50,
+        "subtalker_top_p": 1.0,
+        "subtalker_temperature": 0.9,
         "max_new_tokens": 16,
     }
     (dest / "generation_config.json").write_text(json.dumps(generation, indent=1))
@@ -114,18 +148,43 @@ def _speech_tokenizer(dest: Path, samples_per_frame: int) -> None:
     ratios, rates, decoder_dim = _DECODERS[samples_per_frame]
     cfg = Qwen3TTSTokenizerV2Config(
         encoder_config=dict(
-            hidden_size=32, num_filters=4, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
-            head_dim=16, intermediate_size=64, codebook_dim=128, vector_quantization_hidden_dimension=128,
-            codebook_size=2048, num_quantizers=16, num_semantic_quantizers=1, upsampling_ratios=[8, 6, 5, 4],
-            frame_rate=12.5, upsample_groups=32, sampling_rate=24000, use_streaming=False,
+            hidden_size=32,
+            num_filters=4,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            head_dim=16,
+            intermediate_size=64,
+            codebook_dim=128,
+            vector_quantization_hidden_dimension=128,
+            codebook_size=2048,
+            num_quantizers=16,
+            num_semantic_quantizers=1,
+            upsampling_ratios=[8, 6, 5, 4],
+            frame_rate=12.5,
+            upsample_groups=32,
+            sampling_rate=24000,
+            use_streaming=False,
         ),
         decoder_config=dict(
-            codebook_size=2048, hidden_size=128, latent_dim=128, num_attention_heads=2, num_key_value_heads=2,
-            intermediate_size=64, num_hidden_layers=1, num_quantizers=16, upsample_rates=rates,
-            upsampling_ratios=ratios, decoder_dim=decoder_dim, codebook_dim=256,
+            codebook_size=2048,
+            hidden_size=128,
+            latent_dim=128,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_quantizers=16,
+            upsample_rates=rates,
+            upsampling_ratios=ratios,
+            decoder_dim=decoder_dim,
+            codebook_dim=256,
         ),
-        encoder_valid_num_quantizers=16, input_sample_rate=24000, output_sample_rate=24000,
-        decode_upsample_rate=samples_per_frame, encode_downsample_rate=1920,
+        encoder_valid_num_quantizers=16,
+        input_sample_rate=24000,
+        output_sample_rate=24000,
+        decode_upsample_rate=samples_per_frame,
+        encode_downsample_rate=1920,
     )
     import torch
 

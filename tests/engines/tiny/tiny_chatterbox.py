@@ -15,9 +15,31 @@ import time
 from pathlib import Path
 from typing import Any
 
-LANGUAGE_IDS = (
-    "ar da de el en es fi fr he hi it ja ko ms nl no pl pt ru sv sw tr zh".split()
-)
+LANGUAGE_IDS = [
+    "ar",
+    "da",
+    "de",
+    "el",
+    "en",
+    "es",
+    "fi",
+    "fr",
+    "he",
+    "hi",
+    "it",
+    "ja",
+    "ko",
+    "ms",
+    "nl",
+    "no",
+    "pl",
+    "pt",
+    "ru",
+    "sv",
+    "sw",
+    "tr",
+    "zh",
+]
 _CHARS = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()") + list(
     "äöåéèüßàçñ\u0301\u0308\u0300\u0327\u0303日月金"
 )

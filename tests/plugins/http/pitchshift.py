@@ -84,8 +84,9 @@ class PitchShiftEngine(Engine):
 
     def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> Iterator[PCM]:
         source = _resample(np.frombuffer(audio.data, dtype="<i2").astype(np.float32) / 32768.0, audio.rate, RATE)
-        ratio = float(np.clip(dominant_frequency(_reference_audio(target), RATE) / dominant_frequency(source, RATE),
-                              0.5, 2.0))
+        ratio = float(
+            np.clip(dominant_frequency(_reference_audio(target), RATE) / dominant_frequency(source, RATE), 0.5, 2.0)
+        )
         # Played `ratio` times faster: every frequency is multiplied by `ratio`.
         shifted = np.interp(np.arange(0, source.size - 1, ratio), np.arange(source.size), source).astype(np.float32)
         yield from _chunks(shifted)

@@ -141,7 +141,7 @@ class ChatterboxEngine(Engine):
         if "multilingual" in specs:
             return "multilingual"
         raise InvalidRequestError(
-            f"Chatterbox speaks {LANGUAGES[code].name} only with its multilingual model; add \"multilingual\" "
+            f'Chatterbox speaks {LANGUAGES[code].name} only with its multilingual model; add "multilingual" '
             "to [engines.chatterbox] models",
             param="language",
         )
@@ -241,9 +241,7 @@ class ChatterboxEngine(Engine):
         runtime = self._loaded()
         if variant not in runtime.variants:
             spec = self._specs()[variant]
-            raise ModelMissingError(
-                f"the Chatterbox {variant} model is not installed. Run: {spec.pull_command}"
-            )
+            raise ModelMissingError(f"the Chatterbox {variant} model is not installed. Run: {spec.pull_command}")
         for number, piece in enumerate(split_long(request.text, self.settings.max_chars)):
             with self._lock:
                 wav = runtime.synthesize(

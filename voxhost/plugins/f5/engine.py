@@ -211,7 +211,9 @@ class F5Engine(Engine):
         root = self.context.require_model(model_spec(code, entry))
         with self._lock:
             if self._vocoder is None:
-                self._vocoder = load_vocos(self.context.require_model(vocoder_spec(self.settings.vocoder)), self._device)
+                self._vocoder = load_vocos(
+                    self.context.require_model(vocoder_spec(self.settings.vocoder)), self._device
+                )
         model = load_language_model(entry, root, self._device, half=self._half())
         _LOGGER.info("F5 %s loaded from %s", code, root)
         return model
@@ -263,7 +265,9 @@ class F5Engine(Engine):
                     f"voice {ref.voice_id!r} has no transcript; F5 needs the exact text of the reference audio",
                     param="voice",
                 )
-            return self._references.get(ref.audio_path, ref.transcript, cache_dir=ref.cache_dir, fingerprint=ref.fingerprint)
+            return self._references.get(
+                ref.audio_path, ref.transcript, cache_dir=ref.cache_dir, fingerprint=ref.fingerprint
+            )
         entry = self._registry[code]
         if entry.reference and entry.reference_text:
             path, text = entry.reference, entry.reference_text

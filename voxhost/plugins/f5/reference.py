@@ -123,7 +123,9 @@ class ReferenceCache:
         self.disk_hits = 0
         self.misses = 0
 
-    def get(self, audio_path: str, transcript: str, *, cache_dir: str | None = None, fingerprint: str = "") -> PreparedReference:
+    def get(
+        self, audio_path: str, transcript: str, *, cache_dir: str | None = None, fingerprint: str = ""
+    ) -> PreparedReference:
         """The prepared reference, from memory, from ``cache_dir``, or freshly prepared (then stored in both)."""
         key = reference_key(audio_path, transcript, fingerprint)
         with self._lock:

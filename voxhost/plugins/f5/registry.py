@@ -19,14 +19,25 @@ SAMPLE_RATE = 24000
 # DiT keyword arguments of the published architectures (f5_tts/configs/*.yaml).
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     # F5TTS_v1_Base
-    "v1": dict(dim=1024, depth=22, heads=16, ff_mult=2, text_dim=512, text_mask_padding=True, qk_norm=None,
-               conv_layers=4, pe_attn_head=None),
+    "v1": dict(
+        dim=1024,
+        depth=22,
+        heads=16,
+        ff_mult=2,
+        text_dim=512,
+        text_mask_padding=True,
+        qk_norm=None,
+        conv_layers=4,
+        pe_attn_head=None,
+    ),
     # F5TTS_Base: the older base that most community fine-tunes start from
-    "base": dict(dim=1024, depth=22, heads=16, ff_mult=2, text_dim=512, text_mask_padding=False,
-                 conv_layers=4, pe_attn_head=1),
+    "base": dict(
+        dim=1024, depth=22, heads=16, ff_mult=2, text_dim=512, text_mask_padding=False, conv_layers=4, pe_attn_head=1
+    ),
     # F5TTS_Small
-    "small": dict(dim=768, depth=18, heads=12, ff_mult=2, text_dim=512, text_mask_padding=False,
-                  conv_layers=4, pe_attn_head=1),
+    "small": dict(
+        dim=768, depth=18, heads=12, ff_mult=2, text_dim=512, text_mask_padding=False, conv_layers=4, pe_attn_head=1
+    ),
 }
 _RUNTIME_ARCH = dict(attn_backend="torch", attn_mask_enabled=False, checkpoint_activations=False)
 
@@ -58,26 +69,65 @@ class LanguageModel(BaseModel):
         return {**_RUNTIME_ARCH, **arch}
 
 
-_SWIVID = dict(repo="SWivid/F5-TTS", checkpoint="F5TTS_v1_Base/model_1250000.safetensors",
-               vocab="F5TTS_v1_Base/vocab.txt", arch="v1")
+_SWIVID = dict(
+    repo="SWivid/F5-TTS",
+    checkpoint="F5TTS_v1_Base/model_1250000.safetensors",
+    vocab="F5TTS_v1_Base/vocab.txt",
+    arch="v1",
+)
 
 DEFAULT_MODELS: dict[str, dict[str, Any]] = {
     "en": {**_SWIVID, "locale": "en_US"},
     "zh": {**_SWIVID, "locale": "zh_CN"},
-    "fi": dict(repo="AsmoKoskinen/F5-TTS_Finnish_Model", locale="fi_FI", arch="base",
-               checkpoint="model_common_voice_fi_vox_populi_fi_20241206.safetensors", vocab="vocab.txt"),
-    "fr": dict(repo="RASPIAUDIO/F5-French-MixedSpeakers-reduced", locale="fr_FR", arch="base",
-               checkpoint="model_last_reduced.pt", vocab="vocab.txt"),
-    "hi": dict(repo="SPRINGLab/F5-Hindi-24KHz", locale="hi_IN", arch="small",
-               checkpoint="model_2500000.safetensors", vocab="vocab.txt"),
-    "it": dict(repo="alien79/F5-TTS-italian", locale="it_IT", arch="base",
-               checkpoint="model_159600.safetensors", vocab="vocab.txt"),
-    "ja": dict(repo="Jmica/F5TTS", locale="ja_JP", arch="base",
-               checkpoint="JA_21999120/model_21999120.pt", vocab="JA_21999120/vocab_japanese.txt"),
-    "ru": dict(repo="hotstone228/F5-TTS-Russian", locale="ru_RU", arch="base",
-               checkpoint="model_last.safetensors", vocab="vocab.txt"),
-    "es": dict(repo="jpgallegoar/F5-Spanish", locale="es_ES", arch="base",
-               checkpoint="model_1200000.safetensors", vocab="vocab.txt"),
+    "fi": dict(
+        repo="AsmoKoskinen/F5-TTS_Finnish_Model",
+        locale="fi_FI",
+        arch="base",
+        checkpoint="model_common_voice_fi_vox_populi_fi_20241206.safetensors",
+        vocab="vocab.txt",
+    ),
+    "fr": dict(
+        repo="RASPIAUDIO/F5-French-MixedSpeakers-reduced",
+        locale="fr_FR",
+        arch="base",
+        checkpoint="model_last_reduced.pt",
+        vocab="vocab.txt",
+    ),
+    "hi": dict(
+        repo="SPRINGLab/F5-Hindi-24KHz",
+        locale="hi_IN",
+        arch="small",
+        checkpoint="model_2500000.safetensors",
+        vocab="vocab.txt",
+    ),
+    "it": dict(
+        repo="alien79/F5-TTS-italian",
+        locale="it_IT",
+        arch="base",
+        checkpoint="model_159600.safetensors",
+        vocab="vocab.txt",
+    ),
+    "ja": dict(
+        repo="Jmica/F5TTS",
+        locale="ja_JP",
+        arch="base",
+        checkpoint="JA_21999120/model_21999120.pt",
+        vocab="JA_21999120/vocab_japanese.txt",
+    ),
+    "ru": dict(
+        repo="hotstone228/F5-TTS-Russian",
+        locale="ru_RU",
+        arch="base",
+        checkpoint="model_last.safetensors",
+        vocab="vocab.txt",
+    ),
+    "es": dict(
+        repo="jpgallegoar/F5-Spanish",
+        locale="es_ES",
+        arch="base",
+        checkpoint="model_1200000.safetensors",
+        vocab="vocab.txt",
+    ),
 }
 
 

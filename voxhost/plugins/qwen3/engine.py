@@ -146,7 +146,9 @@ class Qwen3Engine(Engine):
             self._default_ref = VoiceRef(key, path, text, self.context.cache_dir)
         ref = self._default_ref
         if x_vector_only and ref.transcript is not None:
-            ref = VoiceRef(reference_key(ref.audio_path, None, "", self._model_id()), ref.audio_path, None, ref.cache_dir)
+            ref = VoiceRef(
+                reference_key(ref.audio_path, None, "", self._model_id()), ref.audio_path, None, ref.cache_dir
+            )
         return ref
 
     def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
@@ -171,4 +173,3 @@ class Qwen3Engine(Engine):
 
     def status(self) -> dict[str, object]:
         return self._backend.status() if self._backend is not None else {"backend": self.backend_name}
-

@@ -27,7 +27,7 @@ class MlxBackend(Backend):
     streams: ClassVar[bool] = True
     install_hint: ClassVar[str] = (
         "the Qwen3-TTS MLX backend needs mlx-audio==0.6.2 and mlx==0.32.4 (on Linux also mlx[cpu]): create its "
-        "environment with `envs/mlx/setup.sh VENV` and set [engines.qwen3] python = \"VENV/bin/python\""
+        'environment with `envs/mlx/setup.sh VENV` and set [engines.qwen3] python = "VENV/bin/python"'
     )
 
     def load(self) -> None:

@@ -29,7 +29,7 @@ class TorchBackend(Backend):
     install_hint: ClassVar[str] = (
         "the Qwen3-TTS PyTorch backend needs qwen-tts==0.1.1 with transformers==4.57.3 and accelerate==1.12.0 "
         "(plus torch, torchaudio, librosa, soundfile, onnxruntime, sox, einops): create its environment with "
-        "`envs/qwen/setup.sh VENV` and set [engines.qwen3] python = \"VENV/bin/python\""
+        '`envs/qwen/setup.sh VENV` and set [engines.qwen3] python = "VENV/bin/python"'
     )
 
     def __init__(self, model_dir: Path, settings: Any) -> None:

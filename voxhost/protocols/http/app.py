@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from ...api import CoreAPI
 from . import (
@@ -69,7 +70,7 @@ def _route_name(request: web.Request) -> str | None:
     return route.name if route is not None else None
 
 
-def _auth_middleware(settings: HttpSettings) -> web.middleware:
+def _auth_middleware(settings: HttpSettings) -> Middleware:
     open_routes = set(ALWAYS_OPEN)
     if settings.open_discovery:
         open_routes |= DISCOVERY
@@ -88,7 +89,8 @@ def _auth_middleware(settings: HttpSettings) -> web.middleware:
                 return from_error(
                     AuthenticationError(
                         "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
-                        if given else "this server needs an API key: send 'Authorization: Bearer <key>'"
+                        if given
+                        else "this server needs an API key: send 'Authorization: Bearer <key>'"
                     )
                 )
         return await handler(request)
@@ -96,7 +98,7 @@ def _auth_middleware(settings: HttpSettings) -> web.middleware:
     return auth
 
 
-def _cors_middleware(settings: HttpSettings) -> web.middleware:
+def _cors_middleware(settings: HttpSettings) -> Middleware:
     origins = set(settings.cors_origins)
     any_origin = "*" in origins
 
@@ -106,7 +108,8 @@ def _cors_middleware(settings: HttpSettings) -> web.middleware:
         allowed = bool(origin) and (any_origin or origin in origins)
         if not allowed:
             return await handler(request)
-        headers = {
+        assert origin is not None  # allowed implies an Origin header
+        headers: dict[str, str] = {
             "Access-Control-Allow-Origin": "*" if any_origin else origin,
             "Access-Control-Expose-Headers": "X-Voxhost-Job, X-Voxhost-Voice, Retry-After",
         }
@@ -129,14 +132,15 @@ def _cors_middleware(settings: HttpSettings) -> web.middleware:
     return cors
 
 
-def _metrics_middleware(metrics: Metrics) -> web.middleware:
+def _metrics_middleware(metrics: Metrics) -> Middleware:
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
         route = request.match_info.route
         resource = route.resource if route is not None else None
-        metrics.request_done(request.method, resource.canonical if resource is not None else "unmatched",
-                             response.status)
+        metrics.request_done(
+            request.method, resource.canonical if resource is not None else "unmatched", response.status
+        )
         return response
 
     return count

@@ -39,8 +39,9 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
     form = await read_form(request, ("audio",), int(settings.max_upload_mb * 1024 * 1024))
     fmt = form.text("response_format") or "mp3"
     if fmt not in FORMATS:
-        raise InvalidRequestError(f"invalid response_format {fmt!r}; use one of: {', '.join(FORMATS)}",
-                                  param="response_format")
+        raise InvalidRequestError(
+            f"invalid response_format {fmt!r}; use one of: {', '.join(FORMATS)}", param="response_format"
+        )
     stream_format = form.text("stream_format") or "audio"
     if stream_format not in STREAM_FORMATS:
         raise InvalidRequestError(f"invalid stream_format {stream_format!r}; use audio or sse", param="stream_format")
@@ -59,8 +60,9 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         raise InvalidRequestError("audio is required: the speech to convert", param="audio")
     samples, rate = await asyncio.to_thread(decode_audio, data, settings.max_conversion_seconds, "audio")
     source = PCM.from_float(samples, rate)
-    streamer = AudioStreamer(request, fmt, request.app[EXECUTOR], sse=stream_format == "sse",
-                             headers={"X-Voxhost-Voice": params.voice})
+    streamer = AudioStreamer(
+        request, fmt, request.app[EXECUTOR], sse=stream_format == "sse", headers={"X-Voxhost-Voice": params.voice}
+    )
     chunks = core.convert(source, params)
     try:
         return await streamer.run(chunks)

@@ -112,10 +112,7 @@ async def list_models(request: web.Request) -> web.Response:
             for spec in engine.models
         ]
 
-    data = [
-        _model_object(st, (engine.id, st.spec.name) in pulls)
-        for st in await asyncio.to_thread(statuses)
-    ]
+    data = [_model_object(st, (engine.id, st.spec.name) in pulls) for st in await asyncio.to_thread(statuses)]
     return web.json_response({"object": "list", "data": data})
 
 
@@ -127,8 +124,7 @@ def _with_requirements(engine: EngineInfo, name: str) -> list[ModelSpec]:
     def add(model: str, path: tuple[str, ...]) -> None:
         if model not in specs:
             names = ", ".join(specs) or "none"
-            raise UnknownModelError(f"engine {engine.id!r} has no model {model!r} (models: {names})",
-                                    param="model")
+            raise UnknownModelError(f"engine {engine.id!r} has no model {model!r} (models: {names})", param="model")
         if model in ordered or model in path:
             return
         for required in specs[model].requires:
@@ -157,8 +153,14 @@ async def _pull(core: CoreAPI, engine: EngineInfo, specs: list[ModelSpec]) -> No
             return
         except Exception as err:  # a failure of the hub library itself: still a failed pull, never a dead task
             _LOGGER.exception("Pulling %s %s failed", spec.engine, spec.name)
-            publish(ModelPullFailed(engine=spec.engine, model=spec.name, code="model_download_failed",
-                                    message=f"{type(err).__name__}: {err}"))
+            publish(
+                ModelPullFailed(
+                    engine=spec.engine,
+                    model=spec.name,
+                    code="model_download_failed",
+                    message=f"{type(err).__name__}: {err}",
+                )
+            )
             return
         _LOGGER.info("Pulled %s %s into %s", spec.engine, spec.name, path)
         publish(ModelPullFinished(engine=spec.engine, model=spec.name, path=str(path)))
@@ -177,7 +179,12 @@ async def pull_model(request: web.Request) -> web.Response:
         pulls[key] = task
         task.add_done_callback(lambda _: pulls.pop(key, None))
     return web.json_response(
-        {"object": "engine.model.pull", "engine": engine.id, "model": name, "state": "pulling",
-         "models": [spec.name for spec in specs]},
+        {
+            "object": "engine.model.pull",
+            "engine": engine.id,
+            "model": name,
+            "state": "pulling",
+            "models": [spec.name for spec in specs],
+        },
         status=202,
     )

@@ -70,17 +70,34 @@ class Metrics:
         reg = self.registry
         self.accepted = Counter("voxhost_jobs_accepted", "Jobs accepted", labels, registry=reg)
         self.ended = Counter("voxhost_jobs", "Jobs ended, by outcome", [*labels, "outcome"], registry=reg)
-        self.wait = Histogram("voxhost_queue_wait_seconds", "Time a job waited for its engine", labels,
-                              buckets=LATENCY_BUCKETS, registry=reg)
-        self.ttfa = Histogram("voxhost_time_to_first_audio_seconds", "Time from accepted to first audio", labels,
-                              buckets=LATENCY_BUCKETS, registry=reg)
-        self.rtf = Histogram("voxhost_real_time_factor", "Compute seconds per second of audio", labels,
-                             buckets=RTF_BUCKETS, registry=reg)
+        self.wait = Histogram(
+            "voxhost_queue_wait_seconds",
+            "Time a job waited for its engine",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.ttfa = Histogram(
+            "voxhost_time_to_first_audio_seconds",
+            "Time from accepted to first audio",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.rtf = Histogram(
+            "voxhost_real_time_factor", "Compute seconds per second of audio", labels, buckets=RTF_BUCKETS, registry=reg
+        )
         self.audio = Counter("voxhost_audio_seconds", "Seconds of audio made", labels, registry=reg)
-        self.loads = Histogram("voxhost_engine_load_seconds", "Time to load an engine", ["engine"],
-                               buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300), registry=reg)
-        self.requests = Counter("voxhost_http_requests", "HTTP requests by route and status",
-                                ["method", "route", "status"], registry=reg)
+        self.loads = Histogram(
+            "voxhost_engine_load_seconds",
+            "Time to load an engine",
+            ["engine"],
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+            registry=reg,
+        )
+        self.requests = Counter(
+            "voxhost_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=reg
+        )
         reg.register(_CoreCollector(core))
         self._jobs: dict[str, tuple[str, str, float]] = {}
         self._unsubscribe: Callable[[], None] | None = core.bus.subscribe(self.observe)

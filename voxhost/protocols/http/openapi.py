@@ -67,29 +67,50 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["input"],
         "properties": {
-            "model": {"type": "string", "description": "An engine id, or a configured name (tts-1, tts-1-hd, "
-                      "gpt-4o-mini-tts); `auto` or absent lets the voice choose the engine."},
-            "input": {"type": "string", "description": "The text to speak (at most `http.max_input_chars`, "
-                      "4096 by default)."},
+            "model": {
+                "type": "string",
+                "description": "An engine id, or a configured name (tts-1, tts-1-hd, "
+                "gpt-4o-mini-tts); `auto` or absent lets the voice choose the engine.",
+            },
+            "input": {
+                "type": "string",
+                "description": "The text to speak (at most `http.max_input_chars`, 4096 by default).",
+            },
             "voice": {
                 "description": "A catalog voice id or alias, an OpenAI voice name (mapped by config), a voice-library "
-                "id, or `{\"id\": ...}`.",
+                'id, or `{"id": ...}`.',
                 "oneOf": [
                     {"type": "string"},
-                    {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}},
-                     "additionalProperties": False},
+                    {
+                        "type": "object",
+                        "required": ["id"],
+                        "properties": {"id": {"type": "string"}},
+                        "additionalProperties": False,
+                    },
                 ],
             },
-            "response_format": {"type": "string", "enum": list(FORMATS), "default": "mp3",
-                                "description": "pcm is raw 24 kHz s16le mono; streamed wav has 0xFFFFFFFF sizes."},
+            "response_format": {
+                "type": "string",
+                "enum": list(FORMATS),
+                "default": "mp3",
+                "description": "pcm is raw 24 kHz s16le mono; streamed wav has 0xFFFFFFFF sizes.",
+            },
             "speed": {"type": "number", "minimum": 0.25, "maximum": 4.0, "default": 1.0},
-            "instructions": {"type": "string", "maxLength": 4096,
-                             "description": "Style instructions, passed to engines that use them."},
+            "instructions": {
+                "type": "string",
+                "maxLength": 4096,
+                "description": "Style instructions, passed to engines that use them.",
+            },
             "stream_format": {"type": "string", "enum": ["audio", "sse"], "default": "audio"},
-            "language": {"type": "string", "description": "voxhost extension: language (en_US, de) to pick a voice "
-                         "or to tell a multilingual engine."},
-            "speaker": {"type": ["string", "integer"], "description": "voxhost extension: speaker of a "
-                        "multi-speaker voice."},
+            "language": {
+                "type": "string",
+                "description": "voxhost extension: language (en_US, de) to pick a voice "
+                "or to tell a multilingual engine.",
+            },
+            "speaker": {
+                "type": ["string", "integer"],
+                "description": "voxhost extension: speaker of a multi-speaker voice.",
+            },
             "seed": {"type": "integer", "description": "voxhost extension: seed for engines that sample."},
             "options": {"type": "object", "description": "voxhost extension: the engine's own per-request options."},
         },
@@ -104,11 +125,26 @@ _SCHEMAS: dict[str, Any] = {
             "engine": {"type": ["string", "null"], "description": "The engine it maps to; null: the voice decides."},
         },
     },
-    "ModelList": {"type": "object", "properties": {"object": {"const": "list"}, "data": {"type": "array",
-                  "items": _ref("Model")}}},
-    "AudioModels": {"type": "object", "properties": {"models": {"type": "array", "items": {
-        "type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
-                                         "engine": {"type": ["string", "null"]}}}}}},
+    "ModelList": {
+        "type": "object",
+        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("Model")}},
+    },
+    "AudioModels": {
+        "type": "object",
+        "properties": {
+            "models": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "engine": {"type": ["string", "null"]},
+                    },
+                },
+            }
+        },
+    },
     "CatalogVoice": {
         "type": "object",
         "required": ["id", "name"],
@@ -139,21 +175,36 @@ _SCHEMAS: dict[str, Any] = {
             "transcript": {"type": ["string", "null"]},
             "seconds": {"type": "number"},
             "sample_rate": {"type": "integer"},
-            "engines": {"type": "array", "items": {"type": "string"},
-                        "description": "Catalog ids under which cloning engines speak this voice."},
+            "engines": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Catalog ids under which cloning engines speak this voice.",
+            },
         },
     },
-    "VoiceDeleted": {"type": "object", "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"},
-                                                      "object": {"const": "audio.voice.deleted"}}},
+    "VoiceDeleted": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "deleted": {"type": "boolean"},
+            "object": {"const": "audio.voice.deleted"},
+        },
+    },
     "CreateVoiceRequest": {
         "type": "object",
         "required": ["name", "audio_sample"],
         "properties": {
             "name": {"type": "string", "description": "1-64 letters, digits, spaces, . - _ ( )"},
-            "audio_sample": {"type": "string", "format": "binary",
-                             "description": "1-30 s of speech (wav, flac, ogg, mp3, aac, m4a, webm)."},
-            "transcript": {"type": "string", "description": "What the sample says; required when every running "
-                           "cloning engine needs one (F5-TTS, Qwen3-TTS)."},
+            "audio_sample": {
+                "type": "string",
+                "format": "binary",
+                "description": "1-30 s of speech (wav, flac, ogg, mp3, aac, m4a, webm).",
+            },
+            "transcript": {
+                "type": "string",
+                "description": "What the sample says; required when every running "
+                "cloning engine needs one (F5-TTS, Qwen3-TTS).",
+            },
             "language": {"type": "string", "description": "Language of the sample (en_US, de)."},
             "consent": {"type": "string", "description": "Accepted for OpenAI compatibility; not checked."},
             "type": {"const": "audio_sample"},
@@ -170,8 +221,10 @@ _SCHEMAS: dict[str, Any] = {
             "stream_format": {"type": "string", "enum": ["audio", "sse"], "default": "audio"},
         },
     },
-    "VoiceLibrary": {"type": "object", "properties": {"object": {"const": "list"},
-                                                      "data": {"type": "array", "items": _ref("Voice")}}},
+    "VoiceLibrary": {
+        "type": "object",
+        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("Voice")}},
+    },
     "Engine": {
         "type": "object",
         "description": "A running engine (configured and enabled), loaded or not.",
@@ -182,8 +235,10 @@ _SCHEMAS: dict[str, Any] = {
             "mode": {"type": "string", "enum": ["thread", "worker"]},
             "loaded": {"type": "boolean"},
             "error": {"type": ["string", "null"], "description": "Why the last load failed."},
-            "capabilities": {"type": "array", "items": {"type": "string", "enum": ["clone", "convert", "stream",
-                                                                                    "tts"]}},
+            "capabilities": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["clone", "convert", "stream", "tts"]},
+            },
             "queue": {"type": "integer", "description": "Jobs waiting or running."},
             "busy": {"type": "boolean"},
             "voices": {"type": "integer"},
@@ -195,8 +250,10 @@ _SCHEMAS: dict[str, Any] = {
         },
         "additionalProperties": True,
     },
-    "EngineList": {"type": "object", "properties": {"object": {"const": "list"},
-                                                     "data": {"type": "array", "items": _ref("Engine")}}},
+    "EngineList": {
+        "type": "object",
+        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("Engine")}},
+    },
     "EngineModel": {
         "type": "object",
         "properties": {
@@ -214,8 +271,10 @@ _SCHEMAS: dict[str, Any] = {
             "pull_command": {"type": "string"},
         },
     },
-    "EngineModelList": {"type": "object", "properties": {"object": {"const": "list"},
-                                                          "data": {"type": "array", "items": _ref("EngineModel")}}},
+    "EngineModelList": {
+        "type": "object",
+        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("EngineModel")}},
+    },
     "PullStarted": {
         "type": "object",
         "properties": {
@@ -223,8 +282,11 @@ _SCHEMAS: dict[str, Any] = {
             "engine": {"type": "string"},
             "model": {"type": "string"},
             "state": {"const": "pulling"},
-            "models": {"type": "array", "items": {"type": "string"},
-                       "description": "What is pulled, in order: the model's requirements, then the model."},
+            "models": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What is pulled, in order: the model's requirements, then the model.",
+            },
         },
     },
     "Health": {
@@ -242,8 +304,9 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
-def _op(summary: str, description: str, responses: dict[str, Any], *, tag: str, secured: bool = True,
-        **extra: Any) -> dict[str, Any]:
+def _op(
+    summary: str, description: str, responses: dict[str, Any], *, tag: str, secured: bool = True, **extra: Any
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "description": description, "tags": [tag], "responses": responses}
     if not secured:
         op["security"] = []
@@ -266,33 +329,54 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
                 "the stream (SSE: an `error` event).",
                 {"200": {"description": "Audio stream", "content": _AUDIO_CONTENT}, **_errors(400, 401, 503)},
                 tag="speech",
-                requestBody={"required": True,
-                             "content": {"application/json": {"schema": _ref("CreateSpeechRequest")}}},
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("CreateSpeechRequest")}},
+                },
             )
         },
         "/v1/audio/conversions": {
             "post": _op(
                 "Convert speech into a library voice",
                 "Voice conversion by an engine with the convert capability; 501 when none is running.",
-                {"200": {"description": "Audio stream", "content": _AUDIO_CONTENT},
-                 **_errors(400, 401, 413, 422, 501, 503)},
+                {
+                    "200": {"description": "Audio stream", "content": _AUDIO_CONTENT},
+                    **_errors(400, 401, 413, 422, 501, 503),
+                },
                 tag="voices",
-                requestBody={"required": True,
-                             "content": {"multipart/form-data": {"schema": _ref("CreateConversionRequest")}}},
+                requestBody={
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref("CreateConversionRequest")}},
+                },
             )
         },
         "/v1/models": {
-            "get": _op("List models", "Engine ids and the configured OpenAI model names.",
-                       {**_json(_ref("ModelList")), **_errors(401)}, tag="discovery", secured=not open_discovery)
+            "get": _op(
+                "List models",
+                "Engine ids and the configured OpenAI model names.",
+                {**_json(_ref("ModelList")), **_errors(401)},
+                tag="discovery",
+                secured=not open_discovery,
+            )
         },
         "/v1/models/{model}": {
-            "get": _op("Get a model", "One model.", {**_json(_ref("Model")), **_errors(401, 404)}, tag="discovery",
-                       secured=not open_discovery,
-                       parameters=[{"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}])
+            "get": _op(
+                "Get a model",
+                "One model.",
+                {**_json(_ref("Model")), **_errors(401, 404)},
+                tag="discovery",
+                secured=not open_discovery,
+                parameters=[{"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
         },
         "/v1/audio/models": {
-            "get": _op("List speech models", "The models in the `{\"models\": [...]}` shape Open WebUI reads.",
-                       {**_json(_ref("AudioModels")), **_errors(401)}, tag="discovery", secured=not open_discovery)
+            "get": _op(
+                "List speech models",
+                'The models in the `{"models": [...]}` shape Open WebUI reads.',
+                {**_json(_ref("AudioModels")), **_errors(401)},
+                tag="discovery",
+                secured=not open_discovery,
+            )
         },
         "/v1/audio/voices": {
             "get": _op(
@@ -313,51 +397,93 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
                 "cloning engine and every door, and survives restarts.",
                 {**_json(_ref("Voice")), **_errors(400, 401, 413, 422)},
                 tag="voices",
-                requestBody={"required": True,
-                             "content": {"multipart/form-data": {"schema": _ref("CreateVoiceRequest")}}},
+                requestBody={
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref("CreateVoiceRequest")}},
+                },
             ),
         },
         "/v1/audio/voices/{voice_id}": {
-            "get": _op("Get a voice", "A library voice (`audio.voice`), or a catalog voice by its id.",
-                       {**_json({"oneOf": [_ref("Voice"), _ref("CatalogVoice")]}), **_errors(401, 404)},
-                       tag="voices", parameters=[voice_path]),
-            "delete": _op("Delete a library voice", "Deleting twice is a 404.",
-                          {**_json(_ref("VoiceDeleted")), **_errors(401, 404)}, tag="voices", parameters=[voice_path]),
+            "get": _op(
+                "Get a voice",
+                "A library voice (`audio.voice`), or a catalog voice by its id.",
+                {**_json({"oneOf": [_ref("Voice"), _ref("CatalogVoice")]}), **_errors(401, 404)},
+                tag="voices",
+                parameters=[voice_path],
+            ),
+            "delete": _op(
+                "Delete a library voice",
+                "Deleting twice is a 404.",
+                {**_json(_ref("VoiceDeleted")), **_errors(401, 404)},
+                tag="voices",
+                parameters=[voice_path],
+            ),
         },
         "/v1/library/voices": {
-            "get": _op("List the voice library", "Every stored voice, newest first, also those no running engine "
-                       "speaks (e.g. no transcript for an engine that needs one).",
-                       {**_json(_ref("VoiceLibrary")), **_errors(401)}, tag="voices")
+            "get": _op(
+                "List the voice library",
+                "Every stored voice, newest first, also those no running engine "
+                "speaks (e.g. no transcript for an engine that needs one).",
+                {**_json(_ref("VoiceLibrary")), **_errors(401)},
+                tag="voices",
+            )
         },
         "/v1/engines": {
-            "get": _op("List engines", "Every running engine, loaded or not, with queue, device and memory when the "
-                       "engine reports them, and the JSON Schema of its per-request options.",
-                       {**_json(_ref("EngineList")), **_errors(401)}, tag="engines")
+            "get": _op(
+                "List engines",
+                "Every running engine, loaded or not, with queue, device and memory when the "
+                "engine reports them, and the JSON Schema of its per-request options.",
+                {**_json(_ref("EngineList")), **_errors(401)},
+                tag="engines",
+            )
         },
         "/v1/engines/{engine}/load": {
-            "post": _op("Load an engine", "Loads it now and answers when it is loaded.",
-                        {**_json(_ref("Engine")), **_errors(401, 404, 503)}, tag="engines",
-                        parameters=[engine_path])
+            "post": _op(
+                "Load an engine",
+                "Loads it now and answers when it is loaded.",
+                {**_json(_ref("Engine")), **_errors(401, 404, 503)},
+                tag="engines",
+                parameters=[engine_path],
+            )
         },
         "/v1/engines/{engine}/unload": {
-            "post": _op("Unload an engine", "Frees its memory; the next request loads it again. Refused (503) while "
-                        "it has jobs.", {**_json(_ref("Engine")), **_errors(401, 404, 503)}, tag="engines",
-                        parameters=[engine_path])
+            "post": _op(
+                "Unload an engine",
+                "Frees its memory; the next request loads it again. Refused (503) while it has jobs.",
+                {**_json(_ref("Engine")), **_errors(401, 404, 503)},
+                tag="engines",
+                parameters=[engine_path],
+            )
         },
         "/v1/engines/{engine}/models": {
-            "get": _op("List an engine's models", "The models the engine can use (as `voxhost models list`) and "
-                       "whether each is installed.", {**_json(_ref("EngineModelList")), **_errors(401, 404)},
-                       tag="engines", parameters=[engine_path])
+            "get": _op(
+                "List an engine's models",
+                "The models the engine can use (as `voxhost models list`) and whether each is installed.",
+                {**_json(_ref("EngineModelList")), **_errors(401, 404)},
+                tag="engines",
+                parameters=[engine_path],
+            )
         },
         "/v1/engines/{engine}/models/{model}/pull": {
-            "post": _op("Pull a model", "Starts downloading the model (and the models it needs) from Hugging Face "
-                        "and answers 202 at once. Progress comes on `/v1/events`: `model_pull_started`, "
-                        "`model_pull_progress` (`downloaded`, `total` bytes), then `model_pull_finished` or "
-                        "`model_pull_failed` (`code`, `message`). Asking again while it runs joins that pull.",
-                        {"202": {"description": "Pull started", "content": {"application/json": {
-                            "schema": _ref("PullStarted")}}}, **_errors(401, 404)},
-                        tag="engines", parameters=[engine_path, {"name": "model", "in": "path", "required": True,
-                                                                 "schema": {"type": "string"}}])
+            "post": _op(
+                "Pull a model",
+                "Starts downloading the model (and the models it needs) from Hugging Face "
+                "and answers 202 at once. Progress comes on `/v1/events`: `model_pull_started`, "
+                "`model_pull_progress` (`downloaded`, `total` bytes), then `model_pull_finished` or "
+                "`model_pull_failed` (`code`, `message`). Asking again while it runs joins that pull.",
+                {
+                    "202": {
+                        "description": "Pull started",
+                        "content": {"application/json": {"schema": _ref("PullStarted")}},
+                    },
+                    **_errors(401, 404),
+                },
+                tag="engines",
+                parameters=[
+                    engine_path,
+                    {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+            )
         },
         "/v1/events": {
             "get": _op(
@@ -369,8 +495,13 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
                 "`model_pull_*`. The stream starts with `hello` listing the jobs in progress. Audio is never sent; "
                 "`?audio=true` adds `job_audio` events with byte counts. Browsers' EventSource cannot send "
                 "headers, so the API key may also be given as `?api_key=`.",
-                {"200": {"description": "Event stream", "content": {"text/event-stream": {"schema": {
-                    "type": "string"}}}}, **_errors(401)},
+                {
+                    "200": {
+                        "description": "Event stream",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401),
+                },
                 tag="operations",
                 parameters=[
                     {"name": "api_key", "in": "query", "required": False, "schema": {"type": "string"}},
@@ -379,35 +510,62 @@ def build_document(settings: HttpSettings) -> dict[str, Any]:
             )
         },
         "/": {
-            "get": _op("Voice lab", "A web page to try voices, clone voices and watch the daemon; it uses this API "
-                       "(never needs the API key itself; it asks for the key).",
-                       {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
-                       tag="lab", secured=False)
+            "get": _op(
+                "Voice lab",
+                "A web page to try voices, clone voices and watch the daemon; it uses this API "
+                "(never needs the API key itself; it asks for the key).",
+                {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+                tag="lab",
+                secured=False,
+            )
         },
         "/static/{name}": {
-            "get": _op("Voice lab files", "The page's scripts and styles.",
-                       {"200": {"description": "A file"}, **_errors(404)}, tag="lab", secured=False,
-                       parameters=[{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}])
+            "get": _op(
+                "Voice lab files",
+                "The page's scripts and styles.",
+                {"200": {"description": "A file"}, **_errors(404)},
+                tag="lab",
+                secured=False,
+                parameters=[{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            )
         },
         "/health": {
-            "get": _op("Health", "Engines and doors (never needs the API key).", _json(_ref("Health")),
-                       tag="operations", secured=False)
+            "get": _op(
+                "Health",
+                "Engines and doors (never needs the API key).",
+                _json(_ref("Health")),
+                tag="operations",
+                secured=False,
+            )
         },
         "/metrics": {
-            "get": _op("Prometheus metrics", "Jobs, time to first audio, real-time factor and queue depth, by door "
-                       "and engine.", {"200": {"description": "Text exposition format",
-                                               "content": {"text/plain": {"schema": {"type": "string"}}}},
-                                       **_errors(401)},
-                       tag="operations", secured=not settings.open_metrics)
+            "get": _op(
+                "Prometheus metrics",
+                "Jobs, time to first audio, real-time factor and queue depth, by door and engine.",
+                {
+                    "200": {
+                        "description": "Text exposition format",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401),
+                },
+                tag="operations",
+                secured=not settings.open_metrics,
+            )
         },
         "/openapi.json": {
-            "get": _op("This document", "The OpenAPI document.", _json({"type": "object"}), tag="operations",
-                       secured=False)
+            "get": _op(
+                "This document", "The OpenAPI document.", _json({"type": "object"}), tag="operations", secured=False
+            )
         },
         "/docs": {
-            "get": _op("API docs page", "A readable page of this document.",
-                       {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
-                       tag="operations", secured=False)
+            "get": _op(
+                "API docs page",
+                "A readable page of this document.",
+                {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+                tag="operations",
+                secured=False,
+            )
         },
     }
     doc: dict[str, Any] = {

@@ -55,9 +55,7 @@ def _string(body: dict[str, Any], key: str, default: str | None = None) -> str |
 def _choice(body: dict[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
     value = _string(body, key, default) or default
     if value not in choices:
-        raise InvalidRequestError(
-            f"invalid {key} {value!r}; use one of: {', '.join(choices)}", param=key
-        )
+        raise InvalidRequestError(f"invalid {key} {value!r}; use one of: {', '.join(choices)}", param=key)
     return value
 
 
@@ -88,9 +86,7 @@ class SpeechParams:
         if not text.strip():
             raise InvalidRequestError("input is empty", param="input")
         if len(text) > max_chars:
-            raise TextTooLongError(
-                f"input is {len(text)} characters long; the maximum is {max_chars}", param="input"
-            )
+            raise TextTooLongError(f"input is {len(text)} characters long; the maximum is {max_chars}", param="input")
         params = cls(input=text)
         params.model = (_string(body, "model") or AUTO).strip() or AUTO
         params.voice = _voice(body.get("voice"))
@@ -159,9 +155,7 @@ def resolve_model(core: CoreAPI, settings: HttpSettings, model: str) -> str | No
         return None
     if mapped not in running:
         raise BadValueError(
-            InvalidRequestError(
-                f"model {model!r} is served by engine {mapped!r}, which is not running", param="model"
-            ),
+            InvalidRequestError(f"model {model!r} is served by engine {mapped!r}, which is not running", param="model"),
             code="model_not_found",
         )
     return mapped

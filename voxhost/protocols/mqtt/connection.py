@@ -58,9 +58,7 @@ def _incoming(message: mqtt.MQTTMessage) -> Incoming:
         response_topic=getattr(props, "ResponseTopic", None) if props is not None else None,
         correlation_data=bytes(correlation) if correlation is not None else None,
         expiry=getattr(props, "MessageExpiryInterval", None) if props is not None else None,
-        user_properties=tuple(
-            (str(name), str(value)) for name, value in (getattr(props, "UserProperty", None) or ())
-        ),
+        user_properties=tuple((str(name), str(value)) for name, value in (getattr(props, "UserProperty", None) or ())),
     )
 
 
@@ -194,7 +192,10 @@ class MqttConnection:
         client.publish(self.availability_topic, "online", qos=1, retain=True)
         _LOGGER.info(
             "Connected to MQTT broker %s:%s (%s, %d subscriptions)",
-            self.settings.host, self.settings.port, "MQTT 5" if self.v5 else "MQTT 3.1.1", len(topics),
+            self.settings.host,
+            self.settings.port,
+            "MQTT 5" if self.v5 else "MQTT 3.1.1",
+            len(topics),
         )
         self._call(self._connected.set)
         self._call(self._on_connected)
@@ -221,7 +222,7 @@ class MqttConnection:
 
     def _handle_subscribe(self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any) -> None:
         topics = self._pending_subscriptions.pop(mid, [])
-        refused = [topic for topic, reason in zip(topics, reasons) if reason.is_failure]
+        refused = [topic for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure]
         if refused:
             # e.g. a broker without shared subscriptions, or an ACL that denies a topic.
             _LOGGER.error("The broker refused the subscription(s) %s", ", ".join(refused))
@@ -276,8 +277,9 @@ class MqttConnection:
                 properties.CorrelationData = correlation
             if content_type:
                 properties.ContentType = content_type
-        info = client.publish(topic, data, qos=self.settings.qos if qos is None else qos, retain=retain,
-                              properties=properties)
+        info = client.publish(
+            topic, data, qos=self.settings.qos if qos is None else qos, retain=retain, properties=properties
+        )
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             _LOGGER.warning("Publishing to %s failed: %s", topic, mqtt.error_string(info.rc))
             return False

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 
-
 class ConvertService:
     """Handlers for ``<base>/<node>/convert`` and the pool topic ``<base>/convert``."""
 
@@ -55,7 +54,7 @@ class ConvertService:
     def _topic_fields(self, topic: str) -> dict[str, str]:
         for prefix in (f"{self.topics.convert}/", f"{self.topics.pool_convert}/"):
             if topic.startswith(prefix):
-                return convert_topic_fields(topic[len(prefix):])
+                return convert_topic_fields(topic[len(prefix) :])
         return {}
 
     def on_convert(self, msg: Incoming) -> None:

@@ -95,7 +95,8 @@ class MqttDoor(Door):
         if not await self.conn.wait_connected(self.settings.connect_timeout):
             _LOGGER.warning(
                 "MQTT broker %s:%s not reachable yet; voxhost keeps trying in the background",
-                self.settings.host, self.settings.port,
+                self.settings.host,
+                self.settings.port,
             )
 
     async def stop(self) -> None:

@@ -137,6 +137,7 @@ class VoicesQuery(BaseModel):
     @classmethod
     def _valid_id(cls, value: Any) -> str | None:
         return _check_id(value)
+
     @field_validator("reply_to")
     @classmethod
     def _valid_topic(cls, value: str | None) -> str | None:
@@ -336,9 +337,7 @@ def parse_convert(
     if not command.audio:
         raise InvalidRequestError("the audio is empty", param="audio")
     if len(command.audio) > max_audio:
-        raise TooLargeError(
-            f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio"
-        )
+        raise TooLargeError(f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio")
     command.voice = command.voice.strip()
     if not command.voice:
         raise InvalidRequestError("voice is required: the voice-library voice to convert into", param="voice")

@@ -131,9 +131,7 @@ class VoxhostService:
         reply.id = request_id
         prefix = command.audio_topic or self.topics.audio(request_id)
         fmt = command.format or self.settings.audio_format
-        audio = AudioStream(
-            self.door.conn, prefix, request_id, fmt, command.chunk_bytes or self.settings.chunk_bytes
-        )
+        audio = AudioStream(self.door.conn, prefix, request_id, fmt, command.chunk_bytes or self.settings.chunk_bytes)
         self.door.track(request_id, job)
         reply.send(
             "queued",
@@ -245,8 +243,13 @@ class VoxhostService:
             query = parse_optional(VoicesQuery, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
-            Reply(self.door.conn, msg.response_topic or seen.get("reply_to") or self.topics.voices,
-                  self.topics.node, seen.get("id"), msg.correlation_data).error(err)
+            Reply(
+                self.door.conn,
+                msg.response_topic or seen.get("reply_to") or self.topics.voices,
+                self.topics.node,
+                seen.get("id"),
+                msg.correlation_data,
+            ).error(err)
             return
         voices = []
         for voice in self.door.core.voices():
@@ -288,4 +291,3 @@ class VoxhostService:
 def _speaks(languages: tuple[str, ...], wanted: str) -> bool:
     wanted = wanted.replace("-", "_").lower()
     return any(lang.replace("-", "_").lower().startswith(wanted) for lang in languages)
-
