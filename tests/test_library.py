@@ -7,6 +7,7 @@ import pytest
 
 from voxhost.errors import InvalidRequestError, UnknownVoiceError
 from voxhost.library import VoiceLibrary
+from voxhost.operations import VoiceCreate, parse
 
 
 def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
@@ -16,7 +17,7 @@ def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
 
 def test_round_trip_and_restart(tmp_path):
     lib = VoiceLibrary(tmp_path)
-    voice = lib.add("Grandma Rose", _speechlike(3), 16000, transcript="Hello dear.", language="en-us")
+    voice = lib.add(VoiceCreate(name="Grandma Rose", transcript="Hello dear.", language="en-us"), _speechlike(3), 16000)
     assert voice.id.startswith("voice_grandma_rose_") and voice.language == "en_US"
     again = VoiceLibrary(tmp_path)
     assert [v.id for v in again.list()] == [voice.id]
@@ -40,13 +41,13 @@ def test_round_trip_and_restart(tmp_path):
 def test_bad_input_writes_nothing(tmp_path, name, seconds, language, match):
     lib = VoiceLibrary(tmp_path)
     with pytest.raises(InvalidRequestError, match=match):
-        lib.add(name, _speechlike(seconds), 16000, language=language)
+        lib.add(parse(VoiceCreate, {"name": name, "language": language}), _speechlike(seconds), 16000)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_silence_is_rejected(tmp_path):
     with pytest.raises(InvalidRequestError, match="silent"):
-        VoiceLibrary(tmp_path).add("quiet", np.zeros(32000, dtype=np.float32), 16000)
+        VoiceLibrary(tmp_path).add(VoiceCreate(name="quiet"), np.zeros(32000, dtype=np.float32), 16000)
 
 
 def test_interrupted_write_leaves_no_voice(tmp_path):

@@ -17,6 +17,7 @@ from voxhost.components import (
 from voxhost.core import Core
 from voxhost.door import Door, DoorSettings
 from voxhost.errors import ConfigError, StartupError
+from voxhost.events import VoiceAdded
 from voxhost.operations import SpeechRequest
 from voxhost.plugin_manager import build_plugins
 
@@ -188,3 +189,93 @@ def test_hook_observe_event(state_dir):
     kinds = [k for k in seen if k.startswith("job_")]
     assert kinds[0] == "job_accepted" and kinds[-1] == "job_finished"
     assert "job_audio" in kinds and "job_started" in kinds
+
+
+# -- pluggy semantics: order, wrappers, isolation ------------------------------------------------------
+
+
+def _recorder(name: str, calls: list[str], **marks: bool) -> object:
+    class Recorder:
+        __name__ = name
+
+        @voxhost.hookimpl(**marks)
+        def observe_event(self, event):
+            calls.append(name)
+
+    return Recorder()
+
+
+def test_hooks_run_in_pluggy_order_tryfirst_first_trylast_last():
+    calls: list[str] = []
+    extra = [
+        ("last", _recorder("last", calls, trylast=True)),
+        ("plain-1", _recorder("plain-1", calls)),
+        ("first", _recorder("first", calls, tryfirst=True)),
+        ("plain-2", _recorder("plain-2", calls)),
+    ]
+    plugins = build_plugins([], load_entrypoints=False, builtins=(), extra=extra)
+    plugins.call("observe_event", event=VoiceAdded(voice="x"))
+    assert calls == ["first", "plain-2", "plain-1", "last"]  # registered later runs earlier (LIFO)
+
+
+def test_wrapper_implementations_run_around_the_others():
+    calls: list[str] = []
+
+    class Wrappers:
+        __name__ = "wrappers"
+
+        @voxhost.hookimpl(wrapper=True)
+        def register_engines(self, register):
+            calls.append("new-style before")
+            result = yield
+            calls.append(f"new-style after {len(result)}")
+            return result
+
+    class OldWrapper:
+        __name__ = "old-wrapper"
+
+        @voxhost.hookimpl(hookwrapper=True)
+        def register_engines(self):
+            calls.append("old-style before")
+            yield
+            calls.append("old-style after")
+
+    class Plain:
+        __name__ = "plain"
+
+        @voxhost.hookimpl
+        def register_engines(self, register):
+            calls.append("plain")
+
+    extra = [("plain", Plain()), ("old-wrapper", OldWrapper()), ("wrappers", Wrappers())]
+    plugins = build_plugins([], load_entrypoints=False, builtins=(), extra=extra)
+    plugins.call("register_engines", register=lambda cls: None, settings=None)
+    assert calls == ["new-style before", "old-style before", "plain", "old-style after", "new-style after 0"]
+
+
+def test_a_plugin_that_raises_is_unregistered_reported_once_and_the_others_still_run(state_dir):
+    seen: list[str] = []
+
+    class Watcher:
+        __name__ = "watcher"
+
+        @voxhost.hookimpl
+        def observe_event(self, event):
+            seen.append(event.kind)
+
+    class Faulty:
+        __name__ = "faulty"
+
+        @voxhost.hookimpl
+        def observe_event(self, event):
+            raise RuntimeError("cannot observe")
+
+    extra = (("watcher", Watcher()), ("faulty", Faulty()))  # faulty registered last: called first
+    with running_daemon(make_settings(state_dir), plugins_extra=extra) as d:
+        d.call(d.core.speak(SpeechRequest(text="Hello there. How are you today?")))
+        plugins = d.plugins
+        assert plugins.pm.get_plugin("faulty") is None  # unregistered for real
+        assert [(f.name, f.source) for f in plugins.failures] == [("faulty", "extra")]  # once, not per chunk
+        assert "cannot observe" in plugins.failures[0].error
+    assert seen.count("job_audio") >= 2 and "job_finished" in seen
+    assert seen[0] == "engine_loaded"  # the watcher saw even the event that the faulty plugin failed on

@@ -36,7 +36,7 @@ def test_toml_and_environment(tmp_path, monkeypatch):
     [
         ('log_level = "loud"', "log_level"),
         ("[http\nport = 1", "cannot read config"),
-        ("[http]\nport = 8001", r"the \[http\] table is now \[doors.http\]"),
+        ("[http]\nport = 8001", r"there is no \[http\] table; a door's table is \[doors.http\]"),
     ],
 )
 def test_invalid_config_names_the_key(tmp_path, text, key):
@@ -48,7 +48,9 @@ def test_invalid_config_names_the_key(tmp_path, text, key):
 
 def test_moved_environment_variable_names_the_new_one(monkeypatch):
     monkeypatch.setenv("VOXHOST_MQTT__HOST", "broker")
-    with pytest.raises(ConfigError, match="VOXHOST_MQTT__HOST is now VOXHOST_DOORS__MQTT__HOST"):
+    with pytest.raises(
+        ConfigError, match="VOXHOST_MQTT__HOST names no setting; a door's setting is VOXHOST_DOORS__MQTT__HOST"
+    ):
         load_settings(None)
 
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import numpy as np
 import soxr
 
-from .engine import PCM
 from .errors import InvalidAudioError
 
 STREAMING_SIZE = 0xFFFFFFFF
@@ -128,8 +127,3 @@ def _decode_with_av(data: bytes, max_seconds: float | None, param: str) -> tuple
     if not parts or not rate:
         raise InvalidAudioError("the audio could not be decoded", param=param)
     return np.concatenate(parts), int(rate)
-
-
-def float_to_pcm(samples: np.ndarray, rate: int) -> PCM:
-    """Float samples to a PCM chunk."""
-    return PCM.from_float(samples, rate)

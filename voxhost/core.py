@@ -228,16 +228,14 @@ class Core:
     def add_voice(self, voice: VoiceCreate, samples: np.ndarray, rate: int) -> LibraryVoice:
         """Store a cloned voice and announce it (blocking disk work: for callers off the event loop)."""
         self._check_voice(voice.transcript)
-        stored = self.library.add(voice.name, samples, rate, transcript=voice.transcript, language=voice.language)
+        stored = self.library.add(voice, samples, rate)
         self._announce(stored.id, VoiceAdded)
         return stored
 
     async def store_voice(self, voice: VoiceCreate, samples: np.ndarray, rate: int) -> LibraryVoice:
         """Store a cloned voice (files written on a thread) and announce its catalog entries."""
         self._check_voice(voice.transcript)
-        stored = await asyncio.to_thread(
-            self.library.add, voice.name, samples, rate, transcript=voice.transcript, language=voice.language
-        )
+        stored = await asyncio.to_thread(self.library.add, voice, samples, rate)
         self._announce(stored.id, VoiceAdded)
         return stored
 

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from .errors import UnsupportedError
+from .models import ModelSpec, find_model, require_model
 
 
 class Capability(str, enum.Enum):
@@ -142,29 +143,6 @@ class PCM:
 
 
 @dataclass(frozen=True)
-class ModelSpec:
-    """A downloadable model an engine uses, as ``voxhost models`` lists, pulls and removes it."""
-
-    engine: str
-    """The engine's id."""
-    name: str
-    """Short name within the engine, e.g. a language (``fr``) or a size (``1.7b``)."""
-    repo: str
-    """Hugging Face repository id."""
-    files: tuple[str, ...]
-    """Files (or glob patterns) needed from the repository; all must be present to load."""
-    revision: str | None = None
-    description: str = ""
-    requires: tuple[str, ...] = ()
-    """Other models of the same engine this one needs (e.g. a vocoder); ``pull`` fetches them too."""
-
-    @property
-    def pull_command(self) -> str:
-        """The command that downloads this model."""
-        return f"voxhost models pull {self.engine} {self.name}"
-
-
-@dataclass(frozen=True)
 class EngineContext:
     """Where an engine may keep files; plain data so that it crosses to a worker."""
 
@@ -187,14 +165,10 @@ class EngineContext:
 
     def find_model(self, spec: ModelSpec) -> Path | None:
         """The directory holding all of the model's files (models directory, then the HF cache), or None."""
-        from .models import find_model
-
         return find_model(spec, self.models_dir, search_hf_cache=self.search_hf_cache)
 
     def require_model(self, spec: ModelSpec) -> Path:
         """The model's directory, or ``ModelMissingError`` naming the pull command."""
-        from .models import require_model
-
         return require_model(spec, self.models_dir, search_hf_cache=self.search_hf_cache)
 
 

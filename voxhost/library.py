@@ -20,25 +20,13 @@ import numpy as np
 import soundfile
 
 from .engine import Reference
-from .errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError
-from .voices import LibraryVoice, normalize_language
+from .errors import InvalidAudioError, UnknownVoiceError
+from .operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, VoiceCreate
+from .voices import LibraryVoice
 
 _LOGGER = logging.getLogger(__name__)
 
-MIN_SECONDS = 1.0
-MAX_SECONDS = 30.0
-_NAME_RE = re.compile(r"^[\w][\w .'\-()]{0,63}$", re.UNICODE)
 _ID_RE = re.compile(r"^voice_[a-z0-9_]{1,80}$")
-
-
-def validate_name(name: str | None) -> str:
-    """A voice's display name, stripped; path-like or odd names → InvalidRequestError."""
-    name = (name or "").strip()
-    if not _NAME_RE.match(name) or ".." in name:
-        raise InvalidRequestError(
-            "invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses", param="name"
-        )
-    return name
 
 
 def _slug(name: str) -> str:
@@ -81,24 +69,15 @@ class VoiceLibrary:
         """The engine-facing reference of a voice."""
         return self.get(voice_id).reference(self.root)
 
-    def add(
-        self,
-        name: str,
-        samples: np.ndarray,
-        sample_rate: int,
-        transcript: str | None = None,
-        language: str | None = None,
-    ) -> LibraryVoice:
-        """Validate and store a voice; nothing is written unless everything is valid."""
-        name = validate_name(name)
-        language = normalize_language(language)
-        transcript = (transcript or "").strip() or None
-        if transcript is not None and len(transcript) > 2000:
-            raise InvalidRequestError("the transcript is longer than 2000 characters", param="transcript")
+    def add(self, voice: VoiceCreate, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
+        """Check the audio and store a voice (its metadata is checked by its model); nothing is written unless
+        everything is valid."""
+        name, language, transcript = voice.name, voice.language, voice.transcript
         seconds = samples.size / sample_rate
-        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        if not MIN_REFERENCE_SECONDS <= seconds <= MAX_REFERENCE_SECONDS:
             raise InvalidAudioError(
-                f"reference audio must be {MIN_SECONDS:g}-{MAX_SECONDS:g} s long; got {seconds:.1f} s",
+                f"reference audio must be {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s long; "
+                f"got {seconds:.1f} s",
                 param="audio_sample",
             )
         if float(np.abs(samples).max()) < 1e-3:
@@ -110,7 +89,7 @@ class VoiceLibrary:
             wav = tmp / "reference.wav"
             soundfile.write(wav, samples, sample_rate, subtype="PCM_16")
             digest = hashlib.sha256(wav.read_bytes() + (transcript or "").encode()).hexdigest()[:16]
-            voice = LibraryVoice(
+            stored = LibraryVoice(
                 id=voice_id,
                 name=name,
                 language=language,
@@ -120,7 +99,7 @@ class VoiceLibrary:
                 sample_rate=sample_rate,
                 fingerprint=digest,
             )
-            (tmp / "voice.json").write_text(json.dumps(asdict(voice), ensure_ascii=False, indent=2))
+            (tmp / "voice.json").write_text(json.dumps(asdict(stored), ensure_ascii=False, indent=2))
             tmp.rename(self.root / voice_id)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -128,7 +107,7 @@ class VoiceLibrary:
         finally:
             self._cache = None
         _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, name, seconds)
-        return voice
+        return stored
 
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""

@@ -19,10 +19,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .engine import ModelSpec
 from .errors import ModelMissingError, VoxhostError
 
 _LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A downloadable model an engine uses, as ``voxhost models`` lists, pulls and removes it."""
+
+    engine: str
+    """The engine's id."""
+    name: str
+    """Short name within the engine, e.g. a language (``fr``) or a size (``1.7b``)."""
+    repo: str
+    """Hugging Face repository id."""
+    files: tuple[str, ...]
+    """Files (or glob patterns) needed from the repository; all must be present to load."""
+    revision: str | None = None
+    description: str = ""
+    requires: tuple[str, ...] = ()
+    """Other models of the same engine this one needs (e.g. a vocoder); ``pull`` fetches them too."""
+
+    @property
+    def pull_command(self) -> str:
+        """The command that downloads this model."""
+        return f"voxhost models pull {self.engine} {self.name}"
+
 
 MANIFEST = ".voxhost-manifest.json"
 """Written beside pulled files: each file's size and hash as the hub reported them, to verify offline."""

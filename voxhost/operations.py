@@ -31,6 +31,8 @@ MAX_NAME = 200
 """Longest voice, engine or speaker name a request may carry."""
 MAX_SEED = 2**32 - 1
 """Seeds are unsigned 32-bit: every engine's random generator accepts them."""
+MIN_REFERENCE_SECONDS, MAX_REFERENCE_SECONDS = 1.0, 30.0
+"""How long a cloned voice's reference audio may be."""
 MAX_TRANSCRIPT = 2000
 """Longest transcript of a reference clip (a 30 s clip holds about 100 words)."""
 VOICE_NAME_PATTERN = r"^[\w][\w .'\-()]{0,63}$"
@@ -55,7 +57,7 @@ def _speaker(value: Any) -> Any:
 def _voice_name(value: str) -> str:
     value = value.strip()
     if not _VOICE_NAME_RE.match(value) or ".." in value:
-        raise ValueError("use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses")
+        raise ValueError("invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses")
     return value
 
 
@@ -63,12 +65,28 @@ def _blank_to_none(value: Any) -> Any:
     return value.strip() or None if isinstance(value, str) else value
 
 
-Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, examples=["en_US"]), AfterValidator(_language)]
+def _transcript(value: str | None) -> str | None:
+    if value is not None and len(value) > MAX_TRANSCRIPT:
+        raise ValueError(f"the transcript is longer than {MAX_TRANSCRIPT} characters")
+    return value
+
+
+# Patterns go to the JSON schema; the validators give the friendlier message.
+Language = Annotated[
+    str, Field(json_schema_extra={"pattern": LANGUAGE_PATTERN}, examples=["en_US"]), AfterValidator(_language)
+]
 """A language code, normalized to ``en_US`` / ``en``."""
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Speaker = Annotated[str, BeforeValidator(_speaker), Field(min_length=1, max_length=MAX_NAME)]
-VoiceName = Annotated[str, Field(pattern=VOICE_NAME_PATTERN, max_length=64), AfterValidator(_voice_name)]
-Transcript = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=MAX_TRANSCRIPT)]
+VoiceName = Annotated[
+    str, Field(json_schema_extra={"pattern": VOICE_NAME_PATTERN}, max_length=64), AfterValidator(_voice_name)
+]
+Transcript = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    AfterValidator(_transcript),
+    Field(json_schema_extra={"maxLength": MAX_TRANSCRIPT}),
+]
 
 
 class Operation(BaseModel):

@@ -24,8 +24,6 @@ from .pipelines import PipelineSettings
 
 CONFIG_ENV = "VOXHOST_CONFIG"
 """Environment variable naming the TOML config file."""
-MOVED_TABLES = ("wyoming", "http", "mqtt")
-"""Door tables that moved under ``[doors]``: named in a clear error rather than silently ignored."""
 
 
 def _default_state_dir() -> str:
@@ -120,11 +118,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _moved_tables(cls, data: Any) -> Any:
+    def _door_tables(cls, data: Any) -> Any:
+        # Door tables used to sit at the top level ([http], [mqtt]); say where they live now.
         if isinstance(data, dict):
-            for name in MOVED_TABLES:
-                if name in data:
-                    raise ValueError(f"the [{name}] table is now [doors.{name}]: move its keys there")
+            for name, value in data.items():
+                if name not in cls.model_fields and isinstance(value, dict):
+                    raise ValueError(f"there is no [{name}] table; a door's table is [doors.{name}]")
         return data
 
     @classmethod
@@ -159,10 +158,11 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     Raises ``ConfigError`` with one readable message naming the offending key(s).
     """
     for name in sorted(os.environ):
-        door = name.removeprefix("VOXHOST_").split("__")[0].lower()
-        if name.startswith("VOXHOST_") and door in MOVED_TABLES and "__" in name:
-            moved = name.replace(f"VOXHOST_{door.upper()}__", f"VOXHOST_DOORS__{door.upper()}__", 1)
-            raise ConfigError(f"environment variable {name} is now {moved}")
+        # pydantic-settings ignores variables that name no setting: a moved door key would be lost silently.
+        table, nested, _ = name.removeprefix("VOXHOST_").partition("__")
+        if name.startswith("VOXHOST_") and nested and table.lower() not in Settings.model_fields:
+            moved = f"VOXHOST_DOORS__{name.removeprefix('VOXHOST_')}"
+            raise ConfigError(f"environment variable {name} names no setting; a door's setting is {moved}")
     previous = os.environ.get(CONFIG_ENV)
     try:
         if config is not None:

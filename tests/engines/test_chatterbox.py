@@ -27,7 +27,7 @@ from voxhost.errors import (
     VoxhostError,
 )
 from voxhost.library import VoiceLibrary
-from voxhost.operations import ConvertParams, SpeechRequest
+from voxhost.operations import ConvertParams, SpeechRequest, VoiceCreate
 from voxhost.pipelines import PipelineSettings, convert_stream
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
@@ -126,7 +126,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: 
     """A daemon with Piper in-process and Chatterbox in a worker, one cloned voice in the library (there before
     the daemon starts, as a configured pipeline voice needs) and Piper's voice converted into it as a pipeline."""
     state = tmp_path_factory.mktemp("state")
-    voice = VoiceLibrary(state / "voices").add("Grandma", reference_tone(3.0, 210.0), RATE)
+    voice = VoiceLibrary(state / "voices").add(VoiceCreate(name="Grandma"), reference_tone(3.0, 210.0), RATE)
     pipeline = {
         "id": PIPELINE,
         "source": "piper:en_US-joe-medium",

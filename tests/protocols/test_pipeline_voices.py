@@ -13,7 +13,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from voxhost.errors import UnknownVoiceError
 from voxhost.library import VoiceLibrary
-from voxhost.operations import SpeechRequest
+from voxhost.operations import SpeechRequest, VoiceCreate
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
 
@@ -28,7 +28,9 @@ def _tone(freq: float, seconds: float = 2.0, rate: int = 16000) -> np.ndarray:
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    target = VoiceLibrary(state / "voices").add("Grandma", _tone(400.0), 16000, transcript="la", language="en_US")
+    target = VoiceLibrary(state / "voices").add(
+        VoiceCreate(name="Grandma", transcript="la", language="en_US"), _tone(400.0), 16000
+    )
     port = free_port()
     settings = make_settings(
         state,

@@ -14,8 +14,7 @@ from aiohttp import web
 from ...api import CoreAPI
 from ...audio import decode_audio
 from ...errors import InvalidRequestError, UnknownVoiceError
-from ...library import MAX_SECONDS
-from ...operations import VoiceCreate, parse
+from ...operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from ...voices import LibraryVoice
 from .discovery import voice_object
 from .keys import CORE, SETTINGS
@@ -51,7 +50,7 @@ async def create_voice(request: web.Request) -> web.Response:
     data = form.files.get("audio_sample")
     if not data:
         raise InvalidRequestError("audio_sample is required: a recording of the voice (1-30 s)", param="audio_sample")
-    samples, rate = await asyncio.to_thread(decode_audio, data, MAX_SECONDS, "audio_sample")
+    samples, rate = await asyncio.to_thread(decode_audio, data, MAX_REFERENCE_SECONDS, "audio_sample")
     # Shielded: a client that leaves mid-write still gets a complete, announced voice (or none at all).
     stored = await asyncio.shield(core.store_voice(voice, samples, rate))
     return web.json_response(library_voice(core, stored))
