@@ -12,9 +12,11 @@ import uuid
 import numpy as np
 import pytest
 import soundfile
+from pydantic import ValidationError
 
 import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
+from voxhost.operations import MAX_SPEED, SpeechParams
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
@@ -320,6 +322,41 @@ def test_bad_payloads_get_an_error_naming_the_problem(client, payload, code, wor
     error = client.wait(is_status("error"), 10).json()
     assert error["code"] == code and words in error["message"], error
     assert error["id"] == echoed_id
+
+
+def _shared_model_message(field, value):
+    """What the shared speech model says about one bad field."""
+    with pytest.raises(ValidationError) as caught:
+        SpeechParams.model_validate({field: value})
+    return caught.value.errors()[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("speed", MAX_SPEED * 2, f"less than or equal to {MAX_SPEED:g}"),
+        ("seed", -1, "greater than or equal to 0"),
+        ("volumen", 1, "unknown field 'volumen'"),
+    ],
+)
+def test_say_fields_are_checked_by_the_shared_speech_model(client, field, value, words):
+    rid, reply_topic = new_id(), f"test/replies/{new_id()}"
+    client.subscribe(reply_topic)
+    client.publish(f"{ROOT}/say", {"text": SENTENCE, "id": rid, field: value}, response_topic=reply_topic)
+    error = client.wait(lambda m: m.topic == reply_topic, 10).json()
+    assert error["status"] == "error" and error["code"] == "invalid_request" and error["id"] == rid, error
+    assert error["param"] == field and f"'{field}'" in error["message"] and words in error["message"]
+    if field in SpeechParams.model_fields:
+        assert _shared_model_message(field, value) in error["message"]
+    assert client.drain(0.5) == []  # one reply: nothing was queued
+
+
+def test_say_takes_lang_and_seed_as_the_shared_model_does(client):
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/say", {"text": "Seeded.", "id": rid, "lang": "en-us", "seed": 7, "format": "none"})
+    replies = client.collect(is_terminal(rid), 30)
+    assert [m.json()["status"] for m in replies if m.json()["id"] == rid][-1] == "done"
 
 
 def test_wav_above_the_message_limit_is_refused_but_streaming_works(client):

@@ -10,22 +10,18 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import aclosing
-from typing import TYPE_CHECKING
 
 from ...audio import decode_audio
 from ...engine import PCM
 from ...errors import EngineError, InvalidRequestError, VoxhostError
 from ...operations import ConvertParams
 from .connection import Incoming
+from .context import Handler, MqttContext
 from .names import shared
+from .reply import Reply
 from .schemas import ConvertCommand, convert_topic_fields, parse_convert, peek_convert
-from .service import Reply
 from .stream import AudioStream
-
-if TYPE_CHECKING:
-    from .door import MqttDoor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,23 +29,25 @@ _LOGGER = logging.getLogger(__name__)
 class ConvertService:
     """Handlers for ``<base>/<node>/convert`` and the pool topic ``<base>/convert``."""
 
-    def __init__(self, door: MqttDoor) -> None:
-        self.door = door
-        self.settings = door.settings
-        self.topics = door.topics
+    def __init__(self, ctx: MqttContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.topics = ctx.topics
 
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
         t = self.topics
         return [f"{t.convert}/#", shared(f"{t.pool_convert}/#", self.settings.shared_group)]
 
-    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
-        """Exact topic → handler; ``.../convert/<voice>[/<id>]`` goes through ``matches``."""
+    def handlers(self) -> dict[str, Handler]:
+        """Exact topic → handler; ``.../convert/<voice>[/<id>]`` goes through ``route``."""
         return {self.topics.convert: self.on_convert, self.topics.pool_convert: self.on_convert}
 
-    def matches(self, topic: str) -> bool:
+    def route(self, topic: str) -> Handler | None:
         """``<base>/<node>/convert/...`` or ``<base>/convert/...``: voice (and id) in the topic."""
-        return topic.startswith((f"{self.topics.convert}/", f"{self.topics.pool_convert}/"))
+        if topic.startswith((f"{self.topics.convert}/", f"{self.topics.pool_convert}/")):
+            return self.on_convert
+        return None
 
     def _topic_fields(self, topic: str) -> dict[str, str]:
         for prefix in (f"{self.topics.convert}/", f"{self.topics.pool_convert}/"):
@@ -62,11 +60,7 @@ class ConvertService:
         if msg.retain:
             _LOGGER.warning("Ignoring a retained convert message on %s", msg.topic)
             return
-        self.door.spawn(self._serve(msg), name="mqtt-convert")
-
-    def _reply(self, msg: Incoming, reply_to: str | None, request_id: str | None) -> Reply:
-        topic = msg.response_topic or reply_to or self.topics.response
-        return Reply(self.door.conn, topic, self.topics.node, request_id, msg.correlation_data)
+        self.ctx.tracker.spawn(self._serve(msg), name="mqtt-convert")
 
     async def _serve(self, msg: Incoming) -> None:
         s = self.settings
@@ -80,17 +74,17 @@ class ConvertService:
             limit = -(-s.max_convert_bytes // 3) * 4 + s.max_command_bytes
             seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit, defaults)
             _LOGGER.info("Rejected convert request on %s: %s", msg.topic, err.message)
-            self._reply(msg, seen.get("reply_to"), seen.get("id")).error(err)
+            Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
             return
         key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-        if key is not None and self.door.dedupe.seen(f"convert:{key}"):
+        if key is not None and self.ctx.dedupe.seen(f"convert:{key}"):
             _LOGGER.info("Dropping a repeated convert request %s", key)
             return
-        reply = self._reply(msg, command.reply_to, command.id)
+        reply = Reply.to(self.ctx, msg, command.reply_to, command.id)
         try:
             if command.chunk_bytes is not None and command.chunk_bytes > s.chunk_bytes:
                 raise InvalidRequestError(f"chunk_bytes may be at most {s.chunk_bytes}", param="chunk_bytes")
-            engine, target = self._target(command)
+            params = self.ctx.core.check_convert(command.params())
             source = await asyncio.to_thread(_decode, command.audio, s.max_convert_seconds)
         except VoxhostError as err:
             _LOGGER.info("Rejected convert request %s: %s", command.id, err.message)
@@ -98,31 +92,21 @@ class ConvertService:
             return
         request_id = command.id or f"convert-{uuid.uuid4().hex[:12]}"
         reply.id = request_id
-        task = asyncio.current_task()
-        assert task is not None
-        self.door.conversions[request_id] = task
-        try:
-            await self._convert(command, request_id, reply, source, engine, target)
-        finally:
-            if self.door.conversions.get(request_id) is task:
-                del self.door.conversions[request_id]
-
-    def _target(self, command: ConvertCommand) -> tuple[str, str]:
-        """The converting engine and the library id of the target voice; typed errors as the HTTP door's."""
-        params = self.door.core.check_convert(ConvertParams(voice=command.voice, engine=command.engine))
-        assert params.engine is not None
-        return params.engine, params.voice
+        with self.ctx.tracker.converting(request_id):
+            await self._convert(command, request_id, reply, source, params)
 
     async def _convert(
-        self, command: ConvertCommand, request_id: str, reply: Reply, source: PCM, engine: str, target: str
+        self, command: ConvertCommand, request_id: str, reply: Reply, source: PCM, params: ConvertParams
     ) -> None:
-        """Run the conversion and publish its audio and status replies."""
+        """Run the conversion (its target and engine resolved) and publish its audio and status replies."""
         s = self.settings
-        core = self.door.core
+        engine = params.engine
+        assert engine is not None  # check_convert picked one
+        core = self.ctx.core
         fmt = command.format or s.audio_format
         prefix = command.audio_topic or self.topics.audio(request_id)
-        audio = AudioStream(self.door.conn, prefix, request_id, fmt, command.chunk_bytes or s.chunk_bytes)
-        voice_id = f"{engine}:{target}"
+        audio = AudioStream(self.ctx.conn, prefix, request_id, fmt, command.chunk_bytes or s.chunk_bytes)
+        voice_id = f"{engine}:{params.voice}"
         rate = next((v.sample_rate for v in core.voices() if v.id == voice_id), source.rate)
         input_seconds = round(len(source.data) / 2 / source.rate, 3)
         reply.send(
@@ -138,7 +122,6 @@ class ConvertService:
         reply.send("started", engine=engine)
         ttfa: float | None = None
         try:
-            params = ConvertParams(voice=target, engine=engine, options=command.options)
             async with aclosing(core.convert(source, params)) as chunks:
                 async for pcm in chunks:
                     if ttfa is None:

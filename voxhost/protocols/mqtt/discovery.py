@@ -9,27 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ... import __version__
+from ...events import EngineLoaded, EngineUnloaded, Event, VoiceAdded, VoiceRemoved
 from .connection import Incoming
-
-if TYPE_CHECKING:
-    from .door import MqttDoor
+from .context import Handler, MqttContext
 
 _LOGGER = logging.getLogger(__name__)
 
 ACTIVITY_STATES = ["idle", "queued", "speaking"]
+CATALOG_CHANGES = (VoiceAdded, VoiceRemoved, EngineLoaded, EngineUnloaded)
+"""Events that change the voices the select offers."""
 
 
 class Discovery:
     """Builds and publishes the discovery message."""
 
-    def __init__(self, door: MqttDoor) -> None:
-        self.door = door
-        self.settings = door.settings
-        self.topics = door.topics
+    def __init__(self, ctx: MqttContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.topics = ctx.topics
         self._pending: asyncio.TimerHandle | None = None
         self.sent = 0
 
@@ -37,9 +37,18 @@ class Discovery:
         """Home Assistant's birth topic."""
         return [self.topics.ha_status]
 
-    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+    def handlers(self) -> dict[str, Handler]:
         """Exact topic → handler."""
         return {self.topics.ha_status: self.on_ha_status}
+
+    def route(self, topic: str) -> Handler | None:
+        """No wildcard topics here."""
+        return None
+
+    def observe(self, event: Event) -> None:
+        """Announce again when the voices change."""
+        if isinstance(event, CATALOG_CHANGES):
+            self.publish()
 
     def on_ha_status(self, msg: Incoming) -> None:
         """Home Assistant came online: announce again after a random delay (many devices answer at once)."""
@@ -59,14 +68,14 @@ class Discovery:
     def publish(self) -> None:
         """Send the discovery message."""
         self._pending = None
-        self.door.conn.publish_json(self.topics.discovery, self.payload(), retain=self.settings.discovery_retain)
+        self.ctx.conn.publish_json(self.topics.discovery, self.payload(), retain=self.settings.discovery_retain)
         self.sent += 1
 
     def payload(self) -> dict[str, Any]:
         """The device discovery document."""
         t = self.topics
         oid = t.object_id
-        voices = [voice.id for voice in self.door.core.voices()]
+        voices = [voice.id for voice in self.ctx.core.voices()]
         components: dict[str, dict[str, Any]] = {
             "say": {
                 "p": "notify",

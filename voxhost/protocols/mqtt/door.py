@@ -1,29 +1,20 @@
-"""The MQTT door: one broker connection serving voxhost's topics, Hermes and Home Assistant discovery."""
+"""The MQTT door: one broker connection serving voxhost's topics, Hermes and Home Assistant discovery.
+
+The door builds what its parts share (an ``MqttContext``), hands it to each part, and routes messages to them; the
+parts never see the door.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-from collections.abc import Callable, Coroutine
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from ...api import CoreAPI, JobHandle
+from ...api import CoreAPI
 from ...door import Door, DoorSettings
-from ...errors import VoxhostError
-from ...events import (
-    TERMINAL,
-    EngineLoaded,
-    EngineUnloaded,
-    Event,
-    JobAccepted,
-    JobAudio,
-    JobStarted,
-    VoiceAdded,
-    VoiceRemoved,
-)
+from ...events import Event, JobAudio
 from .connection import Incoming, MqttConnection
+from .context import Handler, MqttContext, Part
 from .convert import ConvertService
 from .dedupe import Deduper
 from .discovery import Discovery
@@ -31,6 +22,9 @@ from .hermes import HermesService
 from .names import Topics
 from .service import VoxhostService
 from .settings import MqttSettings
+from .state import NodeState
+from .tracking import Tracker
+from .voice import DefaultVoice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,51 +39,48 @@ class MqttDoor(Door):
         super().__init__(core, settings)
         assert isinstance(settings, MqttSettings)
         self.settings: MqttSettings = settings
-        self.topics = Topics.from_settings(self.settings)
-        self.dedupe = Deduper(self.settings.dedupe_window)
-        self.active: dict[str, JobHandle] = {}
-        """Request id → job, for the jobs this door is serving (stop commands)."""
-        self.conversions: dict[str, asyncio.Task[Any]] = {}
-        """Request id → task, for the voice conversions this door is serving (stop commands)."""
-        self.default_voice: str | None = None
-        self.service = VoxhostService(self)
-        self.convert = ConvertService(self)
-        self.hermes = HermesService(self) if self.settings.hermes else None
-        self.discovery = Discovery(self) if self.settings.discovery else None
-        self._handlers: dict[str, Callable[[Incoming], None]] = {}
-        for part in self._parts():
-            self._handlers.update(part.handlers())
+        topics = Topics.from_settings(settings)
         self.conn = MqttConnection(
-            self.settings,
-            self.settings.client_id or f"voxhost-{self.settings.node_id}",
-            self.topics.availability,
+            settings,
+            settings.client_id or f"voxhost-{settings.node_id}",
+            topics.availability,
             self._subscriptions,
             self._dispatch,
             self._connected,
         )
-        self._tasks: set[asyncio.Task[Any]] = set()
+        tracker = Tracker()
+        voice_file = core.settings.state_path / "mqtt" / f"{settings.node_id}.json"
+        self.ctx = MqttContext(
+            core=core,
+            settings=settings,
+            topics=topics,
+            conn=self.conn,
+            dedupe=Deduper(settings.dedupe_window),
+            tracker=tracker,
+            voice=DefaultVoice(core, voice_file, tracker.spawn),
+        )
+        self.state = NodeState(self.ctx)
+        self.ctx.voice.listen(self.state.voice_changed)
+        self.discovery = Discovery(self.ctx) if settings.discovery else None
+        self.parts: list[Part] = [VoxhostService(self.ctx), ConvertService(self.ctx)]
+        if settings.hermes:
+            self.parts.append(HermesService(self.ctx))
+        if self.discovery is not None:
+            self.parts.append(self.discovery)
+        self._handlers: dict[str, Handler] = {}
+        for part in self.parts:
+            self._handlers.update(part.handlers())
         self._closing = False
         self._unsubscribe: Callable[[], None] | None = None
-        self._state: dict[str, Any] | None = None
-
-    def _parts(self) -> list[Any]:
-        return [p for p in (self.service, self.convert, self.hermes, self.discovery) if p is not None]
 
     def _subscriptions(self) -> list[str]:
-        topics: list[str] = []
-        for part in self._parts():
-            topics.extend(part.subscriptions())
-        return topics
-
-    @property
-    def _voice_file(self) -> Path:
-        return self.core.settings.state_path / "mqtt" / f"{self.settings.node_id}.json"
+        return [topic for part in self.parts for topic in part.subscriptions()]
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Connect in the background; wait a little for the first connection, then serve (and keep retrying)."""
-        self.default_voice = await asyncio.to_thread(self._load_voice)
+        await self.ctx.voice.load()
         self._unsubscribe = self.core.bus.subscribe(self._observe)
         self.conn.start()
         if not await self.conn.wait_connected(self.settings.connect_timeout):
@@ -100,18 +91,11 @@ class MqttDoor(Door):
             )
 
     async def stop(self) -> None:
-        """Ignore new requests, let this door's jobs finish (bounded), then say offline and disconnect."""
+        """Ignore new requests, let this door's requests finish (bounded), then say offline and disconnect."""
         self._closing = True
         if self.discovery is not None:
             self.discovery.cancel()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=self.core.settings.shutdown_timeout)
-            if pending:
-                for job in list(self.active.values()):
-                    job.cancel("daemon shutting down")
-                for task in list(self.conversions.values()):
-                    task.cancel("daemon shutting down")
-                await asyncio.wait(pending, timeout=2.0)
+        await self.ctx.tracker.drain(self.core.settings.shutdown_timeout, "daemon shutting down")
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.conn.stop()
@@ -123,10 +107,10 @@ class MqttDoor(Door):
             "protocol": self.settings.protocol,
             "connected": self.conn.connected,
             "node": self.settings.node_id,
-            "say_topic": self.topics.say,
-            "convert_topic": self.topics.convert,
+            "say_topic": self.ctx.topics.say,
+            "convert_topic": self.ctx.topics.convert,
             "shared_group": self.settings.shared_group,
-            "active": len(self.active) + len(self.conversions),
+            "active": self.ctx.tracker.active,
             "error": self.conn.last_error,
         }
 
@@ -137,10 +121,8 @@ class MqttDoor(Door):
         if self._closing:
             return
         handler = self._handlers.get(msg.topic)
-        if handler is None and self.hermes is not None and self.hermes.matches_play_finished(msg.topic):
-            handler = self.hermes.on_play_finished
-        if handler is None and self.convert.matches(msg.topic):
-            handler = self.convert.on_convert
+        if handler is None:
+            handler = next((h for part in self.parts if (h := part.route(msg.topic)) is not None), None)
         if handler is None:
             return
         try:
@@ -150,94 +132,14 @@ class MqttDoor(Door):
 
     def _connected(self) -> None:
         """After every (re)connect: state, default voice and discovery again."""
-        self._state = None
-        self._publish_state()
-        self.conn.publish(self.topics.voice, self.effective_voice() or "", retain=True)
+        self.state.republish()
         if self.discovery is not None:
             self.discovery.publish()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        """Run a request's task, keeping a reference and logging a crash."""
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (err := task.exception()) is not None:
-            _LOGGER.error("MQTT task %s failed", task.get_name(), exc_info=err)
-
-    def track(self, request_id: str, job: JobHandle) -> None:
-        """Remember a job this door serves."""
-        self.active[request_id] = job
-
-    def untrack(self, job: JobHandle) -> None:
-        """Forget a finished job."""
-        for request_id, known in list(self.active.items()):
-            if known is job:
-                del self.active[request_id]
-
-    # -- default voice -------------------------------------------------------------------------------
-
-    def effective_voice(self) -> str | None:
-        """The chosen default voice, else the daemon's own default."""
-        if self.default_voice:
-            return self.default_voice
-        try:
-            return self.core.resolve_voice(None).id
-        except VoxhostError:
-            return None
-
-    def default_voice_for(self, language: str | None) -> str | None:
-        """The chosen default voice when it fits the request's language (else the core picks by language)."""
-        if self.default_voice is None:
-            return None
-        voice = next((v for v in self.core.voices() if v.id == self.default_voice), None)
-        return self.default_voice if voice is not None and self.core.speaks(voice, language) else None
-
-    def set_default_voice(self, voice: str | None) -> None:
-        """Change the default voice, publish it (retained) and keep it for the next start."""
-        self.default_voice = voice
-        self.conn.publish(self.topics.voice, self.effective_voice() or "", retain=True)
-        self._publish_state()
-        self.spawn(asyncio.to_thread(self._save_voice, voice), name="mqtt-save-voice")
-
-    def _load_voice(self) -> str | None:
-        try:
-            voice = json.loads(self._voice_file.read_text()).get("default_voice")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return voice if any(v.id == voice for v in self.core.voices()) else None
-
-    def _save_voice(self, voice: str | None) -> None:
-        path = self._voice_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"default_voice": voice}))
-        tmp.replace(path)
-
-    # -- core events ---------------------------------------------------------------------------------
-
     def _observe(self, event: Event) -> None:
-        """Events → the events topic, the activity state, and discovery when voices change."""
+        """Core events → the events topic, the activity state, and discovery when voices change."""
         if isinstance(event, JobAudio) or not self.conn.connected:
             return
-        if self.settings.events:
-            self.conn.publish_json(self.topics.events, {"node": self.settings.node_id, **event.summary()}, qos=0)
-        if isinstance(event, (JobAccepted, JobStarted, *TERMINAL)):
-            self._publish_state()
-        elif isinstance(event, (VoiceAdded, VoiceRemoved, EngineLoaded, EngineUnloaded)) and self.discovery:
-            self.discovery.publish()
-
-    def _publish_state(self) -> None:
-        jobs = self.core.jobs()
-        if any(job.state == "running" for job in jobs):
-            activity = "speaking"
-        elif jobs:
-            activity = "queued"
-        else:
-            activity = "idle"
-        state = {"state": activity, "jobs": len(jobs), "voice": self.effective_voice()}
-        if state != self._state:
-            self._state = state
-            self.conn.publish_json(self.topics.state, state, retain=True)
+        self.state.observe(event)
+        if self.discovery is not None:
+            self.discovery.observe(event)

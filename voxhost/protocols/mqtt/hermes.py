@@ -11,15 +11,16 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ...api import JobHandle
 from ...audio import to_wav
 from ...errors import EngineError, VoxhostError
 from ...operations import SpeechRequest, parse
 from .connection import Incoming
+from .context import Handler, MqttContext
 from .names import (
     HERMES_ERROR,
     HERMES_PLAY_FINISHED,
@@ -31,9 +32,6 @@ from .names import (
     shared,
 )
 from .schemas import HermesGetVoices, HermesSay, decode, load_json, parse_model
-
-if TYPE_CHECKING:
-    from .door import MqttDoor
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,9 +56,9 @@ def _text(value: Any) -> str | None:
 class HermesService:
     """Answers Hermes TTS requests for the configured sites."""
 
-    def __init__(self, door: MqttDoor) -> None:
-        self.door = door
-        self.settings = door.settings
+    def __init__(self, ctx: MqttContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
         self._waiting: dict[str, asyncio.Future[None]] = {}
 
     def subscriptions(self) -> list[str]:
@@ -70,14 +68,16 @@ class HermesService:
             topics.append(HERMES_PLAY_FINISHED)
         return topics
 
-    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+    def handlers(self) -> dict[str, Handler]:
         """Exact topic → handler."""
         return {HERMES_SAY: self.on_say, RHASSPY_GET_VOICES: self.on_get_voices}
 
-    def matches_play_finished(self, topic: str) -> bool:
+    def route(self, topic: str) -> Handler | None:
         """``hermes/audioServer/<site>/playFinished``."""
         parts = topic.split("/")
-        return len(parts) == 4 and parts[:2] == ["hermes", "audioServer"] and parts[3] == "playFinished"
+        if len(parts) == 4 and parts[:2] == ["hermes", "audioServer"] and parts[3] == "playFinished":
+            return self.on_play_finished
+        return None
 
     def _serves(self, site_id: str) -> bool:
         return not self.settings.hermes_site_ids or site_id in self.settings.hermes_site_ids
@@ -105,22 +105,25 @@ class HermesService:
             return
         if not self._serves(say.site_id):
             return
-        if say.id is not None and self.door.dedupe.seen(f"hermes:{say.id}"):
+        if say.id is not None and self.ctx.dedupe.seen(f"hermes:{say.id}"):
             _LOGGER.info("Dropping a repeated Hermes say %s", say.id)
             return
         try:
-            voice = self.settings.hermes_voice or self.door.default_voice_for(say.lang)
-            fields = {"text": say.text, "voice": voice, "language": say.lang, "door": "mqtt", "client": say.id}
-            job = self.door.core.submit(parse(SpeechRequest, {k: v for k, v in fields.items() if v is not None}))
+            voice = self.settings.hermes_voice or self.ctx.voice.for_language(say.lang)
+            request = parse(
+                SpeechRequest,
+                {"text": say.text, "voice": voice, "language": say.lang, "door": "mqtt", "client": say.id},
+            )
+            job = self.ctx.core.submit(request)
         except VoxhostError as err:
             self._error(err.message, say.site_id, say.id, say.session_id)
             self._finished(say.site_id, say.id, say.session_id)
             return
         request_id = say.id or uuid.uuid4().hex
-        self.door.track(request_id, job)
-        self.door.spawn(self._serve(say, request_id, job), name=f"hermes-say-{request_id}")
+        self.ctx.tracker.track(request_id, job)
+        self.ctx.tracker.spawn(self._serve(say, request_id, job), name=f"hermes-say-{request_id}")
 
-    async def _serve(self, say: HermesSay, request_id: str, job: Any) -> None:
+    async def _serve(self, say: HermesSay, request_id: str, job: JobHandle) -> None:
         try:
             parts: list[bytes] = []
             async for pcm in job.pcm():
@@ -128,12 +131,12 @@ class HermesService:
             rate = job.rate or job.voice.sample_rate
             wav = await asyncio.to_thread(build_wav, parts, rate, say.volume)
             topic = hermes_play_bytes(say.site_id, request_id)
-            if not self.door.conn.fits(topic, len(wav)):
-                raise EngineError(f"the WAV is {len(wav)} bytes, above the {self.door.conn.max_payload} byte limit")
+            if not self.ctx.conn.fits(topic, len(wav)):
+                raise EngineError(f"the WAV is {len(wav)} bytes, above the {self.ctx.conn.max_payload} byte limit")
             if self.settings.hermes_wait_play_finished:
                 waiter = asyncio.get_running_loop().create_future()
                 self._waiting[request_id] = waiter
-            self.door.conn.publish(topic, wav, content_type="audio/wav")
+            self.ctx.conn.publish(topic, wav, content_type="audio/wav")
             if self.settings.hermes_wait_play_finished:
                 seconds = len(wav) / 2 / rate
                 try:
@@ -147,7 +150,7 @@ class HermesService:
             self._error(f"{type(err).__name__}: {err}", say.site_id, say.id, say.session_id)
         finally:
             self._waiting.pop(request_id, None)
-            self.door.untrack(job)
+            self.ctx.tracker.untrack(job)
             self._finished(say.site_id, say.id, say.session_id)
 
     def on_play_finished(self, msg: Incoming) -> None:
@@ -162,12 +165,12 @@ class HermesService:
             waiter.set_result(None)
 
     def _error(self, message: str, site_id: str, say_id: str | None, session_id: str | None) -> None:
-        self.door.conn.publish_json(
+        self.ctx.conn.publish_json(
             HERMES_ERROR, {"error": message, "context": say_id, "siteId": site_id, "sessionId": session_id}
         )
 
     def _finished(self, site_id: str, say_id: str | None, session_id: str | None) -> None:
-        self.door.conn.publish_json(HERMES_SAY_FINISHED, {"id": say_id, "siteId": site_id, "sessionId": session_id})
+        self.ctx.conn.publish_json(HERMES_SAY_FINISHED, {"id": say_id, "siteId": site_id, "sessionId": session_id})
 
     # -- voices --------------------------------------------------------------------------------------
 
@@ -182,5 +185,5 @@ class HermesService:
             return
         if not self._serves(query.site_id):
             return
-        voices = [{"voiceId": v.id, "description": v.name} for v in self.door.core.voices()]
-        self.door.conn.publish_json(RHASSPY_VOICES, {"voices": voices, "id": query.id, "siteId": query.site_id})
+        voices = [{"voiceId": v.id, "description": v.name} for v in self.ctx.core.voices()]
+        self.ctx.conn.publish_json(RHASSPY_VOICES, {"voices": voices, "id": query.id, "siteId": query.site_id})

@@ -8,15 +8,16 @@ import json
 from typing import Any, Literal
 
 from pydantic import (
-    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from ...errors import InvalidRequestError, TextTooLongError, TooLargeError
+from ...operations import ConvertParams, Language, Name, Operation, SpeechParams, SpeechRequest, parse
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
 MAX_ID = 128
@@ -40,15 +41,11 @@ def _check_topic(value: str | None) -> str | None:
     return value
 
 
-class _Delivery(BaseModel):
+class _Delivery(Operation):
     """Where and how a request's replies and audio go: shared by say and convert requests."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: str | None = None
     """Echoed in every status reply; names the audio topic; used to drop redeliveries."""
-    engine: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
     format: AudioFormat | None = None
     """pcm (streamed chunks), wav (one file), both, or none; default from settings."""
     chunk_bytes: int | None = Field(None, ge=256)
@@ -69,28 +66,44 @@ class _Delivery(BaseModel):
         return _check_topic(value)
 
 
-class SayCommand(_Delivery):
-    """A say request on ``<base>/<node>/say`` or ``<base>/say`` (plain text is ``{"text": ...}``)."""
+class SayCommand(SpeechParams, _Delivery):
+    """A say request on ``<base>/<node>/say`` or ``<base>/say`` (plain text is ``{"text": ...}``).
+
+    How to speak (voice, language, speaker, speed, instructions, seed, options) and its limits are the shared
+    ``SpeechParams``; this adds the text and the MQTT delivery fields.
+    """
 
     text: str
-    voice: str | None = None
-    language: str | None = Field(None, validation_alias=AliasChoices("language", "lang"))
-    speaker: str | None = None
-    speed: float = 1.0
-    instructions: str | None = None
+    """What to say (at most the door's ``max_text`` characters)."""
+    engine: Name | None = None
+    """Restrict voice lookup to one engine."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lang(cls, data: Any) -> Any:
+        # Hermes and Rhasspy say "lang"; accepted as the shared "language" (both at once: "lang" is unknown).
+        if isinstance(data, dict) and "lang" in data and "language" not in data:
+            data = {("language" if key == "lang" else key): value for key, value in data.items()}
+        return data
+
+    def speech_request(self, voice: str | None) -> SpeechRequest:
+        """The core's request: this command's speech parameters, with ``voice`` (the default voice filled in)."""
+        fields = self.model_dump(include=set(SpeechParams.model_fields))
+        return parse(
+            SpeechRequest,
+            {**fields, "voice": voice, "text": self.text, "engine": self.engine, "door": "mqtt", "client": self.id},
+        )
 
 
-class ConvertCommand(_Delivery):
+class ConvertCommand(ConvertParams, _Delivery):
     """A convert request on ``<base>/<node>/convert`` or ``<base>/convert``: speech in, the same speech in ``voice``.
 
-    As JSON, ``audio`` is the audio file in base64; as a raw audio payload the other fields are MQTT 5 user
-    properties.
+    The target and engine are the shared ``ConvertParams``. As JSON, ``audio`` is the audio file in base64; as a raw
+    audio payload the other fields are MQTT 5 user properties.
     """
 
     audio: bytes
     """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
-    voice: str
-    """The target: a voice-library id (``voice_grandma_1a2b3c4d``), ``<engine>:<id>``, its name or an alias."""
 
     @field_validator("audio", mode="before")
     @classmethod
@@ -103,6 +116,10 @@ class ConvertCommand(_Delivery):
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("must be the audio file in base64") from None
+
+    def params(self) -> ConvertParams:
+        """The core's request: target voice, engine and options."""
+        return parse(ConvertParams, self.model_dump(include=set(ConvertParams.model_fields)))
 
 
 CONVERT_PROPERTIES = ("voice", "id", "engine", "options", "format", "chunk_bytes", "audio_topic", "reply_to")
@@ -129,7 +146,8 @@ class VoicesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = None
-    language: str | None = None
+    language: Language | None = None
+    """Only voices that speak this language (its base language matches, as everywhere in voxhost)."""
     engine: str | None = None
     reply_to: str | None = None
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from ...api import JobHandle
 from ...errors import InvalidRequestError, VoxhostError
@@ -18,11 +15,11 @@ from ...events import (
     JobProgress,
     JobStarted,
 )
-from ...operations import SpeechRequest, parse
-from .connection import Incoming, MqttConnection
+from .connection import Incoming
+from .context import Handler, MqttContext
 from .names import shared
+from .reply import Reply
 from .schemas import (
-    SayCommand,
     StopCommand,
     VoiceSet,
     VoicesQuery,
@@ -33,52 +30,26 @@ from .schemas import (
 )
 from .stream import AudioStream
 
-if TYPE_CHECKING:
-    from .door import MqttDoor
-
 _LOGGER = logging.getLogger(__name__)
 
 EXPIRED = "message expired before it could be spoken"
 """Cancel reason of a request whose MQTT 5 message expiry passed while it waited."""
 
 
-@dataclass
-class Reply:
-    """Where one request's status replies go: a topic, MQTT 5 correlation data, and the id echoed in them."""
-
-    conn: MqttConnection
-    topic: str
-    node: str
-    id: str | None = None
-    correlation: bytes | None = None
-    sent: list[str] = field(default_factory=list)
-
-    def send(self, status: str, **fields: Any) -> None:
-        """Publish one status message."""
-        payload = {"id": self.id, "status": status, "node": self.node}
-        payload.update({key: value for key, value in fields.items() if value is not None})
-        self.conn.publish_json(self.topic, payload, correlation=self.correlation)
-        self.sent.append(status)
-
-    def error(self, err: VoxhostError) -> None:
-        """Publish an error status naming the problem."""
-        self.send("error", code=err.code, message=err.message, param=err.param)
-
-
 class VoxhostService:
     """Handlers for ``<base>/<node>/...`` and the pool topics under ``<base>``."""
 
-    def __init__(self, door: MqttDoor) -> None:
-        self.door = door
-        self.settings = door.settings
-        self.topics = door.topics
+    def __init__(self, ctx: MqttContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.topics = ctx.topics
 
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to on every connect."""
         t = self.topics
         return [t.say, shared(t.pool_say, self.settings.shared_group), t.stop, t.pool_stop, t.voices_get, t.voice_set]
 
-    def handlers(self) -> dict[str, Callable[[Incoming], None]]:
+    def handlers(self) -> dict[str, Handler]:
         """Exact topic → handler (a shared subscription delivers under the plain topic)."""
         t = self.topics
         return {
@@ -90,9 +61,9 @@ class VoxhostService:
             t.voice_set: self.on_voice_set,
         }
 
-    def _reply(self, msg: Incoming, reply_to: str | None, request_id: str | None) -> Reply:
-        topic = msg.response_topic or reply_to or self.topics.response
-        return Reply(self.door.conn, topic, self.topics.node, request_id, msg.correlation_data)
+    def route(self, topic: str) -> Handler | None:
+        """No wildcard topics here."""
+        return None
 
     # -- say -----------------------------------------------------------------------------------------
 
@@ -107,19 +78,22 @@ class VoxhostService:
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
             _LOGGER.info("Rejected say request on %s: %s", msg.topic, err.message)
-            self._reply(msg, seen.get("reply_to"), seen.get("id")).error(err)
+            Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
             return
         key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-        if key is not None and self.door.dedupe.seen(key):
+        if key is not None and self.ctx.dedupe.seen(key):
             _LOGGER.info("Dropping a repeated say request %s", key)
             return
-        reply = self._reply(msg, command.reply_to, command.id)
+        reply = Reply.to(self.ctx, msg, command.reply_to, command.id)
         try:
             if command.chunk_bytes is not None and command.chunk_bytes > self.settings.chunk_bytes:
                 raise InvalidRequestError(
                     f"chunk_bytes may be at most {self.settings.chunk_bytes}", param="chunk_bytes"
                 )
-            job = self.door.core.submit(self._request(command))
+            voice = command.voice
+            if voice is None and command.engine is None:
+                voice = self.ctx.voice.for_language(command.language)
+            job = self.ctx.core.submit(command.speech_request(voice))
         except VoxhostError as err:
             reply.error(err)
             return
@@ -131,8 +105,8 @@ class VoxhostService:
         reply.id = request_id
         prefix = command.audio_topic or self.topics.audio(request_id)
         fmt = command.format or self.settings.audio_format
-        audio = AudioStream(self.door.conn, prefix, request_id, fmt, command.chunk_bytes or self.settings.chunk_bytes)
-        self.door.track(request_id, job)
+        audio = AudioStream(self.ctx.conn, prefix, request_id, fmt, command.chunk_bytes or self.settings.chunk_bytes)
+        self.ctx.tracker.track(request_id, job)
         reply.send(
             "queued",
             job=job.id,
@@ -143,25 +117,7 @@ class VoxhostService:
         )
         if msg.expiry is not None:
             asyncio.get_running_loop().call_later(msg.expiry, self._expire, job)
-        self.door.spawn(self._follow(job, reply, audio), name=f"mqtt-say-{request_id}")
-
-    def _request(self, command: SayCommand) -> SpeechRequest:
-        voice = command.voice
-        if voice is None and command.engine is None:
-            voice = self.door.default_voice_for(command.language)
-        fields = {
-            "text": command.text,
-            "voice": voice,
-            "language": command.language,
-            "speaker": command.speaker,
-            "speed": command.speed,
-            "options": command.options,
-            "instructions": command.instructions,
-            "engine": command.engine,
-            "door": "mqtt",
-            "client": command.id,
-        }
-        return parse(SpeechRequest, {key: value for key, value in fields.items() if value is not None or key == "text"})
+        self.ctx.tracker.spawn(self._follow(job, reply, audio), name=f"mqtt-say-{request_id}")
 
     @staticmethod
     def _expire(job: JobHandle) -> None:
@@ -206,7 +162,7 @@ class VoxhostService:
                     code = "expired" if event.reason == EXPIRED else "cancelled"
                     reply.send("error", code=code, message=f"job cancelled: {event.reason}")
         finally:
-            self.door.untrack(job)
+            self.ctx.tracker.untrack(job)
 
     # -- stop ----------------------------------------------------------------------------------------
 
@@ -218,15 +174,10 @@ class VoxhostService:
         try:
             command = parse_optional(StopCommand, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
-            self._reply(msg, None, None).error(err)
+            Reply.to(self.ctx, msg, None, None).error(err)
             return
-        if command.all:
-            jobs = self.door.core.jobs()
-        elif command.id is not None:
-            jobs = [job for rid, job in self.door.active.items() if rid == command.id]
-        else:
-            jobs = list(self.door.active.values())
-        conversions = [task for rid, task in self.door.conversions.items() if command.id in (None, rid)]
+        jobs = self.ctx.core.jobs() if command.all else self.ctx.tracker.jobs_for(command.id)
+        conversions = self.ctx.tracker.conversions_for(command.id)
         for job in jobs:
             job.cancel("stop command")
         for task in conversions:
@@ -243,19 +194,13 @@ class VoxhostService:
             query = parse_optional(VoicesQuery, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
-            Reply(
-                self.door.conn,
-                msg.response_topic or seen.get("reply_to") or self.topics.voices,
-                self.topics.node,
-                seen.get("id"),
-                msg.correlation_data,
-            ).error(err)
+            Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id"), default=self.topics.voices).error(err)
             return
         voices = []
-        for voice in self.door.core.voices():
+        for voice in self.ctx.core.voices():
             if query.engine and voice.engine != query.engine:
                 continue
-            if query.language and not _speaks(voice.languages, query.language):
+            if query.language and not self.ctx.core.speaks(voice, query.language):
                 continue
             voices.append(
                 {
@@ -269,9 +214,8 @@ class VoxhostService:
                     "aliases": list(voice.aliases),
                 }
             )
-        topic = msg.response_topic or query.reply_to or self.topics.voices
-        Reply(self.door.conn, topic, self.topics.node, query.id, msg.correlation_data).send(
-            "ok", voices=voices, default=self.door.effective_voice()
+        Reply.to(self.ctx, msg, query.reply_to, query.id, default=self.topics.voices).send(
+            "ok", voices=voices, default=self.ctx.voice.effective()
         )
 
     def on_voice_set(self, msg: Incoming) -> None:
@@ -281,13 +225,8 @@ class VoxhostService:
             if text.startswith("{"):
                 data = parse_optional(VoiceSet, msg.payload, self.settings.max_command_bytes)
                 text = data.voice
-            voice = self.door.core.resolve_voice(text or None).id if text else None
+            voice = self.ctx.core.resolve_voice(text or None).id if text else None
         except VoxhostError as err:
-            Reply(self.door.conn, self.topics.response, self.topics.node).error(err)
+            Reply(self.ctx.conn, self.topics.response, self.topics.node).error(err)
             return
-        self.door.set_default_voice(voice)
-
-
-def _speaks(languages: tuple[str, ...], wanted: str) -> bool:
-    wanted = wanted.replace("-", "_").lower()
-    return any(lang.replace("-", "_").lower().startswith(wanted) for lang in languages)
+        self.ctx.voice.set(voice)

@@ -1,0 +1,86 @@
+"""The requests the MQTT door serves: their tasks, and the jobs and conversions they follow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ...api import JobHandle
+
+_LOGGER = logging.getLogger(__name__)
+
+LAST_WAIT = 2.0
+"""Seconds to wait for cancelled requests at shutdown."""
+
+
+class Tracker:
+    """Keeps request tasks referenced and logs their crashes; maps request ids to jobs and conversions."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, JobHandle] = {}
+        """Request id → job, for the jobs this door is serving."""
+        self.conversions: dict[str, asyncio.Task[Any]] = {}
+        """Request id → task, for the voice conversions this door is serving."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def active(self) -> int:
+        """Jobs and conversions in progress."""
+        return len(self.jobs) + len(self.conversions)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run a request's task, keeping a reference and logging a crash."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (err := task.exception()) is not None:
+            _LOGGER.error("MQTT task %s failed", task.get_name(), exc_info=err)
+
+    def track(self, request_id: str, job: JobHandle) -> None:
+        """Remember a job this door serves."""
+        self.jobs[request_id] = job
+
+    def untrack(self, job: JobHandle) -> None:
+        """Forget a finished job."""
+        for request_id, known in list(self.jobs.items()):
+            if known is job:
+                del self.jobs[request_id]
+
+    @contextmanager
+    def converting(self, request_id: str) -> Iterator[None]:
+        """The current task serves conversion ``request_id`` while the block runs (a stop command cancels it)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.conversions[request_id] = task
+        try:
+            yield
+        finally:
+            if self.conversions.get(request_id) is task:
+                del self.conversions[request_id]
+
+    def jobs_for(self, request_id: str | None) -> list[JobHandle]:
+        """The job of one request, or every job this door serves (``None``)."""
+        return [job for rid, job in self.jobs.items() if request_id in (None, rid)]
+
+    def conversions_for(self, request_id: str | None) -> list[asyncio.Task[Any]]:
+        """The conversion of one request, or every conversion this door serves (``None``)."""
+        return [task for rid, task in self.conversions.items() if request_id in (None, rid)]
+
+    async def drain(self, timeout: float, reason: str) -> None:
+        """Let the requests finish for up to ``timeout`` seconds, then cancel what is left."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        if not pending:
+            return
+        for job in list(self.jobs.values()):
+            job.cancel(reason)
+        for task in list(self.conversions.values()):
+            task.cancel(reason)
+        await asyncio.wait(pending, timeout=LAST_WAIT)
