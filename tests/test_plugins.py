@@ -64,7 +64,7 @@ def test_rescue_variable_restricts_external_plugins(monkeypatch):
     monkeypatch.setenv("VOXHOST_LOAD_PLUGINS", "tone_engine")
     assert external() == {"tone_engine"}
     monkeypatch.delenv("VOXHOST_LOAD_PLUGINS")
-    assert external() == {"tone_engine", "morse"}
+    assert external() == {"tone_engine", "morse", "linesay"}
 
 
 def test_plugins_command_lists_versions_and_hooks(state_dir):

@@ -1,7 +1,7 @@
 """voxhost's settings: one typed tree read from a TOML file with ``VOXHOST_*`` environment overrides.
 
 Precedence, highest first: explicit overrides (CLI flags), ``VOXHOST_*`` environment variables (nested keys with
-``__``, e.g. ``VOXHOST_HTTP__PORT=8001``), the TOML file, the defaults below. Each engine's table under
+``__``, e.g. ``VOXHOST_DOORS__HTTP__PORT=8001``), the TOML file, the defaults below. Each engine's table under
 ``[engines.<id>]`` is free-form here and validated by the engine's own ``Settings`` model at startup.
 """
 

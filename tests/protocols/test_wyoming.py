@@ -24,9 +24,11 @@ from wyoming.tts import (
     SynthesizeVoice,
 )
 
+from voxhost.errors import InvalidRequestError
 from voxhost.events import JobAudio
-from voxhost.operations import VoiceCreate
-from voxhost.protocols.wyoming_zeroconf import advertised_address, outbound_address
+from voxhost.operations import MAX_NAME, SpeechRequest, VoiceCreate, parse
+from voxhost.protocols.wyoming.requests import ChunkData, StartData, SynthesizeData
+from voxhost.protocols.wyoming.zeroconf import advertised_address, outbound_address
 
 from ..conftest import REPO, assert_speech, free_port, make_settings, running_daemon
 
@@ -307,6 +309,53 @@ async def test_bad_requests_get_an_error_then_the_connection_closes(daemon, firs
         await c.write_event(first)
         error = await read(c)
         assert error.type == "error" and Error.from_event(error).code == code
+        assert await read(c) is None, "closed after the error"
+
+
+LONG = "x" * (MAX_NAME + 1)
+
+
+@pytest.mark.parametrize(
+    ("events", "model", "data"),
+    [
+        # The core's request model: its limits, and the message every door gives.
+        (
+            [Synthesize(text="Hi.", voice=SynthesizeVoice(language="Klingon!")).event()],
+            SpeechRequest,
+            {"text": "Hi.", "language": "Klingon!"},
+        ),
+        (
+            [Synthesize(text="Hi.", voice=SynthesizeVoice(name=LONG)).event()],
+            SpeechRequest,
+            {"text": "Hi.", "voice": LONG},
+        ),
+        (
+            [SynthesizeStart(voice=SynthesizeVoice(name=CHOIR, speaker=LONG)).event()],
+            SpeechRequest,
+            {"text": None, "voice": CHOIR, "speaker": LONG},
+        ),
+        ([Synthesize(text="  ").event()], SpeechRequest, {"text": "  "}),
+        # The Wyoming envelope's own models.
+        ([Event(type="synthesize", data={"text": 42})], SynthesizeData, {"text": 42}),
+        (
+            [Event(type="synthesize", data={"text": "Hi.", "voice": "joe"})],
+            SynthesizeData,
+            {"text": "Hi.", "voice": "joe"},
+        ),
+        ([Event(type="synthesize-start", data={"voice": {"name": 7}})], StartData, {"voice": {"name": 7}}),
+        ([SynthesizeStart().event(), Event(type="synthesize-chunk", data={})], ChunkData, {}),
+    ],
+)
+async def test_validation_errors_carry_the_models_message(daemon, events, model, data):
+    with pytest.raises(InvalidRequestError) as expected:
+        parse(model, data)
+    async with client(daemon) as c:
+        for event in events:
+            await c.write_event(event)
+        error = await read(c)
+        assert error is not None and error.type == "error"
+        assert Error.from_event(error).code == "invalid_request"
+        assert Error.from_event(error).text == expected.value.message
         assert await read(c) is None, "closed after the error"
 
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from wyoming.info import Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeaker
 
-from .. import __version__
+from ... import __version__
 
 if TYPE_CHECKING:
-    from ..api import CoreAPI
+    from ...api import CoreAPI
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..door import DoorSettings
+from ...door import DoorSettings
 
 
 class WyomingSettings(DoorSettings):

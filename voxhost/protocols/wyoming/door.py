@@ -1,8 +1,8 @@
-"""The Wyoming door: Home Assistant's voice pipeline (and any Wyoming client) speaks to voxhost.
+"""The Wyoming door: listeners, sessions and zeroconf, opened and closed with the daemon.
 
-Listens on every address in ``[wyoming] uri`` (``tcp://host:port``, ``unix:///path``, ``stdio://``), answers
+Listens on every address in ``[doors.wyoming] uri`` (``tcp://host:port``, ``unix:///path``, ``stdio://``), answers
 ``describe`` from the catalog as it is at that moment, and turns ``synthesize`` requests (one-shot and streaming)
-into core jobs; see ``wyoming_session`` for the exchanges. Each connection is read by its own task and its
+into core jobs; see ``session`` for the exchanges. Each connection is read by its own task and its
 replies by others, so ``describe`` is answered at once however busy the engines are.
 """
 
@@ -18,17 +18,15 @@ from urllib.parse import urlparse
 
 from wyoming.event import Event
 
-import voxhost
-
-from ..api import CoreAPI
-from ..door import Door, DoorSettings
-from ..errors import ConfigError
-from .wyoming_info import build_info
-from .wyoming_session import Session
-from .wyoming_settings import WyomingSettings
-from .wyoming_stdio import open_stdio
-from .wyoming_wire import MAX_HEADER_BYTES
-from .wyoming_zeroconf import Advertiser, advertised_address, default_name
+from ...api import CoreAPI
+from ...door import Door, DoorSettings
+from ...errors import ConfigError
+from .info import build_info
+from .session import Session
+from .settings import WyomingSettings
+from .stdio import open_stdio
+from .wire import MAX_HEADER_BYTES
+from .zeroconf import Advertiser, advertised_address, default_name
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,16 +41,16 @@ def parse_uri(uri: str) -> tuple[str, str, int]:
         try:
             port = parsed.port if parsed.port is not None else DEFAULT_PORT
         except ValueError:
-            raise ConfigError(f"wyoming.uri: invalid port in {uri!r}") from None
+            raise ConfigError(f"doors.wyoming.uri: invalid port in {uri!r}") from None
         return scheme, parsed.hostname or "0.0.0.0", port
     if scheme == "unix":
         path = (parsed.netloc + parsed.path) or ""
         if not path:
-            raise ConfigError(f"wyoming.uri: {uri!r} names no socket path")
+            raise ConfigError(f"doors.wyoming.uri: {uri!r} names no socket path")
         return scheme, path, 0
     if scheme == "stdio":
         return scheme, "", 0
-    raise ConfigError(f"wyoming.uri: {uri!r} is not tcp://host:port, unix:///path or stdio://")
+    raise ConfigError(f"doors.wyoming.uri: {uri!r} is not tcp://host:port, unix:///path or stdio://")
 
 
 class WyomingDoor(Door):
@@ -78,7 +76,7 @@ class WyomingDoor(Door):
         """Bind every address; zeroconf announcements follow in the background."""
         targets = [parse_uri(uri) for uri in self.settings.uri]  # all errors before anything binds
         if sum(1 for scheme, _, _ in targets if scheme == "stdio") > 1:
-            raise ConfigError("wyoming.uri: stdio:// can be given once")
+            raise ConfigError("doors.wyoming.uri: stdio:// can be given once")
         tcp: list[tuple[str, int]] = []
         for scheme, where, port in targets:
             if scheme == "tcp":
@@ -180,7 +178,9 @@ class WyomingDoor(Door):
         for index, (bound, port) in enumerate(listeners):
             address = advertised_address(bound, self.settings.zeroconf_host)
             if address is None:
-                _LOGGER.warning("Zeroconf: no address to advertise for %s:%d; set wyoming.zeroconf_host", bound, port)
+                _LOGGER.warning(
+                    "Zeroconf: no address to advertise for %s:%d; set doors.wyoming.zeroconf_host", bound, port
+                )
                 continue
             name = base if index == 0 else f"{base}-{port}"
             try:
@@ -189,12 +189,6 @@ class WyomingDoor(Door):
                 _LOGGER.warning("Zeroconf: could not advertise %s at %s:%d: %s", name, address, port, err)
                 continue
             self._advertised.append(f"{name}@{address}:{port}")
-
-
-@voxhost.hookimpl
-def register_doors(register: Any) -> None:
-    """Register the Wyoming door."""
-    register(WyomingDoor)
 
 
 def _clear_socket(path: Path, make_parent: bool = False) -> None:

@@ -31,11 +31,12 @@ from wyoming.tts import (
     SynthesizeStopped,
 )
 
-from ..api import CoreAPI, JobHandle
-from ..errors import InvalidRequestError, TextTooLongError, VoxhostError
-from ..events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
-from ..operations import SpeechRequest, parse
-from .wyoming_wire import ProtocolError, encode_event, read_event
+from ...api import CoreAPI, JobHandle
+from ...errors import TextTooLongError, VoxhostError
+from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
+from ...operations import SpeechRequest, parse
+from .requests import ChunkData, StartData, SynthesizeData, speech_request
+from .wire import ProtocolError, encode_event, read_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,32 +52,6 @@ class _Stream:
     chars: int = 0
     fed: bool = False
     compat_text: str | None = None
-
-
-def _voice_fields(data: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """``voice.name``, ``voice.language`` and ``voice.speaker`` from event data, checked."""
-    voice = data.get("voice")
-    if voice is None:
-        return None, None, None
-    if not isinstance(voice, dict):
-        raise InvalidRequestError("voice must be an object with name, language and speaker", param="voice")
-    out: list[str | None] = []
-    for key in ("name", "language", "speaker"):
-        value = voice.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and key == "speaker":
-            value = str(value)
-        if value is not None and not isinstance(value, str):
-            raise InvalidRequestError(f"voice.{key} must be a string", param="voice")
-        out.append(value.strip() or None if isinstance(value, str) else None)
-    name, language, speaker = out
-    return name, language, speaker
-
-
-def _text(data: dict[str, Any]) -> str:
-    text = data.get("text")
-    if not isinstance(text, str):
-        raise InvalidRequestError("text must be a string", param="text")
-    return text
 
 
 class Session:
@@ -195,11 +170,12 @@ class Session:
         if Describe.is_type(kind):
             await self.send(self._info_event())
         elif Synthesize.is_type(kind):
+            data = parse(SynthesizeData, event.data)
             if self._stream is not None:
                 # The compatibility copy inside a stream: its text already came as chunks.
-                self._stream.compat_text = _text(event.data)
+                self._stream.compat_text = data.text
                 return
-            self._one_shot(event.data)
+            self._one_shot(data)
         elif SynthesizeStart.is_type(kind):
             self._start_stream(event.data)
         elif SynthesizeChunk.is_type(kind):
@@ -211,32 +187,20 @@ class Session:
         else:
             _LOGGER.debug("Ignoring Wyoming event %r from %s", kind, self.peer)
 
-    def _request(self, data: dict[str, Any], text: str | None) -> SpeechRequest:
-        name, language, speaker = _voice_fields(data)
-        fields = {
-            "text": text,
-            "voice": name,
-            "language": None if name else language,
-            "speaker": speaker,
-            "door": "wyoming",
-            "client": self.peer,
-        }
-        return parse(SpeechRequest, {key: value for key, value in fields.items() if value is not None or key == "text"})
-
     def _submit(self, request: SpeechRequest) -> JobHandle:
         job = self.core.submit(request)  # validates: unknown voice, empty text, busy → VoxhostError
         self._jobs.add(job)
         return job
 
-    def _one_shot(self, data: dict[str, Any]) -> None:
-        job = self._submit(self._request(data, _text(data)))
+    def _one_shot(self, data: SynthesizeData) -> None:
+        job = self._submit(speech_request(data.voice, data.text, self.peer))
         self._queue(lambda: self._speak(job, streaming=False))
 
     def _start_stream(self, data: dict[str, Any]) -> None:
         if self._stream is not None:
             _LOGGER.debug("Ignoring synthesize-start inside a stream from %s", self.peer)
             return
-        job = self._submit(self._request(data, None))
+        job = self._submit(speech_request(parse(StartData, data).voice, None, self.peer))
         self._stream = _Stream(job)
         self._queue(lambda: self._speak(job, streaming=True))
 
@@ -244,7 +208,7 @@ class Session:
         stream = self._stream
         if stream is None:
             return  # a chunk outside a stream has nothing to join
-        text = _text(data)
+        text = parse(ChunkData, data).text
         stream.chars += len(text)
         if stream.chars > self.core.settings.text.max_chars:
             raise TextTooLongError(
