@@ -191,5 +191,6 @@ def format_validation_error(err: ValidationError, prefix: str) -> str:
         key = f"{prefix}.{key}" if prefix and key else (prefix or key)
         got = problem.get("input")
         shown = "" if problem["type"] == "missing" or isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{key}: {problem['msg']}{shown}")
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"{key}: {message}{shown}" if key else message)
     return "invalid configuration: " + "; ".join(lines)
