@@ -21,12 +21,13 @@ import soundfile
 
 from .engine import Reference
 from .errors import InvalidAudioError, InvalidRequestError, UnknownVoiceError
+from .operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
 from .voices import LibraryVoice, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
 
-MIN_SECONDS = 1.0
-MAX_SECONDS = 30.0
+MIN_SECONDS = MIN_REFERENCE_SECONDS
+MAX_SECONDS = MAX_REFERENCE_SECONDS
 _NAME_RE = re.compile(r"^[\w][\w .'\-()]{0,63}$", re.UNICODE)
 _ID_RE = re.compile(r"^voice_[a-z0-9_]{1,80}$")
 

@@ -31,10 +31,16 @@ MAX_NAME = 200
 """Longest voice, engine or speaker name a request may carry."""
 MAX_SEED = 2**32 - 1
 """Seeds are unsigned 32-bit: every engine's random generator accepts them."""
+MIN_REFERENCE_SECONDS, MAX_REFERENCE_SECONDS = 1.0, 30.0
+"""How long a cloned voice's reference audio may be."""
 MAX_TRANSCRIPT = 2000
 """Longest transcript of a reference clip (a 30 s clip holds about 100 words)."""
-VOICE_NAME_PATTERN = r"^[\w][\w .'\-()]{0,63}$"
-"""A cloned voice's display name: 1-64 letters, digits, spaces, ``.``, ``'``, ``-``, ``_`` or parentheses."""
+VOICE_NAME_PATTERN = r"^[\w](?:\.?[\w '\-()])*\.?$"
+"""A cloned voice's display name (at most ``MAX_VOICE_NAME``): letters, digits, spaces, ``.``, ``'``, ``-``, ``_`` or
+parentheses, starting with a letter or digit, never two dots in a row (written without look-ahead, so that every
+regex engine, JSON Schema's included, reads it the same way)."""
+MAX_VOICE_NAME = 64
+"""Longest voice display name."""
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z]{2,4})?$"
 """A language code: ``en``, ``en_US``, ``en-us``."""
 
@@ -54,7 +60,7 @@ def _speaker(value: Any) -> Any:
 
 def _voice_name(value: str) -> str:
     value = value.strip()
-    if not _VOICE_NAME_RE.match(value) or ".." in value:
+    if not _VOICE_NAME_RE.match(value):
         raise ValueError("use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses")
     return value
 
@@ -67,8 +73,10 @@ Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, examples=["en_US"]), A
 """A language code, normalized to ``en_US`` / ``en``."""
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Speaker = Annotated[str, BeforeValidator(_speaker), Field(min_length=1, max_length=MAX_NAME)]
-VoiceName = Annotated[str, Field(pattern=VOICE_NAME_PATTERN, max_length=64), AfterValidator(_voice_name)]
-Transcript = Annotated[str | None, BeforeValidator(_blank_to_none), Field(max_length=MAX_TRANSCRIPT)]
+VoiceName = Annotated[
+    str, Field(pattern=VOICE_NAME_PATTERN, max_length=MAX_VOICE_NAME), AfterValidator(_voice_name)
+]
+Transcript = Annotated[Annotated[str, Field(max_length=MAX_TRANSCRIPT)] | None, BeforeValidator(_blank_to_none)]
 
 
 class Operation(BaseModel):
