@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from .errors import InvalidRequestError
-from .voices import normalize_language
+from .voices import LANGUAGE_PATTERN, normalize_language
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 """Speaking rate bounds: 1.0 is normal, 2.0 twice as fast."""
@@ -41,8 +41,6 @@ parentheses, starting with a letter or digit, never two dots in a row (written w
 regex engine, JSON Schema's included, reads it the same way)."""
 MAX_VOICE_NAME = 64
 """Longest voice display name."""
-LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z]{2,4})?$"
-"""A language code: ``en``, ``en_US``, ``en-us``."""
 
 _VOICE_NAME_RE = re.compile(VOICE_NAME_PATTERN, re.UNICODE)
 

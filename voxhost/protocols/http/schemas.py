@@ -22,6 +22,7 @@ from pydantic import (
 
 from ...events import EVENT_TYPES
 from ...operations import (
+    MAX_SEED,
     Name,
     Operation,
     SpeechParams,
@@ -66,10 +67,15 @@ class VoiceReference(BaseModel):
 def _voice_reference(value: Any) -> Any:
     # OpenAI's {"id": ...} form names a voice as a plain name does; the name itself is checked as ``Name``.
     if isinstance(value, dict):
-        if set(value) != {"id"}:
+        if set(value) != {"id"} or not isinstance(value["id"], str):
             raise ValueError('voice must be a name or an object {"id": "<voice id>"}')
         return value["id"]
     return value
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema counts 2.0 as an integer, and so does the door: clients that write every number as a float work.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _not_blank(value: str) -> str:
@@ -99,6 +105,8 @@ class SpeechBody(SpeechParams):
     voice: SpeechVoice = None
     """A catalog voice id or alias, an OpenAI voice name (mapped by configuration), a voice-library id, or
     ``{"id": ...}``."""
+    seed: Annotated[Annotated[int, Field(ge=0, le=MAX_SEED)] | None, BeforeValidator(_whole_number)] = None
+    """Random seed, for engines that sample (the same seed gives the same audio)."""
     response_format: ResponseFormat = ResponseFormat.MP3
     """The audio format; streamed ``wav`` has ``0xFFFFFFFF`` sizes."""
     stream_format: StreamFormat = StreamFormat.AUDIO
@@ -132,8 +140,6 @@ def speech_body(max_chars: int) -> type[SpeechBody]:
 class CreateConversionRequest(Operation):
     """``POST /v1/audio/conversions`` (multipart): speech in, the same speech in a voice-library voice out."""
 
-    model_config = ConfigDict(extra="ignore")
-
     audio: bytes = Field(min_length=1)
     """The speech to convert (wav, flac, ogg, mp3, aac, m4a, webm)."""
     voice: Name
@@ -148,8 +154,6 @@ class CreateConversionRequest(Operation):
 
 class CreateVoiceRequest(VoiceCreate):
     """``POST /v1/audio/voices`` (multipart): a new voice-library voice from a recording."""
-
-    model_config = ConfigDict(extra="ignore")
 
     audio_sample: bytes = Field(min_length=1)
     """1-30 s of speech (wav, flac, ogg, mp3, aac, m4a, webm)."""
