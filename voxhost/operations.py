@@ -71,9 +71,7 @@ Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, examples=["en_US"]), A
 """A language code, normalized to ``en_US`` / ``en``."""
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 Speaker = Annotated[str, BeforeValidator(_speaker), Field(min_length=1, max_length=MAX_NAME)]
-VoiceName = Annotated[
-    str, Field(pattern=VOICE_NAME_PATTERN, max_length=MAX_VOICE_NAME), AfterValidator(_voice_name)
-]
+VoiceName = Annotated[str, Field(pattern=VOICE_NAME_PATTERN, max_length=MAX_VOICE_NAME), AfterValidator(_voice_name)]
 Transcript = Annotated[Annotated[str, Field(max_length=MAX_TRANSCRIPT)] | None, BeforeValidator(_blank_to_none)]
 
 

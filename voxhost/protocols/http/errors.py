@@ -6,11 +6,11 @@ anything unexpected (a 500 that is logged). Busy answers carry ``Retry-After``, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import Any
 
-import annotated_types
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -55,16 +55,20 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+@functools.cache
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    return dict(model.model_json_schema().get("properties", {}))
+
+
 def _bounds(model: type[BaseModel] | None, name: str) -> tuple[Any, Any]:
-    """A numeric field's lower and upper bounds, read from the model (the limits live there)."""
-    field = model.model_fields.get(name) if model is not None else None
-    low = high = None
-    for item in field.metadata if field is not None else ():
-        if isinstance(item, annotated_types.Ge | annotated_types.Gt):
-            low = item.ge if isinstance(item, annotated_types.Ge) else item.gt
-        elif isinstance(item, annotated_types.Le | annotated_types.Lt):
-            high = item.le if isinstance(item, annotated_types.Le) else item.lt
-    return low, high
+    """A numeric field's lower and upper bounds, read from the model's schema (the limits live in the model)."""
+    prop = _properties(model).get(name, {}) if model is not None else {}
+    for branch in [prop, *prop.get("anyOf", ())]:
+        low = branch.get("minimum", branch.get("exclusiveMinimum"))
+        high = branch.get("maximum", branch.get("exclusiveMaximum"))
+        if low is not None or high is not None:
+            return low, high
+    return None, None
 
 
 def _problem(problem: ErrorDetails, model: type[BaseModel] | None) -> str:
