@@ -12,7 +12,7 @@ from aiohttp import web
 
 from ...audio import decode_audio
 from ...engine import PCM
-from ...errors import UnknownEngineError, UnknownVoiceError, UnsupportedError
+from ...errors import UnknownEngineError, UnknownVoiceError, UnsupportedError, VoxhostError
 from ...operations import ConvertParams, parse
 from . import names
 from .errors import BadValueError
@@ -35,8 +35,12 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
     engine = None if body.model in (names.AUTO, None) else body.model
     try:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
-    except (UnknownVoiceError, UnknownEngineError) as err:
-        raise BadValueError(err) from None
+    except VoxhostError as err:
+        if err.param == "engine":
+            err.param = "model"  # the form's name for the converting engine
+        if isinstance(err, UnknownVoiceError | UnknownEngineError):
+            raise BadValueError(err) from None
+        raise
     samples, rate = await asyncio.to_thread(decode_audio, body.audio, settings.max_conversion_seconds, "audio")
     source = PCM.from_float(samples, rate)
     streamer = AudioStreamer(

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from ... import __version__
 from ...api import CoreAPI
 from ...errors import InvalidAudioError, TooLargeError, UnsupportedError
+from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
 from . import lab, names
 from .auth import needs_key
 from .encoders import CONTENT_TYPES
@@ -79,9 +80,10 @@ def _media(content_type: str) -> str:
 class _Builder:
     """One document: the schemas generated from the models, then the operations that use them."""
 
-    def __init__(self, core: CoreAPI, settings: HttpSettings) -> None:
+    def __init__(self, core: CoreAPI, settings: HttpSettings, files: list[str]) -> None:
         self.core = core
         self.settings = settings
+        self.files = files
         speech = body_model(core, settings)
         requests: dict[str, Any] = {
             "speech": speech,
@@ -215,7 +217,7 @@ class _Builder:
 
     def _paths(self) -> dict[str, Any]:
         op = self.op
-        engine = _path("engine", "A running engine's id.")
+        engine = _path("engine", "A running engine's id.", [info.id for info in self.core.engines()])
         voice_id = _path("voice_id", "A voice-library id, or a catalog voice id.")
         audio = {
             "200": {
@@ -275,7 +277,7 @@ class _Builder:
                     _json(_ref("Model")),
                     (404,),
                     tag="discovery",
-                    parameters=[_path("model", "A model name.")],
+                    parameters=[_path("model", "A model name.", list(names.models(self.core, self.settings)))],
                 )
             },
             "/v1/audio/models": {
@@ -301,8 +303,9 @@ class _Builder:
                 "post": op(
                     "create_voice",
                     "Add a voice to the voice library",
-                    "Upload a 1-30 s sample (at most `max_upload_mb`); it is stored on disk, shared by every "
-                    "cloning engine and every door, and survives restarts.",
+                    f"Upload a {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s sample (at most "
+                    f"{self.settings.max_upload_mb:g} MiB); it is stored on disk, shared by every cloning engine "
+                    "and every door, and survives restarts.",
                     _json(_ref("Voice")),
                     (400, 413, 422),
                     tag="voices",
@@ -438,7 +441,7 @@ class _Builder:
                     },
                     (404,),
                     tag="lab",
-                    parameters=[_path("name", "A file name.")],
+                    parameters=[_path("name", "A file of the page.", self.files)],
                 )
             },
             "/health": {
@@ -478,8 +481,11 @@ def _json(schema: dict[str, Any], description: str = "OK", status: int = 200) ->
     return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def _path(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+def _path(name: str, description: str, values: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if values:  # what exists now; any other value is a 404
+        schema["enum"] = values
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
 
 
 def _event_stream(name: str) -> dict[str, Any]:
@@ -542,14 +548,19 @@ def _no_null(schema: dict[str, Any]) -> None:
             prop.pop("default")
 
 
-def build_document(core: CoreAPI, settings: HttpSettings) -> dict[str, Any]:
-    """The document as this server answers now."""
-    return _Builder(core, settings).document()
+def build_document(core: CoreAPI, settings: HttpSettings, files: list[str] | None = None) -> dict[str, Any]:
+    """The document as this server answers now (``files``: the voice lab's files)."""
+    return _Builder(core, settings, files or []).document()
+
+
+async def _document(request: web.Request) -> dict[str, Any]:
+    files = await request.app[lab.STATIC].names()
+    return build_document(request.app[CORE], request.app[SETTINGS], files)
 
 
 async def openapi_json(request: web.Request) -> web.Response:
     """``GET /openapi.json``."""
-    return web.json_response(build_document(request.app[CORE], request.app[SETTINGS]))
+    return web.json_response(await _document(request))
 
 
 def render_docs(doc: dict[str, Any]) -> str:
@@ -608,5 +619,4 @@ def _field(name: str, spec: dict[str, Any], required: bool, schemas: dict[str, A
 
 async def docs_page(request: web.Request) -> web.Response:
     """``GET /docs``."""
-    doc = build_document(request.app[CORE], request.app[SETTINGS])
-    return web.Response(text=render_docs(doc), content_type="text/html")
+    return web.Response(text=render_docs(await _document(request)), content_type="text/html")

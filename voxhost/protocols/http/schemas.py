@@ -22,7 +22,9 @@ from pydantic import (
 
 from ...events import EVENT_TYPES
 from ...operations import (
+    MAX_REFERENCE_SECONDS,
     MAX_SEED,
+    MIN_REFERENCE_SECONDS,
     Name,
     Operation,
     SpeechParams,
@@ -155,8 +157,11 @@ class CreateConversionRequest(Operation):
 class CreateVoiceRequest(VoiceCreate):
     """``POST /v1/audio/voices`` (multipart): a new voice-library voice from a recording."""
 
-    audio_sample: bytes = Field(min_length=1)
-    """1-30 s of speech (wav, flac, ogg, mp3, aac, m4a, webm)."""
+    audio_sample: bytes = Field(
+        min_length=1,
+        description=f"{MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s of speech "
+        "(wav, flac, ogg, mp3, aac, m4a, webm).",
+    )
     consent: str | None = None
     """Accepted for OpenAI compatibility; not checked."""
     type: Literal["audio_sample"] = "audio_sample"

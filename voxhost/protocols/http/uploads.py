@@ -22,11 +22,6 @@ class Form:
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
-    def text(self, name: str) -> str | None:
-        """A text field, stripped; None when absent or blank."""
-        value = self.fields.get(name)
-        return value.strip() or None if value is not None else None
-
 
 async def read_form(request: web.Request, file_fields: tuple[str, ...], max_bytes: int) -> Form:
     """Read a ``multipart/form-data`` body; files at most ``max_bytes`` each, text fields at most 64 KiB."""
