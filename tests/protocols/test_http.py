@@ -497,6 +497,13 @@ def test_voice_library_round_trip(cloning):
     assert fetched["engines"] == [f"pitchshift:{voice['id']}"]
     listed = httpx.get(url + "/v1/audio/voices").json()["voices"]
     assert any(v["id"] == f"pitchshift:{voice['id']}" and v["kind"] == "cloned" for v in listed)
+    # The document lists the names the server takes now: the new voice for speech and as a conversion target.
+    schemas = httpx.get(url + "/openapi.json").json()["components"]["schemas"]
+    speech_voices = next(b for b in schemas["CreateSpeechRequest"]["properties"]["voice"]["anyOf"] if "enum" in b)
+    assert {voice["id"], f"pitchshift:{voice['id']}"} <= set(speech_voices["enum"])
+    assert voice["id"] in schemas["VoiceReference"]["properties"]["id"]["enum"]
+    conversion = schemas["CreateConversionRequest"]["properties"]
+    assert voice["id"] in conversion["voice"]["enum"] and conversion["model"]["enum"] == ["pitchshift", "auto"]
     with c.audio.speech.with_streaming_response.create(
         model="tts-1", voice={"id": voice["id"]}, input="Come over for tea.", response_format="wav"
     ) as response:
