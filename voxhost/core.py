@@ -118,7 +118,8 @@ class Core:
         )
         engine = self.registry.get(resolved.voice.engine).engine
         try:
-            options = engine.Options(**request.options).model_dump(exclude_none=True)
+            # Strict: options arrive as JSON values, and JSON's false is not a number (nor "0.5" one).
+            options = engine.Options.model_validate(request.options, strict=True).model_dump(exclude_none=True)
         except ValidationError as err:
             problem = invalid(err, prefix="options").message
             raise InvalidRequestError(

@@ -198,6 +198,9 @@ _KINDS: dict[type, str] = {
     ModelPullFailed: "model_pull_failed",
 }
 
+EVENT_TYPES: dict[str, type[Event]] = {kind: cls for cls, kind in _KINDS.items()}
+"""Every event type by its ``kind`` (what ``summary()`` puts in ``event``), for schemas of event streams."""
+
 Subscriber = Callable[[Event], Any]
 
 

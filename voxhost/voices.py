@@ -10,7 +10,9 @@ from typing import Literal
 from .engine import Reference
 from .errors import InvalidRequestError
 
-_LANG_RE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z]{2,4})?$"
+"""A language code: ``en``, ``en_US``, ``en-us``, ``EN-us`` (any case: normalized to ``en_US``)."""
+_LANG_RE = re.compile(LANGUAGE_PATTERN)
 
 
 @dataclass(frozen=True)

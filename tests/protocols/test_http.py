@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
+import jsonschema_rs
 import numpy as np
 import openai
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from voxhost.events import JobAudio, JobCancelled, JobFinished
 
 from ..conftest import assert_speech, make_settings, running_daemon
+from ..lab.sse import EventStream
 from .http_helpers import (
     TEXT,
     EventLog,
@@ -232,6 +234,136 @@ def test_several_clients_at_once(piper):
     assert not piper.core.jobs()
 
 
+def test_empty_response_format_is_a_400_not_the_default(piper):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client(piper).audio.speech.create(model="tts-1", voice="alloy", input="Hi.", response_format="")
+    assert caught.value.body["param"] == "response_format"
+    assert "invalid response_format ''" in caught.value.message
+
+
+def test_body_validation_errors_name_the_field(piper):
+    url = base_url(piper) + "/v1/audio/speech"
+    cases = [
+        ({"voice": "alloy"}, "input", "input is required"),
+        ({"input": 5}, "input", "input"),
+        ({"input": "Hi.", "speed": "fast"}, "speed", "speed"),
+        ({"input": "Hi.", "speed": 0.1}, "speed", "speed must be between 0.25 and 4.0; got 0.1"),
+        ({"input": "Hi.", "seed": -1}, "seed", "seed must be between"),
+        ({"input": "Hi.", "seed": True}, "seed", "seed"),
+        ({"input": "Hi.", "voice": {"id": 5}}, "voice", "voice"),
+        ({"input": "Hi.", "voice": {"name": "x"}}, "voice", 'voice must be a name or an object {"id"'),
+        ({"input": "Hi.", "options": []}, "options", "options"),
+        ({"input": "Hi.", "options": {"volume": False}}, "options", "volume"),
+        ({"input": "Hi.", "stream_format": "ogg"}, "stream_format", "invalid stream_format 'ogg'"),
+        ({"input": "Hi.", "language": "not a language"}, "language", "invalid language"),
+        ({"input": "Hi.", "language": "xx_XX"}, "language", "no running voice speaks language 'xx_XX'"),
+        ({"input": "Hi.", "speaker": "3"}, "speaker", "single speaker"),
+        ({"input": "Hi.", "model": ""}, "model", "model"),
+    ]
+    for body, param, message in cases:
+        response = httpx.post(url, json=body)
+        assert response.status_code == 400, (body, response.text)
+        error = response.json()["error"]
+        assert error["param"] == param and message in error["message"], (body, error)
+        assert error["type"] == "invalid_request_error" and error["code"]
+    # Malformed bodies are a 400 too, never a 500: deep nesting, not an object, not UTF-8.
+    deep = b'{"input": "Hi.", "options": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}"
+    for content in (deep, b"[1, 2]", b'{"input": "\xff"}', b"\xff\xfe", b""):
+        response = httpx.post(url, content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (content[:40], response.text)
+        assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+
+
+def _validator(doc: dict, name: str) -> jsonschema_rs.Validator:
+    """A validator of one of the document's schemas, references resolved within the document."""
+    return jsonschema_rs.validator_for({"$ref": f"#/components/schemas/{name}", "components": doc["components"]})
+
+
+def test_document_input_limit_is_the_configured_one(tmp_path):
+    settings = make_settings(tmp_path / "state", http={"enabled": True, "port": 0, "max_input_chars": 120})
+    with running_daemon(settings) as d:
+        url = base_url(d)
+        doc = httpx.get(url + "/openapi.json").json()
+        speech = doc["components"]["schemas"]["CreateSpeechRequest"]
+        assert speech["properties"]["input"]["maxLength"] == 120
+        assert speech["properties"]["input"]["minLength"] == 1
+        body = {"model": "piper", "voice": "alloy", "input": "Too long. " * 12 + "x", "response_format": "pcm"}
+        refused = httpx.post(url + "/v1/audio/speech", json=body)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "text_too_long"
+        assert "121 characters long; the maximum is 120" in refused.json()["error"]["message"]
+        body["input"] = body["input"][:120]
+        assert httpx.post(url + "/v1/audio/speech", json=body, timeout=60).status_code == 200
+
+
+def test_document_lists_formats_bounds_and_names(piper):
+    doc = httpx.get(base_url(piper) + "/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    speech = schemas["CreateSpeechRequest"]["properties"]
+    assert schemas["ResponseFormat"]["enum"] == ["mp3", "opus", "aac", "flac", "wav", "pcm"]
+    assert (speech["speed"]["minimum"], speech["speed"]["maximum"]) == (0.25, 4.0)
+    voices = next(b for b in speech["voice"]["anyOf"] if b.get("type") == "string")["enum"]
+    assert {"alloy", "piper:en_US-joe-medium"} <= set(voices)
+    models = next(b for b in speech["model"]["anyOf"] if b.get("type") == "string")["enum"]
+    assert {"piper", "tts-1", "auto"} <= set(models)
+    query = {p["name"]: p for p in doc["paths"]["/v1/audio/voices"]["get"]["parameters"]}
+    assert set(query["model"]["schema"]["enum"]) == set(models)
+    name = schemas["CreateVoiceRequest"]["properties"]["name"]
+    assert name["maxLength"] == 64 and "pattern" in name
+    audio = doc["paths"]["/v1/audio/speech"]["post"]["responses"]["200"]["content"]
+    assert {"audio/mpeg", "audio/wav", "audio/pcm", "text/event-stream"} <= set(audio)
+    assert "security" not in doc and "securitySchemes" not in doc["components"]
+
+
+def test_sse_events_match_the_document(piper):
+    url = base_url(piper)
+    doc = httpx.get(url + "/openapi.json").json()
+    stream = EventStream(url + "/v1/events")
+    try:
+        body = {"model": "tts-1", "voice": "alloy", "input": TEXT, "response_format": "opus", "stream_format": "sse"}
+        response = httpx.post(url + "/v1/audio/speech", json=body, timeout=60)
+        job_id = response.headers["x-voxhost-job"]
+        stream.wait_for(lambda e: e["event"] == "job_finished" and e["job_id"] == job_id)
+        live = list(stream.events)
+    finally:
+        stream.close()
+    speech_events = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")]
+    sse = _validator(doc, "SpeechStreamEvent")
+    for event in speech_events:
+        sse.validate(event)
+    assert [e["type"] for e in speech_events][-1] == "speech.audio.done" and len(speech_events) > 2
+    assert not sse.is_valid({"type": "speech.audio.done"})  # the schema is exact: usage is required
+    events = _validator(doc, "LiveEvent")
+    for event in live:
+        events.validate(event)
+    kinds = {e["event"] for e in live}
+    assert {"hello", "job_accepted", "job_started", "job_progress", "job_finished"} <= kinds
+    assert not events.is_valid({"event": "job_finished", "job_id": "x"})
+
+
+def test_schema_valid_requests_from_the_document_succeed(piper):
+    url = base_url(piper)
+    doc = httpx.get(url + "/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    speech = schemas["CreateSpeechRequest"]["properties"]
+    voices = next(b for b in speech["voice"]["anyOf"] if b.get("type") == "string")["enum"]
+    models = next(b for b in speech["model"]["anyOf"] if b.get("type") == "string")["enum"]
+    valid = _validator(doc, "CreateSpeechRequest")
+    bodies = [
+        {"input": "Hello.", "model": models[0], "voice": voices[0], "response_format": "wav"},
+        {"input": "Hello.", "model": models[-1], "voice": {"id": voices[-1]}, "response_format": "pcm", "speed": 4.0},
+        {"input": "Hello.", "language": "EN-gb", "response_format": "flac", "seed": 7, "options": {"volume": 0.5}},
+    ]
+    for body in bodies:
+        assert valid.is_valid(body), body
+        response = httpx.post(url + "/v1/audio/speech", json=body, timeout=60)
+        assert response.status_code == 200, (body, response.text)
+        pcm, rate = decode(body["response_format"], response.content)
+        assert len(pcm) / 2 / rate > 0.2
+    for bad in ({"input": ""}, {"input": "Hi.", "response_format": ""}, {"input": "Hi.", "voice": "nobody"}):
+        assert not valid.is_valid(bad), bad
+        assert httpx.post(url + "/v1/audio/speech", json=bad).status_code == 400
+
+
 # -- discovery, health, metrics, docs ---------------------------------------------------------------------
 
 
@@ -306,6 +438,18 @@ def test_api_key(guarded):
     assert httpx.post(url + "/v1/audio/voices").status_code == 401
 
 
+def test_document_with_an_api_key(guarded):
+    doc = httpx.get(base_url(guarded) + "/openapi.json").json()
+    assert doc["security"] == [{"bearer": []}]
+    assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    paths = doc["paths"]
+    assert paths["/health"]["get"]["security"] == [] and "401" not in paths["/health"]["get"]["responses"]
+    assert paths["/v1/audio/voices"]["get"]["security"] == []  # open_discovery
+    speech = paths["/v1/audio/speech"]["post"]
+    assert "security" not in speech and "401" in speech["responses"]
+    assert paths["/metrics"]["get"]["responses"]["401"]["headers"]["WWW-Authenticate"]
+
+
 def test_cors(guarded):
     url = base_url(guarded)
     preflight = httpx.options(
@@ -353,6 +497,13 @@ def test_voice_library_round_trip(cloning):
     assert fetched["engines"] == [f"pitchshift:{voice['id']}"]
     listed = httpx.get(url + "/v1/audio/voices").json()["voices"]
     assert any(v["id"] == f"pitchshift:{voice['id']}" and v["kind"] == "cloned" for v in listed)
+    # The document lists the names the server takes now: the new voice for speech and as a conversion target.
+    schemas = httpx.get(url + "/openapi.json").json()["components"]["schemas"]
+    speech_voices = next(b for b in schemas["CreateSpeechRequest"]["properties"]["voice"]["anyOf"] if "enum" in b)
+    assert {voice["id"], f"pitchshift:{voice['id']}"} <= set(speech_voices["enum"])
+    assert voice["id"] in schemas["VoiceReference"]["properties"]["id"]["enum"]
+    conversion = schemas["CreateConversionRequest"]["properties"]
+    assert voice["id"] in conversion["voice"]["enum"] and conversion["model"]["enum"] == ["pitchshift", "auto"]
     with c.audio.speech.with_streaming_response.create(
         model="tts-1", voice={"id": voice["id"]}, input="Come over for tea.", response_format="wav"
     ) as response:

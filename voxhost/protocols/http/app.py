@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -23,21 +21,13 @@ from . import (
     speech,
     voices,
 )
-from .errors import AuthenticationError, error_middleware, from_error
+from .auth import Handler, auth_middleware
+from .errors import error_middleware
 from .keys import CLOSING, CORE, CORS_HEADERS, EXECUTOR, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
 from .settings import HttpSettings
 
 _LOGGER = logging.getLogger(__name__)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-ALWAYS_OPEN = frozenset({"health", "openapi", "docs", "lab", "static"})
-"""Routes that never need the API key (the lab page holds no secrets; it asks for the key to use the API)."""
-QUERY_KEY = frozenset({"events"})
-"""Routes that also take the key as ``?api_key=`` (a browser's EventSource cannot send headers)."""
-DISCOVERY = frozenset({"models", "model", "audio_models", "voices"})
-"""Routes left open when ``open_discovery`` is set (Open WebUI sends no key for them)."""
 
 
 def _add_routes(app: web.Application) -> None:
@@ -63,39 +53,6 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", health.metrics, name="metrics")
     app.router.add_get("/openapi.json", openapi.openapi_json, name="openapi")
     app.router.add_get("/docs", openapi.docs_page, name="docs")
-
-
-def _route_name(request: web.Request) -> str | None:
-    route = request.match_info.route
-    return route.name if route is not None else None
-
-
-def _auth_middleware(settings: HttpSettings) -> Middleware:
-    open_routes = set(ALWAYS_OPEN)
-    if settings.open_discovery:
-        open_routes |= DISCOVERY
-    if settings.open_metrics:
-        open_routes.add("metrics")
-    expected = f"Bearer {settings.api_key}".encode()
-
-    @web.middleware
-    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        name = _route_name(request)
-        if settings.api_key and name not in open_routes:
-            given = request.headers.get("Authorization", "").encode()
-            if not given and name in QUERY_KEY and "api_key" in request.query:
-                given = f"Bearer {request.query['api_key']}".encode()
-            if not hmac.compare_digest(given, expected):
-                return from_error(
-                    AuthenticationError(
-                        "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
-                        if given
-                        else "this server needs an API key: send 'Authorization: Bearer <key>'"
-                    )
-                )
-        return await handler(request)
-
-    return auth
 
 
 def _cors_middleware(settings: HttpSettings) -> Middleware:
@@ -164,7 +121,7 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             _cors_middleware(settings),
             _metrics_middleware(metrics),
             error_middleware,
-            _auth_middleware(settings),
+            auth_middleware(settings),
         ],
         client_max_size=1024 * 1024,  # JSON bodies; uploads are streamed and limited by http.max_upload_mb
     )

@@ -12,19 +12,14 @@ from aiohttp import web
 
 from ...audio import decode_audio
 from ...engine import PCM
-from ...errors import (
-    InvalidRequestError,
-    UnknownEngineError,
-    UnknownVoiceError,
-    UnsupportedError,
-)
+from ...errors import UnknownEngineError, UnknownVoiceError, UnsupportedError, VoxhostError
 from ...operations import ConvertParams, parse
-from .encoders import FORMATS
+from . import names
 from .errors import BadValueError
 from .keys import CORE, EXECUTOR, SETTINGS
-from .speech import STREAM_FORMATS
+from .parsing import form
+from .schemas import CreateConversionRequest, StreamFormat
 from .streaming import AudioStreamer
-from .uploads import read_form
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,32 +31,24 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         raise UnsupportedError(
             "no running engine can convert voices; enable one with the convert capability (e.g. chatterbox)"
         )
-    form = await read_form(request, ("audio",), int(settings.max_upload_mb * 1024 * 1024))
-    fmt = form.text("response_format") or "mp3"
-    if fmt not in FORMATS:
-        raise InvalidRequestError(
-            f"invalid response_format {fmt!r}; use one of: {', '.join(FORMATS)}", param="response_format"
-        )
-    stream_format = form.text("stream_format") or "audio"
-    if stream_format not in STREAM_FORMATS:
-        raise InvalidRequestError(f"invalid stream_format {stream_format!r}; use audio or sse", param="stream_format")
-    target = form.text("voice")
-    if not target:
-        raise InvalidRequestError("voice is required: the id of a voice-library voice", param="voice")
-    engine = form.text("model")
-    if engine in ("auto", None):
-        engine = None
+    body = await form(request, CreateConversionRequest, ("audio",), int(settings.max_upload_mb * 1024 * 1024))
+    engine = None if body.model in (names.AUTO, None) else body.model
     try:
-        params = core.check_convert(parse(ConvertParams, {"voice": target, "engine": engine}))
-    except (UnknownVoiceError, UnknownEngineError) as err:
-        raise BadValueError(err) from None
-    data = form.files.get("audio")
-    if not data:
-        raise InvalidRequestError("audio is required: the speech to convert", param="audio")
-    samples, rate = await asyncio.to_thread(decode_audio, data, settings.max_conversion_seconds, "audio")
+        params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
+    except VoxhostError as err:
+        if err.param == "engine":
+            err.param = "model"  # the form's name for the converting engine
+        if isinstance(err, UnknownVoiceError | UnknownEngineError):
+            raise BadValueError(err) from None
+        raise
+    samples, rate = await asyncio.to_thread(decode_audio, body.audio, settings.max_conversion_seconds, "audio")
     source = PCM.from_float(samples, rate)
     streamer = AudioStreamer(
-        request, fmt, request.app[EXECUTOR], sse=stream_format == "sse", headers={"X-Voxhost-Voice": params.voice}
+        request,
+        body.response_format,
+        request.app[EXECUTOR],
+        sse=body.stream_format == StreamFormat.SSE,
+        headers={"X-Voxhost-Voice": params.voice},
     )
     chunks = core.convert(source, params)
     try:

@@ -23,6 +23,8 @@ from ...events import (
     ModelPullStarted,
 )
 from .keys import CORE, PULLS
+from .parsing import answer
+from .schemas import Engine, EngineList, EngineModel, EngineModelList, PullStarted
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,21 +40,22 @@ def _engine(core: CoreAPI, request: web.Request) -> EngineInfo:
     return core.engine(request.match_info["engine"])  # UnknownEngineError (404) naming the running engines
 
 
-def engine_object(core: CoreAPI, status: dict[str, Any]) -> dict[str, Any]:
+def engine_object(core: CoreAPI, status: dict[str, Any]) -> Engine:
     """One engine as ``/v1/engines`` lists it: ``CoreAPI.engine_status`` plus what the lab page shows."""
     engine = core.engine(status["id"])
-    return {
-        **status,
-        "object": "engine",
-        "name": engine.name,
-        "voices": sum(1 for v in core.voices() if v.engine == engine.id),
-        "needs_transcript": engine.needs_transcript,
-        "models": len(engine.models),
-        "options": engine.options_schema,
-    }
+    return Engine.model_validate(
+        {
+            **status,
+            "name": engine.name,
+            "voices": sum(1 for v in core.voices() if v.engine == engine.id),
+            "needs_transcript": engine.needs_transcript,
+            "models": len(engine.models),
+            "options": engine.options_schema,
+        }
+    )
 
 
-async def _one(core: CoreAPI, engine_id: str) -> dict[str, Any]:
+async def _one(core: CoreAPI, engine_id: str) -> Engine:
     for status in await core.engine_status():
         if status["id"] == engine_id:
             return engine_object(core, status)
@@ -62,8 +65,7 @@ async def _one(core: CoreAPI, engine_id: str) -> dict[str, Any]:
 async def list_engines(request: web.Request) -> web.Response:
     """``GET /v1/engines``: every running engine, loaded or not, with device and memory when it reports them."""
     core = request.app[CORE]
-    engines = [engine_object(core, status) for status in await core.engine_status()]
-    return web.json_response({"object": "list", "data": engines})
+    return answer(EngineList(data=[engine_object(core, status) for status in await core.engine_status()]))
 
 
 async def load_engine(request: web.Request) -> web.Response:
@@ -71,7 +73,7 @@ async def load_engine(request: web.Request) -> web.Response:
     core = request.app[CORE]
     engine = _engine(core, request)
     await core.load_engine(engine.id)  # a client that leaves does not cut the load halfway
-    return web.json_response(await _one(core, engine.id))
+    return answer(await _one(core, engine.id))
 
 
 async def unload_engine(request: web.Request) -> web.Response:
@@ -79,25 +81,24 @@ async def unload_engine(request: web.Request) -> web.Response:
     core = request.app[CORE]
     engine = _engine(core, request)
     await core.unload_engine(engine.id)  # BusyError (503) while it has jobs
-    return web.json_response(await _one(core, engine.id))
+    return answer(await _one(core, engine.id))
 
 
-def _model_object(st: models.ModelStatus, pulling: bool) -> dict[str, Any]:
+def _model_object(st: models.ModelStatus, pulling: bool) -> EngineModel:
     spec = st.spec
-    return {
-        "object": "engine.model",
-        "engine": spec.engine,
-        "name": spec.name,
-        "repo": spec.repo,
-        "revision": spec.revision,
-        "description": spec.description,
-        "requires": list(spec.requires),
-        "installed": st.installed,
-        "size": st.size,
-        "path": str(st.path) if st.path else None,
-        "pulling": pulling,
-        "pull_command": spec.pull_command,
-    }
+    return EngineModel(
+        engine=spec.engine,
+        name=spec.name,
+        repo=spec.repo,
+        revision=spec.revision,
+        description=spec.description,
+        requires=list(spec.requires),
+        installed=st.installed,
+        size=st.size,
+        path=str(st.path) if st.path else None,
+        pulling=pulling,
+        pull_command=spec.pull_command,
+    )
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -113,7 +114,7 @@ async def list_models(request: web.Request) -> web.Response:
         ]
 
     data = [_model_object(st, (engine.id, st.spec.name) in pulls) for st in await asyncio.to_thread(statuses)]
-    return web.json_response({"object": "list", "data": data})
+    return answer(EngineModelList(data=data))
 
 
 def _with_requirements(engine: EngineInfo, name: str) -> list[ModelSpec]:
@@ -178,13 +179,4 @@ async def pull_model(request: web.Request) -> web.Response:
         task = asyncio.create_task(_pull(core, engine, specs), name=f"pull-{engine.id}-{name}")
         pulls[key] = task
         task.add_done_callback(lambda _: pulls.pop(key, None))
-    return web.json_response(
-        {
-            "object": "engine.model.pull",
-            "engine": engine.id,
-            "model": name,
-            "state": "pulling",
-            "models": [spec.name for spec in specs],
-        },
-        status=202,
-    )
+    return answer(PullStarted(engine=engine.id, model=name, models=[spec.name for spec in specs]), status=202)

@@ -6,13 +6,16 @@ anything unexpected (a 500 that is logged). Busy answers carry ``Retry-After``, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from ...errors import BusyError, InvalidRequestError, VoxhostError
+from ...errors import BusyError, InvalidRequestError, TextTooLongError, VoxhostError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +36,69 @@ class BadValueError(InvalidRequestError):
     def __init__(self, err: VoxhostError, code: str | None = None) -> None:
         super().__init__(err.message, param=err.param)
         self.code = code or err.code
+
+
+def invalid_request(err: ValidationError, model: type[BaseModel] | None = None) -> InvalidRequestError:
+    """A request model's validation failure as one 400: every problem in the message, the first one's field as
+    ``param``. Too long an ``input`` keeps its own code (``text_too_long``)."""
+    problems = err.errors(include_url=False)
+    first = problems[0] if problems else None
+    message = "; ".join(_problem(problem, model) for problem in problems) or "invalid request"
+    param = ".".join(str(part) for part in first["loc"]) if first and first["loc"] else None
+    if first and first["type"] == "string_too_long" and param == "input":
+        return TextTooLongError(message, param=param)
+    return InvalidRequestError(message, param=param)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@functools.cache
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    return dict(model.model_json_schema().get("properties", {}))
+
+
+def _bounds(model: type[BaseModel] | None, name: str) -> tuple[Any, Any]:
+    """A numeric field's lower and upper bounds, read from the model's schema (the limits live in the model)."""
+    prop = _properties(model).get(name, {}) if model is not None else {}
+    for branch in [prop, *prop.get("anyOf", ())]:
+        low = branch.get("minimum", branch.get("exclusiveMinimum"))
+        high = branch.get("maximum", branch.get("exclusiveMaximum"))
+        if low is not None or high is not None:
+            return low, high
+    return None, None
+
+
+def _problem(problem: ErrorDetails, model: type[BaseModel] | None) -> str:
+    """One problem in words that name the field."""
+    loc = problem["loc"]
+    kind = problem["type"]
+    ctx = problem.get("ctx") or {}
+    value = problem.get("input")
+    field = ".".join(str(part) for part in loc)
+    if kind == "json_invalid":
+        return f"the request body is not valid JSON: {ctx.get('error', problem['msg'])}"
+    if not loc and kind in ("model_type", "dict_type"):
+        return "the request body must be a JSON object"
+    if kind == "missing":
+        return f"{field} is required"
+    if kind == "string_too_long" and isinstance(value, str | bytes):
+        return f"{field} is {len(value)} characters long; the maximum is {ctx['max_length']}"
+    if kind in ("string_too_short", "bytes_too_short") and ctx.get("min_length") == 1:
+        return f"{field} is empty"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low, high = _bounds(model, str(loc[0])) if len(loc) == 1 else (None, None)
+        if low is not None and high is not None:
+            return f"{field} must be between {low} and {high}; got {value}"
+    if kind in ("enum", "literal_error"):
+        return f"invalid {field} {_show(value)}; use one of: {ctx.get('expected', '')}"
+    if kind == "string_pattern_mismatch":
+        return f"invalid {field} {_show(value)}: it must match {ctx.get('pattern')}"
+    if kind == "value_error":
+        return str(problem["msg"]).removeprefix("Value error, ")
+    return f"{field}: {problem['msg']}" if field else str(problem["msg"])
 
 
 def error_type(status: int) -> str:

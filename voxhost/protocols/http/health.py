@@ -12,6 +12,8 @@ from aiohttp import web
 from ... import __version__
 from .keys import CORE, METRICS
 from .metrics import CONTENT_TYPE
+from .parsing import answer
+from .schemas import Health
 
 
 async def health(request: web.Request) -> web.Response:
@@ -20,16 +22,16 @@ async def health(request: web.Request) -> web.Response:
     engines = await core.engine_status()
     doors = core.door_status()
     status = "degraded" if any(e.get("error") for e in engines) or not engines else "ok"
-    return web.json_response(
-        {
-            "status": status,
-            "version": __version__,
-            "uptime": round(time.time() - core.started_at, 1),
-            "engines": engines,
-            "doors": doors,
-            "voices": len(core.voices()),
-            "jobs": len(core.jobs()),
-        }
+    return answer(
+        Health(
+            status=status,
+            version=__version__,
+            uptime=round(time.time() - core.started_at, 1),
+            engines=engines,
+            doors=doors,
+            voices=len(core.voices()),
+            jobs=len(core.jobs()),
+        )
     )
 
 

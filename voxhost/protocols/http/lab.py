@@ -63,16 +63,23 @@ class StaticFiles:
                 out[entry.name] = StaticFile(body, CONTENT_TYPES[suffix], etag)
         return out
 
-    async def get(self, name: str) -> StaticFile:
-        """One file by name; 404 when there is none."""
+    async def _all(self) -> dict[str, StaticFile]:
         if self._files is None:
             async with self._lock:
                 if self._files is None:
                     self._files = await asyncio.to_thread(self._read)
-        found = self._files.get(name)
+        return self._files
+
+    async def get(self, name: str) -> StaticFile:
+        """One file by name; 404 when there is none."""
+        found = (await self._all()).get(name)
         if found is None:
             raise web.HTTPNotFound()
         return found
+
+    async def names(self) -> list[str]:
+        """The files there are."""
+        return sorted(await self._all())
 
 
 STATIC: web.AppKey[StaticFiles] = web.AppKey("static_files", StaticFiles)

@@ -20,6 +20,8 @@ from ... import __version__
 from ...api import CoreAPI
 from ...events import Event, JobAudio
 from .keys import CLOSING, CORE
+from .parsing import query
+from .schemas import EventsQuery, Hello, JobSnapshot
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,17 +31,17 @@ QUEUE_LIMIT = 2000
 """Events held for a client that reads too slowly; past this the stream ends (the browser reconnects)."""
 
 
-def job_snapshot(core: CoreAPI) -> list[dict[str, Any]]:
+def job_snapshot(core: CoreAPI) -> list[JobSnapshot]:
     """The jobs in progress, in the shape of their ``job_accepted`` events plus their state."""
     return [
-        {
-            "job_id": job.id,
-            "voice": job.voice.id,
-            "engine": job.voice.engine,
-            "door": job.request.door,
-            "chars": job.chars,
-            "state": job.state,
-        }
+        JobSnapshot(
+            job_id=job.id,
+            voice=job.voice.id,
+            engine=job.voice.engine,
+            door=job.request.door,
+            chars=job.chars,
+            state=job.state,
+        )
         for job in core.jobs()
     ]
 
@@ -52,7 +54,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     """Stream core events until the client leaves or the door closes."""
     core = request.app[CORE]
     closing = request.app[CLOSING]
-    with_audio = request.query.get("audio", "").lower() in ("1", "true", "yes")
+    with_audio = query(request, EventsQuery).audio
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
     def on_event(event: Event) -> None:
@@ -73,7 +75,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             }
         )
         await response.prepare(request)
-        hello = {"event": "hello", "version": __version__, "jobs": job_snapshot(core)}
+        hello = Hello(version=__version__, jobs=job_snapshot(core)).model_dump(mode="json")
         await response.write(b"retry: 2000\n\n" + _frame(hello))
         closed = asyncio.ensure_future(closing.wait())
         try:

@@ -1,600 +1,572 @@
-"""The OpenAPI 3.1 document of the whole HTTP surface (``/openapi.json``) and a self-contained docs page (``/docs``)."""
+"""The OpenAPI 3.1 document of the whole HTTP surface (``/openapi.json``), and a self-contained docs page (``/docs``).
+
+The schemas are generated from the door's models (``schemas.py``: pydantic's JSON Schema, their ``$defs`` as
+``components/schemas``), so the limits are the models' own. The document is built from the running server: the
+longest ``input`` is the configured one, and the names a request may use (models, voices, speakers, languages,
+engines) are listed from the same functions the handlers resolve them with (``names.py``).
+"""
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 from typing import Any
 
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from ... import __version__
-from .encoders import CONTENT_TYPES, FORMATS
-from .keys import SETTINGS
+from ...api import CoreAPI
+from ...errors import InvalidAudioError, TooLargeError, UnsupportedError
+from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
+from . import lab, names
+from .auth import needs_key
+from .encoders import CONTENT_TYPES
+from .keys import CORE, SETTINGS
+from .schemas import (
+    AudioModelList,
+    CatalogVoice,
+    CreateConversionRequest,
+    CreateVoiceRequest,
+    Engine,
+    EngineList,
+    EngineModelList,
+    ErrorResponse,
+    EventsQuery,
+    Health,
+    ListVoicesQuery,
+    LiveEvent,
+    Model,
+    ModelList,
+    PullStarted,
+    SpeechStreamEvent,
+    Voice,
+    VoiceDeleted,
+    VoiceLibrary,
+    VoiceList,
+)
 from .settings import HttpSettings
+from .speech import body_model
 
-_ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+REF = "#/components/schemas/{model}"
 
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    meaning = {
-        400: "Invalid request (bad value, unknown voice or model, text too long)",
-        401: "Missing or wrong API key",
-        404: "No such resource",
-        413: "Upload too large",
-        422: "Audio that cannot be used (does not decode, silent, too short or too long)",
-        501: "No running engine can do this",
-        503: "Busy or loading; retry after `Retry-After` seconds",
-    }
-    return {
-        str(s): {"description": meaning[s], "content": {"application/json": {"schema": _ERROR_REF}}} for s in statuses
-    }
-
-
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
-    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+_ERRORS = {
+    400: "Invalid request: a value the request model refuses, or a name (voice, model, language) the server lacks",
+    401: "Missing or wrong API key",
+    404: "No such resource",
+    413: TooLargeError.__doc__ or "Too large",
+    422: InvalidAudioError.__doc__ or "Audio that cannot be used",
+    500: "The engine failed",
+    501: UnsupportedError.__doc__ or "Not supported",
+    503: "Busy, or an engine's model is missing; retry after `Retry-After` seconds",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+}
+_TEXT = {"type": "string"}
+_BINARY = {"type": "string", "format": "binary"}
 
 
 def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF.format(model=name)}
 
 
-_AUDIO_CONTENT = {
-    ctype.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for ctype in CONTENT_TYPES.values()
-}
-_AUDIO_CONTENT["text/event-stream"] = {
-    "schema": {"type": "string", "description": "SSE: `speech.audio.delta` events, then `speech.audio.done`"}
-}
+def _media(content_type: str) -> str:
+    return content_type.split(";")[0].strip()
 
-_SCHEMAS: dict[str, Any] = {
-    "ErrorResponse": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["message", "type", "param", "code"],
-                "properties": {
-                    "message": {"type": "string"},
-                    "type": {"type": "string", "enum": ["invalid_request_error", "server_error"]},
-                    "param": {"type": ["string", "null"]},
-                    "code": {"type": ["string", "null"]},
+
+class _Builder:
+    """One document: the schemas generated from the models, then the operations that use them."""
+
+    def __init__(self, core: CoreAPI, settings: HttpSettings, files: list[str]) -> None:
+        self.core = core
+        self.settings = settings
+        self.files = files
+        speech = body_model(core, settings)
+        requests: dict[str, Any] = {
+            "speech": speech,
+            "conversion": CreateConversionRequest,
+            "voice": CreateVoiceRequest,
+            "voices_query": ListVoicesQuery,
+            "events_query": EventsQuery,
+        }
+        answers: dict[str, Any] = {
+            model.__name__: model
+            for model in (
+                ErrorResponse,
+                Model,
+                ModelList,
+                AudioModelList,
+                CatalogVoice,
+                VoiceList,
+                Voice,
+                VoiceDeleted,
+                VoiceLibrary,
+                Engine,
+                EngineList,
+                EngineModelList,
+                PullStarted,
+                Health,
+            )
+        }
+        answers["SpeechStreamEvent"] = SpeechStreamEvent
+        answers["LiveEvent"] = LiveEvent
+        inputs = [(key, "validation", TypeAdapter(model)) for key, model in requests.items()]
+        inputs += [(key, "serialization", TypeAdapter(model)) for key, model in answers.items()]
+        mapping, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF)  # type: ignore[arg-type]
+        self.schemas: dict[str, Any] = definitions.get("$defs", {})
+        for key in ("SpeechStreamEvent", "LiveEvent"):  # unions have no name of their own: name them here
+            self.schemas[key] = mapping[(key, "serialization")]
+        self.queries = {key: self.schemas.pop(requests[key].__name__) for key in ("voices_query", "events_query")}
+        self._refine()
+
+    # -- the names the server takes now ------------------------------------------------------------------
+
+    def _refine(self) -> None:
+        core, settings, schemas = self.core, self.settings, self.schemas
+        speech = schemas["CreateSpeechRequest"]["properties"]
+        models = names.model_names(core, settings)
+        voices = names.voice_names(core, settings)
+        _only(speech["model"], models)
+        _only(speech["voice"], voices)
+        _only(schemas["VoiceReference"]["properties"]["id"], voices)
+        speakers, indices = names.speakers(core)
+        if speakers:
+            _only(speech["speaker"], speakers)
+            speech["speaker"]["anyOf"].insert(1, {"type": "integer", "enum": indices})
+        else:
+            speech["speaker"].pop("anyOf")
+            speech["speaker"]["type"] = "null"
+            speech["speaker"]["description"] += " None of the running voices has several speakers."
+        _narrow_pattern(speech["language"], names.language_pattern(names.spoken_bases(core)))
+        speech["language"]["description"] += " It must be one that a running voice speaks (its base language)."
+        options = [engine.options_schema for engine in core.engines() if "$defs" not in engine.options_schema]
+        if options and len(options) == len(core.engines()):
+            speech["options"] = {"description": speech["options"]["description"], "anyOf": options}
+        voice_query = self.queries["voices_query"]["properties"]
+        _only(voice_query["model"], models)
+        _only(voice_query["engine"], [engine.id for engine in core.engines()])
+        converters = core.converters()
+        if converters:  # with none, every conversion is a 501 whatever it names
+            conversion = schemas["CreateConversionRequest"]["properties"]
+            _only(conversion["model"], [*converters, names.AUTO])
+            if cloned := names.cloned_voice_names(core):
+                _only(conversion["voice"], cloned)
+        for form in ("CreateConversionRequest", "CreateVoiceRequest"):
+            _no_null(schemas[form])  # a multipart field is sent or not; it cannot be null
+
+    # -- operations ----------------------------------------------------------------------------------------
+
+    def op(
+        self,
+        route: str,
+        summary: str,
+        description: str,
+        ok: dict[str, Any],
+        errors: tuple[int, ...] = (),
+        *,
+        tag: str,
+        body: dict[str, Any] | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """One operation; 401 is added where the API key is needed, and ``security: []`` where it is not."""
+        secured = needs_key(self.settings, route)
+        statuses = sorted({*errors, 401} if secured else set(errors))
+        responses = {**ok}
+        for status in statuses:
+            responses[str(status)] = {
+                "description": _ERRORS[status],
+                "content": {"application/json": {"schema": _ref("ErrorResponse")}},
+            }
+            if status in _HEADERS:
+                responses[str(status)]["headers"] = _HEADERS[status]
+        out: dict[str, Any] = {
+            "operationId": route,
+            "summary": summary,
+            "description": description,
+            "tags": [tag],
+            "responses": responses,
+        }
+        if parameters:
+            out["parameters"] = parameters
+        if body is not None:
+            out["requestBody"] = {"required": True, "content": body}
+        if self.settings.api_key and not secured:
+            out["security"] = []
+        return out
+
+    def document(self) -> dict[str, Any]:
+        """The whole document."""
+        doc: dict[str, Any] = {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "voxhost",
+                "version": __version__,
+                "description": "voxhost's OpenAI-compatible speech API, voice library, voice conversion, engines, "
+                "models and live events.",
+            },
+            "paths": self._paths(),
+            "components": {"schemas": self.schemas},
+        }
+        if self.settings.api_key:
+            doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            doc["security"] = [{"bearer": []}]
+        return doc
+
+    def _paths(self) -> dict[str, Any]:
+        op = self.op
+        engine = _path("engine", "A running engine's id.", [info.id for info in self.core.engines()])
+        voice_id = _path("voice_id", "A voice-library id, or a catalog voice id.")
+        audio = {
+            "200": {
+                "description": "The audio as it is made: chunked bytes, or server-sent events with "
+                "`stream_format: sse` (each event's `data` is one `SpeechStreamEvent`)",
+                "headers": {
+                    "X-Voxhost-Job": {"description": "The job's id (speech only)", "schema": _TEXT},
+                    "X-Voxhost-Voice": {"description": "The catalog id of the voice that speaks", "schema": _TEXT},
+                },
+                "content": {
+                    **{_media(ctype): {"schema": _BINARY} for ctype in CONTENT_TYPES.values()},
+                    "text/event-stream": {"schema": _event_stream("SpeechStreamEvent")},
                 },
             }
-        },
-    },
-    "CreateSpeechRequest": {
-        "type": "object",
-        "required": ["input"],
-        "properties": {
-            "model": {
-                "type": "string",
-                "description": "An engine id, or a configured name (tts-1, tts-1-hd, "
-                "gpt-4o-mini-tts); `auto` or absent lets the voice choose the engine.",
+        }
+        html_page = {"200": {"description": "HTML", "content": {"text/html": {"schema": _TEXT}}}}
+        return {
+            "/v1/audio/speech": {
+                "post": op(
+                    "speech",
+                    "Speak text",
+                    "OpenAI's speech endpoint. Audio streams as it is made (chunked) in every format; with "
+                    "`stream_format: sse` the audio comes as base64 `speech.audio.delta` events and a final "
+                    "`speech.audio.done` with `usage`. Everything is checked before the first byte; a later failure "
+                    "ends the stream (SSE: an `error` event). Unknown body fields are ignored.",
+                    audio,
+                    (400, 413, 500, 503),
+                    tag="speech",
+                    body={"application/json": {"schema": _ref("CreateSpeechRequest")}},
+                )
             },
-            "input": {
-                "type": "string",
-                "description": "The text to speak (at most `http.max_input_chars`, 4096 by default).",
+            "/v1/audio/conversions": {
+                "post": op(
+                    "conversions",
+                    "Convert speech into a library voice",
+                    "Voice conversion by an engine with the convert capability; 501 when none is running.",
+                    audio,
+                    (400, 413, 422, 500, 501, 503),
+                    tag="voices",
+                    body={"multipart/form-data": {"schema": _ref("CreateConversionRequest")}},
+                )
             },
-            "voice": {
-                "description": "A catalog voice id or alias, an OpenAI voice name (mapped by config), a voice-library "
-                'id, or `{"id": ...}`.',
-                "oneOf": [
-                    {"type": "string"},
+            "/v1/models": {
+                "get": op(
+                    "models",
+                    "List models",
+                    "Engine ids and the configured OpenAI model names.",
+                    _json(_ref("ModelList")),
+                    tag="discovery",
+                )
+            },
+            "/v1/models/{model}": {
+                "get": op(
+                    "model",
+                    "Get a model",
+                    "One model.",
+                    _json(_ref("Model")),
+                    (404,),
+                    tag="discovery",
+                    parameters=[_path("model", "A model name.", list(names.models(self.core, self.settings)))],
+                )
+            },
+            "/v1/audio/models": {
+                "get": op(
+                    "audio_models",
+                    "List speech models",
+                    'The models in the `{"models": [...]}` shape Open WebUI reads.',
+                    _json(_ref("AudioModelList")),
+                    tag="discovery",
+                )
+            },
+            "/v1/audio/voices": {
+                "get": op(
+                    "voices",
+                    "List voices",
+                    "Every voice of every running engine, cloned voices included. `?model=` or `?engine=` keeps "
+                    "one engine's voices, `?language=` one language's.",
+                    _json(_ref("VoiceList")),
+                    (400,),
+                    tag="discovery",
+                    parameters=_query(self.queries["voices_query"]),
+                ),
+                "post": op(
+                    "create_voice",
+                    "Add a voice to the voice library",
+                    f"Upload a {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s sample (at most "
+                    f"{self.settings.max_upload_mb:g} MiB); it is stored on disk, shared by every cloning engine "
+                    "and every door, and survives restarts.",
+                    _json(_ref("Voice")),
+                    (400, 413, 422),
+                    tag="voices",
+                    body={"multipart/form-data": {"schema": _ref("CreateVoiceRequest")}},
+                ),
+            },
+            "/v1/audio/voices/{voice_id}": {
+                "get": op(
+                    "voice",
+                    "Get a voice",
+                    "A library voice (`audio.voice`), or a catalog voice by its id.",
+                    _json({"anyOf": [_ref("Voice"), _ref("CatalogVoice")]}),
+                    (404,),
+                    tag="voices",
+                    parameters=[voice_id],
+                ),
+                "delete": op(
+                    "delete_voice",
+                    "Delete a library voice",
+                    "Deleting twice is a 404.",
+                    _json(_ref("VoiceDeleted")),
+                    (404,),
+                    tag="voices",
+                    parameters=[voice_id],
+                ),
+            },
+            "/v1/library/voices": {
+                "get": op(
+                    "library",
+                    "List the voice library",
+                    "Every stored voice, newest first, also those no running engine speaks (e.g. no transcript for "
+                    "an engine that needs one).",
+                    _json(_ref("VoiceLibrary")),
+                    tag="voices",
+                )
+            },
+            "/v1/engines": {
+                "get": op(
+                    "engines",
+                    "List engines",
+                    "Every running engine, loaded or not, with queue, device and memory when the engine reports "
+                    "them, and the JSON Schema of its per-request options.",
+                    _json(_ref("EngineList")),
+                    tag="engines",
+                )
+            },
+            "/v1/engines/{engine}/load": {
+                "post": op(
+                    "load_engine",
+                    "Load an engine",
+                    "Loads it now and answers when it is loaded.",
+                    _json(_ref("Engine")),
+                    (404, 500, 503),
+                    tag="engines",
+                    parameters=[engine],
+                )
+            },
+            "/v1/engines/{engine}/unload": {
+                "post": op(
+                    "unload_engine",
+                    "Unload an engine",
+                    "Frees its memory; the next request loads it again. Refused (503) while it has jobs.",
+                    _json(_ref("Engine")),
+                    (404, 503),
+                    tag="engines",
+                    parameters=[engine],
+                )
+            },
+            "/v1/engines/{engine}/models": {
+                "get": op(
+                    "engine_models",
+                    "List an engine's models",
+                    "The models the engine can use (as `voxhost models list`) and whether each is installed.",
+                    _json(_ref("EngineModelList")),
+                    (404,),
+                    tag="engines",
+                    parameters=[engine],
+                )
+            },
+            "/v1/engines/{engine}/models/{model}/pull": {
+                "post": op(
+                    "pull_model",
+                    "Pull a model",
+                    "Starts downloading the model (and the models it needs) from Hugging Face and answers 202 at "
+                    "once. Progress comes on `/v1/events`: `model_pull_started`, `model_pull_progress`, then "
+                    "`model_pull_finished` or `model_pull_failed`. Asking again while it runs joins that pull.",
+                    _json(_ref("PullStarted"), "Pull started", status=202),
+                    (404,),
+                    tag="engines",
+                    parameters=[engine, _path("model", "One of the engine's models.")],
+                )
+            },
+            "/v1/events": {
+                "get": op(
+                    "events",
+                    "Live events",
+                    "Server-sent events, never ending: each event's `data` is one `LiveEvent` (JSON), from every "
+                    "door. The stream starts with `hello` listing the jobs in progress. Audio is never sent; "
+                    "`?audio=true` adds `job_audio` events with byte counts. A browser's EventSource cannot send "
+                    "headers, so the API key may also be given as `?api_key=`.",
                     {
-                        "type": "object",
-                        "required": ["id"],
-                        "properties": {"id": {"type": "string"}},
-                        "additionalProperties": False,
+                        "200": {
+                            "description": "Event stream",
+                            "content": {"text/event-stream": {"schema": _event_stream("LiveEvent")}},
+                        }
                     },
-                ],
+                    (400,),
+                    tag="operations",
+                    parameters=_query(self.queries["events_query"]),
+                )
             },
-            "response_format": {
-                "type": "string",
-                "enum": list(FORMATS),
-                "default": "mp3",
-                "description": "pcm is raw 24 kHz s16le mono; streamed wav has 0xFFFFFFFF sizes.",
+            "/": {
+                "get": op(
+                    "lab",
+                    "Voice lab",
+                    "A web page to try voices, clone voices and watch the daemon; it uses this API (it never "
+                    "needs the API key itself; it asks for the key).",
+                    {**html_page, "304": {"description": "Not modified (`If-None-Match`)"}},
+                    tag="lab",
+                )
             },
-            "speed": {"type": "number", "minimum": 0.25, "maximum": 4.0, "default": 1.0},
-            "instructions": {
-                "type": "string",
-                "maxLength": 4096,
-                "description": "Style instructions, passed to engines that use them.",
-            },
-            "stream_format": {"type": "string", "enum": ["audio", "sse"], "default": "audio"},
-            "language": {
-                "type": "string",
-                "description": "voxhost extension: language (en_US, de) to pick a voice "
-                "or to tell a multilingual engine.",
-            },
-            "speaker": {
-                "type": ["string", "integer"],
-                "description": "voxhost extension: speaker of a multi-speaker voice.",
-            },
-            "seed": {"type": "integer", "description": "voxhost extension: seed for engines that sample."},
-            "options": {"type": "object", "description": "voxhost extension: the engine's own per-request options."},
-        },
-    },
-    "Model": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "object": {"const": "model"},
-            "created": {"type": "integer"},
-            "owned_by": {"type": "string"},
-            "engine": {"type": ["string", "null"], "description": "The engine it maps to; null: the voice decides."},
-        },
-    },
-    "ModelList": {
-        "type": "object",
-        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("Model")}},
-    },
-    "AudioModels": {
-        "type": "object",
-        "properties": {
-            "models": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "engine": {"type": ["string", "null"]},
+            "/static/{name}": {
+                "get": op(
+                    "static",
+                    "Voice lab files",
+                    "The page's scripts and styles.",
+                    {
+                        "200": {
+                            "description": "A file",
+                            "content": {_media(ctype): {"schema": _TEXT} for ctype in lab.CONTENT_TYPES.values()},
+                        },
+                        "304": {"description": "Not modified (`If-None-Match`)"},
                     },
-                },
-            }
-        },
-    },
-    "CatalogVoice": {
-        "type": "object",
-        "required": ["id", "name"],
-        "properties": {
-            "id": {"type": "string", "description": "`engine:voice`; use it as `voice`."},
-            "object": {"const": "voice"},
-            "name": {"type": "string"},
-            "languages": {"type": "array", "items": {"type": "string"}},
-            "engine": {"type": "string"},
-            "kind": {"type": "string", "enum": ["builtin", "cloned"]},
-            "sample_rate": {"type": "integer"},
-            "speakers": {"type": "array", "items": {"type": "string"}},
-            "aliases": {"type": "array", "items": {"type": "string"}},
-            "description": {"type": "string"},
-        },
-    },
-    "VoiceList": {"type": "object", "properties": {"voices": {"type": "array", "items": _ref("CatalogVoice")}}},
-    "Voice": {
-        "type": "object",
-        "description": "A voice-library voice (OpenAI's `audio.voice` object plus voxhost's fields).",
-        "properties": {
-            "id": {"type": "string"},
-            "object": {"const": "audio.voice"},
-            "name": {"type": "string"},
-            "created_at": {"type": "integer"},
-            "type": {"const": "audio_sample"},
-            "language": {"type": ["string", "null"]},
-            "transcript": {"type": ["string", "null"]},
-            "seconds": {"type": "number"},
-            "sample_rate": {"type": "integer"},
-            "engines": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Catalog ids under which cloning engines speak this voice.",
+                    (404,),
+                    tag="lab",
+                    parameters=[_path("name", "A file of the page.", self.files)],
+                )
             },
-        },
-    },
-    "VoiceDeleted": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "deleted": {"type": "boolean"},
-            "object": {"const": "audio.voice.deleted"},
-        },
-    },
-    "CreateVoiceRequest": {
-        "type": "object",
-        "required": ["name", "audio_sample"],
-        "properties": {
-            "name": {"type": "string", "description": "1-64 letters, digits, spaces, . - _ ( )"},
-            "audio_sample": {
-                "type": "string",
-                "format": "binary",
-                "description": "1-30 s of speech (wav, flac, ogg, mp3, aac, m4a, webm).",
+            "/health": {
+                "get": op(
+                    "health",
+                    "Health",
+                    "Engines and doors (never needs the API key).",
+                    _json(_ref("Health")),
+                    tag="operations",
+                )
             },
-            "transcript": {
-                "type": "string",
-                "description": "What the sample says; required when every running "
-                "cloning engine needs one (F5-TTS, Qwen3-TTS).",
+            "/metrics": {
+                "get": op(
+                    "metrics",
+                    "Prometheus metrics",
+                    "Jobs, time to first audio, real-time factor and queue depth, by door and engine.",
+                    {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": _TEXT}}}},
+                    tag="operations",
+                )
             },
-            "language": {"type": "string", "description": "Language of the sample (en_US, de)."},
-            "consent": {"type": "string", "description": "Accepted for OpenAI compatibility; not checked."},
-            "type": {"const": "audio_sample"},
-        },
-    },
-    "CreateConversionRequest": {
-        "type": "object",
-        "required": ["audio", "voice"],
-        "properties": {
-            "audio": {"type": "string", "format": "binary", "description": "The speech to convert."},
-            "voice": {"type": "string", "description": "A voice-library id (or `engine:voice_...`)."},
-            "model": {"type": "string", "description": "The converting engine (default: the first able one)."},
-            "response_format": {"type": "string", "enum": list(FORMATS), "default": "mp3"},
-            "stream_format": {"type": "string", "enum": ["audio", "sse"], "default": "audio"},
-        },
-    },
-    "VoiceLibrary": {
-        "type": "object",
-        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("Voice")}},
-    },
-    "Engine": {
-        "type": "object",
-        "description": "A running engine (configured and enabled), loaded or not.",
-        "properties": {
-            "id": {"type": "string"},
-            "object": {"const": "engine"},
-            "name": {"type": "string"},
-            "mode": {"type": "string", "enum": ["thread", "worker"]},
-            "loaded": {"type": "boolean"},
-            "error": {"type": ["string", "null"], "description": "Why the last load failed."},
-            "capabilities": {
-                "type": "array",
-                "items": {"type": "string", "enum": ["clone", "convert", "stream", "tts"]},
+            "/openapi.json": {
+                "get": op(
+                    "openapi",
+                    "This document",
+                    "The OpenAPI document, built from the running server.",
+                    _json({"type": "object"}),
+                    tag="operations",
+                )
             },
-            "queue": {"type": "integer", "description": "Jobs waiting or running."},
-            "busy": {"type": "boolean"},
-            "voices": {"type": "integer"},
-            "models": {"type": "integer", "description": "How many models the engine declares."},
-            "needs_transcript": {"type": "boolean", "description": "Cloned voices need a transcript."},
-            "options": {"type": "object", "description": "JSON Schema of the engine's per-request `options`."},
-            "device": {"type": "string", "description": "When loaded and reported (cpu, cuda:0, mps)."},
-            "memory": {"description": "When loaded and reported (bytes, or an object of the engine's figures)."},
-        },
-        "additionalProperties": True,
-    },
-    "EngineList": {
-        "type": "object",
-        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("Engine")}},
-    },
-    "EngineModel": {
-        "type": "object",
-        "properties": {
-            "object": {"const": "engine.model"},
-            "engine": {"type": "string"},
-            "name": {"type": "string"},
-            "repo": {"type": "string", "description": "Hugging Face repository."},
-            "revision": {"type": ["string", "null"]},
-            "description": {"type": "string"},
-            "requires": {"type": "array", "items": {"type": "string"}},
-            "installed": {"type": "boolean"},
-            "size": {"type": "integer", "description": "Bytes on disk."},
-            "path": {"type": ["string", "null"]},
-            "pulling": {"type": "boolean"},
-            "pull_command": {"type": "string"},
-        },
-    },
-    "EngineModelList": {
-        "type": "object",
-        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": _ref("EngineModel")}},
-    },
-    "PullStarted": {
-        "type": "object",
-        "properties": {
-            "object": {"const": "engine.model.pull"},
-            "engine": {"type": "string"},
-            "model": {"type": "string"},
-            "state": {"const": "pulling"},
-            "models": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "What is pulled, in order: the model's requirements, then the model.",
+            "/docs": {
+                "get": op("docs", "API docs page", "A readable page of this document.", html_page, tag="operations")
             },
-        },
-    },
-    "Health": {
-        "type": "object",
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "version": {"type": "string"},
-            "uptime": {"type": "number"},
-            "engines": {"type": "array", "items": {"type": "object"}},
-            "doors": {"type": "object"},
-            "voices": {"type": "integer"},
-            "jobs": {"type": "integer"},
-        },
-    },
-}
+        }
 
 
-def _op(
-    summary: str, description: str, responses: dict[str, Any], *, tag: str, secured: bool = True, **extra: Any
-) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "description": description, "tags": [tag], "responses": responses}
-    if not secured:
-        op["security"] = []
-    op.update(extra)
-    return op
+def _json(schema: dict[str, Any], description: str = "OK", status: int = 200) -> dict[str, Any]:
+    return {str(status): {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def build_document(settings: HttpSettings) -> dict[str, Any]:
-    """The document, reflecting which routes the settings leave open."""
-    open_discovery = settings.open_discovery
-    voice_path = {"name": "voice_id", "in": "path", "required": True, "schema": {"type": "string"}}
-    engine_path = {"name": "engine", "in": "path", "required": True, "schema": {"type": "string"}}
-    paths: dict[str, Any] = {
-        "/v1/audio/speech": {
-            "post": _op(
-                "Speak text",
-                "OpenAI's speech endpoint. Audio streams as it is made (chunked) in every format; with "
-                "`stream_format: sse` the audio comes as base64 `speech.audio.delta` events and a final "
-                "`speech.audio.done` with `usage`. Everything is checked before the first byte; a later failure ends "
-                "the stream (SSE: an `error` event).",
-                {"200": {"description": "Audio stream", "content": _AUDIO_CONTENT}, **_errors(400, 401, 503)},
-                tag="speech",
-                requestBody={
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("CreateSpeechRequest")}},
-                },
-            )
-        },
-        "/v1/audio/conversions": {
-            "post": _op(
-                "Convert speech into a library voice",
-                "Voice conversion by an engine with the convert capability; 501 when none is running.",
-                {
-                    "200": {"description": "Audio stream", "content": _AUDIO_CONTENT},
-                    **_errors(400, 401, 413, 422, 501, 503),
-                },
-                tag="voices",
-                requestBody={
-                    "required": True,
-                    "content": {"multipart/form-data": {"schema": _ref("CreateConversionRequest")}},
-                },
-            )
-        },
-        "/v1/models": {
-            "get": _op(
-                "List models",
-                "Engine ids and the configured OpenAI model names.",
-                {**_json(_ref("ModelList")), **_errors(401)},
-                tag="discovery",
-                secured=not open_discovery,
-            )
-        },
-        "/v1/models/{model}": {
-            "get": _op(
-                "Get a model",
-                "One model.",
-                {**_json(_ref("Model")), **_errors(401, 404)},
-                tag="discovery",
-                secured=not open_discovery,
-                parameters=[{"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}],
-            )
-        },
-        "/v1/audio/models": {
-            "get": _op(
-                "List speech models",
-                'The models in the `{"models": [...]}` shape Open WebUI reads.',
-                {**_json(_ref("AudioModels")), **_errors(401)},
-                tag="discovery",
-                secured=not open_discovery,
-            )
-        },
-        "/v1/audio/voices": {
-            "get": _op(
-                "List voices",
-                "Every voice of every running engine, cloned voices included. `?model=` keeps one engine's voices, "
-                "`?language=` one language's.",
-                {**_json(_ref("VoiceList")), **_errors(400, 401)},
-                tag="discovery",
-                secured=not open_discovery,
-                parameters=[
-                    {"name": "model", "in": "query", "required": False, "schema": {"type": "string"}},
-                    {"name": "language", "in": "query", "required": False, "schema": {"type": "string"}},
-                ],
-            ),
-            "post": _op(
-                "Add a voice to the voice library",
-                "Upload a 1-30 s sample (at most `http.max_upload_mb`); it is stored on disk, shared by every "
-                "cloning engine and every door, and survives restarts.",
-                {**_json(_ref("Voice")), **_errors(400, 401, 413, 422)},
-                tag="voices",
-                requestBody={
-                    "required": True,
-                    "content": {"multipart/form-data": {"schema": _ref("CreateVoiceRequest")}},
-                },
-            ),
-        },
-        "/v1/audio/voices/{voice_id}": {
-            "get": _op(
-                "Get a voice",
-                "A library voice (`audio.voice`), or a catalog voice by its id.",
-                {**_json({"oneOf": [_ref("Voice"), _ref("CatalogVoice")]}), **_errors(401, 404)},
-                tag="voices",
-                parameters=[voice_path],
-            ),
-            "delete": _op(
-                "Delete a library voice",
-                "Deleting twice is a 404.",
-                {**_json(_ref("VoiceDeleted")), **_errors(401, 404)},
-                tag="voices",
-                parameters=[voice_path],
-            ),
-        },
-        "/v1/library/voices": {
-            "get": _op(
-                "List the voice library",
-                "Every stored voice, newest first, also those no running engine "
-                "speaks (e.g. no transcript for an engine that needs one).",
-                {**_json(_ref("VoiceLibrary")), **_errors(401)},
-                tag="voices",
-            )
-        },
-        "/v1/engines": {
-            "get": _op(
-                "List engines",
-                "Every running engine, loaded or not, with queue, device and memory when the "
-                "engine reports them, and the JSON Schema of its per-request options.",
-                {**_json(_ref("EngineList")), **_errors(401)},
-                tag="engines",
-            )
-        },
-        "/v1/engines/{engine}/load": {
-            "post": _op(
-                "Load an engine",
-                "Loads it now and answers when it is loaded.",
-                {**_json(_ref("Engine")), **_errors(401, 404, 503)},
-                tag="engines",
-                parameters=[engine_path],
-            )
-        },
-        "/v1/engines/{engine}/unload": {
-            "post": _op(
-                "Unload an engine",
-                "Frees its memory; the next request loads it again. Refused (503) while it has jobs.",
-                {**_json(_ref("Engine")), **_errors(401, 404, 503)},
-                tag="engines",
-                parameters=[engine_path],
-            )
-        },
-        "/v1/engines/{engine}/models": {
-            "get": _op(
-                "List an engine's models",
-                "The models the engine can use (as `voxhost models list`) and whether each is installed.",
-                {**_json(_ref("EngineModelList")), **_errors(401, 404)},
-                tag="engines",
-                parameters=[engine_path],
-            )
-        },
-        "/v1/engines/{engine}/models/{model}/pull": {
-            "post": _op(
-                "Pull a model",
-                "Starts downloading the model (and the models it needs) from Hugging Face "
-                "and answers 202 at once. Progress comes on `/v1/events`: `model_pull_started`, "
-                "`model_pull_progress` (`downloaded`, `total` bytes), then `model_pull_finished` or "
-                "`model_pull_failed` (`code`, `message`). Asking again while it runs joins that pull.",
-                {
-                    "202": {
-                        "description": "Pull started",
-                        "content": {"application/json": {"schema": _ref("PullStarted")}},
-                    },
-                    **_errors(401, 404),
-                },
-                tag="engines",
-                parameters=[
-                    engine_path,
-                    {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}},
-                ],
-            )
-        },
-        "/v1/events": {
-            "get": _op(
-                "Live events",
-                "Server-sent events: one `data:` line of JSON per core event, from every door (Wyoming, MQTT, "
-                "HTTP): `job_accepted` (voice, engine, door, chars), `job_started` (wait), `job_progress`, "
-                "`job_finished` (ttfa, rtf, audio_seconds, elapsed), `job_failed` (code, message), "
-                "`job_cancelled`, `engine_loaded`, `engine_unloaded`, `voice_added`, `voice_removed` and "
-                "`model_pull_*`. The stream starts with `hello` listing the jobs in progress. Audio is never sent; "
-                "`?audio=true` adds `job_audio` events with byte counts. Browsers' EventSource cannot send "
-                "headers, so the API key may also be given as `?api_key=`.",
-                {
-                    "200": {
-                        "description": "Event stream",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                    },
-                    **_errors(401),
-                },
-                tag="operations",
-                parameters=[
-                    {"name": "api_key", "in": "query", "required": False, "schema": {"type": "string"}},
-                    {"name": "audio", "in": "query", "required": False, "schema": {"type": "boolean"}},
-                ],
-            )
-        },
-        "/": {
-            "get": _op(
-                "Voice lab",
-                "A web page to try voices, clone voices and watch the daemon; it uses this API "
-                "(never needs the API key itself; it asks for the key).",
-                {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
-                tag="lab",
-                secured=False,
-            )
-        },
-        "/static/{name}": {
-            "get": _op(
-                "Voice lab files",
-                "The page's scripts and styles.",
-                {"200": {"description": "A file"}, **_errors(404)},
-                tag="lab",
-                secured=False,
-                parameters=[{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
-            )
-        },
-        "/health": {
-            "get": _op(
-                "Health",
-                "Engines and doors (never needs the API key).",
-                _json(_ref("Health")),
-                tag="operations",
-                secured=False,
-            )
-        },
-        "/metrics": {
-            "get": _op(
-                "Prometheus metrics",
-                "Jobs, time to first audio, real-time factor and queue depth, by door and engine.",
-                {
-                    "200": {
-                        "description": "Text exposition format",
-                        "content": {"text/plain": {"schema": {"type": "string"}}},
-                    },
-                    **_errors(401),
-                },
-                tag="operations",
-                secured=not settings.open_metrics,
-            )
-        },
-        "/openapi.json": {
-            "get": _op(
-                "This document", "The OpenAPI document.", _json({"type": "object"}), tag="operations", secured=False
-            )
-        },
-        "/docs": {
-            "get": _op(
-                "API docs page",
-                "A readable page of this document.",
-                {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
-                tag="operations",
-                secured=False,
-            )
+def _path(name: str, description: str, values: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if values:  # what exists now; any other value is a 404
+        schema["enum"] = values
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+def _event_stream(name: str) -> dict[str, Any]:
+    """One server-sent event whose ``data`` is JSON of a component (how OpenAPI 3.1 tools read event streams)."""
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": _ref(name)},
         },
     }
-    doc: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "voxhost",
-            "version": __version__,
-            "description": "voxhost's OpenAI-compatible speech API, voice library, voice conversion, engines, "
-            "models and live events.",
-        },
-        "paths": paths,
-        "components": {
-            "schemas": _SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
-    }
-    if settings.api_key:
-        doc["security"] = [{"bearer": []}]
-    return doc
+
+
+def _query(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """A query model's fields as query parameters."""
+    required = set(model_schema.get("required", ()))
+    out = []
+    for name, prop in model_schema["properties"].items():
+        schema = copy.deepcopy(prop)
+        description = schema.pop("description", "")
+        schema.pop("title", None)
+        _no_null(schema)
+        out.append(
+            {"name": name, "in": "query", "required": name in required, "description": description, "schema": schema}
+        )
+    return out
+
+
+def _strings(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A property's string schemas: itself, or its ``anyOf`` branches that are strings."""
+    if node.get("type") == "string":
+        return [node]
+    return [branch for branch in node.get("anyOf", ()) if branch.get("type") == "string"]
+
+
+def _only(node: dict[str, Any], values: list[str]) -> None:
+    """Restrict a property's strings to the names the server takes now."""
+    for branch in _strings(node):
+        branch["enum"] = values
+
+
+def _narrow_pattern(node: dict[str, Any], pattern: str) -> None:
+    for branch in _strings(node):
+        branch["pattern"] = pattern
+
+
+def _no_null(schema: dict[str, Any]) -> None:
+    """Drop ``null`` from optional fields (multipart and query values are sent or not; never null)."""
+    for prop in [schema, *schema.get("properties", {}).values()]:
+        branches = prop.get("anyOf")
+        if branches is None:
+            continue
+        kept = [branch for branch in branches if branch.get("type") != "null"]
+        if len(kept) == 1:
+            prop.pop("anyOf")
+            prop.update(kept[0])
+        else:
+            prop["anyOf"] = kept
+        if prop.get("default", 0) is None:
+            prop.pop("default")
+
+
+def build_document(core: CoreAPI, settings: HttpSettings, files: list[str] | None = None) -> dict[str, Any]:
+    """The document as this server answers now (``files``: the voice lab's files)."""
+    return _Builder(core, settings, files or []).document()
+
+
+async def _document(request: web.Request) -> dict[str, Any]:
+    files = await request.app[lab.STATIC].names()
+    return build_document(request.app[CORE], request.app[SETTINGS], files)
 
 
 async def openapi_json(request: web.Request) -> web.Response:
     """``GET /openapi.json``."""
-    return web.json_response(build_document(request.app[SETTINGS]))
+    return web.json_response(await _document(request))
 
 
 def render_docs(doc: dict[str, Any]) -> str:
     """A plain HTML page listing every operation of the document (no scripts, no CDN)."""
     e = html.escape
+    schemas = doc["components"]["schemas"]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>voxhost API</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
@@ -609,27 +581,42 @@ def render_docs(doc: dict[str, Any]) -> str:
             lock = " (needs the API key)" if "security" in doc and op.get("security") != [] else ""
             parts.append(f"<h2><span class='m'>{e(method.upper())}</span> <code>{e(path)}</code>{lock}</h2>")
             parts.append(f"<p><b>{e(op['summary'])}.</b> {e(op['description'])}</p>")
-            body = op.get("requestBody", {}).get("content", {})
-            for ctype, media in body.items():
-                name = media["schema"].get("$ref", "").rsplit("/", 1)[-1]
-                schema = doc["components"]["schemas"].get(name, {})
+            for ctype, media in op.get("requestBody", {}).get("content", {}).items():
+                schema = schemas.get(media["schema"].get("$ref", "").rsplit("/", 1)[-1], {})
                 parts.append(f"<p>Body (<code>{e(ctype)}</code>):</p><ul>")
                 for field, spec in schema.get("properties", {}).items():
-                    required = " (required)" if field in schema.get("required", []) else ""
-                    text = spec.get("description", "")
-                    if "enum" in spec:
-                        text = f"one of {', '.join(map(str, spec['enum']))}. {text}"
-                    parts.append(f"<li><code>{e(field)}</code>{required}: {e(text)}</li>")
+                    parts.append(_field(field, spec, field in schema.get("required", ()), schemas))
                 parts.append("</ul>")
-            for param in op.get("parameters", []):
-                parts.append(f"<p>Parameter <code>{e(param['name'])}</code> ({e(param['in'])})</p>")
+            params = op.get("parameters", [])
+            if params:
+                parts.append("<p>Parameters:</p><ul>")
+                for param in params:
+                    where = f"{param['name']} ({param['in']})"
+                    parts.append(_field(where, {**param["schema"], **param}, param["required"], schemas))
+                parts.append("</ul>")
             statuses = ", ".join(f"{code} {e(r['description'])}" for code, r in op["responses"].items())
             parts.append(f"<p><small>Responses: {statuses}</small></p>")
-    parts.append("<h2>Document</h2><pre>" + e(json.dumps(doc["components"]["schemas"], indent=1)[:20000]) + "</pre>")
+    parts.append("<h2>Schemas</h2><pre>" + e(json.dumps(schemas, indent=1)) + "</pre>")
     parts.append("</body></html>")
     return "".join(parts)
 
 
+def _field(name: str, spec: dict[str, Any], required: bool, schemas: dict[str, Any]) -> str:
+    """One field of a body or one parameter, with its allowed values or its bounds."""
+    e = html.escape
+    if "$ref" in spec:
+        spec = {**schemas.get(spec["$ref"].rsplit("/", 1)[-1], {}), **spec}
+    notes = [spec.get("description", "")]
+    for branch in [spec, *spec.get("anyOf", ())]:
+        if "enum" in branch:
+            notes.append("one of " + ", ".join(map(str, branch["enum"])) + ".")
+        bounds = [f"{key} {branch[key]}" for key in ("minLength", "maxLength", "minimum", "maximum") if key in branch]
+        if bounds:
+            notes.append("(" + ", ".join(bounds) + ")")
+    text = " ".join(note for note in notes if note)
+    return f"<li><code>{e(name)}</code>{' (required)' if required else ''}: {e(text)}</li>"
+
+
 async def docs_page(request: web.Request) -> web.Response:
     """``GET /docs``."""
-    return web.Response(text=render_docs(build_document(request.app[SETTINGS])), content_type="text/html")
+    return web.Response(text=render_docs(await _document(request)), content_type="text/html")

@@ -8,11 +8,9 @@ connection closed before the final chunk for raw audio (clients see a truncated 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
-from typing import Any
 
 from aiohttp import web
 
@@ -20,14 +18,15 @@ from ...engine import PCM
 from ...errors import VoxhostError
 from .encoders import EncodeStream, make_encoder
 from .errors import error_body
+from .schemas import ErrorResponse, SpeechAudioDelta, SpeechAudioDone, SpeechStreamError, Usage
 
 _LOGGER = logging.getLogger(__name__)
 
 SSE_CONTENT_TYPE = "text/event-stream"
 
 
-def _sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+def _sse(event: SpeechAudioDelta | SpeechAudioDone | SpeechStreamError) -> bytes:
+    return b"data: " + event.model_dump_json().encode() + b"\n\n"
 
 
 class AudioStreamer:
@@ -42,7 +41,7 @@ class AudioStreamer:
         sse: bool = False,
         fallback_rate: int = 24000,
         headers: dict[str, str] | None = None,
-        usage: Callable[[], dict[str, int]] | None = None,
+        usage: Callable[[], Usage] | None = None,
     ) -> None:
         self.request = request
         self.fmt = fmt
@@ -50,7 +49,7 @@ class AudioStreamer:
         self.encoder = EncodeStream(make_encoder(fmt, fallback_rate), executor)
         self.fallback_rate = fallback_rate
         self.headers = headers or {}
-        self.usage = usage or (lambda: {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0})
+        self.usage = usage or (lambda: Usage(input_tokens=0, output_tokens=0, total_tokens=0))
         self.response: web.StreamResponse | None = None
         self.complete = False
         """The whole stream went out, ending normally."""
@@ -99,7 +98,7 @@ class AudioStreamer:
         if not data:
             return
         if self.sse:
-            data = _sse({"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")})
+            data = _sse(SpeechAudioDelta(audio=base64.b64encode(data).decode("ascii")))
         await self.response.write(data)
 
     async def _audio(self, pcm: PCM) -> None:
@@ -111,14 +110,16 @@ class AudioStreamer:
         await self._write(await self.encoder.finish())
         self.complete = True
         if self.sse:
-            await self.response.write(_sse({"type": "speech.audio.done", "usage": self.usage()}))
+            await self.response.write(_sse(SpeechAudioDone(usage=self.usage())))
         await self.response.write_eof()
 
     async def _fail(self, err: VoxhostError) -> None:
         assert self.response is not None
         if self.sse:
-            event = {"type": "error", **error_body(err.http_status, err.message, param=err.param, code=err.code)}
-            await self.response.write(_sse(event))
+            body = ErrorResponse.model_validate(
+                error_body(err.http_status, err.message, param=err.param, code=err.code)
+            )
+            await self.response.write(_sse(SpeechStreamError(error=body.error)))
             await self.response.write_eof()
             return
         # Close without the terminating chunk, so the client knows the audio is incomplete.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ...errors import InvalidRequestError, TooLargeError
 
@@ -20,11 +21,6 @@ class Form:
 
     fields: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
-
-    def text(self, name: str) -> str | None:
-        """A text field, stripped; None when absent or blank."""
-        value = self.fields.get(name)
-        return value.strip() or None if value is not None else None
 
 
 async def read_form(request: web.Request, file_fields: tuple[str, ...], max_bytes: int) -> Form:
@@ -51,8 +47,9 @@ async def read_form(request: web.Request, file_fields: tuple[str, ...], max_byte
                     form.fields[part.name] = data.decode(part.get_charset("utf-8"))
                 except (UnicodeDecodeError, LookupError):
                     raise InvalidRequestError(f"field {part.name} is not valid text", param=part.name) from None
-    except (ValueError, AssertionError) as err:  # malformed multipart framing
-        raise InvalidRequestError(f"malformed multipart body: {err}") from None
+    except (ValueError, AssertionError, HttpProcessingError) as err:  # malformed framing or part headers
+        message = err.message if isinstance(err, HttpProcessingError) else str(err)
+        raise InvalidRequestError(f"malformed multipart body: {message}") from None
     return form
 
 

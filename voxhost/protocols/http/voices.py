@@ -7,60 +7,50 @@ in ``/v1/audio/speech`` and the voice shows in ``/v1/audio/voices`` (once per cl
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from aiohttp import web
 
 from ...api import CoreAPI
 from ...audio import decode_audio
-from ...errors import InvalidRequestError, UnknownVoiceError
-from ...operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
+from ...errors import UnknownVoiceError
+from ...operations import MAX_REFERENCE_SECONDS
 from ...voices import LibraryVoice
 from .discovery import voice_object
 from .keys import CORE, SETTINGS
-from .uploads import read_form
+from .parsing import answer, form
+from .schemas import CreateVoiceRequest, Voice, VoiceDeleted, VoiceLibrary
 
 
-def library_voice(core: CoreAPI, voice: LibraryVoice) -> dict[str, Any]:
+def library_voice(core: CoreAPI, voice: LibraryVoice) -> Voice:
     """OpenAI's ``audio.voice`` object, plus what voxhost knows about the voice."""
-    return {
-        "id": voice.id,
-        "object": "audio.voice",
-        "name": voice.name,
-        "created_at": voice.created_at,
-        "type": "audio_sample",
-        "language": voice.language,
-        "transcript": voice.transcript,
-        "seconds": voice.seconds,
-        "sample_rate": voice.sample_rate,
-        "engines": [entry.id for entry in core.voices() if entry.kind == "cloned" and entry.voice == voice.id],
-    }
+    return Voice(
+        id=voice.id,
+        name=voice.name,
+        created_at=voice.created_at,
+        language=voice.language,
+        transcript=voice.transcript,
+        seconds=voice.seconds,
+        sample_rate=voice.sample_rate,
+        engines=[entry.id for entry in core.voices() if entry.kind == "cloned" and entry.voice == voice.id],
+    )
 
 
 async def create_voice(request: web.Request) -> web.Response:
     """``POST /v1/audio/voices``: ``name`` + ``audio_sample`` (+ ``transcript``, ``language``) → a voice."""
     core, settings = request.app[CORE], request.app[SETTINGS]
-    form = await read_form(request, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
-    kind = form.text("type") or "audio_sample"
-    if kind != "audio_sample":
-        raise InvalidRequestError(f"voice type {kind!r} is not supported; upload an audio_sample", param="type")
     # Cheap checks first: nothing is decoded or written for a request that cannot succeed.
-    fields = {key: form.text(key) for key in ("name", "language", "transcript")}
-    voice = parse(VoiceCreate, {key: value for key, value in fields.items() if value is not None})
-    data = form.files.get("audio_sample")
-    if not data:
-        raise InvalidRequestError("audio_sample is required: a recording of the voice (1-30 s)", param="audio_sample")
-    samples, rate = await asyncio.to_thread(decode_audio, data, MAX_REFERENCE_SECONDS, "audio_sample")
+    body = await form(request, CreateVoiceRequest, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
+    samples, rate = await asyncio.to_thread(decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample")
     # Shielded: a client that leaves mid-write still gets a complete, announced voice (or none at all).
-    stored = await asyncio.shield(core.store_voice(voice, samples, rate))
-    return web.json_response(library_voice(core, stored))
+    stored = await asyncio.shield(core.store_voice(body.voice(), samples, rate))
+    return answer(library_voice(core, stored))
 
 
 async def list_library(request: web.Request) -> web.Response:
     """``GET /v1/library/voices``: every voice-library voice, newest first, also those no running engine speaks."""
     core = request.app[CORE]
     voices = sorted(await core.library_voices(), key=lambda v: v.created_at, reverse=True)
-    return web.json_response({"object": "list", "data": [library_voice(core, voice) for voice in voices]})
+    return answer(VoiceLibrary(data=[library_voice(core, voice) for voice in voices]))
 
 
 async def get_voice(request: web.Request) -> web.Response:
@@ -68,12 +58,12 @@ async def get_voice(request: web.Request) -> web.Response:
     core = request.app[CORE]
     voice_id = request.match_info["voice_id"]
     try:
-        return web.json_response(library_voice(core, core.library_voice(voice_id)))
+        return answer(library_voice(core, core.library_voice(voice_id)))
     except UnknownVoiceError:
         pass
     for entry in core.voices():
         if entry.id == voice_id:
-            return web.json_response(voice_object(entry, []))
+            return answer(voice_object(entry, []))
     raise UnknownVoiceError(f"no voice {voice_id!r}", param="voice_id")
 
 
@@ -81,4 +71,4 @@ async def delete_voice(request: web.Request) -> web.Response:
     """``DELETE /v1/audio/voices/{voice_id}``: remove a library voice (a second delete is a 404)."""
     core = request.app[CORE]
     voice = await asyncio.shield(core.delete_voice(request.match_info["voice_id"]))
-    return web.json_response({"id": voice.id, "deleted": True, "object": "audio.voice.deleted"})
+    return answer(VoiceDeleted(id=voice.id))

@@ -1,0 +1,55 @@
+"""The API key: which routes need it (one rule, for the middleware and the OpenAPI document) and the middleware."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from .errors import AuthenticationError, from_error
+from .settings import HttpSettings
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ALWAYS_OPEN = frozenset({"health", "openapi", "docs", "lab", "static"})
+"""Routes that never need the API key (the lab page holds no secrets; it asks for the key to use the API)."""
+QUERY_KEY = frozenset({"events"})
+"""Routes that also take the key as ``?api_key=`` (a browser's EventSource cannot send headers)."""
+DISCOVERY = frozenset({"models", "model", "audio_models", "voices"})
+"""Routes left open when ``open_discovery`` is set (Open WebUI sends no key for them)."""
+
+
+def needs_key(settings: HttpSettings, route: str | None) -> bool:
+    """Whether a route (by name) needs the API key under these settings."""
+    if not settings.api_key or route in ALWAYS_OPEN:
+        return False
+    if settings.open_discovery and route in DISCOVERY:
+        return False
+    return not (settings.open_metrics and route == "metrics")
+
+
+def auth_middleware(settings: HttpSettings) -> Middleware:
+    """Answer 401 to a request without the key where its route needs one."""
+    expected = f"Bearer {settings.api_key}".encode()
+
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route
+        name = route.name if route is not None else None
+        if needs_key(settings, name):
+            given = request.headers.get("Authorization", "").encode()
+            if not given and name in QUERY_KEY and "api_key" in request.query:
+                given = f"Bearer {request.query['api_key']}".encode()
+            if not hmac.compare_digest(given, expected):
+                return from_error(
+                    AuthenticationError(
+                        "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
+                        if given
+                        else "this server needs an API key: send 'Authorization: Bearer <key>'"
+                    )
+                )
+        return await handler(request)
+
+    return auth

@@ -1,0 +1,46 @@
+"""Requests read into their models (a JSON body, a query, a multipart form; a failure is one OpenAI-shaped 400),
+and answers written from theirs."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from .errors import invalid_request
+from .uploads import read_form
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def json_body(request: web.Request, model: type[M]) -> M:
+    """The body as ``model``; pydantic's own JSON parser refuses deep nesting and bad UTF-8 as a 400, never a 500."""
+    data = await request.read()  # at most the app's client_max_size: larger bodies are a 413
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as err:
+        raise invalid_request(err, model) from None
+
+
+def query(request: web.Request, model: type[M]) -> M:
+    """The query string as ``model`` (a repeated parameter counts once: its first value)."""
+    data = {key: request.query[key] for key in request.query}
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise invalid_request(err, model) from None
+
+
+async def form(request: web.Request, model: type[M], file_fields: tuple[str, ...], max_bytes: int) -> M:
+    """A ``multipart/form-data`` body as ``model``: text fields as sent, files as bytes (each at most ``max_bytes``)."""
+    parts = await read_form(request, file_fields, max_bytes)
+    try:
+        return model.model_validate({**parts.fields, **parts.files})
+    except ValidationError as err:
+        raise invalid_request(err, model) from None
+
+
+def answer(model: BaseModel, status: int = 200) -> web.Response:
+    """A JSON answer from its model."""
+    return web.json_response(model.model_dump(mode="json"), status=status)

@@ -1,0 +1,464 @@
+"""The HTTP door's wire models: one request model per operation, built on the core's operation models, and the
+models of every answer and event. The OpenAPI document is generated from these (``openapi.py``), and the handlers
+build their answers with them, so the document and the server cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+)
+
+from ...events import EVENT_TYPES
+from ...operations import (
+    MAX_REFERENCE_SECONDS,
+    MAX_SEED,
+    MIN_REFERENCE_SECONDS,
+    Name,
+    Operation,
+    SpeechParams,
+    SpeechRequest,
+    VoiceCreate,
+    VoiceQuery,
+)
+
+# -- formats -------------------------------------------------------------------------------------------------
+
+
+class ResponseFormat(StrEnum):
+    """The audio format of an answer; ``opus`` is Ogg Opus, ``aac`` is ADTS, ``pcm`` raw 24 kHz s16le mono."""
+
+    MP3 = "mp3"
+    OPUS = "opus"
+    AAC = "aac"
+    FLAC = "flac"
+    WAV = "wav"
+    PCM = "pcm"
+
+
+class StreamFormat(StrEnum):
+    """``audio``: the audio bytes, chunked; ``sse``: server-sent events with base64 audio deltas."""
+
+    AUDIO = "audio"
+    SSE = "sse"
+
+
+# -- requests ------------------------------------------------------------------------------------------------
+
+
+class VoiceReference(BaseModel):
+    """OpenAI's custom-voice object: ``{"id": "voice_..."}``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Name
+    """A voice id, as ``voice`` takes it."""
+
+
+def _voice_reference(value: Any) -> Any:
+    # OpenAI's {"id": ...} form names a voice as a plain name does; the name itself is checked as ``Name``.
+    if isinstance(value, dict):
+        if set(value) != {"id"} or not isinstance(value["id"], str):
+            raise ValueError('voice must be a name or an object {"id": "<voice id>"}')
+        return value["id"]
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema counts 2.0 as an integer, and so does the door: clients that write every number as a float work.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("input is empty")
+    return value
+
+
+NOT_BLANK = r"\S"
+"""JSON Schema's form of "not only white space" (what ``_not_blank`` checks)."""
+
+SpeechVoice = Annotated[
+    Name | None, BeforeValidator(_voice_reference, json_schema_input_type=Name | VoiceReference | None)
+]
+
+
+class SpeechBody(SpeechParams):
+    """``POST /v1/audio/speech``: OpenAI's speech request, plus voxhost's ``language``, ``speaker``, ``seed`` and
+    ``options``. Unknown keys are ignored, as OpenAI-compatible servers do. ``speech_body`` sets the longest input."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    input: Annotated[str, Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK}), AfterValidator(_not_blank)]
+    """The text to speak."""
+    model: Name | None = None
+    """An engine id, or a configured model name (``tts-1``, ...); ``auto`` or none: the voice picks the engine."""
+    voice: SpeechVoice = None
+    """A catalog voice id or alias, an OpenAI voice name (mapped by configuration), a voice-library id, or
+    ``{"id": ...}``."""
+    seed: Annotated[Annotated[int, Field(ge=0, le=MAX_SEED)] | None, BeforeValidator(_whole_number)] = None
+    """Random seed, for engines that sample (the same seed gives the same audio)."""
+    response_format: ResponseFormat = ResponseFormat.MP3
+    """The audio format; streamed ``wav`` has ``0xFFFFFFFF`` sizes."""
+    stream_format: StreamFormat = StreamFormat.AUDIO
+    """``audio``: the audio bytes as they are made; ``sse``: ``speech.audio.delta`` events, then
+    ``speech.audio.done``."""
+
+    def speech_request(self, *, voice: str | None, engine: str | None, client: str | None) -> SpeechRequest:
+        """The core's request for this body, with the voice and engine the door resolved."""
+        params = self.model_dump(include=set(SpeechParams.model_fields) - {"voice"})
+        return SpeechRequest(**params, text=self.input, voice=voice, engine=engine, door="http", client=client)
+
+
+@functools.cache
+def speech_body(max_chars: int) -> type[SpeechBody]:
+    """The speech request model whose ``input`` takes at most ``max_chars`` characters."""
+    field = Annotated[
+        str,
+        Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": NOT_BLANK}),
+        AfterValidator(_not_blank),
+    ]
+    description = f"The text to speak (at most {max_chars} characters)."
+    return create_model(  # type: ignore[no-any-return, call-overload]
+        "CreateSpeechRequest",
+        __base__=SpeechBody,
+        __doc__=SpeechBody.__doc__,
+        __module__=__name__,
+        input=(field, Field(description=description)),
+    )
+
+
+class CreateConversionRequest(Operation):
+    """``POST /v1/audio/conversions`` (multipart): speech in, the same speech in a voice-library voice out."""
+
+    audio: bytes = Field(min_length=1)
+    """The speech to convert (wav, flac, ogg, mp3, aac, m4a, webm)."""
+    voice: Name
+    """The target: a voice-library id, ``<engine>:<library id>``, a stored voice's name or an alias."""
+    model: Name | None = None
+    """The converting engine; ``auto`` or none: the first running engine that converts."""
+    response_format: ResponseFormat = ResponseFormat.MP3
+    """The audio format of the answer."""
+    stream_format: StreamFormat = StreamFormat.AUDIO
+    """``audio`` or ``sse``, as for speech."""
+
+
+class CreateVoiceRequest(VoiceCreate):
+    """``POST /v1/audio/voices`` (multipart): a new voice-library voice from a recording."""
+
+    audio_sample: bytes = Field(
+        min_length=1,
+        description=f"{MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s of speech "
+        "(wav, flac, ogg, mp3, aac, m4a, webm).",
+    )
+    consent: str | None = None
+    """Accepted for OpenAI compatibility; not checked."""
+    type: Literal["audio_sample"] = "audio_sample"
+    """The only kind of voice voxhost makes."""
+
+    def voice(self) -> VoiceCreate:
+        """The core's part of the request."""
+        return VoiceCreate(**self.model_dump(include=set(VoiceCreate.model_fields)))
+
+
+class ListVoicesQuery(VoiceQuery):
+    """``GET /v1/audio/voices``: the query's filters; other query parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class EventsQuery(BaseModel):
+    """``GET /v1/events``: the query."""
+
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
+
+    audio: bool = False
+    """Add ``job_audio`` events (byte counts only, never audio)."""
+    api_key: str | None = None
+    """The API key, for clients that cannot send headers (a browser's ``EventSource``)."""
+
+
+# -- answers -------------------------------------------------------------------------------------------------
+
+
+class Answer(BaseModel):
+    """Base of the answers: field docs become schema descriptions."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class ErrorDetail(Answer):
+    """What went wrong, in OpenAI's shape."""
+
+    message: str
+    type: Literal["invalid_request_error", "server_error"]
+    param: str | None
+    """The request field at fault, where there is one."""
+    code: str | None
+    """Machine-readable: ``invalid_request``, ``voice_not_found``, ``busy``, ..."""
+
+
+class ErrorResponse(Answer):
+    """Every error answer."""
+
+    error: ErrorDetail
+
+
+class Model(Answer):
+    """A model name ``/v1/audio/speech`` accepts."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "voxhost"
+    engine: str | None
+    """The engine it maps to; null: the voice decides."""
+
+
+class ModelList(Answer):
+    """Every model name ``/v1/audio/speech`` accepts."""
+
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
+class AudioModel(Answer):
+    """A model as Open WebUI lists it."""
+
+    id: str
+    name: str
+    engine: str | None
+
+
+class AudioModelList(Answer):
+    """The models in the ``{"models": [...]}`` shape Open WebUI reads."""
+
+    models: list[AudioModel]
+
+
+class CatalogVoice(Answer):
+    """A voice of a running engine."""
+
+    id: str
+    """``engine:voice``; use it as ``voice``."""
+    object: Literal["voice"] = "voice"
+    name: str
+    languages: list[str]
+    engine: str
+    kind: Literal["builtin", "cloned", "pipeline"]
+    sample_rate: int
+    speakers: list[str]
+    aliases: list[str]
+    """Other names of the voice, OpenAI voice names mapped to it included."""
+    description: str
+
+
+class VoiceList(Answer):
+    """Every voice of every running engine."""
+
+    voices: list[CatalogVoice]
+
+
+class Voice(Answer):
+    """A voice-library voice: OpenAI's ``audio.voice`` object plus voxhost's fields."""
+
+    id: str
+    object: Literal["audio.voice"] = "audio.voice"
+    name: str
+    created_at: int
+    type: Literal["audio_sample"] = "audio_sample"
+    language: str | None
+    transcript: str | None
+    seconds: float
+    sample_rate: int
+    engines: list[str]
+    """Catalog ids under which cloning engines speak this voice."""
+
+
+class VoiceDeleted(Answer):
+    """A deleted voice."""
+
+    id: str
+    deleted: bool = True
+    object: Literal["audio.voice.deleted"] = "audio.voice.deleted"
+
+
+class VoiceLibrary(Answer):
+    """Every voice-library voice, newest first."""
+
+    object: Literal["list"] = "list"
+    data: list[Voice]
+
+
+class Engine(Answer):
+    """A running engine, loaded or not; engines may report more (``device``, ``memory``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: Literal["engine"] = "engine"
+    name: str
+    mode: Literal["thread", "worker"]
+    loaded: bool
+    error: str | None
+    """Why the last load failed."""
+    capabilities: list[Literal["clone", "convert", "stream", "tts"]]
+    queue: int
+    """Jobs waiting or running."""
+    busy: bool
+    voices: int
+    models: int
+    """How many models the engine declares."""
+    needs_transcript: bool
+    """Cloned voices need a transcript."""
+    options: dict[str, Any]
+    """JSON Schema of the engine's per-request ``options``."""
+
+
+class EngineList(Answer):
+    """Every running engine."""
+
+    object: Literal["list"] = "list"
+    data: list[Engine]
+
+
+class EngineModel(Answer):
+    """A model an engine can use."""
+
+    object: Literal["engine.model"] = "engine.model"
+    engine: str
+    name: str
+    repo: str
+    """Hugging Face repository."""
+    revision: str | None
+    description: str
+    requires: list[str]
+    installed: bool
+    size: int
+    """Bytes on disk."""
+    path: str | None
+    pulling: bool
+    pull_command: str
+
+
+class EngineModelList(Answer):
+    """An engine's models."""
+
+    object: Literal["list"] = "list"
+    data: list[EngineModel]
+
+
+class PullStarted(Answer):
+    """A model download, started (or joined)."""
+
+    object: Literal["engine.model.pull"] = "engine.model.pull"
+    engine: str
+    model: str
+    state: Literal["pulling"] = "pulling"
+    models: list[str]
+    """What is pulled, in order: the model's requirements, then the model."""
+
+
+class Health(Answer):
+    """Engines and doors."""
+
+    status: Literal["ok", "degraded"]
+    version: str
+    uptime: float
+    engines: list[dict[str, Any]]
+    doors: dict[str, dict[str, Any]]
+    voices: int
+    jobs: int
+
+
+# -- server-sent events --------------------------------------------------------------------------------------
+
+
+class Usage(Answer):
+    """Input characters and output audio in 20 ms frames (voxhost has no tokens)."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+class SpeechAudioDelta(Answer):
+    """The next bytes of the audio, in ``response_format``."""
+
+    type: Literal["speech.audio.delta"] = "speech.audio.delta"
+    audio: str = Field(json_schema_extra={"contentEncoding": "base64"})
+    """Base64 of the bytes."""
+
+
+class SpeechAudioDone(Answer):
+    """The audio is complete."""
+
+    type: Literal["speech.audio.done"] = "speech.audio.done"
+    usage: Usage
+
+
+class SpeechStreamError(Answer):
+    """The stream failed after audio had started."""
+
+    type: Literal["error"] = "error"
+    error: ErrorDetail
+
+
+SpeechStreamEvent = Annotated[SpeechAudioDelta | SpeechAudioDone | SpeechStreamError, Field(discriminator="type")]
+"""One event of a ``stream_format: sse`` answer."""
+
+
+class JobSnapshot(Answer):
+    """A job in progress when the event stream opened."""
+
+    job_id: str
+    voice: str
+    engine: str
+    door: str
+    chars: int
+    state: Literal["queued", "running", "finished", "failed", "cancelled"]
+
+
+class Hello(Answer):
+    """The first event of ``/v1/events``."""
+
+    event: Literal["hello"] = "hello"
+    version: str
+    jobs: list[JobSnapshot]
+
+
+def _event_model(kind: str, cls: type) -> type[BaseModel]:
+    """A core event as ``Event.summary()`` writes it: ``event`` is its kind, bytes are counts, None is left out."""
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {"event": (Literal[kind], ...)}
+    for field in dataclasses.fields(cls):
+        annotation = hints[field.name]
+        args = typing.get_args(annotation)
+        if annotation is bytes:
+            fields[f"{field.name}_bytes"] = (int, ...)
+        elif type(None) in args:
+            fields[field.name] = (typing.Union[tuple(a for a in args if a is not type(None))], None)  # noqa: UP007
+        else:
+            fields[field.name] = (annotation, ...)
+    return create_model(cls.__name__, __doc__=cls.__doc__, __module__=__name__, **fields)  # type: ignore[no-any-return, call-overload]
+
+
+CORE_EVENTS: tuple[type[BaseModel], ...] = tuple(_event_model(kind, cls) for kind, cls in EVENT_TYPES.items())
+"""The models of the core's events, in the order of ``voxhost.events``."""
+
+LiveEvent = Annotated[
+    typing.Union[(Hello, *CORE_EVENTS)],  # type: ignore[valid-type]
+    Field(discriminator="event"),
+]
+"""One event of ``/v1/events``."""
