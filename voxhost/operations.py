@@ -45,7 +45,9 @@ MAX_VOICE_NAME = 64
 _VOICE_NAME_RE = re.compile(VOICE_NAME_PATTERN, re.UNICODE)
 
 
-def _language(value: str | None) -> str | None:
+def _language(value: str) -> str | None:
+    if not value.strip():
+        raise ValueError("the language is empty; leave it out, or give a code like en_US or de")
     return normalize_language(value)
 
 
