@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.listener import hear, wer  # noqa: E402
-from voxhost.timestretch import stretch  # noqa: E402
+from tests.listener import hear, wer
+from voxhost.dsp import stretch
 
 TEXT = (
     "The kitchen lights will turn off in five minutes. Remember to take the laundry out of the machine. "

@@ -94,6 +94,7 @@ class F5Engine(Engine):
         self._default_reference: tuple[str, str] | None = None
         self._device = "cpu"
         self._last_language: str | None = None
+        self._dtype: str | None = None
 
     # -- metadata (daemon side; cheap) ----------------------------------------------------------
 
@@ -200,7 +201,10 @@ class F5Engine(Engine):
         self._drop_vocoder()
 
     def _half(self) -> bool:
-        return self.settings.half_precision and self._device.startswith("cuda")
+        """Float16 weights: asked for, and a CUDA GPU of compute capability 7 or newer (older ones stay fp32)."""
+        from .runtime import supports_half
+
+        return self.settings.half_precision and supports_half(self._device)
 
     def _load_language(self, code: str) -> Any:
         from .runtime import load_language_model, load_vocos
@@ -215,6 +219,7 @@ class F5Engine(Engine):
                     self.context.require_model(vocoder_spec(self.settings.vocoder)), self._device
                 )
         model = load_language_model(entry, root, self._device, half=self._half())
+        self._dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
         _LOGGER.info("F5 %s loaded from %s", code, root)
         return model
 
@@ -340,6 +345,7 @@ class F5Engine(Engine):
             **memory,
             "device": self._device,
             "half_precision": self._half(),
+            "dtype": self._dtype,
             "languages": self.offered_languages(),
             "resident": resident.names() if resident is not None else [],
             "loads": resident.loads if resident is not None else 0,

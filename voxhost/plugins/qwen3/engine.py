@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar, Literal
 
+import numpy as np
+
+from ...dsp import stretch
 from ...engine import (
     PCM,
     Capability,
@@ -168,8 +171,15 @@ class Qwen3Engine(Engine):
             repetition_penalty=options.repetition_penalty,
             max_new_tokens=options.max_new_tokens or self.settings.max_new_tokens,
         )
-        for audio in backend.synthesize(generation, ref):
-            yield PCM.from_float(audio, SAMPLE_RATE)
+        if request.speed == 1.0:
+            for audio in backend.synthesize(generation, ref):
+                yield PCM.from_float(audio, SAMPLE_RATE)
+            return
+        # Qwen3-TTS has no speed control: the whole sentence is time-stretched (pitch kept), so a streaming
+        # backend's chunks are gathered first; stretching each chunk alone would put a seam at every one.
+        chunks = list(backend.synthesize(generation, ref))
+        if chunks:
+            yield PCM.from_float(stretch(np.concatenate(chunks), SAMPLE_RATE, request.speed), SAMPLE_RATE)
 
     def status(self) -> dict[str, object]:
         return self._backend.status() if self._backend is not None else {"backend": self.backend_name}

@@ -1,4 +1,8 @@
-"""Pitch-preserving time-stretch (WSOLA) for engines without a native speed control; numpy only.
+"""Signal helpers for engines, numpy only (they run in every worker environment): time-stretch and joins.
+
+``stretch``: pitch-preserving time-stretch (WSOLA) for engines without a native speed control.
+``Joiner``: crossfades the pieces an engine makes inside one job (voice conversion segments that overlap, a long
+sentence spoken in several calls), so that no join clicks.
 
 WSOLA (waveform-similarity overlap-add) cuts the input into overlapping Hann frames, takes them at ``speed`` times
 the output hop, and lets each frame shift by up to ``tolerance`` to where it best continues the previous one, so
@@ -54,3 +58,35 @@ def stretch(audio: np.ndarray, rate: int, speed: float) -> np.ndarray:
         previous = start
     out /= np.maximum(weight, 1e-3)
     return out[:out_len]
+
+
+class Joiner:
+    """Joins consecutive pieces of audio with a linear crossfade of ``overlap`` samples at each join.
+
+    Each ``push`` returns what may be played now; the last ``overlap`` samples are held back to blend with the
+    next piece's first samples (``flush`` returns them at the end). For pieces whose ends cover the same input
+    (overlapping conversion segments) the total length is the input's; otherwise each join shortens it by the fade.
+    """
+
+    def __init__(self, overlap: int) -> None:
+        self.overlap = max(0, int(overlap))
+        self._tail = np.zeros(0, np.float32)
+
+    def push(self, audio: np.ndarray, overlap: int | None = None) -> np.ndarray:
+        """Add the next piece (``overlap``: this join's fade, default the joiner's); returns audio ready to play."""
+        piece = np.asarray(audio, dtype=np.float32).reshape(-1)
+        n = min(self.overlap if overlap is None else max(0, int(overlap)), self._tail.size, piece.size)
+        if n:
+            ramp = np.linspace(0.0, 1.0, n + 2, dtype=np.float32)[1:-1]
+            blended = self._tail[self._tail.size - n :] * (1.0 - ramp) + piece[:n] * ramp
+            piece = np.concatenate([self._tail[: self._tail.size - n], blended, piece[n:]])
+        else:
+            piece = np.concatenate([self._tail, piece])
+        keep = min(self.overlap, piece.size)
+        self._tail = piece[piece.size - keep :].copy()
+        return piece[: piece.size - keep]
+
+    def flush(self) -> np.ndarray:
+        """The held-back end of the last piece."""
+        tail, self._tail = self._tail, np.zeros(0, np.float32)
+        return tail

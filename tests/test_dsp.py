@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voxhost.timestretch import stretch
+from voxhost.dsp import Joiner, stretch
 
 from .listener import hear, wer
 
@@ -63,3 +63,27 @@ def test_speed_one_and_empty_are_untouched():
     assert stretch(np.zeros(0, np.float32), 16000, 2.0).size == 0
     with pytest.raises(ValueError):
         stretch(audio, 16000, 8.0)
+
+
+def test_joiner_crossfades_overlapping_pieces_back_into_the_original():
+    rate = 24000
+    t = np.arange(rate * 3) / rate
+    signal = (0.5 * np.sin(2 * np.pi * 180 * t)).astype(np.float32)
+    overlap = rate // 4
+    joiner = Joiner(overlap)
+    out = [joiner.push(signal[: rate + overlap // 2])]
+    # the second piece starts `overlap` samples before the first one ended, as conversion segments do
+    out.append(joiner.push(signal[rate + overlap // 2 - overlap :]))
+    out.append(joiner.flush())
+    joined = np.concatenate(out)
+    assert joined.size == signal.size
+    assert np.abs(joined - signal).max() < 1e-5
+
+
+def test_joiner_fades_between_unrelated_pieces_without_a_jump():
+    joiner = Joiner(100)
+    first = joiner.push(np.ones(1000, np.float32))
+    second = joiner.push(-np.ones(1000, np.float32))
+    joined = np.concatenate([first, second, joiner.flush()])
+    assert joined.size == 1900
+    assert np.abs(np.diff(joined)).max() < 0.05  # a ramp, not a step from 1 to -1
