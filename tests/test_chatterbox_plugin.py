@@ -9,8 +9,8 @@ import pytest
 from voxhost.engine import EngineContext, Reference, SynthesisRequest
 from voxhost.errors import InvalidRequestError, ModelMissingError, UnknownVoiceError
 from voxhost.plugins.chatterbox import ChatterboxEngine, ChatterboxSettings
-from voxhost.plugins.chatterbox.languages import LANGUAGES, language_id
 from voxhost.plugins.chatterbox.engine import segments
+from voxhost.plugins.chatterbox.languages import LANGUAGES, language_id
 from voxhost.plugins.chatterbox.text import split_long
 
 
