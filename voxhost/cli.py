@@ -207,6 +207,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check that this config will work here: engines' environments, devices, models, disk, doors."""
+    from . import doctor
+
+    settings = _settings(args)
+    setup_logging("error", args.debug)
+    checks = doctor.diagnose(settings, _plugins(settings), engines=args.engine or None, hashes=args.hashes)
+    print(doctor.as_json(checks) if args.json else doctor.render(checks), end="" if not args.json else "\n")
+    return 1 if doctor.failed(checks) else 0
+
+
 # -- parser ---------------------------------------------------------------------------------------------
 
 
@@ -252,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     defaults = sub.add_parser("default-config", parents=[common], help="print every setting and its default")
     defaults.set_defaults(func=cmd_default_config)
+    doctor = sub.add_parser("doctor", parents=[common], help="check that this config will work on this machine")
+    doctor.add_argument("--json", action="store_true", help="JSON output, for scripts")
+    doctor.add_argument("--engine", action="append", metavar="ID", help="check only this engine (repeatable)")
+    doctor.add_argument("--hashes", action="store_true", help="hash model files against their manifests (slow)")
+    doctor.set_defaults(func=cmd_doctor)
 
     for add in _extra_commands():
         add(sub, common)

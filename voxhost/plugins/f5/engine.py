@@ -24,6 +24,7 @@ from ...engine import (
     Engine,
     EngineContext,
     EngineSettings,
+    EnvironmentSpec,
     ModelSpec,
     SynthesisRequest,
     VoiceInfo,
@@ -150,6 +151,19 @@ class F5Engine(Engine):
     def models(self) -> list[ModelSpec]:
         specs = [model_spec(code, entry) for code, entry in self._registry.items()]
         return [*specs, vocoder_spec(self.settings.vocoder)]
+
+    def environment(self) -> EnvironmentSpec:
+        return EnvironmentSpec(
+            imports=("torch", "torchaudio", "vocos", "lingua", "f5_tts.infer.utils_infer"),
+            versions={"f5-tts": "1.1.22", "vocos": "0.1.0", "torch": "", "torchaudio": ""},
+            setup="envs/f5/setup.sh {venv}",
+            device="torch",
+        )
+
+    def required_models(self) -> list[ModelSpec]:
+        """The offered languages' models (English when none is installed or configured), and the vocoder."""
+        codes = self.offered_languages() or ["en"]
+        return [*(model_spec(code, self._registry[code]) for code in codes), vocoder_spec(self.settings.vocoder)]
 
     def validate_request(self, request: SynthesisRequest) -> None:
         if request.reference is None and self._voice_language(request.voice) is None and request.voice != "default":

@@ -26,6 +26,7 @@ from ...engine import (
     Engine,
     EngineContext,
     EngineSettings,
+    EnvironmentSpec,
     ModelSpec,
     SynthesisRequest,
     VoiceInfo,
@@ -113,6 +114,31 @@ class Qwen3Engine(Engine):
 
     def models(self) -> list[ModelSpec]:
         return all_model_specs()
+
+    def environment(self) -> EnvironmentSpec:
+        if self.backend_name == "mlx":
+            return EnvironmentSpec(
+                imports=("mlx.core", "mlx_audio.tts.utils"),
+                versions={"mlx-audio": "0.6.2", "mlx": "0.32.4"},
+                setup="envs/mlx/setup.sh {venv}",
+                device="mlx",
+            )
+        return EnvironmentSpec(
+            imports=("torch", "torchaudio", "qwen_tts"),
+            versions={
+                "qwen-tts": "0.1.1",
+                "transformers": "4.57.3",
+                "accelerate": "1.12.0",
+                "torch": "",
+                "torchaudio": "",
+            },
+            setup="envs/qwen/setup.sh {venv}",
+            device="torch",
+        )
+
+    def required_models(self) -> list[ModelSpec]:
+        """The configured model, unless ``model_path`` names a directory of one's own."""
+        return [] if self.settings.model_path else [self.spec]
 
     def validate_request(self, request: SynthesisRequest) -> None:
         if request.reference is None and request.voice not in {v.id for v in self.voices()}:
