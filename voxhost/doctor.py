@@ -146,8 +146,10 @@ def _engine_checks(engine: Engine, host: EngineHostSettings, hashes: bool) -> li
 def _import_fix(module: str, error: str, setup: str) -> str:
     if module.split(".")[0] == "torchaudio" and ("CUDA" in error or ".so" in error or "library" in error):
         # a torchaudio built for another torch/CUDA: the setup script pairs it or strips its extension
-        return (setup or "envs/<engine>/setup.sh VENV") + "   (picks a matched torch/torchaudio pair for this "
-        "machine, or keeps torchaudio's pure-Python parts; VOXHOST_PLATFORM=cpu|cuda12|cuda13|jetson|macos overrides)"
+        return (setup or "envs/<engine>/setup.sh VENV") + (
+            "   (picks a matched torch/torchaudio pair for this machine, or keeps torchaudio's pure-Python parts;"
+            " VOXHOST_PLATFORM=cpu|cuda12|cuda13|jetson|macos overrides)"
+        )
     return ""
 
 
