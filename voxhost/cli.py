@@ -218,6 +218,32 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if doctor.failed(checks) else 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    """Install or remove voxhost as a systemd unit (Linux) or a launchd job (macOS)."""
+    from . import service
+
+    manager = args.manager or service.default_manager()
+    if args.action == "install":
+        found = _config_path(args) or os.environ.get(CONFIG_ENV)
+        config = Path(found).expanduser().resolve() if found else None
+        plan = service.install_plan(manager, user_mode=args.user, config=config, run_as=args.run_as)
+        if args.dry_run:
+            print(service.describe(plan, "install"), end="")
+            return 0
+        service.apply_install(plan)
+        print(f"installed and started: {plan.path}")
+    else:
+        plan = service.uninstall_plan(manager, user_mode=args.user)
+        if args.dry_run:
+            print(service.describe(plan, "uninstall"), end="")
+            return 0
+        service.apply_uninstall(plan)
+        print(f"stopped and removed: {plan.path}")
+    for note in plan.notes:
+        print(note)
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------------
 
 
@@ -268,6 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--engine", action="append", metavar="ID", help="check only this engine (repeatable)")
     doctor.add_argument("--hashes", action="store_true", help="hash model files against their manifests (slow)")
     doctor.set_defaults(func=cmd_doctor)
+    service = sub.add_parser("service", parents=[common], help="run voxhost at boot (systemd or launchd)")
+    service.add_argument("action", choices=["install", "uninstall"])
+    service.add_argument("--user", action="store_true", help="for your user only (systemd --user, a LaunchAgent)")
+    service.add_argument("--dry-run", action="store_true", help="print the file and commands; change nothing")
+    service.add_argument("--manager", choices=["systemd", "launchd"], help="default: launchd on macOS, else systemd")
+    service.add_argument("--run-as", metavar="USER", help="account of a system service (default: voxhost if it exists)")
+    service.set_defaults(func=cmd_service)
 
     for add in _extra_commands():
         add(sub, common)
