@@ -243,6 +243,10 @@ class Engine(ABC):
         """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""
         return []
 
+    def refresh_models(self) -> None:  # noqa: B027 (optional: most engines' model lists are fixed)
+        """Fetch the engine's list of downloadable models (``voxhost models`` calls it before listing or pulling
+        for one engine); may use the network; raise a ``VoxhostError`` when it cannot."""
+
     def environment(self) -> EnvironmentSpec:
         """What the engine's interpreter must have, for ``voxhost doctor``; cheap, callable before ``load()``."""
         return EnvironmentSpec()

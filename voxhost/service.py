@@ -101,7 +101,7 @@ def systemd_unit(command: list[str], config: Path | None, *, user_mode: bool, ru
     lines = [
         "# voxhost as a service; written by `voxhost service install`, removed by `voxhost service uninstall`.",
         "[Unit]",
-        "Description=voxhost text-to-speech daemon (Wyoming, MQTT, OpenAI-compatible HTTP)",
+        "Description=voxhost text-to-speech daemon",
         "Documentation=https://github.com/voxhost/voxhost",
         "Wants=network-online.target",
         "After=network-online.target",
