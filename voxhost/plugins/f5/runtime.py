@@ -85,11 +85,16 @@ def load_language_model(entry: LanguageModel, root: Path, device: str, *, half: 
     ui = import_f5()
     from f5_tts.model import DiT
 
+    checkpoint = root / entry.checkpoint
+    if entry.prune:
+        from .prune import ensure_pruned
+
+        checkpoint = ensure_pruned(checkpoint)
     with quiet_stdout():
         model = ui.load_model(
             DiT,
             entry.dit_kwargs(),
-            str(root / entry.checkpoint),
+            str(checkpoint),
             mel_spec_type="vocos",
             vocab_file=str(root / entry.vocab),
             ode_method="euler",
