@@ -237,3 +237,11 @@ def test_missing_model_names_the_pull_command(tmp_path, capsys):
     assert status == 1
     assert checks["model fr"]["status"] == "fail" and checks["model fr"]["fix"] == "voxhost models pull f5 fr"
     assert checks["model vocos"]["fix"] == "voxhost models pull f5 vocos"
+
+
+def test_doctor_passes_the_linux_cpu_profile_here(monkeypatch, capsys):
+    # the machine CI runs on is the CPU platform; the profile's ports may be taken by other daemons here
+    monkeypatch.setenv("VOXHOST_DOORS__HTTP__PORT", str(free_port()))
+    monkeypatch.setenv("VOXHOST_DOORS__WYOMING__URI", f'["tcp://127.0.0.1:{free_port()}"]')
+    status, report = _doctor(capsys, REPO / "configs" / "linux-cpu.toml")
+    assert status == 0 and report["ok"], [c for c in report["checks"] if c["status"] == "fail"]

@@ -132,8 +132,10 @@ def _core_offline(args: argparse.Namespace) -> Core:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    """List the catalog."""
-    voices = _core_offline(args).voices()
+    """List the catalog, then the built-in voices engines do not offer with this config, and why."""
+    core = _core_offline(args)
+    voices = core.voices()
+    withheld = [(engine.id, voice) for engine in core.engines() for voice in engine.withheld]
     if args.json:
         print(json.dumps([v.__dict__ for v in voices], indent=2, default=list))
         return 0
@@ -141,6 +143,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
         extra = f"  speakers: {', '.join(v.speakers[:8])}" if v.speakers else ""
         aliases = f"  aliases: {', '.join(v.aliases)}" if v.aliases else ""
         print(f"{v.id:40} {','.join(v.languages):12} {v.sample_rate:>6} Hz  {v.name}{aliases}{extra}")
+    if withheld:
+        print("\nnot offered:")
+        for engine_id, voice in withheld:
+            print(f"{engine_id}:{voice.id:34} {','.join(voice.languages):12} {voice.reason}")
     return 0
 
 

@@ -66,6 +66,17 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True)
+class WithheldVoice:
+    """A built-in voice the engine could offer but does not, and why (shown by ``voxhost voices`` and the API)."""
+
+    id: str
+    """Engine-local id it would have."""
+    languages: tuple[str, ...]
+    reason: str
+    """Why it is not offered, and what would make it so."""
+
+
+@dataclass(frozen=True)
 class Reference:
     """A cloned voice from the voice library, as cloning and conversion engines see it."""
 
@@ -241,6 +252,10 @@ class Engine(ABC):
 
     def models(self) -> list[ModelSpec]:
         """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""
+        return []
+
+    def withheld_voices(self) -> list[WithheldVoice]:
+        """Built-in voices not offered with this configuration, each with its reason; cheap like ``voices()``."""
         return []
 
     def refresh_models(self) -> None:  # noqa: B027 (optional: most engines' model lists are fixed)

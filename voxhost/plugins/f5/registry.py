@@ -170,6 +170,9 @@ class F5Settings(EngineSettings):
     """Reference WAV for requests without a cloned voice; unset: one is made with the bundled Piper voice."""
     default_reference_text: str | None = None
     """Exact transcript of ``default_reference`` (required with it)."""
+    default_reference_language: str = "en"
+    """The language spoken in ``default_reference``: it serves that language's built-in voice only (each F5 model
+    is trained on one language; other languages take their own reference, see docs/f5.md)."""
     preload_languages: list[str] = Field(default_factory=list)
     """Language models to load when the engine loads (``["*"]``: all offered); others load on first use."""
     model_idle_unload: float = Field(0.0, ge=0.0)

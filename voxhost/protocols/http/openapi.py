@@ -245,6 +245,18 @@ _SCHEMAS: dict[str, Any] = {
             "models": {"type": "integer", "description": "How many models the engine declares."},
             "needs_transcript": {"type": "boolean", "description": "Cloned voices need a transcript."},
             "options": {"type": "object", "description": "JSON Schema of the engine's per-request `options`."},
+            "withheld_voices": {
+                "type": "array",
+                "description": "Built-in voices not offered with this configuration, and what would offer them.",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "languages": {"type": "array", "items": {"type": "string"}},
+                        "reason": {"type": "string"},
+                    },
+                },
+            },
             "device": {"type": "string", "description": "When loaded and reported (cpu, cuda:0, mps)."},
             "memory": {"description": "When loaded and reported (bytes, or an object of the engine's figures)."},
         },
