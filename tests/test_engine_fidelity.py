@@ -74,3 +74,30 @@ def test_f5_derives_a_reference_from_an_installed_piper_voice(tmp_path):
     assert "default-fr" in {voice.id for voice in engine.voices()}
     source = engine.native_source("fr")
     assert source.kind == "piper" and source.path.endswith("fr_FR-siwis-medium.onnx")
+
+
+def test_withheld_voices_in_the_http_engine_object_and_voxhost_voices(tmp_path, capsys):
+    import httpx2 as httpx
+
+    from voxhost.cli import main
+
+    from .conftest import make_settings, running_daemon
+    from .protocols.http_helpers import base_url
+
+    # F5 enabled but never loaded: what it offers is decided without its worker
+    f5 = {"enabled": True, "preload": False, "python": "/nonexistent/python", "languages": ["en", "hi"]}
+    settings = make_settings(tmp_path / "state", http={"enabled": True, "port": 0}, engines={"f5": f5})
+    with running_daemon(settings) as daemon:
+        engines = httpx.get(base_url(daemon) + "/v1/engines", timeout=30).json()["data"]
+        voices = {v["id"] for v in httpx.get(base_url(daemon) + "/v1/audio/voices", timeout=30).json()["voices"]}
+    f5_object = next(engine for engine in engines if engine["id"] == "f5")
+    assert [w["id"] for w in f5_object["withheld_voices"]] == ["f5:default-hi"]
+    assert f5_object["withheld_voices"][0]["languages"] == ["hi_IN"]
+    assert "f5:default-en" in voices and "f5:default-hi" not in voices
+    config = tmp_path / "voxhost.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n[engines.f5]\nenabled = true\npython = "/x"\nlanguages = ["en", "hi"]\n'
+    )
+    assert main(["voices", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "not offered:" in out and "f5:default-hi" in out.split("not offered:")[1]
