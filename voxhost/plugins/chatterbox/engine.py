@@ -175,16 +175,12 @@ class ChatterboxEngine(Engine):
 
     def self_check(self) -> list[str]:
         """Chinese word segmentation needs spacy-pkuseg's model, which setup.sh fetches into the environment."""
-        import os
-        import sys
+        from .segmenter import pkuseg_home, pkuseg_model_present
 
-        if "multilingual" not in self._specs():
-            return []
-        home = Path(os.environ.get("PKUSEG_HOME") or Path(sys.prefix, "share", "pkuseg"))
-        if (home / "spacy_ontonotes").is_dir():
+        if "multilingual" not in self._specs() or pkuseg_model_present():
             return []
         return [
-            f"spacy-pkuseg's model is not in {home}: Chinese is spoken without word segmentation "
+            f"spacy-pkuseg's model is not in {pkuseg_home()}: Chinese is spoken without word segmentation "
             "(rerun the setup script on a machine with network)"
         ]
 

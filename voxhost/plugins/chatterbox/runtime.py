@@ -29,6 +29,8 @@ import torch
 from voxhost.engine import Reference
 from voxhost.errors import EngineError, UnknownVoiceError
 
+from .segmenter import pkuseg_model_present
+
 _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24000
@@ -129,11 +131,19 @@ def _constructing(watermarker: Any, model_dir: Path) -> Iterator[None]:
 
     perth.PerthImplicitWatermarker = lambda: watermarker
     tokenizer_module.hf_hub_download = local_download
+    # MTLTokenizer's spacy_pkuseg.pkuseg() downloads its model when it is missing, and only an ImportError is
+    # caught: offline that would fail the whole multilingual load. Without the model, pkuseg is hidden instead
+    # (upstream then skips Chinese segmentation with a warning; doctor says how to get the model).
+    hide_pkuseg = "spacy_pkuseg" not in sys.modules and not pkuseg_model_present()
+    if hide_pkuseg:
+        sys.modules["spacy_pkuseg"] = None  # type: ignore[assignment]
     try:
         yield
     finally:
         perth.PerthImplicitWatermarker = saved_perth
         tokenizer_module.hf_hub_download = saved_download
+        if hide_pkuseg and sys.modules.get("spacy_pkuseg", 0) is None:
+            del sys.modules["spacy_pkuseg"]
 
 
 def _cap_tokens(model: Any, max_new_tokens: int) -> dict[str, Any]:
