@@ -81,7 +81,10 @@ def _torch_device() -> dict[str, Any]:
 def _mlx_device() -> dict[str, Any]:
     import mlx.core as mx
 
-    info: dict[str, Any] = {"mlx": importlib.metadata.version("mlx"), "device": str(mx.default_device())}
+    device = mx.default_device()
+    kind = "gpu" if "gpu" in str(device).lower() else "cpu"
+    info: dict[str, Any] = {"mlx": importlib.metadata.version("mlx"), "device": f"mlx {kind}"}
+    info["name"] = "Metal" if kind == "gpu" else "MLX's CPU backend (no Metal here)"
     metal = getattr(mx, "metal", None)
     if metal is not None and metal.is_available():
         info["metal"] = True
