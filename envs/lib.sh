@@ -1,31 +1,35 @@
 # Shared steps of the worker environments' setup scripts; sourced by envs/<engine>/setup.sh.
 #
-# env_begin NAME VENV   make or reuse the venv; exit early when a stamp (a hash of the engine's setup files, this
-#                       file and the torch choice) says it is already up to date
+# env_begin NAME VENV   make or reuse the venv; exit early when a stamp (a hash of the engine's setup files, these
+#                       files and the torch plan) says it is already up to date
 # pip_install ARGS...   pip install into the venv, quietly
-# install_torch         TORCH_SPEC (default torch==2.13.0, the CPU wheel cached on the dev/CI machines); on a CUDA
-#                       machine set TORCH_SPEC and TORCH_INDEX (e.g. https://download.pytorch.org/whl/cu128)
-# strip_torchaudio      PyPI's torchaudio wheels are CUDA builds pinned to one torch: next to a CPU torch their
-#                       compiled extension cannot load, so remove it; the pure-Python parts the engines use
-#                       (MelSpectrogram, Resample, compliance.kaldi) keep working
+# install_torch         torch and torchaudio as envs/platform.sh plans them for this machine (VOXHOST_PLATFORM
+#                       overrides the detection; TORCH_SPEC, TORCHAUDIO_SPEC, TORCH_INDEX override the plan)
+# strip_torchaudio      if torchaudio cannot import beside this torch (its compiled extension needs another torch or
+#                       CUDA), remove the extension: the pure-Python parts the engines use (MelSpectrogram, Resample,
+#                       compliance.kaldi) keep working. Writes what happened to VENV/.voxhost-platform for doctor
 # env_done              write the stamp
 set -euo pipefail
 ENVS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+# shellcheck source=envs/platform.sh
+source "$ENVS_DIR/platform.sh"
+platform_plan
 
 env_begin() {
   ENV_NAME=$1
   VENV=${2:?usage: envs/$1/setup.sh VENV_DIR}
   HERE="$ENVS_DIR/$ENV_NAME"
   STAMP="$VENV/.voxhost-$ENV_NAME-stamp"
-  HASH=$( (cat "$ENVS_DIR/lib.sh" "$HERE"/setup.sh "$HERE"/requirements*.txt; echo "$TORCH_SPEC ${TORCH_INDEX:-}") \
+  HASH=$( (cat "$ENVS_DIR/lib.sh" "$ENVS_DIR/platform.sh" "$HERE"/setup.sh "$HERE"/requirements*.txt
+    echo "$PLATFORM $PYTHON $TORCH_SPEC $TORCHAUDIO_SPEC $TORCHAUDIO_FROM ${TORCH_INDEX:-}") \
     | sha256sum | cut -d' ' -f1)
   if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" && -x "$VENV/bin/python" ]]; then
     echo "$ENV_NAME worker env up to date: $VENV"
     exit 0
   fi
-  local python=${PYTHON:-python3.11}
+  local python=$PYTHON
   command -v "$python" >/dev/null 2>&1 || python=python3
+  echo "$ENV_NAME worker env for platform $PLATFORM: $TORCH_SPEC, $TORCHAUDIO_SPEC (${TORCH_INDEX:-PyPI})"
   [[ -x "$VENV/bin/python" ]] || "$python" -m venv "$VENV"
 }
 
@@ -34,19 +38,37 @@ pip_install() {
 }
 
 install_torch() {
-  if [[ -n "${TORCH_INDEX:-}" ]]; then
-    pip_install --index-url "$TORCH_INDEX" "$TORCH_SPEC"
+  if [[ "$TORCHAUDIO_FROM" == "index" && -n "$TORCH_INDEX" ]]; then
+    # a pair built together; --index-url, not --extra-index-url: pip would otherwise prefer PyPI's other builds
+    pip_install --index-url "$TORCH_INDEX" "$TORCH_SPEC" "$TORCHAUDIO_SPEC"
   else
-    pip_install "$TORCH_SPEC"
+    # a wheel pip already has (a local wheel cache, as on CI) or PyPI first, then the platform's index
+    pip_install "$TORCH_SPEC" 2>/dev/null \
+      || { [[ -n "$TORCH_INDEX" ]] && pip_install --extra-index-url "$TORCH_INDEX" "$TORCH_SPEC"; }
+    # PyPI's torchaudio pins another torch: without its dependencies, checked (and stripped) below
+    pip_install --no-deps "$TORCHAUDIO_SPEC"
   fi
 }
 
 strip_torchaudio() {
-  if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(0 if torch.version.cuda else 1)"; then
-    local site
+  local mode site
+  if "$VENV/bin/python" -c "import torchaudio" >/dev/null 2>&1; then
+    mode=$("$VENV/bin/python" -c "from torchaudio._extension import _IS_TORCHAUDIO_EXT_AVAILABLE as ok
+print('extension' if ok else 'pure-python')")
+  else
     site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     rm -f "$site"/torchaudio/lib/*.so
+    "$VENV/bin/python" -c "import torchaudio" || { echo "torchaudio does not import even without its extension" >&2; exit 1; }
+    mode=stripped
+    echo "torchaudio's compiled extension cannot load beside $TORCH_SPEC: removed it (pure-Python parts only)"
   fi
+  {
+    echo "platform=$PLATFORM"
+    echo "torch=$TORCH_SPEC"
+    echo "torchaudio=$TORCHAUDIO_SPEC"
+    echo "torchaudio_mode=$mode"
+    echo "index=${TORCH_INDEX:-pypi}"
+  } > "$VENV/.voxhost-platform"
 }
 
 env_done() {

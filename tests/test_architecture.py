@@ -28,6 +28,7 @@ PUBLIC = {
     "voxhost.hookspecs",
     "voxhost.langid",
     "voxhost.resident",
+    "voxhost.dsp",
 }
 """What doors, hook specs and plugins may import of the core: the narrow API and public types."""
 

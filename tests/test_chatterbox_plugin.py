@@ -9,6 +9,7 @@ import pytest
 from voxhost.engine import EngineContext, Reference, SynthesisRequest
 from voxhost.errors import InvalidRequestError, ModelMissingError, UnknownVoiceError
 from voxhost.plugins.chatterbox import ChatterboxEngine, ChatterboxSettings
+from voxhost.plugins.chatterbox.engine import segments
 from voxhost.plugins.chatterbox.languages import LANGUAGES, language_id
 from voxhost.plugins.chatterbox.text import split_long
 
@@ -25,8 +26,9 @@ def test_metadata_needs_no_torch(tmp_path):
 
 
 def test_model_specs_name_the_resemble_files(tmp_path):
-    en, mtl = _engine(tmp_path).models()
+    en, mtl, turbo = _engine(tmp_path).models()
     assert en.repo == mtl.repo == "ResembleAI/chatterbox"
+    assert turbo.repo == "ResembleAI/chatterbox-turbo" and "t3_turbo_v1.safetensors" in turbo.files
     assert set(en.files) == {"ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json", "conds.pt"}
     assert "t3_mtl23ls_v2.safetensors" in mtl.files and "grapheme_mtl_merged_expanded_v1.json" in mtl.files
 
@@ -72,3 +74,42 @@ def test_split_long_cuts_at_clauses_then_words():
     assert all(len(p) <= 25 for p in pieces)
     assert pieces[0] == "one two three,"
     assert " ".join(pieces).split() == text.replace("x" * 30, "x" * 25 + " " + "x" * 5).split()
+
+
+def test_turbo_speaks_english_when_configured(tmp_path):
+    engine = _engine(tmp_path, models=["turbo", "multilingual"])
+    assert engine._plan(SynthesisRequest(text="Hi.", voice="en_US-default")) == ("en", "turbo")
+    assert engine._plan(SynthesisRequest(text="Hei.", voice="fi_FI-default")) == ("fi", "multilingual")
+    assert [v.id for v in _engine(tmp_path, models=["turbo"]).voices()] == ["en_US-default"]
+
+
+def test_sampling_options_are_validated(tmp_path):
+    engine = _engine(tmp_path)
+    options = {"repetition_penalty": 1.5, "min_p": 0.1, "top_p": 0.9}
+    engine.validate_request(SynthesisRequest(text="Hi.", voice="en_US-default", options=options))
+    with pytest.raises(ValueError, match="top_p"):  # the core turns it into an InvalidRequestError
+        engine.validate_request(SynthesisRequest(text="Hi.", voice="en_US-default", options={"top_p": 0}))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Guten Morgen, der Kaffee ist fertig und die Sonne scheint.", ("de", "multilingual")),
+        ("The coffee is ready and the sun is shining.", ("en", "en")),
+        ("Hyvää huomenta, kahvi on valmis ja aurinko paistaa.", ("fi", "multilingual")),
+    ],
+)
+def test_cloned_voice_without_language_is_detected(tmp_path, text, expected):
+    pytest.importorskip("lingua", reason="lingua-language-detector (test extra and worker environments)")
+    engine = _engine(tmp_path)
+    reference = Reference("voice_x", str(tmp_path / "ref.wav"), None, None, str(tmp_path / "c"), "f")
+    assert engine._plan(SynthesisRequest(text=text, voice="voice_x", reference=reference)) == expected
+
+
+def test_conversion_segments_overlap_and_absorb_a_short_remainder():
+    rate = 16000
+    pieces = segments(int(45.5 * rate), rate, 20.0, rate)
+    assert pieces == [(0, 0, 20 * rate), (19 * rate, 20 * rate, 40 * rate), (39 * rate, 40 * rate, int(45.5 * rate))]
+    # a remainder under a second joins the piece before it
+    assert segments(int(40.5 * rate), rate, 20.0, rate)[-1] == (19 * rate, 20 * rate, int(40.5 * rate))
+    assert segments(rate // 2, rate, 20.0, rate) == [(0, 0, rate // 2)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from .engine import PCM, EngineContext, ModelSpec
+    from .engine import PCM, EngineContext, ModelSpec, WithheldVoice
     from .errors import VoxhostError
     from .events import Event
     from .operations import ConvertParams, SpeechRequest, VoiceCreate
@@ -45,6 +45,8 @@ class EngineInfo:
     """Who made it, and where it comes from (name, URL)."""
     version: str | None
     """The engine package's version, where the daemon's environment has it (heavy engines live in workers)."""
+    withheld: tuple[WithheldVoice, ...] = ()
+    """Built-in voices the engine does not offer with this configuration, and why."""
 
 
 @dataclass(frozen=True)

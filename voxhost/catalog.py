@@ -146,6 +146,12 @@ class Catalog:
             if found:
                 return found[0]
         hint = f" for engine {engine!r}" if engine else ""
+        for owner in self._engines():  # a built-in voice the engine withholds: say why, and what would offer it
+            for withheld in owner.withheld_voices():
+                if target in (f"{owner.engine_id}:{withheld.id}", withheld.id):
+                    raise UnknownVoiceError(
+                        f"voice {owner.engine_id}:{withheld.id} is not offered: {withheld.reason}", param="voice"
+                    )
         raise UnknownVoiceError(
             f"unknown voice {name!r}{hint}; see the voice list for the voices there are", param="voice"
         )

@@ -132,8 +132,10 @@ def _core_offline(args: argparse.Namespace) -> Core:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    """List the catalog."""
-    voices = _core_offline(args).voices()
+    """List the catalog, then the built-in voices engines do not offer with this config, and why."""
+    core = _core_offline(args)
+    voices = core.voices()
+    withheld = [(engine.id, voice) for engine in core.engines() for voice in engine.withheld]
     if args.json:
         print(json.dumps([v.__dict__ for v in voices], indent=2, default=list))
         return 0
@@ -141,6 +143,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
         extra = f"  speakers: {', '.join(v.speakers[:8])}" if v.speakers else ""
         aliases = f"  aliases: {', '.join(v.aliases)}" if v.aliases else ""
         print(f"{v.id:40} {','.join(v.languages):12} {v.sample_rate:>6} Hz  {v.name}{aliases}{extra}")
+    if withheld:
+        print("\nnot offered:")
+        for engine_id, voice in withheld:
+            print(f"{engine_id}:{voice.id:34} {','.join(voice.languages):12} {voice.reason}")
     return 0
 
 
@@ -207,6 +213,43 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check that this config will work here: engines' environments, devices, models, disk, doors."""
+    from . import doctor
+
+    settings = _settings(args)
+    setup_logging("error", args.debug)
+    checks = doctor.diagnose(settings, _plugins(settings), engines=args.engine or None, hashes=args.hashes)
+    print(doctor.as_json(checks) if args.json else doctor.render(checks), end="" if not args.json else "\n")
+    return 1 if doctor.failed(checks) else 0
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    """Install or remove voxhost as a systemd unit (Linux) or a launchd job (macOS)."""
+    from . import service
+
+    manager = args.manager or service.default_manager()
+    if args.action == "install":
+        found = _config_path(args) or os.environ.get(CONFIG_ENV)
+        config = Path(found).expanduser().resolve() if found else None
+        plan = service.install_plan(manager, user_mode=args.user, config=config, run_as=args.run_as)
+        if args.dry_run:
+            print(service.describe(plan, "install"), end="")
+            return 0
+        service.apply_install(plan)
+        print(f"installed and started: {plan.path}")
+    else:
+        plan = service.uninstall_plan(manager, user_mode=args.user)
+        if args.dry_run:
+            print(service.describe(plan, "uninstall"), end="")
+            return 0
+        service.apply_uninstall(plan)
+        print(f"stopped and removed: {plan.path}")
+    for note in plan.notes:
+        print(note)
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------------
 
 
@@ -252,6 +295,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
     defaults = sub.add_parser("default-config", parents=[common], help="print every setting and its default")
     defaults.set_defaults(func=cmd_default_config)
+    doctor = sub.add_parser("doctor", parents=[common], help="check that this config will work on this machine")
+    doctor.add_argument("--json", action="store_true", help="JSON output, for scripts")
+    doctor.add_argument("--engine", action="append", metavar="ID", help="check only this engine (repeatable)")
+    doctor.add_argument("--hashes", action="store_true", help="hash model files against their manifests (slow)")
+    doctor.set_defaults(func=cmd_doctor)
+    service = sub.add_parser("service", parents=[common], help="run voxhost at boot (systemd or launchd)")
+    service.add_argument("action", choices=["install", "uninstall"])
+    service.add_argument("--user", action="store_true", help="for your user only (systemd --user, a LaunchAgent)")
+    service.add_argument("--dry-run", action="store_true", help="print the file and commands; change nothing")
+    service.add_argument("--manager", choices=["systemd", "launchd"], help="default: launchd on macOS, else systemd")
+    service.add_argument("--run-as", metavar="USER", help="account of a system service (default: voxhost if it exists)")
+    service.set_defaults(func=cmd_service)
 
     for add in _extra_commands():
         add(sub, common)

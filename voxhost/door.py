@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import typing
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -67,3 +68,17 @@ class Door(ABC):
     def status(self) -> dict[str, Any]:
         """What health pages show about this door (addresses, connection state)."""
         return {}
+
+    @classmethod
+    def endpoints(cls, settings: DoorSettings) -> list[Endpoint]:
+        """The addresses the door binds or reaches with ``settings``, for ``voxhost doctor`` (default: none)."""
+        return []
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A TCP address a door needs: one it listens on (must be free) or one it connects to (must answer)."""
+
+    role: Literal["listen", "connect"]
+    host: str
+    port: int

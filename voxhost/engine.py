@@ -66,6 +66,17 @@ class VoiceInfo:
 
 
 @dataclass(frozen=True)
+class WithheldVoice:
+    """A built-in voice the engine could offer but does not, and why (shown by ``voxhost voices`` and the API)."""
+
+    id: str
+    """Engine-local id it would have."""
+    languages: tuple[str, ...]
+    reason: str
+    """Why it is not offered, and what would make it so."""
+
+
+@dataclass(frozen=True)
 class Reference:
     """A cloned voice from the voice library, as cloning and conversion engines see it."""
 
@@ -140,6 +151,20 @@ class PCM:
     def seconds(self) -> float:
         """Duration of the chunk."""
         return len(self.data) / 2 / self.rate
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """What an engine needs in its interpreter, as ``voxhost doctor`` checks it there (before any model loads)."""
+
+    imports: tuple[str, ...] = ()
+    """Modules that must import (e.g. ``torch``, ``torchaudio``, the engine's package)."""
+    versions: dict[str, str] = field(default_factory=dict)
+    """Distribution name → the version voxhost is tested with (``""``: any version)."""
+    setup: str = ""
+    """The command that creates or repairs the environment; ``{venv}`` stands for its directory."""
+    device: Literal["", "torch", "mlx"] = ""
+    """Which framework picks the device: doctor reports its device and memory."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +252,26 @@ class Engine(ABC):
 
     def models(self) -> list[ModelSpec]:
         """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""
+        return []
+
+    def withheld_voices(self) -> list[WithheldVoice]:
+        """Built-in voices not offered with this configuration, each with its reason; cheap like ``voices()``."""
+        return []
+
+    def refresh_models(self) -> None:  # noqa: B027 (optional: most engines' model lists are fixed)
+        """Fetch the engine's list of downloadable models (``voxhost models`` calls it before listing or pulling
+        for one engine); may use the network; raise a ``VoxhostError`` when it cannot."""
+
+    def environment(self) -> EnvironmentSpec:
+        """What the engine's interpreter must have, for ``voxhost doctor``; cheap, callable before ``load()``."""
+        return EnvironmentSpec()
+
+    def required_models(self) -> list[ModelSpec]:
+        """The models this configuration loads (a subset of ``models()``), for ``voxhost doctor``."""
+        return []
+
+    def self_check(self) -> list[str]:
+        """Problems short of failure the engine sees in its own environment (run by ``voxhost doctor`` there)."""
         return []
 
     def status(self) -> dict[str, Any]:

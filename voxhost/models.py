@@ -9,11 +9,14 @@ place, so models already downloaded by other tools are used as they are. Nothing
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
 import shutil
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +43,26 @@ class ModelSpec:
     description: str = ""
     requires: tuple[str, ...] = ()
     """Other models of the same engine this one needs (e.g. a vocoder); ``pull`` fetches them too."""
+    source: str | None = None
+    """Download the files from ``<source>/<file>`` (plain HTTP) instead of through the Hugging Face hub; they are
+    verified against ``checksums``, which must then list every file."""
+    checksums: tuple[tuple[str, int, str], ...] = ()
+    """(file, size in bytes, md5) for each file of a ``source`` download, in download order."""
+    after_pull: str | None = None
+    """``module:function`` called as ``function(spec, directory)`` once the files are pulled and verified (e.g. to
+    prune a training checkpoint); it must leave files that ``files`` still matches."""
+    group: str = ""
+    """A heading the model is listed under (e.g. its language)."""
 
     @property
     def pull_command(self) -> str:
         """The command that downloads this model."""
         return f"voxhost models pull {self.engine} {self.name}"
+
+    @property
+    def download_size(self) -> int | None:
+        """Bytes a ``source`` download fetches, when the checksums say."""
+        return sum(size for _, size, _ in self.checksums) if self.checksums else None
 
 
 MANIFEST = ".voxhost-manifest.json"
@@ -173,7 +191,7 @@ def status(
 
 
 def _digest(path: Path, algo: str) -> str:
-    h = hashlib.sha1() if algo == "git-sha1" else hashlib.sha256()
+    h = hashlib.sha1() if algo == "git-sha1" else hashlib.md5() if algo == "md5" else hashlib.sha256()
     if algo == "git-sha1":  # git's blob id: sha1 over a header and the content
         h.update(f"blob {path.stat().st_size}\0".encode())
     with path.open("rb") as f:
@@ -191,8 +209,11 @@ def _read_manifest(root: Path) -> dict[str, dict[str, object]]:
     return files if isinstance(files, dict) else {}
 
 
-def verify_manifest(spec: ModelSpec, root: Path) -> bool | None:
-    """Hash the model's files against the manifest written by ``pull``; None when there is none for them."""
+def verify_manifest(spec: ModelSpec, root: Path, *, hashes: bool = True) -> bool | None:
+    """Hash the model's files against the manifest written by ``pull``; None when there is none for them.
+
+    ``hashes=False`` compares sizes only (fast: nothing is read), which catches truncated downloads.
+    """
     manifest = _read_manifest(root)
     files = model_files(spec, root)
     rel = [f.relative_to(root).as_posix() for f in files]
@@ -200,7 +221,7 @@ def verify_manifest(spec: ModelSpec, root: Path) -> bool | None:
         return None
     for f, r in zip(files, rel, strict=True):
         entry = manifest[r]
-        if f.stat().st_size != entry.get("size") or _digest(f, str(entry["algo"])) != entry.get("hash"):
+        if f.stat().st_size != entry.get("size") or (hashes and _digest(f, str(entry["algo"])) != entry.get("hash")):
             _LOGGER.warning("%s does not match its manifest (%s)", f, spec.repo)
             return False
     return True
@@ -284,10 +305,29 @@ def pull(
     Offline (``HF_HUB_OFFLINE=1``) a missing model raises a ``ModelDownloadError`` that says so instead of waiting
     on the network.
     """
-    found = find_model(spec, models_dir, search_hf_cache=True)
+    found = find_model(spec, models_dir, search_hf_cache=spec.source is None)
     if found is not None and not force:
         _LOGGER.info("%s %s is already present in %s", spec.engine, spec.name, found)
         return found
+    if spec.source is not None:
+        path = pull_direct(spec, models_dir, force=force, progress=progress)
+    else:
+        path = _pull_hub(spec, models_dir, to_hf_cache=to_hf_cache, force=force, verify=verify, progress=progress)
+    if spec.after_pull:
+        module, _, function = spec.after_pull.partition(":")
+        getattr(importlib.import_module(module), function)(spec, path)
+    return path
+
+
+def _pull_hub(
+    spec: ModelSpec,
+    models_dir: str | Path,
+    *,
+    to_hf_cache: bool,
+    force: bool,
+    verify: bool,
+    progress: Progress | None,
+) -> Path:
     if is_offline():
         raise ModelDownloadError(
             f"cannot pull {spec.engine} {spec.name} ({spec.repo}): the Hugging Face hub is offline "
@@ -323,6 +363,58 @@ def pull(
     if verify:
         _verify_download(spec, path)
     return path
+
+
+def pull_direct(
+    spec: ModelSpec, models_dir: str | Path, *, force: bool = False, progress: Progress | None = None
+) -> Path:
+    """Fetch ``spec``'s files from ``spec.source`` over plain HTTP, each checked against its size and md5.
+
+    Each file arrives as ``<name>.part`` and is renamed only once it matches, in the checksums' order (so a model's
+    config can come last and mark it complete). Files already there and matching are kept unless ``force``.
+    """
+    assert spec.source is not None
+    host = urllib.parse.urlparse(spec.source).hostname or ""
+    if is_offline() and host.endswith("huggingface.co"):
+        raise ModelDownloadError(
+            f"cannot pull {spec.engine} {spec.name}: the Hugging Face hub is offline (HF_HUB_OFFLINE is set)"
+        )
+    root = local_dir(spec, models_dir)
+    manifest = _read_manifest(root)
+    total = spec.download_size
+    done = 0
+    for path, size, md5 in spec.checksums:
+        target = root / path
+        if not force and target.is_file() and target.stat().st_size == size and _digest(target, "md5") == md5:
+            done += size
+            manifest[path] = {"size": size, "algo": "md5", "hash": md5}
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(target.name + ".part")
+        url = f"{spec.source.rstrip('/')}/{urllib.parse.quote(path)}"
+        digest = hashlib.md5()
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
+                while block := response.read(1 << 20):
+                    out.write(block)
+                    digest.update(block)
+                    done += len(block)
+                    if progress is not None:
+                        progress(done, total)
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            raise ModelDownloadError(f"could not download {url}: {exc}") from exc
+        if part.stat().st_size != size or digest.hexdigest() != md5:
+            got = part.stat().st_size
+            part.unlink()
+            raise ModelDownloadError(
+                f"{path} does not match the catalog ({got} bytes, md5 {digest.hexdigest()}; expected {size} bytes, "
+                f"md5 {md5}): removed it; pull again"
+            )
+        os.replace(part, target)
+        manifest[path] = {"size": size, "algo": "md5", "hash": md5}
+    (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
+    return root
 
 
 def _verify_download(spec: ModelSpec, root: Path) -> None:

@@ -45,7 +45,20 @@ class _Catalog:
             for spec in engine.models()
         ]
 
+    def refresh(self, engine_id: str, *, quiet: bool = False) -> None:
+        """Let the engine fetch its list of models (the Piper voice catalog); a failure is a note, not an error."""
+        engine = self.engines.get(engine_id)
+        if engine is None:
+            return
+        try:
+            engine.refresh_models()
+        except VoxhostError as exc:
+            if not quiet:
+                print(f"note: {exc.message}", file=sys.stderr)
+
     def find(self, engine_id: str, name: str) -> tuple[Engine, ModelSpec]:
+        if name not in {spec.name for _, spec in self.specs(engine_id)}:
+            self.refresh(engine_id)  # a catalog that was never fetched, or a voice newer than the cached one
         pairs = self.specs(engine_id)
         for engine, spec in pairs:
             if spec.name == name:
@@ -58,7 +71,10 @@ class _Catalog:
 
 
 def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
+    if args.engine and (args.refresh or not catalog.specs(args.engine)):
+        catalog.refresh(args.engine)
     rows = []
+    groups: list[str] = []
     for engine, spec in catalog.specs(args.engine):
         st = models.status(
             spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache, check=args.check
@@ -69,13 +85,19 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
         elif st.verified:
             state = "verified"
         where = str(st.path) if st.path else "-"
-        rows.append((spec.engine, spec.name, spec.repo, state, _human(st.size) if st.installed else "-", where))
+        size = _human(st.size) if st.installed else f"({_human(spec.download_size)})" if spec.download_size else "-"
+        rows.append((spec.engine, spec.name, spec.repo, state, size, where))
+        groups.append(spec.group)
     if not rows:
         print("no engine declares models")
         return 0
     header = ("ENGINE", "MODEL", "REPOSITORY", "STATE", "SIZE", "LOCATION")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
-    for row in (header, *rows):
+    group = ""
+    for row, row_group in zip((header, *rows), ("", *groups), strict=True):
+        if row_group and row_group != group:  # a catalog by language: a heading for each
+            group = row_group
+            print(f"# {group}")
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     return 1 if any(r[3] == "CORRUPT" for r in rows) else 0
 
@@ -159,6 +181,9 @@ def add_models_command(
     p = sub.add_parser("list", parents=common, help="every model the engines can use, and whether it is installed")
     p.add_argument("engine", nargs="?", help="only this engine's models")
     p.add_argument("--check", action="store_true", help="hash installed files against the pull manifest")
+    p.add_argument(
+        "--refresh", action="store_true", help="fetch the engine's model catalog again (e.g. a voice catalog)"
+    )
     p.set_defaults(func=_runner(_list, engines))
 
     p = sub.add_parser(

@@ -74,6 +74,7 @@ class EngineSlot:
                 type(engine).attribution_url,
             ),
             version=engine_version(type(engine)),
+            withheld=tuple(engine.withheld_voices()),
         )
 
     def state(self) -> EngineState:

@@ -17,6 +17,7 @@ from ..conftest import REPO, make_settings
 
 TINY_BUILDER = Path(__file__).resolve().parent / "tiny" / "f5_tiny.py"
 REF_TEXT = "This is the reference voice speaking."
+FRENCH_REF_TEXT = "Voici la voix de référence qui parle."
 
 
 def f5_python() -> str:
@@ -40,7 +41,14 @@ def build_tiny_models(models_dir: Path) -> dict[str, Any]:
         timeout=300,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    tiny = json.loads(out.stdout.strip().splitlines()[-1])
+    # French gets a reference of its own (its built-in voice needs one in French; English has Piper's)
+    import soundfile
+
+    reference = models_dir / "fr-reference.wav"
+    soundfile.write(reference, reference_signal(), 16000)
+    tiny["fr"] = {**tiny["fr"], "reference": str(reference), "reference_text": FRENCH_REF_TEXT}
+    return tiny
 
 
 def f5_settings(state_dir: Path, models_dir: Path, tiny: dict[str, Any], **f5: Any) -> Any:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from voxhost.errors import ModelMissingError, WorkerCrashedError
+from voxhost.errors import ModelMissingError, UnknownVoiceError, WorkerCrashedError
 from voxhost.operations import SpeechRequest
 
 from ..conftest import running_daemon
@@ -64,7 +64,11 @@ def process_gone(pid: int, timeout: float) -> bool:
 
 def test_voices_one_default_per_offered_language(daemon):
     ids = {v.id: v for v in daemon.core.voices() if v.engine == "f5"}
-    assert {"f5:default", "f5:default-en", "f5:default-fr", "f5:default-it"} <= set(ids)
+    assert {"f5:default", "f5:default-en", "f5:default-fr"} <= set(ids)
+    # Italian is offered, but has no reference in Italian: no built-in Italian voice, and the engine says why
+    assert "f5:default-it" not in ids and "it_IT" not in ids["f5:default"].languages
+    withheld = {voice.id: voice for voice in daemon.core.engine("f5").withheld}
+    assert "reference_text" in withheld["default-it"].reason
     assert ids["f5:default-fr"].languages == ("fr_FR",)
     assert ids["f5:default-fr"].sample_rate == 24000
 
@@ -78,6 +82,11 @@ def test_cloned_voice_24k_of_expected_length(daemon, voice, speed):
     seconds = audio.size / rate
     want = expected_seconds(ENGLISH, speed)
     assert abs(seconds - want) / want < 0.1, f"{seconds:.2f} s, expected about {want:.2f} s"
+
+
+def test_builtin_voice_without_a_native_reference_is_refused(daemon):
+    with pytest.raises(UnknownVoiceError, match="reference_text"):
+        speak(daemon, "Ciao a tutti.", voice="f5:default-it")
 
 
 def test_default_reference_made_with_piper(daemon):
@@ -140,10 +149,10 @@ def test_options_reach_the_model(daemon, voice):
     assert base != fewer
 
 
-def test_missing_model_names_the_pull_command(daemon):
+def test_missing_model_names_the_pull_command(daemon, voice):
     started = time.monotonic()
     with pytest.raises(ModelMissingError) as err:
-        speak(daemon, "Ciao a tutti.", voice="f5:default-it")
+        speak(daemon, "Ciao a tutti.", voice=f"f5:{voice}", language="it_IT")
     assert "voxhost models pull f5 it" in str(err.value)
     assert time.monotonic() - started < 30
     # the engine still works afterwards

@@ -61,3 +61,20 @@ def test_cuda_memory_returned_after_unload(cuda_daemon):
     assert status.get("resident") == []
     assert status["cuda_allocated"] < loaded["cuda_allocated"]
     assert status["cuda_reserved"] <= loaded["cuda_reserved"]
+
+
+@pytest.fixture(scope="module")
+def fp32_daemon(tmp_path_factory):
+    if not _worker_has_cuda():
+        pytest.skip("no CUDA device visible to the F5 worker environment")
+    models_dir = tmp_path_factory.mktemp("models32")
+    tiny = build_tiny_models(models_dir)
+    settings = f5_settings(tmp_path_factory.mktemp("state32"), models_dir, tiny, device="cuda", half_precision=False)
+    with running_daemon(settings) as d:
+        yield d
+
+
+def test_half_precision_off_loads_float32_weights(fp32_daemon):
+    speak(fp32_daemon, "Hello world.", voice="f5:default-en", seed=5)
+    status = f5_status(fp32_daemon)
+    assert status["half_precision"] is False and status["dtype"] == "float32"

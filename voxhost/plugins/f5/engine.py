@@ -24,12 +24,15 @@ from ...engine import (
     Engine,
     EngineContext,
     EngineSettings,
+    EnvironmentSpec,
     ModelSpec,
     SynthesisRequest,
     VoiceInfo,
+    WithheldVoice,
 )
 from ...errors import InvalidRequestError, UnknownVoiceError
 from ...langid import LanguageIdentifier, primary_language
+from .native import PACKAGED, NativeSource, installed_piper_voice, withheld_reason
 from .registry import (
     ENGINE_ID,
     SAMPLE_RATE,
@@ -94,6 +97,7 @@ class F5Engine(Engine):
         self._default_reference: tuple[str, str] | None = None
         self._device = "cpu"
         self._last_language: str | None = None
+        self._dtype: str | None = None
 
     # -- metadata (daemon side; cheap) ----------------------------------------------------------
 
@@ -119,8 +123,34 @@ class F5Engine(Engine):
             if self.context.find_model(model_spec(code, self._registry[code])) is not None
         ]
 
+    def native_source(self, code: str) -> NativeSource | None:
+        """Where ``default-<code>`` gets a reference in its own language, or None (see ``native``)."""
+        entry = self._registry.get(code)
+        if entry is not None and entry.reference and entry.reference_text:
+            return NativeSource("configured", entry.reference, entry.reference_text)
+        s = self.settings
+        if s.default_reference and primary_language(s.default_reference_language) == code:
+            return NativeSource("engine-default", s.default_reference, s.default_reference_text or "")
+        if code == "en":
+            return NativeSource("bundled-piper")
+        if code in PACKAGED:
+            return NativeSource("f5-package", *PACKAGED[code])
+        voice = installed_piper_voice(self.context.models_dir, code)
+        return NativeSource("piper", str(voice)) if voice is not None else None
+
+    def voiced_languages(self) -> list[str]:
+        """Offered languages whose built-in voice has a native reference."""
+        return [code for code in self.offered_languages() if self.native_source(code) is not None]
+
+    def withheld_voices(self) -> list[WithheldVoice]:
+        return [
+            WithheldVoice(f"default-{code}", (entry.locale,), withheld_reason(code, entry.locale))
+            for code in self.offered_languages()
+            if (entry := self._registry[code]) and self.native_source(code) is None
+        ]
+
     def voices(self) -> list[VoiceInfo]:
-        languages = self.offered_languages()
+        languages = self.voiced_languages()
         if not languages:
             return []
         locales = tuple(self._registry[code].locale for code in languages)
@@ -130,7 +160,7 @@ class F5Engine(Engine):
                 name="F5 default",
                 languages=locales,
                 sample_rate=SAMPLE_RATE,
-                description="The default reference voice; the language is detected from the text.",
+                description="A reference voice in each language's own tongue; the language is detected from the text.",
             )
         ]
         for code in languages:
@@ -150,9 +180,28 @@ class F5Engine(Engine):
         specs = [model_spec(code, entry) for code, entry in self._registry.items()]
         return [*specs, vocoder_spec(self.settings.vocoder)]
 
+    def environment(self) -> EnvironmentSpec:
+        return EnvironmentSpec(
+            imports=("torch", "torchaudio", "vocos", "lingua", "f5_tts.infer.utils_infer"),
+            versions={"f5-tts": "1.1.22", "vocos": "0.1.0", "torch": "", "torchaudio": ""},
+            setup="envs/f5/setup.sh {venv}",
+            device="torch",
+        )
+
+    def required_models(self) -> list[ModelSpec]:
+        """The offered languages' models (English when none is installed or configured), and the vocoder."""
+        codes = self.offered_languages() or ["en"]
+        return [*(model_spec(code, self._registry[code]) for code in codes), vocoder_spec(self.settings.vocoder)]
+
     def validate_request(self, request: SynthesisRequest) -> None:
         if request.reference is None and self._voice_language(request.voice) is None and request.voice != "default":
             raise UnknownVoiceError(f"F5 has no voice {request.voice!r}")
+        voice_language = self._voice_language(request.voice) if request.reference is None else None
+        if voice_language is not None and self.native_source(voice_language) is None:
+            entry = self._registry[voice_language]
+            raise UnknownVoiceError(
+                f"F5 offers no voice {request.voice!r}: {withheld_reason(voice_language, entry.locale)}"
+            )
         if request.language and primary_language(request.language) not in self._registry:
             raise InvalidRequestError(
                 f"F5 has no model for language {request.language!r}; add one under "
@@ -200,7 +249,10 @@ class F5Engine(Engine):
         self._drop_vocoder()
 
     def _half(self) -> bool:
-        return self.settings.half_precision and self._device.startswith("cuda")
+        """Float16 weights: asked for, and a CUDA GPU of compute capability 7 or newer (older ones stay fp32)."""
+        from .runtime import supports_half
+
+        return self.settings.half_precision and supports_half(self._device)
 
     def _load_language(self, code: str) -> Any:
         from .runtime import load_language_model, load_vocos
@@ -215,6 +267,7 @@ class F5Engine(Engine):
                     self.context.require_model(vocoder_spec(self.settings.vocoder)), self._device
                 )
         model = load_language_model(entry, root, self._device, half=self._half())
+        self._dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
         _LOGGER.info("F5 %s loaded from %s", code, root)
         return model
 
@@ -256,7 +309,7 @@ class F5Engine(Engine):
         raise InvalidRequestError("F5 has no language model installed; run: voxhost models list f5")
 
     def _reference(self, request: SynthesisRequest, code: str) -> Any:
-        from .reference import ensure_default_reference
+        from .reference import ensure_native_reference
 
         ref = request.reference
         if ref is not None:
@@ -269,17 +322,15 @@ class F5Engine(Engine):
                 ref.audio_path, ref.transcript, cache_dir=ref.cache_dir, fingerprint=ref.fingerprint
             )
         entry = self._registry[code]
-        if entry.reference and entry.reference_text:
-            path, text = entry.reference, entry.reference_text
-        elif self.settings.default_reference:
-            if not self.settings.default_reference_text:
-                raise InvalidRequestError("[engines.f5] default_reference needs default_reference_text")
-            path, text = self.settings.default_reference, self.settings.default_reference_text
-        else:
-            with self._lock:
-                if self._default_reference is None:
-                    self._default_reference = ensure_default_reference(self.context.cache_dir)
-                path, text = self._default_reference
+        source = self.native_source(code)
+        if source is None:
+            raise InvalidRequestError(
+                f"F5 has no {entry.locale} voice of its own: {withheld_reason(code, entry.locale)}", param="voice"
+            )
+        if source.kind == "engine-default" and not source.text:
+            raise InvalidRequestError("[engines.f5] default_reference needs default_reference_text")
+        with self._lock:
+            path, text = ensure_native_reference(source, code, self.context.cache_dir)
         return self._references.get(path, text, cache_dir=self.context.cache_dir)
 
     def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
@@ -340,6 +391,7 @@ class F5Engine(Engine):
             **memory,
             "device": self._device,
             "half_precision": self._half(),
+            "dtype": self._dtype,
             "languages": self.offered_languages(),
             "resident": resident.names() if resident is not None else [],
             "loads": resident.loads if resident is not None else 0,

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..piper_reference import REFERENCE_TEXT, piper_reference
+from .native import SENTENCES, NativeSource
 from .registry import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)
@@ -166,3 +167,19 @@ class ReferenceCache:
 def ensure_default_reference(cache_dir: str) -> tuple[str, str]:
     """The Piper-spoken default reference in ``cache_dir`` (made on first call) and its exact transcript."""
     return piper_reference(Path(cache_dir, "f5-default-reference.wav"), "f5")
+
+
+def ensure_native_reference(source: NativeSource, code: str, cache_dir: str) -> tuple[str, str]:
+    """The WAV and transcript of a language's built-in voice (made on first use where derived; see ``native``)."""
+    if source.kind in ("configured", "engine-default"):
+        return source.path, source.text
+    if source.kind == "bundled-piper":
+        return ensure_default_reference(cache_dir)
+    if source.kind == "f5-package":
+        from importlib.resources import files
+
+        return str(files("f5_tts").joinpath(source.path)), source.text
+    # a Piper voice of the language speaks a known sentence: the transcript is exact
+    model = Path(source.path)
+    made = Path(cache_dir, f"f5-default-reference-{code}-{model.name.removesuffix('.onnx')}.wav")
+    return piper_reference(made, "f5", model=model, text=SENTENCES[code])

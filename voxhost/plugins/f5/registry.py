@@ -62,6 +62,9 @@ class LanguageModel(BaseModel):
     """A reference WAV for this language's default voice (else the engine-wide default reference)."""
     reference_text: str | None = None
     """Exact transcript of ``reference``."""
+    prune: bool = False
+    """``checkpoint`` is a whole training checkpoint (optimizer state and all): keep only its EMA weights, as
+    ``<name>.ema.safetensors``, when it is pulled (or first loaded), and delete the original."""
 
     def dit_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``f5_tts.model.DiT``."""
@@ -113,6 +116,7 @@ DEFAULT_MODELS: dict[str, dict[str, Any]] = {
         arch="base",
         checkpoint="JA_21999120/model_21999120.pt",
         vocab="JA_21999120/vocab_japanese.txt",
+        prune=True,  # 5.4 GB with the optimizer state; about 1.35 GB of EMA weights
     ),
     "ru": dict(
         repo="hotstone228/F5-TTS-Russian",
@@ -166,6 +170,9 @@ class F5Settings(EngineSettings):
     """Reference WAV for requests without a cloned voice; unset: one is made with the bundled Piper voice."""
     default_reference_text: str | None = None
     """Exact transcript of ``default_reference`` (required with it)."""
+    default_reference_language: str = "en"
+    """The language spoken in ``default_reference``: it serves that language's built-in voice only (each F5 model
+    is trained on one language; other languages take their own reference, see docs/f5.md)."""
     preload_languages: list[str] = Field(default_factory=list)
     """Language models to load when the engine loads (``["*"]``: all offered); others load on first use."""
     model_idle_unload: float = Field(0.0, ge=0.0)
@@ -190,13 +197,17 @@ class F5Settings(EngineSettings):
 
 def model_spec(language: str, entry: LanguageModel) -> ModelSpec:
     """The ``voxhost models`` entry for a language model."""
+    checkpoint = entry.checkpoint
+    if entry.prune:  # the training checkpoint as pulled, or its EMA weights once pruned
+        checkpoint = checkpoint.removesuffix(".pt") + ".*"
     return ModelSpec(
         engine=ENGINE_ID,
         name=language,
         repo=entry.repo,
-        files=(entry.checkpoint, entry.vocab),
+        files=(checkpoint, entry.vocab),
         revision=entry.revision,
         requires=("vocos",),
+        after_pull="voxhost.plugins.f5.prune:prune_pulled" if entry.prune else None,
         description=f"F5-TTS {entry.locale} ({entry.arch if isinstance(entry.arch, str) else 'custom'} architecture)",
     )
 

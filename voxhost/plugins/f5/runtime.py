@@ -58,24 +58,52 @@ def pick_device(setting: str) -> str:
     return "cpu"
 
 
+def half_allowed(device: str, capability_major: int | None) -> bool:
+    """Float16 only on CUDA of compute capability 7 or newer; older GPUs (Pascal, Maxwell) stay float32, as in
+    f5-tts itself, since their float16 is slow or emulated."""
+    return device.startswith("cuda") and capability_major is not None and capability_major >= 7
+
+
+def supports_half(device: str) -> bool:
+    """Whether float16 is worth using on ``device`` (see ``half_allowed``)."""
+    if not device.startswith("cuda"):
+        return False
+    import torch
+
+    major = torch.cuda.get_device_properties(device).major if torch.cuda.is_available() else None
+    return half_allowed(device, major)
+
+
 def load_language_model(entry: LanguageModel, root: Path, device: str, *, half: bool) -> Any:
-    """Build the entry's CFM+DiT with its vocab and load its checkpoint through f5-tts's ``load_model``."""
+    """Build the entry's CFM+DiT with its vocab and load its checkpoint through f5-tts's ``load_model``.
+
+    The checkpoint is read on the CPU: f5-tts casts the model to float16 *before* loading weights on CUDA, so
+    ``half = False`` would otherwise run float32 on weights already rounded to float16, and a training checkpoint
+    (optimizer state and all) would pass through device memory. The model then moves to ``device``, in float16
+    only when ``half`` is asked for and the GPU supports it.
+    """
     ui = import_f5()
     from f5_tts.model import DiT
 
+    checkpoint = root / entry.checkpoint
+    if entry.prune:
+        from .prune import ensure_pruned
+
+        checkpoint = ensure_pruned(checkpoint)
     with quiet_stdout():
         model = ui.load_model(
             DiT,
             entry.dit_kwargs(),
-            str(root / entry.checkpoint),
+            str(checkpoint),
             mel_spec_type="vocos",
             vocab_file=str(root / entry.vocab),
             ode_method="euler",
             use_ema=True,
-            device=device,
+            device="cpu",
         )
-    if not half:  # f5-tts picks float16 on CUDA by itself
-        model = model.float()
+    model = model.float().to(device)
+    if half and supports_half(device):
+        model = model.half()
     return model.eval()
 
 
@@ -93,6 +121,10 @@ def release(device: str) -> None:
         import torch
 
         torch.cuda.empty_cache()
+    elif device.startswith("mps"):
+        import torch
+
+        torch.mps.empty_cache()
 
 
 def seed_all(seed: int) -> None:

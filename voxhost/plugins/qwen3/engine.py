@@ -17,12 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar, Literal
 
+import numpy as np
+
+from ...dsp import stretch
 from ...engine import (
     PCM,
     Capability,
     Engine,
     EngineContext,
     EngineSettings,
+    EnvironmentSpec,
     ModelSpec,
     SynthesisRequest,
     VoiceInfo,
@@ -111,6 +115,31 @@ class Qwen3Engine(Engine):
     def models(self) -> list[ModelSpec]:
         return all_model_specs()
 
+    def environment(self) -> EnvironmentSpec:
+        if self.backend_name == "mlx":
+            return EnvironmentSpec(
+                imports=("mlx.core", "mlx_audio.tts.utils"),
+                versions={"mlx-audio": "0.6.2", "mlx": "0.32.4"},
+                setup="envs/mlx/setup.sh {venv}",
+                device="mlx",
+            )
+        return EnvironmentSpec(
+            imports=("torch", "torchaudio", "qwen_tts"),
+            versions={
+                "qwen-tts": "0.1.1",
+                "transformers": "4.57.3",
+                "accelerate": "1.12.0",
+                "torch": "",
+                "torchaudio": "",
+            },
+            setup="envs/qwen/setup.sh {venv}",
+            device="torch",
+        )
+
+    def required_models(self) -> list[ModelSpec]:
+        """The configured model, unless ``model_path`` names a directory of one's own."""
+        return [] if self.settings.model_path else [self.spec]
+
     def validate_request(self, request: SynthesisRequest) -> None:
         if request.reference is None and request.voice not in {v.id for v in self.voices()}:
             raise UnknownVoiceError(f"Qwen3-TTS has no voice {request.voice!r}", param="voice")
@@ -168,8 +197,15 @@ class Qwen3Engine(Engine):
             repetition_penalty=options.repetition_penalty,
             max_new_tokens=options.max_new_tokens or self.settings.max_new_tokens,
         )
-        for audio in backend.synthesize(generation, ref):
-            yield PCM.from_float(audio, SAMPLE_RATE)
+        if request.speed == 1.0:
+            for audio in backend.synthesize(generation, ref):
+                yield PCM.from_float(audio, SAMPLE_RATE)
+            return
+        # Qwen3-TTS has no speed control: the whole sentence is time-stretched (pitch kept), so a streaming
+        # backend's chunks are gathered first; stretching each chunk alone would put a seam at every one.
+        chunks = list(backend.synthesize(generation, ref))
+        if chunks:
+            yield PCM.from_float(stretch(np.concatenate(chunks), SAMPLE_RATE, request.speed), SAMPLE_RATE)
 
     def status(self) -> dict[str, object]:
         return self._backend.status() if self._backend is not None else {"backend": self.backend_name}

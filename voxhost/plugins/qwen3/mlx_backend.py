@@ -1,7 +1,8 @@
 """The MLX backend (``mlx-audio``) for Apple Silicon: native streaming, audio every fraction of a second.
 
-On Linux it runs on ``mlx[cpu]`` (for tests). mlx-audio encodes the reference inside each ``generate`` call, so
-what is cached per voice is the decoded reference audio as an ``mx.array``.
+On Linux it runs on ``mlx[cpu]`` (for tests). What voxhost caches per voice is the decoded reference audio as an
+``mx.array``; mlx-audio 0.6.2 caches the reference's encoding itself (``_icl_cache``, keyed on the transcript and
+the audio's size and sum), so passing the same array again skips the encoder.
 """
 
 from __future__ import annotations

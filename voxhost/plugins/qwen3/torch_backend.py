@@ -66,6 +66,9 @@ class TorchBackend(Backend):
             return
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+        mps = getattr(torch, "mps", None)
+        if self._device.startswith("mps") and mps is not None and hasattr(mps, "empty_cache"):
+            mps.empty_cache()
 
     # -- prompts ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from aiohttp import web
 import voxhost
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings
+from ...door import Door, DoorSettings, Endpoint
 from .app import build_app
 from .metrics import Metrics
 from .settings import HttpSettings
@@ -41,6 +41,12 @@ class HttpDoor(Door):
         self._executor: ThreadPoolExecutor | None = None
         self._metrics: Metrics | None = None
         self.port: int | None = None
+
+    @classmethod
+    def endpoints(cls, settings: DoorSettings) -> list[Endpoint]:
+        """The HTTP address must be free to bind (port 0 picks one: nothing to check)."""
+        assert isinstance(settings, HttpSettings)
+        return [Endpoint("listen", settings.host, settings.port)] if settings.port else []
 
     async def start(self) -> None:
         """Bind and serve."""

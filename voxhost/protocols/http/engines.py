@@ -51,6 +51,10 @@ def engine_object(core: CoreAPI, status: dict[str, Any]) -> Engine:
             "needs_transcript": engine.needs_transcript,
             "models": len(engine.models),
             "options": engine.options_schema,
+            "withheld_voices": [
+                {"id": f"{engine.id}:{voice.id}", "languages": list(voice.languages), "reason": voice.reason}
+                for voice in engine.withheld
+            ],
         }
     )
 

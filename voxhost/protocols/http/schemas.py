@@ -301,6 +301,14 @@ class VoiceLibrary(Answer):
     data: list[Voice]
 
 
+class WithheldVoice(Answer):
+    """A voice an engine does not offer yet, and what would make it available."""
+
+    id: str
+    languages: list[str]
+    reason: str
+
+
 class Engine(Answer):
     """A running engine, loaded or not; engines may report more (``device``, ``memory``)."""
 
@@ -324,6 +332,8 @@ class Engine(Answer):
     """Cloned voices need a transcript."""
     options: dict[str, Any]
     """JSON Schema of the engine's per-request ``options``."""
+    withheld_voices: list[WithheldVoice] = []
+    """Voices the engine could offer but withholds, and why (e.g. no reference in that language yet)."""
 
 
 class EngineList(Answer):

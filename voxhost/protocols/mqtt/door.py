@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings
+from ...door import Door, DoorSettings, Endpoint
 from ...events import Event, JobAudio
 from .connection import Incoming, MqttConnection
 from .context import Handler, MqttContext, Part
@@ -34,6 +34,12 @@ class MqttDoor(Door):
 
     name = "mqtt"
     Settings = MqttSettings
+
+    @classmethod
+    def endpoints(cls, settings: DoorSettings) -> list[Endpoint]:
+        """The broker must answer."""
+        assert isinstance(settings, MqttSettings)
+        return [Endpoint("connect", settings.host, settings.port)]
 
     def __init__(self, core: CoreAPI, settings: DoorSettings) -> None:
         super().__init__(core, settings)

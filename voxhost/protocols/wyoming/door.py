@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from wyoming.event import Event
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings
+from ...door import Door, DoorSettings, Endpoint
 from ...errors import ConfigError
 from .info import build_info
 from .session import Session
@@ -69,6 +69,17 @@ class WyomingDoor(Door):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._advertiser: Advertiser | None = None
         self._advertised: list[str] = []
+
+    @classmethod
+    def endpoints(cls, settings: DoorSettings) -> list[Endpoint]:
+        """Each ``tcp://`` address must be free to bind."""
+        assert isinstance(settings, WyomingSettings)
+        out = []
+        for uri in settings.uri:
+            scheme, host, port = parse_uri(uri)
+            if scheme == "tcp":
+                out.append(Endpoint("listen", host, port))
+        return out
 
     # -- lifecycle ------------------------------------------------------------------------------
 

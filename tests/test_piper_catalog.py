@@ -1,0 +1,167 @@
+"""``voxhost models pull piper <voice>`` from the Piper voice catalog, offline: a catalog fixture (voices.json with
+real sizes and md5s of tiny voices) served by a file server on 127.0.0.1 standing in for the Hub."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voxhost import models
+from voxhost.cli import main
+from voxhost.operations import SpeechRequest
+from voxhost.plugins.piper_catalog import catalog_specs, fetch_catalog, voices_dir
+
+from .conftest import make_settings, running_daemon
+from .piper_fixture import build_multispeaker_voice
+
+VOICES = {
+    # key: (language code, English name, country, quality)
+    "en_GB-twins-medium": ("en_GB", "English", "Great Britain", "medium"),
+    "de_DE-twins-low": ("de_DE", "German", "Germany", "low"),
+}
+
+
+def _entry(key: str, folder: Path, root: Path) -> dict:
+    code, name, country, quality = VOICES[key]
+    family, region = code.split("_")
+    files = {}
+    (folder / "MODEL_CARD").write_text(f"{key} model card\n")
+    for path in (folder / f"{key}.onnx", folder / f"{key}.onnx.json", folder / "MODEL_CARD"):
+        data = path.read_bytes()
+        files[str(path.relative_to(root))] = {"size_bytes": len(data), "md5_digest": hashlib.md5(data).hexdigest()}
+    return {
+        "key": key,
+        "name": "twins",
+        "language": {
+            "code": code,
+            "family": family,
+            "region": region,
+            "name_native": name,
+            "name_english": name,
+            "country_english": country,
+        },
+        "quality": quality,
+        "num_speakers": 2,
+        "speaker_id_map": {"alice": 0, "bob": 1},
+        "files": files,
+        "aliases": [],
+    }
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A directory in the rhasspy/piper-voices layout with voices.json, served on 127.0.0.1."""
+    root = tmp_path / "hub"
+    catalog = {}
+    for key in VOICES:
+        code = VOICES[key][0]
+        folder = root / code.split("_")[0] / code / "twins" / VOICES[key][3]
+        folder.mkdir(parents=True)
+        model = build_multispeaker_voice(folder, key)
+        config = json.loads(Path(f"{model}.json").read_text())
+        config["language"] = {"code": code}
+        Path(f"{model}.json").write_text(json.dumps(config))
+        catalog[key] = _entry(key, folder, root)
+    (root / "voices.json").write_text(json.dumps(catalog))
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def config(tmp_path, hub) -> Path:
+    url, _ = hub
+    path = tmp_path / "voxhost.toml"
+    path.write_text(f'state_dir = "{tmp_path / "state"}"\n[engines.piper]\ncatalog_url = "{url}"\n')
+    return path
+
+
+def test_list_shows_the_catalog_by_language(config, capsys):
+    assert main(["models", "list", "piper", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("# English (Great Britain)") < out.index("en_GB-twins-medium") < out.index("# German (Germany)")
+    assert out.index("# German (Germany)") < out.index("de_DE-twins-low")
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("piper ")}
+    assert set(rows) == set(VOICES) and all(" missing " in row for row in rows.values())
+
+
+def test_pull_verifies_installs_and_lists(config, tmp_path, capsys):
+    assert main(["models", "pull", "piper", "en_GB-twins-medium", "-c", str(config)]) == 0
+    installed = voices_dir(tmp_path / "state" / "models") / "en" / "en_GB" / "twins" / "medium"
+    assert (installed / "en_GB-twins-medium.onnx").is_file() and (installed / "en_GB-twins-medium.onnx.json").is_file()
+    assert not list(installed.glob("*.part"))
+    capsys.readouterr()
+    assert main(["models", "list", "piper", "--check", "-c", str(config)]) == 0
+    rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines() if line.startswith("piper ")}
+    assert " verified " in rows["en_GB-twins-medium"] and " missing " in rows["de_DE-twins-low"]
+    # the pulled voice is offered by the engine; the one not pulled is not
+    assert main(["voices", "--json", "-c", str(config)]) == 0
+    ids = {voice["id"] for voice in json.loads(capsys.readouterr().out)}
+    assert "piper:en_GB-twins-medium" in ids and "piper:de_DE-twins-low" not in ids
+
+
+def test_a_file_that_does_not_match_the_catalog_is_refused(config, hub, tmp_path, capsys):
+    _, root = hub
+    model = next(root.rglob("de_DE-twins-low.onnx"))
+    model.write_bytes(model.read_bytes()[:-10] + b"0123456789")  # same size, other bytes
+    assert main(["models", "pull", "piper", "de_DE-twins-low", "-c", str(config)]) == 2
+    assert "does not match the catalog" in capsys.readouterr().err
+    pulled = voices_dir(tmp_path / "state" / "models")
+    assert not list(pulled.rglob("de_DE-twins-low.onnx*"))
+
+
+def test_unknown_voice_names_the_catalog(config, capsys):
+    assert main(["models", "pull", "piper", "xx_XX-nobody-low", "-c", str(config)]) == 2
+    assert "de_DE-twins-low" in capsys.readouterr().err
+
+
+def test_pulled_voice_joins_a_running_daemon_without_restart(tmp_path, hub):
+    url, _ = hub
+    settings = make_settings(tmp_path / "state", engines={"piper": {"catalog_url": url}})
+    with running_daemon(settings) as daemon:
+        before = {voice.id for voice in daemon.core.voices()}
+        assert "piper:en_GB-twins-medium" not in before
+        fetch_catalog(url, settings.models_path)
+        spec = next(s for s in catalog_specs(settings.models_path, url) if s.name == "en_GB-twins-medium")
+        models.pull(spec, settings.models_path)
+        deadline = time.monotonic() + 10
+        while "piper:en_GB-twins-medium" not in {v.id for v in daemon.core.voices()}:
+            assert time.monotonic() < deadline, "the pulled voice never joined the catalog"
+            time.sleep(0.2)
+        voice = next(v for v in daemon.core.voices() if v.id == "piper:en_GB-twins-medium")
+        assert voice.speakers == ("alice", "bob") and voice.languages == ("en_GB",)
+        pcm, rate = daemon.call(
+            daemon.core.speak(SpeechRequest(text="Hello there.", voice="piper:en_GB-twins-medium", speaker="bob"))
+        )
+        assert rate == 22050 and len(pcm) > 0
+        assert "piper:de_DE-twins-low" not in {v.id for v in daemon.core.voices()}
+
+
+def test_the_hub_is_not_asked_when_offline(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    config = tmp_path / "voxhost.toml"
+    config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    assert main(["models", "list", "piper", "-c", str(config)]) == 0
+    captured = capsys.readouterr()
+    assert "offline" in captured.err and "no engine declares models" in captured.out
+    shutil.rmtree(tmp_path / "state", ignore_errors=True)

@@ -1,0 +1,122 @@
+"""``voxhost service``: a systemd unit that ``systemd-analyze verify`` accepts, a launchd plist with the keys launchd
+needs, and install/uninstall writing, enabling and removing them (with stand-ins for systemctl and launchctl)."""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from voxhost import service
+from voxhost.cli import main
+
+from .conftest import REPO
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    """systemctl and launchctl stand-ins that log their arguments; HOME in the test's folder."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    for tool in ("systemctl", "launchctl"):
+        script = bin_dir / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    return log
+
+
+@pytest.mark.parametrize("user_mode", [False, True], ids=["system", "user"])
+def test_systemd_unit_verifies(tmp_path, user_mode):
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed here")
+    config = REPO / "configs" / "voxhost.toml"
+    plan = service.install_plan("systemd", user_mode=user_mode, config=config, run_as="root", home=tmp_path)
+    unit = tmp_path / "voxhost.service"
+    unit.write_text(plan.content)
+    args = ["systemd-analyze", *(["--user"] if user_mode else []), "verify", str(unit)]
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}  # a user manager needs one, even to verify
+    done = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
+    problems = [line for line in done.stderr.splitlines() if "voxhost.service" in line]
+    assert done.returncode == 0 and not problems, done.stderr
+    assert f"ExecStart={service.voxhost_command()[0]} serve --config {config}" in plan.content
+    assert "Type=notify" in plan.content
+    assert ("User=" in plan.content) is not user_mode
+    assert plan.content.rstrip().endswith("default.target" if user_mode else "multi-user.target")
+
+
+@pytest.mark.parametrize("user_mode", [False, True], ids=["daemon", "agent"])
+def test_launchd_plist_has_what_launchd_needs(tmp_path, user_mode):
+    plan = service.install_plan("launchd", user_mode=user_mode, config=Path("/etc/voxhost.toml"), run_as="voxhost")
+    job = plistlib.loads(plan.content.encode())
+    assert job["Label"] == service.LABEL
+    program = job["ProgramArguments"]
+    assert Path(program[0]).is_absolute() and Path(program[0]).exists()
+    assert program[-3:] == ["serve", "--config", "/etc/voxhost.toml"]
+    assert job["RunAtLoad"] is True and job["KeepAlive"] == {"SuccessfulExit": False}
+    assert job["ProcessType"] == "Interactive"  # no background throttling of inference
+    assert job["StandardOutPath"] == job["StandardErrorPath"] and job["StandardOutPath"].endswith("voxhost.log")
+    assert job["EnvironmentVariables"]["HOME"]  # a daemon gets no HOME of its own
+    if user_mode:
+        assert "UserName" not in job and "/Library/LaunchAgents/" in str(plan.path)
+        assert plan.commands[0][:2] == ["launchctl", "bootstrap"] and plan.commands[0][2].startswith("gui/")
+    else:
+        assert job["UserName"] == "voxhost" and str(plan.path).startswith("/Library/LaunchDaemons/")
+        assert plan.commands[0][:3] == ["launchctl", "bootstrap", "system"]
+        assert job["StandardOutPath"].startswith("/Library/Logs/voxhost/")
+
+
+def test_user_systemd_install_and_uninstall(tmp_path, fake_tools, capsys):
+    config = tmp_path / "voxhost.toml"
+    config.write_text("")
+    assert main(["service", "install", "--user", "--manager", "systemd", "-c", str(config)]) == 0
+    unit = tmp_path / "home" / ".config" / "systemd" / "user" / "voxhost.service"
+    assert f"--config {config}" in unit.read_text()
+    assert fake_tools.read_text().splitlines() == [
+        "systemctl --user daemon-reload",
+        "systemctl --user enable --now voxhost.service",
+    ]
+    assert "journalctl --user -u voxhost" in capsys.readouterr().out
+    assert main(["service", "uninstall", "--user", "--manager", "systemd"]) == 0
+    assert not unit.exists()
+    assert fake_tools.read_text().splitlines()[2:] == [
+        "systemctl --user disable --now voxhost.service",
+        "systemctl --user daemon-reload",
+    ]
+
+
+def test_launch_agent_install_and_uninstall(tmp_path, fake_tools):
+    assert main(["service", "install", "--user", "--manager", "launchd"]) == 0
+    plist = tmp_path / "home" / "Library" / "LaunchAgents" / f"{service.LABEL}.plist"
+    job = plistlib.loads(plist.read_bytes())
+    assert Path(job["StandardOutPath"]).parent.is_dir()  # launchd opens the log, it does not make its folder
+    uid = os.getuid()
+    assert fake_tools.read_text().splitlines() == [
+        f"launchctl bootstrap gui/{uid} {plist}",
+        f"launchctl enable gui/{uid}/{service.LABEL}",
+    ]
+    assert main(["service", "uninstall", "--user", "--manager", "launchd"]) == 0
+    assert not plist.exists()
+    assert fake_tools.read_text().splitlines()[-1] == f"launchctl bootout gui/{uid}/{service.LABEL}"
+
+
+def test_dry_run_changes_nothing(tmp_path, fake_tools, capsys):
+    assert main(["service", "install", "--user", "--dry-run", "--manager", "systemd"]) == 0
+    out = capsys.readouterr().out
+    assert "[Service]" in out and "$ systemctl --user enable --now voxhost.service" in out
+    assert not (tmp_path / "home" / ".config").exists() and not fake_tools.exists()
+
+
+def test_failing_command_is_reported(tmp_path, fake_tools, capsys):
+    (fake_tools.parent / "bin" / "systemctl").write_text("#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n")
+    assert main(["service", "install", "--user", "--manager", "systemd"]) == 1
+    assert "systemctl --user daemon-reload` failed (1): Failed to connect to bus" in capsys.readouterr().err

@@ -1,0 +1,99 @@
+"""The Piper voice catalog (``voices.json`` of rhasspy/piper-voices): every voice ``voxhost models`` can pull.
+
+The catalog names each voice's files with their sizes and md5 digests; a pull fetches the ``.onnx`` and then the
+``.onnx.json`` (which marks the voice complete) into ``<models_dir>/rhasspy--piper-voices/`` in the repository's own
+layout, checking each file. The Piper engine scans that directory, so a pulled voice joins the catalog at once,
+and only voices on disk are ever advertised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ..models import ModelDownloadError, ModelSpec, is_offline
+
+REPO = "rhasspy/piper-voices"
+DEFAULT_SOURCE = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
+"""Where voices.json and the voice files are; the tag pins the catalog (the bundled joe voice comes from it)."""
+CATALOG_FILE = "voices.json"
+
+
+def voices_dir(models_dir: str | Path) -> Path:
+    """Where pulled voices (and the cached catalog) live."""
+    return Path(models_dir, REPO.replace("/", "--"))
+
+
+def fetch_catalog(source: str, models_dir: str | Path) -> Path:
+    """Download ``voices.json`` from ``source`` into the voices directory (atomically); returns its path."""
+    if is_offline() and (urllib.parse.urlparse(source).hostname or "").endswith("huggingface.co"):
+        raise ModelDownloadError(
+            "cannot fetch the Piper voice catalog: the Hugging Face hub is offline (HF_HUB_OFFLINE)"
+        )
+    target = voices_dir(models_dir) / CATALOG_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    url = f"{source.rstrip('/')}/{CATALOG_FILE}"
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            data = response.read()
+        json.loads(data)
+    except (OSError, ValueError) as err:
+        raise ModelDownloadError(f"could not fetch the Piper voice catalog from {url}: {err}") from err
+    part = target.with_suffix(".part")
+    part.write_bytes(data)
+    os.replace(part, target)
+    return target
+
+
+def load_catalog(models_dir: str | Path) -> dict[str, Any]:
+    """The cached catalog, or an empty one when it was never fetched (or is unreadable)."""
+    try:
+        data = json.loads((voices_dir(models_dir) / CATALOG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def language_label(entry: dict[str, Any]) -> str:
+    """``English (United States)``, from the catalog entry's language block."""
+    language = entry.get("language") or {}
+    name = language.get("name_english") or language.get("code") or "?"
+    country = language.get("country_english")
+    return f"{name} ({country})" if country else str(name)
+
+
+def voice_spec(key: str, entry: dict[str, Any], source: str, engine: str = "piper") -> ModelSpec | None:
+    """The ``voxhost models`` entry for one catalog voice; None when the entry lacks its model or config."""
+    files = entry.get("files") or {}
+    model = next((path for path in files if path.endswith(".onnx")), None)
+    config = next((path for path in files if path.endswith(".onnx.json")), None)
+    if model is None or config is None:
+        return None
+    checksums = tuple(
+        (path, int(files[path]["size_bytes"]), str(files[path]["md5_digest"])) for path in (model, config)
+    )
+    speakers = int(entry.get("num_speakers") or 1)
+    detail = f"{language_label(entry)}, {entry.get('quality', '?')} quality"
+    if speakers > 1:
+        detail += f", {speakers} speakers"
+    return ModelSpec(
+        engine=engine,
+        name=key,
+        repo=REPO,
+        files=(model, config),
+        description=f"Piper voice {key}: {detail}",
+        source=source,
+        checksums=checksums,
+        group=language_label(entry),
+    )
+
+
+def catalog_specs(models_dir: str | Path, source: str) -> list[ModelSpec]:
+    """Every voice of the cached catalog, ordered by language, then name."""
+    catalog = load_catalog(models_dir)
+    specs = (voice_spec(key, entry, source) for key, entry in catalog.items() if isinstance(entry, dict))
+    return sorted((spec for spec in specs if spec is not None), key=lambda spec: (spec.group, spec.name))

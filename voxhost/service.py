@@ -1,0 +1,273 @@
+"""``voxhost service install|uninstall``: run this install of voxhost at boot, as a systemd unit or a launchd job.
+
+Linux gets a systemd unit (``Type=notify``: voxhost reports ready once engines are loaded and doors are open):
+``/etc/systemd/system/voxhost.service`` for the system, ``~/.config/systemd/user/voxhost.service`` with ``--user``.
+
+macOS gets a launchd job. Without ``--user`` it is a **LaunchDaemon** (``/Library/LaunchDaemons``, the ``system``
+domain, run as a named user): it starts at boot with nobody logged in, which is what a headless Mac mini beside Home
+Assistant needs. MLX and PyTorch's MPS backend find the GPU with ``MTLCopyAllDevices``, which needs no window server
+connection, so Metal works there (unlike frameworks that need a GUI session). ``--user`` makes a **LaunchAgent**
+(``~/Library/LaunchAgents``, the ``gui/<uid>`` domain while someone is logged in, else ``user/<uid>``). Either way
+``ProcessType = Interactive`` keeps launchd from throttling CPU and I/O as it does background jobs, ``HOME`` is set
+(daemons get none, and model caches live under it), and both output streams go to one log file:
+``/Library/Logs/voxhost/voxhost.log`` or ``~/Library/Logs/voxhost/voxhost.log``.
+
+Paths are this install's: the ``voxhost`` script beside the running interpreter, and the config file given (or
+found). ``--dry-run`` prints the file and the commands instead of running them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import grp
+import os
+import platform
+import plistlib
+import pwd
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .errors import VoxhostError
+
+Manager = Literal["systemd", "launchd"]
+LABEL = "org.voxhost.daemon"
+"""The launchd job label."""
+UNIT = "voxhost.service"
+
+
+@dataclass
+class Plan:
+    """What installing (or uninstalling) writes and runs."""
+
+    manager: Manager
+    path: Path
+    """The unit or plist file."""
+    content: str
+    commands: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def default_manager(system: str | None = None) -> Manager:
+    """launchd on macOS, systemd elsewhere."""
+    return "launchd" if (system or platform.system()) == "Darwin" else "systemd"
+
+
+def voxhost_command() -> list[str]:
+    """How to start this install: its ``voxhost`` script beside the interpreter, else ``python -m voxhost``."""
+    script = Path(sys.executable).parent / "voxhost"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "voxhost"]
+
+
+def _home(user: str) -> str:
+    try:
+        return pwd.getpwnam(user).pw_dir
+    except KeyError:
+        return os.path.expanduser("~")
+
+
+def _groups_that_exist(*names: str) -> list[str]:
+    out = []
+    for name in names:
+        try:
+            grp.getgrnam(name)
+            out.append(name)
+        except KeyError:
+            pass
+    return out
+
+
+def default_run_user(user_mode: bool) -> str:
+    """Who the service runs as: yourself with ``--user``; else a ``voxhost`` account if one exists, else the
+    user who ran sudo (or yourself)."""
+    me = os.environ.get("SUDO_USER") or getpass.getuser()
+    if user_mode:
+        return getpass.getuser()
+    try:
+        pwd.getpwnam("voxhost")
+        return "voxhost"
+    except KeyError:
+        return me
+
+
+def systemd_unit(command: list[str], config: Path | None, *, user_mode: bool, run_as: str) -> str:
+    """The unit file's text."""
+    exec_start = shlex.join([*command, "serve", *(["--config", str(config)] if config else [])])
+    lines = [
+        "# voxhost as a service; written by `voxhost service install`, removed by `voxhost service uninstall`.",
+        "[Unit]",
+        "Description=voxhost text-to-speech daemon",
+        "Documentation=https://github.com/voxhost/voxhost",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        "# voxhost tells systemd when engines are loaded and the doors are open.",
+        "Type=notify",
+        "NotifyAccess=main",
+    ]
+    if not user_mode:
+        lines.append(f"User={run_as}")
+        # CUDA and Jetson GPUs are device files of these groups
+        groups = _groups_that_exist("video", "render")
+        if groups:
+            lines.append(f"SupplementaryGroups={' '.join(groups)}")
+    lines += [
+        "# the voice library, caches and models (voxhost reads $STATE_DIRECTORY)",
+        "StateDirectory=voxhost",
+        "StateDirectoryMode=0750",
+        "Environment=HF_HUB_CACHE=%S/voxhost/hf-cache",
+        f"ExecStart={exec_start}",
+        "# SIGTERM lets running jobs finish (shutdown_timeout in the config) before voxhost exits.",
+        "KillSignal=SIGTERM",
+        "TimeoutStopSec=30",
+        "Restart=on-failure",
+        "RestartSec=3",
+        "# loading large models on a Jetson can take a while",
+        "TimeoutStartSec=600",
+    ]
+    if not user_mode:
+        lines += [
+            "# hardening; /usr, /boot and /etc are read-only (models_dir may live anywhere else)",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=full",
+            "PrivateTmp=yes",
+            "ProtectKernelTunables=yes",
+            "ProtectControlGroups=yes",
+            "RestrictSUIDSGID=yes",
+            "LockPersonality=yes",
+        ]
+    lines += ["", "[Install]", f"WantedBy={'default.target' if user_mode else 'multi-user.target'}", ""]
+    return "\n".join(lines)
+
+
+def launchd_plist(command: list[str], config: Path | None, *, user_mode: bool, run_as: str) -> bytes:
+    """The launchd job's property list."""
+    home = os.path.expanduser("~") if user_mode else _home(run_as)
+    logs = Path(home, "Library", "Logs", "voxhost") if user_mode else Path("/Library/Logs/voxhost")
+    job: dict[str, object] = {
+        "Label": LABEL,
+        "ProgramArguments": [*command, "serve", *(["--config", str(config)] if config else [])],
+        "RunAtLoad": True,
+        # restart after a crash, not after a clean exit (`launchctl bootout` stops it for good)
+        "KeepAlive": {"SuccessfulExit": False},
+        "ThrottleInterval": 10,
+        "ProcessType": "Interactive",
+        "ExitTimeOut": 30,
+        "WorkingDirectory": home,
+        "EnvironmentVariables": {
+            "HOME": home,
+            "HF_HOME": str(Path(home, ".cache", "huggingface")),
+            "PATH": "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+            "PYTHONUNBUFFERED": "1",
+        },
+        "StandardOutPath": str(logs / "voxhost.log"),
+        "StandardErrorPath": str(logs / "voxhost.log"),
+    }
+    if not user_mode:
+        job["UserName"] = run_as
+    return plistlib.dumps(job, sort_keys=False)
+
+
+def _launchd_domain(user_mode: bool) -> str:
+    if not user_mode:
+        return "system"
+    uid = os.getuid()
+    # an agent joins the GUI session when someone is logged in at the screen; over ssh only the user domain exists
+    return f"gui/{uid}" if os.environ.get("SSH_CONNECTION") is None else f"user/{uid}"
+
+
+def install_plan(
+    manager: Manager, *, user_mode: bool, config: Path | None, run_as: str | None = None, home: Path | None = None
+) -> Plan:
+    """The file and commands ``service install`` uses."""
+    command = voxhost_command()
+    who = run_as or default_run_user(user_mode)
+    home = home or Path(os.path.expanduser("~"))
+    if manager == "systemd":
+        path = home / ".config/systemd/user" / UNIT if user_mode else Path("/etc/systemd/system") / UNIT
+        scope = ["--user"] if user_mode else []
+        plan = Plan(manager, path, systemd_unit(command, config, user_mode=user_mode, run_as=who))
+        plan.commands = [["systemctl", *scope, "daemon-reload"], ["systemctl", *scope, "enable", "--now", UNIT]]
+        logs = "journalctl --user -u voxhost -f" if user_mode else "journalctl -u voxhost -f"
+        plan.notes.append(f"logs: {logs}")
+        if user_mode:
+            plan.notes.append(f"to start at boot without a login: sudo loginctl enable-linger {who}")
+        return plan
+    name = f"{LABEL}.plist"
+    path = home / "Library/LaunchAgents" / name if user_mode else Path("/Library/LaunchDaemons") / name
+    content = launchd_plist(command, config, user_mode=user_mode, run_as=who).decode()
+    plan = Plan(manager, path, content)
+    domain = _launchd_domain(user_mode)
+    plan.commands = [["launchctl", "bootstrap", domain, str(path)], ["launchctl", "enable", f"{domain}/{LABEL}"]]
+    log = plistlib.loads(content.encode())["StandardOutPath"]
+    plan.notes.append(f"logs: tail -f {log}; restart: launchctl kickstart -k {domain}/{LABEL}")
+    return plan
+
+
+def uninstall_plan(manager: Manager, *, user_mode: bool, home: Path | None = None) -> Plan:
+    """The commands and file ``service uninstall`` removes."""
+    home = home or Path(os.path.expanduser("~"))
+    if manager == "systemd":
+        path = home / ".config/systemd/user" / UNIT if user_mode else Path("/etc/systemd/system") / UNIT
+        scope = ["--user"] if user_mode else []
+        plan = Plan(manager, path, "")
+        plan.commands = [["systemctl", *scope, "disable", "--now", UNIT]]
+        return plan
+    name = f"{LABEL}.plist"
+    path = home / "Library/LaunchAgents" / name if user_mode else Path("/Library/LaunchDaemons") / name
+    plan = Plan(manager, path, "")
+    plan.commands = [["launchctl", "bootout", f"{_launchd_domain(user_mode)}/{LABEL}"]]
+    return plan
+
+
+def apply_install(plan: Plan) -> None:
+    """Write the file (and the launchd log folder), then run the commands; a failing command stops with its output."""
+    try:
+        plan.path.parent.mkdir(parents=True, exist_ok=True)
+        plan.path.write_text(plan.content)
+    except PermissionError as err:
+        raise VoxhostError(f"cannot write {plan.path} ({err.strerror}); run with sudo, or use --user") from err
+    if plan.manager == "launchd":
+        log_dir = Path(plistlib.loads(plan.content.encode())["StandardOutPath"]).parent
+        log_dir.mkdir(parents=True, exist_ok=True)
+    _run(plan.commands)
+
+
+def apply_uninstall(plan: Plan) -> None:
+    """Stop and disable the service (ignoring "not loaded"), then delete its file."""
+    _run(plan.commands, tolerate=True)
+    if plan.path.exists():
+        try:
+            plan.path.unlink()
+        except PermissionError as err:
+            raise VoxhostError(f"cannot remove {plan.path} ({err.strerror}); run with sudo") from err
+    if plan.manager == "systemd":
+        scope = ["--user"] if "--user" in plan.commands[0] else []
+        _run([["systemctl", *scope, "daemon-reload"]], tolerate=True)
+
+
+def _run(commands: list[list[str]], tolerate: bool = False) -> None:
+    for command in commands:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except FileNotFoundError as err:
+            raise VoxhostError(f"{command[0]} is not available here: {err}") from err
+        if done.returncode != 0 and not tolerate:
+            output = (done.stderr or done.stdout).strip()
+            raise VoxhostError(f"`{shlex.join(command)}` failed ({done.returncode}): {output}")
+
+
+def describe(plan: Plan, action: str) -> str:
+    """What a dry run prints."""
+    out = [f"# {action}: {plan.path} ({plan.manager})"]
+    if plan.content:
+        out += [plan.content.rstrip(), ""]
+    out += [f"$ {shlex.join(command)}" for command in plan.commands]
+    out += [f"# {note}" for note in plan.notes]
+    return "\n".join(out) + "\n"
