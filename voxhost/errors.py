@@ -123,3 +123,27 @@ class StartupError(VoxhostError):
     """The daemon could not start (a duplicate engine id, a port in use, ...)."""
 
     code = "startup_error"
+
+
+class UnknownJobError(VoxhostError, KeyError):
+    """No job (or stored output) has that id: it never existed, was removed, or has expired."""
+
+    code = "job_not_found"
+    http_status = 404
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConflictError(VoxhostError):
+    """The request cannot be done in the resource's present state (a read-only job, a job without audio)."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class InvalidArchiveError(InvalidRequestError):
+    """An uploaded archive cannot be used: unreadable, tampered with (a hash, a size), or unsafe (a path)."""
+
+    code = "invalid_archive"
+    http_status = 422
