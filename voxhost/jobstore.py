@@ -73,11 +73,15 @@ class JobStore:
     async def start(self) -> None:
         """Read the kept jobs from disk (running ones become failed), clean up, and clean up periodically."""
         records = await asyncio.to_thread(self.files.load, self._now())
+        expires = self._now() + self.settings.jobs.result_minutes * 60
         for record in sorted(records, key=lambda r: (r.accepted_at, r.id)):
             if record.kept and record.state == "finished":
                 self.history.add(record)
-            else:
-                self._records[record.id] = record
+                continue
+            if record.expires_at is None:  # ended by a crash: its record (and partial audio) stays a while
+                record = dataclasses.replace(record, kept=False, expires_at=expires)
+                await self._write(self.files.write, record)
+            self._records[record.id] = record
             if record.audio:
                 try:
                     rate, written = await asyncio.to_thread(read_header, self.files.audio(record.id))

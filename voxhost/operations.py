@@ -194,7 +194,7 @@ class VoiceCreate(Operation):
 class VoiceUpdate(Operation):
     """Changes to a stored voice's metadata; fields left out stay as they are, ``null`` (or empty) clears one."""
 
-    name: VoiceName | None = None
+    name: VoiceName = None  # type: ignore[assignment]  # null is refused: a voice keeps a name
     """New display name (it cannot be cleared)."""
     language: Language | None = None
     """New language."""
@@ -204,12 +204,6 @@ class VoiceUpdate(Operation):
     """The voice's tags (replacing the old ones; ``[]`` removes them all)."""
     notes: Notes = None
     """Free-form notes."""
-
-    @model_validator(mode="after")
-    def _name_stays(self) -> VoiceUpdate:
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name: a voice keeps a name; leave it out to keep the old one")
-        return self
 
 
 class VoiceQuery(Operation):
