@@ -255,8 +255,7 @@ class JobStore:
         record = self._update(record, size=self._size(job_id))
         self._held.discard(job_id)
         if record.kept:
-            del self._records[job_id]
-            self.history.add(record)
+            self.history.add(record)  # and still a recent job, until newer ones push it out of the list
             await self._write(self.files.write, record)
             await self._enforce()
         else:
@@ -308,14 +307,16 @@ class JobStore:
     # -- cleanup -------------------------------------------------------------------------------------
 
     def _forget_old(self) -> None:
-        """Keep at most ``[jobs] recent`` ended jobs whose audio is not kept."""
-        plain = [r.id for r in self._records.values() if r.done and not r.audio]
-        for job_id in plain[: max(0, len(plain) - self.settings.jobs.recent)]:
+        """Keep at most ``[jobs] recent`` ended jobs in the list, besides held results (those expire on their
+        own); a stored output that leaves the list stays in the history."""
+        ended = [r.id for r in self._records.values() if r.done and not (r.audio and not r.kept)]
+        for job_id in ended[: max(0, len(ended) - self.settings.jobs.recent)]:
             del self._records[job_id]
 
     async def _enforce(self) -> None:
         for output_id in self.history.over_limits():
             self.history.remove(output_id)
+            self._records.pop(output_id, None)
             self._audio.pop(output_id, None)
             await self._write(self.files.remove, output_id)
             _LOGGER.info("Removed stored output %s (retention limits)", output_id)
