@@ -59,7 +59,7 @@ from .plugin_manager import Plugins
 from .registry import EngineRegistry, build_slot
 from .settings import Settings
 from .usage import UsageBook
-from .voice_archive import read_archive, write_archive
+from .voice_archive import import_archive, write_archive
 from .voices import CatalogVoice, LibraryVoice, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
@@ -513,22 +513,12 @@ class Core:
         )
 
     async def import_voices(self, archive: bytes, duplicates: Literal["skip", "replace"] = "skip") -> ImportResult:
-        """Check an archive in full, then store its voices all at once (or none)."""
-        incoming = await asyncio.to_thread(read_archive, archive)
-        existing = {voice.id for voice in await self.library_voices()}
-        clashes = [item.voice.id for item in incoming if item.voice.id in existing]
-        if duplicates == "skip":
-            incoming = [item for item in incoming if item.voice.id not in existing]
-        replace = set(clashes) if duplicates == "replace" else set()
-        before = {voice_id: {e.id for e in self.voices() if e.voice == voice_id} for voice_id in replace}
+        """Check an archive in full, then store its voices all at once (or none); each stored one is announced."""
+        before: dict[str, set[str]] = {}
+        for entry in self.voices():
+            before.setdefault(entry.voice, set()).add(entry.id)
         # Shielded: a client that leaves mid-write still gets all of it, or none.
-        await asyncio.shield(
-            asyncio.to_thread(self.library.install, [(item.voice, item.wav) for item in incoming], replace)
-        )
-        for item in incoming:
-            self._reannounce(item.voice.id, before.get(item.voice.id, set()))
-        return ImportResult(
-            imported=[item.voice for item in incoming],
-            skipped=clashes if duplicates == "skip" else [],
-            replaced=clashes if duplicates == "replace" else [],
-        )
+        result = await asyncio.shield(asyncio.to_thread(import_archive, self.library, archive, duplicates))
+        for voice in result.imported:
+            self._reannounce(voice.id, before.get(voice.id, set()))
+        return result

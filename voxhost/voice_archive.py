@@ -13,14 +13,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import soundfile
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .api import ImportResult
 from .archives import Member, Source, read_zip, write_zip
 from .errors import InvalidArchiveError, InvalidAudioError
-from .library import AUDIO, META, check_reference, fingerprint, valid_voice_id
+from .library import AUDIO, META, VoiceLibrary, check_reference, fingerprint, valid_voice_id
 from .operations import Language, Notes, Tags, Transcript, VoiceName, invalid
 from .voices import LibraryVoice
 
@@ -132,3 +133,19 @@ def _voice(voice_id: str, files: dict[str, Member]) -> Incoming:
         updated_at=meta.updated_at,
     )
     return Incoming(voice, wav)
+
+
+def import_archive(library: VoiceLibrary, data: bytes, duplicates: Literal["skip", "replace"]) -> ImportResult:
+    """Check an archive in full, then store its voices all at once (blocking). A voice whose id is already in the
+    library is left as it is (``skip``) or overwritten (``replace``)."""
+    incoming = read_archive(data)
+    existing = {voice.id for voice in library.list()}
+    clashes = [item.voice.id for item in incoming if item.voice.id in existing]
+    if duplicates == "skip":
+        incoming = [item for item in incoming if item.voice.id not in existing]
+    library.install([(item.voice, item.wav) for item in incoming], set(clashes) if duplicates == "replace" else set())
+    return ImportResult(
+        imported=[item.voice for item in incoming],
+        skipped=clashes if duplicates == "skip" else [],
+        replaced=clashes if duplicates == "replace" else [],
+    )
