@@ -135,11 +135,10 @@ class UnknownJobError(VoxhostError, KeyError):
         return self.message
 
 
-class ConflictError(VoxhostError):
-    """The request cannot be done in the resource's present state (a read-only job, a job without audio)."""
+class NoAudioError(UnknownJobError):
+    """The job kept no audio (it was not asked to), or it failed or was cancelled before its audio was complete."""
 
-    code = "conflict"
-    http_status = 409
+    code = "no_audio"
 
 
 class InvalidArchiveError(InvalidRequestError):

@@ -22,7 +22,7 @@ from typing import Any
 from .api import JobHandle, JobRecord, OutputsStatus, Page
 from .capture import HEADER_BYTES, AudioFile, read_header
 from .engine import PCM
-from .errors import CancelledError, ConflictError, EngineError, UnknownJobError
+from .errors import CancelledError, EngineError, NoAudioError, UnknownJobError
 from .events import (
     Event,
     JobAccepted,
@@ -351,16 +351,18 @@ class JobStore:
         return Page(found[query.offset : query.offset + query.limit], len(found))
 
     def audio(self, job_id: str) -> AsyncGenerator[PCM, None]:
-        """A job's kept audio, so far and then as it comes; ``ConflictError`` when it has none, or failed."""
+        """A job's kept audio, so far and then as it comes; ``NoAudioError`` when it has none, or failed."""
         record = self.record(job_id)
         audio = self._audio.get(job_id)
         if not record.audio or audio is None:
-            raise ConflictError(
+            raise NoAudioError(
                 f"job {job_id} has no kept audio: ask with keep (or asynchronously) to fetch it later",
                 param="job_id",
             )
         if record.state in ("failed", "cancelled"):
-            raise ConflictError(f"job {job_id} {record.state}: {record.error_message}", param="job_id")
+            raise NoAudioError(
+                f"job {job_id} {record.state}: {record.error_message}; its audio is incomplete", param="job_id"
+            )
         return audio.read()
 
     def audio_path(self, job_id: str) -> Path:

@@ -181,9 +181,11 @@ def test_jobs_of_every_door_are_listed_and_others_are_read_only(daemon):
     theirs = next(j for j in listed["data"] if j["door"] == "wyoming")
     assert theirs["read_only"] and theirs["state"] == "finished"
     refused = httpx.delete(f"{base_url(daemon)}/v1/jobs/{theirs['id']}")
-    assert refused.status_code == 409 and "wyoming door" in refused.json()["error"]["message"]
+    assert refused.status_code == 403 and "wyoming door" in refused.json()["error"]["message"]
+    assert refused.json()["error"]["code"] == "read_only"
     no_audio = httpx.get(f"{base_url(daemon)}/v1/jobs/{streamed}/audio")
-    assert no_audio.status_code == 409 and "no kept audio" in no_audio.json()["error"]["message"]
+    assert no_audio.status_code == 404 and "no kept audio" in no_audio.json()["error"]["message"]
+    assert no_audio.json()["error"]["code"] == "no_audio"
     only = httpx.get(base_url(daemon) + "/v1/jobs", params={"door": "wyoming"}).json()["data"]
     assert only and {j["door"] for j in only} == {"wyoming"}
     page = httpx.get(base_url(daemon) + "/v1/jobs", params={"limit": 1, "offset": 1}).json()
@@ -381,7 +383,7 @@ def test_outputs_survive_a_restart_and_running_jobs_are_reported_failed(tmp_path
         assert "stopped before the job finished" in failed["error"]["message"]
         assert not failed["kept"] and running not in {o["id"] for o in outputs(d)["data"]}
         refused = httpx.get(f"{base_url(d)}/v1/jobs/{running}/audio")
-        assert refused.status_code == 409 and "failed" in refused.json()["error"]["message"]
+        assert refused.status_code == 404 and "failed" in refused.json()["error"]["message"]
 
 
 def test_a_crash_mid_job_is_reported_failed_after_the_restart(tmp_path):

@@ -86,7 +86,7 @@ def test_a_kept_say_request_is_fetched_again_by_its_job_id(client, daemon):
     listed = httpx.get(url + "/v1/jobs", params={"door": "mqtt"}).json()["data"]
     mine = next(j for j in listed if j["id"] == job_id)
     assert mine["read_only"] and mine["kept"]
-    assert httpx.delete(f"{url}/v1/jobs/{job_id}").status_code == 409
+    assert httpx.delete(f"{url}/v1/jobs/{job_id}").status_code == 403
     assert job_id in {o["id"] for o in httpx.get(url + "/v1/outputs").json()["data"]}
 
 
@@ -112,7 +112,7 @@ def test_recent_jobs_and_errors(client):
     messages, record = fetch(client, job_id)
     assert record["job"]["state"] == "finished" and not record["job"]["audio"]
     error = messages[-1].json()
-    assert error["status"] == "error" and error["code"] == "conflict" and "no kept audio" in error["message"]
+    assert error["status"] == "error" and error["code"] == "no_audio" and "no kept audio" in error["message"]
     rid = new_id()
     client.publish(f"{ROOT}/jobs/get", {"id": rid, "job": "1-abcdef"})
     missing = client.wait(is_terminal(rid, f"{ROOT}/jobs")).json()

@@ -12,7 +12,7 @@ import logging
 
 from aiohttp import web
 
-from ...errors import ConflictError
+from .errors import ReadOnlyJobError
 from .keys import CORE, EXECUTOR
 from .parsing import answer, query
 from .records import READ_WRITE_DOOR, AudioQuery, JobDeleted, ListJobsQuery, SpeechJobList, speech_job
@@ -47,7 +47,7 @@ async def delete_job(request: web.Request) -> web.Response:
     core = request.app[CORE]
     record = core.job_record(request.match_info["job_id"])
     if record.door != READ_WRITE_DOOR:
-        raise ConflictError(
+        raise ReadOnlyJobError(
             f"job {record.id} came through the {record.door} door: it can be read here, not cancelled or removed",
             param="job_id",
         )
@@ -60,7 +60,7 @@ async def job_audio(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     params = query(request, AudioQuery)
     record = core.job_record(request.match_info["job_id"])
-    chunks = core.job_audio(record.id)  # ConflictError (409) when it has no kept audio, or failed
+    chunks = core.job_audio(record.id)  # NoAudioError (404) when it kept none, or failed
     streamer = AudioStreamer(
         request,
         params.response_format,

@@ -18,11 +18,12 @@ from pydantic import TypeAdapter
 
 from ... import __version__
 from ...api import CoreAPI
-from ...errors import ConflictError, InvalidArchiveError, InvalidAudioError, TooLargeError, UnsupportedError
+from ...errors import InvalidArchiveError, InvalidAudioError, NoAudioError, TooLargeError, UnsupportedError
 from ...operations import JOB_ID_PATTERN, MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
 from . import lab, names
 from .auth import needs_key
 from .encoders import CONTENT_TYPES
+from .errors import ReadOnlyJobError
 from .keys import CORE, SETTINGS
 from .records import (
     AudioQuery,
@@ -77,8 +78,8 @@ REF = "#/components/schemas/{model}"
 _ERRORS = {
     400: "Invalid request: a value the request model refuses, or a name (voice, model, language) the server lacks",
     401: "Missing or wrong API key",
-    404: "No such resource",
-    409: ConflictError.__doc__ or "Conflict",
+    404: "No such resource (for a job's audio also: " + (NoAudioError.__doc__ or "no audio") + ")",
+    403: ReadOnlyJobError.__doc__ or "Read-only",
     413: TooLargeError.__doc__ or "Too large",
     422: (InvalidAudioError.__doc__ or "Audio that cannot be used")
     + " Or: "
@@ -352,9 +353,9 @@ class _Builder:
                     "delete_job",
                     "Cancel and remove a job",
                     "Cancels the job if it runs and removes it with its kept audio (a stored output too). Jobs of "
-                    "other doors are read-only here (409).",
+                    "other doors are read-only here (403).",
                     _json(_ref("JobDeleted")),
-                    (404, 409),
+                    (403, 404),
                     tag="jobs",
                     parameters=[job_id],
                 ),
@@ -364,9 +365,10 @@ class _Builder:
                     "job_audio",
                     "Fetch a job's audio",
                     "The audio of a job whose audio is kept (`async` or `keep`), in `response_format`: while it is "
-                    "made, what exists and then the rest as it comes. 409 when the job kept no audio or failed.",
+                    "made, what exists and then the rest as it comes. 404 (`no_audio`) when the job kept no audio "
+                    "or failed.",
                     fetched,
-                    (400, 404, 409),
+                    (400, 404),
                     tag="jobs",
                     parameters=[job_id, *_query(self.queries["job_audio_query"])],
                 )
