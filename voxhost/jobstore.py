@@ -213,8 +213,11 @@ class JobStore:
             self._noted(record, event)
 
     def _noted(self, record: JobRecord, event: JobEvent) -> None:
-        """Events this store does not know by type: the text as spoken, and the word error rate where checked."""
-        spoken = getattr(event, "spoken", None)
+        """Events this store does not know by type: the text as spoken (a ``spoken`` or ``spoken_text`` field, or
+        the ``text`` of a sentence or spoken-text event), and the word error rate (``wer``) where it was checked."""
+        spoken = getattr(event, "spoken", None) or getattr(event, "spoken_text", None)
+        if spoken is None and ("sentence" in event.kind or "spoken" in event.kind):
+            spoken = getattr(event, "text", None)
         if isinstance(spoken, str) and spoken.strip():
             record = self._update(
                 record, spoken=f"{record.spoken} {spoken.strip()}" if record.spoken else spoken.strip()
