@@ -7,16 +7,28 @@ Doors and hooks are typed against these protocols and import nothing else from t
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
     from .engine import PCM, EngineContext, ModelSpec, WithheldVoice
     from .errors import VoxhostError
     from .events import Event
-    from .operations import ConvertParams, SpeechRequest, VoiceCreate
+    from .operations import (
+        ConvertParams,
+        JobQuery,
+        LibraryQuery,
+        OutputQuery,
+        OutputSelection,
+        SpeechRequest,
+        VoiceCreate,
+        VoiceSelection,
+        VoiceUpdate,
+    )
     from .settings import Settings
     from .voices import CatalogVoice, LibraryVoice
 
@@ -60,6 +72,115 @@ class EngineState:
     queue: int
     """Jobs waiting or running."""
     busy: bool
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list."""
+
+    items: list[T]
+    total: int
+    """How many there are in all (every page)."""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """What the core remembers of a job: how it was asked for, how far it got, its timings and its outcome.
+
+    A stored output is the record of a finished job whose audio is kept (``kept``); its id is the job's id.
+    """
+
+    id: str
+    door: str
+    voice: str
+    """The catalog id of the voice that speaks."""
+    engine: str
+    state: JobState
+    accepted_at: float
+    """``time.time()`` when the job was accepted."""
+    chars: int
+    text: str | None = None
+    """The text as given (None for text that streamed in)."""
+    spoken: str | None = None
+    """The text as spoken, where the core reported it (sentence by sentence)."""
+    client: str | None = None
+    language: str | None = None
+    speaker: str | None = None
+    speed: float = 1.0
+    instructions: str | None = None
+    seed: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """The engine's own options as the request gave them."""
+    sentences_done: int = 0
+    sentences_total: int | None = None
+    """Known once the whole text is in."""
+    audio_seconds: float = 0.0
+    started_at: float | None = None
+    first_audio_at: float | None = None
+    ended_at: float | None = None
+    wait: float | None = None
+    """Seconds spent queued."""
+    ttfa: float | None = None
+    """Seconds from accepted to first audio."""
+    rtf: float | None = None
+    """Compute seconds per second of audio."""
+    elapsed: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    rate: int | None = None
+    """Sample rate of the audio."""
+    audio: bool = False
+    """The job's audio is kept and can be fetched by its id."""
+    kept: bool = False
+    """The job is (once finished) a stored output in the history."""
+    expires_at: float | None = None
+    """When the kept audio of a job that is not a stored output is removed."""
+    size: int = 0
+    """Bytes of kept audio."""
+    wer: float | None = None
+    """Word error rate of the audio against the text, where the core checked it (the worst sentence)."""
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended."""
+        return self.state in ("finished", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class OutputsStatus:
+    """The stored outputs against their limits, for health pages and metrics."""
+
+    count: int
+    bytes: int
+    oldest_at: float | None
+    max_count: int
+    max_bytes: int
+    max_age_days: float
+    near: tuple[str, ...]
+    """The limits the outputs are near (``size``, ``count``): the oldest go first once they are passed."""
+
+
+@dataclass(frozen=True)
+class VoiceUsage:
+    """How often a library voice has been used, and when last."""
+
+    uses: int = 0
+    last_used: float | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import of a voice archive did."""
+
+    imported: list[LibraryVoice]
+    """New voices and replaced ones, as stored now."""
+    skipped: list[str]
+    """Ids already in the library, left as they are (``duplicates="skip"``)."""
+    replaced: list[str]
+    """Ids already in the library, overwritten (``duplicates="replace"``)."""
 
 
 class Bus(Protocol):
@@ -268,4 +389,80 @@ class CoreAPI(Protocol):
 
     def door_status(self) -> dict[str, dict[str, Any]]:
         """Each open door's status (addresses, connection state), for health pages."""
+        ...
+
+    # -- job records and stored outputs ----------------------------------------------------------------
+
+    def job_record(self, job_id: str) -> JobRecord:
+        """A recent job from any door, or a job whose audio is kept; ``UnknownJobError`` otherwise."""
+        ...
+
+    def job_records(self, query: JobQuery) -> Page[JobRecord]:
+        """Recent jobs from every door (and jobs whose audio is kept), newest first."""
+        ...
+
+    def job_audio(self, job_id: str) -> AsyncGenerator[PCM, None]:
+        """A job's kept audio: what exists now, then the rest as it is made; raises the job's error if it fails."""
+        ...
+
+    async def remove_job(self, job_id: str) -> JobRecord:
+        """Cancel a job that still runs, and forget it with its kept audio (a stored output too)."""
+        ...
+
+    def outputs(self, query: OutputQuery) -> Page[JobRecord]:
+        """Stored outputs that match the query, newest first."""
+        ...
+
+    def select_outputs(self, selection: OutputSelection) -> list[JobRecord]:
+        """Every stored output a selection names, newest first (unknown ids are left out)."""
+        ...
+
+    async def delete_outputs(self, ids: list[str]) -> list[str]:
+        """Delete stored outputs; returns the ids that were there."""
+        ...
+
+    def output_file(self, output_id: str) -> Path:
+        """The WAV file of a stored output (complete: only finished jobs are stored outputs)."""
+        ...
+
+    def export_outputs(self, ids: list[str]) -> AsyncGenerator[bytes, None]:
+        """A zip archive of stored outputs (audio and records, with a manifest), as it is read from disk."""
+        ...
+
+    def outputs_status(self) -> OutputsStatus:
+        """The stored outputs against their limits."""
+        ...
+
+    # -- managing the voice library --------------------------------------------------------------------
+
+    async def find_voices(self, query: LibraryQuery) -> Page[LibraryVoice]:
+        """Stored voices that match a search, newest first."""
+        ...
+
+    async def update_voice(self, voice_id: str, update: VoiceUpdate) -> LibraryVoice:
+        """Change a stored voice's metadata (name, language, transcript, tags, notes) without new audio."""
+        ...
+
+    async def replace_voice_audio(self, voice_id: str, samples: np.ndarray, rate: int) -> LibraryVoice:
+        """Give a stored voice new reference audio (checked as a new voice's is); its id stays."""
+        ...
+
+    async def select_voices(self, selection: VoiceSelection) -> list[LibraryVoice]:
+        """The stored voices a selection names (an unknown id is ``UnknownVoiceError``)."""
+        ...
+
+    async def delete_voices(self, voice_ids: list[str]) -> list[LibraryVoice]:
+        """Delete stored voices and announce each."""
+        ...
+
+    def voice_usage(self, voice_id: str) -> VoiceUsage:
+        """How often a stored voice has been used (speech and conversion), and when last."""
+        ...
+
+    def export_voices(self, voice_ids: list[str] | None = None) -> AsyncGenerator[bytes, None]:
+        """A zip archive of stored voices (all: ``None``): audio, transcript, metadata, a manifest with hashes."""
+        ...
+
+    async def import_voices(self, archive: bytes, duplicates: Literal["skip", "replace"] = "skip") -> ImportResult:
+        """Check a voice archive in full, then store its voices (all or none); ``InvalidArchiveError`` otherwise."""
         ...

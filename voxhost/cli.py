@@ -1,4 +1,4 @@
-"""The ``voxhost`` command: serve, say, voices, engines, plugins, check-config."""
+"""The ``voxhost`` command: serve, say, voices (and their export and import), jobs, engines, plugins, check-config."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import json
 import logging
 import os
 import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ from .log import setup_logging
 from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .settings import CONFIG_ENV, Settings, load_settings
+from .voices_cli import add_voices_command
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -250,6 +255,57 @@ def cmd_service(args: argparse.Namespace) -> int:
     return 0
 
 
+def _daemon(args: argparse.Namespace, settings: Settings) -> tuple[str, str | None]:
+    """The running daemon's HTTP address and API key: ``--url`` / ``--api-key``, else ``[doors.http]``."""
+    table = settings.doors.get("http", {})
+    host = str(table.get("host", "127.0.0.1"))
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = args.url or f"http://{host}:{table.get('port', 8000)}"
+    return url.rstrip("/"), args.api_key or table.get("api_key")
+
+
+def _get_json(url: str, api_key: str | None) -> Any:
+    """GET a JSON answer from the daemon; its errors (and an unreachable daemon) as one readable sentence."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        try:
+            message = json.loads(err.read())["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = err.reason
+        raise VoxhostError(f"the daemon answered {err.code}: {message}") from None
+    except OSError as err:
+        raise VoxhostError(
+            f"cannot reach the daemon at {url.split('/v1/')[0]} ({getattr(err, 'reason', err)}); "
+            "is `voxhost serve` running with the HTTP door? (--url names another address)"
+        ) from None
+
+
+def cmd_jobs_list(args: argparse.Namespace) -> int:
+    """Recent jobs of the running daemon (from every door), newest first, through its HTTP door."""
+    settings = _settings(args)
+    url, key = _daemon(args, settings)
+    query = {"limit": args.limit, "door": args.door, "state": args.state}
+    page = _get_json(f"{url}/v1/jobs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}", key)
+    if args.json:
+        print(json.dumps(page, indent=2))
+        return 0
+    for job in page["data"]:
+        progress, timings = job["progress"], job["timings"]
+        accepted = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timings["accepted_at"]))
+        ttfa = f"{timings['ttfa']:.2f}s" if timings["ttfa"] is not None else "-"
+        flags = ",".join(flag for flag, on in (("kept", job["kept"]), ("audio", job["audio"])) if on)
+        error = f"  {job['error']['code']}: {job['error']['message']}" if job["error"] else ""
+        print(
+            f"{job['id']:14} {accepted}  {job['door']:8} {job['state']:9} {job['voice']:32} "
+            f"{progress['audio_seconds']:7.1f}s {ttfa:>7} {flags}{error}"
+        )
+    print(f"{len(page['data'])} of {page['total']} job(s)", file=sys.stderr)
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------------
 
 
@@ -282,8 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--format", choices=["wav", "pcm"], default="wav", help="wav (default) or raw s16le pcm")
     say.set_defaults(func=cmd_say)
 
+    add_voices_command(sub, cmd_voices, _settings, parents=[common])
+    jobs = sub.add_parser("jobs", help="recent jobs of the running daemon, from every door")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_list = jobs_sub.add_parser("list", parents=[common], help="recent jobs, newest first")
+    jobs_list.add_argument("--limit", type=int, default=50, help="most jobs to show (default 50)")
+    jobs_list.add_argument("--door", help="only this door's jobs")
+    jobs_list.add_argument("--state", choices=("queued", "running", "finished", "failed", "cancelled"))
+    jobs_list.add_argument("--url", help="the daemon's HTTP address (default: from [doors.http])")
+    jobs_list.add_argument("--api-key", help="the daemon's API key (default: [doors.http] api_key)")
+    jobs_list.add_argument("--json", action="store_true", help="JSON output")
+    jobs_list.set_defaults(func=cmd_jobs_list)
+
     for name, func, text in (
-        ("voices", cmd_voices, "list voices"),
         ("engines", cmd_engines, "list engines"),
         ("plugins", cmd_plugins, "list plugins"),
     ):

@@ -9,12 +9,23 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ValidationError
 
-from .api import EngineInfo, EngineState, JobHandle
+from .api import (
+    EngineInfo,
+    EngineState,
+    ImportResult,
+    JobHandle,
+    JobRecord,
+    OutputsStatus,
+    Page,
+    VoiceUsage,
+)
+from .archives import stream_zip, write_zip
 from .catalog import Catalog
 from .components import collect_engine_classes, engine_configs
 from .door import Door
@@ -22,17 +33,33 @@ from .engine import PCM, Capability, SynthesisRequest
 from .errors import (
     InvalidRequestError,
     TextTooLongError,
+    UnknownJobError,
     UnknownVoiceError,
     UnsupportedError,
 )
 from .events import Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, Transform
+from .jobstore import JobStore
 from .library import VoiceLibrary
-from .operations import ConvertParams, SpeechRequest, VoiceCreate, invalid
+from .operations import (
+    ConvertParams,
+    JobQuery,
+    LibraryQuery,
+    OutputQuery,
+    OutputSelection,
+    SpeechRequest,
+    VoiceCreate,
+    VoiceSelection,
+    VoiceUpdate,
+    invalid,
+)
+from .outputs import AUDIO, RECORD
 from .pipelines import convert_stream
 from .plugin_manager import Plugins
 from .registry import EngineRegistry, build_slot
 from .settings import Settings
+from .usage import UsageBook
+from .voice_archive import import_archive, write_archive
 from .voices import CatalogVoice, LibraryVoice, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +74,9 @@ class Core:
         self._bus = EventBus()
         self._bus.subscribe(self._observe)
         self.library = VoiceLibrary(settings.state_path / "voices")
+        self.usage = UsageBook(settings.state_path / "voice-usage.json")
+        self.jobstore = JobStore(settings.state_path / "outputs", settings)
+        self._bus.subscribe(self.jobstore.observe)
         classes = collect_engine_classes(plugins, settings)
         configs = engine_configs(settings, classes)
         self.registry = EngineRegistry(
@@ -83,6 +113,8 @@ class Core:
 
     async def start(self) -> None:
         """Start schedulers and load the engines marked for preloading (failures are logged, not fatal)."""
+        await asyncio.to_thread(self.usage.load)
+        await self.jobstore.start()
         await self.registry.start()
 
     async def drain(self, timeout: float) -> None:
@@ -90,13 +122,16 @@ class Core:
         deadline = time.monotonic() + timeout
         while self.jobs() and time.monotonic() < deadline:  # noqa: ASYNC110 (jobs end on several schedulers)
             await asyncio.sleep(0.05)
+        self.jobstore.interrupt(job.id for job in self.jobs())  # recorded as failed, not as cancelled by a client
         for job in self.jobs():
             _LOGGER.warning("Cancelling job %s at shutdown", job.id)
             job.cancel("daemon shutting down")
 
     async def close(self) -> None:
-        """Stop schedulers and unload every engine (workers exit)."""
+        """Stop schedulers and unload every engine (workers exit); finish writing records and usage."""
         await self.registry.close()
+        await self.jobstore.close()
+        await self.usage.flush()
 
     # -- speech ----------------------------------------------------------------------------------------
 
@@ -168,6 +203,9 @@ class Core:
         """Validate and queue a request. With ``text=None`` the caller feeds text and then calls ``finish_text``."""
         job = self.prepare(request)
         self.registry.get(job.voice.engine).scheduler.add(job)  # BusyError here, before anything is announced
+        self.jobstore.attach(job)  # before any audio: the first chunk is made on a later turn of the loop
+        if job.resolved.reference is not None:
+            self.usage.use(job.resolved.reference.voice_id)
         if request.text is not None:
             job.feed(request.text)
             job.finish_text()
@@ -247,6 +285,7 @@ class Core:
         voice = await asyncio.to_thread(self.library.remove, voice_id)
         for entry_id in ids:
             self._bus.publish(VoiceRemoved(voice=entry_id))
+        self.usage.forget(voice_id)
         return voice
 
     def _announce(self, voice_id: str, event: type[VoiceAdded]) -> None:
@@ -303,6 +342,7 @@ class Core:
         assert params.engine is not None
         slot = self.registry.get(params.engine)
         reference = self.library.reference(params.voice)
+        self.usage.use(params.voice)
         async with slot.scheduler.exclusive():
             chunks = slot.runner.convert(audio, reference, params.options)
             try:
@@ -342,3 +382,143 @@ class Core:
     def door_status(self) -> dict[str, dict[str, Any]]:
         """Each open door's status."""
         return {door.name: door.status() for door in self.doors}
+
+    # -- job records and stored outputs ----------------------------------------------------------------
+
+    def job_record(self, job_id: str) -> JobRecord:
+        """A recent job, a held result or a stored output."""
+        return self.jobstore.record(job_id)
+
+    def job_records(self, query: JobQuery) -> Page[JobRecord]:
+        """Recent jobs from every door, newest first."""
+        return self.jobstore.records(query)
+
+    def job_audio(self, job_id: str) -> AsyncGenerator[PCM, None]:
+        """A job's kept audio, so far and then as it is made."""
+        return self.jobstore.audio(job_id)
+
+    async def remove_job(self, job_id: str) -> JobRecord:
+        """Cancel a running job and forget it with its kept audio."""
+        self.jobstore.record(job_id)  # UnknownJobError before anything is done
+        for job in self.jobs():
+            if job.id == job_id:
+                job.cancel("removed by its client")
+        return await self.jobstore.remove(job_id)
+
+    def outputs(self, query: OutputQuery) -> Page[JobRecord]:
+        """Stored outputs, newest first."""
+        return self.jobstore.outputs(query)
+
+    def select_outputs(self, selection: OutputSelection) -> list[JobRecord]:
+        """The stored outputs a selection names."""
+        return self.jobstore.select(selection)
+
+    async def delete_outputs(self, ids: list[str]) -> list[str]:
+        """Delete stored outputs."""
+        return await self.jobstore.delete(ids)
+
+    def output_file(self, output_id: str) -> Path:
+        """A stored output's WAV file."""
+        return self.jobstore.audio_path(output_id)
+
+    def export_outputs(self, ids: list[str]) -> AsyncGenerator[bytes, None]:
+        """A zip of stored outputs: each one's WAV and record, and a manifest with hashes."""
+        records = [self.jobstore.record(output_id) for output_id in dict.fromkeys(ids)]
+        for record in records:
+            if not record.kept:
+                raise UnknownJobError(f"no stored output {record.id!r}", param="ids")
+        folders = [(record, self.jobstore.folder(record.id)) for record in records]
+        members = [(f"{r.id}/{name}", folder / name) for r, folder in folders for name in (AUDIO, RECORD)]
+        extra = {"outputs": [{"id": r.id, "voice": r.voice, "accepted_at": r.accepted_at} for r in records]}
+        return stream_zip(
+            self._settings.state_path / "tmp",
+            lambda path: write_zip(path, "voxhost-outputs", members, extra),
+        )
+
+    def outputs_status(self) -> OutputsStatus:
+        """The stored outputs against their limits."""
+        return self.jobstore.status()
+
+    # -- managing the voice library --------------------------------------------------------------------
+
+    async def find_voices(self, query: LibraryQuery) -> Page[LibraryVoice]:
+        """Stored voices matching a search, newest first."""
+        voices = sorted(await self.library_voices(), key=lambda v: (v.created_at, v.id), reverse=True)
+        words = (query.q or "").lower().split()
+        base = (query.language or "").split("_")[0]
+
+        def matches(voice: LibraryVoice) -> bool:
+            if query.tag is not None and query.tag not in voice.tags:
+                return False
+            if base and (voice.language or "").split("_")[0].lower() != base:
+                return False
+            text = " ".join([voice.id, voice.name, voice.transcript or "", voice.notes or "", *voice.tags]).lower()
+            return all(word in text for word in words)
+
+        found = [voice for voice in voices if matches(voice)]
+        return Page(found[query.offset : query.offset + query.limit], len(found))
+
+    async def update_voice(self, voice_id: str, update: VoiceUpdate) -> LibraryVoice:
+        """Change a stored voice's metadata; the catalog entries it adds or loses are announced."""
+        self.library.get(voice_id)
+        if "transcript" in update.model_fields_set:
+            self._check_voice(update.transcript)
+        before = {entry.id for entry in self.voices() if entry.voice == voice_id}
+        voice = await asyncio.to_thread(self.library.update, voice_id, update)
+        self._reannounce(voice_id, before)
+        return voice
+
+    async def replace_voice_audio(self, voice_id: str, samples: np.ndarray, rate: int) -> LibraryVoice:
+        """New reference audio for a stored voice (written on a thread)."""
+        self.library.get(voice_id)
+        voice = await asyncio.to_thread(self.library.replace_audio, voice_id, samples, rate)
+        self._reannounce(voice_id, set())
+        return voice
+
+    def _reannounce(self, voice_id: str, before: set[str]) -> None:
+        after = [entry.id for entry in self.voices() if entry.voice == voice_id]
+        for entry_id in sorted(before - set(after)):
+            self._bus.publish(VoiceRemoved(voice=entry_id))
+        for entry_id in after:
+            self._bus.publish(VoiceAdded(voice=entry_id))
+
+    async def select_voices(self, selection: VoiceSelection) -> list[LibraryVoice]:
+        """The stored voices a selection names, newest first."""
+        voices = sorted(await self.library_voices(), key=lambda v: (v.created_at, v.id), reverse=True)
+        if selection.ids is not None:
+            known = {voice.id for voice in voices}
+            for voice_id in selection.ids:
+                if voice_id not in known:
+                    raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="ids")
+            wanted = set(selection.ids)
+            voices = [voice for voice in voices if voice.id in wanted]
+        elif selection.tag is None and not selection.all:
+            return []  # nothing chosen: nothing selected, never everything
+        return [voice for voice in voices if selection.tag is None or selection.tag in voice.tags]
+
+    async def delete_voices(self, voice_ids: list[str]) -> list[LibraryVoice]:
+        """Delete stored voices, each announced."""
+        return [await self.delete_voice(voice_id) for voice_id in dict.fromkeys(voice_ids)]
+
+    def voice_usage(self, voice_id: str) -> VoiceUsage:
+        """A stored voice's uses and last use."""
+        return self.usage.get(voice_id)
+
+    def export_voices(self, voice_ids: list[str] | None = None) -> AsyncGenerator[bytes, None]:
+        """A zip of stored voices with a manifest of hashes (unknown ids fail here, before any byte)."""
+        voices = self.library.list() if voice_ids is None else [self.library.get(v) for v in voice_ids]
+        return stream_zip(
+            self._settings.state_path / "tmp",
+            lambda path: write_archive(path, self.library.root, voices),
+        )
+
+    async def import_voices(self, archive: bytes, duplicates: Literal["skip", "replace"] = "skip") -> ImportResult:
+        """Check an archive in full, then store its voices all at once (or none); each stored one is announced."""
+        before: dict[str, set[str]] = {}
+        for entry in self.voices():
+            before.setdefault(entry.voice, set()).add(entry.id)
+        # Shielded: a client that leaves mid-write still gets all of it, or none.
+        result = await asyncio.shield(asyncio.to_thread(import_archive, self.library, archive, duplicates))
+        for voice in result.imported:
+            self._reannounce(voice.id, before.get(voice.id, set()))
+        return result

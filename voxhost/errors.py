@@ -123,3 +123,26 @@ class StartupError(VoxhostError):
     """The daemon could not start (a duplicate engine id, a port in use, ...)."""
 
     code = "startup_error"
+
+
+class UnknownJobError(VoxhostError, KeyError):
+    """No job (or stored output) has that id: it never existed, was removed, or has expired."""
+
+    code = "job_not_found"
+    http_status = 404
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NoAudioError(UnknownJobError):
+    """The job kept no audio (it was not asked to), or it failed or was cancelled before its audio was complete."""
+
+    code = "no_audio"
+
+
+class InvalidArchiveError(InvalidRequestError):
+    """An uploaded archive cannot be used: unreadable, tampered with (a hash, a size), or unsafe (a path)."""
+
+    code = "invalid_archive"
+    http_status = 422

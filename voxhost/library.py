@@ -1,19 +1,24 @@
 """The voice library: cloned voices (reference audio + transcript + language) stored on disk.
 
 Each voice is a directory ``<state>/voices/<id>/`` with ``reference.wav`` and ``voice.json``. A voice is written
-into a temporary directory and renamed into place, so a crash never leaves half a voice behind.
+into a temporary directory and renamed into place, so a crash never leaves half a voice behind. A change to a stored
+voice writes its new files beside the old ones (``*.new``) and renames them over the old ones, audio first: a crash
+in between is finished at the next start (the new metadata is renamed in), never left half done.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
 import time
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +26,49 @@ import soundfile
 
 from .engine import Reference
 from .errors import InvalidAudioError, UnknownVoiceError
-from .operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, VoiceCreate
+from .operations import (
+    MAX_REFERENCE_SECONDS,
+    MIN_REFERENCE_SECONDS,
+    VOICE_ID_PATTERN,
+    VoiceCreate,
+    VoiceUpdate,
+)
 from .voices import LibraryVoice
 
 _LOGGER = logging.getLogger(__name__)
 
-_ID_RE = re.compile(r"^voice_[a-z0-9_]{1,80}$")
+_ID_RE = re.compile(VOICE_ID_PATTERN)
+AUDIO = "reference.wav"
+META = "voice.json"
+NEW = ".new"
+
+
+def valid_voice_id(voice_id: str) -> bool:
+    """Whether a string can be a library voice id (checked before it names a folder)."""
+    return bool(_ID_RE.match(voice_id))
+
+
+def fingerprint(wav: bytes, transcript: str | None) -> str:
+    """What engines key their caches of a voice by: its audio and transcript."""
+    return hashlib.sha256(wav + (transcript or "").encode()).hexdigest()[:16]
+
+
+def check_reference(samples: np.ndarray, sample_rate: int, param: str = "audio_sample") -> float:
+    """A reference recording's length in seconds, or ``InvalidAudioError`` (too short, too long, silent)."""
+    seconds = samples.size / sample_rate
+    if not MIN_REFERENCE_SECONDS <= seconds <= MAX_REFERENCE_SECONDS:
+        raise InvalidAudioError(
+            f"reference audio must be {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s long; got {seconds:.1f} s",
+            param=param,
+        )
+    if float(np.abs(samples).max()) < 1e-3:
+        raise InvalidAudioError("the reference audio is silent", param=param)
+    return seconds
+
+
+def voice_json(voice: LibraryVoice) -> str:
+    """A voice's metadata as stored."""
+    return json.dumps(asdict(voice), ensure_ascii=False, indent=2)
 
 
 def _slug(name: str) -> str:
@@ -49,6 +91,19 @@ class VoiceLibrary:
         # Left-overs of an interrupted add or remove: never visible as voices, safe to delete.
         for stray in self.root.glob(".tmp-*"):
             shutil.rmtree(stray, ignore_errors=True)
+        # An interrupted change: with the new audio still beside the old, the change never began (dropped); with
+        # only the new metadata left, the audio is in and the metadata goes in after it.
+        for folder in self.root.iterdir():
+            audio, meta = folder / (AUDIO + NEW), folder / (META + NEW)
+            if audio.exists():
+                audio.unlink()
+                meta.unlink(missing_ok=True)
+            elif meta.exists():
+                # Written whole before the audio went in; cut off while written only in a change without audio.
+                if self._read_meta(meta) is not None:
+                    os.replace(meta, folder / META)
+                else:
+                    meta.unlink()
 
     def list(self) -> list[LibraryVoice]:
         """All voices, oldest first."""
@@ -73,22 +128,14 @@ class VoiceLibrary:
         """Check the audio and store a voice (its metadata is checked by its model); nothing is written unless
         everything is valid."""
         name, language, transcript = voice.name, voice.language, voice.transcript
-        seconds = samples.size / sample_rate
-        if not MIN_REFERENCE_SECONDS <= seconds <= MAX_REFERENCE_SECONDS:
-            raise InvalidAudioError(
-                f"reference audio must be {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s long; "
-                f"got {seconds:.1f} s",
-                param="audio_sample",
-            )
-        if float(np.abs(samples).max()) < 1e-3:
-            raise InvalidAudioError("the reference audio is silent", param="audio_sample")
+        seconds = check_reference(samples, sample_rate)
         voice_id = f"voice_{_slug(name)}_{secrets.token_hex(4)}"
         tmp = self.root / f".tmp-{voice_id}"
         tmp.mkdir()
         try:
-            wav = tmp / "reference.wav"
+            wav = tmp / AUDIO
             soundfile.write(wav, samples, sample_rate, subtype="PCM_16")
-            digest = hashlib.sha256(wav.read_bytes() + (transcript or "").encode()).hexdigest()[:16]
+            digest = fingerprint(wav.read_bytes(), transcript)
             stored = LibraryVoice(
                 id=voice_id,
                 name=name,
@@ -99,7 +146,7 @@ class VoiceLibrary:
                 sample_rate=sample_rate,
                 fingerprint=digest,
             )
-            (tmp / "voice.json").write_text(json.dumps(asdict(stored), ensure_ascii=False, indent=2))
+            (tmp / META).write_text(voice_json(stored))
             tmp.rename(self.root / voice_id)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -121,9 +168,104 @@ class VoiceLibrary:
         _LOGGER.info("Removed voice %s", voice_id)
         return voice
 
-    def _read(self, folder: Path) -> LibraryVoice | None:
+    def update(self, voice_id: str, update: VoiceUpdate) -> LibraryVoice:
+        """Change a voice's metadata (the fields the update sets; ``None`` clears one); the audio stays."""
+        voice = self.get(voice_id)
+        changes = {name: getattr(update, name) for name in update.model_fields_set}
+        if "tags" in changes:
+            changes["tags"] = tuple(changes["tags"] or ())
+        changed = replace(voice, **changes, updated_at=int(time.time()))
+        if changed.transcript != voice.transcript:
+            wav = (self.root / voice_id / AUDIO).read_bytes()
+            changed = replace(changed, fingerprint=fingerprint(wav, changed.transcript))
+        self._swap(voice_id, None, changed)
+        _LOGGER.info("Updated voice %s (%s)", voice_id, ", ".join(sorted(changes)) or "nothing")
+        return changed
+
+    def replace_audio(self, voice_id: str, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
+        """Give a voice new reference audio (checked as a new voice's is); its id and metadata stay."""
+        voice = self.get(voice_id)
+        seconds = check_reference(samples, sample_rate)
+        buffer = io.BytesIO()
+        soundfile.write(buffer, samples, sample_rate, format="WAV", subtype="PCM_16")
+        wav = buffer.getvalue()
+        changed = replace(
+            voice,
+            seconds=round(seconds, 3),
+            sample_rate=sample_rate,
+            fingerprint=fingerprint(wav, voice.transcript),
+            updated_at=int(time.time()),
+        )
+        self._swap(voice_id, wav, changed)
+        # Engines key their caches by the fingerprint; the old entries would only take space.
+        shutil.rmtree(self.root / voice_id / "cache", ignore_errors=True)
+        _LOGGER.info("Replaced the audio of voice %s (%.1f s)", voice_id, seconds)
+        return changed
+
+    def _swap(self, voice_id: str, wav: bytes | None, voice: LibraryVoice) -> None:
+        """Write new files beside the old ones, then rename them in: the audio first, the metadata last."""
+        folder = self.root / voice_id
         try:
-            data = json.loads((folder / "voice.json").read_text())
-            return LibraryVoice(**data)
-        except (OSError, ValueError, TypeError):
+            if wav is not None:
+                (folder / (AUDIO + NEW)).write_bytes(wav)
+            (folder / (META + NEW)).write_text(voice_json(voice))
+            if wav is not None:
+                os.replace(folder / (AUDIO + NEW), folder / AUDIO)
+            os.replace(folder / (META + NEW), folder / META)
+        except BaseException:
+            for stray in (AUDIO + NEW, META + NEW):
+                (folder / stray).unlink(missing_ok=True)
+            raise
+        finally:
+            self._cache = None
+
+    def install(self, voices: Sequence[tuple[LibraryVoice, bytes]], replace_ids: set[str]) -> None:
+        """Store complete voices (metadata and WAV bytes) all at once or not at all: each is written into a
+        temporary folder first; then they are renamed in, the ones they replace moved aside until all are in."""
+        staged: list[tuple[str, Path]] = []
+        moved: list[tuple[Path, Path]] = []
+        placed: list[Path] = []
+        try:
+            for voice, wav in voices:
+                tmp = self.root / f".tmp-import-{voice.id}"
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir()
+                staged.append((voice.id, tmp))
+                (tmp / AUDIO).write_bytes(wav)
+                (tmp / META).write_text(voice_json(voice))
+            for voice_id, tmp in staged:
+                target = self.root / voice_id
+                if voice_id in replace_ids and target.exists():
+                    aside = self.root / f".tmp-old-{voice_id}"
+                    target.rename(aside)
+                    moved.append((aside, target))
+                tmp.rename(target)
+                placed.append(target)
+        except BaseException:
+            for target in placed:
+                shutil.rmtree(target, ignore_errors=True)
+            for aside, target in moved:
+                aside.rename(target)
+            for _, tmp in staged:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            self._cache = None
+        for aside, _ in moved:
+            shutil.rmtree(aside, ignore_errors=True)
+        _LOGGER.info("Installed %d voice(s)", len(voices))
+
+    def files(self, voice_id: str) -> tuple[Path, Path]:
+        """A voice's reference audio and metadata files."""
+        self.get(voice_id)
+        return self.root / voice_id / AUDIO, self.root / voice_id / META
+
+    def _read(self, folder: Path) -> LibraryVoice | None:
+        return self._read_meta(folder / META)
+
+    @staticmethod
+    def _read_meta(path: Path) -> LibraryVoice | None:
+        try:
+            return LibraryVoice.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError, AttributeError):
             return None

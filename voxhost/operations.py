@@ -8,7 +8,7 @@ form with ``InvalidRequestError`` from ``parse``. The HTTP door's OpenAPI docume
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -41,8 +41,19 @@ parentheses, starting with a letter or digit, never two dots in a row (written w
 regex engine, JSON Schema's included, reads it the same way)."""
 MAX_VOICE_NAME = 64
 """Longest voice display name."""
+MAX_TAGS = 20
+"""Most tags on one voice."""
+TAG_PATTERN = r"^[\w][\w .\-]{0,31}$"
+"""A tag: 1-32 letters, digits, spaces, ``.``, ``-`` or ``_``, starting with a letter or digit (kept lowercase)."""
+MAX_NOTES = 2000
+"""Longest notes on a voice."""
+MAX_PAGE = 500
+"""Most items one page of a list holds."""
+VOICE_ID_PATTERN = r"^voice_[a-z0-9_]{1,80}$"
+"""What a voice-library id looks like."""
 
 _VOICE_NAME_RE = re.compile(VOICE_NAME_PATTERN, re.UNICODE)
+_TAG_RE = re.compile(TAG_PATTERN, re.UNICODE)
 
 
 def _language(value: str) -> str | None:
@@ -69,6 +80,17 @@ def _blank_to_none(value: Any) -> Any:
     return value.strip() or None if isinstance(value, str) else value
 
 
+def _tag(value: str) -> str:
+    if not _TAG_RE.match(value):
+        raise ValueError(f"invalid tag {value!r}: use 1-32 letters, digits, spaces, '.', '-' or '_'")
+    return value.lower()
+
+
+def _tags(value: list[str]) -> list[str]:
+    # Tags are a set kept in the order given: a repeated tag counts once.
+    return list(dict.fromkeys(value))
+
+
 # Patterns go to the JSON schema; the validators give the friendlier message.
 Language = Annotated[
     str, Field(json_schema_extra={"pattern": LANGUAGE_PATTERN}, examples=["en_US"]), AfterValidator(_language)
@@ -82,6 +104,10 @@ VoiceName = Annotated[
     AfterValidator(_voice_name),
 ]
 Transcript = Annotated[Annotated[str, Field(max_length=MAX_TRANSCRIPT)] | None, BeforeValidator(_blank_to_none)]
+Tag = Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN}, max_length=32), AfterValidator(_tag)]
+"""A voice's tag, kept lowercase."""
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
+Notes = Annotated[Annotated[str, Field(max_length=MAX_NOTES)] | None, BeforeValidator(_blank_to_none)]
 
 
 class Operation(BaseModel):
@@ -110,6 +136,9 @@ class SpeechParams(Operation):
     """Random seed, for engines that sample (the same seed gives the same audio)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The engine's own per-request options (see ``GET /v1/engines``)."""
+    keep: bool | None = None
+    """Keep the audio and a record of how it was made in the history of outputs; unset: the door's default
+    (``[outputs] keep_doors``), which keeps nothing unless configured."""
 
 
 class SpeechRequest(SpeechParams):
@@ -123,6 +152,9 @@ class SpeechRequest(SpeechParams):
     """Which door made the request, for events and metrics."""
     client: str | None = None
     """A client-chosen id or address, echoed in status messages."""
+    hold: bool = False
+    """Nobody reads the job's stream: the core reads it and keeps the audio, fetchable by the job's id for
+    ``[jobs] result_minutes`` (asynchronous jobs)."""
 
     @model_validator(mode="after")
     def _text_not_blank(self) -> SpeechRequest:
@@ -160,14 +192,18 @@ class VoiceCreate(Operation):
 
 
 class VoiceUpdate(Operation):
-    """Changes to a stored voice's metadata; fields left out stay as they are."""
+    """Changes to a stored voice's metadata; fields left out stay as they are, ``null`` (or empty) clears one."""
 
-    name: VoiceName | None = None
-    """New display name."""
+    name: VoiceName = None  # type: ignore[assignment]  # null is refused: a voice keeps a name
+    """New display name (it cannot be cleared)."""
     language: Language | None = None
     """New language."""
     transcript: Transcript = None
     """New transcript of the reference audio."""
+    tags: Tags | None = None
+    """The voice's tags (replacing the old ones; ``[]`` removes them all)."""
+    notes: Notes = None
+    """Free-form notes."""
 
 
 class VoiceQuery(Operation):
@@ -179,6 +215,99 @@ class VoiceQuery(Operation):
     """Only voices of this engine."""
     language: Language | None = None
     """Only voices that speak this language (its base language matches: ``de`` matches ``de_CH``)."""
+
+
+class LibraryQuery(Operation):
+    """A search of the voice library, one page at a time (newest first)."""
+
+    q: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    """Words that must all appear in the voice's name, id, transcript, notes or tags (any case)."""
+    tag: Tag | None = None
+    """Only voices with this tag."""
+    language: Language | None = None
+    """Only voices of this language (its base language matches)."""
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+    """Most voices in the page."""
+    offset: int = Field(0, ge=0)
+    """Voices skipped before the page."""
+
+
+class VoiceSelection(Operation):
+    """Voices to act on at once: the ``ids`` given, else every voice with ``tag``, else (with ``all``) every voice;
+    with ids and a tag, those of the ids that have it. Nothing given selects nothing. Nothing is done unless
+    ``confirm`` is true."""
+
+    ids: Annotated[list[Name], Field(max_length=10_000)] | None = None
+    """These voices (an unknown id is an error)."""
+    tag: Tag | None = None
+    """Voices with this tag."""
+    all: bool = False
+    """Every voice in the library (when neither ids nor a tag is given)."""
+    confirm: bool = False
+    """Act. Without it the answer only says which voices would be affected."""
+
+
+# -- jobs and stored outputs -------------------------------------------------------------------------------
+
+JOB_ID_PATTERN = r"^[0-9a-f]{1,16}-[0-9a-f]{6}$"
+"""What a job id looks like (a counter and a random part)."""
+JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, max_length=23)]
+
+
+class JobQuery(Operation):
+    """A page of the recent jobs, newest first."""
+
+    door: Name | None = None
+    """Only jobs of this door."""
+    state: Literal["queued", "running", "finished", "failed", "cancelled"] | None = None
+    """Only jobs in this state."""
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    """Most jobs in the page."""
+    offset: int = Field(0, ge=0)
+    """Jobs skipped before the page."""
+
+
+class OutputFilter(Operation):
+    """Which stored outputs: every condition given must hold."""
+
+    q: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    """Words that must all appear in the text as given or as spoken (any case)."""
+    voice: Name | None = None
+    """Only outputs of this voice (a catalog id, a library id or a part of the voice's name)."""
+    door: Name | None = None
+    """Only outputs of this door."""
+    engine: Name | None = None
+    """Only outputs of this engine."""
+    since: float | None = Field(None, ge=0, allow_inf_nan=False)
+    """Only outputs made at or after this time (Unix seconds)."""
+    until: float | None = Field(None, ge=0, allow_inf_nan=False)
+    """Only outputs made before this time (Unix seconds)."""
+
+
+class OutputQuery(OutputFilter):
+    """A page of the stored outputs, newest first."""
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    """Most outputs in the page."""
+    offset: int = Field(0, ge=0)
+    """Outputs skipped before the page."""
+
+
+class OutputSelection(OutputFilter):
+    """Stored outputs to act on at once: the ``ids`` given, else (with a condition, or ``all``) every output; then
+    only those that match the conditions. Nothing given selects nothing, so an empty request never means every
+    output. Nothing is deleted unless ``confirm`` is true."""
+
+    ids: Annotated[list[JobId], Field(max_length=10_000)] | None = None
+    """These outputs (unknown ids are left out)."""
+    all: bool = False
+    """Every output (needed when neither ids nor a condition is given)."""
+    confirm: bool = False
+    """Act. Without it the answer only says which outputs would be affected."""
+
+    def conditions(self) -> dict[str, Any]:
+        """The conditions given (q, voice, door, engine, since, until)."""
+        return self.model_dump(include=set(OutputFilter.model_fields), exclude_none=True)
 
 
 # -- parsing ----------------------------------------------------------------------------------------------

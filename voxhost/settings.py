@@ -55,6 +55,35 @@ class SchedulerSettings(_Section):
     """Jobs waiting or running per engine; beyond this a request gets a 'busy' error."""
 
 
+class JobSettings(_Section):
+    """What the daemon remembers of jobs once they end."""
+
+    recent: int = Field(200, ge=1, le=100_000)
+    """Ended jobs remembered for the job list (from every door); older ones are forgotten first."""
+    result_minutes: float = Field(60.0, gt=0)
+    """How long the audio of an asynchronous job stays fetchable by its id when it is not kept as an output."""
+
+
+class OutputSettings(_Section):
+    """Stored outputs: the audio of a job with a record of how it was made, kept only when asked.
+
+    A request keeps its output with ``keep: true``; a door in ``keep_doors`` keeps every job's output unless the
+    request says ``keep: false``. The oldest outputs are removed first when a limit is passed."""
+
+    keep_doors: list[str] = Field(default_factory=list)
+    """Doors whose jobs are kept by default (empty: nothing is kept unless a request asks)."""
+    max_mb: float = Field(5120.0, gt=0)
+    """Largest total size of the kept audio, in MiB."""
+    max_count: int = Field(10_000, ge=1)
+    """Most outputs kept."""
+    max_age_days: float = Field(7.0, gt=0)
+    """Outputs older than this are removed."""
+    cleanup_interval: float = Field(600.0, ge=1)
+    """Seconds between cleanups; one also runs at start."""
+    near_limit: float = Field(0.9, gt=0, le=1)
+    """Share of the size or count limit from which the health page and metrics report it as near."""
+
+
 class EngineHostSettings(_Section):
     """Host-side keys every ``[engines.<id>]`` table may carry; the rest go to the engine."""
 
@@ -108,6 +137,8 @@ class Settings(BaseSettings):
     """Seconds running jobs may take to finish on SIGTERM before they are cancelled."""
     text: TextSettings = Field(default_factory=TextSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    outputs: OutputSettings = Field(default_factory=OutputSettings)
     doors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-door tables (``[doors.wyoming]``, ``[doors.http]``, ``[doors.mqtt]``, and doors of plugins), each
     validated by its door's own settings model."""

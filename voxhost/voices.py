@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .engine import Reference
 from .errors import InvalidRequestError
@@ -55,6 +55,19 @@ class LibraryVoice:
     seconds: float
     sample_rate: int
     fingerprint: str
+    tags: tuple[str, ...] = ()
+    """Lowercase tags, for search and bulk actions."""
+    notes: str | None = None
+    """Free-form notes."""
+    updated_at: int | None = None
+    """When the voice's metadata or audio last changed (Unix seconds)."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LibraryVoice:
+        """A voice from its stored JSON (keys of newer versions are ignored; lists become tuples)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        known["tags"] = tuple(known.get("tags") or ())
+        return cls(**known)
 
     def reference(self, root: Path) -> Reference:
         """The engine-facing view of this voice."""

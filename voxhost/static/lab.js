@@ -1,4 +1,7 @@
 // voxhost voice lab: try voices, clone voices, watch the daemon. Plain JavaScript over voxhost's public HTTP API.
+// Other files of the page (library.js, history.js, ...) are plain scripts loaded after this one: they use its
+// helpers (el, api, getJson, notice, saveBlob, ...) and follow the page through two document events:
+// "voxhost:tab" (detail: the tab shown) and "voxhost:event" (detail: one event of /v1/events).
 "use strict";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -84,6 +87,25 @@ async function api(path, options = {}, retry = true) {
   return response;
 }
 const getJson = async (path) => (await api(path)).json();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Saves a blob as a file (the browser's download), e.g. audio fetched with the API key.
+function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+// "a=1&b=2" from an object, leaving out empty values.
+function queryString(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== "" && v !== null && v !== undefined) q.set(k, v);
+  const text = q.toString();
+  return text ? "?" + text : "";
+}
 
 // -- tabs ----------------------------------------------------------------------------------------------
 
@@ -100,6 +122,7 @@ function showTab(tab, focus = false) {
   if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
   if (name === "watch") refreshEngines();
   if (name === "clone") refreshLibrary();
+  document.dispatchEvent(new CustomEvent("voxhost:tab", { detail: name }));
 }
 for (const tab of tabs) {
   tab.addEventListener("click", () => showTab(tab));
@@ -339,9 +362,17 @@ $("#try-form").addEventListener("submit", async (ev) => {
   if (language) body.language = language;
   const options = collectOptions();
   if (Object.keys(options).length) body.options = options;
+  if ($("#try-keep").checked) body.keep = true;
   $("#speak").disabled = true; $("#stop").disabled = false;
   $("#download").hidden = true;
+  $("#job-bar").hidden = true;
   $("#download").download = `voxhost-${v.name.replace(/[^\w.-]+/g, "_")}.wav`;
+  if ($("#try-async").checked) {
+    await runJob(body, tryUi);
+    $("#speak").disabled = false; $("#stop").disabled = true;
+    tryAbort = null;
+    return;
+  }
   const player = await speak(body, tryUi, tryAbort.signal);
   $("#speak").disabled = false;
   tryAbort = null;
@@ -351,8 +382,77 @@ $("#try-form").addEventListener("submit", async (ev) => {
 $("#stop").addEventListener("click", () => {
   if (tryAbort) tryAbort.abort();
   if (tryUi.player) tryUi.player.stop();
+  if (tryJob) cancelJob(tryJob);
   $("#stop").disabled = true;
 });
+
+// -- Try: background jobs -----------------------------------------------------------------------------------
+
+let tryJob = null; // the id of the background job the Try view follows
+
+function showJob(job, ui) {
+  const p = job.progress;
+  const bar = $("#job-bar");
+  if (p.sentences_total) { bar.max = p.sentences_total; bar.value = p.sentences_done; } else bar.removeAttribute("value");
+  ui.box.dataset.state = job.state;
+  const sentences = p.sentences_total ? `${p.sentences_done}/${p.sentences_total} sentences` : `${p.sentences_done} sentences`;
+  ui.status.textContent = `Background job ${job.id}: ${job.state} · ${sentences} · ${p.audio_seconds.toFixed(1)} s of audio` +
+    (job.kept ? " · kept in history" : "");
+}
+
+// Starts `body` as a background job (202 at once), follows its progress, then fetches its audio.
+async function runJob(body, ui) {
+  if (ui.player) { ui.player.stop(); ui.player = null; }
+  ui.box.hidden = false;
+  ui.box.dataset.state = "requesting";
+  ui.status.classList.remove("bad");
+  ui.status.textContent = "Starting a background job…";
+  $("#job-bar").hidden = false;
+  $("#job-bar").removeAttribute("value");
+  try {
+    let job = await (await api("/v1/audio/speech", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...body, response_format: "wav", async: true }),
+    })).json();
+    const id = tryJob = job.id;
+    ui.box.dataset.job = id;
+    while (!["finished", "failed", "cancelled"].includes(job.state)) {
+      showJob(job, ui);
+      await sleep(250);
+      if (tryJob !== id) return; // stopped: cancelJob reports it
+      job = await getJson(`/v1/jobs/${encodeURIComponent(id)}`);
+    }
+    showJob(job, ui);
+    if (job.state !== "finished") throw new Error(job.error ? job.error.message : job.state);
+    const blob = await (await api(`/v1/jobs/${encodeURIComponent(id)}/audio?response_format=wav`)).blob();
+    const url = URL.createObjectURL(blob);
+    if (ui.audio.dataset.url) URL.revokeObjectURL(ui.audio.dataset.url);
+    ui.audio.dataset.url = url;
+    ui.audio.src = url;
+    if (ui.download) { ui.download.href = url; ui.download.hidden = false; }
+    ui.box.dataset.state = "done";
+    ui.status.textContent = `Background job ${id} finished: ${job.progress.audio_seconds.toFixed(1)} s of audio in ` +
+      `${fixed(job.timings.elapsed)} s` + (job.kept ? " · kept in history" : "");
+  } catch (err) {
+    ui.box.dataset.state = "failed";
+    ui.status.classList.add("bad");
+    ui.status.textContent = "Failed: " + err.message;
+  } finally {
+    tryJob = null;
+  }
+}
+
+async function cancelJob(id) {
+  tryJob = null;
+  try {
+    await api(`/v1/jobs/${encodeURIComponent(id)}`, { method: "DELETE" });
+    tryUi.box.dataset.state = "cancelled";
+    tryUi.status.textContent = `Background job ${id} cancelled and removed.`;
+  } catch (err) {
+    notice("Could not cancel: " + err.message);
+  }
+}
 
 // -- Clone -------------------------------------------------------------------------------------------------
 
@@ -446,56 +546,6 @@ $("#clone-form").addEventListener("submit", async (ev) => {
     $("#clone-save").disabled = false;
   }
 });
-
-let previewAbort = null;
-const previewUi = { box: $("#preview-result"), status: $("#preview-status"), audio: $("#preview-player") };
-async function preview(voice) {
-  if (previewAbort) previewAbort.abort();
-  previewAbort = new AbortController();
-  const ui = previewUi;
-  await speak({ voice: voice.id, input: "Hello! This is my new voice. How do I sound?",
-    ...(voice.language ? { language: voice.language } : {}) }, ui, previewAbort.signal);
-  previewAbort = null;
-}
-
-async function remove(voice) {
-  if (!confirm(`Delete the voice “${voice.name}”? This cannot be undone.`)) return;
-  try {
-    await api(`/v1/audio/voices/${encodeURIComponent(voice.id)}`, { method: "DELETE" });
-  } catch (err) {
-    notice("Could not delete: " + err.message);
-  }
-  await Promise.all([refreshLibrary(), refreshVoices()]);
-}
-
-async function refreshLibrary(focusId) {
-  const list = $("#library");
-  let voices;
-  try {
-    voices = (await getJson("/v1/library/voices")).data;
-  } catch (err) {
-    list.replaceChildren(el("li", { class: "hint", text: "Cannot read the library: " + err.message }));
-    return;
-  }
-  if (!voices.length) {
-    list.replaceChildren(el("li", { class: "hint", text: "No voices yet. Add one above." }));
-    return;
-  }
-  list.replaceChildren(...voices.map((v) => el("li", { class: "voice", "data-voice": v.id },
-    el("div", { class: "who" },
-      el("strong", { text: v.name }),
-      el("small", { text: `${v.id} · ${v.language || "language unknown"} · ${fixed(v.seconds, 1)} s` }),
-      el("small", { text: v.engines.length ? "Spoken by " + v.engines.map((e) => e.split(":")[0]).join(", ")
-        : "No running engine speaks it" + (v.transcript ? "" : " (add a transcript for engines that need one)") })),
-    el("button", { type: "button", class: "small", disabled: !v.engines.length, "aria-label": `Preview ${v.name}`,
-      onclick: () => preview(v) }, "▶ Preview"),
-    el("button", { type: "button", class: "small danger", "aria-label": `Delete ${v.name}`,
-      onclick: () => remove(v) }, "Delete"))));
-  if (focusId) {
-    const item = list.querySelector(`[data-voice="${CSS.escape(focusId)}"] button`);
-    if (item) item.focus();
-  }
-}
 
 // -- Watch: engines and models -----------------------------------------------------------------------------------
 
@@ -641,6 +691,7 @@ function updateJob(id, fields) {
 }
 
 function onEvent(ev) {
+  document.dispatchEvent(new CustomEvent("voxhost:event", { detail: ev }));
   switch (ev.event) {
     case "hello":
       for (const job of ev.jobs) updateJob(job.job_id, { ...job, at: Date.now() / 1000 });
@@ -710,4 +761,5 @@ async function start() {
   showTab(wanted || tabs[0]);
   document.body.dataset.ready = "true";
 }
-start();
+// After every script of the page has run (they are deferred, in order): their functions exist at start.
+document.addEventListener("DOMContentLoaded", start);

@@ -10,14 +10,18 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from ...api import CoreAPI
+from ...operations import JOB_ID_PATTERN
 from . import (
     conversions,
     discovery,
     engines,
     health,
+    jobs,
     lab,
+    library,
     live,
     openapi,
+    outputs,
     speech,
     voices,
 )
@@ -28,6 +32,9 @@ from .metrics import Metrics
 from .settings import HttpSettings
 
 _LOGGER = logging.getLogger(__name__)
+
+JOB_ID = JOB_ID_PATTERN.strip("^$")
+"""Job and output ids in paths: only these match, so ``/v1/outputs/delete`` is never taken for an output."""
 
 
 def _add_routes(app: web.Application) -> None:
@@ -47,6 +54,21 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/engines/{engine}/models", engines.list_models, name="engine_models")
     app.router.add_post("/v1/engines/{engine}/models/{model}/pull", engines.pull_model, name="pull_model")
     app.router.add_get("/v1/events", live.events, name="events")
+    app.router.add_get("/v1/jobs", jobs.list_jobs, name="jobs")
+    app.router.add_get(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.get_job, name="job")
+    app.router.add_delete(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.delete_job, name="delete_job")
+    app.router.add_get(f"/v1/jobs/{{job_id:{JOB_ID}}}/audio", jobs.job_audio, name="job_audio")
+    app.router.add_get("/v1/outputs", outputs.list_outputs, name="outputs")
+    app.router.add_post("/v1/outputs/delete", outputs.delete_outputs, name="delete_outputs")
+    app.router.add_get("/v1/outputs/archive", outputs.outputs_archive, name="outputs_archive")
+    app.router.add_get(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.get_output, name="output")
+    app.router.add_delete(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.delete_output, name="delete_output")
+    app.router.add_get(f"/v1/outputs/{{output_id:{JOB_ID}}}/audio", outputs.output_audio, name="output_audio")
+    app.router.add_patch("/v1/audio/voices/{voice_id}", library.update_voice, name="update_voice")
+    app.router.add_put("/v1/audio/voices/{voice_id}/audio", library.replace_voice_audio, name="replace_voice_audio")
+    app.router.add_post("/v1/library/voices/delete", library.delete_voices, name="delete_voices")
+    app.router.add_get("/v1/library/export", library.export_voices, name="export_voices")
+    app.router.add_post("/v1/library/import", library.import_voices, name="import_voices")
     app.router.add_get("/", lab.page, name="lab")
     app.router.add_get("/static/{name}", lab.static_file, name="static")
     app.router.add_get("/health", health.health, name="health")
@@ -68,14 +90,16 @@ def _cors_middleware(settings: HttpSettings) -> Middleware:
         assert origin is not None  # allowed implies an Origin header
         headers: dict[str, str] = {
             "Access-Control-Allow-Origin": "*" if any_origin else origin,
-            "Access-Control-Expose-Headers": "X-Voxhost-Job, X-Voxhost-Voice, Retry-After",
+            "Access-Control-Expose-Headers": (
+                "X-Voxhost-Job, X-Voxhost-Voice, Retry-After, Location, Content-Disposition"
+            ),
         }
         if not any_origin:
             headers["Vary"] = "Origin"
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             headers.update(
                 {
-                    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+                    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
                     "Access-Control-Allow-Headers": request.headers.get(
                         "Access-Control-Request-Headers", "Authorization, Content-Type"
                     ),

@@ -27,6 +27,13 @@ class AuthenticationError(VoxhostError):
     http_status = 401
 
 
+class ReadOnlyJobError(VoxhostError):
+    """A job of another door (Wyoming, MQTT, ...): this door can read it, not cancel or remove it."""
+
+    code = "read_only"
+    http_status = 403
+
+
 class BadValueError(InvalidRequestError):
     """A value in the request body names something that does not exist (a voice, a model): 400, not 404.
 

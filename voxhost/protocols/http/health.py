@@ -10,10 +10,11 @@ import time
 from aiohttp import web
 
 from ... import __version__
+from ...api import OutputsStatus
 from .keys import CORE, METRICS
 from .metrics import CONTENT_TYPE
 from .parsing import answer
-from .schemas import Health
+from .schemas import Health, OutputsHealth
 
 
 async def health(request: web.Request) -> web.Response:
@@ -31,7 +32,21 @@ async def health(request: web.Request) -> web.Response:
             doors=doors,
             voices=len(core.voices()),
             jobs=len(core.jobs()),
+            outputs=outputs_health(core.outputs_status()),
         )
+    )
+
+
+def outputs_health(status: OutputsStatus) -> OutputsHealth:
+    """The stored outputs against their limits, as ``/health`` shows them."""
+    return OutputsHealth(
+        count=status.count,
+        bytes=status.bytes,
+        oldest_at=status.oldest_at,
+        max_count=status.max_count,
+        max_bytes=status.max_bytes,
+        max_age_days=status.max_age_days,
+        near_limit=[limit for limit in ("size", "count") if limit in status.near],
     )
 
 

@@ -19,7 +19,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from ...api import CoreAPI
+from ...api import CoreAPI, OutputsStatus
 from ...events import (
     EngineLoaded,
     Event,
@@ -59,6 +59,24 @@ class _CoreCollector(Collector):
         voices = GaugeMetricFamily("voxhost_voices", "Voices in the catalog")
         voices.add_metric([], len(self.core.voices()))
         yield from (depth, loaded, running, voices)
+        yield from _outputs(self.core.outputs_status())
+
+
+def _outputs(status: OutputsStatus) -> Iterator[GaugeMetricFamily]:
+    """The stored outputs against their limits: sizes, counts, and which limit they are near."""
+    size = GaugeMetricFamily("voxhost_outputs_bytes", "Bytes of stored outputs")
+    size.add_metric([], status.bytes)
+    count = GaugeMetricFamily("voxhost_outputs", "Stored outputs")
+    count.add_metric([], status.count)
+    limit = GaugeMetricFamily("voxhost_outputs_limit", "The stored outputs' limits", labels=["limit"])
+    limit.add_metric(["size"], status.max_bytes)
+    limit.add_metric(["count"], status.max_count)
+    near = GaugeMetricFamily(
+        "voxhost_outputs_near_limit", "1 when the stored outputs are near a limit (oldest go first)", labels=["limit"]
+    )
+    for name in ("size", "count"):
+        near.add_metric([name], 1.0 if name in status.near else 0.0)
+    yield from (size, count, limit, near)
 
 
 class Metrics:

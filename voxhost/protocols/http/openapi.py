@@ -18,12 +18,36 @@ from pydantic import TypeAdapter
 
 from ... import __version__
 from ...api import CoreAPI
-from ...errors import InvalidAudioError, TooLargeError, UnsupportedError
-from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
+from ...errors import InvalidArchiveError, InvalidAudioError, NoAudioError, TooLargeError, UnsupportedError
+from ...operations import JOB_ID_PATTERN, MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
 from . import lab, names
 from .auth import needs_key
 from .encoders import CONTENT_TYPES
+from .errors import ReadOnlyJobError
 from .keys import CORE, SETTINGS
+from .records import (
+    AudioQuery,
+    DeleteOutputsRequest,
+    DeleteVoicesRequest,
+    ExportVoicesQuery,
+    ImportVoicesRequest,
+    JobDeleted,
+    LibraryVoicesQuery,
+    ListJobsQuery,
+    ListOutputsQuery,
+    Output,
+    OutputAudioQuery,
+    OutputDeleted,
+    OutputList,
+    OutputsArchiveQuery,
+    OutputsDeleted,
+    ReplaceVoiceAudioRequest,
+    SpeechJob,
+    SpeechJobList,
+    UpdateVoiceRequest,
+    VoicesDeleted,
+    VoicesImported,
+)
 from .schemas import (
     AudioModelList,
     CatalogVoice,
@@ -54,9 +78,12 @@ REF = "#/components/schemas/{model}"
 _ERRORS = {
     400: "Invalid request: a value the request model refuses, or a name (voice, model, language) the server lacks",
     401: "Missing or wrong API key",
-    404: "No such resource",
+    404: "No such resource (for a job's audio also: " + (NoAudioError.__doc__ or "no audio") + ")",
+    403: ReadOnlyJobError.__doc__ or "Read-only",
     413: TooLargeError.__doc__ or "Too large",
-    422: InvalidAudioError.__doc__ or "Audio that cannot be used",
+    422: (InvalidAudioError.__doc__ or "Audio that cannot be used")
+    + " Or: "
+    + (InvalidArchiveError.__doc__ or "an archive that cannot be used"),
     500: "The engine failed",
     501: UnsupportedError.__doc__ or "Not supported",
     503: "Busy, or an engine's model is missing; retry after `Retry-After` seconds",
@@ -91,6 +118,12 @@ class _Builder:
             "voice": CreateVoiceRequest,
             "voices_query": ListVoicesQuery,
             "events_query": EventsQuery,
+            **QUERIES,
+            "delete_outputs": DeleteOutputsRequest,
+            "update_voice": UpdateVoiceRequest,
+            "replace_voice_audio": ReplaceVoiceAudioRequest,
+            "delete_voices": DeleteVoicesRequest,
+            "import_voices": ImportVoicesRequest,
         }
         answers: dict[str, Any] = {
             model.__name__: model
@@ -109,6 +142,15 @@ class _Builder:
                 EngineModelList,
                 PullStarted,
                 Health,
+                SpeechJob,
+                SpeechJobList,
+                JobDeleted,
+                Output,
+                OutputList,
+                OutputDeleted,
+                OutputsDeleted,
+                VoicesDeleted,
+                VoicesImported,
             )
         }
         answers["SpeechStreamEvent"] = SpeechStreamEvent
@@ -119,7 +161,8 @@ class _Builder:
         self.schemas: dict[str, Any] = definitions.get("$defs", {})
         for key in ("SpeechStreamEvent", "LiveEvent"):  # unions have no name of their own: name them here
             self.schemas[key] = mapping[(key, "serialization")]
-        self.queries = {key: self.schemas.pop(requests[key].__name__) for key in ("voices_query", "events_query")}
+        query_keys = ("voices_query", "events_query", *QUERIES)
+        self.queries = {key: self.schemas.pop(requests[key].__name__) for key in query_keys}
         self._refine()
 
     # -- the names the server takes now ------------------------------------------------------------------
@@ -154,7 +197,12 @@ class _Builder:
             _only(conversion["model"], [*converters, names.AUTO])
             if cloned := names.cloned_voice_names(core):
                 _only(conversion["voice"], cloned)
-        for form in ("CreateConversionRequest", "CreateVoiceRequest"):
+        for form in (
+            "CreateConversionRequest",
+            "CreateVoiceRequest",
+            "ReplaceVoiceAudioRequest",
+            "ImportVoicesRequest",
+        ):
             _no_null(schemas[form])  # a multipart field is sent or not; it cannot be null
 
     # -- operations ----------------------------------------------------------------------------------------
@@ -216,6 +264,238 @@ class _Builder:
         return doc
 
     def _paths(self) -> dict[str, Any]:
+        paths = self._core_paths()
+        speech = paths["/v1/audio/speech"]["post"]
+        speech["responses"]["202"] = {
+            "description": 'Accepted (with `"async": true`): the job; its audio comes from its `audio_url`',
+            "headers": {"Location": {"description": "The job's URL", "schema": _TEXT}},
+            "content": {"application/json": {"schema": _ref("SpeechJob")}},
+        }
+        speech["description"] += (
+            ' With `"async": true` the answer is `202` with the job at once; `"keep": true` keeps the audio as a '
+            "stored output in `/v1/outputs`."
+        )
+        paths["/v1/library/voices"]["get"]["parameters"] = _query(self.queries["library_query"])
+        paths["/v1/library/voices"]["get"]["responses"].update(self._errors((400,)))
+        paths["/v1/audio/voices/{voice_id}"]["patch"] = self.op(
+            "update_voice",
+            "Change a library voice",
+            "Change its name, language, transcript, tags or notes without a new recording; fields left out stay as "
+            "they are, `null` clears one (not the name). The catalog entries it adds or loses are announced on "
+            "`/v1/events`.",
+            _json(_ref("Voice")),
+            (400, 404),
+            tag="voices",
+            body={"application/json": {"schema": _ref("UpdateVoiceRequest")}},
+            parameters=[_path("voice_id", "A voice-library id.")],
+        )
+        paths.update(self._record_paths())
+        return paths
+
+    def _errors(self, statuses: tuple[int, ...]) -> dict[str, Any]:
+        return {
+            str(status): {
+                "description": _ERRORS[status],
+                "content": {"application/json": {"schema": _ref("ErrorResponse")}},
+            }
+            for status in statuses
+        }
+
+    def _record_paths(self) -> dict[str, Any]:
+        """Jobs, stored outputs and voice-library management."""
+        op = self.op
+        job_id = _path("job_id", "A job's id (in `X-Voxhost-Job`, and in the job's events).")
+        output_id = _path("output_id", "A stored output's id (its job's id).")
+        for param in (job_id, output_id):
+            param["schema"]["pattern"] = JOB_ID_PATTERN
+        voice_id = _path("voice_id", "A voice-library id.")
+        fetched = {
+            "200": {
+                "description": "The audio in `response_format`: what exists now, then the rest as it is made "
+                "(chunked; a job that fails later ends the stream short)",
+                "headers": {"X-Voxhost-Job": {"description": "The job's id", "schema": _TEXT}},
+                "content": {_media(ctype): {"schema": _BINARY} for ctype in CONTENT_TYPES.values()},
+            }
+        }
+        archive = {
+            "200": {
+                "description": "A zip archive with a `manifest.json` of every member's size and SHA-256",
+                "headers": {"Content-Disposition": {"description": "A file name to save it as", "schema": _TEXT}},
+                "content": {"application/zip": {"schema": _BINARY}},
+            }
+        }
+        return {
+            "/v1/jobs": {
+                "get": op(
+                    "jobs",
+                    "List recent jobs",
+                    "Recent jobs from every door (`[jobs] recent` of them, and jobs whose audio is kept), newest "
+                    "first, with state, progress, timings and errors.",
+                    _json(_ref("SpeechJobList")),
+                    (400,),
+                    tag="jobs",
+                    parameters=_query(self.queries["jobs_query"]),
+                )
+            },
+            "/v1/jobs/{job_id}": {
+                "get": op(
+                    "job",
+                    "Get a job",
+                    "A job's state (`queued`, `running`, `finished`, `failed`, `cancelled`), progress (sentences, "
+                    "audio seconds), timings and error. Jobs that were running when the daemon stopped are "
+                    "`failed` with the code `interrupted`.",
+                    _json(_ref("SpeechJob")),
+                    (404,),
+                    tag="jobs",
+                    parameters=[job_id],
+                ),
+                "delete": op(
+                    "delete_job",
+                    "Cancel and remove a job",
+                    "Cancels the job if it runs and removes it with its kept audio (a stored output too). Jobs of "
+                    "other doors are read-only here (403).",
+                    _json(_ref("JobDeleted")),
+                    (403, 404),
+                    tag="jobs",
+                    parameters=[job_id],
+                ),
+            },
+            "/v1/jobs/{job_id}/audio": {
+                "get": op(
+                    "job_audio",
+                    "Fetch a job's audio",
+                    "The audio of a job whose audio is kept (`async` or `keep`), in `response_format`: while it is "
+                    "made, what exists and then the rest as it comes. 404 (`no_audio`) when the job kept no audio "
+                    "or failed.",
+                    fetched,
+                    (400, 404),
+                    tag="jobs",
+                    parameters=[job_id, *_query(self.queries["job_audio_query"])],
+                )
+            },
+            "/v1/outputs": {
+                "get": op(
+                    "outputs",
+                    "Search the stored outputs",
+                    "Finished jobs kept with their audio, newest first: search the text (as given and as spoken), "
+                    "filter by voice, door, engine and time, one page at a time.",
+                    _json(_ref("OutputList")),
+                    (400,),
+                    tag="outputs",
+                    parameters=_query(self.queries["outputs_query"]),
+                )
+            },
+            "/v1/outputs/delete": {
+                "post": op(
+                    "delete_outputs",
+                    "Delete stored outputs",
+                    'The outputs named by `ids`, by conditions, or `all`. Nothing is deleted without `"confirm": '
+                    "true`: then the answer lists what would be.",
+                    _json(_ref("OutputsDeleted")),
+                    (400,),
+                    tag="outputs",
+                    body={"application/json": {"schema": _ref("DeleteOutputsRequest")}},
+                )
+            },
+            "/v1/outputs/archive": {
+                "get": op(
+                    "outputs_archive",
+                    "Download stored outputs",
+                    "The outputs named by `ids` or by conditions (none given: all) as one zip: each one's "
+                    "`audio.wav` and `record.json`.",
+                    archive,
+                    (400,),
+                    tag="outputs",
+                    parameters=_query(self.queries["outputs_archive_query"]),
+                )
+            },
+            "/v1/outputs/{output_id}": {
+                "get": op(
+                    "output",
+                    "Get a stored output",
+                    "Its record: the text as given and as spoken, voice, engine, options, seed, timings, and the "
+                    "word error rate where it was checked.",
+                    _json(_ref("Output")),
+                    (404,),
+                    tag="outputs",
+                    parameters=[output_id],
+                ),
+                "delete": op(
+                    "delete_output",
+                    "Delete a stored output",
+                    "Deleting twice is a 404.",
+                    _json(_ref("OutputDeleted")),
+                    (404,),
+                    tag="outputs",
+                    parameters=[output_id],
+                ),
+            },
+            "/v1/outputs/{output_id}/audio": {
+                "get": op(
+                    "output_audio",
+                    "Download a stored output's audio",
+                    "`wav` (the default) is the stored file; other formats are encoded as they stream.",
+                    fetched,
+                    (400, 404),
+                    tag="outputs",
+                    parameters=[output_id, *_query(self.queries["output_audio_query"])],
+                )
+            },
+            "/v1/audio/voices/{voice_id}/audio": {
+                "put": op(
+                    "replace_voice_audio",
+                    "Replace a library voice's recording",
+                    f"A new {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s sample (at most "
+                    f"{self.settings.max_upload_mb:g} MiB), checked as a new voice's is; the id, name and "
+                    "transcript stay.",
+                    _json(_ref("Voice")),
+                    (400, 404, 413, 422),
+                    tag="voices",
+                    body={"multipart/form-data": {"schema": _ref("ReplaceVoiceAudioRequest")}},
+                    parameters=[voice_id],
+                )
+            },
+            "/v1/library/voices/delete": {
+                "post": op(
+                    "delete_voices",
+                    "Delete library voices",
+                    'The voices named by `ids`, a `tag`, or `all`. Nothing is deleted without `"confirm": true`: '
+                    "then the answer lists what would be.",
+                    _json(_ref("VoicesDeleted")),
+                    (400, 404),
+                    tag="voices",
+                    body={"application/json": {"schema": _ref("DeleteVoicesRequest")}},
+                )
+            },
+            "/v1/library/export": {
+                "get": op(
+                    "export_voices",
+                    "Export library voices",
+                    "The named voices (none named: the whole library) as one zip: per voice `reference.wav`, "
+                    "`voice.json` and `transcript.txt`, and a `manifest.json` with sizes and SHA-256 hashes.",
+                    archive,
+                    (400, 404),
+                    tag="voices",
+                    parameters=_query(self.queries["export_query"]),
+                )
+            },
+            "/v1/library/import": {
+                "post": op(
+                    "import_voices",
+                    "Import library voices",
+                    f"An archive as `/v1/library/export` writes it (at most {self.settings.max_import_mb:g} MiB). "
+                    "Every name, size, hash, metadata field and recording is checked before anything is written; "
+                    "one bad voice refuses the whole archive (422) and nothing is stored. A voice whose id is "
+                    "already in the library is skipped, or replaced with `duplicates=replace`.",
+                    _json(_ref("VoicesImported")),
+                    (400, 413, 422),
+                    tag="voices",
+                    body={"multipart/form-data": {"schema": _ref("ImportVoicesRequest")}},
+                )
+            },
+        }
+
+    def _core_paths(self) -> dict[str, Any]:
         op = self.op
         engine = _path("engine", "A running engine's id.", [info.id for info in self.core.engines()])
         voice_id = _path("voice_id", "A voice-library id, or a catalog voice id.")
@@ -475,6 +755,18 @@ class _Builder:
                 "get": op("docs", "API docs page", "A readable page of this document.", html_page, tag="operations")
             },
         }
+
+
+QUERIES: dict[str, type[Any]] = {
+    "jobs_query": ListJobsQuery,
+    "job_audio_query": AudioQuery,
+    "outputs_query": ListOutputsQuery,
+    "output_audio_query": OutputAudioQuery,
+    "outputs_archive_query": OutputsArchiveQuery,
+    "library_query": LibraryVoicesQuery,
+    "export_query": ExportVoicesQuery,
+}
+"""The query models of the jobs, outputs and library routes (their fields become query parameters)."""
 
 
 def _json(schema: dict[str, Any], description: str = "OK", status: int = 200) -> dict[str, Any]:

@@ -114,11 +114,17 @@ class SpeechBody(SpeechParams):
     stream_format: StreamFormat = StreamFormat.AUDIO
     """``audio``: the audio bytes as they are made; ``sse``: ``speech.audio.delta`` events, then
     ``speech.audio.done``."""
+    async_: bool = Field(False, alias="async")
+    """Answer ``202`` at once with the job (``speech.job``) instead of the audio; follow it at
+    ``/v1/jobs/{id}`` and fetch the audio from its ``audio_url`` (in ``response_format``), while it is made or
+    for ``[jobs] result_minutes`` after."""
 
     def speech_request(self, *, voice: str | None, engine: str | None, client: str | None) -> SpeechRequest:
         """The core's request for this body, with the voice and engine the door resolved."""
         params = self.model_dump(include=set(SpeechParams.model_fields) - {"voice"})
-        return SpeechRequest(**params, text=self.input, voice=voice, engine=engine, door="http", client=client)
+        return SpeechRequest(
+            **params, text=self.input, voice=voice, engine=engine, door="http", client=client, hold=self.async_
+        )
 
 
 @functools.cache
@@ -284,6 +290,14 @@ class Voice(Answer):
     sample_rate: int
     engines: list[str]
     """Catalog ids under which cloning engines speak this voice."""
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = None
+    updated_at: int | None = None
+    """When its metadata or audio last changed."""
+    uses: int = 0
+    """Speech and conversion jobs that used it."""
+    last_used: float | None = None
+    """When it was last used (Unix seconds)."""
 
 
 class VoiceDeleted(Answer):
@@ -295,10 +309,14 @@ class VoiceDeleted(Answer):
 
 
 class VoiceLibrary(Answer):
-    """Every voice-library voice, newest first."""
+    """Voice-library voices, newest first: one page of those that match the query."""
 
     object: Literal["list"] = "list"
     data: list[Voice]
+    total: int = 0
+    """How many voices match (every page)."""
+    has_more: bool = False
+    """More pages follow."""
 
 
 class WithheldVoice(Answer):
@@ -380,6 +398,19 @@ class PullStarted(Answer):
     """What is pulled, in order: the model's requirements, then the model."""
 
 
+class OutputsHealth(Answer):
+    """The stored outputs against their limits."""
+
+    count: int
+    bytes: int
+    oldest_at: float | None
+    max_count: int
+    max_bytes: int
+    max_age_days: float
+    near_limit: list[Literal["size", "count"]]
+    """Limits the outputs are near: past them the oldest outputs are removed first."""
+
+
 class Health(Answer):
     """Engines and doors."""
 
@@ -390,6 +421,7 @@ class Health(Answer):
     doors: dict[str, dict[str, Any]]
     voices: int
     jobs: int
+    outputs: OutputsHealth | None = None
 
 
 # -- server-sent events --------------------------------------------------------------------------------------

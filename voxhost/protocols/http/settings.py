@@ -56,6 +56,8 @@ class HttpSettings(DoorSettings):
     """OpenAI voice names mapped to catalog voices (ids or aliases)."""
     max_upload_mb: float = Field(10.0, gt=0)
     """Largest audio upload (voice samples, conversion input), in MiB (OpenAI's limit is 10)."""
+    max_import_mb: float = Field(256.0, gt=0)
+    """Largest voice archive ``/v1/library/import`` takes, in MiB."""
     max_conversion_seconds: float = Field(120.0, gt=0)
     """Longest audio accepted by ``/v1/audio/conversions``."""
     encode_threads: int = Field(4, ge=1)

@@ -11,7 +11,8 @@ from ...errors import UnknownEngineError, UnknownVoiceError
 from . import names
 from .errors import BadValueError
 from .keys import CORE, EXECUTOR, SETTINGS
-from .parsing import json_body
+from .parsing import answer, json_body
+from .records import speech_job
 from .schemas import SpeechBody, StreamFormat, Usage, speech_body
 from .settings import HttpSettings
 from .streaming import AudioStreamer
@@ -47,6 +48,12 @@ async def create_speech(request: web.Request) -> web.StreamResponse:
         job = core.submit(body.speech_request(voice=voice, engine=engine, client=request.remote))
     except (UnknownVoiceError, UnknownEngineError) as err:
         raise BadValueError(err) from None  # a name in the body, not a missing URL: 400
+    if body.async_:
+        # The core reads the job's stream itself and keeps its audio: nothing here waits for it.
+        job_answer = speech_job(core.job_record(job.id), body.response_format.value)
+        response = answer(job_answer, status=202)
+        response.headers.update({"Location": f"/v1/jobs/{job.id}", "X-Voxhost-Job": job.id})
+        return response
     streamer = AudioStreamer(
         request,
         body.response_format,

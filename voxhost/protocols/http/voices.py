@@ -17,12 +17,14 @@ from ...operations import MAX_REFERENCE_SECONDS
 from ...voices import LibraryVoice
 from .discovery import voice_object
 from .keys import CORE, SETTINGS
-from .parsing import answer, form
+from .parsing import answer, form, query
+from .records import LibraryVoicesQuery
 from .schemas import CreateVoiceRequest, Voice, VoiceDeleted, VoiceLibrary
 
 
 def library_voice(core: CoreAPI, voice: LibraryVoice) -> Voice:
     """OpenAI's ``audio.voice`` object, plus what voxhost knows about the voice."""
+    usage = core.voice_usage(voice.id)
     return Voice(
         id=voice.id,
         name=voice.name,
@@ -32,6 +34,11 @@ def library_voice(core: CoreAPI, voice: LibraryVoice) -> Voice:
         seconds=voice.seconds,
         sample_rate=voice.sample_rate,
         engines=[entry.id for entry in core.voices() if entry.kind == "cloned" and entry.voice == voice.id],
+        tags=list(voice.tags),
+        notes=voice.notes,
+        updated_at=voice.updated_at,
+        uses=usage.uses,
+        last_used=usage.last_used,
     )
 
 
@@ -47,10 +54,18 @@ async def create_voice(request: web.Request) -> web.Response:
 
 
 async def list_library(request: web.Request) -> web.Response:
-    """``GET /v1/library/voices``: every voice-library voice, newest first, also those no running engine speaks."""
+    """``GET /v1/library/voices``: voice-library voices that match (all by default), newest first, one page; also
+    those no running engine speaks."""
     core = request.app[CORE]
-    voices = sorted(await core.library_voices(), key=lambda v: v.created_at, reverse=True)
-    return answer(VoiceLibrary(data=[library_voice(core, voice) for voice in voices]))
+    params = query(request, LibraryVoicesQuery)
+    page = await core.find_voices(params)
+    return answer(
+        VoiceLibrary(
+            data=[library_voice(core, voice) for voice in page.items],
+            total=page.total,
+            has_more=params.offset + len(page.items) < page.total,
+        )
+    )
 
 
 async def get_voice(request: web.Request) -> web.Response:

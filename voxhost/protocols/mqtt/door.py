@@ -19,6 +19,7 @@ from .convert import ConvertService
 from .dedupe import Deduper
 from .discovery import Discovery
 from .hermes import HermesService
+from .jobs import JobsService
 from .names import Topics
 from .service import VoxhostService
 from .settings import MqttSettings
@@ -68,7 +69,7 @@ class MqttDoor(Door):
         self.state = NodeState(self.ctx)
         self.ctx.voice.listen(self.state.voice_changed)
         self.discovery = Discovery(self.ctx) if settings.discovery else None
-        self.parts: list[Part] = [VoxhostService(self.ctx), ConvertService(self.ctx)]
+        self.parts: list[Part] = [VoxhostService(self.ctx), ConvertService(self.ctx), JobsService(self.ctx)]
         if settings.hermes:
             self.parts.append(HermesService(self.ctx))
         if self.discovery is not None:

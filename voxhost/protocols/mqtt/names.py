@@ -84,6 +84,11 @@ class Topics:
         return f"{self.root}/voice/set"
 
     @property
+    def jobs_get(self) -> str:
+        """Job requests: one job's record and kept audio, or a page of recent jobs."""
+        return f"{self.root}/jobs/get"
+
+    @property
     def ha_status(self) -> str:
         """Home Assistant's birth and last-will topic."""
         return f"{self.discovery_prefix}/status"
@@ -103,6 +108,11 @@ class Topics:
     def voices(self) -> str:
         """Voice lists for requests that name no reply topic."""
         return f"{self.root}/voices"
+
+    @property
+    def jobs(self) -> str:
+        """Replies to job requests that name no reply topic."""
+        return f"{self.root}/jobs"
 
     @property
     def voice(self) -> str:

@@ -1,0 +1,123 @@
+"""Jobs over MQTT against a real mosquitto: a say request kept with ``keep``, fetched again later by its job id;
+an asynchronous HTTP job fetched over MQTT; recent jobs listed; MQTT jobs read-only over HTTP."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import httpx2 as httpx
+import pytest
+import soundfile
+
+from ..conftest import assert_speech, make_settings, running_daemon
+from .http_helpers import base_url
+from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    audio_of,
+    broker,
+    client,
+    is_status,
+    is_terminal,
+    new_id,
+)
+
+pytestmark = pytest.mark.mqtt
+
+NODE = "hall"
+ROOT = f"voxhost/{NODE}"
+
+
+@pytest.fixture(scope="module")
+def daemon(broker, tmp_path_factory):
+    """MQTT and HTTP doors."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("state"),
+        http={"enabled": True, "port": 0},
+        mqtt={
+            "enabled": True,
+            "host": "127.0.0.1",
+            "port": broker.port,
+            "node_id": NODE,
+            "discovery": False,
+            "hermes": False,
+            "connect_timeout": 10,
+        },
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+def say(client, text: str, **fields) -> tuple[str, list]:
+    """A say request; its job id and its messages up to ``done``."""
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response", f"{ROOT}/audio/{rid}/#")
+    client.publish(f"{ROOT}/say", {"text": text, "id": rid, **fields})
+    messages = client.collect(is_terminal(rid))
+    queued = next(m.json() for m in messages if is_status("queued", rid)(m))
+    return queued["job"], [m for m in messages if m.topic.startswith(f"{ROOT}/audio/{rid}/")]
+
+
+def fetch(client, job_id: str, **fields) -> tuple[list, dict]:
+    """``jobs/get`` for one job: the messages up to its ``done`` or ``error``, and the ``job`` reply."""
+    rid = new_id()
+    reply = f"test/jobs/{rid}"
+    client.subscribe(reply, f"{ROOT}/audio/{rid}/#")
+    client.publish(f"{ROOT}/jobs/get", {"job": job_id, "id": rid, "reply_to": reply, **fields})
+    messages = client.collect(is_terminal(rid, reply))
+    record = next(m.json() for m in messages if is_status("job", rid, reply)(m))
+    return messages, record
+
+
+def test_a_kept_say_request_is_fetched_again_by_its_job_id(client, daemon):
+    job_id, first = say(client, "The laundry is dry. Please fold it.", keep=True)
+    said, rate, _ = audio_of(first, first[0].topic.rsplit("/", 1)[0])
+    time.sleep(0.3)  # the store seals the file once the job has finished
+    messages, record = fetch(client, job_id, format="pcm", chunk_bytes=1024)
+    assert record["job"]["id"] == job_id and record["job"]["door"] == "mqtt" and record["job"]["kept"]
+    assert record["job"]["text"] == "The laundry is dry. Please fold it."
+    rid = record["id"]
+    pcm, fetched_rate, chunks = audio_of(messages, f"{ROOT}/audio/{rid}")
+    assert fetched_rate == rate and pcm == said, "the same audio, again"
+    assert max(len(c) for c in chunks) <= 1024
+    done = messages[-1].json()
+    assert done["status"] == "done" and done["bytes"] == len(pcm) and done["job"] == job_id
+    # Over HTTP the MQTT job shows, read-only, and its output is in the history.
+    url = base_url(daemon)
+    listed = httpx.get(url + "/v1/jobs", params={"door": "mqtt"}).json()["data"]
+    mine = next(j for j in listed if j["id"] == job_id)
+    assert mine["read_only"] and mine["kept"]
+    assert httpx.delete(f"{url}/v1/jobs/{job_id}").status_code == 403
+    assert job_id in {o["id"] for o in httpx.get(url + "/v1/outputs").json()["data"]}
+
+
+def test_an_asynchronous_http_job_fetched_over_mqtt_as_wav(client, daemon):
+    url = base_url(daemon)
+    accepted = httpx.post(url + "/v1/audio/speech", json={"input": "Fetched over another door.", "async": True})
+    job_id = accepted.json()["id"]
+    messages, record = fetch(client, job_id, format="wav")
+    assert record["job"]["door"] == "http"
+    wav = next(m for m in messages if m.topic.endswith("/wav"))
+    samples, rate = soundfile.read(io.BytesIO(wav.payload), dtype="int16")
+    assert_speech(samples.tobytes(), rate, 1.0, 4.0)
+
+
+def test_recent_jobs_and_errors(client):
+    job_id, _ = say(client, "Not kept at all.")
+    rid = new_id()
+    client.subscribe(f"{ROOT}/jobs")
+    client.publish(f"{ROOT}/jobs/get", {"id": rid, "door": "mqtt", "limit": 5})
+    listed = client.wait(is_status("ok", rid, f"{ROOT}/jobs")).json()
+    assert listed["total"] >= 1 and job_id in {j["id"] for j in listed["jobs"]}
+    assert {j["door"] for j in listed["jobs"]} == {"mqtt"}
+    messages, record = fetch(client, job_id)
+    assert record["job"]["state"] == "finished" and not record["job"]["audio"]
+    error = messages[-1].json()
+    assert error["status"] == "error" and error["code"] == "no_audio" and "no kept audio" in error["message"]
+    rid = new_id()
+    client.publish(f"{ROOT}/jobs/get", {"id": rid, "job": "1-abcdef"})
+    missing = client.wait(is_terminal(rid, f"{ROOT}/jobs")).json()
+    assert missing["status"] == "error" and missing["code"] == "job_not_found"
+    rid = new_id()
+    client.publish(f"{ROOT}/jobs/get", {"id": rid, "job": "../etc"})
+    bad = client.wait(is_terminal(rid, f"{ROOT}/jobs")).json()
+    assert bad["code"] == "invalid_request" and bad["param"] == "job"

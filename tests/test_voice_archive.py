@@ -1,0 +1,115 @@
+"""The voice library's changes and archives on disk: interrupted changes finished or dropped, imports all or
+nothing, and archive members refused for their names, kinds and sizes."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from hashlib import sha256
+
+import numpy as np
+import pytest
+
+from voxhost.errors import InvalidArchiveError
+from voxhost.library import VoiceLibrary
+from voxhost.operations import VoiceCreate, VoiceUpdate
+from voxhost.voice_archive import read_archive, write_archive
+
+
+def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 180 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def _files(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_update_and_new_audio_keep_the_id(tmp_path):
+    lib = VoiceLibrary(tmp_path)
+    voice = lib.add(VoiceCreate(name="Rose", transcript="Hello dear."), _speechlike(2), 16000)
+    (tmp_path / voice.id / "cache").mkdir()
+    (tmp_path / voice.id / "cache" / "prompt.pt").write_bytes(b"old")
+    updated = lib.update(voice.id, VoiceUpdate(tags=["family"], notes="kitchen"))
+    assert updated.tags == ("family",) and updated.fingerprint == voice.fingerprint
+    replaced = lib.replace_audio(voice.id, _speechlike(3, 22050), 22050)
+    assert replaced.sample_rate == 22050 and replaced.seconds == 3.0 and replaced.tags == ("family",)
+    assert replaced.fingerprint != voice.fingerprint and not (tmp_path / voice.id / "cache").exists()
+    assert VoiceLibrary(tmp_path).get(voice.id) == replaced
+
+
+def test_an_interrupted_change_is_finished_or_dropped(tmp_path):
+    lib = VoiceLibrary(tmp_path)
+    voice = lib.add(VoiceCreate(name="Rose"), _speechlike(2), 16000)
+    folder = tmp_path / voice.id
+    audio = (folder / "reference.wav").read_bytes()
+    # The new audio went in, the new metadata did not yet: it goes in at the next start.
+    meta = json.loads((folder / "voice.json").read_text())
+    (folder / "voice.json.new").write_text(json.dumps({**meta, "name": "Rose (new)"}))
+    assert VoiceLibrary(tmp_path).get(voice.id).name == "Rose (new)"
+    # Both new files still beside the old ones: the change never began.
+    (folder / "reference.wav.new").write_bytes(b"RIFF half")
+    (folder / "voice.json.new").write_text(json.dumps({**meta, "name": "Never"}))
+    again = VoiceLibrary(tmp_path)
+    assert again.get(voice.id).name == "Rose (new)" and (folder / "reference.wav").read_bytes() == audio
+    # New metadata cut off while it was written: dropped.
+    (folder / "voice.json.new").write_text('{"id": "voice_')
+    assert VoiceLibrary(tmp_path).get(voice.id).name == "Rose (new)"
+    assert not list(folder.glob("*.new"))
+
+
+def test_an_import_is_all_or_nothing(tmp_path):
+    source = VoiceLibrary(tmp_path / "a")
+    voices = [source.add(VoiceCreate(name=f"Voice {i}"), _speechlike(2), 16000) for i in range(3)]
+    archive = tmp_path / "voices.zip"
+    write_archive(archive, source.root, voices)
+    incoming = read_archive(archive.read_bytes())
+    target = VoiceLibrary(tmp_path / "b")
+    keep = target.add(VoiceCreate(name="Already here"), _speechlike(2), 16000)
+    # Something else claims the last voice's folder meanwhile: its rename fails, and so does the whole import.
+    (target.root / voices[2].id).mkdir()
+    (target.root / voices[2].id / "squatter").write_bytes(b"x")
+    before = _files(target.root)
+    with pytest.raises(OSError):
+        target.install([(item.voice, item.wav) for item in incoming], set())
+    assert _files(target.root) == before
+    assert [v.id for v in target.list()] == [keep.id]
+
+
+def _zip(members: dict[str, bytes], manifest: dict | None = None, link: str | None = None) -> bytes:
+    out = io.BytesIO()
+    files = {name: {"size": len(data), "sha256": sha256(data).hexdigest()} for name, data in members.items()}
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("manifest.json", json.dumps(manifest or {"format": "voxhost-voices", "version": 1, "files": files}))
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name)
+            if name == link:
+                info.external_attr = 0o120777 << 16  # a symbolic link
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "members, link, message",
+    [
+        ({"voice_a_1/reference.wav": b"x", "voice_a_1/voice.json": b"{}"}, "voice_a_1/reference.wav", "link"),
+        ({"voice_a_1/../../x/voice.json": b"{}"}, None, "unsafe"),
+        ({"voice_a_1\\voice.json": b"{}"}, None, "unsafe"),
+        ({"voice_a_1/sub/voice.json": b"{}"}, None, "no place"),
+        ({"Voice_A/voice.json": b"{}"}, None, "no place"),
+        ({"voice_a_1/voice.json": b"{}"}, None, "lacks"),
+        ({"voice_a_1/reference.wav": b"x" * (16 * 1024 * 1024 + 1), "voice_a_1/voice.json": b"{}"}, None, "bytes"),
+    ],
+)
+def test_archive_members_are_checked(members, link, message):
+    with pytest.raises(InvalidArchiveError, match=message):
+        read_archive(_zip(members, link=link))
+
+
+def test_archive_kind_and_version_are_checked():
+    with pytest.raises(InvalidArchiveError, match="not a voxhost-voices archive"):
+        read_archive(_zip({}, manifest={"format": "voxhost-outputs", "version": 1, "files": {}}))
+    with pytest.raises(InvalidArchiveError, match="version"):
+        read_archive(_zip({}, manifest={"format": "voxhost-voices", "version": 9, "files": {}}))
+    assert read_archive(_zip({})) == []

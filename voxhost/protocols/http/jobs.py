@@ -1,0 +1,77 @@
+"""Jobs over HTTP: recent jobs from every door, one job's state, its audio (so far, then as it is made), and
+cancel-and-remove for this door's own jobs (jobs of other doors are read-only here).
+
+A job's audio can be fetched when it was kept: an asynchronous speech request (``"async": true``) or one with
+``"keep": true`` (or a door in ``[outputs] keep_doors``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from .errors import ReadOnlyJobError
+from .keys import CORE, EXECUTOR
+from .parsing import answer, query
+from .records import READ_WRITE_DOOR, AudioQuery, JobDeleted, ListJobsQuery, SpeechJobList, speech_job
+from .streaming import AudioStreamer
+
+_LOGGER = logging.getLogger(__name__)
+
+FALLBACK_RATE = 22050
+"""The rate a stream announces before a job's first audio tells its real one."""
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    """``GET /v1/jobs``: recent jobs from every door (and jobs whose audio is kept), newest first."""
+    params = query(request, ListJobsQuery)
+    page = request.app[CORE].job_records(params)
+    return answer(
+        SpeechJobList(
+            data=[speech_job(record) for record in page.items],
+            total=page.total,
+            has_more=params.offset + len(page.items) < page.total,
+        )
+    )
+
+
+async def get_job(request: web.Request) -> web.Response:
+    """``GET /v1/jobs/{job_id}``: one job's state, progress, timings and error."""
+    return answer(speech_job(request.app[CORE].job_record(request.match_info["job_id"])))
+
+
+async def delete_job(request: web.Request) -> web.Response:
+    """``DELETE /v1/jobs/{job_id}``: cancel this door's job if it runs, and remove it with its kept audio."""
+    core = request.app[CORE]
+    record = core.job_record(request.match_info["job_id"])
+    if record.door != READ_WRITE_DOOR:
+        raise ReadOnlyJobError(
+            f"job {record.id} came through the {record.door} door: it can be read here, not cancelled or removed",
+            param="job_id",
+        )
+    removed = await asyncio.shield(core.remove_job(record.id))
+    return answer(JobDeleted(id=removed.id, cancelled=not record.done))
+
+
+async def job_audio(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/jobs/{job_id}/audio``: the kept audio in ``response_format``, as much as exists, then the rest."""
+    core = request.app[CORE]
+    params = query(request, AudioQuery)
+    record = core.job_record(request.match_info["job_id"])
+    chunks = core.job_audio(record.id)  # NoAudioError (404) when it kept none, or failed
+    streamer = AudioStreamer(
+        request,
+        params.response_format,
+        request.app[EXECUTOR],
+        fallback_rate=record.rate or FALLBACK_RATE,
+        headers={"X-Voxhost-Job": record.id, "X-Voxhost-Voice": record.voice},
+    )
+    try:
+        return await streamer.run(chunks)
+    except ConnectionResetError:
+        _LOGGER.info("Client %s went away while fetching job %s", request.remote, record.id)
+        return streamer.response or web.Response(status=499)
+    finally:
+        await chunks.aclose()

@@ -1,0 +1,227 @@
+// voxhost voice lab: the voice library on the Clone tab: search, tags, pages, edit, new recordings, usage,
+// preview, export and import, and deleting one voice or every voice with a tag. Uses lab.js's helpers.
+"use strict";
+
+const libraryState = { shown: 20, step: 20, tags: [] };
+
+function libraryQuery(extra = {}) {
+  return queryString({ q: $("#library-q").value.trim(), tag: $("#library-tag").value, ...extra });
+}
+
+function usageText(v) {
+  if (!v.uses) return "not used yet";
+  const last = v.last_used ? new Date(v.last_used * 1000).toLocaleString() : "?";
+  return `used ${v.uses}× · last ${last}`;
+}
+
+async function refreshLibrary(focusId) {
+  const list = $("#library");
+  let page, all;
+  try {
+    [page, all] = await Promise.all([
+      getJson("/v1/library/voices" + libraryQuery({ limit: libraryState.shown })),
+      getJson("/v1/library/voices?limit=500"),
+    ]);
+  } catch (err) {
+    list.replaceChildren(el("li", { class: "hint", text: "Cannot read the library: " + err.message }));
+    return;
+  }
+  renderTags([...new Set(all.data.flatMap((v) => v.tags))].sort());
+  $("#library-count").textContent = page.total === all.total ? `(${all.total})` : `(${page.total} of ${all.total})`;
+  $("#library-more").hidden = !page.has_more;
+  if (!page.data.length) {
+    const filtered = $("#library-q").value.trim() || $("#library-tag").value;
+    list.replaceChildren(el("li", { class: "hint", text: filtered ? "No voice matches." : "No voices yet. Add one above." }));
+    return;
+  }
+  list.replaceChildren(...page.data.map(voiceItem));
+  if (focusId) {
+    const item = list.querySelector(`[data-voice="${CSS.escape(focusId)}"] button`);
+    if (item) item.focus();
+  }
+}
+
+function renderTags(tags) {
+  const select = $("#library-tag");
+  const chosen = select.value;
+  libraryState.tags = tags;
+  select.replaceChildren(el("option", { value: "", text: "All tags" }), ...tags.map((t) => el("option", { value: t, text: t })));
+  select.value = tags.includes(chosen) ? chosen : "";
+  $("#library-delete-tag").disabled = !select.value;
+}
+
+function voiceItem(v) {
+  const item = el("li", { class: "voice", "data-voice": v.id },
+    el("div", { class: "who" },
+      el("strong", { text: v.name }),
+      el("small", { text: `${v.id} · ${v.language || "language unknown"} · ${fixed(v.seconds, 1)} s` }),
+      el("small", { class: "usage", text: usageText(v) }),
+      el("small", { text: v.engines.length ? "Spoken by " + v.engines.map((e) => e.split(":")[0]).join(", ")
+        : "No running engine speaks it" + (v.transcript ? "" : " (add a transcript for engines that need one)") }),
+      v.tags.length ? el("span", { class: "tags" }, v.tags.map((t) => el("button", {
+        type: "button", class: "tag", "aria-label": `Show the voices tagged ${t}`, onclick: () => showTag(t) }, t))) : null,
+      v.notes ? el("small", { class: "notes", text: v.notes }) : null),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "small", disabled: !v.engines.length, "aria-label": `Preview ${v.name}`,
+        onclick: () => preview(v) }, "▶ Preview"),
+      el("button", { type: "button", class: "small", "aria-label": `Edit ${v.name}`, "aria-expanded": "false",
+        onclick: (ev) => toggleEdit(v, item, ev.currentTarget) }, "Edit"),
+      el("button", { type: "button", class: "small", "aria-label": `Export ${v.name}`,
+        onclick: () => exportVoices([v.id], `voxhost-voice-${v.name.replace(/[^\w.-]+/g, "_")}.zip`) }, "Export"),
+      el("button", { type: "button", class: "small danger", "aria-label": `Delete ${v.name}`,
+        onclick: () => removeVoice(v) }, "Delete")));
+  return item;
+}
+
+function showTag(tag) {
+  $("#library-tag").value = tag;
+  libraryState.shown = libraryState.step;
+  refreshLibrary();
+}
+
+// -- edit: metadata, and optionally a new recording ------------------------------------------------------------
+
+function toggleEdit(v, item, button) {
+  const open = item.querySelector("form.edit");
+  if (open) { open.remove(); button.setAttribute("aria-expanded", "false"); return; }
+  button.setAttribute("aria-expanded", "true");
+  const id = (name) => `edit-${name}-${v.id}`;
+  const field = (name, label, control) => el("div", { class: "field" }, el("label", { for: id(name), text: label }), control);
+  const status = el("p", { class: "status-line", role: "status" });
+  const form = el("form", { class: "edit", "aria-label": `Edit ${v.name}` },
+    field("name", "Name", el("input", { id: id("name"), required: true, maxlength: 64, value: v.name })),
+    field("language", "Language", el("input", { id: id("language"), value: v.language || "", placeholder: "e.g. en, de_DE",
+      autocomplete: "off", spellcheck: "false" })),
+    field("transcript", "Transcript", el("textarea", { id: id("transcript"), rows: 2 }, v.transcript || "")),
+    field("tags", "Tags (comma-separated)", el("input", { id: id("tags"), value: v.tags.join(", "), autocomplete: "off" })),
+    field("notes", "Notes", el("textarea", { id: id("notes"), rows: 2 }, v.notes || "")),
+    field("audio", "New recording (optional)", el("input", { id: id("audio"), type: "file",
+      accept: "audio/*,.wav,.flac,.ogg,.mp3,.m4a,.webm" })),
+    el("div", { class: "actions" },
+      el("button", { type: "submit", class: "primary small" }, "Save"),
+      el("button", { type: "button", class: "small", onclick: () => toggleEdit(v, item, button) }, "Cancel")),
+    status);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    status.classList.remove("bad");
+    status.textContent = "Saving…";
+    const text = (name) => $("#" + CSS.escape(id(name))).value.trim();
+    const body = {
+      name: text("name"),
+      language: text("language") || null,
+      transcript: text("transcript") || null,
+      tags: text("tags").split(",").map((t) => t.trim()).filter(Boolean),
+      notes: text("notes") || null,
+    };
+    try {
+      await api(`/v1/audio/voices/${encodeURIComponent(v.id)}`, {
+        method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      const file = $("#" + CSS.escape(id("audio"))).files[0];
+      if (file) {
+        const upload = new FormData();
+        upload.append("audio_sample", file, file.name);
+        await api(`/v1/audio/voices/${encodeURIComponent(v.id)}/audio`, { method: "PUT", body: upload });
+      }
+      await Promise.all([refreshLibrary(v.id), refreshVoices()]);
+    } catch (err) {
+      status.classList.add("bad");
+      status.textContent = "Not saved: " + err.message;
+    }
+  });
+  item.append(form);
+  $("input", form).focus();
+}
+
+// -- preview and delete ----------------------------------------------------------------------------------------
+
+let previewAbort = null;
+const previewUi = { box: $("#preview-result"), status: $("#preview-status"), audio: $("#preview-player") };
+async function preview(voice) {
+  if (previewAbort) previewAbort.abort();
+  previewAbort = new AbortController();
+  await speak({ voice: voice.id, input: "Hello! This is my new voice. How do I sound?",
+    ...(voice.language ? { language: voice.language } : {}) }, previewUi, previewAbort.signal);
+  previewAbort = null;
+}
+
+async function removeVoice(voice) {
+  if (!confirm(`Delete the voice “${voice.name}”? This cannot be undone.`)) return;
+  try {
+    await api(`/v1/audio/voices/${encodeURIComponent(voice.id)}`, { method: "DELETE" });
+  } catch (err) {
+    notice("Could not delete: " + err.message);
+  }
+  await Promise.all([refreshLibrary(), refreshVoices()]);
+}
+
+// -- export, import, delete many -------------------------------------------------------------------------------
+
+function toolsStatus(text, bad = false) {
+  const status = $("#library-tools-status");
+  status.classList.toggle("bad", bad);
+  status.textContent = text;
+}
+
+async function exportVoices(ids, name) {
+  try {
+    const blob = await (await api("/v1/library/export" + queryString({ ids: ids ? ids.join(",") : "" }))).blob();
+    saveBlob(blob, name);
+    toolsStatus(`Exported ${ids ? ids.length : "every"} voice${ids && ids.length === 1 ? "" : "s"}.`);
+  } catch (err) {
+    notice("Could not export: " + err.message);
+  }
+}
+
+$("#library-export").addEventListener("click", () =>
+  exportVoices(null, `voxhost-voices-${new Date().toISOString().slice(0, 10)}.zip`));
+
+$("#library-import").addEventListener("click", async () => {
+  const file = $("#library-import-file").files[0];
+  if (!file) { toolsStatus("Choose an archive first.", true); return; }
+  const form = new FormData();
+  form.append("archive", file, file.name);
+  form.append("duplicates", $("#library-duplicates").value);
+  toolsStatus("Checking and importing…");
+  try {
+    const result = await (await api("/v1/library/import", { method: "POST", body: form })).json();
+    const added = result.imported.length - result.replaced.length;
+    toolsStatus(`Imported ${added} new voice${added === 1 ? "" : "s"}` +
+      (result.replaced.length ? `, replaced ${result.replaced.length}` : "") +
+      (result.skipped.length ? `, kept ${result.skipped.length} already here` : "") + ".");
+    $("#library-import-file").value = "";
+    await Promise.all([refreshLibrary(), refreshVoices()]);
+  } catch (err) {
+    toolsStatus("Nothing imported: " + err.message, true);
+  }
+});
+
+$("#library-delete-tag").addEventListener("click", async () => {
+  const tag = $("#library-tag").value;
+  if (!tag) return;
+  const url = "/v1/library/voices/delete";
+  const post = (confirmed) => api(url, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ tag, confirm: confirmed }) }).then((r) => r.json());
+  try {
+    const dry = await post(false);
+    if (!dry.matched.length) { toolsStatus(`No voice is tagged “${tag}”.`); return; }
+    if (!confirm(`Delete the ${dry.matched.length} voice(s) tagged “${tag}”? This cannot be undone.`)) return;
+    const done = await post(true);
+    toolsStatus(`Deleted ${done.deleted.length} voice(s) tagged “${tag}”.`);
+    $("#library-tag").value = "";
+    await Promise.all([refreshLibrary(), refreshVoices()]);
+  } catch (err) {
+    toolsStatus("Not deleted: " + err.message, true);
+  }
+});
+
+// -- search ------------------------------------------------------------------------------------------------------
+
+let librarySearchTimer = null;
+$("#library-q").addEventListener("input", () => {
+  clearTimeout(librarySearchTimer);
+  librarySearchTimer = setTimeout(() => { libraryState.shown = libraryState.step; refreshLibrary(); }, 250);
+});
+$("#library-search").addEventListener("submit", (ev) => { ev.preventDefault(); refreshLibrary(); });
+$("#library-tag").addEventListener("change", () => { libraryState.shown = libraryState.step; refreshLibrary(); });
+$("#library-more").addEventListener("click", () => { libraryState.shown += libraryState.step; refreshLibrary(); });
