@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .engine import PCM, EngineContext, ModelSpec
     from .errors import VoxhostError
     from .events import Event
-    from .operations import ConvertParams, SpeechRequest, VoiceCreate
+    from .operations import ConvertParams, LexiconEntry, LexiconRule, SpeechRequest, VoiceCreate
     from .settings import Settings
     from .voices import CatalogVoice, LibraryVoice
 
@@ -260,6 +260,20 @@ class CoreAPI(Protocol):
 
     async def unload_engine(self, engine_id: str) -> None:
         """Free an engine's memory; ``BusyError`` while it has jobs."""
+        ...
+
+    # -- the spoken-text lexicon -------------------------------------------------------------------------
+
+    def lexicon(self) -> list[LexiconEntry]:
+        """Every user lexicon entry: the config file's (read-only), then those added over the API."""
+        ...
+
+    async def add_lexicon_entry(self, rule: LexiconRule) -> LexiconEntry:
+        """Store a lexicon entry; jobs that start from now on use it."""
+        ...
+
+    async def delete_lexicon_entry(self, entry_id: str) -> LexiconEntry:
+        """Delete an entry added over the API (``UnknownLexiconEntryError``; config entries are refused)."""
         ...
 
     # -- doors -----------------------------------------------------------------------------------------

@@ -123,3 +123,13 @@ class StartupError(VoxhostError):
     """The daemon could not start (a duplicate engine id, a port in use, ...)."""
 
     code = "startup_error"
+
+
+class UnknownLexiconEntryError(VoxhostError, KeyError):
+    """No lexicon entry has that id."""
+
+    code = "lexicon_entry_not_found"
+    http_status = 404
+
+    def __str__(self) -> str:
+        return self.message

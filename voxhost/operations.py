@@ -110,6 +110,9 @@ class SpeechParams(Operation):
     """Random seed, for engines that sample (the same seed gives the same audio)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The engine's own per-request options (see ``GET /v1/engines``)."""
+    normalize: bool | None = None
+    """Turn the text into what a person would read aloud (markup, emoji, URLs, numbers; see docs/text.md); false
+    speaks it as written. None: the door's default (``normalize`` in its settings)."""
 
 
 class SpeechRequest(SpeechParams):
@@ -206,3 +209,58 @@ def invalid(err: ValidationError, *, prefix: str = "") -> InvalidRequestError:
         if param is None and problem["loc"]:
             param = str(problem["loc"][0])
     return InvalidRequestError("; ".join(problems) or "invalid request", param=param or (prefix or None))
+
+
+# -- the spoken-text lexicon -------------------------------------------------------------------------------
+
+MAX_LEXICON_TEXT = 500
+"""Longest match or replacement of a lexicon entry."""
+
+
+def _pattern(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the match is empty")
+    return value
+
+
+class LexiconRule(Operation):
+    """A user lexicon entry: how a word (or a regular expression's match) is to be spoken."""
+
+    match: Annotated[str, Field(min_length=1, max_length=MAX_LEXICON_TEXT), AfterValidator(_pattern)]
+    """The word or phrase to replace (whole words), or a regular expression when ``regex`` is set."""
+    say: str | None = Field(None, max_length=MAX_LEXICON_TEXT)
+    """What to say instead, in letters (a respelling such as "Nah neet"); empty: say nothing."""
+    phonemes: str | None = Field(None, min_length=1, max_length=MAX_LEXICON_TEXT)
+    """The pronunciation in the engine's phonemes (IPA for Piper, as espeak-ng writes it); engines that cannot
+    take phonemes say ``say`` instead."""
+    regex: bool = False
+    """``match`` is a regular expression (Python syntax); ``say`` may use its groups (``\\1``)."""
+    case_sensitive: bool = False
+    """Match letter case exactly."""
+    language: Language | None = None
+    """Only for sentences in this language (its base language matches); none: every language."""
+    voice: Name | None = None
+    """Only for this voice (a catalog id such as ``piper:en_US-joe-medium``); none: every voice."""
+
+    @model_validator(mode="after")
+    def _check(self) -> LexiconRule:
+        if self.say is None and self.phonemes is None:
+            raise ValueError("give say (a respelling) or phonemes, or both")
+        if self.regex:
+            try:
+                compiled = re.compile(self.match)
+                if self.say:
+                    compiled.sub(self.say, "")  # group references that do not exist fail here, not mid-job
+            except re.error as err:
+                raise ValueError(f"match is not a valid regular expression: {err}") from None
+        return self
+
+
+class LexiconEntry(LexiconRule):
+    """A lexicon entry as stored: the rule, its id, and where it comes from."""
+
+    id: str
+    """``lex_`` and hex digits; config-file entries have ids ``config_<n>``."""
+    source: str = "api"
+    """``config`` (the ``[[text.lexicon]]`` tables of the config file, read-only here) or ``api`` (added over HTTP,
+    stored in the state directory)."""
