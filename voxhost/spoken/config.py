@@ -22,7 +22,7 @@ class SpokenSettings(BaseModel):
     """Bare URLs: say their domain ("home assistant dot io"), or nothing."""
     emails: Literal["address", "drop"] = "address"
     """E-mail addresses: say them ("bob at example dot com"), or nothing."""
-    max_sentence_seconds: float = Field(20.0, ge=2.0, le=600.0)
+    max_sentence_seconds: float = Field(15.0, ge=2.0, le=600.0)
     """The longest a sentence may sound (estimated from its characters before synthesis): longer ones are split,
     or refused (``too_long``). Bounds an engine's memory per sentence; see docs/text.md."""
     too_long: Literal["split", "refuse"] = "split"

@@ -14,8 +14,9 @@ LETTER_SECONDS = 0.075
 """A letter or space of prose (measured 0.05 s; the margin covers short words and slow voices)."""
 DIGIT_SECONDS = 0.55
 """A digit the engine reads itself ("1234567890" × 3: 0.48 s per character, measured)."""
-SYMBOL_SECONDS = 0.7
-"""An emoji or symbol the engine reads by name (96 emoji: 0.56 s per character, measured)."""
+SYMBOL_SECONDS = 2.5
+"""An emoji or symbol the engine reads by name: "party popper" (96 emoji: 0.56 s each) or "symbol two seven one three"
+(✓: 2.3 s, measured)."""
 MARK_SECONDS = 0.2
 """A pause at a punctuation mark."""
 
