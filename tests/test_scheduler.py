@@ -11,9 +11,9 @@ from voxhost.engine import PCM, SynthesisRequest
 from voxhost.errors import BusyError, EngineError
 from voxhost.events import Event, JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
 from voxhost.jobs import Job
-from voxhost.spoken.frontend import Policy, SpokenText
 from voxhost.operations import SpeechRequest
 from voxhost.scheduler import Scheduler
+from voxhost.spoken.frontend import Policy, SpokenText
 from voxhost.voices import CatalogVoice, Resolved
 
 RATE = 8000

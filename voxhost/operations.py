@@ -247,11 +247,11 @@ class LexiconRule(Operation):
         if self.say is None and self.phonemes is None:
             raise ValueError("give say (a respelling) or phonemes, or both")
         if self.regex:
+            import regex  # the lexicon's engine: it can stop a pattern that backtracks without end
+
             try:
-                compiled = re.compile(self.match)
-                if self.say:
-                    compiled.sub(self.say, "")  # group references that do not exist fail here, not mid-job
-            except re.error as err:
+                regex.compile(self.match)
+            except regex.error as err:
                 raise ValueError(f"match is not a valid regular expression: {err}") from None
         return self
 

@@ -142,6 +142,7 @@ class SpokenText:
         text = symbols.identifiers(text, lang)
         text = policy.lexicon.apply(text, language, policy.phonemes, shielded)
         text = reader(language, policy.reads_numbers).read(text)
+        text = symbols.slashes(text, lang)
         text = symbols.stray(text)
         return language or "", unshield(text, shielded)
 

@@ -9,6 +9,7 @@ shielded from the rules that run after the lexicon (placeholders, restored last)
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -17,8 +18,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex
+
 from ..errors import InvalidRequestError, UnknownLexiconEntryError
 from ..operations import LexiconEntry, LexiconRule
+
+_LOGGER = logging.getLogger(__name__)
+
+TIMEOUT = 0.05
+"""Seconds one entry may take on one sentence: a user's pattern runs on the event loop, and a pattern that
+backtracks without end must not stall it (the ``regex`` module stops it)."""
+GROWTH = 4
+"""An entry whose replacement would make a sentence more than this many times longer (plus 200 characters) is
+skipped for that sentence: a lexicon cannot turn one sentence into minutes of speech."""
 
 _SHIELD_OPEN, _SHIELD_CLOSE = "\ue000", "\ue001"
 _SHIELD = re.compile("\ue000([\ue100-\ue1ff])\ue001")
@@ -30,7 +42,7 @@ def _base(language: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class _Compiled:
-    pattern: re.Pattern[str]
+    pattern: regex.Pattern[str]
     say: str
     phonemes: str | None
     regex: bool
@@ -44,11 +56,11 @@ class Lexicon:
     def __init__(self, entries: Iterable[LexiconRule] = ()) -> None:
         self._entries: list[_Compiled] = []
         for entry in entries:
-            flags = 0 if entry.case_sensitive else re.IGNORECASE
-            source = entry.match if entry.regex else r"(?<!\w)" + re.escape(entry.match) + r"(?!\w)"
+            flags = regex.V0 if entry.case_sensitive else regex.V0 | regex.IGNORECASE
+            source = entry.match if entry.regex else r"(?<![^\W_])" + regex.escape(entry.match) + r"(?![^\W_])"
             self._entries.append(
                 _Compiled(
-                    re.compile(source, flags),
+                    regex.compile(source, flags),
                     entry.say or "",
                     entry.phonemes,
                     entry.regex,
@@ -71,20 +83,27 @@ class Lexicon:
         """``text`` with the entries for ``language`` applied; ``phonemes`` is the engine's inline phoneme form
         (``"[[ {} ]]"``) or None. Phoneme insertions are appended to ``shielded`` and left as placeholders."""
         base = _base(language)
+        ceiling = len(text) * GROWTH + 200
         for entry in self._entries:
             if entry.language is not None and entry.language != base:
                 continue
-            if entry.phonemes and phonemes:
-                index = len(shielded)
-                if index >= 0x100:
-                    continue
-                shielded.append(phonemes.format(entry.phonemes))
-                replacement = f" {_SHIELD_OPEN}{chr(0xE100 + index)}{_SHIELD_CLOSE} "
-                text = entry.pattern.sub(lambda _m, r=replacement: r, text)  # type: ignore[misc]
-            elif entry.regex:
-                text = entry.pattern.sub(entry.say, text)
-            else:
-                text = entry.pattern.sub(lambda _m, s=entry.say: s, text)  # type: ignore[misc]
+            try:
+                if entry.phonemes and phonemes:
+                    if len(shielded) >= 0x100:
+                        continue
+                    marker = f" {_SHIELD_OPEN}{chr(0xE100 + len(shielded))}{_SHIELD_CLOSE} "
+                    out = entry.pattern.sub(lambda _m, r=marker: r, text, timeout=TIMEOUT)  # type: ignore[misc]
+                    if out != text:
+                        shielded.append(phonemes.format(entry.phonemes))
+                elif entry.regex:
+                    out = entry.pattern.sub(entry.say, text, timeout=TIMEOUT)
+                else:
+                    out = entry.pattern.sub(lambda _m, s=entry.say: s, text, timeout=TIMEOUT)  # type: ignore[misc]
+            except (TimeoutError, regex.error, IndexError) as err:
+                _LOGGER.warning("Lexicon entry %r skipped: %s", entry.pattern.pattern, err)
+                continue
+            if len(out) <= ceiling:
+                text = out
         return text
 
 

@@ -32,7 +32,7 @@ _LEFT = r"(?<![\w.,:/\-−+])"
 _RIGHT = r"(?![\w])"
 _AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)"
 """am/pm; the final dot of "a.m." stays, as it may end the sentence."""
-_RIGHT_NUM = r"(?![\d])(?:(?<=\d)(?![.,]\d))"
+_RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
 
 
 @dataclass(frozen=True)

@@ -83,15 +83,18 @@ def emojis(text: str, word: str) -> str:
 
 
 def identifiers(text: str, lang: Lang | None) -> str:
-    """Hashtags, mentions, entity ids, ``on/off`` and ``&`` as words."""
+    """Hashtags, mentions, entity ids and ``&`` as words."""
     text = _HASHTAG.sub("", text) if ("#" in text or "@" in text) else text
     if "." in text and "_" in text:
         text = _IDENTIFIER.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
-    if "/" in text:
-        text = _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text)
     if "&" in text and lang is not None:
         text = _AMPERSAND.sub(f" {lang.and_word} ", text)
     return text
+
+
+def slashes(text: str, lang: Lang | None) -> str:
+    """``on/off`` → "on or off" (after the numbers: "km/h" is theirs)."""
+    return _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text) if "/" in text else text
 
 
 def stray(text: str) -> str:
@@ -99,7 +102,11 @@ def stray(text: str) -> str:
     text = _STRAY.sub(" ", text)
     if not text.isascii():
         text = "".join(
-            " " if unicodedata.category(c) in ("So", "Sk", "Sm", "Co", "Cn") and c not in _KEEP_SYMBOLS else c
+            " "
+            if unicodedata.category(c) in ("So", "Sk", "Sm", "Co", "Cn")
+            and c not in _KEEP_SYMBOLS
+            and not "\ue000" <= c <= "\ue1ff"  # the lexicon's placeholders
+            else c
             for c in text
         )
     text = _SPACES.sub(" ", text).strip()

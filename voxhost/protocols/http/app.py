@@ -16,6 +16,7 @@ from . import (
     engines,
     health,
     lab,
+    lexicon,
     live,
     openapi,
     speech,
@@ -47,6 +48,9 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/engines/{engine}/models", engines.list_models, name="engine_models")
     app.router.add_post("/v1/engines/{engine}/models/{model}/pull", engines.pull_model, name="pull_model")
     app.router.add_get("/v1/events", live.events, name="events")
+    app.router.add_get("/v1/lexicon", lexicon.list_lexicon, name="lexicon")
+    app.router.add_post("/v1/lexicon", lexicon.add_lexicon_entry, name="add_lexicon_entry")
+    app.router.add_delete("/v1/lexicon/{entry_id}", lexicon.delete_lexicon_entry, name="delete_lexicon_entry")
     app.router.add_get("/", lab.page, name="lab")
     app.router.add_get("/static/{name}", lab.static_file, name="static")
     app.router.add_get("/health", health.health, name="health")

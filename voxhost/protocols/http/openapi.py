@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from ... import __version__
 from ...api import CoreAPI
 from ...errors import InvalidAudioError, TooLargeError, UnsupportedError
-from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
+from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, LexiconEntry, LexiconRule
 from . import lab, names
 from .auth import needs_key
 from .encoders import CONTENT_TYPES
@@ -35,6 +35,7 @@ from .schemas import (
     ErrorResponse,
     EventsQuery,
     Health,
+    LexiconList,
     ListVoicesQuery,
     LiveEvent,
     Model,
@@ -91,6 +92,7 @@ class _Builder:
             "voice": CreateVoiceRequest,
             "voices_query": ListVoicesQuery,
             "events_query": EventsQuery,
+            "lexicon": LexiconRule,
         }
         answers: dict[str, Any] = {
             model.__name__: model
@@ -109,6 +111,8 @@ class _Builder:
                 EngineModelList,
                 PullStarted,
                 Health,
+                LexiconEntry,
+                LexiconList,
             )
         }
         answers["SpeechStreamEvent"] = SpeechStreamEvent
@@ -415,6 +419,39 @@ class _Builder:
                     (400,),
                     tag="operations",
                     parameters=_query(self.queries["events_query"]),
+                )
+            },
+            "/v1/lexicon": {
+                "get": op(
+                    "lexicon",
+                    "List the lexicon",
+                    "The user lexicon: how words and names are said (docs/text.md). Entries of the config file "
+                    "(`[[text.lexicon]]`, source `config`) come first, then those added here (source `api`).",
+                    _json(_ref("LexiconList")),
+                    tag="text",
+                ),
+                "post": op(
+                    "add_lexicon_entry",
+                    "Add a lexicon entry",
+                    "A word, phrase or regular expression and what to say instead (a respelling, phonemes, or "
+                    "both), for every voice and language or only one. Stored in the state directory; jobs that "
+                    "start from now on use it.",
+                    _json(_ref("LexiconEntry"), "Created", status=201),
+                    (400,),
+                    tag="text",
+                    body={"application/json": {"schema": _ref("LexiconRule")}},
+                ),
+            },
+            "/v1/lexicon/{entry_id}": {
+                "delete": op(
+                    "delete_lexicon_entry",
+                    "Delete a lexicon entry",
+                    "Removes an entry added over HTTP; an entry of the config file is refused (400), an unknown "
+                    "id is a 404.",
+                    _json(_ref("LexiconEntry")),
+                    (400, 404),
+                    tag="text",
+                    parameters=[_path("entry_id", "A lexicon entry's id.")],
                 )
             },
             "/": {

@@ -25,6 +25,7 @@ from ...operations import (
     MAX_REFERENCE_SECONDS,
     MAX_SEED,
     MIN_REFERENCE_SECONDS,
+    LexiconEntry,
     Name,
     Operation,
     SpeechParams,
@@ -292,6 +293,13 @@ class VoiceDeleted(Answer):
     id: str
     deleted: bool = True
     object: Literal["audio.voice.deleted"] = "audio.voice.deleted"
+
+
+class LexiconList(Answer):
+    """The user lexicon: the config file's entries, then those added over HTTP."""
+
+    object: Literal["list"] = "list"
+    data: list[LexiconEntry]
 
 
 class VoiceLibrary(Answer):
