@@ -40,6 +40,13 @@ class InvalidAudioError(InvalidRequestError):
     http_status = 422
 
 
+class InvalidPatternError(InvalidRequestError):
+    """A well-formed lexicon entry whose regular expression does not compile."""
+
+    code = "invalid_pattern"
+    http_status = 422
+
+
 class TooLargeError(InvalidRequestError):
     """An upload is larger than the configured limit."""
 

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InvalidRequestError
+from .errors import InvalidPatternError, InvalidRequestError
 from .voices import LANGUAGE_PATTERN, normalize_language
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
@@ -228,7 +228,7 @@ class LexiconRule(Operation):
 
     match: Annotated[str, Field(min_length=1, max_length=MAX_LEXICON_TEXT), AfterValidator(_pattern)]
     """The word or phrase to replace (whole words), or a regular expression when ``regex`` is set."""
-    say: str | None = Field(None, max_length=MAX_LEXICON_TEXT)
+    say: str = Field("", max_length=MAX_LEXICON_TEXT)
     """What to say instead, in letters (a respelling such as "Nah neet"); empty: say nothing."""
     phonemes: str | None = Field(None, min_length=1, max_length=MAX_LEXICON_TEXT)
     """The pronunciation in the engine's phonemes (IPA for Piper, as espeak-ng writes it); engines that cannot
@@ -242,18 +242,17 @@ class LexiconRule(Operation):
     voice: Name | None = None
     """Only for this voice (a catalog id such as ``piper:en_US-joe-medium``); none: every voice."""
 
-    @model_validator(mode="after")
-    def _check(self) -> LexiconRule:
-        if self.say is None and self.phonemes is None:
-            raise ValueError("give say (a respelling) or phonemes, or both")
-        if self.regex:
-            import regex  # the lexicon's engine: it can stop a pattern that backtracks without end
+    def compile(self) -> Any:
+        """The entry's pattern (the ``regex`` module's); ``InvalidPatternError`` when it is no regular expression."""
+        import regex  # the lexicon's engine: it can stop a pattern that backtracks without end
 
-            try:
-                regex.compile(self.match)
-            except regex.error as err:
-                raise ValueError(f"match is not a valid regular expression: {err}") from None
-        return self
+        flags = regex.V0 if self.case_sensitive else regex.V0 | regex.IGNORECASE
+        if not self.regex:
+            return regex.compile(r"(?<![^\W_])" + regex.escape(self.match) + r"(?![^\W_])", flags)
+        try:
+            return regex.compile(self.match, flags)
+        except (regex.error, OverflowError, RecursionError) as err:
+            raise InvalidPatternError(f"match is not a valid regular expression: {err}", param="match") from None
 
 
 class LexiconEntry(LexiconRule):

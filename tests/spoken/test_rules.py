@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voxhost.errors import TextTooLongError
+from voxhost.errors import InvalidPatternError, TextTooLongError
 from voxhost.operations import LexiconRule
 from voxhost.spoken import length
 from voxhost.spoken.config import SpokenSettings
@@ -260,8 +260,8 @@ def test_a_lexicon_cannot_blow_a_sentence_up():
 
 
 def test_a_bad_regex_is_refused():
-    with pytest.raises(ValueError, match="regular expression"):
-        LexiconRule(match="(unclosed", say="x", regex=True)
+    with pytest.raises(InvalidPatternError, match="regular expression"):
+        Lexicon([LexiconRule(match="(unclosed", say="x", regex=True)])
 
 
 # -- length bound -----------------------------------------------------------------------------------------

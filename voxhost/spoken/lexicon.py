@@ -20,7 +20,7 @@ from pathlib import Path
 
 import regex
 
-from ..errors import InvalidRequestError, UnknownLexiconEntryError
+from ..errors import ConfigError, InvalidPatternError, InvalidRequestError, UnknownLexiconEntryError
 from ..operations import LexiconEntry, LexiconRule
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,12 +56,10 @@ class Lexicon:
     def __init__(self, entries: Iterable[LexiconRule] = ()) -> None:
         self._entries: list[_Compiled] = []
         for entry in entries:
-            flags = regex.V0 if entry.case_sensitive else regex.V0 | regex.IGNORECASE
-            source = entry.match if entry.regex else r"(?<![^\W_])" + regex.escape(entry.match) + r"(?![^\W_])"
             self._entries.append(
                 _Compiled(
-                    regex.compile(source, flags),
-                    entry.say or "",
+                    entry.compile(),
+                    entry.say,
                     entry.phonemes,
                     entry.regex,
                     _base(entry.language),
@@ -122,6 +120,11 @@ class LexiconStore:
         self._configured = [
             LexiconEntry(**rule.model_dump(), id=f"config_{i}", source="config") for i, rule in enumerate(configured)
         ]
+        for entry in self._configured:
+            try:
+                entry.compile()
+            except InvalidPatternError as err:
+                raise ConfigError(f"text.lexicon[{entry.id.removeprefix('config_')}]: {err.message}") from None
         self._lock = threading.Lock()
         self._added = self._read()
         self._compiled = Lexicon(self.entries())
@@ -153,6 +156,7 @@ class LexiconStore:
 
     def add(self, rule: LexiconRule) -> LexiconEntry:
         """Store a new entry (blocking file write)."""
+        rule.compile()  # InvalidPatternError before anything is stored
         with self._lock:
             entry = LexiconEntry(**rule.model_dump(), id=f"lex_{secrets.token_hex(4)}", source="api")
             self._added.append(entry)

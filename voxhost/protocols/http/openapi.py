@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 
 from ... import __version__
 from ...api import CoreAPI
-from ...errors import InvalidAudioError, TooLargeError, UnsupportedError
+from ...errors import InvalidAudioError, InvalidPatternError, TooLargeError, UnsupportedError
 from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, LexiconEntry, LexiconRule
 from . import lab, names
 from .auth import needs_key
@@ -57,7 +57,7 @@ _ERRORS = {
     401: "Missing or wrong API key",
     404: "No such resource",
     413: TooLargeError.__doc__ or "Too large",
-    422: InvalidAudioError.__doc__ or "Audio that cannot be used",
+    422: f"{InvalidAudioError.__doc__ or 'Audio that cannot be used'} Or: {InvalidPatternError.__doc__}",
     500: "The engine failed",
     501: UnsupportedError.__doc__ or "Not supported",
     503: "Busy, or an engine's model is missing; retry after `Retry-After` seconds",
@@ -437,7 +437,7 @@ class _Builder:
                     "both), for every voice and language or only one. Stored in the state directory; jobs that "
                     "start from now on use it.",
                     _json(_ref("LexiconEntry"), "Created", status=201),
-                    (400,),
+                    (400, 422),
                     tag="text",
                     body={"application/json": {"schema": _ref("LexiconRule")}},
                 ),
