@@ -6,10 +6,9 @@ import asyncio
 
 from aiohttp import web
 
-from ...operations import LexiconRule
 from .keys import CORE
 from .parsing import answer, json_body
-from .schemas import LexiconList
+from .schemas import CreateLexiconEntryRequest, LexiconList
 
 
 async def list_lexicon(request: web.Request) -> web.Response:
@@ -19,7 +18,7 @@ async def list_lexicon(request: web.Request) -> web.Response:
 
 async def add_lexicon_entry(request: web.Request) -> web.Response:
     """``POST /v1/lexicon``: a new entry; jobs that start from now on use it."""
-    rule = await json_body(request, LexiconRule)
+    rule = await json_body(request, CreateLexiconEntryRequest)
     entry = await asyncio.shield(request.app[CORE].add_lexicon_entry(rule))
     return answer(entry, status=201)
 

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 from ... import __version__
 from ...api import CoreAPI
 from ...errors import InvalidAudioError, InvalidPatternError, TooLargeError, UnsupportedError
-from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, LexiconEntry, LexiconRule
+from ...operations import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, LexiconEntry
 from . import lab, names
 from .auth import needs_key
 from .encoders import CONTENT_TYPES
@@ -28,6 +28,7 @@ from .schemas import (
     AudioModelList,
     CatalogVoice,
     CreateConversionRequest,
+    CreateLexiconEntryRequest,
     CreateVoiceRequest,
     Engine,
     EngineList,
@@ -92,7 +93,7 @@ class _Builder:
             "voice": CreateVoiceRequest,
             "voices_query": ListVoicesQuery,
             "events_query": EventsQuery,
-            "lexicon": LexiconRule,
+            "lexicon": CreateLexiconEntryRequest,
         }
         answers: dict[str, Any] = {
             model.__name__: model
@@ -439,7 +440,7 @@ class _Builder:
                     _json(_ref("LexiconEntry"), "Created", status=201),
                     (400, 422),
                     tag="text",
-                    body={"application/json": {"schema": _ref("LexiconRule")}},
+                    body={"application/json": {"schema": _ref("CreateLexiconEntryRequest")}},
                 ),
             },
             "/v1/lexicon/{entry_id}": {

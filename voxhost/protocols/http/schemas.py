@@ -26,6 +26,7 @@ from ...operations import (
     MAX_SEED,
     MIN_REFERENCE_SECONDS,
     LexiconEntry,
+    LexiconRule,
     Name,
     Operation,
     SpeechParams,
@@ -293,6 +294,12 @@ class VoiceDeleted(Answer):
     id: str
     deleted: bool = True
     object: Literal["audio.voice.deleted"] = "audio.voice.deleted"
+
+
+class CreateLexiconEntryRequest(LexiconRule):
+    """``POST /v1/lexicon``: a word, phrase or pattern and how to say it. JSON types are kept (``0`` is no boolean)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LexiconList(Answer):
