@@ -2,6 +2,7 @@
 
     python bench/spoken_memory.py                 # both modes, one daemon process each
     python bench/spoken_memory.py --mode new      # only voxhost's defaults
+    python bench/spoken_memory.py --speed         # CPU time per sentence, arena on vs off, side by side
 
 "old" is how voxhost ran before the text front-end: onnxruntime's CPU arena on, no memory trim, no bound on a
 sentence's length (600 s), text spoken as written. "new" is the defaults. Both get the same requests, half of them
@@ -126,10 +127,42 @@ def run(mode: str) -> dict[str, float]:
         proc.wait(30)
 
 
+def speed(rounds: int = 15) -> None:
+    """CPU seconds per sentence with and without onnxruntime's arena: both sessions in one process, alternated."""
+    import statistics
+
+    from voxhost.engine import EngineContext, SynthesisRequest
+    from voxhost.plugins.piper import PiperEngine, PiperSettings
+
+    context = EngineContext(tempfile.mkdtemp(), tempfile.mkdtemp(), tempfile.mkdtemp())
+    engines = {
+        arena: PiperEngine(PiperSettings(memory_arena=arena, onnx_threads=1, trim_above_mib=None), context)
+        for arena in (True, False)
+    }
+    for engine in engines.values():
+        engine.load()
+    texts = {"normal (3.8 s)": NORMAL + " " + NORMAL[:20] + ".", "long (15 s)": "The kitchen lights are on. " * 9}
+    print("\nsentence | arena on (CPU s) | arena off | ratio")
+    for name, text in texts.items():
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(rounds):
+            for arena, engine in engines.items():
+                started = time.process_time()
+                for _chunk in engine.synthesize(SynthesisRequest(text=text, voice="en_US-joe-medium", shared=True)):
+                    pass
+                times[arena].append(time.process_time() - started)
+        on, off = statistics.median(times[True]), statistics.median(times[False])
+        print(f"{name} | {on:.3f} | {off:.3f} | {off / on:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["old", "new", "both"], default="both")
+    parser.add_argument("--speed", action="store_true", help="CPU time per sentence, arena on vs off")
     args = parser.parse_args()
+    if args.speed:
+        speed()
+        return
     modes = ["old", "new"] if args.mode == "both" else [args.mode]
     results = {mode: run(mode) for mode in modes}
     print("\nmode | RSS before (MiB) | peak during | after")
