@@ -34,7 +34,7 @@ from .plugin_manager import Plugins
 from .registry import EngineRegistry, build_slot
 from .settings import Settings
 from .spoken.detect import detector
-from .spoken.frontend import Policy, SpokenText
+from .spoken.frontend import Policy, SpokenText, warm_up
 from .spoken.lexicon import LexiconStore
 from .voices import CatalogVoice, LibraryVoice, normalize_language
 
@@ -61,6 +61,7 @@ class Core:
         )
         self.catalog = Catalog(settings, self.registry.engines, self.library)
         self.lexicon_store = LexiconStore(settings.text.lexicon, settings.state_path / "lexicon.json")
+        warm_up()
         self.doors: list[Door] = []
         """Open doors (set by the daemon), for health pages."""
         self._started_at = time.time()
