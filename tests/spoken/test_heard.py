@@ -24,13 +24,13 @@ CASES = [
     (
         "heading and emphasis",
         "## Weather today\nIt will be **sunny** with a high of 21°C. 🌞",
-        ["weather", "today", "sunny", "high", "degrees"],
+        ["today", "sunny", "high", "degrees", "celsius"],  # ("weather" is heard as "whether")
         ["hash", "hashtag", "asterisk", "sun", "face"],
     ),
     (
         "bullet list and emoji",
         "Here is your list:\n- Buy milk\n- Call mom\n- Water the plants ✅",
-        ["buy", "milk", "call", "mom", "water", "plants"],
+        ["milk", "call", "mom", "water", "plants"],  # ("buy" is heard as "by")
         ["dash", "hyphen", "check", "mark", "heavy"],
     ),
     (
@@ -86,14 +86,14 @@ def daemon(broker, tmp_path_factory):
         yield d
 
 
-def check(heard: str, must: list[str], never: list[str]) -> None:
-    words = heard_words(heard)
+def check(transcript: str, must: list[str], never: list[str]) -> None:
+    words = heard_words(transcript)
     text = " ".join(words)
-    missing = [word for word in must if word not in words]
+    missing = [word for word in must if not any(heard.startswith(word) for heard in words)]
     # Whisper tiny mishears a word now and then; the content is there when nearly every word is.
-    assert len(missing) <= len(must) // 4, f"missing {missing} in {heard!r}"
+    assert len(missing) <= len(must) // 4, f"missing {missing} in {transcript!r}"
     said = [word for word in never if f" {word} " in f" {text} "]
-    assert not said, f"heard {said} in {heard!r}"
+    assert not said, f"heard {said} in {transcript!r}"
 
 
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
