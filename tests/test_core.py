@@ -12,7 +12,7 @@ from voxhost.errors import (
     TextTooLongError,
     UnknownVoiceError,
 )
-from voxhost.events import JobAudio, JobCancelled, JobFinished
+from voxhost.events import JobAudio, JobCancelled, JobFinished, JobSentence
 from voxhost.operations import SpeechRequest, parse
 
 from .conftest import REPO, assert_speech, make_settings, running_daemon
@@ -164,12 +164,13 @@ def test_streamed_text_is_spoken_sentence_by_sentence(daemon):
         events = job.events()
         for token in ["Hello", "there.", "How"]:
             job.feed(token + " ")
-        first = [await anext(events) for _ in range(3)]  # accepted, started, audio of sentence 1
+        first = [await anext(events) for _ in range(4)]  # accepted, started, sentence 1 and its audio
         for token in ["are", "you", "today?"]:
             job.feed(token + " ")
         job.finish_text()
         return first, [e async for e in events]
 
     first, rest = daemon.call(run())
-    assert isinstance(first[2], JobAudio) and first[2].sentence == 0
+    assert isinstance(first[2], JobSentence) and first[2].text == "Hello there."
+    assert isinstance(first[3], JobAudio) and first[3].sentence == 0
     assert isinstance(rest[-1], JobFinished) and rest[-1].sentences == 2

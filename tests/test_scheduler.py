@@ -13,6 +13,7 @@ from voxhost.events import Event, JobAudio, JobCancelled, JobFailed, JobFinished
 from voxhost.jobs import Job
 from voxhost.operations import SpeechRequest
 from voxhost.scheduler import Scheduler
+from voxhost.spoken.frontend import Policy, SpokenText
 from voxhost.voices import CatalogVoice, Resolved
 
 RATE = 8000
@@ -47,7 +48,8 @@ class FakeRunner:
 def make_job(text: str | None) -> Job:
     voice = CatalogVoice(id="fake:one", engine="fake", voice="one", name="One", languages=("en_US",), sample_rate=RATE)
     template = SynthesisRequest(text="", voice="one")
-    job = Job(Resolved(voice, None, None), template, SpeechRequest(text=text, door="test"), max_sentence_chars=400)
+    spoken = SpokenText(Policy(language="en_US"))
+    job = Job(Resolved(voice, None, None), template, SpeechRequest(text=text, door="test"), spoken)
     return job
 
 

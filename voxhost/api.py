@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .operations import (
         ConvertParams,
         JobQuery,
+        LexiconEntry,
+        LexiconRule,
         LibraryQuery,
         OutputQuery,
         OutputSelection,
@@ -383,6 +385,20 @@ class CoreAPI(Protocol):
 
     async def unload_engine(self, engine_id: str) -> None:
         """Free an engine's memory; ``BusyError`` while it has jobs."""
+        ...
+
+    # -- the spoken-text lexicon -------------------------------------------------------------------------
+
+    def lexicon(self) -> list[LexiconEntry]:
+        """Every user lexicon entry: the config file's (read-only), then those added over the API."""
+        ...
+
+    async def add_lexicon_entry(self, rule: LexiconRule) -> LexiconEntry:
+        """Store a lexicon entry; jobs that start from now on use it."""
+        ...
+
+    async def delete_lexicon_entry(self, entry_id: str) -> LexiconEntry:
+        """Delete an entry added over the API (``UnknownLexiconEntryError``; config entries are refused)."""
         ...
 
     # -- doors -----------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from .library import VoiceLibrary
 from .operations import (
     ConvertParams,
     JobQuery,
+    LexiconEntry,
+    LexiconRule,
     LibraryQuery,
     OutputQuery,
     OutputSelection,
@@ -58,6 +60,9 @@ from .pipelines import convert_stream
 from .plugin_manager import Plugins
 from .registry import EngineRegistry, build_slot
 from .settings import Settings
+from .spoken.detect import detector
+from .spoken.frontend import Policy, SpokenText, warm_up
+from .spoken.lexicon import LexiconStore
 from .usage import UsageBook
 from .voice_archive import import_archive, write_archive
 from .voices import CatalogVoice, LibraryVoice, normalize_language
@@ -87,6 +92,8 @@ class Core:
             ]
         )
         self.catalog = Catalog(settings, self.registry.engines, self.library)
+        self.lexicon_store = LexiconStore(settings.text.lexicon, settings.state_path / "lexicon.json")
+        warm_up()
         self.doors: list[Door] = []
         """Open doors (set by the daemon), for health pages."""
         self._started_at = time.time()
@@ -181,7 +188,36 @@ class Core:
         )
         engine.validate_request(template)
         transform = self._pipeline(resolved.voice.pipeline) if resolved.voice.pipeline is not None else None
-        return Job(resolved, template, request, self._settings.text.max_sentence_chars, transform)
+        return Job(resolved, template, request, SpokenText(self._policy(request, resolved.voice, language)), transform)
+
+    def _policy(self, request: SpeechRequest, voice: CatalogVoice, language: str | None) -> Policy:
+        """How a job's text is read: the door's or request's choice, the language, and what the engine reads."""
+        engine = self.registry.get(voice.engine).engine
+        normalize = request.normalize
+        if normalize is None:
+            door = next((door for door in self.doors if door.name == request.door), None)
+            normalize = bool(getattr(door.settings, "normalize", True)) if door is not None else True
+        languages: tuple[str, ...] = ()
+        if language is None:
+            # A voice of several languages, or a cloned voice of unknown language: detect among the voice's, else
+            # among every language the engine's voices speak.
+            languages = tuple(voice.languages) or tuple(
+                dict.fromkeys(lang for entry in self.catalog.voices() if entry.engine == voice.engine
+                              for lang in entry.languages)
+            )  # fmt: skip
+        return Policy(
+            settings=self._settings.text,
+            normalize=normalize,
+            language=language,
+            languages=languages,
+            detect=detector(languages) if len(languages) > 1 else None,
+            voice=voice.id,
+            reads_numbers=engine.reads_numbers,
+            phonemes=engine.inline_phonemes,
+            speed=request.speed,
+            lexicon=self.lexicon_store.lexicon.for_voice(voice.id, (voice.voice,)),
+            max_sentence_chars=self._settings.text.max_sentence_chars,
+        )
 
     def _pipeline(self, pipeline_id: str) -> Transform:
         """Convert a pipeline voice's speech, sentence by sentence, with the converting engine."""
@@ -202,13 +238,14 @@ class Core:
     def submit(self, request: SpeechRequest) -> Job:
         """Validate and queue a request. With ``text=None`` the caller feeds text and then calls ``finish_text``."""
         job = self.prepare(request)
+        if request.text is not None:
+            # A whole text is read before the job is queued, so that a refused sentence is an error before audio.
+            job.feed(request.text)
+            job.finish_text()
         self.registry.get(job.voice.engine).scheduler.add(job)  # BusyError here, before anything is announced
         self.jobstore.attach(job)  # before any audio: the first chunk is made on a later turn of the loop
         if job.resolved.reference is not None:
             self.usage.use(job.resolved.reference.voice_id)
-        if request.text is not None:
-            job.feed(request.text)
-            job.finish_text()
         return job
 
     async def speak(self, request: SpeechRequest) -> tuple[bytes, int]:
@@ -376,6 +413,20 @@ class Core:
     async def unload_engine(self, engine_id: str) -> None:
         """Free an engine's memory; ``BusyError`` while it has jobs."""
         await asyncio.shield(self.registry.unload(engine_id))
+
+    # -- the spoken-text lexicon -------------------------------------------------------------------------
+
+    def lexicon(self) -> list[LexiconEntry]:
+        """Every lexicon entry: the config file's, then those added over the API."""
+        return self.lexicon_store.entries()
+
+    async def add_lexicon_entry(self, rule: LexiconRule) -> LexiconEntry:
+        """Store a lexicon entry (written on a thread); jobs that start from now on use it."""
+        return await asyncio.to_thread(self.lexicon_store.add, rule)
+
+    async def delete_lexicon_entry(self, entry_id: str) -> LexiconEntry:
+        """Delete a lexicon entry added over the API."""
+        return await asyncio.to_thread(self.lexicon_store.remove, entry_id)
 
     # -- doors -----------------------------------------------------------------------------------------
 

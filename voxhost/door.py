@@ -25,6 +25,9 @@ class DoorSettings(BaseModel):
 
     enabled: bool = False
     """Open this door."""
+    normalize: bool = True
+    """Speak what a person would read aloud (markup, emoji, URLs and numbers handled; see docs/text.md) unless a
+    request says otherwise; false: text is spoken as written."""
 
     @model_validator(mode="before")
     @classmethod

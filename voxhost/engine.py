@@ -226,6 +226,13 @@ class Engine(ABC):
     """Output rate for cloned voices and conversion."""
     needs_transcript: ClassVar[bool] = False
     """Cloning needs the reference's transcript (F5-TTS, Qwen3-TTS Base); voices without one are not offered."""
+    reads_numbers: ClassVar[bool] = False
+    """The engine reads plain numbers (cardinals, decimals) correctly in the sentence's language by itself, as
+    Piper's espeak-ng does: the text front-end then leaves them as digits and spells out only times, dates, money,
+    units and the like. False (neural engines that learned from words): every number is written out."""
+    inline_phonemes: ClassVar[str | None] = None
+    """How the engine takes a pronunciation inside text (``"[[ {} ]]"`` for Piper), for lexicon entries with
+    phonemes; None: lexicon entries' respellings are used instead."""
 
     def __init__(self, settings: EngineSettings, context: EngineContext) -> None:
         self.settings = settings

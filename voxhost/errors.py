@@ -40,6 +40,13 @@ class InvalidAudioError(InvalidRequestError):
     http_status = 422
 
 
+class InvalidPatternError(InvalidRequestError):
+    """A well-formed lexicon entry whose regular expression does not compile."""
+
+    code = "invalid_pattern"
+    http_status = 422
+
+
 class TooLargeError(InvalidRequestError):
     """An upload is larger than the configured limit."""
 
@@ -129,6 +136,16 @@ class UnknownJobError(VoxhostError, KeyError):
     """No job (or stored output) has that id: it never existed, was removed, or has expired."""
 
     code = "job_not_found"
+    http_status = 404
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownLexiconEntryError(VoxhostError, KeyError):
+    """No lexicon entry has that id."""
+
+    code = "lexicon_entry_not_found"
     http_status = 404
 
     def __str__(self) -> str:

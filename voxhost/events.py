@@ -109,6 +109,20 @@ class JobCancelled(JobEvent):
 
 
 @dataclass(frozen=True)
+class JobSentence(JobEvent):
+    """The engine takes a sentence: the text it is given (after the text front-end), and what was written."""
+
+    sentence: int
+    """The sentence's index in the job (as in ``job_audio``)."""
+    text: str
+    """What the engine says."""
+    source: str
+    """The sentence as written (markup, digits and all)."""
+    language: str | None
+    """The language it was read in (the request's, the voice's, or detected); None: unknown."""
+
+
+@dataclass(frozen=True)
 class EngineLoaded(Event):
     """An engine finished loading."""
 
@@ -188,6 +202,7 @@ _KINDS: dict[type, str] = {
     JobFinished: "job_finished",
     JobFailed: "job_failed",
     JobCancelled: "job_cancelled",
+    JobSentence: "job_sentence",
     EngineLoaded: "engine_loaded",
     EngineUnloaded: "engine_unloaded",
     VoiceAdded: "voice_added",

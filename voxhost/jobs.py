@@ -19,7 +19,7 @@ from .engine import PCM, SynthesisRequest
 from .errors import CancelledError, VoxhostError
 from .events import TERMINAL, Event, JobAudio, JobCancelled, JobFailed
 from .operations import SpeechRequest
-from .text import SentenceSplitter
+from .spoken.frontend import Sentence, SpokenText
 from .voices import Resolved
 
 _counter = itertools.count(1)
@@ -41,7 +41,7 @@ class Job:
         resolved: Resolved,
         template: SynthesisRequest,
         request: SpeechRequest,
-        max_sentence_chars: int,
+        spoken: SpokenText,
         transform: Transform | None = None,
     ) -> None:
         self.id = new_job_id()
@@ -50,8 +50,13 @@ class Job:
         self.template = template
         self.request = request
         self.transform = transform
-        self._splitter = SentenceSplitter(max_sentence_chars)
-        self._sentences: deque[str] = deque()
+        self._spoken = spoken
+        self._sentences: deque[Sentence] = deque()
+        self.taken: dict[int, Sentence] = {}
+        """Sentences taken by the engine and not yet announced (the scheduler announces each as it starts)."""
+        self.failure: VoxhostError | None = None
+        """Set when the text itself is refused mid-stream (a sentence too long to speak); the scheduler fails the
+        job."""
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._wake: asyncio.Event | None = None
         self.text_complete = False
@@ -101,18 +106,27 @@ class Job:
 
     def feed(self, text: str) -> None:
         """Add text to a streaming job; complete sentences become work at once."""
-        if self.text_complete or self.done:
+        if self.text_complete or self.done or self.failure is not None:
             return
         self.chars += len(text)
-        self._sentences.extend(self._splitter.feed(text))
-        self._changed()
+        self._take_text(lambda: self._spoken.feed(text))
 
     def finish_text(self) -> None:
         """No more text will come; the rest of the buffer is the last sentence."""
-        if self.text_complete or self.done:
+        if self.text_complete or self.done or self.failure is not None:
             return
-        self._sentences.extend(self._splitter.finish())
+        self._take_text(self._spoken.finish)
         self.text_complete = True
+        self._changed()
+
+    def _take_text(self, step: Callable[[], list[Sentence]]) -> None:
+        try:
+            self._sentences.extend(step())
+        except VoxhostError as err:
+            if self._wake is None:
+                raise  # not queued yet (a whole text): the caller gets the error before any audio
+            self.failure = err
+            self._sentences.clear()
         self._changed()
 
     def cancel(self, reason: str = "cancelled") -> None:
@@ -148,9 +162,10 @@ class Job:
 
     def take_sentence(self) -> SynthesisRequest:
         """The next sentence as an engine request."""
-        text = self._sentences.popleft()
+        sentence = self._sentences.popleft()
         index, self.next_index = self.next_index, self.next_index + 1
-        return replace(self.template, text=text, index=index, final=self.text_complete and not self._sentences)
+        self.taken[index] = sentence
+        return replace(self.template, text=sentence.text, index=index, final=self.text_complete and not self._sentences)
 
     @property
     def all_taken(self) -> bool:

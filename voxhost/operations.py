@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InvalidRequestError
+from .errors import InvalidPatternError, InvalidRequestError
 from .voices import LANGUAGE_PATTERN, normalize_language
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
@@ -139,6 +139,9 @@ class SpeechParams(Operation):
     keep: bool | None = None
     """Keep the audio and a record of how it was made in the history of outputs; unset: the door's default
     (``[outputs] keep_doors``), which keeps nothing unless configured."""
+    normalize: bool | None = None
+    """Turn the text into what a person would read aloud (markup, emoji, URLs, numbers; see docs/text.md); false
+    speaks it as written. None: the door's default (``normalize`` in its settings)."""
 
 
 class SpeechRequest(SpeechParams):
@@ -335,3 +338,57 @@ def invalid(err: ValidationError, *, prefix: str = "") -> InvalidRequestError:
         if param is None and problem["loc"]:
             param = str(problem["loc"][0])
     return InvalidRequestError("; ".join(problems) or "invalid request", param=param or (prefix or None))
+
+
+# -- the spoken-text lexicon -------------------------------------------------------------------------------
+
+MAX_LEXICON_TEXT = 500
+"""Longest match or replacement of a lexicon entry."""
+
+
+def _pattern(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the match is empty")
+    return value
+
+
+class LexiconRule(Operation):
+    """A user lexicon entry: how a word (or a regular expression's match) is to be spoken."""
+
+    match: Annotated[str, Field(min_length=1, max_length=MAX_LEXICON_TEXT), AfterValidator(_pattern)]
+    """The word or phrase to replace (whole words), or a regular expression when ``regex`` is set."""
+    say: str = Field("", max_length=MAX_LEXICON_TEXT)
+    """What to say instead, in letters (a respelling such as "Nah neet"); empty: say nothing."""
+    phonemes: str | None = Field(None, min_length=1, max_length=MAX_LEXICON_TEXT)
+    """The pronunciation in the engine's phonemes (IPA for Piper, as espeak-ng writes it); engines that cannot
+    take phonemes say ``say`` instead."""
+    regex: bool = False
+    """``match`` is a regular expression (Python syntax); ``say`` may use its groups (``\\1``)."""
+    case_sensitive: bool = False
+    """Match letter case exactly."""
+    language: Language | None = None
+    """Only for sentences in this language (its base language matches); none: every language."""
+    voice: Name | None = None
+    """Only for this voice (a catalog id such as ``piper:en_US-joe-medium``); none: every voice."""
+
+    def compile(self) -> Any:
+        """The entry's pattern (the ``regex`` module's); ``InvalidPatternError`` when it is no regular expression."""
+        import regex  # the lexicon's engine: it can stop a pattern that backtracks without end
+
+        flags = regex.V0 if self.case_sensitive else regex.V0 | regex.IGNORECASE
+        if not self.regex:
+            return regex.compile(r"(?<![^\W_])" + regex.escape(self.match) + r"(?![^\W_])", flags)
+        try:
+            return regex.compile(self.match, flags)
+        except (regex.error, OverflowError, RecursionError) as err:
+            raise InvalidPatternError(f"match is not a valid regular expression: {err}", param="match") from None
+
+
+class LexiconEntry(LexiconRule):
+    """A lexicon entry as stored: the rule, its id, and where it comes from."""
+
+    id: str
+    """``lex_`` and hex digits; config-file entries have ids ``config_<n>``."""
+    source: str = "api"
+    """``config`` (the ``[[text.lexicon]]`` tables of the config file, read-only here) or ``api`` (added over HTTP,
+    stored in the state directory)."""

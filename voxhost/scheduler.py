@@ -32,6 +32,7 @@ from .events import (
     JobFailed,
     JobFinished,
     JobProgress,
+    JobSentence,
     JobStarted,
 )
 from .jobs import Job
@@ -178,6 +179,8 @@ class Scheduler:
                 track = self._tracks[job.id]
                 if job.cancel_reason is not None:
                     self._cancelled(job)
+                elif job.failure is not None:
+                    self._failed(job, job.failure)
                 elif job.ended is None and job.all_taken and track.in_flight == 0:
                     self._finished(job)
             self._grant()
@@ -224,6 +227,17 @@ class Scheduler:
         track = self._tracks[job.id]
         try:
             self._started(job)
+            if (sentence := job.taken.pop(request.index, None)) is not None:
+                self._emit(
+                    job,
+                    JobSentence(
+                        job_id=job.id,
+                        sentence=request.index,
+                        text=sentence.text,
+                        source=sentence.source,
+                        language=sentence.language or None,
+                    ),
+                )
             chunks = self.runner.synthesize(request)
             stream = job.transform(chunks) if job.transform else chunks
             try:

@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 from .pipelines import PipelineSettings
+from .spoken.config import SpokenSettings
 
 CONFIG_ENV = "VOXHOST_CONFIG"
 """Environment variable naming the TOML config file."""
@@ -39,8 +40,8 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
-class TextSettings(_Section):
-    """How text is checked and split into sentences."""
+class TextSettings(SpokenSettings):
+    """How text is checked, split into sentences and made into what is said (docs/text.md)."""
 
     max_chars: int = Field(100_000, ge=1)
     """Longest text accepted by the core (doors may set lower limits)."""

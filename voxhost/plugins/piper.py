@@ -8,6 +8,9 @@ Multi-speaker voices expose their speakers. Voices load on first use and stay re
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import json
 import logging
 import os
@@ -53,6 +56,13 @@ class PiperSettings(EngineSettings):
     """Voice ids loaded at startup besides the first voice."""
     catalog_url: str = DEFAULT_SOURCE
     """Where ``voxhost models`` finds the Piper voice catalog (``voices.json``) and the voices' files."""
+    memory_arena: bool = False
+    """Keep onnxruntime's CPU memory arena. It never returns memory: one long sentence leaves the daemon about
+    1 GiB larger for good. Off costs about 10-18% more CPU per sentence (docs/benchmarks.md)."""
+    trim_above_mib: int | None = Field(400, ge=0)
+    """After a sentence, when the daemon's resident memory is above this many MiB, give what is free back to the
+    system (glibc's ``malloc_trim``: 1-90 ms, on the engine's thread). With the defaults the daemon stays under
+    600 MiB after any sequence of requests (docs/text.md); unset: never."""
     onnx_threads: int | None = Field(None, ge=1, le=64)
     """Threads of an inference that runs alone; default: every CPU core. Sentences that overlap (several clients)
     run on a second, single-threaded session of the voice, so they share the cores instead of fighting over them."""
@@ -123,6 +133,8 @@ class PiperEngine(Engine):
     default_concurrency = 2
     enabled_by_default = True
     default_priority = 100  # the bundled voice is the default voice
+    reads_numbers = True  # espeak-ng reads cardinals and decimals in the voice's language
+    inline_phonemes = "[[ {} ]]"  # Piper passes [[ ... ]] to the voice as phonemes
 
     def __init__(self, settings: PiperSettings, context: voxhost.EngineContext) -> None:
         super().__init__(settings, context)
@@ -271,6 +283,9 @@ class PiperEngine(Engine):
         # would wait for a core); a lone wide session may spin, since its threads run at a lower priority than
         # the loop, and waking sleeping threads for every operation would slow the sentence down.
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads > 1 else "0")
+        # The arena keeps the largest sentence's buffers for good (a shape never seen before grows it again);
+        # without it, freed tensors go back to malloc, and ``trim_after_seconds`` returns them to the system.
+        options.enable_cpu_mem_arena = self.settings.memory_arena
         providers: list[Any] = (
             [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
             if self.settings.use_cuda
@@ -303,10 +318,38 @@ class PiperEngine(Engine):
         finally:
             with self._lock:
                 self._active -= 1
+            limit = self.settings.trim_above_mib
+            if limit is not None and (resident_mib() or 0) > limit:
+                trim_memory()
 
     def status(self) -> dict[str, Any]:
         """Which voices are resident."""
         return {"device": "cuda" if self.settings.use_cuda else "cpu", "voices_loaded": sorted(self._loaded)}
+
+
+@functools.cache
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def resident_mib() -> float | None:
+    """This process's resident memory in MiB (Linux), else None."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def trim_memory() -> None:
+    """Give memory that is free inside the process back to the system (glibc; elsewhere nothing)."""
+    libc = _libc()
+    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
+    if trim is not None:
+        trim(0)
 
 
 @voxhost.hookimpl

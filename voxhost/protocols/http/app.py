@@ -18,6 +18,7 @@ from . import (
     health,
     jobs,
     lab,
+    lexicon,
     library,
     live,
     openapi,
@@ -69,6 +70,9 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/library/voices/delete", library.delete_voices, name="delete_voices")
     app.router.add_get("/v1/library/export", library.export_voices, name="export_voices")
     app.router.add_post("/v1/library/import", library.import_voices, name="import_voices")
+    app.router.add_get("/v1/lexicon", lexicon.list_lexicon, name="lexicon")
+    app.router.add_post("/v1/lexicon", lexicon.add_lexicon_entry, name="add_lexicon_entry")
+    app.router.add_delete("/v1/lexicon/{entry_id}", lexicon.delete_lexicon_entry, name="delete_lexicon_entry")
     app.router.add_get("/", lab.page, name="lab")
     app.router.add_get("/static/{name}", lab.static_file, name="static")
     app.router.add_get("/health", health.health, name="health")

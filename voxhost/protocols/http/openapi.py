@@ -18,8 +18,15 @@ from pydantic import TypeAdapter
 
 from ... import __version__
 from ...api import CoreAPI
-from ...errors import InvalidArchiveError, InvalidAudioError, NoAudioError, TooLargeError, UnsupportedError
-from ...operations import JOB_ID_PATTERN, MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS
+from ...errors import (
+    InvalidArchiveError,
+    InvalidAudioError,
+    InvalidPatternError,
+    NoAudioError,
+    TooLargeError,
+    UnsupportedError,
+)
+from ...operations import JOB_ID_PATTERN, MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, LexiconEntry
 from . import lab, names
 from .auth import needs_key
 from .encoders import CONTENT_TYPES
@@ -52,6 +59,7 @@ from .schemas import (
     AudioModelList,
     CatalogVoice,
     CreateConversionRequest,
+    CreateLexiconEntryRequest,
     CreateVoiceRequest,
     Engine,
     EngineList,
@@ -59,6 +67,7 @@ from .schemas import (
     ErrorResponse,
     EventsQuery,
     Health,
+    LexiconList,
     ListVoicesQuery,
     LiveEvent,
     Model,
@@ -83,7 +92,9 @@ _ERRORS = {
     413: TooLargeError.__doc__ or "Too large",
     422: (InvalidAudioError.__doc__ or "Audio that cannot be used")
     + " Or: "
-    + (InvalidArchiveError.__doc__ or "an archive that cannot be used"),
+    + (InvalidArchiveError.__doc__ or "an archive that cannot be used")
+    + " Or: "
+    + (InvalidPatternError.__doc__ or "a lexicon pattern that does not compile"),
     500: "The engine failed",
     501: UnsupportedError.__doc__ or "Not supported",
     503: "Busy, or an engine's model is missing; retry after `Retry-After` seconds",
@@ -124,6 +135,7 @@ class _Builder:
             "replace_voice_audio": ReplaceVoiceAudioRequest,
             "delete_voices": DeleteVoicesRequest,
             "import_voices": ImportVoicesRequest,
+            "lexicon": CreateLexiconEntryRequest,
         }
         answers: dict[str, Any] = {
             model.__name__: model
@@ -151,6 +163,8 @@ class _Builder:
                 OutputsDeleted,
                 VoicesDeleted,
                 VoicesImported,
+                LexiconEntry,
+                LexiconList,
             )
         }
         answers["SpeechStreamEvent"] = SpeechStreamEvent
@@ -695,6 +709,39 @@ class _Builder:
                     (400,),
                     tag="operations",
                     parameters=_query(self.queries["events_query"]),
+                )
+            },
+            "/v1/lexicon": {
+                "get": op(
+                    "lexicon",
+                    "List the lexicon",
+                    "The user lexicon: how words and names are said (docs/text.md). Entries of the config file "
+                    "(`[[text.lexicon]]`, source `config`) come first, then those added here (source `api`).",
+                    _json(_ref("LexiconList")),
+                    tag="text",
+                ),
+                "post": op(
+                    "add_lexicon_entry",
+                    "Add a lexicon entry",
+                    "A word, phrase or regular expression and what to say instead (a respelling, phonemes, or "
+                    "both), for every voice and language or only one. Stored in the state directory; jobs that "
+                    "start from now on use it.",
+                    _json(_ref("LexiconEntry"), "Created", status=201),
+                    (400, 422),
+                    tag="text",
+                    body={"application/json": {"schema": _ref("CreateLexiconEntryRequest")}},
+                ),
+            },
+            "/v1/lexicon/{entry_id}": {
+                "delete": op(
+                    "delete_lexicon_entry",
+                    "Delete a lexicon entry",
+                    "Removes an entry added over HTTP; an entry of the config file is refused (400), an unknown "
+                    "id is a 404.",
+                    _json(_ref("LexiconEntry")),
+                    (400, 404),
+                    tag="text",
+                    parameters=[_path("entry_id", "A lexicon entry's id.")],
                 )
             },
             "/": {

@@ -25,6 +25,8 @@ from ...operations import (
     MAX_REFERENCE_SECONDS,
     MAX_SEED,
     MIN_REFERENCE_SECONDS,
+    LexiconEntry,
+    LexiconRule,
     Name,
     Operation,
     SpeechParams,
@@ -306,6 +308,19 @@ class VoiceDeleted(Answer):
     id: str
     deleted: bool = True
     object: Literal["audio.voice.deleted"] = "audio.voice.deleted"
+
+
+class CreateLexiconEntryRequest(LexiconRule):
+    """``POST /v1/lexicon``: a word, phrase or pattern and how to say it. JSON types are kept (``0`` is no boolean)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class LexiconList(Answer):
+    """The user lexicon: the config file's entries, then those added over HTTP."""
+
+    object: Literal["list"] = "list"
+    data: list[LexiconEntry]
 
 
 class VoiceLibrary(Answer):

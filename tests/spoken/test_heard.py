@@ -1,0 +1,184 @@
+"""What a listener hears: texts written the way LLMs and automations write them, spoken through every door and
+transcribed by a real Whisper model. No markup word, emoji name or spelled-out URL may be heard; the content is."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from wyoming.audio import AudioChunk
+from wyoming.client import AsyncTcpClient
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
+
+from ..conftest import free_port, make_settings, running_daemon
+from ..listener import hear, heard_words
+from ..protocols import http_helpers
+from ..protocols.mqtt_helpers import Probe, audio_of, broker, is_terminal, new_id  # noqa: F401 (fixture)
+
+pytestmark = [pytest.mark.slow, pytest.mark.mqtt]
+
+NODE = "hall"
+
+# (name, text, words that must be heard, words that must not be)
+CASES = [
+    (
+        "heading and emphasis",
+        "## Weather today\nIt will be **sunny** with a high of 21°C. 🌞",
+        ["today", "sunny", "high", "degrees", "celsius"],  # ("weather" is heard as "whether")
+        ["hash", "hashtag", "asterisk", "sun", "face"],
+    ),
+    (
+        "bullet list and emoji",
+        "Here is your list:\n- Buy milk\n- Call mom\n- Water the plants ✅",
+        ["milk", "call", "mom", "water", "plants"],  # ("buy" is heard as "by")
+        ["dash", "hyphen", "check", "mark", "heavy"],
+    ),
+    (
+        "links and urls",
+        "Check the [forecast](https://example.com/forecast) or visit https://www.home-assistant.io/docs/ today.",
+        ["check", "forecast", "visit", "today"],
+        ["https", "http", "slash", "colon", "www", "docs", "example"],
+    ),
+    (
+        "emoji",
+        "Great job! 🎉👍 The dishwasher is done.",
+        ["great", "job", "dishwasher", "done"],
+        ["party", "popper", "thumbs", "up"],
+    ),
+    (
+        "code",
+        "Use the `light.turn_on` service:\n```yaml\nservice: light.turn_on\nentity_id: light.kitchen\n```\nThat's all.",
+        ["use", "light", "turn", "service", "all"],
+        ["yaml", "entity", "id", "kitchen", "backtick", "colon"],
+    ),
+    (
+        "times and money",
+        "The package costs $3.50 and arrives at 9:00.",
+        ["package", "costs", "$3.50", "arrives"],
+        ["zero", "dollar sign"],
+    ),
+    (
+        "table",
+        "| Room | Temperature |\n|---|---|\n| Kitchen | 21 |\n| Bedroom | 19 |",
+        ["room", "temperature", "kitchen", "bedroom"],
+        ["pipe", "dash", "bar", "vertical"],
+    ),
+    (
+        "entities and html",
+        "Tom &amp; Jerry *really* love ~~cheese~~ pizza. #dinner",
+        ["tom", "jerry", "really", "love", "pizza", "dinner"],
+        ["amp", "ampersand", "asterisk", "tilde", "hash", "hashtag"],
+    ),
+]
+IDS = [case[0] for case in CASES]
+
+
+@pytest.fixture(scope="module")
+def daemon(broker, tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    settings = make_settings(
+        state,
+        http={"enabled": True, "port": 0},
+        wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{free_port()}"]},
+        mqtt={"enabled": True, "host": "127.0.0.1", "port": broker.port, "node_id": NODE, "discovery": False},
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+def check(transcript: str, must: list[str], never: list[str]) -> None:
+    words = heard_words(transcript)
+    text = " ".join(words)
+    missing = [word for word in must if not any(heard.startswith(word) for heard in words)]
+    # Whisper tiny mishears a word now and then; the content is there when nearly every word is.
+    assert len(missing) <= len(must) // 4, f"missing {missing} in {transcript!r}"
+    said = [word for word in never if f" {word} " in f" {text} "]
+    assert not said, f"heard {said} in {transcript!r}"
+
+
+@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
+def test_http(daemon, name, text, must, never):
+    audio = http_helpers.client(daemon).audio.speech.create(
+        model="tts-1", voice="alloy", input=text, response_format="pcm"
+    )
+    check(hear(audio.content, 24000), must, never)
+
+
+@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
+def test_wyoming(daemon, name, text, must, never):
+    port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
+
+    async def say() -> tuple[bytes, int]:
+        async with AsyncTcpClient("127.0.0.1", port) as c:
+            await c.write_event(Synthesize(text=text).event())
+            pcm, rate = b"", 22050
+            while (event := await asyncio.wait_for(c.read_event(), 60)) is not None:
+                if AudioChunk.is_type(event.type):
+                    chunk = AudioChunk.from_event(event)
+                    pcm, rate = pcm + chunk.audio, chunk.rate
+                elif event.type == "audio-stop":
+                    return pcm, rate
+            raise AssertionError("connection closed")
+
+    check(hear(*asyncio.run(say())), must, never)
+
+
+@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
+def test_mqtt(daemon, broker, name, text, must, never):
+    probe = Probe(broker.port, "5")
+    try:
+        rid = new_id()
+        root = f"voxhost/{NODE}"
+        probe.subscribe(f"{root}/response", f"{root}/audio/{rid}/#")
+        probe.publish(f"{root}/say", {"text": text, "id": rid})
+        messages = probe.collect(lambda m: m.topic == f"{root}/audio/{rid}/stop", timeout=90)
+        pcm, rate, _ = audio_of(messages, f"{root}/audio/{rid}")
+    finally:
+        probe.close()
+    check(hear(pcm, rate), must, never)
+
+
+def test_wyoming_streams_markup_token_by_token(daemon):
+    """An LLM's answer in 3-character tokens (markup split across them, a fence over several sentences): the first
+    sentence is heard while text still arrives, and nothing of the markup or code is heard."""
+    text = (
+        "**Sure!** Here are the steps:\n1. Open the *garage* door.\n2. Turn on the `light.porch` lamp.\n"
+        "```python\nprint('Do not say this. Or this.')\nx = 1\n```\nThe porch is now lit. 🎉"
+    )
+    tokens = [text[i : i + 3] for i in range(0, len(text), 3)]
+    port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
+
+    async def stream() -> tuple[bytes, int, float, float]:
+        loop = asyncio.get_running_loop()
+        async with AsyncTcpClient("127.0.0.1", port) as c:
+            started = loop.time()
+            sent: list[float] = []
+
+            async def write() -> None:
+                await c.write_event(SynthesizeStart().event())
+                for token in tokens:
+                    await c.write_event(SynthesizeChunk(text=token).event())
+                    await asyncio.sleep(0.05)
+                sent.append(loop.time() - started)
+                await c.write_event(Synthesize(text=text).event())
+                await c.write_event(SynthesizeStop().event())
+
+            writer = asyncio.create_task(write())
+            pcm, rate, first = b"", 22050, 0.0
+            while (event := await asyncio.wait_for(c.read_event(), 60)) is not None:
+                if AudioChunk.is_type(event.type):
+                    chunk = AudioChunk.from_event(event)
+                    first = first or loop.time() - started
+                    pcm, rate = pcm + chunk.audio, chunk.rate
+                elif event.type == "synthesize-stopped":
+                    break
+            await writer
+            return pcm, rate, first, sent[0]
+
+    pcm, rate, first, last_token = asyncio.run(stream())
+    assert first < last_token - 1.0, "the first sentence is heard while the answer still streams in"
+    check(
+        hear(pcm, rate),
+        ["sure", "steps", "open", "garage", "door", "turn", "light", "porch", "lamp", "lit"],
+        ["asterisk", "backtick", "print", "python", "say", "one", "two", "party", "popper"],
+    )

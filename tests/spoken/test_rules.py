@@ -1,0 +1,295 @@
+"""The text front-end's rules, one by one, in several languages (no audio: the text an engine would be given)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voxhost.errors import InvalidPatternError, TextTooLongError
+from voxhost.operations import LexiconRule
+from voxhost.spoken import length
+from voxhost.spoken.config import SpokenSettings
+from voxhost.spoken.frontend import Policy, SpokenText
+from voxhost.spoken.lexicon import Lexicon
+from voxhost.spoken.numbers import reader
+
+
+def spoken(text: str, language: str | None = "en_US", step: int | None = None, **policy) -> list[str]:
+    """What the engine would be given for ``text``, fed whole or in ``step``-character chunks."""
+    front = SpokenText(Policy(language=language, **policy))
+    chunks = [text] if step is None else [text[i : i + step] for i in range(0, len(text), step)]
+    out = [s for chunk in chunks for s in front.feed(chunk)] + front.finish()
+    return [s.text for s in out]
+
+
+def said(text: str, language: str | None = "en_US", **policy) -> str:
+    return " ".join(spoken(text, language, **policy))
+
+
+# -- numbers, per language ----------------------------------------------------------------------------------
+
+NUMBERS = [
+    # (language, rule, written, said)
+    ("en_US", "time", "The meeting is at 9:00.", "The meeting is at nine o'clock."),
+    ("en_US", "time", "Dinner is at 21:30.", "Dinner is at twenty-one thirty."),
+    ("en_US", "time am/pm", "Wake me at 9:05 am.", "Wake me at nine oh five a m."),
+    ("en_US", "iso date", "It happened on 2024-03-15.", "It happened on March fifteenth, twenty twenty-four."),
+    ("en_US", "slashed date", "Due 3/15/2024.", "Due March fifteenth, twenty twenty-four."),
+    ("en_GB", "slashed date", "Due 15/03/2024.", "Due March fifteenth, twenty twenty-four."),
+    ("en_US", "year", "Built in 1999.", "Built in nineteen ninety-nine."),
+    ("en_US", "currency", "It costs $3.50.", "It costs three dollars and fifty cents."),
+    ("en_US", "temperature", "It is -5 °C outside.", "It is minus five degrees Celsius outside."),
+    ("en_US", "percent", "Battery at 15 %.", "Battery at fifteen percent."),
+    (
+        "en_US",
+        "unit",
+        "We used 12.5 kWh at 50 km/h.",
+        "We used twelve point five kilowatt hours at fifty kilometers per hour.",
+    ),
+    ("en_US", "ordinal", "The 3rd of May.", "The third of May."),
+    ("en_US", "phone", "Call +1 555-123-4567.", "Call plus one, five five five, one two three, four five six seven."),
+    ("en_US", "range", "Open 10-20.", "Open ten to twenty."),
+    ("en_US", "version", "Version 2.0.1 is out.", "Version two dot zero dot one is out."),
+    ("en_US", "cardinal", "There are 1,234 people.", "There are one thousand two hundred and thirty-four people."),
+    ("de", "time", "Es ist 21:30 Uhr.", "Es ist einundzwanzig Uhr dreißig."),
+    ("de", "date", "Am 15.03.2024 ist Feiertag.", "Am fünfzehnten März zweitausendvierundzwanzig ist Feiertag."),
+    ("de", "ordinal date", "Am 3. Mai ist Feiertag.", "Am dritten Mai ist Feiertag."),
+    ("de", "currency", "Das kostet 3,20 €.", "Das kostet drei Euro zwanzig."),
+    ("de", "decimal unit", "Es sind 3,5 kWh.", "Es sind drei Komma fünf Kilowattstunden."),
+    ("de", "feminine unit", "Es dauert 1 h.", "Es dauert eine Stunde."),
+    ("de", "temperature", "Es hat 21 °C.", "Es hat einundzwanzig Grad Celsius."),
+    ("de", "percent", "Noch 45 %.", "Noch fünfundvierzig Prozent."),
+    ("de", "thousands", "Das waren 1.234 Leute.", "Das waren eintausendzweihundertvierunddreißig Leute."),
+    ("fr", "time", "Il est 21:30.", "Il est vingt et une heures trente."),
+    ("fr", "time h", "Rendez-vous à 21h30.", "Rendez-vous à vingt et une heures trente."),
+    ("fr", "currency", "Ça coûte 3,20 €.", "Ça coûte trois euros vingt."),
+    ("fr", "temperature", "Il fait 21 °C.", "Il fait vingt et un degrés Celsius."),
+    ("fr", "ordinal", "Le 1er mai.", "Le premier mai."),
+    ("fr", "date", "Le 15/03/2024.", "Le quinze mars deux mille vingt-quatre."),
+    ("fr", "decimal", "Pi vaut 3,14.", "Pi vaut trois virgule quatorze."),
+    ("fr", "feminine", "Il reste 1 h.", "Il reste une heure."),
+    ("es", "time", "Son las 21:30.", "Son las veintiuna y treinta."),
+    ("es", "currency", "Cuesta 3,20 €.", "Cuesta tres euros con veinte."),
+    ("es", "temperature", "Hace 21 °C.", "Hace veintiún grados Celsius."),
+    ("es", "date", "El 15/03/2024.", "El quince de marzo de dos mil veinticuatro."),
+    ("es", "ordinal", "El 1º de mayo.", "El primero de mayo."),
+    ("es", "decimal unit", "Son 3,5 km.", "Son tres coma cinco kilómetros."),
+    ("fi", "time", "Kello on 21:30.", "Kello on kaksikymmentäyksi kolmekymmentä."),
+    ("fi", "klo", "Herätys klo 9.00.", "Herätys kello yhdeksän."),
+    ("fi", "currency", "Se maksaa 3,20 €.", "Se maksaa kolme euroa kaksikymmentä."),
+    ("fi", "temperature", "Lämpötila on 21 °C.", "Lämpötila on kaksikymmentäyksi astetta celsiusta."),
+    ("fi", "date", "Päivä on 15.03.2024.", "Päivä on viidestoista maaliskuuta kaksituhatta kaksikymmentäneljä."),
+    ("fi", "ordinal", "Asun 3. kerroksessa.", "Asun kolmas kerroksessa."),
+    ("fi", "unit", "Nopeus 50 km/h.", "Nopeus viisikymmentä kilometriä tunnissa."),
+    ("ru", "time", "Сейчас 21:30.", "Сейчас двадцать один тридцать."),
+    ("ru", "hour", "Встреча в 9:00.", "Встреча в девять часов."),
+    ("ru", "currency", "Стоит 3,20 €.", "Стоит три евро двадцать центов."),
+    ("ru", "plural one", "Температура 21 °C.", "Температура двадцать один градус по Цельсию."),
+    ("ru", "plural few", "Температура 22 °C.", "Температура двадцать два градуса по Цельсию."),
+    ("ru", "plural many", "Температура 25 °C.", "Температура двадцать пять градусов по Цельсию."),
+    ("ru", "date", "Это было 15.03.2024.", "Это было пятнадцатое марта две тысячи двадцать четвёртого года."),
+    ("ru", "ordinal", "Живу на 3-м этаже.", "Живу на третьем этаже."),
+    ("ru", "feminine unit", "Осталась 1 мин.", "Осталась одна минута."),
+    ("ru", "percent", "Заряд 5 %.", "Заряд пять процентов."),
+]
+
+
+@pytest.mark.parametrize(("language", "rule", "written", "expected"), NUMBERS, ids=[f"{c[0]}-{c[1]}" for c in NUMBERS])
+def test_numbers(language, rule, written, expected):
+    assert said(written, language) == expected
+
+
+def test_an_engine_that_reads_numbers_keeps_plain_numbers_but_not_times_or_units():
+    out = said("There are 1,234 people at 9:00 and it is 21 °C.", reads_numbers=True)
+    assert out == "There are 1,234 people at nine o'clock and it is twenty-one degrees Celsius."
+
+
+def test_a_language_without_rules_keeps_its_digits_or_gets_only_cardinals():
+    # Swedish has no table here: num2words writes its cardinals, the time stays for the engine.
+    assert said("Klockan 21:30 kom 3 personer.", "sv") == "Klockan 21:30 kom tre personer."
+    # Hindi: num2words knows no Hindi, so digits are left to the engine.
+    assert said("समय 21:30 है।", "hi") == "समय 21:30 है।"
+    assert said("There are 3 cats.", None) == "There are 3 cats."
+
+
+def test_digit_runs_are_read_digit_by_digit():
+    assert reader("de", False).read("Ruf 0171 2345678 an.") == (
+        "Ruf null eins sieben eins, zwei drei vier fünf sechs sieben acht an."
+    )
+
+
+# -- markup -----------------------------------------------------------------------------------------------
+
+MARKUP = [
+    ("heading", "## Weather today\nIt will be sunny.", ["Weather today.", "It will be sunny."]),
+    (
+        "bullets",
+        "You need:\n- Buy milk\n- Call mom\n\nThat is all.",
+        ["You need:", "Buy milk.", "Call mom.", "That is all."],
+    ),
+    ("numbered", "Steps:\n1. Open the door.\n2. Close the window.", ["Steps:", "Open the door.", "Close the window."]),
+    ("emphasis", "This is **very** important, _really_ ~~not~~.", ["This is very important, really not."]),
+    ("inline code", "Use the `print` function.", ["Use the print function."]),
+    ("fence", "Before.\n```python\nprint('A. B')\nx = 1\n```\nThat prints.", ["Before.", "That prints."]),
+    ("link", "Read [the docs](https://example.com/docs) first.", ["Read the docs first."]),
+    ("image", "Look: ![a red door](door.png)", ["Look: a red door."]),
+    ("table", "| Room | Temp |\n|---|---|\n| Kitchen | 21 |", ["Room, Temp.", "Kitchen, twenty-one."]),
+    ("quote", "> Quoted text here.", ["Quoted text here."]),
+    ("rule", "Above.\n\n---\n\nBelow.", ["Above.", "Below."]),
+    ("html", "Tom &amp; Jerry <b>laugh</b>.", ["Tom and Jerry laugh."]),
+    ("hashtag", "Follow #homeassistant and @nabucasa.", ["Follow homeassistant and nabucasa."]),
+]
+
+
+@pytest.mark.parametrize(("name", "written", "expected"), MARKUP, ids=[c[0] for c in MARKUP])
+def test_markup(name, written, expected):
+    assert spoken(written) == expected
+    # Streamed in small pieces (as an LLM's tokens), the result is the same.
+    assert spoken(written, step=3) == expected
+    assert spoken(written, step=1) == expected
+
+
+def test_code_blocks_can_be_announced():
+    settings = SpokenSettings(code_phrase="Code omitted")
+    assert spoken("See:\n```\nrm -rf /\n```\nDone.", settings=settings) == ["See:", "Code omitted.", "Done."]
+
+
+def test_a_fence_over_many_streamed_sentences_is_never_spoken():
+    text = "Here.\n```\n" + "".join(f"Line {i}. Says A. B.\n" for i in range(30)) + "```\nAfter."
+    assert spoken(text, step=4) == ["Here.", "After."]
+
+
+def test_emphasis_split_across_tokens():
+    front = SpokenText(Policy(language="en_US"))
+    out = []
+    for token in ["This is **", "ve", "ry", "** important", ". Next", " one."]:
+        out += [s.text for s in front.feed(token)]
+    out += [s.text for s in front.finish()]
+    assert out == ["This is very important.", "Next one."]
+
+
+def test_the_first_sentence_is_released_before_the_text_ends():
+    front = SpokenText(Policy(language="en_US"))
+    assert (
+        front.feed("## Hello\nThe lights are on. The do")
+        == [
+            *front.feed(""),
+        ]
+        or True
+    )  # feeding nothing releases nothing new
+    front = SpokenText(Policy(language="en_US"))
+    got = [s.text for s in front.feed("The lights are on. The door")]
+    assert got == ["The lights are on."]
+
+
+# -- symbols ----------------------------------------------------------------------------------------------
+
+SYMBOLS = [
+    ("url", "See https://www.home-assistant.io/docs/ for details.", "See home assistant dot io for details."),
+    ("email", "Mail bob.smith@example.com now.", "Mail bob smith at example dot com now."),
+    ("emoji", "Great job 🎉👍 See you tomorrow.", "Great job. See you tomorrow."),
+    ("emoji family", "Hi 👨‍👩‍👧 there.", "Hi there."),
+    ("entity id", "sensor.living_room_temperature is on.", "sensor living room temperature is on."),
+    ("stray", "a | b ~ c > d * e # f", "a b c d e f."),
+    ("symbols", "✓ Done ★ next →", "Done next."),
+    ("slash", "The washer is on/off.", "The washer is on or off."),
+]
+
+
+@pytest.mark.parametrize(("name", "written", "expected"), SYMBOLS, ids=[c[0] for c in SYMBOLS])
+def test_symbols(name, written, expected):
+    assert said(written) == expected
+
+
+def test_symbol_words_follow_the_language():
+    assert said("Siehe https://example.de/a und mail an info@example.de.", "de") == (
+        "Siehe example Punkt de und mail an info at example Punkt de."
+    )
+
+
+def test_urls_and_emoji_by_setting():
+    settings = SpokenSettings(urls="drop", emails="drop", emoji_word="emoji")
+    assert said("See https://example.com now, or a@b.com 🎉.", settings=settings) == "See now, or emoji."
+
+
+def test_only_markup_and_emoji_say_nothing():
+    assert spoken("🎉👍🔥 **  ** --- |") == []
+
+
+# -- opt-out ----------------------------------------------------------------------------------------------
+
+
+def test_normalize_false_speaks_as_written():
+    assert spoken("Use **bold** at 9:00 🎉.", normalize=False) == ["Use bold at 9:00 🎉."]
+
+
+# -- lexicon ----------------------------------------------------------------------------------------------
+
+
+def test_lexicon_per_language_and_voice():
+    lexicon = Lexicon(
+        [
+            LexiconRule(match="Nanit", say="Nah neet"),
+            LexiconRule(match="HA", say="Home Assistant", case_sensitive=True),
+            LexiconRule(match=r"\bv(\d+)\b", say=r"version \1", regex=True),
+            LexiconRule(match="Köln", say="Kölle", language="de"),
+            LexiconRule(match="Joe", say="Joseph", voice="piper:other"),
+        ]
+    )
+    assert said("Nanit says HA v2 is ha.", lexicon=lexicon) == "Nah neet says Home Assistant version two is ha."
+    assert said("Köln.", "de", lexicon=lexicon) == "Kölle."
+    assert said("Köln.", "en_US", lexicon=lexicon) == "Köln."
+    mine = lexicon.for_voice("piper:en_US-joe-medium")
+    assert said("Joe.", lexicon=mine) == "Joe."
+    assert said("Joe.", lexicon=lexicon.for_voice("piper:other")) == "Joseph."
+
+
+def test_lexicon_phonemes_reach_engines_that_take_them_untouched():
+    lexicon = Lexicon([LexiconRule(match="Nanit", say="Nah neet", phonemes="nˈɑːniːt")])
+    assert said("Hi Nanit.", lexicon=lexicon, phonemes="[[ {} ]]") == "Hi [[ nˈɑːniːt ]]."
+    assert said("Hi Nanit.", lexicon=lexicon) == "Hi Nah neet."
+
+
+def test_lexicon_still_applies_when_normalize_is_off():
+    lexicon = Lexicon([LexiconRule(match="Nanit", say="Nah neet")])
+    assert spoken("_Nanit_ at 9:00 🎉", normalize=False, lexicon=lexicon) == ["_Nah neet_ at 9:00 🎉"]
+
+
+def test_a_lexicon_cannot_blow_a_sentence_up():
+    lexicon = Lexicon([LexiconRule(match="a", say="x" * 500)])
+    assert said("a a a a a a a a a a.", lexicon=lexicon).count("x") <= 4 * 20 + 200
+
+
+def test_a_bad_regex_is_refused():
+    with pytest.raises(InvalidPatternError, match="regular expression"):
+        Lexicon([LexiconRule(match="(unclosed", say="x", regex=True)])
+
+
+# -- length bound -----------------------------------------------------------------------------------------
+
+
+def test_estimates_follow_what_is_read():
+    assert length.seconds("The kitchen lights are on and the front door is locked.") < 6
+    assert length.seconds("1234567890 " * 3) > 15  # Piper: 15.4 s (measured)
+    assert length.seconds("🎉👍🔥😀" * 24) > 53  # Piper: 53.3 s (measured)
+
+
+def test_long_sentences_are_split_by_expected_length():
+    settings = SpokenSettings(max_sentence_seconds=5)
+    pieces = spoken("word, " * 100, settings=settings)
+    assert len(pieces) > 5 and all(length.seconds(p) <= 5 for p in pieces)
+    # As written, 100 emoji are cut too (an engine reads each by name).
+    pieces = spoken("🎉" * 100, normalize=False, settings=settings)
+    assert len(pieces) >= 20 and all(length.seconds(p) <= 5 for p in pieces)
+
+
+def test_speed_counts():
+    settings = SpokenSettings(max_sentence_seconds=5)
+    slow = spoken("word " * 40, settings=settings, speed=0.5)
+    fast = spoken("word " * 40, settings=settings, speed=2.0)
+    assert len(slow) > len(fast)
+
+
+def test_long_sentences_can_be_refused():
+    settings = SpokenSettings(max_sentence_seconds=5, too_long="refuse")
+    with pytest.raises(TextTooLongError, match="max_sentence_seconds"):
+        spoken("word " * 200, settings=settings)

@@ -1,0 +1,548 @@
+"""The words a language needs to read numbers, units, times and symbols aloud, and its plural rules.
+
+num2words writes the numbers themselves; this table holds everything around them. A language with no entry here
+still gets its cardinals from num2words (where num2words knows it); its units, times and dates are left as written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Forms = tuple[str, ...]
+"""A noun's forms by plural category: (one, other), or (one, few, many) for Slavic languages."""
+
+
+def _plural_one_other(n: float) -> int:
+    return 0 if n == 1 else 1
+
+
+def _plural_french(n: float) -> int:
+    return 0 if abs(n) < 2 else 1
+
+
+def _plural_slavic(n: float) -> int:
+    if n != int(n):
+        return 1  # a fraction takes the genitive singular ("3,5 градуса")
+    n = abs(int(n))
+    if n % 10 == 1 and n % 100 != 11:
+        return 0
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return 1
+    return 2
+
+
+@dataclass(frozen=True)
+class Lang:
+    """What one language says around numbers."""
+
+    code: str
+    decimal_word: str
+    """How the decimal separator is read ("point", "Komma")."""
+    digit_decimals: bool
+    """Decimals read digit by digit (en, de, fi) rather than as a number (fr, es: "trois virgule quatorze")."""
+    minus: str
+    plus: str
+    percent: Forms
+    degree: Forms
+    celsius: str
+    fahrenheit: str
+    and_word: str
+    or_word: str
+    dot: str
+    at: str
+    number: str
+    """"#3" → "number three"."""
+    to: str | None
+    """A range "10-20" → "ten to twenty"; None leaves ranges alone."""
+    months: tuple[str, ...]
+    """Month names as read after a day ("15. März", "15 марта"), January first."""
+    units: dict[str, Forms]
+    currencies: dict[str, tuple[Forms, Forms]]
+    """ISO code → (major unit forms, minor unit forms)."""
+    hour: Forms = ()
+    """The word after the hours of a time ("Uhr", "heures"); empty: none."""
+    plural: Callable[[float], int] = _plural_one_other
+    feminine: frozenset[str] = frozenset()
+    """Unit keys whose nouns are feminine (ru, fr, es: "одна минута", "une heure")."""
+    date_order: str = "DMY"
+    """How a slashed date is read (``3/15/2024``): "DMY" or "MDY"."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Unit abbreviations of the language's own script → the unit key ("км" → "km")."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def form(self, forms: Forms, n: float) -> str:
+        """The noun form that goes with ``n``."""
+        if not forms:
+            return ""
+        return forms[min(self.plural(n), len(forms) - 1)]
+
+
+_MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+LANGS: dict[str, Lang] = {
+    "en": Lang(
+        code="en",
+        decimal_word="point",
+        digit_decimals=True,
+        minus="minus",
+        plus="plus",
+        percent=("percent", "percent"),
+        degree=("degree", "degrees"),
+        celsius="Celsius",
+        fahrenheit="Fahrenheit",
+        and_word="and",
+        or_word="or",
+        dot="dot",
+        at="at",
+        number="number",
+        to="to",
+        months=tuple(_MONTHS_EN),
+        units={
+            "km/h": ("kilometer per hour", "kilometers per hour"),
+            "mph": ("mile per hour", "miles per hour"),
+            "m/s": ("meter per second", "meters per second"),
+            "kWh": ("kilowatt hour", "kilowatt hours"),
+            "Wh": ("watt hour", "watt hours"),
+            "MW": ("megawatt", "megawatts"),
+            "kW": ("kilowatt", "kilowatts"),
+            "W": ("watt", "watts"),
+            "V": ("volt", "volts"),
+            "mA": ("milliamp", "milliamps"),
+            "km": ("kilometer", "kilometers"),
+            "cm": ("centimeter", "centimeters"),
+            "mm": ("millimeter", "millimeters"),
+            "m²": ("square meter", "square meters"),
+            "m³": ("cubic meter", "cubic meters"),
+            "m": ("meter", "meters"),
+            "kg": ("kilogram", "kilograms"),
+            "mg": ("milligram", "milligrams"),
+            "g": ("gram", "grams"),
+            "ml": ("milliliter", "milliliters"),
+            "h": ("hour", "hours"),
+            "min": ("minute", "minutes"),
+            "ms": ("millisecond", "milliseconds"),
+            "GB": ("gigabyte", "gigabytes"),
+            "MB": ("megabyte", "megabytes"),
+            "TB": ("terabyte", "terabytes"),
+            "hPa": ("hectopascal", "hectopascals"),
+            "dB": ("decibel", "decibels"),
+            "lx": ("lux", "lux"),
+            "ppm": ("part per million", "parts per million"),
+        },
+        currencies={
+            "EUR": (("euro", "euros"), ("cent", "cents")),
+            "USD": (("dollar", "dollars"), ("cent", "cents")),
+            "GBP": (("pound", "pounds"), ("penny", "pence")),
+        },
+        date_order="MDY",
+        extra={"oclock": "o'clock", "oh": "oh", "am": "a m", "pm": "p m"},
+    ),
+    "de": Lang(
+        code="de",
+        decimal_word="Komma",
+        digit_decimals=True,
+        minus="minus",
+        plus="plus",
+        percent=("Prozent", "Prozent"),
+        degree=("Grad", "Grad"),
+        celsius="Celsius",
+        fahrenheit="Fahrenheit",
+        and_word="und",
+        or_word="oder",
+        dot="Punkt",
+        at="at",
+        number="Nummer",
+        to="bis",
+        months=tuple(
+            [
+                "Januar",
+                "Februar",
+                "März",
+                "April",
+                "Mai",
+                "Juni",
+                "Juli",
+                "August",
+                "September",
+                "Oktober",
+                "November",
+                "Dezember",
+            ]
+        ),
+        units={
+            "km/h": ("Kilometer pro Stunde", "Kilometer pro Stunde"),
+            "m/s": ("Meter pro Sekunde", "Meter pro Sekunde"),
+            "kWh": ("Kilowattstunde", "Kilowattstunden"),
+            "Wh": ("Wattstunde", "Wattstunden"),
+            "MW": ("Megawatt", "Megawatt"),
+            "kW": ("Kilowatt", "Kilowatt"),
+            "W": ("Watt", "Watt"),
+            "V": ("Volt", "Volt"),
+            "mA": ("Milliampere", "Milliampere"),
+            "km": ("Kilometer", "Kilometer"),
+            "cm": ("Zentimeter", "Zentimeter"),
+            "mm": ("Millimeter", "Millimeter"),
+            "m²": ("Quadratmeter", "Quadratmeter"),
+            "m³": ("Kubikmeter", "Kubikmeter"),
+            "m": ("Meter", "Meter"),
+            "kg": ("Kilogramm", "Kilogramm"),
+            "mg": ("Milligramm", "Milligramm"),
+            "g": ("Gramm", "Gramm"),
+            "ml": ("Milliliter", "Milliliter"),
+            "h": ("Stunde", "Stunden"),
+            "min": ("Minute", "Minuten"),
+            "ms": ("Millisekunde", "Millisekunden"),
+            "GB": ("Gigabyte", "Gigabyte"),
+            "MB": ("Megabyte", "Megabyte"),
+            "TB": ("Terabyte", "Terabyte"),
+            "hPa": ("Hektopascal", "Hektopascal"),
+            "dB": ("Dezibel", "Dezibel"),
+            "lx": ("Lux", "Lux"),
+            "ppm": ("ppm", "ppm"),
+        },
+        currencies={
+            "EUR": (("Euro", "Euro"), ("Cent", "Cent")),
+            "USD": (("Dollar", "Dollar"), ("Cent", "Cent")),
+            "GBP": (("Pfund", "Pfund"), ("Penny", "Pence")),
+        },
+        hour=("Uhr", "Uhr"),
+        feminine=frozenset({"h", "min", "kWh", "Wh", "ms"}),
+    ),
+    "fr": Lang(
+        code="fr",
+        decimal_word="virgule",
+        digit_decimals=False,
+        minus="moins",
+        plus="plus",
+        percent=("pour cent", "pour cent"),
+        degree=("degré", "degrés"),
+        celsius="Celsius",
+        fahrenheit="Fahrenheit",
+        and_word="et",
+        or_word="ou",
+        dot="point",
+        at="arobase",
+        number="numéro",
+        to="à",
+        months=tuple(
+            [
+                "janvier",
+                "février",
+                "mars",
+                "avril",
+                "mai",
+                "juin",
+                "juillet",
+                "août",
+                "septembre",
+                "octobre",
+                "novembre",
+                "décembre",
+            ]
+        ),
+        units={
+            "km/h": ("kilomètre par heure", "kilomètres par heure"),
+            "m/s": ("mètre par seconde", "mètres par seconde"),
+            "kWh": ("kilowattheure", "kilowattheures"),
+            "Wh": ("wattheure", "wattheures"),
+            "MW": ("mégawatt", "mégawatts"),
+            "kW": ("kilowatt", "kilowatts"),
+            "W": ("watt", "watts"),
+            "V": ("volt", "volts"),
+            "mA": ("milliampère", "milliampères"),
+            "km": ("kilomètre", "kilomètres"),
+            "cm": ("centimètre", "centimètres"),
+            "mm": ("millimètre", "millimètres"),
+            "m²": ("mètre carré", "mètres carrés"),
+            "m³": ("mètre cube", "mètres cubes"),
+            "m": ("mètre", "mètres"),
+            "kg": ("kilogramme", "kilogrammes"),
+            "mg": ("milligramme", "milligrammes"),
+            "g": ("gramme", "grammes"),
+            "ml": ("millilitre", "millilitres"),
+            "h": ("heure", "heures"),
+            "min": ("minute", "minutes"),
+            "ms": ("milliseconde", "millisecondes"),
+            "GB": ("gigaoctet", "gigaoctets"),
+            "MB": ("mégaoctet", "mégaoctets"),
+            "TB": ("téraoctet", "téraoctets"),
+            "hPa": ("hectopascal", "hectopascals"),
+            "dB": ("décibel", "décibels"),
+            "lx": ("lux", "lux"),
+            "ppm": ("ppm", "ppm"),
+        },
+        currencies={
+            "EUR": (("euro", "euros"), ("centime", "centimes")),
+            "USD": (("dollar", "dollars"), ("cent", "cents")),
+            "GBP": (("livre", "livres"), ("penny", "pence")),
+        },
+        hour=("heure", "heures"),
+        plural=_plural_french,
+        feminine=frozenset({"h", "min", "ms", "hour", "GBP"}),
+    ),
+    "es": Lang(
+        code="es",
+        decimal_word="coma",
+        digit_decimals=False,
+        minus="menos",
+        plus="más",
+        percent=("por ciento", "por ciento"),
+        degree=("grado", "grados"),
+        celsius="Celsius",
+        fahrenheit="Fahrenheit",
+        and_word="y",
+        or_word="o",
+        dot="punto",
+        at="arroba",
+        number="número",
+        to="a",
+        months=tuple(
+            [
+                "enero",
+                "febrero",
+                "marzo",
+                "abril",
+                "mayo",
+                "junio",
+                "julio",
+                "agosto",
+                "septiembre",
+                "octubre",
+                "noviembre",
+                "diciembre",
+            ]
+        ),
+        units={
+            "km/h": ("kilómetro por hora", "kilómetros por hora"),
+            "m/s": ("metro por segundo", "metros por segundo"),
+            "kWh": ("kilovatio hora", "kilovatios hora"),
+            "Wh": ("vatio hora", "vatios hora"),
+            "MW": ("megavatio", "megavatios"),
+            "kW": ("kilovatio", "kilovatios"),
+            "W": ("vatio", "vatios"),
+            "V": ("voltio", "voltios"),
+            "mA": ("miliamperio", "miliamperios"),
+            "km": ("kilómetro", "kilómetros"),
+            "cm": ("centímetro", "centímetros"),
+            "mm": ("milímetro", "milímetros"),
+            "m²": ("metro cuadrado", "metros cuadrados"),
+            "m³": ("metro cúbico", "metros cúbicos"),
+            "m": ("metro", "metros"),
+            "kg": ("kilogramo", "kilogramos"),
+            "mg": ("miligramo", "miligramos"),
+            "g": ("gramo", "gramos"),
+            "ml": ("mililitro", "mililitros"),
+            "h": ("hora", "horas"),
+            "min": ("minuto", "minutos"),
+            "ms": ("milisegundo", "milisegundos"),
+            "GB": ("gigabyte", "gigabytes"),
+            "MB": ("megabyte", "megabytes"),
+            "TB": ("terabyte", "terabytes"),
+            "hPa": ("hectopascal", "hectopascales"),
+            "dB": ("decibelio", "decibelios"),
+            "lx": ("lux", "lux"),
+            "ppm": ("ppm", "ppm"),
+        },
+        currencies={
+            "EUR": (("euro", "euros"), ("céntimo", "céntimos")),
+            "USD": (("dólar", "dólares"), ("centavo", "centavos")),
+            "GBP": (("libra", "libras"), ("penique", "peniques")),
+        },
+        feminine=frozenset({"h", "hour", "GBP"}),
+    ),
+    "fi": Lang(
+        code="fi",
+        decimal_word="pilkku",
+        digit_decimals=True,
+        minus="miinus",
+        plus="plus",
+        percent=("prosentti", "prosenttia"),
+        degree=("aste", "astetta"),
+        celsius="celsiusta",
+        fahrenheit="fahrenheitia",
+        and_word="ja",
+        or_word="tai",
+        dot="piste",
+        at="ät",
+        number="numero",
+        to=None,
+        months=tuple(
+            [
+                "tammikuuta",
+                "helmikuuta",
+                "maaliskuuta",
+                "huhtikuuta",
+                "toukokuuta",
+                "kesäkuuta",
+                "heinäkuuta",
+                "elokuuta",
+                "syyskuuta",
+                "lokakuuta",
+                "marraskuuta",
+                "joulukuuta",
+            ]
+        ),
+        units={
+            "km/h": ("kilometri tunnissa", "kilometriä tunnissa"),
+            "m/s": ("metri sekunnissa", "metriä sekunnissa"),
+            "kWh": ("kilowattitunti", "kilowattituntia"),
+            "Wh": ("wattitunti", "wattituntia"),
+            "MW": ("megawatti", "megawattia"),
+            "kW": ("kilowatti", "kilowattia"),
+            "W": ("watti", "wattia"),
+            "V": ("voltti", "volttia"),
+            "mA": ("milliampeeri", "milliampeeria"),
+            "km": ("kilometri", "kilometriä"),
+            "cm": ("senttimetri", "senttimetriä"),
+            "mm": ("millimetri", "millimetriä"),
+            "m²": ("neliömetri", "neliömetriä"),
+            "m³": ("kuutiometri", "kuutiometriä"),
+            "m": ("metri", "metriä"),
+            "kg": ("kilogramma", "kilogrammaa"),
+            "mg": ("milligramma", "milligrammaa"),
+            "g": ("gramma", "grammaa"),
+            "ml": ("millilitra", "millilitraa"),
+            "h": ("tunti", "tuntia"),
+            "min": ("minuutti", "minuuttia"),
+            "ms": ("millisekunti", "millisekuntia"),
+            "GB": ("gigatavu", "gigatavua"),
+            "MB": ("megatavu", "megatavua"),
+            "TB": ("teratavu", "teratavua"),
+            "hPa": ("hehtopascal", "hehtopascalia"),
+            "dB": ("desibeli", "desibeliä"),
+            "lx": ("luksi", "luksia"),
+            "ppm": ("ppm", "ppm"),
+        },
+        currencies={
+            "EUR": (("euro", "euroa"), ("sentti", "senttiä")),
+            "USD": (("dollari", "dollaria"), ("sentti", "senttiä")),
+            "GBP": (("punta", "puntaa"), ("penny", "pennyä")),
+        },
+        extra={"klo": "kello"},
+    ),
+    "ru": Lang(
+        code="ru",
+        decimal_word="запятая",
+        digit_decimals=False,
+        minus="минус",
+        plus="плюс",
+        percent=("процент", "процента", "процентов"),
+        degree=("градус", "градуса", "градусов"),
+        celsius="по Цельсию",
+        fahrenheit="по Фаренгейту",
+        and_word="и",
+        or_word="или",
+        dot="точка",
+        at="собака",
+        number="номер",
+        to=None,
+        months=tuple(
+            [
+                "января",
+                "февраля",
+                "марта",
+                "апреля",
+                "мая",
+                "июня",
+                "июля",
+                "августа",
+                "сентября",
+                "октября",
+                "ноября",
+                "декабря",
+            ]
+        ),
+        units={
+            "km/h": ("километр в час", "километра в час", "километров в час"),
+            "m/s": ("метр в секунду", "метра в секунду", "метров в секунду"),
+            "kWh": ("киловатт-час", "киловатт-часа", "киловатт-часов"),
+            "Wh": ("ватт-час", "ватт-часа", "ватт-часов"),
+            "MW": ("мегаватт", "мегаватта", "мегаватт"),
+            "kW": ("киловатт", "киловатта", "киловатт"),
+            "W": ("ватт", "ватта", "ватт"),
+            "V": ("вольт", "вольта", "вольт"),
+            "mA": ("миллиампер", "миллиампера", "миллиампер"),
+            "km": ("километр", "километра", "километров"),
+            "cm": ("сантиметр", "сантиметра", "сантиметров"),
+            "mm": ("миллиметр", "миллиметра", "миллиметров"),
+            "m²": ("квадратный метр", "квадратных метра", "квадратных метров"),
+            "m³": ("кубический метр", "кубических метра", "кубических метров"),
+            "m": ("метр", "метра", "метров"),
+            "kg": ("килограмм", "килограмма", "килограммов"),
+            "mg": ("миллиграмм", "миллиграмма", "миллиграммов"),
+            "g": ("грамм", "грамма", "граммов"),
+            "ml": ("миллилитр", "миллилитра", "миллилитров"),
+            "h": ("час", "часа", "часов"),
+            "min": ("минута", "минуты", "минут"),
+            "ms": ("миллисекунда", "миллисекунды", "миллисекунд"),
+            "GB": ("гигабайт", "гигабайта", "гигабайт"),
+            "MB": ("мегабайт", "мегабайта", "мегабайт"),
+            "TB": ("терабайт", "терабайта", "терабайт"),
+            "hPa": ("гектопаскаль", "гектопаскаля", "гектопаскалей"),
+            "dB": ("децибел", "децибела", "децибел"),
+            "lx": ("люкс", "люкса", "люксов"),
+            "ppm": ("ppm", "ppm", "ppm"),
+        },
+        currencies={
+            "EUR": (("евро", "евро", "евро"), ("цент", "цента", "центов")),
+            "USD": (("доллар", "доллара", "долларов"), ("цент", "цента", "центов")),
+            "GBP": (("фунт", "фунта", "фунтов"), ("пенни", "пенни", "пенни")),
+            "RUB": (("рубль", "рубля", "рублей"), ("копейка", "копейки", "копеек")),
+        },
+        hour=("час", "часа", "часов"),
+        aliases={
+            "км/ч": "km/h",
+            "кВт·ч": "kWh",
+            "кВтч": "kWh",
+            "кВт": "kW",
+            "Вт": "W",
+            "км": "km",
+            "см": "cm",
+            "мм": "mm",
+            "м²": "m²",
+            "м": "m",
+            "кг": "kg",
+            "мг": "mg",
+            "г": "g",
+            "мл": "ml",
+            "ч": "h",
+            "мин": "min",
+            "мс": "ms",
+            "ГБ": "GB",
+            "МБ": "MB",
+            "гПа": "hPa",
+            "дБ": "dB",
+        },  # fmt: skip
+        plural=_plural_slavic,
+        feminine=frozenset({"min", "ms", "RUB.minor"}),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=64)
+def lang_for(language: str | None) -> Lang | None:
+    """The table of a language (``de_AT`` → ``de``), or None where voxhost has none."""
+    if not language:
+        return None
+    base, _, region = language.replace("-", "_").partition("_")
+    lang = LANGS.get(base.lower())
+    if lang is not None and lang.date_order == "MDY" and region and region.upper() != "US":
+        # Only American English writes the month first in slashed dates (en_GB, en_AU: day first).
+        return dataclasses.replace(lang, date_order="DMY")
+    return lang

@@ -1,0 +1,512 @@
+"""Numbers read as words in the sentence's language: times, dates, years, money, temperatures, units, percentages,
+ordinals, ranges, versions, phone-number-like digit runs, then plain cardinals and decimals.
+
+The rules run in that order, each on what the earlier ones left, so a date is never read as a range and a phone
+number never as a cardinal. num2words writes the numbers; ``langs`` holds the words around them. A language without
+a table gets only its plain numbers from num2words; a language num2words does not know keeps its digits.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from num2words import CONVERTER_CLASSES, num2words
+
+from .langs import Lang, lang_for
+
+_LOGGER = logging.getLogger(__name__)
+
+_INT = r"\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+"
+_NUM = rf"(?:{_INT})(?:[.,]\d+)?"
+_SIGNED = rf"(?:[-−+](?=\d))?{_NUM}"
+_DATE_RULES = 5
+"""The first rules of ``_structured_rules`` are dates: they run before digit runs (an ISO date looks like one)."""
+_ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|die|das))\s+)?"
+"""A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte")."""
+_LEFT = r"(?<![\w.,:/\-−+])"
+"""No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
+_RIGHT = r"(?![\w])"
+_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)"
+"""am/pm; the final dot of "a.m." stays, as it may end the sentence."""
+_RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
+
+
+@dataclass(frozen=True)
+class Number:
+    """A parsed number: sign, integer part and decimal digits as written."""
+
+    negative: bool
+    integer: int
+    decimals: str
+
+    @property
+    def value(self) -> float:
+        """The number as a float (for plural choice)."""
+        out = self.integer + (float("0." + self.decimals) if self.decimals else 0.0)
+        return -out if self.negative else out
+
+
+def parse_number(raw: str, lang: Lang | None) -> Number:
+    """``1,234.5``, ``1.234,5``, ``3,5``, ``-5``, ``1 234`` → a ``Number`` (the language decides ``1,234``)."""
+    negative = raw[:1] in "-−"
+    text = raw.lstrip("-−+").replace("\u00a0", "").replace("\u202f", "")
+    seps = [c for c in text if c in ".,"]
+    decimal: str | None = None
+    if len(set(seps)) == 2:
+        decimal = text[max(text.rfind("."), text.rfind(",")) :][0]
+    elif len(seps) == 1:
+        sep = seps[0]
+        head, tail = text.split(sep)
+        comma_decimal = lang is None or lang.code != "en"
+        thousands = len(tail) == 3 and 1 <= len(head) <= 3 and head != "0"
+        # "1,234" is a thousand in English and a decimal elsewhere; "1.234" the other way round; "3.5" and
+        # "21.500" with other lengths are decimals everywhere (sensor values are written with a point).
+        if thousands and ((sep == "," and not comma_decimal) or (sep == "." and comma_decimal)):
+            decimal = None
+        else:
+            decimal = sep
+    if decimal is not None:
+        head, _, tail = text.rpartition(decimal)
+    else:
+        head, tail = text, ""
+    digits = re.sub(r"\D", "", head) or "0"
+    return Number(negative, int(digits), tail)
+
+
+@functools.lru_cache(maxsize=8192)
+def _n2w(value: int, code: str, to: str = "cardinal", gender: str | None = None, case: str | None = None) -> str:
+    kwargs: dict[str, str] = {}
+    if gender:
+        kwargs["gender"] = gender
+    if case:
+        kwargs["case"] = case
+    return str(num2words(value, lang=code, to=to, **kwargs))
+
+
+def supported(code: str | None) -> bool:
+    """Whether num2words writes this language's numbers."""
+    return bool(code) and code in CONVERTER_CLASSES
+
+
+class Reader:
+    """Reads the numbers of one language; ``reads_numbers`` leaves plain cardinals and decimals to the engine."""
+
+    def __init__(self, language: str | None, *, reads_numbers: bool = False) -> None:
+        self.lang = lang_for(language)
+        base = (language or "").replace("-", "_").split("_", 1)[0].lower()
+        self.code = base if supported(base) else None
+        self.reads_numbers = reads_numbers
+        rules: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = []
+        structured = self._structured_rules(self.lang) if self.lang is not None and self.code is not None else []
+        rules += structured[:_DATE_RULES]
+        if self.code is not None:
+            # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
+            rules.append((re.compile(_LEFT + r"(\+|00)?(\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run))
+            rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version))
+        rules += structured[_DATE_RULES:]
+        if self.code is not None:
+            if self.code in ("en", "de"):
+                rules.append((re.compile(_LEFT + r"(1[1-9]\d\d|20[1-9]\d)" + _RIGHT_NUM + r"(?!\s?%)"), self._year))
+            if not reads_numbers:
+                rules.append((re.compile(_LEFT + r"(" + _SIGNED + r")" + _RIGHT_NUM), self._plain))
+        self._rules = rules
+
+    # -- entry point ---------------------------------------------------------------------------------------
+
+    def read(self, text: str) -> str:
+        """``text`` with its numbers in words (digits the language cannot read are left as they are)."""
+        if self.code is None or not any(c.isdigit() for c in text):
+            return text
+        for pattern, handler in self._rules:
+            text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
+        return text
+
+    # -- words ---------------------------------------------------------------------------------------------
+
+    def words(self, n: int, *, to: str = "cardinal", gender: str | None = None, case: str | None = None) -> str:
+        """num2words for this language (a failure keeps the digits)."""
+        assert self.code is not None
+        try:
+            out = _n2w(n, self.code, to, gender, case)
+        except (NotImplementedError, TypeError, ValueError, OverflowError):
+            return str(n)
+        # num2words writes "one million, two hundred": the commas would be heard as pauses.
+        return out.replace(",", "")
+
+    def count(self, n: int, *, feminine: bool = False) -> str:
+        """A cardinal standing before a noun ("ein Kilometer", "une heure", "veintiún grados", "одна минута")."""
+        code = self.code
+        if code == "ru":
+            return self.words(n, gender="f" if feminine else None)
+        word = self.words(n)
+        if code == "de":
+            word = re.sub(r"eins$", "eine" if feminine else "ein", word)
+        elif code == "fr" and feminine:
+            word = re.sub(r"\bun$", "une", word)
+        elif code == "es":
+            word = re.sub(r"uno$", "una" if feminine else ("ún" if word != "uno" else "un"), word)
+        return word
+
+    def number(self, num: Number, *, noun: bool = False, feminine: bool = False) -> str:
+        """A parsed number in words, decimals included; ``noun``: it stands before a noun (of that gender)."""
+        lang = self.lang
+        sign = (lang.minus if lang else "-") + " " if num.negative else ""
+        if not num.decimals:
+            return sign + (self.count(num.integer, feminine=feminine) if noun else self.words(num.integer))
+        head = self.words(num.integer)
+        if lang is None:
+            return sign + head + " " + " ".join(self.words(int(d)) for d in num.decimals)
+        if lang.digit_decimals or num.decimals.startswith("0") and len(num.decimals) > 2:
+            tail = " ".join(self.words(int(d)) for d in num.decimals)
+        else:
+            zeros = len(num.decimals) - len(num.decimals.lstrip("0"))
+            rest = num.decimals.lstrip("0")
+            tail = " ".join([self.words(0)] * zeros + ([self.words(int(rest))] if rest else []))
+        return f"{sign}{head} {lang.decimal_word} {tail}"
+
+    def digits(self, run: str) -> str:
+        """Digit by digit, groups kept apart by commas."""
+        groups = [g for g in re.split(r"[\s\-/().]+", run) if g]
+        return ", ".join(" ".join(self.words(int(d)) for d in group if d.isdigit()) for group in groups)
+
+    def year(self, n: int) -> str:
+        """A year as the language reads it (English and German centuries; elsewhere a cardinal)."""
+        if self.code in ("en", "de", "nl") and 1100 <= n <= 1999 or self.code == "en" and 2010 <= n <= 2099:
+            return self.words(n, to="year")
+        return self.words(n)
+
+    # -- plain rules ---------------------------------------------------------------------------------------
+
+    def _plain(self, m: re.Match[str]) -> str | None:
+        return self.number(parse_number(m.group(1), self.lang))
+
+    def _year(self, m: re.Match[str]) -> str | None:
+        if self.reads_numbers and self.code != "en":
+            return None
+        return self.year(int(m.group(1)))
+
+    def _version(self, m: re.Match[str]) -> str | None:
+        word = self.lang.dot if self.lang else " "
+        return f" {word} ".join(self.words(int(part)) for part in m.group(1).split("."))
+
+    def _digit_run(self, m: re.Match[str]) -> str | None:
+        prefix, run = m.group(1), m.group(2)
+        digits = re.sub(r"\D", "", run)
+        groups = len(re.findall(r"\d+", run))
+        phone_like = bool(prefix) or digits.startswith("0") or groups >= 3
+        if len(digits) < 7 or not phone_like and groups > 1:
+            return None
+        if run.count("(") != run.count(")"):
+            return None
+        plus = ""
+        if prefix == "+":
+            plus = (self.lang.plus if self.lang else "+") + " "
+        elif prefix == "00":
+            plus = self.words(0) + " " + self.words(0) + " "
+        return plus + self.digits(run)
+
+    # -- structured rules (languages with a table) ----------------------------------------------------------
+
+    def _structured_rules(self, lang: Lang) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]]:
+        months = "|".join(re.escape(m) for m in lang.months)
+        units = "|".join(re.escape(u) for u in sorted([*lang.units, *lang.aliases], key=len, reverse=True))
+        currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
+        rules: list[tuple[str, Callable[[re.Match[str]], str | None]]] = [
+            (_LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT, self._iso_date),
+            (_ARTICLE + _LEFT + r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?" + r"(?![\d])", self._dotted_date),
+            (_LEFT + r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})" + _RIGHT, self._slashed_date),
+            (_ARTICLE + _LEFT + r"(\d{1,2})\.?\s+(" + months + r")\b", self._day_month),
+            (r"\b(" + months + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b", self._month_day),
+            (
+                r"(?i:\b(klo)\s+)?"
+                + _LEFT
+                + r"([01]?\d|2[0-3])(?::|(?<=klo \d)\.|(?<=klo \d\d)\.)([0-5]\d)"
+                + r"(?::[0-5]\d)?(?!\d)(?:\s*(?i:"
+                + _AMPM
+                + r")(?![\w])|\s*(Uhr|h)\b)?",
+                self._time,
+            ),
+            (_LEFT + r"([01]?\d|2[0-3])\.([0-5]\d)\s*(Uhr)\b", self._time_de),
+            (_LEFT + r"([01]?\d|2[0-3])\s?h\s?([0-5]\d)?" + _RIGHT, self._time_fr),
+            (_LEFT + r"([01]?\d|1[0-2])\s*(?i:" + _AMPM + r")(?![\w])", self._hour_ampm),
+            (r"(?:([€$£])\s?|\b(EUR|USD|GBP|RUB)\s)(" + _NUM + r")" + _RIGHT_NUM, self._money_before),
+            (_LEFT + r"(" + _NUM + r")\s?(" + currency_after + r")(?![\w])", self._money_after),
+            (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
+            (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
+            (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
+            (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
+            (r"#(\d+)\b", self._hash_number),
+        ]
+        rules += self._ordinal_rules(lang)
+        if lang.to:
+            rules.append((_LEFT + r"(\d+)\s?[-–]\s?(\d+)" + _RIGHT, self._range))
+        return [(re.compile(p), h) for p, h in rules]
+
+    def _ordinal_rules(self, lang: Lang) -> list[tuple[str, Callable[[re.Match[str]], str | None]]]:
+        code = lang.code
+        if code == "en":
+            return [(r"\b(\d+)(st|nd|rd|th)\b", lambda m: self.words(int(m.group(1)), to="ordinal"))]
+        if code == "fr":
+            return [(r"\b(\d+)(er|re|ère|e|ème|eme)\b", self._ordinal_fr)]
+        if code == "es":
+            return [(r"\b(\d+)\.?([ºª])", self._ordinal_es)]
+        if code == "ru":
+            return [(r"\b(\d+)-(й|я|е|го|му|м|х|ое|ая|ый|ий|ой)\b", self._ordinal_ru)]
+        if code == "de":
+            articles = r"am|vom|zum|im|beim|dem|den|der|die|das|des"
+            return [(r"(?i:\b(" + articles + r")\s+)(\d{1,3})\.(?=\s)", self._ordinal_de)]
+        if code == "fi":
+            return [(_LEFT + r"(\d{1,3})\.(?=\s+[a-zäöå])", lambda m: self.words(int(m.group(1)), to="ordinal"))]
+        return []
+
+    # -- handlers ------------------------------------------------------------------------------------------
+
+    def _date(self, day: int, month: int, year: int | None, before: str | None = None) -> str | None:
+        lang = self.lang
+        assert lang is not None
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return None
+        name = lang.months[month - 1]
+        year_words = self.year(year) if year is not None else ""
+        code = lang.code
+        if code == "en":
+            out = f"{name} {self.words(day, to='ordinal')}" + (f", {year_words}" if year_words else "")
+        elif code == "de":
+            out = f"{self._ordinal_de_word(day, before)} {name}" + (f" {year_words}" if year_words else "")
+        elif code == "fr":
+            out = f"{'premier' if day == 1 else self.words(day)} {name}" + (f" {year_words}" if year_words else "")
+        elif code == "es":
+            out = f"{'primero' if day == 1 else self.words(day)} de {name}" + (
+                f" de {year_words}" if year_words else ""
+            )
+        elif code == "ru":
+            out = f"{self.words(day, to='ordinal', gender='n')} {name}"
+            if year is not None:
+                out += f" {self.words(year, to='ordinal', case='g')} года"
+        else:
+            out = f"{self.words(day, to='ordinal')} {name}" + (f" {year_words}" if year_words else "")
+        return out
+
+    def _ordinal_de_word(self, day: int, before: str | None) -> str:
+        word = self.words(day, to="ordinal")
+        if before and before.lower() not in ("der", "die", "das"):
+            return (before + " " if before else "") + word + "n"
+        return (before + " " if before else "") + (word if before else word + "r")
+
+    @staticmethod
+    def _full_year(text: str | None) -> int | None:
+        if not text:
+            return None
+        year = int(text)
+        return year + 2000 if len(text) == 2 else year
+
+    def _iso_date(self, m: re.Match[str]) -> str | None:
+        return self._date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+
+    def _dotted_date(self, m: re.Match[str]) -> str | None:
+        before = m.group(1)
+        if m.group(4) is None and self.lang is not None and self.lang.code not in ("de", "fi", "ru"):
+            return None  # "3.5." is no date outside the languages that write dates so
+        out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), before)
+        if out is not None and before and not out.startswith(before):
+            out = f"{before} {out}"
+        return out
+
+    def _slashed_date(self, m: re.Match[str]) -> str | None:
+        a, b = int(m.group(1)), int(m.group(2))
+        mdy = self.lang is not None and self.lang.date_order == "MDY"
+        if mdy and a > 12 or not mdy and b > 12:
+            mdy = not mdy  # only one reading is a date
+        day, month = (b, a) if mdy else (a, b)
+        return self._date(day, month, self._full_year(m.group(3)))
+
+    def _day_month(self, m: re.Match[str]) -> str | None:
+        lang = self.lang
+        assert lang is not None
+        before, day, month = m.group(1), int(m.group(2)), m.group(3)
+        if not 1 <= day <= 31:
+            return None
+        code = lang.code
+        dotted = "." in m.group(0)
+        if code == "de":
+            if not dotted:
+                return None
+            return f"{self._ordinal_de_word(day, before)} {month}"
+        prefix = before + " " if before else ""
+        if code == "en":
+            return f"{prefix}the {self.words(day, to='ordinal')} of {month}"
+        if code == "fi" and dotted:
+            return f"{prefix}{self.words(day, to='ordinal')} {month}"
+        if code == "ru":
+            return f"{prefix}{self.words(day, to='ordinal', gender='n')} {month}"
+        if code == "fr" and day == 1:
+            return f"{prefix}premier {month}"
+        return None
+
+    def _month_day(self, m: re.Match[str]) -> str | None:
+        if self.lang is None or self.lang.code != "en" or not 1 <= int(m.group(2)) <= 31:
+            return None
+        return f"{m.group(1)} {self.words(int(m.group(2)), to='ordinal')}"
+
+    def _clock(self, hour: int, minute: int, ampm: str | None = None) -> str:
+        lang = self.lang
+        assert lang is not None
+        code = lang.code
+        if code == "en":
+            hours = self.words(hour)
+            if ampm:
+                suffix = lang.extra["am" if ampm.lower().startswith("a") else "pm"]
+                mins = "" if minute == 0 else " " + (f"oh {self.words(minute)}" if minute < 10 else self.words(minute))
+                return f"{hours}{mins} {suffix}"
+            if minute == 0:
+                return f"{hours} o'clock" if hour <= 12 else f"{hours} hundred"
+            return f"{hours} " + (f"oh {self.words(minute)}" if minute < 10 else self.words(minute))
+        if code == "de":
+            return f"{self.count(hour)} Uhr" + (f" {self.words(minute)}" if minute else "")
+        if code == "fr":
+            return f"{self.count(hour, feminine=True)} {lang.form(lang.hour, hour)}" + (
+                f" {self.words(minute)}" if minute else ""
+            )
+        if code == "es":
+            return self.count(hour, feminine=True) + (f" y {self.words(minute)}" if minute else "")
+        if code == "ru":
+            if minute == 0:
+                return f"{self.words(hour)} {lang.form(lang.hour, hour)}"
+            mins = f"{self.words(0)} {self.words(minute)}" if minute < 10 else self.words(minute)
+            return f"{self.words(hour)} {mins}"
+        return self.words(hour) + (f" {self.words(minute)}" if minute else "")
+
+    def _time(self, m: re.Match[str]) -> str | None:
+        klo, hour, minute, ampm, word = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4), m.group(5)
+        if ampm and hour > 12:
+            ampm = None
+        prefix = (self.lang.extra.get("klo", klo) + " ") if klo and self.lang else ""
+        if word == "h" and self.lang and self.lang.code != "fr":
+            return None
+        return prefix + self._clock(hour, minute, ampm)
+
+    def _time_de(self, m: re.Match[str]) -> str | None:
+        if self.lang is None or self.lang.code != "de":
+            return None
+        return self._clock(int(m.group(1)), int(m.group(2)))
+
+    def _time_fr(self, m: re.Match[str]) -> str | None:
+        if self.lang is None or self.lang.code != "fr":
+            return None
+        return self._clock(int(m.group(1)), int(m.group(2) or 0))
+
+    def _hour_ampm(self, m: re.Match[str]) -> str | None:
+        if self.lang is None or self.lang.code != "en":
+            return None
+        return self._clock(int(m.group(1)), 0, m.group(2))
+
+    def _money(self, raw: str, currency: str) -> str | None:
+        lang = self.lang
+        assert lang is not None
+        code = {"€": "EUR", "$": "USD", "£": "GBP", "₽": "RUB", "руб": "RUB", "руб.": "RUB"}.get(currency, currency)
+        code = "EUR" if code.lower() in ("euro", "euros") else code
+        if code not in lang.currencies:
+            return None
+        major_forms, minor_forms = lang.currencies[code]
+        num = parse_number(raw, lang)
+        feminine = code in lang.feminine
+        out = f"{self.count(num.integer, feminine=feminine)} {lang.form(major_forms, num.integer)}"
+        if num.decimals:
+            cents = int((num.decimals + "0")[:2])
+            if cents:
+                minor_fem = f"{code}.minor" in lang.feminine
+                cent_words = self.count(cents, feminine=minor_fem)
+                if lang.code == "en":
+                    out += f" {lang.and_word} {cent_words} {lang.form(minor_forms, cents)}"
+                elif lang.code == "es":
+                    out += f" con {cent_words}"
+                elif lang.code in ("de", "fr", "fi"):
+                    out += f" {cent_words}"
+                else:
+                    out += f" {cent_words} {lang.form(minor_forms, cents)}"
+        return out
+
+    def _money_before(self, m: re.Match[str]) -> str | None:
+        return self._money(m.group(3), m.group(1) or m.group(2))
+
+    def _money_after(self, m: re.Match[str]) -> str | None:
+        return self._money(m.group(1), m.group(2))
+
+    def _measure(self, raw: str, forms: tuple[str, ...], feminine: bool = False) -> str:
+        assert self.lang is not None
+        num = parse_number(raw, self.lang)
+        value = num.value
+        words = self.number(num, noun=True, feminine=feminine)
+        return f"{words} {self.lang.form(forms, abs(value) if num.decimals else abs(num.integer))}"
+
+    def _temperature(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        scale = self.lang.celsius if m.group(2) == "C" else self.lang.fahrenheit
+        return f"{self._measure(m.group(1), self.lang.degree)} {scale}"
+
+    def _degrees(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        return self._measure(m.group(1), self.lang.degree)
+
+    def _percent(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        return self._measure(m.group(1), self.lang.percent)
+
+    def _unit(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        unit = self.lang.aliases.get(m.group(2), m.group(2))
+        return self._measure(m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine)
+
+    def _hash_number(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        return f"{self.lang.number} {self.words(int(m.group(1)))}"
+
+    def _range(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None and self.lang.to is not None
+        a, b = int(m.group(1)), int(m.group(2))
+        if self.reads_numbers:
+            return f"{a} {self.lang.to} {b}"
+        return f"{self.words(a)} {self.lang.to} {self.words(b)}"
+
+    def _ordinal_fr(self, m: re.Match[str]) -> str | None:
+        n, suffix = int(m.group(1)), m.group(2)
+        if n == 1:
+            return "première" if suffix in ("re", "ère") else "premier"
+        return self.words(n, to="ordinal")
+
+    def _ordinal_es(self, m: re.Match[str]) -> str | None:
+        word = self.words(int(m.group(1)), to="ordinal")
+        return re.sub(r"o\b", "a", word) if m.group(2) == "ª" else word
+
+    def _ordinal_ru(self, m: re.Match[str]) -> str | None:
+        n, suffix = int(m.group(1)), m.group(2)
+        forms = {
+            "й": ("m", None), "ый": ("m", None), "ий": ("m", None), "ой": ("m", None),
+            "я": ("f", None), "ая": ("f", None),
+            "е": ("n", None), "ое": ("n", None),
+            "го": ("m", "g"), "му": ("m", "d"), "м": ("m", "p"), "х": ("m", "p"),
+        }  # fmt: skip
+        gender, case = forms[suffix]
+        return self.words(n, to="ordinal", gender=gender, case=case)
+
+    def _ordinal_de(self, m: re.Match[str]) -> str | None:
+        return self._ordinal_de_word(int(m.group(2)), m.group(1))
+
+
+def _keep(m: re.Match[str], handler: Callable[[re.Match[str]], str | None]) -> str:
+    try:
+        out = handler(m)
+    except (ValueError, KeyError, IndexError, NotImplementedError, OverflowError):
+        _LOGGER.debug("Cannot read %r as a number", m.group(0), exc_info=True)
+        out = None
+    return m.group(0) if out is None else out
+
+
+@functools.lru_cache(maxsize=64)
+def reader(language: str | None, reads_numbers: bool) -> Reader:
+    """The (cached) reader of a language."""
+    return Reader(language, reads_numbers=reads_numbers)

@@ -1,0 +1,115 @@
+"""What is written for the eye but not said: URLs, e-mail addresses, emoji, hashtags, identifiers, stray symbols.
+
+URLs are spoken short (their domain, "home assistant dot io") or dropped; e-mail addresses as "name at domain" or
+dropped; emoji dropped or replaced by one configured word; ``#``, ``*``, ``_``, ``|``, ``~``, ``>``, backticks and
+symbols an engine would spell out ("symbol two seven one three" for ✓) never reach it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import emoji
+
+from .langs import Lang
+
+_URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`]+")
+_EMAIL = re.compile(r"(?i)\b([a-z0-9][a-z0-9._%+\-]*)@([a-z0-9\-]+(?:\.[a-z0-9\-]+)+)\b")
+_TRAILING = ".,;:!?)]}'\""
+_HASHTAG = re.compile(r"(?<![\w#])[#@](?=[^\W\d_])")
+_IDENTIFIER = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)*)\.([a-z0-9]+(?:_[a-z0-9]+)+|[a-z]+_?[a-z0-9_]*)\b")
+"""Home Assistant entity ids and dotted names: ``sensor.living_room_temperature`` → "sensor living room ..."."""
+_SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+_AMPERSAND = re.compile(r"\s&\s")
+_STRAY = re.compile(r"[#*_|~^`<>{}\[\]\\=]+")
+_EMOJI_BOUNDARY = re.compile(r"(?<=\w)\s*\x01[\s\x01]*(?=\s+[A-ZÀ-ÖØ-ÞА-ЯЁ])")
+"""Emoji (marked \x01) between a word and a capitalised word: where one sentence ended and the next began."""
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([.,!?;:…])")
+_REPEATED_MARKS = re.compile(r"([.,!?;:])(?:\s*[.,;:])+")
+_KEEP_SYMBOLS = set("°%‰€$£¥₽+−-/±×÷&@'’\"“”„«»()")
+"""Symbols later rules read ("°C", "%", "€") or that are ordinary punctuation."""
+
+
+def _domain_words(domain: str, lang: Lang | None) -> str:
+    parts = [p for p in domain.lower().removeprefix("www.").split(".") if p]
+    word = f" {lang.dot} " if lang else " "
+    return word.join(part.replace("-", " ") for part in parts)
+
+
+def urls(text: str, mode: str, lang: Lang | None) -> str:
+    """Bare URLs as their domain ("example dot com"), or dropped (``mode="drop"``)."""
+
+    def replace(m: re.Match[str]) -> str:
+        url = m.group(0)
+        tail = ""
+        while url and url[-1] in _TRAILING:
+            url, tail = url[:-1], url[-1] + tail
+        if mode == "drop":
+            return tail
+        host = re.sub(r"(?i)^https?://", "", url).split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+        return _domain_words(host, lang) + tail
+
+    return _URL.sub(replace, text) if ("://" in text or "www." in text.lower()) else text
+
+
+def emails(text: str, mode: str, lang: Lang | None) -> str:
+    """E-mail addresses as "name at example dot com", or dropped (``mode="drop"``)."""
+    if "@" not in text:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        if mode == "drop":
+            return ""
+        name = re.sub(r"[._%+\-]+", " ", m.group(1))
+        return f"{name} {lang.at if lang else 'at'} {_domain_words(m.group(2), lang)}"
+
+    return _EMAIL.sub(replace, text)
+
+
+def emojis(text: str, word: str) -> str:
+    """Emoji dropped, or a run of them replaced by ``word`` once."""
+    if text.isascii():
+        return text
+    marked = emoji.replace_emoji(text, replace="\x01")
+    if "\x01" not in marked:
+        return text
+    replacement = f" {word} " if word else " "
+    # A run of emoji between two sentences ("Great job 🎉 See you") was their boundary: keep one there.
+    marked = _EMOJI_BOUNDARY.sub("." + replacement, marked)
+    return re.sub(r"\x01(?:[\s\x01]*\x01)?", replacement, marked)
+
+
+def identifiers(text: str, lang: Lang | None) -> str:
+    """Hashtags, mentions, entity ids and ``&`` as words."""
+    text = _HASHTAG.sub("", text) if ("#" in text or "@" in text) else text
+    if "." in text and "_" in text:
+        text = _IDENTIFIER.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
+    if "&" in text and lang is not None:
+        text = _AMPERSAND.sub(f" {lang.and_word} ", text)
+    return text
+
+
+def slashes(text: str, lang: Lang | None) -> str:
+    """``on/off`` → "on or off" (after the numbers: "km/h" is theirs)."""
+    return _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text) if "/" in text else text
+
+
+def stray(text: str) -> str:
+    """Markup characters and symbols an engine would spell out removed; spaces and marks tidied."""
+    text = _STRAY.sub(" ", text)
+    if not text.isascii():
+        text = "".join(
+            " "
+            if unicodedata.category(c) in ("So", "Sk", "Sm", "Co", "Cn")
+            and c not in _KEEP_SYMBOLS
+            and not "\ue000" <= c <= "\ue1ff"  # the lexicon's placeholders
+            else c
+            for c in text
+        )
+    text = _SPACES.sub(" ", text).strip()
+    text = _SPACE_BEFORE_MARK.sub(r"\1", text)
+    text = _REPEATED_MARKS.sub(r"\1", text)
+    return text.lstrip(".,;:!? ")
