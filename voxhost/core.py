@@ -478,7 +478,9 @@ class Core:
         for record in records:
             if not record.kept:
                 raise UnknownJobError(f"no stored output {record.id!r}", param="ids")
-        folders = [(record, self.jobstore.folder(record.id)) for record in records]
+        # An output whose audio is not written yet (or whose job made none) is left out, not a broken archive.
+        folders = [(r, self.jobstore.folder(r.id)) for r in records if (self.jobstore.folder(r.id) / AUDIO).is_file()]
+        records = [r for r, _ in folders]
         members = [(f"{r.id}/{name}", folder / name) for r, folder in folders for name in (AUDIO, RECORD)]
         extra = {"outputs": [{"id": r.id, "voice": r.voice, "accepted_at": r.accepted_at} for r in records]}
         return stream_zip(

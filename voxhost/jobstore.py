@@ -369,10 +369,13 @@ class JobStore:
         return audio.read()
 
     def audio_path(self, job_id: str) -> Path:
-        """A stored output's WAV file."""
+        """A stored output's WAV file; ``NoAudioError`` while it is not written (or its job made none)."""
         if self.history.get(job_id) is None:
             raise _unknown(job_id)
-        return self.files.audio(job_id)
+        path = self.files.audio(job_id)
+        if not path.is_file():
+            raise NoAudioError(f"output {job_id!r} has no audio (yet)", param="output_id")
+        return path
 
     async def remove(self, job_id: str) -> JobRecord:
         """Forget a job with its kept audio (its folder is deleted on the writer thread)."""
