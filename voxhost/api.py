@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
-    from .engine import PCM, EngineContext, ModelSpec
+    from .engine import PCM, EngineContext, ModelSpec, Transcript, TranscriptionModel, TranscriptPart
     from .errors import VoxhostError
     from .events import Event
-    from .operations import ConvertParams, SpeechRequest, VoiceCreate
+    from .operations import ConvertParams, SpeechRequest, TranscribeParams, VoiceCreate
     from .settings import Settings
     from .voices import CatalogVoice, LibraryVoice
 
@@ -31,7 +31,7 @@ class EngineInfo:
     id: str
     name: str
     capabilities: frozenset[str]
-    """``tts``, ``clone``, ``convert``, ``stream``."""
+    """``tts``, ``clone``, ``convert``, ``stream``, ``transcribe``."""
     mode: str
     """``thread`` or ``worker``."""
     needs_transcript: bool
@@ -45,6 +45,8 @@ class EngineInfo:
     """Who made it, and where it comes from (name, URL)."""
     version: str | None
     """The engine package's version, where the daemon's environment has it (heavy engines live in workers)."""
+    transcription_models: tuple[TranscriptionModel, ...] = ()
+    """The speech-recognition models it serves, with their languages (engines that transcribe)."""
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,25 @@ class CoreAPI(Protocol):
 
     def convert(self, audio: PCM, params: ConvertParams) -> AsyncGenerator[PCM, None]:
         """Convert speech into a library voice; closing the stream cancels the work."""
+        ...
+
+    # -- speech recognition ----------------------------------------------------------------------------
+
+    def transcribers(self) -> list[str]:
+        """Running engines that transcribe speech, the configured recognizer first."""
+        ...
+
+    def check_transcribe(self, params: TranscribeParams) -> TranscribeParams:
+        """Resolve a transcription's engine and check its language and options before any audio (typed errors)."""
+        ...
+
+    async def transcribe(self, audio: PCM, params: TranscribeParams) -> Transcript:
+        """Recognize the speech in ``audio``; it goes before the checking of generated speech in the queue."""
+        ...
+
+    def transcribe_stream(self, audio: PCM, params: TranscribeParams) -> AsyncGenerator[TranscriptPart, None]:
+        """Recognize the speech in ``audio``: a ``TranscriptInfo``, then segments as they are recognized; closing
+        the stream cancels the work."""
         ...
 
     # -- engines ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .api import EngineInfo, EngineState, JobHandle
 from .catalog import Catalog
 from .components import collect_engine_classes, engine_configs
 from .door import Door
-from .engine import PCM, Capability, SynthesisRequest
+from .engine import PCM, Capability, Engine, Reference, SynthesisRequest, Transcript, TranscriptPart
 from .errors import (
     InvalidRequestError,
     TextTooLongError,
@@ -28,9 +28,10 @@ from .errors import (
 from .events import Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, Transform
 from .library import VoiceLibrary
-from .operations import ConvertParams, SpeechRequest, VoiceCreate, invalid
+from .operations import ConvertParams, SpeechRequest, TranscribeParams, VoiceCreate, invalid
 from .pipelines import convert_stream
 from .plugin_manager import Plugins
+from .recognition import PERSON, Recognition
 from .registry import EngineRegistry, build_slot
 from .settings import Settings
 from .voices import CatalogVoice, LibraryVoice, normalize_language
@@ -57,9 +58,11 @@ class Core:
             ]
         )
         self.catalog = Catalog(settings, self.registry.engines, self.library)
+        self.recognition = Recognition(settings, self.registry, self._bus)
         self.doors: list[Door] = []
         """Open doors (set by the daemon), for health pages."""
         self._started_at = time.time()
+        self._annotating: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -82,8 +85,29 @@ class Core:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start schedulers and load the engines marked for preloading (failures are logged, not fatal)."""
+        """Start schedulers and load the engines marked for preloading (failures are logged, not fatal); voices
+        stored before a recognizer was running get their word timings in the background."""
         await self.registry.start()
+        self._annotating = asyncio.create_task(self._annotate_library(), name="annotate-library")
+
+    async def _annotate_library(self) -> None:
+        """Time the words of stored references that lack timings (and transcribe those without a transcript)."""
+        if not self._settings.recognition.transcribe_references or not self.recognition.engines():
+            return
+        for voice in await self.library_voices():
+            if voice.words is not None:
+                continue
+            try:
+                samples, rate = await asyncio.to_thread(self.library.samples, voice.id)
+                create = VoiceCreate(name="annotate", language=voice.language, transcript=voice.transcript)
+                heard, words = await self.recognition.reference(create, samples, rate)
+                if words is None:
+                    continue
+                await asyncio.to_thread(self.library.annotate, voice.id, words, heard.transcript)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # one voice that cannot be read or heard must not stop the others
+                _LOGGER.warning("Could not time the words of voice %s: %s", voice.id, err)
 
     async def drain(self, timeout: float) -> None:
         """Let running jobs finish for up to ``timeout`` seconds, then cancel the rest."""
@@ -96,6 +120,9 @@ class Core:
 
     async def close(self) -> None:
         """Stop schedulers and unload every engine (workers exit)."""
+        if self._annotating is not None:
+            self._annotating.cancel()
+            await asyncio.gather(self._annotating, return_exceptions=True)
         await self.registry.close()
 
     # -- speech ----------------------------------------------------------------------------------------
@@ -144,9 +171,27 @@ class Core:
             instructions=request.instructions,
             seed=request.seed,
         )
+        self._check_reference(engine, resolved.reference)
         engine.validate_request(template)
         transform = self._pipeline(resolved.voice.pipeline) if resolved.voice.pipeline is not None else None
-        return Job(resolved, template, request, self._settings.text.max_sentence_chars, transform)
+        job = Job(resolved, template, request, self._settings.text.max_sentence_chars, transform)
+        job.check = self.recognition.plan(resolved, request, language)
+        return job
+
+    @staticmethod
+    def _check_reference(engine: Engine, reference: Reference | None) -> None:
+        """A reference longer than the engine uses is cut with its transcript, which needs its words' timings."""
+        limit = engine.reference_seconds
+        if reference is None or limit is None or not engine.needs_transcript or reference.words is not None:
+            return
+        if reference.seconds is not None and reference.seconds > limit + 0.05:
+            raise InvalidRequestError(
+                f"voice {reference.voice_id!r} has a {reference.seconds:.1f} s reference; {engine.engine_id} uses at "
+                f"most {limit:g} s of it and needs the transcript of exactly that part. Install speech recognition "
+                f"(voxhost[asr]) so that voxhost cuts the transcript with the audio, or store a reference of at most "
+                f"{limit:g} s",
+                param="voice",
+            )
 
     def _pipeline(self, pipeline_id: str) -> Transform:
         """Convert a pipeline voice's speech, sentence by sentence, with the converting engine."""
@@ -234,9 +279,12 @@ class Core:
         return stored
 
     async def store_voice(self, voice: VoiceCreate, samples: np.ndarray, rate: int) -> LibraryVoice:
-        """Store a cloned voice (files written on a thread) and announce its catalog entries."""
+        """Store a cloned voice (files written on a thread) and announce its catalog entries. With a running
+        recognizer, a missing transcript is filled in, a given one that does not match the audio is refused, and
+        the words are timed."""
+        voice, words = await self.recognition.reference(voice, samples, rate)
         self._check_voice(voice.transcript)
-        stored = await asyncio.to_thread(self.library.add, voice, samples, rate)
+        stored = await asyncio.to_thread(self.library.add, voice, samples, rate, words)
         self._announce(stored.id, VoiceAdded)
         return stored
 
@@ -310,6 +358,24 @@ class Core:
                     yield pcm
             finally:
                 await chunks.aclose()
+
+    # -- speech recognition ----------------------------------------------------------------------------
+
+    def transcribers(self) -> list[str]:
+        """Running engines that transcribe speech, the configured recognizer first."""
+        return self.recognition.engines()
+
+    def check_transcribe(self, params: TranscribeParams) -> TranscribeParams:
+        """The transcription's engine resolved, its language and options checked, before any audio."""
+        return self.recognition.check(params)
+
+    async def transcribe(self, audio: PCM, params: TranscribeParams) -> Transcript:
+        """Recognize the speech in ``audio``: the whole transcript."""
+        return await self.recognition.transcribe(audio, params, PERSON)
+
+    def transcribe_stream(self, audio: PCM, params: TranscribeParams) -> AsyncGenerator[TranscriptPart, None]:
+        """Recognize the speech in ``audio``: a ``TranscriptInfo``, then segments as they are recognized."""
+        return self.recognition.stream(audio, params, PERSON)
 
     # -- engines ---------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .api import JobState
 from .engine import PCM, SynthesisRequest
@@ -21,6 +22,9 @@ from .events import TERMINAL, Event, JobAudio, JobCancelled, JobFailed
 from .operations import SpeechRequest
 from .text import SentenceSplitter
 from .voices import Resolved
+
+if TYPE_CHECKING:
+    from .validation import SentenceCheck
 
 _counter = itertools.count(1)
 
@@ -50,6 +54,8 @@ class Job:
         self.template = template
         self.request = request
         self.transform = transform
+        self.check: SentenceCheck | None = None
+        """Set when each sentence is checked with speech recognition (and made again when not understood)."""
         self._splitter = SentenceSplitter(max_sentence_chars)
         self._sentences: deque[str] = deque()
         self._events: asyncio.Queue[Event] = asyncio.Queue()

@@ -13,7 +13,7 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +69,15 @@ class VoiceLibrary:
         """The engine-facing reference of a voice."""
         return self.get(voice_id).reference(self.root)
 
-    def add(self, voice: VoiceCreate, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
-        """Check the audio and store a voice (its metadata is checked by its model); nothing is written unless
-        everything is valid."""
+    def add(
+        self,
+        voice: VoiceCreate,
+        samples: np.ndarray,
+        sample_rate: int,
+        words: tuple[tuple[float, float, str], ...] | None = None,
+    ) -> LibraryVoice:
+        """Check the audio and store a voice (its metadata is checked by its model; ``words``: the recognizer's word
+        timings of the audio); nothing is written unless everything is valid."""
         name, language, transcript = voice.name, voice.language, voice.transcript
         seconds = samples.size / sample_rate
         if not MIN_REFERENCE_SECONDS <= seconds <= MAX_REFERENCE_SECONDS:
@@ -98,6 +104,7 @@ class VoiceLibrary:
                 seconds=round(seconds, 3),
                 sample_rate=sample_rate,
                 fingerprint=digest,
+                words=words,
             )
             (tmp / "voice.json").write_text(json.dumps(asdict(stored), ensure_ascii=False, indent=2))
             tmp.rename(self.root / voice_id)
@@ -108,6 +115,31 @@ class VoiceLibrary:
             self._cache = None
         _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, name, seconds)
         return stored
+
+    def samples(self, voice_id: str) -> tuple[np.ndarray, int]:
+        """A voice's reference audio: mono float32 samples and their rate."""
+        self.get(voice_id)
+        data, rate = soundfile.read(self.root / voice_id / "reference.wav", dtype="float32", always_2d=True)
+        return data.mean(axis=1), int(rate)
+
+    def annotate(self, voice_id: str, words: tuple[tuple[float, float, str], ...], transcript: str | None) -> None:
+        """Record the word timings of a voice's audio (and its transcript, where it had none); voice.json is
+        replaced whole, so a reader never sees half of it. Whoever replaces a voice's audio must drop its words."""
+        voice = self.get(voice_id)
+        folder = self.root / voice_id
+        changes: dict[str, object] = {"words": words}
+        if voice.transcript is None and transcript:
+            wav = (folder / "reference.wav").read_bytes()
+            changes["transcript"] = transcript
+            changes["fingerprint"] = hashlib.sha256(wav + transcript.encode()).hexdigest()[:16]
+        updated = replace(voice, **changes)  # type: ignore[arg-type]
+        tmp = folder / ".voice.json.tmp"
+        try:
+            tmp.write_text(json.dumps(asdict(updated), ensure_ascii=False, indent=2))
+            tmp.replace(folder / "voice.json")
+        finally:
+            tmp.unlink(missing_ok=True)
+            self._cache = None
 
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""

@@ -74,6 +74,7 @@ class EngineSlot:
                 type(engine).attribution_url,
             ),
             version=engine_version(type(engine)),
+            transcription_models=tuple(engine.transcription_models()),
         )
 
     def state(self) -> EngineState:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .operations import Validate
 from .pipelines import PipelineSettings
 
 CONFIG_ENV = "VOXHOST_CONFIG"
@@ -75,9 +76,33 @@ class EngineHostSettings(_Section):
     health checks and audio streaming get a core at once while every engine computes."""
     start_timeout: float = Field(600.0, gt=0)
     """Seconds a worker may take to start and load."""
+    validate_speech: Validate | None = Field(None, alias="validate")
+    """Check this engine's sentences with speech recognition and re-generate those not understood: ``true``,
+    ``false``, or ``{ max_wer = 0.2, max_retries = 3 }`` (default: off)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
 
 
-ENGINE_HOST_KEYS = frozenset(EngineHostSettings.model_fields)
+ENGINE_HOST_KEYS = frozenset(field.alias or name for name, field in EngineHostSettings.model_fields.items())
+
+
+class RecognitionSettings(_Section):
+    """Speech recognition inside voxhost: transcripts of voice-library references, and checking generated speech."""
+
+    engine: str | None = None
+    """The engine that recognizes speech for the core (default: the first running engine that transcribes)."""
+    transcribe_references: bool = True
+    """Transcribe a voice stored without a transcript, and time the words of every reference (so that engines that
+    use only its first seconds get the transcript of exactly those)."""
+    mismatch_wer: float = Field(0.75, gt=0, le=1)
+    """Refuse a voice whose given transcript differs this much from what the recognizer hears (word error rate)."""
+    max_wer: float = Field(0.3, ge=0, le=1)
+    """Checking generated speech: the highest word error rate a sentence may have."""
+    max_retries: int = Field(2, ge=0, le=5)
+    """Checking generated speech: re-generations of a sentence above ``max_wer``."""
+    voices: dict[str, Validate] = Field(default_factory=dict)
+    """Checking per voice (catalog id, alias or voice-library id): ``true``, ``false`` or ``{ max_wer, max_retries }``;
+    it overrides the engine's ``validate``."""
 
 
 class Settings(BaseSettings):
@@ -108,6 +133,7 @@ class Settings(BaseSettings):
     """Seconds running jobs may take to finish on SIGTERM before they are cancelled."""
     text: TextSettings = Field(default_factory=TextSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     doors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-door tables (``[doors.wyoming]``, ``[doors.http]``, ``[doors.mqtt]``, and doors of plugins), each
     validated by its door's own settings model."""

@@ -55,6 +55,8 @@ class LibraryVoice:
     seconds: float
     sample_rate: int
     fingerprint: str
+    words: tuple[tuple[float, float, str], ...] | None = None
+    """What a speech recognizer heard in the reference, word by word (start, end, word), when one was running."""
 
     def reference(self, root: Path) -> Reference:
         """The engine-facing view of this voice."""
@@ -66,6 +68,8 @@ class LibraryVoice:
             language=self.language,
             cache_dir=str(folder / "cache"),
             fingerprint=self.fingerprint,
+            seconds=self.seconds,
+            words=None if self.words is None else tuple((float(s), float(e), str(w)) for s, e, w in self.words),
         )
 
 
