@@ -124,18 +124,18 @@ class FasterWhisper:
         for segment in segments:
             yield Segment(
                 id=segment.id,
-                start=round(segment.start, 3),
-                end=round(segment.end, 3),
+                start=round(float(segment.start), 3),
+                end=round(float(segment.end), 3),
                 text=segment.text,
                 words=tuple(
-                    Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4))
+                    Word(round(float(w.start), 3), round(float(w.end), 3), w.word, round(float(w.probability), 4))
                     for w in segment.words or ()
                 ),
                 avg_logprob=float(segment.avg_logprob),
                 no_speech_prob=float(segment.no_speech_prob),
                 compression_ratio=float(segment.compression_ratio),
                 temperature=float(segment.temperature or 0.0),
-                tokens=tuple(segment.tokens),
+                tokens=tuple(int(t) for t in segment.tokens),
             )
 
     def status(self) -> dict[str, Any]:
