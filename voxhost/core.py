@@ -282,6 +282,7 @@ class Core:
         """Store a cloned voice (files written on a thread) and announce its catalog entries. With a running
         recognizer, a missing transcript is filled in, a given one that does not match the audio is refused, and
         the words are timed."""
+        self.library.check_audio(samples, rate)  # nothing is heard of audio that cannot be stored
         voice, words = await self.recognition.reference(voice, samples, rate)
         self._check_voice(voice.transcript)
         stored = await asyncio.to_thread(self.library.add, voice, samples, rate, words)

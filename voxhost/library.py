@@ -69,6 +69,20 @@ class VoiceLibrary:
         """The engine-facing reference of a voice."""
         return self.get(voice_id).reference(self.root)
 
+    @staticmethod
+    def check_audio(samples: np.ndarray, sample_rate: int) -> float:
+        """A reference's length in seconds, or ``InvalidAudioError`` when it is too short, too long or silent."""
+        seconds = samples.size / sample_rate
+        if not MIN_REFERENCE_SECONDS <= seconds <= MAX_REFERENCE_SECONDS:
+            raise InvalidAudioError(
+                f"reference audio must be {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s long; "
+                f"got {seconds:.1f} s",
+                param="audio_sample",
+            )
+        if float(np.abs(samples).max()) < 1e-3:
+            raise InvalidAudioError("the reference audio is silent", param="audio_sample")
+        return seconds
+
     def add(
         self,
         voice: VoiceCreate,
@@ -79,15 +93,7 @@ class VoiceLibrary:
         """Check the audio and store a voice (its metadata is checked by its model; ``words``: the recognizer's word
         timings of the audio); nothing is written unless everything is valid."""
         name, language, transcript = voice.name, voice.language, voice.transcript
-        seconds = samples.size / sample_rate
-        if not MIN_REFERENCE_SECONDS <= seconds <= MAX_REFERENCE_SECONDS:
-            raise InvalidAudioError(
-                f"reference audio must be {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s long; "
-                f"got {seconds:.1f} s",
-                param="audio_sample",
-            )
-        if float(np.abs(samples).max()) < 1e-3:
-            raise InvalidAudioError("the reference audio is silent", param="audio_sample")
+        seconds = self.check_audio(samples, sample_rate)
         voice_id = f"voice_{_slug(name)}_{secrets.token_hex(4)}"
         tmp = self.root / f".tmp-{voice_id}"
         tmp.mkdir()

@@ -194,12 +194,8 @@ class Recognition:
             if w.text.strip()
         )
         if voice.transcript is None:
-            if not heard.text:
-                raise InvalidAudioError(
-                    "no speech was heard in the reference audio, so it has no transcript; record a clear sentence",
-                    param="audio_sample",
-                )
-            return voice.model_copy(update={"transcript": heard.text}), words
+            # Nothing heard (a hum, music): stored without a transcript, for engines that need none.
+            return (voice.model_copy(update={"transcript": heard.text}) if heard.text else voice), words
         language = base_language(voice.language) or heard.language
         error_rate = wer(voice.transcript, heard.text, language)
         if error_rate > self._settings.mismatch_wer:
