@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,9 @@ _LOGGER = logging.getLogger(__name__)
 
 WIDTH, CHANNELS = 2, 1
 """voxhost's audio is always 16-bit mono."""
+REFUSED_DRAIN_SECONDS = 2.0
+"""How long the audio of a refused transcription is read and dropped before the connection closes."""
+_ASR_EVENTS = frozenset(("transcribe", "audio-start", "audio-chunk", "audio-stop"))
 
 
 @dataclass
@@ -89,6 +93,8 @@ class Session:
         self._transcript_streaming = transcript_streaming
         self._listening: Listening | None = None
         """The utterance being received, between ``transcribe`` (or ``audio-start``) and ``audio-stop``."""
+        self._refused: float | None = None
+        """When a transcription was refused midway (its audio is then dropped until ``audio-stop``)."""
         self.closed = False
 
     @property
@@ -192,19 +198,8 @@ class Session:
             self._stream_chunk(event.data)
         elif SynthesizeStop.is_type(kind):
             self._stop_stream()
-        elif Transcribe.is_type(kind):
-            self._listen(event.data)
-        elif AudioStart.is_type(kind):
-            Listening.check_format(event.data)
-            if self._listening is None:
-                self._listen({})  # audio with no transcribe before it: transcribe with the defaults
-        elif AudioChunk.is_type(kind):
-            if self._listening is None:
-                self._listen({})
-            assert self._listening is not None
-            self._listening.add(event.data, event.payload)
-        elif AudioStop.is_type(kind):
-            self._heard()
+        elif kind in _ASR_EVENTS:
+            await self._hear_event(event)
         elif Ping.is_type(kind):
             await self.send(Pong(text=Ping.from_event(event).text).event())
         else:
@@ -252,6 +247,39 @@ class Session:
         stream.job.finish_text()
 
     # -- speech-to-text -------------------------------------------------------------------------------
+
+    async def _hear_event(self, event: Event) -> None:
+        """``transcribe`` and audio events. A request refused midway gets its ``error`` at once, and the rest of
+        its audio is read and dropped (bounded), so that the client, still sending, reads the error before the
+        connection closes."""
+        kind = event.type
+        if self._refused is not None:
+            if AudioStop.is_type(kind) or time.monotonic() - self._refused > REFUSED_DRAIN_SECONDS:
+                self.abort("the transcription was refused")
+            return
+        try:
+            if Transcribe.is_type(kind):
+                self._listen(event.data)
+            elif AudioStart.is_type(kind):
+                Listening.check_format(event.data)
+                if self._listening is None:
+                    self._listen({})  # audio with no transcribe before it: transcribe with the defaults
+            elif AudioChunk.is_type(kind):
+                if self._listening is None:
+                    self._listen({})
+                assert self._listening is not None
+                self._listening.add(event.data, event.payload)
+            elif AudioStop.is_type(kind):
+                self._heard()
+        except VoxhostError as err:
+            self._listening = None
+            self._refused = time.monotonic()
+            _LOGGER.info("Wyoming transcription from %s refused: %s (%s)", self.peer, err.message, err.code)
+            await self.send(Error(text=err.message, code=err.code).event())
+            if AudioStop.is_type(kind):
+                self.abort(err.message)
+            else:  # closed once the client stops sending, or after the bound, whichever comes first
+                asyncio.get_running_loop().call_later(REFUSED_DRAIN_SECONDS, self.abort, err.message)
 
     def _listen(self, data: dict[str, Any]) -> None:
         models = {
