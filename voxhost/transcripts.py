@@ -12,9 +12,12 @@ import difflib
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .engine import Segment
 
 WordTiming = tuple[float, float, str]
 """(start, end, word) in seconds, as a recognizer heard it."""
@@ -178,3 +181,24 @@ def clip(
     if not text:
         text = " ".join(w.strip() for w in heard[: last + 1])
     return Clip(round(seconds, 3), text)
+
+
+# -- subtitles ---------------------------------------------------------------------------------------------
+
+
+def _timestamp(seconds: float, separator: str) -> str:
+    millis = round(max(0.0, seconds) * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def subtitles(segments: Iterable[Segment], *, vtt: bool) -> str:
+    """SubRip (``vtt=False``) or WebVTT cues, one per segment with text."""
+    separator = "." if vtt else ","
+    cues = []
+    for number, segment in enumerate((s for s in segments if s.text.strip()), 1):
+        timing = f"{_timestamp(segment.start, separator)} --> {_timestamp(segment.end, separator)}"
+        cues.append(f"{timing}\n{segment.text.strip()}\n" if vtt else f"{number}\n{timing}\n{segment.text.strip()}\n")
+    return ("WEBVTT\n\n" if vtt else "") + "\n".join(cues)

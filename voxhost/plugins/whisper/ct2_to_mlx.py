@@ -144,11 +144,14 @@ def mlx_weights(tensors: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], 
     return out, dims
 
 
-def convert(source: Path, target: Path) -> Path:
-    """Write ``config.json`` and ``weights.npz`` for mlx-whisper into ``target`` (once: kept when present)."""
+def convert(source: Path, target: Path, fp16: bool = False) -> Path:
+    """Write ``config.json`` and ``weights.npz`` for mlx-whisper into ``target`` (once: kept when present), in
+    float16 or float32 (mlx-whisper computes in the weights' type, which must be the one it is asked for)."""
     if (target / "config.json").is_file() and (target / "weights.npz").is_file():
         return target
     weights, dims = mlx_weights(read_ct2(source / "model.bin"))
+    if fp16:
+        weights = {name: array.astype(np.float16) for name, array in weights.items()}
     config = json.loads((source / "config.json").read_text()) if (source / "config.json").is_file() else {}
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -163,7 +163,7 @@ class WhisperEngine(Engine):
                 return bundled
             from .ct2_to_mlx import convert
 
-            return convert(bundled, self.context.path("mlx-tiny.en"))
+            return convert(bundled, self.context.path(f"mlx-tiny.en-{'fp16' if s.fp16 else 'fp32'}"), s.fp16)
         if spec is None:
             names = ", ".join(model.name for model in self.models())
             raise EngineError(f"engines.whisper.model: no model {s.model!r} for {self.backend_name}; models: {names}")
@@ -175,18 +175,23 @@ class WhisperEngine(Engine):
 
     def load(self) -> None:
         """Load the model on its backend."""
-        model_dir = self._model_dir()
         s = self.settings
+        if self.backend_name == "mlx" and importlib.util.find_spec("mlx_whisper") is None:
+            raise EngineError(
+                "the mlx backend needs mlx-whisper, which is not installed here: on a Mac, pip install mlx-whisper "
+                'beside voxhost, or run the engine in a worker (mode = "worker") with envs/whisper-mlx/setup.sh'
+            )
+        model_dir = self._model_dir()
         backend: Backend
         if self.backend_name == "mlx":
             from .backends import MlxWhisper
 
             backend = MlxWhisper(model_dir, s.fp16)
         else:
-            try:
-                from .backends import FasterWhisper
-            except ImportError as err:
-                raise EngineError("faster-whisper is not installed; install voxhost[asr]") from err
+            from .backends import FasterWhisper
+
+            if importlib.util.find_spec("faster_whisper") is None:
+                raise EngineError("faster-whisper is not installed here; install voxhost[asr]")
             backend = FasterWhisper(model_dir, s.device, s.compute_type, s.cpu_threads)
         _LOGGER.info("Whisper %s loaded from %s on %s", self.model_name, model_dir, backend.status())
         with self._lock:

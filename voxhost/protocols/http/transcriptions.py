@@ -18,7 +18,7 @@ from ...audio import decode_audio
 from ...engine import PCM, Segment, Transcript, TranscriptInfo
 from ...errors import UnknownEngineError, UnsupportedError, VoxhostError
 from ...operations import TranscribeParams, parse
-from ...transcripts import LANGUAGE_NAMES
+from ...transcripts import LANGUAGE_NAMES, subtitles
 from . import names
 from .errors import BadValueError, error_body
 from .keys import CORE, SETTINGS
@@ -125,24 +125,6 @@ def _segment(segment: Segment) -> TranscriptionSegment:
         compression_ratio=segment.compression_ratio,
         no_speech_prob=segment.no_speech_prob,
     )
-
-
-def _timestamp(seconds: float, separator: str) -> str:
-    millis = round(max(0.0, seconds) * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
-def subtitles(segments: tuple[Segment, ...], *, vtt: bool) -> str:
-    """SubRip or WebVTT cues, one per segment."""
-    separator = "." if vtt else ","
-    cues = []
-    for number, segment in enumerate((s for s in segments if s.text.strip()), 1):
-        timing = f"{_timestamp(segment.start, separator)} --> {_timestamp(segment.end, separator)}"
-        cues.append(f"{timing}\n{segment.text.strip()}\n" if vtt else f"{number}\n{timing}\n{segment.text.strip()}\n")
-    return ("WEBVTT\n\n" if vtt else "") + "\n".join(cues)
 
 
 def _sse(event: TranscriptTextDelta | TranscriptTextDone | SpeechStreamError) -> bytes:
