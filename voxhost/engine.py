@@ -311,6 +311,8 @@ class Engine(ABC):
     """The model that validates per-request options."""
     default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
     """Run in-process in a thread, or in a worker process."""
+    default_nice: ClassVar[int] = 5
+    """How much lower the engine's CPU priority is than the daemon's, unless its table says (``nice``)."""
     default_concurrency: ClassVar[int] = 1
     """Sentences the engine may synthesize at once in thread mode (its ``synthesize`` must be thread-safe)."""
     enabled_by_default: ClassVar[bool] = False

@@ -173,7 +173,7 @@ class ThreadRunner(EngineRunner):
             concurrency,
             thread_name_prefix=f"engine-{engine.engine_id}",
             initializer=lower_priority,
-            initargs=(host.nice,),
+            initargs=(host.nice or 0,),
         )
 
     async def _load(self) -> None:
@@ -293,7 +293,7 @@ class WorkerRunner(EngineRunner):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (self._python_path(), env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
-        env[NICE_ENV] = str(self.host.nice)
+        env[NICE_ENV] = str(self.host.nice or 0)
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 python,

@@ -71,9 +71,10 @@ class EngineHostSettings(_Section):
     """Unload after this many idle seconds (unset: stay loaded)."""
     concurrency: int | None = Field(None, ge=1, le=16)
     """Sentences synthesized at once (from different jobs); default: the engine's own. Workers use 1."""
-    nice: int = Field(5, ge=0, le=19)
+    nice: int | None = Field(None, ge=0, le=19)
     """How much lower the engine's CPU priority is than the daemon's (Linux thread niceness), so that describes,
-    health checks and audio streaming get a core at once while every engine computes."""
+    health checks and audio streaming get a core at once while every engine computes; default: the engine's own
+    (5; 0 for the speech recognizer, whose short transcriptions someone is waiting for)."""
     start_timeout: float = Field(600.0, gt=0)
     """Seconds a worker may take to start and load."""
     validate_speech: Validate | None = Field(None, alias="validate")

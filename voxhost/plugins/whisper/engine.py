@@ -108,6 +108,9 @@ class WhisperEngine(Engine):
     default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
     enabled_by_default: ClassVar[bool] = _installed()
     default_priority: ClassVar[int] = -10
+    default_nice: ClassVar[int] = 0
+    """A person is waiting for a transcript (Home Assistant's next step waits on it): full priority, like the
+    daemon's own thread. Transcriptions are short; describes still answer within milliseconds beside them."""
 
     settings: WhisperSettings
 

@@ -18,7 +18,7 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Info, TtsProgram, Tt
 from ... import __version__
 
 if TYPE_CHECKING:
-    from ...api import CoreAPI
+    from ...api import CoreAPI, EngineInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,9 +37,11 @@ def ha_language(code: str) -> str:
     return f"{base.lower()}_{region.upper()}" if region else base.lower()
 
 
-def asr_programs(core: CoreAPI, program_name: str, streaming: bool) -> list[AsrProgram]:
+def asr_programs(
+    core: CoreAPI, program_name: str, streaming: bool, engines: dict[str, EngineInfo] | None = None
+) -> list[AsrProgram]:
     """One ASR program with every recognition model of the running engines (none when nothing transcribes)."""
-    engines = {engine.id: engine for engine in core.engines()}
+    engines = engines if engines is not None else {engine.id: engine for engine in core.engines()}
     models: list[AsrModel] = []
     for engine_id in core.transcribers():
         engine = engines[engine_id]
@@ -104,4 +106,4 @@ def build_info(
         voices=voices,
         supports_synthesize_streaming=streaming,
     )
-    return Info(tts=[program], asr=asr_programs(core, program_name, transcript_streaming))
+    return Info(tts=[program], asr=asr_programs(core, program_name, transcript_streaming, engines))
