@@ -125,3 +125,28 @@ def test_mlx_whisper_transcribes_on_linux_with_mlx_cpu(tmp_path):
     whisper = next(s for s in status if s["id"] == "whisper")
     assert whisper["backend"] == "mlx" and "cpu" in whisper["device"].lower()
     assert (tmp_path / "state" / "cache" / "whisper" / "mlx-tiny.en-fp32" / "weights.npz").is_file()
+
+
+def _cuda_devices() -> int:
+    try:
+        import ctranslate2
+
+        return int(ctranslate2.get_cuda_device_count())
+    except Exception:
+        return 0
+
+
+@pytest.mark.cuda
+def test_faster_whisper_on_cuda_in_float16(tmp_path):
+    """Where CTranslate2 sees a GPU: ``auto`` takes it, in float16 (needs cuBLAS 12 beside the driver)."""
+    if not _cuda_devices():
+        pytest.skip("no CUDA device visible to CTranslate2")
+    from voxhost.engine import PCM
+
+    text = "Dinner is ready. Please come to the kitchen."
+    with running_daemon(make_settings(tmp_path / "state", engines={"whisper": {"enabled": True}})) as d:
+        pcm, rate = d.call(d.core.speak(SpeechRequest(text=text)))
+        transcript = d.call(d.core.transcribe(PCM(pcm, rate), TranscribeParams()))
+        status = next(s for s in d.call(d.core.engine_status()) if s["id"] == "whisper")
+    assert (status["device"], status["compute_type"]) == ("cuda", "float16")
+    assert wer(text, transcript.text) <= 0.1, transcript.text

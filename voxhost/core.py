@@ -100,7 +100,7 @@ class Core:
             try:
                 samples, rate = await asyncio.to_thread(self.library.samples, voice.id)
                 create = VoiceCreate(name="annotate", language=voice.language, transcript=voice.transcript)
-                heard, words = await self.recognition.reference(create, samples, rate)
+                heard, words = await self.recognition.reference(create, samples, rate, priority=0)
                 if words is None:
                     continue
                 await asyncio.to_thread(self.library.annotate, voice.id, words, heard.transcript)

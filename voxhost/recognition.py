@@ -177,7 +177,7 @@ class Recognition:
     # -- the voice library --------------------------------------------------------------------------------
 
     async def reference(
-        self, voice: VoiceCreate, samples: np.ndarray, rate: int
+        self, voice: VoiceCreate, samples: np.ndarray, rate: int, priority: int = PERSON
     ) -> tuple[VoiceCreate, tuple[WordTiming, ...] | None]:
         """A new voice's transcript (heard when none is given; refused when the given one does not match the audio)
         and the timing of its words; unchanged, without timings, when no running recognizer knows its language."""
@@ -187,7 +187,7 @@ class Recognition:
         pad = np.zeros(int(PAD_SECONDS * rate), dtype=np.float32)
         audio = PCM.from_float(np.concatenate([pad, samples.astype(np.float32), pad]), rate)
         params = TranscribeParams(language=voice.language, engine=engine_id, word_timestamps=True, door="library")
-        heard = await self.transcribe(audio, params)
+        heard = await self.transcribe(audio, params, priority)
         words = tuple(
             (round(max(0.0, w.start - PAD_SECONDS), 3), round(max(0.0, w.end - PAD_SECONDS), 3), w.text.strip())
             for w in heard.words
