@@ -102,11 +102,11 @@ class ValidationPolicy(Operation):
     it is made again with another seed (at most ``max_retries`` times), and the best attempt is kept. Fields left
     out come from the level below (request, then voice, then engine, then ``[recognition]``)."""
 
-    enabled: bool | None = None
+    enabled: bool | None = Field(None, strict=True)
     """Check (true) or not (false)."""
-    max_wer: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    max_wer: float | None = Field(None, ge=0, le=1, allow_inf_nan=False, strict=True)
     """Highest word error rate a sentence may have (normalised words; 0.25 is one word in four wrong)."""
-    max_retries: int | None = Field(None, ge=0, le=MAX_RETRIES)
+    max_retries: int | None = Field(None, ge=0, le=MAX_RETRIES, strict=True)
     """Re-generations of a sentence above the bound."""
 
 

@@ -7,11 +7,12 @@ Precedence, highest first: explicit overrides (CLI flags), ``VOXHOST_*`` environ
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -82,6 +83,17 @@ class EngineHostSettings(_Section):
     ``false``, or ``{ max_wer = 0.2, max_retries = 3 }`` (default: off)."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+
+    @field_validator("validate_speech", mode="before")
+    @classmethod
+    def _validate_from_environment(cls, value: Any) -> Any:
+        # VOXHOST_ENGINES__<ID>__VALIDATE arrives as text: true, false, or a JSON table.
+        if isinstance(value, str):
+            try:
+                return json.loads(value.strip().lower() if value.strip().lower() in ("true", "false") else value)
+            except ValueError:
+                return value  # refused by the model, naming the key
+        return value
 
 
 ENGINE_HOST_KEYS = frozenset(field.alias or name for name, field in EngineHostSettings.model_fields.items())

@@ -159,6 +159,9 @@ def test_bad_input_gets_openai_errors(daemon, audio):
     _error(_post(daemon, audio, stream="yes"), 400, "stream")
     _error(_post(daemon, audio, temperature="2"), 400, "temperature")
     _error(_post(daemon, audio, **{"timestamp_granularities[]": "syllable"}), 400)
+    _error(_post(daemon, audio, diarize="yes"), 400, "diarize")
+    accepted = _post(daemon, audio, **{"include[]": "logprobs", "chunking_strategy": "auto"})
+    assert accepted.status_code == 200 and wer(TWO, accepted.json()["text"]) <= 0.1
 
 
 def test_a_two_hour_upload_is_refused_before_it_is_decoded(daemon):

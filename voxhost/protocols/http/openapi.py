@@ -151,8 +151,9 @@ class _Builder:
             speech["speaker"]["description"] += " None of the running voices has several speakers."
         _narrow_pattern(speech["language"], names.language_pattern(names.spoken_bases(core)))
         speech["language"]["description"] += " It must be one that a running voice speaks (its base language)."
-        options = [engine.options_schema for engine in core.engines() if "$defs" not in engine.options_schema]
-        if options and len(options) == len(core.engines()):
+        speaking = [engine for engine in core.engines() if engine.capabilities - {"transcribe"}]
+        options = [engine.options_schema for engine in speaking if "$defs" not in engine.options_schema]
+        if options and len(options) == len(speaking):
             speech["options"] = {"description": speech["options"]["description"], "anyOf": options}
         voice_query = self.queries["voices_query"]["properties"]
         _only(voice_query["model"], models)
@@ -284,8 +285,8 @@ class _Builder:
                     "OpenAI's transcription endpoint, served by an engine that transcribes (501 when none runs). "
                     "`response_format` `json` and `verbose_json` answer JSON; `text`, `srt` and `vtt` plain text. "
                     "With `stream=true` the answer is server-sent events: a `transcript.text.delta` per segment as it "
-                    "is recognized, then `transcript.text.done` (an `error` event if it fails midway). Unknown form "
-                    "fields are ignored.",
+                    "is recognized, then `transcript.text.done` (an `error` event if it fails midway). The openai "
+                    "client's other fields are accepted and not used.",
                     {
                         "200": {
                             "description": "The transcript",

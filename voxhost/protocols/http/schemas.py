@@ -203,10 +203,10 @@ def _auto(value: Any) -> Any:
 
 class CreateTranscriptionRequest(BaseModel):
     """``POST /v1/audio/transcriptions`` (multipart): OpenAI's transcription request, as the official client sends it
-    (``timestamp_granularities[]``, ``stream=true``). Other fields (``include[]``, ``chunking_strategy``) are
-    accepted and not used."""
+    (``timestamp_granularities[]``, ``stream=true``). The client's other fields (``include[]``, ``chunking_strategy``,
+    ``keywords[]``, ...) are accepted and not used; any other field is an error naming it."""
 
-    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
 
     file: bytes = Field(min_length=1)
     """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
@@ -228,6 +228,26 @@ class CreateTranscriptionRequest(BaseModel):
     stream: Annotated[bool, BeforeValidator(_form_bool)] = False
     """Send the transcript as server-sent events: ``transcript.text.delta`` per segment, then
     ``transcript.text.done``."""
+    include: list[str] = Field(default_factory=list, alias="include[]")
+    """Accepted, not used (``logprobs``: no log probabilities are returned)."""
+    chunking_strategy: str | None = None
+    """Accepted, not used (``auto``): the recognizer works on the whole file."""
+    chunking_strategy_type: str | None = Field(None, alias="chunking_strategy[type]")
+    """Accepted, not used (``server_vad``)."""
+    chunking_strategy_prefix_padding_ms: str | None = Field(None, alias="chunking_strategy[prefix_padding_ms]")
+    """Accepted, not used."""
+    chunking_strategy_silence_duration_ms: str | None = Field(None, alias="chunking_strategy[silence_duration_ms]")
+    """Accepted, not used."""
+    chunking_strategy_threshold: str | None = Field(None, alias="chunking_strategy[threshold]")
+    """Accepted, not used."""
+    keywords: list[str] = Field(default_factory=list, alias="keywords[]")
+    """Accepted, not used (give words to expect as ``prompt``)."""
+    languages: list[str] = Field(default_factory=list, alias="languages[]")
+    """Accepted, not used (give one ``language``)."""
+    known_speaker_names: list[str] = Field(default_factory=list, alias="known_speaker_names[]")
+    """Accepted, not used (no diarization)."""
+    known_speaker_references: list[str] = Field(default_factory=list, alias="known_speaker_references[]")
+    """Accepted, not used (no diarization)."""
 
 
 class ListVoicesQuery(VoiceQuery):
