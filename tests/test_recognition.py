@@ -237,3 +237,29 @@ def test_voices_stored_before_a_recognizer_ran_are_timed_at_start(tmp_path, daem
     assert voice.fingerprint != old.fingerprint, "the transcript is part of the fingerprint"
     data, rate = soundfile.read(state / "voices" / old.id / "reference.wav")
     assert rate == audio.rate and len(data) == len(samples_of(audio))
+
+
+def test_a_broken_recognizer_does_not_stop_voices_or_speech(tmp_path, daemon):
+    """A recognizer whose model is missing: transcripts fail with the pull command, voices are stored unheard, and
+    checked speech goes out as made."""
+    from voxhost.errors import ModelMissingError
+    from voxhost.events import JobAudio, JobChecked, JobFinished
+
+    audio = speak(daemon, "Welcome home. The front door is unlocked.")
+    settings = make_settings(tmp_path / "state", engines={"whisper": {"enabled": True, "model": "small"}})
+    with running_daemon(settings) as d:
+        with pytest.raises(ModelMissingError) as err:
+            d.call(d.core.transcribe(audio, TranscribeParams()))
+        assert "voxhost models pull whisper small" in err.value.message
+        voice = d.call(
+            d.core.store_voice(VoiceCreate(name="Unheard", transcript="Welcome home."), samples_of(audio), audio.rate)
+        )
+        assert voice.transcript == "Welcome home." and voice.words is None
+
+        async def checked():
+            job = d.core.submit(SpeechRequest(text="Good morning. The coffee is ready.", validate=True))
+            return [event async for event in job.events()]
+
+        events = d.call(checked(), timeout=120)
+    assert isinstance(events[-1], JobFinished) and events[-1].sentences == 2
+    assert [e for e in events if isinstance(e, JobAudio)] and not [e for e in events if isinstance(e, JobChecked)]

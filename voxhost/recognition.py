@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from .engine import PCM, Capability, Segment, Transcript, TranscriptInfo, TranscriptionRequest, TranscriptPart
-from .errors import InvalidAudioError, InvalidRequestError, UnsupportedError, VoxhostError
+from .errors import BusyError, EngineError, InvalidAudioError, InvalidRequestError, UnsupportedError, VoxhostError
 from .events import EventBus, Transcribed
 from .operations import SpeechRequest, TranscribeParams, VoiceCreate, invalid
 from .transcripts import WordTiming, wer
@@ -187,7 +187,11 @@ class Recognition:
         pad = np.zeros(int(PAD_SECONDS * rate), dtype=np.float32)
         audio = PCM.from_float(np.concatenate([pad, samples.astype(np.float32), pad]), rate)
         params = TranscribeParams(language=voice.language, engine=engine_id, word_timestamps=True, door="library")
-        heard = await self.transcribe(audio, params, priority)
+        try:
+            heard = await self.transcribe(audio, params, priority)
+        except (EngineError, BusyError) as err:  # a broken or busy recognizer must not stop voices being stored
+            _LOGGER.warning("Storing voice %r without hearing it: %s", voice.name, err.message)
+            return voice, None
         words = tuple(
             (round(max(0.0, w.start - PAD_SECONDS), 3), round(max(0.0, w.end - PAD_SECONDS), 3), w.text.strip())
             for w in heard.words

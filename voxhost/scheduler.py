@@ -297,27 +297,29 @@ class Scheduler:
             self._serving -= 1
             self._wake.set()
             heard = [await check.score(attempts[0][0], request.text)]
-            while heard[-1].wer > check.max_wer and len(attempts) <= check.max_retries:
+            while (last := heard[-1]) is not None and last.wer > check.max_wer and len(attempts) <= check.max_retries:
                 seed = retry_seed(request.seed, len(attempts))
                 async with self._slot(0):  # a job's own sentence: never refused as busy
                     started = time.monotonic()
                     attempts.append((await self._collect(job, replace(request, seed=seed)), seed))
                     compute += time.monotonic() - started
                 heard.append(await check.score(attempts[-1][0], request.text))
-            best = min(range(len(attempts)), key=lambda i: (heard[i].wer, i))
+            scored = [(h.wer, i, h) for i, h in enumerate(heard) if h is not None]
+            wer, best, kept = min(scored) if scored else (0.0, 0, None)  # unheard (recognizer down): as made
             for pcm in attempts[best][0]:
                 self._audio(job, track, pcm, request.index)
-            self._emit(
-                job,
-                JobChecked(
-                    job_id=job.id,
-                    sentence=request.index,
-                    wer=heard[best].wer,
-                    retries=len(attempts) - 1,
-                    passed=heard[best].wer <= check.max_wer,
-                    heard=heard[best].text,
-                ),
-            )
+            if kept is not None:
+                self._emit(
+                    job,
+                    JobChecked(
+                        job_id=job.id,
+                        sentence=request.index,
+                        wer=wer,
+                        retries=len(attempts) - 1,
+                        passed=wer <= check.max_wer,
+                        heard=kept.text,
+                    ),
+                )
             track.checking -= 1
             self._sentence_done(job, track, request.index, compute)
         except asyncio.CancelledError:

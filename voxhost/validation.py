@@ -6,6 +6,7 @@ it again with another seed while it is above the bound, keeping the best attempt
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -13,8 +14,11 @@ import numpy as np
 
 from .audio import Resampler
 from .engine import PCM
+from .errors import VoxhostError
 from .operations import MAX_SEED, ValidationPolicy
 from .transcripts import wer
+
+_LOGGER = logging.getLogger(__name__)
 
 _SEED_STEP = 0x9E3779B1
 """Retries walk the seed space in large odd steps (different noise, reproducible from the request's seed)."""
@@ -68,10 +72,15 @@ class SentenceCheck:
     hear: Callable[[PCM, str | None], Awaitable[str]]
     """Transcribe a sentence's audio (in the recognizer's queue, after people waiting for transcripts)."""
 
-    async def score(self, chunks: Sequence[PCM], text: str) -> Heard:
-        """Hear one attempt of a sentence and score it against its text."""
+    async def score(self, chunks: Sequence[PCM], text: str) -> Heard | None:
+        """Hear one attempt of a sentence and score it against its text; None when the recognizer fails (the
+        sentence then goes out as made: a broken recognizer must not silence the speakers)."""
         audio = joined(chunks) if chunks else PCM(b"", 16000)
         if not audio.data or not np.any(np.frombuffer(audio.data, dtype="<i2")):
             return Heard(wer(text, "", self.language), "")  # silence: right only for a text with no words
-        heard = await self.hear(audio, self.language)
+        try:
+            heard = await self.hear(audio, self.language)
+        except VoxhostError as err:
+            _LOGGER.warning("A sentence was not checked: the recognizer failed: %s", err.message)
+            return None
         return Heard(round(wer(text, heard, self.language), 4), heard)
