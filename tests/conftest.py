@@ -36,7 +36,8 @@ DOORS = ("wyoming", "http", "mqtt")
 
 
 def make_settings(state_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state.
+    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state, and no speech
+    recognition unless an ``engines`` table enables the whisper engine.
 
     ``wyoming=``, ``http=`` and ``mqtt=`` are the ``[doors.<name>]`` tables.
     """
@@ -54,7 +55,9 @@ def make_settings(state_dir: Path, **overrides: Any) -> Settings:
                 doors[name] = {**doors.get(name, {}), **table}
         else:
             base[key] = value
-    return load_settings(None, **base, doors=doors)
+    engines = dict(base.pop("engines", {}))
+    engines.setdefault("whisper", {"enabled": False})
+    return load_settings(None, **base, doors=doors, engines=engines)
 
 
 class RunningDaemon:

@@ -25,6 +25,7 @@ PUBLIC = {
     "voxhost.settings",
     "voxhost.models",
     "voxhost.text",
+    "voxhost.transcripts",
     "voxhost.hookspecs",
     "voxhost.langid",
     "voxhost.resident",

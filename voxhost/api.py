@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-    from .engine import PCM, EngineContext, ModelSpec, WithheldVoice
+    from .engine import PCM, EngineContext, ModelSpec, Transcript, TranscriptionModel, TranscriptPart, WithheldVoice
     from .errors import VoxhostError
     from .events import Event
     from .operations import (
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         OutputQuery,
         OutputSelection,
         SpeechRequest,
+        TranscribeParams,
         VoiceCreate,
         VoiceSelection,
         VoiceUpdate,
@@ -45,7 +46,7 @@ class EngineInfo:
     id: str
     name: str
     capabilities: frozenset[str]
-    """``tts``, ``clone``, ``convert``, ``stream``."""
+    """``tts``, ``clone``, ``convert``, ``stream``, ``transcribe``."""
     mode: str
     """``thread`` or ``worker``."""
     needs_transcript: bool
@@ -61,6 +62,8 @@ class EngineInfo:
     """The engine package's version, where the daemon's environment has it (heavy engines live in workers)."""
     withheld: tuple[WithheldVoice, ...] = ()
     """Built-in voices the engine does not offer with this configuration, and why."""
+    transcription_models: tuple[TranscriptionModel, ...] = ()
+    """The speech-recognition models it serves, with their languages (engines that transcribe)."""
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,25 @@ class CoreAPI(Protocol):
 
     def convert(self, audio: PCM, params: ConvertParams) -> AsyncGenerator[PCM, None]:
         """Convert speech into a library voice; closing the stream cancels the work."""
+        ...
+
+    # -- speech recognition ----------------------------------------------------------------------------
+
+    def transcribers(self) -> list[str]:
+        """Running engines that transcribe speech, the configured recognizer first."""
+        ...
+
+    def check_transcribe(self, params: TranscribeParams) -> TranscribeParams:
+        """Resolve a transcription's engine and check its language and options before any audio (typed errors)."""
+        ...
+
+    async def transcribe(self, audio: PCM, params: TranscribeParams) -> Transcript:
+        """Recognize the speech in ``audio``; it goes before the checking of generated speech in the queue."""
+        ...
+
+    def transcribe_stream(self, audio: PCM, params: TranscribeParams) -> AsyncGenerator[TranscriptPart, None]:
+        """Recognize the speech in ``audio``: a ``TranscriptInfo``, then segments as they are recognized; closing
+        the stream cancels the work."""
         ...
 
     # -- engines ---------------------------------------------------------------------------------------

@@ -383,11 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
     """Subcommands that live in their own modules."""
     from .models_cli import add_models_command
+    from .transcribe_cli import add_transcribe_command
 
     def models(sub: Any, common: argparse.ArgumentParser) -> None:
         add_models_command(sub, _model_engines, parents=[common])
 
-    return [models]
+    def transcribe(sub: Any, common: argparse.ArgumentParser) -> None:
+        add_transcribe_command(sub, _core_offline, parents=[common])
+
+    return [models, transcribe]
 
 
 def _model_engines(args: argparse.Namespace) -> list[Engine]:

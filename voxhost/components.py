@@ -88,6 +88,8 @@ def engine_configs(settings: Settings, classes: dict[str, type[Engine]]) -> dict
         assert isinstance(host, EngineHostSettings)
         if host.enabled is None:
             host = host.model_copy(update={"enabled": cls.enabled_by_default})
+        if host.nice is None:
+            host = host.model_copy(update={"nice": cls.default_nice})
         own = _validated(cls.Settings, table, f"engines.{engine_id}")
         assert isinstance(own, EngineSettings)
         out[engine_id] = EngineConfig(host, own)

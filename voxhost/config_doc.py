@@ -114,7 +114,7 @@ def render(engine_classes: Iterable[type[Engine]], door_classes: Iterable[type[D
     for name, field in EngineHostSettings.model_fields.items():
         default = _default(field)
         shown = "" if default is None else f" (default {_toml_value(default)})"
-        lines += _comment(f"  {name}: {(field.description or '').rstrip('.')}{shown}.")
+        lines += _comment(f"  {field.alias or name}: {(field.description or '').rstrip('.')}{shown}.")
     lines.append("")
     for cls in sorted(engine_classes, key=lambda c: c.engine_id):
         state = "on" if cls.enabled_by_default else "off"

@@ -29,7 +29,7 @@ from .archives import stream_zip, write_zip
 from .catalog import Catalog
 from .components import collect_engine_classes, engine_configs
 from .door import Door
-from .engine import PCM, Capability, SynthesisRequest
+from .engine import PCM, Capability, Engine, Reference, SynthesisRequest, Transcript, TranscriptPart
 from .errors import (
     InvalidRequestError,
     TextTooLongError,
@@ -40,7 +40,7 @@ from .errors import (
 from .events import Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, Transform
 from .jobstore import JobStore
-from .library import VoiceLibrary
+from .library import VoiceLibrary, check_reference
 from .operations import (
     ConvertParams,
     JobQuery,
@@ -50,6 +50,7 @@ from .operations import (
     OutputQuery,
     OutputSelection,
     SpeechRequest,
+    TranscribeParams,
     VoiceCreate,
     VoiceSelection,
     VoiceUpdate,
@@ -58,6 +59,7 @@ from .operations import (
 from .outputs import AUDIO, RECORD
 from .pipelines import convert_stream
 from .plugin_manager import Plugins
+from .recognition import PERSON, Recognition
 from .registry import EngineRegistry, build_slot
 from .settings import Settings
 from .spoken.detect import detector
@@ -94,9 +96,11 @@ class Core:
         self.catalog = Catalog(settings, self.registry.engines, self.library)
         self.lexicon_store = LexiconStore(settings.text.lexicon, settings.state_path / "lexicon.json")
         warm_up()
+        self.recognition = Recognition(settings, self.registry, self._bus)
         self.doors: list[Door] = []
         """Open doors (set by the daemon), for health pages."""
         self._started_at = time.time()
+        self._annotating: asyncio.Task[None] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -119,10 +123,31 @@ class Core:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start schedulers and load the engines marked for preloading (failures are logged, not fatal)."""
+        """Start schedulers and load the engines marked for preloading (failures are logged, not fatal); voices
+        stored before a recognizer was running get their word timings in the background."""
         await asyncio.to_thread(self.usage.load)
         await self.jobstore.start()
         await self.registry.start()
+        self._annotating = asyncio.create_task(self._annotate_library(), name="annotate-library")
+
+    async def _annotate_library(self) -> None:
+        """Time the words of stored references that lack timings (and transcribe those without a transcript)."""
+        if not self._settings.recognition.transcribe_references or not self.recognition.engines():
+            return
+        for voice in await self.library_voices():
+            if voice.words is not None:
+                continue
+            try:
+                samples, rate = await asyncio.to_thread(self.library.samples, voice.id)
+                create = VoiceCreate(name="annotate", language=voice.language, transcript=voice.transcript)
+                heard, words = await self.recognition.reference(create, samples, rate, priority=0)
+                if words is None:
+                    continue
+                await asyncio.to_thread(self.library.annotate, voice.id, words, heard.transcript)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # one voice that cannot be read or heard must not stop the others
+                _LOGGER.warning("Could not time the words of voice %s: %s", voice.id, err)
 
     async def drain(self, timeout: float) -> None:
         """Let running jobs finish for up to ``timeout`` seconds, then cancel the rest."""
@@ -136,6 +161,9 @@ class Core:
 
     async def close(self) -> None:
         """Stop schedulers and unload every engine (workers exit); finish writing records and usage."""
+        if self._annotating is not None:
+            self._annotating.cancel()
+            await asyncio.gather(self._annotating, return_exceptions=True)
         await self.registry.close()
         await self.jobstore.close()
         await self.usage.flush()
@@ -186,9 +214,12 @@ class Core:
             instructions=request.instructions,
             seed=request.seed,
         )
+        self._check_reference(engine, resolved.reference)
         engine.validate_request(template)
         transform = self._pipeline(resolved.voice.pipeline) if resolved.voice.pipeline is not None else None
-        return Job(resolved, template, request, SpokenText(self._policy(request, resolved.voice, language)), transform)
+        job = Job(resolved, template, request, SpokenText(self._policy(request, resolved.voice, language)), transform)
+        job.check = self.recognition.plan(resolved, request, language)
+        return job
 
     def _policy(self, request: SpeechRequest, voice: CatalogVoice, language: str | None) -> Policy:
         """How a job's text is read: the door's or request's choice, the language, and what the engine reads."""
@@ -218,6 +249,21 @@ class Core:
             lexicon=self.lexicon_store.lexicon.for_voice(voice.id, (voice.voice,)),
             max_sentence_chars=self._settings.text.max_sentence_chars,
         )
+
+    @staticmethod
+    def _check_reference(engine: Engine, reference: Reference | None) -> None:
+        """A reference longer than the engine uses is cut with its transcript, which needs its words' timings."""
+        limit = engine.reference_seconds
+        if reference is None or limit is None or not engine.needs_transcript or reference.words is not None:
+            return
+        if reference.seconds is not None and reference.seconds > limit + 0.05:
+            raise InvalidRequestError(
+                f"voice {reference.voice_id!r} has a {reference.seconds:.1f} s reference; {engine.engine_id} uses at "
+                f"most {limit:g} s of it and needs the transcript of exactly that part. Install speech recognition "
+                f"(voxhost[asr]) so that voxhost cuts the transcript with the audio, or store a reference of at most "
+                f"{limit:g} s",
+                param="voice",
+            )
 
     def _pipeline(self, pipeline_id: str) -> Transform:
         """Convert a pipeline voice's speech, sentence by sentence, with the converting engine."""
@@ -309,9 +355,13 @@ class Core:
         return stored
 
     async def store_voice(self, voice: VoiceCreate, samples: np.ndarray, rate: int) -> LibraryVoice:
-        """Store a cloned voice (files written on a thread) and announce its catalog entries."""
+        """Store a cloned voice (files written on a thread) and announce its catalog entries. With a running
+        recognizer, a missing transcript is filled in, a given one that does not match the audio is refused, and
+        the words are timed."""
+        check_reference(samples, rate)  # nothing is heard of audio that cannot be stored
+        voice, words = await self.recognition.reference(voice, samples, rate)
         self._check_voice(voice.transcript)
-        stored = await asyncio.to_thread(self.library.add, voice, samples, rate)
+        stored = await asyncio.to_thread(self.library.add, voice, samples, rate, words)
         self._announce(stored.id, VoiceAdded)
         return stored
 
@@ -387,6 +437,24 @@ class Core:
                     yield pcm
             finally:
                 await chunks.aclose()
+
+    # -- speech recognition ----------------------------------------------------------------------------
+
+    def transcribers(self) -> list[str]:
+        """Running engines that transcribe speech, the configured recognizer first."""
+        return self.recognition.engines()
+
+    def check_transcribe(self, params: TranscribeParams) -> TranscribeParams:
+        """The transcription's engine resolved, its language and options checked, before any audio."""
+        return self.recognition.check(params)
+
+    async def transcribe(self, audio: PCM, params: TranscribeParams) -> Transcript:
+        """Recognize the speech in ``audio``: the whole transcript."""
+        return await self.recognition.transcribe(audio, params, PERSON)
+
+    def transcribe_stream(self, audio: PCM, params: TranscribeParams) -> AsyncGenerator[TranscriptPart, None]:
+        """Recognize the speech in ``audio``: a ``TranscriptInfo``, then segments as they are recognized."""
+        return self.recognition.stream(audio, params, PERSON)
 
     # -- engines ---------------------------------------------------------------------------------------
 
@@ -513,18 +581,35 @@ class Core:
 
     async def update_voice(self, voice_id: str, update: VoiceUpdate) -> LibraryVoice:
         """Change a stored voice's metadata; the catalog entries it adds or loses are announced."""
-        self.library.get(voice_id)
+        stored = self.library.get(voice_id)
+        words = None
         if "transcript" in update.model_fields_set:
             self._check_voice(update.transcript)
+            if update.transcript is not None:
+                # A new transcript is checked against the audio as an upload's is.
+                samples, rate = await asyncio.to_thread(self.library.samples, voice_id)
+                language = update.language if "language" in update.model_fields_set else stored.language
+                heard = VoiceCreate(name=stored.name, language=language, transcript=update.transcript)
+                _, words = await self.recognition.reference(heard, samples, rate)
         before = {entry.id for entry in self.voices() if entry.voice == voice_id}
         voice = await asyncio.to_thread(self.library.update, voice_id, update)
+        if words is not None:
+            await asyncio.to_thread(self.library.annotate, voice_id, words, None)
+            voice = self.library.get(voice_id)
         self._reannounce(voice_id, before)
         return voice
 
     async def replace_voice_audio(self, voice_id: str, samples: np.ndarray, rate: int) -> LibraryVoice:
         """New reference audio for a stored voice (written on a thread)."""
-        self.library.get(voice_id)
+        stored = self.library.get(voice_id)
+        check_reference(samples, rate)  # nothing is heard of audio that cannot be stored
+        # The new recording must say the voice's transcript (as an upload must), and its words are timed anew.
+        heard = VoiceCreate(name=stored.name, language=stored.language, transcript=stored.transcript)
+        heard, words = await self.recognition.reference(heard, samples, rate)
         voice = await asyncio.to_thread(self.library.replace_audio, voice_id, samples, rate)
+        if words is not None:  # a voice stored without a transcript gets the one heard
+            await asyncio.to_thread(self.library.annotate, voice_id, words, heard.transcript)
+            voice = self.library.get(voice_id)
         self._reannounce(voice_id, set())
         return voice
 

@@ -33,6 +33,8 @@ class Capability(str, enum.Enum):
     """Convert speech audio into a library voice (voice conversion)."""
     STREAM = "stream"
     """Yield audio for one sentence in several chunks as it is made (native streaming)."""
+    TRANSCRIBE = "transcribe"
+    """Turn speech audio into text (speech recognition)."""
 
 
 class EngineSettings(BaseModel):
@@ -92,6 +94,11 @@ class Reference:
     """A directory the engine may use to cache per-voice preprocessing (conditionals, prompts)."""
     fingerprint: str = ""
     """Changes whenever the reference audio or transcript changes; key caches on it."""
+    seconds: float | None = None
+    """Length of the reference audio, when known."""
+    words: tuple[tuple[float, float, str], ...] | None = None
+    """What a speech recognizer heard in the reference, word by word: (start, end, word) in seconds. Engines that
+    use only the first seconds of a reference cut it at a word boundary with these (``voxhost.transcripts``)."""
 
 
 @dataclass
@@ -129,8 +136,16 @@ class SynthesisRequest:
         """Inverse of ``to_dict``."""
         data = dict(data)
         if data.get("reference") is not None:
-            data["reference"] = Reference(**data["reference"])
+            data["reference"] = reference_from_dict(data["reference"])
         return cls(**data)
+
+
+def reference_from_dict(data: dict[str, Any]) -> Reference:
+    """A ``Reference`` from its plain data (``dataclasses.asdict``), word timings as tuples again."""
+    data = dict(data)
+    if data.get("words") is not None:
+        data["words"] = tuple((float(s), float(e), str(w)) for s, e, w in data["words"])
+    return Reference(**data)
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,111 @@ class PCM:
     def seconds(self) -> float:
         """Duration of the chunk."""
         return len(self.data) / 2 / self.rate
+
+
+@dataclass
+class TranscriptionRequest:
+    """What a speech recognizer is asked to do with one piece of audio."""
+
+    language: str | None = None
+    """Base language code (``en``, ``de``); None: the engine detects it (or uses its configured default)."""
+    prompt: str | None = None
+    """Text that came before, or words to expect (Whisper's initial prompt)."""
+    word_timestamps: bool = False
+    """Also time every word (``Segment.words``)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The engine's validated per-request options."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the worker boundary."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognized word and when it was said (seconds from the start of the audio)."""
+
+    start: float
+    end: float
+    text: str
+    """The word as written, with its leading space (Whisper's convention)."""
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of recognized speech (a phrase or a sentence), with its timing."""
+
+    id: int
+    start: float
+    end: float
+    text: str
+    """The text, with its leading space (Whisper's convention); join segments as they are and strip."""
+    words: tuple[Word, ...] = ()
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    temperature: float = 0.0
+    tokens: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the worker boundary."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        """Inverse of ``to_dict``."""
+        data = dict(data)
+        data["words"] = tuple(Word(**word) for word in data.get("words") or ())
+        data["tokens"] = tuple(data.get("tokens") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TranscriptInfo:
+    """What a recognizer knows before its first segment: the language and the audio's length."""
+
+    language: str | None
+    """Base language code of the speech (detected, or as asked)."""
+    language_probability: float | None
+    duration: float
+    """Seconds of audio."""
+
+
+TranscriptPart = TranscriptInfo | Segment
+"""What ``Engine.transcribe`` yields: one ``TranscriptInfo`` first, then ``Segment`` after ``Segment``."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A whole transcription: the text, its language, and its segments (words, when asked)."""
+
+    text: str
+    language: str | None
+    language_probability: float | None
+    duration: float
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        """Every word of every segment, in order."""
+        return tuple(word for segment in self.segments for word in segment.words)
+
+    @classmethod
+    def collect(cls, info: TranscriptInfo, segments: list[Segment]) -> Transcript:
+        """The transcript of an info and its segments (texts joined as Whisper writes them, then stripped)."""
+        text = "".join(segment.text for segment in segments).strip()
+        return cls(text, info.language, info.language_probability, info.duration, tuple(segments))
+
+
+@dataclass(frozen=True)
+class TranscriptionModel:
+    """A speech-recognition model an engine serves, as doors advertise it (Wyoming's ``asr`` models)."""
+
+    name: str
+    languages: tuple[str, ...]
+    """Base language codes it transcribes."""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +336,8 @@ class Engine(ABC):
     """The model that validates per-request options."""
     default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
     """Run in-process in a thread, or in a worker process."""
+    default_nice: ClassVar[int] = 5
+    """How much lower the engine's CPU priority is than the daemon's, unless its table says (``nice``)."""
     default_concurrency: ClassVar[int] = 1
     """Sentences the engine may synthesize at once in thread mode (its ``synthesize`` must be thread-safe)."""
     enabled_by_default: ClassVar[bool] = False
@@ -233,6 +355,10 @@ class Engine(ABC):
     inline_phonemes: ClassVar[str | None] = None
     """How the engine takes a pronunciation inside text (``"[[ {} ]]"`` for Piper), for lexicon entries with
     phonemes; None: lexicon entries' respellings are used instead."""
+    reference_seconds: ClassVar[float | None] = None
+    """How much of a reference the engine uses (it cuts longer ones); None: all of it. With a transcript, the cut
+    must keep audio and text together: the core refuses a longer reference without word timings to an engine
+    that ``needs_transcript``."""
 
     def __init__(self, settings: EngineSettings, context: EngineContext) -> None:
         self.settings = settings
@@ -256,6 +382,15 @@ class Engine(ABC):
     def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> Iterator[PCM]:
         """Convert speech into the ``target`` voice (engines with ``Capability.CONVERT``)."""
         raise UnsupportedError(f"engine {self.engine_id!r} does not convert voices")
+
+    def transcribe(self, audio: PCM, request: TranscriptionRequest) -> Iterator[TranscriptPart]:
+        """Recognize the speech in ``audio`` (engines with ``Capability.TRANSCRIBE``): yield one ``TranscriptInfo``,
+        then the ``Segment``s as they are recognized. Runs off the event loop."""
+        raise UnsupportedError(f"engine {self.engine_id!r} does not transcribe speech")
+
+    def transcription_models(self) -> list[TranscriptionModel]:
+        """The recognition models this engine serves now (transcribing engines); cheap, callable before ``load()``."""
+        return []
 
     def models(self) -> list[ModelSpec]:
         """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""

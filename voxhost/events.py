@@ -123,6 +123,37 @@ class JobSentence(JobEvent):
 
 
 @dataclass(frozen=True)
+class JobChecked(JobEvent):
+    """A sentence was checked with speech recognition: its word error rate, and how often it was made again."""
+
+    sentence: int
+    wer: float
+    """Word error rate of the attempt kept (normalised words)."""
+    retries: int
+    """Re-generations (0: the first attempt passed)."""
+    passed: bool
+    """Whether the kept attempt is within the bound (else it is the best of the attempts)."""
+    heard: str
+    """What the recognizer heard in the kept attempt."""
+
+
+@dataclass(frozen=True)
+class Transcribed(Event):
+    """A transcription ended (a door's request, a voice-library reference, or a check of generated speech)."""
+
+    engine: str
+    door: str
+    audio_seconds: float
+    elapsed: float
+    """Seconds from the request to the transcript."""
+    language: str | None
+    chars: int
+    """Characters of text recognized."""
+    error: str | None = None
+    """The error's code when it failed."""
+
+
+@dataclass(frozen=True)
 class EngineLoaded(Event):
     """An engine finished loading."""
 
@@ -203,6 +234,8 @@ _KINDS: dict[type, str] = {
     JobFailed: "job_failed",
     JobCancelled: "job_cancelled",
     JobSentence: "job_sentence",
+    JobChecked: "job_checked",
+    Transcribed: "transcribed",
     EngineLoaded: "engine_loaded",
     EngineUnloaded: "engine_unloaded",
     VoiceAdded: "voice_added",

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .api import JobState
 from .engine import PCM, SynthesisRequest
@@ -21,6 +22,9 @@ from .events import TERMINAL, Event, JobAudio, JobCancelled, JobFailed
 from .operations import SpeechRequest
 from .spoken.frontend import Sentence, SpokenText
 from .voices import Resolved
+
+if TYPE_CHECKING:
+    from .validation import SentenceCheck
 
 _counter = itertools.count(1)
 
@@ -57,6 +61,8 @@ class Job:
         self.failure: VoxhostError | None = None
         """Set when the text itself is refused mid-stream (a sentence too long to speak); the scheduler fails the
         job."""
+        self.check: SentenceCheck | None = None
+        """Set when each sentence is checked with speech recognition (and made again when not understood)."""
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._wake: asyncio.Event | None = None
         self.text_complete = False

@@ -124,9 +124,15 @@ class VoiceLibrary:
         """The engine-facing reference of a voice."""
         return self.get(voice_id).reference(self.root)
 
-    def add(self, voice: VoiceCreate, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
-        """Check the audio and store a voice (its metadata is checked by its model); nothing is written unless
-        everything is valid."""
+    def add(
+        self,
+        voice: VoiceCreate,
+        samples: np.ndarray,
+        sample_rate: int,
+        words: tuple[tuple[float, float, str], ...] | None = None,
+    ) -> LibraryVoice:
+        """Check the audio and store a voice (its metadata is checked by its model; ``words``: the recognizer's word
+        timings of the audio); nothing is written unless everything is valid."""
         name, language, transcript = voice.name, voice.language, voice.transcript
         seconds = check_reference(samples, sample_rate)
         voice_id = f"voice_{_slug(name)}_{secrets.token_hex(4)}"
@@ -145,6 +151,7 @@ class VoiceLibrary:
                 seconds=round(seconds, 3),
                 sample_rate=sample_rate,
                 fingerprint=digest,
+                words=words,
             )
             (tmp / META).write_text(voice_json(stored))
             tmp.rename(self.root / voice_id)
@@ -155,6 +162,30 @@ class VoiceLibrary:
             self._cache = None
         _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, name, seconds)
         return stored
+
+    def samples(self, voice_id: str) -> tuple[np.ndarray, int]:
+        """A voice's reference audio: mono float32 samples and their rate."""
+        self.get(voice_id)
+        data, rate = soundfile.read(self.root / voice_id / "reference.wav", dtype="float32", always_2d=True)
+        return data.mean(axis=1), int(rate)
+
+    def annotate(self, voice_id: str, words: tuple[tuple[float, float, str], ...], transcript: str | None) -> None:
+        """Record the word timings of a voice's audio (and its transcript, where it had none); voice.json is
+        replaced whole, so a reader never sees half of it. Whoever replaces a voice's audio must drop its words."""
+        voice = self.get(voice_id)
+        folder = self.root / voice_id
+        changes: dict[str, object] = {"words": words}
+        if voice.transcript is None and transcript:
+            changes["transcript"] = transcript
+            changes["fingerprint"] = fingerprint((folder / AUDIO).read_bytes(), transcript)
+        updated = replace(voice, **changes)  # type: ignore[arg-type]
+        tmp = folder / f".{META}.tmp"
+        try:
+            tmp.write_text(voice_json(updated))
+            tmp.replace(folder / META)
+        finally:
+            tmp.unlink(missing_ok=True)
+            self._cache = None
 
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""
@@ -194,6 +225,7 @@ class VoiceLibrary:
             seconds=round(seconds, 3),
             sample_rate=sample_rate,
             fingerprint=fingerprint(wav, voice.transcript),
+            words=None,  # the old audio's word timings
             updated_at=int(time.time()),
         )
         self._swap(voice_id, wav, changed)

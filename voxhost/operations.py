@@ -51,6 +51,10 @@ MAX_PAGE = 500
 """Most items one page of a list holds."""
 VOICE_ID_PATTERN = r"^voice_[a-z0-9_]{1,80}$"
 """What a voice-library id looks like."""
+MAX_PROMPT = 2000
+"""Longest transcription prompt (Whisper keeps only its last 223 tokens anyway)."""
+MAX_RETRIES = 5
+"""Most re-generations of one sentence that fails its check."""
 
 _VOICE_NAME_RE = re.compile(VOICE_NAME_PATTERN, re.UNICODE)
 _TAG_RE = re.compile(TAG_PATTERN, re.UNICODE)
@@ -116,6 +120,35 @@ class Operation(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
+# -- checking generated speech ------------------------------------------------------------------------------
+
+
+class ValidationPolicy(Operation):
+    """Checking what an engine says: each sentence is transcribed and compared with its text; above ``max_wer``
+    it is made again with another seed (at most ``max_retries`` times), and the best attempt is kept. Fields left
+    out come from the level below (request, then voice, then engine, then ``[recognition]``)."""
+
+    enabled: bool | None = Field(None, strict=True)
+    """Check (true) or not (false)."""
+    max_wer: float | None = Field(None, ge=0, le=1, allow_inf_nan=False, strict=True)
+    """Highest word error rate a sentence may have (normalised words; 0.25 is one word in four wrong)."""
+    max_retries: int | None = Field(None, ge=0, le=MAX_RETRIES, strict=True)
+    """Re-generations of a sentence above the bound."""
+
+
+def _policy(value: Any) -> Any:
+    # ``true``/``false`` switch checking on or off; a table changes the bound or the retries (and means on).
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if isinstance(value, dict) and "enabled" not in value:
+        return {**value, "enabled": True}
+    return value
+
+
+Validate = Annotated[ValidationPolicy, BeforeValidator(_policy, json_schema_input_type=bool | ValidationPolicy)]
+"""``true``, ``false``, or ``{max_wer, max_retries}`` (on, with those limits)."""
+
+
 # -- speech -----------------------------------------------------------------------------------------------
 
 
@@ -142,6 +175,11 @@ class SpeechParams(Operation):
     normalize: bool | None = None
     """Turn the text into what a person would read aloud (markup, emoji, URLs, numbers; see docs/text.md); false
     speaks it as written. None: the door's default (``normalize`` in its settings)."""
+    validate_speech: Validate | None = Field(None, alias="validate")
+    """Check each sentence with speech recognition and re-generate those not understood: ``true``, ``false``, or
+    ``{max_wer, max_retries}``; default: the voice's or the engine's setting."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
 
 
 class SpeechRequest(SpeechParams):
@@ -178,6 +216,33 @@ class ConvertParams(Operation):
     """The converting engine (default: the first running engine that converts)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The converting engine's own options."""
+
+
+# -- speech recognition ------------------------------------------------------------------------------------
+
+
+def _auto_language(value: Any) -> Any:
+    # ``auto`` (and an empty value) means: detect the language.
+    if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+        return None
+    return value
+
+
+class TranscribeParams(Operation):
+    """Speech in, text out: how to recognize it."""
+
+    language: Annotated[Language | None, BeforeValidator(_auto_language)] = None
+    """The language spoken (``en``, ``de_DE``); none or ``auto``: the recognizer detects it."""
+    prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    """Text that came before, or names and words to expect."""
+    engine: Name | None = None
+    """The recognizing engine (default: the first running engine that transcribes)."""
+    word_timestamps: bool = False
+    """Also time every word."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """The recognizing engine's own options (beam size, VAD filter, ...)."""
+    door: str = "api"
+    """Which door asked, for events and metrics."""
 
 
 # -- the voice library -------------------------------------------------------------------------------------

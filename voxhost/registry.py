@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import importlib.metadata
 import logging
@@ -13,7 +14,7 @@ from typing import Any
 
 from .api import EngineInfo, EngineState
 from .components import EngineConfig, engine_context
-from .engine import Capability, Engine
+from .engine import Capability, Engine, EngineOptions
 from .errors import BusyError, StartupError, UnknownEngineError, VoxhostError
 from .events import EventBus
 from .runner import EngineRunner, ThreadRunner, WorkerRunner
@@ -37,6 +38,12 @@ def engine_version(cls: type[Engine]) -> str | None:
         except importlib.metadata.PackageNotFoundError:
             continue
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def options_schema(options: type[EngineOptions]) -> dict[str, Any]:
+    """The JSON schema of an engine's options (made once: doors read it on every describe and voice list)."""
+    return options.model_json_schema()
 
 
 @dataclass
@@ -66,7 +73,7 @@ class EngineSlot:
             capabilities=frozenset(c.value for c in engine.capabilities),
             mode=self.runner.mode,
             needs_transcript=engine.needs_transcript,
-            options_schema=engine.Options.model_json_schema(),
+            options_schema=copy.deepcopy(options_schema(engine.Options)),
             models=tuple(engine.models()),
             context=engine.context,
             attribution=(
@@ -75,6 +82,7 @@ class EngineSlot:
             ),
             version=engine_version(type(engine)),
             withheld=tuple(engine.withheld_voices()),
+            transcription_models=tuple(engine.transcription_models()),
         )
 
     def state(self) -> EngineState:

@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from . import wire
-from .engine import PCM, Engine, Reference, SynthesisRequest
+from .engine import (
+    PCM,
+    Engine,
+    Reference,
+    Segment,
+    SynthesisRequest,
+    TranscriptInfo,
+    TranscriptionRequest,
+    TranscriptPart,
+)
 from .errors import EngineError, VoxhostError, WorkerCrashedError
 from .events import EngineLoaded, EngineUnloaded, EventBus
 from .loader import DIR_PLUGIN_PREFIX
@@ -116,6 +125,16 @@ class EngineRunner(ABC):
         finally:
             self.last_used = time.monotonic()
 
+    async def transcribe(self, audio: PCM, request: TranscriptionRequest) -> AsyncGenerator[TranscriptPart, None]:
+        """Speech recognition of ``audio``: a ``TranscriptInfo``, then segments as they are recognized."""
+        await self.ensure_loaded()
+        self.last_used = time.monotonic()
+        try:
+            async for part in self._run("transcribe", audio=audio, request=request):
+                yield part
+        finally:
+            self.last_used = time.monotonic()
+
     async def status(self) -> dict[str, Any]:
         """Engine-reported status (device, memory) when loaded."""
         return {}
@@ -127,7 +146,8 @@ class EngineRunner(ABC):
     async def _unload(self) -> None: ...
 
     @abstractmethod
-    def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[PCM, None]: ...
+    def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[Any, None]:
+        """Run one streaming operation (``synth``, ``convert``, ``transcribe``) and yield what it yields."""
 
     async def close(self) -> None:
         """Stop for good (daemon shutdown)."""
@@ -153,7 +173,7 @@ class ThreadRunner(EngineRunner):
             concurrency,
             thread_name_prefix=f"engine-{engine.engine_id}",
             initializer=lower_priority,
-            initargs=(host.nice,),
+            initargs=(host.nice or 0,),
         )
 
     async def _load(self) -> None:
@@ -170,14 +190,16 @@ class ThreadRunner(EngineRunner):
         """The engine's own status (thread mode reads it directly)."""
         return self.engine.status() if self.loaded else {}
 
-    async def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[PCM, None]:
+    async def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[Any, None]:
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[Any] = asyncio.Queue()
         cancel = threading.Event()
 
-        def produce() -> Iterator[PCM]:
+        def produce() -> Iterator[Any]:
             if op == "synth":
                 return self.engine.synthesize(kwargs["request"])
+            if op == "transcribe":
+                return self.engine.transcribe(kwargs["audio"], kwargs["request"])
             return self.engine.convert(kwargs["audio"], kwargs["target"], kwargs["options"])
 
         def put(item: Any) -> None:
@@ -271,7 +293,7 @@ class WorkerRunner(EngineRunner):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (self._python_path(), env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
-        env[NICE_ENV] = str(self.host.nice)
+        env[NICE_ENV] = str(self.host.nice or 0)
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 python,
@@ -347,7 +369,7 @@ class WorkerRunner(EngineRunner):
             except VoxhostError:
                 pass
 
-    async def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[PCM, None]:
+    async def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[Any, None]:
         async with self._io_lock:
             await self._settle()
             if self._proc is None:
@@ -355,6 +377,10 @@ class WorkerRunner(EngineRunner):
             self._rid += 1
             if op == "synth":
                 self._write({"op": "synth", "rid": self._rid, "request": kwargs["request"].to_dict()})
+            elif op == "transcribe":
+                sound: PCM = kwargs["audio"]
+                request = kwargs["request"].to_dict()
+                self._write({"op": "transcribe", "rid": self._rid, "rate": sound.rate, "request": request}, sound.data)
             else:
                 audio: PCM = kwargs["audio"]
                 header = {"op": "convert", "rid": self._rid, "rate": audio.rate, "options": kwargs["options"]}
@@ -366,7 +392,12 @@ class WorkerRunner(EngineRunner):
                     if header.get("done"):
                         finished = True
                         return
-                    yield PCM(payload, int(header["rate"]))
+                    if "segment" in header:
+                        yield Segment.from_dict(header["segment"])
+                    elif "info" in header:
+                        yield TranscriptInfo(**header["info"])
+                    else:
+                        yield PCM(payload, int(header["rate"]))
             except VoxhostError:
                 finished = True
                 raise

@@ -3,8 +3,9 @@
 Each engine has one scheduler task. It takes the next sentence from the jobs that have one ready: jobs that have
 had no audio yet first (so every client hears its first sentence after about one sentence of compute), then the
 least recently served. A spare slot computes a running job's next sentence ahead; its audio is held back until the
-sentence before it is done. One-shot work (voice conversion) takes a slot through ``exclusive``, ahead of
-look-ahead sentences. A bounded number of jobs per engine keeps the backlog finite.
+sentence before it is done. One-shot work (voice conversion, a transcript) takes a slot through ``exclusive``,
+ahead of look-ahead sentences; among one-shot work, higher priority first (a person waiting for a transcript before
+the checking of generated speech). A bounded number of jobs per engine keeps the backlog finite.
 
 The scheduler moves each job through queued → running → finished, failed or cancelled, records its progress on
 the job and delivers its events (to the job's stream and the bus); jobs call nothing back.
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .audio import Resampler
@@ -29,6 +31,7 @@ from .events import (
     JobAccepted,
     JobAudio,
     JobCancelled,
+    JobChecked,
     JobFailed,
     JobFinished,
     JobProgress,
@@ -36,6 +39,7 @@ from .events import (
     JobStarted,
 )
 from .jobs import Job
+from .validation import retry_seed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ class _Track:
     finished: set[int] = field(default_factory=set)
     resampler: Resampler | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    checking: int = 0
+    """Sentences made and being heard by the recognizer (checked jobs); the engine is free for the next one."""
 
 
 class Scheduler:
@@ -85,7 +91,9 @@ class Scheduler:
         self.jobs: list[Job] = []
         self._tracks: dict[str, _Track] = {}
         self._serving = 0
-        self._exclusive: deque[asyncio.Future[None]] = deque()
+        self._exclusive: list[tuple[int, int, asyncio.Future[None]]] = []
+        """Waiting one-shot work as (-priority, arrival, waiter), granted in that order."""
+        self._arrivals = itertools.count()
         self._exclusive_held = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -118,7 +126,7 @@ class Scheduler:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for waiter in self._exclusive:
+        for _, _, waiter in self._exclusive:
             waiter.cancel()
         self._task = None
 
@@ -146,18 +154,26 @@ class Scheduler:
         job.attach(self._wake)
 
     @contextlib.asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
-        """Hold one of the engine's slots for one-shot work; granted before any look-ahead sentence."""
+    async def exclusive(self, priority: int = 0) -> AsyncIterator[None]:
+        """Hold one of the engine's slots for one-shot work; granted before any look-ahead sentence, and before
+        waiting one-shot work of a lower ``priority``."""
         if self.depth >= self.max_jobs:
             raise BusyError(f"engine {self.runner.engine_id} is busy; try again shortly", retry_after=2.0)
+        async with self._slot(priority):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, priority: int) -> AsyncIterator[None]:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._exclusive.append(waiter)
+        entry = (-priority, next(self._arrivals), waiter)
+        heapq.heappush(self._exclusive, entry)
         self._wake.set()
         try:
             await waiter
         except BaseException:
-            if waiter in self._exclusive:
-                self._exclusive.remove(waiter)
+            if entry in self._exclusive:
+                self._exclusive.remove(entry)
+                heapq.heapify(self._exclusive)
             elif waiter.done() and not waiter.cancelled():
                 self._release_exclusive()  # granted just as the waiter was cancelled
             raise
@@ -181,7 +197,7 @@ class Scheduler:
                     self._cancelled(job)
                 elif job.failure is not None:
                     self._failed(job, job.failure)
-                elif job.ended is None and job.all_taken and track.in_flight == 0:
+                elif job.ended is None and job.all_taken and track.in_flight == 0 and track.checking == 0:
                     self._finished(job)
             self._grant()
             await self._wake.wait()
@@ -191,7 +207,7 @@ class Scheduler:
 
     def _grant(self) -> None:
         while self._free() > 0 and self._exclusive:
-            waiter = self._exclusive.popleft()
+            _, _, waiter = heapq.heappop(self._exclusive)
             if not waiter.done():
                 self._exclusive_held += 1
                 waiter.set_result(None)
@@ -203,7 +219,8 @@ class Scheduler:
         for job, request in picked:
             request.shared = shared
             self._serving += 1
-            task = asyncio.create_task(self._serve(job, request), name=f"serve-{job.id}-{request.index}")
+            serve = self._serve_checked if job.check is not None else self._serve
+            task = asyncio.create_task(serve(job, request), name=f"serve-{job.id}-{request.index}")
             track = self._tracks[job.id]
             track.tasks.add(task)
             task.add_done_callback(track.tasks.discard)
@@ -212,7 +229,9 @@ class Scheduler:
         ready = [job for job in self.jobs if job.has_sentence()]
         # First every job with nothing in flight: no audio yet first (first audio after about one sentence of
         # compute for every client), then the least recently served.
-        idle = [job for job in ready if self._tracks[job.id].in_flight == 0]
+        idle = [
+            job for job in ready if self._tracks[job.id].in_flight == 0 and self._tracks[job.id].checking < MAX_AHEAD
+        ]
         if idle:
             fresh = [job for job in idle if job.first_audio_at is None and job.sentences_done == 0]
             return min(fresh or idle, key=lambda job: job.last_served)
@@ -261,6 +280,82 @@ class Scheduler:
         finally:
             self._serving -= 1
             self._wake.set()
+
+    async def _collect(self, job: Job, request: SynthesisRequest) -> list[PCM]:
+        """One whole sentence (through the job's transform), held back while it is checked."""
+        chunks = self.runner.synthesize(request)
+        stream = job.transform(chunks) if job.transform else chunks
+        try:
+            return [pcm async for pcm in stream if pcm.data]
+        finally:
+            await stream.aclose()
+            if stream is not chunks:
+                await chunks.aclose()
+
+    async def _serve_checked(self, job: Job, request: SynthesisRequest) -> None:
+        """A checked sentence: made whole, heard by the recognizer while the engine makes the next sentence, made
+        again with another seed (ahead of look-ahead work) while above the bound; the best attempt is released."""
+        check = job.check
+        assert check is not None
+        job.last_served = time.monotonic()
+        track = self._tracks[job.id]
+        holding = True  # the engine slot the scheduler granted, until the first attempt is made
+        try:
+            self._started(job)
+            started = time.monotonic()
+            attempts = [(await self._collect(job, request), request.seed)]
+            compute = time.monotonic() - started
+            holding = False
+            track.in_flight -= 1
+            track.checking += 1
+            self._serving -= 1
+            self._wake.set()
+            heard = [await check.score(attempts[0][0], request.text)]
+            while (last := heard[-1]) is not None and last.wer > check.max_wer and len(attempts) <= check.max_retries:
+                seed = retry_seed(request.seed, len(attempts))
+                async with self._slot(0):  # a job's own sentence: never refused as busy
+                    started = time.monotonic()
+                    attempts.append((await self._collect(job, replace(request, seed=seed)), seed))
+                    compute += time.monotonic() - started
+                heard.append(await check.score(attempts[-1][0], request.text))
+            scored = [(h.wer, i, h) for i, h in enumerate(heard) if h is not None]
+            wer, best, kept = min(scored) if scored else (0.0, 0, None)  # unheard (recognizer down): as made
+            for pcm in attempts[best][0]:
+                self._audio(job, track, pcm, request.index)
+            if kept is not None:
+                self._emit(
+                    job,
+                    JobChecked(
+                        job_id=job.id,
+                        sentence=request.index,
+                        wer=wer,
+                        retries=len(attempts) - 1,
+                        passed=wer <= check.max_wer,
+                        heard=kept.text,
+                    ),
+                )
+            track.checking -= 1
+            self._sentence_done(job, track, request.index, compute)
+        except asyncio.CancelledError:
+            self._leave(track, holding)
+        except VoxhostError as err:
+            self._leave(track, holding)
+            self._failed(job, err)
+        except Exception as err:
+            self._leave(track, holding)
+            _LOGGER.exception("Checking a sentence of job %s failed", job.id)
+            self._failed(job, EngineError(f"checking a sentence failed: {type(err).__name__}: {err}"))
+        finally:
+            if holding:
+                self._serving -= 1
+            self._wake.set()
+
+    @staticmethod
+    def _leave(track: _Track, holding: bool) -> None:
+        if holding:
+            track.in_flight -= 1
+        else:
+            track.checking -= 1
 
     # -- the job's life ------------------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ Precedence, highest first: explicit overrides (CLI flags), ``VOXHOST_*`` environ
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +21,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .operations import Validate
 from .pipelines import PipelineSettings
 from .spoken.config import SpokenSettings
 
@@ -100,14 +102,50 @@ class EngineHostSettings(_Section):
     """Unload after this many idle seconds (unset: stay loaded)."""
     concurrency: int | None = Field(None, ge=1, le=16)
     """Sentences synthesized at once (from different jobs); default: the engine's own. Workers use 1."""
-    nice: int = Field(5, ge=0, le=19)
+    nice: int | None = Field(None, ge=0, le=19)
     """How much lower the engine's CPU priority is than the daemon's (Linux thread niceness), so that describes,
-    health checks and audio streaming get a core at once while every engine computes."""
+    health checks and audio streaming get a core at once while every engine computes; default: the engine's own
+    (5; 0 for the speech recognizer, whose short transcriptions someone is waiting for)."""
     start_timeout: float = Field(600.0, gt=0)
     """Seconds a worker may take to start and load."""
+    validate_speech: Validate | None = Field(None, alias="validate")
+    """Check this engine's sentences with speech recognition and re-generate those not understood: ``true``,
+    ``false``, or ``{ max_wer = 0.2, max_retries = 3 }`` (default: off)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+
+    @field_validator("validate_speech", mode="before")
+    @classmethod
+    def _validate_from_environment(cls, value: Any) -> Any:
+        # VOXHOST_ENGINES__<ID>__VALIDATE arrives as text: true, false, or a JSON table.
+        if isinstance(value, str):
+            try:
+                return json.loads(value.strip().lower() if value.strip().lower() in ("true", "false") else value)
+            except ValueError:
+                return value  # refused by the model, naming the key
+        return value
 
 
-ENGINE_HOST_KEYS = frozenset(EngineHostSettings.model_fields)
+ENGINE_HOST_KEYS = frozenset(field.alias or name for name, field in EngineHostSettings.model_fields.items())
+
+
+class RecognitionSettings(_Section):
+    """Speech recognition inside voxhost: transcripts of voice-library references, and checking generated speech."""
+
+    engine: str | None = None
+    """The engine that recognizes speech for the core (default: the first running engine that transcribes)."""
+    transcribe_references: bool = True
+    """Transcribe a voice stored without a transcript, and time the words of every reference (so that engines that
+    use only its first seconds get the transcript of exactly those)."""
+    mismatch_wer: float = Field(0.75, gt=0, le=1)
+    """Refuse a voice whose given transcript differs this much from what the recognizer hears (word error rate)."""
+    max_wer: float = Field(0.3, ge=0, le=1)
+    """Checking generated speech: the highest word error rate a sentence may have."""
+    max_retries: int = Field(2, ge=0, le=5)
+    """Checking generated speech: re-generations of a sentence above ``max_wer``."""
+    voices: dict[str, Validate] = Field(default_factory=dict)
+    """Checking per voice (catalog id, alias or voice-library id): ``true``, ``false`` or ``{ max_wer, max_retries }``;
+    it overrides the engine's ``validate``."""
 
 
 class Settings(BaseSettings):
@@ -140,6 +178,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     outputs: OutputSettings = Field(default_factory=OutputSettings)
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     doors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-door tables (``[doors.wyoming]``, ``[doors.http]``, ``[doors.mqtt]``, and doors of plugins), each
     validated by its door's own settings model."""

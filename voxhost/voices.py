@@ -55,6 +55,8 @@ class LibraryVoice:
     seconds: float
     sample_rate: int
     fingerprint: str
+    words: tuple[tuple[float, float, str], ...] | None = None
+    """What a speech recognizer heard in the reference, word by word (start, end, word), when one was running."""
     tags: tuple[str, ...] = ()
     """Lowercase tags, for search and bulk actions."""
     notes: str | None = None
@@ -67,6 +69,8 @@ class LibraryVoice:
         """A voice from its stored JSON (keys of newer versions are ignored; lists become tuples)."""
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         known["tags"] = tuple(known.get("tags") or ())
+        if known.get("words") is not None:
+            known["words"] = tuple((float(start), float(end), str(word)) for start, end, word in known["words"])
         return cls(**known)
 
     def reference(self, root: Path) -> Reference:
@@ -79,6 +83,8 @@ class LibraryVoice:
             language=self.language,
             cache_dir=str(folder / "cache"),
             fingerprint=self.fingerprint,
+            seconds=self.seconds,
+            words=None if self.words is None else tuple((float(s), float(e), str(w)) for s, e, w in self.words),
         )
 
 

@@ -14,10 +14,20 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any, BinaryIO
 
 from . import wire
-from .engine import PCM, Engine, EngineContext, Reference, SynthesisRequest
+from .engine import (
+    PCM,
+    Engine,
+    EngineContext,
+    Segment,
+    SynthesisRequest,
+    TranscriptionRequest,
+    TranscriptPart,
+    reference_from_dict,
+)
 from .errors import VoxhostError
 from .loader import load_module
 
@@ -96,7 +106,10 @@ class Worker:
             self._stream(engine.synthesize(SynthesisRequest.from_dict(header["request"])))
         elif op == "convert":
             audio = PCM(payload, int(header["rate"]))
-            self._stream(engine.convert(audio, Reference(**header["target"]), header.get("options") or {}))
+            self._stream(engine.convert(audio, reference_from_dict(header["target"]), header.get("options") or {}))
+        elif op == "transcribe":
+            audio = PCM(payload, int(header["rate"]))
+            self._stream_parts(engine.transcribe(audio, TranscriptionRequest(**header["request"])))
         else:
             raise ValueError(f"unknown worker operation {op!r}")
 
@@ -104,6 +117,17 @@ class Worker:
         self._cancel.clear()
         for pcm in chunks:
             self._send({"chunk": True, "rate": pcm.rate}, pcm.data)
+            if self._cancel.is_set():
+                break
+        self._send({"done": True, "cancelled": self._cancel.is_set()})
+
+    def _stream_parts(self, parts: Iterator[TranscriptPart]) -> None:
+        self._cancel.clear()
+        for part in parts:
+            if isinstance(part, Segment):
+                self._send({"segment": part.to_dict()})
+            else:
+                self._send({"info": asdict(part)})
             if self._cancel.is_set():
                 break
         self._send({"done": True, "cancelled": self._cancel.is_set()})

@@ -5,6 +5,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "voxhost.plugins.f5",
     "voxhost.plugins.chatterbox",
     "voxhost.plugins.qwen3",
+    "voxhost.plugins.whisper",
     "voxhost.protocols.http",
     "voxhost.protocols.mqtt",
     "voxhost.protocols.wyoming",

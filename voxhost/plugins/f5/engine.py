@@ -83,6 +83,8 @@ class F5Engine(Engine):
     clone_sample_rate: ClassVar[int] = SAMPLE_RATE
     needs_transcript: ClassVar[bool] = True
     """F5 conditions on the exact text of the reference: library voices without a transcript are not offered."""
+    reference_seconds: ClassVar[float | None] = 12.0
+    """F5 uses the first 12 s of a reference; longer ones are cut with their transcript (``reference.prepare``)."""
 
     settings: F5Settings
 
@@ -319,7 +321,7 @@ class F5Engine(Engine):
                     param="voice",
                 )
             return self._references.get(
-                ref.audio_path, ref.transcript, cache_dir=ref.cache_dir, fingerprint=ref.fingerprint
+                ref.audio_path, ref.transcript, cache_dir=ref.cache_dir, fingerprint=ref.fingerprint, words=ref.words
             )
         entry = self._registry[code]
         source = self.native_source(code)

@@ -1,7 +1,7 @@
 """Reference audio for F5 cloning: load, clip, trim, resample, level; cached per voice; the default reference.
 
-Preparing a reference (decode, clip to 12 s at a pause, trim silence, resample to 24 kHz, raise quiet audio to
-the level F5 expects) is done once per voice: the result is kept in memory and in the voice's cache directory,
+Preparing a reference (decode, clip to 12 s, trim silence, resample to 24 kHz, raise quiet audio to the level F5
+expects) is done once per voice: the result is kept in memory and in the voice's cache directory,
 keyed on the voice's fingerprint, so repeated requests skip it.
 
 The default reference (for requests without a cloned voice, when none is configured) is a known sentence spoken
@@ -22,11 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ...transcripts import clip
 from ..piper_reference import REFERENCE_TEXT, piper_reference
 from .native import SENTENCES, NativeSource
 from .registry import SAMPLE_RATE
 
 _LOGGER = logging.getLogger(__name__)
+
+Words = tuple[tuple[float, float, str], ...]
 
 TARGET_RMS = 0.1
 """F5 was trained on references at about this level; quieter ones are raised to it."""
@@ -88,14 +91,24 @@ def normalize_text(text: str) -> str:
     return text + " "
 
 
-def prepare(audio_path: str, transcript: str) -> PreparedReference:
-    """Decode and prepare one reference (see the module docstring)."""
+def prepare(audio_path: str, transcript: str, words: Words | None = None) -> PreparedReference:
+    """Decode and prepare one reference (see the module docstring).
+
+    A reference longer than ``MAX_SECONDS`` is cut: with ``words`` (a recognizer's word timings) at a word boundary,
+    keeping the transcript of exactly the words kept (F5 derives the speech's pace from the audio-to-text ratio, and
+    would speak words the audio does not hold); without them at the quietest pause, the transcript whole (the core
+    sends such references only when they fit, or when the transcript is the engine's own).
+    """
     import soundfile as sf
     import soxr
 
     data, rate = sf.read(audio_path, dtype="float32", always_2d=True)
     audio = data.mean(axis=1)
-    audio = _clip_at_pause(audio, rate, MAX_SECONDS)
+    cut = clip(words, MAX_SECONDS, transcript, len(audio) / rate) if words else None
+    if cut is not None:
+        audio, transcript = audio[: int(cut.seconds * rate)], cut.transcript
+    else:
+        audio = _clip_at_pause(audio, rate, MAX_SECONDS)
     audio = trim_silence(audio, rate)
     if rate != SAMPLE_RATE:
         audio = soxr.resample(audio, rate, SAMPLE_RATE)
@@ -106,10 +119,11 @@ def prepare(audio_path: str, transcript: str) -> PreparedReference:
     return PreparedReference(np.ascontiguousarray(audio, dtype=np.float32), normalize_text(transcript))
 
 
-def reference_key(audio_path: str, transcript: str, fingerprint: str = "") -> str:
-    """A cache key that changes with the audio file or the transcript."""
+def reference_key(audio_path: str, transcript: str, fingerprint: str = "", words: Words | None = None) -> str:
+    """A cache key that changes with the audio file, the transcript or the word timings (they decide the cut)."""
     st = os.stat(audio_path)
-    raw = f"{fingerprint}|{os.path.abspath(audio_path)}|{st.st_size}|{st.st_mtime_ns}|{transcript}"
+    timed = f"{len(words)}:{words[-1][1]:.3f}" if words else "-"
+    raw = f"{fingerprint}|{os.path.abspath(audio_path)}|{st.st_size}|{st.st_mtime_ns}|{transcript}|{timed}"
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
@@ -125,10 +139,16 @@ class ReferenceCache:
         self.misses = 0
 
     def get(
-        self, audio_path: str, transcript: str, *, cache_dir: str | None = None, fingerprint: str = ""
+        self,
+        audio_path: str,
+        transcript: str,
+        *,
+        cache_dir: str | None = None,
+        fingerprint: str = "",
+        words: Words | None = None,
     ) -> PreparedReference:
         """The prepared reference, from memory, from ``cache_dir``, or freshly prepared (then stored in both)."""
-        key = reference_key(audio_path, transcript, fingerprint)
+        key = reference_key(audio_path, transcript, fingerprint, words)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -136,18 +156,21 @@ class ReferenceCache:
                 return self._items[key]
         cached = Path(cache_dir, f"f5-ref-{key}.npy") if cache_dir else None
         ref = None
+        text_file = cached.with_suffix(".txt") if cached is not None else None
         if cached is not None and cached.is_file():
             try:
-                ref = PreparedReference(np.load(cached), normalize_text(transcript))
+                text = text_file.read_text() if text_file is not None and text_file.is_file() else transcript
+                ref = PreparedReference(np.load(cached), normalize_text(text))
                 self.disk_hits += 1
             except (OSError, ValueError):
                 _LOGGER.warning("ignoring unreadable cached reference %s", cached)
         if ref is None:
-            ref = prepare(audio_path, transcript)
+            ref = prepare(audio_path, transcript, words)
             self.misses += 1
-            if cached is not None:
+            if cached is not None and text_file is not None:
                 try:
                     cached.parent.mkdir(parents=True, exist_ok=True)
+                    text_file.write_text(ref.text)  # before the audio: a cached audio always has its text
                     tmp = cached.with_suffix(".tmp.npy")
                     np.save(tmp, ref.audio)
                     os.replace(tmp, cached)

@@ -74,6 +74,8 @@ class Qwen3Engine(Engine):
     default_mode: ClassVar[Literal["thread", "worker"]] = "worker"
     enabled_by_default: ClassVar[bool] = False
     clone_sample_rate: ClassVar[int] = SAMPLE_RATE
+    reference_seconds: ClassVar[float | None] = 20.0
+    """Qwen3 uses the first 20 s of a reference; longer ones are cut with their transcript (``reference``)."""
 
     settings: Qwen3Settings
 

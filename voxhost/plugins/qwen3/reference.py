@@ -23,6 +23,7 @@ import numpy as np
 
 from ...engine import Reference
 from ...errors import EngineError, InvalidRequestError
+from ...transcripts import clip
 from ..piper_reference import REFERENCE_TEXT, piper_reference
 from .config import SAMPLE_RATE
 
@@ -43,21 +44,23 @@ class VoiceRef:
     audio_path: str
     transcript: str | None
     cache_dir: str | None
+    seconds: float = MAX_SECONDS
+    """How much of the audio is used: ``MAX_SECONDS``, or less where it was cut at a word with its transcript."""
 
     def load_audio(self) -> np.ndarray:
-        """The reference as mono float32 at 24 kHz, at most ``MAX_SECONDS`` long."""
-        return load_wav(self.audio_path)
+        """The reference as mono float32 at 24 kHz, at most ``seconds`` long."""
+        return load_wav(self.audio_path, self.seconds)
 
 
-def load_wav(path: str) -> np.ndarray:
-    """Read an audio file as mono float32 at 24 kHz."""
+def load_wav(path: str, seconds: float = MAX_SECONDS) -> np.ndarray:
+    """Read an audio file as mono float32 at 24 kHz, at most ``seconds`` of it."""
     import soundfile as sf
 
     try:
         data, rate = sf.read(path, dtype="float32", always_2d=True)
     except (OSError, RuntimeError) as err:
         raise InvalidRequestError(f"cannot read reference audio {path}: {err}") from err
-    audio = data.mean(axis=1)[: int(MAX_SECONDS * rate)]
+    audio = data.mean(axis=1)[: int(seconds * rate)]
     if rate != SAMPLE_RATE:
         from scipy.signal import resample_poly
 
@@ -79,10 +82,29 @@ def reference_key(audio_path: str, transcript: str | None, fingerprint: str = ""
 
 
 def from_reference(ref: Reference, *, x_vector_only: bool, model_id: str) -> VoiceRef:
-    """A library voice as a ``VoiceRef``: x-vector only when it has no transcript or when asked."""
+    """A library voice as a ``VoiceRef``: x-vector only when it has no transcript or when asked.
+
+    A reference longer than ``MAX_SECONDS`` is cut with its transcript at a word boundary (its word timings, from
+    the recognizer); without timings its transcript cannot match the cut audio, so it clones from the speaker
+    embedding alone (x-vector mode) rather than prompt the model with words it does not hear.
+    """
     transcript = None if x_vector_only else (ref.transcript or "").strip() or None
-    key = reference_key(ref.audio_path, transcript, ref.fingerprint, model_id)
-    return VoiceRef(key, ref.audio_path, transcript, ref.cache_dir or None)
+    seconds = MAX_SECONDS
+    if transcript is not None and ref.seconds is not None and ref.seconds > MAX_SECONDS:
+        cut = clip(ref.words, MAX_SECONDS, transcript, ref.seconds) if ref.words else None
+        if cut is None:
+            _LOGGER.warning(
+                "voice %s: its %.1f s reference is cut to %g s and it has no word timings to cut the transcript "
+                "with; cloning from the speaker embedding only (install voxhost[asr] for the transcript)",
+                ref.voice_id,
+                ref.seconds,
+                MAX_SECONDS,
+            )
+            transcript = None
+        else:
+            transcript, seconds = cut.transcript, cut.seconds
+    key = reference_key(ref.audio_path, transcript, ref.fingerprint, model_id, f"{seconds:.3f}")
+    return VoiceRef(key, ref.audio_path, transcript, ref.cache_dir or None, seconds)
 
 
 class PromptCache(Generic[T]):

@@ -24,6 +24,7 @@ from . import (
     openapi,
     outputs,
     speech,
+    transcriptions,
     voices,
 )
 from .auth import Handler, auth_middleware
@@ -41,6 +42,7 @@ JOB_ID = JOB_ID_PATTERN.strip("^$")
 def _add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/audio/speech", speech.create_speech, name="speech")
     app.router.add_post("/v1/audio/conversions", conversions.create_conversion, name="conversions")
+    app.router.add_post("/v1/audio/transcriptions", transcriptions.create_transcription, name="transcriptions")
     app.router.add_get("/v1/models", discovery.list_models, name="models")
     app.router.add_get("/v1/models/{model}", discovery.get_model, name="model")
     app.router.add_get("/v1/audio/models", discovery.list_audio_models, name="audio_models")

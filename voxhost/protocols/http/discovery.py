@@ -17,27 +17,34 @@ from .keys import CORE, SETTINGS
 from .parsing import answer, query
 from .schemas import AudioModel, AudioModelList, ListVoicesQuery, Model, ModelList, VoiceList
 from .schemas import CatalogVoice as VoiceObject
+from .settings import HttpSettings
 
 
-def _model(core: CoreAPI, model_id: str, engine: str | None) -> Model:
-    return Model(id=model_id, created=int(core.started_at), engine=engine)
+def all_models(core: CoreAPI, settings: HttpSettings) -> dict[str, Model]:
+    """Every model name by id: speech models first, then transcription models (a name both take is listed once)."""
+    out: dict[str, Model] = {}
+    created = int(core.started_at)
+    for model_id, engine in names.models(core, settings).items():
+        out[model_id] = Model(id=model_id, created=created, engine=engine)
+    for model_id, engine in names.transcription_models(core, settings).items():
+        out.setdefault(model_id, Model(id=model_id, created=created, engine=engine, kind="transcription"))
+    return out
 
 
 async def list_models(request: web.Request) -> web.Response:
-    """``GET /v1/models``: every model name ``/v1/audio/speech`` accepts."""
+    """``GET /v1/models``: every model name ``/v1/audio/speech`` and ``/v1/audio/transcriptions`` accept."""
     core, settings = request.app[CORE], request.app[SETTINGS]
-    table = names.models(core, settings)
-    return answer(ModelList(data=[_model(core, model_id, engine) for model_id, engine in table.items()]))
+    return answer(ModelList(data=list(all_models(core, settings).values())))
 
 
 async def get_model(request: web.Request) -> web.Response:
     """``GET /v1/models/{model}``."""
     core, settings = request.app[CORE], request.app[SETTINGS]
     wanted = request.match_info["model"]
-    table = names.models(core, settings)
+    table = all_models(core, settings)
     if wanted not in table:
         raise UnknownEngineError(f"no model {wanted!r}", param="model")
-    return answer(_model(core, wanted, table[wanted]))
+    return answer(table[wanted])
 
 
 async def list_audio_models(request: web.Request) -> web.Response:

@@ -26,13 +26,16 @@ from ...events import (
     JobAccepted,
     JobAudio,
     JobCancelled,
+    JobChecked,
     JobFailed,
     JobFinished,
     JobStarted,
+    Transcribed,
 )
 
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 RTF_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
+WER_BUCKETS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 
 class _CoreCollector(Collector):
@@ -113,6 +116,27 @@ class Metrics:
             buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
             registry=reg,
         )
+        self.checked = Counter(
+            "voxhost_checked_sentences",
+            "Sentences checked with speech recognition, by outcome (passed: within the bound)",
+            [*labels, "outcome"],
+            registry=reg,
+        )
+        self.check_wer = Histogram(
+            "voxhost_checked_wer", "Word error rate of the attempt kept", labels, buckets=WER_BUCKETS, registry=reg
+        )
+        self.retries = Counter("voxhost_check_retries", "Sentences made again after a check", labels, registry=reg)
+        self.transcriptions = Counter(
+            "voxhost_transcriptions", "Transcriptions, by door and outcome", [*labels, "outcome"], registry=reg
+        )
+        self.transcription_time = Histogram(
+            "voxhost_transcription_seconds",
+            "Time from a transcription request to its transcript",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.heard = Counter("voxhost_transcribed_audio_seconds", "Seconds of audio transcribed", labels, registry=reg)
         self.requests = Counter(
             "voxhost_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=reg
         )
@@ -135,12 +159,24 @@ class Metrics:
         if isinstance(event, EngineLoaded):
             self.loads.labels(event.engine).observe(event.seconds)
             return
+        if isinstance(event, Transcribed):
+            labels = (event.door, event.engine)
+            self.transcriptions.labels(*labels, "ok" if event.error is None else event.error).inc()
+            if event.error is None:
+                self.transcription_time.labels(*labels).observe(event.elapsed)
+                self.heard.labels(*labels).inc(event.audio_seconds)
+            return
         job = self._jobs.get(getattr(event, "job_id", ""))
         if job is None:
             return
         door, engine, accepted = job
         if isinstance(event, JobStarted):
             self.wait.labels(door, engine).observe(event.wait)
+        elif isinstance(event, JobChecked):
+            self.checked.labels(door, engine, "passed" if event.passed else "failed").inc()
+            self.check_wer.labels(door, engine).observe(event.wer)
+            if event.retries:
+                self.retries.labels(door, engine).inc(event.retries)
         elif isinstance(event, JobAudio):
             if accepted >= 0:  # first audio of this job
                 self.ttfa.labels(door, engine).observe(time.monotonic() - accepted)

@@ -17,8 +17,9 @@ AUTO = "auto"
 
 
 def models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
-    """Model name → engine (None: the voice decides): running engines first, then configured names that work."""
-    running = [engine.id for engine in core.engines()]
+    """Model name → engine (None: the voice decides): running engines first, then configured names that work.
+    Engines that only transcribe are not speech models."""
+    running = [engine.id for engine in core.engines() if engine.capabilities - {"transcribe"}]
     table: dict[str, str | None] = {engine_id: engine_id for engine_id in running}
     for name, target in settings.models.items():
         if name in table:
@@ -28,6 +29,41 @@ def models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
         elif target in running:
             table[name] = target
     return table
+
+
+def transcription_models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
+    """Transcription model name → engine (None: the first that transcribes): engine ids, the names of the models
+    they serve, then configured names that work."""
+    running = core.transcribers()
+    table: dict[str, str | None] = {engine_id: engine_id for engine_id in running}
+    for engine in core.engines():
+        if engine.id in running:
+            for model in engine.transcription_models:
+                table.setdefault(model.name, engine.id)
+    for name, target in settings.transcription_models.items():
+        if name in table or not running:
+            continue
+        if target == AUTO:
+            table[name] = None
+        elif target in running:
+            table[name] = target
+    return table
+
+
+def resolve_transcription_model(core: CoreAPI, settings: HttpSettings, model: str | None) -> str | None:
+    """The engine a transcription's ``model`` names (None: the first that transcribes); unknown names are a 400."""
+    if model is None or model == AUTO:
+        return None
+    table = transcription_models(core, settings)
+    if model in table:
+        return table[model]
+    if not table:
+        return None  # nothing transcribes: the request gets the core's 501
+    if model in settings.transcription_models:
+        message = f"model {model!r} is served by engine {settings.transcription_models[model]!r}, which is not running"
+    else:
+        message = f"unknown transcription model {model!r}; models: {', '.join(sorted(table))}"
+    raise BadValueError(InvalidRequestError(message, param="model"), code="model_not_found")
 
 
 def model_names(core: CoreAPI, settings: HttpSettings) -> list[str]:

@@ -29,6 +29,7 @@ from ...errors import (
 from ...operations import JOB_ID_PATTERN, MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, LexiconEntry
 from . import lab, names
 from .auth import needs_key
+from .discovery import all_models
 from .encoders import CONTENT_TYPES
 from .errors import ReadOnlyJobError
 from .keys import CORE, SETTINGS
@@ -60,6 +61,7 @@ from .schemas import (
     CatalogVoice,
     CreateConversionRequest,
     CreateLexiconEntryRequest,
+    CreateTranscriptionRequest,
     CreateVoiceRequest,
     Engine,
     EngineList,
@@ -74,6 +76,9 @@ from .schemas import (
     ModelList,
     PullStarted,
     SpeechStreamEvent,
+    Transcription,
+    TranscriptionVerbose,
+    TranscriptStreamEvent,
     Voice,
     VoiceDeleted,
     VoiceLibrary,
@@ -126,6 +131,7 @@ class _Builder:
         requests: dict[str, Any] = {
             "speech": speech,
             "conversion": CreateConversionRequest,
+            "transcription": CreateTranscriptionRequest,
             "voice": CreateVoiceRequest,
             "voices_query": ListVoicesQuery,
             "events_query": EventsQuery,
@@ -165,15 +171,18 @@ class _Builder:
                 VoicesImported,
                 LexiconEntry,
                 LexiconList,
+                Transcription,
+                TranscriptionVerbose,
             )
         }
         answers["SpeechStreamEvent"] = SpeechStreamEvent
+        answers["TranscriptStreamEvent"] = TranscriptStreamEvent
         answers["LiveEvent"] = LiveEvent
         inputs = [(key, "validation", TypeAdapter(model)) for key, model in requests.items()]
         inputs += [(key, "serialization", TypeAdapter(model)) for key, model in answers.items()]
         mapping, definitions = TypeAdapter.json_schemas(inputs, ref_template=REF)  # type: ignore[arg-type]
         self.schemas: dict[str, Any] = definitions.get("$defs", {})
-        for key in ("SpeechStreamEvent", "LiveEvent"):  # unions have no name of their own: name them here
+        for key in ("SpeechStreamEvent", "TranscriptStreamEvent", "LiveEvent"):  # unions have no name: name them
             self.schemas[key] = mapping[(key, "serialization")]
         query_keys = ("voices_query", "events_query", *QUERIES)
         self.queries = {key: self.schemas.pop(requests[key].__name__) for key in query_keys}
@@ -199,8 +208,9 @@ class _Builder:
             speech["speaker"]["description"] += " None of the running voices has several speakers."
         _narrow_pattern(speech["language"], names.language_pattern(names.spoken_bases(core)))
         speech["language"]["description"] += " It must be one that a running voice speaks (its base language)."
-        options = [engine.options_schema for engine in core.engines() if "$defs" not in engine.options_schema]
-        if options and len(options) == len(core.engines()):
+        speaking = [engine for engine in core.engines() if engine.capabilities - {"transcribe"}]
+        options = [engine.options_schema for engine in speaking if "$defs" not in engine.options_schema]
+        if options and len(options) == len(speaking):
             speech["options"] = {"description": speech["options"]["description"], "anyOf": options}
         voice_query = self.queries["voices_query"]["properties"]
         _only(voice_query["model"], models)
@@ -211,11 +221,20 @@ class _Builder:
             _only(conversion["model"], [*converters, names.AUTO])
             if cloned := names.cloned_voice_names(core):
                 _only(conversion["voice"], cloned)
+        transcription = schemas["CreateTranscriptionRequest"]["properties"]
+        transcribers = names.transcription_models(core, settings)
+        if transcribers:  # with none, every transcription is a 501 whatever it names
+            _only(transcription["model"], [*transcribers, names.AUTO])
+            languages = sorted({lang for e in core.engines() for m in e.transcription_models for lang in m.languages})
+            _narrow_pattern(
+                transcription["language"], names.language_pattern(languages) + r"|^\s*([Aa][Uu][Tt][Oo])?\s*$"
+            )
         for form in (
             "CreateConversionRequest",
             "CreateVoiceRequest",
             "ReplaceVoiceAudioRequest",
             "ImportVoicesRequest",
+            "CreateTranscriptionRequest",
         ):
             _no_null(schemas[form])  # a multipart field is sent or not; it cannot be null
 
@@ -554,6 +573,32 @@ class _Builder:
                     body={"multipart/form-data": {"schema": _ref("CreateConversionRequest")}},
                 )
             },
+            "/v1/audio/transcriptions": {
+                "post": op(
+                    "transcriptions",
+                    "Transcribe speech",
+                    "OpenAI's transcription endpoint, served by an engine that transcribes (501 when none runs). "
+                    "`response_format` `json` and `verbose_json` answer JSON; `text`, `srt` and `vtt` plain text. "
+                    "With `stream=true` the answer is server-sent events: a `transcript.text.delta` per segment as it "
+                    "is recognized, then `transcript.text.done` (an `error` event if it fails midway). The openai "
+                    "client's other fields are accepted and not used.",
+                    {
+                        "200": {
+                            "description": "The transcript",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"anyOf": [_ref("Transcription"), _ref("TranscriptionVerbose")]}
+                                },
+                                "text/plain": {"schema": _TEXT},
+                                "text/event-stream": {"schema": _event_stream("TranscriptStreamEvent")},
+                            },
+                        }
+                    },
+                    (400, 413, 422, 500, 501, 503),
+                    tag="speech",
+                    body={"multipart/form-data": {"schema": _ref("CreateTranscriptionRequest")}},
+                )
+            },
             "/v1/models": {
                 "get": op(
                     "models",
@@ -571,7 +616,7 @@ class _Builder:
                     _json(_ref("Model")),
                     (404,),
                     tag="discovery",
-                    parameters=[_path("model", "A model name.", list(names.models(self.core, self.settings)))],
+                    parameters=[_path("model", "A model name.", list(all_models(self.core, self.settings)))],
                 )
             },
             "/v1/audio/models": {

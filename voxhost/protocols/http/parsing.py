@@ -33,10 +33,12 @@ def query(request: web.Request, model: type[M]) -> M:
 
 
 async def form(request: web.Request, model: type[M], file_fields: tuple[str, ...], max_bytes: int) -> M:
-    """A ``multipart/form-data`` body as ``model``: text fields as sent, files as bytes (each at most ``max_bytes``)."""
+    """A ``multipart/form-data`` body as ``model``: text fields as sent (``name[]`` fields as lists of every value),
+    files as bytes (each at most ``max_bytes``)."""
     parts = await read_form(request, file_fields, max_bytes)
+    lists = {name: values for name, values in parts.lists.items() if name.endswith("[]")}
     try:
-        return model.model_validate({**parts.fields, **parts.files})
+        return model.model_validate({**parts.fields, **lists, **parts.files})
     except ValidationError as err:
         raise invalid_request(err, model) from None
 

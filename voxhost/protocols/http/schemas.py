@@ -22,9 +22,11 @@ from pydantic import (
 
 from ...events import EVENT_TYPES
 from ...operations import (
+    MAX_PROMPT,
     MAX_REFERENCE_SECONDS,
     MAX_SEED,
     MIN_REFERENCE_SECONDS,
+    Language,
     LexiconEntry,
     LexiconRule,
     Name,
@@ -47,6 +49,17 @@ class ResponseFormat(StrEnum):
     FLAC = "flac"
     WAV = "wav"
     PCM = "pcm"
+
+
+class TranscriptionFormat(StrEnum):
+    """The form of a transcript: ``json`` (``{"text"}``), ``verbose_json`` (with segments, words and language),
+    ``text``, ``srt`` or ``vtt`` (plain text)."""
+
+    JSON = "json"
+    TEXT = "text"
+    SRT = "srt"
+    VTT = "vtt"
+    VERBOSE_JSON = "verbose_json"
 
 
 class StreamFormat(StrEnum):
@@ -180,6 +193,71 @@ class CreateVoiceRequest(VoiceCreate):
         return VoiceCreate(**self.model_dump(include=set(VoiceCreate.model_fields)))
 
 
+def _form_bool(value: Any) -> Any:
+    # A form field is text: "true" or "false" (as the openai client writes it), nothing looser.
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return value.strip().lower() == "true"
+    return value
+
+
+def _auto(value: Any) -> Any:
+    # OpenAI's clients send "auto" or nothing for "detect it".
+    if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+        return None
+    return value
+
+
+class CreateTranscriptionRequest(BaseModel):
+    """``POST /v1/audio/transcriptions`` (multipart): OpenAI's transcription request, as the official client sends it
+    (``timestamp_granularities[]``, ``stream=true``). The client's other fields (``include[]``, ``chunking_strategy``,
+    ``keywords[]``, ...) are accepted and not used; any other field is an error naming it."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+
+    file: bytes = Field(min_length=1)
+    """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
+    model: Name | None = None
+    """``whisper-1``, ``gpt-4o-transcribe`` ... (configured names), an engine id, or a model name the engine serves;
+    ``auto`` or none: the first engine that transcribes."""
+    language: Annotated[Language | None, BeforeValidator(_auto)] = None
+    """The language spoken (ISO-639-1, e.g. ``en``); none or ``auto``: detected."""
+    prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    """Text that came before, or names and words to expect."""
+    response_format: TranscriptionFormat = TranscriptionFormat.JSON
+    """The form of the answer."""
+    temperature: float | None = Field(None, ge=0, le=1)
+    """Sampling temperature; 0 decodes deterministically."""
+    timestamp_granularities: list[Literal["word", "segment"]] = Field(
+        default_factory=list, alias="timestamp_granularities[]"
+    )
+    """``segment`` and/or ``word`` timings in ``verbose_json`` (default: segments)."""
+    stream: Annotated[bool, BeforeValidator(_form_bool)] = False
+    """Send the transcript as server-sent events: ``transcript.text.delta`` per segment, then
+    ``transcript.text.done``."""
+    include: list[str] = Field(default_factory=list, alias="include[]")
+    """Accepted, not used (``logprobs``: no log probabilities are returned)."""
+    chunking_strategy: str | None = None
+    """Accepted, not used (``auto``): the recognizer works on the whole file."""
+    chunking_strategy_type: str | None = Field(None, alias="chunking_strategy[type]")
+    """Accepted, not used (``server_vad``)."""
+    chunking_strategy_prefix_padding_ms: str | None = Field(None, alias="chunking_strategy[prefix_padding_ms]")
+    """Accepted, not used."""
+    chunking_strategy_silence_duration_ms: str | None = Field(None, alias="chunking_strategy[silence_duration_ms]")
+    """Accepted, not used."""
+    chunking_strategy_threshold: str | None = Field(None, alias="chunking_strategy[threshold]")
+    """Accepted, not used."""
+    keywords: list[str] = Field(default_factory=list, alias="keywords[]")
+    """Accepted, not used (give words to expect as ``prompt``)."""
+    languages: list[str] = Field(default_factory=list, alias="languages[]")
+    """Accepted, not used (give one ``language``)."""
+    known_speaker_names: list[str] = Field(default_factory=list, alias="known_speaker_names[]")
+    """Accepted, not used (no diarization)."""
+    known_speaker_references: list[str] = Field(default_factory=list, alias="known_speaker_references[]")
+    """Accepted, not used (no diarization)."""
+
+
 class ListVoicesQuery(VoiceQuery):
     """``GET /v1/audio/voices``: the query's filters; other query parameters are ignored."""
 
@@ -224,18 +302,20 @@ class ErrorResponse(Answer):
 
 
 class Model(Answer):
-    """A model name ``/v1/audio/speech`` accepts."""
+    """A model name ``/v1/audio/speech`` or ``/v1/audio/transcriptions`` accepts."""
 
     id: str
     object: Literal["model"] = "model"
     created: int
     owned_by: str = "voxhost"
     engine: str | None
-    """The engine it maps to; null: the voice decides."""
+    """The engine it maps to; null: the voice decides (speech), or the first engine that transcribes."""
+    kind: Literal["speech", "transcription"] = "speech"
+    """Which endpoint takes it."""
 
 
 class ModelList(Answer):
-    """Every model name ``/v1/audio/speech`` accepts."""
+    """Every model name ``/v1/audio/speech`` and ``/v1/audio/transcriptions`` accept."""
 
     object: Literal["list"] = "list"
     data: list[Model]
@@ -354,7 +434,7 @@ class Engine(Answer):
     loaded: bool
     error: str | None
     """Why the last load failed."""
-    capabilities: list[Literal["clone", "convert", "stream", "tts"]]
+    capabilities: list[Literal["clone", "convert", "stream", "transcribe", "tts"]]
     queue: int
     """Jobs waiting or running."""
     busy: bool
@@ -439,6 +519,57 @@ class Health(Answer):
     outputs: OutputsHealth | None = None
 
 
+class DurationUsage(Answer):
+    """What a transcription used: seconds of audio."""
+
+    type: Literal["duration"] = "duration"
+    seconds: float
+
+
+class Transcription(Answer):
+    """A transcript (``response_format: json``)."""
+
+    text: str
+    usage: DurationUsage
+
+
+class TranscriptionSegment(Answer):
+    """A stretch of speech and its timing (seconds)."""
+
+    id: int
+    seek: int
+    start: float
+    end: float
+    text: str
+    tokens: list[int]
+    temperature: float
+    avg_logprob: float
+    compression_ratio: float
+    no_speech_prob: float
+
+
+class TranscriptionWord(Answer):
+    """A word and its timing (seconds)."""
+
+    word: str
+    start: float
+    end: float
+
+
+class TranscriptionVerbose(Answer):
+    """A transcript with its language, duration, segments and (when asked) words (``response_format:
+    verbose_json``)."""
+
+    task: Literal["transcribe"] = "transcribe"
+    language: str
+    """The language's English name, as OpenAI writes it (``english``)."""
+    duration: float
+    text: str
+    segments: list[TranscriptionSegment] | None = None
+    words: list[TranscriptionWord] | None = None
+    usage: DurationUsage
+
+
 # -- server-sent events --------------------------------------------------------------------------------------
 
 
@@ -474,6 +605,27 @@ class SpeechStreamError(Answer):
 
 SpeechStreamEvent = Annotated[SpeechAudioDelta | SpeechAudioDone | SpeechStreamError, Field(discriminator="type")]
 """One event of a ``stream_format: sse`` answer."""
+
+
+class TranscriptTextDelta(Answer):
+    """The next piece of the transcript (one segment)."""
+
+    type: Literal["transcript.text.delta"] = "transcript.text.delta"
+    delta: str
+
+
+class TranscriptTextDone(Answer):
+    """The whole transcript."""
+
+    type: Literal["transcript.text.done"] = "transcript.text.done"
+    text: str
+    usage: DurationUsage
+
+
+TranscriptStreamEvent = Annotated[
+    TranscriptTextDelta | TranscriptTextDone | SpeechStreamError, Field(discriminator="type")
+]
+"""One event of a ``stream=true`` transcription."""
 
 
 class JobSnapshot(Answer):

@@ -9,6 +9,9 @@ from ...door import DoorSettings
 OPENAI_MODELS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15")
 """OpenAI's speech model names, accepted by the HTTP door."""
 
+OPENAI_TRANSCRIPTION_MODELS = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+"""OpenAI's transcription model names, accepted by the HTTP door."""
+
 OPENAI_VOICES = (
     "alloy",
     "ash",
@@ -60,5 +63,12 @@ class HttpSettings(DoorSettings):
     """Largest voice archive ``/v1/library/import`` takes, in MiB."""
     max_conversion_seconds: float = Field(120.0, gt=0)
     """Longest audio accepted by ``/v1/audio/conversions``."""
+    transcription_models: dict[str, str] = Field(
+        default_factory=lambda: {name: "auto" for name in OPENAI_TRANSCRIPTION_MODELS}
+    )
+    """Model names ``/v1/audio/transcriptions`` takes, mapped to an engine id, or ``auto`` (the first engine that
+    transcribes). Engine ids and the names of the models they serve are always accepted too."""
+    max_transcription_seconds: float = Field(1800.0, gt=0)
+    """Longest audio accepted by ``/v1/audio/transcriptions``."""
     encode_threads: int = Field(4, ge=1)
     """Threads that encode audio (mp3, opus, aac, flac), so the event loop never waits on an encoder."""

@@ -20,6 +20,9 @@ class Form:
     """A parsed multipart form."""
 
     fields: dict[str, str] = field(default_factory=dict)
+    """Each text field's last value."""
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    """Every value of each text field, in order (``name[]`` fields repeat, one part per value)."""
     files: dict[str, bytes] = field(default_factory=dict)
 
 
@@ -45,6 +48,7 @@ async def read_form(request: web.Request, file_fields: tuple[str, ...], max_byte
             else:
                 try:
                     form.fields[part.name] = data.decode(part.get_charset("utf-8"))
+                    form.lists.setdefault(part.name, []).append(form.fields[part.name])
                 except (UnicodeDecodeError, LookupError):
                     raise InvalidRequestError(f"field {part.name} is not valid text", param=part.name) from None
     except (ValueError, AssertionError, HttpProcessingError) as err:  # malformed framing or part headers

@@ -25,6 +25,7 @@ from .service import VoxhostService
 from .settings import MqttSettings
 from .state import NodeState
 from .tracking import Tracker
+from .transcribe import TranscribeService
 from .voice import DefaultVoice
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,7 +70,12 @@ class MqttDoor(Door):
         self.state = NodeState(self.ctx)
         self.ctx.voice.listen(self.state.voice_changed)
         self.discovery = Discovery(self.ctx) if settings.discovery else None
-        self.parts: list[Part] = [VoxhostService(self.ctx), ConvertService(self.ctx), JobsService(self.ctx)]
+        self.parts: list[Part] = [
+            VoxhostService(self.ctx),
+            ConvertService(self.ctx),
+            JobsService(self.ctx),
+            TranscribeService(self.ctx),
+        ]
         if settings.hermes:
             self.parts.append(HermesService(self.ctx))
         if self.discovery is not None:
@@ -116,6 +122,7 @@ class MqttDoor(Door):
             "node": self.settings.node_id,
             "say_topic": self.ctx.topics.say,
             "convert_topic": self.ctx.topics.convert,
+            "transcribe_topic": self.ctx.topics.transcribe,
             "shared_group": self.settings.shared_group,
             "active": self.ctx.tracker.active,
             "error": self.conn.last_error,

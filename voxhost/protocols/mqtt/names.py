@@ -64,6 +64,16 @@ class Topics:
         return f"{self.base}/convert"
 
     @property
+    def transcribe(self) -> str:
+        """Speech-to-text requests (audio in, text out) for this node."""
+        return f"{self.root}/transcribe"
+
+    @property
+    def pool_transcribe(self) -> str:
+        """Speech-to-text requests for any node (a shared subscription when ``shared_group`` is set)."""
+        return f"{self.base}/transcribe"
+
+    @property
     def stop(self) -> str:
         """Stop this node's speech."""
         return f"{self.root}/stop"

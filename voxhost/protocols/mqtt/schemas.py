@@ -17,7 +17,16 @@ from pydantic import (
 )
 
 from ...errors import InvalidRequestError, TextTooLongError, TooLargeError
-from ...operations import ConvertParams, Language, Name, Operation, SpeechParams, SpeechRequest, parse
+from ...operations import (
+    ConvertParams,
+    Language,
+    Name,
+    Operation,
+    SpeechParams,
+    SpeechRequest,
+    TranscribeParams,
+    parse,
+)
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
 MAX_ID = 128
@@ -39,6 +48,18 @@ def _check_topic(value: str | None) -> str | None:
     if value is not None and (not value or any(c in value for c in "+#\0") or value.startswith("$")):
         raise ValueError("must be a topic name without wildcards or a leading '$'")
     return value
+
+
+def _audio_base64(value: Any) -> Any:
+    """An audio file given as base64 text (a ``data:...;base64,`` prefix is allowed)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith("data:") and "," in value:
+        value = value.split(",", 1)[1]
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be the audio file in base64") from None
 
 
 class _Delivery(Operation):
@@ -108,19 +129,63 @@ class ConvertCommand(ConvertParams, _Delivery):
     @field_validator("audio", mode="before")
     @classmethod
     def _base64(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        if value.startswith("data:") and "," in value:
-            value = value.split(",", 1)[1]
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("must be the audio file in base64") from None
+        return _audio_base64(value)
 
     def params(self) -> ConvertParams:
         """The core's request: target voice, engine and options."""
         return parse(ConvertParams, self.model_dump(include=set(ConvertParams.model_fields)))
 
+
+class TranscribeCommand(Operation):
+    """A transcribe request on ``<base>/<node>/transcribe`` or ``<base>/transcribe``: speech in, its text out.
+
+    How to recognize it (language, prompt, engine, word timings, options) is the shared ``TranscribeParams``. As
+    JSON, ``audio`` is the audio file in base64; as a raw audio payload the other fields are MQTT 5 user
+    properties (or the language and id come in the topic).
+    """
+
+    audio: bytes
+    """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
+    id: str | None = None
+    """Echoed in every status reply; used to drop redeliveries."""
+    reply_to: str | None = None
+    """Topic for status replies (MQTT 3.1.1 clients; MQTT 5 clients may use Response Topic instead)."""
+    language: str | None = None
+    """The language spoken (``en``, ``de_DE``); none or ``auto``: detected."""
+    prompt: str | None = None
+    """Text that came before, or names and words to expect."""
+    engine: Name | None = None
+    """The recognizing engine (default: the first running engine that transcribes)."""
+    word_timestamps: bool = False
+    """Also time every word (in the segments of the reply)."""
+    segments: bool = False
+    """Put the segments (start, end, text, words) in the ``done`` reply."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """The recognizing engine's own options (beam_size, vad_filter, temperature)."""
+
+    @field_validator("audio", mode="before")
+    @classmethod
+    def _base64(cls, value: Any) -> Any:
+        return _audio_base64(value)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _valid_id(cls, value: Any) -> str | None:
+        return _check_id(value)
+
+    @field_validator("reply_to")
+    @classmethod
+    def _valid_topic(cls, value: str | None) -> str | None:
+        return _check_topic(value)
+
+    def params(self) -> TranscribeParams:
+        """The core's request."""
+        fields = self.model_dump(include=set(TranscribeParams.model_fields) - {"door"})
+        return parse(TranscribeParams, {**fields, "door": "mqtt"})
+
+
+TRANSCRIBE_PROPERTIES = ("language", "id", "engine", "prompt", "word_timestamps", "segments", "options", "reply_to")
+"""MQTT 5 user properties read from a raw-audio transcribe request."""
 
 CONVERT_PROPERTIES = ("voice", "id", "engine", "options", "format", "chunk_bytes", "audio_topic", "reply_to")
 """MQTT 5 user properties read from a raw-audio convert request (others are ignored: brokers and tools add some)."""
@@ -360,6 +425,66 @@ def parse_convert(
     if not command.voice:
         raise InvalidRequestError("voice is required: the voice-library voice to convert into", param="voice")
     return command
+
+
+def parse_transcribe(
+    payload: bytes,
+    properties: tuple[tuple[str, str], ...],
+    max_audio: int,
+    max_command: int,
+    defaults: dict[str, str] | None = None,
+) -> TranscribeCommand:
+    """A transcribe request: a JSON object with base64 ``audio``, or the raw audio file with MQTT 5 user properties
+    (``defaults``: language and id from the topic). Call it on a thread: base64 of long audio is slow to decode."""
+    defaults = defaults or {}
+    if is_json_object(payload):
+        limit = -(-max_audio // 3) * 4 + max_command
+        if len(payload) > limit:
+            raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
+        data = load_json(decode(payload, limit))
+        command: TranscribeCommand = parse_model(
+            TranscribeCommand, {**defaults, **data} if isinstance(data, dict) else data
+        )
+    else:
+        fields: dict[str, Any] = {**defaults}
+        fields.update((name, value) for name, value in properties if name in TRANSCRIBE_PROPERTIES)
+        for flag in ("word_timestamps", "segments"):
+            if flag in fields:
+                value = str(fields[flag]).strip().lower()
+                if value not in ("true", "false"):
+                    raise InvalidRequestError(f"the user property {flag!r} must be true or false", param=flag)
+                fields[flag] = value == "true"
+        if "options" in fields:
+            try:
+                fields["options"] = json.loads(fields["options"]) if fields["options"].strip() else {}
+            except json.JSONDecodeError as err:
+                message = f"the user property 'options' is not JSON: {err.msg}"
+                raise InvalidRequestError(message, param="options") from None
+        if len(payload) > max_audio:
+            raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
+        command = parse_model(TranscribeCommand, {**fields, "audio": payload})
+    if not command.audio:
+        raise InvalidRequestError("the audio is empty", param="audio")
+    if len(command.audio) > max_audio:
+        raise TooLargeError(f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio")
+    return command
+
+
+def transcribe_topic_fields(rest: str) -> dict[str, str]:
+    """Language and id from the levels after ``.../transcribe/``: ``<language>`` or ``<language>/<id>``."""
+    levels = rest.split("/")
+    if len(levels) > 2 or not all(levels):
+        raise InvalidRequestError(
+            "a transcribe topic ends in transcribe, transcribe/<language> or transcribe/<language>/<id>",
+            param="topic",
+        )
+    fields = {"language": levels[0]}
+    if len(levels) == 2:
+        try:
+            fields["id"] = _check_id(levels[1]) or ""
+        except ValueError as err:
+            raise InvalidRequestError(f"invalid id in the topic: {err}", param="id") from None
+    return fields
 
 
 def peek_convert(

@@ -81,6 +81,8 @@ class MqttSettings(DoorSettings):
     request, whose base64 text may be a third larger)."""
     max_convert_seconds: float = Field(120.0, gt=0)
     """Longest audio a convert request may carry."""
+    max_transcribe_seconds: float = Field(600.0, gt=0)
+    """Longest audio a transcribe request may carry (its bytes count against ``max_convert_bytes``)."""
     max_publish_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     """Largest message voxhost publishes (paho ignores the broker's limit, so voxhost enforces it; the broker's
     Maximum Packet Size lowers it further when an MQTT 5 broker announces one)."""

@@ -1,9 +1,10 @@
 """The Wyoming door: listeners, sessions and zeroconf, opened and closed with the daemon.
 
 Listens on every address in ``[doors.wyoming] uri`` (``tcp://host:port``, ``unix:///path``, ``stdio://``), answers
-``describe`` from the catalog as it is at that moment, and turns ``synthesize`` requests (one-shot and streaming)
-into core jobs; see ``session`` for the exchanges. Each connection is read by its own task and its
-replies by others, so ``describe`` is answered at once however busy the engines are.
+``describe`` from the catalog as it is at that moment, turns ``synthesize`` requests (one-shot and streaming)
+into core jobs and ``transcribe`` requests into transcriptions; see ``session`` for the exchanges. Each connection
+is read by its own task and its replies by others, so ``describe`` is answered at once however busy the engines
+are.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ class WyomingDoor(Door):
 
     def info_event(self) -> Event:
         """The ``info`` event, built from the catalog now."""
-        return build_info(self.core, self.settings.program_name, self.settings.streaming).event()
+        s = self.settings
+        return build_info(self.core, s.program_name, s.streaming, s.transcript_streaming).event()
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
@@ -163,7 +165,16 @@ class WyomingDoor(Door):
         await self._serve(reader, writer, label)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, label: str) -> None:
-        session = Session(self.core, reader, writer, label, self.info_event, self.settings.samples_per_chunk)
+        session = Session(
+            self.core,
+            reader,
+            writer,
+            label,
+            self.info_event,
+            self.settings.samples_per_chunk,
+            self.settings.max_transcribe_seconds,
+            self.settings.transcript_streaming,
+        )
         self._sessions.add(session)
         _LOGGER.debug("Wyoming client %s connected", label)
         try:

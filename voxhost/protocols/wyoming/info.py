@@ -1,6 +1,8 @@
-"""The ``info`` answer to ``describe``: one TTS program listing every voice of every running engine.
+"""The ``info`` answer to ``describe``: one TTS program listing every voice of every running engine, and one ASR
+program listing the models of every engine that transcribes.
 
-Home Assistant uses only the first TTS program and never selects another, so all engines share one program.
+Home Assistant uses only the first TTS program (and the first ASR program) and never selects another, so all engines
+share one program of each kind; it takes the languages of the ASR program's installed models.
 Each voice's ``name`` is its catalog id (what comes back in ``voice.name``), ``description`` its display name,
 and ``languages`` are in Home Assistant's ``en_US`` form, which it matches exactly.
 """
@@ -11,12 +13,12 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from wyoming.info import Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeaker
+from wyoming.info import AsrModel, AsrProgram, Attribution, Info, TtsProgram, TtsVoice, TtsVoiceSpeaker
 
 from ... import __version__
 
 if TYPE_CHECKING:
-    from ...api import CoreAPI
+    from ...api import CoreAPI, EngineInfo
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,7 +37,44 @@ def ha_language(code: str) -> str:
     return f"{base.lower()}_{region.upper()}" if region else base.lower()
 
 
-def build_info(core: CoreAPI, program_name: str = "voxhost", streaming: bool = True) -> Info:
+def asr_programs(
+    core: CoreAPI, program_name: str, streaming: bool, engines: dict[str, EngineInfo] | None = None
+) -> list[AsrProgram]:
+    """One ASR program with every recognition model of the running engines (none when nothing transcribes)."""
+    engines = engines if engines is not None else {engine.id: engine for engine in core.engines()}
+    models: list[AsrModel] = []
+    for engine_id in core.transcribers():
+        engine = engines[engine_id]
+        for model in engine.transcription_models:
+            models.append(
+                AsrModel(
+                    name=model.name,
+                    attribution=Attribution(name=engine.attribution[0], url=engine.attribution[1]),
+                    installed=True,
+                    description=model.description or model.name,
+                    version=engine.version,
+                    languages=list(model.languages),
+                )
+            )
+    if not models:
+        return []
+    names = ", ".join(dict.fromkeys(engines[engine_id].name for engine_id in core.transcribers()))
+    program = AsrProgram(
+        name=program_name,
+        attribution=VOXHOST_ATTRIBUTION,
+        installed=True,
+        description=f"voxhost speech-to-text ({names})",
+        version=__version__,
+        models=models,
+        supports_transcript_streaming=streaming,
+        requires_external_vad=True,  # Home Assistant ends the utterance; voxhost transcribes what it is sent
+    )
+    return [program]
+
+
+def build_info(
+    core: CoreAPI, program_name: str = "voxhost", streaming: bool = True, transcript_streaming: bool = False
+) -> Info:
     """The ``info`` event data for the catalog as it is now (voices added at run time included)."""
     voices: list[TtsVoice] = []
     engines = {engine.id: engine for engine in core.engines()}
@@ -67,4 +106,4 @@ def build_info(core: CoreAPI, program_name: str = "voxhost", streaming: bool = T
         voices=voices,
         supports_synthesize_streaming=streaming,
     )
-    return Info(tts=[program])
+    return Info(tts=[program], asr=asr_programs(core, program_name, transcript_streaming, engines))

@@ -5,6 +5,7 @@ Home Assistant's two exchanges (reference §3.4, §3.5):
 * ``synthesize-start``, ``synthesize-chunk``*, the compatibility ``synthesize`` (ignored), ``synthesize-stop`` →
   one ``audio-start``/``audio-chunk``*/``audio-stop`` group per sentence as soon as it is spoken, then
   ``synthesize-stopped``.
+and speech-to-text (see ``listen``): ``transcribe``, ``audio-start``, ``audio-chunk``*, ``audio-stop`` → ``transcript``.
 Reading never waits for synthesis: text chunks feed the job while earlier sentences are being spoken. Requests
 on one connection answer in the order they came. A failed request gets an ``error`` event and the connection is
 closed, because Home Assistant ignores ``error`` but notices the close.
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
@@ -32,9 +35,11 @@ from wyoming.tts import (
 )
 
 from ...api import CoreAPI, JobHandle
+from ...engine import PCM, Segment, TranscriptInfo
 from ...errors import TextTooLongError, VoxhostError
 from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
-from ...operations import SpeechRequest, parse
+from ...operations import SpeechRequest, TranscribeParams, parse
+from .listen import Listening, params_of
 from .requests import ChunkData, StartData, SynthesizeData, speech_request
 from .wire import ProtocolError, encode_event, read_event
 
@@ -42,6 +47,9 @@ _LOGGER = logging.getLogger(__name__)
 
 WIDTH, CHANNELS = 2, 1
 """voxhost's audio is always 16-bit mono."""
+REFUSED_DRAIN_SECONDS = 2.0
+"""How long the audio of a refused transcription is read and dropped before the connection closes."""
+_ASR_EVENTS = frozenset(("transcribe", "audio-start", "audio-chunk", "audio-stop"))
 
 
 @dataclass
@@ -65,6 +73,8 @@ class Session:
         peer: str,
         info_event: Callable[[], Event],
         samples_per_chunk: int = 1024,
+        listen_seconds: float = 300.0,
+        transcript_streaming: bool = False,
     ) -> None:
         self.core = core
         self.peer = peer
@@ -79,6 +89,12 @@ class Session:
         """The last queued reply; each reply waits for the one before it."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._read_task: asyncio.Task[bool] | None = None
+        self._listen_seconds = listen_seconds
+        self._transcript_streaming = transcript_streaming
+        self._listening: Listening | None = None
+        """The utterance being received, between ``transcribe`` (or ``audio-start``) and ``audio-stop``."""
+        self._refused: float | None = None
+        """When a transcription was refused midway (its audio is then dropped until ``audio-stop``)."""
         self.closed = False
 
     @property
@@ -182,6 +198,8 @@ class Session:
             self._stream_chunk(event.data)
         elif SynthesizeStop.is_type(kind):
             self._stop_stream()
+        elif kind in _ASR_EVENTS:
+            await self._hear_event(event)
         elif Ping.is_type(kind):
             await self.send(Pong(text=Ping.from_event(event).text).event())
         else:
@@ -227,6 +245,84 @@ class Session:
         if not stream.fed and stream.compat_text:
             stream.job.feed(stream.compat_text)  # a client that sent its text only in the compatibility event
         stream.job.finish_text()
+
+    # -- speech-to-text -------------------------------------------------------------------------------
+
+    async def _hear_event(self, event: Event) -> None:
+        """``transcribe`` and audio events. A request refused midway gets its ``error`` at once, and the rest of
+        its audio is read and dropped (bounded), so that the client, still sending, reads the error before the
+        connection closes."""
+        kind = event.type
+        if self._refused is not None:
+            if AudioStop.is_type(kind) or time.monotonic() - self._refused > REFUSED_DRAIN_SECONDS:
+                self.abort("the transcription was refused")
+            return
+        try:
+            if Transcribe.is_type(kind):
+                self._listen(event.data)
+            elif AudioStart.is_type(kind):
+                Listening.check_format(event.data)
+                if self._listening is None:
+                    self._listen({})  # audio with no transcribe before it: transcribe with the defaults
+            elif AudioChunk.is_type(kind):
+                if self._listening is None:
+                    self._listen({})
+                assert self._listening is not None
+                self._listening.add(event.data, event.payload)
+            elif AudioStop.is_type(kind):
+                self._heard()
+        except VoxhostError as err:
+            self._listening = None
+            self._refused = time.monotonic()
+            _LOGGER.info("Wyoming transcription from %s refused: %s (%s)", self.peer, err.message, err.code)
+            await self.send(Error(text=err.message, code=err.code).event())
+            if AudioStop.is_type(kind):
+                self.abort(err.message)
+            else:  # closed once the client stops sending, or after the bound, whichever comes first
+                asyncio.get_running_loop().call_later(REFUSED_DRAIN_SECONDS, self.abort, err.message)
+
+    def _listen(self, data: dict[str, Any]) -> None:
+        models = {
+            model.name: engine.id
+            for engine in self.core.engines()
+            if "transcribe" in engine.capabilities
+            for model in engine.transcription_models
+        }
+        params = self.core.check_transcribe(params_of(data, models))  # no recognizer, a language it lacks: now
+        self._listening = Listening(params, self._listen_seconds)
+
+    def _heard(self) -> None:
+        listening, self._listening = self._listening, None
+        if listening is None:
+            return  # the end of audio this connection was not asked to transcribe
+        audio = listening.audio()
+        self._queue(lambda: self._transcribe(audio, listening.params))
+
+    async def _transcribe(self, audio: PCM, params: TranscribeParams) -> None:
+        """Recognize one utterance and send its transcript (Home Assistant reads ``transcript`` or ``error``)."""
+        streaming = self._transcript_streaming
+        segments: list[str] = []
+        language: str | None = None
+        parts = self.core.transcribe_stream(audio, params)
+        try:
+            async for part in parts:
+                if isinstance(part, TranscriptInfo):
+                    language = part.language
+                    if streaming:
+                        await self.send(TranscriptStart(language=language).event())
+                elif isinstance(part, Segment):
+                    segments.append(part.text)
+                    if streaming and part.text.strip():
+                        await self.send(TranscriptChunk(text=part.text).event())
+        except VoxhostError as err:
+            await self._fail(err)
+            return
+        finally:
+            await parts.aclose()
+        text = "".join(segments).strip()
+        tail = [TranscriptStop().event()] if streaming else []
+        await self.send(Transcript(text=text, language=language).event(), *tail)
+        _LOGGER.debug("Wyoming transcript for %s: %r", self.peer, text)
 
     def _queue(self, reply: Callable[[], Awaitable[None]]) -> None:
         """Run ``reply`` after every reply queued before it."""

@@ -26,3 +26,8 @@ class WyomingSettings(DoorSettings):
     """Advertise streaming synthesis, so Home Assistant sends text as it arrives from its language model."""
     samples_per_chunk: int = Field(1024, ge=64, le=65536)
     """Audio samples per ``audio-chunk`` event (Piper's convention is 1024)."""
+    max_transcribe_seconds: float = Field(300.0, gt=0, le=3600)
+    """Longest utterance accepted for speech-to-text; longer audio is refused with an ``error``."""
+    transcript_streaming: bool = False
+    """Advertise and send ``transcript-start``/``-chunk``/``-stop`` around the ``transcript`` (segment by segment as
+    they are recognized). Home Assistant reads only ``transcript``."""

@@ -1,0 +1,156 @@
+"""Speech-to-text over MQTT against a real mosquitto: audio in on ``transcribe``, the text out as a status reply."""
+
+from __future__ import annotations
+
+import base64
+import io
+import uuid
+
+import numpy as np
+import pytest
+import soundfile
+
+from voxhost.operations import SpeechRequest
+
+from ..conftest import make_settings, running_daemon
+from ..listener import wer
+from .http_helpers import wav_bytes
+from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    Probe,
+    broker,
+    client,
+    client311,
+    is_terminal,
+    new_id,
+)
+
+pytestmark = pytest.mark.mqtt
+
+NODE = "hall"
+BASE = "voxhost"
+ROOT = f"{BASE}/{NODE}"
+SENTENCE = "Dinner is ready. Please come to the kitchen."
+MAX_BYTES = 600_000
+
+
+@pytest.fixture(scope="module")
+def daemon(broker, tmp_path_factory):
+    mqtt = {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": broker.port,
+        "node_id": NODE,
+        "discovery": False,
+        "hermes": False,
+        "connect_timeout": 10,
+        "max_command_bytes": 4096,
+        "max_convert_bytes": MAX_BYTES,
+        "max_transcribe_seconds": 10,
+        "shared_group": "pool",
+    }
+    settings = make_settings(tmp_path_factory.mktemp("state"), engines={"whisper": {"enabled": True}}, mqtt=mqtt)
+    with running_daemon(settings) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def speech(daemon) -> bytes:
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
+    return wav_bytes(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate)
+
+
+def replies(probe: Probe, topic: str, request_id: str) -> list[dict]:
+    messages = probe.collect(is_terminal(request_id, topic), timeout=90)
+    return [m.json() for m in messages if m.topic == topic and m.json().get("id") == request_id]
+
+
+def test_raw_audio_with_user_properties_mqtt5(client, speech):
+    rid, correlation = new_id(), uuid.uuid4().bytes
+    reply_topic = f"test/replies/{rid}"
+    client.subscribe(reply_topic)
+    client.publish(
+        f"{ROOT}/transcribe",
+        speech,
+        response_topic=reply_topic,
+        correlation=correlation,
+        user_properties=[("id", rid), ("language", "en"), ("word_timestamps", "true")],
+    )
+    got = replies(client, reply_topic, rid)
+    assert [r["status"] for r in got] == ["queued", "done"]
+    queued, done = got
+    assert queued["engine"] == "whisper" and queued["input_duration"] > 2 and done["node"] == NODE
+    assert wer(SENTENCE, done["text"]) <= 0.1, done["text"]
+    assert done["language"] == "en" and done["duration"] == pytest.approx(queued["input_duration"], abs=0.01)
+    words = [w for segment in done["segments"] for w in segment["words"]]
+    assert words[0]["text"].strip().lower() == "dinner" and words[0]["start"] >= 0
+
+
+def test_json_with_base64_audio_and_reply_to(client, speech):
+    rid = new_id()
+    client.subscribe("test/json-replies")
+    client.publish(
+        f"{ROOT}/transcribe",
+        {
+            "id": rid,
+            "audio": "data:audio/wav;base64," + base64.b64encode(speech).decode(),
+            "reply_to": "test/json-replies",
+            "options": {"beam_size": 2},
+            "segments": True,
+        },
+    )
+    done = replies(client, "test/json-replies", rid)[-1]
+    assert done["status"] == "done" and wer(SENTENCE, done["text"]) <= 0.1
+    assert done["segments"] and "words" not in done["segments"][0]
+
+
+def test_mqtt311_language_and_id_in_the_topic_reply_on_the_response_topic(client311, speech):
+    rid = new_id()
+    client311.subscribe(f"{ROOT}/response")
+    client311.publish(f"{BASE}/transcribe/en/{rid}", speech)  # the pool topic, shared by every node's group
+    done = replies(client311, f"{ROOT}/response", rid)[-1]
+    assert done["status"] == "done" and wer(SENTENCE, done["text"]) <= 0.1
+
+
+def _error(probe: Probe, payload, properties=None, topic: str = f"{ROOT}/transcribe") -> dict:
+    reply_topic = f"test/errors/{new_id()}"
+    probe.subscribe(reply_topic)
+    probe.publish(topic, payload, response_topic=reply_topic, user_properties=properties)
+    reply = probe.wait(lambda m: m.topic == reply_topic, 60).json()
+    assert reply["status"] == "error", reply
+    assert not probe.drain(0.3), "an error is the only reply"
+    return reply
+
+
+def test_bad_input_gets_an_error_reply(client, speech):
+    assert _error(client, b"")["code"] == "invalid_request"
+    assert _error(client, b"not audio, just some text that is long enough to look like a file")["code"] == (
+        "invalid_audio"
+    )
+    assert _error(client, {"audio": "%%%not base64%%%"})["param"] == "audio"
+    assert _error(client, speech, [("language", "de")])["param"] == "language"
+    assert _error(client, speech, [("word_timestamps", "maybe")])["param"] == "word_timestamps"
+    assert _error(client, b"\0" * (MAX_BYTES + 1))["code"] == "too_large"
+    assert _error(client, speech, topic=f"{ROOT}/transcribe/en/a/b")["param"] == "topic"
+
+
+def test_a_two_hour_recording_is_refused(client):
+    buffer = io.BytesIO()
+    rate = 8000
+    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC") as sound:
+        silence = np.zeros(rate * 60, dtype=np.int16)
+        for _ in range(120):
+            sound.write(silence)
+    assert len(buffer.getvalue()) < MAX_BYTES
+    error = _error(client, buffer.getvalue())
+    assert error["code"] == "invalid_audio" and "7200" in error["message"]
+
+
+def test_no_recognizer_is_an_error_reply(broker, tmp_path):
+    mqtt = {"enabled": True, "host": "127.0.0.1", "port": broker.port, "node_id": "bare", "discovery": False}
+    with running_daemon(make_settings(tmp_path / "state", mqtt=mqtt)):
+        probe = Probe(broker.port, "5")
+        try:
+            error = _error(probe, b"RIFF....", topic=f"{BASE}/bare/transcribe")
+        finally:
+            probe.close()
+    assert error["code"] == "not_supported"

@@ -1,0 +1,248 @@
+"""Speech-to-text over HTTP, spoken to with the official openai client: every response format and streaming; the
+voice library's transcripts; checked speech; the models list, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import httpx2 as httpx
+import numpy as np
+import openai
+import pytest
+import soundfile
+
+from voxhost.operations import SpeechRequest
+
+from ..conftest import make_settings, running_daemon
+from ..listener import wer
+from .http_helpers import base_url, client, tone, wav_bytes
+
+SENTENCE = "Please turn on the kitchen lights and set the thermostat to twenty one degrees."
+TWO = "The quick brown fox jumps over the lazy dog. Dinner is ready, please come to the kitchen."
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    settings = make_settings(
+        tmp_path_factory.mktemp("state"),
+        engines={"whisper": {"enabled": True}},
+        http={"enabled": True, "port": 0, "max_transcription_seconds": 120},
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+def spoken(d, text: str, fmt: str = "WAV") -> bytes:
+    pcm, rate = d.call(d.core.speak(SpeechRequest(text=text)))
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    return wav_bytes(samples, rate, fmt)
+
+
+@pytest.fixture(scope="module")
+def audio(daemon) -> bytes:
+    return spoken(daemon, TWO)
+
+
+def test_json_is_the_default(daemon, audio):
+    result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("speech.wav", audio))
+    assert wer(TWO, result.text) <= 0.1, result.text
+    assert result.usage.type == "duration" and result.usage.seconds > 3
+
+
+def test_text_srt_and_vtt_are_plain_text(daemon, audio):
+    api = client(daemon).audio.transcriptions
+    text = api.create(model="whisper-1", file=("speech.wav", audio), response_format="text")
+    assert isinstance(text, str) and wer(TWO, text) <= 0.1
+    srt = api.create(model="whisper-1", file=("speech.wav", audio), response_format="srt")
+    cues = re.findall(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)\n", srt)
+    assert cues and [int(c[0]) for c in cues] == list(range(1, len(cues) + 1))
+    assert wer(TWO, " ".join(c[3] for c in cues)) <= 0.1
+    vtt = api.create(model="whisper-1", file=("speech.wav", audio), response_format="vtt")
+    assert vtt.startswith("WEBVTT\n\n")
+    cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)\n", vtt)
+    assert cues and wer(TWO, " ".join(c[2] for c in cues)) <= 0.1
+    response = httpx.post(
+        base_url(daemon) + "/v1/audio/transcriptions",
+        files={"file": ("speech.wav", audio)},
+        data={"model": "whisper-1", "response_format": "srt"},
+        timeout=60,
+    )
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_verbose_json_has_language_segments_and_words(daemon, audio):
+    api = client(daemon).audio.transcriptions
+    verbose = api.create(
+        model="whisper-1",
+        file=("speech.wav", audio),
+        response_format="verbose_json",
+        timestamp_granularities=["word", "segment"],
+        language="en",
+        temperature=0.0,
+    )
+    assert verbose.language == "english" and verbose.duration > 3 and wer(TWO, verbose.text) <= 0.1
+    assert verbose.segments and verbose.segments[0].start >= 0 and verbose.segments[-1].end <= verbose.duration
+    words = [w.word.lower().strip(".,") for w in verbose.words]
+    assert words[:4] == ["the", "quick", "brown", "fox"]
+    assert all(a.start <= b.start for a, b in zip(verbose.words, verbose.words[1:], strict=False))
+    only_words = api.create(
+        model="whisper-1", file=("speech.wav", audio), response_format="verbose_json", timestamp_granularities=["word"]
+    )
+    assert only_words.words and only_words.segments is None
+    default = api.create(model="whisper-1", file=("speech.wav", audio), response_format="verbose_json")
+    assert default.segments and default.words is None
+
+
+def test_streaming_sends_deltas_then_done(daemon, audio):
+    stream = client(daemon).audio.transcriptions.create(model="gpt-4o-transcribe", file=("a.wav", audio), stream=True)
+    events = list(stream)
+    kinds = [e.type for e in events]
+    assert kinds[-1] == "transcript.text.done" and set(kinds[:-1]) == {"transcript.text.delta"}
+    deltas = "".join(e.delta for e in events[:-1])
+    assert deltas.strip() == events[-1].text and wer(TWO, events[-1].text) <= 0.1
+
+
+def test_compressed_uploads_and_every_model_name(daemon):
+    flac = spoken(daemon, SENTENCE, "FLAC")
+    api = client(daemon).audio.transcriptions
+    for model in ("whisper-1", "gpt-4o-mini-transcribe", "whisper", "tiny.en", "auto"):
+        result = api.create(model=model, file=("speech.flac", flac), language="en", prompt="thermostat")
+        assert wer(SENTENCE, result.text) <= 0.1, (model, result.text)
+
+
+def test_models_list_names_transcription_models_apart_from_speech(daemon):
+    models = {m.id: m for m in client(daemon).models.list().data}
+    assert models["whisper-1"].kind == "transcription" and models["whisper"].engine == "whisper"
+    assert models["piper"].kind == "speech" and models["tts-1"].kind == "speech"
+    assert client(daemon).models.retrieve("gpt-4o-transcribe").id == "gpt-4o-transcribe"
+    with pytest.raises(openai.BadRequestError):  # a recognizer is not a voice
+        client(daemon).audio.speech.create(model="whisper", voice="alloy", input="Hello.")
+
+
+# -- bad input: OpenAI-shaped errors ---------------------------------------------------------------------
+
+
+def _post(daemon, file: bytes, **fields) -> httpx.Response:
+    return httpx.post(
+        base_url(daemon) + "/v1/audio/transcriptions",
+        files={"file": ("upload.wav", file)},
+        data={"model": "whisper-1", **fields},
+        timeout=60,
+    )
+
+
+def _error(response: httpx.Response, status: int, param: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    if param is not None:
+        assert error["param"] == param
+    return error
+
+
+def test_bad_input_gets_openai_errors(daemon, audio):
+    api = client(daemon).audio.transcriptions
+    with pytest.raises(openai.BadRequestError) as err:
+        api.create(model="whisper-1", file=("empty.wav", b""))
+    assert err.value.body["param"] == "file"
+    with pytest.raises(openai.UnprocessableEntityError) as err:
+        api.create(model="whisper-1", file=("notes.txt", b"these bytes are not audio at all" * 50))
+    assert err.value.body["code"] == "invalid_audio"
+    with pytest.raises(openai.BadRequestError) as err:
+        api.create(model="nonsense-model", file=("speech.wav", audio))
+    assert err.value.body["code"] == "model_not_found"
+    with pytest.raises(openai.BadRequestError) as err:
+        api.create(model="whisper-1", file=("speech.wav", audio), language="de")
+    assert err.value.body["param"] == "language"
+    _error(_post(daemon, audio, response_format="diarized_json"), 400, "response_format")
+    _error(_post(daemon, audio, stream="yes"), 400, "stream")
+    _error(_post(daemon, audio, temperature="2"), 400, "temperature")
+    _error(_post(daemon, audio, **{"timestamp_granularities[]": "syllable"}), 400)
+    _error(_post(daemon, audio, diarize="yes"), 400, "diarize")
+    accepted = _post(daemon, audio, **{"include[]": "logprobs", "chunking_strategy": "auto"})
+    assert accepted.status_code == 200 and wer(TWO, accepted.json()["text"]) <= 0.1
+
+
+def test_a_two_hour_upload_is_refused_before_it_is_decoded(daemon):
+    buffer = io.BytesIO()
+    rate = 8000
+    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC") as sound:
+        silence = np.zeros(rate * 60, dtype=np.int16)
+        for _ in range(120):
+            sound.write(silence)
+    data = buffer.getvalue()
+    assert len(data) < 5 * 1024 * 1024
+    error = _error(_post(daemon, data), 422, "file")
+    assert "7200" in error["message"] and "120" in error["message"]
+
+
+def test_no_recognizer_is_a_501(tmp_path):
+    with running_daemon(make_settings(tmp_path / "state", http={"enabled": True, "port": 0})) as d:
+        error = _error(_post(d, b"RIFF"), 501)
+        assert error["code"] == "not_supported"
+        assert not [m for m in client(d).models.list().data if m.kind == "transcription"]
+
+
+# -- the voice library: transcripts heard, and refused when wrong ----------------------------------------
+
+
+def test_a_voice_uploaded_without_a_transcript_gets_one(daemon):
+    sample = spoken(daemon, "Welcome home. The front door is unlocked and the lights are on.")
+    response = httpx.post(
+        base_url(daemon) + "/v1/audio/voices", files={"audio_sample": ("me.wav", sample)}, data={"name": "Me"}
+    )
+    assert response.status_code == 200, response.text
+    voice = response.json()
+    assert wer("Welcome home. The front door is unlocked and the lights are on.", voice["transcript"]) <= 0.1
+    wrong = httpx.post(
+        base_url(daemon) + "/v1/audio/voices",
+        files={"audio_sample": ("me.wav", sample)},
+        data={"name": "Wrong", "transcript": "Bananas are an excellent source of potassium."},
+    )
+    error = _error(wrong, 400, "transcript")
+    assert "front door" in error["message"].lower()
+    a_tone = httpx.post(
+        base_url(daemon) + "/v1/audio/voices",
+        files={"audio_sample": ("hum.wav", wav_bytes(tone(220.0, 2.0)))},
+        data={"name": "Hum"},
+    )
+    assert a_tone.status_code == 200 and a_tone.json()["transcript"] is None, "nothing heard: no transcript"
+
+
+# -- checked speech over HTTP, and what the metrics say ---------------------------------------------------
+
+
+def test_checked_speech_and_metrics(daemon, audio):
+    speech = httpx.post(
+        base_url(daemon) + "/v1/audio/speech",
+        json={
+            "input": "Good morning. The coffee is ready.",
+            "voice": "alloy",
+            "validate": True,
+            "response_format": "wav",
+        },
+        timeout=60,
+    )
+    assert speech.status_code == 200
+    bad = httpx.post(base_url(daemon) + "/v1/audio/speech", json={"input": "Hi.", "validate": {"max_wer": 3}})
+    _error(bad, 400)
+    client(daemon).audio.transcriptions.create(model="whisper-1", file=("speech.wav", audio))
+    metrics = httpx.get(base_url(daemon) + "/metrics").text
+    assert re.search(r'voxhost_transcriptions_total\{door="http",engine="whisper",outcome="ok"\} [1-9]', metrics)
+    assert re.search(r'voxhost_checked_sentences_total\{door="http",engine="piper",outcome="passed"\} 2', metrics)
+    assert 'voxhost_checked_wer_bucket{door="http",engine="piper"' in metrics
+
+
+def test_the_openapi_document_describes_transcriptions(daemon):
+    doc = httpx.get(base_url(daemon) + "/openapi.json").json()
+    operation = doc["paths"]["/v1/audio/transcriptions"]["post"]
+    assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/plain", "text/event-stream"}
+    form = doc["components"]["schemas"]["CreateTranscriptionRequest"]["properties"]
+    assert {"file", "model", "language", "prompt", "response_format", "timestamp_granularities[]", "stream"} <= set(
+        form
+    )
+    assert "whisper-1" in form["model"]["enum"] and "tiny.en" in form["model"]["enum"]
+    assert "TranscriptStreamEvent" in doc["components"]["schemas"]
+    speech = doc["components"]["schemas"]["CreateSpeechRequest"]["properties"]
+    assert "validate" in speech

@@ -1,0 +1,171 @@
+"""``POST /v1/audio/transcriptions``: OpenAI's speech-to-text request, answered in every response format it names.
+
+The form is read as the official ``openai`` client writes it (``timestamp_granularities[]`` parts, ``stream=true``);
+everything is checked before the audio is decoded. ``json``, ``verbose_json`` are JSON; ``text``, ``srt`` and
+``vtt`` are plain text; with ``stream=true`` the transcript comes as server-sent events, one
+``transcript.text.delta`` per segment as it is recognized, then ``transcript.text.done``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from ...api import CoreAPI
+from ...audio import decode_audio
+from ...engine import PCM, Segment, Transcript, TranscriptInfo
+from ...errors import UnknownEngineError, UnsupportedError, VoxhostError
+from ...operations import TranscribeParams, parse
+from ...transcripts import LANGUAGE_NAMES, subtitles
+from . import names
+from .errors import BadValueError, error_body
+from .keys import CORE, SETTINGS
+from .parsing import answer, form
+from .schemas import (
+    CreateTranscriptionRequest,
+    DurationUsage,
+    ErrorResponse,
+    SpeechStreamError,
+    Transcription,
+    TranscriptionFormat,
+    TranscriptionSegment,
+    TranscriptionVerbose,
+    TranscriptionWord,
+    TranscriptTextDelta,
+    TranscriptTextDone,
+)
+from .streaming import SSE_CONTENT_TYPE
+
+_LOGGER = logging.getLogger(__name__)
+
+TEXT_TYPE = "text/plain"
+
+
+def _params(core: CoreAPI, body: CreateTranscriptionRequest, engine: str | None) -> TranscribeParams:
+    """The core's request; the temperature goes to engines whose options take one."""
+    options: dict[str, object] = {}
+    if body.temperature is not None:
+        target = engine or next(iter(core.transcribers()), None)
+        schema = core.engine(target).options_schema if target else {}
+        if "temperature" in schema.get("properties", {}):
+            options["temperature"] = body.temperature
+    fields = {
+        "language": body.language,
+        "prompt": body.prompt,
+        "engine": engine,
+        "word_timestamps": "word" in body.timestamp_granularities,
+        "options": options,
+        "door": "http",
+    }
+    try:
+        return core.check_transcribe(parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None}))
+    except VoxhostError as err:
+        if err.param == "engine":
+            err.param = "model"  # the form's name for the engine
+        if isinstance(err, UnknownEngineError):
+            raise BadValueError(err) from None
+        raise
+
+
+async def create_transcription(request: web.Request) -> web.StreamResponse:
+    """Transcribe ``file``; the answer's form is ``response_format``, or events with ``stream=true``."""
+    core, settings = request.app[CORE], request.app[SETTINGS]
+    if not core.transcribers():
+        raise UnsupportedError(
+            "no running engine transcribes speech; install voxhost[asr] (the whisper engine) or enable one"
+        )
+    body = await form(request, CreateTranscriptionRequest, ("file",), int(settings.max_upload_mb * 1024 * 1024))
+    engine = names.resolve_transcription_model(core, settings, body.model)
+    params = _params(core, body, engine)
+    samples, rate = await asyncio.to_thread(decode_audio, body.file, settings.max_transcription_seconds, "file")
+    audio = PCM.from_float(samples, rate)
+    if body.stream:
+        return await _stream(request, core, audio, params)
+    transcript = await core.transcribe(audio, params)
+    return _answer(body, transcript)
+
+
+def _answer(body: CreateTranscriptionRequest, transcript: Transcript) -> web.Response:
+    usage = DurationUsage(seconds=round(transcript.duration, 3))
+    fmt = body.response_format
+    if fmt == TranscriptionFormat.JSON:
+        return answer(Transcription(text=transcript.text, usage=usage))
+    if fmt == TranscriptionFormat.VERBOSE_JSON:
+        granularities = set(body.timestamp_granularities) or {"segment"}
+        verbose = TranscriptionVerbose(
+            language=LANGUAGE_NAMES.get(transcript.language or "", transcript.language or "unknown"),
+            duration=round(transcript.duration, 3),
+            text=transcript.text,
+            segments=[_segment(s) for s in transcript.segments] if "segment" in granularities else None,
+            words=[TranscriptionWord(word=w.text.strip(), start=w.start, end=w.end) for w in transcript.words]
+            if "word" in granularities
+            else None,
+            usage=usage,
+        )
+        return web.json_response(verbose.model_dump(mode="json", exclude_none=True))
+    if fmt == TranscriptionFormat.TEXT:
+        text = transcript.text + "\n"
+    else:
+        text = subtitles(transcript.segments, vtt=fmt == TranscriptionFormat.VTT)
+    return web.Response(text=text, content_type=TEXT_TYPE, charset="utf-8")
+
+
+def _segment(segment: Segment) -> TranscriptionSegment:
+    return TranscriptionSegment(
+        id=segment.id,
+        seek=int(segment.start * 100),
+        start=segment.start,
+        end=segment.end,
+        text=segment.text,
+        tokens=list(segment.tokens),
+        temperature=segment.temperature,
+        avg_logprob=segment.avg_logprob,
+        compression_ratio=segment.compression_ratio,
+        no_speech_prob=segment.no_speech_prob,
+    )
+
+
+def _sse(event: TranscriptTextDelta | TranscriptTextDone | SpeechStreamError) -> bytes:
+    return b"data: " + event.model_dump_json().encode() + b"\n\n"
+
+
+async def _stream(request: web.Request, core: CoreAPI, audio: PCM, params: TranscribeParams) -> web.StreamResponse:
+    """Events as segments are recognized; nothing is sent before the recognizer has started (errors stay answers)."""
+    parts = core.transcribe_stream(audio, params)
+    try:
+        first = await anext(parts)  # the info: queue, load and language detection done, or an error answer
+    except StopAsyncIteration:
+        first = TranscriptInfo(params.language, None, audio.seconds)
+    except BaseException:
+        await parts.aclose()
+        raise
+    response = web.StreamResponse(
+        status=200, headers={"Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+    texts: list[str] = []
+    duration = first.duration if isinstance(first, TranscriptInfo) else audio.seconds
+    try:
+        await response.prepare(request)
+        try:
+            async for part in parts:
+                if isinstance(part, Segment) and part.text:
+                    texts.append(part.text)
+                    await response.write(_sse(TranscriptTextDelta(delta=part.text)))
+        except VoxhostError as err:
+            _LOGGER.warning("Transcript stream to %s ended early: %s", request.remote, err.message)
+            body = ErrorResponse.model_validate(
+                error_body(err.http_status, err.message, param=err.param, code=err.code)
+            )
+            await response.write(_sse(SpeechStreamError(error=body.error)))
+            await response.write_eof()
+            return response
+        usage = DurationUsage(seconds=round(duration, 3))
+        await response.write(_sse(TranscriptTextDone(text="".join(texts).strip(), usage=usage)))
+        await response.write_eof()
+    except ConnectionResetError:
+        _LOGGER.info("Client %s went away during a transcription", request.remote)
+    finally:
+        await parts.aclose()
+    return response

@@ -1,0 +1,123 @@
+"""Speech-to-text over Wyoming: ``transcribe`` → ``audio-start`` → ``audio-chunk``* → ``audio-stop`` → ``transcript``.
+
+Home Assistant's wyoming STT sends exactly that (16 kHz, 16-bit mono, 10 ms chunks) on a new connection and waits
+for ``transcript`` or ``error``; it ignores the streaming events (``transcript-start``, ``-chunk``, ``-stop``),
+which are sent only when ``[doors.wyoming] transcript_streaming`` is on (and then advertised). Audio is kept as
+16-bit mono at the rate it came in; the recognizer resamples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...audio import Resampler
+from ...engine import PCM
+from ...errors import InvalidAudioError
+from ...operations import MAX_PROMPT, TranscribeParams, parse
+
+MIN_RATE, MAX_RATE = 8000, 192000
+"""Sample rates accepted for speech."""
+MAX_CHANNELS = 8
+
+
+class TranscribeData(BaseModel):
+    """``transcribe``: the model, the language, and words to expect (names rank above terms)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = None
+    language: str | None = None
+    transcript_names: list[str] | None = Field(None, max_length=1000)
+    transcript_terms: list[str] | None = Field(None, max_length=1000)
+
+
+class ChunkFormat(BaseModel):
+    """The format fields of ``audio-start`` and ``audio-chunk``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    rate: int
+    width: int
+    channels: int
+
+
+def params_of(data: dict[str, Any], model_engines: dict[str, str]) -> TranscribeParams:
+    """The core's request for a ``transcribe`` event (``model_engines``: model name → engine that serves it)."""
+    request = parse(TranscribeData, data)
+    words = [*(request.transcript_names or ()), *(request.transcript_terms or ())]
+    prompt = ", ".join(w.strip() for w in words if isinstance(w, str) and w.strip())[:MAX_PROMPT] or None
+    fields: dict[str, Any] = {"language": request.language, "prompt": prompt, "door": "wyoming"}
+    if request.name and request.name in model_engines:
+        fields["engine"] = model_engines[request.name]
+    return parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None})
+
+
+def _mono16(audio: bytes, width: int, channels: int) -> np.ndarray:
+    """Signed samples of any width and channel count as 16-bit mono (as the wyoming library converts them)."""
+    if width == 3:
+        raw = np.frombuffer(audio[: len(audio) - len(audio) % 3], dtype=np.uint8).reshape(-1, 3)
+        wide = raw[:, 0].astype(np.int32) | (raw[:, 1].astype(np.int32) << 8) | (raw[:, 2].astype(np.int32) << 16)
+        samples = ((wide << 8) >> 8).astype(np.float64) / 8388608.0
+    else:
+        dtype: np.dtype[Any] = np.dtype({1: "i1", 2: "<i2", 4: "<i4"}[width])
+        scale = float(2 ** (8 * width - 1))
+        samples = np.frombuffer(audio[: len(audio) - len(audio) % width], dtype=dtype).astype(np.float64) / scale
+    if channels > 1:
+        samples = samples[: samples.size - samples.size % channels].reshape(-1, channels).mean(axis=1)
+    return np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+
+
+@dataclass
+class Listening:
+    """One utterance being received: its request, and its audio as 16-bit mono at the first chunk's rate."""
+
+    params: TranscribeParams
+    max_seconds: float
+    rate: int | None = None
+    parts: list[bytes] = field(default_factory=list)
+    size: int = 0
+    _resampler: Resampler | None = None
+
+    @staticmethod
+    def check_format(data: dict[str, Any]) -> ChunkFormat:
+        """The format of ``audio-start``/``audio-chunk``, or an error naming what cannot be used."""
+        fmt = parse(ChunkFormat, data)
+        if fmt.width not in (1, 2, 3, 4):
+            raise InvalidAudioError(
+                f"unsupported sample width {fmt.width} bytes; send 1, 2, 3 or 4 (Home Assistant sends 2)",
+                param="width",
+            )
+        if not MIN_RATE <= fmt.rate <= MAX_RATE:
+            raise InvalidAudioError(f"unsupported sample rate {fmt.rate}; send {MIN_RATE}-{MAX_RATE} Hz", param="rate")
+        if not 1 <= fmt.channels <= MAX_CHANNELS:
+            raise InvalidAudioError(f"unsupported channel count {fmt.channels}", param="channels")
+        return fmt
+
+    def add(self, data: dict[str, Any], audio: bytes | None) -> None:
+        """Take one ``audio-chunk``; an error once the utterance passes ``max_seconds``."""
+        fmt = self.check_format(data)
+        if not audio:
+            return
+        samples = _mono16(audio, fmt.width, fmt.channels).tobytes()
+        if self.rate is None:
+            self.rate = fmt.rate
+        elif fmt.rate != self.rate:  # a client that changes rate mid-stream: keep one rate
+            if self._resampler is None or self._resampler.rate_in != fmt.rate:
+                self._resampler = Resampler(fmt.rate, self.rate)
+            samples = self._resampler.process(samples)
+        self.parts.append(samples)
+        self.size += len(samples)
+        if self.size / 2 / self.rate > self.max_seconds:
+            raise InvalidAudioError(
+                f"the audio is longer than {self.max_seconds:g} s; send one utterance at a time", param="audio"
+            )
+
+    def audio(self) -> PCM:
+        """Everything received; an error when nothing was."""
+        if not self.size or self.rate is None:
+            raise InvalidAudioError("no audio came before audio-stop", param="audio")
+        return PCM(b"".join(self.parts), self.rate)

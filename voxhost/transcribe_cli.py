@@ -1,0 +1,74 @@
+"""``voxhost transcribe FILE...``: speech to text through the same core the daemon uses (no daemon needed)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .audio import decode_audio
+from .engine import PCM, Transcript
+from .errors import VoxhostError
+from .operations import TranscribeParams, parse
+from .transcripts import subtitles
+
+MAX_SECONDS = 4 * 3600.0
+"""Longest file the command takes (the doors have their own, lower limits)."""
+
+
+def render(transcript: Transcript, fmt: str) -> str:
+    """A transcript as text, JSON (with segments and words), SubRip or WebVTT."""
+    if fmt == "json":
+        return json.dumps(asdict(transcript), ensure_ascii=False, indent=2)
+    if fmt == "text":
+        return transcript.text
+    return subtitles(transcript.segments, vtt=fmt == "vtt")
+
+
+def add_transcribe_command(
+    subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+    make_core: Callable[[argparse.Namespace], Any],
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> None:
+    """Add ``transcribe``; ``make_core(args)`` builds the core (engines not loaded yet)."""
+    p = subparsers.add_parser("transcribe", parents=list(parents), help="speech to text (audio files)")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files (wav, flac, ogg, mp3, ...)")
+    p.add_argument("-l", "--language", help="the language spoken (default: detected)")
+    p.add_argument("--engine", help="the recognizing engine (default: the first that transcribes)")
+    p.add_argument("--prompt", help="words to expect (names, terms)")
+    p.add_argument("--format", choices=["text", "json", "srt", "vtt"], default="text", help="output form")
+
+    def run(args: argparse.Namespace) -> int:
+        fields = {"language": args.language, "engine": args.engine, "prompt": args.prompt, "door": "cli"}
+        params = parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None})
+        params = params.model_copy(update={"word_timestamps": args.format == "json"})
+
+        async def go() -> int:
+            core = make_core(args)
+            for slot in core.registry:
+                slot.host.preload = False  # load only the recognizer
+            await core.start()
+            try:
+                checked = core.check_transcribe(params)
+                for path in args.files:
+                    samples, rate = await asyncio.to_thread(decode_audio, path.read_bytes(), MAX_SECONDS, "file")
+                    transcript = await core.transcribe(PCM.from_float(samples, rate), checked)
+                    if len(args.files) > 1 and args.format == "text":
+                        print(f"{path}: ", end="")
+                    print(render(transcript, args.format))
+            finally:
+                await core.close()
+            return 0
+
+        try:
+            return asyncio.run(go())
+        except (OSError, VoxhostError) as err:
+            print(f"voxhost: {getattr(err, 'message', err)}", file=sys.stderr)
+            return 1
+
+    p.set_defaults(func=run)
