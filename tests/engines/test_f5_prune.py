@@ -11,13 +11,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import soundfile
 
 from voxhost.models import MANIFEST, find_model, verify_manifest
 from voxhost.plugins.f5.prune import prune_pulled, pruned_path
 from voxhost.plugins.f5.registry import LanguageModel, model_spec
 
 from ..conftest import running_daemon
-from .f5_fixtures import build_tiny_models, f5_python, f5_settings, samples, speak
+from .f5_fixtures import build_tiny_models, f5_python, f5_settings, reference_signal, samples, speak
 
 pytestmark = pytest.mark.heavy
 
@@ -76,7 +77,11 @@ def test_a_training_checkpoint_is_pruned_at_first_load_and_speaks(training_check
     work = tmp_path / "models"
     shutil.copytree(models, work)
     tiny = build_tiny_models(work)
-    settings = f5_settings(tmp_path / "state", work, {**tiny, "ja": entry}, languages=["en", "ja"])
+    # The Japanese built-in voice needs a Japanese reference of its own (an English one is not offered for ja).
+    reference = work / "ja-reference.wav"
+    soundfile.write(reference, reference_signal(), 16000)
+    ja = {**entry, "reference": str(reference), "reference_text": "こんにちは、これは参照の声です。"}
+    settings = f5_settings(tmp_path / "state", work, {**tiny, "ja": ja}, languages=["en", "ja"])
     with running_daemon(settings) as daemon:
         pcm, rate = speak(daemon, "こんにちは。", language="ja_JP", voice="f5:default", seed=1)
     assert rate == 24000 and samples(pcm).size > 0
