@@ -46,7 +46,12 @@ class Core:
         self.plugins = plugins
         self._bus = EventBus()
         self._bus.subscribe(self._observe)
-        self.library = VoiceLibrary(settings.state_path / "voices")
+        quota = settings.library
+        self.library = VoiceLibrary(
+            settings.state_path / "voices",
+            max_voices=quota.max_voices,
+            max_bytes=None if quota.max_megabytes is None else int(quota.max_megabytes * 2**20),
+        )
         classes = collect_engine_classes(plugins, settings)
         configs = engine_configs(settings, classes)
         self.registry = EngineRegistry(
@@ -94,9 +99,9 @@ class Core:
             _LOGGER.warning("Cancelling job %s at shutdown", job.id)
             job.cancel("daemon shutting down")
 
-    async def close(self) -> None:
-        """Stop schedulers and unload every engine (workers exit)."""
-        await self.registry.close()
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop schedulers and unload every engine (workers get ``grace`` seconds to exit, then are killed)."""
+        await self.registry.close(grace)
 
     # -- speech ----------------------------------------------------------------------------------------
 

@@ -55,6 +55,15 @@ class SchedulerSettings(_Section):
     """Jobs waiting or running per engine; beyond this a request gets a 'busy' error."""
 
 
+class LibrarySettings(_Section):
+    """The voice library's quota (cloned voices stored under ``<state_dir>/voices``)."""
+
+    max_voices: int | None = Field(200, ge=1)
+    """Voices stored at most; unset: no limit."""
+    max_megabytes: float | None = Field(500.0, gt=0)
+    """MiB of voice files stored at most (a 30 s reference takes at most 2.8 MiB); unset: no limit."""
+
+
 class EngineHostSettings(_Section):
     """Host-side keys every ``[engines.<id>]`` table may carry; the rest go to the engine."""
 
@@ -75,6 +84,10 @@ class EngineHostSettings(_Section):
     health checks and audio streaming get a core at once while every engine computes."""
     start_timeout: float = Field(600.0, gt=0)
     """Seconds a worker may take to start and load."""
+    progress_timeout: float | None = Field(300.0, gt=0)
+    """Seconds a request may go without audio from the engine (a hung engine) before it fails with
+    ``engine_timeout``; the worker process is then killed and starts again on the next request (an in-process
+    engine gets a fresh thread). Unset: wait for ever."""
 
 
 ENGINE_HOST_KEYS = frozenset(EngineHostSettings.model_fields)
@@ -105,9 +118,11 @@ class Settings(BaseSettings):
     aliases: dict[str, str] = Field(default_factory=dict)
     """Extra names for voices, e.g. ``{ kitchen = "piper:en_US-joe-medium" }``."""
     shutdown_timeout: float = Field(10.0, ge=0)
-    """Seconds running jobs may take to finish on SIGTERM before they are cancelled."""
+    """Seconds running jobs may take to finish on SIGTERM before they are cancelled; closing doors and engines
+    then takes at most 5 s more (the systemd unit's TimeoutStopSec must exceed the sum)."""
     text: TextSettings = Field(default_factory=TextSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
     doors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-door tables (``[doors.wyoming]``, ``[doors.http]``, ``[doors.mqtt]``, and doors of plugins), each
     validated by its door's own settings model."""

@@ -27,6 +27,12 @@ class AuthenticationError(VoxhostError):
     http_status = 401
 
 
+class ShuttingDownError(BusyError):
+    """A request that arrives while the door drains for shutdown."""
+
+    code = "shutting_down"
+
+
 class BadValueError(InvalidRequestError):
     """A value in the request body names something that does not exist (a voice, a model): 400, not 404.
 

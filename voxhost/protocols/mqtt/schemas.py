@@ -7,6 +7,7 @@ import binascii
 import json
 from typing import Any, Literal
 
+import pydantic_core
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -217,14 +218,16 @@ def decode(payload: bytes, limit: int) -> str:
         raise InvalidRequestError(f"the payload is not UTF-8 (byte {err.start})", param="payload") from None
 
 
-def load_json(text: str) -> Any:
-    """Parse JSON, naming the position of a syntax error."""
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON, naming the position of a syntax error.
+
+    pydantic's parser, as the HTTP door's: it bounds nesting depth (Python's ``json`` recurses until the
+    interpreter's stack limit and raises ``RecursionError``, which no request error handler expects).
+    """
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InvalidRequestError(
-            f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}", param="payload"
-        ) from None
+        return pydantic_core.from_json(text)
+    except ValueError as err:
+        raise InvalidRequestError(f"invalid JSON: {err}", param="payload") from None
 
 
 def looks_like_json(text: str) -> bool:
@@ -290,8 +293,8 @@ def peek(payload: bytes, max_bytes: int) -> dict[str, Any]:
     if len(payload) > max_bytes:
         return {}
     try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(payload)
+    except InvalidRequestError:
         return {}
     if not isinstance(data, dict):
         return {}
@@ -345,9 +348,9 @@ def parse_convert(
             )
         if "options" in fields:
             try:
-                fields["options"] = json.loads(fields["options"]) if fields["options"].strip() else {}
-            except json.JSONDecodeError as err:
-                message = f"the user property 'options' is not JSON: {err.msg}"
+                fields["options"] = load_json(fields["options"]) if fields["options"].strip() else {}
+            except InvalidRequestError as err:
+                message = f"the user property 'options' is not JSON: {err.message.removeprefix('invalid JSON: ')}"
                 raise InvalidRequestError(message, param="options") from None
         if len(payload) > max_audio:
             raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
