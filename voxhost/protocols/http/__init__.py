@@ -61,6 +61,7 @@ class HttpDoor(Door):
             handler_cancellation=True,
             access_log=None,
             keepalive_timeout=self.settings.idle_timeout,
+            lingering_time=2.0,  # the rest of a refused upload is read and dropped for at most this long
             shutdown_timeout=1.0,
         )
         await self._runner.setup()

@@ -7,7 +7,6 @@ import binascii
 import json
 from typing import Any, Literal
 
-import pydantic_core
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -219,15 +218,22 @@ def decode(payload: bytes, limit: int) -> str:
 
 
 def load_json(text: str | bytes) -> Any:
-    """Parse JSON, naming the position of a syntax error.
+    """Parse JSON, naming the position of a syntax error; a document nested too deeply is one too.
 
-    pydantic's parser, as the HTTP door's: it bounds nesting depth (Python's ``json`` recurses until the
-    interpreter's stack limit and raises ``RecursionError``, which no request error handler expects).
+    Python's parser recurses once per nesting level and raises ``RecursionError`` past the interpreter's stack
+    limit, which no request handler expects: it is a request error like any other. (The parser is kept because it
+    reads every string JSON allows, so that a lone surrogate escape reaches validation, and the reply names the
+    request's ``id``.)
     """
     try:
-        return pydantic_core.from_json(text)
-    except ValueError as err:
-        raise InvalidRequestError(f"invalid JSON: {err}", param="payload") from None
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidRequestError(
+            f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}", param="payload"
+        ) from None
+    except (ValueError, RecursionError) as err:  # bytes that are not UTF-8; nesting deeper than the stack
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise InvalidRequestError(f"invalid JSON: {reason}", param="payload") from None
 
 
 def looks_like_json(text: str) -> bool:
