@@ -56,7 +56,7 @@ def test_error_reaches_a_streaming_client_that_pauses_mid_stream(daemon, attempt
             voice = SynthesizeVoice(name="nobody:no-such-voice")
             await c.write_event(SynthesizeStart(voice=voice).event())
             await asyncio.sleep(0.3)  # the model thinks; voxhost has answered with its error meanwhile
-            for word in "The lights are on in the kitchen now. ".split():
+            for word in ["The", "lights", "are", "on", "in", "the", "kitchen", "now."]:
                 await c.write_event(SynthesizeChunk(text=word + " ").event())
                 await asyncio.sleep(0.02)
             await c.write_event(Synthesize(text="The lights are on.", voice=voice).event())
