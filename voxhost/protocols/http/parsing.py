@@ -8,19 +8,11 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from ...errors import InvalidRequestError
 from .errors import invalid_request
 from .keys import SETTINGS
-from .uploads import read_form, timely
+from .uploads import UnsupportedMediaTypeError, read_form, timely
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class UnsupportedMediaTypeError(InvalidRequestError):
-    """A body sent as something else than the route takes."""
-
-    code = "unsupported_media_type"
-    http_status = 415
 
 
 def is_json(content_type: str) -> bool:

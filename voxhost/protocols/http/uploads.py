@@ -20,6 +20,13 @@ _SLACK = 256 * 1024
 T = TypeVar("T")
 
 
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """A body sent as something else than the route takes."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
 class RequestTimeoutError(InvalidRequestError):
     """The client stopped sending its request body."""
 
@@ -51,8 +58,10 @@ async def read_form(
     The whole body is limited too, counted on the bytes read (a chunked body has no length to check first): at most
     ``max_bytes`` plus room for the text fields and the framing, however many parts it has, named or not.
     """
-    if not request.content_type.startswith("multipart/"):
-        raise InvalidRequestError("send the request as multipart/form-data")
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaTypeError(
+            f"send the request as multipart/form-data (got {request.content_type})", param="Content-Type"
+        )
     total = max_bytes + _SLACK
     if request.content_length is not None and request.content_length > total:
         raise TooLargeError(_too_large(max_bytes), param=file_fields[0] if file_fields else None)
