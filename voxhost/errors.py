@@ -1,6 +1,6 @@
 """Typed errors shared by the core, the engines and the doors.
 
-Every door maps these to its own error form once (Wyoming ``error`` + close, an OpenAI-shaped JSON body
+Every door maps these to its own error form once (a Wyoming ``error`` event, an OpenAI-shaped JSON body
 with an HTTP status, an MQTT error reply), using ``code`` and ``http_status``.
 """
 
