@@ -92,10 +92,12 @@ class Server:
         self.results.setdefault(key, []).extend(values)
 
 
-def start_voxhost(state: Path) -> Server:
+def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | None = None) -> Server:
     port = free_port()
+    state.mkdir(exist_ok=True)
     env = {
         **os.environ,
+        **(extra or {}),
         "PYTHONPATH": str(REPO),
         "HF_HUB_OFFLINE": "1",
         "VOXHOST_STATE_DIR": str(state),
@@ -106,7 +108,14 @@ def start_voxhost(state: Path) -> Server:
     env.pop("VOXHOST_CONFIG", None)
     cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(state / "voxhost.log", "wb"))
-    return Server("voxhost", port, f"piper:{VOICE}", proc)
+    return Server(name, port, f"piper:{VOICE}", proc)
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME:KEY=VALUE,KEY=VALUE`` → a name and environment overrides for another voxhost."""
+    name, _, assignments = text.partition(":")
+    env = dict(item.split("=", 1) for item in assignments.split(",") if item)
+    return name, env
 
 
 def start_wyoming_piper(python: str, data_dir: Path) -> Server:
@@ -225,6 +234,9 @@ async def run(args: argparse.Namespace) -> None:
         state.mkdir()
         data.mkdir()
         servers = [start_voxhost(state), start_wyoming_piper(args.wyoming_piper_python, data)]
+        for index, variant in enumerate(args.variant):
+            name, extra = parse_variant(variant)
+            servers.append(start_voxhost(Path(tmp, f"state-{index}"), name, extra))
         try:
             await asyncio.gather(*(wait_ready(s) for s in servers))
             for server in servers:  # load and warm both
@@ -245,8 +257,9 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def measure(servers: list[Server], args: argparse.Namespace) -> None:
+    pair = servers[:2]  # variants are measured per sentence count only
     for round_ in range(args.rounds):
-        order = servers if round_ % 2 == 0 else servers[::-1]
+        order = pair if round_ % 2 == 0 else pair[::-1]
         for server in order:
             first, total, audio = await one_shot(server, TEXT)
             server.add("oneshot_first", first)
@@ -259,7 +272,7 @@ async def measure(servers: list[Server], args: argparse.Namespace) -> None:
             await asyncio.sleep(0.2)
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     for round_ in range(args.concurrent_rounds):
-        order = servers if round_ % 2 == 0 else servers[::-1]
+        order = pair if round_ % 2 == 0 else pair[::-1]
         for server in order:
             await concurrent(server)
             await asyncio.sleep(0.5)
@@ -267,7 +280,8 @@ async def measure(servers: list[Server], args: argparse.Namespace) -> None:
     for round_ in range(args.per_count_rounds):
         for count in range(1, len(SENTENCES) + 1):
             text = " ".join(SENTENCES[:count])
-            order = servers if (round_ + count) % 2 == 0 else servers[::-1]
+            shift = (round_ + count) % len(servers)
+            order = servers[shift:] + servers[:shift]
             for server in order:
                 first, total, audio = await one_shot(server, text)
                 server.add(f"n{count}_oneshot_first", first)
@@ -282,7 +296,7 @@ async def measure(servers: list[Server], args: argparse.Namespace) -> None:
 
 
 def report(servers: list[Server], args: argparse.Namespace) -> None:
-    vox, piper = servers
+    vox, piper = servers[:2]
     med: Callable[[Server, str], float] = lambda s, k: statistics.median(s.results[k])  # noqa: E731
     rows = [
         ("One-shot: time to first audio (s, median)", "oneshot_first", "≤ 1.05"),
@@ -307,6 +321,8 @@ def report(servers: list[Server], args: argparse.Namespace) -> None:
         print(f"| {label} | {a:.3f} | {b:.3f} | {a / b:.2f}x | {target} |")
     if "n1_oneshot_total" in vox.results:
         report_per_count(vox, piper, args)
+        for variant in servers[2:]:
+            report_per_count(variant, piper, args)
     if "describe_ms" not in vox.results:
         return
     print()
@@ -324,10 +340,13 @@ def report_per_count(vox: Server, piper: Server, args: argparse.Namespace) -> No
     """One row per sentence count: total time and first audio of one client, one-shot and streaming."""
     med: Callable[[Server, str], float] = lambda s, k: statistics.median(s.results[k])  # noqa: E731
     print()
-    print(f"Per sentence count (the first n sentences of the text; {args.per_count_rounds} rounds, medians):")
+    print(
+        f"Per sentence count, {vox.name} against wyoming-piper (the first n sentences of the text; "
+        f"{args.per_count_rounds} rounds, medians):"
+    )
     print()
     print(
-        "| Sentences | Audio (s) | One-shot total: voxhost / wyoming-piper (s) | ratio "
+        f"| Sentences | Audio (s) | One-shot total: {vox.name} / wyoming-piper (s) | ratio "
         "| Streaming total (s) | ratio | One-shot first audio (s) | ratio |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -352,6 +371,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
     parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
     parser.add_argument("--per-count-rounds", type=int, default=9, help="rounds of 1..5-sentence texts (0: none)")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE,...",
+        help="another voxhost with these environment overrides, measured per sentence count alongside "
+        "(e.g. concurrency1:VOXHOST_ENGINES__PIPER__CONCURRENCY=1); repeatable",
+    )
     args = parser.parse_args()
     if not Path(args.wyoming_piper_python).exists():
         sys.exit(f"no wyoming-piper interpreter at {args.wyoming_piper_python}; pip install 'wyoming-piper>=2.5,<2.6'")

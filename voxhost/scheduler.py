@@ -40,10 +40,6 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_AHEAD = 2
 """Sentences of one job in flight at once: the one being heard next, and one computed ahead."""
-AHEAD_MARGIN = 3.0
-"""A job's next sentence is computed ahead only while the audio it has not yet played lasts less than this many
-sentences' compute time: then the spare slot keeps its client from hearing a gap. A job far ahead of its listener
-gains nothing from it, and its sentences would share the cores (a lone client's total time grows)."""
 
 
 class Synthesizer(Protocol):
@@ -219,23 +215,9 @@ class Scheduler:
             return min(fresh or idle, key=lambda job: job.last_served)
         # A spare slot and no job waiting: compute a running job's next sentence ahead (its audio is held back
         # until the sentence before it is done, so order is kept). Not before the job's first audio: its first
-        # sentence gets the whole machine, so it is heard as soon as possible. Not while the job is well ahead of
-        # its listener either (see AHEAD_MARGIN).
-        ahead = [
-            job
-            for job in ready
-            if self._tracks[job.id].in_flight < MAX_AHEAD and job.first_audio_at is not None and self._needs_ahead(job)
-        ]
+        # sentence gets the whole machine, so it is heard as soon as possible.
+        ahead = [job for job in ready if self._tracks[job.id].in_flight < MAX_AHEAD and job.first_audio_at is not None]
         return min(ahead, key=lambda job: job.last_served) if ahead else None
-
-    @staticmethod
-    def _needs_ahead(job: Job) -> bool:
-        """Whether the job's client would hear a gap unless its next sentence is computed now."""
-        if not job.sentences_done:
-            return True  # no measure of its sentences yet (a streaming engine's first sentence is still running)
-        assert job.first_audio_at is not None
-        unplayed = job.audio_seconds - (time.monotonic() - job.first_audio_at)
-        return unplayed < AHEAD_MARGIN * job.compute_seconds / job.sentences_done
 
     async def _serve(self, job: Job, request: SynthesisRequest) -> None:
         job.last_served = started = time.monotonic()

@@ -187,24 +187,32 @@ class Session:
 
     async def _read_loop(self) -> bool:
         """True at a clean end of stream."""
-        while not self.closed:
-            try:
-                event = await asyncio.wait_for(read_event(self._reader), self._read_timeout())
-            except TimeoutError:
+        # One read runs across timeouts: cancelling it inside an event (after its header) would lose the framing.
+        reading: asyncio.Future[Event | None] | None = None
+        try:
+            while not self.closed:
+                if reading is None:
+                    reading = asyncio.ensure_future(read_event(self._reader))
+                done, _ = await asyncio.wait({reading}, timeout=self._read_timeout())
+                if not done:
+                    if self._failed_at is not None:
+                        return False  # lingered long enough after an error
+                    if await self._idle():
+                        return False
+                    continue
+                event, reading = reading.result(), None
+                if event is None:
+                    return self._failed_at is None
                 if self._failed_at is not None:
-                    return False  # lingered long enough after an error
-                if await self._idle():
-                    return False
-                continue
-            if event is None:
-                return self._failed_at is None
-            if self._failed_at is not None:
-                continue  # after an error nothing more is done: the rest of the client's stream is dropped
-            try:
-                await self._handle(event)
-            except VoxhostError as err:
-                await self._fail(err)
-        return False
+                    continue  # after an error nothing more is done: the rest of the client's stream is dropped
+                try:
+                    await self._handle(event)
+                except VoxhostError as err:
+                    await self._fail(err)
+            return False
+        finally:
+            if reading is not None:
+                reading.cancel()
 
     def _read_timeout(self) -> float | None:
         """How long the next read may wait: the rest of the linger after an error, else the idle timeout."""
