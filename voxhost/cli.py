@@ -98,8 +98,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _run_bounded(main: Any) -> None:
-    """``asyncio.run``, except that threads still busy at the end (a model download, a file being written) get two
-    seconds, not for ever: the daemon's shutdown is bounded, and so is the process's."""
+    """``asyncio.run``, except that what is still busy at the end (a task, a model download on a thread) is not
+    waited for beyond a second: the daemon's shutdown is bounded, and so is the process's."""
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(main)
@@ -108,7 +108,7 @@ def _run_bounded(main: Any) -> None:
             pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
             for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.wait(pending, timeout=2.0) if pending else asyncio.sleep(0))
+            loop.run_until_complete(asyncio.wait(pending, timeout=1.0) if pending else asyncio.sleep(0))
             loop.run_until_complete(loop.shutdown_asyncgens())
             executor = getattr(loop, "_default_executor", None)
             if executor is not None:
@@ -123,7 +123,7 @@ def _exit_if_threads_linger() -> None:
     import threading
     import time
 
-    deadline = time.monotonic() + 1.5  # idle pool threads end as soon as they see their pool shut down
+    deadline = time.monotonic() + 1.0  # idle pool threads end as soon as they see their pool shut down
     for thread in threading.enumerate():
         if thread is not threading.main_thread() and not thread.daemon:
             thread.join(max(0.0, deadline - time.monotonic()))

@@ -105,11 +105,13 @@ class Daemon:
         if self.core is not None:
             drains.append(self._step("jobs", self.core.drain(timeout)))
         await _bounded(drains, deadline + 0.5 - loop.time())
-        closing = loop.time() + CLOSE_MARGIN
+        closing = loop.time() + CLOSE_MARGIN  # every step below ends by then
         await _bounded([self._step(f"door {door.name}", door.stop()) for door in doors], CLOSE_MARGIN / 2)
         if self.core is not None:
-            await _bounded([self._step("shutdown hooks", self.plugins.acall("shutdown", core=self.core))], 1.0)
-            await _bounded([self._step("engines", self.core.close(closing - loop.time()))], closing - loop.time())
+            hooks = self.plugins.acall("shutdown", core=self.core)
+            await _bounded([self._step("shutdown hooks", hooks)], min(1.0, closing - loop.time() - 1.5))
+            grace = closing - loop.time() - 0.5
+            await _bounded([self._step("engines", self.core.close(grace))], grace)
         _LOGGER.info("Stopped")
 
     @staticmethod
@@ -136,4 +138,4 @@ async def _bounded(steps: list[Coroutine[Any, Any, None]], timeout: float) -> No
     for task in pending:
         task.cancel()
     if pending:
-        await asyncio.wait(pending, timeout=1.0)
+        await asyncio.wait(pending, timeout=0.2)
