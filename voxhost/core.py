@@ -80,7 +80,12 @@ class Core:
         self.plugins = plugins
         self._bus = EventBus()
         self._bus.subscribe(self._observe)
-        self.library = VoiceLibrary(settings.state_path / "voices")
+        quota = settings.library
+        self.library = VoiceLibrary(
+            settings.state_path / "voices",
+            max_voices=quota.max_voices,
+            max_bytes=None if quota.max_megabytes is None else int(quota.max_megabytes * 2**20),
+        )
         self.usage = UsageBook(settings.state_path / "voice-usage.json")
         self.jobstore = JobStore(settings.state_path / "outputs", settings)
         self._bus.subscribe(self.jobstore.observe)
@@ -159,12 +164,13 @@ class Core:
             _LOGGER.warning("Cancelling job %s at shutdown", job.id)
             job.cancel("daemon shutting down")
 
-    async def close(self) -> None:
-        """Stop schedulers and unload every engine (workers exit); finish writing records and usage."""
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop schedulers and unload every engine (workers get ``grace`` seconds to exit, then are killed); finish
+        writing records and usage."""
         if self._annotating is not None:
             self._annotating.cancel()
             await asyncio.gather(self._annotating, return_exceptions=True)
-        await self.registry.close()
+        await self.registry.close(grace)
         await self.jobstore.close()
         await self.usage.flush()
 

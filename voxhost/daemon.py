@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 from .components import collect_door_classes, door_configs
 from .core import Core
@@ -88,17 +90,52 @@ class Daemon:
         self.started.set()
 
     async def shutdown(self) -> None:
-        """Close doors, let jobs finish within ``shutdown_timeout``, run shutdown hooks, unload engines."""
+        """Drain, cancel, close: done within ``shutdown_timeout`` plus ``CLOSE_MARGIN``, whatever the doors and jobs.
+
+        One deadline for everything: every door stops taking requests and lets its own finish while the core's jobs
+        (of every door) run, all at once until the deadline; jobs still running then are cancelled. Doors, shutdown
+        hooks and engines then close, each step cut short past the margin (worker processes are killed).
+        """
         notify("STOPPING=1")
-        for door in reversed(self.doors):
-            try:
-                await door.stop()
-            except Exception:
-                _LOGGER.exception("Door %s did not stop cleanly", door.name)
-        self.doors.clear()
+        loop = asyncio.get_running_loop()
+        timeout = 0.0 if self._force_exit else self.settings.shutdown_timeout
+        deadline = loop.time() + timeout
+        doors, self.doors = list(reversed(self.doors)), []
+        drains = [self._step(f"door {door.name} drain", door.drain(deadline)) for door in doors]
         if self.core is not None:
-            timeout = 0.0 if self._force_exit else self.settings.shutdown_timeout
-            await self.core.drain(timeout)
-            await self.plugins.acall("shutdown", core=self.core)
-            await self.core.close()
+            drains.append(self._step("jobs", self.core.drain(timeout)))
+        await _bounded(drains, deadline + 0.5 - loop.time())
+        closing = loop.time() + CLOSE_MARGIN  # every step below ends by then
+        await _bounded([self._step(f"door {door.name}", door.stop()) for door in doors], CLOSE_MARGIN / 2)
+        if self.core is not None:
+            hooks = self.plugins.acall("shutdown", core=self.core)
+            await _bounded([self._step("shutdown hooks", hooks)], min(1.0, closing - loop.time() - 1.5))
+            grace = closing - loop.time() - 0.5
+            await _bounded([self._step("engines", self.core.close(grace))], grace)
         _LOGGER.info("Stopped")
+
+    @staticmethod
+    async def _step(name: str, work: Awaitable[object]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            _LOGGER.warning("Shutdown: %s cut short", name)
+            raise
+        except Exception:
+            _LOGGER.exception("Shutdown: %s failed", name)
+
+
+CLOSE_MARGIN = 5.0
+"""Seconds that closing doors, running shutdown hooks and stopping engines may take after the drain."""
+
+
+async def _bounded(steps: list[Coroutine[Any, Any, None]], timeout: float) -> None:
+    """Run steps at once; cancel those still running after ``timeout`` seconds."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=max(0.0, timeout))
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=0.2)

@@ -64,9 +64,17 @@ class Door(ABC):
     async def start(self) -> None:
         """Open the door (bind, connect); return once it accepts requests."""
 
+    async def drain(self, deadline: float) -> None:
+        """Shutdown, first step: stop taking new requests and let those in progress finish until ``deadline``
+        (``asyncio`` loop time, shared by every door and the core's jobs), then return; ``stop`` follows.
+
+        The default takes nothing away: a door that needs no drain (or drains in ``stop``) may leave it.
+        """
+        return None  # an overridable default (not abstract: most doors need no drain)
+
     @abstractmethod
     async def stop(self) -> None:
-        """Stop accepting requests; in-flight jobs are drained by the daemon."""
+        """Close everything at once (the daemon calls ``drain`` first, and bounds this call by a few seconds)."""
 
     def status(self) -> dict[str, Any]:
         """What health pages show about this door (addresses, connection state)."""

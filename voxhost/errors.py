@@ -1,10 +1,12 @@
 """Typed errors shared by the core, the engines and the doors.
 
-Every door maps these to its own error form once (Wyoming ``error`` + close, an OpenAI-shaped JSON body
+Every door maps these to its own error form once (a Wyoming ``error`` event, an OpenAI-shaped JSON body
 with an HTTP status, an MQTT error reply), using ``code`` and ``http_status``.
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class VoxhostError(Exception):
@@ -111,6 +113,45 @@ class WorkerCrashedError(EngineError):
     """An engine's worker process died while serving a job."""
 
     code = "worker_crashed"
+
+
+class EngineTimeoutError(EngineError):
+    """An engine gave no audio for its ``progress_timeout``: the request failed and the engine was replaced."""
+
+    code = "engine_timeout"
+    http_status = 504
+
+
+class StorageFullError(VoxhostError):
+    """The disk (or a quota) has no room for what was to be stored; nothing was stored."""
+
+    code = "no_space"
+    http_status = 507
+
+
+class StorageReadOnlyError(VoxhostError):
+    """A directory voxhost writes to is read-only (or not writable for its user); nothing was stored."""
+
+    code = "read_only"
+    http_status = 500
+
+
+class LibraryFullError(StorageFullError):
+    """The voice library holds as many voices, or as many bytes, as its quota allows."""
+
+    code = "library_full"
+
+
+def storage_error(err: OSError, what: str = "") -> VoxhostError | None:
+    """A full or read-only disk as an error that says so (``what``: the thing being written), else None."""
+    where = f" ({err.filename})" if err.filename else ""
+    doing = f"could not write {what}" if what else "could not write to disk"
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFullError(f"{doing}: no space left on the device{where}")
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason = "the file system is read-only" if err.errno == errno.EROFS else "permission denied"
+        return StorageReadOnlyError(f"{doing}: {reason}{where}")
+    return None
 
 
 class CancelledError(VoxhostError):

@@ -22,7 +22,7 @@ from typing import Any
 from .api import JobHandle, JobRecord, OutputsStatus, Page
 from .capture import HEADER_BYTES, AudioFile, read_header
 from .engine import PCM
-from .errors import CancelledError, EngineError, NoAudioError, UnknownJobError
+from .errors import CancelledError, EngineError, NoAudioError, UnknownJobError, storage_error
 from .events import (
     Event,
     JobAccepted,
@@ -72,7 +72,13 @@ class JobStore:
 
     async def start(self) -> None:
         """Read the kept jobs from disk (running ones become failed), clean up, and clean up periodically."""
-        records = await asyncio.to_thread(self.files.load, self._now())
+        try:
+            records = await asyncio.to_thread(self.files.load, self._now())
+        except OSError as err:
+            # A read-only or full state directory: the daemon still speaks; keeping outputs fails, saying why.
+            problem = storage_error(err, "the stored outputs")
+            _LOGGER.warning("Stored outputs are unavailable: %s", problem.message if problem else err)
+            records = []
         expires = self._now() + self.settings.jobs.result_minutes * 60
         for record in sorted(records, key=lambda r: (r.accepted_at, r.id)):
             if record.kept and record.state == "finished":
@@ -88,7 +94,10 @@ class JobStore:
                 except (OSError, ValueError):
                     continue
                 self._audio[record.id] = AudioFile.complete(self.files.audio(record.id), self._writer, rate, written)
-        await self.cleanup()
+        try:
+            await self.cleanup()
+        except OSError as err:
+            _LOGGER.warning("Cleaning up the stored outputs failed: %s", err)
         self._cleaner = asyncio.create_task(self._clean_periodically(), name="outputs-cleanup")
 
     async def _clean_periodically(self) -> None:

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, replace
@@ -23,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+import soxr
 
+from .audio import check_rate
 from .engine import Reference
-from .errors import InvalidAudioError, UnknownVoiceError
+from .errors import InvalidAudioError, LibraryFullError, UnknownVoiceError, storage_error
 from .operations import (
     MAX_REFERENCE_SECONDS,
     MIN_REFERENCE_SECONDS,
@@ -36,6 +39,10 @@ from .operations import (
 from .voices import LibraryVoice
 
 _LOGGER = logging.getLogger(__name__)
+
+MAX_STORED_RATE = 48000
+"""References are stored at most at this rate (engines use 16-24 kHz): a voice takes at most 30 s x 48000 x 2 bytes."""
+
 
 _ID_RE = re.compile(VOICE_ID_PATTERN)
 AUDIO = "reference.wav"
@@ -79,8 +86,13 @@ def _slug(name: str) -> str:
 class VoiceLibrary:
     """Add, list, read and remove cloned voices."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_voices: int | None = None, max_bytes: int | None = None) -> None:
         self.root = root
+        self.max_voices = max_voices
+        """At most this many voices (None: no limit)."""
+        self.max_bytes = max_bytes
+        """At most this many bytes of voice files (None: no limit)."""
+        self._adding = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
         self._sweep()
         self._cache: tuple[int, list[LibraryVoice]] | None = None
@@ -104,6 +116,29 @@ class VoiceLibrary:
                     os.replace(meta, folder / META)
                 else:
                     meta.unlink()
+
+    def usage(self) -> tuple[int, int]:
+        """Voices stored, and the bytes their files take."""
+        folders = [p for p in self.root.iterdir() if _ID_RE.match(p.name) and p.is_dir()]
+        size = sum(f.stat().st_size for folder in folders for f in folder.iterdir() if f.is_file())
+        return len(folders), size
+
+    def _check_quota(self, adding: int, voices: int = 1) -> None:
+        """Refuse ``voices`` new voices of ``adding`` bytes that would take the library past its quota."""
+        if self.max_voices is None and self.max_bytes is None:
+            return
+        count, size = self.usage()
+        if self.max_voices is not None and count + voices > self.max_voices:
+            raise LibraryFullError(
+                f"the voice library is full ({count} voices, at most {self.max_voices}); delete a voice first",
+                param="audio_sample",
+            )
+        if self.max_bytes is not None and size + adding > self.max_bytes:
+            raise LibraryFullError(
+                f"the voice library is full ({size / 2**20:.1f} MiB stored, at most {self.max_bytes / 2**20:g} MiB); "
+                "delete a voice first",
+                param="audio_sample",
+            )
 
     def list(self) -> list[LibraryVoice]:
         """All voices, oldest first."""
@@ -133,35 +168,49 @@ class VoiceLibrary:
     ) -> LibraryVoice:
         """Check the audio and store a voice (its metadata is checked by its model; ``words``: the recognizer's word
         timings of the audio); nothing is written unless everything is valid."""
-        name, language, transcript = voice.name, voice.language, voice.transcript
+        check_rate(sample_rate, "audio_sample")
         seconds = check_reference(samples, sample_rate)
-        voice_id = f"voice_{_slug(name)}_{secrets.token_hex(4)}"
+        if sample_rate > MAX_STORED_RATE:
+            samples = soxr.resample(samples.astype(np.float32), sample_rate, MAX_STORED_RATE)
+            sample_rate = MAX_STORED_RATE
+        buffer = io.BytesIO()
+        soundfile.write(buffer, samples, sample_rate, subtype="PCM_16", format="WAV")
+        wav = buffer.getvalue()  # written with plain file calls below, so that a full disk is an OSError saying so
+        voice_id = f"voice_{_slug(voice.name)}_{secrets.token_hex(4)}"
+        stored = LibraryVoice(
+            id=voice_id,
+            name=voice.name,
+            language=voice.language,
+            transcript=voice.transcript,
+            created_at=int(time.time()),
+            seconds=round(seconds, 3),
+            sample_rate=sample_rate,
+            fingerprint=fingerprint(wav, voice.transcript),
+            words=words,
+        )
+        meta = voice_json(stored).encode()
+        with self._adding:  # the quota counts what is stored: one add at a time
+            self._check_quota(len(wav) + len(meta))
+            try:
+                self._write(voice_id, {AUDIO: wav, META: meta})
+            except OSError as err:
+                raise storage_error(err, "the voice to the library") or err from None
+            finally:
+                self._cache = None
+        _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, voice.name, seconds)
+        return stored
+
+    def _write(self, voice_id: str, files: dict[str, bytes]) -> None:
+        """Write a voice's files into a temporary folder and rename it into place; a failure leaves nothing."""
         tmp = self.root / f".tmp-{voice_id}"
-        tmp.mkdir()
         try:
-            wav = tmp / AUDIO
-            soundfile.write(wav, samples, sample_rate, subtype="PCM_16")
-            digest = fingerprint(wav.read_bytes(), transcript)
-            stored = LibraryVoice(
-                id=voice_id,
-                name=name,
-                language=language,
-                transcript=transcript,
-                created_at=int(time.time()),
-                seconds=round(seconds, 3),
-                sample_rate=sample_rate,
-                fingerprint=digest,
-                words=words,
-            )
-            (tmp / META).write_text(voice_json(stored))
+            tmp.mkdir()
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
             tmp.rename(self.root / voice_id)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        finally:
-            self._cache = None
-        _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, name, seconds)
-        return stored
 
     def samples(self, voice_id: str) -> tuple[np.ndarray, int]:
         """A voice's reference audio: mono float32 samples and their rate."""
@@ -193,6 +242,8 @@ class VoiceLibrary:
         doomed = self.root / f".tmp-del-{voice_id}"
         try:
             (self.root / voice_id).rename(doomed)
+        except OSError as err:
+            raise storage_error(err, "the voice library (to delete a voice)") or err from None
         finally:
             self._cache = None
         shutil.rmtree(doomed, ignore_errors=True)
@@ -216,7 +267,11 @@ class VoiceLibrary:
     def replace_audio(self, voice_id: str, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
         """Give a voice new reference audio (checked as a new voice's is); its id and metadata stay."""
         voice = self.get(voice_id)
+        check_rate(sample_rate, "audio_sample")
         seconds = check_reference(samples, sample_rate)
+        if sample_rate > MAX_STORED_RATE:
+            samples = soxr.resample(samples.astype(np.float32), sample_rate, MAX_STORED_RATE)
+            sample_rate = MAX_STORED_RATE
         buffer = io.BytesIO()
         soundfile.write(buffer, samples, sample_rate, format="WAV", subtype="PCM_16")
         wav = buffer.getvalue()
@@ -244,9 +299,11 @@ class VoiceLibrary:
             if wav is not None:
                 os.replace(folder / (AUDIO + NEW), folder / AUDIO)
             os.replace(folder / (META + NEW), folder / META)
-        except BaseException:
+        except BaseException as err:
             for stray in (AUDIO + NEW, META + NEW):
                 (folder / stray).unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise storage_error(err, "the voice library") or err from None
             raise
         finally:
             self._cache = None
@@ -257,6 +314,8 @@ class VoiceLibrary:
         staged: list[tuple[str, Path]] = []
         moved: list[tuple[Path, Path]] = []
         placed: list[Path] = []
+        new = [voice for voice, _ in voices if not (voice.id in replace_ids and (self.root / voice.id).exists())]
+        self._check_quota(sum(len(wav) + len(voice_json(voice)) for voice, wav in voices), len(new))
         try:
             for voice, wav in voices:
                 tmp = self.root / f".tmp-import-{voice.id}"
@@ -273,13 +332,15 @@ class VoiceLibrary:
                     moved.append((aside, target))
                 tmp.rename(target)
                 placed.append(target)
-        except BaseException:
+        except BaseException as err:
             for target in placed:
                 shutil.rmtree(target, ignore_errors=True)
             for aside, target in moved:
                 aside.rename(target)
             for _, tmp in staged:
                 shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(err, OSError):
+                raise storage_error(err, "the imported voices to the library") or err from None
             raise
         finally:
             self._cache = None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelMissingError, VoxhostError
+from .errors import ModelMissingError, VoxhostError, storage_error
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -356,6 +356,9 @@ def _pull_hub(
     except RepositoryNotFoundError as exc:
         raise ModelDownloadError(f"repository {spec.repo} not found (or private): {exc}") from exc
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
+        storage = _storage_problem(exc, f"{spec.repo} into {target or 'the Hugging Face cache'}")
+        if storage is not None:
+            raise storage from exc
         raise ModelDownloadError(f"could not download {spec.repo}: {exc}") from exc
     missing = _missing(path, spec.files)
     if missing:
@@ -415,6 +418,17 @@ def pull_direct(
         manifest[path] = {"size": size, "algo": "md5", "hash": md5}
     (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
     return root
+
+
+def _storage_problem(exc: BaseException, what: str) -> VoxhostError | None:
+    """A full or read-only disk behind a failed download (the hub library may wrap the ``OSError``)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and (storage := storage_error(exc, what)) is not None:
+            return storage
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
 
 
 def _verify_download(spec: ModelSpec, root: Path) -> None:

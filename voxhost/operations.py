@@ -58,6 +58,9 @@ MAX_RETRIES = 5
 
 _VOICE_NAME_RE = re.compile(VOICE_NAME_PATTERN, re.UNICODE)
 _TAG_RE = re.compile(TAG_PATTERN, re.UNICODE)
+_UNSPEAKABLE_RE = re.compile("[\x00\ud800-\udfff]")
+SPEAKABLE_PATTERN = r"^[^\u0000]*$"
+"""JSON Schema's form of ``check_text`` (a JSON document cannot carry a lone surrogate, so NUL is what is left)."""
 
 
 def _language(value: str) -> str | None:
@@ -77,6 +80,18 @@ def _voice_name(value: str) -> str:
     value = value.strip()
     if not _VOICE_NAME_RE.match(value):
         raise ValueError("invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses")
+    return value
+
+
+def check_text(value: str) -> str:
+    """Refuse text no engine can speak: NUL characters and lone surrogates (a string that is not Unicode text).
+
+    They are refused rather than removed, so a client learns that it sends broken text (a NUL usually means a
+    binary file or a C string gone wrong) instead of hearing something else than it sent.
+    """
+    if found := _UNSPEAKABLE_RE.search(value):
+        what = "a NUL character" if found.group() == "\x00" else f"a lone surrogate (U+{ord(found.group()):04X})"
+        raise ValueError(f"the text contains {what} at position {found.start()}; send plain Unicode text")
     return value
 
 
@@ -107,7 +122,12 @@ VoiceName = Annotated[
     Field(json_schema_extra={"pattern": VOICE_NAME_PATTERN}, max_length=MAX_VOICE_NAME),
     AfterValidator(_voice_name),
 ]
-Transcript = Annotated[Annotated[str, Field(max_length=MAX_TRANSCRIPT)] | None, BeforeValidator(_blank_to_none)]
+SpokenText = Annotated[str, Field(json_schema_extra={"pattern": SPEAKABLE_PATTERN}), AfterValidator(check_text)]
+"""Text to speak (or to steer speech): no NUL characters, no lone surrogates (``check_text``)."""
+Transcript = Annotated[
+    Annotated[SpokenText, Field(max_length=MAX_TRANSCRIPT)] | None,
+    BeforeValidator(_blank_to_none),
+]
 Tag = Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN}, max_length=32), AfterValidator(_tag)]
 """A voice's tag, kept lowercase."""
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
@@ -163,7 +183,7 @@ class SpeechParams(Operation):
     """A speaker of a multi-speaker voice, by name or number."""
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED, allow_inf_nan=False)
     """Speaking rate: 1.0 is normal, 2.0 twice as fast."""
-    instructions: str | None = Field(None, max_length=MAX_INSTRUCTIONS)
+    instructions: SpokenText | None = Field(None, max_length=MAX_INSTRUCTIONS)
     """Free-form style instructions, for engines that use them."""
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     """Random seed, for engines that sample (the same seed gives the same audio)."""
@@ -185,8 +205,9 @@ class SpeechParams(Operation):
 class SpeechRequest(SpeechParams):
     """What a door asks of the core: a text (or a text that streams in) and how to speak it."""
 
-    text: str | None
-    """The whole text, or None for a job whose text streams in with ``feed``."""
+    text: SpokenText | None
+    """The whole text, or None for a job whose text streams in with ``feed`` (each piece checked by the door
+    with ``check_text``)."""
     engine: Name | None = None
     """Restrict voice lookup to one engine (e.g. from an HTTP ``model``)."""
     door: str = "api"

@@ -177,12 +177,13 @@ class EngineRegistry:
                 _LOGGER.error("Engine %s did not load: %s", slot.id, result)
         self._idle_task = asyncio.create_task(self._idle_unloader(), name="idle-unloader")
 
-    async def close(self) -> None:
-        """Stop the schedulers (cancelling what is left) and unload every engine (workers exit)."""
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop the schedulers (cancelling what is left) and unload every engine (workers get ``grace`` seconds to
+        exit, then are killed)."""
         if self._idle_task:
             self._idle_task.cancel()
         await asyncio.gather(*(slot.scheduler.stop() for slot in self._slots.values()))
-        await asyncio.gather(*(slot.runner.close() for slot in self._slots.values()), return_exceptions=True)
+        await asyncio.gather(*(slot.runner.close(grace) for slot in self._slots.values()), return_exceptions=True)
 
     async def unload(self, engine_id: str, reason: str = "requested") -> None:
         """Free an engine's memory; refused while it has work."""

@@ -32,7 +32,7 @@ from .engine import (
     TranscriptionRequest,
     TranscriptPart,
 )
-from .errors import EngineError, VoxhostError, WorkerCrashedError
+from .errors import EngineError, EngineTimeoutError, VoxhostError, WorkerCrashedError, storage_error
 from .events import EngineLoaded, EngineUnloaded, EventBus
 from .loader import DIR_PLUGIN_PREFIX
 from .settings import EngineHostSettings
@@ -149,14 +149,23 @@ class EngineRunner(ABC):
     def _run(self, op: str, **kwargs: Any) -> AsyncGenerator[Any, None]:
         """Run one streaming operation (``synth``, ``convert``, ``transcribe``) and yield what it yields."""
 
-    async def close(self) -> None:
-        """Stop for good (daemon shutdown)."""
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop for good (daemon shutdown); a worker gets ``grace`` seconds to exit before it is killed."""
         await self.unload("shutdown")
+
+    def _stalled(self) -> EngineTimeoutError:
+        """The error of a request that got no audio for ``progress_timeout`` seconds."""
+        return EngineTimeoutError(
+            f"engine {self.engine_id} made no progress for {self.host.progress_timeout:g} s; the request was "
+            f"stopped and the engine's {'worker process' if self.mode == 'worker' else 'thread'} replaced"
+        )
 
 
 def _as_engine_error(engine_id: str, err: BaseException) -> VoxhostError:
     if isinstance(err, VoxhostError):
         return err
+    if isinstance(err, OSError) and (storage := storage_error(err)) is not None:
+        return storage  # a cache the engine could not write: say so, not "engine failed"
     return EngineError(f"engine {engine_id} failed: {type(err).__name__}: {err}")
 
 
@@ -167,13 +176,17 @@ class ThreadRunner(EngineRunner):
 
     def __init__(self, engine: Engine, host: EngineHostSettings, bus: EventBus, concurrency: int = 1) -> None:
         super().__init__(engine, host, bus)
+        self._concurrency = concurrency
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ThreadPoolExecutor:
         # The engine's own threads: as many as sentences it may synthesize at once (usually one, which
         # serialises load/synthesize/unload without locks in the engine).
-        self._executor = ThreadPoolExecutor(
-            concurrency,
-            thread_name_prefix=f"engine-{engine.engine_id}",
+        return ThreadPoolExecutor(
+            self._concurrency,
+            thread_name_prefix=f"engine-{self.engine.engine_id}",
             initializer=lower_priority,
-            initargs=(host.nice or 0,),
+            initargs=(self.host.nice or 0,),
         )
 
     async def _load(self) -> None:
@@ -221,16 +234,34 @@ class ThreadRunner(EngineRunner):
 
         loop.run_in_executor(self._executor, work)
         try:
-            while (item := await chunks.get()) is not _DONE:
+            while True:
+                try:
+                    item = await asyncio.wait_for(chunks.get(), self.host.progress_timeout)
+                except TimeoutError:
+                    self._abandon_thread()
+                    raise self._stalled() from None
+                if item is _DONE:
+                    return
                 if isinstance(item, BaseException):
                     raise item
                 yield item
         finally:
             cancel.set()
 
-    async def close(self) -> None:
+    def _abandon_thread(self) -> None:
+        """A thread that hangs inside the engine cannot be stopped: leave it, and serve on fresh threads."""
+        _LOGGER.error(
+            'Engine %s made no progress for %g s; leaving its stuck thread behind (run it with mode = "worker" '
+            "to have such an engine restarted instead)",
+            self.engine_id,
+            self.host.progress_timeout,
+        )
+        stuck, self._executor = self._executor, self._new_executor()
+        stuck.shutdown(wait=False, cancel_futures=True)
+
+    async def close(self, grace: float = 10.0) -> None:
         """Unload and stop the engine thread."""
-        await super().close()
+        await super().close(grace)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -247,6 +278,9 @@ class WorkerRunner(EngineRunner):
         self._stderr: collections.deque[str] = collections.deque(maxlen=30)
         self._stderr_task: asyncio.Task[None] | None = None
         self._draining: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._exit_code: int | None = None
+        self._exit_grace = 10.0
         self._rid = 0
 
     @property
@@ -308,7 +342,9 @@ class WorkerRunner(EngineRunner):
         except OSError as err:
             raise EngineError(f"cannot start the worker for engine {self.engine_id} with {python}: {err}") from err
         self._stderr.clear()
+        self._exit_code = None
         self._stderr_task = asyncio.create_task(self._pump_stderr(self._proc))
+        self._watcher = asyncio.create_task(self._watch(self._proc), name=f"worker-watch-{self.engine_id}")
         cls = type(self.engine)
         settings = self.engine.settings.model_dump(mode="json")
         init = {"op": "init", **self._import_spec(), "settings": settings, "context": asdict(self.engine.context)}
@@ -321,6 +357,38 @@ class WorkerRunner(EngineRunner):
             text = line.decode(errors="replace").rstrip()
             self._stderr.append(text)
             _LOGGER.info("[%s worker] %s", self.engine_id, text)
+
+    async def _watch(self, proc: asyncio.subprocess.Process) -> None:
+        """Notice a worker that exits on its own (killed, out of memory) while idle: the next request starts a new
+        one instead of failing on the dead one."""
+        code = await proc.wait()
+        if self._proc is not proc:
+            return  # stopped on purpose, or already replaced
+        self._exit_code = code
+        if not self._io_lock.locked():  # a request in progress reports the crash itself
+            _LOGGER.warning(
+                "The %s worker exited (code %s) while idle; it starts again on the next request", self.engine_id, code
+            )
+            self._on_death()
+
+    def _alive(self) -> bool:
+        """Whether the worker can take a request: running, and its pipe open."""
+        proc = self._proc
+        return (
+            proc is not None
+            and proc.returncode is None
+            and proc.stdout is not None
+            and not proc.stdout.at_eof()
+            and proc.stdin is not None
+            and not proc.stdin.is_closing()
+        )
+
+    async def ensure_loaded(self) -> None:
+        """Load the engine; a worker found dead since its last request is started again first."""
+        if self.loaded and not self._alive():
+            _LOGGER.warning("The %s worker is gone; starting a new one", self.engine_id)
+            self._on_death()
+        await super().ensure_loaded()
 
     def _write(self, header: dict[str, Any], payload: bytes = b"") -> None:
         if self._proc is None or self._proc.stdin is None or self._proc.returncode is not None:
@@ -341,7 +409,7 @@ class WorkerRunner(EngineRunner):
         return header, payload
 
     def _crashed(self) -> WorkerCrashedError:
-        code = self._proc.returncode if self._proc else None
+        code = self._proc.returncode if self._proc else self._exit_code
         tail = " | ".join(line for line in list(self._stderr)[-3:] if line.strip())
         self._on_death()
         detail = f": {tail}" if tail else ""
@@ -388,7 +456,12 @@ class WorkerRunner(EngineRunner):
             finished = False
             try:
                 while True:
-                    header, payload = await self._read()
+                    try:
+                        header, payload = await asyncio.wait_for(self._read(), self.host.progress_timeout)
+                    except TimeoutError:
+                        finished = True  # nothing to drain: the worker is killed
+                        await self._kill_stalled()
+                        raise self._stalled() from None
                     if header.get("done"):
                         finished = True
                         return
@@ -410,6 +483,21 @@ class WorkerRunner(EngineRunner):
                         pass
                     self._draining = asyncio.ensure_future(self._drain())
 
+    async def _kill_stalled(self) -> None:
+        """Replace a worker that stopped answering: kill it now, and the next request starts a new one."""
+        proc = self._proc
+        _LOGGER.error(
+            "Engine %s made no progress for %g s; killing its worker (pid %s)",
+            self.engine_id,
+            self.host.progress_timeout,
+            proc.pid if proc else None,
+        )
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        self._exit_code = proc.returncode if proc else None
+        self._on_death()
+
     async def _drain(self) -> None:
         while True:
             header, _ = await self._read()
@@ -418,6 +506,11 @@ class WorkerRunner(EngineRunner):
 
     async def _unload(self) -> None:
         await self._stop_process()
+
+    async def close(self, grace: float = 10.0) -> None:
+        """Stop for good; the worker gets ``grace`` seconds to exit, then it is killed."""
+        self._exit_grace = grace
+        await super().close(grace)
 
     async def _stop_process(self) -> None:
         proc, self._proc = self._proc, None
@@ -430,7 +523,7 @@ class WorkerRunner(EngineRunner):
             assert proc.stdin is not None
             proc.stdin.write(wire.encode({"op": "exit"}))
             proc.stdin.close()
-            await asyncio.wait_for(proc.wait(), 10)
+            await asyncio.wait_for(proc.wait(), max(0.1, self._exit_grace))
         except (TimeoutError, ConnectionError, BrokenPipeError):
             proc.kill()
             await proc.wait()

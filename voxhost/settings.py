@@ -87,6 +87,15 @@ class OutputSettings(_Section):
     """Share of the size or count limit from which the health page and metrics report it as near."""
 
 
+class LibrarySettings(_Section):
+    """The voice library's quota (cloned voices stored under ``<state_dir>/voices``)."""
+
+    max_voices: int | None = Field(200, ge=1)
+    """Voices stored at most; unset: no limit."""
+    max_megabytes: float | None = Field(500.0, gt=0)
+    """MiB of voice files stored at most (a 30 s reference takes at most 2.8 MiB); unset: no limit."""
+
+
 class EngineHostSettings(_Section):
     """Host-side keys every ``[engines.<id>]`` table may carry; the rest go to the engine."""
 
@@ -108,6 +117,11 @@ class EngineHostSettings(_Section):
     (5; 0 for the speech recognizer, whose short transcriptions someone is waiting for)."""
     start_timeout: float = Field(600.0, gt=0)
     """Seconds a worker may take to start and load."""
+    progress_timeout: float | None = Field(300.0, gt=0)
+    """Seconds a request may go without audio from the engine (a hung engine) before it fails with
+    ``engine_timeout``; the worker process is then killed and starts again on the next request (an in-process
+    engine gets a fresh thread). Unset: wait for ever."""
+
     validate_speech: Validate | None = Field(None, alias="validate")
     """Check this engine's sentences with speech recognition and re-generate those not understood: ``true``,
     ``false``, or ``{ max_wer = 0.2, max_retries = 3 }`` (default: off)."""
@@ -173,12 +187,14 @@ class Settings(BaseSettings):
     aliases: dict[str, str] = Field(default_factory=dict)
     """Extra names for voices, e.g. ``{ kitchen = "piper:en_US-joe-medium" }``."""
     shutdown_timeout: float = Field(10.0, ge=0)
-    """Seconds running jobs may take to finish on SIGTERM before they are cancelled."""
+    """Seconds running jobs may take to finish on SIGTERM before they are cancelled; closing doors and engines
+    then takes at most 5 s more (the systemd unit's TimeoutStopSec must exceed the sum)."""
     text: TextSettings = Field(default_factory=TextSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     outputs: OutputSettings = Field(default_factory=OutputSettings)
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
     doors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-door tables (``[doors.wyoming]``, ``[doors.http]``, ``[doors.mqtt]``, and doors of plugins), each
     validated by its door's own settings model."""

@@ -28,7 +28,7 @@ from .engine import (
     TranscriptPart,
     reference_from_dict,
 )
-from .errors import VoxhostError
+from .errors import EngineError, VoxhostError, storage_error
 from .loader import load_module
 
 
@@ -78,6 +78,12 @@ class Worker:
                 self._dispatch(op, header, payload)
             except VoxhostError as err:
                 self._send({"error": err.message, "code": err.code, "type": type(err).__name__, "param": err.param})
+            except OSError as err:
+                storage = storage_error(err)
+                if storage is None:
+                    traceback.print_exc()
+                    storage = EngineError(f"{type(err).__name__}: {err}")
+                self._send({"error": storage.message, "code": storage.code, "type": type(storage).__name__})
             except Exception as err:
                 traceback.print_exc()
                 self._send({"error": f"{type(err).__name__}: {err}", "code": "engine_error", "type": "EngineError"})

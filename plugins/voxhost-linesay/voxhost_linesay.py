@@ -85,8 +85,8 @@ class LinesayDoor(Door):
         self._server = await asyncio.start_server(self._serve, self.settings.host, self.settings.port, limit=limit)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
-    async def stop(self) -> None:
-        """Stop listening; a line being spoken may finish (within the daemon's ``shutdown_timeout``)."""
+    async def drain(self, deadline: float) -> None:
+        """Stop listening; a line being spoken may finish until ``deadline`` (shared by the whole daemon)."""
         if self._server is None:
             return
         self._server.close()
@@ -94,7 +94,16 @@ class LinesayDoor(Door):
         for task in self._connections - self._speaking:
             task.cancel()  # idle: waiting for a line that should no longer come
         if self._speaking:
-            await asyncio.wait(set(self._speaking), timeout=self.core.settings.shutdown_timeout)
+            await asyncio.wait(set(self._speaking), timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+
+    async def stop(self) -> None:
+        """Close every connection (a line still being spoken is cut) and stop listening."""
+        if self._server is None:
+            return
+        self._server.close()
+        self._stopping = True
+        for task in self._connections - self._speaking:
+            task.cancel()
         for task in list(self._speaking):
             task.cancel()  # still speaking after the grace period: its job is cancelled
         await asyncio.gather(*self._connections, return_exceptions=True)
@@ -172,6 +181,8 @@ class LinesayDoor(Door):
                 data = json.loads(text)
             except ValueError as err:
                 raise InvalidRequestError(f"the line is not valid JSON: {err}") from None
+            except RecursionError:  # Python's parser recurses once per nesting level
+                raise InvalidRequestError("the line is not valid JSON: nested too deeply") from None
             # LineRequest, not SpeechRequest: a line always carries its text, and door and client are ours to set.
             fields = parse(LineRequest, data).model_dump(exclude_unset=True)
         else:

@@ -314,10 +314,13 @@ class ChatterboxRuntime:
         if conds is None:
             conds = self._compute(target, reference)
             if cache is not None:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                partial = cache.with_suffix(".part")
-                conds.save(partial)
-                partial.replace(cache)
+                try:
+                    cache.parent.mkdir(parents=True, exist_ok=True)
+                    partial = cache.with_suffix(".part")
+                    conds.save(partial)
+                    partial.replace(cache)
+                except OSError as err:  # a full or read-only disk: speak all the same, without the cache
+                    _LOGGER.warning("could not keep the conditionals in %s: %s", cache, err)
         self._conds[key] = conds
         while len(self._conds) > _MEMORY_CONDS:
             self._conds.popitem(last=False)

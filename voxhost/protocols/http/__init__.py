@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,7 +13,9 @@ import voxhost
 
 from ...api import CoreAPI
 from ...door import Door, DoorSettings, Endpoint
-from .app import build_app
+from .app import begin_shutdown, build_app
+from .keys import IN_FLIGHT
+from .limits import LimitedSite
 from .metrics import Metrics
 from .settings import HttpSettings
 
@@ -40,6 +43,8 @@ class HttpDoor(Door):
         self._runner: web.AppRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._metrics: Metrics | None = None
+        self._app: web.Application | None = None
+        self._site: LimitedSite | None = None
         self.port: int | None = None
 
     @classmethod
@@ -53,27 +58,42 @@ class HttpDoor(Door):
         self._executor = ThreadPoolExecutor(self.settings.encode_threads, thread_name_prefix="http-encode")
         self._executor.submit(_warm_up)
         self._metrics = Metrics(self.core)
-        app = build_app(self.core, self.settings, self._executor, self._metrics)
+        self._app = app = build_app(self.core, self.settings, self._executor, self._metrics)
         # handler_cancellation: a client that disconnects cancels its handler, which cancels its job at once.
-        # shutdown_timeout: streams in flight get the daemon's drain time to finish when the door closes.
+        # keepalive_timeout: a connection that sends nothing (before a request or between two) is closed.
+        # shutdown_timeout: streams in flight had the daemon's drain to finish (``drain``); what is left is cut.
         self._runner = web.AppRunner(
             app,
             handler_cancellation=True,
             access_log=None,
-            shutdown_timeout=self.core.settings.shutdown_timeout,
+            keepalive_timeout=self.settings.idle_timeout,
+            lingering_time=2.0,  # the rest of a refused upload is read and dropped for at most this long
+            shutdown_timeout=1.0,
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+        self._site = LimitedSite(self._runner, self.settings.host, self.settings.port, self.settings.max_connections)
         try:
-            await site.start()
+            await self._site.start()
         except OSError:
             await self.stop()
             raise
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else self.settings.port
 
+    async def drain(self, deadline: float) -> None:
+        """Stop listening, refuse new requests (503), end event streams and pulls; let requests in progress finish
+        until ``deadline``."""
+        if self._app is None or self._runner is None:
+            return
+        await begin_shutdown(self._app)
+        if self._site is not None:
+            await self._site.stop()
+        loop = asyncio.get_running_loop()
+        while self._app[IN_FLIGHT] and loop.time() < deadline:  # noqa: ASYNC110 (handlers end on their own)
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
-        """Stop listening; running streams are cut by the daemon's drain."""
+        """Close every connection (cutting what is left after the drain) and stop listening."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -84,10 +104,11 @@ class HttpDoor(Door):
             self._executor = None
 
     def status(self) -> dict[str, Any]:
-        """The address served."""
+        """The address served and the connections open."""
         return {
             "url": f"http://{self.settings.host}:{self.port or self.settings.port}/v1",
             "auth": bool(self.settings.api_key),
+            "connections": self._site.connections if self._site is not None else 0,
         }
 
 

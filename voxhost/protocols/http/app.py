@@ -28,8 +28,9 @@ from . import (
     voices,
 )
 from .auth import Handler, auth_middleware
-from .errors import error_middleware
-from .keys import CLOSING, CORE, CORS_HEADERS, EXECUTOR, METRICS, PULLS, SETTINGS
+from .errors import ShuttingDownError, error_middleware
+from .guard import guard_middleware
+from .keys import CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
 from .settings import HttpSettings
 
@@ -133,7 +134,22 @@ def _metrics_middleware(metrics: Metrics) -> Middleware:
     return count
 
 
-async def _on_shutdown(app: web.Application) -> None:
+@web.middleware
+async def _in_flight(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Keep count of requests being answered; once the door drains, new ones get a 503 (and their connection ends)."""
+    if request.app[CLOSING].is_set():
+        raise ShuttingDownError("the server is stopping; try again shortly", retry_after=5)
+    task = asyncio.current_task()
+    assert task is not None
+    request.app[IN_FLIGHT].add(task)
+    try:
+        return await handler(request)
+    finally:
+        request.app[IN_FLIGHT].discard(task)
+
+
+async def begin_shutdown(app: web.Application) -> None:
+    """End event streams and model pulls, and take no new requests (the door's drain, and aiohttp's shutdown)."""
     app[CLOSING].set()  # event streams end now instead of holding the shutdown for its whole timeout
     for task in list(app[PULLS].values()):
         task.cancel()  # the download thread finishes on its own; nothing more is announced
@@ -151,6 +167,8 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             _cors_middleware(settings),
             _metrics_middleware(metrics),
             error_middleware,
+            guard_middleware(settings),
+            _in_flight,
             auth_middleware(settings),
         ],
         client_max_size=1024 * 1024,  # JSON bodies; uploads are streamed and limited by http.max_upload_mb
@@ -161,8 +179,9 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
     app[METRICS] = metrics
     app[PULLS] = {}
     app[CLOSING] = asyncio.Event()
+    app[IN_FLIGHT] = set()
     app[lab.STATIC] = lab.StaticFiles()
     app.on_response_prepare.append(_on_prepare)
-    app.on_shutdown.append(_on_shutdown)
+    app.on_shutdown.append(begin_shutdown)
     _add_routes(app)
     return app

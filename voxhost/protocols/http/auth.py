@@ -30,23 +30,30 @@ def needs_key(settings: HttpSettings, route: str | None) -> bool:
     return not (settings.open_metrics and route == "metrics")
 
 
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; the scheme is case-insensitive (RFC 9110 §11.1)."""
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def auth_middleware(settings: HttpSettings) -> Middleware:
     """Answer 401 to a request without the key where its route needs one."""
-    expected = f"Bearer {settings.api_key}".encode()
+    expected = (settings.api_key or "").encode()
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         route = request.match_info.route
         name = route.name if route is not None else None
         if needs_key(settings, name):
-            given = request.headers.get("Authorization", "").encode()
-            if not given and name in QUERY_KEY and "api_key" in request.query:
-                given = f"Bearer {request.query['api_key']}".encode()
-            if not hmac.compare_digest(given, expected):
+            header = request.headers.get("Authorization", "")
+            token = bearer_token(header)
+            if not header and name in QUERY_KEY and "api_key" in request.query:
+                header, token = "query", request.query["api_key"]
+            if token is None or not hmac.compare_digest(token.encode(), expected):
                 return from_error(
                     AuthenticationError(
                         "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
-                        if given
+                        if header
                         else "this server needs an API key: send 'Authorization: Bearer <key>'"
                     )
                 )

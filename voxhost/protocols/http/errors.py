@@ -34,6 +34,12 @@ class ReadOnlyJobError(VoxhostError):
     http_status = 403
 
 
+class ShuttingDownError(BusyError):
+    """A request that arrives while the door drains for shutdown."""
+
+    code = "shutting_down"
+
+
 class BadValueError(InvalidRequestError):
     """A value in the request body names something that does not exist (a voice, a model): 400, not 404.
 

@@ -22,5 +22,7 @@ PULLS: web.AppKey[dict[tuple[str, str], asyncio.Task[None]]] = web.AppKey("pulls
 """Model pulls running now, by (engine, model)."""
 CLOSING: web.AppKey[asyncio.Event] = web.AppKey("closing")
 """Set when the door shuts down, so that event streams end instead of holding the shutdown up."""
+IN_FLIGHT: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("in_flight")
+"""Requests being answered now (the door's drain waits for them)."""
 CORS_HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("cors_headers")
 """CORS headers a response gets as it is prepared."""

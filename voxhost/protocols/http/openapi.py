@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from ... import __version__
 from ...api import CoreAPI
 from ...errors import (
+    EngineTimeoutError,
     InvalidArchiveError,
     InvalidAudioError,
     InvalidPatternError,
@@ -92,17 +93,23 @@ REF = "#/components/schemas/{model}"
 _ERRORS = {
     400: "Invalid request: a value the request model refuses, or a name (voice, model, language) the server lacks",
     401: "Missing or wrong API key",
+    403: "A page of another origin may not change anything here (`Origin`), or a `Host` this server does not answer;"
+    + " or: "
+    + (ReadOnlyJobError.__doc__ or "Read-only"),
     404: "No such resource (for a job's audio also: " + (NoAudioError.__doc__ or "no audio") + ")",
-    403: ReadOnlyJobError.__doc__ or "Read-only",
+    408: "The request body stopped arriving",
     413: TooLargeError.__doc__ or "Too large",
+    415: "The body is not of the type the operation takes (JSON, or a multipart form)",
     422: (InvalidAudioError.__doc__ or "Audio that cannot be used")
     + " Or: "
     + (InvalidArchiveError.__doc__ or "an archive that cannot be used")
     + " Or: "
     + (InvalidPatternError.__doc__ or "a lexicon pattern that does not compile"),
-    500: "The engine failed",
+    500: "The engine failed, or a directory voxhost writes to is read-only",
     501: UnsupportedError.__doc__ or "Not supported",
-    503: "Busy, or an engine's model is missing; retry after `Retry-After` seconds",
+    503: "Busy, an engine's model is missing, too many connections, or stopping; retry after `Retry-After` seconds",
+    504: EngineTimeoutError.__doc__ or "The engine made no progress",
+    507: "No space left on the disk, or the voice library's quota is reached; nothing was stored",
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
@@ -557,7 +564,7 @@ class _Builder:
                     "`speech.audio.done` with `usage`. Everything is checked before the first byte; a later failure "
                     "ends the stream (SSE: an `error` event). Unknown body fields are ignored.",
                     audio,
-                    (400, 413, 500, 503),
+                    (400, 403, 408, 413, 415, 500, 503, 504),
                     tag="speech",
                     body={"application/json": {"schema": _ref("CreateSpeechRequest")}},
                 )
@@ -568,7 +575,7 @@ class _Builder:
                     "Convert speech into a library voice",
                     "Voice conversion by an engine with the convert capability; 501 when none is running.",
                     audio,
-                    (400, 413, 422, 500, 501, 503),
+                    (400, 403, 408, 413, 415, 422, 500, 501, 503, 504),
                     tag="voices",
                     body={"multipart/form-data": {"schema": _ref("CreateConversionRequest")}},
                 )
@@ -646,7 +653,7 @@ class _Builder:
                     f"{self.settings.max_upload_mb:g} MiB); it is stored on disk, shared by every cloning engine "
                     "and every door, and survives restarts.",
                     _json(_ref("Voice")),
-                    (400, 413, 422),
+                    (400, 403, 408, 413, 415, 422, 500, 507),
                     tag="voices",
                     body={"multipart/form-data": {"schema": _ref("CreateVoiceRequest")}},
                 ),
@@ -666,7 +673,7 @@ class _Builder:
                     "Delete a library voice",
                     "Deleting twice is a 404.",
                     _json(_ref("VoiceDeleted")),
-                    (404,),
+                    (403, 404, 500),
                     tag="voices",
                     parameters=[voice_id],
                 ),
@@ -697,7 +704,7 @@ class _Builder:
                     "Load an engine",
                     "Loads it now and answers when it is loaded.",
                     _json(_ref("Engine")),
-                    (404, 500, 503),
+                    (403, 404, 500, 503),
                     tag="engines",
                     parameters=[engine],
                 )
@@ -708,7 +715,7 @@ class _Builder:
                     "Unload an engine",
                     "Frees its memory; the next request loads it again. Refused (503) while it has jobs.",
                     _json(_ref("Engine")),
-                    (404, 503),
+                    (403, 404, 503),
                     tag="engines",
                     parameters=[engine],
                 )
@@ -732,7 +739,7 @@ class _Builder:
                     "once. Progress comes on `/v1/events`: `model_pull_started`, `model_pull_progress`, then "
                     "`model_pull_finished` or `model_pull_failed`. Asking again while it runs joins that pull.",
                     _json(_ref("PullStarted"), "Pull started", status=202),
-                    (404,),
+                    (403, 404),
                     tag="engines",
                     parameters=[engine, _path("model", "One of the engine's models.")],
                 )

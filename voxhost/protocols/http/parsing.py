@@ -9,14 +9,31 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from .errors import invalid_request
-from .uploads import read_form
+from .keys import SETTINGS
+from .uploads import UnsupportedMediaTypeError, read_form, timely
 
 M = TypeVar("M", bound=BaseModel)
 
 
+def is_json(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type."""
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
 async def json_body(request: web.Request, model: type[M]) -> M:
-    """The body as ``model``; pydantic's own JSON parser refuses deep nesting and bad UTF-8 as a 400, never a 500."""
-    data = await request.read()  # at most the app's client_max_size: larger bodies are a 413
+    """The body as ``model``; pydantic's own JSON parser refuses deep nesting and bad UTF-8 as a 400, never a 500.
+
+    The body must be sent as JSON: a browser page of another origin can post ``text/plain`` without asking this
+    server first, but not ``application/json`` (see ``guard``).
+    """
+    if not is_json(request.content_type):
+        raise UnsupportedMediaTypeError(
+            f"send the body as application/json (got {request.content_type})", param="Content-Type"
+        )
+    # At most the app's client_max_size (larger bodies are a 413); a client that stops sending gets a 408.
+    data = await timely(request.read(), request.app[SETTINGS].idle_timeout)
     try:
         return model.model_validate_json(data)
     except ValidationError as err:
@@ -35,7 +52,7 @@ def query(request: web.Request, model: type[M]) -> M:
 async def form(request: web.Request, model: type[M], file_fields: tuple[str, ...], max_bytes: int) -> M:
     """A ``multipart/form-data`` body as ``model``: text fields as sent (``name[]`` fields as lists of every value),
     files as bytes (each at most ``max_bytes``)."""
-    parts = await read_form(request, file_fields, max_bytes)
+    parts = await read_form(request, file_fields, max_bytes, request.app[SETTINGS].idle_timeout)
     lists = {name: values for name, values in parts.lists.items() if name.endswith("[]")}
     try:
         return model.model_validate({**parts.fields, **lists, **parts.files})

@@ -35,6 +35,7 @@ from ...operations import (
     SpeechRequest,
     VoiceCreate,
     VoiceQuery,
+    check_text,
 )
 
 # -- formats -------------------------------------------------------------------------------------------------
@@ -101,8 +102,8 @@ def _not_blank(value: str) -> str:
     return value
 
 
-NOT_BLANK = r"\S"
-"""JSON Schema's form of "not only white space" (what ``_not_blank`` checks)."""
+NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+"""JSON Schema's form of "not only white space, and no NUL" (what ``_not_blank`` and ``check_text`` check)."""
 
 SpeechVoice = Annotated[
     Name | None, BeforeValidator(_voice_reference, json_schema_input_type=Name | VoiceReference | None)
@@ -115,7 +116,12 @@ class SpeechBody(SpeechParams):
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    input: Annotated[str, Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK}), AfterValidator(_not_blank)]
+    input: Annotated[
+        str,
+        Field(min_length=1, json_schema_extra={"pattern": NOT_BLANK}),
+        AfterValidator(_not_blank),
+        AfterValidator(check_text),
+    ]
     """The text to speak."""
     model: Name | None = None
     """An engine id, or a configured model name (``tts-1``, ...); ``auto`` or none: the voice picks the engine."""
@@ -149,6 +155,7 @@ def speech_body(max_chars: int) -> type[SpeechBody]:
         str,
         Field(min_length=1, max_length=max_chars, json_schema_extra={"pattern": NOT_BLANK}),
         AfterValidator(_not_blank),
+        AfterValidator(check_text),
     ]
     description = f"The text to speak (at most {max_chars} characters)."
     return create_model(  # type: ignore[no-any-return, call-overload]

@@ -72,3 +72,12 @@ class HttpSettings(DoorSettings):
     """Longest audio accepted by ``/v1/audio/transcriptions``."""
     encode_threads: int = Field(4, ge=1)
     """Threads that encode audio (mp3, opus, aac, flac), so the event loop never waits on an encoder."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names the API answers besides localhost names, IP addresses and this machine's name, when no
+    ``api_key`` is set (``["*"]`` for any); other ``Host`` headers are refused, as DNS rebinding would send them.
+    Browser pages of other origins may change nothing unless listed in ``cors_origins``."""
+    idle_timeout: float = Field(60.0, gt=0)
+    """Seconds a connection may send nothing (before its request, between requests, or inside a request body)
+    before it is closed. Answers that stream for longer are not affected."""
+    max_connections: int = Field(128, ge=1)
+    """Connections served at once; more are answered 503 and closed (event streams count too)."""

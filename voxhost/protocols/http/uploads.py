@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -13,6 +16,22 @@ MAX_FIELD_BYTES = 64 * 1024
 """Longest text field (names, transcripts)."""
 _SLACK = 256 * 1024
 """Room for the text fields and multipart framing beside the file."""
+
+T = TypeVar("T")
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """A body sent as something else than the route takes."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class RequestTimeoutError(InvalidRequestError):
+    """The client stopped sending its request body."""
+
+    code = "request_timeout"
+    http_status = 408
 
 
 @dataclass
@@ -26,23 +45,45 @@ class Form:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
-async def read_form(request: web.Request, file_fields: tuple[str, ...], max_bytes: int) -> Form:
-    """Read a ``multipart/form-data`` body; files at most ``max_bytes`` each, text fields at most 64 KiB."""
-    if not request.content_type.startswith("multipart/"):
-        raise InvalidRequestError("send the request as multipart/form-data")
-    if request.content_length is not None and request.content_length > max_bytes + _SLACK:
+async def timely(read: Awaitable[T], timeout: float | None) -> T:
+    """One read of a request body; a client that sends nothing for ``timeout`` seconds gets a 408."""
+    try:
+        return await asyncio.wait_for(read, timeout)
+    except TimeoutError:
+        raise RequestTimeoutError(f"the request body stopped arriving (nothing for {timeout:g} s)") from None
+
+
+async def read_form(
+    request: web.Request, file_fields: tuple[str, ...], max_bytes: int, stall_timeout: float | None = None
+) -> Form:
+    """Read a ``multipart/form-data`` body; files at most ``max_bytes`` each, text fields at most 64 KiB.
+
+    The whole body is limited too, counted on the bytes read (a chunked body has no length to check first): at most
+    ``max_bytes`` plus room for the text fields and the framing, however many parts it has, named or not.
+    """
+    if request.content_type != "multipart/form-data":
+        raise UnsupportedMediaTypeError(
+            f"send the request as multipart/form-data (got {request.content_type})", param="Content-Type"
+        )
+    total = max_bytes + _SLACK
+    if request.content_length is not None and request.content_length > total:
         raise TooLargeError(_too_large(max_bytes), param=file_fields[0] if file_fields else None)
     form = Form()
+    body = request.content
     try:
-        reader = await request.multipart()
-        async for part in reader:
-            if not isinstance(part, BodyPartReader) or not part.name:
+        reader = await timely(request.multipart(), stall_timeout)
+        while (part := await timely(reader.next(), stall_timeout)) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise InvalidRequestError("malformed multipart body: nested multipart parts are not accepted")
+            if not part.name:
+                # Read (and dropped) here rather than by aiohttp's release, so that it counts against the limit.
+                await _read_part(part, None, max_bytes, lambda: body.total_bytes > total, stall_timeout)
                 continue
             if part.name in file_fields or part.filename:
                 limit = max_bytes
             else:
                 limit = MAX_FIELD_BYTES
-            data = await _read_part(part, limit, max_bytes)
+            data = await _read_part(part, limit, max_bytes, lambda: body.total_bytes > total, stall_timeout)
             if part.name in file_fields:
                 form.files[part.name] = data
             else:
@@ -57,10 +98,21 @@ async def read_form(request: web.Request, file_fields: tuple[str, ...], max_byte
     return form
 
 
-async def _read_part(part: BodyPartReader, limit: int, max_bytes: int) -> bytes:
+async def _read_part(
+    part: BodyPartReader,
+    limit: int | None,
+    max_bytes: int,
+    over_total: Callable[[], bool],
+    stall_timeout: float | None,
+) -> bytes:
+    """A part's bytes (``limit=None``: read and dropped), refused as soon as it or the whole body is too large."""
     chunks, size = [], 0
-    while chunk := await part.read_chunk(64 * 1024):
+    while chunk := await timely(part.read_chunk(64 * 1024), stall_timeout):
         size += len(chunk)
+        if over_total():
+            raise TooLargeError(_too_large(max_bytes), param=part.name)
+        if limit is None:
+            continue
         if size > limit:
             if limit == max_bytes:
                 raise TooLargeError(_too_large(max_bytes), param=part.name)

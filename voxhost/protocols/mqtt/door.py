@@ -6,6 +6,7 @@ parts never see the door.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -103,12 +104,20 @@ class MqttDoor(Door):
                 self.settings.port,
             )
 
-    async def stop(self) -> None:
-        """Ignore new requests, let this door's requests finish (bounded), then say offline and disconnect."""
+    async def drain(self, deadline: float) -> None:
+        """Ignore new requests; let this door's requests (speech and conversions) finish until ``deadline``."""
         self._closing = True
         if self.discovery is not None:
             self.discovery.cancel()
-        await self.ctx.tracker.drain(self.core.settings.shutdown_timeout, "daemon shutting down")
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        await self.ctx.tracker.drain(remaining, "daemon shutting down")
+
+    async def stop(self) -> None:
+        """Cancel what is left, say offline and disconnect."""
+        self._closing = True
+        if self.discovery is not None:
+            self.discovery.cancel()
+        await self.ctx.tracker.drain(0.0, "daemon shutting down")
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.conn.stop()

@@ -8,7 +8,6 @@ for at most the audio's length plus a second.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from typing import Any
@@ -156,8 +155,8 @@ class HermesService:
     def on_play_finished(self, msg: Incoming) -> None:
         """The audio server played a request's WAV."""
         try:
-            data = json.loads(msg.payload)
-        except ValueError:
+            data = load_json(msg.payload)
+        except VoxhostError:
             return
         request_id = _text(data.get("id")) if isinstance(data, dict) else None
         waiter = self._waiting.get(request_id) if request_id else None

@@ -282,14 +282,23 @@ def decode(payload: bytes, limit: int) -> str:
         raise InvalidRequestError(f"the payload is not UTF-8 (byte {err.start})", param="payload") from None
 
 
-def load_json(text: str) -> Any:
-    """Parse JSON, naming the position of a syntax error."""
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON, naming the position of a syntax error; a document nested too deeply is one too.
+
+    Python's parser recurses once per nesting level and raises ``RecursionError`` past the interpreter's stack
+    limit, which no request handler expects: it is a request error like any other. (The parser is kept because it
+    reads every string JSON allows, so that a lone surrogate escape reaches validation, and the reply names the
+    request's ``id``.)
+    """
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise InvalidRequestError(
             f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}", param="payload"
         ) from None
+    except (ValueError, RecursionError) as err:  # bytes that are not UTF-8; nesting deeper than the stack
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise InvalidRequestError(f"invalid JSON: {reason}", param="payload") from None
 
 
 def looks_like_json(text: str) -> bool:
@@ -355,8 +364,8 @@ def peek(payload: bytes, max_bytes: int) -> dict[str, Any]:
     if len(payload) > max_bytes:
         return {}
     try:
-        data = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        data = load_json(payload)
+    except InvalidRequestError:
         return {}
     if not isinstance(data, dict):
         return {}
@@ -410,9 +419,9 @@ def parse_convert(
             )
         if "options" in fields:
             try:
-                fields["options"] = json.loads(fields["options"]) if fields["options"].strip() else {}
-            except json.JSONDecodeError as err:
-                message = f"the user property 'options' is not JSON: {err.msg}"
+                fields["options"] = load_json(fields["options"]) if fields["options"].strip() else {}
+            except InvalidRequestError as err:
+                message = f"the user property 'options' is not JSON: {err.message.removeprefix('invalid JSON: ')}"
                 raise InvalidRequestError(message, param="options") from None
         if len(payload) > max_audio:
             raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from ...api import CoreAPI
-from ...errors import VoxhostError
+from ...errors import VoxhostError, storage_error
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class DefaultVoice:
@@ -62,7 +66,13 @@ class DefaultVoice:
         return voice if isinstance(voice, str) else None
 
     def _write(self, voice: str | None) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"default_voice": voice}))
-        tmp.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({"default_voice": voice}))
+            tmp.replace(self.path)
+        except OSError as err:  # the voice is set all the same; only the next start forgets it
+            problem = storage_error(err, "the default voice")
+            _LOGGER.warning("%s; it is used until voxhost stops", problem.message if problem else err)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)

@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from wyoming.error import Error
 from wyoming.event import Event
 
 from ...api import CoreAPI
 from ...door import Door, DoorSettings, Endpoint
 from ...errors import ConfigError
 from .info import build_info
-from .session import Session
+from .session import LINGER, Session
 from .settings import WyomingSettings
 from .stdio import open_stdio
-from .wire import MAX_HEADER_BYTES
+from .wire import MAX_HEADER_BYTES, encode_event
 from .zeroconf import Advertiser, advertised_address, default_name
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class WyomingDoor(Door):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._advertiser: Advertiser | None = None
         self._advertised: list[str] = []
+        self._draining = False
 
     @classmethod
     def endpoints(cls, settings: DoorSettings) -> list[Endpoint]:
@@ -111,8 +113,9 @@ class WyomingDoor(Door):
         if self.settings.zeroconf and tcp:
             self._spawn(self._advertise(tcp))
 
-    async def stop(self) -> None:
-        """Stop listening; let requests in progress finish (bounded), then close every connection."""
+    async def drain(self, deadline: float) -> None:
+        """Stop listening and close idle connections; let requests in progress finish until ``deadline``."""
+        self._draining = True
         for server in self._servers:
             server.close()
         if self._advertiser is not None:
@@ -120,12 +123,25 @@ class WyomingDoor(Door):
                 await self._advertiser.close()
             except Exception as err:
                 _LOGGER.debug("Zeroconf did not close cleanly: %s", err)
-        for session in list(self._sessions):
-            if not session.busy:
-                session.abort("the server is stopping")
-        deadline = asyncio.get_running_loop().time() + self.core.settings.shutdown_timeout
-        while any(s.busy for s in self._sessions) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110
+            self._advertiser = None
+        loop = asyncio.get_running_loop()
+        while True:
+            for session in list(self._sessions):
+                if not session.busy:
+                    session.abort("the server is stopping")  # idle: no new request may start now
+            if all(session.closed for session in self._sessions) or loop.time() >= deadline:
+                return
             await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        """Close every connection (cancelling what they still do) and stop listening."""
+        for server in self._servers:
+            server.close()
+        if self._advertiser is not None:
+            try:
+                await self._advertiser.close()
+            except Exception as err:
+                _LOGGER.debug("Zeroconf did not close cleanly: %s", err)
         for session in list(self._sessions):
             session.abort("the server is stopping")
         for task in list(self._tasks):
@@ -162,9 +178,31 @@ class WyomingDoor(Door):
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         label = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "unix"
-        await self._serve(reader, writer, label)
+        if len(self._sessions) >= self.settings.max_connections or self._draining:
+            await self._refuse(reader, writer, label)
+            return
+        await self._serve(reader, writer, label, self.settings.idle_timeout)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, label: str) -> None:
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, label: str) -> None:
+        """One connection too many: an ``error`` (busy), then a graceful close (what it sends is read and dropped)."""
+        limit = self.settings.max_connections
+        _LOGGER.warning("Wyoming client %s refused: %d connections open (max_connections)", label, limit)
+        text = "the server is stopping" if self._draining else f"too many connections (at most {limit}); try again"
+        try:
+            writer.write(encode_event(Error(text=text, code="busy").event()))
+            if writer.can_write_eof():
+                writer.write_eof()
+            async with asyncio.timeout(LINGER):
+                while await reader.read(65536):
+                    pass
+        except (TimeoutError, ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, label: str, idle_timeout: float | None
+    ) -> None:
         session = Session(
             self.core,
             reader,
@@ -174,6 +212,7 @@ class WyomingDoor(Door):
             self.settings.samples_per_chunk,
             self.settings.max_transcribe_seconds,
             self.settings.transcript_streaming,
+            idle_timeout,
         )
         self._sessions.add(session)
         _LOGGER.debug("Wyoming client %s connected", label)
@@ -189,7 +228,7 @@ class WyomingDoor(Door):
         self._spawn(self._stdio_session(reader, writer))
 
     async def _stdio_session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await self._serve(reader, writer, "stdio")
+        await self._serve(reader, writer, "stdio", None)  # the process that started us: no idle timeout
         # The peer that started us closed our stdin: like any stdio server, we are done.
         _LOGGER.info("stdin closed; stopping")
         os.kill(os.getpid(), signal.SIGTERM)

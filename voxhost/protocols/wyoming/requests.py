@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ...operations import SpeechRequest, parse
+from ...operations import SpeechRequest, SpokenText, parse
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -43,7 +43,7 @@ class Voice(_Envelope):
 class SynthesizeData(_Envelope):
     """``synthesize``: the whole text and its voice."""
 
-    text: str
+    text: SpokenText
     voice: Voice | None = None
 
 
@@ -54,9 +54,9 @@ class StartData(_Envelope):
 
 
 class ChunkData(_Envelope):
-    """``synthesize-chunk``: more text of the stream."""
+    """``synthesize-chunk``: more text of the stream (checked here: it reaches the job without a ``SpeechRequest``)."""
 
-    text: str
+    text: SpokenText
 
 
 def speech_request(voice: Voice | None, text: str | None, client: str) -> SpeechRequest:

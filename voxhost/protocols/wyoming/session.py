@@ -7,8 +7,15 @@ Home Assistant's two exchanges (reference §3.4, §3.5):
   ``synthesize-stopped``.
 and speech-to-text (see ``listen``): ``transcribe``, ``audio-start``, ``audio-chunk``*, ``audio-stop`` → ``transcript``.
 Reading never waits for synthesis: text chunks feed the job while earlier sentences are being spoken. Requests
-on one connection answer in the order they came. A failed request gets an ``error`` event and the connection is
-closed, because Home Assistant ignores ``error`` but notices the close.
+on one connection answer in the order they came.
+
+A failed request gets an ``error`` event (Home Assistant shows its text, on both paths) and the connection ends
+gracefully: no more work is read, voxhost half-closes its side, and reads and drops what the client still sends for
+up to ``LINGER`` seconds before closing. Closing at once would reset the connection under a client that is still
+streaming its text, and the client would see "connection reset" or "broken pipe" instead of the error.
+
+A connection that sends nothing for ``idle_timeout`` seconds while nothing is being spoken for it is closed (a text
+stream that stopped sending gets an error first); a client that stops reading its audio gets as long.
 """
 
 from __future__ import annotations
@@ -50,6 +57,15 @@ WIDTH, CHANNELS = 2, 1
 REFUSED_DRAIN_SECONDS = 2.0
 """How long the audio of a refused transcription is read and dropped before the connection closes."""
 _ASR_EVENTS = frozenset(("transcribe", "audio-start", "audio-chunk", "audio-stop"))
+LINGER = 2.0
+"""Seconds to read (and drop) what a client still sends after its error, before the connection closes."""
+
+
+class IdleTimeoutError(VoxhostError):
+    """A text stream that stopped sending."""
+
+    code = "timeout"
+    http_status = 408
 
 
 @dataclass
@@ -75,6 +91,7 @@ class Session:
         samples_per_chunk: int = 1024,
         listen_seconds: float = 300.0,
         transcript_streaming: bool = False,
+        idle_timeout: float | None = None,
     ) -> None:
         self.core = core
         self.peer = peer
@@ -95,6 +112,11 @@ class Session:
         """The utterance being received, between ``transcribe`` (or ``audio-start``) and ``audio-stop``."""
         self._refused: float | None = None
         """When a transcription was refused midway (its audio is then dropped until ``audio-stop``)."""
+        self._idle_timeout = idle_timeout
+        self._loop = asyncio.get_running_loop()
+        self._last_sent = self._loop.time()
+        self._failed_at: float | None = None
+        """When an ``error`` was sent: from then on events are read and dropped, for ``LINGER`` seconds at most."""
         self.closed = False
 
     @property
@@ -116,6 +138,13 @@ class Session:
             clean_eof = False
         except ProtocolError as err:
             _LOGGER.warning("Wyoming client %s broke the protocol (%s); closing its connection", self.peer, err)
+            if self._failed_at is None:
+                try:  # the framing is lost, so no linger: say why, and close
+                    await asyncio.wait_for(
+                        self.send(Error(text=f"protocol error: {err}", code="protocol_error").event()), 2
+                    )
+                except (TimeoutError, ConnectionError, OSError):
+                    pass
             clean_eof = False
         except (ConnectionError, OSError) as err:
             _LOGGER.debug("Wyoming client %s: %s", self.peer, err)
@@ -164,22 +193,63 @@ class Session:
         data = b"".join(encode_event(event) for event in events)
         async with self._write_lock:
             self._writer.write(data)
-            await self._writer.drain()
+            try:
+                await asyncio.wait_for(self._writer.drain(), self._idle_timeout)
+            except TimeoutError:
+                raise ConnectionResetError(f"the client read nothing for {self._idle_timeout:g} s") from None
+            self._last_sent = self._loop.time()
 
     # -- reading --------------------------------------------------------------------------------
 
     async def _read_loop(self) -> bool:
         """True at a clean end of stream."""
-        while not self.closed:
-            event = await read_event(self._reader)
-            if event is None:
-                return True
-            try:
-                await self._handle(event)
-            except VoxhostError as err:
-                await self._fail(err)
-                return False
-        return False
+        # One read runs across timeouts: cancelling it inside an event (after its header) would lose the framing.
+        reading: asyncio.Future[Event | None] | None = None
+        try:
+            while not self.closed:
+                if reading is None:
+                    reading = asyncio.ensure_future(read_event(self._reader))
+                done, _ = await asyncio.wait({reading}, timeout=self._read_timeout())
+                if not done:
+                    if self._failed_at is not None:
+                        return False  # lingered long enough after an error
+                    if await self._idle():
+                        return False
+                    continue
+                event, reading = reading.result(), None
+                if event is None:
+                    return self._failed_at is None
+                if self._failed_at is not None:
+                    continue  # after an error nothing more is done: the rest of the client's stream is dropped
+                try:
+                    await self._handle(event)
+                except VoxhostError as err:
+                    await self._fail(err)
+            return False
+        finally:
+            if reading is not None:
+                reading.cancel()
+
+    def _read_timeout(self) -> float | None:
+        """How long the next read may wait: the rest of the linger after an error, else the idle timeout."""
+        if self._failed_at is not None:
+            return max(0.0, self._failed_at + LINGER - self._loop.time())
+        return self._idle_timeout
+
+    async def _idle(self) -> bool:
+        """The client sent nothing for ``idle_timeout``: True when the connection should end for it."""
+        assert self._idle_timeout is not None
+        if self._loop.time() - self._last_sent < self._idle_timeout:
+            return False  # its audio is still flowing
+        if self._stream is not None:
+            await self._fail(
+                IdleTimeoutError(f"the text stream sent nothing for {self._idle_timeout:g} s; closing the connection")
+            )
+            return False  # linger, then close
+        if any(not task.done() for task in self._tasks):
+            return False  # a one-shot answer is being spoken (a slow engine is not the client's fault)
+        _LOGGER.debug("Wyoming client %s sent nothing for %g s; closing", self.peer, self._idle_timeout)
+        return True
 
     async def _handle(self, event: Event) -> None:
         kind = event.type
@@ -389,7 +459,9 @@ class Session:
                 return
 
     async def _fail(self, err: VoxhostError | None, event: JobFailed | JobCancelled | None = None) -> None:
-        """Tell the client what went wrong, then close: Home Assistant ignores ``error`` but sees the close."""
+        """Tell the client what went wrong and end the connection gracefully (see the module's docstring)."""
+        if self._failed_at is not None or self.closed:
+            return
         if err is not None:
             text, code = err.message, err.code
         elif isinstance(event, JobFailed):
@@ -397,8 +469,20 @@ class Session:
         else:
             text, code = "the request was cancelled", "cancelled"
         _LOGGER.info("Wyoming request from %s failed: %s (%s)", self.peer, text, code)
+        self._failed_at = self._loop.time()
+        current = asyncio.current_task()
+        for job in self._jobs:
+            if not job.done:
+                job.cancel(text)
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()  # no more audio after the error
+        self._stream = None
         try:
             await asyncio.wait_for(self.send(Error(text=text, code=code).event()), timeout=5.0)
-        except (TimeoutError, ConnectionError, OSError):
-            pass
-        self.abort(text)
+            if self._writer.can_write_eof():
+                self._writer.write_eof()  # half-close: the client reads the error, then the end of the stream
+        except (TimeoutError, ConnectionError, OSError, RuntimeError):
+            self.abort(text)  # the client is gone: nothing to linger for
+            return
+        self._loop.call_later(LINGER, self.abort, text)  # whether or not the client closes its side by then

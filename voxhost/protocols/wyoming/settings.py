@@ -31,3 +31,9 @@ class WyomingSettings(DoorSettings):
     transcript_streaming: bool = False
     """Advertise and send ``transcript-start``/``-chunk``/``-stop`` around the ``transcript`` (segment by segment as
     they are recognized). Home Assistant reads only ``transcript``."""
+    idle_timeout: float = Field(60.0, gt=0)
+    """Seconds a connection may stay silent while nothing is being spoken for it: one that sends nothing is closed,
+    and a text stream that stops sending gets an error and is closed. A client that reads its audio no faster gets
+    the same time. Home Assistant sends its request as soon as it connects, and streamed text as its model writes."""
+    max_connections: int = Field(64, ge=1)
+    """Connections served at once; more get an ``error`` event (code ``busy``) and are closed."""

@@ -42,6 +42,8 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         raise ProtocolError(f"{what} is not valid JSON: {err}") from None
+    except RecursionError:  # Python's parser recurses once per level: nesting deeper than its stack is hostile
+        raise ProtocolError(f"{what} is nested too deeply") from None
     if not isinstance(value, dict):
         raise ProtocolError(f"{what} is not a JSON object")
     return value

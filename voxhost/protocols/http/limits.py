@@ -1,0 +1,108 @@
+"""A TCP site that serves a bounded number of connections: past ``max_connections`` a client gets a 503 and the
+connection is closed, so idle or slow clients cannot pile up (idle ones are closed after ``idle_timeout``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from .errors import error_body
+
+_STARTING_GRACE = 1.0
+"""Seconds a connection counts as starting: asyncio reports it to its handler a loop turn after accepting it."""
+_REFUSE_LINGER = 1.0
+"""Seconds a refused connection stays open for its request to arrive (closing on unread data resets it, and the
+client would lose the answer)."""
+
+
+def _refusal(limit: int) -> bytes:
+    body = json.dumps(
+        error_body(503, f"too many connections (at most {limit}); try again shortly", code="too_many_connections")
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class _Refuse(asyncio.Protocol):
+    """Answer 503 at once, read and drop what the client sends for a moment, then close."""
+
+    def __init__(self, answer: bytes) -> None:
+        self._answer = answer
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(self._answer)
+        self._timer = asyncio.get_running_loop().call_later(_REFUSE_LINGER, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+class _Gate:
+    """The protocol factory of the listening socket: the door's handler while there is room, else a refusal."""
+
+    def __init__(self, server: web.Server, limit: int) -> None:
+        self._server = server
+        self._limit = limit
+        self._answer = _refusal(limit)
+        self._starting: list[tuple[RequestHandler, float]] = []
+
+    def open_connections(self) -> int:
+        """Connections being served, and those accepted but not yet reported to their handler."""
+        now = time.monotonic()
+        serving = set(self._server.connections)
+        self._starting = [
+            (handler, made)
+            for handler, made in self._starting
+            if handler not in serving and handler.transport is None and now - made < _STARTING_GRACE
+        ]
+        return len(serving) + len(self._starting)
+
+    def __call__(self) -> asyncio.BaseProtocol:
+        if self.open_connections() >= self._limit:
+            return _Refuse(self._answer)
+        handler = self._server()
+        self._starting.append((handler, time.monotonic()))
+        return handler
+
+
+class LimitedSite(web.BaseSite):
+    """Like ``web.TCPSite``, with a cap on connections served at once."""
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int) -> None:
+        super().__init__(runner)
+        self._host = host
+        self._port = port
+        self._limit = max_connections
+        self._gate: _Gate | None = None
+
+    @property
+    def name(self) -> str:
+        """The address, as aiohttp names its sites."""
+        return f"http://{self._host}:{self._port}"
+
+    @property
+    def connections(self) -> int:
+        """Connections open now."""
+        return self._gate.open_connections() if self._gate is not None else 0
+
+    async def start(self) -> None:
+        """Bind and listen."""
+        await super().start()
+        server = self._runner.server
+        assert server is not None
+        self._gate = _Gate(server, self._limit)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._gate, self._host, self._port, backlog=self._backlog)
