@@ -152,8 +152,13 @@ class ValidationPolicy(Operation):
     """Check (true) or not (false)."""
     max_wer: float | None = Field(None, ge=0, le=1, allow_inf_nan=False, strict=True)
     """Highest word error rate a sentence may have (normalised words; 0.25 is one word in four wrong)."""
-    max_retries: int | None = Field(None, ge=0, le=MAX_RETRIES, strict=True)
+    max_retries: Annotated[int | None, BeforeValidator(whole_number)] = Field(None, ge=0, le=MAX_RETRIES, strict=True)
     """Re-generations of a sentence above the bound."""
+
+
+def whole_number(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer, and so do the models: clients that write every number as a float work."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _policy(value: Any) -> Any:

@@ -259,9 +259,11 @@ class _Builder:
         body: dict[str, Any] | None = None,
         parameters: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """One operation; 401 is added where the API key is needed, and ``security: []`` where it is not."""
+        """One operation; 401 is added where the API key is needed, and ``security: []`` where it is not; 403 (the
+        Host and Origin guard) everywhere; 408 and 415 wherever a body is read."""
         secured = needs_key(self.settings, route)
-        statuses = sorted({*errors, 401} if secured else set(errors))
+        guarded = {403, 408, 415} if body is not None else {403}
+        statuses = sorted({*errors, *guarded, *({401} if secured else set())})
         responses = {**ok}
         for status in statuses:
             responses[str(status)] = {

@@ -36,6 +36,7 @@ from ...operations import (
     VoiceCreate,
     VoiceQuery,
     check_text,
+    whole_number,
 )
 
 # -- formats -------------------------------------------------------------------------------------------------
@@ -91,11 +92,6 @@ def _voice_reference(value: Any) -> Any:
     return value
 
 
-def _whole_number(value: Any) -> Any:
-    # JSON Schema counts 2.0 as an integer, and so does the door: clients that write every number as a float work.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("input is empty")
@@ -128,7 +124,7 @@ class SpeechBody(SpeechParams):
     voice: SpeechVoice = None
     """A catalog voice id or alias, an OpenAI voice name (mapped by configuration), a voice-library id, or
     ``{"id": ...}``."""
-    seed: Annotated[Annotated[int, Field(ge=0, le=MAX_SEED)] | None, BeforeValidator(_whole_number)] = None
+    seed: Annotated[Annotated[int, Field(ge=0, le=MAX_SEED)] | None, BeforeValidator(whole_number)] = None
     """Random seed, for engines that sample (the same seed gives the same audio)."""
     response_format: ResponseFormat = ResponseFormat.MP3
     """The audio format; streamed ``wav`` has ``0xFFFFFFFF`` sizes."""
