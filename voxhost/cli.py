@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--format", choices=["wav", "pcm"], default="wav", help="wav (default) or raw s16le pcm")
     say.set_defaults(func=cmd_say)
 
-    add_voices_command(sub, cmd_voices, _settings, parents=[common])
+    add_voices_command(sub, cmd_voices, _settings, parents=[common], make_core=_core_offline)
     jobs = sub.add_parser("jobs", help="recent jobs of the running daemon, from every door")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     jobs_list = jobs_sub.add_parser("list", parents=[common], help="recent jobs, newest first")

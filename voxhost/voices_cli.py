@@ -1,24 +1,30 @@
-"""``voxhost voices [list] | export | import``: the catalog, and the voice library as one archive.
+"""``voxhost voices [list] | add | export | import``: the catalog, one new voice, and the voice library as one archive.
 
-Voices are read and written in the state directory's voice library directly (a running daemon sees imported voices
-on its next look at the library: writes are atomic, each voice renamed into place).
+Voices are read and written in the state directory's voice library directly (a running daemon sees added and
+imported voices on its next look at the library: writes are atomic, each voice renamed into place).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from .audio import decode_audio
 from .errors import VoxhostError
 from .library import VoiceLibrary
+from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .settings import Settings
 from .voice_archive import import_archive, write_archive
 
 SettingsFactory = Callable[[argparse.Namespace], Settings]
+CoreFactory = Callable[[argparse.Namespace], Any]
+"""Builds the core from the command's arguments (engines not loaded yet)."""
 
 
 def _library(settings: Settings) -> VoiceLibrary:
@@ -51,6 +57,47 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
+    """Store one voice through the core's own path: a missing transcript is heard by a running recognizer, a wrong
+    one refused, the words timed."""
+    fields = {"name": args.name, "language": args.language, "transcript": args.transcript}
+    voice = parse(VoiceCreate, {key: value for key, value in fields.items() if value is not None})
+    path = Path(args.file)
+    if not path.is_file():
+        raise VoxhostError(f"no audio file {path}")
+    samples, rate = decode_audio(path.read_bytes(), MAX_REFERENCE_SECONDS, "file")
+
+    async def store() -> Any:
+        core = make_core(args)
+        for slot in core.registry:
+            slot.host.preload = False  # only the recognizer is loaded, when the voice is heard
+        await core.start()
+        try:
+            return await core.store_voice(voice, samples, rate)
+        finally:
+            await core.close()
+
+    stored = asyncio.run(store())
+    heard = voice.transcript is None and stored.transcript is not None
+    if args.json:
+        shown = {
+            "id": stored.id,
+            "name": stored.name,
+            "language": stored.language,
+            "transcript": stored.transcript,
+            "transcribed": heard,
+            "seconds": stored.seconds,
+            "sample_rate": stored.sample_rate,
+            "created_at": stored.created_at,
+        }
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{stored.id:40} {stored.name}  {stored.language or '-'}  {stored.seconds:.1f} s")
+    transcript = stored.transcript if stored.transcript is not None else "(none)"
+    print(f"transcript{' (heard)' if heard else ''}: {transcript}")
+    return 0
+
+
 def _runner(fn: Callable[[argparse.Namespace, Settings], int], settings: SettingsFactory) -> Callable[..., int]:
     return lambda args: fn(args, settings(args))
 
@@ -60,8 +107,10 @@ def add_voices_command(
     list_voices: Callable[[argparse.Namespace], int],
     settings: SettingsFactory,
     parents: Sequence[argparse.ArgumentParser] = (),
+    make_core: CoreFactory | None = None,
 ) -> None:
-    """``voices`` (the catalog, as before), ``voices list``, ``voices export``, ``voices import``."""
+    """``voices`` (the catalog, as before), ``voices list``, ``voices add`` (with ``make_core``), ``voices
+    export``, ``voices import``."""
     common = list(parents)
     parser = subparsers.add_parser("voices", parents=common, help="list voices; export or import the voice library")
     parser.add_argument("--json", action="store_true", help="JSON output")
@@ -70,6 +119,19 @@ def add_voices_command(
     p = sub.add_parser("list", parents=common, help="every voice of the catalog (the default)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(func=list_voices)
+    if make_core is not None:
+        p = sub.add_parser("add", parents=common, help="store a cloned voice (its transcript heard when none is given)")
+        p.add_argument(
+            "file",
+            metavar="FILE",
+            help=f"the reference recording (wav, flac, ogg, mp3, ...; 1-{MAX_REFERENCE_SECONDS:g} s)",
+        )
+        p.add_argument("--name", required=True, help="the voice's display name")
+        p.add_argument("-l", "--language", help="the language spoken (en_US, de_DE, ...)")
+        p.add_argument("--transcript", help="the recording's exact words (default: heard by the speech recognizer)")
+        p.add_argument("--json", action="store_true", help="JSON output")
+        core_factory = make_core
+        p.set_defaults(func=lambda args: _add(args, core_factory))
     p = sub.add_parser(
         "export", parents=common, help="the voice library (or some voices) as one zip archive with a manifest of hashes"
     )

@@ -21,6 +21,7 @@ from .dedupe import Deduper
 from .discovery import Discovery
 from .hermes import HermesService
 from .jobs import JobsService
+from .library import LibraryService
 from .names import Topics
 from .service import VoxhostService
 from .settings import MqttSettings
@@ -76,6 +77,7 @@ class MqttDoor(Door):
             ConvertService(self.ctx),
             JobsService(self.ctx),
             TranscribeService(self.ctx),
+            LibraryService(self.ctx),
         ]
         if settings.hermes:
             self.parts.append(HermesService(self.ctx))

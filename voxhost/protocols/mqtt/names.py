@@ -89,6 +89,16 @@ class Topics:
         return f"{self.root}/voices/get"
 
     @property
+    def voices_add(self) -> str:
+        """Voice-library uploads (reference audio in, the stored voice out)."""
+        return f"{self.root}/voices/add"
+
+    @property
+    def voices_delete(self) -> str:
+        """Voice-library deletions."""
+        return f"{self.root}/voices/delete"
+
+    @property
     def voice_set(self) -> str:
         """Set the default voice (Home Assistant's select)."""
         return f"{self.root}/voice/set"
