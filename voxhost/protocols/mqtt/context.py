@@ -49,3 +49,17 @@ class Part(Protocol):
     def route(self, topic: str) -> Handler | None:
         """The handler of a topic that a wildcard subscription delivers, if it is this part's."""
         ...
+
+
+class Service:
+    """Base of the parts: the context, with its settings and topics at hand; no wildcard topics unless ``route``
+    says otherwise."""
+
+    def __init__(self, ctx: MqttContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.topics = ctx.topics
+
+    def route(self, topic: str) -> Handler | None:
+        """No wildcard topics here."""
+        return None

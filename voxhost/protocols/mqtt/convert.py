@@ -14,76 +14,31 @@ from contextlib import aclosing
 
 from ...audio import decode_audio
 from ...engine import PCM
-from ...errors import EngineError, InvalidRequestError, VoxhostError
+from ...errors import EngineError, VoxhostError
 from ...operations import ConvertParams
-from .connection import Incoming
-from .context import Handler, MqttContext
-from .names import shared
+from .audio_request import AudioService
+from .context import MqttContext
 from .reply import Reply
-from .schemas import ConvertCommand, convert_topic_fields, parse_convert, peek_convert
+from .schemas import CONVERT, ConvertCommand, convert_topic_fields
 from .stream import AudioStream
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class ConvertService:
-    """Handlers for ``<base>/<node>/convert`` and the pool topic ``<base>/convert``."""
+class ConvertService(AudioService[ConvertCommand]):
+    """Handlers for ``<base>/<node>/convert`` and the pool topic ``<base>/convert`` (``.../convert/<voice>[/<id>]``:
+    voice and id in the topic)."""
+
+    kind = "convert"
 
     def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.topics = ctx.topics
+        super().__init__(ctx, ctx.topics.convert, ctx.topics.pool_convert, CONVERT.parse, convert_topic_fields)
 
-    def subscriptions(self) -> list[str]:
-        """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
-        t = self.topics
-        return [f"{t.convert}/#", shared(f"{t.pool_convert}/#", self.settings.shared_group)]
-
-    def handlers(self) -> dict[str, Handler]:
-        """Exact topic → handler; ``.../convert/<voice>[/<id>]`` goes through ``route``."""
-        return {self.topics.convert: self.on_convert, self.topics.pool_convert: self.on_convert}
-
-    def route(self, topic: str) -> Handler | None:
-        """``<base>/<node>/convert/...`` or ``<base>/convert/...``: voice (and id) in the topic."""
-        if topic.startswith((f"{self.topics.convert}/", f"{self.topics.pool_convert}/")):
-            return self.on_convert
-        return None
-
-    def _topic_fields(self, topic: str) -> dict[str, str]:
-        for prefix in (f"{self.topics.convert}/", f"{self.topics.pool_convert}/"):
-            if topic.startswith(prefix):
-                return convert_topic_fields(topic[len(prefix) :])
-        return {}
-
-    def on_convert(self, msg: Incoming) -> None:
-        """Hand the request to a task: parsing megabytes of base64 and decoding audio happen on threads."""
-        if msg.retain:
-            _LOGGER.warning("Ignoring a retained convert message on %s", msg.topic)
-            return
-        self.ctx.tracker.spawn(self._serve(msg), name="mqtt-convert")
-
-    async def _serve(self, msg: Incoming) -> None:
+    async def serve(self, command: ConvertCommand, reply: Reply) -> None:
+        """Check the request and decode its audio, then convert it (a stop command cancels it)."""
         s = self.settings
-        defaults: dict[str, str] = {}
         try:
-            defaults = self._topic_fields(msg.topic)
-            command = await asyncio.to_thread(
-                parse_convert, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
-            )
-        except VoxhostError as err:
-            limit = -(-s.max_convert_bytes // 3) * 4 + s.max_command_bytes
-            seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit, defaults)
-            _LOGGER.info("Rejected convert request on %s: %s", msg.topic, err.message)
-            Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
-            return
-        key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-        if key is not None and self.ctx.dedupe.seen(f"convert:{key}"):
-            _LOGGER.info("Dropping a repeated convert request %s", key)
-            return
-        reply = Reply.to(self.ctx, msg, command.reply_to, command.id)
-        try:
-            if command.chunk_bytes is not None and command.chunk_bytes > s.chunk_bytes:
-                raise InvalidRequestError(f"chunk_bytes may be at most {s.chunk_bytes}", param="chunk_bytes")
+            command.check_chunk_bytes(s.chunk_bytes)
             params = self.ctx.core.check_convert(command.params())
             source = await asyncio.to_thread(_decode, command.audio, s.max_convert_seconds)
         except VoxhostError as err:

@@ -14,7 +14,7 @@ from typing import Any
 from ... import __version__
 from ...events import EngineLoaded, EngineUnloaded, Event, VoiceAdded, VoiceRemoved
 from .connection import Incoming
-from .context import Handler, MqttContext
+from .context import Handler, MqttContext, Service
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,13 +23,11 @@ CATALOG_CHANGES = (VoiceAdded, VoiceRemoved, EngineLoaded, EngineUnloaded)
 """Events that change the voices the select offers."""
 
 
-class Discovery:
+class Discovery(Service):
     """Builds and publishes the discovery message."""
 
     def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.topics = ctx.topics
+        super().__init__(ctx)
         self._pending: asyncio.TimerHandle | None = None
         self.sent = 0
 
@@ -40,10 +38,6 @@ class Discovery:
     def handlers(self) -> dict[str, Handler]:
         """Exact topic → handler."""
         return {self.topics.ha_status: self.on_ha_status}
-
-    def route(self, topic: str) -> Handler | None:
-        """No wildcard topics here."""
-        return None
 
     def observe(self, event: Event) -> None:
         """Announce again when the voices change."""

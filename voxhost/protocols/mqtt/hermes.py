@@ -19,7 +19,7 @@ from ...audio import to_wav
 from ...errors import EngineError, VoxhostError
 from ...operations import SpeechRequest, parse
 from .connection import Incoming
-from .context import Handler, MqttContext
+from .context import Handler, MqttContext, Service
 from .names import (
     HERMES_ERROR,
     HERMES_PLAY_FINISHED,
@@ -52,12 +52,11 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-class HermesService:
+class HermesService(Service):
     """Answers Hermes TTS requests for the configured sites."""
 
     def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
+        super().__init__(ctx)
         self._waiting: dict[str, asyncio.Future[None]] = {}
 
     def subscriptions(self) -> list[str]:

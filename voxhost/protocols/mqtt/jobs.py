@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import Field
 
 from ...api import JobRecord
-from ...errors import InvalidRequestError, VoxhostError
+from ...errors import VoxhostError
 from ...operations import JobId, JobQuery
 from .connection import Incoming
-from .context import Handler, MqttContext
+from .context import Handler, Service
 from .reply import Reply
 from .schemas import _Delivery, parse_optional, peek
 from .stream import AudioStream
@@ -40,13 +40,8 @@ def summary(record: JobRecord) -> dict[str, Any]:
     return {key: value for key, value in dataclasses.asdict(record).items() if value is not None}
 
 
-class JobsService:
+class JobsService(Service):
     """The handler of ``<base>/<node>/jobs/get``."""
-
-    def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.topics = ctx.topics
 
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to on every connect."""
@@ -55,10 +50,6 @@ class JobsService:
     def handlers(self) -> dict[str, Handler]:
         """Exact topic → handler."""
         return {self.topics.jobs_get: self.on_jobs}
-
-    def route(self, topic: str) -> Handler | None:
-        """No wildcard topics here."""
-        return None
 
     def on_jobs(self, msg: Incoming) -> None:
         """Answer a job request; audio is published by a task."""
@@ -78,10 +69,7 @@ class JobsService:
             reply.send("ok", jobs=[summary(record) for record in page.items], total=page.total)
             return
         try:
-            if command.chunk_bytes is not None and command.chunk_bytes > self.settings.chunk_bytes:
-                raise InvalidRequestError(
-                    f"chunk_bytes may be at most {self.settings.chunk_bytes}", param="chunk_bytes"
-                )
+            command.check_chunk_bytes(self.settings.chunk_bytes)
             record = core.job_record(command.job)
         except VoxhostError as err:
             reply.error(err)

@@ -14,27 +14,28 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from ...api import CoreAPI
 from ...audio import decode_audio
-from ...errors import InvalidRequestError, TooLargeError, VoxhostError
+from ...errors import InvalidRequestError, VoxhostError
 from ...operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from ...voices import LibraryVoice
+from .audio_request import AudioTopic, receive
 from .connection import Incoming
-from .context import Handler, MqttContext
+from .context import Handler, MqttContext, Service
 from .reply import Reply
 from .schemas import (
-    _audio_base64,
-    _check_id,
-    _check_topic,
+    AudioFile,
+    AudioForm,
+    RequestId,
+    TopicName,
     decode,
-    is_json_object,
     load_json,
     looks_like_json,
     parse_model,
     peek,
-    peek_convert,
+    topic_fields,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,27 +48,12 @@ class VoiceAddCommand(VoiceCreate):
     """An add request on ``<base>/<node>/voices/add``: the new voice's fields (the shared ``VoiceCreate``: name,
     language, transcript), its reference audio, and where the reply goes."""
 
-    audio: bytes
+    audio: AudioFile
     """The reference recording (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
-    id: str | None = None
+    id: RequestId = None
     """Echoed in the reply; used to drop redeliveries (a voice is not stored twice)."""
-    reply_to: str | None = None
+    reply_to: TopicName = None
     """Topic for the reply (MQTT 3.1.1 clients; MQTT 5 clients may use Response Topic instead)."""
-
-    @field_validator("audio", mode="before")
-    @classmethod
-    def _base64(cls, value: Any) -> Any:
-        return _audio_base64(value)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
-
-    @field_validator("reply_to")
-    @classmethod
-    def _valid_topic(cls, value: str | None) -> str | None:
-        return _check_topic(value)
 
     def voice(self) -> VoiceCreate:
         """The core's request: the new voice's fields."""
@@ -80,74 +66,32 @@ class VoiceDeleteCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     voice: str
-    id: str | None = None
-    reply_to: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
-
-    @field_validator("reply_to")
-    @classmethod
-    def _valid_topic(cls, value: str | None) -> str | None:
-        return _check_topic(value)
+    id: RequestId = None
+    reply_to: TopicName = None
 
 
-def parse_add(
-    payload: bytes,
-    properties: tuple[tuple[str, str], ...],
-    max_audio: int,
-    max_command: int,
-    defaults: dict[str, str] | None = None,
-) -> VoiceAddCommand:
-    """An add request: JSON with base64 ``audio``, or the raw audio file with MQTT 5 user properties (``defaults``:
-    name, language and id from the topic). Call it on a thread: base64 of seconds of audio is slow to decode."""
-    defaults = defaults or {}
-    if is_json_object(payload):
-        limit = -(-max_audio // 3) * 4 + max_command  # base64 is 4/3 of the audio, plus the other fields
-        if len(payload) > limit:
-            raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
-        data = load_json(decode(payload, limit))
-        command: VoiceAddCommand = parse_model(
-            VoiceAddCommand, {**defaults, **data} if isinstance(data, dict) else data
+def _raw_add(fields: dict[str, Any]) -> None:
+    if "name" not in fields:
+        raise InvalidRequestError(
+            "raw audio needs the voice's name: in the topic (<base>/<node>/voices/add/<name>) or the MQTT 5 user "
+            "property 'name'",
+            param="name",
         )
-    else:
-        fields: dict[str, Any] = {**defaults}
-        fields.update((name, value) for name, value in properties if name in ADD_PROPERTIES)
-        if "name" not in fields:
-            raise InvalidRequestError(
-                "raw audio needs the voice's name: in the topic (<base>/<node>/voices/add/<name>) or the MQTT 5 user "
-                "property 'name'",
-                param="name",
-            )
-        if len(payload) > max_audio:
-            raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
-        command = parse_model(VoiceAddCommand, {**fields, "audio": payload})
-    if not command.audio:
-        raise InvalidRequestError("the audio is empty", param="audio")
-    if len(command.audio) > max_audio:
-        raise TooLargeError(f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio")
-    return command
+
+
+ADD = AudioForm(VoiceAddCommand, ADD_PROPERTIES, _raw_add)
+"""An add request (name, language and id may come in the topic)."""
 
 
 def add_topic_fields(rest: str) -> dict[str, str]:
     """Name, language and id from the levels after ``.../voices/add/``: ``<name>[/<language>[/<id>]]``."""
-    levels = rest.split("/")
-    if len(levels) > 3 or not all(levels):
-        raise InvalidRequestError(
-            "an add topic ends in voices/add, voices/add/<name>, voices/add/<name>/<language> or "
-            "voices/add/<name>/<language>/<id>",
-            param="topic",
-        )
-    fields = {"name": levels[0]}
-    if len(levels) > 1 and levels[1] != "auto":  # auto: the recognizer detects it
-        fields["language"] = levels[1]
-    if len(levels) == 3:
-        try:
-            fields["id"] = _check_id(levels[2]) or ""
-        except ValueError as err:
-            raise InvalidRequestError(f"invalid id in the topic: {err}", param="id") from None
+    usage = (
+        "an add topic ends in voices/add, voices/add/<name>, voices/add/<name>/<language> or "
+        "voices/add/<name>/<language>/<id>"
+    )
+    fields = topic_fields(rest, ("name", "language", "id"), usage)
+    if fields.get("language") == "auto":  # auto: the recognizer detects it
+        del fields["language"]
     return fields
 
 
@@ -190,14 +134,14 @@ def _for_mqtt(err: VoxhostError) -> VoxhostError:
     return err
 
 
-class LibraryService:
+class LibraryService(Service):
     """Handlers for ``<base>/<node>/voices/add`` and ``<base>/<node>/voices/delete`` (no pool topics: each node
     has its own library)."""
 
     def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.topics = ctx.topics
+        super().__init__(ctx)
+        prefixes = (f"{self.topics.voices_add}/",)
+        self.upload = AudioTopic("voice upload", "voice-add", prefixes, add_topic_fields, ADD.parse)
 
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
@@ -225,26 +169,10 @@ class LibraryService:
         self.ctx.tracker.spawn(self._add(msg), name="mqtt-voice-add")
 
     async def _add(self, msg: Incoming) -> None:
-        s = self.settings
-        defaults: dict[str, str] = {}
-        prefix = f"{self.topics.voices_add}/"
-        try:
-            if msg.topic.startswith(prefix):
-                defaults = add_topic_fields(msg.topic[len(prefix) :])
-            command = await asyncio.to_thread(
-                parse_add, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
-            )
-        except VoxhostError as err:
-            limit = -(-s.max_convert_bytes // 3) * 4 + s.max_command_bytes
-            seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit, defaults)
-            _LOGGER.info("Rejected voice upload on %s: %s", msg.topic, err.message)
-            Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
+        received = await receive(self.ctx, msg, self.upload)
+        if received is None:
             return
-        key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-        if key is not None and self.ctx.dedupe.seen(f"voice-add:{key}"):
-            _LOGGER.info("Dropping a repeated voice upload %s", key)
-            return
-        reply = Reply.to(self.ctx, msg, command.reply_to, command.id)
+        command, reply = received
         core = self.ctx.core
         try:
             voice = command.voice()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -62,29 +66,32 @@ def _audio_base64(value: Any) -> Any:
         raise ValueError("must be the audio file in base64") from None
 
 
+RequestId = Annotated[str | None, BeforeValidator(_check_id)]
+"""A request's id: it may name a topic level, so no wildcards or ``/``."""
+TopicName = Annotated[str | None, AfterValidator(_check_topic)]
+"""A topic a request's replies or audio go to: no wildcards."""
+AudioFile = Annotated[bytes, BeforeValidator(_audio_base64)]
+"""An audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
+
+
 class _Delivery(Operation):
     """Where and how a request's replies and audio go: shared by say and convert requests."""
 
-    id: str | None = None
+    id: RequestId = None
     """Echoed in every status reply; names the audio topic; used to drop redeliveries."""
     format: AudioFormat | None = None
     """pcm (streamed chunks), wav (one file), both, or none; default from settings."""
     chunk_bytes: int | None = Field(None, ge=256)
     """Smaller chunks for a small client (never above the configured size)."""
-    audio_topic: str | None = None
+    audio_topic: TopicName = None
     """Publish the audio under this prefix instead of ``<base>/<node>/audio/<id>``."""
-    reply_to: str | None = None
+    reply_to: TopicName = None
     """Topic for status replies (MQTT 3.1.1 clients; MQTT 5 clients may use Response Topic instead)."""
 
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
-
-    @field_validator("audio_topic", "reply_to")
-    @classmethod
-    def _valid_topic(cls, value: str | None) -> str | None:
-        return _check_topic(value)
+    def check_chunk_bytes(self, most: int) -> None:
+        """Refuse chunks larger than the configured size (``most``)."""
+        if self.chunk_bytes is not None and self.chunk_bytes > most:
+            raise InvalidRequestError(f"chunk_bytes may be at most {most}", param="chunk_bytes")
 
 
 class SayCommand(SpeechParams, _Delivery):
@@ -123,13 +130,8 @@ class ConvertCommand(ConvertParams, _Delivery):
     audio payload the other fields are MQTT 5 user properties.
     """
 
-    audio: bytes
+    audio: AudioFile
     """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
-
-    @field_validator("audio", mode="before")
-    @classmethod
-    def _base64(cls, value: Any) -> Any:
-        return _audio_base64(value)
 
     def params(self) -> ConvertParams:
         """The core's request: target voice, engine and options."""
@@ -144,11 +146,11 @@ class TranscribeCommand(Operation):
     properties (or the language and id come in the topic).
     """
 
-    audio: bytes
+    audio: AudioFile
     """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
-    id: str | None = None
+    id: RequestId = None
     """Echoed in every status reply; used to drop redeliveries."""
-    reply_to: str | None = None
+    reply_to: TopicName = None
     """Topic for status replies (MQTT 3.1.1 clients; MQTT 5 clients may use Response Topic instead)."""
     language: str | None = None
     """The language spoken (``en``, ``de_DE``); none or ``auto``: detected."""
@@ -162,21 +164,6 @@ class TranscribeCommand(Operation):
     """Put the segments (start, end, text, words) in the ``done`` reply."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The recognizing engine's own options (beam_size, vad_filter, temperature)."""
-
-    @field_validator("audio", mode="before")
-    @classmethod
-    def _base64(cls, value: Any) -> Any:
-        return _audio_base64(value)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
-
-    @field_validator("reply_to")
-    @classmethod
-    def _valid_topic(cls, value: str | None) -> str | None:
-        return _check_topic(value)
 
     def params(self) -> TranscribeParams:
         """The core's request."""
@@ -196,13 +183,8 @@ class StopCommand(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = None
+    id: RequestId = None
     all: bool = False
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
 
 
 class VoicesQuery(BaseModel):
@@ -210,21 +192,11 @@ class VoicesQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | None = None
+    id: RequestId = None
     language: Language | None = None
     """Only voices that speak this language (its base language matches, as everywhere in voxhost)."""
     engine: str | None = None
-    reply_to: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
-
-    @field_validator("reply_to")
-    @classmethod
-    def _valid_topic(cls, value: str | None) -> str | None:
-        return _check_topic(value)
+    reply_to: TopicName = None
 
 
 class VoiceSet(BaseModel):
@@ -243,14 +215,9 @@ class HermesSay(BaseModel):
     text: str
     site_id: str = Field("default", alias="siteId")
     lang: str | None = None
-    id: str | None = None
+    id: RequestId = None
     session_id: str | None = Field(None, alias="sessionId")
     volume: float | None = Field(None, ge=0.0, le=1.0)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _valid_id(cls, value: Any) -> str | None:
-        return _check_id(value)
 
     @field_validator("site_id")
     @classmethod
@@ -388,135 +355,144 @@ def is_json_object(payload: bytes) -> bool:
     return payload.lstrip()[:1] == b"{"
 
 
-def parse_convert(
-    payload: bytes,
-    properties: tuple[tuple[str, str], ...],
-    max_audio: int,
-    max_command: int,
-    defaults: dict[str, str] | None = None,
-) -> ConvertCommand:
-    """A convert request: a JSON object with base64 ``audio``, or the raw audio file with MQTT 5 user properties.
+def json_limit(max_audio: int, max_command: int) -> int:
+    """The most bytes a JSON request with ``max_audio`` bytes of audio may have."""
+    return -(-max_audio // 3) * 4 + max_command  # base64 is 4/3 of the audio, plus the other fields
 
-    ``defaults`` (voice and id from the topic) apply where the request names none. Decoding seconds of base64 is
-    slow enough to keep off the event loop: call this on a thread.
-    """
-    defaults = defaults or {}
-    if is_json_object(payload):
-        # base64 is 4/3 of the audio, plus the other fields.
-        limit = -(-max_audio // 3) * 4 + max_command
-        if len(payload) > limit:
-            raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
-        data = load_json(decode(payload, limit))
-        command: ConvertCommand = parse_model(ConvertCommand, {**defaults, **data} if isinstance(data, dict) else data)
-    else:
-        fields: dict[str, Any] = {**defaults}
-        fields.update((name, value) for name, value in properties if name in CONVERT_PROPERTIES)
-        if "voice" not in fields:
-            raise InvalidRequestError(
-                "raw audio needs the target voice: in the topic (<base>/<node>/convert/<voice>) or the MQTT 5 user "
-                "property 'voice'",
-                param="voice",
+
+def _no_check(_value: object) -> None:
+    pass
+
+
+def _options_property(fields: dict[str, Any]) -> None:
+    """The user property ``options`` as JSON (empty: no options)."""
+    if "options" in fields:
+        try:
+            fields["options"] = load_json(fields["options"]) if fields["options"].strip() else {}
+        except InvalidRequestError as err:
+            message = f"the user property 'options' is not JSON: {err.message.removeprefix('invalid JSON: ')}"
+            raise InvalidRequestError(message, param="options") from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class AudioForm(Generic[M]):
+    """How one kind of request that carries audio is read: a JSON object with base64 ``audio``, or the raw audio
+    file with MQTT 5 user properties."""
+
+    model: type[M]
+    accepted: tuple[str, ...]
+    """The user properties read from a raw request (others are ignored: brokers and tools add some)."""
+    raw: Callable[[dict[str, Any]], None] = _no_check
+    """Checks and converts the fields of a raw request (its user properties and topic fields)."""
+    check: Callable[[M], None] = _no_check
+    """Checks (and tidies) a request that parsed."""
+
+    def parse(
+        self,
+        payload: bytes,
+        properties: tuple[tuple[str, str], ...],
+        max_audio: int,
+        max_command: int,
+        defaults: dict[str, str] | None = None,
+    ) -> M:
+        """A request from its payload and user properties; ``defaults`` (fields from the topic) apply where it names
+        none. Decoding seconds of base64 is slow enough to keep off the event loop: call this on a thread."""
+        defaults = defaults or {}
+        command: Any
+        if is_json_object(payload):
+            limit = json_limit(max_audio, max_command)
+            if len(payload) > limit:
+                raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
+            data = load_json(decode(payload, limit))
+            command = parse_model(self.model, {**defaults, **data} if isinstance(data, dict) else data)
+        else:
+            fields: dict[str, Any] = {**defaults}
+            fields.update((name, value) for name, value in properties if name in self.accepted)
+            self.raw(fields)
+            if len(payload) > max_audio:
+                raise TooLargeError(
+                    f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio"
+                )
+            command = parse_model(self.model, {**fields, "audio": payload})
+        if not command.audio:
+            raise InvalidRequestError("the audio is empty", param="audio")
+        if len(command.audio) > max_audio:
+            raise TooLargeError(
+                f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio"
             )
-        if "options" in fields:
-            try:
-                fields["options"] = load_json(fields["options"]) if fields["options"].strip() else {}
-            except InvalidRequestError as err:
-                message = f"the user property 'options' is not JSON: {err.message.removeprefix('invalid JSON: ')}"
-                raise InvalidRequestError(message, param="options") from None
-        if len(payload) > max_audio:
-            raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
-        command = parse_model(ConvertCommand, {**fields, "audio": payload})
-    if not command.audio:
-        raise InvalidRequestError("the audio is empty", param="audio")
-    if len(command.audio) > max_audio:
-        raise TooLargeError(f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio")
+        self.check(command)
+        return command
+
+
+def _raw_convert(fields: dict[str, Any]) -> None:
+    if "voice" not in fields:
+        raise InvalidRequestError(
+            "raw audio needs the target voice: in the topic (<base>/<node>/convert/<voice>) or the MQTT 5 user "
+            "property 'voice'",
+            param="voice",
+        )
+    _options_property(fields)
+
+
+def _check_convert(command: ConvertCommand) -> None:
     command.voice = command.voice.strip()
     if not command.voice:
         raise InvalidRequestError("voice is required: the voice-library voice to convert into", param="voice")
-    return command
 
 
-def parse_transcribe(
-    payload: bytes,
-    properties: tuple[tuple[str, str], ...],
-    max_audio: int,
-    max_command: int,
-    defaults: dict[str, str] | None = None,
-) -> TranscribeCommand:
-    """A transcribe request: a JSON object with base64 ``audio``, or the raw audio file with MQTT 5 user properties
-    (``defaults``: language and id from the topic). Call it on a thread: base64 of long audio is slow to decode."""
-    defaults = defaults or {}
-    if is_json_object(payload):
-        limit = -(-max_audio // 3) * 4 + max_command
-        if len(payload) > limit:
-            raise TooLargeError(f"the request is {len(payload)} bytes; at most {limit} are accepted", param="audio")
-        data = load_json(decode(payload, limit))
-        command: TranscribeCommand = parse_model(
-            TranscribeCommand, {**defaults, **data} if isinstance(data, dict) else data
-        )
-    else:
-        fields: dict[str, Any] = {**defaults}
-        fields.update((name, value) for name, value in properties if name in TRANSCRIBE_PROPERTIES)
-        for flag in ("word_timestamps", "segments"):
-            if flag in fields:
-                value = str(fields[flag]).strip().lower()
-                if value not in ("true", "false"):
-                    raise InvalidRequestError(f"the user property {flag!r} must be true or false", param=flag)
-                fields[flag] = value == "true"
-        if "options" in fields:
-            try:
-                fields["options"] = json.loads(fields["options"]) if fields["options"].strip() else {}
-            except json.JSONDecodeError as err:
-                message = f"the user property 'options' is not JSON: {err.msg}"
-                raise InvalidRequestError(message, param="options") from None
-        if len(payload) > max_audio:
-            raise TooLargeError(f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio")
-        command = parse_model(TranscribeCommand, {**fields, "audio": payload})
-    if not command.audio:
-        raise InvalidRequestError("the audio is empty", param="audio")
-    if len(command.audio) > max_audio:
-        raise TooLargeError(f"the audio is {len(command.audio)} bytes; at most {max_audio} are accepted", param="audio")
-    return command
+def _raw_transcribe(fields: dict[str, Any]) -> None:
+    for flag in ("word_timestamps", "segments"):
+        if flag in fields:
+            value = str(fields[flag]).strip().lower()
+            if value not in ("true", "false"):
+                raise InvalidRequestError(f"the user property {flag!r} must be true or false", param=flag)
+            fields[flag] = value == "true"
+    _options_property(fields)
 
 
-def transcribe_topic_fields(rest: str) -> dict[str, str]:
-    """Language and id from the levels after ``.../transcribe/``: ``<language>`` or ``<language>/<id>``."""
-    levels = rest.split("/")
-    if len(levels) > 2 or not all(levels):
-        raise InvalidRequestError(
-            "a transcribe topic ends in transcribe, transcribe/<language> or transcribe/<language>/<id>",
-            param="topic",
-        )
-    fields = {"language": levels[0]}
-    if len(levels) == 2:
-        try:
-            fields["id"] = _check_id(levels[1]) or ""
-        except ValueError as err:
-            raise InvalidRequestError(f"invalid id in the topic: {err}", param="id") from None
-    return fields
+CONVERT = AudioForm(ConvertCommand, CONVERT_PROPERTIES, _raw_convert, _check_convert)
+"""A convert request (voice and id may come in the topic)."""
+TRANSCRIBE = AudioForm(TranscribeCommand, TRANSCRIBE_PROPERTIES, _raw_transcribe)
+"""A transcribe request (language and id may come in the topic)."""
 
 
-def peek_convert(
+def peek_audio_request(
     payload: bytes, properties: tuple[tuple[str, str], ...], max_bytes: int, defaults: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """``id`` and ``reply_to`` of a convert request that failed validation, for the error reply."""
+    """``id`` and ``reply_to`` of a request with audio that failed validation, for the error reply."""
     seen = peek(json.dumps({**(defaults or {}), **dict(properties)}).encode(), max_bytes)
     if is_json_object(payload):
         seen.update(peek(payload, max_bytes))
     return seen
 
 
-def convert_topic_fields(rest: str) -> dict[str, str]:
-    """Voice and id from the levels after ``.../convert/``: ``<voice>`` or ``<voice>/<id>``."""
+def topic_fields(rest: str, names: tuple[str, ...], usage: str) -> dict[str, str]:
+    """Fields from the levels after a request's topic: ``names`` in order, the last one (if given) its ``id``.
+
+    ``usage`` is the error for more levels than names, or an empty one.
+    """
     levels = rest.split("/")
-    if len(levels) > 2 or not all(levels):
-        raise InvalidRequestError(
-            "a convert topic ends in convert, convert/<voice> or convert/<voice>/<id>", param="topic"
-        )
-    fields = {"voice": levels[0]}
-    if len(levels) == 2:
+    if len(levels) > len(names) or not all(levels):
+        raise InvalidRequestError(usage, param="topic")
+    fields = dict(zip(names, levels, strict=False))  # fewer levels than names: the rest are not given
+    if "id" in fields:
         try:
-            fields["id"] = _check_id(levels[1]) or ""
+            fields["id"] = _check_id(fields["id"]) or ""
         except ValueError as err:
             raise InvalidRequestError(f"invalid id in the topic: {err}", param="id") from None
     return fields
+
+
+def transcribe_topic_fields(rest: str) -> dict[str, str]:
+    """Language and id from the levels after ``.../transcribe/``: ``<language>`` or ``<language>/<id>``."""
+    usage = "a transcribe topic ends in transcribe, transcribe/<language> or transcribe/<language>/<id>"
+    return topic_fields(rest, ("language", "id"), usage)
+
+
+def convert_topic_fields(rest: str) -> dict[str, str]:
+    """Voice and id from the levels after ``.../convert/``: ``<voice>`` or ``<voice>/<id>``."""
+    usage = "a convert topic ends in convert, convert/<voice> or convert/<voice>/<id>"
+    return topic_fields(rest, ("voice", "id"), usage)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from ...api import JobHandle
-from ...errors import InvalidRequestError, VoxhostError
+from ...errors import VoxhostError
 from ...events import (
     JobAudio,
     JobCancelled,
@@ -16,7 +16,7 @@ from ...events import (
     JobStarted,
 )
 from .connection import Incoming
-from .context import Handler, MqttContext
+from .context import Handler, Service
 from .names import shared
 from .reply import Reply
 from .schemas import (
@@ -36,13 +36,8 @@ EXPIRED = "message expired before it could be spoken"
 """Cancel reason of a request whose MQTT 5 message expiry passed while it waited."""
 
 
-class VoxhostService:
+class VoxhostService(Service):
     """Handlers for ``<base>/<node>/...`` and the pool topics under ``<base>``."""
-
-    def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.topics = ctx.topics
 
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to on every connect."""
@@ -60,10 +55,6 @@ class VoxhostService:
             t.voices_get: self.on_voices,
             t.voice_set: self.on_voice_set,
         }
-
-    def route(self, topic: str) -> Handler | None:
-        """No wildcard topics here."""
-        return None
 
     # -- say -----------------------------------------------------------------------------------------
 
@@ -86,10 +77,7 @@ class VoxhostService:
             return
         reply = Reply.to(self.ctx, msg, command.reply_to, command.id)
         try:
-            if command.chunk_bytes is not None and command.chunk_bytes > self.settings.chunk_bytes:
-                raise InvalidRequestError(
-                    f"chunk_bytes may be at most {self.settings.chunk_bytes}", param="chunk_bytes"
-                )
+            command.check_chunk_bytes(self.settings.chunk_bytes)
             voice = command.voice
             if voice is None and command.engine is None:
                 voice = self.ctx.voice.for_language(command.language)

@@ -17,70 +17,28 @@ from dataclasses import asdict
 from ...audio import decode_audio
 from ...engine import PCM, Transcript
 from ...errors import VoxhostError
-from .connection import Incoming
-from .context import Handler, MqttContext
-from .names import shared
+from .audio_request import AudioService
+from .context import MqttContext
 from .reply import Reply
-from .schemas import TranscribeCommand, parse_transcribe, peek_convert, transcribe_topic_fields
+from .schemas import TRANSCRIBE, TranscribeCommand, transcribe_topic_fields
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class TranscribeService:
-    """Handlers for ``<base>/<node>/transcribe`` and the pool topic ``<base>/transcribe``."""
+class TranscribeService(AudioService[TranscribeCommand]):
+    """Handlers for ``<base>/<node>/transcribe`` and the pool topic ``<base>/transcribe``
+    (``.../transcribe/<language>[/<id>]``: language and id in the topic)."""
+
+    kind = "transcribe"
 
     def __init__(self, ctx: MqttContext) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.topics = ctx.topics
+        super().__init__(
+            ctx, ctx.topics.transcribe, ctx.topics.pool_transcribe, TRANSCRIBE.parse, transcribe_topic_fields
+        )
 
-    def subscriptions(self) -> list[str]:
-        """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
-        t = self.topics
-        return [f"{t.transcribe}/#", shared(f"{t.pool_transcribe}/#", self.settings.shared_group)]
-
-    def handlers(self) -> dict[str, Handler]:
-        """Exact topic → handler; ``.../transcribe/<language>[/<id>]`` goes through ``route``."""
-        return {self.topics.transcribe: self.on_transcribe, self.topics.pool_transcribe: self.on_transcribe}
-
-    def route(self, topic: str) -> Handler | None:
-        """``<base>/<node>/transcribe/...`` or ``<base>/transcribe/...``: language (and id) in the topic."""
-        if topic.startswith((f"{self.topics.transcribe}/", f"{self.topics.pool_transcribe}/")):
-            return self.on_transcribe
-        return None
-
-    def _topic_fields(self, topic: str) -> dict[str, str]:
-        for prefix in (f"{self.topics.transcribe}/", f"{self.topics.pool_transcribe}/"):
-            if topic.startswith(prefix):
-                return transcribe_topic_fields(topic[len(prefix) :])
-        return {}
-
-    def on_transcribe(self, msg: Incoming) -> None:
-        """Hand the request to a task: base64 and audio decoding happen on threads."""
-        if msg.retain:
-            _LOGGER.warning("Ignoring a retained transcribe message on %s", msg.topic)
-            return
-        self.ctx.tracker.spawn(self._serve(msg), name="mqtt-transcribe")
-
-    async def _serve(self, msg: Incoming) -> None:
+    async def serve(self, command: TranscribeCommand, reply: Reply) -> None:
+        """Decode the audio (on a thread), transcribe it, and reply with its text."""
         s = self.settings
-        defaults: dict[str, str] = {}
-        try:
-            defaults = self._topic_fields(msg.topic)
-            command = await asyncio.to_thread(
-                parse_transcribe, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
-            )
-        except VoxhostError as err:
-            limit = -(-s.max_convert_bytes // 3) * 4 + s.max_command_bytes
-            seen = await asyncio.to_thread(peek_convert, msg.payload, msg.user_properties, limit, defaults)
-            _LOGGER.info("Rejected transcribe request on %s: %s", msg.topic, err.message)
-            Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
-            return
-        key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-        if key is not None and self.ctx.dedupe.seen(f"transcribe:{key}"):
-            _LOGGER.info("Dropping a repeated transcribe request %s", key)
-            return
-        reply = Reply.to(self.ctx, msg, command.reply_to, command.id)
         reply.id = command.id or f"transcribe-{uuid.uuid4().hex[:12]}"
         try:
             params = self.ctx.core.check_transcribe(command.params())

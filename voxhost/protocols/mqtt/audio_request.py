@@ -1,0 +1,127 @@
+"""What every MQTT request that carries audio shares (convert, transcribe, voice upload): it is read on a thread,
+one that does not parse gets one error reply, and a redelivery is dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Generic, Protocol, TypeVar
+
+from ...errors import VoxhostError
+from .connection import Incoming
+from .context import Handler, MqttContext, Service
+from .names import shared
+from .reply import Reply
+from .schemas import json_limit, peek_audio_request
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Addressed(Protocol):
+    """A request: its id, and where its replies go."""
+
+    @property
+    def id(self) -> str | None:
+        """Echoed in the replies; the key of a redelivery."""
+        ...
+
+    @property
+    def reply_to(self) -> str | None:
+        """The topic for replies (else the Response Topic or the node's response topic)."""
+        ...
+
+
+C = TypeVar("C", bound=Addressed)
+
+Parser = Callable[[bytes, tuple[tuple[str, str], ...], int, int, dict[str, str]], C]
+"""Reads a request: payload, MQTT 5 user properties, the most audio bytes, the most other bytes, topic fields."""
+
+
+@dataclass(frozen=True)
+class AudioTopic(Generic[C]):
+    """A topic that takes requests with audio, and how to read them."""
+
+    name: str
+    """What the logs call one request (``convert request``, ``voice upload``)."""
+    key: str
+    """Prefix of the request's key among recent ones (redeliveries are dropped)."""
+    prefixes: tuple[str, ...]
+    """The topics (each with a trailing ``/``) under which further levels carry fields."""
+    fields: Callable[[str], dict[str, str]]
+    """Fields from the levels after one of ``prefixes``."""
+    parse: Parser[C]
+
+    def defaults(self, topic: str) -> dict[str, str]:
+        """The fields a message's topic carries."""
+        for prefix in self.prefixes:
+            if topic.startswith(prefix):
+                return self.fields(topic[len(prefix) :])
+        return {}
+
+
+async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tuple[C, Reply] | None:
+    """The request ``msg`` carries and where its replies go; None once it got an error reply, or if it is a repeat."""
+    s = ctx.settings
+    defaults: dict[str, str] = {}
+    try:
+        defaults = topic.defaults(msg.topic)
+        command = await asyncio.to_thread(
+            topic.parse, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
+        )
+    except VoxhostError as err:
+        limit = json_limit(s.max_convert_bytes, s.max_command_bytes)
+        seen = await asyncio.to_thread(peek_audio_request, msg.payload, msg.user_properties, limit, defaults)
+        _LOGGER.info("Rejected %s on %s: %s", topic.name, msg.topic, err.message)
+        Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
+        return None
+    key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
+    if key is not None and ctx.dedupe.seen(f"{topic.key}:{key}"):
+        _LOGGER.info("Dropping a repeated %s %s", topic.name, key)
+        return None
+    return command, Reply.to(ctx, msg, command.reply_to, command.id)
+
+
+class AudioService(Service, Generic[C]):
+    """Serves one kind of request with audio on ``<base>/<node>/<kind>`` and the pool topic ``<base>/<kind>``, with
+    fields (and the id) in further topic levels for MQTT 3.1.1 clients; ``serve`` answers a request that parsed."""
+
+    kind: ClassVar[str]
+    """The topics' last level (``convert``): names the requests in logs, keys and tasks."""
+
+    def __init__(
+        self, ctx: MqttContext, topic: str, pool: str, parse: Parser[C], fields: Callable[[str], dict[str, str]]
+    ) -> None:
+        super().__init__(ctx)
+        self.topic, self.pool = topic, pool
+        prefixes = (f"{topic}/", f"{pool}/")
+        self.request = AudioTopic(f"{self.kind} request", self.kind, prefixes, fields, parse)
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters to subscribe to on every connect (``/#`` matches the bare topic too)."""
+        return [f"{self.topic}/#", shared(f"{self.pool}/#", self.settings.shared_group)]
+
+    def handlers(self) -> dict[str, Handler]:
+        """Exact topic → handler; the forms with fields in the topic go through ``route``."""
+        return {self.topic: self.on_request, self.pool: self.on_request}
+
+    def route(self, topic: str) -> Handler | None:
+        """``<base>/<node>/<kind>/...`` or ``<base>/<kind>/...``: fields (and id) in the topic."""
+        return self.on_request if topic.startswith(self.request.prefixes) else None
+
+    def on_request(self, msg: Incoming) -> None:
+        """Hand the request to a task: parsing megabytes of base64 and decoding audio happen on threads."""
+        if msg.retain:
+            _LOGGER.warning("Ignoring a retained %s message on %s", self.kind, msg.topic)
+            return
+        self.ctx.tracker.spawn(self._serve(msg), name=f"mqtt-{self.kind}")
+
+    async def _serve(self, msg: Incoming) -> None:
+        received = await receive(self.ctx, msg, self.request)
+        if received is not None:
+            await self.serve(*received)
+
+    async def serve(self, command: C, reply: Reply) -> None:
+        """Answer a request that parsed (not a repeat)."""
+        raise NotImplementedError
