@@ -35,6 +35,7 @@ from .schemas import (
     looks_like_json,
     parse_model,
     peek,
+    require_field,
     topic_fields,
 )
 
@@ -71,12 +72,7 @@ class VoiceDeleteCommand(BaseModel):
 
 
 def _raw_add(fields: dict[str, Any]) -> None:
-    if "name" not in fields:
-        raise InvalidRequestError(
-            "raw audio needs the voice's name: in the topic (<base>/<node>/voices/add/<name>) or the MQTT 5 user "
-            "property 'name'",
-            param="name",
-        )
+    require_field(fields, "name", "the voice's name", "<base>/<node>/voices/add/<name>")
 
 
 ADD = AudioForm(VoiceAddCommand, ADD_PROPERTIES, _raw_add)

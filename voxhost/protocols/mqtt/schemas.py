@@ -427,13 +427,16 @@ class AudioForm(Generic[M]):
         return command
 
 
-def _raw_convert(fields: dict[str, Any]) -> None:
-    if "voice" not in fields:
+def require_field(fields: dict[str, Any], name: str, what: str, topic: str) -> None:
+    """A raw-audio request must name ``name`` (``what``), in its ``topic`` or as a user property."""
+    if name not in fields:
         raise InvalidRequestError(
-            "raw audio needs the target voice: in the topic (<base>/<node>/convert/<voice>) or the MQTT 5 user "
-            "property 'voice'",
-            param="voice",
+            f"raw audio needs {what}: in the topic ({topic}) or the MQTT 5 user property {name!r}", param=name
         )
+
+
+def _raw_convert(fields: dict[str, Any]) -> None:
+    require_field(fields, "voice", "the target voice", "<base>/<node>/convert/<voice>")
     _options_property(fields)
 
 
