@@ -70,6 +70,17 @@ def wav_bytes(samples: np.ndarray, rate: int = 24000, fmt: str = "WAV") -> bytes
     return buffer.getvalue()
 
 
+def two_hours_of_silence() -> bytes:
+    """Two hours of silence as FLAC at 8 kHz: a small file whose audio is far too long."""
+    buffer = io.BytesIO()
+    rate = 8000
+    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC") as sound:
+        silence = np.zeros(rate * 60, dtype=np.int16)
+        for _ in range(120):
+            sound.write(silence)
+    return buffer.getvalue()
+
+
 def dominant_frequency(pcm: bytes, rate: int) -> float:
     """The strongest frequency above 50 Hz."""
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)

@@ -15,11 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from voxhost.operations import SpeechRequest
+
+from .http_helpers import wav_bytes
 
 MOSQUITTO_HINT = "mosquitto is not installed: apt-get install -y mosquitto"
 
@@ -243,6 +248,36 @@ def is_terminal(request_id: str, topic: str | None = None) -> Callable[[Received
     return lambda message: done(message) or error(message)
 
 
+def replies_of(messages: list[Received], topic: str, request_id: str) -> list[dict[str, Any]]:
+    """The JSON replies to one request on one topic."""
+    return [m.json() for m in messages if m.topic == topic and m.json().get("id") == request_id]
+
+
+def one_reply(
+    probe: Probe,
+    topic: str,
+    payload: bytes | str | dict[str, Any],
+    properties: list[tuple[str, str]] | None = None,
+    *,
+    timeout: float = 30.0,
+    correlation: bytes | None = None,
+) -> dict[str, Any]:
+    """Send a request with a response topic of its own; its one reply (nothing else follows it)."""
+    reply_topic = f"test/replies/{new_id()}"
+    probe.subscribe(reply_topic)
+    probe.publish(topic, payload, response_topic=reply_topic, correlation=correlation, user_properties=properties)
+    reply: dict[str, Any] = probe.wait(lambda m: m.topic == reply_topic, timeout).json()
+    assert not probe.drain(0.3), "one reply per request"
+    return reply
+
+
+def error_reply(probe: Probe, topic: str, payload: Any, properties: Any = None, **options: Any) -> dict[str, Any]:
+    """Send a request that should fail; its one reply, an error (``options`` as ``one_reply`` takes them)."""
+    reply = one_reply(probe, topic, payload, properties, **options)
+    assert reply["status"] == "error", reply
+    return reply
+
+
 def audio_of(messages: list[Received], prefix: str) -> tuple[bytes, int, list[bytes]]:
     """Reassemble a request's streamed audio; checks the start/chunk/stop framing on the way."""
     audio = [m for m in messages if m.topic.startswith(prefix + "/")]
@@ -256,7 +291,32 @@ def audio_of(messages: list[Received], prefix: str) -> tuple[bytes, int, list[by
     return pcm, start["rate"], chunks
 
 
+def mqtt_section(port: int, node: str, **extra: Any) -> dict[str, Any]:
+    """A daemon's MQTT door on the test broker as one node, without discovery or Hermes (``extra`` on top)."""
+    return {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "node_id": node,
+        "discovery": False,
+        "hermes": False,
+        "connect_timeout": 10,
+        **extra,
+    }
+
+
+SENTENCE = "Dinner is ready. Please come to the kitchen."
+"""What the ``speech`` fixture says."""
+
+
 # -- fixtures shared by every module that talks MQTT (import them by name) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def speech(daemon: Any) -> bytes:
+    """``SENTENCE`` spoken by the module's daemon, as a WAV file (for a recognizer to hear)."""
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
+    return wav_bytes(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate)
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,11 @@ from .mqtt_helpers import (  # noqa: F401 (fixtures)
     broker,
     client,
     client311,
+    error_reply,
     is_terminal,
+    mqtt_section,
     new_id,
+    replies_of,
 )
 
 pytestmark = pytest.mark.mqtt
@@ -66,20 +69,11 @@ class DawdlePlugin:
         register(DawdleEngine)
 
 
-def mqtt_section(port: int, node: str, **extra) -> dict:
-    return {
-        "enabled": True,
-        "host": "127.0.0.1",
-        "port": port,
-        "node_id": node,
-        "discovery": False,
-        "hermes": False,
-        "connect_timeout": 10,
-        "max_command_bytes": 4096,
-        "max_convert_bytes": MAX_BYTES,
-        "max_convert_seconds": MAX_SECONDS,
-        **extra,
-    }
+def door(port: int, node: str, **extra) -> dict:
+    """The MQTT door of this module's daemons (their limits on audio in)."""
+    return mqtt_section(
+        port, node, max_command_bytes=4096, max_convert_bytes=MAX_BYTES, max_convert_seconds=MAX_SECONDS, **extra
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +82,7 @@ def daemon(broker, tmp_path_factory):
     settings = make_settings(
         tmp_path_factory.mktemp("state"),
         plugins_dirs=[plugin_dir(tmp_path_factory.mktemp("plugins"))],
-        mqtt=mqtt_section(broker.port, NODE, shared_group="pool"),
+        mqtt=door(broker.port, NODE, shared_group="pool"),
     )
     with running_daemon(settings) as d:
         yield d
@@ -101,19 +95,9 @@ def target(daemon):
     return voice.id
 
 
-def replies_of(messages, topic, request_id):
-    return [m.json() for m in messages if m.topic == topic and m.json().get("id") == request_id]
-
-
 def convert_error(probe: Probe, payload, properties=None, topic: str = f"{ROOT}/convert") -> dict:
     """Send a convert request that should fail; its one reply (to a response topic of its own)."""
-    reply_topic = f"test/errors/{new_id()}"
-    probe.subscribe(reply_topic)
-    probe.publish(topic, payload, response_topic=reply_topic, user_properties=properties)
-    reply = probe.wait(lambda m: m.topic == reply_topic, 20).json()
-    assert reply["status"] == "error", reply
-    assert not probe.drain(0.3), "an error is the only reply"
-    return reply
+    return error_reply(probe, topic, payload, properties, timeout=20)
 
 
 # -- conversions ---------------------------------------------------------------------------------------
@@ -248,7 +232,7 @@ def test_retained_convert_is_ignored(client, target):
 
 
 def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("plain"), mqtt=mqtt_section(broker.port, "plain"))
+    settings = make_settings(tmp_path_factory.mktemp("plain"), mqtt=door(broker.port, "plain"))
     with running_daemon(settings):
         probe = Probe(broker.port, "3.1.1")
         try:
@@ -264,7 +248,7 @@ def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory)
 
 
 def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("dawdle"), mqtt=mqtt_section(broker.port, "slow"))
+    settings = make_settings(tmp_path_factory.mktemp("dawdle"), mqtt=door(broker.port, "slow"))
     with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
         voice = d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
         probe = Probe(broker.port, "5")

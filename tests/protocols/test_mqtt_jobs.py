@@ -18,6 +18,7 @@ from .mqtt_helpers import (  # noqa: F401 (fixtures)
     client,
     is_status,
     is_terminal,
+    mqtt_section,
     new_id,
 )
 
@@ -33,15 +34,7 @@ def daemon(broker, tmp_path_factory):
     settings = make_settings(
         tmp_path_factory.mktemp("state"),
         http={"enabled": True, "port": 0},
-        mqtt={
-            "enabled": True,
-            "host": "127.0.0.1",
-            "port": broker.port,
-            "node_id": NODE,
-            "discovery": False,
-            "hermes": False,
-            "connect_timeout": 10,
-        },
+        mqtt=mqtt_section(broker.port, NODE),
     )
     with running_daemon(settings) as d:
         yield d

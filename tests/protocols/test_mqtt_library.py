@@ -6,65 +6,42 @@ from __future__ import annotations
 import base64
 import uuid
 
-import numpy as np
 import pytest
 
 from voxhost.errors import UnknownVoiceError
-from voxhost.operations import SpeechRequest
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
-from .http_helpers import wav_bytes
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    SENTENCE,
     Probe,
     broker,
     client,
     client311,
+    mqtt_section,
     new_id,
+    one_reply,
+    speech,
 )
 
 pytestmark = pytest.mark.mqtt
 
 NODE = "den"
 ROOT = f"voxhost/{NODE}"
-SENTENCE = "Dinner is ready. Please come to the kitchen."
 MAX_BYTES = 400_000
 
 
 @pytest.fixture(scope="module")
 def daemon(broker, tmp_path_factory):
-    mqtt = {
-        "enabled": True,
-        "host": "127.0.0.1",
-        "port": broker.port,
-        "node_id": NODE,
-        "discovery": False,
-        "hermes": False,
-        "connect_timeout": 10,
-        "max_command_bytes": 4096,
-        "max_convert_bytes": MAX_BYTES,
-    }
+    mqtt = mqtt_section(broker.port, NODE, max_command_bytes=4096, max_convert_bytes=MAX_BYTES)
     settings = make_settings(tmp_path_factory.mktemp("state"), engines={"whisper": {"enabled": True}}, mqtt=mqtt)
     with running_daemon(settings) as d:
         yield d
 
 
-@pytest.fixture(scope="module")
-def speech(daemon) -> bytes:
-    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
-    return wav_bytes(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate)
-
-
-def _reply(probe: Probe, topic: str, payload, properties=None, *, reply_topic: str | None = None) -> dict:
-    """The one reply to a request (nothing else follows it)."""
-    reply_topic = reply_topic or f"test/library/{new_id()}"
-    probe.subscribe(reply_topic)
-    probe.publish(
-        topic, payload, response_topic=reply_topic, correlation=uuid.uuid4().bytes, user_properties=properties
-    )
-    reply = probe.wait(lambda m: m.topic == reply_topic, 90).json()
-    assert not probe.drain(0.3), "one reply per request"
-    return reply
+def _reply(probe: Probe, topic: str, payload, properties=None) -> dict:
+    """The one reply to a request (with correlation data, as an MQTT 5 client sends)."""
+    return one_reply(probe, topic, payload, properties, timeout=90, correlation=uuid.uuid4().bytes)
 
 
 def test_raw_audio_without_a_transcript_is_heard_and_stored(client, daemon, speech):

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import base64
-import io
 import uuid
 
-import numpy as np
 import pytest
-import soundfile
-
-from voxhost.operations import SpeechRequest
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
-from .http_helpers import wav_bytes
+from .http_helpers import two_hours_of_silence
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    SENTENCE,
     Probe,
     broker,
     client,
     client311,
+    error_reply,
     is_terminal,
+    mqtt_section,
     new_id,
+    replies_of,
+    speech,
 )
 
 pytestmark = pytest.mark.mqtt
@@ -29,39 +29,26 @@ pytestmark = pytest.mark.mqtt
 NODE = "hall"
 BASE = "voxhost"
 ROOT = f"{BASE}/{NODE}"
-SENTENCE = "Dinner is ready. Please come to the kitchen."
 MAX_BYTES = 600_000
 
 
 @pytest.fixture(scope="module")
 def daemon(broker, tmp_path_factory):
-    mqtt = {
-        "enabled": True,
-        "host": "127.0.0.1",
-        "port": broker.port,
-        "node_id": NODE,
-        "discovery": False,
-        "hermes": False,
-        "connect_timeout": 10,
-        "max_command_bytes": 4096,
-        "max_convert_bytes": MAX_BYTES,
-        "max_transcribe_seconds": 10,
-        "shared_group": "pool",
-    }
+    mqtt = mqtt_section(
+        broker.port,
+        NODE,
+        max_command_bytes=4096,
+        max_convert_bytes=MAX_BYTES,
+        max_transcribe_seconds=10,
+        shared_group="pool",
+    )
     settings = make_settings(tmp_path_factory.mktemp("state"), engines={"whisper": {"enabled": True}}, mqtt=mqtt)
     with running_daemon(settings) as d:
         yield d
 
 
-@pytest.fixture(scope="module")
-def speech(daemon) -> bytes:
-    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
-    return wav_bytes(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate)
-
-
 def replies(probe: Probe, topic: str, request_id: str) -> list[dict]:
-    messages = probe.collect(is_terminal(request_id, topic), timeout=90)
-    return [m.json() for m in messages if m.topic == topic and m.json().get("id") == request_id]
+    return replies_of(probe.collect(is_terminal(request_id, topic), timeout=90), topic, request_id)
 
 
 def test_raw_audio_with_user_properties_mqtt5(client, speech):
@@ -112,13 +99,7 @@ def test_mqtt311_language_and_id_in_the_topic_reply_on_the_response_topic(client
 
 
 def _error(probe: Probe, payload, properties=None, topic: str = f"{ROOT}/transcribe") -> dict:
-    reply_topic = f"test/errors/{new_id()}"
-    probe.subscribe(reply_topic)
-    probe.publish(topic, payload, response_topic=reply_topic, user_properties=properties)
-    reply = probe.wait(lambda m: m.topic == reply_topic, 60).json()
-    assert reply["status"] == "error", reply
-    assert not probe.drain(0.3), "an error is the only reply"
-    return reply
+    return error_reply(probe, topic, payload, properties, timeout=60)
 
 
 def test_bad_input_gets_an_error_reply(client, speech):
@@ -134,14 +115,9 @@ def test_bad_input_gets_an_error_reply(client, speech):
 
 
 def test_a_two_hour_recording_is_refused(client):
-    buffer = io.BytesIO()
-    rate = 8000
-    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC") as sound:
-        silence = np.zeros(rate * 60, dtype=np.int16)
-        for _ in range(120):
-            sound.write(silence)
-    assert len(buffer.getvalue()) < MAX_BYTES
-    error = _error(client, buffer.getvalue())
+    flac = two_hours_of_silence()
+    assert len(flac) < MAX_BYTES
+    error = _error(client, flac)
     assert error["code"] == "invalid_audio" and "7200" in error["message"]
 
 

@@ -3,20 +3,18 @@ voice library's transcripts; checked speech; the models list, metrics and the Op
 
 from __future__ import annotations
 
-import io
 import re
 
 import httpx2 as httpx
 import numpy as np
 import openai
 import pytest
-import soundfile
 
 from voxhost.operations import SpeechRequest
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
-from .http_helpers import base_url, client, tone, wav_bytes
+from .http_helpers import base_url, client, tone, two_hours_of_silence, wav_bytes
 
 SENTENCE = "Please turn on the kitchen lights and set the thermostat to twenty one degrees."
 TWO = "The quick brown fox jumps over the lazy dog. Dinner is ready, please come to the kitchen."
@@ -165,13 +163,7 @@ def test_bad_input_gets_openai_errors(daemon, audio):
 
 
 def test_a_two_hour_upload_is_refused_before_it_is_decoded(daemon):
-    buffer = io.BytesIO()
-    rate = 8000
-    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC") as sound:
-        silence = np.zeros(rate * 60, dtype=np.int16)
-        for _ in range(120):
-            sound.write(silence)
-    data = buffer.getvalue()
+    data = two_hours_of_silence()
     assert len(data) < 5 * 1024 * 1024
     error = _error(_post(daemon, data), 422, "file")
     assert "7200" in error["message"] and "120" in error["message"]
