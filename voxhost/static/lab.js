@@ -99,6 +99,46 @@ function saveBlob(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
+// A toggle button that records the microphone: a press starts, the next press (or `limit` seconds) stops.
+// `idle`: the button's text at rest; `unavailable`: what `status` says where the browser cannot record (not https
+// or localhost); `started()` and `tick(seconds)` follow the recording; `done(blob, seconds)` receives it.
+function microphoneButton(button, status, { idle, unavailable, limit = Infinity, started, tick, done }) {
+  let recorder = null, asking = false;
+  button.addEventListener("click", async () => {
+    if (recorder) { if (recorder.state !== "inactive") recorder.stop(); return; }
+    if (asking) return; // a second press while the browser asks for the microphone
+    if (!navigator.mediaDevices || !window.MediaRecorder) { status.textContent = unavailable; return; }
+    let stream;
+    asking = true;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (err) {
+      status.textContent = "No microphone: " + err.message;
+      return;
+    } finally {
+      asking = false;
+    }
+    const chunks = [], began = Date.now();
+    const seconds = () => (Date.now() - began) / 1000;
+    const rec = recorder = new MediaRecorder(stream);
+    const timer = setInterval(() => {
+      if (tick) tick(seconds());
+      if (seconds() >= limit && rec.state !== "inactive") rec.stop();
+    }, 250);
+    rec.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+    rec.onstop = () => {
+      clearInterval(timer);
+      stream.getTracks().forEach((t) => t.stop());
+      recorder = null;
+      button.textContent = idle; button.setAttribute("aria-pressed", "false");
+      done(new Blob(chunks, { type: rec.mimeType || "audio/webm" }), seconds());
+    };
+    rec.start(250);
+    button.textContent = "■ Stop"; button.setAttribute("aria-pressed", "true");
+    if (started) started();
+  });
+}
+
 // "a=1&b=2" from an object, leaving out empty values.
 function queryString(params) {
   const q = new URLSearchParams();
@@ -457,7 +497,6 @@ async function cancelJob(id) {
 // -- Clone -------------------------------------------------------------------------------------------------
 
 let recorded = null;
-let recorder = null;
 
 function setSample(blob) {
   const audio = $("#clone-sample");
@@ -475,41 +514,17 @@ $("#clone-file").addEventListener("change", () => {
   $("#record-status").textContent = "";
 });
 
-$("#record").addEventListener("click", async () => {
-  const button = $("#record"), status = $("#record-status");
-  if (recorder) { recorder.stop(); return; }
-  if (!navigator.mediaDevices || !window.MediaRecorder) {
-    status.textContent = "Recording needs https or localhost; upload a file instead.";
-    return;
-  }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  } catch (err) {
-    status.textContent = "No microphone: " + err.message;
-    return;
-  }
-  const chunks = [];
-  recorder = new MediaRecorder(stream);
-  const began = Date.now();
-  const tick = setInterval(() => {
-    const s = (Date.now() - began) / 1000;
-    status.textContent = `Recording ${s.toFixed(0)} s (up to 30)… press Stop when done.`;
-    if (s >= 29.5) recorder.stop();
-  }, 250);
-  recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
-  recorder.onstop = () => {
-    clearInterval(tick);
-    stream.getTracks().forEach((t) => t.stop());
-    recorded = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
-    recorder = null;
+microphoneButton($("#record"), $("#record-status"), {
+  idle: "● Record",
+  unavailable: "Recording needs https or localhost; upload a file instead.",
+  limit: 29.5,
+  tick: (s) => { $("#record-status").textContent = `Recording ${s.toFixed(0)} s (up to 30)… press Stop when done.`; },
+  done: (blob, s) => {
+    recorded = blob;
     $("#clone-file").value = "";
     setSample(recorded);
-    button.textContent = "● Record"; button.setAttribute("aria-pressed", "false");
-    status.textContent = `Recorded ${((Date.now() - began) / 1000).toFixed(1)} s.`;
-  };
-  recorder.start(250);
-  button.textContent = "■ Stop"; button.setAttribute("aria-pressed", "true");
+    $("#record-status").textContent = `Recorded ${s.toFixed(1)} s.`;
+  },
 });
 
 $("#clone-form").addEventListener("submit", async (ev) => {
