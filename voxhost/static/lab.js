@@ -583,6 +583,7 @@ async function refreshEngines() {
   }
   state.engines = new Map(engines.map((e) => [e.id, e]));
   if (currentVoice()) renderOptions(currentVoice().engine);
+  renderWithheld();
   if ($("#view-watch").hidden) return;
   $("#engines").replaceChildren(...engines.map(engineCard));
   for (const e of engines) if (e.models) refreshModels(e.id);
@@ -594,6 +595,7 @@ function engineCard(e) {
   const facts = [["id", e.id], ["mode", e.mode], ["device", e.device], ["memory", memoryText(e.memory)],
     ["can", e.capabilities.join(", ")], ["voices", e.voices], ["queue", e.queue]]
     .filter(([, v]) => v !== undefined && v !== null && v !== "");
+  const withheld = e.withheld_voices || [];
   const action = async (button, verb) => {
     button.disabled = true;
     button.textContent = verb === "load" ? "Loading…" : "Unloading…";
@@ -613,9 +615,26 @@ function engineCard(e) {
   return el("article", { class: "engine", "data-engine": e.id, "aria-label": e.name },
     el("header", {}, el("h3", { text: e.name }), badge),
     el("dl", {}, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })])),
+    withheld.length ? el("section", { class: "withheld", "aria-label": `${e.name}: voices not offered` },
+      el("h4", { text: "Not offered" }), el("ul", {}, withheld.map(withheldItem))) : null,
     e.error ? el("p", { class: "error", text: e.error }) : null,
     el("div", { class: "actions" }, load, unload),
     e.models ? el("ul", { class: "models", "data-models": e.id, "aria-label": `${e.name} models` }) : null);
+}
+
+// A voice an engine withholds (e.g. F5 with no reference recording in that language), and what would offer it.
+function withheldItem(w) {
+  return el("li", { "data-withheld": w.id }, el("code", { text: w.id }),
+    w.languages.length ? ` (${w.languages.join(", ")})` : "", " — " + w.reason);
+}
+
+// Next to the voice picker: the voices it does not list, so a missing language has its reason at hand.
+function renderWithheld() {
+  const withheld = [...state.engines.values()].flatMap((e) => e.withheld_voices || []);
+  $("#withheld").hidden = !withheld.length;
+  $("#withheld-summary").textContent = withheld.length > 3 ? `Not offered: ${withheld.length} voices`
+    : "Not offered: " + withheld.map((w) => w.id).join(", ");
+  $("#withheld-list").replaceChildren(...withheld.map(withheldItem));
 }
 
 async function refreshModels(engineId) {
