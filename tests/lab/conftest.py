@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
@@ -69,13 +71,9 @@ def base_url(d: Any) -> str:
     return f"http://127.0.0.1:{http_door(d).port}"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium; fails (not skips) with what to install when it is missing.
-
-    Module-scoped: Playwright's sync API holds an event loop on the test thread while it is open, which would
-    break the asyncio tests that run after these.
-    """
+@contextmanager
+def chromium(args: list[str] = LAUNCH_ARGS) -> Iterator[Any]:
+    """Headless Chromium launched with ``args``; fails (not skips) with what to install when it is missing."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/test does), or set VOXHOST_CHROMIUM")
     try:
@@ -83,43 +81,87 @@ def browser() -> Iterator[Any]:
     except ImportError:
         pytest.fail("playwright is missing: pip install -e '.[test]'")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium.
+
+    Module-scoped: Playwright's sync API holds an event loop on the test thread while it is open, which would
+    break the asyncio tests that run after these.
+    """
+    with chromium() as launched:
+        yield launched
+
+
+def open_page(
+    browser: Any,
+    url: str,
+    viewport: dict[str, int] = DESKTOP,
+    with_key: bool = True,
+    view: str = "",
+    test_scripts: bool = True,
+) -> Any:
+    """A fresh page (own storage) at a viewport size, with the API key already given unless asked; its uncaught
+    script errors collect in ``page.errors``. Close it with ``page.context.close()``."""
+    # test_scripts: the tests' own waits evaluate strings, which the page's Content-Security-Policy forbids.
+    context = browser.new_context(
+        viewport=viewport,
+        base_url=url,
+        permissions=["microphone"],
+        is_mobile=viewport is PHONE,
+        has_touch=viewport is PHONE,
+        bypass_csp=test_scripts,
+    )
+    if with_key:
+        context.add_init_script(f"localStorage.setItem('voxhost.api_key', {API_KEY!r})")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors  # type: ignore[attr-defined]
+    page.goto("/" + (f"#{view}" if view else ""))
+    return page
 
 
 @pytest.fixture
 def page_for(browser: Any, lab: Any) -> Iterator[Any]:
-    """A factory of fresh pages (own storage) at a viewport size, with the API key already given unless asked."""
-    contexts = []
+    """A factory of pages on the lab daemon (``open_page``), closed after the test."""
+    pages: list[Any] = []
 
-    def open_page(
+    def make(
         viewport: dict[str, int] = DESKTOP, with_key: bool = True, view: str = "", test_scripts: bool = True
     ) -> Any:
-        # test_scripts: the tests' own waits evaluate strings, which the page's Content-Security-Policy forbids.
-        context = browser.new_context(
-            viewport=viewport,
-            base_url=base_url(lab),
-            permissions=["microphone"],
-            is_mobile=viewport is PHONE,
-            has_touch=viewport is PHONE,
-            bypass_csp=test_scripts,
-        )
-        contexts.append(context)
-        if with_key:
-            context.add_init_script(f"localStorage.setItem('voxhost.api_key', {API_KEY!r})")
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors  # type: ignore[attr-defined]
-        page.goto("/" + (f"#{view}" if view else ""))
+        page = open_page(browser, base_url(lab), viewport, with_key, view, test_scripts)
+        pages.append(page)
         return page
 
-    yield open_page
-    for context in contexts:
-        context.close()
+    yield make
+    for page in pages:
+        page.context.close()
+
+
+def ready(page: Any) -> None:
+    """Wait until the page has loaded its engines and voices."""
+    page.wait_for_selector("body[data-ready='true']", timeout=20000)
+
+
+def finished_job_row(page: Any, daemon: Any, text: str) -> Any:
+    """Speak ``text`` through the official ``openai`` client (another client than the page) and return the job's
+    row on the Watch tab once it shows the job finished."""
+    client = openai.OpenAI(base_url=base_url(daemon) + "/v1", api_key=API_KEY, max_retries=0)
+    with client.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format="wav"
+    ) as response:
+        job_id = response.headers["x-voxhost-job"]
+        response.read()
+    row = page.locator(f"#jobs tr[data-job='{job_id}']")
+    row.locator(".state-finished").wait_for(timeout=15000)
+    return row
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openai
 import pytest
 import soundfile
 from wyoming.client import AsyncTcpClient
@@ -19,7 +18,7 @@ from wyoming.tts import Synthesize
 
 from voxhost.operations import SpeechRequest
 
-from .conftest import API_KEY, DESKTOP, PHONE, base_url, screenshot
+from .conftest import API_KEY, DESKTOP, PHONE, finished_job_row, ready, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +26,6 @@ TEXT = (
     "Good evening! The kitchen lights are on. Dinner will be ready in ten minutes. "
     "Would you like some music while you wait?"
 )
-
-
-def ready(page: Any) -> None:
-    """Wait until the page has loaded its engines and voices."""
-    page.wait_for_selector("body[data-ready='true']", timeout=20000)
 
 
 def check_layout(page: Any, controls: list[str]) -> None:
@@ -222,14 +216,7 @@ def test_watch_shows_jobs_engines_and_pulls(page_for, lab):
     piper = page.locator("article.engine[data-engine='piper']")
     piper.wait_for(timeout=10000)
     # A job from another client (the openai library) shows up with its figures.
-    client = openai.OpenAI(base_url=base_url(lab) + "/v1", api_key=API_KEY, max_retries=0)
-    with client.audio.speech.with_streaming_response.create(
-        model="tts-1", voice="alloy", input="The garage door is closed. Good night.", response_format="wav"
-    ) as response:
-        job_id = response.headers["x-voxhost-job"]
-        response.read()
-    row = page.locator(f"#jobs tr[data-job='{job_id}']")
-    row.locator(".state-finished").wait_for(timeout=15000)
+    row = finished_job_row(page, lab, "The garage door is closed. Good night.")
     assert row.locator(".door").inner_text() == "http"
     assert row.locator(".ttfa").inner_text().endswith(" s")
     assert float(row.locator(".rtf").inner_text()) > 0

@@ -15,7 +15,7 @@ from voxhost.operations import SpeechRequest
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
-from .conftest import API_KEY, CHROMIUM, DESKTOP, LAUNCH_ARGS, PHONE, base_url, screenshot
+from .conftest import API_KEY, DESKTOP, LAUNCH_ARGS, PHONE, base_url, chromium, open_page, ready, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -54,28 +54,14 @@ def microphone(daemon, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def browser(microphone) -> Iterator[Any]:
     """Headless Chromium whose fake microphone plays ``microphone``."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/test does), or set VOXHOST_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
-    args = [*LAUNCH_ARGS, f"--use-file-for-fake-audio-capture={microphone}%noloop"]
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium([*LAUNCH_ARGS, f"--use-file-for-fake-audio-capture={microphone}%noloop"]) as launched:
+        yield launched
 
 
-def open_page(browser: Any, url: str, viewport: dict[str, int] = DESKTOP, view: str = "") -> Any:
-    """A fresh page (own storage, the API key given, the page's own Content-Security-Policy)."""
-    context = browser.new_context(viewport=viewport, base_url=url, permissions=["microphone"])
-    context.add_init_script(f"localStorage.setItem('voxhost.api_key', {API_KEY!r})")
-    page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.goto("/" + (f"#{view}" if view else ""))
-    page.wait_for_selector("body[data-ready='true']", timeout=20000)
+def open_ready_page(browser: Any, url: str, viewport: dict[str, int] = DESKTOP, view: str = "") -> Any:
+    """A fresh page under its own Content-Security-Policy, once it has loaded its engines and voices."""
+    page = open_page(browser, url, viewport, view=view, test_scripts=False)
+    ready(page)
     return page
 
 
@@ -84,7 +70,7 @@ def page_for(browser, daemon) -> Iterator[Any]:
     pages: list[Any] = []
 
     def make(viewport: dict[str, int] = DESKTOP, view: str = "") -> Any:
-        page = open_page(browser, base_url(daemon), viewport, view)
+        page = open_ready_page(browser, base_url(daemon), viewport, view)
         page.wait_for_selector("body[data-transcribe='ready']", timeout=20000)
         pages.append(page)
         return page
@@ -147,7 +133,7 @@ def test_dictation_shows_what_the_microphone_heard(page_for):
 def test_without_a_recognizer_nothing_is_offered(browser, tmp_path):
     settings = make_settings(tmp_path / "state", http={"enabled": True, "port": 0, "api_key": API_KEY})
     with running_daemon(settings) as d:
-        page = open_page(browser, base_url(d))
+        page = open_ready_page(browser, base_url(d))
         try:
             page.wait_for_timeout(500)
             assert page.locator("#dictate").count() == 0

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import openai
 import pytest
 
-from ..lab.conftest import API_KEY, DESKTOP, base_url, browser, lab, page_for, screenshot  # noqa: F401 (fixtures)
+from ..lab.conftest import DESKTOP, browser, finished_job_row, lab, page_for, ready, screenshot  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 
 def test_watch_shows_the_spoken_text_of_each_sentence(page_for, lab):
     page = page_for(DESKTOP, view="watch")
-    page.wait_for_selector("body[data-ready='true']", timeout=20000)
+    ready(page)
     page.wait_for_selector("#live.ok", timeout=10000)
-    client = openai.OpenAI(base_url=base_url(lab) + "/v1", api_key=API_KEY, max_retries=0)
-    with client.audio.speech.with_streaming_response.create(
-        model="tts-1", voice="alloy", input="## Reminder\nThe **bins** go out at 9:00. 🎉", response_format="wav"
-    ) as response:
-        job_id = response.headers["x-voxhost-job"]
-        response.read()
-    row = page.locator(f"#jobs tr[data-job='{job_id}']")
-    row.locator(".state-finished").wait_for(timeout=15000)
+    row = finished_job_row(page, lab, "## Reminder\nThe **bins** go out at 9:00. 🎉")
+    job_id = row.get_attribute("data-job")
     page.wait_for_selector(f"#jobs tr.has-spoken[data-job='{job_id}']", timeout=10000)
     title = row.get_attribute("title") or ""
     assert "Reminder." in title and "The bins go out at nine o'clock." in title, title

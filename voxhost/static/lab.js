@@ -99,6 +99,46 @@ function saveBlob(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
+// A toggle button that records the microphone: a press starts, the next press (or `limit` seconds) stops.
+// `idle`: the button's text at rest; `unavailable`: what `status` says where the browser cannot record (not https
+// or localhost); `started()` and `tick(seconds)` follow the recording; `done(blob, seconds)` receives it.
+function microphoneButton(button, status, { idle, unavailable, limit = Infinity, started, tick, done }) {
+  let recorder = null, asking = false;
+  button.addEventListener("click", async () => {
+    if (recorder) { if (recorder.state !== "inactive") recorder.stop(); return; }
+    if (asking) return; // a second press while the browser asks for the microphone
+    if (!navigator.mediaDevices || !window.MediaRecorder) { status.textContent = unavailable; return; }
+    let stream;
+    asking = true;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (err) {
+      status.textContent = "No microphone: " + err.message;
+      return;
+    } finally {
+      asking = false;
+    }
+    const chunks = [], began = Date.now();
+    const seconds = () => (Date.now() - began) / 1000;
+    const rec = recorder = new MediaRecorder(stream);
+    const timer = setInterval(() => {
+      if (tick) tick(seconds());
+      if (seconds() >= limit && rec.state !== "inactive") rec.stop();
+    }, 250);
+    rec.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+    rec.onstop = () => {
+      clearInterval(timer);
+      stream.getTracks().forEach((t) => t.stop());
+      recorder = null;
+      button.textContent = idle; button.setAttribute("aria-pressed", "false");
+      done(new Blob(chunks, { type: rec.mimeType || "audio/webm" }), seconds());
+    };
+    rec.start(250);
+    button.textContent = "■ Stop"; button.setAttribute("aria-pressed", "true");
+    if (started) started();
+  });
+}
+
 // "a=1&b=2" from an object, leaving out empty values.
 function queryString(params) {
   const q = new URLSearchParams();
@@ -457,7 +497,6 @@ async function cancelJob(id) {
 // -- Clone -------------------------------------------------------------------------------------------------
 
 let recorded = null;
-let recorder = null;
 
 function setSample(blob) {
   const audio = $("#clone-sample");
@@ -475,41 +514,17 @@ $("#clone-file").addEventListener("change", () => {
   $("#record-status").textContent = "";
 });
 
-$("#record").addEventListener("click", async () => {
-  const button = $("#record"), status = $("#record-status");
-  if (recorder) { recorder.stop(); return; }
-  if (!navigator.mediaDevices || !window.MediaRecorder) {
-    status.textContent = "Recording needs https or localhost; upload a file instead.";
-    return;
-  }
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  } catch (err) {
-    status.textContent = "No microphone: " + err.message;
-    return;
-  }
-  const chunks = [];
-  recorder = new MediaRecorder(stream);
-  const began = Date.now();
-  const tick = setInterval(() => {
-    const s = (Date.now() - began) / 1000;
-    status.textContent = `Recording ${s.toFixed(0)} s (up to 30)… press Stop when done.`;
-    if (s >= 29.5) recorder.stop();
-  }, 250);
-  recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
-  recorder.onstop = () => {
-    clearInterval(tick);
-    stream.getTracks().forEach((t) => t.stop());
-    recorded = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
-    recorder = null;
+microphoneButton($("#record"), $("#record-status"), {
+  idle: "● Record",
+  unavailable: "Recording needs https or localhost; upload a file instead.",
+  limit: 29.5,
+  tick: (s) => { $("#record-status").textContent = `Recording ${s.toFixed(0)} s (up to 30)… press Stop when done.`; },
+  done: (blob, s) => {
+    recorded = blob;
     $("#clone-file").value = "";
     setSample(recorded);
-    button.textContent = "● Record"; button.setAttribute("aria-pressed", "false");
-    status.textContent = `Recorded ${((Date.now() - began) / 1000).toFixed(1)} s.`;
-  };
-  recorder.start(250);
-  button.textContent = "■ Stop"; button.setAttribute("aria-pressed", "true");
+    $("#record-status").textContent = `Recorded ${s.toFixed(1)} s.`;
+  },
 });
 
 $("#clone-form").addEventListener("submit", async (ev) => {
@@ -568,6 +583,7 @@ async function refreshEngines() {
   }
   state.engines = new Map(engines.map((e) => [e.id, e]));
   if (currentVoice()) renderOptions(currentVoice().engine);
+  renderWithheld();
   if ($("#view-watch").hidden) return;
   $("#engines").replaceChildren(...engines.map(engineCard));
   for (const e of engines) if (e.models) refreshModels(e.id);
@@ -579,6 +595,7 @@ function engineCard(e) {
   const facts = [["id", e.id], ["mode", e.mode], ["device", e.device], ["memory", memoryText(e.memory)],
     ["can", e.capabilities.join(", ")], ["voices", e.voices], ["queue", e.queue]]
     .filter(([, v]) => v !== undefined && v !== null && v !== "");
+  const withheld = e.withheld_voices || [];
   const action = async (button, verb) => {
     button.disabled = true;
     button.textContent = verb === "load" ? "Loading…" : "Unloading…";
@@ -598,9 +615,26 @@ function engineCard(e) {
   return el("article", { class: "engine", "data-engine": e.id, "aria-label": e.name },
     el("header", {}, el("h3", { text: e.name }), badge),
     el("dl", {}, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })])),
+    withheld.length ? el("section", { class: "withheld", "aria-label": `${e.name}: voices not offered` },
+      el("h4", { text: "Not offered" }), el("ul", {}, withheld.map(withheldItem))) : null,
     e.error ? el("p", { class: "error", text: e.error }) : null,
     el("div", { class: "actions" }, load, unload),
     e.models ? el("ul", { class: "models", "data-models": e.id, "aria-label": `${e.name} models` }) : null);
+}
+
+// A voice an engine withholds (e.g. F5 with no reference recording in that language), and what would offer it.
+function withheldItem(w) {
+  return el("li", { "data-withheld": w.id }, el("code", { text: w.id }),
+    w.languages.length ? ` (${w.languages.join(", ")})` : "", " — " + w.reason);
+}
+
+// Next to the voice picker: the voices it does not list, so a missing language has its reason at hand.
+function renderWithheld() {
+  const withheld = [...state.engines.values()].flatMap((e) => e.withheld_voices || []);
+  $("#withheld").hidden = !withheld.length;
+  $("#withheld-summary").textContent = withheld.length > 3 ? `Not offered: ${withheld.length} voices`
+    : "Not offered: " + withheld.map((w) => w.id).join(", ");
+  $("#withheld-list").replaceChildren(...withheld.map(withheldItem));
 }
 
 async function refreshModels(engineId) {

@@ -2,7 +2,7 @@
 // preview, export and import, and deleting one voice or every voice with a tag. Uses lab.js's helpers.
 "use strict";
 
-const libraryState = { shown: 20, step: 20, tags: [] };
+const libraryState = { shown: 20, step: 20, tags: [], turn: 0 };
 
 function libraryQuery(extra = {}) {
   return queryString({ q: $("#library-q").value.trim(), tag: $("#library-tag").value, ...extra });
@@ -17,15 +17,18 @@ function usageText(v) {
 async function refreshLibrary(focusId) {
   const list = $("#library");
   let page, all;
+  const turn = ++libraryState.turn;
   try {
     [page, all] = await Promise.all([
       getJson("/v1/library/voices" + libraryQuery({ limit: libraryState.shown })),
       getJson("/v1/library/voices?limit=500"),
     ]);
   } catch (err) {
+    if (turn !== libraryState.turn) return;
     list.replaceChildren(el("li", { class: "hint", text: "Cannot read the library: " + err.message }));
     return;
   }
+  if (turn !== libraryState.turn) return; // a later search (e.g. a tag chosen while typing) answers for the list
   renderTags([...new Set(all.data.flatMap((v) => v.tags))].sort());
   $("#library-count").textContent = page.total === all.total ? `(${all.total})` : `(${page.total} of ${all.total})`;
   $("#library-more").hidden = !page.has_more;
@@ -75,6 +78,7 @@ function voiceItem(v) {
 
 function showTag(tag) {
   $("#library-tag").value = tag;
+  $("#library-delete-tag").disabled = !tag; // at once, not when the list comes back
   libraryState.shown = libraryState.step;
   refreshLibrary();
 }
@@ -223,5 +227,9 @@ $("#library-q").addEventListener("input", () => {
   librarySearchTimer = setTimeout(() => { libraryState.shown = libraryState.step; refreshLibrary(); }, 250);
 });
 $("#library-search").addEventListener("submit", (ev) => { ev.preventDefault(); refreshLibrary(); });
-$("#library-tag").addEventListener("change", () => { libraryState.shown = libraryState.step; refreshLibrary(); });
+$("#library-tag").addEventListener("change", () => {
+  $("#library-delete-tag").disabled = !$("#library-tag").value;
+  libraryState.shown = libraryState.step;
+  refreshLibrary();
+});
 $("#library-more").addEventListener("click", () => { libraryState.shown += libraryState.step; refreshLibrary(); });

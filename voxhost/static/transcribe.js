@@ -1,6 +1,7 @@
 // voxhost voice lab: speech-to-text. The Clone tab's transcript fills in from the sample (still editable), and a
 // Dictate card on the Try tab records the microphone and shows what was heard. Uses /v1/audio/transcriptions and
-// lab.js's api() (the API key); shown only when an engine transcribes (a "transcription" model in /v1/models).
+// lab.js's api() (the API key) and microphoneButton(); shown only when an engine transcribes (a "transcription"
+// model in /v1/models).
 "use strict";
 
 (() => {
@@ -78,35 +79,15 @@
     card.append(title, actions, label, out);
     view.append(card);
 
-    let recorder = null;
-    button.addEventListener("click", async () => {
-      if (recorder) { recorder.stop(); return; }
-      if (!navigator.mediaDevices || !window.MediaRecorder) {
-        status.textContent = "Recording needs https or localhost.";
-        return;
-      }
-      let stream;
-      try {
-        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      } catch (err) {
-        status.textContent = "No microphone: " + err.message;
-        return;
-      }
-      const chunks = [];
-      recorder = new MediaRecorder(stream);
-      recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
-      recorder.onstop = () => {
-        stream.getTracks().forEach((t) => t.stop());
-        const blob = new Blob(chunks, { type: recorder.mimeType || "audio/webm" });
-        recorder = null;
-        button.textContent = "● Dictate"; button.setAttribute("aria-pressed", "false");
-        transcribe(blob);
-      };
-      recorder.start(250);
-      out.value = "";
-      card.dataset.state = "recording";
-      status.textContent = "Listening… press Stop when done.";
-      button.textContent = "■ Stop"; button.setAttribute("aria-pressed", "true");
+    microphoneButton(button, status, { // eslint-disable-line no-undef
+      idle: "● Dictate",
+      unavailable: "Recording needs https or localhost.",
+      started: () => {
+        out.value = "";
+        card.dataset.state = "recording";
+        status.textContent = "Listening… press Stop when done.";
+      },
+      done: (blob) => transcribe(blob),
     });
 
     async function transcribe(blob) {
