@@ -130,11 +130,19 @@ def running_daemon(settings: Settings, plugins_extra: tuple[tuple[str, object], 
         daemon.stop()
 
 
-def run_cli(state_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """``voxhost ARGS`` in a subprocess on ``state_dir``, offline (models only from disk), its output as text."""
-    env = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1"}
+def run_cli(
+    state_dir: Path, *args: str, check: bool = True, timeout: float = 180, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``voxhost ARGS`` in a subprocess on ``state_dir``, offline (models only from disk), with ``env`` added to the
+    environment; its output as text."""
+    environ = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1", **env}
     return subprocess.run(
-        [sys.executable, "-m", "voxhost", *args], capture_output=True, text=True, check=check, env=env, timeout=180
+        [sys.executable, "-m", "voxhost", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        env=environ,
+        timeout=timeout,
     )
 
 
