@@ -27,13 +27,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +39,8 @@ import soxr
 from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe
 from wyoming.tts import Synthesize
+from wyoming_servers import Server, describe, free_port, stop, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -66,23 +64,6 @@ LONG = " ".join(
     * 4
 )
 CHUNK = 320
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    results: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, key: str, value: float) -> None:
-        self.results.setdefault(key, []).append(value)
 
 
 def start_voxhost(state: Path, threads: int, nice: int | None) -> Server:
@@ -113,28 +94,6 @@ def start_wfw(python: str, data: Path, threads: int) -> Server:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(data / "wfw.log", "wb"))
     return Server("wyoming-faster-whisper", port, proc)
-
-
-async def describe(port: int) -> float:
-    started = time.monotonic()
-    async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Describe().event())
-        while (event := await client.read_event()) is not None and event.type != "info":
-            pass
-    return time.monotonic() - started
-
-
-async def wait_ready(server: Server, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}")
-        try:
-            await describe(server.port)
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise TimeoutError(f"{server.name} did not answer describe")
 
 
 async def transcribe(port: int, audio: bytes) -> tuple[float, str]:
@@ -301,12 +260,7 @@ async def run(args: argparse.Namespace) -> None:
                     f"(transcript at {heard_at:5.2f} s, speech ended at {spoken:5.2f} s)"
                 )
         finally:
-            for server in servers:
-                server.proc.terminate()
-                try:
-                    server.proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    server.proc.kill()
+            stop(servers, 20)
     rows = await checking_cost(args.rounds)
     print("== checking cost: a 6-sentence Piper job, validate off vs on (core, in-process)")
     for off, on, first_off, first_on in rows:

@@ -37,26 +37,23 @@ def tokens(text: str, size: int = 3) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def run_frontend(pieces: list[str]) -> tuple[int, int | None]:
-    front = SpokenText(Policy(language="en_US", lexicon=LEXICON))
+def feed_all(feeder: SpokenText | SentenceSplitter, pieces: list[str]) -> tuple[int, int | None]:
+    """Feed ``pieces`` one by one: how many sentences came out, and the piece that released the first."""
     count, first = 0, None
     for i, piece in enumerate(pieces):
-        got = front.feed(piece)
+        got = feeder.feed(piece)
         if got and first is None:
             first = i
         count += len(got)
-    return count + len(front.finish()), first
+    return count + len(feeder.finish()), first
+
+
+def run_frontend(pieces: list[str]) -> tuple[int, int | None]:
+    return feed_all(SpokenText(Policy(language="en_US", lexicon=LEXICON)), pieces)
 
 
 def run_splitter(pieces: list[str]) -> tuple[int, int | None]:
-    splitter = SentenceSplitter()
-    count, first = 0, None
-    for i, piece in enumerate(pieces):
-        got = splitter.feed(piece)
-        if got and first is None:
-            first = i
-        count += len(got)
-    return count + len(splitter.finish()), first
+    return feed_all(SentenceSplitter(), pieces)
 
 
 def per_sentence(run: object, streamed: bool) -> list[float]:

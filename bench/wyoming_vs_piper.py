@@ -25,18 +25,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from wyoming.client import AsyncTcpClient
-from wyoming.info import Describe
 from wyoming.tts import (
     Synthesize,
     SynthesizeChunk,
@@ -44,6 +41,7 @@ from wyoming.tts import (
     SynthesizeStop,
     SynthesizeVoice,
 )
+from wyoming_servers import Server, describe, free_port, stop, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 VOICE = "en_US-joe-medium"
@@ -74,24 +72,6 @@ CONCURRENT_TEXTS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    voice: str
-    proc: subprocess.Popen[bytes] | None = None
-    results: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, key: str, *values: float) -> None:
-        self.results.setdefault(key, []).extend(values)
-
-
 def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | None = None) -> Server:
     port = free_port()
     state.mkdir(exist_ok=True)
@@ -108,7 +88,7 @@ def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | No
     env.pop("VOXHOST_CONFIG", None)
     cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(state / "voxhost.log", "wb"))
-    return Server(name, port, f"piper:{VOICE}", proc)
+    return Server(name, port, proc, voice=f"piper:{VOICE}")
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, str]]:
@@ -129,32 +109,7 @@ def start_wyoming_piper(python: str, data_dir: Path) -> Server:
     cmd = [python, "-m", "wyoming_piper", "--uri", f"tcp://127.0.0.1:{port}", "--voice", VOICE,
            "--data-dir", str(data_dir)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(data_dir / "wyoming-piper.log", "wb"))
-    return Server("wyoming-piper", port, VOICE, proc)
-
-
-async def wait_ready(server: Server, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc is not None and server.proc.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}")
-        try:
-            await describe(server.port)
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise TimeoutError(f"{server.name} did not answer describe")
-
-
-async def describe(port: int) -> float:
-    """Round trip of a describe on a fresh connection, as Home Assistant makes it."""
-    started = time.monotonic()
-    async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Describe().event())
-        while (event := await client.read_event()) is not None and event.type != "info":
-            pass
-        if event is None:
-            raise ConnectionError("closed before info")
-    return time.monotonic() - started
+    return Server("wyoming-piper", port, proc, voice=VOICE)
 
 
 async def one_shot(server: Server, text: str, t0: float | None = None) -> tuple[float, float, float]:
@@ -244,15 +199,7 @@ async def run(args: argparse.Namespace) -> None:
                     await one_shot(server, TEXT)
             await measure(servers, args)
         finally:
-            for server in servers:
-                if server.proc is not None:
-                    server.proc.terminate()
-            for server in servers:
-                if server.proc is not None:
-                    try:
-                        server.proc.wait(15)
-                    except subprocess.TimeoutExpired:
-                        server.proc.kill()
+            stop(servers, 15)
     report(servers, args)
 
 

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,6 +128,22 @@ def running_daemon(settings: Settings, plugins_extra: tuple[tuple[str, object], 
         yield daemon
     finally:
         daemon.stop()
+
+
+def run_cli(
+    state_dir: Path, *args: str, check: bool = True, timeout: float = 180, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``voxhost ARGS`` in a subprocess on ``state_dir``, offline (models only from disk), with ``env`` added to the
+    environment; its output as text."""
+    environ = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "voxhost", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        env=environ,
+        timeout=timeout,
+    )
 
 
 def assert_speech(pcm: bytes, rate: int, min_seconds: float, max_seconds: float, expect_rate: int = 22050) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import assert_speech, free_port
+from .conftest import assert_speech, free_port, run_cli
 
 PIPER = "piper:en_US-joe-medium"
 
@@ -158,43 +158,23 @@ def test_stopping_lets_the_line_being_spoken_finish(tmp_path):
 def test_a_typo_in_the_door_table_is_refused_naming_the_key(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[doors.linesay]\nenabled = true\nmax_line_char = 10\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=60,
-    )
+    result = run_cli(tmp_path, "check-config", "-c", str(config), check=False, timeout=60)
     assert result.returncode == 2 and "doors.linesay.max_line_char" in result.stderr, result.stderr
 
 
 def test_bad_value_from_the_environment_names_the_key(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "check-config"],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path, VOXHOST_DOORS__LINESAY__PORT="70000"),
-        timeout=60,
-    )
+    result = run_cli(tmp_path, "check-config", check=False, timeout=60, VOXHOST_DOORS__LINESAY__PORT="70000")
     assert result.returncode == 2 and "doors.linesay.port" in result.stderr, result.stderr
 
 
 def test_an_unknown_default_voice_stops_the_start(tmp_path):
     config = tmp_path / "voxhost.toml"
     config.write_text('[doors.linesay]\nenabled = true\nport = 0\nvoice = "nobody"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "serve", "-c", str(config), "--no", "wyoming", "--no", "http"],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=90,
-    )
+    result = run_cli(tmp_path, "serve", "-c", str(config), "--no", "wyoming", "--no", "http", check=False, timeout=90)
     assert result.returncode == 2 and "doors.linesay.voice: unknown voice 'nobody'" in result.stderr, result.stderr
 
 
 def test_voxhost_plugins_lists_it(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "voxhost", "plugins"], capture_output=True, text=True, check=True, env=_env(tmp_path)
-    ).stdout
+    out = run_cli(tmp_path, "plugins").stdout
     line = next(line for line in out.splitlines() if line.startswith("linesay"))
     assert line.split() == ["linesay", "entrypoint", "0.1.0", "register_doors"]

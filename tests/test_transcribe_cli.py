@@ -4,40 +4,31 @@ engine's models in ``voxhost models`` (pulled like every engine's, refused offli
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
+from .conftest import run_cli
 from .listener import wer
 
 TEXT = "Dinner is ready. Please come to the kitchen."
 
 
-def _run(state_dir, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "voxhost", *args], capture_output=True, text=True, check=check, env=env, timeout=180
-    )
-
-
 def test_transcribe_files_as_text_json_and_subtitles(tmp_path, state_dir):
     speech = tmp_path / "dinner.wav"
-    _run(state_dir, "say", TEXT, "-o", str(speech))
-    text = _run(state_dir, "transcribe", str(speech)).stdout.strip()
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    text = run_cli(state_dir, "transcribe", str(speech)).stdout.strip()
     assert wer(TEXT, text) <= 0.1, text
-    data = json.loads(_run(state_dir, "transcribe", str(speech), "--format", "json", "-l", "en").stdout)
+    data = json.loads(run_cli(state_dir, "transcribe", str(speech), "--format", "json", "-l", "en").stdout)
     assert data["language"] == "en" and data["segments"][0]["words"], data
-    srt = _run(state_dir, "transcribe", str(speech), "--format", "srt").stdout
+    srt = run_cli(state_dir, "transcribe", str(speech), "--format", "srt").stdout
     assert srt.startswith("1\n00:00:00,") and "kitchen" in srt.lower()
-    bad = _run(state_dir, "transcribe", str(speech), "-l", "de", check=False)
+    bad = run_cli(state_dir, "transcribe", str(speech), "-l", "de", check=False)
     assert bad.returncode == 1 and "tiny.en" in bad.stderr
 
 
 def test_whisper_models_are_listed_and_pulled_like_any_engines(state_dir):
-    listed = _run(state_dir, "models", "list", "whisper").stdout
+    listed = run_cli(state_dir, "models", "list", "whisper").stdout
     names = [line.split()[1] for line in listed.splitlines()[1:]]
     assert {"tiny.en", "tiny", "small", "medium", "large-v3", "turbo", "distil-large-v3"} <= set(names)
-    offline = _run(state_dir, "models", "pull", "whisper", "small", check=False)
+    offline = run_cli(state_dir, "models", "pull", "whisper", "small", check=False)
     assert (
         offline.returncode == 2
         and "HF_HUB_OFFLINE" in offline.stderr

@@ -4,40 +4,31 @@ the core's own path (heard by the whisper engine when no transcript is given, re
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from voxhost.library import VoiceLibrary
 
+from .conftest import run_cli
 from .listener import wer
 
 TEXT = "Dinner is ready. Please come to the kitchen."
 
 
-def _run(state_dir, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "voxhost", *args], capture_output=True, text=True, check=check, env=env, timeout=180
-    )
-
-
 def test_a_voice_added_without_a_transcript_is_heard(tmp_path, state_dir):
     speech = tmp_path / "dinner.wav"
-    _run(state_dir, "say", TEXT, "-o", str(speech))
-    shown = json.loads(_run(state_dir, "voices", "add", str(speech), "--name", "Gate", "--json").stdout)
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    shown = json.loads(run_cli(state_dir, "voices", "add", str(speech), "--name", "Gate", "--json").stdout)
     assert shown["name"] == "Gate" and shown["transcribed"] is True and shown["language"] is None
     assert wer(TEXT, shown["transcript"]) <= 0.1, shown["transcript"]
     stored = VoiceLibrary(state_dir / "voices").get(shown["id"])
     assert stored.transcript == shown["transcript"] and stored.words, "stored as shown, its words timed"
-    plain = _run(state_dir, "voices", "add", str(speech), "--name", "Told", "-l", "en_US", "--transcript", TEXT)
+    plain = run_cli(state_dir, "voices", "add", str(speech), "--name", "Told", "-l", "en_US", "--transcript", TEXT)
     assert "Told" in plain.stdout and f"transcript: {TEXT}" in plain.stdout and "(heard)" not in plain.stdout
 
 
 def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     speech = tmp_path / "dinner.wav"
-    _run(state_dir, "say", TEXT, "-o", str(speech))
-    wrong = _run(
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    wrong = run_cli(
         state_dir, "voices", "add", str(speech), "--name", "Wrong", "--transcript", "Bananas are rich in potassium.",
         check=False,
     )  # fmt: skip
@@ -45,10 +36,10 @@ def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     assert "kitchen" in wrong.stderr.lower()
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio, just some text that is long enough to look like a file")
-    bad = _run(state_dir, "voices", "add", str(junk), "--name", "Junk", check=False)
+    bad = run_cli(state_dir, "voices", "add", str(junk), "--name", "Junk", check=False)
     assert bad.returncode == 1 and "could not be decoded" in bad.stderr, bad.stderr
-    unnamed = _run(state_dir, "voices", "add", str(speech), check=False)
+    unnamed = run_cli(state_dir, "voices", "add", str(speech), check=False)
     assert unnamed.returncode == 2 and "--name" in unnamed.stderr
-    misnamed = _run(state_dir, "voices", "add", str(speech), "--name", "a/b", check=False)
+    misnamed = run_cli(state_dir, "voices", "add", str(speech), "--name", "a/b", check=False)
     assert misnamed.returncode == 1 and misnamed.stderr.startswith("voxhost: name:"), misnamed.stderr
     assert VoiceLibrary(state_dir / "voices").list() == [], "nothing stored"

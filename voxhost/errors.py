@@ -56,10 +56,10 @@ class TooLargeError(InvalidRequestError):
     http_status = 413
 
 
-class UnknownVoiceError(VoxhostError, KeyError):
-    """No voice (or speaker) matches the request."""
+class NotFoundError(VoxhostError, KeyError):
+    """Base class: nothing has the id or name asked for (a 404 that is also a ``KeyError``)."""
 
-    code = "voice_not_found"
+    code = "not_found"
     http_status = 404
 
     def __str__(self) -> str:
@@ -67,14 +67,16 @@ class UnknownVoiceError(VoxhostError, KeyError):
         return self.message
 
 
-class UnknownEngineError(VoxhostError, KeyError):
+class UnknownVoiceError(NotFoundError):
+    """No voice (or speaker) matches the request."""
+
+    code = "voice_not_found"
+
+
+class UnknownEngineError(NotFoundError):
     """No engine has that id."""
 
     code = "engine_not_found"
-    http_status = 404
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class UnsupportedError(VoxhostError):
@@ -173,24 +175,16 @@ class StartupError(VoxhostError):
     code = "startup_error"
 
 
-class UnknownJobError(VoxhostError, KeyError):
+class UnknownJobError(NotFoundError):
     """No job (or stored output) has that id: it never existed, was removed, or has expired."""
 
     code = "job_not_found"
-    http_status = 404
-
-    def __str__(self) -> str:
-        return self.message
 
 
-class UnknownLexiconEntryError(VoxhostError, KeyError):
+class UnknownLexiconEntryError(NotFoundError):
     """No lexicon entry has that id."""
 
     code = "lexicon_entry_not_found"
-    http_status = 404
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class NoAudioError(UnknownJobError):

@@ -73,6 +73,20 @@ def check_reference(samples: np.ndarray, sample_rate: int, param: str = "audio_s
     return seconds
 
 
+def _reference_wav(samples: np.ndarray, sample_rate: int) -> tuple[bytes, int, float]:
+    """A checked reference recording as the WAV bytes to store (at most ``MAX_STORED_RATE``), their rate and its
+    length in seconds."""
+    check_rate(sample_rate, "audio_sample")
+    seconds = check_reference(samples, sample_rate)
+    if sample_rate > MAX_STORED_RATE:
+        samples = soxr.resample(samples.astype(np.float32), sample_rate, MAX_STORED_RATE)
+        sample_rate = MAX_STORED_RATE
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, sample_rate, subtype="PCM_16", format="WAV")
+    # Bytes: the caller writes them with plain file calls, so that a full disk is an OSError saying so.
+    return buffer.getvalue(), sample_rate, seconds
+
+
 def voice_json(voice: LibraryVoice) -> str:
     """A voice's metadata as stored."""
     return json.dumps(asdict(voice), ensure_ascii=False, indent=2)
@@ -168,14 +182,7 @@ class VoiceLibrary:
     ) -> LibraryVoice:
         """Check the audio and store a voice (its metadata is checked by its model; ``words``: the recognizer's word
         timings of the audio); nothing is written unless everything is valid."""
-        check_rate(sample_rate, "audio_sample")
-        seconds = check_reference(samples, sample_rate)
-        if sample_rate > MAX_STORED_RATE:
-            samples = soxr.resample(samples.astype(np.float32), sample_rate, MAX_STORED_RATE)
-            sample_rate = MAX_STORED_RATE
-        buffer = io.BytesIO()
-        soundfile.write(buffer, samples, sample_rate, subtype="PCM_16", format="WAV")
-        wav = buffer.getvalue()  # written with plain file calls below, so that a full disk is an OSError saying so
+        wav, sample_rate, seconds = _reference_wav(samples, sample_rate)
         voice_id = f"voice_{_slug(voice.name)}_{secrets.token_hex(4)}"
         stored = LibraryVoice(
             id=voice_id,
@@ -267,14 +274,7 @@ class VoiceLibrary:
     def replace_audio(self, voice_id: str, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
         """Give a voice new reference audio (checked as a new voice's is); its id and metadata stay."""
         voice = self.get(voice_id)
-        check_rate(sample_rate, "audio_sample")
-        seconds = check_reference(samples, sample_rate)
-        if sample_rate > MAX_STORED_RATE:
-            samples = soxr.resample(samples.astype(np.float32), sample_rate, MAX_STORED_RATE)
-            sample_rate = MAX_STORED_RATE
-        buffer = io.BytesIO()
-        soundfile.write(buffer, samples, sample_rate, format="WAV", subtype="PCM_16")
-        wav = buffer.getvalue()
+        wav, sample_rate, seconds = _reference_wav(samples, sample_rate)
         changed = replace(
             voice,
             seconds=round(seconds, 3),

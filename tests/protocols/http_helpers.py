@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import numpy as np
 import openai
 import soundfile
 
-from ..conftest import REPO, RunningDaemon
+from ..conftest import REPO, RunningDaemon, make_settings, running_daemon
 
 PLUGIN = REPO / "tests" / "plugins" / "http" / "pitchshift.py"
 """In its own folder: plugin directories load every file at their top level, and other tests use tests/plugins."""
@@ -27,6 +29,16 @@ def plugin_dir(tmp: Path) -> str:
     tmp.mkdir(parents=True, exist_ok=True)
     shutil.copy(PLUGIN, tmp / PLUGIN.name)
     return str(tmp)
+
+
+@contextlib.contextmanager
+def cloning_daemon(factory: Any, state: str, **http: Any) -> Iterator[RunningDaemon]:
+    """Piper plus the pitchshift test engine (clone + convert), the HTTP door on with these settings (``factory``:
+    pytest's ``tmp_path_factory``, ``state``: the state directory's name)."""
+    plugins = plugin_dir(factory.mktemp("plugins"))
+    settings = make_settings(factory.mktemp(state), plugins_dirs=[plugins], http={"enabled": True, "port": 0, **http})
+    with running_daemon(settings) as d:
+        yield d
 
 
 def base_url(d: RunningDaemon) -> str:

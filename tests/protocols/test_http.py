@@ -23,6 +23,7 @@ from .http_helpers import (
     EventLog,
     base_url,
     client,
+    cloning_daemon,
     decode,
     dominant_frequency,
     plugin_dir,
@@ -53,10 +54,7 @@ def piper(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cloning(tmp_path_factory):
     """Piper plus the pitchshift test engine (clone + convert); uploads limited to 1 MiB."""
-    state = tmp_path_factory.mktemp("clone-state")
-    plugins = plugin_dir(tmp_path_factory.mktemp("plugins"))
-    settings = make_settings(state, plugins_dirs=[plugins], http={"enabled": True, "port": 0, "max_upload_mb": 1})
-    with running_daemon(settings) as d:
+    with cloning_daemon(tmp_path_factory, "clone-state", max_upload_mb=1) as d:
         yield d
 
 

@@ -13,17 +13,13 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from ..conftest import make_settings, running_daemon
-from .http_helpers import base_url, client, decode, dominant_frequency, plugin_dir, tone, wav_bytes
+from .http_helpers import base_url, client, cloning_daemon, decode, dominant_frequency, tone, wav_bytes
 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory):
     """Piper plus the pitchshift cloning engine; archives up to 1 MiB."""
-    state = tmp_path_factory.mktemp("manage-state")
-    plugins = plugin_dir(tmp_path_factory.mktemp("plugins"))
-    settings = make_settings(state, plugins_dirs=[plugins], http={"enabled": True, "port": 0, "max_import_mb": 1.0})
-    with running_daemon(settings) as d:
+    with cloning_daemon(tmp_path_factory, "manage-state", max_import_mb=1.0) as d:
         yield d
 
 

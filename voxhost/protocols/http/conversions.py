@@ -6,7 +6,6 @@ Served by an engine with the ``convert`` capability; with none running the answe
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from aiohttp import web
 
@@ -20,8 +19,6 @@ from .keys import CORE, EXECUTOR, SETTINGS
 from .parsing import form
 from .schemas import CreateConversionRequest, StreamFormat
 from .streaming import AudioStreamer
-
-_LOGGER = logging.getLogger(__name__)
 
 
 async def create_conversion(request: web.Request) -> web.StreamResponse:
@@ -51,10 +48,4 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         headers={"X-Voxhost-Voice": params.voice},
     )
     chunks = core.convert(source, params)
-    try:
-        return await streamer.run(chunks)
-    except ConnectionResetError:
-        _LOGGER.info("Client %s went away during a conversion", request.remote)
-        return streamer.response or web.Response(status=499)
-    finally:
-        await chunks.aclose()
+    return await streamer.run_closing(chunks, "during a conversion")

@@ -8,17 +8,14 @@ A job's audio can be fetched when it was kept: an asynchronous speech request (`
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from aiohttp import web
 
 from .errors import ReadOnlyJobError
 from .keys import CORE, EXECUTOR
-from .parsing import answer, query
+from .parsing import answer, page_answer, query
 from .records import READ_WRITE_DOOR, AudioQuery, JobDeleted, ListJobsQuery, SpeechJobList, speech_job
 from .streaming import AudioStreamer
-
-_LOGGER = logging.getLogger(__name__)
 
 FALLBACK_RATE = 22050
 """The rate a stream announces before a job's first audio tells its real one."""
@@ -27,14 +24,7 @@ FALLBACK_RATE = 22050
 async def list_jobs(request: web.Request) -> web.Response:
     """``GET /v1/jobs``: recent jobs from every door (and jobs whose audio is kept), newest first."""
     params = query(request, ListJobsQuery)
-    page = request.app[CORE].job_records(params)
-    return answer(
-        SpeechJobList(
-            data=[speech_job(record) for record in page.items],
-            total=page.total,
-            has_more=params.offset + len(page.items) < page.total,
-        )
-    )
+    return page_answer(SpeechJobList, request.app[CORE].job_records(params), params.offset, speech_job)
 
 
 async def get_job(request: web.Request) -> web.Response:
@@ -68,10 +58,4 @@ async def job_audio(request: web.Request) -> web.StreamResponse:
         fallback_rate=record.rate or FALLBACK_RATE,
         headers={"X-Voxhost-Job": record.id, "X-Voxhost-Voice": record.voice},
     )
-    try:
-        return await streamer.run(chunks)
-    except ConnectionResetError:
-        _LOGGER.info("Client %s went away while fetching job %s", request.remote, record.id)
-        return streamer.response or web.Response(status=499)
-    finally:
-        await chunks.aclose()
+    return await streamer.run_closing(chunks, f"while fetching job {record.id}")

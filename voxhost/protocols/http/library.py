@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from aiohttp import web
 
 from ...audio import decode_audio
 from ...operations import MAX_REFERENCE_SECONDS
+from .downloads import send_zip
 from .keys import CORE, SETTINGS
-from .outputs import attachment
 from .parsing import answer, form, json_body, query
 from .records import (
     DeleteVoicesRequest,
@@ -66,18 +65,7 @@ async def export_voices(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     params = query(request, ExportVoicesQuery)
     chunks = core.export_voices(params.ids.split(",") if params.ids else None)  # unknown ids: 404 now
-    try:
-        first = await anext(chunks)
-        name = f"voxhost-voices-{time.strftime('%Y%m%d-%H%M%S')}.zip"
-        response = web.StreamResponse(headers={"Content-Type": "application/zip", **attachment(name)})
-        await response.prepare(request)
-        await response.write(first)
-        async for data in chunks:
-            await response.write(data)
-        await response.write_eof()
-        return response
-    finally:
-        await chunks.aclose()
+    return await send_zip(request, chunks, "voices")
 
 
 async def import_voices(request: web.Request) -> web.Response:

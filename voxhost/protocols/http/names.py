@@ -21,14 +21,7 @@ def models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
     Engines that only transcribe are not speech models."""
     running = [engine.id for engine in core.engines() if engine.capabilities - {"transcribe"}]
     table: dict[str, str | None] = {engine_id: engine_id for engine_id in running}
-    for name, target in settings.models.items():
-        if name in table:
-            continue
-        if target == AUTO:
-            table[name] = None
-        elif target in running:
-            table[name] = target
-    return table
+    return _add_configured(table, settings.models, running)
 
 
 def transcription_models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
@@ -40,8 +33,16 @@ def transcription_models(core: CoreAPI, settings: HttpSettings) -> dict[str, str
         if engine.id in running:
             for model in engine.transcription_models:
                 table.setdefault(model.name, engine.id)
-    for name, target in settings.transcription_models.items():
-        if name in table or not running:
+    return _add_configured(table, settings.transcription_models, running) if running else table
+
+
+def _add_configured(
+    table: dict[str, str | None], configured: dict[str, str], running: list[str]
+) -> dict[str, str | None]:
+    """``table`` plus the configured names it lacks that work: those mapped to ``auto`` (None) or to a running
+    engine."""
+    for name, target in configured.items():
+        if name in table:
             continue
         if target == AUTO:
             table[name] = None
@@ -55,15 +56,9 @@ def resolve_transcription_model(core: CoreAPI, settings: HttpSettings, model: st
     if model is None or model == AUTO:
         return None
     table = transcription_models(core, settings)
-    if model in table:
-        return table[model]
     if not table:
         return None  # nothing transcribes: the request gets the core's 501
-    if model in settings.transcription_models:
-        message = f"model {model!r} is served by engine {settings.transcription_models[model]!r}, which is not running"
-    else:
-        message = f"unknown transcription model {model!r}; models: {', '.join(sorted(table))}"
-    raise BadValueError(InvalidRequestError(message, param="model"), code="model_not_found")
+    return _resolve(model, table, settings.transcription_models, "transcription model")
 
 
 def model_names(core: CoreAPI, settings: HttpSettings) -> list[str]:
@@ -75,13 +70,18 @@ def resolve_model(core: CoreAPI, settings: HttpSettings, model: str | None) -> s
     """The engine a ``model`` names (None: the voice decides); an unknown name is a 400 naming the known ones."""
     if model is None or model == AUTO:
         return None
-    table = models(core, settings)
+    return _resolve(model, models(core, settings), settings.models, "model")
+
+
+def _resolve(model: str, table: dict[str, str | None], configured: dict[str, str], kind: str) -> str | None:
+    """``model``'s engine in ``table``; else a 400 that says why (its configured engine is not running, or the name
+    is unknown: the known ones are listed)."""
     if model in table:
         return table[model]
-    if model in settings.models:
-        message = f"model {model!r} is served by engine {settings.models[model]!r}, which is not running"
+    if model in configured:
+        message = f"model {model!r} is served by engine {configured[model]!r}, which is not running"
     else:
-        message = f"unknown model {model!r}; models: {', '.join(sorted(table))}"
+        message = f"unknown {kind} {model!r}; models: {', '.join(sorted(table))}"
     raise BadValueError(InvalidRequestError(message, param="model"), code="model_not_found")
 
 

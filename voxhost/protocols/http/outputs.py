@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from aiohttp import web
 
 from ...errors import UnknownJobError
+from .downloads import attachment, send_zip
 from .encoders import CONTENT_TYPES
 from .keys import CORE, EXECUTOR
-from .parsing import answer, json_body, query
+from .parsing import answer, json_body, page_answer, query
 from .records import (
     DeleteOutputsRequest,
     ListOutputsQuery,
@@ -37,22 +37,10 @@ def _output_id(request: web.Request) -> str:
     return output_id
 
 
-def attachment(name: str) -> dict[str, str]:
-    """Headers that make a browser save the answer as ``name``."""
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
-
-
 async def list_outputs(request: web.Request) -> web.Response:
     """``GET /v1/outputs``: stored outputs that match, newest first, one page."""
     params = query(request, ListOutputsQuery)
-    page = request.app[CORE].outputs(params)
-    return answer(
-        OutputList(
-            data=[output(record) for record in page.items],
-            total=page.total,
-            has_more=params.offset + len(page.items) < page.total,
-        )
-    )
+    return page_answer(OutputList, request.app[CORE].outputs(params), params.offset, output)
 
 
 async def get_output(request: web.Request) -> web.Response:
@@ -80,12 +68,7 @@ async def output_audio(request: web.Request) -> web.StreamResponse:
         fallback_rate=record.rate or 22050,
         headers={"X-Voxhost-Job": output_id, **attachment(name)},
     )
-    try:
-        return await streamer.run(chunks)
-    except ConnectionResetError:
-        return streamer.response or web.Response(status=499)
-    finally:
-        await chunks.aclose()
+    return await streamer.run_closing(chunks, f"while fetching output {output_id}")
 
 
 async def delete_output(request: web.Request) -> web.Response:
@@ -111,18 +94,4 @@ async def outputs_archive(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
     params = query(request, OutputsArchiveQuery)
     ids = [record.id for record in core.select_outputs(params.selection())]
-    chunks = core.export_outputs(ids)
-    try:
-        first = await anext(chunks)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        response = web.StreamResponse(
-            headers={"Content-Type": "application/zip", **attachment(f"voxhost-outputs-{stamp}.zip")}
-        )
-        await response.prepare(request)
-        await response.write(first)
-        async for data in chunks:
-            await response.write(data)
-        await response.write_eof()
-        return response
-    finally:
-        await chunks.aclose()
+    return await send_zip(request, core.export_outputs(ids), "outputs")

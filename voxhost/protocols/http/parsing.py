@@ -3,16 +3,19 @@ and answers written from theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from ...api import Page
 from .errors import invalid_request
 from .keys import SETTINGS
 from .uploads import UnsupportedMediaTypeError, read_form, timely
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def is_json(content_type: str) -> bool:
@@ -63,3 +66,9 @@ async def form(request: web.Request, model: type[M], file_fields: tuple[str, ...
 def answer(model: BaseModel, status: int = 200) -> web.Response:
     """A JSON answer from its model."""
     return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+def page_answer(model: type[BaseModel], page: Page[T], offset: int, item: Callable[[T], BaseModel]) -> web.Response:
+    """One page of a list as ``model``'s answer: its items, how many there are in all, and whether more follow."""
+    has_more = offset + len(page.items) < page.total
+    return answer(model(data=[item(entry) for entry in page.items], total=page.total, has_more=has_more))

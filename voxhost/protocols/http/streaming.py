@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import Executor
 
 from aiohttp import web
@@ -80,6 +80,17 @@ class AudioStreamer:
             if not self.complete:
                 self.encoder.close()
         return response
+
+    async def run_closing(self, chunks: AsyncGenerator[PCM, None], what: str) -> web.StreamResponse:
+        """``run``, closing ``chunks`` whatever happens; a client that goes away is logged (``what``: what it was
+        getting) and answered 499."""
+        try:
+            return await self.run(chunks)
+        except ConnectionResetError:
+            _LOGGER.info("Client %s went away %s", self.request.remote, what)
+            return self.response or web.Response(status=499)
+        finally:
+            await chunks.aclose()
 
     async def _prepare(self) -> web.StreamResponse:
         content_type = SSE_CONTENT_TYPE if self.sse else self.encoder.encoder.content_type

@@ -17,7 +17,7 @@ from ...operations import MAX_REFERENCE_SECONDS
 from ...voices import LibraryVoice
 from .discovery import voice_object
 from .keys import CORE, SETTINGS
-from .parsing import answer, form, query
+from .parsing import answer, form, page_answer, query
 from .records import LibraryVoicesQuery
 from .schemas import CreateVoiceRequest, Voice, VoiceDeleted, VoiceLibrary
 
@@ -59,13 +59,7 @@ async def list_library(request: web.Request) -> web.Response:
     core = request.app[CORE]
     params = query(request, LibraryVoicesQuery)
     page = await core.find_voices(params)
-    return answer(
-        VoiceLibrary(
-            data=[library_voice(core, voice) for voice in page.items],
-            total=page.total,
-            has_more=params.offset + len(page.items) < page.total,
-        )
-    )
+    return page_answer(VoiceLibrary, page, params.offset, lambda voice: library_voice(core, voice))
 
 
 async def get_voice(request: web.Request) -> web.Response:

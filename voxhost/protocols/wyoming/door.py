@@ -116,14 +116,7 @@ class WyomingDoor(Door):
     async def drain(self, deadline: float) -> None:
         """Stop listening and close idle connections; let requests in progress finish until ``deadline``."""
         self._draining = True
-        for server in self._servers:
-            server.close()
-        if self._advertiser is not None:
-            try:
-                await self._advertiser.close()
-            except Exception as err:
-                _LOGGER.debug("Zeroconf did not close cleanly: %s", err)
-            self._advertiser = None
+        await self._stop_listening()
         loop = asyncio.get_running_loop()
         while True:
             for session in list(self._sessions):
@@ -135,13 +128,7 @@ class WyomingDoor(Door):
 
     async def stop(self) -> None:
         """Close every connection (cancelling what they still do) and stop listening."""
-        for server in self._servers:
-            server.close()
-        if self._advertiser is not None:
-            try:
-                await self._advertiser.close()
-            except Exception as err:
-                _LOGGER.debug("Zeroconf did not close cleanly: %s", err)
+        await self._stop_listening()
         for session in list(self._sessions):
             session.abort("the server is stopping")
         for task in list(self._tasks):
@@ -153,6 +140,17 @@ class WyomingDoor(Door):
             if scheme == "unix":
                 await asyncio.to_thread(_clear_socket, Path(where))
         self._servers.clear()
+
+    async def _stop_listening(self) -> None:
+        """Close the listening sockets (their connections stay) and withdraw the zeroconf advertisement."""
+        for server in self._servers:
+            server.close()
+        if self._advertiser is not None:
+            try:
+                await self._advertiser.close()
+            except Exception as err:
+                _LOGGER.debug("Zeroconf did not close cleanly: %s", err)
+            self._advertiser = None
 
     def status(self) -> dict[str, Any]:
         """Addresses, open connections and zeroconf names."""

@@ -1,0 +1,74 @@
+"""What the benchmarks against other Wyoming servers share: a free port, the servers as subprocesses, ``describe``
+round trips, waiting until a server answers, and stopping them."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from wyoming.client import AsyncTcpClient
+from wyoming.info import Describe
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One server under test and what was measured of it."""
+
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    voice: str = ""
+    """The voice a speech request names."""
+    results: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, key: str, *values: float) -> None:
+        self.results.setdefault(key, []).extend(values)
+
+
+async def describe(port: int) -> float:
+    """Round trip of a describe on a fresh connection, as Home Assistant makes it."""
+    started = time.monotonic()
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(Describe().event())
+        while (event := await client.read_event()) is not None and event.type != "info":
+            pass
+        if event is None:
+            raise ConnectionError("closed before info")
+    return time.monotonic() - started
+
+
+async def wait_ready(server: Server, timeout: float = 120) -> None:
+    """Until the server answers a describe; its process exiting first is an error."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc is not None and server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}")
+        try:
+            await describe(server.port)
+            return
+        except OSError:
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{server.name} did not answer describe")
+
+
+def stop(servers: list[Server], timeout: float) -> None:
+    """Terminate every server, then wait for each (killed after ``timeout`` seconds)."""
+    for server in servers:
+        if server.proc is not None:
+            server.proc.terminate()
+    for server in servers:
+        if server.proc is not None:
+            try:
+                server.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
