@@ -65,3 +65,25 @@ def test_noise_scales_change_real_speech(daemon):
     c, _ = speak(daemon, text="Good night.", options={"noise_scale": 1.0, "noise_w_scale": 1.0})
     assert a == b  # no noise: deterministic
     assert a != c
+
+
+def test_an_idle_engine_empties_its_arenas_and_keeps_speaking(tmp_path):
+    """Above the bound, the sessions are rebuilt once the engine is idle, never while a job runs."""
+    import time
+
+    piper = {"trim_above_mib": 0, "trim_idle_seconds": 0.3}
+    with running_daemon(make_settings(tmp_path, engines={"piper": piper})) as d:
+        engine = d.core.registry.get("piper").engine
+        text = "The kitchen lights are on. The front door is locked. The washing machine is done."
+        pcm, rate = speak(d, text=text)
+        assert_speech(pcm, rate, 3.0, 9.0)
+        before = dict(engine._loaded)
+        deadline = time.monotonic() + 30
+        while engine._loaded == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        renewed = dict(engine._loaded)
+        assert renewed.keys() == before.keys() and all(renewed[v] is not before[v] for v in before)
+        # A job that keeps the engine busy sees one set of sessions from start to end.
+        pcm, rate = speak(d, text=text * 2)
+        assert_speech(pcm, rate, 6.0, 18.0)
+        assert all(engine._loaded[v] is renewed[v] for v in renewed)

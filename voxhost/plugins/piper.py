@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import json
 import logging
 import os
@@ -56,13 +57,20 @@ class PiperSettings(EngineSettings):
     """Voice ids loaded at startup besides the first voice."""
     catalog_url: str = DEFAULT_SOURCE
     """Where ``voxhost models`` finds the Piper voice catalog (``voices.json``) and the voices' files."""
-    memory_arena: bool = False
-    """Keep onnxruntime's CPU memory arena. It never returns memory: one long sentence leaves the daemon about
-    1 GiB larger for good. Off costs about 10-18% more CPU per sentence (docs/benchmarks.md)."""
-    trim_above_mib: int | None = Field(400, ge=0)
-    """After a sentence, when the daemon's resident memory is above this many MiB, give what is free back to the
-    system (glibc's ``malloc_trim``: 1-90 ms, on the engine's thread). With the defaults the daemon stays under
-    600 MiB after any sequence of requests (docs/text.md); unset: never."""
+    memory_arena: bool = True
+    """Keep onnxruntime's CPU memory arena: a sentence reuses the buffers of the one before instead of faulting in
+    fresh memory (without it each sentence costs 10-30% more). An arena never shrinks, so the engine rebuilds its
+    sessions when it goes idle above ``trim_above_mib``."""
+    trim_above_mib: int | None = Field(550, ge=0)
+    """When the engine has been idle for ``trim_idle_seconds`` and the daemon's resident memory is above this many
+    MiB, rebuild the loaded voices' sessions (emptying their arenas, about 0.3 s of one core per voice) and give
+    free memory back to the system. With the defaults the daemon settles under 600 MiB after any sequence of
+    requests (docs/text.md); unset: never."""
+    trim_idle_seconds: float = Field(10.0, ge=0, le=3600)
+    """How long the engine must have been idle before it gives memory back: a conversation's next request, or a
+    burst of them, finds the buffers of the last one still there."""
+    overlap_threads: int = Field(1, ge=1, le=64)
+    """Threads of an inference that overlaps others (the second session); they never spin."""
     onnx_threads: int | None = Field(None, ge=1, le=64)
     """Threads of an inference that runs alone; default: every CPU core. Sentences that overlap (several clients)
     run on a second, single-threaded session of the voice, so they share the cores instead of fighting over them."""
@@ -147,6 +155,8 @@ class PiperEngine(Engine):
         self._narrow_loaders: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._active = 0
+        self._finished = 0
+        self._trimmer: threading.Timer | None = None
 
     def _roots(self) -> list[Path]:
         """The configured voice directories, then where pulled voices go."""
@@ -224,6 +234,12 @@ class PiperEngine(Engine):
 
     def unload(self) -> None:
         """Drop every loaded ONNX session."""
+        with self._lock:
+            trimmer, self._trimmer = self._trimmer, None
+        if trimmer is not None:
+            trimmer.cancel()
+            if trimmer.is_alive() and trimmer is not threading.current_thread():
+                trimmer.join()
         for loader in self._narrow_loaders:
             loader.join()  # never leave onnxruntime building a session while the process exits
         with self._lock:
@@ -253,7 +269,7 @@ class PiperEngine(Engine):
 
     def _load_narrow(self, voice_id: str, files: _VoiceFiles) -> None:
         try:
-            narrow = self._load_voice(files, threads=1)
+            narrow = self._load_voice(files, threads=self.settings.overlap_threads, spin=False)
         except Exception:  # the wide session still serves every request
             _LOGGER.warning("Piper voice %s: no single-threaded session", voice_id, exc_info=True)
             return
@@ -269,7 +285,7 @@ class PiperEngine(Engine):
             overlapping = shared or self._active > 1
             return self._narrow.get(voice_id, voice) if overlapping else voice
 
-    def _load_voice(self, files: _VoiceFiles, threads: int | None = None) -> Any:
+    def _load_voice(self, files: _VoiceFiles, threads: int | None = None, spin: bool = True) -> Any:
         """PiperVoice with session options of our own (``PiperVoice.load`` takes none)."""
         import onnxruntime  # heavy: only when a voice is needed
         from piper import PiperVoice
@@ -282,10 +298,13 @@ class PiperEngine(Engine):
         # Two sessions spinning at once would keep every core busy and starve the event loop's thread (a describe
         # would wait for a core); a lone wide session may spin, since its threads run at a lower priority than
         # the loop, and waking sleeping threads for every operation would slow the sentence down.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if threads > 1 else "0")
-        # The arena keeps the largest sentence's buffers for good (a shape never seen before grows it again);
-        # without it, freed tensors go back to malloc, and ``trim_after_seconds`` returns them to the system.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin and threads > 1 else "0")
+        # The arena keeps the largest sentence's buffers until the session is dropped (a shape never seen before
+        # grows it again): fast for the next sentence, and ``_renew_sessions`` empties it when the engine is idle.
         options.enable_cpu_mem_arena = self.settings.memory_arena
+        # A memory pattern is planned per input shape and each new one grows the arena again (every sentence has
+        # its own length); without them the arena holds about the largest sentence's buffers, at no cost in speed.
+        options.enable_mem_pattern = False
         providers: list[Any] = (
             [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
             if self.settings.use_cuda
@@ -318,9 +337,59 @@ class PiperEngine(Engine):
         finally:
             with self._lock:
                 self._active -= 1
-            limit = self.settings.trim_above_mib
-            if limit is not None and (resident_mib() or 0) > limit:
-                trim_memory()
+                self._finished += 1
+                idle, ticket = self._active == 0, self._finished
+            if idle and self.settings.trim_above_mib is not None:
+                # Off the sentence's path: the job ends without waiting for a trim, and a busy engine keeps its
+                # freed buffers for the next sentence instead of faulting them in again.
+                timer = threading.Timer(self.settings.trim_idle_seconds, self._trim_if_idle, (ticket,))
+                timer.daemon = True
+                with self._lock:
+                    if self._trimmer is not None:
+                        self._trimmer.cancel()
+                    self._trimmer = timer
+                timer.start()
+
+    def _trim_if_idle(self, ticket: int) -> None:
+        """Give memory back when no sentence has run since ``ticket`` and the daemon is above the bound."""
+        limit = self.settings.trim_above_mib
+        if not self._idle_since(ticket) or limit is None or (resident_mib() or 0) <= limit:
+            return
+        if self.settings.memory_arena:
+            self._renew_sessions(ticket)
+        trim_memory()
+
+    def _idle_since(self, ticket: int) -> bool:
+        with self._lock:
+            return not self._active and self._finished == ticket
+
+    def _renew_sessions(self, ticket: int) -> None:
+        """Swap every loaded voice's sessions for fresh ones: dropping a session is the only way to empty its arena."""
+        with self._lock:
+            loaded = {voice_id: voice_id in self._narrow for voice_id in self._loaded}
+        fresh: dict[str, tuple[Any, Any]] = {}
+        for voice_id, narrow in loaded.items():
+            files = self._files.get(voice_id)
+            if files is None or not self._idle_since(ticket):
+                return  # work came in while building: keep what it is using, a later idle moment renews
+            try:
+                wide = self._load_voice(files)
+                shared = self._load_voice(files, self.settings.overlap_threads, spin=False) if narrow else None
+                fresh[voice_id] = (wide, shared)
+            except Exception:  # the old sessions still serve
+                _LOGGER.warning("Piper voice %s: could not renew its sessions", voice_id, exc_info=True)
+                return
+        with self._lock:
+            if self._active or self._finished != ticket:
+                return
+            for voice_id, (wide, narrow_session) in fresh.items():
+                if voice_id in self._loaded:
+                    self._loaded[voice_id] = wide
+                    if narrow_session is not None:
+                        self._narrow[voice_id] = narrow_session
+        fresh.clear()
+        gc.collect()  # the old sessions' arenas go with the last reference
+        _LOGGER.debug("Piper: renewed the sessions of %s", ", ".join(loaded))
 
     def status(self) -> dict[str, Any]:
         """Which voices are resident."""
