@@ -3,6 +3,7 @@ one that does not parse gets one error reply, and a redelivery is dropped."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 from collections.abc import Callable
@@ -83,7 +84,7 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
     return command, Reply.to(ctx, msg, command.reply_to, command.id)
 
 
-class AudioService(Service, Generic[C]):
+class AudioService(Service, Generic[C], abc.ABC):
     """Serves one kind of request with audio on ``<base>/<node>/<kind>`` and the pool topic ``<base>/<kind>``, with
     fields (and the id) in further topic levels for MQTT 3.1.1 clients; ``serve`` answers a request that parsed."""
 
@@ -122,6 +123,6 @@ class AudioService(Service, Generic[C]):
         if received is not None:
             await self.serve(*received)
 
+    @abc.abstractmethod
     async def serve(self, command: C, reply: Reply) -> None:
         """Answer a request that parsed (not a repeat)."""
-        raise NotImplementedError
