@@ -162,9 +162,13 @@ def test_f5_cuts_a_long_reference_with_the_transcript_of_what_it_keeps(daemon, l
     assert wer(prepared.text, heard) <= 0.1, (prepared.text, heard)
     # Without the timings, the cut audio keeps the whole transcript, words it does not hold: the mismatch fixed here.
     blind = f5_prepare(reference.audio_path, reference.transcript, None)
-    last = heard_words(long_voice.transcript)[-1]  # "saturdays", as the recognizer spelled it ("saturday's")
-    assert last in heard_words(blind.text) and last not in heard_words(_heard(daemon, blind.audio, 24000))
-    assert last not in heard_words(prepared.text)
+    assert says_saturday(blind.text) and not says_saturday(_heard(daemon, blind.audio, 24000))
+    assert not says_saturday(prepared.text)
+
+
+def says_saturday(text: str) -> bool:
+    """The last sentence's last word, however the recognizer wrote it ("Saturdays", "Saturday's" → "saturday is")."""
+    return any(word.startswith("saturday") for word in heard_words(text))
 
 
 def test_qwen3_cuts_a_long_reference_at_20_seconds_with_its_transcript(daemon):
