@@ -77,13 +77,13 @@ def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | No
     state.mkdir(exist_ok=True)
     env = {
         **os.environ,
-        **(extra or {}),
         "PYTHONPATH": str(REPO),
         "HF_HUB_OFFLINE": "1",
         "VOXHOST_STATE_DIR": str(state),
         "VOXHOST_DOORS__WYOMING__ZEROCONF": "false",
         "VOXHOST_LOAD_PLUGINS": "",  # built-in plugins only
         "VOXHOST_LOG_LEVEL": "warning",
+        **(extra or {}),  # a variant may be another checkout (PYTHONPATH)
     }
     env.pop("VOXHOST_CONFIG", None)
     cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
@@ -324,7 +324,8 @@ def main() -> None:
         default=[],
         metavar="NAME:KEY=VALUE,...",
         help="another voxhost with these environment overrides, measured per sentence count alongside "
-        "(e.g. concurrency1:VOXHOST_ENGINES__PIPER__CONCURRENCY=1); repeatable",
+        "(e.g. concurrency1:VOXHOST_ENGINES__PIPER__CONCURRENCY=1, or before:PYTHONPATH=/path/to/other/checkout); "
+        "repeatable",
     )
     args = parser.parse_args()
     if not Path(args.wyoming_piper_python).exists():

@@ -87,3 +87,27 @@ def test_an_idle_engine_empties_its_arenas_and_keeps_speaking(tmp_path):
         pcm, rate = speak(d, text=text * 2)
         assert_speech(pcm, rate, 6.0, 18.0)
         assert all(engine._loaded[v] is renewed[v] for v in renewed)
+
+
+def test_only_the_last_chunk_is_marked_and_the_session_is_free_by_then(daemon):
+    """A text Piper itself cuts into sentences: one chunk each, as Piper's own loop makes them; the last says so,
+    and the engine counts its session free before handing it over (the next sentence may start at once)."""
+    from piper import SynthesisConfig
+
+    from voxhost.engine import SynthesisRequest
+
+    engine = daemon.core.registry.get("piper").engine
+    voice_id = "en_US-joe-medium"
+    options = {"noise_scale": 0.0, "noise_w_scale": 0.0}
+    request = SynthesisRequest(text="One moment. The door is locked. Done.", voice=voice_id, options=options)
+    chunks, active = [], []
+    for pcm in engine.synthesize(request):
+        chunks.append(pcm)
+        active.append(engine._active)
+    assert [pcm.last for pcm in chunks] == [False, False, True]
+    assert active[-1] == 0 and min(active[:-1]) >= 1
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0, length_scale=engine._files[voice_id].length_scale)
+    own = [chunk.audio_int16_array for chunk in engine._voice(voice_id).synthesize(request.text, syn_config=config)]
+    ours = [np.frombuffer(pcm.data, dtype="<i2") for pcm in chunks]
+    assert [len(a) for a in ours] == [len(a) for a in own]
+    assert all(np.max(np.abs(a.astype(int) - b.astype(int))) <= 1 for a, b in zip(ours, own, strict=True))

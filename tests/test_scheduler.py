@@ -108,6 +108,64 @@ async def test_look_ahead_keeps_sentence_order(published):
     assert progress == [1, 2, 3, 4, 5]
 
 
+class CoresRunner:
+    """Models an engine on two cores: a sentence takes its length in milliseconds alone, 1.8 times that beside
+    another (the engine's overlapping session is slower; it keeps that pace once the other one ends)."""
+
+    engine_id = "cores"
+
+    def __init__(self) -> None:
+        self.made: list[tuple[int, bool, float, float]] = []
+        """(index, shared, started, ended) per sentence."""
+
+    async def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.sleep(len(request.text) / 1000 * (1.8 if request.shared else 1.0))
+        self.made.append((request.index, request.shared, started, loop.time()))
+        yield PCM(bytes([request.index % 256, 0]) * 80, RATE)
+
+
+FOUR = (
+    "Good evening. The living room is at twenty-one degrees and the humidity is forty-five percent. "
+    "I have turned off the lights in the kitchen and in the hallway, and the front door is locked. "
+    "The washing machine finished twenty minutes ago, so the laundry is ready to hang up."
+)
+
+
+async def test_a_last_sentence_waits_to_run_alone_rather_than_run_slowly_beside_another(published):
+    runner = CoresRunner()
+    scheduler = Scheduler(runner, published.append, max_jobs=8, concurrency=2)
+    scheduler.start()
+    try:
+        await events(submit(scheduler, FOUR))  # the scheduler learns the overlapped pace
+        runner.made.clear()
+        stream = await events(submit(scheduler, FOUR))
+    finally:
+        await scheduler.stop()
+    made = {index: (shared, started, ended) for index, shared, started, ended in runner.made}
+    assert not made[0][0] and made[1][0] and made[2][0]  # the first alone, the next two side by side
+    shared, started, _ = made[3]
+    assert not shared and started >= max(made[1][2], made[2][2])  # the last one waited, then had the engine alone
+    assert [e.sentence for e in stream if isinstance(e, JobAudio)] == [0, 1, 2, 3]
+    # Started beside the third sentence it would have ended 1.8 x 84 ms after the second one ended; it ended sooner.
+    assert made[3][2] < made[1][2] + 1.8 * 0.084
+
+
+async def test_a_pair_of_last_sentences_still_runs_side_by_side(published):
+    runner = CoresRunner()
+    scheduler = Scheduler(runner, published.append, max_jobs=8, concurrency=2)
+    scheduler.start()
+    try:
+        await events(submit(scheduler, FOUR))
+        runner.made.clear()
+        await events(submit(scheduler, FOUR + " Tomorrow will be cloudy in the morning, with some sun later on."))
+    finally:
+        await scheduler.stop()
+    shared = {index: shared for index, shared, _, _ in runner.made}
+    assert shared == {0: False, 1: True, 2: True, 3: True, 4: True}
+
+
 async def test_cancel_ends_the_job_and_frees_the_engine(published):
     runner = FakeRunner(chunks=50, delay=0.02)
     scheduler = Scheduler(runner, published.append, max_jobs=8, concurrency=1)

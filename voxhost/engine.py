@@ -154,6 +154,9 @@ class PCM:
 
     data: bytes
     rate: int
+    last: bool = False
+    """Nothing follows in this request: an in-process engine that says so lets its sentence end (and the next one
+    start) without waiting for its generator to return."""
 
     @classmethod
     def from_float(cls, samples: np.ndarray, rate: int) -> PCM:

@@ -174,6 +174,11 @@ class Job:
         return replace(self.template, text=sentence.text, index=index, final=self.text_complete and not self._sentences)
 
     @property
+    def last_left(self) -> str | None:
+        """The job's last sentence, when it is the only one left to take and the text is complete."""
+        return self._sentences[0].text if self.text_complete and len(self._sentences) == 1 else None
+
+    @property
     def all_taken(self) -> bool:
         """The text is complete and every sentence has been taken."""
         return self.text_complete and not self._sentences

@@ -245,6 +245,10 @@ class ThreadRunner(EngineRunner):
                 if isinstance(item, BaseException):
                     raise item
                 yield item
+                if getattr(item, "last", False):
+                    # The engine's thread winds its generator down on its own: waiting for that would cost a
+                    # wake-up of the thread (the GIL while this loop sends the audio) between sentences.
+                    return
         finally:
             cancel.set()
 

@@ -39,6 +39,7 @@ from .events import (
     JobStarted,
 )
 from .jobs import Job
+from .pace import Pace
 from .validation import retry_seed
 
 _LOGGER = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class _Track:
     finished: set[int] = field(default_factory=set)
     resampler: Resampler | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    running: dict[int, tuple[float, int, bool]] = field(default_factory=dict)
+    """Sentences being made: index → (started, characters, shared)."""
     checking: int = 0
     """Sentences made and being heard by the recognizer (checked jobs); the engine is free for the next one."""
 
@@ -97,6 +100,8 @@ class Scheduler:
         self._exclusive_held = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.pace = Pace()
+        """How fast this engine makes sentences alone and overlapped."""
 
     @property
     def depth(self) -> int:
@@ -238,12 +243,27 @@ class Scheduler:
         # A spare slot and no job waiting: compute a running job's next sentence ahead (its audio is held back
         # until the sentence before it is done, so order is kept). Not before the job's first audio: its first
         # sentence gets the whole machine, so it is heard as soon as possible.
-        ahead = [job for job in ready if self._tracks[job.id].in_flight < MAX_AHEAD and job.first_audio_at is not None]
+        ahead = [
+            job
+            for job in ready
+            if self._tracks[job.id].in_flight < MAX_AHEAD and job.first_audio_at is not None and not self._waits(job)
+        ]
         return min(ahead, key=lambda job: job.last_served) if ahead else None
+
+    def _waits(self, job: Job) -> bool:
+        """Whether the job's last sentence should wait for its sentence in flight and then have the engine alone:
+        started beside it, it would run on an overlapping (slower) session to its end."""
+        last, running = job.last_left, self._tracks[job.id].running
+        if last is None or not running:
+            return False
+        now = time.monotonic()
+        left = max(self.pace.left(chars, now - started, shared) for started, chars, shared in running.values())
+        return self.pace.wait_for_wide(len(last), left)
 
     async def _serve(self, job: Job, request: SynthesisRequest) -> None:
         job.last_served = started = time.monotonic()
         track = self._tracks[job.id]
+        track.running[request.index] = (started, len(request.text), request.shared)
         try:
             self._started(job)
             if (sentence := job.taken.pop(request.index, None)) is not None:
@@ -267,7 +287,9 @@ class Scheduler:
                 if stream is not chunks:
                     await chunks.aclose()
             track.in_flight -= 1
-            self._sentence_done(job, track, request.index, time.monotonic() - started)
+            compute = time.monotonic() - started
+            self.pace.record(len(request.text), compute, request.shared)
+            self._sentence_done(job, track, request.index, compute)
         except asyncio.CancelledError:
             track.in_flight -= 1
         except VoxhostError as err:
@@ -278,6 +300,7 @@ class Scheduler:
             _LOGGER.exception("Engine %s failed on job %s", self.runner.engine_id, job.id)
             self._failed(job, EngineError(f"engine {self.runner.engine_id} failed: {type(err).__name__}: {err}"))
         finally:
+            track.running.pop(request.index, None)
             self._serving -= 1
             self._wake.set()
 

@@ -156,7 +156,11 @@ class PiperEngine(Engine):
         self._lock = threading.Lock()
         self._active = 0
         self._finished = 0
-        self._trimmer: threading.Timer | None = None
+        self._idle_at = 0.0
+        self._idle = threading.Event()
+        """Set when the engine went idle and the trimmer has not looked since."""
+        self._closing = threading.Event()
+        self._trimmer: threading.Thread | None = None
 
     def _roots(self) -> list[Path]:
         """The configured voice directories, then where pulled voices go."""
@@ -237,9 +241,12 @@ class PiperEngine(Engine):
         with self._lock:
             trimmer, self._trimmer = self._trimmer, None
         if trimmer is not None:
-            trimmer.cancel()
-            if trimmer.is_alive() and trimmer is not threading.current_thread():
+            self._closing.set()
+            self._idle.set()
+            if trimmer is not threading.current_thread():
                 trimmer.join()
+            self._closing.clear()
+            self._idle.clear()
         for loader in self._narrow_loaders:
             loader.join()  # never leave onnxruntime building a session while the process exits
         with self._lock:
@@ -269,7 +276,7 @@ class PiperEngine(Engine):
 
     def _load_narrow(self, voice_id: str, files: _VoiceFiles) -> None:
         try:
-            narrow = self._load_voice(files, threads=self.settings.overlap_threads, spin=False)
+            narrow = self._load_overlapping(files)
         except Exception:  # the wide session still serves every request
             _LOGGER.warning("Piper voice %s: no single-threaded session", voice_id, exc_info=True)
             return
@@ -284,6 +291,10 @@ class PiperEngine(Engine):
             self._active += 1
             overlapping = shared or self._active > 1
             return self._narrow.get(voice_id, voice) if overlapping else voice
+
+    def _load_overlapping(self, files: _VoiceFiles) -> Any:
+        """The voice's session for sentences that overlap others: ``overlap_threads`` threads that never spin."""
+        return self._load_voice(files, threads=self.settings.overlap_threads, spin=False)
 
     def _load_voice(self, files: _VoiceFiles, threads: int | None = None, spin: bool = True) -> Any:
         """PiperVoice with session options of our own (``PiperVoice.load`` takes none)."""
@@ -315,7 +326,7 @@ class PiperEngine(Engine):
         return PiperVoice(config=PiperConfig.from_dict(config), session=session)
 
     def synthesize(self, request: SynthesisRequest) -> Iterator[PCM]:
-        """One PCM chunk per sentence Piper finds in the text."""
+        """One PCM chunk per sentence Piper finds in the text; the last one says so."""
         from piper import SynthesisConfig
 
         files = self._files[request.voice]
@@ -331,24 +342,53 @@ class PiperEngine(Engine):
         rate = files.info.sample_rate
         silence = b"\0\0" * int(rate * self.settings.sentence_silence)
         voice = self._pick_session(request.voice, request.shared)
+        done = False
         try:
-            for chunk in voice.synthesize(request.text, syn_config=config):
-                yield PCM(chunk.audio_int16_bytes + silence, chunk.sample_rate)
+            # Piper's own ``synthesize`` loop, phonemized first so that the last sentence is known: it is marked,
+            # and the session is given back before it is handed over (the next sentence may start at once).
+            sentences = [phonemes for phonemes in voice.phonemize(request.text) if phonemes]
+            for index, phonemes in enumerate(sentences):
+                audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes), config)
+                data = _int16(audio, config.volume) + silence
+                if index == len(sentences) - 1:
+                    done = True
+                    self._sentence_ended()
+                yield PCM(data, rate, last=done)
         finally:
+            if not done:
+                self._sentence_ended()
+
+    def _sentence_ended(self) -> None:
+        """A sentence gave its session back: when none is left running, the trimmer counts idle time from now."""
+        with self._lock:
+            self._active -= 1
+            self._finished += 1
+            self._idle_at = time.monotonic()
+            if self._active == 0 and self.settings.trim_above_mib is not None:
+                self._idle.set()
+                if self._trimmer is None:
+                    self._trimmer = threading.Thread(target=self._trim_when_idle, name="piper-trim", daemon=True)
+                    self._trimmer.start()
+
+    def _trim_when_idle(self) -> None:
+        """The trimmer thread: once the engine has been idle ``trim_idle_seconds``, give memory back."""
+        # One thread for the engine's life, woken once per idle spell: a timer thread per sentence would cost
+        # each sentence a thread start.
+        while not self._closing.is_set():
+            self._idle.wait()
             with self._lock:
-                self._active -= 1
-                self._finished += 1
-                idle, ticket = self._active == 0, self._finished
-            if idle and self.settings.trim_above_mib is not None:
-                # Off the sentence's path: the job ends without waiting for a trim, and a busy engine keeps its
-                # freed buffers for the next sentence instead of faulting them in again.
-                timer = threading.Timer(self.settings.trim_idle_seconds, self._trim_if_idle, (ticket,))
-                timer.daemon = True
-                with self._lock:
-                    if self._trimmer is not None:
-                        self._trimmer.cancel()
-                    self._trimmer = timer
-                timer.start()
+                if self._active:
+                    self._idle.clear()  # the sentence running now sets it again when it ends
+                    continue
+                ticket, remaining = self._finished, self._idle_at + self.settings.trim_idle_seconds - time.monotonic()
+                if remaining <= 0:
+                    self._idle.clear()
+            if self._closing.is_set():
+                return
+            if remaining > 0:
+                self._closing.wait(remaining)
+            else:
+                self._trim_if_idle(ticket)
 
     def _trim_if_idle(self, ticket: int) -> None:
         """Give memory back when no sentence has run since ``ticket`` and the daemon is above the bound."""
@@ -374,7 +414,7 @@ class PiperEngine(Engine):
                 return  # work came in while building: keep what it is using, a later idle moment renews
             try:
                 wide = self._load_voice(files)
-                shared = self._load_voice(files, self.settings.overlap_threads, spin=False) if narrow else None
+                shared = self._load_overlapping(files) if narrow else None
                 fresh[voice_id] = (wide, shared)
             except Exception:  # the old sessions still serve
                 _LOGGER.warning("Piper voice %s: could not renew its sessions", voice_id, exc_info=True)
@@ -394,6 +434,15 @@ class PiperEngine(Engine):
     def status(self) -> dict[str, Any]:
         """Which voices are resident."""
         return {"device": "cuda" if self.settings.use_cuda else "cpu", "voices_loaded": sorted(self._loaded)}
+
+
+def _int16(audio: Any, volume: float) -> bytes:
+    """Piper's float audio as 16-bit PCM, scaled to full range and by ``volume`` as Piper's own loop does."""
+    import numpy as np
+
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    scaled = audio * (volume / peak) if peak >= 1e-8 else np.zeros_like(audio)
+    return (np.clip(scaled, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
 @functools.cache
