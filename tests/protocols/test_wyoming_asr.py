@@ -201,6 +201,9 @@ def test_a_two_hour_upload_is_refused_long_before_its_end(daemon):
                 for _ in range(2 * 3600):
                     await client.write_event(AudioChunk(rate=16000, width=2, channels=1, audio=second).event())
                     sent += 1
+                    # A write into a socket with room returns without suspending; yield as a streaming client
+                    # would, or the reader never runs before all two hours are in the kernel's buffers.
+                    await asyncio.sleep(0)
 
             sending = asyncio.create_task(upload())
             try:
