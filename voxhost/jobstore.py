@@ -58,6 +58,9 @@ class JobStore:
         self.history = History(settings.outputs, self._now)
         self._records: dict[str, JobRecord] = {}
         """Recent jobs and jobs whose audio is kept but that are not stored outputs, in the order they came."""
+        self._ended: dict[str, None] = {}
+        """The ids of ended records that may leave the list, oldest first: forgetting old jobs need not look at
+        every record on each new one."""
         self._audio: dict[str, AudioFile] = {}
         self._held: set[str] = set()
         """Running jobs that nobody reads but this store: their record and audio outlive a failure."""
@@ -87,7 +90,7 @@ class JobStore:
             if record.expires_at is None:  # ended by a crash: its record (and partial audio) stays a while
                 record = dataclasses.replace(record, kept=False, expires_at=expires)
                 await self._write(self.files.write, record)
-            self._records[record.id] = record
+            self._put(record)
             if record.audio:
                 try:
                     rate, written = await asyncio.to_thread(read_header, self.files.audio(record.id))
@@ -157,7 +160,7 @@ class JobStore:
             kept=keep,
             audio=keep or request.hold,
         )
-        self._records[job.id] = record
+        self._put(record)
         if record.audio:
             self._audio[job.id] = AudioFile(self.files.audio(job.id), self._writer)
             self._write(self.files.write, record)
@@ -236,22 +239,38 @@ class JobStore:
             self._update(record, wer=max(float(wer), record.wer or 0.0))
 
     def _accepted(self, event: JobAccepted) -> None:
-        self._records[event.job_id] = JobRecord(
-            id=event.job_id,
-            door=event.door,
-            voice=event.voice,
-            engine=event.engine,
-            state="queued",
-            accepted_at=event.at,
-            chars=event.chars,
+        self._put(
+            JobRecord(
+                id=event.job_id,
+                door=event.door,
+                voice=event.voice,
+                engine=event.engine,
+                state="queued",
+                accepted_at=event.at,
+                chars=event.chars,
+            )
         )
         self._forget_old()
 
     def _update(self, record: JobRecord, **changes: Any) -> JobRecord:
         record = dataclasses.replace(record, **changes)
         if record.id in self._records:
-            self._records[record.id] = record
+            self._put(record)
         return record
+
+    def _put(self, record: JobRecord) -> None:
+        """Store a record, noting whether it may leave the list of recent jobs: ended, and not a held result
+        (those expire on their own; a stored output that leaves the list stays in the history)."""
+        self._records[record.id] = record
+        if record.done and not (record.audio and not record.kept):
+            self._ended[record.id] = None  # an id already there keeps its place
+        else:
+            self._ended.pop(record.id, None)
+
+    def _drop(self, job_id: str) -> None:
+        """Forget a record."""
+        self._records.pop(job_id, None)
+        self._ended.pop(job_id, None)
 
     def _size(self, job_id: str) -> int:
         audio = self._audio.get(job_id)
@@ -319,16 +338,14 @@ class JobStore:
     # -- cleanup -------------------------------------------------------------------------------------
 
     def _forget_old(self) -> None:
-        """Keep at most ``[jobs] recent`` ended jobs in the list, besides held results (those expire on their
-        own); a stored output that leaves the list stays in the history."""
-        ended = [r.id for r in self._records.values() if r.done and not (r.audio and not r.kept)]
-        for job_id in ended[: max(0, len(ended) - self.settings.jobs.recent)]:
-            del self._records[job_id]
+        """Keep at most ``[jobs] recent`` ended jobs in the list, besides held results, the oldest ended first."""
+        while len(self._ended) > self.settings.jobs.recent:
+            self._drop(next(iter(self._ended)))
 
     async def _enforce(self) -> None:
         for output_id in self.history.over_limits():
             self.history.remove(output_id)
-            self._records.pop(output_id, None)
+            self._drop(output_id)
             self._audio.pop(output_id, None)
             await self._write(self.files.remove, output_id)
             _LOGGER.info("Removed stored output %s (retention limits)", output_id)
@@ -339,7 +356,7 @@ class JobStore:
         now = self._now()
         for record in list(self._records.values()):
             if record.audio and record.done and record.expires_at is not None and record.expires_at <= now:
-                del self._records[record.id]
+                self._drop(record.id)
                 self._audio.pop(record.id, None)
                 await self._write(self.files.remove, record.id)
         self._forget_old()
@@ -389,7 +406,7 @@ class JobStore:
     async def remove(self, job_id: str) -> JobRecord:
         """Forget a job with its kept audio (its folder is deleted on the writer thread)."""
         record = self.record(job_id)
-        self._records.pop(job_id, None)
+        self._drop(job_id)
         self.history.remove(job_id)
         self._held.discard(job_id)
         audio = self._audio.pop(job_id, None)

@@ -62,7 +62,7 @@ class JobSettings(_Section):
     """What the daemon remembers of jobs once they end."""
 
     recent: int = Field(200, ge=1, le=100_000)
-    """Ended jobs remembered for the job list (from every door); older ones are forgotten first."""
+    """Ended jobs remembered for the job list (from every door); those that ended first are forgotten first."""
     result_minutes: float = Field(60.0, gt=0)
     """How long the audio of an asynchronous job stays fetchable by its id when it is not kept as an output."""
 
