@@ -222,21 +222,28 @@ class ThreadRunner(EngineRunner):
                 pass
 
         def work() -> None:
+            ended = False  # a last chunk ends the reading side: telling it the thread returned would wake it again
             try:
                 for pcm in produce():
                     put(pcm)
+                    ended = ended or getattr(pcm, "last", False)
                     if cancel.is_set():
                         break
             except BaseException as err:  # reported to the job, never lost on the thread
                 put(_as_engine_error(self.engine_id, err))
             finally:
-                put(_DONE)
+                if not ended:
+                    put(_DONE)
 
-        loop.run_in_executor(self._executor, work)
+        # Not ``run_in_executor``: nothing awaits the thread's return, and its future would wake the loop for it.
+        self._executor.submit(work)
         try:
             while True:
                 try:
-                    item = await asyncio.wait_for(chunks.get(), self.host.progress_timeout)
+                    # ``timeout`` rather than ``wait_for``, which wraps each read in a task of its own (a turn of
+                    # the loop per chunk).
+                    async with asyncio.timeout(self.host.progress_timeout):
+                        item = await chunks.get()
                 except TimeoutError:
                     self._abandon_thread()
                     raise self._stalled() from None
@@ -461,7 +468,8 @@ class WorkerRunner(EngineRunner):
             try:
                 while True:
                     try:
-                        header, payload = await asyncio.wait_for(self._read(), self.host.progress_timeout)
+                        async with asyncio.timeout(self.host.progress_timeout):  # no task per frame
+                            header, payload = await self._read()
                     except TimeoutError:
                         finished = True  # nothing to drain: the worker is killed
                         await self._kill_stalled()

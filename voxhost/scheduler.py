@@ -202,10 +202,22 @@ class Scheduler:
                     self._cancelled(job)
                 elif job.failure is not None:
                     self._failed(job, job.failure)
-                elif job.ended is None and job.all_taken and track.in_flight == 0 and track.checking == 0:
+                elif self._complete(job, track):
                     self._finished(job)
             self._grant()
             await self._wake.wait()
+
+    @staticmethod
+    def _complete(job: Job, track: _Track) -> bool:
+        """Whether a job that is still on has made all its audio: every sentence taken, none in flight or heard."""
+        return (
+            job.ended is None
+            and job.cancel_reason is None
+            and job.failure is None
+            and job.all_taken
+            and track.in_flight == 0
+            and track.checking == 0
+        )
 
     def _free(self) -> int:
         return self.concurrency - self._serving - self._exclusive_held
@@ -290,6 +302,8 @@ class Scheduler:
             compute = time.monotonic() - started
             self.pace.record(len(request.text), compute, request.shared)
             self._sentence_done(job, track, request.index, compute)
+            if self._complete(job, track):
+                self._finished(job)  # in this turn: the door reads the end with the last audio
         except asyncio.CancelledError:
             track.in_flight -= 1
         except VoxhostError as err:
@@ -359,6 +373,8 @@ class Scheduler:
                 )
             track.checking -= 1
             self._sentence_done(job, track, request.index, compute)
+            if self._complete(job, track):
+                self._finished(job)
         except asyncio.CancelledError:
             self._leave(track, holding)
         except VoxhostError as err:
@@ -472,6 +488,8 @@ class Scheduler:
         if job in self.jobs:
             self.jobs.remove(job)
         track = self._tracks.pop(job.id, None)
+        current = asyncio.current_task()
         for task in track.tasks if track else ():
-            task.cancel()  # free the engine now, not after the sentence
+            if task is not current:  # a job finished by its own last sentence's task
+                task.cancel()  # free the engine now, not after the sentence
         self._wake.set()

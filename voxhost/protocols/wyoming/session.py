@@ -194,7 +194,9 @@ class Session:
         async with self._write_lock:
             self._writer.write(data)
             try:
-                await asyncio.wait_for(self._writer.drain(), self._idle_timeout)
+                # ``timeout`` rather than ``wait_for``, which would wrap even a drain that need not wait in a task.
+                async with asyncio.timeout(self._idle_timeout):
+                    await self._writer.drain()
             except TimeoutError:
                 raise ConnectionResetError(f"the client read nothing for {self._idle_timeout:g} s") from None
             self._last_sent = self._loop.time()
