@@ -302,8 +302,6 @@ class Scheduler:
             compute = time.monotonic() - started
             self.pace.record(len(request.text), compute, request.shared)
             self._sentence_done(job, track, request.index, compute)
-            if self._complete(job, track):
-                self._finished(job)  # in this turn: the door reads the end with the last audio
         except asyncio.CancelledError:
             track.in_flight -= 1
         except VoxhostError as err:
@@ -373,8 +371,6 @@ class Scheduler:
                 )
             track.checking -= 1
             self._sentence_done(job, track, request.index, compute)
-            if self._complete(job, track):
-                self._finished(job)
         except asyncio.CancelledError:
             self._leave(track, holding)
         except VoxhostError as err:
@@ -431,7 +427,8 @@ class Scheduler:
         self._emit(job, JobAudio(job_id=job.id, audio=data, rate=job.rate, sentence=sentence))
 
     def _sentence_done(self, job: Job, track: _Track, sentence: int, compute_seconds: float) -> None:
-        """One sentence finished; release the audio of later sentences that were computed ahead."""
+        """One sentence finished (no longer in flight nor being heard); release the audio of later sentences that
+        were computed ahead, and end the job when it has made all its audio."""
         job.compute_seconds += compute_seconds
         track.finished.add(sentence)
         while track.emit_index in track.finished and not job.done:
@@ -449,6 +446,8 @@ class Scheduler:
             track.emit_index += 1
             for pcm in track.held.pop(track.emit_index, []):
                 self._release_audio(job, track, pcm, track.emit_index)
+        if self._complete(job, track):
+            self._finished(job)  # in this turn, not the loop's next: the door reads the end with the last audio
 
     def _finished(self, job: Job) -> None:
         job.ended = "finished"
