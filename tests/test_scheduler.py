@@ -89,6 +89,28 @@ async def test_every_job_hears_its_first_sentence_before_any_job_ends(published)
     assert all(job.state == "finished" and job.done for job in jobs)
 
 
+async def test_batches_hold_what_is_waiting_and_end_with_the_terminal_event(published):
+    scheduler = Scheduler(FakeRunner(chunks=2, delay=0.02), published.append, max_jobs=8, concurrency=1)
+    scheduler.start()
+    try:
+        read_live = submit(scheduler, "The lights are on. The door is locked.")
+        live = [batch async for batch in read_live.batches()]
+        read_late = submit(scheduler, "The lights are on. The door is locked.")
+        while not read_late.done:
+            await asyncio.sleep(0.01)
+        late = [batch async for batch in read_late.batches()]
+    finally:
+        await scheduler.stop()
+    # Read as it is made: a batch per chunk (each waited for), and everything in its order, terminal last.
+    flat = [e for batch in live for e in batch]
+    assert [type(e) for e in flat] == [type(e) for e in published if e.job_id == read_live.id]
+    assert len(live) > 2 and sum(isinstance(e, JobAudio) for e in flat) == 4
+    assert isinstance(flat[-1], JobFinished) and all(not isinstance(e, JobFinished) for e in flat[:-1])
+    # Read after the job ended: one batch, the whole stream.
+    assert len(late) == 1 and isinstance(late[0][-1], JobFinished)
+    assert [type(e) for e in late[0]] == [type(e) for e in published if e.job_id == read_late.id]
+
+
 async def test_look_ahead_keeps_sentence_order(published):
     runner = FakeRunner(chunks=3)
     scheduler = Scheduler(runner, published.append, max_jobs=8, concurrency=2)

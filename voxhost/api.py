@@ -274,6 +274,11 @@ class JobHandle(Protocol):
         """The job's events, ending with its terminal event."""
         ...
 
+    def batches(self) -> AsyncGenerator[list[Event], None]:
+        """The job's events as they come, those already waiting together (a door that writes them to a socket
+        writes each batch at once); the last batch ends with the terminal event. Read either this or ``events``."""
+        ...
+
     def pcm(self) -> AsyncGenerator[PCM, None]:
         """Just the audio; raises the job's error if it fails or is cancelled."""
         ...

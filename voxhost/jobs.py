@@ -152,6 +152,17 @@ class Job:
             if isinstance(event, TERMINAL):
                 return
 
+    async def batches(self) -> AsyncGenerator[list[Event], None]:
+        """This job's events as they come, those already waiting together; the last batch ends with the terminal
+        event."""
+        while True:
+            batch = [await self._events.get()]
+            while not isinstance(batch[-1], TERMINAL) and not self._events.empty():
+                batch.append(self._events.get_nowait())
+            yield batch
+            if isinstance(batch[-1], TERMINAL):
+                return
+
     async def pcm(self) -> AsyncGenerator[PCM, None]:
         """Just the audio; raises the job's error if it fails or is cancelled."""
         async for event in self.events():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -185,6 +186,56 @@ async def test_home_assistant_one_shot_sequence(daemon):
     last_made = min(t for t, e in made if e.sentence == last)
     first_heard = started + min(t for t, e in events if e.type == "audio-chunk")
     assert last == 2 and first_heard < last_made
+
+
+class _Bytes:
+    """A stream writer that keeps what the ``wyoming`` library writes to it."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.data += line
+
+    async def drain(self) -> None:
+        pass
+
+
+async def _complete_events(raw: bytes) -> list[Event]:
+    """The whole events in ``raw``, read by the ``wyoming`` library's reader."""
+    reader = asyncio.StreamReader()
+    reader.feed_data(raw)
+    reader.feed_eof()
+    events: list[Event] = []
+    with contextlib.suppress(asyncio.IncompleteReadError):
+        while (event := await async_read_event(reader)) is not None:
+            events.append(event)
+    return events
+
+
+async def test_the_bytes_on_the_wire_are_the_wyoming_librarys_own_framing(daemon):
+    """Read raw off the socket, a one-shot answer is byte for byte what the library's writer makes of its events."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", daemon.port)
+    raw = b""
+    try:
+        await async_write_event(Synthesize(text=THREE, voice=SynthesizeVoice(name=PIPER)).event(), writer)
+        while not (events := await _complete_events(raw)) or events[-1].type != "audio-stop":
+            raw += await asyncio.wait_for(reader.read(1 << 16), TIMEOUT)
+    finally:
+        writer.close()
+    again = _Bytes()
+    for event in events:
+        await async_write_event(event, again)  # type: ignore[arg-type]
+    assert bytes(again.data) == raw
+    chunks = [AudioChunk.from_event(e) for e in events if e.type == "audio-chunk"]
+    assert [e.type for e in events] == ["audio-start", *["audio-chunk"] * len(chunks), "audio-stop"]
+    # Each sentence's audio is cut into 1024-sample chunks; only a sentence's last chunk may be shorter.
+    assert sum(len(c.audio) < 2048 for c in chunks) <= 3 and all(len(c.audio) <= 2048 for c in chunks)
+    assert_speech(b"".join(c.audio for c in chunks), chunks[0].rate, 4.0, 11.0)
 
 
 async def test_home_assistant_streaming_sequence(daemon):

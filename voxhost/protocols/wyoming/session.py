@@ -48,7 +48,7 @@ from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgres
 from ...operations import SpeechRequest, TranscribeParams, parse
 from .listen import Listening, params_of
 from .requests import ChunkData, StartData, SynthesizeData, speech_request
-from .wire import ProtocolError, encode_event, read_event
+from .wire import ProtocolError, encode_audio, encode_event, read_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -186,11 +186,11 @@ class Session:
         except (TimeoutError, ConnectionError, OSError):
             pass
 
-    async def send(self, *events: Event) -> None:
-        """Write events in one piece; raises ConnectionError when the peer is gone."""
+    async def send(self, *events: Event | bytes) -> None:
+        """Write events (or events already encoded) in one piece; raises ConnectionError when the peer is gone."""
         if self.closed or self._writer.is_closing():
             raise ConnectionResetError("connection closed")
-        data = b"".join(encode_event(event) for event in events)
+        data = b"".join(event if isinstance(event, bytes) else encode_event(event) for event in events)
         async with self._write_lock:
             self._writer.write(data)
             try:
@@ -418,47 +418,46 @@ class Session:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def _chunks(self, audio: bytes, rate: int) -> list[Event]:
-        step = self._chunk_bytes
-        return [
-            AudioChunk(rate=rate, width=WIDTH, channels=CHANNELS, audio=audio[i : i + step]).event()
-            for i in range(0, len(audio), step)
-        ]
-
     async def _speak(self, job: JobHandle, streaming: bool) -> None:
-        """Turn a job's events into Wyoming audio events."""
+        """Turn a job's events into Wyoming audio events, a batch of them in one write (a one-shot text's last
+        sentence and its ``audio-stop`` leave together)."""
         started = False  # one-shot: audio-start sent
         open_sentence: int | None = None  # streaming: the sentence whose audio group is open
         rate = job.voice.sample_rate
-        async for event in job.events():
-            if isinstance(event, JobAudio):
-                rate = event.rate
-                head: list[Event] = []
-                if streaming and open_sentence != event.sentence:
-                    if open_sentence is not None:
-                        head.append(AudioStop().event())
-                    head.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
-                    open_sentence = event.sentence
-                elif not streaming and not started:
-                    head.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
-                    started = True
-                await self.send(*head, *self._chunks(event.audio, rate))
-            elif isinstance(event, JobProgress):
-                if streaming and open_sentence is not None:
-                    await self.send(AudioStop().event())
-                    open_sentence = None
-            elif isinstance(event, JobFinished):
-                if streaming:
-                    tail = [AudioStop().event()] if open_sentence is not None else []
-                    await self.send(*tail, SynthesizeStopped().event())
-                else:
-                    head = [] if started else [AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event()]
-                    await self.send(*head, AudioStop().event())
-                _LOGGER.debug("Wyoming job %s for %s done (ttfa %s s)", job.id, self.peer, event.ttfa)
-            elif isinstance(event, (JobFailed, JobCancelled)):
-                if not self.closed:
-                    await self._fail(job.error if isinstance(job.error, VoxhostError) else None, event)
-                return
+        async for batch in job.batches():
+            out: list[Event | bytes] = []
+            for event in batch:
+                if isinstance(event, JobAudio):
+                    rate = event.rate
+                    if streaming and open_sentence != event.sentence:
+                        if open_sentence is not None:
+                            out.append(AudioStop().event())
+                        out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
+                        open_sentence = event.sentence
+                    elif not streaming and not started:
+                        out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
+                        started = True
+                    out.append(encode_audio(event.audio, rate, WIDTH, CHANNELS, self._chunk_bytes))
+                elif isinstance(event, JobProgress):
+                    if streaming and open_sentence is not None:
+                        out.append(AudioStop().event())
+                        open_sentence = None
+                elif isinstance(event, JobFinished):
+                    if streaming:
+                        out += [AudioStop().event()] if open_sentence is not None else []
+                        out.append(SynthesizeStopped().event())
+                    else:
+                        out += [] if started else [AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event()]
+                        out.append(AudioStop().event())
+                    _LOGGER.debug("Wyoming job %s for %s done (ttfa %s s)", job.id, self.peer, event.ttfa)
+                elif isinstance(event, (JobFailed, JobCancelled)):
+                    if not self.closed:
+                        if out:
+                            await self.send(*out)  # the audio made before the failure, then the error
+                        await self._fail(job.error if isinstance(job.error, VoxhostError) else None, event)
+                    return
+            if out:
+                await self.send(*out)
 
     async def _fail(self, err: VoxhostError | None, event: JobFailed | JobCancelled | None = None) -> None:
         """Tell the client what went wrong and end the connection gracefully (see the module's docstring)."""

@@ -11,9 +11,12 @@ import asyncio
 import json
 from typing import Any
 
+from wyoming.audio import AudioChunk
 from wyoming.event import Event
 from wyoming.version import __version__ as WYOMING_VERSION
 
+AUDIO_CHUNK = "audio-chunk"
+"""The type of an ``AudioChunk`` event."""
 MAX_HEADER_BYTES = 64 * 1024
 """Longest header line accepted (the ``wyoming`` writer keeps headers tiny; data goes in the data block)."""
 MAX_DATA_BYTES = 4 * 1024 * 1024
@@ -86,12 +89,28 @@ async def read_event(reader: asyncio.StreamReader) -> Event | None:
 
 def encode_event(event: Event) -> bytes:
     """The bytes the ``wyoming`` library's writer would send for ``event`` (data in its own block)."""
-    header: dict[str, Any] = {"type": event.type, "version": WYOMING_VERSION}
+    return _head(event.type, event.data, len(event.payload or b"")) + (event.payload or b"")
+
+
+def encode_audio(audio: bytes, rate: int, width: int, channels: int, chunk_bytes: int) -> bytes:
+    """``audio`` as ``audio-chunk`` events of ``chunk_bytes`` each: the bytes ``encode_event`` gives for each chunk."""
+    # A sentence is a dozen chunks that differ only in their payload, so their header is encoded once, not per chunk.
+    data = AudioChunk(rate=rate, width=width, channels=channels, audio=b"").event().data
+    full = _head(AUDIO_CHUNK, data, chunk_bytes)
+    parts: list[bytes] = []
+    for start in range(0, len(audio), chunk_bytes):
+        piece = audio[start : start + chunk_bytes]
+        parts += (full if len(piece) == chunk_bytes else _head(AUDIO_CHUNK, data, len(piece)), piece)
+    return b"".join(parts)
+
+
+def _head(event_type: str, data: dict[str, Any] | None, payload_length: int) -> bytes:
+    """An event's header line and data block, for a payload of ``payload_length`` bytes."""
+    header: dict[str, Any] = {"type": event_type, "version": WYOMING_VERSION}
     data_bytes = b""
-    if event.data:
-        data_bytes = json.dumps(event.data, ensure_ascii=False).encode("utf-8")
+    if data:
+        data_bytes = json.dumps(data, ensure_ascii=False).encode("utf-8")
         header["data_length"] = len(data_bytes)
-    if event.payload:
-        header["payload_length"] = len(event.payload)
-    line = json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n"
-    return line + data_bytes + (event.payload or b"")
+    if payload_length:
+        header["payload_length"] = payload_length
+    return json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n" + data_bytes
