@@ -15,8 +15,6 @@ from wyoming.audio import AudioChunk
 from wyoming.event import Event
 from wyoming.version import __version__ as WYOMING_VERSION
 
-AUDIO_CHUNK = "audio-chunk"
-"""The type of an ``AudioChunk`` event."""
 MAX_HEADER_BYTES = 64 * 1024
 """Longest header line accepted (the ``wyoming`` writer keeps headers tiny; data goes in the data block)."""
 MAX_DATA_BYTES = 4 * 1024 * 1024
@@ -95,12 +93,12 @@ def encode_event(event: Event) -> bytes:
 def encode_audio(audio: bytes, rate: int, width: int, channels: int, chunk_bytes: int) -> bytes:
     """``audio`` as ``audio-chunk`` events of ``chunk_bytes`` each: the bytes ``encode_event`` gives for each chunk."""
     # A sentence is a dozen chunks that differ only in their payload, so their header is encoded once, not per chunk.
-    data = AudioChunk(rate=rate, width=width, channels=channels, audio=b"").event().data
-    full = _head(AUDIO_CHUNK, data, chunk_bytes)
+    chunk = AudioChunk(rate=rate, width=width, channels=channels, audio=b"").event()
+    full = _head(chunk.type, chunk.data, chunk_bytes)
     parts: list[bytes] = []
     for start in range(0, len(audio), chunk_bytes):
         piece = audio[start : start + chunk_bytes]
-        parts += (full if len(piece) == chunk_bytes else _head(AUDIO_CHUNK, data, len(piece)), piece)
+        parts += (full if len(piece) == chunk_bytes else _head(chunk.type, chunk.data, len(piece)), piece)
     return b"".join(parts)
 
 
