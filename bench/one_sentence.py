@@ -15,14 +15,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
 from wyoming_servers import Server, stop, wait_ready
-from wyoming_vs_piper import SENTENCES, one_shot, parse_variant, start_voxhost, start_wyoming_piper
+from wyoming_vs_piper import (
+    SENTENCES,
+    one_shot,
+    parse_side_by_side,
+    parse_variant,
+    side_by_side_parser,
+    start_voxhost,
+    start_wyoming_piper,
+)
 
 TEXTS = [SENTENCES[0], SENTENCES[2]]
 """The shortest sentence of the bench's answer, and its longest."""
@@ -91,25 +97,10 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--wyoming-piper-python",
-        default=os.environ.get("WYOMING_PIPER_PYTHON", "/work/venvs/wyoming-piper/bin/python"),
-        help="interpreter of a virtual environment with wyoming-piper 2.5.x",
-    )
+    parser = side_by_side_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=40, help="requests per text and process")
     parser.add_argument("--processes", type=int, default=4, help="fresh processes of each server")
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="NAME:KEY=VALUE,...",
-        help="another voxhost with these environment overrides (e.g. before:PYTHONPATH=/other/checkout); repeatable",
-    )
-    args = parser.parse_args()
-    if not Path(args.wyoming_piper_python).exists():
-        sys.exit(f"no wyoming-piper interpreter at {args.wyoming_piper_python}; pip install 'wyoming-piper>=2.5,<2.6'")
-    asyncio.run(run(args))
+    asyncio.run(run(parse_side_by_side(parser)))
 
 
 if __name__ == "__main__":

@@ -308,29 +308,40 @@ def report_per_count(vox: Server, piper: Server, args: argparse.Namespace) -> No
         print("| " + " | ".join(cells) + " |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def side_by_side_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser with what every side-by-side bench takes: wyoming-piper's interpreter, and voxhost variants."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument(
         "--wyoming-piper-python",
         default=os.environ.get("WYOMING_PIPER_PYTHON", "/work/venvs/wyoming-piper/bin/python"),
         help="interpreter of a virtual environment with wyoming-piper 2.5.x",
     )
-    parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
-    parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
-    parser.add_argument("--per-count-rounds", type=int, default=9, help="rounds of 1..5-sentence texts (0: none)")
     parser.add_argument(
         "--variant",
         action="append",
         default=[],
         metavar="NAME:KEY=VALUE,...",
-        help="another voxhost with these environment overrides, measured per sentence count alongside "
+        help="another voxhost with these environment overrides, measured alongside "
         "(e.g. concurrency1:VOXHOST_ENGINES__PIPER__CONCURRENCY=1, or before:PYTHONPATH=/path/to/other/checkout); "
         "repeatable",
     )
+    return parser
+
+
+def parse_side_by_side(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The arguments, once wyoming-piper's interpreter is there."""
     args = parser.parse_args()
     if not Path(args.wyoming_piper_python).exists():
         sys.exit(f"no wyoming-piper interpreter at {args.wyoming_piper_python}; pip install 'wyoming-piper>=2.5,<2.6'")
-    asyncio.run(run(args))
+    return args
+
+
+def main() -> None:
+    parser = side_by_side_parser(__doc__)
+    parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
+    parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
+    parser.add_argument("--per-count-rounds", type=int, default=9, help="rounds of 1..5-sentence texts (0: none)")
+    asyncio.run(run(parse_side_by_side(parser)))
 
 
 if __name__ == "__main__":
