@@ -4,6 +4,7 @@ transcribed by a real Whisper model. No markup word, emoji name or spelled-out U
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from wyoming.audio import AudioChunk
@@ -86,29 +87,41 @@ def daemon(broker, tmp_path_factory):
         yield d
 
 
-def check(transcript: str, must: list[str], never: list[str]) -> None:
-    words = heard_words(transcript)
-    text = " ".join(words)
-    missing = [word for word in must if not any(heard.startswith(word) for heard in words)]
-    # Whisper tiny mishears a word now and then; the content is there when nearly every word is.
-    assert len(missing) <= len(must) // 4, f"missing {missing} in {transcript!r}"
-    said = [word for word in never if f" {word} " in f" {text} "]
-    assert not said, f"heard {said} in {transcript!r}"
+def check(say: Callable[[], tuple[bytes, int]], must: list[str], never: list[str]) -> None:
+    """No markup word is heard in what ``say`` speaks, and the content is.
+
+    Piper samples its speech afresh on every request, and Whisper tiny now and then mishears a short phrase of one
+    sample (once in CI: "call mom" as "pomom"), so the content may be heard in a second rendering; markup in none.
+    """
+    for _ in range(2):
+        transcript = hear(*say())
+        words = heard_words(transcript)
+        text = " ".join(words)
+        said = [word for word in never if f" {word} " in f" {text} "]
+        assert not said, f"heard {said} in {transcript!r}"
+        missing = [word for word in must if not any(heard.startswith(word) for heard in words)]
+        # The content is there when nearly every word is.
+        if len(missing) <= len(must) // 4:
+            return
+    raise AssertionError(f"missing {missing} in {transcript!r}, twice")
 
 
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
 def test_http(daemon, name, text, must, never):
-    audio = http_helpers.client(daemon).audio.speech.create(
-        model="tts-1", voice="alloy", input=text, response_format="pcm"
-    )
-    check(hear(audio.content, 24000), must, never)
+    def say() -> tuple[bytes, int]:
+        audio = http_helpers.client(daemon).audio.speech.create(
+            model="tts-1", voice="alloy", input=text, response_format="pcm"
+        )
+        return audio.content, 24000
+
+    check(say, must, never)
 
 
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
 def test_wyoming(daemon, name, text, must, never):
     port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
 
-    async def say() -> tuple[bytes, int]:
+    async def speak() -> tuple[bytes, int]:
         async with AsyncTcpClient("127.0.0.1", port) as c:
             await c.write_event(Synthesize(text=text).event())
             pcm, rate = b"", 22050
@@ -120,22 +133,25 @@ def test_wyoming(daemon, name, text, must, never):
                     return pcm, rate
             raise AssertionError("connection closed")
 
-    check(hear(*asyncio.run(say())), must, never)
+    check(lambda: asyncio.run(speak()), must, never)
 
 
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
 def test_mqtt(daemon, broker, name, text, must, never):
-    probe = Probe(broker.port, "5")
-    try:
-        rid = new_id()
-        root = f"voxhost/{NODE}"
-        probe.subscribe(f"{root}/response", f"{root}/audio/{rid}/#")
-        probe.publish(f"{root}/say", {"text": text, "id": rid})
-        messages = probe.collect(lambda m: m.topic == f"{root}/audio/{rid}/stop", timeout=90)
-        pcm, rate, _ = audio_of(messages, f"{root}/audio/{rid}")
-    finally:
-        probe.close()
-    check(hear(pcm, rate), must, never)
+    def say() -> tuple[bytes, int]:
+        probe = Probe(broker.port, "5")
+        try:
+            rid = new_id()
+            root = f"voxhost/{NODE}"
+            probe.subscribe(f"{root}/response", f"{root}/audio/{rid}/#")
+            probe.publish(f"{root}/say", {"text": text, "id": rid})
+            messages = probe.collect(lambda m: m.topic == f"{root}/audio/{rid}/stop", timeout=90)
+            pcm, rate, _ = audio_of(messages, f"{root}/audio/{rid}")
+        finally:
+            probe.close()
+        return pcm, rate
+
+    check(say, must, never)
 
 
 def test_wyoming_streams_markup_token_by_token(daemon):
@@ -175,10 +191,13 @@ def test_wyoming_streams_markup_token_by_token(daemon):
             await writer
             return pcm, rate, first, sent[0]
 
-    pcm, rate, first, last_token = asyncio.run(stream())
-    assert first < last_token - 1.0, "the first sentence is heard while the answer still streams in"
+    def say() -> tuple[bytes, int]:
+        pcm, rate, first, last_token = asyncio.run(stream())
+        assert first < last_token - 1.0, "the first sentence is heard while the answer still streams in"
+        return pcm, rate
+
     check(
-        hear(pcm, rate),
+        say,
         ["sure", "steps", "open", "garage", "door", "turn", "light", "porch", "lamp", "lit"],
         ["asterisk", "backtick", "print", "python", "say", "one", "two", "party", "popper"],
     )
