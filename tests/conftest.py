@@ -38,8 +38,9 @@ DOORS = ("wyoming", "http", "mqtt")
 
 
 def make_settings(state_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state, and no speech
-    recognition unless an ``engines`` table enables the whisper engine.
+    """Settings for a test daemon: all doors off unless asked, no zeroconf, isolated state, no speech recognition
+    unless an ``engines`` table enables the whisper engine, and Piper without sampling noise (a text is the same
+    audio on every run, so what a test hears of it does not change from run to run).
 
     ``wyoming=``, ``http=`` and ``mqtt=`` are the ``[doors.<name>]`` tables.
     """
@@ -59,6 +60,7 @@ def make_settings(state_dir: Path, **overrides: Any) -> Settings:
             base[key] = value
     engines = dict(base.pop("engines", {}))
     engines.setdefault("whisper", {"enabled": False})
+    engines["piper"] = {"noise_scale": 0.0, "noise_w_scale": 0.0, **engines.get("piper", {})}
     return load_settings(None, **base, doors=doors, engines=engines)
 
 
