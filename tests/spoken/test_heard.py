@@ -1,8 +1,9 @@
 """What a listener hears: texts written the way LLMs and automations write them, spoken through every door and
 transcribed by a real Whisper model. No markup word, emoji name or spelled-out URL may be heard; the content is.
 
-The daemon here speaks without Piper's sampling noise (``engines.piper.noise_scale`` and ``noise_w_scale`` at 0), so
-a text is the same audio on every run and what the listener hears of it does not change from run to run."""
+The daemon here, as every test daemon, speaks without Piper's sampling noise (``engines.piper.noise_scale`` and
+``noise_w_scale`` at 0, from ``make_settings``), so a text is the same audio on every run and what the listener hears
+of it does not change from run to run."""
 
 from __future__ import annotations
 
@@ -87,7 +88,6 @@ def daemon(broker, tmp_path_factory):
         http={"enabled": True, "port": 0},
         wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{free_port()}"]},
         mqtt={"enabled": True, "host": "127.0.0.1", "port": broker.port, "node_id": NODE, "discovery": False},
-        engines={"piper": {"noise_scale": 0.0, "noise_w_scale": 0.0}},
     )
     with running_daemon(settings) as d:
         yield d
