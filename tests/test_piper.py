@@ -67,6 +67,16 @@ def test_noise_scales_change_real_speech(daemon):
     assert a != c
 
 
+def test_the_engines_noise_settings_apply_unless_a_request_sets_its_own(daemon):
+    """Test daemons set ``engines.piper.noise_scale`` and ``noise_w_scale`` to 0: a request without noise options is
+    spoken as one that asks for none, and a request's own options still go first."""
+    plain, _ = speak(daemon, text="Call mom.")
+    quiet, _ = speak(daemon, text="Call mom.", options={"noise_scale": 0.0, "noise_w_scale": 0.0})
+    noisy, _ = speak(daemon, text="Call mom.", options={"noise_scale": 1.0, "noise_w_scale": 1.0})
+    assert plain == quiet and len(plain) > 22050 // 2
+    assert noisy != plain
+
+
 def test_an_idle_engine_empties_its_arenas_and_keeps_speaking(tmp_path):
     """Above the bound, the sessions are rebuilt once the engine is idle, never while a job runs."""
     import time

@@ -15,8 +15,6 @@ from wyoming.audio import AudioChunk
 from wyoming.client import AsyncTcpClient
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
-from voxhost.operations import SpeechRequest
-
 from ..conftest import free_port, make_settings, running_daemon
 from ..listener import hear, heard_words
 from ..protocols import http_helpers
@@ -104,8 +102,19 @@ def check(say: Callable[[], tuple[bytes, int]], must: list[str], never: list[str
     assert len(missing) <= len(must) // 4, f"missing {missing} in {transcript!r}"
 
 
-def wyoming_say(daemon, text: str) -> tuple[bytes, int]:
-    """A one-shot ``synthesize`` over Wyoming: the audio and its rate."""
+@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
+def test_http(daemon, name, text, must, never):
+    def say() -> tuple[bytes, int]:
+        audio = http_helpers.client(daemon).audio.speech.create(
+            model="tts-1", voice="alloy", input=text, response_format="pcm"
+        )
+        return audio.content, 24000
+
+    check(say, must, never)
+
+
+@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
+def test_wyoming(daemon, name, text, must, never):
     port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
 
     async def speak() -> tuple[bytes, int]:
@@ -120,34 +129,7 @@ def wyoming_say(daemon, text: str) -> tuple[bytes, int]:
                     return pcm, rate
             raise AssertionError("connection closed")
 
-    return asyncio.run(speak())
-
-
-def test_a_text_is_the_same_audio_every_time_unless_a_request_asks_for_noise(daemon):
-    """With the engine's noise settings at 0 a text is spoken the same way each time; a request's own noise option
-    still goes first."""
-    first, second = wyoming_say(daemon, "Call mom."), wyoming_say(daemon, "Call mom.")
-    assert first == second and len(first[0]) > 22050 // 2
-    plain = SpeechRequest(text="Call mom.")
-    noisy = SpeechRequest(text="Call mom.", options={"noise_scale": 1.0, "noise_w_scale": 1.0})
-    assert daemon.call(daemon.core.speak(plain))[0] == first[0]
-    assert daemon.call(daemon.core.speak(noisy))[0] != first[0]
-
-
-@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
-def test_http(daemon, name, text, must, never):
-    def say() -> tuple[bytes, int]:
-        audio = http_helpers.client(daemon).audio.speech.create(
-            model="tts-1", voice="alloy", input=text, response_format="pcm"
-        )
-        return audio.content, 24000
-
-    check(say, must, never)
-
-
-@pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
-def test_wyoming(daemon, name, text, must, never):
-    check(lambda: wyoming_say(daemon, text), must, never)
+    check(lambda: asyncio.run(speak()), must, never)
 
 
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
