@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .engine import Capability, Engine, Reference
+from .engine import Capability, Engine, Reference, VoiceInfo
 from .errors import UnknownVoiceError
 from .library import VoiceLibrary
 from .settings import Settings
-from .voices import CatalogVoice, Resolved, normalize_language
+from .voices import CatalogVoice, LibraryVoice, Resolved, normalize_language
+
+
+class _Builtin:
+    """The engines' own voices, in order and by id (the first of an id, as a lookup in order finds it)."""
+
+    def __init__(self, voices: list[CatalogVoice]) -> None:
+        self.voices = voices
+        self.by_id: dict[str, CatalogVoice] = {}
+        for voice in voices:
+            self.by_id.setdefault(voice.id, voice)
 
 
 class Catalog:
@@ -28,32 +38,58 @@ class Catalog:
         self._settings = settings
         self._engines = engines
         self.library = library
+        self._builtin: tuple[tuple[object, ...], _Builtin] | None = None
+        """The engines' own voices, and what they were built of (the engines and the voices they offered)."""
+        self._built: tuple[tuple[object, ...], list[CatalogVoice]] | None = None
+        """Every voice, and what it was built of (the built-in voices and the library)."""
 
     # -- listing ----------------------------------------------------------------------------------
 
+    # Every request resolves its voice here, so neither list is built again while what it is made of stays the
+    # same: the engines and the library give the same objects back while nothing changes (compared by identity
+    # first, by value where an engine makes its list afresh).
+
     def voices(self) -> list[CatalogVoice]:
         """Every voice, built-in first, in engine order."""
-        aliases = self._alias_map_by_target()
-        out: list[CatalogVoice] = []
+        builtin, stored = self._builtin_voices(), self.library.list()
+        if self._built is None or self._built[0][0] is not builtin or self._built[0][1] != stored:
+            self._built = ((builtin, stored), self._build(builtin.voices, stored))
+        return list(self._built[1])
+
+    def _builtin_voices(self) -> _Builtin:
+        """The running engines' own voices, in engine order."""
         engines = list(self._engines())
-        for engine in engines:
-            for info in engine.voices():
-                vid = f"{engine.engine_id}:{info.id}"
-                out.append(
-                    CatalogVoice(
-                        id=vid,
-                        engine=engine.engine_id,
-                        voice=info.id,
-                        name=info.name,
-                        languages=tuple(info.languages),
-                        sample_rate=info.sample_rate,
-                        speakers=tuple(info.speakers),
-                        description=info.description,
-                        aliases=tuple(aliases.get(vid, ())),
-                    )
-                )
+        offered = [engine.voices() for engine in engines]
+        sources = (engines, offered)
+        if self._builtin is None or self._builtin[0] != sources:
+            aliases = self._alias_map_by_target()
+            pairs = zip(engines, offered, strict=True)
+            voices = [self._entry(engine, info, aliases) for engine, infos in pairs for info in infos]
+            self._builtin = (sources, _Builtin(voices))
+        return self._builtin[1]
+
+    @staticmethod
+    def _entry(engine: Engine, info: VoiceInfo, aliases: dict[str, list[str]]) -> CatalogVoice:
+        vid = f"{engine.engine_id}:{info.id}"
+        return CatalogVoice(
+            id=vid,
+            engine=engine.engine_id,
+            voice=info.id,
+            name=info.name,
+            languages=tuple(info.languages),
+            sample_rate=info.sample_rate,
+            speakers=tuple(info.speakers),
+            description=info.description,
+            aliases=tuple(aliases.get(vid, ())),
+        )
+
+    def _build(self, builtin: list[CatalogVoice], library: list[LibraryVoice]) -> list[CatalogVoice]:
+        """The built-in voices, then the library's voices for each cloning engine, then the pipelines."""
+        aliases = self._alias_map_by_target()
+        out = list(builtin)
+        engines = list(self._engines())
         cloners = [e for e in engines if Capability.CLONE in e.capabilities]
-        for stored in self.library.list():
+        for stored in library:
             # An engine that needs the transcript cannot speak a voice stored without one.
             usable = [e for e in cloners if stored.transcript or not e.needs_transcript]
             for index, engine in enumerate(usable):
@@ -122,6 +158,13 @@ class Catalog:
         engine: str | None = None,
     ) -> Resolved:
         """Find a voice by id or alias, else by language, else the default; check the speaker."""
+        if name and name.strip():
+            # A built-in voice by its id (what most clients send): found before the library is looked at, as
+            # the full lookup would find it first too (built-in voices lead the list, and ids are unique).
+            target = self._settings.aliases.get(name.strip(), name.strip())
+            builtin = self._builtin_voices().by_id.get(target)
+            if builtin is not None and engine in (None, builtin.engine):
+                return Resolved(builtin, self._check_speaker(builtin, speaker), None)
         voices = self.voices()
         if not voices:
             raise UnknownVoiceError("no voices are available: no engine is loaded", param="voice")

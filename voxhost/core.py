@@ -106,6 +106,8 @@ class Core:
         """Open doors (set by the daemon), for health pages."""
         self._started_at = time.time()
         self._annotating: asyncio.Task[None] | None = None
+        self._default_options: dict[str, dict[str, Any]] = {}
+        """Per engine: its options for a request that gives none, as checked once."""
 
     @property
     def settings(self) -> Settings:
@@ -193,14 +195,7 @@ class Core:
             request.voice, language=request.language, speaker=request.speaker, engine=request.engine
         )
         engine = self.registry.get(resolved.voice.engine).engine
-        try:
-            # Strict: options arrive as JSON values, and JSON's false is not a number (nor "0.5" one).
-            options = engine.Options.model_validate(request.options, strict=True).model_dump(exclude_none=True)
-        except ValidationError as err:
-            problem = invalid(err, prefix="options").message
-            raise InvalidRequestError(
-                f"invalid options for engine {engine.engine_id}: {problem}", param="options"
-            ) from None
+        options = self._options(engine, request.options)
         # The voice's language only when it has exactly one: a multi-language voice, or a cloned voice of unknown
         # language, leaves it to the engine (which may detect it from the text).
         if request.language:
@@ -226,6 +221,23 @@ class Core:
         job = Job(resolved, template, request, SpokenText(self._policy(request, resolved.voice, language)), transform)
         job.check = self.recognition.plan(resolved, request, language)
         return job
+
+    def _options(self, engine: Engine, given: dict[str, Any]) -> dict[str, Any]:
+        """A request's options for its engine, checked; most requests give none, and get the engine's defaults
+        as checked the first time."""
+        if not given and (defaults := self._default_options.get(engine.engine_id)) is not None:
+            return dict(defaults)
+        try:
+            # Strict: options arrive as JSON values, and JSON's false is not a number (nor "0.5" one).
+            options = engine.Options.model_validate(given, strict=True).model_dump(exclude_none=True)
+        except ValidationError as err:
+            problem = invalid(err, prefix="options").message
+            raise InvalidRequestError(
+                f"invalid options for engine {engine.engine_id}: {problem}", param="options"
+            ) from None
+        if not given:
+            self._default_options[engine.engine_id] = dict(options)
+        return options
 
     def _policy(self, request: SpeechRequest, voice: CatalogVoice, language: str | None) -> Policy:
         """How a job's text is read: the door's or request's choice, the language, and what the engine reads."""

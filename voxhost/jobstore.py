@@ -253,7 +253,7 @@ class JobStore:
         self._forget_old()
 
     def _update(self, record: JobRecord, **changes: Any) -> JobRecord:
-        record = dataclasses.replace(record, **changes)
+        record = record.evolve(changes)
         if record.id in self._records:
             self._put(record)
         return record

@@ -70,6 +70,10 @@ class Plugins:
         while True:
             caller = self.pm.subset_hook_caller(hook, remove_plugins=skip) if skip else getattr(self.pm.hook, hook)
             impls = caller.get_hookimpls()
+            if not impls:
+                # Nothing to call: pluggy's call machinery would still run (``observe_event`` goes through here
+                # for every event of every job).
+                return results
             try:
                 return results + list(caller(**kwargs))
             except StartupError:

@@ -146,16 +146,15 @@ class Scheduler:
             )
         self.jobs.append(job)
         self._tracks[job.id] = _Track()
-        self._emit(
-            job,
-            JobAccepted(
-                job_id=job.id,
-                voice=job.voice.id,
-                engine=job.voice.engine,
-                door=job.request.door,
-                chars=len(job.request.text or ""),
-            ),
+        accepted = JobAccepted(
+            job_id=job.id,
+            voice=job.voice.id,
+            engine=job.voice.engine,
+            door=job.request.door,
+            chars=len(job.request.text or ""),
         )
+        job.deliver(accepted)
+        self._publish(accepted)  # at once: the job's record exists when ``add`` returns (callers attach to it)
         job.attach(self._wake)
 
     @contextlib.asynccontextmanager
@@ -395,8 +394,12 @@ class Scheduler:
     # -- the job's life ------------------------------------------------------------------------------
 
     def _emit(self, job: Job, event: Event) -> None:
+        """Give an event to the job's reader now, and to the bus just after the reader's turn."""
         job.deliver(event)
-        self._publish(event)
+        # The reader (a door) runs first and sends the audio on its way; the bus's subscribers (job records,
+        # metrics, MQTT status, plugins) follow in the same pass of the loop, before it reads any socket again,
+        # so no client can see the difference. In order: the bus gets every job's events in the order made.
+        asyncio.get_running_loop().call_soon(self._publish, event)
 
     def _started(self, job: Job) -> None:
         if job.started_at is None:

@@ -24,6 +24,9 @@ from .numbers import reader
 
 _LOGGER = logging.getLogger(__name__)
 _SAYABLE = re.compile(r"[^\W_]")
+_PLAIN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*(?:,? [A-Za-z]+(?:'[A-Za-z]+)*)*[.?!]?")
+"""Prose that every step of ``read`` leaves as it is: words of plain letters, single spaces, commas and one final
+mark (no digit, symbol, markup, dot inside a word, or character outside ASCII)."""
 _ORDINAL_TAIL = re.compile(r"(?:^|\s)\d{1,2}\.$")
 """A sentence that ends in "3." may be a German or Finnish ordinal ("Am 3. Mai"): joined to the next sentence."""
 
@@ -133,6 +136,10 @@ class SpokenText:
             language = self._language(source)
             text = policy.lexicon.apply(source, language, policy.phonemes, shielded)
             return language or "", unshield(text, shielded)
+        if not policy.lexicon and _PLAIN.fullmatch(source):
+            # Most spoken answers are such prose ("Good evening."): the dozen steps below would each look and
+            # change nothing, on the way to the first audio (tests/spoken/test_plain.py holds them to that).
+            return self._language(source) or "", source
         text = markup.inline(source)
         text = symbols.emojis(text, settings.emoji_word)
         language = self._language(text)
