@@ -17,9 +17,11 @@ from .voices import CatalogVoice, LibraryVoice, Resolved, normalize_language
 
 
 class _Builtin:
-    """The engines' own voices, in order and by id (the first of an id, as a lookup in order finds it)."""
+    """The engines' own voices, in order and by id (the first of an id, as a lookup in order finds it), and the
+    engines they are of."""
 
-    def __init__(self, voices: list[CatalogVoice]) -> None:
+    def __init__(self, engines: list[Engine], voices: list[CatalogVoice]) -> None:
+        self.engines = engines
         self.voices = voices
         self.by_id: dict[str, CatalogVoice] = {}
         for voice in voices:
@@ -53,7 +55,7 @@ class Catalog:
         """Every voice, built-in first, in engine order."""
         builtin, stored = self._builtin_voices(), self.library.list()
         if self._built is None or self._built[0][0] is not builtin or self._built[0][1] != stored:
-            self._built = ((builtin, stored), self._build(builtin.voices, stored))
+            self._built = ((builtin, stored), self._build(builtin, stored))
         return list(self._built[1])
 
     def _builtin_voices(self) -> _Builtin:
@@ -65,7 +67,7 @@ class Catalog:
             aliases = self._alias_map_by_target()
             pairs = zip(engines, offered, strict=True)
             voices = [self._entry(engine, info, aliases) for engine, infos in pairs for info in infos]
-            self._builtin = (sources, _Builtin(voices))
+            self._builtin = (sources, _Builtin(engines, voices))
         return self._builtin[1]
 
     @staticmethod
@@ -83,11 +85,11 @@ class Catalog:
             aliases=tuple(aliases.get(vid, ())),
         )
 
-    def _build(self, builtin: list[CatalogVoice], library: list[LibraryVoice]) -> list[CatalogVoice]:
+    def _build(self, builtin: _Builtin, library: list[LibraryVoice]) -> list[CatalogVoice]:
         """The built-in voices, then the library's voices for each cloning engine, then the pipelines."""
         aliases = self._alias_map_by_target()
-        out = list(builtin)
-        engines = list(self._engines())
+        out = list(builtin.voices)
+        engines = builtin.engines
         cloners = [e for e in engines if Capability.CLONE in e.capabilities]
         for stored in library:
             # An engine that needs the transcript cannot speak a voice stored without one.

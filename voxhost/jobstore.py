@@ -147,18 +147,19 @@ class JobStore:
         if record is None:  # accepted before the store followed the bus (never, but do not fail a request)
             return
         keep = request.keep if request.keep is not None else request.door in self.settings.outputs.keep_doors
-        record = dataclasses.replace(
-            record,
-            text=request.text,
-            client=request.client,
-            language=request.language,
-            speaker=request.speaker,
-            speed=request.speed,
-            instructions=request.instructions,
-            seed=request.seed,
-            options=dict(request.options),
-            kept=keep,
-            audio=keep or request.hold,
+        record = record.evolve(
+            dict(
+                text=request.text,
+                client=request.client,
+                language=request.language,
+                speaker=request.speaker,
+                speed=request.speed,
+                instructions=request.instructions,
+                seed=request.seed,
+                options=dict(request.options),
+                kept=keep,
+                audio=keep or request.hold,
+            )
         )
         self._put(record)
         if record.audio:
