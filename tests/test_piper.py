@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import threading
+import time
+
 import numpy as np
 import pytest
 
 from voxhost.errors import UnknownVoiceError
 from voxhost.operations import SpeechRequest
+from voxhost.plugins import piper_voices
 
 from .conftest import assert_speech, make_settings, running_daemon
 from .piper_fixture import build_multispeaker_voice
@@ -79,8 +84,6 @@ def test_the_engines_noise_settings_apply_unless_a_request_sets_its_own(daemon):
 
 def test_an_idle_engine_empties_its_arenas_and_keeps_speaking(tmp_path):
     """Above the bound, the sessions are rebuilt once the engine is idle, never while a job runs."""
-    import time
-
     piper = {"trim_above_mib": 0, "trim_idle_seconds": 0.3}
     with running_daemon(make_settings(tmp_path, engines={"piper": piper})) as d:
         engine = d.core.registry.get("piper").engine
@@ -161,3 +164,41 @@ def test_espeak_reads_each_text_in_its_own_voice_language(daemon):
     expected = [plain("en-us", english), plain("de", german)] * 2
     assert heard == expected
     assert heard[0][0] != plain("de", english[:1])[0]  # the language shows in the phonemes
+
+
+def test_voices_added_and_removed_are_seen_without_a_request_walking_the_directories(tmp_path, monkeypatch):
+    """The voice directories are watched on a thread of their own: a voice copied in is offered (and speaks)
+    within seconds, a removed one is no longer offered, and no request walks the directories on its way."""
+    walkers: list[str] = []
+    walk = piper_voices._configs
+
+    def noted(roots):
+        walkers.append(threading.current_thread().name)
+        return walk(roots)
+
+    monkeypatch.setattr(piper_voices, "_configs", noted)
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    settings = make_settings(tmp_path / "state", engines={"piper": {"voices_dirs": [str(voices)]}})
+    twins = "piper:en_GB-twins-medium"
+
+    def offered_within(seconds: float, wanted: bool) -> bool:
+        deadline = time.monotonic() + seconds
+        while (twins in {v.id for v in daemon.core.voices()}) != wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return (twins in {v.id for v in daemon.core.voices()}) == wanted
+
+    with running_daemon(settings) as daemon:
+        assert offered_within(0, False)
+        walkers.clear()
+        build_multispeaker_voice(voices / "en" / "twins")
+        assert offered_within(piper_voices.RESCAN_SECONDS * 3, True)
+        pcm, rate = speak(daemon, text="Hello there.", voice=twins, speaker="bob")
+        assert rate == 22050 and len(pcm) > 0
+        pcm, rate = speak(daemon, text="The front door is open.")  # the bundled voice is still first
+        assert_speech(pcm, rate, 0.8, 3.0)
+        shutil.rmtree(voices / "en")
+        assert offered_within(piper_voices.RESCAN_SECONDS * 3, False)
+        with pytest.raises(UnknownVoiceError):
+            daemon.core.submit(SpeechRequest(text="Hi", voice=twins))
+    assert walkers and set(walkers) == {"piper-voices"}, walkers

