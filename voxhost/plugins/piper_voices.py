@@ -105,44 +105,48 @@ class VoiceDirectories:
         self.files: dict[str, VoiceFiles] = {}
         self.infos: list[VoiceInfo] = []
         """The voices' descriptions: the same list object until a rescan changes it (the catalog compares it)."""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher: tuple[threading.Thread, threading.Event] | None = None
+        """The watching thread and what stops it: an event of its own, so that a watcher started just after
+        ``stop`` is never stopped, nor the stopped one kept going, by the other's event."""
         self._lock = threading.Lock()
-        self._scan()
+        self._read(_configs(self._roots()))
 
     def watch(self) -> None:
         """Look again every ``RESCAN_SECONDS`` until ``stop``; a first look now if the watcher was not running."""
         with self._lock:
-            if self._thread is not None:
+            if self._watcher is not None:
                 return
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._watch, name="piper-voices", daemon=True)
+            stopped = threading.Event()
+            thread = threading.Thread(target=self._watch, args=(stopped,), name="piper-voices", daemon=True)
+            self._watcher = (thread, stopped)
         self.rescan()  # the directories may have changed while nothing watched them
-        self._thread.start()
+        thread.start()
 
     def stop(self) -> None:
         """Stop watching (the voices found so far stay)."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stop.set()
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            thread, stopped = watcher
+            stopped.set()
             if thread is not threading.current_thread():
                 thread.join()
 
     def rescan(self) -> None:
         """Read the voices again if a voice config was added, removed or changed."""
-        if _configs(self._roots()) != self._signature:
-            self._scan()
+        signature = _configs(self._roots())
+        if signature != self._signature:
+            self._read(signature)
 
-    def _watch(self) -> None:
-        while not self._stop.wait(RESCAN_SECONDS):
+    def _watch(self, stopped: threading.Event) -> None:
+        while not stopped.wait(RESCAN_SECONDS):
             try:
                 self.rescan()
             except Exception:  # a directory that cannot be read must not end the watching
                 _LOGGER.warning("Piper voice directories could not be read", exc_info=True)
 
-    def _scan(self) -> None:
-        signature = _configs(self._roots())
+    def _read(self, signature: tuple[tuple[str, int], ...]) -> None:
+        """Read the bundled voice and the voices whose configs ``signature`` lists."""
         found: dict[str, VoiceFiles] = {}
         bundled = _bundled() if self._bundled else None
         if bundled is not None:
