@@ -30,6 +30,7 @@ from .core import Core
 from .engine import Engine
 from .errors import ConfigError, StartupError, VoxhostError
 from .log import setup_logging
+from .no_telemetry import opt_out
 from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .settings import CONFIG_ENV, Settings, load_settings
@@ -444,6 +445,7 @@ def _model_engines(args: argparse.Namespace) -> list[Engine]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voxhost`` console script."""
+    opt_out()  # every command may load an engine (say, transcribe) or pull a model
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

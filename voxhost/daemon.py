@@ -12,6 +12,7 @@ from .components import collect_door_classes, door_configs
 from .core import Core
 from .door import Door
 from .errors import StartupError
+from .no_telemetry import opt_out
 from .plugin_manager import Plugins
 from .settings import Settings
 from .systemd import notify
@@ -28,6 +29,7 @@ class Daemon:
     """startup → serve until a signal → shutdown (drain jobs within a bound, then cancel)."""
 
     def __init__(self, settings: Settings, plugins: Plugins) -> None:
+        opt_out()  # before any engine imports its libraries
         self.settings = settings
         self.plugins = plugins
         self.core: Core | None = None

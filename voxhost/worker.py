@@ -30,6 +30,7 @@ from .engine import (
 )
 from .errors import EngineError, VoxhostError, storage_error
 from .loader import load_module
+from .no_telemetry import opt_out
 
 
 def _import_engine(header: dict[str, Any]) -> type[Engine]:
@@ -141,6 +142,7 @@ class Worker:
 
 def main() -> None:
     """Entry point of ``python -m voxhost.worker``."""
+    opt_out()  # inherited from the daemon; set again for a worker started some other way
     nice = int(os.environ.get("VOXHOST_WORKER_NICE", "0") or 0)
     if nice > 0:
         try:

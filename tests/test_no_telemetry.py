@@ -1,0 +1,91 @@
+"""A real ``voxhost serve`` speaking with Piper sends nothing home: ONNX Runtime's telemetry never starts, in the
+daemon or in an engine's worker process, and nothing is written to the user's home directory."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from wyoming.audio import AudioChunk
+from wyoming.client import AsyncTcpClient
+from wyoming.tts import Synthesize, SynthesizeVoice
+
+from voxhost.no_telemetry import OPT_OUTS
+
+from .conftest import assert_speech, free_port
+from .test_faults import wait_for
+
+ORT_TELEMETRY_STORE = Path(".cache", "Microsoft", "DeveloperTools", ".onnxruntime")
+"""Where ONNX Runtime's telemetry keeps its device id and event database, under the home directory."""
+
+
+async def _speak(port: int, text: str) -> tuple[bytes, int]:
+    audio, rate = bytearray(), 0
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name="piper:en_US-joe-medium")).event())
+        while (event := await client.read_event()) is not None:
+            if AudioChunk.is_type(event.type):
+                chunk = AudioChunk.from_event(event)
+                audio += chunk.audio
+                rate = chunk.rate
+            elif event.type in ("audio-stop", "error"):
+                assert event.type == "audio-stop", event.data
+                break
+    return bytes(audio), rate
+
+
+@pytest.mark.parametrize("mode", ["thread", "worker"])
+def test_serving_speech_starts_no_telemetry_and_writes_nothing_home(tmp_path: Path, mode: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    port = free_port()
+    config = tmp_path / "voxhost.toml"
+    config.write_text(
+        f"""
+state_dir = "{tmp_path / "state"}"
+[engines.piper]
+mode = "{mode}"
+[engines.whisper]
+enabled = false
+[doors.wyoming]
+uri = ["tcp://127.0.0.1:{port}"]
+zeroconf = false
+[doors.http]
+enabled = false
+[doors.mqtt]
+enabled = false
+"""
+    )
+    env = {**os.environ, "HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    for name in ("XDG_CACHE_HOME", "VOXHOST_LOAD_PLUGINS", *OPT_OUTS):  # as a user's shell would have it
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    try:
+        wait_for(lambda: any("Ready" in line for line in log) or proc.poll() is not None, 120)
+        assert proc.poll() is None, "".join(log)
+        pcm, rate = asyncio.run(_speak(port, "Good evening. The lights are off."))
+        assert_speech(pcm, rate, 1.0, 4.0)
+        # ONNX Runtime writes its store when a session is created and sends from it every few seconds after.
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, "".join(log[-30:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(5)
+    assert not (home / ORT_TELEMETRY_STORE).exists(), sorted(str(p) for p in (home / ORT_TELEMETRY_STORE).iterdir())
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
