@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,47 @@ def running_daemon(settings: Settings, plugins_extra: tuple[tuple[str, object], 
         yield daemon
     finally:
         daemon.stop()
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` until it holds, or raise ``TimeoutError``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.05)
+
+
+class ServeProcess:
+    """A real ``voxhost serve -c CONFIG`` in a subprocess with ``env``, its log read line by line as it comes."""
+
+    def __init__(self, config: Path, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.log: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True)  # type: ignore[arg-type]
+        self._reader.start()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Wait for the daemon's ``Ready``; fail with its log if it exits first."""
+        wait_for(lambda: any("Ready" in line for line in self.log) or self.proc.poll() is not None, timeout)
+        assert self.proc.poll() is None, "".join(self.log)
+
+    def tail(self, lines: int = 30) -> str:
+        """The log's last lines, for assertion messages."""
+        return "".join(self.log[-lines:])
+
+    def close(self) -> None:
+        """Kill the daemon if it still runs, and finish reading its log."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._reader.join(5)
 
 
 def run_cli(

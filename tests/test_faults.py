@@ -7,7 +7,6 @@ import asyncio
 import configparser
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,7 +20,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 from voxhost.daemon import CLOSE_MARGIN
 from voxhost.settings import Settings
 
-from .conftest import REPO, free_port, make_settings, running_daemon
+from .conftest import REPO, ServeProcess, free_port, make_settings, running_daemon, wait_for
 from .protocols.http_helpers import base_url
 from .protocols.mqtt_helpers import Mosquitto, Probe, is_status, mosquitto_binary
 
@@ -42,14 +41,6 @@ def speak(d, text: str) -> bytes:
 def engine_pid(d) -> int | None:
     tone = next(e for e in httpx.get(base_url(d) + "/v1/engines").json()["data"] if e["id"] == "tone")
     return tone.get("pid")
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -150,20 +141,10 @@ discovery = false
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("VOXHOST_LOAD_PLUGINS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
-    reader.start()
+    serve = ServeProcess(config, env)
     long_text = " ".join(["A long sentence that keeps the engine busy for a good while."] * 6)
     try:
-        wait_for(lambda: any("Ready" in line for line in log) or proc.poll() is not None, 60)
-        assert proc.poll() is None, "".join(log)
+        serve.wait_ready(60)
         # Long jobs on every door: two Wyoming clients, two HTTP streams, two MQTT say requests.
         clients = [
             threading.Thread(target=_wyoming_long, args=(wyoming_port, long_text), daemon=True) for _ in range(2)
@@ -178,21 +159,19 @@ discovery = false
         try:
             wait_for(lambda: httpx.get(f"http://127.0.0.1:{http_port}/health").json()["jobs"] >= 6, 20)
         except TimeoutError:
-            raise AssertionError(httpx.get(f"http://127.0.0.1:{http_port}/health").text + "".join(log[-20:])) from None
+            raise AssertionError(httpx.get(f"http://127.0.0.1:{http_port}/health").text + serve.tail(20)) from None
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=60)
+        serve.proc.send_signal(signal.SIGTERM)
+        code = serve.proc.wait(timeout=60)
         took = time.monotonic() - started
         probe.close()
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        serve.close()
         broker.stop()
-    reader.join(5)
-    assert code == 0, "".join(log[-30:])
-    assert took <= shutdown_timeout + CLOSE_MARGIN, f"shutdown took {took:.1f} s:\n{''.join(log[-30:])}"
-    assert any("Cancelling job" in line for line in log)  # they were still running at the deadline
-    assert any("Stopped" in line for line in log)
+    assert code == 0, serve.tail()
+    assert took <= shutdown_timeout + CLOSE_MARGIN, f"shutdown took {took:.1f} s:\n{serve.tail()}"
+    assert any("Cancelling job" in line for line in serve.log)  # they were still running at the deadline
+    assert any("Stopped" in line for line in serve.log)
 
 
 def _wyoming_long(port: int, text: str) -> None:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -18,8 +15,7 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from voxhost.no_telemetry import OPT_OUTS
 
-from .conftest import assert_speech, free_port
-from .test_faults import wait_for
+from .conftest import ServeProcess, assert_speech, free_port
 
 ORT_TELEMETRY_STORE = Path(".cache", "Microsoft", "DeveloperTools", ".onnxruntime")
 """Where ONNX Runtime's telemetry keeps its device id and event database, under the home directory."""
@@ -65,27 +61,15 @@ enabled = false
     env = {**os.environ, "HOME": str(home), "HF_HUB_OFFLINE": "1"}
     for name in ("XDG_CACHE_HOME", "VOXHOST_LOAD_PLUGINS", *OPT_OUTS):  # as a user's shell would have it
         env.pop(name, None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    log: list[str] = []
-    reader = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
-    reader.start()
+    serve = ServeProcess(config, env)
     try:
-        wait_for(lambda: any("Ready" in line for line in log) or proc.poll() is not None, 120)
-        assert proc.poll() is None, "".join(log)
+        serve.wait_ready(120)
         pcm, rate = asyncio.run(_speak(port, "Good evening. The lights are off."))
         assert_speech(pcm, rate, 1.0, 4.0)
         # ONNX Runtime writes its store when a session is created and sends from it every few seconds after.
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0, "".join(log[-30:])
+        serve.proc.send_signal(signal.SIGTERM)
+        assert serve.proc.wait(timeout=60) == 0, serve.tail()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    reader.join(5)
+        serve.close()
     assert not (home / ORT_TELEMETRY_STORE).exists(), sorted(str(p) for p in (home / ORT_TELEMETRY_STORE).iterdir())
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
