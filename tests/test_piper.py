@@ -202,3 +202,37 @@ def test_voices_added_and_removed_are_seen_without_a_request_walking_the_directo
         with pytest.raises(UnknownVoiceError):
             daemon.core.submit(SpeechRequest(text="Hi", voice=twins))
     assert walkers and set(walkers) == {"piper-voices"}, walkers
+
+
+def test_an_unload_while_the_watcher_takes_its_first_look_stops_it(tmp_path, monkeypatch):
+    """``stop`` (the engine unloading, on its thread) while ``watch`` (a request's voice lookup) is still taking
+    its first look: the stop waits for no thread that never started, and no watcher is left running."""
+    looking, carry_on = threading.Event(), threading.Event()
+    walk = piper_voices._configs
+
+    def slow(roots):
+        if threading.current_thread() is threading.main_thread() and not carry_on.is_set():
+            looking.set()
+            carry_on.wait(5)
+        return walk(roots)
+
+    before = set(threading.enumerate())  # a module's daemon may watch its own directories
+    voices = piper_voices.VoiceDirectories(lambda: [tmp_path], bundled=True)
+    monkeypatch.setattr(piper_voices, "_configs", slow)
+    errors: list[BaseException] = []
+
+    def unload() -> None:
+        looking.wait(5)
+        try:
+            voices.stop()
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+        carry_on.set()
+
+    unloader = threading.Thread(target=unload)
+    unloader.start()
+    voices.watch()
+    unloader.join(10)
+    assert not errors, errors
+    assert not [t for t in set(threading.enumerate()) - before if t.name == "piper-voices"]  # the unload came last
+    assert "en_US-joe-medium" in {info.id for info in voices.infos}  # the look itself was taken

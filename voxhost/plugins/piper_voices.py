@@ -120,7 +120,10 @@ class VoiceDirectories:
             thread = threading.Thread(target=self._watch, args=(stopped,), name="piper-voices", daemon=True)
             self._watcher = (thread, stopped)
         self.rescan()  # the directories may have changed while nothing watched them
-        thread.start()
+        with self._lock:
+            # Started only while still the watcher: a ``stop`` during the look above means no watching.
+            if self._watcher == (thread, stopped):
+                thread.start()
 
     def stop(self) -> None:
         """Stop watching (the voices found so far stay)."""
@@ -129,7 +132,8 @@ class VoiceDirectories:
         if watcher is not None:
             thread, stopped = watcher
             stopped.set()
-            if thread is not threading.current_thread():
+            # Not started (stopped during ``watch``'s first look), it never will be: nothing to wait for.
+            if thread.ident is not None and thread is not threading.current_thread():
                 thread.join()
 
     def rescan(self) -> None:
