@@ -5,7 +5,8 @@ A one-sentence answer ("Good evening.", 30-40 ms of compute) is where voxhost's 
 and where the ratio to wyoming-piper moves most from run to run: one server process can be a few percent faster
 or slower than another for its whole life (where its memory landed). So this starts ``--processes`` processes of
 each server, and of each ``--variant``, interleaves them round by round (rotating which goes first), and reports
-each process's median and the median of the process medians per server, for each text in turn.
+each process's median, the median of the process medians per server, and the mean of all its requests (a
+median passes over slow requests), for each text in turn.
 
     python bench/one_sentence.py --rounds 40 --processes 4
     python bench/one_sentence.py --rounds 40 --processes 2 --variant before:PYTHONPATH=/path/to/other/checkout
@@ -80,19 +81,24 @@ async def measure(servers: list[Server], rounds: int) -> None:
 
 
 def report(groups: dict[str, list[Server]], rounds: int) -> None:
-    """Per text: each process's median total, and each server's median of process medians against wyoming-piper."""
+    """Per text: each process's median total, each server's median of process medians against wyoming-piper, and
+    the mean of all its requests (which counts the slow ones a median passes over)."""
     for t, text in enumerate(TEXTS):
-        print(f"\n{text!r} ({len(text)} characters), one-shot total time, medians of {rounds} rounds:\n")
-        print("| Server | Processes (ms) | Median of processes (ms) | Ratio |")
-        print("|---|---|---:|---:|")
+        print(f"\n{text!r} ({len(text)} characters), one-shot total time, {rounds} rounds:\n")
+        print("| Server | Processes' medians (ms) | Median of processes (ms) | Ratio | Mean (ms) | Ratio |")
+        print("|---|---|---:|---:|---:|---:|")
         medians = {
             name: [statistics.median(s.results[f"t{t}"]) * 1000 for s in servers] for name, servers in groups.items()
         }
-        base = statistics.median(medians["wyoming-piper"])
+        means = {
+            name: statistics.mean(x for s in servers for x in s.results[f"t{t}"]) * 1000
+            for name, servers in groups.items()
+        }
+        base, base_mean = statistics.median(medians["wyoming-piper"]), means["wyoming-piper"]
         for name, values in medians.items():
-            middle = statistics.median(values)
+            middle, mean = statistics.median(values), means[name]
             cells = ", ".join(f"{v:.1f}" for v in values)
-            print(f"| {name} | {cells} | {middle:.1f} | {middle / base:.3f}x |")
+            print(f"| {name} | {cells} | {middle:.1f} | {middle / base:.3f}x | {mean:.1f} | {mean / base_mean:.3f}x |")
 
 
 async def run(args: argparse.Namespace) -> None:

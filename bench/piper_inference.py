@@ -1,0 +1,115 @@
+#!/usr/bin/env python
+"""Piper's inference alone, in one process: voxhost's session options against others, and its thread against
+the main thread.
+
+voxhost speaks each sentence on an engine thread with sessions of its own options (``PiperEngine._load_voice``):
+a wide session (a thread per core, spinning between operations) for a sentence that has the machine to itself, a
+narrow one (one thread) when sentences overlap. This times ``PiperVoice.phoneme_ids_to_audio`` of the bench's
+shortest and longest sentence with each session, and the wide one called from a thread as the engine calls it,
+interleaved round by round with a pause between runs (as requests 0.1 s apart find the machine idle). Prints the
+median of each in milliseconds.
+
+    python bench/piper_inference.py --rounds 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import queue
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from voxhost.core import Core
+from voxhost.plugin_manager import build_plugins
+from voxhost.settings import load_settings
+
+TEXTS = [
+    "Good evening.",
+    "I have turned off the lights in the kitchen and in the hallway, and the front door is locked.",
+]
+VOICE = "en_US-joe-medium"
+
+
+class OnThread:
+    """Runs calls on one long-lived thread, as voxhost's engine thread does."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], float] | None] = queue.SimpleQueue()
+        self._results: queue.SimpleQueue[float] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            self._results.put(call())
+
+    def __call__(self, call: Callable[[], float]) -> float:
+        self._calls.put(call)
+        return self._results.get()
+
+
+def timed(voice: Any, ids: list[int], config: Any) -> Callable[[], float]:
+    """A call that runs one inference and returns its seconds."""
+
+    def run() -> float:
+        started = time.perf_counter()
+        voice.phoneme_ids_to_audio(ids, config)
+        return time.perf_counter() - started
+
+    return run
+
+
+async def sessions() -> dict[str, Any]:
+    """The bundled voice's sessions, loaded by voxhost's Piper engine with each set of options."""
+    with tempfile.TemporaryDirectory() as state:
+        core = Core(load_settings(None, state_dir=state), build_plugins([], load_entrypoints=False))
+        await core.start()
+        engine = core.registry.get("piper").engine
+        files = engine._files[VOICE]
+        loaded = {
+            "wide (voxhost: a thread per core, spinning)": engine._load_voice(files),
+            "a thread per core, not spinning": engine._load_voice(files, threads=None, spin=False),
+            "narrow (voxhost: one thread)": engine._load_overlapping(files),
+        }
+        await core.close()
+    return loaded
+
+
+def main(rounds: int, pause: float) -> None:
+    """Interleave every session (and the wide one on a thread), round by round; print the medians."""
+    from piper import SynthesisConfig
+
+    loaded = asyncio.run(sessions())
+    wide = next(iter(loaded.values()))
+    config = SynthesisConfig()
+    thread = OnThread()
+    for text in TEXTS:
+        ids = wide.phonemes_to_ids(wide.phonemize(text)[0])
+        runs: dict[str, Callable[[], float]] = {name: timed(voice, ids, config) for name, voice in loaded.items()}
+        runs["wide, called from a thread (as the engine thread calls it)"] = functools.partial(
+            thread, timed(wide, ids, config)
+        )
+        for run in runs.values():  # warm-up
+            run()
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(rounds):
+            for name, run in runs.items():
+                seconds[name].append(run())
+                time.sleep(pause)
+        print(f"\n{text!r}: Piper's inference, medians of {rounds} runs\n")
+        print("| Session | ms |\n|---|---:|")
+        for name, values in seconds.items():
+            print(f"| {name} | {statistics.median(values) * 1000:.1f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--pause", type=float, default=0.05, help="seconds between runs")
+    args = parser.parse_args()
+    main(args.rounds, args.pause)
