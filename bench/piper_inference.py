@@ -25,15 +25,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from one_sentence import TEXTS
+from wyoming_vs_piper import VOICE
+
 from voxhost.core import Core
 from voxhost.plugin_manager import build_plugins
 from voxhost.settings import load_settings
-
-TEXTS = [
-    "Good evening.",
-    "I have turned off the lights in the kitchen and in the hallway, and the front door is locked.",
-]
-VOICE = "en_US-joe-medium"
 
 
 class OnThread:
