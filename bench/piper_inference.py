@@ -7,9 +7,11 @@ a wide session (a thread per core, spinning between operations) for a sentence t
 narrow one (one thread) when sentences overlap. This times ``PiperVoice.phoneme_ids_to_audio`` of the bench's
 shortest and longest sentence with each session, and the wide one called from a thread as the engine calls it,
 interleaved round by round with a pause between runs (as requests 0.1 s apart find the machine idle). Prints the
-median of each in milliseconds.
+median of each in milliseconds. ``--busy N`` keeps N other processes busy on the CPU meanwhile (a machine that
+runs other programs beside voxhost).
 
     python bench/piper_inference.py --rounds 60
+    python bench/piper_inference.py --rounds 30 --busy 1
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import asyncio
 import functools
 import queue
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -77,13 +81,24 @@ async def sessions() -> dict[str, Any]:
     return loaded
 
 
-def main(rounds: int, pause: float) -> None:
-    """Interleave every session (and the wide one on a thread), round by round; print the medians."""
+def main(rounds: int, pause: float, busy: int) -> None:
+    """Load the sessions, keep ``busy`` other processes busy, and measure."""
     from piper import SynthesisConfig
 
     loaded = asyncio.run(sessions())
+    others = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy)]
+    try:
+        measure(loaded, rounds, pause, SynthesisConfig())
+    finally:
+        for other in others:
+            other.kill()
+    if busy:
+        print(f"\n(with {busy} other process{'es' if busy > 1 else ''} busy on the CPU)")
+
+
+def measure(loaded: dict[str, Any], rounds: int, pause: float, config: Any) -> None:
+    """Time every session (and the wide one on a thread) on each text, interleaved; print the medians."""
     wide = next(iter(loaded.values()))
-    config = SynthesisConfig()
     thread = OnThread()
     for text in TEXTS:
         ids = wide.phonemes_to_ids(wide.phonemize(text)[0])
@@ -108,5 +123,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--pause", type=float, default=0.05, help="seconds between runs")
+    parser.add_argument("--busy", type=int, default=0, help="other processes kept busy on the CPU meanwhile")
     args = parser.parse_args()
-    main(args.rounds, args.pause)
+    main(args.rounds, args.pause, args.busy)
