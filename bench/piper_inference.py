@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
-import queue
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from one_sentence import TEXTS
@@ -35,23 +33,6 @@ from wyoming_vs_piper import VOICE
 from voxhost.core import Core
 from voxhost.plugin_manager import build_plugins
 from voxhost.settings import load_settings
-
-
-class OnThread:
-    """Runs calls on one long-lived thread, as voxhost's engine thread does."""
-
-    def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[Callable[[], float] | None] = queue.SimpleQueue()
-        self._results: queue.SimpleQueue[float] = queue.SimpleQueue()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while (call := self._calls.get()) is not None:
-            self._results.put(call())
-
-    def __call__(self, call: Callable[[], float]) -> float:
-        self._calls.put(call)
-        return self._results.get()
 
 
 def timed(voice: Any, ids: list[int], config: Any) -> Callable[[], float]:
@@ -74,7 +55,7 @@ async def sessions() -> dict[str, Any]:
         files = engine._files[VOICE]
         loaded = {
             "wide (voxhost: a thread per core, spinning)": engine._load_voice(files),
-            "a thread per core, not spinning": engine._load_voice(files, threads=None, spin=False),
+            "a thread per core, not spinning": engine._load_voice(files, spin=False),
             "narrow (voxhost: one thread)": engine._load_overlapping(files),
         }
         await core.close()
@@ -96,16 +77,19 @@ def main(rounds: int, pause: float, busy: int) -> None:
         print(f"\n(with {busy} other process{'es' if busy > 1 else ''} busy on the CPU)")
 
 
+def on(thread: ThreadPoolExecutor, call: Callable[[], float]) -> Callable[[], float]:
+    """``call`` run on ``thread``, waited for."""
+    return lambda: thread.submit(call).result()
+
+
 def measure(loaded: dict[str, Any], rounds: int, pause: float, config: Any) -> None:
     """Time every session (and the wide one on a thread) on each text, interleaved; print the medians."""
     wide = next(iter(loaded.values()))
-    thread = OnThread()
+    thread = ThreadPoolExecutor(1)  # one long-lived thread, as the engine's own executor gives it
     for text in TEXTS:
         ids = wide.phonemes_to_ids(wide.phonemize(text)[0])
         runs: dict[str, Callable[[], float]] = {name: timed(voice, ids, config) for name, voice in loaded.items()}
-        runs["wide, called from a thread (as the engine thread calls it)"] = functools.partial(
-            thread, timed(wide, ids, config)
-        )
+        runs["wide, called from a thread (as the engine thread calls it)"] = on(thread, timed(wide, ids, config))
         for run in runs.values():  # warm-up
             run()
         seconds: dict[str, list[float]] = {name: [] for name in runs}
@@ -117,6 +101,7 @@ def measure(loaded: dict[str, Any], rounds: int, pause: float, config: Any) -> N
         print("| Session | ms |\n|---|---:|")
         for name, values in seconds.items():
             print(f"| {name} | {statistics.median(values) * 1000:.1f} |")
+    thread.shutdown()
 
 
 if __name__ == "__main__":
