@@ -114,6 +114,14 @@ class RunningDaemon:
         """Run a coroutine on the daemon's loop and return its result."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
+    def settle(self) -> None:
+        """Wait until the daemon's loop has run every callback queued so far.
+
+        The core hands events to the bus a turn after the door's reader, so a client can read a job's end before the
+        bus's subscribers (running on the daemon's thread) have seen its last events.
+        """
+        self.call(asyncio.sleep(0))
+
     def stop(self, timeout: float = 30) -> None:
         """Graceful shutdown, as on SIGTERM."""
         if self._thread.is_alive():

@@ -20,6 +20,7 @@ class Sentences:
     def __init__(self, d) -> None:
         self.events: list[JobSentence] = []
         self._lock = threading.Lock()
+        self._d = d
         d.loop.call_soon_threadsafe(d.core.bus.subscribe, self._record)
 
     def _record(self, event) -> None:
@@ -28,6 +29,7 @@ class Sentences:
                 self.events.append(event)
 
     def of(self, job_id: str) -> list[str]:
+        self._d.settle()
         with self._lock:
             return [e.text for e in self.events if e.job_id == job_id]
 
