@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from voxhost.daemon import Daemon
+from voxhost.loops import new_event_loop
 from voxhost.plugin_manager import build_plugins
 from voxhost.settings import Settings, load_settings
 
@@ -72,7 +73,7 @@ class RunningDaemon:
         self.settings = settings
         self.plugins = build_plugins(settings.plugins_dirs, load_entrypoints=False, extra=plugins_extra)
         self.daemon = Daemon(settings, self.plugins)
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop(settings.loop)  # the loop `voxhost serve` would run
         self._thread = threading.Thread(target=self._run, name="test-daemon", daemon=True)
         self._ready = threading.Event()
         self.error: BaseException | None = None
@@ -180,6 +181,26 @@ class ServeProcess:
             self.proc.kill()
             self.proc.wait(10)
         self._reader.join(5)
+
+
+async def wyoming_speak(port: int, text: str, voice: str = "piper:en_US-joe-medium") -> tuple[bytes, int]:
+    """A one-shot ``synthesize`` to a Wyoming server on localhost, as Home Assistant sends it: the PCM and its rate."""
+    from wyoming.audio import AudioChunk
+    from wyoming.client import AsyncTcpClient
+    from wyoming.tts import Synthesize, SynthesizeVoice
+
+    audio, rate = bytearray(), 0
+    async with AsyncTcpClient("127.0.0.1", port) as client:
+        await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name=voice)).event())
+        while (event := await client.read_event()) is not None:
+            if AudioChunk.is_type(event.type):
+                chunk = AudioChunk.from_event(event)
+                audio += chunk.audio
+                rate = chunk.rate
+            elif event.type in ("audio-stop", "error"):
+                assert event.type == "audio-stop", event.data
+                break
+    return bytes(audio), rate
 
 
 def run_cli(

@@ -9,31 +9,13 @@ import signal
 from pathlib import Path
 
 import pytest
-from wyoming.audio import AudioChunk
-from wyoming.client import AsyncTcpClient
-from wyoming.tts import Synthesize, SynthesizeVoice
 
 from voxhost.no_telemetry import OPT_OUTS
 
-from .conftest import ServeProcess, assert_speech, free_port
+from .conftest import ServeProcess, assert_speech, free_port, wyoming_speak
 
 ORT_TELEMETRY_STORE = Path(".cache", "Microsoft", "DeveloperTools", ".onnxruntime")
 """Where ONNX Runtime's telemetry keeps its device id and event database, under the home directory."""
-
-
-async def _speak(port: int, text: str) -> tuple[bytes, int]:
-    audio, rate = bytearray(), 0
-    async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name="piper:en_US-joe-medium")).event())
-        while (event := await client.read_event()) is not None:
-            if AudioChunk.is_type(event.type):
-                chunk = AudioChunk.from_event(event)
-                audio += chunk.audio
-                rate = chunk.rate
-            elif event.type in ("audio-stop", "error"):
-                assert event.type == "audio-stop", event.data
-                break
-    return bytes(audio), rate
 
 
 @pytest.mark.parametrize("mode", ["thread", "worker"])
@@ -64,7 +46,7 @@ enabled = false
     serve = ServeProcess(config, env)
     try:
         serve.wait_ready(120)
-        pcm, rate = asyncio.run(_speak(port, "Good evening. The lights are off."))
+        pcm, rate = asyncio.run(wyoming_speak(port, "Good evening. The lights are off."))
         assert_speech(pcm, rate, 1.0, 4.0)
         # ONNX Runtime writes its store when a session is created and sends from it every few seconds after.
         serve.proc.send_signal(signal.SIGTERM)

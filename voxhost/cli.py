@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from .core import Core
 from .engine import Engine
 from .errors import ConfigError, StartupError, VoxhostError
 from .log import setup_logging
+from .loops import new_event_loop
 from .no_telemetry import opt_out
 from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
@@ -95,7 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     setup_logging(settings.log_level, args.debug)
     daemon = Daemon(settings, _plugins(settings))
     try:
-        _run_bounded(daemon.serve())
+        loop = new_event_loop(settings.loop)
+        _run_bounded(daemon.serve(), loop)
     except StartupError as err:
         _LOGGER.error("%s", err.message)
         return 1
@@ -103,10 +106,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_bounded(main: Any) -> None:
-    """``asyncio.run``, except that what is still busy at the end (a task, a model download on a thread) is not
-    waited for beyond a second: the daemon's shutdown is bounded, and so is the process's."""
-    loop = asyncio.new_event_loop()
+def _run_bounded(main: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """``asyncio.run`` on ``loop``, except that what is still busy at the end (a task, a model download on a thread)
+    is not waited for beyond a second: the daemon's shutdown is bounded, and so is the process's."""
+    # The loop's default executor, made here so that it can be shut down without waiting (neither loop offers that).
+    executor = ThreadPoolExecutor(thread_name_prefix="voxhost")
+    loop.set_default_executor(executor)
     try:
         loop.run_until_complete(main)
     finally:
@@ -116,9 +121,7 @@ def _run_bounded(main: Any) -> None:
                 task.cancel()
             loop.run_until_complete(asyncio.wait(pending, timeout=1.0) if pending else asyncio.sleep(0))
             loop.run_until_complete(loop.shutdown_asyncgens())
-            executor = getattr(loop, "_default_executor", None)
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=False, cancel_futures=True)
         finally:
             loop.close()
 

@@ -12,6 +12,7 @@ from .components import collect_door_classes, door_configs
 from .core import Core
 from .door import Door
 from .errors import StartupError
+from .loops import loop_name
 from .no_telemetry import opt_out
 from .plugin_manager import Plugins
 from .settings import Settings
@@ -83,10 +84,11 @@ class Daemon:
         voices = len(core.voices())
         engines = ", ".join(f"{s.id}{'' if s.runner.loaded else ' (not loaded)'}" for s in core.registry)
         _LOGGER.info(
-            "Ready: %d voices; engines: %s; doors: %s",
+            "Ready: %d voices; engines: %s; doors: %s; loop: %s",
             voices,
             engines or "none",
             ", ".join(d.name for d in self.doors) or "none",
+            loop_name(asyncio.get_running_loop()),
         )
         notify("READY=1\nSTATUS=Ready")
         self.started.set()

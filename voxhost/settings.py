@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .loops import LoopChoice
 from .operations import Validate
 from .pipelines import PipelineSettings
 from .spoken.config import SpokenSettings
@@ -189,6 +190,9 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(10.0, ge=0)
     """Seconds running jobs may take to finish on SIGTERM before they are cancelled; closing doors and engines
     then takes at most 5 s more (the systemd unit's TimeoutStopSec must exceed the sum)."""
+    loop: LoopChoice = "auto"
+    """The event loop the doors and the core run on: ``auto`` is uvloop where it is installed (it is a dependency on
+    Linux and macOS; its sockets and callbacks cost less Python per request), else asyncio's own."""
     text: TextSettings = Field(default_factory=TextSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)

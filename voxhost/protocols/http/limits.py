@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import cast
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -38,9 +39,9 @@ class _Refuse(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.write(self._answer)
-        self._timer = asyncio.get_running_loop().call_later(_REFUSE_LINGER, transport.close)
+        stream = cast(asyncio.Transport, transport)  # a TCP socket's (uvloop's transports are not asyncio's classes)
+        stream.write(self._answer)
+        self._timer = asyncio.get_running_loop().call_later(_REFUSE_LINGER, stream.close)
 
     def data_received(self, data: bytes) -> None:
         pass
