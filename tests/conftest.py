@@ -183,6 +183,27 @@ class ServeProcess:
         self._reader.join(5)
 
 
+def wyoming_config(directory: Path, port: int, settings: str = "", tables: str = "") -> Path:
+    """A config file for ``voxhost serve`` with only the Wyoming door, on localhost ``port``, and no speech
+    recognition; ``settings``: top-level lines, ``tables``: more TOML tables."""
+    config = directory / "voxhost.toml"
+    config.write_text(
+        f"""{settings}
+state_dir = "{directory / "state"}"
+[engines.whisper]
+enabled = false
+[doors.wyoming]
+uri = ["tcp://127.0.0.1:{port}"]
+zeroconf = false
+[doors.http]
+enabled = false
+[doors.mqtt]
+enabled = false
+{tables}"""
+    )
+    return config
+
+
 async def wyoming_speak(port: int, text: str, voice: str = "piper:en_US-joe-medium") -> tuple[bytes, int]:
     """A one-shot ``synthesize`` to a Wyoming server on localhost, as Home Assistant sends it: the PCM and its rate."""
     from wyoming.audio import AudioChunk

@@ -12,27 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ServeProcess, assert_speech, free_port, wyoming_speak
+from .conftest import ServeProcess, assert_speech, free_port, wyoming_config, wyoming_speak
 from .listener import hear, wer
 
 TEXT = "The kitchen lights are now on."
 
 
 def _config(tmp_path: Path, port: int, loop: str | None) -> Path:
-    config = tmp_path / "voxhost.toml"
-    config.write_text(
-        (f'loop = "{loop}"\n' if loop else "")
-        + f"""state_dir = "{tmp_path / "state"}"
-[engines.whisper]
-enabled = false
-[doors.wyoming]
-uri = ["tcp://127.0.0.1:{port}"]
-zeroconf = false
-[doors.http]
-enabled = false
-"""
-    )
-    return config
+    return wyoming_config(tmp_path, port, settings=f'loop = "{loop}"' if loop else "")
 
 
 def _env(tmp_path: Path, block_uvloop: bool) -> dict[str, str]:

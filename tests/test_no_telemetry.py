@@ -12,7 +12,7 @@ import pytest
 
 from voxhost.no_telemetry import OPT_OUTS
 
-from .conftest import ServeProcess, assert_speech, free_port, wyoming_speak
+from .conftest import ServeProcess, assert_speech, free_port, wyoming_config, wyoming_speak
 
 ORT_TELEMETRY_STORE = Path(".cache", "Microsoft", "DeveloperTools", ".onnxruntime")
 """Where ONNX Runtime's telemetry keeps its device id and event database, under the home directory."""
@@ -23,23 +23,7 @@ def test_serving_speech_starts_no_telemetry_and_writes_nothing_home(tmp_path: Pa
     home = tmp_path / "home"
     home.mkdir()
     port = free_port()
-    config = tmp_path / "voxhost.toml"
-    config.write_text(
-        f"""
-state_dir = "{tmp_path / "state"}"
-[engines.piper]
-mode = "{mode}"
-[engines.whisper]
-enabled = false
-[doors.wyoming]
-uri = ["tcp://127.0.0.1:{port}"]
-zeroconf = false
-[doors.http]
-enabled = false
-[doors.mqtt]
-enabled = false
-"""
-    )
+    config = wyoming_config(tmp_path, port, tables=f'[engines.piper]\nmode = "{mode}"\n')
     env = {**os.environ, "HOME": str(home), "HF_HUB_OFFLINE": "1"}
     for name in ("XDG_CACHE_HOME", "VOXHOST_LOAD_PLUGINS", *OPT_OUTS):  # as a user's shell would have it
         env.pop(name, None)
