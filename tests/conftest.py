@@ -204,24 +204,28 @@ enabled = false
     return config
 
 
-async def wyoming_speak(port: int, text: str, voice: str = "piper:en_US-joe-medium") -> tuple[bytes, int]:
-    """A one-shot ``synthesize`` to a Wyoming server on localhost, as Home Assistant sends it: the PCM and its rate."""
+async def wyoming_speak(
+    port: int, text: str, voice: str | None = "piper:en_US-joe-medium", timeout: float = 60
+) -> tuple[bytes, int]:
+    """A one-shot ``synthesize`` to a Wyoming server on localhost, as Home Assistant sends it (``voice=None``: the
+    server's default voice): the PCM and its rate. An ``error`` or a closed connection fails the test."""
     from wyoming.audio import AudioChunk
     from wyoming.client import AsyncTcpClient
     from wyoming.tts import Synthesize, SynthesizeVoice
 
     audio, rate = bytearray(), 0
     async with AsyncTcpClient("127.0.0.1", port) as client:
-        await client.write_event(Synthesize(text=text, voice=SynthesizeVoice(name=voice)).event())
-        while (event := await client.read_event()) is not None:
+        named = SynthesizeVoice(name=voice) if voice else None
+        await client.write_event(Synthesize(text=text, voice=named).event())
+        while (event := await asyncio.wait_for(client.read_event(), timeout)) is not None:
             if AudioChunk.is_type(event.type):
                 chunk = AudioChunk.from_event(event)
                 audio += chunk.audio
                 rate = chunk.rate
             elif event.type in ("audio-stop", "error"):
                 assert event.type == "audio-stop", event.data
-                break
-    return bytes(audio), rate
+                return bytes(audio), rate
+    raise AssertionError("the server closed the connection before audio-stop")
 
 
 def run_cli(

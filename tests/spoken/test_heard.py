@@ -15,7 +15,7 @@ from wyoming.audio import AudioChunk
 from wyoming.client import AsyncTcpClient
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
-from ..conftest import free_port, make_settings, running_daemon
+from ..conftest import free_port, make_settings, running_daemon, wyoming_speak
 from ..listener import hear, heard_words
 from ..protocols import http_helpers
 from ..protocols.mqtt_helpers import Probe, audio_of, broker, is_terminal, new_id  # noqa: F401 (fixture)
@@ -117,19 +117,7 @@ def test_http(daemon, name, text, must, never):
 def test_wyoming(daemon, name, text, must, never):
     port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
 
-    async def speak() -> tuple[bytes, int]:
-        async with AsyncTcpClient("127.0.0.1", port) as c:
-            await c.write_event(Synthesize(text=text).event())
-            pcm, rate = b"", 22050
-            while (event := await asyncio.wait_for(c.read_event(), 60)) is not None:
-                if AudioChunk.is_type(event.type):
-                    chunk = AudioChunk.from_event(event)
-                    pcm, rate = pcm + chunk.audio, chunk.rate
-                elif event.type == "audio-stop":
-                    return pcm, rate
-            raise AssertionError("connection closed")
-
-    check(lambda: asyncio.run(speak()), must, never)
+    check(lambda: asyncio.run(wyoming_speak(port, text, voice=None)), must, never)
 
 
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
