@@ -6,7 +6,10 @@ and where the ratio to wyoming-piper moves most from run to run: one server proc
 or slower than another for its whole life (where its memory landed). So this starts ``--processes`` processes of
 each server, and of each ``--variant``, interleaves them round by round (rotating which goes first), and reports
 each process's median, the median of the process medians per server, and the mean of all its requests (a
-median passes over slow requests), for each text in turn.
+median passes over slow requests), for each text in turn, each ratio with a 95% interval: a bootstrap that draws
+each server's processes, then each process's rounds, again with replacement (process and round both vary, and
+the rounds stay paired across servers), so a ratio whose interval holds 1.0 is a difference this run cannot tell
+from noise.
 
     python bench/one_sentence.py --rounds 40 --processes 4
     python bench/one_sentence.py --rounds 40 --processes 2 --variant before:PYTHONPATH=/path/to/other/checkout
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from wyoming_servers import Server, stop, wait_ready
@@ -80,25 +85,66 @@ async def measure(servers: list[Server], rounds: int) -> None:
                 await asyncio.sleep(PAUSE)
 
 
+RESAMPLES = 2000
+"""Bootstrap draws for each ratio's interval."""
+
+Totals = list[list[float]]
+"""One server's totals for one text: per process, per round."""
+
+
+def median_of_medians(totals: Totals) -> float:
+    """The median of the processes' medians."""
+    return statistics.median(statistics.median(process) for process in totals)
+
+
+def mean_of_all(totals: Totals) -> float:
+    """The mean of every request."""
+    return statistics.mean(x for process in totals for x in process)
+
+
+def interval(totals: Totals, base: Totals, stat: Callable[[Totals], float], seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of ``stat(totals) / stat(base)``: processes drawn again, then rounds (the same
+    rounds for both servers, as they were measured side by side)."""
+    draw = random.Random(seed)
+    n_rounds = len(base[0])
+    ratios = []
+    for _ in range(RESAMPLES):
+        rounds = [draw.randrange(n_rounds) for _ in range(n_rounds)]
+        pick = [[process[r] for r in rounds] for process in totals]
+        pick_base = [[process[r] for r in rounds] for process in base]
+        ratios.append(stat([draw.choice(pick) for _ in pick]) / stat([draw.choice(pick_base) for _ in pick_base]))
+    ratios.sort()
+    return ratios[int(0.025 * RESAMPLES)], ratios[int(0.975 * RESAMPLES) - 1]
+
+
 def report(groups: dict[str, list[Server]], rounds: int) -> None:
     """Per text: each process's median total, each server's median of process medians against wyoming-piper, and
-    the mean of all its requests (which counts the slow ones a median passes over)."""
+    the mean of all its requests (which counts the slow ones a median passes over), with their intervals."""
     for t, text in enumerate(TEXTS):
         print(f"\n{text!r} ({len(text)} characters), one-shot total time, {rounds} rounds:\n")
-        print("| Server | Processes' medians (ms) | Median of processes (ms) | Ratio | Mean (ms) | Ratio |")
+        print("| Server | Processes' medians (ms) | Median of processes (ms) | Ratio [95%] | Mean (ms) | Ratio [95%] |")
         print("|---|---|---:|---:|---:|---:|")
-        medians = {
-            name: [statistics.median(s.results[f"t{t}"]) * 1000 for s in servers] for name, servers in groups.items()
-        }
-        means = {
-            name: statistics.mean(x for s in servers for x in s.results[f"t{t}"]) * 1000
-            for name, servers in groups.items()
-        }
-        base, base_mean = statistics.median(medians["wyoming-piper"]), means["wyoming-piper"]
-        for name, values in medians.items():
-            middle, mean = statistics.median(values), means[name]
-            cells = ", ".join(f"{v:.1f}" for v in values)
-            print(f"| {name} | {cells} | {middle:.1f} | {middle / base:.3f}x | {mean:.1f} | {mean / base_mean:.3f}x |")
+        totals = {name: [[x * 1000 for x in s.results[f"t{t}"]] for s in servers] for name, servers in groups.items()}
+        base = totals["wyoming-piper"]
+        for name, own in totals.items():
+            middle, mean = median_of_medians(own), mean_of_all(own)
+            ratio, ratio_mean = middle / median_of_medians(base), mean / mean_of_all(base)
+            cells = ", ".join(f"{statistics.median(process):.1f}" for process in own)
+            spread = spread_mean = ""
+            if own is not base:
+                low, high = interval(own, base, median_of_medians)
+                spread = f" [{low:.3f}, {high:.3f}]"
+                low, high = interval(own, base, mean_of_all)
+                spread_mean = f" [{low:.3f}, {high:.3f}]"
+            row = [
+                name,
+                cells,
+                f"{middle:.1f}",
+                f"{ratio:.3f}x{spread}",
+                f"{mean:.1f}",
+                f"{ratio_mean:.3f}x{spread_mean}",
+            ]
+            print(f"| {' | '.join(row)} |")
 
 
 async def run(args: argparse.Namespace) -> None:
