@@ -5,8 +5,11 @@ Every request finds its voice in the catalog before anything is queued, on the e
 disk are watched on a thread of their own (``voxhost/plugins/piper_voices.py``), so the lookup should cost the
 same whatever is pulled; the walk that notices a new voice is timed apart (it runs every two seconds, off the
 loop). Voices are written as a pull lays them out (``<lang>/<locale>/<name>/<quality>/``), with empty models.
+``--f5`` enables F5 as well (no languages set, no models installed), whose built-in voices depend on the models
+and Piper voices installed: its look at the disk is timed apart too (also on a watcher thread).
 
     python bench/voice_lookup.py
+    python bench/voice_lookup.py --f5
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from voxhost.core import Core
 from voxhost.plugin_manager import build_plugins
 from voxhost.plugins import piper_voices
+from voxhost.plugins.f5 import F5Engine
 from voxhost.plugins.piper import PiperEngine
 from voxhost.settings import load_settings
 
@@ -39,9 +43,10 @@ def best_of(call: object, number: int) -> float:
     return min(timeit.repeat(call, number=number, repeat=5)) / number * 1e6  # type: ignore[arg-type]
 
 
-async def main(counts: list[int]) -> None:
+async def main(counts: list[int], f5: bool) -> None:
     with tempfile.TemporaryDirectory() as state:
-        core = Core(load_settings(None, state_dir=state), build_plugins([], load_entrypoints=False))
+        engines = {"f5": {"enabled": True}} if f5 else {}
+        core = Core(load_settings(None, state_dir=state, engines=engines), build_plugins([], load_entrypoints=False))
         await core.start()
         engine = core.registry.get("piper").engine
         assert isinstance(engine, PiperEngine)
@@ -53,10 +58,17 @@ async def main(counts: list[int]) -> None:
             lookup = best_of(lambda: core.catalog.resolve("piper:en_US-joe-medium"), 2000)
             walk = best_of(lambda: piper_voices._configs(roots), 20)
             print(f"| {count} | {lookup:.1f} | {walk:.0f} |")
+        if f5:
+            f5_engine = core.registry.get("f5").engine
+            assert isinstance(f5_engine, F5Engine)
+            look = best_of(f5_engine._find_builtin, 200)
+            print(f"\nF5 enabled: its look at the disk for its built-in voices {look:.0f} µs (watcher thread)")
         await core.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--counts", type=int, nargs="+", default=[0, 10, 40])
-    asyncio.run(main(parser.parse_args().counts))
+    parser.add_argument("--f5", action="store_true", help="enable F5 as well (no languages set)")
+    args = parser.parse_args()
+    asyncio.run(main(args.counts, args.f5))

@@ -30,6 +30,7 @@ PUBLIC = {
     "voxhost.langid",
     "voxhost.resident",
     "voxhost.dsp",
+    "voxhost.watching",
 }
 """What doors, hook specs and plugins may import of the core: the narrow API and public types."""
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+import time
+
 import pytest
 
 
@@ -74,6 +78,45 @@ def test_f5_derives_a_reference_from_an_installed_piper_voice(tmp_path):
     assert "default-fr" in {voice.id for voice in engine.voices()}
     source = engine.native_source("fr")
     assert source.kind == "piper" and source.path.endswith("fr_FR-siwis-medium.onnx")
+
+
+def test_f5_offers_a_piper_voice_pulled_while_running_within_the_rescan_time(tmp_path, monkeypatch):
+    # The catalog asks for the voices on every request: F5 looks at the disk on a watcher thread, so a Piper voice
+    # pulled while it runs (French for French) turns the withheld voice into an offered one within the rescan time,
+    # and a request's lookup reads what was found; the engine dropped, its watcher ends.
+    from voxhost import watching
+    from voxhost.plugins.piper_catalog import voices_dir
+
+    monkeypatch.setattr(watching, "RESCAN_SECONDS", 0.2)
+    before = set(threading.enumerate())
+    engine = _f5(tmp_path, languages=["en", "fr"])
+    assert "default-fr" not in {voice.id for voice in engine.voices()}
+    assert [voice.id for voice in engine.withheld_voices()] == ["default-fr"]
+    folder = voices_dir(tmp_path / "models") / "fr" / "fr_FR" / "siwis" / "medium"
+    folder.mkdir(parents=True)
+    (folder / "fr_FR-siwis-medium.onnx").write_bytes(b"onnx")
+    (folder / "fr_FR-siwis-medium.onnx.json").write_text("{}")
+    deadline = time.monotonic() + 3
+    while "default-fr" not in {voice.id for voice in engine.voices()} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert {voice.id for voice in engine.voices()} == {"default", "default-en", "default-fr"}
+    assert engine.withheld_voices() == []
+    watchers = [thread for thread in set(threading.enumerate()) - before if thread.name == "f5-models"]
+    assert len(watchers) == 1
+    del engine
+    gc.collect()
+    for watcher in watchers:
+        watcher.join(3)
+    assert not any(watcher.is_alive() for watcher in watchers)
+
+
+def test_f5_warns_once_about_a_configured_language_it_has_no_model_for(tmp_path, caplog):
+    engine = _f5(tmp_path, languages=["en", "xx"])
+    for _ in range(5):  # as the catalog asks, once per request
+        assert [voice.id for voice in engine.voices()] == ["default", "default-en"]
+        assert engine.offered_languages() == ["en"]
+    warnings = [r for r in caplog.records if "no registry entry" in r.getMessage()]
+    assert len(warnings) == 1 and "xx" in warnings[0].getMessage()
 
 
 def test_withheld_voices_in_the_http_engine_object_and_voxhost_voices(tmp_path, capsys):

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from voxhost import watching
 from voxhost.errors import UnknownVoiceError
 from voxhost.operations import SpeechRequest
 from voxhost.plugins import piper_voices
@@ -192,13 +193,13 @@ def test_voices_added_and_removed_are_seen_without_a_request_walking_the_directo
         assert offered_within(0, False)
         walkers.clear()
         build_multispeaker_voice(voices / "en" / "twins")
-        assert offered_within(piper_voices.RESCAN_SECONDS * 3, True)
+        assert offered_within(watching.RESCAN_SECONDS * 3, True)
         pcm, rate = speak(daemon, text="Hello there.", voice=twins, speaker="bob")
         assert rate == 22050 and len(pcm) > 0
         pcm, rate = speak(daemon, text="The front door is open.")  # the bundled voice is still first
         assert_speech(pcm, rate, 0.8, 3.0)
         shutil.rmtree(voices / "en")
-        assert offered_within(piper_voices.RESCAN_SECONDS * 3, False)
+        assert offered_within(watching.RESCAN_SECONDS * 3, False)
         with pytest.raises(UnknownVoiceError):
             daemon.core.submit(SpeechRequest(text="Hi", voice=twins))
     assert walkers and set(walkers) == {"piper-voices"}, walkers

@@ -3,8 +3,8 @@ looked at again every few seconds on a thread of their own, never on a request's
 
 A request finds its voice in the catalog, which asks each engine for its voices; walking the directories there
 cost a request 0.3 ms with ten pulled voices and 1 ms with forty, on the event loop (``bench/voice_lookup.py``).
-The watcher keeps the same promise (a voice pulled or removed is seen within ``RESCAN_SECONDS``) with the walk on
-its own thread.
+The watcher (``voxhost.watching``) keeps the same promise (a voice pulled or removed is seen within two seconds)
+with the walk on its own thread.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from voxhost.engine import VoiceInfo
+from voxhost.watching import Watcher
 
 _LOGGER = logging.getLogger(__name__)
-
-RESCAN_SECONDS = 2.0
-"""How often the voice directories are looked at again."""
 
 
 @dataclass(frozen=True)
@@ -105,49 +102,23 @@ class VoiceDirectories:
         self.files: dict[str, VoiceFiles] = {}
         self.infos: list[VoiceInfo] = []
         """The voices' descriptions: the same list object until a rescan changes it (the catalog compares it)."""
-        self._watcher: tuple[threading.Thread, threading.Event] | None = None
-        """The watching thread and what stops it: an event of its own, so that a watcher started just after
-        ``stop`` is never stopped, nor the stopped one kept going, by the other's event."""
-        self._lock = threading.Lock()
+        self._watcher = Watcher(self.rescan, "piper-voices", "Piper voice directories")
         self._read(_configs(self._roots()))
 
     def watch(self) -> None:
         """Look again every ``RESCAN_SECONDS`` until ``stop``; a first look now if the watcher was not running."""
-        with self._lock:
-            if self._watcher is not None:
-                return
-            stopped = threading.Event()
-            thread = threading.Thread(target=self._watch, args=(stopped,), name="piper-voices", daemon=True)
-            self._watcher = (thread, stopped)
-        self.rescan()  # the directories may have changed while nothing watched them
-        with self._lock:
-            # Started only while still the watcher: a ``stop`` during the look above means no watching.
-            if self._watcher == (thread, stopped):
-                thread.start()
+        self._watcher.watch()
 
     def stop(self) -> None:
         """Stop watching (the voices found so far stay)."""
-        with self._lock:
-            watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            thread, stopped = watcher
-            stopped.set()
-            # Not started (stopped during ``watch``'s first look), it never will be: nothing to wait for.
-            if thread.ident is not None and thread is not threading.current_thread():
-                thread.join()
+        self._watcher.stop()
 
-    def rescan(self) -> None:
-        """Read the voices again if a voice config was added, removed or changed."""
+    def rescan(self) -> bool:
+        """Read the voices again if a voice config was added, removed or changed; True: go on watching."""
         signature = _configs(self._roots())
         if signature != self._signature:
             self._read(signature)
-
-    def _watch(self, stopped: threading.Event) -> None:
-        while not stopped.wait(RESCAN_SECONDS):
-            try:
-                self.rescan()
-            except Exception:  # a directory that cannot be read must not end the watching
-                _LOGGER.warning("Piper voice directories could not be read", exc_info=True)
+        return True
 
     def _read(self, signature: tuple[tuple[str, int], ...]) -> None:
         """Read the bundled voice and the voices whose configs ``signature`` lists."""
