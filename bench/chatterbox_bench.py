@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from voxhost.operations import ConvertParams, VoiceCreate
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from voxhost.operations import ConvertParams, VoiceCreate
 
 TEXT = (
     "The kitchen lights are on. The front door is locked. It is twenty degrees outside. "
@@ -101,10 +101,8 @@ async def run(args: argparse.Namespace, models_dir: Path, state: Path) -> None:
         None,
         state_dir=str(state),
         models_dir=str(models_dir),
-        wyoming={"enabled": False, "zeroconf": False},
-        http={"enabled": False},
-        mqtt={"enabled": False},
-        engines={"chatterbox": engine},
+        doors={"wyoming": {"enabled": False}, "http": {"enabled": False}, "mqtt": {"enabled": False}},
+        engines={"chatterbox": engine, "whisper": {"enabled": False}},
     )
     plugins = build_plugins(load_entrypoints=False)
     core = Core(settings, plugins)

@@ -97,10 +97,8 @@ def main() -> None:
         None,
         state_dir=str(work / "state"),
         models_dir=str(models_dir),
-        wyoming={"enabled": False, "zeroconf": False},
-        http={"enabled": False},
-        mqtt={"enabled": False},
-        engines={"f5": table, "piper": {"enabled": False}},
+        doors={"wyoming": {"enabled": False}, "http": {"enabled": False}, "mqtt": {"enabled": False}},
+        engines={"f5": table, "piper": {"enabled": False}, "whisper": {"enabled": False}},
     )
     rows = asyncio.run(run(settings, args.voice, args.repeats, seed=1))
     ttfa = statistics.median(r["ttfa"] for r in rows)
