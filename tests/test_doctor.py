@@ -164,6 +164,37 @@ def test_f5_with_its_models_passes(tmp_path, capsys):
     assert {"model en", "model fr", "model vocos"} <= set(checks)
 
 
+def _overlaid_python(venv: Path, python: str, overlay: Path) -> Path:
+    """``venv/bin/python``: ``python`` with ``overlay`` first on its path (a module broken or hidden on purpose)."""
+    wrapper = venv / "bin" / "python"
+    wrapper.parent.mkdir(parents=True)
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH="{overlay}${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+@pytest.mark.heavy
+def test_optional_module_missing_is_a_warning_that_says_what_goes(tmp_path, capsys):
+    """F5 without lingua (hidden from its interpreter) still speaks: doctor warns and still passes."""
+    from .engines.f5_fixtures import build_tiny_models
+
+    models = tmp_path / "models"
+    tiny = build_tiny_models(models)
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "sitecustomize.py").write_text("import sys\nsys.modules['lingua'] = None  # as if not installed\n")
+    wrapper = _overlaid_python(tmp_path / "venv", _venv_python("f5"), overlay)
+    tables = "".join(f"[engines.f5.models.{code}]\n{_toml_keys(entry)}" for code, entry in tiny.items())
+    config = _config(
+        tmp_path, f'[engines.f5]\nenabled = true\npython = "{wrapper}"\n{tables}', top=f'models_dir = "{models}"\n'
+    )
+    status, report = _doctor(capsys, config, "--engine", "f5")
+    check = _by_name(report, "engine f5")["import lingua"]
+    assert status == 0 and check["status"] == "warn", check
+    assert "lingua" in check["detail"] and "first installed language's model" in check["detail"]
+    assert check["fix"].startswith(f"envs/f5/setup.sh {tmp_path / 'venv'}")
+
+
 @pytest.mark.heavy
 def test_torchaudio_extension_that_cannot_load_is_named(tmp_path, capsys):
     """A torchaudio whose compiled library needs a CUDA runtime this machine lacks, as on a CUDA 12 box with a
@@ -217,10 +248,7 @@ def test_torchaudio_extension_that_cannot_load_is_named(tmp_path, capsys):
         ],
         check=True,
     )
-    wrapper = tmp_path / "venv" / "bin" / "python"
-    wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH="{overlay}${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper = _overlaid_python(tmp_path / "venv", python, overlay)
     config = _config(tmp_path, f'[engines.f5]\nenabled = true\npython = "{wrapper}"\n')
     status, report = _doctor(capsys, config, "--engine", "f5")
     check = _by_name(report, "engine f5")["import torchaudio"]

@@ -119,6 +119,12 @@ def _engine_checks(engine: Engine, host: EngineHostSettings, hashes: bool) -> li
             checks.append(Check(scope, f"import {module}", "ok", "imports"))
         else:
             checks.append(Check(scope, f"import {module}", "fail", error, _import_fix(module, error, setup) or fix_env))
+    lost = engine.environment().optional
+    for module, error in report.get("optional", {}).items():
+        if error is None:
+            checks.append(Check(scope, f"import {module}", "ok", "imports"))
+        else:
+            checks.append(Check(scope, f"import {module}", "warn", f"{error}: {lost.get(module, '')}", fix_env))
     for dist, row in report["versions"].items():
         installed, tested = row["installed"], row["tested"]
         if installed is None:

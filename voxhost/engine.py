@@ -282,6 +282,8 @@ class EnvironmentSpec:
 
     imports: tuple[str, ...] = ()
     """Modules that must import (e.g. ``torch``, ``torchaudio``, the engine's package)."""
+    optional: dict[str, str] = field(default_factory=dict)
+    """Modules the engine works without → what goes without one (doctor warns rather than fails)."""
     versions: dict[str, str] = field(default_factory=dict)
     """Distribution name → the version voxhost is tested with (``""``: any version)."""
     setup: str = ""

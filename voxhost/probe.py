@@ -118,6 +118,7 @@ def probe(header: dict[str, Any]) -> dict[str, Any]:
         "executable": sys.executable,
         "prefix": sys.prefix,
         "imports": _imports(env.imports),
+        "optional": _imports(tuple(env.optional)),
         "versions": _versions(env.versions),
     }
     try:

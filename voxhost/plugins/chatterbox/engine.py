@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -156,7 +157,11 @@ class ChatterboxEngine(Engine):
 
     def environment(self) -> EnvironmentSpec:
         return EnvironmentSpec(
-            imports=("torch", "torchaudio", "perth", "chatterbox", "spacy_pkuseg", "lingua"),
+            imports=("torch", "torchaudio", "perth", "chatterbox"),
+            optional={
+                "spacy_pkuseg": "Chinese is spoken without word segmentation",
+                "lingua": "a cloned voice stored without a language speaks every text as English",
+            },
             versions={
                 "chatterbox-tts": "0.1.7",
                 "s3tokenizer": "0.3.0",
@@ -177,8 +182,8 @@ class ChatterboxEngine(Engine):
         """Chinese word segmentation needs spacy-pkuseg's model, which setup.sh fetches into the environment."""
         from .segmenter import pkuseg_home, pkuseg_model_present
 
-        if "multilingual" not in self._specs() or pkuseg_model_present():
-            return []
+        if "multilingual" not in self._specs() or pkuseg_model_present() or find_spec("spacy_pkuseg") is None:
+            return []  # without the package at all, doctor's check of the import says so
         return [
             f"spacy-pkuseg's model is not in {pkuseg_home()}: Chinese is spoken without word segmentation "
             "(rerun the setup script on a machine with network)"

@@ -233,7 +233,11 @@ class F5Engine(Engine):
 
     def environment(self) -> EnvironmentSpec:
         return EnvironmentSpec(
-            imports=("torch", "torchaudio", "vocos", "lingua", "f5_tts.infer.utils_infer"),
+            imports=("torch", "torchaudio", "vocos", "f5_tts.infer.utils_infer"),
+            optional={
+                "lingua": "a text's language is not detected: a request that gets none from itself, its cloned "
+                "voice or a default-<lang> voice is spoken by the first installed language's model"
+            },
             versions={"f5-tts": "1.1.22", "vocos": "0.1.0", "torch": "", "torchaudio": ""},
             setup="envs/f5/setup.sh {venv}",
             device="torch",
