@@ -114,17 +114,14 @@ def _engine_checks(engine: Engine, host: EngineHostSettings, hashes: bool) -> li
     if "error" in report:
         return [Check(scope, "python", "fail", f"{python}: {report['error']}", fix_env)]
     checks.append(Check(scope, "python", "ok", f"Python {report['python']} at {report['executable']} ({mode} mode)"))
-    for module, error in report["imports"].items():
+    lost = engine.environment().optional  # an optional module's absence is a warning saying what goes with it
+    for module, error in {**report["imports"], **report.get("optional", {})}.items():
         if error is None:
             checks.append(Check(scope, f"import {module}", "ok", "imports"))
+        elif module in lost:
+            checks.append(Check(scope, f"import {module}", "warn", f"{error}: {lost[module]}", fix_env))
         else:
             checks.append(Check(scope, f"import {module}", "fail", error, _import_fix(module, error, setup) or fix_env))
-    lost = engine.environment().optional
-    for module, error in report.get("optional", {}).items():
-        if error is None:
-            checks.append(Check(scope, f"import {module}", "ok", "imports"))
-        else:
-            checks.append(Check(scope, f"import {module}", "warn", f"{error}: {lost.get(module, '')}", fix_env))
     for dist, row in report["versions"].items():
         installed, tested = row["installed"], row["tested"]
         if installed is None:
