@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -396,6 +397,18 @@ def test_expired_message_is_not_spoken(client):
     end = client.wait(is_terminal("exp1"), 30).json()
     assert end["status"] == "error" and end["code"] == "expired"
     assert client.wait(is_terminal("busy1"), 30).json()["status"] == "done"
+
+
+def test_the_broker_connection_sends_small_messages_at_once(daemon, client):
+    # paho leaves Nagle on: a reply or a stream's stop would wait for the broker's acknowledgement of the
+    # message before it. Every other door's socket (asyncio's) has it off.
+    sock = daemon.daemon.doors[0].conn._client.socket()
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    rid = new_id()
+    client.subscribe(f"{ROOT}/audio/{rid}/#")
+    client.publish(f"{ROOT}/say", {"text": "Small and quick.", "id": rid})
+    pcm, rate, _ = audio_of(client.collect(lambda m: m.topic == f"{ROOT}/audio/{rid}/stop"), f"{ROOT}/audio/{rid}")
+    assert_speech(pcm, rate, 0.5, 3.0)
 
 
 # -- reconnect and scale-out (own brokers and daemons) -------------------------------------------------
