@@ -14,10 +14,9 @@ goes first. Measured with the ``wyoming`` client exactly as Home Assistant sends
 * **checking cost** (voxhost's core in-process): a six-sentence Piper job with ``validate`` on and off: wall time
   and time to first audio, and the extra per sentence.
 
-wyoming-faster-whisper lives in its own virtual environment outside the repository
-(``python -m venv /opt/wfw && /opt/wfw/bin/pip install wyoming-faster-whisper==3.8.1``); point
-``--wfw-python`` (or ``$WFW_PYTHON``) at it. Its ``--model`` is the package's model directory (a path works as a
-model name), with ``--local-files-only``.
+wyoming-faster-whisper lives in its own virtual environment, ``.venvs/wyoming-faster-whisper`` (``bench/setup.sh``
+makes it); ``--wfw-python`` (or ``$WFW_PYTHON``) points at another interpreter. Its ``--model`` is the
+package's model directory (a path works as a model name), with ``--local-files-only``.
 
     python bench/asr_vs_wyoming_whisper.py --rounds 5
 """
@@ -40,7 +39,7 @@ from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.tts import Synthesize
-from wyoming_servers import Server, describe, free_port, stop, wait_ready
+from wyoming_servers import Server, describe, free_port, other_server_python, require_python, stop, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -278,10 +277,12 @@ def main() -> None:
     parser.add_argument("--nice", type=int, help="[engines.whisper] nice (default: voxhost's default)")
     parser.add_argument(
         "--wfw-python",
-        default=os.environ.get("WFW_PYTHON", "/work/venvs/wyoming-faster-whisper/bin/python"),
+        default=other_server_python("wyoming-faster-whisper", "WFW_PYTHON"),
         help="the interpreter of a venv with wyoming-faster-whisper==3.8.1",
     )
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    require_python(args.wfw_python, "wyoming-faster-whisper")
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -92,10 +92,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as state:
         settings = make_settings(Path(state), http={"enabled": True, "port": 0})
         with running_daemon(settings) as d:
+            probing: list[asyncio.Task[None]] = []
 
             async def setup() -> None:
                 d.core.bus.subscribe(on_event)
-                asyncio.ensure_future(probe())
+                probing.append(asyncio.create_task(probe()))
+
+            async def stop_probing() -> None:
+                probing[0].cancel()
 
             d.call(setup())
             port = next(door for door in d.core.doors if door.name == "http").port
@@ -119,6 +123,7 @@ def main() -> None:
                 )
             if child.wait() != 0:
                 raise SystemExit("the client failed")
+            d.call(stop_probing())
 
     print(f"{args.rounds} requests per format; Piper en_US-joe-medium; client in its own process")
     print(f"{'format':<8}{'door overhead ms: median / p90 / max':<40}{'engine 1st chunk ms':<22}{'TTFB ms':<8}")

@@ -13,8 +13,8 @@ that runs other programs between requests); each process's totals are printed to
 voxhost's loop before the engine (the voice lookup, the text's reading, queuing), and ``--variant
 NAME:KEY=VALUE,...`` adds another voxhost with environment overrides, measured in the same rounds.
 
-    python bench/one_sentence_stages.py --wyoming-piper-python /work/venvs/wyoming-piper/bin/python --rounds 100
-    python bench/one_sentence_stages.py --wyoming-piper-python ... --rounds 40 --processes 3 --after "..."
+    python bench/one_sentence_stages.py --rounds 100
+    python bench/one_sentence_stages.py --rounds 40 --processes 3 --after "..."
 
 The wrapped functions cost a microsecond or two per call in both servers; the marks are for comparing stages, the
 totals are ``bench/one_sentence.py``'s to give.
@@ -317,7 +317,9 @@ def main() -> None:
         _serve(sys.argv[2], sys.argv[4:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--wyoming-piper-python", default=os.environ.get("WYOMING_PIPER_PYTHON", "python"))
+    parser.add_argument(
+        "--wyoming-piper-python", help="default: $WYOMING_PIPER_PYTHON, else .venvs/wyoming-piper (bench/setup.sh)"
+    )
     parser.add_argument("--rounds", type=int, default=100, help="measured requests per server")
     parser.add_argument("--text", default="Good evening.")
     parser.add_argument("--after", default="", help="a text sent (unmeasured) after each measured request")
@@ -335,7 +337,13 @@ def main() -> None:
         default=1,
         help="processes of each server, rotated (each request then finds the caches cold, as after other programs ran)",
     )
-    asyncio.run(_measure(parser.parse_args()))
+    args = parser.parse_args()
+    from wyoming_servers import other_server_python, require_python  # not in --serve mode, which stays light
+
+    default = other_server_python("wyoming-piper", "WYOMING_PIPER_PYTHON")
+    args.wyoming_piper_python = args.wyoming_piper_python or default
+    require_python(args.wyoming_piper_python, "wyoming-piper")
+    asyncio.run(_measure(args))
 
 
 if __name__ == "__main__":

@@ -161,9 +161,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["old", "new", "both"], default="both")
     parser.add_argument("--speed", action="store_true", help="CPU time per sentence, arena on vs off")
+    parser.add_argument("--rounds", type=int, default=15, help="with --speed: sentences per session and text")
     args = parser.parse_args()
     if args.speed:
-        speed()
+        speed(args.rounds)
         return
     modes = ["old", "new"] if args.mode == "both" else [args.mode]
     results = {mode: run(mode) for mode in modes}

