@@ -12,69 +12,51 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-# (script, arguments for its shortest run, a line of figures it prints)
+
+def bench(command: str, figures: str, *marks: pytest.MarkDecorator) -> Any:
+    """One case: the script and the arguments of its shortest run, and a line of figures it prints."""
+    script, *args = command.split()
+    return pytest.param(script, args, figures, id=script.removesuffix(".py"), marks=marks)
+
+
 BENCHES = [
-    pytest.param("core_vs_direct.py", ["--rounds", "2"], r"core/direct total time: \d+\.\d+", id="core_vs_direct"),
-    pytest.param("http_ttfb.py", ["--rounds", "2"], r"(?m)^pcm\s+-?\d+\.\d+ /", id="http_ttfb"),
-    pytest.param(
-        "mqtt_latency.py",
-        ["--requests", "3"],
+    bench("core_vs_direct.py --rounds 2", r"core/direct total time: \d+\.\d+"),
+    bench("http_ttfb.py --rounds 2", r"(?m)^pcm\s+-?\d+\.\d+ /"),
+    bench(
+        "mqtt_latency.py --requests 3",
         r"added per request, median \(inbound \+ outbound\):\s+\d+\.\d ms",
-        id="mqtt_latency",
-        marks=pytest.mark.mqtt,
+        pytest.mark.mqtt,
     ),
-    pytest.param("voice_lookup.py", ["--counts", "0", "2"], r"\| 2 \| \d+\.\d+ \| \d+ \|", id="voice_lookup"),
-    pytest.param("spoken_latency.py", [], r"whole text \| \d+\.\d+ \|", id="spoken_latency"),
-    pytest.param("timestretch.py", [], r"voxhost WSOLA \(numpy\) \| \d+\.\d+ /", id="timestretch"),
-    pytest.param(
-        "piper_inference.py", ["--rounds", "2"], r"\| wide \(voxhost[^|]*\| \d+\.\d+ \|", id="piper_inference"
-    ),
-    pytest.param("spoken_memory.py", ["--speed", "--rounds", "1"], r"long \(15 s\) \| \d+\.\d+ \|", id="spoken_memory"),
-    pytest.param(
-        "wyoming_vs_piper.py",
-        ["--rounds", "1", "--concurrent-rounds", "1", "--per-count-rounds", "1"],
+    bench("voice_lookup.py --counts 0 2", r"\| 2 \| \d+\.\d+ \| \d+ \|"),
+    bench("spoken_latency.py", r"whole text \| \d+\.\d+ \|"),
+    bench("timestretch.py", r"voxhost WSOLA \(numpy\) \| \d+\.\d+ /"),
+    bench("piper_inference.py --rounds 2", r"\| wide \(voxhost[^|]*\| \d+\.\d+ \|"),
+    bench("spoken_memory.py --speed --rounds 1", r"long \(15 s\) \| \d+\.\d+ \|"),
+    bench(
+        "wyoming_vs_piper.py --rounds 1 --concurrent-rounds 1 --per-count-rounds 1",
         r"describe round trip under 4 clients, p99 \(ms\) \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+x",
-        id="wyoming_vs_piper",
     ),
-    pytest.param(
-        "one_sentence.py",
-        ["--rounds", "2", "--processes", "1"],
+    bench(
+        "one_sentence.py --rounds 2 --processes 1 --threaded-wyoming-piper",
         r"\| voxhost \| [\d.]+ \| [\d.]+ \| \d\.\d+x \[",
-        id="one_sentence",
     ),
-    pytest.param(
-        "one_sentence_stages.py",
-        ["--rounds", "3"],
-        r"\| request \(connected → audio-stop\) \| \d+",
-        id="one_sentence_stages",
-    ),
-    pytest.param(
-        "asr_vs_wyoming_whisper.py",
-        ["--rounds", "1", "--describe-seconds", "1"],
+    bench("one_sentence_stages.py --rounds 3", r"\| request \(connected → audio-stop\) \| \d+"),
+    bench(
+        "asr_vs_wyoming_whisper.py --rounds 1 --describe-seconds 1",
         r"extra wall time per sentence \(median\): -?\d+ ms",
-        id="asr_vs_wyoming_whisper",
     ),
-    pytest.param(
-        "f5_streaming.py", ["--repeats", "1"], r"time to first audio\s+\d+\.\d+ s", id="f5", marks=pytest.mark.heavy
-    ),
-    pytest.param(
-        "chatterbox_bench.py",
-        ["--runs", "1", "--vc-seconds", "2"],
-        r"VC 2 s in -> \d+\.\d s out",
-        id="chatterbox",
-        marks=pytest.mark.heavy,
-    ),
-    pytest.param(
-        "qwen3_streaming.py",
-        ["--runs", "1"],
+    bench("f5_streaming.py --repeats 1", r"time to first audio\s+\d+\.\d+ s", pytest.mark.heavy),
+    bench("chatterbox_bench.py --runs 1 --vc-seconds 2", r"VC 2 s in -> \d+\.\d s out", pytest.mark.heavy),
+    bench(
+        "qwen3_streaming.py --runs 1",
         r"time to first audio: non-streaming \d+\.\d+ s, streaming \d+\.\d+ s",
-        id="qwen3",
-        marks=pytest.mark.heavy,
+        pytest.mark.heavy,
     ),
 ]
 
@@ -97,3 +79,10 @@ def test_the_bench_runs_and_prints_its_figures(script: str, args: list[str], fig
     # A bench that leaves tasks pending or threads failing prints it on stderr, and still exits 0.
     for sign in ("Traceback", "Task was destroyed but it is pending", "Exception in thread"):
         assert sign not in done.stderr, f"{script}:\n{done.stderr[-4000:]}"
+
+
+def test_every_bench_is_run_here() -> None:
+    # A new bench gets its case above; the helpers are run through the benches that import or start them.
+    helpers = {"wyoming_servers.py", "wyoming_piper_threaded.py"}
+    scripts = {path.name for path in (REPO / "bench").glob("*.py")} - helpers
+    assert scripts == {case.values[0] for case in BENCHES}
