@@ -92,16 +92,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as state:
         settings = make_settings(Path(state), http={"enabled": True, "port": 0})
         with running_daemon(settings) as d:
-            probing: list[asyncio.Task[None]] = []
 
-            async def setup() -> None:
+            async def setup() -> asyncio.Task[None]:
                 d.core.bus.subscribe(on_event)
-                probing.append(asyncio.create_task(probe()))
+                return asyncio.create_task(probe())
 
-            async def stop_probing() -> None:
-                probing[0].cancel()
-
-            d.call(setup())
+            probing = d.call(setup())
             port = next(door for door in d.core.doors if door.name == "http").port
             url = f"http://127.0.0.1:{port}/v1/audio/speech"
             child = subprocess.Popen(
@@ -123,7 +119,7 @@ def main() -> None:
                 )
             if child.wait() != 0:
                 raise SystemExit("the client failed")
-            d.call(stop_probing())
+            d.loop.call_soon_threadsafe(probing.cancel)
 
     print(f"{args.rounds} requests per format; Piper en_US-joe-medium; client in its own process")
     print(f"{'format':<8}{'door overhead ms: median / p90 / max':<40}{'engine 1st chunk ms':<22}{'TTFB ms':<8}")
