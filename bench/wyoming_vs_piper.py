@@ -88,7 +88,10 @@ def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | No
     }
     env.pop("VOXHOST_CONFIG", None)
     cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(state / "voxhost.log", "wb"))
+    # Run from the state directory: ``-m`` puts the working directory first on the path, ahead of PYTHONPATH, so
+    # from the repository's root a variant's checkout would be passed over for this one.
+    log = open(state / "voxhost.log", "wb")
+    proc = subprocess.Popen(cmd, env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=log)
     return Server(name, port, proc, voice=f"piper:{VOICE}")
 
 

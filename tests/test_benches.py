@@ -86,3 +86,26 @@ def test_every_bench_is_run_here() -> None:
     helpers = {"wyoming_servers.py", "wyoming_piper_threaded.py"}
     scripts = {path.name for path in (REPO / "bench").glob("*.py")} - helpers
     assert scripts == {case.values[0] for case in BENCHES}
+
+
+def test_a_variant_on_pythonpath_runs_its_own_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``--variant NAME:PYTHONPATH=<checkout>`` compares another checkout side by side; started from the
+    # repository's root (as docs/benchmarks.md runs the benches), ``python -m voxhost`` would import this one.
+    checkout = tmp_path / "other"
+    (checkout / "voxhost").mkdir(parents=True)
+    (checkout / "voxhost" / "__init__.py").write_text("")
+    (checkout / "voxhost" / "__main__.py").write_text(
+        "import os, pathlib\npathlib.Path(os.environ['RAN']).write_text(__file__)\n"
+    )
+    ran = tmp_path / "ran"
+    monkeypatch.chdir(REPO)
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from wyoming_vs_piper import start_voxhost
+
+    proc = start_voxhost(tmp_path / "state", extra={"PYTHONPATH": str(checkout), "RAN": str(ran)}).proc
+    assert proc is not None
+    try:
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()  # this checkout's daemon, when the variant was passed over
+    assert ran.read_text() == str(checkout / "voxhost" / "__main__.py")
