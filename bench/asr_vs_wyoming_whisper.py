@@ -78,7 +78,9 @@ def start_voxhost(state: Path, threads: int, nice: int | None) -> Server:
            "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]  # fmt: skip
     env["VOXHOST_DOORS__WYOMING__ZEROCONF"] = "false"
     env["VOXHOST_LOG_LEVEL"] = "warning"
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(state / "voxhost.log", "wb"))
+    # In the state directory: ``-m`` would put the working directory's checkout ahead of PYTHONPATH.
+    log = open(state / "voxhost.log", "wb")
+    proc = subprocess.Popen(cmd, env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=log)
     return Server("voxhost", port, proc)
 
 

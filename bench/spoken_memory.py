@@ -60,6 +60,7 @@ def run(mode: str) -> dict[str, float]:
     state = tempfile.mkdtemp(prefix="voxhost-bench-")
     env = {
         **os.environ,
+        "PYTHONPATH": str(REPO),  # this checkout's voxhost, wherever the bench is run from
         "HF_HUB_OFFLINE": "1",
         "VOXHOST_STATE_DIR": state,
         "VOXHOST_DOORS__HTTP__PORT": str(port),
@@ -74,6 +75,7 @@ def run(mode: str) -> dict[str, float]:
         }
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxhost", "serve", "--no", "wyoming", "--no", "mqtt"],
+        cwd=state,  # ``-m`` would put the working directory's checkout ahead of PYTHONPATH
         stderr=subprocess.PIPE,
         text=True,
         env=env,
