@@ -39,7 +39,16 @@ from wyoming.asr import Transcribe, Transcript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.tts import Synthesize
-from wyoming_servers import Server, describe, free_port, other_server_python, require_python, stop, wait_ready
+from wyoming_servers import (
+    Server,
+    describe,
+    free_port,
+    other_server_python,
+    require_python,
+    spawn_voxhost,
+    stop,
+    wait_ready,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -74,14 +83,11 @@ def start_voxhost(state: Path, threads: int, nice: int | None) -> Server:
     )
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "VOXHOST_LOAD_PLUGINS": ""}
     env = {k: v for k, v in env.items() if not k.startswith("VOXHOST_") or k == "VOXHOST_LOAD_PLUGINS"}
-    cmd = [sys.executable, "-m", "voxhost", "serve", "-c", str(config), "--state-dir", str(state),
-           "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]  # fmt: skip
+    args = ["serve", "-c", str(config), "--state-dir", str(state),
+            "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]  # fmt: skip
     env["VOXHOST_DOORS__WYOMING__ZEROCONF"] = "false"
     env["VOXHOST_LOG_LEVEL"] = "warning"
-    # In the state directory: ``-m`` would put the working directory's checkout ahead of PYTHONPATH.
-    log = open(state / "voxhost.log", "wb")
-    proc = subprocess.Popen(cmd, env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=log)
-    return Server("voxhost", port, proc)
+    return Server("voxhost", port, spawn_voxhost(state, args, env))
 
 
 def start_wfw(python: str, data: Path, threads: int) -> Server:

@@ -27,6 +27,15 @@ def require_python(python: str, name: str) -> None:
         sys.exit(f"no {name} interpreter at {python}: run bench/setup.sh (or point the option at one)")
 
 
+def spawn_voxhost(state: Path, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``python -m voxhost ARGS`` with ``env``, run in ``state``, its log in ``state/voxhost.log``."""
+    # Run from the state directory: ``-m`` puts the working directory first on the path, ahead of PYTHONPATH, so
+    # from the repository's root another checkout on PYTHONPATH (a variant) would be passed over for this one.
+    log = open(state / "voxhost.log", "wb")  # open for the server's life
+    command = [sys.executable, "-m", "voxhost", *args]
+    return subprocess.Popen(command, env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=log)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

@@ -42,7 +42,16 @@ from wyoming.tts import (
     SynthesizeStop,
     SynthesizeVoice,
 )
-from wyoming_servers import Server, describe, free_port, other_server_python, require_python, stop, wait_ready
+from wyoming_servers import (
+    Server,
+    describe,
+    free_port,
+    other_server_python,
+    require_python,
+    spawn_voxhost,
+    stop,
+    wait_ready,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 VOICE = "en_US-joe-medium"
@@ -87,11 +96,7 @@ def start_voxhost(state: Path, name: str = "voxhost", extra: dict[str, str] | No
         **(extra or {}),  # a variant may be another checkout (PYTHONPATH)
     }
     env.pop("VOXHOST_CONFIG", None)
-    cmd = [sys.executable, "-m", "voxhost", "serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"]
-    # Run from the state directory: ``-m`` puts the working directory first on the path, ahead of PYTHONPATH, so
-    # from the repository's root a variant's checkout would be passed over for this one.
-    log = open(state / "voxhost.log", "wb")
-    proc = subprocess.Popen(cmd, env=env, cwd=state, stdout=subprocess.DEVNULL, stderr=log)
+    proc = spawn_voxhost(state, ["serve", "--uri", f"tcp://127.0.0.1:{port}", "--no", "http", "--no", "mqtt"], env)
     return Server(name, port, proc, voice=f"piper:{VOICE}")
 
 
