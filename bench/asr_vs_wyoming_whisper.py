@@ -183,7 +183,7 @@ async def describe_under_load(server: Server, audio: dict[str, bytes], seconds: 
     return trips
 
 
-async def speech_and_text(server: Server, audio: bytes, rounds: int) -> list[tuple[float, float, float]]:
+async def speech_and_text(server: Server, audio: bytes, rounds: int) -> list[tuple[float, float, float, float]]:
     """(transcript latency alone, transcript latency beside a long speech, when the speech ended)."""
     out = []
     for _ in range(rounds):
@@ -223,7 +223,7 @@ async def checking_cost(rounds: int) -> list[tuple[float, float, float, float]]:
                     for validate in (False, True):
                         started = time.monotonic()
                         first = None
-                        job = core.submit(SpeechRequest(text=text, validate=validate))
+                        job = core.submit(SpeechRequest.model_validate({"text": text, "validate": validate}))
                         async for event in job.events():
                             if isinstance(event, JobAudio) and first is None:
                                 first = time.monotonic() - started
