@@ -184,7 +184,8 @@ async def describe_under_load(server: Server, audio: dict[str, bytes], seconds: 
 
 
 async def speech_and_text(server: Server, audio: bytes, rounds: int) -> list[tuple[float, float, float, float]]:
-    """(transcript latency alone, transcript latency beside a long speech, when the speech ended)."""
+    """Per round: (transcript latency alone, transcript latency beside a long speech, when that transcript came
+    and when the speech ended, both from the speech's start)."""
     out = []
     for _ in range(rounds):
         alone, _ = await transcribe(server.port, audio)
