@@ -19,10 +19,11 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-def bench(command: str, figures: str, *marks: pytest.MarkDecorator) -> Any:
+def bench(command: str, figures: str, *marks: pytest.MarkDecorator, mode: str = "") -> Any:
     """One case: the script and the arguments of its shortest run, and a line of figures it prints."""
     script, *args = command.split()
-    return pytest.param(script, args, figures, id=script.removesuffix(".py"), marks=marks)
+    name = script.removesuffix(".py") + (f"-{mode}" if mode else "")
+    return pytest.param(script, args, figures, id=name, marks=marks)
 
 
 BENCHES = [
@@ -37,6 +38,11 @@ BENCHES = [
     bench("spoken_latency.py", r"whole text \| \d+\.\d+ \|"),
     bench("timestretch.py", r"voxhost WSOLA \(numpy\) \| \d+\.\d+ /"),
     bench("piper_inference.py --rounds 2", r"\| wide \(voxhost[^|]*\| \d+\.\d+ \|"),
+    bench(
+        "piper_inference.py --rounds 2 --lengths",
+        r"wide: -?\d+\.\d ms a sentence whatever its length, and \d+\.\d ms per second of audio",
+        mode="lengths",
+    ),
     bench("spoken_memory.py --speed --rounds 1", r"long \(15 s\) \| \d+\.\d+ \|"),
     bench(
         "wyoming_vs_piper.py --rounds 1 --concurrent-rounds 1 --per-count-rounds 1",
