@@ -1,9 +1,10 @@
 """Time to first byte of /v1/audio/speech (pcm and mp3) against the engine's first chunk, in one run.
 
 The daemon runs in this process; the HTTP client runs in a child process, as a real client would. The door's
-overhead for a request is (first byte at the client) - (the engine's first chunk: the JobAudio event on the core's
-bus); both come from the machine's monotonic clock. A probe on the daemon's event loop measures how late a 5 ms timer
-fires: idle, and while each format streams (encoding runs on threads, so streaming mp3 should not lag more than pcm).
+overhead for a request is (first byte at the client) - (the engine's first chunk: the job's accept plus its own
+time to first audio, ``bench/job_marks.py``); both come from the machine's monotonic clock. A probe on the daemon's
+event loop measures how late a 5 ms timer fires: idle, and while each format streams (encoding runs on threads, so
+streaming mp3 should not lag more than pcm).
 
 Run: PYTHONPATH=. python bench/http_ttfb.py [--rounds 20]
 """
@@ -17,14 +18,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from job_marks import JobMarks
+
 from tests.conftest import make_settings, running_daemon
-from voxhost.events import JobAudio
 
 TEXTS = [
     "The front door is locked.",
@@ -72,15 +73,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20, help="requests per format")
     args = parser.parse_args()
 
-    first_audio: dict[str, float] = {}
-    lock = threading.Lock()
+    marks = JobMarks()
     phase: list[str] = [""]
     lags: dict[str, list[float]] = {"idle": [], **{fmt: [] for fmt in FORMATS}}
-
-    def on_event(event: object) -> None:
-        if isinstance(event, JobAudio):
-            with lock:
-                first_audio.setdefault(event.job_id, time.monotonic())
 
     async def probe() -> None:
         while True:
@@ -94,7 +89,7 @@ def main() -> None:
         with running_daemon(settings) as d:
 
             async def setup() -> asyncio.Task[None]:
-                d.core.bus.subscribe(on_event)
+                d.core.bus.subscribe(marks.observe)
                 return asyncio.create_task(probe())
 
             probing = d.call(setup())
@@ -112,8 +107,7 @@ def main() -> None:
                 if "phase" in record:
                     phase[0] = record["phase"]
                     continue
-                with lock:
-                    engine_first = first_audio[record["job"]]
+                engine_first = marks.first_audio(record["job"])
                 rows[record["fmt"]].append(
                     (record["first"] - engine_first, engine_first - record["sent"], record["first"] - record["sent"])
                 )
@@ -132,8 +126,8 @@ def main() -> None:
             f"{'':<14}{engine:8.1f}{'':<14}{ttfb:8.1f}"
         )
     print("event-loop lag of a 5 ms timer (median / p99 / max ms):")
-    for name, values in lags.items():
-        lag_ms = [lag * 1000 for lag in values]
+    for name, lag_seconds in lags.items():
+        lag_ms = [lag * 1000 for lag in lag_seconds]
         print(
             f"  {name:<8}{statistics.median(lag_ms):6.2f} / {percentile(lag_ms, 99):6.2f} / {max(lag_ms):6.2f}"
             f"  ({len(lag_ms)} samples)"

@@ -3,7 +3,8 @@
 For every MQTT request the same run records, on one monotonic clock:
   t0      the client publishes the say request
   accept  the core accepts the job (``JobAccepted`` on the bus)
-  engine  the engine's first chunk reaches the core (``JobAudio`` on the bus)
+  engine  the engine's first chunk reaches the core (``accept`` plus the job's own time to first audio:
+          ``bench/job_marks.py``)
   client  the client receives the first audio chunk message
 Interleaved with these, the same text is submitted to the core directly (no MQTT), whose request → first chunk
 is the engine's latency alone. Added by MQTT = MQTT request → first chunk minus the direct figure (medians);
@@ -23,9 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from job_marks import JobMarks
+
 from tests.conftest import free_port, make_settings, running_daemon
 from tests.protocols.mqtt_helpers import Mosquitto, Probe
-from voxhost.events import Event, JobAccepted, JobAudio
 from voxhost.operations import SpeechRequest
 
 TEXT = "Turn on the kitchen lights, please."
@@ -59,18 +61,10 @@ def main() -> None:
         )
         try:
             with running_daemon(settings) as d:
-                accepted: dict[str, float] = {}
-                first_audio: dict[str, float] = {}
-
-                def observe(event: Event) -> None:
-                    now = time.monotonic()
-                    if isinstance(event, JobAccepted):
-                        accepted[event.job_id] = now
-                    elif isinstance(event, JobAudio):
-                        first_audio.setdefault(event.job_id, now)
+                marks = JobMarks()
 
                 async def subscribe() -> None:
-                    d.core.bus.subscribe(observe)
+                    d.core.bus.subscribe(marks.observe)
 
                 async def direct() -> float:
                     # The job's own reader, not the bus: the bus hears of a chunk just after the reader, and the
@@ -96,12 +90,13 @@ def main() -> None:
                     queued = next(m for m in seen if m.topic.endswith("/response") and b'"queued"' in m.payload)
                     job_id = queued.json()["job"]
                     engine_direct = d.call(direct())
+                    accepted, first_audio = marks.accepted(job_id), marks.first_audio(job_id)
                     rows.append(
                         {
                             "mqtt": chunk.at - t0,
-                            "inbound": accepted[job_id] - t0,
-                            "engine_in_mqtt": first_audio[job_id] - accepted[job_id],
-                            "outbound": chunk.at - first_audio[job_id],
+                            "inbound": accepted - t0,
+                            "engine_in_mqtt": first_audio - accepted,
+                            "outbound": chunk.at - first_audio,
                             "direct": engine_direct,
                         }
                     )

@@ -89,7 +89,7 @@ def test_the_bench_runs_and_prints_its_figures(script: str, args: list[str], fig
 
 def test_every_bench_is_run_here() -> None:
     # A new bench gets its case above; the helpers are run through the benches that import or start them.
-    helpers = {"wyoming_servers.py", "wyoming_piper_threaded.py"}
+    helpers = {"wyoming_servers.py", "wyoming_piper_threaded.py", "job_marks.py"}
     scripts = {path.name for path in (REPO / "bench").glob("*.py")} - helpers
     assert scripts == {case.values[0] for case in BENCHES}
 
