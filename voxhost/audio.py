@@ -123,6 +123,8 @@ def _decode_with_av(data: bytes, max_seconds: float | None, param: str) -> tuple
     total = 0
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.audio:
+                raise InvalidAudioError("the file holds no audio (an image, a video without sound?)", param=param)
             stream = container.streams.audio[0]
             rate = stream.rate or stream.codec_context.sample_rate
             if rate:
@@ -138,7 +140,9 @@ def _decode_with_av(data: bytes, max_seconds: float | None, param: str) -> tuple
     except InvalidAudioError:
         raise
     except Exception as err:
-        raise InvalidAudioError(f"the audio could not be decoded: {err.__class__.__name__}", param=param) from None
+        # FFmpeg's own words where it has them ("Invalid data found when processing input"), not a Python class name.
+        reason = getattr(err, "strerror", None) or "not a format voxhost reads (wav, flac, ogg, mp3, aac, m4a, webm)"
+        raise InvalidAudioError(f"the audio could not be decoded: {reason}", param=param) from None
     if not parts or not rate:
         raise InvalidAudioError("the audio could not be decoded", param=param)
     return np.concatenate(parts), int(rate)

@@ -120,6 +120,12 @@ class AudioFile:
                 self.failure = UnknownJobError(f"the job's audio could not be completed: {err}", param="job_id")
         self._end()
 
+    def abandon(self, failure: VoxhostError) -> None:
+        """No more audio, and readers raise ``failure`` (the job was removed while they read)."""
+        if not self.ended:
+            self.failure = failure
+            self._end()
+
     def _end(self) -> None:
         self.ended = True
         self._notify()

@@ -205,6 +205,7 @@ class Segment:
     """A stretch of recognized speech (a phrase or a sentence), with its timing."""
 
     id: int
+    """Its place in the transcript, counted from 0 (as OpenAI's ``verbose_json`` numbers segments)."""
     start: float
     end: float
     text: str

@@ -411,9 +411,9 @@ class JobStore:
         self.history.remove(job_id)
         self._held.discard(job_id)
         audio = self._audio.pop(job_id, None)
-        if audio is not None and not audio.ended:
-            audio.failure = _unknown(job_id)
-            audio.ended = True
+        if audio is not None:
+            # Wakes its readers, which end there (a reader waiting for the next chunk would wait for good).
+            audio.abandon(UnknownJobError(f"job {job_id} was removed while its audio was read", param="job_id"))
         if record.audio and valid_id(job_id):
             await self._write(self.files.remove, job_id)
         return record

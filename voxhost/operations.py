@@ -79,7 +79,10 @@ def _speaker(value: Any) -> Any:
 def _voice_name(value: str) -> str:
     value = value.strip()
     if not _VOICE_NAME_RE.match(value):
-        raise ValueError("invalid voice name: use 1-64 letters, digits, spaces, '.', '-', '_' or parentheses")
+        raise ValueError(
+            "invalid voice name: use 1-64 letters, digits, spaces, '.', \"'\", '-', '_' or parentheses, starting with"
+            " a letter or digit, without two dots in a row"
+        )
     return value
 
 

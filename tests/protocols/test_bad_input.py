@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import select
 import socket
 
@@ -215,6 +216,36 @@ def test_malformed_multipart_is_a_400(daemon, body):
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("route", "content_type"),
+    [("/v1/audio/speech", "application/json"), ("/v1/audio/voices", "multipart/form-data; boundary=XX")],
+)
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_that_does_not_decode_is_a_400(daemon, route, content_type, encoding, caplog):
+    response = httpx.post(
+        base_url(daemon) + route,
+        content=b"not compressed at all",
+        headers={"Content-Type": content_type, "Content-Encoding": encoding},
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "bad_body" and f"content-encoding: {encoding}" in error["message"]
+    still_speaks(daemon)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "a client's mistake is not a server error"
+
+
+def test_a_body_encoding_aiohttp_lacks_is_a_400_and_a_warning(daemon, caplog):
+    response = httpx.post(
+        base_url(daemon) + "/v1/audio/speech",
+        content=b"{}",
+        headers={"Content-Type": "application/json", "Content-Encoding": "br"},
+    )
+    assert response.status_code == 400
+    still_speaks(daemon)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("content-encoding" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
 
 
 def chunked_form(parts: int, part_bytes: int, named: bool):

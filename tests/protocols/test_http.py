@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import gc
 import json
+import logging
 import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -126,6 +129,16 @@ def test_first_bytes_leave_before_the_job_ends(piper, fmt):
         log.close()
     assert rest
     assert first_audio <= first_byte < finished_at, "audio must stream while the engine still works"
+
+
+@pytest.mark.parametrize("fmt", ["wav", "mp3", "opus", "aac", "flac"])
+def test_nothing_to_speak_still_answers_a_file_players_open(piper, fmt):
+    # Only emoji and punctuation: the text front-end leaves nothing to speak. Before the fix MP3, Opus and AAC
+    # answers were 0 bytes, which no player or decoder opens.
+    data, headers, _ = speak(piper, fmt, text="😀🎉 ... 👍")
+    assert headers["content-type"].startswith(CONTENT_TYPE[fmt])
+    pcm, _ = decode(fmt, data)
+    assert len(pcm) / 2 / EXPECTED_RATE[fmt] < 0.2 and not np.frombuffer(pcm, "<i2").any(), "a frame of silence"
 
 
 def test_speed_changes_duration_and_voice_object_is_accepted(piper):
@@ -257,6 +270,9 @@ def test_body_validation_errors_name_the_field(piper):
         ({"input": "Hi.", "language": "xx_XX"}, "language", "no running voice speaks language 'xx_XX'"),
         ({"input": "Hi.", "speaker": "3"}, "speaker", "single speaker"),
         ({"input": "Hi.", "model": ""}, "model", "model"),
+        # Limits on fields with validators of their own are counted in characters too, not pydantic's "items".
+        ({"input": "Hi.", "instructions": "a" * 4097}, "instructions", "instructions is 4097 characters long"),
+        ({"input": "Hi.", "speaker": ""}, "speaker", "speaker is empty"),
     ]
     for body, param, message in cases:
         response = httpx.post(url, json=body)
@@ -363,6 +379,47 @@ def test_schema_valid_requests_from_the_document_succeed(piper):
 
 
 # -- discovery, health, metrics, docs ---------------------------------------------------------------------
+
+
+def test_head_on_streamed_routes_sends_headers_only(piper):
+    job_id = httpx.post(
+        base_url(piper) + "/v1/audio/speech", json={"input": TEXT, "async": True, "response_format": "mp3"}
+    ).json()["id"]
+    with httpx.Client(base_url=base_url(piper), timeout=30) as http:  # one kept-alive connection for every request
+        for path, content_type in [(f"/v1/jobs/{job_id}/audio", "audio/mpeg"), ("/v1/events", "text/event-stream")]:
+            head = http.head(path)
+            assert head.status_code == 200 and head.headers["content-type"].startswith(content_type)
+            assert head.content == b""
+            # Before the fix the body followed the HEAD answer and this read it as its status line.
+            assert http.get("/health").status_code == 200, path
+        assert http.head("/v1/jobs/job_nope/audio").status_code == 404
+
+
+def test_event_stream_clients_that_leave_leave_nothing_behind(piper):
+    destroyed: list[str] = []
+
+    class Pending(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "destroyed but it is pending" in record.getMessage():
+                destroyed.append(record.getMessage())
+
+    handler = Pending()
+    logging.getLogger("asyncio").addHandler(handler)
+    try:
+        for _ in range(5):
+            with httpx.stream("GET", base_url(piper) + "/v1/events", timeout=30) as response:
+                next(response.iter_lines())  # the stream is open: its handler waits for events
+        time.sleep(0.5)  # the door cancels each handler as its client leaves
+
+        async def waiting_getters() -> int:
+            return sum(1 for task in asyncio.all_tasks() if "Queue.get" in repr(task.get_coro()))
+
+        assert piper.call(waiting_getters()) == 0, "a left client's wait for the next event is still pending"
+        gc.collect()  # a pending task that is collected is reported as destroyed
+        piper.settle()
+    finally:
+        logging.getLogger("asyncio").removeHandler(handler)
+    assert not destroyed
 
 
 def test_discovery(piper):

@@ -165,6 +165,32 @@ def test_cancel_removes_the_job_and_frees_the_engine(daemon):
     assert daemon.core.registry.get("piper").scheduler.depth == 0
 
 
+def test_a_reader_of_a_job_removed_mid_stream_is_cut_off_not_left_waiting(daemon):
+    job_id = start(daemon, SENTENCES * 3, response_format="pcm")["id"]
+    got, ended = threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def read() -> None:
+        try:
+            with httpx.stream("GET", f"{base_url(daemon)}/v1/jobs/{job_id}/audio?response_format=pcm", timeout=60) as r:
+                for _ in r.iter_bytes():
+                    got.set()
+            outcome.append("complete")
+        except httpx.HTTPError as err:
+            outcome.append(type(err).__name__)
+        finally:
+            ended.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert got.wait(30), "no audio reached the reader"
+    time.sleep(0.3)  # caught up with the engine: the reader waits for the next chunk
+    assert httpx.delete(f"{base_url(daemon)}/v1/jobs/{job_id}").status_code == 200
+    # Before the fix the reader waited for a chunk that never came, holding its connection, for good.
+    assert ended.wait(10), "the reader of a removed job was left waiting"
+    assert outcome != ["complete"], "a job removed mid-stream must not look like a whole answer"
+
+
 def test_jobs_of_every_door_are_listed_and_others_are_read_only(daemon):
     wyoming_say(daemon, "The front door is locked.")
     with client(daemon).audio.speech.with_streaming_response.create(

@@ -81,6 +81,7 @@ def test_verbose_json_has_language_segments_and_words(daemon, audio):
     )
     assert verbose.language == "english" and verbose.duration > 3 and wer(TWO, verbose.text) <= 0.1
     assert verbose.segments and verbose.segments[0].start >= 0 and verbose.segments[-1].end <= verbose.duration
+    assert [s.id for s in verbose.segments] == list(range(len(verbose.segments))), "numbered from 0, as OpenAI does"
     words = [w.word.lower().strip(".,") for w in verbose.words]
     assert words[:4] == ["the", "quick", "brown", "fox"]
     assert all(a.start <= b.start for a, b in zip(verbose.words, verbose.words[1:], strict=False))
@@ -147,6 +148,11 @@ def test_bad_input_gets_openai_errors(daemon, audio):
     with pytest.raises(openai.UnprocessableEntityError) as err:
         api.create(model="whisper-1", file=("notes.txt", b"these bytes are not audio at all" * 50))
     assert err.value.body["code"] == "invalid_audio"
+    assert "Error" not in err.value.body["message"], "the client reads why, not a Python class name"
+    png = b"\x89PNG\r\n\x1a\n" + bytes(2000)
+    with pytest.raises(openai.UnprocessableEntityError) as err:
+        api.create(model="whisper-1", file=("photo.png", png))
+    assert err.value.body["code"] == "invalid_audio" and "Error" not in err.value.body["message"]
     with pytest.raises(openai.BadRequestError) as err:
         api.create(model="nonsense-model", file=("speech.wav", audio))
     assert err.value.body["code"] == "model_not_found"

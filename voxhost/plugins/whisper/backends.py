@@ -121,9 +121,9 @@ class FasterWhisper:
             **kwargs,
         )
         yield TranscriptInfo(info.language, round(float(info.language_probability), 4), round(float(info.duration), 3))
-        for segment in segments:
+        for index, segment in enumerate(segments):  # faster-whisper counts from 1, OpenAI's transcripts from 0
             yield Segment(
-                id=segment.id,
+                id=index,
                 start=round(float(segment.start), 3),
                 end=round(float(segment.end), 3),
                 text=segment.text,

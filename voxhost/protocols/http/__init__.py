@@ -14,6 +14,7 @@ import voxhost
 from ...api import CoreAPI
 from ...door import Door, DoorSettings, Endpoint
 from .app import begin_shutdown, build_app
+from .errors import SERVER_LOGGER
 from .keys import IN_FLIGHT
 from .limits import LimitedSite
 from .metrics import Metrics
@@ -69,6 +70,7 @@ class HttpDoor(Door):
             keepalive_timeout=self.settings.idle_timeout,
             lingering_time=2.0,  # the rest of a refused upload is read and dropped for at most this long
             shutdown_timeout=1.0,
+            logger=SERVER_LOGGER,  # a client's malformed request is a warning, not an error with a traceback
         )
         await self._runner.setup()
         self._site = LimitedSite(self._runner, self.settings.host, self.settings.port, self.settings.max_connections)

@@ -8,6 +8,8 @@ from collections.abc import AsyncGenerator
 
 from aiohttp import web
 
+from .parsing import begin
+
 
 def attachment(name: str) -> dict[str, str]:
     """Headers that make a browser save the answer as ``name``."""
@@ -21,7 +23,8 @@ async def send_zip(request: web.Request, chunks: AsyncGenerator[bytes, None], wh
         first = await anext(chunks)
         name = f"voxhost-{what}-{time.strftime('%Y%m%d-%H%M%S')}.zip"
         response = web.StreamResponse(headers={"Content-Type": "application/zip", **attachment(name)})
-        await response.prepare(request)
+        if not await begin(request, response):
+            return response
         await response.write(first)
         async for data in chunks:
             await response.write(data)

@@ -12,6 +12,8 @@ import math
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -97,9 +99,10 @@ def _problem(problem: ErrorDetails, model: type[BaseModel] | None) -> str:
         return "the request body must be a JSON object"
     if kind == "missing":
         return f"{field} is required"
-    if kind == "string_too_long" and isinstance(value, str | bytes):
+    # ``too_long``/``too_short``: the same limits on a field with its own validator, which pydantic counts in "items".
+    if kind in ("string_too_long", "too_long") and isinstance(value, str | bytes):
         return f"{field} is {len(value)} characters long; the maximum is {ctx['max_length']}"
-    if kind in ("string_too_short", "bytes_too_short") and ctx.get("min_length") == 1:
+    if kind in ("string_too_short", "bytes_too_short", "too_short") and ctx.get("min_length") == 1:
         return f"{field} is empty"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         low, high = _bounds(model, str(loc[0])) if len(loc) == 1 else (None, None)
@@ -161,6 +164,25 @@ def from_http_exception(exc: web.HTTPException) -> web.Response:
     return error_response(exc.status, message, code=codes.get(exc.status), headers=headers)
 
 
+class ClientFaults(logging.Filter):
+    """aiohttp's own record of a request it could not parse (a header it refuses, a body encoding it lacks): one
+    warning line naming the client's mistake, not an error with a traceback, which a hostile client could repeat."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Downgrade a client's 4xx fault; leave every other record as it is."""
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            record.msg, record.args = f"{record.getMessage()}: {exc.message}", ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+SERVER_LOGGER = logging.getLogger("voxhost.protocols.http.server")
+"""The logger aiohttp's connection handlers write to."""
+SERVER_LOGGER.addFilter(ClientFaults())
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Turn every failure of a handler into an OpenAI-shaped answer."""
@@ -174,6 +196,14 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         if exc.status < 400:
             raise
         return from_http_exception(exc)
+    except RequestPayloadError as err:  # a body that does not decode as its Content-Encoding says
+        reason = getattr(err.__cause__, "message", None) or str(err)
+        # Nothing more is read from a broken body: aiohttp would drain it after the answer, meet the same error and
+        # log it as unhandled. The connection cannot carry another request after it.
+        request.content.feed_eof()
+        response = error_response(400, f"the request body could not be read: {reason}", code="bad_body")
+        response.force_close()
+        return response
     except Exception:
         _LOGGER.exception("%s %s failed", request.method, request.path)
         return error_response(500, "internal error; see the voxhost log", code="internal_error")

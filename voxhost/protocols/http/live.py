@@ -20,7 +20,7 @@ from ... import __version__
 from ...api import CoreAPI
 from ...events import Event, JobAudio
 from .keys import CLOSING, CORE
-from .parsing import query
+from .parsing import begin, query
 from .schemas import EventsQuery, Hello, JobSnapshot
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,10 +74,12 @@ async def events(request: web.Request) -> web.StreamResponse:
                 "X-Accel-Buffering": "no",  # nginx would otherwise hold events back
             }
         )
-        await response.prepare(request)
+        if not await begin(request, response):
+            return response
         hello = Hello(version=__version__, jobs=job_snapshot(core)).model_dump(mode="json")
         await response.write(b"retry: 2000\n\n" + _frame(hello))
         closed = asyncio.ensure_future(closing.wait())
+        getter: asyncio.Future[Event | None] | None = None
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
@@ -96,7 +98,11 @@ async def events(request: web.Request) -> web.StreamResponse:
                     break
                 await response.write(_frame(event.summary()))
         finally:
+            # Both waits, whichever way the loop ends: a client that leaves cancels this handler mid-wait, and a
+            # task left pending is reported when it is collected.
             closed.cancel()
+            if getter is not None:
+                getter.cancel()
         return response
     finally:
         unsubscribe()

@@ -63,6 +63,19 @@ async def form(request: web.Request, model: type[M], file_fields: tuple[str, ...
         raise invalid_request(err, model) from None
 
 
+async def begin(request: web.Request, response: web.StreamResponse) -> bool:
+    """Send a streamed answer's status and headers; ``False`` when no body may follow (a ``HEAD`` request).
+
+    aiohttp leaves a ``HEAD`` answer unchunked but would still send what a handler writes after it, and a client
+    keeping the connection alive would read those bytes as the next answer's status line.
+    """
+    await response.prepare(request)
+    if request.method != "HEAD":
+        return True
+    await response.write_eof()
+    return False
+
+
 def answer(model: BaseModel, status: int = 200) -> web.Response:
     """A JSON answer from its model."""
     return web.json_response(model.model_dump(mode="json"), status=status)

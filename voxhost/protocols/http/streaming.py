@@ -18,6 +18,7 @@ from ...engine import PCM
 from ...errors import VoxhostError
 from .encoders import EncodeStream, make_encoder
 from .errors import error_body
+from .parsing import begin
 from .schemas import ErrorResponse, SpeechAudioDelta, SpeechAudioDone, SpeechStreamError, Usage
 
 _LOGGER = logging.getLogger(__name__)
@@ -63,10 +64,15 @@ class AudioStreamer:
                 first: PCM | None = await anext(chunks)
             except StopAsyncIteration:
                 first = None
-            response = await self._prepare()
+            body = await self._prepare()
         except BaseException:
             self.encoder.close()
             raise
+        response = self.response
+        assert response is not None
+        if not body:  # HEAD: the headers a GET would get, no audio
+            self.encoder.close()
+            return response
         try:
             if first is not None:
                 await self._audio(first)
@@ -92,7 +98,8 @@ class AudioStreamer:
         finally:
             await chunks.aclose()
 
-    async def _prepare(self) -> web.StreamResponse:
+    async def _prepare(self) -> bool:
+        """Send the headers; whether the audio may follow."""
         content_type = SSE_CONTENT_TYPE if self.sse else self.encoder.encoder.content_type
         headers = {
             "Content-Type": content_type,
@@ -101,8 +108,7 @@ class AudioStreamer:
             **self.headers,
         }
         self.response = web.StreamResponse(status=200, headers=headers)
-        await self.response.prepare(self.request)
-        return self.response
+        return await begin(self.request, self.response)
 
     async def _write(self, data: bytes) -> None:
         assert self.response is not None
