@@ -322,6 +322,18 @@ async def test_empty_stream_ends_with_stopped_and_text_only_in_compat_is_spoken(
         assert_speech(*pcm_of(await read_until(c, "synthesize-stopped")), 0.4, 2.5)
 
 
+async def test_a_compatibility_synthesize_without_text_is_ignored_in_a_stream(daemon):
+    """The copy inside a stream is ignored, even one without ``text``: the stream is spoken from its chunks."""
+    async with client(daemon) as c:
+        await c.write_event(SynthesizeStart(voice=SynthesizeVoice(name=PIPER)).event())
+        await c.write_event(SynthesizeChunk(text="Chunk text. ").event())
+        await c.write_event(Event(type="synthesize", data={}))
+        await c.write_event(SynthesizeStop().event())
+        events = await read_until(c, "synthesize-stopped")
+    assert "error" not in types(events)
+    assert_speech(*pcm_of(events), 0.4, 2.5)
+
+
 # -- voices -------------------------------------------------------------------------------------
 
 
@@ -362,6 +374,38 @@ async def test_bad_requests_get_an_error_then_the_connection_closes(daemon, firs
         error = await read(c)
         assert error.type == "error" and Error.from_event(error).code == code
         assert await read(c) is None, "closed after the error"
+
+
+async def read_all(c) -> list[Event]:
+    """Every event until the server closes the connection."""
+    seen = []
+    while (event := await read(c)) is not None:
+        seen.append(event)
+    return seen
+
+
+async def test_a_refused_transcription_takes_no_more_work(daemon):
+    """After a refused transcription the connection ends as after any error: a request sent behind it is not
+    started (and then cut off), the client reads the error and the end of the stream."""
+    async with client(daemon) as c:
+        await c.write_event(AudioStart(rate=0, width=2, channels=1).event())
+        await c.write_event(Synthesize(text=" ".join([THREE] * 4)).event())
+        await c.write_event(Describe().event())
+        seen = await read_all(c)
+    assert [e.type for e in seen] == ["error"]
+    assert Error.from_event(seen[0]).code == "invalid_audio"
+
+
+async def test_a_refused_transcription_does_not_overtake_an_earlier_answer(daemon):
+    """Answers stay in order: a synthesize's audio, whole, then the error of the refusal sent after it."""
+    async with client(daemon) as c:
+        await c.write_event(Synthesize(text=THREE).event())
+        await c.write_event(AudioStart(rate=0, width=2, channels=1).event())
+        seen = await read_all(c)
+    kinds = [e.type for e in seen]
+    assert kinds[0] == "audio-start" and kinds[-2:] == ["audio-stop", "error"], kinds
+    assert Error.from_event(seen[-1]).code == "invalid_audio"
+    assert_speech(*pcm_of((0.0, e) for e in seen), 4.0, 11.0)
 
 
 LONG = "x" * (MAX_NAME + 1)
@@ -464,6 +508,22 @@ async def test_client_leaving_cancels_its_job(daemon, streaming):
         assert ended and isinstance(ended[0], JobCancelled), ended
     finally:
         daemon.loop.call_soon_threadsafe(unsubscribe)
+
+
+async def test_one_connection_cannot_take_every_queue_slot(daemon):
+    """A client that sends more requests than the engine queues (without reading) holds only a few of its slots:
+    answers on one connection go out in order anyway, so another client is still served."""
+    _, hog = await asyncio.open_connection("127.0.0.1", daemon.port)
+    try:
+        texts = (f"Request number {i}. " * 20 for i in range(daemon.settings.scheduler.max_jobs_per_engine))
+        for text in texts:
+            await async_write_event(Synthesize(text=text).event(), hog)
+        await asyncio.sleep(0.5)  # the door has read what it will read of them
+        events = await one_shot(daemon, "Is anyone there?")
+        assert types(events)[0] == "audio-start", [e.data for _, e in events if e.type == "error"]
+        assert_speech(*pcm_of(events), 0.5, 3.0)
+    finally:
+        hog.close()  # the door's write fails: its jobs are cancelled
 
 
 def raw_exchange(port: int, data: bytes, half_close: bool) -> bytes:

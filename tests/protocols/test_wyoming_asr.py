@@ -20,6 +20,7 @@ from wyoming.event import Event
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize
 
+from voxhost.events import Transcribed
 from voxhost.operations import SpeechRequest
 
 from ..conftest import free_port, make_settings, running_daemon
@@ -130,6 +131,13 @@ def test_describe_advertises_speech_to_text_beside_the_voices(daemon):
     assert model.attribution.name == "OpenAI" and model.version
 
 
+def test_the_tts_program_names_only_engines_that_speak(daemon):
+    """Whisper is named in the ASR program; the TTS program lists the engines whose voices it offers."""
+    info = asyncio.run(describe(daemon.port))
+    assert "Piper" in info.tts[0].description and "Whisper" not in info.tts[0].description
+    assert "Whisper" in info.asr[0].description
+
+
 @pytest.mark.parametrize("text", SENTENCES)
 def test_home_assistant_hears_what_was_said(daemon, speech, text):
     events = asyncio.run(ha_transcribe(daemon.port, speech[text]))
@@ -162,6 +170,75 @@ def test_other_formats_are_converted(daemon, speech):
     stereo = (np.repeat(high[:, None], 2, axis=1) * (2**31 - 1)).astype("<i4").tobytes()
     events = asyncio.run(ha_transcribe(daemon.port, stereo, rate=48000, width=4, channels=2))
     assert wer(SENTENCES[0], Transcript.from_event(events[-1]).text) <= 0.1
+
+
+def test_audio_is_kept_in_the_recognizers_format_as_it_arrives(daemon, speech):
+    """192 kHz stereo 32-bit audio is converted chunk by chunk: what a connection holds before ``audio-stop`` is
+    16 kHz 16-bit mono (1/48 of what was sent), and the transcript is as good."""
+    mono = np.frombuffer(speech[SENTENCES[2]], dtype="<i2").astype(np.float32) / 32768.0
+    high = np.clip(soxr.resample(mono, 16000, 192000), -1, 1)
+    audio = (np.repeat(high[:, None], 2, axis=1) * (2**31 - 1)).astype("<i4").tobytes()
+    fmt = {"rate": 192000, "width": 4, "channels": 2}
+    seconds = mono.size / 16000
+    (door,) = [door for door in daemon.daemon.doors if door.name == "wyoming"]
+
+    async def held() -> tuple[int, int]:
+        """The rate and size of the audio the door holds for the utterance being received (on the daemon's loop)."""
+        (listening,) = [session._listening for session in door._sessions if session._listening is not None]
+        assert listening.rate is not None
+        return listening.rate, listening.size
+
+    async def upload() -> tuple[int, int, str]:
+        async with AsyncTcpClient("127.0.0.1", daemon.port) as client:
+            await client.write_event(Transcribe(language="en").event())
+            await client.write_event(AudioStart(**fmt).event())
+            step = 192000 * 8 // 10  # 100 ms
+            for i in range(0, len(audio), step):
+                await client.write_event(AudioChunk(audio=audio[i : i + step], **fmt).event())
+            deadline = time.monotonic() + 30
+            while True:  # until the door has read it all (but a resampler's delay)
+                rate, size = daemon.call(held())
+                if size / 2 / rate >= seconds - 0.1 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            await client.write_event(AudioStop().event())
+            return rate, size, Transcript.from_event(await read(client)).text
+
+    rate, size, text = asyncio.run(upload())
+    assert rate == 16000 and size <= seconds * 16000 * 2 + 64, (rate, size)
+    assert wer(SENTENCES[2], text) <= 0.1, text
+
+
+def test_a_client_that_leaves_before_its_transcript_cancels_it(daemon, speech):
+    """Clients that close their connection right after ``audio-stop`` are not transcribed for nobody, ahead of a
+    client still waiting: their transcriptions are cancelled, and only the present client's is recognized."""
+    ended: list[Transcribed] = []
+
+    async def watch():
+        return daemon.core.bus.subscribe(lambda e: ended.append(e) if isinstance(e, Transcribed) else None)
+
+    utterance = b"".join(speech[text] for text in SENTENCES) * 2  # about 20 s
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+
+    async def leave() -> None:
+        async with AsyncTcpClient("127.0.0.1", daemon.port) as client:
+            await client.write_event(Transcribe(language="en").event())
+            await client.write_event(AudioStart(**fmt).event())
+            await client.write_event(AudioChunk(audio=utterance, **fmt).event())
+            await client.write_event(AudioStop().event())
+
+    unsubscribe = daemon.call(watch())
+    try:
+        for _ in range(3):
+            asyncio.run(leave())
+        events = asyncio.run(ha_transcribe(daemon.port, speech[SENTENCES[1]]))
+        daemon.settle()
+    finally:
+        daemon.loop.call_soon_threadsafe(unsubscribe)
+    assert wer(SENTENCES[1], Transcript.from_event(events[-1]).text) <= 0.1
+    recognized = [e for e in ended if e.error is None]
+    assert len(recognized) == 1 and recognized[0].audio_seconds < 5, ended
+    assert all(e.error == "cancelled" for e in ended if e not in recognized), ended
 
 
 # -- bad input: an error event, then the connection closes --------------------------------------------

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 VOXHOST_ATTRIBUTION = Attribution(name="voxhost", url="https://pypi.org/project/voxhost/")
+SPEAKING = frozenset(("tts", "clone"))
+"""Capabilities of an engine that speaks (one named in the TTS program's description)."""
 
 
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}))?$")
@@ -96,7 +98,9 @@ def build_info(
                 speakers=[TtsVoiceSpeaker(name=s) for s in voice.speakers] or None,
             )
         )
-    names = ", ".join(engine.name for engine in engines.values()) or "no engines"
+    # Only engines that speak: a recognizer (Whisper) has no voices to offer here.
+    speakers = (engine for engine in engines.values() if engine.capabilities & SPEAKING)
+    names = ", ".join(engine.name for engine in speakers) or "no engines"
     program = TtsProgram(
         name=program_name,
         attribution=VOXHOST_ATTRIBUTION,

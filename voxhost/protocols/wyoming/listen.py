@@ -2,8 +2,9 @@
 
 Home Assistant's wyoming STT sends exactly that (16 kHz, 16-bit mono, 10 ms chunks) on a new connection and waits
 for ``transcript`` or ``error``; it ignores the streaming events (``transcript-start``, ``-chunk``, ``-stop``),
-which are sent only when ``[doors.wyoming] transcript_streaming`` is on (and then advertised). Audio is kept as
-16-bit mono at the rate it came in; the recognizer resamples.
+which are sent only when ``[doors.wyoming] transcript_streaming`` is on (and then advertised). Audio is converted
+as it arrives to 16-bit mono at ``RECOGNIZER_RATE`` at most, so what a connection holds is bounded by that format
+and ``max_transcribe_seconds`` whatever the client sends (192 kHz, 8 channels, 32-bit).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from ...operations import MAX_PROMPT, TranscribeParams, parse
 MIN_RATE, MAX_RATE = 8000, 192000
 """Sample rates accepted for speech."""
 MAX_CHANNELS = 8
+RECOGNIZER_RATE = 16000
+"""The rate audio is kept at: what Whisper recognizes (and what Home Assistant sends). Lower rates are kept as they
+are: upsampling would only take more memory; the recognizer resamples what it is given."""
 
 
 class TranscribeData(BaseModel):
@@ -73,7 +77,8 @@ def _mono16(audio: bytes, width: int, channels: int) -> np.ndarray:
 
 @dataclass
 class Listening:
-    """One utterance being received: its request, and its audio as 16-bit mono at the first chunk's rate."""
+    """One utterance being received: its request, and its audio as 16-bit mono at ``rate`` (the first chunk's rate,
+    at most ``RECOGNIZER_RATE``)."""
 
     params: TranscribeParams
     max_seconds: float
@@ -104,20 +109,29 @@ class Listening:
             return
         samples = _mono16(audio, fmt.width, fmt.channels).tobytes()
         if self.rate is None:
-            self.rate = fmt.rate
-        elif fmt.rate != self.rate:  # a client that changes rate mid-stream: keep one rate
-            if self._resampler is None or self._resampler.rate_in != fmt.rate:
-                self._resampler = Resampler(fmt.rate, self.rate)
-            samples = self._resampler.process(samples)
-        self.parts.append(samples)
-        self.size += len(samples)
+            self.rate = min(fmt.rate, RECOGNIZER_RATE)
+        if self._resampler is None or self._resampler.rate_in != fmt.rate:
+            self._keep(self._flush())  # a client that changes rate mid-stream: the old rate's tail, then one rate
+            self._resampler = Resampler(fmt.rate, self.rate)
+        self._keep(self._resampler.process(samples))
         if self.size / 2 / self.rate > self.max_seconds:
             raise InvalidAudioError(
                 f"the audio is longer than {self.max_seconds:g} s; send one utterance at a time", param="audio"
             )
 
+    def _keep(self, samples: bytes) -> None:
+        if samples:
+            self.parts.append(samples)
+            self.size += len(samples)
+
+    def _flush(self) -> bytes:
+        """What the resampler still holds (its filter's delay), once no more audio comes at its rate."""
+        resampler, self._resampler = self._resampler, None
+        return resampler.process(b"", last=True) if resampler is not None else b""
+
     def audio(self) -> PCM:
         """Everything received; an error when nothing was."""
+        self._keep(self._flush())
         if not self.size or self.rate is None:
             raise InvalidAudioError("no audio came before audio-stop", param="audio")
         return PCM(b"".join(self.parts), self.rate)

@@ -7,12 +7,18 @@ Home Assistant's two exchanges (reference §3.4, §3.5):
   ``synthesize-stopped``.
 and speech-to-text (see ``listen``): ``transcribe``, ``audio-start``, ``audio-chunk``*, ``audio-stop`` → ``transcript``.
 Reading never waits for synthesis: text chunks feed the job while earlier sentences are being spoken. Requests
-on one connection answer in the order they came.
+on one connection answer in the order they came, and at most ``MAX_PENDING`` of them are outstanding: a client
+that sends more is read no further until one is answered, so one connection cannot fill an engine's queue.
 
 A failed request gets an ``error`` event (Home Assistant shows its text, on both paths) and the connection ends
 gracefully: no more work is read, voxhost half-closes its side, and reads and drops what the client still sends for
 up to ``LINGER`` seconds before closing. Closing at once would reset the connection under a client that is still
-streaming its text, and the client would see "connection reset" or "broken pipe" instead of the error.
+streaming its text, and the client would see "connection reset" or "broken pipe" instead of the error. A refused
+transcription ends the connection the same way, its ``error`` after the answers to earlier requests.
+
+A client that closes its side after a one-shot request still reads its answer; one that closes it while a
+transcription is pending has left (Home Assistant reads the transcript on the open connection), and the
+transcription is cancelled.
 
 A connection that sends nothing for ``idle_timeout`` seconds while nothing is being spoken for it is closed (a text
 stream that stopped sending gets an error first); a client that stops reading its audio gets as long.
@@ -22,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +59,10 @@ _LOGGER = logging.getLogger(__name__)
 
 WIDTH, CHANNELS = 2, 1
 """voxhost's audio is always 16-bit mono."""
-REFUSED_DRAIN_SECONDS = 2.0
-"""How long the audio of a refused transcription is read and dropped before the connection closes."""
+MAX_PENDING = 2
+"""Answers one connection may have outstanding: the one being sent and the next, whose job is made meanwhile (so
+its first audio is not delayed). Answers go out in order, so more would only hold engine queue slots that other
+clients need; the next request is read when one of them is done."""
 _ASR_EVENTS = frozenset(("transcribe", "audio-start", "audio-chunk", "audio-stop"))
 LINGER = 2.0
 """Seconds to read (and drop) what a client still sends after its error, before the connection closes."""
@@ -75,7 +82,8 @@ class _Stream:
     job: JobHandle
     chars: int = 0
     fed: bool = False
-    compat_text: str | None = None
+    compat: dict[str, Any] | None = None
+    """The compatibility ``synthesize`` as sent: read only when no chunk brought text (see ``_stop_stream``)."""
 
 
 class Session:
@@ -110,8 +118,10 @@ class Session:
         self._transcript_streaming = transcript_streaming
         self._listening: Listening | None = None
         """The utterance being received, between ``transcribe`` (or ``audio-start``) and ``audio-stop``."""
-        self._refused: float | None = None
-        """When a transcription was refused midway (its audio is then dropped until ``audio-stop``)."""
+        self._transcriptions: set[asyncio.Task[None]] = set()
+        """Queued replies that are transcriptions (nothing is written for them until the transcript is ready)."""
+        self._ending = False
+        """An ``error`` is queued behind earlier answers (a refused transcription): no new work is taken."""
         self._idle_timeout = idle_timeout
         self._loop = asyncio.get_running_loop()
         self._last_sent = self._loop.time()
@@ -157,6 +167,11 @@ class Session:
                 if self._stream is not None:
                     # The text can never be completed: the client left mid-stream.
                     self.abort("the client closed the connection during a text stream")
+                elif any(not task.done() for task in self._transcriptions):
+                    # Home Assistant keeps its side open until it has read the transcript, so the end of the stream
+                    # means the client is gone; a transcription writes nothing until it is done, so waiting would
+                    # recognize the whole utterance for nobody, ahead of clients that are still waiting.
+                    self.abort("the client closed the connection before its transcript")
                 elif self._tail is not None:
                     # A client may half-close after its request and still read the answer; writes fail if it left.
                     await asyncio.wait([self._tail])
@@ -221,8 +236,8 @@ class Session:
                 event, reading = reading.result(), None
                 if event is None:
                     return self._failed_at is None
-                if self._failed_at is not None:
-                    continue  # after an error nothing more is done: the rest of the client's stream is dropped
+                if self._failed_at is not None or self._ending:
+                    continue  # after an error (or with one queued) nothing more is done: the rest is dropped
                 try:
                     await self._handle(event)
                 except VoxhostError as err:
@@ -258,17 +273,22 @@ class Session:
         if Describe.is_type(kind):
             await self.send(self._info_event())
         elif Synthesize.is_type(kind):
-            data = parse(SynthesizeData, event.data)
             if self._stream is not None:
-                # The compatibility copy inside a stream: its text already came as chunks.
-                self._stream.compat_text = data.text
+                # The compatibility copy inside a stream: its text already came as chunks, so it is not checked here.
+                self._stream.compat = event.data
                 return
+            data = parse(SynthesizeData, event.data)
+            await self._room()
             self._one_shot(data)
         elif SynthesizeStart.is_type(kind):
+            if self._stream is None:
+                await self._room()
             self._start_stream(event.data)
         elif SynthesizeChunk.is_type(kind):
             self._stream_chunk(event.data)
         elif SynthesizeStop.is_type(kind):
+            if self._stream is None:
+                await self._room()  # a stray stop is answered too
             self._stop_stream()
         elif kind in _ASR_EVENTS:
             await self._hear_event(event)
@@ -276,6 +296,11 @@ class Session:
             await self.send(Pong(text=Ping.from_event(event).text).event())
         else:
             _LOGGER.debug("Ignoring Wyoming event %r from %s", kind, self.peer)
+
+    async def _room(self) -> None:
+        """Wait until fewer than ``MAX_PENDING`` answers are outstanding, before a request that queues one."""
+        while len(pending := [task for task in self._tasks if not task.done()]) >= MAX_PENDING:
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
 
     def _submit(self, request: SpeechRequest) -> JobHandle:
         job = self.core.submit(request)  # validates: unknown voice, empty text, busy → VoxhostError
@@ -314,21 +339,17 @@ class Session:
             # A stray stop still gets its answer, or the client would wait for it forever.
             self._queue(lambda: self.send(SynthesizeStopped().event()))
             return
-        if not stream.fed and stream.compat_text:
-            stream.job.feed(stream.compat_text)  # a client that sent its text only in the compatibility event
+        compat_text = stream.compat.get("text") if stream.compat is not None else None
+        if not stream.fed and isinstance(compat_text, str) and compat_text.strip():
+            # A client that sent its text only in the compatibility event: checked as a one-shot text would be.
+            stream.job.feed(parse(SynthesizeData, stream.compat).text)
         stream.job.finish_text()
 
     # -- speech-to-text -------------------------------------------------------------------------------
 
     async def _hear_event(self, event: Event) -> None:
-        """``transcribe`` and audio events. A request refused midway gets its ``error`` at once, and the rest of
-        its audio is read and dropped (bounded), so that the client, still sending, reads the error before the
-        connection closes."""
+        """``transcribe`` and audio events; a request refused midway ends the connection (see ``_refuse``)."""
         kind = event.type
-        if self._refused is not None:
-            if AudioStop.is_type(kind) or time.monotonic() - self._refused > REFUSED_DRAIN_SECONDS:
-                self.abort("the transcription was refused")
-            return
         try:
             if Transcribe.is_type(kind):
                 self._listen(event.data)
@@ -342,16 +363,18 @@ class Session:
                 assert self._listening is not None
                 self._listening.add(event.data, event.payload)
             elif AudioStop.is_type(kind):
+                await self._room()
                 self._heard()
         except VoxhostError as err:
             self._listening = None
-            self._refused = time.monotonic()
-            _LOGGER.info("Wyoming transcription from %s refused: %s (%s)", self.peer, err.message, err.code)
-            await self.send(Error(text=err.message, code=err.code).event())
-            if AudioStop.is_type(kind):
-                self.abort(err.message)
-            else:  # closed once the client stops sending, or after the bound, whichever comes first
-                asyncio.get_running_loop().call_later(REFUSED_DRAIN_SECONDS, self.abort, err.message)
+            self._refuse(err)
+
+    def _refuse(self, err: VoxhostError) -> None:
+        """End the connection after a refused transcription as after a failed request, but in its turn: no new work
+        is taken from now on, and the ``error`` follows the answers to earlier requests rather than cutting them off
+        (then the half-close and the linger, during which the rest of the client's audio is read and dropped)."""
+        self._ending = True
+        self._queue(lambda: self._fail(err))
 
     def _listen(self, data: dict[str, Any]) -> None:
         models = {
@@ -368,7 +391,7 @@ class Session:
         if listening is None:
             return  # the end of audio this connection was not asked to transcribe
         audio = listening.audio()
-        self._queue(lambda: self._transcribe(audio, listening.params))
+        self._transcriptions.add(self._queue(lambda: self._transcribe(audio, listening.params)))
 
     async def _transcribe(self, audio: PCM, params: TranscribeParams) -> None:
         """Recognize one utterance and send its transcript (Home Assistant reads ``transcript`` or ``error``)."""
@@ -396,8 +419,8 @@ class Session:
         await self.send(Transcript(text=text, language=language).event(), *tail)
         _LOGGER.debug("Wyoming transcript for %s: %r", self.peer, text)
 
-    def _queue(self, reply: Callable[[], Awaitable[None]]) -> None:
-        """Run ``reply`` after every reply queued before it."""
+    def _queue(self, reply: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """Run ``reply`` after every reply queued before it; its task."""
         previous = self._tail
 
         async def run() -> None:
@@ -414,7 +437,9 @@ class Session:
         task = asyncio.create_task(run(), name=f"wyoming-reply-{self.peer}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._transcriptions.discard)
         self._tail = task
+        return task
 
     # -- writing --------------------------------------------------------------------------------
 
