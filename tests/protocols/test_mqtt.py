@@ -18,8 +18,9 @@ from pydantic import ValidationError
 import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
 from voxhost.operations import MAX_SPEED, SpeechParams
+from voxhost.protocols.mqtt import service
 
-from ..conftest import assert_speech, free_port, make_settings, running_daemon
+from ..conftest import assert_speech, free_port, make_settings, running_daemon, wait_for
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
     Mosquitto,
     Probe,
@@ -27,6 +28,7 @@ from .mqtt_helpers import (  # noqa: F401 (fixtures)
     broker,
     client,
     client311,
+    error_reply,
     is_status,
     is_terminal,
     new_id,
@@ -409,6 +411,143 @@ def test_the_broker_connection_sends_small_messages_at_once(daemon, client):
     client.publish(f"{ROOT}/say", {"text": "Small and quick.", "id": rid})
     pcm, rate, _ = audio_of(client.collect(lambda m: m.topic == f"{ROOT}/audio/{rid}/stop"), f"{ROOT}/audio/{rid}")
     assert_speech(pcm, rate, 0.5, 3.0)
+
+
+# -- values that end up in topics ----------------------------------------------------------------------
+
+
+def _door(daemon):
+    return daemon.daemon.doors[0]
+
+
+def _still_serving(client, door, connects):
+    """The daemon never lost the broker, and still speaks."""
+    assert door.conn.connected and door.conn.connects == connects
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/say", {"text": "Still here.", "id": rid, "format": "none"})
+    assert client.wait(is_terminal(rid), 30).json()["status"] == "done"
+    wait_for(lambda: not door.ctx.tracker.jobs, 5)  # the job's task ends just after its last reply
+
+
+# Characters MQTT forbids in topic names (U+0000, lone surrogates) or that mosquitto refuses as a malformed packet
+# (C0 and C1 control characters, noncharacters), each in every field that becomes part of a topic.
+FORBIDDEN = {"nul": "\u0000", "soh": "\u0001", "lf": "\n", "tab": "\t", "del": "\u007f", "nel": "\u0085"}
+FORBIDDEN |= {"fffe": "\ufffe", "ffff": "\uffff", "fdd0": "\ufdd0", "surrogate": "\ud800"}
+
+
+@pytest.mark.parametrize("char", FORBIDDEN.values(), ids=FORBIDDEN.keys())
+@pytest.mark.parametrize(
+    ("field", "value"), [("id", "door{}bell"), ("reply_to", "my/replies{}"), ("audio_topic", "speakers/hall{}")]
+)
+def test_a_character_mqtt_forbids_in_a_topic_is_refused(daemon, client, field, value, char):
+    door = _door(daemon)
+    connects = door.conn.connects
+    # json.dumps writes every such character as an escape, the lone surrogate too, as a client's JSON library does.
+    payload = json.dumps({"text": "Hello.", "id": new_id(), field: value.format(char)})
+    error = error_reply(client, f"{ROOT}/say", payload)
+    assert error["code"] == "invalid_request" and error["param"] == field, error
+    assert f"U+{ord(char):04X}" in error["message"]
+    _still_serving(client, door, connects)
+
+
+@pytest.mark.parametrize(
+    ("field", "char"),
+    [(field, char) for field in ("siteId", "id") for char in FORBIDDEN.values()]
+    + [("sessionId", "\ud800")],  # in no topic: only what is no Unicode text is refused
+    ids=[f"{field}-{name}" for field in ("siteId", "id") for name in FORBIDDEN] + ["sessionId-surrogate"],
+)
+def test_hermes_refuses_a_character_mqtt_forbids_in_a_topic(daemon, client, field, char):
+    door = _door(daemon)
+    connects = door.conn.connects
+    say = {"text": "Hello.", "siteId": "kitchen", "id": "hf1", "sessionId": "s1"}
+    say[field] = f"k{char}1"
+    client.subscribe("hermes/tts/sayFinished", "hermes/error/tts", "hermes/audioServer/#")
+    client.publish("hermes/tts/say", json.dumps(say))
+    messages = client.collect(lambda m: m.topic == "hermes/tts/sayFinished", 10)
+    assert [m.topic for m in messages] == ["hermes/error/tts", "hermes/tts/sayFinished"]
+    error, finished = messages[0].json(), messages[1].json()
+    assert f"'{field}'" in error["error"] and error["siteId"] == say["siteId"], error
+    assert finished == {"id": say["id"], "siteId": say["siteId"], "sessionId": say["sessionId"]}
+    _still_serving(client, door, connects)
+
+
+def test_the_connection_never_publishes_to_a_malformed_topic(daemon, client):
+    door = _door(daemon)
+    connects = door.conn.connects
+    for topic in ("a\u0000b", "a\u0001b", "a/\ufffe", "a/\ud800", "a/+", "a/#", ""):
+        assert door.conn.publish(topic, b"x") is False
+    assert door.conn.publish_json(f"{ROOT}/x/{new_id()}", {"echo": "\ud800"})  # an escape carries it
+    _still_serving(client, door, connects)
+
+
+@pytest.mark.parametrize("response_topic", ["my/+", "#", "my/#", "$SYS/replies"])
+@pytest.mark.parametrize(
+    ("topic", "payload", "fallback"),
+    [
+        ("say", {"text": "x" * 900, "id": "rt1"}, "response"),
+        ("voices/get", {"id": "rt1"}, "voices"),
+        ("jobs/get", {"id": "rt1"}, "jobs"),
+        ("stop", {"id": "rt1"}, "response"),
+        ("voice/set", "piper:en_US-joe-medium", "response"),
+        ("voices/delete", {"id": "rt1", "voice": "voice_nobody"}, "response"),
+    ],
+)
+def test_a_response_topic_that_is_no_topic_name_is_refused(daemon, client, topic, payload, fallback, response_topic):
+    client.subscribe(f"{ROOT}/{fallback}", "my/#")
+    client.publish(f"{ROOT}/{topic}", payload, response_topic=response_topic, correlation=b"c1")
+    error = client.wait(lambda m: m.topic == f"{ROOT}/{fallback}", 10)
+    assert error.correlation == b"c1"
+    reply = error.json()
+    assert reply["status"] == "error" and reply["code"] == "invalid_request" and reply["param"] == "response_topic"
+    assert response_topic in reply["message"] and reply["id"] == ("rt1" if isinstance(payload, dict) else None)
+    assert client.drain(0.5) == []  # nothing was queued, and no job is left without a reader
+    assert not _door(daemon).ctx.tracker.jobs and not daemon.core.jobs()
+
+
+def test_a_job_whose_replies_cannot_start_is_cancelled(daemon, client, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("no stream")
+
+    monkeypatch.setattr(service, "AudioStream", broken)
+    client.subscribe(f"{ROOT}/events")
+    client.publish(f"{ROOT}/say", {"text": "Nobody listens.", "id": new_id()})
+    cancelled = client.wait(lambda m: m.topic == f"{ROOT}/events" and m.json()["event"] == "job_cancelled", 10)
+    assert "could not serve" in cancelled.json()["reason"], cancelled.json()
+    wait_for(lambda: not _door(daemon).ctx.tracker.jobs and not daemon.core.jobs())
+
+
+# -- refusals and limits -------------------------------------------------------------------------------
+
+
+def test_a_refused_request_does_not_use_up_its_id(client):
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/say", {"text": "Someone is at the door.", "id": rid, "voice": "piper:en_US-jo-medium"})
+    assert client.wait(is_terminal(rid), 10).json()["code"] == "voice_not_found"
+    client.publish(f"{ROOT}/say", {"text": "Someone is at the door.", "id": rid, "format": "none"})
+    assert client.wait(is_terminal(rid), 30).json()["status"] == "done"
+    client.subscribe("hermes/tts/sayFinished", "hermes/error/tts", "hermes/audioServer/den/playBytes/#")
+    hid = new_id()
+    client.publish("hermes/tts/say", {"text": "Hola.", "lang": "xx", "siteId": "den", "id": hid})
+    assert client.wait(lambda m: m.topic == "hermes/error/tts", 10).json()["context"] == hid
+    client.publish("hermes/tts/say", {"text": "Hello.", "siteId": "den", "id": hid})
+    assert client.wait(lambda m: "/playBytes/" in m.topic, 30).topic.endswith(f"/{hid}")
+
+
+def test_hermes_applies_the_doors_text_limit(daemon, client):
+    client.subscribe("hermes/tts/sayFinished", "hermes/error/tts", f"{ROOT}/events")
+    client.publish("hermes/tts/say", {"text": "x" * 1001, "siteId": "den", "id": "long1"})
+    messages = client.collect(lambda m: m.topic == "hermes/tts/sayFinished", 10)
+    assert [m.topic for m in messages] == ["hermes/error/tts", "hermes/tts/sayFinished"]  # no job_accepted event
+    error = messages[0].json()
+    assert error["context"] == "long1" and "at most 1000" in error["error"], error
+    assert messages[1].json()["id"] == "long1"
+
+
+def test_voice_set_errors_go_to_the_response_topic(client):
+    error = error_reply(client, f"{ROOT}/voice/set", "piper:nobody", correlation=b"vs")
+    assert error["code"] == "voice_not_found"
 
 
 # -- reconnect and scale-out (own brokers and daemons) -------------------------------------------------

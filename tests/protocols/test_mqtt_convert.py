@@ -219,6 +219,15 @@ def test_bad_requests_get_one_error_reply_each(client, target):
     assert client.wait(is_terminal(rid, f"{ROOT}/response"), 20).json()["status"] == "done"
 
 
+def test_a_refused_conversion_does_not_use_up_its_id(client, target):
+    rid, good = new_id(), wav_bytes(tone(200.0, 1.0))
+    client.subscribe(f"{ROOT}/response")
+    client.publish(f"{ROOT}/convert", good, user_properties=[("voice", "voice_nobody_00000000"), ("id", rid)])
+    assert client.wait(is_terminal(rid, f"{ROOT}/response"), 20).json()["code"] == "voice_not_found"
+    client.publish(f"{ROOT}/convert", good, user_properties=[("voice", target), ("id", rid), ("format", "none")])
+    assert client.wait(is_terminal(rid, f"{ROOT}/response"), 20).json()["status"] == "done"
+
+
 def test_retained_convert_is_ignored(client, target):
     rid = new_id()
     client.subscribe(f"{ROOT}/response")

@@ -114,6 +114,16 @@ def test_bad_input_gets_an_error_reply(client, speech):
     assert _error(client, speech, topic=f"{ROOT}/transcribe/en/a/b")["param"] == "topic"
 
 
+def test_a_wildcard_response_topic_is_refused_on_reply_to(client, speech):
+    rid, reply_to = new_id(), f"test/replies/{new_id()}"
+    client.subscribe(reply_to)
+    properties = [("id", rid), ("reply_to", reply_to)]
+    client.publish(f"{ROOT}/transcribe", speech, response_topic="my/+", user_properties=properties)
+    error = client.wait(lambda m: m.topic == reply_to, 30).json()
+    assert error["status"] == "error" and error["param"] == "response_topic" and error["id"] == rid, error
+    assert client.drain(0.5) == []  # nothing was transcribed
+
+
 def test_a_two_hour_recording_is_refused(client):
     flac = two_hours_of_silence()
     assert len(flac) < MAX_BYTES

@@ -14,7 +14,7 @@ from ...errors import VoxhostError
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
 from .names import shared
-from .reply import Reply
+from .reply import Reply, check_response_topic
 from .schemas import json_limit, peek_audio_request
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
     s = ctx.settings
     defaults: dict[str, str] = {}
     try:
+        check_response_topic(msg)
         defaults = topic.defaults(msg.topic)
         command = await asyncio.to_thread(
             topic.parse, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
@@ -77,11 +78,23 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
         _LOGGER.info("Rejected %s on %s: %s", topic.name, msg.topic, err.message)
         Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
         return None
-    key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-    if key is not None and ctx.dedupe.seen(f"{topic.key}:{key}"):
+    key = request_key(msg, topic, command)
+    if key is not None and ctx.dedupe.seen(key):
         _LOGGER.info("Dropping a repeated %s %s", topic.name, key)
         return None
     return command, Reply.to(ctx, msg, command.reply_to, command.id)
+
+
+def request_key(msg: Incoming, topic: AudioTopic[C], command: C) -> str | None:
+    """What a request's redeliveries are known by: its id, else its Correlation Data (None: not deduplicated)."""
+    key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
+    return None if key is None else f"{topic.key}:{key}"
+
+
+def release_if_refused(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C], command: C, reply: Reply) -> None:
+    """Forget the key of a request whose only answer was an error: only an accepted request uses up its id."""
+    if reply.sent == ["error"]:
+        ctx.dedupe.forget(request_key(msg, topic, command))
 
 
 class AudioService(Service, Generic[C], abc.ABC):
@@ -122,6 +135,7 @@ class AudioService(Service, Generic[C], abc.ABC):
         received = await receive(self.ctx, msg, self.request)
         if received is not None:
             await self.serve(*received)
+            release_if_refused(self.ctx, msg, self.request, *received)
 
     @abc.abstractmethod
     async def serve(self, command: C, reply: Reply) -> None:

@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from .names import topic_problem
 from .settings import MqttSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -296,7 +297,15 @@ class MqttConnection:
         client = self._client
         if client is None:
             return False
-        data = payload.encode() if isinstance(payload, str) else payload
+        if problem := topic_problem(topic):
+            # Sent, it would make the broker drop the connection, and paho resend it on every reconnect.
+            _LOGGER.error("Not publishing to %s: %s", ascii(topic), problem)
+            return False
+        try:
+            data = payload.encode() if isinstance(payload, str) else payload
+        except UnicodeEncodeError as err:  # a lone surrogate: not UTF-8, so not an MQTT message
+            _LOGGER.error("Not publishing to %s: the payload is not Unicode text (%s)", topic, err.reason)
+            return False
         if not self.fits(topic, len(data)):
             _LOGGER.warning(
                 "Not publishing %d bytes to %s: above the %d byte limit", len(data), topic, self.max_payload
@@ -320,4 +329,8 @@ class MqttConnection:
     def publish_json(self, topic: str, payload: Any, **kwargs: Any) -> bool:
         """Publish a JSON document."""
         text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        try:
+            text.encode()
+        except UnicodeEncodeError:  # a lone surrogate echoed from a request is no UTF-8, but a JSON escape carries it
+            text = json.dumps(payload, separators=(",", ":"))
         return self.publish(topic, text, content_type="application/json", **kwargs)

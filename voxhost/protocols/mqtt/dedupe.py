@@ -30,6 +30,11 @@ class Deduper:
             self._keys.popitem(last=False)
         return False
 
+    def forget(self, key: str | None) -> None:
+        """Forget ``key``: its request was refused, and a retry with the same id must be answered."""
+        if key is not None:
+            self._keys.pop(key, None)
+
     def _expire(self, now: float) -> None:
         while self._keys:
             key, at = next(iter(self._keys.items()))

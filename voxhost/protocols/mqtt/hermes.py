@@ -30,7 +30,7 @@ from .names import (
     hermes_play_bytes,
     shared,
 )
-from .schemas import HermesGetVoices, HermesSay, decode, load_json, parse_model
+from .schemas import HermesGetVoices, HermesSay, check_length, decode, load_json, parse_model
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class HermesService(Service):
         try:
             raw = load_json(decode(msg.payload, self.settings.max_command_bytes))
             say: HermesSay = parse_model(HermesSay, raw)
+            check_length(say.text, self.settings.max_text)  # as on voxhost's own say topics
         except VoxhostError as err:
             # Answer as far as the payload lets us: its id and site, else Rhasspy's defaults.
             fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -114,6 +115,7 @@ class HermesService(Service):
             )
             job = self.ctx.core.submit(request)
         except VoxhostError as err:
+            self.ctx.dedupe.forget(f"hermes:{say.id}" if say.id else None)  # only an accepted request uses up its id
             self._error(err.message, say.site_id, say.id, say.session_id)
             self._finished(say.site_id, say.id, say.session_id)
             return

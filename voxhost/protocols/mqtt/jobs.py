@@ -20,7 +20,7 @@ from ...errors import VoxhostError
 from ...operations import JobId, JobQuery
 from .connection import Incoming
 from .context import Handler, Service
-from .reply import Reply
+from .reply import Reply, check_response_topic
 from .schemas import _Delivery, parse_optional, peek
 from .stream import AudioStream
 
@@ -57,6 +57,7 @@ class JobsService(Service):
             _LOGGER.warning("Ignoring a retained job request on %s", msg.topic)
             return
         try:
+            check_response_topic(msg)
             command: JobsCommand = parse_optional(JobsCommand, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)

@@ -21,10 +21,10 @@ from ...audio import decode_audio
 from ...errors import InvalidRequestError, VoxhostError
 from ...operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from ...voices import LibraryVoice
-from .audio_request import AudioTopic, receive
+from .audio_request import AudioTopic, receive, release_if_refused
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
-from .reply import Reply
+from .reply import Reply, check_response_topic
 from .schemas import (
     AudioFile,
     AudioForm,
@@ -178,6 +178,7 @@ class LibraryService(Service):
         except VoxhostError as err:
             _LOGGER.info("Rejected voice upload %s: %s", command.id, err.message)
             reply.error(_for_mqtt(err))
+            release_if_refused(self.ctx, msg, self.upload, command, reply)
             return
         heard = voice.transcript is None and stored.transcript is not None
         reply.send("done", voice=voice_fields(core, stored), transcribed=heard)
@@ -191,6 +192,7 @@ class LibraryService(Service):
             return
         prefix = f"{self.topics.voices_delete}/"
         try:
+            check_response_topic(msg)
             voice: str | None = None
             if msg.topic.startswith(prefix):
                 voice = msg.topic[len(prefix) :]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .settings import MqttSettings
@@ -12,6 +13,42 @@ HERMES_ERROR = "hermes/error/tts"
 HERMES_PLAY_FINISHED = "hermes/audioServer/+/playFinished"
 RHASSPY_GET_VOICES = "rhasspy/tts/getVoices"
 RHASSPY_VOICES = "rhasspy/tts/voices"
+
+MAX_TOPIC_BYTES = 65535
+"""Longest topic name MQTT can carry (a two-byte length)."""
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane | low) for plane in range(0, 0x110000, 0x10000) for low in (0xFFFE, 0xFFFF)
+)
+_UNFIT_RE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
+"""What MQTT forbids in a topic name (U+0000, lone surrogates) or lets a broker refuse as a malformed packet
+(control characters, noncharacters): mosquitto disconnects a client that publishes to such a topic."""
+
+
+def unfit_character(value: str) -> str | None:
+    """The first character of ``value`` that must not reach a topic name, described, or None."""
+    if found := _UNFIT_RE.search(value):
+        return f"U+{ord(found.group()):04X} at position {found.start()}"
+    return None
+
+
+def topic_problem(topic: str) -> str | None:
+    """Why voxhost must not publish to ``topic`` (a broker would refuse it or drop the connection), or None."""
+    if not topic:
+        return "the topic is empty"
+    if found := unfit_character(topic):
+        return f"the topic contains a character MQTT forbids in topic names ({found})"
+    if "+" in topic or "#" in topic:
+        return "the topic contains a wildcard ('+' or '#')"
+    if len(topic.encode()) > MAX_TOPIC_BYTES:
+        return f"the topic is longer than {MAX_TOPIC_BYTES} bytes"
+    return None
+
+
+def reply_topic_problem(topic: str) -> str | None:
+    """Why a topic a client names for its replies or audio is refused (also one starting with ``$``), or None."""
+    if topic.startswith("$"):
+        return "the topic starts with '$' (reserved for the broker)"
+    return topic_problem(topic)
 
 
 def hermes_play_bytes(site_id: str, request_id: str) -> str:

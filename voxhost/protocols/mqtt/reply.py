@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import VoxhostError
+from ...errors import InvalidRequestError, VoxhostError
 from .connection import Incoming, MqttConnection
 from .context import MqttContext
+from .names import reply_topic_problem
 
 
 @dataclass
@@ -31,8 +32,12 @@ class Reply:
         *,
         default: str | None = None,
     ) -> Reply:
-        """Replies to ``msg``: its Response Topic, else ``reply_to``, else ``default`` or the node's response topic."""
-        topic = msg.response_topic or reply_to or default or ctx.topics.response
+        """Replies to ``msg``: its Response Topic, else ``reply_to``, else ``default`` or the node's response topic.
+
+        A Response Topic that cannot be published to is passed over, so the refusal of its request has somewhere to go.
+        """
+        response_topic = msg.response_topic if usable_response_topic(msg) else None
+        topic = response_topic or reply_to or default or ctx.topics.response
         return cls(ctx.conn, topic, ctx.topics.node, request_id, msg.correlation_data)
 
     def send(self, status: str, **fields: Any) -> None:
@@ -45,3 +50,14 @@ class Reply:
     def error(self, err: VoxhostError) -> None:
         """Publish an error status naming the problem."""
         self.send("error", code=err.code, message=err.message, param=err.param)
+
+
+def usable_response_topic(msg: Incoming) -> bool:
+    """Whether ``msg`` has a Response Topic that replies can be published to."""
+    return msg.response_topic is not None and reply_topic_problem(msg.response_topic) is None
+
+
+def check_response_topic(msg: Incoming) -> None:
+    """Refuse a request whose MQTT 5 Response Topic is no topic name to publish to (a wildcard, a leading ``$``)."""
+    if msg.response_topic is not None and (problem := reply_topic_problem(msg.response_topic)):
+        raise InvalidRequestError(f"invalid Response Topic {msg.response_topic!r}: {problem}", param="response_topic")

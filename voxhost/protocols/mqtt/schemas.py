@@ -29,8 +29,10 @@ from ...operations import (
     SpeechParams,
     SpeechRequest,
     TranscribeParams,
+    check_text,
     parse,
 )
+from .names import reply_topic_problem, unfit_character
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
 MAX_ID = 128
@@ -43,14 +45,24 @@ def _check_id(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError("must be a string")
     text = str(value)
-    if not text or len(text) > MAX_ID or any(c in text for c in "/+#\0") or text.isspace():
+    if not text or len(text) > MAX_ID or any(c in text for c in "/+#") or text.isspace():
         raise ValueError(f"must be 1-{MAX_ID} characters without '/', '+' or '#'")
-    return text
+    return _check_level(text)
+
+
+def _check_level(value: str) -> str:
+    """A value that names one topic level (an id, a Hermes site): no ``/``, wildcards or characters MQTT forbids."""
+    if not value or any(c in value for c in "/+#"):
+        raise ValueError("must be a single topic level (not empty, without '/', '+' or '#')")
+    if found := unfit_character(value):
+        # In a topic it would make the broker drop voxhost's connection (and paho resend it on every reconnect).
+        raise ValueError(f"contains a character MQTT forbids in topic names ({found})")
+    return value
 
 
 def _check_topic(value: str | None) -> str | None:
-    if value is not None and (not value or any(c in value for c in "+#\0") or value.startswith("$")):
-        raise ValueError("must be a topic name without wildcards or a leading '$'")
+    if value is not None and (problem := reply_topic_problem(value)):
+        raise ValueError(f"must be a topic name without wildcards or a leading '$': {problem}")
     return value
 
 
@@ -207,6 +219,11 @@ class VoiceSet(BaseModel):
     voice: str | None = None
 
 
+def _check_session(value: str | None) -> str | None:
+    """A Hermes session id is echoed in JSON replies: Unicode text (no lone surrogates), as ``text`` must be."""
+    return None if value is None else check_text(value)
+
+
 class HermesSay(BaseModel):
     """``hermes/tts/say`` (Rhasspy's camelCase keys; unknown keys are ignored as Rhasspy does)."""
 
@@ -216,15 +233,13 @@ class HermesSay(BaseModel):
     site_id: str = Field("default", alias="siteId")
     lang: str | None = None
     id: RequestId = None
-    session_id: str | None = Field(None, alias="sessionId")
+    session_id: Annotated[str | None, AfterValidator(_check_session)] = Field(None, alias="sessionId")
     volume: float | None = Field(None, ge=0.0, le=1.0)
 
     @field_validator("site_id")
     @classmethod
     def _site(cls, value: str) -> str:
-        if not value or any(c in value for c in "/+#"):
-            raise ValueError("must be a single topic level")
-        return value
+        return _check_level(value)  # the site names a level of the playBytes topic
 
 
 class HermesGetVoices(BaseModel):
@@ -311,11 +326,16 @@ def parse_say(payload: bytes, max_bytes: int, max_text: int) -> SayCommand:
     command.text = command.text.strip()
     if not command.text:
         raise InvalidRequestError("the text is empty", param="text")
-    if len(command.text) > max_text:
-        raise TextTooLongError(
-            f"the text is {len(command.text)} characters; at most {max_text} are accepted over MQTT", param="text"
-        )
+    check_length(command.text, max_text)
     return command
+
+
+def check_length(text: str, max_text: int) -> None:
+    """Refuse text longer than the door's ``max_text`` (voxhost's say topics and Hermes alike)."""
+    if len(text) > max_text:
+        raise TextTooLongError(
+            f"the text is {len(text)} characters; at most {max_text} are accepted over MQTT", param="text"
+        )
 
 
 def parse_optional(model: type[BaseModel], payload: bytes, max_bytes: int) -> Any:

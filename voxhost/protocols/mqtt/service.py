@@ -18,8 +18,9 @@ from ...events import (
 from .connection import Incoming
 from .context import Handler, Service
 from .names import shared
-from .reply import Reply
+from .reply import Reply, check_response_topic
 from .schemas import (
+    SayCommand,
     StopCommand,
     VoiceSet,
     VoicesQuery,
@@ -65,6 +66,7 @@ class VoxhostService(Service):
             _LOGGER.warning("Ignoring a retained say message on %s", msg.topic)
             return
         try:
+            check_response_topic(msg)
             command = parse_say(msg.payload, self.settings.max_command_bytes, self.settings.max_text)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
@@ -83,12 +85,24 @@ class VoxhostService(Service):
                 voice = self.ctx.voice.for_language(command.language)
             job = self.ctx.core.submit(command.speech_request(voice))
         except VoxhostError as err:
+            self.ctx.dedupe.forget(key)  # only an accepted request uses up its id
             reply.error(err)
             return
         except Exception as err:  # a bug must still answer the client, and never reach paho
+            self.ctx.dedupe.forget(key)
             _LOGGER.exception("Say request %s failed", command.id)
             reply.send("error", code="internal_error", message=f"{type(err).__name__}: {err}")
             return
+        try:
+            self._queued(msg, command, job, reply)
+        except Exception:
+            # Nothing would read the job's events and audio: they would stay in memory, and the job in the tracker.
+            _LOGGER.exception("Say request %s failed after its job was queued; cancelling it", command.id)
+            job.cancel("the MQTT door could not serve the request")
+            self.ctx.tracker.untrack(job)
+
+    def _queued(self, msg: Incoming, command: SayCommand, job: JobHandle, reply: Reply) -> None:
+        """Reply ``queued`` to an accepted say request and start following its job."""
         request_id = command.id or job.id
         reply.id = request_id
         prefix = command.audio_topic or self.topics.audio(request_id)
@@ -160,9 +174,11 @@ class VoxhostService(Service):
             _LOGGER.warning("Ignoring a retained stop message on %s", msg.topic)
             return
         try:
+            check_response_topic(msg)
             command = parse_optional(StopCommand, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
-            Reply.to(self.ctx, msg, None, None).error(err)
+            seen = peek(msg.payload, self.settings.max_command_bytes)
+            Reply.to(self.ctx, msg, None, seen.get("id")).error(err)
             return
         jobs = self.ctx.core.jobs() if command.all else self.ctx.tracker.jobs_for(command.id)
         conversions = self.ctx.tracker.conversions_for(command.id)
@@ -179,6 +195,7 @@ class VoxhostService(Service):
     def on_voices(self, msg: Incoming) -> None:
         """Reply with the catalog (optionally filtered by language or engine)."""
         try:
+            check_response_topic(msg)
             query = parse_optional(VoicesQuery, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
@@ -209,12 +226,13 @@ class VoxhostService(Service):
     def on_voice_set(self, msg: Incoming) -> None:
         """Set the default voice (Home Assistant's select): plain text or ``{"voice": ...}``."""
         try:
+            check_response_topic(msg)
             text = decode(msg.payload, self.settings.max_command_bytes).strip()
             if text.startswith("{"):
                 data = parse_optional(VoiceSet, msg.payload, self.settings.max_command_bytes)
                 text = data.voice
             voice = self.ctx.core.resolve_voice(text or None).id if text else None
         except VoxhostError as err:
-            Reply(self.ctx.conn, self.topics.response, self.topics.node).error(err)
+            Reply.to(self.ctx, msg).error(err)
             return
         self.ctx.voice.set(voice)
