@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,13 @@ def test_unknown_and_path_like_ids(tmp_path):
     for bad in ("voice_nope", "../x", "voice_../../etc"):
         with pytest.raises(UnknownVoiceError):
             lib.get(bad)
+
+
+def test_an_unreadable_voice_is_named_in_a_warning(tmp_path, caplog):
+    lib = VoiceLibrary(tmp_path)
+    kept, broken = (lib.add(VoiceCreate(name=f"Voice {i}"), _speechlike(2), 16000) for i in range(2))
+    (tmp_path / broken.id / "voice.json").write_text('{"id": "voice_')
+    with caplog.at_level(logging.WARNING, logger="voxhost.library"):
+        assert [v.id for v in VoiceLibrary(tmp_path).list()] == [kept.id]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(tmp_path / broken.id) in warnings[0] and "voice.json" in warnings[0]

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from hashlib import sha256
 
@@ -72,7 +78,7 @@ def test_an_import_is_all_or_nothing(tmp_path):
     (target.root / voices[2].id / "squatter").write_bytes(b"x")
     before = _files(target.root)
     with pytest.raises(OSError):
-        target.install([(item.voice, item.wav) for item in incoming], set())
+        target.install([(item.voice, item.wav) for item in incoming], False)
     assert _files(target.root) == before
     assert [v.id for v in target.list()] == [keep.id]
 
@@ -113,3 +119,86 @@ def test_archive_kind_and_version_are_checked():
     with pytest.raises(InvalidArchiveError, match="version"):
         read_archive(_zip({}, manifest={"format": "voxhost-voices", "version": 9, "files": {}}))
     assert read_archive(_zip({})) == []
+
+
+_CRASHING_IMPORT = """
+import os, pathlib, signal, sys
+from voxhost.library import VoiceLibrary
+from voxhost.voice_archive import import_archive
+library = VoiceLibrary(pathlib.Path(sys.argv[1]))
+left, rename = int(sys.argv[3]), pathlib.Path.rename
+def crash_at_a_rename(self, target):
+    global left
+    left -= 1
+    if left < 0:
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 at this point of the import: nothing is cleaned up
+    return rename(self, target)
+pathlib.Path.rename = crash_at_a_rename
+import_archive(library, pathlib.Path(sys.argv[2]).read_bytes(), sys.argv[4])
+"""
+
+
+@pytest.mark.parametrize(
+    "duplicates, renames",
+    # Renames done before the kill: skip places two new voices; replace moves one aside and places three.
+    [("skip", 0), ("skip", 1), ("replace", 0), ("replace", 1), ("replace", 2), ("replace", 3)],
+)
+def test_an_import_killed_midway_is_rolled_back_at_the_next_start(tmp_path, duplicates, renames):
+    source = VoiceLibrary(tmp_path / "a")
+    voices = [source.add(VoiceCreate(name=f"Voice {i}"), _speechlike(2), 16000) for i in range(3)]
+    archive = tmp_path / "voices.zip"
+    write_archive(archive, source.root, voices)
+    target = VoiceLibrary(tmp_path / "b")
+    (target.root / voices[0].id).mkdir()  # the first voice is in the library already, with other metadata
+    for name in ("reference.wav", "voice.json"):
+        (target.root / voices[0].id / name).write_bytes((source.root / voices[0].id / name).read_bytes())
+    target.update(voices[0].id, VoiceUpdate(name="Changed since"))
+    before = _files(target.root)
+    killed = subprocess.run(
+        [sys.executable, "-c", _CRASHING_IMPORT, str(target.root), str(archive), str(renames), duplicates],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _files(target.root) != before or renames == 0, "the import was cut off half done"
+    again = VoiceLibrary(target.root)
+    assert _files(target.root) == before, "all or nothing across a crash"
+    assert [v.name for v in again.list()] == ["Changed since"]
+    assert sorted(p.name for p in target.root.iterdir()) == [voices[0].id]
+
+
+def test_a_sweep_waits_for_another_process_writing(tmp_path):
+    library = VoiceLibrary(tmp_path / "state" / "voices")
+    voice = library.add(VoiceCreate(name="Rose"), _speechlike(2), 16000)
+    staging = library.root / ".tmp-import-1234" / "voice_x_0000"
+    with library.locked():  # a write in progress in this process: its files must survive another process's start
+        staging.mkdir(parents=True)
+        (library.root / voice.id / "reference.wav.new").write_bytes(b"RIFF")
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "voxhost", "voices", "export", "-o", str(tmp_path / "out.zip")],
+            env={**os.environ, "VOXHOST_STATE_DIR": str(tmp_path / "state")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3)
+        assert cli.poll() is None, "the CLI waits for the lock"
+        assert staging.is_dir() and (library.root / voice.id / "reference.wav.new").exists()
+        shutil.rmtree(staging.parent)
+        (library.root / voice.id / "reference.wav.new").unlink()
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 0, err
+    assert zipfile.ZipFile(tmp_path / "out.zip").namelist()[1:] == [
+        f"{voice.id}/reference.wav",
+        f"{voice.id}/voice.json",
+    ]
+
+
+def test_an_export_leaves_out_a_voice_deleted_meanwhile(tmp_path):
+    library = VoiceLibrary(tmp_path / "a")
+    kept, gone = (library.add(VoiceCreate(name=f"Voice {i}"), _speechlike(2), 16000) for i in range(2))
+    listed = library.list()
+    library.remove(gone.id)  # after the list was taken, before the files are read
+    write_archive(tmp_path / "voices.zip", library.root, listed)
+    assert [item.voice.id for item in read_archive((tmp_path / "voices.zip").read_bytes())] == [kept.id]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 
 from voxhost.library import VoiceLibrary
+from voxhost.operations import VoiceCreate
+from voxhost.voice_archive import write_archive
 
 from .conftest import run_cli
 from .listener import wer
+from .protocols.http_helpers import tone
 
 TEXT = "Dinner is ready. Please come to the kitchen."
 
@@ -43,3 +46,33 @@ def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     misnamed = run_cli(state_dir, "voices", "add", str(speech), "--name", "a/b", check=False)
     assert misnamed.returncode == 1 and misnamed.stderr.startswith("voxhost: name:"), misnamed.stderr
     assert VoiceLibrary(state_dir / "voices").list() == [], "nothing stored"
+
+
+def _archive(tmp_path, count: int):
+    """An archive of ``count`` voices written by another library."""
+    source = VoiceLibrary(tmp_path / "source")
+    for i in range(count):
+        source.add(VoiceCreate(name=f"Voice {i}"), tone(300.0 + 20 * i, 2.0), 24000)
+    archive = tmp_path / "voices.zip"
+    write_archive(archive, source.root, source.list())
+    return archive
+
+
+def test_import_keeps_to_the_library_quota(tmp_path, state_dir):
+    archive = _archive(tmp_path, 3)
+    full = run_cli(state_dir, "voices", "import", str(archive), check=False, VOXHOST_LIBRARY__MAX_VOICES="2")
+    assert full.returncode == 1 and full.stderr.startswith("voxhost: the voice library is full"), full.stderr
+    assert VoiceLibrary(state_dir / "voices").list() == [], "nothing stored"
+    small = run_cli(state_dir, "voices", "import", str(archive), check=False, VOXHOST_LIBRARY__MAX_MEGABYTES="0.1")
+    assert small.returncode == 1 and "MiB" in small.stderr, small.stderr
+    run_cli(state_dir, "voices", "import", str(archive), VOXHOST_LIBRARY__MAX_VOICES="3")
+    assert len(VoiceLibrary(state_dir / "voices").list()) == 3
+
+
+def test_export_to_a_place_that_cannot_be_written_is_one_line(tmp_path, state_dir):
+    run_cli(state_dir, "voices", "import", str(_archive(tmp_path, 1)))
+    for output in (tmp_path / "missing" / "voices.zip", tmp_path):
+        failed = run_cli(state_dir, "voices", "export", "-o", str(output), check=False)
+        assert failed.returncode == 1, failed.stderr
+        assert failed.stderr.startswith(f"voxhost: cannot write {output}: "), failed.stderr
+        assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr

@@ -84,7 +84,7 @@ class Core:
         self.library = VoiceLibrary(
             settings.state_path / "voices",
             max_voices=quota.max_voices,
-            max_bytes=None if quota.max_megabytes is None else int(quota.max_megabytes * 2**20),
+            max_bytes=quota.max_bytes,
         )
         self.usage = UsageBook(settings.state_path / "voice-usage.json")
         self.jobstore = JobStore(settings.state_path / "outputs", settings)

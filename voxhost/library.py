@@ -4,10 +4,18 @@ Each voice is a directory ``<state>/voices/<id>/`` with ``reference.wav`` and ``
 into a temporary directory and renamed into place, so a crash never leaves half a voice behind. A change to a stored
 voice writes its new files beside the old ones (``*.new``) and renames them over the old ones, audio first: a crash
 in between is finished at the next start (the new metadata is renamed in), never left half done.
+
+Every write holds the library's lock (``library_lock``): a thread lock within the process and an exclusive ``flock``
+on the voices folder across processes (the daemon and ``voxhost voices ...`` share a library), so writes never
+interleave, a change reads the voice under the lock it writes under, and the clean-up of interrupted writes never
+touches another writer's work in progress. An import writes a journal (``.import.json``) before it places anything:
+one cut off is rolled back at the next start (what it placed removed, the voices it replaced put back).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -18,7 +26,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -48,6 +56,41 @@ _ID_RE = re.compile(VOICE_ID_PATTERN)
 AUDIO = "reference.wav"
 META = "voice.json"
 NEW = ".new"
+JOURNAL = ".import.json"
+"""An import under way: what it places and what it moves aside (rolled back at the next start if still there)."""
+
+_THREAD_LOCKS: dict[Path, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+_HELD = threading.local()
+
+
+@contextlib.contextmanager
+def library_lock(root: Path) -> Iterator[None]:
+    """Hold a voice library's write lock: one writer at a time, among threads and processes (reentrant per thread)."""
+    key = root.resolve()
+    with _THREAD_LOCKS_GUARD:
+        lock = _THREAD_LOCKS.setdefault(key, threading.RLock())
+    with lock:
+        held: dict[Path, int] = _HELD.__dict__.setdefault("depth", {})
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
+        # The folder itself is locked (no lock file that would show among the voices); flock is per open file, so
+        # another process (or another open of it) waits here until this one is done.
+        fd = os.open(key, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held[key] = 1
+            try:
+                yield
+            finally:
+                held[key] = 0
+        finally:
+            os.close(fd)  # releases the flock
 
 
 def valid_voice_id(voice_id: str) -> bool:
@@ -73,11 +116,13 @@ def check_reference(samples: np.ndarray, sample_rate: int, param: str = "audio_s
     return seconds
 
 
-def _reference_wav(samples: np.ndarray, sample_rate: int) -> tuple[bytes, int, float]:
+def reference_wav(samples: np.ndarray, sample_rate: int, param: str = "audio_sample") -> tuple[bytes, int, float]:
     """A checked reference recording as the WAV bytes to store (at most ``MAX_STORED_RATE``), their rate and its
     length in seconds."""
-    check_rate(sample_rate, "audio_sample")
-    seconds = check_reference(samples, sample_rate)
+    check_rate(sample_rate, param)
+    if not np.all(np.isfinite(samples)):
+        raise InvalidAudioError("the audio contains invalid samples", param=param)
+    seconds = check_reference(samples, sample_rate, param)
     if sample_rate > MAX_STORED_RATE:
         samples = soxr.resample(samples.astype(np.float32), sample_rate, MAX_STORED_RATE)
         sample_rate = MAX_STORED_RATE
@@ -90,6 +135,10 @@ def _reference_wav(samples: np.ndarray, sample_rate: int) -> tuple[bytes, int, f
 def voice_json(voice: LibraryVoice) -> str:
     """A voice's metadata as stored."""
     return json.dumps(asdict(voice), ensure_ascii=False, indent=2)
+
+
+VoiceIds = list[str]
+"""Voice ids (named here: inside ``VoiceLibrary`` the name ``list`` is its method)."""
 
 
 def _slug(name: str) -> str:
@@ -106,14 +155,25 @@ class VoiceLibrary:
         """At most this many voices (None: no limit)."""
         self.max_bytes = max_bytes
         """At most this many bytes of voice files (None: no limit)."""
-        self._adding = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
-        self._sweep()
         self._cache: tuple[int, list[LibraryVoice]] | None = None
         """Voices as last read, keyed by the folder's mtime: catalog lookups list them on every request, and a
         stat is far cheaper than reading every voice.json (a voice added by another process still shows)."""
+        self._unreadable: set[Path] = set()
+        """Voice folders whose voice.json was found unreadable (warned about once)."""
+        with self.locked():  # never while another process writes: its work in progress is not left-overs
+            self._sweep()
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """The library's write lock (``library_lock``), held for every change."""
+        return library_lock(self.root)
 
     def _sweep(self) -> None:
+        """Finish or drop interrupted writes (called under the lock)."""
+        # An import cut off: undone first, while the voices it moved aside are still there.
+        if (self.root / JOURNAL).exists() and not self._undo_import():
+            return  # nothing swept: the voices moved aside stay until the roll-back succeeds
+        (self.root / (JOURNAL + NEW)).unlink(missing_ok=True)  # cut off before it named anything
         # Left-overs of an interrupted add or remove: never visible as voices, safe to delete.
         for stray in self.root.glob(".tmp-*"):
             shutil.rmtree(stray, ignore_errors=True)
@@ -130,6 +190,29 @@ class VoiceLibrary:
                     os.replace(meta, folder / META)
                 else:
                     meta.unlink()
+
+    def _undo_import(self) -> bool:
+        """Roll back the import its journal names (under the lock); False where it could not be done now."""
+        journal = self.root / JOURNAL
+        try:
+            entries = json.loads(journal.read_text())
+            staging, placed = str(entries["staging"]), [str(v) for v in entries["placed"]]
+            replaced = {str(v) for v in entries["replaced"]}
+            if not staging.startswith(".tmp-import-") or "/" in staging or not all(map(valid_voice_id, placed)):
+                raise ValueError("it names files outside the library")
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            # Written whole (renamed into place) before anything was placed: damaged, not cut off; nothing to go by.
+            _LOGGER.warning("Dropped an unreadable import journal %s (%s)", journal, err)
+            journal.unlink()
+            return True
+        try:
+            self._roll_back(self.root / staging, placed, replaced)
+        except OSError as err:
+            _LOGGER.error("Could not roll back an interrupted import (%s); it is tried again at the next start", err)
+            return False
+        journal.unlink()
+        _LOGGER.warning("Rolled back an interrupted import of %d voice(s)", len(placed))
+        return True
 
     def usage(self) -> tuple[int, int]:
         """Voices stored, and the bytes their files take."""
@@ -182,7 +265,7 @@ class VoiceLibrary:
     ) -> LibraryVoice:
         """Check the audio and store a voice (its metadata is checked by its model; ``words``: the recognizer's word
         timings of the audio); nothing is written unless everything is valid."""
-        wav, sample_rate, seconds = _reference_wav(samples, sample_rate)
+        wav, sample_rate, seconds = reference_wav(samples, sample_rate)
         voice_id = f"voice_{_slug(voice.name)}_{secrets.token_hex(4)}"
         stored = LibraryVoice(
             id=voice_id,
@@ -196,7 +279,7 @@ class VoiceLibrary:
             words=words,
         )
         meta = voice_json(stored).encode()
-        with self._adding:  # the quota counts what is stored: one add at a time
+        with self.locked():  # the quota counts what is stored: one add at a time
             self._check_quota(len(wav) + len(meta))
             try:
                 self._write(voice_id, {AUDIO: wav, META: meta})
@@ -225,72 +308,86 @@ class VoiceLibrary:
         data, rate = soundfile.read(self.root / voice_id / "reference.wav", dtype="float32", always_2d=True)
         return data.mean(axis=1), int(rate)
 
+    def _stored(self, voice_id: str) -> LibraryVoice:
+        """A voice as stored now, read from its folder (under the lock: what a change builds on), or
+        UnknownVoiceError."""
+        voice = self._read(self.root / voice_id) if _ID_RE.match(voice_id) else None
+        if voice is None:
+            raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
+        return voice
+
     def annotate(self, voice_id: str, words: tuple[tuple[float, float, str], ...], transcript: str | None) -> None:
         """Record the word timings of a voice's audio (and its transcript, where it had none); voice.json is
         replaced whole, so a reader never sees half of it. Whoever replaces a voice's audio must drop its words."""
-        voice = self.get(voice_id)
-        folder = self.root / voice_id
-        changes: dict[str, object] = {"words": words}
-        if voice.transcript is None and transcript:
-            changes["transcript"] = transcript
-            changes["fingerprint"] = fingerprint((folder / AUDIO).read_bytes(), transcript)
-        updated = replace(voice, **changes)  # type: ignore[arg-type]
-        tmp = folder / f".{META}.tmp"
-        try:
-            tmp.write_text(voice_json(updated))
-            tmp.replace(folder / META)
-        finally:
-            tmp.unlink(missing_ok=True)
-            self._cache = None
+        with self.locked():
+            voice = self._stored(voice_id)
+            folder = self.root / voice_id
+            changes: dict[str, object] = {"words": words}
+            if voice.transcript is None and transcript:
+                changes["transcript"] = transcript
+                changes["fingerprint"] = fingerprint((folder / AUDIO).read_bytes(), transcript)
+            updated = replace(voice, **changes)  # type: ignore[arg-type]
+            tmp = folder / f".{META}.tmp"
+            try:
+                tmp.write_text(voice_json(updated))
+                tmp.replace(folder / META)
+            finally:
+                tmp.unlink(missing_ok=True)
+                self._cache = None
 
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""
-        voice = self.get(voice_id)
-        doomed = self.root / f".tmp-del-{voice_id}"
-        try:
-            (self.root / voice_id).rename(doomed)
-        except OSError as err:
-            raise storage_error(err, "the voice library (to delete a voice)") or err from None
-        finally:
-            self._cache = None
-        shutil.rmtree(doomed, ignore_errors=True)
+        with self.locked():
+            voice = self._stored(voice_id)
+            doomed = self.root / f".tmp-del-{voice_id}"
+            try:
+                (self.root / voice_id).rename(doomed)
+            except OSError as err:
+                raise storage_error(err, "the voice library (to delete a voice)") or err from None
+            finally:
+                self._cache = None
+            shutil.rmtree(doomed, ignore_errors=True)
         _LOGGER.info("Removed voice %s", voice_id)
         return voice
 
     def update(self, voice_id: str, update: VoiceUpdate) -> LibraryVoice:
         """Change a voice's metadata (the fields the update sets; ``None`` clears one); the audio stays."""
-        voice = self.get(voice_id)
         changes = {name: getattr(update, name) for name in update.model_fields_set}
         if "tags" in changes:
             changes["tags"] = tuple(changes["tags"] or ())
-        changed = replace(voice, **changes, updated_at=int(time.time()))
-        if changed.transcript != voice.transcript:
-            wav = (self.root / voice_id / AUDIO).read_bytes()
-            changed = replace(changed, fingerprint=fingerprint(wav, changed.transcript))
-        self._swap(voice_id, None, changed)
+        with self.locked():  # read, changed and written under one lock: no other change is lost in between
+            voice = self._stored(voice_id)
+            changed = replace(voice, **changes, updated_at=int(time.time()))
+            if changed.transcript != voice.transcript:
+                wav = (self.root / voice_id / AUDIO).read_bytes()
+                changed = replace(changed, fingerprint=fingerprint(wav, changed.transcript))
+            self._swap(voice_id, None, changed)
         _LOGGER.info("Updated voice %s (%s)", voice_id, ", ".join(sorted(changes)) or "nothing")
         return changed
 
     def replace_audio(self, voice_id: str, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
         """Give a voice new reference audio (checked as a new voice's is); its id and metadata stay."""
-        voice = self.get(voice_id)
-        wav, sample_rate, seconds = _reference_wav(samples, sample_rate)
-        changed = replace(
-            voice,
-            seconds=round(seconds, 3),
-            sample_rate=sample_rate,
-            fingerprint=fingerprint(wav, voice.transcript),
-            words=None,  # the old audio's word timings
-            updated_at=int(time.time()),
-        )
-        self._swap(voice_id, wav, changed)
-        # Engines key their caches by the fingerprint; the old entries would only take space.
-        shutil.rmtree(self.root / voice_id / "cache", ignore_errors=True)
+        self.get(voice_id)  # UnknownVoiceError before the audio is encoded
+        wav, sample_rate, seconds = reference_wav(samples, sample_rate)
+        with self.locked():
+            voice = self._stored(voice_id)
+            changed = replace(
+                voice,
+                seconds=round(seconds, 3),
+                sample_rate=sample_rate,
+                fingerprint=fingerprint(wav, voice.transcript),
+                words=None,  # the old audio's word timings
+                updated_at=int(time.time()),
+            )
+            self._swap(voice_id, wav, changed)
+            # Engines key their caches by the fingerprint; the old entries would only take space.
+            shutil.rmtree(self.root / voice_id / "cache", ignore_errors=True)
         _LOGGER.info("Replaced the audio of voice %s (%.1f s)", voice_id, seconds)
         return changed
 
     def _swap(self, voice_id: str, wav: bytes | None, voice: LibraryVoice) -> None:
-        """Write new files beside the old ones, then rename them in: the audio first, the metadata last."""
+        """Write new files beside the old ones, then rename them in: the audio first, the metadata last (under the
+        lock)."""
         folder = self.root / voice_id
         try:
             if wav is not None:
@@ -308,45 +405,70 @@ class VoiceLibrary:
         finally:
             self._cache = None
 
-    def install(self, voices: Sequence[tuple[LibraryVoice, bytes]], replace_ids: set[str]) -> None:
-        """Store complete voices (metadata and WAV bytes) all at once or not at all: each is written into a
-        temporary folder first; then they are renamed in, the ones they replace moved aside until all are in."""
-        staged: list[tuple[str, Path]] = []
-        moved: list[tuple[Path, Path]] = []
-        placed: list[Path] = []
-        new = [voice for voice, _ in voices if not (voice.id in replace_ids and (self.root / voice.id).exists())]
-        self._check_quota(sum(len(wav) + len(voice_json(voice)) for voice, wav in voices), len(new))
-        try:
-            for voice, wav in voices:
-                tmp = self.root / f".tmp-import-{voice.id}"
-                shutil.rmtree(tmp, ignore_errors=True)
-                tmp.mkdir()
-                staged.append((voice.id, tmp))
-                (tmp / AUDIO).write_bytes(wav)
-                (tmp / META).write_text(voice_json(voice))
-            for voice_id, tmp in staged:
-                target = self.root / voice_id
-                if voice_id in replace_ids and target.exists():
-                    aside = self.root / f".tmp-old-{voice_id}"
-                    target.rename(aside)
-                    moved.append((aside, target))
-                tmp.rename(target)
-                placed.append(target)
-        except BaseException as err:
-            for target in placed:
-                shutil.rmtree(target, ignore_errors=True)
-            for aside, target in moved:
-                aside.rename(target)
-            for _, tmp in staged:
-                shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(err, OSError):
-                raise storage_error(err, "the imported voices to the library") or err from None
-            raise
-        finally:
-            self._cache = None
-        for aside, _ in moved:
-            shutil.rmtree(aside, ignore_errors=True)
+    def install(self, voices: Sequence[tuple[LibraryVoice, bytes]], replace_existing: bool) -> VoiceIds:
+        """Store complete voices (metadata and WAV bytes) all at once or not at all, and return the ids already in
+        the library: those are left as they are, or with ``replace_existing`` overwritten. Each voice is written
+        into a staging folder first; a journal names what is placed and what moved aside, then they are renamed
+        in, the ones they replace moved aside until all are in (a crash meanwhile is rolled back at the next
+        start)."""
+        with self.locked():  # which ids clash is decided under the lock the voices are placed under
+            existing = {voice.id for voice in self.list()}
+            clashes = [voice.id for voice, _ in voices if voice.id in existing]
+            if not replace_existing:
+                voices = [(voice, wav) for voice, wav in voices if voice.id not in existing]
+            self._check_quota(
+                sum(len(wav) + len(voice_json(voice)) for voice, wav in voices),
+                len([voice for voice, _ in voices if voice.id not in existing]),
+            )
+            staging = self.root / f".tmp-import-{secrets.token_hex(4)}"
+            journal = self.root / JOURNAL
+            placed = [voice.id for voice, _ in voices]
+            replaced = sorted(set(clashes) & set(placed))
+            try:
+                staging.mkdir()
+                for voice, wav in voices:
+                    (staging / voice.id).mkdir()
+                    (staging / voice.id / AUDIO).write_bytes(wav)
+                    (staging / voice.id / META).write_text(voice_json(voice))
+                entries = {"staging": staging.name, "placed": placed, "replaced": replaced}
+                (self.root / (JOURNAL + NEW)).write_text(json.dumps(entries))
+                os.replace(self.root / (JOURNAL + NEW), journal)  # from here on, a crash is rolled back
+                for voice_id in placed:
+                    target = self.root / voice_id
+                    if voice_id in replaced:
+                        target.rename(self.root / f".tmp-old-{voice_id}")
+                    (staging / voice_id).rename(target)
+            except BaseException as err:
+                if journal.exists():
+                    self._roll_back(staging, placed, set(replaced))
+                    journal.unlink()
+                (self.root / (JOURNAL + NEW)).unlink(missing_ok=True)
+                shutil.rmtree(staging, ignore_errors=True)
+                if isinstance(err, OSError):
+                    raise storage_error(err, "the imported voices to the library") or err from None
+                raise
+            finally:
+                self._cache = None
+            journal.unlink()  # all in: the voices moved aside are no longer needed
+            shutil.rmtree(staging, ignore_errors=True)
+            for voice_id in replaced:
+                shutil.rmtree(self.root / f".tmp-old-{voice_id}", ignore_errors=True)
         _LOGGER.info("Installed %d voice(s)", len(voices))
+        return clashes
+
+    def _roll_back(self, staging: Path, placed: Sequence[str], replaced: set[str]) -> None:
+        """Undo an import's placing (under the lock): a voice no longer in its staging folder was placed and goes;
+        a voice moved aside comes back. Safe to repeat, so a crash during the roll-back is rolled back again."""
+        for voice_id in placed:
+            target, aside = self.root / voice_id, self.root / f".tmp-old-{voice_id}"
+            if not (staging / voice_id).exists() and (voice_id not in replaced or aside.exists()):
+                # Placed by this import (a replaced voice is placed only after the old one went aside).
+                doomed = self.root / f".tmp-del-{voice_id}"
+                if target.exists():
+                    target.rename(doomed)
+                shutil.rmtree(doomed, ignore_errors=True)
+            if aside.exists():
+                aside.rename(target)
 
     def files(self, voice_id: str) -> tuple[Path, Path]:
         """A voice's reference audio and metadata files."""
@@ -354,7 +476,15 @@ class VoiceLibrary:
         return self.root / voice_id / AUDIO, self.root / voice_id / META
 
     def _read(self, folder: Path) -> LibraryVoice | None:
-        return self._read_meta(folder / META)
+        """A voice folder's metadata, or None (with a warning, once per folder: the voice is left out)."""
+        path = folder / META
+        voice = self._read_meta(path)
+        if voice is None and folder not in self._unreadable and folder.is_dir():
+            self._unreadable.add(folder)
+            _LOGGER.warning("Voice folder %s: %s cannot be read; the voice is left out", folder, META)
+        elif voice is not None:
+            self._unreadable.discard(folder)
+        return voice
 
     @staticmethod
     def _read_meta(path: Path) -> LibraryVoice | None:

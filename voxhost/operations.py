@@ -103,9 +103,12 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _tag(value: str) -> str:
-    if not _TAG_RE.match(value):
+    # Checked as stored: lowercasing can lengthen a tag or add marks ("İ" is "i" + U+0307), and a stored tag must
+    # pass this check again (an exported voice imported, the tag filter).
+    lowered = value.lower()
+    if not _TAG_RE.fullmatch(lowered):  # fullmatch: "$" alone lets a final newline through
         raise ValueError(f"invalid tag {value!r}: use 1-32 letters, digits, spaces, '.', '-' or '_'")
-    return value.lower()
+    return lowered
 
 
 def _tags(value: list[str]) -> list[str]:

@@ -96,6 +96,11 @@ class LibrarySettings(_Section):
     max_megabytes: float | None = Field(500.0, gt=0)
     """MiB of voice files stored at most (a 30 s reference takes at most 2.8 MiB); unset: no limit."""
 
+    @property
+    def max_bytes(self) -> int | None:
+        """``max_megabytes`` in bytes (None: no limit)."""
+        return None if self.max_megabytes is None else int(self.max_megabytes * 2**20)
+
 
 class EngineHostSettings(_Section):
     """Host-side keys every ``[engines.<id>]`` table may carry; the rest go to the engine."""

@@ -3,7 +3,9 @@
 An archive holds, per voice, ``<id>/reference.wav`` (the stored file, byte for byte), ``<id>/voice.json`` (its
 metadata) and ``<id>/transcript.txt`` (where it has a transcript), and a ``manifest.json`` with every member's size
 and SHA-256. Import takes a voice only when its names are safe, its sizes within limits, its hashes right, its
-metadata valid (as a new voice's would be) and its audio a usable reference; one bad voice refuses the archive.
+metadata valid (as a new voice's would be) and its audio a usable reference, checked as an upload's is (its rate,
+finite samples, its length; stored at most at 48 kHz); one bad voice refuses the archive. Export reads the voices
+under the library's lock: a voice deleted meanwhile is left out, one changed meanwhile is whole.
 """
 
 from __future__ import annotations
@@ -20,9 +22,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .api import ImportResult
 from .archives import Member, Source, read_zip, write_zip
+from .audio import decode_audio
 from .errors import InvalidArchiveError, InvalidAudioError
-from .library import AUDIO, META, VoiceLibrary, check_reference, fingerprint, valid_voice_id
-from .operations import Language, Notes, Tags, Transcript, VoiceName, invalid
+from .library import (
+    AUDIO,
+    MAX_STORED_RATE,
+    META,
+    VoiceLibrary,
+    fingerprint,
+    library_lock,
+    reference_wav,
+    valid_voice_id,
+)
+from .operations import MAX_REFERENCE_SECONDS, Language, Notes, Tags, Transcript, VoiceName, invalid
 from .voices import LibraryVoice
 
 KIND = "voxhost-voices"
@@ -52,20 +64,30 @@ class ArchivedVoice(BaseModel):
 
 
 def export_members(root: Path, voices: Iterable[LibraryVoice]) -> list[tuple[str, Source]]:
-    """The archive members of stored voices."""
+    """The archive members of stored voices, read now (call under the library's lock); each voice once, and a voice
+    no longer stored left out."""
     members: list[tuple[str, Source]] = []
-    for voice in voices:
-        members.append((f"{voice.id}/{AUDIO}", root / voice.id / AUDIO))
-        members.append((f"{voice.id}/{META}", root / voice.id / META))
-        if voice.transcript:
-            members.append((f"{voice.id}/{TRANSCRIPT}", voice.transcript.encode()))
+    for voice in {voice.id: voice for voice in voices}.values():
+        try:
+            audio, meta = (root / voice.id / AUDIO).read_bytes(), (root / voice.id / META).read_bytes()
+        except FileNotFoundError:
+            continue  # deleted since it was listed
+        members.append((f"{voice.id}/{AUDIO}", audio))
+        members.append((f"{voice.id}/{META}", meta))
+        stored = LibraryVoice.from_dict(json.loads(meta))  # as read, not as listed: a change meanwhile shows whole
+        if stored.transcript:
+            members.append((f"{voice.id}/{TRANSCRIPT}", stored.transcript.encode()))
     return members
 
 
 def write_archive(target: Path, root: Path, voices: list[LibraryVoice]) -> None:
     """Write an archive of stored voices (blocking)."""
-    extra = {"voices": [{"id": v.id, "name": v.name} for v in voices]}
-    write_zip(target, KIND, export_members(root, voices), extra)
+    with library_lock(root):  # no change or delete half-way through a voice's files
+        members = export_members(root, voices)
+    ids = {name.partition("/")[0] for name, _ in members}
+    unique = [v for v in {v.id: v for v in voices}.values() if v.id in ids]
+    extra = {"voices": [{"id": v.id, "name": v.name} for v in unique]}
+    write_zip(target, KIND, members, extra)
 
 
 def _limit(name: str) -> int | None:
@@ -113,8 +135,7 @@ def _voice(voice_id: str, files: dict[str, Member]) -> Incoming:
         info = soundfile.info(io.BytesIO(wav))
         if info.format != "WAV":
             raise InvalidArchiveError(f"{voice_id}/{AUDIO} is not a WAV file", param="archive")
-        samples, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
-        seconds = check_reference(samples.mean(axis=1), rate, param="archive")
+        wav, rate, seconds = _stored_audio(wav, info)
     except InvalidAudioError as err:
         raise InvalidArchiveError(f"{voice_id}/{AUDIO}: {err.message}", param="archive") from None
     except (RuntimeError, ValueError, soundfile.LibsndfileError):
@@ -126,7 +147,7 @@ def _voice(voice_id: str, files: dict[str, Member]) -> Incoming:
         transcript=meta.transcript,
         created_at=meta.created_at,
         seconds=round(seconds, 3),
-        sample_rate=int(rate),
+        sample_rate=rate,
         fingerprint=fingerprint(wav, meta.transcript),
         tags=tuple(meta.tags),
         notes=meta.notes,
@@ -135,15 +156,24 @@ def _voice(voice_id: str, files: dict[str, Member]) -> Incoming:
     return Incoming(voice, wav)
 
 
+def _stored_audio(wav: bytes, info: Any) -> tuple[bytes, int, float]:
+    """An archived recording checked exactly as an upload is, as the bytes to store, their rate and its length: the
+    file as it is when it is what the library stores (16-bit mono, at most 48 kHz), else re-encoded as an upload."""
+    samples, rate = decode_audio(wav, MAX_REFERENCE_SECONDS, "archive")  # rate, finite samples, length
+    stored, stored_rate, seconds = reference_wav(samples, rate, "archive")
+    if info.subtype == "PCM_16" and info.channels == 1 and rate <= MAX_STORED_RATE:
+        return wav, rate, seconds  # byte for byte: an export imports as the same files
+    return stored, stored_rate, seconds
+
+
 def import_archive(library: VoiceLibrary, data: bytes, duplicates: Literal["skip", "replace"]) -> ImportResult:
     """Check an archive in full, then store its voices all at once (blocking). A voice whose id is already in the
     library is left as it is (``skip``) or overwritten (``replace``)."""
     incoming = read_archive(data)
-    existing = {voice.id for voice in library.list()}
-    clashes = [item.voice.id for item in incoming if item.voice.id in existing]
+    # Which ids are already stored is decided under the lock the voices are placed under.
+    clashes = library.install([(item.voice, item.wav) for item in incoming], duplicates == "replace")
     if duplicates == "skip":
-        incoming = [item for item in incoming if item.voice.id not in existing]
-    library.install([(item.voice, item.wav) for item in incoming], set(clashes) if duplicates == "replace" else set())
+        incoming = [item for item in incoming if item.voice.id not in clashes]
     return ImportResult(
         imported=[item.voice for item in incoming],
         skipped=clashes if duplicates == "skip" else [],

@@ -28,15 +28,25 @@ CoreFactory = Callable[[argparse.Namespace], Any]
 
 
 def _library(settings: Settings) -> VoiceLibrary:
-    return VoiceLibrary(settings.state_path / "voices")
+    """The state directory's voice library, with the quota the daemon applies ([library])."""
+    quota = settings.library
+    return VoiceLibrary(
+        settings.state_path / "voices",
+        max_voices=quota.max_voices,
+        max_bytes=quota.max_bytes,
+    )
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings)
     voices = [library.get(voice_id) for voice_id in args.ids] if args.ids else library.list()
     output = Path(args.output or f"voxhost-voices-{time.strftime('%Y%m%d-%H%M%S')}.zip")
-    write_archive(output, library.root, voices)
-    print(f"{output}: {len(voices)} voice(s)", file=sys.stderr)
+    try:
+        write_archive(output, library.root, voices)
+    except OSError as err:
+        # A missing folder, a directory named as the output, no permission: one line, as other errors are.
+        raise VoxhostError(f"cannot write {output}: {err.strerror or err}") from None
+    print(f"{output}: {len({v.id for v in voices})} voice(s)", file=sys.stderr)
     return 0
 
 

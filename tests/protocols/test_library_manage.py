@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from hashlib import sha256
 
 import httpx2 as httpx
+import numpy as np
 import openai
 import pytest
+import soundfile
+
+from voxhost.library import VoiceLibrary, fingerprint
+from voxhost.operations import VoiceCreate
+from voxhost.voice_archive import write_archive
 
 from .http_helpers import base_url, client, cloning_daemon, decode, dominant_frequency, tone, wav_bytes
 
@@ -320,3 +328,114 @@ def test_library_routes_use_the_openai_error_shape(lib):
         client(lib).audio.voices.delete("voice_nobody_4321")
     refused = import_(lib, b"")
     assert refused.status_code == 400 and set(refused.json()["error"]) == {"message", "type", "param", "code"}
+
+
+# -- concurrent changes, stored tags, export and import edge cases ---------------------------------------------
+
+
+def _at_once(calls: list) -> list:
+    """Run calls on threads started together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_changes_of_one_voice_are_serialized(lib):
+    clear(lib)
+    voice = add_voice(lib, "Busy", transcript="Hello there.")["id"]
+    url = f"{base_url(lib)}/v1/audio/voices/{voice}"
+    patches = [lambda i=i: patch(lib, voice, {"name": f"Busy {i}", "tags": [f"t{i}"]}) for i in range(12)]
+    recordings = [
+        lambda s=s: httpx.put(url + "/audio", files={"audio_sample": ("r.wav", wav_bytes(tone(300.0, s)), "audio/wav")})
+        for s in (2.5, 3.5, 4.5)
+    ]
+    answers = _at_once(patches + recordings)
+    assert [r.status_code for r in answers] == [200] * len(answers), [r.text for r in answers if r.status_code != 200]
+    stored = lib.core.library.get(voice)  # still readable: no interleaved voice.json
+    assert httpx.get(url).status_code == 200 and stored.name.startswith("Busy ")
+    folder = lib.core.library.root / voice
+    wav = (folder / "reference.wav").read_bytes()
+    # The metadata describes the recording stored, whichever change came last.
+    assert stored.fingerprint == fingerprint(wav, stored.transcript)
+    assert abs(stored.seconds - soundfile.info(io.BytesIO(wav)).duration) < 0.01
+    assert not list(folder.glob("*.new")) and not list(folder.glob(".*"))
+    assert httpx.delete(url).status_code == 200
+
+
+def test_concurrent_imports_of_one_archive(lib, tmp_path):
+    clear(lib)
+    source = VoiceLibrary(tmp_path / "source")
+    for i in range(30):
+        source.add(VoiceCreate(name=f"Twin {i}"), tone(200.0 + 10 * i, 1.2, rate=8000), 8000)
+    archive = tmp_path / "voices.zip"
+    write_archive(archive, source.root, source.list())
+    ids = sorted(v.id for v in source.list())
+    expected = {str(p.relative_to(source.root)): p.read_bytes() for p in sorted(source.root.rglob("*")) if p.is_file()}
+    for duplicates in ("skip", "replace"):
+        answers = _at_once([lambda d=duplicates: import_(lib, archive.read_bytes(), d)] * 4)
+        assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers if r.status_code != 200]
+        placed = [v["id"] for r in answers for v in r.json()["imported"] if v["id"] not in r.json()["replaced"]]
+        assert duplicates == "replace" or sorted(placed) == ids, "each voice is new to exactly one import"
+        assert on_disk(lib) == expected and sorted(v.id for v in lib.core.library.list()) == ids
+        assert not [p for p in lib.core.library.root.iterdir() if p.name.startswith(".")], "nothing left over"
+    clear(lib)
+
+
+def test_tags_are_checked_as_stored(lib):
+    clear(lib)
+    voice = add_voice(lib, "Tagged")["id"]
+    for tags in (["İstanbul"], ["İ" * 32], ["x\n"]):
+        refused = patch(lib, voice, {"tags": tags})
+        assert refused.status_code == 400 and refused.json()["error"]["param"].startswith("tags"), refused.text
+    assert patch(lib, voice, {"tags": ["ÄRGER", "Straße"]}).json()["tags"] == ["ärger", "straße"]
+    assert library(lib, tag="ärger")["total"] == 1
+    again = import_(lib, export(lib, [voice]), "replace")
+    assert again.status_code == 200 and again.json()["replaced"] == [voice], again.text
+
+
+def test_export_names_each_voice_once(lib):
+    clear(lib)
+    voice = add_voice(lib, "Once", transcript="Hi.")["id"]
+    archive = export(lib, [voice, voice])
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
+        names = z.namelist()
+        assert len(names) == len(set(names)) == 4 and len(json.loads(z.read("manifest.json"))["voices"]) == 1
+    assert import_(lib, archive, "replace").status_code == 200
+
+
+def _with_recording(archive: bytes, wav: bytes) -> bytes:
+    """The archive with every voice's recording replaced (the manifest made to match)."""
+    return _rehash(_tamper(archive, lambda n, d: (n, wav if n.endswith("reference.wav") else d)))
+
+
+def _raw_wav(samples: np.ndarray, rate: int, subtype: str = "PCM_16") -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def test_imported_audio_is_checked_as_an_upload(lib):
+    clear(lib)
+    voice = add_voice(lib, "Checked")["id"]
+    good = export(lib)
+    clear(lib)
+    nan = tone(300.0, 2.0)
+    nan[100] = np.nan
+    for label, wav, words in (
+        ("NaN samples", _raw_wav(nan, 24000, "FLOAT"), "invalid samples"),
+        ("1 Hz", _raw_wav(np.array([0.5, -0.5], dtype=np.float32), 1), "sample rate"),
+        ("384 kHz", _raw_wav(tone(300.0, 1.1, rate=384000), 384000), "sample rate"),
+    ):
+        refused = import_(lib, _with_recording(good, wav))
+        assert refused.status_code == 422, (label, refused.text)
+        assert words in refused.json()["error"]["message"], (label, refused.text)
+        assert on_disk(lib) == {}, label
+    high = import_(lib, _with_recording(good, _raw_wav(tone(300.0, 1.5, rate=96000), 96000)))
+    assert high.status_code == 200 and high.json()["imported"][0]["sample_rate"] == 48000, high.text
+    info = soundfile.info(str(lib.core.library.root / voice / "reference.wav"))
+    assert info.samplerate == 48000 and info.subtype == "PCM_16" and abs(info.duration - 1.5) < 0.01
