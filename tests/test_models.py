@@ -14,6 +14,8 @@ from voxhost.engine import Engine, EngineContext, ModelSpec, SynthesisRequest, V
 from voxhost.errors import ModelMissingError
 from voxhost.models_cli import add_models_command
 
+from . import conftest
+
 
 class ShelfEngine(Engine):
     """An engine whose models share one repository, like F5's English and Chinese entries."""
@@ -154,3 +156,17 @@ def test_unknown_engine_and_model(context, capsys):
     assert "no engine 'nope'" in capsys.readouterr().err
     assert run_cli(context, "models", "remove", "shelf", "zz") == 2
     assert "models: a, b, voc" in capsys.readouterr().err
+
+
+def test_a_catalog_that_cannot_be_fetched_is_said_and_leaves_no_folder(tmp_path):
+    state = tmp_path / "state"
+    offline = conftest.run_cli(state, "models", "list", "piper", check=False)
+    assert offline.returncode == 2 and "no engine declares models" not in offline.stdout
+    assert offline.stderr.startswith("error: no models of piper to list: cannot fetch the Piper voice catalog")
+    assert "unset HF_HUB_OFFLINE" in offline.stderr
+    config = tmp_path / "voxhost.toml"
+    config.write_text(f'[engines.piper]\ncatalog_url = "http://127.0.0.1:{conftest.free_port()}"\n')
+    refused = conftest.run_cli(state, "models", "list", "piper", "-c", str(config), check=False, HF_HUB_OFFLINE="")
+    assert refused.returncode == 2 and "could not fetch the Piper voice catalog" in refused.stderr
+    assert "HF_HUB_OFFLINE=1" in refused.stderr
+    assert not (state / "models" / "rhasspy--piper-voices").exists()

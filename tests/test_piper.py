@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from voxhost import watching
-from voxhost.errors import UnknownVoiceError
+from voxhost.errors import UnknownVoiceError, VoxhostError
 from voxhost.operations import SpeechRequest
 from voxhost.plugins import piper_voices
 
@@ -237,3 +238,41 @@ def test_an_unload_while_the_watcher_takes_its_first_look_stops_it(tmp_path, mon
     assert not errors, errors
     assert not [t for t in set(threading.enumerate()) - before if t.name == "piper-voices"]  # the unload came last
     assert "en_US-joe-medium" in {info.id for info in voices.infos}  # the look itself was taken
+
+
+def test_a_corrupt_preloaded_voice_fails_alone(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="voxhost")
+    voices = tmp_path / "voices"
+    build_multispeaker_voice(voices)
+    bad = voices / "en_US-bad-medium.onnx"
+    shutil.copy(voices / "en_GB-twins-medium.onnx.json", voices / "en_US-bad-medium.onnx.json")
+    bad.write_bytes(np.random.default_rng(0).bytes(4096))
+    engines = {"piper": {"voices_dirs": [str(voices)], "preload_voices": ["en_US-bad-medium"]}}
+    with running_daemon(make_settings(tmp_path / "state", engines=engines)) as d:
+        pcm, rate = speak(d, text="The front door is open.")  # the bundled voice
+        assert_speech(pcm, rate, 0.8, 3.0)
+        twins, _ = speak(d, text="Hello there.", voice="piper:en_GB-twins-medium")
+        assert twins
+        for _ in range(2):
+            with pytest.raises(VoxhostError, match=f"cannot load Piper voice en_US-bad-medium from {bad}"):
+                speak(d, text="Hello.", voice="piper:en_US-bad-medium")
+    logged = [r for r in caplog.records if "cannot load Piper voice en_US-bad-medium" in r.getMessage()]
+    assert len(logged) == 1 and str(bad) in logged[0].getMessage()
+
+
+def test_missing_voice_directories_are_warned_about_and_named_when_no_voice_is_left(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="voxhost")  # a CLI test before may have raised voxhost's level
+    missing, afile = tmp_path / "missing", tmp_path / "afile"
+    afile.write_text("")
+    engines = {"piper": {"bundled_voice": False, "voices_dirs": [str(missing), str(afile)]}}
+    with (
+        running_daemon(make_settings(tmp_path / "state", engines=engines)) as d,
+        pytest.raises(UnknownVoiceError) as raised,
+    ):
+        speak(d, text="Hello.")
+    message = raised.value.message
+    assert message.startswith("no voices are available: the engines (") and "no engine is loaded" not in message
+    assert f"{missing}/**/*.onnx" in message and "bundled voice" in message
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert f"Piper voices_dirs entry {missing} does not exist: no voices are read from it" in warned
+    assert f"Piper voices_dirs entry {afile} is not a directory: no voices are read from it" in warned

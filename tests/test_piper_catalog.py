@@ -161,7 +161,10 @@ def test_the_hub_is_not_asked_when_offline(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     config = tmp_path / "voxhost.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
-    assert main(["models", "list", "piper", "-c", str(config)]) == 0
+    # Nothing to list is said as such, with why and what to do (not "no engine declares models"), and nothing is
+    # written for a catalog that was never fetched.
+    assert main(["models", "list", "piper", "-c", str(config)]) == 2
     captured = capsys.readouterr()
-    assert "offline" in captured.err and "no engine declares models" in captured.out
+    assert "no models of piper to list" in captured.err and "HF_HUB_OFFLINE" in captured.err
+    assert not (tmp_path / "state" / "models" / "rhasspy--piper-voices").exists()
     shutil.rmtree(tmp_path / "state", ignore_errors=True)

@@ -13,6 +13,7 @@ import pytest
 
 from voxhost import service
 from voxhost.cli import main
+from voxhost.daemon import CLOSE_MARGIN
 
 from .conftest import REPO
 
@@ -120,3 +121,26 @@ def test_failing_command_is_reported(tmp_path, fake_tools, capsys):
     (fake_tools.parent / "bin" / "systemctl").write_text("#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n")
     assert main(["service", "install", "--user", "--manager", "systemd"]) == 1
     assert "systemctl --user daemon-reload` failed (1): Failed to connect to bus" in capsys.readouterr().err
+
+
+def _stop_timeout(unit: str) -> float:
+    return float(next(line for line in unit.splitlines() if line.startswith("TimeoutStopSec=")).partition("=")[2])
+
+
+def test_stop_timeout_covers_the_configured_drain(tmp_path, fake_tools):
+    config = tmp_path / "voxhost.toml"
+    config.write_text("shutdown_timeout = 120\n")
+    assert main(["service", "install", "--user", "--manager", "systemd", "-c", str(config)]) == 0
+    unit = (tmp_path / "home" / ".config" / "systemd" / "user" / "voxhost.service").read_text()
+    # systemd must never SIGKILL a drain: shutdown_timeout, then the close margin, then slack
+    assert _stop_timeout(unit) > 120 + CLOSE_MARGIN
+    plan = service.install_plan("launchd", user_mode=True, config=config, home=tmp_path)
+    assert plistlib.loads(plan.content.encode())["ExitTimeOut"] > 120 + CLOSE_MARGIN
+
+
+def test_shipped_unit_matches_the_default_stop_timeout(tmp_path):
+    config = tmp_path / "voxhost.toml"
+    config.write_text("")
+    plan = service.install_plan("systemd", user_mode=False, config=config, run_as="root", home=tmp_path)
+    shipped = (REPO / "systemd" / "voxhost.service").read_text()
+    assert _stop_timeout(shipped) == _stop_timeout(plan.content) > 10 + CLOSE_MARGIN

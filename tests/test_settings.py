@@ -119,3 +119,106 @@ def test_example_config_is_every_setting_with_its_default(tmp_path):
     assert (REPO / "configs" / "voxhost.toml").read_text() == generated, (
         "configs/voxhost.toml is stale: regenerate it with VOXHOST_LOAD_PLUGINS= voxhost default-config"
     )
+
+
+def _voxhost(*args, env=None, timeout=60):
+    """Run ``python -m voxhost`` as a user does (``env``: variables added to this process's environment)."""
+    return subprocess.run(
+        [sys.executable, "-m", "voxhost", *args],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    "text, env, key",
+    [
+        ("[jobs]\nresult_minutes = inf", {}, "jobs.result_minutes"),
+        ("[outputs]\nmax_mb = inf", {}, "outputs.max_mb"),
+        ("[library]\nmax_megabytes = inf", {}, "library.max_megabytes"),
+        ("[text]\nmax_sentence_seconds = nan", {}, "text.max_sentence_seconds"),
+        ("[doors.http]\nidle_timeout = inf", {}, "doors.http.idle_timeout"),
+        ("[engines.piper]\nidle_unload = inf", {}, "engines.piper.idle_unload"),
+        ("", {"VOXHOST_SHUTDOWN_TIMEOUT": "inf"}, "shutdown_timeout"),
+        ("", {"VOXHOST_OUTPUTS__MAX_MB": "nan"}, "outputs.max_mb"),
+    ],
+)
+def test_infinite_or_nan_number_exits_2_naming_the_key(tmp_path, text, env, key):
+    # inf passes every lower bound, then broke the daemon: Infinity in JSON, OverflowError on /health.
+    config = tmp_path / "inf.toml"
+    config.write_text(text + "\n")
+    result = _voxhost("check-config", "-c", str(config), "--state-dir", str(tmp_path), env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"{key}: Input should be a finite number" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["say", "Hi", "-o", "out.wav"],
+        ["voices"],
+        ["voices", "export", "-o", "voices.zip"],
+        ["serve", "--no", "wyoming", "--no", "http"],
+    ],
+)
+@pytest.mark.parametrize("state, reason", [("file", "exists and is not a directory"), ("file/sub", "Not a directory")])
+def test_unusable_state_dir_is_one_line(tmp_path, command, state, reason):
+    (tmp_path / "file").write_text("x")
+    state_dir = tmp_path / state
+    result = _voxhost(*command, "--state-dir", str(state_dir), env={"VOXHOST_CONFIG": ""})
+    assert result.returncode == 2, result.stderr
+    assert f"voxhost: state_dir {state_dir}: {reason}\n" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("text, env", [('state_dir = ""', {}), ('state_dir = "/tmp"', {"VOXHOST_STATE_DIR": ""})])
+def test_empty_state_dir_is_refused(tmp_path, text, env):
+    config = tmp_path / "empty.toml"
+    config.write_text(text + "\n")
+    result = _voxhost("check-config", "-c", str(config), env=env)
+    assert result.returncode == 2 and "state_dir: must not be empty" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "uris, message",
+    [
+        ('["htp://127.0.0.1:10300"]', "'htp://127.0.0.1:10300' is not tcp://host:port, unix:///path or stdio://"),
+        ('["tcp://127.0.0.1:port"]', "invalid port in 'tcp://127.0.0.1:port'"),
+        ('["stdio://", "stdio://"]', "stdio:// can be given once"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check-config", "serve"])
+def test_wyoming_address_serve_refuses_fails_check_config_too(tmp_path, uris, message, command):
+    config = tmp_path / "wyoming.toml"
+    config.write_text(f"[doors.wyoming]\nuri = {uris}\n[doors.http]\nenabled = false\n")
+    result = _voxhost(command, "-c", str(config), "--state-dir", str(tmp_path))
+    assert result.returncode == 2 and f"doors.wyoming.uri: {message}" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("where", ["missing.toml", "."])
+def test_voxhost_config_naming_no_file_exits_2(tmp_path, where):
+    # It used to be ignored: the daemon started on the defaults, Wyoming open on 0.0.0.0.
+    path = tmp_path / where
+    result = _voxhost("check-config", "--state-dir", str(tmp_path), env={"VOXHOST_CONFIG": str(path)})
+    assert result.returncode == 2 and f"voxhost: config file not found: {path}\n" == result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "name, hint",
+    [
+        ("VOXHOST_SHUTDWN_TIMEOUT", "did you mean VOXHOST_SHUTDOWN_TIMEOUT?"),
+        ("VOXHOST_HTTP", "a door's key is VOXHOST_DOORS__<DOOR>__<KEY>"),
+    ],
+)
+def test_misspelled_top_level_environment_variable_exits_2(tmp_path, name, hint):
+    # Only __-nested names were checked: a typo at the top level was ignored and the default used.
+    result = _voxhost("check-config", "--state-dir", str(tmp_path), env={name: "3", "VOXHOST_CONFIG": ""})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"voxhost: environment variable {name} names no setting; {hint}\n"
+
+
+def test_environment_variables_that_are_not_settings_pass(tmp_path):
+    env = {"VOXHOST_LOAD_PLUGINS": "", "VOXHOST_TRACE_PLUGINS": "", "VOXHOST_F5_PYTHON": "python3"}
+    result = _voxhost("check-config", "--state-dir", str(tmp_path), env={**env, "VOXHOST_LOG_LEVEL": "debug"})
+    assert result.returncode == 0, result.stderr

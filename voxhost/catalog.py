@@ -169,7 +169,7 @@ class Catalog:
                 return Resolved(builtin, self._check_speaker(builtin, speaker), None)
         voices = self.voices()
         if not voices:
-            raise UnknownVoiceError("no voices are available: no engine is loaded", param="voice")
+            raise UnknownVoiceError(f"no voices are available: {self._why_no_voices()}", param="voice")
         if name and name.strip():
             voice = self._by_name(voices, name.strip(), engine)
         elif language:
@@ -178,18 +178,30 @@ class Catalog:
             voice = self._default(voices, engine)
         return Resolved(voice, self._check_speaker(voice, speaker), self._reference(voice))
 
+    def _why_no_voices(self) -> str:
+        """Why the catalog is empty: no engine, or engines that found no voice where they look for them."""
+        engines = list(self._engines())
+        if not engines:
+            return "no engine is loaded"
+        # engines that read voices from disk say where (Piper: its voices_dirs); the others offer none as set up
+        places = [place for engine in engines for place in getattr(engine, "voice_locations", list)()]
+        where = f"; voices are looked for in {', '.join(places)}" if places else ""
+        return f"the engines ({', '.join(e.engine_id for e in engines)}) offer none with this config{where}"
+
+    def dangling(self) -> list[tuple[str, str]]:
+        """``(key, voice)`` for each of default_voice, default_voices and aliases that names no voice here."""
+        voices = self.voices()
+        named = [("default_voice", self._settings.default_voice)] if self._settings.default_voice else []
+        named += [(f"default_voices.{lang}", voice) for lang, voice in self._settings.default_voices.items()]
+        named += [(f"aliases.{alias}", target) for alias, target in self._settings.aliases.items()]
+        aliases = self._settings.aliases
+        return [(key, name) for key, name in named if _find(voices, aliases.get(name, name)) is None]
+
     def _by_name(self, voices: list[CatalogVoice], name: str, engine: str | None) -> CatalogVoice:
         pool = [v for v in voices if engine is None or v.engine == engine]
         target = self._settings.aliases.get(name, name)
-        for match in (
-            lambda v: v.id == target,
-            lambda v: target in v.aliases,
-            lambda v: v.voice == target,  # an engine-local id, when unambiguous among the pool
-            lambda v: v.id.lower() == target.lower() or v.voice.lower() == target.lower(),
-        ):
-            found = [v for v in pool if match(v)]
-            if found:
-                return found[0]
+        if (found := _find(pool, target)) is not None:
+            return found
         hint = f" for engine {engine!r}" if engine else ""
         for owner in self._engines():  # a built-in voice the engine withholds: say why, and what would offer it
             for withheld in owner.withheld_voices():
@@ -254,3 +266,17 @@ class Catalog:
     def _reference(self, voice: CatalogVoice) -> Reference | None:
         cloned_source = voice.kind == "pipeline" and voice.voice.startswith("voice_")
         return self.library.reference(voice.voice) if voice.kind == "cloned" or cloned_source else None
+
+
+def _find(voices: list[CatalogVoice], target: str) -> CatalogVoice | None:
+    """The voice ``target`` names (an id, an alias, an engine-local id, or either in another case), if any."""
+    for match in (
+        lambda v: v.id == target,
+        lambda v: target in v.aliases,
+        lambda v: v.voice == target,  # an engine-local id, when unambiguous among the pool
+        lambda v: v.id.lower() == target.lower() or v.voice.lower() == target.lower(),
+    ):
+        found = [v for v in voices if match(v)]
+        if found:
+            return found[0]
+    return None

@@ -148,6 +148,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     """Speak text through the same core the daemon uses, into a WAV file (or raw PCM)."""
     settings = _settings(args)
     setup_logging("warning" if not args.debug else "debug", args.debug)
+    _check_output(args.output)  # before the whole text is synthesized, not after
     text = sys.stdin.read() if args.text == "-" else args.text
     fields = {"voice": args.voice, "speaker": args.speaker, "language": args.language, "speed": args.speed}
     request = parse(SpeechRequest, {"text": text, "door": "cli", **{k: v for k, v in fields.items() if v is not None}})
@@ -164,13 +165,42 @@ def cmd_say(args: argparse.Namespace) -> int:
 
     pcm, rate = asyncio.run(run())
     data = pcm if args.format == "pcm" else to_wav(pcm, rate)
-    if args.output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        Path(args.output).write_bytes(data)
+    _write_output(args.output, data)
+    if args.output != "-":
         print(f"{args.output}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz", file=sys.stderr)
     return 0
+
+
+class OutputError(VoxhostError):
+    """Output that cannot be written (a directory, a missing folder, a closed stdout): the user's environment."""
+
+
+def _check_output(output: str) -> None:
+    """Refuse an output that cannot be written, so that nothing is synthesized for it."""
+    if output == "-":
+        if sys.stdout is None:  # started with stdout closed (``>&-``)
+            raise OutputError("cannot write standard output: it is closed")
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise OutputError(f"cannot write {output}: it is a directory")
+    if not path.parent.is_dir():
+        raise OutputError(f"cannot write {output}: no directory {path.parent}")
+
+
+def _write_output(output: str, data: bytes) -> None:
+    """Write to the file (or stdout for ``-``); what the system refuses (a full disk, /proc) is one sentence."""
+    try:
+        if output == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            Path(output).write_bytes(data)
+    except OSError as err:
+        if output == "-":  # Python's flush at exit would fail again, with a complaint of its own
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        where = "standard output" if output == "-" else output
+        raise OutputError(f"cannot write {where}: {err.strerror or err}") from None
 
 
 def _core_offline(args: argparse.Namespace) -> Core:
@@ -251,9 +281,11 @@ def cmd_default_config(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate the config, including every engine's table."""
+    """Validate the config, including every engine's table; print what serve would warn about (exit status 0)."""
     settings = _settings(args)
-    setup_logging("error", args.debug)
+    setup_logging("warning", args.debug)
+    if not args.debug:  # a table no plugin provides ([doors.htp]) is a warning at start: one plain line here
+        logging.getLogger().handlers[0].setFormatter(logging.Formatter("voxhost: %(levelname)s: %(message)s"))
     plugins = _plugins(settings)
     engine_configs(settings, collect_engine_classes(plugins, settings))
     door_configs(settings, collect_door_classes(plugins, settings))
@@ -303,8 +335,20 @@ def _daemon(args: argparse.Namespace, settings: Settings) -> tuple[str, str | No
     table = settings.doors.get("http", {})
     host = str(table.get("host", "127.0.0.1"))
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    url = args.url or f"http://{host}:{table.get('port', 8000)}"
+    url = args.url or f"http://{_url_host(host)}:{table.get('port', 8000)}"
+    parts = urllib.parse.urlsplit(url)
+    try:
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number
+        valid = False
+    if not valid:
+        raise VoxhostError(f"--url {url!r} is not an HTTP address (like http://127.0.0.1:8000)")
     return url.rstrip("/"), args.api_key or table.get("api_key")
+
+
+def _url_host(host: str) -> str:
+    """``host`` as a URL writes it: an IPv6 literal in brackets (``http://::1:8000`` names no port)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _get_json(url: str, api_key: str | None) -> Any:
@@ -460,6 +504,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): the user's pipeline, not a bug; Python's flush at exit
+        # would fail again and print its own complaint, so stdout goes to /dev/null first
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("voxhost: cannot write standard output: the reader closed it", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ from .pipelines import convert_stream
 from .plugin_manager import Plugins
 from .recognition import PERSON, Recognition
 from .registry import EngineRegistry, build_slot
-from .settings import Settings
+from .settings import Settings, ensure_state_dir
 from .spoken.detect import detector
 from .spoken.frontend import Policy, SpokenText, warm_up
 from .spoken.lexicon import LexiconStore
@@ -78,6 +78,7 @@ class Core:
     def __init__(self, settings: Settings, plugins: Plugins) -> None:
         self._settings = settings
         self.plugins = plugins
+        ensure_state_dir(settings)  # one line naming the folder, not a traceback from the first file written there
         self._bus = EventBus()
         self._bus.subscribe(self._observe)
         quota = settings.library
@@ -135,6 +136,9 @@ class Core:
         await asyncio.to_thread(self.usage.load)
         await self.jobstore.start()
         await self.registry.start()
+        for key, voice in self.catalog.dangling():
+            # otherwise found only when every request without a voice (or with that alias) is refused
+            _LOGGER.warning("Config %s names voice %r, which no running engine or stored voice offers", key, voice)
         self._annotating = asyncio.create_task(self._annotate_library(), name="annotate-library")
 
     async def _annotate_library(self) -> None:

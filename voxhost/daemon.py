@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Coroutine
 from typing import Any
 
+from . import statelock
 from .components import collect_door_classes, door_configs
 from .core import Core
 from .door import Door
@@ -15,7 +16,7 @@ from .errors import StartupError
 from .loops import loop_name
 from .no_telemetry import opt_out
 from .plugin_manager import Plugins
-from .settings import Settings
+from .settings import Settings, ensure_state_dir
 from .systemd import notify
 
 _LOGGER = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ _LOGGER = logging.getLogger(__name__)
 HANDLED_SIGNALS = (
     signal.SIGINT,  # Ctrl-C in a terminal; a second one forces exit
     signal.SIGTERM,  # systemctl stop, container runtimes
+    signal.SIGHUP,  # the terminal closed (or systemd's SendSIGHUP): stop cleanly, not die with jobs left queued
 )
 
 
@@ -49,24 +51,43 @@ class Daemon:
         self._should_exit.set()
 
     async def serve(self, install_signals: bool = True) -> None:
-        """Run until asked to exit."""
-        if install_signals:
-            loop = asyncio.get_running_loop()
-            for sig in HANDLED_SIGNALS:
-                loop.add_signal_handler(sig, self.request_exit)
+        """Run until asked to exit; asked during startup, stop starting (no Ready) and shut down."""
+        handled = _signals_to_handle() if install_signals else []
+        loop = asyncio.get_running_loop()
+        for sig in handled:
+            loop.add_signal_handler(sig, self.request_exit)
         try:
-            await self.startup()
+            await self._start_unless_stopped()
             await self._should_exit.wait()
         finally:
             await self.shutdown()
-            if install_signals:
-                for sig in HANDLED_SIGNALS:
-                    asyncio.get_running_loop().remove_signal_handler(sig)
+            statelock.release(self.settings.state_path)
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+
+    async def _start_unless_stopped(self) -> None:
+        """Run ``startup``, cancelled if an exit is requested first: loading engines can take minutes, and a stop must
+        not wait for them (systemd would kill the daemon past its stop timeout)."""
+        starting = asyncio.ensure_future(self.startup())
+        stopping = asyncio.ensure_future(self._should_exit.wait())
+        try:
+            await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not starting.done():
+                starting.cancel()
+                # an engine loading on a thread cannot be interrupted; its awaiting is, at once
+                await asyncio.wait([starting], timeout=1.0)
+        if not starting.cancelled() and starting.done():
+            starting.result()  # a StartupError stops here
+        else:
+            _LOGGER.info("Startup cancelled: asked to stop")
 
     async def startup(self) -> None:
         """Build the core, load engines, run startup hooks, open the doors, report ready."""
         classes = collect_door_classes(self.plugins, self.settings)
         doors = door_configs(self.settings, classes)  # a bad door table stops the start before engines load
+        statelock.hold(ensure_state_dir(self.settings))  # before the core touches the state dir (job recovery, library)
         self.core = core = Core(self.settings, self.plugins)
         await core.start()
         await self.plugins.acall("startup", core=core)
@@ -81,6 +102,8 @@ class Daemon:
             self.doors.append(door)
             core.doors.append(door)
             _LOGGER.info("Door %s open %s", name, door.status())
+        if self._should_exit.is_set():  # asked to stop while the last step finished: never report ready
+            return
         voices = len(core.voices())
         engines = ", ".join(f"{s.id}{'' if s.runner.loaded else ' (not loaded)'}" for s in core.registry)
         _LOGGER.info(
@@ -127,6 +150,12 @@ class Daemon:
             raise
         except Exception:
             _LOGGER.exception("Shutdown: %s failed", name)
+
+
+def _signals_to_handle() -> list[signal.Signals]:
+    """``HANDLED_SIGNALS``, less a SIGHUP ignored by whoever started us (``nohup voxhost serve``: it must outlive the
+    terminal)."""
+    return [sig for sig in HANDLED_SIGNALS if sig != signal.SIGHUP or signal.getsignal(sig) != signal.SIG_IGN]
 
 
 CLOSE_MARGIN = 5.0

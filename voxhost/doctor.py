@@ -20,9 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .catalog import Catalog
 from .components import collect_door_classes, collect_engine_classes, door_configs, engine_configs, engine_context
 from .engine import Engine
 from .errors import ConfigError
+from .library import VoiceLibrary
 from .loader import DIR_PLUGIN_PREFIX
 from .plugin_manager import Plugins
 from .settings import EngineHostSettings, Settings
@@ -132,6 +134,8 @@ def _engine_checks(engine: Engine, host: EngineHostSettings, hashes: bool) -> li
             checks.append(Check(scope, dist, "ok", installed + (" (tested)" if tested else "")))
     checks += _device_checks(scope, engine, report)
     checks += [Check(scope, "environment", "warn", text, setup) for text in report.get("warnings", [])]
+    for broken in report.get("broken_files", []):  # the daemon would refuse these at their first request
+        checks.append(Check(scope, broken["name"], "fail", f"{broken['path']}: {broken['error']}", broken["fix"]))
     for model in report["models"]:
         name = f"model {model['name']}"
         if model["path"] is None:
@@ -257,6 +261,7 @@ def diagnose(
     except ConfigError as err:
         return [Check("config", "config", "fail", err.message, "voxhost check-config; then fix the key it names")]
     checks = [Check("config", "config", "ok", "valid")]
+    checks += _asked_engine_checks(engines or [], {engine_id: configs[engine_id].enabled for engine_id in classes})
     chosen = [
         (cls(configs[engine_id].own, engine_context(settings, engine_id)), configs[engine_id].host)
         for engine_id, cls in classes.items()
@@ -268,10 +273,59 @@ def diagnose(
         for found in pool.map(lambda pair: _engine_checks(pair[0], pair[1], hashes), chosen):
             checks += found
     checks += _disk_checks(settings, heavy)
+    checks.append(_state_check(settings))
+    if not engines:  # with --engine, the others' voices are not known here: every name would look missing
+        checks += _voice_checks(settings, [engine for engine, _ in chosen])
     for name, door_settings in doors.items():
         if door_settings.enabled:
             checks += _door_checks(name, door_classes[name], door_settings)
     return checks
+
+
+def _voice_checks(settings: Settings, engines: list[Engine]) -> list[Check]:
+    """default_voice, default_voices and aliases that name no voice of the enabled engines or the voice library."""
+    stored = settings.state_path / "voices"
+    with tempfile.TemporaryDirectory(prefix="voxhost-doctor-") as empty:
+        # no voices folder yet: no stored voices (an empty library elsewhere, so that doctor creates nothing)
+        library = VoiceLibrary(stored if stored.is_dir() else Path(empty))
+        missing = Catalog(settings, lambda: engines, library).dangling()
+    if not missing:
+        return [Check("voices", "defaults and aliases", "ok", "each names a voice there is")]
+    detail = "names voice {!r}, which no enabled engine or stored voice offers (requests relying on it fail)"
+    fix = "set {} to a voice `voxhost voices` lists, or remove it"
+    return [Check("voices", key, "fail", detail.format(voice), fix.format(key)) for key, voice in missing]
+
+
+def _asked_engine_checks(asked: list[str], enabled: dict[str, bool]) -> list[Check]:
+    """``--engine`` ids that name no engine, or a disabled one: nothing would be checked for them."""
+    checks = []
+    for engine_id in asked:
+        if engine_id not in enabled:
+            known = ", ".join(sorted(enabled))
+            detail = f"unknown engine {engine_id!r}; known engines: {known}"
+            checks.append(Check(f"engine {engine_id}", "engine", "fail", detail, "voxhost engines lists them"))
+        elif not enabled[engine_id]:
+            fix = f"set [engines.{engine_id}] enabled = true in the config"
+            checks.append(Check(f"engine {engine_id}", "engine", "fail", "disabled in this config", fix))
+    return checks
+
+
+def _state_check(settings: Settings) -> Check:
+    """Whether the state directory (or, before the first start, the folder that will hold it) takes a new file."""
+    path = settings.state_path
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    fix = f"make {path} a directory the daemon's user can write (or set state_dir)"
+    if not existing.is_dir():
+        return Check("disk", "state writable", "fail", f"{existing} is not a directory", fix)
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".voxhost-doctor-"):
+            pass
+    except OSError as err:
+        detail = f"cannot create a file in {existing}: {err.strerror or err}"
+        return Check("disk", "state writable", "fail", detail, fix)
+    return Check("disk", "state writable", "ok", f"{existing} takes new files")
 
 
 def failed(checks: list[Check]) -> bool:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class DoorSettings(BaseModel):
     """Base of a door's settings table (``[doors.<name>]``); unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # inf and nan pass every lower bound, then break the daemon (JSON has no Infinity; int(inf) raises).
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
     enabled: bool = False
     """Open this door."""

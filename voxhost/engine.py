@@ -40,7 +40,8 @@ class Capability(str, enum.Enum):
 class EngineSettings(BaseModel):
     """Base for an engine's own settings table (``[engines.<id>]``); unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # inf and nan pass every lower bound, then break the daemon (JSON has no Infinity; int(inf) raises).
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 class EngineOptions(BaseModel):

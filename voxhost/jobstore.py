@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from . import statelock
 from .api import JobHandle, JobRecord, OutputsStatus, Page
 from .capture import HEADER_BYTES, AudioFile, read_header
 from .engine import PCM
@@ -74,7 +75,17 @@ class JobStore:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Read the kept jobs from disk (running ones become failed), clean up, and clean up periodically."""
+        """Recover the kept jobs and clean up periodically, unless a daemon (another process) owns the state dir."""
+        with statelock.exclusive(self.settings.state_path) as owner:
+            if not owner:
+                # `voxhost say` beside the daemon: the jobs on disk are the daemon's, running, not interrupted ones.
+                _LOGGER.debug("A daemon holds %s: its stored jobs are left alone", self.settings.state_path)
+                return
+            await self._recover()
+        self._cleaner = asyncio.create_task(self._clean_periodically(), name="outputs-cleanup")
+
+    async def _recover(self) -> None:
+        """Read the kept jobs from disk (running ones become failed) and clean up."""
         try:
             records = await asyncio.to_thread(self.files.load, self._now())
         except OSError as err:
@@ -101,7 +112,6 @@ class JobStore:
             await self.cleanup()
         except OSError as err:
             _LOGGER.warning("Cleaning up the stored outputs failed: %s", err)
-        self._cleaner = asyncio.create_task(self._clean_periodically(), name="outputs-cleanup")
 
     async def _clean_periodically(self) -> None:
         while True:

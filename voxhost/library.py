@@ -173,7 +173,8 @@ class VoiceLibrary:
         # An import cut off: undone first, while the voices it moved aside are still there.
         if (self.root / JOURNAL).exists() and not self._undo_import():
             return  # nothing swept: the voices moved aside stay until the roll-back succeeds
-        (self.root / (JOURNAL + NEW)).unlink(missing_ok=True)  # cut off before it named anything
+        if (cut := self.root / (JOURNAL + NEW)).exists():  # checked first: a read-only library has nothing to sweep
+            cut.unlink()  # an import cut off before it named anything
         # Left-overs of an interrupted add or remove: never visible as voices, safe to delete.
         for stray in self.root.glob(".tmp-*"):
             shutil.rmtree(stray, ignore_errors=True)

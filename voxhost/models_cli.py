@@ -45,16 +45,19 @@ class _Catalog:
             for spec in engine.models()
         ]
 
-    def refresh(self, engine_id: str, *, quiet: bool = False) -> None:
-        """Let the engine fetch its list of models (the Piper voice catalog); a failure is a note, not an error."""
+    def refresh(self, engine_id: str, *, quiet: bool = False) -> str | None:
+        """Let the engine fetch its list of models (the Piper voice catalog); a failure is a note, not an error.
+        Returns why it failed (None: fetched, or nothing to fetch)."""
         engine = self.engines.get(engine_id)
         if engine is None:
-            return
+            return None
         try:
             engine.refresh_models()
         except VoxhostError as exc:
             if not quiet:
                 print(f"note: {exc.message}", file=sys.stderr)
+            return exc.message
+        return None
 
     def find(self, engine_id: str, name: str) -> tuple[Engine, ModelSpec]:
         if name not in {spec.name for _, spec in self.specs(engine_id)}:
@@ -71,8 +74,9 @@ class _Catalog:
 
 
 def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
+    failure = None
     if args.engine and (args.refresh or not catalog.specs(args.engine)):
-        catalog.refresh(args.engine)
+        failure = catalog.refresh(args.engine, quiet=True)
     rows = []
     groups: list[str] = []
     for engine, spec in catalog.specs(args.engine):
@@ -88,8 +92,12 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
         size = _human(st.size) if st.installed else f"({_human(spec.download_size)})" if spec.download_size else "-"
         rows.append((spec.engine, spec.name, spec.repo, state, size, where))
         groups.append(spec.group)
+    if failure and not rows:  # not "declares no models": its list is on the network, and could not be had
+        raise VoxhostError(f"no models of {args.engine} to list: {failure}{_fetch_hint()}")
+    if failure:
+        print(f"note: {failure} (the models listed are from the copy fetched before)", file=sys.stderr)
     if not rows:
-        print("no engine declares models")
+        print(f"engine {args.engine!r} declares no models" if args.engine else "no engine declares models")
         return 0
     header = ("ENGINE", "MODEL", "REPOSITORY", "STATE", "SIZE", "LOCATION")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
@@ -100,6 +108,13 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
             print(f"# {group}")
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     return 1 if any(r[3] == "CORRUPT" for r in rows) else 0
+
+
+def _fetch_hint() -> str:
+    """What to do about a model catalog that could not be fetched."""
+    if models.is_offline():
+        return "; unset HF_HUB_OFFLINE (or run this where the network is) to fetch it"
+    return "; check the network (or the engine's catalog_url); on a machine that stays offline set HF_HUB_OFFLINE=1"
 
 
 def _with_requirements(catalog: _Catalog, engine_id: str, names: list[str]) -> list[tuple[Engine, ModelSpec]]:

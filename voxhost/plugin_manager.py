@@ -195,6 +195,8 @@ def build_plugins(
                 plugins.fail(ep.name, f"{type(err).__name__}: {err}", "entrypoint")
 
     for directory in plugins_dirs:
+        if not Path(directory).expanduser().is_dir():  # a typo would only show as a plugin that never loads
+            _LOGGER.warning("Plugins directory %s is not a directory: no plugins are read from it", directory)
         for path in sorted(Path(directory).expanduser().glob("*.py")):
             name = path.stem
             if allowed is not None and name not in allowed:

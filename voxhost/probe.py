@@ -133,6 +133,11 @@ def probe(header: dict[str, Any]) -> dict[str, Any]:
         out["warnings"] = engine.self_check()
     except Exception as err:
         out["warnings"] = [f"self-check failed: {_error(err)}"]
+    broken_files = getattr(engine, "broken_files", None)  # engines whose files open cheaply (Piper's voices)
+    try:
+        out["broken_files"] = broken_files() if broken_files is not None else []
+    except Exception as err:
+        out["warnings"].append(f"file check failed: {_error(err)}")
     rows = []
     for spec in engine.required_models():
         st = status(spec, context.models_dir, search_hf_cache=context.search_hf_cache)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import getpass
 import grp
+import math
 import os
 import platform
 import plistlib
@@ -31,12 +32,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .daemon import CLOSE_MARGIN
 from .errors import VoxhostError
+from .settings import Settings, load_settings
 
 Manager = Literal["systemd", "launchd"]
 LABEL = "org.voxhost.daemon"
 """The launchd job label."""
 UNIT = "voxhost.service"
+STOP_SLACK = 10.0
+"""Seconds beyond ``shutdown_timeout`` plus the close margin before the service manager kills voxhost: a loaded
+machine exits late, and a kill would lose the drain's records."""
+MIN_STOP_TIMEOUT = 45
+"""The stop timeout of ``systemd/voxhost.service`` (room for a ``shutdown_timeout`` up to 30 s); never less."""
+
+
+def stop_timeout(shutdown_timeout: float) -> int:
+    """Seconds the service manager waits after SIGTERM: the drain, closing, and slack, so it never kills a drain."""
+    return max(MIN_STOP_TIMEOUT, math.ceil(shutdown_timeout + CLOSE_MARGIN + STOP_SLACK))
 
 
 @dataclass
@@ -95,7 +108,16 @@ def default_run_user(user_mode: bool) -> str:
         return me
 
 
-def systemd_unit(command: list[str], config: Path | None, *, user_mode: bool, run_as: str) -> str:
+def configured_shutdown_timeout(config: Path | None) -> float:
+    """``shutdown_timeout`` of the config the service will run with (the default while it names no file yet)."""
+    if config is not None and not config.is_file():
+        return float(Settings.model_fields["shutdown_timeout"].default)
+    return load_settings(config).shutdown_timeout
+
+
+def systemd_unit(
+    command: list[str], config: Path | None, *, user_mode: bool, run_as: str, shutdown_timeout: float = 10.0
+) -> str:
     """The unit file's text."""
     exec_start = shlex.join([*command, "serve", *(["--config", str(config)] if config else [])])
     lines = [
@@ -125,7 +147,7 @@ def systemd_unit(command: list[str], config: Path | None, *, user_mode: bool, ru
         f"ExecStart={exec_start}",
         "# SIGTERM lets running jobs finish (shutdown_timeout in the config) before voxhost exits.",
         "KillSignal=SIGTERM",
-        "TimeoutStopSec=30",
+        f"TimeoutStopSec={stop_timeout(shutdown_timeout)}",
         "Restart=on-failure",
         "RestartSec=3",
         "# loading large models on a Jetson can take a while",
@@ -146,7 +168,9 @@ def systemd_unit(command: list[str], config: Path | None, *, user_mode: bool, ru
     return "\n".join(lines)
 
 
-def launchd_plist(command: list[str], config: Path | None, *, user_mode: bool, run_as: str) -> bytes:
+def launchd_plist(
+    command: list[str], config: Path | None, *, user_mode: bool, run_as: str, shutdown_timeout: float = 10.0
+) -> bytes:
     """The launchd job's property list."""
     home = os.path.expanduser("~") if user_mode else _home(run_as)
     logs = Path(home, "Library", "Logs", "voxhost") if user_mode else Path("/Library/Logs/voxhost")
@@ -158,7 +182,7 @@ def launchd_plist(command: list[str], config: Path | None, *, user_mode: bool, r
         "KeepAlive": {"SuccessfulExit": False},
         "ThrottleInterval": 10,
         "ProcessType": "Interactive",
-        "ExitTimeOut": 30,
+        "ExitTimeOut": stop_timeout(shutdown_timeout),
         "WorkingDirectory": home,
         "EnvironmentVariables": {
             "HOME": home,
@@ -183,16 +207,25 @@ def _launchd_domain(user_mode: bool) -> str:
 
 
 def install_plan(
-    manager: Manager, *, user_mode: bool, config: Path | None, run_as: str | None = None, home: Path | None = None
+    manager: Manager,
+    *,
+    user_mode: bool,
+    config: Path | None,
+    run_as: str | None = None,
+    home: Path | None = None,
+    shutdown_timeout: float | None = None,
 ) -> Plan:
-    """The file and commands ``service install`` uses."""
+    """The file and commands ``service install`` uses (``shutdown_timeout``: the config's, read if not given)."""
     command = voxhost_command()
+    if shutdown_timeout is None:
+        shutdown_timeout = configured_shutdown_timeout(config)  # the stop timeout must cover the drain it sets
     who = run_as or default_run_user(user_mode)
     home = home or Path(os.path.expanduser("~"))
     if manager == "systemd":
         path = home / ".config/systemd/user" / UNIT if user_mode else Path("/etc/systemd/system") / UNIT
         scope = ["--user"] if user_mode else []
-        plan = Plan(manager, path, systemd_unit(command, config, user_mode=user_mode, run_as=who))
+        unit = systemd_unit(command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout)
+        plan = Plan(manager, path, unit)
         plan.commands = [["systemctl", *scope, "daemon-reload"], ["systemctl", *scope, "enable", "--now", UNIT]]
         logs = "journalctl --user -u voxhost -f" if user_mode else "journalctl -u voxhost -f"
         plan.notes.append(f"logs: {logs}")
@@ -201,7 +234,8 @@ def install_plan(
         return plan
     name = f"{LABEL}.plist"
     path = home / "Library/LaunchAgents" / name if user_mode else Path("/Library/LaunchDaemons") / name
-    content = launchd_plist(command, config, user_mode=user_mode, run_as=who).decode()
+    job = launchd_plist(command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout)
+    content = job.decode()
     plan = Plan(manager, path, content)
     domain = _launchd_domain(user_mode)
     plan.commands = [["launchctl", "bootstrap", domain, str(path)], ["launchctl", "enable", f"{domain}/{LABEL}"]]

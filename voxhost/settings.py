@@ -7,8 +7,11 @@ Precedence, highest first: explicit overrides (CLI flags), ``VOXHOST_*`` environ
 
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +32,24 @@ from .spoken.config import SpokenSettings
 CONFIG_ENV = "VOXHOST_CONFIG"
 """Environment variable naming the TOML config file."""
 
+_LOGGER = logging.getLogger(__name__)
+
+ENV_NOT_SETTINGS = frozenset(
+    {
+        CONFIG_ENV,
+        "VOXHOST_LOAD_PLUGINS",  # plugin_manager: which external plugins load
+        "VOXHOST_TRACE_PLUGINS",  # plugin_manager: log every hook call
+        "VOXHOST_WORKER_NICE",  # set by the daemon for its worker processes
+        "VOXHOST_PLATFORM",  # envs/ setup scripts (doctor names it)
+        "VOXHOST_SYSROOT",
+        "VOXHOST_CHROMIUM",  # the voice lab's browser tests
+    }
+)
+"""``VOXHOST_*`` variables that are not settings (so not refused as misspelled ones), besides ``VOXHOST_*_PYTHON``
+(the interpreters of engines' tests and benchmarks) and the ``ENV_TOOL_PREFIXES`` of test tools."""
+ENV_TOOL_PREFIXES = ("VOXHOST_TEST_", "VOXHOST_TINY_")
+"""Variables test tools set around the voxhost processes they start (tiny models, import checks)."""
+
 
 def _default_state_dir() -> str:
     # systemd's StateDirectory= sets STATE_DIRECTORY; otherwise follow XDG.
@@ -38,13 +59,20 @@ def _default_state_dir() -> str:
     return os.path.join(base, "voxhost")
 
 
+FINITE = ConfigDict(allow_inf_nan=False)
+"""Model config that refuses ``inf`` and ``nan`` (TOML and float() accept both): an infinite limit or duration
+passes every lower bound, then breaks the daemon (JSON has no Infinity; int(inf) raises)."""
+
+
 class _Section(BaseModel):
     # Attribute docstrings become field descriptions: `voxhost default-config` prints them.
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, **FINITE)
 
 
 class TextSettings(SpokenSettings):
     """How text is checked, split into sentences and made into what is said (docs/text.md)."""
+
+    model_config = FINITE
 
     max_chars: int = Field(100_000, ge=1)
     """Longest text accepted by the core (doors may set lower limits)."""
@@ -177,6 +205,7 @@ class Settings(BaseSettings):
         extra="forbid",
         validate_default=True,
         use_attribute_docstrings=True,
+        allow_inf_nan=False,
     )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -211,6 +240,14 @@ class Settings(BaseSettings):
     """Per-engine tables: host keys (enabled, mode, python, ...) plus the engine's own settings."""
     pipelines: list[PipelineSettings] = Field(default_factory=list)
     """Pipeline voices (``[[pipelines]]``): a catalog voice's speech converted into a cloned voice."""
+
+    @field_validator("state_dir")
+    @classmethod
+    def _state_dir_given(cls, value: str) -> str:
+        # "" (or VOXHOST_STATE_DIR= over the file) would put the voice library in whatever folder voxhost starts in.
+        if not value.strip():
+            raise ValueError("must not be empty (unset it for the default)")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -253,16 +290,12 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
 
     Raises ``ConfigError`` with one readable message naming the offending key(s).
     """
-    for name in sorted(os.environ):
-        # pydantic-settings ignores variables that name no setting: a moved door key would be lost silently.
-        table, nested, _ = name.removeprefix("VOXHOST_").partition("__")
-        if name.startswith("VOXHOST_") and nested and table.lower() not in Settings.model_fields:
-            moved = f"VOXHOST_DOORS__{name.removeprefix('VOXHOST_')}"
-            raise ConfigError(f"environment variable {name} names no setting; a door's setting is {moved}")
+    _check_environment()
     previous = os.environ.get(CONFIG_ENV)
     try:
-        if config is not None:
-            path = Path(config).expanduser()
+        # $VOXHOST_CONFIG is checked as -c is: a mistyped path must not start the daemon on the defaults (0.0.0.0).
+        if config is not None or previous:
+            path = Path(config if config is not None else str(previous)).expanduser()
             if not path.is_file():
                 raise ConfigError(f"config file not found: {path}")
             os.environ[CONFIG_ENV] = str(path)
@@ -272,11 +305,49 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     except ValueError as err:  # a TOML syntax error surfaces as a ValueError subclass
         raise ConfigError(f"cannot read config: {err}") from None
     finally:
-        if config is not None:
+        if config is not None or previous:
             if previous is None:
                 os.environ.pop(CONFIG_ENV, None)
             else:
                 os.environ[CONFIG_ENV] = previous
+
+
+def _check_environment() -> None:
+    """Refuse a ``VOXHOST_*`` variable that names no setting (``ConfigError`` naming it, and the likely one)."""
+    for name in sorted(os.environ):
+        # pydantic-settings ignores variables that name no setting: a typo or a moved door key would be lost silently.
+        if not name.startswith("VOXHOST_") or name in ENV_NOT_SETTINGS or name.endswith("_PYTHON"):
+            continue
+        if name.startswith(ENV_TOOL_PREFIXES):
+            continue
+        key = name.removeprefix("VOXHOST_")
+        table, nested, _ = key.partition("__")
+        if table.lower() in Settings.model_fields:
+            continue  # a key below a known table is checked by the model itself
+        if nested:
+            raise ConfigError(f"environment variable {name} names no setting; a door's setting is VOXHOST_DOORS__{key}")
+        close = difflib.get_close_matches(key.lower(), Settings.model_fields, n=1)
+        hint = f"did you mean VOXHOST_{close[0].upper()}?" if close else "a door's key is VOXHOST_DOORS__<DOOR>__<KEY>"
+        raise ConfigError(f"environment variable {name} names no setting; {hint}")
+
+
+def ensure_state_dir(settings: Settings) -> Path:
+    """Create the state directory if need be (``ConfigError`` if it cannot be one); warn if it cannot be written."""
+    path = settings.state_path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"state_dir {path}: exists and is not a directory") from None
+    except OSError as err:
+        raise ConfigError(f"state_dir {path}: {err.strerror or err}") from None
+    try:
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        # Not refused: what is stored is still served (a disk turned read-only under a running home server), and
+        # each write is refused with its own clear error (``read_only``); said once here, at start.
+        _LOGGER.warning("state_dir %s cannot be written (%s): stored voices are served, nothing new is kept", path, err)
+    return path
 
 
 def format_validation_error(err: ValidationError, prefix: str) -> str:

@@ -19,7 +19,7 @@ from .audio import decode_audio
 from .errors import VoxhostError
 from .library import VoiceLibrary
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
-from .settings import Settings
+from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
 
 SettingsFactory = Callable[[argparse.Namespace], Settings]
@@ -31,7 +31,7 @@ def _library(settings: Settings) -> VoiceLibrary:
     """The state directory's voice library, with the quota the daemon applies ([library])."""
     quota = settings.library
     return VoiceLibrary(
-        settings.state_path / "voices",
+        ensure_state_dir(settings) / "voices",
         max_voices=quota.max_voices,
         max_bytes=quota.max_bytes,
     )

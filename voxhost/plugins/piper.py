@@ -116,6 +116,9 @@ class PiperEngine(Engine):
         self.settings: PiperSettings = settings
         self._voices = VoiceDirectories(self._roots, settings.bundled_voice)
         self._loaded: dict[str, Any] = {}
+        self._broken: dict[str, tuple[tuple[int, int], str]] = {}
+        """Voices whose files did not load, with the model file's (mtime, size) then and the reason: refused at
+        once (and logged once) until the file changes."""
         self._narrow: dict[str, Any] = {}
         self._narrow_loaders: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -152,11 +155,40 @@ class PiperEngine(Engine):
         """Fetch the voice catalog (``voices.json``)."""
         fetch_catalog(self.settings.catalog_url, self.context.models_dir)
 
+    def voice_locations(self) -> list[str]:
+        """Where voices are looked for, for the error that says there are none."""
+        bundled = ["the bundled voice (if bundled_voice = true)"] if not self.settings.bundled_voice else []
+        return [*bundled, *(f"{root}/**/*.onnx" for root in self._roots())]
+
     def load(self) -> None:
         """Load the first voice (and any configured for preloading) so the first request is fast."""
+        for directory in self.settings.voices_dirs:  # a typo here would only show as a voice that is never there
+            path = Path(directory).expanduser()
+            if not path.is_dir():
+                what = "is not a directory" if path.exists() else "does not exist"
+                _LOGGER.warning("Piper voices_dirs entry %s %s: no voices are read from it", path, what)
         wanted = list(self._files)[:1] + [v for v in self.settings.preload_voices if v in self._files]
         for voice_id in wanted:
-            self._voice(voice_id)
+            try:
+                self._voice(voice_id)
+            except EngineError:  # logged by _voice; one bad file must not take the other voices down
+                continue
+
+    def broken_files(self) -> list[dict[str, str]]:
+        """Voices whose model onnxruntime cannot open (run by ``voxhost doctor``): each file, why, and its fix."""
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # only whether it opens: a session per voice, dropped at once
+        broken = []
+        for voice_id, files in self._files.items():
+            try:
+                onnxruntime.InferenceSession(str(files.model), sess_options=options, providers=["CPUExecutionProvider"])
+            except Exception as err:
+                fix = f"voxhost models pull piper {voice_id} --force, or remove {files.model} and its .onnx.json"
+                row = {"name": f"voice {voice_id}", "path": str(files.model), "error": _reason(err), "fix": fix}
+                broken.append(row)
+        return broken
 
     def unload(self) -> None:
         """Drop every loaded ONNX session."""
@@ -184,11 +216,19 @@ class PiperEngine(Engine):
             files = self._files.get(voice_id)
             if files is None:
                 raise UnknownVoiceError(f"unknown Piper voice {voice_id!r}")
+            stamp = _stamp(files.model)
+            broken = self._broken.get(voice_id)
+            if broken is not None and broken[0] == stamp:
+                raise EngineError(broken[1])  # the same file failed before: no second attempt, no second log
             _LOGGER.info("Loading Piper voice %s", voice_id)
             try:
                 voice = self._load_voice(files)
             except Exception as err:
-                raise EngineError(f"cannot load Piper voice {voice_id}: {err}") from err
+                message = f"cannot load Piper voice {voice_id} from {files.model}: {_reason(err)}"
+                _LOGGER.error("%s; replace the file (or remove it and its .onnx.json)", message)
+                self._broken[voice_id] = (stamp, message)
+                raise EngineError(message) from err
+            self._broken.pop(voice_id, None)
             self._loaded[voice_id] = voice
             if (os.cpu_count() or 1) > 1 and not self.settings.use_cuda:
                 # Made off the request path: until it exists, overlapping sentences share the wide session.
@@ -383,6 +423,21 @@ def _set_espeak_voice_when_changed() -> None:
             current[0] = voice
 
     espeakbridge.set_voice = set_voice_when_changed
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """The file's (mtime, size): what tells that a voice that failed to load was replaced."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _reason(err: BaseException) -> str:
+    """An exception's first line, without onnxruntime's ``[ONNXRuntimeError] : 7 : `` prefix."""
+    text = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return text.split(" : ")[-1] if text.startswith("[ONNXRuntimeError]") else text
 
 
 def _int16(audio: Any, volume: float) -> bytes:

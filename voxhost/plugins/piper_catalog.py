@@ -35,7 +35,6 @@ def fetch_catalog(source: str, models_dir: str | Path) -> Path:
             "cannot fetch the Piper voice catalog: the Hugging Face hub is offline (HF_HUB_OFFLINE)"
         )
     target = voices_dir(models_dir) / CATALOG_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
     url = f"{source.rstrip('/')}/{CATALOG_FILE}"
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
@@ -43,6 +42,7 @@ def fetch_catalog(source: str, models_dir: str | Path) -> Path:
         json.loads(data)
     except (OSError, ValueError) as err:
         raise ModelDownloadError(f"could not fetch the Piper voice catalog from {url}: {err}") from err
+    target.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed fetch leaves no empty folder behind
     part = target.with_suffix(".part")
     part.write_bytes(data)
     os.replace(part, target)

@@ -10,49 +10,27 @@ are.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from wyoming.error import Error
 from wyoming.event import Event
 
 from ...api import CoreAPI
 from ...door import Door, DoorSettings, Endpoint
-from ...errors import ConfigError
 from .info import build_info
 from .session import LINGER, Session
-from .settings import WyomingSettings
+from .settings import WyomingSettings, parse_uri
 from .stdio import open_stdio
 from .wire import MAX_HEADER_BYTES, encode_event
 from .zeroconf import Advertiser, advertised_address, default_name
 
 _LOGGER = logging.getLogger(__name__)
-
-DEFAULT_PORT = 10200
-
-
-def parse_uri(uri: str) -> tuple[str, str, int]:
-    """``(scheme, host or path, port)`` of a Wyoming address; ConfigError if it is not one."""
-    parsed = urlparse(uri)
-    scheme = parsed.scheme
-    if scheme == "tcp":
-        try:
-            port = parsed.port if parsed.port is not None else DEFAULT_PORT
-        except ValueError:
-            raise ConfigError(f"doors.wyoming.uri: invalid port in {uri!r}") from None
-        return scheme, parsed.hostname or "0.0.0.0", port
-    if scheme == "unix":
-        path = (parsed.netloc + parsed.path) or ""
-        if not path:
-            raise ConfigError(f"doors.wyoming.uri: {uri!r} names no socket path")
-        return scheme, path, 0
-    if scheme == "stdio":
-        return scheme, "", 0
-    raise ConfigError(f"doors.wyoming.uri: {uri!r} is not tcp://host:port, unix:///path or stdio://")
 
 
 class WyomingDoor(Door):
@@ -88,9 +66,7 @@ class WyomingDoor(Door):
 
     async def start(self) -> None:
         """Bind every address; zeroconf announcements follow in the background."""
-        targets = [parse_uri(uri) for uri in self.settings.uri]  # all errors before anything binds
-        if sum(1 for scheme, _, _ in targets if scheme == "stdio") > 1:
-            raise ConfigError("doors.wyoming.uri: stdio:// can be given once")
+        targets = [parse_uri(uri) for uri in self.settings.uri]  # the settings checked them: parsed, not refused
         tcp: list[tuple[str, int]] = []
         for scheme, where, port in targets:
             if scheme == "tcp":
@@ -103,7 +79,7 @@ class WyomingDoor(Door):
                         tcp.append((host if where not in ("", "0.0.0.0", "::") else where, bound_port))
             elif scheme == "unix":
                 path = Path(where)
-                await asyncio.to_thread(_clear_socket, path, make_parent=True)
+                await asyncio.to_thread(_claim_socket, path)
                 server = await asyncio.start_unix_server(self._accept, str(path), limit=MAX_HEADER_BYTES)
                 self._servers.append(server)
                 self._listening.append(f"unix://{path}")
@@ -250,9 +226,32 @@ class WyomingDoor(Door):
             self._advertised.append(f"{name}@{address}:{port}")
 
 
-def _clear_socket(path: Path, make_parent: bool = False) -> None:
-    """Remove a stale socket file of a previous run (a file system call: run on a thread)."""
+def _claim_socket(path: Path) -> None:
+    """Make ``path`` free to bind: remove a stale socket file of a previous run, but refuse (``EADDRINUSE``) one that a
+    live server still listens on (a file system call: run on a thread)."""
+    if path.is_socket() and _listened_on(path):
+        # Unlinking it would silently take the address from the live server (its clients would reach us instead).
+        raise OSError(
+            errno.EADDRINUSE, f"error while attempting to bind on address {str(path)!r}: address already in use"
+        )
+    _clear_socket(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _listened_on(path: Path) -> bool:
+    """Whether a server accepts connections on the Unix socket ``path``; only a refused connection means stale."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+        except OSError:
+            return True  # busy (a full backlog) or not ours to judge: better to refuse than to steal it
+    return True
+
+
+def _clear_socket(path: Path) -> None:
+    """Remove our socket file, or a stale one (a file system call: run on a thread)."""
     if path.is_socket():
         path.unlink(missing_ok=True)
-    if make_parent:
-        path.parent.mkdir(parents=True, exist_ok=True)

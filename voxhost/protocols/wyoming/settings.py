@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator
 
 from ...door import DoorSettings
+from ...errors import ConfigError
+
+DEFAULT_PORT = 10200
+
+
+def parse_uri(uri: str) -> tuple[str, str, int]:
+    """``(scheme, host or path, port)`` of a Wyoming address; ConfigError if it is not one."""
+    parsed = urlparse(uri)
+    scheme = parsed.scheme
+    if scheme == "tcp":
+        try:
+            port = parsed.port if parsed.port is not None else DEFAULT_PORT
+        except ValueError:
+            raise ConfigError(f"doors.wyoming.uri: invalid port in {uri!r}") from None
+        return scheme, parsed.hostname or "0.0.0.0", port
+    if scheme == "unix":
+        path = (parsed.netloc + parsed.path) or ""
+        if not path:
+            raise ConfigError(f"doors.wyoming.uri: {uri!r} names no socket path")
+        return scheme, path, 0
+    if scheme == "stdio":
+        return scheme, "", 0
+    raise ConfigError(f"doors.wyoming.uri: {uri!r} is not tcp://host:port, unix:///path or stdio://")
 
 
 class WyomingSettings(DoorSettings):
@@ -37,3 +62,15 @@ class WyomingSettings(DoorSettings):
     the same time. Home Assistant sends its request as soon as it connects, and streamed text as its model writes."""
     max_connections: int = Field(64, ge=1)
     """Connections served at once; more get an ``error`` event (code ``busy``) and are closed."""
+
+    @field_validator("uri")
+    @classmethod
+    def _addresses(cls, uris: list[str]) -> list[str]:
+        # Checked here, not only when the door binds, so that check-config and doctor refuse what serve refuses.
+        try:
+            schemes = [parse_uri(uri)[0] for uri in uris]
+        except ConfigError as err:
+            raise ValueError(err.message.removeprefix("doors.wyoming.uri: ")) from None
+        if schemes.count("stdio") > 1:
+            raise ValueError("stdio:// can be given once")
+        return uris
