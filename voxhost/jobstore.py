@@ -93,7 +93,7 @@ class JobStore:
             problem = storage_error(err, "the stored outputs")
             _LOGGER.warning("Stored outputs are unavailable: %s", problem.message if problem else err)
             records = []
-        expires = self._now() + self.settings.jobs.result_minutes * 60
+        expires = self._expiry()
         for record in sorted(records, key=lambda r: (r.accepted_at, r.id)):
             if record.kept and record.state == "finished":
                 self.history.add(record)
@@ -215,9 +215,13 @@ class JobStore:
                 audio_seconds=event.audio_seconds,
             )
         elif isinstance(event, JobFinished):
+            # A held job's expiry is known as it finishes: a client that polls the record sees both at once (the seal
+            # that follows on the writer thread sets it again).
+            expires = self._expiry() if record.audio and not record.kept else record.expires_at
             record = self._update(
                 record,
                 state="finished",
+                expires_at=expires,
                 ended_at=self._now(),
                 ttfa=event.ttfa,
                 rtf=event.rtf,
@@ -301,12 +305,20 @@ class JobStore:
             await self._write(self.files.write, record)
             await self._enforce()
         else:
-            record = self._update(record, expires_at=self._now() + self.settings.jobs.result_minutes * 60)
+            record = self._update(record, expires_at=self._expiry())
             await self._write(self.files.write, record)
+
+    def _expiry(self) -> float:
+        """When a held job's record and audio, ending now, are dropped."""
+        return self._now() + self.settings.jobs.result_minutes * 60
 
     def _end(self, record: JobRecord, state: str, code: str, message: str) -> None:
         """A job failed or was cancelled: recorded now; its kept audio is closed on the writer thread."""
-        record = self._update(record, state=state, ended_at=self._now(), error_code=code, error_message=message)
+        held = record.id in self._held  # its record stays until it expires, known now (as for a finished job)
+        expires = self._expiry() if record.audio and held else record.expires_at
+        record = self._update(
+            record, state=state, ended_at=self._now(), error_code=code, error_message=message, expires_at=expires
+        )
         if record.audio:
             self._spawn(self._close(record.id, code, message), f"close-{record.id}")
 
@@ -324,7 +336,7 @@ class JobStore:
             record = self._update(
                 record,
                 kept=False,
-                expires_at=self._now() + self.settings.jobs.result_minutes * 60,
+                expires_at=self._expiry(),
                 size=self._size(job_id),
             )
             await self._write(self.files.write, record)
