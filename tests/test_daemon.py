@@ -244,7 +244,13 @@ def test_sigterm_during_startup_stops_without_waiting_for_engines(tmp_path):
 def test_sighup_shuts_down_cleanly(tmp_path):
     state, port = tmp_path / "state", free_port()
     config = _config(tmp_path, state, http_port=port, tables="[engines.tone]\nchunk_delay = 0.2\n")
-    serve = ServeProcess(config, _env())
+    # Started as from a terminal: a test run under nohup (CI's is) would pass its ignored SIGHUP on to the daemon,
+    # which then rightly keeps ignoring it (the next test).
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        serve = ServeProcess(config, _env())
+    finally:
+        signal.signal(signal.SIGHUP, previous)
     try:
         serve.wait_ready()
         job_id = _kept_job(port)
