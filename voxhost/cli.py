@@ -197,8 +197,8 @@ def _write_output(output: str, data: bytes) -> None:
         else:
             Path(output).write_bytes(data)
     except OSError as err:
-        if output == "-":  # Python's flush at exit would fail again, with a complaint of its own
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if output == "-":
+            _drop_stdout()
         where = "standard output" if output == "-" else output
         raise OutputError(f"cannot write {where}: {err.strerror or err}") from None
 
@@ -344,6 +344,12 @@ def _daemon(args: argparse.Namespace, settings: Settings) -> tuple[str, str | No
     if not valid:
         raise VoxhostError(f"--url {url!r} is not an HTTP address (like http://127.0.0.1:8000)")
     return url.rstrip("/"), args.api_key or table.get("api_key")
+
+
+def _drop_stdout() -> None:
+    """Send what is left of standard output to /dev/null: after a failed write, Python's flush at exit would fail
+    again and print a complaint of its own."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _url_host(host: str) -> str:
@@ -504,10 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # the reader of our output went away (`| head`): the user's pipeline, not a bug; Python's flush at exit
-        # would fail again and print its own complaint, so stdout goes to /dev/null first
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # the reader of our output went away (`| head`): the user's pipeline, not a bug
+        _drop_stdout()
         print("voxhost: cannot write standard output: the reader closed it", file=sys.stderr)
         return 1
 
