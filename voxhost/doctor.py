@@ -27,7 +27,7 @@ from .errors import ConfigError
 from .library import VoiceLibrary
 from .loader import DIR_PLUGIN_PREFIX
 from .plugin_manager import Plugins
-from .settings import EngineHostSettings, Settings
+from .settings import EngineHostSettings, Settings, unwritable
 
 Status = Literal["ok", "info", "warn", "fail"]
 
@@ -319,12 +319,8 @@ def _state_check(settings: Settings) -> Check:
     fix = f"make {path} a directory the daemon's user can write (or set state_dir)"
     if not existing.is_dir():
         return Check("disk", "state writable", "fail", f"{existing} is not a directory", fix)
-    try:
-        with tempfile.NamedTemporaryFile(dir=existing, prefix=".voxhost-doctor-"):
-            pass
-    except OSError as err:
-        detail = f"cannot create a file in {existing}: {err.strerror or err}"
-        return Check("disk", "state writable", "fail", detail, fix)
+    if problem := unwritable(existing):
+        return Check("disk", "state writable", "fail", f"cannot create a file in {existing}: {problem}", fix)
     return Check("disk", "state writable", "ok", f"{existing} takes new files")
 
 

@@ -340,14 +340,22 @@ def ensure_state_dir(settings: Settings) -> Path:
         raise ConfigError(f"state_dir {path}: exists and is not a directory") from None
     except OSError as err:
         raise ConfigError(f"state_dir {path}: {err.strerror or err}") from None
-    try:
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as err:
+    if problem := unwritable(path):
         # Not refused: what is stored is still served (a disk turned read-only under a running home server), and
         # each write is refused with its own clear error (``read_only``); said once here, at start.
-        _LOGGER.warning("state_dir %s cannot be written (%s): stored voices are served, nothing new is kept", path, err)
+        _LOGGER.warning(
+            "state_dir %s cannot be written (%s): stored voices are served, nothing new is kept", path, problem
+        )
     return path
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why no new file can be made in ``folder`` (tried with a temporary one), or None when one can."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as err:
+        return str(err.strerror or err)
 
 
 def format_validation_error(err: ValidationError, prefix: str) -> str:
