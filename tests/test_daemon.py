@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 
 from voxhost.daemon import CLOSE_MARGIN
 from voxhost.events import JobCancelled, JobFinished
@@ -239,6 +241,30 @@ def test_sigterm_during_startup_stops_without_waiting_for_engines(tmp_path):
     assert not any("Ready" in line for line in serve.log), serve.tail()
     assert not any("READY=1" in message for message in messages), messages
     assert any("Stopped" in line for line in serve.log), serve.tail()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_plugins_import_stops_cleanly(tmp_path, sig):
+    state, mark = tmp_path / "state", tmp_path / "importing"
+    config = _config(tmp_path, state, http_port=free_port(), plugins="plugins_slow_import")
+    serve = ServeProcess(config, _env(VOXHOST_TEST_IMPORT_MARK=str(mark), VOXHOST_TEST_IMPORT_SECONDS="3"))
+    try:
+        wait_for(mark.exists, 60)  # the signal handlers of the event loop do not exist yet
+        started = time.monotonic()
+        code = _stop(serve, sig, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        serve.close()
+    assert code == 0, serve.tail()  # not killed by the signal's default action (-15), nor KeyboardInterrupt's 130
+    # the rest of the import (3 s), then a shutdown with nothing to drain
+    assert took <= 3 + CLOSE_MARGIN, f"stopping took {took:.1f} s:\n{serve.tail()}"
+    assert any(f"Received {sig.name} while starting: stopping" in line for line in serve.log), serve.tail()
+    assert any("Stopped" in line for line in serve.log), serve.tail()
+    assert not any("Ready" in line for line in serve.log), serve.tail()
+    lock = state / "daemon.lock"
+    if lock.exists():  # nothing holds the state_dir's lock: the next daemon may start
+        with lock.open() as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def test_sighup_shuts_down_cleanly(tmp_path):

@@ -91,8 +91,9 @@ def _plugins(settings: Settings) -> Plugins:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM/SIGINT."""
-    from .daemon import Daemon
+    from .daemon import Daemon, catch_early_signals
 
+    catch_early_signals()  # first: loading settings and importing plugins may take seconds
     settings = _settings(args)
     setup_logging(settings.log_level, args.debug)
     daemon = Daemon(settings, _plugins(settings))

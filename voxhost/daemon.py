@@ -27,6 +27,31 @@ HANDLED_SIGNALS = (
     signal.SIGHUP,  # the terminal closed (or systemd's SendSIGHUP): stop cleanly, not die with jobs left queued
 )
 
+_early_signals: list[signal.Signals] = []
+"""Signals that arrived before the event loop's handlers existed, in order (see ``catch_early_signals``)."""
+
+
+def catch_early_signals() -> None:
+    """Record ``HANDLED_SIGNALS`` until ``Daemon.serve`` installs the loop's handlers, which then honour them.
+
+    Plugins import and settings load before the loop runs, which can take seconds; a signal then would otherwise end
+    the process with the default action (no clean shutdown, no word in the log, a non-zero exit status).
+    """
+    for sig in _signals_to_handle():
+        signal.signal(sig, _record_early_signal)
+
+
+def _record_early_signal(signum: int, frame: object) -> None:
+    """The handler before the loop's: remember the signal, leave the stopping to ``Daemon.serve``."""
+    _early_signals.append(signal.Signals(signum))
+
+
+def _take_early_signals() -> list[signal.Signals]:
+    """The signals recorded so far, forgotten as they are handed over."""
+    taken = list(_early_signals)
+    _early_signals.clear()
+    return taken
+
 
 class Daemon:
     """startup → serve until a signal → shutdown (drain jobs within a bound, then cancel)."""
@@ -56,8 +81,12 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in handled:
             loop.add_signal_handler(sig, self.request_exit)
+        for sig in _take_early_signals() if install_signals else []:
+            _LOGGER.info("Received %s while starting: stopping", sig.name)
+            self.request_exit()  # as the loop's handler would (a second one forces the exit)
         try:
-            await self._start_unless_stopped()
+            if not self._should_exit.is_set():  # stopped before starting: take no lock, load nothing
+                await self._start_unless_stopped()
             await self._should_exit.wait()
         finally:
             await self.shutdown()
