@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import soundfile
 
 from .conftest import assert_speech, free_port
@@ -183,6 +184,24 @@ def test_check_config_prints_the_warnings_serve_gives(tmp_path, state_dir):
     assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
     assert "voxhost: WARNING: Config has [doors.htp] but no plugin provides that door\n" in result.stderr
     assert "voxhost: WARNING: Config has [engines.pipr] but no plugin provides that engine\n" in result.stderr
+
+
+@pytest.mark.parametrize("linesay", [False, True], ids=["every door off", "a plugin door on"])
+def test_check_config_warns_when_no_door_is_open(tmp_path, state_dir, linesay):
+    # A daemon with every door off started in silence, out of every client's reach.
+    config = tmp_path / "closed.toml"
+    tables = "[doors.wyoming]\nenabled = false\n[doors.http]\nenabled = false\n"
+    config.write_text(tables + ("[doors.linesay]\nenabled = true\n" if linesay else ""))
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
+    warning = "voxhost: WARNING: No door is open (each [doors.<name>] has enabled = false"
+    assert (warning in result.stderr) is not linesay, result.stderr
 
 
 DANGLING = 'default_voice = "nope"\naliases = { kitchen = "piper:nonexistent", joe = "piper:en_US-joe-medium" }\n'

@@ -267,6 +267,17 @@ def test_a_signal_while_plugins_import_stops_cleanly(tmp_path, sig):
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+def test_a_daemon_with_every_door_off_says_so(tmp_path):
+    serve = ServeProcess(_config(tmp_path, tmp_path / "state"), _env())  # wyoming, http and mqtt all off
+    try:
+        serve.wait_ready()
+        assert _stop(serve) == 0, serve.tail()
+    finally:
+        serve.close()
+    warning = [line for line in serve.log if "No door is open" in line and "no client can reach the daemon" in line]
+    assert warning and "WARNING" in warning[0], serve.tail()
+
+
 def test_sighup_shuts_down_cleanly(tmp_path):
     state, port = tmp_path / "state", free_port()
     config = _config(tmp_path, state, http_port=port, tables="[engines.tone]\nchunk_delay = 0.2\n")

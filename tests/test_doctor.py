@@ -97,6 +97,16 @@ def test_broker_not_reachable(tmp_path, capsys):
     assert check["status"] == "fail" and "not reachable" in check["detail"] and "mosquitto" in check["fix"]
 
 
+def test_no_open_door_is_a_failure(tmp_path, capsys):
+    config = _config(tmp_path)  # mqtt is off unless asked
+    config.write_text(config.read_text().replace("[doors.http]\n", "[doors.http]\nenabled = false\n", 1))
+    config.write_text(config.read_text().replace("[doors.wyoming]\n", "[doors.wyoming]\nenabled = false\n", 1))
+    status, report = _doctor(capsys, config)
+    check = _by_name(report, "doors")["open doors"]
+    assert status == 1 and check["status"] == "fail" and "no client can reach the daemon" in check["detail"], report
+    assert "[doors.<name>]" in check["fix"]
+
+
 def test_invalid_config_is_one_failure(tmp_path, capsys):
     config = _config(tmp_path, "[engines.f5]\nnfe_steps = 0\n")
     status, report = _doctor(capsys, config)

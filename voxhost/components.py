@@ -25,6 +25,11 @@ from .settings import (
 _LOGGER = logging.getLogger(__name__)
 _DOOR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 
+NO_DOOR_OPEN = (
+    "No door is open (each [doors.<name>] has enabled = false, or serve --no closed it): no client can reach the daemon"
+)
+"""Why a daemon would be out of every client's reach: warned at start and by check-config, a doctor failure."""
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -111,7 +116,14 @@ def door_configs(settings: Settings, classes: dict[str, type[Door]]) -> dict[str
         out[name] = door_settings
     for unknown in set(settings.doors) - set(classes):
         _LOGGER.warning("Config has [doors.%s] but no plugin provides that door", unknown)
+    if not open_doors(out):  # valid, and a daemon could still act through plugin hooks: a warning, not a refusal
+        _LOGGER.warning("%s", NO_DOOR_OPEN)
     return out
+
+
+def open_doors(doors: dict[str, DoorSettings]) -> list[str]:
+    """The names of the doors a validated config enables (built-in and plugin doors alike)."""
+    return [name for name, door_settings in doors.items() if door_settings.enabled]
 
 
 def engine_context(settings: Settings, engine_id: str) -> EngineContext:

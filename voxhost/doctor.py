@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .catalog import Catalog
-from .components import collect_door_classes, collect_engine_classes, door_configs, engine_configs, engine_context
+from .components import (
+    NO_DOOR_OPEN,
+    collect_door_classes,
+    collect_engine_classes,
+    door_configs,
+    engine_configs,
+    engine_context,
+    open_doors,
+)
 from .engine import Engine
 from .errors import ConfigError
 from .library import VoiceLibrary
@@ -279,6 +287,9 @@ def diagnose(
     for name, door_settings in doors.items():
         if door_settings.enabled:
             checks += _door_checks(name, door_classes[name], door_settings)
+    if not open_doors(doors):
+        fix = "set enabled = true in a [doors.<name>] table (wyoming and http are open unless the config closes them)"
+        checks.append(Check("doors", "open doors", "fail", NO_DOOR_OPEN, fix))
     return checks
 
 
