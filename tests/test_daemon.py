@@ -15,6 +15,7 @@ import httpx2 as httpx
 import pytest
 
 from voxhost.daemon import CLOSE_MARGIN
+from voxhost.door import host_port
 from voxhost.events import JobCancelled, JobFinished
 from voxhost.operations import SpeechRequest
 
@@ -276,6 +277,30 @@ def test_a_daemon_with_every_door_off_says_so(tmp_path):
         serve.close()
     warning = [line for line in serve.log if "No door is open" in line and "no client can reach the daemon" in line]
     assert warning and "WARNING" in warning[0], serve.tail()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "written"),
+    [("::1", 8000, "[::1]:8000"), ("[::1]", 80, "[::1]:80"), ("127.0.0.1", 1883, "127.0.0.1:1883"), ("", 1, ":1")],
+)
+def test_host_port_brackets_an_ipv6_literal(host, port, written):
+    assert host_port(host, port) == written
+
+
+def test_doors_write_their_ipv6_addresses_in_brackets(tmp_path):
+    # "http://::1:8000/v1" and "tcp://::1:10200" name no port: a client copying them from the log fails.
+    http_port, wyoming_port = free_port(), free_port()
+    config = _config(tmp_path, tmp_path / "state", uri=f"tcp://[::1]:{wyoming_port}", http_port=http_port)
+    config.write_text(config.read_text().replace('host = "127.0.0.1"', 'host = "::1"'))
+    serve = ServeProcess(config, _env())
+    try:
+        serve.wait_ready()
+        assert _stop(serve) == 0, serve.tail()
+    finally:
+        serve.close()
+    opened = {line.split("Door ")[1].split()[0]: line for line in serve.log if "Door " in line and " open " in line}
+    assert f"'http://[::1]:{http_port}/v1'" in opened["http"], serve.tail()
+    assert f"'tcp://[::1]:{wyoming_port}'" in opened["wyoming"], serve.tail()
 
 
 def test_sighup_shuts_down_cleanly(tmp_path):

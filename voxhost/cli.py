@@ -28,6 +28,7 @@ from .components import (
     engine_context,
 )
 from .core import Core
+from .door import host_port
 from .engine import Engine
 from .errors import ConfigError, StartupError, VoxhostError
 from .log import setup_logging
@@ -336,7 +337,7 @@ def _daemon(args: argparse.Namespace, settings: Settings) -> tuple[str, str | No
     table = settings.doors.get("http", {})
     host = str(table.get("host", "127.0.0.1"))
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    url = args.url or f"http://{_url_host(host)}:{table.get('port', 8000)}"
+    url = args.url or f"http://{host_port(host, int(table.get('port', 8000)))}"
     parts = urllib.parse.urlsplit(url)
     try:
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
@@ -351,11 +352,6 @@ def _drop_stdout() -> None:
     """Send what is left of standard output to /dev/null: after a failed write, Python's flush at exit would fail
     again and print a complaint of its own."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _url_host(host: str) -> str:
-    """``host`` as a URL writes it: an IPv6 literal in brackets (``http://::1:8000`` names no port)."""
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _get_json(url: str, api_key: str | None) -> Any:

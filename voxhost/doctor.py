@@ -30,6 +30,7 @@ from .components import (
     engine_context,
     open_doors,
 )
+from .door import host_port
 from .engine import Engine
 from .errors import ConfigError
 from .library import VoiceLibrary
@@ -232,7 +233,7 @@ def _door_checks(name: str, door_cls: Any, door_settings: Any) -> list[Check]:
     scope = f"door {name}"
     checks = []
     for endpoint in door_cls.endpoints(door_settings):
-        where = f"{endpoint.host}:{endpoint.port}"
+        where = host_port(endpoint.host, endpoint.port)
         if endpoint.role == "listen":
             try:
                 family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
@@ -288,7 +289,7 @@ def diagnose(
         if door_settings.enabled:
             checks += _door_checks(name, door_classes[name], door_settings)
     if not open_doors(doors):
-        fix = "set enabled = true in a [doors.<name>] table (wyoming and http are open unless the config closes them)"
+        fix = "open a door: enabled = true in its [doors.<name>] table, or no serve --no that closes it"
         checks.append(Check("doors", "open doors", "fail", NO_DOOR_OPEN, fix))
     return checks
 

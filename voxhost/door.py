@@ -87,6 +87,13 @@ class Door(ABC):
         return []
 
 
+def host_port(host: str, port: int) -> str:
+    """``host:port`` as URLs and logs write it, an IPv6 literal in brackets (``[::1]:8000``; ``::1:8000`` names no
+    port)."""
+    bracketed = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"{bracketed}:{port}"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A TCP address a door needs: one it listens on (must be free) or one it connects to (must answer)."""

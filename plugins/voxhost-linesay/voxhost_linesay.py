@@ -23,7 +23,7 @@ from pydantic import Field
 
 import voxhost
 from voxhost.api import CoreAPI
-from voxhost.door import Door, DoorSettings
+from voxhost.door import Door, DoorSettings, host_port
 from voxhost.errors import ConfigError, InvalidRequestError, TextTooLongError, UnknownVoiceError, VoxhostError
 from voxhost.operations import SpeechParams, SpeechRequest, parse
 
@@ -112,7 +112,7 @@ class LinesayDoor(Door):
 
     def status(self) -> dict[str, Any]:
         """Shown by health pages and in the daemon's log."""
-        return {"listening": f"tcp://{self.settings.host}:{self.port}", "connections": len(self._connections)}
+        return {"listening": f"tcp://{host_port(self.settings.host, self.port)}", "connections": len(self._connections)}
 
     # -- one connection ----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from aiohttp import web
 import voxhost
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings, Endpoint
+from ...door import Door, DoorSettings, Endpoint, host_port
 from .app import begin_shutdown, build_app
 from .errors import SERVER_LOGGER
 from .keys import IN_FLIGHT
@@ -108,7 +108,7 @@ class HttpDoor(Door):
     def status(self) -> dict[str, Any]:
         """The address served and the connections open."""
         return {
-            "url": f"http://{self.settings.host}:{self.port or self.settings.port}/v1",
+            "url": f"http://{host_port(self.settings.host, self.port or self.settings.port)}/v1",
             "auth": bool(self.settings.api_key),
             "connections": self._site.connections if self._site is not None else 0,
         }

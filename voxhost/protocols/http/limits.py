@@ -11,6 +11,7 @@ from typing import cast
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from ...door import host_port
 from .errors import error_body
 
 _STARTING_GRACE = 1.0
@@ -92,7 +93,7 @@ class LimitedSite(web.BaseSite):
     @property
     def name(self) -> str:
         """The address, as aiohttp names its sites."""
-        return f"http://{self._host}:{self._port}"
+        return f"http://{host_port(self._host, self._port)}"
 
     @property
     def connections(self) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings, Endpoint
+from ...door import Door, DoorSettings, Endpoint, host_port
 from ...events import Event, JobAudio
 from .connection import Incoming, MqttConnection
 from .context import Handler, MqttContext, Part
@@ -127,7 +127,7 @@ class MqttDoor(Door):
     def status(self) -> dict[str, Any]:
         """Broker, connection state and node, for health pages."""
         return {
-            "broker": f"{self.settings.host}:{self.settings.port}",
+            "broker": host_port(self.settings.host, self.settings.port),
             "protocol": self.settings.protocol,
             "connected": self.conn.connected,
             "node": self.settings.node_id,

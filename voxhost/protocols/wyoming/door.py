@@ -22,7 +22,7 @@ from wyoming.error import Error
 from wyoming.event import Event
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings, Endpoint
+from ...door import Door, DoorSettings, Endpoint, host_port
 from .info import build_info
 from .session import LINGER, Session
 from .settings import WyomingSettings, parse_uri
@@ -74,7 +74,7 @@ class WyomingDoor(Door):
                 self._servers.append(server)
                 for index, sock in enumerate(server.sockets):
                     host, bound_port = sock.getsockname()[:2]
-                    self._listening.append(f"tcp://{host}:{bound_port}")
+                    self._listening.append(f"tcp://{host_port(host, bound_port)}")
                     if index == 0:  # a host name may bind several sockets: advertise one
                         tcp.append((host if where not in ("", "0.0.0.0", "::") else where, bound_port))
             elif scheme == "unix":
@@ -214,16 +214,16 @@ class WyomingDoor(Door):
             address = advertised_address(bound, self.settings.zeroconf_host)
             if address is None:
                 _LOGGER.warning(
-                    "Zeroconf: no address to advertise for %s:%d; set doors.wyoming.zeroconf_host", bound, port
+                    "Zeroconf: no address to advertise for %s; set doors.wyoming.zeroconf_host", host_port(bound, port)
                 )
                 continue
             name = base if index == 0 else f"{base}-{port}"
             try:
                 await self._advertiser.register(name, address, port, all_interfaces=bound in ("", "0.0.0.0", "::"))
             except Exception as err:  # no multicast here must not keep the door from serving
-                _LOGGER.warning("Zeroconf: could not advertise %s at %s:%d: %s", name, address, port, err)
+                _LOGGER.warning("Zeroconf: could not advertise %s at %s: %s", name, host_port(address, port), err)
                 continue
-            self._advertised.append(f"{name}@{address}:{port}")
+            self._advertised.append(f"{name}@{host_port(address, port)}")
 
 
 def _claim_socket(path: Path) -> None:
