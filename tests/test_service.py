@@ -144,3 +144,38 @@ def test_shipped_unit_matches_the_default_stop_timeout(tmp_path):
     plan = service.install_plan("systemd", user_mode=False, config=config, run_as="root", home=tmp_path)
     shipped = (REPO / "systemd" / "voxhost.service").read_text()
     assert _stop_timeout(shipped) == _stop_timeout(plan.content) > 10 + CLOSE_MARGIN
+
+
+def test_a_system_unit_refuses_paths_its_private_tmp_hides(tmp_path, fake_tools, monkeypatch, capsys):
+    # PrivateTmp=yes gives the service a /tmp of its own: a config there was missing when it started (or another one
+    # was read), a state_dir there held other voices and was lost at each restart.
+    assert "PrivateTmp=yes" in service.systemd_unit(["voxhost"], None, user_mode=False, run_as="root")
+    assert (Path("/tmp"), Path("/var/tmp")) == service.PRIVATE_TMP_DIRS
+    private = tmp_path / "tmp"  # stands in for /tmp, whatever folder the test runs in
+    monkeypatch.setattr(service, "PRIVATE_TMP_DIRS", (private,))
+    monkeypatch.delenv("VOXHOST_STATE_DIR", raising=False)
+    private.mkdir()
+    (private / "voxhost.toml").write_text("")
+    (tmp_path / "state.toml").write_text(f'state_dir = "{private / "state"}"\n')
+    (tmp_path / "plugins.toml").write_text(f'plugins_dirs = ["{tmp_path / "plugins"}", "{private / "plugins"}"]\n')
+    (tmp_path / "fine.toml").write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    system = ["service", "install", "--manager", "systemd", "--run-as", "root"]
+    for config, named in (
+        (private / "voxhost.toml", f"the config {private / 'voxhost.toml'}"),
+        (tmp_path / "state.toml", f"state_dir {private / 'state'}"),
+        (tmp_path / "plugins.toml", f"plugins_dirs {private / 'plugins'}"),
+    ):
+        for dry_run in ([], ["--dry-run"]):
+            assert main([*system, *dry_run, "-c", str(config)]) == 1
+            captured = capsys.readouterr()
+            assert captured.out == "" and captured.err.count("\n") == 1, captured
+            assert f"voxhost: the service would not see {named}: " in captured.err, captured.err
+            assert "(PrivateTmp=yes)" in captured.err and "--user" in captured.err
+    assert not fake_tools.exists()  # nothing was run
+    # A user unit sees the real /tmp; a config and folders outside it are fine for a system unit.
+    assert (
+        main(["service", "install", "--user", "--dry-run", "--manager", "systemd", "-c", str(private / "voxhost.toml")])
+        == 0
+    )
+    assert main([*system, "--dry-run", "-c", str(tmp_path / "fine.toml")]) == 0
+    assert "PrivateTmp=yes" in capsys.readouterr().out

@@ -314,6 +314,7 @@ def cmd_service(args: argparse.Namespace) -> int:
     if args.action == "install":
         found = _config_path(args) or os.environ.get(CONFIG_ENV)
         config = Path(found).expanduser().resolve() if found else None
+        service.refuse_private_tmp_paths(manager, user_mode=args.user, config=config)  # dry runs too: same verdict
         plan = service.install_plan(manager, user_mode=args.user, config=config, run_as=args.run_as)
         if args.dry_run:
             print(service.describe(plan, "install"), end="")

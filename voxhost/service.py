@@ -13,7 +13,8 @@ connection, so Metal works there (unlike frameworks that need a GUI session). ``
 ``/Library/Logs/voxhost/voxhost.log`` or ``~/Library/Logs/voxhost/voxhost.log``.
 
 Paths are this install's: the ``voxhost`` script beside the running interpreter, and the config file given (or
-found). ``--dry-run`` prints the file and the commands instead of running them.
+found). ``--dry-run`` prints the file and the commands instead of running them. The system unit's ``PrivateTmp=yes``
+hides the real /tmp and /var/tmp from it, so a config or a folder it names there is refused, dry run or not.
 """
 
 from __future__ import annotations
@@ -113,6 +114,40 @@ def configured_shutdown_timeout(config: Path | None) -> float:
     if config is not None and not config.is_file():
         return float(Settings.model_fields["shutdown_timeout"].default)
     return load_settings(config).shutdown_timeout
+
+
+PRIVATE_TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))
+"""What ``PrivateTmp=yes`` in the system unit replaces with empty folders of the service's own."""
+
+
+def _under(path: Path, roots: tuple[Path, ...]) -> bool:
+    """Whether ``path`` (as written, or with its links resolved) lies in one of ``roots``."""
+    absolute = Path(os.path.abspath(path.expanduser()))
+    return any(p == root or root in p.parents for p in (absolute, absolute.resolve()) for root in roots)
+
+
+def refuse_private_tmp_paths(manager: Manager, *, user_mode: bool, config: Path | None) -> None:
+    """``VoxhostError`` when the system unit would not see the config, or a folder it names, for its private /tmp.
+
+    The service would start with another config (or none), or keep its state where nobody else looks and lose it
+    at each restart; a user unit and a launchd job see the real /tmp.
+    """
+    if manager != "systemd" or user_mode:
+        return
+    found: list[tuple[str, Path]] = [("the config", config)] if config is not None else []
+    if config is None or (config.is_file() and not _under(config, PRIVATE_TMP_DIRS)):
+        settings = load_settings(config)
+        # left unset, the service's state_dir is its StateDirectory (/var/lib/voxhost), not the installer's default
+        found += [("state_dir", settings.state_path)] if "state_dir" in settings.model_fields_set else []
+        found += [("models_dir", settings.models_path)] if settings.models_dir else []
+        found += [("plugins_dirs", Path(folder)) for folder in settings.plugins_dirs]
+    hidden = [f"{what} {path}" for what, path in found if _under(path, PRIVATE_TMP_DIRS)]
+    if hidden:
+        raise VoxhostError(
+            f"the service would not see {', '.join(hidden)}: a system unit gets a private /tmp and /var/tmp "
+            f"(PrivateTmp=yes); move {'it' if len(hidden) == 1 else 'them'} elsewhere (the config to /etc/voxhost, "
+            "state to /var/lib/voxhost), or use --user"
+        )
 
 
 def systemd_unit(
