@@ -20,6 +20,10 @@ from .parsing import form
 from .schemas import CreateConversionRequest, StreamFormat
 from .streaming import AudioStreamer
 
+MAX_SOURCE_RATE = 48000
+"""The most an upload is decoded at: speech holds nothing above it that a converter keeps, and a small file may claim
+minutes of 192 kHz audio."""
+
 
 async def create_conversion(request: web.Request) -> web.StreamResponse:
     """Convert ``audio`` into ``voice``; the result streams in ``response_format`` (default mp3)."""
@@ -38,7 +42,9 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         if isinstance(err, UnknownVoiceError | UnknownEngineError):
             raise BadValueError(err) from None
         raise
-    samples, rate = await asyncio.to_thread(decode_audio, body.audio, settings.max_conversion_seconds, "audio")
+    samples, rate = await asyncio.to_thread(
+        decode_audio, body.audio, settings.max_conversion_seconds, "audio", MAX_SOURCE_RATE
+    )
     source = PCM.from_float(samples, rate)
     streamer = AudioStreamer(
         request,

@@ -41,6 +41,9 @@ from .streaming import SSE_CONTENT_TYPE
 _LOGGER = logging.getLogger(__name__)
 
 TEXT_TYPE = "text/plain"
+RECOGNIZER_RATE = 16000
+"""The most an upload is decoded at: what Whisper hears. Higher rates only cost memory (a recognizer resamples what
+it is given), and a small file may claim 30 minutes of 192 kHz audio."""
 
 
 def _params(core: CoreAPI, body: CreateTranscriptionRequest, engine: str | None) -> TranscribeParams:
@@ -79,7 +82,9 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
     body = await form(request, CreateTranscriptionRequest, ("file",), int(settings.max_upload_mb * 1024 * 1024))
     engine = names.resolve_transcription_model(core, settings, body.model)
     params = _params(core, body, engine)
-    samples, rate = await asyncio.to_thread(decode_audio, body.file, settings.max_transcription_seconds, "file")
+    samples, rate = await asyncio.to_thread(
+        decode_audio, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE
+    )
     audio = PCM.from_float(samples, rate)
     if body.stream:
         return await _stream(request, core, audio, params)

@@ -1,0 +1,97 @@
+"""Uploads that decode to far more than they weigh: a small FLAC of near-silence can claim many channels at a high
+rate, and decoding it whole took memory for every channel at that rate. Sent through the real doors (the ``openai``
+client, httpx) to a running daemon; the daemon's Python allocations are traced while it answers."""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+from collections.abc import Callable, Iterator
+
+import httpx2 as httpx
+import numpy as np
+import pytest
+import soundfile
+
+from voxhost.audio import pcm_to_float
+from voxhost.operations import SpeechRequest
+
+from ..conftest import RunningDaemon, make_settings, running_daemon
+from .http_helpers import base_url, client, plugin_dir, tone, wav_bytes
+
+SAID = "Dinner is ready, please come to the kitchen."
+RATE, CHANNELS, SECONDS = 192000, 8, 110.0
+CLAIMED_MB = SECONDS * CHANNELS * RATE * 4 / 1e6
+"""One copy of the audio as the file claims it, as float32 (675 MB); decoding it whole took more than that."""
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+    settings = make_settings(
+        tmp_path_factory.mktemp("state"),
+        plugins_dirs=[plugin_dir(tmp_path_factory.mktemp("plugins"))],
+        engines={"whisper": {"enabled": True}},
+        http={"enabled": True, "port": 0, "max_transcription_seconds": 120, "max_conversion_seconds": 120},
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def wide_flac() -> bytes:
+    """SECONDS of 8-channel 192 kHz FLAC: a short tone, then silence (a few hundred kB)."""
+    out = io.BytesIO()
+    second = np.zeros((RATE, CHANNELS), np.float32)
+    with soundfile.SoundFile(out, "w", RATE, CHANNELS, format="FLAC", subtype="PCM_16") as sound:
+        sound.write(np.repeat(tone(220.0, 1.0, RATE)[:, None], CHANNELS, axis=1).astype(np.float32))
+        for _ in range(int(SECONDS) - 1):
+            sound.write(second)
+    assert out.tell() < 1024 * 1024
+    return out.getvalue()
+
+
+def traced_peak_mb(send: Callable[[], object]) -> float:
+    """The most Python memory traced (MB) while ``send()`` runs; tracing starts and stops around it."""
+    tracemalloc.start()
+    try:
+        send()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_wide_high_rate_file_is_transcribed_in_bounded_memory(daemon: RunningDaemon, wide_flac: bytes) -> None:
+    results = []
+    peak = traced_peak_mb(
+        lambda: results.append(
+            client(daemon).audio.transcriptions.create(model="whisper-1", file=("wide.flac", wide_flac))
+        )
+    )
+    assert results[0].usage.seconds == pytest.approx(SECONDS, abs=0.1)
+    assert peak < CLAIMED_MB / 5, f"{peak:.0f} MB"  # mono 16 kHz is 7 MB
+
+
+def test_a_wide_high_rate_file_is_converted_in_bounded_memory(daemon: RunningDaemon, wide_flac: bytes) -> None:
+    url = base_url(daemon)
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SAID)))
+    made = httpx.post(
+        url + "/v1/audio/voices",
+        files={"audio_sample": ("grandma.wav", wav_bytes(pcm_to_float(pcm), rate))},
+        data={"name": "Grandma", "language": "en", "transcript": SAID},
+        timeout=60,
+    )
+    assert made.status_code == 200, made.text
+    answers = []
+    peak = traced_peak_mb(
+        lambda: answers.append(
+            httpx.post(
+                url + "/v1/audio/conversions",
+                files={"audio": ("wide.flac", wide_flac)},
+                data={"voice": made.json()["id"], "response_format": "pcm"},
+                timeout=120,
+            )
+        )
+    )
+    assert answers[0].status_code == 200, answers[0].text
+    assert len(answers[0].content) > 24000 * 2 * (SECONDS - 20)  # the length held (pitchshift changes it a little)
+    assert peak < CLAIMED_MB / 2, f"{peak:.0f} MB"  # the test engine's own arrays (float64, FFTs) included
