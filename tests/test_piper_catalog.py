@@ -120,6 +120,22 @@ def test_pull_verifies_installs_and_lists(config, tmp_path, capsys):
     assert "piper:en_GB-twins-medium" in ids and "piper:de_DE-twins-low" not in ids
 
 
+def test_the_catalog_and_voices_come_from_hf_endpoint(hub, tmp_path, monkeypatch, capsys):
+    # huggingface_hub sends every other engine's pull to $HF_ENDPOINT (a mirror, an air-gapped proxy); Piper's
+    # catalog and voices still went to huggingface.co.
+    url, root = hub
+    pinned = root / "rhasspy" / "piper-voices" / "resolve"
+    pinned.mkdir(parents=True)
+    (pinned / "v1.0.0").symlink_to(root, target_is_directory=True)  # the mirror serves the hub's own paths
+    monkeypatch.setenv("HF_ENDPOINT", f"{url}/")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    config = tmp_path / "voxhost.toml"
+    config.write_text(f'state_dir = "{tmp_path / "state"}"\n')  # catalog_url: the hub's, by default
+    assert main(["models", "pull", "piper", "en_GB-twins-medium", "-c", str(config)]) == 0, capsys.readouterr().err
+    installed = voices_dir(tmp_path / "state" / "models") / "en" / "en_GB" / "twins" / "medium"
+    assert (installed / "en_GB-twins-medium.onnx").is_file() and (installed / "en_GB-twins-medium.onnx.json").is_file()
+
+
 def test_a_file_that_does_not_match_the_catalog_is_refused(config, hub, tmp_path, capsys):
     _, root = hub
     model = next(root.rglob("de_DE-twins-low.onnx"))

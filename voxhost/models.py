@@ -91,6 +91,19 @@ def is_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+HUB = "https://huggingface.co"
+"""The Hugging Face hub, unless ``HF_ENDPOINT`` names a mirror or proxy."""
+
+
+def hub_url(url: str) -> str:
+    """``url`` with the hub's address replaced by ``$HF_ENDPOINT`` when it is set, as huggingface_hub does for its own
+    downloads: a URL voxhost fetches over plain HTTP (Piper's catalog) follows a mirror like every other pull."""
+    endpoint = os.environ.get("HF_ENDPOINT", "").strip().rstrip("/")
+    if endpoint and (url == HUB or url.startswith(f"{HUB}/")):
+        return endpoint + url[len(HUB) :]
+    return url
+
+
 def local_dir(spec: ModelSpec, models_dir: str | Path) -> Path:
     """Where ``pull`` puts a model in voxhost's models directory: ``<models_dir>/<org>--<repo>``."""
     return Path(models_dir, spec.repo.replace("/", "--"))
@@ -371,7 +384,7 @@ def _pull_hub(
 def pull_direct(
     spec: ModelSpec, models_dir: str | Path, *, force: bool = False, progress: Progress | None = None
 ) -> Path:
-    """Fetch ``spec``'s files from ``spec.source`` over plain HTTP, each checked against its size and md5.
+    """Fetch ``spec``'s files from ``spec.source`` (``hub_url``) over plain HTTP, each checked against its size and md5.
 
     Each file arrives as ``<name>.part`` and is renamed only once it matches, in the checksums' order (so a model's
     config can come last and mark it complete). Files already there and matching are kept unless ``force``.
@@ -394,7 +407,7 @@ def pull_direct(
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
-        url = f"{spec.source.rstrip('/')}/{urllib.parse.quote(path)}"
+        url = f"{hub_url(spec.source).rstrip('/')}/{urllib.parse.quote(path)}"
         digest = hashlib.md5()
         try:
             with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:

@@ -62,7 +62,8 @@ class PiperSettings(EngineSettings):
     preload_voices: list[str] = Field(default_factory=list)
     """Voice ids loaded at startup besides the first voice."""
     catalog_url: str = DEFAULT_SOURCE
-    """Where ``voxhost models`` finds the Piper voice catalog (``voices.json``) and the voices' files."""
+    """Where ``voxhost models`` finds the Piper voice catalog (``voices.json``) and the voices' files; on
+    ``https://huggingface.co``, ``$HF_ENDPOINT`` (a mirror or proxy) takes the hub's place when it is set."""
     memory_arena: bool = True
     """Keep onnxruntime's CPU memory arena: a sentence reuses the buffers of the one before instead of faulting in
     fresh memory (without it each sentence costs 10-30% more). An arena never shrinks, so the engine rebuilds its

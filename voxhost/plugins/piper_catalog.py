@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..models import ModelDownloadError, ModelSpec, is_offline
+from ..models import ModelDownloadError, ModelSpec, hub_url, is_offline
 
 REPO = "rhasspy/piper-voices"
 DEFAULT_SOURCE = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
@@ -35,7 +35,7 @@ def fetch_catalog(source: str, models_dir: str | Path) -> Path:
             "cannot fetch the Piper voice catalog: the Hugging Face hub is offline (HF_HUB_OFFLINE)"
         )
     target = voices_dir(models_dir) / CATALOG_FILE
-    url = f"{source.rstrip('/')}/{CATALOG_FILE}"
+    url = f"{hub_url(source).rstrip('/')}/{CATALOG_FILE}"
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
             data = response.read()
