@@ -91,7 +91,9 @@ async def read_form(
                     form.fields[part.name] = data.decode(part.get_charset("utf-8"))
                     form.lists.setdefault(part.name, []).append(form.fields[part.name])
                 except (UnicodeDecodeError, LookupError):
-                    raise InvalidRequestError(f"field {part.name} is not valid text", param=part.name) from None
+                    raise InvalidRequestError(
+                        _not_text(part.name, part.filename, file_fields), param=part.name
+                    ) from None
     except (ValueError, AssertionError, HttpProcessingError) as err:  # malformed framing or part headers
         message = err.message if isinstance(err, HttpProcessingError) else str(err)
         raise InvalidRequestError(f"malformed multipart body: {message}") from None
@@ -119,6 +121,14 @@ async def _read_part(
             raise InvalidRequestError(f"field {part.name} is too long", param=part.name)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _not_text(name: str, filename: str | None, file_fields: tuple[str, ...]) -> str:
+    """Why a text field was refused; a file sent under another name than the route's says where it belongs."""
+    if filename and file_fields:
+        where = " or ".join(repr(f) for f in file_fields)
+        return f"field {name} is a file, but this request takes its file as {where}"
+    return f"field {name} is not valid text"
 
 
 def _too_large(max_bytes: int) -> str:

@@ -1,6 +1,9 @@
-"""Uploads that decode to far more than they weigh: a small FLAC of near-silence can claim many channels at a high
-rate, and decoding it whole took memory for every channel at that rate. Sent through the real doors (the ``openai``
-client, httpx) to a running daemon; the daemon's Python allocations are traced while it answers."""
+"""Hostile and careless uploads to the transcription and conversion doors, sent through the real doors (the
+``openai`` client, httpx) to a running daemon.
+
+Uploads that decode to far more than they weigh: a small FLAC of near-silence can claim many channels at a high
+rate, and decoding it whole took memory for every channel at that rate; the daemon's Python allocations are traced
+while it answers. A file sent under the wrong field name is a 400 that says which name the request takes."""
 
 from __future__ import annotations
 
@@ -95,3 +98,21 @@ def test_a_wide_high_rate_file_is_converted_in_bounded_memory(daemon: RunningDae
     assert answers[0].status_code == 200, answers[0].text
     assert len(answers[0].content) > 24000 * 2 * (SECONDS - 20)  # the length held (pitchshift changes it a little)
     assert peak < CLAIMED_MB / 2, f"{peak:.0f} MB"  # the test engine's own arrays (float64, FFTs) included
+
+
+@pytest.mark.parametrize(
+    ("route", "sent_as", "takes", "extra"),
+    [
+        ("/v1/audio/transcriptions", "audio", "file", {"model": "whisper-1"}),
+        ("/v1/audio/conversions", "file", "audio", {"voice": "nobody"}),
+    ],
+)
+def test_a_file_under_the_wrong_name_says_which_name_the_route_takes(
+    daemon: RunningDaemon, route: str, sent_as: str, takes: str, extra: dict[str, str]
+) -> None:
+    sample = wav_bytes(tone(220.0, 1.0, 16000), 16000)
+    answer = httpx.post(base_url(daemon) + route, files={sent_as: ("speech.wav", sample)}, data=extra, timeout=60)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["param"] == sent_as and error["type"] == "invalid_request_error"
+    assert f"takes its file as '{takes}'" in error["message"], error["message"]
