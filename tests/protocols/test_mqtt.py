@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import shutil
@@ -21,6 +22,7 @@ from voxhost.operations import MAX_SPEED, SpeechParams
 from voxhost.protocols.mqtt import service
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon, wait_for
+from .http_helpers import tone, wav_bytes
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
     Mosquitto,
     Probe,
@@ -479,6 +481,131 @@ def test_the_connection_never_publishes_to_a_malformed_topic(daemon, client):
         assert door.conn.publish(topic, b"x") is False
     assert door.conn.publish_json(f"{ROOT}/x/{new_id()}", {"echo": "\ud800"})  # an escape carries it
     _still_serving(client, door, connects)
+
+
+# -- values in no topic --------------------------------------------------------------------------------
+
+NO_TEXT = {"nul": "\u0000", "surrogate": "\ud800"}
+"""What is no Unicode text, as a client's JSON escapes it: refused in every request value, as in text to speak."""
+AUDIO = base64.b64encode(wav_bytes(tone(220, 0.3))).decode()
+"""A short recording, for the requests that carry audio."""
+
+# Each field no topic holds, of every request topic: the topic, the rest of the request, the field (a dotted
+# path for a value inside ``options``).
+VALUES = [
+    *(("say", {"text": SENTENCE}, field) for field in ("voice", "lang", "language", "speaker", "instructions")),
+    *(("say", {"text": SENTENCE}, field) for field in ("format", "engine", "options.style")),
+    ("say", {"text": SENTENCE, "options": {"list": ["a", "b"]}}, "options.list.1"),
+    *(("jobs/get", {}, field) for field in ("door", "format", "job")),
+    *(("voices/get", {}, field) for field in ("engine", "language")),
+    *(("voices/add", {"audio": AUDIO, "transcript": SENTENCE}, field) for field in ("name", "language")),
+    ("voices/add", {"audio": AUDIO, "name": "Probe"}, "transcript"),
+    ("voices/delete", {}, "voice"),
+    ("voice/set", {}, "voice"),
+    *(("convert", {"audio": AUDIO, "voice": "voice_probe"}, field) for field in ("engine", "options.pitch")),
+    ("convert", {"audio": AUDIO}, "voice"),
+    *(("transcribe", {"audio": AUDIO}, field) for field in ("language", "prompt", "engine", "options.beam")),
+]
+
+
+def _with_value(request: dict, path: str, value: str) -> dict:
+    """``request`` with ``value`` at ``path`` (``options.list.1``: the second item of the list ``options.list``)."""
+    request = json.loads(json.dumps(request))
+    *parents, last = path.split(".")
+    node = request
+    for name in parents:
+        node = node[int(name)] if isinstance(node, list) else node.setdefault(name, {})
+    node[int(last) if isinstance(node, list) else last] = value
+    return request
+
+
+@pytest.mark.parametrize("char", NO_TEXT.values(), ids=NO_TEXT.keys())
+@pytest.mark.parametrize(("topic", "request_", "field"), VALUES, ids=[f"{t}-{f}" for t, _, f in VALUES])
+def test_a_value_that_is_no_text_is_refused_naming_its_field(daemon, client, topic, request_, field, char):
+    door = _door(daemon)
+    connects = door.conn.connects
+    rid = new_id()
+    addressed = {} if topic == "voice/set" else {"id": rid}  # a default-voice change has no id
+    payload = json.dumps({**_with_value(request_, field, f"x{char}y"), **addressed})  # escaped, as JSON encoders do
+    error = error_reply(client, f"{ROOT}/{topic}", payload)
+    assert error["code"] == "invalid_request" and error["param"] == field, error
+    assert f"'{field}'" in error["message"] and ("NUL" if char == "\u0000" else "U+D800") in error["message"], error
+    assert char not in json.dumps(error, ensure_ascii=False), "the value is refused, not echoed"
+    assert error["id"] == (None if topic == "voice/set" else rid)
+    _still_serving(client, door, connects)
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "field"),
+    [
+        ("voice/set", "piper:\u0000joe", "voice"),
+        ("voices/delete", "voice_\u0000x", "voice"),
+        ("say", "Hi\u0000.", "text"),
+    ],
+)
+def test_a_plain_text_value_that_is_no_text_is_refused(daemon, client, topic, payload, field):
+    door = _door(daemon)
+    connects = door.conn.connects
+    error = error_reply(client, f"{ROOT}/{topic}", payload.encode())
+    assert error["code"] == "invalid_request" and error["param"] == field and "NUL" in error["message"], error
+    assert f"'{field}'" in error["message"] and "\u0000" not in error["message"]
+    _still_serving(client, door, connects)
+
+
+@pytest.mark.parametrize(
+    ("request_", "where"),
+    [({"text": SENTENCE, "x\ud800": 1}, "payload"), ({"text": SENTENCE, "options": {"x\u0000": 1}}, "options")],
+)
+def test_a_key_that_is_no_text_is_refused(daemon, client, request_, where):
+    door = _door(daemon)
+    connects = door.conn.connects
+    rid = new_id()
+    error = error_reply(client, f"{ROOT}/say", json.dumps({**request_, "id": rid}))
+    assert error["code"] == "invalid_request" and error["param"] == where and error["id"] == rid, error
+    assert error["message"].startswith("invalid key in") and "\u0000" not in error["message"]
+    assert "\ud800" not in json.dumps(error, ensure_ascii=False)
+    _still_serving(client, door, connects)
+
+
+@pytest.mark.parametrize("char", NO_TEXT.values(), ids=NO_TEXT.keys())
+@pytest.mark.parametrize("field", ["lang", "text"])
+def test_hermes_refuses_a_value_that_is_no_text(daemon, client, field, char):
+    door = _door(daemon)
+    connects = door.conn.connects
+    say = {"text": "Hello.", "lang": "en", "siteId": "den", "id": new_id(), "sessionId": "s1"}
+    say[field] = f"x{char}y"
+    client.subscribe("hermes/tts/sayFinished", "hermes/error/tts", "hermes/audioServer/#")
+    client.publish("hermes/tts/say", json.dumps(say))
+    messages = client.collect(lambda m: m.topic == "hermes/tts/sayFinished", 10)
+    assert [m.topic for m in messages] == ["hermes/error/tts", "hermes/tts/sayFinished"]
+    error = messages[0].json()
+    assert f"invalid field '{field}'" in error["error"] and char not in error["error"], error
+    assert error["context"] == say["id"] and error["siteId"] == "den" and error["sessionId"] == "s1"
+    assert messages[1].json() == {"id": say["id"], "siteId": "den", "sessionId": "s1"}
+    _still_serving(client, door, connects)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [" " * 995 + "Hello there.\n\n", " \n\t "],  # padded past max_text (1000), but not its words; white space only
+    ids=["padded", "blank"],
+)
+def test_hermes_takes_its_text_as_say_does(client, text):
+    """The same text is spoken by both, or refused by both for the same reason."""
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response", "hermes/tts/sayFinished", "hermes/error/tts", "hermes/audioServer/den/#")
+    client.publish(f"{ROOT}/say", {"text": text, "id": rid, "format": "none"})
+    said = client.wait(is_terminal(rid), 30).json()
+    assert said["status"] == ("done" if text.strip() else "error"), said
+    client.publish("hermes/tts/say", {"text": text, "siteId": "den", "id": rid})
+    messages = client.collect(lambda m: m.topic == "hermes/tts/sayFinished", 30)
+    assert messages[-1].json() == {"id": rid, "siteId": "den", "sessionId": None}
+    errors = [m.json() for m in messages if m.topic == "hermes/error/tts"]
+    if said["status"] == "done":
+        assert not errors and [m.topic for m in messages][0] == f"hermes/audioServer/den/playBytes/{rid}", errors
+    else:
+        assert said["param"] == "text" and said["message"] == "the text is empty", said
+        assert [e["error"] for e in errors] == [said["message"]]
 
 
 @pytest.mark.parametrize("response_topic", ["my/+", "#", "my/#", "$SYS/replies"])

@@ -30,7 +30,7 @@ from .names import (
     hermes_play_bytes,
     shared,
 )
-from .schemas import HermesGetVoices, HermesSay, check_length, decode, load_json, parse_model
+from .schemas import HermesGetVoices, HermesSay, decode, load_json, parse_model, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class HermesService(Service):
         try:
             raw = load_json(decode(msg.payload, self.settings.max_command_bytes))
             say: HermesSay = parse_model(HermesSay, raw)
-            check_length(say.text, self.settings.max_text)  # as on voxhost's own say topics
+            say.text = spoken_text(say.text, self.settings.max_text)  # as on voxhost's own say topics
         except VoxhostError as err:
             # Answer as far as the payload lets us: its id and site, else Rhasspy's defaults.
             fields: dict[str, Any] = raw if isinstance(raw, dict) else {}

@@ -7,6 +7,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -16,7 +17,6 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -82,6 +82,8 @@ RequestId = Annotated[str | None, BeforeValidator(_check_id)]
 """A request's id: it may name a topic level, so no wildcards or ``/``."""
 TopicName = Annotated[str | None, AfterValidator(_check_topic)]
 """A topic a request's replies or audio go to: no wildcards."""
+TopicLevel = Annotated[str, AfterValidator(_check_level)]
+"""A value that names one topic level (a Hermes site)."""
 AudioFile = Annotated[bytes, BeforeValidator(_audio_base64)]
 """An audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
 
@@ -219,27 +221,18 @@ class VoiceSet(BaseModel):
     voice: str | None = None
 
 
-def _check_session(value: str | None) -> str | None:
-    """A Hermes session id is echoed in JSON replies: Unicode text (no lone surrogates), as ``text`` must be."""
-    return None if value is None else check_text(value)
-
-
 class HermesSay(BaseModel):
     """``hermes/tts/say`` (Rhasspy's camelCase keys; unknown keys are ignored as Rhasspy does)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     text: str
-    site_id: str = Field("default", alias="siteId")
+    site_id: TopicLevel = Field("default", alias="siteId")
+    """Names a level of the ``playBytes`` topic."""
     lang: str | None = None
     id: RequestId = None
-    session_id: Annotated[str | None, AfterValidator(_check_session)] = Field(None, alias="sessionId")
+    session_id: str | None = Field(None, alias="sessionId")
     volume: float | None = Field(None, ge=0.0, le=1.0)
-
-    @field_validator("site_id")
-    @classmethod
-    def _site(cls, value: str) -> str:
-        return _check_level(value)  # the site names a level of the playBytes topic
 
 
 class HermesGetVoices(BaseModel):
@@ -305,10 +298,81 @@ def validation_problem(err: ValidationError) -> InvalidRequestError:
     return InvalidRequestError(message, param=field)
 
 
+_TOPIC_CHECKS = (_check_id, _check_topic, _check_level)
+"""The validators of values that name topics: stricter than ``check_text``, and they name the character."""
+
+
+@cache
+def _unchecked_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The keys of ``model``'s fields that name topics, whose own check (``_TOPIC_CHECKS``) refuses more."""
+    return frozenset(
+        key
+        for name, info in model.model_fields.items()
+        if any(getattr(meta, "func", None) in _TOPIC_CHECKS for meta in info.metadata)
+        for key in (name, info.alias)
+        if key is not None
+    )
+
+
+@cache
+def _known_keys(model: type[BaseModel]) -> frozenset[str] | None:
+    """The keys ``model`` reads, when it ignores others (Hermes); None when others are refused anyway."""
+    if model.model_config.get("extra") != "ignore":
+        return None
+    return frozenset(key for name, info in model.model_fields.items() for key in (name, info.alias) if key is not None)
+
+
+def _not_text(value: str) -> str | None:
+    """Why ``value`` is no text voxhost takes (``check_text``: a NUL character, a lone surrogate), or None."""
+    try:
+        check_text(value)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _first_not_text(value: Any) -> tuple[str, str, bool] | None:
+    """The first string in ``value`` (a request's fields, and the lists and objects they hold, keys included) that
+    is no text: its dotted path (empty: a key of ``value`` itself), why, and whether it is a key."""
+    # A stack rather than recursion: a document nested nearly as deep as the parser allows must not overflow here.
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if problem := _not_text(value):
+                return path, problem, False
+        elif isinstance(value, dict):
+            for key in value:
+                if problem := _not_text(key):  # checked before it becomes part of a path
+                    return path, problem, True
+            pending.extend((f"{path}.{key}" if path else key, item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}", item) for index, item in reversed(list(enumerate(value))))
+    return None
+
+
+def check_values(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """Refuse a request with a value (or a key) that is no Unicode text, as text to speak is refused, naming where
+    it is: a reply would otherwise echo it, and an engine or the core see it."""
+    known = _known_keys(model)
+    skip = _unchecked_keys(model)
+    fields = {key: value for key, value in data.items() if key not in skip and (known is None or key in known)}
+    found = _first_not_text(fields)
+    if found is None:
+        return
+    path, problem, is_key = found
+    if is_key:
+        where = f"field {path!r}" if path else "the payload"
+        raise InvalidRequestError(f"invalid key in {where}: {problem}", param=path or "payload")
+    raise InvalidRequestError(f"invalid field {path!r}: {problem}", param=path)
+
+
 def parse_model(model: type[BaseModel], data: Any) -> Any:
-    """Validate ``data`` against ``model``; an object is required."""
+    """Validate ``data`` against ``model``; an object is required, and every value in it must be text
+    (``check_values``)."""
     if not isinstance(data, dict):
         raise InvalidRequestError("the payload must be a JSON object", param="payload")
+    check_values(model, data)
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -322,20 +386,22 @@ def parse_say(payload: bytes, max_bytes: int, max_text: int) -> SayCommand:
         data = load_json(text)
         command: SayCommand = parse_model(SayCommand, {"text": data} if isinstance(data, str) else data)
     else:
-        command = SayCommand.model_validate({"text": text})
-    command.text = command.text.strip()
-    if not command.text:
-        raise InvalidRequestError("the text is empty", param="text")
-    check_length(command.text, max_text)
+        command = parse_model(SayCommand, {"text": text})
+    command.text = spoken_text(command.text, max_text)
     return command
 
 
-def check_length(text: str, max_text: int) -> None:
-    """Refuse text longer than the door's ``max_text`` (voxhost's say topics and Hermes alike)."""
+def spoken_text(text: str, max_text: int) -> str:
+    """A request's text as the door takes it (voxhost's say topics and Hermes alike): without the white space
+    around it, not empty, and at most ``max_text`` characters."""
+    text = text.strip()
+    if not text:
+        raise InvalidRequestError("the text is empty", param="text")
     if len(text) > max_text:
         raise TextTooLongError(
             f"the text is {len(text)} characters; at most {max_text} are accepted over MQTT", param="text"
         )
+    return text
 
 
 def parse_optional(model: type[BaseModel], payload: bytes, max_bytes: int) -> Any:

@@ -25,6 +25,7 @@ from .schemas import (
     VoiceSet,
     VoicesQuery,
     decode,
+    parse_model,
     parse_optional,
     parse_say,
     peek,
@@ -230,8 +231,9 @@ class VoxhostService(Service):
             text = decode(msg.payload, self.settings.max_command_bytes).strip()
             if text.startswith("{"):
                 data = parse_optional(VoiceSet, msg.payload, self.settings.max_command_bytes)
-                text = data.voice
-            voice = self.ctx.core.resolve_voice(text or None).id if text else None
+            else:
+                data = parse_model(VoiceSet, {"voice": text})  # plain text is checked as the JSON form's voice
+            voice = self.ctx.core.resolve_voice(data.voice).id if data.voice else None
         except VoxhostError as err:
             Reply.to(self.ctx, msg).error(err)
             return
