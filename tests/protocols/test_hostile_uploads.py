@@ -74,23 +74,31 @@ def test_a_wide_high_rate_file_is_transcribed_in_bounded_memory(daemon: RunningD
     assert peak < CLAIMED_MB / 5, f"{peak:.0f} MB"  # mono 16 kHz is 7 MB
 
 
-def test_a_wide_high_rate_file_is_converted_in_bounded_memory(daemon: RunningDaemon, wide_flac: bytes) -> None:
-    url = base_url(daemon)
+@pytest.fixture(scope="module")
+def voice(daemon: RunningDaemon) -> str:
+    """A library voice to convert into (Piper's speech, so its transcript checks out)."""
     pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SAID)))
     made = httpx.post(
-        url + "/v1/audio/voices",
+        base_url(daemon) + "/v1/audio/voices",
         files={"audio_sample": ("grandma.wav", wav_bytes(pcm_to_float(pcm), rate))},
         data={"name": "Grandma", "language": "en", "transcript": SAID},
         timeout=60,
     )
     assert made.status_code == 200, made.text
+    return str(made.json()["id"])
+
+
+def test_a_wide_high_rate_file_is_converted_in_bounded_memory(
+    daemon: RunningDaemon, wide_flac: bytes, voice: str
+) -> None:
+    url = base_url(daemon)
     answers = []
     peak = traced_peak_mb(
         lambda: answers.append(
             httpx.post(
                 url + "/v1/audio/conversions",
                 files={"audio": ("wide.flac", wide_flac)},
-                data={"voice": made.json()["id"], "response_format": "pcm"},
+                data={"voice": voice, "response_format": "pcm"},
                 timeout=120,
             )
         )
@@ -116,3 +124,21 @@ def test_a_file_under_the_wrong_name_says_which_name_the_route_takes(
     error = answer.json()["error"]
     assert error["param"] == sent_as and error["type"] == "invalid_request_error"
     assert f"takes its file as '{takes}'" in error["message"], error["message"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [("model", "piper", "not_supported"), ("model", "nope", "engine_not_found"), ("voice", "piper:", "not_supported")],
+)
+def test_a_conversion_naming_an_engine_that_cannot_convert_is_a_400(
+    daemon: RunningDaemon, voice: str, field: str, value: str, code: str
+) -> None:
+    """A client's mistake, not the server's: the openai client retries a 501 as a server error."""
+    sample = wav_bytes(tone(220.0, 1.0, 16000), 16000)
+    data = {"voice": voice, field: value + voice if field == "voice" else value}
+    answer = httpx.post(
+        base_url(daemon) + "/v1/audio/conversions", files={"audio": ("speech.wav", sample)}, data=data, timeout=60
+    )
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert (error["param"], error["code"], error["type"]) == (field, code, "invalid_request_error"), error

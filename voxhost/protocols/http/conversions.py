@@ -37,11 +37,7 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
     try:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
     except VoxhostError as err:
-        if err.param == "engine":
-            err.param = "model"  # the form's name for the converting engine
-        if isinstance(err, UnknownVoiceError | UnknownEngineError):
-            raise BadValueError(err) from None
-        raise
+        raise _named_field(err, engine) from None
     samples, rate = await asyncio.to_thread(
         decode_audio, body.audio, settings.max_conversion_seconds, "audio", MAX_SOURCE_RATE
     )
@@ -55,3 +51,15 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
     )
     chunks = core.convert(source, params)
     return await streamer.run_closing(chunks, "during a conversion")
+
+
+def _named_field(err: VoxhostError, engine: str | None) -> VoxhostError:
+    """The core's refusal in the form's terms: an engine that does not exist or cannot convert, named in ``model``
+    (or as the ``voice``'s prefix), is the request's fault, a 400 the client does not retry, not a 501."""
+    if err.param == "engine" or isinstance(err, UnknownEngineError):
+        err.param = "model" if engine else "voice"  # the form's names for the converting engine
+    if isinstance(err, UnknownVoiceError | UnknownEngineError):
+        return BadValueError(err)
+    if isinstance(err, UnsupportedError) and err.param in ("model", "voice"):
+        return BadValueError(err)  # keeps code not_supported; 501 stays for "no engine converts at all"
+    return err
