@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
@@ -74,3 +75,25 @@ def test_an_unreadable_voice_is_named_in_a_warning(tmp_path, caplog):
         assert [v.id for v in VoiceLibrary(tmp_path).list()] == [kept.id]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and str(tmp_path / broken.id) in warnings[0] and "voice.json" in warnings[0]
+
+
+def test_metadata_of_the_wrong_shape_makes_a_broken_voice_not_a_broken_library(tmp_path):
+    lib = VoiceLibrary(tmp_path)
+    kept, dated, moved, listed, mute = (lib.add(VoiceCreate(name=f"V {i}"), _speechlike(2), 16000) for i in range(5))
+    meta = json.loads((tmp_path / dated.id / "voice.json").read_text())
+    (tmp_path / dated.id / "voice.json").write_text(json.dumps({**meta, "created_at": "yesterday"}))
+    (tmp_path / moved.id / "voice.json").write_text(json.dumps({**meta, "id": kept.id}))
+    (tmp_path / listed.id / "voice.json").write_text("[1, 2]")
+    (tmp_path / mute.id / "reference.wav").unlink()
+    again = VoiceLibrary(tmp_path)
+    assert [v.id for v in again.list()] == [kept.id]
+    problems = {v.id: v.problem for v in again.broken()}
+    assert problems == {
+        dated.id: "voice.json does not describe a voice",
+        moved.id: f"voice.json names another voice ({kept.id!r})",
+        listed.id: "voice.json does not describe a voice",
+        mute.id: "reference.wav is missing",
+    }
+    assert again.usage()[0] == 5  # their files are still there
+    assert again.remove(moved.id).name == moved.id and not (tmp_path / moved.id).exists()
+    assert again.get(kept.id) == kept

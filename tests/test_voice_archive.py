@@ -73,9 +73,9 @@ def test_an_import_is_all_or_nothing(tmp_path):
     incoming = read_archive(archive.read_bytes())
     target = VoiceLibrary(tmp_path / "b")
     keep = target.add(VoiceCreate(name="Already here"), _speechlike(2), 16000)
-    # Something else claims the last voice's folder meanwhile: its rename fails, and so does the whole import.
-    (target.root / voices[2].id).mkdir()
-    (target.root / voices[2].id / "squatter").write_bytes(b"x")
+    # Something else claims the last voice's name meanwhile (a file, not a voice folder: a broken voice would be
+    # replaced): its rename fails, and so does the whole import.
+    (target.root / voices[2].id).write_bytes(b"squatter")
     before = _files(target.root)
     with pytest.raises(OSError):
         target.install([(item.voice, item.wav) for item in incoming], False)
@@ -116,8 +116,14 @@ def test_archive_members_are_checked(members, link, message):
 def test_archive_kind_and_version_are_checked():
     with pytest.raises(InvalidArchiveError, match="not a voxhost-voices archive"):
         read_archive(_zip({}, manifest={"format": "voxhost-outputs", "version": 1, "files": {}}))
-    with pytest.raises(InvalidArchiveError, match="version"):
-        read_archive(_zip({}, manifest={"format": "voxhost-voices", "version": 9, "files": {}}))
+    for version in (9, 1.0, True, "1"):  # JSON's 1.0 and true are not version 1
+        with pytest.raises(InvalidArchiveError, match="version"):
+            read_archive(_zip({}, manifest={"format": "voxhost-voices", "version": version, "files": {}}))
+    for created in (True, -1, "today"):
+        with pytest.raises(InvalidArchiveError, match="created_at"):
+            read_archive(
+                _zip({}, manifest={"format": "voxhost-voices", "version": 1, "created_at": created, "files": {}})
+            )
     assert read_archive(_zip({})) == []
 
 

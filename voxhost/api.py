@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         VoiceUpdate,
     )
     from .settings import Settings
-    from .voices import CatalogVoice, LibraryVoice
+    from .voices import BrokenVoice, CatalogVoice, LibraryVoice
 
 JobState = Literal["queued", "running", "finished", "failed", "cancelled"]
 """A job's life: queued → running → finished, failed or cancelled."""
@@ -362,8 +362,12 @@ class CoreAPI(Protocol):
         """Validate and store a cloned voice (written on a thread) and announce its catalog entries."""
         ...
 
+    async def broken_voices(self) -> list[BrokenVoice]:
+        """Stored voices whose metadata cannot be read: out of the catalog, deletable by their ids."""
+        ...
+
     async def delete_voice(self, voice_id: str) -> LibraryVoice:
-        """Delete a stored voice and announce it."""
+        """Delete a stored voice, or a broken one (answered with its ``BrokenVoice.stand_in``), and announce it."""
         ...
 
     # -- voice conversion ------------------------------------------------------------------------------

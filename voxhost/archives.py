@@ -192,8 +192,12 @@ def _manifest(content: bytes, kind: str) -> dict[str, Any]:
         raise InvalidArchiveError(f"{MANIFEST} is not JSON", param="archive") from None
     if not isinstance(manifest, dict) or manifest.get("format") != kind:
         raise InvalidArchiveError(f"this is not a {kind} archive", param="archive")
-    if manifest.get("version") != 1:
-        raise InvalidArchiveError(f"unknown {kind} archive version {manifest.get('version')!r}", param="archive")
+    version = manifest.get("version")
+    if type(version) is not int or version != 1:  # JSON's 1.0 and true are not version 1
+        raise InvalidArchiveError(f"unknown {kind} archive version {version!r:.40}", param="archive")
+    created = manifest.get("created_at")
+    if created is not None and (type(created) is not int or created < 0):
+        raise InvalidArchiveError(f"{MANIFEST}: created_at must be Unix seconds; got {created!r:.40}", param="archive")
     if not isinstance(manifest.get("files"), dict):
         raise InvalidArchiveError(f"{MANIFEST} lists no files", param="archive")
     return manifest

@@ -67,7 +67,7 @@ from .spoken.frontend import Policy, SpokenText, warm_up
 from .spoken.lexicon import LexiconStore
 from .usage import UsageBook
 from .voice_archive import import_archive, write_archive
-from .voices import CatalogVoice, LibraryVoice, normalize_language
+from .voices import BrokenVoice, CatalogVoice, LibraryVoice, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class Core:
                 heard, words = await self.recognition.reference(create, samples, rate, priority=0)
                 if words is None:
                     continue
-                await asyncio.to_thread(self.library.annotate, voice.id, words, heard.transcript)
+                await asyncio.to_thread(self.library.annotate, voice.id, words, heard.transcript, voice)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # one voice that cannot be read or heard must not stop the others
@@ -387,9 +387,12 @@ class Core:
         self._announce(stored.id, VoiceAdded)
         return stored
 
+    async def broken_voices(self) -> list[BrokenVoice]:
+        """Stored voices whose metadata cannot be read (the folder is read on a thread)."""
+        return await asyncio.to_thread(self.library.broken)
+
     async def delete_voice(self, voice_id: str) -> LibraryVoice:
-        """Delete a stored voice (files removed on a thread) and announce it."""
-        self.library.get(voice_id)  # UnknownVoiceError before any work
+        """Delete a stored voice, or a broken one (files removed on a thread), and announce it."""
         ids = [entry.id for entry in self.voices() if entry.voice == voice_id]
         voice = await asyncio.to_thread(self.library.remove, voice_id)
         for entry_id in ids:
@@ -614,10 +617,10 @@ class Core:
                 heard = VoiceCreate(name=stored.name, language=language, transcript=update.transcript)
                 _, words = await self.recognition.reference(heard, samples, rate)
         before = {entry.id for entry in self.voices() if entry.voice == voice_id}
-        voice = await asyncio.to_thread(self.library.update, voice_id, update)
-        if words is not None:
-            await asyncio.to_thread(self.library.annotate, voice_id, words, None)
-            voice = self.library.get(voice_id)
+        # One locked write: metadata and the timings of the words it was checked with (never one without the other).
+        voice = await asyncio.to_thread(
+            self.library.update, voice_id, update, words, stored if words is not None else None
+        )
         self._reannounce(voice_id, before)
         return voice
 
@@ -628,10 +631,10 @@ class Core:
         # The new recording must say the voice's transcript (as an upload must), and its words are timed anew.
         heard = VoiceCreate(name=stored.name, language=stored.language, transcript=stored.transcript)
         heard, words = await self.recognition.reference(heard, samples, rate)
-        voice = await asyncio.to_thread(self.library.replace_audio, voice_id, samples, rate)
-        if words is not None:  # a voice stored without a transcript gets the one heard
-            await asyncio.to_thread(self.library.annotate, voice_id, words, heard.transcript)
-            voice = self.library.get(voice_id)
+        # One locked write: the audio, its word timings and (for a voice stored without one) the transcript heard.
+        voice = await asyncio.to_thread(
+            self.library.replace_audio, voice_id, samples, rate, words, heard.transcript, stored.transcript
+        )
         self._reannounce(voice_id, set())
         return voice
 
@@ -645,6 +648,8 @@ class Core:
     async def select_voices(self, selection: VoiceSelection) -> list[LibraryVoice]:
         """The stored voices a selection names, newest first."""
         voices = sorted(await self.library_voices(), key=lambda v: (v.created_at, v.id), reverse=True)
+        # Broken voices (no tags: no tag selects one) by their ids or with all, so that "delete all" empties it.
+        voices += [broken.stand_in() for broken in await self.broken_voices()]
         if selection.ids is not None:
             known = {voice.id for voice in voices}
             for voice_id in selection.ids:

@@ -124,6 +124,13 @@ class EngineTimeoutError(EngineError):
     http_status = 504
 
 
+class ConflictError(VoxhostError):
+    """Another change came in between: what a request was checked against is no longer stored; nothing changed."""
+
+    code = "conflict"
+    http_status = 409
+
+
 class StorageFullError(VoxhostError):
     """The disk (or a quota) has no room for what was to be stored; nothing was stored."""
 

@@ -10,6 +10,10 @@ on the voices folder across processes (the daemon and ``voxhost voices ...`` sha
 interleave, a change reads the voice under the lock it writes under, and the clean-up of interrupted writes never
 touches another writer's work in progress. An import writes a journal (``.import.json``) before it places anything:
 one cut off is rolled back at the next start (what it placed removed, the voices it replaced put back).
+
+A voice folder whose ``voice.json`` cannot be read (missing, damaged, not a voice) or whose recording is missing is a
+broken voice: out of the catalog, but listed as broken, counted towards the quota (its files take space) and
+deletable by its id.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import soxr
 
 from .audio import check_rate
 from .engine import Reference
-from .errors import InvalidAudioError, LibraryFullError, UnknownVoiceError, storage_error
+from .errors import ConflictError, InvalidAudioError, LibraryFullError, UnknownVoiceError, storage_error
 from .operations import (
     MAX_REFERENCE_SECONDS,
     MIN_REFERENCE_SECONDS,
@@ -44,7 +48,7 @@ from .operations import (
     VoiceCreate,
     VoiceUpdate,
 )
-from .voices import LibraryVoice
+from .voices import BrokenVoice, LibraryVoice
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,6 +62,9 @@ META = "voice.json"
 NEW = ".new"
 JOURNAL = ".import.json"
 """An import under way: what it places and what it moves aside (rolled back at the next start if still there)."""
+
+Words = tuple[tuple[float, float, str], ...]
+"""A recording's word timings: (start, end, word)."""
 
 _THREAD_LOCKS: dict[Path, threading.RLock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
@@ -139,6 +146,19 @@ def voice_json(voice: LibraryVoice) -> str:
 
 VoiceIds = list[str]
 """Voice ids (named here: inside ``VoiceLibrary`` the name ``list`` is its method)."""
+BrokenVoices = list[BrokenVoice]
+"""Broken voices (named here for the same reason)."""
+
+
+def _broken(folder: Path, problem: str) -> BrokenVoice:
+    """A broken voice's entry: its id, why, and what its files take."""
+    files = [f.stat() for f in folder.iterdir() if f.is_file()]
+    return BrokenVoice(
+        id=folder.name,
+        problem=problem,
+        bytes=sum(f.st_size for f in files),
+        modified_at=int(folder.stat().st_mtime),
+    )
 
 
 def _slug(name: str) -> str:
@@ -156,9 +176,10 @@ class VoiceLibrary:
         self.max_bytes = max_bytes
         """At most this many bytes of voice files (None: no limit)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._cache: tuple[int, list[LibraryVoice]] | None = None
-        """Voices as last read, keyed by the folder's mtime: catalog lookups list them on every request, and a
-        stat is far cheaper than reading every voice.json (a voice added by another process still shows)."""
+        self._cache: tuple[int, list[LibraryVoice], list[BrokenVoice]] | None = None
+        """Voices (and broken ones) as last read, keyed by the folder's mtime: catalog lookups list them on every
+        request, and a stat is far cheaper than reading every voice.json (a voice added by another process still
+        shows)."""
         self._unreadable: set[Path] = set()
         """Voice folders whose voice.json was found unreadable (warned about once)."""
         with self.locked():  # never while another process writes: its work in progress is not left-overs
@@ -187,7 +208,7 @@ class VoiceLibrary:
                 meta.unlink(missing_ok=True)
             elif meta.exists():
                 # Written whole before the audio went in; cut off while written only in a change without audio.
-                if self._read_meta(meta) is not None:
+                if isinstance(self._read_meta(meta), LibraryVoice):
                     os.replace(meta, folder / META)
                 else:
                     meta.unlink()
@@ -238,20 +259,50 @@ class VoiceLibrary:
                 param="audio_sample",
             )
 
-    def list(self) -> list[LibraryVoice]:
-        """All voices, oldest first."""
+    def _scan(self) -> tuple[list[LibraryVoice], BrokenVoices]:
+        """The voices, and the broken ones, oldest first (read again only when the folder changed)."""
         stamp = self.root.stat().st_mtime_ns
         if self._cache is None or self._cache[0] != stamp:
-            voices = [v for v in (self._read(p) for p in self.root.iterdir() if _ID_RE.match(p.name)) if v]
-            self._cache = (stamp, sorted(voices, key=lambda v: (v.created_at, v.id)))
-        return list(self._cache[1])
+            voices: list[LibraryVoice] = []
+            broken: BrokenVoices = []
+            for folder in self.root.iterdir():
+                if not (_ID_RE.match(folder.name) and folder.is_dir()):
+                    continue
+                voice = self._read(folder)
+                if isinstance(voice, LibraryVoice):
+                    voices.append(voice)
+                elif isinstance(voice, str):
+                    with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: gone, not broken
+                        broken.append(_broken(folder, voice))
+            voices.sort(key=lambda v: (v.created_at, v.id))
+            broken.sort(key=lambda v: (v.modified_at, v.id))
+            self._cache = (stamp, voices, broken)
+        return list(self._cache[1]), list(self._cache[2])
+
+    def list(self) -> list[LibraryVoice]:
+        """All voices, oldest first."""
+        return self._scan()[0]
+
+    def broken(self) -> BrokenVoices:
+        """The voices whose voice.json cannot be read, oldest first: they only take space until deleted."""
+        return self._scan()[1]
 
     def get(self, voice_id: str) -> LibraryVoice:
         """One voice, or UnknownVoiceError."""
         voice = next((v for v in self.list() if v.id == voice_id), None) if _ID_RE.match(voice_id) else None
         if voice is None:
-            raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
+            raise self._unknown(voice_id)
         return voice
+
+    def _unknown(self, voice_id: str) -> UnknownVoiceError:
+        """The error for an id that names no usable voice: a broken one says why, and that it can be deleted."""
+        folder = self.root / voice_id
+        if _ID_RE.match(voice_id) and folder.is_dir() and isinstance(problem := self._load(folder), str):
+            return UnknownVoiceError(
+                f"voice {voice_id!r} of the voice library is broken ({problem}); delete it to free its space",
+                param="voice",
+            )
+        return UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
 
     def reference(self, voice_id: str) -> Reference:
         """The engine-facing reference of a voice."""
@@ -313,16 +364,20 @@ class VoiceLibrary:
         """A voice as stored now, read from its folder (under the lock: what a change builds on), or
         UnknownVoiceError."""
         voice = self._read(self.root / voice_id) if _ID_RE.match(voice_id) else None
-        if voice is None:
-            raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
+        if not isinstance(voice, LibraryVoice):
+            raise self._unknown(voice_id)
         return voice
 
-    def annotate(self, voice_id: str, words: tuple[tuple[float, float, str], ...], transcript: str | None) -> None:
+    def annotate(self, voice_id: str, words: Words, transcript: str | None, heard: LibraryVoice) -> None:
         """Record the word timings of a voice's audio (and its transcript, where it had none); voice.json is
-        replaced whole, so a reader never sees half of it. Whoever replaces a voice's audio must drop its words."""
+        replaced whole, so a reader never sees half of it. ``heard``: the voice as it was when its audio was heard;
+        where the audio changed since, nothing is recorded (the words are of another recording)."""
         with self.locked():
             voice = self._stored(voice_id)
             folder = self.root / voice_id
+            if not self._same_audio(heard):
+                _LOGGER.info("Voice %s got new audio while its words were timed; left for the next start", voice_id)
+                return
             changes: dict[str, object] = {"words": words}
             if voice.transcript is None and transcript:
                 changes["transcript"] = transcript
@@ -339,7 +394,12 @@ class VoiceLibrary:
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""
         with self.locked():
-            voice = self._stored(voice_id)
+            folder = self.root / voice_id
+            found = self._read(folder) if _ID_RE.match(voice_id) else None
+            if found is None:
+                raise self._unknown(voice_id)
+            # A broken voice goes too: it is only in the way (and in the quota).
+            voice = found if isinstance(found, LibraryVoice) else _broken(folder, found).stand_in()
             doomed = self.root / f".tmp-del-{voice_id}"
             try:
                 (self.root / voice_id).rename(doomed)
@@ -351,33 +411,62 @@ class VoiceLibrary:
         _LOGGER.info("Removed voice %s", voice_id)
         return voice
 
-    def update(self, voice_id: str, update: VoiceUpdate) -> LibraryVoice:
-        """Change a voice's metadata (the fields the update sets; ``None`` clears one); the audio stays."""
+    def update(
+        self, voice_id: str, update: VoiceUpdate, words: Words | None = None, heard: LibraryVoice | None = None
+    ) -> LibraryVoice:
+        """Change a voice's metadata (the fields the update sets; ``None`` clears one); the audio stays. ``words``:
+        the recognizer's word timings of the audio, as ``heard`` (the voice when its audio was heard) had it,
+        written with the metadata in one step; ConflictError where the audio changed since."""
         changes = {name: getattr(update, name) for name in update.model_fields_set}
         if "tags" in changes:
             changes["tags"] = tuple(changes["tags"] or ())
+        if words is not None:
+            changes["words"] = words
         with self.locked():  # read, changed and written under one lock: no other change is lost in between
             voice = self._stored(voice_id)
+            if heard is not None and not self._same_audio(heard):
+                raise ConflictError(
+                    f"voice {voice_id!r} got a new recording while its transcript was checked; send the change again",
+                    param="transcript",
+                )
             changed = replace(voice, **changes, updated_at=int(time.time()))
             if changed.transcript != voice.transcript:
                 wav = (self.root / voice_id / AUDIO).read_bytes()
                 changed = replace(changed, fingerprint=fingerprint(wav, changed.transcript))
             self._swap(voice_id, None, changed)
-        _LOGGER.info("Updated voice %s (%s)", voice_id, ", ".join(sorted(changes)) or "nothing")
+        _LOGGER.info("Updated voice %s (%s)", voice_id, ", ".join(sorted(set(changes) - {"words"})) or "nothing")
         return changed
 
-    def replace_audio(self, voice_id: str, samples: np.ndarray, sample_rate: int) -> LibraryVoice:
-        """Give a voice new reference audio (checked as a new voice's is); its id and metadata stay."""
+    def replace_audio(
+        self,
+        voice_id: str,
+        samples: np.ndarray,
+        sample_rate: int,
+        words: Words | None = None,
+        heard_transcript: str | None = None,
+        checked: str | None = None,
+    ) -> LibraryVoice:
+        """Give a voice new reference audio (checked as a new voice's is); its id and metadata stay. ``words``: the
+        recognizer's word timings of the new audio, checked against the transcript ``checked`` (``heard_transcript``:
+        what it heard, the transcript of a voice that had none), written with it in one step; ConflictError where
+        the transcript changed since."""
         self.get(voice_id)  # UnknownVoiceError before the audio is encoded
         wav, sample_rate, seconds = reference_wav(samples, sample_rate)
         with self.locked():
             voice = self._stored(voice_id)
+            if words is not None and voice.transcript != checked:
+                raise ConflictError(
+                    f"voice {voice_id!r} got a new transcript while its new recording was checked; send it again",
+                    param="audio_sample",
+                )
+            transcript = voice.transcript or heard_transcript
             changed = replace(
                 voice,
+                transcript=transcript,
                 seconds=round(seconds, 3),
                 sample_rate=sample_rate,
-                fingerprint=fingerprint(wav, voice.transcript),
-                words=None,  # the old audio's word timings
+                fingerprint=fingerprint(wav, transcript),
+                words=words,  # never the old audio's word timings
                 updated_at=int(time.time()),
             )
             self._swap(voice_id, wav, changed)
@@ -411,20 +500,21 @@ class VoiceLibrary:
         the library: those are left as they are, or with ``replace_existing`` overwritten. Each voice is written
         into a staging folder first; a journal names what is placed and what moved aside, then they are renamed
         in, the ones they replace moved aside until all are in (a crash meanwhile is rolled back at the next
-        start)."""
+        start). A broken voice of the same id is always replaced: restoring it from an export is the fix."""
         with self.locked():  # which ids clash is decided under the lock the voices are placed under
             existing = {voice.id for voice in self.list()}
+            broken = {voice.id for voice in self.broken()}
             clashes = [voice.id for voice, _ in voices if voice.id in existing]
             if not replace_existing:
                 voices = [(voice, wav) for voice, wav in voices if voice.id not in existing]
             self._check_quota(
                 sum(len(wav) + len(voice_json(voice)) for voice, wav in voices),
-                len([voice for voice, _ in voices if voice.id not in existing]),
+                len([voice for voice, _ in voices if voice.id not in existing | broken]),
             )
             staging = self.root / f".tmp-import-{secrets.token_hex(4)}"
             journal = self.root / JOURNAL
             placed = [voice.id for voice, _ in voices]
-            replaced = sorted(set(clashes) & set(placed))
+            replaced = sorted((set(clashes) | broken) & set(placed))
             try:
                 staging.mkdir()
                 for voice, wav in voices:
@@ -476,20 +566,51 @@ class VoiceLibrary:
         self.get(voice_id)
         return self.root / voice_id / AUDIO, self.root / voice_id / META
 
-    def _read(self, folder: Path) -> LibraryVoice | None:
-        """A voice folder's metadata, or None (with a warning, once per folder: the voice is left out)."""
-        path = folder / META
-        voice = self._read_meta(path)
-        if voice is None and folder not in self._unreadable and folder.is_dir():
+    def _same_audio(self, heard: LibraryVoice) -> bool:
+        """Whether a voice's stored audio is still the one it had as ``heard`` (under the lock)."""
+        wav = (self.root / heard.id / AUDIO).read_bytes()
+        return fingerprint(wav, heard.transcript) == heard.fingerprint
+
+    def _read(self, folder: Path) -> LibraryVoice | str | None:
+        """A voice folder's metadata, why it cannot be read (with a warning, once per folder: the voice is broken),
+        or None where there is no such folder."""
+        if not folder.is_dir():
+            return None
+        voice = self._load(folder)
+        if isinstance(voice, str) and folder not in self._unreadable:
             self._unreadable.add(folder)
-            _LOGGER.warning("Voice folder %s: %s cannot be read; the voice is left out", folder, META)
-        elif voice is not None:
+            _LOGGER.warning(
+                "Voice folder %s: %s; the voice is left out of the catalog until it is deleted (it counts towards "
+                "the library's quota)",
+                folder,
+                voice,
+            )
+        elif isinstance(voice, LibraryVoice):
             self._unreadable.discard(folder)
         return voice
 
     @staticmethod
-    def _read_meta(path: Path) -> LibraryVoice | None:
+    def _load(folder: Path) -> LibraryVoice | str:
+        """A voice folder's metadata, or why it cannot be read (or used)."""
+        voice = VoiceLibrary._read_meta(folder / META)
+        if isinstance(voice, LibraryVoice) and voice.id != folder.name:
+            return f"{META} names another voice ({voice.id!r})"  # its files are not where its id says
+        if isinstance(voice, LibraryVoice) and not (folder / AUDIO).is_file():
+            return f"{AUDIO} is missing"  # no engine could speak it, and no change could check it
+        return voice
+
+    @staticmethod
+    def _read_meta(path: Path) -> LibraryVoice | str:
+        """A voice.json's voice, or why it cannot be read."""
         try:
-            return LibraryVoice.from_dict(json.loads(path.read_text()))
-        except (OSError, ValueError, TypeError, AttributeError):
-            return None
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return f"{META} is missing"
+        except OSError as err:
+            return f"{META} cannot be read ({err.strerror or err})"
+        except ValueError:
+            return f"{META} is not JSON (damaged or cut short)"
+        try:
+            return LibraryVoice.from_dict(data)
+        except (ValueError, TypeError, AttributeError):
+            return f"{META} does not describe a voice"

@@ -59,6 +59,9 @@ MAX_RETRIES = 5
 _VOICE_NAME_RE = re.compile(VOICE_NAME_PATTERN, re.UNICODE)
 _TAG_RE = re.compile(TAG_PATTERN, re.UNICODE)
 _UNSPEAKABLE_RE = re.compile("[\x00\ud800-\udfff]")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+NOTES_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+"""JSON Schema's form of the notes' check: no control characters but tab, line feed and carriage return."""
 SPEAKABLE_PATTERN = r"^[^\u0000]*$"
 """JSON Schema's form of ``check_text`` (a JSON document cannot carry a lone surrogate, so NUL is what is left)."""
 
@@ -95,6 +98,16 @@ def check_text(value: str) -> str:
     if found := _UNSPEAKABLE_RE.search(value):
         what = "a NUL character" if found.group() == "\x00" else f"a lone surrogate (U+{ord(found.group()):04X})"
         raise ValueError(f"the text contains {what} at position {found.start()}; send plain Unicode text")
+    return value
+
+
+def _notes(value: str) -> str:
+    check_text(value)  # NUL and lone surrogates, with check_text's message
+    if found := _CONTROL_RE.search(value):
+        raise ValueError(
+            f"the notes contain a control character (U+{ord(found.group()):04X}) at position {found.start()}; "
+            "send plain text (tabs and line breaks are fine)"
+        )
     return value
 
 
@@ -137,7 +150,12 @@ Transcript = Annotated[
 Tag = Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN}, max_length=32), AfterValidator(_tag)]
 """A voice's tag, kept lowercase."""
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
-Notes = Annotated[Annotated[str, Field(max_length=MAX_NOTES)] | None, BeforeValidator(_blank_to_none)]
+Notes = Annotated[
+    Annotated[str, Field(max_length=MAX_NOTES, json_schema_extra={"pattern": NOTES_PATTERN}), AfterValidator(_notes)]
+    | None,
+    BeforeValidator(_blank_to_none),
+]
+"""Free-form notes: lines of text (no NUL or other control characters but tabs and line ends, no lone surrogates)."""
 
 
 class Operation(BaseModel):

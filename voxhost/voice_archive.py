@@ -51,7 +51,7 @@ class ArchivedVoice(BaseModel):
     """A voice's ``voice.json`` as import takes it: checked as a new voice's metadata is; the audio's facts
     (length, rate, fingerprint) are measured again, never taken from the file."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)  # JSON as the HTTP door takes it: true is not 1
 
     id: str
     name: VoiceName

@@ -43,6 +43,21 @@ class Resolved:
     reference: Reference | None
 
 
+_STORED_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "name": (str,),
+    "language": (str, type(None)),
+    "transcript": (str, type(None)),
+    "created_at": (int,),
+    "seconds": (int, float),
+    "sample_rate": (int,),
+    "fingerprint": (str,),
+    "notes": (str, type(None)),
+    "updated_at": (int, type(None)),
+}
+"""The JSON types of a stored voice's fields (a bool is none of them)."""
+
+
 @dataclass(frozen=True)
 class LibraryVoice:
     """A stored cloned voice."""
@@ -66,8 +81,15 @@ class LibraryVoice:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LibraryVoice:
-        """A voice from its stored JSON (keys of newer versions are ignored; lists become tuples)."""
+        """A voice from its stored JSON (keys of newer versions are ignored; lists become tuples); TypeError for
+        JSON that is not a voice's."""
+        if not isinstance(data, dict):
+            raise TypeError("a voice is a JSON object")
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        for name, kinds in _STORED_TYPES.items():
+            # Checked here: a name or date of another type would break every listing, not just this voice.
+            if name in known and (isinstance(known[name], bool) or not isinstance(known[name], kinds)):
+                raise TypeError(f"{name} is a {type(known[name]).__name__}")
         known["tags"] = tuple(known.get("tags") or ())
         if known.get("words") is not None:
             known["words"] = tuple((float(start), float(end), str(word)) for start, end, word in known["words"])
@@ -85,6 +107,33 @@ class LibraryVoice:
             fingerprint=self.fingerprint,
             seconds=self.seconds,
             words=None if self.words is None else tuple((float(s), float(e), str(w)) for s, e, w in self.words),
+        )
+
+
+@dataclass(frozen=True)
+class BrokenVoice:
+    """A stored voice whose ``voice.json`` cannot be read: out of the catalog, yet its files take space (and count
+    towards the library's quota) until it is deleted by its id."""
+
+    id: str
+    problem: str
+    """Why the voice cannot be used (``voice.json`` missing, not JSON, not a voice, naming another voice)."""
+    bytes: int
+    """What its files take."""
+    modified_at: int
+    """When its folder last changed (Unix seconds)."""
+
+    def stand_in(self) -> LibraryVoice:
+        """What deleting it answers with: the metadata that named it is lost, so its id is its name."""
+        return LibraryVoice(
+            id=self.id,
+            name=self.id,
+            language=None,
+            transcript=None,
+            created_at=self.modified_at,
+            seconds=0.0,
+            sample_rate=0,
+            fingerprint="",
         )
 
 

@@ -3,13 +3,16 @@ deletes with confirmation, and export/import archives (a round trip, and tampere
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import os
 import threading
 import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from hashlib import sha256
+from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
@@ -98,6 +101,8 @@ def test_update_metadata_without_a_new_recording(lib):
         ({"language": "klingon!"}, "language"),
         ({"colour": "red"}, "colour"),
         ({"notes": 5}, "notes"),
+        ({"notes": "a\x00b"}, "notes"),
+        ({"notes": "bell\x07"}, "notes"),
     ):
         refused = patch(lib, voice["id"], bad)
         assert refused.status_code == 400, (bad, refused.text)
@@ -277,6 +282,15 @@ def test_tampered_archives_write_nothing(lib):
         "a bad name in voice.json": (_rehash(_tamper(good, _rename_to("../etc"))), 422, "name"),
         "a member twice": (_append(good, f"{voice}/transcript.txt", b"sneaky"), 422, "appears twice"),
         "an extra voice not in the manifest": (_append(good, "voice_extra_0000/voice.json", b"{}"), 422, "manifest"),
+        # Taken as the HTTP door takes JSON: 1.0 and true are not 1, notes are plain text.
+        "a manifest version of 1.0": (_tamper(good, _in_manifest(version=1.0)), 422, "version"),
+        "a manifest version of true": (_tamper(good, _in_manifest(version=True)), 422, "version"),
+        "a manifest created_at of true": (_tamper(good, _in_manifest(created_at=True)), 422, "created_at"),
+        "a created_at of true": (_rehash(_tamper(good, _in_meta(created_at=True))), 422, "created_at"),
+        "a created_at of 1.0": (_rehash(_tamper(good, _in_meta(created_at=1.0))), 422, "created_at"),
+        "a NUL in the notes": (_rehash(_tamper(good, _in_meta(notes="a\x00b"))), 422, "NUL"),
+        "a control character in the notes": (_rehash(_tamper(good, _in_meta(notes="bell\x07"))), 422, "control"),
+        "a lone surrogate in the notes": (_rehash(_tamper(good, _in_meta(notes="a\ud800b"))), 422, "notes"),
     }
     for label, (archive, status, words) in cases.items():
         response = import_(lib, archive)
@@ -284,6 +298,28 @@ def test_tampered_archives_write_nothing(lib):
         assert words in response.json()["error"]["message"], (label, response.text)
         assert on_disk(lib) == before, f"{label}: something was written"
     assert [v["id"] for v in library(lib)["data"]] == [other]
+
+
+def _in_manifest(**fields):
+    """Set fields of the manifest (which no hash covers)."""
+
+    def change(member: str, content: bytes):
+        if member == "manifest.json":
+            return member, json.dumps({**json.loads(content), **fields}).encode()
+        return member, content
+
+    return change
+
+
+def _in_meta(**fields):
+    """Set fields of every voice.json (the manifest's hashes need ``_rehash`` after)."""
+
+    def change(member: str, content: bytes):
+        if member.endswith("/voice.json"):
+            return member, json.dumps({**json.loads(content), **fields}).encode()  # a lone surrogate as its escape
+        return member, content
+
+    return change
 
 
 def _rename_to(name: str):
@@ -439,3 +475,118 @@ def test_imported_audio_is_checked_as_an_upload(lib):
     assert high.status_code == 200 and high.json()["imported"][0]["sample_rate"] == 48000, high.text
     info = soundfile.info(str(lib.core.library.root / voice / "reference.wav"))
     assert info.samplerate == 48000 and info.subtype == "PCM_16" and abs(info.duration - 1.5) < 0.01
+
+
+def test_a_broken_voice_is_listed_counted_and_deletable(lib):
+    clear(lib)
+    kept = add_voice(lib, "Kept")["id"]
+    damaged, cut, lost = (add_voice(lib, name)["id"] for name in ("Damaged", "Cut", "Lost"))
+    root = lib.core.library.root
+    (root / damaged / "voice.json").write_text("{not json")
+    (root / cut / "voice.json").write_bytes((root / cut / "voice.json").read_bytes()[:40])
+    (root / lost / "voice.json").unlink()
+    late = add_voice(lib, "Late")["id"]  # the folder changed: read again, as at a start
+    listing = library(lib)
+    assert [v["id"] for v in listing["data"]] == [late, kept] and listing["total"] == 2
+    broken = {v["id"]: v for v in listing["broken"]}
+    assert set(broken) == {damaged, cut, lost}
+    assert "not JSON" in broken[damaged]["problem"] and "not JSON" in broken[cut]["problem"]
+    assert "missing" in broken[lost]["problem"] and broken[damaged]["object"] == "audio.voice.broken"
+    assert broken[damaged]["bytes"] > 50_000 and broken[damaged]["modified_at"] > 0
+    shown = httpx.get(f"{base_url(lib)}/v1/audio/voices/{damaged}")
+    assert shown.status_code == 404 and "broken" in shown.json()["error"]["message"], shown.text
+    refused = patch(lib, cut, {"name": "Fixed"})
+    assert refused.status_code == 404 and "broken" in refused.json()["error"]["message"], refused.text
+    # Its files take space, so it counts towards the quota; deleting it makes room.
+    assert lib.core.library.usage()[0] == 5
+    lib.core.library.max_voices = 5
+    try:
+        with pytest.raises(openai.InternalServerError) as full:
+            add_voice(lib, "One too many")
+        assert full.value.status_code == 507
+        deleted = client(lib).audio.voices.delete(damaged)
+        assert deleted.id == damaged and deleted.deleted
+        add_voice(lib, "Room again")
+    finally:
+        lib.core.library.max_voices = None
+    assert not (root / damaged).exists()
+    assert httpx.delete(f"{base_url(lib)}/v1/audio/voices/{damaged}").status_code == 404
+    bulk = httpx.post(base_url(lib) + "/v1/library/voices/delete", json={"ids": [cut], "confirm": True})
+    assert bulk.status_code == 200 and bulk.json()["deleted"] == [cut], bulk.text
+    everything = httpx.post(base_url(lib) + "/v1/library/voices/delete", json={"all": True, "confirm": True})
+    assert lost in everything.json()["deleted"], everything.text
+    assert library(lib)["data"] == [] and library(lib)["broken"] == []
+    assert lib.core.library.usage() == (0, 0)
+
+
+def test_a_broken_voice_is_restored_by_importing_its_export(lib):
+    clear(lib)
+    voice = add_voice(lib, "Restored", transcript="Hello there.")
+    archive = export(lib)
+    (lib.core.library.root / voice["id"] / "voice.json").write_text("")
+    add_voice(lib, "Bystander")  # the folder changed: read again, as at a start
+    assert [v["id"] for v in library(lib)["broken"]] == [voice["id"]]
+    restored = import_(lib, archive)
+    assert restored.status_code == 200 and [v["id"] for v in restored.json()["imported"]] == [voice["id"]], (
+        restored.text
+    )
+    assert library(lib)["broken"] == [] and lib.core.library.get(voice["id"]).transcript == "Hello there."
+    assert not [p.name for p in lib.core.library.root.iterdir() if p.name.startswith(".")]
+
+
+HEARD = ((0.1, 0.5, "Good"), (0.6, 1.2, "evening."))
+
+
+def _written_metadata(monkeypatch) -> list[dict]:
+    """Every voice.json renamed into place from now on: what a reader, or a crash, could meet."""
+    written: list[dict] = []
+    rename = os.replace
+
+    def recording(src, dst, *args, **kwargs):
+        if os.fspath(dst).endswith("/voice.json"):
+            written.append(json.loads(Path(src).read_text()))
+        return rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", recording)
+    return written
+
+
+def test_a_change_and_the_word_timings_it_was_checked_with_are_written_at_once(lib, monkeypatch):
+    clear(lib)
+    voice = add_voice(lib, "Timed", transcript="Hello there.")["id"]
+    bare = add_voice(lib, "Untold")["id"]
+
+    async def recognizer(create, samples, rate, priority=0):
+        return (create if create.transcript else create.model_copy(update={"transcript": "Good evening."})), HEARD
+
+    monkeypatch.setattr(lib.core.recognition, "reference", recognizer)
+    written = _written_metadata(monkeypatch)
+    changed = patch(lib, voice, {"transcript": "Good evening.", "tags": ["timed"]})
+    assert changed.status_code == 200, changed.text
+    heard = [list(word) for word in HEARD]
+    assert [(w["transcript"], w["tags"], w["words"]) for w in written] == [("Good evening.", ["timed"], heard)]
+    written.clear()
+    url = f"{base_url(lib)}/v1/audio/voices/{bare}/audio"
+    replaced = httpx.put(url, files={"audio_sample": ("new.wav", wav_bytes(tone(440.0, 3.0)), "audio/wav")})
+    assert replaced.status_code == 200 and replaced.json()["transcript"] == "Good evening.", replaced.text
+    assert [(w["transcript"], w["seconds"], w["words"]) for w in written] == [("Good evening.", 3.0, heard)]
+    stored = lib.core.library.get(bare)
+    wav = (lib.core.library.root / bare / "reference.wav").read_bytes()
+    assert stored.fingerprint == fingerprint(wav, "Good evening.")
+
+
+def test_a_transcript_checked_against_a_recording_replaced_meanwhile_is_refused(lib, monkeypatch):
+    clear(lib)
+    voice = add_voice(lib, "Raced", transcript="Hello there.")["id"]
+
+    async def slow_recognizer(create, samples, rate, priority=0):
+        # Another change gives the voice a new recording while this one's audio is heard.
+        await asyncio.to_thread(lib.core.library.replace_audio, voice, tone(440.0, 3.0), 24000)
+        return create, HEARD
+
+    monkeypatch.setattr(lib.core.recognition, "reference", slow_recognizer)
+    refused = patch(lib, voice, {"transcript": "Good evening."})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "conflict" and refused.json()["error"]["param"] == "transcript"
+    stored = lib.core.library.get(voice)
+    assert stored.transcript == "Hello there." and stored.words is None and abs(stored.seconds - 3.0) < 0.01

@@ -4,11 +4,14 @@ whisper engine and stored with what it said; a wrong transcript is refused; bad 
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 
 import pytest
+import soundfile
 
 from voxhost.errors import UnknownVoiceError
+from voxhost.operations import VoiceCreate
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
@@ -116,3 +119,15 @@ def test_delete_by_id_then_again(client, daemon, speech):
     again = _reply(client, f"{ROOT}/voices/delete/{voice_id}", b"")
     assert (again["status"], again["code"], again["param"]) == ("error", "voice_not_found", "voice")
     assert _reply(client, f"{ROOT}/voices/delete", b"{}")["param"] == "voice"
+
+
+def test_a_broken_voice_is_deleted_by_its_id(client, daemon, speech):
+    samples, rate = soundfile.read(io.BytesIO(speech), dtype="float32")
+    voice_id = daemon.core.library.add(VoiceCreate(name="Garbled"), samples, rate).id
+    folder = daemon.core.library.root / voice_id
+    (folder / "voice.json").write_text('{"id": "voi')  # cut short: out of the catalog, still on disk
+    deleted = _reply(client, f"{ROOT}/voices/delete", voice_id.encode())
+    assert deleted["status"] == "done" and deleted["voice"] == {"id": voice_id, "name": voice_id}, deleted
+    assert not folder.exists()
+    again = _reply(client, f"{ROOT}/voices/delete/{voice_id}", b"")
+    assert (again["status"], again["code"]) == ("error", "voice_not_found")

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from ... import __version__
 from ...api import CoreAPI
 from ...errors import (
+    ConflictError,
     EngineTimeoutError,
     InvalidArchiveError,
     InvalidAudioError,
@@ -59,6 +60,7 @@ from .records import (
 )
 from .schemas import (
     AudioModelList,
+    BrokenLibraryVoice,
     CatalogVoice,
     CreateConversionRequest,
     CreateLexiconEntryRequest,
@@ -98,6 +100,7 @@ _ERRORS = {
     + (ReadOnlyJobError.__doc__ or "Read-only"),
     404: "No such resource (for a job's audio also: " + (NoAudioError.__doc__ or "no audio") + ")",
     408: "The request body stopped arriving",
+    409: ConflictError.__doc__ or "Another change came in between",
     413: TooLargeError.__doc__ or "Too large",
     415: "The body is not of the type the operation takes (JSON, or a multipart form)",
     422: (InvalidAudioError.__doc__ or "Audio that cannot be used")
@@ -161,6 +164,7 @@ class _Builder:
                 VoiceList,
                 Voice,
                 VoiceDeleted,
+                BrokenLibraryVoice,
                 VoiceLibrary,
                 Engine,
                 EngineList,
@@ -326,7 +330,7 @@ class _Builder:
             "they are, `null` clears one (not the name). The catalog entries it adds or loses are announced on "
             "`/v1/events`.",
             _json(_ref("Voice")),
-            (400, 404),
+            (400, 404, 409),
             tag="voices",
             body={"application/json": {"schema": _ref("UpdateVoiceRequest")}},
             parameters=[_path("voice_id", "A voice-library id.")],
@@ -491,7 +495,7 @@ class _Builder:
                     f"{self.settings.max_upload_mb:g} MiB), checked as a new voice's is; the id, name and "
                     "transcript stay.",
                     _json(_ref("Voice")),
-                    (400, 404, 413, 422),
+                    (400, 404, 409, 413, 422),
                     tag="voices",
                     body={"multipart/form-data": {"schema": _ref("ReplaceVoiceAudioRequest")}},
                     parameters=[voice_id],
@@ -673,7 +677,8 @@ class _Builder:
                 "delete": op(
                     "delete_voice",
                     "Delete a library voice",
-                    "Deleting twice is a 404.",
+                    "Deleting twice is a 404. A broken voice (listed under `broken` in `/v1/library/voices`) is "
+                    "deleted too.",
                     _json(_ref("VoiceDeleted")),
                     (403, 404, 500),
                     tag="voices",
@@ -685,7 +690,8 @@ class _Builder:
                     "library",
                     "List the voice library",
                     "Every stored voice, newest first, also those no running engine speaks (e.g. no transcript for "
-                    "an engine that needs one).",
+                    "an engine that needs one); `broken` lists those whose metadata cannot be read (delete them by "
+                    "id to free their space).",
                     _json(_ref("VoiceLibrary")),
                     tag="voices",
                 )

@@ -406,6 +406,20 @@ class LexiconList(Answer):
     data: list[LexiconEntry]
 
 
+class BrokenLibraryVoice(Answer):
+    """A stored voice whose ``voice.json`` cannot be read: no engine speaks it, but its files take space and count
+    towards the library's quota until it is deleted by its id."""
+
+    id: str
+    object: Literal["audio.voice.broken"] = "audio.voice.broken"
+    problem: str
+    """Why it cannot be used (its ``voice.json`` missing, damaged or not a voice's)."""
+    bytes: int
+    """What its files take."""
+    modified_at: int
+    """When its folder last changed (Unix seconds)."""
+
+
 class VoiceLibrary(Answer):
     """Voice-library voices, newest first: one page of those that match the query."""
 
@@ -415,6 +429,8 @@ class VoiceLibrary(Answer):
     """How many voices match (every page)."""
     has_more: bool = False
     """More pages follow."""
+    broken: list[BrokenLibraryVoice] = Field(default_factory=list)
+    """Every broken voice, whatever the query: delete them to free their space."""
 
 
 class WithheldVoice(Answer):

@@ -7,6 +7,7 @@ in ``/v1/audio/speech`` and the voice shows in ``/v1/audio/voices`` (once per cl
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 
 from aiohttp import web
 
@@ -17,9 +18,9 @@ from ...operations import MAX_REFERENCE_SECONDS
 from ...voices import LibraryVoice
 from .discovery import voice_object
 from .keys import CORE, SETTINGS
-from .parsing import answer, form, page_answer, query
+from .parsing import answer, form, query
 from .records import LibraryVoicesQuery
-from .schemas import CreateVoiceRequest, Voice, VoiceDeleted, VoiceLibrary
+from .schemas import BrokenLibraryVoice, CreateVoiceRequest, Voice, VoiceDeleted, VoiceLibrary
 
 
 def library_voice(core: CoreAPI, voice: LibraryVoice) -> Voice:
@@ -55,11 +56,19 @@ async def create_voice(request: web.Request) -> web.Response:
 
 async def list_library(request: web.Request) -> web.Response:
     """``GET /v1/library/voices``: voice-library voices that match (all by default), newest first, one page; also
-    those no running engine speaks."""
+    those no running engine speaks; and every broken voice."""
     core = request.app[CORE]
     params = query(request, LibraryVoicesQuery)
     page = await core.find_voices(params)
-    return page_answer(VoiceLibrary, page, params.offset, lambda voice: library_voice(core, voice))
+    broken = [BrokenLibraryVoice(**asdict(voice)) for voice in await core.broken_voices()]
+    return answer(
+        VoiceLibrary(
+            data=[library_voice(core, voice) for voice in page.items],
+            total=page.total,
+            has_more=params.offset + len(page.items) < page.total,
+            broken=broken,
+        )
+    )
 
 
 async def get_voice(request: web.Request) -> web.Response:
@@ -73,6 +82,10 @@ async def get_voice(request: web.Request) -> web.Response:
     for entry in core.voices():
         if entry.id == voice_id:
             return answer(voice_object(entry, []))
+    for broken in await core.broken_voices():
+        if broken.id == voice_id:  # said, so that the user knows to delete it (DELETE works on it)
+            message = f"voice {voice_id!r} is broken ({broken.problem}); delete it to free its space"
+            raise UnknownVoiceError(message, param="voice_id")
     raise UnknownVoiceError(f"no voice {voice_id!r}", param="voice_id")
 
 
