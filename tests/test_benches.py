@@ -43,6 +43,7 @@ BENCHES = [
         r"wide: -?\d+\.\d ms a sentence whatever its length, and \d+\.\d ms per second of audio",
         mode="lengths",
     ),
+    bench("long_text.py --rounds 1 --chars 5000", r"\| prose \| voxhost \| \d+ \| \d+ \|"),
     bench("spoken_memory.py --speed --rounds 1", r"long \(15 s\) \| \d+\.\d+ \|"),
     bench(
         "wyoming_vs_piper.py --rounds 1 --concurrent-rounds 1 --per-count-rounds 1",

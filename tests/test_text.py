@@ -46,3 +46,15 @@ def test_unpunctuated_stream_is_flushed_before_it_grows_unbounded():
 
 def test_a_word_longer_than_the_limit_is_cut():
     assert [len(p) for p in split_long("x" * 250, 100)] == [100, 100, 50]
+
+
+def test_a_long_text_given_at_once_splits_as_when_streamed():
+    """A whole text is handed to the boundary detector in slices (a long one at once took seconds): the sentences
+    are those of the same text streamed in small pieces, abbreviations and sentences across slice edges included."""
+    text = "".join(
+        f"Dr. Lee paid {i} dollars at St. Mary's on the {i}th. Was it late? Yes!\n\nA new paragraph {i}. "
+        for i in range(300)
+    )
+    streamed = split_sentences(text[i : i + 7] for i in range(0, len(text), 7))
+    assert split_sentences(text) == streamed
+    assert len(streamed) == 1200 and streamed[:2] == ["Dr. Lee paid 0 dollars at St. Mary's on the 0th.", "Was it late?"]

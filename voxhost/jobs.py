@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 
 _counter = itertools.count(1)
 
+READ_AT_ONCE = 4096
+"""Characters of a job's text read into spoken sentences as they are fed (a whole text of up to this many is read,
+and any sentence it refuses refused, before the job is queued); the rest is read a slice at a time on later turns
+of the event loop. Reading is Python work on the loop (about 2 ms per 1,000 characters of prose, up to 20 ms for
+dense numbers or markup), so a 100,000-character text read at once held every door and client for a second."""
+READ_SLICE = 256
+"""Characters read on each later turn: a few milliseconds of the loop at most, so other clients are served between."""
+READ_AHEAD = 3
+"""Sentences kept read ahead of the engine: the rest of a long text is read as its sentences are taken, spread over
+the synthesis instead of competing with the first sentence's."""
+
 Transform = Callable[[AsyncIterator[PCM]], AsyncGenerator[PCM, None]]
 """Applied to the engine's audio of each sentence (pipeline voices convert it)."""
 
@@ -56,6 +67,12 @@ class Job:
         self.transform = transform
         self._spoken = spoken
         self._sentences: deque[Sentence] = deque()
+        self._unread = ""
+        self._read_to = 0
+        """``_unread[_read_to:]`` is fed text not yet read into sentences."""
+        self._finishing = False
+        """The door has no more text; the job's text is complete once the rest is read."""
+        self._reading: asyncio.Handle | None = None
         self.taken: dict[int, Sentence] = {}
         """Sentences taken by the engine and not yet announced (the scheduler announces each as it starts)."""
         self.failure: VoxhostError | None = None
@@ -103,6 +120,7 @@ class Job:
         """Signal ``wake`` whenever the job changes (its scheduler's event)."""
         self._wake = wake
         wake.set()
+        self._read_later()
 
     def _changed(self) -> None:
         if self._wake is not None:
@@ -112,18 +130,46 @@ class Job:
 
     def feed(self, text: str) -> None:
         """Add text to a streaming job; complete sentences become work at once."""
-        if self.text_complete or self.done or self.failure is not None:
+        if self._finishing or self.done or self.failure is not None:
             return
         self.chars += len(text)
-        self._take_text(lambda: self._spoken.feed(text))
+        self._unread += text
+        self._read(READ_AT_ONCE)
 
     def finish_text(self) -> None:
         """No more text will come; the rest of the buffer is the last sentence."""
-        if self.text_complete or self.done or self.failure is not None:
+        if self._finishing or self.done or self.failure is not None:
             return
-        self._take_text(self._spoken.finish)
-        self.text_complete = True
-        self._changed()
+        self._finishing = True
+        self._read(READ_AT_ONCE)
+
+    def _read(self, budget: int) -> None:
+        """Read up to ``budget`` characters of the fed text; the rest on a later turn of the loop."""
+        if self._read_to < len(self._unread):
+            piece = self._unread[self._read_to : self._read_to + budget]
+            self._read_to += len(piece)
+            if self._read_to == len(self._unread):
+                self._unread, self._read_to = "", 0
+            self._take_text(lambda: self._spoken.feed(piece))
+        if self._unread:
+            self._read_later()
+        elif self._finishing and not self.text_complete and self.failure is None:
+            self._take_text(self._spoken.finish)
+            self.text_complete = True
+            self._changed()
+
+    def _read_later(self) -> None:
+        """Read the next slice on the loop's next turn, while fewer than ``READ_AHEAD`` sentences wait (and once the
+        job is queued: until then nothing would take them)."""
+        if self._wake is not None and self._reading is None and self._unread and len(self._sentences) < READ_AHEAD:
+            self._reading = asyncio.get_running_loop().call_soon(self._read_next)
+
+    def _read_next(self) -> None:
+        self._reading = None
+        if self.done or self.failure is not None:
+            self._unread, self._read_to = "", 0
+            return
+        self._read(READ_SLICE)
 
     def _take_text(self, step: Callable[[], list[Sentence]]) -> None:
         try:
@@ -133,6 +179,7 @@ class Job:
                 raise  # not queued yet (a whole text): the caller gets the error before any audio
             self.failure = err
             self._sentences.clear()
+            self._unread, self._read_to = "", 0
         self._changed()
 
     def cancel(self, reason: str = "cancelled") -> None:
@@ -142,6 +189,7 @@ class Job:
         self.cancel_reason = reason
         self.error = CancelledError(f"job cancelled: {reason}")
         self._sentences.clear()
+        self._unread, self._read_to = "", 0
         self._changed()
 
     async def events(self) -> AsyncGenerator[Event, None]:
@@ -180,6 +228,7 @@ class Job:
     def take_sentence(self) -> SynthesisRequest:
         """The next sentence as an engine request."""
         sentence = self._sentences.popleft()
+        self._read_later()
         index, self.next_index = self.next_index, self.next_index + 1
         self.taken[index] = sentence
         return replace(self.template, text=sentence.text, index=index, final=self.text_complete and not self._sentences)

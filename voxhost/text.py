@@ -10,6 +10,10 @@ from sentence_stream import SentenceBoundaryDetector
 # Prefer to break an over-long sentence after a clause mark, else at a space.
 _CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s")
 
+_SLICE = 256
+"""Characters handed to the boundary detector at a time. It searches its whole buffer again for each sentence it
+finds, so a 100,000-character text given at once took seconds (quadratic); in slices its buffer stays short."""
+
 
 def split_long(sentence: str, limit: int) -> Iterator[str]:
     """Break a sentence longer than ``limit`` characters at clause marks or spaces (hard cut as a last resort)."""
@@ -38,6 +42,13 @@ class SentenceSplitter:
 
     def feed(self, chunk: str) -> list[str]:
         """Add text; return the sentences it completed."""
+        if len(chunk) <= _SLICE:
+            return self._feed(chunk)
+        return [
+            sentence for start in range(0, len(chunk), _SLICE) for sentence in self._feed(chunk[start : start + _SLICE])
+        ]
+
+    def _feed(self, chunk: str) -> list[str]:
         out = [piece for sentence in self._detector.add_chunk(chunk) for piece in split_long(sentence, self._limit)]
         # Unpunctuated streams (an LLM listing things) must not grow without bound: flush at the limit.
         buffered = self._detector.current_sentence + self._detector.remaining_text

@@ -32,6 +32,7 @@ from voxhost.protocols.wyoming.requests import ChunkData, StartData, SynthesizeD
 from voxhost.protocols.wyoming.zeroconf import advertised_address, outbound_address
 
 from ..conftest import REPO, assert_speech, free_port, make_settings, running_daemon
+from ..listener import hear, heard_words
 
 PIPER = "piper:en_US-joe-medium"
 CHOIR = "chorus:choir"
@@ -602,6 +603,46 @@ async def test_four_clients_at_once_with_fast_describes(daemon):
     # Home Assistant gives describe 1 s; the benchmark measures the p99 on a quiet machine.
     assert sorted(during)[len(during) // 2] < 0.1, f"median describe {sorted(during)[len(during) // 2]:.3f} s"
     assert max(during) < 1.0, f"describe took {max(during) * 1000:.0f} ms under load"
+
+
+async def test_a_text_at_the_length_limit_does_not_hold_the_door(daemon):
+    """A whole text of the most characters the core takes, dense with what is slow to read (abbreviations,
+    money, percentages, dates, links, emphasis), is read a slice at a time: its first sentence is spoken, and
+    describes on other connections are answered within Home Assistant's 1 s meanwhile. (Read at once, such a text
+    held the event loop, and every door and client, for seconds.)"""
+    first = "Here is the long report."
+    dense = "Dr. Lee paid $1,234.56 (12%) on 3/4 at 21:30 for [the parts](https://example.com/a) **today**. "
+    limit = daemon.settings.text.max_chars
+    text = (first + " " + dense * limit)[:limit]
+    answered: list[float] = []
+    audio = asyncio.Event()
+
+    async def describes():
+        while not audio.is_set() or len(answered) < 10:
+            t0 = time.monotonic()
+            await describe(daemon)
+            answered.append(time.monotonic() - t0)
+            await asyncio.sleep(0.02)
+
+    watcher = asyncio.create_task(describes())
+    try:
+        async with client(daemon) as c:
+            await asyncio.sleep(0.05)  # a describe is under way as the text arrives
+            await c.write_event(Synthesize(text=text).event())
+            chunks = []
+            while sum(len(chunk.audio) for chunk in chunks) < 2 * 22050 * 2:  # the first two seconds
+                event = await read(c)
+                assert event is not None and event.type != "error", event and event.data
+                if event.type == "audio-chunk":
+                    chunks.append(AudioChunk.from_event(event))
+                    audio.set()
+            await asyncio.wait_for(watcher, TIMEOUT)
+    finally:
+        watcher.cancel()
+    assert max(answered) < 1.0, f"a describe took {max(answered) * 1000:.0f} ms while the text was read"
+    words = heard_words(hear(b"".join(chunk.audio for chunk in chunks), chunks[0].rate))
+    assert words[:4] == ["here", "is", "the", "long"], words
+    assert (await describe(daemon)).tts  # its job was cancelled with the connection; the door serves on
 
 
 async def test_unix_socket(daemon):

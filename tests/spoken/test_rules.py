@@ -293,3 +293,18 @@ def test_long_sentences_can_be_refused():
     settings = SpokenSettings(max_sentence_seconds=5, too_long="refuse")
     with pytest.raises(TextTooLongError, match="max_sentence_seconds"):
         spoken("word " * 200, settings=settings)
+
+
+def test_a_line_start_left_undecided_for_long_is_decided():
+    """A streamed row of stars could still become a rule, and a line starting "|" a table row, until the line ends:
+    past 1,000 characters such a line is decided as if it had ended, not matched again on every piece."""
+    rule = SpokenText(Policy(language="en_US"))
+    said = [s.text for piece in ["*"] * 3000 + ["\nThe end."] for s in rule.feed(piece)] + [
+        s.text for s in rule.finish()
+    ]
+    assert said == ["The end."]
+    row = SpokenText(Policy(language="en_US"))
+    cells = "| kitchen " * 200
+    said = [s.text for i in range(0, len(cells), 5) for s in row.feed(cells[i : i + 5])]
+    said += [s.text for s in row.feed(" |\n")] + [s.text for s in row.finish()]
+    assert len(said) >= 1 and set(" ".join(said).replace(",", " ").replace(".", " ").split()) == {"kitchen"}

@@ -29,6 +29,9 @@ _SENTENCE_END = re.compile(r"[.!?…:;。！？।॥؟]['\"’”)\]»]*\s*$")
 
 # A line start that may still become a block marker: "#", "##", "-", "1", "12.", "`", "``", "~~", "---", "* *".
 _UNDECIDED = re.compile(r"^\s*(?:#{1,6}|[-*+_](?:\s*[-*_])*\s*|\d{1,9}[.)]?|`{1,2}|~{1,2}|`{3,}.*|~{3,}.*|>|\|.*)$")
+_UNDECIDED_MAX = 1000
+"""A line start still undecided after this many characters (a row of stars, a table row without its end) is
+decided as if the line were complete: matching the whole line again on every streamed piece was quadratic."""
 
 
 def end_sentence(text: str) -> str:
@@ -64,10 +67,12 @@ class BlockStream:
         """Add text; return text for the sentence splitter and ``BREAK`` marks."""
         out: list[str] = []
         self._line += chunk
-        while "\n" in self._line:
-            line, self._line = self._line.split("\n", 1)
-            self._end_line(line, out)
-            self._kind, self._sent = None, 0
+        if "\n" in chunk:
+            # All complete lines at once: taking them one by one copied the rest of the text for each.
+            *lines, self._line = self._line.split("\n")
+            for line in lines:
+                self._end_line(line, out)
+                self._kind, self._sent = None, 0
         self._partial(out)
         return out
 
@@ -128,7 +133,7 @@ class BlockStream:
         if self._kind is None:
             quote = _QUOTE.match(line)
             probe = line[quote.end() :] if quote else line
-            kind = self._classify(probe, complete=False)
+            kind = self._classify(probe, complete=len(probe) > _UNDECIDED_MAX)
             if kind is None:
                 return
             self._kind = kind
