@@ -142,3 +142,17 @@ def test_a_conversion_naming_an_engine_that_cannot_convert_is_a_400(
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert (error["param"], error["code"], error["type"]) == (field, code, "invalid_request_error"), error
+
+
+@pytest.mark.parametrize(("route", "field"), [("/v1/audio/transcriptions", "file"), ("/v1/audio/conversions", "audio")])
+def test_two_files_in_one_field_are_a_400(daemon: RunningDaemon, voice: str, route: str, field: str) -> None:
+    first, second = (wav_bytes(tone(f, 1.0, 16000), 16000) for f in (220.0, 330.0))
+    answer = httpx.post(
+        base_url(daemon) + route,
+        files=[(field, ("one.wav", first)), (field, ("two.wav", second))],
+        data={"model": "auto", "voice": voice} if field == "audio" else {"model": "whisper-1"},
+        timeout=60,
+    )
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["param"] == field and "more than once" in error["message"], error

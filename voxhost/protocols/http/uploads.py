@@ -79,6 +79,8 @@ async def read_form(
                 # Read (and dropped) here rather than by aiohttp's release, so that it counts against the limit.
                 await _read_part(part, None, max_bytes, lambda: body.total_bytes > total, stall_timeout)
                 continue
+            if part.name in form.files:  # two files for one field: which one was meant cannot be told
+                raise InvalidRequestError(f"{part.name} is sent more than once; send one file", param=part.name)
             if part.name in file_fields or part.filename:
                 limit = max_bytes
             else:
