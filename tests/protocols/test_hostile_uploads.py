@@ -8,6 +8,7 @@ while it answers. A file sent under the wrong field name is a 400 that says whic
 from __future__ import annotations
 
 import io
+import logging
 import tracemalloc
 from collections.abc import Callable, Iterator
 
@@ -24,6 +25,8 @@ from .http_helpers import base_url, client, plugin_dir, tone, wav_bytes
 
 SAID = "Dinner is ready, please come to the kitchen."
 RATE, CHANNELS, SECONDS = 192000, 8, 110.0
+SLOW_STEP = 0.2
+"""Seconds one step of the event loop may take while a request is handled (a health check waits that long)."""
 CLAIMED_MB = SECONDS * CHANNELS * RATE * 4 / 1e6
 """One copy of the audio as the file claims it, as float32 (675 MB); decoding it whole took more than that."""
 
@@ -34,7 +37,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
         tmp_path_factory.mktemp("state"),
         plugins_dirs=[plugin_dir(tmp_path_factory.mktemp("plugins"))],
         engines={"whisper": {"enabled": True}},
-        http={"enabled": True, "port": 0, "max_transcription_seconds": 120, "max_conversion_seconds": 120},
+        http={"enabled": True, "port": 0},
+        loop="asyncio",  # its debug mode reports a step that holds the loop
     )
     with running_daemon(settings) as d:
         yield d
@@ -156,3 +160,24 @@ def test_two_files_in_one_field_are_a_400(daemon: RunningDaemon, voice: str, rou
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert error["param"] == field and "more than once" in error["message"], error
+
+
+def test_a_long_upload_is_made_ready_off_the_event_loop(
+    daemon: RunningDaemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Half an hour of audio is 29 million samples: turning them into PCM took the event loop for most of a second
+    per request, while health checks and every other client waited."""
+    out = io.BytesIO()
+    with soundfile.SoundFile(out, "w", 16000, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(29):
+            sound.write(np.zeros(16000 * 60, np.float32))
+    daemon.loop.call_soon_threadsafe(daemon.loop.set_debug, True)
+    daemon.loop.slow_callback_duration = SLOW_STEP
+    try:
+        with caplog.at_level(logging.WARNING, logger="asyncio"):
+            result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("long.flac", out.getvalue()))
+    finally:
+        daemon.loop.call_soon_threadsafe(daemon.loop.set_debug, False)
+    assert result.usage.seconds == pytest.approx(29 * 60, abs=0.1)
+    slow = [r.getMessage()[-40:] for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
+    assert slow == [], slow

@@ -9,8 +9,6 @@ import asyncio
 
 from aiohttp import web
 
-from ...audio import decode_audio
-from ...engine import PCM
 from ...errors import UnknownEngineError, UnknownVoiceError, UnsupportedError, VoxhostError
 from ...operations import ConvertParams, parse
 from . import names
@@ -19,6 +17,7 @@ from .keys import CORE, EXECUTOR, SETTINGS
 from .parsing import form
 from .schemas import CreateConversionRequest, StreamFormat
 from .streaming import AudioStreamer
+from .uploads import decoded_pcm
 
 MAX_SOURCE_RATE = 48000
 """The most an upload is decoded at: speech holds nothing above it that a converter keeps, and a small file may claim
@@ -38,10 +37,7 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
     except VoxhostError as err:
         raise _named_field(err, engine) from None
-    samples, rate = await asyncio.to_thread(
-        decode_audio, body.audio, settings.max_conversion_seconds, "audio", MAX_SOURCE_RATE
-    )
-    source = PCM.from_float(samples, rate)
+    source = await asyncio.to_thread(decoded_pcm, body.audio, settings.max_conversion_seconds, "audio", MAX_SOURCE_RATE)
     streamer = AudioStreamer(
         request,
         body.response_format,

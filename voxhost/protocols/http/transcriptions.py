@@ -14,7 +14,6 @@ import logging
 from aiohttp import web
 
 from ...api import CoreAPI
-from ...audio import decode_audio
 from ...engine import PCM, Segment, Transcript, TranscriptInfo
 from ...errors import UnknownEngineError, UnsupportedError, VoxhostError
 from ...operations import TranscribeParams, parse
@@ -37,6 +36,7 @@ from .schemas import (
     TranscriptTextDone,
 )
 from .streaming import SSE_CONTENT_TYPE
+from .uploads import decoded_pcm
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,10 +82,7 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
     body = await form(request, CreateTranscriptionRequest, ("file",), int(settings.max_upload_mb * 1024 * 1024))
     engine = names.resolve_transcription_model(core, settings, body.model)
     params = _params(core, body, engine)
-    samples, rate = await asyncio.to_thread(
-        decode_audio, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE
-    )
-    audio = PCM.from_float(samples, rate)
+    audio = await asyncio.to_thread(decoded_pcm, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE)
     if body.stream:
         return await _stream(request, core, audio, params)
     transcript = await core.transcribe(audio, params)

@@ -10,6 +10,8 @@ from typing import TypeVar
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from ...audio import decode_audio
+from ...engine import PCM
 from ...errors import InvalidRequestError, TooLargeError
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -135,3 +137,9 @@ def _not_text(name: str, filename: str | None, file_fields: tuple[str, ...]) -> 
 
 def _too_large(max_bytes: int) -> str:
     return f"the upload is larger than {max_bytes / 1024 / 1024:g} MiB"
+
+
+def decoded_pcm(data: bytes, max_seconds: float, param: str, max_rate: int) -> PCM:
+    """An uploaded file as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a thread (half an hour of
+    samples takes a quarter of a second to convert, which the event loop must not spend)."""
+    return PCM.from_float(*decode_audio(data, max_seconds, param, max_rate))
