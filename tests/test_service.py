@@ -7,6 +7,7 @@ import os
 import plistlib
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,91 @@ def test_a_system_unit_refuses_paths_its_private_tmp_hides(tmp_path, fake_tools,
     )
     assert main([*system, "--dry-run", "-c", str(tmp_path / "fine.toml")]) == 0
     assert "PrivateTmp=yes" in capsys.readouterr().out
+
+
+def _skip_if_checked_out_in_tmp() -> None:
+    """These tests install a system unit with the repository's config, which it could not see in /tmp."""
+    if any(REPO.is_relative_to(folder) for folder in service.PRIVATE_TMP_DIRS):
+        pytest.skip("the repository is in /tmp, hidden from a system unit")
+
+
+def _install_dry_run(home: Path, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """``voxhost service install --dry-run`` as its own process, in ``cwd``, with ``home`` as HOME."""
+    env = {**os.environ, "HOME": str(home)}
+    command = [sys.executable, "-m", "voxhost", "service", "install", "--dry-run", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd, env=env)
+
+
+def test_the_service_gets_the_common_options(tmp_path):
+    # Given to `service install`, --state-dir, --plugins-dir and --debug are meant for the service: each reaches its
+    # serve, paths absolute (relative ones from where install ran), quoted as systemd reads them back.
+    _skip_if_checked_out_in_tmp()
+    config = REPO / "configs" / "voxhost.toml"
+    state = "/srv/vox host/100%$HOME"  # systemd reads % and $ as its own unless written %% and $$
+    given = ["-c", str(config), "--state-dir", state, "--plugins-dir", "plugins", "--plugins-dir", '/srv/a "b"']
+    done = _install_dry_run(tmp_path, "--manager", "systemd", "--run-as", "root", *given, "--debug")
+    assert done.returncode == 0, done.stderr
+    unit = done.stdout.splitlines()
+    voxhost = " ".join(service.voxhost_command())
+    assert (
+        f'ExecStart={voxhost} serve --config {config} --state-dir "/srv/vox host/100%%$$HOME" '
+        f'--plugins-dir {REPO / "plugins"} --plugins-dir "/srv/a \\"b\\"" --debug'
+    ) in unit
+    # the state is in the folder given, which ProtectSystem=full leaves writable wherever it is
+    assert 'Environment="HF_HUB_CACHE=/srv/vox host/100%%$HOME/hf-cache"' in unit  # no $ expansion in Environment=
+    assert 'ReadWritePaths="-/srv/vox host/100%%$HOME"' in unit and "ProtectSystem=full" in unit
+    assert not [line for line in unit if line.startswith(("StateDirectory", "Environment=HF_HUB_CACHE=%S"))]
+    done = _install_dry_run(tmp_path, "--manager", "launchd", "--user", *given, "--debug", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    plist = done.stdout[done.stdout.index("<?xml") : done.stdout.index("</plist>") + len("</plist>")]
+    assert plistlib.loads(plist.encode())["ProgramArguments"][-10:] == [
+        *["serve", "--config", str(config), "--state-dir", state],
+        *["--plugins-dir", str(tmp_path / "plugins"), "--plugins-dir", '/srv/a "b"', "--debug"],
+    ]
+
+
+def test_systemd_reads_paths_with_spaces_and_percent_back(tmp_path, monkeypatch, capsys):
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed here")
+    # `verify` looks for the executable as systemd parsed it: shlex's '/x/bin 100%n' is "/x/bin 100voxhost.service"
+    bin_dir = tmp_path / "bin 100%n $x"
+    bin_dir.mkdir()
+    script = bin_dir / "voxhost"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(service, "voxhost_command", lambda: [str(script)])
+    monkeypatch.setattr(service, "PRIVATE_TMP_DIRS", ())  # the test's folders are in /tmp
+    config = tmp_path / "voxhost.toml"
+    config.write_text("")
+    folder = tmp_path / "state 50%n \\ 'q'"
+    given = ["-c", str(config), "--state-dir", str(folder), "--plugins-dir", str(folder / "plugins"), "--debug"]
+    assert main(["service", "install", "--dry-run", "--manager", "systemd", "--run-as", "root", *given]) == 0
+    out = capsys.readouterr().out
+    unit = tmp_path / "voxhost.service"
+    unit.write_text(out[out.index("\n") + 1 : out.index("\n$ ")])  # the unit, between the heading and the commands
+    done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False)
+    problems = [line for line in done.stderr.splitlines() if "voxhost.service" in line]
+    assert done.returncode == 0 and not problems, done.stderr + out
+    # the arguments as systemd reads them back: %% is %, $$ is $ (not in the executable), \\ is \ within quotes
+    here = str(tmp_path)  # none of its own spaces, quotes, % or $
+    state = f"{here}/state 50%%n \\\\ 'q'"
+    assert (
+        f'ExecStart="{here}/bin 100%%n $x/voxhost" serve --config {config} --state-dir "{state}" '
+        + (f'--plugins-dir "{state}/plugins" --debug')
+        in out.splitlines()
+    )
+
+
+def test_a_system_unit_refuses_private_tmp_folders_given_on_the_command_line(tmp_path):
+    # The service's serve would use them, inside a /tmp of its own: state lost at each restart, no plugins.
+    _skip_if_checked_out_in_tmp()
+    config = ["-c", str(REPO / "configs" / "voxhost.toml")]
+    system = ["--manager", "systemd", "--run-as", "root", *config]
+    for option, folder in (("--state-dir", "/tmp/voxhost-state"), ("--plugins-dir", "/var/tmp/voxhost-plugins")):
+        done = _install_dry_run(tmp_path, *system, option, folder)
+        assert done.returncode == 1 and done.stdout == "", done
+        assert done.stderr.startswith(f"voxhost: the service would not see {option} {folder}: "), done.stderr
+        assert "(PrivateTmp=yes)" in done.stderr
+        # a user unit sees the real /tmp
+        done = _install_dry_run(tmp_path, "--manager", "systemd", "--user", *config, option, folder)
+        assert done.returncode == 0, done.stderr

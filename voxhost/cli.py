@@ -314,8 +314,11 @@ def cmd_service(args: argparse.Namespace) -> int:
     if args.action == "install":
         found = _config_path(args) or os.environ.get(CONFIG_ENV)
         config = Path(found).expanduser().resolve() if found else None
-        service.refuse_private_tmp_paths(manager, user_mode=args.user, config=config)  # dry runs too: same verdict
-        plan = service.install_plan(manager, user_mode=args.user, config=config, run_as=args.run_as)
+        # the service's serve gets the common options too: given here, they are meant for it
+        options = service.ServeOptions.given(args.state_dir, args.plugins_dir, args.debug)
+        # dry runs too: same verdict
+        service.refuse_private_tmp_paths(manager, user_mode=args.user, config=config, options=options)
+        plan = service.install_plan(manager, user_mode=args.user, config=config, run_as=args.run_as, options=options)
         if args.dry_run:
             print(service.describe(plan, "install"), end="")
             return 0

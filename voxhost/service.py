@@ -13,8 +13,10 @@ connection, so Metal works there (unlike frameworks that need a GUI session). ``
 ``/Library/Logs/voxhost/voxhost.log`` or ``~/Library/Logs/voxhost/voxhost.log``.
 
 Paths are this install's: the ``voxhost`` script beside the running interpreter, and the config file given (or
-found). ``--dry-run`` prints the file and the commands instead of running them. The system unit's ``PrivateTmp=yes``
-hides the real /tmp and /var/tmp from it, so a config or a folder it names there is refused, dry run or not.
+found). ``--state-dir``, ``--plugins-dir`` and ``--debug`` given to ``service install`` are passed on to the service's
+``serve``, paths made absolute. ``--dry-run`` prints the file and the commands instead of running them. The system
+unit's ``PrivateTmp=yes`` hides the real /tmp and /var/tmp from it, so a config or a folder it names there (or one
+given on the command line) is refused, dry run or not.
 """
 
 from __future__ import annotations
@@ -120,14 +122,82 @@ PRIVATE_TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))
 """What ``PrivateTmp=yes`` in the system unit replaces with empty folders of the service's own."""
 
 
+@dataclass(frozen=True)
+class ServeOptions:
+    """The common options ``service install`` was given, passed on to the service's ``serve``."""
+
+    state_dir: Path | None = None
+    plugins_dirs: tuple[Path, ...] = ()
+    debug: bool = False
+
+    @classmethod
+    def given(cls, state_dir: Path | None, plugins_dirs: list[Path] | None, debug: bool) -> ServeOptions:
+        """The options with absolute, resolved paths: the service does not start in the installer's folder."""
+        return cls(
+            state_dir=_absolute(state_dir) if state_dir else None,
+            plugins_dirs=tuple(_absolute(folder) for folder in plugins_dirs or ()),
+            debug=debug,
+        )
+
+    def args(self) -> list[str]:
+        """The options as ``serve`` arguments."""
+        out = ["--state-dir", str(self.state_dir)] if self.state_dir else []
+        for folder in self.plugins_dirs:
+            out += ["--plugins-dir", str(folder)]
+        return out + (["--debug"] if self.debug else [])
+
+
+def _absolute(path: Path) -> Path:
+    return path.expanduser().resolve()
+
+
+def serve_command(command: list[str], config: Path | None, options: ServeOptions) -> list[str]:
+    """The service's command line: ``serve`` with the config and the options given."""
+    return [*command, "serve", *(["--config", str(config)] if config else []), *options.args()]
+
+
+_C_ESCAPES = {"\\": "\\\\", '"': '\\"'}
+
+
+def systemd_quote(word: str, *, expands_variables: bool = True) -> str:
+    """``word`` as one item of a unit file setting, which systemd reads back unchanged (systemd.syntax(7)).
+
+    Not ``shlex.quote``: systemd reads C escapes (``\\b``) inside single quotes too, expands ``%`` specifiers
+    (``%%`` is a ``%``) and, in ExecStart= arguments, ``$VAR`` (``$$`` is a ``$``; not in its executable, nor in
+    Environment= or ReadWritePaths=).
+    """
+    text = word.replace("%", "%%")
+    if expands_variables:
+        text = text.replace("$", "$$")
+    if text and not any(c in " ;'\"\\" or _is_control(c) for c in text):
+        return text
+    # a quoted ";" is an argument, never the separator of two command lines
+    return '"' + "".join(_C_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if _is_control(c) else c) for c in text) + '"'
+
+
+def _is_control(char: str) -> bool:
+    return ord(char) < 0x20 or ord(char) == 0x7F
+
+
+def systemd_command_line(argv: list[str]) -> str:
+    """``argv`` as an ExecStart= value."""
+    # systemd runs the executable it read, with no variables expanded: a "$" there is written as is
+    return " ".join([systemd_quote(argv[0], expands_variables=False), *map(systemd_quote, argv[1:])])
+
+
 def _under(path: Path, roots: tuple[Path, ...]) -> bool:
     """Whether ``path`` (as written, or with its links resolved) lies in one of ``roots``."""
     absolute = Path(os.path.abspath(path.expanduser()))
-    return any(p == root or root in p.parents for p in (absolute, absolute.resolve()) for root in roots)
+    # resolved on both sides: where /tmp is a link (/private/tmp on macOS), a resolved --state-dir is still in it
+    every_root = {*roots, *(root.resolve() for root in roots)}
+    return any(p == root or root in p.parents for p in (absolute, absolute.resolve()) for root in every_root)
 
 
-def refuse_private_tmp_paths(manager: Manager, *, user_mode: bool, config: Path | None) -> None:
-    """``VoxhostError`` when the system unit would not see the config, or a folder it names, for its private /tmp.
+def refuse_private_tmp_paths(
+    manager: Manager, *, user_mode: bool, config: Path | None, options: ServeOptions = ServeOptions()
+) -> None:
+    """``VoxhostError`` when the system unit would not see the config, or a folder it or ``options`` name, for its
+    private /tmp.
 
     The service would start with another config (or none), or keep its state where nobody else looks and lose it
     at each restart; a user unit and a launchd job see the real /tmp.
@@ -137,10 +207,14 @@ def refuse_private_tmp_paths(manager: Manager, *, user_mode: bool, config: Path 
     found: list[tuple[str, Path]] = [("the config", config)] if config is not None else []
     if config is None or (config.is_file() and not _under(config, PRIVATE_TMP_DIRS)):
         settings = load_settings(config)
-        # left unset, the service's state_dir is its StateDirectory (/var/lib/voxhost), not the installer's default
-        found += [("state_dir", settings.state_path)] if "state_dir" in settings.model_fields_set else []
+        # left unset, the service's state_dir is its StateDirectory (/var/lib/voxhost), not the installer's default;
+        # --state-dir and --plugins-dir replace what the config says
+        if options.state_dir is None and "state_dir" in settings.model_fields_set:
+            found.append(("state_dir", settings.state_path))
         found += [("models_dir", settings.models_path)] if settings.models_dir else []
-        found += [("plugins_dirs", Path(folder)) for folder in settings.plugins_dirs]
+        found += [] if options.plugins_dirs else [("plugins_dirs", Path(folder)) for folder in settings.plugins_dirs]
+    found += [("--state-dir", options.state_dir)] if options.state_dir else []
+    found += [("--plugins-dir", folder) for folder in options.plugins_dirs]
     hidden = [f"{what} {path}" for what, path in found if _under(path, PRIVATE_TMP_DIRS)]
     if hidden:
         raise VoxhostError(
@@ -151,10 +225,16 @@ def refuse_private_tmp_paths(manager: Manager, *, user_mode: bool, config: Path 
 
 
 def systemd_unit(
-    command: list[str], config: Path | None, *, user_mode: bool, run_as: str, shutdown_timeout: float = 10.0
+    command: list[str],
+    config: Path | None,
+    *,
+    user_mode: bool,
+    run_as: str,
+    shutdown_timeout: float = 10.0,
+    options: ServeOptions = ServeOptions(),
 ) -> str:
     """The unit file's text."""
-    exec_start = shlex.join([*command, "serve", *(["--config", str(config)] if config else [])])
+    exec_start = systemd_command_line(serve_command(command, config, options))
     lines = [
         "# voxhost as a service; written by `voxhost service install`, removed by `voxhost service uninstall`.",
         "[Unit]",
@@ -174,11 +254,8 @@ def systemd_unit(
         groups = _groups_that_exist("video", "render")
         if groups:
             lines.append(f"SupplementaryGroups={' '.join(groups)}")
+    lines += _state_lines(options.state_dir, user_mode=user_mode)
     lines += [
-        "# the voice library, caches and models (voxhost reads $STATE_DIRECTORY)",
-        "StateDirectory=voxhost",
-        "StateDirectoryMode=0750",
-        "Environment=HF_HUB_CACHE=%S/voxhost/hf-cache",
         f"ExecStart={exec_start}",
         "# SIGTERM lets running jobs finish (shutdown_timeout in the config) before voxhost exits.",
         "KillSignal=SIGTERM",
@@ -203,15 +280,43 @@ def systemd_unit(
     return "\n".join(lines)
 
 
+def _state_lines(state_dir: Path | None, *, user_mode: bool) -> list[str]:
+    """Where the unit keeps state: its StateDirectory=, or the folder ``--state-dir`` named."""
+    if state_dir is None:
+        return [
+            "# the voice library, caches and models (voxhost reads $STATE_DIRECTORY)",
+            "StateDirectory=voxhost",
+            "StateDirectoryMode=0750",
+            "Environment=HF_HUB_CACHE=%S/voxhost/hf-cache",
+        ]
+    hf_cache = f"HF_HUB_CACHE={state_dir / 'hf-cache'}"
+    lines = [
+        "# the voice library, caches and models: in --state-dir (systemd makes a StateDirectory= only in /var/lib)",
+        f"Environment={systemd_quote(hf_cache, expands_variables=False)}",
+    ]
+    if not user_mode:
+        lines += [
+            '# writable even under /usr, /boot, /efi or /etc (ProtectSystem=full); "-": no error while it is missing',
+            f"ReadWritePaths={systemd_quote(f'-{state_dir}', expands_variables=False)}",
+        ]
+    return lines
+
+
 def launchd_plist(
-    command: list[str], config: Path | None, *, user_mode: bool, run_as: str, shutdown_timeout: float = 10.0
+    command: list[str],
+    config: Path | None,
+    *,
+    user_mode: bool,
+    run_as: str,
+    shutdown_timeout: float = 10.0,
+    options: ServeOptions = ServeOptions(),
 ) -> bytes:
     """The launchd job's property list."""
     home = os.path.expanduser("~") if user_mode else _home(run_as)
     logs = Path(home, "Library", "Logs", "voxhost") if user_mode else Path("/Library/Logs/voxhost")
     job: dict[str, object] = {
         "Label": LABEL,
-        "ProgramArguments": [*command, "serve", *(["--config", str(config)] if config else [])],
+        "ProgramArguments": serve_command(command, config, options),
         "RunAtLoad": True,
         # restart after a crash, not after a clean exit (`launchctl bootout` stops it for good)
         "KeepAlive": {"SuccessfulExit": False},
@@ -249,6 +354,7 @@ def install_plan(
     run_as: str | None = None,
     home: Path | None = None,
     shutdown_timeout: float | None = None,
+    options: ServeOptions = ServeOptions(),
 ) -> Plan:
     """The file and commands ``service install`` uses (``shutdown_timeout``: the config's, read if not given)."""
     command = voxhost_command()
@@ -259,17 +365,25 @@ def install_plan(
     if manager == "systemd":
         path = home / ".config/systemd/user" / UNIT if user_mode else Path("/etc/systemd/system") / UNIT
         scope = ["--user"] if user_mode else []
-        unit = systemd_unit(command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout)
+        unit = systemd_unit(
+            command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout, options=options
+        )
         plan = Plan(manager, path, unit)
         plan.commands = [["systemctl", *scope, "daemon-reload"], ["systemctl", *scope, "enable", "--now", UNIT]]
         logs = "journalctl --user -u voxhost -f" if user_mode else "journalctl -u voxhost -f"
         plan.notes.append(f"logs: {logs}")
         if user_mode:
             plan.notes.append(f"to start at boot without a login: sudo loginctl enable-linger {who}")
+        elif options.state_dir and not options.state_dir.is_dir():
+            # systemd makes only a StateDirectory= for the service's user; voxhost may not be allowed to make this
+            folder = shlex.quote(str(options.state_dir))
+            plan.notes.append(f"make the state folder for {who} first: sudo install -d -m 0750 -o {who} {folder}")
         return plan
     name = f"{LABEL}.plist"
     path = home / "Library/LaunchAgents" / name if user_mode else Path("/Library/LaunchDaemons") / name
-    job = launchd_plist(command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout)
+    job = launchd_plist(
+        command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout, options=options
+    )
     content = job.decode()
     plan = Plan(manager, path, content)
     domain = _launchd_domain(user_mode)
