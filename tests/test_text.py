@@ -57,4 +57,5 @@ def test_a_long_text_given_at_once_splits_as_when_streamed():
     )
     streamed = split_sentences(text[i : i + 7] for i in range(0, len(text), 7))
     assert split_sentences(text) == streamed
-    assert len(streamed) == 1200 and streamed[:2] == ["Dr. Lee paid 0 dollars at St. Mary's on the 0th.", "Was it late?"]
+    assert len(streamed) == 1200
+    assert streamed[:2] == ["Dr. Lee paid 0 dollars at St. Mary's on the 0th.", "Was it late?"]
