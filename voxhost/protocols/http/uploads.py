@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -142,4 +143,8 @@ def _too_large(max_bytes: int) -> str:
 def decoded_pcm(data: bytes, max_seconds: float, param: str, max_rate: int) -> PCM:
     """An uploaded file as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a thread (half an hour of
     samples takes a quarter of a second to convert, which the event loop must not spend)."""
-    return PCM.from_float(*decode_audio(data, max_seconds, param, max_rate))
+    samples, rate = decode_audio(data, max_seconds, param, max_rate)
+    # In place, as PCM.from_float would with copies: the array is this call's own, and its samples are finite.
+    np.clip(samples, -1.0, 1.0, out=samples)
+    samples *= 32767.0
+    return PCM(samples.astype("<i2").tobytes(), rate)
