@@ -95,8 +95,11 @@ def decode_audio(
 
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as sound:
+            if sound.format == "MP3":  # libsndfile garbles MP3 frames that straddle two reads; FFmpeg does not
+                raise ValueError("MP3 is decoded by FFmpeg")
             check_rate(sound.samplerate, param)
-            _check_length(sound.frames, sound.samplerate, max_seconds, param)
+            if sound.frames != _UNKNOWN_FRAMES:  # a length unknown is checked as the audio is decoded
+                _check_length(sound.frames, sound.samplerate, max_seconds, param)
             mono, rate = _decode_blocks(sound, max_seconds, param, max_rate)
     except InvalidAudioError:
         raise
@@ -113,6 +116,8 @@ def decode_audio(
 
 _BLOCK_FRAMES = 65536
 """Frames decoded at a time: about 2 MB of float32 for 8 channels."""
+_UNKNOWN_FRAMES = 2**63 - 1
+"""libsndfile's length of a stream that did not record it (a FLAC written to a pipe by ffmpeg or flac)."""
 
 
 def _decode_blocks(sound: Any, max_seconds: float | None, param: str, max_rate: int | None) -> tuple[np.ndarray, int]:
@@ -122,7 +127,8 @@ def _decode_blocks(sound: Any, max_seconds: float | None, param: str, max_rate: 
     stream = soxr.ResampleStream(rate_in, rate, 1, dtype="float32") if rate != rate_in else None
     parts: list[np.ndarray] = []
     total = 0
-    for block in sound.blocks(_BLOCK_FRAMES, dtype="float32", always_2d=True):
+    # read() rather than blocks(): blocks() trusts the header's length and pads a cut-off file with stale frames.
+    while len(block := sound.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)):
         mono = block.mean(axis=1, dtype=np.float32)
         parts.append(stream.resample_chunk(mono) if stream else mono)
         total += parts[-1].size

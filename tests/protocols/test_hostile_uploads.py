@@ -181,3 +181,14 @@ def test_a_long_upload_is_made_ready_off_the_event_loop(
     assert result.usage.seconds == pytest.approx(29 * 60, abs=0.1)
     slow = [r.getMessage()[-40:] for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
     assert slow == [], slow
+
+
+def test_a_flac_that_never_recorded_its_length_is_transcribed(daemon: RunningDaemon) -> None:
+    """A FLAC written to a pipe (``arecord | flac -``) says 0 samples; it was refused as 576 trillion seconds long."""
+    out = io.BytesIO()
+    soundfile.write(out, tone(220.0, 5.0, 16000), 16000, format="FLAC")
+    data = bytearray(out.getvalue())
+    data[21] &= 0xF0  # STREAMINFO's total samples: the last 36 bits of bytes 18-25
+    data[22:26] = bytes(4)
+    result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("piped.flac", bytes(data)))
+    assert result.usage.seconds == pytest.approx(5.0, abs=0.01)
