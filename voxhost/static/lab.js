@@ -41,6 +41,10 @@ function notice(message) {
 
 let keyPrompt = null;
 const apiKey = () => localStorage.getItem(KEY_STORE) || "";
+// A browser sends a header only in Latin-1, and a key is plain ASCII: a pasted curly quote or zero-width space made
+// every request fail with the browser's own message, and the page never asked for the key again.
+const sendable = (key) => /^[\x20-\x7e]*$/.test(key);
+const UNSENDABLE = "The key has a character a browser cannot send (a curly quote, an invisible space?): type it again.";
 
 function askForKey(reason) {
   if (keyPrompt) return keyPrompt;
@@ -49,7 +53,16 @@ function askForKey(reason) {
   const hint = $("#key-dialog .hint");
   if (reason) hint.textContent = reason;
   keyPrompt = new Promise((resolve) => {
+    const check = (ev) => {
+      if (ev.submitter && ev.submitter.value === "save" && !sendable($("#key-input").value.trim())) {
+        ev.preventDefault(); // stays open, saying why
+        hint.textContent = UNSENDABLE;
+        $("#key-input").focus();
+      }
+    };
+    $("#key-form").addEventListener("submit", check);
     dialog.addEventListener("close", () => {
+      $("#key-form").removeEventListener("submit", check);
       const choice = dialog.returnValue;
       if (choice === "save") localStorage.setItem(KEY_STORE, $("#key-input").value.trim());
       if (choice === "forget") localStorage.removeItem(KEY_STORE);
@@ -75,6 +88,9 @@ class ApiError extends Error {
 
 // fetch with the key; a 401 asks for the key once and tries again.
 async function api(path, options = {}, retry = true) {
+  if (!sendable(apiKey()) && !(retry && (await askForKey(UNSENDABLE)) && sendable(apiKey()))) {
+    throw new ApiError(0, { error: { message: UNSENDABLE } });
+  }
   const headers = new Headers(options.headers || {});
   if (apiKey()) headers.set("Authorization", "Bearer " + apiKey());
   const response = await fetch(path, { ...options, headers });

@@ -1,0 +1,44 @@
+"""The voice lab's API key as a careless hand pastes it: a curly quote or an invisible space (which no browser can
+send in a header) is refused by the key dialog with the reason, and a key already saved with one is asked for again,
+rather than every request failing with the browser's own message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import API_KEY, DESKTOP
+from .test_browser import ready
+
+pytestmark = pytest.mark.browser
+
+PASTED = API_KEY + "\u2019"
+"""The key with the curly quote a word processor or chat puts after it."""
+
+
+def test_a_key_no_browser_can_send_is_refused_with_the_reason(page_for: Any) -> None:
+    page = page_for(DESKTOP, with_key=False, test_scripts=False)
+    page.locator("#key-dialog").wait_for(state="visible", timeout=10000)
+    page.fill("#key-input", PASTED)
+    page.click("#key-save")
+    assert page.locator("#key-dialog").is_visible()
+    assert "cannot send" in page.locator("#key-dialog .hint").inner_text()
+    page.fill("#key-input", API_KEY)
+    page.click("#key-save")
+    ready(page)
+    assert page.evaluate("localStorage.getItem('voxhost.api_key')") == API_KEY
+    assert not page.errors
+
+
+def test_a_saved_key_no_browser_can_send_is_asked_for_again(page_for: Any) -> None:
+    page = page_for(DESKTOP, with_key=False, test_scripts=False)
+    page.evaluate(f"localStorage.setItem('voxhost.api_key', {PASTED!r})")
+    page.reload()
+    page.locator("#key-dialog").wait_for(state="visible", timeout=10000)
+    assert "cannot send" in page.locator("#key-dialog .hint").inner_text()
+    page.fill("#key-input", API_KEY)
+    page.click("#key-save")
+    ready(page)
+    assert page.locator("#voice option[value='piper:en_US-joe-medium']").count() == 1
+    assert not page.errors
