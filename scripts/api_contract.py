@@ -8,8 +8,10 @@ temporary state directory), then:
    speech job must validate against the document's ``LiveEvent`` schema, and the events of a ``stream_format: sse``
    answer against ``SpeechStreamEvent``;
 2. runs schemathesis on every other operation with ``--checks all`` and a bounded number of examples
-   (``scripts/schemathesis.toml`` says which answers are the contract's own: see there). The coverage phase (every
-   boundary of every field) runs on the open server only; with a key, examples, fuzzing and stateful runs.
+   (``scripts/schemathesis.toml`` says which answers are the contract's own: see there;
+   ``scripts/schemathesis_hooks.py`` puts a real recording or voice archive in the positive cases of the uploads
+   that need one). The coverage phase (every boundary of every field) runs on the open server only; with a key,
+   examples, fuzzing and stateful runs.
 
 Exit status 0 only when both runs pass. ``scripts/check`` runs it; ``--examples N`` trades time for depth.
 """
@@ -34,6 +36,7 @@ import jsonschema_rs
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "scripts" / "schemathesis.toml"
+HOOKS = REPO / "scripts" / "schemathesis_hooks.py"
 KEY = "contract-test-key"
 
 
@@ -189,7 +192,9 @@ def run(api_key: str | None, examples: int, seed: int, workdir: Path, phases: st
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
         print(f"== schemathesis {label}", flush=True)
-        result = subprocess.run(command, cwd=root, check=False)
+        # Positive uploads of a recording or a voice archive send real ones (see the hooks' docstring).
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+        result = subprocess.run(command, cwd=root, env=env, check=False)
         ok = result.returncode == 0
         if not ok:
             print(f"daemon log ({daemon.log}):\n{daemon.log.read_text()[-4000:]}", file=sys.stderr)
