@@ -20,6 +20,17 @@ def _env(state_dir):
     return {**os.environ, "VOXHOST_STATE_DIR": str(state_dir)}
 
 
+def _check_config(config, state_dir) -> subprocess.CompletedProcess[str]:
+    """``voxhost check-config -c CONFIG`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=60,
+    )
+
+
 def test_say_writes_a_wav(tmp_path, state_dir):
     out = tmp_path / "out.wav"
     subprocess.run(
@@ -174,13 +185,7 @@ def test_check_config_prints_the_warnings_serve_gives(tmp_path, state_dir):
     # [doors.htp] and [engines.pipr] were accepted in silence by check-config; serve warns about them.
     config = tmp_path / "typo.toml"
     config.write_text("[doors.htp]\nport = 8001\n[engines.pipr]\nenabled = true\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
-        capture_output=True,
-        text=True,
-        env=_env(state_dir),
-        timeout=60,
-    )
+    result = _check_config(config, state_dir)
     assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
     assert "voxhost: WARNING: Config has [doors.htp] but no plugin provides that door\n" in result.stderr
     assert "voxhost: WARNING: Config has [engines.pipr] but no plugin provides that engine\n" in result.stderr
@@ -192,13 +197,7 @@ def test_check_config_warns_when_no_door_is_open(tmp_path, state_dir, linesay):
     config = tmp_path / "closed.toml"
     tables = "[doors.wyoming]\nenabled = false\n[doors.http]\nenabled = false\n"
     config.write_text(tables + ("[doors.linesay]\nenabled = true\n" if linesay else ""))
-    result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
-        capture_output=True,
-        text=True,
-        env=_env(state_dir),
-        timeout=60,
-    )
+    result = _check_config(config, state_dir)
     assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
     warning = "voxhost: WARNING: No door is open (each [doors.<name>] has enabled = false"
     assert (warning in result.stderr) is not linesay, result.stderr
