@@ -1,5 +1,5 @@
 // voxhost voice lab: the voice library on the Clone tab: search, tags, pages, edit, new recordings, usage,
-// preview, export and import, and deleting one voice or every voice with a tag. Uses lab.js's helpers.
+// preview, export and import, broken voices, and deleting one voice or every voice with a tag. Uses lab.js's helpers.
 "use strict";
 
 const libraryState = { shown: 20, step: 20, tags: [], turn: 0 };
@@ -30,7 +30,8 @@ async function refreshLibrary(focusId) {
   }
   if (turn !== libraryState.turn) return; // a later search (e.g. a tag chosen while typing) answers for the list
   renderTags([...new Set(all.data.flatMap((v) => v.tags))].sort());
-  $("#library-count").textContent = page.total === all.total ? `(${all.total})` : `(${page.total} of ${all.total})`;
+  renderBroken(all.broken || []);
+  $("#library-count").textContent = countText(page.total, all.total, (all.broken || []).length);
   $("#library-more").hidden = !page.has_more;
   if (!page.data.length) {
     const filtered = $("#library-q").value.trim() || $("#library-tag").value;
@@ -42,6 +43,31 @@ async function refreshLibrary(focusId) {
     const item = list.querySelector(`[data-voice="${CSS.escape(focusId)}"] button`);
     if (item) item.focus();
   }
+}
+
+// Broken voices count towards the library's quota (as its "full" refusal counts them), so the count says so too.
+function countText(matched, total, broken) {
+  const voices = matched === total ? `${total}` : `${matched} of ${total}`;
+  return `(${voices}${broken ? ` · ${broken} broken` : ""})`;
+}
+
+// Every broken voice, whatever the search: they are few, and each takes space until it is deleted.
+function renderBroken(broken) {
+  $("#library-broken").hidden = !broken.length;
+  $("#library-broken-list").replaceChildren(...broken.map(brokenItem));
+}
+
+function brokenItem(v) {
+  const changed = new Date(v.modified_at * 1000).toLocaleString();
+  return el("li", { class: "voice broken", "data-broken": v.id },
+    el("div", { class: "who" },
+      el("strong", { text: v.id }),
+      el("small", { class: "problem", text: "Broken: " + v.problem }),
+      el("small", { text: `${human(v.bytes)} · changed ${changed}` })),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "small danger", "aria-label": `Delete the broken voice ${v.id}`,
+        onclick: () => deleteVoice(v.id, `Delete the broken voice “${v.id}” and its files? This cannot be undone.`) },
+        "Delete")));
 }
 
 function renderTags(tags) {
@@ -150,9 +176,13 @@ async function preview(voice) {
 }
 
 async function removeVoice(voice) {
-  if (!confirm(`Delete the voice “${voice.name}”? This cannot be undone.`)) return;
+  await deleteVoice(voice.id, `Delete the voice “${voice.name}”? This cannot be undone.`);
+}
+
+async function deleteVoice(id, question) {
+  if (!confirm(question)) return;
   try {
-    await api(`/v1/audio/voices/${encodeURIComponent(voice.id)}`, { method: "DELETE" });
+    await api(`/v1/audio/voices/${encodeURIComponent(id)}`, { method: "DELETE" });
   } catch (err) {
     notice("Could not delete: " + err.message);
   }
