@@ -25,15 +25,23 @@ CONTENT_TYPES = {
 }
 INDEX = "index.html"
 
+
+def security_headers(policy: str) -> dict[str, str]:
+    """The headers of every HTML page the daemon serves (and its files): ``policy``, what the page may load."""
+    # Whatever a page loads, it is never framed (clickjacking), never takes plugins or another base URL, its files
+    # are never read as another type, and the address (a key in ?api_key=) never leaves in a Referer.
+    return {
+        "Content-Security-Policy": f"{policy}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
 # The page talks to this server only; blob: is the synthesized audio it plays and offers for download.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; media-src 'self' blob:; img-src 'self' data: blob:; connect-src 'self'; "
-        "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+SECURITY_HEADERS = security_headers(
+    "default-src 'self'; media-src 'self' blob:; img-src 'self' data: blob:; connect-src 'self'; "
+    "style-src 'self'; script-src 'self'"
+)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ engines) are listed from the same functions the handlers resolve them with (``na
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import html
 import json
 from typing import Any
@@ -962,15 +964,31 @@ async def openapi_json(request: web.Request) -> web.Response:
     return web.json_response(await _document(request))
 
 
+DOCS_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+    "code,pre{background:#f4f4f4;padding:.1rem .3rem}h2{border-bottom:1px solid #ccc}"
+    ".m{font-weight:bold;display:inline-block;min-width:4.5rem}"
+)
+"""The docs page's one style sheet, inline."""
+
+
+def _style_source(style: str) -> str:
+    """A CSP source that allows exactly one inline style sheet: its SHA-256."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
+
+
+# The docs page loads nothing and runs no script: it may only apply its own inline style (by hash, so markup that
+# reached the page could not add another), and its one link (/openapi.json) is a plain navigation.
+DOCS_HEADERS = lab.security_headers(f"default-src 'none'; style-src {_style_source(DOCS_STYLE)}; form-action 'none'")
+
+
 def render_docs(doc: dict[str, Any]) -> str:
     """A plain HTML page listing every operation of the document (no scripts, no CDN)."""
     e = html.escape
     schemas = doc["components"]["schemas"]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>voxhost API</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
-        "code,pre{background:#f4f4f4;padding:.1rem .3rem}h2{border-bottom:1px solid #ccc}"
-        ".m{font-weight:bold;display:inline-block;min-width:4.5rem}</style></head><body>",
+        f"<style>{DOCS_STYLE}</style></head><body>",
         f"<h1>{e(doc['info']['title'])} API <small>{e(doc['info']['version'])}</small></h1>",
         f"<p>{e(doc['info']['description'])} The machine-readable document is "
         "<a href='/openapi.json'>/openapi.json</a>.</p>",
@@ -1018,4 +1036,4 @@ def _field(name: str, spec: dict[str, Any], required: bool, schemas: dict[str, A
 
 async def docs_page(request: web.Request) -> web.Response:
     """``GET /docs``."""
-    return web.Response(text=render_docs(await _document(request)), content_type="text/html")
+    return web.Response(text=render_docs(await _document(request)), content_type="text/html", headers=DOCS_HEADERS)
