@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from .engine import PCM
 from .errors import InvalidAudioError
 
 STREAMING_SIZE = 0xFFFFFFFF
@@ -17,6 +18,13 @@ STREAMING_SIZE = 0xFFFFFFFF
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
 """Sample rates accepted in uploaded audio: telephone speech to studio recordings; anything else is not speech a
 person recorded (a "2 s" voice of 20 samples at 10 Hz, 655 kHz audio that decodes to tens of megabytes)."""
+RECOGNIZER_RATE = 16000
+"""The most speech for a recognizer is kept at: what Whisper hears (and Home Assistant sends). Other rates only cost
+memory (a recognizer resamples what it is given; lower ones are kept as they are), and a small file may claim 30
+minutes of 192 kHz audio."""
+MAX_SPEECH_RATE = 48000
+"""The most a conversion's source or a stored reference is kept at: speech holds nothing above it that an engine
+keeps (they work at 16-24 kHz), and a small file may claim minutes of 192 kHz audio."""
 
 
 def check_rate(rate: int, param: str = "audio") -> None:
@@ -112,6 +120,16 @@ def decode_audio(
     check_rate(int(rate), param)
     _check_length(mono.size, rate, max_seconds, param)
     return mono.astype(np.float32, copy=False), int(rate)
+
+
+def decoded_pcm(data: bytes, max_seconds: float, param: str, max_rate: int) -> PCM:
+    """An uploaded file as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a thread (half an hour of
+    samples takes a quarter of a second to convert, which the event loop must not spend)."""
+    samples, rate = decode_audio(data, max_seconds, param, max_rate)
+    # In place, as PCM.from_float would with copies: the array is this call's own, and its samples are finite.
+    np.clip(samples, -1.0, 1.0, out=samples)
+    samples *= 32767.0
+    return PCM(samples.astype("<i2").tobytes(), rate)
 
 
 _BLOCK_FRAMES = 65536

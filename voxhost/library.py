@@ -38,7 +38,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from .audio import check_rate
+from .audio import MAX_SPEECH_RATE, check_rate
 from .engine import Reference
 from .errors import ConflictError, InvalidAudioError, LibraryFullError, UnknownVoiceError, storage_error
 from .operations import (
@@ -52,7 +52,7 @@ from .voices import BrokenVoice, LibraryVoice
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_STORED_RATE = 48000
+MAX_STORED_RATE = MAX_SPEECH_RATE
 """References are stored at most at this rate (engines use 16-24 kHz): a voice takes at most 30 s x 48000 x 2 bytes."""
 
 

@@ -9,6 +9,7 @@ import asyncio
 
 from aiohttp import web
 
+from ...audio import MAX_SPEECH_RATE, decoded_pcm
 from ...errors import UnknownEngineError, UnknownVoiceError, UnsupportedError, VoxhostError
 from ...operations import ConvertParams, parse
 from . import names
@@ -17,11 +18,6 @@ from .keys import CORE, EXECUTOR, SETTINGS
 from .parsing import form
 from .schemas import CreateConversionRequest, StreamFormat
 from .streaming import AudioStreamer
-from .uploads import decoded_pcm
-
-MAX_SOURCE_RATE = 48000
-"""The most an upload is decoded at: speech holds nothing above it that a converter keeps, and a small file may claim
-minutes of 192 kHz audio."""
 
 
 async def create_conversion(request: web.Request) -> web.StreamResponse:
@@ -37,7 +33,7 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
     except VoxhostError as err:
         raise _named_field(err, engine) from None
-    source = await asyncio.to_thread(decoded_pcm, body.audio, settings.max_conversion_seconds, "audio", MAX_SOURCE_RATE)
+    source = await asyncio.to_thread(decoded_pcm, body.audio, settings.max_conversion_seconds, "audio", MAX_SPEECH_RATE)
     streamer = AudioStreamer(
         request,
         body.response_format,

@@ -9,7 +9,7 @@ import logging
 
 from aiohttp import web
 
-from ...audio import decode_audio
+from ...audio import MAX_SPEECH_RATE, decode_audio
 from ...operations import MAX_REFERENCE_SECONDS
 from .downloads import send_zip
 from .keys import CORE, SETTINGS
@@ -44,7 +44,9 @@ async def replace_voice_audio(request: web.Request) -> web.Response:
     voice_id = request.match_info["voice_id"]
     core.library_voice(voice_id)
     body = await form(request, ReplaceVoiceAudioRequest, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
-    samples, rate = await asyncio.to_thread(decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample")
+    samples, rate = await asyncio.to_thread(
+        decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample", MAX_SPEECH_RATE
+    )
     voice = await asyncio.shield(core.replace_voice_audio(voice_id, samples, rate))
     return answer(library_voice(core, voice))
 

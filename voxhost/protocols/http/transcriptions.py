@@ -14,6 +14,7 @@ import logging
 from aiohttp import web
 
 from ...api import CoreAPI
+from ...audio import RECOGNIZER_RATE, decoded_pcm
 from ...engine import PCM, Segment, Transcript, TranscriptInfo
 from ...errors import UnknownEngineError, UnsupportedError, VoxhostError
 from ...operations import TranscribeParams, parse
@@ -36,14 +37,10 @@ from .schemas import (
     TranscriptTextDone,
 )
 from .streaming import SSE_CONTENT_TYPE
-from .uploads import decoded_pcm
 
 _LOGGER = logging.getLogger(__name__)
 
 TEXT_TYPE = "text/plain"
-RECOGNIZER_RATE = 16000
-"""The most an upload is decoded at: what Whisper hears. Higher rates only cost memory (a recognizer resamples what
-it is given), and a small file may claim 30 minutes of 192 kHz audio."""
 
 
 def _params(core: CoreAPI, body: CreateTranscriptionRequest, engine: str | None) -> TranscribeParams:

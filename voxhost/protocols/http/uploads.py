@@ -7,12 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import numpy as np
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from ...audio import decode_audio
-from ...engine import PCM
 from ...errors import InvalidRequestError, TooLargeError
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -138,13 +135,3 @@ def _not_text(name: str, filename: str | None, file_fields: tuple[str, ...]) -> 
 
 def _too_large(max_bytes: int) -> str:
     return f"the upload is larger than {max_bytes / 1024 / 1024:g} MiB"
-
-
-def decoded_pcm(data: bytes, max_seconds: float, param: str, max_rate: int) -> PCM:
-    """An uploaded file as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a thread (half an hour of
-    samples takes a quarter of a second to convert, which the event loop must not spend)."""
-    samples, rate = decode_audio(data, max_seconds, param, max_rate)
-    # In place, as PCM.from_float would with copies: the array is this call's own, and its samples are finite.
-    np.clip(samples, -1.0, 1.0, out=samples)
-    samples *= 32767.0
-    return PCM(samples.astype("<i2").tobytes(), rate)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from ...api import CoreAPI
-from ...audio import decode_audio
+from ...audio import MAX_SPEECH_RATE, decode_audio
 from ...errors import UnknownVoiceError
 from ...operations import MAX_REFERENCE_SECONDS
 from ...voices import LibraryVoice
@@ -48,7 +48,9 @@ async def create_voice(request: web.Request) -> web.Response:
     core, settings = request.app[CORE], request.app[SETTINGS]
     # Cheap checks first: nothing is decoded or written for a request that cannot succeed.
     body = await form(request, CreateVoiceRequest, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
-    samples, rate = await asyncio.to_thread(decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample")
+    samples, rate = await asyncio.to_thread(
+        decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample", MAX_SPEECH_RATE
+    )
     # Shielded: a client that leaves mid-write still gets a complete, announced voice (or none at all).
     stored = await asyncio.shield(core.store_voice(body.voice(), samples, rate))
     return answer(library_voice(core, stored))

@@ -12,7 +12,7 @@ import time
 import uuid
 from contextlib import aclosing
 
-from ...audio import decode_audio
+from ...audio import MAX_SPEECH_RATE, decoded_pcm
 from ...engine import PCM
 from ...errors import EngineError, VoxhostError
 from ...operations import ConvertParams
@@ -40,7 +40,10 @@ class ConvertService(AudioService[ConvertCommand]):
         try:
             command.check_chunk_bytes(s.chunk_bytes)
             params = self.ctx.core.check_convert(command.params())
-            source = await asyncio.to_thread(_decode, command.audio, s.max_convert_seconds)
+            # At most MAX_SPEECH_RATE, made PCM in the thread (a small file may claim minutes of 192 kHz audio).
+            source = await asyncio.to_thread(
+                decoded_pcm, command.audio, s.max_convert_seconds, "audio", MAX_SPEECH_RATE
+            )
         except VoxhostError as err:
             _LOGGER.info("Rejected convert request %s: %s", command.id, err.message)
             reply.error(err)
@@ -114,9 +117,3 @@ class ConvertService(AudioService[ConvertCommand]):
             chunks=audio.chunks,
             bytes=audio.bytes,
         )
-
-
-def _decode(data: bytes, max_seconds: float) -> PCM:
-    """The request's audio file as mono s16le PCM (bounded duration; clear errors for what does not decode)."""
-    samples, rate = decode_audio(data, max_seconds, "audio")
-    return PCM.from_float(samples, rate)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ...api import CoreAPI
-from ...audio import decode_audio
+from ...audio import MAX_SPEECH_RATE, decode_audio
 from ...errors import InvalidRequestError, VoxhostError
 from ...operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from ...voices import LibraryVoice
@@ -172,7 +172,10 @@ class LibraryService(Service):
         core = self.ctx.core
         try:
             voice = command.voice()
-            samples, rate = await asyncio.to_thread(decode_audio, command.audio, MAX_REFERENCE_SECONDS, "audio")
+            # Mono at most at the stored rate as it is decoded: a small file may claim 8 channels at 192 kHz.
+            samples, rate = await asyncio.to_thread(
+                decode_audio, command.audio, MAX_REFERENCE_SECONDS, "audio", MAX_SPEECH_RATE
+            )
             # Shielded: a shutdown mid-write still leaves a complete, announced voice (or none at all).
             stored = await asyncio.shield(core.store_voice(voice, samples, rate))
         except VoxhostError as err:

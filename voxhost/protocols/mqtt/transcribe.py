@@ -14,8 +14,8 @@ import time
 import uuid
 from dataclasses import asdict
 
-from ...audio import decode_audio
-from ...engine import PCM, Transcript
+from ...audio import RECOGNIZER_RATE, decoded_pcm
+from ...engine import Transcript
 from ...errors import VoxhostError
 from .audio_request import AudioService
 from .context import MqttContext
@@ -42,8 +42,11 @@ class TranscribeService(AudioService[TranscribeCommand]):
         reply.id = command.id or f"transcribe-{uuid.uuid4().hex[:12]}"
         try:
             params = self.ctx.core.check_transcribe(command.params())
-            samples, rate = await asyncio.to_thread(decode_audio, command.audio, s.max_transcribe_seconds, "audio")
-            audio = PCM.from_float(samples, rate)
+            # Mono at the recognizer's rate, made PCM in the thread: a small file may claim minutes of 8-channel
+            # 192 kHz audio, and turning long audio into PCM on the loop would hold every other request.
+            audio = await asyncio.to_thread(
+                decoded_pcm, command.audio, s.max_transcribe_seconds, "audio", RECOGNIZER_RATE
+            )
             reply.send("queued", engine=params.engine, input_duration=round(audio.seconds, 3))
             started = time.monotonic()
             transcript = await self.ctx.core.transcribe(audio, params)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...audio import Resampler
+from ...audio import RECOGNIZER_RATE, Resampler
 from ...engine import PCM
 from ...errors import InvalidAudioError
 from ...operations import MAX_PROMPT, TranscribeParams, parse
@@ -23,9 +23,6 @@ from ...operations import MAX_PROMPT, TranscribeParams, parse
 MIN_RATE, MAX_RATE = 8000, 192000
 """Sample rates accepted for speech."""
 MAX_CHANNELS = 8
-RECOGNIZER_RATE = 16000
-"""The rate audio is kept at: what Whisper recognizes (and what Home Assistant sends). Lower rates are kept as they
-are: upsampling would only take more memory; the recognizer resamples what it is given."""
 
 
 class TranscribeData(BaseModel):
