@@ -182,15 +182,10 @@ def test_a_system_unit_refuses_paths_its_private_tmp_hides(tmp_path, fake_tools,
     assert "PrivateTmp=yes" in capsys.readouterr().out
 
 
-def _skip_if_checked_out_in_tmp() -> None:
-    """These tests install a system unit with the repository's config, which it could not see in /tmp."""
-    if any(REPO.is_relative_to(folder) for folder in service.PRIVATE_TMP_DIRS):
-        pytest.skip("the repository is in /tmp, hidden from a system unit")
-
-
 def _install_dry_run(home: Path, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """``voxhost service install --dry-run`` as its own process, in ``cwd``, with ``home`` as HOME."""
-    env = {**os.environ, "HOME": str(home)}
+    # No config or state folder from the test run's environment (they may lie in /tmp, refused for a system unit).
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VOXHOST_")} | {"HOME": str(home)}
     command = [sys.executable, "-m", "voxhost", "service", "install", "--dry-run", *args]
     return subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd, env=env)
 
@@ -198,17 +193,16 @@ def _install_dry_run(home: Path, *args: str, cwd: Path = REPO) -> subprocess.Com
 def test_the_service_gets_the_common_options(tmp_path):
     # Given to `service install`, --state-dir, --plugins-dir and --debug are meant for the service: each reaches its
     # serve, paths absolute (relative ones from where install ran), quoted as systemd reads them back.
-    _skip_if_checked_out_in_tmp()
-    config = REPO / "configs" / "voxhost.toml"
+    # No config file: the repository's (and any test folder) may lie in /tmp, which a system unit refuses.
     state = "/srv/vox host/100%$HOME"  # systemd reads % and $ as its own unless written %% and $$
-    given = ["-c", str(config), "--state-dir", state, "--plugins-dir", "plugins", "--plugins-dir", '/srv/a "b"']
-    done = _install_dry_run(tmp_path, "--manager", "systemd", "--run-as", "root", *given, "--debug")
+    given = ["--state-dir", state, "--plugins-dir", "srv/plugins", "--plugins-dir", '/srv/a "b"']
+    done = _install_dry_run(tmp_path, "--manager", "systemd", "--run-as", "root", *given, "--debug", cwd=Path("/"))
     assert done.returncode == 0, done.stderr
     unit = done.stdout.splitlines()
     voxhost = " ".join(service.voxhost_command())
     assert (
-        f'ExecStart={voxhost} serve --config {config} --state-dir "/srv/vox host/100%%$$HOME" '
-        f'--plugins-dir {REPO / "plugins"} --plugins-dir "/srv/a \\"b\\"" --debug'
+        f'ExecStart={voxhost} serve --state-dir "/srv/vox host/100%%$$HOME" '
+        f'--plugins-dir /srv/plugins --plugins-dir "/srv/a \\"b\\"" --debug'
     ) in unit
     # the state is in the folder given, which ProtectSystem=full leaves writable wherever it is
     assert 'Environment="HF_HUB_CACHE=/srv/vox host/100%%$HOME/hf-cache"' in unit  # no $ expansion in Environment=
@@ -217,9 +211,9 @@ def test_the_service_gets_the_common_options(tmp_path):
     done = _install_dry_run(tmp_path, "--manager", "launchd", "--user", *given, "--debug", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     plist = done.stdout[done.stdout.index("<?xml") : done.stdout.index("</plist>") + len("</plist>")]
-    assert plistlib.loads(plist.encode())["ProgramArguments"][-10:] == [
-        *["serve", "--config", str(config), "--state-dir", state],
-        *["--plugins-dir", str(tmp_path / "plugins"), "--plugins-dir", '/srv/a "b"', "--debug"],
+    assert plistlib.loads(plist.encode())["ProgramArguments"][-8:] == [
+        *["serve", "--state-dir", state],
+        *["--plugins-dir", str(tmp_path / "srv" / "plugins"), "--plugins-dir", '/srv/a "b"', "--debug"],
     ]
 
 
@@ -257,14 +251,12 @@ def test_systemd_reads_paths_with_spaces_and_percent_back(tmp_path, monkeypatch,
 
 def test_a_system_unit_refuses_private_tmp_folders_given_on_the_command_line(tmp_path):
     # The service's serve would use them, inside a /tmp of its own: state lost at each restart, no plugins.
-    _skip_if_checked_out_in_tmp()
-    config = ["-c", str(REPO / "configs" / "voxhost.toml")]
-    system = ["--manager", "systemd", "--run-as", "root", *config]
+    system = ["--manager", "systemd", "--run-as", "root"]
     for option, folder in (("--state-dir", "/tmp/voxhost-state"), ("--plugins-dir", "/var/tmp/voxhost-plugins")):
         done = _install_dry_run(tmp_path, *system, option, folder)
         assert done.returncode == 1 and done.stdout == "", done
         assert done.stderr.startswith(f"voxhost: the service would not see {option} {folder}: "), done.stderr
         assert "(PrivateTmp=yes)" in done.stderr
         # a user unit sees the real /tmp
-        done = _install_dry_run(tmp_path, "--manager", "systemd", "--user", *config, option, folder)
+        done = _install_dry_run(tmp_path, "--manager", "systemd", "--user", option, folder)
         assert done.returncode == 0, done.stderr
