@@ -141,11 +141,11 @@ class Job:
         if self._finishing or self.done or self.failure is not None:
             return
         self._finishing = True
-        self._read(READ_AT_ONCE)
+        self._read(0)  # complete now if all is read; else once the rest is (read as sentences are taken)
 
     def _read(self, budget: int) -> None:
         """Read up to ``budget`` characters of the fed text; the rest on a later turn of the loop."""
-        if self._read_to < len(self._unread):
+        if budget and self._read_to < len(self._unread):
             piece = self._unread[self._read_to : self._read_to + budget]
             self._read_to += len(piece)
             if self._read_to == len(self._unread):
