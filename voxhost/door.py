@@ -94,6 +94,14 @@ def host_port(host: str, port: int) -> str:
     return f"{bracketed}:{port}"
 
 
+def peer_address(peer: object, default: str = "unix") -> str:
+    """A client's address as every door logs it, from its socket's ``peername``: ``host_port`` of a TCP peer
+    (``[::1]:54321``, ``127.0.0.1:54321``); ``default`` for anything else (a Unix socket's peer, none known)."""
+    if isinstance(peer, tuple | list) and len(peer) >= 2 and isinstance(peer[0], str) and isinstance(peer[1], int):
+        return host_port(peer[0], peer[1])
+    return default
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """A TCP address a door needs: one it listens on (must be free) or one it connects to (must answer)."""

@@ -23,7 +23,7 @@ from pydantic import Field
 
 import voxhost
 from voxhost.api import CoreAPI
-from voxhost.door import Door, DoorSettings, host_port
+from voxhost.door import Door, DoorSettings, host_port, peer_address
 from voxhost.errors import ConfigError, InvalidRequestError, TextTooLongError, UnknownVoiceError, VoxhostError
 from voxhost.operations import SpeechParams, SpeechRequest, parse
 
@@ -120,8 +120,7 @@ class LinesayDoor(Door):
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)  # so that stop() can close it
-        peer = writer.get_extra_info("peername")
-        client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
+        client = peer_address(writer.get_extra_info("peername"), "?")
         try:
             while not self._stopping:
                 try:

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from ...api import CoreAPI
+from ...door import peer_address
 from ...operations import JOB_ID_PATTERN
 from . import (
     conversions,
@@ -30,7 +31,7 @@ from . import (
 from .auth import Handler, auth_middleware
 from .errors import ShuttingDownError, error_middleware
 from .guard import guard_middleware
-from .keys import CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
+from .keys import CLIENT, CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
 from .settings import HttpSettings
 
@@ -135,6 +136,15 @@ def _metrics_middleware(metrics: Metrics) -> Middleware:
 
 
 @web.middleware
+async def _client_address(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Note the client's address while its connection is open (logs of a client that went away still name it)."""
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    request[CLIENT] = peer_address(peer, request.remote or "unknown")
+    return await handler(request)
+
+
+@web.middleware
 async def _in_flight(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Keep count of requests being answered; once the door drains, new ones get a 503 (and their connection ends)."""
     if request.app[CLOSING].is_set():
@@ -164,6 +174,7 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
     """The door's application; the caller runs it (``AppRunner``) and owns the executor and metrics."""
     app = web.Application(
         middlewares=[
+            _client_address,
             _cors_middleware(settings),
             _metrics_middleware(metrics),
             error_middleware,

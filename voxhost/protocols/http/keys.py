@@ -26,3 +26,5 @@ IN_FLIGHT: web.AppKey[set[asyncio.Task[object]]] = web.AppKey("in_flight")
 """Requests being answered now (the door's drain waits for them)."""
 CORS_HEADERS: web.RequestKey[dict[str, str]] = web.RequestKey("cors_headers")
 """CORS headers a response gets as it is prepared."""
+CLIENT: web.RequestKey[str] = web.RequestKey("client")
+"""The client's address as every door logs it (``peer_address``: ``[::1]:54321``), noted as the request arrives."""

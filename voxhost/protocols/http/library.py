@@ -12,7 +12,7 @@ from aiohttp import web
 from ...audio import MAX_SPEECH_RATE, decode_audio
 from ...operations import MAX_REFERENCE_SECONDS
 from .downloads import send_zip
-from .keys import CORE, SETTINGS
+from .keys import CLIENT, CORE, SETTINGS
 from .parsing import answer, form, json_body, query
 from .records import (
     DeleteVoicesRequest,
@@ -58,7 +58,7 @@ async def delete_voices(request: web.Request) -> web.Response:
     matched = [voice.id for voice in await core.select_voices(body)]
     deleted = [v.id for v in await asyncio.shield(core.delete_voices(matched))] if body.confirm else []
     if deleted:
-        _LOGGER.info("Deleted %d voice(s) for %s", len(deleted), request.remote)
+        _LOGGER.info("Deleted %d voice(s) for %s", len(deleted), request[CLIENT])
     return answer(VoicesDeleted(confirmed=body.confirm, matched=matched, deleted=deleted))
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from ...errors import UnknownJobError
 from .downloads import attachment, send_zip
 from .encoders import CONTENT_TYPES
-from .keys import CORE, EXECUTOR
+from .keys import CLIENT, CORE, EXECUTOR
 from .parsing import answer, json_body, page_answer, query
 from .records import (
     DeleteOutputsRequest,
@@ -85,7 +85,7 @@ async def delete_outputs(request: web.Request) -> web.Response:
     matched = [record.id for record in core.select_outputs(body)]
     deleted = await asyncio.shield(core.delete_outputs(matched)) if body.confirm else []
     if deleted:
-        _LOGGER.info("Deleted %d stored output(s) for %s", len(deleted), request.remote)
+        _LOGGER.info("Deleted %d stored output(s) for %s", len(deleted), request[CLIENT])
     return answer(OutputsDeleted(confirmed=body.confirm, matched=matched, deleted=deleted))
 
 

@@ -10,7 +10,7 @@ from ...api import CoreAPI
 from ...errors import UnknownEngineError, UnknownVoiceError
 from . import names
 from .errors import BadValueError
-from .keys import CORE, EXECUTOR, SETTINGS
+from .keys import CLIENT, CORE, EXECUTOR, SETTINGS
 from .parsing import answer, json_body
 from .records import speech_job
 from .schemas import SpeechBody, StreamFormat, Usage, speech_body
@@ -45,7 +45,7 @@ async def create_speech(request: web.Request) -> web.StreamResponse:
     names.check_language(core, body.language)
     voice = names.resolve_voice(core, settings, body.voice, engine, body.language)
     try:
-        job = core.submit(body.speech_request(voice=voice, engine=engine, client=request.remote))
+        job = core.submit(body.speech_request(voice=voice, engine=engine, client=request[CLIENT]))
     except (UnknownVoiceError, UnknownEngineError) as err:
         raise BadValueError(err) from None  # a name in the body, not a missing URL: 400
     if body.async_:
@@ -66,7 +66,7 @@ async def create_speech(request: web.Request) -> web.StreamResponse:
     try:
         return await streamer.run(job.pcm())
     except ConnectionResetError:
-        _LOGGER.info("Client %s went away during job %s", request.remote, job.id)
+        _LOGGER.info("Client %s went away during job %s", request[CLIENT], job.id)
         return streamer.response or web.Response(status=499)
     finally:
         if not job.done:

@@ -18,6 +18,7 @@ from ...engine import PCM
 from ...errors import VoxhostError
 from .encoders import EncodeStream, make_encoder
 from .errors import error_body
+from .keys import CLIENT
 from .parsing import begin
 from .schemas import ErrorResponse, SpeechAudioDelta, SpeechAudioDone, SpeechStreamError, Usage
 
@@ -80,7 +81,7 @@ class AudioStreamer:
                     await self._audio(pcm)
             await self._finish()
         except VoxhostError as err:
-            _LOGGER.warning("Stream to %s ended early: %s", self.request.remote, err.message)
+            _LOGGER.warning("Stream to %s ended early: %s", self.request[CLIENT], err.message)
             await self._fail(err)
         finally:
             if not self.complete:
@@ -93,7 +94,7 @@ class AudioStreamer:
         try:
             return await self.run(chunks)
         except ConnectionResetError:
-            _LOGGER.info("Client %s went away %s", self.request.remote, what)
+            _LOGGER.info("Client %s went away %s", self.request[CLIENT], what)
             return self.response or web.Response(status=499)
         finally:
             await chunks.aclose()

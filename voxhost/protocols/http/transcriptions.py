@@ -21,7 +21,7 @@ from ...operations import TranscribeParams, parse
 from ...transcripts import LANGUAGE_NAMES, subtitles
 from . import names
 from .errors import BadValueError, error_body
-from .keys import CORE, SETTINGS
+from .keys import CLIENT, CORE, SETTINGS
 from .parsing import answer, form
 from .schemas import (
     CreateTranscriptionRequest,
@@ -153,7 +153,7 @@ async def _stream(request: web.Request, core: CoreAPI, audio: PCM, params: Trans
                     texts.append(part.text)
                     await response.write(_sse(TranscriptTextDelta(delta=part.text)))
         except VoxhostError as err:
-            _LOGGER.warning("Transcript stream to %s ended early: %s", request.remote, err.message)
+            _LOGGER.warning("Transcript stream to %s ended early: %s", request[CLIENT], err.message)
             body = ErrorResponse.model_validate(
                 error_body(err.http_status, err.message, param=err.param, code=err.code)
             )
@@ -164,7 +164,7 @@ async def _stream(request: web.Request, core: CoreAPI, audio: PCM, params: Trans
         await response.write(_sse(TranscriptTextDone(text="".join(texts).strip(), usage=usage)))
         await response.write_eof()
     except ConnectionResetError:
-        _LOGGER.info("Client %s went away during a transcription", request.remote)
+        _LOGGER.info("Client %s went away during a transcription", request[CLIENT])
     finally:
         await parts.aclose()
     return response

@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ...door import host_port
 from .names import topic_problem
 from .settings import MqttSettings
 
@@ -212,9 +213,8 @@ class MqttConnection:
                 self._pending_subscriptions[mid] = topics
         client.publish(self.availability_topic, "online", qos=1, retain=True)
         _LOGGER.info(
-            "Connected to MQTT broker %s:%s (%s, %d subscriptions)",
-            self.settings.host,
-            self.settings.port,
+            "Connected to MQTT broker %s (%s, %d subscriptions)",
+            host_port(self.settings.host, self.settings.port),
             "MQTT 5" if self.v5 else "MQTT 3.1.1",
             len(topics),
         )
@@ -230,7 +230,7 @@ class MqttConnection:
 
     def _handle_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         self.last_error = "cannot reach the broker"
-        _LOGGER.debug("Cannot reach MQTT broker %s:%s; retrying", self.settings.host, self.settings.port)
+        _LOGGER.debug("Cannot reach MQTT broker %s; retrying", host_port(self.settings.host, self.settings.port))
 
     def _handle_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self._call(self._connected.clear)

@@ -101,9 +101,8 @@ class MqttDoor(Door):
         self.conn.start()
         if not await self.conn.wait_connected(self.settings.connect_timeout):
             _LOGGER.warning(
-                "MQTT broker %s:%s not reachable yet; voxhost keeps trying in the background",
-                self.settings.host,
-                self.settings.port,
+                "MQTT broker %s not reachable yet; voxhost keeps trying in the background",
+                host_port(self.settings.host, self.settings.port),
             )
 
     async def drain(self, deadline: float) -> None:

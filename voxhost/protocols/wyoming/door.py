@@ -22,7 +22,7 @@ from wyoming.error import Error
 from wyoming.event import Event
 
 from ...api import CoreAPI
-from ...door import Door, DoorSettings, Endpoint, host_port
+from ...door import Door, DoorSettings, Endpoint, host_port, peer_address
 from .info import build_info
 from .session import LINGER, Session
 from .settings import WyomingSettings, parse_uri
@@ -150,8 +150,7 @@ class WyomingDoor(Door):
         return task
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        label = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "unix"
+        label = peer_address(writer.get_extra_info("peername"))
         if len(self._sessions) >= self.settings.max_connections or self._draining:
             await self._refuse(reader, writer, label)
             return
