@@ -55,7 +55,8 @@ def _params(core: CoreAPI, body: CreateTranscriptionRequest, engine: str | None)
         "language": body.language,
         "prompt": body.prompt,
         "engine": engine,
-        "word_timestamps": "word" in body.timestamp_granularities,
+        # Words are timed only for an answer that has them: OpenAI honours the granularities in verbose_json alone
+        "word_timestamps": _returns_words(body),
         "options": options,
         "door": "http",
     }
@@ -67,6 +68,15 @@ def _params(core: CoreAPI, body: CreateTranscriptionRequest, engine: str | None)
         if isinstance(err, UnknownEngineError):
             raise BadValueError(err) from None
         raise
+
+
+def _returns_words(body: CreateTranscriptionRequest) -> bool:
+    """Whether the answer lists timed words (``verbose_json`` asked for them; streams and other formats never do)."""
+    return (
+        not body.stream
+        and body.response_format == TranscriptionFormat.VERBOSE_JSON
+        and "word" in body.timestamp_granularities
+    )
 
 
 async def create_transcription(request: web.Request) -> web.StreamResponse:
@@ -99,7 +109,7 @@ def _answer(body: CreateTranscriptionRequest, transcript: Transcript) -> web.Res
             text=transcript.text,
             segments=[_segment(s) for s in transcript.segments] if "segment" in granularities else None,
             words=[TranscriptionWord(word=w.text.strip(), start=w.start, end=w.end) for w in transcript.words]
-            if "word" in granularities
+            if _returns_words(body)
             else None,
             usage=usage,
         )

@@ -1,0 +1,62 @@
+"""A test recognizer that writes down what it is asked: each ``transcribe`` call appends one JSON line (language,
+prompt, word timestamps) to ``[engines.ledger] record``, and answers one fixed segment, with its words timed only
+when they were asked for. Off unless a config enables it, so the other tests here keep their recognizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import voxhost
+from voxhost.engine import Segment, TranscriptInfo, TranscriptionModel, Word
+from voxhost.errors import UnsupportedError
+
+TEXT = " Hello there."
+
+
+class LedgerSettings(voxhost.EngineSettings):
+    """``[engines.ledger]``."""
+
+    record: str = ""
+    """The file each request is written down in."""
+
+
+class LedgerEngine(voxhost.Engine):
+    """Hears every recording as the same words, and keeps a ledger of what it was asked."""
+
+    engine_id = "ledger"
+    display_name = "Ledger"
+    capabilities = frozenset({voxhost.Capability.TRANSCRIBE})
+    Settings = LedgerSettings
+    enabled_by_default = False
+
+    def voices(self):
+        return []
+
+    def load(self):
+        pass
+
+    def transcription_models(self):
+        return [TranscriptionModel("ledger", ("en",), "writes down what it is asked")]
+
+    def synthesize(self, request):
+        raise UnsupportedError("the ledger only listens")
+
+    def transcribe(self, audio, request):
+        asked = {"language": request.language, "prompt": request.prompt, "word_timestamps": request.word_timestamps}
+        with Path(self.settings.record).open("a", encoding="utf-8") as ledger:
+            ledger.write(json.dumps(asked) + "\n")
+        duration = round(audio.seconds, 3)
+        yield TranscriptInfo("en", 1.0, duration)
+        words = (
+            (Word(0.0, duration / 2, " Hello"), Word(duration / 2, duration, " there."))
+            if request.word_timestamps
+            else ()
+        )
+        yield Segment(0, 0.0, duration, TEXT, words=words)
+
+
+@voxhost.hookimpl
+def register_engines(register):
+    """Register the ledger."""
+    register(LedgerEngine)
