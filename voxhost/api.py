@@ -363,7 +363,7 @@ class CoreAPI(Protocol):
         ...
 
     async def broken_voices(self) -> list[BrokenVoice]:
-        """Stored voices whose metadata cannot be read: out of the catalog, deletable by their ids."""
+        """Stored voices whose metadata or recording cannot be used: out of the catalog, deletable by their ids."""
         ...
 
     async def delete_voice(self, voice_id: str) -> LibraryVoice:

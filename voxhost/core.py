@@ -388,7 +388,7 @@ class Core:
         return stored
 
     async def broken_voices(self) -> list[BrokenVoice]:
-        """Stored voices whose metadata cannot be read (the folder is read on a thread)."""
+        """Stored voices whose metadata or recording cannot be used (the folder is read on a thread)."""
         return await asyncio.to_thread(self.library.broken)
 
     async def delete_voice(self, voice_id: str) -> LibraryVoice:

@@ -11,9 +11,11 @@ interleave, a change reads the voice under the lock it writes under, and the cle
 touches another writer's work in progress. An import writes a journal (``.import.json``) before it places anything:
 one cut off is rolled back at the next start (what it placed removed, the voices it replaced put back).
 
-A voice folder whose ``voice.json`` cannot be read (missing, damaged, not a voice) or whose recording is missing is a
-broken voice: out of the catalog, but listed as broken, counted towards the quota (its files take space) and
-deletable by its id.
+A voice folder whose ``voice.json`` cannot be read (missing, damaged, not a voice) or whose recording is missing,
+unreadable or not the one its metadata describes (its header's rate and length) is a broken voice: out of the
+catalog, but listed as broken, counted towards the quota (its files take space) and deletable by its id. What is
+listed follows the disk: a voice folder is read again whenever the stat signature of its files changes (one stat per
+file per look), whoever changed them.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ NEW = ".new"
 JOURNAL = ".import.json"
 """An import under way: what it places and what it moves aside (rolled back at the next start if still there)."""
 
+AUDIO_SLACK = 0.05
+"""How far (seconds) a recording's length may be from its metadata's: rounding and resampling, not another file."""
 Words = tuple[tuple[float, float, str], ...]
 """A recording's word timings: (start, end, word)."""
 
@@ -161,6 +165,24 @@ def _broken(folder: Path, problem: str) -> BrokenVoice:
     )
 
 
+Signature = tuple[tuple[int, int, int], ...]
+"""What a voice folder's files were when it was read: each file's inode, size and mtime (zeros: missing; an error
+number: unreadable)."""
+
+
+def _signature(folder: str) -> Signature:
+    """A voice folder's stat signature: it differs once a file is written in place, replaced or removed (plain
+    strings and ``os.stat``: it is taken for every voice on every look at the library)."""
+    marks = []
+    for name in (META, AUDIO):
+        try:
+            stat = os.stat(f"{folder}/{name}")
+            marks.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+        except OSError as err:
+            marks.append((0, 0, -(err.errno or 1)))
+    return tuple(marks)
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     return slug[:40] or "voice"
@@ -176,10 +198,14 @@ class VoiceLibrary:
         self.max_bytes = max_bytes
         """At most this many bytes of voice files (None: no limit)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._cache: tuple[int, list[LibraryVoice], list[BrokenVoice]] | None = None
-        """Voices (and broken ones) as last read, keyed by the folder's mtime: catalog lookups list them on every
-        request, and a stat is far cheaper than reading every voice.json (a voice added by another process still
-        shows)."""
+        self._stamp: int | None = None
+        """The folder's mtime when its voice folders were last listed (None: list them again)."""
+        self._entries: dict[str, tuple[Signature, LibraryVoice | BrokenVoice]] = {}
+        """Each voice folder as last read, with the stat signature of its files then: catalog lookups list the voices
+        on every request, and a few stats are far cheaper than reading every voice.json, yet a voice whose files
+        are damaged, replaced or removed in its own folder (by hand, or by another process) is read again."""
+        self._sorted: tuple[list[LibraryVoice], list[BrokenVoice]] = ([], [])
+        """The voices and broken ones of ``_entries``, oldest first."""
         self._unreadable: set[Path] = set()
         """Voice folders whose voice.json was found unreadable (warned about once)."""
         with self.locked():  # never while another process writes: its work in progress is not left-overs
@@ -260,24 +286,45 @@ class VoiceLibrary:
             )
 
     def _scan(self) -> tuple[list[LibraryVoice], BrokenVoices]:
-        """The voices, and the broken ones, oldest first (read again only when the folder changed)."""
-        stamp = self.root.stat().st_mtime_ns
-        if self._cache is None or self._cache[0] != stamp:
-            voices: list[LibraryVoice] = []
-            broken: BrokenVoices = []
-            for folder in self.root.iterdir():
-                if not (_ID_RE.match(folder.name) and folder.is_dir()):
-                    continue
-                voice = self._read(folder)
-                if isinstance(voice, LibraryVoice):
-                    voices.append(voice)
-                elif isinstance(voice, str):
-                    with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: gone, not broken
-                        broken.append(_broken(folder, voice))
-            voices.sort(key=lambda v: (v.created_at, v.id))
-            broken.sort(key=lambda v: (v.modified_at, v.id))
-            self._cache = (stamp, voices, broken)
-        return list(self._cache[1]), list(self._cache[2])
+        """The voices, and the broken ones, oldest first: a voice folder is read again only when the stat signature
+        of its files changed, and the folder is listed again only when its own mtime changed."""
+        root = str(self.root)
+        stamp = os.stat(root).st_mtime_ns
+        if stamp == self._stamp and all(
+            _signature(f"{root}/{name}") == known[0] for name, known in self._entries.items()
+        ):
+            return list(self._sorted[0]), list(self._sorted[1])
+        if stamp != self._stamp:
+            names = [p.name for p in self.root.iterdir() if _ID_RE.match(p.name) and p.is_dir()]
+        else:
+            names = list(self._entries)
+        entries: dict[str, tuple[Signature, LibraryVoice | BrokenVoice]] = {}
+        for name in names:
+            folder = self.root / name
+            signature = _signature(str(folder))  # taken before the files are read: a change meanwhile shows next time
+            known = self._entries.get(name)
+            if known is not None and known[0] == signature:
+                entries[name] = known
+                continue
+            voice = self._read(folder)
+            if isinstance(voice, LibraryVoice):
+                entries[name] = (signature, voice)
+            elif isinstance(voice, str):
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: gone, not broken
+                    entries[name] = (signature, _broken(folder, voice))
+        voices = [v for _, v in entries.values() if isinstance(v, LibraryVoice)]
+        broken = [v for _, v in entries.values() if isinstance(v, BrokenVoice)]
+        voices.sort(key=lambda v: (v.created_at, v.id))
+        broken.sort(key=lambda v: (v.modified_at, v.id))
+        self._stamp, self._entries, self._sorted = stamp, entries, (voices, broken)
+        return list(voices), list(broken)
+
+    def _forget(self, *voice_ids: str) -> None:
+        """Have the next look list the folder again and read these voices again (after a write to them: their new
+        files may carry a reused inode, the same size and an mtime of the same clock tick as the old ones)."""
+        self._stamp = None
+        for voice_id in voice_ids:
+            self._entries.pop(voice_id, None)
 
     def list(self) -> list[LibraryVoice]:
         """All voices, oldest first."""
@@ -338,7 +385,7 @@ class VoiceLibrary:
             except OSError as err:
                 raise storage_error(err, "the voice to the library") or err from None
             finally:
-                self._cache = None
+                self._forget(voice_id)
         _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, voice.name, seconds)
         return stored
 
@@ -389,7 +436,7 @@ class VoiceLibrary:
                 tmp.replace(folder / META)
             finally:
                 tmp.unlink(missing_ok=True)
-                self._cache = None
+                self._forget(voice_id)
 
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""
@@ -406,7 +453,7 @@ class VoiceLibrary:
             except OSError as err:
                 raise storage_error(err, "the voice library (to delete a voice)") or err from None
             finally:
-                self._cache = None
+                self._forget(voice_id)
             shutil.rmtree(doomed, ignore_errors=True)
         _LOGGER.info("Removed voice %s", voice_id)
         return voice
@@ -493,7 +540,7 @@ class VoiceLibrary:
                 raise storage_error(err, "the voice library") or err from None
             raise
         finally:
-            self._cache = None
+            self._forget(voice_id)
 
     def install(self, voices: Sequence[tuple[LibraryVoice, bytes]], replace_existing: bool) -> VoiceIds:
         """Store complete voices (metadata and WAV bytes) all at once or not at all, and return the ids already in
@@ -539,7 +586,7 @@ class VoiceLibrary:
                     raise storage_error(err, "the imported voices to the library") or err from None
                 raise
             finally:
-                self._cache = None
+                self._forget(*placed)
             journal.unlink()  # all in: the voices moved aside are no longer needed
             shutil.rmtree(staging, ignore_errors=True)
             for voice_id in replaced:
@@ -595,9 +642,29 @@ class VoiceLibrary:
         voice = VoiceLibrary._read_meta(folder / META)
         if isinstance(voice, LibraryVoice) and voice.id != folder.name:
             return f"{META} names another voice ({voice.id!r})"  # its files are not where its id says
-        if isinstance(voice, LibraryVoice) and not (folder / AUDIO).is_file():
-            return f"{AUDIO} is missing"  # no engine could speak it, and no change could check it
+        if isinstance(voice, LibraryVoice):
+            return VoiceLibrary._check_audio(folder / AUDIO, voice) or voice
         return voice
+
+    @staticmethod
+    def _check_audio(path: Path, voice: LibraryVoice) -> str | None:
+        """Why a voice's recording cannot be used, from its header alone (cheap), or None: missing, not readable
+        audio, or not the recording its metadata describes (replaced outside voxhost, or cut short)."""
+        if not path.is_file():
+            return f"{AUDIO} is missing"  # no engine could speak it, and no change could check it
+        try:
+            info = soundfile.info(str(path))
+        except (RuntimeError, OSError, soundfile.LibsndfileError):
+            return f"{AUDIO} is not readable audio (damaged or cut short)"
+        if info.format != "WAV" or info.frames <= 0 or not info.samplerate:
+            return f"{AUDIO} is not readable audio (damaged or cut short)"
+        seconds = info.frames / info.samplerate
+        if info.samplerate != voice.sample_rate or abs(seconds - voice.seconds) > AUDIO_SLACK:
+            return (
+                f"{AUDIO} is not the recording {META} describes ({seconds:.2f} s at {info.samplerate} Hz, "
+                f"not {voice.seconds:.2f} s at {voice.sample_rate} Hz): changed outside voxhost"
+            )
+        return None
 
     @staticmethod
     def _read_meta(path: Path) -> LibraryVoice | str:

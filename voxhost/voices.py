@@ -112,12 +112,13 @@ class LibraryVoice:
 
 @dataclass(frozen=True)
 class BrokenVoice:
-    """A stored voice whose ``voice.json`` cannot be read: out of the catalog, yet its files take space (and count
-    towards the library's quota) until it is deleted by its id."""
+    """A stored voice whose ``voice.json`` or recording cannot be used: out of the catalog, yet its files take space
+    (and count towards the library's quota) until it is deleted by its id."""
 
     id: str
     problem: str
-    """Why the voice cannot be used (``voice.json`` missing, not JSON, not a voice, naming another voice)."""
+    """Why the voice cannot be used (``voice.json`` missing, not JSON, not a voice, naming another voice; its
+    recording missing, not readable audio, or not the one ``voice.json`` describes)."""
     bytes: int
     """What its files take."""
     modified_at: int

@@ -534,6 +534,50 @@ def test_a_broken_voice_is_restored_by_importing_its_export(lib):
     assert not [p.name for p in lib.core.library.root.iterdir() if p.name.startswith(".")]
 
 
+def _speak(d, voice_id: str) -> httpx.Response:
+    """``POST /v1/audio/speech`` with a library voice."""
+    body = {"model": "pitchshift", "voice": voice_id, "input": "Is it still me?", "response_format": "pcm"}
+    return httpx.post(base_url(d) + "/v1/audio/speech", json=body, timeout=60)
+
+
+def test_files_changed_inside_a_voice_folder_are_seen_at_once(lib):
+    """Nothing but the voice's own files changes (the library folder's mtime stays): what is listed and spoken still
+    follows the disk, the next request after the change."""
+    clear(lib)
+    damaged, edited = add_voice(lib, "Damaged")["id"], add_voice(lib, "Edited")["id"]
+    root = lib.core.library.root
+    assert {v["id"] for v in library(lib)["data"]} == {damaged, edited}
+    assert _speak(lib, damaged).status_code == 200
+    stamp = root.stat().st_mtime_ns
+    with open(root / damaged / "reference.wav", "r+b") as audio:  # damaged in place: same file, same size
+        audio.write(b"\0" * 64)
+    meta = (root / edited / "voice.json").read_bytes()
+    (root / edited / "voice.json").write_text("{not json")  # in place too
+    assert root.stat().st_mtime_ns == stamp
+    listing = library(lib)
+    broken = {v["id"]: v["problem"] for v in listing["broken"]}
+    assert listing["data"] == [] and set(broken) == {damaged, edited}, listing
+    assert "reference.wav is not readable audio" in broken[damaged] and "not JSON" in broken[edited]
+    refused = _speak(lib, damaged)
+    assert refused.status_code == 400 and "unknown voice" in refused.json()["error"]["message"], refused.text
+    shown = httpx.get(f"{base_url(lib)}/v1/audio/voices/{damaged}")
+    assert shown.status_code == 404 and "broken (reference.wav" in shown.json()["error"]["message"], shown.text
+    # Mended in place: a voice again.
+    (root / edited / "voice.json").write_bytes(meta)
+    assert [v["id"] for v in library(lib)["data"]] == [edited] and _speak(lib, edited).status_code == 200
+    # Another recording put in its place by hand: not the one its metadata (and transcript) describe.
+    other = root / edited / "other.wav"
+    soundfile.write(other, tone(500.0, 3.5), 24000, subtype="PCM_16")
+    os.replace(other, root / edited / "reference.wav")
+    assert root.stat().st_mtime_ns == stamp
+    broken = {v["id"]: v["problem"] for v in library(lib)["broken"]}
+    assert "not the recording voice.json describes" in broken[edited], broken
+    assert _speak(lib, edited).status_code == 400
+    for voice_id in (damaged, edited):  # deletable, as every broken voice
+        assert httpx.delete(f"{base_url(lib)}/v1/audio/voices/{voice_id}").status_code == 200
+    assert library(lib)["broken"] == [] and lib.core.library.usage() == (0, 0)
+
+
 HEARD = ((0.1, 0.5, "Good"), (0.6, 1.2, "evening."))
 
 

@@ -692,8 +692,8 @@ class _Builder:
                     "library",
                     "List the voice library",
                     "Every stored voice, newest first, also those no running engine speaks (e.g. no transcript for "
-                    "an engine that needs one); `broken` lists those whose metadata cannot be read (delete them by "
-                    "id to free their space).",
+                    "an engine that needs one); `broken` lists those whose metadata or recording cannot be used "
+                    "(delete them by id to free their space).",
                     _json(_ref("VoiceLibrary")),
                     tag="voices",
                 )
