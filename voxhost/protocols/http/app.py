@@ -166,8 +166,12 @@ async def begin_shutdown(app: web.Application) -> None:
 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """Headers every answer gets as it is prepared: those of a stream, an error page or a raised ``HTTPException``
+    included (a middleware would come too late for a stream, whose headers are sent from inside its handler)."""
     if headers := request.get(CORS_HEADERS):
         response.headers.update(headers)
+    for name, value in lab.ANSWER_HEADERS.items():
+        response.headers.setdefault(name, value)  # an HTML page keeps its own policy
 
 
 def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics) -> web.Application:

@@ -27,7 +27,8 @@ INDEX = "index.html"
 
 
 def security_headers(policy: str) -> dict[str, str]:
-    """The headers of every HTML page the daemon serves (and its files): ``policy``, what the page may load."""
+    """The security headers of an answer: ``policy``, what it may load as a page (each HTML page and its files have
+    their own; every other answer gets ``ANSWER_HEADERS``)."""
     # Whatever a page loads, it is never framed (clickjacking), never takes plugins or another base URL, its files
     # are never read as another type, and the address (a key in ?api_key=) never leaves in a Referer.
     return {
@@ -42,6 +43,10 @@ SECURITY_HEADERS = security_headers(
     "default-src 'self'; media-src 'self' blob:; img-src 'self' data: blob:; connect-src 'self'; "
     "style-src 'self'; script-src 'self'"
 )
+
+ANSWER_HEADERS = security_headers("default-src 'none'")
+"""Every answer that does not set its own (JSON, audio, events, errors, aiohttp's own): opened as a page, it may
+load and run nothing and is never framed."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from ...door import host_port
 from .errors import error_body
+from .lab import ANSWER_HEADERS
 
 _STARTING_GRACE = 1.0
 """Seconds a connection counts as starting: asyncio reports it to its handler a loop turn after accepting it."""
@@ -25,9 +26,10 @@ def _refusal(limit: int) -> bytes:
     body = json.dumps(
         error_body(503, f"too many connections (at most {limit}); try again shortly", code="too_many_connections")
     ).encode()
+    security = "".join(f"{name}: {value}\r\n" for name, value in ANSWER_HEADERS.items())
     head = (
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-        f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"{security}Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 
