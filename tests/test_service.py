@@ -260,3 +260,51 @@ def test_a_system_unit_refuses_private_tmp_folders_given_on_the_command_line(tmp
         # a user unit sees the real /tmp
         done = _install_dry_run(tmp_path, "--manager", "systemd", "--user", option, folder)
         assert done.returncode == 0, done.stderr
+
+
+def _service_user() -> tuple[str, int]:
+    """An account the installed service runs as: another one when the tests run as root (the folder must be given
+    to it), else whoever runs them."""
+    import pwd
+
+    if os.geteuid() == 0:
+        for name in ("nobody", "daemon"):
+            try:
+                return name, pwd.getpwnam(name).pw_uid
+            except KeyError:
+                pass
+    return pwd.getpwuid(os.geteuid()).pw_name, os.geteuid()
+
+
+def test_a_system_install_makes_the_state_folder_it_is_given(tmp_path, fake_tools, monkeypatch, capsys):
+    # systemd makes a StateDirectory= only in /var/lib: a folder named with --state-dir must exist, and be the
+    # service's user's, before the service starts (its serve cannot make /srv/voxhost, nor write one of root's).
+    monkeypatch.setattr(service, "SYSTEM_UNITS", tmp_path / "etc" / "systemd" / "system")
+    monkeypatch.setattr(service, "PRIVATE_TMP_DIRS", ())  # the test's folders are in /tmp
+    user, uid = _service_user()
+    state = tmp_path / "srv" / "voxhost state"
+    config = tmp_path / "voxhost.toml"
+    config.write_text("")
+    given = ["--manager", "systemd", "--run-as", user, "-c", str(config), "--state-dir", str(state)]
+    assert main(["service", "install", "--dry-run", *given]) == 0
+    assert not state.exists() and f"the state folder {state} is made first" in capsys.readouterr().out
+    assert main(["service", "install", *given]) == 0, capsys.readouterr().err
+    assert state.is_dir() and state.stat().st_uid == uid and state.stat().st_mode & 0o777 == 0o750
+    unit = (tmp_path / "etc" / "systemd" / "system" / "voxhost.service").read_text()
+    assert f'--state-dir "{state}"' in unit and f"User={user}" in unit
+    assert fake_tools.read_text().splitlines() == ["systemctl daemon-reload", "systemctl enable --now voxhost.service"]
+    # a folder there already is left as it is
+    assert main(["service", "install", *given]) == 0 and state.stat().st_uid == uid
+
+
+def test_a_state_folder_that_cannot_be_made_stops_the_install(tmp_path, fake_tools, monkeypatch, capsys):
+    monkeypatch.setattr(service, "SYSTEM_UNITS", tmp_path / "etc" / "systemd" / "system")
+    monkeypatch.setattr(service, "PRIVATE_TMP_DIRS", ())
+    user, _ = _service_user()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    state = blocked / "state"
+    assert main(["service", "install", "--manager", "systemd", "--run-as", user, "--state-dir", str(state)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot make the state folder {state} (Not a directory)" in err, err
+    assert not (tmp_path / "etc").exists() and not fake_tools.exists()  # nothing installed, nothing started

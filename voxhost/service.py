@@ -43,6 +43,10 @@ Manager = Literal["systemd", "launchd"]
 LABEL = "org.voxhost.daemon"
 """The launchd job label."""
 UNIT = "voxhost.service"
+SYSTEM_UNITS = Path("/etc/systemd/system")
+"""Where a system unit is written."""
+STATE_DIR_MODE = 0o750
+"""A state folder that ``service install`` makes: its user's alone (and its group's to read), as StateDirectoryMode."""
 STOP_SLACK = 10.0
 """Seconds beyond ``shutdown_timeout`` plus the close margin before the service manager kills voxhost: a loaded
 machine exits late, and a kill would lose the drain's records."""
@@ -65,6 +69,10 @@ class Plan:
     content: str
     commands: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    state_dir: Path | None = None
+    """A state folder given with ``--state-dir`` that does not exist yet: made before the service starts."""
+    state_owner: str | None = None
+    """Whom that folder is made for (the system service's user); None: whoever installs (a user service)."""
 
 
 def default_manager(system: str | None = None) -> Manager:
@@ -363,7 +371,7 @@ def install_plan(
     who = run_as or default_run_user(user_mode)
     home = home or Path(os.path.expanduser("~"))
     if manager == "systemd":
-        path = home / ".config/systemd/user" / UNIT if user_mode else Path("/etc/systemd/system") / UNIT
+        path = home / ".config/systemd/user" / UNIT if user_mode else SYSTEM_UNITS / UNIT
         scope = ["--user"] if user_mode else []
         unit = systemd_unit(
             command, config, user_mode=user_mode, run_as=who, shutdown_timeout=shutdown_timeout, options=options
@@ -374,10 +382,7 @@ def install_plan(
         plan.notes.append(f"logs: {logs}")
         if user_mode:
             plan.notes.append(f"to start at boot without a login: sudo loginctl enable-linger {who}")
-        elif options.state_dir and not options.state_dir.is_dir():
-            # systemd makes only a StateDirectory= for the service's user; voxhost may not be allowed to make this
-            folder = shlex.quote(str(options.state_dir))
-            plan.notes.append(f"make the state folder for {who} first: sudo install -d -m 0750 -o {who} {folder}")
+        _plan_state_dir(plan, options.state_dir, None if user_mode else who)
         return plan
     name = f"{LABEL}.plist"
     path = home / "Library/LaunchAgents" / name if user_mode else Path("/Library/LaunchDaemons") / name
@@ -390,14 +395,74 @@ def install_plan(
     plan.commands = [["launchctl", "bootstrap", domain, str(path)], ["launchctl", "enable", f"{domain}/{LABEL}"]]
     log = plistlib.loads(content.encode())["StandardOutPath"]
     plan.notes.append(f"logs: tail -f {log}; restart: launchctl kickstart -k {domain}/{LABEL}")
+    _plan_state_dir(plan, options.state_dir, None if user_mode else who)
     return plan
+
+
+def _plan_state_dir(plan: Plan, state_dir: Path | None, owner: str | None) -> None:
+    """Make a missing ``--state-dir`` for the service's user, or say when an existing one belongs to another.
+
+    systemd makes a ``StateDirectory=`` (only ever under /var/lib) for the service's user, and launchd makes none:
+    a folder of one's own choosing must exist and be the service's before it starts. The service's own ``serve``
+    could not make it where only root may (/srv), nor under ``ProtectSystem=full``'s read-only /etc or /usr.
+    """
+    if state_dir is None:
+        return
+    if not state_dir.is_dir():
+        plan.state_dir, plan.state_owner = state_dir, owner
+        whose = f", owned by {owner}" if owner else ""
+        plan.notes.append(f"the state folder {state_dir} is made first (mode {STATE_DIR_MODE:04o}{whose})")
+        return
+    if owner is None:
+        return
+    try:
+        user, holder = pwd.getpwnam(owner), state_dir.stat().st_uid
+    except (KeyError, OSError):
+        return  # no such user: the service manager says so; an unreadable folder: the service logs it
+    if holder != user.pw_uid:
+        try:
+            name = pwd.getpwuid(holder).pw_name
+        except KeyError:
+            name = str(holder)
+        folder = shlex.quote(str(state_dir))
+        plan.notes.append(
+            f"the state folder {state_dir} belongs to {name}, and the service runs as {owner}: unless it may write "
+            f"there, what it stores is refused (read_only); give it the folder: sudo chown {owner}: {folder}"
+        )
+
+
+def make_state_dir(path: Path, owner: str | None) -> None:
+    """Make ``path`` (and its parents) with ``STATE_DIR_MODE``, for ``owner`` and their group (None: for whoever
+    runs this); ``VoxhostError`` when it cannot be made or given to them (the folder made is removed again)."""
+    folder = shlex.quote(str(path))
+    how = f"sudo install -d -m {STATE_DIR_MODE:04o} -o {owner} {folder}" if owner else f"mkdir -p {folder}"
+    try:
+        user = pwd.getpwnam(owner) if owner else None
+    except KeyError:
+        raise VoxhostError(f"cannot make the state folder {path} for {owner}: there is no such user") from None
+    try:
+        path.mkdir(parents=True, exist_ok=False)
+    except OSError as err:
+        raise VoxhostError(
+            f"cannot make the state folder {path} ({err.strerror or err}); run with sudo, or make it first: {how}"
+        ) from err
+    try:
+        path.chmod(STATE_DIR_MODE)  # mkdir's mode is cut by the umask
+        if user is not None and (path.stat().st_uid, path.stat().st_gid) != (user.pw_uid, user.pw_gid):
+            os.chown(path, user.pw_uid, user.pw_gid)
+    except OSError as err:
+        path.rmdir()
+        raise VoxhostError(
+            f"cannot give the state folder {path} to {owner} ({err.strerror or err}); run with sudo, or make it "
+            f"first: {how}"
+        ) from err
 
 
 def uninstall_plan(manager: Manager, *, user_mode: bool, home: Path | None = None) -> Plan:
     """The commands and file ``service uninstall`` removes."""
     home = home or Path(os.path.expanduser("~"))
     if manager == "systemd":
-        path = home / ".config/systemd/user" / UNIT if user_mode else Path("/etc/systemd/system") / UNIT
+        path = home / ".config/systemd/user" / UNIT if user_mode else SYSTEM_UNITS / UNIT
         scope = ["--user"] if user_mode else []
         plan = Plan(manager, path, "")
         plan.commands = [["systemctl", *scope, "disable", "--now", UNIT]]
@@ -410,7 +475,10 @@ def uninstall_plan(manager: Manager, *, user_mode: bool, home: Path | None = Non
 
 
 def apply_install(plan: Plan) -> None:
-    """Write the file (and the launchd log folder), then run the commands; a failing command stops with its output."""
+    """Make the state folder asked for, write the file (and the launchd log folder), then run the commands; a
+    failing step stops with its reason (nothing is written when the state folder cannot be made)."""
+    if plan.state_dir is not None and not plan.state_dir.is_dir():
+        make_state_dir(plan.state_dir, plan.state_owner)
     try:
         plan.path.parent.mkdir(parents=True, exist_ok=True)
         plan.path.write_text(plan.content)
