@@ -70,6 +70,38 @@ def test_a_bad_archive_is_refused_and_writes_nothing(tmp_path):
     assert missing.returncode == 1 and "no voice 'voice_nobody_1'" in missing.stderr
 
 
+def test_broken_voices_are_listed_and_voices_removed(tmp_path):
+    library = VoiceLibrary(tmp_path / "voices")
+    kept, damaged, lost = (library.add(VoiceCreate(name=n), _speechlike(2), 16000) for n in ("Kept", "Damaged", "Lost"))
+    (library.root / damaged.id / "voice.json").write_text("{not json")
+    (library.root / lost.id / "reference.wav").write_bytes(b"RIFF, but no more")
+    listed = voxhost("voices", state=tmp_path).stdout
+    catalog, _, broken = listed.partition("\nbroken")
+    assert "piper:en_US-joe-medium" in catalog and damaged.id not in catalog and lost.id not in catalog, listed
+    rows = {line.split()[0]: line for line in broken.splitlines()[1:]}
+    assert set(rows) == {damaged.id, lost.id}, listed
+    assert "broken: voice.json is not JSON" in rows[damaged.id] and "reference.wav is not readable" in rows[lost.id]
+    entries = {v["id"]: v for v in json.loads(voxhost("voices", "--json", state=tmp_path).stdout)}
+    assert entries[damaged.id]["kind"] == "broken" and kept.id not in entries, "kept: no cloning engine runs"
+    assert "not JSON" in entries[damaged.id]["problem"] and entries[lost.id]["bytes"] > 0
+    builtin = entries["piper:en_US-joe-medium"]
+    assert set(entries[damaged.id]) >= set(builtin), "a broken entry has every key a catalog entry has"
+    # All or none: one id that names no library voice removes nothing.
+    before = files(library.root)
+    for stranger in ("voice_nobody_1", "piper:en_US-joe-medium"):
+        refused = voxhost("voices", "remove", damaged.id, stranger, state=tmp_path, check=False)
+        assert refused.returncode == 1 and f"no voice {stranger!r}" in refused.stderr, refused.stderr
+        assert "nothing removed" in refused.stderr and files(library.root) == before
+    removed = voxhost("voices", "remove", damaged.id, lost.id, state=tmp_path).stdout
+    assert removed.count("removed") == 2 and damaged.id in removed and lost.id in removed, removed
+    assert sorted(p.name for p in library.root.iterdir()) == [kept.id], "no folder left, not even half of one"
+    assert "broken" not in voxhost("voices", state=tmp_path).stdout
+    deleted = json.loads(voxhost("voices", "delete", kept.id, "--json", state=tmp_path).stdout)
+    assert deleted == {"removed": [kept.id]} and not list(library.root.iterdir())
+    again = voxhost("voices", "remove", kept.id, state=tmp_path, check=False)
+    assert again.returncode == 1 and "no voice" in again.stderr
+
+
 def test_jobs_list_asks_the_running_daemon(tmp_path):
     port = free_port()
     settings = make_settings(tmp_path / "state", http={"enabled": True, "port": port, "api_key": "k"})

@@ -37,7 +37,7 @@ from .no_telemetry import opt_out
 from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .settings import CONFIG_ENV, Settings, load_settings
-from .voices_cli import add_voices_command
+from .voices_cli import add_voices_command, broken_entry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -212,12 +212,16 @@ def _core_offline(args: argparse.Namespace) -> Core:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    """List the catalog, then the built-in voices engines do not offer with this config, and why."""
+    """List the catalog, then the built-in voices engines do not offer with this config, and why, then the broken
+    voices of the library (out of the catalog until removed), and why."""
     core = _core_offline(args)
     voices = core.voices()
     withheld = [(engine.id, voice) for engine in core.engines() for voice in engine.withheld]
+    broken = core.library.broken()
     if args.json:
-        print(json.dumps([v.__dict__ for v in voices], indent=2, default=list))
+        # A broken voice is an entry of the list too, with every key a catalog voice has (kind "broken").
+        entries = [v.__dict__ for v in voices] + [broken_entry(b) for b in broken]
+        print(json.dumps(entries, indent=2, default=list))
         return 0
     for v in voices:
         extra = f"  speakers: {', '.join(v.speakers[:8])}" if v.speakers else ""
@@ -227,6 +231,12 @@ def cmd_voices(args: argparse.Namespace) -> int:
         print("\nnot offered:")
         for engine_id, voice in withheld:
             print(f"{engine_id}:{voice.id:34} {','.join(voice.languages):12} {voice.reason}")
+    if broken:
+        print(
+            "\nbroken (out of the catalog; `voxhost voices remove ID` deletes one, importing its export restores it):"
+        )
+        for b in broken:
+            print(f"{b.id:40} {b.bytes / 1000:>9.1f} kB  broken: {b.problem}")
     return 0
 
 

@@ -1,7 +1,8 @@
-"""``voxhost voices [list] | add | export | import``: the catalog, one new voice, and the voice library as one archive.
+"""``voxhost voices [list] | add | remove | export | import``: the catalog (and the library's broken voices), one new
+voice, removing voices, and the voice library as one archive.
 
-Voices are read and written in the state directory's voice library directly (a running daemon sees added and
-imported voices on its next look at the library: writes are atomic, each voice renamed into place).
+Voices are read and written in the state directory's voice library directly (a running daemon sees added, removed
+and imported voices on its next look at the library: writes are atomic, each voice renamed into place or away).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 
 from .audio import decode_audio
 from .errors import VoxhostError
-from .library import VoiceLibrary
+from .library import VoiceLibrary, valid_voice_id
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
+from .voices import BrokenVoice
 
 SettingsFactory = Callable[[argparse.Namespace], Settings]
 CoreFactory = Callable[[argparse.Namespace], Any]
@@ -35,6 +37,47 @@ def _library(settings: Settings) -> VoiceLibrary:
         max_voices=quota.max_voices,
         max_bytes=quota.max_bytes,
     )
+
+
+def broken_entry(voice: BrokenVoice) -> dict[str, Any]:
+    """A broken voice as an entry of ``voxhost voices --json``: every key a catalog voice has (``kind``:
+    ``"broken"``, no engine, no languages), and why it is broken, what its files take and when its folder changed."""
+    return {
+        "id": voice.id,
+        "engine": "",
+        "voice": voice.id,
+        "name": voice.id,
+        "languages": [],
+        "sample_rate": 0,
+        "kind": "broken",
+        "speakers": [],
+        "description": voice.problem,
+        "aliases": [],
+        "pipeline": None,
+        "problem": voice.problem,
+        "bytes": voice.bytes,
+        "modified_at": voice.modified_at,
+    }
+
+
+def _remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete voices of the library, broken ones too: every id is checked first, under the library's lock, so an
+    unknown one removes none; each voice is renamed away at once, then its files deleted."""
+    library = _library(settings)
+    ids = list(dict.fromkeys(args.ids))
+    with library.locked():  # no other writer between the check and the last removal
+        known = {voice.id for voice in library.list()} | {voice.id for voice in library.broken()}
+        for voice_id in ids:
+            if voice_id not in known:
+                where = "" if valid_voice_id(voice_id) else " (only voice-library voices can be removed)"
+                raise VoxhostError(f"no voice {voice_id!r} in the voice library{where}; nothing removed")
+        removed = [library.remove(voice_id) for voice_id in ids]
+    if args.json:
+        print(json.dumps({"removed": [voice.id for voice in removed]}, indent=2))
+        return 0
+    for voice in removed:
+        print(f"removed  {voice.id:40} {voice.name}")
+    return 0
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,10 +162,12 @@ def add_voices_command(
     parents: Sequence[argparse.ArgumentParser] = (),
     make_core: CoreFactory | None = None,
 ) -> None:
-    """``voices`` (the catalog, as before), ``voices list``, ``voices add`` (with ``make_core``), ``voices
-    export``, ``voices import``."""
+    """``voices`` (the catalog, as before), ``voices list``, ``voices add`` (with ``make_core``), ``voices remove``,
+    ``voices export``, ``voices import``."""
     common = list(parents)
-    parser = subparsers.add_parser("voices", parents=common, help="list voices; export or import the voice library")
+    parser = subparsers.add_parser(
+        "voices", parents=common, help="list voices; add, remove, export or import library voices"
+    )
     parser.add_argument("--json", action="store_true", help="JSON output")
     parser.set_defaults(func=list_voices)
     sub = parser.add_subparsers(dest="voices_command")
@@ -142,6 +187,15 @@ def add_voices_command(
         p.add_argument("--json", action="store_true", help="JSON output")
         core_factory = make_core
         p.set_defaults(func=lambda args: _add(args, core_factory))
+    p = sub.add_parser(
+        "remove",
+        aliases=["delete"],
+        parents=common,
+        help="delete voices of the voice library, broken ones too (all or none: an unknown id removes nothing)",
+    )
+    p.add_argument("ids", nargs="+", metavar="id", help="voice-library ids (as `voxhost voices` lists them)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(func=_runner(_remove, settings))
     p = sub.add_parser(
         "export", parents=common, help="the voice library (or some voices) as one zip archive with a manifest of hashes"
     )
