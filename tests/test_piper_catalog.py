@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 
 from voxhost import models
@@ -20,8 +21,9 @@ from voxhost.cli import main
 from voxhost.operations import SpeechRequest
 from voxhost.plugins.piper_catalog import catalog_specs, fetch_catalog, voices_dir
 
-from .conftest import make_settings, running_daemon
+from .conftest import make_settings, run_cli, running_daemon
 from .piper_fixture import build_multispeaker_voice
+from .protocols.http_helpers import base_url
 
 VOICES = {
     # key: (language code, English name, country, quality)
@@ -184,3 +186,48 @@ def test_the_hub_is_not_asked_when_offline(tmp_path, monkeypatch, capsys):
     assert "no models of piper to list" in captured.err and "HF_HUB_OFFLINE" in captured.err
     assert not (tmp_path / "state" / "models" / "rhasspy--piper-voices").exists()
     shutil.rmtree(tmp_path / "state", ignore_errors=True)
+
+
+def _file(data: bytes) -> dict:
+    return {"size_bytes": len(data), "md5_digest": hashlib.md5(data).hexdigest()}
+
+
+def test_catalog_entries_that_escape_or_are_malformed_are_left_out(hub, config, tmp_path):
+    # The catalog comes from the network (a mirror, HF_ENDPOINT): a file name climbing out of the voices directory
+    # was written there by a pull (and its folder made); an absolute one or a size that is no number broke
+    # `models list` and every HTTP route that lists engines or models (500).
+    url, root = hub
+    data = b"not a voice"
+    (root / "escaped.onnx").write_bytes(data)
+    (root / "escaped.onnx.json").write_bytes(data)
+    catalog = json.loads((root / "voices.json").read_text())
+    catalog["en_GB-escape-low"] = {
+        "language": {"code": "en_GB"},
+        "files": {"../../../escaped.onnx": _file(data), "../../../escaped.onnx.json": _file(data)},
+    }
+    catalog["en_GB-absolute-low"] = {
+        "files": {str(tmp_path / "abs.onnx"): _file(data), str(tmp_path / "abs.onnx.json"): _file(data)}
+    }
+    catalog["en_GB-careless-low"] = {
+        "language": "en_GB",
+        "num_speakers": "two",
+        "files": {"c/c.onnx": {"size_bytes": "big", "md5_digest": None}, "c/c.onnx.json": None},
+    }
+    (root / "voices.json").write_text(json.dumps(catalog))
+    state = tmp_path / "state"
+    listed = run_cli(state, "models", "list", "piper", "-c", str(config), check=False)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[1] for line in listed.stdout.splitlines() if line.startswith("piper ")}
+    assert rows == set(VOICES)
+    pulled = run_cli(state, "models", "pull", "piper", "en_GB-escape-low", "-c", str(config), check=False)
+    assert pulled.returncode == 2 and "has no model 'en_GB-escape-low'" in pulled.stderr, pulled.stderr
+    assert not (tmp_path / "escaped.onnx").exists() and not (tmp_path / "escaped.onnx.json").exists()
+    assert sorted(p.name for p in voices_dir(state / "models").iterdir()) == ["voices.json"]
+    settings = make_settings(state, engines={"piper": {"catalog_url": url}}, http={"enabled": True, "port": 0})
+    with running_daemon(settings) as daemon, httpx.Client(base_url=base_url(daemon)) as client:
+        for path in ("/v1/models", "/v1/engines", "/v1/engines/piper/models"):
+            assert client.get(path).status_code == 200, path
+        names = {model["name"] for model in client.get("/v1/engines/piper/models").json()["data"]}
+        assert names == set(VOICES)
+        refused = client.post("/v1/engines/piper/models/en_GB-escape-low/pull")
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "model_not_found"

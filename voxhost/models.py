@@ -401,6 +401,8 @@ def pull_direct(
     done = 0
     for path, size, md5 in spec.checksums:
         target = root / path
+        if not _inside(root, target):  # a catalog's file name must never write elsewhere
+            raise ModelDownloadError(f"{spec.engine} {spec.name}: the file name {path!r} leads out of {root}")
         if not force and target.is_file() and target.stat().st_size == size and _digest(target, "md5") == md5:
             done += size
             manifest[path] = {"size": size, "algo": "md5", "hash": md5}
@@ -431,6 +433,13 @@ def pull_direct(
         manifest[path] = {"size": size, "algo": "md5", "hash": md5}
     (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
     return root
+
+
+def _inside(root: Path, target: Path) -> bool:
+    """Whether ``target`` lies below ``root`` once ``..`` and absolute parts are applied (symlinks are not
+    followed: a models directory may hold links to other disks)."""
+    base = os.path.normpath(root)
+    return os.path.normpath(target).startswith(base + os.sep)
 
 
 def _storage_problem(exc: BaseException, what: str) -> VoxhostError | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -60,25 +61,54 @@ def load_catalog(models_dir: str | Path) -> dict[str, Any]:
 
 def language_label(entry: dict[str, Any]) -> str:
     """``English (United States)``, from the catalog entry's language block."""
-    language = entry.get("language") or {}
+    language = entry.get("language")
+    if not isinstance(language, dict):  # a careless mirror's catalog: the voice is still listed, under "?"
+        language = {}
     name = language.get("name_english") or language.get("code") or "?"
     country = language.get("country_english")
     return f"{name} ({country})" if country else str(name)
 
 
+_MD5 = re.compile(r"[0-9a-f]{32}")
+
+
+def safe_file(path: object) -> bool:
+    """Whether a catalog file name is a plain relative path inside the repository: the name is joined to the
+    voices directory to write the file and globbed to find it, so ``..``, an absolute path, a backslash, NUL or
+    a glob character would write, match or delete files elsewhere."""
+    if not isinstance(path, str) or not path or any(c in path for c in "\\\0*?[]"):
+        return False
+    parts = path.split("/")
+    return not path.startswith("/") and all(part not in {"", ".", ".."} for part in parts)
+
+
+def _checksum(path: str, files: dict[str, Any]) -> tuple[str, int, str] | None:
+    """(path, size, md5) of one catalog file, or None when the catalog gives no usable size and md5 for it."""
+    info = files.get(path)
+    if not isinstance(info, dict):
+        return None
+    size, md5 = info.get("size_bytes"), info.get("md5_digest")
+    if type(size) is not int or size < 0 or not isinstance(md5, str) or not _MD5.fullmatch(md5):
+        return None
+    return path, size, md5
+
+
 def voice_spec(key: str, entry: dict[str, Any], source: str, engine: str = "piper") -> ModelSpec | None:
-    """The ``voxhost models`` entry for one catalog voice; None when the entry lacks its model or config."""
-    files = entry.get("files") or {}
+    """The ``voxhost models`` entry for one catalog voice; None when the entry lacks its model or config, or names
+    them unsafely or without a size and md5 (the catalog comes from the network: such a voice is left out)."""
+    files = entry.get("files")
+    if not isinstance(files, dict) or not all(safe_file(path) for path in files):
+        return None
     model = next((path for path in files if path.endswith(".onnx")), None)
     config = next((path for path in files if path.endswith(".onnx.json")), None)
     if model is None or config is None:
         return None
-    checksums = tuple(
-        (path, int(files[path]["size_bytes"]), str(files[path]["md5_digest"])) for path in (model, config)
-    )
-    speakers = int(entry.get("num_speakers") or 1)
+    checksums = tuple(c for c in (_checksum(model, files), _checksum(config, files)) if c is not None)
+    if len(checksums) != 2:
+        return None
+    speakers = entry.get("num_speakers")
     detail = f"{language_label(entry)}, {entry.get('quality', '?')} quality"
-    if speakers > 1:
+    if type(speakers) is int and speakers > 1:
         detail += f", {speakers} speakers"
     return ModelSpec(
         engine=engine,
