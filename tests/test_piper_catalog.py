@@ -7,7 +7,10 @@ import functools
 import hashlib
 import http.server
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +22,7 @@ import pytest
 from voxhost import models
 from voxhost.cli import main
 from voxhost.operations import SpeechRequest
-from voxhost.plugins.piper_catalog import catalog_specs, fetch_catalog, voices_dir
+from voxhost.plugins.piper_catalog import CATALOG_FILE, catalog_specs, fetch_catalog, voices_dir
 
 from .conftest import make_settings, run_cli, running_daemon
 from .piper_fixture import build_multispeaker_voice
@@ -231,3 +234,49 @@ def test_catalog_entries_that_escape_or_are_malformed_are_left_out(hub, config, 
         assert names == set(VOICES)
         refused = client.post("/v1/engines/piper/models/en_GB-escape-low/pull")
         assert refused.status_code == 404 and refused.json()["error"]["code"] == "model_not_found"
+
+
+class SlowHandler(QuietHandler):
+    """Sends voice files 128 bytes at a time, so that a pull takes seconds."""
+
+    def copyfile(self, source, outputfile):
+        if self.path.endswith(CATALOG_FILE):
+            return super().copyfile(source, outputfile)
+        while block := source.read(128):
+            outputfile.write(block)
+            outputfile.flush()
+            time.sleep(0.2)
+        return None
+
+
+def test_two_pulls_of_one_voice_at_once_both_end_with_it_verified(hub, tmp_path):
+    # Two processes (two CLIs, or the CLI and a daemon's HTTP pull) wrote one <file>.part at once: the second
+    # truncated what the first had written, and one of them ended in a traceback.
+    _, root = hub
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SlowHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "slow.toml"
+        config.write_text(
+            f'state_dir = "{tmp_path / "state"}"\n'
+            f'[engines.piper]\ncatalog_url = "http://127.0.0.1:{server.server_address[1]}"\n'
+        )
+        state = tmp_path / "state"
+        run_cli(state, "models", "list", "piper", "-c", str(config))  # fetches the catalog
+        command = [sys.executable, "-m", "voxhost", "models", "pull", "piper", "en_GB-twins-medium", "-c", str(config)]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        assert first.stdout is not None and "pulling piper en_GB-twins-medium" in first.stdout.readline()
+        second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        out, err = first.communicate(timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.returncode == 0 and "Traceback" not in err, err
+    assert second.returncode == 0 and "Traceback" not in second.stderr, second.stderr
+    assert "being pulled by another process" in second.stderr
+    installed = voices_dir(state / "models")
+    assert not list(installed.rglob("*.part"))
+    listed = run_cli(state, "models", "list", "piper", "--check", "-c", str(config))
+    rows = {line.split()[1]: line for line in listed.stdout.splitlines() if line.startswith("piper ")}
+    assert " verified " in rows["en_GB-twins-medium"]

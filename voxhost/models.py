@@ -8,6 +8,8 @@ place, so models already downloaded by other tools are used as they are. Nothing
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import importlib
 import json
@@ -17,7 +19,7 @@ import shutil
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -322,14 +324,64 @@ def pull(
     if found is not None and not force:
         _LOGGER.info("%s %s is already present in %s", spec.engine, spec.name, found)
         return found
-    if spec.source is not None:
-        path = pull_direct(spec, models_dir, force=force, progress=progress)
-    else:
-        path = _pull_hub(spec, models_dir, to_hf_cache=to_hf_cache, force=force, verify=verify, progress=progress)
-    if spec.after_pull:
-        module, _, function = spec.after_pull.partition(":")
-        getattr(importlib.import_module(module), function)(spec, path)
+    _refuse_offline(spec, models_dir)  # before the lock: an offline pull leaves nothing on disk
+    with _pull_lock(spec, models_dir):
+        if not force:  # another process may have pulled it while this one waited
+            found = find_model(spec, models_dir, search_hf_cache=spec.source is None)
+            if found is not None:
+                return found
+        if spec.source is not None:
+            path = pull_direct(spec, models_dir, force=force, progress=progress)
+        else:
+            path = _pull_hub(spec, models_dir, to_hf_cache=to_hf_cache, force=force, verify=verify, progress=progress)
+        if spec.after_pull:
+            module, _, function = spec.after_pull.partition(":")
+            getattr(importlib.import_module(module), function)(spec, path)
     return path
+
+
+LOCKS = ".locks"
+"""A folder of ``models_dir`` with one lock file per repository that a pull holds while it writes."""
+
+
+@contextlib.contextmanager
+def _pull_lock(spec: ModelSpec, models_dir: str | Path) -> Iterator[None]:
+    """Hold the repository's pull lock: two processes (the CLI and a daemon's HTTP pull, two CLIs) writing the
+    same files raced on one ``.part`` file, leaving a traceback and possibly a file the other had truncated.
+    A second pull waits for the first and then finds the model there."""
+    path = Path(models_dir, LOCKS, spec.repo.replace("/", "--") + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as err:  # a read-only models directory: the pull fails on its own, with its own message
+        _LOGGER.debug("no pull lock at %s: %s", path, err)
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _LOGGER.warning("%s is being pulled by another process; waiting for it", spec.repo)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
+
+
+def _refuse_offline(spec: ModelSpec, models_dir: str | Path) -> None:
+    """Raise ``ModelDownloadError`` when the pull would need the Hugging Face hub and it is switched off."""
+    if not is_offline():
+        return
+    if spec.source is None:
+        raise ModelDownloadError(
+            f"cannot pull {spec.engine} {spec.name} ({spec.repo}): the Hugging Face hub is offline "
+            f"(HF_HUB_OFFLINE is set). Unset it on a machine with network, or copy the files "
+            f"{', '.join(spec.files)} into {local_dir(spec, models_dir)}."
+        )
+    if (urllib.parse.urlparse(spec.source).hostname or "").endswith("huggingface.co"):
+        raise ModelDownloadError(
+            f"cannot pull {spec.engine} {spec.name}: the Hugging Face hub is offline (HF_HUB_OFFLINE is set)"
+        )
 
 
 def _pull_hub(
@@ -341,12 +393,7 @@ def _pull_hub(
     verify: bool,
     progress: Progress | None,
 ) -> Path:
-    if is_offline():
-        raise ModelDownloadError(
-            f"cannot pull {spec.engine} {spec.name} ({spec.repo}): the Hugging Face hub is offline "
-            f"(HF_HUB_OFFLINE is set). Unset it on a machine with network, or copy the files "
-            f"{', '.join(spec.files)} into {local_dir(spec, models_dir)}."
-        )
+    _refuse_offline(spec, models_dir)
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -390,11 +437,7 @@ def pull_direct(
     config can come last and mark it complete). Files already there and matching are kept unless ``force``.
     """
     assert spec.source is not None
-    host = urllib.parse.urlparse(spec.source).hostname or ""
-    if is_offline() and host.endswith("huggingface.co"):
-        raise ModelDownloadError(
-            f"cannot pull {spec.engine} {spec.name}: the Hugging Face hub is offline (HF_HUB_OFFLINE is set)"
-        )
+    _refuse_offline(spec, models_dir)
     root = local_dir(spec, models_dir)
     manifest = _read_manifest(root)
     total = spec.download_size
@@ -482,6 +525,14 @@ def remove(spec: ModelSpec, models_dir: str | Path, others: Iterable[ModelSpec] 
     """
     root = local_dir(spec, models_dir)
     if not root.is_dir():
+        return []
+    with _pull_lock(spec, models_dir):  # never while a pull of the repository writes its files
+        return _remove(spec, root, others)
+
+
+def _remove(spec: ModelSpec, root: Path, others: Iterable[ModelSpec]) -> list[Path]:
+    """``remove``'s work, with the repository's lock held."""
+    if not root.is_dir():  # removed by another process meanwhile
         return []
     keep: set[Path] = set()
     for other in others:
