@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openai
 import pytest
 
 from voxhost.audio import decode_audio
@@ -408,6 +409,28 @@ def test_openai_client_english_default_voice(daemon):
     pcm, rate = decode("wav", data)
     _assert_audio(pcm, rate, min_seconds=0.5)
     assert np.isfinite(_samples(pcm)).all()
+
+
+def test_a_temperature_too_small_to_sample_with_is_a_400(daemon):
+    # 1e-300 is 0 in float32: the speech-token model's logits became infinite and the request a 500 engine_error.
+    client = openai_client(daemon).with_options(timeout=300)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.audio.speech.create(
+            model="chatterbox",
+            voice="chatterbox:en_US-default",
+            input="Hello there.",
+            response_format="wav",
+            extra_body={"options": {"temperature": 1e-300}},
+        )
+    assert refused.value.body["param"] == "options" and "temperature" in refused.value.body["message"]
+    data = client.audio.speech.create(
+        model="chatterbox",
+        voice="chatterbox:en_US-default",
+        input="Hello there.",
+        response_format="wav",
+        extra_body={"options": {"temperature": 0.01}, "seed": 1},
+    ).read()
+    _assert_audio(*decode("wav", data))
 
 
 def test_wyoming_pipeline_voice_piper_to_chatterbox(daemon):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openai
 import pytest
 
 from voxhost.engine import Capability, EngineContext, SynthesisRequest
@@ -227,6 +228,32 @@ def test_torch_cloned_voice_uploaded_and_spoken_through_the_openai_client(torch_
     audio, rate = soundfile.read(io.BytesIO(data), dtype="int16")
     _check_audio([audio.tobytes()], rate)
     assert engine_status(torch_daemon)["prompts_made"] >= 1
+
+
+@pytest.mark.heavy
+def test_torch_a_temperature_too_small_to_sample_with_is_a_400(torch_daemon):
+    # 1e-300 is 0 in float32: the talker's logits became infinite and the request a 500 engine_error.
+    client = openai_client(torch_daemon).with_options(timeout=300)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.audio.speech.create(
+            model="qwen3",
+            voice="qwen3:en_US-default",
+            input="Hello there.",
+            response_format="wav",
+            extra_body={"options": {"temperature": 1e-300}},
+        )
+    assert refused.value.body["param"] == "options" and "temperature" in refused.value.body["message"]
+    import soundfile
+
+    data = client.audio.speech.create(
+        model="qwen3",
+        voice="qwen3:en_US-default",
+        input="Hello there.",
+        response_format="wav",
+        extra_body={"options": {"temperature": 0.01}, "seed": 1},
+    ).read()
+    audio, rate = soundfile.read(io.BytesIO(data), dtype="int16")
+    _check_audio([audio.tobytes()], rate)
 
 
 @pytest.mark.heavy

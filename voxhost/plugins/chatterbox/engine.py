@@ -110,6 +110,12 @@ class ChatterboxSettings(EngineSettings):
     """Each conversion piece starts this much before the previous one ends; the overlap is crossfaded."""
 
 
+MIN_TEMPERATURE = 0.01
+"""The least temperature: the logits are divided by it in float32 (float16 on some GPUs), where a smaller one (1e-300
+is 0 there) makes them infinite and sampling fails (a 500 for a request's option); below 0.1 sampling is greedy
+already."""
+
+
 class ChatterboxOptions(EngineOptions):
     """Per-request options (the seed comes with the request)."""
 
@@ -117,7 +123,7 @@ class ChatterboxOptions(EngineOptions):
     """Emotion intensity; 0.5 is neutral."""
     cfg_weight: float = Field(0.5, ge=0, le=3)
     """Classifier-free guidance weight; lower is slower, more deliberate speech."""
-    temperature: float = Field(0.8, gt=0, le=5)
+    temperature: float = Field(0.8, ge=MIN_TEMPERATURE, le=5)
     """Sampling temperature of the speech-token model."""
     repetition_penalty: float | None = Field(None, ge=1, le=5)
     """Penalty on repeated speech tokens; unset: the model's own (English 1.2, multilingual 2.0, Turbo 1.2)."""

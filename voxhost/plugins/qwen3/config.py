@@ -68,10 +68,16 @@ class Qwen3Settings(EngineSettings):
     """Transcript of ``default_reference``; unset: speaker embedding only (x-vector mode)."""
 
 
+MIN_TEMPERATURE = 0.01
+"""The least temperature: the logits are divided by it in float32 (float16 on some GPUs), where a smaller one (1e-300
+is 0 there) makes them infinite and sampling fails (a 500 for a request's option); below 0.1 sampling is greedy
+already."""
+
+
 class Qwen3Options(EngineOptions):
     """Per-request sampling options; unset values come from the model's generation_config.json."""
 
-    temperature: float | None = Field(None, gt=0, le=2)
+    temperature: float | None = Field(None, ge=MIN_TEMPERATURE, le=2)
     top_k: int | None = Field(None, ge=1, le=1000)
     top_p: float | None = Field(None, gt=0, le=1)
     repetition_penalty: float | None = Field(None, ge=1, le=3)
