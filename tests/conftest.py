@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -242,6 +243,29 @@ def run_cli(
         env=environ,
         timeout=timeout,
     )
+
+
+def run_cli_measured(
+    state_dir: Path, *args: str, timeout: float = 300, **env: str
+) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``run_cli`` (unchecked), and the most memory the command's process held (its peak resident set, bytes, as
+    ``os.wait4`` reports it for that one child)."""
+    environ = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1", **env}
+    command = [sys.executable, "-m", "voxhost", *args]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, env=environ, text=True)
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
+    # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
+    return result, usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
 def assert_speech(pcm: bytes, rate: int, min_seconds: float, max_seconds: float, expect_rate: int = 22050) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
-from .conftest import run_cli
+import numpy as np
+import soundfile
+import soxr
+
+from .conftest import run_cli, run_cli_measured
 from .listener import wer
 
 TEXT = "Dinner is ready. Please come to the kitchen."
@@ -34,3 +38,35 @@ def test_whisper_models_are_listed_and_pulled_like_any_engines(state_dir):
         and "HF_HUB_OFFLINE" in offline.stderr
         and "Systran/faster-whisper-small" in (offline.stderr)
     )
+
+
+def long_flac(speech, path, rate: int, minutes: float) -> int:
+    """``speech`` (a WAV) at ``rate``, then silence, ``minutes`` long in all, as a FLAC written a second at a time (a
+    few hundred kilobytes); its frames."""
+    samples, speech_rate = soundfile.read(speech, dtype="float32")
+    head = (soxr.resample(samples, speech_rate, rate) * 32767).astype(np.int16)
+    frames = int(minutes * 60 * rate)
+    with soundfile.SoundFile(path, "w", rate, 1, subtype="PCM_16", format="FLAC") as out:
+        out.write(head)
+        silence = np.zeros(rate, np.int16)
+        for _ in range((frames - head.size) // rate):
+            out.write(silence)
+    return soundfile.info(path).frames
+
+
+def test_a_long_high_rate_file_is_decoded_in_bounded_memory(tmp_path, state_dir):
+    """10 minutes of 192 kHz audio take no more memory to transcribe than the same 10 minutes at 16 kHz (what the
+    recognizer hears): decoded at its own rate it would take 0.46 GB as float32 (and more in copies), decoded as the
+    doors decode uploads (a block at a time, to 16 kHz mono, read from the file as it goes) hardly more."""
+    speech = tmp_path / "dinner.wav"
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    high, low = tmp_path / "high.flac", tmp_path / "low.flac"
+    full = long_flac(speech, high, 192000, 10) * 4  # bytes of its float32 samples at its own rate
+    long_flac(speech, low, 16000, 10)
+    peaks = {}
+    for path in (low, high):
+        result, peaks[path] = run_cli_measured(state_dir, "transcribe", str(path))
+        assert result.returncode == 0, result.stderr
+        assert wer(TEXT, result.stdout.strip()) <= 0.1, result.stdout
+    more = peaks[high] - peaks[low]
+    assert more < full / 4, f"192 kHz took {more / 2**20:.0f} MiB more than 16 kHz ({full / 2**20:.0f} MiB decoded)"

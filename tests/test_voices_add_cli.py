@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import soundfile
+import soxr
+
 from voxhost.library import VoiceLibrary
 from voxhost.operations import VoiceCreate
 from voxhost.voice_archive import write_archive
 
-from .conftest import run_cli
+from .conftest import run_cli, run_cli_measured
 from .listener import wer
 from .protocols.http_helpers import tone
 
@@ -46,6 +50,33 @@ def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     misnamed = run_cli(state_dir, "voices", "add", str(speech), "--name", "a/b", check=False)
     assert misnamed.returncode == 1 and misnamed.stderr.startswith("voxhost: name:"), misnamed.stderr
     assert VoiceLibrary(state_dir / "voices").list() == [], "nothing stored"
+
+
+def test_a_high_rate_recording_is_decoded_in_bounded_memory(tmp_path, state_dir):
+    """29 s of 8-channel 192 kHz audio (an 89 MB WAV) take hardly more memory to add (and to hear) than the same
+    29 s of 48 kHz mono, the most a voice is stored at: decoded as the doors decode uploads, a block at a time, mixed
+    to mono and brought to 48 kHz as it goes, and read from the file as it goes; never even its mono samples at its
+    own rate (22 MB as float32) are held."""
+    speech = tmp_path / "dinner.wav"
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    samples, speech_rate = soundfile.read(speech, dtype="float32")
+    files = {}
+    for rate, channels in ((48000, 1), (192000, 8)):
+        head = soxr.resample(samples, speech_rate, rate)
+        mono = np.concatenate([head, np.zeros(int(29 * rate) - head.size, np.float32)])
+        files[rate] = tmp_path / f"{rate}.wav"
+        soundfile.write(files[rate], np.repeat(mono[:, None], channels, axis=1), rate, subtype="PCM_16")
+    own_rate = soundfile.info(files[192000]).frames * 4  # bytes of its mono float32 samples at its own rate
+    peaks, shown = {}, {}
+    for rate, path in files.items():
+        result, peaks[rate] = run_cli_measured(
+            state_dir, "voices", "add", str(path), "--name", f"At {rate}", "--transcript", TEXT, "--json"
+        )
+        assert result.returncode == 0, result.stderr
+        shown[rate] = json.loads(result.stdout)
+    assert shown[192000]["sample_rate"] == 48000 and abs(shown[192000]["seconds"] - 29) < 0.01, shown
+    more = peaks[192000] - peaks[48000]
+    assert more < own_rate, f"192 kHz took {more / 2**20:.0f} MiB more than 48 kHz ({own_rate / 2**20:.0f} MiB in mono)"
 
 
 def _archive(tmp_path, count: int):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import soxr
@@ -90,29 +91,33 @@ def chunked(pcm: bytes, max_bytes: int) -> Iterator[bytes]:
 
 
 def decode_audio(
-    data: bytes, max_seconds: float | None = None, param: str = "audio", max_rate: int | None = None
+    data: bytes | Path, max_seconds: float | None = None, param: str = "audio", max_rate: int | None = None
 ) -> tuple[np.ndarray, int]:
-    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...) to mono float32; clear errors for bad input.
+    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...), or a file on disk, to mono float32; clear errors for bad
+    input (a file that cannot be opened is the OSError of opening it).
 
     Audio longer than ``max_seconds`` is rejected without decoding all of it (a small compressed file can
     hold hours of audio). It is decoded a block at a time and mixed to mono as it goes, and with ``max_rate``
     brought down to that rate as it goes, so memory follows the mono result, not the channels or rate the file
-    claims (a 3 MB FLAC of silence holds 30 minutes of 8-channel 192 kHz audio: 14 GB as float32).
+    claims (a 3 MB FLAC of silence holds 30 minutes of 8-channel 192 kHz audio: 14 GB as float32). A file on disk
+    is read as it is decoded, never whole (a WAV of an hour at 192 kHz is 1.4 GB).
     """
     import soundfile
 
-    try:
-        with soundfile.SoundFile(io.BytesIO(data)) as sound:
-            if sound.format == "MP3":  # libsndfile garbles MP3 frames that straddle two reads; FFmpeg does not
-                raise ValueError("MP3 is decoded by FFmpeg")
-            check_rate(sound.samplerate, param)
-            if sound.frames != _UNKNOWN_FRAMES:  # a length unknown is checked as the audio is decoded
-                _check_length(sound.frames, sound.samplerate, max_seconds, param)
-            mono, rate = _decode_blocks(sound, max_seconds, param, max_rate)
-    except InvalidAudioError:
-        raise
-    except Exception:
-        mono, rate = _decode_with_av(data, max_seconds, param, max_rate)
+    with open(data, "rb") if isinstance(data, Path) else io.BytesIO(data) as source:
+        try:
+            with soundfile.SoundFile(source) as sound:
+                if sound.format == "MP3":  # libsndfile garbles MP3 frames that straddle two reads; FFmpeg does not
+                    raise ValueError("MP3 is decoded by FFmpeg")
+                check_rate(sound.samplerate, param)
+                if sound.frames != _UNKNOWN_FRAMES:  # a length unknown is checked as the audio is decoded
+                    _check_length(sound.frames, sound.samplerate, max_seconds, param)
+                mono, rate = _decode_blocks(sound, max_seconds, param, max_rate)
+        except InvalidAudioError:
+            raise
+        except Exception:
+            source.seek(0)
+            mono, rate = _decode_with_av(source, max_seconds, param, max_rate)
     if mono.size == 0:
         raise InvalidAudioError("the audio contains no samples", param=param)
     if not np.all(np.isfinite(mono)):
@@ -122,9 +127,9 @@ def decode_audio(
     return mono.astype(np.float32, copy=False), int(rate)
 
 
-def decoded_pcm(data: bytes, max_seconds: float, param: str, max_rate: int) -> PCM:
-    """An uploaded file as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a thread (half an hour of
-    samples takes a quarter of a second to convert, which the event loop must not spend)."""
+def decoded_pcm(data: bytes | Path, max_seconds: float, param: str, max_rate: int) -> PCM:
+    """An uploaded file (or a file on disk) as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a
+    thread (half an hour of samples takes a quarter of a second to convert, which the event loop must not spend)."""
     samples, rate = decode_audio(data, max_seconds, param, max_rate)
     # In place, as PCM.from_float would with copies: the array is this call's own, and its samples are finite.
     np.clip(samples, -1.0, 1.0, out=samples)
@@ -164,7 +169,7 @@ def _check_length(frames: int, rate: int, max_seconds: float | None, param: str)
 
 
 def _decode_with_av(
-    data: bytes, max_seconds: float | None, param: str, max_rate: int | None = None
+    source: BinaryIO, max_seconds: float | None, param: str, max_rate: int | None = None
 ) -> tuple[np.ndarray, int]:
     """Fallback for formats libsndfile lacks (MP3 in older builds, AAC, Opus in MP4/WebM): mono (and at most
     ``max_rate``) frame by frame."""
@@ -173,7 +178,7 @@ def _decode_with_av(
     parts: list[np.ndarray] = []
     total = 0
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(source, mode="r") as container:
             if not container.streams.audio:
                 raise InvalidAudioError("the file holds no audio (an image, a video without sound?)", param=param)
             stream = container.streams.audio[0]

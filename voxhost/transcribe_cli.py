@@ -11,8 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .audio import decode_audio
-from .engine import PCM, Transcript
+from .audio import RECOGNIZER_RATE, decoded_pcm
+from .engine import Transcript
 from .errors import VoxhostError
 from .operations import TranscribeParams, parse
 from .transcripts import subtitles
@@ -56,8 +56,10 @@ def add_transcribe_command(
             try:
                 checked = core.check_transcribe(params)
                 for path in args.files:
-                    samples, rate = await asyncio.to_thread(decode_audio, path.read_bytes(), MAX_SECONDS, "file")
-                    transcript = await core.transcribe(PCM.from_float(samples, rate), checked)
+                    # As the doors do: a block at a time, mono, at most the recognizer's rate, read from the file as
+                    # it is decoded (an hour of 192 kHz audio would take gigabytes at its own rate).
+                    audio = await asyncio.to_thread(decoded_pcm, path, MAX_SECONDS, "file", RECOGNIZER_RATE)
+                    transcript = await core.transcribe(audio, checked)
                     if len(args.files) > 1 and args.format == "text":
                         print(f"{path}: ", end="")
                     print(render(transcript, args.format))

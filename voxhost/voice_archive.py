@@ -159,9 +159,10 @@ def _voice(voice_id: str, files: dict[str, Member]) -> Incoming:
 def _stored_audio(wav: bytes, info: Any) -> tuple[bytes, int, float]:
     """An archived recording checked exactly as an upload is, as the bytes to store, their rate and its length: the
     file as it is when it is what the library stores (16-bit mono, at most 48 kHz), else re-encoded as an upload."""
-    samples, rate = decode_audio(wav, MAX_REFERENCE_SECONDS, "archive")  # rate, finite samples, length
+    # Rate, finite samples, length, decoded as an upload is: at most the rate it is stored at.
+    samples, rate = decode_audio(wav, MAX_REFERENCE_SECONDS, "archive", MAX_STORED_RATE)
     stored, stored_rate, seconds = reference_wav(samples, rate, "archive")
-    if info.subtype == "PCM_16" and info.channels == 1 and rate <= MAX_STORED_RATE:
+    if info.subtype == "PCM_16" and info.channels == 1 and info.samplerate <= MAX_STORED_RATE:
         return wav, rate, seconds  # byte for byte: an export imports as the same files
     return stored, stored_rate, seconds
 

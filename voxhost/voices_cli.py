@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .audio import decode_audio
+from .audio import MAX_SPEECH_RATE, decode_audio
 from .errors import VoxhostError
 from .library import VoiceLibrary, valid_voice_id
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
@@ -118,7 +118,8 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise VoxhostError(f"no audio file {path}")
-    samples, rate = decode_audio(path.read_bytes(), MAX_REFERENCE_SECONDS, "file")
+    # As the doors do: a block at a time, mono, at most the rate a voice is stored at, read as it is decoded.
+    samples, rate = decode_audio(path, MAX_REFERENCE_SECONDS, "file", MAX_SPEECH_RATE)
 
     async def store() -> Any:
         core = make_core(args)
