@@ -87,6 +87,35 @@ def test_hung_worker_fails_its_request_and_is_replaced(worker_daemon):
     assert engine_pid(d) not in (None, pid)
 
 
+def test_worker_killed_mid_request_is_named_by_its_signal_not_by_what_it_wrote_before(worker_daemon):
+    # The error read "exited (code -9): " and the worker's last stderr lines: a warning from an earlier request (or a
+    # progress bar with every \r update) that had nothing to do with the kill.
+    d = worker_daemon
+    assert speak(d, "This is NOISY but fine.")
+    pid = engine_pid(d)
+    failures: list[BaseException] = []
+
+    def slow() -> None:
+        try:
+            speak(d, "This is SLOW and gets killed.")
+        except BaseException as err:  # the request's outcome, checked below
+            failures.append(err)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGKILL)
+    thread.join(30)
+    assert len(failures) == 1 and isinstance(failures[0], openai.APIStatusError), failures
+    error = failures[0].response.json()["error"]
+    assert failures[0].status_code == 500 and error["code"] == "worker_crashed"
+    assert (
+        error["message"]
+        == "the tone worker process was killed by SIGKILL (the kernel's out-of-memory killer sends it too)"
+    )
+    assert len(speak(d, "And now it speaks again.")) > 16000
+
+
 def test_hung_thread_engine_fails_its_request_and_serves_again(state_dir):
     settings = make_settings(
         state_dir,

@@ -11,6 +11,7 @@ import collections
 import gc
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -276,6 +277,24 @@ class ThreadRunner(EngineRunner):
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _exit_words(code: int | None, stderr: list[str]) -> str:
+    """How a worker ended, for its request's error: the signal by name, or the exit code and the last lines it
+    wrote (a progress bar's last state only: its ``\\r`` updates filled the message a client sees)."""
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        if -code == signal.SIGKILL:  # it wrote nothing after the kill: what it wrote before is no reason for it
+            return f"was killed by {name} (the kernel's out-of-memory killer sends it too)"
+        how = f"was killed by {name}"
+    else:
+        how = f"exited (code {code})"
+    lines = [line.rsplit("\r", 1)[-1].strip() for line in stderr[-3:]]
+    tail = " | ".join(line for line in lines if line)
+    return f"{how}: {tail}" if tail else how
+
+
 class WorkerRunner(EngineRunner):
     """A worker process (``python -m voxhost.worker``) with the configured interpreter."""
 
@@ -421,10 +440,8 @@ class WorkerRunner(EngineRunner):
 
     def _crashed(self) -> WorkerCrashedError:
         code = self._proc.returncode if self._proc else self._exit_code
-        tail = " | ".join(line for line in list(self._stderr)[-3:] if line.strip())
         self._on_death()
-        detail = f": {tail}" if tail else ""
-        return WorkerCrashedError(f"the {self.engine_id} worker process exited (code {code}){detail}")
+        return WorkerCrashedError(f"the {self.engine_id} worker process {_exit_words(code, list(self._stderr))}")
 
     def _on_death(self) -> None:
         was_loaded, self.loaded = self.loaded, False

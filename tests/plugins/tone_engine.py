@@ -1,12 +1,14 @@
 """A test engine plugin: deterministic tones, several chunks per sentence, two speakers, and failure triggers.
 
 Loaded from a plugins directory. Text containing ``CRASH`` kills the process it runs in (a worker crash);
-``FAIL`` raises; ``SLOW`` makes each chunk take ``slow_delay`` seconds.
+``FAIL`` raises; ``SLOW`` makes each chunk take ``slow_delay`` seconds; ``NOISY`` writes a line to stderr, as a
+library's warning or progress bar would.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -62,6 +64,8 @@ class ToneEngine(voxhost.Engine):
             os._exit(3)
         if "FAIL" in request.text:
             raise RuntimeError("tone engine asked to fail")
+        if "NOISY" in request.text:
+            print("\rtone: 50% done\rtone: a warning of an earlier request", file=sys.stderr, flush=True)
         rate = self.settings.rate
         pitch = 880.0 if request.speaker == "high" else 220.0
         amplitude = request.options.get("amplitude", 0.3)
