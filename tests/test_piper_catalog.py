@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
+import openai
 import pytest
 
 from voxhost import models
@@ -24,7 +25,7 @@ from voxhost.cli import main
 from voxhost.operations import SpeechRequest
 from voxhost.plugins.piper_catalog import CATALOG_FILE, catalog_specs, fetch_catalog, voices_dir
 
-from .conftest import make_settings, run_cli, running_daemon
+from .conftest import ServeProcess, free_port, make_settings, run_cli, running_daemon, wait_for
 from .piper_fixture import build_multispeaker_voice
 from .protocols.http_helpers import base_url
 
@@ -280,3 +281,106 @@ def test_two_pulls_of_one_voice_at_once_both_end_with_it_verified(hub, tmp_path)
     listed = run_cli(state, "models", "list", "piper", "--check", "-c", str(config))
     rows = {line.split()[1]: line for line in listed.stdout.splitlines() if line.startswith("piper ")}
     assert " verified " in rows["en_GB-twins-medium"]
+
+
+# -- the HTTP door (what the voice lab and scripts use) of a real `voxhost serve` -------------------------------------
+
+
+def _serve(tmp_path: Path, catalog_url: str) -> tuple[ServeProcess, str]:
+    """``voxhost serve`` with Piper reading its catalog from ``catalog_url`` and the HTTP door on; its root URL."""
+    port = free_port()
+    config = tmp_path / "serve.toml"
+    config.write_text(
+        f"""state_dir = "{tmp_path / "state"}"
+[engines.whisper]
+enabled = false
+[engines.piper]
+catalog_url = "{catalog_url}"
+[doors.wyoming]
+enabled = false
+[doors.mqtt]
+enabled = false
+[doors.http]
+host = "127.0.0.1"
+port = {port}
+"""
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("VOXHOST_LOAD_PLUGINS", None)
+    serve = ServeProcess(config, env)
+    try:
+        serve.wait_ready()
+    except BaseException:
+        serve.close()
+        raise
+    return serve, f"http://127.0.0.1:{port}"
+
+
+def test_a_fresh_daemon_pulls_a_catalog_voice_over_http_and_speaks_it(hub, tmp_path):
+    # The pull route looked only at a catalog the CLI had fetched before: on a fresh install it answered 404
+    # "models: none", so neither the voice lab nor a script could get a Piper voice without the CLI.
+    url, _ = hub
+    serve, root = _serve(tmp_path, url)
+    try:
+        with httpx.Client(base_url=root, timeout=60) as http:
+            started = http.post("/v1/engines/piper/models/en_GB-twins-medium/pull")
+            assert started.status_code == 202, started.text
+            assert started.json()["models"] == ["en_GB-twins-medium"]
+            piper = next(e for e in http.get("/v1/engines").json()["data"] if e["id"] == "piper")
+            assert piper["fetches_models"] is True and piper["models"] == len(VOICES)  # what the lab shows
+            # fetched and kept where `voxhost models` keeps it
+            assert (voices_dir(tmp_path / "state" / "models") / CATALOG_FILE).is_file()
+
+            def installed() -> dict[str, bool]:
+                listed = http.get("/v1/engines/piper/models")
+                assert listed.status_code == 200, listed.text
+                return {model["name"]: model["installed"] for model in listed.json()["data"]}
+
+            wait_for(lambda: installed().get("en_GB-twins-medium") is True, timeout=60)
+            assert installed() == {"en_GB-twins-medium": True, "de_DE-twins-low": False}
+        client = openai.OpenAI(base_url=root + "/v1", api_key="not-needed", max_retries=0, timeout=60)
+        wait_for(lambda: _voice(root), 10)  # the voices directories are watched: it joins without a restart
+        speech = client.audio.speech.create(
+            model="piper", voice="piper:en_GB-twins-medium", input="Hello there.", response_format="pcm"
+        )
+        assert len(speech.content) > 0
+    finally:
+        serve.close()
+
+
+def _voice(root: str) -> bool:
+    """Whether the pulled voice is in the daemon's catalog yet (the voices directories are watched)."""
+    voices = httpx.get(f"{root}/v1/audio/voices", timeout=30).json()["voices"]
+    return any(voice["id"] == "piper:en_GB-twins-medium" for voice in voices)
+
+
+def test_the_http_door_says_why_it_has_no_catalog_and_fetches_it_once_it_can(hub, tmp_path):
+    # Offline (nothing answers at the catalog's address) listing and pulling are 503s that say why, in OpenAI's
+    # error form, not an empty list or "unknown model"; once the catalog can be had, listing fetches it.
+    _, hub_root = hub
+    port = free_port()
+    serve, root = _serve(tmp_path, f"http://127.0.0.1:{port}")
+    try:
+        client = openai.OpenAI(base_url=root + "/v1", api_key="not-needed", max_retries=0, timeout=60)
+        for method, path in (("get", "/engines/piper/models"), ("post", "/engines/piper/models/de_DE-twins-low/pull")):
+            with pytest.raises(openai.APIStatusError) as caught:
+                getattr(client, method)(path, cast_to=object)
+            assert caught.value.status_code == 503, path
+            error = caught.value.body
+            assert isinstance(error, dict) and error["code"] == "model_catalog_unavailable", error
+            assert f"127.0.0.1:{port}" in error["message"] and "Piper voice catalog" in error["message"], error
+        assert not (voices_dir(tmp_path / "state" / "models") / CATALOG_FILE).exists()
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", port), functools.partial(QuietHandler, directory=str(hub_root))
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            listed = client.get("/engines/piper/models", cast_to=object)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert isinstance(listed, dict)
+        assert {model["name"] for model in listed["data"]} == set(VOICES)
+        assert not any(model["installed"] for model in listed["data"])
+    finally:
+        serve.close()

@@ -64,6 +64,9 @@ class EngineInfo:
     """Built-in voices the engine does not offer with this configuration, and why."""
     transcription_models: tuple[TranscriptionModel, ...] = ()
     """The speech-recognition models it serves, with their languages (engines that transcribe)."""
+    fetches_models: bool = False
+    """Its list of models is fetched from the network (``Engine.refresh_models``, the Piper voice catalog):
+    ``models`` is empty until it was fetched once; ``CoreAPI.refresh_models`` fetches it."""
 
 
 @dataclass(frozen=True)
@@ -427,6 +430,11 @@ class CoreAPI(Protocol):
 
     async def unload_engine(self, engine_id: str) -> None:
         """Free an engine's memory; ``BusyError`` while it has jobs."""
+        ...
+
+    async def refresh_models(self, engine_id: str) -> None:
+        """Fetch an engine's list of downloadable models (off the event loop, with a timeout; one fetch at a time
+        per engine); ``ModelCatalogError`` (503) when it cannot be had (offline)."""
         ...
 
     # -- the spoken-text lexicon -------------------------------------------------------------------------

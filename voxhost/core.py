@@ -36,11 +36,13 @@ from .errors import (
     UnknownJobError,
     UnknownVoiceError,
     UnsupportedError,
+    VoxhostError,
 )
 from .events import Event, EventBus, VoiceAdded, VoiceRemoved
 from .jobs import Job, Transform
 from .jobstore import JobStore
 from .library import VoiceLibrary, check_reference
+from .models import ModelCatalogError
 from .operations import (
     ConvertParams,
     JobQuery,
@@ -70,6 +72,10 @@ from .voice_archive import import_archive, write_archive
 from .voices import BrokenVoice, CatalogVoice, LibraryVoice, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
+
+MODEL_CATALOG_TIMEOUT = 30.0
+"""Seconds a door waits for an engine to fetch its list of models (the Piper voice catalog) before it answers that
+the list could not be had; the fetch itself runs on a thread and ends with its own socket timeout."""
 
 
 class Core:
@@ -109,6 +115,8 @@ class Core:
         self._annotating: asyncio.Task[None] | None = None
         self._default_options: dict[str, dict[str, Any]] = {}
         """Per engine: its options for a request that gives none, as checked once."""
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        """Per engine: the fetch of its model catalog now running, which every caller meanwhile waits for."""
 
     @property
     def settings(self) -> Settings:
@@ -506,6 +514,37 @@ class Core:
     async def unload_engine(self, engine_id: str) -> None:
         """Free an engine's memory; ``BusyError`` while it has jobs."""
         await asyncio.shield(self.registry.unload(engine_id))
+
+    async def refresh_models(self, engine_id: str) -> None:
+        """Let an engine fetch its list of downloadable models (``Engine.refresh_models``, as ``voxhost models``
+        does) on a thread, waiting at most ``MODEL_CATALOG_TIMEOUT`` seconds; callers meanwhile share one fetch.
+        ``ModelCatalogError`` (503) says why it could not be fetched."""
+        engine = self.registry.get(engine_id).engine
+        task = self._refreshing.get(engine_id)
+        if task is None:
+            task = asyncio.create_task(asyncio.to_thread(engine.refresh_models), name=f"refresh-models-{engine_id}")
+            self._refreshing[engine_id] = task
+
+            def done(finished: asyncio.Task[None]) -> None:
+                if self._refreshing.get(engine_id) is finished:
+                    del self._refreshing[engine_id]
+                if not finished.cancelled():
+                    finished.exception()  # retrieved here too: every caller may have stopped waiting
+
+            task.add_done_callback(done)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), MODEL_CATALOG_TIMEOUT)
+        except TimeoutError:
+            raise ModelCatalogError(
+                f"the list of {engine_id} models could not be fetched in {MODEL_CATALOG_TIMEOUT:g} s "
+                "(a slow or unreachable network)"
+            ) from None
+        except VoxhostError as err:
+            raise ModelCatalogError(err.message) from err
+        except Exception as err:  # an engine's own fetch failing its own way: still an answer that says why
+            raise ModelCatalogError(
+                f"the list of {engine_id} models could not be fetched: {type(err).__name__}: {err}"
+            ) from err
 
     # -- the spoken-text lexicon -------------------------------------------------------------------------
 

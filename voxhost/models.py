@@ -78,6 +78,12 @@ class ModelDownloadError(VoxhostError):
     http_status = 503
 
 
+class ModelCatalogError(ModelDownloadError):
+    """An engine's list of downloadable models (the Piper voice catalog) could not be fetched."""
+
+    code = "model_catalog_unavailable"
+
+
 def hf_cache_dir() -> Path:
     """The Hugging Face hub cache, as huggingface_hub resolves it from the environment."""
     if os.environ.get("HF_HUB_CACHE"):

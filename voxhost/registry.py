@@ -83,6 +83,7 @@ class EngineSlot:
             version=engine_version(type(engine)),
             withheld=tuple(engine.withheld_voices()),
             transcription_models=tuple(engine.transcription_models()),
+            fetches_models=type(engine).refresh_models is not Engine.refresh_models,
         )
 
     def state(self) -> EngineState:

@@ -237,6 +237,10 @@ def test_watch_shows_jobs_engines_and_pulls(page_for, lab):
     model.get_by_role("button", name="Pull modelled vocoder").click()
     model.locator(".msg.bad").wait_for(timeout=15000)
     assert "offline" in model.locator(".msg").inner_text()
+    # Piper's voice catalog is fetched by the daemon when the page lists its models; offline, the card says why.
+    catalog = piper.locator("[data-models='piper'] .hint")
+    catalog.wait_for(timeout=10000)
+    assert "Cannot list models" in catalog.inner_text() and "offline" in catalog.inner_text()
     check_layout(page, ["#tab-watch", "article.engine[data-engine='piper'] [data-action='load']", "#jobs"])
     screenshot(page, "watch-desktop")
     page.set_viewport_size(PHONE)

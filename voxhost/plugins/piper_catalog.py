@@ -8,6 +8,7 @@ and only voices on disk are ever advertised.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -123,7 +124,21 @@ def voice_spec(key: str, entry: dict[str, Any], source: str, engine: str = "pipe
 
 
 def catalog_specs(models_dir: str | Path, source: str) -> list[ModelSpec]:
-    """Every voice of the cached catalog, ordered by language, then name."""
+    """Every voice of the cached catalog, ordered by language, then name.
+
+    The daemon asks on the event loop (every engine listing, every Wyoming describe), and the whole catalog is
+    hundreds of kilobytes of JSON: it is read again only when the file changed (a fetch replaces it)."""
+    path = voices_dir(models_dir) / CATALOG_FILE
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return list(_specs(str(models_dir), source, (stat.st_ino, stat.st_size, stat.st_mtime_ns)))
+
+
+@functools.lru_cache(maxsize=8)
+def _specs(models_dir: str, source: str, version: tuple[int, int, int]) -> tuple[ModelSpec, ...]:
+    """The catalog's voices as of one version of its file (``version``: inode, size, mtime)."""
     catalog = load_catalog(models_dir)
     specs = (voice_spec(key, entry, source) for key, entry in catalog.items() if isinstance(entry, dict))
-    return sorted((spec for spec in specs if spec is not None), key=lambda spec: (spec.group, spec.name))
+    return tuple(sorted((spec for spec in specs if spec is not None), key=lambda spec: (spec.group, spec.name)))

@@ -602,7 +602,7 @@ async function refreshEngines() {
   renderWithheld();
   if ($("#view-watch").hidden) return;
   $("#engines").replaceChildren(...engines.map(engineCard));
-  for (const e of engines) if (e.models) refreshModels(e.id);
+  for (const e of engines) if (e.models || e.fetches_models) refreshModels(e.id);
 }
 
 function engineCard(e) {
@@ -635,7 +635,8 @@ function engineCard(e) {
       el("h4", { text: "Not offered" }), el("ul", {}, withheld.map(withheldItem))) : null,
     e.error ? el("p", { class: "error", text: e.error }) : null,
     el("div", { class: "actions" }, load, unload),
-    e.models ? el("ul", { class: "models", "data-models": e.id, "aria-label": `${e.name} models` }) : null);
+    e.models || e.fetches_models
+      ? el("ul", { class: "models", "data-models": e.id, "aria-label": `${e.name} models` }) : null);
 }
 
 // A voice an engine withholds (e.g. F5 with no reference recording in that language), and what would offer it.
@@ -658,6 +659,9 @@ async function refreshModels(engineId) {
   try {
     models = (await getJson(`/v1/engines/${encodeURIComponent(engineId)}/models`)).data;
   } catch (err) {
+    // e.g. a voice catalog the daemon could not fetch (offline): say why instead of an empty list
+    const list = document.querySelector(`[data-models="${CSS.escape(engineId)}"]`);
+    if (list) list.replaceChildren(el("li", { class: "hint", text: "Cannot list models: " + err.message }));
     return;
   }
   const list = document.querySelector(`[data-models="${CSS.escape(engineId)}"]`);

@@ -2,6 +2,10 @@
 
 A pull answers 202 at once and runs on a thread; its ``model_pull_*`` events go to the core's bus, so the voice
 lab (and MQTT) watch it. One pull per model at a time: asking again while it runs joins the running one.
+
+An engine whose list of models comes from the network (the Piper voice catalog) has it fetched, as ``voxhost models``
+does, when it was never fetched (listing) or does not name the model asked for (pulling); a catalog that cannot be
+fetched is a 503 saying why.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ def engine_object(core: CoreAPI, status: dict[str, Any]) -> Engine:
             "voices": sum(1 for v in core.voices() if v.engine == engine.id),
             "needs_transcript": engine.needs_transcript,
             "models": len(engine.models),
+            "fetches_models": engine.fetches_models,
             "options": engine.options_schema,
             "withheld_voices": [
                 {"id": f"{engine.id}:{voice.id}", "languages": list(voice.languages), "reason": voice.reason}
@@ -109,6 +114,9 @@ async def list_models(request: web.Request) -> web.Response:
     """``GET /v1/engines/{engine}/models``: the models the engine can use and whether each is installed."""
     core = request.app[CORE]
     engine = _engine(core, request)
+    if engine.fetches_models and not engine.models:  # a catalog never fetched: fetch it now (503 when offline)
+        await core.refresh_models(engine.id)
+        engine = _engine(core, request)
     pulls = request.app[PULLS]
 
     def statuses() -> list[models.ModelStatus]:  # globbing the models directory: a thread's work
@@ -121,15 +129,34 @@ async def list_models(request: web.Request) -> web.Response:
     return answer(EngineModelList(data=data))
 
 
-def _with_requirements(engine: EngineInfo, name: str) -> list[ModelSpec]:
-    """The model and the models it needs, needed ones first."""
+async def _with_catalog(core: CoreAPI, engine: EngineInfo, name: str) -> tuple[EngineInfo, str | None]:
+    """The engine with its list of models fetched again when it fetches one and lacks ``name`` (never fetched, or
+    a model newer than the copy fetched before), and why that fetch failed (None: fetched, or nothing to fetch).
+    With no copy fetched before, a failure is the answer (503)."""
+    if not engine.fetches_models or any(spec.name == name for spec in engine.models):
+        return engine, None
+    try:
+        await core.refresh_models(engine.id)
+    except models.ModelDownloadError as err:
+        if not engine.models:
+            raise
+        return engine, err.message
+    return core.engine(engine.id), None
+
+
+def _with_requirements(engine: EngineInfo, name: str, failure: str | None = None) -> list[ModelSpec]:
+    """The model and the models it needs, needed ones first (``failure``: why the engine's list of models could
+    not be fetched again, said with an unknown model)."""
     specs = {spec.name: spec for spec in engine.models}
     ordered: dict[str, ModelSpec] = {}
 
     def add(model: str, path: tuple[str, ...]) -> None:
         if model not in specs:
             names = ", ".join(specs) or "none"
-            raise UnknownModelError(f"engine {engine.id!r} has no model {model!r} (models: {names})", param="model")
+            note = f"; fetching the list again failed: {failure}" if failure else ""
+            raise UnknownModelError(
+                f"engine {engine.id!r} has no model {model!r} (models: {names}){note}", param="model"
+            )
         if model in ordered or model in path:
             return
         for required in specs[model].requires:
@@ -176,7 +203,8 @@ async def pull_model(request: web.Request) -> web.Response:
     core = request.app[CORE]
     engine = _engine(core, request)
     name = request.match_info["model"]
-    specs = _with_requirements(engine, name)  # 404 for an unknown model, before anything starts
+    engine, failure = await _with_catalog(core, engine, name)  # 503 when a catalog was never had and cannot be
+    specs = _with_requirements(engine, name, failure)  # 404 for an unknown model, before anything starts
     pulls = request.app[PULLS]
     key = (engine.id, name)
     if key not in pulls:

@@ -460,6 +460,9 @@ class Engine(Answer):
     voices: int
     models: int
     """How many models the engine declares."""
+    fetches_models: bool = False
+    """Its list of models comes from the network (the Piper voice catalog): ``GET /v1/engines/{id}/models``
+    fetches it when it was never fetched, so ``models`` may be 0 until then."""
     needs_transcript: bool
     """Cloned voices need a transcript."""
     options: dict[str, Any]
