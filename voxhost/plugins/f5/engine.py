@@ -257,6 +257,7 @@ class F5Engine(Engine):
             raise UnknownVoiceError(
                 f"F5 offers no voice {request.voice!r}: {withheld_reason(voice_language, entry.locale)}"
             )
+        self._check_enabled(request)
         if request.language and primary_language(request.language) not in self._registry:
             raise InvalidRequestError(
                 f"F5 has no model for language {request.language!r}; add one under "
@@ -264,6 +265,27 @@ class F5Engine(Engine):
                 param="language",
             )
         F5Options(**request.options)
+
+    def _check_enabled(self, request: SynthesisRequest) -> None:
+        """A language outside ``languages`` (when set) is the client's error, whether the request names it or its
+        voice is stored in it: the operator did not enable it, so no model of it is loaded or to be pulled (without
+        ``languages`` every installed language is offered, and one not installed is a ``models pull`` away)."""
+        if self._configured is None or not request.language:
+            return
+        code = primary_language(request.language)
+        if code in self._configured:
+            return
+        enabled = ", ".join(self._configured) or "none"
+        ref = request.reference
+        why = (
+            f"voice {ref.voice_id!r} is stored in {ref.language!r}"
+            if ref is not None and ref.language and primary_language(ref.language) == code
+            else f"language {request.language!r} was asked for"
+        )
+        raise InvalidRequestError(
+            f"F5 does not speak {code!r} here ({why}); its enabled languages are {enabled} ([engines.f5] languages)",
+            param="language",
+        )
 
     def _voice_language(self, voice: str) -> str | None:
         if voice.startswith("default-") and voice[len("default-") :] in self._registry:
@@ -396,6 +418,7 @@ class F5Engine(Engine):
         if self._resident is None:
             raise RuntimeError("F5Engine.load() was not called")
         options = F5Options(**request.options)
+        self._check_enabled(request)  # a sentence's own language too, not only the job's
         code = self.route(request)
         if code not in self._registry:
             raise InvalidRequestError(

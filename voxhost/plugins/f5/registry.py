@@ -160,7 +160,8 @@ class F5Settings(EngineSettings):
     models: dict[str, LanguageModel] = Field(default_factory=dict)
     """Registry entries added or overriding the built-in ones, keyed by ISO 639-1 language."""
     languages: list[str] | None = None
-    """Languages to offer; unset: every registry language whose model files are installed."""
+    """Languages to offer; a request in another (its own language, or its cloned voice's) is refused as the
+    client's error, naming these. Unset: every registry language whose model files are installed."""
     vocoder: Vocoder = Field(default_factory=Vocoder)
     device: str = "auto"
     """``auto`` (CUDA, then MPS, then CPU), or a torch device string."""

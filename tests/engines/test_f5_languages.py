@@ -1,0 +1,154 @@
+"""F5 with ``languages`` set, through a real ``voxhost serve``: a language the operator did not enable is the client's
+error (400 ``param: "language"`` naming the enabled languages) on every door, whether the request names it or its
+library voice is stored in it, not a request for a model to pull (503) nor speech by a model left out."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import uuid
+from typing import Any
+
+import httpx2 as httpx
+import openai
+import pytest
+import soundfile
+from wyoming.client import AsyncTcpClient
+from wyoming.error import Error
+from wyoming.tts import Synthesize, SynthesizeVoice
+
+from ..conftest import ServeProcess, free_port
+from ..protocols.mqtt_helpers import Probe, broker, is_terminal  # noqa: F401 (fixtures)
+from .f5_fixtures import REF_TEXT, build_tiny_models, f5_python, reference_signal
+
+pytestmark = [pytest.mark.heavy, pytest.mark.mqtt]
+
+NODE = "f5-languages"
+ROOT = f"voxhost/{NODE}"
+TIMEOUT = 300
+
+
+def _toml(value: Any) -> str:
+    """A TOML value: a table inline, anything else as JSON writes it (the same for these strings, numbers, bools);
+    TOML has no null: a table's None is left out (the architecture's None is its default)."""
+    if isinstance(value, dict):
+        items = ", ".join(f"{key} = {_toml(item)}" for key, item in value.items() if item is not None)
+        return "{ " + items + " }"
+    return json.dumps(value)
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory, broker) -> Any:
+    """``voxhost serve``: F5 in its worker on tiny English and French models, only English enabled; every door."""
+    directory = tmp_path_factory.mktemp("f5-languages")
+    models_dir = directory / "models"
+    models_dir.mkdir()
+    tiny = build_tiny_models(models_dir)
+    http_port, wyoming_port = free_port(), free_port()
+    tables = "".join(
+        f"[engines.f5.models.{code}]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in entry.items())
+        for code, entry in tiny.items()
+    )
+    config = directory / "voxhost.toml"
+    config.write_text(
+        f"""state_dir = "{directory / "state"}"
+models_dir = "{models_dir}"
+[engines.whisper]
+enabled = false
+[engines.f5]
+enabled = true
+mode = "worker"
+python = "{f5_python()}"
+nfe_steps = 8
+languages = ["en"]
+{tables}
+[doors.wyoming]
+uri = ["tcp://127.0.0.1:{wyoming_port}"]
+zeroconf = false
+[doors.http]
+host = "127.0.0.1"
+port = {http_port}
+[doors.mqtt]
+enabled = true
+host = "127.0.0.1"
+port = {broker.port}
+node_id = "{NODE}"
+connect_timeout = 10
+"""
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("VOXHOST_LOAD_PLUGINS", None)
+    process = ServeProcess(config, env)
+    try:
+        process.wait_ready(TIMEOUT)
+        process.url = f"http://127.0.0.1:{http_port}"
+        process.wyoming_port = wyoming_port
+        wav = io.BytesIO()
+        soundfile.write(wav, reference_signal(), 16000, format="WAV")
+        process.voices = {}
+        for name, language in (("kyoko", "ja_JP"), ("amelie", "fr_FR")):
+            stored = httpx.post(
+                f"{process.url}/v1/audio/voices",
+                data={"name": name, "transcript": REF_TEXT, "language": language},
+                files={"audio_sample": (f"{name}.wav", wav.getvalue(), "audio/wav")},
+                timeout=60,
+            )
+            assert stored.status_code in (200, 201), stored.text
+            process.voices[name] = "f5:" + stored.json()["id"]
+        yield process
+    finally:
+        process.close()
+
+
+def _client(serve: Any) -> openai.OpenAI:
+    return openai.OpenAI(base_url=serve.url + "/v1", api_key="not-needed", max_retries=0, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize(
+    ("voice", "language", "why"),
+    [
+        ("kyoko", None, "is stored in 'ja_JP'"),  # no Japanese model installed: was a 503 "voxhost models pull f5 ja"
+        ("amelie", None, "is stored in 'fr_FR'"),  # French installed, not enabled: was spoken by the French model
+        ("f5:default-en", "ja", "language 'ja' was asked for"),
+    ],
+)
+def test_openai_client_gets_a_400_for_a_language_not_enabled(serve, voice, language, why):
+    voice = serve.voices.get(voice, voice)
+    extra = {"language": language} if language else {}
+    with pytest.raises(openai.BadRequestError) as caught:
+        _client(serve).audio.speech.create(model="f5", voice=voice, input="Hello there.", extra_body=extra)
+    error = caught.value.body
+    assert isinstance(error, dict), error
+    assert error["param"] == "language" and error["code"] == "invalid_request", error
+    assert why in error["message"] and "enabled languages are en" in error["message"], error
+
+
+def test_wyoming_and_mqtt_refuse_it_the_same_way(serve, broker):
+    voice = serve.voices["kyoko"]
+
+    async def synthesize() -> Any:
+        async with AsyncTcpClient("127.0.0.1", serve.wyoming_port) as client:
+            await client.write_event(Synthesize(text="Hello there.", voice=SynthesizeVoice(name=voice)).event())
+            while True:
+                event = await asyncio.wait_for(client.read_event(), TIMEOUT)
+                assert event is not None, "the door closed the connection without an error event"
+                if Error.is_type(event.type):
+                    return Error.from_event(event)
+                assert not event.type.startswith("audio"), event.type
+
+    error = asyncio.run(synthesize())
+    assert error.code == "invalid_request" and "enabled languages are en" in error.text, error
+
+    rid = uuid.uuid4().hex[:12]
+    probe = Probe(broker.port, "5")
+    try:
+        probe.subscribe(f"{ROOT}/response")
+        probe.publish(f"{ROOT}/say", {"text": "Hello there.", "id": rid, "voice": voice})
+        messages = probe.collect(is_terminal(rid, f"{ROOT}/response"), timeout=60)
+    finally:
+        probe.close()
+    reply = messages[-1].json()
+    assert reply["status"] == "error" and reply["code"] == "invalid_request" and reply["param"] == "language", reply
+    assert "enabled languages are en" in reply["message"], reply
