@@ -26,6 +26,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from ...door import host_port
 from .names import topic_problem
 from .settings import MqttSettings
+from .takeover import TakeoverWatch
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class MqttConnection:
         self._session_up = False
         self._pending_subscriptions: dict[int, list[str]] = {}
         self.last_error: str | None = None
+        self._takeover = TakeoverWatch()
 
     @property
     def v5(self) -> bool:
@@ -146,10 +148,7 @@ class MqttConnection:
             )
             client.tls_insecure_set(s.tls_insecure)
         client.will_set(self.availability_topic, "offline", qos=1, retain=True)
-        # paho takes whole seconds; round up so a sub-second minimum still backs off.
-        client.reconnect_delay_set(
-            min_delay=max(1, round(s.reconnect_min_delay)), max_delay=max(1, round(s.reconnect_max_delay))
-        )
+        self._backoff(client, slow=False)
         client.max_queued_messages_set(MAX_QUEUED)
         client.on_connect = self._handle_connect
         client.on_connect_fail = self._handle_connect_fail
@@ -159,6 +158,15 @@ class MqttConnection:
         client.on_publish = self._handle_publish
         client.on_socket_open = self._handle_socket_open
         return client
+
+    def _backoff(self, client: mqtt.Client, *, slow: bool) -> None:
+        """The configured reconnect backoff, or (``slow``) its longest wait from the first retry on."""
+        s = self.settings
+        # paho takes whole seconds; round up so a sub-second minimum still backs off.
+        longest = max(1, round(s.reconnect_max_delay))
+        client.reconnect_delay_set(
+            min_delay=longest if slow else max(1, round(s.reconnect_min_delay)), max_delay=longest
+        )
 
     def start(self) -> None:
         """Begin connecting in the background; paho keeps retrying with backoff."""
@@ -203,6 +211,7 @@ class MqttConnection:
             return
         self.last_error = None
         self._session_up = True
+        self._takeover.connected()
         self.connects += 1
         self.server_max_packet = getattr(props, "MaximumPacketSize", None) if props is not None else None
         # Subscribe here, on every connect, so a broker restart (clean session) gets them back.
@@ -232,14 +241,34 @@ class MqttConnection:
         self.last_error = "cannot reach the broker"
         _LOGGER.debug("Cannot reach MQTT broker %s; retrying", host_port(self.settings.host, self.settings.port))
 
-    def _handle_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+    def _handle_disconnect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self._call(self._connected.clear)
         if not self._session_up:
             return  # the end of a refused attempt: keep the refusal as the error
         self._session_up = False
-        if reason != 0:
-            self.last_error = str(reason)
-            _LOGGER.warning("Lost the MQTT broker (%s); reconnecting", reason)
+        if reason == 0:
+            return
+        suspected = self._takeover.suspected
+        if self._takeover.dropped(getattr(reason, "value", reason)):
+            # Runs before paho's wait for the next attempt, so that wait is already the long one.
+            self._backoff(client, slow=True)
+            self.last_error = self._taken_over()
+            _LOGGER.error("The MQTT broker keeps dropping the connection (%s): %s", reason, self.last_error)
+            return
+        if self._takeover.suspected:
+            self.last_error = self._taken_over()  # still pushed off: said once already
+            return
+        if suspected:
+            self._backoff(client, slow=False)  # the connection lasted: the other client has gone
+        self.last_error = str(reason)
+        _LOGGER.warning("Lost the MQTT broker (%s); reconnecting", reason)
+
+    def _taken_over(self) -> str:
+        return (
+            f"another MQTT client connects with client id {self.client_id!r} and pushes this one off "
+            f"(two voxhost nodes with node_id {self.settings.node_id!r}?); give each node its own node_id "
+            f"(or client_id); retrying every {max(1, round(self.settings.reconnect_max_delay))} s"
+        )
 
     def _handle_subscribe(self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any) -> None:
         topics = self._pending_subscriptions.pop(mid, [])

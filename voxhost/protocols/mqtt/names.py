@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .chars import unfit_character
 from .settings import MqttSettings
 
 HERMES_SAY = "hermes/tts/say"
@@ -14,21 +15,12 @@ HERMES_PLAY_FINISHED = "hermes/audioServer/+/playFinished"
 RHASSPY_GET_VOICES = "rhasspy/tts/getVoices"
 RHASSPY_VOICES = "rhasspy/tts/voices"
 
+_NOT_HA_ID_RE = re.compile(r"[^a-zA-Z0-9_-]")
+"""What Home Assistant refuses in a discovery topic's object id: a config on such a topic is dropped with a warning
+in Home Assistant's log only."""
+
 MAX_TOPIC_BYTES = 65535
 """Longest topic name MQTT can carry (a two-byte length)."""
-_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
-    chr(plane | low) for plane in range(0, 0x110000, 0x10000) for low in (0xFFFE, 0xFFFF)
-)
-_UNFIT_RE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
-"""What MQTT forbids in a topic name (U+0000, lone surrogates) or lets a broker refuse as a malformed packet
-(control characters, noncharacters): mosquitto disconnects a client that publishes to such a topic."""
-
-
-def unfit_character(value: str) -> str | None:
-    """The first character of ``value`` that must not reach a topic name, described, or None."""
-    if found := _UNFIT_RE.search(value):
-        return f"U+{ord(found.group()):04X} at position {found.start()}"
-    return None
 
 
 def topic_problem(topic: str) -> str | None:
@@ -198,4 +190,4 @@ class Topics:
     @property
     def object_id(self) -> str:
         """This node's id in Home Assistant (device identifier and entity id prefix)."""
-        return f"{self.base}_{self.node}".replace("/", "_")
+        return _NOT_HA_ID_RE.sub("_", f"{self.base}_{self.node}")

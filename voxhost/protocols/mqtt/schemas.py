@@ -32,7 +32,8 @@ from ...operations import (
     check_text,
     parse,
 )
-from .names import reply_topic_problem, unfit_character
+from .chars import unfit_character
+from .names import reply_topic_problem
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
 MAX_ID = 128

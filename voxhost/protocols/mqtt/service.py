@@ -226,6 +226,10 @@ class VoxhostService(Service):
 
     def on_voice_set(self, msg: Incoming) -> None:
         """Set the default voice (Home Assistant's select): plain text or ``{"voice": ...}``."""
+        if msg.retain:
+            # Applied on every reconnect, it would undo each later choice (and a bad one answer an error each time).
+            _LOGGER.warning("Ignoring a retained voice/set message on %s", msg.topic)
+            return
         try:
             check_response_topic(msg)
             text = decode(msg.payload, self.settings.max_command_bytes).strip()

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from ...door import DoorSettings
+from .chars import unfit_character
 
 
 def _default_node_id() -> str:
@@ -20,6 +21,14 @@ def _default_node_id() -> str:
 def _check_topic_part(value: str, what: str) -> str:
     if not value or any(c in value for c in "+#\0") or value.startswith("$"):
         raise ValueError(f"{what} must be non-empty and free of '+', '#', NUL and a leading '$'")
+    return _check_characters(value, what)
+
+
+def _check_characters(value: str, what: str) -> str:
+    # The broker refuses a will topic, subscription or client id with such a character as a malformed packet, and
+    # paho would retry that connection forever.
+    if found := unfit_character(value):
+        raise ValueError(f"{what} holds a character MQTT brokers refuse ({found})")
     return value
 
 
@@ -124,4 +133,9 @@ class MqttSettings(DoorSettings):
     def _group_safe(cls, value: str | None) -> str | None:
         if value is not None and (not value or any(c in value for c in "/+#")):
             raise ValueError("shared_group must be non-empty and free of '/', '+' and '#'")
-        return value
+        return value if value is None else _check_characters(value, "shared_group")
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id_safe(cls, value: str | None) -> str | None:
+        return value if value is None else _check_characters(value, "client_id")

@@ -1,0 +1,119 @@
+"""The MQTT door set up as a careless operator would: odd node ids, two nodes with one id, retained commands."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ..conftest import make_settings, running_daemon, wait_for
+from .mqtt_helpers import Probe, broker, is_status, mqtt_section  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.mqtt
+
+HA_DISCOVERY_TOPIC = re.compile(
+    r"(?P<component>\w+)/(?:(?P<node_id>[a-zA-Z0-9_-]+)/)?(?P<object_id>[a-zA-Z0-9_-]+)/config"
+)
+"""Home Assistant's TOPIC_MATCHER (mqtt/discovery.py): a config on any other topic is dropped."""
+
+
+def _settings(state, port, node, **extra):
+    return make_settings(state, mqtt=mqtt_section(port, node, **extra))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("node_id", "kit\\u0001chen"),
+        ("base_topic", "vox\\u007fhost"),
+        ("discovery_prefix", "home\\u0007assistant"),
+        ("client_id", "voxhost\\u0002"),
+        ("shared_group", "pool\\u0003"),
+    ],
+)
+def test_a_topic_part_with_a_character_brokers_refuse_is_a_config_error(tmp_path, key, value):
+    # Accepted, mosquitto dropped each CONNECT (a will topic, client id or subscription it cannot take) and the
+    # daemon retried for good, saying only that the broker was not reachable yet.
+    config = tmp_path / "voxhost.toml"
+    config.write_text(f'[doors.mqtt]\nenabled = true\nport = 1\n{key} = "{value}"\n')
+    env = {"VOXHOST_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
+    for command in ("check-config", "serve"):
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", command, "-c", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        errors = [line for line in result.stderr.splitlines() if "INFO" not in line]  # serve's "Stopped"
+        assert result.returncode == 2 and len(errors) == 1, (command, result.stderr)
+        assert f"doors.mqtt.{key}" in errors[0] and "U+00" in errors[0] and "refuse" in errors[0], errors
+
+
+def test_discovery_topic_is_one_home_assistant_accepts_for_any_node_id(broker, tmp_path):
+    # A node id with a dot or a letter outside ASCII made an object id Home Assistant drops the config for.
+    with running_daemon(_settings(tmp_path, broker.port, "Küche.1", discovery=True)):
+        probe = Probe(broker.port)
+        try:
+            probe.subscribe("homeassistant/device/+/config")
+            message = probe.wait(lambda m: m.payload != b"", 10)
+        finally:
+            probe.close()
+    found = HA_DISCOVERY_TOPIC.fullmatch(message.topic.removeprefix("homeassistant/"))
+    assert found is not None and found["object_id"] == "voxhost_K_che_1", message.topic
+    config = message.json()
+    assert config["dev"]["ids"] == ["voxhost_K_che_1"] and config["dev"]["name"] == "voxhost Küche.1"
+    assert config["cmps"]["say"]["command_topic"] == "voxhost/Küche.1/say"
+
+
+def test_two_nodes_with_one_node_id_settle_instead_of_pushing_each_other_off(broker, tmp_path):
+    # The broker lets one connection per client id live: both daemons reconnected at once, each pushing the other
+    # off, every second or two, for good, logging "Lost the MQTT broker (Unspecified error)" each time.
+    extra = {"reconnect_min_delay": 1, "reconnect_max_delay": 30}
+    with (
+        running_daemon(_settings(tmp_path / "a", broker.port, "twin", **extra)) as a,
+        running_daemon(_settings(tmp_path / "b", broker.port, "twin", **extra)) as b,
+    ):
+        doors = [a.daemon.doors[0], b.daemon.doors[0]]
+        wait_for(lambda: any("node_id 'twin'" in (door.status()["error"] or "") for door in doors), 30)
+        loser = next(door for door in doors if "node_id 'twin'" in (door.status()["error"] or ""))
+        winner = doors[1 - doors.index(loser)]
+        wait_for(lambda: winner.status()["connected"], 5)
+        connects = winner.conn.connects, loser.conn.connects
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            assert winner.status()["connected"] and not loser.status()["connected"]
+            time.sleep(0.1)
+        assert (winner.conn.connects, loser.conn.connects) == connects
+        probe = Probe(broker.port)
+        try:
+            probe.subscribe("voxhost/twin/response")
+            probe.publish("voxhost/twin/say", {"text": "Still here.", "id": "tw1", "format": "none"})
+            reply = probe.wait(is_status("done", "tw1"), 30).json()
+        finally:
+            probe.close()
+        assert reply["status"] == "done"
+
+
+def test_a_retained_voice_set_is_ignored(broker, tmp_path):
+    # Applied on every (re)connect, a retained voice/set undid each later choice; a bad one answered an error each time.
+    setter = Probe(broker.port)
+    try:
+        setter.publish("voxhost/rv/voice/set", "piper:nobody", retain=True)
+        with running_daemon(_settings(tmp_path, broker.port, "rv")):
+            probe = Probe(broker.port, "3.1.1")
+            try:
+                probe.subscribe("voxhost/rv/response", "voxhost/rv/voice")
+                assert probe.wait(lambda m: m.topic == "voxhost/rv/voice", 5).payload == b"piper:en_US-joe-medium"
+                setter.publish("voxhost/rv/voice/set", "piper:nobody", retain=True)  # live, flagged by MQTT 5
+                assert not [m for m in probe.drain(1.5) if m.topic == "voxhost/rv/response"]
+                setter.publish("voxhost/rv/voice/set", "piper:nobody")  # the same, not retained: refused
+                assert probe.wait(is_status("error"), 5).json()["code"] == "voice_not_found"
+            finally:
+                probe.close()
+    finally:
+        setter.publish("voxhost/rv/voice/set", b"", retain=True)
+        setter.close()
