@@ -9,6 +9,7 @@ synthesizes. So ``__init__`` and ``voices()`` must be cheap and import nothing h
 from __future__ import annotations
 
 import enum
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -170,6 +171,30 @@ class PCM:
     def seconds(self) -> float:
         """Duration of the chunk."""
         return len(self.data) / 2 / self.rate
+
+
+MAX_RATE = 384_000
+"""Highest sample rate an engine's chunk may have (the highest any audio interface offers)."""
+
+
+def checked_pcm(item: object) -> PCM:
+    """An engine's audio chunk as the core takes it, or ``TypeError``/``ValueError`` saying what is wrong with it.
+
+    Checked where a plugin's audio enters voxhost: a wrong chunk passed on broke a door's encoder after its
+    response had begun (an HTTP 200 with no body), and an odd byte shifted every later sample.
+    """
+    if not isinstance(item, PCM):
+        raise TypeError(f"yielded {type(item).__name__}, not voxhost.PCM")
+    data, rate = item.data, item.rate
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"yielded PCM whose data is {type(data).__name__}, not bytes")
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral) or not 1 <= rate <= MAX_RATE:
+        raise ValueError(f"yielded PCM at rate {rate!r}, not a whole number of Hz from 1 to {MAX_RATE}")
+    if not isinstance(data, bytes):
+        data = bytes(data)
+    if len(data) % 2:
+        raise ValueError(f"yielded PCM of {len(data)} bytes, not whole 16-bit samples")
+    return item if data is item.data and type(rate) is int else PCM(data, int(rate), item.last)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from .engine import (
     TranscriptInfo,
     TranscriptionRequest,
     TranscriptPart,
+    checked_pcm,
 )
 from .errors import EngineError, EngineTimeoutError, VoxhostError, WorkerCrashedError, storage_error
 from .events import EngineLoaded, EngineUnloaded, EventBus
@@ -226,7 +227,7 @@ class ThreadRunner(EngineRunner):
             ended = False  # a last chunk ends the reading side: telling it the thread returned would wake it again
             try:
                 for pcm in produce():
-                    put(pcm)
+                    put(pcm if op == "transcribe" else checked_pcm(pcm))
                     ended = ended or getattr(pcm, "last", False)
                     if cancel.is_set():
                         break

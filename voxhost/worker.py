@@ -26,6 +26,7 @@ from .engine import (
     SynthesisRequest,
     TranscriptionRequest,
     TranscriptPart,
+    checked_pcm,
     reference_from_dict,
 )
 from .errors import EngineError, VoxhostError, storage_error
@@ -42,6 +43,10 @@ def _import_engine(header: dict[str, Any]) -> type[Engine]:
     for part in header["cls"].split("."):
         obj = getattr(obj, part)
     return obj  # type: ignore[no-any-return]
+
+
+STREAMING_OPS = frozenset({"synth", "convert", "transcribe"})
+"""Operations that serve a request (their errors reach a client)."""
 
 
 class Worker:
@@ -87,7 +92,11 @@ class Worker:
                 self._send({"error": storage.message, "code": storage.code, "type": type(storage).__name__})
             except Exception as err:
                 traceback.print_exc()
-                self._send({"error": f"{type(err).__name__}: {err}", "code": "engine_error", "type": "EngineError"})
+                message = f"{type(err).__name__}: {err}"
+                if self._engine is not None and op in STREAMING_OPS:
+                    # Worded as the thread runner words it, so a request's error names the engine in either mode.
+                    message = f"engine {self._engine.engine_id} failed: {message}"
+                self._send({"error": message, "code": "engine_error", "type": "EngineError"})
         if self._engine is not None:
             self._engine.unload()
 
@@ -122,7 +131,8 @@ class Worker:
 
     def _stream(self, chunks: Iterator[PCM]) -> None:
         self._cancel.clear()
-        for pcm in chunks:
+        for chunk in chunks:
+            pcm = checked_pcm(chunk)
             self._send({"chunk": True, "rate": pcm.rate}, pcm.data)
             if self._cancel.is_set():
                 break
