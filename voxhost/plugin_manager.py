@@ -2,7 +2,8 @@
 
 Hooks are called through pluggy (``pm.hook.<name>``), so ``tryfirst``/``trylast`` order and wrappers work as
 pluggy documents. A plugin that fails to import, uses an unknown hook, or raises in a hook is reported once by
-name and unregistered; the other implementations of that call still run. ``VOXHOST_LOAD_PLUGINS`` restricts
+name and unregistered; the other implementations of that call still run. So is one that holds the event loop for
+a second in a hook called there (``voxhost.loop_hooks``). ``VOXHOST_LOAD_PLUGINS`` restricts
 external plugins (empty: none; else a comma-separated list of names) and is the rescue path when a broken
 plugin keeps the daemon from starting. ``VOXHOST_TRACE_PLUGINS=1`` logs every hook call (pluggy's monitoring).
 """
@@ -25,6 +26,7 @@ import pluggy
 from . import hookspecs
 from .errors import StartupError
 from .loader import load_module
+from .loop_hooks import BLOCKING_SECONDS, Held, time_loop_hooks
 from .plugins import BUILTIN_PLUGINS
 
 _LOGGER = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ class Plugins:
     sources: dict[str, str] = field(default_factory=dict)
     """Plugin name → ``builtin`` | ``entrypoint`` | ``directory`` | ``extra``."""
     failures: list[PluginFailure] = field(default_factory=list)
+    _held: list[Held] = field(default_factory=list)
+    """Calls of loop hooks that took too long, handled once the hook call is over (pluggy is iterating then)."""
+    _warned: set[tuple[str, str]] = field(default_factory=set)
 
     def fail(self, name: str, error: str, source: str | None = None) -> None:
         """Record a broken plugin once, log it by name, and unregister it if it is registered."""
@@ -64,7 +69,36 @@ class Plugins:
             self.pm.unregister(plugin)
 
     def call(self, hook: str, **kwargs: Any) -> list[Any]:
-        """Call ``hook`` through pluggy; an implementation that raises is disabled and the others still run."""
+        """Call ``hook`` through pluggy; an implementation that raises, or blocks the event loop in a hook called
+        there, is disabled and the others still run."""
+        try:
+            return self._call(hook, **kwargs)
+        finally:
+            if self._held:
+                self._blocked()
+
+    def _blocked(self) -> None:
+        """Warn about implementations that held the event loop; disable those that held it for too long."""
+        held = list(self._held)
+        self._held.clear()  # in place: the timed implementations append to this list
+        for call in held:
+            if call.seconds >= BLOCKING_SECONDS:
+                self.fail(
+                    call.plugin,
+                    f"hook {call.hook} held the event loop for {call.seconds:.2f} s (at most {BLOCKING_SECONDS:g} s; "
+                    "every door waits meanwhile: do slow work on a thread)",
+                )
+            elif (call.plugin, call.hook) not in self._warned:
+                self._warned.add((call.plugin, call.hook))
+                _LOGGER.warning(
+                    "Plugin %s held the event loop for %.2f s in hook %s; every door waits meanwhile (do slow work "
+                    "on a thread)",
+                    call.plugin,
+                    call.seconds,
+                    call.hook,
+                )
+
+    def _call(self, hook: str, **kwargs: Any) -> list[Any]:
         results: list[Any] = []
         skip: list[object] = []  # plugins already called, or disabled, in this call
         while True:
@@ -211,6 +245,7 @@ def build_plugins(
 
     _drop_unknown_hooks(plugins)
     pm.check_pending()
+    time_loop_hooks(pm, plugins._held.append)
     if os.environ.get(TRACE_ENV, "") not in ("", "0"):
         _trace(pm)
     return plugins
