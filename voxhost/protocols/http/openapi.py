@@ -112,7 +112,8 @@ _ERRORS = {
     + (InvalidPatternError.__doc__ or "a lexicon pattern that does not compile"),
     500: "The engine failed, or a directory voxhost writes to is read-only",
     501: UnsupportedError.__doc__ or "Not supported",
-    503: "Busy, an engine's model is missing, too many connections, or stopping; retry after `Retry-After` seconds",
+    503: "Busy, an engine's model is missing or its model catalog cannot be fetched, too many connections, or "
+    "stopping; retry after `Retry-After` seconds",
     504: EngineTimeoutError.__doc__ or "The engine made no progress",
     507: "No space left on the disk, or the voice library's quota is reached; nothing was stored",
 }
@@ -734,9 +735,11 @@ class _Builder:
                 "get": op(
                     "engine_models",
                     "List an engine's models",
-                    "The models the engine can use (as `voxhost models list`) and whether each is installed.",
+                    "The models the engine can use (as `voxhost models list`) and whether each is installed. An "
+                    "engine whose models come from a catalog it fetches (`fetches_models` in `/v1/engines`: Piper) "
+                    "fetches it when it has none yet; 503 `model_catalog_unavailable` says why it could not.",
                     _json(_ref("EngineModelList")),
-                    (404,),
+                    (404, 503),
                     tag="engines",
                     parameters=[engine],
                 )
@@ -747,9 +750,11 @@ class _Builder:
                     "Pull a model",
                     "Starts downloading the model (and the models it needs) from Hugging Face and answers 202 at "
                     "once. Progress comes on `/v1/events`: `model_pull_started`, `model_pull_progress`, then "
-                    "`model_pull_finished` or `model_pull_failed`. Asking again while it runs joins that pull.",
+                    "`model_pull_finished` or `model_pull_failed`. Asking again while it runs joins that pull. "
+                    "A model missing from a fetched catalog fetches it again first; 503 "
+                    "`model_catalog_unavailable` when that cannot be done.",
                     _json(_ref("PullStarted"), "Pull started", status=202),
-                    (403, 404),
+                    (403, 404, 503),
                     tag="engines",
                     parameters=[engine, _path("model", "One of the engine's models.")],
                 )
