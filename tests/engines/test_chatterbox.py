@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openai
 import pytest
 
 from voxhost.audio import decode_audio
@@ -34,6 +33,7 @@ from voxhost.pipelines import PipelineSettings, convert_stream
 from ..conftest import REPO, free_port, make_settings, running_daemon
 from ..protocols.http_helpers import base_url, decode, wav_bytes
 from ..protocols.http_helpers import client as openai_client
+from .sampling import refuses_an_unusable_temperature
 from .tiny.tiny_chatterbox import reference_tone
 
 pytestmark = pytest.mark.heavy
@@ -412,24 +412,9 @@ def test_openai_client_english_default_voice(daemon):
 
 
 def test_a_temperature_too_small_to_sample_with_is_a_400(daemon):
-    # 1e-300 is 0 in float32: the speech-token model's logits became infinite and the request a 500 engine_error.
-    client = openai_client(daemon).with_options(timeout=300)
-    with pytest.raises(openai.BadRequestError) as refused:
-        client.audio.speech.create(
-            model="chatterbox",
-            voice="chatterbox:en_US-default",
-            input="Hello there.",
-            response_format="wav",
-            extra_body={"options": {"temperature": 1e-300}},
-        )
-    assert refused.value.body["param"] == "options" and "temperature" in refused.value.body["message"]
-    data = client.audio.speech.create(
-        model="chatterbox",
-        voice="chatterbox:en_US-default",
-        input="Hello there.",
-        response_format="wav",
-        extra_body={"options": {"temperature": 0.01}, "seed": 1},
-    ).read()
+    data = refuses_an_unusable_temperature(
+        openai_client(daemon).with_options(timeout=300), "chatterbox", "chatterbox:en_US-default"
+    )
     _assert_audio(*decode("wav", data))
 
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import openai
 import pytest
 
 from voxhost.engine import Capability, EngineContext, SynthesisRequest
@@ -38,6 +37,7 @@ from .qwen3_fixtures import (
     speak_chunks,
     worker_python,
 )
+from .sampling import refuses_an_unusable_temperature
 
 
 def _engine(tmp_path: Path, **settings) -> Qwen3Engine:
@@ -232,26 +232,11 @@ def test_torch_cloned_voice_uploaded_and_spoken_through_the_openai_client(torch_
 
 @pytest.mark.heavy
 def test_torch_a_temperature_too_small_to_sample_with_is_a_400(torch_daemon):
-    # 1e-300 is 0 in float32: the talker's logits became infinite and the request a 500 engine_error.
-    client = openai_client(torch_daemon).with_options(timeout=300)
-    with pytest.raises(openai.BadRequestError) as refused:
-        client.audio.speech.create(
-            model="qwen3",
-            voice="qwen3:en_US-default",
-            input="Hello there.",
-            response_format="wav",
-            extra_body={"options": {"temperature": 1e-300}},
-        )
-    assert refused.value.body["param"] == "options" and "temperature" in refused.value.body["message"]
     import soundfile
 
-    data = client.audio.speech.create(
-        model="qwen3",
-        voice="qwen3:en_US-default",
-        input="Hello there.",
-        response_format="wav",
-        extra_body={"options": {"temperature": 0.01}, "seed": 1},
-    ).read()
+    data = refuses_an_unusable_temperature(
+        openai_client(torch_daemon).with_options(timeout=300), "qwen3", "qwen3:en_US-default"
+    )
     audio, rate = soundfile.read(io.BytesIO(data), dtype="int16")
     _check_audio([audio.tobytes()], rate)
 
