@@ -7,6 +7,7 @@ cloning engine's entry, so every door can use it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 from .engine import Capability, Engine, Reference, VoiceInfo
@@ -14,6 +15,19 @@ from .errors import UnknownVoiceError
 from .library import VoiceLibrary
 from .settings import Settings
 from .voices import CatalogVoice, LibraryVoice, Resolved, normalize_language
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _usable(info: object) -> bool:
+    """Whether an engine's voice is a ``VoiceInfo`` the catalog can list and a request can name."""
+    return (
+        isinstance(info, VoiceInfo)
+        and isinstance(info.id, str)
+        and bool(info.id)
+        and isinstance(info.sample_rate, int)
+        and info.sample_rate > 0
+    )
 
 
 class _Builtin:
@@ -44,6 +58,8 @@ class Catalog:
         """The engines' own voices, and what they were built of (the engines and the voices they offered)."""
         self._built: tuple[tuple[object, ...], list[CatalogVoice]] | None = None
         """Every voice, and what it was built of (the built-in voices and the library)."""
+        self._faults: dict[str, str] = {}
+        """Engine id → what is wrong with what its ``voices()`` gave, as last logged."""
 
     # -- listing ----------------------------------------------------------------------------------
 
@@ -61,7 +77,7 @@ class Catalog:
     def _builtin_voices(self) -> _Builtin:
         """The running engines' own voices, in engine order."""
         engines = list(self._engines())
-        offered = [engine.voices() for engine in engines]
+        offered = [self._offered(engine) for engine in engines]
         sources = (engines, offered)
         if self._builtin is None or self._builtin[0] != sources:
             aliases = self._alias_map_by_target()
@@ -69,6 +85,23 @@ class Catalog:
             voices = [self._entry(engine, info, aliases) for engine, infos in pairs for info in infos]
             self._builtin = (sources, _Builtin(engines, voices))
         return self._builtin[1]
+
+    def _offered(self, engine: Engine) -> list[VoiceInfo]:
+        """The engine's voices that are ``VoiceInfo``s; none when ``voices()`` raises (a third-party engine's fault
+        is logged by its engine id once, rather than failing every request, or the daemon's start, with it)."""
+        try:
+            offered = list(engine.voices())
+            voices = [info for info in offered if _usable(info)]
+            fault = (
+                "" if len(voices) == len(offered) else f"{len(offered) - len(voices)} of them not a usable VoiceInfo"
+            )
+        except Exception as err:
+            voices, fault = [], f"raised {type(err).__name__}: {err}"
+        if fault != self._faults.get(engine.engine_id, ""):
+            self._faults[engine.engine_id] = fault
+            if fault:
+                _LOGGER.error("Engine %s: voices() %s; those voices are left out", engine.engine_id, fault)
+        return voices
 
     @staticmethod
     def _entry(engine: Engine, info: VoiceInfo, aliases: dict[str, list[str]]) -> CatalogVoice:

@@ -268,6 +268,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging("error", args.debug)
     plugins = _plugins(settings)
+    # The registration hooks run as serve runs them, so a plugin that fails in one is listed as failed here too.
+    collect_engine_classes(plugins, settings)
+    collect_door_classes(plugins, settings)
     rows = plugins.describe()
     failures = [f.__dict__ for f in plugins.failures]
     if args.json:

@@ -49,11 +49,18 @@ def collect_engine_classes(plugins: Plugins, settings: Settings) -> dict[str, ty
     classes: dict[str, type[Engine]] = {}
 
     def register(engine_cls: type[Engine]) -> None:
+        # A plugin's own mistake raises in its hook, so that plugin alone is named and disabled; a class that is no
+        # Engine failed later, outside any plugin, and stopped the daemon with a traceback.
+        if not isinstance(engine_cls, type) or not issubclass(engine_cls, Engine):
+            raise TypeError(f"register() takes a voxhost.Engine subclass, not {engine_cls!r}")
         engine_id = getattr(engine_cls, "engine_id", None)
         if not isinstance(engine_id, str) or not engine_id or ":" in engine_id:
-            raise StartupError(f"engine class {engine_cls!r} has no valid engine_id")
+            raise ValueError(f"engine class {_qualified(engine_cls)} has no valid engine_id (got {engine_id!r})")
         if engine_id in classes and classes[engine_id] is not engine_cls:
-            raise StartupError(f"two plugins register engine {engine_id!r}")
+            raise StartupError(
+                f"two plugins register engine {engine_id!r}: {_qualified(classes[engine_id])} and "
+                f"{_qualified(engine_cls)} (VOXHOST_LOAD_PLUGINS lists the plugins to load)"
+            )
         classes[engine_id] = engine_cls
 
     plugins.call("register_engines", register=register, settings=settings)
@@ -65,15 +72,25 @@ def collect_door_classes(plugins: Plugins, settings: Settings) -> dict[str, type
     classes: dict[str, type[Door]] = {}
 
     def register(door_cls: type[Door]) -> None:
+        if not isinstance(door_cls, type) or not issubclass(door_cls, Door):
+            raise TypeError(f"register() takes a voxhost.door.Door subclass, not {door_cls!r}")
         name = getattr(door_cls, "name", None)
         if not isinstance(name, str) or not _DOOR_NAME.match(name):
-            raise StartupError(f"door class {door_cls!r} has no valid name (letters, digits, '_' and '-')")
+            raise ValueError(f"door class {_qualified(door_cls)} has no valid name (letters, digits, '_' and '-')")
         if name in classes and classes[name] is not door_cls:
-            raise StartupError(f"two plugins register door {name!r}")
+            raise StartupError(
+                f"two plugins register door {name!r}: {_qualified(classes[name])} and {_qualified(door_cls)} "
+                "(VOXHOST_LOAD_PLUGINS lists the plugins to load)"
+            )
         classes[name] = door_cls
 
     plugins.call("register_doors", register=register, settings=settings)
     return dict(sorted(classes.items()))
+
+
+def _qualified(cls: type) -> str:
+    """``module.Class``: what names the plugin a class comes from."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _validated(model: type[BaseModel], table: dict[str, object], prefix: str) -> BaseModel:
