@@ -9,8 +9,10 @@ import time
 
 import pytest
 
-from ..conftest import make_settings, running_daemon, wait_for
-from .mqtt_helpers import Probe, broker, is_status, mqtt_section  # noqa: F401 (fixtures)
+import voxhost
+
+from ..conftest import free_port, make_settings, running_daemon, wait_for
+from .mqtt_helpers import Mosquitto, Probe, broker, is_status, mqtt_section  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.mqtt
 
@@ -117,3 +119,52 @@ def test_a_retained_voice_set_is_ignored(broker, tmp_path):
     finally:
         setter.publish("voxhost/rv/voice/set", b"", retain=True)
         setter.close()
+
+
+class ManyVoices(voxhost.Engine):
+    """An engine with 2000 voices (a large Piper voice folder, say)."""
+
+    engine_id = "many"
+    enabled_by_default = True
+
+    def voices(self):
+        return [
+            voxhost.VoiceInfo(id=f"voice-number-{i:04d}", name=f"V{i}", languages=("en_US",), sample_rate=16000)
+            for i in range(2000)
+        ]
+
+    def load(self):
+        pass
+
+    def synthesize(self, request):
+        yield voxhost.PCM(b"\0\0" * 160, 16000)
+
+
+class ManyVoicesPlugin:
+    @voxhost.hookimpl
+    def register_engines(self, register):
+        register(ManyVoices)
+
+
+def test_discovery_too_large_for_the_broker_offers_fewer_voices_not_no_device(tmp_path):
+    # 2000 voices made a 51 kB message; the broker takes 16 kB, so none was sent and Home Assistant had no device.
+    server = Mosquitto(tmp_path / "broker", free_port(), "max_packet_size 16384\n").start()
+    try:
+        settings = _settings(tmp_path / "state", server.port, "big", discovery=True)
+        with running_daemon(settings, plugins_extra=(("many", ManyVoicesPlugin()),)) as daemon:
+            probe = Probe(server.port)
+            try:
+                probe.subscribe("homeassistant/device/+/config", "voxhost/big/voice")
+                messages = probe.collect(lambda m: m.topic.startswith("homeassistant/"), 10) + probe.drain(1)
+                voice = next(m.payload.decode() for m in messages if m.topic == "voxhost/big/voice")
+                config = next(m for m in messages if m.topic.startswith("homeassistant/"))
+            finally:
+                probe.close()
+            assert daemon.daemon.doors[0].status()["connected"]
+        assert len(config.payload) <= 16384
+        cmps = config.json()["cmps"]
+        assert {c["p"] for c in cmps.values()} == {"notify", "select", "sensor", "button"}
+        options = cmps["voice"]["options"]
+        assert 100 < len(options) < 2001 and voice in options and options[0] == "piper:en_US-joe-medium"
+    finally:
+        server.stop()

@@ -7,6 +7,7 @@ Sent on every connect and again, after a random delay, whenever Home Assistant's
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from typing import Any
@@ -30,6 +31,8 @@ class Discovery(Service):
         super().__init__(ctx)
         self._pending: asyncio.TimerHandle | None = None
         self.sent = 0
+        self._trimmed: tuple[int, int] | None = None
+        """(offered, of) voices in the select when the last announcement had to leave some out (logged once)."""
 
     def subscriptions(self) -> list[str]:
         """Home Assistant's birth topic."""
@@ -66,10 +69,49 @@ class Discovery(Service):
         self.sent += 1
 
     def payload(self) -> dict[str, Any]:
-        """The device discovery document."""
+        """The device discovery document, its voice list cut to what the broker takes (the other entities stay)."""
+        voices = [voice.id for voice in self.ctx.core.voices()]
+        document = self._document(voices)
+        if self._fits(document):
+            self._trimmed = None
+            return document
+        # Too large, the whole document was refused, and Home Assistant lost the notify, sensor and button with
+        # the select. The current voice stays among the options: a select whose state is not one of them is invalid.
+        current = self.ctx.voice.effective()
+        ordered = ([current] if current in voices else []) + [v for v in voices if v != current]
+        low, high = 0, len(ordered)  # the most options that fit lie in [low, high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (
+                (middle, high) if self._fits(self._document(self._kept(voices, ordered[:middle]))) else (low, middle)
+            )
+        document = self._document(self._kept(voices, ordered[:low]))
+        if self._trimmed != (low, len(voices)):
+            self._trimmed = (low, len(voices))
+            _LOGGER.warning(
+                "Home Assistant's voice select offers %d of the %d voices: the discovery message may have at most %d "
+                "bytes (max_publish_bytes, or the broker's Maximum Packet Size)",
+                low,
+                len(voices),
+                self.ctx.conn.max_payload,
+            )
+        return document
+
+    @staticmethod
+    def _kept(voices: list[str], chosen: list[str]) -> list[str]:
+        """``chosen`` in catalog order."""
+        keep = set(chosen)
+        return [voice for voice in voices if voice in keep]
+
+    def _fits(self, document: dict[str, Any]) -> bool:
+        """Whether the document may be published (measured as ``publish_json`` encodes it)."""
+        size = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode(errors="surrogatepass"))
+        return self.ctx.conn.fits(self.topics.discovery, size)
+
+    def _document(self, voices: list[str]) -> dict[str, Any]:
+        """The discovery document offering ``voices`` in the select (none: no select)."""
         t = self.topics
         oid = t.object_id
-        voices = [voice.id for voice in self.ctx.core.voices()]
         components: dict[str, dict[str, Any]] = {
             "say": {
                 "p": "notify",
