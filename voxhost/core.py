@@ -140,7 +140,9 @@ class Core:
 
     async def start(self) -> None:
         """Start schedulers and load the engines marked for preloading (failures are logged, not fatal); voices
-        stored before a recognizer was running get their word timings in the background."""
+        stored before a recognizer was running get their word timings in the background. The voice library's
+        folders are watched on a thread of their own, so a voice lookup never compares them on the loop."""
+        await asyncio.to_thread(self.library.watch)  # its first look reads every voice: off the loop
         await asyncio.to_thread(self.usage.load)
         await self.jobstore.start()
         await self.registry.start()
@@ -180,7 +182,8 @@ class Core:
 
     async def close(self, grace: float = 10.0) -> None:
         """Stop schedulers and unload every engine (workers get ``grace`` seconds to exit, then are killed); finish
-        writing records and usage."""
+        writing records and usage; stop watching the voice library."""
+        await asyncio.to_thread(self.library.stop)  # waits for a look under way: off the loop
         if self._annotating is not None:
             self._annotating.cancel()
             await asyncio.gather(self._annotating, return_exceptions=True)

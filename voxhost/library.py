@@ -13,9 +13,16 @@ one cut off is rolled back at the next start (what it placed removed, the voices
 
 A voice folder whose ``voice.json`` cannot be read (missing, damaged, not a voice) or whose recording is missing,
 unreadable or not the one its metadata describes (its header's rate and length) is a broken voice: out of the
-catalog, but listed as broken, counted towards the quota (its files take space) and deletable by its id. What is
-listed follows the disk: a voice folder is read again whenever the stat signature of its files changes (one stat per
-file per look), whoever changed them.
+catalog, but listed as broken, counted towards the quota (its files take space) and deletable by its id.
+
+What is listed follows the disk. The catalog looks at the library on the event loop for every request, so a look
+costs one stat (the voices folder's mtime) while the folder stays the same; when it changes (a voice added, removed
+or replaced, by this process or another) the next look lists it again and reads again every voice folder whose files'
+stat signature changed. A voice folder whose own files are written in place, replaced or removed (by hand, or by
+another process's change to a voice's metadata) leaves the voices folder's mtime as it was: a watcher thread
+(``voxhost.watching``, started and stopped by the library's owner with ``watch`` and ``stop``) compares every voice
+folder's signature every ``RESCAN_SECONDS``, off the loop, and hands over what it found; without a watcher (the
+CLI's short uses) every look compares them itself. This process's own writes are seen by the next look at once.
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, replace
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +59,7 @@ from .operations import (
     VoiceUpdate,
 )
 from .voices import BrokenVoice, LibraryVoice
+from .watching import Watcher
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -172,7 +181,7 @@ number: unreadable)."""
 
 def _signature(folder: str) -> Signature:
     """A voice folder's stat signature: it differs once a file is written in place, replaced or removed (plain
-    strings and ``os.stat``: it is taken for every voice on every look at the library)."""
+    strings and ``os.stat``: it is taken for every voice on every thorough look at the library)."""
     marks = []
     for name in (META, AUDIO):
         try:
@@ -181,6 +190,47 @@ def _signature(folder: str) -> Signature:
         except OSError as err:
             marks.append((0, 0, -(err.errno or 1)))
     return tuple(marks)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A voice folder as last read."""
+
+    signature: Signature
+    """Its files' stat signature, taken before they were read."""
+    voice: LibraryVoice | BrokenVoice
+
+
+@dataclass(frozen=True)
+class _View:
+    """The library as last looked at; replaced whole, never changed, so any thread may read it while another looks."""
+
+    stamp: int | None = None
+    """The voices folder's mtime when it was listed (None: list it again)."""
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    voices: tuple[LibraryVoice, ...] = ()
+    """The voices of ``entries``, oldest first."""
+    broken: tuple[BrokenVoice, ...] = ()
+    """The broken voices of ``entries``, oldest first."""
+
+
+def _looking_at(library: VoiceLibrary) -> Callable[[], bool]:
+    """The watcher's look: held by a weak reference, so that a library nobody uses any more ends its watcher."""
+    ref = weakref.ref(library)
+
+    def look() -> bool:
+        found = ref()
+        if found is None:
+            return False
+        found._look(thorough=True)
+        return True
+
+    return look
+
+
+def _oldest(voice: LibraryVoice | BrokenVoice) -> tuple[int, str]:
+    """The order voices are listed in: oldest first (a broken voice by when its folder last changed)."""
+    return (voice.created_at if isinstance(voice, LibraryVoice) else voice.modified_at, voice.id)
 
 
 def _slug(name: str) -> str:
@@ -198,14 +248,17 @@ class VoiceLibrary:
         self.max_bytes = max_bytes
         """At most this many bytes of voice files (None: no limit)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._stamp: int | None = None
-        """The folder's mtime when its voice folders were last listed (None: list them again)."""
-        self._entries: dict[str, tuple[Signature, LibraryVoice | BrokenVoice]] = {}
+        self._view = _View()
         """Each voice folder as last read, with the stat signature of its files then: catalog lookups list the voices
-        on every request, and a few stats are far cheaper than reading every voice.json, yet a voice whose files
-        are damaged, replaced or removed in its own folder (by hand, or by another process) is read again."""
-        self._sorted: tuple[list[LibraryVoice], list[BrokenVoice]] = ([], [])
-        """The voices and broken ones of ``_entries``, oldest first."""
+        on every request, and a stat of the folder is far cheaper than reading every voice.json; the watcher (or,
+        unwatched, every look) compares the signatures, so a voice whose files are damaged, replaced or removed in
+        its own folder (by hand, or by another process) is read again."""
+        self._generation = 0
+        """Bumped whenever ``_view`` is replaced or forgotten: a look hands over what it found only if nothing was
+        handed over or forgotten since it began (an older look never undoes a newer one, nor a write's ``_forget``)."""
+        self._guard = threading.Lock()
+        """Held only to read or replace ``_view`` and ``_generation``, never while the disk is read."""
+        self._watcher = Watcher(_looking_at(self), "voice-library", "The voice library")
         self._unreadable: set[Path] = set()
         """Voice folders whose voice.json was found unreadable (warned about once)."""
         with self.locked():  # never while another process writes: its work in progress is not left-overs
@@ -285,46 +338,65 @@ class VoiceLibrary:
                 param="audio_sample",
             )
 
+    def watch(self) -> None:
+        """Compare every voice folder's files every ``RESCAN_SECONDS`` on a thread of their own until ``stop`` (a
+        first look now): lookups then cost one stat of the voices folder. Blocking: call it off the event loop."""
+        self._watcher.watch()
+
+    def stop(self) -> None:
+        """Stop watching: every look compares the voice folders' files itself again (waits for a look under way)."""
+        self._watcher.stop()
+
     def _scan(self) -> tuple[list[LibraryVoice], BrokenVoices]:
-        """The voices, and the broken ones, oldest first: a voice folder is read again only when the stat signature
-        of its files changed, and the folder is listed again only when its own mtime changed."""
+        """The voices, and the broken ones, oldest first: watched, as the watcher last found them while the folder's
+        mtime stays the same; unwatched, with every voice folder's files compared."""
+        view = self._look(thorough=not self._watcher.watching)
+        return list(view.voices), list(view.broken)
+
+    def _look(self, thorough: bool) -> _View:
+        """The library now. Unless ``thorough``, the library as last looked at while the folder's mtime stays the
+        same (one stat); otherwise the folder is listed again and a voice folder is read again when it is new or its
+        files' stat signature changed."""
+        with self._guard:
+            generation, view = self._generation, self._view
         root = str(self.root)
         stamp = os.stat(root).st_mtime_ns
-        if stamp == self._stamp and all(
-            _signature(f"{root}/{name}") == known[0] for name, known in self._entries.items()
-        ):
-            return list(self._sorted[0]), list(self._sorted[1])
-        if stamp != self._stamp:
-            names = [p.name for p in self.root.iterdir() if _ID_RE.match(p.name) and p.is_dir()]
-        else:
-            names = list(self._entries)
-        entries: dict[str, tuple[Signature, LibraryVoice | BrokenVoice]] = {}
+        if stamp == view.stamp and not thorough:
+            return view  # the lookup's whole cost while no voice is added or removed
+        with os.scandir(root) as listing:  # types from the listing itself: no stat per voice
+            names = [e.name for e in listing if _ID_RE.match(e.name) and e.is_dir()]
+        entries: dict[str, _Entry] = {}
         for name in names:
-            folder = self.root / name
-            signature = _signature(str(folder))  # taken before the files are read: a change meanwhile shows next time
-            known = self._entries.get(name)
-            if known is not None and known[0] == signature:
+            signature = _signature(f"{root}/{name}")  # taken before the files are read: a change shows next time
+            known = view.entries.get(name)
+            if known is not None and known.signature == signature:
                 entries[name] = known
                 continue
+            folder = self.root / name
             voice = self._read(folder)
             if isinstance(voice, LibraryVoice):
-                entries[name] = (signature, voice)
+                entries[name] = _Entry(signature, voice)
             elif isinstance(voice, str):
                 with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: gone, not broken
-                    entries[name] = (signature, _broken(folder, voice))
-        voices = [v for _, v in entries.values() if isinstance(v, LibraryVoice)]
-        broken = [v for _, v in entries.values() if isinstance(v, BrokenVoice)]
-        voices.sort(key=lambda v: (v.created_at, v.id))
-        broken.sort(key=lambda v: (v.modified_at, v.id))
-        self._stamp, self._entries, self._sorted = stamp, entries, (voices, broken)
-        return list(voices), list(broken)
+                    entries[name] = _Entry(signature, _broken(folder, voice))
+        if stamp == view.stamp and entries == view.entries:
+            return view  # nothing changed: the same lists (the catalog compares them by identity first)
+        voices = sorted((e.voice for e in entries.values() if isinstance(e.voice, LibraryVoice)), key=_oldest)
+        broken = sorted((e.voice for e in entries.values() if isinstance(e.voice, BrokenVoice)), key=_oldest)
+        found = _View(stamp, entries, tuple(voices), tuple(broken))
+        with self._guard:
+            if self._generation == generation:  # else a newer look, or a write, came in between: theirs stands
+                self._view, self._generation = found, generation + 1
+        return found
 
     def _forget(self, *voice_ids: str) -> None:
         """Have the next look list the folder again and read these voices again (after a write to them: their new
-        files may carry a reused inode, the same size and an mtime of the same clock tick as the old ones)."""
-        self._stamp = None
-        for voice_id in voice_ids:
-            self._entries.pop(voice_id, None)
+        files may carry a reused inode, the same size and an mtime of the same clock tick as the old ones); a look
+        under way hands over nothing."""
+        with self._guard:
+            entries = {name: e for name, e in self._view.entries.items() if name not in voice_ids}
+            self._view = replace(self._view, stamp=None, entries=entries)
+            self._generation += 1
 
     def list(self) -> list[LibraryVoice]:
         """All voices, oldest first."""

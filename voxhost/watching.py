@@ -2,7 +2,8 @@
 
 The catalog asks every engine for its voices on the event loop, for every request; an engine whose voices depend on
 files (Piper's voice directories, F5's installed models) reads what its watcher last found, and a file pulled or
-removed while the daemon runs is seen within ``RESCAN_SECONDS``.
+removed while the daemon runs is seen within ``RESCAN_SECONDS``. The voice library (``voxhost.library``) compares its
+voice folders' files on a watcher too: one damaged or replaced in place is seen within ``RESCAN_SECONDS``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class Watcher:
         """The watching thread and what stops it: an event of its own, so that a watcher started just after
         ``stop`` is never stopped, nor the stopped one kept going, by the other's event."""
         self._lock = threading.Lock()
+
+    @property
+    def watching(self) -> bool:
+        """Whether ``watch`` was called since the last ``stop`` (its first look may still be under way)."""
+        return self._current is not None
 
     def watch(self) -> None:
         """Look again every ``RESCAN_SECONDS`` until ``stop``; a first look now if the watcher was not running."""

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import threading
+import time
 import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,10 @@ import openai
 import pytest
 import soundfile
 
+from voxhost import library as library_module
+from voxhost import watching
 from voxhost.library import VoiceLibrary, fingerprint
-from voxhost.operations import VoiceCreate
+from voxhost.operations import VoiceCreate, VoiceUpdate
 from voxhost.voice_archive import write_archive
 
 from .http_helpers import base_url, client, cloning_daemon, decode, dominant_frequency, tone, wav_bytes
@@ -540,23 +543,40 @@ def _speak(d, voice_id: str) -> httpx.Response:
     return httpx.post(base_url(d) + "/v1/audio/speech", json=body, timeout=60)
 
 
-def test_files_changed_inside_a_voice_folder_are_seen_at_once(lib):
+def _broken_within(d, seconds: float, wanted: set[str]) -> dict[str, str]:
+    """The broken voices' problems, by id, once exactly ``wanted`` are broken (polled for up to ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while {v["id"] for v in library(d)["broken"]} != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {v["id"]: v["problem"] for v in library(d)["broken"]}
+
+
+def test_files_changed_inside_a_voice_folder_are_seen_within_the_watchers_interval(lib, monkeypatch):
     """Nothing but the voice's own files changes (the library folder's mtime stays): what is listed and spoken still
-    follows the disk, the next request after the change."""
+    follows the disk within the watcher's interval, and only the watcher's thread compares the voice folders' files
+    (a request's lookup stats the library folder alone)."""
     clear(lib)
     damaged, edited = add_voice(lib, "Damaged")["id"], add_voice(lib, "Edited")["id"]
     root = lib.core.library.root
     assert {v["id"] for v in library(lib)["data"]} == {damaged, edited}
     assert _speak(lib, damaged).status_code == 200
+    comparers: list[str] = []
+    compare = library_module._signature
+
+    def noted(folder: str) -> library_module.Signature:
+        comparers.append(threading.current_thread().name)
+        return compare(folder)
+
+    monkeypatch.setattr(library_module, "_signature", noted)
+    within = watching.RESCAN_SECONDS * 3
     stamp = root.stat().st_mtime_ns
     with open(root / damaged / "reference.wav", "r+b") as audio:  # damaged in place: same file, same size
         audio.write(b"\0" * 64)
     meta = (root / edited / "voice.json").read_bytes()
     (root / edited / "voice.json").write_text("{not json")  # in place too
     assert root.stat().st_mtime_ns == stamp
-    listing = library(lib)
-    broken = {v["id"]: v["problem"] for v in listing["broken"]}
-    assert listing["data"] == [] and set(broken) == {damaged, edited}, listing
+    broken = _broken_within(lib, within, {damaged, edited})
+    assert set(broken) == {damaged, edited} and library(lib)["data"] == [], broken
     assert "reference.wav is not readable audio" in broken[damaged] and "not JSON" in broken[edited]
     refused = _speak(lib, damaged)
     assert refused.status_code == 400 and "unknown voice" in refused.json()["error"]["message"], refused.text
@@ -564,18 +584,45 @@ def test_files_changed_inside_a_voice_folder_are_seen_at_once(lib):
     assert shown.status_code == 404 and "broken (reference.wav" in shown.json()["error"]["message"], shown.text
     # Mended in place: a voice again.
     (root / edited / "voice.json").write_bytes(meta)
+    assert set(_broken_within(lib, within, {damaged})) == {damaged}
     assert [v["id"] for v in library(lib)["data"]] == [edited] and _speak(lib, edited).status_code == 200
     # Another recording put in its place by hand: not the one its metadata (and transcript) describe.
     other = root / edited / "other.wav"
     soundfile.write(other, tone(500.0, 3.5), 24000, subtype="PCM_16")
     os.replace(other, root / edited / "reference.wav")
     assert root.stat().st_mtime_ns == stamp
-    broken = {v["id"]: v["problem"] for v in library(lib)["broken"]}
+    broken = _broken_within(lib, within, {damaged, edited})
     assert "not the recording voice.json describes" in broken[edited], broken
     assert _speak(lib, edited).status_code == 400
+    assert comparers and set(comparers) == {"voice-library"}, comparers
     for voice_id in (damaged, edited):  # deletable, as every broken voice
         assert httpx.delete(f"{base_url(lib)}/v1/audio/voices/{voice_id}").status_code == 200
     assert library(lib)["broken"] == [] and lib.core.library.usage() == (0, 0)
+
+
+def test_a_voice_lookup_stats_the_library_folder_alone(lib, monkeypatch):
+    """With a library of voices, a lookup on the event loop (a library voice by its id, every voice listed) stats
+    only the library folder, whatever the number of voices; a voice written by this process is seen at once."""
+    clear(lib)
+    voices = [add_voice(lib, f"Many {i}")["id"] for i in range(5)]
+    lib.core.voices()  # the folder changed: listed again once
+    stats: list[str] = []
+    stat = os.stat
+
+    def noted(path, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            stats.append(str(path))
+        return stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(library_module.os, "stat", noted)
+    for _ in range(3):
+        assert lib.core.catalog.resolve(voices[2]).voice.voice == voices[2]
+        assert {v.voice for v in lib.core.voices() if v.kind == "cloned"} == set(voices)
+    monkeypatch.setattr(library_module.os, "stat", stat)
+    assert stats and set(stats) == {str(lib.core.library.root)}, stats
+    lib.core.library.update(voices[2], VoiceUpdate(name="Renamed"))  # in place: the folder's mtime stays
+    assert lib.core.library.get(voices[2]).name == "Renamed"
+    clear(lib)
 
 
 HEARD = ((0.1, 0.5, "Good"), (0.6, 1.2, "evening."))
