@@ -39,8 +39,7 @@ import secrets
 import shutil
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -59,7 +58,7 @@ from .operations import (
     VoiceUpdate,
 )
 from .voices import BrokenVoice, LibraryVoice
-from .watching import Watcher
+from .watching import Watcher, weak_look
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -214,20 +213,6 @@ class _View:
     """The broken voices of ``entries``, oldest first."""
 
 
-def _looking_at(library: VoiceLibrary) -> Callable[[], bool]:
-    """The watcher's look: held by a weak reference, so that a library nobody uses any more ends its watcher."""
-    ref = weakref.ref(library)
-
-    def look() -> bool:
-        found = ref()
-        if found is None:
-            return False
-        found._look(thorough=True)
-        return True
-
-    return look
-
-
 def _oldest(voice: LibraryVoice | BrokenVoice) -> tuple[int, str]:
     """The order voices are listed in: oldest first (a broken voice by when its folder last changed)."""
     return (voice.created_at if isinstance(voice, LibraryVoice) else voice.modified_at, voice.id)
@@ -258,7 +243,7 @@ class VoiceLibrary:
         handed over or forgotten since it began (an older look never undoes a newer one, nor a write's ``_forget``)."""
         self._guard = threading.Lock()
         """Held only to read or replace ``_view`` and ``_generation``, never while the disk is read."""
-        self._watcher = Watcher(_looking_at(self), "voice-library", "The voice library")
+        self._watcher = Watcher(weak_look(self, VoiceLibrary._look_thoroughly), "voice-library", "The voice library")
         self._unreadable: set[Path] = set()
         """Voice folders whose voice.json was found unreadable (warned about once)."""
         with self.locked():  # never while another process writes: its work in progress is not left-overs
@@ -352,6 +337,10 @@ class VoiceLibrary:
         mtime stays the same; unwatched, with every voice folder's files compared."""
         view = self._look(thorough=not self._watcher.watching)
         return list(view.voices), list(view.broken)
+
+    def _look_thoroughly(self) -> None:
+        """The watcher's look: every voice folder's files compared."""
+        self._look(thorough=True)
 
     def _look(self, thorough: bool) -> _View:
         """The library now. Unless ``thorough``, the library as last looked at while the folder's mtime stays the

@@ -10,12 +10,31 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
+from typing import TypeVar
 
 _LOGGER = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 2.0
 """How often a watcher looks again."""
+
+Owner = TypeVar("Owner")
+
+
+def weak_look(owner: Owner, look: Callable[[Owner], object]) -> Callable[[], bool]:
+    """A watcher's look that holds ``owner`` by a weak reference, so that an owner nobody uses any more ends its
+    watcher (``look`` must not hold it either: pass an unbound method)."""
+    ref = weakref.ref(owner)
+
+    def looked() -> bool:
+        found = ref()
+        if found is None:
+            return False
+        look(found)
+        return True
+
+    return looked
 
 
 class Watcher:

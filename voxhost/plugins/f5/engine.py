@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -34,7 +33,7 @@ from ...engine import (
 )
 from ...errors import InvalidRequestError, UnknownVoiceError
 from ...langid import LanguageIdentifier, primary_language
-from ...watching import Watcher
+from ...watching import Watcher, weak_look
 from .native import PACKAGED, NativeSource, installed_piper_voice, withheld_reason
 from .registry import (
     ENGINE_ID,
@@ -80,20 +79,6 @@ class _Builtin:
     withheld: tuple[str, ...]
 
 
-def _looking_for(engine: F5Engine) -> Callable[[], bool]:
-    """The watcher's look: held by a weak reference, so that an engine nobody uses any more ends its watcher."""
-    ref = weakref.ref(engine)
-
-    def look() -> bool:
-        found = ref()
-        if found is None:
-            return False
-        found._find_builtin()
-        return True
-
-    return look
-
-
 class F5Engine(Engine):
     """F5-TTS (flow matching, zero-shot cloning), one checkpoint per language."""
 
@@ -136,7 +121,7 @@ class F5Engine(Engine):
                 _LOGGER.warning("F5 has no registry entry for %s; add [engines.f5.models.<lang>]", unknown)
             self._configured = [code for code in wanted if code in self._registry]
         self._builtin = _Builtin((), [], ())
-        self._watcher = Watcher(_looking_for(self), "f5-models", "F5's models and Piper's voices")
+        self._watcher = Watcher(weak_look(self, F5Engine._find_builtin), "f5-models", "F5's models and Piper's voices")
 
     # -- metadata (daemon side; cheap) ----------------------------------------------------------
 
