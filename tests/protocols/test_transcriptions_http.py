@@ -102,6 +102,31 @@ def test_streaming_sends_deltas_then_done(daemon, audio):
     assert deltas.strip() == events[-1].text and wer(TWO, events[-1].text) <= 0.1
 
 
+def test_streaming_in_text_sends_the_same_events(daemon, audio):
+    # OpenAI's speech-to-text guide streams with response_format="text": the events are the same as for json
+    stream = client(daemon).audio.transcriptions.create(
+        model="gpt-4o-mini-transcribe", file=("a.wav", audio), response_format="text", stream=True
+    )
+    events = list(stream)
+    assert events and events[-1].type == "transcript.text.done" and wer(TWO, events[-1].text) <= 0.1
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt", "verbose_json"])
+def test_a_format_that_does_not_stream_is_a_400_naming_response_format(daemon, audio, fmt):
+    # The openai client reads a stream=True answer as server-sent events: srt, vtt or verbose_json sent as events
+    # (their cues, timings and segments dropped) or as a plain answer (no events: an empty stream) would both lose
+    # what was asked for without a word; the client gets an error that says which combination to use instead.
+    with pytest.raises(openai.BadRequestError) as err:
+        client(daemon).audio.transcriptions.create(
+            model="gpt-4o-transcribe", file=("a.wav", audio), response_format=fmt, stream=True
+        )
+    error = err.value.body
+    assert error["param"] == "response_format" and error["type"] == "invalid_request_error", error
+    assert repr(fmt) in error["message"] and "json or text" in error["message"], error
+    plain = _post(daemon, audio, response_format=fmt, stream="false")  # without the stream it is answered
+    assert plain.status_code == 200, plain.text
+
+
 def test_compressed_uploads_and_every_model_name(daemon):
     flac = spoken(daemon, SENTENCE, "FLAC")
     api = client(daemon).audio.transcriptions
@@ -241,6 +266,11 @@ def test_the_openapi_document_describes_transcriptions(daemon):
         form
     )
     assert "whisper-1" in form["model"]["enum"] and "tiny.en" in form["model"]["enum"]
+    either = doc["components"]["schemas"]["CreateTranscriptionRequest"]["anyOf"]  # no stream, or json or text
+    assert either == [
+        {"properties": {"stream": {"const": False}}},
+        {"properties": {"response_format": {"enum": ["json", "text"]}}},
+    ]
     assert "TranscriptStreamEvent" in doc["components"]["schemas"]
     speech = doc["components"]["schemas"]["CreateSpeechRequest"]["properties"]
     assert "validate" in speech

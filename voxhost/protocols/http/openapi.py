@@ -596,7 +596,9 @@ class _Builder:
                     "OpenAI's transcription endpoint, served by an engine that transcribes (501 when none runs). "
                     "`response_format` `json` and `verbose_json` answer JSON; `text`, `srt` and `vtt` plain text. "
                     "With `stream=true` the answer is server-sent events: a `transcript.text.delta` per segment as it "
-                    "is recognized, then `transcript.text.done` (an `error` event if it fails midway). The openai "
+                    "is recognized, then `transcript.text.done` (an `error` event if it fails midway); a stream is "
+                    "`json` or `text` (the same events), and `srt`, `vtt` or `verbose_json` with `stream=true` is a "
+                    "400 naming `response_format`. The openai "
                     "client's other fields are accepted and not used.",
                     {
                         "200": {

@@ -17,7 +17,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     create_model,
+    field_validator,
 )
 
 from ...events import EVENT_TYPES
@@ -62,6 +64,10 @@ class TranscriptionFormat(StrEnum):
     SRT = "srt"
     VTT = "vtt"
     VERBOSE_JSON = "verbose_json"
+
+
+STREAMED_TRANSCRIPTS = frozenset({TranscriptionFormat.JSON, TranscriptionFormat.TEXT})
+"""The response formats a ``stream=true`` transcription may name (its events are the same for both)."""
 
 
 class StreamFormat(StrEnum):
@@ -217,7 +223,18 @@ class CreateTranscriptionRequest(BaseModel):
     (``timestamp_granularities[]``, ``stream=true``). The client's other fields (``include[]``, ``chunking_strategy``,
     ``keywords[]``, ...) are accepted and not used; any other field is an error naming it."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        use_attribute_docstrings=True,
+        populate_by_name=True,
+        # the document says what ``_streams`` checks: no stream, or one in json or text
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"stream": {"const": False}}},
+                {"properties": {"response_format": {"enum": [f.value for f in sorted(STREAMED_TRANSCRIPTS)]}}},
+            ]
+        },
+    )
 
     file: bytes = Field(min_length=1)
     """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
@@ -228,17 +245,18 @@ class CreateTranscriptionRequest(BaseModel):
     """The language spoken (ISO-639-1, e.g. ``en``); none or ``auto``: detected."""
     prompt: str | None = Field(None, max_length=MAX_PROMPT)
     """Text that came before, or names and words to expect."""
+    stream: Annotated[bool, BeforeValidator(_form_bool)] = False  # before response_format, whose check reads it
+    """Send the transcript as server-sent events: ``transcript.text.delta`` per segment, then
+    ``transcript.text.done``; with ``response_format`` ``json`` or ``text`` only (the events are the same)."""
     response_format: TranscriptionFormat = TranscriptionFormat.JSON
-    """The form of the answer."""
+    """The form of the answer; with ``stream``, ``json`` or ``text`` (``srt``, ``vtt`` and ``verbose_json`` do
+    not stream: a 400)."""
     temperature: float | None = Field(None, ge=0, le=1)
     """Sampling temperature; 0 decodes deterministically."""
     timestamp_granularities: list[Literal["word", "segment"]] = Field(
         default_factory=list, alias="timestamp_granularities[]"
     )
     """``segment`` and/or ``word`` timings in ``verbose_json`` (default: segments)."""
-    stream: Annotated[bool, BeforeValidator(_form_bool)] = False
-    """Send the transcript as server-sent events: ``transcript.text.delta`` per segment, then
-    ``transcript.text.done``."""
     include: list[str] = Field(default_factory=list, alias="include[]")
     """Accepted, not used (``logprobs``: no log probabilities are returned)."""
     chunking_strategy: str | None = None
@@ -259,6 +277,19 @@ class CreateTranscriptionRequest(BaseModel):
     """Accepted, not used (no diarization)."""
     known_speaker_references: list[str] = Field(default_factory=list, alias="known_speaker_references[]")
     """Accepted, not used (no diarization)."""
+
+    @field_validator("response_format")
+    @classmethod
+    def _streams(cls, fmt: TranscriptionFormat, info: ValidationInfo) -> TranscriptionFormat:
+        # The openai client reads a stream=true answer as events, and no event carries cues, timings or segments:
+        # sent as events they would be dropped, sent as they are the client would see an empty stream. OpenAI's
+        # streaming models answer json (and text, as its guide streams) alone.
+        if info.data.get("stream") and fmt not in STREAMED_TRANSCRIPTS:
+            raise ValueError(
+                f"response_format {fmt.value!r} does not stream: with stream=true use json or text "
+                f"(the transcript.text.delta and transcript.text.done events), or leave stream out for {fmt.value}"
+            )
+        return fmt
 
 
 class ListVoicesQuery(VoiceQuery):

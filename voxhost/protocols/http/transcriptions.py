@@ -3,7 +3,10 @@
 The form is read as the official ``openai`` client writes it (``timestamp_granularities[]`` parts, ``stream=true``);
 everything is checked before the audio is decoded. ``json``, ``verbose_json`` are JSON; ``text``, ``srt`` and
 ``vtt`` are plain text; with ``stream=true`` the transcript comes as server-sent events, one
-``transcript.text.delta`` per segment as it is recognized, then ``transcript.text.done``.
+``transcript.text.delta`` per segment as it is recognized, then ``transcript.text.done``. A stream is ``json`` or
+``text`` (the same events); ``srt``, ``vtt`` and ``verbose_json`` with ``stream=true`` are a 400 naming
+``response_format`` (the model refuses them): the openai client reads a streamed answer as events, and no event
+carries their cues, timings or segments.
 """
 
 from __future__ import annotations
