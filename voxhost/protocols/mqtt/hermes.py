@@ -30,7 +30,7 @@ from .names import (
     hermes_play_bytes,
     shared,
 )
-from .schemas import HermesGetVoices, HermesSay, decode, load_json, parse_model, spoken_text
+from .schemas import HermesEcho, HermesGetVoices, HermesSay, decode, load_json, parse_model, peek_hermes, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -93,33 +93,33 @@ class HermesService(Service):
             say: HermesSay = parse_model(HermesSay, raw)
             say.text = spoken_text(say.text, self.settings.max_text)  # as on voxhost's own say topics
         except VoxhostError as err:
-            # Answer as far as the payload lets us: its id and site, else Rhasspy's defaults.
-            fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
-            site = _text(fields.get("siteId")) or "default"
-            if not self._serves(site):
+            # Answer as far as the payload lets us: its valid site, id and session, else Rhasspy's defaults.
+            echo = peek_hermes(raw)
+            if not self._serves(echo.site_id):
                 return
-            say_id, session = _text(fields.get("id")), _text(fields.get("sessionId"))
-            self._error(err.message, site, say_id, session)
-            self._finished(site, say_id, session)
+            self._error(err.message, echo)
+            self._finished(echo)
             return
         if not self._serves(say.site_id):
             return
-        if say.id is not None and self.ctx.dedupe.seen(f"hermes:{say.id}"):
-            _LOGGER.info("Dropping a repeated Hermes say %s", say.id)
+        # The id as text: it names the playBytes topic; 7 and "7" are one id.
+        say_id = None if say.id is None else str(say.id)
+        if say_id is not None and self.ctx.dedupe.seen(f"hermes:{say_id}"):
+            _LOGGER.info("Dropping a repeated Hermes say %s", say_id)
             return
         try:
             voice = self.settings.hermes_voice or self.ctx.voice.for_language(say.lang)
             request = parse(
                 SpeechRequest,
-                {"text": say.text, "voice": voice, "language": say.lang, "door": "mqtt", "client": say.id},
+                {"text": say.text, "voice": voice, "language": say.lang, "door": "mqtt", "client": say_id},
             )
             job = self.ctx.core.submit(request)
         except VoxhostError as err:
-            self.ctx.dedupe.forget(f"hermes:{say.id}" if say.id else None)  # only an accepted request uses up its id
-            self._error(err.message, say.site_id, say.id, say.session_id)
-            self._finished(say.site_id, say.id, say.session_id)
+            self.ctx.dedupe.forget(f"hermes:{say_id}" if say_id else None)  # only an accepted request uses up its id
+            self._error(err.message, say.echo())
+            self._finished(say.echo())
             return
-        request_id = say.id or uuid.uuid4().hex
+        request_id = say_id or uuid.uuid4().hex
         self.ctx.tracker.track(request_id, job)
         self.ctx.tracker.spawn(self._serve(say, request_id, job), name=f"hermes-say-{request_id}")
 
@@ -144,14 +144,14 @@ class HermesService(Service):
                 except TimeoutError:
                     _LOGGER.debug("No playFinished for %s; finishing anyway", request_id)
         except VoxhostError as err:
-            self._error(err.message, say.site_id, say.id, say.session_id)
+            self._error(err.message, say.echo())
         except Exception as err:  # never leave a Hermes dialogue waiting for sayFinished
             _LOGGER.exception("Hermes say %s failed", request_id)
-            self._error(f"{type(err).__name__}: {err}", say.site_id, say.id, say.session_id)
+            self._error(f"{type(err).__name__}: {err}", say.echo())
         finally:
             self._waiting.pop(request_id, None)
             self.ctx.tracker.untrack(job)
-            self._finished(say.site_id, say.id, say.session_id)
+            self._finished(say.echo())
 
     def on_play_finished(self, msg: Incoming) -> None:
         """The audio server played a request's WAV."""
@@ -164,13 +164,17 @@ class HermesService(Service):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _error(self, message: str, site_id: str, say_id: str | None, session_id: str | None) -> None:
+    def _error(self, message: str, echo: HermesEcho) -> None:
+        """``hermes/error/tts``, the say's id as its ``context`` (as Rhasspy's services do)."""
         self.ctx.conn.publish_json(
-            HERMES_ERROR, {"error": message, "context": say_id, "siteId": site_id, "sessionId": session_id}
+            HERMES_ERROR, {"error": message, "context": echo.id, "siteId": echo.site_id, "sessionId": echo.session_id}
         )
 
-    def _finished(self, site_id: str, say_id: str | None, session_id: str | None) -> None:
-        self.ctx.conn.publish_json(HERMES_SAY_FINISHED, {"id": say_id, "siteId": site_id, "sessionId": session_id})
+    def _finished(self, echo: HermesEcho) -> None:
+        """``hermes/tts/sayFinished``."""
+        self.ctx.conn.publish_json(
+            HERMES_SAY_FINISHED, {"id": echo.id, "siteId": echo.site_id, "sessionId": echo.session_id}
+        )
 
     # -- voices --------------------------------------------------------------------------------------
 

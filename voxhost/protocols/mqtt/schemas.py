@@ -51,6 +51,12 @@ def _check_id(value: Any) -> str | None:
     return _check_level(text)
 
 
+def _check_hermes_id(value: Any) -> str | int | None:
+    """A Hermes say's id: checked as a request id, kept as sent (clients match replies by the value they sent)."""
+    _check_id(value)
+    return value
+
+
 def _check_level(value: str) -> str:
     """A value that names one topic level (an id, a Hermes site): no ``/``, wildcards or characters MQTT forbids."""
     if not value or any(c in value for c in "/+#"):
@@ -81,6 +87,8 @@ def _audio_base64(value: Any) -> Any:
 
 RequestId = Annotated[str | None, BeforeValidator(_check_id)]
 """A request's id: it may name a topic level, so no wildcards or ``/``."""
+HermesId = Annotated[str | int | None, BeforeValidator(_check_hermes_id)]
+"""A Hermes say's id: a request id that keeps its JSON type, so a number is echoed as a number."""
 TopicName = Annotated[str | None, AfterValidator(_check_topic)]
 """A topic a request's replies or audio go to: no wildcards."""
 TopicLevel = Annotated[str, AfterValidator(_check_level)]
@@ -231,9 +239,23 @@ class HermesSay(BaseModel):
     site_id: TopicLevel = Field("default", alias="siteId")
     """Names a level of the ``playBytes`` topic."""
     lang: str | None = None
-    id: RequestId = None
+    id: HermesId = None
+    """Names the ``playBytes`` topic's last level (as text); echoed as sent."""
     session_id: str | None = Field(None, alias="sessionId")
     volume: float | None = Field(None, ge=0.0, le=1.0)
+
+    def echo(self) -> HermesEcho:
+        """What the replies to this say echo."""
+        return HermesEcho(self.site_id, self.id, self.session_id)
+
+
+@dataclass(frozen=True)
+class HermesEcho:
+    """The fields a Hermes say's error and ``sayFinished`` echo: its site, id and session."""
+
+    site_id: str = "default"
+    id: str | int | None = None
+    session_id: str | None = None
 
 
 class HermesGetVoices(BaseModel):
@@ -299,7 +321,7 @@ def validation_problem(err: ValidationError) -> InvalidRequestError:
     return InvalidRequestError(message, param=field)
 
 
-_TOPIC_CHECKS = (_check_id, _check_topic, _check_level)
+_TOPIC_CHECKS = (_check_id, _check_hermes_id, _check_topic, _check_level)
 """The validators of values that name topics: stricter than ``check_text``, and they name the character."""
 
 
@@ -435,6 +457,26 @@ def peek(payload: bytes, max_bytes: int) -> dict[str, Any]:
     except ValueError:
         pass
     return out
+
+
+def peek_hermes(data: Any) -> HermesEcho:
+    """``siteId``, ``id`` and ``sessionId`` of a Hermes say that failed validation, for its error and ``sayFinished``:
+    each as sent when it is valid, else Rhasspy's default (a refused value is named in the error, never echoed)."""
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}
+    site, session = fields.get("siteId"), fields.get("sessionId")
+    return HermesEcho(
+        site_id=_valid(_check_level, site, "default") if isinstance(site, str) else "default",
+        id=_valid(_check_hermes_id, fields.get("id")),
+        session_id=session if isinstance(session, str) and _not_text(session) is None else None,
+    )
+
+
+def _valid(check: Callable[[Any], Any], value: Any, default: Any = None) -> Any:
+    """``check(value)``, or ``default`` when it refuses the value."""
+    try:
+        return check(value)
+    except ValueError:
+        return default
 
 
 def is_json_object(payload: bytes) -> bool:
