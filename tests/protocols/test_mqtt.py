@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import uuid
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 import voxhost
 from voxhost import PCM, Engine, SynthesisRequest, VoiceInfo
 from voxhost.operations import MAX_SPEED, SpeechParams
-from voxhost.protocols.mqtt import service
+from voxhost.protocols.mqtt import discovery, service
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon, wait_for
 from .http_helpers import tone, wav_bytes
@@ -287,6 +288,31 @@ def test_discovery_payload_and_resend_on_ha_birth(client):
     client.publish("homeassistant/status", "online")
     resent = client.wait(lambda m: m.topic == topic, 5)
     assert not resent.retain and resent.json() == config
+
+
+def test_ha_birth_sent_faster_than_the_delay_still_re_announces_within_it(broker, tmp_path, monkeypatch):
+    # Every online restarted the random delay, so a Home Assistant (or a client) saying online more often than
+    # discovery_delay held the announcement off for as long as it kept saying it.
+    monkeypatch.setattr(discovery, "random", SimpleNamespace(uniform=lambda low, high: high))  # the longest delay
+    delay, node = 1.0, "flap"
+    topic = f"homeassistant/device/{BASE}_{node}/config"
+    with running_daemon(mqtt_settings(tmp_path, broker.port, node_id=node, discovery_delay=delay)) as d:
+        probe = Probe(broker.port)
+        try:
+            probe.subscribe(topic)
+            wait_for(lambda: d.daemon.doors[0].status()["connected"])
+            probe.wait(lambda m: m.topic == topic, 10)  # the announcement on connect
+            probe.drain(0.3)
+            first = time.monotonic()
+            announced = []
+            while time.monotonic() - first < 3 * delay:
+                probe.publish("homeassistant/status", "online")
+                announced += [m for m in probe.drain(0.2) if m.topic == topic]
+        finally:
+            probe.close()
+    assert announced, "no announcement while Home Assistant kept saying online"
+    assert announced[0].at - first < delay + 0.8, announced[0].at - first  # at most the delay after the first
+    assert len(announced) <= 3, len(announced)  # the onlines of one delay joined one announcement
 
 
 def test_select_sets_the_default_voice(client):

@@ -1,7 +1,8 @@
 """Home Assistant MQTT discovery (device-based): one message declares a notify, a select, a sensor and a button.
 
 Sent on every connect and again, after a random delay, whenever Home Assistant's birth message
-(``<prefix>/status`` = ``online``) arrives, so a restarted Home Assistant finds voxhost without retained state.
+(``<prefix>/status`` = ``online``) arrives, so a restarted Home Assistant finds voxhost without retained state;
+births within the delay share one announcement.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class Discovery(Service):
         if msg.payload.strip().lower() != b"online":
             return
         if self._pending is not None:
-            self._pending.cancel()
+            # Joins the announcement already due: restarting the delay let a flapping Home Assistant (or any client
+            # saying online more often than discovery_delay) hold every announcement off.
+            return
         delay = random.uniform(0, self.settings.discovery_delay)
         self._pending = asyncio.get_running_loop().call_later(delay, self.publish)
 
@@ -63,8 +66,8 @@ class Discovery(Service):
             self._pending = None
 
     def publish(self) -> None:
-        """Send the discovery message."""
-        self._pending = None
+        """Send the discovery message (it serves an announcement still due, too)."""
+        self.cancel()
         self.ctx.conn.publish_json(self.topics.discovery, self.payload(), retain=self.settings.discovery_retain)
         self.sent += 1
 
