@@ -114,7 +114,10 @@ def render(engine_classes: Iterable[type[Engine]], door_classes: Iterable[type[D
     for name, field in EngineHostSettings.model_fields.items():
         default = _default(field)
         shown = "" if default is None else f" (default {_toml_value(default)})"
-        lines += _comment(f"  {field.alias or name}: {(field.description or '').rstrip('.')}{shown}.")
+        # One paragraph per key: wrapped at the docstring's own line breaks, the key's name in front left stubs
+        # of lines ("describes,").
+        text = " ".join((field.description or "").split()).rstrip(".")
+        lines += _comment(f"  {field.alias or name}: {text}{shown}.")
     lines.append("")
     for cls in sorted(engine_classes, key=lambda c: c.engine_id):
         state = "on" if cls.enabled_by_default else "off"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import gc
 import logging
 import os
@@ -22,7 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from . import wire
+from . import runaway, wire
 from .engine import (
     PCM,
     Engine,
@@ -107,23 +108,46 @@ class EngineRunner(ABC):
             _LOGGER.info("Engine %s unloaded (%s)", self.engine_id, reason)
             self.bus.publish(EngineUnloaded(engine=self.engine_id, reason=reason))
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
-        """Speak one request; PCM chunks as they are made. Closing the iterator cancels the work."""
-        await self.ensure_loaded()
-        self.last_used = time.monotonic()
-        try:
-            async for pcm in self._run("synth", request=request):
-                yield pcm
-        finally:
-            self.last_used = time.monotonic()
+    def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
+        """Speak one request; PCM chunks as they are made, up to the runaway bound. Closing the iterator cancels the
+        work."""
+        voice = request.reference.voice_id if request.reference is not None else request.voice
+        limit = runaway.text_limit(request.text, request.speed, self.host)
+        work = f"a sentence of {len(request.text)} characters"
+        return self._bounded(limit, voice, work, "synth", request=request)
 
-    async def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncGenerator[PCM, None]:
-        """Voice conversion of ``audio`` into ``target``."""
+    def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncGenerator[PCM, None]:
+        """Voice conversion of ``audio`` into ``target``, up to the runaway bound."""
+        limit = runaway.audio_limit(audio.seconds, self.host)
+        work = f"a conversion of {audio.seconds:.1f} s"
+        return self._bounded(limit, target.voice_id, work, "convert", audio=audio, target=target, options=options)
+
+    async def _bounded(
+        self, limit: float | None, voice: str, work: str, op: str, **kwargs: Any
+    ) -> AsyncGenerator[PCM, None]:
+        """``_run``'s audio up to ``limit`` seconds: past it the engine is stopped (the stream closed) and a warning
+        names it and the voice; the job goes on, so the client hears everything else."""
+
+        def cut(seconds: float) -> None:
+            _LOGGER.warning(
+                "Engine %s (voice %s) made more than %.0f s of audio for %s, as an engine caught in a loop does; cut "
+                "there and stopped (the bound: max_audio_factor and max_audio_floor in [engines.%s])",
+                self.engine_id,
+                voice,
+                seconds,
+                work,
+                self.engine_id,
+            )
+
         await self.ensure_loaded()
         self.last_used = time.monotonic()
         try:
-            async for pcm in self._run("convert", audio=audio, target=target, options=options):
-                yield pcm
+            async with (
+                contextlib.aclosing(self._run(op, **kwargs)) as chunks,
+                contextlib.aclosing(runaway.capped(chunks, limit, cut)) as bounded,
+            ):
+                async for pcm in bounded:
+                    yield pcm
         finally:
             self.last_used = time.monotonic()
 

@@ -155,6 +155,14 @@ class EngineHostSettings(_Section):
     """Seconds a request may go without audio from the engine (a hung engine) before it fails with
     ``engine_timeout``; the worker process is then killed and starts again on the next request (an in-process
     engine gets a fresh thread). Unset: wait for ever."""
+    max_audio_factor: float | None = Field(8.0, ge=1)
+    """A runaway engine (a model caught in a loop) is cut off: a sentence's audio ends once it is this many times as
+    long as the sentence is estimated to sound (as ``text.max_sentence_seconds`` estimates it, a Chinese or Japanese
+    character as a syllable; at the request's speed, never faster than normal), or at ``max_audio_floor`` if that is
+    longer. The engine is stopped, a warning names it and the voice, and the job goes on with its next sentence. A
+    conversion's audio is bounded the same way by the length of the audio converted. Unset: no bound."""
+    max_audio_floor: float = Field(30.0, ge=1)
+    """Seconds of audio every sentence may have, however short its text (the bound is never lower)."""
 
     validate_speech: Validate | None = Field(None, alias="validate")
     """Check this engine's sentences with speech recognition and re-generate those not understood: ``true``,

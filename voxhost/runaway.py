@@ -1,0 +1,77 @@
+"""The bound on the audio an engine may make for one piece of work, so that a runaway engine is cut off.
+
+Autoregressive models (Chatterbox, Qwen3-TTS) can fall into a loop and speak for minutes about "Hello there.";
+a plugin can yield audio for ever. Without a bound every door streamed all of it, and the engine and the client
+were held until it stopped. The bound is generous: real speech, at any speed, is never near it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+
+import numpy as np
+
+from .engine import PCM
+from .settings import EngineHostSettings
+from .spoken import length
+
+FADE_SECONDS = 0.01
+"""The cut audio fades out over this much (a hard cut clicks)."""
+SYLLABLE_SECONDS = 0.25
+"""A Chinese or Japanese character, or a Hangul block, is a syllable (Mandarin: about 4 a second); the sentence
+estimate counts it as a letter of prose (0.075 s), which would bound slow Chinese speech too tightly."""
+
+
+def _estimate(text: str, speed: float) -> float:
+    """Seconds ``text`` is expected to sound at ``speed``, a written syllable counted as one."""
+    seconds = length.seconds(text, speed)
+    if not text.isascii():
+        syllables = sum(1 for c in text if c.isalpha() and unicodedata.east_asian_width(c) in "WF")
+        seconds += syllables * (SYLLABLE_SECONDS - length.LETTER_SECONDS) / speed
+    return seconds
+
+
+def text_limit(text: str, speed: float, host: EngineHostSettings) -> float | None:
+    """Seconds of audio an engine may make for ``text`` at ``speed`` (None: no bound)."""
+    if host.max_audio_factor is None:
+        return None
+    # A speed above 1 does not tighten the bound: an engine may ignore the speed, or only approximate it.
+    return max(host.max_audio_floor, host.max_audio_factor * _estimate(text, min(speed, 1.0)))
+
+
+def audio_limit(seconds: float, host: EngineHostSettings) -> float | None:
+    """Seconds of audio an engine may make from ``seconds`` of audio (voice conversion; None: no bound)."""
+    if host.max_audio_factor is None:
+        return None
+    return max(host.max_audio_floor, host.max_audio_factor * seconds)
+
+
+def _faded(pcm: PCM, seconds: float) -> PCM:
+    """The first ``seconds`` of ``pcm``, fading out at its end."""
+    samples = np.frombuffer(pcm.data, dtype="<i2")[: max(0, int(seconds * pcm.rate))].astype(np.float32)
+    fade = min(len(samples), int(FADE_SECONDS * pcm.rate))
+    if fade:
+        samples[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return PCM(samples.astype("<i2").tobytes(), pcm.rate, last=True)
+
+
+async def capped(
+    chunks: AsyncIterator[PCM], limit: float | None, on_cut: Callable[[float], None]
+) -> AsyncGenerator[PCM, None]:
+    """``chunks`` up to ``limit`` seconds; past it, the rest of the chunk that crosses it is dropped, ``on_cut`` is
+    called with the limit, and the stream ends (the caller closes ``chunks``, which stops the engine)."""
+    if limit is None:
+        async for pcm in chunks:
+            yield pcm
+        return
+    made = 0.0
+    async for pcm in chunks:
+        seconds = pcm.seconds
+        if made + seconds <= limit:
+            made += seconds
+            yield pcm
+            continue
+        on_cut(limit)
+        yield _faded(pcm, limit - made)
+        return
