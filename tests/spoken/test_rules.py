@@ -191,6 +191,7 @@ SYMBOLS = [
     ("entity id", "sensor.living_room_temperature is on.", "sensor living room temperature is on."),
     ("stray", "a | b ~ c > d * e # f", "a b c d e f."),
     ("symbols", "✓ Done ★ next →", "Done next."),
+    ("kaomoji", "Sure ¯\\_(ツ)_/¯ (80%) I guess (╯°□°)╯︵ ┻━┻ ok.", "Sure (eighty percent) I guess ok."),
     ("slash", "The washer is on/off.", "The washer is on or off."),
 ]
 

@@ -25,6 +25,14 @@ _AMPERSAND = re.compile(r"\s&\s")
 _STRAY = re.compile(r"[#*_|~^`<>{}\[\]\\=]+")
 _EMOJI_BOUNDARY = re.compile(r"(?<=\w)\s*\x01[\s\x01]*(?=\s+[A-ZÀ-ÖØ-ÞА-ЯЁ])")
 """Emoji (marked \x01) between a word and a capitalised word: where one sentence ended and the next began."""
+_KAOMOJI = re.compile(
+    r"(?<![¯\\/_ヽノﾉ╯╰┐┌ლ٩۶ᕕᕗ︵づ⊂ԅ])[¯\\/_ヽノﾉ╯╰┐┌ლ٩۶ᕕᕗ︵づ⊂ԅ]*"
+    r"\((?![^()\n]*[^\W_]{2})(?=[^()\n]*(?:[_^]|[^\x00-\x7f]))(?![^()\n]*°\s?[CF])[^()\n]{1,16}\)"
+    r"[¯\\/_ヽノﾉ╯╰┐┌ლ٩۶ᕕᕗ︵づ⊃ง]*"
+)
+"""A kaomoji: a face in parentheses without two letters in a row ("(╯°□°)╯", "¯\\_(ツ)_/¯", "( ͡° ͜ʖ ͡°)"), with its
+arms. Read symbol by symbol it was "japanese letter slash" and "degrees degrees"; ``(80%)``, ``(s)``, ``(°C)`` are no
+faces."""
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,!?;:…])")
 _REPEATED_MARKS = re.compile(r"([.,!?;:])(?:\s*[.,;:])+")
@@ -73,6 +81,8 @@ def emojis(text: str, word: str) -> str:
     """Emoji dropped, or a run of them replaced by ``word`` once."""
     if text.isascii():
         return text
+    if "(" in text:
+        text = _KAOMOJI.sub(" ", text)
     marked = emoji.replace_emoji(text, replace="\x01")
     if "\x01" not in marked:
         return text
