@@ -113,6 +113,24 @@ def test_http(daemon, name, text, must, never):
     check(say, must, never)
 
 
+def test_http_reads_faces_durations_and_prices(daemon):
+    """A kaomoji, a duration and a price per unit as an assistant writes them: heard as what they mean, not as
+    "japanese letter slash", "thirty meters" and "or kWh"."""
+    text = "Sure ¯\\_(ツ)_/¯ the wash takes 1h 30m and power costs 0.25 €/kWh."
+
+    def say() -> tuple[bytes, int]:
+        audio = http_helpers.client(daemon).audio.speech.create(
+            model="tts-1", voice="alloy", input=text, response_format="pcm"
+        )
+        return audio.content, 24000
+
+    check(
+        say,
+        ["wash", "takes", "hour", "minutes", "power", "costs", "per", "kilowatt"],
+        ["japanese", "letter", "slash", "meters", "or", "kwh"],
+    )
+
+
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
 def test_wyoming(daemon, name, text, must, never):
     port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])

@@ -50,6 +50,32 @@ NUMBERS = [
     ("en_US", "range", "Open 10-20.", "Open ten to twenty."),
     ("en_US", "version", "Version 2.0.1 is out.", "Version two dot zero dot one is out."),
     ("en_US", "cardinal", "There are 1,234 people.", "There are one thousand two hundred and thirty-four people."),
+    ("en_US", "range unit", "Expect 5–10 cm of snow.", "Expect five to ten centimeters of snow."),
+    ("en_US", "range temperature", "Highs of 20-25 °C.", "Highs of twenty to twenty-five degrees Celsius."),
+    (
+        "en_US",
+        "range percent",
+        "Humidity 55–60 % or 20%-30%.",
+        "Humidity fifty-five to sixty percent or twenty percent to thirty percent.",
+    ),
+    ("en_US", "range time", "Open 9:00-17:00 today.", "Open nine o'clock to seventeen hundred today."),
+    ("en_US", "range money", "It costs $5-10.", "It costs five to ten dollars."),
+    ("en_US", "duration", "The wash takes 1h 30m.", "The wash takes one hour thirty minutes."),
+    (
+        "en_US",
+        "price per unit",
+        "Power costs 0.25 €/kWh, or $0.15/kWh.",
+        "Power costs zero euros and twenty-five cents per kilowatt hour, or zero dollars and fifteen cents per "
+        "kilowatt hour.",
+    ),
+    ("en_US", "air quality", "PM2.5 is 12 µg/m³.", "PM2.5 is twelve micrograms per cubic meter."),
+    (
+        "en_US",
+        "phone in parentheses",
+        "Call (555) 123-4567.",
+        "Call five five five, one two three, four five six seven.",
+    ),
+    ("en_US", "celsius sign", "It is 21 ℃.", "It is twenty-one degrees Celsius."),
     ("de", "time", "Es ist 21:30 Uhr.", "Es ist einundzwanzig Uhr dreißig."),
     ("de", "date", "Am 15.03.2024 ist Feiertag.", "Am fünfzehnten März zweitausendvierundzwanzig ist Feiertag."),
     ("de", "ordinal date", "Am 3. Mai ist Feiertag.", "Am dritten Mai ist Feiertag."),
@@ -59,6 +85,14 @@ NUMBERS = [
     ("de", "temperature", "Es hat 21 °C.", "Es hat einundzwanzig Grad Celsius."),
     ("de", "percent", "Noch 45 %.", "Noch fünfundvierzig Prozent."),
     ("de", "thousands", "Das waren 1.234 Leute.", "Das waren eintausendzweihundertvierunddreißig Leute."),
+    (
+        "de",
+        "range",
+        "Heute 20–25 °C, 5-10 cm.",
+        "Heute zwanzig bis fünfundzwanzig Grad Celsius, fünf bis zehn Zentimeter.",
+    ),
+    ("de", "duration", "Noch 1h 30m.", "Noch eine Stunde dreißig Minuten."),
+    ("de", "price per unit", "Strom kostet 0,32 €/kWh.", "Strom kostet null Euro zweiunddreißig pro Kilowattstunde."),
     ("fr", "time", "Il est 21:30.", "Il est vingt et une heures trente."),
     ("fr", "time h", "Rendez-vous à 21h30.", "Rendez-vous à vingt et une heures trente."),
     ("fr", "currency", "Ça coûte 3,20 €.", "Ça coûte trois euros vingt."),
@@ -90,6 +124,7 @@ NUMBERS = [
     ("ru", "ordinal", "Живу на 3-м этаже.", "Живу на третьем этаже."),
     ("ru", "feminine unit", "Осталась 1 мин.", "Осталась одна минута."),
     ("ru", "percent", "Заряд 5 %.", "Заряд пять процентов."),
+    ("ru", "air quality", "PM2.5: 12 µg/m³.", "PM2.5: двенадцать микрограммов на кубический метр."),
 ]
 
 

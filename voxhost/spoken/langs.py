@@ -55,6 +55,8 @@ class Lang:
     at: str
     number: str
     """"#3" → "number three"."""
+    per: str
+    """A price per unit ("0,32 €/kWh" → "… pro Kilowattstunde")."""
     to: str | None
     """A range "10-20" → "ten to twenty"; None leaves ranges alone."""
     months: tuple[str, ...]
@@ -111,6 +113,7 @@ LANGS: dict[str, Lang] = {
         dot="dot",
         at="at",
         number="number",
+        per="per",
         to="to",
         months=tuple(_MONTHS_EN),
         units={
@@ -143,6 +146,8 @@ LANGS: dict[str, Lang] = {
             "hPa": ("hectopascal", "hectopascals"),
             "dB": ("decibel", "decibels"),
             "lx": ("lux", "lux"),
+            "µg/m³": ("microgram per cubic meter", "micrograms per cubic meter"),
+            "µg": ("microgram", "micrograms"),
             "ppm": ("part per million", "parts per million"),
         },
         currencies={
@@ -168,6 +173,7 @@ LANGS: dict[str, Lang] = {
         dot="Punkt",
         at="at",
         number="Nummer",
+        per="pro",
         to="bis",
         months=tuple(
             [
@@ -214,6 +220,8 @@ LANGS: dict[str, Lang] = {
             "hPa": ("Hektopascal", "Hektopascal"),
             "dB": ("Dezibel", "Dezibel"),
             "lx": ("Lux", "Lux"),
+            "µg/m³": ("Mikrogramm pro Kubikmeter", "Mikrogramm pro Kubikmeter"),
+            "µg": ("Mikrogramm", "Mikrogramm"),
             "ppm": ("ppm", "ppm"),
         },
         currencies={
@@ -239,6 +247,7 @@ LANGS: dict[str, Lang] = {
         dot="point",
         at="arobase",
         number="numéro",
+        per="par",
         to="à",
         months=tuple(
             [
@@ -285,6 +294,8 @@ LANGS: dict[str, Lang] = {
             "hPa": ("hectopascal", "hectopascals"),
             "dB": ("décibel", "décibels"),
             "lx": ("lux", "lux"),
+            "µg/m³": ("microgramme par mètre cube", "microgrammes par mètre cube"),
+            "µg": ("microgramme", "microgrammes"),
             "ppm": ("ppm", "ppm"),
         },
         currencies={
@@ -311,6 +322,7 @@ LANGS: dict[str, Lang] = {
         dot="punto",
         at="arroba",
         number="número",
+        per="por",
         to="a",
         months=tuple(
             [
@@ -357,6 +369,8 @@ LANGS: dict[str, Lang] = {
             "hPa": ("hectopascal", "hectopascales"),
             "dB": ("decibelio", "decibelios"),
             "lx": ("lux", "lux"),
+            "µg/m³": ("microgramo por metro cúbico", "microgramos por metro cúbico"),
+            "µg": ("microgramo", "microgramos"),
             "ppm": ("ppm", "ppm"),
         },
         currencies={
@@ -381,6 +395,7 @@ LANGS: dict[str, Lang] = {
         dot="piste",
         at="ät",
         number="numero",
+        per="per",
         to=None,
         months=tuple(
             [
@@ -427,6 +442,8 @@ LANGS: dict[str, Lang] = {
             "hPa": ("hehtopascal", "hehtopascalia"),
             "dB": ("desibeli", "desibeliä"),
             "lx": ("luksi", "luksia"),
+            "µg/m³": ("mikrogramma kuutiometrissä", "mikrogrammaa kuutiometrissä"),
+            "µg": ("mikrogramma", "mikrogrammaa"),
             "ppm": ("ppm", "ppm"),
         },
         currencies={
@@ -451,6 +468,7 @@ LANGS: dict[str, Lang] = {
         dot="точка",
         at="собака",
         number="номер",
+        per="за",
         to=None,
         months=tuple(
             [
@@ -497,6 +515,12 @@ LANGS: dict[str, Lang] = {
             "hPa": ("гектопаскаль", "гектопаскаля", "гектопаскалей"),
             "dB": ("децибел", "децибела", "децибел"),
             "lx": ("люкс", "люкса", "люксов"),
+            "µg/m³": (
+                "микрограмм на кубический метр",
+                "микрограмма на кубический метр",
+                "микрограммов на кубический метр",
+            ),
+            "µg": ("микрограмм", "микрограмма", "микрограммов"),
             "ppm": ("ppm", "ppm", "ppm"),
         },
         currencies={
@@ -513,6 +537,8 @@ LANGS: dict[str, Lang] = {
             "кВт": "kW",
             "Вт": "W",
             "км": "km",
+            "мкг/м³": "µg/m³",
+            "мкг": "µg",
             "см": "cm",
             "мм": "mm",
             "м²": "m²",

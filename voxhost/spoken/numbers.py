@@ -105,7 +105,7 @@ class Reader:
         rules += structured[:_DATE_RULES]
         if self.code is not None:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
-            rules.append((re.compile(_LEFT + r"(\+|00)?(\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run))
+            rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run))
             rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version))
         rules += structured[_DATE_RULES:]
         if self.code is not None:
@@ -119,6 +119,9 @@ class Reader:
 
     def read(self, text: str) -> str:
         """``text`` with its numbers in words (digits the language cannot read are left as they are)."""
+        if "℃" in text or "℉" in text:
+            # One character for "°C" (CJK fonts, some LLMs): a symbol that would otherwise be dropped unread.
+            text = text.replace("℃", "°C").replace("℉", "°F")
         if self.code is None or not any(c.isdigit() for c in text):
             return text
         for pattern, handler in self._rules:
@@ -213,14 +216,20 @@ class Reader:
 
     def _structured_rules(self, lang: Lang) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]]:
         months = "|".join(re.escape(m) for m in lang.months)
-        units = "|".join(re.escape(u) for u in sorted([*lang.units, *lang.aliases], key=len, reverse=True))
+        spellings = [*lang.units, *lang.aliases, *(u.replace("µ", "μ") for u in lang.units if "µ" in u)]
+        units = "|".join(re.escape(u) for u in sorted(spellings, key=len, reverse=True))
+        unit = r"(?:" + units + r")(?![\w/²³])"
         currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
+        time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
+        measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
         rules: list[tuple[str, Callable[[re.Match[str]], str | None]]] = [
             (_LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT, self._iso_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?" + r"(?![\d])", self._dotted_date),
             (_LEFT + r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})" + _RIGHT, self._slashed_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.?\s+(" + months + r")\b", self._day_month),
             (r"\b(" + months + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b", self._month_day),
+            # "1h 30m": hours and minutes, not "thirty meters".
+            (_LEFT + r"(\d+)\s?h\s?([0-5]?\d)\s?m(?:in)?(?![\w/²³])", self._hours_minutes),
             (
                 r"(?i:\b(klo)\s+)?"
                 + _LEFT
@@ -233,8 +242,21 @@ class Reader:
             (_LEFT + r"([01]?\d|2[0-3])\.([0-5]\d)\s*(Uhr)\b", self._time_de),
             (_LEFT + r"([01]?\d|2[0-3])\s?h\s?([0-5]\d)?" + _RIGHT, self._time_fr),
             (_LEFT + r"([01]?\d|1[0-2])\s*(?i:" + _AMPM + r")(?![\w])", self._hour_ampm),
-            (r"(?:([€$£])\s?|\b(EUR|USD|GBP|RUB)\s)(" + _NUM + r")" + _RIGHT_NUM, self._money_before),
-            (_LEFT + r"(" + _NUM + r")\s?(" + currency_after + r")(?![\w])", self._money_after),
+            # A price per unit ("0.25 €/kWh", "$0.15/kWh") is read "per kilowatt hour", not "or kWh".
+            (
+                r"(?:([€$£])\s?|\b(EUR|USD|GBP|RUB)\s)("
+                + _NUM
+                + r")(?:\s?/\s?("
+                + units
+                + r")(?![\w/²³])|"
+                + _RIGHT_NUM
+                + ")",
+                self._money_before,
+            ),
+            (
+                _LEFT + r"(" + _NUM + r")\s?(" + currency_after + r")(?:/(" + units + r")(?![\w/²³])|(?![\w]))",
+                self._money_after,
+            ),
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
@@ -243,6 +265,16 @@ class Reader:
         ]
         rules += self._ordinal_rules(lang)
         if lang.to:
+            # A range of times or measures ("9:00-17:00", "5–10 cm", "20-25 °C", "$5-10"): the dash becomes the
+            # language's "to" before the rules below read each side, which they would otherwise read apart
+            # ("nine o'clock-17:00", "five–ten centimeters", "twenty to twenty-five °C").
+            after = (
+                r"\s?[-–]\s?(?=" + time + r"|[01]?\d\s?(?i:" + _AMPM + r")(?![\w])|[€$£]\s?\d|" + _NUM + measure + ")"
+            )
+            ranged = _LEFT + r"(" + time + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
+            priced = _LEFT + r"([€$£])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
+            rules.insert(_DATE_RULES, (priced, self._price_range))
+            rules.insert(_DATE_RULES, (ranged, self._range_before))
             rules.append((_LEFT + r"(\d+)\s?[-–]\s?(\d+)" + _RIGHT, self._range))
         return [(re.compile(p), h) for p, h in rules]
 
@@ -431,10 +463,17 @@ class Reader:
         return out
 
     def _money_before(self, m: re.Match[str]) -> str | None:
-        return self._money(m.group(3), m.group(1) or m.group(2))
+        return self._per(self._money(m.group(3), m.group(1) or m.group(2)), m.group(4))
 
     def _money_after(self, m: re.Match[str]) -> str | None:
-        return self._money(m.group(1), m.group(2))
+        return self._per(self._money(m.group(1), m.group(2)), m.group(3))
+
+    def _per(self, price: str | None, unit: str | None) -> str | None:
+        if price is None or unit is None:
+            return price
+        assert self.lang is not None
+        unit = self.lang.aliases.get(unit, unit).replace("μ", "µ")
+        return f"{price} {self.lang.per} {self.lang.units[unit][0]}"
 
     def _measure(self, raw: str, forms: tuple[str, ...], feminine: bool = False) -> str:
         assert self.lang is not None
@@ -458,12 +497,28 @@ class Reader:
 
     def _unit(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
-        unit = self.lang.aliases.get(m.group(2), m.group(2))
+        unit = self.lang.aliases.get(m.group(2), m.group(2)).replace("μ", "µ")
         return self._measure(m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine)
 
     def _hash_number(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         return f"{self.lang.number} {self.words(int(m.group(1)))}"
+
+    def _range_before(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None and self.lang.to is not None
+        return f"{m.group(1)} {self.lang.to} "
+
+    def _price_range(self, m: re.Match[str]) -> str | None:
+        """ "$5-10": "5 to $10", read below as "five to ten dollars"."""
+        assert self.lang is not None and self.lang.to is not None
+        currency = m.group(1)
+        return f"{m.group(2)} {self.lang.to} {currency}"
+
+    def _hours_minutes(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        units, feminine = self.lang.units, self.lang.feminine
+        hours = self._measure(m.group(1), units["h"], feminine="h" in feminine)
+        return f"{hours} {self._measure(m.group(2), units['min'], feminine='min' in feminine)}"
 
     def _range(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None and self.lang.to is not None
