@@ -56,10 +56,12 @@ class Catalog:
         self.library = library
         self._builtin: tuple[tuple[object, ...], _Builtin] | None = None
         """The engines' own voices, and what they were built of (the engines and the voices they offered)."""
-        self._built: tuple[tuple[object, ...], list[CatalogVoice]] | None = None
-        """Every voice, and what it was built of (the built-in voices and the library)."""
+        self._built: tuple[tuple[object, ...], list[CatalogVoice], list[CatalogVoice]] | None = None
+        """The voices offered, every voice a request can name, and what they were built of (the built-in voices
+        and the library)."""
         self._faults: dict[str, str] = {}
-        """Engine id → what is wrong with what its ``voices()`` gave, as last logged."""
+        """Engine id → what is wrong with what its ``voices()`` gave (``<id>.speaks_cloned``: with that hook), as
+        last logged."""
 
     # -- listing ----------------------------------------------------------------------------------
 
@@ -68,11 +70,18 @@ class Catalog:
     # first, by value where an engine makes its list afresh).
 
     def voices(self) -> list[CatalogVoice]:
-        """Every voice, built-in first, in engine order."""
+        """Every voice offered, built-in first, in engine order: what the doors list."""
+        return list(self._lists()[0])
+
+    def _lists(self) -> tuple[list[CatalogVoice], list[CatalogVoice]]:
+        """The voices offered, and every voice a request can name: those, and the library voices a cloning engine
+        cannot speak (``Engine.speaks_cloned``), in no list, so that a request naming one gets the engine's
+        reason rather than "unknown voice"."""
         builtin, stored = self._builtin_voices(), self.library.list()
         if self._built is None or self._built[0][0] is not builtin or self._built[0][1] != stored:
-            self._built = ((builtin, stored), self._build(builtin, stored))
-        return list(self._built[1])
+            offered, every = self._build(builtin, stored)
+            self._built = ((builtin, stored), offered, every)
+        return self._built[1], self._built[2]
 
     def _builtin_voices(self) -> _Builtin:
         """The running engines' own voices, in engine order."""
@@ -118,18 +127,25 @@ class Catalog:
             aliases=tuple(aliases.get(vid, ())),
         )
 
-    def _build(self, builtin: _Builtin, library: list[LibraryVoice]) -> list[CatalogVoice]:
-        """The built-in voices, then the library's voices for each cloning engine, then the pipelines."""
+    def _build(self, builtin: _Builtin, library: list[LibraryVoice]) -> tuple[list[CatalogVoice], list[CatalogVoice]]:
+        """The built-in voices, then the library's voices for each cloning engine, then the pipelines: those
+        offered, and all of them."""
         aliases = self._alias_map_by_target()
         out = list(builtin.voices)
+        unspoken: set[str] = set()
         engines = builtin.engines
         cloners = [e for e in engines if Capability.CLONE in e.capabilities]
         for stored in library:
             # An engine that needs the transcript cannot speak a voice stored without one.
             usable = [e for e in cloners if stored.transcript or not e.needs_transcript]
-            for index, engine in enumerate(usable):
+            speaking = [e for e in usable if not stored.language or self._speaks(e, stored.language)]
+            # The bare id names the first engine that speaks the voice (else the first that would be asked).
+            named = speaking[0] if speaking else usable[0] if usable else None
+            for engine in usable:
                 vid = f"{engine.engine_id}:{stored.id}"
-                extra = (stored.id,) if index == 0 else ()
+                extra = (stored.id,) if engine is named else ()
+                if engine not in speaking:
+                    unspoken.add(vid)
                 out.append(
                     CatalogVoice(
                         id=vid,
@@ -143,8 +159,25 @@ class Catalog:
                         aliases=extra + tuple(aliases.get(vid, ())),
                     )
                 )
-        out += self._pipelines(out, engines)
-        return out
+        pipelines = self._pipelines(out, engines)
+        # A pipeline speaks with its source voice: one whose source is not offered is not offered either.
+        unspoken.update(p.id for p in pipelines if f"{p.engine}:{p.voice}" in unspoken)
+        out += pipelines
+        return [v for v in out if v.id not in unspoken], out
+
+    def _speaks(self, engine: Engine, language: str) -> bool:
+        """``engine.speaks_cloned``; one that raises is logged once and taken at its word as speaking it (the
+        request then gets the engine's own answer), rather than failing every lookup."""
+        try:
+            return bool(engine.speaks_cloned(language))
+        except Exception as err:
+            fault = f"speaks_cloned raised {type(err).__name__}: {err}"
+            if self._faults.get(f"{engine.engine_id}.speaks_cloned") != fault:
+                self._faults[f"{engine.engine_id}.speaks_cloned"] = fault
+                _LOGGER.error(
+                    "Engine %s: %s; its library voices are offered in every language", engine.engine_id, fault
+                )
+            return True
 
     def _pipelines(self, voices: list[CatalogVoice], engines: list[Engine]) -> list[CatalogVoice]:
         """Pipeline voices whose source voice and converting engine are both running."""
@@ -200,7 +233,7 @@ class Catalog:
             builtin = self._builtin_voices().by_id.get(target)
             if builtin is not None and engine in (None, builtin.engine):
                 return Resolved(builtin, self._check_speaker(builtin, speaker), None)
-        voices = self.voices()
+        voices = self._lists()[1]
         if not voices:
             raise UnknownVoiceError(f"no voices are available: {self._why_no_voices()}", param="voice")
         if name and name.strip():
@@ -223,7 +256,7 @@ class Catalog:
 
     def dangling(self) -> list[tuple[str, str]]:
         """``(key, voice)`` for each of default_voice, default_voices and aliases that names no voice here."""
-        voices = self.voices()
+        voices = self._lists()[1]
         named = [("default_voice", self._settings.default_voice)] if self._settings.default_voice else []
         named += [(f"default_voices.{lang}", voice) for lang, voice in self._settings.default_voices.items()]
         named += [(f"aliases.{alias}", target) for alias, target in self._settings.aliases.items()]
@@ -276,7 +309,10 @@ class Catalog:
                     ) from None
         # Engines are in order of their default priority: the first built-in voice is the bundled one.
         builtin = [v for v in pool if v.kind == "builtin"]
-        return (builtin or pool)[0]
+        if builtin:
+            return builtin[0]
+        offered = {v.id for v in self._lists()[0]}
+        return next((v for v in pool if v.id in offered), pool[0])
 
     @staticmethod
     def _check_speaker(voice: CatalogVoice, speaker: str | None) -> str | None:

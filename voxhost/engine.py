@@ -432,6 +432,15 @@ class Engine(ABC):
         """Built-in voices not offered with this configuration, each with its reason; cheap like ``voices()``."""
         return []
 
+    def speaks_cloned(self, language: str) -> bool:
+        """Whether this engine (with ``Capability.CLONE``) can speak a library voice stored in ``language`` (a
+        locale such as ``ja_JP``, or a bare ``ja``). When it cannot, ``<engine>:<library id>`` is left out of every
+        voice list (Wyoming's describe, the MQTT select, ``/v1/audio/voices``) and the bare library id names
+        another engine's entry; a request that still names it gets ``validate_request``'s error. Called when the
+        catalog is built, on the event loop: answer from the configuration, cheaply, the same for the engine's
+        life. The default: every language."""
+        return True
+
     def refresh_models(self) -> None:  # noqa: B027 (optional: most engines' model lists are fixed)
         """Fetch the engine's list of downloadable models (``voxhost models`` calls it before listing or pulling
         for one engine); may use the network; raise a ``VoxhostError`` when it cannot."""

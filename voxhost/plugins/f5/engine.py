@@ -185,6 +185,13 @@ class F5Engine(Engine):
     def voices(self) -> list[VoiceInfo]:
         return self._builtin_voices().voices
 
+    def speaks_cloned(self, language: str) -> bool:
+        """A language in ``languages`` (when set), else one the registry has a model for: every request to a
+        library voice stored in another is refused (``_check_enabled``, ``validate_request``), so Home Assistant
+        must not be offered it. One not installed yet stays offered: it is a ``models pull`` away."""
+        code = primary_language(language)
+        return code in self._configured if self._configured is not None else code in self._registry
+
     def _voice_infos(self, languages: tuple[str, ...]) -> list[VoiceInfo]:
         """``default`` over every language, and ``default-<code>`` for each."""
         if not languages:
