@@ -54,6 +54,48 @@ def test_english_only_setting_limits_voices_and_languages(tmp_path):
         engine.validate_request(request)
 
 
+@pytest.mark.parametrize(
+    ("models", "spoken", "unspoken"),
+    [
+        (["en"], ["en_US", "en-GB", "en"], ["ja_JP", "de_DE", "uk_UA"]),
+        (["turbo"], ["en_AU"], ["fr_FR", "uk_UA"]),
+        (["multilingual"], ["ja_JP", "en_US", "nb_NO", "iw"], ["uk_UA", "cy_GB"]),
+        (["turbo", "multilingual"], ["en_US", "sw_KE"], ["uk_UA"]),
+    ],
+)
+def test_library_voices_are_offered_in_what_the_configured_models_speak(tmp_path, models, spoken, unspoken):
+    # The catalog lists <engine>:<voice> only where speaks_cloned says yes: each one it says no to is refused.
+    engine = _engine(tmp_path, models=models)
+    for language in spoken + unspoken:
+        reference = Reference("voice_x", str(tmp_path / "ref.wav"), None, language, str(tmp_path / "c"), "f")
+        request = SynthesisRequest(text="Hi.", voice="voice_x", language=language, reference=reference)
+        if language in spoken:
+            assert engine.speaks_cloned(language), language
+            engine.validate_request(request)
+        else:
+            assert not engine.speaks_cloned(language), language
+            with pytest.raises(InvalidRequestError, match="is stored in") as caught:
+                engine.validate_request(request)
+            assert caught.value.param == "language"
+
+
+def test_a_refused_language_names_what_is_spoken_here(tmp_path):
+    engine = _engine(tmp_path, models=["en"])
+    reference = Reference("voice_x", str(tmp_path / "ref.wav"), None, "ja_JP", str(tmp_path / "c"), "f")
+    with pytest.raises(InvalidRequestError) as caught:
+        engine.validate_request(SynthesisRequest(text="Hi.", voice="voice_x", language="ja_JP", reference=reference))
+    assert caught.value.message == (
+        "Chatterbox does not speak Japanese here (voice 'voice_x' is stored in 'ja_JP'): its models here (en) speak "
+        'English only; add "multilingual" to [engines.chatterbox] models to speak Japanese'
+    )
+    with pytest.raises(InvalidRequestError) as caught:  # no model of Chatterbox's speaks Ukrainian
+        engine.validate_request(SynthesisRequest(text="Hi.", voice="en_US-default", language="uk_UA"))
+    assert (
+        caught.value.message
+        == "Chatterbox does not speak 'uk_UA' (language 'uk_UA' was asked for); its languages here are en"
+    )
+
+
 def test_validation_errors(tmp_path):
     engine = _engine(tmp_path)
     with pytest.raises(UnknownVoiceError):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openai
 import pytest
 
 from voxhost.audio import decode_audio
@@ -127,7 +128,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: 
     """A daemon with Piper in-process and Chatterbox in a worker, one cloned voice in the library (there before
     the daemon starts, as a configured pipeline voice needs) and Piper's voice converted into it as a pipeline."""
     state = tmp_path_factory.mktemp("state")
-    voice = VoiceLibrary(state / "voices").add(VoiceCreate(name="Grandma"), reference_tone(3.0, 210.0), RATE)
+    library = VoiceLibrary(state / "voices")
+    voice = library.add(VoiceCreate(name="Grandma"), reference_tone(3.0, 210.0), RATE)
+    # Ukrainian is none of the multilingual model's 23 languages
+    unspoken = library.add(VoiceCreate(name="Oksana", language="uk_UA"), reference_tone(3.0, 190.0), RATE)
     pipeline = {
         "id": PIPELINE,
         "source": "piper:en_US-joe-medium",
@@ -139,6 +143,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: 
     try:
         with running_daemon(_settings(state, tiny_models, device, http=True, pipelines=[pipeline])) as d:
             d.voice = d.core.library.get(voice.id)
+            d.unspoken = unspoken.id
             yield d
     finally:
         patch.undo()
@@ -479,16 +484,91 @@ def test_watermarker_without_pkg_resources(tmp_path, tiny_models, device):
         patch.undo()
 
 
-def test_watermark_can_be_switched_off(tmp_path, tiny_models, device):
+@pytest.fixture(scope="module")
+def english_only(tmp_path_factory: pytest.TempPathFactory, tiny_models: Path, device: str) -> Iterator[Any]:
+    """A daemon with only Chatterbox's English model, the watermark off, every door but MQTT, and library voices
+    stored in English and in Japanese (which only the multilingual model speaks)."""
+    state = tmp_path_factory.mktemp("state")
+    library = VoiceLibrary(state / "voices")
+    stored = {
+        name: library.add(VoiceCreate(name=name, language=language), reference_tone(3.0, 200.0), RATE).id
+        for name, language in (("Emma", "en_US"), ("Kyoko", "ja_JP"))
+    }
     patch = _worker_env()
     try:
-        settings = _settings(tmp_path / "state", tiny_models, device, watermark=False, models=["en"])
-        with running_daemon(settings) as d:
-            status = _status(d)
-            assert status["watermark"] == "off" and status["models"] == ["en"]
-            assert not any(v.id == "chatterbox:de_DE-default" for v in d.core.voices())
+        with running_daemon(_settings(state, tiny_models, device, http=True, watermark=False, models=["en"])) as d:
+            d.stored = stored
+            yield d
     finally:
         patch.undo()
+
+
+def test_watermark_can_be_switched_off(english_only):
+    status = _status(english_only)
+    assert status["watermark"] == "off" and status["models"] == ["en"]
+    assert not any(v.id == "chatterbox:de_DE-default" for v in english_only.core.voices())
+
+
+def _wyoming_voices(d: Any) -> set[str]:
+    """The names of the TTS voices in the Wyoming door's describe (what Home Assistant offers)."""
+    from wyoming.client import AsyncTcpClient
+    from wyoming.info import Describe, Info
+
+    port = int(d.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])
+
+    async def describe() -> Info:
+        async with AsyncTcpClient("127.0.0.1", port) as client:
+            await client.write_event(Describe().event())
+            while True:
+                event = await asyncio.wait_for(client.read_event(), 30)
+                assert event is not None, "the door closed the connection without an info event"
+                if Info.is_type(event.type):
+                    return Info.from_event(event)
+
+    return {voice.name for program in asyncio.run(describe()).tts for voice in program.voices}
+
+
+def test_english_only_lists_no_library_voice_in_another_language(english_only):
+    # Home Assistant (Wyoming describe) and Open WebUI (/v1/audio/voices) offered chatterbox:<Kyoko>, stored in
+    # Japanese, though every request to it was a 400: only the multilingual model speaks Japanese.
+    import httpx2 as httpx
+
+    url = base_url(english_only)
+    spoken, unspoken = (f"chatterbox:{english_only.stored[name]}" for name in ("Emma", "Kyoko"))
+    for params in ({}, {"model": "chatterbox"}):
+        listed = {v["id"] for v in httpx.get(f"{url}/v1/audio/voices", params=params, timeout=30).json()["voices"]}
+        assert spoken in listed and unspoken not in listed, listed
+    named = _wyoming_voices(english_only)
+    assert spoken in named and unspoken not in named, named
+    # the library still has it, spoken by no engine here
+    library = {v["id"]: v["engines"] for v in httpx.get(f"{url}/v1/library/voices", timeout=30).json()["data"]}
+    assert library[english_only.stored["Kyoko"]] == [] and library[english_only.stored["Emma"]] == [spoken]
+
+    # Named all the same (by its entry or its bare id), it is the client's error, saying what is spoken here.
+    client = openai_client(english_only).with_options(timeout=300)
+    for voice in (unspoken, english_only.stored["Kyoko"]):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.audio.speech.create(model="chatterbox", voice=voice, input="Konnichiwa.")
+        error = caught.value.body
+        assert error["param"] == "language", error
+        assert "is stored in 'ja_JP'" in error["message"] and "speak English only" in error["message"], error
+        assert '"multilingual"' in error["message"], error
+    _, _, kinds = _wyoming_synthesize(english_only, "Konnichiwa.", unspoken)
+    assert kinds == ["error"], kinds
+
+
+def test_a_library_voice_in_a_language_chatterbox_lacks_is_in_no_list(daemon):
+    import httpx2 as httpx
+
+    url = base_url(daemon)
+    unspoken = f"chatterbox:{daemon.unspoken}"
+    listed = {v["id"] for v in httpx.get(f"{url}/v1/audio/voices", timeout=30).json()["voices"]}
+    assert f"chatterbox:{daemon.voice.id}" in listed and unspoken not in listed, listed
+    with pytest.raises(openai.BadRequestError) as caught:
+        openai_client(daemon).audio.speech.create(model="chatterbox", voice=unspoken, input="Dobryi den.")
+    error = caught.value.body
+    assert error["param"] == "language" and "is stored in 'uk_UA'" in error["message"], error
+    assert "its languages here are ar, da, de" in error["message"], error
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,7 +39,7 @@ from voxhost.errors import (
 )
 from voxhost.langid import LanguageIdentifier
 
-from .languages import LANGUAGES, builtin_voice_id, builtin_voice_language, language_id
+from .languages import LANGUAGES, builtin_voice_id, builtin_voice_language, known_id
 from .text import split_long
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ class ChatterboxEngine(Engine):
         return {name: chosen[name] for name in self.settings.models}
 
     def _variant_for(self, code: str) -> str:
-        """Which model speaks a language: English prefers the English model."""
+        """Which model speaks a language (one of ``_languages()``): English prefers the English model."""
         specs = self._specs()
         if code == "en":
             for name in ("en", "turbo"):
@@ -208,17 +208,20 @@ class ChatterboxEngine(Engine):
                     return name
         if "multilingual" in specs:
             return "multilingual"
-        raise InvalidRequestError(
-            f'Chatterbox speaks {LANGUAGES[code].name} only with its multilingual model; add "multilingual" '
-            "to [engines.chatterbox] models",
-            param="language",
-        )
+        raise EngineError("[engines.chatterbox] models is empty")
 
     def _languages(self) -> list[str]:
         specs = self._specs()
         if "multilingual" in specs:
             return list(LANGUAGES)
         return ["en"] if "en" in specs or "turbo" in specs else []
+
+    def speaks_cloned(self, language: str) -> bool:
+        """A language the configured models speak: English with ``en`` or ``turbo``, the multilingual model's 23
+        with ``multilingual``. A request to a library voice stored in another is refused (``validate_request``),
+        so no door offers it; one whose model is configured but not installed yet stays offered (a ``models
+        pull`` away)."""
+        return known_id(language) in self._languages()
 
     def voices(self) -> list[VoiceInfo]:
         """One built-in voice per language, spoken with the model's bundled conditionals."""
@@ -249,16 +252,40 @@ class ChatterboxEngine(Engine):
         """(language id, model) for a request; a cloned voice without a language is detected from the text."""
         if request.reference is not None:
             stored = request.language or request.reference.language
-            if stored is None and detect:
-                code = self._detect(request.text)
+            if stored is None:
+                code = self._detect(request.text) if detect else "en"
             else:
-                code = language_id(stored)
+                code = self._spoken(stored, request)
         else:
             voice_code = builtin_voice_language(request.voice)
             if voice_code is None or voice_code not in self._languages():
                 raise UnknownVoiceError(f"Chatterbox has no voice {request.voice!r}")
-            code = language_id(request.language) if request.language else voice_code
+            code = self._spoken(request.language, request) if request.language else voice_code
         return code, self._variant_for(code)
+
+    def _spoken(self, language: str, request: SynthesisRequest) -> str:
+        """The language id of ``language`` when the configured models speak it; else the client's error, saying
+        why the request is in it (its voice is stored in it, or it was asked for) and what is spoken here."""
+        code = known_id(language)
+        spoken = self._languages()
+        if code is not None and code in spoken:
+            return code
+        ref = request.reference
+        if ref is not None and ref.language and _same(ref.language, language):
+            why = f"voice {ref.voice_id!r} is stored in {ref.language!r}"
+        else:
+            why = f"language {language!r} was asked for"
+        if code is not None and spoken == ["en"]:  # one of the multilingual model's, which is not configured
+            name = LANGUAGES[code].name
+            raise InvalidRequestError(
+                f"Chatterbox does not speak {name} here ({why}): its models here ({', '.join(self.settings.models)}) "
+                f'speak English only; add "multilingual" to [engines.chatterbox] models to speak {name}',
+                param="language",
+            )
+        raise InvalidRequestError(
+            f"Chatterbox does not speak {language!r} ({why}); its languages here are {', '.join(spoken) or 'none'}",
+            param="language",
+        )
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -397,6 +424,11 @@ def segments(total: int, rate: int, chunk_seconds: float, overlap: int) -> list[
         starts.pop()
     ends = [*starts[1:], total]
     return [(max(0, start - overlap), start, end) for start, end in zip(starts, ends, strict=True)]
+
+
+def _same(language: str, other: str) -> bool:
+    """Whether two language codes are one (``ja_JP``, ``ja-jp``)."""
+    return language.replace("-", "_").lower() == other.replace("-", "_").lower()
 
 
 def _pcm_samples(audio: PCM) -> np.ndarray:

@@ -51,18 +51,24 @@ LANGUAGES: dict[str, Language] = {
 _ALIASES = {"nb": "no", "nn": "no", "iw": "he", "cmn": "zh", "zsm": "ms", "may": "ms"}
 
 
+def known_id(language: str) -> str | None:
+    """Chatterbox's language id for ``en_US`` / ``en-us`` / ``en`` style codes, or None for one it never speaks."""
+    base = language.replace("-", "_").split("_", 1)[0].lower()
+    base = _ALIASES.get(base, base)
+    return base if base in LANGUAGES else None
+
+
 def language_id(language: str | None, default: str = "en") -> str:
     """Chatterbox's language id for ``en_US`` / ``en-us`` / ``en`` style codes; clear error when unsupported."""
     if not language:
         return default
-    base = language.replace("-", "_").split("_", 1)[0].lower()
-    base = _ALIASES.get(base, base)
-    if base not in LANGUAGES:
+    code = known_id(language)
+    if code is None:
         supported = ", ".join(sorted(LANGUAGES))
         raise InvalidRequestError(
             f"Chatterbox does not speak {language!r}; its languages are {supported}", param="language"
         )
-    return base
+    return code
 
 
 def builtin_voice_id(code: str) -> str:
