@@ -15,7 +15,8 @@ def test_the_default_bound_never_cuts_real_speech():
     # "Hello there." is about 1 s of speech: 30 s, however slow.
     assert text_limit("Hello there.", 1.0, host) == host.max_audio_floor == 30.0
     # The longest sentence the text front-end gives an engine (text.max_sentence_seconds: 15 s estimated) may take
-    # 120 s; at a quarter of normal speed 4 times that. Chinese spoken slowly (3 characters a second) stays far below.
+    # 120 s; at a quarter of normal speed 4 times that. Chinese spoken slowly (3 characters a second) stays far below:
+    # the estimate counts each character as a syllable (spoken.length.seconds), not as a letter of prose.
     prose = "word " * 40
     assert text_limit(prose, 1.0, host) == pytest.approx(8 * 40 * 5 * 0.075)
     assert text_limit(prose, 0.25, host) == pytest.approx(4 * text_limit(prose, 1.0, host))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from voxhost.text import SentenceSplitter, split_long, split_sentences
 
 
@@ -59,3 +61,41 @@ def test_a_long_text_given_at_once_splits_as_when_streamed():
     assert split_sentences(text) == streamed
     assert len(streamed) == 1200
     assert streamed[:2] == ["Dr. Lee paid 0 dollars at St. Mary's on the 0th.", "Was it late?"]
+
+
+ABBREVIATED = [
+    # German "z. B." was split as "… z." / "B. Äpfel …", "u. a. Berlin" as "… u. a." / "Berlin …".
+    ("Obst, z. B. Äpfel, ist gesund. Gut.", ["Obst, z. B. Äpfel, ist gesund.", "Gut."]),
+    ("Er kam u. a. mit Anna, d. h. Berlin war voll. Ja.", ["Er kam u. a. mit Anna, d. h. Berlin war voll.", "Ja."]),
+    ("Es regnet z. T. Heute nicht. Morgen u. U. Schnee.", ["Es regnet z. T. Heute nicht.", "Morgen u. U. Schnee."]),
+    ("Z. B. Birnen, z.B. Äpfel, z.\u00a0B. Kiwis. Ende.", ["Z. B. Birnen, z.B. Äpfel, z.\u00a0B. Kiwis.", "Ende."]),
+    ("Um 500 v. Chr. Rom war groß. Dann.", ["Um 500 v. Chr. Rom war groß.", "Dann."]),
+    ("Des fruits, p. ex. Paris, c.-à-d. Lyon. Oui.", ["Des fruits, p. ex. Paris, c.-à-d. Lyon.", "Oui."]),
+    ("Frutas, p. ej. Madrid. En 100 a. C. Roma. Sí.", ["Frutas, p. ej. Madrid.", "En 100 a. C. Roma.", "Sí."]),
+    ("Then e.g. Tom arrives, i.e. Robert. Done.", ["Then e.g. Tom arrives, i.e. Robert.", "Done."]),
+    # A word that only looks like the start of one is no abbreviation.
+    ("Ich heiße Franz. B. Meier kommt. Gut.", ["Ich heiße Franz.", "B. Meier kommt.", "Gut."]),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), ABBREVIATED, ids=[t[:12] for t, _ in ABBREVIATED])
+def test_abbreviations_of_several_parts_end_no_sentence(text, sentences):
+    assert split_sentences(text) == sentences
+    # Streamed in pieces of any size, cut anywhere inside the abbreviation, the sentences are the same.
+    for size in (1, 2, 3, 5):
+        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences
+
+
+def test_a_sentence_before_a_possible_abbreviation_is_not_held_back():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Das ist gut. Es gibt z.") == ["Das ist gut."]
+    assert splitter.feed(" B") == []  # "z. B" may still become "z. B.": held, not yet a sentence end
+    assert splitter.feed(". Äpfel. Noch") == ["Es gibt z. B. Äpfel."]
+    assert splitter.finish() == ["Noch"]
+
+
+def test_long_chinese_is_cut_at_its_clause_marks():
+    text = "今天天气很好，我们去公园散步吧、然后去吃饭，" * 20
+    pieces = split_sentences(text, max_sentence_chars=100)
+    assert len(pieces) > 4 and "".join(pieces) == text
+    assert all(len(p) <= 100 and p[-1] in "，、" for p in pieces)

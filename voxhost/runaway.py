@@ -2,12 +2,13 @@
 
 Autoregressive models (Chatterbox, Qwen3-TTS) can fall into a loop and speak for minutes about "Hello there.";
 a plugin can yield audio for ever. Without a bound every door streamed all of it, and the engine and the client
-were held until it stopped. The bound is generous: real speech, at any speed, is never near it.
+were held until it stopped. The bound is generous: real speech, at any speed and in any script, is never near it.
+A sentence's length is estimated as the text front-end bounds it (``spoken.length.seconds``: a Chinese or Japanese
+character, or a Hangul block, is a syllable).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import numpy as np
@@ -18,18 +19,6 @@ from .spoken import length
 
 FADE_SECONDS = 0.01
 """The cut audio fades out over this much (a hard cut clicks)."""
-SYLLABLE_SECONDS = 0.25
-"""A Chinese or Japanese character, or a Hangul block, is a syllable (Mandarin: about 4 a second); the sentence
-estimate counts it as a letter of prose (0.075 s), which would bound slow Chinese speech too tightly."""
-
-
-def _estimate(text: str, speed: float) -> float:
-    """Seconds ``text`` is expected to sound at ``speed``, a written syllable counted as one."""
-    seconds = length.seconds(text, speed)
-    if not text.isascii():
-        syllables = sum(1 for c in text if c.isalpha() and unicodedata.east_asian_width(c) in "WF")
-        seconds += syllables * (SYLLABLE_SECONDS - length.LETTER_SECONDS) / speed
-    return seconds
 
 
 def text_limit(text: str, speed: float, host: EngineHostSettings) -> float | None:
@@ -37,7 +26,7 @@ def text_limit(text: str, speed: float, host: EngineHostSettings) -> float | Non
     if host.max_audio_factor is None:
         return None
     # A speed above 1 does not tighten the bound: an engine may ignore the speed, or only approximate it.
-    return max(host.max_audio_floor, host.max_audio_factor * _estimate(text, min(speed, 1.0)))
+    return max(host.max_audio_floor, host.max_audio_factor * length.seconds(text, min(speed, 1.0)))
 
 
 def audio_limit(seconds: float, host: EngineHostSettings) -> float | None:

@@ -7,8 +7,37 @@ from collections.abc import Iterable, Iterator
 
 from sentence_stream import SentenceBoundaryDetector
 
-# Prefer to break an over-long sentence after a clause mark, else at a space.
-_CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s")
+# Prefer to break an over-long sentence after a clause mark (a CJK one needs no space after it), else at a space.
+_CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s|[、，；：。！？]")
+
+ABBREVIATIONS = (
+    # German
+    "z.b.", "z.t.", "z.zt.", "z.hd.", "d.h.", "u.a.", "u.ä.", "o.ä.", "u.u.", "v.a.", "s.o.", "s.u.", "o.g.", "m.e.",
+    "i.a.", "i.d.r.", "u.v.m.", "v.chr.", "n.chr.",
+    # French, Spanish, English
+    "p.ex.", "c.-à-d.", "av.j.-c.", "apr.j.-c.", "p.ej.", "a.c.", "d.c.", "e.g.", "i.e.",
+)  # fmt: skip
+"""Abbreviations of several parts (lower case, without their spaces: "z. B.", "z.B.", "Z. B." are "z.b."). The
+boundary detector ends a sentence at a dot before a capital letter, so "z. B. Äpfel" was "z." / "B. Äpfel" and
+"u. a. Berlin" "u. a." / "Berlin": no dot of theirs ends a sentence."""
+_SPACE = "[ \u00a0\u202f]"
+_ABBREVIATION = re.compile(
+    r"(?<![\w.])(?:"
+    + "|".join(
+        "".join(re.escape(c) + (_SPACE + "?" if c == "." and i < len(a) - 1 else "") for i, c in enumerate(a))
+        for a in sorted(ABBREVIATIONS, key=len, reverse=True)
+    )
+    + ")",
+    re.IGNORECASE,
+)
+_COMPLETE = frozenset(ABBREVIATIONS)
+_BEGUN = frozenset(a[:k] for a in ABBREVIATIONS for k in range(1, len(a)) if "." in a[:k])
+"""What a text may end in that a later piece could make one of the abbreviations ("z.", "z. B")."""
+_FIRST_LETTERS = frozenset(a[0] for a in ABBREVIATIONS)
+_FIRST_PARTS = frozenset(a.split(".", 1)[0] for a in ABBREVIATIONS)
+_LONGEST_BEGUN = max(len(a) for a in ABBREVIATIONS) + 4
+_HIDDEN_DOT = "\ufdd0"
+"""An abbreviation's dots as the boundary detector sees them (a noncharacter: never in text), given back after."""
 
 _SLICE = 256
 """Characters handed to the boundary detector at a time. It searches its whole buffer again for each sentence it
@@ -22,7 +51,8 @@ def split_long(sentence: str, limit: int) -> Iterator[str]:
         window = rest[: limit + 1]
         cut = -1
         for match in _CLAUSE_BREAK.finditer(window):
-            cut = match.start() + 1
+            if match.start() < limit:
+                cut = match.start() + 1
         if cut < limit // 3:
             space = window.rfind(" ")
             cut = space if space >= limit // 3 else limit
@@ -39,6 +69,10 @@ class SentenceSplitter:
     def __init__(self, max_sentence_chars: int = 400) -> None:
         self._detector = SentenceBoundaryDetector()
         self._limit = max_sentence_chars
+        self._held = ""
+        """The end of the text so far where it may be the start of an abbreviation ("z. "): not yet given."""
+        self._given = ""
+        """The last characters given to the detector (an abbreviation may have begun in them: "z" then ". B.")."""
 
     def feed(self, chunk: str) -> list[str]:
         """Add text; return the sentences it completed."""
@@ -48,7 +82,52 @@ class SentenceSplitter:
             sentence for start in range(0, len(chunk), _SLICE) for sentence in self._feed(chunk[start : start + _SLICE])
         ]
 
+    def _hide_abbreviations(self, chunk: str, final: bool = False) -> str:
+        """What of the text so far and ``chunk`` may go to the detector, the dots of abbreviations hidden in it; the
+        end that may still become an abbreviation is held back (at most a few characters)."""
+        given = self._given
+        if not self._held and "." not in chunk:
+            # Every abbreviation ends in a dot, and one begun ("z. B") is held: nothing to hide or hold.
+            self._given = (given + chunk)[-_LONGEST_BEGUN:]
+            return chunk
+        text = given + self._held + chunk
+        end = len(text)
+        if not final and "." in text[-_LONGEST_BEGUN:]:
+            for i in range(max(0, end - _LONGEST_BEGUN), end):
+                # An abbreviation starts a word; its first letters may lie in what was given already ("z").
+                if text[i].lower() not in _FIRST_LETTERS or i and (text[i - 1].isalnum() or text[i - 1] in "._"):
+                    continue
+                begun = re.sub(_SPACE, "", text[i:]).lower()
+                if begun in _COMPLETE:
+                    break  # "a. C.": whole, though "C." alone could begin "c.-à-d."
+                if "." in begun and begun in _BEGUN:
+                    end = max(i, len(given))
+                    break
+        chars: list[str] | None = None
+        # A cut-off word at the start of what was given must not pass for an abbreviation of its own.
+        first = 1 if len(given) == _LONGEST_BEGUN else 0
+        dot = text.find(".", max(first, len(given)), end)
+        while dot != -1:
+            # From each dot back to its word: far faster than trying the abbreviations at every position.
+            start = dot
+            while start > first and dot - start < 3 and text[start - 1].isalpha():
+                start -= 1
+            word = text[start:dot].lower()
+            match = _ABBREVIATION.match(text, start, end) if word in _FIRST_PARTS else None
+            if match is None:
+                dot = text.find(".", dot + 1, end)
+                continue
+            chars = chars or list(text[:end])
+            for i in range(max(match.start(), len(given)), match.end()):
+                if chars[i] == ".":
+                    chars[i] = _HIDDEN_DOT
+            dot = text.find(".", match.end(), end)
+        ready = "".join(chars) if chars is not None else text[:end]
+        self._held, self._given = text[end:], ready[-_LONGEST_BEGUN:]
+        return ready[len(given) :]
+
     def _feed(self, chunk: str) -> list[str]:
+        chunk = self._hide_abbreviations(chunk)
         out = [piece for sentence in self._detector.add_chunk(chunk) for piece in split_long(sentence, self._limit)]
         # Unpunctuated streams (an LLM listing things) must not grow without bound: flush at the limit.
         buffered = self._detector.current_sentence + self._detector.remaining_text
@@ -60,11 +139,15 @@ class SentenceSplitter:
                 tail += " "
             out.extend(pieces)
             out.extend(self._detector.add_chunk(tail))
-        return out
+        return [sentence.replace(_HIDDEN_DOT, ".") for sentence in out] if out else out
 
     def finish(self) -> list[str]:
         """End the text; return what remained."""
-        return list(split_long(self._detector.finish(), self._limit))
+        rest = self._hide_abbreviations("", final=True)
+        out = [piece for sentence in self._detector.add_chunk(rest) for piece in split_long(sentence, self._limit)]
+        out += split_long(self._detector.finish(), self._limit)
+        self._held = self._given = ""
+        return [sentence.replace(_HIDDEN_DOT, ".") for sentence in out]
 
 
 def split_sentences(text: str | Iterable[str], max_sentence_chars: int = 400) -> list[str]:

@@ -1,8 +1,9 @@
 """How long a sentence will sound, estimated from its characters, and cutting one that would be too long.
 
 Characters alone are a poor bound: a 32-character digit run is 15 s of Piper speech and 96 emoji (read by name) are
-53 s, while 76 characters of prose are 3.8 s (measured; docs/benchmarks.md). Weighting each character by what it
-becomes keeps the estimate above the real length for every kind of text, at the cost of a few microseconds.
+53 s, while 76 characters of prose are 3.8 s (measured; docs/benchmarks.md), and a Chinese character is a whole
+syllable. Weighting each character by what it becomes keeps the estimate above the real length for every kind of
+text, at the cost of a few microseconds.
 """
 
 from __future__ import annotations
@@ -17,19 +18,28 @@ DIGIT_SECONDS = 0.55
 SYMBOL_SECONDS = 2.5
 """An emoji or symbol the engine reads by name: "party popper" (96 emoji: 0.56 s each) or "symbol two seven one three"
 (✓: 2.3 s, measured)."""
+SYLLABLE_SECONDS = 0.25
+"""A Chinese or Japanese character, or a Hangul block: a written syllable (Mandarin is spoken at about 4 a second).
+Counted as a letter of prose, a Chinese sentence three times as long as ``text.max_sentence_seconds`` meant passed."""
 MARK_SECONDS = 0.2
 """A pause at a punctuation mark."""
+MARKS = ".,;:!?…、，。；：！？"
+"""Marks that pause: Latin and CJK (full-width) ones."""
 
-_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s|\s")
+_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s|[、，；：。！？]|\s")
+"""Where a piece may end: after a clause mark (a CJK one needs no space after it), or at a space."""
 
 
 def char_seconds(c: str) -> float:
     """Expected seconds of speech for one character at normal speed."""
-    if c.isalpha() or c.isspace():
+    if c.isalpha():
+        # Wide letters are CJK ideographs, kana and Hangul: each a syllable, not a letter of a word.
+        return SYLLABLE_SECONDS if c >= "\u1100" and unicodedata.east_asian_width(c) in "WF" else LETTER_SECONDS
+    if c.isspace():
         return LETTER_SECONDS
     if c.isdigit():
         return DIGIT_SECONDS
-    if c in ".,;:!?…":
+    if c in MARKS:
         return MARK_SECONDS
     category = unicodedata.category(c)
     if category.startswith("S") or category in ("Co", "Cn"):
