@@ -125,6 +125,40 @@ NUMBERS = [
     ("ru", "feminine unit", "Осталась 1 мин.", "Осталась одна минута."),
     ("ru", "percent", "Заряд 5 %.", "Заряд пять процентов."),
     ("ru", "air quality", "PM2.5: 12 µg/m³.", "PM2.5: двенадцать микрограммов на кубический метр."),
+    # A month abbreviation next to a number is the month ("Dec" was read "deck"); elsewhere it is left.
+    ("en_US", "month abbreviation", "Due 5 Dec 2026.", "Due the fifth of December twenty twenty-six."),
+    (
+        "en_US",
+        "month abbreviation first",
+        "Due Dec. 5, 2026, or SEPT 7, not the Dec board.",
+        "Due December fifth, twenty twenty-six, or September seventh, not the Dec board.",
+    ),
+    (
+        "en_US",
+        "month abbreviation ends",
+        "It ends on 5 Dec. Then we rest.",
+        "It ends on the fifth of December. Then we rest.",
+    ),
+    (
+        "de",
+        "month abbreviation",
+        "Am 5. Dez. 2026 ist Feiertag.",
+        "Am fünften Dezember zweitausendsechsundzwanzig ist Feiertag.",
+    ),
+    (
+        "fr",
+        "month abbreviation",
+        "Le 1 janv. et le 5 déc. 2026, il neige.",
+        "Le premier janvier et le cinq décembre deux mille vingt-six, il neige.",
+    ),
+    (
+        "es",
+        "month abbreviation",
+        "El 5 de dic. de 2026 es fiesta.",
+        "El cinco de diciembre de dos mil veintiséis es fiesta.",
+    ),
+    ("fi", "month abbreviation", "Päivä on 5. jouluk. klo 9.00.", "Päivä on viides joulukuuta kello yhdeksän."),
+    ("ru", "month abbreviation", "Это было 5 дек. в 9:00.", "Это было пятое декабря в девять часов."),
 ]
 
 
@@ -224,6 +258,17 @@ SYMBOLS = [
     ("emoji", "Great job 🎉👍 See you tomorrow.", "Great job. See you tomorrow."),
     ("emoji family", "Hi 👨‍👩‍👧 there.", "Hi there."),
     ("entity id", "sensor.living_room_temperature is on.", "sensor living room temperature is on."),
+    (
+        "entity id of a known domain",
+        "Turn light.kitchen and input_boolean.guest on.",
+        "Turn light kitchen and input boolean guest on.",
+    ),
+    # Only entity ids: an underscore elsewhere in the sentence made "e.g." "e g" and "example.com" "example com".
+    (
+        "dotted words beside an entity id",
+        "Set switch.garage_door, e.g. via example.com or config.yaml.",
+        "Set switch garage door, e.g. via example.com or config.yaml.",
+    ),
     ("stray", "a | b ~ c > d * e # f", "a b c d e f."),
     ("symbols", "✓ Done ★ next →", "Done next."),
     ("kaomoji", "Sure ¯\\_(ツ)_/¯ (80%) I guess (╯°□°)╯︵ ┻━┻ ok.", "Sure (eighty percent) I guess ok."),
@@ -234,6 +279,58 @@ SYMBOLS = [
 @pytest.mark.parametrize(("name", "written", "expected"), SYMBOLS, ids=[c[0] for c in SYMBOLS])
 def test_symbols(name, written, expected):
     assert said(written) == expected
+
+
+COMPARISONS = [
+    # ≥ ≤ ≠ were dropped as stray symbols: "power ≥ 100 W" was "power one hundred watts".
+    (
+        "en_US",
+        "symbols and ascii",
+        "Power ≥ 100 W, ≤ -5 °C, ≠ 3, or >= 2 and x!=4.",
+        "Power at least one hundred watts, at most minus five degrees Celsius, not equal to three, or at least two and "
+        "x not equal to four.",
+    ),
+    (
+        "de",
+        "symbols",
+        "Leistung ≥ 100 W, ≤ 5 V, ≠ 3 oder <= 2.",
+        "Leistung mindestens einhundert Watt, höchstens fünf Volt, ungleich drei oder höchstens zwei.",
+    ),
+    (
+        "fr",
+        "symbols",
+        "Puissance ≥ 100 W, ≤ 5 V, ≠ 3.",
+        "Puissance au moins cent watts, au plus cinq volts, différent de trois.",
+    ),
+    (
+        "es",
+        "symbols",
+        "Potencia ≥ 100 W, ≤ 5 V, ≠ 3.",
+        "Potencia al menos cien vatios, como máximo cinco voltios, distinto de tres.",
+    ),
+    (
+        "fi",
+        "symbols",
+        "Teho ≥ 100 W, ≤ 5 V, ≠ 3.",
+        "Teho vähintään sata wattia, enintään viisi volttia, erisuuri kuin kolme.",
+    ),
+    (
+        "ru",
+        "symbols",
+        "Мощность ≥ 100 W, ≤ 5 кВт, ≠ 3.",
+        "Мощность не меньше чем сто ватт, не больше чем пять киловатт, не равно три.",
+    ),
+    # A language without words keeps the old reading (the symbol dropped), and ">" alone is no comparison.
+    ("sv", "no words", "Effekt ≥ 100 W.", "Effekt etthundra W."),
+    ("en_US", "not before a number", "a >= b, a > 5.", "a b, a five."),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "written", "expected"), COMPARISONS, ids=[f"{c[0]}-{c[1]}" for c in COMPARISONS]
+)
+def test_comparisons(language, name, written, expected):
+    assert said(written, language) == expected
 
 
 def test_symbol_words_follow_the_language():
@@ -307,6 +404,18 @@ def test_estimates_follow_what_is_read():
     assert length.seconds("The kitchen lights are on and the front door is locked.") < 6
     assert length.seconds("1234567890 " * 3) > 15  # Piper: 15.4 s (measured)
     assert length.seconds("🎉👍🔥😀" * 24) > 53  # Piper: 53.3 s (measured)
+    # A Chinese or Japanese character, or a Hangul block, is a syllable (was counted as a letter of prose: 0.075 s).
+    for syllables in ("今天天气很好", "きょうはいい", "오늘날씨좋아"):
+        assert length.seconds(syllables) == pytest.approx(6 * 0.25)
+    assert length.seconds("今天天气很好，我们去公园。") == pytest.approx(11 * 0.25 + 2 * 0.2)
+
+
+def test_a_long_chinese_sentence_is_cut_at_its_clause_marks():
+    settings = SpokenSettings(max_sentence_seconds=5)
+    text = "今天天气很好，我们去公园散步吧、然后去吃饭，" * 3 + "好吗？"
+    pieces = spoken(text, "zh", settings=settings)
+    assert len(pieces) > 3 and "".join(pieces) == text
+    assert all(length.seconds(p) <= 5 and p[-1] in "，、？" for p in pieces)
 
 
 def test_long_sentences_are_split_by_expected_length():

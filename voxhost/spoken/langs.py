@@ -73,6 +73,11 @@ class Lang:
     """How a slashed date is read (``3/15/2024``): "DMY" or "MDY"."""
     aliases: dict[str, str] = field(default_factory=dict)
     """Unit abbreviations of the language's own script → the unit key ("км" → "km")."""
+    relations: dict[str, str] = field(default_factory=dict)
+    """≥ ≤ ≠ as said before a number, in words that need no case or agreement ("at least", "не меньше чем")."""
+    month_abbreviations: tuple[str, ...] = ()
+    """Abbreviations of ``months`` (lower case, without their dot; alternatives separated by "|", "" for none),
+    January first: read as the month next to a number ("5 Dec 2026", "Dec. 5")."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def form(self, forms: Forms, n: float) -> str:
@@ -115,6 +120,8 @@ LANGS: dict[str, Lang] = {
         number="number",
         per="per",
         to="to",
+        relations={"≥": "at least", "≤": "at most", "≠": "not equal to"},
+        month_abbreviations=("jan", "feb", "mar", "apr", "", "jun", "jul", "aug", "sep|sept", "oct", "nov", "dec"),
         months=tuple(_MONTHS_EN),
         units={
             "km/h": ("kilometer per hour", "kilometers per hour"),
@@ -175,6 +182,8 @@ LANGS: dict[str, Lang] = {
         number="Nummer",
         per="pro",
         to="bis",
+        relations={"≥": "mindestens", "≤": "höchstens", "≠": "ungleich"},
+        month_abbreviations=("jan", "feb|febr", "mär", "apr", "", "jun", "jul", "aug", "sep|sept", "okt", "nov", "dez"),
         months=tuple(
             [
                 "Januar",
@@ -249,6 +258,8 @@ LANGS: dict[str, Lang] = {
         number="numéro",
         per="par",
         to="à",
+        relations={"≥": "au moins", "≤": "au plus", "≠": "différent de"},
+        month_abbreviations=("janv", "févr|fév", "", "avr", "", "", "juil", "", "sept", "oct", "nov", "déc"),
         months=tuple(
             [
                 "janvier",
@@ -324,6 +335,8 @@ LANGS: dict[str, Lang] = {
         number="número",
         per="por",
         to="a",
+        relations={"≥": "al menos", "≤": "como máximo", "≠": "distinto de"},
+        month_abbreviations=("ene", "feb", "", "abr", "", "jun", "jul", "ago", "sep|sept", "oct", "nov", "dic"),
         months=tuple(
             [
                 "enero",
@@ -397,6 +410,21 @@ LANGS: dict[str, Lang] = {
         number="numero",
         per="per",
         to=None,
+        relations={"≥": "vähintään", "≤": "enintään", "≠": "erisuuri kuin"},
+        month_abbreviations=(
+            "tammik",
+            "helmik",
+            "maalisk",
+            "huhtik",
+            "toukok",
+            "kesäk",
+            "heinäk",
+            "elok",
+            "syysk",
+            "lokak",
+            "marrask",
+            "jouluk",
+        ),
         months=tuple(
             [
                 "tammikuuta",
@@ -470,6 +498,21 @@ LANGS: dict[str, Lang] = {
         number="номер",
         per="за",
         to=None,
+        relations={"≥": "не меньше чем", "≤": "не больше чем", "≠": "не равно"},
+        month_abbreviations=(
+            "янв",
+            "фев|февр",
+            "мар",
+            "апр",
+            "",
+            "июн",
+            "июл",
+            "авг",
+            "сен|сент",
+            "окт",
+            "ноя|нояб",
+            "дек",
+        ),
         months=tuple(
             [
                 "января",
@@ -554,7 +597,7 @@ LANGS: dict[str, Lang] = {
             "МБ": "MB",
             "гПа": "hPa",
             "дБ": "dB",
-        },  # fmt: skip
+        },
         plural=_plural_slavic,
         feminine=frozenset({"min", "ms", "RUB.minor"}),
     ),

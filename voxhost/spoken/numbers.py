@@ -23,7 +23,7 @@ _LOGGER = logging.getLogger(__name__)
 _INT = r"\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+"
 _NUM = rf"(?:{_INT})(?:[.,]\d+)?"
 _SIGNED = rf"(?:[-−+](?=\d))?{_NUM}"
-_DATE_RULES = 5
+_DATE_RULES = 6
 """The first rules of ``_structured_rules`` are dates: they run before digit runs (an ISO date looks like one)."""
 _ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|die|das))\s+)?"
 """A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte")."""
@@ -223,6 +223,7 @@ class Reader:
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
         measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
         rules: list[tuple[str, Callable[[re.Match[str]], str | None]]] = [
+            (self._month_abbreviation_pattern(lang), self._month_abbreviation),
             (_LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT, self._iso_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?" + r"(?![\d])", self._dotted_date),
             (_LEFT + r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})" + _RIGHT, self._slashed_date),
@@ -295,7 +296,32 @@ class Reader:
             return [(_LEFT + r"(\d{1,3})\.(?=\s+[a-zäöå])", lambda m: self.words(int(m.group(1)), to="ordinal"))]
         return []
 
+    @staticmethod
+    def _month_abbreviation_pattern(lang: Lang) -> str:
+        """A month abbreviation next to a number: after a day ("5 Dec", "5. Dez.", "5 de dic."), or, where ``months``
+        are the names' own form (not Russian or Finnish genitives), before a day or year ("Dec 5", "Dec. 5, 2026")."""
+        names = sorted((a for alternatives in lang.month_abbreviations for a in alternatives.split("|") if a), key=len)
+        if not names:
+            return r"(?!)"
+        month = r"(?i:(" + "|".join(re.escape(a) for a in reversed(names)) + r"))"
+        link = r"(?:de[ \u00a0])?" if lang.code == "es" else ""  # "5 de dic. de 2026"
+        after_day = r"(?<=\d)(\.?[ \u00a0]?" + link + ")" + month + r"(\.?)(?!\w)"
+        if lang.code in ("ru", "fi"):
+            return after_day
+        return r"(?<![\w.])()" + month + r"(\.?)(?=[ \u00a0]?\d)|" + after_day
+
     # -- handlers ------------------------------------------------------------------------------------------
+
+    def _month_abbreviation(self, m: re.Match[str]) -> str | None:
+        """ "Dec" → "December" (read below as a date), in date context only."""
+        lang = self.lang
+        assert lang is not None
+        before, name, dot = (m.group(1), m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5), m.group(6))
+        month = next(i for i, a in enumerate(lang.month_abbreviations) if name.lower() in a.split("|"))
+        # The dot of "Dec." goes ("Dec. 5", "5 Dez. 2026", "5 déc., à"), except where it may end the sentence.
+        after = m.string[m.end() :].lstrip(" \u00a0")[:1]
+        goes = after.isdigit() or after.islower() or after in (",", ";")
+        return f"{before}{lang.months[month]}" + ("" if goes else dot)
 
     def _date(self, day: int, month: int, year: int | None, before: str | None = None) -> str | None:
         lang = self.lang

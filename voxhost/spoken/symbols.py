@@ -18,8 +18,26 @@ _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`]+")
 _EMAIL = re.compile(r"(?i)\b([a-z0-9][a-z0-9._%+\-]*)@([a-z0-9\-]+(?:\.[a-z0-9\-]+)+)\b")
 _TRAILING = ".,;:!?)]}'\""
 _HASHTAG = re.compile(r"(?<![\w#])[#@](?=[^\W\d_])")
-_IDENTIFIER = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)*)\.([a-z0-9]+(?:_[a-z0-9]+)+|[a-z]+_?[a-z0-9_]*)\b")
-"""Home Assistant entity ids and dotted names: ``sensor.living_room_temperature`` → "sensor living room ..."."""
+ENTITY_DOMAINS = (
+    "alarm_control_panel", "automation", "binary_sensor", "calendar", "camera", "climate", "counter", "cover",
+    "device_tracker", "fan", "humidifier", "input_boolean", "input_button", "input_datetime", "input_number",
+    "input_select", "input_text", "lawn_mower", "light", "lock", "media_player", "person", "remote", "scene", "script",
+    "sensor", "siren", "switch", "timer", "todo", "vacuum", "valve", "water_heater", "weather", "zone",
+)  # fmt: skip
+"""Home Assistant entity domains whose ids are read as words even without an underscore (``light.kitchen``); the
+domains that are also file names' stems (image, text, update, …) need one."""
+_IDENTIFIER = re.compile(
+    r"(?<![\w.@/\-])(?:("
+    + "|".join(ENTITY_DOMAINS)
+    + r")\.([a-z0-9]+(?:_[a-z0-9]+)*)|([a-z][a-z0-9]*(?:_[a-z0-9]+)*)\.([a-z0-9]+(?:_[a-z0-9]+)+))(?![\w@/\-]|\.\w)"
+)
+"""A Home Assistant entity id or service: ``domain.object_id``, all lower case, the object id with an underscore
+(``sensor.living_room_temperature``, ``light.turn_on``) or the domain a known one (``light.kitchen``). Other dotted
+words ("e.g.", "example.com", "index.html") are no entity ids, underscores elsewhere in the sentence or not."""
+_RELATION = re.compile(r"\s*(?:([≥≤≠])|(?<=[\w\s])(>=|<=|!=)(?=\s*[-−+]?\d))\s*")
+"""≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=`` before a number: comparisons, said (the stray-symbol rule would drop
+them, and "power ≥ 100 W" was "power one hundred watts")."""
+_RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠"}
 _SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
 _AMPERSAND = re.compile(r"\s&\s")
 _STRAY = re.compile(r"[#*_|~^`<>{}\[\]\\=]+")
@@ -95,11 +113,23 @@ def emojis(text: str, word: str) -> str:
 def identifiers(text: str, lang: Lang | None) -> str:
     """Hashtags, mentions, entity ids and ``&`` as words."""
     text = _HASHTAG.sub("", text) if ("#" in text or "@" in text) else text
-    if "." in text and "_" in text:
-        text = _IDENTIFIER.sub(lambda m: f"{m.group(1)} {m.group(2)}", text)
+    if "." in text:
+        text = _IDENTIFIER.sub(lambda m: " ".join(g for g in m.groups() if g), text)
     if "&" in text and lang is not None:
         text = _AMPERSAND.sub(f" {lang.and_word} ", text)
     return text
+
+
+def relations(text: str, lang: Lang | None) -> str:
+    """≥ ≤ ≠ (and ``>=``, ``<=``, ``!=`` before a number) in the language's words: "at least", "at most", "not equal
+    to" (where a language has none, the stray-symbol rule drops them)."""
+    if lang is None or not lang.relations or not ("=" in text or "≥" in text or "≤" in text or "≠" in text):
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        return f" {lang.relations[m.group(1) or _RELATION_KEYS[m.group(2)]]} "
+
+    return _RELATION.sub(replace, text)
 
 
 def slashes(text: str, lang: Lang | None) -> str:
