@@ -33,6 +33,23 @@ ROOT = f"voxhost/{NODE}"
 TIMEOUT = 300
 
 
+def _store_voices(url: str, **languages: str) -> dict[str, str]:
+    """Store the reference recording over HTTP once per name, in its language: name → ``f5:<id>``."""
+    wav = io.BytesIO()
+    soundfile.write(wav, reference_signal(), 16000, format="WAV")
+    voices = {}
+    for name, language in languages.items():
+        answer = httpx.post(
+            f"{url}/v1/audio/voices",
+            data={"name": name, "transcript": REF_TEXT, "language": language},
+            files={"audio_sample": (f"{name}.wav", wav.getvalue(), "audio/wav")},
+            timeout=60,
+        )
+        assert answer.status_code in (200, 201), answer.text
+        voices[name] = "f5:" + answer.json()["id"]
+    return voices
+
+
 ANYLANG = '''"""A cloning engine listed after F5 (a lower priority) that speaks a library voice in any language."""
 
 import numpy as np
@@ -122,18 +139,7 @@ connect_timeout = 10
         process.wait_ready(TIMEOUT)
         process.url = f"http://127.0.0.1:{http_port}"
         process.wyoming_port = wyoming_port
-        wav = io.BytesIO()
-        soundfile.write(wav, reference_signal(), 16000, format="WAV")
-        process.voices = {}
-        for name, language in (("kyoko", "ja_JP"), ("amelie", "fr_FR"), ("emma", "en_US")):
-            stored = httpx.post(
-                f"{process.url}/v1/audio/voices",
-                data={"name": name, "transcript": REF_TEXT, "language": language},
-                files={"audio_sample": (f"{name}.wav", wav.getvalue(), "audio/wav")},
-                timeout=60,
-            )
-            assert stored.status_code in (200, 201), stored.text
-            process.voices[name] = "f5:" + stored.json()["id"]
+        process.voices = _store_voices(process.url, kyoko="ja_JP", amelie="fr_FR", emma="en_US")
         yield process
     finally:
         process.close()
@@ -245,18 +251,7 @@ def test_without_languages_a_voice_in_a_language_f5_has_no_model_for_is_in_no_li
     )
     with running_daemon(settings) as daemon:
         url = base_url(daemon)
-        wav = io.BytesIO()
-        soundfile.write(wav, reference_signal(), 16000, format="WAV")
-        stored = {}
-        for name, language in (("greta", "de_DE"), ("amelie", "fr_FR")):  # no German in F5's registry
-            answer = httpx.post(
-                f"{url}/v1/audio/voices",
-                data={"name": name, "transcript": REF_TEXT, "language": language},
-                files={"audio_sample": (f"{name}.wav", wav.getvalue(), "audio/wav")},
-                timeout=60,
-            )
-            assert answer.status_code in (200, 201), answer.text
-            stored[name] = "f5:" + answer.json()["id"]
+        stored = _store_voices(url, greta="de_DE", amelie="fr_FR")  # no German in F5's registry
         ids = {voice["id"] for voice in httpx.get(f"{url}/v1/audio/voices", timeout=30).json()["voices"]}
         assert stored["amelie"] in ids and stored["greta"] not in ids, ids
         client = openai.OpenAI(base_url=url + "/v1", api_key="not-needed", max_retries=0, timeout=TIMEOUT)
