@@ -99,3 +99,30 @@ def test_long_chinese_is_cut_at_its_clause_marks():
     pieces = split_sentences(text, max_sentence_chars=100)
     assert len(pieces) > 4 and "".join(pieces) == text
     assert all(len(p) <= 100 and p[-1] in "，、" for p in pieces)
+
+
+MONTH_BEFORE_NUMBER = [
+    # The detector took "2026." after a sentence mark for a numbered list's item: "El 5 dic." / "2026." / "Luego".
+    ("El 5 dic. 2026. Luego vamos.", ["El 5 dic. 2026.", "Luego vamos."]),
+    ("Это было 5 дек. 2026. Потом.", ["Это было 5 дек. 2026.", "Потом."]),
+    ("It ends Sept. 2026. Then we rest.", ["It ends Sept. 2026.", "Then we rest."]),
+    ("Le 5 déc. 2026. Puis on part.", ["Le 5 déc. 2026.", "Puis on part."]),
+    # Before a word the month's dot may end the sentence; other words' dots before a list number still do.
+    ("Nos vemos el 5 dic. Luego vamos.", ["Nos vemos el 5 dic.", "Luego vamos."]),
+    ("Steps follow. 1. Open it.", ["Steps follow.", "1.", "Open it."]),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), MONTH_BEFORE_NUMBER, ids=[t[:14] for t, _ in MONTH_BEFORE_NUMBER])
+def test_a_month_abbreviation_before_a_number_ends_no_sentence(text, sentences):
+    assert split_sentences(text) == sentences
+    for size in (1, 2, 3, 5):
+        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences
+
+
+def test_a_sentence_before_a_month_abbreviation_is_not_held_back():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Hola. El 5 dic.") == ["Hola."]
+    assert splitter.feed(" 2026.") == []  # the dot of "dic." is decided by what follows it: a number
+    assert splitter.feed(" Luego") == ["El 5 dic. 2026."]
+    assert splitter.finish() == ["Luego"]

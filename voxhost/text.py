@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 
 from sentence_stream import SentenceBoundaryDetector
 
+from .spoken.langs import LANGS
+
 # Prefer to break an over-long sentence after a clause mark (a CJK one needs no space after it), else at a space.
 _CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s|[、，；：。！？]")
 
@@ -36,6 +38,14 @@ _BEGUN = frozenset(a[:k] for a in ABBREVIATIONS for k in range(1, len(a)) if "."
 _FIRST_LETTERS = frozenset(a[0] for a in ABBREVIATIONS)
 _FIRST_PARTS = frozenset(a.split(".", 1)[0] for a in ABBREVIATIONS)
 _LONGEST_BEGUN = max(len(a) for a in ABBREVIATIONS) + 4
+MONTHS = frozenset(a for lang in LANGS.values() for names in lang.month_abbreviations for a in names.split("|") if a)
+"""Month abbreviations of the languages with a table ("dic", "Dez", "дек"). The boundary detector takes a number
+with a dot after a sentence mark for a numbered list's item ("El 5 dic. 2026. Luego" was "El 5 dic." / "2026." /
+"Luego"): the dot of one before a number ends no sentence."""
+_MONTH_TAIL = re.compile(r"(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")(\.)" + _SPACE + "*$")
+"""What a text may end in that the next piece decides: a month abbreviation's dot, a number after it or not."""
+_BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
+_LONGEST_WORD = max(len(w) for w in _FIRST_PARTS | MONTHS)
 _HIDDEN_DOT = "\ufdd0"
 """An abbreviation's dots as the boundary detector sees them (a noncharacter: never in text), given back after."""
 
@@ -103,6 +113,9 @@ class SentenceSplitter:
                 if "." in begun and begun in _BEGUN:
                     end = max(i, len(given))
                     break
+            month = _MONTH_TAIL.search(text, max(0, len(text) - _LONGEST_BEGUN))
+            if month is not None:
+                end = min(end, max(month.start(1), len(given)))
         chars: list[str] | None = None
         # A cut-off word at the start of what was given must not pass for an abbreviation of its own.
         first = 1 if len(given) == _LONGEST_BEGUN else 0
@@ -110,10 +123,14 @@ class SentenceSplitter:
         while dot != -1:
             # From each dot back to its word: far faster than trying the abbreviations at every position.
             start = dot
-            while start > first and dot - start < 3 and text[start - 1].isalpha():
+            while start > first and dot - start < _LONGEST_WORD and text[start - 1].isalpha():
                 start -= 1
             word = text[start:dot].lower()
             match = _ABBREVIATION.match(text, start, end) if word in _FIRST_PARTS else None
+            whole = not (start and text[start - 1].isalpha())
+            if match is None and word in MONTHS and whole and _BEFORE_NUMBER.match(text, dot + 1):
+                chars = chars or list(text[:end])
+                chars[dot] = _HIDDEN_DOT
             if match is None:
                 dot = text.find(".", dot + 1, end)
                 continue
