@@ -126,3 +126,26 @@ def test_a_sentence_before_a_month_abbreviation_is_not_held_back():
     assert splitter.feed(" 2026.") == []  # the dot of "dic." is decided by what follows it: a number
     assert splitter.feed(" Luego") == ["El 5 dic. 2026."]
     assert splitter.finish() == ["Luego"]
+
+
+LEADING = [
+    # "Team A vs." / "Team B won.", "inkl." / "Steuer …": a dot before a capital letter ended the sentence.
+    ("Team A vs. Team B won. Yes.", ["Team A vs. Team B won.", "Yes."]),
+    (
+        "Es kostet 5 € inkl. Steuer, ca. Mitte Mai, vgl. Kapitel 3. Gut.",
+        ["Es kostet 5 € inkl. Steuer, ca. Mitte Mai, vgl. Kapitel 3.", "Gut."],
+    ),
+    ("Frutas, aprox. Madrid. Sí.", ["Frutas, aprox. Madrid.", "Sí."]),
+    # "etc." and "usw." may end a sentence: before a capital letter they still do, before a lower-case word not.
+    ("Apples, pears, etc. Then we go.", ["Apples, pears, etc.", "Then we go."]),
+    ("Äpfel usw. und Birnen usw. Dann gehen wir.", ["Äpfel usw. und Birnen usw.", "Dann gehen wir."]),
+    # Words that end in one are no abbreviation.
+    ("We flew to Africa. Then home.", ["We flew to Africa.", "Then home."]),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), LEADING, ids=[t[:14] for t, _ in LEADING])
+def test_leading_abbreviations_end_no_sentence(text, sentences):
+    assert split_sentences(text) == sentences
+    for size in (1, 2, 3, 5):
+        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences

@@ -22,21 +22,27 @@ ABBREVIATIONS = (
 """Abbreviations of several parts (lower case, without their spaces: "z. B.", "z.B.", "Z. B." are "z.b."). The
 boundary detector ends a sentence at a dot before a capital letter, so "z. B. Äpfel" was "z." / "B. Äpfel" and
 "u. a. Berlin" "u. a." / "Berlin": no dot of theirs ends a sentence."""
+LEADING_ABBREVIATIONS = (
+    "approx.", "vs.", "cf.", "bzw.", "ca.", "ggf.", "inkl.", "evtl.", "vgl.", "bspw.", "env.", "aprox.",
+)  # fmt: skip
+"""Abbreviations of one part that stand before what they qualify, not at a sentence's end: "Team A vs. Team B" was
+"Team A vs." / "Team B", "inkl. Steuer" likewise, so no dot of theirs ends a sentence either. "etc." and "usw." end
+a list, and a sentence often: their dot before a capital letter still ends one (before a lower-case word none)."""
 _SPACE = "[ \u00a0\u202f]"
 _ABBREVIATION = re.compile(
     r"(?<![\w.])(?:"
     + "|".join(
         "".join(re.escape(c) + (_SPACE + "?" if c == "." and i < len(a) - 1 else "") for i, c in enumerate(a))
-        for a in sorted(ABBREVIATIONS, key=len, reverse=True)
+        for a in sorted(ABBREVIATIONS + LEADING_ABBREVIATIONS, key=len, reverse=True)
     )
     + ")",
     re.IGNORECASE,
 )
-_COMPLETE = frozenset(ABBREVIATIONS)
+_COMPLETE = frozenset(ABBREVIATIONS + LEADING_ABBREVIATIONS)
 _BEGUN = frozenset(a[:k] for a in ABBREVIATIONS for k in range(1, len(a)) if "." in a[:k])
 """What a text may end in that a later piece could make one of the abbreviations ("z.", "z. B")."""
-_FIRST_LETTERS = frozenset(a[0] for a in ABBREVIATIONS)
-_FIRST_PARTS = frozenset(a.split(".", 1)[0] for a in ABBREVIATIONS)
+_FIRST_LETTERS = frozenset(a[0] for a in _COMPLETE)
+_FIRST_PARTS = frozenset(a.split(".", 1)[0] for a in _COMPLETE)
 _LONGEST_BEGUN = max(len(a) for a in ABBREVIATIONS) + 4
 MONTHS = frozenset(a for lang in LANGS.values() for names in lang.month_abbreviations for a in names.split("|") if a)
 """Month abbreviations of the languages with a table ("dic", "Dez", "дек"). The boundary detector takes a number

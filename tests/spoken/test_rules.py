@@ -333,6 +333,42 @@ def test_comparisons(language, name, written, expected):
     assert said(written, language) == expected
 
 
+ABBREVIATIONS = [
+    # Read by espeak as "approks", "v s", "b z w", "kah", "env"; "inkl. Steuer", "vs. Team" were cut after the dot.
+    (
+        "en_US",
+        "mid-sentence",
+        "It is approx. 5 km, Team A vs. Team B, apples etc. and more.",
+        ["It is approximately five kilometers, Team A versus Team B, apples et cetera and more."],
+    ),
+    ("en_US", "sentence end", "Apples, pears, etc. Then we go.", ["Apples, pears, et cetera.", "Then we go."]),
+    ("en_US", "plain sentence end", "Apples and pears etc.", ["Apples and pears et cetera."]),
+    (
+        "de",
+        "mid-sentence",
+        "Ca. 5 € bzw. weniger, ggf. inkl. Steuer, evtl. Kosten, vgl. Kapitel 3, usw. und mehr.",
+        [
+            "Zirka fünf Euro beziehungsweise weniger, gegebenenfalls inklusive Steuer, eventuell Kosten, vergleiche "
+            "Kapitel drei, und so weiter und mehr."
+        ],
+    ),
+    ("de", "sentence end", "Äpfel, Birnen usw. Dann gehen wir.", ["Äpfel, Birnen und so weiter.", "Dann gehen wir."]),
+    ("fr", "mid-sentence", "Il y a env. 5 km, etc. et plus.", ["Il y a environ cinq kilomètres, etcétéra et plus."]),
+    ("es", "mid-sentence", "Hay aprox. 5 km (etc.) y más.", ["Hay aproximadamente cinco kilómetros (etcétera) y más."]),
+    ("es", "sentence end", "Manzanas, peras, etc. Luego.", ["Manzanas, peras, etcétera.", "Luego."]),
+    # Only where the language has them, and only with their dot: "vs" alone, "ca." in English stay.
+    ("en_US", "not these", "It was vs them, ca. 5 of them.", ["It was vs them, ca. five of them."]),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "written", "expected"), ABBREVIATIONS, ids=[f"{c[0]}-{c[1]}" for c in ABBREVIATIONS]
+)
+def test_abbreviations_are_said_as_words(language, name, written, expected):
+    assert spoken(written, language) == expected
+    assert spoken(written, language, step=3) == expected
+
+
 def test_symbol_words_follow_the_language():
     assert said("Siehe https://example.de/a und mail an info@example.de.", "de") == (
         "Siehe example Punkt de und mail an info at example Punkt de."

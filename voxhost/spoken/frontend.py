@@ -3,8 +3,8 @@
 Order per sentence, chosen so that each step sees what it needs: block markup is handled while the text streams
 (``markup.BlockStream``), then the splitter cuts sentences; per sentence, inline markup goes, emoji go, the language
 is decided (the request's, else the voice's, else detected on the cleaned sentence, since digits and symbols carry
-no language), then URLs and e-mail addresses, identifiers, comparisons (≥ ≤ ≠), the user lexicon, numbers in that
-language, stray symbols; last the sentence is bounded by how long it would sound.
+no language), then URLs and e-mail addresses, identifiers, abbreviations, comparisons (≥ ≤ ≠), the user lexicon,
+numbers in that language, stray symbols; last the sentence is bounded by how long it would sound.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..errors import TextTooLongError
 from ..text import SentenceSplitter
 from . import length, markup, symbols
 from .config import SpokenSettings
-from .langs import lang_for
+from .langs import LANGS, lang_for
 from .lexicon import Lexicon, unshield
 from .numbers import reader
 
@@ -27,8 +27,14 @@ _SAYABLE = re.compile(r"[^\W_]")
 _PLAIN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*(?:,? [A-Za-z]+(?:'[A-Za-z]+)*)*[.?!]?")
 """Prose that every step of ``read`` leaves as it is: words of plain letters, single spaces, commas and one final
 mark (no digit, symbol, markup, dot inside a word, or character outside ASCII)."""
+_ABBREVIATIONS = frozenset(a for lang in LANGS.values() for a in lang.abbreviations)
+"""Words read out when written with a dot: plain prose may end in one ("Apples, pears, etc.")."""
 _ORDINAL_TAIL = re.compile(r"(?:^|\s)\d{1,2}\.$")
 """A sentence that ends in "3." may be a German or Finnish ordinal ("Am 3. Mai"): joined to the next sentence."""
+
+
+def _abbreviated_end(source: str) -> bool:
+    return source.endswith(".") and source[:-1].rpartition(" ")[2].lower() in _ABBREVIATIONS
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ class SpokenText:
             language = self._language(source)
             text = policy.lexicon.apply(source, language, policy.phonemes, shielded)
             return language or "", unshield(text, shielded)
-        if not policy.lexicon and _PLAIN.fullmatch(source):
+        if not policy.lexicon and _PLAIN.fullmatch(source) and not _abbreviated_end(source):
             # Most spoken answers are such prose ("Good evening."): the dozen steps below would each look and
             # change nothing, on the way to the first audio (tests/spoken/test_plain.py holds them to that).
             return self._language(source) or "", source
@@ -147,6 +153,7 @@ class SpokenText:
         text = symbols.urls(text, settings.urls, lang)
         text = symbols.emails(text, settings.emails, lang)
         text = symbols.identifiers(text, lang)
+        text = symbols.abbreviations(text, lang)
         text = symbols.relations(text, lang)
         text = policy.lexicon.apply(text, language, policy.phonemes, shielded)
         text = reader(language, policy.reads_numbers).read(text)

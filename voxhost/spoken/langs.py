@@ -78,6 +78,9 @@ class Lang:
     month_abbreviations: tuple[str, ...] = ()
     """Abbreviations of ``months`` (lower case, without their dot; alternatives separated by "|", "" for none),
     January first: read as the month next to a number ("5 Dec 2026", "Dec. 5")."""
+    abbreviations: dict[str, str] = field(default_factory=dict)
+    """Abbreviations that engines misread (lower case, without their dot) → the words said ("approx" was
+    "approks", "bzw" spelled out "b z w"); only written with their dot are they read so."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def form(self, forms: Forms, n: float) -> str:
@@ -163,6 +166,7 @@ LANGS: dict[str, Lang] = {
             "GBP": (("pound", "pounds"), ("penny", "pence")),
         },
         date_order="MDY",
+        abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
         extra={"oclock": "o'clock", "oh": "oh", "am": "a m", "pm": "p m"},
     ),
     "de": Lang(
@@ -240,6 +244,16 @@ LANGS: dict[str, Lang] = {
         },
         hour=("Uhr", "Uhr"),
         feminine=frozenset({"h", "min", "kWh", "Wh", "ms"}),
+        abbreviations={
+            "bzw": "beziehungsweise",
+            "usw": "und so weiter",
+            "ca": "zirka",
+            "ggf": "gegebenenfalls",
+            "inkl": "inklusive",
+            "evtl": "eventuell",
+            "vgl": "vergleiche",
+            "bspw": "beispielsweise",
+        },
     ),
     "fr": Lang(
         code="fr",
@@ -317,6 +331,8 @@ LANGS: dict[str, Lang] = {
         hour=("heure", "heures"),
         plural=_plural_french,
         feminine=frozenset({"h", "min", "ms", "hour", "GBP"}),
+        # "et cetera" is "é sétéra" to espeak; "etcétéra" is the spelling (1990) said as "etc." is.
+        abbreviations={"env": "environ", "etc": "etcétéra"},
     ),
     "es": Lang(
         code="es",
@@ -392,6 +408,7 @@ LANGS: dict[str, Lang] = {
             "GBP": (("libra", "libras"), ("penique", "peniques")),
         },
         feminine=frozenset({"h", "hour", "GBP"}),
+        abbreviations={"aprox": "aproximadamente", "etc": "etcétera"},
     ),
     "fi": Lang(
         code="fi",

@@ -7,6 +7,7 @@ symbols an engine would spell out ("symbol two seven one three" for ✓) never r
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -38,6 +39,8 @@ _RELATION = re.compile(r"\s*(?:([≥≤≠])|(?<=[\w\s])(>=|<=|!=)(?=\s*[-−+]?
 """≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=`` before a number: comparisons, said (the stray-symbol rule would drop
 them, and "power ≥ 100 W" was "power one hundred watts")."""
 _RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠"}
+_SENTENCE_END = re.compile(r"[\s'\")\]}’”»]*")
+"""What may follow a sentence's last mark (closing quotes and brackets)."""
 _SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
 _AMPERSAND = re.compile(r"\s&\s")
 _STRAY = re.compile(r"[#*_|~^`<>{}\[\]\\=]+")
@@ -118,6 +121,27 @@ def identifiers(text: str, lang: Lang | None) -> str:
     if "&" in text and lang is not None:
         text = _AMPERSAND.sub(f" {lang.and_word} ", text)
     return text
+
+
+@functools.lru_cache(maxsize=16)
+def _abbreviation_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.])(?i:(" + "|".join(sorted(words, key=len, reverse=True)) + r"))\.(?!\w)")
+
+
+def abbreviations(text: str, lang: Lang | None) -> str:
+    """Abbreviations engines misread as the language's words ("approx." → "approximately", "bzw." →
+    "beziehungsweise"); their dot goes, except at the sentence's end ("Apples, pears, etc." keeps its mark)."""
+    if lang is None or not lang.abbreviations or "." not in text:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        written = m.group(1)
+        word = lang.abbreviations[written.lower()]
+        if written[0].isupper():
+            word = word[0].upper() + word[1:]
+        return word + ("." if _SENTENCE_END.fullmatch(text, m.end()) else "")
+
+    return _abbreviation_pattern(tuple(lang.abbreviations)).sub(replace, text)
 
 
 def relations(text: str, lang: Lang | None) -> str:
