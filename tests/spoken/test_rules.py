@@ -273,6 +273,14 @@ SYMBOLS = [
     ("symbols", "✓ Done ★ next →", "Done next."),
     ("kaomoji", "Sure ¯\\_(ツ)_/¯ (80%) I guess (╯°□°)╯︵ ┻━┻ ok.", "Sure (eighty percent) I guess ok."),
     ("slash", "The washer is on/off.", "The washer is on or off."),
+    # ASCII emoticons go as emoji do (":D" was "colon d", "<3" "three", "xD" "ex d"); times, ratios and code stay.
+    (
+        "emoticons",
+        "Thanks :) see you :-) ok ;) sad :( lol :D :P love <3 xD. At 12:30, ratio 3:2, x:D, f(x): ok:)",
+        "Thanks see you ok sad lol love. At twelve thirty, ratio 3:2, x:D, f(x): ok",
+    ),
+    ("emoticon between sentences", "Great job :) See you tomorrow.", "Great job. See you tomorrow."),
+    ("emoticon in plain prose", "That was funny xD", "That was funny."),
 ]
 
 

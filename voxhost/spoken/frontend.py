@@ -33,8 +33,9 @@ _ORDINAL_TAIL = re.compile(r"(?:^|\s)\d{1,2}\.$")
 """A sentence that ends in "3." may be a German or Finnish ordinal ("Am 3. Mai"): joined to the next sentence."""
 
 
-def _abbreviated_end(source: str) -> bool:
-    return source.endswith(".") and source[:-1].rpartition(" ")[2].lower() in _ABBREVIATIONS
+def _read_anyway(source: str) -> bool:
+    """Plain prose that a step still changes: an abbreviation at its end ("Apples, pears, etc."), an "xD"."""
+    return source.endswith(".") and source[:-1].rpartition(" ")[2].lower() in _ABBREVIATIONS or "xD" in source
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class SpokenText:
             language = self._language(source)
             text = policy.lexicon.apply(source, language, policy.phonemes, shielded)
             return language or "", unshield(text, shielded)
-        if not policy.lexicon and _PLAIN.fullmatch(source) and not _abbreviated_end(source):
+        if not policy.lexicon and _PLAIN.fullmatch(source) and not _read_anyway(source):
             # Most spoken answers are such prose ("Good evening."): the dozen steps below would each look and
             # change nothing, on the way to the first audio (tests/spoken/test_plain.py holds them to that).
             return self._language(source) or "", source

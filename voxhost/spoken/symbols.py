@@ -1,8 +1,8 @@
 """What is written for the eye but not said: URLs, e-mail addresses, emoji, hashtags, identifiers, stray symbols.
 
 URLs are spoken short (their domain, "home assistant dot io") or dropped; e-mail addresses as "name at domain" or
-dropped; emoji dropped or replaced by one configured word; ``#``, ``*``, ``_``, ``|``, ``~``, ``>``, backticks and
-symbols an engine would spell out ("symbol two seven one three" for ✓) never reach it.
+dropped; emoji and emoticons dropped or replaced by one configured word; ``#``, ``*``, ``_``, ``|``, ``~``, ``>``,
+backticks and symbols an engine would spell out ("symbol two seven one three" for ✓) never reach it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ _KAOMOJI = re.compile(
 """A kaomoji: a face in parentheses without two letters in a row ("(╯°□°)╯", "¯\\_(ツ)_/¯", "( ͡° ͜ʖ ͡°)"), with its
 arms. Read symbol by symbol it was "japanese letter slash" and "degrees degrees"; ``(80%)``, ``(s)``, ``(°C)`` are no
 faces."""
+_EMOTICON = re.compile(
+    r"(?<![^\s\"'“«„(\[])(?:[:;=]['-]?(?:\)+|\(+|D+|P|p)|<3+(?![ \u00a0]?[\d°%])|</3|xD+)"
+    r"(?=$|[\s.,!?;:…\"'”»)\]])|(?<=[^\W_])[:;]-?(?:\)+|\(+)(?=$|\s)"
+)
+"""An ASCII emoticon (``:)``, ``:-(``, ``;)``, ``:D``, ``:P``, ``<3``, ``xD``) standing apart, or a smile or frown
+right after a word ("Thanks:)"). espeak read ":D" "colon d", "<3" "three", "xD" "ex d"; "12:30", "3:2", code's
+"x:D" and "f(x):" are none, nor is "<3 °C" (a comparison)."""
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,!?;:…])")
 _REPEATED_MARKS = re.compile(r"([.,!?;:])(?:\s*[.,;:])+")
@@ -99,12 +106,12 @@ def emails(text: str, mode: str, lang: Lang | None) -> str:
 
 
 def emojis(text: str, word: str) -> str:
-    """Emoji dropped, or a run of them replaced by ``word`` once."""
-    if text.isascii():
-        return text
-    if "(" in text:
-        text = _KAOMOJI.sub(" ", text)
-    marked = emoji.replace_emoji(text, replace="\x01")
+    """Emoji and emoticons dropped, or a run of them replaced by ``word`` once."""
+    marked = _EMOTICON.sub("\x01", text)
+    if not text.isascii():
+        if "(" in marked:
+            text = marked = _KAOMOJI.sub(" ", marked)
+        marked = emoji.replace_emoji(marked, replace="\x01")
     if "\x01" not in marked:
         return text
     replacement = f" {word} " if word else " "
