@@ -328,9 +328,39 @@ COMPARISONS = [
         "Мощность ≥ 100 W, ≤ 5 кВт, ≠ 3.",
         "Мощность не меньше чем сто ватт, не больше чем пять киловатт, не равно три.",
     ),
-    # A language without words keeps the old reading (the symbol dropped), and ">" alone is no comparison.
-    ("sv", "no words", "Effekt ≥ 100 W.", "Effekt etthundra W."),
-    ("en_US", "not before a number", "a >= b, a > 5.", "a b, a five."),
+    # > < = before a number were dropped too: "x > 5" was "x five", "temp < 0 °C" "temp zero degrees Celsius".
+    (
+        "en_US",
+        "greater, less, equal",
+        "If x > 5 or temp <0 °C (<3 °C), y=42.",
+        "If x more than five or temp less than zero degrees Celsius (less than three degrees Celsius), y equals "
+        "forty-two.",
+    ),
+    ("en_US", "a sentence of its own", "= 42", "Equals forty-two."),
+    (
+        "de",
+        "greater, less, equal",
+        "Wenn x > 5 und y < 2, z = 3.",
+        "Wenn x mehr als fünf und y weniger als zwei, z gleich drei.",
+    ),
+    (
+        "fr",
+        "greater, less, equal",
+        "Si x > 5 et y < 2, z = 3.",
+        "Si x plus de cinq et y moins de deux, z égal à trois.",
+    ),
+    ("es", "greater, less, equal", "Si x > 5 y y < 2, z = 3.", "Si x más de cinco y y menos de dos, z igual a tres."),
+    ("fi", "greater, less, equal", "Jos x > 5 ja y < 2, z = 3.", "Jos x yli viisi ja y alle kaksi, z yhtä kuin kolme."),
+    (
+        "ru",
+        "greater, less, equal",
+        "Если x > 5 и y < 2, z = 3.",
+        "Если x больше чем пять и y меньше чем два, z равно три.",
+    ),
+    # A language without words keeps the old reading (the symbol dropped); before no number, in arrows, in ==,
+    # they are no comparison.
+    ("sv", "no words", "Effekt ≥ 100 W, > 5.", "Effekt etthundra W, fem."),
+    ("en_US", "not before a number", "a >= b, a > b, a -> 5, a => 5, a == 5.", "a b, a b, a - five, a five, a five."),
 ]
 
 

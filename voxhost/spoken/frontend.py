@@ -3,8 +3,8 @@
 Order per sentence, chosen so that each step sees what it needs: block markup is handled while the text streams
 (``markup.BlockStream``), then the splitter cuts sentences; per sentence, inline markup goes, emoji go, the language
 is decided (the request's, else the voice's, else detected on the cleaned sentence, since digits and symbols carry
-no language), then URLs and e-mail addresses, identifiers, abbreviations, comparisons (≥ ≤ ≠), the user lexicon,
-numbers in that language, stray symbols; last the sentence is bounded by how long it would sound.
+no language), then URLs and e-mail addresses, identifiers, abbreviations, comparisons (≥ ≤ ≠ > < =), the user
+lexicon, numbers in that language, stray symbols; last the sentence is bounded by how long it would sound.
 """
 
 from __future__ import annotations

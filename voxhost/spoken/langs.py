@@ -74,7 +74,7 @@ class Lang:
     aliases: dict[str, str] = field(default_factory=dict)
     """Unit abbreviations of the language's own script → the unit key ("км" → "km")."""
     relations: dict[str, str] = field(default_factory=dict)
-    """≥ ≤ ≠ as said before a number, in words that need no case or agreement ("at least", "не меньше чем")."""
+    """≥ ≤ ≠ > < = as said before a number, in words that need no case or agreement ("at least", "не меньше чем")."""
     month_abbreviations: tuple[str, ...] = ()
     """Abbreviations of ``months`` (lower case, without their dot; alternatives separated by "|", "" for none),
     January first: read as the month next to a number ("5 Dec 2026", "Dec. 5")."""
@@ -123,7 +123,14 @@ LANGS: dict[str, Lang] = {
         number="number",
         per="per",
         to="to",
-        relations={"≥": "at least", "≤": "at most", "≠": "not equal to"},
+        relations={
+            "≥": "at least",
+            "≤": "at most",
+            "≠": "not equal to",
+            ">": "more than",
+            "<": "less than",
+            "=": "equals",
+        },
         month_abbreviations=("jan", "feb", "mar", "apr", "", "jun", "jul", "aug", "sep|sept", "oct", "nov", "dec"),
         months=tuple(_MONTHS_EN),
         units={
@@ -186,7 +193,14 @@ LANGS: dict[str, Lang] = {
         number="Nummer",
         per="pro",
         to="bis",
-        relations={"≥": "mindestens", "≤": "höchstens", "≠": "ungleich"},
+        relations={
+            "≥": "mindestens",
+            "≤": "höchstens",
+            "≠": "ungleich",
+            ">": "mehr als",
+            "<": "weniger als",
+            "=": "gleich",
+        },
         month_abbreviations=("jan", "feb|febr", "mär", "apr", "", "jun", "jul", "aug", "sep|sept", "okt", "nov", "dez"),
         months=tuple(
             [
@@ -272,7 +286,14 @@ LANGS: dict[str, Lang] = {
         number="numéro",
         per="par",
         to="à",
-        relations={"≥": "au moins", "≤": "au plus", "≠": "différent de"},
+        relations={
+            "≥": "au moins",
+            "≤": "au plus",
+            "≠": "différent de",
+            ">": "plus de",
+            "<": "moins de",
+            "=": "égal à",
+        },
         month_abbreviations=("janv", "févr|fév", "", "avr", "", "", "juil", "", "sept", "oct", "nov", "déc"),
         months=tuple(
             [
@@ -351,7 +372,14 @@ LANGS: dict[str, Lang] = {
         number="número",
         per="por",
         to="a",
-        relations={"≥": "al menos", "≤": "como máximo", "≠": "distinto de"},
+        relations={
+            "≥": "al menos",
+            "≤": "como máximo",
+            "≠": "distinto de",
+            ">": "más de",
+            "<": "menos de",
+            "=": "igual a",
+        },
         month_abbreviations=("ene", "feb", "", "abr", "", "jun", "jul", "ago", "sep|sept", "oct", "nov", "dic"),
         months=tuple(
             [
@@ -427,7 +455,14 @@ LANGS: dict[str, Lang] = {
         number="numero",
         per="per",
         to=None,
-        relations={"≥": "vähintään", "≤": "enintään", "≠": "erisuuri kuin"},
+        relations={
+            "≥": "vähintään",
+            "≤": "enintään",
+            "≠": "erisuuri kuin",
+            ">": "yli",
+            "<": "alle",
+            "=": "yhtä kuin",
+        },
         month_abbreviations=(
             "tammik",
             "helmik",
@@ -515,7 +550,14 @@ LANGS: dict[str, Lang] = {
         number="номер",
         per="за",
         to=None,
-        relations={"≥": "не меньше чем", "≤": "не больше чем", "≠": "не равно"},
+        relations={
+            "≥": "не меньше чем",
+            "≤": "не больше чем",
+            "≠": "не равно",
+            ">": "больше чем",
+            "<": "меньше чем",
+            "=": "равно",
+        },
         month_abbreviations=(
             "янв",
             "фев|февр",

@@ -35,10 +35,11 @@ _IDENTIFIER = re.compile(
 """A Home Assistant entity id or service: ``domain.object_id``, all lower case, the object id with an underscore
 (``sensor.living_room_temperature``, ``light.turn_on``) or the domain a known one (``light.kitchen``). Other dotted
 words ("e.g.", "example.com", "index.html") are no entity ids, underscores elsewhere in the sentence or not."""
-_RELATION = re.compile(r"\s*(?:([≥≤≠])|(?<=[\w\s])(>=|<=|!=)(?=\s*[-−+]?\d))\s*")
-"""≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=`` before a number: comparisons, said (the stray-symbol rule would drop
-them, and "power ≥ 100 W" was "power one hundred watts")."""
-_RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠"}
+_RELATION = re.compile(r"\s*(?:([≥≤≠])|(?<![^\w\s(\[])(>=|<=|!=|[<>=](?![<>=]))(?=\s*[-−+]?\d))\s*")
+"""≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=`` before a number (not in an arrow, "->", "=>"):
+comparisons, said (the stray-symbol rule would drop them: "power ≥ 100 W" was "power one hundred watts", "x > 5"
+"x five")."""
+_RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠", ">": ">", "<": "<", "=": "="}
 _SENTENCE_END = re.compile(r"[\s'\")\]}’”»]*")
 """What may follow a sentence's last mark (closing quotes and brackets)."""
 _SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
@@ -152,13 +153,17 @@ def abbreviations(text: str, lang: Lang | None) -> str:
 
 
 def relations(text: str, lang: Lang | None) -> str:
-    """≥ ≤ ≠ (and ``>=``, ``<=``, ``!=`` before a number) in the language's words: "at least", "at most", "not equal
-    to" (where a language has none, the stray-symbol rule drops them)."""
-    if lang is None or not lang.relations or not ("=" in text or "≥" in text or "≤" in text or "≠" in text):
+    """≥ ≤ ≠ (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=`` before a number) in the language's words: "at least",
+    "at most", "not equal to", "more than", "less than", "equals" (where a language has none, the stray-symbol rule
+    drops them)."""
+    if lang is None or not lang.relations or not any(c in text for c in "=<>≥≤≠"):
         return text
 
     def replace(m: re.Match[str]) -> str:
-        return f" {lang.relations[m.group(1) or _RELATION_KEYS[m.group(2)]]} "
+        words = lang.relations[m.group(1) or _RELATION_KEYS[m.group(2)]]
+        if m.start() == 0:
+            return words[0].upper() + words[1:] + " "  # "= 42" alone: "Equals forty-two"
+        return (" " if text[m.start() - 1] not in "([" else "") + words + " "
 
     return _RELATION.sub(replace, text)
 
