@@ -159,6 +159,29 @@ NUMBERS = [
     ),
     ("fi", "month abbreviation", "Päivä on 5. jouluk. klo 9.00.", "Päivä on viides joulukuuta kello yhdeksän."),
     ("ru", "month abbreviation", "Это было 5 дек. в 9:00.", "Это было пятое декабря в девять часов."),
+    # "5 dic. 2026" was "cinco diciembre dos mil veintiséis"; "de" is said whether written or not.
+    (
+        "es",
+        "month abbreviation without de",
+        "Del 5 dic. al 7 ene. 2027. Luego.",
+        "Del cinco de diciembre al siete de enero de dos mil veintisiete. Luego.",
+    ),
+    # "ab 5. Dezember" was "ab fünfter Dezember": ab, bis, seit, von take the ordinal's "-en" as am, vom, zum do.
+    (
+        "de",
+        "date after a preposition",
+        "Gültig ab 5. Dezember bis 7. Dez., seit 1.3.2024, von 2. Mai an.",
+        "Gültig ab fünften Dezember bis siebten Dezember, seit ersten März zweitausendvierundzwanzig, von zweiten Mai "
+        "an.",
+    ),
+    # Russian units written in Cyrillic: "5 В" was left as written ("пять в").
+    (
+        "ru",
+        "cyrillic units",
+        "Напряжение 5 В, ток 2 мА, ветер 3 м/с, 4 м³, 1 МВт, 2 Вт·ч, 3 ТБ.",
+        "Напряжение пять вольт, ток два миллиампера, ветер три метра в секунду, четыре кубических метра, один "
+        "мегаватт, два ватт-часа, три терабайта.",
+    ),
 ]
 
 

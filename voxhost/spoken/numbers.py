@@ -25,13 +25,16 @@ _NUM = rf"(?:{_INT})(?:[.,]\d+)?"
 _SIGNED = rf"(?:[-−+](?=\d))?{_NUM}"
 _DATE_RULES = 6
 """The first rules of ``_structured_rules`` are dates: they run before digit runs (an ISO date looks like one)."""
-_ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|die|das))\s+)?"
-"""A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte")."""
+_ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|die|das|ab|bis|seit|von))\s+)?"
+"""A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte", "ab
+fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
 _LEFT = r"(?<![\w.,:/\-−+])"
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
 _AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)"
 """am/pm; the final dot of "a.m." stays, as it may end the sentence."""
+_YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
+"""A year after a month ("5 dic. 2026"), not a time or another number."""
 _RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
 
 
@@ -321,7 +324,14 @@ class Reader:
         # The dot of "Dec." goes ("Dec. 5", "5 Dez. 2026", "5 déc., à"), except where it may end the sentence.
         after = m.string[m.end() :].lstrip(" \u00a0")[:1]
         goes = after.isdigit() or after.islower() or after in (",", ";")
-        return f"{before}{lang.months[month]}" + ("" if goes else dot)
+        words = lang.months[month]
+        if lang.code == "es" and m.group(5):
+            # Spanish says "cinco de diciembre de dos mil veintiséis" whether "de" is written or not ("5 dic. 2026").
+            if "de" not in before:
+                before = " de "
+            if _YEAR_NEXT.match(m.string, m.end()):
+                words += " de"
+        return f"{before}{words}" + ("" if goes else dot)
 
     def _date(self, day: int, month: int, year: int | None, before: str | None = None) -> str | None:
         lang = self.lang
