@@ -119,7 +119,9 @@ class SentenceSplitter:
                 if "." in begun and begun in _BEGUN:
                     end = max(i, len(given))
                     break
-            month = _MONTH_TAIL.search(text, max(0, len(text) - _LONGEST_BEGUN))
+            month = None
+            if text.rstrip(" \u00a0\u202f").endswith("."):
+                month = _MONTH_TAIL.search(text, max(0, len(text) - _LONGEST_BEGUN))
             if month is not None:
                 end = min(end, max(month.start(1), len(given)))
         chars: list[str] | None = None
