@@ -304,6 +304,13 @@ SYMBOLS = [
     ),
     ("emoticon between sentences", "Great job :) See you tomorrow.", "Great job. See you tomorrow."),
     ("emoticon in plain prose", "That was funny xD", "That was funny."),
+    # "<3" before a quantity is a comparison, not a heart: "<3 km" lost its number.
+    (
+        "less than three, not a heart",
+        "It is <3 km away, takes <3 minutes and <3 GB. Miss you <3 See you.",
+        "It is less than three kilometers away, takes less than three minutes and less than three gigabytes. "
+        "Miss you. See you.",
+    ),
 ]
 
 

@@ -58,14 +58,17 @@ faces."""
 _APART = r"(?<![^\s\"'“«„(\[]{})"
 """After a space, an opening quote or bracket, or at the start (the lookbehind follows the emoticon's first character:
 a pattern that begins with a character is searched for far faster than one that begins with a lookbehind)."""
+_QUANTITY = r"(?:[\d°%]|[a-zà-ÿа-я](?!D)|(?!I\b)[A-Z]{1,3}\b|[kMG]?Hz\b)"
+"""What may follow "<3" that makes it "less than three": a number, a sign, or a unit ("km", "minutes", "GB"), but
+not "xD" (another emoticon) nor a capitalised word ("See you", "I")."""
 _EMOTICON = re.compile(
     r"(?:[:;=]" + _APART.format("[:;=]") + r"['-]?(?:\)+|\(+|D+|P|p)|<" + _APART.format("<")
-    + r"(?:3+(?![ \u00a0]?[\d°%])|/3)|x" + _APART.format("x") + r"D+)(?=$|[\s.,!?;:…\"'”»)\]])"
+    + r"(?:3+(?![ \u00a0]?" + _QUANTITY + r")|/3)|x" + _APART.format("x") + r"D+)(?=$|[\s.,!?;:…\"'”»)\]])"
     r"|[:;](?<=[^\W_][:;])-?(?:\)+|\(+)(?=$|\s)"
 )  # fmt: skip
 """An ASCII emoticon (``:)``, ``:-(``, ``;)``, ``:D``, ``:P``, ``<3``, ``xD``) standing apart, or a smile or frown
 right after a word ("Thanks:)"). espeak read ":D" "colon d", "<3" "three", "xD" "ex d"; "12:30", "3:2", code's
-"x:D" and "f(x):" are none, nor is "<3 °C" (a comparison)."""
+"x:D" and "f(x):" are none, nor is "<3" before a quantity ("<3 °C", "<3 km", "<3 GB": a comparison)."""
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,!?;:…])")
 _REPEATED_MARKS = re.compile(r"([.,!?;:])(?:\s*[.,;:])+")
