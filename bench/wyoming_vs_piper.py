@@ -10,8 +10,9 @@ goes first so drift in machine load falls on both. Measured with the ``wyoming``
 * four clients at once (one-shot): each client's time to first audio (median and max) and the time until all
   are done, while a fifth connection sends ``describe`` on a fresh connection every 20 ms (as Home Assistant
   does at setup) and records its round trip;
-* per sentence count (1 to 5 sentences of the same answer, ``--per-count-rounds``): one client's total time and
-  first audio, one-shot and streaming, so that short answers (the common case) are measured on their own.
+* per sentence count (1 to 5 sentences of the same answer, ``--per-count-rounds``; ``--counts`` picks some of
+  them): one client's total time and first audio, one-shot and streaming, so that short answers (the common case)
+  are measured on their own.
 
 wyoming-piper lives in its own virtual environment, ``.venvs/wyoming-piper`` (``bench/setup.sh`` makes it, with
 wyoming-piper 2.5.2); ``--wyoming-piper-python`` (or ``$WYOMING_PIPER_PYTHON``) points at another interpreter.
@@ -237,7 +238,7 @@ async def measure(servers: list[Server], args: argparse.Namespace) -> None:
             await asyncio.sleep(0.5)
         print(f"concurrent round {round_ + 1}/{args.concurrent_rounds} done", file=sys.stderr)
     for round_ in range(args.per_count_rounds):
-        for count in range(1, len(SENTENCES) + 1):
+        for count in args.counts:
             text = " ".join(SENTENCES[:count])
             shift = (round_ + count) % len(servers)
             order = servers[shift:] + servers[:shift]
@@ -309,7 +310,7 @@ def report_per_count(vox: Server, piper: Server, args: argparse.Namespace) -> No
         "| Streaming total (s) | ratio | One-shot first audio (s) | ratio |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for count in range(1, len(SENTENCES) + 1):
+    for count in args.counts:
         key = f"n{count}_"
         if key + "oneshot_total" not in vox.results:
             continue
@@ -352,6 +353,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
     parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
     parser.add_argument("--per-count-rounds", type=int, default=9, help="rounds of 1..5-sentence texts (0: none)")
+    parser.add_argument(
+        "--counts",
+        type=int,
+        nargs="+",
+        choices=range(1, len(SENTENCES) + 1),
+        default=list(range(1, len(SENTENCES) + 1)),
+        metavar="N",
+        help="the sentence counts the per-count rounds measure, e.g. --counts 1 2 for short answers only "
+        "(default: 1 2 3 4 5)",
+    )
     asyncio.run(run(parse_side_by_side(parser)))
 
 
