@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +35,28 @@ def f5_python() -> str:
     return python
 
 
-def build_tiny_models(models_dir: Path) -> dict[str, Any]:
-    """Tiny English and French F5 models and a tiny Vocos, in the published layouts; returns registry overrides."""
+@functools.cache
+def _tiny_models_built() -> tuple[Path, str]:
+    """The tiny models, built once per test run (the builder's seeds make every build the same files; each build
+    costs a worker interpreter importing torch); the folder and the builder's JSON."""
+    built = Path(tempfile.mkdtemp(prefix="voxhost-f5-tiny-"))
+    atexit.register(shutil.rmtree, built, ignore_errors=True)
     out = subprocess.run(
-        [f5_python(), str(TINY_BUILDER), str(models_dir)],
+        [f5_python(), str(TINY_BUILDER), str(built)],
         check=True,
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    tiny = json.loads(out.stdout.strip().splitlines()[-1])
+    return built, out.stdout.strip().splitlines()[-1]
+
+
+def build_tiny_models(models_dir: Path) -> dict[str, Any]:
+    """Tiny English and French F5 models and a tiny Vocos, in the published layouts; returns registry overrides."""
+    built, overrides = _tiny_models_built()
+    shutil.copytree(built, models_dir, dirs_exist_ok=True)  # a copy of its own: tests prune, add and remove files
+    tiny = json.loads(overrides)
     # French gets a reference of its own (its built-in voice needs one in French; English has Piper's)
     import soundfile
 
