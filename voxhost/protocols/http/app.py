@@ -33,7 +33,7 @@ from .errors import ShuttingDownError, error_middleware
 from .guard import guard_middleware
 from .keys import CLIENT, CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
-from .settings import HttpSettings
+from .settings import HttpSettings, normalize_origin
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _cors_middleware(settings: HttpSettings) -> Middleware:
     @web.middleware
     async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        allowed = bool(origin) and (any_origin or origin in origins)
+        allowed = bool(origin) and (any_origin or normalize_origin(origin or "") in origins)
         if not allowed:
             return await handler(request)
         assert origin is not None  # allowed implies an Origin header
@@ -183,6 +183,9 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             _metrics_middleware(metrics),
             error_middleware,
             guard_middleware(settings),
+            # ``/v1//audio/speech`` (a base URL ending in "/" joined with "/audio/speech", as Open WebUI joins it)
+            # and ``/v1/models/``: a 308 to the route meant, which clients follow with the same method and body.
+            web.normalize_path_middleware(append_slash=False, remove_slash=True, merge_slashes=True),
             _in_flight,
             auth_middleware(settings),
         ],

@@ -24,7 +24,7 @@ from aiohttp.typedefs import Middleware
 
 from ...errors import VoxhostError
 from .auth import Handler
-from .settings import HttpSettings
+from .settings import HttpSettings, normalize_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that change nothing (the API keeps it so)."""
@@ -68,7 +68,7 @@ class Guard:
         self.hosts = names | {h.lower() for h in settings.allowed_hosts if not h.startswith(".")}
         self.host_suffixes = (".localhost", *(h.lower() for h in settings.allowed_hosts if h.startswith(".")))
         self.any_origin = "*" in settings.cors_origins
-        self.origins = {origin.rstrip("/").lower() for origin in settings.cors_origins}
+        self.origins = set(settings.cors_origins)  # normalized as browsers send them (``normalize_origin``)
 
     def host_allowed(self, host: str | None) -> bool:
         """Whether a ``Host`` header names this server as a rebinding page could not."""
@@ -80,7 +80,7 @@ class Guard:
 
     def origin_allowed(self, origin: str, host: str | None) -> bool:
         """Whether a browser page of ``origin`` may change things here: this server's own pages, or ``cors_origins``."""
-        if self.any_origin or origin.rstrip("/").lower() in self.origins:
+        if self.any_origin or normalize_origin(origin) in self.origins:
             return True
         parts = urlsplit(origin)
         return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == (host or "").lower()

