@@ -81,6 +81,17 @@ def test_an_openai_voice_name_with_stray_spaces_is_that_voice(daemon):
             assert response.read()
 
 
+def test_a_json_body_with_a_byte_order_mark_is_read(daemon):
+    # What `curl -d @body.json` sends after PowerShell wrote the file: "the request body is not valid JSON:
+    # expected value at line 1 column 1", for a body that looks right in every editor.
+    body = b"\xef\xbb\xbf" + json.dumps({"input": "Hi there.", "voice": "alloy", "response_format": "wav"}).encode()
+    speech = httpx.post(
+        base_url(daemon) + "/v1/audio/speech", content=body, headers={"Content-Type": "application/json"}, timeout=60
+    )
+    assert speech.status_code == 200, speech.text
+    assert speech.content[:4] == b"RIFF"
+
+
 def _raw(daemon, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send bytes as they are; the status, headers (lower-case names) and body of the answer."""
     host, port = base_url(daemon).removeprefix("http://").split(":")

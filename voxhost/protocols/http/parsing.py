@@ -37,6 +37,9 @@ async def json_body(request: web.Request, model: type[M]) -> M:
         )
     # At most the app's client_max_size (larger bodies are a 413); a client that stops sending gets a 408.
     data = await timely(request.read(), request.app[SETTINGS].idle_timeout)
+    # A byte order mark is what Windows tools write at the start of a UTF-8 file (``curl -d @body.json`` after
+    # PowerShell's ``Set-Content``); JSON parsers may ignore it (RFC 8259), and Python's own does.
+    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return model.model_validate_json(data)
     except ValidationError as err:
