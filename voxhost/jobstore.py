@@ -406,6 +406,9 @@ class JobStore:
         """A job's kept audio, so far and then as it comes; ``NoAudioError`` when it has none, or failed."""
         record = self.record(job_id)
         audio = self._audio.get(job_id)
+        if audio is None and record.audio and self.history.get(job_id) is not None:
+            # A stored output from before a restart: its record names this audio, and its file is whole on disk.
+            return self._stored_audio(job_id)
         if not record.audio or audio is None:
             raise NoAudioError(
                 f"job {job_id} has no kept audio: ask with keep (or asynchronously) to fetch it later",
@@ -416,6 +419,16 @@ class JobStore:
                 f"job {job_id} {record.state}: {record.error_message}; its audio is incomplete", param="job_id"
             )
         return audio.read()
+
+    async def _stored_audio(self, job_id: str) -> AsyncGenerator[PCM, None]:
+        """A stored output's audio, read from its file (``NoAudioError`` when the file is gone or not voxhost's)."""
+        path = self.files.audio(job_id)
+        try:
+            rate, written = await asyncio.to_thread(read_header, path)
+        except (OSError, ValueError):
+            raise NoAudioError(f"job {job_id}'s audio file is missing or damaged", param="job_id") from None
+        async for pcm in AudioFile.complete(path, self._writer, rate, written).read():
+            yield pcm
 
     def audio_path(self, job_id: str) -> Path:
         """A stored output's WAV file; ``NoAudioError`` while it is not written (or its job made none)."""

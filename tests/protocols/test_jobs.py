@@ -401,6 +401,11 @@ def test_outputs_survive_a_restart_and_running_jobs_are_reported_failed(tmp_path
             time.sleep(0.02)
     with running_daemon(settings) as d:
         assert httpx.get(f"{base_url(d)}/v1/outputs/{kept}/audio").content == wav
+        # The kept job's record still names its audio, and that URL serves it (it was a 404 "ask with keep").
+        kept_job = job(d, kept).json()
+        assert kept_job["kept"] and kept_job["audio"]
+        again = httpx.get(base_url(d) + kept_job["audio_url"], params={"response_format": "wav"})
+        assert again.status_code == 200 and again.content[44:] == wav[44:]
         assert outputs(d)["data"][0]["text"] == "I will still be here."
         assert job(d, done).json()["state"] == "finished"
         assert httpx.get(f"{base_url(d)}/v1/jobs/{done}/audio", params={"response_format": "pcm"}).status_code == 200
