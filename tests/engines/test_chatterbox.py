@@ -63,17 +63,24 @@ def _cuda_available(python: str) -> bool:
     return probe.stdout.strip() == "True"
 
 
+_BUILT: dict[str, Path] = {}
+"""The tiny models' folder once built: one build a test run (a worker interpreter importing torch each time)."""
+
+
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny English + multilingual models, built once by the project's own builder in the worker env."""
-    models = tmp_path_factory.mktemp("models")
-    subprocess.run(
-        [worker_python(), str(TINY / "tiny_chatterbox.py"), str(models)],
-        check=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        timeout=600,
-    )
-    return models
+    """Tiny English + multilingual models, built once by the project's own builder in the worker env; this
+    module's tests and test_chatterbox_fidelity's share them (none writes there)."""
+    if "models" not in _BUILT:
+        models = tmp_path_factory.mktemp("models")
+        subprocess.run(
+            [worker_python(), str(TINY / "tiny_chatterbox.py"), str(models)],
+            check=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            timeout=600,
+        )
+        _BUILT["models"] = models
+    return _BUILT["models"]
 
 
 @pytest.fixture(scope="module", params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
