@@ -9,6 +9,7 @@ import httpx2 as httpx
 import numpy as np
 import openai
 import pytest
+import soxr
 
 from voxhost.operations import SpeechRequest
 
@@ -198,6 +199,18 @@ def test_a_two_hour_upload_is_refused_before_it_is_decoded(daemon):
     assert len(data) < 5 * 1024 * 1024
     error = _error(_post(daemon, data), 422, "file")
     assert "7200" in error["message"] and "120" in error["message"]
+
+
+def test_an_upload_under_openais_25_mb_is_taken(daemon):
+    # A minute of a phone's recording (48 kHz stereo WAV) is 11 MiB: OpenAI takes up to 25 MB and Open WebUI sends
+    # files up to 20 MB whole, but this was a 413 at the 10 MiB of voice samples.
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
+    speech = soxr.resample(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate, 48000)
+    mono = np.concatenate([speech, np.zeros(48000 * 58, dtype=np.float32)])
+    data = wav_bytes(np.column_stack([mono, mono]), 48000)
+    assert len(data) > 11 * 1024 * 1024
+    result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("recording.wav", data))
+    assert wer(SENTENCE, result.text) <= 0.1, result.text
 
 
 def test_no_recognizer_is_a_501(tmp_path):

@@ -87,6 +87,9 @@ class HttpSettings(DoorSettings):
     transcribes). Engine ids and the names of the models they serve are always accepted too."""
     max_transcription_seconds: float = Field(1800.0, gt=0)
     """Longest audio accepted by ``/v1/audio/transcriptions``."""
+    max_transcription_mb: float = Field(25.0, gt=0)
+    """Largest audio upload ``/v1/audio/transcriptions`` takes, in MiB: OpenAI's limit is 25 MB, and clients send
+    files up to it whole (Open WebUI splits only those over 20 MB)."""
     encode_threads: int = Field(4, ge=1)
     """Threads that encode audio (mp3, opus, aac, flac), so the event loop never waits on an encoder."""
     allowed_hosts: list[str] = Field(default_factory=list)
