@@ -406,6 +406,8 @@ def test_outputs_survive_a_restart_and_running_jobs_are_reported_failed(tmp_path
         assert kept_job["kept"] and kept_job["audio"]
         again = httpx.get(base_url(d) + kept_job["audio_url"], params={"response_format": "wav"})
         assert again.status_code == 200 and again.content[44:] == wav[44:]
+        as_pcm = httpx.get(f"{base_url(d)}/v1/outputs/{kept}/audio", params={"response_format": "pcm"})
+        assert as_pcm.status_code == 200 and as_pcm.headers["content-type"].startswith("audio/pcm")
         assert outputs(d)["data"][0]["text"] == "I will still be here."
         assert job(d, done).json()["state"] == "finished"
         assert httpx.get(f"{base_url(d)}/v1/jobs/{done}/audio", params={"response_format": "pcm"}).status_code == 200
