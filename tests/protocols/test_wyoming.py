@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import sys
@@ -568,6 +569,103 @@ async def test_malformed_input_closes_only_that_connection(daemon, garbage):
         await bystander.write_event(Describe().event())
         assert (await read(bystander)).type == "info"
     assert (await describe(daemon)).tts
+
+
+def send_then_read(port: int, data: bytes) -> tuple[bytes, str | None]:
+    """Send ``data`` whole, as a careless client does whatever the server answers, then read until the server
+    closes; what came back, and the error (a reset, a broken pipe) that cut the exchange short, if one did."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        received = b""
+        try:
+            for start in range(0, len(data), 65536):
+                sock.sendall(data[start : start + 65536])
+            while chunk := sock.recv(65536):
+                received += chunk
+        except OSError as err:
+            return received, f"{type(err).__name__}: {err}"
+        return received, None
+
+
+def header(kind: str, **fields) -> bytes:
+    return json.dumps({"type": kind, **fields}).encode() + b"\n"
+
+
+TOO_LONG_TEXT = json.dumps({"text": "word " * 1_000_000}).encode()  # 5 MB: past the data block's 4 MiB
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (header("synthesize", data_length=len(TOO_LONG_TEXT)) + TOO_LONG_TEXT, "data_length 5000012 exceeds"),
+        (header("audio-chunk", payload_length=5 << 20) + bytes(5 << 20), "payload_length 5242880 exceeds"),
+        (b'{"type": "describe", "x": "' + b"a" * (5 << 20), "header line longer than 65536 bytes"),
+        (b"\n" * (5 << 20), "more than 65536 bytes of blank lines"),
+    ],
+    ids=["5mb-text", "5mb-payload", "5mb-header", "5mb-of-newlines"],
+)
+async def test_a_client_still_sending_reads_why_its_connection_ends(daemon, data, message):
+    """A client that sends too much in one event (a script's 5 MB text) and reads only afterwards gets the
+    ``protocol_error`` and a clean end of the stream, not a reset connection that says nothing: what it still sends
+    is read and dropped for a while, as after any failed request."""
+    received, cut = await asyncio.to_thread(send_then_read, daemon.port, data)
+    assert cut is None, f"{cut}; received {received[:200]!r}"
+    [error] = await _complete_events(received)
+    assert Error.from_event(error).code == "protocol_error" and message in Error.from_event(error).text
+    assert (await describe(daemon)).tts
+
+
+async def test_blank_lines_between_events_are_read_but_not_without_end(daemon):
+    """Blank lines (a hand-typed session) are skipped, within the header's limit: a flood of newlines ends with an
+    error (it was skipped a line at a time for as long as it came, holding up every other connection meanwhile)."""
+    received = await asyncio.to_thread(raw_exchange, daemon.port, b"\n\r\n  \n" * 1000 + header("describe"), True)
+    assert [e.type for e in await _complete_events(received)] == ["info"]
+    received = await asyncio.to_thread(raw_exchange, daemon.port, b"\n" * 70_000 + header("describe"), True)
+    assert [Error.from_event(e).code for e in await _complete_events(received)] == ["protocol_error"]
+
+
+async def test_a_ping_is_answered_whatever_its_text(daemon):
+    """A ``ping`` whose text is a lone surrogate (valid JSON, no UTF-8) is echoed escaped; one whose text is not a
+    string is answered without it. (The first closed the connection with a traceback and no answer.)"""
+    pings = header("ping", data={"text": "\ud800 hi"}) + header("ping", data={"text": {"a": 1}}) + header("describe")
+    received = await asyncio.to_thread(raw_exchange, daemon.port, pings, True)
+    events = await _complete_events(received)
+    assert [(e.type, e.data.get("text")) for e in events[:2]] == [("pong", "\ud800 hi"), ("pong", None)]
+    assert [e.type for e in events[2:]] == ["info"]
+
+
+async def test_the_compatibility_text_is_held_to_the_length_limit(daemon):
+    """A stream whose text comes only in the compatibility ``synthesize`` is limited like any text (it was spoken
+    whatever its length: a way around ``text.max_chars``)."""
+    limit = daemon.settings.text.max_chars
+    async with client(daemon) as c:
+        await c.write_event(SynthesizeStart(voice=SynthesizeVoice(name=CHOIR)).event())
+        await c.write_event(Synthesize(text="eins " * (limit // 5 + 1)).event())
+        await c.write_event(SynthesizeStop().event())
+        seen = await read_all(c)
+    assert [(e.type, e.data.get("code")) for e in seen] == [("error", "text_too_long")]
+
+
+async def test_a_long_lived_connection_holds_only_its_open_jobs(daemon):
+    """A client that keeps its connection for request after request (a script, a satellite) does not make the door
+    hold every job it ever asked for."""
+    door = next(door for door in daemon.core.doors if door.name == "wyoming")
+
+    async def held(peer: str) -> list[int]:
+        return [len(session._jobs) for session in door._sessions if session.peer == peer]
+
+    async with client(daemon) as c:
+        host, port = c._writer.get_extra_info("sockname")[:2]
+        for _ in range(3):
+            await c.write_event(Synthesize(text="eins zwei", voice=SynthesizeVoice(name=CHOIR)).event())
+            await read_until(c, "audio-stop")
+            await c.write_event(SynthesizeStart(voice=SynthesizeVoice(name=CHOIR)).event())
+            await c.write_event(SynthesizeChunk(text="drei vier").event())
+            await c.write_event(SynthesizeStop().event())
+            await read_until(c, "synthesize-stopped")
+        deadline = time.monotonic() + 5
+        while (jobs := daemon.call(held(f"{host}:{port}"))) != [0] and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert jobs == [0], "finished jobs are let go"
 
 
 async def test_four_clients_at_once_with_fast_describes(daemon):

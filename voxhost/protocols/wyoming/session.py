@@ -149,12 +149,11 @@ class Session:
         except ProtocolError as err:
             _LOGGER.warning("Wyoming client %s broke the protocol (%s); closing its connection", self.peer, err)
             if self._failed_at is None:
-                try:  # the framing is lost, so no linger: say why, and close
-                    await asyncio.wait_for(
-                        self.send(Error(text=f"protocol error: {err}", code="protocol_error").event()), 2
-                    )
-                except (TimeoutError, ConnectionError, OSError):
-                    pass
+                # No event can be read any more, but the error is sent as after any failed request, and the bytes the
+                # client still sends are dropped for the linger: a client still sending (a 5 MB text, a header with
+                # no end) reads the error rather than a reset connection.
+                await self._fail(ProtocolError(f"protocol error: {err.message}"))
+                await self._drop_input()
             clean_eof = False
         except (ConnectionError, OSError) as err:
             _LOGGER.debug("Wyoming client %s: %s", self.peer, err)
@@ -194,6 +193,15 @@ class Session:
         if self._read_task is not None and self._read_task is not current:
             self._read_task.cancel()
         self._writer.close()
+
+    async def _drop_input(self) -> None:
+        """Read and drop what the client sends, as bytes, until it closes its side or the linger ends."""
+        try:
+            async with asyncio.timeout(LINGER):
+                while not self.closed and await self._reader.read(65536):
+                    pass
+        except (TimeoutError, ConnectionError, OSError):
+            pass
 
     async def _wait_closed(self) -> None:
         try:
@@ -293,7 +301,8 @@ class Session:
         elif kind in _ASR_EVENTS:
             await self._hear_event(event)
         elif Ping.is_type(kind):
-            await self.send(Pong(text=Ping.from_event(event).text).event())
+            text = event.data.get("text")
+            await self.send(Pong(text=text if isinstance(text, str) else None).event())
         else:
             _LOGGER.debug("Ignoring Wyoming event %r from %s", kind, self.peer)
 
@@ -323,7 +332,10 @@ class Session:
         stream = self._stream
         if stream is None:
             return  # a chunk outside a stream has nothing to join
-        text = parse(ChunkData, data).text
+        self._feed(stream, parse(ChunkData, data).text)
+
+    def _feed(self, stream: _Stream, text: str) -> None:
+        """Add text to the stream's job, within ``text.max_chars`` for the whole stream (the job itself counts none)."""
         stream.chars += len(text)
         if stream.chars > self.core.settings.text.max_chars:
             raise TextTooLongError(
@@ -342,7 +354,7 @@ class Session:
         compat_text = stream.compat.get("text") if stream.compat is not None else None
         if not stream.fed and isinstance(compat_text, str) and compat_text.strip():
             # A client that sent its text only in the compatibility event: checked as a one-shot text would be.
-            stream.job.feed(parse(SynthesizeData, stream.compat).text)
+            self._feed(stream, parse(SynthesizeData, stream.compat).text)
         stream.job.finish_text()
 
     # -- speech-to-text -------------------------------------------------------------------------------
@@ -446,6 +458,13 @@ class Session:
     async def _speak(self, job: JobHandle, streaming: bool) -> None:
         """Turn a job's events into Wyoming audio events, a batch of them in one write (a one-shot text's last
         sentence and its ``audio-stop`` leave together)."""
+        try:
+            await self._write_job(job, streaming)
+        finally:
+            if job.done:  # answered: a long-lived connection holds only its open jobs (``abort`` cancels those)
+                self._jobs.discard(job)
+
+    async def _write_job(self, job: JobHandle, streaming: bool) -> None:
         started = False  # one-shot: audio-start sent
         open_sentence: int | None = None  # streaming: the sentence whose audio group is open
         rate = job.voice.sample_rate

@@ -15,6 +15,8 @@ from wyoming.audio import AudioChunk
 from wyoming.event import Event
 from wyoming.version import __version__ as WYOMING_VERSION
 
+from ...errors import VoxhostError
+
 MAX_HEADER_BYTES = 64 * 1024
 """Longest header line accepted (the ``wyoming`` writer keeps headers tiny; data goes in the data block)."""
 MAX_DATA_BYTES = 4 * 1024 * 1024
@@ -23,8 +25,15 @@ MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 """Largest binary payload accepted; a text-to-speech server is never sent audio it needs."""
 
 
-class ProtocolError(Exception):
+_BLANK_BURST = 512
+"""Bytes of blank lines read between two turns of the event loop."""
+
+
+class ProtocolError(VoxhostError):
     """The peer broke the framing; its connection is closed."""
+
+    code = "protocol_error"
+    http_status = 400
 
 
 def _length(header: dict[str, Any], key: str, limit: int) -> int:
@@ -56,7 +65,15 @@ async def read_event(reader: asyncio.StreamReader) -> Event | None:
     The reader's ``limit`` must be at least ``MAX_HEADER_BYTES`` (the servers set it to exactly that).
     """
     line = b""
-    while not line.strip():  # tolerate blank lines between events (hand-typed sessions)
+    blank = 0  # bytes of blank lines before this header
+    while not line.strip():  # tolerate blank lines between events (hand-typed sessions), as part of the header
+        blank += len(line)
+        if blank > MAX_HEADER_BYTES:
+            raise ProtocolError(f"more than {MAX_HEADER_BYTES} bytes of blank lines")
+        if line and blank % _BLANK_BURST < len(line):
+            # A read of buffered lines does not wait: without this a flood of newlines, one loop turn per 128 KiB
+            # buffered, would hold up every other connection (describe took 0.5 s).
+            await asyncio.sleep(0)
         try:
             line = await reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as err:
@@ -107,8 +124,18 @@ def _head(event_type: str, data: dict[str, Any] | None, payload_length: int) -> 
     header: dict[str, Any] = {"type": event_type, "version": WYOMING_VERSION}
     data_bytes = b""
     if data:
-        data_bytes = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        data_bytes = _json_bytes(data)
         header["data_length"] = len(data_bytes)
     if payload_length:
         header["payload_length"] = payload_length
-    return json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n" + data_bytes
+    return _json_bytes(header) + b"\n" + data_bytes
+
+
+def _json_bytes(value: dict[str, Any]) -> bytes:
+    """``value`` as UTF-8 JSON, as the ``wyoming`` writer sends it; a lone surrogate (a client's ``"\\ud800"`` echoed
+    in a ``pong`` or quoted in an error) cannot be UTF-8, so such a value goes escaped, as ASCII JSON."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value).encode("ascii")
