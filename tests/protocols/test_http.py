@@ -111,6 +111,35 @@ def test_speech_streams_every_format(piper, fmt):
     assert_speech(pcm, rate, 2.0, 7.0, expect_rate=EXPECTED_RATE[fmt])
 
 
+def voiced_seconds(pcm: bytes, rate: int) -> float:
+    """From the first to the last sample above 2% of the peak: the speech, without Piper's edge silence."""
+    samples = np.abs(np.frombuffer(pcm, dtype="<i2").astype(np.float32))
+    loud = np.nonzero(samples > 0.02 * samples.max())[0]
+    return (loud[-1] - loud[0]) / rate
+
+
+@pytest.mark.parametrize("speed", [0.25, 0.5, 2.0, 4.0])
+def test_speed_is_the_speed_asked(piper, speed):
+    """Piper's length scale is not proportional to duration (twice it was 1.75x as long; 0.25 of it 2x as fast):
+    a speed through the openai client lasts the normal duration divided by the speed, within 15%; slower than 1,
+    where Piper reaches every speed itself, within 8% (without noise, so that durations are the same each time)."""
+    quiet = {"extra_body": {"options": {"noise_scale": 0.0, "noise_w_scale": 0.0}}}
+    normal = voiced_seconds(*decode("pcm", speak(piper, "pcm", **quiet)[0]))
+    seconds = voiced_seconds(*decode("pcm", speak(piper, "pcm", speed=speed, **quiet)[0]))
+    tolerance = 0.15 if speed > 1 else 0.08
+    assert abs(seconds * speed / normal - 1) <= tolerance, f"speed {speed}: {seconds:.2f} s, normal {normal:.2f} s"
+
+
+def test_double_speed_is_twice_as_fast_and_heard_right(piper):
+    """Past what Piper's length scale reaches the rest is time-stretched: Whisper still hears every word."""
+    from ..listener import hear, wer
+
+    normal = voiced_seconds(*decode("pcm", speak(piper, "pcm")[0]))
+    pcm, rate = decode("pcm", speak(piper, "pcm", speed=2.0)[0])
+    assert voiced_seconds(pcm, rate) <= normal / 2 * 1.15
+    assert wer(TEXT, hear(pcm, rate)) <= 0.1
+
+
 @pytest.mark.parametrize("fmt", ["pcm", "mp3"])
 def test_first_bytes_leave_before_the_job_ends(piper, fmt):
     log = EventLog(piper)

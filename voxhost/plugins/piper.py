@@ -37,6 +37,8 @@ from voxhost.errors import EngineError, UnknownVoiceError
 from voxhost.models import ModelSpec
 
 from .piper_catalog import DEFAULT_SOURCE, catalog_specs, fetch_catalog, voices_dir
+from .piper_speed import SpeedCurve
+from .piper_speed import measure as measure_speed
 from .piper_voices import VoiceDirectories, VoiceFiles
 
 _LOGGER = logging.getLogger(__name__)
@@ -130,6 +132,9 @@ class PiperEngine(Engine):
         """Set when the engine went idle and the trimmer has not looked since."""
         self._closing = threading.Event()
         self._trimmer: threading.Thread | None = None
+        self._speed_curves: dict[tuple[str, tuple[int, int]], SpeedCurve] = {}
+        """Each voice's measured response to its length scale, by voice and model file stamp."""
+        self._measuring = threading.Lock()
 
     def _roots(self) -> list[Path]:
         """The configured voice directories, then where pulled voices go."""
@@ -313,12 +318,22 @@ class PiperEngine(Engine):
         silence = b"\0\0" * int(rate * self.settings.sentence_silence)
         voice = self._pick_session(request.voice, request.shared)
         done = False
+        stretch = 1.0
         try:
+            if request.speed != 1.0 and options.length_scale is None:
+                # Piper's length scale is not proportional to duration: the voice's measured curve says which
+                # scale gives this speed, and what it cannot reach is stretched (an explicit length_scale is kept).
+                scale, stretch = self._speed_curve(request.voice, voice, files).plan(request.speed)
+                config.length_scale = files.length_scale * scale
             # Piper's own ``synthesize`` loop, phonemized first so that the last sentence is known: it is marked,
             # and the session is given back before it is handed over (the next sentence may start at once).
             sentences = [phonemes for phonemes in voice.phonemize(request.text) if phonemes]
             for index, phonemes in enumerate(sentences):
                 audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(phonemes), config)
+                if stretch != 1.0:
+                    from voxhost.dsp import stretch as time_stretch
+
+                    audio = time_stretch(audio, rate, stretch)
                 data = _int16(audio, config.volume) + silence
                 if index == len(sentences) - 1:
                     done = True
@@ -327,6 +342,25 @@ class PiperEngine(Engine):
         finally:
             if not done:
                 self._sentence_ended()
+
+    def _speed_curve(self, voice_id: str, voice: Any, files: VoiceFiles) -> SpeedCurve:
+        """The voice's speed curve, measured the first time it is asked a speed other than 1 (on the request's
+        thread; a voice file replaced on disk is measured again)."""
+        key = (voice_id, _stamp(files.model))
+        with self._measuring:
+            curve = self._speed_curves.get(key)
+            if curve is None:
+                started = time.perf_counter()
+                curve = measure_speed(voice, files.length_scale)
+                self._speed_curves[key] = curve
+                _LOGGER.info(
+                    "Piper voice %s: speed curve measured in %.2f s (length at %s times its scale: %s)",
+                    voice_id,
+                    time.perf_counter() - started,
+                    ", ".join(f"{s:g}" for s in curve.scales),
+                    ", ".join(f"{length:.2f}" for length in curve.lengths),
+                )
+            return curve
 
     def _sentence_ended(self) -> None:
         """A sentence gave its session back: when none is left running, the trimmer counts idle time from now."""
