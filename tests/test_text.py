@@ -63,6 +63,14 @@ def test_a_long_text_given_at_once_splits_as_when_streamed():
     assert streamed[:2] == ["Dr. Lee paid 0 dollars at St. Mary's on the 0th.", "Was it late?"]
 
 
+def assert_split_whole_and_streamed(text: str, sentences: list[str]) -> None:
+    """``text`` splits into ``sentences`` whole and streamed in pieces of 1, 2, 3 and 5 characters (so cut anywhere
+    inside an abbreviation)."""
+    assert split_sentences(text) == sentences
+    for size in (1, 2, 3, 5):
+        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences
+
+
 ABBREVIATED = [
     # German "z. B." was split as "… z." / "B. Äpfel …", "u. a. Berlin" as "… u. a." / "Berlin …".
     ("Obst, z. B. Äpfel, ist gesund. Gut.", ["Obst, z. B. Äpfel, ist gesund.", "Gut."]),
@@ -80,10 +88,7 @@ ABBREVIATED = [
 
 @pytest.mark.parametrize(("text", "sentences"), ABBREVIATED, ids=[t[:12] for t, _ in ABBREVIATED])
 def test_abbreviations_of_several_parts_end_no_sentence(text, sentences):
-    assert split_sentences(text) == sentences
-    # Streamed in pieces of any size, cut anywhere inside the abbreviation, the sentences are the same.
-    for size in (1, 2, 3, 5):
-        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences
+    assert_split_whole_and_streamed(text, sentences)
 
 
 def test_a_sentence_before_a_possible_abbreviation_is_not_held_back():
@@ -115,9 +120,7 @@ MONTH_BEFORE_NUMBER = [
 
 @pytest.mark.parametrize(("text", "sentences"), MONTH_BEFORE_NUMBER, ids=[t[:14] for t, _ in MONTH_BEFORE_NUMBER])
 def test_a_month_abbreviation_before_a_number_ends_no_sentence(text, sentences):
-    assert split_sentences(text) == sentences
-    for size in (1, 2, 3, 5):
-        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences
+    assert_split_whole_and_streamed(text, sentences)
 
 
 def test_a_sentence_before_a_month_abbreviation_is_not_held_back():
@@ -146,6 +149,4 @@ LEADING = [
 
 @pytest.mark.parametrize(("text", "sentences"), LEADING, ids=[t[:14] for t, _ in LEADING])
 def test_leading_abbreviations_end_no_sentence(text, sentences):
-    assert split_sentences(text) == sentences
-    for size in (1, 2, 3, 5):
-        assert split_sentences(text[i : i + size] for i in range(0, len(text), size)) == sentences
+    assert_split_whole_and_streamed(text, sentences)
