@@ -401,7 +401,7 @@ def test_schema_valid_requests_from_the_document_succeed(piper):
         response = httpx.post(url + "/v1/audio/speech", json=body, timeout=60)
         assert response.status_code == 200, (body, response.text)
         pcm, rate = decode(body["response_format"], response.content)
-        assert len(pcm) / 2 / rate > 0.2
+        assert len(pcm) / 2 / rate > 0.1  # "Hello." is about half a second, a quarter of that at speed 4
     for bad in ({"input": ""}, {"input": "Hi.", "response_format": ""}, {"input": "Hi.", "voice": "nobody"}):
         assert not valid.is_valid(bad), bad
         assert httpx.post(url + "/v1/audio/speech", json=bad).status_code == 400
