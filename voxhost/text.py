@@ -8,9 +8,10 @@ from collections.abc import Iterable, Iterator
 from sentence_stream import SentenceBoundaryDetector
 
 from .spoken.langs import LANGS
+from .spoken.length import CLAUSE_BREAK
 
-# Prefer to break an over-long sentence after a clause mark (a CJK one needs no space after it), else at a space.
-_CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s|[、，；：。！？]")
+# Prefer to break an over-long sentence after a clause mark, else at a space.
+_CLAUSE_BREAK = re.compile(CLAUSE_BREAK)
 
 ABBREVIATIONS = (
     # German

@@ -26,8 +26,11 @@ MARK_SECONDS = 0.2
 MARKS = ".,;:!?…、，。；：！？"
 """Marks that pause: Latin and CJK (full-width) ones."""
 
-_BREAK = re.compile(r"[,;:\u2014\u2013)\]]\s|[、，；：。！？]|\s")
-"""Where a piece may end: after a clause mark (a CJK one needs no space after it), or at a space."""
+CLAUSE_BREAK = r"[,;:\u2014\u2013)\]]\s|[、，；：。！？]"
+"""After a clause mark (a CJK one needs no space after it): where a long sentence is best cut (here and in
+``voxhost.text``)."""
+_BREAK = re.compile(CLAUSE_BREAK + r"|\s")
+"""Where a piece may end: after a clause mark, or at a space."""
 
 
 def char_seconds(c: str) -> float:
