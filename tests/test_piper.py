@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import threading
 import time
 
@@ -15,7 +17,7 @@ from voxhost.errors import UnknownVoiceError, VoxhostError
 from voxhost.operations import SpeechRequest
 from voxhost.plugins import piper_voices
 
-from .conftest import assert_speech, make_settings, running_daemon
+from .conftest import ServeProcess, assert_speech, free_port, make_settings, running_daemon
 from .piper_fixture import build_multispeaker_voice
 
 
@@ -276,3 +278,38 @@ def test_missing_voice_directories_are_warned_about_and_named_when_no_voice_is_l
     warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert f"Piper voices_dirs entry {missing} does not exist: no voices are read from it" in warned
     assert f"Piper voices_dirs entry {afile} is not a directory: no voices are read from it" in warned
+
+
+def test_a_voice_is_measured_for_speed_once_not_at_every_start(tmp_path):
+    """The voice's speed curve is kept in the engine's cache: a restarted ``voxhost serve`` answers a speed through
+    the openai client without measuring the voice again (0.8 s of CPU on the first such request), and as long."""
+    import openai
+
+    port = free_port()
+    config = tmp_path / "voxhost.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\n[engines.whisper]\nenabled = false\n[doors.wyoming]\nenabled = false\n'
+        f'[doors.http]\nhost = "127.0.0.1"\nport = {port}\n[doors.mqtt]\nenabled = false\n'
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    measured, lengths = [], []
+    for _ in range(2):
+        serve = ServeProcess(config, env)
+        try:
+            serve.wait_ready()
+            speech = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="none").audio.speech.create(
+                model="tts-1",
+                voice="alloy",
+                input="The dryer is done.",
+                response_format="pcm",
+                speed=2.0,
+                extra_body={"options": {"noise_scale": 0.0, "noise_w_scale": 0.0}},
+            )
+            lengths.append(len(speech.content))
+            serve.proc.send_signal(signal.SIGTERM)
+            assert serve.proc.wait(30) == 0, serve.tail()
+        finally:
+            serve.close()
+        measured.append(sum("speed curve measured" in line for line in serve.log))
+    assert measured == [1, 0], serve.tail()
+    assert lengths[0] == lengths[1] > 0  # the kept curve gives the same length scale as the measured one

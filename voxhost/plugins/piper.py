@@ -37,7 +37,7 @@ from voxhost.errors import EngineError, UnknownVoiceError
 from voxhost.models import ModelSpec
 
 from .piper_catalog import DEFAULT_SOURCE, catalog_specs, fetch_catalog, voices_dir
-from .piper_speed import SpeedCurve
+from .piper_speed import CurveFile, SpeedCurve
 from .piper_speed import measure as measure_speed
 from .piper_voices import VoiceDirectories, VoiceFiles
 
@@ -132,8 +132,8 @@ class PiperEngine(Engine):
         """Set when the engine went idle and the trimmer has not looked since."""
         self._closing = threading.Event()
         self._trimmer: threading.Thread | None = None
-        self._speed_curves: dict[tuple[str, tuple[int, int]], SpeedCurve] = {}
-        """Each voice's measured response to its length scale, by voice and model file stamp."""
+        self._speed_curves = CurveFile(context.path("speed-curves.json"))
+        """Each voice's measured response to its length scale, kept across restarts."""
         self._measuring = threading.Lock()
 
     def _roots(self) -> list[Path]:
@@ -345,14 +345,14 @@ class PiperEngine(Engine):
 
     def _speed_curve(self, voice_id: str, voice: Any, files: VoiceFiles) -> SpeedCurve:
         """The voice's speed curve, measured the first time it is asked a speed other than 1 (on the request's
-        thread; a voice file replaced on disk is measured again)."""
-        key = (voice_id, _stamp(files.model))
+        thread) and kept in the engine's cache; a voice file replaced on disk is measured again."""
+        key = CurveFile.key(files.model, _stamp(files.model), files.length_scale)
         with self._measuring:
             curve = self._speed_curves.get(key)
             if curve is None:
                 started = time.perf_counter()
                 curve = measure_speed(voice, files.length_scale)
-                self._speed_curves[key] = curve
+                self._speed_curves.put(key, curve)
                 _LOGGER.info(
                     "Piper voice %s: speed curve measured in %.2f s (length at %s times its scale: %s)",
                     voice_id,
