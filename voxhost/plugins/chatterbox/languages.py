@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voxhost.errors import InvalidRequestError
+from voxhost.langid import primary_language
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ _ALIASES = {"nb": "no", "nn": "no", "iw": "he", "cmn": "zh", "zsm": "ms", "may":
 
 def known_id(language: str) -> str | None:
     """Chatterbox's language id for ``en_US`` / ``en-us`` / ``en`` style codes, or None for one it never speaks."""
-    base = language.replace("-", "_").split("_", 1)[0].lower()
+    base = primary_language(language)
     base = _ALIASES.get(base, base)
     return base if base in LANGUAGES else None
 
