@@ -16,7 +16,7 @@ from ...door import Door, DoorSettings, Endpoint, host_port
 from .app import begin_shutdown, build_app
 from .errors import SERVER_LOGGER
 from .keys import IN_FLIGHT
-from .limits import LimitedSite
+from .limits import ConnectionSettings, LimitedSite
 from .metrics import Metrics
 from .settings import HttpSettings
 
@@ -60,20 +60,24 @@ class HttpDoor(Door):
         self._executor.submit(_warm_up)
         self._metrics = Metrics(self.core)
         self._app = app = build_app(self.core, self.settings, self._executor, self._metrics)
-        # handler_cancellation: a client that disconnects cancels its handler, which cancels its job at once.
         # keepalive_timeout: a connection that sends nothing (before a request or between two) is closed.
-        # shutdown_timeout: streams in flight had the daemon's drain to finish (``drain``); what is left is cut.
-        self._runner = web.AppRunner(
-            app,
-            handler_cancellation=True,
-            access_log=None,
+        # These go to each connection's handler, which LimitedSite makes itself (aiohttp's Server keeps them only
+        # in a private attribute), so they are written down once here and handed to both.
+        connection = ConnectionSettings(
             keepalive_timeout=self.settings.idle_timeout,
             lingering_time=2.0,  # the rest of a refused upload is read and dropped for at most this long
-            shutdown_timeout=1.0,
             logger=SERVER_LOGGER,  # a client's malformed request is a warning, not an error with a traceback
+            access_log=None,
+        )
+        # handler_cancellation: a client that disconnects cancels its handler, which cancels its job at once.
+        # shutdown_timeout: streams in flight had the daemon's drain to finish (``drain``); what is left is cut.
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=1.0, **connection.handler_kwargs()
         )
         await self._runner.setup()
-        self._site = LimitedSite(self._runner, self.settings.host, self.settings.port, self.settings.max_connections)
+        self._site = LimitedSite(
+            self._runner, self.settings.host, self.settings.port, self.settings.max_connections, connection
+        )
         try:
             await self._site.start()
         except OSError:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
@@ -24,6 +26,30 @@ _STARTING_GRACE = 1.0
 _REFUSE_LINGER = 1.0
 """Seconds a refused connection stays open for its request to arrive (closing on unread data resets it, and the
 client would lose the answer)."""
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """How each connection's handler is made: the runner's settings for ``RequestHandler``, in one place.
+
+    ``web.Server`` keeps the keyword arguments it makes its handlers with in a private attribute; the site makes the
+    handlers itself (to cap them and answer parse errors in the door's form), so the door hands it the same settings
+    it gives the runner.
+    """
+
+    keepalive_timeout: float
+    lingering_time: float
+    logger: logging.Logger
+    access_log: logging.Logger | None
+
+    def handler_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``web.AppRunner`` and ``RequestHandler``."""
+        return {
+            "keepalive_timeout": self.keepalive_timeout,
+            "lingering_time": self.lingering_time,
+            "logger": self.logger,
+            "access_log": self.access_log,
+        }
 
 
 def _refusal(limit: int) -> bytes:
@@ -93,9 +119,10 @@ class _Connection(RequestHandler):
 class _Gate:
     """The protocol factory of the listening socket: the door's handler while there is room, else a refusal."""
 
-    def __init__(self, server: web.Server, limit: int) -> None:
+    def __init__(self, server: web.Server, limit: int, connection: ConnectionSettings) -> None:
         self._server = server
         self._limit = limit
+        self._connection = connection
         self._answer = _refusal(limit)
         self._starting: list[tuple[RequestHandler, float]] = []
 
@@ -113,8 +140,8 @@ class _Gate:
     def __call__(self) -> asyncio.BaseProtocol:
         if self.open_connections() >= self._limit:
             return _Refuse(self._answer)
-        # As ``web.Server.__call__`` makes its handlers, with the runner's settings (timeouts, logger, ...).
-        handler = _Connection(self._server, loop=asyncio.get_running_loop(), **self._server._kwargs)
+        # As ``web.Server.__call__`` makes its handlers, with the settings the runner was given.
+        handler = _Connection(self._server, loop=asyncio.get_running_loop(), **self._connection.handler_kwargs())
         self._starting.append((handler, time.monotonic()))
         return handler
 
@@ -122,11 +149,14 @@ class _Gate:
 class LimitedSite(web.BaseSite):
     """Like ``web.TCPSite``, with a cap on connections served at once."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int) -> None:
+    def __init__(
+        self, runner: web.BaseRunner, host: str, port: int, max_connections: int, connection: ConnectionSettings
+    ) -> None:
         super().__init__(runner)
         self._host = host
         self._port = port
         self._limit = max_connections
+        self._connection = connection
         self._gate: _Gate | None = None
 
     @property
@@ -144,6 +174,7 @@ class LimitedSite(web.BaseSite):
         await super().start()
         server = self._runner.server
         assert server is not None
-        self._gate = _Gate(server, self._limit)
+        self._gate = _Gate(server, self._limit, self._connection)
         loop = asyncio.get_running_loop()
+        # BaseSite's contract, as aiohttp's own sites keep it: ``stop()`` and the runner's addresses read _server.
         self._server = await loop.create_server(self._gate, self._host, self._port, backlog=self._backlog)
