@@ -52,6 +52,7 @@ def archive() -> bytes:
 RECORDING = recording()
 UPLOADS = {
     ("POST", "/v1/audio/transcriptions"): ("file", RECORDING),
+    ("POST", "/v1/audio/translations"): ("file", RECORDING),
     ("POST", "/v1/audio/voices"): ("audio_sample", RECORDING),
     ("PUT", "/v1/audio/voices/{voice_id}/audio"): ("audio_sample", RECORDING),
     ("POST", "/v1/library/import"): ("archive", archive()),

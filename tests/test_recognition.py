@@ -50,7 +50,7 @@ def samples_of(pcm: PCM) -> np.ndarray:
 
 def test_the_engine_is_a_recognizer_with_its_model_and_languages(daemon):
     info = daemon.core.engine("whisper")
-    assert info.capabilities == frozenset({"transcribe"}) and info.mode == "thread"
+    assert info.capabilities == frozenset({"transcribe", "translate"}) and info.mode == "thread"
     assert [(m.name, m.languages) for m in info.transcription_models] == [("tiny.en", ("en",))]
     assert daemon.core.transcribers() == ["whisper"]
     assert not [v for v in daemon.core.voices() if v.engine == "whisper"], "a recognizer has no voices"

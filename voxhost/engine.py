@@ -36,6 +36,8 @@ class Capability(str, enum.Enum):
     """Yield audio for one sentence in several chunks as it is made (native streaming)."""
     TRANSCRIBE = "transcribe"
     """Turn speech audio into text (speech recognition)."""
+    TRANSLATE = "translate"
+    """Turn speech in the languages it knows into English text (``TranscriptionRequest.task == "translate"``)."""
 
 
 class EngineSettings(BaseModel):
@@ -209,6 +211,9 @@ class TranscriptionRequest:
     """Also time every word (``Segment.words``)."""
     options: dict[str, Any] = field(default_factory=dict)
     """The engine's validated per-request options."""
+    task: Literal["transcribe", "translate"] = "transcribe"
+    """``translate``: English text whatever the language spoken (asked only of engines with
+    ``Capability.TRANSLATE``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the worker boundary."""

@@ -291,6 +291,8 @@ class TranscribeParams(Operation):
     """Also time every word."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The recognizing engine's own options (beam size, VAD filter, ...)."""
+    task: Literal["transcribe", "translate"] = "transcribe"
+    """``translate``: the text in English, whatever the language spoken (engines that translate)."""
     door: str = "api"
     """Which door asked, for events and metrics."""
 

@@ -77,11 +77,20 @@ class Recognition:
             raise UnsupportedError(
                 "no running engine transcribes speech; install voxhost[asr] (the whisper engine) or enable one"
             )
-        engine_id = params.engine or engines[0]
+        translators = [e for e in engines if self._registry.get(e).can(Capability.TRANSLATE)]
+        translate = params.task == "translate"
+        engine_id = params.engine or (translators[0] if translate and translators else engines[0])
         slot = self._registry.get(engine_id)
         if not slot.can(Capability.TRANSCRIBE):
             raise UnsupportedError(
                 f"engine {engine_id!r} does not transcribe speech; engines that do: {', '.join(engines)}",
+                param="engine",
+            )
+        if translate and not slot.can(Capability.TRANSLATE):
+            # An engine that only transcribes would answer in the language spoken, not in English.
+            others = f"engines that do: {', '.join(translators)}" if translators else "no running engine does"
+            raise InvalidRequestError(
+                f"engine {engine_id!r} transcribes speech but cannot translate it into English; {others}",
                 param="engine",
             )
         language = base_language(params.language)
@@ -121,6 +130,7 @@ class Recognition:
             prompt=params.prompt,
             word_timestamps=params.word_timestamps,
             options=self._options(slot, params.options),
+            task=params.task,
         )
         started = time.monotonic()
         language: str | None = None

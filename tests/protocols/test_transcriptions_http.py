@@ -1,9 +1,11 @@
-"""Speech-to-text over HTTP, spoken to with the official openai client: every response format and streaming; the
-voice library's transcripts; checked speech; the models list, metrics and the OpenAPI document."""
+"""Speech-to-text over HTTP, spoken to with the official openai client: every response format and streaming;
+translations into English; the voice library's transcripts; checked speech; the models list, metrics and the
+OpenAPI document."""
 
 from __future__ import annotations
 
 import re
+import warnings
 
 import httpx2 as httpx
 import numpy as np
@@ -12,6 +14,7 @@ import pytest
 import soxr
 
 from voxhost.operations import SpeechRequest
+from voxhost.protocols.http.settings import HttpSettings
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
@@ -145,6 +148,68 @@ def test_models_list_names_transcription_models_apart_from_speech(daemon):
         client(daemon).audio.speech.create(model="whisper", voice="alloy", input="Hello.")
 
 
+# -- translations: speech in, English text out ------------------------------------------------------------
+
+
+def translate(d, **fields):
+    """``client.audio.translations.create`` (which the client marks deprecated, as OpenAI's whisper-1 is)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return client(d).audio.translations.create(**fields)
+
+
+def test_english_speech_translates_to_the_english_heard_in_every_format(daemon, audio):
+    # tiny.en hears English only: translating its speech into English is transcribing it
+    result = translate(daemon, model="whisper-1", file=("speech.wav", audio))
+    assert wer(TWO, result.text) <= 0.1, result.text
+    verbose = translate(daemon, model="whisper-1", file=("speech.wav", audio), response_format="verbose_json")
+    assert verbose.language == "english" and verbose.duration > 3 and wer(TWO, verbose.text) <= 0.1
+    assert verbose.segments and [s.id for s in verbose.segments] == list(range(len(verbose.segments)))
+    assert verbose.segments[-1].end <= verbose.duration
+    text = translate(daemon, model="whisper", file=("speech.wav", audio), response_format="text", temperature=0.0)
+    assert isinstance(text, str) and text.endswith("\n") and wer(TWO, text) <= 0.1
+    srt = translate(daemon, model="tiny.en", file=("speech.wav", audio), response_format="srt", prompt="Dinner.")
+    cues = re.findall(r"(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)\n", srt)
+    assert cues and wer(TWO, " ".join(c[3] for c in cues)) <= 0.1
+    vtt = translate(daemon, model="auto", file=("speech.flac", spoken(daemon, SENTENCE, "FLAC")), response_format="vtt")
+    assert vtt.startswith("WEBVTT\n\n") and wer(SENTENCE, vtt.split("\n", 3)[3]) <= 0.1, vtt
+
+
+def test_bad_translation_requests_get_openai_errors(daemon, audio):
+    with pytest.raises(openai.BadRequestError) as err:
+        translate(daemon, model="whisper-1", file=("empty.wav", b""))
+    assert err.value.body["param"] == "file"
+    with pytest.raises(openai.UnprocessableEntityError) as err:
+        translate(daemon, model="whisper-1", file=("notes.txt", b"these bytes are not audio at all" * 50))
+    assert err.value.body["code"] == "invalid_audio"
+    with pytest.raises(openai.BadRequestError) as err:
+        translate(daemon, model="nonsense-model", file=("speech.wav", audio))
+    assert err.value.body["code"] == "model_not_found" and err.value.body["param"] == "model"
+    url = base_url(daemon) + "/v1/audio/translations"
+    for fields, param in (
+        ({"response_format": "diarized_json"}, "response_format"),
+        ({"temperature": "2"}, "temperature"),
+        ({"language": "de"}, "language"),  # OpenAI's translations take no language: the one spoken is detected
+        ({"stream": "true"}, "stream"),
+    ):
+        response = httpx.post(url, files={"file": ("a.wav", audio)}, data={"model": "whisper-1", **fields}, timeout=60)
+        _error(response, 400, param)
+    json_body = httpx.post(url, json={"model": "whisper-1"}, timeout=60)
+    assert json_body.status_code == 415 and json_body.json()["error"]["type"] == "invalid_request_error"
+    assert translate(daemon, model="whisper-1", file=("speech.wav", audio)).text, "the daemon keeps serving"
+
+
+def test_a_translation_over_the_transcription_limit_is_a_413(daemon):
+    limit = HttpSettings().max_transcription_mb  # the daemon's: it keeps the default
+    response = httpx.post(
+        base_url(daemon) + "/v1/audio/translations",
+        files={"file": ("big.wav", bytes(int(limit * 1024 * 1024) + 1024))},
+        data={"model": "whisper-1"},
+        timeout=60,
+    )
+    assert _error(response, 413)["code"], response.text
+
+
 # -- bad input: OpenAI-shaped errors ---------------------------------------------------------------------
 
 
@@ -268,6 +333,16 @@ def test_checked_speech_and_metrics(daemon, audio):
     assert re.search(r'voxhost_transcriptions_total\{door="http",engine="whisper",outcome="ok"\} [1-9]', metrics)
     assert re.search(r'voxhost_checked_sentences_total\{door="http",engine="piper",outcome="passed"\} 2', metrics)
     assert 'voxhost_checked_wer_bucket{door="http",engine="piper"' in metrics
+
+
+def test_the_openapi_document_describes_translations(daemon):
+    doc = httpx.get(base_url(daemon) + "/openapi.json").json()
+    operation = doc["paths"]["/v1/audio/translations"]["post"]
+    assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/plain"}
+    form = doc["components"]["schemas"]["CreateTranslationRequest"]["properties"]
+    assert set(form) == {"file", "model", "prompt", "response_format", "temperature"}
+    assert "whisper-1" in form["model"]["enum"] and "tiny.en" in form["model"]["enum"]
+    assert doc["components"]["schemas"]["TranslationVerbose"]["properties"]["language"]["const"] == "english"
 
 
 def test_the_openapi_document_describes_transcriptions(daemon):

@@ -1,6 +1,8 @@
 """A test recognizer that writes down what it is asked: each ``transcribe`` call appends one JSON line (language,
-prompt, word timestamps) to ``[engines.ledger] record``, and answers one fixed segment, with its words timed only
-when they were asked for. Off unless a config enables it, so the other tests here keep their recognizer."""
+prompt, word timestamps, task) to ``[engines.ledger] record``, and answers one fixed segment, with its words timed
+only when they were asked for. It only transcribes; ``interpreter`` also translates: it hears German, and answers
+in English when asked to translate. Both are off unless a config enables them, so the other tests here keep their
+recognizer."""
 
 from __future__ import annotations
 
@@ -43,7 +45,12 @@ class LedgerEngine(voxhost.Engine):
         raise UnsupportedError("the ledger only listens")
 
     def transcribe(self, audio, request):
-        asked = {"language": request.language, "prompt": request.prompt, "word_timestamps": request.word_timestamps}
+        asked = {
+            "language": request.language,
+            "prompt": request.prompt,
+            "word_timestamps": request.word_timestamps,
+            "task": request.task,
+        }
         with Path(self.settings.record).open("a", encoding="utf-8") as ledger:
             ledger.write(json.dumps(asked) + "\n")
         duration = round(audio.seconds, 3)
@@ -56,7 +63,34 @@ class LedgerEngine(voxhost.Engine):
         yield Segment(0, 0.0, duration, TEXT, words=words)
 
 
+class InterpreterEngine(voxhost.Engine):
+    """Hears every recording as the same German words; asked to translate, it answers them in English."""
+
+    engine_id = "interpreter"
+    display_name = "Interpreter"
+    capabilities = frozenset({voxhost.Capability.TRANSCRIBE, voxhost.Capability.TRANSLATE})
+    enabled_by_default = False
+
+    def voices(self):
+        return []
+
+    def load(self):
+        pass
+
+    def transcription_models(self):
+        return [TranscriptionModel("interpreter", ("de", "en"), "German heard, English on request")]
+
+    def synthesize(self, request):
+        raise UnsupportedError("the interpreter only listens")
+
+    def transcribe(self, audio, request):
+        duration = round(audio.seconds, 3)
+        yield TranscriptInfo("de", 1.0, duration)
+        yield Segment(0, 0.0, duration, " Hello everyone." if request.task == "translate" else " Hallo zusammen.")
+
+
 @voxhost.hookimpl
 def register_engines(register):
-    """Register the ledger."""
+    """Register the ledger and the interpreter."""
     register(LedgerEngine)
+    register(InterpreterEngine)

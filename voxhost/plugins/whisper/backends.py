@@ -37,6 +37,8 @@ class Decoding:
     beam_size: int
     vad_filter: bool
     temperature: float | None
+    task: str = "transcribe"
+    """Whisper's task: ``transcribe``, or ``translate`` (into English; multilingual models only)."""
 
 
 class Backend(Protocol):
@@ -118,6 +120,7 @@ class FasterWhisper:
             initial_prompt=decoding.prompt,
             word_timestamps=decoding.word_timestamps,
             condition_on_previous_text=False,  # fewer repetition loops on long audio
+            task=decoding.task,
             **kwargs,
         )
         yield TranscriptInfo(info.language, round(float(info.language_probability), 4), round(float(info.duration), 3))
@@ -172,7 +175,7 @@ class MlxWhisper:
 
         if decoding.beam_size > 1:
             _LOGGER.debug("mlx-whisper decodes greedily; beam_size %d is not used", decoding.beam_size)
-        options: dict[str, Any] = {"fp16": self.fp16}
+        options: dict[str, Any] = {"fp16": self.fp16, "task": decoding.task}
         if decoding.language:
             options["language"] = decoding.language
         with self._lock:

@@ -102,7 +102,9 @@ class WhisperEngine(Engine):
     attribution_name: ClassVar[str] = "OpenAI"
     attribution_url: ClassVar[str] = "https://github.com/openai/whisper"
     package: ClassVar[str] = "faster-whisper"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TRANSCRIBE})
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TRANSCRIBE, Capability.TRANSLATE})
+    """Every Whisper model translates: a multilingual one into English, an English-only one (``.en``, distil) hears
+    only English, so for it translating is transcribing."""
     Settings: ClassVar[type[EngineSettings]] = WhisperSettings
     Options = WhisperOptions
     default_mode: ClassVar[Literal["thread", "worker"]] = "thread"
@@ -120,6 +122,8 @@ class WhisperEngine(Engine):
         if self.backend_name == "mlx":
             self.package = "mlx-whisper"  # type: ignore[misc]
         self._backend: Backend | None = None
+        self._multilingual = False
+        """Whether the loaded model knows other languages than English (and so can translate them)."""
         self._lock = threading.Lock()
 
     # -- metadata (cheap) ----------------------------------------------------------------------------
@@ -197,8 +201,10 @@ class WhisperEngine(Engine):
                 raise EngineError("faster-whisper is not installed here; install voxhost[asr]")
             backend = FasterWhisper(model_dir, s.device, s.compute_type, s.cpu_threads)
         _LOGGER.info("Whisper %s loaded from %s on %s", self.model_name, model_dir, backend.status())
+        languages = {lang for model in self.transcription_models() for lang in model.languages}
         with self._lock:
             self._backend = backend
+            self._multilingual = languages != {"en"}
 
     def unload(self) -> None:
         """Drop the model."""
@@ -238,6 +244,7 @@ class WhisperEngine(Engine):
             beam_size=options.beam_size or s.beam_size,
             vad_filter=s.vad_filter if options.vad_filter is None else options.vad_filter,
             temperature=options.temperature,
+            task=request.task if self._multilingual else "transcribe",
         )
         duration = round(audio.seconds, 3)
         for part in backend.transcribe(samples, decoding):

@@ -26,6 +26,7 @@ from . import (
     outputs,
     speech,
     transcriptions,
+    translations,
     voices,
 )
 from .auth import Handler, auth_middleware
@@ -45,6 +46,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/audio/speech", speech.create_speech, name="speech")
     app.router.add_post("/v1/audio/conversions", conversions.create_conversion, name="conversions")
     app.router.add_post("/v1/audio/transcriptions", transcriptions.create_transcription, name="transcriptions")
+    app.router.add_post("/v1/audio/translations", translations.create_translation, name="translations")
     app.router.add_get("/v1/models", discovery.list_models, name="models")
     app.router.add_get("/v1/models/{model}", discovery.get_model, name="model")
     app.router.add_get("/v1/audio/models", discovery.list_audio_models, name="audio_models")

@@ -14,12 +14,14 @@ from .settings import HttpSettings
 
 AUTO = "auto"
 """A model (or a model mapped to ``auto``) that lets the voice choose the engine."""
+LISTENING = frozenset({"transcribe", "translate"})
+"""Capabilities of engines that hear speech: an engine with no other is not a speech model."""
 
 
 def models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
     """Model name → engine (None: the voice decides): running engines first, then configured names that work.
     Engines that only transcribe are not speech models."""
-    running = [engine.id for engine in core.engines() if engine.capabilities - {"transcribe"}]
+    running = [engine.id for engine in core.engines() if engine.capabilities - LISTENING]
     table: dict[str, str | None] = {engine_id: engine_id for engine_id in running}
     return _add_configured(table, settings.models, running)
 
@@ -59,6 +61,27 @@ def resolve_transcription_model(core: CoreAPI, settings: HttpSettings, model: st
     if not table:
         return None  # nothing transcribes: the request gets the core's 501
     return _resolve(model, table, settings.transcription_models, "transcription model")
+
+
+def translators(core: CoreAPI) -> list[str]:
+    """Running engines that transcribe and translate into English, in the order transcriptions choose them."""
+    able = {engine.id for engine in core.engines() if "translate" in engine.capabilities}
+    return [engine_id for engine_id in core.transcribers() if engine_id in able]
+
+
+def translation_models(core: CoreAPI, settings: HttpSettings) -> dict[str, str | None]:
+    """The transcription model names whose engine translates (None: the first that translates)."""
+    able = set(translators(core))
+    if not able:
+        return {}
+    return {name: engine for name, engine in transcription_models(core, settings).items() if engine in able | {None}}
+
+
+def resolve_translation_model(core: CoreAPI, settings: HttpSettings, model: str | None) -> str:
+    """The engine a translation's ``model`` names (``auto`` or none: the first that translates); an unknown name is a
+    400, and so is a model whose engine only transcribes (the core says so). Some engine must translate."""
+    engine = resolve_transcription_model(core, settings, model)
+    return engine if engine is not None else translators(core)[0]
 
 
 def model_names(core: CoreAPI, settings: HttpSettings) -> list[str]:

@@ -67,6 +67,7 @@ from .schemas import (
     CreateConversionRequest,
     CreateLexiconEntryRequest,
     CreateTranscriptionRequest,
+    CreateTranslationRequest,
     CreateVoiceRequest,
     Engine,
     EngineList,
@@ -84,6 +85,8 @@ from .schemas import (
     Transcription,
     TranscriptionVerbose,
     TranscriptStreamEvent,
+    Translation,
+    TranslationVerbose,
     Voice,
     VoiceDeleted,
     VoiceLibrary,
@@ -145,6 +148,7 @@ class _Builder:
             "speech": speech,
             "conversion": CreateConversionRequest,
             "transcription": CreateTranscriptionRequest,
+            "translation": CreateTranslationRequest,
             "voice": CreateVoiceRequest,
             "voices_query": ListVoicesQuery,
             "events_query": EventsQuery,
@@ -187,6 +191,8 @@ class _Builder:
                 LexiconList,
                 Transcription,
                 TranscriptionVerbose,
+                Translation,
+                TranslationVerbose,
             )
         }
         answers["SpeechStreamEvent"] = SpeechStreamEvent
@@ -222,7 +228,7 @@ class _Builder:
             speech["speaker"]["description"] += " None of the running voices has several speakers."
         _narrow_pattern(speech["language"], names.language_pattern(names.spoken_bases(core)))
         speech["language"]["description"] += " It must be one that a running voice speaks (its base language)."
-        speaking = [engine for engine in core.engines() if engine.capabilities - {"transcribe"}]
+        speaking = [engine for engine in core.engines() if engine.capabilities - names.LISTENING]
         options = [engine.options_schema for engine in speaking if "$defs" not in engine.options_schema]
         if options and len(options) == len(speaking):
             speech["options"] = {"description": speech["options"]["description"], "anyOf": options}
@@ -243,12 +249,15 @@ class _Builder:
             _narrow_pattern(
                 transcription["language"], names.language_pattern(languages) + r"|^\s*([Aa][Uu][Tt][Oo])?\s*$"
             )
+        if translating := names.translation_models(core, settings):  # with none, every translation is a 501
+            _only(schemas["CreateTranslationRequest"]["properties"]["model"], [*translating, names.AUTO])
         for form in (
             "CreateConversionRequest",
             "CreateVoiceRequest",
             "ReplaceVoiceAudioRequest",
             "ImportVoicesRequest",
             "CreateTranscriptionRequest",
+            "CreateTranslationRequest",
         ):
             _no_null(schemas[form])  # a multipart field is sent or not; it cannot be null
 
@@ -615,6 +624,30 @@ class _Builder:
                     (400, 413, 422, 500, 501, 503),
                     tag="speech",
                     body={"multipart/form-data": {"schema": _ref("CreateTranscriptionRequest")}},
+                )
+            },
+            "/v1/audio/translations": {
+                "post": op(
+                    "translations",
+                    "Translate speech into English",
+                    "OpenAI's translation endpoint: speech in a language the model knows, its English text out, "
+                    "served by an engine that translates (501 when none runs; a `model` whose engine only "
+                    "transcribes is a 400). `response_format` `json` and `verbose_json` answer JSON; `text`, `srt` "
+                    "and `vtt` plain text.",
+                    {
+                        "200": {
+                            "description": "The English text",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"anyOf": [_ref("Translation"), _ref("TranslationVerbose")]}
+                                },
+                                "text/plain": {"schema": _TEXT},
+                            },
+                        }
+                    },
+                    (400, 413, 422, 500, 501, 503),
+                    tag="speech",
+                    body={"multipart/form-data": {"schema": _ref("CreateTranslationRequest")}},
                 )
             },
             "/v1/models": {

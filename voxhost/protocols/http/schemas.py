@@ -292,6 +292,25 @@ class CreateTranscriptionRequest(BaseModel):
         return fmt
 
 
+class CreateTranslationRequest(BaseModel):
+    """``POST /v1/audio/translations`` (multipart): OpenAI's translation request, speech in any language the model
+    knows in, English text out. Any other field is an error naming it."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    file: bytes = Field(min_length=1)
+    """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
+    model: Name | None = None
+    """``whisper-1`` ... (configured names), an engine id, or a model name the engine serves; ``auto`` or none: the
+    first engine that translates."""
+    prompt: str | None = Field(None, max_length=MAX_PROMPT)
+    """Text that came before (in English), or names and words to expect."""
+    response_format: TranscriptionFormat = TranscriptionFormat.JSON
+    """The form of the answer: ``json``, ``verbose_json``, ``text``, ``srt`` or ``vtt``."""
+    temperature: float | None = Field(None, ge=0, le=1)
+    """Sampling temperature; 0 decodes deterministically."""
+
+
 class ListVoicesQuery(VoiceQuery):
     """``GET /v1/audio/voices``: the query's filters; other query parameters are ignored."""
 
@@ -484,7 +503,7 @@ class Engine(Answer):
     loaded: bool
     error: str | None
     """Why the last load failed."""
-    capabilities: list[Literal["clone", "convert", "stream", "transcribe", "tts"]]
+    capabilities: list[Literal["clone", "convert", "stream", "transcribe", "translate", "tts"]]
     queue: int
     """Jobs waiting or running."""
     busy: bool
@@ -621,6 +640,23 @@ class TranscriptionVerbose(Answer):
     segments: list[TranscriptionSegment] | None = None
     words: list[TranscriptionWord] | None = None
     usage: DurationUsage
+
+
+class Translation(Answer):
+    """A translation into English (``response_format: json``)."""
+
+    text: str
+
+
+class TranslationVerbose(Answer):
+    """A translation with the audio's duration and the segments (``response_format: verbose_json``)."""
+
+    task: Literal["translate"] = "translate"
+    language: Literal["english"] = "english"
+    """The language of the text: always English, as OpenAI writes it."""
+    duration: float
+    text: str
+    segments: list[TranscriptionSegment] | None = None
 
 
 # -- server-sent events --------------------------------------------------------------------------------------

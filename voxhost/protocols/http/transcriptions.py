@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -48,23 +49,29 @@ TEXT_TYPE = "text/plain"
 
 def _params(core: CoreAPI, body: CreateTranscriptionRequest, engine: str | None) -> TranscribeParams:
     """The core's request; the temperature goes to engines whose options take one."""
-    options: dict[str, object] = {}
-    if body.temperature is not None:
-        target = engine or next(iter(core.transcribers()), None)
-        schema = core.engine(target).options_schema if target else {}
-        if "temperature" in schema.get("properties", {}):
-            options["temperature"] = body.temperature
     fields = {
         "language": body.language,
         "prompt": body.prompt,
-        "engine": engine,
         # Words are timed only for an answer that has them: OpenAI honours the granularities in verbose_json alone
         "word_timestamps": _returns_words(body),
-        "options": options,
-        "door": "http",
     }
+    return checked_params(core, engine, body.temperature, fields)
+
+
+def checked_params(
+    core: CoreAPI, engine: str | None, temperature: float | None, fields: Mapping[str, object]
+) -> TranscribeParams:
+    """The core's request from the form's ``fields``, checked before any audio is decoded (the engine's errors
+    name ``model``, the form's name for it); the temperature goes to engines whose options take one."""
+    options: dict[str, object] = {}
+    if temperature is not None:
+        target = engine or next(iter(core.transcribers()), None)
+        schema = core.engine(target).options_schema if target else {}
+        if "temperature" in schema.get("properties", {}):
+            options["temperature"] = temperature
+    given = {**fields, "engine": engine, "options": options, "door": "http"}
     try:
-        return core.check_transcribe(parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None}))
+        return core.check_transcribe(parse(TranscribeParams, {k: v for k, v in given.items() if v is not None}))
     except VoxhostError as err:
         if err.param == "engine":
             err.param = "model"  # the form's name for the engine
@@ -110,13 +117,18 @@ def _answer(body: CreateTranscriptionRequest, transcript: Transcript) -> web.Res
             language=LANGUAGE_NAMES.get(transcript.language or "", transcript.language or "unknown"),
             duration=round(transcript.duration, 3),
             text=transcript.text,
-            segments=[_segment(s) for s in transcript.segments] if "segment" in granularities else None,
+            segments=[segment_answer(s) for s in transcript.segments] if "segment" in granularities else None,
             words=[TranscriptionWord(word=w.text.strip(), start=w.start, end=w.end) for w in transcript.words]
             if _returns_words(body)
             else None,
             usage=usage,
         )
         return web.json_response(verbose.model_dump(mode="json", exclude_none=True))
+    return plain_text(fmt, transcript)
+
+
+def plain_text(fmt: TranscriptionFormat, transcript: Transcript) -> web.Response:
+    """A ``text``, ``srt`` or ``vtt`` answer."""
     if fmt == TranscriptionFormat.TEXT:
         text = transcript.text + "\n"
     else:
@@ -124,7 +136,8 @@ def _answer(body: CreateTranscriptionRequest, transcript: Transcript) -> web.Res
     return web.Response(text=text, content_type=TEXT_TYPE, charset="utf-8")
 
 
-def _segment(segment: Segment) -> TranscriptionSegment:
+def segment_answer(segment: Segment) -> TranscriptionSegment:
+    """A recognized segment in OpenAI's shape."""
     return TranscriptionSegment(
         id=segment.id,
         seek=int(segment.start * 100),
