@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -266,6 +268,40 @@ def run_cli_measured(
         result = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
     # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
     return result, usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+
+def namespaces_work() -> bool:
+    """Whether a process may take a user and mount namespace of its own (``unshare -rm``) and mount a tmpfs there."""
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def run_cli_on_tmpfs(
+    folder: Path, *args: str, size: str = "1m", prepare: str = "", read_only: bool = False, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """``voxhost ARGS`` (offline) in a user and mount namespace of its own, where ``folder`` is a tmpfs of ``size``:
+    a real full, or really read-only, file system for that command alone, that needs no root and is gone with it.
+    ``prepare`` (shell) runs on it first; ``read_only`` then remounts it read-only."""
+    where = shlex.quote(str(folder))
+    steps = [
+        f"mount -t tmpfs -o size={size} tmpfs {where}",
+        prepare,
+        f"mount -o remount,ro {where}" if read_only else "",
+    ]
+    voxhost = shlex.join([sys.executable, "-m", "voxhost", *args])
+    script = " && ".join(step for step in steps if step) + f" && exec {voxhost}"
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=timeout,
+    )
 
 
 def assert_speech(pcm: bytes, rate: int, min_seconds: float, max_seconds: float, expect_rate: int = 22050) -> None:

@@ -12,7 +12,7 @@ from voxhost.errors import ConfigError
 from voxhost.plugin_manager import build_plugins
 from voxhost.settings import load_settings
 
-from .conftest import REPO
+from .conftest import REPO, namespaces_work, run_cli_on_tmpfs
 
 
 def test_toml_and_environment(tmp_path, monkeypatch):
@@ -170,6 +170,31 @@ def test_unusable_state_dir_is_one_line(tmp_path, command, state, reason):
     result = _voxhost(*command, "--state-dir", str(state_dir), env={"VOXHOST_CONFIG": ""})
     assert result.returncode == 2, result.stderr
     assert f"voxhost: state_dir {state_dir}: {reason}\n" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not namespaces_work(), reason="no user namespaces here (unshare -rm)")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["say", "Hi", "-o", "-"],
+        ["voices"],
+        ["voices", "remove", "voice_x_1a2b3c4d"],
+        ["transcribe", "speech.wav"],
+        ["serve", "--no", "wyoming", "--no", "http"],
+    ],
+)
+def test_a_state_dir_that_cannot_be_written_and_holds_no_library_is_one_line(tmp_path, command):
+    # A read-only (or another user's) state_dir with no voices folder yet: a PermissionError traceback from the
+    # voice library making its folder, where the README promises one line.
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "speech.wav").write_bytes(b"")
+    args = [*command[:1], *(str(tmp_path / a) if a.endswith(".wav") else a for a in command[1:])]
+    result = run_cli_on_tmpfs(state, *args, "--state-dir", str(state), read_only=True)
+    assert result.returncode == 2, result.stderr
+    expected = f"voxhost: state_dir {state}: Read-only file system; make it writable for this user, or set another"
+    assert expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("voxhost: state_dir"), result.stderr
 
 
 @pytest.mark.parametrize("text, env", [('state_dir = ""', {}), ('state_dir = "/tmp"', {"VOXHOST_STATE_DIR": ""})])

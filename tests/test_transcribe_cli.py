@@ -28,6 +28,17 @@ def test_transcribe_files_as_text_json_and_subtitles(tmp_path, state_dir):
     assert bad.returncode == 1 and "tiny.en" in bad.stderr
 
 
+def test_a_file_that_is_not_there_is_named_before_anything_is_transcribed(tmp_path, state_dir):
+    # It was "[Errno 2] No such file or directory: '...'", after the recognizer loaded and the files before it were
+    # transcribed (and printed).
+    speech = tmp_path / "dinner.wav"
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    for missing, why in ((tmp_path / "missing.wav", ""), (tmp_path, " (it is a directory)")):
+        result = run_cli(state_dir, "transcribe", str(speech), str(missing), check=False)
+        assert result.returncode == 1 and result.stderr == f"voxhost: no audio file {missing}{why}\n", result.stderr
+        assert result.stdout == ""
+
+
 def test_whisper_models_are_listed_and_pulled_like_any_engines(state_dir):
     listed = run_cli(state_dir, "models", "list", "whisper").stdout
     names = [line.split()[1] for line in listed.splitlines()[1:]]

@@ -296,7 +296,7 @@ def diagnose(
 
 def _voice_checks(settings: Settings, engines: list[Engine]) -> list[Check]:
     """default_voice, default_voices and aliases that name no voice of the enabled engines or the voice library."""
-    stored = settings.state_path / "voices"
+    stored = settings.library_path
     with tempfile.TemporaryDirectory(prefix="voxhost-doctor-") as empty:
         # no voices folder yet: no stored voices (an empty library elsewhere, so that doctor creates nothing)
         library = VoiceLibrary(stored if stored.is_dir() else Path(empty))

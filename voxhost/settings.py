@@ -292,6 +292,11 @@ class Settings(BaseSettings):
         """Resolved state directory."""
         return Path(self.state_dir).expanduser()
 
+    @property
+    def library_path(self) -> Path:
+        """The voice library's folder in the state directory."""
+        return self.state_path / "voices"
+
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
     """Read settings from ``config`` (or ``$VOXHOST_CONFIG``), the environment and overrides.
@@ -340,7 +345,8 @@ def _check_environment() -> None:
 
 
 def ensure_state_dir(settings: Settings) -> Path:
-    """Create the state directory if need be (``ConfigError`` if it cannot be one); warn if it cannot be written."""
+    """Create the state directory if need be (``ConfigError`` if it cannot be one, or cannot be written and holds no
+    voice library yet); warn if it cannot be written but holds one (it is served as it is)."""
     path = settings.state_path
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -349,6 +355,10 @@ def ensure_state_dir(settings: Settings) -> Path:
     except OSError as err:
         raise ConfigError(f"state_dir {path}: {err.strerror or err}") from None
     if problem := unwritable(path):
+        if not settings.library_path.is_dir():
+            # Nothing stored to serve, and not even the voice library's folder could be made in it.
+            fix = "make it writable for this user, or set another state_dir (or --state-dir)"
+            raise ConfigError(f"state_dir {path}: {problem}; {fix}")
         # Not refused: what is stored is still served (a disk turned read-only under a running home server), and
         # each write is refused with its own clear error (``read_only``); said once here, at start.
         _LOGGER.warning(

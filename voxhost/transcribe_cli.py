@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -47,6 +46,9 @@ def add_transcribe_command(
         fields = {"language": args.language, "engine": args.engine, "prompt": args.prompt, "door": "cli"}
         params = parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None})
         params = params.model_copy(update={"word_timestamps": args.format == "json"})
+        for path in args.files:  # before the recognizer loads, and before the first file is transcribed
+            if not path.is_file():
+                raise VoxhostError(f"no audio file {path}" + (" (it is a directory)" if path.is_dir() else ""))
 
         async def go() -> int:
             core = make_core(args)
@@ -69,8 +71,7 @@ def add_transcribe_command(
 
         try:
             return asyncio.run(go())
-        except (OSError, VoxhostError) as err:
-            print(f"voxhost: {getattr(err, 'message', err)}", file=sys.stderr)
-            return 1
+        except OSError as err:  # a file that went away or cannot be read (the command's other errors are the CLI's)
+            raise VoxhostError(f"cannot read {err.filename or 'the audio'}: {err.strerror or err}") from None
 
     p.set_defaults(func=run)

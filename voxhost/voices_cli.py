@@ -32,8 +32,9 @@ CoreFactory = Callable[[argparse.Namespace], Any]
 def _library(settings: Settings) -> VoiceLibrary:
     """The state directory's voice library, with the quota the daemon applies ([library])."""
     quota = settings.library
+    ensure_state_dir(settings)
     return VoiceLibrary(
-        ensure_state_dir(settings) / "voices",
+        settings.library_path,
         max_voices=quota.max_voices,
         max_bytes=quota.max_bytes,
     )

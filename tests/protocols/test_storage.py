@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -25,21 +24,10 @@ from voxhost.library import VoiceLibrary
 from voxhost.models import _storage_problem
 from voxhost.operations import VoiceCreate
 
-from ..conftest import free_port
+from ..conftest import free_port, namespaces_work
 from .http_helpers import tone, wav_bytes
 
-
-def _namespaces_work() -> bool:
-    if not shutil.which("unshare"):
-        return False
-    probe = subprocess.run(
-        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _namespaces_work(), reason="no user namespaces here (unshare -rm)")
+pytestmark = pytest.mark.skipif(not namespaces_work(), reason="no user namespaces here (unshare -rm)")
 
 
 class SmallDiskDaemon:
