@@ -491,6 +491,11 @@ class CoreAPI(Protocol):
         """The WAV file of a stored output (complete: only finished jobs are stored outputs)."""
         ...
 
+    def job_file(self, job_id: str) -> Path | None:
+        """A kept job's WAV file once it is whole on disk (its job finished); None while it is being made, or when
+        the job kept no audio or did not finish."""
+        ...
+
     def export_outputs(self, ids: list[str]) -> AsyncGenerator[bytes, None]:
         """A zip archive of stored outputs (audio and records, with a manifest), as it is read from disk."""
         ...

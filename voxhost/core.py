@@ -607,6 +607,10 @@ class Core:
         """A stored output's WAV file."""
         return self.jobstore.audio_path(output_id)
 
+    def job_file(self, job_id: str) -> Path | None:
+        """A kept job's WAV file once it is whole on disk; None while it is being made."""
+        return self.jobstore.whole_audio(job_id)
+
     def export_outputs(self, ids: list[str]) -> AsyncGenerator[bytes, None]:
         """A zip of stored outputs: each one's WAV and record, and a manifest with hashes."""
         records = [self.jobstore.record(output_id) for output_id in dict.fromkeys(ids)]

@@ -430,6 +430,16 @@ class JobStore:
         async for pcm in AudioFile.complete(path, self._writer, rate, written).read():
             yield pcm
 
+    def whole_audio(self, job_id: str) -> Path | None:
+        """A kept job's WAV file once it is whole on disk (its job finished and the file was sealed); None while it
+        is being made, or when the job kept none or did not finish."""
+        audio = self._audio.get(job_id)
+        if audio is not None:
+            return audio.path if audio.ended and audio.failure is None and audio.rate is not None else None
+        if self.history.get(job_id) is not None and (path := self.files.audio(job_id)).is_file():
+            return path  # a stored output from before a restart
+        return None
+
     def audio_path(self, job_id: str) -> Path:
         """A stored output's WAV file; ``NoAudioError`` while it is not written (or its job made none)."""
         if self.history.get(job_id) is None:

@@ -288,6 +288,38 @@ def test_outputs_are_kept_only_when_asked(keeper):
     assert job_view["kept"] and job_view["audio"]
 
 
+def test_stored_audio_is_served_in_byte_ranges(keeper):
+    # Browsers' <audio> elements and the voice lab seek with Range: a kept output's WAV and a finished job's (its
+    # file, whole on disk) answer one range with a 206; an unsatisfiable one is a 416 in the door's error form.
+    kept = speak(keeper, "Please keep this one as well.", keep=True)
+    held = start(keeper, "This one is fetched later.", response_format="wav")
+    assert wait_done(keeper, held["id"])["state"] == "finished"
+    flush(keeper)
+    for url in (f"/v1/outputs/{kept}/audio", held["audio_url"]):
+        whole = httpx.get(base_url(keeper) + url)
+        size = len(whole.content)
+        assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes", whole.headers
+        assert_speech(*decode("wav", whole.content), 0.5, 4.0)
+        for asked, expected in (("bytes=0-99", whole.content[:100]), ("bytes=100-", whole.content[100:])):
+            part = httpx.get(base_url(keeper) + url, headers={"Range": asked})
+            assert part.status_code == 206 and part.content == expected, (url, asked, part.status_code)
+            first = int(asked[6:].split("-")[0])
+            assert part.headers["content-range"] == f"bytes {first}-{first + len(expected) - 1}/{size}"
+        tail = httpx.get(base_url(keeper) + url, headers={"Range": "bytes=-10"})
+        assert tail.status_code == 206 and tail.content == whole.content[-10:]
+        for unsatisfiable in (f"bytes={size}-", "bytes=-0", "bytes=9-3"):
+            refused = httpx.get(base_url(keeper) + url, headers={"Range": unsatisfiable})
+            assert refused.status_code == 416 and refused.headers["content-range"] == f"bytes */{size}", unsatisfiable
+            error = refused.json()["error"]
+            assert error["type"] == "invalid_request_error" and error["code"] == "range_not_satisfiable", error
+            assert refused.headers["x-content-type-options"] == "nosniff"
+        unknown_unit = httpx.get(base_url(keeper) + url, headers={"Range": "seconds=1-2"})
+        assert unknown_unit.status_code == 200 and unknown_unit.content == whole.content, "ignored, as HTTP says"
+    encoded = httpx.get(base_url(keeper) + held["audio_url"].replace("wav", "mp3"), headers={"Range": "bytes=0-9"})
+    assert encoded.status_code == 200 and encoded.headers["accept-ranges"] == "none", "encoded as it is sent"
+    assert len(encoded.content) > 10
+
+
 def test_history_search_filters_and_pages(keeper):
     start_time = time.time()
     ids = [speak(keeper, f"The {word} is ready, number {i}.", keep=True) for i, word in enumerate(["tea"] * 5)]

@@ -11,9 +11,11 @@ import asyncio
 
 from aiohttp import web
 
+from .encoders import CONTENT_TYPES
 from .errors import ReadOnlyJobError
 from .keys import CORE, EXECUTOR
 from .parsing import answer, page_answer, query
+from .ranges import file_answer
 from .records import READ_WRITE_DOOR, AudioQuery, JobDeleted, ListJobsQuery, SpeechJobList, speech_job
 from .streaming import AudioStreamer
 
@@ -46,16 +48,21 @@ async def delete_job(request: web.Request) -> web.Response:
 
 
 async def job_audio(request: web.Request) -> web.StreamResponse:
-    """``GET /v1/jobs/{job_id}/audio``: the kept audio in ``response_format``, as much as exists, then the rest."""
+    """``GET /v1/jobs/{job_id}/audio``: the kept audio in ``response_format``, as much as exists, then the rest; a
+    finished job's WAV is its file, served in byte ranges too."""
     core = request.app[CORE]
     params = query(request, AudioQuery)
     record = core.job_record(request.match_info["job_id"])
     chunks = core.job_audio(record.id)  # NoAudioError (404) when it kept none, or failed
+    headers = {"X-Voxhost-Job": record.id, "X-Voxhost-Voice": record.voice}
+    if params.response_format == "wav" and (path := core.job_file(record.id)) is not None:
+        await chunks.aclose()  # whole on disk: the file itself, which players can seek in (byte ranges)
+        return await file_answer(request, path, {"Content-Type": CONTENT_TYPES["wav"], **headers})
     streamer = AudioStreamer(
         request,
         params.response_format,
         request.app[EXECUTOR],
         fallback_rate=record.rate or FALLBACK_RATE,
-        headers={"X-Voxhost-Job": record.id, "X-Voxhost-Voice": record.voice},
+        headers={**headers, "Accept-Ranges": "none"},  # made (or encoded) as it is sent: its length is not known
     )
     return await streamer.run_closing(chunks, f"while fetching job {record.id}")

@@ -108,6 +108,8 @@ _ERRORS = {
     409: ConflictError.__doc__ or "Another change came in between",
     413: TooLargeError.__doc__ or "Too large",
     415: "The body is not of the type the operation takes (JSON, or a multipart form)",
+    416: "A `Range` this file cannot serve (past its end, several ranges, a malformed one); `Content-Range` names its "
+    "size",
     422: (InvalidAudioError.__doc__ or "Audio that cannot be used")
     + " Or: "
     + (InvalidArchiveError.__doc__ or "an archive that cannot be used")
@@ -122,6 +124,9 @@ _ERRORS = {
 }
 _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    416: {
+        "Content-Range": {"description": "bytes */size", "schema": {"type": "string", "pattern": "^bytes \\*/[0-9]+$"}}
+    },
     503: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
 }
 _TEXT = {"type": "string"}
@@ -373,7 +378,12 @@ class _Builder:
                 "(chunked; a job that fails later ends the stream short)",
                 "headers": {"X-Voxhost-Job": {"description": "The job's id", "schema": _TEXT}},
                 "content": {_media(ctype): {"schema": _BINARY} for ctype in CONTENT_TYPES.values()},
-            }
+            },
+            "206": {
+                "description": "One byte range of the WAV file (`Range: bytes=...`), where the audio is whole on disk",
+                "headers": {"Content-Range": {"description": "bytes start-end/size", "schema": _TEXT}},
+                "content": {_media(CONTENT_TYPES["wav"]): {"schema": _BINARY}},
+            },
         }
         archive = {
             "200": {
@@ -424,9 +434,10 @@ class _Builder:
                     "Fetch a job's audio",
                     "The audio of a job whose audio is kept (`async` or `keep`), in `response_format`: while it is "
                     "made, what exists and then the rest as it comes. 404 (`no_audio`) when the job kept no audio "
-                    "or failed.",
+                    "or failed. A finished job's `wav` is its file, served in byte ranges (`Range`; 416 with "
+                    "`Content-Range: bytes */size` for one outside it).",
                     fetched,
-                    (400, 404),
+                    (400, 404, 416),
                     tag="jobs",
                     parameters=[job_id, *_query(self.queries["job_audio_query"])],
                 )
@@ -492,9 +503,10 @@ class _Builder:
                 "get": op(
                     "output_audio",
                     "Download a stored output's audio",
-                    "`wav` (the default) is the stored file; other formats are encoded as they stream.",
+                    "`wav` (the default) is the stored file, served in byte ranges too (`Range`; 416 with "
+                    "`Content-Range: bytes */size` for one outside it); other formats are encoded as they stream.",
                     fetched,
-                    (400, 404),
+                    (400, 404, 416),
                     tag="outputs",
                     parameters=[output_id, *_query(self.queries["output_audio_query"])],
                 )

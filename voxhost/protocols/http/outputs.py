@@ -14,6 +14,7 @@ from .downloads import attachment, send_zip
 from .encoders import CONTENT_TYPES
 from .keys import CLIENT, CORE, EXECUTOR
 from .parsing import answer, json_body, page_answer, query
+from .ranges import file_answer
 from .records import (
     DeleteOutputsRequest,
     ListOutputsQuery,
@@ -49,16 +50,16 @@ async def get_output(request: web.Request) -> web.Response:
 
 
 async def output_audio(request: web.Request) -> web.StreamResponse:
-    """``GET /v1/outputs/{output_id}/audio``: the stored WAV as it is, or the audio in another format."""
+    """``GET /v1/outputs/{output_id}/audio``: the stored WAV as it is (or a byte range of it), or the audio in another
+    format."""
     core = request.app[CORE]
     output_id = _output_id(request)
     params = query(request, OutputAudioQuery)
     name = f"voxhost-{output_id}.{params.response_format.value}"
     if params.response_format == "wav":
         path = core.output_file(output_id)
-        return web.FileResponse(
-            path, headers={"Content-Type": CONTENT_TYPES["wav"], "X-Voxhost-Job": output_id, **attachment(name)}
-        )
+        headers = {"Content-Type": CONTENT_TYPES["wav"], "X-Voxhost-Job": output_id, **attachment(name)}
+        return await file_answer(request, path, headers)
     record = core.job_record(output_id)
     chunks = core.job_audio(output_id)
     streamer = AudioStreamer(
@@ -66,7 +67,7 @@ async def output_audio(request: web.Request) -> web.StreamResponse:
         params.response_format,
         request.app[EXECUTOR],
         fallback_rate=record.rate or 22050,
-        headers={"X-Voxhost-Job": output_id, **attachment(name)},
+        headers={"X-Voxhost-Job": output_id, "Accept-Ranges": "none", **attachment(name)},  # encoded as it goes
     )
     return await streamer.run_closing(chunks, f"while fetching output {output_id}")
 
