@@ -37,6 +37,9 @@ from .names import reply_topic_problem
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
 MAX_ID = 128
+BOM = b"\xef\xbb\xbf"
+"""A UTF-8 byte order mark: what Windows tools write at the start of a text file (``mosquitto_pub -f`` after
+PowerShell's ``Set-Content``); it is no part of the request (RFC 8259 lets a JSON parser ignore it)."""
 
 
 def _check_id(value: Any) -> str | None:
@@ -271,11 +274,11 @@ class HermesGetVoices(BaseModel):
 
 
 def decode(payload: bytes, limit: int) -> str:
-    """The payload as text, within ``limit`` bytes."""
+    """The payload as text (without a byte order mark), within ``limit`` bytes."""
     if len(payload) > limit:
         raise InvalidRequestError(f"the payload is {len(payload)} bytes; at most {limit} are accepted", param="payload")
     try:
-        return payload.decode("utf-8")
+        return payload.removeprefix(BOM).decode("utf-8")
     except UnicodeDecodeError as err:
         raise InvalidRequestError(f"the payload is not UTF-8 (byte {err.start})", param="payload") from None
 
@@ -480,8 +483,8 @@ def _valid(check: Callable[[Any], Any], value: Any, default: Any = None) -> Any:
 
 
 def is_json_object(payload: bytes) -> bool:
-    """A JSON request; audio files never start with ``{``."""
-    return payload.lstrip()[:1] == b"{"
+    """A JSON request; audio files never start with ``{`` (nor with a byte order mark)."""
+    return payload.removeprefix(BOM).lstrip()[:1] == b"{"
 
 
 def json_limit(max_audio: int, max_command: int) -> int:
