@@ -282,11 +282,18 @@ def namespaces_work() -> bool:
 
 
 def run_cli_on_tmpfs(
-    folder: Path, *args: str, size: str = "1m", prepare: str = "", read_only: bool = False, timeout: float = 180
+    folder: Path,
+    *args: str,
+    size: str = "1m",
+    prepare: str = "",
+    read_only: bool = False,
+    after: str = "",
+    timeout: float = 180,
 ) -> subprocess.CompletedProcess[str]:
     """``voxhost ARGS`` (offline) in a user and mount namespace of its own, where ``folder`` is a tmpfs of ``size``:
     a real full, or really read-only, file system for that command alone, that needs no root and is gone with it.
-    ``prepare`` (shell) runs on it first; ``read_only`` then remounts it read-only."""
+    ``prepare`` (shell) runs on it first; ``read_only`` then remounts it read-only; ``after`` (shell) runs once the
+    command has ended, while the tmpfs is still there (its output follows the command's); the status is voxhost's."""
     where = shlex.quote(str(folder))
     steps = [
         f"mount -t tmpfs -o size={size} tmpfs {where}",
@@ -294,7 +301,9 @@ def run_cli_on_tmpfs(
         f"mount -o remount,ro {where}" if read_only else "",
     ]
     voxhost = shlex.join([sys.executable, "-m", "voxhost", *args])
-    script = " && ".join(step for step in steps if step) + f" && exec {voxhost}"
+    script = (
+        " && ".join(step for step in steps if step) + f" && {{ {voxhost}; status=$?; {after or ':'}; exit $status; }}"
+    )
     return subprocess.run(
         ["unshare", "-rm", "sh", "-c", script],
         capture_output=True,

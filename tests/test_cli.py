@@ -13,7 +13,7 @@ import time
 import pytest
 import soundfile
 
-from .conftest import assert_speech, free_port
+from .conftest import assert_speech, free_port, namespaces_work, run_cli_on_tmpfs
 
 
 def _env(state_dir):
@@ -129,6 +129,30 @@ def test_say_to_a_file_the_system_refuses_is_one_line(state_dir):
     status, stderr = _say_fails(state_dir, "/proc/version")
     assert status == 1 and stderr.startswith("voxhost: cannot write /proc/version: ") and "Traceback" not in stderr
     assert stderr.count("\n") == 1, stderr
+
+
+@pytest.mark.skipif(not namespaces_work(), reason="no user namespaces here (unshare -rm)")
+def test_say_on_a_full_disk_leaves_the_file_as_it_was(tmp_path, state_dir):
+    # The file was truncated first, then written until the disk was full: a WAV cut short in place of the old one.
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    out = disk / "dinner.wav"
+    text = "Dinner is ready. Please come to the kitchen, and bring the plates and the glasses with you."
+    result = run_cli_on_tmpfs(
+        disk,
+        "say",
+        text,
+        "-o",
+        str(out),
+        "--state-dir",
+        str(state_dir),
+        size="40k",
+        prepare=f"printf 'the old file' > {out}",
+        after=f"ls -A {disk}; grep -qx 'the old file' {out} && echo same",
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"voxhost: cannot write {out}: No space left on device\n", result.stderr
+    assert result.stdout == "dinner.wav\nsame\n", "untouched, and nothing else left beside it"
 
 
 def test_jobs_list_with_a_bad_url_is_one_line(state_dir):

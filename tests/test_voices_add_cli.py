@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import soundfile
 import soxr
 
@@ -13,7 +14,7 @@ from voxhost.library import VoiceLibrary
 from voxhost.operations import VoiceCreate
 from voxhost.voice_archive import write_archive
 
-from .conftest import run_cli, run_cli_measured
+from .conftest import namespaces_work, run_cli, run_cli_measured, run_cli_on_tmpfs
 from .listener import wer
 from .protocols.http_helpers import tone
 
@@ -107,3 +108,27 @@ def test_export_to_a_place_that_cannot_be_written_is_one_line(tmp_path, state_di
         assert failed.returncode == 1, failed.stderr
         assert failed.stderr.startswith(f"voxhost: cannot write {output}: "), failed.stderr
         assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
+
+
+@pytest.mark.skipif(not namespaces_work(), reason="no user namespaces here (unshare -rm)")
+def test_export_on_a_full_disk_leaves_the_file_as_it_was(tmp_path, state_dir):
+    # The zip was written in place until the disk was full: the old archive lost, a broken one left instead.
+    run_cli(state_dir, "voices", "import", str(_archive(tmp_path, 1)))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    out = disk / "voices.zip"
+    result = run_cli_on_tmpfs(
+        disk,
+        "voices",
+        "export",
+        "-o",
+        str(out),
+        "--state-dir",
+        str(state_dir),
+        size="40k",
+        prepare=f"printf 'the old archive' > {out}",
+        after=f"ls -A {disk}; grep -qx 'the old archive' {out} && echo same",
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"voxhost: cannot write {out}: No space left on device\n", result.stderr
+    assert result.stdout == "voices.zip\nsame\n", "untouched, and nothing else left beside it"

@@ -36,6 +36,7 @@ from .loops import new_event_loop
 from .no_telemetry import opt_out
 from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
+from .replacing import replacing
 from .settings import CONFIG_ENV, Settings, load_settings
 from .voices_cli import add_voices_command, broken_entry
 
@@ -188,6 +189,8 @@ def _check_output(output: str) -> None:
         raise OutputError(f"cannot write {output}: it is a directory")
     if not path.parent.is_dir():
         raise OutputError(f"cannot write {output}: no directory {path.parent}")
+    if not os.access(path.parent, os.W_OK):  # the file is written beside itself first, then renamed into place
+        raise OutputError(f"cannot write {output}: the folder {path.parent} is not writable")
 
 
 def _write_output(output: str, data: bytes) -> None:
@@ -197,7 +200,8 @@ def _write_output(output: str, data: bytes) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
         else:
-            Path(output).write_bytes(data)
+            with replacing(Path(output)) as part:  # whole or untouched: never a truncated WAV on a full disk
+                part.write_bytes(data)
     except OSError as err:
         if output == "-":
             _drop_stdout()

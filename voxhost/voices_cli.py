@@ -20,6 +20,7 @@ from .audio import MAX_SPEECH_RATE, decode_audio
 from .errors import VoxhostError
 from .library import VoiceLibrary, valid_voice_id
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
+from .replacing import replacing
 from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
 from .voices import BrokenVoice
@@ -86,7 +87,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     voices = [library.get(voice_id) for voice_id in args.ids] if args.ids else library.list()
     output = Path(args.output or f"voxhost-voices-{time.strftime('%Y%m%d-%H%M%S')}.zip")
     try:
-        write_archive(output, library.root, voices)
+        with replacing(output) as part:  # whole or untouched: never a truncated zip on a full disk
+            write_archive(part, library.root, voices)
     except OSError as err:
         # A missing folder, a directory named as the output, no permission: one line, as other errors are.
         raise VoxhostError(f"cannot write {output}: {err.strerror or err}") from None
