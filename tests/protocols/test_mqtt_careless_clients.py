@@ -1,15 +1,20 @@
-"""The MQTT door as careless clients use it, through paho and a real mosquitto: a payload written by a Windows tool
-(a byte order mark before the JSON)."""
+"""The MQTT door as careless and hostile clients use it, through paho and a real mosquitto: a payload written by a
+Windows tool (a byte order mark before the JSON), and a flood of requests while another door serves."""
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
 from ..conftest import make_settings, running_daemon
+from .http_helpers import base_url
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
+    Probe,
     broker,
     client,
     error_reply,
@@ -17,6 +22,7 @@ from .mqtt_helpers import (  # noqa: F401 (fixtures)
     is_terminal,
     mqtt_section,
     new_id,
+    one_reply,
 )
 
 pytestmark = pytest.mark.mqtt
@@ -29,10 +35,11 @@ BOM = b"\xef\xbb\xbf"
 
 @pytest.fixture(scope="module")
 def daemon(broker, tmp_path_factory):
-    """Piper; the MQTT door with Hermes."""
+    """Piper; the MQTT door with Hermes, and the HTTP door."""
     settings = make_settings(
         tmp_path_factory.mktemp("careless-state"),
         mqtt=mqtt_section(broker.port, NODE, hermes=True),
+        http={"enabled": True, "port": 0},
     )
     with running_daemon(settings) as d:
         yield d
@@ -88,3 +95,38 @@ def test_a_hermes_say_with_a_byte_order_mark_is_spoken(client):
     messages = client.collect(lambda m: m.topic == "hermes/tts/sayFinished", 30)
     assert [m.topic for m in messages][0] == f"hermes/audioServer/den/playBytes/{hid}", [m.payload for m in messages]
     assert messages[-1].json() == {"id": hid, "siteId": "den", "sessionId": None}
+
+
+FLOOD = 4000
+"""Say requests an automation gone wrong publishes at once (QoS 0: the client waits for nothing)."""
+LONGEST_WAIT = 1.0
+"""Seconds an HTTP request may wait while the flood is handled (the loop took 4 s for it, one callback per message)."""
+
+
+def test_a_flood_of_say_requests_leaves_the_other_doors_serving(daemon, broker, client):
+    url, waits, done = base_url(daemon) + "/health", [], threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(timeout=60) as http:
+            while not done.is_set():
+                started = time.monotonic()
+                assert http.get(url).status_code == 200
+                waits.append(time.monotonic() - started)
+                time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    flood = Probe(broker.port)
+    try:
+        time.sleep(0.3)
+        for n in range(FLOOD):
+            request = {"text": f"Flood {n}.", "id": f"flood-{n}", "format": "none"}
+            flood.client.publish(f"{ROOT}/say", json.dumps(request), qos=0)
+        # Answered after every request of the flood: the door takes messages in order.
+        after = one_reply(client, f"{ROOT}/voices/get", {"id": "after-flood"}, timeout=120)
+    finally:
+        done.set()
+        poller.join()
+        flood.close()
+    assert after["status"] == "ok" and after["id"] == "after-flood", after
+    assert len(waits) > 10 and max(waits) < LONGEST_WAIT, sorted(waits)[-5:]

@@ -1,8 +1,9 @@
 """The broker connection: paho-mqtt 2.x on its own network thread, handing everything to the event loop.
 
 paho runs callbacks on its network thread and acks a QoS 1 message only after ``on_message`` returns, so the
-callbacks here only copy what they need and schedule the real work on the event loop with
-``call_soon_threadsafe``. Publishing is thread-safe in paho and is done from the loop.
+callbacks here only copy what they need and hand it to the event loop: connection changes with
+``call_soon_threadsafe``, messages through an ``Inbox`` (bounded, one message per turn of the loop). Publishing is
+thread-safe in paho and is done from the loop.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ...door import host_port
+from .inbox import Inbox
 from .names import topic_problem
 from .settings import MqttSettings
 from .takeover import TakeoverWatch
@@ -110,6 +112,8 @@ class MqttConnection:
         self._pending_subscriptions: dict[int, list[str]] = {}
         self.last_error: str | None = None
         self._takeover = TakeoverWatch()
+        self._inbox: Inbox[Incoming] = Inbox()
+        self._intake: asyncio.Task[None] | None = None
 
     @property
     def v5(self) -> bool:
@@ -171,6 +175,8 @@ class MqttConnection:
     def start(self) -> None:
         """Begin connecting in the background; paho keeps retrying with backoff."""
         self._loop = asyncio.get_running_loop()
+        self._inbox = Inbox()
+        self._intake = asyncio.create_task(self._inbox.run(self._on_message), name="mqtt-inbox")
         self._client = client = self._build()
         kwargs: dict[str, Any] = {"keepalive": self.settings.keepalive}
         if self.v5:
@@ -194,9 +200,14 @@ class MqttConnection:
         if self.connected:
             info = client.publish(self.availability_topic, "offline", qos=1, retain=True)
             await asyncio.to_thread(info.wait_for_publish, timeout)
+        self._inbox.close()  # before the network thread is joined: it may be waiting for room
         client.disconnect()
         await asyncio.to_thread(client.loop_stop)
         self._client = None
+        if self._intake is not None:
+            self._intake.cancel()
+            await asyncio.gather(self._intake, return_exceptions=True)
+            self._intake = None
 
     # -- paho callbacks (network thread) -------------------------------------------------------------
 
@@ -278,9 +289,10 @@ class MqttConnection:
             _LOGGER.error("The broker refused the subscription(s) %s", ", ".join(refused))
 
     def _handle_message(self, client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        # Never work here: copy and hand over, so paho acks at once and keeps the connection alive.
+        # Never work here: copy and hand over, so paho acks at once and keeps the connection alive (unless a flood
+        # has filled the inbox: then this thread waits for room, and the broker holds what follows).
         _set_tcp(client.socket(), _QUICKACK)  # a QoS 0 message gets no reply to carry the acknowledgement
-        self._call(self._on_message, _incoming(message))
+        self._inbox.put(_incoming(message))
 
     def _handle_publish(self, client: mqtt.Client, _userdata: Any, _mid: int, _reason: Any, _props: Any) -> None:
         # The broker's PUBACK is a small packet nothing answers, so the kernel would hold its TCP acknowledgement
