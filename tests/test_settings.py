@@ -86,6 +86,28 @@ def test_invalid_engine_table_exits_2_naming_the_key(tmp_path):
     assert result.stderr.count("\n") == 1  # one readable line, no traceback
 
 
+@pytest.mark.parametrize(
+    "text, env, line",
+    [
+        ("[engine.piper]\nenabled = true", {}, "there is no [engine] table; did you mean [engines.piper]?"),
+        ("[output]\nmax_mb = 100", {}, "there is no [output] table; did you mean [outputs]?"),
+        ("shutdown_timout = 5", {}, "shutdown_timout: unknown setting; did you mean shutdown_timeout? (got 5)"),
+        ("[outputs]\nmax_m = 5", {}, "outputs.max_m: unknown setting; did you mean max_mb? (got 5)"),
+        ("[doors.http]\nprot = 10200", {}, "doors.http.prot: unknown setting; did you mean port? (got 10200)"),
+        ("[engines.piper]\nenabeld = true", {}, "engines.piper.enabeld: unknown setting; did you mean enabled?"),
+        ("", {"VOXHOST_DOORS__HTTP__PROT": "1"}, "doors.http.prot: unknown setting; did you mean port? (got '1')"),
+        ("[doors.wyoming]\nbogus = 1", {}, "doors.wyoming.bogus: unknown setting; `voxhost default-config` prints"),
+    ],
+)
+def test_a_misspelled_key_or_table_is_named_with_the_one_meant(tmp_path, text, env, line):
+    # [engine.piper] was "a door's table is [doors.engine]", and a misspelled key "Extra inputs are not permitted".
+    config = tmp_path / "typo.toml"
+    config.write_text(text + "\n")
+    result = _voxhost("check-config", "-c", str(config), "--state-dir", str(tmp_path), env=env)
+    assert result.returncode == 2 and result.stderr.startswith(f"voxhost: invalid configuration: {line}"), result.stderr
+    assert result.stderr.count("\n") == 1
+
+
 def test_serve_with_invalid_config_exits_2(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[doors.mqtt]\nport = 0\n")

@@ -93,11 +93,13 @@ def _qualified(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _validated(model: type[BaseModel], table: dict[str, object], prefix: str) -> BaseModel:
+def _validated(
+    model: type[BaseModel], table: dict[str, object], prefix: str, also: frozenset[str] = frozenset()
+) -> BaseModel:
     try:
         return model(**table)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, prefix=prefix)) from None
+        raise ConfigError(format_validation_error(err, prefix=prefix, model=model, also=also)) from None
 
 
 def engine_configs(settings: Settings, classes: dict[str, type[Engine]]) -> dict[str, EngineConfig]:
@@ -112,7 +114,7 @@ def engine_configs(settings: Settings, classes: dict[str, type[Engine]]) -> dict
             host = host.model_copy(update={"enabled": cls.enabled_by_default})
         if host.nice is None:
             host = host.model_copy(update={"nice": cls.default_nice})
-        own = _validated(cls.Settings, table, f"engines.{engine_id}")
+        own = _validated(cls.Settings, table, f"engines.{engine_id}", also=ENGINE_HOST_KEYS)  # a typo of a host key
         assert isinstance(own, EngineSettings)
         out[engine_id] = EngineConfig(host, own)
     try:

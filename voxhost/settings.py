@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -260,11 +261,17 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _door_tables(cls, data: Any) -> Any:
-        # Door tables used to sit at the top level ([http], [mqtt]); say where they live now.
+        # Door tables used to sit at the top level ([http], [mqtt]); say where they live now. A table named like one
+        # of the settings' ([engine.piper], [output]) is a typo of that one, not a door.
         if isinstance(data, dict):
             for name, value in data.items():
                 if name not in cls.model_fields and isinstance(value, dict):
-                    raise ValueError(f"there is no [{name}] table; a door's table is [doors.{name}]")
+                    close = difflib.get_close_matches(name, cls.model_fields, n=1)
+                    if not close:
+                        raise ValueError(f"there is no [{name}] table; a door's table is [doors.{name}]")
+                    inner = next(iter(value), None) if len(value) == 1 else None
+                    meant = f"{close[0]}.{inner}" if isinstance(value.get(inner), dict) else close[0]
+                    raise ValueError(f"there is no [{name}] table; did you mean [{meant}]?")
         return data
 
     @classmethod
@@ -314,7 +321,7 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
             os.environ[CONFIG_ENV] = str(path)
         return Settings(**overrides)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, prefix="")) from None
+        raise ConfigError(format_validation_error(err, prefix="", model=Settings)) from None
     except ValueError as err:  # a TOML syntax error surfaces as a ValueError subclass
         raise ConfigError(f"cannot read config: {err}") from None
     finally:
@@ -376,8 +383,11 @@ def unwritable(folder: Path) -> str | None:
         return str(err.strerror or err)
 
 
-def format_validation_error(err: ValidationError, prefix: str) -> str:
-    """One line per problem: ``key.path: message (got value)``."""
+def format_validation_error(
+    err: ValidationError, prefix: str, model: type[BaseModel] | None = None, also: Iterable[str] = ()
+) -> str:
+    """One line per problem: ``key.path: message (got value)``; a key ``model`` does not know is named with the key
+    it most likely meant (``also``: more keys the table takes at its top level)."""
     lines = []
     for problem in err.errors():
         key = ".".join(str(part) for part in problem["loc"])
@@ -385,5 +395,24 @@ def format_validation_error(err: ValidationError, prefix: str) -> str:
         got = problem.get("input")
         shown = "" if problem["type"] == "missing" or isinstance(got, dict) else f" (got {got!r})"
         message = str(problem["msg"]).removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":  # pydantic's "Extra inputs are not permitted" says neither
+            known = _keys_at(model, problem["loc"][:-1]) + (list(also) if len(problem["loc"]) == 1 else [])
+            close = difflib.get_close_matches(str(problem["loc"][-1]), known, n=1)
+            message = f"unknown setting; did you mean {close[0]}?" if close else _NO_SUCH_KEY
         lines.append(f"{key}: {message}{shown}" if key else message)
     return "invalid configuration: " + "; ".join(lines)
+
+
+_NO_SUCH_KEY = "unknown setting; `voxhost default-config` prints every one"
+
+
+def _keys_at(model: type[BaseModel] | None, path: tuple[int | str, ...]) -> list[str]:
+    """The keys of the table at ``path`` in ``model`` (none where it is not a model's: a free-form table)."""
+    for part in path:
+        field = model.model_fields.get(str(part)) if model is not None else None
+        inner = field.annotation if field is not None else None
+        options = [inner, *get_args(inner)]
+        model = next((o for o in options if isinstance(o, type) and issubclass(o, BaseModel)), None)
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
