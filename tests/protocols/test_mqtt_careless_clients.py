@@ -87,6 +87,18 @@ def test_a_default_voice_with_a_byte_order_mark_is_read_as_json(client):
     assert error["code"] == "voice_not_found" and "unknown voice 'piper:nobody'" in error["message"], error
 
 
+def test_the_default_voice_may_be_sent_as_a_json_string(client):
+    # The quotes were taken as part of the voice's name: "unknown voice '\"piper:en_US-joe-medium\"'". A JSON string
+    # is the text itself on the say topic and names the voice on voices/delete.
+    client.subscribe(f"{ROOT}/voice", f"{ROOT}/response")
+    client.drain(0.5)  # the retained voice
+    client.publish(f"{ROOT}/voice/set", json.dumps("piper:en_US-joe-medium"))
+    message = client.wait(lambda m: m.topic in (f"{ROOT}/voice", f"{ROOT}/response"), 10)
+    assert (message.topic, message.payload) == (f"{ROOT}/voice", b"piper:en_US-joe-medium"), message
+    error = error_reply(client, f"{ROOT}/voice/set", json.dumps("piper:nobody"))
+    assert error["code"] == "voice_not_found" and "unknown voice 'piper:nobody'" in error["message"], error
+
+
 def test_a_hermes_say_with_a_byte_order_mark_is_spoken(client):
     # Refused with "invalid JSON: Unexpected UTF-8 BOM", its id and site lost.
     hid = new_id()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from ...api import JobHandle
 from ...errors import VoxhostError
@@ -25,6 +26,8 @@ from .schemas import (
     VoiceSet,
     VoicesQuery,
     decode,
+    load_json,
+    looks_like_json,
     parse_model,
     parse_optional,
     parse_say,
@@ -233,10 +236,9 @@ class VoxhostService(Service):
         try:
             check_response_topic(msg)
             text = decode(msg.payload, self.settings.max_command_bytes).strip()
-            if text.startswith("{"):
-                data = parse_optional(VoiceSet, msg.payload, self.settings.max_command_bytes)
-            else:
-                data = parse_model(VoiceSet, {"voice": text})  # plain text is checked as the JSON form's voice
+            sent: Any = load_json(text) if looks_like_json(text) else text
+            # Plain text and a JSON string (what a JSON-minded client sends) are the voice, checked as the JSON form's.
+            data = parse_model(VoiceSet, {"voice": sent} if isinstance(sent, str) else sent)
             voice = self.ctx.core.resolve_voice(data.voice).id if data.voice else None
         except VoxhostError as err:
             Reply.to(self.ctx, msg).error(err)
