@@ -150,3 +150,25 @@ LEADING = [
 @pytest.mark.parametrize(("text", "sentences"), LEADING, ids=[t[:14] for t, _ in LEADING])
 def test_leading_abbreviations_end_no_sentence(text, sentences):
     assert_split_whole_and_streamed(text, sentences)
+
+
+SHORT_WORDS = [
+    # The detector takes any capitalised word of one to three letters before a dot for an abbreviation and joined the
+    # next sentence to it: "Es ist am 5. Dez. Dann gehen wir." was one sentence, as were "Uhr. Dann", "Bob. He".
+    ("Es ist am 5. Dez. Dann gehen wir.", ["Es ist am 5.", "Dez.", "Dann gehen wir."]),
+    (
+        "Ich kam um 5 Uhr. Dann ging ich. Ich sah Bob. Er lachte.",
+        ["Ich kam um 5 Uhr.", "Dann ging ich.", "Ich sah Bob.", "Er lachte."],
+    ),
+    ("I met Bob. He left. See the U.S. The end.", ["I met Bob.", "He left.", "See the U.S.", "The end."]),
+    # Before a name or a noun it is still held: an abbreviation's dot, or a German noun after a date.
+    ("Ich war bei Dr. Müller. Gut.", ["Ich war bei Dr. Müller.", "Gut."]),
+    ("Er hat am 5. Dez. Geburtstag. Gut.", ["Er hat am 5.", "Dez. Geburtstag.", "Gut."]),
+    ("Mr. And Mrs. Smith, J. A. Smith. Ok.", ["Mr. And Mrs. Smith, J. A. Smith.", "Ok."]),
+    ("Obst, z. B. Dann gehen wir. Gut.", ["Obst, z. B. Dann gehen wir.", "Gut."]),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), SHORT_WORDS, ids=[t[:14] for t, _ in SHORT_WORDS])
+def test_a_short_capitalised_word_ends_a_sentence_before_a_sentence_opener(text, sentences):
+    assert_split_whole_and_streamed(text, sentences)

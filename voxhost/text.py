@@ -55,6 +55,35 @@ _BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
 _LONGEST_WORD = max(len(w) for w in _FIRST_PARTS | MONTHS)
 _HIDDEN_DOT = "\ufdd0"
 """An abbreviation's dots as the boundary detector sees them (a noncharacter: never in text), given back after."""
+SENTENCE_OPENERS = frozenset((
+    # English
+    "The", "This", "That", "These", "Those", "Then", "There", "They", "It", "Its", "I", "We", "You", "He", "She", "My",
+    "Our", "Your", "His", "Her", "Their", "After", "Before", "But", "So", "If", "When", "While", "Now", "Also",
+    "Please", "Thanks", "Thank", "Here", "What", "Where", "How", "Why", "Next", "Finally", "However", "Otherwise",
+    "Yes", "Let", "See", "Is", "Are", "Do", "Does", "Can", "Will", "In", "On", "At", "For", "From", "With", "An",
+    # German
+    "Dann", "Danach", "Das", "Der", "Die", "Den", "Dem", "Des", "Ein", "Eine", "Einen", "Einem", "Es", "Er", "Sie",
+    "Wir", "Ich", "Ihr", "Man", "Du", "Da", "Dort", "Hier", "Jetzt", "Heute", "Nun", "Aber", "Doch", "Also", "Auch",
+    "Wenn", "Als", "Am", "Im", "Um", "Ab", "Bis", "Seit", "Vom", "Zum", "Zur", "Bei", "Mit", "Nach", "Vor", "Bitte",
+    "Danke", "Ja", "Nein", "Wie", "Was", "Wo", "Wann", "Warum", "Mein", "Meine", "Unser", "Unsere", "Sonst",
+    "Außerdem", "Zudem", "Deshalb", "Daher", "Trotzdem", "Damit", "Dabei",
+    # French, Spanish
+    "Le", "La", "Les", "Il", "Elle", "Ils", "Elles", "Nous", "Vous", "On", "Puis", "Ensuite", "Mais", "Donc", "Alors",
+    "Ce", "Cette", "Je", "El", "Los", "Las", "Luego", "Después", "Pero", "Entonces", "Yo", "Ella", "Nosotros",
+))  # fmt: skip
+"""Capitalised words that begin a sentence and never go on one: articles, pronouns, adverbs (not nouns: German
+writes those with a capital mid-sentence too, "am 5. Dez. Geburtstag"; not "And", "A": titles write them so). The
+boundary detector takes every capitalised word of one to three letters before a dot for an abbreviation and joins
+the next sentence to it ("Es ist am 5. Dez. Dann gehen wir.", "Um 5 Uhr. Dann", "I met Bob. Then"): before one of
+these words, such a dot ends the sentence. Abbreviations before a name ("Dr. Müller") or of several parts ("z. B.
+Dann", hidden above) are left alone."""
+_OPENER_AFTER = re.compile(
+    _SPACE + r"+(?:" + "|".join(sorted(SENTENCE_OPENERS, key=len, reverse=True)) + r")(?=[\s,;:!?])"
+)
+_OPENER_BEGUN = frozenset(w[:k] for w in SENTENCE_OPENERS for k in range(len(w) + 1))
+_LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8
+_SENTENCE_DOT = "\ufdd1"
+"""Put before such a dot for the boundary detector (which then sees no abbreviation there), taken out after."""
 
 _SLICE = 256
 """Characters handed to the boundary detector at a time. It searches its whole buffer again for each sentence it
@@ -125,6 +154,11 @@ class SentenceSplitter:
                 month = _MONTH_TAIL.search(text, max(0, len(text) - _LONGEST_BEGUN))
             if month is not None:
                 end = min(end, max(month.start(1), len(given)))
+            short = _short_word_dot(text)
+            if short != -1:
+                window = _ABBREVIATION.finditer(text, max(0, short - _LONGEST_BEGUN), short + 1)
+                if all(a.end() != short + 1 for a in window):  # "z. B." is an abbreviation's, hidden below
+                    end = min(end, max(short, len(given)))
         chars: list[str] | None = None
         # A cut-off word at the start of what was given must not pass for an abbreviation of its own.
         first = 1 if len(given) == _LONGEST_BEGUN else 0
@@ -140,6 +174,11 @@ class SentenceSplitter:
             if match is None and word in MONTHS and whole and _BEFORE_NUMBER.match(text, dot + 1):
                 chars = chars or list(text[:end])
                 chars[dot] = _HIDDEN_DOT
+            elif (
+                match is None and whole and 1 <= dot - start <= 3 and text[start].isupper() and _opener_after(text, dot)
+            ):
+                chars = chars or list(text[:end])
+                chars[dot] = _SENTENCE_DOT + "."
             if match is None:
                 dot = text.find(".", dot + 1, end)
                 continue
@@ -165,7 +204,7 @@ class SentenceSplitter:
                 tail += " "
             out.extend(pieces)
             out.extend(self._detector.add_chunk(tail))
-        return [sentence.replace(_HIDDEN_DOT, ".") for sentence in out] if out else out
+        return [_restored(sentence) for sentence in out] if out else out
 
     def finish(self) -> list[str]:
         """End the text; return what remained."""
@@ -173,7 +212,32 @@ class SentenceSplitter:
         out = [piece for sentence in self._detector.add_chunk(rest) for piece in split_long(sentence, self._limit)]
         out += split_long(self._detector.finish(), self._limit)
         self._held = self._given = ""
-        return [sentence.replace(_HIDDEN_DOT, ".") for sentence in out]
+        return [_restored(sentence) for sentence in out]
+
+
+def _short_word_dot(text: str) -> int:
+    """Where the dot is when ``text`` ends in a capitalised word of one to three letters, its dot, and what may still
+    become a sentence opener ("Dez. Da"): the next piece decides whether that dot ends a sentence; else -1."""
+    dot = text.rfind(".", max(0, len(text) - _LONGEST_OPENER))
+    if dot < 1 or not text[dot - 1].isalpha():
+        return -1
+    start = dot - 1
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+        if dot - start > 3:
+            return -1
+    after = text[dot + 1 :].lstrip(" \u00a0\u202f")
+    return dot if text[start].isupper() and (not after or after.isalpha()) and after in _OPENER_BEGUN else -1
+
+
+def _opener_after(text: str, dot: int) -> bool:
+    """Whether a sentence opener ("Dann", "The") follows the dot at ``dot``."""
+    return _OPENER_AFTER.match(text, dot + 1) is not None
+
+
+def _restored(sentence: str) -> str:
+    """A sentence as written: the marks put in for the boundary detector taken out."""
+    return sentence.replace(_HIDDEN_DOT, ".").replace(_SENTENCE_DOT, "")
 
 
 def split_sentences(text: str | Iterable[str], max_sentence_chars: int = 400) -> list[str]:
