@@ -131,6 +131,29 @@ def test_http_reads_faces_durations_and_prices(daemon):
     )
 
 
+NUMBERS_HEARD = [
+    # "555-0199" was a range, heard "555 to 199" (with "555-1234" Whisper writes the "to" as a hyphen, so this one).
+    ("phone number", "Call 555-0199 today.", ["call", "555", "199", "today"], ["to", "hundred"]),
+    # 5'7" was "5'7" to the engine, heard "5 7".
+    ("feet and inches", 'He is 5\'7" tall, with a 12" pizza.', ["feet", "inches", "tall", "inch", "pizza"], []),
+    # "->" was dropped: "home work".
+    ("arrow", "Go from home -> work.", ["home", "to", "work"], []),
+    # Piper read the years of a range as years already (engines that read numbers as words did not): kept so.
+    ("year range", "It ran from 1990-1995.", ["ran", "1990", "to", "1995"], ["thousand", "hundred"]),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "must", "never"), NUMBERS_HEARD, ids=[c[0] for c in NUMBERS_HEARD])
+def test_http_reads_phone_numbers_lengths_arrows_and_years(daemon, name, text, must, never):
+    def say() -> tuple[bytes, int]:
+        audio = http_helpers.client(daemon).audio.speech.create(
+            model="tts-1", voice="alloy", input=text, response_format="pcm"
+        )
+        return audio.content, 24000
+
+    check(say, must, never)
+
+
 @pytest.mark.parametrize(("name", "text", "must", "never"), CASES, ids=IDS)
 def test_wyoming(daemon, name, text, must, never):
     port = int(daemon.settings.doors["wyoming"]["uri"][0].rsplit(":", 1)[1])

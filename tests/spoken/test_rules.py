@@ -166,13 +166,69 @@ NUMBERS = [
         "Del 5 dic. al 7 ene. 2027. Luego.",
         "Del cinco de diciembre al siete de enero de dos mil veintisiete. Luego.",
     ),
-    # "ab 5. Dezember" was "ab fünfter Dezember": ab, bis, seit, von take the ordinal's "-en" as am, vom, zum do.
+    # "ab 5. Dezember" was "ab fünfter Dezember": ab, bis, seit, von take the ordinal's "-en" as am, vom, zum do, and
+    # von, bis, seit are said with their article ("von zweiten Mai" is no German: "vom zweiten Mai").
     (
         "de",
         "date after a preposition",
         "Gültig ab 5. Dezember bis 7. Dez., seit 1.3.2024, von 2. Mai an.",
-        "Gültig ab fünften Dezember bis siebten Dezember, seit ersten März zweitausendvierundzwanzig, von zweiten Mai "
-        "an.",
+        "Gültig ab fünften Dezember bis zum siebten Dezember, seit dem ersten März zweitausendvierundzwanzig, vom "
+        "zweiten Mai an.",
+    ),
+    # Two digit groups in a telephone number's shape were a range: "555-1234" was "555 to 1234".
+    (
+        "en_US",
+        "local phone number",
+        "Call 555-1234 or 1-800-555-0199.",
+        "Call five five five, one two three four or one, eight zero zero, five five five, zero one nine nine.",
+    ),
+    ("en_US", "phone after a phone word", "Tel. 5551-2345.", "Tel. five five five one, two three four five."),
+    ("de", "phone after a phone word", "Ruf 5551-2345 an.", "Ruf fünf fünf fünf eins, zwei drei vier fünf an."),
+    (
+        "en_US",
+        "ranges that are no phone number",
+        "Wait 5-7 days, 10-20 minutes, 500-1000 people, 250-1999 W.",
+        "Wait five to seven days, ten to twenty minutes, five hundred to one thousand people, two hundred and fifty to "
+        "one thousand nine hundred and ninety-nine watts.",
+    ),
+    # Years in a range are read as a lone year is: "1990-1995" was "one thousand nine hundred and ninety to …".
+    (
+        "en_US",
+        "year range",
+        "It ran 1990-1995, then 2020–2024, 1999-2000 and 1990-95; call 1990-1995.",
+        "It ran nineteen ninety to nineteen ninety-five, then twenty twenty to twenty twenty-four, nineteen "
+        "ninety-nine to two thousand and nineteen ninety to ninety-five; call nineteen ninety to nineteen ninety-five.",
+    ),
+    (
+        "de",
+        "year range",
+        "Von 1990-1995 und 2020 bis 2024.",
+        "Von neunzehnhundertneunzig bis neunzehnhundertfünfundneunzig und zweitausendzwanzig bis "
+        "zweitausendvierundzwanzig.",
+    ),
+    # 5'7" was "five'seven"", 6' "six'" and 12" "twelve"".
+    (
+        "en_US",
+        "feet and inches",
+        "He is 5'7\" and she is 6' tall; a 6' fence, a 12\" pizza, 5′ 11″, 1' 1\".",
+        "He is five feet seven inches and she is six feet tall; a six foot fence, a twelve inch pizza, five feet "
+        "eleven inches, one foot one inch.",
+    ),
+    (
+        "en_US",
+        "quotes and apostrophes are no feet or inches",
+        "He said \"I am 12\" and 'I want 6' in the 90's, rock 'n' roll.",
+        "He said \"I am twelve\" and 'I want six' in the ninety's, rock 'n' roll.",
+    ),
+    ("de", "inches", 'Ein 27" Monitor.', "Ein siebenundzwanzig Zoll Monitor."),
+    ("es", "inches", 'Una pantalla de 21".', "Una pantalla de veintiuna pulgadas."),
+    # The first day of a German range was a cardinal with its dot: "von 5. bis 7. Dezember" was "von fünf. bis …".
+    (
+        "de",
+        "day range",
+        "Von 5. bis 7. Dezember, vom 5.–7. Dez., am 5. und 6. Mai, der 1. bis 3. März, 1. bis 3. Juni.",
+        "Vom fünften bis zum siebten Dezember, vom fünften bis zum siebten Dezember, am fünften und sechsten Mai, der "
+        "erste bis dritte März, erster bis dritter Juni.",
     ),
     # Russian units written in Cyrillic: "5 В" was left as written ("пять в").
     (
@@ -188,6 +244,14 @@ NUMBERS = [
 @pytest.mark.parametrize(("language", "rule", "written", "expected"), NUMBERS, ids=[f"{c[0]}-{c[1]}" for c in NUMBERS])
 def test_numbers(language, rule, written, expected):
     assert said(written, language) == expected
+
+
+def test_an_engine_that_reads_numbers_gets_phone_numbers_years_and_lengths_in_words():
+    out = said("Call 555-1234 about 1990-1995, he is 5'7\".", reads_numbers=True)
+    assert out == (
+        "Call five five five, one two three four about nineteen ninety to nineteen ninety-five, he is five feet seven "
+        "inches."
+    )
 
 
 def test_an_engine_that_reads_numbers_keeps_plain_numbers_but_not_times_or_units():
@@ -296,11 +360,17 @@ SYMBOLS = [
     ("symbols", "✓ Done ★ next →", "Done next."),
     ("kaomoji", "Sure ¯\\_(ツ)_/¯ (80%) I guess (╯°□°)╯︵ ┻━┻ ok.", "Sure (eighty percent) I guess ok."),
     ("slash", "The washer is on/off.", "The washer is on or off."),
+    # Arrows were "a - b" or nothing: "a to b" ("from" for a left arrow); one with no word on a side is dropped.
+    (
+        "arrows",
+        "Go a -> b, c => d --> e → f, g <- h ← i, x <-5, p <-> q. -> Start, end →",
+        "Go a to b, c to d to e to f, g from h from i, x less than minus five, p - q. Start, end.",
+    ),
     # ASCII emoticons go as emoji do (":D" was "colon d", "<3" "three", "xD" "ex d"); times, ratios and code stay.
     (
         "emoticons",
         "Thanks :) see you :-) ok ;) sad :( lol :D :P love <3 xD. At 12:30, ratio 3:2, x:D, f(x): ok:)",
-        "Thanks see you ok sad lol love. At twelve thirty, ratio 3:2, x:D, f(x): ok",
+        "Thanks see you ok sad lol love. At twelve thirty, ratio 3:2, x:D, f(x): ok.",
     ),
     ("emoticon between sentences", "Great job :) See you tomorrow.", "Great job. See you tomorrow."),
     ("emoticon in plain prose", "That was funny xD", "That was funny."),
@@ -388,9 +458,14 @@ COMPARISONS = [
         "Если x больше чем пять и y меньше чем два, z равно три.",
     ),
     # A language without words keeps the old reading (the symbol dropped); before no number, in arrows, in ==,
-    # they are no comparison.
+    # they are no comparison (an arrow is read as one, below).
     ("sv", "no words", "Effekt ≥ 100 W, > 5.", "Effekt etthundra W, fem."),
-    ("en_US", "not before a number", "a >= b, a > b, a -> 5, a => 5, a == 5.", "a b, a b, a - five, a five, a five."),
+    (
+        "en_US",
+        "not before a number",
+        "a >= b, a > b, a -> 5, a => 5, a == 5.",
+        "a b, a b, a to five, a to five, a five.",
+    ),
 ]
 
 
@@ -435,6 +510,37 @@ ABBREVIATIONS = [
 def test_abbreviations_are_said_as_words(language, name, written, expected):
     assert spoken(written, language) == expected
     assert spoken(written, language, step=3) == expected
+
+
+def test_arrows_without_a_word_are_a_pause():
+    assert said("Berlin → München, offen -> zu.", "de") == "Berlin, München, offen, zu."
+
+
+DROPPED = [
+    # What was dropped before the final mark left a clause mark, a dash or empty brackets to end the sentence, or
+    # took the mark with it ("Done, ✅." was "Done,", a URL in quotes took ".”", "- Done :)" ended with no mark).
+    ("emoji", "Done ✅. Next, 🎉. Ok: ✅!", ["Done.", "Next.", "Ok!"], {}),
+    ("emoji in a list", "- Call mom, ✅\n- Done :)\n- Go —🎉", ["Call mom.", "Done.", "Go."], {}),
+    (
+        "url",
+        "See the docs at https://x.y/z. He said “Read https://x.y/z.” Then go.",
+        ["See the docs at x dot y.", "He said “Read x dot y.”", "Then go."],
+        {},
+    ),
+    (
+        "dropped url",
+        "See https://x.y/z. Links: https://a.b, https://c.d. More (https://x.y). Mail a@b.com, thanks.",
+        ["See.", "Links.", "More.", "Mail, thanks."],
+        {"settings": SpokenSettings(urls="drop", emails="drop")},
+    ),
+    ("quotes and dashes", "Done “✅”. Done '✅'. Done - ✅.", ["Done.", "Done.", "Done."], {}),
+]
+
+
+@pytest.mark.parametrize(("name", "written", "expected", "policy"), DROPPED, ids=[c[0] for c in DROPPED])
+def test_a_dropped_item_before_the_final_mark_leaves_the_mark(name, written, expected, policy):
+    assert spoken(written, **policy) == expected
+    assert spoken(written, step=1, **policy) == expected
 
 
 def test_symbol_words_follow_the_language():

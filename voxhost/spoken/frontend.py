@@ -3,7 +3,7 @@
 Order per sentence, chosen so that each step sees what it needs: block markup is handled while the text streams
 (``markup.BlockStream``), then the splitter cuts sentences; per sentence, inline markup goes, emoji go, the language
 is decided (the request's, else the voice's, else detected on the cleaned sentence, since digits and symbols carry
-no language), then URLs and e-mail addresses, identifiers, abbreviations, comparisons (≥ ≤ ≠ > < =), the user
+no language), then URLs and e-mail addresses, identifiers, abbreviations, arrows, comparisons (≥ ≤ ≠ > < =), the user
 lexicon, numbers in that language, stray symbols; last the sentence is bounded by how long it would sound.
 """
 
@@ -29,8 +29,9 @@ _PLAIN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*(?:,? [A-Za-z]+(?:'[A-Za-z]+)*)*[.
 mark (no digit, symbol, markup, dot inside a word, or character outside ASCII)."""
 _ABBREVIATIONS = frozenset(a for lang in LANGS.values() for a in lang.abbreviations)
 """Words read out when written with a dot: plain prose may end in one ("Apples, pears, etc.")."""
-_ORDINAL_TAIL = re.compile(r"(?:^|\s)\d{1,2}\.$")
-"""A sentence that ends in "3." may be a German or Finnish ordinal ("Am 3. Mai"): joined to the next sentence."""
+_ORDINAL_TAIL = re.compile(r"(?:^|[\s–-])\d{1,2}\.$")
+"""A sentence that ends in "3." may be a German or Finnish ordinal ("Am 3. Mai", "vom 5.–7. Mai"): joined to the next
+sentence."""
 
 
 def _read_anyway(source: str) -> bool:
@@ -155,6 +156,7 @@ class SpokenText:
         text = symbols.emails(text, settings.emails, lang)
         text = symbols.identifiers(text, lang)
         text = symbols.abbreviations(text, lang)
+        text = symbols.arrows(text, lang)
         text = symbols.relations(text, lang)
         text = policy.lexicon.apply(text, language, policy.phonemes, shielded)
         text = reader(language, policy.reads_numbers).read(text)

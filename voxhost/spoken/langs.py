@@ -81,6 +81,15 @@ class Lang:
     abbreviations: dict[str, str] = field(default_factory=dict)
     """Abbreviations that engines misread (lower case, without their dot) → the words said ("approx" was
     "approks", "bzw" spelled out "b z w"); only written with their dot are they read so."""
+    phone_words: tuple[str, ...] = ()
+    """Words that say a number nearby is a telephone number ("call", "Tel"): "call 555-1234" is read digit by digit
+    where "1990-1995" alone stays a range (lower case; matched as whole words in the few words before it)."""
+    feet: Forms = ()
+    """``6'`` and ``5'7"``: the foot and the inch, said after the number ("five feet seven inches"); empty: left."""
+    inches: Forms = ()
+    arrows: tuple[str, str] | None = None
+    """What ``a → b`` and ``a ← b`` (``->``, ``=>``, ``<-``) are said as between two words ("to", "from"); None: a
+    pause (a comma), where no one word reads well for every use (a route, a menu path, a change of state)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     def form(self, forms: Forms, n: float) -> str:
@@ -175,6 +184,26 @@ LANGS: dict[str, Lang] = {
         date_order="MDY",
         abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
         extra={"oclock": "o'clock", "oh": "oh", "am": "a m", "pm": "p m"},
+        phone_words=(
+            "call",
+            "calls",
+            "called",
+            "calling",
+            "phone",
+            "phoned",
+            "telephone",
+            "tel",
+            "dial",
+            "fax",
+            "mobile",
+            "cell",
+            "text",
+            "hotline",
+            "number",
+        ),
+        feet=("foot", "feet"),
+        inches=("inch", "inches"),
+        arrows=("to", "from"),
     ),
     "de": Lang(
         code="de",
@@ -268,6 +297,23 @@ LANGS: dict[str, Lang] = {
             "vgl": "vergleiche",
             "bspw": "beispielsweise",
         },
+        phone_words=(
+            "ruf",
+            "rufen",
+            "anrufen",
+            "tel",
+            "telefon",
+            "telefonnummer",
+            "handy",
+            "mobil",
+            "fax",
+            "nummer",
+            "hotline",
+            "wählen",
+            "wähle",
+        ),
+        feet=("Fuß", "Fuß"),
+        inches=("Zoll", "Zoll"),
     ),
     "fr": Lang(
         code="fr",
@@ -354,6 +400,9 @@ LANGS: dict[str, Lang] = {
         feminine=frozenset({"h", "min", "ms", "hour", "GBP"}),
         # "et cetera" is "é sétéra" to espeak; "etcétéra" is the spelling (1990) said as "etc." is.
         abbreviations={"env": "environ", "etc": "etcétéra"},
+        phone_words=("appelez", "appeler", "appelle", "tél", "tel", "téléphone", "numéro", "portable", "fax"),
+        feet=("pied", "pieds"),
+        inches=("pouce", "pouces"),
     ),
     "es": Lang(
         code="es",
@@ -435,8 +484,11 @@ LANGS: dict[str, Lang] = {
             "USD": (("dólar", "dólares"), ("centavo", "centavos")),
             "GBP": (("libra", "libras"), ("penique", "peniques")),
         },
-        feminine=frozenset({"h", "hour", "GBP"}),
+        feminine=frozenset({"h", "hour", "GBP", "in"}),
         abbreviations={"aprox": "aproximadamente", "etc": "etcétera"},
+        phone_words=("llame", "llama", "llamar", "tel", "teléfono", "número", "móvil", "celular", "fax"),
+        feet=("pie", "pies"),
+        inches=("pulgada", "pulgadas"),
     ),
     "fi": Lang(
         code="fi",
@@ -532,6 +584,9 @@ LANGS: dict[str, Lang] = {
             "GBP": (("punta", "puntaa"), ("penny", "pennyä")),
         },
         extra={"klo": "kello"},
+        phone_words=("soita", "soittakaa", "puh", "puhelin", "puhelinnumero", "numero", "gsm"),
+        feet=("jalka", "jalkaa"),
+        inches=("tuuma", "tuumaa"),
     ),
     "ru": Lang(
         code="ru",
@@ -666,6 +721,9 @@ LANGS: dict[str, Lang] = {
         },
         plural=_plural_slavic,
         feminine=frozenset({"min", "ms", "RUB.minor"}),
+        phone_words=("звоните", "позвоните", "звонить", "тел", "телефон", "номер"),
+        feet=("фут", "фута", "футов"),
+        inches=("дюйм", "дюйма", "дюймов"),
     ),
 }
 

@@ -24,7 +24,11 @@ _INT = r"\d{1,3}(?:[,.\u00a0\u202f]\d{3})+|\d+"
 _NUM = rf"(?:{_INT})(?:[.,]\d+)?"
 _SIGNED = rf"(?:[-−+](?=\d))?{_NUM}"
 _DATE_RULES = 6
-"""The first rules of ``_structured_rules`` are dates: they run before digit runs (an ISO date looks like one)."""
+"""The first rules of ``_structured_rules`` are dates: they run before digit runs (an ISO date looks like one); German
+has one more (a range of days)."""
+_LENGTH_MARKS = "'’′\"”″"
+"""The marks of feet and inches: their rules look only at a sentence that has one."""
+Handler = Callable[[re.Match[str]], str | None]
 _ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|die|das|ab|bis|seit|von))\s+)?"
 """A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte", "ab
 fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
@@ -36,6 +40,14 @@ _AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)"
 _YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
 """A year after a month ("5 dic. 2026"), not a time or another number."""
 _RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
+_YEAR = re.compile(r"1[1-9]\d\d|20[1-9]\d")
+"""What is read as a year where it stands alone (English and German): "1999", "2024"."""
+_PHONE_CONTEXT = 32
+"""How many characters before a number are searched for a word that says it is a telephone number."""
+_ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
+_DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
+"""A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
+März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
 
 
 @dataclass(frozen=True)
@@ -103,20 +115,27 @@ class Reader:
         base = (language or "").replace("-", "_").split("_", 1)[0].lower()
         self.code = base if supported(base) else None
         self.reads_numbers = reads_numbers
-        rules: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = []
+        words = self.lang.phone_words if self.lang is not None else ()
+        self._phone_word = re.compile(r"(?i)(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None
+        self._measure_after: re.Pattern[str] | None = None
+        """A unit, sign or currency (set by the structured rules): "500-1000 W" is a range, not a number to dial."""
+        rules: list[tuple[re.Pattern[str], Handler, str | None]] = []
         structured = self._structured_rules(self.lang) if self.lang is not None and self.code is not None else []
-        rules += structured[:_DATE_RULES]
+        dates = _DATE_RULES + (self.code == "de")
+        rules += structured[:dates]
         if self.code is not None:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
-            rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run))
-            rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version))
-        rules += structured[_DATE_RULES:]
+            rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run, None))
+            rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version, None))
+        rules += structured[dates:]
         if self.code is not None:
             if self.code in ("en", "de"):
-                rules.append((re.compile(_LEFT + r"(1[1-9]\d\d|20[1-9]\d)" + _RIGHT_NUM + r"(?!\s?%)"), self._year))
+                year = re.compile(_LEFT + r"(1[1-9]\d\d|20[1-9]\d)" + _RIGHT_NUM + r"(?!\s?%)")
+                rules.append((year, self._year, None))
             if not reads_numbers:
-                rules.append((re.compile(_LEFT + r"(" + _SIGNED + r")" + _RIGHT_NUM), self._plain))
+                rules.append((re.compile(_LEFT + r"(" + _SIGNED + r")" + _RIGHT_NUM), self._plain, None))
         self._rules = rules
+        """Each rule's pattern, handler, and the characters of which a sentence needs one for it to look (None: any)."""
 
     # -- entry point ---------------------------------------------------------------------------------------
 
@@ -127,8 +146,9 @@ class Reader:
             text = text.replace("℃", "°C").replace("℉", "°F")
         if self.code is None or not any(c.isdigit() for c in text):
             return text
-        for pattern, handler in self._rules:
-            text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
+        for pattern, handler, needs in self._rules:
+            if needs is None or any(c in text for c in needs):
+                text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
         return text
 
     # -- words ---------------------------------------------------------------------------------------------
@@ -202,9 +222,11 @@ class Reader:
     def _digit_run(self, m: re.Match[str]) -> str | None:
         prefix, run = m.group(1), m.group(2)
         digits = re.sub(r"\D", "", run)
-        groups = len(re.findall(r"\d+", run))
-        phone_like = bool(prefix) or digits.startswith("0") or groups >= 3
-        if len(digits) < 7 or not phone_like and groups > 1:
+        groups = re.findall(r"\d+", run)
+        phone_like = bool(prefix) or digits.startswith("0") or len(groups) >= 3
+        if len(groups) == 2 and not phone_like:
+            phone_like = self._local_number(m, run, groups[0], groups[1])
+        if len(digits) < 7 or not phone_like and len(groups) > 1:
             return None
         if run.count("(") != run.count(")"):
             return None
@@ -215,9 +237,21 @@ class Reader:
             plus = self.words(0) + " " + self.words(0) + " "
         return plus + self.digits(run)
 
+    def _local_number(self, m: re.Match[str], run: str, a: str, b: str) -> bool:
+        """Two digit groups ("555-1234") are a telephone number, not a range: after a word that says so ("call",
+        "Tel."), unless they are ascending years ("1990-1995"); else in the local number's shape, three digits, a
+        hyphen and four, unless both end in 0 ("500-1000": a range's bounds are round) or a unit, sign or currency
+        follows ("250-1999 W")."""
+        before = m.string[max(0, m.start() - _PHONE_CONTEXT) : m.start()]
+        if self._phone_word is not None and self._phone_word.search(before):
+            return not (len(a) == len(b) == 4 and _YEAR.fullmatch(a) is not None and int(a) < int(b))
+        if not (len(a) == 3 and len(b) == 4 and "-" in run) or a[-1] == b[-1] == "0":
+            return False
+        return self._measure_after is None or self._measure_after.match(m.string, m.end()) is None
+
     # -- structured rules (languages with a table) ----------------------------------------------------------
 
-    def _structured_rules(self, lang: Lang) -> list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]]:
+    def _structured_rules(self, lang: Lang) -> list[tuple[re.Pattern[str], Handler, str | None]]:
         months = "|".join(re.escape(m) for m in lang.months)
         spellings = [*lang.units, *lang.aliases, *(u.replace("µ", "μ") for u in lang.units if "µ" in u)]
         units = "|".join(re.escape(u) for u in sorted(spellings, key=len, reverse=True))
@@ -225,7 +259,8 @@ class Reader:
         currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
         measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
-        rules: list[tuple[str, Callable[[re.Match[str]], str | None]]] = [
+        self._measure_after = re.compile(measure)
+        rules: list[tuple[str, Handler]] = [
             (self._month_abbreviation_pattern(lang), self._month_abbreviation),
             (_LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT, self._iso_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?" + r"(?![\d])", self._dotted_date),
@@ -267,6 +302,18 @@ class Reader:
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
             (r"#(\d+)\b", self._hash_number),
         ]
+        if lang.code == "de":
+            # "von 5. bis 7. Dezember": before the single day, which would read the second one alone.
+            months_first = (
+                _ARTICLE + _LEFT + r"(\d{1,2})\.\s*(bis(?:\s+zum)?|und|[-–])\s*(\d{1,2})\.\s+(" + months + r")\b"
+            )
+            rules.insert(4, (months_first, self._day_range))
+        if lang.feet:
+            # 5'7" (5′7″, 5' 7'', 5'7) is five feet seven inches; 6' and 12" alone are measures where they close no
+            # quotation ("a 12" pizza", not 'he said "I am 12"').
+            feet_inches = _LEFT + r"(\d{1,2})\s?['’′]\s?(\d{1,2}(?:\.\d+)?)(?:\s?(?:[\"”″]|''))?(?![\w'’′\"”″])"
+            rules.append((feet_inches, self._feet_inches))
+            rules.append((_LEFT + r"(\d{1,3}(?:\.\d+)?)\s?(['’′]|[\"”″])(?![\w'’′\"”″])", self._feet_or_inches))
         rules += self._ordinal_rules(lang)
         if lang.to:
             # A range of times or measures ("9:00-17:00", "5–10 cm", "20-25 °C", "$5-10"): the dash becomes the
@@ -277,10 +324,12 @@ class Reader:
             )
             ranged = _LEFT + r"(" + time + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
             priced = _LEFT + r"([€$£])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
-            rules.insert(_DATE_RULES, (priced, self._price_range))
-            rules.insert(_DATE_RULES, (ranged, self._range_before))
+            dates = _DATE_RULES + (lang.code == "de")
+            rules.insert(dates, (priced, self._price_range))
+            rules.insert(dates, (ranged, self._range_before))
             rules.append((_LEFT + r"(\d+)\s?[-–]\s?(\d+)" + _RIGHT, self._range))
-        return [(re.compile(p), h) for p, h in rules]
+        lengths = (self._feet_inches, self._feet_or_inches)
+        return [(re.compile(p), h, _LENGTH_MARKS if h in lengths else None) for p, h in rules]
 
     def _ordinal_rules(self, lang: Lang) -> list[tuple[str, Callable[[re.Match[str]], str | None]]]:
         code = lang.code
@@ -361,9 +410,28 @@ class Reader:
 
     def _ordinal_de_word(self, day: int, before: str | None) -> str:
         word = self.words(day, to="ordinal")
-        if before and before.lower() not in ("der", "die", "das"):
-            return (before + " " if before else "") + word + "n"
-        return (before + " " if before else "") + (word if before else word + "r")
+        if not before:
+            return word + "r"  # "5. Dezember" alone: "fünfter Dezember"
+        said = _DATIVE_DE.get(before.lower())
+        if said is not None:
+            before = before[0] + said[1:]  # "Von" → "Vom", "bis" → "bis zum"
+        return f"{before} {word}" + ("" if before.lower() in ("der", "die", "das") else "n")
+
+    def _day_range(self, m: re.Match[str]) -> str | None:
+        """ "von 5. bis 7. Dezember" → "vom fünften bis zum siebten Dezember": the second day takes the case the
+        first one has ("der fünfte bis siebte", "am fünften und sechsten"); was "von fünf. bis siebten"."""
+        before, first, link, second, month = m.group(1), int(m.group(2)), m.group(3), int(m.group(4)), m.group(5)
+        if not (1 <= first <= 31 and 1 <= second <= 31):
+            return None
+        head = self._ordinal_de_word(first, before)
+        word = self.words(second, to="ordinal")
+        if link == "und":
+            tail = "und " + word + head[len(head.rstrip("nr")) :]  # the first one's ending: "-n", "-r" or none
+        elif before and before.lower() not in ("der", "die", "das") or link.endswith("zum"):
+            tail = f"bis zum {word}n"
+        else:
+            tail = "bis " + word + ("" if before else "r")
+        return f"{head} {tail} {month}"
 
     @staticmethod
     def _full_year(text: str | None) -> int | None:
@@ -560,8 +628,35 @@ class Reader:
         assert self.lang is not None and self.lang.to is not None
         a, b = int(m.group(1)), int(m.group(2))
         if self.reads_numbers:
-            return f"{a} {self.lang.to} {b}"
+            return f"{a} {self.lang.to} {b}"  # the year rule below reads "1990 to 1995" as a lone year is read
+        if _YEAR.fullmatch(m.group(1)) and (len(m.group(2)) == 4 and a < b or len(m.group(2)) == 2 and b > a % 100):
+            # Years, as a lone year is read: "1990-1995" was "one thousand nine hundred and ninety to …".
+            return f"{self.year(a)} {self.lang.to} {self.year(b) if b > 99 else self.words(b)}"
         return f"{self.words(a)} {self.lang.to} {self.words(b)}"
+
+    def _feet_inches(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        before = self._before_noun(m)
+        feet = self._length(m.group(1), self.lang.feet, before)
+        return f"{feet} {self._length(m.group(2), self.lang.inches, before, feminine='in' in self.lang.feminine)}"
+
+    def _feet_or_inches(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        mark = m.group(2)
+        if mark in "'’\"”" and _quoted(m.string, m.start(), mark):
+            return None  # the number ends a quotation ("I am 12"), its mark closes it
+        if mark in "'’′":
+            return self._length(m.group(1), self.lang.feet, self._before_noun(m))
+        return self._length(m.group(1), self.lang.inches, self._before_noun(m), feminine="in" in self.lang.feminine)
+
+    def _before_noun(self, m: re.Match[str]) -> bool:
+        """English "a 6' fence", "a 12" pizza": a measure after "a" stands before a noun ("a six foot fence")."""
+        return self.code == "en" and _ARTICLE_EN.search(m.string, max(0, m.start() - 4), m.start()) is not None
+
+    def _length(self, raw: str, forms: tuple[str, ...], before_noun: bool, feminine: bool = False) -> str:
+        if before_noun:
+            return f"{self.number(parse_number(raw, self.lang), noun=True, feminine=feminine)} {forms[0]}"
+        return self._measure(raw, forms, feminine=feminine)
 
     def _ordinal_fr(self, m: re.Match[str]) -> str | None:
         n, suffix = int(m.group(1)), m.group(2)
@@ -586,6 +681,25 @@ class Reader:
 
     def _ordinal_de(self, m: re.Match[str]) -> str | None:
         return self._ordinal_de_word(int(m.group(2)), m.group(1))
+
+
+_OPENING = {
+    "'": re.compile(r"(?<![\w'’])['‘](?=\w)"),
+    "’": re.compile(r"‘"),
+    '"': re.compile(r'(?<!\d)"'),
+    "”": re.compile("“"),
+}
+_CLOSING = {"'": re.compile(r"(?<=\w)['’](?![\w'’])"), "’": re.compile(r"’(?!\w)"), '"': None, "”": re.compile("”")}
+
+
+def _quoted(text: str, at: int, mark: str) -> bool:
+    """Whether a quotation with ``mark``'s kind of quote is open at ``at`` (so that ``mark`` closes it)."""
+    before = text[:at]
+    opened = len(_OPENING[mark].findall(before))
+    closing = _CLOSING[mark]
+    if closing is None:
+        return opened % 2 == 1  # straight double quotes open and close alike (inch marks, after a digit, aside)
+    return opened > len(closing.findall(before))
 
 
 def _keep(m: re.Match[str], handler: Callable[[re.Match[str]], str | None]) -> str:

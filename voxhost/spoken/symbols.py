@@ -17,7 +17,8 @@ from .langs import Lang
 
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`]+")
 _EMAIL = re.compile(r"(?i)\b([a-z0-9][a-z0-9._%+\-]*)@([a-z0-9\-]+(?:\.[a-z0-9\-]+)+)\b")
-_TRAILING = ".,;:!?)]}'\""
+_TRAILING = ".,;:!?)]}'\"’”»›"
+"""What may end a sentence after a URL: its mark and closing quotes ("See https://x.y/z.”" kept neither)."""
 _HASHTAG = re.compile(r"(?<![\w#])[#@](?=[^\W\d_])")
 ENTITY_DOMAINS = (
     "alarm_control_panel", "automation", "binary_sensor", "calendar", "camera", "climate", "counter", "cover",
@@ -39,6 +40,12 @@ _RELATION = re.compile(r"\s*(?:([≥≤≠])|(?<![^\w\s(\[])(>=|<=|!=|[<>=](?![<
 """≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=`` before a number (not in an arrow, "->", "=>"):
 comparisons, said (the stray-symbol rule would drop them: "power ≥ 100 W" was "power one hundred watts", "x > 5"
 "x five")."""
+_ARROW = re.compile(r"((?<![<\-=])(?:-{1,2}|={1,2})>|[→⇒⟶⟹➔➜])|(<-{1,2}(?![\->\d])|[←⇐⟵])")
+_ARROW_HINT = re.compile(r"[<>→⇒⟶⟹➔➜←⇐⟵]")
+"""A right arrow (``->``, ``=>``, ``-->``, →, ⇒) or a left one (``<-``, ←, ⇐); ``<->``, ``>=`` and ``<-5`` ("less
+than minus five") are none."""
+_WORD_BEFORE = re.compile(r"[\w)\]\"'’”%°]\s*$")
+_WORD_AFTER = re.compile(r"\s*[\w(\[\"'‘“$€£+\-−]")
 _RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠", ">": ">", "<": "<", "=": "="}
 _SENTENCE_END = re.compile(r"[\s'\")\]}’”»]*")
 """What may follow a sentence's last mark (closing quotes and brackets)."""
@@ -64,13 +71,22 @@ not "xD" (another emoticon) nor a capitalised word ("See you", "I")."""
 _EMOTICON = re.compile(
     r"(?:[:;=]" + _APART.format("[:;=]") + r"['-]?(?:\)+|\(+|D+|P|p)|<" + _APART.format("<")
     + r"(?:3+(?![ \u00a0]?" + _QUANTITY + r")|/3)|x" + _APART.format("x") + r"D+)(?=$|[\s.,!?;:…\"'”»)\]])"
-    r"|[:;](?<=[^\W_][:;])-?(?:\)+|\(+)(?=$|\s)"
+    r"|[:;](?<=[^\W_][:;])-?(?:\)+|\(+)(?=$|\s|[.!?…](?:$|\s))"
 )  # fmt: skip
 """An ASCII emoticon (``:)``, ``:-(``, ``;)``, ``:D``, ``:P``, ``<3``, ``xD``) standing apart, or a smile or frown
-right after a word ("Thanks:)"). espeak read ":D" "colon d", "<3" "three", "xD" "ex d"; "12:30", "3:2", code's
-"x:D" and "f(x):" are none, nor is "<3" before a quantity ("<3 °C", "<3 km", "<3 GB": a comparison)."""
+right after a word ("Thanks:)", also before a sentence's final mark: "ok:)."). espeak read ":D" "colon d", "<3"
+"three", "xD" "ex d"; "12:30", "3:2", code's "x:D" and "f(x):" are none, nor is "<3" before a quantity ("<3 °C",
+"<3 km", "<3 GB": a comparison)."""
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,!?;:…])")
+_CLAUSE_BEFORE_END = re.compile(r"[,;:](?:\s*[,;:])*\s*([.!?…])")
+"""A clause mark left right before the sentence's end by what was dropped between them ("Done, ✅." was "Done,",
+"Links: https://a.b." with URLs dropped "Links:"): the end mark is kept, the sentence ends as a sentence."""
+_EMPTY_PAIR = re.compile(r"([(“‘«„\"'])\s*([)”’»“\"'])")
+_PAIRS = frozenset({"()", "“”", "‘’", "«»", "„“", '""', "''"})
+"""Brackets or quotes left empty by what was dropped ("More info (https://x.y)." was "More info ().")."""
+_LONE_DASH = re.compile(r"[-–—]+(?=\s*(?:[.,!?;:…]|$))")
+"""A dash left with nothing after it ("Done - ✅." was "Done -.")."""
 _REPEATED_MARKS = re.compile(r"([.,!?;:])(?:\s*[.,;:])+")
 _KEEP_SYMBOLS = set("°%‰€$£¥₽+−-/±×÷&@'’\"“”„«»()")
 """Symbols later rules read ("°C", "%", "€") or that are ordinary punctuation."""
@@ -179,9 +195,42 @@ def relations(text: str, lang: Lang | None) -> str:
     return _RELATION.sub(replace, text)
 
 
+def arrows(text: str, lang: Lang | None) -> str:
+    """``a → b`` (``->``, ``=>``) as "a to b", ``a ← b`` (``<-``) as "a from b", in the language's words (a comma
+    where it has none); an arrow with no word on one side is dropped. espeak read "->" as "hyphen" or nothing."""
+    if not _ARROW_HINT.search(text):
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        if not (_WORD_BEFORE.search(text, max(0, m.start() - 40), m.start()) and _WORD_AFTER.match(text, m.end())):
+            return " "
+        words = lang.arrows if lang is not None else None
+        if words is None:
+            return ", "
+        return f" {words[0] if m.group(1) else words[1]} "
+
+    return _ARROW.sub(replace, text)
+
+
 def slashes(text: str, lang: Lang | None) -> str:
     """``on/off`` → "on or off" (after the numbers: "km/h" is theirs)."""
     return _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text) if "/" in text else text
+
+
+def _empty_pair(m: re.Match[str]) -> str:
+    """Brackets or quotes with nothing in them go; an apostrophe and a quote ("the Joneses' 'best'") stay."""
+    text, start, end = m.string, m.start(), m.end()
+    if m.group(1) + m.group(2) not in _PAIRS:
+        return m.group(0)
+    if m.group(1) in "'\"" and (start and text[start - 1].isalnum() or end < len(text) and text[end].isalnum()):
+        return m.group(0)
+    return ""
+
+
+def _lone_dash(m: re.Match[str]) -> str:
+    """A dash after a space with nothing to say after it goes ("-5" and "well-" stay)."""
+    start = m.start()
+    return "" if start and m.string[start - 1] == " " else m.group(0)
 
 
 def stray(text: str) -> str:
@@ -197,6 +246,13 @@ def stray(text: str) -> str:
             for c in text
         )
     text = _SPACES.sub(" ", text).strip()
+    if "(" in text or "'" in text or '"' in text or not text.isascii():
+        text = _EMPTY_PAIR.sub(_empty_pair, text).replace("  ", " ").strip()
+    if "-" in text or "–" in text or "—" in text:
+        text = _LONE_DASH.sub(_lone_dash, text).strip()
+        if text[:1] in ("-", "–", "—") and text[1:2] == " ":
+            text = text.lstrip("-–— ")
     text = _SPACE_BEFORE_MARK.sub(r"\1", text)
+    text = _CLAUSE_BEFORE_END.sub(r"\1", text)
     text = _REPEATED_MARKS.sub(r"\1", text)
     return text.lstrip(".,;:!? ")
