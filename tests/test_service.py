@@ -308,3 +308,20 @@ def test_a_state_folder_that_cannot_be_made_stops_the_install(tmp_path, fake_too
     err = capsys.readouterr().err
     assert f"cannot make the state folder {state} (Not a directory)" in err, err
     assert not (tmp_path / "etc").exists() and not fake_tools.exists()  # nothing installed, nothing started
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ("missing.toml", "config file not found: {folder}/missing.toml"),
+        ("typo.toml", "invalid configuration: doors.http.prot: unknown setting; did you mean port? (got 8001)"),
+    ],
+)
+def test_a_config_serve_would_refuse_stops_the_install(tmp_path, fake_tools, config, message):
+    # The unit was written, enabled and started with it: a service failing at every start, restarted for ever.
+    (tmp_path / "typo.toml").write_text("[doors.http]\nprot = 8001\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VOXHOST_")}
+    command = [sys.executable, "-m", "voxhost", "service", "install", "--user", "--manager", "systemd"]
+    done = subprocess.run([*command, "-c", str(tmp_path / config)], capture_output=True, text=True, env=env)
+    assert done.returncode == 2 and done.stderr == f"voxhost: {message.format(folder=tmp_path)}\n", done.stderr
+    assert not (tmp_path / "home" / ".config").exists() and not fake_tools.exists()  # nothing written or started

@@ -305,11 +305,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     setup_logging("warning", args.debug)
     if not args.debug:  # a table no plugin provides ([doors.htp]) is a warning at start: one plain line here
         logging.getLogger().handlers[0].setFormatter(logging.Formatter("voxhost: %(levelname)s: %(message)s"))
+    _check_tables(settings)
+    print(f"config OK ({_config_path(args) or os.environ.get(CONFIG_ENV) or 'defaults'})")
+    return 0
+
+
+def _check_tables(settings: Settings) -> None:
+    """Validate every engine's and door's table as serve does at start (``ConfigError`` naming the key)."""
     plugins = _plugins(settings)
     engine_configs(settings, collect_engine_classes(plugins, settings))
     door_configs(settings, collect_door_classes(plugins, settings))
-    print(f"config OK ({_config_path(args) or os.environ.get(CONFIG_ENV) or 'defaults'})")
-    return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -335,6 +340,9 @@ def cmd_service(args: argparse.Namespace) -> int:
         options = service.ServeOptions.given(args.state_dir, args.plugins_dir, args.debug)
         # dry runs too: same verdict
         service.refuse_private_tmp_paths(manager, user_mode=args.user, config=config, options=options)
+        # A config that is not there or not valid would have the service fail at every start; checked as
+        # check-config checks it (dry runs too).
+        _check_tables(_settings(args))
         plan = service.install_plan(manager, user_mode=args.user, config=config, run_as=args.run_as, options=options)
         if args.dry_run:
             print(service.describe(plan, "install"), end="")
