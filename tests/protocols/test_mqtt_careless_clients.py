@@ -109,10 +109,10 @@ def test_a_hermes_say_with_a_byte_order_mark_is_spoken(client):
     assert messages[-1].json() == {"id": hid, "siteId": "den", "sessionId": None}
 
 
-FLOOD = 4000
+FLOOD = 6000
 """Say requests an automation gone wrong publishes at once (QoS 0: the client waits for nothing)."""
 LONGEST_WAIT = 1.0
-"""Seconds an HTTP request may wait while the flood is handled (the loop took 4 s for it, one callback per message)."""
+"""Seconds an HTTP request may wait while the flood is handled (over 3 s while each message was its own callback)."""
 
 
 def test_a_flood_of_say_requests_leaves_the_other_doors_serving(daemon, broker, client):
