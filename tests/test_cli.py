@@ -13,7 +13,7 @@ import time
 import pytest
 import soundfile
 
-from .conftest import assert_speech, free_port, namespaces_work, run_cli_on_tmpfs
+from .conftest import assert_speech, free_port, namespaces_work, run_cli, run_cli_on_tmpfs
 
 
 def _env(state_dir):
@@ -153,6 +153,19 @@ def test_say_on_a_full_disk_leaves_the_file_as_it_was(tmp_path, state_dir):
     assert result.returncode == 1, result.stderr
     assert result.stderr == f"voxhost: cannot write {out}: No space left on device\n", result.stderr
     assert result.stdout == "dinner.wav\nsame\n", "untouched, and nothing else left beside it"
+
+
+def test_models_pull_says_why_it_cannot_find_a_model(state_dir):
+    # Offline with no Piper catalog fetched yet, a real voice was "engine 'piper' has no model ... (models: none)".
+    offline = run_cli(state_dir, "models", "pull", "piper", "en_US-lessac-medium", check=False, HF_HUB_OFFLINE="1")
+    assert offline.returncode == 2 and "has no model" not in offline.stderr, offline.stderr
+    assert offline.stderr.startswith("error: cannot look up piper 'en_US-lessac-medium': ") and (
+        "unset HF_HUB_OFFLINE" in offline.stderr
+    )
+    typo = run_cli(state_dir, "models", "pull", "whisper", "smal", check=False)
+    assert typo.returncode == 2 and "has no model 'smal' (did you mean small? models: " in typo.stderr, typo.stderr
+    engine = run_cli(state_dir, "models", "pull", "pipr", "x", check=False)
+    assert engine.returncode == 2 and "no engine 'pipr' (did you mean piper? engines: " in engine.stderr
 
 
 def test_jobs_list_with_a_bad_url_is_one_line(state_dir):

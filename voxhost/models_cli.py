@@ -8,6 +8,7 @@ directory). Each subcommand sets ``args.func(args) -> int`` (the exit status).
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -36,8 +37,9 @@ class _Catalog:
 
     def specs(self, engine_id: str | None = None) -> list[tuple[Engine, ModelSpec]]:
         if engine_id is not None and engine_id not in self.engines:
-            known = ", ".join(sorted(self.engines)) or "none"
-            raise VoxhostError(f"no engine {engine_id!r} (engines: {known})")
+            close = difflib.get_close_matches(engine_id, self.engines, n=1)
+            meant = f"did you mean {close[0]}? " if close else ""
+            raise VoxhostError(f"no engine {engine_id!r} ({meant}engines: {', '.join(sorted(self.engines)) or 'none'})")
         return [
             (engine, spec)
             for eid, engine in sorted(self.engines.items())
@@ -60,14 +62,20 @@ class _Catalog:
         return None
 
     def find(self, engine_id: str, name: str) -> tuple[Engine, ModelSpec]:
+        failure = None
         if name not in {spec.name for _, spec in self.specs(engine_id)}:
-            self.refresh(engine_id)  # a catalog that was never fetched, or a voice newer than the cached one
+            # a catalog that was never fetched, or a voice newer than the cached one
+            failure = self.refresh(engine_id, quiet=True)
         pairs = self.specs(engine_id)
         for engine, spec in pairs:
             if spec.name == name:
                 return engine, spec
-        names = ", ".join(spec.name for _, spec in pairs) or "none"
-        raise VoxhostError(f"engine {engine_id!r} has no model {name!r} (models: {names})")
+        if failure:  # not "has no model": its list is on the network, and could not be had to look
+            raise VoxhostError(f"cannot look up {engine_id} {name!r}: {failure}{_fetch_hint()}")
+        names = [spec.name for _, spec in pairs]
+        close = difflib.get_close_matches(name, names, n=1)
+        meant = f"did you mean {close[0]}? " if close else ""
+        raise VoxhostError(f"engine {engine_id!r} has no model {name!r} ({meant}models: {', '.join(names) or 'none'})")
 
     def all_specs(self) -> list[ModelSpec]:
         return [spec for _, spec in self.specs()]
