@@ -90,6 +90,17 @@ def test_json_with_base64_audio_and_reply_to(client, speech):
     assert done["segments"] and "words" not in done["segments"][0]
 
 
+def test_translate_answers_in_english(client, speech):
+    # tiny.en hears only English: translated into English, its speech is the text heard
+    rid = new_id()
+    client.subscribe("test/translated")
+    properties = [("id", rid), ("task", "translate"), ("reply_to", "test/translated")]
+    client.publish(f"{ROOT}/transcribe", speech, user_properties=properties)
+    done = replies(client, "test/translated", rid)[-1]
+    assert done["status"] == "done" and wer(SENTENCE, done["text"]) <= 0.1, done
+    assert _error(client, speech, [("task", "interpret")])["param"] == "task"
+
+
 def test_mqtt311_language_and_id_in_the_topic_reply_on_the_response_topic(client311, speech):
     rid = new_id()
     client311.subscribe(f"{ROOT}/response")

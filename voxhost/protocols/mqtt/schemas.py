@@ -190,6 +190,8 @@ class TranscribeCommand(Operation):
     """Put the segments (start, end, text, words) in the ``done`` reply."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The recognizing engine's own options (beam_size, vad_filter, temperature)."""
+    task: Literal["transcribe", "translate"] = "transcribe"
+    """``translate``: the text in English, whatever the language spoken (an engine that translates)."""
 
     def params(self) -> TranscribeParams:
         """The core's request."""
@@ -197,7 +199,17 @@ class TranscribeCommand(Operation):
         return parse(TranscribeParams, {**fields, "door": "mqtt"})
 
 
-TRANSCRIBE_PROPERTIES = ("language", "id", "engine", "prompt", "word_timestamps", "segments", "options", "reply_to")
+TRANSCRIBE_PROPERTIES = (
+    "language",
+    "id",
+    "engine",
+    "prompt",
+    "word_timestamps",
+    "segments",
+    "options",
+    "task",
+    "reply_to",
+)
 """MQTT 5 user properties read from a raw-audio transcribe request."""
 
 CONVERT_PROPERTIES = ("voice", "id", "engine", "options", "format", "chunk_bytes", "audio_topic", "reply_to")
