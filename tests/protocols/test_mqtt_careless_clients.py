@@ -142,3 +142,46 @@ def test_a_flood_of_say_requests_leaves_the_other_doors_serving(daemon, broker, 
         flood.close()
     assert after["status"] == "ok" and after["id"] == "after-flood", after
     assert len(waits) > 10 and max(waits) < LONGEST_WAIT, sorted(waits)[-5:]
+
+
+@pytest.mark.parametrize(
+    ("topic", "request_", "response_topic", "param", "default"),
+    [
+        (
+            "say",
+            {"text": "Hello.", "format": "wav", "audio_topic": f"{ROOT}/voices/add"},
+            None,
+            "audio_topic",
+            "response",
+        ),
+        ("say", {"text": "Hello.", "reply_to": f"{ROOT}/say"}, None, "reply_to", "response"),
+        ("say", {"text": "Hello."}, f"{ROOT}/stop", "response_topic", "response"),
+        ("jobs/get", {"audio_topic": "voxhost/convert"}, None, "audio_topic", "jobs"),
+        ("voices/get", {"reply_to": f"{ROOT}/voice/set"}, None, "reply_to", "voices"),
+        (
+            "voices/delete",
+            {"voice": "voice_nobody", "reply_to": f"{ROOT}/voices/delete/x"},
+            None,
+            "reply_to",
+            "response",
+        ),
+        ("transcribe", {"audio": "UklGRg==", "reply_to": "hermes/tts/say"}, None, "reply_to", "response"),
+    ],
+)
+def test_replies_and_audio_never_go_where_voxhost_takes_requests(
+    client, topic, request_, response_topic, param, default
+):
+    # A say's WAV under <root>/voices/add/wav came back as a voice upload and was stored as the library voice "wav";
+    # replies aimed at a request topic came back as requests. Such a request is refused, its error on the default topic.
+    rid = new_id()
+    client.subscribe(f"{ROOT}/{default}", f"{ROOT}/voices/add/#")
+    client.publish(
+        f"{ROOT}/{topic}",
+        {**request_, "id": rid},
+        response_topic=response_topic,
+        correlation=b"c1" if response_topic else None,
+    )
+    reply = client.wait(lambda m: m.topic == f"{ROOT}/{default}" and m.json().get("id") == rid, 10).json()
+    assert reply["status"] == "error" and reply["param"] == param, reply
+    assert "voxhost takes requests there" in reply["message"], reply
+    assert client.drain(1.0) == []  # no job, no audio, no voice upload

@@ -14,7 +14,7 @@ from ...errors import VoxhostError
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
 from .names import shared
-from .reply import Reply, check_response_topic
+from .reply import Reply, check_delivery, check_response_topic
 from .schemas import json_limit, peek_audio_request
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,11 +67,12 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
     s = ctx.settings
     defaults: dict[str, str] = {}
     try:
-        check_response_topic(msg)
+        check_response_topic(ctx, msg)
         defaults = topic.defaults(msg.topic)
         command = await asyncio.to_thread(
             topic.parse, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
         )
+        check_delivery(ctx, command.reply_to, getattr(command, "audio_topic", None))
     except VoxhostError as err:
         limit = json_limit(s.max_convert_bytes, s.max_command_bytes)
         seen = await asyncio.to_thread(peek_audio_request, msg.payload, msg.user_properties, limit, defaults)

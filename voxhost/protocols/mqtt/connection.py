@@ -26,7 +26,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from ...door import host_port
 from .inbox import Inbox
-from .names import topic_problem
+from .names import filter_levels, matches, topic_problem
 from .settings import MqttSettings
 from .takeover import TakeoverWatch
 
@@ -112,6 +112,7 @@ class MqttConnection:
         self._pending_subscriptions: dict[int, list[str]] = {}
         self.last_error: str | None = None
         self._takeover = TakeoverWatch()
+        self._filters: tuple[tuple[str, ...], ...] | None = None
         self._inbox: Inbox[Incoming] = Inbox()
         self._intake: asyncio.Task[None] | None = None
 
@@ -312,6 +313,12 @@ class MqttConnection:
 
     # -- publishing (event loop) ---------------------------------------------------------------------
 
+    def takes(self, topic: str) -> bool:
+        """Whether voxhost takes requests on ``topic``: it matches one of the door's subscriptions."""
+        if self._filters is None:
+            self._filters = tuple(filter_levels(topic_filter) for topic_filter in self._subscriptions())
+        return any(matches(levels, topic) for levels in self._filters)
+
     @property
     def max_payload(self) -> int:
         """Largest payload voxhost will publish: its own cap, lowered by the broker's Maximum Packet Size."""
@@ -341,6 +348,10 @@ class MqttConnection:
         if problem := topic_problem(topic):
             # Sent, it would make the broker drop the connection, and paho resend it on every reconnect.
             _LOGGER.error("Not publishing to %s: %s", ascii(topic), problem)
+            return False
+        if self.takes(topic):
+            # It would come back as a request (a WAV under voices/add became a library voice).
+            _LOGGER.error("Not publishing to %s: voxhost takes requests there", topic)
             return False
         try:
             data = payload.encode() if isinstance(payload, str) else payload

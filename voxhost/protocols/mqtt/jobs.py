@@ -20,7 +20,7 @@ from ...errors import VoxhostError
 from ...operations import JobId, JobQuery
 from .connection import Incoming
 from .context import Handler, Service
-from .reply import Reply, check_response_topic
+from .reply import Reply, check_delivery, check_response_topic
 from .schemas import _Delivery, parse_optional, peek
 from .stream import AudioStream
 
@@ -57,8 +57,9 @@ class JobsService(Service):
             _LOGGER.warning("Ignoring a retained job request on %s", msg.topic)
             return
         try:
-            check_response_topic(msg)
+            check_response_topic(self.ctx, msg)
             command: JobsCommand = parse_optional(JobsCommand, msg.payload, self.settings.max_command_bytes)
+            check_delivery(self.ctx, command.reply_to, command.audio_topic)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
             Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id"), default=self.topics.jobs).error(err)

@@ -24,7 +24,7 @@ from ...voices import LibraryVoice
 from .audio_request import AudioTopic, receive, release_if_refused
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
-from .reply import Reply, check_response_topic
+from .reply import Reply, check_delivery, check_response_topic
 from .schemas import (
     AudioFile,
     AudioForm,
@@ -195,7 +195,7 @@ class LibraryService(Service):
             return
         prefix = f"{self.topics.voices_delete}/"
         try:
-            check_response_topic(msg)
+            check_response_topic(self.ctx, msg)
             voice: str | None = None
             if msg.topic.startswith(prefix):
                 voice = msg.topic[len(prefix) :]
@@ -203,6 +203,7 @@ class LibraryService(Service):
                     message = "a delete topic ends in voices/delete or voices/delete/<voice>"
                     raise InvalidRequestError(message, param="topic")
             command = parse_delete(msg.payload, self.settings.max_command_bytes, voice)
+            check_delivery(self.ctx, command.reply_to)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
             Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)

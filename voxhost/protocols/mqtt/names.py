@@ -43,6 +43,23 @@ def reply_topic_problem(topic: str) -> str | None:
     return topic_problem(topic)
 
 
+def filter_levels(topic_filter: str) -> tuple[str, ...]:
+    """A subscription's topic filter as levels, without a shared subscription's ``$share/<group>/``."""
+    levels = topic_filter.split("/")
+    return tuple(levels[2:]) if levels[0] == "$share" else tuple(levels)
+
+
+def matches(levels: tuple[str, ...], topic: str) -> bool:
+    """Whether ``topic`` matches the topic filter ``levels`` (``filter_levels``): ``+`` one level, ``#`` the rest."""
+    names = topic.split("/")
+    for index, level in enumerate(levels):
+        if level == "#":
+            return True
+        if index >= len(names) or level not in ("+", names[index]):
+            return False
+    return len(names) == len(levels)
+
+
 def hermes_play_bytes(site_id: str, request_id: str) -> str:
     """Where Hermes audio servers expect a whole WAV."""
     return f"hermes/audioServer/{site_id}/playBytes/{request_id}"

@@ -9,6 +9,7 @@ from ...errors import InvalidRequestError, VoxhostError
 from .connection import Incoming, MqttConnection
 from .context import MqttContext
 from .names import reply_topic_problem
+from .stream import AUDIO_PARTS
 
 
 @dataclass
@@ -34,9 +35,12 @@ class Reply:
     ) -> Reply:
         """Replies to ``msg``: its Response Topic, else ``reply_to``, else ``default`` or the node's response topic.
 
-        A Response Topic that cannot be published to is passed over, so the refusal of its request has somewhere to go.
+        A Response Topic or ``reply_to`` that cannot be published to (or that voxhost takes requests on) is passed
+        over, so the refusal of its request has somewhere to go.
         """
-        response_topic = msg.response_topic if usable_response_topic(msg) else None
+        response_topic = msg.response_topic if usable_response_topic(ctx, msg) else None
+        if reply_to is not None and ctx.conn.takes(reply_to):
+            reply_to = None
         topic = response_topic or reply_to or default or ctx.topics.response
         return cls(ctx.conn, topic, ctx.topics.node, request_id, msg.correlation_data)
 
@@ -52,12 +56,31 @@ class Reply:
         self.send("error", code=err.code, message=err.message, param=err.param)
 
 
-def usable_response_topic(msg: Incoming) -> bool:
+TAKEN = "voxhost takes requests there"
+"""Why a reply or audio topic that matches one of the door's subscriptions is refused: published there, it would come
+back as a request (a say's WAV aimed at ``voices/add`` was stored as a library voice)."""
+
+
+def usable_response_topic(ctx: MqttContext, msg: Incoming) -> bool:
     """Whether ``msg`` has a Response Topic that replies can be published to."""
-    return msg.response_topic is not None and reply_topic_problem(msg.response_topic) is None
+    topic = msg.response_topic
+    return topic is not None and reply_topic_problem(topic) is None and not ctx.conn.takes(topic)
 
 
-def check_response_topic(msg: Incoming) -> None:
-    """Refuse a request whose MQTT 5 Response Topic is no topic name to publish to (a wildcard, a leading ``$``)."""
-    if msg.response_topic is not None and (problem := reply_topic_problem(msg.response_topic)):
-        raise InvalidRequestError(f"invalid Response Topic {msg.response_topic!r}: {problem}", param="response_topic")
+def check_response_topic(ctx: MqttContext, msg: Incoming) -> None:
+    """Refuse a request whose MQTT 5 Response Topic is no topic name to publish to (a wildcard, a leading ``$``), or
+    one voxhost takes requests on."""
+    topic = msg.response_topic
+    if topic is not None and (problem := reply_topic_problem(topic) or (TAKEN if ctx.conn.takes(topic) else None)):
+        raise InvalidRequestError(f"invalid Response Topic {topic!r}: {problem}", param="response_topic")
+
+
+def check_delivery(ctx: MqttContext, reply_to: str | None, audio_topic: str | None = None) -> None:
+    """Refuse a request whose ``reply_to``, or an audio message under its ``audio_topic``, is a topic voxhost takes
+    requests on."""
+    if reply_to is not None and ctx.conn.takes(reply_to):
+        raise InvalidRequestError(f"invalid field 'reply_to': {TAKEN}", param="reply_to")
+    if audio_topic is not None and (
+        taken := next((part for part in AUDIO_PARTS if ctx.conn.takes(f"{audio_topic}/{part}")), None)
+    ):
+        raise InvalidRequestError(f"invalid field 'audio_topic': {TAKEN} ({audio_topic}/{taken})", param="audio_topic")

@@ -19,7 +19,7 @@ from ...events import (
 from .connection import Incoming
 from .context import Handler, Service
 from .names import shared
-from .reply import Reply, check_response_topic
+from .reply import Reply, check_delivery, check_response_topic
 from .schemas import (
     SayCommand,
     StopCommand,
@@ -70,8 +70,9 @@ class VoxhostService(Service):
             _LOGGER.warning("Ignoring a retained say message on %s", msg.topic)
             return
         try:
-            check_response_topic(msg)
+            check_response_topic(self.ctx, msg)
             command = parse_say(msg.payload, self.settings.max_command_bytes, self.settings.max_text)
+            check_delivery(self.ctx, command.reply_to, command.audio_topic)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
             _LOGGER.info("Rejected say request on %s: %s", msg.topic, err.message)
@@ -178,7 +179,7 @@ class VoxhostService(Service):
             _LOGGER.warning("Ignoring a retained stop message on %s", msg.topic)
             return
         try:
-            check_response_topic(msg)
+            check_response_topic(self.ctx, msg)
             command = parse_optional(StopCommand, msg.payload, self.settings.max_command_bytes)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
@@ -199,8 +200,9 @@ class VoxhostService(Service):
     def on_voices(self, msg: Incoming) -> None:
         """Reply with the catalog (optionally filtered by language or engine)."""
         try:
-            check_response_topic(msg)
+            check_response_topic(self.ctx, msg)
             query = parse_optional(VoicesQuery, msg.payload, self.settings.max_command_bytes)
+            check_delivery(self.ctx, query.reply_to)
         except VoxhostError as err:
             seen = peek(msg.payload, self.settings.max_command_bytes)
             Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id"), default=self.topics.voices).error(err)
@@ -234,7 +236,7 @@ class VoxhostService(Service):
             _LOGGER.warning("Ignoring a retained voice/set message on %s", msg.topic)
             return
         try:
-            check_response_topic(msg)
+            check_response_topic(self.ctx, msg)
             text = decode(msg.payload, self.settings.max_command_bytes).strip()
             sent: Any = load_json(text) if looks_like_json(text) else text
             # Plain text and a JSON string (what a JSON-minded client sends) are the voice, checked as the JSON form's.

@@ -12,6 +12,8 @@ from .connection import MqttConnection
 _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_WIDTH, CHANNELS = 2, 1
+AUDIO_PARTS = ("start", "chunk", "stop", "wav")
+"""The last level of each kind of audio message under a request's audio topic."""
 
 
 class AudioStream:
