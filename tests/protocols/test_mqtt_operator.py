@@ -55,6 +55,24 @@ def test_a_topic_part_with_a_character_brokers_refuse_is_a_config_error(tmp_path
         assert f"doors.mqtt.{key}" in errors[0] and "U+00" in errors[0] and "refuse" in errors[0], errors
 
 
+@pytest.mark.parametrize("node", ["convert", "transcribe"])
+def test_a_node_named_after_a_pool_topic_is_a_config_error(tmp_path, node):
+    # Every node takes requests under voxhost/convert/#: the node's own events and replies came back to it as
+    # convert requests, each refused with another reply on voxhost/convert/response, without end.
+    config = tmp_path / "voxhost.toml"
+    config.write_text(f'[doors.mqtt]\nenabled = true\nport = 1\nnode_id = "{node}"\n')
+    env = {"VOXHOST_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "check-config", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "doors.mqtt.node_id" in result.stderr, result.stderr
+    assert f"where every node takes {node} requests" in result.stderr, result.stderr
+
+
 def test_discovery_topic_is_one_home_assistant_accepts_for_any_node_id(broker, tmp_path):
     # A node id with a dot or a letter outside ASCII made an object id Home Assistant drops the config for.
     with running_daemon(_settings(tmp_path, broker.port, "Küche.1", discovery=True)):

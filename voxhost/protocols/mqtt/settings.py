@@ -11,6 +11,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from ...door import DoorSettings
 from .chars import unfit_character
 
+POOL_KINDS = ("convert", "transcribe")
+"""The pool topics with further levels (``<base_topic>/<kind>/#``): no node may be named after them."""
+
 
 def _default_node_id() -> str:
     """The host name, made safe for an MQTT topic level and an entity id."""
@@ -126,6 +129,10 @@ class MqttSettings(DoorSettings):
         value = _check_topic_part(value.strip("/"), info.field_name or "topic")
         if info.field_name == "node_id" and "/" in value:
             raise ValueError("node_id must be a single topic level (no '/')")
+        if info.field_name == "node_id" and value in POOL_KINDS:
+            # Every node takes requests under <base_topic>/<kind>/#: this node's replies and events would come back
+            # to it (and to every other node) as requests, each answered by another reply, for good.
+            raise ValueError(f"node_id {value!r} is where every node takes {value} requests; choose another")
         return value
 
     @field_validator("shared_group")
