@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -321,3 +322,20 @@ def test_a_state_dir_that_cannot_be_written_is_a_failure(tmp_path, capsys):
     status, report = _doctor(capsys, config, "--engine", "piper")
     check = _by_name(report, "disk")["state writable"]
     assert status == 1 and check["status"] == "fail" and f"{tmp_path / 'afile'} is not a directory" in check["detail"]
+
+
+@pytest.mark.parametrize("python", [None, sys.executable, "/usr/local/python3"], ids=["unset", "daemon's", "no venv"])
+def test_a_worker_without_an_environment_of_its_own_is_told_to_make_one(tmp_path, python):
+    # The fix named the daemon's own environment (`envs/f5/setup.sh <the daemon's .venv>`: f5's pins over the
+    # daemon's packages), or the folder above an interpreter outside any (`envs/f5/setup.sh /usr`).
+    config = _config(tmp_path, "[engines.f5]\nenabled = true\n" + (f'python = "{python}"\n' if python else ""))
+    done = subprocess.run(
+        [sys.executable, "-m", "voxhost", "doctor", "--json", "--engine", "f5", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    fixes = {check["fix"] for check in json.loads(done.stdout)["checks"] if check["fix"].startswith("envs/")}
+    made = 'envs/f5/setup.sh /opt/voxhost/venvs/f5; then set [engines.f5] python = "/opt/voxhost/venvs/f5/bin/python"'
+    assert fixes and all(fix.startswith(made) for fix in fixes), fixes

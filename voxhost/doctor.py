@@ -74,10 +74,24 @@ def _python_path(engine: Engine, where: Path) -> str:
     return str(where)
 
 
-def _setup_command(engine: Engine, python: str) -> str:
+def _setup_command(engine: Engine, python: str, own: bool) -> str:
+    """The command that builds the engine's environment: where ``python`` lives when that is the engine's ``own``
+    (the daemon's for a thread, the configured interpreter's virtual environment for a worker), else a new folder."""
     setup = engine.environment().setup
-    venv = str(Path(python).parent.parent) if python else "VENV"
-    return setup.replace("{venv}", venv) if setup else ""
+    if not setup:
+        return ""
+    where = Path(python)
+    if own and where.parent.name == "bin":
+        return setup.replace("{venv}", str(where.parent.parent))
+    # A worker with no environment of its own yet: never the daemon's (the heavy engines' pins would break it), nor
+    # the folder above an interpreter that is not in one (a bare /usr/bin/python3 would make it /usr).
+    folder = f"/opt/voxhost/venvs/{Path(setup.split()[0]).parent.name}"
+    return setup.replace("{venv}", folder) + f'; then set [engines.{engine.engine_id}] python = "{folder}/bin/python"'
+
+
+def _is_daemons(python: str) -> bool:
+    """Whether ``python`` is the daemon's own interpreter (its virtual environment)."""
+    return Path(python).parent.parent.resolve() == Path(sys.prefix).resolve()
 
 
 def _run_probe(engine: Engine, python: str, hashes: bool) -> dict[str, Any]:
@@ -112,7 +126,7 @@ def _engine_checks(engine: Engine, host: EngineHostSettings, hashes: bool) -> li
     scope = f"engine {engine.engine_id}"
     mode = host.mode or type(engine).default_mode
     python = (host.python or sys.executable) if mode == "worker" else sys.executable
-    setup = _setup_command(engine, python)
+    setup = _setup_command(engine, python, own=mode != "worker" or not _is_daemons(python))
     fix_env = setup or f"install {engine.engine_id}'s packages into {python}"
     checks: list[Check] = []
     if not (Path(python).is_file() and os.access(python, os.X_OK)) and shutil.which(python) is None:
