@@ -33,6 +33,21 @@ def test_a_voice_added_without_a_transcript_is_heard(tmp_path, state_dir):
     assert "Told" in plain.stdout and f"transcript: {TEXT}" in plain.stdout and "(heard)" not in plain.stdout
 
 
+def test_a_voice_no_running_engine_speaks_is_listed_and_said_so(tmp_path, state_dir):
+    # With no cloning engine running, `voices add` said it was stored, and `voxhost voices` listed it nowhere.
+    speech = tmp_path / "dinner.wav"
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    added = run_cli(state_dir, "voices", "add", str(speech), "--name", "Gate", "-l", "en_US", "--transcript", TEXT)
+    fix = "enable a cloning engine: f5, chatterbox or qwen3 (`voxhost engines` lists the engines)"
+    assert added.stdout.splitlines()[-1] == f"spoken by no running engine yet ({fix})", added.stdout
+    stored = VoiceLibrary(state_dir / "voices").list()[0]
+    listed = run_cli(state_dir, "voices").stdout.splitlines()
+    heading = listed.index(f"in the voice library, spoken by no running engine ({fix}):")
+    assert listed[heading + 1].split() == [stored.id, "en_US", f"{stored.seconds:.1f}", "s", "Gate"], listed
+    shown = json.loads(run_cli(state_dir, "voices", "add", str(speech), "--name", "Gate 2", "--json").stdout)
+    assert shown["engines"] == [], shown
+
+
 def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     speech = tmp_path / "dinner.wav"
     run_cli(state_dir, "say", TEXT, "-o", str(speech))

@@ -38,7 +38,7 @@ from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .replacing import replacing
 from .settings import CONFIG_ENV, Settings, load_settings
-from .voices_cli import add_voices_command, broken_entry
+from .voices_cli import UNSPOKEN_FIX, add_voices_command, broken_entry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -222,6 +222,8 @@ def cmd_voices(args: argparse.Namespace) -> int:
     voices = core.voices()
     withheld = [(engine.id, voice) for engine in core.engines() for voice in engine.withheld]
     broken = core.library.broken()
+    spoken = {v.voice for v in voices if v.kind == "cloned"}
+    unspoken = [stored for stored in core.library.list() if stored.id not in spoken]
     if args.json:
         # A broken voice is an entry of the list too, with every key a catalog voice has (kind "broken").
         entries = [v.__dict__ for v in voices] + [broken_entry(b) for b in broken]
@@ -235,6 +237,10 @@ def cmd_voices(args: argparse.Namespace) -> int:
         print("\nnot offered:")
         for engine_id, voice in withheld:
             print(f"{engine_id}:{voice.id:34} {','.join(voice.languages):12} {voice.reason}")
+    if unspoken:  # stored, and listed nowhere else: `voices add` said it was stored
+        print(f"\nin the voice library, spoken by no running engine ({UNSPOKEN_FIX}):")
+        for stored in unspoken:
+            print(f"{stored.id:40} {stored.language or '-':12} {stored.seconds:>6.1f} s  {stored.name}")
     if broken:
         print(
             "\nbroken (out of the catalog; `voxhost voices remove ID` deletes one, importing its export restores it):"

@@ -25,6 +25,9 @@ from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
 from .voices import BrokenVoice
 
+UNSPOKEN_FIX = "enable a cloning engine: f5, chatterbox or qwen3 (`voxhost engines` lists the engines)"
+"""What to do about library voices no running engine speaks."""
+
 SettingsFactory = Callable[[argparse.Namespace], Settings]
 CoreFactory = Callable[[argparse.Namespace], Any]
 """Builds the core from the command's arguments (engines not loaded yet)."""
@@ -130,11 +133,12 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
             slot.host.preload = False  # only the recognizer is loaded, when the voice is heard
         await core.start()
         try:
-            return await core.store_voice(voice, samples, rate)
+            stored = await core.store_voice(voice, samples, rate)
+            return stored, sorted({v.engine for v in core.voices() if v.kind == "cloned" and v.voice == stored.id})
         finally:
             await core.close()
 
-    stored = asyncio.run(store())
+    stored, engines = asyncio.run(store())
     heard = voice.transcript is None and stored.transcript is not None
     if args.json:
         shown = {
@@ -146,12 +150,14 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
             "seconds": stored.seconds,
             "sample_rate": stored.sample_rate,
             "created_at": stored.created_at,
+            "engines": engines,
         }
         print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0
     print(f"{stored.id:40} {stored.name}  {stored.language or '-'}  {stored.seconds:.1f} s")
     transcript = stored.transcript if stored.transcript is not None else "(none)"
     print(f"transcript{' (heard)' if heard else ''}: {transcript}")
+    print(f"spoken by: {', '.join(engines)}" if engines else f"spoken by no running engine yet ({UNSPOKEN_FIX})")
     return 0
 
 
