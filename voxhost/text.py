@@ -60,19 +60,20 @@ SENTENCE_OPENERS = frozenset((
     "The", "This", "That", "These", "Those", "Then", "There", "They", "It", "Its", "I", "We", "You", "He", "She", "My",
     "Our", "Your", "His", "Her", "Their", "After", "Before", "But", "So", "If", "When", "While", "Now", "Also",
     "Please", "Thanks", "Thank", "Here", "What", "Where", "How", "Why", "Next", "Finally", "However", "Otherwise",
-    "Yes", "Let", "See", "Is", "Are", "Do", "Does", "Can", "Will", "In", "On", "At", "For", "From", "With", "An",
+    "Yes", "Let", "See", "Is", "Are", "Does", "Can", "In", "On", "At", "For", "From", "With",
     # German
-    "Dann", "Danach", "Das", "Der", "Die", "Den", "Dem", "Des", "Ein", "Eine", "Einen", "Einem", "Es", "Er", "Sie",
-    "Wir", "Ich", "Ihr", "Man", "Du", "Da", "Dort", "Hier", "Jetzt", "Heute", "Nun", "Aber", "Doch", "Also", "Auch",
-    "Wenn", "Als", "Am", "Im", "Um", "Ab", "Bis", "Seit", "Vom", "Zum", "Zur", "Bei", "Mit", "Nach", "Vor", "Bitte",
+    "Dann", "Danach", "Das", "Der", "Die", "Den", "Dem", "Ein", "Eine", "Einen", "Einem", "Es", "Er", "Sie",
+    "Wir", "Ich", "Ihr", "Man", "Dort", "Hier", "Jetzt", "Heute", "Nun", "Aber", "Doch", "Also", "Auch",
+    "Wenn", "Als", "Am", "Im", "Um", "Ab", "Bis", "Seit", "Vom", "Zum", "Zur", "Mit", "Nach", "Vor", "Bitte",
     "Danke", "Ja", "Nein", "Wie", "Was", "Wo", "Wann", "Warum", "Mein", "Meine", "Unser", "Unsere", "Sonst",
     "Außerdem", "Zudem", "Deshalb", "Daher", "Trotzdem", "Damit", "Dabei",
     # French, Spanish
-    "Le", "La", "Les", "Il", "Elle", "Ils", "Elles", "Nous", "Vous", "On", "Puis", "Ensuite", "Mais", "Donc", "Alors",
-    "Ce", "Cette", "Je", "El", "Los", "Las", "Luego", "Después", "Pero", "Entonces", "Yo", "Ella", "Nosotros",
+    "La", "Les", "Il", "Elle", "Ils", "Elles", "Nous", "Vous", "On", "Puis", "Ensuite", "Mais", "Donc", "Alors",
+    "Ce", "Cette", "Je", "El", "Los", "Las", "Luego", "Después", "Pero", "Entonces", "Yo", "Nosotros",
 ))  # fmt: skip
 """Capitalised words that begin a sentence and never go on one: articles, pronouns, adverbs (not nouns: German
-writes those with a capital mid-sentence too, "am 5. Dez. Geburtstag"; not "And", "A": titles write them so). The
+writes those with a capital mid-sentence too, "am 5. Dez. Geburtstag"; not "And", "A": titles write them so; not
+those that are names too: "Mr. Le", "Dr. Da Silva", "Ms. Du"). The
 boundary detector takes every capitalised word of one to three letters before a dot for an abbreviation and joins
 the next sentence to it ("Es ist am 5. Dez. Dann gehen wir.", "Um 5 Uhr. Dann", "I met Bob. Then"): before one of
 these words, such a dot ends the sentence. Abbreviations before a name ("Dr. Müller") or of several parts ("z. B.
