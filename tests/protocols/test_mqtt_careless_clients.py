@@ -29,6 +29,8 @@ pytestmark = pytest.mark.mqtt
 
 NODE = "porch"
 ROOT = f"voxhost/{NODE}"
+PUBLISH_LIMIT = 100_000
+"""The largest message the daemon may publish (a broker's Maximum Packet Size lowers it alike)."""
 BOM = b"\xef\xbb\xbf"
 """What PowerShell's ``Set-Content -Encoding utf8`` writes before a file's text (``mosquitto_pub -f`` sends it)."""
 
@@ -38,7 +40,7 @@ def daemon(broker, tmp_path_factory):
     """Piper; the MQTT door with Hermes, and the HTTP door."""
     settings = make_settings(
         tmp_path_factory.mktemp("careless-state"),
-        mqtt=mqtt_section(broker.port, NODE, hermes=True),
+        mqtt=mqtt_section(broker.port, NODE, hermes=True, max_publish_bytes=PUBLISH_LIMIT),
         http={"enabled": True, "port": 0},
     )
     with running_daemon(settings) as d:
@@ -186,3 +188,22 @@ def test_replies_and_audio_never_go_where_voxhost_takes_requests(
     assert "voxhost takes requests there" in reply["message"], reply
     # Nothing more of this request (no job, no audio), and no voice upload.
     assert [m for m in client.drain(1.0) if m.topic.startswith(f"{ROOT}/voices/add") or rid.encode() in m.payload] == []
+
+
+def test_a_reply_too_large_to_publish_is_an_error_instead_of_silence(client):
+    # A page of jobs above the message limit was dropped with a warning in the log: the client waited for good.
+    client.publish(f"{ROOT}/stop", {"all": True})
+    client.subscribe(f"{ROOT}/response")
+    text = "Please close the window in the attic before the storm arrives tonight. " * 50
+    ids = [new_id() for _ in range(30)]
+    for rid in ids:
+        client.publish(f"{ROOT}/say", {"text": text, "id": rid, "format": "none"})
+    client.wait(is_status("queued", ids[-1]), 30)
+    client.publish(f"{ROOT}/stop", b"")
+    for rid in ids:
+        assert client.wait(is_terminal(rid), 30).json()["status"] == "error"  # cancelled: the jobs stay listed
+    error = error_reply(client, f"{ROOT}/jobs/get", {"id": "all-jobs", "limit": 500})
+    assert error["code"] == "too_large" and error["id"] == "all-jobs", error
+    assert f"above the {PUBLISH_LIMIT} byte message limit" in error["message"], error
+    page = one_reply(client, f"{ROOT}/jobs/get", {"id": "some-jobs", "limit": 5})
+    assert page["status"] == "ok" and len(page["jobs"]) == 5, page

@@ -85,6 +85,15 @@ def _incoming(message: mqtt.MQTTMessage) -> Incoming:
     )
 
 
+def json_bytes(payload: Any) -> bytes:
+    """A JSON document as a message payload (compact, UTF-8)."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate echoed from a request is no UTF-8, but a JSON escape carries it
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+
 class MqttConnection:
     """One paho client: connect, subscribe on every (re)connect, availability with last will, bounded publish."""
 
@@ -380,9 +389,4 @@ class MqttConnection:
 
     def publish_json(self, topic: str, payload: Any, **kwargs: Any) -> bool:
         """Publish a JSON document."""
-        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        try:
-            text.encode()
-        except UnicodeEncodeError:  # a lone surrogate echoed from a request is no UTF-8, but a JSON escape carries it
-            text = json.dumps(payload, separators=(",", ":"))
-        return self.publish(topic, text, content_type="application/json", **kwargs)
+        return self.publish(topic, json_bytes(payload), content_type="application/json", **kwargs)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import InvalidRequestError, VoxhostError
-from .connection import Incoming, MqttConnection
+from ...errors import InvalidRequestError, TooLargeError, VoxhostError
+from .connection import Incoming, MqttConnection, json_bytes
 from .context import MqttContext
 from .names import reply_topic_problem
 from .stream import AUDIO_PARTS
@@ -45,10 +45,17 @@ class Reply:
         return cls(ctx.conn, topic, ctx.topics.node, request_id, msg.correlation_data)
 
     def send(self, status: str, **fields: Any) -> None:
-        """Publish one status message."""
+        """Publish one status message; one too large for any message voxhost may send becomes a ``too_large`` error."""
         payload = {"id": self.id, "status": status, "node": self.node}
         payload.update({key: value for key, value in fields.items() if value is not None})
-        self.conn.publish_json(self.topic, payload, correlation=self.correlation)
+        data = json_bytes(payload)
+        if status != "error" and not self.conn.fits(self.topic, len(data)):
+            # Dropped, it would leave the client waiting for an answer that never comes (a page of long jobs).
+            limit = self.conn.max_payload
+            message = f"the {status!r} reply is {len(data)} bytes, above the {limit} byte message limit; ask for less"
+            self.error(TooLargeError(message))
+            return
+        self.conn.publish(self.topic, data, content_type="application/json", correlation=self.correlation)
         self.sent.append(status)
 
     def error(self, err: VoxhostError) -> None:
