@@ -165,7 +165,7 @@ SHORT_WORDS = [
     ("Ich war bei Dr. Müller. Gut.", ["Ich war bei Dr. Müller.", "Gut."]),
     ("Er hat am 5. Dez. Geburtstag. Gut.", ["Er hat am 5.", "Dez. Geburtstag.", "Gut."]),
     ("Mr. And Mrs. Smith, J. A. Smith. Ok.", ["Mr. And Mrs. Smith, J. A. Smith.", "Ok."]),
-    ("Ask Mr. Le, Dr. Da Silva, Ms. Du. Ok.", ["Ask Mr. Le, Dr. Da Silva, Ms. Du.", "Ok."]),
+    ("Ask Mr. Le, Dr. Da Silva, Ms. Du. Then go.", ["Ask Mr. Le, Dr. Da Silva, Ms. Du.", "Then go."]),
     ("Obst, z. B. Dann gehen wir. Gut.", ["Obst, z. B. Dann gehen wir.", "Gut."]),
 ]
 
