@@ -90,6 +90,14 @@ def test_serve_ready_and_sigterm(state_dir):
         proc.kill()
 
 
+def test_serve_refuses_a_no_that_names_no_door(state_dir):
+    # `--no htp` was a warning about a [doors.htp] table, and the daemon served with the HTTP door open.
+    command = ["serve", "--no", "htp", "--no", "wyoming", "--http-port", str(free_port())]
+    result = run_cli(state_dir, *command, check=False, timeout=60)
+    assert result.returncode == 2 and "Ready" not in result.stderr, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("voxhost: --no htp names no door (did you mean http? doors: ")
+
+
 def test_engines_and_voices_commands(state_dir):
     engines = subprocess.run(
         [sys.executable, "-m", "voxhost", "engines"], capture_output=True, text=True, check=True, env=_env(state_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import json
 import logging
 import os
@@ -98,7 +99,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     catch_early_signals()  # first: loading settings and importing plugins may take seconds
     settings = _settings(args)
     setup_logging(settings.log_level, args.debug)
-    daemon = Daemon(settings, _plugins(settings))
+    plugins = _plugins(settings)
+    if args.no:
+        _check_doors_named(args.no, collect_door_classes(plugins, settings))
+    daemon = Daemon(settings, plugins)
     try:
         loop = new_event_loop(settings.loop)
         _run_bounded(daemon.serve(), loop)
@@ -107,6 +111,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     _exit_if_threads_linger()
     return 0
+
+
+def _check_doors_named(names: list[str], doors: dict[str, Any]) -> None:
+    """``ConfigError`` for a ``--no DOOR`` that names no door: the door meant would stay open."""
+    for name in names:
+        if name not in doors:
+            close = difflib.get_close_matches(name, doors, n=1)
+            meant = f"did you mean {close[0]}? " if close else ""
+            raise ConfigError(f"--no {name} names no door ({meant}doors: {', '.join(doors) or 'none'})")
 
 
 def _run_bounded(main: Any, loop: asyncio.AbstractEventLoop) -> None:
