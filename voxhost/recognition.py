@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .engine import PCM, Capability, Segment, Transcript, TranscriptInfo, TranscriptionRequest, TranscriptPart
 from .errors import BusyError, EngineError, InvalidAudioError, InvalidRequestError, UnsupportedError, VoxhostError
 from .events import EventBus, Transcribed
+from .langid import primary_language
 from .operations import SpeechRequest, TranscribeParams, VoiceCreate, invalid
 from .transcripts import WordTiming, wer
 from .validation import SentenceCheck, merge
@@ -38,7 +39,7 @@ PAD_SECONDS = 0.5
 
 def base_language(language: str | None) -> str | None:
     """``en_US`` → ``en``; None stays None."""
-    return language.replace("-", "_").split("_")[0].lower() if language else None
+    return primary_language(language) if language else None
 
 
 class Recognition:

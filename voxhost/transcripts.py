@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .langid import primary_language
+
 if TYPE_CHECKING:
     from .engine import Segment
 
@@ -67,7 +69,7 @@ def _normalizer(english: bool) -> Callable[[str], Any] | None:
 
 def normalize(text: str, language: str | None = None) -> str:
     """Text as Whisper's evaluation normalises it (English: numbers, spellings and titles unified)."""
-    english = (language or "en").replace("-", "_").split("_")[0].lower() == "en"
+    english = primary_language(language or "en") == "en"
     normalizer = _normalizer(english)
     out = str(normalizer(text)) if normalizer is not None else text
     return _basic(out)

@@ -6,16 +6,16 @@ import functools
 import importlib.util
 from collections.abc import Callable
 
-from ..langid import LanguageIdentifier
+from ..langid import LanguageIdentifier, primary_language
 
 
 @functools.lru_cache(maxsize=32)
 def detector(languages: tuple[str, ...]) -> Callable[[str], str | None] | None:
     """Detection among ``languages`` (None where lingua is not installed: the first language is then used)."""
-    if importlib.util.find_spec("lingua") is None or len({lang.split("_")[0] for lang in languages}) < 2:
+    if importlib.util.find_spec("lingua") is None or len({primary_language(lang) for lang in languages}) < 2:
         return None
     identifier = LanguageIdentifier(languages, fallback=None)
-    by_base = {lang.replace("-", "_").split("_")[0].lower(): lang for lang in reversed(languages)}
+    by_base = {primary_language(lang): lang for lang in reversed(languages)}
 
     def detect(text: str) -> str | None:
         found = identifier.detect(text)

@@ -21,6 +21,7 @@ from pathlib import Path
 import regex
 
 from ..errors import ConfigError, InvalidPatternError, InvalidRequestError, UnknownLexiconEntryError
+from ..langid import primary_language
 from ..operations import LexiconEntry, LexiconRule
 
 _LOGGER = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ _SHIELD = re.compile("\ue000([\ue100-\ue1ff])\ue001")
 
 
 def _base(language: str | None) -> str | None:
-    return language.replace("-", "_").split("_", 1)[0].lower() if language else None
+    return primary_language(language) if language else None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from num2words import CONVERTER_CLASSES, num2words
 
+from ..langid import primary_language
 from .langs import Lang, lang_for
 
 _LOGGER = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ class Reader:
 
     def __init__(self, language: str | None, *, reads_numbers: bool = False) -> None:
         self.lang = lang_for(language)
-        base = (language or "").replace("-", "_").split("_", 1)[0].lower()
+        base = primary_language(language or "")
         self.code = base if supported(base) else None
         self.reads_numbers = reads_numbers
         words = self.lang.phone_words if self.lang is not None else ()

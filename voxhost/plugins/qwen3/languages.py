@@ -6,6 +6,8 @@ import json
 import logging
 from pathlib import Path
 
+from ...langid import primary_language
+
 _LOGGER = logging.getLogger(__name__)
 
 LOCALES: dict[str, str] = {
@@ -44,7 +46,7 @@ def to_model_language(code: str | None, supported: list[str] | set[str]) -> str:
     if not code:
         return "auto"
     text = code.strip().lower()
-    name = text if text in LOCALES else _BY_PRIMARY.get(text.replace("-", "_").split("_")[0])
+    name = text if text in LOCALES else _BY_PRIMARY.get(primary_language(text))
     if name is not None and name in supported:
         return name
     _LOGGER.debug("language %r is not one of the model's %s; the model detects it", code, sorted(supported))
