@@ -108,6 +108,25 @@ def test_a_misspelled_key_or_table_is_named_with_the_one_meant(tmp_path, text, e
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("where", ["-c", "VOXHOST_CONFIG"])
+def test_a_toml_syntax_error_names_the_file(tmp_path, where):
+    config = tmp_path / "broken.toml"
+    config.write_text('[doors.http]\nhost = "127.0.0.1\n')
+    given = {"env": {"VOXHOST_CONFIG": str(config)}} if where == "VOXHOST_CONFIG" else {}
+    result = _voxhost("check-config", *(["-c", str(config)] if where == "-c" else []), **given)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"voxhost: cannot read config {config}: Illegal character '\\n' (at line 2, column 18)\n"
+
+
+@pytest.mark.parametrize("name, value", [("VOXHOST_ALIASES", "kitchen=x"), ("VOXHOST_PLUGINS_DIRS", "/srv/plugins")])
+def test_an_environment_list_or_table_that_is_not_json_is_named(tmp_path, name, value):
+    # It was 'cannot read config: error parsing value for field "aliases" from source "EnvSettingsSource"'.
+    result = _voxhost("check-config", "--state-dir", str(tmp_path), env={name: value})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"voxhost: environment variable {name} is not valid JSON (Expecting value: ")
+    assert "lists and tables are written as JSON (VOXHOST_PLUGINS_DIRS='[" in result.stderr
+
+
 def test_serve_with_invalid_config_exits_2(tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[doors.mqtt]\nport = 0\n")

@@ -11,6 +11,7 @@ import difflib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -322,14 +324,25 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         return Settings(**overrides)
     except ValidationError as err:
         raise ConfigError(format_validation_error(err, prefix="", model=Settings)) from None
-    except ValueError as err:  # a TOML syntax error surfaces as a ValueError subclass
-        raise ConfigError(f"cannot read config: {err}") from None
+    except SettingsError as err:  # a VOXHOST_* list or table that is not JSON (pydantic-settings names the field)
+        raise ConfigError(_environment_problem(err)) from None
+    except ValueError as err:  # a TOML syntax error (or bytes that are not UTF-8) surfaces as a ValueError subclass
+        raise ConfigError(f"cannot read config {os.environ.get(CONFIG_ENV, '')}: {err}") from None
     finally:
         if config is not None or previous:
             if previous is None:
                 os.environ.pop(CONFIG_ENV, None)
             else:
                 os.environ[CONFIG_ENV] = previous
+
+
+def _environment_problem(err: SettingsError) -> str:
+    """What is wrong with a ``VOXHOST_*`` variable pydantic-settings could not read, and how it is written."""
+    field = re.search(r'field "([^"]+)" from source "EnvSettingsSource"', str(err))
+    name = f"VOXHOST_{field.group(1).upper()}" if field else "a VOXHOST_* variable"
+    why = f" ({err.__cause__})" if err.__cause__ else ""
+    examples = """VOXHOST_PLUGINS_DIRS='["/srv/plugins"]', VOXHOST_ALIASES='{"kitchen": "piper:en_US-joe-medium"}'"""
+    return f"environment variable {name} is not valid JSON{why}; lists and tables are written as JSON ({examples})"
 
 
 def _check_environment() -> None:
