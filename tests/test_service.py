@@ -325,3 +325,12 @@ def test_a_config_serve_would_refuse_stops_the_install(tmp_path, fake_tools, con
     done = subprocess.run([*command, "-c", str(tmp_path / config)], capture_output=True, text=True, env=env)
     assert done.returncode == 2 and done.stderr == f"voxhost: {message.format(folder=tmp_path)}\n", done.stderr
     assert not (tmp_path / "home" / ".config").exists() and not fake_tools.exists()  # nothing written or started
+
+
+def test_uninstall_of_a_service_never_installed_says_so(tmp_path, fake_tools):
+    # It said "stopped and removed: <the unit>" of a unit that was never there.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VOXHOST_")}
+    command = [sys.executable, "-m", "voxhost", "service", "uninstall", "--user", "--manager", "systemd"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    unit = tmp_path / "home" / ".config" / "systemd" / "user" / "voxhost.service"
+    assert done.returncode == 0 and done.stdout == f"not installed (no {unit}); nothing removed\n", done

@@ -373,8 +373,9 @@ def cmd_service(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(service.describe(plan, "uninstall"), end="")
             return 0
-        service.apply_uninstall(plan)
-        print(f"stopped and removed: {plan.path}")
+        installed = plan.path.exists()
+        service.apply_uninstall(plan)  # stopped and disabled all the same: a unit may be loaded without its file
+        print(f"stopped and removed: {plan.path}" if installed else f"not installed (no {plan.path}); nothing removed")
     for note in plan.notes:
         print(note)
     return 0
