@@ -67,6 +67,34 @@ def test_say_unknown_voice_is_a_clear_error(state_dir):
     assert result.returncode == 1 and "unknown voice 'nobody'" in result.stderr and not result.stdout
 
 
+def test_say_text_that_is_not_utf8_is_named_as_such(state_dir):
+    # A Latin-1 file or terminal: "text: the text contains a lone surrogate (U+DCE9) at position 6; send plain
+    # Unicode text".
+    for text, where in ((b"-", "standard input"), (b"Hello \xe9t\xe9.", "the text")):
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", "say", text, "-o", "-"],
+            input=b"Hello \xe9t\xe9.",
+            capture_output=True,
+            env=_env(state_dir),
+            timeout=120,
+        )
+        assert result.returncode == 1 and not result.stdout, result.stderr
+        assert result.stderr.decode() == (
+            f"voxhost: {where} is not UTF-8 (byte 0xe9 at 6); convert it first, e.g. iconv -f latin1 -t utf-8\n"
+        )
+    # A byte order mark (a file saved by a Windows editor) is not text: what follows is spoken.
+    marked = subprocess.run(
+        [sys.executable, "-m", "voxhost", "say", "-", "-o", "-"],
+        input="\ufeffGood morning.".encode(),
+        capture_output=True,
+        check=True,
+        env=_env(state_dir),
+        timeout=120,
+    )
+    data, rate = soundfile.read(io.BytesIO(marked.stdout), dtype="int16")
+    assert_speech(data.tobytes(), rate, 0.5, 2.5)
+
+
 def test_serve_ready_and_sigterm(state_dir):
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxhost", "serve", "--no", "wyoming", "--no", "http"],

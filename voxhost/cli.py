@@ -165,7 +165,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging("warning" if not args.debug else "debug", args.debug)
     _check_output(args.output)  # before the whole text is synthesized, not after
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = _text(args.text)
     fields = {"voice": args.voice, "speaker": args.speaker, "language": args.language, "speed": args.speed}
     request = parse(SpeechRequest, {"text": text, "door": "cli", **{k: v for k, v in fields.items() if v is not None}})
 
@@ -185,6 +185,21 @@ def cmd_say(args: argparse.Namespace) -> int:
     if args.output != "-":
         print(f"{args.output}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz", file=sys.stderr)
     return 0
+
+
+def _text(given: str) -> str:
+    """The text to speak: ``given``, or standard input for ``-``; text that is not UTF-8 is refused saying so."""
+    where = "standard input" if given == "-" else "the text"
+    # A Latin-1 file, or a terminal in another encoding: bytes that are not UTF-8 (as arguments, Python keeps them
+    # as lone surrogates, which the core refuses in words that mean nothing to someone who typed a word).
+    data = sys.stdin.buffer.read() if given == "-" else given.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8-sig")  # a byte order mark (files saved by Windows editors) is not text
+    except UnicodeDecodeError as err:
+        raise VoxhostError(
+            f"{where} is not UTF-8 (byte 0x{data[err.start]:02x} at {err.start}); convert it first, e.g. "
+            "iconv -f latin1 -t utf-8"
+        ) from None
 
 
 class OutputError(VoxhostError):
