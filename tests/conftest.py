@@ -289,11 +289,13 @@ def run_cli_on_tmpfs(
     read_only: bool = False,
     after: str = "",
     timeout: float = 180,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """``voxhost ARGS`` (offline) in a user and mount namespace of its own, where ``folder`` is a tmpfs of ``size``:
     a real full, or really read-only, file system for that command alone, that needs no root and is gone with it.
     ``prepare`` (shell) runs on it first; ``read_only`` then remounts it read-only; ``after`` (shell) runs once the
-    command has ended, while the tmpfs is still there (its output follows the command's); the status is voxhost's."""
+    command has ended, while the tmpfs is still there (its output follows the command's); the status is voxhost's.
+    ``env`` is added to the environment."""
     where = shlex.quote(str(folder))
     steps = [
         f"mount -t tmpfs -o size={size} tmpfs {where}",
@@ -308,7 +310,7 @@ def run_cli_on_tmpfs(
         ["unshare", "-rm", "sh", "-c", script],
         capture_output=True,
         text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
         timeout=timeout,
     )
 

@@ -16,7 +16,7 @@ from voxhost import service
 from voxhost.cli import main
 from voxhost.daemon import CLOSE_MARGIN
 
-from .conftest import REPO
+from .conftest import REPO, namespaces_work, run_cli_on_tmpfs
 
 
 @pytest.fixture
@@ -334,3 +334,19 @@ def test_uninstall_of_a_service_never_installed_says_so(tmp_path, fake_tools):
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     unit = tmp_path / "home" / ".config" / "systemd" / "user" / "voxhost.service"
     assert done.returncode == 0 and done.stdout == f"not installed (no {unit}); nothing removed\n", done
+
+
+@pytest.mark.skipif(not namespaces_work(), reason="no user namespaces here (unshare -rm)")
+def test_an_install_on_a_full_disk_leaves_no_half_unit(tmp_path, fake_tools):
+    # The unit was written in place: a full disk left it empty, with a traceback (only PermissionError was caught).
+    home = tmp_path / "home"  # HOME, as fake_tools set it
+    home.mkdir()
+    units = home / ".config" / "systemd" / "user"
+    fill = f"mkdir -p {units} && (head -c 1M /dev/zero > {home}/filler 2>/dev/null || true)"
+    done = run_cli_on_tmpfs(
+        home, "service", "install", "--user", "--manager", "systemd", size="40k", prepare=fill, after=f"ls -A {units}"
+    )
+    assert done.returncode == 1 and done.stdout == "", done
+    unit = units / "voxhost.service"
+    assert done.stderr == f"voxhost: cannot write {unit} (No space left on device); nothing was installed\n"
+    assert not fake_tools.exists()  # nothing enabled or started

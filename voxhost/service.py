@@ -37,6 +37,7 @@ from typing import Literal
 
 from .daemon import CLOSE_MARGIN
 from .errors import VoxhostError
+from .replacing import replacing
 from .settings import Settings, load_settings
 
 Manager = Literal["systemd", "launchd"]
@@ -481,9 +482,12 @@ def apply_install(plan: Plan) -> None:
         make_state_dir(plan.state_dir, plan.state_owner)
     try:
         plan.path.parent.mkdir(parents=True, exist_ok=True)
-        plan.path.write_text(plan.content)
+        with replacing(plan.path) as part:  # whole or untouched: a full disk never leaves half a unit to start
+            part.write_text(plan.content)
     except PermissionError as err:
-        raise VoxhostError(f"cannot write {plan.path} ({err.strerror}); run with sudo, or use --user") from err
+        raise VoxhostError(f"cannot write {plan.path} ({err.strerror}); run with sudo, or use --user") from None
+    except OSError as err:  # a full or read-only disk
+        raise VoxhostError(f"cannot write {plan.path} ({err.strerror or err}); nothing was installed") from None
     if plan.manager == "launchd":
         log_dir = Path(plistlib.loads(plan.content.encode())["StandardOutPath"]).parent
         log_dir.mkdir(parents=True, exist_ok=True)
