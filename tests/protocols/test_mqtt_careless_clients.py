@@ -207,3 +207,12 @@ def test_a_reply_too_large_to_publish_is_an_error_instead_of_silence(client):
     assert f"above the {PUBLISH_LIMIT} byte message limit" in error["message"], error
     page = one_reply(client, f"{ROOT}/jobs/get", {"id": "some-jobs", "limit": 5})
     assert page["status"] == "ok" and len(page["jobs"]) == 5, page
+
+
+def test_rhasspy_get_voices_echoes_a_numeric_id(client):
+    # A Hermes say's id may be a number, and is echoed as one; getVoices with {"id": 4711} was dropped without a word.
+    client.subscribe("rhasspy/tts/voices")
+    client.publish("rhasspy/tts/getVoices", {"id": 4711, "siteId": "den"})
+    voices = client.wait(lambda m: m.topic == "rhasspy/tts/voices", 10).json()
+    assert voices["id"] == 4711 and voices["siteId"] == "den", voices
+    assert {"voiceId": "piper:en_US-joe-medium", "description": "Joe (en_US, medium)"} in voices["voices"], voices

@@ -60,6 +60,13 @@ def _check_hermes_id(value: Any) -> str | int | None:
     return value
 
 
+def _echoed_id(value: Any) -> str | int | None:
+    """An id that is only echoed (it names no topic): a string or an integer, kept as sent."""
+    if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError("must be a string or an integer")
+
+
 def _check_level(value: str) -> str:
     """A value that names one topic level (an id, a Hermes site): no ``/``, wildcards or characters MQTT forbids."""
     if not value or any(c in value for c in "/+#"):
@@ -92,6 +99,8 @@ RequestId = Annotated[str | None, BeforeValidator(_check_id)]
 """A request's id: it may name a topic level, so no wildcards or ``/``."""
 HermesId = Annotated[str | int | None, BeforeValidator(_check_hermes_id)]
 """A Hermes say's id: a request id that keeps its JSON type, so a number is echoed as a number."""
+EchoedId = Annotated[str | int | None, BeforeValidator(_echoed_id)]
+"""An id a reply echoes as sent (Rhasspy's getVoices): a number stays a number."""
 TopicName = Annotated[str | None, AfterValidator(_check_topic)]
 """A topic a request's replies or audio go to: no wildcards."""
 TopicLevel = Annotated[str, AfterValidator(_check_level)]
@@ -278,7 +287,8 @@ class HermesGetVoices(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    id: str | None = None
+    id: EchoedId = None
+    """Echoed in ``rhasspy/tts/voices`` as sent (a Hermes say's id may be a number too)."""
     site_id: str = Field("default", alias="siteId")
 
 
