@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -124,6 +125,22 @@ def test_serve_refuses_a_no_that_names_no_door(state_dir):
     result = run_cli(state_dir, *command, check=False, timeout=60)
     assert result.returncode == 2 and "Ready" not in result.stderr, result.stderr
     assert result.stderr.splitlines()[-1].startswith("voxhost: --no htp names no door (did you mean http? doors: ")
+
+
+@pytest.mark.parametrize("door", ["http", "wyoming"])
+def test_serve_on_a_port_in_use_says_what_to_do(state_dir, door):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        wyoming = f"tcp://127.0.0.1:{port if door == 'wyoming' else free_port()}"
+        http = str(port if door == "http" else free_port())
+        result = run_cli(state_dir, "serve", "--uri", wyoming, "--http-port", http, check=False, timeout=120)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert f"the {door} door could not start: " in last and "address already in use" in last, result.stderr
+    flag = "--http-port N" if door == "http" else "--uri tcp://HOST:PORT"
+    assert last.endswith(f"stop it, or give [doors.{door}] another (or serve {flag})"), last
 
 
 def test_engines_and_voices_commands(state_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 from collections.abc import Awaitable, Coroutine
@@ -127,7 +128,7 @@ class Daemon:
             try:
                 await door.start()
             except OSError as err:
-                raise StartupError(f"the {name} door could not start: {err}") from err
+                raise StartupError(f"the {name} door could not start: {err}{_bind_hint(name, err)}") from err
             self.doors.append(door)
             core.doors.append(door)
             _LOGGER.info("Door %s open %s", name, door.status())
@@ -201,3 +202,13 @@ async def _bounded(steps: list[Coroutine[Any, Any, None]], timeout: float) -> No
         task.cancel()
     if pending:
         await asyncio.wait(pending, timeout=0.2)
+
+
+def _bind_hint(door: str, err: OSError) -> str:
+    """What to do about an address a door could not listen on."""
+    if err.errno == errno.EADDRINUSE:
+        flag = {"http": " (or serve --http-port N)", "wyoming": " (or serve --uri tcp://HOST:PORT)"}.get(door, "")
+        return f"; another program (or another voxhost) listens there: stop it, or give [doors.{door}] another{flag}"
+    if err.errno == errno.EACCES:
+        return f"; a port below 1024 needs root: give [doors.{door}] a higher one"
+    return ""
