@@ -218,7 +218,7 @@ NUMBERS = [
         "en_US",
         "quotes and apostrophes are no feet or inches",
         "He said \"I am 12\" and 'I want 6' in the 90's, rock 'n' roll.",
-        "He said \"I am twelve\" and 'I want six' in the ninety's, rock 'n' roll.",
+        "He said \"I am twelve\" and 'I want six' in the nineties, rock 'n' roll.",
     ),
     ("de", "inches", 'Ein 27" Monitor.', "Ein siebenundzwanzig Zoll Monitor."),
     ("es", "inches", 'Una pantalla de 21".', "Una pantalla de veintiuna pulgadas."),
@@ -257,6 +257,36 @@ def test_an_engine_that_reads_numbers_gets_phone_numbers_years_and_lengths_in_wo
 def test_an_engine_that_reads_numbers_keeps_plain_numbers_but_not_times_or_units():
     out = said("There are 1,234 people at 9:00 and it is 21 °C.", reads_numbers=True)
     assert out == "There are 1,234 people at nine o'clock and it is twenty-one degrees Celsius."
+
+
+DECADES = [
+    # "the 1990s" was "the nineteen ninetys", "the 90s" "the ninetys"; Piper was left "90's" and "2000s", which espeak
+    # reads "ninety" and "two thousand z".
+    (
+        "en_US",
+        "In the 1990s, the 90s, the '90s, the ’90s, the 80's and 90's, mid-70s, the 1900s, the 2000s, the 2010s.",
+        "In the nineteen nineties, the nineties, the nineties, the nineties, the eighties and nineties, mid-seventies, "
+        "the nineteen hundreds, the two thousands, the twenty tens.",
+    ),
+    ("en_US", "She is in her 30s, the 1980's hits.", "She is in her thirties, the nineteen eighties hits."),
+    # espeak read "1990er" "eintausend neunhundert neunziger" and "2000er" "zweitausend er".
+    (
+        "de",
+        "Die 90er, die 1990er Jahre, in den 1920ern, die 2000er, ein 1995er Wein.",
+        "Die neunziger, die neunzehnhundertneunziger Jahre, in den neunzehnhundertzwanzigern, die zweitausender, ein "
+        "neunzehnhundertfünfundneunziger Wein.",
+    ),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("language", "written", "expected"), DECADES, ids=[f"{c[0]}-{c[1][:12]}" for c in DECADES])
+def test_decades(language, written, expected, reads_numbers):
+    assert said(written, language, reads_numbers=reads_numbers) == expected
+
+
+def test_a_number_of_seconds_is_no_decade():
+    assert said("Wait 30s, then 40s.", reads_numbers=True) == "Wait 30s, then 40s."
 
 
 def test_a_language_without_rules_keeps_its_digits_or_gets_only_cardinals():

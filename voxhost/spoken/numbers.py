@@ -43,6 +43,20 @@ _YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
 _RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
 _YEAR = re.compile(r"1[1-9]\d\d|20[1-9]\d")
 """What is read as a year where it stands alone (English and German): "1999", "2024"."""
+_DECADES = {
+    "en": re.compile(
+        r"(?:(?<![\w.,:/\-−+'’‘])|(?<=mid-)|(?<=late-)|(?<=early-)|(?<=[sS][-–]))"
+        r"(['’‘])?(1[1-9]\d0|20\d0|[1-9]0)['’]?s(?!\w)"
+    ),
+    "de": re.compile(_LEFT + r"(1[1-9]\d\d|20\d\d|[1-9]0)(?=er[ns]?(?![^\W\d_]))"),
+}
+"""Decades ("the 1990s", "the '90s", "the 80's"; "die 90er", "die 1990er Jahre") and German years as adjectives
+("1995er Jahrgang"): the number as a year, made plural ("nineteen nineties") or given its "-er" ("neunziger")."""
+_DECADE_BEFORE = re.compile(
+    r"(?i:\b(?:the|his|her|their|my|your|our|its|those|these|early|mid|late)[\s-]+"
+    r"|\d0['’]?s(?:,?\s+(?:and|or|to|through)\s+|,\s*|\s?[-–/]\s?))$"
+)
+"""What says that a "90s" is a decade or an age ("the 90s", "in their 30s", "the 80s and 90s"), not ninety seconds."""
 _PHONE_CONTEXT = 32
 """How many characters before a number are searched for a word that says it is a telephone number."""
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
@@ -128,6 +142,10 @@ class Reader:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
             rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run, None))
             rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version, None))
+        if self.code in _DECADES:
+            # Before the year and plain rules, which read "1990s" "nineteen ninetys" and left "90's" to espeak
+            # ("ninety"); before lengths, which would count the apostrophe of "'90s" as an open quotation.
+            rules.append((_DECADES[self.code], self._decade, None))
         rules += structured[dates:]
         if self.code is not None:
             if self.code in ("en", "de"):
@@ -215,6 +233,16 @@ class Reader:
         if self.reads_numbers and self.code != "en":
             return None
         return self.year(int(m.group(1)))
+
+    def _decade(self, m: re.Match[str]) -> str | None:
+        """ "the 1990s" → "the nineteen nineties", "die 1990er" → "die neunzehnhundertneunziger"."""
+        n = int(m.group(m.re.groups))  # the number is each pattern's last group
+        if self.code == "de":
+            return self.year(n) if n > 99 else self.words(n)  # the "-er" stays: "neunzehnhundertneunziger"
+        if n < 100 and not m.group(1) and not _DECADE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+            return None  # "wait 30s": seconds, perhaps
+        said = self.year(n) if n > 99 else self.words(n)
+        return said[:-1] + "ies" if said.endswith("y") else said + "s"
 
     def _version(self, m: re.Match[str]) -> str | None:
         word = self.lang.dot if self.lang else " "
