@@ -217,8 +217,12 @@ def _check_output(output: str) -> None:
         raise OutputError(f"cannot write {output}: it is a directory")
     if not path.parent.is_dir():
         raise OutputError(f"cannot write {output}: no directory {path.parent}")
-    if not os.access(path.parent, os.W_OK):  # the file is written beside itself first, then renamed into place
-        raise OutputError(f"cannot write {output}: the folder {path.parent} is not writable")
+    target = Path(os.path.realpath(path))  # as replacing() writes it: a link's destination
+    if target.exists() and not target.is_file():  # /dev/null, a pipe: written in place
+        if not os.access(target, os.W_OK):
+            raise OutputError(f"cannot write {output}: permission denied")
+    elif not os.access(target.parent, os.W_OK):  # a file is written beside itself first, then renamed into place
+        raise OutputError(f"cannot write {output}: the folder {target.parent} is not writable")
 
 
 def _write_output(output: str, data: bytes) -> None:
