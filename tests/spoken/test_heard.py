@@ -140,6 +140,8 @@ NUMBERS_HEARD = [
     ("arrow", "Go from home -> work.", ["home", "to", "work"], []),
     # Piper read the years of a range as years already (engines that read numbers as words did not): kept so.
     ("year range", "It ran from 1990-1995.", ["ran", "1990", "to", "1995"], ["thousand", "hundred"]),
+    # espeak read "the 80's" "the eighty", heard "the 80" (Whisper hears "the nineties" as "the 90s").
+    ("decades", "It was big in the 80's and the 90's.", ["big", "80s", "90s"], ["80", "90"]),
 ]
 
 
