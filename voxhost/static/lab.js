@@ -749,6 +749,9 @@ function onEvent(ev) {
   switch (ev.event) {
     case "hello":
       for (const job of ev.jobs) updateJob(job.job_id, { ...job, at: Date.now() / 1000 });
+      settleMissedJobs(new Set(ev.jobs.map((j) => j.job_id)));
+      if (helloSeen) { refreshEngines(); refreshVoices(); } // a restarted daemon may have other engines and voices
+      helloSeen = true;
       break;
     case "job_accepted":
       updateJob(ev.job_id, { door: ev.door, voice: ev.voice, engine: ev.engine, chars: ev.chars, at: ev.at, state: "queued" });
@@ -784,24 +787,54 @@ function onEvent(ev) {
   }
 }
 
-let source = null;
+// Jobs shown as queued or running that a new connection's hello does not list ended while the feed was away
+// (a daemon restart, a stream ended for falling behind): their end events were missed, so ask for each.
+let helloSeen = false;
+function settleMissedJobs(inProgress) {
+  for (const job of state.jobs.values()) {
+    if (!["queued", "running"].includes(job.state) || inProgress.has(job.job_id)) continue;
+    getJson(`/v1/jobs/${encodeURIComponent(job.job_id)}`).then(
+      (record) => updateJob(job.job_id, { state: record.state, message: record.error ? record.error.message : undefined }),
+      (err) => updateJob(job.job_id, { state: "unknown", message: err.status === 404
+        ? "It ended while the live feed was away, and the daemon no longer knows it (it restarted)."
+        : "It ended while the live feed was away: " + err.message }));
+  }
+}
+
+let source = null, retryTimer = null, retryDelay = 1000;
 function connectEvents() {
   if (source) source.close();
+  clearTimeout(retryTimer);
   const live = $("#live");
   const key = apiKey();
-  source = new EventSource("/v1/events" + (key ? "?api_key=" + encodeURIComponent(key) : ""));
-  source.onopen = () => { live.textContent = "live"; live.className = "badge ok"; };
+  const feed = source = new EventSource("/v1/events" + (key ? "?api_key=" + encodeURIComponent(key) : ""));
+  source.onopen = () => {
+    live.textContent = "live"; live.className = "badge ok";
+    retryDelay = 1000;
+    if ($("#notice").textContent.startsWith(LIVE_NOTICE)) notice("");
+  };
   source.onmessage = (m) => {
     try { onEvent(JSON.parse(m.data)); } catch (err) { console.error("bad event", err); }
   };
   source.onerror = async () => {
     live.textContent = "reconnecting…"; live.className = "badge warn";
-    if (source.readyState === EventSource.CLOSED) { // refused (e.g. 401): find out why through a normal request
+    if (feed.readyState === EventSource.CLOSED) { // refused (e.g. 401): find out why through a normal request
       live.textContent = "offline"; live.className = "badge bad";
-      try { await api("/v1/engines"); connectEvents(); } catch (err) { notice("Live events: " + err.message); }
+      try {
+        await api("/v1/engines");
+      } catch (err) {
+        if (err.status === 401) { notice(LIVE_NOTICE + err.message); return; } // the key was not given: wait for it
+        // The daemon is stopping, restarting or unreachable: try again rather than stay offline until a reload.
+        notice(`${LIVE_NOTICE}${err.message} (trying again)`);
+      }
+      if (feed !== source) return; // a key saved meanwhile has connected again
+      // After a pause that grows while the feed stays refused, so a feed refused alone is not asked in a loop.
+      retryTimer = setTimeout(connectEvents, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 15000);
     }
   };
 }
+const LIVE_NOTICE = "Live events: ";
 
 // -- start --------------------------------------------------------------------------------------------------
 
