@@ -173,3 +173,40 @@ SHORT_WORDS = [
 @pytest.mark.parametrize(("text", "sentences"), SHORT_WORDS, ids=[t[:14] for t, _ in SHORT_WORDS])
 def test_a_short_capitalised_word_ends_a_sentence_before_a_sentence_opener(text, sentences):
     assert_split_whole_and_streamed(text, sentences)
+
+
+TITLED = [
+    # The detector takes only words of one to three letters for abbreviations: "Prof. Müller kommt heute." was
+    # "Prof." / "Müller kommt heute.", "Acme Corp. Labs" "Acme Corp." / "Labs".
+    ("Prof. Müller kommt heute. Gut.", ["Prof. Müller kommt heute.", "Gut."]),
+    ("Ask Prof. Smith and Gen. Lee. Then go.", ["Ask Prof. Smith and Gen. Lee.", "Then go."]),
+    (
+        "Capt. Kirk met Sgt. Pepper at Univ. Hall, Dept. Physics of Acme Corp. Labs. Ok.",
+        ["Capt. Kirk met Sgt. Pepper at Univ. Hall, Dept. Physics of Acme Corp. Labs.", "Ok."],
+    ),
+    (
+        "Die Abt. Einkauf der Gebr. Weber, Inst. Mathematik, ab Febr. Montag. Gut.",
+        ["Die Abt. Einkauf der Gebr. Weber, Inst. Mathematik, ab Febr. Montag.", "Gut."],
+    ),
+    ("Gov. Brown and Sept. Rains. La Srta. García. Ok.", ["Gov. Brown and Sept. Rains.", "La Srta. García.", "Ok."]),
+    # Before a sentence opener the dot ends the sentence (even one of a single word); other words are no titles.
+    ("He works at Acme Corp. Then he goes home.", ["He works at Acme Corp.", "Then he goes home."]),
+    (
+        "It ends in Sept. Thanks. We met the Prof. Das ist gut.",
+        ["It ends in Sept.", "Thanks.", "We met the Prof.", "Das ist gut."],
+    ),
+    ("I saw Profs. Smith. We like Corps. Then.", ["I saw Profs.", "Smith.", "We like Corps.", "Then."]),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), TITLED, ids=[t[:14] for t, _ in TITLED])
+def test_a_title_before_a_name_ends_no_sentence(text, sentences):
+    assert_split_whole_and_streamed(text, sentences)
+
+
+def test_a_sentence_before_a_title_is_not_held_back():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Hello. Ask Prof.") == ["Hello."]
+    assert splitter.feed(" The") == []  # "The" or "Theodor": the next piece decides
+    assert splitter.feed("odor Heuss. Then") == ["Ask Prof. Theodor Heuss."]
+    assert splitter.finish() == ["Then"]

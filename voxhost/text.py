@@ -52,7 +52,20 @@ with a dot after a sentence mark for a numbered list's item ("El 5 dic. 2026. Lu
 _MONTH_TAIL = re.compile(r"(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")(\.)" + _SPACE + "*$")
 """What a text may end in that the next piece decides: a month abbreviation's dot, a number after it or not."""
 _BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
-_LONGEST_WORD = max(len(w) for w in _FIRST_PARTS | MONTHS)
+TITLES = (
+    # English
+    "Prof", "Univ", "Inst", "Corp", "Dept", "Gen", "Sgt", "Capt", "Gov", "Supt", "Lieut", "Cmdr", "Pres", "Bros",
+    "Assoc", "Sept",
+    # German, French, Spanish
+    "Abt", "Gebr", "Febr", "Mlle", "Srta",
+)  # fmt: skip
+"""Titles and abbreviations written before a name or noun ("Prof. Müller", "Acme Corp. Labs", "Abt. Einkauf"). The
+boundary detector takes only capitalised words of one to three letters for abbreviations, so "Prof. Müller kommt"
+was "Prof." / "Müller kommt": their dot ends no sentence, except before a sentence opener ("… at Acme Corp. Then
+…"). Before any other capitalised word it is taken for a title's, where a sentence may end too (docs/text.md)."""
+_TITLES = frozenset(t.lower() for t in TITLES)
+_LONGEST_TITLE = max(len(t) for t in TITLES)
+_LONGEST_WORD = max(len(w) for w in _FIRST_PARTS | MONTHS | _TITLES)
 _HIDDEN_DOT = "\ufdd0"
 """An abbreviation's dots as the boundary detector sees them (a noncharacter: never in text), given back after."""
 SENTENCE_OPENERS = frozenset((
@@ -81,6 +94,7 @@ Dann", hidden above) are left alone."""
 _OPENER_AFTER = re.compile(
     _SPACE + r"+(?:" + "|".join(sorted(SENTENCE_OPENERS, key=len, reverse=True)) + r")(?=[\s,;:!?])"
 )
+_WORD_AFTER = re.compile(_SPACE + r"+(\w+)")
 _OPENER_BEGUN = frozenset(w[:k] for w in SENTENCE_OPENERS for k in range(len(w) + 1))
 _LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8
 _SENTENCE_DOT = "\ufdd1"
@@ -180,6 +194,9 @@ class SentenceSplitter:
             ):
                 chars = chars or list(text[:end])
                 chars[dot] = _SENTENCE_DOT + "."
+            elif match is None and whole and word in _TITLES and text[start].isupper() and not _opener_word(text, dot):
+                chars = chars or list(text[:end])
+                chars[dot] = _HIDDEN_DOT
             if match is None:
                 dot = text.find(".", dot + 1, end)
                 continue
@@ -217,16 +234,19 @@ class SentenceSplitter:
 
 
 def _short_word_dot(text: str) -> int:
-    """Where the dot is when ``text`` ends in a capitalised word of one to three letters, its dot, and what may still
-    become a sentence opener ("Dez. Da"): the next piece decides whether that dot ends a sentence; else -1."""
+    """Where the dot is when ``text`` ends in a capitalised word of one to three letters or a title, its dot, and what
+    may still become a sentence opener ("Dez. Da", "Prof. Th"): the next piece decides whether that dot ends a
+    sentence; else -1."""
     dot = text.rfind(".", max(0, len(text) - _LONGEST_OPENER))
     if dot < 1 or not text[dot - 1].isalpha():
         return -1
     start = dot - 1
     while start > 0 and text[start - 1].isalpha():
         start -= 1
-        if dot - start > 3:
+        if dot - start > _LONGEST_TITLE:
             return -1
+    if dot - start > 3 and text[start:dot].lower() not in _TITLES:
+        return -1
     after = text[dot + 1 :].lstrip(" \u00a0\u202f")
     return dot if text[start].isupper() and (not after or after.isalpha()) and after in _OPENER_BEGUN else -1
 
@@ -234,6 +254,12 @@ def _short_word_dot(text: str) -> int:
 def _opener_after(text: str, dot: int) -> bool:
     """Whether a sentence opener ("Dann", "The") follows the dot at ``dot``."""
     return _OPENER_AFTER.match(text, dot + 1) is not None
+
+
+def _opener_word(text: str, dot: int) -> bool:
+    """Whether the word after the dot at ``dot`` is a sentence opener, whatever follows it ("Sept. Then.")."""
+    after = _WORD_AFTER.match(text, dot + 1)
+    return after is not None and after.group(1) in SENTENCE_OPENERS
 
 
 def _restored(sentence: str) -> str:
