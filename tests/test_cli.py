@@ -96,6 +96,21 @@ def test_say_text_that_is_not_utf8_is_named_as_such(state_dir):
     assert_speech(data.tobytes(), rate, 0.5, 2.5)
 
 
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["say", "--sped", "2", "Hi"], "voxhost say: error: unrecognized arguments: --sped Hi (did you mean --speed?)"),
+        (["voices", "export", "--ouput", "v.zip"], "voxhost voices export: error: unrecognized arguments: --ouput"),
+        (["serve", "--http-prot", "8001"], "voxhost serve: error: unrecognized arguments: --http-prot 8001 (did you"),
+    ],
+)
+def test_a_misspelled_option_is_refused_by_its_subcommand(state_dir, args, line):
+    # argparse refused it from the top, with voxhost's own usage: "voxhost: error: unrecognized arguments: --sped Hi".
+    result = run_cli(state_dir, *args, check=False)
+    assert result.returncode == 2 and result.stderr.splitlines()[-1].startswith(line), result.stderr
+    assert result.stderr.startswith(f"usage: voxhost {' '.join(a for a in args[:2] if not a.startswith('-'))}")
+
+
 def test_serve_ready_and_sigterm(state_dir):
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxhost", "serve", "--no", "wyoming", "--no", "http"],

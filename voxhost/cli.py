@@ -467,15 +467,45 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
 # -- parser ---------------------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser (its subcommands' too) that refuses an unknown option in the words of the subcommand it was
+    given to, with the option likely meant (argparse names it from the top: ``voxhost: error: unrecognized
+    arguments: --sped``, with the usage of ``voxhost`` itself)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, noting on the namespace the innermost parser that was left with arguments it did not know."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and not hasattr(parsed, "_refused_by"):
+            parsed._refused_by = self  # subcommands parse first: the innermost one sets it
+        return parsed, extras
+
+    def parse_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """As argparse's, but arguments nobody knew are refused by the subcommand they were given to."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            where: argparse.ArgumentParser = getattr(parsed, "_refused_by", self)
+            options = [option for action in where._actions for option in action.option_strings]
+            meant = [close[0] for extra in extras if (close := difflib.get_close_matches(extra, options, n=1))]
+            hint = f" (did you mean {', '.join(meant)}?)" if meant else ""
+            where.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+        if hasattr(parsed, "_refused_by"):
+            del parsed._refused_by
+        return parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with every subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("-c", "--config", type=Path, help=f"TOML config file (or ${CONFIG_ENV})")
     common.add_argument("--state-dir", type=Path, help="state directory (voice library, caches, models)")
     common.add_argument("--plugins-dir", type=Path, action="append", help="directory of single-file plugins")
     common.add_argument("--debug", action="store_true", help="debug logging")
 
-    parser = argparse.ArgumentParser(prog="voxhost", description="A resident text-to-speech daemon.")
+    parser = _Parser(prog="voxhost", description="A resident text-to-speech daemon.")
     parser.add_argument("--version", action="version", version=f"voxhost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
