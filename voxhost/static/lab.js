@@ -259,9 +259,13 @@ class StreamPlayer {
 }
 
 // Speaks `body` and plays it as it streams; reports into the given result box. Returns the player when done.
+// A later call on the same box takes it over: this one then stops and leaves the box to it (returns null).
 async function speak(body, ui, signal) {
   if (ui.player) ui.player.stop(); // one voice at a time, and browsers allow few audio contexts
   const player = ui.player = new StreamPlayer();
+  // The first call's end (aborted, or answered late) reported into the box a later call had taken: "Stopped." in
+  // red over the new one, or the old audio in its player.
+  const current = () => ui.player === player;
   ui.box.hidden = false;
   ui.box.dataset.state = "requesting";
   delete ui.box.dataset.firstAudio;
@@ -280,6 +284,7 @@ async function speak(body, ui, signal) {
     let first = null;
     for (;;) {
       const { done, value } = await reader.read();
+      if (!current()) { reader.cancel().catch(() => {}); return null; }
       if (done) break;
       if (first === null && value.length) {
         first = (performance.now() - started) / 1000;
@@ -305,6 +310,7 @@ async function speak(body, ui, signal) {
     return player;
   } catch (err) {
     player.stop();
+    if (!current()) return null;
     ui.box.dataset.state = "failed";
     ui.status.classList.add("bad");
     ui.status.textContent = err.name === "AbortError" ? "Stopped." : "Failed: " + err.message;

@@ -169,10 +169,10 @@ let previewAbort = null;
 const previewUi = { box: $("#preview-result"), status: $("#preview-status"), audio: $("#preview-player") };
 async function preview(voice) {
   if (previewAbort) previewAbort.abort();
-  previewAbort = new AbortController();
+  const mine = previewAbort = new AbortController();
   await speak({ voice: voice.id, input: "Hello! This is my new voice. How do I sound?",
-    ...(voice.language ? { language: voice.language } : {}) }, previewUi, previewAbort.signal);
-  previewAbort = null;
+    ...(voice.language ? { language: voice.language } : {}) }, previewUi, mine.signal);
+  if (previewAbort === mine) previewAbort = null; // a later preview's, which the next press must still stop
 }
 
 async function removeVoice(voice) {

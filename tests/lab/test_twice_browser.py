@@ -1,0 +1,72 @@
+"""Pressing twice in the voice lab: a second preview started while the first is still on its way is the one shown,
+and the first one's end (stopped) does not mark it stopped or failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from .conftest import API_KEY, DESKTOP, base_url, ready
+from .test_browser import speech_fixture
+
+pytestmark = pytest.mark.browser
+
+
+def clone(lab: Any, name: str, sample: Path) -> str:
+    """A voice stored through the API, as another client would; its id."""
+    with sample.open("rb") as audio:
+        answer = httpx.post(
+            base_url(lab) + "/v1/audio/voices",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            data={"name": name, "transcript": "It is a lovely day for a walk in the park.", "language": "en"},
+            files={"audio_sample": (sample.name, audio, "audio/wav")},
+            timeout=30,
+        )
+    answer.raise_for_status()
+    return str(answer.json()["id"])
+
+
+def slow_network(page: Any, latency_ms: int) -> None:
+    """Every request of the page takes ``latency_ms`` more (Chromium's network emulation), so that a second press
+    comes while the first answer is still on its way, however fast the engine."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+
+
+def test_a_second_preview_is_not_marked_stopped_by_the_first(page_for: Any, lab: Any, tmp_path: Path) -> None:
+    sample = speech_fixture(lab, tmp_path / "sample.wav")
+    first, second = "Twice Alpha", "Twice Beta"
+    ids = {name: clone(lab, name, sample) for name in (first, second)}
+    page = page_for(DESKTOP, view="clone")
+    ready(page)
+    page.get_by_role("button", name=f"Preview {second}").wait_for(timeout=10000)
+    slow_network(page, 1500)
+    page.get_by_role("button", name=f"Preview {first}").click()
+    page.get_by_role("button", name=f"Preview {second}").click()
+    result, status = page.locator("#preview-result"), page.locator("#preview-status")
+    # While the second is on its way, it is not reported stopped (the first one's end said "Stopped." in red).
+    page.wait_for_timeout(500)
+    assert result.get_attribute("data-state") == "requesting", status.inner_text()
+    page.wait_for_selector("#preview-result[data-state='done'], #preview-result[data-state='failed']", timeout=30000)
+    assert result.get_attribute("data-state") == "done", status.inner_text()
+    assert "bad" not in (status.get_attribute("class") or ""), status.inner_text()
+    # A third press stops the second one for good: its late end does not take the player over.
+    page.get_by_role("button", name=f"Preview {first}").click()
+    page.get_by_role("button", name=f"Preview {second}").click()
+    page.get_by_role("button", name=f"Preview {first}").click()
+    page.wait_for_timeout(500)
+    assert result.get_attribute("data-state") == "requesting", status.inner_text()
+    page.wait_for_selector("#preview-result[data-state='done']", timeout=30000)
+    page.wait_for_timeout(4000)  # long enough for a second answer still on its way to arrive
+    job = status.inner_text().rsplit("job ", 1)[-1]
+    answer = httpx.get(base_url(lab) + f"/v1/jobs/{job}", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+    assert answer.json()["voice"].endswith(ids[first]), answer.json()
+    assert "bad" not in (status.get_attribute("class") or ""), status.inner_text()
+    assert not page.errors
