@@ -193,6 +193,14 @@ def test_say_to_an_output_it_cannot_write_is_one_line(tmp_path, state_dir):
     assert status == 1 and stderr == "voxhost: cannot write standard output: it is closed\n", stderr
 
 
+def test_say_to_a_file_named_for_another_audio_form_is_refused(tmp_path, state_dir):
+    # dinner.mp3 got a WAV: it plays where the player looks inside, not where it trusts the name.
+    out = tmp_path / "dinner.mp3"
+    status, stderr = _say_fails(state_dir, out)
+    assert status == 1 and stderr.startswith(f"voxhost: cannot write {out}: say writes WAV"), stderr
+    assert "name it .wav" in stderr and stderr.count("\n") == 1 and not out.exists()
+
+
 def test_say_to_a_file_the_system_refuses_is_one_line(state_dir):
     status, stderr = _say_fails(state_dir, "/proc/version")
     assert status == 1 and stderr.startswith("voxhost: cannot write /proc/version: ") and "Traceback" not in stderr

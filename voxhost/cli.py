@@ -165,6 +165,12 @@ def cmd_say(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging("warning" if not args.debug else "debug", args.debug)
     _check_output(args.output)  # before the whole text is synthesized, not after
+    if args.format == "wav" and Path(args.output).suffix.lower() in OTHER_AUDIO:
+        # A WAV named dinner.mp3 plays in some players and not in others (a speaker that trusts the name).
+        raise OutputError(
+            f"cannot write {args.output}: say writes WAV (or raw PCM with --format pcm); name it .wav "
+            "(the HTTP door's response_format gives mp3, opus, aac and flac)"
+        )
     text = _text(args.text)
     fields = {"voice": args.voice, "speaker": args.speaker, "language": args.language, "speed": args.speed}
     request = parse(SpeechRequest, {"text": text, "door": "cli", **{k: v for k, v in fields.items() if v is not None}})
@@ -200,6 +206,10 @@ def _text(given: str) -> str:
             f"{where} is not UTF-8 (byte 0x{data[err.start]:02x} at {err.start}); convert it first, e.g. "
             "iconv -f latin1 -t utf-8"
         ) from None
+
+
+OTHER_AUDIO = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".aac", ".m4a", ".webm"})
+"""Names of audio files in a form ``say`` does not write."""
 
 
 class OutputError(VoxhostError):
