@@ -350,3 +350,13 @@ def test_an_install_on_a_full_disk_leaves_no_half_unit(tmp_path, fake_tools):
     unit = units / "voxhost.service"
     assert done.stderr == f"voxhost: cannot write {unit} (No space left on device); nothing was installed\n"
     assert not fake_tools.exists()  # nothing enabled or started
+
+
+def test_a_system_service_for_a_user_not_there_is_refused(tmp_path):
+    # User=<a typo> was written and enabled: systemd cannot start it ("Failed to determine user credentials").
+    done = _install_dry_run(tmp_path, "--manager", "systemd", "--run-as", "voxhots-no-such-user", cwd=Path("/"))
+    assert done.returncode == 1 and done.stdout == "", done
+    assert done.stderr == (
+        "voxhost: --run-as voxhots-no-such-user: there is no such user here; make it first (sudo useradd --system "
+        "--home /var/lib/voxhost --shell /usr/sbin/nologin voxhots-no-such-user), or name one there is\n"
+    )

@@ -387,6 +387,8 @@ def cmd_service(args: argparse.Namespace) -> int:
         # the service's serve gets the common options too: given here, they are meant for it
         options = service.ServeOptions.given(args.state_dir, args.plugins_dir, args.debug)
         # dry runs too: same verdict
+        if args.run_as and not args.user:
+            service.check_run_as(args.run_as, manager)
         service.refuse_private_tmp_paths(manager, user_mode=args.user, config=config, options=options)
         # A config that is not there or not valid would have the service fail at every start; checked as
         # check-config checks it (dry runs too).

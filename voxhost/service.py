@@ -107,6 +107,18 @@ def _groups_that_exist(*names: str) -> list[str]:
     return out
 
 
+def check_run_as(user: str, manager: Manager) -> None:
+    """``VoxhostError`` when the account a system service is to run as is not there: it would fail at every start."""
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        make = f" (sudo useradd --system --home /var/lib/voxhost --shell /usr/sbin/nologin {user})"
+        raise VoxhostError(
+            f"--run-as {user}: there is no such user here; make it first{make if manager == 'systemd' else ''}, "
+            "or name one there is"
+        ) from None
+
+
 def default_run_user(user_mode: bool) -> str:
     """Who the service runs as: yourself with ``--user``; else a ``voxhost`` account if one exists, else the
     user who ran sudo (or yourself)."""
