@@ -210,3 +210,34 @@ def test_a_sentence_before_a_title_is_not_held_back():
     assert splitter.feed(" The") == []  # "The" or "Theodor": the next piece decides
     assert splitter.feed("odor Heuss. Then") == ["Ask Prof. Theodor Heuss."]
     assert splitter.finish() == ["Then"]
+
+
+QUOTED = [
+    # The detector ends a sentence only before a letter: before an opening quotation mark, or after a closing one it
+    # does not know (German „…“, »…«), it ended none ('He said. “Go now.”' was one sentence).
+    ("He said. “Go now.” She went.", ["He said.", "“Go now.”", "She went."]),
+    ('"Done." "Next?" Ok.', ['"Done."', '"Next?"', "Ok."]),
+    ("Wait! 'Stop,' he said… “Fine.”", ["Wait!", "'Stop,' he said…", "“Fine.”"]),
+    ("Er sagte: „Gut.“ „Ja.“ Dann ging er.", ["Er sagte: „Gut.“", "„Ja.“", "Dann ging er."]),
+    ("Sie rief: »Warum?« Egal. Er ging.", ["Sie rief: »Warum?«", "Egal.", "Er ging."]),
+    ("Il dit. « Oui. » Puis il part.", ["Il dit.", "« Oui. »", "Puis il part."]),
+    # A title's or an initial's dot before a quoted name ends none, nor a mark before a quoted lower-case word.
+    (
+        'Dr. "Bones" McCoy and J. "Bud" Smith came. He said. "yes" was all. Ok.',
+        ['Dr. "Bones" McCoy and J. "Bud" Smith came.', 'He said. "yes" was all.', "Ok."],
+    ),
+    ("Done.\n\n“Next.”", ["Done.", "“Next.”"]),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), QUOTED, ids=[t[:14] for t, _ in QUOTED])
+def test_a_sentence_ends_before_an_opening_quotation_mark(text, sentences):
+    assert_split_whole_and_streamed(text, sentences)
+
+
+def test_a_sentence_before_a_quotation_is_given_when_its_first_letter_comes():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Ok. He said.") == ["Ok."]
+    assert splitter.feed(" “") == []  # a quotation or not: the next letter decides
+    assert splitter.feed("Go") == ["He said."]
+    assert splitter.finish() == ["“Go"]

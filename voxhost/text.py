@@ -54,10 +54,10 @@ _MONTH_TAIL = re.compile(r"(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, re
 _BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
 TITLES = (
     # English
-    "Prof", "Univ", "Inst", "Corp", "Dept", "Gen", "Sgt", "Capt", "Gov", "Supt", "Lieut", "Cmdr", "Pres", "Bros",
-    "Assoc", "Sept",
+    "Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Rev", "Hon", "Sen", "Rep", "Prof", "Univ", "Inst", "Corp", "Dept",
+    "Gen", "Sgt", "Capt", "Gov", "Supt", "Lieut", "Cmdr", "Pres", "Bros", "Assoc", "Sept",
     # German, French, Spanish
-    "Abt", "Gebr", "Febr", "Mlle", "Srta",
+    "Hr", "Fr", "Frl", "Abt", "Gebr", "Febr", "Mme", "Mlle", "Sra", "Srta",
 )  # fmt: skip
 """Titles and abbreviations written before a name or noun ("Prof. Müller", "Acme Corp. Labs", "Abt. Einkauf"). The
 boundary detector takes only capitalised words of one to three letters for abbreviations, so "Prof. Müller kommt"
@@ -100,6 +100,20 @@ _LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8
 _SENTENCE_DOT = "\ufdd1"
 """Put before such a dot for the boundary detector (which then sees no abbreviation there), taken out after."""
 
+_OPENING = r"(?:[\"'“„‘‚»›]|[«‹][ \u00a0\u202f]?)"
+"""An opening quotation mark before a word ("“Go", "„Ja", "»Warum", "« Oui": French writes a space after it)."""
+_CLOSING = r"(?:[\"'’”»“«‘›‹)\]}]|[ \u00a0\u202f][»›])"
+"""A closing quotation mark or bracket after a sentence mark ("Oui. »": French writes a space before it)."""
+_UNKNOWN_CLOSERS = frozenset("“«‘‹› \u00a0\u202f")
+"""Closing marks the boundary detector does not know: German „…“, »…«, ‚…‘, and the French closer after a space."""
+_QUOTE_CUT = re.compile(r"[.!?…]+(" + _CLOSING + r"*)(?=\s+(" + _OPENING + r")?(\w))")
+"""A sentence mark before an opening quotation mark ('He said. “Go now.”', '"Done." "Next."', "„Gut.“ „Ja.“") or
+after a closing one the detector does not know ("„Gut.“ Dann", "« Oui. » Puis"): the detector ends a sentence only
+before a letter, so these were one sentence. Cut there when a capital letter or digit begins the next one."""
+_QUOTE_TAIL = re.compile(r"[.!?…]+" + _CLOSING + r"*(?:\s+" + _OPENING + r"?)?$")
+"""What a text may end in that the next piece decides: a sentence mark, an opening quotation mark after it or not."""
+_SENTENCE_MARK = re.compile(r"[.!?…]")
+
 _SLICE = 256
 """Characters handed to the boundary detector at a time. It searches its whole buffer again for each sentence it
 finds, so a 100,000-character text given at once took seconds (quadratic); in slices its buffer stays short."""
@@ -134,6 +148,10 @@ class SentenceSplitter:
         """The end of the text so far where it may be the start of an abbreviation ("z. "): not yet given."""
         self._given = ""
         """The last characters given to the detector (an abbreviation may have begun in them: "z" then ". B.")."""
+        self._marked = ""
+        """The end of the text so far where it is a sentence mark that an opening quotation mark may yet follow."""
+        self._before = ""
+        """The last characters given to the detector (the word before a sentence mark may be a title: "Dr.")."""
 
     def feed(self, chunk: str) -> list[str]:
         """Add text; return the sentences it completed."""
@@ -211,7 +229,7 @@ class SentenceSplitter:
 
     def _feed(self, chunk: str) -> list[str]:
         chunk = self._hide_abbreviations(chunk)
-        out = [piece for sentence in self._detector.add_chunk(chunk) for piece in split_long(sentence, self._limit)]
+        out = [piece for sentence in self._detect(chunk) for piece in split_long(sentence, self._limit)]
         # Unpunctuated streams (an LLM listing things) must not grow without bound: flush at the limit.
         buffered = self._detector.current_sentence + self._detector.remaining_text
         if len(buffered) > self._limit * 2:
@@ -227,10 +245,30 @@ class SentenceSplitter:
     def finish(self) -> list[str]:
         """End the text; return what remained."""
         rest = self._hide_abbreviations("", final=True)
-        out = [piece for sentence in self._detector.add_chunk(rest) for piece in split_long(sentence, self._limit)]
+        out = [piece for sentence in self._detect(rest, final=True) for piece in split_long(sentence, self._limit)]
         out += split_long(self._detector.finish(), self._limit)
-        self._held = self._given = ""
+        self._held = self._given = self._marked = self._before = ""
         return [_restored(sentence) for sentence in out]
+
+    def _detect(self, chunk: str, final: bool = False) -> list[str]:
+        """The detector's sentences for ``chunk``, and a sentence ended before an opening quotation mark too."""
+        if not self._marked and _SENTENCE_MARK.search(chunk) is None:
+            self._before = (self._before + chunk)[-_LONGEST_TITLE - 1 :]
+            return list(self._detector.add_chunk(chunk))
+        text = self._before + self._marked + chunk
+        start = len(self._before)
+        self._marked = ""
+        if not final and (tail := _QUOTE_TAIL.search(text, start)) is not None and "\n\n" not in tail[0]:
+            text, self._marked = text[: tail.start()], text[tail.start() :]
+        out: list[str] = []
+        for cut in _quote_cuts(text, start):
+            out += self._detector.add_chunk(text[start:cut])
+            if sentence := self._detector.finish():
+                out.append(sentence)
+            start = cut
+        out += self._detector.add_chunk(text[start:])
+        self._before = text[-_LONGEST_TITLE - 1 :]
+        return out
 
 
 def _short_word_dot(text: str) -> int:
@@ -254,6 +292,25 @@ def _short_word_dot(text: str) -> int:
 def _opener_after(text: str, dot: int) -> bool:
     """Whether a sentence opener ("Dann", "The") follows the dot at ``dot``."""
     return _OPENER_AFTER.match(text, dot + 1) is not None
+
+
+def _quote_cuts(text: str, start: int) -> Iterator[int]:
+    """Where sentences end in ``text`` from ``start`` on before an opening quotation mark (or after a closing one the
+    detector does not know), not after a title or an initial ('Dr. "Bones" McCoy', 'J. "Bud" Smith')."""
+    for mark in _QUOTE_CUT.finditer(text, start):
+        first = mark[3]
+        if not (first.isdigit() or first.isalpha() and not first.islower()):
+            continue
+        if mark[2] is None and _UNKNOWN_CLOSERS.isdisjoint(mark[1]):
+            continue  # a letter after a mark and a closing mark the detector knows: its own boundary
+        if text[mark.start() : mark.start(1)] == ".":
+            start = mark.start()
+            while start > 0 and mark.start() - start <= _LONGEST_TITLE and text[start - 1].isalpha():
+                start -= 1
+            word = text[start : mark.start()]
+            if word[:1].isupper() and (len(word) == 1 or word.lower() in _TITLES):
+                continue
+        yield mark.end(1)
 
 
 def _opener_word(text: str, dot: int) -> bool:
