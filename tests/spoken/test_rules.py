@@ -546,6 +546,19 @@ def test_arrows_without_a_word_are_a_pause():
     assert said("Berlin → München, offen -> zu.", "de") == "Berlin, München, offen, zu."
 
 
+def test_quotations_are_sentences_of_their_own():
+    """'He said. “Go now.”' was one sentence, and a German closing mark at the end took a dot: "„Ja.“."."""
+    for step in (None, 1):
+        assert spoken('He said. “Go now.” "Done." "Next."', step=step) == [
+            "He said.",
+            "“Go now.”",
+            '"Done."',
+            '"Next."',
+        ]
+        assert spoken("Er sagte: „Gut.“ »Ja.« Dann.", "de", step=step) == ["Er sagte: „Gut.“", "»Ja.«", "Dann."]
+        assert spoken("Sie sagte: „Ja.“", "de", step=step) == ["Sie sagte: „Ja.“"]
+
+
 DROPPED = [
     # What was dropped before the final mark left a clause mark, a dash or empty brackets to end the sentence, or
     # took the mark with it ("Done, ✅." was "Done,", a URL in quotes took ".”", "- Done :)" ended with no mark).

@@ -25,7 +25,7 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
 _QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 _RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
-_SENTENCE_END = re.compile(r"(?:[.!?…。！？।॥؟]|[:;](?!['-]?[)(]))['\"’”)\]»]*\s*$")
+_SENTENCE_END = re.compile(r"(?:[.!?…。！？।॥؟]|[:;](?!['-]?[)(]))['\"’”)\]»“«‘›‹]*\s*$")
 """A sentence's final mark, and closing quotes or brackets; not a smiley's (":)" ends a list item with no mark once
 emoji are dropped: "- Done :)" was "Done", not "Done.")."""
 
