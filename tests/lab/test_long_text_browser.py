@@ -1,13 +1,16 @@
-"""A text longer than the daemon takes, pasted into the Try tab, is refused with the limit rather than cut short
-without a word (the text box held only its first 4096 characters, whatever the daemon's limit)."""
+"""Long text in the voice lab: a text longer than the daemon takes, pasted into the Try tab, is refused with the
+limit rather than cut short without a word (the text box held only its first 4096 characters, whatever the daemon's
+limit); and a message quoting one long word that was typed wraps on a phone rather than widening the page."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, ready
+from .conftest import DESKTOP, PHONE, ready
+from .test_browser import check_layout, speech_fixture
 
 pytestmark = pytest.mark.browser
 
@@ -23,4 +26,23 @@ def test_a_text_over_the_limit_is_refused_with_the_limit(page_for: Any) -> None:
     status = page.locator("#try-status").inner_text()
     assert page.locator("#try-result").get_attribute("data-state") == "failed", status
     assert f"input is {len(text)} characters long; the maximum is 4096" in status
+    assert not page.errors
+
+
+def test_a_message_quoting_a_long_word_wraps_on_a_phone(page_for: Any, lab: Any, tmp_path: Path) -> None:
+    page = page_for(PHONE, view="clone")
+    ready(page)
+    page.fill("#clone-name", "Long word")
+    page.set_input_files("#clone-file", str(speech_fixture(lab, tmp_path / "sample.wav")))
+    page.fill("#clone-language", "z" * 200)  # a cat on the keyboard
+    page.click("#clone-save")
+    page.wait_for_selector("#clone-status.bad", timeout=20000)
+    assert "invalid language 'zzz" in page.locator("#clone-status").inner_text()
+    check_layout(page, ["#clone-name", "#clone-language", "#clone-save", "#clone-status"])
+    page.click("#tab-try")
+    page.fill("#language", "q" * 200)
+    page.click("#speak")
+    page.wait_for_selector("#try-result[data-state='failed']", timeout=30000)
+    assert "invalid language 'qqq" in page.locator("#try-status").inner_text()
+    check_layout(page, ["#language", "#speak", "#try-status"])
     assert not page.errors
