@@ -82,6 +82,35 @@ def test_a_background_job_can_be_stopped(page_for, lab):
     assert not page.errors
 
 
+def test_a_background_job_is_found_again_after_a_reload(page_for, lab):
+    page = page_for(DESKTOP)
+    ready(page)
+    page.select_option("#voice", "piper:en_US-joe-medium")
+    page.fill("#text", LONG * 2)
+    page.check("#try-async")
+    page.click("#speak")
+    page.wait_for_selector("#try-result[data-state='running']", timeout=20000)
+    job_id = page.locator("#try-result").get_attribute("data-job")
+    page.reload()  # "come back for it later": the page closed, or reloaded, while the job runs
+    ready(page)
+    page.wait_for_selector(f"#try-result[data-job='{job_id}']", timeout=10000)
+    assert wait_for_audio(page, "#try-result", "#player") > 20
+    assert f"Background job {job_id} finished" in page.locator("#try-status").inner_text()
+    assert page.locator("#download").is_visible()
+    page.reload()  # finished: still there to play or download, as long as the daemon holds its audio
+    ready(page)
+    page.wait_for_selector(f"#try-result[data-job='{job_id}'][data-state='done']", timeout=20000)
+    page.fill("#text", "Something else.")
+    page.uncheck("#try-async")
+    page.click("#speak")
+    page.wait_for_selector("#try-result[data-state='done']:not([data-job])", timeout=20000)
+    page.reload()  # a later request: the old job is no longer brought back
+    ready(page)
+    page.wait_for_timeout(1000)
+    assert page.locator("#try-result").is_hidden()
+    assert not page.errors
+
+
 def test_history_filters_plays_downloads_and_deletes(page_for, lab, tmp_path):
     clear_outputs(lab)
     garden = keep(lab, "The garden lights turn on at sunset.")

@@ -269,6 +269,7 @@ async function speak(body, ui, signal) {
   ui.box.hidden = false;
   ui.box.dataset.state = "requesting";
   delete ui.box.dataset.firstAudio;
+  delete ui.box.dataset.job; // a background job's, shown before
   ui.status.classList.remove("bad");
   ui.status.textContent = "Asking the engine…";
   const started = performance.now();
@@ -419,6 +420,7 @@ $("#try-form").addEventListener("submit", async (ev) => {
   if (!v) return;
   if (tryAbort) tryAbort.abort();
   tryAbort = new AbortController();
+  localStorage.removeItem(JOB_STORE); // a new request: the last background job is not followed after a reload
   const body = { model: v.engine, voice: v.id, input: $("#text").value, speed: Number($("#speed").value) };
   const language = $("#language").value.trim();
   if (language) body.language = language;
@@ -462,23 +464,48 @@ function showJob(job, ui) {
     (job.kept ? " · kept in history" : "");
 }
 
-// Starts `body` as a background job (202 at once), follows its progress, then fetches its audio.
-async function runJob(body, ui) {
+const JOB_STORE = "voxhost.try_job"; // the background job this browser started last, followed again after a reload
+
+function startJobView(ui, text) {
   if (ui.player) { ui.player.stop(); ui.player = null; }
   ui.box.hidden = false;
   ui.box.dataset.state = "requesting";
   ui.status.classList.remove("bad");
-  ui.status.textContent = "Starting a background job…";
+  ui.status.textContent = text;
   $("#job-bar").hidden = false;
   $("#job-bar").removeAttribute("value");
+}
+
+function jobFailed(ui, err) {
+  ui.box.dataset.state = "failed";
+  ui.status.classList.add("bad");
+  ui.status.textContent = "Failed: " + err.message;
+}
+
+// Starts `body` as a background job (202 at once), follows its progress, then fetches its audio.
+async function runJob(body, ui) {
+  startJobView(ui, "Starting a background job…");
+  let job;
   try {
-    let job = await (await api("/v1/audio/speech", {
+    job = await (await api("/v1/audio/speech", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ ...body, response_format: "wav", async: true }),
     })).json();
-    const id = tryJob = job.id;
-    ui.box.dataset.job = id;
+  } catch (err) {
+    jobFailed(ui, err);
+    return;
+  }
+  // "Come back for it later": a page closed or reloaded meanwhile follows it again when it opens (it lost it).
+  localStorage.setItem(JOB_STORE, job.id);
+  await followJob(job, ui);
+}
+
+// Follows a background job's progress to its end, then fetches its audio into the player.
+async function followJob(job, ui) {
+  const id = tryJob = job.id;
+  ui.box.dataset.job = id;
+  try {
     while (!["finished", "failed", "cancelled"].includes(job.state)) {
       showJob(job, ui);
       await sleep(250);
@@ -497,16 +524,35 @@ async function runJob(body, ui) {
     ui.status.textContent = `Background job ${id} finished: ${job.progress.audio_seconds.toFixed(1)} s of audio in ` +
       `${fixed(job.timings.elapsed)} s` + (job.kept ? " · kept in history" : "");
   } catch (err) {
-    ui.box.dataset.state = "failed";
-    ui.status.classList.add("bad");
-    ui.status.textContent = "Failed: " + err.message;
+    if (localStorage.getItem(JOB_STORE) === id) localStorage.removeItem(JOB_STORE); // said once; nothing to fetch
+    jobFailed(ui, err);
   } finally {
-    tryJob = null;
+    if (tryJob === id) tryJob = null;
   }
+}
+
+// At start: the background job this browser started last, if the daemon still has it (its audio stays an hour).
+async function resumeJob(ui) {
+  const id = localStorage.getItem(JOB_STORE);
+  if (!id) return;
+  let job;
+  try {
+    job = await getJson(`/v1/jobs/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (err.status === 404) localStorage.removeItem(JOB_STORE); // expired, or deleted elsewhere
+    return;
+  }
+  if (tryAbort || tryJob) return; // the user started something else meanwhile
+  startJobView(ui, `Background job ${id}…`);
+  $("#download").download = `voxhost-${id}.wav`;
+  $("#speak").disabled = true; $("#stop").disabled = false;
+  await followJob(job, ui);
+  $("#speak").disabled = false; $("#stop").disabled = true;
 }
 
 async function cancelJob(id) {
   tryJob = null;
+  localStorage.removeItem(JOB_STORE);
   try {
     await api(`/v1/jobs/${encodeURIComponent(id)}`, { method: "DELETE" });
     tryUi.box.dataset.state = "cancelled";
@@ -853,6 +899,7 @@ async function start() {
   await refreshVoices();
   showTab(wanted || tabs[0]);
   document.body.dataset.ready = "true";
+  resumeJob(tryUi);
 }
 // After every script of the page has run (they are deferred, in order): their functions exist at start.
 document.addEventListener("DOMContentLoaded", start);
