@@ -104,6 +104,10 @@ async function downloadOutput(o) {
 
 async function deleteOutput(o) {
   if (!confirm(`Delete this output (“${(o.text || o.id).slice(0, 60)}”)? This cannot be undone.`)) return;
+  // The focus was on the Delete button, which goes with the output: the output that takes its place (or the one
+  // before it) takes the focus, rather than the top of the page; with none left, the text search.
+  const items = [...document.querySelectorAll("#history-list > li[data-output]")];
+  const at = items.findIndex((li) => li.dataset.output === o.id);
   try {
     await api(`/v1/outputs/${encodeURIComponent(o.id)}`, { method: "DELETE" });
     historyStatus("Deleted.");
@@ -111,6 +115,10 @@ async function deleteOutput(o) {
     historyStatus("Not deleted: " + err.message, true);
   }
   await refreshHistory();
+  const left = [...document.querySelectorAll("#history-list > li[data-output]")];
+  const near = left.find((li) => li.dataset.output === o.id) || left[Math.min(Math.max(at, 0), left.length - 1)];
+  if (near) $("button", near).focus();
+  else $("#history-q").focus();
 }
 
 $("#history-filter").addEventListener("submit", (ev) => {

@@ -2,7 +2,7 @@
 // preview, export and import, broken voices, and deleting one voice or every voice with a tag. Uses lab.js's helpers.
 "use strict";
 
-const libraryState = { shown: 20, step: 20, tags: [], turn: 0 };
+const libraryState = { shown: 20, step: 20, tags: [], turn: 0, focus: null };
 
 function libraryQuery(extra = {}) {
   return queryString({ q: $("#library-q").value.trim(), tag: $("#library-tag").value, ...extra });
@@ -17,6 +17,7 @@ function usageText(v) {
 async function refreshLibrary(focusId) {
   const list = $("#library");
   let page, all;
+  if (focusId) libraryState.focus = focusId;
   const turn = ++libraryState.turn;
   try {
     [page, all] = await Promise.all([
@@ -36,13 +37,24 @@ async function refreshLibrary(focusId) {
   if (!page.data.length) {
     const filtered = $("#library-q").value.trim() || $("#library-tag").value;
     list.replaceChildren(el("li", { class: "hint", text: filtered ? "No voice matches." : "No voices yet. Add one above." }));
+    placeLibraryFocus();
     return;
   }
   list.replaceChildren(...page.data.map(voiceItem));
-  if (focusId) {
-    const item = list.querySelector(`[data-voice="${CSS.escape(focusId)}"] button`);
-    if (item) item.focus();
-  }
+  placeLibraryFocus();
+}
+
+// The focus a refresh was asked for, placed by whichever refresh answers last (the voice_removed event's refresh
+// dropped the one of Delete, and the focus with it). A voice gone takes the keyboard to the search box.
+function placeLibraryFocus() {
+  const wanted = libraryState.focus;
+  libraryState.focus = null;
+  if (!wanted) return;
+  const id = CSS.escape(wanted);
+  const item = document.querySelector(`#library [data-voice="${id}"] button:not([disabled]), ` +
+    `#library-broken-list [data-broken="${id}"] button`);
+  if (item) item.focus();
+  else if (!$("#view-clone").contains(document.activeElement)) $("#library-q").focus();
 }
 
 // Broken voices count towards the library's quota (as its "full" refusal counts them), so the count says so too.
@@ -181,12 +193,17 @@ async function removeVoice(voice) {
 
 async function deleteVoice(id, question) {
   if (!confirm(question)) return;
+  // The focus was on the Delete button, which goes with the voice: a keyboard was left at the top of the page.
+  // The voice after it (or before it) takes the focus; with none left, the search box.
+  const items = [...document.querySelectorAll("#library-broken-list > li[data-broken], #library > li[data-voice]")];
+  const at = items.findIndex((li) => (li.dataset.voice || li.dataset.broken) === id);
+  const near = at < 0 ? null : items[at + 1] || items[at - 1];
   try {
     await api(`/v1/audio/voices/${encodeURIComponent(id)}`, { method: "DELETE" });
   } catch (err) {
     notice("Could not delete: " + err.message);
   }
-  await Promise.all([refreshLibrary(), refreshVoices()]);
+  await Promise.all([refreshLibrary(near ? near.dataset.voice || near.dataset.broken : id), refreshVoices()]);
 }
 
 // -- export, import, delete many -------------------------------------------------------------------------------

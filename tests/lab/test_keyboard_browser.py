@@ -1,0 +1,67 @@
+"""The voice lab with the keyboard alone: deleting a voice or a kept output with Enter leaves the focus on the
+list, at the item that takes its place, rather than back at the top of the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import DESKTOP, ready
+from .test_browser import speech_fixture
+from .test_history import clear_outputs, keep
+from .test_twice_browser import clone
+
+pytestmark = pytest.mark.browser
+
+
+def focused(page: Any) -> str:
+    """What has the focus: the aria-label (or text) of the focused element, and the item of the list it is in."""
+    return str(
+        page.evaluate(
+            """() => { const e = document.activeElement;
+            const item = e.closest('[data-voice], [data-output]');
+            return (e.getAttribute('aria-label') || e.textContent || e.tagName) + ' @ ' +
+              (item ? item.dataset.voice || item.dataset.output : 'no item'); }"""
+        )
+    )
+
+
+def press_delete(page: Any, button: Any) -> None:
+    """Tab's way onto ``button``, Enter, and yes to the question."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.focus()
+    page.keyboard.press("Enter")
+
+
+def test_deleting_a_voice_with_the_keyboard_keeps_the_focus_in_the_library(
+    page_for: Any, lab: Any, tmp_path: Path
+) -> None:
+    sample = speech_fixture(lab, tmp_path / "sample.wav")
+    older, newer = clone(lab, "Keys Older", sample), clone(lab, "Keys Newer", sample)
+    page = page_for(DESKTOP, view="clone")
+    ready(page)
+    page.locator(f"[data-voice='{older}']").wait_for(timeout=10000)
+    press_delete(page, page.get_by_role("button", name="Delete Keys Newer", exact=True))
+    page.locator(f"[data-voice='{newer}']").wait_for(state="detached", timeout=10000)
+    page.wait_for_function("document.activeElement !== document.body", timeout=5000)
+    assert focused(page).endswith("@ " + older), focused(page)  # the next voice in the list
+    assert not page.errors
+
+
+def test_deleting_an_output_with_the_keyboard_keeps_the_focus_in_the_history(page_for: Any, lab: Any) -> None:
+    clear_outputs(lab)
+    first, second = keep(lab, "The first thing said."), keep(lab, "The second thing said.")
+    page = page_for(DESKTOP, view="history")
+    ready(page)
+    page.locator(f"[data-output='{first}']").wait_for(timeout=10000)
+    press_delete(page, page.get_by_role("button", name=f"Delete {second}"))  # the newest, at the top
+    page.locator(f"[data-output='{second}']").wait_for(state="detached", timeout=10000)
+    page.wait_for_function("document.activeElement !== document.body", timeout=5000)
+    assert focused(page) == f"Play {first} @ {first}"
+    press_delete(page, page.get_by_role("button", name=f"Delete {first}"))  # the last one: the search is next
+    page.locator(f"[data-output='{first}']").wait_for(state="detached", timeout=10000)
+    page.wait_for_function("document.activeElement !== document.body", timeout=5000)
+    assert page.evaluate("document.activeElement.id") == "history-q"
+    assert not page.errors
