@@ -173,6 +173,27 @@ def test_history_filters_plays_downloads_and_deletes(page_for, lab, tmp_path):
     assert not page.errors
 
 
+def test_older_pressed_twice_shows_the_page_its_numbers_say(page_for, lab):
+    clear_outputs(lab)
+    for i in range(25):
+        keep(lab, f"Output number {i}.")
+    page = page_for(DESKTOP, view="history")
+    ready(page)
+    page.wait_for_selector("#history-page:has-text('1–10 of 25')", timeout=10000)
+    held = []  # the second page's answer, held back until the third page's has come: networks reorder answers
+    page.route("**/v1/outputs?*offset=10*", lambda route: held.append(route))
+    page.click("#history-next")
+    page.click("#history-next")
+    page.wait_for_selector("#history-page:has-text('21–25 of 25')", timeout=10000)
+    assert held, "the second page was not asked for"
+    held[0].continue_()
+    page.wait_for_timeout(1500)
+    assert page.locator("#history-page").inner_text() == "21–25 of 25"
+    texts = page.locator("#history-list .text").all_inner_texts()
+    assert texts == [f"Output number {i}." for i in (4, 3, 2, 1, 0)], texts
+    assert not page.errors
+
+
 def test_library_management_on_the_clone_tab(page_for, lab, tmp_path):
     fixture = speech_fixture(lab, tmp_path / "rose.wav")
     with fixture.open("rb") as sample:

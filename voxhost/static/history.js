@@ -2,7 +2,7 @@
 // time; play, download or delete one, or download or delete every match. Uses lab.js's helpers.
 "use strict";
 
-const outputsState = { offset: 0, limit: 10, total: 0, loaded: false };
+const outputsState = { offset: 0, limit: 10, total: 0, loaded: false, turn: 0 };
 
 function dayStart(value) {
   return value ? new Date(value + "T00:00:00").getTime() / 1000 : "";
@@ -40,12 +40,17 @@ function historyStatus(text, bad = false) {
 async function refreshHistory() {
   const list = $("#history-list");
   let page;
+  // Only the latest refresh answers for the list: with Older pressed twice, or a search while the first page
+  // refreshes, an earlier answer arriving last showed its outputs under the later page's numbers.
+  const turn = ++outputsState.turn;
   try {
     page = await getJson("/v1/outputs" + queryString({ ...outputFilters(), limit: outputsState.limit, offset: outputsState.offset }));
   } catch (err) {
+    if (turn !== outputsState.turn) return;
     list.replaceChildren(el("li", { class: "hint", text: "Cannot read the history: " + err.message }));
     return;
   }
+  if (turn !== outputsState.turn) return;
   if (!page.data.length && outputsState.offset > 0) { // the last page emptied: show the one before
     outputsState.offset = Math.max(0, outputsState.offset - outputsState.limit);
     return refreshHistory();
