@@ -286,7 +286,73 @@ def test_decades(language, written, expected, reads_numbers):
 
 
 def test_a_number_of_seconds_is_no_decade():
-    assert said("Wait 30s, then 40s.", reads_numbers=True) == "Wait 30s, then 40s."
+    assert said("Wait 30s, then 40s.", reads_numbers=True) == "Wait thirty seconds, then forty seconds."
+
+
+SHORT_FORMS = [
+    # Both paths: espeak read "30s" "thirty z", "1000s of" "one thousand z of", "3 hrs" "three h r s", "2x" "two ex",
+    # "24/7" "twenty four slash seven", "10k" "ten kay", "3 Std." "drei S T D"; the words path had "thirtys",
+    # "two meters thirtys", "one thousands of", "five dollarsk", "one point fiveGHz".
+    ("en_US", "Wait 30s and try again.", "Wait thirty seconds and try again."),
+    ("en_US", "It took 45s, then 1.5s.", "It took forty-five seconds, then one point five seconds."),
+    ("en_US", "Timeout is 30 s.", "Timeout is thirty seconds."),
+    ("en_US", "Set it to 5s, then 10s.", "Set it to five seconds, then ten seconds."),
+    ("en_US", "Wait 2m 30s or 1h 5m 10s.", "Wait two minutes thirty seconds or one hour five minutes ten seconds."),
+    (
+        "en_US",
+        "1000s of people, 100s of cars, 10s of times, the 90s.",
+        "thousands of people, hundreds of cars, tens of times, the nineties.",
+    ),
+    (
+        "en_US",
+        "Wait 10 sec, 2 secs, 3 hrs, 1 hr, 5 mins or 2 wks.",
+        "Wait ten seconds, two seconds, three hours, one hour, five minutes or two weeks.",
+    ),
+    ("en_US", "It is 1.5x faster, 2x the size.", "It is one point five times faster, two times the size."),
+    ("en_US", "Open 24/7.", "Open twenty-four seven."),
+    (
+        "en_US",
+        "We have 10k users, $5k, €2.5M and 1B rows.",
+        "We have ten thousand users, five thousand dollars, two point five million euros and one billion rows.",
+    ),
+    (
+        "en_US",
+        "A 100 Mbps link, a 3.5GHz CPU, 10 kB.",
+        "A one hundred megabits per second link, a three point five gigahertz CPU, ten kilobytes.",
+    ),
+    ("de", "Warte 30s oder 2m 30s.", "Warte dreißig Sekunden oder zwei Minuten dreißig Sekunden."),
+    (
+        "de",
+        "Es dauert 3 Std. und 5 Min., dann 30 Sek.",
+        "Es dauert drei Stunden und fünf Minuten, dann dreißig Sekunden.",
+    ),
+    ("de", "Es ist 1,5x schneller.", "Es ist eins Komma fünf mal schneller."),
+    (
+        "de",
+        "Mit 100 Mbit/s und 3,5 GHz.",
+        "Mit einhundert Megabit pro Sekunde und drei Komma fünf Gigahertz.",
+    ),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(
+    ("language", "written", "expected"), SHORT_FORMS, ids=[f"{c[0]}-{c[1][:16]}" for c in SHORT_FORMS]
+)
+def test_short_forms_of_units_and_magnitudes(language, written, expected, reads_numbers):
+    assert said(written, language, reads_numbers=reads_numbers) == expected
+
+
+def test_numbers_made_plural_and_names_are_no_seconds_or_magnitudes():
+    written = "It is all 1s and 0s; the 747s wait at Gate 4B."
+    assert said(written) == "It is all ones and zeros; the seven hundred and forty-sevens wait at Gate four B."
+    assert said(written, reads_numbers=True) == "It is all ones and zeros; the 747s wait at Gate 4B."
+
+
+def test_a_letter_against_a_number_stays_a_word_of_its_own():
+    # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
+    assert said("A 4K screen with 5G.") == "A four K screen with five G."
+    assert said("A 4K screen with 5G.", reads_numbers=True) == "A 4K screen with 5G."
 
 
 def test_a_language_without_rules_keeps_its_digits_or_gets_only_cardinals():

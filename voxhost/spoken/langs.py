@@ -87,6 +87,8 @@ class Lang:
     feet: Forms = ()
     """``6'`` and ``5'7"``: the foot and the inch, said after the number ("five feet seven inches"); empty: left."""
     inches: Forms = ()
+    magnitudes: dict[str, Forms] = field(default_factory=dict)
+    """Short forms of a power of a thousand written after a number ("10k", "$2.5M", "1B") → its word's forms."""
     arrows: tuple[str, str] | None = None
     """What ``a → b`` and ``a ← b`` (``->``, ``=>``, ``<-``) are said as between two words ("to", "from"); None: a
     pause (a comma), where no one word reads well for every use (a route, a menu path, a change of state)."""
@@ -166,9 +168,16 @@ LANGS: dict[str, Lang] = {
             "h": ("hour", "hours"),
             "min": ("minute", "minutes"),
             "ms": ("millisecond", "milliseconds"),
+            "s": ("second", "seconds"),
+            "wk": ("week", "weeks"),
             "GB": ("gigabyte", "gigabytes"),
             "MB": ("megabyte", "megabytes"),
             "TB": ("terabyte", "terabytes"),
+            "kB": ("kilobyte", "kilobytes"),
+            "Mbps": ("megabit per second", "megabits per second"),
+            "Gbps": ("gigabit per second", "gigabits per second"),
+            "GHz": ("gigahertz", "gigahertz"),
+            "MHz": ("megahertz", "megahertz"),
             "hPa": ("hectopascal", "hectopascals"),
             "dB": ("decibel", "decibels"),
             "lx": ("lux", "lux"),
@@ -182,8 +191,16 @@ LANGS: dict[str, Lang] = {
             "GBP": (("pound", "pounds"), ("penny", "pence")),
         },
         date_order="MDY",
+        # Short forms espeak spells out ("hrs" "h r s", "wks" "w k s") or reads as a word ("sec").
+        aliases={"sec": "s", "secs": "s", "hr": "h", "hrs": "h", "mins": "min", "wks": "wk"},
+        magnitudes={
+            "k": ("thousand", "thousand"),
+            "M": ("million", "million"),
+            "B": ("billion", "billion"),
+            "bn": ("billion", "billion"),
+        },
         abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
-        extra={"oclock": "o'clock", "oh": "oh", "am": "a m", "pm": "p m"},
+        extra={"oclock": "o'clock", "oh": "oh", "am": "a m", "pm": "p m", "times": "times"},
         phone_words=(
             "call",
             "calls",
@@ -270,9 +287,15 @@ LANGS: dict[str, Lang] = {
             "h": ("Stunde", "Stunden"),
             "min": ("Minute", "Minuten"),
             "ms": ("Millisekunde", "Millisekunden"),
+            "s": ("Sekunde", "Sekunden"),
             "GB": ("Gigabyte", "Gigabyte"),
             "MB": ("Megabyte", "Megabyte"),
             "TB": ("Terabyte", "Terabyte"),
+            "kB": ("Kilobyte", "Kilobyte"),
+            "Mbit/s": ("Megabit pro Sekunde", "Megabit pro Sekunde"),
+            "Gbit/s": ("Gigabit pro Sekunde", "Gigabit pro Sekunde"),
+            "GHz": ("Gigahertz", "Gigahertz"),
+            "MHz": ("Megahertz", "Megahertz"),
             "hPa": ("Hektopascal", "Hektopascal"),
             "dB": ("Dezibel", "Dezibel"),
             "lx": ("Lux", "Lux"),
@@ -286,7 +309,19 @@ LANGS: dict[str, Lang] = {
             "GBP": (("Pfund", "Pfund"), ("Penny", "Pence")),
         },
         hour=("Uhr", "Uhr"),
-        feminine=frozenset({"h", "min", "kWh", "Wh", "ms"}),
+        extra={"times": "mal"},
+        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s"}),
+        # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
+        aliases={
+            "Sek.": "s",
+            "Std.": "h",
+            "Min.": "min",
+            "Sek": "s",
+            "Std": "h",
+            "Min": "min",
+            "Mbps": "Mbit/s",
+            "Gbps": "Gbit/s",
+        },
         abbreviations={
             "bzw": "beziehungsweise",
             "usw": "und so weiter",
@@ -380,6 +415,7 @@ LANGS: dict[str, Lang] = {
             "h": ("heure", "heures"),
             "min": ("minute", "minutes"),
             "ms": ("milliseconde", "millisecondes"),
+            "s": ("seconde", "secondes"),
             "GB": ("gigaoctet", "gigaoctets"),
             "MB": ("mégaoctet", "mégaoctets"),
             "TB": ("téraoctet", "téraoctets"),
@@ -397,7 +433,7 @@ LANGS: dict[str, Lang] = {
         },
         hour=("heure", "heures"),
         plural=_plural_french,
-        feminine=frozenset({"h", "min", "ms", "hour", "GBP"}),
+        feminine=frozenset({"h", "min", "ms", "s", "hour", "GBP"}),
         # "et cetera" is "é sétéra" to espeak; "etcétéra" is the spelling (1990) said as "etc." is.
         abbreviations={"env": "environ", "etc": "etcétéra"},
         phone_words=("appelez", "appeler", "appelle", "tél", "tel", "téléphone", "numéro", "portable", "fax"),
@@ -469,6 +505,7 @@ LANGS: dict[str, Lang] = {
             "h": ("hora", "horas"),
             "min": ("minuto", "minutos"),
             "ms": ("milisegundo", "milisegundos"),
+            "s": ("segundo", "segundos"),
             "GB": ("gigabyte", "gigabytes"),
             "MB": ("megabyte", "megabytes"),
             "TB": ("terabyte", "terabytes"),
@@ -568,6 +605,7 @@ LANGS: dict[str, Lang] = {
             "h": ("tunti", "tuntia"),
             "min": ("minuutti", "minuuttia"),
             "ms": ("millisekunti", "millisekuntia"),
+            "s": ("sekunti", "sekuntia"),
             "GB": ("gigatavu", "gigatavua"),
             "MB": ("megatavu", "megatavua"),
             "TB": ("teratavu", "teratavua"),
@@ -666,6 +704,7 @@ LANGS: dict[str, Lang] = {
             "h": ("час", "часа", "часов"),
             "min": ("минута", "минуты", "минут"),
             "ms": ("миллисекунда", "миллисекунды", "миллисекунд"),
+            "s": ("секунда", "секунды", "секунд"),
             "GB": ("гигабайт", "гигабайта", "гигабайт"),
             "MB": ("мегабайт", "мегабайта", "мегабайт"),
             "TB": ("терабайт", "терабайта", "терабайт"),
@@ -720,7 +759,7 @@ LANGS: dict[str, Lang] = {
             "дБ": "dB",
         },
         plural=_plural_slavic,
-        feminine=frozenset({"min", "ms", "RUB.minor"}),
+        feminine=frozenset({"min", "ms", "s", "RUB.minor"}),
         phone_words=("звоните", "позвоните", "звонить", "тел", "телефон", "номер"),
         feet=("фут", "фута", "футов"),
         inches=("дюйм", "дюйма", "дюймов"),

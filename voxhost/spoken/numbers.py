@@ -59,6 +59,11 @@ _DECADE_BEFORE = re.compile(
 """What says that a "90s" is a decade or an age ("the 90s", "in their 30s", "the 80s and 90s"), not ninety seconds."""
 _PHONE_CONTEXT = 32
 """How many characters before a number are searched for a word that says it is a telephone number."""
+_PLURAL_S = re.compile(r"s(?!\w)")
+_NAMED = re.compile(r"(?i:\b(?:the|those|these)\s+)$")
+"""What says that a number + "s" is no span of seconds but the number as a name, made plural ("the 747s")."""
+_COUNTED = re.compile(r" [^\W\d_A-Z]")
+"""A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
@@ -227,7 +232,12 @@ class Reader:
     # -- plain rules ---------------------------------------------------------------------------------------
 
     def _plain(self, m: re.Match[str]) -> str | None:
-        return self.number(parse_number(m.group(1), self.lang))
+        said = self.number(parse_number(m.group(1), self.lang))
+        # A letter written against the number ("4K", "5G") stays a word of its own: "fourK" is no word to an engine
+        # (a plural "s" stays on: "the 747s").
+        end = m.end()
+        glued = m.string[end : end + 1].isalpha() and not _PLURAL_S.match(m.string, end)
+        return said + " " if glued else said
 
     def _year(self, m: re.Match[str]) -> str | None:
         if self.reads_numbers and self.code != "en":
@@ -284,6 +294,7 @@ class Reader:
         months = "|".join(re.escape(m) for m in lang.months)
         spellings = [*lang.units, *lang.aliases, *(u.replace("µ", "μ") for u in lang.units if "µ" in u)]
         units = "|".join(re.escape(u) for u in sorted(spellings, key=len, reverse=True))
+        magnitudes = "|".join(re.escape(k) for k in sorted(lang.magnitudes, key=len, reverse=True))
         unit = r"(?:" + units + r")(?![\w/²³])"
         currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
@@ -296,8 +307,12 @@ class Reader:
             (_LEFT + r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})" + _RIGHT, self._slashed_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.?\s+(" + months + r")\b", self._day_month),
             (r"\b(" + months + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b", self._month_day),
-            # "1h 30m": hours and minutes, not "thirty meters".
-            (_LEFT + r"(\d+)\s?h\s?([0-5]?\d)\s?m(?:in)?(?![\w/²³])", self._hours_minutes),
+            # "1h 30m": hours and minutes, not "thirty meters"; "2m 30s": minutes next to seconds, not "two meters".
+            (
+                _LEFT + r"(\d+)\s?h\s?([0-5]?\d)\s?m(?:in)?(?:\s?([0-5]?\d)\s?s)?(?![\w/²³])",
+                self._hours_minutes,
+            ),
+            (_LEFT + r"()(\d+)\s?m(?:in)?\s?([0-5]?\d)\s?s(?![\w/²³])", self._hours_minutes),
             (
                 r"(?i:\b(klo)\s+)?"
                 + _LEFT
@@ -316,7 +331,9 @@ class Reader:
                 + _NUM
                 + r")(?:\s?/\s?("
                 + units
-                + r")(?![\w/²³])|"
+                + r")(?![\w/²³])|("
+                + (magnitudes or r"(?!)")
+                + r")(?!\w)|"
                 + _RIGHT_NUM
                 + ")",
                 self._money_before,
@@ -325,10 +342,24 @@ class Reader:
                 _LEFT + r"(" + _NUM + r")\s?(" + currency_after + r")(?:/(" + units + r")(?![\w/²³])|(?![\w]))",
                 self._money_after,
             ),
+            # "1000s of people" is "thousands of", not "one thousand seconds of" (a number + "s" is seconds).
+            (_LEFT + r"(10|100|1000|1,000)s(?=\s+of\b)" if lang.code == "en" else r"(?!)", self._plural_number),
+            # "1s and 0s" are ones and zeros.
+            (
+                _LEFT + r"([01])s(?=\s+(?:and|or)\s+[01]s(?!\w))|(?:(?<=[01]s and )|(?<=[01]s or ))([01])s(?!\w)"
+                if lang.code == "en"
+                else r"(?!)",
+                self._plural_number,
+            ),
+            (_LEFT + r"(" + _NUM + r")(" + magnitudes + r")(?!\w)" if magnitudes else r"(?!)", self._magnitude),
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
+            # "1.5x faster", "2× the size": so many times, not "two ex".
+            (_LEFT + r"(" + _NUM + r")[x×](?!\w)" if "times" in lang.extra else r"(?!)", self._times),
+            # "24/7" is "twenty-four seven" (espeak: "twenty four slash seven").
+            (_LEFT + r"24/7" + _RIGHT if lang.code == "en" else r"(?!)", lambda m: f"{self.words(24)} {self.words(7)}"),
             (r"#(\d+)\b", self._hash_number),
         ]
         if lang.code == "de":
@@ -596,7 +627,38 @@ class Reader:
         return out
 
     def _money_before(self, m: re.Match[str]) -> str | None:
+        if m.group(5):
+            return self._money_magnitude(m.group(3), m.group(1) or m.group(2), m.group(5))
         return self._per(self._money(m.group(3), m.group(1) or m.group(2)), m.group(4))
+
+    def _money_magnitude(self, raw: str, currency: str, magnitude: str) -> str | None:
+        """ "$5k" → "five thousand dollars", "€2.5M" → "two point five million euros" (was "five dollarsk")."""
+        lang = self.lang
+        assert lang is not None
+        code = {"€": "EUR", "$": "USD", "£": "GBP"}.get(currency, currency)
+        if code not in lang.currencies:
+            return None
+        return f"{self._magnitude_words(raw, magnitude)} {lang.form(lang.currencies[code][0], 2)}"
+
+    def _magnitude_words(self, raw: str, magnitude: str) -> str:
+        assert self.lang is not None
+        num = parse_number(raw, self.lang)
+        return f"{self.number(num)} {self.lang.form(self.lang.magnitudes[magnitude], num.value)}"
+
+    def _magnitude(self, m: re.Match[str]) -> str | None:
+        """ "10k users" → "ten thousand users", "1B" → "one billion" (espeak: "ten kay", "one bee")."""
+        if m.group(2).isupper() and not _COUNTED.match(m.string, m.end()):
+            return None  # "Gate 4B", "Apt. 2B", "3M": a name, unless a counted noun follows ("1B users")
+        return self._magnitude_words(m.group(1), m.group(2))
+
+    def _plural_number(self, m: re.Match[str]) -> str | None:
+        """ "100s of" → "hundreds of": the number's noun made plural, without its "one"."""
+        word = self.words(int((m.group(1) or m.group(m.re.groups)).replace(",", "")))
+        return word.removeprefix("one ") + "s"
+
+    def _times(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        return f"{self.number(parse_number(m.group(1), self.lang))} {self.lang.extra['times']}"
 
     def _money_after(self, m: re.Match[str]) -> str | None:
         return self._per(self._money(m.group(1), m.group(2)), m.group(3))
@@ -630,8 +692,19 @@ class Reader:
 
     def _unit(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
+        glued = m.end() - m.start() == len(m.group(1)) + 1
+        if (
+            m.group(2) == "s"
+            and glued
+            and self.code == "en"
+            and _NAMED.search(m.string, max(0, m.start() - 8), m.start())
+        ):
+            return None  # "the 747s", "those 5s": numbers as names, made plural, not seconds
         unit = self.lang.aliases.get(m.group(2), m.group(2)).replace("μ", "µ")
-        return self._measure(m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine)
+        said = self._measure(m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine)
+        after = m.string[m.end() :].lstrip(" \u00a0")[:1]
+        # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann"), else it may end it.
+        return said + "." if m.group(2).endswith(".") and not (after.islower() or after in (",", ";")) else said
 
     def _hash_number(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
@@ -648,10 +721,13 @@ class Reader:
         return f"{m.group(2)} {self.lang.to} {currency}"
 
     def _hours_minutes(self, m: re.Match[str]) -> str | None:
+        """ "1h 30m", "1h 30m 20s", "2m 30s" (no hours): each part with its unit's word."""
         assert self.lang is not None
         units, feminine = self.lang.units, self.lang.feminine
-        hours = self._measure(m.group(1), units["h"], feminine="h" in feminine)
-        return f"{hours} {self._measure(m.group(2), units['min'], feminine='min' in feminine)}"
+        parts = [(m.group(1), "h"), (m.group(2), "min"), (m.group(3), "s")]
+        if m.group(3) and "s" not in units:
+            return None
+        return " ".join(self._measure(raw, units[key], feminine=key in feminine) for raw, key in parts if raw)
 
     def _range(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None and self.lang.to is not None
