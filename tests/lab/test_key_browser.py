@@ -42,3 +42,27 @@ def test_a_saved_key_no_browser_can_send_is_asked_for_again(page_for: Any) -> No
     ready(page)
     assert page.locator("#voice option[value='piper:en_US-joe-medium']").count() == 1
     assert not page.errors
+
+
+@pytest.mark.parametrize("dismiss", ["Escape", "Cancel"])
+def test_a_dismissed_key_dialog_stays_closed_until_asked_for(page_for: Any, dismiss: str) -> None:
+    page = page_for(DESKTOP, with_key=False, test_scripts=False)
+    dialog = page.locator("#key-dialog")
+    dialog.wait_for(state="visible", timeout=10000)
+    if dismiss == "Escape":
+        page.keyboard.press("Escape")
+    else:
+        page.get_by_role("button", name="Cancel").click()
+    dialog.wait_for(state="hidden", timeout=5000)
+    ready(page)
+    page.wait_for_timeout(3000)  # the page's other requests, and the live feed, are refused meanwhile
+    assert dialog.is_hidden()  # it came back at once after Escape, for good; after Cancel, twice more
+    assert "press “API key”" in page.locator("#notice").inner_text()
+    page.click("#key-button")
+    dialog.wait_for(state="visible", timeout=5000)
+    page.keyboard.type(API_KEY)
+    page.keyboard.press("Enter")
+    page.locator("#voice option[value='piper:en_US-joe-medium']").wait_for(state="attached", timeout=10000)
+    page.wait_for_selector("#live.ok", timeout=10000)
+    assert page.locator("#notice").is_hidden()
+    assert not page.errors

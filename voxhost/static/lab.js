@@ -40,6 +40,10 @@ function notice(message) {
 // -- API key and requests --------------------------------------------------------------------------------
 
 let keyPrompt = null;
+// Cancel (or Escape) on the key dialog: the page's own requests stop asking until "API key" is pressed, rather
+// than each refusal opening the dialog again.
+let keyDeclined = false;
+const KEY_NEEDED = "This voxhost needs its API key: press “API key” to give it.";
 const apiKey = () => localStorage.getItem(KEY_STORE) || "";
 // A browser sends a header only in Latin-1, and a key is plain ASCII: a pasted curly quote or zero-width space made
 // every request fail with the browser's own message, and the page never asked for the key again.
@@ -63,7 +67,11 @@ function askForKey(reason) {
     $("#key-form").addEventListener("submit", check);
     dialog.addEventListener("close", () => {
       $("#key-form").removeEventListener("submit", check);
-      const choice = dialog.returnValue;
+      // Escape closes the dialog without a button's value: that is a Cancel too (it was taken for a choice, which
+      // connected the live feed again, whose refusal asked again: the dialog came back at once, for good).
+      const choice = ["save", "forget"].includes(dialog.returnValue) ? dialog.returnValue : "cancel";
+      keyDeclined = choice === "cancel";
+      if (!keyDeclined && $("#notice").textContent === KEY_NEEDED) notice("");
       if (choice === "save") localStorage.setItem(KEY_STORE, $("#key-input").value.trim());
       if (choice === "forget") localStorage.removeItem(KEY_STORE);
       keyPrompt = null;
@@ -88,16 +96,17 @@ class ApiError extends Error {
 
 // fetch with the key; a 401 asks for the key once and tries again.
 async function api(path, options = {}, retry = true) {
-  if (!sendable(apiKey()) && !(retry && (await askForKey(UNSENDABLE)) && sendable(apiKey()))) {
+  if (!sendable(apiKey()) && !(retry && !keyDeclined && (await askForKey(UNSENDABLE)) && sendable(apiKey()))) {
     throw new ApiError(0, { error: { message: UNSENDABLE } });
   }
   const headers = new Headers(options.headers || {});
   if (apiKey()) headers.set("Authorization", "Bearer " + apiKey());
   const response = await fetch(path, { ...options, headers });
-  if (response.status === 401 && retry) {
-    const body = await response.json().catch(() => null);
+  if (response.status === 401 && retry && !keyDeclined) {
+    const body = await response.clone().json().catch(() => null);
     const saved = await askForKey(body && body.error ? body.error.message : null);
     if (saved) return api(path, options, false);
+    if (keyDeclined) notice(KEY_NEEDED);
   }
   if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
   return response;
@@ -875,7 +884,7 @@ function connectEvents() {
       try {
         await api("/v1/engines");
       } catch (err) {
-        if (err.status === 401) { notice(LIVE_NOTICE + err.message); return; } // the key was not given: wait for it
+        if (err.status === 401) { notice(keyDeclined ? KEY_NEEDED : LIVE_NOTICE + err.message); return; } // wait for the key
         // The daemon is stopping, restarting or unreachable: try again rather than stay offline until a reload.
         notice(`${LIVE_NOTICE}${err.message} (trying again)`);
       }
@@ -890,7 +899,10 @@ const LIVE_NOTICE = "Live events: ";
 
 // -- start --------------------------------------------------------------------------------------------------
 
-$("#key-button").addEventListener("click", () => askForKey(null).then(() => { refreshVoices(); refreshEngines(); }));
+$("#key-button").addEventListener("click", () => {
+  keyDeclined = false;
+  askForKey(null).then(() => { refreshVoices(); refreshEngines(); });
+});
 
 async function start() {
   const wanted = tabs.find((t) => "#" + t.id.replace("tab-", "") === location.hash);
