@@ -142,6 +142,13 @@ NUMBERS_HEARD = [
     ("year range", "It ran from 1990-1995.", ["ran", "1990", "to", "1995"], ["thousand", "hundred"]),
     # espeak read "the 80's" "the eighty", heard "the 80" (Whisper hears "the nineties" as "the 90s").
     ("decades", "It was big in the 80's and the 90's.", ["big", "80s", "90s"], ["80", "90"]),
+    # espeak read "30s" "thirty z" and "2m" "two meters": heard "2 meters 30s … in 45s".
+    (
+        "seconds",
+        "Wait 2m 30s, then try again in 45s.",
+        ["wait", "minutes", "seconds", "try", "again"],
+        ["meters", "30s", "45s"],
+    ),
 ]
 
 
