@@ -38,7 +38,7 @@ def test_a_voice_no_running_engine_speaks_is_listed_and_said_so(tmp_path, state_
     speech = tmp_path / "dinner.wav"
     run_cli(state_dir, "say", TEXT, "-o", str(speech))
     added = run_cli(state_dir, "voices", "add", str(speech), "--name", "Gate", "-l", "en_US", "--transcript", TEXT)
-    fix = "enable a cloning engine: f5, chatterbox or qwen3 (`voxhost engines` lists the engines)"
+    fix = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
     assert added.stdout.splitlines()[-1] == f"spoken by no running engine yet ({fix})", added.stdout
     stored = VoiceLibrary(state_dir / "voices").list()[0]
     listed = run_cli(state_dir, "voices").stdout.splitlines()

@@ -31,7 +31,7 @@ from .components import (
 from .core import Core
 from .door import host_port
 from .engine import Engine
-from .errors import ConfigError, StartupError, VoxhostError
+from .errors import AddressInUseError, ConfigError, StartupError, VoxhostError
 from .log import setup_logging
 from .loops import new_event_loop
 from .no_telemetry import opt_out
@@ -107,10 +107,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop = new_event_loop(settings.loop)
         _run_bounded(daemon.serve(), loop)
     except StartupError as err:
-        _LOGGER.error("%s", err.message)
+        _LOGGER.error("%s%s", err.message, _serve_flag(err))
         return 1
     _exit_if_threads_linger()
     return 0
+
+
+def _serve_flag(err: StartupError) -> str:
+    """The ``serve`` flag that moves a built-in door whose address is in use, for the error's end."""
+    if not isinstance(err, AddressInUseError):
+        return ""
+    flag = {"http": "--http-port N", "wyoming": "--uri tcp://HOST:PORT"}.get(err.door)
+    return f" (or serve {flag})" if flag else ""
 
 
 def _check_doors_named(names: list[str], doors: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from . import statelock
 from .components import collect_door_classes, door_configs
 from .core import Core
 from .door import Door
-from .errors import StartupError
+from .errors import AddressInUseError, StartupError
 from .loops import loop_name
 from .no_telemetry import opt_out
 from .plugin_manager import Plugins
@@ -128,7 +128,10 @@ class Daemon:
             try:
                 await door.start()
             except OSError as err:
-                raise StartupError(f"the {name} door could not start: {err}{_bind_hint(name, err)}") from err
+                message = f"the {name} door could not start: {err}{_bind_hint(name, err)}"
+                if err.errno == errno.EADDRINUSE:
+                    raise AddressInUseError(message, door=name) from err
+                raise StartupError(message) from err
             self.doors.append(door)
             core.doors.append(door)
             _LOGGER.info("Door %s open %s", name, door.status())
@@ -207,8 +210,7 @@ async def _bounded(steps: list[Coroutine[Any, Any, None]], timeout: float) -> No
 def _bind_hint(door: str, err: OSError) -> str:
     """What to do about an address a door could not listen on."""
     if err.errno == errno.EADDRINUSE:
-        flag = {"http": " (or serve --http-port N)", "wyoming": " (or serve --uri tcp://HOST:PORT)"}.get(door, "")
-        return f"; another program (or another voxhost) listens there: stop it, or give [doors.{door}] another{flag}"
+        return f"; another program (or another voxhost) listens there: stop it, or give [doors.{door}] another"
     if err.errno == errno.EACCES:
         return f"; a port below 1024 needs root: give [doors.{door}] a higher one"
     return ""

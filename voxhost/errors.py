@@ -182,6 +182,14 @@ class StartupError(VoxhostError):
     code = "startup_error"
 
 
+class AddressInUseError(StartupError):
+    """A door could not listen on its address: another program (or another voxhost) listens there."""
+
+    def __init__(self, message: str, *, door: str) -> None:
+        super().__init__(message)
+        self.door = door
+
+
 class UnknownJobError(NotFoundError):
     """No job (or stored output) has that id: it never existed, was removed, or has expired."""
 

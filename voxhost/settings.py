@@ -341,7 +341,7 @@ def _environment_problem(err: SettingsError) -> str:
     field = re.search(r'field "([^"]+)" from source "EnvSettingsSource"', str(err))
     name = f"VOXHOST_{field.group(1).upper()}" if field else "a VOXHOST_* variable"
     why = f" ({err.__cause__})" if err.__cause__ else ""
-    examples = """VOXHOST_PLUGINS_DIRS='["/srv/plugins"]', VOXHOST_ALIASES='{"kitchen": "piper:en_US-joe-medium"}'"""
+    examples = """VOXHOST_PLUGINS_DIRS='["/srv/plugins"]', VOXHOST_ALIASES='{"kitchen": "<engine>:<voice>"}'"""
     return f"environment variable {name} is not valid JSON{why}; lists and tables are written as JSON ({examples})"
 
 

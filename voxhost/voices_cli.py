@@ -25,7 +25,7 @@ from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
 from .voices import BrokenVoice
 
-UNSPOKEN_FIX = "enable a cloning engine: f5, chatterbox or qwen3 (`voxhost engines` lists the engines)"
+UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
 """What to do about library voices no running engine speaks."""
 
 SettingsFactory = Callable[[argparse.Namespace], Settings]
