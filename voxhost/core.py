@@ -89,7 +89,7 @@ class Core:
         self._bus.subscribe(self._observe)
         quota = settings.library
         self.library = VoiceLibrary(
-            settings.state_path / "voices",
+            settings.library_path,
             max_voices=quota.max_voices,
             max_bytes=quota.max_bytes,
         )
