@@ -326,7 +326,11 @@ SHORT_FORMS = [
         "Es dauert 3 Std. und 5 Min., dann 30 Sek.",
         "Es dauert drei Stunden und fünf Minuten, dann dreißig Sekunden.",
     ),
-    ("de", "Es ist 1,5x schneller.", "Es ist eins Komma fünf mal schneller."),
+    (
+        "de",
+        "Es ist 1,5x schneller, mit 10k Nutzern.",
+        "Es ist eins Komma fünf mal schneller, mit zehn tausend Nutzern.",
+    ),
     (
         "de",
         "Mit 100 Mbit/s und 3,5 GHz.",

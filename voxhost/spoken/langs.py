@@ -310,6 +310,7 @@ LANGS: dict[str, Lang] = {
         },
         hour=("Uhr", "Uhr"),
         extra={"times": "mal"},
+        magnitudes={"k": ("tausend", "tausend")},
         feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s"}),
         # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
         aliases={
