@@ -346,10 +346,8 @@ class Reader:
             (_LEFT + r"(10|100|1000|1,000)s(?=\s+of\b)" if lang.code == "en" else r"(?!)", self._plural_number),
             # "1s and 0s" are ones and zeros.
             (
-                _LEFT + r"([01])s(?=\s+(?:and|or)\s+[01]s(?!\w))|(?:(?<=[01]s and )|(?<=[01]s or ))([01])s(?!\w)"
-                if lang.code == "en"
-                else r"(?!)",
-                self._plural_number,
+                _LEFT + r"([01])s(\s+(?:and|or)\s+)([01])s(?!\w)" if lang.code == "en" else r"(?!)",
+                self._ones_and_zeros,
             ),
             (_LEFT + r"(" + _NUM + r")(" + magnitudes + r")(?!\w)" if magnitudes else r"(?!)", self._magnitude),
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
@@ -359,7 +357,7 @@ class Reader:
             # "1.5x faster", "2× the size": so many times, not "two ex".
             (_LEFT + r"(" + _NUM + r")[x×](?!\w)" if "times" in lang.extra else r"(?!)", self._times),
             # "24/7" is "twenty-four seven" (espeak: "twenty four slash seven").
-            (_LEFT + r"24/7" + _RIGHT if lang.code == "en" else r"(?!)", lambda m: f"{self.words(24)} {self.words(7)}"),
+            (_LEFT + r"24/7" + _RIGHT if lang.code == "en" else r"(?!)", self._around_the_clock),
             (r"#(\d+)\b", self._hash_number),
         ]
         if lang.code == "de":
@@ -388,8 +386,18 @@ class Reader:
             rules.insert(dates, (priced, self._price_range))
             rules.insert(dates, (ranged, self._range_before))
             rules.append((_LEFT + r"(\d+)\s?[-–]\s?(\d+)" + _RIGHT, self._range))
-        lengths = (self._feet_inches, self._feet_or_inches)
-        return [(re.compile(p), h, _LENGTH_MARKS if h in lengths else None) for p, h in rules]
+        # Rules that look only at a sentence with one of these characters (the per-sentence cost stays small).
+        needs: dict[Handler, str] = {
+            self._feet_inches: _LENGTH_MARKS,
+            self._feet_or_inches: _LENGTH_MARKS,
+            self._hours_minutes: "hm",
+            self._plural_number: "0",
+            self._ones_and_zeros: "0",
+            self._magnitude: "".join({k[0] for k in lang.magnitudes}),
+            self._times: "x×",
+            self._around_the_clock: "/",
+        }
+        return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
 
     def _ordinal_rules(self, lang: Lang) -> list[tuple[str, Callable[[re.Match[str]], str | None]]]:
         code = lang.code
@@ -653,8 +661,14 @@ class Reader:
 
     def _plural_number(self, m: re.Match[str]) -> str | None:
         """ "100s of" → "hundreds of": the number's noun made plural, without its "one"."""
-        word = self.words(int((m.group(1) or m.group(m.re.groups)).replace(",", "")))
+        word = self.words(int(m.group(1).replace(",", "")))
         return word.removeprefix("one ") + "s"
+
+    def _ones_and_zeros(self, m: re.Match[str]) -> str | None:
+        return f"{self.words(int(m.group(1)))}s{m.group(2)}{self.words(int(m.group(3)))}s"
+
+    def _around_the_clock(self, m: re.Match[str]) -> str | None:
+        return f"{self.words(24)} {self.words(7)}"
 
     def _times(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
