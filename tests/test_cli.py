@@ -156,6 +156,8 @@ def test_serve_on_a_port_in_use_says_what_to_do(state_dir, door):
     assert f"the {door} door could not start: " in last and "address already in use" in last, result.stderr
     flag = "--http-port N" if door == "http" else "--uri tcp://HOST:PORT"
     assert last.endswith(f"stop it, or give [doors.{door}] another (or serve {flag})"), last
+    # Said before the engines load (minutes for a heavy model on a Jetson), not after.
+    assert "Engine piper loaded" not in result.stderr, result.stderr
 
 
 def test_engines_and_voices_commands(state_dir):

@@ -7,12 +7,12 @@ import errno
 import logging
 import signal
 from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 from . import statelock
 from .components import collect_door_classes, door_configs
 from .core import Core
-from .door import Door
+from .door import Door, listen_problem
 from .errors import AddressInUseError, StartupError
 from .loops import loop_name
 from .no_telemetry import opt_out
@@ -118,6 +118,19 @@ class Daemon:
         classes = collect_door_classes(self.plugins, self.settings)
         doors = door_configs(self.settings, classes)  # a bad door table stops the start before engines load
         statelock.hold(ensure_state_dir(self.settings))  # before the core touches the state dir (job recovery, library)
+        # Engines may take minutes to load (a heavy model on a Jetson): an address in use is said before, not after.
+        for name, door_settings in doors.items():
+            for endpoint in classes[name].endpoints(door_settings) if door_settings.enabled else []:
+                if endpoint.role == "listen" and (err := listen_problem(endpoint)) is not None:
+                    where = (endpoint.host, endpoint.port)  # said as the door's own bind would say it
+                    _refuse_door(
+                        name,
+                        OSError(
+                            err.errno,
+                            f"error while attempting to bind on address {where!r}: "
+                            f"{(err.strerror or str(err)).lower()}",
+                        ),
+                    )
         self.core = core = Core(self.settings, self.plugins)
         await core.start()
         await self.plugins.acall("startup", core=core)
@@ -128,10 +141,7 @@ class Daemon:
             try:
                 await door.start()
             except OSError as err:
-                message = f"the {name} door could not start: {err}{_bind_hint(name, err)}"
-                if err.errno == errno.EADDRINUSE:
-                    raise AddressInUseError(message, door=name) from err
-                raise StartupError(message) from err
+                _refuse_door(name, err)
             self.doors.append(door)
             core.doors.append(door)
             _LOGGER.info("Door %s open %s", name, door.status())
@@ -205,6 +215,14 @@ async def _bounded(steps: list[Coroutine[Any, Any, None]], timeout: float) -> No
         task.cancel()
     if pending:
         await asyncio.wait(pending, timeout=0.2)
+
+
+def _refuse_door(name: str, err: OSError) -> NoReturn:
+    """Stop the start: the door ``name`` cannot listen (``err``), with what to do about it."""
+    message = f"the {name} door could not start: {err}{_bind_hint(name, err)}"
+    if err.errno == errno.EADDRINUSE:
+        raise AddressInUseError(message, door=name) from err
+    raise StartupError(message) from err
 
 
 def _bind_hint(door: str, err: OSError) -> str:

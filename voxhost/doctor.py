@@ -30,7 +30,7 @@ from .components import (
     engine_context,
     open_doors,
 )
-from .door import host_port
+from .door import host_port, listen_problem
 from .engine import Engine
 from .errors import ConfigError
 from .library import VoiceLibrary
@@ -249,13 +249,10 @@ def _door_checks(name: str, door_cls: Any, door_settings: Any) -> list[Check]:
     for endpoint in door_cls.endpoints(door_settings):
         where = host_port(endpoint.host, endpoint.port)
         if endpoint.role == "listen":
-            try:
-                family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
-                with socket.socket(family, socket.SOCK_STREAM) as sock:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    sock.bind((endpoint.host, endpoint.port))
+            err = listen_problem(endpoint)
+            if err is None:
                 checks.append(Check(scope, f"listen {where}", "ok", "the address is free"))
-            except OSError as err:
+            else:
                 fix = (
                     f"stop what listens there (`ss -ltnp 'sport = :{endpoint.port}'`; a running voxhost counts), "
                     f"or change the port in [doors.{name}]"

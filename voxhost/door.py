@@ -7,6 +7,7 @@ model, so a door from a third-party plugin is configured and enabled the same wa
 from __future__ import annotations
 
 import json
+import socket
 import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -109,3 +110,15 @@ class Endpoint:
     role: Literal["listen", "connect"]
     host: str
     port: int
+
+
+def listen_problem(endpoint: Endpoint) -> OSError | None:
+    """Why nothing can listen on ``endpoint`` now (a socket bound and closed at once, as a server binds), or None."""
+    family = socket.AF_INET6 if ":" in endpoint.host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers: TIME_WAIT is free
+            sock.bind((endpoint.host, endpoint.port))
+    except OSError as err:
+        return err
+    return None
