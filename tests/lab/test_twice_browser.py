@@ -70,3 +70,38 @@ def test_a_second_preview_is_not_marked_stopped_by_the_first(page_for: Any, lab:
     assert answer.json()["voice"].endswith(ids[first]), answer.json()
     assert "bad" not in (status.get_attribute("class") or ""), status.inner_text()
     assert not page.errors
+
+
+def test_stop_stays_usable_while_the_second_audio_plays(page_for: Any) -> None:
+    page = page_for(DESKTOP)
+    ready(page)
+    page.select_option("#voice", "piper:en_US-joe-medium")
+    # A first audio long enough to still play when the second, longer one has been made
+    page.fill("#text", "The first text plays for a while, some ten seconds or so, before it ends. " * 2)
+    page.click("#speak")
+    page.wait_for_selector("#try-result[data-state='done']", timeout=30000)
+    first = float(page.locator("#try-result").get_attribute("data-seconds") or 0)
+    page.fill("#text", "A much longer second text, that plays on well after the first one would have ended. " * 10)
+    page.click("#speak")  # while the first still plays
+    page.wait_for_selector("#try-result[data-state='done']", timeout=30000)
+    second = float(page.locator("#try-result").get_attribute("data-seconds") or 0)
+    assert second > first + 15, (first, second)
+    page.wait_for_timeout(first * 1000 + 1000)  # past the end of the first audio, well before the second's
+    assert page.locator("#stop").is_enabled()  # the first audio's end disabled it
+    page.click("#stop")
+    assert page.locator("#stop").is_disabled()
+    assert not page.errors
+
+
+def test_two_voices_cloned_with_one_name_can_be_told_apart(page_for: Any, lab: Any, tmp_path: Path) -> None:
+    sample = speech_fixture(lab, tmp_path / "sample.wav")
+    ids = [clone(lab, "Grandma Twin", sample) for _ in range(2)]  # a second, better recording under the same name
+    page = page_for(DESKTOP)
+    ready(page)
+    labels = [
+        page.locator(f"#voice option[value$=':{voice}']").first.inner_text() for voice in ids
+    ]  # as each cloning engine offers it
+    assert labels[0] != labels[1], labels
+    for voice, label in zip(ids, labels, strict=True):
+        assert label.startswith("Grandma Twin") and voice in label, label
+    assert not page.errors

@@ -353,7 +353,7 @@ async function refreshVoices() {
   }
   const sorted = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
   select.replaceChildren(...sorted.map(([label, voices]) =>
-    el("optgroup", { label }, voices.map((v) => el("option", { value: v.id, text: v.kind === "cloned" ? `${v.name} (cloned)` : v.name })))));
+    el("optgroup", { label }, voices.map((v) => el("option", { value: v.id, text: voiceLabel(v, voices) })))));
   if (!state.voices.length) select.replaceChildren(el("option", { value: "", text: "No voices" }));
   if (state.voices.some((v) => v.id === keep)) select.value = keep;
   else { // start with a voice whose engine is ready, rather than the first in the list
@@ -361,6 +361,14 @@ async function refreshVoices() {
     if (ready) select.value = ready.id;
   }
   voiceChanged();
+}
+
+// A voice's name in the list; two cloned voices may share a name (a second recording of Grandma), so those
+// also show their id, or the list held two options alike.
+function voiceLabel(v, group) {
+  if (v.kind !== "cloned") return v.name;
+  const twin = group.some((o) => o !== v && o.name === v.name);
+  return twin ? `${v.name} (cloned · ${v.id.split(":").pop()})` : `${v.name} (cloned)`;
 }
 
 function currentVoice() { return state.voices.find((v) => v.id === $("#voice").value); }
@@ -449,8 +457,11 @@ $("#try-form").addEventListener("submit", async (ev) => {
   const player = await speak(body, tryUi, tryAbort.signal);
   $("#speak").disabled = false;
   tryAbort = null;
-  // Stop stays usable while the streamed audio is still playing.
-  setTimeout(() => { if (!tryAbort) $("#stop").disabled = true; }, player ? player.remaining * 1000 : 0);
+  // Stop stays usable while the streamed audio is still playing: this audio's, not a later one's (the first
+  // audio's end disabled Stop while the next, longer one played on).
+  const mine = tryUi.player;
+  setTimeout(() => { if (!tryAbort && tryUi.player === mine) $("#stop").disabled = true; },
+    player ? player.remaining * 1000 : 0);
 });
 $("#stop").addEventListener("click", () => {
   if (tryAbort) tryAbort.abort();
