@@ -46,3 +46,16 @@ def test_a_message_quoting_a_long_word_wraps_on_a_phone(page_for: Any, lab: Any,
     assert "invalid language 'qqq" in page.locator("#try-status").inner_text()
     check_layout(page, ["#language", "#speak", "#try-status"])
     assert not page.errors
+
+
+def test_a_text_with_nothing_to_say_says_so(page_for: Any) -> None:
+    page = page_for(DESKTOP)
+    ready(page)
+    page.select_option("#voice", "piper:en_US-joe-medium")
+    page.fill("#text", "🎉🎉🎉 !!!")  # the daemon answers 200 with no samples
+    page.click("#speak")
+    page.wait_for_selector("#try-result[data-state='done'], #try-result[data-state='failed']", timeout=30000)
+    assert page.locator("#try-result").get_attribute("data-seconds") == "0.000"
+    assert "Nothing to say" in page.locator("#try-status").inner_text()  # was "0.0 s of audio … after – s"
+    assert page.locator("#download").is_hidden()  # no empty WAV offered
+    assert not page.errors

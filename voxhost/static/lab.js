@@ -310,6 +310,13 @@ async function speak(body, ui, signal) {
     ui.box.dataset.total = total.toFixed(3);
     ui.box.dataset.seconds = player.seconds.toFixed(3);
     const job = response.headers.get("X-Voxhost-Job");
+    if (!player.bytes) { // only emoji or punctuation, say: the daemon answers with no samples
+      ui.status.textContent = "Nothing to say: the text has no words to speak (only emoji, symbols or punctuation?)" +
+        (job ? ` · job ${job}` : "");
+      ui.audio.removeAttribute("src");
+      if (ui.download) ui.download.hidden = true;
+      return player;
+    }
     ui.status.textContent = `${player.seconds.toFixed(1)} s of audio in ${total.toFixed(2)} s ` +
       `(first audio after ${fixed(first)} s)` + (job ? ` · job ${job}` : "");
     const url = URL.createObjectURL(player.wav());
