@@ -194,6 +194,27 @@ def test_older_pressed_twice_shows_the_page_its_numbers_say(page_for, lab):
     assert not page.errors
 
 
+def test_an_output_playing_plays_on_when_another_is_kept(page_for, lab):
+    clear_outputs(lab)
+    story = keep(lab, LONG)  # half a minute of audio
+    page = page_for(DESKTOP, view="history")
+    ready(page)
+    play = page.get_by_role("button", name=f"Play {story}")
+    play.click()
+    audio = f"document.querySelector(\"li[data-output='{story}'] audio\")"
+    page.wait_for_function(f"{audio}.currentTime > 0.3", timeout=10000)
+    page.evaluate(f"window.playing = {audio}")
+    other = keep(lab, "Meanwhile, the doorbell rang.")  # kept by another client: the list refreshes
+    page.locator(f"li[data-output='{other}']").wait_for(timeout=10000)
+    at = float(page.evaluate("window.playing.currentTime"))
+    page.wait_for_timeout(700)
+    # The same player, still in the page and still playing (the refresh rebuilt the list and cut it off).
+    assert page.evaluate(f"window.playing === {audio} && !window.playing.paused")
+    assert float(page.evaluate("window.playing.currentTime")) > at + 0.3
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == f"Play {story}"
+    assert not page.errors
+
+
 def test_library_management_on_the_clone_tab(page_for, lab, tmp_path):
     fixture = speech_fixture(lab, tmp_path / "rose.wav")
     with fixture.open("rb") as sample:

@@ -57,8 +57,17 @@ async function refreshHistory() {
   }
   outputsState.total = page.total;
   outputsState.loaded = true;
-  list.replaceChildren(...(page.data.length ? page.data.map(outputItem)
+  // An output whose player was loaded keeps its item, player and all, and the focus stays where it was: the
+  // refresh for a job that finished (any door's, kept) rebuilt the list, which cut the audio being played
+  // mid-word and sent a keyboard back to the top of the page.
+  const loaded = new Map([...list.querySelectorAll("li[data-output]")]
+    .filter((li) => $("audio", li).dataset.url).map((li) => [li.dataset.output, li]));
+  const focused = list.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
+  list.replaceChildren(...(page.data.length ? page.data.map((o) => loaded.get(o.id) || outputItem(o))
     : [el("li", { class: "hint", text: "Nothing kept yet. Tick “Keep in history” on the Try tab, or send \"keep\": true." })]));
+  for (const li of loaded.values()) if (!li.isConnected) URL.revokeObjectURL($("audio", li).dataset.url);
+  const again = focused && list.querySelector(`[aria-label="${CSS.escape(focused)}"]`);
+  if (again) again.focus();
   const first = page.total ? outputsState.offset + 1 : 0;
   $("#history-page").textContent = `${first}–${outputsState.offset + page.data.length} of ${page.total}`;
   $("#history-prev").disabled = outputsState.offset === 0;
