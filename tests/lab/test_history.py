@@ -17,6 +17,7 @@ import soundfile
 from ..protocols.http_helpers import tone, wav_bytes
 from .conftest import API_KEY, DESKTOP, PHONE, base_url, screenshot
 from .test_browser import check_layout, ready, speech_fixture, wait_for_audio
+from .test_twice_browser import clone
 
 pytestmark = pytest.mark.browser
 
@@ -286,6 +287,27 @@ def test_library_management_on_the_clone_tab(page_for, lab, tmp_path):
     page.wait_for_selector("#library-tools-status:text('Deleted 1 voice(s)')", timeout=10000)
     item.wait_for(state="detached", timeout=10000)
     assert voice_id not in {v.id for v in lab.core.library.list()}
+    assert not page.errors
+
+
+def test_an_edit_in_progress_survives_a_voice_added_elsewhere(page_for, lab, tmp_path):
+    sample = speech_fixture(lab, tmp_path / "sample.wav")
+    voice = clone(lab, "Edited Meanwhile", sample)
+    page = page_for(DESKTOP, view="clone")
+    ready(page)
+    page.get_by_role("button", name="Edit Edited Meanwhile").click()
+    notes = page.locator(f"#edit-notes-{voice}")
+    notes.fill("Recorded at the lake, summer")
+    other = clone(lab, "Added Elsewhere", sample)  # another client; its voice_added event refreshes the list
+    page.locator(f"[data-voice='{other}']").wait_for(timeout=10000)
+    page.wait_for_timeout(500)
+    assert notes.is_visible() and notes.input_value() == "Recorded at the lake, summer"  # the form was rebuilt away
+    assert page.evaluate("document.activeElement.id") == f"edit-notes-{voice}"
+    page.keyboard.type(" of 2019.")
+    page.get_by_role("form", name="Edit Edited Meanwhile").get_by_role("button", name="Save").click()
+    page.locator(f"[data-voice='{voice}'] .notes").wait_for(timeout=10000)
+    assert page.locator(f"[data-voice='{voice}'] .notes").inner_text() == "Recorded at the lake, summer of 2019."
+    assert page.locator(f"[data-voice='{voice}'] form.edit").count() == 0  # saved: closed
     assert not page.errors
 
 

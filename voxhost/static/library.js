@@ -40,7 +40,13 @@ async function refreshLibrary(focusId) {
     placeLibraryFocus();
     return;
   }
-  list.replaceChildren(...page.data.map(voiceItem));
+  // A voice being edited keeps its item, form and typing, and the focus stays where it was: a voice added or
+  // removed elsewhere meanwhile (its event refreshes the list) rebuilt the list and lost the unsaved edit.
+  const editing = new Map([...list.querySelectorAll("li[data-voice]")].filter((li) => $("form.edit", li))
+    .map((li) => [li.dataset.voice, li]));
+  const active = list.contains(document.activeElement) ? document.activeElement : null;
+  list.replaceChildren(...page.data.map((v) => editing.get(v.id) || voiceItem(v)));
+  if (active && active.isConnected) active.focus();
   placeLibraryFocus();
 }
 
@@ -165,6 +171,7 @@ function toggleEdit(v, item, button) {
         upload.append("audio_sample", file, file.name);
         await api(`/v1/audio/voices/${encodeURIComponent(v.id)}/audio`, { method: "PUT", body: upload });
       }
+      form.remove(); // saved: the item is drawn again from what was stored
       await Promise.all([refreshLibrary(v.id), refreshVoices()]);
     } catch (err) {
       status.classList.add("bad");
