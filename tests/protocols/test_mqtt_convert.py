@@ -25,6 +25,7 @@ from .mqtt_helpers import (  # noqa: F401 (fixtures)
     client,
     client311,
     error_reply,
+    is_status,
     is_terminal,
     mqtt_section,
     new_id,
@@ -274,3 +275,62 @@ def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
     assert error["code"] == "cancelled" and "stop command" in error["message"]
     stop = next(m.json() for m in messages if m.topic == f"{BASE}/slow/audio/{rid}/stop")
     assert stop["status"] == "cancelled" and 0 < stop["seconds"] < 5
+
+
+def _flood(probe: Probe, root: str, voice: str, payloads: list[bytes]) -> dict[str, dict]:
+    """Publish convert requests back to back (raw and JSON in turn); each one's first ``started`` or ``error``."""
+    reply_topic = f"test/replies/{new_id()}"
+    probe.subscribe(reply_topic)
+    ids = [new_id() for _ in payloads]
+    for n, (rid, audio) in enumerate(zip(ids, payloads, strict=True)):
+        if n % 2:
+            request = {"audio": base64.b64encode(audio).decode(), "voice": voice, "id": rid, "format": "none"}
+            probe.publish(f"{root}/convert", request, response_topic=reply_topic)
+        else:
+            properties = [("voice", voice), ("id", rid), ("format", "none")]
+            probe.publish(f"{root}/convert", audio, response_topic=reply_topic, user_properties=properties)
+    first: dict[str, dict] = {}
+    while len(first) < len(ids):
+        reply = probe.wait(lambda m: m.topic == reply_topic, 20).json()
+        if reply["status"] in ("started", "error"):
+            first.setdefault(reply["id"], reply)
+    assert set(first) == set(ids), first
+    return first
+
+
+def _stop_all(probe: Probe, root: str, started: list[str]) -> None:
+    """Stop every conversion of the node; each started one ends ``cancelled``."""
+    probe.publish(f"{root}/stop", {})
+    left = set(started)
+    while left:
+        reply = probe.wait(lambda m: m.payload.startswith(b"{") and is_status("error")(m), 10).json()
+        assert reply["code"] == "cancelled", reply
+        left.discard(reply["id"])
+
+
+def test_a_flood_of_uploads_is_bounded_and_every_request_answered(broker, tmp_path_factory):
+    """Each request with audio holds its payload until it is answered. The door takes requests while they hold at
+    most max_audio_bytes (and number at most max_audio_requests) and answers the rest ``busy`` at once: a flood of
+    uploads was all taken, each one's payload kept while conversions crawled."""
+    big = wav_bytes(tone(200.0, 4.0, 16000), 16000)  # 128 kB: the bytes bound takes two of them
+    small = wav_bytes(tone(200.0, 0.3, 16000), 16000)  # 10 kB: the count bound takes three
+    limits = {"max_audio_bytes": len(big) * 5 // 2, "max_audio_requests": 3}
+    settings = make_settings(tmp_path_factory.mktemp("flood"), mqtt=door(broker.port, "flood", **limits))
+    root = f"{BASE}/flood"
+    with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
+        voice = d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
+        probe = Probe(broker.port, "5")
+        try:
+            for payload, room in ((big, 2), (small, 3)):
+                first = _flood(probe, root, voice, [payload] * 6)
+                started = [rid for rid, reply in first.items() if reply["status"] == "started"]
+                busy = [reply for reply in first.values() if reply["status"] == "error"]
+                assert len(started) == room, first  # every other one would be holding its payload now
+                assert all(reply["code"] == "busy" and "try again" in reply["message"] for reply in busy), busy
+                _stop_all(probe, root, started)
+            # The daemon keeps serving: with the conversions stopped, a request is taken again.
+            again = _flood(probe, root, voice, [big])
+            assert [reply["status"] for reply in again.values()] == ["started"], again
+            _stop_all(probe, root, list(again))
+        finally:
+            probe.close()

@@ -1,16 +1,17 @@
-"""What every MQTT request that carries audio shares (convert, transcribe, voice upload): it is read on a thread,
-one that does not parse gets one error reply, and a redelivery is dropped."""
+"""What every MQTT request that carries audio shares (convert, transcribe, voice upload): past the door's budget it
+is answered ``busy``, it is read on a thread, one that does not parse gets one error reply, and a redelivery is
+dropped."""
 
 from __future__ import annotations
 
 import abc
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from ...errors import VoxhostError
+from ...errors import BusyError, VoxhostError
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
 from .names import shared
@@ -60,6 +61,44 @@ class AudioTopic(Generic[C]):
             if topic.startswith(prefix):
                 return self.fields(topic[len(prefix) :])
         return {}
+
+
+def start(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C], serve: Coroutine[Any, Any, None]) -> None:
+    """Serve ``msg`` in a task if the door's audio budget has room for it, else answer ``busy`` now."""
+    weight = len(msg.payload)
+    if not ctx.audio.take(weight):
+        serve.close()
+        refuse_busy(ctx, msg, topic)
+        return
+    task = ctx.tracker.spawn(serve, name=f"mqtt-{topic.key}")
+    # A done callback, not a ``finally``: a task cancelled before its first step never runs its body.
+    task.add_done_callback(lambda _: ctx.audio.give_back(weight))
+
+
+def refuse_busy(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> None:
+    """Answer ``busy`` to a request the audio budget has no room for (its id is not used up: it may come again)."""
+    s, budget = ctx.settings, ctx.audio
+    try:
+        defaults = topic.defaults(msg.topic)
+    except VoxhostError:
+        defaults = {}
+    # Read here, not on a thread: a refusal waiting for a thread would keep its payload, which the budget is for.
+    # Reading id and reply_to from the largest JSON request takes about 15 ms; from raw audio, nothing.
+    seen = peek_audio_request(
+        msg.payload, msg.user_properties, json_limit(s.max_convert_bytes, s.max_command_bytes), defaults
+    )
+    _LOGGER.info(
+        "Refused %s on %s: %d requests with audio (%d bytes) in progress",
+        topic.name,
+        msg.topic,
+        budget.requests,
+        budget.bytes,
+    )
+    message = (
+        f"too many requests with audio in progress ({budget.requests}, {budget.bytes} payload bytes; at most "
+        f"{budget.max_requests} and {budget.max_bytes} bytes: max_audio_requests, max_audio_bytes); try again shortly"
+    )
+    Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(BusyError(message))
 
 
 async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tuple[C, Reply] | None:
@@ -130,7 +169,7 @@ class AudioService(Service, Generic[C], abc.ABC):
         if msg.retain:
             _LOGGER.warning("Ignoring a retained %s message on %s", self.kind, msg.topic)
             return
-        self.ctx.tracker.spawn(self._serve(msg), name=f"mqtt-{self.kind}")
+        start(self.ctx, msg, self.request, self._serve(msg))
 
     async def _serve(self, msg: Incoming) -> None:
         received = await receive(self.ctx, msg, self.request)

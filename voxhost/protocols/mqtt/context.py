@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ...api import CoreAPI
+    from .budget import AudioBudget
     from .connection import Incoming, MqttConnection
     from .dedupe import Deduper
     from .names import Topics
@@ -33,6 +34,8 @@ class MqttContext:
     """Request tasks, and the jobs and conversions they serve (stop commands, shutdown)."""
     voice: DefaultVoice
     """The default voice chosen over MQTT."""
+    audio: AudioBudget
+    """The requests with audio in progress (convert, transcribe, voice upload), and how many more may start."""
 
 
 class Part(Protocol):

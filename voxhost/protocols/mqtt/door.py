@@ -14,6 +14,7 @@ from typing import Any
 from ...api import CoreAPI
 from ...door import Door, DoorSettings, Endpoint, host_port
 from ...events import Event, JobAudio
+from .budget import AudioBudget
 from .connection import Incoming, MqttConnection
 from .context import Handler, MqttContext, Part
 from .convert import ConvertService
@@ -68,6 +69,7 @@ class MqttDoor(Door):
             dedupe=Deduper(settings.dedupe_window),
             tracker=tracker,
             voice=DefaultVoice(core, voice_file, tracker.spawn),
+            audio=AudioBudget(settings.max_audio_requests, settings.max_audio_bytes),
         )
         self.state = NodeState(self.ctx)
         self.ctx.voice.listen(self.state.voice_changed)

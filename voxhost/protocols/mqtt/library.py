@@ -21,7 +21,7 @@ from ...audio import MAX_SPEECH_RATE, decode_audio
 from ...errors import InvalidRequestError, VoxhostError
 from ...operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from ...voices import LibraryVoice
-from .audio_request import AudioTopic, receive, release_if_refused
+from .audio_request import AudioTopic, receive, release_if_refused, start
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
 from .reply import Reply, check_delivery, check_response_topic
@@ -162,7 +162,7 @@ class LibraryService(Service):
         if msg.retain:
             _LOGGER.warning("Ignoring a retained voice upload on %s", msg.topic)
             return
-        self.ctx.tracker.spawn(self._add(msg), name="mqtt-voice-add")
+        start(self.ctx, msg, self.upload, self._add(msg))
 
     async def _add(self, msg: Incoming) -> None:
         received = await receive(self.ctx, msg, self.upload)

@@ -95,6 +95,11 @@ class MqttSettings(DoorSettings):
     """Longest audio a convert request may carry."""
     max_transcribe_seconds: float = Field(600.0, gt=0)
     """Longest audio a transcribe request may carry (its bytes count against ``max_convert_bytes``)."""
+    max_audio_requests: int = Field(16, ge=1)
+    """Requests with audio (convert, transcribe, voice upload) served at once; more are answered ``busy`` at once."""
+    max_audio_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    """Payload bytes the requests with audio being served may hold together; a request that would pass it is
+    answered ``busy`` at once (one request is always served, whatever its size)."""
     max_publish_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     """Largest message voxhost publishes (paho ignores the broker's limit, so voxhost enforces it; the broker's
     Maximum Packet Size lowers it further when an MQTT 5 broker announces one)."""

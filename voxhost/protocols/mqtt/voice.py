@@ -19,7 +19,7 @@ _LOGGER = logging.getLogger(__name__)
 class DefaultVoice:
     """The chosen voice (or none), its file under the state directory, and who to tell when it changes."""
 
-    def __init__(self, core: CoreAPI, path: Path, spawn: Callable[[Coroutine[Any, Any, Any], str], None]) -> None:
+    def __init__(self, core: CoreAPI, path: Path, spawn: Callable[[Coroutine[Any, Any, Any], str], object]) -> None:
         self.core = core
         self.path = path
         self.chosen: str | None = None
