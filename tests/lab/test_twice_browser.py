@@ -105,3 +105,20 @@ def test_two_voices_cloned_with_one_name_can_be_told_apart(page_for: Any, lab: A
     for voice, label in zip(ids, labels, strict=True):
         assert label.startswith("Grandma Twin") and voice in label, label
     assert not page.errors
+
+
+def test_engine_options_typed_stay_when_the_lists_refresh(page_for: Any, lab: Any, tmp_path: Path) -> None:
+    page = page_for(DESKTOP)
+    ready(page)
+    page.select_option("#voice", "piper:en_US-joe-medium")
+    page.click("#options summary")
+    page.fill("#opt-length_scale", "1.6")  # slower
+    page.focus("#opt-noise_scale")
+    voice = clone(lab, "Added While Typing", speech_fixture(lab, tmp_path / "sample.wav"))
+    page.locator(f"#voice option[value$=':{voice}']").first.wait_for(state="attached", timeout=10000)
+    page.wait_for_timeout(300)
+    assert page.locator("#opt-length_scale").input_value() == "1.6"  # it was emptied: Speak used the default
+    assert page.evaluate("document.activeElement.id") == "opt-noise_scale"
+    page.select_option("#voice", "piper:en_US-joe-medium")  # the same engine: still there
+    assert page.locator("#opt-length_scale").input_value() == "1.6"
+    assert not page.errors

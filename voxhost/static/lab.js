@@ -394,6 +394,12 @@ function renderOptions(engineId) {
   const box = $("#options-fields");
   const engine = engineId && state.engines.get(engineId);
   $("#options-engine").textContent = engineId ? `(${engineId})` : "";
+  // Drawn again for the same engine (a voice added or an engine loaded anywhere refreshes the lists), the values
+  // typed stay, and so does the focus: they were emptied without a word, and the next Speak used the defaults.
+  const typed = box.dataset.engine === (engineId || "")
+    ? new Map([...box.querySelectorAll("[data-option]")].map((i) => [i.id, i.value])) : new Map();
+  const focused = box.contains(document.activeElement) ? document.activeElement.id : null;
+  box.dataset.engine = engineId || "";
   box.replaceChildren();
   const props = (engine && engine.options && engine.options.properties) || {};
   for (const [name, spec] of Object.entries(props)) {
@@ -418,8 +424,10 @@ function renderOptions(engineId) {
       input = el("input", { id, "data-option": name, "data-type": "string", placeholder: "default" });
     } else continue;
     const help = spec.description ? el("small", { class: "hint", text: spec.description }) : null;
+    if (typed.has(id)) input.value = typed.get(id);
     box.append(el("div", { class: "field" }, label, input, help));
   }
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   if (!box.children.length) box.append(el("p", { class: "hint", text: "This engine has no options." }));
 }
 
