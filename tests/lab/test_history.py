@@ -290,6 +290,21 @@ def test_library_management_on_the_clone_tab(page_for, lab, tmp_path):
     assert not page.errors
 
 
+def test_playing_another_output_pauses_the_first(page_for, lab):
+    clear_outputs(lab)
+    first, second = keep(lab, LONG), keep(lab, "The second output, played while the first one plays.")
+    page = page_for(DESKTOP, view="history")
+    ready(page)
+    audio = "document.querySelector(\"li[data-output='{}'] audio\")"
+    page.get_by_role("button", name=f"Play {first}").click()
+    page.wait_for_function(f"{audio.format(first)}.currentTime > 0.3", timeout=10000)
+    page.get_by_role("button", name=f"Play {second}").click()
+    page.wait_for_function(f"{audio.format(second)}.currentTime > 0.1", timeout=10000)
+    assert page.evaluate(f"{audio.format(first)}.paused")  # both played over each other
+    assert not page.evaluate(f"{audio.format(second)}.paused")
+    assert not page.errors
+
+
 def test_an_edit_in_progress_survives_a_voice_added_elsewhere(page_for, lab, tmp_path):
     sample = speech_fixture(lab, tmp_path / "sample.wav")
     voice = clone(lab, "Edited Meanwhile", sample)

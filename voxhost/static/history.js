@@ -135,6 +135,12 @@ async function deleteOutput(o) {
   else $("#history-q").focus();
 }
 
+// One output at a time: Play on another (or its player's own button) pauses the one playing; they played over
+// each other. "play" does not bubble, hence the capture.
+$("#history-list").addEventListener("play", (ev) => {
+  for (const audio of $("#history-list").querySelectorAll("audio")) if (audio !== ev.target) audio.pause();
+}, true);
+
 $("#history-filter").addEventListener("submit", (ev) => {
   ev.preventDefault();
   outputsState.offset = 0;
