@@ -122,3 +122,20 @@ def test_engine_options_typed_stay_when_the_lists_refresh(page_for: Any, lab: An
     page.select_option("#voice", "piper:en_US-joe-medium")  # the same engine: still there
     assert page.locator("#opt-length_scale").input_value() == "1.6"
     assert not page.errors
+
+
+def test_the_chosen_voice_deleted_elsewhere_is_said(page_for: Any, lab: Any, tmp_path: Path) -> None:
+    voice = clone(lab, "Gone Soon", speech_fixture(lab, tmp_path / "sample.wav"))
+    page = page_for(DESKTOP)
+    ready(page)
+    option = page.locator(f"#voice option[value$=':{voice}']").first
+    option.wait_for(state="attached", timeout=10000)
+    page.select_option("#voice", option.get_attribute("value"))
+    answer = httpx.delete(
+        base_url(lab) + f"/v1/audio/voices/{voice}", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    option.wait_for(state="detached", timeout=10000)
+    assert voice not in page.locator("#voice").input_value()
+    assert "“Gone Soon" in page.locator("#notice").inner_text()  # another voice took its place without a word
+    assert not page.errors

@@ -345,7 +345,7 @@ function languageLabel(v) {
 
 async function refreshVoices() {
   const select = $("#voice");
-  const keep = select.value;
+  const keep = select.value, was = currentVoice();
   try {
     state.voices = (await getJson("/v1/audio/voices")).voices;
   } catch (err) {
@@ -366,6 +366,10 @@ async function refreshVoices() {
   else { // start with a voice whose engine is ready, rather than the first in the list
     const ready = state.voices.find((v) => { const e = state.engines.get(v.engine); return e && e.loaded; });
     if (ready) select.value = ready.id;
+    // The chosen voice went (deleted, in the library or elsewhere): another one took its place in the list
+    // without a word, and the next Speak spoke with it.
+    const now = currentVoice();
+    if (was && now) notice(`The voice “${was.name}” is no longer offered (deleted?): the voice is now “${now.name}”.`);
   }
   voiceChanged();
 }
