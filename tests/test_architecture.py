@@ -31,6 +31,7 @@ PUBLIC = {
     "voxhost.resident",
     "voxhost.dsp",
     "voxhost.watching",
+    "voxhost.budget",
 }
 """What doors, hook specs and plugins may import of the core: the narrow API and public types."""
 

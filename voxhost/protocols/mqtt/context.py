@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ...api import CoreAPI
-    from .budget import AudioBudget
+    from ...budget import AudioBudget
     from .connection import Incoming, MqttConnection
     from .dedupe import Deduper
     from .names import Topics

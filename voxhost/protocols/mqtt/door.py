@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ...api import CoreAPI
+from ...budget import AudioBudget
 from ...door import Door, DoorSettings, Endpoint, host_port
 from ...events import Event, JobAudio
-from .budget import AudioBudget
 from .connection import Incoming, MqttConnection
 from .context import Handler, MqttContext, Part
 from .convert import ConvertService
