@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from ...api import CoreAPI
+from ...budget import AudioBudget
 from ...door import peer_address
 from ...operations import JOB_ID_PATTERN
 from . import (
@@ -35,6 +36,7 @@ from .guard import guard_middleware
 from .keys import CLIENT, CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
 from .metrics import Metrics
 from .settings import HttpSettings, normalize_origin
+from .uploads import budget_middleware
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -190,6 +192,8 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             web.normalize_path_middleware(append_slash=False, remove_slash=True, merge_slashes=True),
             _in_flight,
             auth_middleware(settings),
+            # Last: an upload refused for want of a key or a route is not counted among those in progress.
+            budget_middleware(AudioBudget(settings.max_upload_requests, int(settings.max_uploads_mb * 1024 * 1024))),
         ],
         client_max_size=1024 * 1024,  # JSON bodies; uploads are streamed and limited by http.max_upload_mb
     )

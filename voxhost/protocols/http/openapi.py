@@ -117,8 +117,8 @@ _ERRORS = {
     + (InvalidPatternError.__doc__ or "a lexicon pattern that does not compile"),
     500: "The engine failed, or a directory voxhost writes to is read-only",
     501: UnsupportedError.__doc__ or "Not supported",
-    503: "Busy, an engine's model is missing or its model catalog cannot be fetched, too many connections, or "
-    "stopping; retry after `Retry-After` seconds",
+    503: "Busy, an engine's model is missing or its model catalog cannot be fetched, too many connections or uploads "
+    "in progress, or stopping; retry after `Retry-After` seconds",
     504: EngineTimeoutError.__doc__ or "The engine made no progress",
     507: "No space left on the disk, or the voice library's quota is reached; nothing was stored",
 }
@@ -519,7 +519,7 @@ class _Builder:
                     f"{self.settings.max_upload_mb:g} MiB), checked as a new voice's is; the id, name and "
                     "transcript stay.",
                     _json(_ref("Voice")),
-                    (400, 404, 409, 413, 422),
+                    (400, 404, 409, 413, 422, 503),
                     tag="voices",
                     body={"multipart/form-data": {"schema": _ref("ReplaceVoiceAudioRequest")}},
                     parameters=[voice_id],
@@ -558,7 +558,7 @@ class _Builder:
                     "one bad voice refuses the whole archive (422) and nothing is stored. A voice whose id is "
                     "already in the library is skipped, or replaced with `duplicates=replace`.",
                     _json(_ref("VoicesImported")),
-                    (400, 413, 422),
+                    (400, 413, 422, 503),
                     tag="voices",
                     body={"multipart/form-data": {"schema": _ref("ImportVoicesRequest")}},
                 )
@@ -709,7 +709,7 @@ class _Builder:
                     f"{self.settings.max_upload_mb:g} MiB); it is stored on disk, shared by every cloning engine "
                     "and every door, and survives restarts.",
                     _json(_ref("Voice")),
-                    (400, 403, 408, 413, 415, 422, 500, 507),
+                    (400, 403, 408, 413, 415, 422, 500, 503, 507),
                     tag="voices",
                     body={"multipart/form-data": {"schema": _ref("CreateVoiceRequest")}},
                 ),

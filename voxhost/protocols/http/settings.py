@@ -101,6 +101,12 @@ class HttpSettings(DoorSettings):
     before it is closed. Answers that stream for longer are not affected."""
     max_connections: int = Field(128, ge=1)
     """Connections served at once; more are answered 503 and closed (event streams count too)."""
+    max_upload_requests: int = Field(16, ge=1)
+    """Uploads (transcriptions, translations, conversions, voice samples, library imports) served at once; more are
+    answered 503 ``busy`` at once, before their body is read."""
+    max_uploads_mb: float = Field(64.0, gt=0)
+    """MiB the uploads being served may hold together (each counted by its ``Content-Length``, or as it is read);
+    one that would pass it is answered 503 ``busy`` (one upload is always served, whatever its size)."""
 
     @field_validator("cors_origins")
     @classmethod

@@ -1,4 +1,5 @@
-"""Multipart uploads with limits: fields and files read as a stream, refused (413) once they pass the limit."""
+"""Multipart uploads with limits: fields and files read as a stream, refused (413) once they pass the limit; and
+the budget of uploads in progress, past which one is refused (503) before its body is read."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ from typing import TypeVar
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.typedefs import Handler, Middleware
 
-from ...errors import InvalidRequestError, TooLargeError
+from ...budget import AudioBudget
+from ...errors import BusyError, InvalidRequestError, TooLargeError
 
 MAX_FIELD_BYTES = 64 * 1024
 """Longest text field (names, transcripts)."""
 _SLACK = 256 * 1024
 """Room for the text fields and multipart framing beside the file."""
+
+_MIB = 1024 * 1024
+
+UPLOAD_ROUTES = frozenset(
+    {"transcriptions", "translations", "conversions", "create_voice", "replace_voice_audio", "import_voices"}
+)
+"""The routes whose requests carry a file, held in memory until they are answered."""
 
 T = TypeVar("T")
 
@@ -32,6 +42,60 @@ class RequestTimeoutError(InvalidRequestError):
 
     code = "request_timeout"
     http_status = 408
+
+
+@dataclass
+class Held:
+    """What one upload request holds of the budget: its ``Content-Length`` as it starts, more if more is read (a
+    chunked body, or one whose ``Content-Encoding`` inflates it)."""
+
+    budget: AudioBudget
+    weight: int
+    """Bytes counted for this request."""
+    read: int = 0
+    """Bytes of its body read so far."""
+
+    def reading(self, size: int) -> None:
+        """``size`` more bytes were read; past the weight counted they are counted too, or the request is refused."""
+        self.read += size
+        if self.read <= self.weight:
+            return
+        if not self.budget.grow(self.read - self.weight):
+            raise _busy(self.budget)
+        self.weight = self.read
+
+
+HELD: web.RequestKey[Held] = web.RequestKey("held")
+"""The budget an upload request holds while it is served."""
+
+
+def budget_middleware(budget: AudioBudget) -> Middleware:
+    """Serve an upload request only while the budget has room for it; else answer 503 ``busy`` before its body is
+    read (aiohttp then reads and drops the rest for a moment, as for a 413, so the client gets the answer)."""
+
+    @web.middleware
+    async def bound(request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route
+        if route is None or route.name not in UPLOAD_ROUTES:
+            return await handler(request)
+        held = Held(budget, request.content_length or 0)
+        if not budget.take(held.weight):
+            raise _busy(budget)
+        request[HELD] = held
+        try:
+            return await handler(request)
+        finally:
+            budget.give_back(held.weight)  # the form's bytes are dropped with the request's answer
+
+    return bound
+
+
+def _busy(budget: AudioBudget) -> BusyError:
+    return BusyError(
+        f"too many uploads in progress ({budget.requests}, holding {budget.bytes / _MIB:.1f} MiB; at most "
+        f"{budget.max_requests} and {budget.max_bytes / _MIB:g} MiB: max_upload_requests, max_uploads_mb); try "
+        "again shortly"
+    )
 
 
 @dataclass
@@ -59,7 +123,8 @@ async def read_form(
     """Read a ``multipart/form-data`` body; files at most ``max_bytes`` each, text fields at most 64 KiB.
 
     The whole body is limited too, counted on the bytes read (a chunked body has no length to check first): at most
-    ``max_bytes`` plus room for the text fields and the framing, however many parts it has, named or not.
+    ``max_bytes`` plus room for the text fields and the framing, however many parts it has, named or not. The bytes
+    read count against the request's share of the upload budget (``HELD``), when it has one.
     """
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaTypeError(
@@ -70,6 +135,7 @@ async def read_form(
         raise TooLargeError(_too_large(max_bytes), param=file_fields[0] if file_fields else None)
     form = Form()
     body = request.content
+    held = request.get(HELD)
     try:
         reader = await timely(request.multipart(), stall_timeout)
         while (part := await timely(reader.next(), stall_timeout)) is not None:
@@ -77,7 +143,7 @@ async def read_form(
                 raise InvalidRequestError("malformed multipart body: nested multipart parts are not accepted")
             if not part.name:
                 # Read (and dropped) here rather than by aiohttp's release, so that it counts against the limit.
-                await _read_part(part, None, max_bytes, lambda: body.total_bytes > total, stall_timeout)
+                await _read_part(part, None, max_bytes, lambda: body.total_bytes > total, stall_timeout, held)
                 continue
             if part.name in form.files:  # two files for one field: which one was meant cannot be told
                 raise InvalidRequestError(f"{part.name} is sent more than once; send one file", param=part.name)
@@ -85,7 +151,7 @@ async def read_form(
                 limit = max_bytes
             else:
                 limit = MAX_FIELD_BYTES
-            data = await _read_part(part, limit, max_bytes, lambda: body.total_bytes > total, stall_timeout)
+            data = await _read_part(part, limit, max_bytes, lambda: body.total_bytes > total, stall_timeout, held)
             if part.name in file_fields:
                 form.files[part.name] = data
             else:
@@ -108,11 +174,15 @@ async def _read_part(
     max_bytes: int,
     over_total: Callable[[], bool],
     stall_timeout: float | None,
+    held: Held | None,
 ) -> bytes:
-    """A part's bytes (``limit=None``: read and dropped), refused as soon as it or the whole body is too large."""
+    """A part's bytes (``limit=None``: read and dropped), refused as soon as it or the whole body is too large, or
+    the upload budget has no room for them."""
     chunks, size = [], 0
     while chunk := await timely(part.read_chunk(64 * 1024), stall_timeout):
         size += len(chunk)
+        if held is not None:
+            held.reading(len(chunk))
         if over_total():
             raise TooLargeError(_too_large(max_bytes), param=part.name)
         if limit is None:

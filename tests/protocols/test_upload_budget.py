@@ -1,0 +1,137 @@
+"""Uploads in progress are bounded on the HTTP door: past ``max_upload_requests`` (or ``max_uploads_mb`` held) an
+upload is answered 503 ``busy`` at once, before its body is read, while those held finish and the daemon serves on.
+
+Each upload's file is held in memory until it is answered; only ``max_connections`` (128) bounded them, so a flood of
+25 MiB transcriptions could hold gigabytes on a small board. Slow uploads are sent with httpx: half a body, then a
+wait, then the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx2 as httpx
+import numpy as np
+import pytest
+
+from voxhost.audio import pcm_to_float
+from voxhost.operations import SpeechRequest
+
+from ..conftest import RunningDaemon
+from .http_helpers import base_url, cloning_daemon, wav_bytes
+
+SAID = "Dinner is ready, please come to the kitchen."
+HELD = 2
+"""``max_upload_requests`` of the daemon under test."""
+BUDGET = 480 * 1024
+"""``max_uploads_mb`` of the daemon under test, in bytes: room for two short samples, not a short and a long one."""
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+    with cloning_daemon(tmp_path_factory, "state", max_upload_requests=HELD, max_uploads_mb=BUDGET / 1024 / 1024) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def speech(daemon: RunningDaemon) -> tuple[np.ndarray, int]:
+    """A few seconds of Piper's speech (a valid voice sample)."""
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SAID)))
+    return pcm_to_float(pcm), rate
+
+
+@pytest.fixture(scope="module")
+def sample(speech: tuple[np.ndarray, int]) -> bytes:
+    """The speech as WAV, some 100 kB."""
+    return wav_bytes(*speech)
+
+
+def voice_form(name: str, sample: bytes, times: int = 1) -> tuple[dict[str, str], bytes]:
+    """The headers and multipart body of a new voice (``times``: how often its sample says ``SAID``)."""
+    data = {"name": name, "language": "en", "transcript": " ".join([SAID] * times)}
+    request = httpx.Request("POST", "http://x/", files={"audio_sample": ("s.wav", sample)}, data=data)
+    return {"Content-Type": request.headers["Content-Type"]}, request.read()
+
+
+async def slowly(body: bytes, go_on: asyncio.Event) -> AsyncIterator[bytes]:
+    """Half the body, then the rest once ``go_on`` is set."""
+    yield body[: len(body) // 2]
+    await go_on.wait()
+    yield body[len(body) // 2 :]
+
+
+async def post_slowly(
+    http: httpx.AsyncClient, headers: dict[str, str], body: bytes, go_on: asyncio.Event, sized: bool = True
+) -> httpx.Response:
+    """Post ``body`` in two halves; ``sized=False``: chunked, without a ``Content-Length``."""
+    if sized:
+        headers = {**headers, "Content-Length": str(len(body))}
+    return await http.post("/v1/audio/voices", headers=headers, content=slowly(body, go_on))
+
+
+def assert_busy(answer: httpx.Response) -> None:
+    assert answer.status_code == 503, answer.text
+    error = answer.json()["error"]
+    assert (error["code"], error["type"]) == ("busy", "server_error"), error
+    assert "max_upload_requests" in error["message"], error
+    assert int(answer.headers["Retry-After"]) >= 1
+
+
+def test_uploads_past_the_bound_are_refused_at_once_while_those_held_finish(
+    daemon: RunningDaemon, sample: bytes
+) -> None:
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
+            go_on = asyncio.Event()
+            held = [
+                asyncio.create_task(post_slowly(http, *voice_form(f"Held {n}", sample), go_on)) for n in range(HELD)
+            ]
+            await asyncio.sleep(0.5)  # their headers and half their bodies are in
+            assert not any(task.done() for task in held)
+            started = time.monotonic()
+            headers, body = voice_form("One too many", sample)
+            assert (HELD + 1) * len(body) < BUDGET  # refused for the count alone
+            refused = await http.post("/v1/audio/voices", headers=headers, content=body)
+            assert_busy(refused)
+            assert time.monotonic() - started < 3.0  # answered at once, not after the held ones
+            assert (await http.get("/health")).status_code == 200
+            go_on.set()
+            for answer in await asyncio.gather(*held):
+                assert answer.status_code == 200, answer.text
+            # The budget was given back: the next upload is served.
+            headers, body = voice_form("After", sample)
+            after = await http.post("/v1/audio/voices", headers=headers, content=body)
+            assert after.status_code == 200, after.text
+
+    asyncio.run(run())
+
+
+def test_an_upload_past_the_bytes_held_is_refused_counted_by_length_or_as_read(
+    daemon: RunningDaemon, speech: tuple[np.ndarray, int], sample: bytes
+) -> None:
+    """One short upload is held; a long one that would pass ``max_uploads_mb`` with it is refused by its
+    ``Content-Length`` before it is read, and a chunked one as soon as what it sent passes the budget."""
+    samples, rate = speech
+    long_sample = wav_bytes(np.tile(samples, 4), rate)
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
+            go_on = asyncio.Event()
+            short_headers, short_body = voice_form("Short", sample)
+            held = asyncio.create_task(post_slowly(http, short_headers, short_body, go_on))
+            await asyncio.sleep(0.5)
+            headers, body = voice_form("Long", long_sample, times=4)
+            assert len(body) < BUDGET < len(short_body) + len(body)
+            assert_busy(await http.post("/v1/audio/voices", headers=headers, content=body))
+            sent_at_once = asyncio.Event()
+            sent_at_once.set()
+            assert_busy(await post_slowly(http, headers, body, sent_at_once, sized=False))
+            go_on.set()
+            answer = await held
+            assert answer.status_code == 200, answer.text
+            # Alone, the long upload is served: the refusals held nothing back.
+            answer = await http.post("/v1/audio/voices", headers=headers, content=body)
+            assert answer.status_code == 200, answer.text
+
+    asyncio.run(run())
