@@ -23,13 +23,9 @@ class LedgerSettings(voxhost.EngineSettings):
     """The file each request is written down in."""
 
 
-class LedgerEngine(voxhost.Engine):
-    """Hears every recording as the same words, and keeps a ledger of what it was asked."""
+class _Listener(voxhost.Engine):
+    """A recognizer with no voices and nothing to load, off unless a config enables it."""
 
-    engine_id = "ledger"
-    display_name = "Ledger"
-    capabilities = frozenset({voxhost.Capability.TRANSCRIBE})
-    Settings = LedgerSettings
     enabled_by_default = False
 
     def voices(self):
@@ -38,11 +34,20 @@ class LedgerEngine(voxhost.Engine):
     def load(self):
         pass
 
+    def synthesize(self, request):
+        raise UnsupportedError(f"the {self.engine_id} only listens")
+
+
+class LedgerEngine(_Listener):
+    """Hears every recording as the same words, and keeps a ledger of what it was asked."""
+
+    engine_id = "ledger"
+    display_name = "Ledger"
+    capabilities = frozenset({voxhost.Capability.TRANSCRIBE})
+    Settings = LedgerSettings
+
     def transcription_models(self):
         return [TranscriptionModel("ledger", ("en",), "writes down what it is asked")]
-
-    def synthesize(self, request):
-        raise UnsupportedError("the ledger only listens")
 
     def transcribe(self, audio, request):
         asked = {
@@ -63,25 +68,15 @@ class LedgerEngine(voxhost.Engine):
         yield Segment(0, 0.0, duration, TEXT, words=words)
 
 
-class InterpreterEngine(voxhost.Engine):
+class InterpreterEngine(_Listener):
     """Hears every recording as the same German words; asked to translate, it answers them in English."""
 
     engine_id = "interpreter"
     display_name = "Interpreter"
     capabilities = frozenset({voxhost.Capability.TRANSCRIBE, voxhost.Capability.TRANSLATE})
-    enabled_by_default = False
-
-    def voices(self):
-        return []
-
-    def load(self):
-        pass
 
     def transcription_models(self):
         return [TranscriptionModel("interpreter", ("de", "en"), "German heard, English on request")]
-
-    def synthesize(self, request):
-        raise UnsupportedError("the interpreter only listens")
 
     def transcribe(self, audio, request):
         duration = round(audio.seconds, 3)
