@@ -9,11 +9,12 @@ from pathlib import Path
 
 import voxhost.protocols.mqtt
 
+from ..test_architecture import PUBLIC
+
 PACKAGE = "voxhost.protocols.mqtt"
 DIRECTORY = Path(voxhost.protocols.mqtt.__file__).parent
-PUBLIC = ("api", "operations", "errors", "events", "voices", "engine", "door", "audio", "settings", "models", "text")
-PUBLIC_CORE = {"voxhost", "voxhost.hookspecs", *(f"voxhost.{name}" for name in PUBLIC)}
-"""What a door may import from the core (``voxhost.protocols`` itself aside)."""
+PUBLIC_CORE = PUBLIC
+"""What a door may import from the core (``voxhost.protocols`` itself aside): the architecture's one list."""
 
 
 def module_name(path: Path) -> str:
