@@ -154,7 +154,7 @@ class Reader:
         rules += structured[dates:]
         if self.code is not None:
             if self.code in ("en", "de"):
-                year = re.compile(_LEFT + r"(1[1-9]\d\d|20[1-9]\d)" + _RIGHT_NUM + r"(?!\s?%)")
+                year = re.compile(_LEFT + f"({_YEAR.pattern})" + _RIGHT_NUM + r"(?!\s?%)")
                 rules.append((year, self._year, None))
             if not reads_numbers:
                 rules.append((re.compile(_LEFT + r"(" + _SIGNED + r")" + _RIGHT_NUM), self._plain, None))
