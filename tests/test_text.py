@@ -161,6 +161,9 @@ SHORT_WORDS = [
         ["Ich kam um 5 Uhr.", "Dann ging ich.", "Ich sah Bob.", "Er lachte."],
     ),
     ("I met Bob. He left. See the U.S. The end.", ["I met Bob.", "He left.", "See the U.S.", "The end."]),
+    # The opener is read as a word whatever follows it (as after a title): a one-word sentence ("Danke.") or a
+    # contraction ("It's") after it was joined to the sentence before.
+    ("Ich kam um 5 Uhr. Danke. I met Bob. It's late.", ["Ich kam um 5 Uhr.", "Danke.", "I met Bob.", "It's late."]),
     # Before a name or a noun it is still held: an abbreviation's dot, or a German noun after a date.
     ("Ich war bei Dr. Müller. Gut.", ["Ich war bei Dr. Müller.", "Gut."]),
     ("Er hat am 5. Dez. Geburtstag. Gut.", ["Er hat am 5.", "Dez. Geburtstag.", "Gut."]),

@@ -91,9 +91,6 @@ boundary detector takes every capitalised word of one to three letters before a 
 the next sentence to it ("Es ist am 5. Dez. Dann gehen wir.", "Um 5 Uhr. Dann", "I met Bob. Then"): before one of
 these words, such a dot ends the sentence. Abbreviations before a name ("Dr. Müller") or of several parts ("z. B.
 Dann", hidden above) are left alone."""
-_OPENER_AFTER = re.compile(
-    _SPACE + r"+(?:" + "|".join(sorted(SENTENCE_OPENERS, key=len, reverse=True)) + r")(?=[\s,;:!?])"
-)
 _WORD_AFTER = re.compile(_SPACE + r"+(\w+)")
 _OPENER_BEGUN = frozenset(w[:k] for w in SENTENCE_OPENERS for k in range(len(w) + 1))
 _LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8
@@ -212,7 +209,7 @@ class SentenceSplitter:
             ):
                 chars = chars or list(text[:end])
                 chars[dot] = _SENTENCE_DOT + "."
-            elif match is None and whole and word in _TITLES and text[start].isupper() and not _opener_word(text, dot):
+            elif match is None and whole and word in _TITLES and text[start].isupper() and not _opener_after(text, dot):
                 chars = chars or list(text[:end])
                 chars[dot] = _HIDDEN_DOT
             if match is None:
@@ -290,8 +287,10 @@ def _short_word_dot(text: str) -> int:
 
 
 def _opener_after(text: str, dot: int) -> bool:
-    """Whether a sentence opener ("Dann", "The") follows the dot at ``dot``."""
-    return _OPENER_AFTER.match(text, dot + 1) is not None
+    """Whether the word after the dot at ``dot`` is a sentence opener ("Dann", "The"), whatever follows it ("Sept.
+    Then.", "Dez. Dann.")."""
+    after = _WORD_AFTER.match(text, dot + 1)
+    return after is not None and after.group(1) in SENTENCE_OPENERS
 
 
 def _quote_cuts(text: str, start: int) -> Iterator[int]:
@@ -311,12 +310,6 @@ def _quote_cuts(text: str, start: int) -> Iterator[int]:
             if word[:1].isupper() and (len(word) == 1 or word.lower() in _TITLES):
                 continue
         yield mark.end(1)
-
-
-def _opener_word(text: str, dot: int) -> bool:
-    """Whether the word after the dot at ``dot`` is a sentence opener, whatever follows it ("Sept. Then.")."""
-    after = _WORD_AFTER.match(text, dot + 1)
-    return after is not None and after.group(1) in SENTENCE_OPENERS
 
 
 def _restored(sentence: str) -> str:
