@@ -235,15 +235,21 @@ def test_say_on_a_full_disk_leaves_the_file_as_it_was(tmp_path, state_dir):
 
 def test_models_pull_says_why_it_cannot_find_a_model(state_dir):
     # Offline with no Piper catalog fetched yet, a real voice was "engine 'piper' has no model ... (models: none)".
+    # Said as every command says its errors ("error: ...", exit status 2, was models' own form).
     offline = run_cli(state_dir, "models", "pull", "piper", "en_US-lessac-medium", check=False, HF_HUB_OFFLINE="1")
-    assert offline.returncode == 2 and "has no model" not in offline.stderr, offline.stderr
-    assert offline.stderr.startswith("error: cannot look up piper 'en_US-lessac-medium': ") and (
+    assert offline.returncode == 1 and "has no model" not in offline.stderr, offline.stderr
+    assert offline.stderr.startswith("voxhost: cannot look up piper 'en_US-lessac-medium': ") and (
         "unset HF_HUB_OFFLINE" in offline.stderr
     )
     typo = run_cli(state_dir, "models", "pull", "whisper", "smal", check=False)
-    assert typo.returncode == 2 and "has no model 'smal' (did you mean small? models: " in typo.stderr, typo.stderr
-    engine = run_cli(state_dir, "models", "pull", "pipr", "x", check=False)
-    assert engine.returncode == 2 and "no engine 'pipr' (did you mean piper? engines: " in engine.stderr
+    assert typo.returncode == 1 and typo.stderr.startswith(
+        "voxhost: engine 'whisper' has no model 'smal' (did you mean "
+    )
+    assert "(did you mean small? models: " in typo.stderr and typo.stderr.count("\n") == 1, typo.stderr
+    engine = run_cli(state_dir, "models", "remove", "pipr", "x", check=False)
+    assert engine.returncode == 1 and engine.stderr.startswith(
+        "voxhost: no engine 'pipr' (did you mean piper? engines: "
+    )
 
 
 def test_jobs_list_with_a_bad_url_is_one_line(state_dir):

@@ -11,7 +11,7 @@ import pytest
 
 from voxhost import models
 from voxhost.engine import Engine, EngineContext, ModelSpec, SynthesisRequest, VoiceInfo
-from voxhost.errors import ModelMissingError
+from voxhost.errors import ModelMissingError, VoxhostError
 from voxhost.models_cli import add_models_command
 
 from . import conftest
@@ -132,9 +132,10 @@ def test_remove_keeps_files_other_models_share(context, tmp_path, capsys):
     assert "not installed" in capsys.readouterr().out
 
 
-def test_offline_pull_says_so_and_present_models_need_no_network(context, tmp_path, capsys):
-    assert run_cli(context, "models", "pull", "shelf", "b") == 2
-    err = capsys.readouterr().err
+def test_offline_pull_says_so_and_present_models_need_no_network(context, tmp_path):
+    with pytest.raises(VoxhostError) as refused:
+        run_cli(context, "models", "pull", "shelf", "b")
+    err = refused.value.message
     assert "offline" in err and "HF_HUB_OFFLINE" in err and "org--shared" in err
     root = tmp_path / "models" / "org--shared"
     write(root, "b/model.bin")
@@ -146,27 +147,27 @@ def test_pull_takes_required_models_along(context, tmp_path, capsys):
     # "a" needs "voc"; with "a" present, pulling it still tries (and, offline, fails on) the vocoder
     write(tmp_path / "models" / "org--shared", "a/model.bin")
     write(tmp_path / "models" / "org--shared", "vocab.txt")
-    assert run_cli(context, "models", "pull", "shelf", "a") == 2
-    captured = capsys.readouterr()
-    assert "shelf a:" in captured.out and "cannot pull shelf voc" in captured.err
+    with pytest.raises(VoxhostError, match="cannot pull shelf voc"):
+        run_cli(context, "models", "pull", "shelf", "a")
+    assert "shelf a:" in capsys.readouterr().out
 
 
-def test_unknown_engine_and_model(context, capsys):
-    assert run_cli(context, "models", "pull", "nope", "a") == 2
-    assert "no engine 'nope'" in capsys.readouterr().err
-    assert run_cli(context, "models", "remove", "shelf", "zz") == 2
-    assert "models: a, b, voc" in capsys.readouterr().err
+def test_unknown_engine_and_model(context):
+    with pytest.raises(VoxhostError, match="no engine 'nope'"):
+        run_cli(context, "models", "pull", "nope", "a")
+    with pytest.raises(VoxhostError, match="models: a, b, voc"):
+        run_cli(context, "models", "remove", "shelf", "zz")
 
 
 def test_a_catalog_that_cannot_be_fetched_is_said_and_leaves_no_folder(tmp_path):
     state = tmp_path / "state"
     offline = conftest.run_cli(state, "models", "list", "piper", check=False)
-    assert offline.returncode == 2 and "no engine declares models" not in offline.stdout
-    assert offline.stderr.startswith("error: no models of piper to list: cannot fetch the Piper voice catalog")
+    assert offline.returncode == 1 and "no engine declares models" not in offline.stdout
+    assert offline.stderr.startswith("voxhost: no models of piper to list: cannot fetch the Piper voice catalog")
     assert "unset HF_HUB_OFFLINE" in offline.stderr
     config = tmp_path / "voxhost.toml"
     config.write_text(f'[engines.piper]\ncatalog_url = "http://127.0.0.1:{conftest.free_port()}"\n')
     refused = conftest.run_cli(state, "models", "list", "piper", "-c", str(config), check=False, HF_HUB_OFFLINE="")
-    assert refused.returncode == 2 and "could not fetch the Piper voice catalog" in refused.stderr
+    assert refused.returncode == 1 and "could not fetch the Piper voice catalog" in refused.stderr
     assert "HF_HUB_OFFLINE=1" in refused.stderr
     assert not (state / "models" / "rhasspy--piper-voices").exists()

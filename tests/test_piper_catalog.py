@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -146,15 +147,55 @@ def test_a_file_that_does_not_match_the_catalog_is_refused(config, hub, tmp_path
     _, root = hub
     model = next(root.rglob("de_DE-twins-low.onnx"))
     model.write_bytes(model.read_bytes()[:-10] + b"0123456789")  # same size, other bytes
-    assert main(["models", "pull", "piper", "de_DE-twins-low", "-c", str(config)]) == 2
+    assert main(["models", "pull", "piper", "de_DE-twins-low", "-c", str(config)]) == 1
     assert "does not match the catalog" in capsys.readouterr().err
     pulled = voices_dir(tmp_path / "state" / "models")
     assert not list(pulled.rglob("de_DE-twins-low.onnx*"))
 
 
 def test_unknown_voice_names_the_catalog(config, capsys):
-    assert main(["models", "pull", "piper", "xx_XX-nobody-low", "-c", str(config)]) == 2
+    assert main(["models", "pull", "piper", "xx_XX-nobody-low", "-c", str(config)]) == 1
     assert "de_DE-twins-low" in capsys.readouterr().err
+
+
+def _pull_all(config: Path, *flags: str, answer: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``voxhost models pull piper all`` with standard input a pipe, or a terminal that types ``answer``."""
+    command = [sys.executable, "-m", "voxhost", "models", "pull", "piper", "all", "-c", str(config), *flags]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    if answer is None:
+        return subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+    terminal, typed = pty.openpty()
+    try:
+        os.write(terminal, answer.encode())
+        return subprocess.run(command, capture_output=True, text=True, env=env, stdin=typed, timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(typed)
+
+
+def test_pulling_the_whole_catalog_is_asked_first(config, tmp_path):
+    # `models pull piper all` downloaded every voice of the catalog (hundreds, gigabytes) without a word.
+    files = [file for voice in json.loads(_catalog(config)).values() for file in voice["files"].items()]
+    size = sum(entry["size_bytes"] for name, entry in files if name.endswith((".onnx", ".onnx.json")))  # what is pulled
+    pulled = voices_dir(tmp_path / "state" / "models")
+    refused = _pull_all(config)
+    assert refused.returncode == 1 and refused.stderr.startswith(
+        "voxhost: `models pull piper all` would download 2 "
+    ), refused.stderr
+    assert f"(about {size / 1024:.1f} KB); add --yes" in refused.stderr and not list(pulled.rglob("*.onnx"))
+    declined = _pull_all(config, answer="n\n")
+    assert declined.returncode == 1 and "pull 2 model(s) of piper (about" in declined.stderr, declined.stderr
+    assert declined.stderr.endswith("nothing pulled\n") and not list(pulled.rglob("*.onnx"))
+    accepted = _pull_all(config, answer="y\n")
+    assert accepted.returncode == 0 and sorted(p.name for p in pulled.rglob("*.onnx")) == sorted(
+        f"{key}.onnx" for key in VOICES
+    ), accepted.stderr
+
+
+def _catalog(config: Path) -> str:
+    """The served catalog (voices.json) of the hub ``config`` names."""
+    url = config.read_text().split('catalog_url = "')[1].split('"')[0]
+    return httpx.get(f"{url}/{CATALOG_FILE}").text
 
 
 def test_pulled_voice_joins_a_running_daemon_without_restart(tmp_path, hub):
@@ -185,7 +226,7 @@ def test_the_hub_is_not_asked_when_offline(tmp_path, monkeypatch, capsys):
     config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
     # Nothing to list is said as such, with why and what to do (not "no engine declares models"), and nothing is
     # written for a catalog that was never fetched.
-    assert main(["models", "list", "piper", "-c", str(config)]) == 2
+    assert main(["models", "list", "piper", "-c", str(config)]) == 1
     captured = capsys.readouterr()
     assert "no models of piper to list" in captured.err and "HF_HUB_OFFLINE" in captured.err
     assert not (tmp_path / "state" / "models" / "rhasspy--piper-voices").exists()

@@ -2,7 +2,8 @@
 
 The CLI wires it in with ``add_models_command(subparsers, engines)``, where ``engines(args)`` returns the
 configured engine instances (their settings decide e.g. F5's language registry; their context the models
-directory). Each subcommand sets ``args.func(args) -> int`` (the exit status).
+directory). Each subcommand sets ``args.func(args) -> int`` (the exit status); its errors are raised as
+``VoxhostError``, which the command line says as it says every command's (``voxhost: ...``, exit status 1).
 """
 
 from __future__ import annotations
@@ -142,8 +143,16 @@ def _with_requirements(catalog: _Catalog, engine_id: str, names: list[str]) -> l
 
 
 def _pull(args: argparse.Namespace, catalog: _Catalog) -> int:
-    names = [spec.name for _, spec in catalog.specs(args.engine)] if args.names == ["all"] else args.names
-    for engine, spec in _with_requirements(catalog, args.engine, names):
+    everything = args.names == ["all"]
+    # A catalog never fetched: `all` would be nothing.
+    if everything and not catalog.specs(args.engine) and (failure := catalog.refresh(args.engine, quiet=True)):
+        raise VoxhostError(f"no models of {args.engine} to pull: {failure}{_fetch_hint()}")
+    names = [spec.name for _, spec in catalog.specs(args.engine)] if everything else args.names
+    pairs = _with_requirements(catalog, args.engine, names)
+    if everything and not _confirmed(args, pairs):
+        print("nothing pulled", file=sys.stderr)
+        return 1
+    for engine, spec in pairs:
         print(f"pulling {spec.engine} {spec.name} from {spec.repo} ...", flush=True)
         path = models.pull(
             spec,
@@ -154,6 +163,30 @@ def _pull(args: argparse.Namespace, catalog: _Catalog) -> int:
         )
         print(f"{spec.engine} {spec.name}: {path}")
     return 0
+
+
+def _confirmed(args: argparse.Namespace, pairs: list[tuple[Engine, ModelSpec]]) -> bool:
+    """Whether to pull every model of an engine: a catalog (Piper's) holds hundreds of voices, gigabytes in all, so
+    that is asked on a terminal and refused without ``--yes`` elsewhere (a script, a pipe)."""
+    wanted = [
+        spec
+        for engine, spec in pairs
+        if args.force
+        or not models.status(spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache).installed
+    ]
+    if args.yes or not wanted:
+        return True
+    sizes = [spec.download_size for spec in wanted]
+    known = sum(size for size in sizes if size)
+    size = f"about {_human(known)}" if all(sizes) else f"at least {_human(known)}" if known else "size unknown"
+    what = f"{len(wanted)} model(s) of {args.engine} ({size})"
+    if not sys.stdin or not sys.stdin.isatty():
+        raise VoxhostError(
+            f"`models pull {args.engine} all` would download {what}; add --yes to pull them all, or name the ones "
+            f"you want (`voxhost models list {args.engine}` lists them)"
+        )
+    print(f"pull {what}? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _remove(args: argparse.Namespace, catalog: _Catalog) -> int:
@@ -182,11 +215,7 @@ def _runner(
     handler: Callable[[argparse.Namespace, _Catalog], int], engines: EngineFactory
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args, _Catalog(engines(args)))
-        except VoxhostError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        return handler(args, _Catalog(engines(args)))
 
     return run
 
@@ -217,6 +246,7 @@ def add_models_command(
     p.add_argument("--hf-cache", action="store_true", help="download into the Hugging Face cache instead")
     p.add_argument("--force", action="store_true", help="download again even if present")
     p.add_argument("--no-verify", action="store_true", help="skip checking files against the hub's hashes")
+    p.add_argument("-y", "--yes", action="store_true", help="pull `all` without asking (it may be gigabytes)")
     p.set_defaults(func=_runner(_pull, engines))
 
     p = sub.add_parser("remove", parents=common, help="delete models from voxhost's models directory")
