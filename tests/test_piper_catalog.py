@@ -158,9 +158,9 @@ def test_unknown_voice_names_the_catalog(config, capsys):
     assert "de_DE-twins-low" in capsys.readouterr().err
 
 
-def _pull_all(config: Path, *flags: str, answer: str | None = None) -> subprocess.CompletedProcess[str]:
+def _pull_all(config: Path, answer: str | None = None) -> subprocess.CompletedProcess[str]:
     """``voxhost models pull piper all`` with standard input a pipe, or a terminal that types ``answer``."""
-    command = [sys.executable, "-m", "voxhost", "models", "pull", "piper", "all", "-c", str(config), *flags]
+    command = [sys.executable, "-m", "voxhost", "models", "pull", "piper", "all", "-c", str(config)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if answer is None:
         return subprocess.run(command, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
