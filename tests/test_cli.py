@@ -102,6 +102,9 @@ def test_say_text_that_is_not_utf8_is_named_as_such(state_dir):
         (["say", "--sped", "2", "Hi"], "voxhost say: error: unrecognized arguments: --sped Hi (did you mean --speed?)"),
         (["voices", "export", "--ouput", "v.zip"], "voxhost voices export: error: unrecognized arguments: --ouput"),
         (["serve", "--http-prot", "8001"], "voxhost serve: error: unrecognized arguments: --http-prot 8001 (did you"),
+        # Refused for a missing argument instead: "the following arguments are required: command" (or --name).
+        (["--verison"], "voxhost: error: unrecognized arguments: --verison (did you mean --version?)"),
+        (["voices", "add", "--nme", "Rose", "r.wav"], "voxhost voices add: error: unrecognized arguments: --nme (did"),
     ],
 )
 def test_a_misspelled_option_is_refused_by_its_subcommand(state_dir, args, line):

@@ -8,6 +8,7 @@ import difflib
 import json
 import logging
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -16,7 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .audio import to_wav
@@ -490,12 +491,17 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     """An argument parser (its subcommands' too) that refuses an unknown option in the words of the subcommand it was
     given to, with the option likely meant (argparse names it from the top: ``voxhost: error: unrecognized
-    arguments: --sped``, with the usage of ``voxhost`` itself)."""
+    arguments: --sped``, with the usage of ``voxhost`` itself), also where argparse would first miss a required
+    argument (``voxhost --verison``: "the following arguments are required: command")."""
+
+    _given: list[str] = []
+    """The arguments this parser was last given (a subcommand's: what is left after its name)."""
 
     def parse_known_args(  # type: ignore[override]
         self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
         """As argparse's, noting on the namespace the innermost parser that was left with arguments it did not know."""
+        self._given = list(sys.argv[1:] if args is None else args)
         parsed, extras = super().parse_known_args(args, namespace)
         if extras and not hasattr(parsed, "_refused_by"):
             parsed._refused_by = self  # subcommands parse first: the innermost one sets it
@@ -507,14 +513,45 @@ class _Parser(argparse.ArgumentParser):
         """As argparse's, but arguments nobody knew are refused by the subcommand they were given to."""
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            where: argparse.ArgumentParser = getattr(parsed, "_refused_by", self)
-            options = [option for action in where._actions for option in action.option_strings]
-            meant = [close[0] for extra in extras if (close := difflib.get_close_matches(extra, options, n=1))]
-            hint = f" (did you mean {', '.join(meant)}?)" if meant else ""
-            where.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+            where = getattr(parsed, "_refused_by", self)
+            where.error(where.unrecognized(extras))
         if hasattr(parsed, "_refused_by"):
             del parsed._refused_by
         return parsed
+
+    def error(self, message: str) -> NoReturn:
+        """As argparse's, except that a missing argument is not what is said when an option was not known: the
+        misspelled option is the mistake, and the argument may well be there."""
+        unknown = (
+            [arg for arg in self._given if self._unknown_option(arg)] if "arguments are required" in message else []
+        )
+        if "--" in self._given:  # what follows it is never an option
+            unknown = [arg for arg in unknown if self._given.index(arg) < self._given.index("--")]
+        super().error(self.unrecognized(unknown) if unknown else message)
+
+    def unrecognized(self, extras: list[str]) -> str:
+        """The refusal of arguments this parser does not know, with the options likely meant."""
+        meant = [close[0] for extra in extras if (close := difflib.get_close_matches(extra, self._options(), n=1))]
+        hint = f" (did you mean {', '.join(meant)}?)" if meant else ""
+        return f"unrecognized arguments: {' '.join(extras)}{hint}"
+
+    def _options(self) -> list[str]:
+        """Every option string this parser knows."""
+        return [option for action in self._actions for option in action.option_strings]
+
+    def _unknown_option(self, arg: str) -> bool:
+        """Whether ``arg`` is an option this parser does not know (an abbreviation of one it knows is known)."""
+        if not arg.startswith("-") or arg in ("-", "--") or _NUMBER.match(arg):
+            return False
+        name = arg.split("=", 1)[0]
+        options = self._options()
+        if name in options or (not arg.startswith("--") and arg[:2] in options):  # -ofile.wav
+            return False
+        return not (self.allow_abbrev and arg.startswith("--") and any(o.startswith(name) for o in options))
+
+
+_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+"""A negative number, which argparse takes as a value, not an option."""
 
 
 def build_parser() -> argparse.ArgumentParser:
