@@ -161,6 +161,17 @@ def test_serve_on_a_port_in_use_says_what_to_do(state_dir, door):
     assert last.endswith(f"stop it, or give [doors.{door}] another (or serve {flag})"), last
     # Said before the engines load (minutes for a heavy model on a Jetson), not after.
     assert "Engine piper loaded" not in result.stderr, result.stderr
+    assert "Stopped" not in result.stderr, "never started: nothing was stopped"
+
+
+def test_serve_with_a_bad_door_table_says_only_that(tmp_path, state_dir):
+    # "INFO voxhost.daemon: Stopped" came first, as if a daemon had run, then the line that says why it never started.
+    config = tmp_path / "voxhost.toml"
+    config.write_text("[doors.http]\nprot = 8001\n")
+    result = run_cli(state_dir, "serve", "-c", str(config), check=False, timeout=60)
+    assert result.returncode == 2 and result.stderr == (
+        "voxhost: invalid configuration: doors.http.prot: unknown setting; did you mean port? (got 8001)\n"
+    ), result.stderr
 
 
 def test_engines_and_voices_commands(state_dir):

@@ -66,6 +66,8 @@ class Daemon:
         self.started = asyncio.Event()
         self._should_exit = asyncio.Event()
         self._force_exit = False
+        self._start_failed = False
+        """The start failed (a door's address in use, a bad table): its error is the last word, not "Stopped"."""
 
     def request_exit(self) -> None:
         """Begin a graceful shutdown (a second call forces it)."""
@@ -109,6 +111,7 @@ class Daemon:
                 # an engine loading on a thread cannot be interrupted; its awaiting is, at once
                 await asyncio.wait([starting], timeout=1.0)
         if not starting.cancelled() and starting.done():
+            self._start_failed = starting.exception() is not None
             starting.result()  # a StartupError stops here
         else:
             _LOGGER.info("Startup cancelled: asked to stop")
@@ -182,7 +185,8 @@ class Daemon:
             await _bounded([self._step("shutdown hooks", hooks)], min(1.0, closing - loop.time() - 1.5))
             grace = closing - loop.time() - 0.5
             await _bounded([self._step("engines", self.core.close(grace))], grace)
-        _LOGGER.info("Stopped")
+        if not self._start_failed:  # what was started is closed all the same, in silence
+            _LOGGER.info("Stopped")
 
     @staticmethod
     async def _step(name: str, work: Awaitable[object]) -> None:
