@@ -1,16 +1,19 @@
 """Stored audio served as a file that players can seek in: one byte range (``Range: bytes=start-end``, a suffix
 ``bytes=-n``) is a 206 with ``Content-Range``, as browsers' ``<audio>`` elements and the voice lab ask for it.
 
-aiohttp's ``FileResponse`` sends the range (and handles ``If-Range``, ``HEAD`` and conditional requests); what it
-cannot serve it answers with an empty 416. So the range is judged first, with the same parser: one it cannot
-satisfy is a 416 in the door's form (``Content-Range: bytes */size`` and an OpenAI-shaped body), and a range in a
-unit other than bytes is ignored, as HTTP requires (the whole file, 200).
+aiohttp's ``FileResponse`` sends the range (and handles ``HEAD`` and conditional requests: its strong ``ETag``,
+``If-None-Match`` is a 304); what it cannot serve it answers with an empty 416. So the range is judged first, with the
+same parser: one it cannot satisfy is a 416 in the door's form (``Content-Range: bytes */size`` and an OpenAI-shaped
+body), and a range in a unit other than bytes is ignored, as HTTP requires (the whole file, 200). So is a range whose
+``If-Range`` names another version of the file, by date or by ETag (``FileResponse`` understands dates only, and
+served any ETag's range).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import os
 from pathlib import Path
 
 from aiohttp import hdrs, web
@@ -26,17 +29,34 @@ class _Range(enum.Enum):
     PART = "part"
     """A range within the file."""
     IGNORED = "ignored"
-    """A range in a unit this server does not know: HTTP says to answer as if none was asked."""
+    """A range in a unit this server does not know, or of another version of the file (``If-Range``): HTTP says to
+    answer as if none was asked."""
     UNSATISFIABLE = "unsatisfiable"
 
 
-def _judge(request: web.BaseRequest, size: int, modified: float) -> _Range:
+def _etag(stat: os.stat_result) -> str:
+    """The file's strong entity tag, quoted, as ``FileResponse`` makes it (stored files never change in place)."""
+    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
+def _other_version(request: web.BaseRequest, stat: os.stat_result) -> bool:
+    """Whether ``If-Range`` names another version of the file than this one (then its range is not what is wanted)."""
+    validator = request.headers.get(hdrs.IF_RANGE, "").strip()
+    if not validator:
+        return False
+    if validator.startswith(('"', "W/")):  # an ETag: only the file's own strong one matches (weak ones never do)
+        return validator != _etag(stat)
+    date = request.if_range
+    return date is None or stat.st_mtime > date.timestamp()  # a date it cannot read matches nothing
+
+
+def _judge(request: web.BaseRequest, stat: os.stat_result) -> _Range:
     header = request.headers.get(hdrs.RANGE)
     if header is None:
         return _Range.WHOLE
-    if_range = request.if_range
-    if if_range is not None and modified > if_range.timestamp():
-        return _Range.WHOLE  # changed since the client's copy: the whole new file, not a piece of it
+    if _other_version(request, stat):
+        return _Range.IGNORED  # changed since the client's copy: the whole file, not a piece of it
+    size = stat.st_size
     unit = header.partition("=")[0].strip().lower()
     if unit != "bytes":
         return _Range.IGNORED
@@ -56,7 +76,7 @@ async def file_answer(request: web.Request, path: Path, headers: dict[str, str])
         stat = await asyncio.to_thread(path.stat)
     except OSError:
         stat = None  # gone meanwhile: FileResponse answers it (404)
-    judged = _judge(request, stat.st_size, stat.st_mtime) if stat is not None else _Range.WHOLE
+    judged = _judge(request, stat) if stat is not None else _Range.WHOLE
     if judged is _Range.UNSATISFIABLE:
         assert stat is not None
         message = (
@@ -69,7 +89,8 @@ async def file_answer(request: web.Request, path: Path, headers: dict[str, str])
 
 
 class _WholeFile(web.FileResponse):
-    """The whole file whatever the ``Range`` header says (FileResponse would refuse a unit it does not know)."""
+    """The whole file whatever the ``Range`` header says (FileResponse would refuse a unit it does not know, and
+    serve the range of an ``If-Range`` ETag it cannot compare)."""
 
     async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         """Prepared for the same request without its ``Range`` header (and its state: CORS, security headers)."""
