@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
@@ -82,7 +83,16 @@ def test_broken_voices_are_listed_and_voices_removed(tmp_path):
     assert set(rows) == {damaged.id, lost.id}, listed
     assert "broken: voice.json is not JSON" in rows[damaged.id] and "reference.wav is not readable" in rows[lost.id]
     entries = {v["id"]: v for v in json.loads(voxhost("voices", "--json", state=tmp_path).stdout)}
-    assert entries[damaged.id]["kind"] == "broken" and kept.id not in entries, "kept: no cloning engine runs"
+    assert entries[damaged.id]["kind"] == "broken"
+    # No cloning engine runs: listed in text, and was left out of the JSON.
+    assert entries[kept.id]["kind"] == "unspoken" and entries[kept.id]["name"] == "Kept"
+    assert entries[kept.id]["reason"].startswith("no running engine clones voices; enable a cloning engine: ")
+    assert set(entries[kept.id]) >= set(entries["piper:en_US-joe-medium"]), "every key a catalog entry has"
+    config = tmp_path / "scribe.toml"  # a cloning engine that needs the transcript Kept lacks
+    config.write_text("[engines.pitchshift]\nenabled = false\n[engines.scribe]\nenabled = true\n")
+    plugins = ("--plugins-dir", str(Path(__file__).parent / "plugins" / "http"), "-c", str(config))
+    scribed = {v["id"]: v for v in json.loads(voxhost("voices", "--json", *plugins, state=tmp_path).stdout)}
+    assert scribed[kept.id]["reason"].startswith("it has no transcript, which scribe needs; "), scribed[kept.id]
     assert "not JSON" in entries[damaged.id]["problem"] and entries[lost.id]["bytes"] > 0
     builtin = entries["piper:en_US-joe-medium"]
     assert set(entries[damaged.id]) >= set(builtin), "a broken entry has every key a catalog entry has"

@@ -40,7 +40,7 @@ from .operations import SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .replacing import replacing
 from .settings import CONFIG_ENV, Settings, load_settings
-from .voices_cli import UNSPOKEN_FIX, add_voices_command, broken_entry
+from .voices_cli import UNSPOKEN_FIX, add_voices_command, broken_entry, unspoken_entry, unspoken_reason
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -276,8 +276,11 @@ def cmd_voices(args: argparse.Namespace) -> int:
     spoken = {v.voice for v in voices if v.kind == "cloned"}
     unspoken = [stored for stored in core.library.list() if stored.id not in spoken]
     if args.json:
-        # A broken voice is an entry of the list too, with every key a catalog voice has (kind "broken").
-        entries = [v.__dict__ for v in voices] + [broken_entry(b) for b in broken]
+        # A library voice no engine speaks, and a broken one, are entries of the list too, with every key a catalog
+        # voice has (kind "unspoken", "broken") and why.
+        engines = core.engines()
+        entries = [v.__dict__ for v in voices] + [unspoken_entry(u, unspoken_reason(u, engines)) for u in unspoken]
+        entries += [broken_entry(b) for b in broken]
         print(json.dumps(entries, indent=2, default=list))
         return 0
     for v in voices:

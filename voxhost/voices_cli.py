@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .api import EngineInfo
 from .audio import MAX_SPEECH_RATE, decode_audio
 from .errors import VoxhostError
 from .library import VoiceLibrary, valid_voice_id
@@ -23,7 +24,7 @@ from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .replacing import replacing
 from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
-from .voices import BrokenVoice
+from .voices import BrokenVoice, LibraryVoice
 
 UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
 """What to do about library voices no running engine speaks."""
@@ -62,6 +63,38 @@ def broken_entry(voice: BrokenVoice) -> dict[str, Any]:
         "problem": voice.problem,
         "bytes": voice.bytes,
         "modified_at": voice.modified_at,
+    }
+
+
+def unspoken_reason(voice: LibraryVoice, engines: Sequence[EngineInfo]) -> str:
+    """Why no running engine speaks a library voice, and what to do about it."""
+    cloners = [engine for engine in engines if "clone" in engine.capabilities]
+    if not cloners:
+        return f"no running engine clones voices; {UNSPOKEN_FIX}"
+    if voice.transcript is None and all(engine.needs_transcript for engine in cloners):
+        needing = f"{', '.join(engine.id for engine in cloners)} need{'s' if len(cloners) == 1 else ''}"
+        return f"it has no transcript, which {needing}; give it one (in the voice lab, or over the HTTP door)"
+    return f"no running cloning engine ({', '.join(e.id for e in cloners)}) speaks {voice.language}"
+
+
+def unspoken_entry(voice: LibraryVoice, reason: str) -> dict[str, Any]:
+    """A library voice no running engine speaks as an entry of ``voxhost voices --json``: every key a catalog voice
+    has (``kind``: ``"unspoken"``, no engine), why it is not spoken now, and its recording's length."""
+    return {
+        "id": voice.id,
+        "engine": "",
+        "voice": voice.id,
+        "name": voice.name,
+        "languages": [voice.language] if voice.language else [],
+        "sample_rate": voice.sample_rate,
+        "kind": "unspoken",
+        "speakers": [],
+        "description": f"cloned voice {voice.name}",
+        "aliases": [],
+        "pipeline": None,
+        "reason": reason,
+        "seconds": voice.seconds,
+        "created_at": voice.created_at,
     }
 
 
