@@ -1,19 +1,24 @@
 """The voice lab with the keyboard alone: deleting a voice or a kept output with Enter leaves the focus on the
-list, at the item that takes its place, rather than back at the top of the page."""
+list, at the item that takes its place (or on Delete, where the delete failed), rather than back at the top of the
+page."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 
-from .conftest import DESKTOP, ready
+from .conftest import API_KEY, DESKTOP, base_url, ready
 from .test_browser import speech_fixture
 from .test_history import clear_outputs, keep
 from .test_twice_browser import clone
 
 pytestmark = pytest.mark.browser
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def focused(page: Any) -> str:
@@ -64,4 +69,30 @@ def test_deleting_an_output_with_the_keyboard_keeps_the_focus_in_the_history(pag
     page.locator(f"[data-output='{first}']").wait_for(state="detached", timeout=10000)
     page.wait_for_function("document.activeElement !== document.body", timeout=5000)
     assert page.evaluate("document.activeElement.id") == "history-q"
+    assert not page.errors
+
+
+def test_a_failed_delete_leaves_the_focus_on_delete_and_says_why(page_for: Any, lab: Any, tmp_path: Path) -> None:
+    sample = speech_fixture(lab, tmp_path / "sample.wav")
+    kept, stuck = clone(lab, "Keys Kept", sample), clone(lab, "Keys Stuck", sample)
+    # What an interrupted delete leaves behind is in the way of this one: the daemon cannot move the voice away,
+    # and answers with an error.
+    leftover = lab.core.library.root / f".tmp-del-{stuck}"
+    (leftover / "audio.wav").mkdir(parents=True)
+    try:
+        page = page_for(DESKTOP, view="clone")
+        ready(page)
+        page.locator(f"[data-voice='{kept}']").wait_for(timeout=10000)
+        press_delete(page, page.get_by_role("button", name="Delete Keys Stuck", exact=True))
+        alert = page.get_by_role("alert")
+        alert.filter(has_text="Could not delete").wait_for(timeout=10000)
+        # A voice added elsewhere draws the list again once more: the focus wished for is placed by then.
+        later = clone(lab, "Keys Later", sample)
+        page.locator(f"[data-voice='{later}']").wait_for(timeout=10000)
+        assert focused(page) == f"Delete Keys Stuck @ {stuck}"  # it went to the next voice, as if this one were gone
+        assert page.locator(f"[data-voice='{stuck}']").count() == 1
+    finally:
+        shutil.rmtree(leftover)
+    for voice in (kept, stuck, later):
+        httpx.delete(base_url(lab) + f"/v1/audio/voices/{voice}", headers=AUTH, timeout=10).raise_for_status()
     assert not page.errors

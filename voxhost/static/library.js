@@ -14,10 +14,11 @@ function usageText(v) {
   return `used ${v.uses}× · last ${last}`;
 }
 
-async function refreshLibrary(focusId) {
+// focusId (and focusAction, the data-action of one of its buttons): where the focus goes once the list is drawn.
+async function refreshLibrary(focusId, focusAction = null) {
   const list = $("#library");
   let page, all;
-  if (focusId) libraryState.focus = focusId;
+  if (focusId) libraryState.focus = { id: focusId, action: focusAction };
   const turn = ++libraryState.turn;
   try {
     [page, all] = await Promise.all([
@@ -30,6 +31,13 @@ async function refreshLibrary(focusId) {
     return;
   }
   if (turn !== libraryState.turn) return; // a later search (e.g. a tag chosen while typing) answers for the list
+  // A voice's button keeps the focus when the lists are drawn again (a voice added or removed elsewhere: its event
+  // refreshes them), found again by its voice and action, unless a refresh asked for another focus.
+  const focused = document.activeElement;
+  const holder = focused && focused.closest("#library li[data-voice], #library-broken-list li[data-broken]");
+  if (holder && focused.dataset.action && !libraryState.focus) {
+    libraryState.focus = { id: holder.dataset.voice || holder.dataset.broken, action: focused.dataset.action };
+  }
   renderTags([...new Set(all.data.flatMap((v) => v.tags))].sort());
   renderBroken(all.broken || []);
   $("#library-count").textContent = countText(page.total, all.total, (all.broken || []).length);
@@ -51,14 +59,16 @@ async function refreshLibrary(focusId) {
 }
 
 // The focus a refresh was asked for, placed by whichever refresh answers last (the voice_removed event's refresh
-// dropped the one of Delete, and the focus with it). A voice gone takes the keyboard to the search box.
+// dropped the one of Delete, and the focus with it): the voice's button of that action, else its first one. A
+// voice gone takes the keyboard to the search box.
 function placeLibraryFocus() {
   const wanted = libraryState.focus;
   libraryState.focus = null;
   if (!wanted) return;
-  const id = CSS.escape(wanted);
-  const item = document.querySelector(`#library [data-voice="${id}"] button:not([disabled]), ` +
-    `#library-broken-list [data-broken="${id}"] button`);
+  const id = CSS.escape(wanted.id);
+  const button = wanted.action ? `button[data-action="${CSS.escape(wanted.action)}"]` : "button:not([disabled])";
+  const item = document.querySelector(`#library [data-voice="${id}"] ${button}, ` +
+    `#library-broken-list [data-broken="${id}"] ${button}`);
   if (item) item.focus();
   else if (!$("#view-clone").contains(document.activeElement)) $("#library-q").focus();
 }
@@ -83,7 +93,8 @@ function brokenItem(v) {
       el("small", { class: "problem", text: "Broken: " + v.problem }),
       el("small", { text: `${human(v.bytes)} · changed ${changed}` })),
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "small danger", "aria-label": `Delete the broken voice ${v.id}`,
+      el("button", { type: "button", class: "small danger", "data-action": "delete",
+        "aria-label": `Delete the broken voice ${v.id}`,
         onclick: () => deleteVoice(v.id, `Delete the broken voice “${v.id}” and its files? This cannot be undone.`) },
         "Delete")));
 }
@@ -106,16 +117,17 @@ function voiceItem(v) {
       el("small", { text: v.engines.length ? "Spoken by " + v.engines.map((e) => e.split(":")[0]).join(", ")
         : "No running engine speaks it" + (v.transcript ? "" : " (add a transcript for engines that need one)") }),
       v.tags.length ? el("span", { class: "tags" }, v.tags.map((t) => el("button", {
-        type: "button", class: "tag", "aria-label": `Show the voices tagged ${t}`, onclick: () => showTag(t) }, t))) : null,
+        type: "button", class: "tag", "data-action": `tag ${t}`, "aria-label": `Show the voices tagged ${t}`,
+        onclick: () => showTag(t) }, t))) : null,
       v.notes ? el("small", { class: "notes", text: v.notes }) : null),
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "small", disabled: !v.engines.length, "aria-label": `Preview ${v.name}`,
-        onclick: () => preview(v) }, "▶ Preview"),
-      el("button", { type: "button", class: "small", "aria-label": `Edit ${v.name}`, "aria-expanded": "false",
-        onclick: (ev) => toggleEdit(v, item, ev.currentTarget) }, "Edit"),
-      el("button", { type: "button", class: "small", "aria-label": `Export ${v.name}`,
+      el("button", { type: "button", class: "small", "data-action": "preview", disabled: !v.engines.length,
+        "aria-label": `Preview ${v.name}`, onclick: () => preview(v) }, "▶ Preview"),
+      el("button", { type: "button", class: "small", "data-action": "edit", "aria-label": `Edit ${v.name}`,
+        "aria-expanded": "false", onclick: (ev) => toggleEdit(v, item, ev.currentTarget) }, "Edit"),
+      el("button", { type: "button", class: "small", "data-action": "export", "aria-label": `Export ${v.name}`,
         onclick: () => exportVoices([v.id], `voxhost-voice-${v.name.replace(/[^\w.-]+/g, "_")}.zip`) }, "Export"),
-      el("button", { type: "button", class: "small danger", "aria-label": `Delete ${v.name}`,
+      el("button", { type: "button", class: "small danger", "data-action": "delete", "aria-label": `Delete ${v.name}`,
         onclick: () => removeVoice(v) }, "Delete")));
   return item;
 }
@@ -209,6 +221,12 @@ async function deleteVoice(id, question) {
     await api(`/v1/audio/voices/${encodeURIComponent(id)}`, { method: "DELETE" });
   } catch (err) {
     notice("Could not delete: " + err.message);
+    // Refused or failed, the voice is still there (unless it was gone already, 404): the focus stays on its Delete
+    // (it went to the next voice, as if this one were gone), and the alert above says why.
+    if (err.status !== 404) {
+      await Promise.all([refreshLibrary(id, "delete"), refreshVoices()]);
+      return;
+    }
   }
   await Promise.all([refreshLibrary(near ? near.dataset.voice || near.dataset.broken : id), refreshVoices()]);
 }
