@@ -1,6 +1,6 @@
 """The voice lab with the keyboard alone: deleting a voice or a kept output with Enter leaves the focus on the
 list, at the item that takes its place (or on Delete, where the delete failed), rather than back at the top of the
-page."""
+page; an engine card drawn again (an engine loaded or unloaded anywhere) keeps the focus on its control."""
 
 from __future__ import annotations
 
@@ -95,4 +95,33 @@ def test_a_failed_delete_leaves_the_focus_on_delete_and_says_why(page_for: Any, 
         shutil.rmtree(leftover)
     for voice in (kept, stuck, later):
         httpx.delete(base_url(lab) + f"/v1/audio/voices/{voice}", headers=AUTH, timeout=10).raise_for_status()
+    assert not page.errors
+
+
+def focus_lands_on(page: Any, label: str) -> None:
+    """Wait until the control labelled ``label`` has the focus."""
+    page.wait_for_function(f"document.activeElement.getAttribute('aria-label') === {label!r}", timeout=5000)
+
+
+def test_an_engine_card_drawn_again_keeps_the_focus_on_its_control(page_for: Any, lab: Any) -> None:
+    page = page_for(DESKTOP, view="watch")
+    ready(page)
+    card = page.locator("article.engine[data-engine='pitchshift']")
+    page.get_by_role("button", name="Pull modelled vocoder").focus()
+    # Another client unloads and loads an engine: every card is drawn again, and the models lists after them.
+    for verb, badge in (("unload", ".badge:not(.ok)"), ("load", ".badge.ok")):
+        answer = httpx.post(base_url(lab) + f"/v1/engines/pitchshift/{verb}", headers=AUTH, timeout=30)
+        assert answer.status_code == 200, answer.text
+        card.locator(badge).wait_for(timeout=10000)
+        focus_lands_on(page, "Pull modelled vocoder")
+    # Pressed, Pull is disabled while it runs (which drops a button's focus); it fails here, and has the focus again.
+    page.keyboard.press("Enter")
+    page.locator("li[data-model='modelled/vocoder'] .msg.bad").wait_for(timeout=10000)
+    focus_lands_on(page, "Pull modelled vocoder")
+    # Unload and Load from the keyboard: the button pressed is disabled meanwhile, then the one beside it takes over.
+    for pressed, then in (("Unload", "Load"), ("Load", "Unload")):
+        card.get_by_role("button", name=f"{pressed} Pitch shift (test)", exact=True).focus()
+        page.keyboard.press("Enter")
+        focus_lands_on(page, f"{then} Pitch shift (test)")
+    card.locator(".badge.ok").wait_for(timeout=10000)
     assert not page.errors

@@ -692,8 +692,32 @@ async function refreshEngines() {
   if (currentVoice()) renderOptions(currentVoice().engine);
   renderWithheld();
   if ($("#view-watch").hidden) return;
+  holdEngineFocus();
   $("#engines").replaceChildren(...engines.map(engineCard));
+  placeEngineFocus();
   for (const e of engines) if (e.models || e.fetches_models) refreshModels(e.id);
+}
+
+// The cards are drawn again whenever an engine loads or unloads (from any door), and a model list whenever it is
+// read: the control that had the keyboard focus went with them, and the keyboard was left at the top of the page.
+// Each control has a key that a redraw keeps (data-key); the focused one's is held across a redraw, or while the
+// control is disabled (busy: a browser drops the focus of a disabled button), and the focus is placed back when
+// the control is drawn (or enabled) again. The keyboard going anywhere else drops it.
+let engineFocus = null;
+document.addEventListener("focusin", () => { engineFocus = null; });
+
+function holdEngineFocus() {
+  const active = document.activeElement;
+  if (active && active.dataset && active.dataset.key && $("#engines").contains(active)) engineFocus = active.dataset.key;
+}
+
+function placeEngineFocus() {
+  if (!engineFocus) return;
+  const control = document.querySelector(`#engines [data-key="${CSS.escape(engineFocus)}"]`);
+  if (!control) return; // its model list is still on its way
+  // Disabled now (Load, once the engine is loaded): the control beside it (Unload) takes the focus, if any.
+  const target = control.disabled ? control.parentElement.querySelector("button:not([disabled])") : control;
+  if (target) target.focus();
 }
 
 function engineCard(e) {
@@ -704,6 +728,7 @@ function engineCard(e) {
     .filter(([, v]) => v !== undefined && v !== null && v !== "");
   const withheld = e.withheld_voices || [];
   const action = async (button, verb) => {
+    holdEngineFocus();
     button.disabled = true;
     button.textContent = verb === "load" ? "Loading…" : "Unloading…";
     try {
@@ -713,11 +738,11 @@ function engineCard(e) {
     }
     refreshEngines();
   };
-  const load = el("button", { type: "button", class: "small", "data-action": "load", disabled: e.loaded,
-    "aria-label": `Load ${e.name}` }, "Load");
+  const load = el("button", { type: "button", class: "small", "data-action": "load", "data-key": `load ${e.id}`,
+    disabled: e.loaded, "aria-label": `Load ${e.name}` }, "Load");
   load.addEventListener("click", () => action(load, "load"));
-  const unload = el("button", { type: "button", class: "small", "data-action": "unload", disabled: !e.loaded,
-    "aria-label": `Unload ${e.name}` }, "Unload");
+  const unload = el("button", { type: "button", class: "small", "data-action": "unload",
+    "data-key": `unload ${e.id}`, disabled: !e.loaded, "aria-label": `Unload ${e.name}` }, "Unload");
   unload.addEventListener("click", () => action(unload, "unload"));
   return el("article", { class: "engine", "data-engine": e.id, "aria-label": e.name },
     el("header", {}, el("h3", { text: e.name }), badge),
@@ -752,16 +777,18 @@ async function refreshModels(engineId) {
   } catch (err) {
     // e.g. a voice catalog the daemon could not fetch (offline): say why instead of an empty list
     const list = document.querySelector(`[data-models="${CSS.escape(engineId)}"]`);
+    holdEngineFocus();
     if (list) list.replaceChildren(el("li", { class: "hint", text: "Cannot list models: " + err.message }));
     return;
   }
   const list = document.querySelector(`[data-models="${CSS.escape(engineId)}"]`);
   if (!list) return;
+  holdEngineFocus();
   list.replaceChildren(...models.map((m) => {
     const key = `${m.engine}/${m.name}`;
     const known = state.models.get(key) || {};
     const pull = el("button", { type: "button", class: "small", "aria-label": `Pull ${m.engine} ${m.name}`,
-      disabled: m.pulling || known.pulling }, m.installed ? "Pull again" : "Pull");
+      "data-key": `pull ${key}`, disabled: m.pulling || known.pulling }, m.installed ? "Pull again" : "Pull");
     pull.addEventListener("click", async () => {
       state.models.set(key, { pulling: true, message: "Starting…" });
       renderModelState(key);
@@ -781,6 +808,7 @@ async function refreshModels(engineId) {
       el("p", { class: "msg", role: "status" }));
   }));
   for (const m of models) renderModelState(`${m.engine}/${m.name}`);
+  placeEngineFocus();
 }
 
 function renderModelState(key) {
@@ -792,7 +820,9 @@ function renderModelState(key) {
   if (s.total) { bar.max = s.total; bar.value = s.downloaded || 0; } else bar.removeAttribute("value");
   msg.textContent = s.message || "";
   msg.classList.toggle("bad", Boolean(s.failed));
+  if (s.pulling) holdEngineFocus(); // pressed from the keyboard: back on it when the pull ends
   button.disabled = Boolean(s.pulling);
+  if (!s.pulling) placeEngineFocus();
 }
 
 // -- Watch: live events and jobs ---------------------------------------------------------------------------------
