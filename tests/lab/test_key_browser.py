@@ -66,3 +66,28 @@ def test_a_dismissed_key_dialog_stays_closed_until_asked_for(page_for: Any, dism
     page.wait_for_selector("#live.ok", timeout=10000)
     assert page.locator("#notice").is_hidden()
     assert not page.errors
+
+
+def test_a_forgotten_key_is_asked_for_when_a_request_needs_it(page_for: Any) -> None:
+    page = page_for(DESKTOP)
+    ready(page)
+    page.wait_for_selector("#live.ok", timeout=10000)
+    dialog = page.locator("#key-dialog")
+    page.click("#key-button")
+    dialog.wait_for(state="visible", timeout=5000)
+    page.get_by_role("button", name="Forget").click()
+    dialog.wait_for(state="hidden", timeout=5000)
+    assert page.evaluate("localStorage.getItem('voxhost.api_key')") is None
+    # The live feed, which held the key, connects again without it and is refused: that asked again at once.
+    page.locator("#key-dialog[open], #notice:has-text('needs its API key')").first.wait_for(timeout=10000)
+    assert dialog.is_hidden()
+    assert page.locator("#live").inner_text() == "offline"
+    page.fill("#text", "Hello.")
+    page.click("#speak")  # a request that needs the key
+    dialog.wait_for(state="visible", timeout=5000)
+    page.keyboard.type(API_KEY)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#try-result[data-state='done']", timeout=30000)
+    page.wait_for_selector("#live.ok", timeout=10000)
+    assert page.locator("#notice").is_hidden()
+    assert not page.errors

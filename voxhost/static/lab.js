@@ -43,6 +43,9 @@ let keyPrompt = null;
 // Cancel (or Escape) on the key dialog: the page's own requests stop asking until "API key" is pressed, rather
 // than each refusal opening the dialog again.
 let keyDeclined = false;
+// Forget on the key dialog: the live feed, which held the key, connects again without it, and its refusal does not
+// ask (it asked at once, so the dialog came straight back); the next request made on the page asks.
+let keyForgotten = false;
 const KEY_NEEDED = "This voxhost needs its API key: press “API key” to give it.";
 const apiKey = () => localStorage.getItem(KEY_STORE) || "";
 // A browser sends a header only in Latin-1, and a key is plain ASCII: a pasted curly quote or zero-width space made
@@ -71,6 +74,7 @@ function askForKey(reason) {
       // connected the live feed again, whose refusal asked again: the dialog came back at once, for good).
       const choice = ["save", "forget"].includes(dialog.returnValue) ? dialog.returnValue : "cancel";
       keyDeclined = choice === "cancel";
+      if (!keyDeclined) keyForgotten = choice === "forget";
       if (!keyDeclined && $("#notice").textContent === KEY_NEEDED) notice("");
       if (choice === "save") localStorage.setItem(KEY_STORE, $("#key-input").value.trim());
       if (choice === "forget") localStorage.removeItem(KEY_STORE);
@@ -942,9 +946,12 @@ function connectEvents() {
     if (feed.readyState === EventSource.CLOSED) { // refused (e.g. 401): find out why through a normal request
       live.textContent = "offline"; live.className = "badge bad";
       try {
-        await api("/v1/engines");
+        await api("/v1/engines", {}, !keyForgotten);
       } catch (err) {
-        if (err.status === 401) { notice(keyDeclined ? KEY_NEEDED : LIVE_NOTICE + err.message); return; } // wait for the key
+        if (err.status === 401) { // wait for the key
+          notice(keyDeclined || keyForgotten ? KEY_NEEDED : LIVE_NOTICE + err.message);
+          return;
+        }
         // The daemon is stopping, restarting or unreachable: try again rather than stay offline until a reload.
         notice(`${LIVE_NOTICE}${err.message} (trying again)`);
       }
@@ -961,7 +968,8 @@ const LIVE_NOTICE = "Live events: ";
 
 $("#key-button").addEventListener("click", () => {
   keyDeclined = false;
-  askForKey(null).then(() => { refreshVoices(); refreshEngines(); });
+  // Read again with a new key only: after Forget or Cancel they asked again at once.
+  askForKey(null).then((saved) => { if (saved) { refreshVoices(); refreshEngines(); } });
 });
 
 async function start() {
