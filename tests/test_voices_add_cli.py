@@ -48,6 +48,20 @@ def test_a_voice_no_running_engine_speaks_is_listed_and_said_so(tmp_path, state_
     assert shown["engines"] == [], shown
 
 
+def test_a_voice_added_under_a_name_taken_names_the_voices_that_have_it(tmp_path, state_dir):
+    # A second "Grandma" (a better recording) was stored in silence: two alike in every voice list, the old one
+    # never removed. Both are kept (listings tell them apart by id), and the ones already named so are said.
+    sample = tmp_path / "grandma.wav"
+    soundfile.write(sample, tone(220.0, 2.0, rate=16000), 16000)
+    add = ("voices", "add", str(sample), "--transcript", "Hello dear.", "--json")
+    unheard = {"VOXHOST_ENGINES__WHISPER__ENABLED": "false"}  # the transcript is taken as given: no model to load
+    first = json.loads(run_cli(state_dir, *add, "--name", "Grandma", **unheard).stdout)
+    assert first["same_name"] == []
+    second = run_cli(state_dir, *add[:-1], "--name", "grandma", **unheard).stdout.splitlines()
+    assert second[-1] == f"also named grandma: {first['id']} (`voxhost voices remove ID` if this voice replaces one)"
+    assert len(VoiceLibrary(state_dir / "voices").list()) == 2
+
+
 def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     speech = tmp_path / "dinner.wav"
     run_cli(state_dir, "say", TEXT, "-o", str(speech))

@@ -167,11 +167,15 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
         await core.start()
         try:
             stored = await core.store_voice(voice, samples, rate)
-            return stored, sorted({v.engine for v in core.voices() if v.kind == "cloned" and v.voice == stored.id})
+            engines = sorted({v.engine for v in core.voices() if v.kind == "cloned" and v.voice == stored.id})
+            # Two voices may share a name (a second recording of Grandma; listings tell them apart by id), but one
+            # added to replace the other would leave both in every voice list: those named so already are said.
+            library = await core.library_voices()
+            return stored, engines, [v.id for v in library if v.id != stored.id and _same_name(v.name, stored.name)]
         finally:
             await core.close()
 
-    stored, engines = asyncio.run(store())
+    stored, engines, namesakes = asyncio.run(store())
     heard = voice.transcript is None and stored.transcript is not None
     if args.json:
         shown = {
@@ -184,6 +188,7 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
             "sample_rate": stored.sample_rate,
             "created_at": stored.created_at,
             "engines": engines,
+            "same_name": namesakes,
         }
         print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0
@@ -191,7 +196,16 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
     transcript = stored.transcript if stored.transcript is not None else "(none)"
     print(f"transcript{' (heard)' if heard else ''}: {transcript}")
     print(f"spoken by: {', '.join(engines)}" if engines else f"spoken by no running engine yet ({UNSPOKEN_FIX})")
+    if namesakes:
+        print(
+            f"also named {stored.name}: {', '.join(namesakes)} (`voxhost voices remove ID` if this voice replaces one)"
+        )
     return 0
+
+
+def _same_name(one: str, other: str) -> bool:
+    """Whether two display names would read alike in a voice list (Grandma, grandma)."""
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
 
 
 def _runner(fn: Callable[[argparse.Namespace, Settings], int], settings: SettingsFactory) -> Callable[..., int]:
