@@ -26,6 +26,8 @@ HELD = 2
 """``max_upload_requests`` of the daemon under test."""
 BUDGET = 480 * 1024
 """``max_uploads_mb`` of the daemon under test, in bytes: room for two short samples, not a short and a long one."""
+TOO_LARGE = 11 * 1024 * 1024
+"""Past ``max_upload_mb`` (10 MiB) and the room beside it for the form's fields."""
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +72,12 @@ async def post_slowly(
     return await http.post("/v1/audio/voices", headers=headers, content=slowly(body, go_on))
 
 
+def assert_too_large(answer: httpx.Response) -> None:
+    assert answer.status_code == 413, answer.text
+    error = answer.json()["error"]
+    assert (error["code"], error["param"]) == ("too_large", "audio_sample"), error
+
+
 def assert_busy(answer: httpx.Response) -> None:
     assert answer.status_code == 503, answer.text
     error = answer.json()["error"]
@@ -84,13 +92,12 @@ def test_uploads_past_the_bound_are_refused_at_once_while_those_held_finish(
     async def run() -> None:
         async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
             go_on = asyncio.Event()
-            held = [
-                asyncio.create_task(post_slowly(http, *voice_form(f"Held {n}", sample), go_on)) for n in range(HELD)
-            ]
+            forms = [voice_form(f"Held {n}", sample) for n in range(HELD)]
+            held = [asyncio.create_task(post_slowly(http, *form, go_on)) for form in forms]
             await asyncio.sleep(0.5)  # their headers and half their bodies are in
             assert not any(task.done() for task in held)
-            started = time.monotonic()
             headers, body = voice_form("One too many", sample)
+            started = time.monotonic()
             assert (HELD + 1) * len(body) < BUDGET  # refused for the count alone
             refused = await http.post("/v1/audio/voices", headers=headers, content=body)
             assert_busy(refused)
@@ -133,5 +140,46 @@ def test_an_upload_past_the_bytes_held_is_refused_counted_by_length_or_as_read(
             # Alone, the long upload is served: the refusals held nothing back.
             answer = await http.post("/v1/audio/voices", headers=headers, content=body)
             assert answer.status_code == 200, answer.text
+
+    asyncio.run(run())
+
+
+def test_an_upload_past_its_routes_own_limit_is_a_413_while_the_budget_is_in_use(
+    daemon: RunningDaemon, sample: bytes
+) -> None:
+    """Too large is the client's mistake whatever else is in progress: a 503 would have it retry the same upload."""
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
+            go_on = asyncio.Event()
+            held = [
+                asyncio.create_task(post_slowly(http, *voice_form(f"Holding {n}", sample), go_on)) for n in range(HELD)
+            ]
+            await asyncio.sleep(0.5)
+            assert not any(task.done() for task in held)
+            headers, _ = voice_form("Too large", sample)
+            assert_too_large(await http.post("/v1/audio/voices", headers=headers, content=bytes(TOO_LARGE)))
+            go_on.set()
+            for answer in await asyncio.gather(*held):
+                assert answer.status_code == 200, answer.text
+
+    asyncio.run(run())
+
+
+def test_a_refused_upload_still_being_sent_gets_its_answer(daemon: RunningDaemon, sample: bytes) -> None:
+    """A client that reads only once it has sent its whole body (httpx, the openai client) and sends for longer than
+    the connection lingered after a 413 had the connection cut under it, and saw a connection error."""
+    headers, _ = voice_form("Sent slowly", sample)
+    chunk = TOO_LARGE // 10
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield bytes(chunk)
+            await asyncio.sleep(0.25)  # 2.5 s in all: a large file over a slow link
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
+            sized = {**headers, "Content-Length": str(10 * chunk)}
+            assert_too_large(await http.post("/v1/audio/voices", headers=sized, content=trickle()))
 
     asyncio.run(run())

@@ -65,7 +65,8 @@ class HttpDoor(Door):
         # in a private attribute), so they are written down once here and handed to both.
         connection = ConnectionSettings(
             keepalive_timeout=self.settings.idle_timeout,
-            lingering_time=2.0,  # the rest of a refused upload is read and dropped for at most this long
+            # A refused upload's body is read and dropped by ``lingering``; past its bounds, for this long more.
+            lingering_time=2.0,
             logger=SERVER_LOGGER,  # a client's malformed request is a warning, not an error with a traceback
             access_log=None,
         )

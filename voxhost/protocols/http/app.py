@@ -34,9 +34,10 @@ from .auth import Handler, auth_middleware
 from .errors import ShuttingDownError, error_middleware
 from .guard import guard_middleware
 from .keys import CLIENT, CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
+from .lingering import lingering_middleware
 from .metrics import Metrics
 from .settings import HttpSettings, normalize_origin
-from .uploads import budget_middleware
+from .uploads import MAX_JSON_BYTES, budget_middleware
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             _client_address,
             _cors_middleware(settings),
             _metrics_middleware(metrics),
+            lingering_middleware,  # sends the error answers below before the rest of their body is dropped
             error_middleware,
             guard_middleware(settings),
             # ``/v1//audio/speech`` (a base URL ending in "/" joined with "/audio/speech", as Open WebUI joins it)
@@ -195,7 +197,7 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             # Last: an upload refused for want of a key or a route is not counted among those in progress.
             budget_middleware(AudioBudget(settings.max_upload_requests, int(settings.max_uploads_mb * 1024 * 1024))),
         ],
-        client_max_size=1024 * 1024,  # JSON bodies; uploads are streamed and limited by http.max_upload_mb
+        client_max_size=MAX_JSON_BYTES,  # JSON bodies; uploads are streamed and limited per route (UPLOADS)
     )
     app[CORE] = core
     app[SETTINGS] = settings

@@ -27,7 +27,7 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         raise UnsupportedError(
             "no running engine can convert voices; enable one with the convert capability (e.g. chatterbox)"
         )
-    body = await form(request, CreateConversionRequest, ("audio",), int(settings.max_upload_mb * 1024 * 1024))
+    body = await form(request, CreateConversionRequest)
     engine = None if body.model in (names.AUTO, None) else body.model
     try:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))

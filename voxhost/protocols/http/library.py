@@ -12,7 +12,7 @@ from aiohttp import web
 from ...audio import MAX_SPEECH_RATE, decode_audio
 from ...operations import MAX_REFERENCE_SECONDS
 from .downloads import send_zip
-from .keys import CLIENT, CORE, SETTINGS
+from .keys import CLIENT, CORE
 from .parsing import answer, form, json_body, query
 from .records import (
     DeleteVoicesRequest,
@@ -40,10 +40,10 @@ async def update_voice(request: web.Request) -> web.Response:
 
 async def replace_voice_audio(request: web.Request) -> web.Response:
     """``PUT /v1/audio/voices/{voice_id}/audio``: new reference audio (multipart ``audio_sample``)."""
-    core, settings = request.app[CORE], request.app[SETTINGS]
+    core = request.app[CORE]
     voice_id = request.match_info["voice_id"]
     core.library_voice(voice_id)
-    body = await form(request, ReplaceVoiceAudioRequest, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
+    body = await form(request, ReplaceVoiceAudioRequest)
     samples, rate = await asyncio.to_thread(
         decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample", MAX_SPEECH_RATE
     )
@@ -72,8 +72,8 @@ async def export_voices(request: web.Request) -> web.StreamResponse:
 
 async def import_voices(request: web.Request) -> web.Response:
     """``POST /v1/library/import``: check a voice archive in full, then store its voices (all or none)."""
-    core, settings = request.app[CORE], request.app[SETTINGS]
-    body = await form(request, ImportVoicesRequest, ("archive",), int(settings.max_import_mb * 1024 * 1024))
+    core = request.app[CORE]
+    body = await form(request, ImportVoicesRequest)
     result = await asyncio.shield(core.import_voices(body.archive, body.duplicates))
     return answer(
         VoicesImported(

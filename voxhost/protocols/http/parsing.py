@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ...api import Page
 from .errors import invalid_request
 from .keys import SETTINGS
-from .uploads import UnsupportedMediaTypeError, read_form, timely
+from .uploads import UnsupportedMediaTypeError, read_form, route_upload, timely
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -55,10 +55,13 @@ def query(request: web.Request, model: type[M]) -> M:
         raise invalid_request(err, model) from None
 
 
-async def form(request: web.Request, model: type[M], file_fields: tuple[str, ...], max_bytes: int) -> M:
+async def form(request: web.Request, model: type[M]) -> M:
     """A ``multipart/form-data`` body as ``model``: text fields as sent (``name[]`` fields as lists of every value),
-    files as bytes (each at most ``max_bytes``)."""
-    parts = await read_form(request, file_fields, max_bytes, request.app[SETTINGS].idle_timeout)
+    the route's file as bytes (at most its limit, ``UPLOADS``)."""
+    upload = route_upload(request)
+    assert upload is not None, "a form is read only on the routes that take a file"
+    settings = request.app[SETTINGS]
+    parts = await read_form(request, (upload.field,), upload.max_bytes(settings), settings.idle_timeout)
     lists = {name: values for name, values in parts.lists.items() if name.endswith("[]")}
     try:
         return model.model_validate({**parts.fields, **lists, **parts.files})

@@ -96,7 +96,7 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
         raise UnsupportedError(
             "no running engine transcribes speech; install voxhost[asr] (the whisper engine) or enable one"
         )
-    body = await form(request, CreateTranscriptionRequest, ("file",), int(settings.max_transcription_mb * 1024 * 1024))
+    body = await form(request, CreateTranscriptionRequest)
     engine = names.resolve_transcription_model(core, settings, body.model)
     params = _params(core, body, engine)
     audio = await asyncio.to_thread(decoded_pcm, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE)

@@ -28,7 +28,7 @@ async def create_translation(request: web.Request) -> web.Response:
     if not names.translators(core):
         what = "translates speech into English" if core.transcribers() else "transcribes or translates speech"
         raise UnsupportedError(f"no running engine {what}; install voxhost[asr] (the whisper engine) or enable one")
-    body = await form(request, CreateTranslationRequest, ("file",), int(settings.max_transcription_mb * 1024 * 1024))
+    body = await form(request, CreateTranslationRequest)
     engine = names.resolve_translation_model(core, settings, body.model)
     params = checked_params(core, engine, body.temperature, {"prompt": body.prompt, "task": "translate"})
     audio = await asyncio.to_thread(decoded_pcm, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE)

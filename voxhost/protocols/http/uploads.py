@@ -14,6 +14,8 @@ from aiohttp.typedefs import Handler, Middleware
 
 from ...budget import AudioBudget
 from ...errors import BusyError, InvalidRequestError, TooLargeError
+from .keys import SETTINGS
+from .settings import HttpSettings
 
 MAX_FIELD_BYTES = 64 * 1024
 """Longest text field (names, transcripts)."""
@@ -22,10 +24,44 @@ _SLACK = 256 * 1024
 
 _MIB = 1024 * 1024
 
-UPLOAD_ROUTES = frozenset(
-    {"transcriptions", "translations", "conversions", "create_voice", "replace_voice_audio", "import_voices"}
-)
-"""The routes whose requests carry a file, held in memory until they are answered."""
+MAX_JSON_BYTES = 1024 * 1024
+"""Largest JSON body (the application's ``client_max_size``); uploads are streamed and limited per route."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a route that takes a file takes: the file's field, and the setting that limits its size."""
+
+    field: str
+    max_mb: Callable[[HttpSettings], float]
+
+    def max_bytes(self, settings: HttpSettings) -> int:
+        """The largest file, in bytes."""
+        return int(self.max_mb(settings) * _MIB)
+
+
+UPLOADS: dict[str, Upload] = {
+    "transcriptions": Upload("file", lambda s: s.max_transcription_mb),
+    "translations": Upload("file", lambda s: s.max_transcription_mb),
+    "conversions": Upload("audio", lambda s: s.max_upload_mb),
+    "create_voice": Upload("audio_sample", lambda s: s.max_upload_mb),
+    "replace_voice_audio": Upload("audio_sample", lambda s: s.max_upload_mb),
+    "import_voices": Upload("archive", lambda s: s.max_import_mb),
+}
+"""The routes whose requests carry a file, held in memory until they are answered, by route name."""
+
+
+def route_upload(request: web.Request) -> Upload | None:
+    """What the request's route takes, if it takes a file."""
+    route = request.match_info.route
+    return UPLOADS.get(route.name or "") if route is not None else None
+
+
+def body_limit(request: web.Request) -> int:
+    """The most bytes of body the request's route reads: its file and the room beside it, or a JSON body's."""
+    upload = route_upload(request)
+    return MAX_JSON_BYTES if upload is None else upload.max_bytes(request.app[SETTINGS]) + _SLACK
+
 
 T = TypeVar("T")
 
@@ -71,13 +107,16 @@ HELD: web.RequestKey[Held] = web.RequestKey("held")
 
 def budget_middleware(budget: AudioBudget) -> Middleware:
     """Serve an upload request only while the budget has room for it; else answer 503 ``busy`` before its body is
-    read (aiohttp then reads and drops the rest for a moment, as for a 413, so the client gets the answer)."""
+    read. One whose ``Content-Length`` is past its route's own limit is a 413 first, whatever the budget holds: no
+    retry would serve it. (``lingering`` sends either answer and drops the rest of the body.)"""
 
     @web.middleware
     async def bound(request: web.Request, handler: Handler) -> web.StreamResponse:
-        route = request.match_info.route
-        if route is None or route.name not in UPLOAD_ROUTES:
+        upload = route_upload(request)
+        if upload is None:
             return await handler(request)
+        if request.content_length is not None and request.content_length > body_limit(request):
+            raise TooLargeError(_too_large(upload.max_bytes(request.app[SETTINGS])), param=upload.field)
         held = Held(budget, request.content_length or 0)
         if not budget.take(held.weight):
             raise _busy(budget)
@@ -130,9 +169,7 @@ async def read_form(
         raise UnsupportedMediaTypeError(
             f"send the request as multipart/form-data (got {request.content_type})", param="Content-Type"
         )
-    total = max_bytes + _SLACK
-    if request.content_length is not None and request.content_length > total:
-        raise TooLargeError(_too_large(max_bytes), param=file_fields[0] if file_fields else None)
+    total = max_bytes + _SLACK  # a Content-Length past it was refused before the body was read (budget_middleware)
     form = Form()
     body = request.content
     held = request.get(HELD)

@@ -17,7 +17,7 @@ from ...errors import UnknownVoiceError
 from ...operations import MAX_REFERENCE_SECONDS
 from ...voices import LibraryVoice
 from .discovery import voice_object
-from .keys import CORE, SETTINGS
+from .keys import CORE
 from .parsing import answer, form, query
 from .records import LibraryVoicesQuery
 from .schemas import BrokenLibraryVoice, CreateVoiceRequest, Voice, VoiceDeleted, VoiceLibrary
@@ -45,9 +45,9 @@ def library_voice(core: CoreAPI, voice: LibraryVoice) -> Voice:
 
 async def create_voice(request: web.Request) -> web.Response:
     """``POST /v1/audio/voices``: ``name`` + ``audio_sample`` (+ ``transcript``, ``language``) → a voice."""
-    core, settings = request.app[CORE], request.app[SETTINGS]
+    core = request.app[CORE]
     # Cheap checks first: nothing is decoded or written for a request that cannot succeed.
-    body = await form(request, CreateVoiceRequest, ("audio_sample",), int(settings.max_upload_mb * 1024 * 1024))
+    body = await form(request, CreateVoiceRequest)
     samples, rate = await asyncio.to_thread(
         decode_audio, body.audio_sample, MAX_REFERENCE_SECONDS, "audio_sample", MAX_SPEECH_RATE
     )
