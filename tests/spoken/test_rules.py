@@ -318,7 +318,7 @@ SHORT_FORMS = [
     (
         "en_US",
         "A 100 Mbps link, a 3.5GHz CPU, 10 kB.",
-        "A one hundred megabits per second link, a three point five gigahertz CPU, ten kilobytes.",
+        "A one hundred megabit per second link, a three point five gigahertz CPU, ten kilobytes.",
     ),
     ("de", "Warte 30s oder 2m 30s.", "Warte dreißig Sekunden oder zwei Minuten dreißig Sekunden."),
     (
@@ -351,6 +351,138 @@ def test_numbers_made_plural_and_names_are_no_seconds_or_magnitudes():
     written = "It is all 1s and 0s; the 747s wait at Gate 4B."
     assert said(written) == "It is all ones and zeros; the seven hundred and forty-sevens wait at Gate four B."
     assert said(written, reads_numbers=True) == "It is all ones and zeros; the 747s wait at Gate 4B."
+
+
+PLURALS = [
+    # (language, written, said, said by an engine that reads numbers)
+    # A digit + "s" after a count was seconds: "scored two 6s" was "two six seconds", "the 6s" "the sixs".
+    (
+        "en_US",
+        "He scored two 6s, rolled three 6s and all 7s; the 6s, a pair of 3s, the 747s.",
+        "He scored two sixes, rolled three sixes and all sevens; the sixes, a pair of threes, the seven hundred and "
+        "forty-sevens.",
+        "He scored two sixes, rolled three sixes and all sevens; the sixes, a pair of threes, the 747s.",
+    ),
+    # Seconds stay seconds: no count before them, or a number of several digits after one.
+    (
+        "en_US",
+        "Wait 30s, or 2m 30s, then try again after 45s; do three 30s sprints.",
+        "Wait thirty seconds, or two minutes thirty seconds, then try again after forty-five seconds; do three thirty "
+        "seconds sprints.",
+        "Wait thirty seconds, or two minutes thirty seconds, then try again after forty-five seconds; do three thirty "
+        "seconds sprints.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "written", "expected", "read"), PLURALS, ids=[c[1][:16] for c in PLURALS])
+def test_a_digit_made_plural_is_no_span_of_seconds(language, written, expected, read):
+    assert said(written, language) == expected
+    assert said(written, language, reads_numbers=True) == read
+
+
+MINUTES = [
+    # "5m" alone was meters: "back in five meters", "five meters ago".
+    (
+        "Back in 5m. It was 5m ago, a 5m timer; wait 5m, it takes 5m.",
+        [
+            "Back in five minutes.",
+            "It was five minutes ago, a five minute timer; wait five minutes, it takes five minutes.",
+        ],
+    ),  # fmt: skip
+    # Where the words around it say no time, it stays meters (a distance as often as a time: "every 5m").
+    (
+        "It takes 5m of cable, a post every 5m, a 5m pole, 5m in depth; after 5m turn right.",
+        [
+            "It takes five meters of cable, a post every five meters, a five meter pole, five meters in depth; after "
+            "five meters turn right."
+        ],
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("written", "expected"), MINUTES, ids=[c[0][:16] for c in MINUTES])
+def test_m_is_minutes_where_the_words_around_it_say_time(written, expected, reads_numbers):
+    assert spoken(written, reads_numbers=reads_numbers) == expected
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+def test_a_measure_after_a_is_said_in_the_singular(reads_numbers):
+    """ "a 5 MB file" was "a five megabytes file": a measure after "a" or "an" stands before a noun."""
+    written = "A 5 MB file, a 30 km drive, an 8 GB card, a $5 bill, a 21 °C day; it is 5 MB, 30 km and $5."
+    assert said(written, reads_numbers=reads_numbers) == (
+        "A five megabyte file, a thirty kilometer drive, an eight gigabyte card, a five dollar bill, a twenty-one "
+        "degree Celsius day; it is five megabytes, thirty kilometers and five dollars."
+    )
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+def test_a_number_before_a_quotation_mark_and_a_measure_word_is_feet_or_inches(reads_numbers):
+    """'"I am 5" tall"' was read as the quotation's end: "I am five" tall"."""
+    written = 'He said "I am 5" tall", "it is 6\' wide", then "I am 12" and \'I want 6\'.'
+    if reads_numbers:
+        expected = 'He said "I am five inches tall", "it is six feet wide", then "I am 12" and \'I want 6\'.'
+    else:
+        expected = 'He said "I am five inches tall", "it is six feet wide", then "I am twelve" and \'I want six\'.'
+    assert said(written, reads_numbers=reads_numbers) == expected
+
+
+GERMAN_MAGNITUDES = [
+    # "Mio.", "Mrd.", "Tsd." were left as written (espeak: "eins Mio.", "M R D") and their dot ended the sentence.
+    (
+        "Das kostet 1 Mio. Euro, 2,5 Mio. €, 3 Mrd. Dollar und 5 Tsd. Leute, 1 Mrd. €. Es waren 2,5 Mio. Die Zahl "
+        "stieg.",
+        [
+            "Das kostet eine Million Euro, zwei Komma fünf Millionen Euro, drei Milliarden Dollar und fünf Tausend "
+            "Leute, eine Milliarde Euro.",
+            "Es waren zwei Komma fünf Millionen.",
+            "Die Zahl stieg.",
+        ],
+    ),
+    ("Es sind 3 Mio Nutzer und 1k Gäste.", ["Es sind drei Millionen Nutzer und ein tausend Gäste."]),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("written", "expected"), GERMAN_MAGNITUDES, ids=[c[0][:16] for c in GERMAN_MAGNITUDES])
+def test_german_millions_billions_and_thousands_are_said(written, expected, reads_numbers):
+    assert spoken(written, "de", reads_numbers=reads_numbers) == expected
+    assert spoken(written, "de", step=3, reads_numbers=reads_numbers) == expected
+
+
+VERSIONS = [
+    # (language, written, said, said by an engine that reads numbers)
+    # "Python 3.11." was "Python dritter November" (and the sentence lost its mark): after a name, at a sentence's
+    # end, a day and month without a year are a version.
+    (
+        "de",
+        "Ich nutze Python 3.11. Es kommt mit „Kernel 6.8.“",
+        ["Ich nutze Python drei Punkt elf.", "Es kommt mit „Kernel sechs Punkt acht.“"],
+        ["Ich nutze Python 3.11.", "Es kommt mit „Kernel 6.8.“"],
+    ),
+    ("fi", "Käytän Python 3.11.", ["Käytän Python kolme piste yksitoista."], ["Käytän Python 3.11."]),
+    # Dates stay dates: after an article, a preposition, a word of days or punctuation, with a year, mid-sentence.
+    (
+        "de",
+        "Am 3.11. ist Feiertag, bis 3.11.2026. Heute ist der 3.11. Termin: 3.11. Montag 3.11.",
+        [
+            "Am dritten November ist Feiertag, bis zum dritten November zweitausendsechsundzwanzig.",
+            "Heute ist der dritte November.",
+            "Termin: dritter November.",
+            "Montag dritter November.",
+        ],
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "written", "expected", "read"), VERSIONS, ids=[f"{c[0]}-{c[1][:16]}" for c in VERSIONS]
+)
+def test_a_version_at_a_sentence_end_is_no_date(language, written, expected, read):
+    assert spoken(written, language) == expected
+    assert spoken(written, language, reads_numbers=True) == (expected if read is None else read)
 
 
 def test_a_letter_against_a_number_stays_a_word_of_its_own():

@@ -88,7 +88,12 @@ class Lang:
     """``6'`` and ``5'7"``: the foot and the inch, said after the number ("five feet seven inches"); empty: left."""
     inches: Forms = ()
     magnitudes: dict[str, Forms] = field(default_factory=dict)
-    """Short forms of a power of a thousand written after a number ("10k", "$2.5M", "1B") → its word's forms."""
+    """Short forms of a power of a thousand written after a number ("10k", "$2.5M", "1B") → its word's forms; one of
+    three letters or more is written apart too and with a dot ("2,5 Mio.", "3 Mrd"). Feminine ones are named in
+    ``feminine`` ("eine Million")."""
+    day_words: tuple[str, ...] = ()
+    """Words (lower case) after which a day without its year is a date at a sentence's end ("Montag 3.11.", "Termin
+    3.11."): after another capitalised word, a name, it is a version there ("Python 3.11.", "Kernel 6.8.")."""
     arrows: tuple[str, str] | None = None
     """What ``a → b`` and ``a ← b`` (``->``, ``=>``, ``<-``) are said as between two words ("to", "from"); None: a
     pause (a comma), where no one word reads well for every use (a route, a menu path, a change of state)."""
@@ -310,8 +315,14 @@ LANGS: dict[str, Lang] = {
         },
         hour=("Uhr", "Uhr"),
         extra={"times": "mal"},
-        magnitudes={"k": ("tausend", "tausend")},
-        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s"}),
+        # "Mio.", "Mrd.", "Tsd." were left as written: espeak said "eins Mio." and spelled "M R D", "T S D".
+        magnitudes={
+            "k": ("tausend", "tausend"),
+            "Tsd": ("Tausend", "Tausend"),
+            "Mio": ("Million", "Millionen"),
+            "Mrd": ("Milliarde", "Milliarden"),
+        },
+        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd"}),
         # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
         aliases={
             "Sek.": "s",
@@ -350,6 +361,30 @@ LANGS: dict[str, Lang] = {
         ),
         feet=("Fuß", "Fuß"),
         inches=("Zoll", "Zoll"),
+        day_words=(
+            "montag",
+            "dienstag",
+            "mittwoch",
+            "donnerstag",
+            "freitag",
+            "samstag",
+            "sonnabend",
+            "sonntag",
+            "mo",
+            "di",
+            "mi",
+            "do",
+            "fr",
+            "sa",
+            "so",
+            "heute",
+            "morgen",
+            "gestern",
+            "datum",
+            "termin",
+            "stichtag",
+            "frist",
+        ),  # fmt: skip
     ),
     "fr": Lang(
         code="fr",
@@ -626,6 +661,25 @@ LANGS: dict[str, Lang] = {
         phone_words=("soita", "soittakaa", "puh", "puhelin", "puhelinnumero", "numero", "gsm"),
         feet=("jalka", "jalkaa"),
         inches=("tuuma", "tuumaa"),
+        day_words=(
+            "maanantai",
+            "tiistai",
+            "keskiviikko",
+            "torstai",
+            "perjantai",
+            "lauantai",
+            "sunnuntai",
+            "ma",
+            "ti",
+            "ke",
+            "to",
+            "pe",
+            "la",
+            "su",
+            "tänään",
+            "huomenna",
+            "eilen",
+        ),  # fmt: skip
     ),
     "ru": Lang(
         code="ru",
@@ -764,6 +818,25 @@ LANGS: dict[str, Lang] = {
         phone_words=("звоните", "позвоните", "звонить", "тел", "телефон", "номер"),
         feet=("фут", "фута", "футов"),
         inches=("дюйм", "дюйма", "дюймов"),
+        day_words=(
+            "понедельник",
+            "вторник",
+            "среда",
+            "четверг",
+            "пятница",
+            "суббота",
+            "воскресенье",
+            "пн",
+            "вт",
+            "ср",
+            "чт",
+            "пт",
+            "сб",
+            "вс",
+            "сегодня",
+            "завтра",
+            "вчера",
+        ),  # fmt: skip
     ),
 }
 

@@ -62,12 +62,42 @@ _PHONE_CONTEXT = 32
 _PLURAL_S = re.compile(r"s(?!\w)")
 _NAMED = re.compile(r"(?i:\b(?:the|those|these)\s+)$")
 """What says that a number + "s" is no span of seconds but the number as a name, made plural ("the 747s")."""
+_COUNTED_DIGIT = re.compile(
+    r"(?i:\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|all|both|some|any|more"
+    r"|double|triple|pair of)\s+)$"
+)
+"""What says that a digit + "s" is the digit made plural ("two 6s", "all 7s", "a pair of 3s": "sixes"), not seconds:
+a count before it. Only a single digit: "three 30s sprints" are seconds, as "Wait 30s" and "after 45s" are."""
+_MINUTES_BEFORE = re.compile(r"(?i:\b(?:wait(?:s|ed|ing)?|takes?|took|taking|lasts|lasted|lasting)\s+)$")
+_MINUTES_IN = re.compile(r"(?i:\bin\s+)$")
+_MINUTES_AFTER = re.compile(r"\s*(?:ago|later|delay|timeout|timer|break|pause|interval|cooldown)\b")
+_CLAUSE_END = re.compile(r"\s*(?:[.,;:!?)]|$)")
+_OF = re.compile(r"\s+of\b")
+"""What says that an English "5m" is minutes, not meters: a word of waiting or lasting before it ("wait 5m", "takes
+5m", not "takes 5m of cable"), "in" before it at a clause's end ("back in 5m."), or a word of time after it ("5m
+ago", "a 5m timer"). Elsewhere it stays meters: "every 5m", "after 5m", "for 5m" are as often a distance (a post
+every 5m, turn right after 5m) as a time."""
 _COUNTED = re.compile(r" [^\W\d_A-Z]")
 """A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
+"""English "a", "an" right before a measure: the measure stands before a noun, as an adjective ("a five megabyte
+file", "a twelve inch pizza", "a five dollar bill"), and its unit is said in the singular."""
+_MEASURE_WORD = re.compile(r"\s+(?i:tall|long|wide|high|deep|thick|across)\b")
+"""What says that a number's ``'`` or ``"`` is feet or inches, not a quotation's end ('"I am 5" tall"')."""
+_NAME_BEFORE = re.compile(r"(?:^|[\s\"'„“‚‘«»(\[])([^\W\d_][\w-]*)\.?\s+$")
+"""The word right before a number (after a space, a quotation mark or a bracket; "Mo." with its dot)."""
+_AT_END = re.compile(r"[\s'\")\]}’”»“«]*$")
+"""What may follow a sentence's last mark: closing quotes and brackets."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
+
+
+def plural_en(word: str) -> str:
+    """An English number's words made plural: "sixes", "twenties", "sevens", "nineteen nineties"."""
+    if word.endswith("y"):
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("x", "s")) else "s")
 
 
 @dataclass(frozen=True)
@@ -251,12 +281,23 @@ class Reader:
             return self.year(n) if n > 99 else self.words(n)  # the "-er" stays: "neunzehnhundertneunziger"
         if n < 100 and not m.group(1) and not _DECADE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
             return None  # "wait 30s": seconds, perhaps
-        said = self.year(n) if n > 99 else self.words(n)
-        return said[:-1] + "ies" if said.endswith("y") else said + "s"
+        return plural_en(self.year(n) if n > 99 else self.words(n))
 
-    def _version(self, m: re.Match[str]) -> str | None:
+    def _version(self, m: re.Match[str], *parts: str) -> str | None:
+        """ "2.0.1" → "two dot zero dot one" (its parts, or ``parts``)."""
         word = self.lang.dot if self.lang else " "
-        return f" {word} ".join(self.words(int(part)) for part in m.group(1).split("."))
+        return f" {word} ".join(self.words(int(part)) for part in parts or m.group(1).split("."))
+
+    def _version_at_end(self, m: re.Match[str]) -> bool:
+        """Whether a day and month without a year ("3.11.") at a sentence's end follow a name ("Python 3.11.",
+        "Kernel 6.8."), not a word of days (``Lang.day_words``: "Montag 3.11.") nor anything else ("am 3.11.",
+        "Termin: 3.11.")."""
+        if not _AT_END.match(m.string, m.end()):
+            return False
+        name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
+        if name is None or not name.group(1)[0].isupper():
+            return False
+        return self.lang is not None and name.group(1).lower() not in self.lang.day_words
 
     def _digit_run(self, m: re.Match[str]) -> str | None:
         prefix, run = m.group(1), m.group(2)
@@ -294,7 +335,11 @@ class Reader:
         months = "|".join(re.escape(m) for m in lang.months)
         spellings = [*lang.units, *lang.aliases, *(u.replace("µ", "μ") for u in lang.units if "µ" in u)]
         units = "|".join(re.escape(u) for u in sorted(spellings, key=len, reverse=True))
-        magnitudes = "|".join(re.escape(k) for k in sorted(lang.magnitudes, key=len, reverse=True))
+        # A magnitude of three letters or more is a word: written apart, perhaps with its dot ("2,5 Mio.").
+        magnitudes = "|".join(
+            r"[ \u00a0]?" + re.escape(k) + r"\.?" if len(k) > 2 else re.escape(k)
+            for k in sorted(lang.magnitudes, key=len, reverse=True)
+        )
         unit = r"(?:" + units + r")(?![\w/²³])"
         currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
@@ -349,7 +394,12 @@ class Reader:
                 _LEFT + r"([01])s(\s+(?:and|or)\s+)([01])s(?!\w)" if lang.code == "en" else r"(?!)",
                 self._ones_and_zeros,
             ),
-            (_LEFT + r"(" + _NUM + r")(" + magnitudes + r")(?!\w)" if magnitudes else r"(?!)", self._magnitude),
+            (
+                _LEFT + r"(" + _NUM + r")(" + magnitudes + r")(?!\w)(?:\s?([€$£]|EUR|USD|GBP)(?!\w))?"
+                if magnitudes
+                else r"(?!)",
+                self._magnitude,
+            ),
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
@@ -515,9 +565,14 @@ class Reader:
         before = m.group(1)
         if m.group(4) is None and self.lang is not None and self.lang.code not in ("de", "fi", "ru"):
             return None  # "3.5." is no date outside the languages that write dates so
+        if m.group(4) is None and not before and self._version_at_end(m):
+            # "Python 3.11." was "Python dritter November": a version whose dot ends the sentence.
+            return None if self.reads_numbers else f"{self._version(m, m.group(2), m.group(3))}."
         out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), before)
         if out is not None and before and not out.startswith(before):
             out = f"{before} {out}"
+        if out is not None and m.group(4) is None and _AT_END.match(m.string, m.end()):
+            out += "."  # the day's dot ended the sentence too ("Heute ist der 3.11." had no final mark)
         return out
 
     def _slashed_date(self, m: re.Match[str]) -> str | None:
@@ -608,7 +663,7 @@ class Reader:
             return None
         return self._clock(int(m.group(1)), 0, m.group(2))
 
-    def _money(self, raw: str, currency: str) -> str | None:
+    def _money(self, raw: str, currency: str, before_noun: bool = False) -> str | None:
         lang = self.lang
         assert lang is not None
         code = {"€": "EUR", "$": "USD", "£": "GBP", "₽": "RUB", "руб": "RUB", "руб.": "RUB"}.get(currency, currency)
@@ -618,14 +673,17 @@ class Reader:
         major_forms, minor_forms = lang.currencies[code]
         num = parse_number(raw, lang)
         feminine = code in lang.feminine
-        out = f"{self.count(num.integer, feminine=feminine)} {lang.form(major_forms, num.integer)}"
+        # Before a noun the currency is said in the singular ("a five dollar bill").
+        out = (
+            f"{self.count(num.integer, feminine=feminine)} {lang.form(major_forms, 1 if before_noun else num.integer)}"
+        )
         if num.decimals:
             cents = int((num.decimals + "0")[:2])
             if cents:
                 minor_fem = f"{code}.minor" in lang.feminine
                 cent_words = self.count(cents, feminine=minor_fem)
                 if lang.code == "en":
-                    out += f" {lang.and_word} {cent_words} {lang.form(minor_forms, cents)}"
+                    out += f" {lang.and_word} {cent_words} {lang.form(minor_forms, 1 if before_noun else cents)}"
                 elif lang.code == "es":
                     out += f" con {cent_words}"
                 elif lang.code in ("de", "fr", "fi"):
@@ -636,8 +694,9 @@ class Reader:
 
     def _money_before(self, m: re.Match[str]) -> str | None:
         if m.group(5):
-            return self._money_magnitude(m.group(3), m.group(1) or m.group(2), m.group(5))
-        return self._per(self._money(m.group(3), m.group(1) or m.group(2)), m.group(4))
+            said = self._money_magnitude(m.group(3), m.group(1) or m.group(2), m.group(5))
+            return said + _end_dot(m, m.group(5)) if said is not None else None
+        return self._per(self._money(m.group(3), m.group(1) or m.group(2), self._before_noun(m)), m.group(4))
 
     def _money_magnitude(self, raw: str, currency: str, magnitude: str) -> str | None:
         """ "$5k" → "five thousand dollars", "€2.5M" → "two point five million euros" (was "five dollarsk")."""
@@ -649,23 +708,34 @@ class Reader:
         return f"{self._magnitude_words(raw, magnitude)} {lang.form(lang.currencies[code][0], 2)}"
 
     def _magnitude_words(self, raw: str, magnitude: str) -> str:
+        """The number and its magnitude's word, which it counts as a noun ("eine Million", "zwei Komma fünf
+        Millionen")."""
         assert self.lang is not None
+        key = magnitude.strip(" \u00a0.")
         num = parse_number(raw, self.lang)
-        return f"{self.number(num)} {self.lang.form(self.lang.magnitudes[magnitude], num.value)}"
+        words = self.number(num, noun=True, feminine=key in self.lang.feminine)
+        return f"{words} {self.lang.form(self.lang.magnitudes[key], num.value)}"
 
     def _magnitude(self, m: re.Match[str]) -> str | None:
-        """ "10k users" → "ten thousand users", "1B" → "one billion" (espeak: "ten kay", "one bee")."""
-        if m.group(2).isupper() and not _COUNTED.match(m.string, m.end()):
+        """ "10k users" → "ten thousand users", "1B" → "one billion", "2,5 Mio. €" → "zwei Komma fünf Millionen
+        Euro" (espeak: "ten kay", "one bee", "eins Mio.")."""
+        written = m.group(2)
+        if written.isupper() and not _COUNTED.match(m.string, m.end()):
             return None  # "Gate 4B", "Apt. 2B", "3M": a name, unless a counted noun follows ("1B users")
-        return self._magnitude_words(m.group(1), m.group(2))
+        if m.group(3):
+            said = self._money_magnitude(m.group(1), m.group(3), written)
+            if said is None:
+                return None
+        else:
+            said = self._magnitude_words(m.group(1), written)
+        return said + _end_dot(m, written)
 
     def _plural_number(self, m: re.Match[str]) -> str | None:
         """ "100s of" → "hundreds of": the number's noun made plural, without its "one"."""
-        word = self.words(int(m.group(1).replace(",", "")))
-        return word.removeprefix("one ") + "s"
+        return plural_en(self.words(int(m.group(1).replace(",", ""))).removeprefix("one "))
 
     def _ones_and_zeros(self, m: re.Match[str]) -> str | None:
-        return f"{self.words(int(m.group(1)))}s{m.group(2)}{self.words(int(m.group(3)))}s"
+        return f"{plural_en(self.words(int(m.group(1))))}{m.group(2)}{plural_en(self.words(int(m.group(3))))}"
 
     def _around_the_clock(self, m: re.Match[str]) -> str | None:
         return f"{self.words(24)} {self.words(7)}"
@@ -675,7 +745,7 @@ class Reader:
         return f"{self.number(parse_number(m.group(1), self.lang))} {self.lang.extra['times']}"
 
     def _money_after(self, m: re.Match[str]) -> str | None:
-        return self._per(self._money(m.group(1), m.group(2)), m.group(3))
+        return self._per(self._money(m.group(1), m.group(2), self._before_noun(m)), m.group(3))
 
     def _per(self, price: str | None, unit: str | None) -> str | None:
         if price is None or unit is None:
@@ -684,21 +754,24 @@ class Reader:
         unit = self.lang.aliases.get(unit, unit).replace("μ", "µ")
         return f"{price} {self.lang.per} {self.lang.units[unit][0]}"
 
-    def _measure(self, raw: str, forms: tuple[str, ...], feminine: bool = False) -> str:
+    def _measure(self, raw: str, forms: tuple[str, ...], feminine: bool = False, before_noun: bool = False) -> str:
+        """A number and its unit in the form the number takes (the singular ``before_noun``: "a five megabyte
+        file")."""
         assert self.lang is not None
         num = parse_number(raw, self.lang)
-        value = num.value
         words = self.number(num, noun=True, feminine=feminine)
-        return f"{words} {self.lang.form(forms, abs(value) if num.decimals else abs(num.integer))}"
+        if before_noun:
+            return f"{words} {forms[0]}"
+        return f"{words} {self.lang.form(forms, abs(num.value) if num.decimals else abs(num.integer))}"
 
     def _temperature(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         scale = self.lang.celsius if m.group(2) == "C" else self.lang.fahrenheit
-        return f"{self._measure(m.group(1), self.lang.degree)} {scale}"
+        return f"{self._measure(m.group(1), self.lang.degree, before_noun=self._before_noun(m))} {scale}"
 
     def _degrees(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
-        return self._measure(m.group(1), self.lang.degree)
+        return self._measure(m.group(1), self.lang.degree, before_noun=self._before_noun(m))
 
     def _percent(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
@@ -706,19 +779,43 @@ class Reader:
 
     def _unit(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
-        glued = m.end() - m.start() == len(m.group(1)) + 1
-        if (
-            m.group(2) == "s"
-            and glued
-            and self.code == "en"
-            and _NAMED.search(m.string, max(0, m.start() - 8), m.start())
-        ):
-            return None  # "the 747s", "those 5s": numbers as names, made plural, not seconds
         unit = self.lang.aliases.get(m.group(2), m.group(2)).replace("μ", "µ")
-        said = self._measure(m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine)
+        if self.code == "en" and unit == "s" and m.end() - m.start() == len(m.group(1)) + 1:
+            plural = self._number_plural(m)
+            if plural is not None:
+                return plural or None
+        if self.code == "en" and unit == "m" and self._minutes(m):
+            unit = "min"
+        said = self._measure(
+            m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine, before_noun=self._before_noun(m)
+        )
         after = m.string[m.end() :].lstrip(" \u00a0")[:1]
         # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann"), else it may end it.
         return said + "." if m.group(2).endswith(".") and not (after.islower() or after in (",", ";")) else said
+
+    def _number_plural(self, m: re.Match[str]) -> str | None:
+        """A number + "s" that is the number made plural, not seconds: any number as a name after "the", "those",
+        "these" ("the 747s"), a digit after a count ("two 6s", "all 7s"): "sixes" ("" where the engine reads it: a
+        number of several digits); None: seconds."""
+        raw, start = m.group(1), m.start()
+        if not raw.isdigit():
+            return None
+        before = m.string[max(0, start - 12) : start]
+        if len(raw) == 1 and _COUNTED_DIGIT.search(before) or _NAMED.search(before):
+            # espeak reads "6s" "six s" (a pause between); a number of several digits it reads as the others.
+            return "" if self.reads_numbers and len(raw) > 1 else plural_en(self.words(int(raw)))
+        return None
+
+    @staticmethod
+    def _minutes(m: re.Match[str]) -> bool:
+        """Whether an English "5m" is minutes (see ``_MINUTES_BEFORE``), not meters."""
+        text, start, end = m.string, m.start(), m.end()
+        before = text[max(0, start - 12) : start]
+        if _MINUTES_AFTER.match(text, end):
+            return True
+        if _MINUTES_BEFORE.search(before):
+            return _OF.match(text, end) is None
+        return _MINUTES_IN.search(before) is not None and _CLAUSE_END.match(text, end) is not None
 
     def _hash_number(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
@@ -756,26 +853,24 @@ class Reader:
     def _feet_inches(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         before = self._before_noun(m)
-        feet = self._length(m.group(1), self.lang.feet, before)
-        return f"{feet} {self._length(m.group(2), self.lang.inches, before, feminine='in' in self.lang.feminine)}"
+        feet = self._measure(m.group(1), self.lang.feet, before_noun=before)
+        inches = self._measure(m.group(2), self.lang.inches, feminine="in" in self.lang.feminine, before_noun=before)
+        return f"{feet} {inches}"
 
     def _feet_or_inches(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         mark = m.group(2)
-        if mark in "'’\"”" and _quoted(m.string, m.start(), mark):
-            return None  # the number ends a quotation ("I am 12"), its mark closes it
+        if mark in "'’\"”" and _quoted(m.string, m.start(), mark) and not _MEASURE_WORD.match(m.string, m.end()):
+            return None  # the number ends a quotation ("I am 12"), its mark closes it; '"I am 5" tall"' is inches
+        before = self._before_noun(m)
         if mark in "'’′":
-            return self._length(m.group(1), self.lang.feet, self._before_noun(m))
-        return self._length(m.group(1), self.lang.inches, self._before_noun(m), feminine="in" in self.lang.feminine)
+            return self._measure(m.group(1), self.lang.feet, before_noun=before)
+        return self._measure(m.group(1), self.lang.inches, feminine="in" in self.lang.feminine, before_noun=before)
 
     def _before_noun(self, m: re.Match[str]) -> bool:
-        """English "a 6' fence", "a 12" pizza": a measure after "a" stands before a noun ("a six foot fence")."""
+        """English "a 6' fence", "a 5 MB file", "a $5 bill": a measure after "a" stands before a noun ("a six foot
+        fence")."""
         return self.code == "en" and _ARTICLE_EN.search(m.string, max(0, m.start() - 4), m.start()) is not None
-
-    def _length(self, raw: str, forms: tuple[str, ...], before_noun: bool, feminine: bool = False) -> str:
-        if before_noun:
-            return f"{self.number(parse_number(raw, self.lang), noun=True, feminine=feminine)} {forms[0]}"
-        return self._measure(raw, forms, feminine=feminine)
 
     def _ordinal_fr(self, m: re.Match[str]) -> str | None:
         n, suffix = int(m.group(1)), m.group(2)
@@ -808,7 +903,13 @@ _OPENING = {
     '"': re.compile(r'(?<!\d)"'),
     "”": re.compile("“"),
 }
-_CLOSING = {"'": re.compile(r"(?<=\w)['’](?![\w'’])"), "’": re.compile(r"’(?!\w)"), '"': None, "”": re.compile("”")}
+_CLOSING = {
+    "'": re.compile(r"(?<=\w)['’](?![\w'’])(?!" + _MEASURE_WORD.pattern + ")"),
+    "’": re.compile(r"’(?!\w)(?!" + _MEASURE_WORD.pattern + ")"),
+    '"': None,
+    "”": re.compile("”"),
+}
+"""Closing marks; a foot's mark before a measure word ("6' wide") closes nothing."""
 
 
 def _quoted(text: str, at: int, mark: str) -> bool:
@@ -819,6 +920,12 @@ def _quoted(text: str, at: int, mark: str) -> bool:
     if closing is None:
         return opened % 2 == 1  # straight double quotes open and close alike (inch marks, after a digit, aside)
     return opened > len(closing.findall(before))
+
+
+def _end_dot(m: re.Match[str], written: str) -> str:
+    """The dot of an abbreviation that ``m`` ends in ("2,5 Mio."): kept at the sentence's end, where it may end it;
+    where more follows ("2,5 Mio. Euro"), it ends no sentence and goes."""
+    return "." if written.endswith(".") and m.group(0).endswith(".") and _AT_END.match(m.string, m.end()) else ""
 
 
 def _keep(m: re.Match[str], handler: Callable[[re.Match[str]], str | None]) -> str:
