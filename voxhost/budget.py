@@ -3,6 +3,8 @@
 A door reads such a request's payload into memory and keeps it until the request is answered, while it waits for a
 decoding thread and an engine. Only a bound on those requests keeps a flood of uploads from holding more memory than
 a small machine has; past it a door answers ``busy`` at once rather than reading or queueing the payload.
+
+A door shows its budget in its status as ``uploads`` (``AudioBudget.status``), where health pages and metrics read it.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ class AudioBudget:
         """Payload bytes held by the requests in progress."""
         self.requests = 0
         """Requests in progress."""
+        self.refused = 0
+        """Requests refused for want of room, since the door opened."""
 
     def take(self, weight: int) -> bool:
         """Count a request of ``weight`` bytes in, if it fits; False: it does not, and nothing was counted."""
         if self.requests and (self.requests >= self.max_requests or self.bytes + weight > self.max_bytes):
+            self.refused += 1
             return False
         self.bytes += weight
         self.requests += 1
@@ -33,6 +38,7 @@ class AudioBudget:
         """Count ``weight`` more bytes for a request in progress whose size was not known when it was taken (a
         chunked upload, counted as it is read), if they fit; False: they do not, and nothing was counted."""
         if self.requests > 1 and self.bytes + weight > self.max_bytes:
+            self.refused += 1
             return False
         self.bytes += weight
         return True
@@ -41,3 +47,13 @@ class AudioBudget:
         """A request of ``weight`` bytes was answered (or ended otherwise)."""
         self.bytes -= weight
         self.requests -= 1
+
+    def status(self) -> dict[str, int]:
+        """What is held and refused, and the bounds, as a door's status shows them."""
+        return {
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "refused": self.refused,
+            "max_requests": self.max_requests,
+            "max_bytes": self.max_bytes,
+        }

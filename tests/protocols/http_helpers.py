@@ -15,6 +15,7 @@ import av
 import numpy as np
 import openai
 import soundfile
+from prometheus_client.parser import text_string_to_metric_families
 
 from ..conftest import REPO, RunningDaemon, make_settings, running_daemon
 
@@ -50,6 +51,15 @@ def base_url(d: RunningDaemon) -> str:
 def client(d: RunningDaemon, api_key: str = "not-needed", retries: int = 0) -> openai.OpenAI:
     """The official client pointed at the daemon."""
     return openai.OpenAI(base_url=base_url(d) + "/v1", api_key=api_key, max_retries=retries, timeout=60)
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of the sample ``name`` with these labels in ``/metrics``' text."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                return sample.value
+    raise AssertionError(f"no {name} {labels} in /metrics")
 
 
 def decode(fmt: str, data: bytes) -> tuple[bytes, int]:

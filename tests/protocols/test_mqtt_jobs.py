@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from ..conftest import assert_speech, make_settings, running_daemon
-from .http_helpers import base_url
+from .http_helpers import base_url, metric
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
     audio_of,
     broker,
@@ -26,6 +26,8 @@ pytestmark = pytest.mark.mqtt
 
 NODE = "hall"
 ROOT = f"voxhost/{NODE}"
+AUDIO_REQUESTS = 7
+"""The MQTT door's ``max_audio_requests`` (the HTTP door's ``max_upload_requests`` is 16)."""
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def daemon(broker, tmp_path_factory):
     settings = make_settings(
         tmp_path_factory.mktemp("state"),
         http={"enabled": True, "port": 0},
-        mqtt=mqtt_section(broker.port, NODE),
+        mqtt=mqtt_section(broker.port, NODE, max_audio_requests=AUDIO_REQUESTS),
     )
     with running_daemon(settings) as d:
         yield d
@@ -114,3 +116,15 @@ def test_recent_jobs_and_errors(client):
     client.publish(f"{ROOT}/jobs/get", {"id": rid, "job": "../etc"})
     bad = client.wait(is_terminal(rid, f"{ROOT}/jobs")).json()
     assert bad["code"] == "invalid_request" and bad["param"] == "job"
+
+
+def test_both_doors_upload_budgets_are_in_the_metrics(daemon):
+    """One set of metrics, labelled by door, for what each door's requests with a payload hold and are refused."""
+    text = httpx.get(base_url(daemon) + "/metrics").text
+    assert metric(text, "voxhost_upload_limit", door="mqtt", limit="requests") == AUDIO_REQUESTS
+    assert metric(text, "voxhost_upload_limit", door="http", limit="requests") == 16
+    for door in ("mqtt", "http"):
+        assert metric(text, "voxhost_upload_limit", door=door, limit="bytes") == 64 * 1024 * 1024
+        assert metric(text, "voxhost_uploads_in_progress", door=door) == 0
+        assert metric(text, "voxhost_upload_bytes_in_progress", door=door) == 0
+        assert metric(text, "voxhost_uploads_refused_total", door=door) == 0

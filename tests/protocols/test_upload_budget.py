@@ -19,7 +19,7 @@ from voxhost.audio import pcm_to_float
 from voxhost.operations import SpeechRequest
 
 from ..conftest import RunningDaemon
-from .http_helpers import base_url, cloning_daemon, wav_bytes
+from .http_helpers import base_url, cloning_daemon, metric, wav_bytes
 
 SAID = "Dinner is ready, please come to the kitchen."
 HELD = 2
@@ -72,6 +72,11 @@ async def post_slowly(
     return await http.post("/v1/audio/voices", headers=headers, content=slowly(body, go_on))
 
 
+async def uploads_metric(http: httpx.AsyncClient, name: str) -> float:
+    """The HTTP door's value of one upload budget metric."""
+    return metric((await http.get("/metrics")).text, name, door="http")
+
+
 def assert_too_large(answer: httpx.Response) -> None:
     assert answer.status_code == 413, answer.text
     error = answer.json()["error"]
@@ -94,14 +99,19 @@ def test_uploads_past_the_bound_are_refused_at_once_while_those_held_finish(
             go_on = asyncio.Event()
             forms = [voice_form(f"Held {n}", sample) for n in range(HELD)]
             held = [asyncio.create_task(post_slowly(http, *form, go_on)) for form in forms]
+            refusals = await uploads_metric(http, "voxhost_uploads_refused_total")
             await asyncio.sleep(0.5)  # their headers and half their bodies are in
             assert not any(task.done() for task in held)
             headers, body = voice_form("One too many", sample)
+            # /metrics shows what the held ones hold: their count, and their bytes (by Content-Length).
+            assert await uploads_metric(http, "voxhost_uploads_in_progress") == HELD
+            assert await uploads_metric(http, "voxhost_upload_bytes_in_progress") == sum(len(b) for _, b in forms)
             started = time.monotonic()
             assert (HELD + 1) * len(body) < BUDGET  # refused for the count alone
             refused = await http.post("/v1/audio/voices", headers=headers, content=body)
             assert_busy(refused)
             assert time.monotonic() - started < 3.0  # answered at once, not after the held ones
+            assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
             assert (await http.get("/health")).status_code == 200
             go_on.set()
             for answer in await asyncio.gather(*held):
@@ -110,6 +120,8 @@ def test_uploads_past_the_bound_are_refused_at_once_while_those_held_finish(
             headers, body = voice_form("After", sample)
             after = await http.post("/v1/audio/voices", headers=headers, content=body)
             assert after.status_code == 200, after.text
+            assert await uploads_metric(http, "voxhost_uploads_in_progress") == 0
+            assert await uploads_metric(http, "voxhost_upload_bytes_in_progress") == 0
 
     asyncio.run(run())
 

@@ -12,6 +12,7 @@ from aiohttp import web
 import voxhost
 
 from ...api import CoreAPI
+from ...budget import AudioBudget
 from ...door import Door, DoorSettings, Endpoint, host_port
 from .app import begin_shutdown, build_app
 from .errors import SERVER_LOGGER
@@ -47,6 +48,8 @@ class HttpDoor(Door):
         self._app: web.Application | None = None
         self._site: LimitedSite | None = None
         self.port: int | None = None
+        self.uploads = AudioBudget(settings.max_upload_requests, int(settings.max_uploads_mb * 1024 * 1024))
+        """Uploads in progress (``max_upload_requests``, ``max_uploads_mb``)."""
 
     @classmethod
     def endpoints(cls, settings: DoorSettings) -> list[Endpoint]:
@@ -59,7 +62,7 @@ class HttpDoor(Door):
         self._executor = ThreadPoolExecutor(self.settings.encode_threads, thread_name_prefix="http-encode")
         self._executor.submit(_warm_up)
         self._metrics = Metrics(self.core)
-        self._app = app = build_app(self.core, self.settings, self._executor, self._metrics)
+        self._app = app = build_app(self.core, self.settings, self._executor, self._metrics, self.uploads)
         # keepalive_timeout: a connection that sends nothing (before a request or between two) is closed.
         # These go to each connection's handler, which LimitedSite makes itself (aiohttp's Server keeps them only
         # in a private attribute), so they are written down once here and handed to both.
@@ -116,6 +119,7 @@ class HttpDoor(Door):
             "url": f"http://{host_port(self.settings.host, self.port or self.settings.port)}/v1",
             "auth": bool(self.settings.api_key),
             "connections": self._site.connections if self._site is not None else 0,
+            "uploads": self.uploads.status(),
         }
 
 

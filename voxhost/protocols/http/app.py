@@ -179,8 +179,10 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
         response.headers.setdefault(name, value)  # an HTML page keeps its own policy
 
 
-def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics) -> web.Application:
-    """The door's application; the caller runs it (``AppRunner``) and owns the executor and metrics."""
+def build_app(
+    core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics, uploads: AudioBudget
+) -> web.Application:
+    """The door's application; the caller runs it (``AppRunner``) and owns the executor, metrics and upload budget."""
     app = web.Application(
         middlewares=[
             _client_address,
@@ -195,7 +197,7 @@ def build_app(core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecuto
             _in_flight,
             auth_middleware(settings),
             # Last: an upload refused for want of a key or a route is not counted among those in progress.
-            budget_middleware(AudioBudget(settings.max_upload_requests, int(settings.max_uploads_mb * 1024 * 1024))),
+            budget_middleware(uploads),
         ],
         client_max_size=MAX_JSON_BYTES,  # JSON bodies; uploads are streamed and limited per route (UPLOADS)
     )

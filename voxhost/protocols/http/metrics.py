@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,7 +17,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ...api import CoreAPI, OutputsStatus
@@ -44,7 +45,7 @@ class _CoreCollector(Collector):
     def __init__(self, core: CoreAPI) -> None:
         self.core = core
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily("voxhost_queue_depth", "Jobs waiting or running per engine", labels=["engine"])
         loaded = GaugeMetricFamily("voxhost_engine_loaded", "Whether the engine is loaded", labels=["engine"])
         for state in self.core.engine_states():
@@ -63,6 +64,32 @@ class _CoreCollector(Collector):
         voices.add_metric([], len(self.core.voices()))
         yield from (depth, loaded, running, voices)
         yield from _outputs(self.core.outputs_status())
+        yield from _uploads(self.core.door_status())
+
+
+def _uploads(doors: dict[str, dict[str, Any]]) -> Iterator[Metric]:
+    """Each door's requests carrying a payload (uploads, MQTT audio) in progress, refused, and their bounds, as the
+    doors show their budget (``AudioBudget.status``)."""
+    labels = ["door"]
+    requests = GaugeMetricFamily("voxhost_uploads_in_progress", "Uploads being served, by door", labels=labels)
+    held = GaugeMetricFamily(
+        "voxhost_upload_bytes_in_progress", "Payload bytes the uploads being served hold, by door", labels=labels
+    )
+    refused = CounterMetricFamily(
+        "voxhost_uploads_refused", "Uploads refused busy for want of room in the budget, by door", labels=labels
+    )
+    limit = GaugeMetricFamily(
+        "voxhost_upload_limit", "The upload budget's bounds (requests, bytes), by door", labels=["door", "limit"]
+    )
+    for door, status in doors.items():
+        if not isinstance(budget := status.get("uploads"), dict):
+            continue  # a door without a budget
+        requests.add_metric([door], budget["requests"])
+        held.add_metric([door], budget["bytes"])
+        refused.add_metric([door], budget["refused"])
+        limit.add_metric([door, "requests"], budget["max_requests"])
+        limit.add_metric([door, "bytes"], budget["max_bytes"])
+    yield from (requests, held, refused, limit)
 
 
 def _outputs(status: OutputsStatus) -> Iterator[GaugeMetricFamily]:

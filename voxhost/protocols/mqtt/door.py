@@ -137,6 +137,7 @@ class MqttDoor(Door):
             "transcribe_topic": self.ctx.topics.transcribe,
             "shared_group": self.settings.shared_group,
             "active": self.ctx.tracker.active,
+            "uploads": self.ctx.audio.status(),
             "error": self.conn.last_error,
         }
 
