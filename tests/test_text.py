@@ -194,6 +194,12 @@ TITLED = [
     ("Gov. Brown and Sept. Rains. La Srta. García. Ok.", ["Gov. Brown and Sept. Rains.", "La Srta. García.", "Ok."]),
     # Before a sentence opener the dot ends the sentence (even one of a single word); other words are no titles.
     ("He works at Acme Corp. Then he goes home.", ["He works at Acme Corp.", "Then he goes home."]),
+    # A company's suffix before a capitalised word that is no opener stays one sentence: nothing in the words after it
+    # tells "Acme Corp. Software is his life." from "Acme Corp. Software Division" (docs/text.md, Limits).
+    (
+        "He works at Acme Inc. Then he left. Ask Acme Ltd. The end. Acme Co. Software Division is big.",
+        ["He works at Acme Inc.", "Then he left.", "Ask Acme Ltd.", "The end.", "Acme Co. Software Division is big."],
+    ),
     (
         "It ends in Sept. Thanks. We met the Prof. Das ist gut.",
         ["It ends in Sept.", "Thanks.", "We met the Prof.", "Das ist gut."],

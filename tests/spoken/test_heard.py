@@ -142,6 +142,8 @@ NUMBERS_HEARD = [
     ("year range", "It ran from 1990-1995.", ["ran", "1990", "to", "1995"], ["thousand", "hundred"]),
     # espeak read "the 80's" "the eighty", heard "the 80" (Whisper hears "the nineties" as "the 90s").
     ("decades", "It was big in the 80's and the 90's.", ["big", "80s", "90s"], ["80", "90"]),
+    # A digit made plural was seconds: "two 6s" was "two six seconds".
+    ("digit plural", "He rolled two 6s in a row.", ["rolled", "row"], ["seconds", "second"]),
     # espeak read "30s" "thirty z" and "2m" "two meters": heard "2 meters 30s … in 45s".
     (
         "seconds",
