@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 import time
 import uuid
 
@@ -71,10 +72,9 @@ class DawdlePlugin:
 
 
 def door(port: int, node: str, **extra) -> dict:
-    """The MQTT door of this module's daemons (their limits on audio in)."""
-    return mqtt_section(
-        port, node, max_command_bytes=4096, max_convert_bytes=MAX_BYTES, max_convert_seconds=MAX_SECONDS, **extra
-    )
+    """The MQTT door of this module's daemons (their limits on audio in, unless ``extra`` sets them)."""
+    limits = {"max_command_bytes": 4096, "max_convert_bytes": MAX_BYTES, "max_convert_seconds": MAX_SECONDS}
+    return mqtt_section(port, node, **{**limits, **extra})
 
 
 @pytest.fixture(scope="module")
@@ -308,29 +308,76 @@ def _stop_all(probe: Probe, root: str, started: list[str]) -> None:
         left.discard(reply["id"])
 
 
-def test_a_flood_of_uploads_is_bounded_and_every_request_answered(broker, tmp_path_factory):
+BIG = wav_bytes(tone(200.0, 4.0, 16000), 16000)
+"""128 kB: the flooded daemon's bytes bound takes two of them."""
+SMALL = wav_bytes(tone(200.0, 0.3, 16000), 16000)
+"""10 kB: its count bound takes three."""
+FLOODED = f"{BASE}/flood"
+HUGE_AUDIO = 21_000_000
+"""Bytes of audio in the JSON request refused on the loop (28 MB of base64)."""
+
+
+@pytest.fixture(scope="module")
+def flooded(broker, tmp_path_factory):
+    """A daemon whose conversions crawl, with room for two big uploads or three small ones at once (JSON requests
+    of ``HUGE_AUDIO`` are within its size limit), and a library voice of its own."""
+    limits = {"max_audio_bytes": len(BIG) * 5 // 2, "max_audio_requests": 3, "max_convert_bytes": HUGE_AUDIO}
+    settings = make_settings(tmp_path_factory.mktemp("flood"), mqtt=door(broker.port, "flood", **limits))
+    with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
+        yield d, d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
+
+
+def test_a_flood_of_uploads_is_bounded_and_every_request_answered(broker, flooded):
     """Each request with audio holds its payload until it is answered. The door takes requests while they hold at
     most max_audio_bytes (and number at most max_audio_requests) and answers the rest ``busy`` at once: a flood of
     uploads was all taken, each one's payload kept while conversions crawled."""
-    big = wav_bytes(tone(200.0, 4.0, 16000), 16000)  # 128 kB: the bytes bound takes two of them
-    small = wav_bytes(tone(200.0, 0.3, 16000), 16000)  # 10 kB: the count bound takes three
-    limits = {"max_audio_bytes": len(big) * 5 // 2, "max_audio_requests": 3}
-    settings = make_settings(tmp_path_factory.mktemp("flood"), mqtt=door(broker.port, "flood", **limits))
-    root = f"{BASE}/flood"
-    with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
-        voice = d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
-        probe = Probe(broker.port, "5")
-        try:
-            for payload, room in ((big, 2), (small, 3)):
-                first = _flood(probe, root, voice, [payload] * 6)
-                started = [rid for rid, reply in first.items() if reply["status"] == "started"]
-                busy = [reply for reply in first.values() if reply["status"] == "error"]
-                assert len(started) == room, first  # every other one would be holding its payload now
-                assert all(reply["code"] == "busy" and "try again" in reply["message"] for reply in busy), busy
-                _stop_all(probe, root, started)
-            # The daemon keeps serving: with the conversions stopped, a request is taken again.
-            again = _flood(probe, root, voice, [big])
-            assert [reply["status"] for reply in again.values()] == ["started"], again
-            _stop_all(probe, root, list(again))
-        finally:
-            probe.close()
+    _, voice = flooded
+    probe = Probe(broker.port, "5")
+    try:
+        for payload, room in ((BIG, 2), (SMALL, 3)):
+            first = _flood(probe, FLOODED, voice, [payload] * 6)
+            started = [rid for rid, reply in first.items() if reply["status"] == "started"]
+            busy = [reply for reply in first.values() if reply["status"] == "error"]
+            assert len(started) == room, first  # every other one would be holding its payload now
+            assert all(reply["code"] == "busy" and "try again" in reply["message"] for reply in busy), busy
+            _stop_all(probe, FLOODED, started)
+        # The daemon keeps serving: with the conversions stopped, a request is taken again.
+        again = _flood(probe, FLOODED, voice, [BIG])
+        assert [reply["status"] for reply in again.values()] == ["started"], again
+        _stop_all(probe, FLOODED, list(again))
+    finally:
+        probe.close()
+
+
+LOOP_CPU = 0.02
+"""CPU seconds the event loop's thread may spend while one request is refused: parsing the whole refused request
+there took 50-60 ms; now the refusal and the loop's other work meanwhile (a conversion's chunks) take 3-7 ms."""
+
+
+async def _thread_id() -> int:
+    return threading.get_ident()
+
+
+def test_a_refused_request_is_answered_without_parsing_it_on_the_event_loop(broker, flooded):
+    """A request past the budget is answered ``busy`` on the event loop at once, to its ``reply_to`` with its id;
+    both were read by parsing the whole JSON request there, about 15 ms per 14 MB of base64 audio, while every
+    other request of every door waited. The loop's thread is timed by the CPU it uses, which a busy machine does
+    not stretch as it stretches wall time."""
+    daemon, voice = flooded
+    loop_clock = time.pthread_getcpuclockid(daemon.call(_thread_id()))
+    probe = Probe(broker.port, "5")
+    try:
+        held = _flood(probe, FLOODED, voice, [SMALL])  # in progress: no room for a request of megabytes
+        reply_topic, rid = f"test/replies/{new_id()}", new_id()
+        probe.subscribe(reply_topic)
+        audio = base64.b64encode(bytes(HUGE_AUDIO)).decode()
+        request = {"audio": audio, "voice": voice, "format": "none", "id": rid, "reply_to": reply_topic}
+        before = time.clock_gettime(loop_clock)
+        probe.publish(f"{FLOODED}/convert", request)
+        reply = probe.wait(lambda m: m.topic == reply_topic, 20).json()
+        spent = time.clock_gettime(loop_clock) - before
+        _stop_all(probe, FLOODED, list(held))
+    finally:
+        probe.close()
+    assert (reply["status"], reply["code"], reply["id"]) == ("error", "busy", rid), reply
+    assert spent < LOOP_CPU, f"the loop's thread spent {spent * 1000:.1f} ms"

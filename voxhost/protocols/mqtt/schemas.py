@@ -33,6 +33,7 @@ from ...operations import (
     parse,
 )
 from .chars import unfit_character
+from .glance import top_level
 from .names import reply_topic_problem
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
@@ -468,8 +469,23 @@ def peek(payload: bytes, max_bytes: int) -> dict[str, Any]:
         data = load_json(payload)
     except InvalidRequestError:
         return {}
-    if not isinstance(data, dict):
+    return _address(data) if isinstance(data, dict) else {}
+
+
+ADDRESS = ("id", "reply_to")
+"""The fields an error reply is addressed by."""
+
+
+def glance(payload: bytes, max_bytes: int) -> dict[str, Any]:
+    """``peek`` without parsing the payload: only its top-level fields are followed, and only ``id`` and
+    ``reply_to`` read (fast enough for the event loop whatever the size of the rest)."""
+    if len(payload) > max_bytes:
         return {}
+    return _address(top_level(payload, ADDRESS))
+
+
+def _address(data: dict[str, Any]) -> dict[str, Any]:
+    """The usable ``id`` and ``reply_to`` among a request's fields."""
     out: dict[str, Any] = {}
     try:
         out["id"] = _check_id(data.get("id"))
@@ -617,12 +633,17 @@ TRANSCRIBE = AudioForm(TranscribeCommand, TRANSCRIBE_PROPERTIES, _raw_transcribe
 
 
 def peek_audio_request(
-    payload: bytes, properties: tuple[tuple[str, str], ...], max_bytes: int, defaults: dict[str, str] | None = None
+    payload: bytes,
+    properties: tuple[tuple[str, str], ...],
+    max_bytes: int,
+    defaults: dict[str, str] | None = None,
+    read: Callable[[bytes, int], dict[str, Any]] = peek,
 ) -> dict[str, Any]:
-    """``id`` and ``reply_to`` of a request with audio that failed validation, for the error reply."""
+    """``id`` and ``reply_to`` of a request with audio that failed validation, for the error reply; ``read`` reads
+    them from a JSON payload (``glance`` on the event loop)."""
     seen = peek(json.dumps({**(defaults or {}), **dict(properties)}).encode(), max_bytes)
     if is_json_object(payload):
-        seen.update(peek(payload, max_bytes))
+        seen.update(read(payload, max_bytes))
     return seen
 
 
