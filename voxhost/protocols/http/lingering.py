@@ -28,11 +28,11 @@ _MOST_SECONDS = 30.0
 
 @web.middleware
 async def lingering_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Send an answer given before the request's body was read, then read and drop the rest of the body."""
+    """Send an error answer given before the request's body was read, then read and drop the rest of the body."""
     response = await handler(request)
     body = request.content
-    if response.prepared or body.is_eof():
-        return response  # a stream answered as it went, or a body read whole: nothing to drop
+    if response.status < 400 or response.prepared or body.is_eof():
+        return response  # served, a stream answered as it went, or a body read whole: aiohttp's own linger will do
     most = 2 * body_limit(request)
     response.force_close()  # what is left of the body may be cut: the connection carries no other request
     await response.prepare(request)
