@@ -219,3 +219,25 @@ def test_rhasspy_get_voices_echoes_a_numeric_id(client):
     voices = client.wait(lambda m: m.topic == "rhasspy/tts/voices", 10).json()
     assert voices["id"] == 4711 and voices["siteId"] == "den", voices
     assert {"voiceId": "piper:en_US-joe-medium", "description": "Joe (en_US, medium)"} in voices["voices"], voices
+
+
+@pytest.mark.parametrize(
+    ("payload", "words", "context", "site"),
+    [
+        (b"{not json", "invalid JSON", None, "default"),
+        (b"[1, 2]", "the payload must be a JSON object", None, "default"),
+        (json.dumps({"id": 1.5, "siteId": "den"}), "invalid field 'id'", None, "den"),
+        (json.dumps({"id": "gv-7", "siteId": 5}), "invalid field 'siteId'", "gv-7", "default"),
+        (json.dumps({"id": "gv-8", "siteId": "den\u0000"}), "invalid field 'siteId'", "gv-8", "default"),
+    ],
+)
+def test_a_bad_get_voices_is_answered_in_hermes_terms(client, payload, words, context, site):
+    # It was logged and dropped: a Rhasspy client waited for the voices answer for good. Rhasspy's services tell a
+    # failure on hermes/error/tts, the request's id as its context, and still answer, listing what they could.
+    client.subscribe("rhasspy/tts/voices", "hermes/error/tts")
+    client.publish("rhasspy/tts/getVoices", payload)
+    messages = client.collect(lambda m: m.topic == "rhasspy/tts/voices", 10)
+    assert [m.topic for m in messages] == ["hermes/error/tts", "rhasspy/tts/voices"], messages
+    error, answer = messages[0].json(), messages[1].json()
+    assert words in error["error"] and (error["context"], error["siteId"]) == (context, site), error
+    assert answer == {"voices": [], "id": context, "siteId": site}, answer

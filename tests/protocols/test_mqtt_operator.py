@@ -164,25 +164,61 @@ class ManyVoicesPlugin:
         register(ManyVoices)
 
 
-def test_discovery_too_large_for_the_broker_offers_fewer_voices_not_no_device(tmp_path):
-    # 2000 voices made a 51 kB message; the broker takes 16 kB, so none was sent and Home Assistant had no device.
-    server = Mosquitto(tmp_path / "broker", free_port(), "max_packet_size 16384\n").start()
+BROKER_LIMIT = 16384
+"""The Maximum Packet Size of the broker in front of the daemon with 2000 voices."""
+
+
+@pytest.fixture(scope="module")
+def big_catalog(tmp_path_factory):
+    """A broker that takes packets of at most ``BROKER_LIMIT`` bytes, and a daemon with 2000 voices behind it
+    (discovery and Hermes on)."""
+    workdir = tmp_path_factory.mktemp("big")
+    server = Mosquitto(workdir / "broker", free_port(), f"max_packet_size {BROKER_LIMIT}\n").start()
     try:
-        settings = _settings(tmp_path / "state", server.port, "big", discovery=True)
+        settings = _settings(workdir / "state", server.port, "big", discovery=True, hermes=True)
         with running_daemon(settings, plugins_extra=(("many", ManyVoicesPlugin()),)) as daemon:
-            probe = Probe(server.port)
-            try:
-                probe.subscribe("homeassistant/device/+/config", "voxhost/big/voice")
-                messages = probe.collect(lambda m: m.topic.startswith("homeassistant/"), 10) + probe.drain(1)
-                voice = next(m.payload.decode() for m in messages if m.topic == "voxhost/big/voice")
-                config = next(m for m in messages if m.topic.startswith("homeassistant/"))
-            finally:
-                probe.close()
-            assert daemon.daemon.doors[0].status()["connected"]
-        assert len(config.payload) <= 16384
-        cmps = config.json()["cmps"]
-        assert {c["p"] for c in cmps.values()} == {"notify", "select", "sensor", "button"}
-        options = cmps["voice"]["options"]
-        assert 100 < len(options) < 2001 and voice in options and options[0] == "piper:en_US-joe-medium"
+            yield server, daemon
     finally:
         server.stop()
+
+
+def test_discovery_too_large_for_the_broker_offers_fewer_voices_not_no_device(big_catalog):
+    # 2000 voices made a 51 kB message; the broker takes 16 kB, so none was sent and Home Assistant had no device.
+    server, daemon = big_catalog
+    probe = Probe(server.port)
+    try:
+        probe.subscribe("homeassistant/device/+/config", "voxhost/big/voice")
+        messages = probe.collect(lambda m: m.topic.startswith("homeassistant/"), 10) + probe.drain(1)
+        voice = next(m.payload.decode() for m in messages if m.topic == "voxhost/big/voice")
+        config = next(m for m in messages if m.topic.startswith("homeassistant/"))
+    finally:
+        probe.close()
+    assert daemon.daemon.doors[0].status()["connected"]
+    assert len(config.payload) <= BROKER_LIMIT
+    cmps = config.json()["cmps"]
+    assert {c["p"] for c in cmps.values()} == {"notify", "select", "sensor", "button"}
+    options = cmps["voice"]["options"]
+    assert 100 < len(options) < 2001 and voice in options and options[0] == "piper:en_US-joe-medium"
+
+
+def test_a_voices_answer_too_large_for_the_broker_is_a_hermes_error_and_what_fits(big_catalog):
+    # The answer to getVoices (2001 voices, 90 kB) was dropped with a line in the log: a Rhasspy client waited for it
+    # for good. As Rhasspy's services do, the error comes first, its context the request's id, then the answer.
+    server, _ = big_catalog
+    probe = Probe(server.port)
+    try:
+        probe.subscribe("rhasspy/tts/voices", "hermes/error/tts")
+        probe.publish("rhasspy/tts/getVoices", {"id": "all-voices", "siteId": "hall"})
+        messages = probe.collect(lambda m: m.topic == "rhasspy/tts/voices", 10)
+    finally:
+        probe.close()
+    assert [m.topic for m in messages] == ["hermes/error/tts", "rhasspy/tts/voices"], messages
+    error, answer = messages[0].json(), messages[1].json()
+    listed = answer["voices"]
+    assert (answer["id"], answer["siteId"], len(messages[1].payload) <= BROKER_LIMIT) == ("all-voices", "hall", True)
+    assert 100 < len(listed) < 2001 and {"voiceId": "many:voice-number-0000", "description": "V0"} in listed, listed[:3]
+    assert (error["context"], error["siteId"], error["sessionId"]) == ("all-voices", "hall", None), error
+    assert re.fullmatch(
+        rf"the voices answer is \d+ bytes, above the \d+ byte message limit; it lists {len(listed)} of the 2001 voices",
+        error["error"],
+    ), error

@@ -18,7 +18,7 @@ from ...api import JobHandle
 from ...audio import to_wav
 from ...errors import EngineError, VoxhostError
 from ...operations import SpeechRequest, parse
-from .connection import Incoming
+from .connection import Incoming, json_bytes
 from .context import Handler, MqttContext, Service
 from .names import (
     HERMES_ERROR,
@@ -30,7 +30,17 @@ from .names import (
     hermes_play_bytes,
     shared,
 )
-from .schemas import HermesEcho, HermesGetVoices, HermesSay, decode, load_json, parse_model, peek_hermes, spoken_text
+from .schemas import (
+    HermesEcho,
+    HermesGetVoices,
+    HermesSay,
+    decode,
+    load_json,
+    parse_model,
+    peek_get_voices,
+    peek_hermes,
+    spoken_text,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -179,15 +189,50 @@ class HermesService(Service):
     # -- voices --------------------------------------------------------------------------------------
 
     def on_get_voices(self, msg: Incoming) -> None:
-        """``rhasspy/tts/getVoices`` → ``rhasspy/tts/voices``."""
+        """``rhasspy/tts/getVoices`` → ``rhasspy/tts/voices``. As Rhasspy's own services do, a failure is told on
+        ``hermes/error/tts`` (the request's id as ``context``) before the voices answer, which lists what could be
+        listed: nothing for a bad request, as many voices as fit in a message for a catalog too large for one."""
+        raw: Any = None
         try:
-            query: HermesGetVoices = parse_model(
-                HermesGetVoices, load_json(decode(msg.payload, self.settings.max_command_bytes) or "{}")
-            )
+            raw = load_json(decode(msg.payload, self.settings.max_command_bytes) or "{}")
+            query: HermesGetVoices = parse_model(HermesGetVoices, raw)
         except VoxhostError as err:
-            _LOGGER.info("Ignoring a bad %s: %s", RHASSPY_GET_VOICES, err.message)
+            echo = peek_get_voices(raw)
+            if self._serves(echo.site_id):
+                _LOGGER.info("Refused a bad %s: %s", RHASSPY_GET_VOICES, err.message)
+                self._error(err.message, echo)
+                self._publish_voices([], echo)
             return
         if not self._serves(query.site_id):
             return
+        echo = query.echo()
         voices = [{"voiceId": v.id, "description": v.name} for v in self.ctx.core.voices()]
-        self.ctx.conn.publish_json(RHASSPY_VOICES, {"voices": voices, "id": query.id, "siteId": query.site_id})
+        listed = self._fitting(voices, echo)
+        if listed < len(voices):
+            # Dropped, the answer left the client waiting for good; it learns why, and gets what fits.
+            whole = len(json_bytes(_voices_answer(voices, echo)))
+            message = (
+                f"the voices answer is {whole} bytes, above the {self.ctx.conn.max_payload} byte message limit; it "
+                f"lists {listed} of the {len(voices)} voices"
+            )
+            _LOGGER.warning("%s: %s", RHASSPY_VOICES, message)
+            self._error(message, echo)
+        self._publish_voices(voices[:listed], echo)
+
+    def _fitting(self, voices: list[dict[str, str]], echo: HermesEcho) -> int:
+        """How many of ``voices`` (the first ones) the voices answer can list within the message limit."""
+        size = len(json_bytes(_voices_answer([], echo)))
+        for listed, voice in enumerate(voices):
+            size += len(json_bytes(voice)) + (1 if listed else 0)  # and the comma before it
+            if not self.ctx.conn.fits(RHASSPY_VOICES, size):
+                return listed
+        return len(voices)
+
+    def _publish_voices(self, voices: list[dict[str, str]], echo: HermesEcho) -> None:
+        """``rhasspy/tts/voices``."""
+        self.ctx.conn.publish_json(RHASSPY_VOICES, _voices_answer(voices, echo))
+
+
+def _voices_answer(voices: list[dict[str, str]], echo: HermesEcho) -> dict[str, Any]:
+    """Rhasspy's ``Voices``: the voices, and the request's id and site."""
+    return {"voices": voices, "id": echo.id, "siteId": echo.site_id}

@@ -292,6 +292,10 @@ class HermesGetVoices(BaseModel):
     """Echoed in ``rhasspy/tts/voices`` as sent (a Hermes say's id may be a number too)."""
     site_id: str = Field("default", alias="siteId")
 
+    def echo(self) -> HermesEcho:
+        """What the answers to this request echo (it has no session)."""
+        return HermesEcho(self.site_id, self.id)
+
 
 # -- parsing ---------------------------------------------------------------------------------------------
 
@@ -509,6 +513,17 @@ def peek_hermes(data: Any) -> HermesEcho:
         site_id=_valid(_check_level, site, "default") if isinstance(site, str) else "default",
         id=_valid(_check_hermes_id, fields.get("id")),
         session_id=session if isinstance(session, str) and _not_text(session) is None else None,
+    )
+
+
+def peek_get_voices(data: Any) -> HermesEcho:
+    """``siteId`` and ``id`` of a ``getVoices`` that failed validation, for its error and voices answer: each as sent
+    when it is valid, else Rhasspy's default (a refused value is named in the error, never echoed)."""
+    fields: dict[str, Any] = data if isinstance(data, dict) else {}
+    site, request_id = fields.get("siteId"), _valid(_echoed_id, fields.get("id"))
+    return HermesEcho(
+        site_id=site if isinstance(site, str) and _not_text(site) is None else "default",
+        id=None if isinstance(request_id, str) and _not_text(request_id) is not None else request_id,
     )
 
 
