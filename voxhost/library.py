@@ -57,6 +57,7 @@ from .operations import (
     VoiceCreate,
     VoiceUpdate,
 )
+from .replacing import replacing
 from .voices import BrokenVoice, LibraryVoice
 from .watching import Watcher, weak_look
 
@@ -491,12 +492,10 @@ class VoiceLibrary:
                 changes["transcript"] = transcript
                 changes["fingerprint"] = fingerprint((folder / AUDIO).read_bytes(), transcript)
             updated = replace(voice, **changes)  # type: ignore[arg-type]
-            tmp = folder / f".{META}.tmp"
             try:
-                tmp.write_text(voice_json(updated))
-                tmp.replace(folder / META)
+                with replacing(folder / META) as part:
+                    part.write_text(voice_json(updated))
             finally:
-                tmp.unlink(missing_ok=True)
                 self._forget(voice_id)
 
     def remove(self, voice_id: str) -> LibraryVoice:

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
@@ -22,6 +21,7 @@ from typing import Any
 
 from .api import JobRecord, OutputsStatus, Page
 from .operations import JOB_ID_PATTERN, OutputFilter, OutputQuery, OutputSelection
+from .replacing import replacing
 from .settings import OutputSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -110,9 +110,8 @@ class OutputFiles:
         """Store a record (its folder is made if needed)."""
         folder = self.folder(record.id)
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{RECORD}.tmp"
-        tmp.write_text(json.dumps(record_to_json(record), ensure_ascii=False, indent=1))
-        os.replace(tmp, folder / RECORD)
+        with replacing(folder / RECORD) as part:
+            part.write_text(json.dumps(record_to_json(record), ensure_ascii=False, indent=1))
 
     def remove(self, job_id: str) -> None:
         """Delete a job's folder (renamed away first, so it vanishes at once)."""

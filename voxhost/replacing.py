@@ -1,7 +1,9 @@
-"""Files the user names on the command line (``say -o``, ``voices export -o``): whole or untouched, never half.
+"""Files written whole or not at all: what the user names (``say -o``, ``voices export -o``, a service unit) and
+what voxhost keeps (voice usage, the lexicon, job records, voice metadata, engines' caches).
 
 The new content is written beside the file, then renamed over it: a full disk, a signal or a crash part-way leaves
-the file as it was (or absent), not a truncated WAV or zip, and nothing else behind.
+the file as it was (or absent), not a truncated WAV, zip or JSON, and nothing else behind. The error itself is the
+caller's to report (a door's 507, a log line), as the ``OSError`` it was.
 """
 
 from __future__ import annotations

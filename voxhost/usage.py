@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .api import VoiceUsage
+from .replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,9 +72,8 @@ class UsageBook:
     def _write(self, snapshot: dict[str, dict[str, float | int | None]]) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text(json.dumps(snapshot, indent=1))
-            os.replace(tmp, self.path)
+            with replacing(self.path) as part:
+                part.write_text(json.dumps(snapshot, indent=1))
         except OSError as err:
             _LOGGER.warning("Voice usage cannot be saved to %s: %s", self.path, err)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import urllib.parse
 import urllib.request
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models import ModelDownloadError, ModelSpec, hub_url, is_offline
+from ..replacing import replacing
 
 REPO = "rhasspy/piper-voices"
 DEFAULT_SOURCE = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
@@ -45,9 +45,8 @@ def fetch_catalog(source: str, models_dir: str | Path) -> Path:
     except (OSError, ValueError) as err:
         raise ModelDownloadError(f"could not fetch the Piper voice catalog from {url}: {err}") from err
     target.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed fetch leaves no empty folder behind
-    part = target.with_suffix(".part")
-    part.write_bytes(data)
-    os.replace(part, target)
+    with replacing(target) as part:
+        part.write_bytes(data)
     return target
 
 

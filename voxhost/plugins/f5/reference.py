@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...replacing import replacing
 from ...transcripts import clip
 from ..piper_reference import REFERENCE_TEXT, piper_reference
 from .native import SENTENCES, NativeSource
@@ -171,9 +172,8 @@ class ReferenceCache:
                 try:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     text_file.write_text(ref.text)  # before the audio: a cached audio always has its text
-                    tmp = cached.with_suffix(".tmp.npy")
-                    np.save(tmp, ref.audio)
-                    os.replace(tmp, cached)
+                    with replacing(cached) as part, part.open("wb") as out:
+                        np.save(out, ref.audio)  # to the open file: given a name, np.save would add ``.npy`` to it
                 except OSError:
                     _LOGGER.warning("could not cache the prepared reference in %s", cache_dir)
         with self._lock:

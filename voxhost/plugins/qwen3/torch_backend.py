@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import EngineError
+from ...replacing import replacing
 from .backend import Backend, Generation
 from .reference import VoiceRef
 
@@ -96,9 +97,8 @@ class TorchBackend(Backend):
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                torch.save({name: getattr(items[0], name) for name in _PROMPT_FIELDS}, tmp)
-                tmp.replace(path)
+                with replacing(path) as part:
+                    torch.save({name: getattr(items[0], name) for name in _PROMPT_FIELDS}, part)
             except OSError:
                 _LOGGER.warning("could not keep the clone prompt in %s", ref.cache_dir)
         return list(items)

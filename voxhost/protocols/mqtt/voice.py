@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -12,6 +11,7 @@ from typing import Any
 
 from ...api import CoreAPI
 from ...errors import VoxhostError, storage_error
+from ...replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,13 +66,10 @@ class DefaultVoice:
         return voice if isinstance(voice, str) else None
 
     def _write(self, voice: str | None) -> None:
-        tmp = self.path.with_suffix(".tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"default_voice": voice}))
-            tmp.replace(self.path)
+            with replacing(self.path) as part:
+                part.write_text(json.dumps({"default_voice": voice}))
         except OSError as err:  # the voice is set all the same; only the next start forgets it
             problem = storage_error(err, "the default voice")
             _LOGGER.warning("%s; it is used until voxhost stops", problem.message if problem else err)
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
