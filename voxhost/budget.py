@@ -9,6 +9,8 @@ A door shows its budget in its status as ``uploads`` (``AudioBudget.status``), w
 
 from __future__ import annotations
 
+_MIB = 1024 * 1024
+
 
 class AudioBudget:
     """The payload requests in progress: at most ``max_requests`` of them, holding at most ``max_bytes`` of payload
@@ -47,6 +49,14 @@ class AudioBudget:
         """A request of ``weight`` bytes was answered (or ended otherwise)."""
         self.bytes -= weight
         self.requests -= 1
+
+    def refusal(self, limits: str) -> str:
+        """Why a request is answered ``busy``, in the words of every door; ``limits`` names the door's settings for
+        the count and the bytes (``max_upload_requests, max_uploads_mb``)."""
+        return (
+            f"too many uploads in progress ({self.requests}, holding {self.bytes / _MIB:.1f} MiB; at most "
+            f"{self.max_requests} and {self.max_bytes / _MIB:g} MiB: {limits}); try again shortly"
+        )
 
     def status(self) -> dict[str, int]:
         """What is held and refused, and the bounds, as a door's status shows them."""

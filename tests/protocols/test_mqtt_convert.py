@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import threading
 import time
 import uuid
@@ -315,6 +316,11 @@ SMALL = wav_bytes(tone(200.0, 0.3, 16000), 16000)
 FLOODED = f"{BASE}/flood"
 HUGE_AUDIO = 21_000_000
 """Bytes of audio in the JSON request refused on the loop (28 MB of base64)."""
+BUSY = re.compile(
+    r"too many uploads in progress \(\d+, holding \d+\.\d MiB; at most \d+ and [\d.]+ MiB: "
+    r"max_audio_requests, max_audio_bytes\); try again shortly"
+)
+"""A ``busy`` answer, worded as the HTTP door's (there ``max_upload_requests, max_uploads_mb``)."""
 
 
 @pytest.fixture(scope="module")
@@ -339,7 +345,7 @@ def test_a_flood_of_uploads_is_bounded_and_every_request_answered(broker, floode
             started = [rid for rid, reply in first.items() if reply["status"] == "started"]
             busy = [reply for reply in first.values() if reply["status"] == "error"]
             assert len(started) == room, first  # every other one would be holding its payload now
-            assert all(reply["code"] == "busy" and "try again" in reply["message"] for reply in busy), busy
+            assert all(reply["code"] == "busy" and BUSY.fullmatch(reply["message"]) for reply in busy), busy
             _stop_all(probe, FLOODED, started)
         # The daemon keeps serving: with the conversions stopped, a request is taken again.
         again = _flood(probe, FLOODED, voice, [BIG])
@@ -380,4 +386,5 @@ def test_a_refused_request_is_answered_without_parsing_it_on_the_event_loop(brok
     finally:
         probe.close()
     assert (reply["status"], reply["code"], reply["id"]) == ("error", "busy", rid), reply
+    assert BUSY.fullmatch(reply["message"]), reply
     assert spent < LOOP_CPU, f"the loop's thread spent {spent * 1000:.1f} ms"

@@ -93,10 +93,7 @@ def refuse_busy(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> None:
         budget.requests,
         budget.bytes,
     )
-    message = (
-        f"too many requests with audio in progress ({budget.requests}, {budget.bytes} payload bytes; at most "
-        f"{budget.max_requests} and {budget.max_bytes} bytes: max_audio_requests, max_audio_bytes); try again shortly"
-    )
+    message = budget.refusal("max_audio_requests, max_audio_bytes")  # as the HTTP door words it
     Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(BusyError(message))
 
 
