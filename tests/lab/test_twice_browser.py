@@ -3,6 +3,7 @@ and the first one's end (stopped) does not mark it stopped or failed."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,30 @@ def slow_network(page: Any, latency_ms: int) -> None:
     )
 
 
+class Requests:
+    """The page's requests whose URL holds ``part``, from now on, and which of them ended (answered in full, or
+    failed: an aborted one)."""
+
+    def __init__(self, page: Any, part: str) -> None:
+        self.page = page
+        self.started: list[Any] = []
+        self.ended: list[Any] = []
+        for event, seen in (("request", self.started), ("requestfinished", self.ended), ("requestfailed", self.ended)):
+            page.on(event, lambda request, seen=seen: part in request.url and seen.append(request))
+
+    def wait_ended(self, request: Any, timeout: float = 30) -> None:
+        """Wait until ``request`` (or, with None, every request started) has ended."""
+        deadline = time.monotonic() + timeout
+        while not (request in self.ended if request else len(self.ended) >= len(self.started)):
+            assert time.monotonic() < deadline, f"still on their way: {set(self.started) - set(self.ended)}"
+            self.page.wait_for_timeout(20)  # Playwright hands over the page's events while it waits
+
+
+def stopped_on_its_way(request: Any) -> bool:
+    """Whether ``request`` was aborted before any answer came (not cancelled once answered)."""
+    return bool(request.failure) and request.response() is None
+
+
 def test_a_second_preview_is_not_marked_stopped_by_the_first(page_for: Any, lab: Any, tmp_path: Path) -> None:
     sample = speech_fixture(lab, tmp_path / "sample.wav")
     first, second = "Twice Alpha", "Twice Beta"
@@ -47,12 +72,14 @@ def test_a_second_preview_is_not_marked_stopped_by_the_first(page_for: Any, lab:
     page = page_for(DESKTOP, view="clone")
     ready(page)
     page.get_by_role("button", name=f"Preview {second}").wait_for(timeout=10000)
-    slow_network(page, 1500)
+    speech = Requests(page, "/v1/audio/speech")
+    slow_network(page, 1000)
     page.get_by_role("button", name=f"Preview {first}").click()
     page.get_by_role("button", name=f"Preview {second}").click()
     result, status = page.locator("#preview-result"), page.locator("#preview-status")
     # While the second is on its way, it is not reported stopped (the first one's end said "Stopped." in red).
-    page.wait_for_timeout(500)
+    speech.wait_ended(speech.started[0])
+    assert stopped_on_its_way(speech.started[0]), "the first answer came before the second press"
     assert result.get_attribute("data-state") == "requesting", status.inner_text()
     page.wait_for_selector("#preview-result[data-state='done'], #preview-result[data-state='failed']", timeout=30000)
     assert result.get_attribute("data-state") == "done", status.inner_text()
@@ -61,10 +88,11 @@ def test_a_second_preview_is_not_marked_stopped_by_the_first(page_for: Any, lab:
     page.get_by_role("button", name=f"Preview {first}").click()
     page.get_by_role("button", name=f"Preview {second}").click()
     page.get_by_role("button", name=f"Preview {first}").click()
-    page.wait_for_timeout(500)
+    speech.wait_ended(speech.started[-2])
+    assert stopped_on_its_way(speech.started[-2]), "the third press did not stop the second"  # the abort was dropped
     assert result.get_attribute("data-state") == "requesting", status.inner_text()
     page.wait_for_selector("#preview-result[data-state='done']", timeout=30000)
-    page.wait_for_timeout(4000)  # long enough for a second answer still on its way to arrive
+    speech.wait_ended(None)  # a second answer still on its way would arrive by then
     job = status.inner_text().rsplit("job ", 1)[-1]
     answer = httpx.get(base_url(lab) + f"/v1/jobs/{job}", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
     assert answer.json()["voice"].endswith(ids[first]), answer.json()
@@ -76,19 +104,22 @@ def test_stop_stays_usable_while_the_second_audio_plays(page_for: Any) -> None:
     page = page_for(DESKTOP)
     ready(page)
     page.select_option("#voice", "piper:en_US-joe-medium")
-    # A first audio long enough to still play when the second, longer one has been made
-    page.fill("#text", "The first text plays for a while, some ten seconds or so, before it ends. " * 2)
+    # The page's timers on a clock the test moves (the audio plays on the real one): the end of the first audio
+    # comes after the second is made, however fast the engine, and is not waited for.
+    page.clock.install()
+    page.clock.pause_at(time.time() + 1)
+    page.fill("#text", "The first text.")
     page.click("#speak")
     page.wait_for_selector("#try-result[data-state='done']", timeout=30000)
-    first = float(page.locator("#try-result").get_attribute("data-seconds") or 0)
-    page.fill("#text", "A much longer second text, that plays on well after the first one would have ended. " * 10)
+    first = float(page.evaluate("tryUi.player.remaining"))  # what was left to play: Stop's timer
+    page.fill("#text", "A longer second text, that plays on well after the first one would have ended.")
     page.click("#speak")  # while the first still plays
     page.wait_for_selector("#try-result[data-state='done']", timeout=30000)
-    second = float(page.locator("#try-result").get_attribute("data-seconds") or 0)
-    assert second > first + 15, (first, second)
-    page.wait_for_timeout(first * 1000 + 1000)  # past the end of the first audio, well before the second's
+    second = float(page.evaluate("tryUi.player.remaining"))
+    assert second > first + 1, (first, second)
+    page.clock.run_for(int(first * 1000) + 500)  # past the end of the first audio, well before the second's
     assert page.locator("#stop").is_enabled()  # the first audio's end disabled it
-    page.click("#stop")
+    page.clock.run_for(int((second - first) * 1000) + 500)  # past the end of the second
     assert page.locator("#stop").is_disabled()
     assert not page.errors
 
