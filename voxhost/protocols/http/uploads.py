@@ -130,11 +130,7 @@ def budget_middleware(budget: AudioBudget) -> Middleware:
 
 
 def _busy(budget: AudioBudget) -> BusyError:
-    return BusyError(
-        f"too many uploads in progress ({budget.requests}, holding {budget.bytes / _MIB:.1f} MiB; at most "
-        f"{budget.max_requests} and {budget.max_bytes / _MIB:g} MiB: max_upload_requests, max_uploads_mb); try "
-        "again shortly"
-    )
+    return BusyError(budget.refusal("max_upload_requests, max_uploads_mb"))
 
 
 @dataclass
