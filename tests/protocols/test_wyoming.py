@@ -336,6 +336,48 @@ async def test_a_compatibility_synthesize_without_text_is_ignored_in_a_stream(da
     assert_speech(*pcm_of(events), 0.4, 2.5)
 
 
+async def test_a_second_start_inside_a_stream_is_an_error(daemon):
+    """A ``synthesize-start`` before the stream's ``synthesize-stop`` was dropped without a word: the first stream went
+    on and the second's text joined it. Now it gets an ``error`` and the connection ends, as for any bad request."""
+    async with client(daemon) as c:
+        await c.write_event(SynthesizeStart().event())
+        await c.write_event(SynthesizeChunk(text="The first stream. ").event())
+        await c.write_event(SynthesizeStart().event())
+        await c.write_event(SynthesizeChunk(text="The second stream.").event())
+        await c.write_event(SynthesizeStop().event())
+        seen = []
+        while (event := await read(c)) is not None and event.type not in ("error", "synthesize-stopped"):
+            seen.append(event)
+        assert event is not None and event.type == "error", [e.type for e in seen] + [event and event.type]
+        error = Error.from_event(event)
+        assert error.code == "invalid_request" and "synthesize-stop" in error.text, error
+        assert await read(c) is None, "closed after the error"
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_nothing_speakable_is_a_moment_of_silence_not_an_empty_answer(daemon, streaming):
+    """Emoji alone leave nothing to say: ``audio-start`` and ``audio-stop`` came with no chunk between (or, streamed,
+    no audio at all), and Home Assistant, which takes the audio's format from the first chunk, made an empty WAV."""
+    async with client(daemon) as c:
+        if streaming:
+            await c.write_event(SynthesizeStart(voice=SynthesizeVoice(name=PIPER)).event())
+            await c.write_event(SynthesizeChunk(text="🎉👍").event())
+            await c.write_event(SynthesizeStop().event())
+            events = await read_until(c, "synthesize-stopped")
+        else:
+            await c.write_event(Synthesize(text="🎉👍", voice=SynthesizeVoice(name=PIPER)).event())
+            events = await read_until(c, "audio-stop")
+        ends = ["audio-start", "audio-stop", *(["synthesize-stopped"] if streaming else [])]
+        assert [kind for kind in types(events) if kind != "audio-chunk"] == ends, types(events)
+        assert len(groups(events)) == 1 and groups(events)[0], "one audio group, with audio in it"
+        pcm, rate = pcm_of(events)
+        assert rate == AudioStart.from_event(events[0][1]).rate == 22050
+        assert 0 < len(pcm) // 2 <= rate // 2 and not any(pcm), "a short silence"
+        # The connection goes on: the next request is answered.
+        await c.write_event(Synthesize(text="Still here.").event())
+        assert_speech(*pcm_of(await read_until(c, "audio-stop")), 0.4, 2.5)
+
+
 # -- voices -------------------------------------------------------------------------------------
 
 

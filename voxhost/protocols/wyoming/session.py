@@ -48,7 +48,7 @@ from wyoming.tts import (
 
 from ...api import CoreAPI, JobHandle
 from ...engine import PCM, Segment, TranscriptInfo
-from ...errors import TextTooLongError, VoxhostError
+from ...errors import InvalidRequestError, TextTooLongError, VoxhostError
 from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
 from ...operations import SpeechRequest, TranscribeParams, parse
 from .listen import Listening, params_of
@@ -66,6 +66,9 @@ clients need; the next request is read when one of them is done."""
 _ASR_EVENTS = frozenset(("transcribe", "audio-start", "audio-chunk", "audio-stop"))
 LINGER = 2.0
 """Seconds to read (and drop) what a client still sends after its error, before the connection closes."""
+SILENCE = 0.1
+"""Seconds of silence sent for a text with nothing to say (emoji alone): Home Assistant takes the WAV's format from
+the first ``audio-chunk`` and, without one, has no WAV at all to play (zero bytes)."""
 
 
 class IdleTimeoutError(VoxhostError):
@@ -322,8 +325,11 @@ class Session:
 
     def _start_stream(self, data: dict[str, Any]) -> None:
         if self._stream is not None:
-            _LOGGER.debug("Ignoring synthesize-start inside a stream from %s", self.peer)
-            return
+            # Neither dropped (the second stream's text would join the first) nor a silent restart (the first's
+            # unfinished text would be lost, its ``synthesize-stopped`` never sent): the client is told.
+            raise InvalidRequestError(
+                "synthesize-start inside a text stream: send synthesize-stop to end the stream first"
+            )
         job = self._submit(speech_request(parse(StartData, data).voice, None, self.peer))
         self._stream = _Stream(job)
         self._queue(lambda: self._speak(job, streaming=True))
@@ -466,6 +472,7 @@ class Session:
 
     async def _write_job(self, job: JobHandle, streaming: bool) -> None:
         started = False  # one-shot: audio-start sent
+        heard = False  # some audio sent
         open_sentence: int | None = None  # streaming: the sentence whose audio group is open
         rate = job.voice.sample_rate
         async for batch in job.batches():
@@ -482,11 +489,21 @@ class Session:
                         out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
                         started = True
                     out.append(encode_audio(event.audio, rate, WIDTH, CHANNELS, self._chunk_bytes))
+                    heard = heard or bool(event.audio)
                 elif isinstance(event, JobProgress):
                     if streaming and open_sentence is not None:
                         out.append(AudioStop().event())
                         open_sentence = None
                 elif isinstance(event, JobFinished):
+                    if not heard and job.chars:  # text came, but nothing in it to say: a moment of silence
+                        if streaming and open_sentence is None:
+                            out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
+                            open_sentence = -1  # the silence's own group, closed below
+                        elif not streaming and not started:
+                            out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
+                            started = True
+                        silence = bytes(round(rate * SILENCE) * WIDTH * CHANNELS)
+                        out.append(encode_audio(silence, rate, WIDTH, CHANNELS, self._chunk_bytes))
                     if streaming:
                         out += [AudioStop().event()] if open_sentence is not None else []
                         out.append(SynthesizeStopped().event())
