@@ -132,6 +132,11 @@ def test_read_only_state_is_a_clear_error_and_keeps_what_is_stored(tmp_path):
         delete = httpx.delete(d.url + f"/v1/audio/voices/{kept.id}")
         assert delete.status_code == 500 and delete.json()["error"]["code"] == "read_only"
         assert d.voices() == ["Kept"]  # still there, whole
+        # A lexicon entry was a bare 500 ("internal error"), and listed all the same (and stored by the next change).
+        entry = httpx.post(d.url + "/v1/lexicon", json={"match": "voxhost", "say": "vox host"})
+        assert entry.status_code == 500 and entry.json()["error"]["code"] == "read_only", entry.text
+        assert "lexicon" in entry.json()["error"]["message"]
+        assert httpx.get(d.url + "/v1/lexicon").json()["data"] == []
         assert d.speaks()
     finally:
         assert d.stop() == 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import regex
 
-from ..errors import ConfigError, InvalidPatternError, InvalidRequestError, UnknownLexiconEntryError
+from ..errors import ConfigError, InvalidPatternError, InvalidRequestError, UnknownLexiconEntryError, storage_error
 from ..langid import primary_language
 from ..operations import LexiconEntry, LexiconRule
 from ..replacing import replacing
@@ -139,11 +139,18 @@ class LexiconStore:
             raise InvalidRequestError(f"cannot read the lexicon {self.path}: {err}") from None
         return [LexiconEntry.model_validate(item) for item in data.get("entries", [])]
 
-    def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        entries = [entry.model_dump(exclude_none=True) for entry in self._added]
-        with replacing(self.path) as part:
-            part.write_text(json.dumps({"entries": entries}, ensure_ascii=False, indent=1), encoding="utf-8")
+    def _store(self, added: list[LexiconEntry]) -> None:
+        """Write ``added`` as the entries added over the API, then use them: a write that fails changes nothing, and a
+        full or read-only disk says so."""
+        entries = [entry.model_dump(exclude_none=True) for entry in added]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with replacing(self.path) as part:
+                part.write_text(json.dumps({"entries": entries}, ensure_ascii=False, indent=1), encoding="utf-8")
+        except OSError as err:
+            raise storage_error(err, "the lexicon") or err from None
+        self._added = added
+        self._compiled = Lexicon(self.entries())
 
     def entries(self) -> list[LexiconEntry]:
         """Every entry: the config file's first, then those added over the API, oldest first."""
@@ -159,9 +166,7 @@ class LexiconStore:
         rule.compile()  # InvalidPatternError before anything is stored
         with self._lock:
             entry = LexiconEntry(**rule.model_dump(), id=f"lex_{secrets.token_hex(4)}", source="api")
-            self._added.append(entry)
-            self._write()
-            self._compiled = Lexicon(self.entries())
+            self._store([*self._added, entry])
             return entry
 
     def remove(self, entry_id: str) -> LexiconEntry:
@@ -169,9 +174,7 @@ class LexiconStore:
         with self._lock:
             for entry in self._added:
                 if entry.id == entry_id:
-                    self._added.remove(entry)
-                    self._write()
-                    self._compiled = Lexicon(self.entries())
+                    self._store([kept for kept in self._added if kept is not entry])
                     return entry
             if any(entry.id == entry_id for entry in self._configured):
                 raise InvalidRequestError(
