@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelMissingError, VoxhostError, storage_error
+from .replacing import replacing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -439,8 +440,9 @@ def pull_direct(
 ) -> Path:
     """Fetch ``spec``'s files from ``spec.source`` (``hub_url``) over plain HTTP, each checked against its size and md5.
 
-    Each file arrives as ``<name>.part`` and is renamed only once it matches, in the checksums' order (so a model's
-    config can come last and mark it complete). Files already there and matching are kept unless ``force``.
+    Each file arrives beside its place (a hidden ``.part`` file) and is renamed only once it matches, in the
+    checksums' order (so a model's config can come last and mark it complete). Files already there and matching are
+    kept unless ``force``.
     """
     assert spec.source is not None
     _refuse_offline(spec, models_dir)
@@ -457,28 +459,24 @@ def pull_direct(
             manifest[path] = {"size": size, "algo": "md5", "hash": md5}
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(target.name + ".part")
         url = f"{hub_url(spec.source).rstrip('/')}/{urllib.parse.quote(path)}"
         digest = hashlib.md5()
         try:
-            with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
-                while block := response.read(1 << 20):
-                    out.write(block)
-                    digest.update(block)
-                    done += len(block)
-                    if progress is not None:
-                        progress(done, total)
+            with replacing(target) as part:  # renamed into place only once it matches; removed if it fails
+                with urllib.request.urlopen(url, timeout=60) as response, part.open("wb") as out:
+                    while block := response.read(1 << 20):
+                        out.write(block)
+                        digest.update(block)
+                        done += len(block)
+                        if progress is not None:
+                            progress(done, total)
+                if (got := part.stat().st_size) != size or digest.hexdigest() != md5:
+                    raise ModelDownloadError(
+                        f"{path} does not match the catalog ({got} bytes, md5 {digest.hexdigest()}; expected {size} "
+                        f"bytes, md5 {md5}): removed it; pull again"
+                    )
         except OSError as exc:
-            part.unlink(missing_ok=True)
             raise ModelDownloadError(f"could not download {url}: {exc}") from exc
-        if part.stat().st_size != size or digest.hexdigest() != md5:
-            got = part.stat().st_size
-            part.unlink()
-            raise ModelDownloadError(
-                f"{path} does not match the catalog ({got} bytes, md5 {digest.hexdigest()}; expected {size} bytes, "
-                f"md5 {md5}): removed it; pull again"
-            )
-        os.replace(part, target)
         manifest[path] = {"size": size, "algo": "md5", "hash": md5}
     (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
     return root
