@@ -968,7 +968,7 @@ const LIVE_NOTICE = "Live events: ";
 
 $("#key-button").addEventListener("click", () => {
   keyDeclined = false;
-  // Read again with a new key only: after Forget or Cancel they asked again at once.
+  // Read again with a new key only: after Forget they were refused, and asked for the key again at once.
   askForKey(null).then((saved) => { if (saved) { refreshVoices(); refreshEngines(); } });
 });
 
