@@ -478,8 +478,14 @@ def pull_direct(
         except OSError as exc:
             raise ModelDownloadError(f"could not download {url}: {exc}") from exc
         manifest[path] = {"size": size, "algo": "md5", "hash": md5}
-    (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
+    _write_manifest(root, spec, manifest)
     return root
+
+
+def _write_manifest(root: Path, spec: ModelSpec, manifest: dict[str, dict[str, object]]) -> None:
+    """Record the verified files of ``spec`` in ``root``, whole or not at all (a torn one would read as none)."""
+    with replacing(root / MANIFEST) as part:
+        part.write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
 
 
 def _inside(root: Path, target: Path) -> bool:
@@ -517,7 +523,7 @@ def _verify_download(spec: ModelSpec, root: Path) -> None:
             )
         manifest[r] = entry
     try:
-        (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
+        _write_manifest(root, spec, manifest)
     except OSError:  # a read-only HF cache snapshot: verified all the same
         _LOGGER.debug("could not write %s in %s", MANIFEST, root)
 
@@ -549,7 +555,7 @@ def _remove(spec: ModelSpec, root: Path, others: Iterable[ModelSpec]) -> list[Pa
         f.unlink()
         manifest.pop(f.relative_to(root).as_posix(), None)
     if deleted and manifest:
-        (root / MANIFEST).write_text(json.dumps({"repo": spec.repo, "files": manifest}, indent=1))
+        _write_manifest(root, spec, manifest)
     # drop folders left empty, and the whole directory once nothing of any model is in it
     for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if d.name != ".cache" and not any(d.iterdir()):

@@ -244,4 +244,5 @@ def prune_pulled(spec: ModelSpec, root: Path) -> None:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
         manifest["files"][rel_new] = {"size": target.stat().st_size, "algo": "sha256", "hash": digest.hexdigest()}
-    manifest_path.write_text(json.dumps(manifest, indent=1))
+    with replacing(manifest_path) as part:  # a torn manifest would make the pruned weights read as unverified
+        part.write_text(json.dumps(manifest, indent=1))
