@@ -145,6 +145,14 @@ class StorageReadOnlyError(VoxhostError):
     http_status = 500
 
 
+class StorageError(VoxhostError):
+    """A file voxhost keeps could not be changed for another reason than a full or read-only disk (something in the
+    way, a busy mount point); the message says what, and nothing changed."""
+
+    code = "storage_error"
+    http_status = 500
+
+
 class LibraryFullError(StorageFullError):
     """The voice library holds as many voices, or as many bytes, as its quota allows."""
 

@@ -14,6 +14,8 @@ one cut off is rolled back at the next start (what it placed removed, the voices
 A voice folder whose ``voice.json`` cannot be read (missing, damaged, not a voice) or whose recording is missing,
 unreadable or not the one its metadata describes (its header's rate and length) is a broken voice: out of the
 catalog, but listed as broken, counted towards the quota (its files take space) and deletable by its id.
+A delete renames the voice folder away (``.tmp-del-<id>``), then removes its files: one cut off in between leaves
+that folder, cleared at the next start or by the next delete of that id.
 
 What is listed follows the disk. The catalog looks at the library on the event loop for every request, so a look
 costs one stat (the voices folder's mtime) while the folder stays the same; when it changes (a voice added, removed
@@ -28,6 +30,7 @@ CLI's short uses) every look compares them itself. This process's own writes are
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import io
@@ -49,7 +52,15 @@ import soxr
 
 from .audio import MAX_SPEECH_RATE, check_rate
 from .engine import Reference
-from .errors import ConflictError, InvalidAudioError, LibraryFullError, UnknownVoiceError, storage_error
+from .errors import (
+    ConflictError,
+    InvalidAudioError,
+    LibraryFullError,
+    StorageError,
+    UnknownVoiceError,
+    VoxhostError,
+    storage_error,
+)
 from .operations import (
     MAX_REFERENCE_SECONDS,
     MIN_REFERENCE_SECONDS,
@@ -507,16 +518,43 @@ class VoiceLibrary:
                 raise self._unknown(voice_id)
             # A broken voice goes too: it is only in the way (and in the quota).
             voice = found if isinstance(found, LibraryVoice) else _broken(folder, found).stand_in()
-            doomed = self.root / f".tmp-del-{voice_id}"
             try:
-                (self.root / voice_id).rename(doomed)
+                self._discard(voice_id)
             except OSError as err:
-                raise storage_error(err, "the voice library (to delete a voice)") or err from None
+                raise self._delete_error(voice_id, err) from None
             finally:
                 self._forget(voice_id)
-            shutil.rmtree(doomed, ignore_errors=True)
         _LOGGER.info("Removed voice %s", voice_id)
         return voice
+
+    def _discard(self, voice_id: str) -> None:
+        """Rename a voice folder away, then delete its files (under the lock): it vanishes at once, and a crash in
+        between leaves a left-over that the next start, or the next delete of that id, clears."""
+        doomed = self.root / f".tmp-del-{voice_id}"
+        if doomed.is_dir() and not doomed.is_symlink():
+            # An earlier delete of this id cut off after its rename (a crash, or files its removal could not take),
+            # the voice since back (an import of its export). Only that rename makes this folder, and under this
+            # lock, so it is nobody's work in progress; left, it is in the way of this rename until the next start.
+            _LOGGER.warning("Clearing what an interrupted delete of voice %s left behind (%s)", voice_id, doomed)
+            shutil.rmtree(doomed)
+        (self.root / voice_id).rename(doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def _delete_error(self, voice_id: str, err: OSError) -> VoxhostError:
+        """What a delete that could not move a voice away says: what was in the way, or why."""
+        doomed = self.root / f".tmp-del-{voice_id}"
+        if err.errno == errno.ENOENT and not (self.root / voice_id).exists():
+            return self._unknown(voice_id)  # removed by hand meanwhile
+        if found := storage_error(err, "the voice library (to delete a voice)"):
+            return found
+        if os.path.lexists(doomed) and not (doomed.is_dir() and not doomed.is_symlink()):
+            # Not a folder voxhost left (it only ever renames voice folders there), so it is left alone.
+            return StorageError(
+                f"could not delete voice {voice_id!r}: {doomed.name}, which is not voxhost's, is in the way in the "
+                f"voice library folder ({self.root}); move it away and delete again"
+            )
+        where = f" ({err.filename2 or err.filename})" if err.filename2 or err.filename else ""
+        return StorageError(f"could not delete voice {voice_id!r}: {err.strerror or err}{where}")
 
     def update(
         self, voice_id: str, update: VoiceUpdate, words: Words | None = None, heard: LibraryVoice | None = None
@@ -659,12 +697,10 @@ class VoiceLibrary:
         a voice moved aside comes back. Safe to repeat, so a crash during the roll-back is rolled back again."""
         for voice_id in placed:
             target, aside = self.root / voice_id, self.root / f".tmp-old-{voice_id}"
-            if not (staging / voice_id).exists() and (voice_id not in replaced or aside.exists()):
+            placed_here = not (staging / voice_id).exists() and (voice_id not in replaced or aside.exists())
+            if placed_here and target.exists():
                 # Placed by this import (a replaced voice is placed only after the old one went aside).
-                doomed = self.root / f".tmp-del-{voice_id}"
-                if target.exists():
-                    target.rename(doomed)
-                shutil.rmtree(doomed, ignore_errors=True)
+                self._discard(voice_id)
             if aside.exists():
                 aside.rename(target)
 

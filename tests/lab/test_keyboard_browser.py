@@ -4,7 +4,6 @@ page; an engine card drawn again (an engine loaded or unloaded anywhere) keeps t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +74,10 @@ def test_deleting_an_output_with_the_keyboard_keeps_the_focus_in_the_history(pag
 def test_a_failed_delete_leaves_the_focus_on_delete_and_says_why(page_for: Any, lab: Any, tmp_path: Path) -> None:
     sample = speech_fixture(lab, tmp_path / "sample.wav")
     kept, stuck = clone(lab, "Keys Kept", sample), clone(lab, "Keys Stuck", sample)
-    # What an interrupted delete leaves behind is in the way of this one: the daemon cannot move the voice away,
-    # and answers with an error.
-    leftover = lab.core.library.root / f".tmp-del-{stuck}"
-    (leftover / "audio.wav").mkdir(parents=True)
+    # A file where the delete moves the voice folder to: not a folder voxhost left there, so the daemon leaves it
+    # alone, cannot move the voice away, and answers with an error saying so (whatever user the tests run as).
+    in_the_way = lab.core.library.root / f".tmp-del-{stuck}"
+    in_the_way.write_text("not voxhost's")
     try:
         page = page_for(DESKTOP, view="clone")
         ready(page)
@@ -86,13 +85,14 @@ def test_a_failed_delete_leaves_the_focus_on_delete_and_says_why(page_for: Any, 
         press_delete(page, page.get_by_role("button", name="Delete Keys Stuck", exact=True))
         alert = page.get_by_role("alert")
         alert.filter(has_text="Could not delete").wait_for(timeout=10000)
+        assert in_the_way.name in alert.filter(has_text="Could not delete").inner_text()  # what is in the way
         # A voice added elsewhere draws the list again once more: the focus wished for is placed by then.
         later = clone(lab, "Keys Later", sample)
         page.locator(f"[data-voice='{later}']").wait_for(timeout=10000)
         assert focused(page) == f"Delete Keys Stuck @ {stuck}"  # it went to the next voice, as if this one were gone
         assert page.locator(f"[data-voice='{stuck}']").count() == 1
     finally:
-        shutil.rmtree(leftover)
+        in_the_way.unlink()
     for voice in (kept, stuck, later):
         httpx.delete(base_url(lab) + f"/v1/audio/voices/{voice}", headers=AUTH, timeout=10).raise_for_status()
     assert not page.errors

@@ -537,6 +537,40 @@ def test_a_broken_voice_is_restored_by_importing_its_export(lib):
     assert not [p.name for p in lib.core.library.root.iterdir() if p.name.startswith(".")]
 
 
+def test_a_delete_cut_off_before_its_files_went_does_not_block_the_next_delete_of_that_id(lib):
+    clear(lib)
+    voice = add_voice(lib, "Back Again")["id"]
+    archive = export(lib)
+    root = lib.core.library.root
+    # A delete cut off between its rename and the removal of the files (a crash, a power cut) leaves this behind;
+    # the voice comes back with an import of its export, and is deleted again while the daemon still runs.
+    (root / voice).rename(root / f".tmp-del-{voice}")
+    (root / f".tmp-del-{voice}" / "voice.json").unlink()  # part of its files already gone
+    assert import_(lib, archive).status_code == 200
+    deleted = client(lib).audio.voices.delete(voice)  # a bare 500 "internal error" until the daemon restarted
+    assert deleted.id == voice and deleted.deleted
+    assert httpx.get(f"{base_url(lib)}/v1/audio/voices/{voice}").status_code == 404
+    assert [p.name for p in root.iterdir()] == [], "the voice and what the cut-off delete left are gone"
+
+
+def test_a_delete_that_cannot_move_the_voice_away_says_why_and_changes_nothing(lib):
+    clear(lib)
+    voice = add_voice(lib, "Stuck")["id"]
+    # Not a folder an interrupted delete left (voxhost only renames voice folders there): it is left alone.
+    in_the_way = lib.core.library.root / f".tmp-del-{voice}"
+    in_the_way.write_text("someone else's")
+    try:
+        with pytest.raises(openai.InternalServerError) as refused:
+            client(lib).audio.voices.delete(voice)
+        assert refused.value.status_code == 500 and refused.value.code == "storage_error", refused.value.body
+        assert in_the_way.name in refused.value.message and "move it away" in refused.value.message
+        assert in_the_way.read_text() == "someone else's"
+        assert httpx.get(f"{base_url(lib)}/v1/audio/voices/{voice}").status_code == 200  # still there, whole
+    finally:
+        in_the_way.unlink()
+    assert client(lib).audio.voices.delete(voice).deleted
+
+
 def _speak(d, voice_id: str) -> httpx.Response:
     """``POST /v1/audio/speech`` with a library voice."""
     body = {"model": "pitchshift", "voice": voice_id, "input": "Is it still me?", "response_format": "pcm"}
