@@ -14,7 +14,7 @@ from .engine import Capability, Engine, Reference, VoiceInfo
 from .errors import UnknownVoiceError
 from .library import VoiceLibrary
 from .settings import Settings
-from .voices import CatalogVoice, LibraryVoice, Resolved, normalize_language
+from .voices import CatalogVoice, LibraryVoice, Resolved, listed_names, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ class Catalog:
         unspoken: set[str] = set()
         engines = builtin.engines
         cloners = [e for e in engines if Capability.CLONE in e.capabilities]
+        shown = listed_names(library)  # two voices of one name are told apart where only the name is shown
         for stored in library:
             # An engine that needs the transcript cannot speak a voice stored without one.
             usable = [e for e in cloners if stored.transcript or not e.needs_transcript]
@@ -151,7 +152,7 @@ class Catalog:
                         id=vid,
                         engine=engine.engine_id,
                         voice=stored.id,
-                        name=f"{stored.name} ({engine.display_name or engine.engine_id})",
+                        name=f"{shown[stored.id]} ({engine.display_name or engine.engine_id})",
                         languages=(stored.language,) if stored.language else ("en_US",),
                         sample_rate=engine.clone_sample_rate,
                         kind="cloned",

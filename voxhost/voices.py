@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -136,6 +137,38 @@ class BrokenVoice:
             sample_rate=0,
             fingerprint="",
         )
+
+
+def _name_key(name: str) -> str:
+    """A display name as a voice list reads it: case and runs of spaces aside."""
+    return " ".join(name.split()).casefold()
+
+
+def same_name(one: str, other: str) -> bool:
+    """Whether two display names read alike in a voice list (``Grandma``, ``grandma``)."""
+    return _name_key(one) == _name_key(other)
+
+
+def listed_names(voices: Iterable[LibraryVoice]) -> dict[str, str]:
+    """Library id → the name voice lists show for it: its own, except that two voices may share a name (a second
+    recording of the same person), and a list that shows names alone would hold two alike. The oldest keeps the
+    name; each later one is ``Grandma (2)``, ``Grandma (3)`` in the order added (the next number no voice is
+    named already), so the names stay the same across restarts while the ids, which requests use, never change."""
+    ordered = sorted(voices, key=lambda v: (v.created_at, v.id))  # the library's order: oldest first
+    taken = {_name_key(voice.name) for voice in ordered}
+    seen: set[str] = set()
+    out: dict[str, str] = {}
+    for voice in ordered:
+        name = voice.name
+        if _name_key(name) in seen:
+            number = 2
+            while _name_key(f"{voice.name} ({number})") in taken:
+                number += 1
+            name = f"{voice.name} ({number})"
+            taken.add(_name_key(name))
+        seen.add(_name_key(voice.name))
+        out[voice.id] = name
+    return out
 
 
 def normalize_language(language: str | None) -> str | None:

@@ -24,7 +24,7 @@ from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .replacing import replacing
 from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
-from .voices import BrokenVoice, LibraryVoice
+from .voices import BrokenVoice, LibraryVoice, same_name
 
 UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
 """What to do about library voices no running engine speaks."""
@@ -168,10 +168,10 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
         try:
             stored = await core.store_voice(voice, samples, rate)
             engines = sorted({v.engine for v in core.voices() if v.kind == "cloned" and v.voice == stored.id})
-            # Two voices may share a name (a second recording of Grandma; listings tell them apart by id), but one
-            # added to replace the other would leave both in every voice list: those named so already are said.
+            # Two voices may share a name (a second recording of Grandma, listed as "Grandma (2)"), but one added
+            # to replace the other would leave both in every voice list: those named so already are said.
             library = await core.library_voices()
-            return stored, engines, [v.id for v in library if v.id != stored.id and _same_name(v.name, stored.name)]
+            return stored, engines, [v.id for v in library if v.id != stored.id and same_name(v.name, stored.name)]
         finally:
             await core.close()
 
@@ -201,11 +201,6 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
             f"also named {stored.name}: {', '.join(namesakes)} (`voxhost voices remove ID` if this voice replaces one)"
         )
     return 0
-
-
-def _same_name(one: str, other: str) -> bool:
-    """Whether two display names would read alike in a voice list (Grandma, grandma)."""
-    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
 
 
 def _runner(fn: Callable[[argparse.Namespace, Settings], int], settings: SettingsFactory) -> Callable[..., int]:

@@ -1,9 +1,11 @@
-"""Pipeline voices ("engine X's voice, converted into library voice Y") served like any voice, over Wyoming and HTTP."""
+"""Pipeline voices ("engine X's voice, converted into library voice Y") served like any voice, over Wyoming and HTTP;
+and library voices that share a name, told apart in every voice list."""
 
 from __future__ import annotations
 
 import asyncio
 
+import httpx2 as httpx
 import numpy as np
 import pytest
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
@@ -16,6 +18,7 @@ from voxhost.library import VoiceLibrary
 from voxhost.operations import SpeechRequest, VoiceCreate
 
 from ..conftest import REPO, free_port, make_settings, running_daemon
+from .http_helpers import base_url, wav_bytes
 
 PLUGINS = REPO / "tests" / "plugins" / "http"  # pitchshift: converts by moving the dominant pitch to the target's
 
@@ -38,6 +41,7 @@ def daemon(tmp_path_factory):
         state,
         plugins_dirs=[str(PLUGINS)],
         wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{port}"]},
+        http={"enabled": True, "port": 0},
         pipelines=[
             {
                 "id": "grandma-joe",
@@ -95,3 +99,33 @@ def test_pipeline_voice_speaks_converted_audio_over_wyoming(daemon):
 def test_pipeline_to_a_missing_library_voice_is_a_clear_error(daemon):
     with pytest.raises(UnknownVoiceError, match="voice_missing_00000000"):
         daemon.core.submit(SpeechRequest(text="Hello.", voice="pipeline:nobody"))
+
+
+def test_two_voices_of_one_name_are_told_apart_where_only_names_are_shown(daemon):
+    # Home Assistant shows a Wyoming voice's description alone, Open WebUI a listed voice's name: a second recording
+    # of Grandma, stored under her name beside the first (allowed), read "Grandma (Pitch shift (test))" twice there.
+    url = base_url(daemon)
+    sample = ("grandma.wav", wav_bytes(_tone(2000.0), 16000), "audio/wav")
+    form = {"name": "Grandma", "transcript": "la", "language": "en_US"}
+    added = httpx.post(url + "/v1/audio/voices", data=form, files={"audio_sample": sample}, timeout=30)
+    assert added.status_code == 200, added.text
+    second = added.json()["id"]
+    try:
+        (info,) = asyncio.run(_wyoming(daemon.port, Describe()))
+        described = {v.description: v.name for v in Info.from_event(info).tts[0].voices if v.name.startswith("pitch")}
+        listed = {v["name"]: v["id"] for v in httpx.get(url + "/v1/audio/voices", timeout=10).json()["voices"]}
+        for shown in (described, listed):
+            # the first keeps the name, the second is numbered; the ids (what requests and automations use) stay
+            grandmas = {name: vid for name, vid in shown.items() if name.startswith("Grandma")}
+            assert set(grandmas) == {"Grandma (Pitch shift (test))", "Grandma (2) (Pitch shift (test))"}, shown
+            assert {vid.split(":")[1] for vid in grandmas.values()} == {second, _first_grandma(daemon, second)}
+        assert described == {name: vid for name, vid in listed.items() if vid.startswith("pitch")}
+    finally:
+        assert httpx.delete(f"{url}/v1/audio/voices/{second}", timeout=10).status_code == 200
+    (info,) = asyncio.run(_wyoming(daemon.port, Describe()))  # alone again: the name alone
+    assert "Grandma (Pitch shift (test))" in {v.description for v in Info.from_event(info).tts[0].voices}
+
+
+def _first_grandma(daemon, second: str) -> str:
+    """The library voice named Grandma the daemon started with."""
+    return next(v.id for v in daemon.core.library.list() if v.name == "Grandma" and v.id != second)

@@ -378,11 +378,12 @@ async function refreshVoices() {
   voiceChanged();
 }
 
-// A voice's name in the list; two cloned voices may share a name (a second recording of Grandma), so those
-// also show their id, or the list held two options alike.
+// A voice's name in the list; two cloned voices may share a name (a second recording of Grandma, listed as
+// "Grandma (2)"), so those also show their id, which the library page lists them by. Their description names the
+// voice as stored.
 function voiceLabel(v, group) {
   if (v.kind !== "cloned") return v.name;
-  const twin = group.some((o) => o !== v && o.name === v.name);
+  const twin = group.some((o) => o !== v && o.kind === "cloned" && o.description === v.description);
   return twin ? `${v.name} (cloned · ${v.id.split(":").pop()})` : `${v.name} (cloned)`;
 }
 
