@@ -27,13 +27,16 @@ class AudioBudget:
         self.refused = 0
         """Requests refused for want of room, since the door opened."""
 
-    def take(self, weight: int) -> bool:
-        """Count a request of ``weight`` bytes in, if it fits; False: it does not, and nothing was counted."""
+    def take(self, weight: int, hold: bool = True) -> bool:
+        """Count a request of ``weight`` bytes in, if it fits; False: it does not, and nothing was counted but the
+        refusal. ``hold=False`` only asks whether it fits now (a client that waits to be told to send its payload),
+        and counts a refusal all the same: that request is answered ``busy`` too."""
         if self.requests and (self.requests >= self.max_requests or self.bytes + weight > self.max_bytes):
             self.refused += 1
             return False
-        self.bytes += weight
-        self.requests += 1
+        if hold:
+            self.bytes += weight
+            self.requests += 1
         return True
 
     def grow(self, weight: int) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -51,6 +53,50 @@ def base_url(d: RunningDaemon) -> str:
 def client(d: RunningDaemon, api_key: str = "not-needed", retries: int = 0) -> openai.OpenAI:
     """The official client pointed at the daemon."""
     return openai.OpenAI(base_url=base_url(d) + "/v1", api_key=api_key, max_retries=retries, timeout=60)
+
+
+Answer = tuple[int, dict[str, str], bytes]
+"""An HTTP answer read off the wire: its status, headers (lower-case names) and body."""
+
+
+def _read_answer(wire: io.BufferedReader) -> Answer:
+    status = int(wire.readline().split()[1])
+    headers = {}
+    while (line := wire.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, wire.read(int(headers.get("content-length", 0)))
+
+
+def refused_before_the_body(answers: list[Answer], status: int, code: str) -> tuple[dict[str, str], Any]:
+    """Check that an ``expect_continue`` request was refused instead of told to go on: ``status`` and ``code`` in
+    the door's form, and the connection to be closed (the body announced is not coming); the refusal's headers and
+    error."""
+    assert [answer[0] for answer in answers] == [status], answers  # no 100 Continue: the body was never asked for
+    _, headers, body = answers[0]
+    assert headers["connection"] == "close", headers
+    assert headers["content-type"].startswith("application/json") and "content-security-policy" in headers, headers
+    error = json.loads(body)["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["code"] == code, error
+    return headers, error
+
+
+def expect_continue(
+    d: RunningDaemon, head: str, body: bytes | None, length: int | None = None, expect: str = "100-continue"
+) -> list[Answer]:
+    """Send a request as curl sends an upload: ``head`` (its request line and headers) with ``Expect:
+    100-continue`` and a ``Content-Length`` (``length``, else the body's), and its body only once the server says
+    ``100 Continue`` (``None``: never). The answers read: a refusal alone, or the 100 and then the final answer."""
+    host, port = base_url(d).removeprefix("http://").split(":")
+    size = length if length is not None else len(body or b"")
+    request = f"{head}\r\nHost: {host}:{port}\r\nExpect: {expect}\r\nContent-Length: {size}\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as sock, sock.makefile("rb") as wire:
+        sock.sendall(request.encode("latin-1"))
+        answers = [_read_answer(wire)]
+        if answers[0][0] == 100 and body is not None:
+            sock.sendall(body)
+            answers.append(_read_answer(wire))
+        return answers
 
 
 def metric(text: str, name: str, **labels: str) -> float:

@@ -8,8 +8,11 @@ wait, then the rest."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
@@ -17,9 +20,10 @@ import pytest
 
 from voxhost.audio import pcm_to_float
 from voxhost.operations import SpeechRequest
+from voxhost.protocols.http.uploads import UPLOADS
 
 from ..conftest import RunningDaemon
-from .http_helpers import base_url, cloning_daemon, metric, wav_bytes
+from .http_helpers import base_url, cloning_daemon, expect_continue, metric, refused_before_the_body, wav_bytes
 
 SAID = "Dinner is ready, please come to the kitchen."
 HELD = 2
@@ -28,6 +32,16 @@ BUDGET = 480 * 1024
 """``max_uploads_mb`` of the daemon under test, in bytes: room for two short samples, not a short and a long one."""
 TOO_LARGE = 11 * 1024 * 1024
 """Past ``max_upload_mb`` (10 MiB) and the room beside it for the form's fields."""
+UPLOAD_ROUTES = {
+    "transcriptions": ("POST /v1/audio/transcriptions", "file"),
+    "translations": ("POST /v1/audio/translations", "file"),
+    "conversions": ("POST /v1/audio/conversions", "audio"),
+    "create_voice": ("POST /v1/audio/voices", "audio_sample"),
+    "replace_voice_audio": ("PUT /v1/audio/voices/nobody/audio", "audio_sample"),
+    "import_voices": ("POST /v1/library/import", "archive"),
+}
+"""Each route that takes a file (``UPLOADS``): its method and a path, and its file's field."""
+MULTIPART = "Content-Type: multipart/form-data; boundary=x"
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +209,74 @@ def test_a_refused_upload_still_being_sent_gets_its_answer(daemon: RunningDaemon
             assert_too_large(await http.post("/v1/audio/voices", headers=sized, content=trickle()))
 
     asyncio.run(run())
+
+
+def test_an_upload_past_its_routes_limit_is_refused_before_the_client_sends_it(daemon: RunningDaemon) -> None:
+    """A client that sends ``Expect: 100-continue`` (curl) waits for ``100 Continue``; it was told to go on before
+    any check, and sent gigabytes only to be refused."""
+    assert set(UPLOAD_ROUTES) == set(UPLOADS)
+    for route, (line, field) in UPLOAD_ROUTES.items():
+        answers = expect_continue(daemon, f"{line} HTTP/1.1\r\n{MULTIPART}", None, length=2**40)
+        _, error = refused_before_the_body(answers, 413, "too_large")
+        assert error["param"] == field, (route, error)
+    answers = expect_continue(daemon, f"POST /v1/audio/voices HTTP/1.1\r\n{MULTIPART}", None, 10, "later")
+    refused_before_the_body(answers, 417, "expectation_failed")
+
+
+def test_an_upload_waiting_for_100_continue_is_refused_while_the_budget_is_full(
+    daemon: RunningDaemon, sample: bytes
+) -> None:
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
+            go_on = asyncio.Event()
+            held = [
+                asyncio.create_task(post_slowly(http, *voice_form(f"Waiting {n}", sample), go_on)) for n in range(HELD)
+            ]
+            await asyncio.sleep(0.5)
+            refusals = await uploads_metric(http, "voxhost_uploads_refused_total")
+            headers, body = voice_form("Asks first", sample)
+            head = f"POST /v1/audio/voices HTTP/1.1\r\nContent-Type: {headers['Content-Type']}"
+            answers = await asyncio.to_thread(expect_continue, daemon, head, None, len(body))
+            answer_headers, error = refused_before_the_body(answers, 503, "busy")
+            assert int(answer_headers["retry-after"]) >= 1 and "max_upload_requests" in error["message"], error
+            assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
+            go_on.set()
+            for answer in await asyncio.gather(*held):
+                assert answer.status_code == 200, answer.text
+            # With room again, the same request is told to go on, sends its body and is served.
+            answers = await asyncio.to_thread(expect_continue, daemon, head, body)
+            assert [status for status, _, _ in answers] == [100, 200], answers
+
+    asyncio.run(run())
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_sends_no_file_that_would_be_refused_and_uploads_one_that_is_not(
+    daemon: RunningDaemon, sample: bytes, tmp_path: Path
+) -> None:
+    (tmp_path / "large.wav").write_bytes(bytes(TOO_LARGE))
+    (tmp_path / "sample.wav").write_bytes(sample)
+    url = base_url(daemon) + "/v1/audio/voices"
+
+    def curl(file: str, name: str) -> tuple[str, str, str]:
+        fields = ["-F", f"audio_sample=@{tmp_path / file}", "-F", f"name={name}", "-F", f"transcript={SAID}"]
+        out = subprocess.run(
+            ["curl", "-sS", "-v", "-H", "Expect: 100-continue", *fields, "-w", "\n%{http_code} %{size_upload}", url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        body, _, written = out.stdout.rpartition("\n")
+        return body, written, out.stderr
+
+    body, written, log = curl("large.wav", "Too large")
+    assert "100 Continue" not in log, log  # it was told to go on, and began sending, before the 413
+    status, sent = written.split()
+    assert status == "413" and '"too_large"' in body, body
+    assert int(sent) < 1024 * 1024, log  # curl sent none of the file
+    body, written, log = curl("sample.wav", "Sent by curl")
+    assert "Expect: 100-continue" in log and "HTTP/1.1 100 Continue" in log, log
+    status, sent = written.split()
+    assert status == "200" and int(sent) > len(sample), written
+    assert '"Sent by curl"' in body, body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,14 +31,15 @@ from . import (
     translations,
     voices,
 )
-from .auth import Handler, auth_middleware
+from .auth import Handler, key_check
+from .checks import Check, ExpectHandler, checking, expect_handler
 from .errors import ShuttingDownError, error_middleware
-from .guard import guard_middleware
+from .guard import Guard
 from .keys import CLIENT, CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
 from .lingering import lingering_middleware
 from .metrics import Metrics
 from .settings import HttpSettings, normalize_origin
-from .uploads import MAX_JSON_BYTES, budget_middleware
+from .uploads import MAX_JSON_BYTES, admit, budget_middleware
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,49 +47,55 @@ JOB_ID = JOB_ID_PATTERN.strip("^$")
 """Job and output ids in paths: only these match, so ``/v1/outputs/delete`` is never taken for an output."""
 
 
-def _add_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/audio/speech", speech.create_speech, name="speech")
-    app.router.add_post("/v1/audio/conversions", conversions.create_conversion, name="conversions")
-    app.router.add_post("/v1/audio/transcriptions", transcriptions.create_transcription, name="transcriptions")
-    app.router.add_post("/v1/audio/translations", translations.create_translation, name="translations")
-    app.router.add_get("/v1/models", discovery.list_models, name="models")
-    app.router.add_get("/v1/models/{model}", discovery.get_model, name="model")
-    app.router.add_get("/v1/audio/models", discovery.list_audio_models, name="audio_models")
-    app.router.add_get("/v1/audio/voices", discovery.list_voices, name="voices")
-    app.router.add_post("/v1/audio/voices", voices.create_voice, name="create_voice")
-    app.router.add_get("/v1/audio/voices/{voice_id}", voices.get_voice, name="voice")
-    app.router.add_delete("/v1/audio/voices/{voice_id}", voices.delete_voice, name="delete_voice")
-    app.router.add_get("/v1/library/voices", voices.list_library, name="library")
-    app.router.add_get("/v1/engines", engines.list_engines, name="engines")
-    app.router.add_post("/v1/engines/{engine}/load", engines.load_engine, name="load_engine")
-    app.router.add_post("/v1/engines/{engine}/unload", engines.unload_engine, name="unload_engine")
-    app.router.add_get("/v1/engines/{engine}/models", engines.list_models, name="engine_models")
-    app.router.add_post("/v1/engines/{engine}/models/{model}/pull", engines.pull_model, name="pull_model")
-    app.router.add_get("/v1/events", live.events, name="events")
-    app.router.add_get("/v1/jobs", jobs.list_jobs, name="jobs")
-    app.router.add_get(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.get_job, name="job")
-    app.router.add_delete(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.delete_job, name="delete_job")
-    app.router.add_get(f"/v1/jobs/{{job_id:{JOB_ID}}}/audio", jobs.job_audio, name="job_audio")
-    app.router.add_get("/v1/outputs", outputs.list_outputs, name="outputs")
-    app.router.add_post("/v1/outputs/delete", outputs.delete_outputs, name="delete_outputs")
-    app.router.add_get("/v1/outputs/archive", outputs.outputs_archive, name="outputs_archive")
-    app.router.add_get(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.get_output, name="output")
-    app.router.add_delete(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.delete_output, name="delete_output")
-    app.router.add_get(f"/v1/outputs/{{output_id:{JOB_ID}}}/audio", outputs.output_audio, name="output_audio")
-    app.router.add_patch("/v1/audio/voices/{voice_id}", library.update_voice, name="update_voice")
-    app.router.add_put("/v1/audio/voices/{voice_id}/audio", library.replace_voice_audio, name="replace_voice_audio")
-    app.router.add_post("/v1/library/voices/delete", library.delete_voices, name="delete_voices")
-    app.router.add_get("/v1/library/export", library.export_voices, name="export_voices")
-    app.router.add_post("/v1/library/import", library.import_voices, name="import_voices")
-    app.router.add_get("/v1/lexicon", lexicon.list_lexicon, name="lexicon")
-    app.router.add_post("/v1/lexicon", lexicon.add_lexicon_entry, name="add_lexicon_entry")
-    app.router.add_delete("/v1/lexicon/{entry_id}", lexicon.delete_lexicon_entry, name="delete_lexicon_entry")
-    app.router.add_get("/", lab.page, name="lab")
-    app.router.add_get("/static/{name}", lab.static_file, name="static")
-    app.router.add_get("/health", health.health, name="health")
-    app.router.add_get("/metrics", health.metrics, name="metrics")
-    app.router.add_get("/openapi.json", openapi.openapi_json, name="openapi")
-    app.router.add_get("/docs", openapi.docs_page, name="docs")
+def _add_routes(app: web.Application, expect: ExpectHandler) -> None:
+    """Every route; each answers ``Expect: 100-continue`` with ``expect`` (the door's checks, ``checks``)."""
+    router = app.router
+    get, post, put, patch, delete = (
+        functools.partial(add, expect_handler=expect)
+        for add in (router.add_get, router.add_post, router.add_put, router.add_patch, router.add_delete)
+    )
+    post("/v1/audio/speech", speech.create_speech, name="speech")
+    post("/v1/audio/conversions", conversions.create_conversion, name="conversions")
+    post("/v1/audio/transcriptions", transcriptions.create_transcription, name="transcriptions")
+    post("/v1/audio/translations", translations.create_translation, name="translations")
+    get("/v1/models", discovery.list_models, name="models")
+    get("/v1/models/{model}", discovery.get_model, name="model")
+    get("/v1/audio/models", discovery.list_audio_models, name="audio_models")
+    get("/v1/audio/voices", discovery.list_voices, name="voices")
+    post("/v1/audio/voices", voices.create_voice, name="create_voice")
+    get("/v1/audio/voices/{voice_id}", voices.get_voice, name="voice")
+    delete("/v1/audio/voices/{voice_id}", voices.delete_voice, name="delete_voice")
+    get("/v1/library/voices", voices.list_library, name="library")
+    get("/v1/engines", engines.list_engines, name="engines")
+    post("/v1/engines/{engine}/load", engines.load_engine, name="load_engine")
+    post("/v1/engines/{engine}/unload", engines.unload_engine, name="unload_engine")
+    get("/v1/engines/{engine}/models", engines.list_models, name="engine_models")
+    post("/v1/engines/{engine}/models/{model}/pull", engines.pull_model, name="pull_model")
+    get("/v1/events", live.events, name="events")
+    get("/v1/jobs", jobs.list_jobs, name="jobs")
+    get(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.get_job, name="job")
+    delete(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.delete_job, name="delete_job")
+    get(f"/v1/jobs/{{job_id:{JOB_ID}}}/audio", jobs.job_audio, name="job_audio")
+    get("/v1/outputs", outputs.list_outputs, name="outputs")
+    post("/v1/outputs/delete", outputs.delete_outputs, name="delete_outputs")
+    get("/v1/outputs/archive", outputs.outputs_archive, name="outputs_archive")
+    get(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.get_output, name="output")
+    delete(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.delete_output, name="delete_output")
+    get(f"/v1/outputs/{{output_id:{JOB_ID}}}/audio", outputs.output_audio, name="output_audio")
+    patch("/v1/audio/voices/{voice_id}", library.update_voice, name="update_voice")
+    put("/v1/audio/voices/{voice_id}/audio", library.replace_voice_audio, name="replace_voice_audio")
+    post("/v1/library/voices/delete", library.delete_voices, name="delete_voices")
+    get("/v1/library/export", library.export_voices, name="export_voices")
+    post("/v1/library/import", library.import_voices, name="import_voices")
+    get("/v1/lexicon", lexicon.list_lexicon, name="lexicon")
+    post("/v1/lexicon", lexicon.add_lexicon_entry, name="add_lexicon_entry")
+    delete("/v1/lexicon/{entry_id}", lexicon.delete_lexicon_entry, name="delete_lexicon_entry")
+    get("/", lab.page, name="lab")
+    get("/static/{name}", lab.static_file, name="static")
+    get("/health", health.health, name="health")
+    get("/metrics", health.metrics, name="metrics")
+    get("/openapi.json", openapi.openapi_json, name="openapi")
+    get("/docs", openapi.docs_page, name="docs")
 
 
 def _cors_middleware(settings: HttpSettings) -> Middleware:
@@ -126,15 +134,18 @@ def _cors_middleware(settings: HttpSettings) -> Middleware:
     return cors
 
 
+def _count(metrics: Metrics, request: web.Request, status: int) -> None:
+    """Count one answered request, by its route."""
+    route = request.match_info.route
+    resource = route.resource if route is not None else None
+    metrics.request_done(request.method, resource.canonical if resource is not None else "unmatched", status)
+
+
 def _metrics_middleware(metrics: Metrics) -> Middleware:
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
-        route = request.match_info.route
-        resource = route.resource if route is not None else None
-        metrics.request_done(
-            request.method, resource.canonical if resource is not None else "unmatched", response.status
-        )
+        _count(metrics, request, response.status)
         return response
 
     return count
@@ -149,11 +160,16 @@ async def _client_address(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+def _open(request: web.Request) -> None:
+    """Refuse (503) a request once the door drains."""
+    if request.app[CLOSING].is_set():
+        raise ShuttingDownError("the server is stopping; try again shortly", retry_after=5)
+
+
 @web.middleware
 async def _in_flight(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Keep count of requests being answered; once the door drains, new ones get a 503 (and their connection ends)."""
-    if request.app[CLOSING].is_set():
-        raise ShuttingDownError("the server is stopping; try again shortly", retry_after=5)
+    _open(request)
     task = asyncio.current_task()
     assert task is not None
     request.app[IN_FLIGHT].add(task)
@@ -183,6 +199,9 @@ def build_app(
     core: CoreAPI, settings: HttpSettings, executor: ThreadPoolExecutor, metrics: Metrics, uploads: AudioBudget
 ) -> web.Application:
     """The door's application; the caller runs it (``AppRunner``) and owns the executor, metrics and upload budget."""
+    guard, key = Guard(settings).check, key_check(settings)
+    # What a request is refused for before its body is read, in the middlewares' order: also asked for ``Expect``.
+    early: list[Check] = [guard, _open, key, functools.partial(admit, budget=uploads, hold=False)]
     app = web.Application(
         middlewares=[
             _client_address,
@@ -190,12 +209,12 @@ def build_app(
             _metrics_middleware(metrics),
             lingering_middleware,  # sends the error answers below before the rest of their body is dropped
             error_middleware,
-            guard_middleware(settings),
+            checking(guard),
             # ``/v1//audio/speech`` (a base URL ending in "/" joined with "/audio/speech", as Open WebUI joins it)
             # and ``/v1/models/``: a 308 to the route meant, which clients follow with the same method and body.
             web.normalize_path_middleware(append_slash=False, remove_slash=True, merge_slashes=True),
             _in_flight,
-            auth_middleware(settings),
+            checking(key),
             # Last: an upload refused for want of a key or a route is not counted among those in progress.
             budget_middleware(uploads),
         ],
@@ -211,5 +230,5 @@ def build_app(
     app[lab.STATIC] = lab.StaticFiles()
     app.on_response_prepare.append(_on_prepare)
     app.on_shutdown.append(begin_shutdown)
-    _add_routes(app)
+    _add_routes(app, expect_handler(early, functools.partial(_count, metrics)))
     return app

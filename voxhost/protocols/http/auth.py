@@ -1,4 +1,4 @@
-"""The API key: which routes need it (one rule, for the middleware and the OpenAPI document) and the middleware."""
+"""The API key: which routes need it (one rule, for the check and the OpenAPI document) and the check."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
-from .errors import AuthenticationError, from_error
+from .errors import AuthenticationError
 from .settings import HttpSettings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -36,27 +35,24 @@ def bearer_token(header: str) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def auth_middleware(settings: HttpSettings) -> Middleware:
-    """Answer 401 to a request without the key where its route needs one."""
+def key_check(settings: HttpSettings) -> Callable[[web.Request], None]:
+    """Refuse (401) a request without the key where its route needs one."""
     expected = (settings.api_key or "").encode()
 
-    @web.middleware
-    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def check(request: web.Request) -> None:
         route = request.match_info.route
         name = route.name if route is not None else None
-        if needs_key(settings, name):
-            header = request.headers.get("Authorization", "")
-            token = bearer_token(header)
-            if not header and name in QUERY_KEY and "api_key" in request.query:
-                header, token = "query", request.query["api_key"]
-            if token is None or not hmac.compare_digest(token.encode(), expected):
-                return from_error(
-                    AuthenticationError(
-                        "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
-                        if header
-                        else "this server needs an API key: send 'Authorization: Bearer <key>'"
-                    )
-                )
-        return await handler(request)
+        if not needs_key(settings, name):
+            return
+        header = request.headers.get("Authorization", "")
+        token = bearer_token(header)
+        if not header and name in QUERY_KEY and "api_key" in request.query:
+            header, token = "query", request.query["api_key"]
+        if token is None or not hmac.compare_digest(token.encode(), expected):
+            raise AuthenticationError(
+                "missing or wrong API key: send it as 'Authorization: Bearer <key>'"
+                if header
+                else "this server needs an API key: send 'Authorization: Bearer <key>'"
+            )
 
-    return auth
+    return check

@@ -183,15 +183,20 @@ SERVER_LOGGER = logging.getLogger("voxhost.protocols.http.server")
 SERVER_LOGGER.addFilter(ClientFaults())
 
 
+def answer_error(request: web.Request, err: VoxhostError) -> web.Response:
+    """The answer to a request that failed with one of voxhost's errors; the server's side (5xx) is logged."""
+    if err.http_status >= 500:
+        _LOGGER.warning("%s %s failed: %s", request.method, request.path, err.message)
+    return from_error(err)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Turn every failure of a handler into an OpenAI-shaped answer."""
     try:
         return await handler(request)
     except VoxhostError as err:
-        if err.http_status >= 500:
-            _LOGGER.warning("%s %s failed: %s", request.method, request.path, err.message)
-        return from_error(err)
+        return answer_error(request, err)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -20,10 +20,8 @@ import socket
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from ...errors import VoxhostError
-from .auth import Handler
 from .settings import HttpSettings, normalize_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -85,27 +83,19 @@ class Guard:
         parts = urlsplit(origin)
         return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == (host or "").lower()
 
-
-def guard_middleware(settings: HttpSettings) -> Middleware:
-    """Refuse (403) a foreign ``Host`` without an API key, and a state-changing request from a foreign origin."""
-    guard = Guard(settings)
-
-    @web.middleware
-    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def check(self, request: web.Request) -> None:
+        """Refuse (403) a foreign ``Host`` without an API key, and a state-changing request from a foreign origin."""
         host = request.headers.get("Host")
-        if not guard.host_allowed(host):
+        if not self.host_allowed(host):
             raise ForbiddenError(
                 f"this server does not answer for host {_hostname(host or '')!r}; add it to [doors.http] "
                 "allowed_hosts (or set an api_key)",
                 param="Host",
             )
         origin = request.headers.get("Origin")
-        if request.method not in SAFE_METHODS and origin is not None and not guard.origin_allowed(origin, host):
+        if request.method not in SAFE_METHODS and origin is not None and not self.origin_allowed(origin, host):
             raise ForbiddenError(
                 f"requests from pages of {origin!r} may not change anything here; add the origin to [doors.http] "
                 "cors_origins to allow it",
                 param="Origin",
             )
-        return await handler(request)
-
-    return check

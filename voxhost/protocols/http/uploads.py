@@ -105,21 +105,31 @@ HELD: web.RequestKey[Held] = web.RequestKey("held")
 """The budget an upload request holds while it is served."""
 
 
+def admit(request: web.Request, budget: AudioBudget, hold: bool = True) -> Held | None:
+    """Check an upload request before its body is read: a ``Content-Length`` past its route's own limit is a 413,
+    whatever the budget holds (no retry would serve it), and one the budget has no room for is a 503 ``busy``.
+    ``hold``: count it in, and return what it holds (None: its route takes no file); else only ask (a client that
+    sent ``Expect: 100-continue`` and waits to send its body)."""
+    upload = route_upload(request)
+    if upload is None:
+        return None
+    if request.content_length is not None and request.content_length > body_limit(request):
+        raise TooLargeError(_too_large(upload.max_bytes(request.app[SETTINGS])), param=upload.field)
+    held = Held(budget, request.content_length or 0)
+    if not budget.take(held.weight, hold):
+        raise _busy(budget)
+    return held if hold else None
+
+
 def budget_middleware(budget: AudioBudget) -> Middleware:
-    """Serve an upload request only while the budget has room for it; else answer 503 ``busy`` before its body is
-    read. One whose ``Content-Length`` is past its route's own limit is a 413 first, whatever the budget holds: no
-    retry would serve it. (``lingering`` sends either answer and drops the rest of the body.)"""
+    """Serve an upload request only while the budget has room for it (``admit``); else answer before its body is
+    read. (``lingering`` sends the answer and drops the rest of the body.)"""
 
     @web.middleware
     async def bound(request: web.Request, handler: Handler) -> web.StreamResponse:
-        upload = route_upload(request)
-        if upload is None:
+        held = admit(request, budget)
+        if held is None:
             return await handler(request)
-        if request.content_length is not None and request.content_length > body_limit(request):
-            raise TooLargeError(_too_large(upload.max_bytes(request.app[SETTINGS])), param=upload.field)
-        held = Held(budget, request.content_length or 0)
-        if not budget.take(held.weight):
-            raise _busy(budget)
         request[HELD] = held
         try:
             return await handler(request)
