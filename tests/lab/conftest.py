@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,50 @@ def page_for(browser: Any, lab: Any) -> Iterator[Any]:
 def ready(page: Any) -> None:
     """Wait until the page has loaded its engines and voices."""
     page.wait_for_selector("body[data-ready='true']", timeout=20000)
+
+
+class Requests:
+    """The page's requests whose URL holds ``part``, from now on, and which of them ended (answered in full, or
+    failed: an aborted one)."""
+
+    def __init__(self, page: Any, part: str) -> None:
+        self.page = page
+        self.started: list[Any] = []
+        self.ended: list[Any] = []
+        for event, seen in (("request", self.started), ("requestfinished", self.ended), ("requestfailed", self.ended)):
+            page.on(event, lambda request, seen=seen: part in request.url and seen.append(request))
+
+    def _wait(self, done: Callable[[], bool], timeout: float, what: Callable[[], str]) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, what()
+            self.page.wait_for_timeout(20)  # Playwright hands over the page's events while it waits
+
+    def wait_ended(self, request: Any, timeout: float = 30) -> None:
+        """Wait until ``request`` (or, with None, every request started) has ended."""
+        self._wait(
+            lambda: request in self.ended if request else len(self.ended) >= len(self.started),
+            timeout,
+            lambda: f"still on their way: {set(self.started) - set(self.ended)}",
+        )
+
+    def wait_started(self, part: str, after: Any = None, timeout: float = 30) -> Any:
+        """Wait for the first request whose URL holds ``part`` (started after the request ``after``, if given)."""
+        found: list[Any] = []
+
+        def started() -> bool:
+            later = self.started[self.started.index(after) + 1 :] if after else self.started
+            found[:] = [request for request in later if part in request.url][:1]
+            return bool(found)
+
+        self._wait(started, timeout, lambda: f"no request for {part} among {[r.url for r in self.started]}")
+        return found[0]
+
+
+def idle(page: Any) -> None:
+    """Wait until the page's scripts have nothing left to run (``requestIdleCallback``): what the answers already
+    come set off has happened (called through the DevTools protocol, so a strict Content-Security-Policy allows it)."""
+    page.evaluate("() => new Promise((resolve) => requestIdleCallback(() => resolve(), { timeout: 5000 }))")
 
 
 def finished_job_row(page: Any, daemon: Any, text: str) -> Any:

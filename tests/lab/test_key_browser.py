@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import API_KEY, DESKTOP
+from .conftest import API_KEY, DESKTOP, Requests, idle
 from .test_browser import ready
 
 pytestmark = pytest.mark.browser
@@ -49,13 +49,19 @@ def test_a_dismissed_key_dialog_stays_closed_until_asked_for(page_for: Any, dism
     page = page_for(DESKTOP, with_key=False, test_scripts=False)
     dialog = page.locator("#key-dialog")
     dialog.wait_for(state="visible", timeout=10000)
+    requests = Requests(page, "/v1/")
     if dismiss == "Escape":
         page.keyboard.press("Escape")
     else:
         page.get_by_role("button", name="Cancel").click()
     dialog.wait_for(state="hidden", timeout=5000)
     ready(page)
-    page.wait_for_timeout(3000)  # the page's other requests, and the live feed, are refused meanwhile
+    # The page's other requests, and the live feed, are refused meanwhile: the feed, then the request that asks why
+    # it was refused (the last one the page makes without a key), every one of them answered and acted upon.
+    feed = requests.wait_started("/v1/events")
+    requests.wait_started("/v1/engines", after=feed)
+    requests.wait_ended(None)
+    idle(page)
     assert dialog.is_hidden()  # it came back at once after Escape, for good; after Cancel, twice more
     assert "press “API key”" in page.locator("#notice").inner_text()
     page.click("#key-button")

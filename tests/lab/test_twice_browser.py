@@ -10,7 +10,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from .conftest import API_KEY, DESKTOP, base_url, ready
+from .conftest import API_KEY, DESKTOP, Requests, base_url, ready
 from .test_browser import speech_fixture
 
 pytestmark = pytest.mark.browser
@@ -39,25 +39,6 @@ def slow_network(page: Any, latency_ms: int) -> None:
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1},
     )
-
-
-class Requests:
-    """The page's requests whose URL holds ``part``, from now on, and which of them ended (answered in full, or
-    failed: an aborted one)."""
-
-    def __init__(self, page: Any, part: str) -> None:
-        self.page = page
-        self.started: list[Any] = []
-        self.ended: list[Any] = []
-        for event, seen in (("request", self.started), ("requestfinished", self.ended), ("requestfailed", self.ended)):
-            page.on(event, lambda request, seen=seen: part in request.url and seen.append(request))
-
-    def wait_ended(self, request: Any, timeout: float = 30) -> None:
-        """Wait until ``request`` (or, with None, every request started) has ended."""
-        deadline = time.monotonic() + timeout
-        while not (request in self.ended if request else len(self.ended) >= len(self.started)):
-            assert time.monotonic() < deadline, f"still on their way: {set(self.started) - set(self.ended)}"
-            self.page.wait_for_timeout(20)  # Playwright hands over the page's events while it waits
 
 
 def stopped_on_its_way(request: Any) -> bool:
