@@ -9,7 +9,7 @@ import httpx2 as httpx
 import pytest
 
 from ..conftest import make_settings, running_daemon
-from .http_helpers import base_url, client, tone, wav_bytes
+from .http_helpers import base_url, client, expect_continue, refused_before_the_body, tone, wav_bytes
 
 EVIL = "http://evil.example"
 SPEECH = {"model": "tts-1", "voice": "alloy", "input": "Hello there.", "response_format": "wav"}
@@ -58,6 +58,13 @@ def test_a_foreign_page_cannot_store_a_voice_or_unload_an_engine(daemon):
     assert httpx.get(url + "/v1/engines").json()["data"][0]["loaded"] is True
     pull = httpx.post(url + "/v1/engines/piper/models/x/pull", headers={"Origin": EVIL})
     assert pull.status_code == 403
+
+
+def test_a_foreign_upload_waiting_for_100_continue_is_refused_before_its_body(daemon):
+    """A client that asks before sending its body is told the 403 instead of ``100 Continue``."""
+    head = f"POST /v1/audio/voices HTTP/1.1\r\nOrigin: {EVIL}\r\nContent-Type: multipart/form-data; boundary=x"
+    _, error = refused_before_the_body(expect_continue(daemon, head, None, length=5_000_000), 403, "forbidden")
+    assert error["param"] == "Origin", error
 
 
 def test_own_pages_allowed_origins_and_scripts_still_work(daemon):

@@ -8,9 +8,13 @@ while it answers. A file sent under the wrong field name is a 400 that says whic
 from __future__ import annotations
 
 import io
+import json
 import logging
+import shutil
+import subprocess
 import tracemalloc
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
@@ -192,3 +196,31 @@ def test_a_flac_that_never_recorded_its_length_is_transcribed(daemon: RunningDae
     data[22:26] = bytes(4)
     result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("piped.flac", bytes(data)))
     assert result.usage.seconds == pytest.approx(5.0, abs=0.01)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_waits_for_100_continue_and_its_recording_is_transcribed(daemon: RunningDaemon, tmp_path: Path) -> None:
+    """curl sends ``Expect: 100-continue`` for a large upload (over 1 MiB; over 1 KiB before curl 8) and its body
+    once told to go on."""
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SAID)))
+    (tmp_path / "said.wav").write_bytes(wav_bytes(pcm_to_float(pcm), rate))
+    out = subprocess.run(
+        [
+            "curl",
+            "-sS",
+            "-v",
+            "-H",
+            "Expect: 100-continue",
+            "-F",
+            f"file=@{tmp_path / 'said.wav'}",
+            "-F",
+            "model=whisper-1",
+        ]
+        + [base_url(daemon) + "/v1/audio/transcriptions"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "Expect: 100-continue" in out.stderr and "HTTP/1.1 100 Continue" in out.stderr, out.stderr
+    assert "dinner is ready" in json.loads(out.stdout)["text"].lower(), out.stdout

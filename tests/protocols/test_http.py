@@ -29,7 +29,9 @@ from .http_helpers import (
     cloning_daemon,
     decode,
     dominant_frequency,
+    expect_continue,
     plugin_dir,
+    refused_before_the_body,
     tone,
     wav_bytes,
 )
@@ -520,6 +522,16 @@ def test_api_key(guarded):
     assert httpx.get(url + "/metrics").status_code == 401
     assert httpx.get(url + "/metrics", headers={"Authorization": "Bearer sekrit"}).status_code == 200
     assert httpx.post(url + "/v1/audio/voices").status_code == 401
+
+
+def test_an_upload_without_the_key_waiting_for_100_continue_is_refused_before_its_body(guarded):
+    """A client that asks before sending its body is told the 401 instead of ``100 Continue``."""
+    head = "POST /v1/audio/voices HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=x"
+    headers, _ = refused_before_the_body(expect_continue(guarded, head, None, length=5_000_000), 401, "invalid_api_key")
+    assert headers["www-authenticate"].startswith("Bearer"), headers
+    head += "\r\nAuthorization: Bearer sekrit"
+    answers = expect_continue(guarded, head, b"--x--\r\n")  # with the key it is told to go on, and answered
+    assert [status for status, _, _ in answers] == [100, 400], answers  # an empty form: a 400, not a 401
 
 
 def test_document_with_an_api_key(guarded):
