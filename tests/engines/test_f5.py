@@ -127,6 +127,9 @@ def test_prompt_cache_hit_on_second_request(daemon):
     fresh = add_voice(daemon, "fresh", language="en_US")
     speak(daemon, ENGLISH, voice=f"f5:{fresh}", seed=6)
     first = f5_status(daemon)["reference_cache"]
+    # On disk too, beside the voice: its text and its audio, each written whole and renamed in, nothing else left.
+    cached = daemon.core.library.root / fresh / "cache"
+    assert sorted(p.suffix for p in cached.iterdir()) == [".npy", ".txt"], list(cached.iterdir())
     speak(daemon, ENGLISH, voice=f"f5:{fresh}", seed=7)
     second = f5_status(daemon)["reference_cache"]
     assert second["misses"] == first["misses"]

@@ -171,7 +171,8 @@ class ReferenceCache:
             if cached is not None and text_file is not None:
                 try:
                     cached.parent.mkdir(parents=True, exist_ok=True)
-                    text_file.write_text(ref.text)  # before the audio: a cached audio always has its text
+                    with replacing(text_file) as part:  # whole or not at all: a full disk leaves the old one
+                        part.write_text(ref.text)  # before the audio: a cached audio always has its text
                     with replacing(cached) as part, part.open("wb") as out:
                         np.save(out, ref.audio)  # to the open file: given a name, np.save would add ``.npy`` to it
                 except OSError:
