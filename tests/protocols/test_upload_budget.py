@@ -91,6 +91,15 @@ async def uploads_metric(http: httpx.AsyncClient, name: str) -> float:
     return metric((await http.get("/metrics")).text, name, door="http")
 
 
+async def voices_answered(http: httpx.AsyncClient, status: int) -> float:
+    """How many uploads of a voice /metrics counts as answered with ``status``."""
+    text = (await http.get("/metrics")).text
+    try:
+        return metric(text, "voxhost_http_requests_total", route="/v1/audio/voices", status=str(status))
+    except AssertionError:
+        return 0.0  # none yet
+
+
 def assert_too_large(answer: httpx.Response) -> None:
     assert answer.status_code == 413, answer.text
     error = answer.json()["error"]
@@ -234,12 +243,14 @@ def test_an_upload_waiting_for_100_continue_is_refused_while_the_budget_is_full(
             ]
             await asyncio.sleep(0.5)
             refusals = await uploads_metric(http, "voxhost_uploads_refused_total")
+            busy = await voices_answered(http, 503)
             headers, body = voice_form("Asks first", sample)
             head = f"POST /v1/audio/voices HTTP/1.1\r\nContent-Type: {headers['Content-Type']}"
             answers = await asyncio.to_thread(expect_continue, daemon, head, None, len(body))
             answer_headers, error = refused_before_the_body(answers, 503, "busy")
             assert int(answer_headers["retry-after"]) >= 1 and "max_upload_requests" in error["message"], error
             assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
+            assert await voices_answered(http, 503) == busy + 1  # counted as every answer is
             go_on.set()
             for answer in await asyncio.gather(*held):
                 assert answer.status_code == 200, answer.text
