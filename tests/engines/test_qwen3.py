@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 
 from voxhost.engine import Capability, EngineContext, SynthesisRequest
@@ -19,12 +20,13 @@ from voxhost.errors import (
     ModelMissingError,
     UnknownVoiceError,
 )
+from voxhost.operations import SpeechRequest
 from voxhost.plugins.qwen3 import Qwen3Engine, Qwen3Settings, select_backend
 from voxhost.plugins.qwen3.languages import to_model_language
 
 from ..conftest import free_port, running_daemon
+from ..protocols.http_helpers import base_url, wav_bytes
 from ..protocols.http_helpers import client as openai_client
-from ..protocols.http_helpers import wav_bytes
 from .qwen3_fixtures import (
     MAX_TOKENS,
     SAMPLES_PER_FRAME,
@@ -83,6 +85,7 @@ def test_default_voices_follow_the_installed_model(tmp_path):
     engine = _engine(tmp_path, backend="torch", model="0.6b")
     assert "en_US-default" in {v.id for v in engine.voices()}
     assert len(engine.voices()) == 10  # the published languages, before the model is pulled
+    assert engine.speaks_cloned("ja_JP") and not engine.speaks_cloned("fi_FI")  # which library voices it offers
     root = engine.model_dir()
     root.mkdir(parents=True)
     config = {"talker_config": {"codec_language_id": {"english": 2050, "german": 2053, "beijing_dialect": 2074}}}
@@ -91,6 +94,7 @@ def test_default_voices_follow_the_installed_model(tmp_path):
         ("en_US-default", ("en_US",)),
         ("de_DE-default", ("de_DE",)),
     ]
+    assert engine.speaks_cloned("de") and not engine.speaks_cloned("ja_JP")
     with pytest.raises(UnknownVoiceError):
         engine.validate_request(SynthesisRequest(text="hi", voice="fr_FR-default"))
 
@@ -341,3 +345,43 @@ def test_torch_speed_stretches_the_same_speech(torch_daemon):
 
     normal, fast = length(1.0), length(1.5)
     assert fast == pytest.approx(normal / 1.5, rel=0.02)
+
+
+@pytest.mark.heavy
+def test_torch_library_voice_in_a_language_the_model_does_not_speak_is_not_offered(torch_daemon):
+    # The tiny model speaks English, German, Chinese and French: a Finnish voice would be read with the wrong
+    # sounds (the model guessed), so no door lists it as a Qwen3 voice, and a request naming it is told why.
+    finnish = add_voice(torch_daemon, "Mummo", language="fi_FI", pitch=320)
+    german = add_voice(torch_daemon, "Oma", language="de_DE", pitch=340)
+    url = base_url(torch_daemon)
+    listed = {
+        v["id"] for v in httpx.get(url + "/v1/audio/voices", params={"engine": "qwen3"}, timeout=10).json()["voices"]
+    }
+    assert f"qwen3:{german}" in listed and f"qwen3:{finnish}" not in listed
+
+    async def describe() -> set[str]:
+        from wyoming.client import AsyncTcpClient
+        from wyoming.info import Describe, Info
+
+        async with AsyncTcpClient("127.0.0.1", torch_daemon.port) as client:
+            await client.write_event(Describe().event())
+            while not Info.is_type((event := await asyncio.wait_for(client.read_event(), 10)).type):
+                pass
+        return {v.name for v in Info.from_event(event).tts[0].voices}
+
+    described = asyncio.run(describe())
+    assert f"qwen3:{german}" in described and f"qwen3:{finnish}" not in described
+    body = {"model": "qwen3", "voice": f"qwen3:{finnish}", "input": "Hyvää huomenta.", "response_format": "wav"}
+    refused = httpx.post(url + "/v1/audio/speech", json=body, timeout=10)
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["param"] == "language" and f"{finnish!r} is stored in it" in error["message"], error
+    assert "fi_FI" in error["message"] and "de_DE" in error["message"]
+    # The voice carries across languages: asked for in one the model speaks, it is taken (checked, not spoken: a
+    # new voice's clone prompt takes seconds on a CPU).
+
+    async def prepare() -> str:
+        job = torch_daemon.core.prepare(SpeechRequest(text="Good morning.", voice=f"qwen3:{finnish}", language="en"))
+        return str(job.resolved.voice.id)
+
+    assert torch_daemon.call(prepare()) == f"qwen3:{finnish}"

@@ -7,7 +7,8 @@ its own worker environment (``envs/mlx``, ``envs/qwen``).
 Voices: a Base model has no preset speakers, so the built-in voices (``<locale>-default``, one per language the
 model speaks) clone the default reference (see ``reference``); library voices clone their own reference, in ICL
 mode with a transcript and from the speaker embedding alone (x-vector mode) without one. The language comes from
-the request, else the voice; one the model does not know is left to the model to detect (``auto``).
+the request, else the voice; one the model does not speak is refused (a library voice stored in one is not offered),
+and a voice of none is left to the model to detect (``auto``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from ...engine import (
     SynthesisRequest,
     VoiceInfo,
 )
-from ...errors import EngineError, UnknownVoiceError
+from ...errors import EngineError, InvalidRequestError, UnknownVoiceError
+from ...langid import primary_language
 from .backend import Backend, Generation
 from .config import (
     ENGINE_ID,
@@ -114,6 +116,15 @@ class Qwen3Engine(Engine):
             for name in self.languages()
         ]
 
+    def speaks_cloned(self, language: str) -> bool:
+        """A language of the model (``languages``): one outside them is spoken with the wrong sounds, if at all, so
+        no door offers a library voice stored in it, and a request in it is refused (``validate_request``)."""
+        return primary_language(language) in self._spoken()
+
+    def _spoken(self) -> dict[str, str]:
+        """The model's languages: primary code → locale (``de`` → ``de_DE``)."""
+        return {primary_language(LOCALES[name]): LOCALES[name] for name in self.languages()}
+
     def models(self) -> list[ModelSpec]:
         return all_model_specs()
 
@@ -145,6 +156,16 @@ class Qwen3Engine(Engine):
     def validate_request(self, request: SynthesisRequest) -> None:
         if request.reference is None and request.voice not in {v.id for v in self.voices()}:
             raise UnknownVoiceError(f"Qwen3-TTS has no voice {request.voice!r}", param="voice")
+        # The request's language, else its library voice's (the core passes that on): the model would guess.
+        if request.language and not self.speaks_cloned(request.language):
+            ref, why = request.reference, "it was asked for"
+            if ref is not None and ref.language == request.language:
+                why = f"voice {ref.voice_id!r} is stored in it"
+            raise InvalidRequestError(
+                f"Qwen3-TTS does not speak {request.language!r} ({why}); its languages here are "
+                f"{', '.join(self._spoken().values())}; give one of them as the language to speak in",
+                param="language",
+            )
         Qwen3Options(**request.options)
 
     # -- worker side -------------------------------------------------------------------------------
