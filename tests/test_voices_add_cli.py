@@ -50,7 +50,8 @@ def test_a_voice_no_running_engine_speaks_is_listed_and_said_so(tmp_path, state_
 
 def test_a_voice_added_under_a_name_taken_names_the_voices_that_have_it(tmp_path, state_dir):
     # A second "Grandma" (a better recording) was stored in silence: two alike in every voice list, the old one
-    # never removed. Both are kept (listings tell them apart by id), and the ones already named so are said.
+    # never removed. Both are kept (voice lists call the later one "grandma (2)"), and the ones already named so are
+    # said.
     sample = tmp_path / "grandma.wav"
     soundfile.write(sample, tone(220.0, 2.0, rate=16000), 16000)
     add = ("voices", "add", str(sample), "--transcript", "Hello dear.", "--json")
@@ -58,7 +59,10 @@ def test_a_voice_added_under_a_name_taken_names_the_voices_that_have_it(tmp_path
     first = json.loads(run_cli(state_dir, *add, "--name", "Grandma", **unheard).stdout)
     assert first["same_name"] == []
     second = run_cli(state_dir, *add[:-1], "--name", "grandma", **unheard).stdout.splitlines()
-    assert second[-1] == f"also named grandma: {first['id']} (`voxhost voices remove ID` if this voice replaces one)"
+    assert second[-1] == (
+        f"also named grandma: {first['id']}; voice lists show this one as 'grandma (2)' "
+        "(`voxhost voices remove ID` if this voice replaces one)"
+    )
     assert len(VoiceLibrary(state_dir / "voices").list()) == 2
 
 

@@ -24,7 +24,7 @@ from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .replacing import replacing
 from .settings import Settings, ensure_state_dir
 from .voice_archive import import_archive, write_archive
-from .voices import BrokenVoice, LibraryVoice, same_name
+from .voices import BrokenVoice, LibraryVoice, listed_names, same_name
 
 UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
 """What to do about library voices no running engine speaks."""
@@ -171,11 +171,12 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
             # Two voices may share a name (a second recording of Grandma, listed as "Grandma (2)"), but one added
             # to replace the other would leave both in every voice list: those named so already are said.
             library = await core.library_voices()
-            return stored, engines, [v.id for v in library if v.id != stored.id and same_name(v.name, stored.name)]
+            namesakes = [v.id for v in library if v.id != stored.id and same_name(v.name, stored.name)]
+            return stored, engines, namesakes, listed_names(library).get(stored.id, stored.name)
         finally:
             await core.close()
 
-    stored, engines, namesakes = asyncio.run(store())
+    stored, engines, namesakes, listed = asyncio.run(store())
     heard = voice.transcript is None and stored.transcript is not None
     if args.json:
         shown = {
@@ -198,7 +199,8 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
     print(f"spoken by: {', '.join(engines)}" if engines else f"spoken by no running engine yet ({UNSPOKEN_FIX})")
     if namesakes:
         print(
-            f"also named {stored.name}: {', '.join(namesakes)} (`voxhost voices remove ID` if this voice replaces one)"
+            f"also named {stored.name}: {', '.join(namesakes)}; voice lists show this one as {listed!r} "
+            "(`voxhost voices remove ID` if this voice replaces one)"
         )
     return 0
 
