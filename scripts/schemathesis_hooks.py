@@ -74,14 +74,19 @@ def use_real_files(case: schemathesis.Case) -> None:
     upload = UPLOADS.get(operation)
     if upload is not None and not isinstance(body.get(upload[0]), Binary):
         return  # no generated file to stand in for
+    components = dict(meta.components)
     if operation in TRANSCRIBED:
         body.pop("transcript", None)  # optional: the body stays as valid as it was
     if upload is not None:
         field, data = upload
         body[field] = Binary(data)
-        # schemathesis validates an edited body again and cannot validate binary data, so it would call the case
-        # negative; a file for a generated one (and an optional field left out) leaves it as valid as it was.
-        case._record_starting_state()
+        # Reading ``case.meta`` validates an edited body again, and schemathesis cannot validate binary data, so it
+        # calls the case negative; a file for a generated one (and an optional field left out) leaves it as valid
+        # as it was, so each part keeps the mode it was generated in, and the case stays positive.
+        edited = case.meta
+        if edited is not None:
+            edited.components.update(components)
+            edited.generation.mode = schemathesis.GenerationMode.POSITIVE
 
 
 @schemathesis.hook
