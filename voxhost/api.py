@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from .audio import EncodedAudio
     from .engine import PCM, EngineContext, ModelSpec, Transcript, TranscriptionModel, TranscriptPart, WithheldVoice
     from .errors import VoxhostError
     from .events import Event
@@ -397,11 +398,14 @@ class CoreAPI(Protocol):
         """Resolve a transcription's engine and check its language and options before any audio (typed errors)."""
         ...
 
-    async def transcribe(self, audio: PCM, params: TranscribeParams) -> Transcript:
-        """Recognize the speech in ``audio``; it goes before the checking of generated speech in the queue."""
+    async def transcribe(self, audio: PCM | EncodedAudio, params: TranscribeParams) -> Transcript:
+        """Recognize the speech in ``audio``; it goes before the checking of generated speech in the queue. An
+        uploaded file is decoded only when the engine takes it up."""
         ...
 
-    def transcribe_stream(self, audio: PCM, params: TranscribeParams) -> AsyncGenerator[TranscriptPart, None]:
+    def transcribe_stream(
+        self, audio: PCM | EncodedAudio, params: TranscribeParams
+    ) -> AsyncGenerator[TranscriptPart, None]:
         """Recognize the speech in ``audio``: a ``TranscriptInfo``, then segments as they are recognized; closing
         the stream cancels the work."""
         ...

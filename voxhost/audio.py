@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -135,6 +136,21 @@ def decoded_pcm(data: bytes | Path, max_seconds: float, param: str, max_rate: in
     np.clip(samples, -1.0, 1.0, out=samples)
     samples *= 32767.0
     return PCM(samples.astype("<i2").tobytes(), rate)
+
+
+@dataclass(frozen=True)
+class EncodedAudio:
+    """An uploaded file for the recognizer, decoded only when its transcription is granted the engine: requests
+    waiting their turn hold the file as it was sent (a few MB, counted by the door's upload budget), not the
+    minutes of samples it decodes to (half an hour is 58 MB of PCM, and twice that as float32 while decoding)."""
+
+    data: bytes | Path
+    max_seconds: float
+    param: str
+
+    def decode(self) -> PCM:
+        """16-bit mono PCM at the recognizer's rate (at most); blocking, so call it in a thread."""
+        return decoded_pcm(self.data, self.max_seconds, self.param, RECOGNIZER_RATE)
 
 
 _BLOCK_FRAMES = 65536

@@ -26,6 +26,7 @@ from .api import (
     VoiceUsage,
 )
 from .archives import stream_zip, write_zip
+from .audio import EncodedAudio
 from .catalog import Catalog
 from .components import collect_engine_classes, engine_configs
 from .door import Door
@@ -484,11 +485,13 @@ class Core:
         """The transcription's engine resolved, its language and options checked, before any audio."""
         return self.recognition.check(params)
 
-    async def transcribe(self, audio: PCM, params: TranscribeParams) -> Transcript:
+    async def transcribe(self, audio: PCM | EncodedAudio, params: TranscribeParams) -> Transcript:
         """Recognize the speech in ``audio``: the whole transcript."""
         return await self.recognition.transcribe(audio, params, PERSON)
 
-    def transcribe_stream(self, audio: PCM, params: TranscribeParams) -> AsyncGenerator[TranscriptPart, None]:
+    def transcribe_stream(
+        self, audio: PCM | EncodedAudio, params: TranscribeParams
+    ) -> AsyncGenerator[TranscriptPart, None]:
         """Recognize the speech in ``audio``: a ``TranscriptInfo``, then segments as they are recognized."""
         return self.recognition.stream(audio, params, PERSON)
 

@@ -2,7 +2,8 @@
 
 Every transcription runs through the recognizing engine's scheduler as one-shot work (``Scheduler.exclusive``), so
 it takes a slot before any look-ahead sentence of that engine; a person waiting (a door's request, a voice upload)
-goes before the checking of generated speech.
+goes before the checking of generated speech. An uploaded file (``EncodedAudio``) is decoded once the slot is
+granted, so the memory that decoded audio takes follows the engine's concurrency, not the requests queued for it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import ValidationError
 
+from .audio import EncodedAudio
 from .engine import PCM, Capability, Segment, Transcript, TranscriptInfo, TranscriptionRequest, TranscriptPart
 from .errors import BusyError, EngineError, InvalidAudioError, InvalidRequestError, UnsupportedError, VoxhostError
 from .events import EventBus, Transcribed
@@ -118,12 +120,10 @@ class Recognition:
     # -- transcription -----------------------------------------------------------------------------------
 
     async def stream(
-        self, audio: PCM, params: TranscribeParams, priority: int = PERSON
+        self, audio: PCM | EncodedAudio, params: TranscribeParams, priority: int = PERSON
     ) -> AsyncGenerator[TranscriptPart, None]:
         """A ``TranscriptInfo``, then segments as they are recognized; closing the stream cancels the work."""
         params = self.check(params)
-        if not audio.data or audio.rate <= 0:
-            raise InvalidAudioError("the audio contains no samples", param="audio")
         assert params.engine is not None
         slot = self._registry.get(params.engine)
         request = TranscriptionRequest(
@@ -136,17 +136,29 @@ class Recognition:
         started = time.monotonic()
         language: str | None = None
         chars = 0
+        seconds = 0.0
         error: str | None = None
         try:
             async with slot.scheduler.exclusive(priority):
-                parts = slot.runner.transcribe(audio, request)
+                # Decoded here rather than on arrival: the requests waiting for the engine hold their files only.
+                pcm = await asyncio.to_thread(audio.decode) if isinstance(audio, EncodedAudio) else audio
+                if not pcm.data or pcm.rate <= 0:
+                    raise InvalidAudioError("the audio contains no samples", param="audio")
+                seconds = pcm.seconds
+                parts = slot.runner.transcribe(pcm, request)
+                informed = False
                 try:
                     async for part in parts:
                         if isinstance(part, TranscriptInfo):
                             language = part.language
                         else:
+                            if not informed:  # the info comes first, with the audio's length, whatever the engine
+                                yield TranscriptInfo(request.language, None, seconds)
                             chars += len(part.text.strip())
+                        informed = True
                         yield part
+                    if not informed:
+                        yield TranscriptInfo(request.language, None, seconds)
                 finally:
                     await parts.aclose()
         except VoxhostError as err:
@@ -160,7 +172,7 @@ class Recognition:
                 Transcribed(
                     engine=slot.id,
                     door=params.door,
-                    audio_seconds=round(audio.seconds, 3),
+                    audio_seconds=round(seconds, 3),
                     elapsed=round(time.monotonic() - started, 4),
                     language=language,
                     chars=chars,
@@ -168,7 +180,9 @@ class Recognition:
                 )
             )
 
-    async def transcribe(self, audio: PCM, params: TranscribeParams, priority: int = PERSON) -> Transcript:
+    async def transcribe(
+        self, audio: PCM | EncodedAudio, params: TranscribeParams, priority: int = PERSON
+    ) -> Transcript:
         """The whole transcript."""
         info: TranscriptInfo | None = None
         segments: list[Segment] = []
@@ -181,8 +195,7 @@ class Recognition:
                     segments.append(part)
         finally:
             await parts.aclose()
-        if info is None:
-            info = TranscriptInfo(base_language(params.language), None, audio.seconds)
+        assert info is not None  # the stream's first part
         return Transcript.collect(info, segments)
 
     # -- the voice library --------------------------------------------------------------------------------

@@ -4,19 +4,26 @@ OpenAPI document."""
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import time
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
 import openai
 import pytest
+import soundfile
 import soxr
 
 from voxhost.operations import SpeechRequest
 from voxhost.protocols.http.settings import HttpSettings
 
-from ..conftest import make_settings, running_daemon
+from ..conftest import ServeProcess, free_port, make_settings, running_daemon
 from ..listener import wer
 from .http_helpers import base_url, client, tone, two_hours_of_silence, wav_bytes
 
@@ -276,6 +283,79 @@ def test_an_upload_under_openais_25_mb_is_taken(daemon):
     assert len(data) > 11 * 1024 * 1024
     result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("recording.wav", data))
     assert wer(SENTENCE, result.text) <= 0.1, result.text
+
+
+def _silence_flac(minutes: float) -> bytes:
+    """Silence as a 16 kHz FLAC: a small upload that decodes to minutes of samples (and that VAD skips quickly)."""
+    buffer = io.BytesIO()
+    with soundfile.SoundFile(buffer, "w", 16000, 1, format="FLAC") as sound:
+        sound.write(np.zeros(int(16000 * 60 * minutes), dtype=np.int16))
+    return buffer.getvalue()
+
+
+def _peak_growth(pid: int, work: Callable[[], object]) -> int:
+    """How far a process's peak RSS rose above its RSS while ``work`` ran."""
+    before = _memory(pid, "VmRSS")
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM counts from here
+    work()
+    return _memory(pid, "VmHWM") - before
+
+
+def _memory(pid: int, field: str) -> int:
+    """A process's ``VmRSS`` or ``VmHWM`` (its peak since the last reset), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no {field} for {pid}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's resettable peak RSS")
+def test_uploads_waiting_for_the_recognizer_are_not_held_decoded(tmp_path, audio):
+    # Nine 28-minute transcriptions at once took the daemon to 2.1 GB: each was decoded on arrival (float32 while
+    # decoding, then PCM) and waited so in memory for the one engine slot. Decoded when the engine takes them up,
+    # those waiting hold their files (kilobytes here), whatever they decode to.
+    port = free_port()
+    config = tmp_path / "voxhost.toml"
+    config.write_text(
+        f'state_dir = "{tmp_path / "state"}"\nshutdown_timeout = 2\n[engines.piper]\nenabled = false\n'
+        "[engines.whisper]\nenabled = true\n[doors.wyoming]\nenabled = false\n[doors.mqtt]\nenabled = false\n"
+        f'[doors.http]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+    )
+    speech, rate = soundfile.read(io.BytesIO(audio), dtype="float32")
+    first = wav_bytes(np.concatenate([speech, np.zeros(rate, np.float32)] * 3), rate)  # holds the engine a while
+    waiting = _silence_flac(29)
+    decoded = 16000 * 60 * 29 * 4  # one waiting upload's samples as float32: 111 MiB
+    serve = ServeProcess(config, {**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        serve.wait_ready()
+        url = f"http://127.0.0.1:{port}/v1"
+        api = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=60)
+        alone = _peak_growth(
+            serve.proc.pid, lambda: api.audio.transcriptions.create(model="whisper-1", file=("first.wav", first))
+        )
+        impatient = openai.OpenAI(base_url=url, api_key="x", max_retries=0, timeout=0.3)
+
+        def with_others_waiting() -> None:
+            with ThreadPoolExecutor(7) as pool:
+                busy = pool.submit(api.audio.transcriptions.create, model="whisper-1", file=("first.wav", first))
+                time.sleep(0.1)  # the first holds the engine; the others queue behind it, then give up
+                queued = [
+                    pool.submit(impatient.audio.transcriptions.create, model="whisper-1", file=(f"{i}.flac", waiting))
+                    for i in range(6)
+                ]
+                assert wer(" ".join([TWO] * 3), busy.result().text) <= 0.1
+                for request in queued:
+                    with pytest.raises(openai.APITimeoutError):
+                        request.result()
+            time.sleep(0.5)  # a decoding thread outlives its request
+
+        together = _peak_growth(serve.proc.pid, with_others_waiting)
+    finally:
+        serve.close()
+    # The six waiting add less than one of them decoded to PCM (half its float32); on arrival they added 1.2 GB.
+    assert together < alone + decoded / 2, (
+        f"peak RSS grew {together / 2**20:.0f} MiB with six 29-minute uploads waiting, {alone / 2**20:.0f} MiB without"
+    )
 
 
 def test_no_recognizer_is_a_501(tmp_path):

@@ -229,13 +229,7 @@ class WhisperEngine(Engine):
             raise EngineError("the whisper engine is not loaded")
         s = self.settings
         options = WhisperOptions(**request.options)
-        samples = np.frombuffer(audio.data, dtype="<i2").astype(np.float32) / 32768.0
-        if audio.rate != RATE:
-            import soxr
-
-            samples = soxr.resample(samples, audio.rate, RATE).astype(np.float32)
-        pad = np.zeros(int(PAD * RATE), dtype=np.float32)
-        samples = np.concatenate([pad, samples, pad])
+        samples = _padded(audio)
         language = request.language or (s.language.split("_")[0].split("-")[0].lower() if s.language else None)
         decoding = Decoding(
             language=language,
@@ -252,6 +246,20 @@ class WhisperEngine(Engine):
                 yield TranscriptInfo(part.language, part.language_probability, duration)
             else:
                 yield _shifted(part, -PAD, duration)
+
+
+def _padded(audio: PCM) -> np.ndarray:
+    """The audio as float32 at 16 kHz with ``PAD`` of silence each side, written into one array: half an hour is
+    115 MB of float32, and each intermediate copy (scaled, then padded) would be as much again."""
+    pcm = np.frombuffer(audio.data, dtype="<i2")
+    if audio.rate != RATE:
+        import soxr
+
+        pcm = soxr.resample(pcm, audio.rate, RATE)  # int16 in, int16 out: half the float32's size
+    pad = int(PAD * RATE)
+    samples = np.zeros(pcm.size + 2 * pad, dtype=np.float32)
+    np.multiply(pcm, np.float32(1 / 32768.0), out=samples[pad : pad + pcm.size])
+    return samples
 
 
 def _shifted(segment: Any, offset: float, duration: float) -> Any:

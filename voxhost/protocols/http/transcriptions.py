@@ -6,20 +6,20 @@ everything is checked before the audio is decoded. ``json``, ``verbose_json`` ar
 ``transcript.text.delta`` per segment as it is recognized, then ``transcript.text.done``. A stream is ``json`` or
 ``text`` (the same events); ``srt``, ``vtt`` and ``verbose_json`` with ``stream=true`` are a 400 naming
 ``response_format`` (the model refuses them): the openai client reads a streamed answer as events, and no event
-carries their cues, timings or segments.
+carries their cues, timings or segments. The file is decoded when the engine takes the request up, not while it
+waits its turn, so requests queued for the engine hold what they sent and not minutes of samples.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 
 from aiohttp import web
 
 from ...api import CoreAPI
-from ...audio import RECOGNIZER_RATE, decoded_pcm
-from ...engine import PCM, Segment, Transcript, TranscriptInfo
+from ...audio import EncodedAudio
+from ...engine import Segment, Transcript, TranscriptInfo
 from ...errors import UnknownEngineError, UnsupportedError, VoxhostError
 from ...operations import TranscribeParams, parse
 from ...transcripts import LANGUAGE_NAMES, subtitles
@@ -99,7 +99,7 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
     body = await form(request, CreateTranscriptionRequest)
     engine = names.resolve_transcription_model(core, settings, body.model)
     params = _params(core, body, engine)
-    audio = await asyncio.to_thread(decoded_pcm, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE)
+    audio = EncodedAudio(body.file, settings.max_transcription_seconds, "file")
     if body.stream:
         return await _stream(request, core, audio, params)
     transcript = await core.transcribe(audio, params)
@@ -156,13 +156,13 @@ def _sse(event: TranscriptTextDelta | TranscriptTextDone | SpeechStreamError) ->
     return b"data: " + event.model_dump_json().encode() + b"\n\n"
 
 
-async def _stream(request: web.Request, core: CoreAPI, audio: PCM, params: TranscribeParams) -> web.StreamResponse:
+async def _stream(
+    request: web.Request, core: CoreAPI, audio: EncodedAudio, params: TranscribeParams
+) -> web.StreamResponse:
     """Events as segments are recognized; nothing is sent before the recognizer has started (errors stay answers)."""
     parts = core.transcribe_stream(audio, params)
     try:
-        first = await anext(parts)  # the info: queue, load and language detection done, or an error answer
-    except StopAsyncIteration:
-        first = TranscriptInfo(params.language, None, audio.seconds)
+        first = await anext(parts)  # the info: queue, decoding, load and language detection done, or an error answer
     except BaseException:
         await parts.aclose()
         raise
@@ -170,7 +170,7 @@ async def _stream(request: web.Request, core: CoreAPI, audio: PCM, params: Trans
         status=200, headers={"Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
     texts: list[str] = []
-    duration = first.duration if isinstance(first, TranscriptInfo) else audio.seconds
+    duration = first.duration if isinstance(first, TranscriptInfo) else 0.0
     try:
         await response.prepare(request)
         try:

@@ -8,11 +8,9 @@ in the language spoken). The limits are the transcriptions' (``max_transcription
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
-from ...audio import RECOGNIZER_RATE, decoded_pcm
+from ...audio import EncodedAudio
 from ...engine import Transcript
 from ...errors import UnsupportedError
 from . import names
@@ -31,7 +29,7 @@ async def create_translation(request: web.Request) -> web.Response:
     body = await form(request, CreateTranslationRequest)
     engine = names.resolve_translation_model(core, settings, body.model)
     params = checked_params(core, engine, body.temperature, {"prompt": body.prompt, "task": "translate"})
-    audio = await asyncio.to_thread(decoded_pcm, body.file, settings.max_transcription_seconds, "file", RECOGNIZER_RATE)
+    audio = EncodedAudio(body.file, settings.max_transcription_seconds, "file")  # decoded when the engine takes it
     return _answer(body.response_format, await core.transcribe(audio, params))
 
 
