@@ -76,6 +76,7 @@ def main() -> None:
     with open(log, "w") as err:
         daemon = subprocess.Popen(
             [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
+            cwd=directory,  # not the repository's root, whose voxhost would shadow a checkout on PYTHONPATH
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=err,
