@@ -59,9 +59,11 @@ BENCHES = [
         r"extra wall time per sentence \(median\): -?\d+ ms",
     ),
     bench("f5_streaming.py --repeats 1", r"time to first audio\s+\d+\.\d+ s", pytest.mark.heavy),
-    bench("chatterbox_bench.py --runs 1 --vc-seconds 2", r"VC 2 s in -> \d+\.\d s out", pytest.mark.heavy),
     bench(
-        "qwen3_streaming.py --runs 1",
+        "chatterbox_bench.py --runs 1 --sentences 2 --vc-seconds 2", r"VC 2 s in -> \d+\.\d s out", pytest.mark.heavy
+    ),
+    bench(
+        "qwen3_streaming.py --runs 1 --tokens 12",
         r"time to first audio: non-streaming \d+\.\d+ s, streaming \d+\.\d+ s",
         pytest.mark.heavy,
     ),
