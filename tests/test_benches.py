@@ -45,6 +45,7 @@ BENCHES = [
     ),
     bench("long_text.py --rounds 1 --chars 5000", r"\| prose \| voxhost \| \d+ \| \d+ \|"),
     bench("spoken_memory.py --speed --rounds 1", r"long \(15 s\) \| \d+\.\d+ \|"),
+    bench("transcription_memory.py -n 2 -m 1", r"RSS before \d+ MiB, peak \d+ MiB \(\+-?\d+ MiB\)"),
     bench(
         "wyoming_vs_piper.py --rounds 1 --concurrent-rounds 1 --per-count-rounds 1 --counts 1",
         r"describe round trip under 4 clients, p99 \(ms\) \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+x",
