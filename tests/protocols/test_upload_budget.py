@@ -8,6 +8,7 @@ wait, then the rest."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import time
@@ -86,6 +87,23 @@ async def post_slowly(
     return await http.post("/v1/audio/voices", headers=headers, content=slowly(body, go_on))
 
 
+@contextlib.asynccontextmanager
+async def budget_in_use(
+    http: httpx.AsyncClient, sample: bytes, name: str
+) -> AsyncIterator[list[tuple[dict[str, str], bytes]]]:
+    """``HELD`` uploads sent half-way and held for the block (the budget's whole count in use), then finished: each
+    one served. Yields their forms."""
+    go_on = asyncio.Event()
+    forms = [voice_form(f"{name} {n}", sample) for n in range(HELD)]
+    held = [asyncio.create_task(post_slowly(http, *form, go_on)) for form in forms]
+    await asyncio.sleep(0.5)  # their headers and half their bodies are in
+    assert not any(task.done() for task in held)
+    yield forms
+    go_on.set()
+    for answer in await asyncio.gather(*held):
+        assert answer.status_code == 200, answer.text
+
+
 async def uploads_metric(http: httpx.AsyncClient, name: str) -> float:
     """The HTTP door's value of one upload budget metric."""
     return metric((await http.get("/metrics")).text, name, door="http")
@@ -119,26 +137,19 @@ def test_uploads_past_the_bound_are_refused_at_once_while_those_held_finish(
 ) -> None:
     async def run() -> None:
         async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
-            go_on = asyncio.Event()
-            forms = [voice_form(f"Held {n}", sample) for n in range(HELD)]
-            held = [asyncio.create_task(post_slowly(http, *form, go_on)) for form in forms]
             refusals = await uploads_metric(http, "voxhost_uploads_refused_total")
-            await asyncio.sleep(0.5)  # their headers and half their bodies are in
-            assert not any(task.done() for task in held)
-            headers, body = voice_form("One too many", sample)
-            # /metrics shows what the held ones hold: their count, and their bytes (by Content-Length).
-            assert await uploads_metric(http, "voxhost_uploads_in_progress") == HELD
-            assert await uploads_metric(http, "voxhost_upload_bytes_in_progress") == sum(len(b) for _, b in forms)
-            started = time.monotonic()
-            assert (HELD + 1) * len(body) < BUDGET  # refused for the count alone
-            refused = await http.post("/v1/audio/voices", headers=headers, content=body)
-            assert_busy(refused)
-            assert time.monotonic() - started < 3.0  # answered at once, not after the held ones
-            assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
-            assert (await http.get("/health")).status_code == 200
-            go_on.set()
-            for answer in await asyncio.gather(*held):
-                assert answer.status_code == 200, answer.text
+            async with budget_in_use(http, sample, "Held") as forms:
+                headers, body = voice_form("One too many", sample)
+                # /metrics shows what the held ones hold: their count, and their bytes (by Content-Length).
+                assert await uploads_metric(http, "voxhost_uploads_in_progress") == HELD
+                assert await uploads_metric(http, "voxhost_upload_bytes_in_progress") == sum(len(b) for _, b in forms)
+                started = time.monotonic()
+                assert (HELD + 1) * len(body) < BUDGET  # refused for the count alone
+                refused = await http.post("/v1/audio/voices", headers=headers, content=body)
+                assert_busy(refused)
+                assert time.monotonic() - started < 3.0  # answered at once, not after the held ones
+                assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
+                assert (await http.get("/health")).status_code == 200
             # The budget was given back: the next upload is served.
             headers, body = voice_form("After", sample)
             after = await http.post("/v1/audio/voices", headers=headers, content=body)
@@ -185,18 +196,12 @@ def test_an_upload_past_its_routes_own_limit_is_a_413_while_the_budget_is_in_use
     """Too large is the client's mistake whatever else is in progress: a 503 would have it retry the same upload."""
 
     async def run() -> None:
-        async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
-            go_on = asyncio.Event()
-            held = [
-                asyncio.create_task(post_slowly(http, *voice_form(f"Holding {n}", sample), go_on)) for n in range(HELD)
-            ]
-            await asyncio.sleep(0.5)
-            assert not any(task.done() for task in held)
+        async with (
+            httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http,
+            budget_in_use(http, sample, "Holding"),
+        ):
             headers, _ = voice_form("Too large", sample)
             assert_too_large(await http.post("/v1/audio/voices", headers=headers, content=bytes(TOO_LARGE)))
-            go_on.set()
-            for answer in await asyncio.gather(*held):
-                assert answer.status_code == 200, answer.text
 
     asyncio.run(run())
 
@@ -237,23 +242,16 @@ def test_an_upload_waiting_for_100_continue_is_refused_while_the_budget_is_full(
 ) -> None:
     async def run() -> None:
         async with httpx.AsyncClient(base_url=base_url(daemon), timeout=30) as http:
-            go_on = asyncio.Event()
-            held = [
-                asyncio.create_task(post_slowly(http, *voice_form(f"Waiting {n}", sample), go_on)) for n in range(HELD)
-            ]
-            await asyncio.sleep(0.5)
-            refusals = await uploads_metric(http, "voxhost_uploads_refused_total")
-            busy = await voices_answered(http, 503)
-            headers, body = voice_form("Asks first", sample)
-            head = f"POST /v1/audio/voices HTTP/1.1\r\nContent-Type: {headers['Content-Type']}"
-            answers = await asyncio.to_thread(expect_continue, daemon, head, None, len(body))
-            answer_headers, error = refused_before_the_body(answers, 503, "busy")
-            assert int(answer_headers["retry-after"]) >= 1 and "max_upload_requests" in error["message"], error
-            assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
-            assert await voices_answered(http, 503) == busy + 1  # counted as every answer is
-            go_on.set()
-            for answer in await asyncio.gather(*held):
-                assert answer.status_code == 200, answer.text
+            async with budget_in_use(http, sample, "Waiting"):
+                refusals = await uploads_metric(http, "voxhost_uploads_refused_total")
+                busy = await voices_answered(http, 503)
+                headers, body = voice_form("Asks first", sample)
+                head = f"POST /v1/audio/voices HTTP/1.1\r\nContent-Type: {headers['Content-Type']}"
+                answers = await asyncio.to_thread(expect_continue, daemon, head, None, len(body))
+                answer_headers, error = refused_before_the_body(answers, 503, "busy")
+                assert int(answer_headers["retry-after"]) >= 1 and "max_upload_requests" in error["message"], error
+                assert await uploads_metric(http, "voxhost_uploads_refused_total") == refusals + 1
+                assert await voices_answered(http, 503) == busy + 1  # counted as every answer is
             # With room again, the same request is told to go on, sends its body and is served.
             answers = await asyncio.to_thread(expect_continue, daemon, head, body)
             assert [status for status, _, _ in answers] == [100, 200], answers
