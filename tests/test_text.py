@@ -170,6 +170,18 @@ SHORT_WORDS = [
     ("Mr. And Mrs. Smith, J. A. Smith. Ok.", ["Mr. And Mrs. Smith, J. A. Smith.", "Ok."]),
     ("Ask Mr. Le, Dr. Da Silva, Ms. Du. Then go.", ["Ask Mr. Le, Dr. Da Silva, Ms. Du.", "Then go."]),
     ("Obst, z. B. Dann gehen wir. Gut.", ["Obst, z. B. Dann gehen wir.", "Gut."]),
+    # A German unit or count after a number: before a noun its dot ends no sentence, before an opener it does
+    # ("Es waren 2,5 Mio. Viele kamen." was one sentence: "Viele" was no opener).
+    (
+        "Nach 3 Std. Fahrt und 5 Min. Pause. Es waren 2,5 Mio. Viele kamen. Es dauert 3 Std. Alle warten.",
+        [
+            "Nach 3 Std. Fahrt und 5 Min. Pause.",
+            "Es waren 2,5 Mio.",
+            "Viele kamen.",
+            "Es dauert 3 Std.",
+            "Alle warten.",
+        ],
+    ),
 ]
 
 

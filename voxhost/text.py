@@ -79,7 +79,7 @@ SENTENCE_OPENERS = frozenset((
     "Wir", "Ich", "Ihr", "Man", "Dort", "Hier", "Jetzt", "Heute", "Nun", "Aber", "Doch", "Also", "Auch",
     "Wenn", "Als", "Am", "Im", "Um", "Ab", "Bis", "Seit", "Vom", "Zum", "Zur", "Mit", "Nach", "Vor", "Bitte",
     "Danke", "Ja", "Nein", "Wie", "Was", "Wo", "Wann", "Warum", "Mein", "Meine", "Unser", "Unsere", "Sonst",
-    "Außerdem", "Zudem", "Deshalb", "Daher", "Trotzdem", "Damit", "Dabei",
+    "Außerdem", "Zudem", "Deshalb", "Daher", "Trotzdem", "Damit", "Dabei", "Viele", "Einige", "Manche", "Alle",
     # French, Spanish
     "La", "Les", "Il", "Elle", "Ils", "Elles", "Nous", "Vous", "On", "Puis", "Ensuite", "Mais", "Donc", "Alors",
     "Ce", "Cette", "Je", "El", "Los", "Las", "Luego", "Después", "Pero", "Entonces", "Yo", "Nosotros",

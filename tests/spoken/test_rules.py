@@ -308,6 +308,12 @@ SHORT_FORMS = [
         "Wait 10 sec, 2 secs, 3 hrs, 1 hr, 5 mins or 2 wks.",
         "Wait ten seconds, two seconds, three hours, one hour, five minutes or two weeks.",
     ),
+    # Their dot went on to the engine where the sentence goes on: "a five minute. drive".
+    (
+        "en_US",
+        "It is a 5 min. drive, 2 hrs. by bus. It took 3 hrs. Then we left.",
+        "It is a five minute drive, two hours by bus. It took three hours. Then we left.",
+    ),
     ("en_US", "It is 1.5x faster, 2x the size.", "It is one point five times faster, two times the size."),
     ("en_US", "Open 24/7.", "Open twenty-four seven."),
     (
@@ -441,6 +447,19 @@ GERMAN_MAGNITUDES = [
         ],
     ),
     ("Es sind 3 Mio Nutzer und 1k Gäste.", ["Es sind drei Millionen Nutzer und ein tausend Gäste."]),
+    # The dot of a unit or count before a noun went on to the engine, a pause in the sentence ("nach drei Stunden.
+    # Fahrt"); before a sentence opener it ends the sentence ("2,5 Mio. Viele kamen." was one, its dot dropped).
+    (
+        "Nach 3 Std. Fahrt, 5 Min. Pause und 10 Sek. Wartezeit kamen 2,5 Mio. Menschen.",
+        [
+            "Nach drei Stunden Fahrt, fünf Minuten Pause und zehn Sekunden Wartezeit kamen zwei Komma fünf Millionen "
+            "Menschen."
+        ],
+    ),
+    (
+        "Es waren 2,5 Mio. Viele kamen. Es dauert 3 Std. Dann fahren wir.",
+        ["Es waren zwei Komma fünf Millionen.", "Viele kamen.", "Es dauert drei Stunden.", "Dann fahren wir."],
+    ),
 ]
 
 

@@ -196,8 +196,22 @@ LANGS: dict[str, Lang] = {
             "GBP": (("pound", "pounds"), ("penny", "pence")),
         },
         date_order="MDY",
-        # Short forms espeak spells out ("hrs" "h r s", "wks" "w k s") or reads as a word ("sec").
-        aliases={"sec": "s", "secs": "s", "hr": "h", "hrs": "h", "mins": "min", "wks": "wk"},
+        # Short forms espeak spells out ("hrs" "h r s", "wks" "w k s") or reads as a word ("sec"); with their dot,
+        # which goes where the sentence goes on ("a 5 min. drive" kept "five minute. drive").
+        aliases={
+            "sec": "s",
+            "secs": "s",
+            "hr": "h",
+            "hrs": "h",
+            "mins": "min",
+            "wks": "wk",
+            "sec.": "s",
+            "secs.": "s",
+            "min.": "min",
+            "mins.": "min",
+            "hr.": "h",
+            "hrs.": "h",
+        },
         magnitudes={
             "k": ("thousand", "thousand"),
             "M": ("million", "million"),

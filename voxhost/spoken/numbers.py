@@ -789,9 +789,9 @@ class Reader:
         said = self._measure(
             m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine, before_noun=self._before_noun(m)
         )
-        after = m.string[m.end() :].lstrip(" \u00a0")[:1]
-        # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann"), else it may end it.
-        return said + "." if m.group(2).endswith(".") and not (after.islower() or after in (",", ";")) else said
+        # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann", "3 Std. Fahrt": the
+        # splitter ended the sentence there only before a sentence opener), else it ends it.
+        return said + _end_dot(m, m.group(2))
 
     def _number_plural(self, m: re.Match[str]) -> str | None:
         """A number + "s" that is the number made plural, not seconds: any number as a name after "the", "those",
