@@ -268,6 +268,45 @@ def test_a_signal_while_plugins_import_stops_cleanly(tmp_path, sig):
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+def test_the_daemon_removes_part_files_that_killed_writes_left(tmp_path):
+    state = tmp_path / "state"
+    stale = [  # as replacing() names them: what a kill -9 part-way through a write leaves
+        state / ".usage.json.abcd1234.part",
+        state / "voices" / "grandma-1" / ".meta.json.0123abcd.part",
+        state / "cache" / "piper" / ".speed-curves.json.deadbeef.part",
+        state / "outputs" / "job1" / ".record.json.00ff00ff.part",
+        state / "models" / "org--gone" / ".model.onnx.1234abcd.part",
+    ]
+    kept = [
+        state / "notes.part",  # the user's: not replacing()'s naming
+        state / ".notes.zz12zz12.part",
+        state / "cache" / ".fresh.json.feedbeef.part",  # changed a moment ago: a write may still be going on
+        state / "models" / "org--pulling" / ".model.onnx.cafe0123.part",  # a pull of another process writes it
+    ]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 1000)
+        if path.name != ".fresh.json.feedbeef.part":
+            os.utime(path, (time.time() - 3600, time.time() - 3600))
+    lock = state / "models" / ".locks" / "org--pulling.lock"
+    lock.parent.mkdir()
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as `voxhost models pull` holds it while it downloads
+        serve = ServeProcess(_config(tmp_path, state), _env())
+        try:
+            serve.wait_ready()
+            assert _stop(serve) == 0, serve.tail()
+        finally:
+            serve.close()
+    assert [path for path in stale if path.exists()] == [], serve.tail()
+    assert [path for path in kept if not path.exists()] == [], serve.tail()
+    said = " ".join(line for line in serve.log if "INFO" in line and "unfinished write" in line)
+    assert "Removed 4 unfinished write(s)" in said and "(4000 bytes)" in said, serve.tail()
+    assert "Removed 1 unfinished write(s)" in said and "org--gone (1000 bytes): .model.onnx.1234abcd.part" in said, (
+        serve.tail()
+    )
+
+
 def test_a_daemon_with_every_door_off_says_so(tmp_path):
     serve = ServeProcess(_config(tmp_path, tmp_path / "state"), _env())  # wyoming, http and mqtt all off
     try:

@@ -9,7 +9,7 @@ import signal
 from collections.abc import Awaitable, Coroutine
 from typing import Any, NoReturn
 
-from . import statelock
+from . import models, replacing, statelock
 from .components import collect_door_classes, door_configs
 from .core import Core
 from .door import Door, listen_problem
@@ -121,6 +121,7 @@ class Daemon:
         classes = collect_door_classes(self.plugins, self.settings)
         doors = door_configs(self.settings, classes)  # a bad door table stops the start before engines load
         statelock.hold(ensure_state_dir(self.settings))  # before the core touches the state dir (job recovery, library)
+        await asyncio.to_thread(_sweep_parts, self.settings)  # on a thread: a big outputs folder takes a while
         # Engines may take minutes to load (a heavy model on a Jetson): an address in use is said before, not after.
         for name, door_settings in doors.items():
             for endpoint in classes[name].endpoints(door_settings) if door_settings.enabled else []:
@@ -197,6 +198,14 @@ class Daemon:
             raise
         except Exception:
             _LOGGER.exception("Shutdown: %s failed", name)
+
+
+def _sweep_parts(settings: Settings) -> None:
+    """Remove what writes cut off by a ``kill -9`` or a power loss left (a pull's part file may be gigabytes): under
+    the state dir, whose lock this daemon holds, and in the models dir, where a pull of another process may run."""
+    models_dir = settings.models_path.resolve()
+    replacing.sweep(settings.state_path, skip=lambda folder: folder.resolve() == models_dir)
+    models.sweep_parts(models_dir)
 
 
 def _signals_to_handle() -> list[signal.Signals]:

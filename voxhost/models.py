@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ModelMissingError, VoxhostError, storage_error
-from .replacing import replacing
+from .replacing import replacing, sweep
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -356,7 +356,7 @@ def _pull_lock(spec: ModelSpec, models_dir: str | Path) -> Iterator[None]:
     """Hold the repository's pull lock: two processes (the CLI and a daemon's HTTP pull, two CLIs) writing the
     same files raced on one ``.part`` file, leaving a traceback and possibly a file the other had truncated.
     A second pull waits for the first and then finds the model there."""
-    path = Path(models_dir, LOCKS, spec.repo.replace("/", "--") + ".lock")
+    path = _lock_path(models_dir, spec.repo.replace("/", "--"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -373,6 +373,45 @@ def _pull_lock(spec: ModelSpec, models_dir: str | Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing drops the lock
+
+
+def _lock_path(models_dir: str | Path, folder: str) -> Path:
+    """The pull lock of the repository kept in ``<models_dir>/<folder>``."""
+    return Path(models_dir, LOCKS, folder + ".lock")
+
+
+def sweep_parts(models_dir: str | Path) -> tuple[int, int]:
+    """Remove the part files a killed pull left in ``models_dir``, repository by repository, each while holding
+    its pull lock: a folder a pull of another process writes now (``voxhost models pull`` beside the daemon) is
+    left alone, however long its download has stalled. How many files and their bytes."""
+    count = size = 0
+    try:
+        folders = [entry for entry in os.scandir(models_dir) if entry.is_dir(follow_symlinks=False)]
+    except OSError:  # no models directory yet: nothing pulled
+        return 0, 0
+    for entry in folders:
+        if entry.name == LOCKS:
+            continue
+        try:
+            fd = os.open(_lock_path(models_dir, entry.name), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # never pulled by this voxhost: no pull can be writing it, the lock is made first
+            fd = None
+        except OSError as err:
+            _LOGGER.debug("%s left as it is: its pull lock cannot be read (%s)", entry.path, err)
+            continue
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    _LOGGER.debug("%s left as it is: a pull writes it", entry.path)
+                    continue
+            removed, freed = sweep(Path(entry.path))
+            count, size = count + removed, size + freed
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return count, size
 
 
 def _refuse_offline(spec: ModelSpec, models_dir: str | Path) -> None:
