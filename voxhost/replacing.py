@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,7 +48,7 @@ def sweep(root: Path, skip: Callable[[Path], bool] = lambda folder: False) -> tu
             path = Path(folder, name)
             try:
                 info = path.lstat()
-                if not path.is_file() or path.is_symlink() or info.st_mtime > before:
+                if not stat.S_ISREG(info.st_mode) or info.st_mtime > before:  # a link is not followed
                     continue
                 path.unlink()
             except OSError as err:  # gone already, or not ours to remove: left as it is
