@@ -23,9 +23,13 @@ from .lab import ANSWER_HEADERS
 
 _STARTING_GRACE = 1.0
 """Seconds a connection counts as starting: asyncio reports it to its handler a loop turn after accepting it."""
-_REFUSE_LINGER = 1.0
-"""Seconds a refused connection stays open for its request to arrive (closing on unread data resets it, and the
-client would lose the answer)."""
+_REFUSE_WAIT = 1.0
+"""Seconds a refused connection waits for each piece of its request (closing on unread data resets the connection,
+and the client would lose the answer); it is closed as soon as its request has come whole."""
+_REFUSE_MOST = 10.0
+"""Seconds a refused connection is kept open at most, however slowly its request's body keeps coming."""
+_MOST_HEAD = 64 * 1024
+"""Bytes of request head read at most before a refused connection is closed."""
 
 
 @dataclass(frozen=True)
@@ -64,20 +68,80 @@ def _refusal(limit: int) -> bytes:
     return head.encode() + body
 
 
+def _body_length(head: bytes) -> int | None:
+    """How many bytes of body follow a request head: its ``Content-Length``, 0 with none or when the client waits for
+    ``100 Continue`` (it gets the refusal instead), None for a chunked body (it ends when the client stops sending)."""
+    length, waits = 0, False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"transfer-encoding" and b"chunked" in value:
+            return None
+        if name == b"content-length" and value.isdigit():
+            length = int(value)
+        elif name == b"expect" and value == b"100-continue":
+            waits = True
+    return 0 if waits else length
+
+
 class _Refuse(asyncio.Protocol):
-    """Answer 503 at once, read and drop what the client sends for a moment, then close."""
+    """Answer 503 at once, and close once the request has come (its head, and what body it announced): read whole, it
+    is closed cleanly, and clients that read until the connection ends have their answer as soon as it is sent. A
+    client that sends nothing, or stalls, is closed after ``_REFUSE_WAIT``; one that keeps sending, after
+    ``_REFUSE_MOST``."""
 
     def __init__(self, answer: bytes) -> None:
         self._answer = answer
+        self._transport: asyncio.Transport | None = None
+        self._head = bytearray()
+        self._left: int | None = None  # body bytes still to come, once the head is read (None: until the client stops)
+        self._body = False  # the head has been read
         self._timer: asyncio.TimerHandle | None = None
+        self._end = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        stream = cast(asyncio.Transport, transport)  # a TCP socket's (uvloop's transports are not asyncio's classes)
-        stream.write(self._answer)
-        self._timer = asyncio.get_running_loop().call_later(_REFUSE_LINGER, stream.close)
+        self._transport = cast(asyncio.Transport, transport)  # a TCP socket's (uvloop's are not asyncio's classes)
+        self._transport.write(self._answer)
+        self._end = asyncio.get_running_loop().time() + _REFUSE_MOST
+        self._wait()
+
+    def _wait(self) -> None:
+        """Close after ``_REFUSE_WAIT`` without a byte, within ``_REFUSE_MOST`` in all."""
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(min(loop.time() + _REFUSE_WAIT, self._end), self._close)
+
+    def _close(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()  # what was written is sent first
 
     def data_received(self, data: bytes) -> None:
-        pass
+        if not self._body:
+            self._head += data
+            end = self._head.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._head) > _MOST_HEAD:
+                    self._close()
+                else:
+                    self._wait()
+                return
+            self._body = True
+            self._left = _body_length(bytes(self._head[:end]))
+            data = bytes(self._head[end + 4 :])
+            self._head.clear()
+            # The answer is whole: end the sending side, so a client reading until the end stops waiting now.
+            if self._transport is not None and self._transport.can_write_eof():
+                self._transport.write_eof()
+        if self._left is not None:
+            self._left -= len(data)
+            if self._left <= 0:
+                self._close()
+                return
+        self._wait()
+
+    def eof_received(self) -> bool | None:
+        return False  # the client has sent all it will: close
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
