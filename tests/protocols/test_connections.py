@@ -4,6 +4,7 @@ the number of connections is capped, and Home Assistant's long-lived streams kee
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 
@@ -213,6 +214,16 @@ def test_http_connections_past_the_cap_get_503(daemon):
         refused = httpx.get(base_url(daemon) + "/health", timeout=10)
         assert refused.status_code == 503 and refused.json()["error"]["code"] == "too_many_connections"
         assert refused.headers["Retry-After"] == "1"
+        # A client that reads until the connection ends has it whole as soon as its request is in, not a second on.
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(f"GET /health HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            answer = b"".join(iter(lambda: sock.recv(65536), b""))
+            took = time.monotonic() - started
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in head and b"Connection: close" in head
+        assert json.loads(body)["error"]["code"] == "too_many_connections"
+        assert took < 0.5, took
     finally:
         for sock in held:
             sock.close()
