@@ -369,14 +369,25 @@ PLURALS = [
         "forty-sevens.",
         "He scored two sixes, rolled three sixes and all sevens; the sixes, a pair of threes, the 747s.",
     ),
-    # Seconds stay seconds: no count before them, or a number of several digits after one.
+    # After a count a number of several digits is made plural too: "two 45s" was "two forty-five seconds".
     (
         "en_US",
-        "Wait 30s, or 2m 30s, then try again after 45s; do three 30s sprints.",
-        "Wait thirty seconds, or two minutes thirty seconds, then try again after forty-five seconds; do three thirty "
-        "seconds sprints.",
-        "Wait thirty seconds, or two minutes thirty seconds, then try again after forty-five seconds; do three thirty "
-        "seconds sprints.",
+        "He owns two 45s and three 78s.",
+        "He owns two forty-fives and three seventy-eights.",
+        "He owns two 45s and three 78s.",
+    ),
+    # Seconds stay seconds: no count before them; before a noun they qualify it, in the singular ("three 5s
+    # sprints" was "three fives sprints", "three 30s sprints" "three thirty seconds sprints").
+    (
+        "en_US",
+        "Wait 30s, or 2m 30s, then try again after 45s; do three 5s sprints, three 30s sprints, a 30s timeout, 10s "
+        "intervals, then rest 30s between sets.",
+        "Wait thirty seconds, or two minutes thirty seconds, then try again after forty-five seconds; do three five "
+        "second sprints, three thirty second sprints, a thirty second timeout, ten second intervals, then rest thirty "
+        "seconds between sets.",
+        "Wait thirty seconds, or two minutes thirty seconds, then try again after forty-five seconds; do three five "
+        "second sprints, three thirty second sprints, a thirty second timeout, ten second intervals, then rest thirty "
+        "seconds between sets.",
     ),
 ]
 
@@ -420,6 +431,17 @@ def test_a_measure_after_a_is_said_in_the_singular(reads_numbers):
     assert said(written, reads_numbers=reads_numbers) == (
         "A five megabyte file, a thirty kilometer drive, an eight gigabyte card, a five dollar bill, a twenty-one "
         "degree Celsius day; it is five megabytes, thirty kilometers and five dollars."
+    )
+    # After "the", "each", "two", … only before a noun ("the 5 MB file" was "the five megabytes file"); a quantity
+    # keeps the plural ("the 5 MB are used", "free up the 5 MB", "the 30 km to Berlin", "the 5 MB used").
+    written = (
+        "The 5 MB file is big, the 5 MB are used; each 30 km drive, two 8 GB cards, the $5 bill; free up the 5 MB, "
+        "the 30 km to Berlin, the 5 MB used."
+    )
+    assert said(written, reads_numbers=reads_numbers) == (
+        "The five megabyte file is big, the five megabytes are used; each thirty kilometer drive, two eight gigabyte "
+        "cards, the five dollar bill; free up the five megabytes, the thirty kilometers to Berlin, the five megabytes "
+        "used."
     )
 
 

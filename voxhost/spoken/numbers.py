@@ -66,8 +66,8 @@ _COUNTED_DIGIT = re.compile(
     r"(?i:\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|all|both|some|any|more"
     r"|double|triple|pair of)\s+)$"
 )
-"""What says that a digit + "s" is the digit made plural ("two 6s", "all 7s", "a pair of 3s": "sixes"), not seconds:
-a count before it. Only a single digit: "three 30s sprints" are seconds, as "Wait 30s" and "after 45s" are."""
+"""What says that a number + "s" is the number made plural ("two 6s", "all 7s", "a pair of 3s", "two 45s": "sixes"),
+not seconds: a count before it, where no noun follows ("three 5s sprints" are seconds, as "Wait 30s" is)."""
 _MINUTES_BEFORE = re.compile(r"(?i:\b(?:wait(?:s|ed|ing)?|takes?|took|taking|lasts|lasted|lasting)\s+)$")
 _MINUTES_IN = re.compile(r"(?i:\bin\s+)$")
 _MINUTES_AFTER = re.compile(r"\s*(?:ago|later|delay|timeout|timer|break|pause|interval|cooldown)\b")
@@ -82,6 +82,30 @@ _COUNTED = re.compile(r" [^\W\d_A-Z]")
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
 """English "a", "an" right before a measure: the measure stands before a noun, as an adjective ("a five megabyte
 file", "a twelve inch pizza", "a five dollar bill"), and its unit is said in the singular."""
+_DETERMINER_EN = re.compile(
+    r"(?i:\b(?:the|this|that|these|those|each|every|my|your|our|their|his|her|its|no|both|all|two|three|four|five"
+    r"|six|seven|eight|nine|ten|eleven|twelve|several|many|few)\s+)$"
+)
+"""English words before a measure after which it may be an adjective or a quantity: "the 5 MB file" (before a noun,
+"the five megabyte file"), "the 5 MB are used", "free up the 5 MB" (a quantity, plural)."""
+_WORD_AFTER = re.compile(r"\.?[ \u00a0]([a-z]+)\b(?!-)")
+"""The lower-case word right after a measure (after its unit's dot: "a 5 min. drive")."""
+_NO_NOUN_WORDS = """
+    a an the and or but nor than then so as if because though although while when where which who whom whose that
+    this these those there here it its i you he she we they me him her us them my your our their
+    is are was were be been being am will would shall should can could may might must do does did have has had
+    of to from in on at for with by per into onto over under above below between across through via within without
+    before after until till since about around along past up down off out away back ahead behind apart together
+    ago later earlier sooner each apiece total overall altogether extra more less fewer most least only just
+    too also even still yet already instead rather not never always again please here now today tonight tomorrow
+    yesterday daily weekly monthly yearly hourly long wide high tall deep thick thin old young left remaining free
+    spare available used needed required missing lost gained saved added north south east west further farther
+    bigger smaller larger longer shorter higher lower faster slower heavier lighter wider narrower deeper warmer
+    colder cooler hotter cheaper older younger thousand million billion trillion hundred plus minus times
+"""
+_NO_NOUNS = frozenset(_NO_NOUN_WORDS.split())
+"""Lower-case words after a measure that are no noun it could qualify: verbs, prepositions, adverbs, comparatives
+("the 5 MB are used", "the 30 km to Berlin", "the 5 kg lighter")."""
 _MEASURE_WORD = re.compile(r"\s+(?i:tall|long|wide|high|deep|thick|across)\b")
 """What says that a number's ``'`` or ``"`` is feet or inches, not a quotation's end ('"I am 5" tall"')."""
 _NAME_BEFORE = re.compile(r"(?:^|[\s\"'„“‚‘«»(\[])([^\W\d_][\w-]*)\.?\s+$")
@@ -780,14 +804,17 @@ class Reader:
     def _unit(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         unit = self.lang.aliases.get(m.group(2), m.group(2)).replace("μ", "µ")
+        before_noun = self._before_noun(m)
         if self.code == "en" and unit == "s" and m.end() - m.start() == len(m.group(1)) + 1:
             plural = self._number_plural(m)
             if plural is not None:
                 return plural or None
+            # "5s sprints", "a 30s timeout": seconds before a noun, an adjective ("five second sprints").
+            before_noun = before_noun or _noun_after(m.string, m.end())
         if self.code == "en" and unit == "m" and self._minutes(m):
             unit = "min"
         said = self._measure(
-            m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine, before_noun=self._before_noun(m)
+            m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine, before_noun=before_noun
         )
         # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann", "3 Std. Fahrt": the
         # splitter ended the sentence there only before a sentence opener), else it ends it.
@@ -795,13 +822,15 @@ class Reader:
 
     def _number_plural(self, m: re.Match[str]) -> str | None:
         """A number + "s" that is the number made plural, not seconds: any number as a name after "the", "those",
-        "these" ("the 747s"), a digit after a count ("two 6s", "all 7s"): "sixes" ("" where the engine reads it: a
-        number of several digits); None: seconds."""
+        "these" ("the 747s"), or after a count where no noun follows ("two 6s", "all 7s", "two 45s": "sixes", "forty-
+        fives"; "three 5s sprints" are seconds before a noun); "" where the engine reads it (a number of several
+        digits); None: seconds."""
         raw, start = m.group(1), m.start()
         if not raw.isdigit():
             return None
         before = m.string[max(0, start - 12) : start]
-        if len(raw) == 1 and _COUNTED_DIGIT.search(before) or _NAMED.search(before):
+        counted = _COUNTED_DIGIT.search(before) is not None and not _noun_after(m.string, m.end())
+        if counted or _NAMED.search(before):
             # espeak reads "6s" "six s" (a pause between); a number of several digits it reads as the others.
             return "" if self.reads_numbers and len(raw) > 1 else plural_en(self.words(int(raw)))
         return None
@@ -868,9 +897,15 @@ class Reader:
         return self._measure(m.group(1), self.lang.inches, feminine="in" in self.lang.feminine, before_noun=before)
 
     def _before_noun(self, m: re.Match[str]) -> bool:
-        """English "a 6' fence", "a 5 MB file", "a $5 bill": a measure after "a" stands before a noun ("a six foot
-        fence")."""
-        return self.code == "en" and _ARTICLE_EN.search(m.string, max(0, m.start() - 4), m.start()) is not None
+        """English "a 6' fence", "a 5 MB file", "the $5 bill": a measure after "a" stands before a noun ("a six foot
+        fence"); after "the", "each", "two", … only where a noun follows ("the five megabyte file", not "the 5 MB
+        are used")."""
+        if self.code != "en":
+            return False
+        text, start = m.string, m.start()
+        if _ARTICLE_EN.search(text, max(0, start - 4), start) is not None:
+            return True
+        return _DETERMINER_EN.search(text, max(0, start - 12), start) is not None and _noun_after(text, m.end())
 
     def _ordinal_fr(self, m: re.Match[str]) -> str | None:
         n, suffix = int(m.group(1)), m.group(2)
@@ -920,6 +955,16 @@ def _quoted(text: str, at: int, mark: str) -> bool:
     if closing is None:
         return opened % 2 == 1  # straight double quotes open and close alike (inch marks, after a digit, aside)
     return opened > len(closing.findall(before))
+
+
+def _noun_after(text: str, at: int) -> bool:
+    """Whether a lower-case word that may be a noun follows at ``at`` ("5s sprints", "the 5 MB file"), not a verb, a
+    preposition or an adverb ("the 5 MB are used", "45s ago")."""
+    word = _WORD_AFTER.match(text, at)
+    if word is None:
+        return False
+    w = word.group(1)
+    return w not in _NO_NOUNS and not w.endswith("ly") and not (w.endswith("ed") and len(w) > 5)
 
 
 def _end_dot(m: re.Match[str], written: str) -> str:
