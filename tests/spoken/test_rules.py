@@ -503,6 +503,23 @@ VERSIONS = [
         ["Ich nutze Python 3.11.", "Es kommt mit „Kernel 6.8.“"],
     ),
     ("fi", "Käytän Python 3.11.", ["Käytän Python kolme piste yksitoista."], ["Käytän Python 3.11."]),
+    (
+        "de",
+        "Wir haben Version 3.11. Siehe Abbildung 3.11. Es läuft auf Ubuntu 22.04.",
+        [
+            "Wir haben Version drei Punkt elf.",
+            "Siehe Abbildung drei Punkt elf.",
+            "Es läuft auf Ubuntu zweiundzwanzig Punkt null vier.",
+        ],
+        ["Wir haben Version 3.11.", "Siehe Abbildung 3.11.", "Es läuft auf Ubuntu 22.04."],
+    ),  # fmt: skip
+    # After a noun of what happens that day it is the date: "Lieferung 3.11." was "Lieferung drei Punkt elf".
+    (
+        "de",
+        "Lieferung 3.11. Abgabetermin 3.11. Geburtstag 3.11.",
+        ["Lieferung dritter November.", "Abgabetermin dritter November.", "Geburtstag dritter November."],
+        None,
+    ),
     # Dates stay dates: after an article, a preposition, a word of days or punctuation, with a year, mid-sentence.
     (
         "de",

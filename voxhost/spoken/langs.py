@@ -94,6 +94,13 @@ class Lang:
     day_words: tuple[str, ...] = ()
     """Words (lower case) after which a day without its year is a date at a sentence's end ("Montag 3.11.", "Termin
     3.11."): after another capitalised word, a name, it is a version there ("Python 3.11.", "Kernel 6.8.")."""
+    date_endings: tuple[str, ...] = ()
+    """Endings (lower case) of nouns that name an event or a deadline, after which a day without its year at a
+    sentence's end is a date too ("Lieferung 3.11.", "Abgabetermin 3.11."), where a product's name is a version
+    ("Python 3.11.", "Version 3.11.")."""
+    numbered_nouns: tuple[str, ...] = ()
+    """Endings of nouns with ``date_endings``' endings that number a part of a text ("Abbildung 3.11.", "Übung 3.11.":
+    a section's number, read as a version)."""
     arrows: tuple[str, str] | None = None
     """What ``a → b`` and ``a ← b`` (``->``, ``=>``, ``<-``) are said as between two words ("to", "from"); None: a
     pause (a comma), where no one word reads well for every use (a route, a menu path, a change of state)."""
@@ -399,6 +406,38 @@ LANGS: dict[str, Lang] = {
             "stichtag",
             "frist",
         ),  # fmt: skip
+        date_endings=(
+            "ung",
+            "ungen",
+            "tag",
+            "tage",
+            "termin",
+            "termine",
+            "datum",
+            "frist",
+            "fristen",
+            "schluss",
+            "beginn",
+            "ende",
+            "start",
+            "abgabe",
+            "abfahrt",
+            "ankunft",
+            "treffen",
+            "feier",
+            "fest",
+            "urlaub",
+            "ferien",
+            "versand",
+            "eingang",
+            "stand",
+            "deadline",
+            "markt",
+            "messe",
+            "party",
+            "konzert",
+        ),  # fmt: skip
+        numbered_nouns=("bildung", "übung", "gleichung", "lösung", "zeichnung", "ordnung", "darstellung"),
     ),
     "fr": Lang(
         code="fr",

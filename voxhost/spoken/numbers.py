@@ -310,18 +310,27 @@ class Reader:
     def _version(self, m: re.Match[str], *parts: str) -> str | None:
         """ "2.0.1" → "two dot zero dot one" (its parts, or ``parts``)."""
         word = self.lang.dot if self.lang else " "
-        return f" {word} ".join(self.words(int(part)) for part in parts or m.group(1).split("."))
+        # "22.04" is "twenty-two oh four", not "twenty-two four": a part with a leading zero digit by digit.
+        return f" {word} ".join(
+            self.digits(part) if part.startswith("0") else self.words(int(part))
+            for part in parts or m.group(1).split(".")
+        )
 
     def _version_at_end(self, m: re.Match[str]) -> bool:
         """Whether a day and month without a year ("3.11.") at a sentence's end follow a name ("Python 3.11.",
-        "Kernel 6.8."), not a word of days (``Lang.day_words``: "Montag 3.11.") nor anything else ("am 3.11.",
-        "Termin: 3.11.")."""
+        "Kernel 6.8."), not a word of days (``Lang.day_words``: "Montag 3.11."), a noun of what happens on a day
+        (``Lang.date_endings``: "Lieferung 3.11.") nor anything else ("am 3.11.", "Termin: 3.11.")."""
         if not _AT_END.match(m.string, m.end()):
             return False
         name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
         if name is None or not name.group(1)[0].isupper():
             return False
-        return self.lang is not None and name.group(1).lower() not in self.lang.day_words
+        word = name.group(1).lower()
+        # "Lieferung 3.11.", "Abgabetermin 3.11." name what happens that day: a date ("Version 3.11." a version).
+        lang = self.lang
+        if lang is None or word in lang.day_words:
+            return False
+        return not word.endswith(lang.date_endings) or word.endswith(lang.numbered_nouns)
 
     def _digit_run(self, m: re.Match[str]) -> str | None:
         prefix, run = m.group(1), m.group(2)
