@@ -248,6 +248,12 @@ QUOTED = [
         ['Dr. "Bones" McCoy and J. "Bud" Smith came.', 'He said. "yes" was all.', "Ok."],
     ),
     ("Done.\n\n“Next.”", ["Done.", "“Next.”"]),
+    # Nor before emoji after a mark (an assistant's "Done. ✅ The lights are on." was one sentence, its first audio
+    # later); emoji with no mark before them end none here (the front-end puts a mark there).
+    (
+        "Erledigt. 💡 Die Lampe ist an! ✅👍🏽 Noch etwas? Great job 🎉 See you.",
+        ["Erledigt.", "💡 Die Lampe ist an!", "✅👍🏽 Noch etwas?", "Great job 🎉 See you."],
+    ),
 ]
 
 
