@@ -1,6 +1,7 @@
 """The HTTP door as careless clients and configurations use it: a base URL ending in "/" (Open WebUI joins
 ``{base}/audio/speech``), an origin copied from the address bar into ``cors_origins``, a voice name with stray
-spaces, and requests aiohttp cannot parse (a URL or header too long, a malformed header)."""
+spaces, requests aiohttp cannot parse (a URL or header too long, a malformed header), and curl's uploads to a route
+that is not there."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import openai
 import pytest
 
 from ..conftest import make_settings, running_daemon
-from .http_helpers import base_url, client
+from .http_helpers import base_url, client, expect_continue, refused_before_the_body
 
 ORIGIN = "http://ui.example:3000"
 """What a browser sends as ``Origin`` for a page at http://UI.example:3000/chat."""
@@ -120,4 +121,21 @@ def test_requests_aiohttp_cannot_parse_get_openai_errors_with_the_security_heade
     error = json.loads(body)["error"]
     assert set(error) == {"message", "type", "param", "code"} and error["code"] == "bad_request"
     assert all(name in headers for name in SECURITY)
+    assert httpx.get(base_url(daemon) + "/health").status_code == 200
+
+
+def test_curl_is_told_404_or_405_before_it_sends_its_file(daemon):
+    # curl sends "Expect: 100-continue" with a large body and waits: a route that is not there, or a method the route
+    # does not take, is said at once, and the file is never sent. (aiohttp said 100 Continue to both first.)
+    mb = 5_000_000
+    refused_before_the_body(
+        expect_continue(daemon, "POST /v1/audio/transcription HTTP/1.1", None, mb), 404, "not_found"
+    )
+    headers, _ = refused_before_the_body(
+        expect_continue(daemon, "PUT /v1/audio/speech HTTP/1.1", None, mb), 405, "method_not_allowed"
+    )
+    assert "POST" in headers["allow"], headers
+    # A base URL ending in "/" is still sent on to the route meant, before the body too.
+    [(status, moved, _)] = expect_continue(daemon, "POST /v1//audio/speech HTTP/1.1", None, mb)
+    assert status == 308 and moved["location"] == "/v1/audio/speech" and moved["connection"] == "close", moved
     assert httpx.get(base_url(daemon) + "/health").status_code == 200

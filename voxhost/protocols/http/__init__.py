@@ -15,6 +15,7 @@ from ...api import CoreAPI
 from ...budget import AudioBudget
 from ...door import Door, DoorSettings, Endpoint, host_port
 from .app import begin_shutdown, build_app
+from .checks import unrouted
 from .errors import SERVER_LOGGER
 from .keys import IN_FLIGHT
 from .limits import ConnectionSettings, LimitedSite
@@ -79,6 +80,10 @@ class HttpDoor(Door):
             app, handler_cancellation=True, shutdown_timeout=1.0, **connection.handler_kwargs()
         )
         await self._runner.setup()
+        server = self._runner.server
+        assert server is not None
+        # Before any connection is made: each takes its request handler from the server as it starts.
+        server.request_handler = unrouted(app, server.request_handler)
         self._site = LimitedSite(
             self._runner, self.settings.host, self.settings.port, self.settings.max_connections, connection
         )

@@ -4,7 +4,8 @@ length and the upload budget): each one serves as a middleware, and all of them 
 A client that sends ``Expect: 100-continue`` (curl, for an upload) waits to be told ``100 Continue`` before it sends
 its body. aiohttp says so before any middleware runs, so an upload the door refuses anyway was sent whole first.
 Each route answers ``Expect`` here instead: the door's refusal at once if a check refuses the request, with
-``Connection: close`` (the body it announced never comes), else ``100 Continue``.
+``Connection: close`` (the body it announced never comes), else ``100 Continue``. A request no route takes (404,
+405, or a path the door redirects) is answered as it would be without ``Expect``, before its body (``unrouted``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import HttpVersion11, hdrs, web
 from aiohttp.typedefs import Handler, Middleware
+from multidict import CIMultiDict
 
 from ...errors import VoxhostError
 from .errors import answer_error, error_response
@@ -22,6 +24,8 @@ Check = Callable[[web.Request], object]
 is not used)."""
 ExpectHandler = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 """What aiohttp calls for a request with an ``Expect`` header: an answer refuses it, None lets it go on."""
+ServerHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+"""What a connection hands each request to (``web.Server.request_handler``: the application's own)."""
 
 
 def checking(check: Check) -> Middleware:
@@ -64,3 +68,29 @@ def _refusal(request: web.Request, response: web.Response, counted: Callable[[we
     response.force_close()
     counted(request, response.status)
     return response
+
+
+def unrouted(app: web.Application, handle: ServerHandler) -> ServerHandler:
+    """``handle``, with a request that sends ``Expect`` to a path or method no route takes served as if it had not
+    sent it: aiohttp's answer to ``Expect`` for those is ``100 Continue``, so curl sent a whole file to be told 404.
+    The request then goes through every middleware (a 403, 401 or the redirect of a path with a stray slash come
+    first, as they would) and gets its 404 or 405 before its body; the connection ends after it."""
+
+    async def handled(request: web.BaseRequest) -> web.StreamResponse:
+        if hdrs.EXPECT not in request.headers or not isinstance(request, web.Request):
+            return await handle(request)
+        match = await app.router.resolve(request)
+        if match.http_exception is None:
+            return await handle(request)  # a route's own ``Expect`` handler answers it (``expect_handler``)
+        headers = CIMultiDict(request.headers)
+        del headers[hdrs.EXPECT]
+        try:
+            response = await handle(request.clone(headers=headers))
+        except web.HTTPException as exc:  # a redirect, answered by aiohttp itself
+            exc.force_close()
+            raise
+        if not response.prepared:
+            response.force_close()  # the body announced is not coming: nothing else can be read on this connection
+        return response
+
+    return handled
