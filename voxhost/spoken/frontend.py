@@ -176,7 +176,11 @@ class SpokenText:
 
     def _bound(self, text: str) -> list[str]:
         """The sentence, or its pieces when it would sound longer than the limit (or an error, if so set)."""
-        settings, speed = self.policy.settings, self.policy.speed
+        settings = self.policy.settings
+        # A slower speed makes a sentence last longer, not say more: bounded at its own speed, Piper at 0.25 cut
+        # prose of 50 characters into pieces, each an utterance of its own. So a slow sentence may last 1/speed as
+        # long (and its engine needs as much more memory); a runaway is still cut (voxhost.runaway scales likewise).
+        speed = max(self.policy.speed, 1.0)
         limit = settings.max_sentence_seconds
         estimate = length.seconds(text, speed)
         if estimate <= limit:
