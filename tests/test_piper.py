@@ -25,7 +25,11 @@ from .piper_fixture import build_multispeaker_voice
 def daemon(tmp_path_factory):
     voices = tmp_path_factory.mktemp("voices")
     build_multispeaker_voice(voices / "nested")
-    settings = make_settings(tmp_path_factory.mktemp("state"), engines={"piper": {"voices_dirs": [str(voices)]}})
+    settings = make_settings(
+        tmp_path_factory.mktemp("state"),
+        engines={"piper": {"voices_dirs": [str(voices)]}},
+        http={"enabled": True, "port": 0},
+    )
     with running_daemon(settings) as d:
         yield d
 
@@ -66,6 +70,30 @@ def test_speed_and_length_scale(daemon):
     scaled, _ = speak(daemon, text="Hello there.", voice="piper:en_GB-twins-medium", options={"length_scale": 3.0})
     assert abs(len(slow) / len(normal) - 2.0) < 0.05
     assert abs(len(scaled) / len(normal) - 3.0) < 0.05
+
+
+def test_a_slow_sentence_is_one_utterance(daemon):
+    """At the slowest speed the HTTP door takes, a prose sentence of 114 characters is said whole, as one Piper
+    utterance four times as long as at speed 1 (it was cut into three, each drawn out at its end and followed by
+    Piper's closing silence: about 7% longer, the prosody broken at each cut)."""
+    import httpx2 as httpx
+
+    from .protocols.http_helpers import base_url, client
+
+    text = (
+        "When you get home tonight, please remember to take the dog for a long walk around the park before "
+        "dinner is ready."
+    )
+    jobs = []
+    for speed in (1.0, 0.25):
+        with client(daemon).audio.speech.with_streaming_response.create(
+            model="tts-1", voice="alloy", input=text, response_format="pcm", speed=speed
+        ) as response:
+            response.read()
+            jobs.append(httpx.get(f"{base_url(daemon)}/v1/jobs/{response.headers['x-voxhost-job']}").json())
+    normal, slow = (job["progress"] for job in jobs)
+    assert normal["sentences_done"] == slow["sentences_done"] == 1, slow
+    assert abs(slow["audio_seconds"] / normal["audio_seconds"] / 4 - 1) <= 0.05, (slow, normal)
 
 
 def test_noise_scales_change_real_speech(daemon):
