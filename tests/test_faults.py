@@ -7,6 +7,7 @@ import asyncio
 import configparser
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -21,7 +22,7 @@ from voxhost.daemon import CLOSE_MARGIN
 from voxhost.settings import Settings
 
 from .conftest import REPO, ServeProcess, free_port, make_settings, running_daemon, wait_for
-from .protocols.http_helpers import base_url
+from .protocols.http_helpers import base_url, read_answer, refused_before_the_body
 from .protocols.mqtt_helpers import Mosquitto, Probe, is_status, mosquitto_binary
 
 TONES = str(REPO / "tests" / "plugins")
@@ -189,8 +190,21 @@ discovery = false
             wait_for(lambda: httpx.get(f"http://127.0.0.1:{http_port}/health").json()["jobs"] >= 6, 20)
         except TimeoutError:
             raise AssertionError(httpx.get(f"http://127.0.0.1:{http_port}/health").text + serve.tail(20)) from None
+        # A client with a connection open: once the door drains, curl's upload is refused before its body.
+        held = socket.create_connection(("127.0.0.1", http_port), timeout=10)
+        wire = held.makefile("rb")
+        held.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert read_answer(wire)[0] == 200
         started = time.monotonic()
         serve.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: not _listening(http_port), 5)  # the door has begun its drain
+        held.sendall(
+            b"POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+            b"boundary=x\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n"
+        )
+        stopping, _ = refused_before_the_body([read_answer(wire)], 503, "shutting_down")
+        assert stopping["retry-after"] == "5", stopping
+        held.close()
         code = serve.proc.wait(timeout=60)
         took = time.monotonic() - started
         probe.close()
@@ -201,6 +215,14 @@ discovery = false
     assert took <= shutdown_timeout + CLOSE_MARGIN, f"shutdown took {took:.1f} s:\n{serve.tail()}"
     assert any("Cancelling job" in line for line in serve.log)  # they were still running at the deadline
     assert any("Stopped" in line for line in serve.log)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def _wyoming_long(port: int, text: str) -> None:

@@ -59,7 +59,8 @@ Answer = tuple[int, dict[str, str], bytes]
 """An HTTP answer read off the wire: its status, headers (lower-case names) and body."""
 
 
-def _read_answer(wire: io.BufferedReader) -> Answer:
+def read_answer(wire: io.BufferedReader) -> Answer:
+    """One answer read off a connection's reader."""
     status = int(wire.readline().split()[1])
     headers = {}
     while (line := wire.readline()) not in (b"\r\n", b""):
@@ -92,10 +93,10 @@ def expect_continue(
     request = f"{head}\r\nHost: {host}:{port}\r\nExpect: {expect}\r\nContent-Length: {size}\r\n\r\n"
     with socket.create_connection((host, int(port)), timeout=10) as sock, sock.makefile("rb") as wire:
         sock.sendall(request.encode("latin-1"))
-        answers = [_read_answer(wire)]
+        answers = [read_answer(wire)]
         if answers[0][0] == 100 and body is not None:
             sock.sendall(body)
-            answers.append(_read_answer(wire))
+            answers.append(read_answer(wire))
         return answers
 
 
