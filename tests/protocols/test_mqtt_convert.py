@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import threading
 import time
@@ -388,3 +389,48 @@ def test_a_refused_request_is_answered_without_parsing_it_on_the_event_loop(brok
     assert (reply["status"], reply["code"], reply["id"]) == ("error", "busy", rid), reply
     assert BUSY.fullmatch(reply["message"]), reply
     assert spent < LOOP_CPU, f"the loop's thread spent {spent * 1000:.1f} ms"
+
+
+def _malformed(voice: str, rid: str) -> list[bytes]:
+    """JSON requests (each of some 300 kB) that the parser refuses where the glance skips: in the audio string (a
+    control character, a bad escape, a byte that is no UTF-8) and inside a nested value."""
+    audio = base64.b64encode(bytes(240_000)).decode()
+    head = json.dumps({"id": rid, "voice": voice, "format": "none"})[:-1]
+    flawed = [audio[:1000] + "\x01" + audio[1000:], audio[:1000] + "\\q" + audio[1000:], audio + "\\u12x4"]
+    payloads = [f'{head}, "audio": "{text}"}}'.encode() for text in flawed]
+    payloads.append(f'{head}, "audio": "{audio[:500]}\udcff{audio[500:]}"}}'.encode(errors="surrogateescape"))
+    payloads.append(f'{head}, "options": {{"pitch": tru}}, "audio": "{audio}"}}'.encode())
+    payloads.append(f'{head}, "options": {{"pitch": ["1" "2"]}}, "audio": "{audio}"}}'.encode())
+    return payloads
+
+
+def test_a_malformed_request_past_the_budget_gets_the_malformed_answer(broker, flooded):
+    """The glance that answers ``busy`` skipped the strings and nested values of a request without checking them, so
+    a request the parser refuses was answered ``busy`` with the id it holds echoed; it gets the answer it gets when
+    the door has room, word for word, and echoes nothing. A request that parses (every ``/`` of its base64 escaped,
+    as PHP writes it) is still answered ``busy`` with its id."""
+    _, voice = flooded
+    probe = Probe(broker.port, "5")
+    try:
+        answers = []
+        reply_topic, rid = f"test/replies/{new_id()}", new_id()
+        probe.subscribe(reply_topic)
+        payloads = _malformed(voice, rid)
+        for payload in payloads:  # with room: parsed on a thread
+            probe.publish(f"{FLOODED}/convert", payload, response_topic=reply_topic)
+            answers.append(probe.wait(lambda m: m.topic == reply_topic, 20).json())
+        held = _flood(probe, FLOODED, voice, [SMALL])  # no room for a request of 300 kB now
+        for payload in payloads:
+            probe.publish(f"{FLOODED}/convert", payload, response_topic=reply_topic)
+            answers.append(probe.wait(lambda m: m.topic == reply_topic, 20).json())
+        escaped = json.dumps({"id": rid, "voice": voice, "audio": base64.b64encode(bytes(range(256)) * 940).decode()})
+        probe.publish(f"{FLOODED}/convert", escaped.replace("/", "\\/"), response_topic=reply_topic)
+        busy = probe.wait(lambda m: m.topic == reply_topic, 20).json()
+        _stop_all(probe, FLOODED, list(held))
+    finally:
+        probe.close()
+    assert all(r["code"] == "invalid_request" and r["param"] == "payload" and r["id"] is None for r in answers), answers
+    with_room, without = answers[: len(payloads)], answers[len(payloads) :]
+    assert [r["message"] for r in without] == [r["message"] for r in with_room]
+    assert "Invalid control character at line 1 column" in with_room[0]["message"]  # not "at at line"
+    assert (busy["code"], busy["id"]) == ("busy", rid), busy

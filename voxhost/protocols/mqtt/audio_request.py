@@ -11,9 +11,10 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from ...errors import BusyError, VoxhostError
+from ...errors import BusyError, InvalidRequestError, VoxhostError
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
+from .glance import NotJson
 from .names import shared
 from .reply import Reply, check_delivery, check_response_topic
 from .schemas import glance, json_limit, peek_audio_request
@@ -85,7 +86,15 @@ def refuse_busy(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> None:
     # Read here, not on a thread: a refusal waiting for a thread would keep its payload, which the budget is for.
     # Glanced, not parsed: parsing the largest JSON request (14 MB of base64) held the loop 15-20 ms.
     limit = json_limit(s.max_convert_bytes, s.max_command_bytes)
-    seen = peek_audio_request(msg.payload, msg.user_properties, limit, defaults, glance)
+    try:
+        seen = peek_audio_request(msg.payload, msg.user_properties, limit, defaults, glance)
+    except NotJson as err:
+        # The answer a parse gives it when there is room, echoing nothing read from the payload: it will not do
+        # better when sent again.
+        _LOGGER.info("Rejected %s on %s: %s", topic.name, msg.topic, err)
+        seen = peek_audio_request(b"", msg.user_properties, limit, defaults)
+        Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(InvalidRequestError(str(err), param="payload"))
+        return
     _LOGGER.info(
         "Refused %s on %s: %d requests with audio (%d bytes) in progress",
         topic.name,

@@ -321,8 +321,9 @@ def load_json(text: str | bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
+        reason = err.msg.removesuffix(" at")  # "Invalid control character at", said before the place
         raise InvalidRequestError(
-            f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}", param="payload"
+            f"invalid JSON: {reason} at line {err.lineno} column {err.colno}", param="payload"
         ) from None
     except (ValueError, RecursionError) as err:  # bytes that are not UTF-8; nesting deeper than the stack
         reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
@@ -482,7 +483,8 @@ ADDRESS = ("id", "reply_to")
 
 def glance(payload: bytes, max_bytes: int) -> dict[str, Any]:
     """``peek`` without parsing the payload: only its top-level fields are followed, and only ``id`` and
-    ``reply_to`` read (fast enough for the event loop whatever the size of the rest)."""
+    ``reply_to`` read (fast enough for the event loop whatever the size of the rest); ``NotJson`` for a payload the
+    parser refuses."""
     if len(payload) > max_bytes:
         return {}
     return _address(top_level(payload, ADDRESS))
