@@ -152,6 +152,51 @@ class EncodedAudio:
         """16-bit mono PCM at the recognizer's rate (at most); blocking, so call it in a thread."""
         return decoded_pcm(self.data, self.max_seconds, self.param, RECOGNIZER_RATE)
 
+    def probe(self) -> float | None:
+        """The length in seconds that the file's header states (None where it states none: a FLAC written to a pipe,
+        a format only FFmpeg reads), read without decoding, so a request can be answered and one that is too long,
+        empty or no audio file refused while it waits; blocking, so call it in a thread."""
+        return probe_seconds(self.data, self.max_seconds, self.param)
+
+
+def probe_seconds(data: bytes | Path, max_seconds: float, param: str) -> float | None:
+    """``EncodedAudio.probe``: libsndfile's header (exact), else FFmpeg's look at the container (no length is taken
+    from it, since an MP3's is guessed from its first frame's bit rate, but a file it cannot open is refused)."""
+    import soundfile
+
+    with open(data, "rb") if isinstance(data, Path) else io.BytesIO(data) as source:
+        try:
+            with soundfile.SoundFile(source) as sound:
+                if sound.format != "MP3":  # decoded by FFmpeg (see decode_audio)
+                    check_rate(sound.samplerate, param)
+                    if sound.frames == _UNKNOWN_FRAMES:
+                        return None
+                    if sound.frames == 0:
+                        raise InvalidAudioError("the audio contains no samples", param=param)
+                    _check_length(sound.frames, sound.samplerate, max_seconds, param)
+                    return float(sound.frames / sound.samplerate)
+        except InvalidAudioError:
+            raise
+        except Exception:
+            pass
+        source.seek(0)
+        _open_with_av(source, param)
+    return None
+
+
+def _open_with_av(source: BinaryIO, param: str) -> None:
+    """Refuse a file FFmpeg cannot open or that holds no audio stream (its packets are not read)."""
+    import av
+
+    try:
+        with av.open(source, mode="r") as container:
+            audio = bool(container.streams.audio)
+    except Exception as err:
+        reason = getattr(err, "strerror", None) or "not a format voxhost reads (wav, flac, ogg, mp3, aac, m4a, webm)"
+        raise InvalidAudioError(f"the audio could not be decoded: {reason}", param=param) from None
+    if not audio:
+        raise InvalidAudioError("the file holds no audio (an image, a video without sound?)", param=param)
+
 
 _BLOCK_FRAMES = 65536
 """Frames decoded at a time: about 2 MB of float32 for 8 channels."""
