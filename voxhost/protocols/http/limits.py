@@ -155,7 +155,16 @@ class _Connection(RequestHandler):
     aiohttp would answer it in plain text, echoing part of it, without the headers every other answer carries.
     """
 
-    __slots__ = ()
+    __slots__ = ("reported",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reported = False  # asyncio has reported its connection: until then it counts as starting
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Note the connection as reported, then serve it."""
+        self.reported = True
+        super().connection_made(transport)
 
     def handle_error(
         self,
@@ -188,7 +197,7 @@ class _Gate:
         self._limit = limit
         self._connection = connection
         self._answer = _refusal(limit)
-        self._starting: list[tuple[RequestHandler, float]] = []
+        self._starting: list[tuple[_Connection, float]] = []
 
     def open_connections(self) -> int:
         """Connections being served, and those accepted but not yet reported to their handler."""
@@ -197,7 +206,8 @@ class _Gate:
         self._starting = [
             (handler, made)
             for handler, made in self._starting
-            if handler not in serving and handler.transport is None and now - made < _STARTING_GRACE
+            # Not one that has come and gone already: a closed connection has no transport either.
+            if handler not in serving and not handler.reported and now - made < _STARTING_GRACE
         ]
         return len(serving) + len(self._starting)
 
