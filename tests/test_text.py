@@ -254,6 +254,20 @@ QUOTED = [
         "Erledigt. 💡 Die Lampe ist an! ✅👍🏽 Noch etwas? Great job 🎉 See you.",
         ["Erledigt.", "💡 Die Lampe ist an!", "✅👍🏽 Noch etwas?", "Great job 🎉 See you."],
     ),
+    # Nor before markdown, or after it ("It works. **Solar** is big." was one sentence; the detector drops
+    # emphasis' asterisks itself).
+    (
+        "It works. **Solar** is big. *Wind* too. [Docs](https://x.y) here. It is **done.** Then go. Dr. **Who** came.",
+        [
+            "It works.",
+            "Solar is big.",
+            "Wind too.",
+            "[Docs](https://x.y) here.",
+            "It is done.",
+            "Then go.",
+            "Dr. Who came.",
+        ],
+    ),
 ]
 
 

@@ -99,21 +99,27 @@ _SENTENCE_DOT = "\ufdd1"
 
 _OPENING = r"(?:[\"'“„‘‚»›]|[«‹][ \u00a0\u202f]?)"
 """An opening quotation mark before a word ("“Go", "„Ja", "»Warum", "« Oui": French writes a space after it)."""
-_CLOSING = r"(?:[\"'’”»“«‘›‹)\]}]|[ \u00a0\u202f][»›])"
-"""A closing quotation mark or bracket after a sentence mark ("Oui. »": French writes a space before it)."""
-_UNKNOWN_CLOSERS = frozenset("“«‘‹› \u00a0\u202f")
-"""Closing marks the boundary detector does not know: German „…“, »…«, ‚…‘, and the French closer after a space."""
+_CLOSING = r"(?:[\"'’”»“«‘›‹)\]}*_~`]|[ \u00a0\u202f][»›])"
+"""A closing quotation mark, bracket or emphasis after a sentence mark ("Oui. »": French writes a space before it;
+"**Done.**")."""
+_UNKNOWN_CLOSERS = frozenset("“«‘‹› \u00a0\u202f*_~`")
+"""Closing marks the boundary detector does not know: German „…“, »…«, ‚…‘, the French closer after a space, and
+markdown's emphasis ("**Done.** Then")."""
 _EMOJI = r"\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF"
 _EMOJI_RUN = "[" + _EMOJI + "][" + _EMOJI + "\ufe0f\u200d\u20e3 \u00a0\u202f]*"
 """A run of emoji after a sentence mark ("Done. ✅ The lights are on."): dropped later, it hid the boundary."""
-_QUOTE_CUT = re.compile(r"[.!?…]+(" + _CLOSING + r"*)(?=\s+(" + _OPENING + "|" + _EMOJI_RUN + r")?(\w))")
-"""A sentence mark before an opening quotation mark ('He said. “Go now.”', '"Done." "Next."', "„Gut.“ „Ja.“") or a
-run of emoji ("Erledigt. 💡 Die Lampe", "Done! ✅ The lights"), or after a closing one the detector does not know
-("„Gut.“ Dann", "« Oui. » Puis"): the detector ends a sentence only before a letter, so these were one sentence. Cut
-there when a capital letter or digit begins the next one."""
-_QUOTE_TAIL = re.compile(r"[.!?…]+" + _CLOSING + r"*(?:\s+(?:" + _OPENING + "|" + _EMOJI_RUN + r")?)?$")
-"""What a text may end in that the next piece decides: a sentence mark, an opening quotation mark or emoji after it or
-not."""
+_MARKUP_OPEN = r"[*_~`!\[]{1,4}"
+"""Markdown that may open a sentence ("**Note:**", "*Wind*", "[Link](…)", "`code`"): the front-end removes it later."""
+_NEXT_OPENING = "(?:" + _MARKUP_OPEN + _OPENING + "?|" + _OPENING + "|" + _EMOJI_RUN + ")"
+_QUOTE_CUT = re.compile(r"[.!?…]+(" + _CLOSING + r"*)(?=\s+(" + _NEXT_OPENING + r")?(\w))")
+"""A sentence mark before an opening quotation mark ('He said. “Go now.”', '"Done." "Next."', "„Gut.“ „Ja.“"),
+markdown ("It works. **Solar** is big.") or a run of emoji ("Erledigt. 💡 Die Lampe", "Done! ✅ The lights"), or
+after a closing one the detector does not know ("„Gut.“ Dann", "« Oui. » Puis", "**Done.** Then"): the detector ends
+a sentence only before a letter, so these were one sentence. Cut there when a capital letter or digit begins the next
+one."""
+_QUOTE_TAIL = re.compile(r"[.!?…]+" + _CLOSING + r"*(?:\s+" + _NEXT_OPENING + r"?)?$")
+"""What a text may end in that the next piece decides: a sentence mark, an opening quotation mark, markdown or emoji
+after it or not."""
 _SENTENCE_MARK = re.compile(r"[.!?…]")
 
 _SLICE = 256

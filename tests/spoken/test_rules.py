@@ -567,6 +567,14 @@ def test_digit_runs_are_read_digit_by_digit():
 
 MARKUP = [
     ("heading", "## Weather today\nIt will be sunny.", ["Weather today.", "It will be sunny."]),
+    # Citations and footnotes were read as numbers ("studies one, it works two three"), a footnote's label "one:",
+    # a task list's box "x Call mom"; a sentence that begins with markup was joined to the one before.
+    (
+        "citations",
+        "Studies show it [1], see [the docs](https://x.y) [2][3]. **Solar** is cheap[^1]. *Wind* too.\n\n"
+        "[^1]: Source: IEA.\n\n- [ ] Buy milk\n- [x] Call mom",
+        ["Studies show it, see the docs.", "Solar is cheap.", "Wind too.", "Source: IEA.", "Buy milk.", "Call mom."],
+    ),
     (
         "bullets",
         "You need:\n- Buy milk\n- Call mom\n\nThat is all.",

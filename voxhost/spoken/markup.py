@@ -200,11 +200,23 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 _INLINE_HINT = re.compile(r"[*_`\[\]<>&~!\\]")
 
 
+_CITATION = re.compile(
+    r"(?:(?<=[\w.,;:!?)\]\"'”’])|^)[ \u00a0]?\[(?:\d{1,3}(?:[,–-][ \u00a0]?\d{1,3})*|\^[^\]\s]{1,24})\]"
+)
+"""A citation or footnote mark after a word ("studies [1]", "works[2][3].", "here[^1]"): Open WebUI's and search
+answers' sources, said as "studies one", "works two three" (also after a link: "[the docs](…) [1]")."""
+_LINE_LABEL = re.compile(r"^\s*(?:\[\^[^\]\s]{1,24}\]:|\[[ xX]\](?=\s))\s*")
+"""What a sentence may begin with that is no word: a footnote's label ("[^1]: The source.") or a task list's box
+("- [x] Call mom": "x Call mom")."""
+
+
 def _render(tokens: list[Any]) -> str:
     out: list[str] = []
     for token in tokens:
         kind = token.type
-        if kind == "text" or kind == "code_inline":
+        if kind == "text":
+            out.append(_CITATION.sub("", token.content))
+        elif kind == "code_inline":
             out.append(token.content)
         elif kind in ("softbreak", "hardbreak"):
             out.append(" ")
@@ -218,8 +230,9 @@ def _render(tokens: list[Any]) -> str:
 
 def inline(sentence: str) -> str:
     """A sentence's inline markup removed: emphasis, code spans, links (their text), images (their alt text),
-    HTML tags and entities."""
+    HTML tags and entities, citation and footnote marks, task lists' boxes."""
     if not _INLINE_HINT.search(sentence):
         return sentence
+    sentence = _LINE_LABEL.sub("", sentence)
     tokens = _MD.parseInline(sentence)
     return _render(tokens[0].children or []) if tokens else sentence
