@@ -182,6 +182,20 @@ SHORT_WORDS = [
             "Alle warten.",
         ],
     ),
+    # A unit after a number ends a sentence before any capitalised word ("Free up 5 GB. Two files remain." was one).
+    (
+        "It is 21 °C. Tomorrow it rains. Free up 5 GB. Two remain. Meet at 5 PM. Dinner. Um 5 Uhr. Morgen mehr.",
+        [
+            "It is 21 °C.",
+            "Tomorrow it rains.",
+            "Free up 5 GB.",
+            "Two remain.",
+            "Meet at 5 PM.",
+            "Dinner.",
+            "Um 5 Uhr.",
+            "Morgen mehr.",
+        ],
+    ),  # fmt: skip
 ]
 
 

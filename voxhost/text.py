@@ -91,6 +91,14 @@ boundary detector takes every capitalised word of one to three letters before a 
 the next sentence to it ("Es ist am 5. Dez. Dann gehen wir.", "Um 5 Uhr. Dann", "I met Bob. Then"): before one of
 these words, such a dot ends the sentence. Abbreviations before a name ("Dr. Müller") or of several parts ("z. B.
 Dann", hidden above) are left alone."""
+UNIT_WORDS = frozenset(
+    {u for lang in LANGS.values() for u in (*lang.units, *lang.aliases) if u.isalpha() and 2 <= len(u) <= 3}
+    - {"Min", "Sek", "Std"}
+) | {"AM", "PM", "Hz", "KB", "PB", "Uhr"}
+"""Capitalised units after a number ("5 GB.", "5 PM.", "um 5 Uhr.", "21 °C."): the detector took them for
+abbreviations and joined the next sentence ("Free up 5 GB. Two files remain." was one). Before any capitalised word
+their dot ends a sentence; a unit that takes a dot itself ("3 Std. Fahrt") or is a letter too ("123 W. Main St.") is
+not one of them."""
 _WORD_AFTER = re.compile(_SPACE + r"+(\w+)")
 _OPENER_BEGUN = frozenset(w[:k] for w in SENTENCE_OPENERS for k in range(len(w) + 1))
 _LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8
@@ -216,7 +224,11 @@ class SentenceSplitter:
                 chars = chars or list(text[:end])
                 chars[dot] = _HIDDEN_DOT
             elif (
-                match is None and whole and 1 <= dot - start <= 3 and text[start].isupper() and _opener_after(text, dot)
+                match is None
+                and whole
+                and 1 <= dot - start <= 3
+                and text[start].isupper()
+                and (_opener_after(text, dot) or _unit_dot(text, start, dot))
             ):
                 chars = chars or list(text[:end])
                 chars[dot] = _SENTENCE_DOT + "."
@@ -295,6 +307,21 @@ def _short_word_dot(text: str) -> int:
         return -1
     after = text[dot + 1 :].lstrip(" \u00a0\u202f")
     return dot if text[start].isupper() and (not after or after.isalpha()) and after in _OPENER_BEGUN else -1
+
+
+def _unit_dot(text: str, start: int, dot: int) -> bool:
+    """Whether the word from ``start`` to the dot at ``dot`` is a unit after a number ("5 GB.", "21 °C.") and a
+    capitalised word follows the dot."""
+    word = text[start:dot]
+    before = text[max(0, start - 2) : start]
+    if word in ("C", "F"):
+        after_number = before.endswith("°")
+    else:
+        after_number = word in UNIT_WORDS and (
+            before[-1:].isdigit() or before[-1:] in " \u00a0" and before[:1].isdigit()
+        )
+    after = _WORD_AFTER.match(text, dot + 1)
+    return after_number and after is not None and after.group(1)[0].isupper()
 
 
 def _opener_after(text: str, dot: int) -> bool:
