@@ -458,6 +458,9 @@ def test_discovery(piper):
     models = {m.id for m in c.models.list()}
     assert {"piper", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"} <= models
     assert c.models.retrieve("tts-1").id == "tts-1"
+    with pytest.raises(openai.NotFoundError) as missing:
+        c.models.retrieve("tts-2")
+    assert missing.value.body["code"] == "model_not_found", missing.value.body  # OpenAI's code for it
     url = base_url(piper)
     audio_models = httpx.get(url + "/v1/audio/models").json()["models"]
     assert {"piper", "tts-1"} <= {m["id"] for m in audio_models}

@@ -131,10 +131,10 @@ def test_curl_is_told_404_or_405_before_it_sends_its_file(daemon):
     refused_before_the_body(
         expect_continue(daemon, "POST /v1/audio/transcription HTTP/1.1", None, mb), 404, "not_found"
     )
-    headers, _ = refused_before_the_body(
+    headers, error = refused_before_the_body(
         expect_continue(daemon, "PUT /v1/audio/speech HTTP/1.1", None, mb), 405, "method_not_allowed"
     )
-    assert "POST" in headers["allow"], headers
+    assert "POST" in headers["allow"] and error["message"] == "PUT is not allowed here; use POST", (headers, error)
     # A base URL ending in "/" is still sent on to the route meant, before the body too.
     [(status, moved, _)] = expect_continue(daemon, "POST /v1//audio/speech HTTP/1.1", None, mb)
     assert status == 308 and moved["location"] == "/v1/audio/speech" and moved["connection"] == "close", moved

@@ -12,6 +12,7 @@ from ...api import CoreAPI
 from ...errors import UnknownEngineError
 from ...voices import CatalogVoice
 from . import names
+from .engines import UnknownModelError
 from .errors import BadValueError
 from .keys import CORE, SETTINGS
 from .parsing import answer, query
@@ -43,7 +44,7 @@ async def get_model(request: web.Request) -> web.Response:
     wanted = request.match_info["model"]
     table = all_models(core, settings)
     if wanted not in table:
-        raise UnknownEngineError(f"no model {wanted!r}", param="model")
+        raise UnknownModelError(f"no model {wanted!r}; see /v1/models", param="model")  # OpenAI's code for it
     return answer(table[wanted])
 
 

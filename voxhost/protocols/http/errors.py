@@ -160,6 +160,9 @@ def from_http_exception(exc: web.HTTPException) -> web.Response:
     message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
     if exc.status == 404:
         message = "no such route; see /openapi.json for the API"
+    elif isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = sorted(exc.allowed_methods - {"HEAD"}) or sorted(exc.allowed_methods)  # HEAD goes with GET
+        message = f"{exc.method} is not allowed here; use {' or '.join(allowed)}"
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
     return error_response(exc.status, message, code=codes.get(exc.status), headers=headers)
 
