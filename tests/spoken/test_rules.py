@@ -326,6 +326,18 @@ SHORT_FORMS = [
         "A 100 Mbps link, a 3.5GHz CPU, 10 kB.",
         "A one hundred megabit per second link, a three point five gigahertz CPU, ten kilobytes.",
     ),
+    # Units assistants write that were spelled or left as letters ("three MB or s", "one hundred ft").
+    (
+        "en_US",
+        "A 3 MB/s link, 5000 mAh, 200 kcal, 2 L, 5 lbs, 8 oz, 100 ft, 3 mi and 50 Hz.",
+        "A three megabyte per second link, five thousand milliamp hours, two hundred kilocalories, two liters, five "
+        "pounds, eight ounces, one hundred feet, three miles and fifty hertz.",
+    ),
+    (
+        "de",
+        "Mit 10 MB/s, 1 kcal, 2 mAh, 5 l und 50 Hz.",
+        "Mit zehn Megabyte pro Sekunde, eine Kilokalorie, zwei Milliamperestunden, fünf Liter und fünfzig Hertz.",
+    ),
     ("de", "Warte 30s oder 2m 30s.", "Warte dreißig Sekunden oder zwei Minuten dreißig Sekunden."),
     (
         "de",
@@ -688,6 +700,14 @@ def test_symbols(name, written, expected):
 
 
 COMPARISONS = [
+    # "~" and "≈" before a number were dropped: "~5 min" was "five minutes", "(~$5)" "( five dollars)".
+    (
+        "en_US",
+        "about",
+        "It takes ~5 min (~$5), ≈ 3 hours at ~21 °C.",
+        "It takes about five minutes (about five dollars), about three hours at about twenty-one degrees Celsius.",
+    ),
+    ("de", "about", "Es dauert ~5 Min., ≈ 3 Std.", "Es dauert etwa fünf Minuten, etwa drei Stunden."),
     # ≥ ≤ ≠ were dropped as stray symbols: "power ≥ 100 W" was "power one hundred watts".
     (
         "en_US",

@@ -153,6 +153,7 @@ LANGS: dict[str, Lang] = {
             ">": "more than",
             "<": "less than",
             "=": "equals",
+            "≈": "about",
         },
         month_abbreviations=("jan", "feb", "mar", "apr", "", "jun", "jul", "aug", "sep|sept", "oct", "nov", "dec"),
         months=tuple(_MONTHS_EN),
@@ -196,6 +197,20 @@ LANGS: dict[str, Lang] = {
             "µg/m³": ("microgram per cubic meter", "micrograms per cubic meter"),
             "µg": ("microgram", "micrograms"),
             "ppm": ("part per million", "parts per million"),
+            # What assistants write of data rates, batteries, food, and US measures (espeak: "M B slash s", "m a h",
+            # "k cal", "five ell", "ell bees", "oh zed", "f t", "mee").
+            "MB/s": ("megabyte per second", "megabytes per second"),
+            "GB/s": ("gigabyte per second", "gigabytes per second"),
+            "kB/s": ("kilobyte per second", "kilobytes per second"),
+            "kHz": ("kilohertz", "kilohertz"),
+            "Hz": ("hertz", "hertz"),
+            "mAh": ("milliamp hour", "milliamp hours"),
+            "kcal": ("kilocalorie", "kilocalories"),
+            "l": ("liter", "liters"),
+            "lb": ("pound", "pounds"),
+            "oz": ("ounce", "ounces"),
+            "ft": ("foot", "feet"),
+            "mi": ("mile", "miles"),
         },
         currencies={
             "EUR": (("euro", "euros"), ("cent", "cents")),
@@ -218,6 +233,8 @@ LANGS: dict[str, Lang] = {
             "mins.": "min",
             "hr.": "h",
             "hrs.": "h",
+            "L": "l",
+            "lbs": "lb",
         },
         magnitudes={
             "k": ("thousand", "thousand"),
@@ -272,6 +289,7 @@ LANGS: dict[str, Lang] = {
             ">": "mehr als",
             "<": "weniger als",
             "=": "gleich",
+            "≈": "etwa",
         },
         month_abbreviations=("jan", "feb|febr", "mär", "apr", "", "jun", "jul", "aug", "sep|sept", "okt", "nov", "dez"),
         months=tuple(
@@ -328,6 +346,14 @@ LANGS: dict[str, Lang] = {
             "µg/m³": ("Mikrogramm pro Kubikmeter", "Mikrogramm pro Kubikmeter"),
             "µg": ("Mikrogramm", "Mikrogramm"),
             "ppm": ("ppm", "ppm"),
+            "MB/s": ("Megabyte pro Sekunde", "Megabyte pro Sekunde"),
+            "GB/s": ("Gigabyte pro Sekunde", "Gigabyte pro Sekunde"),
+            "kB/s": ("Kilobyte pro Sekunde", "Kilobyte pro Sekunde"),
+            "kHz": ("Kilohertz", "Kilohertz"),
+            "Hz": ("Hertz", "Hertz"),
+            "mAh": ("Milliamperestunde", "Milliamperestunden"),
+            "kcal": ("Kilokalorie", "Kilokalorien"),
+            "l": ("Liter", "Liter"),
         },
         currencies={
             "EUR": (("Euro", "Euro"), ("Cent", "Cent")),
@@ -343,7 +369,7 @@ LANGS: dict[str, Lang] = {
             "Mio": ("Million", "Millionen"),
             "Mrd": ("Milliarde", "Milliarden"),
         },
-        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd"}),
+        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal"}),
         # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
         aliases={
             "Sek.": "s",
@@ -354,6 +380,7 @@ LANGS: dict[str, Lang] = {
             "Min": "min",
             "Mbps": "Mbit/s",
             "Gbps": "Gbit/s",
+            "L": "l",
         },
         abbreviations={
             "bzw": "beziehungsweise",
@@ -463,6 +490,7 @@ LANGS: dict[str, Lang] = {
             ">": "plus de",
             "<": "moins de",
             "=": "égal à",
+            "≈": "environ",
         },
         month_abbreviations=("janv", "févr|fév", "", "avr", "", "", "juil", "", "sept", "oct", "nov", "déc"),
         months=tuple(
@@ -553,6 +581,7 @@ LANGS: dict[str, Lang] = {
             ">": "más de",
             "<": "menos de",
             "=": "igual a",
+            "≈": "aproximadamente",
         },
         month_abbreviations=("ene", "feb", "", "abr", "", "jun", "jul", "ago", "sep|sept", "oct", "nov", "dic"),
         months=tuple(
@@ -640,6 +669,7 @@ LANGS: dict[str, Lang] = {
             ">": "yli",
             "<": "alle",
             "=": "yhtä kuin",
+            "≈": "noin",
         },
         month_abbreviations=(
             "tammik",
@@ -758,6 +788,7 @@ LANGS: dict[str, Lang] = {
             ">": "больше чем",
             "<": "меньше чем",
             "=": "равно",
+            "≈": "примерно",
         },
         month_abbreviations=(
             "янв",

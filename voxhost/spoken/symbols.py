@@ -36,17 +36,17 @@ _IDENTIFIER = re.compile(
 """A Home Assistant entity id or service: ``domain.object_id``, all lower case, the object id with an underscore
 (``sensor.living_room_temperature``, ``light.turn_on``) or the domain a known one (``light.kitchen``). Other dotted
 words ("e.g.", "example.com", "index.html") are no entity ids, underscores elsewhere in the sentence or not."""
-_RELATION = re.compile(r"\s*(?:([≥≤≠])|(?<![^\w\s(\[])(>=|<=|!=|[<>=](?![<>=]))(?=\s*[-−+]?\d))\s*")
+_RELATION = re.compile(r"\s*(?:([≥≤≠≈])|(?<![^\w\s(\[])(>=|<=|!=|~|[<>=](?![<>=]))(?=\s*[-−+$€£]?\d))\s*")
 """≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=`` before a number (not in an arrow, "->", "=>"):
 comparisons, said (the stray-symbol rule would drop them: "power ≥ 100 W" was "power one hundred watts", "x > 5"
-"x five")."""
+"x five"); ``≈`` anywhere and ``~`` before a number are "about" ("~5 min" was "five minutes")."""
 _ARROW = re.compile(r"((?<![<\-=])(?:-{1,2}|={1,2})>|[→⇒⟶⟹➔➜])|(<-{1,2}(?![\->\d])|[←⇐⟵])")
 _ARROW_HINT = re.compile(r"[<>→⇒⟶⟹➔➜←⇐⟵]")
 """A right arrow (``->``, ``=>``, ``-->``, →, ⇒) or a left one (``<-``, ←, ⇐); ``<->``, ``>=`` and ``<-5`` ("less
 than minus five") are none."""
 _WORD_BEFORE = re.compile(r"[\w)\]\"'’”%°]\s*$")
 _WORD_AFTER = re.compile(r"\s*[\w(\[\"'‘“$€£+\-−]")
-_RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠", ">": ">", "<": "<", "=": "="}
+_RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠", ">": ">", "<": "<", "=": "=", "~": "≈"}
 _SENTENCE_END = re.compile(r"[\s'\")\]}’”»]*")
 """What may follow a sentence's last mark (closing quotes and brackets)."""
 _SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
@@ -180,10 +180,10 @@ def abbreviations(text: str, lang: Lang | None) -> str:
 
 
 def relations(text: str, lang: Lang | None) -> str:
-    """≥ ≤ ≠ (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=`` before a number) in the language's words: "at least",
-    "at most", "not equal to", "more than", "less than", "equals" (where a language has none, the stray-symbol rule
-    drops them)."""
-    if lang is None or not lang.relations or not any(c in text for c in "=<>≥≤≠"):
+    """≥ ≤ ≠ ≈ (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=``, ``~`` before a number) in the language's words: "at
+    least", "at most", "not equal to", "about", "more than", "less than", "equals" (where a language has none, the
+    stray-symbol rule drops them)."""
+    if lang is None or not lang.relations or not any(c in text for c in "=<>≥≤≠≈~"):
         return text
 
     def replace(m: re.Match[str]) -> str:
