@@ -21,12 +21,13 @@ from voxhost.operations import MAX_REFERENCE_SECONDS, SpeechRequest, VoiceCreate
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
-from .http_helpers import plugin_dir, tone
+from .http_helpers import plugin_dir, tone, wav_bytes
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
     SENTENCE,
     Probe,
     broker,
     client,
+    is_status,
     is_terminal,
     mqtt_section,
     new_id,
@@ -179,3 +180,50 @@ def test_a_long_recording_is_made_ready_off_the_event_loop(client, daemon, caplo
     assert replies[-1]["status"] == "done", replies
     slow = [r.getMessage()[-40:] for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
     assert slow == [], slow
+
+
+def _first_replies(probe: Probe, topic: str, ids: list[str], match: Callable[[Any], bool]) -> dict[str, dict]:
+    """The first reply on ``topic`` that ``match`` accepts of each request in ``ids``, whatever their order."""
+    found: dict[str, dict] = {}
+    while len(found) < len(ids):
+        reply = probe.wait(lambda m: m.topic == topic and match(m), 60).json()
+        if reply["id"] in ids:
+            found.setdefault(reply["id"], reply)
+    return found
+
+
+WAITING, WAITING_MINUTES = 4, 10
+"""Transcriptions queued behind another, each of silence (a FLAC of kilobytes)."""
+
+
+def test_transcriptions_waiting_for_the_recognizer_hold_their_files_only(client, said):
+    """Each transcription was decoded on arrival and waited for the one engine slot as PCM (ten minutes: 19 MB, and
+    twice that as float32 while decoding); it is held as sent until the engine takes it up, as on the HTTP door,
+    and ``queued`` states the length its header gives. A stop naming a waiting one cancels it."""
+    speech = soxr.resample(said, RATE, 16000)
+    busy = wav_bytes(np.concatenate([speech, np.zeros(16000, np.float32)] * 3), 16000)  # holds the engine a while
+    out = io.BytesIO()
+    with soundfile.SoundFile(out, "w", 16000, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(WAITING_MINUTES):
+            sound.write(np.zeros(16000 * 60, np.float32))
+    silence, decoded_mb = out.getvalue(), WAITING_MINUTES * 60 * 16000 * 2 / 1e6
+    reply_topic, first, waiting = f"test/replies/{new_id()}", new_id(), [new_id() for _ in range(WAITING)]
+    client.subscribe(reply_topic)
+    tracemalloc.start()
+    try:
+        client.publish(f"{ROOT}/transcribe/en/{first}", busy, response_topic=reply_topic)
+        client.wait(is_status("queued", first, reply_topic), 20)
+        for rid in waiting:
+            client.publish(f"{ROOT}/transcribe/en/{rid}", silence, response_topic=reply_topic)
+        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic))
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert peak < decoded_mb, f"{peak:.0f} MB traced with {WAITING} transcriptions waiting"
+    assert [reply["input_duration"] for reply in queued.values()] == [WAITING_MINUTES * 60.0] * WAITING, queued
+    for rid in waiting:
+        client.publish(f"{ROOT}/stop", {"id": rid})
+    ends = _first_replies(client, reply_topic, [first, *waiting], lambda m: m.json()["status"] in ("done", "error"))
+    done = ends.pop(first)
+    assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
+    assert wer(" ".join([SENTENCE] * 3), done["text"]) <= 0.1, done

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from ...api import JobHandle
@@ -24,12 +24,14 @@ class Tracker:
         """Request id → job, for the jobs this door is serving."""
         self.conversions: dict[str, asyncio.Task[Any]] = {}
         """Request id → task, for the voice conversions this door is serving."""
+        self.transcriptions: dict[str, asyncio.Task[Any]] = {}
+        """Request id → task, for the transcriptions this door is serving (a stop that names one cancels it)."""
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def active(self) -> int:
-        """Jobs and conversions in progress."""
-        return len(self.jobs) + len(self.conversions)
+        """Jobs, conversions and transcriptions in progress."""
+        return len(self.jobs) + len(self.conversions) + len(self.transcriptions)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a request's task, keeping a reference and logging a crash."""
@@ -53,25 +55,24 @@ class Tracker:
             if known is job:
                 del self.jobs[request_id]
 
-    @contextmanager
-    def converting(self, request_id: str) -> Iterator[None]:
+    def converting(self, request_id: str) -> AbstractContextManager[None]:
         """The current task serves conversion ``request_id`` while the block runs (a stop command cancels it)."""
-        task = asyncio.current_task()
-        assert task is not None
-        self.conversions[request_id] = task
-        try:
-            yield
-        finally:
-            if self.conversions.get(request_id) is task:
-                del self.conversions[request_id]
+        return _serving(self.conversions, request_id)
+
+    def transcribing(self, request_id: str) -> AbstractContextManager[None]:
+        """The current task serves transcription ``request_id`` while the block runs (a stop naming it cancels it)."""
+        return _serving(self.transcriptions, request_id)
 
     def jobs_for(self, request_id: str | None) -> list[JobHandle]:
         """The job of one request, or every job this door serves (``None``)."""
         return [job for rid, job in self.jobs.items() if request_id in (None, rid)]
 
     def conversions_for(self, request_id: str | None) -> list[asyncio.Task[Any]]:
-        """The conversion of one request, or every conversion this door serves (``None``)."""
-        return [task for rid, task in self.conversions.items() if request_id in (None, rid)]
+        """The conversion or transcription of one request, or every conversion this door serves (``None``: a stop
+        of everything stops what sounds, not what another client waits to read)."""
+        if request_id is None:
+            return list(self.conversions.values())
+        return [task for rid, task in (*self.conversions.items(), *self.transcriptions.items()) if rid == request_id]
 
     async def drain(self, timeout: float, reason: str) -> None:
         """Let the requests finish for up to ``timeout`` seconds, then cancel what is left."""
@@ -82,6 +83,19 @@ class Tracker:
             return
         for job in list(self.jobs.values()):
             job.cancel(reason)
-        for task in list(self.conversions.values()):
+        for task in [*self.conversions.values(), *self.transcriptions.values()]:
             task.cancel(reason)
         await asyncio.wait(pending, timeout=LAST_WAIT)
+
+
+@contextmanager
+def _serving(tasks: dict[str, asyncio.Task[Any]], request_id: str) -> Iterator[None]:
+    """The current task serves ``request_id`` in ``tasks`` while the block runs."""
+    task = asyncio.current_task()
+    assert task is not None
+    tasks[request_id] = task
+    try:
+        yield
+    finally:
+        if tasks.get(request_id) is task:
+            del tasks[request_id]

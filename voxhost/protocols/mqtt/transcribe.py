@@ -14,9 +14,10 @@ import time
 import uuid
 from dataclasses import asdict
 
-from ...audio import RECOGNIZER_RATE, decoded_pcm
+from ...audio import EncodedAudio
 from ...engine import Transcript
 from ...errors import VoxhostError
+from ...operations import TranscribeParams
 from .audio_request import AudioService
 from .context import MqttContext
 from .reply import Reply
@@ -37,19 +38,33 @@ class TranscribeService(AudioService[TranscribeCommand]):
         )
 
     async def serve(self, command: TranscribeCommand, reply: Reply) -> None:
-        """Decode the audio (on a thread), transcribe it, and reply with its text."""
+        """Check the request and read its audio's header (on a thread), then transcribe it (a stop naming it
+        cancels it) and reply with its text."""
         s = self.settings
         reply.id = command.id or f"transcribe-{uuid.uuid4().hex[:12]}"
         try:
             params = self.ctx.core.check_transcribe(command.params())
-            # Mono at the recognizer's rate, made PCM in the thread: a small file may claim minutes of 8-channel
-            # 192 kHz audio, and turning long audio into PCM on the loop would hold every other request.
-            audio = await asyncio.to_thread(
-                decoded_pcm, command.audio, s.max_transcribe_seconds, "audio", RECOGNIZER_RATE
-            )
-            reply.send("queued", engine=params.engine, input_duration=round(audio.seconds, 3))
-            started = time.monotonic()
+            # Held as it came until the engine takes it up, then decoded (mono, at the recognizer's rate): those
+            # waiting hold their files, not the minutes of samples each decodes to (29 minutes: 111 MB as float32).
+            audio = EncodedAudio(command.audio, s.max_transcribe_seconds, "audio")
+            seconds = await asyncio.to_thread(audio.probe)
+        except VoxhostError as err:
+            _LOGGER.info("Transcribe request %s failed: %s", reply.id, err.message)
+            reply.error(err)
+            return
+        reply.send("queued", engine=params.engine, input_duration=None if seconds is None else round(seconds, 3))
+        with self.ctx.tracker.transcribing(reply.id):
+            await self._transcribe(command, audio, params, reply)
+
+    async def _transcribe(
+        self, command: TranscribeCommand, audio: EncodedAudio, params: TranscribeParams, reply: Reply
+    ) -> None:
+        started = time.monotonic()
+        try:
             transcript = await self.ctx.core.transcribe(audio, params)
+        except asyncio.CancelledError as cancel:
+            reply.send("error", code="cancelled", message=f"transcription cancelled: {str(cancel) or 'stop command'}")
+            raise
         except VoxhostError as err:
             _LOGGER.info("Transcribe request %s failed: %s", reply.id, err.message)
             reply.error(err)
