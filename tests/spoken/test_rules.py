@@ -76,7 +76,21 @@ NUMBERS = [
         "Call five five five, one two three, four five six seven.",
     ),
     ("en_US", "celsius sign", "It is 21 ℃.", "It is twenty-one degrees Celsius."),
+    # × and * between numbers were dropped ("thirty twenty ten centimeters", "three four equals twelve").
+    (
+        "en_US",
+        "dimensions and equations",
+        "It is 30×20×10 cm, a 2x4 board; 3 * 4 = 12 and 10 / 2 = 5.",
+        "It is thirty by twenty by ten centimeters, a two by four board; three times four equals twelve and ten "
+        "divided by two equals five.",
+    ),
     ("de", "time", "Es ist 21:30 Uhr.", "Es ist einundzwanzig Uhr dreißig."),
+    (
+        "de",
+        "dimensions and equations",
+        "Es misst 30×20 cm, 3 * 4 = 12.",
+        "Es misst dreißig mal zwanzig Zentimeter, drei mal vier gleich zwölf.",
+    ),
     ("de", "date", "Am 15.03.2024 ist Feiertag.", "Am fünfzehnten März zweitausendvierundzwanzig ist Feiertag."),
     ("de", "ordinal date", "Am 3. Mai ist Feiertag.", "Am dritten Mai ist Feiertag."),
     ("de", "currency", "Das kostet 3,20 €.", "Das kostet drei Euro zwanzig."),

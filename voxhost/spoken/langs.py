@@ -243,7 +243,15 @@ LANGS: dict[str, Lang] = {
             "bn": ("billion", "billion"),
         },
         abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
-        extra={"oclock": "o'clock", "oh": "oh", "am": "a m", "pm": "p m", "times": "times"},
+        extra={
+            "oclock": "o'clock",
+            "oh": "oh",
+            "am": "a m",
+            "pm": "p m",
+            "times": "times",
+            "by": "by",
+            "divided": "divided by",
+        },
         phone_words=(
             "call",
             "calls",
@@ -361,7 +369,7 @@ LANGS: dict[str, Lang] = {
             "GBP": (("Pfund", "Pfund"), ("Penny", "Pence")),
         },
         hour=("Uhr", "Uhr"),
-        extra={"times": "mal"},
+        extra={"times": "mal", "by": "mal", "divided": "geteilt durch"},
         # "Mio.", "Mrd.", "Tsd." were left as written: espeak said "eins Mio." and spelled "M R D", "T S D".
         magnitudes={
             "k": ("tausend", "tausend"),

@@ -433,6 +433,14 @@ class Reader:
                 else r"(?!)",
                 self._magnitude,
             ),
+            # "30×20×10 cm", "a 2x4 board", "3 * 4 = 12", "10 / 2": before the units, which would read "10 cm"
+            # first (the × was dropped: "thirty twenty ten centimeters", "three four equals twelve").
+            (
+                _LEFT + r"(" + _SIGNED + r")(?:[ \u00a0]?([×x*])[ \u00a0]?|[ \u00a0](/)[ \u00a0])(?=[-−]?\d)"
+                if "by" in lang.extra
+                else r"(?!)",
+                self._operator,
+            ),
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
@@ -478,6 +486,7 @@ class Reader:
             self._ones_and_zeros: "0",
             self._magnitude: "".join({k[0] for k in lang.magnitudes}),
             self._times: "x×",
+            self._operator: "x×*/",
             self._around_the_clock: "/",
         }
         return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
@@ -772,6 +781,25 @@ class Reader:
 
     def _around_the_clock(self, m: re.Match[str]) -> str | None:
         return f"{self.words(24)} {self.words(7)}"
+
+    def _operator(self, m: re.Match[str]) -> str | None:
+        """A number before ×, x, * or / and another number: "by" (dimensions: "thirty by twenty"), or "times" and
+        "divided by" where an equation follows ("3 * 4 = 12")."""
+        assert self.lang is not None
+        raw, sign = m.group(1), m.group(2) or m.group(3)
+        if sign == "x" and raw == "0":
+            return None  # "0x10": hexadecimal
+        after = re.split(r"[,;:!?]|\.(?!\d)", m.string[m.end() : m.end() + 40], maxsplit=1)[0]  # this clause
+        equals = self.lang.relations.get("=")
+        equation = "=" in after or equals is not None and f" {equals} " in after  # "=" is said before the numbers
+        if sign == "/":
+            if not equation:
+                return None  # "10 / 2" alone: a ratio or a score as often
+            word = self.lang.extra["divided"]
+        else:
+            word = self.lang.extra["times" if equation or sign == "*" else "by"]
+        said = raw if self.reads_numbers else self.number(parse_number(raw, self.lang))
+        return f"{said} {word} "
 
     def _times(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
