@@ -137,6 +137,49 @@ def test_serve_ready_and_sigterm(state_dir):
         proc.kill()
 
 
+def _signal_while_importing(state_dir, command: list[str], sig: signal.Signals) -> subprocess.CompletedProcess[str]:
+    """Start ``command`` and send it ``sig`` while Python is still importing voxhost's command line.
+
+    Python's import-time profile (one stderr line per module loaded) tells how far it got; once numpy has loaded,
+    the command stops being read: a pipe of one page then holds the process in its next few imports, where the
+    signal finds it.
+    """
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**_env(state_dir), "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    try:
+        fcntl = pytest.importorskip("fcntl")
+        if not hasattr(fcntl, "F_SETPIPE_SZ"):
+            pytest.skip("pipe sizes are fixed here")
+        fcntl.fcntl(proc.stderr.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+        lines = []
+        while not lines or lines[-1].rpartition("|")[2].strip() != "numpy":
+            line = proc.stderr.readline()
+            assert line, "".join(lines)[-2000:]  # ended before numpy loaded
+            lines.append(line)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    said = "".join(line for line in err.splitlines(keepends=True) if not line.startswith("import time:"))
+    return subprocess.CompletedProcess(command, proc.returncode, "", said)
+
+
+def test_a_signal_while_the_command_imports_ends_it_quietly(state_dir):
+    """Ctrl-C ends `say` with 130 as once it runs; SIGTERM ends `serve` with 0 and one line, as a started daemon."""
+    voxhost = os.path.join(os.path.dirname(sys.executable), "voxhost")  # the console script, as users run it
+    said = _signal_while_importing(
+        state_dir, [sys.executable, "-m", "voxhost", "say", "Hello.", "-o", "-"], signal.SIGINT
+    )
+    assert (said.returncode, said.stderr) == (130, "")  # no KeyboardInterrupt traceback
+    served = _signal_while_importing(state_dir, [voxhost, "serve", "--no", "wyoming", "--no", "http"], signal.SIGTERM)
+    assert (served.returncode, served.stderr) == (0, "voxhost: received SIGTERM while starting: stopped\n")
+
+
 def test_serve_refuses_a_no_that_names_no_door(state_dir):
     # `--no htp` was a warning about a [doors.htp] table, and the daemon served with the HTTP door open.
     command = ["serve", "--no", "htp", "--no", "wyoming", "--http-port", str(free_port())]

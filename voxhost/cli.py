@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from . import startup  # first: a signal while the rest imports ends the command quietly
+
+# isort: split
 import argparse
 import asyncio
 import difflib
@@ -655,6 +658,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``voxhost`` console script."""
     opt_out()  # every command may load an engine (say, transcribe) or pull a model
     args = build_parser().parse_args(argv)
+    if args.func is not cmd_serve:  # serve hands them to the daemon's own early handlers
+        startup.release()  # Ctrl-C is KeyboardInterrupt again (130 below), SIGTERM ends a `say` as it would
     try:
         return int(args.func(args) or 0)
     except ConfigError as err:
