@@ -76,6 +76,14 @@ NUMBERS = [
         "Call five five five, one two three, four five six seven.",
     ),
     ("en_US", "celsius sign", "It is 21 ℃.", "It is twenty-one degrees Celsius."),
+    # A price per month was left as written ("$19.99/mo"), a recipe's spoons spelled ("t s p").
+    (
+        "en_US",
+        "per month, spoons",
+        "It is $19.99/mo or $200 / year; add 1 tsp salt, 2 tbsp oil.",
+        "It is nineteen dollars and ninety-nine cents per month or two hundred dollars per year; add one teaspoon "
+        "salt, two tablespoons oil.",
+    ),
     # × and * between numbers were dropped ("thirty twenty ten centimeters", "three four equals twelve").
     (
         "en_US",
@@ -85,6 +93,12 @@ NUMBERS = [
         "divided by two equals five.",
     ),
     ("de", "time", "Es ist 21:30 Uhr.", "Es ist einundzwanzig Uhr dreißig."),
+    (
+        "de",
+        "per month, spoons",
+        "Es kostet 9,99 €/Monat, 3 €/Stk., mit 2 EL Öl.",
+        "Es kostet neun Euro neunundneunzig pro Monat, drei Euro pro Stück, mit zwei Esslöffel Öl.",
+    ),
     (
         "de",
         "dimensions and equations",
@@ -595,6 +609,12 @@ MARKUP = [
     ("heading", "## Weather today\nIt will be sunny.", ["Weather today.", "It will be sunny."]),
     # Citations and footnotes were read as numbers ("studies one, it works two three"), a footnote's label "one:",
     # a task list's box "x Call mom"; a sentence that begins with markup was joined to the one before.
+    # A keycap was dropped with its digit: "Step 2️⃣:" was "Step:", and lines of them were one sentence.
+    (
+        "keycaps",
+        "Here is how:\n1️⃣ Open the app\n2️⃣ Tap it\n\nStep 3️⃣: relax.",
+        ["Here is how:", "Open the app.", "Tap it.", "Step three: relax."],
+    ),
     (
         "citations",
         "Studies show it [1], see [the docs](https://x.y) [2][3]. **Solar** is cheap[^1]. *Wind* too.\n\n"

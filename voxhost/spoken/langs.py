@@ -94,6 +94,8 @@ class Lang:
     day_words: tuple[str, ...] = ()
     """Words (lower case) after which a day without its year is a date at a sentence's end ("Montag 3.11.", "Termin
     3.11."): after another capitalised word, a name, it is a version there ("Python 3.11.", "Kernel 6.8.")."""
+    per_words: dict[str, str] = field(default_factory=dict)
+    """What a price is per besides units, as written after its "/" → said ("$19.99/mo" → "… per month")."""
     date_endings: tuple[str, ...] = ()
     """Endings (lower case) of nouns that name an event or a deadline, after which a day without its year at a
     sentence's end is a date too ("Lieferung 3.11.", "Abgabetermin 3.11."), where a product's name is a version
@@ -146,6 +148,22 @@ LANGS: dict[str, Lang] = {
         number="number",
         per="per",
         to="to",
+        per_words={
+            "mo": "month",
+            "month": "month",
+            "yr": "year",
+            "year": "year",
+            "day": "day",
+            "wk": "week",
+            "week": "week",
+            "hr": "hour",
+            "hour": "hour",
+            "night": "night",
+            "person": "person",
+            "user": "user",
+            "seat": "seat",
+            "piece": "piece",
+        },  # fmt: skip
         relations={
             "≥": "at least",
             "≤": "at most",
@@ -211,6 +229,8 @@ LANGS: dict[str, Lang] = {
             "oz": ("ounce", "ounces"),
             "ft": ("foot", "feet"),
             "mi": ("mile", "miles"),
+            "tsp": ("teaspoon", "teaspoons"),
+            "tbsp": ("tablespoon", "tablespoons"),
         },
         currencies={
             "EUR": (("euro", "euros"), ("cent", "cents")),
@@ -290,6 +310,19 @@ LANGS: dict[str, Lang] = {
         number="Nummer",
         per="pro",
         to="bis",
+        per_words={
+            "Monat": "Monat",
+            "Mon.": "Monat",
+            "Mo.": "Monat",
+            "Jahr": "Jahr",
+            "Tag": "Tag",
+            "Woche": "Woche",
+            "Stunde": "Stunde",
+            "Nacht": "Nacht",
+            "Person": "Person",
+            "Stück": "Stück",
+            "Stk.": "Stück",
+        },  # fmt: skip
         relations={
             "≥": "mindestens",
             "≤": "höchstens",
@@ -362,6 +395,8 @@ LANGS: dict[str, Lang] = {
             "mAh": ("Milliamperestunde", "Milliamperestunden"),
             "kcal": ("Kilokalorie", "Kilokalorien"),
             "l": ("Liter", "Liter"),
+            "TL": ("Teelöffel", "Teelöffel"),
+            "EL": ("Esslöffel", "Esslöffel"),
         },
         currencies={
             "EUR": (("Euro", "Euro"), ("Cent", "Cent")),

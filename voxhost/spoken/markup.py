@@ -21,7 +21,8 @@ BREAK = "\x00"
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+|$)")
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+|^\s*\d\ufe0f?\u20e3\s*")
+"""A list item's marker: a bullet, a number, or a keycap emoji ("1️⃣ Open the app")."""
 _QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
 _RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
@@ -30,7 +31,9 @@ _SENTENCE_END = re.compile(r"(?:[.!?…。！？।॥؟]|[:;](?!['-]?[)(]))['\"
 emoji are dropped: "- Done :)" was "Done", not "Done.")."""
 
 # A line start that may still become a block marker: "#", "##", "-", "1", "12.", "`", "``", "~~", "---", "* *".
-_UNDECIDED = re.compile(r"^\s*(?:#{1,6}|[-*+_](?:\s*[-*_])*\s*|\d{1,9}[.)]?|`{1,2}|~{1,2}|`{3,}.*|~{3,}.*|>|\|.*)$")
+_UNDECIDED = re.compile(
+    r"^\s*(?:#{1,6}|[-*+_](?:\s*[-*_])*\s*|\d{1,9}[.)]?|\d\ufe0f|`{1,2}|~{1,2}|`{3,}.*|~{3,}.*|>|\|.*)$"
+)
 _UNDECIDED_MAX = 1000
 """A line start still undecided after this many characters (a row of stars, a table row without its end) is
 decided as if the line were complete: matching the whole line again on every streamed piece was quadratic."""

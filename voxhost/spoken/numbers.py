@@ -373,6 +373,8 @@ class Reader:
             r"[ \u00a0]?" + re.escape(k) + r"\.?" if len(k) > 2 else re.escape(k)
             for k in sorted(lang.magnitudes, key=len, reverse=True)
         )
+        # What a price is per: a unit or a word of time or count ("0,32 €/kWh", "$19.99/mo", "9 €/Monat").
+        per_units = "|".join(re.escape(u) for u in sorted([*spellings, *lang.per_words], key=len, reverse=True))
         unit = r"(?:" + units + r")(?![\w/²³])"
         currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
@@ -408,7 +410,7 @@ class Reader:
                 r"(?:([€$£])\s?|\b(EUR|USD|GBP|RUB)\s)("
                 + _NUM
                 + r")(?:\s?/\s?("
-                + units
+                + per_units
                 + r")(?![\w/²³])|("
                 + (magnitudes or r"(?!)")
                 + r")(?!\w)|"
@@ -417,7 +419,14 @@ class Reader:
                 self._money_before,
             ),
             (
-                _LEFT + r"(" + _NUM + r")\s?(" + currency_after + r")(?:/(" + units + r")(?![\w/²³])|(?![\w]))",
+                _LEFT
+                + r"("
+                + _NUM
+                + r")\s?("
+                + currency_after
+                + r")(?:\s?/\s?("
+                + per_units
+                + r")(?![\w/²³])|(?![\w]))",
                 self._money_after,
             ),
             # "1000s of people" is "thousands of", not "one thousand seconds of" (a number + "s" is seconds).
@@ -738,7 +747,8 @@ class Reader:
         if m.group(5):
             said = self._money_magnitude(m.group(3), m.group(1) or m.group(2), m.group(5))
             return said + _end_dot(m, m.group(5)) if said is not None else None
-        return self._per(self._money(m.group(3), m.group(1) or m.group(2), self._before_noun(m)), m.group(4))
+        said = self._per(self._money(m.group(3), m.group(1) or m.group(2), self._before_noun(m)), m.group(4))
+        return said + _end_dot(m, m.group(4)) if said is not None and m.group(4) else said
 
     def _money_magnitude(self, raw: str, currency: str, magnitude: str) -> str | None:
         """ "$5k" → "five thousand dollars", "€2.5M" → "two point five million euros" (was "five dollarsk")."""
@@ -806,12 +816,15 @@ class Reader:
         return f"{self.number(parse_number(m.group(1), self.lang))} {self.lang.extra['times']}"
 
     def _money_after(self, m: re.Match[str]) -> str | None:
-        return self._per(self._money(m.group(1), m.group(2), self._before_noun(m)), m.group(3))
+        said = self._per(self._money(m.group(1), m.group(2), self._before_noun(m)), m.group(3))
+        return said + _end_dot(m, m.group(3)) if said is not None and m.group(3) else said  # "3 €/Stk." at the end
 
     def _per(self, price: str | None, unit: str | None) -> str | None:
         if price is None or unit is None:
             return price
         assert self.lang is not None
+        if unit in self.lang.per_words:
+            return f"{price} {self.lang.per} {self.lang.per_words[unit]}"
         unit = self.lang.aliases.get(unit, unit).replace("μ", "µ")
         return f"{price} {self.lang.per} {self.lang.units[unit][0]}"
 

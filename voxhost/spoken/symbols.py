@@ -77,6 +77,7 @@ _EMOTICON = re.compile(
 right after a word ("Thanks:)", also before a sentence's final mark: "ok:)."). espeak read ":D" "colon d", "<3"
 "three", "xD" "ex d"; "12:30", "3:2", code's "x:D" and "f(x):" are none, nor is "<3" before a quantity ("<3 °C",
 "<3 km", "<3 GB": a comparison)."""
+_KEYCAP = re.compile(r"\s*(\d)\ufe0f?\u20e3\s*")
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_MARK = re.compile(r"\s+([.,!?;:…])")
 _CLAUSE_BEFORE_END = re.compile(r"[,;:](?:\s*[,;:])*\s*([.!?…])")
@@ -134,6 +135,9 @@ def emojis(text: str, word: str) -> str:
     emoticons = ":" in text or ";" in text or "=" in text or "<" in text or "xD" in text
     marked = _EMOTICON.sub("\x01", text) if emoticons else text
     if not text.isascii():
+        if "\u20e3" in marked:
+            # A keycap ("1️⃣", "Step 2️⃣:") is its digit: numbered steps were read with no number ("Step:").
+            text = marked = _KEYCAP.sub(r" \1 ", marked)
         if "(" in marked:
             text = marked = _KAOMOJI.sub(" ", marked)
         marked = emoji.replace_emoji(marked, replace="\x01")
