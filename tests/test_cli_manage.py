@@ -102,6 +102,13 @@ def test_broken_voices_are_listed_and_voices_removed(tmp_path):
         refused = voxhost("voices", "remove", damaged.id, stranger, state=tmp_path, check=False)
         assert refused.returncode == 1 and f"no voice {stranger!r}" in refused.stderr, refused.stderr
         assert "nothing removed" in refused.stderr and files(library.root) == before
+    # One that cannot be moved away (something not voxhost's in its way): named, and nothing removed either.
+    (library.root / f".tmp-del-{lost.id}").write_text("someone else's")
+    refused = voxhost("voices", "remove", damaged.id, lost.id, state=tmp_path, check=False)
+    assert refused.returncode == 1 and f"could not delete voice {lost.id!r}" in refused.stderr, refused.stderr
+    assert "nothing deleted" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    (library.root / f".tmp-del-{lost.id}").unlink()
+    assert files(library.root) == before
     removed = voxhost("voices", "remove", damaged.id, lost.id, state=tmp_path).stdout
     assert removed.count("removed") == 2 and damaged.id in removed and lost.id in removed, removed
     assert sorted(p.name for p in library.root.iterdir()) == [kept.id], "no folder left, not even half of one"

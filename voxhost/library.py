@@ -19,12 +19,17 @@ that folder, cleared at the next start or by the next delete of that id.
 
 What is listed follows the disk. The catalog looks at the library on the event loop for every request, so a look
 costs one stat (the voices folder's mtime) while the folder stays the same; when it changes (a voice added, removed
-or replaced, by this process or another) the next look lists it again and reads again every voice folder whose files'
-stat signature changed. A voice folder whose own files are written in place, replaced or removed (by hand, or by
+or replaced by another process) the next look lists it again and reads the voice folders it has not read (new, or
+renamed into place) alone. A voice folder whose own files are written in place, replaced or removed (by hand, or by
 another process's change to a voice's metadata) leaves the voices folder's mtime as it was: a watcher thread
 (``voxhost.watching``, started and stopped by the library's owner with ``watch`` and ``stop``) compares every voice
 folder's signature every ``RESCAN_SECONDS``, off the loop, and hands over what it found; without a watcher (the
-CLI's short uses) every look compares them itself. This process's own writes are seen by the next look at once.
+CLI's short uses) every look compares them itself. This process's own writes look again on the writer's thread
+(every folder compared), so the next look on the loop finds them at once and costs one stat.
+
+A voice's order is the order voices were added (``created_at``, then ``created_ns``). Its ``audio_mark`` is the size
+and mtime its recording had when voxhost wrote it: a recording found otherwise is hashed, and one replaced by hand
+(of the same rate and length) gets its own fingerprint, so engines derive what they keep of it anew.
 """
 
 from __future__ import annotations
@@ -68,8 +73,7 @@ from .operations import (
     VoiceCreate,
     VoiceUpdate,
 )
-from .replacing import replacing
-from .voices import BrokenVoice, LibraryVoice
+from .voices import BrokenVoice, LibraryVoice, added_order
 from .watching import Watcher, weak_look
 
 _LOGGER = logging.getLogger(__name__)
@@ -168,10 +172,43 @@ def voice_json(voice: LibraryVoice) -> str:
     return json.dumps(asdict(voice), ensure_ascii=False, indent=2)
 
 
+def _with_audio(path: Path, wav: bytes, voice: LibraryVoice, restore: bool = False) -> LibraryVoice:
+    """Write a voice's recording; the voice with its mark (its size and mtime as written). ``restore``: the mtime
+    is the one its mark names (an import of an export: the same files, byte for byte)."""
+    path.write_bytes(wav)
+    if restore and voice.audio_mark is not None and voice.audio_mark[0] == len(wav):
+        os.utime(path, ns=(voice.audio_mark[1], voice.audio_mark[1]))
+    info = path.stat()
+    return replace(voice, audio_mark=(info.st_size, info.st_mtime_ns))
+
+
+def _as_recorded(path: Path, voice: LibraryVoice) -> LibraryVoice:
+    """The voice as its recording now is. One not as voxhost wrote it (by its size and mtime; or of an older
+    voxhost) is hashed: another recording (put in by hand, of the same rate and length) gets its own fingerprint, so
+    engines derive what they keep of it anew, and loses the old one's word timings (in memory; the next change of
+    the voice writes it)."""
+    try:
+        info = path.stat()
+        mark = (info.st_size, info.st_mtime_ns)
+        if mark == voice.audio_mark:
+            return voice
+        found = fingerprint(path.read_bytes(), voice.transcript)
+    except OSError:
+        return voice  # removed meanwhile: the next look finds it missing
+    if found == voice.fingerprint:
+        return replace(voice, audio_mark=mark)
+    _LOGGER.warning(
+        "Voice %s: %s was replaced outside voxhost; what engines keep of it is derived anew", voice.id, AUDIO
+    )
+    return replace(voice, fingerprint=found, words=None, audio_mark=mark)
+
+
 VoiceIds = list[str]
 """Voice ids (named here: inside ``VoiceLibrary`` the name ``list`` is its method)."""
 BrokenVoices = list[BrokenVoice]
 """Broken voices (named here for the same reason)."""
+Voices = list[LibraryVoice]
+"""Voices (named here for the same reason)."""
 
 
 def _broken(folder: Path, problem: str) -> BrokenVoice:
@@ -210,6 +247,8 @@ class _Entry:
     signature: Signature
     """Its files' stat signature, taken before they were read."""
     voice: LibraryVoice | BrokenVoice
+    inode: int = 0
+    """The voice folder's inode: a folder renamed into its place (an import replacing it) has another."""
 
 
 @dataclass(frozen=True)
@@ -225,9 +264,9 @@ class _View:
     """The broken voices of ``entries``, oldest first."""
 
 
-def _oldest(voice: LibraryVoice | BrokenVoice) -> tuple[int, str]:
-    """The order voices are listed in: oldest first (a broken voice by when its folder last changed)."""
-    return (voice.created_at if isinstance(voice, LibraryVoice) else voice.modified_at, voice.id)
+def _oldest(voice: LibraryVoice | BrokenVoice) -> tuple[int, int, str]:
+    """The order voices are listed in: oldest first, as added (a broken voice by when its folder last changed)."""
+    return added_order(voice) if isinstance(voice, LibraryVoice) else (voice.modified_at, 0, voice.id)
 
 
 def _slug(name: str) -> str:
@@ -364,22 +403,27 @@ class VoiceLibrary:
         stamp = os.stat(root).st_mtime_ns
         if stamp == view.stamp and not thorough:
             return view  # the lookup's whole cost while no voice is added or removed
-        with os.scandir(root) as listing:  # types from the listing itself: no stat per voice
-            names = [e.name for e in listing if _ID_RE.match(e.name) and e.is_dir()]
+        with os.scandir(root) as listing:  # types and inodes from the listing itself: no stat per voice
+            names = {e.name: e.inode() for e in listing if _ID_RE.match(e.name) and e.is_dir()}
         entries: dict[str, _Entry] = {}
-        for name in names:
-            signature = _signature(f"{root}/{name}")  # taken before the files are read: a change shows next time
+        for name, inode in names.items():
             known = view.entries.get(name)
-            if known is not None and known.signature == signature:
+            if known is not None and known.inode == inode and not thorough:
+                # The same folder: its files are the watcher's to compare (a look on the loop reads new folders
+                # alone, so its cost follows what was added, not how many voices there are).
+                entries[name] = known
+                continue
+            signature = _signature(f"{root}/{name}")  # taken before the files are read: a change shows next time
+            if known is not None and known.inode == inode and known.signature == signature:
                 entries[name] = known
                 continue
             folder = self.root / name
             voice = self._read(folder)
             if isinstance(voice, LibraryVoice):
-                entries[name] = _Entry(signature, voice)
+                entries[name] = _Entry(signature, voice, inode)
             elif isinstance(voice, str):
                 with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: gone, not broken
-                    entries[name] = _Entry(signature, _broken(folder, voice))
+                    entries[name] = _Entry(signature, _broken(folder, voice), inode)
         if stamp == view.stamp and entries == view.entries:
             return view  # nothing changed: the same lists (the catalog compares them by identity first)
         voices = sorted((e.voice for e in entries.values() if isinstance(e.voice, LibraryVoice)), key=_oldest)
@@ -391,13 +435,16 @@ class VoiceLibrary:
         return found
 
     def _forget(self, *voice_ids: str) -> None:
-        """Have the next look list the folder again and read these voices again (after a write to them: their new
-        files may carry a reused inode, the same size and an mtime of the same clock tick as the old ones); a look
-        under way hands over nothing."""
+        """Read these voices again and list the folder again (after a write to them: their new files may carry a
+        reused inode, the same size and an mtime of the same clock tick as the old ones), here, on the writer's
+        thread: the next look on the event loop finds the library as written (and every voice folder compared, as
+        the watcher compares them). A look under way hands over nothing."""
         with self._guard:
             entries = {name: e for name, e in self._view.entries.items() if name not in voice_ids}
             self._view = replace(self._view, stamp=None, entries=entries)
             self._generation += 1
+        with contextlib.suppress(OSError):  # a folder that cannot be listed now: the next look says so
+            self._look(thorough=True)  # every folder compared, as a watcher's look: off the loop, as writes are
 
     def list(self) -> list[LibraryVoice]:
         """All voices, oldest first."""
@@ -414,7 +461,7 @@ class VoiceLibrary:
             raise self._unknown(voice_id)
         return voice
 
-    def _unknown(self, voice_id: str) -> UnknownVoiceError:
+    def _unknown(self, voice_id: str, nothing_deleted: bool = False) -> UnknownVoiceError:
         """The error for an id that names no usable voice: a broken one says why, and that it can be deleted."""
         folder = self.root / voice_id
         if _ID_RE.match(voice_id) and folder.is_dir() and isinstance(problem := self._load(folder), str):
@@ -422,6 +469,8 @@ class VoiceLibrary:
                 f"voice {voice_id!r} of the voice library is broken ({problem}); delete it to free its space",
                 param="voice",
             )
+        if nothing_deleted:
+            return UnknownVoiceError(f"no voice {voice_id!r} in the voice library; nothing deleted", param="ids")
         return UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
 
     def reference(self, voice_id: str) -> Reference:
@@ -439,22 +488,23 @@ class VoiceLibrary:
         timings of the audio); nothing is written unless everything is valid."""
         wav, sample_rate, seconds = reference_wav(samples, sample_rate)
         voice_id = f"voice_{_slug(voice.name)}_{secrets.token_hex(4)}"
-        stored = LibraryVoice(
-            id=voice_id,
-            name=voice.name,
-            language=voice.language,
-            transcript=voice.transcript,
-            created_at=int(time.time()),
-            seconds=round(seconds, 3),
-            sample_rate=sample_rate,
-            fingerprint=fingerprint(wav, voice.transcript),
-            words=words,
-        )
-        meta = voice_json(stored).encode()
         with self.locked():  # the quota counts what is stored: one add at a time
-            self._check_quota(len(wav) + len(meta))
+            # Stamped under the lock: voices are ordered as they were added, to the nanosecond.
+            stored = LibraryVoice(
+                id=voice_id,
+                name=voice.name,
+                language=voice.language,
+                transcript=voice.transcript,
+                created_at=int(time.time()),
+                seconds=round(seconds, 3),
+                sample_rate=sample_rate,
+                fingerprint=fingerprint(wav, voice.transcript),
+                words=words,
+                created_ns=time.time_ns(),
+            )
+            self._check_quota(len(wav) + len(voice_json(stored)))
             try:
-                self._write(voice_id, {AUDIO: wav, META: meta})
+                stored = self._write(stored, wav)
             except OSError as err:
                 raise storage_error(err, "the voice to the library") or err from None
             finally:
@@ -462,17 +512,19 @@ class VoiceLibrary:
         _LOGGER.info("Added voice %s (%s, %.1f s)", voice_id, voice.name, seconds)
         return stored
 
-    def _write(self, voice_id: str, files: dict[str, bytes]) -> None:
-        """Write a voice's files into a temporary folder and rename it into place; a failure leaves nothing."""
-        tmp = self.root / f".tmp-{voice_id}"
+    def _write(self, voice: LibraryVoice, wav: bytes) -> LibraryVoice:
+        """Write a voice's files into a temporary folder and rename it into place (the voice as written); a failure
+        leaves nothing."""
+        tmp = self.root / f".tmp-{voice.id}"
         try:
             tmp.mkdir()
-            for name, data in files.items():
-                (tmp / name).write_bytes(data)
-            tmp.rename(self.root / voice_id)
+            voice = _with_audio(tmp / AUDIO, wav, voice)
+            (tmp / META).write_text(voice_json(voice))
+            tmp.rename(self.root / voice.id)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        return voice
 
     def samples(self, voice_id: str) -> tuple[np.ndarray, int]:
         """A voice's reference audio: mono float32 samples and their rate."""
@@ -502,34 +554,63 @@ class VoiceLibrary:
             if voice.transcript is None and transcript:
                 changes["transcript"] = transcript
                 changes["fingerprint"] = fingerprint((folder / AUDIO).read_bytes(), transcript)
-            updated = replace(voice, **changes)  # type: ignore[arg-type]
-            try:
-                with replacing(folder / META) as part:
-                    part.write_text(voice_json(updated))
-            finally:
-                self._forget(voice_id)
+            # Written as every change of a voice's metadata is (its files are voxhost's, whatever their mode).
+            self._swap(voice_id, None, replace(voice, **changes))  # type: ignore[arg-type]
 
     def remove(self, voice_id: str) -> LibraryVoice:
         """Delete a voice (renamed away first, so it vanishes at once)."""
-        with self.locked():
-            folder = self.root / voice_id
-            found = self._read(folder) if _ID_RE.match(voice_id) else None
-            if found is None:
-                raise self._unknown(voice_id)
-            # A broken voice goes too: it is only in the way (and in the quota).
-            voice = found if isinstance(found, LibraryVoice) else _broken(folder, found).stand_in()
+        return self.remove_all([voice_id])[0]
+
+    def remove_all(self, voice_ids: Sequence[str]) -> Voices:
+        """Delete voices, broken ones too, all or none: every id is checked, then every folder renamed away (so they
+        vanish at once); one that cannot be is named in the error, and those already moved are put back. Only then
+        are their files deleted."""
+        ids = list(dict.fromkeys(voice_ids))
+        if not ids:
+            return []
+        with self.locked():  # no other writer between the check and the last rename
+            voices: Voices = []
+            for voice_id in ids:
+                folder = self.root / voice_id
+                found = self._read(folder) if _ID_RE.match(voice_id) else None
+                if found is None:
+                    raise self._unknown(voice_id, nothing_deleted=len(ids) > 1)
+                # A broken voice goes too: it is only in the way (and in the quota).
+                voices.append(found if isinstance(found, LibraryVoice) else _broken(folder, found).stand_in())
+            moved: list[str] = []
             try:
-                self._discard(voice_id)
+                for voice_id in ids:
+                    self._move_away(voice_id)
+                    moved.append(voice_id)
             except OSError as err:
-                raise self._delete_error(voice_id, err) from None
+                self._put_back(moved)
+                error = self._delete_error(voice_id, err)
+                if len(ids) > 1:  # which voice failed, and that the others are all still there
+                    error = type(error)(f"{error.message}; nothing deleted", param=error.param)
+                raise error from None
             finally:
-                self._forget(voice_id)
-        _LOGGER.info("Removed voice %s", voice_id)
-        return voice
+                self._forget(*ids)
+            for voice_id in moved:
+                shutil.rmtree(self.root / f".tmp-del-{voice_id}", ignore_errors=True)
+        _LOGGER.info("Removed voice(s) %s", ", ".join(ids))
+        return voices
+
+    def _put_back(self, moved: Sequence[str]) -> None:
+        """Rename folders a failed delete moved away back into place (under the lock)."""
+        for voice_id in moved:
+            try:
+                (self.root / f".tmp-del-{voice_id}").rename(self.root / voice_id)
+            except OSError as err:  # left where the next start removes it: deleted after all
+                _LOGGER.error("Could not put voice %s back after a failed delete: %s", voice_id, err)
 
     def _discard(self, voice_id: str) -> None:
         """Rename a voice folder away, then delete its files (under the lock): it vanishes at once, and a crash in
         between leaves a left-over that the next start, or the next delete of that id, clears."""
+        self._move_away(voice_id)
+        shutil.rmtree(self.root / f".tmp-del-{voice_id}", ignore_errors=True)
+
+    def _move_away(self, voice_id: str) -> None:
+        """Rename a voice folder to ``.tmp-del-<id>`` (under the lock), clearing what an interrupted delete left."""
         doomed = self.root / f".tmp-del-{voice_id}"
         if doomed.is_dir() and not doomed.is_symlink():
             # An earlier delete of this id cut off after its rename (a crash, or files its removal could not take),
@@ -538,7 +619,6 @@ class VoiceLibrary:
             _LOGGER.warning("Clearing what an interrupted delete of voice %s left behind (%s)", voice_id, doomed)
             shutil.rmtree(doomed)
         (self.root / voice_id).rename(doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
 
     def _delete_error(self, voice_id: str, err: OSError) -> VoxhostError:
         """What a delete that could not move a voice away says: what was in the way, or why."""
@@ -614,19 +694,19 @@ class VoiceLibrary:
                 words=words,  # never the old audio's word timings
                 updated_at=int(time.time()),
             )
-            self._swap(voice_id, wav, changed)
+            changed = self._swap(voice_id, wav, changed)
             # Engines key their caches by the fingerprint; the old entries would only take space.
             shutil.rmtree(self.root / voice_id / "cache", ignore_errors=True)
         _LOGGER.info("Replaced the audio of voice %s (%.1f s)", voice_id, seconds)
         return changed
 
-    def _swap(self, voice_id: str, wav: bytes | None, voice: LibraryVoice) -> None:
+    def _swap(self, voice_id: str, wav: bytes | None, voice: LibraryVoice) -> LibraryVoice:
         """Write new files beside the old ones, then rename them in: the audio first, the metadata last (under the
         lock)."""
         folder = self.root / voice_id
         try:
             if wav is not None:
-                (folder / (AUDIO + NEW)).write_bytes(wav)
+                voice = _with_audio(folder / (AUDIO + NEW), wav, voice)  # a rename keeps its size and mtime
             (folder / (META + NEW)).write_text(voice_json(voice))
             if wav is not None:
                 os.replace(folder / (AUDIO + NEW), folder / AUDIO)
@@ -639,6 +719,7 @@ class VoiceLibrary:
             raise
         finally:
             self._forget(voice_id)
+        return voice
 
     def install(self, voices: Sequence[tuple[LibraryVoice, bytes]], replace_existing: bool) -> VoiceIds:
         """Store complete voices (metadata and WAV bytes) all at once or not at all, and return the ids already in
@@ -664,7 +745,7 @@ class VoiceLibrary:
                 staging.mkdir()
                 for voice, wav in voices:
                     (staging / voice.id).mkdir()
-                    (staging / voice.id / AUDIO).write_bytes(wav)
+                    voice = _with_audio(staging / voice.id / AUDIO, wav, voice, restore=True)
                     (staging / voice.id / META).write_text(voice_json(voice))
                 entries = {"staging": staging.name, "placed": placed, "replaced": replaced}
                 (self.root / (JOURNAL + NEW)).write_text(json.dumps(entries))
@@ -739,7 +820,7 @@ class VoiceLibrary:
         if isinstance(voice, LibraryVoice) and voice.id != folder.name:
             return f"{META} names another voice ({voice.id!r})"  # its files are not where its id says
         if isinstance(voice, LibraryVoice):
-            return VoiceLibrary._check_audio(folder / AUDIO, voice) or voice
+            return VoiceLibrary._check_audio(folder / AUDIO, voice) or _as_recorded(folder / AUDIO, voice)
         return voice
 
     @staticmethod

@@ -61,6 +61,9 @@ class ArchivedVoice(BaseModel):
     notes: Notes = None
     created_at: Annotated[int, Field(ge=0)]
     updated_at: Annotated[int, Field(ge=0)] | None = None
+    created_ns: Annotated[int, Field(ge=0)] | None = None
+    audio_mark: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)] | None = None
+    """The size and mtime its recording had in the library exported (restored where the size is the same)."""
 
 
 def export_members(root: Path, voices: Iterable[LibraryVoice]) -> list[tuple[str, Source]]:
@@ -152,6 +155,8 @@ def _voice(voice_id: str, files: dict[str, Member]) -> Incoming:
         tags=tuple(meta.tags),
         notes=meta.notes,
         updated_at=meta.updated_at,
+        created_ns=meta.created_ns,  # voices added in one second keep their order
+        audio_mark=(meta.audio_mark[0], meta.audio_mark[1]) if meta.audio_mark else None,
     )
     return Incoming(voice, wav)
 

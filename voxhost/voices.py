@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ _STORED_TYPES: dict[str, tuple[type, ...]] = {
     "fingerprint": (str,),
     "notes": (str, type(None)),
     "updated_at": (int, type(None)),
+    "created_ns": (int, type(None)),
 }
 """The JSON types of a stored voice's fields (a bool is none of them)."""
 
@@ -79,6 +81,11 @@ class LibraryVoice:
     """Free-form notes."""
     updated_at: int | None = None
     """When the voice's metadata or audio last changed (Unix seconds)."""
+    created_ns: int | None = None
+    """When it was added, in nanoseconds (None: stored by an older voxhost): orders voices added in one second."""
+    audio_mark: tuple[int, int] | None = None
+    """The size and mtime (ns) its recording had when voxhost wrote it: one found otherwise is hashed again, so a
+    recording replaced by hand (even of the same rate and length) is noticed."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LibraryVoice:
@@ -92,6 +99,12 @@ class LibraryVoice:
             if name in known and (isinstance(known[name], bool) or not isinstance(known[name], kinds)):
                 raise TypeError(f"{name} is a {type(known[name]).__name__}")
         known["tags"] = tuple(known.get("tags") or ())
+        mark = known.get("audio_mark")
+        if mark is not None:
+            size, mtime = mark  # a damaged mark is a broken voice (TypeError, ValueError), as other fields are
+            if not all(isinstance(n, int) and not isinstance(n, bool) for n in (size, mtime)):
+                raise TypeError("audio_mark is not two integers")
+            known["audio_mark"] = (size, mtime)
         if known.get("words") is not None:
             known["words"] = tuple((float(start), float(end), str(word)) for start, end, word in known["words"])
         return cls(**known)
@@ -139,9 +152,15 @@ class BrokenVoice:
         )
 
 
+def added_order(voice: LibraryVoice) -> tuple[int, int, str]:
+    """The order voices were added in (oldest first), the same across restarts: by second, then by nanosecond where
+    stored (a voice of an older voxhost comes first in its second), then by id."""
+    return (voice.created_at, voice.created_ns or 0, voice.id)
+
+
 def _name_key(name: str) -> str:
-    """A display name as a voice list reads it: case and runs of spaces aside."""
-    return " ".join(name.split()).casefold()
+    """A display name as a voice list reads it: case, runs of spaces and Unicode forms (``ＧＲＡＮＤＭＡ``) aside."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
 def same_name(one: str, other: str) -> bool:
@@ -154,7 +173,7 @@ def listed_names(voices: Iterable[LibraryVoice]) -> dict[str, str]:
     recording of the same person), and a list that shows names alone would hold two alike. The oldest keeps the
     name; each later one is ``Grandma (2)``, ``Grandma (3)`` in the order added (the next number no voice is
     named already), so the names stay the same across restarts while the ids, which requests use, never change."""
-    ordered = sorted(voices, key=lambda v: (v.created_at, v.id))  # the library's order: oldest first
+    ordered = sorted(voices, key=added_order)  # the library's order: oldest first
     taken = {_name_key(voice.name) for voice in ordered}
     seen: set[str] = set()
     out: dict[str, str] = {}

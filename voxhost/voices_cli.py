@@ -109,7 +109,7 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
             if voice_id not in known:
                 where = "" if valid_voice_id(voice_id) else " (only voice-library voices can be removed)"
                 raise VoxhostError(f"no voice {voice_id!r} in the voice library{where}; nothing removed")
-        removed = [library.remove(voice_id) for voice_id in ids]
+        removed = library.remove_all(ids)  # all or none
     if args.json:
         print(json.dumps({"removed": [voice.id for voice in removed]}, indent=2))
         return 0

@@ -591,8 +591,9 @@ def test_files_changed_inside_a_voice_folder_are_seen_within_the_watchers_interv
     (a request's lookup stats the library folder alone)."""
     clear(lib)
     damaged, edited = add_voice(lib, "Damaged")["id"], add_voice(lib, "Edited")["id"]
+    rerecorded = add_voice(lib, "Rerecorded", transcript="Good evening.")["id"]
     root = lib.core.library.root
-    assert {v["id"] for v in library(lib)["data"]} == {damaged, edited}
+    assert {v["id"] for v in library(lib)["data"]} == {damaged, edited, rerecorded}
     assert _speak(lib, damaged).status_code == 200
     comparers: list[str] = []
     compare = library_module._signature
@@ -610,7 +611,7 @@ def test_files_changed_inside_a_voice_folder_are_seen_within_the_watchers_interv
     (root / edited / "voice.json").write_text("{not json")  # in place too
     assert root.stat().st_mtime_ns == stamp
     broken = _broken_within(lib, within, {damaged, edited})
-    assert set(broken) == {damaged, edited} and library(lib)["data"] == [], broken
+    assert set(broken) == {damaged, edited} and [v["id"] for v in library(lib)["data"]] == [rerecorded], broken
     assert "reference.wav is not readable audio" in broken[damaged] and "not JSON" in broken[edited]
     refused = _speak(lib, damaged)
     assert refused.status_code == 400 and "unknown voice" in refused.json()["error"]["message"], refused.text
@@ -619,7 +620,14 @@ def test_files_changed_inside_a_voice_folder_are_seen_within_the_watchers_interv
     # Mended in place: a voice again.
     (root / edited / "voice.json").write_bytes(meta)
     assert set(_broken_within(lib, within, {damaged})) == {damaged}
-    assert [v["id"] for v in library(lib)["data"]] == [edited] and _speak(lib, edited).status_code == 200
+    assert {v["id"] for v in library(lib)["data"]} == {edited, rerecorded} and _speak(lib, edited).status_code == 200
+    # Re-recorded by hand at the same rate and length (a same-size file): what engines keep of the old recording
+    # (keyed by its fingerprint) is derived anew, and the old recording's word timings go.
+    kept = lib.core.library.get(rerecorded)
+    other = root / rerecorded / "other.wav"
+    soundfile.write(other, tone(450.0, 2.0, kept.sample_rate), kept.sample_rate, subtype="PCM_16")
+    assert other.stat().st_size == (root / rerecorded / "reference.wav").stat().st_size
+    os.replace(other, root / rerecorded / "reference.wav")
     # Another recording put in its place by hand: not the one its metadata (and transcript) describe.
     other = root / edited / "other.wav"
     soundfile.write(other, tone(500.0, 3.5), 24000, subtype="PCM_16")
@@ -628,8 +636,12 @@ def test_files_changed_inside_a_voice_folder_are_seen_within_the_watchers_interv
     broken = _broken_within(lib, within, {damaged, edited})
     assert "not the recording voice.json describes" in broken[edited], broken
     assert _speak(lib, edited).status_code == 400
+    now = lib.core.library.get(rerecorded)  # usable still, as the recording it now is
+    assert now.fingerprint == fingerprint((root / rerecorded / "reference.wav").read_bytes(), "Good evening.")
+    assert now.fingerprint != kept.fingerprint and now.words is None and kept.transcript == now.transcript
+    assert lib.core.catalog.resolve(rerecorded).reference.fingerprint == now.fingerprint
     assert comparers and set(comparers) == {"voice-library"}, comparers
-    for voice_id in (damaged, edited):  # deletable, as every broken voice
+    for voice_id in (damaged, edited, rerecorded):  # deletable, as every broken voice
         assert httpx.delete(f"{base_url(lib)}/v1/audio/voices/{voice_id}").status_code == 200
     assert library(lib)["broken"] == [] and lib.core.library.usage() == (0, 0)
 
@@ -654,6 +666,15 @@ def test_a_voice_lookup_stats_the_library_folder_alone(lib, monkeypatch):
         assert {v.voice for v in lib.core.voices() if v.kind == "cloned"} == set(voices)
     monkeypatch.setattr(library_module.os, "stat", stat)
     assert stats and set(stats) == {str(lib.core.library.root)}, stats
+    # Another process adds a voice (``voxhost voices add``): the next lookup reads that voice alone, never the
+    # others' files (the watcher compares those), and sees it at once.
+    newcomer = VoiceLibrary(lib.core.library.root).add(VoiceCreate(name="Newcomer"), tone(300.0, 2.0), 24000).id
+    stats.clear()
+    monkeypatch.setattr(library_module.os, "stat", noted)
+    assert lib.core.catalog.resolve(newcomer).voice.voice == newcomer
+    assert {v.voice for v in lib.core.voices() if v.kind == "cloned"} == {*voices, newcomer}
+    monkeypatch.setattr(library_module.os, "stat", stat)
+    assert not [path for path in stats if any(voice_id in path for voice_id in voices)], stats
     lib.core.library.update(voices[2], VoiceUpdate(name="Renamed"))  # in place: the folder's mtime stays
     assert lib.core.library.get(voices[2]).name == "Renamed"
     clear(lib)
@@ -715,3 +736,69 @@ def test_a_transcript_checked_against_a_recording_replaced_meanwhile_is_refused(
     assert refused.json()["error"]["code"] == "conflict" and refused.json()["error"]["param"] == "transcript"
     stored = lib.core.library.get(voice)
     assert stored.transcript == "Hello there." and stored.words is None and abs(stored.seconds - 3.0) < 0.01
+
+
+def test_voices_added_in_one_second_are_numbered_in_the_order_they_were_added(lib, monkeypatch):
+    """Two recordings named alike in the same second: the first keeps the name, the second is ``(2)``, whatever
+    their random ids, and so after a restart (a library read afresh) and after an export and import."""
+    clear(lib)
+    second = int(time.time())
+    # The same second for every add (the nanoseconds run on): ids whose order is the reverse of the adds'.
+    monkeypatch.setattr(library_module, "time", type("Clock", (), {"time": lambda: second, "time_ns": time.time_ns}))
+    first = add_voice(lib, "Grandma")["id"]
+    later = add_voice(lib, "Grandma")["id"]
+    while later > first:  # an id that sorts before the first one's
+        httpx.delete(f"{base_url(lib)}/v1/audio/voices/{later}")
+        later = add_voice(lib, "Grandma")["id"]
+
+    def shown() -> dict[str, str]:
+        voices = httpx.get(base_url(lib) + "/v1/audio/voices").json()["voices"]
+        cloned = [v for v in voices if v["id"].startswith("pitchshift:")]
+        return {v["id"].partition(":")[2]: v["name"].removesuffix(" (Pitch shift (test))") for v in cloned}
+
+    assert shown() == {first: "Grandma", later: "Grandma (2)"}
+    assert [v["id"] for v in library(lib)["data"]] == [later, first]  # newest first
+    assert [v.id for v in VoiceLibrary(lib.core.library.root).list()] == [first, later]  # after a restart
+    archive = export(lib)
+    clear(lib)
+    assert import_(lib, archive).status_code == 200
+    assert shown() == {first: "Grandma", later: "Grandma (2)"}
+    httpx.delete(f"{base_url(lib)}/v1/audio/voices/{first}")
+    assert shown() == {later: "Grandma"}  # the older one gone: the plain name is the later one's
+
+
+def test_a_bulk_delete_that_cannot_delete_one_voice_deletes_none(lib):
+    clear(lib)
+    ids = [add_voice(lib, f"Bulk {i}")["id"] for i in range(3)]
+    before = on_disk(lib)
+    in_the_way = lib.core.library.root / f".tmp-del-{ids[1]}"  # not voxhost's: the middle voice cannot move away
+    in_the_way.write_text("someone else's")
+    url = base_url(lib) + "/v1/library/voices/delete"
+    try:
+        refused = httpx.post(url, json={"ids": ids, "confirm": True})
+        assert refused.status_code == 500, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "storage_error" and ids[1] in error["message"], error
+        assert "nothing deleted" in error["message"] and in_the_way.name in error["message"], error
+        assert {v["id"] for v in library(lib)["data"]} == set(ids)
+        on_disk_now = on_disk(lib)
+        on_disk_now.pop(in_the_way.name)
+        assert on_disk_now == before, "every voice whole, in its place"
+    finally:
+        in_the_way.unlink()
+    done = httpx.post(url, json={"ids": ids, "confirm": True}).json()
+    assert sorted(done["deleted"]) == sorted(ids) and library(lib)["total"] == 0
+
+
+def test_names_that_read_alike_in_another_unicode_form_are_told_apart(lib):
+    """A name typed decomposed (``e`` and a combining accent, as macOS may send it) is the same name: stored
+    composed, and numbered after the one already there; so is a full-width one."""
+    clear(lib)
+    composed = add_voice(lib, "Café")["id"]
+    decomposed = add_voice(lib, "Cafe\u0301")  # refused as an invalid name before
+    wide = add_voice(lib, "ＣＡＦÉ")["id"]
+    assert decomposed["name"] == "Café"
+    voices = httpx.get(base_url(lib) + "/v1/audio/voices").json()["voices"]
+    shown = {v["id"].partition(":")[2]: v["name"].removesuffix(" (Pitch shift (test))") for v in voices}
+    assert [shown[composed], shown[decomposed["id"]], shown[wide]] == ["Café", "Café (2)", "ＣＡＦÉ (3)"]
+    clear(lib)
