@@ -70,7 +70,7 @@ from .spoken.frontend import Policy, SpokenText, warm_up
 from .spoken.lexicon import LexiconStore
 from .usage import UsageBook
 from .voice_archive import import_archive, write_archive
-from .voices import BrokenVoice, CatalogVoice, LibraryVoice, normalize_language
+from .voices import BrokenVoice, CatalogVoice, LibraryVoice, added_order, normalize_language
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -405,12 +405,7 @@ class Core:
 
     async def delete_voice(self, voice_id: str) -> LibraryVoice:
         """Delete a stored voice, or a broken one (files removed on a thread), and announce it."""
-        ids = [entry.id for entry in self.voices() if entry.voice == voice_id]
-        voice = await asyncio.to_thread(self.library.remove, voice_id)
-        for entry_id in ids:
-            self._bus.publish(VoiceRemoved(voice=entry_id))
-        self.usage.forget(voice_id)
-        return voice
+        return (await self.delete_voices([voice_id]))[0]
 
     def _announce(self, voice_id: str, event: type[VoiceAdded]) -> None:
         for entry in self.voices():
@@ -638,7 +633,7 @@ class Core:
 
     async def find_voices(self, query: LibraryQuery) -> Page[LibraryVoice]:
         """Stored voices matching a search, newest first."""
-        voices = sorted(await self.library_voices(), key=lambda v: (v.created_at, v.id), reverse=True)
+        voices = sorted(await self.library_voices(), key=added_order, reverse=True)
         words = (query.q or "").lower().split()
         base = (query.language or "").split("_")[0]
 
@@ -696,7 +691,7 @@ class Core:
 
     async def select_voices(self, selection: VoiceSelection) -> list[LibraryVoice]:
         """The stored voices a selection names, newest first."""
-        voices = sorted(await self.library_voices(), key=lambda v: (v.created_at, v.id), reverse=True)
+        voices = sorted(await self.library_voices(), key=added_order, reverse=True)
         # Broken voices (no tags: no tag selects one) by their ids or with all, so that "delete all" empties it.
         voices += [broken.stand_in() for broken in await self.broken_voices()]
         if selection.ids is not None:
@@ -711,8 +706,15 @@ class Core:
         return [voice for voice in voices if selection.tag is None or selection.tag in voice.tags]
 
     async def delete_voices(self, voice_ids: list[str]) -> list[LibraryVoice]:
-        """Delete stored voices, each announced."""
-        return [await self.delete_voice(voice_id) for voice_id in dict.fromkeys(voice_ids)]
+        """Delete stored voices (broken ones too) all or none (files removed on a thread), each announced."""
+        doomed = set(voice_ids)
+        entries = [entry for entry in self.voices() if entry.voice in doomed]
+        voices = await asyncio.to_thread(self.library.remove_all, voice_ids)
+        for entry in entries:
+            self._bus.publish(VoiceRemoved(voice=entry.id))
+        for voice in voices:
+            self.usage.forget(voice.id)
+        return voices
 
     def voice_usage(self, voice_id: str) -> VoiceUsage:
         """A stored voice's uses and last use."""
