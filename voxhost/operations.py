@@ -8,6 +8,7 @@ form with ``InvalidRequestError`` from ``parse``. The HTTP door's OpenAPI docume
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -80,7 +81,7 @@ def _speaker(value: Any) -> Any:
 
 
 def _voice_name(value: str) -> str:
-    value = value.strip()
+    value = unicodedata.normalize("NFC", value.strip())  # "Café" typed decomposed (as macOS may) is a name too
     if not _VOICE_NAME_RE.match(value):
         raise ValueError(
             "invalid voice name: use 1-64 letters, digits, spaces, '.', \"'\", '-', '_' or parentheses, starting with"
