@@ -1,5 +1,5 @@
 """Files written whole or not at all: what the user names (``say -o``, ``voices export -o``, a service unit) and
-what voxhost keeps (voice usage, the lexicon, job records, voice metadata, engines' caches).
+what voxhost keeps (voice usage, the lexicon, job records, engines' caches).
 
 The new content is written beside the file, then renamed over it: a full disk, a signal or a crash part-way leaves
 the file as it was (or absent), not a truncated WAV, zip or JSON, and nothing else behind. The error itself is the
@@ -10,6 +10,7 @@ part-way leaves the part file itself: ``sweep`` removes those at the daemon's st
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -74,8 +75,11 @@ def replacing(target: Path) -> Iterator[Path]:
         yield target
         return
     if target.exists() and not os.access(target, os.W_OK):
-        # The rename would get past a file its owner made read-only; writing it in place would not.
-        raise PermissionError(13, os.strerror(13), str(target))
+        # The rename would get past a file its owner made read-only; writing it in place would not. Read-only
+        # means "keep it" (as ``cp`` and a shell's ``>`` take it): refused, naming the file.
+        raise PermissionError(
+            errno.EACCES, "the file is read-only (make it writable to let voxhost replace it)", str(target)
+        )
     part = part_name(target)
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666  # a new file: as the umask says
     os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
