@@ -84,6 +84,14 @@ NUMBERS = [
         "It is nineteen dollars and ninety-nine cents per month or two hundred dollars per year; add one teaspoon "
         "salt, two tablespoons oil.",
     ),
+    # Short days were left ("Mo.–Fr.": espeak "em o", "Frau"), a range of am/pm hours or to "17 Uhr" read apart,
+    # and the dot of "a.m." mid-sentence was a pause ("nine a m. from").
+    (
+        "en_US",
+        "opening hours",
+        "Open Mon–Fri 9am–5pm, Sat 9 a.m.-1 p.m., from 6:05 a.m. on.",
+        "Open Monday to Friday nine a m to five p m, Saturday nine a m to one p m, from six oh five a m on.",
+    ),
     # × and * between numbers were dropped ("thirty twenty ten centimeters", "three four equals twelve").
     (
         "en_US",
@@ -93,6 +101,13 @@ NUMBERS = [
         "divided by two equals five.",
     ),
     ("de", "time", "Es ist 21:30 Uhr.", "Es ist einundzwanzig Uhr dreißig."),
+    (
+        "de",
+        "opening hours",
+        "Geöffnet Mo.–Fr. 9–18 Uhr, Sa. 13:30-17 Uhr, 100 € zzgl. MwSt. So 5 Leute.",
+        "Geöffnet Montag bis Freitag neun bis achtzehn Uhr, Samstag dreizehn Uhr dreißig bis siebzehn Uhr, einhundert "
+        "Euro zuzüglich Mehrwertsteuer. So fünf Leute.",
+    ),
     (
         "de",
         "per month, spoons",

@@ -156,6 +156,7 @@ class SpokenText:
         text = symbols.emails(text, settings.emails, lang)
         text = symbols.identifiers(text, lang)
         text = symbols.abbreviations(text, lang)
+        text = symbols.weekdays(text, lang)
         text = symbols.arrows(text, lang)
         text = symbols.relations(text, lang)
         text = policy.lexicon.apply(text, language, policy.phonemes, shielded)

@@ -96,6 +96,9 @@ class Lang:
     3.11."): after another capitalised word, a name, it is a version there ("Python 3.11.", "Kernel 6.8.")."""
     per_words: dict[str, str] = field(default_factory=dict)
     """What a price is per besides units, as written after its "/" → said ("$19.99/mo" → "… per month")."""
+    weekdays: dict[str, str] = field(default_factory=dict)
+    """Short forms of the days of the week → their names, read in a range ("Mo.–Fr.", "Mon-Fri": "Montag bis
+    Freitag") or before a number or comma ("Sa. 10–14 Uhr"); one of two letters only with its dot there."""
     date_endings: tuple[str, ...] = ()
     """Endings (lower case) of nouns that name an event or a deadline, after which a day without its year at a
     sentence's end is a date too ("Lieferung 3.11.", "Abgabetermin 3.11."), where a product's name is a version
@@ -263,6 +266,18 @@ LANGS: dict[str, Lang] = {
             "bn": ("billion", "billion"),
         },
         abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
+        weekdays={
+            "Mon": "Monday",
+            "Tue": "Tuesday",
+            "Tues": "Tuesday",
+            "Wed": "Wednesday",
+            "Thu": "Thursday",
+            "Thur": "Thursday",
+            "Thurs": "Thursday",
+            "Fri": "Friday",
+            "Sat": "Saturday",
+            "Sun": "Sunday",
+        },  # fmt: skip
         extra={
             "oclock": "o'clock",
             "oh": "oh",
@@ -425,8 +440,19 @@ LANGS: dict[str, Lang] = {
             "Gbps": "Gbit/s",
             "L": "l",
         },
+        weekdays={
+            "Mo": "Montag",
+            "Di": "Dienstag",
+            "Mi": "Mittwoch",
+            "Do": "Donnerstag",
+            "Fr": "Freitag",
+            "Sa": "Samstag",
+            "So": "Sonntag",
+        },  # fmt: skip
         abbreviations={
             "bzw": "beziehungsweise",
+            "zzgl": "zuzüglich",
+            "mwst": "Mehrwertsteuer",
             "usw": "und so weiter",
             "ca": "zirka",
             "ggf": "gegebenenfalls",

@@ -36,8 +36,9 @@ fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
 _LEFT = r"(?<![\w.,:/\-−+])"
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
-_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)"
-"""am/pm; the final dot of "a.m." stays, as it may end the sentence."""
+_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–-])))?"
+"""am/pm; the final dot of "a.m." stays where it may end the sentence, and goes before a lower-case word, a number or
+a comma ("at 9 a.m. on Monday" was "nine a m. on Monday", a pause)."""
 _YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
 """A year after a month ("5 dic. 2026"), not a time or another number."""
 _RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
@@ -477,10 +478,10 @@ class Reader:
             # A range of times or measures ("9:00-17:00", "5–10 cm", "20-25 °C", "$5-10"): the dash becomes the
             # language's "to" before the rules below read each side, which they would otherwise read apart
             # ("nine o'clock-17:00", "five–ten centimeters", "twenty to twenty-five °C").
-            after = (
-                r"\s?[-–]\s?(?=" + time + r"|[01]?\d\s?(?i:" + _AMPM + r")(?![\w])|[€$£]\s?\d|" + _NUM + measure + ")"
-            )
-            ranged = _LEFT + r"(" + time + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
+            # "9am–5pm", "13:30-17 Uhr": hours with am/pm or "Uhr" on either side too.
+            hour = r"(?:[01]?\d\s?(?i:a\.?m\.?|p\.?m\.?)|(?:[01]?\d|2[0-3])\s?Uhr\b)(?![\w])"
+            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£]\s?\d|" + _NUM + measure + ")"
+            ranged = _LEFT + r"(" + time + "|" + hour + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
             priced = _LEFT + r"([€$£])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
             dates = _DATE_RULES + (lang.code == "de")
             rules.insert(dates, (priced, self._price_range))

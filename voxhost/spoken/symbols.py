@@ -199,6 +199,34 @@ def relations(text: str, lang: Lang | None) -> str:
     return _RELATION.sub(replace, text)
 
 
+@functools.lru_cache(maxsize=16)
+def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    day = "(" + "|".join(sorted(names, key=len, reverse=True)) + ")"
+    ranged = re.compile(r"\b" + day + r"\.?[ \u00a0]?[–-][ \u00a0]?" + day + r"\b(\.?)")
+    alone = re.compile(r"\b" + day + r"(\.?)(?=[ \u00a0]*(?:,|\d))")
+    return ranged, alone
+
+
+def weekdays(text: str, lang: Lang | None) -> str:
+    """Days of the week written short, in a range or before a number or comma ("Mo.–Fr. 9–18 Uhr", "Mon-Fri",
+    "Sa. 10–14 Uhr") as their names ("Montag bis Freitag"); espeak read "Mo." "em o" and "Fr." "Frau"."""
+    if lang is None or not lang.weekdays or not any(d in text for d in lang.weekdays):
+        return text
+    names = lang.weekdays
+    ranged, alone = _weekday_patterns(tuple(names))
+
+    def ends(m: re.Match[str], dot: str) -> str:
+        return "." if dot and _SENTENCE_END.fullmatch(m.string, m.end()) else ""
+
+    def one(m: re.Match[str]) -> str:
+        if len(m.group(1)) < 3 and not m.group(2):
+            return m.group(0)  # "So 5 Leute": a word, not "Sonntag"
+        return names[m.group(1)] + ends(m, m.group(2))
+
+    text = ranged.sub(lambda m: f"{names[m.group(1)]} {lang.to or '-'} {names[m.group(2)]}" + ends(m, m.group(3)), text)
+    return alone.sub(one, text)
+
+
 def arrows(text: str, lang: Lang | None) -> str:
     """``a → b`` (``->``, ``=>``) as "a to b", ``a ← b`` (``<-``) as "a from b", in the language's words (a comma
     where it has none); an arrow with no word on one side is dropped. espeak read "->" as "hyphen" or nothing."""
