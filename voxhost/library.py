@@ -177,7 +177,8 @@ def _with_audio(path: Path, wav: bytes, voice: LibraryVoice, restore: bool = Fal
     is the one its mark names (an import of an export: the same files, byte for byte)."""
     path.write_bytes(wav)
     if restore and voice.audio_mark is not None and voice.audio_mark[0] == len(wav):
-        os.utime(path, ns=(voice.audio_mark[1], voice.audio_mark[1]))
+        with contextlib.suppress(OSError, OverflowError):  # a time this file system cannot hold: a mark of its own
+            os.utime(path, ns=(voice.audio_mark[1], voice.audio_mark[1]))
     info = path.stat()
     return replace(voice, audio_mark=(info.st_size, info.st_mtime_ns))
 

@@ -61,8 +61,8 @@ class ArchivedVoice(BaseModel):
     notes: Notes = None
     created_at: Annotated[int, Field(ge=0)]
     updated_at: Annotated[int, Field(ge=0)] | None = None
-    created_ns: Annotated[int, Field(ge=0)] | None = None
-    audio_mark: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)] | None = None
+    created_ns: Annotated[int, Field(ge=0, lt=2**63)] | None = None
+    audio_mark: Annotated[list[Annotated[int, Field(ge=0, lt=2**63)]], Field(min_length=2, max_length=2)] | None = None
     """The size and mtime its recording had in the library exported (restored where the size is the same)."""
 
 

@@ -294,6 +294,9 @@ def test_tampered_archives_write_nothing(lib):
         "a NUL in the notes": (_rehash(_tamper(good, _in_meta(notes="a\x00b"))), 422, "NUL"),
         "a control character in the notes": (_rehash(_tamper(good, _in_meta(notes="bell\x07"))), 422, "control"),
         "a lone surrogate in the notes": (_rehash(_tamper(good, _in_meta(notes="a\ud800b"))), 422, "notes"),
+        # Past what a file's time can hold (a 500 from the time the file was given, before).
+        "an audio_mark of 10**30 ns": (_rehash(_tamper(good, _in_meta(audio_mark=[1, 10**30]))), 422, "audio_mark"),
+        "a created_ns of 10**40": (_rehash(_tamper(good, _in_meta(created_ns=10**40))), 422, "created_ns"),
     }
     for label, (archive, status, words) in cases.items():
         response = import_(lib, archive)
