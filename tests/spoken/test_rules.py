@@ -625,6 +625,14 @@ MARKUP = [
     # Citations and footnotes were read as numbers ("studies one, it works two three"), a footnote's label "one:",
     # a task list's box "x Call mom"; a sentence that begins with markup was joined to the one before.
     # A keycap was dropped with its digit: "Step 2️⃣:" was "Step:", and lines of them were one sentence.
+    # A reasoning model's thinking was read before its answer (and Open WebUI's "Thought for 2 seconds").
+    (
+        "reasoning",
+        "<think>\nThe user asks. Maybe yes.\n</think>\n\nThe answer is yes.\n"
+        '<details type="reasoning" done="true">\n<summary>Thought for 2 seconds</summary>\n> Hmm.\n</details>\n'
+        "<think>Short.</think>Sure.",
+        ["The answer is yes.", "Sure."],
+    ),
     (
         "keycaps",
         "Here is how:\n1️⃣ Open the app\n2️⃣ Tap it\n\nStep 3️⃣: relax.",

@@ -24,15 +24,18 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})(?:\s+|$)")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+|^\s*\d\ufe0f?\u20e3\s*")
 """A list item's marker: a bullet, a number, or a keycap emoji ("1️⃣ Open the app")."""
 _QUOTE = re.compile(r"^\s{0,3}(?:>\s?)+")
+_HIDDEN = re.compile(r"^\s{0,3}<(think|thinking|reasoning|details)\b[^>]*>", re.IGNORECASE)
+"""A model's reasoning (``<think>`` of reasoning models, Open WebUI's ``<details type="reasoning">``): not part of the
+answer, never read (it was, at length, before the answer's first word)."""
 _RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
 _SENTENCE_END = re.compile(r"(?:[.!?…。！？।॥؟]|[:;](?!['-]?[)(]))['\"’”)\]»“«‘›‹]*\s*$")
 """A sentence's final mark, and closing quotes or brackets; not a smiley's (":)" ends a list item with no mark once
 emoji are dropped: "- Done :)" was "Done", not "Done.")."""
 
-# A line start that may still become a block marker: "#", "##", "-", "1", "12.", "`", "``", "~~", "---", "* *".
+# A line start that may still become a block marker: "#", "##", "-", "1", "12.", "`", "``", "~~", "---", "* *", "<thi".
 _UNDECIDED = re.compile(
-    r"^\s*(?:#{1,6}|[-*+_](?:\s*[-*_])*\s*|\d{1,9}[.)]?|\d\ufe0f|`{1,2}|~{1,2}|`{3,}.*|~{3,}.*|>|\|.*)$"
+    r"^\s*(?:<[A-Za-z]{0,9}(?:\s[^>\n]*)?|#{1,6}|[-*+_](?:\s*[-*_])*\s*|\d{1,9}[.)]?|\d\ufe0f|`{1,2}|~{1,2}|`{3,}.*|~{3,}.*|>|\|.*)$"
 )
 _UNDECIDED_MAX = 1000
 """A line start still undecided after this many characters (a row of stars, a table row without its end) is
@@ -65,6 +68,8 @@ class BlockStream:
         self._sent = 0
         """Characters of the current line already passed on."""
         self._fence: _Fence | None = None
+        self._hidden: str | None = None
+        """The closing tag of the reasoning block the text is in ("</think>"), if any."""
         self._paragraph = False
         """Prose is open: a plain line continues it (a newline inside a paragraph is a space)."""
 
@@ -97,8 +102,12 @@ class BlockStream:
     def _classify(self, line: str, complete: bool) -> str | None:
         if self._fence is not None:
             return "fence"
+        if self._hidden is not None:
+            return "hidden"
         if not complete and _UNDECIDED.match(line):
             return None
+        if _HIDDEN.match(line):
+            return "hidden"
         if _FENCE.match(line):
             return "fence"
         if _RULE.match(line):
@@ -130,6 +139,23 @@ class BlockStream:
             out.append(BREAK)
         self._paragraph = kind == "prose"
 
+    def _skip_hidden(self, line: str, out: list[str]) -> None:
+        """A line in or opening a reasoning block: nothing is said up to its closing tag, what follows it is read."""
+        if self._hidden is None:
+            opening = _HIDDEN.match(line)
+            assert opening is not None
+            self._hidden = f"</{opening.group(1).lower()}>"
+            line = line[opening.end() :]
+            out.append(BREAK)
+            self._paragraph = False
+        end = line.lower().find(self._hidden)
+        if end == -1:
+            return
+        rest = line[end + len(self._hidden) :]
+        self._hidden, self._kind, self._sent = None, None, 0
+        if rest.strip():
+            self._end_line(rest, out)
+
     def _partial(self, out: list[str]) -> None:
         """Pass on what can be passed of an unfinished line."""
         line = self._line
@@ -150,6 +176,9 @@ class BlockStream:
             self._sent = len(line)
 
     def _end_line(self, line: str, out: list[str]) -> None:
+        if self._hidden is not None or self._kind in (None, "hidden") and _HIDDEN.match(line):
+            self._skip_hidden(line, out)
+            return
         if self._fence is not None:
             match = _FENCE.match(line)
             closes = match and match.group(1)[0] == self._fence.char and len(match.group(1)) >= self._fence.length
