@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 
+import numpy as np
 import pytest
+import soundfile
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
@@ -151,3 +154,18 @@ def test_no_recognizer_is_an_error_reply(broker, tmp_path):
         finally:
             probe.close()
     assert error["code"] == "not_supported"
+
+
+def test_audio_that_fails_past_its_header_does_not_use_up_the_id(client, speech):
+    """A file is decoded when the recognizer takes it up, after ``queued``: one whose header reads but whose samples
+    do not (NaNs) is refused then, and its id may be sent again at once with the file fixed, as after a refusal."""
+    samples = np.full(16000, np.nan, np.float32)
+    broken = io.BytesIO()
+    soundfile.write(broken, samples, 16000, format="WAV", subtype="FLOAT")
+    rid, reply_topic = new_id(), f"test/replies/{new_id()}"
+    client.subscribe(reply_topic)
+    client.publish(f"{ROOT}/transcribe/en/{rid}", broken.getvalue(), response_topic=reply_topic)
+    got = replies(client, reply_topic, rid)
+    assert [(r["status"], r.get("code")) for r in got] == [("queued", None), ("error", "invalid_audio")], got
+    client.publish(f"{ROOT}/transcribe/en/{rid}", speech, response_topic=reply_topic)
+    assert replies(client, reply_topic, rid)[-1]["status"] == "done"

@@ -138,7 +138,7 @@ def request_key(msg: Incoming, topic: AudioTopic[C], command: C) -> str | None:
 
 def release_if_refused(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C], command: C, reply: Reply) -> None:
     """Forget the key of a request whose only answer was an error: only an accepted request uses up its id."""
-    if reply.sent == ["error"]:
+    if reply.sent == ["error"] or reply.refused:
         ctx.dedupe.forget(request_key(msg, topic, command))
 
 

@@ -22,6 +22,9 @@ class Reply:
     id: str | None = None
     correlation: bytes | None = None
     sent: list[str] = field(default_factory=list)
+    refused: bool = False
+    """Its error, though sent after ``queued``, refuses the request itself (audio that does not decode past its
+    header): like a refusal, it does not use up the request's id."""
 
     @classmethod
     def to(

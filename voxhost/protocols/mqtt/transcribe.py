@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 from ...audio import EncodedAudio
 from ...engine import Transcript
-from ...errors import VoxhostError
+from ...errors import InvalidAudioError, VoxhostError
 from ...operations import TranscribeParams
 from .audio_request import AudioService
 from .context import MqttContext
@@ -67,6 +67,7 @@ class TranscribeService(AudioService[TranscribeCommand]):
             raise
         except VoxhostError as err:
             _LOGGER.info("Transcribe request %s failed: %s", reply.id, err.message)
+            reply.refused = isinstance(err, InvalidAudioError)  # found when decoded, as it was before queued
             reply.error(err)
             return
         reply.send("done", **_done(command, transcript, round(time.monotonic() - started, 4)))
