@@ -361,6 +361,8 @@ def test_availability_is_retained_online(client):
             "bad8",
         ),
         (json.dumps({"text": "hi", "id": "a/b"}).encode(), "invalid_request", "'id'", None),
+        # An integer id is taken (as a string): the refusal of another says so, not "must be a string".
+        (json.dumps({"text": "hi", "id": 1.5}).encode(), "invalid_request", "must be a string or an integer", None),
         (b"\xff\xfe\x00", "invalid_request", "UTF-8", None),
     ],
 )

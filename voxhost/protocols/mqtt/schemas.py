@@ -48,7 +48,7 @@ def _check_id(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError("must be a string")
+        raise ValueError("must be a string or an integer")
     text = str(value)
     if not text or len(text) > MAX_ID or any(c in text for c in "/+#") or text.isspace():
         raise ValueError(f"must be 1-{MAX_ID} characters without '/', '+' or '#'")
