@@ -92,6 +92,15 @@ NUMBERS = [
         "Open Mon–Fri 9am–5pm, Sat 9 a.m.-1 p.m., from 6:05 a.m. on.",
         "Open Monday to Friday nine a m to five p m, Saturday nine a m to one p m, from six oh five a m on.",
     ),
+    # LaTeX was read as written ("E mc two dollars", "dollar dollar frac a b"), "x^2" as "x two", "2x = 10" as "two
+    # times equals ten"; money stays money.
+    (
+        "en_US",
+        "formulas",
+        "So $E = mc^2$, $$\\frac{a}{b}$$, \\(x_1 \\approx 5\\) and x^2 + 2x = 10; it costs $5 and $10.",
+        "So E equals mc squared, a over b, x one about five and x squared + two x equals ten; it costs five dollars and "
+        "ten dollars.",
+    ),
     # × and * between numbers were dropped ("thirty twenty ten centimeters", "three four equals twelve").
     (
         "en_US",
@@ -101,6 +110,12 @@ NUMBERS = [
         "divided by two equals five.",
     ),
     ("de", "time", "Es ist 21:30 Uhr.", "Es ist einundzwanzig Uhr dreißig."),
+    (
+        "de",
+        "formulas",
+        "Es gilt $E = mc^2$ und $\\sqrt{a^3}$.",
+        "Es gilt E gleich mc hoch zwei und die Wurzel aus a hoch drei.",
+    ),
     (
         "de",
         "opening hours",

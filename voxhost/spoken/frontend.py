@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..errors import TextTooLongError
 from ..text import SentenceSplitter
-from . import length, markup, symbols
+from . import formulas, length, markup, symbols
 from .config import SpokenSettings
 from .langs import LANGS, lang_for
 from .lexicon import Lexicon, unshield
@@ -148,7 +148,11 @@ class SpokenText:
             # Most spoken answers are such prose ("Good evening."): the dozen steps below would each look and
             # change nothing, on the way to the first audio (tests/spoken/test_plain.py holds them to that).
             return self._language(source) or "", source
-        text = markup.inline(source)
+        text = source
+        if formulas.present(text):
+            # Before the inline markup, which takes a formula's "_" and "*" for emphasis and "\(" for an escape.
+            text = formulas.read(text, lang_for(self._language(text)))
+        text = markup.inline(text)
         text = symbols.emojis(text, settings.emoji_word)
         language = self._language(text)
         lang = lang_for(language)

@@ -96,6 +96,9 @@ class Lang:
     3.11."): after another capitalised word, a name, it is a version there ("Python 3.11.", "Kernel 6.8.")."""
     per_words: dict[str, str] = field(default_factory=dict)
     """What a price is per besides units, as written after its "/" → said ("$19.99/mo" → "… per month")."""
+    formula_words: dict[str, str] = field(default_factory=dict)
+    """Words of formulas (``formulas``): "over" for a fraction, "sqrt", "2" and "3" (squared, cubed), "power", and
+    LaTeX commands by name ("infty", "div", "sum")."""
     weekdays: dict[str, str] = field(default_factory=dict)
     """Short forms of the days of the week → their names, read in a range ("Mo.–Fr.", "Mon-Fri": "Montag bis
     Freitag") or before a number or comma ("Sa. 10–14 Uhr"); one of two letters only with its dot there."""
@@ -266,6 +269,17 @@ LANGS: dict[str, Lang] = {
             "bn": ("billion", "billion"),
         },
         abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
+        formula_words={
+            "over": "over",
+            "sqrt": "the square root of",
+            "2": "squared",
+            "3": "cubed",
+            "power": "to the power of",
+            "infty": "infinity",
+            "div": "divided by",
+            "sum": "the sum of",
+            "int": "the integral of",
+        },  # fmt: skip
         weekdays={
             "Mon": "Monday",
             "Tue": "Tuesday",
@@ -440,6 +454,17 @@ LANGS: dict[str, Lang] = {
             "Gbps": "Gbit/s",
             "L": "l",
         },
+        formula_words={
+            "over": "durch",
+            "sqrt": "die Wurzel aus",
+            "2": "hoch zwei",
+            "3": "hoch drei",
+            "power": "hoch",
+            "infty": "unendlich",
+            "div": "geteilt durch",
+            "sum": "die Summe",
+            "int": "das Integral",
+        },  # fmt: skip
         weekdays={
             "Mo": "Montag",
             "Di": "Dienstag",

@@ -107,6 +107,8 @@ _NO_NOUN_WORDS = """
 _NO_NOUNS = frozenset(_NO_NOUN_WORDS.split())
 """Lower-case words after a measure that are no noun it could qualify: verbs, prepositions, adverbs, comparatives
 ("the 5 MB are used", "the 30 km to Berlin", "the 5 kg lighter")."""
+_ALGEBRA = re.compile(r"[ \u00a0]*[=+\-−*/<>≤≥)\uff1d]")
+"""What says that "2x" is two times x, algebra, not "two times" ("2x + 3 = 7", "f(x) = 2x")."""
 _MEASURE_WORD = re.compile(r"\s+(?i:tall|long|wide|high|deep|thick|across)\b")
 """What says that a number's ``'`` or ``"`` is feet or inches, not a quotation's end ('"I am 5" tall"')."""
 _NAME_BEFORE = re.compile(r"(?:^|[\s\"'„“‚‘«»(\[])([^\W\d_][\w-]*)\.?\s+$")
@@ -814,7 +816,11 @@ class Reader:
 
     def _times(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
-        return f"{self.number(parse_number(m.group(1), self.lang))} {self.lang.extra['times']}"
+        said = self.number(parse_number(m.group(1), self.lang))
+        rest = m.string[m.end() : m.end() + 24].lstrip()
+        if _ALGEBRA.match(m.string, m.end()) or any(rest.startswith(w + " ") for w in self.lang.relations.values()):
+            return f"{said} x"  # "2x + 3 = 7": two x, not "two times"
+        return f"{said} {self.lang.extra['times']}"
 
     def _money_after(self, m: re.Match[str]) -> str | None:
         said = self._per(self._money(m.group(1), m.group(2), self._before_noun(m)), m.group(3))
