@@ -698,7 +698,7 @@ class Core:
             known = {voice.id for voice in voices}
             for voice_id in selection.ids:
                 if voice_id not in known:
-                    raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="ids")
+                    raise UnknownVoiceError(f"no voice {voice_id!r} in the voice library; nothing deleted", param="ids")
             wanted = set(selection.ids)
             voices = [voice for voice in voices if voice.id in wanted]
         elif selection.tag is None and not selection.all:
