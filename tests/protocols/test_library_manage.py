@@ -173,6 +173,7 @@ def test_bulk_delete_needs_confirmation(lib):
     assert httpx.post(url, json={}).json()["matched"] == []
     unknown = httpx.post(url, json={"ids": [doomed[0], "voice_nobody_1234"], "confirm": True})
     assert unknown.status_code == 404 and library(lib)["total"] == 4  # one unknown id: nothing deleted
+    assert "voice_nobody_1234" in unknown.json()["error"]["message"] and "nothing deleted" in unknown.text
     done = httpx.post(url, json={"tag": "temporary", "confirm": True}).json()
     assert done["confirmed"] and sorted(done["deleted"]) == sorted(doomed)
     assert [v["id"] for v in library(lib)["data"]] == [keep]
