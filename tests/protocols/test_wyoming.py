@@ -440,15 +440,23 @@ async def test_a_refused_transcription_takes_no_more_work(daemon):
     assert Error.from_event(seen[0]).code == "invalid_audio"
 
 
-async def test_a_refused_transcription_does_not_overtake_an_earlier_answer(daemon):
+@pytest.mark.parametrize(
+    ("refused", "code"),
+    [
+        (AudioStart(rate=0, width=2, channels=1).event(), "invalid_audio"),
+        (Synthesize(text="Hello.", voice=SynthesizeVoice(name="no-such-voice")).event(), "voice_not_found"),
+    ],
+    ids=["transcription", "synthesize"],
+)
+async def test_a_refused_request_does_not_overtake_an_earlier_answer(daemon, refused, code):
     """Answers stay in order: a synthesize's audio, whole, then the error of the refusal sent after it."""
     async with client(daemon) as c:
         await c.write_event(Synthesize(text=THREE).event())
-        await c.write_event(AudioStart(rate=0, width=2, channels=1).event())
+        await c.write_event(refused)
         seen = await read_all(c)
     kinds = [e.type for e in seen]
     assert kinds[0] == "audio-start" and kinds[-2:] == ["audio-stop", "error"], kinds
-    assert Error.from_event(seen[-1]).code == "invalid_audio"
+    assert Error.from_event(seen[-1]).code == code
     assert_speech(*pcm_of((0.0, e) for e in seen), 4.0, 11.0)
 
 

@@ -249,10 +249,14 @@ class Session:
                     return self._failed_at is None
                 if self._failed_at is not None or self._ending:
                     continue  # after an error (or with one queued) nothing more is done: the rest is dropped
+                in_stream = self._stream is not None
                 try:
                     await self._handle(event)
                 except VoxhostError as err:
-                    await self._fail(err)
+                    if in_stream:
+                        await self._fail(err)  # the refused text was the stream's: its answer ends with the error
+                    else:
+                        self._refuse(err)  # a request of its own: the answers to those before it are not cut off
             return False
         finally:
             if reading is not None:
@@ -388,9 +392,10 @@ class Session:
             self._refuse(err)
 
     def _refuse(self, err: VoxhostError) -> None:
-        """End the connection after a refused transcription as after a failed request, but in its turn: no new work
-        is taken from now on, and the ``error`` follows the answers to earlier requests rather than cutting them off
-        (then the half-close and the linger, during which the rest of the client's audio is read and dropped)."""
+        """End the connection after a refused request (a transcription, a synthesize) as after a failed one, but in its
+        turn: no new work is taken from now on, and the ``error`` follows the answers to earlier requests rather than
+        cutting them off (then the half-close and the linger, during which the rest of what the client sends is read
+        and dropped)."""
         self._ending = True
         self._queue(lambda: self._fail(err))
 
