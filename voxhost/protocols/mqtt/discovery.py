@@ -25,6 +25,10 @@ CATALOG_CHANGES = (VoiceAdded, VoiceRemoved, EngineLoaded, EngineUnloaded)
 """Events that change the voices the select offers."""
 
 
+MAX_BIRTH = 64
+"""Longest Home Assistant birth message read (``online``, with some white space)."""
+
+
 class Discovery(Service):
     """Builds and publishes the discovery message."""
 
@@ -50,8 +54,8 @@ class Discovery(Service):
 
     def on_ha_status(self, msg: Incoming) -> None:
         """Home Assistant came online: announce again after a random delay (many devices answer at once)."""
-        if msg.payload.strip().lower() != b"online":
-            return
+        if len(msg.payload) > MAX_BIRTH or msg.payload.strip().lower() != b"online":
+            return  # the length first: anyone may publish here, megabytes too, which the loop would copy twice
         if self._pending is not None:
             # Joins the announcement already due: restarting the delay let a flapping Home Assistant (or any client
             # saying online more often than discovery_delay) hold every announcement off.

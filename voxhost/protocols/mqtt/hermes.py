@@ -166,7 +166,8 @@ class HermesService(Service):
     def on_play_finished(self, msg: Incoming) -> None:
         """The audio server played a request's WAV."""
         try:
-            data = load_json(msg.payload)
+            # Bounded: anyone may publish here, and the loop would parse megabytes while every request waited.
+            data = load_json(decode(msg.payload, self.settings.max_command_bytes))
         except VoxhostError:
             return
         request_id = _text(data.get("id")) if isinstance(data, dict) else None
