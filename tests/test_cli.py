@@ -323,9 +323,13 @@ def test_jobs_list_with_a_bad_url_is_one_line(state_dir):
 
 def test_jobs_list_reaches_a_daemon_on_ipv6_loopback(tmp_path, state_dir):
     config = tmp_path / "voxhost.toml"
-    config.write_text(f'[doors.http]\nhost = "::1"\nport = {free_port()}\n')
+    wyoming = free_port()
+    config.write_text(
+        f'[doors.http]\nhost = "::1"\nport = {free_port()}\n'
+        f'[doors.wyoming]\nuri = ["tcp://[::1]:{wyoming}"]\nzeroconf = false\n'
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voxhost", "serve", "-c", str(config), "--no", "wyoming"],
+        [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
         stderr=subprocess.PIPE,
         text=True,
         env=_env(state_dir),
@@ -343,6 +347,18 @@ def test_jobs_list_reaches_a_daemon_on_ipv6_loopback(tmp_path, state_dir):
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["data"] == []
+        # The Wyoming port given for the HTTP door's: its answer is no HTTP, said in one line
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", "jobs", "list", "--url", f"http://[::1]:{wyoming}"],
+            capture_output=True,
+            text=True,
+            env=_env(state_dir),
+            timeout=60,
+        )
+        assert result.returncode == 1 and result.stderr == (
+            f"voxhost: what answers at http://[::1]:{wyoming} is not voxhost's HTTP door; --url names that door "
+            "(http://127.0.0.1:8000 by default; not the Wyoming port)\n"
+        )
     finally:
         proc.terminate()
         proc.wait(30)

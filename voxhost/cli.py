@@ -8,6 +8,7 @@ from . import startup  # first: a signal while the rest imports ends the command
 import argparse
 import asyncio
 import difflib
+import http.client
 import json
 import logging
 import os
@@ -465,6 +466,12 @@ def _get_json(url: str, api_key: str | None) -> Any:
         raise VoxhostError(
             f"cannot reach the daemon at {url.split('/v1/')[0]} ({getattr(err, 'reason', err)}); "
             "is `voxhost serve` running with the HTTP door? (--url names another address)"
+        ) from None
+    except (http.client.HTTPException, ValueError):
+        # Something else listens there: the Wyoming door (10200) answers in its own protocol, a web server in HTML.
+        raise VoxhostError(
+            f"what answers at {url.split('/v1/')[0]} is not voxhost's HTTP door; --url names that door "
+            "(http://127.0.0.1:8000 by default; not the Wyoming port)"
         ) from None
 
 
