@@ -101,6 +101,14 @@ NUMBERS = [
         "So E equals mc squared, a over b, x one about five and x squared + two x equals ten; it costs five dollars and "
         "ten dollars.",
     ),
+    # "m" after a currency is a million ("£1.5m" was "one pound and fifty pencem"), before a noun in the singular.
+    (
+        "en_US",
+        "million after a currency",
+        "It's £1.5m, a $5m deal, the $5k budget; walk 5m.",
+        "It's one point five million pounds, a five million dollar deal, the five thousand dollar budget; walk five "
+        "meters.",
+    ),
     # × and * between numbers were dropped ("thirty twenty ten centimeters", "three four equals twelve").
     (
         "en_US",

@@ -416,6 +416,7 @@ class Reader:
                 + per_units
                 + r")(?![\w/²³])|("
                 + (magnitudes or r"(?!)")
+                + ("|mn|m" if lang.code == "en" else "")  # "£1.5m", "$2mn": a million after a currency only
                 + r")(?!\w)|"
                 + _RIGHT_NUM
                 + ")",
@@ -748,25 +749,27 @@ class Reader:
 
     def _money_before(self, m: re.Match[str]) -> str | None:
         if m.group(5):
-            said = self._money_magnitude(m.group(3), m.group(1) or m.group(2), m.group(5))
+            said = self._money_magnitude(m.group(3), m.group(1) or m.group(2), m.group(5), self._before_noun(m))
             return said + _end_dot(m, m.group(5)) if said is not None else None
         said = self._per(self._money(m.group(3), m.group(1) or m.group(2), self._before_noun(m)), m.group(4))
         return said + _end_dot(m, m.group(4)) if said is not None and m.group(4) else said
 
-    def _money_magnitude(self, raw: str, currency: str, magnitude: str) -> str | None:
-        """ "$5k" → "five thousand dollars", "€2.5M" → "two point five million euros" (was "five dollarsk")."""
+    def _money_magnitude(self, raw: str, currency: str, magnitude: str, before_noun: bool = False) -> str | None:
+        """ "$5k" → "five thousand dollars", "€2.5M" → "two point five million euros" (was "five dollarsk"); before
+        a noun in the singular ("a $5m deal": "a five million dollar deal")."""
         lang = self.lang
         assert lang is not None
         code = {"€": "EUR", "$": "USD", "£": "GBP"}.get(currency, currency)
         if code not in lang.currencies:
             return None
-        return f"{self._magnitude_words(raw, magnitude)} {lang.form(lang.currencies[code][0], 2)}"
+        return f"{self._magnitude_words(raw, magnitude)} {lang.form(lang.currencies[code][0], 1 if before_noun else 2)}"
 
     def _magnitude_words(self, raw: str, magnitude: str) -> str:
         """The number and its magnitude's word, which it counts as a noun ("eine Million", "zwei Komma fünf
         Millionen")."""
         assert self.lang is not None
         key = magnitude.strip(" \u00a0.")
+        key = "M" if key in ("m", "mn") else key
         num = parse_number(raw, self.lang)
         words = self.number(num, noun=True, feminine=key in self.lang.feminine)
         return f"{words} {self.lang.form(self.lang.magnitudes[key], num.value)}"
