@@ -160,6 +160,14 @@ NUMBERS = [
     ("de", "duration", "Noch 1h 30m.", "Noch eine Stunde dreißig Minuten."),
     ("de", "price per unit", "Strom kostet 0,32 €/kWh.", "Strom kostet null Euro zweiunddreißig pro Kilowattstunde."),
     ("fr", "time", "Il est 21:30.", "Il est vingt et une heures trente."),
+    # A citation after a sign was read ("cinq pour cent deux"), a price per month "ou mois".
+    (
+        "fr",
+        "per month, citation",
+        "Ça coûte 9,99 €/mois, soit 5 % [2].",
+        "Ça coûte neuf euros quatre-vingt-dix-neuf par mois, soit cinq pour cent.",
+    ),
+    ("es", "per month, citation", "Cuesta 5 € [1] o 10 €/mes.", "Cuesta cinco euros o diez euros por mes."),
     ("fr", "time h", "Rendez-vous à 21h30.", "Rendez-vous à vingt et une heures trente."),
     ("fr", "currency", "Ça coûte 3,20 €.", "Ça coûte trois euros vingt."),
     ("fr", "temperature", "Il fait 21 °C.", "Il fait vingt et un degrés Celsius."),

@@ -576,6 +576,16 @@ LANGS: dict[str, Lang] = {
         at="arobase",
         number="numéro",
         per="par",
+        per_words={
+            "mois": "mois",
+            "an": "an",
+            "jour": "jour",
+            "semaine": "semaine",
+            "heure": "heure",
+            "nuit": "nuit",
+            "personne": "personne",
+            "pers.": "personne",
+        },  # fmt: skip
         to="à",
         relations={
             "≥": "au moins",
@@ -667,6 +677,15 @@ LANGS: dict[str, Lang] = {
         at="arroba",
         number="número",
         per="por",
+        per_words={
+            "mes": "mes",
+            "año": "año",
+            "día": "día",
+            "semana": "semana",
+            "hora": "hora",
+            "noche": "noche",
+            "persona": "persona",
+        },  # fmt: skip
         to="a",
         relations={
             "≥": "al menos",

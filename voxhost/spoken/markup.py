@@ -232,9 +232,7 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable("strikethrough")
 _INLINE_HINT = re.compile(r"[*_`\[\]<>&~!\\]")
 
 
-_CITATION = re.compile(
-    r"(?:(?<=[\w.,;:!?)\]\"'”’])|^)[ \u00a0]?\[(?:\d{1,3}(?:[,–-][ \u00a0]?\d{1,3})*|\^[^\]\s]{1,24})\]"
-)
+_CITATION = re.compile(r"(?:(?<=\S)|^)[ \u00a0]?\[(?:\d{1,3}(?:[,–-][ \u00a0]?\d{1,3})*|\^[^\]\s]{1,24})\]")
 """A citation or footnote mark after a word ("studies [1]", "works[2][3].", "here[^1]"): Open WebUI's and search
 answers' sources, said as "studies one", "works two three" (also after a link: "[the docs](…) [1]")."""
 _LINE_LABEL = re.compile(r"^\s*(?:\[\^[^\]\s]{1,24}\]:|\[[ xX]\](?=\s))\s*")
