@@ -425,3 +425,33 @@ def test_the_http_door_says_why_it_has_no_catalog_and_fetches_it_once_it_can(hub
         assert not any(model["installed"] for model in listed["data"])
     finally:
         serve.close()
+
+
+class CutHandler(QuietHandler):
+    """Sends half of every file it promises (Content-Length says all of it), then closes: a network that drops."""
+
+    def copyfile(self, source, outputfile):
+        data = source.read()
+        outputfile.write(data[: len(data) // 2])
+        self.close_connection = True
+
+
+def test_a_catalog_cut_short_is_one_line(hub, tmp_path, capsys):
+    # The catalog cut off mid-transfer (http.client.IncompleteRead) ended in a traceback (a voice file cut short
+    # fails its size and md5 check).
+    _, root = hub
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(CutHandler, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cut = f"http://127.0.0.1:{server.server_address[1]}"
+        config = tmp_path / "voxhost.toml"
+        config.write_text(f'state_dir = "{tmp_path / "state"}"\n[engines.piper]\ncatalog_url = "{cut}"\n')
+        assert main(["models", "list", "piper", "-c", str(config)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(
+            f"voxhost: no models of piper to list: could not fetch the Piper voice catalog from {cut}/"
+        )
+        assert "IncompleteRead" in err and len(err.splitlines()) == 1, err
+    finally:
+        server.shutdown()
+        server.server_close()

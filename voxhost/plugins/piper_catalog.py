@@ -9,6 +9,7 @@ and only voices on disk are ever advertised.
 from __future__ import annotations
 
 import functools
+import http.client
 import json
 import re
 import urllib.parse
@@ -42,7 +43,7 @@ def fetch_catalog(source: str, models_dir: str | Path) -> Path:
         with urllib.request.urlopen(url, timeout=60) as response:
             data = response.read()
         json.loads(data)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, http.client.HTTPException) as err:  # HTTPException: a transfer cut short
         raise ModelDownloadError(f"could not fetch the Piper voice catalog from {url}: {err}") from err
     target.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed fetch leaves no empty folder behind
     with replacing(target) as part:
