@@ -1,14 +1,18 @@
-"""Meta-tests: every hook is documented with its signature and has a test named after it."""
+"""Meta-tests: every hook is documented with its signature and has a test named after it; every TOML example of
+the docs is a valid config."""
 
 from __future__ import annotations
 
 import inspect
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from voxhost import hookspecs
+from voxhost.cli import _check_tables
+from voxhost.settings import load_settings
 
 from .conftest import REPO
 
@@ -30,3 +34,22 @@ def test_hook_is_documented(hook):
 def test_hook_has_a_test(hook):
     source = "\n".join(path.read_text() for path in Path(REPO / "tests").rglob("test_*.py"))
     assert re.search(rf"def test_hook_{hook}\b", source)
+
+
+def _toml_examples() -> list[tuple[str, str]]:
+    """Every TOML block of the README and the docs pages, as ``(file:line, text)``."""
+    examples = []
+    for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = page.read_text()
+        for block in re.finditer(r"^```toml\n(.*?)^```", text, re.M | re.S):
+            examples.append((f"{page.name}:{text[: block.start()].count(chr(10)) + 2}", block.group(1)))
+    return examples
+
+
+@pytest.mark.parametrize(("where", "example"), _toml_examples(), ids=[where for where, _ in _toml_examples()])
+def test_toml_example_is_a_valid_config(tmp_path, where, example):
+    # A user copies these into voxhost.toml: each must parse (no key given twice) and pass `voxhost check-config`.
+    config = tmp_path / "voxhost.toml"
+    config.write_text(example)
+    tomllib.loads(example)
+    _check_tables(load_settings(config, state_dir=str(tmp_path)))
