@@ -62,9 +62,17 @@ async def form(request: web.Request, model: type[M]) -> M:
     assert upload is not None, "a form is read only on the routes that take a file"
     settings = request.app[SETTINGS]
     parts = await read_form(request, (upload.field,), upload.max_bytes(settings), settings.idle_timeout)
-    lists = {name: values for name, values in parts.lists.items() if name.endswith("[]")}
+    fields, lists = dict(parts.fields), dict[str, list[str]]()
+    listed = {info.alias for info in model.model_fields.values() if info.alias and info.alias.endswith("[]")}
+    for name, values in parts.lists.items():
+        # ``-F timestamp_granularities=word`` (as a hand-written form names it) is the list ``name[]`` too.
+        if not name.endswith("[]") and f"{name}[]" in listed:
+            fields.pop(name)
+            name += "[]"
+        if name.endswith("[]"):
+            lists[name] = lists.get(name, []) + values
     try:
-        return model.model_validate({**parts.fields, **lists, **parts.files})
+        return model.model_validate({**fields, **lists, **parts.files})
     except ValidationError as err:
         raise invalid_request(err, model) from None
 
