@@ -121,7 +121,13 @@ def test_dry_run_changes_nothing(tmp_path, fake_tools, capsys):
 def test_failing_command_is_reported(tmp_path, fake_tools, capsys):
     (fake_tools.parent / "bin" / "systemctl").write_text("#!/bin/sh\necho 'Failed to connect to bus' >&2\nexit 1\n")
     assert main(["service", "install", "--user", "--manager", "systemd"]) == 1
-    assert "systemctl --user daemon-reload` failed (1): Failed to connect to bus" in capsys.readouterr().err
+    unit = tmp_path / "home" / ".config" / "systemd" / "user" / "voxhost.service"
+    assert capsys.readouterr().err == (
+        "voxhost: `systemctl --user daemon-reload` failed (1): Failed to connect to bus; "
+        f"{unit} is written: once that works, run "
+        "systemctl --user daemon-reload && systemctl --user enable --now voxhost.service\n"
+    )
+    assert unit.is_file()
 
 
 def _stop_timeout(unit: str) -> float:

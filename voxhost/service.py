@@ -503,7 +503,13 @@ def apply_install(plan: Plan) -> None:
     if plan.manager == "launchd":
         log_dir = Path(plistlib.loads(plan.content.encode())["StandardOutPath"]).parent
         log_dir.mkdir(parents=True, exist_ok=True)
-    _run(plan.commands)
+    for done, command in enumerate(plan.commands):
+        try:
+            _run([command])
+        except VoxhostError as err:
+            # The file is in place: say so, and what is left to do by hand (no user bus under `sudo -u`, say).
+            left = " && ".join(shlex.join(step) for step in plan.commands[done:])
+            raise VoxhostError(f"{err.message}; {plan.path} is written: once that works, run {left}") from None
 
 
 def apply_uninstall(plan: Plan) -> None:
