@@ -156,16 +156,16 @@ def test_no_recognizer_is_an_error_reply(broker, tmp_path):
     assert error["code"] == "not_supported"
 
 
-def test_audio_that_fails_past_its_header_does_not_use_up_the_id(client, speech):
+def test_audio_that_fails_past_its_header_does_not_use_up_the_id(client):
     """A file is decoded when the recognizer takes it up, after ``queued``: one whose header reads but whose samples
     do not (NaNs) is refused then, and its id may be sent again at once with the file fixed, as after a refusal."""
-    samples = np.full(16000, np.nan, np.float32)
-    broken = io.BytesIO()
-    soundfile.write(broken, samples, 16000, format="WAV", subtype="FLOAT")
+    broken, fixed = io.BytesIO(), io.BytesIO()
+    soundfile.write(broken, np.full(16000, np.nan, np.float32), 16000, format="WAV", subtype="FLOAT")
+    soundfile.write(fixed, np.zeros(16000, np.float32), 16000, format="WAV", subtype="FLOAT")
     rid, reply_topic = new_id(), f"test/replies/{new_id()}"
     client.subscribe(reply_topic)
     client.publish(f"{ROOT}/transcribe/en/{rid}", broken.getvalue(), response_topic=reply_topic)
     got = replies(client, reply_topic, rid)
     assert [(r["status"], r.get("code")) for r in got] == [("queued", None), ("error", "invalid_audio")], got
-    client.publish(f"{ROOT}/transcribe/en/{rid}", speech, response_topic=reply_topic)
+    client.publish(f"{ROOT}/transcribe/en/{rid}", fixed.getvalue(), response_topic=reply_topic)
     assert replies(client, reply_topic, rid)[-1]["status"] == "done"
