@@ -98,8 +98,8 @@ NUMBERS = [
         "en_US",
         "formulas",
         "So $E = mc^2$, $$\\frac{a}{b}$$, \\(x_1 \\approx 5\\) and x^2 + 2x = 10; it costs $5 and $10.",
-        "So E equals mc squared, a over b, x one about five and x squared + two x equals ten; it costs five dollars and "
-        "ten dollars.",
+        "So E equals mc squared, a over b, x one about five and x squared + two x equals ten; it costs five dollars "
+        "and ten dollars.",
     ),
     # "m" after a currency is a million ("£1.5m" was "one pound and fifty pencem"), before a noun in the singular.
     (
