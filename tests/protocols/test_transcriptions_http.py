@@ -260,7 +260,8 @@ def test_bad_input_gets_openai_errors(daemon, audio):
     _error(_post(daemon, audio, response_format="diarized_json"), 400, "response_format")
     _error(_post(daemon, audio, stream="yes"), 400, "stream")
     _error(_post(daemon, audio, temperature="2"), 400, "temperature")
-    _error(_post(daemon, audio, **{"timestamp_granularities[]": "syllable"}), 400)
+    wrong = _error(_post(daemon, audio, **{"timestamp_granularities[]": "syllable"}), 400, "timestamp_granularities[]")
+    assert wrong["message"].startswith("invalid timestamp_granularities[] 'syllable'"), wrong  # the field as sent
     _error(_post(daemon, audio, diarize="yes"), 400, "diarize")
     accepted = _post(daemon, audio, **{"include[]": "logprobs", "chunking_strategy": "auto"})
     assert accepted.status_code == 200 and wer(TWO, accepted.json()["text"]) <= 0.1

@@ -59,10 +59,20 @@ def invalid_request(err: ValidationError, model: type[BaseModel] | None = None) 
     problems = err.errors(include_url=False)
     first = problems[0] if problems else None
     message = "; ".join(_problem(problem, model) for problem in problems) or "invalid request"
-    param = ".".join(str(part) for part in first["loc"]) if first and first["loc"] else None
+    param = _field(first["loc"]) if first and first["loc"] else None
     if first and first["type"] == "string_too_long" and param == "input":
         return TextTooLongError(message, param=param)
     return InvalidRequestError(message, param=param)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A field's place as the client wrote it: ``timestamp_granularities[]``, not ``timestamp_granularities[].0``."""
+    parts = [
+        str(part)
+        for index, part in enumerate(loc)
+        if not (isinstance(part, int) and index and str(loc[index - 1]).endswith("[]"))
+    ]
+    return ".".join(parts)
 
 
 def _show(value: Any) -> str:
@@ -92,7 +102,7 @@ def _problem(problem: ErrorDetails, model: type[BaseModel] | None) -> str:
     kind = problem["type"]
     ctx = problem.get("ctx") or {}
     value = problem.get("input")
-    field = ".".join(str(part) for part in loc)
+    field = _field(loc)
     if kind == "json_invalid":
         return f"the request body is not valid JSON: {ctx.get('error', problem['msg'])}"
     if not loc and kind in ("model_type", "dict_type"):
