@@ -157,13 +157,15 @@ def wait_for(predicate: Any, timeout: float = 10.0) -> None:
 class ServeProcess:
     """A real ``voxhost serve -c CONFIG`` in a subprocess with ``env``, its log read line by line as it comes."""
 
-    def __init__(self, config: Path, env: dict[str, str]) -> None:
+    def __init__(self, config: Path, env: dict[str, str], *, own_group: bool = False) -> None:
+        """``own_group``: in a process group of its own, as a shell starts a job (a terminal signals all of it)."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "voxhost", "serve", "-c", str(config)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            process_group=0 if own_group else None,
         )
         self.log: list[str] = []
         self._reader = threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True)  # type: ignore[arg-type]

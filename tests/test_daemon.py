@@ -343,22 +343,27 @@ def test_doors_write_their_ipv6_addresses_in_brackets(tmp_path):
 
 
 def test_sighup_shuts_down_cleanly(tmp_path):
+    """A terminal that closes sends SIGHUP to its whole process group (as Ctrl-C sends SIGINT): the engine's worker
+    process must leave the stop to the daemon, which drains its running job first."""
     state, port = tmp_path / "state", free_port()
-    config = _config(tmp_path, state, http_port=port, tables="[engines.tone]\nchunk_delay = 0.2\n")
+    tables = '[engines.tone]\nchunk_delay = 0.2\nmode = "worker"\n'
+    config = _config(tmp_path, state, http_port=port, tables=tables)
     # Started as from a terminal: a test run under nohup (CI's is) would pass its ignored SIGHUP on to the daemon,
     # which then rightly keeps ignoring it (the next test).
     previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
     try:
-        serve = ServeProcess(config, _env())
+        serve = ServeProcess(config, _env(), own_group=True)
     finally:
         signal.signal(signal.SIGHUP, previous)
     try:
         serve.wait_ready()
         job_id = _kept_job(port)
-        code = _stop(serve, signal.SIGHUP)
+        os.killpg(serve.proc.pid, signal.SIGHUP)
+        code = serve.proc.wait(30)
     finally:
         serve.close()
     assert code == 0, serve.tail()
+    assert not any("worker exited" in line or "worker died" in line for line in serve.log), serve.tail()
     assert any("Stopped" in line for line in serve.log), serve.tail()
     record = _record(state, job_id)  # drained, then recorded as interrupted: not left "queued"
     assert record["state"] == "failed" and record["error_code"] == "interrupted", record

@@ -393,6 +393,9 @@ class WorkerRunner(EngineRunner):
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
                 limit=2**20,
+                # Its own session: a terminal's Ctrl-C or hang-up reaches the daemon's whole process group, and the
+                # daemon drains the engine's running jobs before it stops the worker; the worker must not die first.
+                start_new_session=True,
             )
         except OSError as err:
             raise EngineError(f"cannot start the worker for engine {self.engine_id} with {python}: {err}") from err
