@@ -151,6 +151,8 @@ def test_shipped_unit_matches_the_default_stop_timeout(tmp_path):
     plan = service.install_plan("systemd", user_mode=False, config=config, run_as="root", home=tmp_path)
     shipped = (REPO / "systemd" / "voxhost.service").read_text()
     assert _stop_timeout(shipped) == _stop_timeout(plan.content) > 10 + CLOSE_MARGIN
+    # SIGTERM to the whole control group (systemd's default) killed the engines' worker processes mid-job
+    assert "\nKillMode=mixed\n" in shipped and "\nKillMode=mixed\n" in plan.content
 
 
 def test_a_system_unit_refuses_paths_its_private_tmp_hides(tmp_path, fake_tools, monkeypatch, capsys):
