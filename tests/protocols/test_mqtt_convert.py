@@ -392,8 +392,8 @@ def test_a_refused_request_is_answered_without_parsing_it_on_the_event_loop(brok
 
 
 def _malformed(voice: str, rid: str) -> list[bytes]:
-    """JSON requests (each of some 300 kB) that the parser refuses where the glance skips: in the audio string (a
-    control character, a bad escape, a byte that is no UTF-8) and inside a nested value."""
+    """JSON requests (each of some 300 kB) that the parser refuses: in the audio string the glance skips (a control
+    character, a bad escape, a byte that is no UTF-8), inside a nested value, and in the object itself."""
     audio = base64.b64encode(bytes(240_000)).decode()
     head = json.dumps({"id": rid, "voice": voice, "format": "none"})[:-1]
     flawed = [audio[:1000] + "\x01" + audio[1000:], audio[:1000] + "\\q" + audio[1000:], audio + "\\u12x4"]
@@ -401,6 +401,9 @@ def _malformed(voice: str, rid: str) -> list[bytes]:
     payloads.append(f'{head}, "audio": "{audio[:500]}\udcff{audio[500:]}"}}'.encode(errors="surrogateescape"))
     payloads.append(f'{head}, "options": {{"pitch": tru}}, "audio": "{audio}"}}'.encode())
     payloads.append(f'{head}, "options": {{"pitch": ["1" "2"]}}, "audio": "{audio}"}}'.encode())
+    payloads.append(f'{head}, "audio": "{audio}", "options": {{"pitch": [1}}}}'.encode())  # brackets that do not match
+    payloads.append(f'{head}, "audio": "{audio}" "format": "none"}}'.encode())  # the object itself
+    payloads.append(f'{head}, "audio": "{audio}}}'.encode())  # no end to the audio
     return payloads
 
 

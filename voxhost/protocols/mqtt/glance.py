@@ -5,7 +5,10 @@ would keep its payload, which the budget is there to bound), and its reply echoe
 whole object for that took 15-20 ms of loop time per 14 MB of base64 audio; here a string is skipped by searching for
 its closing quote in C and checked with numpy's vectorised minimum and maximum of its bytes, so the same request takes
 a fraction of a millisecond. What is skipped is still checked as the parser would check it: a request the parser
-refuses gets the parser's answer (``NotJson``), never an echo of an id read from a document that is no JSON.
+refuses gets the parser's answer (``NotJson``: its words at its place, taken from the parser itself, which reads the
+few bytes where the object cannot go on in the state it would be in there), never an echo of an id read from a
+document that is no JSON. Where that cannot be told cheaply (a nested value of more than ``MAX_VALUE`` bytes that
+does not parse, a request past the glance's budget), nothing is read: no id is echoed.
 """
 
 from __future__ import annotations
@@ -48,12 +51,31 @@ class NotJson(ValueError):
     """The payload is no JSON: the parser's refusal, in the words the door's parser gives it."""
 
 
+class _Syntax(Exception):
+    """The object cannot go on at ``pos``, where the parser is in the state that ``prefix`` puts it in."""
+
+    def __init__(self, pos: int, prefix: bytes) -> None:
+        super().__init__(pos)
+        self.pos, self.prefix = pos, prefix
+
+
+class _Unterminated(Exception):
+    """The string that opens at ``pos`` has no end."""
+
+    def __init__(self, pos: int) -> None:
+        super().__init__(pos)
+        self.pos = pos
+
+
 def _refusal(data: bytes, pos: int, reason: str) -> NotJson:
     """The parser's words for ``reason`` at byte ``pos``: its line and column count characters of the text."""
     start = len(_BOM) if data.startswith(_BOM) else 0
     line_start = data.rfind(b"\n", start, pos) + 1 or start
     line = data.count(b"\n", start, pos) + 1
-    column = len(data[line_start:pos].decode("utf-8", "replace")) + 1
+    before = np.frombuffer(data, np.uint8, pos - line_start, line_start)
+    column = pos - line_start + 1
+    if before.size and before.max() >= 0x80:  # characters, not bytes: a continuation byte (10xxxxxx) adds none
+        column -= int(np.count_nonzero((before & 0xC0) == 0x80))
     return NotJson(f"invalid JSON: {reason} at line {line} column {column}")
 
 
@@ -64,12 +86,13 @@ def _not_utf8(data: bytes, pos: int) -> NotJson:
 
 def _parsed(data: bytes, start: int, end: int) -> Any:
     """``data[start:end]`` as the parser reads it; what it refuses is ``NotJson`` at its place in ``data``."""
+    piece = data[start:end]
     try:
-        return json.loads(data[start:end])
+        return json.loads(piece)
     except UnicodeDecodeError as err:
         raise _not_utf8(data, start + err.start) from None
     except json.JSONDecodeError as err:
-        at = start + len(err.doc[: err.pos].encode("utf-8", "surrogatepass"))
+        at = start + (err.pos if piece.isascii() else len(err.doc[: err.pos].encode("utf-8", "surrogatepass")))
         raise _refusal(data, at, err.msg.removesuffix(" at")) from None
     except RecursionError:
         raise NotJson("invalid JSON: nested too deeply") from None
@@ -105,7 +128,7 @@ class _Scanner:
         while True:
             quote = data.find(b'"', start)
             if quote < 0:
-                raise _refusal(data, pos, "Unterminated string starting")
+                raise _Unterminated(pos)
             if data[quote - 1] != _BACKSLASH or _backslashes(data, pos + 1, quote) % 2 == 0:
                 self.check_string(pos, quote + 1)
                 return quote + 1
@@ -120,9 +143,10 @@ class _Scanner:
         inner = np.frombuffer(data, np.uint8, end - start - 2, start + 1)
         if not inner.size:
             return
-        unusual = inner.min() < 0x20 or inner.max() >= 0x80  # a control character, or UTF-8 to read
-        if unusual or (data.find(b"\\", start, end) >= 0 and not _escapes_valid(inner)):
-            _parsed(data, start, end)  # the parser refuses it and says where, or reads it
+        if inner.min() < 0x20:  # the parser stops at the first, or at a refusal before it
+            _parsed(data, start, start + 2 + int(np.argmax(inner < 0x20)))
+        if inner.max() >= 0x80 or (data.find(b"\\", start, end) >= 0 and not _escapes_valid(inner)):
+            _parsed(data, start, end)  # the parser refuses it and says where, or reads it (UTF-8 text)
 
     def value(self, pos: int) -> int:
         """Past the value at ``pos``."""
@@ -130,11 +154,21 @@ class _Scanner:
         if first == b'"':
             return self.string(pos)
         if first in (b"{", b"["):
-            end = self.nested(pos)
+            try:
+                end = self.nested(pos)
+            except (NotJson, _Unterminated, _Unreadable):
+                # Its brackets were counted, not its syntax: the parser may stop before what was found (or where
+                # brackets that do not match left the count).
+                if len(self.data) - pos > MAX_VALUE:
+                    raise _Unreadable from None
+                raise _first_error(self.data, pos, len(self.data)) from None
             if end - pos > MAX_VALUE:
                 raise _Unreadable  # its strings are checked, not what lies between them
             _parsed(self.data, pos, end)
             return end
+        found = _SCALAR.match(self.data, pos, pos + 64)
+        if found is None:
+            raise _Syntax(pos, b'{"k":')
         return self.match(_SCALAR, pos).end()
 
     def nested(self, pos: int) -> int:
@@ -177,6 +211,50 @@ def _escapes_valid(inner: np.ndarray) -> bool:
     return bool(all(_HEX[inner[unicode + k]].all() for k in range(2, 6)))
 
 
+def _first_error(data: bytes, start: int, end: int) -> NotJson:
+    """The parser's first refusal of the value that opens at ``start`` (``data[start:end]``, read as far as needed)."""
+    text = data[start:end].decode("utf-8", "surrogateescape")
+    try:
+        json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as err:
+        at = start + len(err.doc[: err.pos].encode("utf-8", "surrogateescape"))
+        return _refusal(data, at, err.msg.removesuffix(" at"))
+    except RecursionError:
+        return NotJson("invalid JSON: nested too deeply")
+    raise _Unreadable  # it parses: what the glance found is no refusal of the parser's
+
+
+def _syntax_error(data: bytes, failed: _Syntax) -> NotJson:
+    """The parser's refusal where the object cannot go on: the same state (``prefix``) before the same bytes."""
+    space = _SPACE.match(data, failed.pos, failed.pos + MAX_MATCHED)
+    if space is None or space.end() == failed.pos + MAX_MATCHED:
+        raise _Unreadable
+    there = space.end()
+    tail = data[failed.pos : there + 64].decode("utf-8", "surrogateescape")
+    try:
+        json.loads(failed.prefix.decode() + tail)
+    except json.JSONDecodeError as err:
+        prefix = len(failed.prefix)
+        if err.pos >= prefix and failed.pos + len(tail[: err.pos - prefix].encode("utf-8", "surrogateescape")) == there:
+            return _refusal(data, there, err.msg.removesuffix(" at"))
+    raise _Unreadable  # the parser stops elsewhere: the glance gave up for want of time, not for a refusal
+
+
+def _unterminated_error(data: bytes, pos: int) -> NotJson:
+    """The parser's refusal of a string that has no end: read whole when short; a long one when nothing in it is
+    refused first (what the parser would say then is taken from the parser)."""
+    if len(data) - pos <= MAX_VALUE:
+        return _first_error(data, pos, len(data))
+    rest = np.frombuffer(data, np.uint8, len(data) - pos - 1, pos + 1)
+    if rest.min() < 0x20 or rest.max() >= 0x80 or data.find(b"\\", pos) >= 0:
+        raise _Unreadable
+    try:
+        json.loads('"')
+    except json.JSONDecodeError as err:
+        return _refusal(data, pos, err.msg.removesuffix(" at"))
+    raise _Unreadable
+
+
 def _backslashes(data: bytes, start: int, end: int) -> int:
     """How many backslashes end ``data[start:end]`` (counted in C, a longer piece each time)."""
     size = 16
@@ -197,6 +275,14 @@ def _decoded(data: bytes, start: int, end: int, most: int) -> Any:
     return json.loads(data[start:end])
 
 
+def _expect(scan: _Scanner, pattern: re.Pattern[bytes], pos: int, prefix: bytes) -> re.Match[bytes]:
+    """``pattern`` at ``pos``; where it fails the object cannot go on, unless the glance ran out of time."""
+    try:
+        return scan.match(pattern, pos)
+    except _Unreadable:
+        raise _Syntax(pos, prefix) from None
+
+
 def top_level(payload: bytes, names: Collection[str]) -> dict[str, Any]:
     """The values of the top-level keys ``names`` of the JSON object ``payload`` (a repeated key's last, as
     ``json.loads`` takes it; None for an object, an array or a value longer than ``MAX_VALUE``); empty when
@@ -206,35 +292,43 @@ def top_level(payload: bytes, names: Collection[str]) -> dict[str, Any]:
     plain = {f'"{name}"'.encode(): name for name in names}
     spans: dict[str, tuple[int, int]] = {}
     try:
-        pos = scan.match(_SPACE, len(_BOM) if payload.startswith(_BOM) else 0).end()
-        if payload[pos : pos + 1] != b"{":
-            raise _Unreadable
-        pos = scan.match(_SPACE, pos + 1).end()
-        if payload[pos : pos + 1] == b"}":
+        try:
+            pos = scan.match(_SPACE, len(_BOM) if payload.startswith(_BOM) else 0).end()
+            if payload[pos : pos + 1] != b"{":
+                raise _Unreadable
             pos = scan.match(_SPACE, pos + 1).end()
-        else:
-            while True:
-                scan.step()
-                key_end = scan.string(pos)
-                raw = payload[pos:key_end] if key_end - pos <= MAX_KEY else b""
-                key = plain.get(raw) or (_decoded(payload, pos, key_end, MAX_KEY) if b"\\" in raw else None)
-                start = scan.match(_COLON, key_end).end()
-                stop = scan.value(start)
-                if isinstance(key, str) and key in names:
-                    spans[key] = (start, stop)  # read once the whole object is known to be one
-                after = scan.match(_NEXT, stop)
-                pos = after.end()
-                if after.group(1) == b"}":
-                    break
-        if pos != len(payload):
-            raise _Unreadable
+            if payload[pos : pos + 1] == b"}":
+                pos = scan.match(_SPACE, pos + 1).end()
+            else:
+                state = b"{"  # where the parser is when a key is due
+                while True:
+                    scan.step()
+                    if payload[pos : pos + 1] != b'"':
+                        raise _Syntax(pos, state)
+                    key_end = scan.string(pos)
+                    raw = payload[pos:key_end] if key_end - pos <= MAX_KEY else b""
+                    key = plain.get(raw) or (_decoded(payload, pos, key_end, MAX_KEY) if b"\\" in raw else None)
+                    start = _expect(scan, _COLON, key_end, b'{"k"').end()
+                    stop = scan.value(start)
+                    if isinstance(key, str) and key in names:
+                        spans[key] = (start, stop)  # read once the whole object is known to be one
+                    after = _expect(scan, _NEXT, stop, b'{"k":0')
+                    pos, state = after.end(), b'{"k":0,'
+                    if after.group(1) == b"}":
+                        break
+            if pos != len(payload):
+                raise _Syntax(pos, b"{}")
+        except _Syntax as failed:
+            raise _syntax_error(payload, failed) from None
+        except _Unterminated as failed:
+            raise _unterminated_error(payload, failed.pos) from None
         return {key: _decoded(payload, *span, MAX_VALUE) for key, span in spans.items()}
-    except NotJson:
+    except (NotJson, _Unreadable, ValueError, RecursionError) as err:  # json.loads: a bad key or value
         if not payload.isascii():  # the door reads the payload as UTF-8 before it parses it
             try:
                 payload.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise _not_utf8(payload, err.start) from None
-        raise
-    except (_Unreadable, ValueError, RecursionError):  # json.loads: a bad key or value
+            except UnicodeDecodeError as bad:
+                raise _not_utf8(payload, bad.start) from None
+        if isinstance(err, NotJson):
+            raise
         return {}
