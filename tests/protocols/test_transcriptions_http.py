@@ -25,7 +25,7 @@ from voxhost.protocols.http.settings import HttpSettings
 
 from ..conftest import ServeProcess, free_port, make_settings, running_daemon
 from ..listener import wer
-from .http_helpers import base_url, client, tone, two_hours_of_silence, wav_bytes
+from .http_helpers import base_url, client, metric, tone, two_hours_of_silence, wav_bytes
 
 SENTENCE = "Please turn on the kitchen lights and set the thermostat to twenty one degrees."
 TWO = "The quick brown fox jumps over the lazy dog. Dinner is ready, please come to the kitchen."
@@ -363,6 +363,17 @@ def test_no_recognizer_is_a_501(tmp_path):
     with running_daemon(make_settings(tmp_path / "state", http={"enabled": True, "port": 0})) as d:
         error = _error(_post(d, b"RIFF"), 501)
         assert error["code"] == "not_supported"
+        # The openai client retries a 5xx twice, sending the file again each time, unless the answer says not to.
+        with pytest.raises(openai.InternalServerError) as refused:
+            client(d, retries=2).audio.transcriptions.create(model="whisper-1", file=("speech.wav", b"RIFF"))
+        assert refused.value.response.headers["x-should-retry"] == "false"
+        answered = metric(
+            httpx.get(base_url(d) + "/metrics").text,
+            "voxhost_http_requests_total",
+            route="/v1/audio/transcriptions",
+            status="501",
+        )
+        assert answered == 2, answered  # the form above and the client's one try
         assert not [m for m in client(d).models.list().data if m.kind == "transcription"]
 
 

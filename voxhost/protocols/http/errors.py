@@ -17,7 +17,16 @@ from aiohttp.web_protocol import RequestPayloadError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ...errors import BusyError, InvalidRequestError, TextTooLongError, VoxhostError
+from ...errors import (
+    BusyError,
+    InvalidRequestError,
+    StorageError,
+    StorageFullError,
+    StorageReadOnlyError,
+    TextTooLongError,
+    UnsupportedError,
+    VoxhostError,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -151,10 +160,17 @@ def error_response(
     return web.json_response(error_body(status, message, param=param, code=code), status=status, headers=headers)
 
 
+_LASTING = (UnsupportedError, StorageFullError, StorageReadOnlyError, StorageError)
+"""Server errors that stay until someone changes the server: no engine for it, a full or read-only disk."""
+
+
 def from_error(err: VoxhostError) -> web.Response:
     """The answer to one of voxhost's typed errors."""
     headers = {}
-    if isinstance(err, BusyError):
+    if isinstance(err, _LASTING):
+        # The openai client retries every 5xx (twice, sending an upload again each time) unless told not to.
+        headers["X-Should-Retry"] = "false"
+    elif isinstance(err, BusyError):
         headers["Retry-After"] = str(max(1, math.ceil(err.retry_after)))
     elif err.http_status == 503:  # a model loading or missing: a retry later may work
         headers["Retry-After"] = "5"
