@@ -276,9 +276,31 @@ class Catalog:
                     raise UnknownVoiceError(
                         f"voice {owner.engine_id}:{withheld.id} is not offered: {withheld.reason}", param="voice"
                     )
+        if why := self._why_unspoken(target, engine):  # a stored voice: say why it is not spoken, not "unknown"
+            raise UnknownVoiceError(f"voice {name!r} is in the voice library, but {why}", param="voice")
         raise UnknownVoiceError(
             f"unknown voice {name!r}{hint}; see the voice list for the voices there are", param="voice"
         )
+
+    def _why_unspoken(self, target: str, engine: str | None) -> str | None:
+        """Why no running engine (``engine``, if one is asked) speaks the library voice ``target`` names (a bare
+        library id, or ``<engine>:<library id>``), and what to do; None when it names no library voice, or one an
+        engine would speak."""
+        stored = next((v for v in self.library.list() if v.id == target.rpartition(":")[2]), None)
+        if stored is None:
+            return None
+        cloners = [
+            e
+            for e in self._engines()
+            if Capability.CLONE in e.capabilities and (engine is None or e.engine_id == engine)
+        ]
+        if not cloners:
+            which = f"engine {engine!r} does not clone voices" if engine else "no running engine clones voices"
+            return f"{which}; enable one that does (`voxhost engines` lists them, those that clone with `clone`)"
+        if stored.transcript is None and all(e.needs_transcript for e in cloners):
+            needing = ", ".join(e.engine_id for e in cloners)
+            return f"it has no transcript, which {needing} need{'s' if len(cloners) == 1 else ''}; give it one"
+        return None
 
     def _by_language(self, voices: list[CatalogVoice], language: str, engine: str | None) -> CatalogVoice:
         lang = normalize_language(language) or ""
