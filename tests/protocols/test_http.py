@@ -744,3 +744,19 @@ def test_conversion_without_a_capable_engine_is_501(piper):
     error = response.json()["error"]
     assert error["code"] == "not_supported" and "convert" in error["message"]
     assert error["type"] == "server_error" and "param" in error
+
+
+def test_a_stored_voice_no_engine_clones_is_refused_saying_so(piper):
+    # Uploaded over this door (stored: no engine needs its transcript), then asked for: "unknown voice" hid why.
+    voices = client(piper).audio.voices
+    stored = voices.create(name="Gran", audio_sample=("gran.wav", wav_bytes(tone(220.0, 2.0))), consent="local")
+    try:
+        for voice in (stored.id, {"id": stored.id}, f"f5:{stored.id}"):
+            with pytest.raises(openai.BadRequestError) as refused:
+                client(piper).audio.speech.create(model="tts-1", voice=voice, input="Come over for tea.")
+            error = refused.value.body
+            assert error["param"] == "voice" and "is in the voice library, but no running engine clones" in (
+                error["message"]
+            ), error
+    finally:
+        voices.delete(stored.id)
