@@ -629,6 +629,38 @@ def test_a_version_at_a_sentence_end_is_no_date(language, written, expected, rea
     assert spoken(written, language, reads_numbers=True) == (expected if read is None else read)
 
 
+FRACTIONS = [
+    # (language, written, said): fractions were left as written ("½ cup", "1/2 cup"), "9¾" was "nine¾", "1 1/2 hours"
+    # "one 1/2 hours"; a day without a year after a word of dates was left as written ("Due 12/25").
+    (
+        "en_US",
+        "Add ½ tsp salt, 1/2 cup milk and 2 1/4 cups flour; it is 9¾ inches.",
+        "Add a half teaspoon salt, a half cup milk and two and a quarter cups flour; it is nine and three quarters "
+        "inches.",
+    ),
+    (
+        "en_US",
+        "It takes 1 1/2 hours; we are 3/4 of the way, eat 1/2 of it. Due 12/25, party on 7/4. I rate it 8/10 now.",
+        "It takes one and a half hours; we are three quarters of the way, eat half of it. Due December twenty-fifth, "
+        "party on July fourth. I rate it eight out of ten now.",
+    ),
+    # No fraction: a numerator over its denominator, a denominator over 16, nothing after, or no word of dates.
+    ("en_US", "Split 50/50, open 24/7, page 3/4.", "Split 50/50, open twenty-four seven, page 3/4."),
+    (
+        "de",
+        "Nimm ¼ Liter Milch, ½ Tasse und 1 1/2 TL Salz; es dauert 2 1/2 Stunden, 3/4 der Strecke.",
+        "Nimm ein Viertel Liter Milch, ein halb Tasse und eineinhalb Teelöffel Salz; es dauert zweieinhalb Stunden, "
+        "drei Viertel der Strecke.",
+    ),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("language", "written", "expected"), FRACTIONS, ids=[f"{c[0]}-{c[1][:16]}" for c in FRACTIONS])
+def test_fractions_are_read(language, written, expected, reads_numbers):
+    assert said(written, language, reads_numbers=reads_numbers) == expected
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

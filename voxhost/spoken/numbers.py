@@ -115,6 +115,21 @@ _NAME_BEFORE = re.compile(r"(?:^|[\s\"'„“‚‘«»(\[])([^\W\d_][\w-]*)\.?\
 """The word right before a number (after a space, a quotation mark or a bracket; "Mo." with its dot)."""
 _AT_END = re.compile(r"[\s'\")\]}’”»“«]*$")
 """What may follow a sentence's last mark: closing quotes and brackets."""
+_VULGAR = {
+    "½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5), "⅗": (3, 5),
+    "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅐": (1, 7), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8), "⅞": (7, 8),
+    "⅑": (1, 9), "⅒": (1, 10),
+}  # fmt: skip
+"""Fractions written as one character ("½ cup", "9¾"): numerator and denominator."""
+_WORD_NEXT = re.compile(r"[ \u00a0]+[^\W\d_]")
+"""A word after "3/4": what the fraction is of ("3/4 cup", "3/4 of the way", "3/4 der Strecke"), not a date."""
+_DATE_BEFORE_EN = re.compile(r"(?i:\b(?:on|by|due|until|till|from|since|before|after|through|thru)\s+)$")
+"""English words before a month and day without a year ("due 12/25", "on 7/4"): a date, not a ratio or a score."""
+_PARTS_DE = (
+    "", "", "halb", "Drittel", "Viertel", "Fünftel", "Sechstel", "Siebtel", "Achtel", "Neuntel", "Zehntel", "Elftel",
+    "Zwölftel", "Dreizehntel", "Vierzehntel", "Fünfzehntel", "Sechzehntel",
+)  # fmt: skip
+"""German names of a fraction's parts by denominator (2 to 16)."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -194,11 +209,16 @@ class Reader:
         self.reads_numbers = reads_numbers
         words = self.lang.phone_words if self.lang is not None else ()
         self._phone_word = re.compile(r"(?i)(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None
+        self._fraction: re.Pattern[str] | None = None
+        """A fraction, a unit perhaps after it (set by the structured rules of English and German)."""
         self._measure_after: re.Pattern[str] | None = None
         """A unit, sign or currency (set by the structured rules): "500-1000 W" is a range, not a number to dial."""
         rules: list[tuple[re.Pattern[str], Handler, str | None]] = []
         structured = self._structured_rules(self.lang) if self.lang is not None and self.code is not None else []
         dates = _DATE_RULES + (self.code == "de")
+        if self._fraction is not None:
+            # Before dates and digit runs: "1 1/2 hours" is no run of digits, "3/4 cup" no day.
+            rules.append((self._fraction, self._fraction_words, "/⁄" + "".join(_VULGAR)))
         rules += structured[:dates]
         if self.code is not None:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
@@ -225,7 +245,7 @@ class Reader:
         if "℃" in text or "℉" in text:
             # One character for "°C" (CJK fonts, some LLMs): a symbol that would otherwise be dropped unread.
             text = text.replace("℃", "°C").replace("℉", "°F")
-        if self.code is None or not any(c.isdigit() for c in text):
+        if self.code is None or not any(c.isdigit() or c in _VULGAR for c in text):
             return text
         for pattern, handler, needs in self._rules:
             if needs is None or any(c in text for c in needs):
@@ -365,6 +385,53 @@ class Reader:
             return False
         return self._measure_after is None or self._measure_after.match(m.string, m.end()) is None
 
+    def _fraction_words(self, m: re.Match[str]) -> str | None:
+        """ "1 1/2 hours" → "one and a half hours", "¾ cup" → "three quarters cup", "¼ Liter" → "ein Viertel Liter";
+        a slash between numbers is a fraction only where the numerator is the smaller, the denominator at most 16
+        and a word follows ("3/4 of the way"); else perhaps an English day ("due 12/25")."""
+        whole, top, bottom, glyph, unit = m.groups()
+        if glyph is not None:
+            n, d = _VULGAR[glyph]
+        else:
+            n, d = int(top), int(bottom)
+            if not (0 < n < d <= 16 and _WORD_NEXT.match(m.string, m.end(3))):
+                return None if whole is not None or unit is not None else self._short_date(m, n, d)
+        count = int(whole) if whole is not None else None
+        if d in (5, 10) and glyph is None and count is None and unit is None and not _OF.match(m.string, m.end()):
+            return f"{self.words(n)} {'von' if self.code == 'de' else 'out of'} {self.words(d)}"  # "rated 8/10"
+        if self.code == "de":
+            if d == 2:
+                said = self.count(count) + "einhalb" if count is not None else "ein halb"
+            else:
+                part = f"{'ein' if n == 1 else self.words(n)} {_PARTS_DE[d]}"
+                said = f"{self.count(count)} {part}" if count is not None else part
+        else:
+            name = "half" if d == 2 else "quarter" if d == 4 else self.words(d, to="ordinal")
+            if n > 1:
+                name = "halves" if d == 2 else name + "s"
+            if n == 1 and d == 2 and count is None and _OF.match(m.string, m.end()):
+                part = "half"  # "1/2 of the cake": "half of the cake"
+            else:
+                part = f"a {name}" if n == 1 else f"{self.words(n)} {name}"
+            said = f"{self.words(count)} and {part}" if count is not None else part
+        if unit is not None and self.lang is not None:
+            forms = self.lang.units[self.lang.aliases.get(unit, unit).replace("μ", "µ")]
+            said += " " + forms[-1 if count is not None and count > 0 else 0]
+        return said
+
+    def _short_date(self, m: re.Match[str], a: int, b: int) -> str | None:
+        """An English month and day without a year after a word of dates ("due 12/25", "on 7/4"); elsewhere "7/10"
+        is as often a rating or a score and stays as written."""
+        if self.lang is None or self.code != "en":
+            return None
+        if not _DATE_BEFORE_EN.search(m.string, max(0, m.start() - 12), m.start()):
+            return None
+        mdy = self.lang.date_order == "MDY"
+        if mdy and a > 12 or not mdy and b > 12:
+            mdy = not mdy
+        day, month = (b, a) if mdy else (a, b)
+        return self._date(day, month, None)
+
     # -- structured rules (languages with a table) ----------------------------------------------------------
 
     def _structured_rules(self, lang: Lang) -> list[tuple[re.Pattern[str], Handler, str | None]]:
@@ -383,6 +450,20 @@ class Reader:
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
         measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
         self._measure_after = re.compile(measure)
+        if lang.code in ("en", "de"):
+            vulgar = "".join(_VULGAR)
+            self._fraction = re.compile(
+                _LEFT
+                + r"(?:(\d{1,3})(?:[ \u00a0]+(?=\d{1,2}[/⁄]\d)|(?=["
+                + vulgar
+                + r"])))?"
+                + r"(?:(\d{1,2})[/⁄](\d{1,2})(?![\d/⁄]|[.,]\d)|(["
+                + vulgar
+                + r"]))"
+                + r"(?:[ \u00a0]?("
+                + units
+                + r")(?![\w/²³]))?"
+            )
         rules: list[tuple[str, Handler]] = [
             (self._month_abbreviation_pattern(lang), self._month_abbreviation),
             (_LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT, self._iso_date),
