@@ -675,6 +675,35 @@ def test_a_language_without_rules_keeps_its_digits_or_gets_only_cardinals():
     assert said("There are 3 cats.", None) == "There are 3 cats."
 
 
+DIALLED = [
+    # (language, written, said): a short number dialled was a cardinal ("Call nine hundred and eleven").
+    (
+        "en_US",
+        "Call 911 immediately, text 988 or dial 112. Emergency: 000. Call +1 555 123 4567.",
+        "Call nine one one immediately, text nine eight eight or dial one one two. Emergency: zero zero zero. Call "
+        "plus one, five five five, one two three, four five six seven.",
+    ),
+    # What a number after "call" counts stays a count (left to an engine that reads numbers).
+    ("en_US", "Call 20 people, call 10 times, call 311.", "Call twenty people, call ten times, call three one one."),
+    (
+        "de",
+        "Notruf 110, Feuerwehr: 112; ruf 030 1234567 an, oder ruf 20 Kunden an.",
+        "Notruf eins eins null, Feuerwehr: eins eins zwei; ruf null drei null, eins zwei drei vier fünf sechs sieben "
+        "an, oder ruf zwanzig Kunden an.",
+    ),
+]
+_COUNTS = {"twenty people": "20 people", "ten times": "10 times", "zwanzig Kunden": "20 Kunden"}
+
+
+@pytest.mark.parametrize(("language", "written", "expected"), DIALLED, ids=[f"{c[0]}-{c[1][:16]}" for c in DIALLED])
+def test_a_short_number_dialled_is_read_digit_by_digit(language, written, expected):
+    assert said(written, language) == expected
+    # An engine that reads numbers would say "nine hundred eleven": it gets the digits in words too, a count stays.
+    for words, digits in _COUNTS.items():
+        expected = expected.replace(words, digits)
+    assert said(written, language, reads_numbers=True) == expected
+
+
 def test_digit_runs_are_read_digit_by_digit():
     assert reader("de", False).read("Ruf 0171 2345678 an.") == (
         "Ruf null eins sieben eins, zwei drei vier fünf sechs sieben acht an."

@@ -84,6 +84,9 @@ class Lang:
     phone_words: tuple[str, ...] = ()
     """Words that say a number nearby is a telephone number ("call", "Tel"): "call 555-1234" is read digit by digit
     where "1990-1995" alone stays a range (lower case; matched as whole words in the few words before it)."""
+    dial_words: tuple[str, ...] = ()
+    """Words right before a short number that is dialled ("Call 911", "Notruf 110"): read digit by digit, not "nine
+    hundred and eleven" (lower case, whole words; a colon may follow)."""
     feet: Forms = ()
     """``6'`` and ``5'7"``: the foot and the inch, said after the number ("five feet seven inches"); empty: left."""
     inches: Forms = ()
@@ -301,6 +304,7 @@ LANGS: dict[str, Lang] = {
             "by": "by",
             "divided": "divided by",
         },
+        dial_words=("call", "dial", "text", "phone", "ring", "tel", "hotline", "emergency", "police", "ambulance"),
         phone_words=(
             "call",
             "calls",
@@ -486,6 +490,22 @@ LANGS: dict[str, Lang] = {
             "vgl": "vergleiche",
             "bspw": "beispielsweise",
         },
+        dial_words=(
+            "ruf",
+            "rufe",
+            "rufen",
+            "wähle",
+            "wählen",
+            "wählt",
+            "tel",
+            "telefon",
+            "hotline",
+            "notruf",
+            "notrufnummer",
+            "polizei",
+            "feuerwehr",
+            "rettungsdienst",
+        ),  # fmt: skip
         phone_words=(
             "ruf",
             "rufen",

@@ -130,6 +130,9 @@ _PARTS_DE = (
     "Zwölftel", "Dreizehntel", "Vierzehntel", "Fünfzehntel", "Sechzehntel",
 )  # fmt: skip
 """German names of a fraction's parts by denominator (2 to 16)."""
+_SERVICE = re.compile(r"[2-9]11|11[0-9]|999|000|988|116\d{3}|118\d{2}")
+"""Service and emergency numbers (911, 311, 112, 110, 999, 000, 988, 116117, 11880): dialled wherever they stand
+after a word of dialling ("Call 911 immediately")."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -224,6 +227,12 @@ class Reader:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
             rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run, None))
             rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version, None))
+            dial = self.lang.dial_words if self.lang is not None else ()
+            if dial:
+                # "Call 911", "Notruf 110": a short number dialled is said digit by digit (was "nine hundred and
+                # eleven"); before the year and plain rules ("Call 1800").
+                pattern = r"(?i)(?<!\w)((?:" + "|".join(dial) + r")(?!\w):?[ \u00a0]+)(\d{2,6})(?![\d.,:/\-–]?\d)"
+                rules.append((re.compile(pattern), self._dialled, None))
         if self.code in _DECADES:
             # Before the year and plain rules, which read "1990s" "nineteen ninetys" and left "90's" to espeak
             # ("ninety"); before lengths, which would count the apostrophe of "'90s" as an open quotation.
@@ -372,6 +381,21 @@ class Reader:
         elif prefix == "00":
             plus = self.words(0) + " " + self.words(0) + " "
         return plus + self.digits(run)
+
+    def _dialled(self, m: re.Match[str]) -> str | None:
+        """A number after "call", "dial", "Notruf", … digit by digit, unless it counts what follows ("call 20
+        people", "ruf 20 Kunden an"), a measure follows, or it is a time or an amount; a service number always."""
+        number, end = m.group(2), m.end()
+        if not _SERVICE.fullmatch(number):
+            if self._measure_after is not None and self._measure_after.match(m.string, end):
+                return None
+            word = re.match(r"[ \u00a0]+([^\W\d_]+)", m.string[end:])
+            if word is not None:
+                after = word.group(1)
+                counted = after[0].isupper() if self.code == "de" else after.islower() and after not in _NO_NOUNS
+                if counted or after.lower() in ("times", "hundred", "thousand", "million", "more", "mal"):
+                    return None
+        return m.group(1) + self.digits(number)
 
     def _local_number(self, m: re.Match[str], run: str, a: str, b: str) -> bool:
         """Two digit groups ("555-1234") are a telephone number, not a range: after a word that says so ("call",
