@@ -244,6 +244,8 @@ def _check_output(output: str) -> None:
     if target.exists() and not target.is_file():  # /dev/null, a pipe: written in place
         if not os.access(target, os.W_OK):
             raise OutputError(f"cannot write {output}: permission denied")
+    elif target.exists() and not os.access(target, os.W_OK):  # replacing() keeps a read-only file, as cp and > do
+        raise OutputError(f"cannot write {output}: the file is read-only (make it writable to let voxhost replace it)")
     elif not os.access(target.parent, os.W_OK):  # a file is written beside itself first, then renamed into place
         raise OutputError(f"cannot write {output}: the folder {target.parent} is not writable")
 
