@@ -252,6 +252,28 @@ def test_say_to_an_output_it_cannot_write_is_one_line(tmp_path, state_dir):
     assert status == 1 and stderr == "voxhost: cannot write standard output: it is closed\n", stderr
 
 
+def test_say_onto_a_read_only_file_is_refused_before_anything_is_spoken(tmp_path, state_dir):
+    # The whole text was spoken, then the write refused: the check before speaking looked only at the folder. The
+    # voice named does not exist, so only a refusal that comes first is about the file. Root writes any file, so as
+    # root voxhost runs as an ordinary user of a user namespace of its own (the same files, owned by that user).
+    out = tmp_path / "dinner.wav"
+    out.write_text("the old file")
+    out.chmod(0o444)
+    as_user = ["unshare", "--user", "--map-user=1000", "--map-group=1000"] if os.geteuid() == 0 else []
+    if as_user and subprocess.run([*as_user, "true"], capture_output=True).returncode != 0:
+        pytest.skip("running as root, without user namespaces (unshare --user) to be an ordinary user")
+    result = subprocess.run(
+        [*as_user, sys.executable, "-m", "voxhost", "say", "Dinner is ready.", "-v", "nobody", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=120,
+    )
+    reason = "the file is read-only (make it writable to let voxhost replace it)"
+    assert result.returncode == 1 and result.stderr == f"voxhost: cannot write {out}: {reason}\n", result.stderr
+    assert out.read_text() == "the old file"
+
+
 def test_say_to_a_file_named_for_another_audio_form_is_refused(tmp_path, state_dir):
     # dinner.mp3 got a WAV: it plays where the player looks inside, not where it trusts the name.
     out = tmp_path / "dinner.mp3"
