@@ -661,6 +661,17 @@ def test_fractions_are_read(language, written, expected, reads_numbers):
     assert said(written, language, reads_numbers=reads_numbers) == expected
 
 
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+def test_a_section_number_is_no_decimal(reads_numbers):
+    # "Kapitel 3.2 dazu" was "drei Komma zwei"; English "Section 3.2" stays "three point two".
+    written = "Siehe Kapitel 3.2 dazu, Paragraph 5.3 und Abschnitt 4.1.2; es wiegt 3.5 kg."
+    assert said(written, "de", reads_numbers=reads_numbers) == (
+        "Siehe Kapitel drei Punkt zwei dazu, Paragraph fünf Punkt drei und Abschnitt vier Punkt eins Punkt zwei; es "
+        "wiegt drei Komma fünf Kilogramm."
+    )
+    assert said("Section 3.2 says so.") == "Section three point two says so."
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

@@ -84,6 +84,9 @@ class Lang:
     phone_words: tuple[str, ...] = ()
     """Words that say a number nearby is a telephone number ("call", "Tel"): "call 555-1234" is read digit by digit
     where "1990-1995" alone stays a range (lower case; matched as whole words in the few words before it)."""
+    section_words: tuple[str, ...] = ()
+    """Words before a number of a part of a text ("Kapitel 3.2", "Abschnitt 4.1"): its dot is the part's, said as
+    ``dot`` ("drei Punkt zwei"), not a decimal ("drei Komma zwei"); as written, a dot may follow ("Abs.")."""
     dial_words: tuple[str, ...] = ()
     """Words right before a short number that is dialled ("Call 911", "Notruf 110"): read digit by digit, not "nine
     hundred and eleven" (lower case, whole words; a colon may follow)."""
@@ -579,6 +582,33 @@ LANGS: dict[str, Lang] = {
             "konzert",
         ),  # fmt: skip
         numbered_nouns=("bildung", "übung", "gleichung", "lösung", "zeichnung", "ordnung", "darstellung"),
+        section_words=(
+            "Kapitel",
+            "Abschnitt",
+            "Abschn.",
+            "Paragraph",
+            "Paragraf",
+            "§",
+            "§§",
+            "Absatz",
+            "Abs.",
+            "Anhang",
+            "Anlage",
+            "Tabelle",
+            "Tab.",
+            "Abbildung",
+            "Abb.",
+            "Schritt",
+            "Ziffer",
+            "Punkt",
+            "Teil",
+            "Gleichung",
+            "Formel",
+            "Aufgabe",
+            "Übung",
+            "Folie",
+            "Kap.",
+        ),  # fmt: skip
     ),
     "fr": Lang(
         code="fr",

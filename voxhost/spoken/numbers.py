@@ -227,6 +227,12 @@ class Reader:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
             rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run, None))
             rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version, None))
+            sections = self.lang.section_words if self.lang is not None else ()
+            if sections:
+                # "Kapitel 3.2" is "drei Punkt zwei", not a decimal (was "drei Komma zwei"): before the plain rule.
+                names = "|".join(re.escape(w) for w in sections)
+                pattern = r"(?<!\w)((?:" + names + r")[ \u00a0]*)(\d{1,3}\.\d{1,3})(?!\d|[.,]\d)"
+                rules.append((re.compile(pattern), self._section, "."))
             dial = self.lang.dial_words if self.lang is not None else ()
             if dial:
                 # "Call 911", "Notruf 110": a short number dialled is said digit by digit (was "nine hundred and
@@ -381,6 +387,13 @@ class Reader:
         elif prefix == "00":
             plus = self.words(0) + " " + self.words(0) + " "
         return plus + self.digits(run)
+
+    def _section(self, m: re.Match[str]) -> str | None:
+        """ "Kapitel 3.2" → "Kapitel drei Punkt zwei"."""
+        if m.string.startswith(".", m.end()):
+            return None  # "Abbildung 3.11." at the end: a day or a version, the date rules' to tell
+        said = self._version(m, *m.group(2).split("."))
+        return None if said is None else m.group(1) + said
 
     def _dialled(self, m: re.Match[str]) -> str | None:
         """A number after "call", "dial", "Notruf", … digit by digit, unless it counts what follows ("call 20
