@@ -155,6 +155,25 @@ def test_shipped_unit_matches_the_default_stop_timeout(tmp_path):
     assert "\nKillMode=mixed\n" in shipped and "\nKillMode=mixed\n" in plan.content
 
 
+def _directives(unit: str) -> dict[str, str]:
+    """A unit's ``Key=value`` lines (comments and section headers left out)."""
+    pairs = (line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    return dict(pairs)
+
+
+def test_shipped_unit_is_the_installed_one_for_the_default_paths(tmp_path):
+    # The README calls systemd/voxhost.service "the same unit for hand-installs"; it had ProtectSystem=strict and
+    # ProtectHome=read-only, so a models_dir or state_dir outside /var/lib was read-only there and not in the other.
+    config = tmp_path / "voxhost.toml"
+    config.write_text("")
+    plan = service.install_plan("systemd", user_mode=False, config=config, run_as="voxhost", home=tmp_path)
+    shipped, installed = _directives((REPO / "systemd" / "voxhost.service").read_text()), _directives(plan.content)
+    local = {"Description", "Group", "SupplementaryGroups", "Environment", "ExecStart"}  # this install's own
+    assert {k: v for k, v in shipped.items() if k not in local} == {
+        k: v for k, v in installed.items() if k not in local
+    }
+
+
 def test_a_system_unit_refuses_paths_its_private_tmp_hides(tmp_path, fake_tools, monkeypatch, capsys):
     # PrivateTmp=yes gives the service a /tmp of its own: a config there was missing when it started (or another one
     # was read), a state_dir there held other voices and was lost at each restart.
