@@ -672,6 +672,34 @@ def test_a_section_number_is_no_decimal(reads_numbers):
     assert said("Section 3.2 says so.") == "Section three point two says so."
 
 
+POWERS = [
+    # (language, written, said, said by an engine that reads numbers): "10⁸" was "ten⁸", "1.5e6" "one point five
+    # e6", "3×10^8" "three by ten to the power of eight", "cm²" and "m/s²" were left ("m or s²").
+    (
+        "en_US",
+        "It is 10⁸ stars, 1.5e6 users, 3×10^8 m/s, 5 cm² and 9.81 m/s²; commit a2e3f.",
+        "It is ten to the power of eight stars, one point five times ten to the power of six users, three times ten "
+        "to the power of eight meters per second, five square centimeters and nine point eight one meters per second "
+        "squared; commit a2e3f.",
+        "It is 10 to the power of 8 stars, 1.5 times 10 to the power of 6 users, 3 times 10 to the power of eight "
+        "meters per second, five square centimeters and nine point eight one meters per second squared; commit "
+        "a2e3f.",
+    ),
+    (
+        "de",
+        "Es sind 10⁸ Sterne, 1,5e6 Nutzer und 3 km².",
+        "Es sind zehn hoch acht Sterne, eins Komma fünf mal zehn hoch sechs Nutzer und drei Quadratkilometer.",
+        "Es sind 10 hoch 8 Sterne, 1,5 mal 10 hoch 6 Nutzer und drei Quadratkilometer.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "written", "expected", "read"), POWERS, ids=[c[0] for c in POWERS])
+def test_powers_of_ten_and_square_units_are_read(language, written, expected, read):
+    assert said(written, language) == expected
+    assert said(written, language, reads_numbers=True) == read
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

@@ -19,7 +19,18 @@ _SPAN = re.compile(
 )
 """A LaTeX span: ``$$…$$``, ``\\[…\\]``, ``\\(…\\)``, or ``$…$`` that begins with no digit and ends before no word or
 digit (so "$5 and $10" is money, not a formula)."""
-_HINT = re.compile(r"\$|\\[(\[]|\^")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_HINT = re.compile(r"\$|\\[(\[]|\^|\d[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]|\d[eE][-+]?\d|[×·]\s?10\b")
+_SCIENTIFIC = re.compile(
+    r"(?<![\w.,])(\d+(?:[.,]\d+)?)"
+    r"(?:[eE]([-+−]?\d{1,3})|[ \u00a0]?[×x·*][ \u00a0]?10(?:\^\{?([-+−]?\d{1,3})\}?|([⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})))"
+    r"(?![\w^])"
+)
+"""A number in scientific notation: "1.5e6", "3×10^8", "6.02·10²³" ("one point five times ten to the power of six";
+"1.5e6" was "one point five e6", "×" between numbers "by")."""
+_SUPERSCRIPT = re.compile(r"(?<=[\d)])([⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,3})(?![\w⁰¹²³⁴⁵⁶⁷⁸⁹])")
+"""A power written in superscript after a number ("10⁸", "2¹⁰"): read as "10^8"; after a letter it is a unit's
+("cm²", "m³"), which the units read."""
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _TEXT = re.compile(r"\\(?:text|mathrm|mathbf|mathit|operatorname|textbf)\s*\{([^{}]*)\}")
@@ -46,6 +57,9 @@ def read(text: str, lang: Lang | None) -> str:
     if not present(text):
         return text
     words = lang.formula_words if lang is not None else {}
+    times = lang.extra.get("times", "×") if lang is not None else "×"
+    text = _SCIENTIFIC.sub(lambda m: _scientific(m, times, words), text)
+    text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(1).translate(_SUPERSCRIPTS), text)
     text = _SPAN.sub(lambda m: " " + _formula(next(g for g in m.groups() if g is not None), words) + " ", text)
     if "^" in text:
         text = _CARET.sub(lambda m: " " + _power(m.group(1), words), text)
@@ -72,3 +86,10 @@ def _power(exponent: str, words: dict[str, str]) -> str:
     if exponent in ("2", "3") and exponent in words:
         return words[exponent] + " "
     return f"{words.get('power', '^')} {exponent} "
+
+
+def _scientific(m: re.Match[str], times: str, words: dict[str, str]) -> str:
+    """ "1.5e6" → "1.5 times 10 to the power of 6" (the numbers are read later)."""
+    exponent = next(g for g in m.groups()[1:] if g is not None).translate(_SUPERSCRIPTS).replace("−", "-")
+    exponent = exponent.lstrip("+")
+    return f"{m.group(1)} {times} 10 " + _power(exponent, words).rstrip()
