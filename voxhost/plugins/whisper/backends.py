@@ -106,24 +106,41 @@ class FasterWhisper:
             )
         except ValueError as err:  # e.g. float16 on a CPU
             raise EngineError(f"whisper: cannot load {model_dir} on {device} as {compute_type}: {err}") from err
+        from .bounded import bounded_features
+
+        self.model.feature_extractor = bounded_features(self.model.feature_extractor)
 
     def transcribe(self, audio: np.ndarray, decoding: Decoding) -> Iterator[TranscriptPart]:
         """Segments as CTranslate2 decodes them (the work happens while the generator is read)."""
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        from .bounded import speech_chunks
+
         kwargs: dict[str, Any] = {}
         if decoding.temperature is not None:
             kwargs["temperature"] = decoding.temperature
+        duration = audio.size / RATE
+        # Speech is found here, in bounded memory, and only the speech is handed on, as faster-whisper's own filter
+        # would hand it on (its filter reads the whole audio at once); the audio is let go once the speech is cut.
+        chunks = speech_chunks(audio) if decoding.vad_filter else None
+        vad_filter = decoding.vad_filter and chunks is None  # a faster-whisper this does not follow filters itself
+        if chunks is not None:
+            audio = _speech(audio, chunks)
         segments, info = self.model.transcribe(
             audio,
             language=decoding.language,
             beam_size=decoding.beam_size,
-            vad_filter=decoding.vad_filter,
+            vad_filter=vad_filter,
             initial_prompt=decoding.prompt,
             word_timestamps=decoding.word_timestamps,
             condition_on_previous_text=False,  # fewer repetition loops on long audio
             task=decoding.task,
             **kwargs,
         )
-        yield TranscriptInfo(info.language, round(float(info.language_probability), 4), round(float(info.duration), 3))
+        del audio
+        if chunks:
+            segments = restore_speech_timestamps(segments, chunks, RATE)
+        yield TranscriptInfo(info.language, round(float(info.language_probability), 4), round(duration, 3))
         for index, segment in enumerate(segments):  # faster-whisper counts from 1, OpenAI's transcripts from 0
             yield Segment(
                 id=index,
@@ -144,6 +161,17 @@ class FasterWhisper:
     def status(self) -> dict[str, Any]:
         """Device, precision and threads."""
         return {"device": self.device, "compute_type": self.compute_type, "cpu_threads": self.threads}
+
+
+def _speech(audio: np.ndarray, chunks: list[dict[str, int]]) -> np.ndarray:
+    """The stretches of ``audio`` in ``chunks``, one after the other, in one new array."""
+    speech = np.empty(sum(chunk["end"] - chunk["start"] for chunk in chunks), dtype=np.float32)
+    at = 0
+    for chunk in chunks:
+        size = chunk["end"] - chunk["start"]
+        speech[at : at + size] = audio[chunk["start"] : chunk["end"]]
+        at += size
+    return speech
 
 
 class MlxWhisper:

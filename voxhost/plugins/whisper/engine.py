@@ -229,7 +229,6 @@ class WhisperEngine(Engine):
             raise EngineError("the whisper engine is not loaded")
         s = self.settings
         options = WhisperOptions(**request.options)
-        samples = _padded(audio)
         language = request.language or (s.language.split("_")[0].split("-")[0].lower() if s.language else None)
         decoding = Decoding(
             language=language,
@@ -241,7 +240,8 @@ class WhisperEngine(Engine):
             task=request.task if self._multilingual else "transcribe",
         )
         duration = round(audio.seconds, 3)
-        for part in backend.transcribe(samples, decoding):
+        # Handed over without a name here, so that the backend can let it go once it has cut the speech out.
+        for part in backend.transcribe(_padded(audio), decoding):
             if isinstance(part, TranscriptInfo):
                 yield TranscriptInfo(part.language, part.language_probability, duration)
             else:
