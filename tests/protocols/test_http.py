@@ -755,8 +755,9 @@ def test_a_stored_voice_no_engine_clones_is_refused_saying_so(piper):
             with pytest.raises(openai.BadRequestError) as refused:
                 client(piper).audio.speech.create(model="tts-1", voice=voice, input="Come over for tea.")
             error = refused.value.body
-            assert error["param"] == "voice" and "is in the voice library, but no running engine clones" in (
-                error["message"]
+            assert (
+                error["param"] == "voice"
+                and "is in the voice library, but no running engine clones" in (error["message"])
             ), error
     finally:
         voices.delete(stored.id)
