@@ -49,8 +49,11 @@ MONTHS = frozenset(a for lang in LANGS.values() for names in lang.month_abbrevia
 """Month abbreviations of the languages with a table ("dic", "Dez", "дек"). The boundary detector takes a number
 with a dot after a sentence mark for a numbered list's item ("El 5 dic. 2026. Luego" was "El 5 dic." / "2026." /
 "Luego"): the dot of one before a number ends no sentence."""
-_MONTH_TAIL = re.compile(r"(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")(\.)" + _SPACE + "*$")
-"""What a text may end in that the next piece decides: a month abbreviation's dot, a number after it or not."""
+_MONTH_TAIL = re.compile(
+    r"(?:(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")|(?i:str))(\.)" + _SPACE + "*$"
+)
+"""What a text may end in that the next piece decides: a month abbreviation's dot or a German street's ("Bahnhofstr."),
+a number after it or not."""
 _BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
 TITLES = (
     # English
@@ -220,7 +223,8 @@ class SentenceSplitter:
             word = text[start:dot].lower()
             match = _ABBREVIATION.match(text, start, end) if word in _FIRST_PARTS else None
             whole = not (start and text[start - 1].isalpha())
-            if match is None and word in MONTHS and whole and _BEFORE_NUMBER.match(text, dot + 1):
+            if match is None and _BEFORE_NUMBER.match(text, dot + 1) and (word in MONTHS and whole or _street(word)):
+                # "5 dic. 2026", "Bahnhofstr. 12.": a number after, no numbered list's item
                 chars = chars or list(text[:end])
                 chars[dot] = _HIDDEN_DOT
             elif (
@@ -322,6 +326,11 @@ def _unit_dot(text: str, start: int, dot: int) -> bool:
         )
     after = _WORD_AFTER.match(text, dot + 1)
     return after_number and after is not None and after.group(1)[0].isupper()
+
+
+def _street(word: str) -> bool:
+    """A German street's short form ("Hauptstr", "Str"): its dot before the house number ends no sentence."""
+    return word.endswith("str") and len(word) > 3 or word == "str"
 
 
 def _opener_after(text: str, dot: int) -> bool:

@@ -700,6 +700,32 @@ def test_powers_of_ten_and_square_units_are_read(language, written, expected, re
     assert said(written, language, reads_numbers=True) == read
 
 
+ADDRESSES = [
+    # (language, written, sentences): "123 W. Main St." was "one hundred and twenty-three watts. Main St."; a German
+    # street's dot before the house number ended the sentence ("Bahnhofstr." / "zwölf.").
+    (
+        "en_US",
+        "Go to 123 W. Main St. now, then 10 E. 42nd St.! Visit St. Louis. Call Dr. Smith at 5 Oak Dr.",
+        [
+            "Go to one hundred and twenty-three West Main Street now, then ten East forty-second Street!",
+            "Visit Saint Louis.",
+            "Call Dr. Smith at five Oak Drive.",
+        ],
+    ),
+    (
+        "de",
+        "Die Praxis ist in der Bahnhofstr. 12, im Hof. Die Str. 5 ist gesperrt.",
+        ["Die Praxis ist in der Bahnhofstraße zwölf, im Hof.", "Die Straße fünf ist gesperrt."],
+    ),
+]
+
+
+@pytest.mark.parametrize("step", [None, 3], ids=["whole", "streamed"])
+@pytest.mark.parametrize(("language", "written", "expected"), ADDRESSES, ids=[c[0] for c in ADDRESSES])
+def test_street_addresses_are_read(language, written, expected, step):
+    assert spoken(written, language, step=step) == expected
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

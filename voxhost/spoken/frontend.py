@@ -35,8 +35,10 @@ sentence."""
 
 
 def _read_anyway(source: str) -> bool:
-    """Plain prose that a step still changes: an abbreviation at its end ("Apples, pears, etc."), an "xD"."""
-    return source.endswith(".") and source[:-1].rpartition(" ")[2].lower() in _ABBREVIATIONS or "xD" in source
+    """Plain prose that a step still changes: an abbreviation or a street's kind at its end ("Apples, pears, etc.",
+    "on Elm St."), an "xD"."""
+    last = source[:-1].rpartition(" ")[2].lower() if source.endswith(".") else ""
+    return last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or "xD" in source
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ class SpokenText:
         text = symbols.urls(text, settings.urls, lang)
         text = symbols.emails(text, settings.emails, lang)
         text = symbols.identifiers(text, lang)
+        text = symbols.addresses(text, lang)
         text = symbols.abbreviations(text, lang)
         text = symbols.weekdays(text, lang)
         text = symbols.arrows(text, lang)

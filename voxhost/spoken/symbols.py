@@ -183,6 +183,55 @@ def abbreviations(text: str, lang: Lang | None) -> str:
     return _abbreviation_pattern(tuple(lang.abbreviations)).sub(replace, text)
 
 
+STREET_SUFFIXES = frozenset({"st", "ave", "rd", "blvd", "ln", "ct", "pl", "pkwy", "hwy", "sq", "str"})
+"""Short forms of a street's kind that ``addresses`` reads before a sentence's final dot ("on Elm St.")."""
+_SUFFIXES_EN = {
+    "St": "Street", "Ave": "Avenue", "Rd": "Road", "Blvd": "Boulevard", "Dr": "Drive", "Ln": "Lane", "Ct": "Court",
+    "Pl": "Place", "Pkwy": "Parkway", "Hwy": "Highway", "Sq": "Square",
+}  # fmt: skip
+_DIRECTIONS_EN = {"N": "North", "S": "South", "E": "East", "W": "West"}
+_NAME = r"(?:[A-Z][\w'’-]*|\d+(?:st|nd|rd|th))"
+_STREET_EN = re.compile(
+    r"(?<=\d )([NSEW])\.?(?= (?:" + _NAME + r" ){1,3}(?:" + "|".join(_SUFFIXES_EN) + r")\b)"
+    r"|(?<=[\w.,] )(" + _NAME + r"(?: " + _NAME + r"){0,2}) (" + "|".join(_SUFFIXES_EN) + r")\.(?! ?[A-Z])"
+    r"|\bSt\.(?= [A-Z])"
+)
+"""An English street address: a direction's letter after a house number before a street's name and kind ("123 W.
+Main St." was "one hundred and twenty-three watts. Main St."), the street's kind after its name ("Main St."), and
+"St." before a name, Saint ("St. Louis"); a kind's dot before a capitalised word is no street's ("Dr. Smith")."""
+_STREET_DE = re.compile(r"(?<=\w)(str)\.|\b(Str)\.")
+"""A German street's short form ("Hauptstr. 5", "Str."): "straße"."""
+
+
+def addresses(text: str, lang: Lang | None) -> str:
+    """Street addresses said as words: "123 W. Main St." is "123 West Main Street", "Hauptstr. 5" "Hauptstraße 5";
+    before the numbers, which read "W." as watts."""
+    if lang is None or "." not in text:
+        return text
+    if lang.code == "de":
+        if "str." not in text.lower():
+            return text
+        return _STREET_DE.sub(lambda m: ("straße" if m.group(1) else "Straße") + _kept_dot(text, m.end()), text)
+    if lang.code != "en":
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return _DIRECTIONS_EN[m.group(1)]
+        if m.group(2) is not None:
+            if m.group(3) == "Dr" and not re.search(r"\d[ \u00a0]+$", text[: m.start(2)]):
+                return m.group(0)  # "Dr." after a name is a drive only after a house number ("5 Oak Dr.")
+            return f"{m.group(2)} {_SUFFIXES_EN[m.group(3)]}" + _kept_dot(text, m.end())
+        return "Saint"
+
+    return _STREET_EN.sub(replace, text)
+
+
+def _kept_dot(text: str, end: int) -> str:
+    """A short form's dot, kept where it ends the sentence."""
+    return "." if _SENTENCE_END.fullmatch(text, end) else ""
+
+
 def relations(text: str, lang: Lang | None) -> str:
     """≥ ≤ ≠ ≈ (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=``, ``~`` before a number) in the language's words: "at
     least", "at most", "not equal to", "about", "more than", "less than", "equals" (where a language has none, the
