@@ -600,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_voices_command(sub, cmd_voices, _settings, parents=[common], make_core=_core_offline)
     jobs = sub.add_parser("jobs", help="recent jobs of the running daemon, from every door")
-    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="{list}")  # named so in errors
     jobs_list = jobs_sub.add_parser("list", parents=[common], help="recent jobs, newest first")
     jobs_list.add_argument("--limit", type=int, default=50, help="most jobs to show (default 50)")
     jobs_list.add_argument("--door", help="only this door's jobs")
@@ -628,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--hashes", action="store_true", help="hash model files against their manifests (slow)")
     doctor.set_defaults(func=cmd_doctor)
     service = sub.add_parser("service", parents=[common], help="run voxhost at boot (systemd or launchd)")
-    service.add_argument("action", choices=["install", "uninstall"])
+    service.add_argument("action", choices=["install", "uninstall"], metavar="{install,uninstall}")
     service.add_argument("--user", action="store_true", help="for your user only (systemd --user, a LaunchAgent)")
     service.add_argument("--dry-run", action="store_true", help="print the file and commands; change nothing")
     service.add_argument("--manager", choices=["systemd", "launchd"], help="default: launchd on macOS, else systemd")

@@ -227,7 +227,7 @@ def add_models_command(
 ) -> None:
     """Add ``models list|pull|remove`` to an argparse subparsers object; ``parents`` carry common options."""
     parser = subparsers.add_parser("models", help="list, download and remove engine models")
-    sub = parser.add_subparsers(dest="models_command", required=True)
+    sub = parser.add_subparsers(dest="models_command", required=True, metavar="{list,pull,remove}")  # named in errors
     common = list(parents)
 
     p = sub.add_parser("list", parents=common, help="every model the engines can use, and whether it is installed")
