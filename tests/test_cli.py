@@ -14,6 +14,8 @@ import time
 import pytest
 import soundfile
 
+from voxhost.cli import main
+
 from .conftest import assert_speech, free_port, namespaces_work, run_cli, run_cli_on_tmpfs
 
 
@@ -226,6 +228,19 @@ def test_engines_and_voices_commands(state_dir):
         [sys.executable, "-m", "voxhost", "voices"], capture_output=True, text=True, check=True, env=_env(state_dir)
     ).stdout
     assert "piper:en_US-joe-medium" in voices and "22050" in voices
+
+
+@pytest.mark.parametrize(
+    ("command", "named"), [("jobs", "{list}"), ("models", "{list,pull,remove}"), ("service", "{install,uninstall}")]
+)
+def test_a_missing_subcommand_is_named_by_its_choices(capsys, command, named):
+    # "the following arguments are required: jobs_command" named a variable of the parser, not what to type.
+    with pytest.raises(SystemExit) as ended:
+        main([command])
+    assert ended.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"voxhost {command}: error: the following arguments are required: {named}\n"
+    )
 
 
 def _say_fails(state_dir, output, **kwargs):
