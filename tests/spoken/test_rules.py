@@ -726,6 +726,32 @@ def test_street_addresses_are_read(language, written, expected, step):
     assert spoken(written, language, step=step) == expected
 
 
+CLOCKS = [
+    # (language, written, said, said by an engine that reads numbers): a time's seconds were dropped ("10:15:30" was
+    # "ten fifteen", a timer for "1:30:00" "one thirty"); a score was left ("3:1": "three one", "drei eins").
+    (
+        "en_US",
+        "At 10:15:30 set a timer for 1:30:00; it ended 3:1 in 16:9, see John 3:1.",
+        "At ten fifteen and thirty seconds set a timer for one hour thirty minutes; it ended three to one in sixteen "
+        "to nine, see John 3:1.",
+        "At ten fifteen and thirty seconds set a timer for one hour thirty minutes; it ended 3 to 1 in 16 to 9, see "
+        "John 3:1.",
+    ),
+    (
+        "de",
+        "Um 10:15:30 Uhr stand es 2:1, Dauer: 0:05:00.",
+        "Um zehn Uhr fünfzehn und dreißig Sekunden stand es zwei zu eins, Dauer: fünf Minuten.",
+        "Um zehn Uhr fünfzehn und dreißig Sekunden stand es 2 zu 1, Dauer: fünf Minuten.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "written", "expected", "read"), CLOCKS, ids=[c[0] for c in CLOCKS])
+def test_seconds_of_a_time_and_scores_are_read(language, written, expected, read):
+    assert said(written, language) == expected
+    assert said(written, language, reads_numbers=True) == read
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."
@@ -894,7 +920,7 @@ SYMBOLS = [
     (
         "emoticons",
         "Thanks :) see you :-) ok ;) sad :( lol :D :P love <3 xD. At 12:30, ratio 3:2, x:D, f(x): ok:)",
-        "Thanks see you ok sad lol love. At twelve thirty, ratio 3:2, x:D, f(x): ok.",
+        "Thanks see you ok sad lol love. At twelve thirty, ratio three to two, x:D, f(x): ok.",
     ),
     ("emoticon between sentences", "Great job :) See you tomorrow.", "Great job. See you tomorrow."),
     ("emoticon in plain prose", "That was funny xD", "That was funny."),

@@ -133,6 +133,14 @@ _PARTS_DE = (
 _SERVICE = re.compile(r"[2-9]11|11[0-9]|999|000|988|116\d{3}|118\d{2}")
 """Service and emergency numbers (911, 311, 112, 110, 999, 000, 988, 116117, 11880): dialled wherever they stand
 after a word of dialling ("Call 911 immediately")."""
+_SCORE_WORDS = {"en": ("to", "and"), "de": ("zu", "und")}
+"""Between a score's numbers ("3:1": "three to one"), and before a time's seconds ("ten fifteen and thirty
+seconds")."""
+_SPAN_BEFORE = re.compile(
+    r"(?i:\b(?:for|takes?|took|lasts?|lasted|timer|ran|run|time|duration|elapsed|remaining|left|in|of|after|dauert|"
+    r"dauerte|Dauer|Zeit|für|nach|in|lief|Laufzeit|von)\s*:?\s+)$"
+)
+"""Words before "1:30:00" that say it is a span ("a timer for", "Dauer:", "nach"), not a time of day."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -233,6 +241,9 @@ class Reader:
                 names = "|".join(re.escape(w) for w in sections)
                 pattern = r"(?<!\w)((?:" + names + r")[ \u00a0]*)(\d{1,3}\.\d{1,3})(?!\d|[.,]\d)"
                 rules.append((re.compile(pattern), self._section, "."))
+            if self.code in _SCORE_WORDS:
+                # "3:1", "2:1 für Bayern", "16:9": a score or a ratio (one digit after the colon: no time).
+                rules.append((re.compile(_LEFT + r"(\d{1,3}):(\d)(?![\d:]|[.,]\d)"), self._score, ":"))
             dial = self.lang.dial_words if self.lang is not None else ()
             if dial:
                 # "Call 911", "Notruf 110": a short number dialled is said digit by digit (was "nine hundred and
@@ -514,6 +525,13 @@ class Reader:
                 self._hours_minutes,
             ),
             (_LEFT + r"()(\d+)\s?m(?:in)?\s?([0-5]?\d)\s?s(?![\w/²³])", self._hours_minutes),
+            # "10:15:30", "a timer for 1:30:00": the seconds were dropped ("ten fifteen", "one thirty").
+            (
+                _LEFT + r"(\d{1,2}):([0-5]\d):([0-5]\d)(?![\d:]|[.,]\d|\s*(?i:[ap]\.?m)\b)(?:\s*Uhr\b)?"
+                if lang.code in _SCORE_WORDS
+                else r"(?!)",
+                self._hms,
+            ),
             (
                 r"(?i:\b(klo)\s+)?"
                 + _LEFT
@@ -1037,6 +1055,32 @@ class Reader:
         assert self.lang is not None and self.lang.to is not None
         currency = m.group(1)
         return f"{m.group(2)} {self.lang.to} {currency}"
+
+    def _hms(self, m: re.Match[str]) -> str | None:
+        """Hours, minutes and seconds: a span after a word of lasting or timing ("a timer for 1:30:00": "one hour
+        thirty minutes"), else a time of day with its seconds ("ten fifteen and thirty seconds")."""
+        assert self.lang is not None
+        hours, minutes, seconds = (int(g) for g in m.groups())
+        units, feminine = self.lang.units, self.lang.feminine
+        if _SPAN_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+            parts = [(hours, "h"), (minutes, "min"), (seconds, "s")]
+            said = [self._measure(str(n), units[key], feminine=key in feminine) for n, key in parts if n]
+            return " ".join(said) or self._measure("0", units["s"])
+        if hours > 23:
+            return None
+        clock = self._clock(hours, minutes)
+        if seconds == 0:
+            return clock
+        return f"{clock} {_SCORE_WORDS[self.lang.code][1]} {self._measure(str(seconds), units['s'], feminine=True)}"
+
+    def _score(self, m: re.Match[str]) -> str | None:
+        """ "3:1", "16:9": a score or a ratio, "three to one" ("drei zu eins"); was left to the engine ("three one")."""
+        assert self.lang is not None
+        name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
+        if self.code == "en" and name is not None and name.group(1)[0].isupper() and name.start(1) > 0:
+            return None  # "John 3:1", "Genesis 1:1": a chapter and verse (English scores are written "3-1")
+        said = [m.group(i) if self.reads_numbers else self.words(int(m.group(i))) for i in (1, 2)]
+        return f" {_SCORE_WORDS[self.lang.code][0]} ".join(said)
 
     def _hours_minutes(self, m: re.Match[str]) -> str | None:
         """ "1h 30m", "1h 30m 20s", "2m 30s" (no hours): each part with its unit's word."""
