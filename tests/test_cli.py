@@ -146,13 +146,19 @@ def _signal_while_importing(state_dir, command: list[str], sig: signal.Signals) 
     the command stops being read: a pipe of one page then holds the process in its next few imports, where the
     signal finds it.
     """
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**_env(state_dir), "PYTHONPROFILEIMPORTTIME": "1"},
-    )
+    # As from a terminal: a test run in a shell's background job would pass its ignored SIGINT on, which voxhost
+    # rightly keeps ignoring (a caught signal is reset to its default in the child, an ignored one stays ignored).
+    previous = signal.signal(sig, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**_env(state_dir), "PYTHONPROFILEIMPORTTIME": "1"},
+        )
+    finally:
+        signal.signal(sig, previous)
     try:
         fcntl = pytest.importorskip("fcntl")
         if not hasattr(fcntl, "F_SETPIPE_SZ"):
