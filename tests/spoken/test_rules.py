@@ -752,6 +752,33 @@ def test_seconds_of_a_time_and_scores_are_read(language, written, expected, read
     assert said(written, language, reads_numbers=True) == read
 
 
+ROMAN = [
+    # (language, written, said): Roman numerals were left to the engine; espeak said "Henry roman eight", "World War
+    # roman two", "Heinrich römisch achte", and an engine given words spelled them.
+    (
+        "en_US",
+        "Henry VIII and Pope John Paul II, after World War I, in Chapter IV of Rocky III; then I saw Malcolm X.",
+        "Henry the eighth and Pope John Paul the second, after World War one, in Chapter four of Rocky three; then I "
+        "saw Malcolm X.",
+    ),
+    (
+        "de",
+        "Heinrich VIII. war König, siehe Kapitel IV und Teil I.",
+        "Heinrich der Achte war König, siehe Kapitel vier und Teil eins.",
+    ),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("language", "written", "expected"), ROMAN, ids=[c[0] for c in ROMAN])
+def test_roman_numerals_after_a_ruler_or_a_part_are_read(language, written, expected, reads_numbers):
+    assert said(written, language, reads_numbers=reads_numbers) == expected
+    # Plain prose takes the reading steps too where it has one.
+    assert said("Henry VIII met Louis XIV at NASA!", reads_numbers=reads_numbers) == (
+        "Henry the eighth met Louis the fourteenth at NASA!"
+    )
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

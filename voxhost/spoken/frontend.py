@@ -20,7 +20,7 @@ from . import formulas, length, markup, symbols
 from .config import SpokenSettings
 from .langs import LANGS, lang_for
 from .lexicon import Lexicon, unshield
-from .numbers import reader
+from .numbers import has_roman, reader
 
 _LOGGER = logging.getLogger(__name__)
 _SAYABLE = re.compile(r"[^\W_]")
@@ -36,9 +36,9 @@ sentence."""
 
 def _read_anyway(source: str) -> bool:
     """Plain prose that a step still changes: an abbreviation or a street's kind at its end ("Apples, pears, etc.",
-    "on Elm St."), an "xD"."""
+    "on Elm St."), an "xD", a Roman numeral ("Henry VIII")."""
     last = source[:-1].rpartition(" ")[2].lower() if source.endswith(".") else ""
-    return last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or "xD" in source
+    return last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or "xD" in source or has_roman(source)
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,42 @@ _SPAN_BEFORE = re.compile(
     r"dauerte|Dauer|Zeit|für|nach|in|lief|Laufzeit|von)\s*:?\s+)$"
 )
 """Words before "1:30:00" that say it is a span ("a timer for", "Dauer:", "nach"), not a time of day."""
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
+_ROMAN_NUMERAL = r"(X{0,3}(?:IX|IV|V?I{0,3}))"
+_ROMAN_SECTIONS = {
+    "en": "chapter|part|volume|vol\\.|book|act|scene|section|article|appendix|phase|episode|season|level|stage|type"
+    "|class|grade|war|round|title|track|step|unit|lesson|rule",
+    "de": "Kapitel|Teil|Band|Bd\\.|Akt|Szene|Abschnitt|Artikel|Art\\.|Anhang|Phase|Stufe|Klasse|Typ|Staffel|Folge"
+    "|Episode|Level|Buch|Runde|Lektion",
+}
+"""Words after which a Roman numeral counts a part ("Chapter IV", "World War II", "type II", "Kapitel IV"): a
+cardinal, "I", "V" and "X" alone too."""
+_RULER_NAMES = """
+    Henry Edward George William Elizabeth Charles James Richard Louis Ludwig Heinrich Friedrich Frederick Karl
+    Wilhelm John Paul Pius Benedict Benedikt Leo Gregory Gregor Innocent Clement Alexander Peter Catherine Katharina
+    Mary Philip Philipp Felipe Juan Carlos Gustav Gustaf Napoleon Nicholas Nikolaus Ivan Iwan Otto Constantine
+    Ramesses Ramses Francis Franz Joseph Josef Maximilian Boniface Urban Sixtus Stephen Harald Olaf Christian
+    Frederik Haakon Carl Albert Leopold Rudolf Ferdinand Sigismund Johann Johannes Henri Malcolm David Robert Alfonso
+    Pedro Manuel Anne Victor Emmanuel Umberto Sancho Magnus Eric Erik Valdemar Sebastian Ptolemy Antiochus Cyrus
+    Darius Xerxes Thutmose Amenhotep Sesostris Pepi Edmund Ethelred Harold Canute Stefan Andrew Béla Władysław
+    Casimir Vladimir Mehmed Murad Suleiman Selim Bayezid Abdul Rama Hussein Abdullah Mohammed Hassan
+"""
+_ROMAN_RULERS = frozenset(_RULER_NAMES.split())
+"""Given names of monarchs and popes: a Roman numeral after one is an ordinal ("Henry VIII": "Henry the eighth",
+"Heinrich VIII.": "Heinrich der Achte"); after another capitalised word a cardinal ("Rocky III", "Diablo IV")."""
+_ROMAN_HINT = re.compile(
+    r"[ \u00a0][IVX]{2,7}\b|\b(?:"
+    + "|".join(v.replace("\\.", "") for v in _ROMAN_SECTIONS.values())
+    + r")[ \u00a0][IVX]\b",
+    re.IGNORECASE,
+)
+
+
+def has_roman(text: str) -> bool:
+    """Whether ``text`` may hold a Roman numeral that ``Reader.read`` says as a number (plain prose, else)."""
+    return ("I" in text or "V" in text or "X" in text) and _ROMAN_HINT.search(text) is not None
+
+
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -220,6 +256,16 @@ class Reader:
         self.reads_numbers = reads_numbers
         words = self.lang.phone_words if self.lang is not None else ()
         self._phone_word = re.compile(r"(?i)(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None
+        self._roman: re.Pattern[str] | None = None
+        """A Roman numeral after a ruler's name or a word of parts (English, German)."""
+        if self.code in _ROMAN_SECTIONS:
+            self._roman = re.compile(
+                r"(?:\b((?i:"
+                + _ROMAN_SECTIONS[self.code]
+                + r"))|(?<![\w.])([A-ZÀ-Ý][\w'’-]*))[ \u00a0]+"
+                + _ROMAN_NUMERAL
+                + r"\b(\.(?![ \u00a0]*$))?"
+            )
         self._fraction: re.Pattern[str] | None = None
         """A fraction, a unit perhaps after it (set by the structured rules of English and German)."""
         self._measure_after: re.Pattern[str] | None = None
@@ -271,6 +317,8 @@ class Reader:
         if "℃" in text or "℉" in text:
             # One character for "°C" (CJK fonts, some LLMs): a symbol that would otherwise be dropped unread.
             text = text.replace("℃", "°C").replace("℉", "°F")
+        if self._roman is not None and has_roman(text):
+            text = self._roman.sub(self._roman_words, text)
         if self.code is None or not any(c.isdigit() or c in _VULGAR for c in text):
             return text
         for pattern, handler, needs in self._rules:
@@ -432,6 +480,23 @@ class Reader:
         if not (len(a) == 3 and len(b) == 4 and "-" in run) or a[-1] == b[-1] == "0":
             return False
         return self._measure_after is None or self._measure_after.match(m.string, m.end()) is None
+
+    def _roman_words(self, m: re.Match[str]) -> str:
+        """ "Henry VIII" → "Henry the eighth", "World War II" → "World War two", "Kapitel IV" → "Kapitel vier"; espeak
+        said "Henry roman eight", "Heinrich römisch achte"."""
+        section, name, numeral, dot = m.groups()
+        word = section or name
+        if not numeral or len(numeral) == 1 and not (section and section[0].isupper()):
+            return m.group(0)  # "Then I went", "Malcolm X", "type I": a letter as often
+        value = 0
+        for i, letter in enumerate(numeral):
+            n = _ROMAN_VALUES[letter]
+            value += -n if i + 1 < len(numeral) and _ROMAN_VALUES[numeral[i + 1]] > n else n
+        if name is not None and name in _ROMAN_RULERS:
+            if self.code == "de":
+                return f"{word} der {self.words(value, to='ordinal').capitalize()}"
+            return f"{word} the {self.words(value, to='ordinal')}"
+        return f"{word} {self.words(value)}" + (dot or "")
 
     def _fraction_words(self, m: re.Match[str]) -> str | None:
         """ "1 1/2 hours" → "one and a half hours", "¾ cup" → "three quarters cup", "¼ Liter" → "ein Viertel Liter";
