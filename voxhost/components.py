@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable
@@ -121,9 +122,17 @@ def engine_configs(settings: Settings, classes: dict[str, type[Engine]]) -> dict
         check_pipelines(settings.pipelines)
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    for unknown in set(settings.engines) - set(classes):
-        _LOGGER.warning("Config has [engines.%s] but no plugin provides that engine", unknown)
+    for unknown in sorted(set(settings.engines) - set(classes)):
+        meant = _meant("engines", unknown, classes)
+        _LOGGER.warning("Config has [engines.%s] but no plugin provides that engine%s", unknown, meant)
     return out
+
+
+def _meant(kind: str, name: str, known: Iterable[str]) -> str:
+    """``; did you mean [<kind>.<one>]?`` for a table named like a provided one ([doors.htp]: its settings went
+    unread, and the door meant opened on its defaults), else nothing (a plugin that is not installed)."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean [{kind}.{close[0]}]?" if close else ""
 
 
 def door_configs(settings: Settings, classes: dict[str, type[Door]]) -> dict[str, DoorSettings]:
@@ -133,8 +142,9 @@ def door_configs(settings: Settings, classes: dict[str, type[Door]]) -> dict[str
         door_settings = _validated(cls.Settings, dict(settings.doors.get(name, {})), f"doors.{name}")
         assert isinstance(door_settings, DoorSettings)
         out[name] = door_settings
-    for unknown in set(settings.doors) - set(classes):
-        _LOGGER.warning("Config has [doors.%s] but no plugin provides that door", unknown)
+    for unknown in sorted(set(settings.doors) - set(classes)):
+        meant = _meant("doors", unknown, classes)
+        _LOGGER.warning("Config has [doors.%s] but no plugin provides that door%s", unknown, meant)
     if not open_doors(out):  # valid, and a daemon could still act through plugin hooks: a warning, not a refusal
         _LOGGER.warning("%s", NO_DOOR_OPEN)
     return out
