@@ -419,13 +419,16 @@ def test_a_missing_plugins_dir_is_warned_about(tmp_path, state_dir):
 
 
 def test_check_config_prints_the_warnings_serve_gives(tmp_path, state_dir):
-    # [doors.htp] and [engines.pipr] were accepted in silence by check-config; serve warns about them.
+    # [doors.htp] and [engines.pipr] were accepted in silence by check-config; serve warns about them, with the table
+    # likely meant (its settings went unread: the HTTP door opened on its defaults), where one is named alike.
     config = tmp_path / "typo.toml"
-    config.write_text("[doors.htp]\nport = 8001\n[engines.pipr]\nenabled = true\n")
+    config.write_text("[doors.htp]\nport = 8001\n[engines.pipr]\nenabled = true\n[engines.kokoro]\n")
     result = _check_config(config, state_dir)
     assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
-    assert "voxhost: WARNING: Config has [doors.htp] but no plugin provides that door\n" in result.stderr
-    assert "voxhost: WARNING: Config has [engines.pipr] but no plugin provides that engine\n" in result.stderr
+    door, engine = "no plugin provides that door", "no plugin provides that engine"
+    assert f"voxhost: WARNING: Config has [doors.htp] but {door}; did you mean [doors.http]?\n" in result.stderr
+    assert f"voxhost: WARNING: Config has [engines.pipr] but {engine}; did you mean [engines.piper]?\n" in result.stderr
+    assert f"voxhost: WARNING: Config has [engines.kokoro] but {engine}\n" in result.stderr
 
 
 @pytest.mark.parametrize("linesay", [False, True], ids=["every door off", "a plugin door on"])
