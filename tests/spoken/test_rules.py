@@ -779,6 +779,33 @@ def test_roman_numerals_after_a_ruler_or_a_part_are_read(language, written, expe
     )
 
 
+ANSWERS = [
+    # (language, written, said): what assistants write that was misread: a span after a time's shape ("4:30 min" was
+    # "four thirty minutes", "Noch 4:30 Minuten" "vier Uhr dreißig Minuten", "5:30/km" "five thirty or km"), a
+    # rating with a decimal ("4.5/5" was left), a day after a weekday ("Mon 12/9"), "w/", gallons and quarts.
+    (
+        "en_US",
+        "Timers: 4:30 min and 1:30 h left. Pace: 5:30/km. Rated 4.5/5 stars. It arrives Mon 12/9. Lunch w/ Sam, "
+        "tea w/o sugar, 1 gal milk and 2 qt cream.",
+        "Timers: four minutes thirty seconds and one hour thirty minutes left. Pace: five minutes thirty seconds per "
+        "kilometer. Rated four point five out of five stars. It arrives Monday December ninth. Lunch with Sam, tea "
+        "without sugar, one gallon milk and two quarts cream.",
+    ),
+    (
+        "de",
+        "Noch 4:30 Minuten, es dauert 1:30 Std. länger. Bewertung: 4,5/5 Sternen.",
+        "Noch vier Minuten dreißig Sekunden, es dauert eine Stunde dreißig Minuten länger. Bewertung: vier Komma "
+        "fünf von fünf Sternen.",
+    ),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("language", "written", "expected"), ANSWERS, ids=[c[0] for c in ANSWERS])
+def test_spans_ratings_and_short_forms_of_assistants_answers(language, written, expected, reads_numbers):
+    assert said(written, language, reads_numbers=reads_numbers) == expected
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

@@ -247,6 +247,8 @@ LANGS: dict[str, Lang] = {
             "ft": ("foot", "feet"),
             "mi": ("mile", "miles"),
             "tsp": ("teaspoon", "teaspoons"),
+            "gal": ("gallon", "gallons"),
+            "qt": ("quart", "quarts"),
             "tbsp": ("tablespoon", "tablespoons"),
         },
         currencies={

@@ -123,8 +123,12 @@ _VULGAR = {
 """Fractions written as one character ("½ cup", "9¾"): numerator and denominator."""
 _WORD_NEXT = re.compile(r"[ \u00a0]+[^\W\d_]")
 """A word after "3/4": what the fraction is of ("3/4 cup", "3/4 of the way", "3/4 der Strecke"), not a date."""
-_DATE_BEFORE_EN = re.compile(r"(?i:\b(?:on|by|due|until|till|from|since|before|after|through|thru)\s+)$")
-"""English words before a month and day without a year ("due 12/25", "on 7/4"): a date, not a ratio or a score."""
+_DATE_BEFORE_EN = re.compile(
+    r"(?i:\b(?:on|by|due|until|till|from|since|before|after|through|thru"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)$"
+)
+"""English words before a month and day without a year ("due 12/25", "on 7/4", "Monday 12/9"): a date, not a ratio
+or a score."""
 _PARTS_DE = (
     "", "", "halb", "Drittel", "Viertel", "Fünftel", "Sechstel", "Siebtel", "Achtel", "Neuntel", "Zehntel", "Elftel",
     "Zwölftel", "Dreizehntel", "Vierzehntel", "Fünfzehntel", "Sechzehntel",
@@ -506,12 +510,13 @@ class Reader:
         if glyph is not None:
             n, d = _VULGAR[glyph]
         else:
+            rating = self._rating(m, top, int(bottom))
+            if rating is not None or not top.isdigit():
+                return rating
             n, d = int(top), int(bottom)
             if not (0 < n < d <= 16 and _WORD_NEXT.match(m.string, m.end(3))):
                 return None if whole is not None or unit is not None else self._short_date(m, n, d)
         count = int(whole) if whole is not None else None
-        if d in (5, 10) and glyph is None and count is None and unit is None and not _OF.match(m.string, m.end()):
-            return f"{self.words(n)} {'von' if self.code == 'de' else 'out of'} {self.words(d)}"  # "rated 8/10"
         if self.code == "de":
             if d == 2:
                 said = self.count(count) + "einhalb" if count is not None else "ein halb"
@@ -531,6 +536,16 @@ class Reader:
             forms = self.lang.units[self.lang.aliases.get(unit, unit).replace("μ", "µ")]
             said += " " + forms[-1 if count is not None and count > 0 else 0]
         return said
+
+    def _rating(self, m: re.Match[str], top: str, d: int) -> str | None:
+        """ "8/10", "4.5/5", "4,5/5 Sterne": a rating, "eight out of ten" ("vier Komma fünf von fünf"); not after a
+        word of dates ("on 5/10") nor before "of" ("3/10 of a mile")."""
+        if m.group(1) is not None or m.group(5) is not None or d not in (5, 10, 100) or _OF.match(m.string, m.end()):
+            return None
+        num = parse_number(top, self.lang)
+        if num.value > d or self.code == "en" and _DATE_BEFORE_EN.search(m.string, max(0, m.start() - 12), m.start()):
+            return None
+        return f"{self.number(num)} {'von' if self.code == 'de' else 'out of'} {self.words(d)}"
 
     def _short_date(self, m: re.Match[str], a: int, b: int) -> str | None:
         """An English month and day without a year after a word of dates ("due 12/25", "on 7/4"); elsewhere "7/10"
@@ -570,7 +585,7 @@ class Reader:
                 + r"(?:(\d{1,3})(?:[ \u00a0]+(?=\d{1,2}[/⁄]\d)|(?=["
                 + vulgar
                 + r"])))?"
-                + r"(?:(\d{1,2})[/⁄](\d{1,2})(?![\d/⁄]|[.,]\d)|(["
+                + r"(?:(\d{1,2}(?:[.,]\d)?)[/⁄](\d{1,3})(?![\d/⁄]|[.,]\d)|(["
                 + vulgar
                 + r"]))"
                 + r"(?:[ \u00a0]?("
@@ -590,6 +605,17 @@ class Reader:
                 self._hours_minutes,
             ),
             (_LEFT + r"()(\d+)\s?m(?:in)?\s?([0-5]?\d)\s?s(?![\w/²³])", self._hours_minutes),
+            # "4:30 min", "1:30 h", "5:30/km": a span, not a time of day ("Noch 4:30 Minuten" was "vier Uhr dreißig
+            # Minuten", "Pace: 5:30/km" "five thirty or km").
+            (
+                _LEFT
+                + r"(\d{1,3}):([0-5]\d)"
+                + r"(?:[ \u00a0]?((?i:min(?:utes?|s)?|Min(?:uten)?)\.?|h|hrs?|hours?|Std\.?|Stunden?)"
+                + r"|/(km|mi))(?![\w/])"
+                if lang.code in _SCORE_WORDS
+                else r"(?!)",
+                self._span,
+            ),
             # "10:15:30", "a timer for 1:30:00": the seconds were dropped ("ten fifteen", "one thirty").
             (
                 _LEFT + r"(\d{1,2}):([0-5]\d):([0-5]\d)(?![\d:]|[.,]\d|\s*(?i:[ap]\.?m)\b)(?:\s*Uhr\b)?"
@@ -1137,6 +1163,20 @@ class Reader:
         if seconds == 0:
             return clock
         return f"{clock} {_SCORE_WORDS[self.lang.code][1]} {self._measure(str(seconds), units['s'], feminine=True)}"
+
+    def _span(self, m: re.Match[str]) -> str | None:
+        """ "4:30 min" → "four minutes thirty seconds", "1:30 h" → "one hour thirty minutes", "5:30/km" → "five
+        minutes thirty seconds per kilometer"."""
+        assert self.lang is not None
+        big, small, word, per = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        units, feminine = self.lang.units, self.lang.feminine
+        keys = ("h", "min") if word is not None and word.lower()[0] in "hs" else ("min", "s")
+        parts = [(big, keys[0]), (small, keys[1])]
+        said = " ".join(self._measure(str(n), units[k], feminine=k in feminine) for n, k in parts if n)
+        said = said or self._measure("0", units[keys[1]])
+        if per is not None:
+            said += f" {self.lang.per} {units[per][0]}"
+        return said + _end_dot(m, word or "")
 
     def _score(self, m: re.Match[str]) -> str | None:
         """ "3:1", "16:9": a score or a ratio, "three to one" ("drei zu eins"); was left to the engine ("three one")."""

@@ -294,9 +294,17 @@ def arrows(text: str, lang: Lang | None) -> str:
     return _ARROW.sub(replace, text)
 
 
+_WITH_EN = re.compile(r"(?<![\w/])([wW])/(o\b)?(?=[ \u00a0])")
+"""English "w/" and "w/o" before a word ("Lunch w/ Sam"): "with", "without"."""
+
+
 def slashes(text: str, lang: Lang | None) -> str:
-    """``on/off`` → "on or off" (after the numbers: "km/h" is theirs)."""
-    return _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text) if "/" in text else text
+    """``on/off`` → "on or off", English ``w/`` "with" (after the numbers: "km/h" is theirs)."""
+    if "/" not in text:
+        return text
+    if lang is not None and lang.code == "en":
+        text = _WITH_EN.sub(lambda m: ("W" if m.group(1) == "W" else "w") + ("ithout" if m.group(2) else "ith"), text)
+    return _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text)
 
 
 def _empty_pair(m: re.Match[str]) -> str:
