@@ -60,7 +60,10 @@ def add_transcribe_command(
                 for path in args.files:
                     # As the doors do: a block at a time, mono, at most the recognizer's rate, read from the file as
                     # it is decoded (an hour of 192 kHz audio would take gigabytes at its own rate).
-                    audio = await asyncio.to_thread(decoded_pcm, path, MAX_SECONDS, "file", RECOGNIZER_RATE)
+                    try:
+                        audio = await asyncio.to_thread(decoded_pcm, path, MAX_SECONDS, "file", RECOGNIZER_RATE)
+                    except VoxhostError as err:  # the file at fault, which "could not be decoded" alone did not say
+                        raise VoxhostError(f"{path}: {err.message}") from None
                     transcript = await core.transcribe(audio, checked)
                     if len(args.files) > 1 and args.format == "text":
                         print(f"{path}: ", end="")
