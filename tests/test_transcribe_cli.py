@@ -39,6 +39,15 @@ def test_a_file_that_is_not_there_is_named_before_anything_is_transcribed(tmp_pa
         assert result.stdout == ""
 
 
+def test_a_file_that_does_not_decode_is_named(tmp_path, state_dir):
+    # "voxhost: the audio could not be decoded: ..." named none of the files given (a batch of twenty, say).
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio at all\n")
+    result = run_cli(state_dir, "transcribe", str(notes), check=False)
+    assert result.returncode == 1 and result.stderr.startswith(f"voxhost: {notes}: the audio could not be decoded")
+    assert result.stderr.count("\n") == 1 and result.stdout == "", result.stderr
+
+
 def test_whisper_models_are_listed_and_pulled_like_any_engines(state_dir):
     listed = run_cli(state_dir, "models", "list", "whisper").stdout
     names = [line.split()[1] for line in listed.splitlines()[1:]]
