@@ -797,6 +797,9 @@ ANSWERS = [
         "Noch vier Minuten dreißig Sekunden, es dauert eine Stunde dreißig Minuten länger. Bewertung: vier Komma "
         "fünf von fünf Sternen.",
     ),
+    # A scale or a ratio was a time ("Maßstab 1:50" "ein Uhr fünfzig").
+    ("de", "Der Maßstab ist 1:50.", "Der Maßstab ist eins zu fünfzig."),
+    ("en_US", "Scale 1:50, a ratio of 1:16.", "Scale one to fifty, a ratio of one to sixteen."),
 ]
 
 
@@ -804,6 +807,18 @@ ANSWERS = [
 @pytest.mark.parametrize(("language", "written", "expected"), ANSWERS, ids=[c[0] for c in ANSWERS])
 def test_spans_ratings_and_short_forms_of_assistants_answers(language, written, expected, reads_numbers):
     assert said(written, language, reads_numbers=reads_numbers) == expected
+
+
+def test_a_german_number_grouped_in_thousands_is_no_version():
+    # "1.234.567 Besucher" was "eins Punkt zweihundertvierunddreißig Punkt fünfhundertsiebenundsechzig Besucher".
+    written = "Es kamen 1.234.567 Besucher zu Version 2.0.1."
+    assert said(written, "de") == (
+        "Es kamen eine Million zweihundertvierunddreißigtausendfünfhundertsiebenundsechzig Besucher zu Version zwei "
+        "Punkt null Punkt eins."
+    )
+    assert said(written, "de", reads_numbers=True) == (
+        "Es kamen 1.234.567 Besucher zu Version zwei Punkt null Punkt eins."
+    )
 
 
 def test_a_letter_against_a_number_stays_a_word_of_its_own():

@@ -410,11 +410,13 @@ class Reader:
 
     def _version(self, m: re.Match[str], *parts: str) -> str | None:
         """ "2.0.1" → "two dot zero dot one" (its parts, or ``parts``)."""
+        written = parts or m.group(1).split(".")
+        if not parts and self.code != "en" and len(written[0]) <= 3 and all(len(p) == 3 for p in written[1:]):
+            return None  # "1.234.567 Besucher": a number grouped in thousands (was "eins Punkt zweihundert…")
         word = self.lang.dot if self.lang else " "
         # "22.04" is "twenty-two oh four", not "twenty-two four": a part with a leading zero digit by digit.
         return f" {word} ".join(
-            self.digits(part) if part.startswith("0") else self.words(int(part))
-            for part in parts or m.group(1).split(".")
+            self.digits(part) if part.startswith("0") else self.words(int(part)) for part in written
         )
 
     def _version_at_end(self, m: re.Match[str]) -> bool:
@@ -615,6 +617,16 @@ class Reader:
                 if lang.code in _SCORE_WORDS
                 else r"(?!)",
                 self._span,
+            ),
+            # "Scale 1:50", "Maßstab 1:100", "a ratio of 1:100": no time ("one fifty", "ein Uhr fünfzig").
+            (
+                r"(?i:\b(?:scale|ratio|mixed|mix|dilute|dilution|Maßstab|Verhältnis|mischen|"
+                r"Mischverhältnis|verdünnen|Verdünnung)(?:[ \u00a0]+(?:is|ist|of|von|=))?[ \u00a0]*:?[ \u00a0]+)"
+                + _LEFT
+                + r"(\d{1,3}):(\d{1,4})(?![\d:]|[.,]\d)"
+                if lang.code in _SCORE_WORDS
+                else r"(?!)",
+                self._ratio,
             ),
             # "10:15:30", "a timer for 1:30:00": the seconds were dropped ("ten fifteen", "one thirty").
             (
@@ -1177,6 +1189,12 @@ class Reader:
         if per is not None:
             said += f" {self.lang.per} {units[per][0]}"
         return said + _end_dot(m, word or "")
+
+    def _ratio(self, m: re.Match[str]) -> str | None:
+        """ "Scale 1:50" → "Scale one to fifty" (the words before stay as written)."""
+        assert self.lang is not None
+        said = f" {_SCORE_WORDS[self.lang.code][0]} ".join(self.words(int(m.group(i))) for i in (1, 2))
+        return m.group(0)[: m.start(1) - m.start()] + said
 
     def _score(self, m: re.Match[str]) -> str | None:
         """ "3:1", "16:9": a score or a ratio, "three to one" ("drei zu eins"); was left to the engine ("three one")."""
