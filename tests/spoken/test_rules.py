@@ -743,6 +743,13 @@ CLOCKS = [
         "Um zehn Uhr fünfzehn und dreißig Sekunden stand es zwei zu eins, Dauer: fünf Minuten.",
         "Um zehn Uhr fünfzehn und dreißig Sekunden stand es 2 zu 1, Dauer: fünf Minuten.",
     ),
+    # After a word of what remains or lasts, or with no hours, a span ("00:04:59" was "null Uhr vier und …").
+    (
+        "en_US",
+        "It has 00:04:59 remaining, the video is 1:02:33 long.",
+        "It has four minutes fifty-nine seconds remaining, the video is one hour two minutes thirty-three seconds long.",
+        "It has four minutes fifty-nine seconds remaining, the video is one hour two minutes thirty-three seconds long.",
+    ),
 ]
 
 

@@ -144,7 +144,9 @@ _SPAN_BEFORE = re.compile(
     r"(?i:\b(?:for|takes?|took|lasts?|lasted|timer|ran|run|time|duration|elapsed|remaining|left|in|of|after|dauert|"
     r"dauerte|Dauer|Zeit|für|nach|in|lief|Laufzeit|von)\s*:?\s+)$"
 )
-"""Words before "1:30:00" that say it is a span ("a timer for", "Dauer:", "nach"), not a time of day."""
+_SPAN_AFTER = re.compile(r"[ \u00a0]+(?:remaining|left|long|to go|ago|lang|übrig|verbleibend|noch)\b")
+"""Words before "1:30:00" ("a timer for", "Dauer:", "nach") or after it ("remaining", "long", "lang") that say it
+is a span, not a time of day; "0:04:59" is one too."""
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 _ROMAN_NUMERAL = r"(X{0,3}(?:IX|IV|V?I{0,3}))"
 _ROMAN_SECTIONS = {
@@ -1165,7 +1167,11 @@ class Reader:
         assert self.lang is not None
         hours, minutes, seconds = (int(g) for g in m.groups())
         units, feminine = self.lang.units, self.lang.feminine
-        if _SPAN_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        if (
+            hours == 0
+            or _SPAN_BEFORE.search(m.string, max(0, m.start() - 24), m.start())
+            or _SPAN_AFTER.match(m.string, m.end())
+        ):
             parts = [(hours, "h"), (minutes, "min"), (seconds, "s")]
             said = [self._measure(str(n), units[key], feminine=key in feminine) for n, key in parts if n]
             return " ".join(said) or self._measure("0", units["s"])
