@@ -86,3 +86,18 @@ def test_unknown_platform_is_refused(tmp_path):
     env = {k: v for k, v in os.environ.items()} | {"VOXHOST_PLATFORM": "amiga"}
     out = subprocess.run(["bash", str(PLATFORM_SH)], capture_output=True, text=True, env=env, check=False)
     assert out.returncode != 0 and "unknown platform 'amiga'" in out.stderr
+
+
+def test_install_takes_platform_after_the_engines_and_checks_every_name_first(tmp_path):
+    # README: `envs/install.sh /opt/voxhost/venvs f5 chatterbox qwen  # --platform cuda12|cuda13 to choose`. Put
+    # after the engines, --platform and its value were taken for engines, each built in turn with the platform
+    # detected, until the first of them was refused; a misspelled engine waited for the builds of those before it.
+    venvs = tmp_path / "venvs"
+    install = [str(REPO / "envs" / "install.sh"), str(venvs)]
+    alone = subprocess.run([*install, "--platform", "cpu"], capture_output=True, text=True, timeout=30)
+    assert alone.returncode == 2 and alone.stderr == "name at least one engine: f5 chatterbox qwen mlx\n", alone.stderr
+    typo = subprocess.run(
+        [*install, "f5", "chaterbox", "--platform", "cpu"], capture_output=True, text=True, timeout=30
+    )
+    assert typo.returncode == 2 and "no engine environment 'chaterbox'" in typo.stderr, typo.stderr
+    assert typo.stdout == "" and not venvs.exists(), "refused before the plan, and before anything was built"
