@@ -3,7 +3,7 @@
 faster-whisper computes both over the whole audio at once. Its voice-activity detector copies the audio twice
 (padded, then with each window's context) before its model sees the first window: a 28-minute upload of silence
 and a few sentences peaked at about 5 times its float32 size. Its features are a short-time Fourier transform of
-all the speech kept, framed, windowed and transformed in one piece: 16-18 times the audio's float32 size, 1.5 GiB for
+all the speech kept, framed, windowed and transformed in one piece: 13-16 times the audio's float32 size, 1.5 GiB for
 half an hour of speech. Here the detector's model runs over 16 s of windows at a time, its state carried from one
 block to the next as faster-whisper carries it from one of its batches to the next, and the features are made 30 s
 at a time; only the results are kept whole (a probability per 32 ms, 80 Mel values per 10 ms).
