@@ -170,17 +170,20 @@ _RULER_NAMES = """
 _ROMAN_RULERS = frozenset(_RULER_NAMES.split())
 """Given names of monarchs and popes: a Roman numeral after one is an ordinal ("Henry VIII": "Henry the eighth",
 "Heinrich VIII.": "Heinrich der Achte"); after another capitalised word a cardinal ("Rocky III", "Diablo IV")."""
-_ROMAN_HINT = re.compile(
-    r"[ \u00a0][IVX]{2,7}\b|\b(?:"
-    + "|".join(v.replace("\\.", "") for v in _ROMAN_SECTIONS.values())
-    + r")[ \u00a0][IVX]\b",
-    re.IGNORECASE,
+_ROMAN_LETTERS = re.compile(r"(?<=[ \u00a0])[IVX]{1,7}\b")
+_ROMAN_SECTION_BEFORE = re.compile(
+    r"\b(?:" + "|".join(v.replace("\\.", "\\.?") for v in _ROMAN_SECTIONS.values()) + r")[ \u00a0]$", re.IGNORECASE
 )
 
 
 def has_roman(text: str) -> bool:
     """Whether ``text`` may hold a Roman numeral that ``Reader.read`` says as a number (plain prose, else)."""
-    return ("I" in text or "V" in text or "X" in text) and _ROMAN_HINT.search(text) is not None
+    if "I" not in text and "V" not in text and "X" not in text:
+        return False
+    for m in _ROMAN_LETTERS.finditer(text):
+        if m.end() - m.start() > 1 or _ROMAN_SECTION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+            return True
+    return False
 
 
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
@@ -300,7 +303,7 @@ class Reader:
             if dial:
                 # "Call 911", "Notruf 110": a short number dialled is said digit by digit (was "nine hundred and
                 # eleven"); before the year and plain rules ("Call 1800").
-                pattern = r"(?i)(?<!\w)((?:" + "|".join(dial) + r")(?!\w):?[ \u00a0]+)(\d{2,6})(?![\d.,:/\-–]?\d)"
+                pattern = r"(?i)\b((?:" + "|".join(dial) + r")(?!\w):?[ \u00a0]+)(\d{2,6})(?![\d.,:/\-–]?\d)"
                 rules.append((re.compile(pattern), self._dialled, None))
         if self.code in _DECADES:
             # Before the year and plain rules, which read "1990s" "nineteen ninetys" and left "90's" to espeak
@@ -585,7 +588,10 @@ class Reader:
         if lang.code in ("en", "de"):
             vulgar = "".join(_VULGAR)
             self._fraction = re.compile(
-                _LEFT
+                r"(?=[\d"
+                + vulgar
+                + r"])"
+                + _LEFT
                 + r"(?:(\d{1,3})(?:[ \u00a0]+(?=\d{1,2}[/⁄]\d)|(?=["
                 + vulgar
                 + r"])))?"
@@ -742,6 +748,9 @@ class Reader:
             self._times: "x×",
             self._operator: "x×*/",
             self._around_the_clock: "/",
+            self._span: ":",
+            self._ratio: ":",
+            self._hms: ":",
         }
         return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
 
