@@ -712,6 +712,7 @@ ADDRESSES = [
             "Call Dr. Smith at five Oak Drive.",
         ],
     ),
+    ("en_US", "Go to 123 S. Main Street now.", ["Go to one hundred and twenty-three South Main Street now."]),
     (
         "de",
         "Die Praxis ist in der Bahnhofstr. 12, im Hof. Die Str. 5 ist gesperrt.",

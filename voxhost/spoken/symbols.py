@@ -192,7 +192,11 @@ _SUFFIXES_EN = {
 _DIRECTIONS_EN = {"N": "North", "S": "South", "E": "East", "W": "West"}
 _NAME = r"(?:[A-Z][\w'’-]*|\d+(?:st|nd|rd|th))"
 _STREET_EN = re.compile(
-    r"(?<=\d )([NSEW])\.?(?= (?:" + _NAME + r" ){1,3}(?:" + "|".join(_SUFFIXES_EN) + r")\b)"
+    r"(?<=\d )([NSEW])\.?(?= (?:"
+    + _NAME
+    + r" ){1,3}(?:"
+    + "|".join([*_SUFFIXES_EN, *_SUFFIXES_EN.values(), "Way"])
+    + r")\b)"
     r"|(?<=[\w.,] )(" + _NAME + r"(?: " + _NAME + r"){0,2}) (" + "|".join(_SUFFIXES_EN) + r")\.(?! ?[A-Z])"
     r"|\bSt\.(?= [A-Z])"
 )
