@@ -53,3 +53,29 @@ def test_toml_example_is_a_valid_config(tmp_path, where, example):
     config.write_text(example)
     tomllib.loads(example)
     _check_tables(load_settings(config, state_dir=str(tmp_path)))
+
+
+def _table_defaults(page: str) -> dict[str, str]:
+    """``key → default`` as a docs page's settings table gives them (``| `a`, `b` | `1`, `2` | ... |`` rows)."""
+    rows = re.findall(r"^\| ((?:`\w+`(?:, )?)+) \| ([^|]+) \|", (REPO / "docs" / page).read_text(), re.M)
+    out = {}
+    for keys, defaults in rows:
+        names, values = re.findall(r"`(\w+)`", keys), [value.strip() for value in defaults.split(", ")]
+        out.update(zip(names, values if len(values) == len(names) else [defaults.strip()] * len(names), strict=True))
+    return out
+
+
+@pytest.mark.parametrize(("page", "table"), [("mqtt.md", ("doors", "mqtt")), ("text.md", ("text",))])
+def test_settings_tables_give_every_key_its_real_default(page, table):
+    generated = tomllib.loads((REPO / "configs" / "voxhost.toml").read_text())
+    for part in table:
+        generated = generated[part]
+    documented = _table_defaults(page)
+    assert set(generated) <= set(documented), f"{page} leaves out {sorted(set(generated) - set(documented))}"
+    for key, value in generated.items():
+        shown = documented[key].strip("`")
+        try:
+            given = tomllib.loads(f"x = {shown}")["x"]
+        except tomllib.TOMLDecodeError:
+            given = shown  # a bare word (`localhost`), or words for a default of this machine's ("host name")
+        assert given == value or given == str(value) or " " in str(given), f"{page}: {key} is {value!r}, not {shown}"
