@@ -655,6 +655,13 @@ FRACTIONS = [
 ]
 
 
+def test_a_fraction_begins_a_range_or_stands_apart_from_its_whole():
+    # "1 1/2–2 hours" was "one 1/2–two hours", "2 ½ Stunden" "zwei ein halb Stunden".
+    assert said("Cook for 1 1/2–2 hours.") == "Cook for one and a half to two hours."
+    assert said("Cook for 1 1/2–2 hours.", reads_numbers=True) == "Cook for one and a half to 2 hours."
+    assert said("Es dauert 2 ½ Stunden.", "de") == "Es dauert zweieinhalb Stunden."
+
+
 @pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
 @pytest.mark.parametrize(("language", "written", "expected"), FRACTIONS, ids=[f"{c[0]}-{c[1][:16]}" for c in FRACTIONS])
 def test_fractions_are_read(language, written, expected, reads_numbers):
@@ -748,8 +755,10 @@ CLOCKS = [
     (
         "en_US",
         "It has 00:04:59 remaining, the video is 1:02:33 long.",
-        "It has four minutes fifty-nine seconds remaining, the video is one hour two minutes thirty-three seconds long.",
-        "It has four minutes fifty-nine seconds remaining, the video is one hour two minutes thirty-three seconds long.",
+        "It has four minutes fifty-nine seconds remaining, the video is one hour two minutes thirty-three seconds "
+        "long.",
+        "It has four minutes fifty-nine seconds remaining, the video is one hour two minutes thirty-three seconds "
+        "long.",
     ),
 ]
 

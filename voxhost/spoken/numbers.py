@@ -513,7 +513,7 @@ class Reader:
         """ "1 1/2 hours" → "one and a half hours", "¾ cup" → "three quarters cup", "¼ Liter" → "ein Viertel Liter";
         a slash between numbers is a fraction only where the numerator is the smaller, the denominator at most 16
         and a word follows ("3/4 of the way"); else perhaps an English day ("due 12/25")."""
-        whole, top, bottom, glyph, unit = m.groups()
+        whole, top, bottom, glyph, unit, dash = m.groups()
         if glyph is not None:
             n, d = _VULGAR[glyph]
         else:
@@ -521,8 +521,8 @@ class Reader:
             if rating is not None or not top.isdigit():
                 return rating
             n, d = int(top), int(bottom)
-            if not (0 < n < d <= 16 and _WORD_NEXT.match(m.string, m.end(3))):
-                return None if whole is not None or unit is not None else self._short_date(m, n, d)
+            if not (0 < n < d <= 16 and (dash or _WORD_NEXT.match(m.string, m.end(3)))):
+                return None if whole is not None or unit is not None or dash else self._short_date(m, n, d)
         count = int(whole) if whole is not None else None
         if self.code == "de":
             if d == 2:
@@ -542,6 +542,10 @@ class Reader:
         if unit is not None and self.lang is not None:
             forms = self.lang.units[self.lang.aliases.get(unit, unit).replace("μ", "µ")]
             said += " " + forms[-1 if count is not None and count > 0 else 0]
+        if dash and self.lang is not None and self.lang.to:
+            said += f" {self.lang.to} "
+        elif dash:
+            said += dash
         return said
 
     def _rating(self, m: re.Match[str], top: str, d: int) -> str | None:
@@ -592,7 +596,7 @@ class Reader:
                 + vulgar
                 + r"])"
                 + _LEFT
-                + r"(?:(\d{1,3})(?:[ \u00a0]+(?=\d{1,2}[/⁄]\d)|(?=["
+                + r"(?:(\d{1,3})(?:[ \u00a0]+(?=\d{1,2}[/⁄]\d)|[ \u00a0]?(?=["
                 + vulgar
                 + r"])))?"
                 + r"(?:(\d{1,2}(?:[.,]\d)?)[/⁄](\d{1,3})(?![\d/⁄]|[.,]\d)|(["
@@ -601,6 +605,7 @@ class Reader:
                 + r"(?:[ \u00a0]?("
                 + units
                 + r")(?![\w/²³]))?"
+                + r"([ \u00a0]?[–-][ \u00a0]?(?=\d))?"  # "1 1/2–2 hours": the first of a range
             )
         rules: list[tuple[str, Handler]] = [
             (self._month_abbreviation_pattern(lang), self._month_abbreviation),
