@@ -106,7 +106,7 @@ def main() -> None:
         print(
             f"{args.requests} x {args.minutes:g} min ({len(data) / 1e6:.2f} MB FLAC each) in "
             f"{time.monotonic() - started:.0f} s: RSS before {before / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB "
-            f"(+{(peak - before) / 2**20:.0f} MiB; {(peak - before) / float32:.1f}x one upload's float32 audio); "
+            f"(+{(peak - before) / 2**20:.0f} MiB), {(peak - before) / float32:.1f}x one upload's float32 audio; "
             "every transcript heard the sentence: "
             f"{all('kitchen' in text for text in texts)}"
         )
