@@ -79,3 +79,17 @@ def test_settings_tables_give_every_key_its_real_default(page, table):
         except tomllib.TOMLDecodeError:
             given = shown  # a bare word (`localhost`), or words for a default of this machine's ("host name")
         assert given == value or given == str(value) or " " in str(given), f"{page}: {key} is {value!r}, not {shown}"
+
+
+@pytest.mark.parametrize(("page", "door"), [("http.md", "http"), ("wyoming.md", "wyoming")])
+def test_settings_blocks_give_every_key_its_real_default(page, door):
+    # The block under the page's settings heading, its commented keys (`# key = value`, unset or optional) included.
+    text = (REPO / "docs" / page).read_text()
+    section = re.split(r"^## (?:All s|S)ettings\n", text, flags=re.M)[1]
+    block = re.search(r"^```toml\n(.*?)^```", section, re.M | re.S)
+    assert block, f"{page} has no TOML block under its settings heading"
+    shown = tomllib.loads(re.sub(r"^# (\w+ = )", r"\1", block.group(1), flags=re.M))["doors"][door]
+    generated = tomllib.loads((REPO / "configs" / "voxhost.toml").read_text())["doors"][door]
+    assert set(generated) <= set(shown), f"{page} leaves out {sorted(set(generated) - set(shown))}"
+    for key, value in generated.items():  # a table of names (voices) is shown in part
+        assert isinstance(value, dict) or shown[key] == value, f"{page}: {key} is {value!r}, not {shown[key]!r}"
