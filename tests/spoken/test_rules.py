@@ -677,6 +677,13 @@ def test_a_section_number_is_no_decimal(reads_numbers):
         "wiegt drei Komma fünf Kilogramm."
     )
     assert said("Section 3.2 says so.") == "Section three point two says so."
+    # A list or a range of them: the last was a day ("Kapitel 2.1 und 2.2." ended "zweiter Februar").
+    assert said("Siehe Kapitel 2.1 und 2.2, Abschnitte 4.1–4.3.", "de", reads_numbers=reads_numbers) == (
+        "Siehe Kapitel zwei Punkt eins und zwei Punkt zwei, Abschnitte vier Punkt eins bis vier Punkt drei."
+    )
+    assert said("Siehe Kapitel 2.1 und 2.2.", "de", reads_numbers=reads_numbers) == (
+        "Siehe Kapitel zwei Punkt eins und zwei Punkt zwei."
+    )
 
 
 POWERS = [

@@ -597,6 +597,10 @@ LANGS: dict[str, Lang] = {
         section_words=(
             "Kapitel",
             "Abschnitt",
+            "Abschnitte",
+            "Absätze",
+            "Tabellen",
+            "Abbildungen",
             "Abschn.",
             "Paragraph",
             "Paragraf",

@@ -285,17 +285,19 @@ class Reader:
         if self._fraction is not None:
             # Before dates and digit runs: "1 1/2 hours" is no run of digits, "3/4 cup" no day.
             rules.append((self._fraction, self._fraction_words, "/⁄" + "".join(_VULGAR)))
+        sections = self.lang.section_words if self.lang is not None and self.code is not None else ()
+        if sections:
+            # "Kapitel 3.2" is "drei Punkt zwei", not a decimal (was "drei Komma zwei"); "Kapitel 2.1 und 2.2." no
+            # day ("zweiter Februar"): before the dates.
+            names = "|".join(re.escape(w) for w in sections)
+            part = r"\d{1,3}\.\d{1,3}(?!\d|[.,]\d)"
+            pattern = rf"(?<!\w)((?:{names})[ \u00a0]*)({part}(?:[ \u00a0]*(?:,|und|oder|bis|–|-)[ \u00a0]*{part})*)"
+            rules.append((re.compile(pattern), self._section, "."))
         rules += structured[:dates]
         if self.code is not None:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
             rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run, None))
             rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version, None))
-            sections = self.lang.section_words if self.lang is not None else ()
-            if sections:
-                # "Kapitel 3.2" is "drei Punkt zwei", not a decimal (was "drei Komma zwei"): before the plain rule.
-                names = "|".join(re.escape(w) for w in sections)
-                pattern = r"(?<!\w)((?:" + names + r")[ \u00a0]*)(\d{1,3}\.\d{1,3})(?!\d|[.,]\d)"
-                rules.append((re.compile(pattern), self._section, "."))
             if self.code in _SCORE_WORDS:
                 # "3:1", "2:1 für Bayern", "16:9": a score or a ratio (one digit after the colon: no time).
                 rules.append((re.compile(_LEFT + r"(\d{1,3}):(\d)(?![\d:]|[.,]\d)"), self._score, ":"))
@@ -459,11 +461,16 @@ class Reader:
         return plus + self.digits(run)
 
     def _section(self, m: re.Match[str]) -> str | None:
-        """ "Kapitel 3.2" → "Kapitel drei Punkt zwei"."""
-        if m.string.startswith(".", m.end()):
-            return None  # "Abbildung 3.11." at the end: a day or a version, the date rules' to tell
-        said = self._version(m, *m.group(2).split("."))
-        return None if said is None else m.group(1) + said
+        """ "Kapitel 3.2" → "Kapitel drei Punkt zwei", "Kapitel 2.1 und 2.2" each part so."""
+        if self.reads_numbers and m.string.startswith(".", m.end()) and m.group(2).count(".") == 1:
+            return None  # "Abbildung 3.11." at the end: left to the engine as the date rules leave it
+        to = self.lang.to if self.lang is not None and self.lang.to else "-"
+        said = re.sub(
+            r"(\d+)\.(\d+)|[ \u00a0]*[–-][ \u00a0]*",
+            lambda p: self._version(m, p.group(1), p.group(2)) or "" if p.group(1) else f" {to} ",
+            m.group(2),
+        )
+        return m.group(1) + said
 
     def _dialled(self, m: re.Match[str]) -> str | None:
         """A number after "call", "dial", "Notruf", … digit by digit, unless it counts what follows ("call 20
