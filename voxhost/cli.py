@@ -594,7 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("-s", "--speaker", help="speaker of a multi-speaker voice")
     say.add_argument("-l", "--language", help="language (picks that language's default voice)")
     say.add_argument("--speed", type=float, default=1.0, help="speed, 0.25-4.0")
-    say.add_argument("-o", "--output", default="voxhost.wav", help="output file, or - for stdout")
+    say.add_argument(
+        "-o", "--output", default="voxhost.wav", help="output file (default: voxhost.wav), or - for stdout"
+    )
     say.add_argument("--format", choices=["wav", "pcm"], default="wav", help="wav (default) or raw s16le pcm")
     say.set_defaults(func=cmd_say)
 
