@@ -824,6 +824,12 @@ ANSWERS = [
     # A scale or a ratio was a time ("Maßstab 1:50" "ein Uhr fünfzig").
     ("de", "Der Maßstab ist 1:50.", "Der Maßstab ist eins zu fünfzig."),
     ("en_US", "Scale 1:50, a ratio of 1:16.", "Scale one to fifty, a ratio of one to sixteen."),
+    # A range of days lost its dash (espeak: "December third fifth", "January first March thirty-first").
+    (
+        "en_US",
+        "Dec 3rd–5th, Jan 1 - Mar 31, March 3-5.",
+        "December third to fifth, January first to March thirty-first, March third to fifth.",
+    ),
 ]
 
 

@@ -285,6 +285,18 @@ class Reader:
         if self._fraction is not None:
             # Before dates and digit runs: "1 1/2 hours" is no run of digits, "3/4 cup" no day.
             rules.append((self._fraction, self._fraction_words, "/⁄" + "".join(_VULGAR)))
+        if self.lang is not None and self.code == "en":
+            # "Dec 3rd–5th", "Jan 1 - Mar 31": the dash between a day and a day or a date is "to" (was dropped:
+            # "December third fifth", "January first March thirty-first").
+            spelled = [*self.lang.months, *(a for n in self.lang.month_abbreviations for a in n.split("|") if a)]
+            capitals = {n[0].upper() + n[1:] for n in spelled}  # "Dec", "May": not the verb "may"
+            month = r"(?:" + "|".join(re.escape(n) for n in sorted(capitals, key=len, reverse=True)) + r")\.?"
+            day = r"\d{1,2}(?:st|nd|rd|th)?"
+            pattern = (
+                rf"\b({month}[ \u00a0]+{day})[ \u00a0]*[–-][ \u00a0]*"
+                rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.,]\d)|(?={month}[ \u00a0]+\d{{1,2}}\b))"
+            )
+            rules.append((re.compile(pattern), self._date_range, "-–"))
         sections = self.lang.section_words if self.lang is not None and self.code is not None else ()
         if sections:
             # "Kapitel 3.2" is "drei Punkt zwei", not a decimal (was "drei Komma zwei"); "Kapitel 2.1 und 2.2." no
@@ -459,6 +471,12 @@ class Reader:
         elif prefix == "00":
             plus = self.words(0) + " " + self.words(0) + " "
         return plus + self.digits(run)
+
+    def _date_range(self, m: re.Match[str]) -> str | None:
+        """ "Dec 3rd–5th" → "Dec 3rd to fifth", "Jan 1 - Mar 31" → "Jan 1 to Mar 31" (the dates are read after)."""
+        to = self.lang.to if self.lang is not None and self.lang.to else "-"
+        last = m.group(2)
+        return f"{m.group(1)} {to} " + (self.words(int(last), to="ordinal") if last is not None else "")
 
     def _section(self, m: re.Match[str]) -> str | None:
         """ "Kapitel 3.2" → "Kapitel drei Punkt zwei", "Kapitel 2.1 und 2.2" each part so."""
