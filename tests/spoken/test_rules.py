@@ -824,6 +824,17 @@ ANSWERS = [
     # A scale or a ratio was a time ("Maßstab 1:50" "ein Uhr fünfzig").
     ("de", "Der Maßstab ist 1:50.", "Der Maßstab ist eins zu fünfzig."),
     ("en_US", "Scale 1:50, a ratio of 1:16.", "Scale one to fifty, a ratio of one to sixteen."),
+    # A wind's direction was spelled ("wind N double-u").
+    (
+        "en_US",
+        "Wind NW at 15 mph, gusts from the SSW; Plan B.",
+        "Wind north-west at fifteen miles per hour, gusts from the south-south-west; Plan B.",
+    ),
+    (
+        "de",
+        "Wind aus NW mit 10 km/h, Böen aus SO.",
+        "Wind aus Nordwest mit zehn Kilometer pro Stunde, Böen aus Südost.",
+    ),
     # A range of days lost its dash (espeak: "December third fifth", "January first March thirty-first").
     (
         "en_US",

@@ -162,6 +162,7 @@ class SpokenText:
         text = symbols.emails(text, settings.emails, lang)
         text = symbols.identifiers(text, lang)
         text = symbols.addresses(text, lang)
+        text = symbols.compass(text, lang)
         text = symbols.abbreviations(text, lang)
         text = symbols.weekdays(text, lang)
         text = symbols.arrows(text, lang)

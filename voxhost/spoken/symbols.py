@@ -236,6 +236,44 @@ def _kept_dot(text: str, end: int) -> str:
     return "." if _SENTENCE_END.fullmatch(text, end) else ""
 
 
+_POINTS = {
+    "en": {"N": "north", "E": "east", "S": "south", "W": "west"},
+    "de": {"N": "Nord", "O": "Ost", "S": "Süd", "W": "West"},
+}
+"""The compass's points by letter ("NW": "north-west", "Nordwest"; "NNE": "north-north-east")."""
+_COMPASS = {
+    "en": re.compile(
+        r"(?i:\b(?:winds?|gusts?|from(?: the)?|to(?: the)?|towards?|heading|blowing|mph|km/h|knots|kt)[ \u00a0]+)"
+        r"((?-i:N|S|E|W|NE|NW|SE|SW|NNE|ENE|ESE|SSE|SSW|WSW|WNW|NNW))\b"
+    ),
+    "de": re.compile(
+        r"(?i:\b(?:Wind|Winde|Böen|aus|nach|Richtung|km/h|Knoten)[ \u00a0]+)"
+        r"((?-i:N|S|O|W|NO|NW|SO|SW|NNO|ONO|OSO|SSO|SSW|WSW|WNW|NNW))\b"
+    ),
+}
+"""A wind's direction written in letters after a word of wind or direction ("wind NW 10 mph", "Wind aus SW"):
+espeak spelled it ("N double-u")."""
+
+
+def compass(text: str, lang: Lang | None) -> str:
+    """ "wind NW 10 mph" → "wind north-west …", "Wind aus SW mit 10 km/h" → "Wind aus Südwest …": in a sentence with a
+    number (a weather report; plain prose, which skips the reading steps, has none)."""
+    if lang is None or lang.code not in _COMPASS or not any(c.isdigit() for c in text):
+        return text
+    points = _POINTS[lang.code]
+
+    def replace(m: re.Match[str]) -> str:
+        letters = m.group(1)
+        if lang.code == "de":
+            words = [points[c] for c in letters]
+            said = "".join(w if i == 0 else w.lower() for i, w in enumerate(words))  # "Nordnordost"
+        else:
+            said = "-".join(points[c] for c in letters)
+        return m.group(0)[: m.start(1) - m.start()] + said
+
+    return _COMPASS[lang.code].sub(replace, text)
+
+
 def relations(text: str, lang: Lang | None) -> str:
     """≥ ≤ ≠ ≈ (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=``, ``~`` before a number) in the language's words: "at
     least", "at most", "not equal to", "about", "more than", "less than", "equals" (where a language has none, the
