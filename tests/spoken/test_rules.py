@@ -862,6 +862,17 @@ def test_a_german_number_grouped_in_thousands_is_no_version():
     )
 
 
+def test_a_spelled_magnitude_after_a_currency_and_a_number_before_a_colon():
+    # "$27 trillion" was "twenty-seven dollars trillion"; "Step 1: open" kept its digit for engines given words.
+    written = "GDP is $27 trillion, it raised $1.2 billion. Step 1: open the app."
+    assert said(written) == (
+        "GDP is twenty-seven trillion dollars, it raised one point two billion dollars. Step one: open the app."
+    )
+    assert said(written, reads_numbers=True) == (
+        "GDP is twenty-seven trillion dollars, it raised one point two billion dollars. Step 1: open the app."
+    )
+
+
 def test_a_letter_against_a_number_stays_a_word_of_its_own():
     # "4K" was "fourK" for engines given words; espeak (reads_numbers) splits it itself.
     assert said("A 4K screen with 5G.") == "A four K screen with five G."

@@ -41,7 +41,7 @@ _AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–
 a comma ("at 9 a.m. on Monday" was "nine a m. on Monday", a pause)."""
 _YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
 """A year after a month ("5 dic. 2026"), not a time or another number."""
-_RIGHT_NUM = r"(?![\d:/])(?:(?<=\d)(?![.,]\d))"
+_RIGHT_NUM = r"(?![\d/]|:\d)(?:(?<=\d)(?![.,]\d))"
 _YEAR = re.compile(r"1[1-9]\d\d|20[1-9]\d")
 """What is read as a year where it stands alone (English and German): "1999", "2024"."""
 _DECADES = {
@@ -694,6 +694,8 @@ class Reader:
                 + r")(?![\w/²³])|("
                 + (magnitudes or r"(?!)")
                 + ("|mn|m" if lang.code == "en" else "")  # "£1.5m", "$2mn": a million after a currency only
+                # "$27 trillion" was "twenty-seven dollars trillion"
+                + ("|[ \u00a0](?:thousand|million|billion|trillion)" if lang.code == "en" else "")
                 + r")(?!\w)|"
                 + _RIGHT_NUM
                 + ")",
@@ -1051,6 +1053,8 @@ class Reader:
         key = magnitude.strip(" \u00a0.")
         key = "M" if key in ("m", "mn") else key
         num = parse_number(raw, self.lang)
+        if key not in self.lang.magnitudes:
+            return f"{self.number(num)} {key}"  # spelled out: "$27 trillion"
         words = self.number(num, noun=True, feminine=key in self.lang.feminine)
         return f"{words} {self.lang.form(self.lang.magnitudes[key], num.value)}"
 
