@@ -655,11 +655,15 @@ FRACTIONS = [
 ]
 
 
-def test_a_fraction_begins_a_range_or_stands_apart_from_its_whole():
+def test_a_fraction_begins_a_range_stands_apart_from_its_whole_or_is_of_inches():
     # "1 1/2–2 hours" was "one 1/2–two hours", "2 ½ Stunden" "zwei ein halb Stunden".
     assert said("Cook for 1 1/2–2 hours.") == "Cook for one and a half to two hours."
     assert said("Cook for 1 1/2–2 hours.", reads_numbers=True) == "Cook for one and a half to 2 hours."
     assert said("Es dauert 2 ½ Stunden.", "de") == "Es dauert zweieinhalb Stunden."
+    # An inch mark after it ('a 1/4" drill bit' was left as written); a quotation's end stays one.
+    assert said('Use a 1/4" drill bit and a 1 1/2" pipe; he said "1/2" to me.') == (
+        'Use a quarter inch drill bit and a one and a half inch pipe; he said "1/2" to me.'
+    )
 
 
 @pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])

@@ -538,7 +538,9 @@ class Reader:
         """ "1 1/2 hours" → "one and a half hours", "¾ cup" → "three quarters cup", "¼ Liter" → "ein Viertel Liter";
         a slash between numbers is a fraction only where the numerator is the smaller, the denominator at most 16
         and a word follows ("3/4 of the way"); else perhaps an English day ("due 12/25")."""
-        whole, top, bottom, glyph, unit, dash = m.groups()
+        whole, top, bottom, glyph, unit, inches, dash = m.groups()
+        if inches == '"' and _quoted(m.string, m.start(6), inches):
+            return None  # 'He said "1/2" to me': the quotation's end
         if glyph is not None:
             n, d = _VULGAR[glyph]
         else:
@@ -546,7 +548,7 @@ class Reader:
             if rating is not None or not top.isdigit():
                 return rating
             n, d = int(top), int(bottom)
-            if not (0 < n < d <= 16 and (dash or _WORD_NEXT.match(m.string, m.end(3)))):
+            if not (0 < n < d <= 16 and (dash or inches or _WORD_NEXT.match(m.string, m.end(3)))):
                 return None if whole is not None or unit is not None or dash else self._short_date(m, n, d)
         count = int(whole) if whole is not None else None
         if self.code == "de":
@@ -561,12 +563,18 @@ class Reader:
                 name = "halves" if d == 2 else name + "s"
             if n == 1 and d == 2 and count is None and _OF.match(m.string, m.end()):
                 part = "half"  # "1/2 of the cake": "half of the cake"
+            elif n == 1 and count is None and _ARTICLE_EN.search(m.string, max(0, m.start() - 4), m.start()):
+                part = name  # "a 1/4 inch bit": "a quarter inch bit", not "a a quarter"
             else:
                 part = f"a {name}" if n == 1 else f"{self.words(n)} {name}"
             said = f"{self.words(count)} and {part}" if count is not None else part
-        if unit is not None and self.lang is not None:
-            forms = self.lang.units[self.lang.aliases.get(unit, unit).replace("μ", "µ")]
-            said += " " + forms[-1 if count is not None and count > 0 else 0]
+        if (unit is not None or inches is not None) and self.lang is not None:
+            forms = (
+                self.lang.inches
+                if unit is None
+                else self.lang.units[self.lang.aliases.get(unit, unit).replace("μ", "µ")]
+            )
+            said += " " + forms[-1 if count is not None and count > 0 and inches is None else 0]
         if dash and self.lang is not None and self.lang.to:
             said += f" {self.lang.to} "
         elif dash:
@@ -576,7 +584,14 @@ class Reader:
     def _rating(self, m: re.Match[str], top: str, d: int) -> str | None:
         """ "8/10", "4.5/5", "4,5/5 Sterne": a rating, "eight out of ten" ("vier Komma fünf von fünf"); not after a
         word of dates ("on 5/10") nor before "of" ("3/10 of a mile")."""
-        if m.group(1) is not None or m.group(5) is not None or d not in (5, 10, 100) or _OF.match(m.string, m.end()):
+        if (
+            m.group(1) is not None
+            or m.group(5)
+            or m.group(6)
+            or m.group(7)
+            or d not in (5, 10, 100)
+            or _OF.match(m.string, m.end())
+        ):
             return None
         num = parse_number(top, self.lang)
         if num.value > d or self.code == "en" and _DATE_BEFORE_EN.search(m.string, max(0, m.start() - 12), m.start()):
@@ -629,7 +644,9 @@ class Reader:
                 + r"]))"
                 + r"(?:[ \u00a0]?("
                 + units
-                + r")(?![\w/²³]))?"
+                + r")(?![\w/²³])"
+                + (r"|([\"″])(?=[ \u00a0]+[a-z])" if lang.inches else r"|(?!)(x)")  # 'a 1/4" drill bit': inches
+                + r")?"
                 + r"([ \u00a0]?[–-][ \u00a0]?(?=\d))?"  # "1 1/2–2 hours": the first of a range
             )
         rules: list[tuple[str, Handler]] = [
