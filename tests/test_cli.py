@@ -390,6 +390,17 @@ def test_jobs_list_reaches_a_daemon_on_ipv6_loopback(tmp_path, state_dir):
         )
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["data"] == []
+        # doctor beside the running daemon: its ports are the daemon's, not a failure ("a running voxhost counts")
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", "doctor", "--json", "--engine", "piper", "-c", str(config)],
+            capture_output=True,
+            text=True,
+            env=_env(state_dir),
+            timeout=120,
+        )
+        doors = [check for check in json.loads(result.stdout)["checks"] if check["scope"].startswith("door ")]
+        assert result.returncode == 0 and len(doors) == 2, result.stdout
+        assert all(c["status"] == "ok" and c["detail"].startswith("in use by the voxhost serve") for c in doors), doors
         # The Wyoming port given for the HTTP door's: its answer is no HTTP, said in one line
         result = subprocess.run(
             [sys.executable, "-m", "voxhost", "jobs", "list", "--url", f"http://[::1]:{wyoming}"],

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from . import statelock
 from .catalog import Catalog
 from .components import (
     NO_DOOR_OPEN,
@@ -30,7 +33,7 @@ from .components import (
     engine_context,
     open_doors,
 )
-from .door import host_port, listen_problem
+from .door import Endpoint, host_port, listen_problem
 from .engine import Engine
 from .errors import ConfigError
 from .library import VoiceLibrary
@@ -243,7 +246,43 @@ def _disk_checks(settings: Settings, heavy: bool) -> list[Check]:
     return checks
 
 
-def _door_checks(name: str, door_cls: Any, door_settings: Any) -> list[Check]:
+@dataclass(frozen=True)
+class Running:
+    """The ``voxhost serve`` that holds this state directory's lock."""
+
+    pid: int | None
+    ports: frozenset[int] | None
+    """The ports its doors listen on, as its ``/health`` lists them; None when it has no HTTP door to ask."""
+
+    def owns(self, endpoint: Endpoint) -> bool:
+        """Whether ``endpoint``'s port is this daemon's (without an HTTP door to ask, the lock says so)."""
+        return self.ports is None or endpoint.port in self.ports
+
+
+def _running(settings: Settings, doors: dict[str, Any]) -> Running | None:
+    """The daemon running on this state directory, or None: its own ports are in use by it, not a problem."""
+    with statelock.exclusive(settings.state_path) as free:
+        if free:
+            return None
+    try:
+        pid: int | None = int((settings.state_path / statelock.LOCK_NAME).read_text().strip())
+    except (OSError, ValueError):
+        pid = None
+    http = doors.get("http")
+    if http is None or not http.enabled:
+        return Running(pid, None)
+    host = "127.0.0.1" if http.host in ("0.0.0.0", "::", "") else http.host
+    try:  # /health is open without the API key; what answers with the ports of its doors is voxhost
+        with urllib.request.urlopen(f"http://{host_port(host, http.port)}/health", timeout=5) as response:
+            found = json.loads(response.read()).get("doors", {})
+    except (OSError, ValueError, AttributeError):
+        return Running(pid, frozenset())  # something else on the HTTP port: nothing is known to be the daemon's
+    addresses = [str(v) for door in found.values() if isinstance(door, dict) for v in door.values() if v]
+    addresses += [str(a) for door in found.values() if isinstance(door, dict) for a in door.get("listening", [])]
+    return Running(pid, frozenset(int(m) for a in addresses for m in re.findall(r":(\d+)(?:/|$)", a)))
+
+
+def _door_checks(name: str, door_cls: Any, door_settings: Any, running: Running | None) -> list[Check]:
     scope = f"door {name}"
     checks = []
     for endpoint in door_cls.endpoints(door_settings):
@@ -252,9 +291,13 @@ def _door_checks(name: str, door_cls: Any, door_settings: Any) -> list[Check]:
             err = listen_problem(endpoint)
             if err is None:
                 checks.append(Check(scope, f"listen {where}", "ok", "the address is free"))
+            elif running is not None and running.owns(endpoint):
+                pid = f" (pid {running.pid})" if running.pid else ""
+                detail = f"in use by the voxhost serve running on this state_dir{pid}"
+                checks.append(Check(scope, f"listen {where}", "ok", detail))
             else:
                 fix = (
-                    f"stop what listens there (`ss -ltnp 'sport = :{endpoint.port}'`; a running voxhost counts), "
+                    f"stop what listens there (`ss -ltnp 'sport = :{endpoint.port}'`), "
                     f"or change the port in [doors.{name}]"
                 )
                 checks.append(Check(scope, f"listen {where}", "fail", f"cannot bind: {err.strerror or err}", fix))
@@ -296,9 +339,10 @@ def diagnose(
     checks.append(_state_check(settings))
     if not engines:  # with --engine, the others' voices are not known here: every name would look missing
         checks += _voice_checks(settings, [engine for engine, _ in chosen])
+    running = _running(settings, doors)
     for name, door_settings in doors.items():
         if door_settings.enabled:
-            checks += _door_checks(name, door_classes[name], door_settings)
+            checks += _door_checks(name, door_classes[name], door_settings, running)
     if not open_doors(doors):
         fix = "open a door: enabled = true in its [doors.<name>] table, or no serve --no that closes it"
         checks.append(Check("doors", "open doors", "fail", NO_DOOR_OPEN, fix))
