@@ -59,15 +59,25 @@ def test_say_to_stdout(state_dir):
     assert_speech(data.tobytes(), rate, 1.5, 4.5)
 
 
-def test_say_unknown_voice_is_a_clear_error(state_dir):
+@pytest.mark.parametrize(
+    ("option", "line"),
+    [
+        (("-v", "nobody"), "voxhost: unknown voice 'nobody'"),
+        # what to do said too: no German voice is installed until one is pulled
+        (("-l", "de"), "voxhost: no voice speaks language 'de'; `voxhost models list piper` lists Piper's voices"),
+    ],
+    ids=["voice", "language"],
+)
+def test_say_unknown_voice_is_a_clear_error(state_dir, option, line):
     result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "say", "Hi", "-v", "nobody", "-o", "-"],
+        [sys.executable, "-m", "voxhost", "say", "Hallo", *option, "-o", "-"],
         capture_output=True,
         text=True,
         env=_env(state_dir),
         timeout=120,
     )
-    assert result.returncode == 1 and "unknown voice 'nobody'" in result.stderr and not result.stdout
+    assert result.returncode == 1 and result.stderr.startswith(line) and not result.stdout, result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_say_text_that_is_not_utf8_is_named_as_such(state_dir):

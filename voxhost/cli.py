@@ -36,7 +36,7 @@ from .components import (
 from .core import Core
 from .door import host_port
 from .engine import Engine
-from .errors import AddressInUseError, ConfigError, StartupError, VoxhostError
+from .errors import AddressInUseError, ConfigError, StartupError, UnknownVoiceError, VoxhostError
 from .log import setup_logging
 from .loops import new_event_loop
 from .no_telemetry import opt_out
@@ -198,7 +198,13 @@ def cmd_say(args: argparse.Namespace) -> int:
         finally:
             await core.close()
 
-    pcm, rate = asyncio.run(run())
+    try:
+        pcm, rate = asyncio.run(run())
+    except UnknownVoiceError as err:
+        if err.param != "language":
+            raise
+        # a language no installed voice speaks: most often a Piper voice not pulled yet
+        raise UnknownVoiceError(f"{err.message}; {LANGUAGE_FIX}", param="language") from None
     data = pcm if args.format == "pcm" else to_wav(pcm, rate)
     _write_output(args.output, data)
     if args.output != "-":
@@ -220,6 +226,11 @@ def _text(given: str) -> str:
             "iconv -f latin1 -t utf-8"
         ) from None
 
+
+LANGUAGE_FIX = (
+    "`voxhost models list piper` lists Piper's voices by language, `voxhost models pull piper <voice>` installs one"
+)
+"""What to do about a language no installed voice speaks."""
 
 OTHER_AUDIO = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".aac", ".m4a", ".webm"})
 """Names of audio files in a form ``say`` does not write."""
