@@ -65,10 +65,12 @@ def test_say_to_stdout(state_dir):
         (("-v", "nobody"), "voxhost: unknown voice 'nobody'"),
         # what to do said too: no German voice is installed until one is pulled
         (("-l", "de"), "voxhost: no voice speaks language 'de'; `voxhost models list piper` lists Piper's voices"),
+        # as the doors say it (it was "speed: Input should be less than or equal to 4")
+        (("--speed", "5"), "voxhost: speed must be between 0.25 and 4.0; got 5"),
     ],
-    ids=["voice", "language"],
+    ids=["voice", "language", "speed"],
 )
-def test_say_unknown_voice_is_a_clear_error(state_dir, option, line):
+def test_say_refuses_what_it_cannot_speak_in_one_line(state_dir, option, line):
     result = subprocess.run(
         [sys.executable, "-m", "voxhost", "say", "Hallo", *option, "-o", "-"],
         capture_output=True,

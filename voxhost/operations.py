@@ -7,6 +7,7 @@ form with ``InvalidRequestError`` from ``parse``. The HTTP door's OpenAPI docume
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Annotated, Any, Literal, TypeVar
@@ -20,6 +21,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from .errors import InvalidPatternError, InvalidRequestError
 from .voices import LANGUAGE_PATTERN, normalize_language
@@ -441,21 +443,54 @@ def parse(model: type[M], data: Any, *, prefix: str = "") -> M:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise invalid(err, prefix=prefix) from None
+        raise invalid(err, prefix=prefix, model=model) from None
 
 
-def invalid(err: ValidationError, *, prefix: str = "") -> InvalidRequestError:
-    """A validation error as the request error every door knows: ``field: problem`` for each problem."""
+def invalid(err: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None) -> InvalidRequestError:
+    """A validation error as the request error every door knows: ``field: problem`` for each problem (a number out of
+    ``model``'s bounds as ``out_of_range`` says it)."""
     problems = []
     param: str | None = None
     for problem in err.errors(include_url=False):
         loc = ".".join(str(part) for part in problem["loc"])
         loc = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
         message = str(problem["msg"]).removeprefix("Value error, ")
-        problems.append(f"{loc}: {message}" if loc else message)
+        problems.append(out_of_range(problem, model, loc) or (f"{loc}: {message}" if loc else message))
         if param is None and problem["loc"]:
             param = str(problem["loc"][0])
     return InvalidRequestError("; ".join(problems) or "invalid request", param=param or (prefix or None))
+
+
+_RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
+"""Pydantic's kinds of a number outside its field's bounds."""
+
+
+@functools.cache
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    return dict(model.model_json_schema().get("properties", {}))
+
+
+def _bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
+    """A numeric field's lower and upper bounds, read from the model's schema (the limits live in the model)."""
+    prop = _properties(model).get(name, {})
+    for branch in [prop, *prop.get("anyOf", ())]:
+        low = branch.get("minimum", branch.get("exclusiveMinimum"))
+        high = branch.get("maximum", branch.get("exclusiveMaximum"))
+        if low is not None or high is not None:
+            return low, high
+    return None, None
+
+
+def out_of_range(problem: ErrorDetails, model: type[BaseModel] | None, field: str) -> str | None:
+    """A number outside both bounds of ``model``'s field in the words every door uses (``speed must be between 0.25
+    and 4.0; got 5``, not pydantic's "Input should be less than or equal to 4"); None for any other problem."""
+    loc = problem["loc"]
+    if model is None or problem["type"] not in _RANGE_ERRORS or len(loc) != 1:
+        return None
+    low, high = _bounds(model, str(loc[0]))
+    if low is None or high is None:
+        return None
+    return f"{field} must be between {low} and {high}; got {problem.get('input')}"
 
 
 # -- the spoken-text lexicon -------------------------------------------------------------------------------

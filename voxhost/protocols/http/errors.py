@@ -6,7 +6,6 @@ anything unexpected (a 500 that is logged). Busy answers carry ``Retry-After``, 
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from typing import Any
@@ -27,6 +26,7 @@ from ...errors import (
     UnsupportedError,
     VoxhostError,
 )
+from ...operations import out_of_range
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -89,22 +89,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-@functools.cache
-def _properties(model: type[BaseModel]) -> dict[str, Any]:
-    return dict(model.model_json_schema().get("properties", {}))
-
-
-def _bounds(model: type[BaseModel] | None, name: str) -> tuple[Any, Any]:
-    """A numeric field's lower and upper bounds, read from the model's schema (the limits live in the model)."""
-    prop = _properties(model).get(name, {}) if model is not None else {}
-    for branch in [prop, *prop.get("anyOf", ())]:
-        low = branch.get("minimum", branch.get("exclusiveMinimum"))
-        high = branch.get("maximum", branch.get("exclusiveMaximum"))
-        if low is not None or high is not None:
-            return low, high
-    return None, None
-
-
 def _problem(problem: ErrorDetails, model: type[BaseModel] | None) -> str:
     """One problem in words that name the field."""
     loc = problem["loc"]
@@ -123,10 +107,8 @@ def _problem(problem: ErrorDetails, model: type[BaseModel] | None) -> str:
         return f"{field} is {len(value)} characters long; the maximum is {ctx['max_length']}"
     if kind in ("string_too_short", "bytes_too_short", "too_short") and ctx.get("min_length") == 1:
         return f"{field} is empty"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        low, high = _bounds(model, str(loc[0])) if len(loc) == 1 else (None, None)
-        if low is not None and high is not None:
-            return f"{field} must be between {low} and {high}; got {value}"
+    if bounded := out_of_range(problem, model, field):  # the same words as every door
+        return bounded
     if kind in ("enum", "literal_error"):
         return f"invalid {field} {_show(value)}; use one of: {ctx.get('expected', '')}"
     if kind == "string_pattern_mismatch":
