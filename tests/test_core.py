@@ -139,6 +139,9 @@ def test_voice_lookup(daemon):
     assert catalog.resolve(language="en").voice.id == "piper:en_US-joe-medium"
     assert catalog.resolve("en_US-joe-medium").voice.id == "piper:en_US-joe-medium"
     assert catalog.resolve("tone:beep", speaker="1").speaker == "high"
+    # A single-speaker voice's speaker 0 is the voice itself (Home Assistant sends it); any other is refused.
+    assert catalog.resolve(speaker="0").voice.id == "piper:en_US-joe-medium"
+    assert catalog.resolve(speaker="0").speaker is None
 
 
 def test_speakers_change_the_audio(daemon):

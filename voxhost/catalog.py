@@ -343,6 +343,10 @@ class Catalog:
             return None
         speaker = str(speaker).strip()
         if not voice.speakers:
+            # Speaker 0 is the only speaker: Home Assistant carries ``speaker: 0`` over from wyoming-piper, which
+            # speaks it with a single-speaker voice, into every voice's options.
+            if speaker.isdigit() and int(speaker) == 0:
+                return None
             raise UnknownVoiceError(
                 f"voice {voice.id!r} has a single speaker; got speaker {speaker!r}", param="speaker"
             )

@@ -186,6 +186,12 @@ def test_speed_changes_duration_and_voice_object_is_accepted(piper):
     assert 0.35 < len(fast) / len(normal) < 0.7
 
 
+@pytest.mark.parametrize("speaker", ["0", 0])
+def test_speaker_zero_of_a_single_speaker_voice_is_that_voice(piper, speaker):
+    data, _, _ = speak(piper, "pcm", text="Hi.", extra_body={"speaker": speaker})
+    assert_speech(*decode("pcm", data), 0.2, 3.0, expect_rate=EXPECTED_RATE["pcm"])
+
+
 def test_sse_deltas_reassemble_into_audio(piper):
     deltas, done = [], None
     with client(piper).audio.speech.with_streaming_response.create(
