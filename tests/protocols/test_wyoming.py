@@ -389,6 +389,7 @@ async def test_nothing_speakable_is_a_moment_of_silence_not_an_empty_answer(daem
         (SynthesizeVoice(name="kitchen"), 22050),  # alias
         (SynthesizeVoice(language="de_DE"), 16000),  # language only: that language's voice
         (SynthesizeVoice(name=CHOIR), 16000),
+        (SynthesizeVoice(name=PIPER, speaker="0"), 22050),  # Home Assistant's options for a single-speaker voice
     ],
 )
 async def test_voice_selection(daemon, voice, rate):
@@ -408,6 +409,7 @@ async def test_speaker_selection(daemon, speaker, hz):
         (Synthesize(text="Hello.", voice=SynthesizeVoice(name="no-such-voice")).event(), "voice_not_found"),
         (SynthesizeStart(voice=SynthesizeVoice(name="no-such-voice")).event(), "voice_not_found"),
         (Synthesize(text="Hallo.", voice=SynthesizeVoice(name=CHOIR, speaker="soprano")).event(), "voice_not_found"),
+        (Synthesize(text="Hello.", voice=SynthesizeVoice(name=PIPER, speaker="1")).event(), "voice_not_found"),
         (Synthesize(text="   ").event(), "invalid_request"),
         (Event(type="synthesize", data={"voice": {"name": PIPER}}), "invalid_request"),
     ],
