@@ -59,6 +59,22 @@ def test_say_to_stdout(state_dir):
     assert_speech(data.tobytes(), rate, 1.5, 4.5)
 
 
+def test_say_with_nothing_to_say_writes_a_short_silence_and_says_so(state_dir):
+    # An emoji alone: a WAV of no samples and "0.00 s" (the Wyoming door sends 0.1 s of silence for the same text).
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "say", "\N{PARTY POPPER}", "-o", "-"],
+        capture_output=True,
+        env=_env(state_dir),
+        timeout=120,
+    )
+    data, rate = soundfile.read(io.BytesIO(result.stdout), dtype="int16")
+    assert result.returncode == 0 and len(data) == round(rate * 0.1) and not data.any(), result.stderr
+    assert result.stderr.decode() == (
+        f"standard output: 0.10 s of silence at {rate} Hz: nothing in the text to say "
+        "(emoji, markup or punctuation alone)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("option", "line"),
     [

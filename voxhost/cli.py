@@ -40,7 +40,7 @@ from .errors import AddressInUseError, ConfigError, StartupError, UnknownVoiceEr
 from .log import setup_logging
 from .loops import new_event_loop
 from .no_telemetry import opt_out
-from .operations import SpeechRequest, parse
+from .operations import NOTHING_TO_SAY_SECONDS, SpeechRequest, parse
 from .plugin_manager import Plugins, build_plugins
 from .replacing import replacing
 from .settings import CONFIG_ENV, Settings, load_settings
@@ -205,10 +205,17 @@ def cmd_say(args: argparse.Namespace) -> int:
             raise
         # a language no installed voice speaks: most often a Piper voice not pulled yet
         raise UnknownVoiceError(f"{err.message}; {LANGUAGE_FIX}", param="language") from None
+    silent = not pcm
+    if silent:  # only emoji, markup or punctuation: a short silence (as the Wyoming door sends), said so
+        pcm = bytes(round(rate * NOTHING_TO_SAY_SECONDS) * 2)
     data = pcm if args.format == "pcm" else to_wav(pcm, rate)
     _write_output(args.output, data)
-    if args.output != "-":
-        print(f"{args.output}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz", file=sys.stderr)
+    where = "standard output" if args.output == "-" else args.output
+    if silent:
+        reason = "nothing in the text to say (emoji, markup or punctuation alone)"
+        print(f"{where}: {len(pcm) / 2 / rate:.2f} s of silence at {rate} Hz: {reason}", file=sys.stderr)
+    elif args.output != "-":
+        print(f"{where}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz", file=sys.stderr)
     return 0
 
 

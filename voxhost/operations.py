@@ -28,6 +28,9 @@ from .voices import LANGUAGE_PATTERN, normalize_language
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 """Speaking rate bounds: 1.0 is normal, 2.0 twice as fast."""
+NOTHING_TO_SAY_SECONDS = 0.1
+"""Seconds of silence given for a text with nothing in it to say (emoji alone): a player or a client that takes the
+format from the first audio (Home Assistant) gets a short valid sound rather than none."""
 MAX_INSTRUCTIONS = 4096
 """Longest style instructions (OpenAI's limit)."""
 MAX_NAME = 200
