@@ -361,6 +361,26 @@ def test_a_malformed_chunk_is_an_error(daemon):
     assert _error(asyncio.run(malformed())).code == "invalid_request"
 
 
+def test_an_audio_stop_with_no_utterance_is_an_error_in_its_turn(daemon):
+    """A careless client's ``audio-stop`` with no ``transcribe`` or audio before it is told at once (not left
+    waiting for a transcript until the idle timeout), after the answer to the request it sent before."""
+
+    async def stray() -> list[Event]:
+        async with AsyncTcpClient("127.0.0.1", daemon.port) as client:
+            await client.write_event(Synthesize(text="Hello.").event())
+            await client.write_event(AudioStop().event())
+            seen = []
+            while (event := await read(client, 10)) is not None:
+                seen.append(event)
+            return seen
+
+    seen = asyncio.run(stray())
+    assert [e.type for e in seen][-2:] == ["audio-stop", "error"], [e.type for e in seen]
+    assert seen[0].type == "audio-start"
+    error = Error.from_event(seen[-1])
+    assert error.code == "invalid_audio" and "audio-stop" in error.text
+
+
 def test_no_recognizer_is_an_error(tmp_path):
     port = free_port()
     settings = make_settings(tmp_path / "state", wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{port}"]})

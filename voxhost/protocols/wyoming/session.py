@@ -386,7 +386,10 @@ class Session:
                 self._listening.add(event.data, event.payload)
             elif AudioStop.is_type(kind):
                 await self._room()
-                self._heard()
+                # A stop with no audio before it is an utterance with nothing in it: the client is told so, in its
+                # turn, rather than left waiting for a transcript until the idle timeout.
+                listening, self._listening = self._listening or self._listen({}), None
+                self._heard(listening)
         except VoxhostError as err:
             self._listening = None
             self._refuse(err)
@@ -399,7 +402,7 @@ class Session:
         self._ending = True
         self._queue(lambda: self._fail(err))
 
-    def _listen(self, data: dict[str, Any]) -> None:
+    def _listen(self, data: dict[str, Any]) -> Listening:
         models = {
             model.name: engine.id
             for engine in self.core.engines()
@@ -408,11 +411,10 @@ class Session:
         }
         params = self.core.check_transcribe(params_of(data, models))  # no recognizer, a language it lacks: now
         self._listening = Listening(params, self._listen_seconds)
+        return self._listening
 
-    def _heard(self) -> None:
-        listening, self._listening = self._listening, None
-        if listening is None:
-            return  # the end of audio this connection was not asked to transcribe
+    def _heard(self, listening: Listening) -> None:
+        """Queue the transcription of an utterance that has ended (its error when nothing in it can be heard)."""
         audio = listening.audio()
         self._transcriptions.add(self._queue(lambda: self._transcribe(audio, listening.params)))
 
