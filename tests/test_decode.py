@@ -1,16 +1,19 @@
 """Uploaded audio decoded a block at a time (voxhost.audio.decode_audio): the same samples as the file holds, however
-the blocks fall, for files cut short and files that never recorded their length."""
+the blocks fall, for files cut short and files that never recorded their length; made PCM without whole copies."""
 
 from __future__ import annotations
 
 import io
+import tracemalloc
+from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import soundfile
 
-from voxhost.audio import decode_audio
+from voxhost.audio import decode_audio, decoded_pcm
+from voxhost.engine import PCM
 
 RATE = 22050
 """MPEG-2 layer III, whose frames libsndfile garbled where they straddled two reads."""
@@ -65,3 +68,22 @@ def test_a_flac_without_its_length_is_decoded_and_limited_as_it_goes() -> None:
     assert (rate, samples.size) == (RATE, 5 * RATE)
     with pytest.raises(Exception, match="at most 4 s"):
         decode_audio(bytes(data), 4)
+
+
+def test_an_upload_becomes_pcm_holding_little_more_than_the_pcm(tmp_path: Path) -> None:
+    """A minute of 44.1 kHz stereo, mixed to mono and brought to 16 kHz: decoding it to PCM peaked at twice its
+    mono float32 size (the float32 blocks and their concatenation; then float32, 16-bit and bytes copies), the
+    same for every transcription or conversion. Made PCM a block at a time, what is held is the PCM (half the float32
+    size) and a block's work, under one float32 copy, and the samples are those of converting the float32 result."""
+    path = tmp_path / "long.wav"
+    soundfile.write(path, np.repeat(speechlike(60.0, 44100)[:, None], 2, axis=1), 44100, subtype="PCM_16")
+    tracemalloc.start()
+    try:
+        pcm = decoded_pcm(path, 70, "file", 16000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    float32 = len(pcm.data) * 2
+    assert peak < float32, f"{peak / float32:.2f}x the float32 samples"
+    samples, rate = decode_audio(path, 70, "file", 16000)
+    assert pcm == PCM.from_float(samples, rate) and rate == 16000 and samples.size == 60 * 16000

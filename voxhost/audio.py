@@ -103,6 +103,85 @@ def decode_audio(
     claims (a 3 MB FLAC of silence holds 30 minutes of 8-channel 192 kHz audio: 14 GB as float32). A file on disk
     is read as it is decoded, never whole (a WAV of an hour at 192 kHz is 1.4 GB).
     """
+    samples = _FloatSamples()
+    rate = _decode(data, max_seconds, param, max_rate, samples)
+    return samples.array(), rate
+
+
+def decoded_pcm(data: bytes | Path, max_seconds: float, param: str, max_rate: int) -> PCM:
+    """An uploaded file (or a file on disk) as 16-bit mono PCM at most ``max_rate``, as ``decode_audio`` decodes it
+    and ``PCM.from_float`` converts it; blocking, so call it in a thread (half an hour of samples takes a quarter of
+    a second to convert, which the event loop must not spend)."""
+    pcm = _PcmSamples()
+    rate = _decode(data, max_seconds, param, max_rate, pcm)
+    return PCM(pcm.data(), rate)
+
+
+class _Samples:
+    """Where decoded mono blocks go, as they come: a block at a time, so that no whole copy of the audio is made in
+    one form on the way to another (float32 blocks, their concatenation, then 16-bit and a copy as bytes held four
+    copies' worth at once: twice the float32 size of the audio)."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def add(self, block: np.ndarray, param: str) -> None:
+        """Keep a block of float32 samples (refused where one is not finite: NaN or infinity)."""
+        if not np.isfinite(block).all():
+            raise InvalidAudioError("the audio contains invalid samples", param=param)
+        self.frames += block.size
+        self._keep(block)
+
+    def clear(self) -> None:
+        """Forget what was kept (the file is decoded again by another decoder)."""
+        self.frames = 0
+
+    def _keep(self, block: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+class _FloatSamples(_Samples):
+    """Float32 samples in one growing buffer, handed out as an array over it (no copy)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buffer = bytearray()
+
+    def _keep(self, block: np.ndarray) -> None:
+        self._buffer += np.ascontiguousarray(block, np.float32).data
+
+    def clear(self) -> None:
+        super().clear()
+        self._buffer = bytearray()
+
+    def array(self) -> np.ndarray:
+        """The samples kept, writable (the caller's own)."""
+        return np.frombuffer(self._buffer, np.float32)
+
+
+class _PcmSamples(_Samples):
+    """16-bit samples in one growing buffer, each block converted as ``PCM.from_float`` would convert the whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buffer = io.BytesIO()
+
+    def _keep(self, block: np.ndarray) -> None:
+        scaled = np.clip(block, -1.0, 1.0)
+        scaled *= 32767.0
+        self._buffer.write(scaled.astype("<i2").data)
+
+    def clear(self) -> None:
+        super().clear()
+        self._buffer = io.BytesIO()
+
+    def data(self) -> bytes:
+        """The PCM kept: the buffer itself, not a copy (CPython's ``getvalue`` hands it over where it is unshared)."""
+        return self._buffer.getvalue()
+
+
+def _decode(data: bytes | Path, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples) -> int:
+    """``decode_audio`` into ``out``: libsndfile where it reads the file, else FFmpeg; the rate of what was kept."""
     import soundfile
 
     with open(data, "rb") if isinstance(data, Path) else io.BytesIO(data) as source:
@@ -113,29 +192,20 @@ def decode_audio(
                 check_rate(sound.samplerate, param)
                 if sound.frames != _UNKNOWN_FRAMES:  # a length unknown is checked as the audio is decoded
                     _check_length(sound.frames, sound.samplerate, max_seconds, param)
-                mono, rate = _decode_blocks(sound, max_seconds, param, max_rate)
+                rate: int | None = _decode_blocks(sound, max_seconds, param, max_rate, out)
         except InvalidAudioError:
             raise
         except Exception:
+            rate = None  # decoded again below, outside this handler: its traceback would keep the first try's blocks
+        if rate is None:
+            out.clear()
             source.seek(0)
-            mono, rate = _decode_with_av(source, max_seconds, param, max_rate)
-    if mono.size == 0:
+            rate = _decode_with_av(source, max_seconds, param, max_rate, out)
+    if out.frames == 0:
         raise InvalidAudioError("the audio contains no samples", param=param)
-    if not np.all(np.isfinite(mono)):
-        raise InvalidAudioError("the audio contains invalid samples", param=param)
-    check_rate(int(rate), param)
-    _check_length(mono.size, rate, max_seconds, param)
-    return mono.astype(np.float32, copy=False), int(rate)
-
-
-def decoded_pcm(data: bytes | Path, max_seconds: float, param: str, max_rate: int) -> PCM:
-    """An uploaded file (or a file on disk) as 16-bit mono PCM at most ``max_rate``; blocking, so call it in a
-    thread (half an hour of samples takes a quarter of a second to convert, which the event loop must not spend)."""
-    samples, rate = decode_audio(data, max_seconds, param, max_rate)
-    # In place, as PCM.from_float would with copies: the array is this call's own, and its samples are finite.
-    np.clip(samples, -1.0, 1.0, out=samples)
-    samples *= 32767.0
-    return PCM(samples.astype("<i2").tobytes(), rate)
+    check_rate(rate, param)
+    _check_length(out.frames, rate, max_seconds, param)
+    return rate
 
 
 @dataclass(frozen=True)
@@ -204,22 +274,19 @@ _UNKNOWN_FRAMES = 2**63 - 1
 """libsndfile's length of a stream that did not record it (a FLAC written to a pipe by ffmpeg or flac)."""
 
 
-def _decode_blocks(sound: Any, max_seconds: float | None, param: str, max_rate: int | None) -> tuple[np.ndarray, int]:
+def _decode_blocks(sound: Any, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples) -> int:
     """A libsndfile file's audio, read a block at a time, each block mixed to mono (and resampled) before the next."""
     rate_in = int(sound.samplerate)
     rate = min(rate_in, max_rate) if max_rate else rate_in
     stream = soxr.ResampleStream(rate_in, rate, 1, dtype="float32") if rate != rate_in else None
-    parts: list[np.ndarray] = []
-    total = 0
     # read() rather than blocks(): blocks() trusts the header's length and pads a cut-off file with stale frames.
     while len(block := sound.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)):
         mono = block.mean(axis=1, dtype=np.float32)
-        parts.append(stream.resample_chunk(mono) if stream else mono)
-        total += parts[-1].size
-        _check_length(total, rate, max_seconds, param)  # a header that understates the length
+        out.add(stream.resample_chunk(mono) if stream else mono, param)
+        _check_length(out.frames, rate, max_seconds, param)  # a header that understates the length
     if stream:
-        parts.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
-    return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), rate
+        out.add(stream.resample_chunk(np.zeros(0, np.float32), last=True), param)
+    return rate
 
 
 def _check_length(frames: int, rate: int, max_seconds: float | None, param: str) -> None:
@@ -230,14 +297,13 @@ def _check_length(frames: int, rate: int, max_seconds: float | None, param: str)
 
 
 def _decode_with_av(
-    source: BinaryIO, max_seconds: float | None, param: str, max_rate: int | None = None
-) -> tuple[np.ndarray, int]:
+    source: BinaryIO, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples
+) -> int:
     """Fallback for formats libsndfile lacks (MP3 in older builds, AAC, Opus in MP4/WebM): mono (and at most
     ``max_rate``) frame by frame."""
     import av
 
-    parts: list[np.ndarray] = []
-    total = 0
+    frames = 0
     try:
         with av.open(source, mode="r") as container:
             if not container.streams.audio:
@@ -250,18 +316,20 @@ def _decode_with_av(
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate or None)
             for packet in container.demux(stream):
                 for frame in packet.decode():
-                    for out in resampler.resample(frame):
-                        parts.append(out.to_ndarray().reshape(-1))
-                        total += parts[-1].size
+                    for resampled in resampler.resample(frame):
+                        out.add(resampled.to_ndarray().reshape(-1), param)
+                        frames += 1
                 if rate:
-                    _check_length(total, rate, max_seconds, param)
-            parts.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))  # a rate change's tail
+                    _check_length(out.frames, rate, max_seconds, param)
+            for resampled in resampler.resample(None):  # a rate change's tail
+                out.add(resampled.to_ndarray().reshape(-1), param)
+                frames += 1
     except InvalidAudioError:
         raise
     except Exception as err:
         # FFmpeg's own words where it has them ("Invalid data found when processing input"), not a Python class name.
         reason = getattr(err, "strerror", None) or "not a format voxhost reads (wav, flac, ogg, mp3, aac, m4a, webm)"
         raise InvalidAudioError(f"the audio could not be decoded: {reason}", param=param) from None
-    if not parts or not rate:
+    if not frames or not rate:
         raise InvalidAudioError("the audio could not be decoded", param=param)
-    return np.concatenate(parts), int(rate)
+    return int(rate)
