@@ -685,6 +685,18 @@ async def test_a_ping_is_answered_whatever_its_text(daemon):
     assert [e.type for e in events[2:]] == ["info"]
 
 
+async def test_a_ping_does_not_wait_for_an_earlier_answer(daemon):
+    """A liveness check is answered at once, not after the text sent before it has been spoken; the answer's audio
+    stays whole around it."""
+    async with client(daemon) as c:
+        await c.write_event(Synthesize(text="The kitchen lights are now on.").event())
+        await c.write_event(Ping(text="alive?").event())
+        seen = await read_until(c, "audio-stop")
+    kinds = types(seen)
+    assert kinds.index("pong") < kinds.index("audio-stop") and kinds.count("pong") == 1, kinds
+    assert_speech(*pcm_of(seen), 1.0, 4.0)
+
+
 async def test_the_compatibility_text_is_held_to_the_length_limit(daemon):
     """A stream whose text comes only in the compatibility ``synthesize`` is limited like any text (it was spoken
     whatever its length: a way around ``text.max_chars``)."""
