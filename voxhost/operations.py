@@ -220,7 +220,7 @@ class SpeechParams(Operation):
     """Speaking rate: 1.0 is normal, 2.0 twice as fast."""
     instructions: SpokenText | None = Field(None, max_length=MAX_INSTRUCTIONS)
     """Free-form style instructions, for engines that use them."""
-    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    seed: Annotated[int | None, BeforeValidator(whole_number)] = Field(None, ge=0, le=MAX_SEED)
     """Random seed, for engines that sample (the same seed gives the same audio)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The engine's own per-request options (see ``GET /v1/engines``)."""
