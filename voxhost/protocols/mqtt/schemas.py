@@ -31,6 +31,7 @@ from ...operations import (
     TranscribeParams,
     check_text,
     parse,
+    whole_number,
 )
 from .chars import unfit_character
 from .glance import top_level
@@ -117,7 +118,7 @@ class _Delivery(Operation):
     """Echoed in every status reply; names the audio topic; used to drop redeliveries."""
     format: AudioFormat | None = None
     """pcm (streamed chunks), wav (one file), both, or none; default from settings."""
-    chunk_bytes: int | None = Field(None, ge=256)
+    chunk_bytes: Annotated[int | None, BeforeValidator(whole_number)] = Field(None, ge=256)
     """Smaller chunks for a small client (never above the configured size)."""
     audio_topic: TopicName = None
     """Publish the audio under this prefix instead of ``<base>/<node>/audio/<id>``."""
@@ -421,14 +422,15 @@ def check_values(model: type[BaseModel], data: dict[str, Any]) -> None:
     raise InvalidRequestError(f"invalid field {path!r}: {problem}", param=path)
 
 
-def parse_model(model: type[BaseModel], data: Any) -> Any:
+def parse_model(model: type[BaseModel], data: Any, *, strict: bool = True) -> Any:
     """Validate ``data`` against ``model``; an object is required, and every value in it must be text
-    (``check_values``)."""
+    (``check_values``). A JSON payload keeps its types (``strict``: ``true`` is no speed, ``"yes"`` no boolean, as
+    over HTTP); user properties, text by nature, are converted (``strict=False``)."""
     if not isinstance(data, dict):
         raise InvalidRequestError("the payload must be a JSON object", param="payload")
     check_values(model, data)
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=strict)
     except ValidationError as err:
         raise validation_problem(err) from None
 
@@ -603,7 +605,7 @@ class AudioForm(Generic[M]):
                 raise TooLargeError(
                     f"the audio is {len(payload)} bytes; at most {max_audio} are accepted", param="audio"
                 )
-            command = parse_model(self.model, {**fields, "audio": payload})
+            command = parse_model(self.model, {**fields, "audio": payload}, strict=False)
         if not command.audio:
             raise InvalidRequestError("the audio is empty", param="audio")
         if len(command.audio) > max_audio:
