@@ -28,7 +28,7 @@ MAX_CHANNELS = 8
 class TranscribeData(BaseModel):
     """``transcribe``: the model, the language, and words to expect (names rank above terms)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)  # JSON types are kept: 5 is no name
 
     name: str | None = None
     language: str | None = None
@@ -39,7 +39,7 @@ class TranscribeData(BaseModel):
 class ChunkFormat(BaseModel):
     """The format fields of ``audio-start`` and ``audio-chunk``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)  # JSON types are kept: true is no width, "16000" no rate
 
     rate: int
     width: int

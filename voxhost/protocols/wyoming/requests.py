@@ -27,9 +27,10 @@ def _speaker(value: Any) -> Any:
 
 
 class _Envelope(BaseModel):
-    """Keys voxhost does not read are ignored: newer Wyoming clients may send more."""
+    """Keys voxhost does not read are ignored: newer Wyoming clients may send more. JSON types are kept (a speaker
+    may be a name or a number, but true is neither)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class Voice(_Envelope):
