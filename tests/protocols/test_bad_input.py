@@ -16,6 +16,7 @@ import openai
 import pytest
 import soundfile
 from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
 from ..conftest import assert_speech, free_port, make_settings, running_daemon
@@ -194,6 +195,61 @@ def test_deeply_nested_wyoming_data_closes_only_that_connection_with_an_error(da
     assert b'"error"' in answer and b"protocol_error" in answer
     ok = asyncio.run(wyoming_exchange(daemon.wyoming_port, Synthesize(text="Fine again.")))
     assert ok[-1].type == "audio-stop"
+
+
+# -- wrong JSON types ------------------------------------------------------------------------------------
+
+WRONG_TYPES = [("speed", True), ("speed", "1.5"), ("keep", "yes"), ("normalize", 1), ("seed", "5")]
+"""A JSON client's bugs: a boolean for a number, text for a number or a boolean, a number for a boolean."""
+
+
+@pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
+def test_a_wrong_json_type_is_a_400_naming_the_field_over_http(daemon, field, value):
+    body = {"model": "tts-1", "voice": "alloy", "input": "Hi.", field: value}
+    response = httpx.post(base_url(daemon) + "/v1/audio/speech", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == field and field in error["message"], error
+
+
+@pytest.mark.parametrize(("field", "value"), [*WRONG_TYPES, ("chunk_bytes", "512"), ("seed", 5.0), ("speed", 1)])
+def test_a_wrong_json_type_is_an_error_reply_naming_the_field_over_mqtt(daemon, broker, field, value):
+    # They were taken as pydantic's lax mode converts them: true as speed 1.0, "yes" as true, "1.5" as 1.5.
+    probe = Probe(broker.port, "5").subscribe(RESPONSE)
+    try:
+        request_id = new_id()
+        probe.publish(SAY, {"id": request_id, "text": "Hi.", "format": "none", field: value})
+        reply = probe.wait(is_terminal(request_id, RESPONSE)).json()
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and field in ("seed", "speed"):
+            assert reply["status"] == "done", reply  # a number (a whole float for a count) is still one
+        else:
+            assert reply["status"] == "error" and reply["code"] == "invalid_request", reply
+            assert reply["param"] == field and f"'{field}'" in reply["message"], reply
+    finally:
+        probe.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "field"),
+    [
+        ("audio-start", {"rate": "16000", "width": 2, "channels": 1}, "rate"),
+        ("audio-start", {"rate": 16000, "width": True, "channels": 1}, "width"),
+        ("synthesize", {"text": "Hi.", "voice": {"speaker": True}}, "voice.speaker"),
+    ],
+)
+def test_a_wrong_json_type_is_an_error_event_naming_the_field_over_wyoming(daemon, kind, data, field):
+    # An audio-start's width true was taken as 1 (8-bit audio), its rate "16000" as 16000.
+    async def run() -> list[Event]:
+        async with AsyncTcpClient("127.0.0.1", daemon.wyoming_port) as c:
+            await c.write_event(Event(type=kind, data=data))
+            seen = []
+            while (event := await asyncio.wait_for(c.read_event(), 30)) is not None:
+                seen.append(event)
+            return seen
+
+    seen = asyncio.run(run())
+    assert [e.type for e in seen] == ["error"], seen
+    assert seen[0].data["code"] == "invalid_request" and field in seen[0].data["text"], seen[0].data
 
 
 # -- multipart and upload size ---------------------------------------------------------------------------
