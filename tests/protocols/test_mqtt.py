@@ -736,11 +736,26 @@ def test_voice_set_errors_go_to_the_response_topic(client):
 
 
 def test_broker_restart_reconnects_and_serves(broker, daemon):
+    """After a broker outage voxhost serves again, and an announcement whose audio came while the broker was gone
+    is dropped and its job cancelled, not played when the broker is back."""
     door = daemon.daemon.doors[0]
     connects = door.conn.connects
-    broker.stop()
+    before = Probe(broker.port).subscribe(f"{ROOT}/response")
+    try:
+        before.publish(f"{ROOT}/say", {"text": "Too late. To matter.", "id": "late1", "voice": "slow:tone"})
+        job_id = json.loads(before.wait(is_status("started", "late1"), 10).payload)["job"]
+    finally:
+        before.close()
+    broker.stop()  # the slow engine's first audio comes two seconds after its start, with no broker to take it
     time.sleep(0.3)
     assert not door.status()["connected"]
+
+    async def record():
+        return daemon.core.job_record(job_id)
+
+    wait_for(lambda: daemon.call(record()).done, 5)
+    late = daemon.call(record())
+    assert late.state == "cancelled" and service.UNDELIVERED in late.error_message
     broker.start()
     probe = Probe(broker.port, "3.1.1")
     try:
@@ -754,6 +769,8 @@ def test_broker_restart_reconnects_and_serves(broker, daemon):
     finally:
         probe.close()
     assert door.conn.connects == connects + 1
+    stale = [m.topic for m in messages if "late1" in m.topic or b"late1" in m.payload]
+    assert not stale, stale
 
 
 def test_tls_with_username_and_password(tmp_path):

@@ -4,6 +4,11 @@ paho runs callbacks on its network thread and acks a QoS 1 message only after ``
 callbacks here only copy what they need and hand it to the event loop: connection changes with
 ``call_soon_threadsafe``, messages through an ``Inbox`` (bounded, one message per turn of the loop). Publishing is
 thread-safe in paho and is done from the loop.
+
+Nothing is kept for a broker that is gone: what voxhost publishes while the connection is down is dropped, not
+queued, and what paho still holds unacknowledged when the connection drops is dropped with it. Left to paho, both
+would go out when the broker is back, minutes later perhaps: an announcement's audio on a speaker long after the
+moment it was for, and a flood of stale replies. A request whose audio cannot be published is cancelled instead.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ _LOGGER = logging.getLogger(__name__)
 PACKET_OVERHEAD = 64
 """Bytes kept free for the fixed header, topic length, packet id and a few properties."""
 MAX_QUEUED = 5000
-"""Messages paho may hold while disconnected; audio older than that is useless anyway."""
+"""Messages paho may hold waiting for the broker's acknowledgement (a burst of audio chunks to a slow broker)."""
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 """Linux only: elsewhere the kernel's own acknowledgement timing stays."""
 
@@ -94,6 +99,22 @@ def json_bytes(payload: Any) -> bytes:
         return json.dumps(payload, separators=(",", ":")).encode()
 
 
+def _drop_unacknowledged(client: mqtt.Client) -> int:
+    """Forget the QoS 1 and 2 messages paho would send again on reconnecting; how many there were.
+
+    paho has no public call for it; its outgoing messages are read as paho 2.x keeps them, and without them
+    (another paho) the resend is left as it is."""
+    messages = getattr(client, "_out_messages", None)
+    lock = getattr(client, "_out_message_mutex", None)
+    if not isinstance(messages, dict) or lock is None or not hasattr(client, "_inflight_messages"):
+        return 0
+    with lock:  # paho's own lock (reentrant): its network thread runs this callback
+        count = len(messages)
+        messages.clear()
+        client._inflight_messages = 0
+    return count
+
+
 class MqttConnection:
     """One paho client: connect, subscribe on every (re)connect, availability with last will, bounded publish."""
 
@@ -124,6 +145,8 @@ class MqttConnection:
         self._filters: tuple[tuple[str, ...], ...] | None = None
         self._inbox: Inbox[Incoming] = Inbox()
         self._intake: asyncio.Task[None] | None = None
+        self._dropping = False
+        """A publish was dropped since the last connect (said once per outage)."""
 
     @property
     def v5(self) -> bool:
@@ -231,6 +254,7 @@ class MqttConnection:
             self._session_up = False
             return
         self.last_error = None
+        self._dropping = False
         self._session_up = True
         self._takeover.connected()
         self.connects += 1
@@ -264,6 +288,9 @@ class MqttConnection:
 
     def _handle_disconnect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self._call(self._connected.clear)
+        dropped = _drop_unacknowledged(client)
+        if dropped:
+            _LOGGER.warning("Dropped %d message(s) the broker had not acknowledged when the connection went", dropped)
         if not self._session_up:
             return  # the end of a refused attempt: keep the refusal as the error
         self._session_up = False
@@ -353,6 +380,12 @@ class MqttConnection:
         """Publish if it fits; returns False (and logs) when it is too large or the client is gone."""
         client = self._client
         if client is None:
+            return False
+        if not client.is_connected():
+            # paho would hold it (QoS 1 and 2) and send it whenever the broker is back: late audio, stale replies.
+            if not self._dropping:
+                self._dropping = True
+                _LOGGER.warning("The MQTT broker is unreachable: dropping what voxhost publishes (first: %s)", topic)
             return False
         if problem := topic_problem(topic):
             # Sent, it would make the broker drop the connection, and paho resend it on every reconnect.

@@ -39,6 +39,8 @@ _LOGGER = logging.getLogger(__name__)
 
 EXPIRED = "message expired before it could be spoken"
 """Cancel reason of a request whose MQTT 5 message expiry passed while it waited."""
+UNDELIVERED = "undelivered: the MQTT broker is unreachable"
+"""Cancel reason of a say request whose streamed audio could not be published (it is not kept to be played late)."""
 
 
 class VoxhostService(Service):
@@ -137,6 +139,8 @@ class VoxhostService(Service):
             async for event in job.events():
                 if isinstance(event, JobAudio):
                     audio.add(event.audio, event.rate)
+                    if audio.stream and not self.ctx.conn.connected:
+                        job.cancel(UNDELIVERED)  # the rest would be made for nobody
                 elif isinstance(event, JobStarted):
                     reply.send("started", job=job.id, wait=event.wait)
                 elif isinstance(event, JobProgress):
