@@ -8,6 +8,7 @@ form with ``InvalidRequestError`` from ``parse``. The HTTP door's OpenAPI docume
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from typing import Annotated, Any, Literal, TypeVar
@@ -447,6 +448,23 @@ def parse(model: type[M], data: Any, *, prefix: str = "") -> M:
         return model.model_validate(data)
     except ValidationError as err:
         raise invalid(err, prefix=prefix, model=model) from None
+
+
+def engine_options(engine_id: str, model: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
+    """A request's options for an engine, checked with its ``model`` as the JSON values they are: their JSON types
+    kept (``false`` is no number, ``"0.5"`` none), an enum's member named by its value (a strict check of Python
+    values would refuse every enum option); ``InvalidRequestError`` naming the option."""
+    try:
+        try:
+            text = json.dumps(given, allow_nan=False)
+        except (TypeError, ValueError):  # not JSON values (a plugin's own request): checked as given
+            checked = model.model_validate(given, strict=True)
+        else:
+            checked = model.model_validate_json(text, strict=True)
+    except ValidationError as err:
+        problem = invalid(err, prefix="options").message
+        raise InvalidRequestError(f"invalid options for engine {engine_id}: {problem}", param="options") from None
+    return checked.model_dump(mode="json", exclude_none=True)
 
 
 def invalid(err: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None) -> InvalidRequestError:

@@ -12,17 +12,16 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from .audio import EncodedAudio
 from .engine import PCM, Capability, Segment, Transcript, TranscriptInfo, TranscriptionRequest, TranscriptPart
 from .errors import BusyError, EngineError, InvalidAudioError, InvalidRequestError, UnsupportedError, VoxhostError
 from .events import EventBus, Transcribed
 from .langid import primary_language
-from .operations import SpeechRequest, TranscribeParams, VoiceCreate, invalid
+from .operations import SpeechRequest, TranscribeParams, VoiceCreate, engine_options
 from .transcripts import WordTiming, wer
 from .validation import SentenceCheck, merge
 from .voices import Resolved
@@ -109,13 +108,8 @@ class Recognition:
         return params.model_copy(update={"engine": engine_id})
 
     @staticmethod
-    def _options(slot: EngineSlot, options: dict[str, object]) -> dict[str, object]:
-        try:
-            checked = slot.engine.Options.model_validate(options, strict=True)
-        except ValidationError as err:
-            problem = invalid(err, prefix="options").message
-            raise InvalidRequestError(f"invalid options for engine {slot.id}: {problem}", param="options") from None
-        return checked.model_dump(exclude_none=True)
+    def _options(slot: EngineSlot, options: dict[str, Any]) -> dict[str, Any]:
+        return engine_options(slot.id, slot.engine.Options, options)
 
     # -- transcription -----------------------------------------------------------------------------------
 
