@@ -2,12 +2,14 @@
 
 ``pitchshift`` (clone + convert): conversion moves the input's dominant pitch to the target voice's by resampling
 (like changing tape speed: pitch and duration change together); "cloned" speech loops the reference audio for a
-length that follows the text. A sentence containing the word ``explode`` fails, so tests can break a stream midway.
+length that follows the text. A sentence containing the word ``explode`` fails, so tests can break a stream midway;
+a conversion into a voice named with ``slow`` holds the engine ``HOLD_SECONDS`` first, so tests can queue others.
 ``scribe`` (clone, needs a transcript; off unless enabled) is the same cloning without conversion.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +29,7 @@ from voxhost.errors import EngineError
 
 RATE = 24000
 CHUNK_SECONDS = 0.2
+HOLD_SECONDS = 1.0
 
 
 def _resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
@@ -83,6 +86,8 @@ class PitchShiftEngine(Engine):
         yield from _chunks(looped)
 
     def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> Iterator[PCM]:
+        if "slow" in target.voice_id:
+            time.sleep(HOLD_SECONDS)
         source = _resample(np.frombuffer(audio.data, dtype="<i2").astype(np.float32) / 32768.0, audio.rate, RATE)
         ratio = float(
             np.clip(dominant_frequency(_reference_audio(target), RATE) / dominant_frequency(source, RATE), 0.5, 2.0)
