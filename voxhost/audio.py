@@ -210,17 +210,20 @@ def _decode(data: bytes | Path, max_seconds: float | None, param: str, max_rate:
 
 @dataclass(frozen=True)
 class EncodedAudio:
-    """An uploaded file for the recognizer, decoded only when its transcription is granted the engine: requests
-    waiting their turn hold the file as it was sent (a few MB, counted by the door's upload budget), not the
-    minutes of samples it decodes to (half an hour is 58 MB of PCM, and twice that as float32 while decoding)."""
+    """An uploaded file for an engine (the recognizer, a converter), decoded only when its request is granted the
+    engine: requests waiting their turn hold the file as it was sent (a few MB, counted by the door's upload
+    budget), not the minutes of samples it decodes to (half an hour for the recognizer is 58 MB of PCM; two minutes
+    to convert at 48 kHz, 12 MB)."""
 
     data: bytes | Path
     max_seconds: float
     param: str
+    max_rate: int = RECOGNIZER_RATE
+    """The most the audio is kept at: the recognizer's rate, or ``MAX_SPEECH_RATE`` for a conversion's source."""
 
     def decode(self) -> PCM:
-        """16-bit mono PCM at the recognizer's rate (at most); blocking, so call it in a thread."""
-        return decoded_pcm(self.data, self.max_seconds, self.param, RECOGNIZER_RATE)
+        """16-bit mono PCM at ``max_rate`` at most; blocking, so call it in a thread."""
+        return decoded_pcm(self.data, self.max_seconds, self.param, self.max_rate)
 
     def probe(self) -> float | None:
         """The length in seconds that the file's header states (None where it states none: a FLAC written to a pipe,
