@@ -8,6 +8,8 @@ in the language spoken). The limits are the transcriptions' (``max_transcription
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from ...audio import EncodedAudio
@@ -30,6 +32,7 @@ async def create_translation(request: web.Request) -> web.Response:
     engine = names.resolve_translation_model(core, settings, body.model)
     params = checked_params(core, engine, body.temperature, {"prompt": body.prompt, "task": "translate"})
     audio = EncodedAudio(body.file, settings.max_transcription_seconds, "file")  # decoded when the engine takes it
+    await asyncio.to_thread(audio.probe)  # its header: refused at once if it is no audio or too long
     return _answer(body.response_format, await core.transcribe(audio, params))
 
 
