@@ -39,7 +39,7 @@ class SeedRunner:
         self.delay = delay
         self.log: list[tuple[str, float, int, int | None]] = []
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
+    async def synthesize(self, request: SynthesisRequest, on_cut: object = None) -> AsyncGenerator[PCM, None]:
         self.log.append(("start", time.monotonic(), request.index, request.seed))
         await asyncio.sleep(self.delay)
         attempt = 0 if request.seed is None else 1 + [retry_seed(None, n) for n in (1, 2, 3)].index(request.seed)

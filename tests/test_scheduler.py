@@ -31,7 +31,7 @@ class FakeRunner:
         self.most = 0
         self.started: list[tuple[str, int]] = []
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
+    async def synthesize(self, request: SynthesisRequest, on_cut: object = None) -> AsyncGenerator[PCM, None]:
         self.running += 1
         self.most = max(self.most, self.running)
         self.started.append((request.text, request.index))
@@ -140,7 +140,7 @@ class CoresRunner:
         self.made: list[tuple[int, bool, float, float]] = []
         """(index, shared, started, ended) per sentence."""
 
-    async def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
+    async def synthesize(self, request: SynthesisRequest, on_cut: object = None) -> AsyncGenerator[PCM, None]:
         loop = asyncio.get_running_loop()
         started = loop.time()
         await asyncio.sleep(len(request.text) / 1000 * (1.8 if request.shared else 1.0))

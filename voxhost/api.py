@@ -151,6 +151,8 @@ class JobRecord:
     """Bytes of kept audio."""
     wer: float | None = None
     """Word error rate of the audio against the text, where the core checked it (the worst sentence)."""
+    warnings: list[str] = field(default_factory=list)
+    """What went wrong without failing the job: a sentence whose audio the runaway bound cut (``job_cut``)."""
 
     @property
     def done(self) -> bool:

@@ -138,6 +138,18 @@ class JobChecked(JobEvent):
 
 
 @dataclass(frozen=True)
+class JobCut(JobEvent):
+    """The runaway bound cut a sentence's audio: the engine made far more than its text can take to say (an engine
+    caught in a loop), so the sentence ends there and the job goes on."""
+
+    sentence: int
+    seconds: float
+    """The bound: how much of the sentence's audio was kept."""
+    message: str
+    """What happened, in words (also the job record's warning)."""
+
+
+@dataclass(frozen=True)
 class Transcribed(Event):
     """A transcription ended (a door's request, a voice-library reference, or a check of generated speech)."""
 
@@ -235,6 +247,7 @@ _KINDS: dict[type, str] = {
     JobCancelled: "job_cancelled",
     JobSentence: "job_sentence",
     JobChecked: "job_checked",
+    JobCut: "job_cut",
     Transcribed: "transcribed",
     EngineLoaded: "engine_loaded",
     EngineUnloaded: "engine_unloaded",

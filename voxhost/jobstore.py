@@ -29,6 +29,7 @@ from .events import (
     JobAccepted,
     JobAudio,
     JobCancelled,
+    JobCut,
     JobEvent,
     JobFailed,
     JobFinished,
@@ -232,6 +233,8 @@ class JobStore:
             )
             if record.audio:
                 self._spawn(self._seal(record.id), f"seal-{record.id}")
+        elif isinstance(event, JobCut):
+            self._update(record, warnings=[*record.warnings, event.message])
         elif isinstance(event, JobFailed):
             self._end(record, "failed", event.code, event.message)
         elif isinstance(event, JobCancelled):

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -108,22 +108,30 @@ class EngineRunner(ABC):
             _LOGGER.info("Engine %s unloaded (%s)", self.engine_id, reason)
             self.bus.publish(EngineUnloaded(engine=self.engine_id, reason=reason))
 
-    def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
-        """Speak one request; PCM chunks as they are made, up to the runaway bound. Closing the iterator cancels the
-        work."""
+    def synthesize(
+        self, request: SynthesisRequest, on_cut: Callable[[float], None] | None = None
+    ) -> AsyncGenerator[PCM, None]:
+        """Speak one request; PCM chunks as they are made, up to the runaway bound (``on_cut`` is called with the
+        bound where it cuts). Closing the iterator cancels the work."""
         voice = request.reference.voice_id if request.reference is not None else request.voice
         limit = runaway.text_limit(request.text, request.speed, self.host)
         work = f"a sentence of {len(request.text)} characters"
-        return self._bounded(limit, voice, work, "synth", request=request)
+        return self._bounded(limit, voice, work, "synth", on_cut, request=request)
 
     def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncGenerator[PCM, None]:
         """Voice conversion of ``audio`` into ``target``, up to the runaway bound."""
         limit = runaway.audio_limit(audio.seconds, self.host)
         work = f"a conversion of {audio.seconds:.1f} s"
-        return self._bounded(limit, target.voice_id, work, "convert", audio=audio, target=target, options=options)
+        return self._bounded(limit, target.voice_id, work, "convert", None, audio=audio, target=target, options=options)
 
     async def _bounded(
-        self, limit: float | None, voice: str, work: str, op: str, **kwargs: Any
+        self,
+        limit: float | None,
+        voice: str,
+        work: str,
+        op: str,
+        on_cut: Callable[[float], None] | None,
+        **kwargs: Any,
     ) -> AsyncGenerator[PCM, None]:
         """``_run``'s audio up to ``limit`` seconds: past it the engine is stopped (the stream closed) and a warning
         names it and the voice; the job goes on, so the client hears everything else."""
@@ -138,6 +146,8 @@ class EngineRunner(ABC):
                 work,
                 self.engine_id,
             )
+            if on_cut is not None:
+                on_cut(seconds)
 
         await self.ensure_loaded()
         self.last_used = time.monotonic()

@@ -32,6 +32,7 @@ from .events import (
     JobAudio,
     JobCancelled,
     JobChecked,
+    JobCut,
     JobFailed,
     JobFinished,
     JobProgress,
@@ -56,8 +57,11 @@ class Synthesizer(Protocol):
         """The engine's id, for messages."""
         ...
 
-    def synthesize(self, request: SynthesisRequest) -> AsyncGenerator[PCM, None]:
-        """Speak one sentence; closing the stream cancels the work."""
+    def synthesize(
+        self, request: SynthesisRequest, on_cut: Callable[[float], None] | None = None
+    ) -> AsyncGenerator[PCM, None]:
+        """Speak one sentence (``on_cut``: called with the runaway bound where it cuts the audio); closing the stream
+        cancels the work."""
         ...
 
 
@@ -288,7 +292,7 @@ class Scheduler:
                         language=sentence.language or None,
                     ),
                 )
-            chunks = self.runner.synthesize(request)
+            chunks = self.runner.synthesize(request, self._on_cut(job, request.index))
             stream = job.transform(chunks) if job.transform else chunks
             try:
                 async for pcm in stream:
@@ -317,7 +321,7 @@ class Scheduler:
 
     async def _collect(self, job: Job, request: SynthesisRequest) -> list[PCM]:
         """One whole sentence (through the job's transform), held back while it is checked."""
-        chunks = self.runner.synthesize(request)
+        chunks = self.runner.synthesize(request, self._on_cut(job, request.index))
         stream = job.transform(chunks) if job.transform else chunks
         try:
             return [pcm async for pcm in stream if pcm.data]
@@ -392,6 +396,20 @@ class Scheduler:
             track.checking -= 1
 
     # -- the job's life ------------------------------------------------------------------------------
+
+    def _on_cut(self, job: Job, sentence: int) -> Callable[[float], None]:
+        """What the runner calls when the runaway bound cuts a sentence: the job's events (and so its record) say so,
+        not only the log."""
+
+        def cut(seconds: float) -> None:
+            message = (
+                f"sentence {sentence + 1}: the engine made more than {seconds:.0f} s of audio for it, as an engine "
+                f"caught in a loop does; it was cut there (max_audio_factor and max_audio_floor in "
+                f"[engines.{self.runner.engine_id}])"
+            )
+            self._emit(job, JobCut(job_id=job.id, sentence=sentence, seconds=round(seconds, 3), message=message))
+
+        return cut
 
     def _emit(self, job: Job, event: Event) -> None:
         """Give an event to the job's reader now, and to the bus just after the reader's turn."""

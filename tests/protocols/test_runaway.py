@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 
+import httpx2 as httpx
 import numpy as np
 import pytest
 from wyoming.audio import AudioChunk, AudioStop
@@ -16,9 +17,10 @@ from wyoming.tts import Synthesize, SynthesizeVoice
 
 from voxhost.runaway import FADE_SECONDS
 
-from ..conftest import REPO, free_port, make_settings, running_daemon
+from ..conftest import REPO, free_port, make_settings, running_daemon, wait_for
 from ..plugins_runaway.runaway_engine import RATE, RUNAWAY_LEVEL, SECONDS_PER_CHAR, SPOKEN_LEVEL
-from .http_helpers import client
+from .http_helpers import base_url, client
+from .mqtt_helpers import Probe, broker, is_terminal, mqtt_section, new_id  # noqa: F401 (fixtures)
 
 PLUGINS = str(REPO / "tests" / "plugins_runaway")
 TEXT = "Hello there. RUNAWAY now. Goodbye for now."
@@ -27,17 +29,20 @@ BOUND = 2.0
 TOO_MUCH = 10.0
 """Seconds of audio past which a test stops reading: an unbounded engine would send audio for ever."""
 HOST = {"max_audio_factor": 1.0, "max_audio_floor": BOUND}
+NODE = "porch"
+RESPONSE = f"voxhost/{NODE}/response"
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    """The runaway engine in-process and in a worker process, on HTTP and Wyoming; no Piper."""
+def daemon(broker, tmp_path_factory):
+    """The runaway engine in-process and in a worker process, on HTTP, Wyoming and MQTT; no Piper."""
     wyoming = free_port()
     settings = make_settings(
         tmp_path_factory.mktemp("state"),
         plugins_dirs=[PLUGINS],
         http={"enabled": True, "port": 0},
         wyoming={"enabled": True, "uri": [f"tcp://127.0.0.1:{wyoming}"]},
+        mqtt=mqtt_section(broker.port, NODE),
         engines={
             "piper": {"enabled": False},
             "runaway": HOST,
@@ -65,8 +70,8 @@ def _check(audio: bytes) -> None:
     assert (cut[:-fade] == RUNAWAY_LEVEL).all() and (np.abs(cut[-fade:]) <= RUNAWAY_LEVEL).all()
 
 
-def _speech(daemon, voice: str, text: str) -> bytes:
-    """The openai client's streamed speech (raw PCM), read until it ends or is far too long."""
+def _speech(daemon, voice: str, text: str) -> tuple[bytes, str]:
+    """The openai client's streamed speech (raw PCM), read until it ends or is far too long; and its job's id."""
     audio = bytearray()
     deadline = time.monotonic() + 20
     with client(daemon).audio.speech.with_streaming_response.create(
@@ -76,18 +81,42 @@ def _speech(daemon, voice: str, text: str) -> bytes:
             audio += data
             if len(audio) > TOO_MUCH * RATE * 2 or time.monotonic() > deadline:
                 break
-    return bytes(audio)
+        return bytes(audio), response.headers["X-Voxhost-Job"]
+
+
+def _job(daemon, job_id: str) -> dict:
+    """The job's record over HTTP, once it has ended."""
+    url = f"{base_url(daemon)}/v1/jobs/{job_id}"
+    wait_for(lambda: httpx.get(url).json()["state"] == "finished")
+    return httpx.get(url).json()
+
+
+def test_mqtt_done_reply_says_a_sentence_was_cut(daemon, broker):
+    probe = Probe(broker.port, "5").subscribe(RESPONSE)
+    try:
+        request_id = new_id()
+        probe.publish(f"voxhost/{NODE}/say", {"id": request_id, "text": TEXT, "voice": "runaway:v", "format": "none"})
+        done = probe.wait(is_terminal(request_id, RESPONSE), 30).json()
+    finally:
+        probe.close()
+    assert done["status"] == "done", done
+    (warning,) = done["warnings"]
+    assert warning.startswith(f"sentence 2: the engine made more than {BOUND:.0f} s of audio"), warning
 
 
 @pytest.mark.parametrize("engine", ["runaway", "runaway_worker"])
 def test_http_cuts_a_runaway_sentence_and_speaks_the_next(daemon, engine, caplog):
     with caplog.at_level(logging.WARNING, logger="voxhost.runner"):
-        _check(_speech(daemon, f"{engine}:v", TEXT))
+        audio, job_id = _speech(daemon, f"{engine}:v", TEXT)
+        _check(audio)
     warned = [r.getMessage() for r in caplog.records if "made more than" in r.getMessage()]
     assert warned and f"Engine {engine} (voice v)" in warned[0], warned
+    # The job's record says so too, not only the log: a client learns why a sentence stopped short.
+    (warning,) = _job(daemon, job_id)["warnings"]
+    assert warning.startswith(f"sentence 2: the engine made more than {BOUND:.0f} s of audio"), warning
     # The engine was stopped, not left computing: the next request is answered at once, in full.
     started = time.monotonic()
-    again = np.frombuffer(_speech(daemon, f"{engine}:v", "Hello again."), dtype="<i2")
+    again = np.frombuffer(_speech(daemon, f"{engine}:v", "Hello again.")[0], dtype="<i2")
     assert len(again) == int(SECONDS_PER_CHAR * len("Hello again.") * RATE) and (again == SPOKEN_LEVEL).all()
     assert time.monotonic() - started < 10
 

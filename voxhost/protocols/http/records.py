@@ -194,6 +194,8 @@ class SpeechJob(Answer):
     """It is (once finished) a stored output in ``/v1/outputs``."""
     expires_at: float | None
     """When the kept audio of a job that is not a stored output is removed."""
+    warnings: list[str]
+    """What went wrong without failing the job: a sentence whose audio the runaway bound cut."""
 
 
 class SpeechJobList(Answer):
@@ -342,6 +344,7 @@ def speech_job(record: JobRecord, fmt: str | None = None) -> SpeechJob:
         audio_url=job_audio_url(record.id, fmt) if record.audio else None,
         kept=record.kept,
         expires_at=record.expires_at,
+        warnings=list(record.warnings),
     )
 
 

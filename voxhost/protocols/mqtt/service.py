@@ -11,6 +11,7 @@ from ...errors import VoxhostError
 from ...events import (
     JobAudio,
     JobCancelled,
+    JobCut,
     JobFailed,
     JobFinished,
     JobProgress,
@@ -135,6 +136,7 @@ class VoxhostService(Service):
 
     async def _follow(self, job: JobHandle, reply: Reply, audio: AudioStream) -> None:
         """Turn the job's events into status replies and audio messages."""
+        warnings: list[str] = []
         try:
             async for event in job.events():
                 if isinstance(event, JobAudio):
@@ -143,6 +145,8 @@ class VoxhostService(Service):
                         job.cancel(UNDELIVERED)  # the rest would be made for nobody
                 elif isinstance(event, JobStarted):
                     reply.send("started", job=job.id, wait=event.wait)
+                elif isinstance(event, JobCut):
+                    warnings.append(event.message)  # said in the done reply: the job goes on
                 elif isinstance(event, JobProgress):
                     reply.send(
                         "progress",
@@ -164,6 +168,7 @@ class VoxhostService(Service):
                             sentences=event.sentences,
                             chunks=audio.chunks,
                             bytes=audio.bytes,
+                            **({"warnings": warnings} if warnings else {}),
                         )
                 elif isinstance(event, JobFailed):
                     await audio.finish("error", job.voice.sample_rate)
