@@ -144,6 +144,18 @@ def test_voice_lookup(daemon):
     assert catalog.resolve(speaker="0").speaker is None
 
 
+def test_an_enum_option_is_named_by_its_value(daemon):
+    # Options are checked as the JSON values they are: "square" names the enum's member (a strict check of Python
+    # values refused every enum option, "Input should be an instance of Wave"), and a wrong JSON type is refused.
+    sine, _ = daemon.call(daemon.core.speak(parse(SpeechRequest, {"text": "abc", "voice": "tone:beep"})))
+    request = parse(SpeechRequest, {"text": "abc", "voice": "tone:beep", "options": {"wave": "square"}})
+    square, _ = daemon.call(daemon.core.speak(request))
+    assert len(square) == len(sine) and square != sine
+    for bad, words in (({"wave": "saw"}, "options.wave"), ({"amplitude": True}, "options.amplitude")):
+        with pytest.raises(InvalidRequestError, match=words):
+            daemon.core.submit(parse(SpeechRequest, {"text": "abc", "voice": "tone:beep", "options": bad}))
+
+
 def test_speakers_change_the_audio(daemon):
     low, _ = daemon.call(daemon.core.speak(SpeechRequest(text="abc", voice="tone:beep", speaker="low")))
     high, _ = daemon.call(daemon.core.speak(SpeechRequest(text="abc", voice="tone:beep", speaker="high")))

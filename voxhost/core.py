@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import ValidationError
 
 from .api import (
     EngineInfo,
@@ -57,7 +56,7 @@ from .operations import (
     VoiceCreate,
     VoiceSelection,
     VoiceUpdate,
-    invalid,
+    engine_options,
 )
 from .outputs import AUDIO, RECORD
 from .pipelines import convert_stream
@@ -243,14 +242,7 @@ class Core:
         as checked the first time."""
         if not given and (defaults := self._default_options.get(engine.engine_id)) is not None:
             return dict(defaults)
-        try:
-            # Strict: options arrive as JSON values, and JSON's false is not a number (nor "0.5" one).
-            options = engine.Options.model_validate(given, strict=True).model_dump(exclude_none=True)
-        except ValidationError as err:
-            problem = invalid(err, prefix="options").message
-            raise InvalidRequestError(
-                f"invalid options for engine {engine.engine_id}: {problem}", param="options"
-            ) from None
+        options = engine_options(engine.engine_id, engine.Options, given)
         if not given:
             self._default_options[engine.engine_id] = dict(options)
         return options

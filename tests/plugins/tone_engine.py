@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from enum import Enum
 
 import numpy as np
 from pydantic import Field
@@ -26,10 +27,18 @@ class ToneSettings(voxhost.EngineSettings):
     rate: int = 16000
 
 
+class Wave(str, Enum):
+    """The tone's wave form (an enum option, as plugins write them)."""
+
+    SINE = "sine"
+    SQUARE = "square"
+
+
 class ToneOptions(voxhost.EngineOptions):
     """Per-request options."""
 
     amplitude: float = Field(0.3, gt=0, le=1)
+    wave: Wave | None = None
 
 
 class ToneEngine(voxhost.Engine):
@@ -77,7 +86,10 @@ class ToneEngine(voxhost.Engine):
                 time.sleep(self.settings.slow_delay)
             count = min(10, len(request.text) - start)
             t = np.arange(int(rate * seconds_per_char * count)) / rate
-            yield voxhost.PCM.from_float(amplitude * np.sin(2 * np.pi * pitch * t), rate)
+            wave = np.sin(2 * np.pi * pitch * t)
+            if request.options.get("wave") == Wave.SQUARE:
+                wave = np.sign(wave)
+            yield voxhost.PCM.from_float(amplitude * wave, rate)
 
     def status(self) -> dict[str, object]:
         """The process serving the engine."""
