@@ -386,8 +386,9 @@ class CoreAPI(Protocol):
         """Resolve a conversion's target and engine before any audio (typed errors); returns them resolved."""
         ...
 
-    def convert(self, audio: PCM, params: ConvertParams) -> AsyncGenerator[PCM, None]:
-        """Convert speech into a library voice; closing the stream cancels the work."""
+    def convert(self, audio: PCM | EncodedAudio, params: ConvertParams) -> AsyncGenerator[PCM, None]:
+        """Convert speech into a library voice; closing the stream cancels the work. An uploaded file is decoded
+        only when the engine takes it up."""
         ...
 
     # -- speech recognition ----------------------------------------------------------------------------

@@ -447,7 +447,7 @@ class Core:
             f"no voice {name!r} in the voice library; conversion needs a cloned voice as its target", param="voice"
         )
 
-    async def convert(self, audio: PCM, params: ConvertParams) -> AsyncGenerator[PCM, None]:
+    async def convert(self, audio: PCM | EncodedAudio, params: ConvertParams) -> AsyncGenerator[PCM, None]:
         """Convert speech into a library voice, in a slot of the converting engine's queue."""
         params = self.check_convert(params)
         assert params.engine is not None
@@ -455,7 +455,9 @@ class Core:
         reference = self.library.reference(params.voice)
         self.usage.use(params.voice)
         async with slot.scheduler.exclusive():
-            chunks = slot.runner.convert(audio, reference, params.options)
+            # Decoded here rather than on arrival: the conversions waiting for the engine hold their files only.
+            source = await asyncio.to_thread(audio.decode) if isinstance(audio, EncodedAudio) else audio
+            chunks = slot.runner.convert(source, reference, params.options)
             try:
                 async for pcm in chunks:
                     yield pcm

@@ -12,17 +12,20 @@ import json
 import logging
 import shutil
 import subprocess
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
 import numpy as np
+import openai
 import pytest
 import soundfile
 
 from voxhost.audio import pcm_to_float
-from voxhost.operations import SpeechRequest
+from voxhost.operations import SpeechRequest, VoiceCreate
 
 from ..conftest import RunningDaemon, make_settings, running_daemon
 from .http_helpers import base_url, client, plugin_dir, tone, wav_bytes
@@ -170,19 +173,30 @@ def test_a_long_upload_is_made_ready_off_the_event_loop(
     daemon: RunningDaemon, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Half an hour of audio is 29 million samples: turning them into PCM took the event loop for most of a second
-    per request, while health checks and every other client waited."""
+    per request, while health checks and every other client waited. A file whose header claims two hours, sent
+    meanwhile, is refused at once: it waited for the recognizer behind the long one before its header was read."""
     out = io.BytesIO()
     with soundfile.SoundFile(out, "w", 16000, 1, format="FLAC", subtype="PCM_16") as sound:
         for _ in range(29):
             sound.write(np.zeros(16000 * 60, np.float32))
+    claims = bytearray(silence_flac(1.0, 16000))
+    claims[21] &= 0xF0  # STREAMINFO's total samples (the last 36 bits of bytes 18-25): two hours' worth
+    claims[22:26] = (16000 * 7200).to_bytes(4, "big")
+    transcribe = client(daemon).audio.transcriptions.create
     daemon.loop.call_soon_threadsafe(daemon.loop.set_debug, True)
     daemon.loop.slow_callback_duration = SLOW_STEP
     try:
-        with caplog.at_level(logging.WARNING, logger="asyncio"):
-            result = client(daemon).audio.transcriptions.create(model="whisper-1", file=("long.flac", out.getvalue()))
+        with caplog.at_level(logging.WARNING, logger="asyncio"), ThreadPoolExecutor(1) as pool:
+            long = pool.submit(transcribe, model="whisper-1", file=("long.flac", out.getvalue()))
+            time.sleep(0.3)  # it has the recognizer
+            with pytest.raises(openai.UnprocessableEntityError, match="7200.0 s long") as refused:
+                transcribe(model="whisper-1", file=("claims.flac", bytes(claims)))
+            answered_first = not long.done()
+            result = long.result()
     finally:
         daemon.loop.call_soon_threadsafe(daemon.loop.set_debug, False)
     assert result.usage.seconds == pytest.approx(29 * 60, abs=0.1)
+    assert answered_first, f"{refused.value} came after the long transcription's answer"
     slow = [r.getMessage()[-40:] for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
     assert slow == [], slow
 
@@ -224,3 +238,48 @@ def test_curl_waits_for_100_continue_and_its_recording_is_transcribed(daemon: Ru
     )
     assert "Expect: 100-continue" in out.stderr and "HTTP/1.1 100 Continue" in out.stderr, out.stderr
     assert "dinner is ready" in json.loads(out.stdout)["text"].lower(), out.stdout
+
+
+def silence_flac(seconds: float, rate: int = 48000) -> bytes:
+    """``seconds`` of silence as 16-bit FLAC: kilobytes that decode to megabytes."""
+    out = io.BytesIO()
+    with soundfile.SoundFile(out, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(int(seconds)):
+            sound.write(np.zeros(rate, np.float32))
+    return out.getvalue()
+
+
+def test_conversions_waiting_for_the_converter_hold_their_files_only(daemon: RunningDaemon) -> None:
+    """Each conversion was decoded on arrival and waited for the engine as PCM (100 s at 48 kHz: 9.6 MB, twice that
+    as float32 while decoding); it is held as sent until the engine takes it up, as a transcription is. Its header
+    is read at once: a file too long is refused while the engine is still busy."""
+    slow = daemon.call(daemon.core.store_voice(VoiceCreate(name="Slow"), tone(300.0, 2.0), 24000)).id
+    waiting, too_long = silence_flac(100.0), silence_flac(125.0)  # max_conversion_seconds: 120
+    decoded_mb = 100.0 * 48000 * 2 / 1e6
+
+    def convert(audio: bytes, timeout: float) -> httpx.Response:
+        return httpx.post(
+            base_url(daemon) + "/v1/audio/conversions",
+            files={"audio": ("speech.flac", audio)},
+            data={"voice": slow, "response_format": "pcm"},
+            timeout=timeout,
+        )
+
+    with ThreadPoolExecutor(6) as pool:
+        # Into a voice named "slow", the test engine holds itself a second: the others queue behind it, then give up.
+        busy = pool.submit(convert, wav_bytes(tone(220.0, 1.0, 24000, level=0.9), 24000), 30)
+        time.sleep(0.2)
+        tracemalloc.start()
+        try:
+            queued = [pool.submit(convert, waiting, 0.5) for _ in range(4)]
+            refused = convert(too_long, 0.5)
+            for request in queued:
+                with pytest.raises(httpx.TimeoutException):
+                    request.result()
+            peak = tracemalloc.get_traced_memory()[1] / 1e6
+        finally:
+            tracemalloc.stop()
+        answer = busy.result()
+    assert peak < decoded_mb, f"{peak:.0f} MB traced with 4 conversions waiting"
+    assert refused.status_code == 422 and "at most 120 s" in refused.json()["error"]["message"], refused.text
+    assert answer.status_code == 200 and len(answer.content) / 2 / 24000 == pytest.approx(220 / 300, rel=0.02)

@@ -227,3 +227,47 @@ def test_transcriptions_waiting_for_the_recognizer_hold_their_files_only(client,
     done = ends.pop(first)
     assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
     assert wer(" ".join([SENTENCE] * 3), done["text"]) <= 0.1, done
+
+
+def silence_flac(seconds: float, rate: int = 48000) -> bytes:
+    """``seconds`` of silence as 16-bit FLAC: kilobytes that decode to megabytes."""
+    out = io.BytesIO()
+    with soundfile.SoundFile(out, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(int(seconds)):
+            sound.write(np.zeros(rate, np.float32))
+    return out.getvalue()
+
+
+CONVERT_WAITING, CONVERT_WAITING_SECONDS = 4, 100.0
+"""Conversions queued behind another, each of 48 kHz silence."""
+
+
+def test_conversions_waiting_for_the_converter_hold_their_files_only(client, daemon):
+    """Each conversion was decoded on arrival and waited for the engine as PCM (100 s at 48 kHz: 9.6 MB, twice that
+    as float32 while decoding; sixteen of two minutes, half a gigabyte); it is held as sent until the engine takes
+    it up, as a transcription is, and ``queued`` states the length its header gives. A stop cancels a waiting one."""
+    slow = daemon.call(daemon.core.store_voice(VoiceCreate(name="Slow"), tone(300.0, 2.0), 24000)).id
+    waiting_file = silence_flac(CONVERT_WAITING_SECONDS)
+    decoded_mb = CONVERT_WAITING_SECONDS * 48000 * 2 / 1e6
+    reply_topic, first, waiting = f"test/replies/{new_id()}", new_id(), [new_id() for _ in range(CONVERT_WAITING)]
+    client.subscribe(reply_topic)
+    tracemalloc.start()
+    try:
+        # Into a voice named "slow", the test engine holds itself a while: the others queue behind it.
+        busy = wav_bytes(tone(220.0, 1.0, 24000, level=0.9), 24000)
+        client.publish(f"{ROOT}/convert/{slow}/{first}", busy, response_topic=reply_topic)
+        client.wait(is_status("queued", first, reply_topic), 20)
+        for rid in waiting:
+            client.publish(f"{ROOT}/convert/{slow}/{rid}", waiting_file, response_topic=reply_topic)
+        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic))
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert peak < decoded_mb, f"{peak:.0f} MB traced with {CONVERT_WAITING} conversions waiting"
+    assert [r["input_duration"] for r in queued.values()] == [CONVERT_WAITING_SECONDS] * CONVERT_WAITING, queued
+    for rid in waiting:
+        client.publish(f"{ROOT}/stop", {"id": rid})
+    ends = _first_replies(client, reply_topic, [first, *waiting], lambda m: m.json()["status"] in ("done", "error"))
+    done = ends.pop(first)
+    assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
+    assert done["status"] == "done" and done["duration"] == pytest.approx(220 / 300, rel=0.02), done

@@ -9,7 +9,7 @@ import asyncio
 
 from aiohttp import web
 
-from ...audio import MAX_SPEECH_RATE, decoded_pcm
+from ...audio import MAX_SPEECH_RATE, EncodedAudio
 from ...errors import UnknownEngineError, UnknownVoiceError, UnsupportedError, VoxhostError
 from ...operations import ConvertParams, parse
 from . import names
@@ -33,7 +33,11 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
     except VoxhostError as err:
         raise _named_field(err, engine) from None
-    source = await asyncio.to_thread(decoded_pcm, body.audio, settings.max_conversion_seconds, "audio", MAX_SPEECH_RATE)
+    # Held as sent until the engine takes it up, then decoded (mono, at most 48 kHz): conversions waiting their turn
+    # hold their files, not their samples. Its header is read now, so a file that is no audio or too long is refused
+    # at once.
+    source = EncodedAudio(body.audio, settings.max_conversion_seconds, "audio", MAX_SPEECH_RATE)
+    await asyncio.to_thread(source.probe)
     streamer = AudioStreamer(
         request,
         body.response_format,

@@ -12,9 +12,8 @@ import time
 import uuid
 from contextlib import aclosing
 
-from ...audio import MAX_SPEECH_RATE, decoded_pcm
-from ...engine import PCM
-from ...errors import EngineError, VoxhostError
+from ...audio import MAX_SPEECH_RATE, EncodedAudio
+from ...errors import EngineError, InvalidAudioError, VoxhostError
 from ...operations import ConvertParams
 from .audio_request import AudioService
 from .context import MqttContext
@@ -23,6 +22,10 @@ from .schemas import CONVERT, ConvertCommand, convert_topic_fields
 from .stream import AudioStream
 
 _LOGGER = logging.getLogger(__name__)
+
+CONVERTED_RATE = 24000
+"""The rate ``queued`` states where the catalog does not list the target for the engine: a converter's usual one
+(``Engine.clone_sample_rate``); the audio's ``start`` message states the real one."""
 
 
 class ConvertService(AudioService[ConvertCommand]):
@@ -35,15 +38,16 @@ class ConvertService(AudioService[ConvertCommand]):
         super().__init__(ctx, ctx.topics.convert, ctx.topics.pool_convert, CONVERT.parse, convert_topic_fields)
 
     async def serve(self, command: ConvertCommand, reply: Reply) -> None:
-        """Check the request and decode its audio, then convert it (a stop command cancels it)."""
+        """Check the request and read its audio's header (on a thread), then convert it (a stop command cancels
+        it)."""
         s = self.settings
         try:
             command.check_chunk_bytes(s.chunk_bytes)
             params = self.ctx.core.check_convert(command.params())
-            # At most MAX_SPEECH_RATE, made PCM in the thread (a small file may claim minutes of 192 kHz audio).
-            source = await asyncio.to_thread(
-                decoded_pcm, command.audio, s.max_convert_seconds, "audio", MAX_SPEECH_RATE
-            )
+            # Held as it came until the engine takes it up, then decoded (mono, at most MAX_SPEECH_RATE): those
+            # waiting hold their files, not their samples (two minutes at 48 kHz: 11.5 MB of PCM).
+            source = EncodedAudio(command.audio, s.max_convert_seconds, "audio", MAX_SPEECH_RATE)
+            seconds = await asyncio.to_thread(source.probe)
         except VoxhostError as err:
             _LOGGER.info("Rejected convert request %s: %s", command.id, err.message)
             reply.error(err)
@@ -51,10 +55,16 @@ class ConvertService(AudioService[ConvertCommand]):
         request_id = command.id or f"convert-{uuid.uuid4().hex[:12]}"
         reply.id = request_id
         with self.ctx.tracker.converting(request_id):
-            await self._convert(command, request_id, reply, source, params)
+            await self._convert(command, request_id, reply, source, seconds, params)
 
     async def _convert(
-        self, command: ConvertCommand, request_id: str, reply: Reply, source: PCM, params: ConvertParams
+        self,
+        command: ConvertCommand,
+        request_id: str,
+        reply: Reply,
+        source: EncodedAudio,
+        seconds: float | None,
+        params: ConvertParams,
     ) -> None:
         """Run the conversion (its target and engine resolved) and publish its audio and status replies."""
         s = self.settings
@@ -65,8 +75,8 @@ class ConvertService(AudioService[ConvertCommand]):
         prefix = command.audio_topic or self.topics.audio(request_id)
         audio = AudioStream(self.ctx.conn, prefix, request_id, fmt, command.chunk_bytes or s.chunk_bytes)
         voice_id = f"{engine}:{params.voice}"
-        rate = next((v.sample_rate for v in core.voices() if v.id == voice_id), source.rate)
-        input_seconds = round(len(source.data) / 2 / source.rate, 3)
+        rate = next((v.sample_rate for v in core.voices() if v.id == voice_id), CONVERTED_RATE)
+        input_seconds = None if seconds is None else round(seconds, 3)  # the header's length, as for transcribe
         reply.send(
             "queued",
             voice=voice_id,
@@ -95,6 +105,7 @@ class ConvertService(AudioService[ConvertCommand]):
         except VoxhostError as err:
             _LOGGER.info("Conversion %s failed: %s", request_id, err.message)
             await audio.finish("error", audio.rate or rate)
+            reply.refused = isinstance(err, InvalidAudioError)  # found when decoded, as it was before queued
             reply.error(err)
             return
         except Exception as err:  # a bug must still answer the client
