@@ -139,15 +139,20 @@ def wav_bytes(samples: np.ndarray, rate: int = 24000, fmt: str = "WAV") -> bytes
     return buffer.getvalue()
 
 
+def silence_flac(seconds: float, rate: int = 48000) -> bytes:
+    """``seconds`` of silence as 16-bit FLAC: kilobytes that decode to megabytes."""
+    out = io.BytesIO()
+    left = int(seconds * rate)
+    with soundfile.SoundFile(out, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
+        while left > 0:  # a minute at a time: the file is small, the samples need not be
+            sound.write(np.zeros(min(left, rate * 60), np.float32))
+            left -= rate * 60
+    return out.getvalue()
+
+
 def two_hours_of_silence() -> bytes:
     """Two hours of silence as FLAC at 8 kHz: a small file whose audio is far too long."""
-    buffer = io.BytesIO()
-    rate = 8000
-    with soundfile.SoundFile(buffer, "w", rate, 1, format="FLAC") as sound:
-        silence = np.zeros(rate * 60, dtype=np.int16)
-        for _ in range(120):
-            sound.write(silence)
-    return buffer.getvalue()
+    return silence_flac(7200.0, 8000)
 
 
 def dominant_frequency(pcm: bytes, rate: int) -> float:

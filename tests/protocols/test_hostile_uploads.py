@@ -28,7 +28,7 @@ from voxhost.audio import pcm_to_float
 from voxhost.operations import SpeechRequest, VoiceCreate
 
 from ..conftest import RunningDaemon, make_settings, running_daemon
-from .http_helpers import base_url, client, plugin_dir, tone, wav_bytes
+from .http_helpers import base_url, client, plugin_dir, silence_flac, tone, wav_bytes
 
 SAID = "Dinner is ready, please come to the kitchen."
 RATE, CHANNELS, SECONDS = 192000, 8, 110.0
@@ -175,10 +175,7 @@ def test_a_long_upload_is_made_ready_off_the_event_loop(
     """Half an hour of audio is 29 million samples: turning them into PCM took the event loop for most of a second
     per request, while health checks and every other client waited. A file whose header claims two hours, sent
     meanwhile, is refused at once: it waited for the recognizer behind the long one before its header was read."""
-    out = io.BytesIO()
-    with soundfile.SoundFile(out, "w", 16000, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(29):
-            sound.write(np.zeros(16000 * 60, np.float32))
+    long_file = silence_flac(29 * 60.0, 16000)
     claims = bytearray(silence_flac(1.0, 16000))
     claims[21] &= 0xF0  # STREAMINFO's total samples (the last 36 bits of bytes 18-25): two hours' worth
     claims[22:26] = (16000 * 7200).to_bytes(4, "big")
@@ -187,7 +184,7 @@ def test_a_long_upload_is_made_ready_off_the_event_loop(
     daemon.loop.slow_callback_duration = SLOW_STEP
     try:
         with caplog.at_level(logging.WARNING, logger="asyncio"), ThreadPoolExecutor(1) as pool:
-            long = pool.submit(transcribe, model="whisper-1", file=("long.flac", out.getvalue()))
+            long = pool.submit(transcribe, model="whisper-1", file=("long.flac", long_file))
             time.sleep(0.3)  # it has the recognizer
             with pytest.raises(openai.UnprocessableEntityError, match="7200.0 s long") as refused:
                 transcribe(model="whisper-1", file=("claims.flac", bytes(claims)))
@@ -238,15 +235,6 @@ def test_curl_waits_for_100_continue_and_its_recording_is_transcribed(daemon: Ru
     )
     assert "Expect: 100-continue" in out.stderr and "HTTP/1.1 100 Continue" in out.stderr, out.stderr
     assert "dinner is ready" in json.loads(out.stdout)["text"].lower(), out.stdout
-
-
-def silence_flac(seconds: float, rate: int = 48000) -> bytes:
-    """``seconds`` of silence as 16-bit FLAC: kilobytes that decode to megabytes."""
-    out = io.BytesIO()
-    with soundfile.SoundFile(out, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(int(seconds)):
-            sound.write(np.zeros(rate, np.float32))
-    return out.getvalue()
 
 
 def test_conversions_waiting_for_the_converter_hold_their_files_only(daemon: RunningDaemon) -> None:

@@ -21,7 +21,7 @@ from voxhost.operations import MAX_REFERENCE_SECONDS, SpeechRequest, VoiceCreate
 
 from ..conftest import make_settings, running_daemon
 from ..listener import wer
-from .http_helpers import plugin_dir, tone, wav_bytes
+from .http_helpers import plugin_dir, silence_flac, tone, wav_bytes
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
     SENTENCE,
     Probe,
@@ -164,16 +164,13 @@ def test_a_wide_high_rate_reference_is_added_in_bounded_memory(client, daemon, s
 def test_a_long_recording_is_made_ready_off_the_event_loop(client, daemon, caplog):
     """The decoded samples become PCM in the decoding thread: on the loop, every other MQTT request and the
     connection's keepalive waited while half an hour of audio was converted."""
-    out = io.BytesIO()
-    with soundfile.SoundFile(out, "w", LONG_RATE, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(LONG_MINUTES):
-            sound.write(np.zeros(LONG_RATE * 60, np.float32))
-    assert out.tell() < MAX_BYTES
+    long_file = silence_flac(LONG_MINUTES * 60.0, LONG_RATE)
+    assert len(long_file) < MAX_BYTES
     daemon.loop.call_soon_threadsafe(daemon.loop.set_debug, True)
     daemon.loop.slow_callback_duration = SLOW_STEP
     try:
         with caplog.at_level(logging.WARNING, logger="asyncio"):
-            replies = answered(client, f"{ROOT}/transcribe", out.getvalue(), [("language", "en")])
+            replies = answered(client, f"{ROOT}/transcribe", long_file, [("language", "en")])
     finally:
         daemon.loop.call_soon_threadsafe(daemon.loop.set_debug, False)
     assert replies[0]["input_duration"] == pytest.approx(LONG_MINUTES * 60, abs=0.1), replies
@@ -202,11 +199,7 @@ def test_transcriptions_waiting_for_the_recognizer_hold_their_files_only(client,
     and ``queued`` states the length its header gives. A stop naming a waiting one cancels it."""
     speech = soxr.resample(said, RATE, 16000)
     busy = wav_bytes(np.concatenate([speech, np.zeros(16000, np.float32)] * 3), 16000)  # holds the engine a while
-    out = io.BytesIO()
-    with soundfile.SoundFile(out, "w", 16000, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(WAITING_MINUTES):
-            sound.write(np.zeros(16000 * 60, np.float32))
-    silence, decoded_mb = out.getvalue(), WAITING_MINUTES * 60 * 16000 * 2 / 1e6
+    silence, decoded_mb = silence_flac(WAITING_MINUTES * 60.0, 16000), WAITING_MINUTES * 60 * 16000 * 2 / 1e6
     reply_topic, first, waiting = f"test/replies/{new_id()}", new_id(), [new_id() for _ in range(WAITING)]
     client.subscribe(reply_topic)
     tracemalloc.start()
@@ -227,15 +220,6 @@ def test_transcriptions_waiting_for_the_recognizer_hold_their_files_only(client,
     done = ends.pop(first)
     assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
     assert wer(" ".join([SENTENCE] * 3), done["text"]) <= 0.1, done
-
-
-def silence_flac(seconds: float, rate: int = 48000) -> bytes:
-    """``seconds`` of silence as 16-bit FLAC: kilobytes that decode to megabytes."""
-    out = io.BytesIO()
-    with soundfile.SoundFile(out, "w", rate, 1, format="FLAC", subtype="PCM_16") as sound:
-        for _ in range(int(seconds)):
-            sound.write(np.zeros(rate, np.float32))
-    return out.getvalue()
 
 
 CONVERT_WAITING, CONVERT_WAITING_SECONDS = 4, 100.0
