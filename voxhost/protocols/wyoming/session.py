@@ -50,7 +50,7 @@ from ...api import CoreAPI, JobHandle
 from ...engine import PCM, Segment, TranscriptInfo
 from ...errors import InvalidRequestError, TextTooLongError, VoxhostError
 from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
-from ...operations import SpeechRequest, TranscribeParams, parse
+from ...operations import NOTHING_TO_SAY_SECONDS, SpeechRequest, TranscribeParams, parse
 from .listen import Listening, params_of
 from .requests import ChunkData, StartData, SynthesizeData, speech_request
 from .wire import ProtocolError, encode_audio, encode_event, read_event
@@ -66,9 +66,6 @@ clients need; the next request is read when one of them is done."""
 _ASR_EVENTS = frozenset(("transcribe", "audio-start", "audio-chunk", "audio-stop"))
 LINGER = 2.0
 """Seconds to read (and drop) what a client still sends after its error, before the connection closes."""
-SILENCE = 0.1
-"""Seconds of silence sent for a text with nothing to say (emoji alone): Home Assistant takes the WAV's format from
-the first ``audio-chunk`` and, without one, has no WAV at all to play (zero bytes)."""
 
 
 class IdleTimeoutError(VoxhostError):
@@ -509,7 +506,8 @@ class Session:
                         elif not streaming and not started:
                             out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
                             started = True
-                        silence = bytes(round(rate * SILENCE) * WIDTH * CHANNELS)
+                        # Home Assistant takes the WAV's format from the first audio-chunk: with none, no WAV to play
+                        silence = bytes(round(rate * NOTHING_TO_SAY_SECONDS) * WIDTH * CHANNELS)
                         out.append(encode_audio(silence, rate, WIDTH, CHANNELS, self._chunk_bytes))
                     if streaming:
                         out += [AudioStop().event()] if open_sentence is not None else []
