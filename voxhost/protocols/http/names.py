@@ -163,7 +163,7 @@ def speakers(core: CoreAPI) -> tuple[list[str], list[int]]:
     most = 0
     for voice in core.voices():
         names.update(dict.fromkeys(voice.speakers))
-        most = max(most, len(voice.speakers))
+        most = max(most, len(voice.speakers), 1)  # a single-speaker voice takes speaker 0 as itself
     names.update(dict.fromkeys(str(index) for index in range(most)))
     return list(names), list(range(most))
 
