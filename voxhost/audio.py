@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ def decoded_pcm(data: bytes | Path, max_seconds: float, param: str, max_rate: in
     return PCM(pcm.data(), rate)
 
 
-class _Samples:
+class _Samples(ABC):
     """Where decoded mono blocks go, as they come: a block at a time, so that no whole copy of the audio is made in
     one form on the way to another (float32 blocks, their concatenation, then 16-bit and a copy as bytes held four
     copies' worth at once: twice the float32 size of the audio)."""
@@ -136,8 +137,9 @@ class _Samples:
         """Forget what was kept (the file is decoded again by another decoder)."""
         self.frames = 0
 
+    @abstractmethod
     def _keep(self, block: np.ndarray) -> None:
-        raise NotImplementedError
+        """Add a block of finite float32 samples to what is kept."""
 
 
 class _FloatSamples(_Samples):
