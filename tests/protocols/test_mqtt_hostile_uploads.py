@@ -9,6 +9,7 @@ import io
 import logging
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,46 @@ WAITING, WAITING_MINUTES = 4, 10
 """Transcriptions queued behind another, each of silence (a FLAC of kilobytes)."""
 
 
+def _queued_behind(client: Probe, topic: str, busy: bytes, waiting_file: bytes, count: int) -> Waiting:
+    """``busy`` sent to ``topic`` and queued, then ``count`` requests of ``waiting_file`` behind it: their ``queued``
+    replies, and the memory traced while they were taken in."""
+    reply_topic, first, waiting = f"test/replies/{new_id()}", new_id(), [new_id() for _ in range(count)]
+    client.subscribe(reply_topic)
+    tracemalloc.start()
+    try:
+        client.publish(f"{topic}/{first}", busy, response_topic=reply_topic)
+        client.wait(is_status("queued", first, reply_topic), 20)
+        for rid in waiting:
+            client.publish(f"{topic}/{rid}", waiting_file, response_topic=reply_topic)
+        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic))
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    return Waiting(reply_topic, first, waiting, queued, peak)
+
+
+@dataclass
+class Waiting:
+    """Requests queued behind a first one (``_queued_behind``)."""
+
+    reply_topic: str
+    first: str
+    waiting: list[str]
+    queued: dict[str, dict]
+    peak_mb: float
+
+    def stop_waiting(self, client: Probe) -> dict:
+        """Stop each waiting request by its id; the first one's last reply, once every waiting one is cancelled."""
+        for rid in self.waiting:
+            client.publish(f"{ROOT}/stop", {"id": rid})
+        ends = _first_replies(
+            client, self.reply_topic, [self.first, *self.waiting], lambda m: m.json()["status"] in ("done", "error")
+        )
+        done = ends.pop(self.first)
+        assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
+        return done
+
+
 def test_transcriptions_waiting_for_the_recognizer_hold_their_files_only(client, said):
     """Each transcription was decoded on arrival and waited for the one engine slot as PCM (ten minutes: 19 MB, and
     twice that as float32 while decoding); it is held as sent until the engine takes it up, as on the HTTP door,
@@ -200,25 +241,10 @@ def test_transcriptions_waiting_for_the_recognizer_hold_their_files_only(client,
     speech = soxr.resample(said, RATE, 16000)
     busy = wav_bytes(np.concatenate([speech, np.zeros(16000, np.float32)] * 3), 16000)  # holds the engine a while
     silence, decoded_mb = silence_flac(WAITING_MINUTES * 60.0, 16000), WAITING_MINUTES * 60 * 16000 * 2 / 1e6
-    reply_topic, first, waiting = f"test/replies/{new_id()}", new_id(), [new_id() for _ in range(WAITING)]
-    client.subscribe(reply_topic)
-    tracemalloc.start()
-    try:
-        client.publish(f"{ROOT}/transcribe/en/{first}", busy, response_topic=reply_topic)
-        client.wait(is_status("queued", first, reply_topic), 20)
-        for rid in waiting:
-            client.publish(f"{ROOT}/transcribe/en/{rid}", silence, response_topic=reply_topic)
-        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic))
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
-    assert peak < decoded_mb, f"{peak:.0f} MB traced with {WAITING} transcriptions waiting"
-    assert [reply["input_duration"] for reply in queued.values()] == [WAITING_MINUTES * 60.0] * WAITING, queued
-    for rid in waiting:
-        client.publish(f"{ROOT}/stop", {"id": rid})
-    ends = _first_replies(client, reply_topic, [first, *waiting], lambda m: m.json()["status"] in ("done", "error"))
-    done = ends.pop(first)
-    assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
+    run = _queued_behind(client, f"{ROOT}/transcribe/en", busy, silence, WAITING)
+    assert run.peak_mb < decoded_mb, f"{run.peak_mb:.0f} MB traced with {WAITING} transcriptions waiting"
+    assert [r["input_duration"] for r in run.queued.values()] == [WAITING_MINUTES * 60.0] * WAITING, run.queued
+    done = run.stop_waiting(client)
     assert wer(" ".join([SENTENCE] * 3), done["text"]) <= 0.1, done
 
 
@@ -233,25 +259,11 @@ def test_conversions_waiting_for_the_converter_hold_their_files_only(client, dae
     slow = daemon.call(daemon.core.store_voice(VoiceCreate(name="Slow"), tone(300.0, 2.0), 24000)).id
     waiting_file = silence_flac(CONVERT_WAITING_SECONDS)
     decoded_mb = CONVERT_WAITING_SECONDS * 48000 * 2 / 1e6
-    reply_topic, first, waiting = f"test/replies/{new_id()}", new_id(), [new_id() for _ in range(CONVERT_WAITING)]
-    client.subscribe(reply_topic)
-    tracemalloc.start()
-    try:
-        # Into a voice named "slow", the test engine holds itself a while: the others queue behind it.
-        busy = wav_bytes(tone(220.0, 1.0, 24000, level=0.9), 24000)
-        client.publish(f"{ROOT}/convert/{slow}/{first}", busy, response_topic=reply_topic)
-        client.wait(is_status("queued", first, reply_topic), 20)
-        for rid in waiting:
-            client.publish(f"{ROOT}/convert/{slow}/{rid}", waiting_file, response_topic=reply_topic)
-        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic))
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
-    assert peak < decoded_mb, f"{peak:.0f} MB traced with {CONVERT_WAITING} conversions waiting"
-    assert [r["input_duration"] for r in queued.values()] == [CONVERT_WAITING_SECONDS] * CONVERT_WAITING, queued
-    for rid in waiting:
-        client.publish(f"{ROOT}/stop", {"id": rid})
-    ends = _first_replies(client, reply_topic, [first, *waiting], lambda m: m.json()["status"] in ("done", "error"))
-    done = ends.pop(first)
-    assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
+    # Into a voice named "slow", the test engine holds itself a while: the others queue behind it.
+    busy = wav_bytes(tone(220.0, 1.0, 24000, level=0.9), 24000)
+    run = _queued_behind(client, f"{ROOT}/convert/{slow}", busy, waiting_file, CONVERT_WAITING)
+    assert run.peak_mb < decoded_mb, f"{run.peak_mb:.0f} MB traced with {CONVERT_WAITING} conversions waiting"
+    expected = [CONVERT_WAITING_SECONDS] * CONVERT_WAITING
+    assert [r["input_duration"] for r in run.queued.values()] == expected, run.queued
+    done = run.stop_waiting(client)
     assert done["status"] == "done" and done["duration"] == pytest.approx(220 / 300, rel=0.02), done
