@@ -8,6 +8,7 @@ whether its port is free or its broker answers. Every failure carries the comman
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -268,14 +269,14 @@ def _running(settings: Settings, doors: dict[str, Any]) -> Running | None:
         pid: int | None = int((settings.state_path / statelock.LOCK_NAME).read_text().strip())
     except (OSError, ValueError):
         pid = None
-    http = doors.get("http")
-    if http is None or not http.enabled:
+    http_door = doors.get("http")
+    if http_door is None or not http_door.enabled:
         return Running(pid, None)
-    host = "127.0.0.1" if http.host in ("0.0.0.0", "::", "") else http.host
+    host = "127.0.0.1" if http_door.host in ("0.0.0.0", "::", "") else http_door.host
     try:  # /health is open without the API key; what answers with the ports of its doors is voxhost
-        with urllib.request.urlopen(f"http://{host_port(host, http.port)}/health", timeout=5) as response:
+        with urllib.request.urlopen(f"http://{host_port(host, http_door.port)}/health", timeout=5) as response:
             found = json.loads(response.read()).get("doors", {})
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, http.client.HTTPException):  # HTTPException: no HTTP spoken there
         return Running(pid, frozenset())  # something else on the HTTP port: nothing is known to be the daemon's
     addresses = [str(v) for door in found.values() if isinstance(door, dict) for v in door.values() if v]
     addresses += [str(a) for door in found.values() if isinstance(door, dict) for a in door.get("listening", [])]
