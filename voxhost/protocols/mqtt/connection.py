@@ -99,8 +99,8 @@ def json_bytes(payload: Any) -> bytes:
         return json.dumps(payload, separators=(",", ":")).encode()
 
 
-def _drop_unacknowledged(client: mqtt.Client) -> int:
-    """Forget the QoS 1 and 2 messages paho would send again on reconnecting; how many there were.
+def _drop_unacknowledged(client: mqtt.Client, mid: int | None = None) -> int:
+    """Forget the QoS 1 and 2 messages (or the one ``mid``) paho would send on reconnecting; how many there were.
 
     paho has no public call for it; its outgoing messages are read as paho 2.x keeps them, and without them
     (another paho) the resend is left as it is."""
@@ -108,7 +108,10 @@ def _drop_unacknowledged(client: mqtt.Client) -> int:
     lock = getattr(client, "_out_message_mutex", None)
     if not isinstance(messages, dict) or lock is None or not hasattr(client, "_inflight_messages"):
         return 0
-    with lock:  # paho's own lock (reentrant): its network thread runs this callback
+    with lock:  # paho's own lock (reentrant): its network thread runs the callbacks that call this
+        if mid is not None:
+            # Held (NO_CONN) rather than sent, it is not counted in flight: only the message goes.
+            return 0 if messages.pop(mid, None) is None else 1
         count = len(messages)
         messages.clear()
         client._inflight_messages = 0
@@ -253,6 +256,10 @@ class MqttConnection:
             self.last_error = f"refused: {reason}"
             self._session_up = False
             return
+        # paho sends what it holds right after this callback. Publishes that saw the old connection still up while
+        # paho's on_disconnect ran (its state turns only after) were held past that callback's drop: late audio.
+        if dropped := _drop_unacknowledged(client):
+            _LOGGER.warning("Dropped %d message(s) published while the broker was gone", dropped)
         self.last_error = None
         self._dropping = False
         self._session_up = True
@@ -415,7 +422,11 @@ class MqttConnection:
         info = client.publish(
             topic, data, qos=self.settings.qos if qos is None else qos, retain=retain, properties=properties
         )
-        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+        if info.rc == mqtt.MQTT_ERR_NO_CONN:
+            # The connection went between the check above and paho's send: paho holds it for the next one.
+            _drop_unacknowledged(client, info.mid)
+            return False
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
             _LOGGER.warning("Publishing to %s failed: %s", topic, mqtt.error_string(info.rc))
             return False
         return True
