@@ -447,14 +447,19 @@ async def test_a_refused_transcription_takes_no_more_work(daemon):
     [
         (AudioStart(rate=0, width=2, channels=1).event(), "invalid_audio"),
         (Synthesize(text="Hello.", voice=SynthesizeVoice(name="no-such-voice")).event(), "voice_not_found"),
+        (b'{"type": "synthesize", "data_length": 4}\nnope', "protocol_error"),
     ],
-    ids=["transcription", "synthesize"],
+    ids=["transcription", "synthesize", "broken-frame"],
 )
 async def test_a_refused_request_does_not_overtake_an_earlier_answer(daemon, refused, code):
-    """Answers stay in order: a synthesize's audio, whole, then the error of the refusal sent after it."""
+    """Answers stay in order: a synthesize's audio, whole, then the error of the refusal (or broken frame) sent
+    after it."""
     async with client(daemon) as c:
         await c.write_event(Synthesize(text=THREE).event())
-        await c.write_event(refused)
+        if isinstance(refused, bytes):
+            c._writer.write(refused)  # a frame no wyoming writer makes
+        else:
+            await c.write_event(refused)
         seen = await read_all(c)
     kinds = [e.type for e in seen]
     assert kinds[0] == "audio-start" and kinds[-2:] == ["audio-stop", "error"], kinds

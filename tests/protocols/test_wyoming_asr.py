@@ -351,6 +351,42 @@ def test_a_two_hour_upload_is_refused_long_before_its_end(daemon):
     assert sent < 2 * 3600 and closed is None
 
 
+def test_an_unknown_model_is_an_error_as_an_unknown_voice_is(daemon):
+    """A ``transcribe`` naming a model nothing serves is told so, rather than heard by another model."""
+
+    async def unknown() -> list[Event]:
+        async with AsyncTcpClient("127.0.0.1", daemon.port) as client:
+            await client.write_event(Transcribe(name="large-v9", language="en").event())
+            return [await read(client)]
+
+    error = _error(asyncio.run(unknown()))
+    assert error.code == "model_not_found" and "large-v9" in error.text and "tiny.en" in error.text
+
+
+def test_a_transcribe_inside_an_utterance_keeps_its_audio(daemon, speech):
+    """A second ``transcribe`` between the audio events changes the request, not what was heard: the whole
+    utterance is transcribed (the audio before it was dropped)."""
+    text = SENTENCES[1]
+    audio = speech[text]
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+
+    async def twice() -> list[Event]:
+        half = len(audio) // 2 // HA_CHUNK * HA_CHUNK
+        async with AsyncTcpClient("127.0.0.1", daemon.port) as client:
+            await client.write_event(Transcribe(language="en").event())
+            await client.write_event(AudioStart(**fmt).event())
+            for i in range(0, len(audio), HA_CHUNK):
+                if i == half:
+                    await client.write_event(Transcribe(name="tiny.en", language="en").event())
+                await client.write_event(AudioChunk(audio=audio[i : i + HA_CHUNK], **fmt).event())
+            await client.write_event(AudioStop().event())
+            return [await read(client)]
+
+    [event] = asyncio.run(twice())
+    assert event.type == "transcript", event
+    assert wer(text, Transcript.from_event(event).text) <= 0.1, Transcript.from_event(event).text
+
+
 def test_a_malformed_chunk_is_an_error(daemon):
     async def malformed() -> list[Event]:
         async with AsyncTcpClient("127.0.0.1", daemon.port) as client:

@@ -202,8 +202,10 @@ class WyomingDoor(Door):
 
     async def _stdio_session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await self._serve(reader, writer, "stdio", None)  # the process that started us: no idle timeout
-        # The peer that started us closed our stdin: like any stdio server, we are done.
-        _LOGGER.info("stdin closed; stopping")
+        # The peer that started us closed our stdin or stdout (or broke the protocol): like any stdio server, we are
+        # done. The log says which, so that a stdout closed early is not taken for the end of the input.
+        why = "stdin closed" if reader.at_eof() else "the stdio connection ended (stdout closed or a protocol error)"
+        _LOGGER.info("%s; stopping", why)
         os.kill(os.getpid(), signal.SIGTERM)
 
     async def _advertise(self, listeners: list[tuple[str, int]]) -> None:

@@ -17,12 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...audio import RECOGNIZER_RATE, Resampler
 from ...engine import PCM
-from ...errors import InvalidAudioError
+from ...errors import InvalidAudioError, InvalidRequestError
 from ...operations import MAX_PROMPT, TranscribeParams, parse
 
 MIN_RATE, MAX_RATE = 8000, 192000
 """Sample rates accepted for speech."""
 MAX_CHANNELS = 8
+
+
+class UnknownModelError(InvalidRequestError):
+    """A ``transcribe`` naming a model no running engine serves (as the HTTP door's unknown ``model``)."""
+
+    code = "model_not_found"
 
 
 class TranscribeData(BaseModel):
@@ -47,12 +53,17 @@ class ChunkFormat(BaseModel):
 
 
 def params_of(data: dict[str, Any], model_engines: dict[str, str]) -> TranscribeParams:
-    """The core's request for a ``transcribe`` event (``model_engines``: model name → engine that serves it)."""
+    """The core's request for a ``transcribe`` event (``model_engines``: model name or engine id → engine that serves
+    it); a name it lacks is an error, as an unknown voice is, rather than a transcript by another model."""
     request = parse(TranscribeData, data)
+    if request.name and model_engines and request.name not in model_engines:
+        raise UnknownModelError(
+            f"unknown model {request.name!r}; models: {', '.join(sorted(model_engines))}", param="name"
+        )
     words = [*(request.transcript_names or ()), *(request.transcript_terms or ())]
     prompt = ", ".join(w.strip() for w in words if isinstance(w, str) and w.strip())[:MAX_PROMPT] or None
     fields: dict[str, Any] = {"language": request.language, "prompt": prompt, "door": "wyoming"}
-    if request.name and request.name in model_engines:
+    if request.name:
         fields["engine"] = model_engines[request.name]
     return parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None})
 

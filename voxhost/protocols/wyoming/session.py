@@ -150,9 +150,18 @@ class Session:
             _LOGGER.warning("Wyoming client %s broke the protocol (%s); closing its connection", self.peer, err)
             if self._failed_at is None:
                 # No event can be read any more, but the error is sent as after any failed request, and the bytes the
-                # client still sends are dropped for the linger: a client still sending (a 5 MB text, a header with
-                # no end) reads the error rather than a reset connection.
-                await self._fail(ProtocolError(f"protocol error: {err.message}"))
+                # client still sends are dropped meanwhile and for the linger: a client still sending (a 5 MB text, a
+                # header with no end) reads the error rather than a reset connection. The requests complete before
+                # the broken frame are answered first, in their turn (a stream cut off by it can never be).
+                refusal = ProtocolError(f"protocol error: {err.message}")
+                self._listening = None
+                if self._stream is not None:
+                    await self._fail(refusal)
+                else:
+                    self._ending = True
+                    failing = self._queue(lambda: self._fail(refusal))
+                    await self._drop_input(until=failing)
+                    await asyncio.wait([failing])  # a client that half-closed still reads its answers
                 await self._drop_input()
             clean_eof = False
         except (ConnectionError, OSError) as err:
@@ -194,14 +203,27 @@ class Session:
             self._read_task.cancel()
         self._writer.close()
 
-    async def _drop_input(self) -> None:
-        """Read and drop what the client sends, as bytes, until it closes its side or the linger ends."""
+    async def _drop_input(self, until: asyncio.Task[None] | None = None) -> None:
+        """Read and drop what the client sends, as bytes, until it closes its side and then, after an error, until
+        the linger ends, or else until ``until`` is done."""
+        if until is None and self._failed_at is None:
+            return  # no error went out (the client left): nothing to linger for
+        reading: asyncio.Future[bytes] | None = None
         try:
-            async with asyncio.timeout(LINGER):
-                while not self.closed and await self._reader.read(65536):
-                    pass
+            async with asyncio.timeout(LINGER if until is None else None):
+                while not self.closed and not (until is not None and until.done()):
+                    reading = reading or asyncio.ensure_future(self._reader.read(65536))
+                    waits: set[asyncio.Future[Any]] = {reading} if until is None else {reading, until}
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    if reading.done():
+                        if not reading.result():
+                            return
+                        reading = None
         except (TimeoutError, ConnectionError, OSError):
             pass
+        finally:
+            if reading is not None:
+                reading.cancel()
 
     async def _wait_closed(self) -> None:
         try:
@@ -400,14 +422,16 @@ class Session:
         self._queue(lambda: self._fail(err))
 
     def _listen(self, data: dict[str, Any]) -> Listening:
-        models = {
-            model.name: engine.id
-            for engine in self.core.engines()
-            if "transcribe" in engine.capabilities
-            for model in engine.transcription_models
-        }
+        transcribers = [engine for engine in self.core.engines() if "transcribe" in engine.capabilities]
+        models = {engine.id: engine.id for engine in transcribers}
+        models.update({model.name: engine.id for engine in transcribers for model in engine.transcription_models})
         params = self.core.check_transcribe(params_of(data, models))  # no recognizer, a language it lacks: now
-        self._listening = Listening(params, self._listen_seconds)
+        if self._listening is not None:
+            # A ``transcribe`` inside an utterance changes how it is heard, not what was heard (wyoming-faster-whisper
+            # reads it so too): the audio so far is kept.
+            self._listening.params = params
+        else:
+            self._listening = Listening(params, self._listen_seconds)
         return self._listening
 
     def _heard(self, listening: Listening) -> None:
