@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ...engine import PCM
 from ...errors import VoxhostError
+from ...operations import NOTHING_TO_SAY_SECONDS
 from .encoders import EncodeStream, make_encoder
 from .errors import error_body
 from .keys import CLIENT
@@ -62,9 +63,12 @@ class AudioStreamer:
         self.encoder.prepare(self.fallback_rate)  # opens the encoder while the engine makes the first chunk
         try:
             try:
-                first: PCM | None = await anext(chunks)
+                first = await anext(chunks)
             except StopAsyncIteration:
-                first = None
+                # Nothing to say (emoji or markup alone): the short silence the other doors give. A WAV without samples
+                # is a file browsers refuse (decodeAudioData's EncodingError; <audio>'s play() rejects it), and a
+                # player or Home Assistant that waits for audio gets some.
+                first = PCM(bytes(round(self.fallback_rate * NOTHING_TO_SAY_SECONDS) * 2), self.fallback_rate)
             body = await self._prepare()
         except BaseException:
             self.encoder.close()
@@ -75,10 +79,9 @@ class AudioStreamer:
             self.encoder.close()
             return response
         try:
-            if first is not None:
-                await self._audio(first)
-                async for pcm in chunks:
-                    await self._audio(pcm)
+            await self._audio(first)
+            async for pcm in chunks:
+                await self._audio(pcm)
             await self._finish()
         except VoxhostError as err:
             _LOGGER.warning("Stream to %s ended early: %s", self.request[CLIENT], err.message)
