@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 from abc import ABC, abstractmethod
@@ -222,21 +223,28 @@ class EncodedAudio:
     param: str
     max_rate: int = RECOGNIZER_RATE
     """The most the audio is kept at: the recognizer's rate, or ``MAX_SPEECH_RATE`` for a conversion's source."""
+    seconds: float | None = None
+    """The length its header states (None where it states none: a FLAC written to a pipe, a format only FFmpeg
+    reads)."""
+
+    @classmethod
+    async def received(
+        cls, data: bytes | Path, max_seconds: float, param: str, max_rate: int = RECOGNIZER_RATE
+    ) -> EncodedAudio:
+        """An upload with its header read now, on a thread and without decoding: a file that is no audio, empty or
+        too long is refused at once (``InvalidAudioError``), not once it has waited for the engine behind every
+        request queued before it."""
+        return cls(data, max_seconds, param, max_rate, await asyncio.to_thread(probe_seconds, data, max_seconds, param))
 
     def decode(self) -> PCM:
         """16-bit mono PCM at ``max_rate`` at most; blocking, so call it in a thread."""
         return decoded_pcm(self.data, self.max_seconds, self.param, self.max_rate)
 
-    def probe(self) -> float | None:
-        """The length in seconds that the file's header states (None where it states none: a FLAC written to a pipe,
-        a format only FFmpeg reads), read without decoding, so a request can be answered and one that is too long,
-        empty or no audio file refused while it waits; blocking, so call it in a thread."""
-        return probe_seconds(self.data, self.max_seconds, self.param)
-
 
 def probe_seconds(data: bytes | Path, max_seconds: float, param: str) -> float | None:
-    """``EncodedAudio.probe``: libsndfile's header (exact), else FFmpeg's look at the container (no length is taken
-    from it, since an MP3's is guessed from its first frame's bit rate, but a file it cannot open is refused)."""
+    """The length in seconds a file's header states, or None: libsndfile's header (exact), else FFmpeg's look at the
+    container (no length is taken from it, since an MP3's is guessed from its first frame's bit rate, but a file it
+    cannot open is refused); blocking."""
     import soundfile
 
     with open(data, "rb") if isinstance(data, Path) else io.BytesIO(data) as source:

@@ -5,8 +5,6 @@ Served by an engine with the ``convert`` capability; with none running the answe
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from ...audio import MAX_SPEECH_RATE, EncodedAudio
@@ -33,11 +31,7 @@ async def create_conversion(request: web.Request) -> web.StreamResponse:
         params = core.check_convert(parse(ConvertParams, {"voice": body.voice, "engine": engine}))
     except VoxhostError as err:
         raise _named_field(err, engine) from None
-    # Held as sent until the engine takes it up, then decoded (mono, at most 48 kHz): conversions waiting their turn
-    # hold their files, not their samples. Its header is read now, so a file that is no audio or too long is refused
-    # at once.
-    source = EncodedAudio(body.audio, settings.max_conversion_seconds, "audio", MAX_SPEECH_RATE)
-    await asyncio.to_thread(source.probe)
+    source = await EncodedAudio.received(body.audio, settings.max_conversion_seconds, "audio", MAX_SPEECH_RATE)
     streamer = AudioStreamer(
         request,
         body.response_format,

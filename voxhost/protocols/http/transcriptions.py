@@ -12,7 +12,6 @@ waits its turn, so requests queued for the engine hold what they sent and not mi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -100,10 +99,7 @@ async def create_transcription(request: web.Request) -> web.StreamResponse:
     body = await form(request, CreateTranscriptionRequest)
     engine = names.resolve_transcription_model(core, settings, body.model)
     params = _params(core, body, engine)
-    audio = EncodedAudio(body.file, settings.max_transcription_seconds, "file")
-    # Its header now, on a thread: a file that is no audio, empty or too long is refused at once, not once it has
-    # waited for the engine behind every transcription queued before it.
-    await asyncio.to_thread(audio.probe)
+    audio = await EncodedAudio.received(body.file, settings.max_transcription_seconds, "file")
     if body.stream:
         return await _stream(request, core, audio, params)
     transcript = await core.transcribe(audio, params)

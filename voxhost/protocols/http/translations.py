@@ -8,8 +8,6 @@ in the language spoken). The limits are the transcriptions' (``max_transcription
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from ...audio import EncodedAudio
@@ -31,8 +29,7 @@ async def create_translation(request: web.Request) -> web.Response:
     body = await form(request, CreateTranslationRequest)
     engine = names.resolve_translation_model(core, settings, body.model)
     params = checked_params(core, engine, body.temperature, {"prompt": body.prompt, "task": "translate"})
-    audio = EncodedAudio(body.file, settings.max_transcription_seconds, "file")  # decoded when the engine takes it
-    await asyncio.to_thread(audio.probe)  # its header: refused at once if it is no audio or too long
+    audio = await EncodedAudio.received(body.file, settings.max_transcription_seconds, "file")
     return _answer(body.response_format, await core.transcribe(audio, params))
 
 

@@ -44,10 +44,7 @@ class ConvertService(AudioService[ConvertCommand]):
         try:
             command.check_chunk_bytes(s.chunk_bytes)
             params = self.ctx.core.check_convert(command.params())
-            # Held as it came until the engine takes it up, then decoded (mono, at most MAX_SPEECH_RATE): those
-            # waiting hold their files, not their samples (two minutes at 48 kHz: 11.5 MB of PCM).
-            source = EncodedAudio(command.audio, s.max_convert_seconds, "audio", MAX_SPEECH_RATE)
-            seconds = await asyncio.to_thread(source.probe)
+            source = await EncodedAudio.received(command.audio, s.max_convert_seconds, "audio", MAX_SPEECH_RATE)
         except VoxhostError as err:
             _LOGGER.info("Rejected convert request %s: %s", command.id, err.message)
             reply.error(err)
@@ -55,7 +52,7 @@ class ConvertService(AudioService[ConvertCommand]):
         request_id = command.id or f"convert-{uuid.uuid4().hex[:12]}"
         reply.id = request_id
         with self.ctx.tracker.converting(request_id):
-            await self._convert(command, request_id, reply, source, seconds, params)
+            await self._convert(command, request_id, reply, source, params)
 
     async def _convert(
         self,
@@ -63,7 +60,6 @@ class ConvertService(AudioService[ConvertCommand]):
         request_id: str,
         reply: Reply,
         source: EncodedAudio,
-        seconds: float | None,
         params: ConvertParams,
     ) -> None:
         """Run the conversion (its target and engine resolved) and publish its audio and status replies."""
@@ -76,7 +72,9 @@ class ConvertService(AudioService[ConvertCommand]):
         audio = AudioStream(self.ctx.conn, prefix, request_id, fmt, command.chunk_bytes or s.chunk_bytes)
         voice_id = f"{engine}:{params.voice}"
         rate = next((v.sample_rate for v in core.voices() if v.id == voice_id), CONVERTED_RATE)
-        input_seconds = None if seconds is None else round(seconds, 3)  # the header's length, as for transcribe
+        input_seconds = (
+            None if source.seconds is None else round(source.seconds, 3)
+        )  # the header's length, as for transcribe
         reply.send(
             "queued",
             voice=voice_id,

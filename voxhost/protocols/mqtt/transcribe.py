@@ -44,15 +44,14 @@ class TranscribeService(AudioService[TranscribeCommand]):
         reply.id = command.id or f"transcribe-{uuid.uuid4().hex[:12]}"
         try:
             params = self.ctx.core.check_transcribe(command.params())
-            # Held as it came until the engine takes it up, then decoded (mono, at the recognizer's rate): those
-            # waiting hold their files, not the minutes of samples each decodes to (29 minutes: 111 MB as float32).
-            audio = EncodedAudio(command.audio, s.max_transcribe_seconds, "audio")
-            seconds = await asyncio.to_thread(audio.probe)
+            audio = await EncodedAudio.received(command.audio, s.max_transcribe_seconds, "audio")
         except VoxhostError as err:
             _LOGGER.info("Transcribe request %s failed: %s", reply.id, err.message)
             reply.error(err)
             return
-        reply.send("queued", engine=params.engine, input_duration=None if seconds is None else round(seconds, 3))
+        reply.send(
+            "queued", engine=params.engine, input_duration=None if audio.seconds is None else round(audio.seconds, 3)
+        )
         with self.ctx.tracker.transcribing(reply.id):
             await self._transcribe(command, audio, params, reply)
 
