@@ -41,6 +41,7 @@ from .schemas import (
     peek_hermes,
     spoken_text,
 )
+from .service import UNDELIVERED
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ class HermesService(Service):
             parts: list[bytes] = []
             async for pcm in job.pcm():
                 parts.append(pcm.data)
+                if not self.ctx.conn.connected:
+                    job.cancel(UNDELIVERED)  # its one WAV could not be played when it is due, as a say's
             rate = job.rate or job.voice.sample_rate
             wav = await asyncio.to_thread(build_wav, parts, rate, say.volume)
             topic = hermes_play_bytes(say.site_id, request_id)

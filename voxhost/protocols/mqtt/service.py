@@ -41,7 +41,8 @@ _LOGGER = logging.getLogger(__name__)
 EXPIRED = "message expired before it could be spoken"
 """Cancel reason of a request whose MQTT 5 message expiry passed while it waited."""
 UNDELIVERED = "undelivered: the MQTT broker is unreachable"
-"""Cancel reason of a say request whose streamed audio could not be published (it is not kept to be played late)."""
+"""Cancel reason of a say request (or Hermes say) whose audio comes while the broker is gone: it is not kept to be
+played late."""
 
 
 class VoxhostService(Service):
@@ -141,8 +142,10 @@ class VoxhostService(Service):
             async for event in job.events():
                 if isinstance(event, JobAudio):
                     audio.add(event.audio, event.rate)
-                    if audio.stream and not self.ctx.conn.connected:
-                        job.cancel(UNDELIVERED)  # the rest would be made for nobody
+                    if audio.delivers and not self.ctx.conn.connected:
+                        # The rest would be made for nobody; a WAV, published at the end, would go the way of the
+                        # chunks (dropped) or be played late, a broker's outage after it was asked for.
+                        job.cancel(UNDELIVERED)
                 elif isinstance(event, JobStarted):
                     reply.send("started", job=job.id, wait=event.wait)
                 elif isinstance(event, JobCut):

@@ -34,6 +34,11 @@ class AudioStream:
         self.bytes = 0
         self._parts: list[bytes] = []
 
+    @property
+    def delivers(self) -> bool:
+        """Whether the request's audio is published (streamed, as one WAV, or both)."""
+        return self.stream or self.wav
+
     def describe(self, rate: int) -> dict[str, Any]:
         """The PCM format, as every audio message states it."""
         return {"rate": rate, "width": SAMPLE_WIDTH, "channels": CHANNELS, "encoding": "s16le"}
