@@ -4,6 +4,7 @@ a torchaudio extension whose shared library cannot load and a model that was nev
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +78,22 @@ def test_missing_interpreter(tmp_path, capsys):
 
 
 def test_port_in_use(tmp_path, capsys):
-    with socket.socket() as busy:
+    """A port held by another program is named with its fix, also where a daemon holds the state_dir (its lock) and
+    the program on its HTTP port answers in another protocol: not taken for the daemon's port, nor a traceback."""
+    (tmp_path / "state").mkdir()
+    with open(tmp_path / "state" / "daemon.lock", "w") as lock, socket.socket() as busy:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
+
+        def answer_no_http() -> None:
+            conn, _ = busy.accept()
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"hello, this is not HTTP\r\n")  # http.client: BadStatusLine
+
+        threading.Thread(target=answer_no_http, daemon=True).start()
         config = _config(tmp_path, "[doors.mqtt]\nenabled = false\n")
         config.write_text(config.read_text().replace("[doors.http]\n", f"[doors.http]\nport = {port}\n#"))
         status, report = _doctor(capsys, config)

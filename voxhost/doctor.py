@@ -8,7 +8,6 @@ whether its port is free or its broker answers. Every failure carries the comman
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
@@ -17,7 +16,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,9 +32,10 @@ from .components import (
     engine_context,
     open_doors,
 )
+from .daemon_http import get_json
 from .door import Endpoint, host_port, listen_problem
 from .engine import Engine
-from .errors import ConfigError
+from .errors import ConfigError, VoxhostError
 from .library import VoiceLibrary
 from .loader import DIR_PLUGIN_PREFIX
 from .plugin_manager import Plugins
@@ -274,9 +273,11 @@ def _running(settings: Settings, doors: dict[str, Any]) -> Running | None:
         return Running(pid, None)
     host = "127.0.0.1" if http_door.host in ("0.0.0.0", "::", "") else http_door.host
     try:  # /health is open without the API key; what answers with the ports of its doors is voxhost
-        with urllib.request.urlopen(f"http://{host_port(host, http_door.port)}/health", timeout=5) as response:
-            found = json.loads(response.read()).get("doors", {})
-    except (OSError, ValueError, AttributeError, http.client.HTTPException):  # HTTPException: no HTTP spoken there
+        health = get_json(f"http://{host_port(host, http_door.port)}/health", timeout=5)
+    except VoxhostError:  # unreachable, an HTTP error, or no HTTP spoken there (BadStatusLine)
+        health = None
+    found = health.get("doors") if isinstance(health, dict) else None
+    if not isinstance(found, dict):
         return Running(pid, frozenset())  # something else on the HTTP port: nothing is known to be the daemon's
     addresses = [str(v) for door in found.values() if isinstance(door, dict) for v in door.values() if v]
     addresses += [str(a) for door in found.values() if isinstance(door, dict) for a in door.get("listening", [])]
