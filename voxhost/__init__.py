@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use (``__getattr__``)
     from .engine import (
         PCM,
         Capability,
@@ -22,34 +22,29 @@ if TYPE_CHECKING:
 
     __version__: str
 
-_LAZY = {
-    **dict.fromkeys(
-        [
-            "PCM",
-            "Capability",
-            "Engine",
-            "EngineContext",
-            "EngineOptions",
-            "EngineSettings",
-            "ModelSpec",
-            "Reference",
-            "SynthesisRequest",
-            "VoiceInfo",
-        ],
-        ".engine",
-    ),
-    "hookimpl": ".hookspecs",
-}
-"""The public names and their modules, imported on first use: the ``voxhost`` command holds its signals before
-anything heavy (pydantic, numpy) loads (``voxhost.startup``)."""
+__all__ = [  # also what a plugin's strict type checker takes as exported (voxhost ships py.typed)
+    "PCM",
+    "Capability",
+    "Engine",
+    "EngineContext",
+    "EngineOptions",
+    "EngineSettings",
+    "ModelSpec",
+    "Reference",
+    "SynthesisRequest",
+    "VoiceInfo",
+    "__version__",
+    "hookimpl",
+]
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name when first asked for."""
+    """Import a public name when first asked for: the ``voxhost`` command holds its signals before anything heavy
+    (pydantic, numpy) loads (``voxhost.startup``)."""
     if name == "__version__":
         value: Any = _version()
-    elif name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    elif name in __all__:
+        value = getattr(importlib.import_module(".hookspecs" if name == "hookimpl" else ".engine", __name__), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value  # asked once
@@ -64,19 +59,3 @@ def _version() -> str:
         return version("voxhost")
     except PackageNotFoundError:  # running from a source tree without an install
         return "0.0.0"
-
-
-__all__ = [
-    "PCM",
-    "Capability",
-    "Engine",
-    "EngineContext",
-    "EngineOptions",
-    "EngineSettings",
-    "ModelSpec",
-    "Reference",
-    "SynthesisRequest",
-    "VoiceInfo",
-    "__version__",
-    "hookimpl",
-]
