@@ -11,13 +11,21 @@ from typing import Any
 from .errors import VoxhostError
 
 
-def get_json(url: str, api_key: str | None = None, timeout: float = 10) -> Any:
-    """GET a JSON answer from the daemon; its errors, an unreachable daemon and a port that answers in another
-    protocol each as one readable sentence (``VoxhostError``)."""
+class UnreachableError(VoxhostError):
+    """Nothing answers at the daemon's address (refused, timed out, no such host)."""
+
+
+class NotTheDoorError(VoxhostError):
+    """Something answers at the address, but not voxhost's HTTP door (another protocol, a web page)."""
+
+
+def get_json(base: str, path: str, api_key: str | None = None, timeout: float = 10) -> Any:
+    """GET ``base + path`` as JSON; an error answer (its message), an unreachable daemon and an address that answers
+    in another protocol each as one sentence (``VoxhostError``, the last two as their own kinds)."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
-            return json.loads(response.read())
+        with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=timeout) as answer:
+            return json.loads(answer.read())
     except urllib.error.HTTPError as err:
         try:
             message = json.loads(err.read())["error"]["message"]
@@ -25,13 +33,6 @@ def get_json(url: str, api_key: str | None = None, timeout: float = 10) -> Any:
             message = err.reason
         raise VoxhostError(f"the daemon answered {err.code}: {message}") from None
     except OSError as err:
-        raise VoxhostError(
-            f"cannot reach the daemon at {url.split('/v1/')[0]} ({getattr(err, 'reason', err)}); "
-            "is `voxhost serve` running with the HTTP door? (--url names another address)"
-        ) from None
-    except (http.client.HTTPException, ValueError):
-        # Something else listens there: the Wyoming door (10200) answers in its own protocol, a web server in HTML.
-        raise VoxhostError(
-            f"what answers at {url.split('/v1/')[0]} is not voxhost's HTTP door; --url names that door "
-            "(http://127.0.0.1:8000 by default; not the Wyoming port)"
-        ) from None
+        raise UnreachableError(f"cannot reach the daemon at {base} ({getattr(err, 'reason', err)})") from None
+    except (http.client.HTTPException, ValueError):  # no HTTP spoken there (BadStatusLine), or no JSON
+        raise NotTheDoorError(f"what answers at {base} is not voxhost's HTTP door") from None

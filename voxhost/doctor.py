@@ -273,7 +273,7 @@ def _running(settings: Settings, doors: dict[str, Any]) -> Running | None:
         return Running(pid, None)
     host = "127.0.0.1" if http_door.host in ("0.0.0.0", "::", "") else http_door.host
     try:  # /health is open without the API key; what answers with the ports of its doors is voxhost
-        health = get_json(f"http://{host_port(host, http_door.port)}/health", timeout=5)
+        health = get_json(f"http://{host_port(host, http_door.port)}", "/health", timeout=5)
     except VoxhostError:  # unreachable, an HTTP error, or no HTTP spoken there (BadStatusLine)
         health = None
     found = health.get("doors") if isinstance(health, dict) else None
