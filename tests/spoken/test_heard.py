@@ -136,6 +136,8 @@ NUMBERS_HEARD = [
     ("phone number", "Call 555-0199 today.", ["call", "555", "199", "today"], ["to", "hundred"]),
     # 5'7" was "5'7" to the engine, heard "5 7".
     ("feet and inches", 'He is 5\'7" tall, with a 12" pizza.', ["feet", "inches", "tall", "inch", "pizza"], []),
+    # espeak read "John 3:1" "John three colon one" and "10+ km" "ten plus K M".
+    ("verse and more", "Read John 3:1, then run 10+ km.", ["read", "john", "run", "more", "than"], ["colon", "km"]),
     # "->" was dropped: "home work".
     ("arrow", "Go from home -> work.", ["home", "to", "work"], []),
     # Piper read the years of a range as years already (engines that read numbers as words did not): kept so.

@@ -649,7 +649,7 @@ FRACTIONS = [
     (
         "de",
         "Nimm ¼ Liter Milch, ½ Tasse und 1 1/2 TL Salz; es dauert 2 1/2 Stunden, 3/4 der Strecke.",
-        "Nimm ein Viertel Liter Milch, ein halb Tasse und eineinhalb Teelöffel Salz; es dauert zweieinhalb Stunden, "
+        "Nimm ein Viertel Liter Milch, eine halbe Tasse und eineinhalb Teelöffel Salz; es dauert zweieinhalb Stunden, "
         "drei Viertel der Strecke.",
     ),
 ]
@@ -731,6 +731,12 @@ ADDRESSES = [
         ],
     ),
     ("en_US", "Go to 123 S. Main Street now.", ["Go to one hundred and twenty-three South Main Street now."]),
+    # The splitter takes a street's "St." before a name for Saint's and joins the next sentence ("Main Saint Bob").
+    (
+        "en_US",
+        "I live at 5 Main St. Bob lives on Elm St. Parking is by Mount St. Helens.",
+        ["I live at five Main Street. Bob lives on Elm Street. Parking is by Mount Saint Helens."],
+    ),
     (
         "de",
         "Die Praxis ist in der Bahnhofstr. 12, im Hof. Die Str. 5 ist gesperrt.",
@@ -752,9 +758,9 @@ CLOCKS = [
         "en_US",
         "At 10:15:30 set a timer for 1:30:00; it ended 3:1 in 16:9, see John 3:1.",
         "At ten fifteen and thirty seconds set a timer for one hour thirty minutes; it ended three to one in sixteen "
-        "to nine, see John 3:1.",
+        "to nine, see John three one.",
         "At ten fifteen and thirty seconds set a timer for one hour thirty minutes; it ended 3 to 1 in 16 to 9, see "
-        "John 3:1.",
+        "John 3 1.",
     ),
     (
         "de",
@@ -852,6 +858,60 @@ ANSWERS = [
 @pytest.mark.parametrize(("language", "written", "expected"), ANSWERS, ids=[c[0] for c in ANSWERS])
 def test_spans_ratings_and_short_forms_of_assistants_answers(language, written, expected, reads_numbers):
     assert said(written, language, reads_numbers=reads_numbers) == expected
+
+
+LISTS_AND_NAMES = [
+    # (language, written, said, said by an engine that reads numbers): a version after a name was a date ("Kernel
+    # 6.8.12": "August sixth, twenty twelve"), a verse "three colon one" (espeak), a count in a list "three x
+    # avocados", "10+ km" "ten plus K M", "49ers" "forty nine ers", a heart "I less than three you", a generation
+    # "King three", German "eins Tasse", "ein halb Tasse", "eins Uhr".
+    (
+        "en_US",
+        "I run Kernel 6.8.12 and iOS 17.4.10; on 6.8.12 we met.",
+        "I run Kernel six dot eight dot twelve and iOS seventeen dot four dot ten; on August sixth, twenty twelve we "
+        "met.",
+        "I run Kernel six dot eight dot twelve and iOS seventeen dot four dot ten; on August sixth, twenty twelve we "
+        "met.",
+    ),
+    (
+        "de",
+        "Kernel 6.8.12 kam am 6.8.12 heraus.",
+        "Kernel sechs Punkt acht Punkt zwölf kam am sechsten August zweitausendzwölf heraus.",
+        "Kernel sechs Punkt acht Punkt zwölf kam am sechsten August zweitausendzwölf heraus.",
+    ),
+    ("en_US", "Read John 3:1; Arsenal 3:1 Chelsea.", "Read John three one; Arsenal three one Chelsea.", None),
+    (
+        "en_US",
+        "Martin Luther King III and Henry Ford II, not World War II or Phase III.",
+        "Martin Luther King the third and Henry Ford the second, not World War two or Phase three.",
+        "Martin Luther King the third and Henry Ford the second, not World War two or Phase three.",
+    ),
+    (
+        "en_US",
+        "Buy 3 x avocados and 2x eggs, it is 2x faster; run 10+ km with 100+ users on Android 12+, go 49ers, I <3 you.",
+        "Buy three avocados and two eggs, it is two times faster; run more than ten kilometers with more than one "
+        "hundred users on Android twelve plus, go forty-niners, I love you.",
+        "Buy three avocados and two eggs, it is two times faster; run more than ten kilometers with more than 100 "
+        "users on Android 12 plus, go forty-niners, I love you.",
+    ),
+    (
+        "de",
+        "Gib 1 TL Salz, 1 Tasse Mehl, 1 Ei und ½ Tasse Milch dazu, um 1 Uhr; siehe Kapitel 1 Absatz 2 und 10+ Tipps.",
+        "Gib ein Teelöffel Salz, eine Tasse Mehl, ein Ei und eine halbe Tasse Milch dazu, um ein Uhr; siehe Kapitel "
+        "eins Absatz zwei und mehr als zehn Tipps.",
+        "Gib ein Teelöffel Salz, eine Tasse Mehl, ein Ei und eine halbe Tasse Milch dazu, um ein Uhr; siehe Kapitel "
+        "1 Absatz 2 und mehr als 10 Tipps.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "written", "expected", "read"), LISTS_AND_NAMES, ids=[f"{c[0]}-{c[1][:16]}" for c in LISTS_AND_NAMES]
+)
+def test_versions_verses_counts_and_generations(language, written, expected, read):
+    assert said(written, language) == expected
+    read = read or expected.replace("three one", "3 1")
+    assert said(written, language, reads_numbers=True) == read
 
 
 def test_a_german_number_grouped_in_thousands_is_no_version():

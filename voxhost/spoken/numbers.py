@@ -170,6 +170,15 @@ _RULER_NAMES = """
 _ROMAN_RULERS = frozenset(_RULER_NAMES.split())
 """Given names of monarchs and popes: a Roman numeral after one is an ordinal ("Henry VIII": "Henry the eighth",
 "Heinrich VIII.": "Heinrich der Achte"); after another capitalised word a cardinal ("Rocky III", "Diablo IV")."""
+_GIVEN_NAME_WORDS = """
+    Martin Thomas Michael Daniel Matthew Mark Kenneth Ken Davis Jim Tom Bill Joe Bob Bobby Jack Harry Howard Walter
+    Samuel Jonathan Benjamin Steven Anthony Kevin Brian Ronald Donald Douglas Gary Larry Jerry Frank Raymond
+"""
+_GIVEN_NAMES = _ROMAN_RULERS | frozenset(_GIVEN_NAME_WORDS.split())
+"""Given names: a Roman numeral after a name that begins with one is a generation's ordinal ("Martin Luther King III"
+"the third", "Henry Ford II"), not a cardinal as after a title ("World War II", "Final Fantasy VII")."""
+_CHAIN_BEFORE = re.compile(r"((?:[A-Z][\w'’-]*[ \u00a0]+){1,3})$")
+"""The capitalised words before a name ("Martin Luther " before "King")."""
 _ROMAN_LETTERS = re.compile(r"(?<=[ \u00a0])[IVX]{1,7}\b")
 _ROMAN_SECTION_BEFORE = re.compile(
     r"\b(?:" + "|".join(v.replace("\\.", "\\.?") for v in _ROMAN_SECTIONS.values()) + r")[ \u00a0]$", re.IGNORECASE
@@ -186,6 +195,20 @@ def has_roman(text: str) -> bool:
     return False
 
 
+_AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
+"""A number with a "+" after it, "and more" ("10+ km", "100+ users", "$50+"): not a sum ("1+1", "2+ 2 = 4")."""
+_FEMININE_DE = ("e", "ung", "heit", "keit", "schaft", "ion", "tät", "erei", "ik")
+"""Endings of German nouns that are feminine far more often than not ("Tasse", "Prise", "Packung"): "eine Tasse",
+"eine halbe Tasse" (was "eins Tasse", "ein halb Tasse")."""
+_NOT_FEMININE_DE = (
+    "käse", "name", "auge", "gemüse", "gebäude", "junge", "interesse", "löwe", "affe", "hase", "getreide", "gebirge",
+    "kollege", "experte", "gedanke", "buchstabe", "glaube", "wille", "friede", "ende", "erbe", "finale",
+)  # fmt: skip
+"""German nouns in "-e" that are masculine or neuter (and compounds that end in them: "Schafskäse", "Vorname")."""
+_NOUN_DE = re.compile(r"[ \u00a0]+([A-ZÄÖÜ][a-zäöüß]+)\b")
+"""A German noun right after a number ("1 Tasse", "1 Uhr")."""
+_LABEL_DE = re.compile(r"[ \u00a0]+[A-ZÄÖÜ][a-zäöüß]+[ \u00a0]+\d")
+"""A noun and a number after a number: the first number names a part ("Kapitel 1 Absatz 2"), counts nothing."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -344,10 +367,22 @@ class Reader:
             text = self._roman.sub(self._roman_words, text)
         if self.code is None or not any(c.isdigit() or c in _VULGAR for c in text):
             return text
+        if "+" in text and self.lang is not None and ">" in self.lang.relations:
+            text = _AT_LEAST.sub(self._at_least, text)
         for pattern, handler, needs in self._rules:
             if needs is None or any(c in text for c in needs):
                 text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
         return text
+
+    def _at_least(self, m: re.Match[str]) -> str:
+        """ "10+ km" → "more than 10 km" (read below; the unit was left unread after "ten+"), "mehr als 10 km"; after
+        a name a version and up: "Android 12+" → "Android 12 plus"."""
+        assert self.lang is not None
+        first = " " not in m.string[: m.start()].strip()
+        measure = self._measure_after is not None and self._measure_after.match(m.string, m.end()) is not None
+        if self._after_name(m) and not (first and measure):
+            return f"{m.group(1)} {self.lang.plus}"  # a sentence's first word is a verb as often ("Run 10+ km")
+        return f"{self.lang.relations['>']} {m.group(1)}"
 
     # -- words ---------------------------------------------------------------------------------------------
 
@@ -442,10 +477,13 @@ class Reader:
         """Whether a day and month without a year ("3.11.") at a sentence's end follow a name ("Python 3.11.",
         "Kernel 6.8."), not a word of days (``Lang.day_words``: "Montag 3.11."), a noun of what happens on a day
         (``Lang.date_endings``: "Lieferung 3.11.") nor anything else ("am 3.11.", "Termin: 3.11.")."""
-        if not _AT_END.match(m.string, m.end()):
-            return False
+        return _AT_END.match(m.string, m.end()) is not None and self._after_name(m)
+
+    def _after_name(self, m: re.Match[str]) -> bool:
+        """Whether ``m`` follows a name with a capital in it ("Kernel", "Python", "iOS"), no word of days and no noun
+        of what happens on a day (see ``_version_at_end``)."""
         name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
-        if name is None or not name.group(1)[0].isupper():
+        if name is None or not any(c.isupper() for c in name.group(1)):
             return False
         word = name.group(1).lower()
         # "Lieferung 3.11.", "Abgabetermin 3.11." name what happens that day: a date ("Version 3.11." a version).
@@ -528,6 +566,9 @@ class Reader:
         for i, letter in enumerate(numeral):
             n = _ROMAN_VALUES[letter]
             value += -n if i + 1 < len(numeral) and _ROMAN_VALUES[numeral[i + 1]] > n else n
+        chain = _CHAIN_BEFORE.search(m.string, max(0, m.start() - 40), m.start()) if name is not None else None
+        if chain is not None and 2 <= value <= 4 and chain.group(1).split()[0] in _GIVEN_NAMES:
+            name = next(iter(_ROMAN_RULERS))  # "Martin Luther King III", "Henry Ford II": said as a ruler's
         if name is not None and name in _ROMAN_RULERS:
             if self.code == "de":
                 return f"{word} der {self.words(value, to='ordinal').capitalize()}"
@@ -552,7 +593,9 @@ class Reader:
                 return None if whole is not None or unit is not None or dash else self._short_date(m, n, d)
         count = int(whole) if whole is not None else None
         if self.code == "de":
-            if d == 2:
+            if d == 2 and count is None and self._feminine_after(m, unit):
+                said = "eine halbe"  # "½ Tasse", "1/2 Stunde" (was "ein halb Tasse")
+            elif d == 2:
                 said = self.count(count) + "einhalb" if count is not None else "ein halb"
             else:
                 part = f"{'ein' if n == 1 else self.words(n)} {_PARTS_DE[d]}"
@@ -580,6 +623,14 @@ class Reader:
         elif dash:
             said += dash
         return said
+
+    def _feminine_after(self, m: re.Match[str], unit: str | None) -> bool:
+        """Whether the German unit or noun after ``m`` is feminine ("½ h", "½ Tasse")."""
+        assert self.lang is not None
+        if unit is not None:
+            return self.lang.aliases.get(unit, unit) in self.lang.feminine
+        noun = _NOUN_DE.match(m.string, m.end())
+        return noun is not None and _feminine_de(noun.group(1))
 
     def _rating(self, m: re.Match[str], top: str, d: int) -> str | None:
         """ "8/10", "4.5/5", "4,5/5 Sterne": a rating, "eight out of ten" ("vier Komma fünf von fünf"); not after a
@@ -754,8 +805,12 @@ class Reader:
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
-            # "1.5x faster", "2× the size": so many times, not "two ex".
-            (_LEFT + r"(" + _NUM + r")[x×](?!\w)" if "times" in lang.extra else r"(?!)", self._times),
+            # "1 Tasse" is "eine Tasse" (espeak: "eins Tasse"), "1 Ei" "ein Ei"; after the units ("1 TL", "1 h").
+            (_LEFT + r"1(?![\d.,:/])(?=" + _NOUN_DE.pattern + ")" if lang.code == "de" else r"(?!)", self._one_de),
+            # "the 49ers", "the 76ers": "forty-niners" (espeak: "forty nine ers").
+            (_LEFT + r"(\d{1,3})ers\b" if lang.code == "en" else r"(?!)", self._ers),
+            # "1.5x faster", "2× the size": so many times, not "two ex"; "3 x avocados" a count.
+            (_LEFT + r"(" + _NUM + r")[ \u00a0]?[x×](?!\w)" if "times" in lang.extra else r"(?!)", self._times),
             # "24/7" is "twenty-four seven" (espeak: "twenty four slash seven").
             (_LEFT + r"24/7" + _RIGHT if lang.code == "en" else r"(?!)", self._around_the_clock),
             (r"#(\d+)\b", self._hash_number),
@@ -922,6 +977,9 @@ class Reader:
         if m.group(4) is None and not before and self._version_at_end(m):
             # "Python 3.11." was "Python dritter November": a version whose dot ends the sentence.
             return None if self.reads_numbers else f"{self._version(m, m.group(2), m.group(3))}."
+        if m.group(4) is not None and len(m.group(4)) == 2 and not before and self._after_name(m):
+            # "Kernel 6.8.12", "iOS 17.4.10": a version after a name (was "August sixth, twenty twelve").
+            return self._version(m, m.group(2), m.group(3), m.group(4))
         out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), before)
         if out is not None and before and not out.startswith(before):
             out = f"{before} {out}"
@@ -1118,11 +1176,37 @@ class Reader:
         said = raw if self.reads_numbers else self.number(parse_number(raw, self.lang))
         return f"{said} {word} "
 
+    def _one_de(self, m: re.Match[str]) -> str | None:
+        """ "1 Tasse" → "eine Tasse", "1 Ei" → "ein Ei": one before a noun, not after one ("Kapitel 1 Absatz")."""
+        name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
+        if name is not None and name.group(1)[0].isupper():
+            before = m.string[: name.start(1)].rstrip(" \u00a0\"'„“(")
+            opens = not before or before.endswith((".", "!", "?", ":"))
+            if not opens or _LABEL_DE.match(m.string, m.end()):
+                # "Gleis 1 Richtung", "Kapitel 1 Absatz 2": a number after a noun names it; a capitalised word
+                # that opens the sentence is as often a verb ("Gib 1 Tasse").
+                return None
+        noun = _NOUN_DE.match(m.string, m.end())
+        return "eine" if noun is not None and _feminine_de(noun.group(1)) else "ein"
+
+    def _ers(self, m: re.Match[str]) -> str | None:
+        word = self.words(int(m.group(1)))
+        return word + ("rs" if word.endswith("e") else "ers")
+
     def _times(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         said = self.number(parse_number(m.group(1), self.lang))
         rest = m.string[m.end() : m.end() + 24].lstrip()
-        if _ALGEBRA.match(m.string, m.end()) or any(rest.startswith(w + " ") for w in self.lang.relations.values()):
+        algebra = _ALGEBRA.match(m.string, m.end()) or any(
+            rest.startswith(w + " ") for w in self.lang.relations.values()
+        )
+        word = _WORD_AFTER.match(m.string, m.end())
+        plural = word is not None and word.group(1).endswith("s") and _noun_after(m.string, m.end())
+        if self.code == "en" and not algebra and plural:
+            return said  # "3 x avocados", "2x eggs": a count in a list, "three avocados" (was "three x avocados")
+        if m.group(0)[len(m.group(1))] not in "x×":
+            return None  # "3 x" apart before anything else: a letter as often
+        if algebra:
             return f"{said} x"  # "2x + 3 = 7": two x, not "two times"
         return f"{said} {self.lang.extra['times']}"
 
@@ -1266,9 +1350,11 @@ class Reader:
         """ "3:1", "16:9": a score or a ratio, "three to one" ("drei zu eins"); was left to the engine ("three one")."""
         assert self.lang is not None
         name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
-        if self.code == "en" and name is not None and name.group(1)[0].isupper() and name.start(1) > 0:
-            return None  # "John 3:1", "Genesis 1:1": a chapter and verse (English scores are written "3-1")
         said = [m.group(i) if self.reads_numbers else self.words(int(m.group(i))) for i in (1, 2)]
+        if self.code == "en" and name is not None and name.group(1)[0].isupper() and name.start(1) > 0:
+            # "John 3:1", "Genesis 1:1": a chapter and verse, "three one" as "John 3:16" is "three sixteen"; a
+            # score after a team is said so too ("Arsenal three one"). espeak said "three colon one".
+            return " ".join(said)
         return f" {_SCORE_WORDS[self.lang.code][0]} ".join(said)
 
     def _hours_minutes(self, m: re.Match[str]) -> str | None:
@@ -1366,6 +1452,12 @@ def _quoted(text: str, at: int, mark: str) -> bool:
     if closing is None:
         return opened % 2 == 1  # straight double quotes open and close alike (inch marks, after a digit, aside)
     return opened > len(closing.findall(before))
+
+
+def _feminine_de(noun: str) -> bool:
+    """Whether a German noun is feminine, as its ending says (see ``_FEMININE_DE``)."""
+    word = noun.lower()
+    return word.endswith(_FEMININE_DE) and not word.endswith(_NOT_FEMININE_DE)
 
 
 def _noun_after(text: str, at: int) -> bool:

@@ -65,9 +65,13 @@ faces."""
 _APART = r"(?<![^\s\"'“«„(\[]{})"
 """After a space, an opening quote or bracket, or at the start (the lookbehind follows the emoticon's first character:
 a pattern that begins with a character is searched for far faster than one that begins with a lookbehind)."""
-_QUANTITY = r"(?:[\d°%]|[a-zà-ÿа-я](?!D)|(?!I\b)[A-Z]{1,3}\b|[kMG]?Hz\b)"
+_QUANTITY = (
+    r"(?:[\d°%]|(?!(?:you|u|ya|yall|y'all|it|this|that|them|him|her|me|us|my|your|our|their|his|all|every\w*|so|too"
+    r"|much|lots)\b)[a-zà-ÿа-я](?!D)|(?!I\b)[A-Z]{1,3}\b|[kMG]?Hz\b)"
+)
 """What may follow "<3" that makes it "less than three": a number, a sign, or a unit ("km", "minutes", "GB"), but
-not "xD" (another emoticon) nor a capitalised word ("See you", "I")."""
+not "xD" (another emoticon), a capitalised word ("See you", "I") nor what a heart is given ("I <3 you", "<3 u",
+"<3 this": was "I less than three you")."""
 _EMOTICON = re.compile(
     r"(?:[:;=]" + _APART.format("[:;=]") + r"['-]?(?:\)+|\(+|D+|P|p)|<" + _APART.format("<")
     + r"(?:3+(?![ \u00a0]?" + _QUANTITY + r")|/3)|x" + _APART.format("x") + r"D+)(?=$|[\s.,!?;:…\"'”»)\]])"
@@ -130,9 +134,16 @@ def emails(text: str, mode: str, lang: Lang | None) -> str:
     return _EMAIL.sub(replace, text)
 
 
+_LOVES = re.compile(r"(?<=[A-Za-z] )<3(?= (?:you|u|ya|it|this|that|them|him|her|me|us|my|your|our|their|his)\b)")
+"""A heart between a word and what it is given ("I <3 you", "we <3 this"): the verb, "love" (was "I less than three
+you"; dropped, "I you")."""
+
+
 def emojis(text: str, word: str) -> str:
     """Emoji and emoticons dropped, or a run of them replaced by ``word`` once."""
     emoticons = ":" in text or ";" in text or "=" in text or "<" in text or "xD" in text
+    if emoticons and "<3 " in text:
+        text = _LOVES.sub("love", text)
     marked = _EMOTICON.sub("\x01", text) if emoticons else text
     if not text.isascii():
         if "\u20e3" in marked:
@@ -197,12 +208,22 @@ _STREET_EN = re.compile(
     + r" ){1,3}(?:"
     + "|".join([*_SUFFIXES_EN, *_SUFFIXES_EN.values(), "Way"])
     + r")\b)"
-    r"|(?<=[\w.,] )(" + _NAME + r"(?: " + _NAME + r"){0,2}) (" + "|".join(_SUFFIXES_EN) + r")\.(?! ?[A-Z])"
+    r"|(?<=[\w.,] )(" + _NAME + r"(?: " + _NAME + r"){0,2}) (" + "|".join(_SUFFIXES_EN) + r")\."
     r"|\bSt\.(?= [A-Z])"
 )
 """An English street address: a direction's letter after a house number before a street's name and kind ("123 W.
 Main St." was "one hundred and twenty-three watts. Main St."), the street's kind after its name ("Main St."), and
-"St." before a name, Saint ("St. Louis"); a kind's dot before a capitalised word is no street's ("Dr. Smith")."""
+"St." before a name, Saint ("St. Louis"); a kind's dot before a capitalised word is no street's ("Dr. Smith"), except
+a "St." after a name, where a sentence ended ("on Elm St. Parking is free" was "Elm Saint Parking")."""
+_SAINT_AFTER = frozenset({"Mount", "Mt", "Fort", "Ft", "Port", "Lake", "Cape", "Pope", "Sault", "Saint", "Ste"})
+"""Words a "St." after them is Saint ("Mount St. Helens", "Fort St. John")."""
+_SAINTS = re.compile(
+    r" (?:Louis|Paul|Peter|Patrick|John|Mary|Andrew|Helen|Kitts|Lucia|Vincent|Thomas|Martin|Augustine|George"
+    r"|Francis|Joseph|Nicholas|Moritz|Gallen|Pauli|Tropez|James|Albans|Ives|Michael|Anton|Barth|Pölten|Croix"
+    r"|Clair|Cloud|Charles|Catharines|Petersburg)"
+)
+"""Names of places after "St." that are Saint's even after a name ("Minneapolis St. Paul")."""
+_CAPITAL_NEXT = re.compile(r" ?[A-Z]")
 _STREET_DE = re.compile(r"(?<=\w)(str)\.|\b(Str)\.")
 """A German street's short form ("Hauptstr. 5", "Str."): "straße"."""
 
@@ -225,6 +246,14 @@ def addresses(text: str, lang: Lang | None) -> str:
         if m.group(2) is not None:
             if m.group(3) == "Dr" and not re.search(r"\d[ \u00a0]+$", text[: m.start(2)]):
                 return m.group(0)  # "Dr." after a name is a drive only after a house number ("5 Oak Dr.")
+            if _CAPITAL_NEXT.match(text, m.end()):
+                if m.group(3) != "St":
+                    return m.group(0)  # "Ask Dr. Smith": a title's dot before a name
+                if m.group(2).rpartition(" ")[2] in _SAINT_AFTER or _SAINTS.match(text, m.end()):
+                    return f"{m.group(2)} Saint"
+                # "on Elm St. Parking is free": the splitter took the dot for a title's (as in "St. Louis"); it
+                # ended the sentence, and stays for the engine's pause.
+                return f"{m.group(2)} Street."
             return f"{m.group(2)} {_SUFFIXES_EN[m.group(3)]}" + _kept_dot(text, m.end())
         return "Saint"
 
