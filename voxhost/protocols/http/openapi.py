@@ -236,7 +236,7 @@ class _Builder:
         speaking = [engine for engine in core.engines() if engine.capabilities - names.LISTENING]
         options = [engine.options_schema for engine in speaking if "$defs" not in engine.options_schema]
         if options and len(options) == len(speaking):
-            speech["options"] = {"description": speech["options"]["description"], "anyOf": options}
+            speech["options"] = {"description": speech["options"]["description"], "anyOf": [*options, {"type": "null"}]}
         voice_query = self.queries["voices_query"]["properties"]
         _only(voice_query["model"], models)
         _only(voice_query["engine"], [engine.id for engine in core.engines()])

@@ -20,6 +20,7 @@ from pydantic import (
     ValidationInfo,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from ...events import EVENT_TYPES
@@ -112,11 +113,31 @@ SpeechVoice = Annotated[
 ]
 
 
+def _nullable_optionals(schema: dict[str, Any]) -> None:
+    """Say in the document that every optional field takes ``null`` (its default), as ``_null_is_default`` does."""
+    required = set(schema.get("required", ()))
+    for name, field in schema.get("properties", {}).items():
+        if name in required or {"type": "null"} in field.get("anyOf", ()):
+            continue
+        outer = {key: field.pop(key) for key in ("default", "description", "title") if key in field}
+        schema["properties"][name] = {"anyOf": [field, {"type": "null"}], **outer}
+
+
 class SpeechBody(SpeechParams):
     """``POST /v1/audio/speech``: OpenAI's speech request, plus voxhost's ``language``, ``speaker``, ``seed`` and
-    ``options``. Unknown keys are ignored, as OpenAI-compatible servers do. ``speech_body`` sets the longest input."""
+    ``options``. Unknown keys are ignored, as OpenAI-compatible servers do; an optional field sent as ``null`` takes
+    its default. ``speech_body`` sets the longest input."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, json_schema_extra=_nullable_optionals)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        # Clients write unset fields as null: the openai client sends ``speed=None`` as it is given, typed clients
+        # (Java, .NET, Kotlin serializers) and proxies write every field of their request object. Null is "not set".
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None or key == "input"}
+        return data
 
     input: Annotated[
         str,
