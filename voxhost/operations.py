@@ -482,8 +482,8 @@ def invalid(err: ValidationError, *, prefix: str = "", model: type[BaseModel] | 
     return InvalidRequestError("; ".join(problems) or "invalid request", param=param or (prefix or None))
 
 
-_RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
-"""Pydantic's kinds of a number outside its field's bounds."""
+_RANGE_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than", "finite_number"})
+"""Pydantic's kinds of a number outside its field's bounds (nan and infinity are within none)."""
 
 
 @functools.cache
