@@ -83,8 +83,11 @@ def test_say_with_nothing_to_say_writes_a_short_silence_and_says_so(state_dir):
         (("-l", "de"), "voxhost: no voice speaks language 'de'; `voxhost models list piper` lists Piper's voices"),
         # as the doors say it (it was "speed: Input should be less than or equal to 4")
         (("--speed", "5"), "voxhost: speed must be between 0.25 and 4.0; got 5"),
+        (("--speed", "nan"), "voxhost: speed must be between 0.25 and 4.0; got nan"),  # was "a finite number"
+        # the English voice read the German text (as German: "einundzwanzig") without a word
+        (("-l", "de", "-v", "piper:en_US-joe-medium"), "voxhost: voice piper:en_US-joe-medium speaks en_US, not de:"),
     ],
-    ids=["voice", "language", "speed"],
+    ids=["voice", "language", "speed", "speed-nan", "voice-of-another-language"],
 )
 def test_say_refuses_what_it_cannot_speak_in_one_line(state_dir, option, line):
     result = subprocess.run(

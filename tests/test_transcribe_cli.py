@@ -20,12 +20,19 @@ def test_transcribe_files_as_text_json_and_subtitles(tmp_path, state_dir):
     run_cli(state_dir, "say", TEXT, "-o", str(speech))
     text = run_cli(state_dir, "transcribe", str(speech)).stdout.strip()
     assert wer(TEXT, text) <= 0.1, text
-    data = json.loads(run_cli(state_dir, "transcribe", str(speech), "--format", "json", "-l", "en").stdout)
+    # Several files: text lines and JSON lines name their file (JSON objects came back to back, naming none).
+    other = tmp_path / "again.wav"
+    other.write_bytes(speech.read_bytes())
+    lines = run_cli(state_dir, "transcribe", str(speech), str(other), "--format", "json", "-l", "en").stdout
+    data, again = (json.loads(line) for line in lines.splitlines())
     assert data["language"] == "en" and data["segments"][0]["words"], data
+    assert (data["file"], again["file"], again["text"]) == (str(speech), str(other), data["text"]), lines
     srt = run_cli(state_dir, "transcribe", str(speech), "--format", "srt").stdout
     assert srt.startswith("1\n00:00:00,") and "kitchen" in srt.lower()
-    bad = run_cli(state_dir, "transcribe", str(speech), "-l", "de", check=False)
-    assert bad.returncode == 1 and "tiny.en" in bad.stderr
+    # Subtitles of several files back to back (cues restarting at 1, nothing between them) are refused at once.
+    refused = run_cli(state_dir, "transcribe", str(speech), str(other), "--format", "vtt", check=False)
+    assert refused.returncode == 1 and refused.stdout == "", refused
+    assert refused.stderr.startswith("voxhost: --format vtt writes one subtitle file: give one audio file"), refused
 
 
 def test_a_file_that_is_not_there_is_named_before_anything_is_transcribed(tmp_path, state_dir):

@@ -194,6 +194,8 @@ def cmd_say(args: argparse.Namespace) -> int:
             slot.host.preload = False  # load only the engine the voice needs
         await core.start()
         try:
+            if request.voice and request.language:
+                _check_voice_language(core, request)
             return await core.speak(request)
         finally:
             await core.close()
@@ -217,6 +219,18 @@ def cmd_say(args: argparse.Namespace) -> int:
     elif args.output != "-":
         print(f"{where}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz", file=sys.stderr)
     return 0
+
+
+def _check_voice_language(core: Core, request: SpeechRequest) -> None:
+    """Refuse ``-v`` with a built-in voice that does not speak ``-l``'s language: it would read the text as that
+    language's (numbers in its words) with sounds of its own, and the result is neither. A cloned voice may speak
+    beyond the language of its recording (cross-lingual cloning), so only a built-in voice is held to its list."""
+    voice = core.resolve_voice(request.voice, speaker=request.speaker)
+    if voice.kind == "builtin" and voice.languages and not core.speaks(voice, request.language):
+        raise VoxhostError(
+            f"voice {voice.id} speaks {', '.join(voice.languages)}, not {request.language}: leave out -l to speak in "
+            f"its language, or -v to have -l pick a {request.language} voice (`voxhost voices` lists them)",
+        )
 
 
 def _text(given: str) -> str:

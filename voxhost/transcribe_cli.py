@@ -16,6 +16,8 @@ from .errors import VoxhostError
 from .operations import TranscribeParams, parse
 from .transcripts import subtitles
 
+SUBTITLES = ("srt", "vtt")
+"""Formats that are a whole file each."""
 MAX_SECONDS = 4 * 3600.0
 """Longest file the command takes (the doors have their own, lower limits)."""
 
@@ -46,6 +48,13 @@ def add_transcribe_command(
         fields = {"language": args.language, "engine": args.engine, "prompt": args.prompt, "door": "cli"}
         params = parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None})
         params = params.model_copy(update={"word_timestamps": args.format == "json"})
+        if len(args.files) > 1 and args.format in SUBTITLES:
+            # Subtitle files back to back are neither one file (their cues restart at 1) nor several (nothing marks
+            # where one ends): one subtitle file per run.
+            raise VoxhostError(
+                f"--format {args.format} writes one subtitle file: give one audio file per run, e.g. "
+                f'for f in *.wav; do voxhost transcribe --format {args.format} "$f" > "${{f%.*}}.{args.format}"; done'
+            )
         for path in args.files:  # before the recognizer loads, and before the first file is transcribed
             if not path.is_file():
                 raise VoxhostError(f"no audio file {path}" + (" (it is a directory)" if path.is_dir() else ""))
@@ -67,7 +76,11 @@ def add_transcribe_command(
                     transcript = await core.transcribe(audio, checked)
                     if len(args.files) > 1 and args.format == "text":
                         print(f"{path}: ", end="")
-                    print(render(transcript, args.format))
+                    if len(args.files) > 1 and args.format == "json":
+                        # One object per file, as JSON Lines, each naming its file (as text lines start with it).
+                        print(json.dumps({"file": str(path), **asdict(transcript)}, ensure_ascii=False))
+                    else:
+                        print(render(transcript, args.format))
             finally:
                 await core.close()
             return 0
