@@ -224,6 +224,12 @@ def test_http_connections_past_the_cap_get_503(daemon):
         assert head.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in head and b"Connection: close" in head
         assert json.loads(body)["error"]["code"] == "too_many_connections"
         assert took < 0.5, took
+        # A HEAD request's answer has no body (its client would read one as the start of its next answer).
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(f"HEAD /health HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            answer = b"".join(iter(lambda: sock.recv(65536), b""))
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503 ") and b"Content-Length: " in head and body == b"", answer
     finally:
         for sock in held:
             sock.close()

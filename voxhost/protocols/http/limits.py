@@ -56,7 +56,8 @@ class ConnectionSettings:
         }
 
 
-def _refusal(limit: int) -> bytes:
+def _refusal(limit: int) -> tuple[bytes, bytes]:
+    """The 503's head and body."""
     body = json.dumps(
         error_body(503, f"too many connections (at most {limit}); try again shortly", code="too_many_connections")
     ).encode()
@@ -65,7 +66,7 @@ def _refusal(limit: int) -> bytes:
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
         f"{security}Connection: close\r\nContent-Length: {len(body)}\r\n\r\n"
     )
-    return head.encode() + body
+    return head.encode(), body
 
 
 def _body_length(head: bytes) -> int | None:
@@ -85,13 +86,13 @@ def _body_length(head: bytes) -> int | None:
 
 
 class _Refuse(asyncio.Protocol):
-    """Answer 503 at once, and close once the request has come (its head, and what body it announced): read whole, it
-    is closed cleanly, and clients that read until the connection ends have their answer as soon as it is sent. A
-    client that sends nothing, or stalls, is closed after ``_REFUSE_WAIT``; one that keeps sending, after
-    ``_REFUSE_MOST``."""
+    """Answer 503 as soon as the request line has come (a ``HEAD`` without a body), and close once the request has
+    come (its head, and what body it announced): read whole, it is closed cleanly, and clients that read until the
+    connection ends have their answer as soon as it is sent. A client that sends nothing, or stalls, is closed after
+    ``_REFUSE_WAIT``; one that keeps sending, after ``_REFUSE_MOST``."""
 
-    def __init__(self, answer: bytes) -> None:
-        self._answer = answer
+    def __init__(self, answer: tuple[bytes, bytes]) -> None:
+        self._answer: tuple[bytes, bytes] | None = answer  # None once sent
         self._transport: asyncio.Transport | None = None
         self._head = bytearray()
         self._left: int | None = None  # body bytes still to come, once the head is read (None: until the client stops)
@@ -101,7 +102,6 @@ class _Refuse(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # a TCP socket's (uvloop's are not asyncio's classes)
-        self._transport.write(self._answer)
         self._end = asyncio.get_running_loop().time() + _REFUSE_MOST
         self._wait()
 
@@ -112,13 +112,24 @@ class _Refuse(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._timer = loop.call_at(min(loop.time() + _REFUSE_WAIT, self._end), self._close)
 
+    def _send(self, method: bytes = b"") -> None:
+        """Write the answer, once: a ``HEAD`` request's without its body (the client would read those bytes as the
+        start of its next answer)."""
+        if self._answer is not None and self._transport is not None and not self._transport.is_closing():
+            head, body = self._answer
+            self._transport.write(head if method == b"HEAD" else head + body)
+        self._answer = None
+
     def _close(self) -> None:
         if self._transport is not None and not self._transport.is_closing():
+            self._send()  # a client that sent no whole request line still learns why
             self._transport.close()  # what was written is sent first
 
     def data_received(self, data: bytes) -> None:
         if not self._body:
             self._head += data
+            if self._answer is not None and b"\r\n" in self._head:  # the request line: its method says if a body goes
+                self._send(bytes(self._head).lstrip(b"\r\n").partition(b" ")[0])
             end = self._head.find(b"\r\n\r\n")
             if end < 0:
                 if len(self._head) > _MOST_HEAD:
