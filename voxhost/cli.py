@@ -8,7 +8,6 @@ from . import startup  # first: a signal while the rest imports ends the command
 import argparse
 import asyncio
 import difflib
-import http.client
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from .components import (
     engine_context,
 )
 from .core import Core
+from .daemon_http import NotTheDoorError, UnreachableError, get_json
 from .door import host_port
 from .engine import Engine
 from .errors import AddressInUseError, ConfigError, StartupError, UnknownVoiceError, VoxhostError
@@ -484,28 +484,18 @@ def _drop_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _get_json(url: str, api_key: str | None) -> Any:
-    """GET a JSON answer from the daemon; its errors (and an unreachable daemon) as one readable sentence."""
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+def _get_json(url: str, path: str, api_key: str | None) -> Any:
+    """GET a JSON answer from the daemon; an unreachable daemon, or another service at ``url``, with what to do."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        try:
-            message = json.loads(err.read())["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = err.reason
-        raise VoxhostError(f"the daemon answered {err.code}: {message}") from None
-    except OSError as err:
+        return get_json(url, path, api_key)
+    except UnreachableError as err:
         raise VoxhostError(
-            f"cannot reach the daemon at {url.split('/v1/')[0]} ({getattr(err, 'reason', err)}); "
-            "is `voxhost serve` running with the HTTP door? (--url names another address)"
+            f"{err.message}; is `voxhost serve` running with the HTTP door? (--url names another address)"
         ) from None
-    except (http.client.HTTPException, ValueError):
-        # Something else listens there: the Wyoming door (10200) answers in its own protocol, a web server in HTML.
+    except NotTheDoorError as err:
+        # The Wyoming door (10200) answers in its own protocol, a web server in HTML.
         raise VoxhostError(
-            f"what answers at {url.split('/v1/')[0]} is not voxhost's HTTP door; --url names that door "
-            "(http://127.0.0.1:8000 by default; not the Wyoming port)"
+            f"{err.message}; --url names that door (http://127.0.0.1:8000 by default; not the Wyoming port)"
         ) from None
 
 
@@ -514,7 +504,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
     url, key = _daemon(args, settings)
     query = {"limit": args.limit, "door": args.door, "state": args.state}
-    page = _get_json(f"{url}/v1/jobs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}", key)
+    page = _get_json(url, f"/v1/jobs?{urllib.parse.urlencode({k: v for k, v in query.items() if v})}", key)
     if args.json:
         print(json.dumps(page, indent=2))
         return 0
