@@ -880,6 +880,21 @@ LISTS_AND_NAMES = [
         "Kernel sechs Punkt acht Punkt zwölf kam am sechsten August zweitausendzwölf heraus.",
     ),
     ("en_US", "Read John 3:1; Arsenal 3:1 Chelsea.", "Read John three one; Arsenal three one Chelsea.", None),
+    # A version by year and month was a decimal ("two thousand and twenty-four point one zero"), German "Version
+    # 2.3" "zwei Komma drei".
+    (
+        "en_US",
+        "Home Assistant 2024.10 is out, update to 2024.10.3; the meter reads 2024.10 kWh.",
+        "Home Assistant twenty twenty-four dot ten is out, update to twenty twenty-four dot ten dot three; the meter "
+        "reads two thousand and twenty-four point one zero kilowatt hours.",
+        None,
+    ),
+    (
+        "de",
+        "Home Assistant 2024.10 und Version 2.3 sind da.",
+        "Home Assistant zweitausendvierundzwanzig Punkt zehn und Version zwei Punkt drei sind da.",
+        None,
+    ),
     (
         "en_US",
         "Martin Luther King III and Henry Ford II, not World War II or Phase III.",

@@ -595,6 +595,10 @@ LANGS: dict[str, Lang] = {
         ),  # fmt: skip
         numbered_nouns=("bildung", "übung", "gleichung", "lösung", "zeichnung", "ordnung", "darstellung"),
         section_words=(
+            "Version",
+            "Versionen",
+            "Update",
+            "Firmware",
             "Kapitel",
             "Abschnitt",
             "Abschnitte",

@@ -333,6 +333,9 @@ class Reader:
             # Before times, money and ranges: "+1 555-123-4567" is one phone number, not a range and a cardinal.
             rules.append((re.compile(_LEFT + r"(\+|00)?(\(?\d[\d\- /()]{4,}\d)" + _RIGHT), self._digit_run, None))
             rules.append((re.compile(_LEFT + r"(\d+(?:\.\d+){2,})" + _RIGHT), self._version, None))
+            # "Home Assistant 2024.10": a version by year and month, not a decimal ("two thousand and twenty-four
+            # point one zero").
+            rules.append((re.compile(_LEFT + r"(20\d\d)\.(1[0-2]|0?[1-9])(?!\d|[.,]\d)"), self._calendar_version, "."))
             if self.code in _SCORE_WORDS:
                 # "3:1", "2:1 für Bayern", "16:9": a score or a ratio (one digit after the colon: no time).
                 rules.append((re.compile(_LEFT + r"(\d{1,3}):(\d)(?![\d:]|[.,]\d)"), self._score, ":"))
@@ -468,10 +471,22 @@ class Reader:
         if not parts and self.code != "en" and len(written[0]) <= 3 and all(len(p) == 3 for p in written[1:]):
             return None  # "1.234.567 Besucher": a number grouped in thousands (was "eins Punkt zweihundert…")
         word = self.lang.dot if self.lang else " "
-        # "22.04" is "twenty-two oh four", not "twenty-two four": a part with a leading zero digit by digit.
+        # "22.04" is "twenty-two oh four", not "twenty-two four": a part with a leading zero digit by digit; a year
+        # first is a year ("2024.10.3": "twenty twenty-four dot ten dot three").
         return f" {word} ".join(
-            self.digits(part) if part.startswith("0") else self.words(int(part)) for part in written
+            self.digits(part)
+            if part.startswith("0")
+            else self.year(int(part))
+            if i == 0 and _YEAR.fullmatch(part)
+            else self.words(int(part))
+            for i, part in enumerate(written)
         )
+
+    def _calendar_version(self, m: re.Match[str]) -> str | None:
+        """ "Home Assistant 2024.10", "HA 2025.1": after a name, unless a unit follows ("2024.10 kWh")."""
+        if not self._after_name(m) or self._measure_after is not None and self._measure_after.match(m.string, m.end()):
+            return None
+        return self._version(m, m.group(1), m.group(2))
 
     def _version_at_end(self, m: re.Match[str]) -> bool:
         """Whether a day and month without a year ("3.11.") at a sentence's end follow a name ("Python 3.11.",
