@@ -386,9 +386,11 @@ class CoreAPI(Protocol):
         """Resolve a conversion's target and engine before any audio (typed errors); returns them resolved."""
         ...
 
-    def convert(self, audio: PCM | EncodedAudio, params: ConvertParams) -> AsyncGenerator[PCM, None]:
+    def convert(
+        self, audio: PCM | EncodedAudio, params: ConvertParams, started: Callable[[], None] | None = None
+    ) -> AsyncGenerator[PCM, None]:
         """Convert speech into a library voice; closing the stream cancels the work. An uploaded file is decoded
-        only when the engine takes it up."""
+        only when the engine takes it up, and ``started`` is called then."""
         ...
 
     # -- speech recognition ----------------------------------------------------------------------------

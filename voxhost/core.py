@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -447,14 +447,19 @@ class Core:
             f"no voice {name!r} in the voice library; conversion needs a cloned voice as its target", param="voice"
         )
 
-    async def convert(self, audio: PCM | EncodedAudio, params: ConvertParams) -> AsyncGenerator[PCM, None]:
-        """Convert speech into a library voice, in a slot of the converting engine's queue."""
+    async def convert(
+        self, audio: PCM | EncodedAudio, params: ConvertParams, started: Callable[[], None] | None = None
+    ) -> AsyncGenerator[PCM, None]:
+        """Convert speech into a library voice, in a slot of the converting engine's queue (``started`` is called
+        when the engine takes it up)."""
         params = self.check_convert(params)
         assert params.engine is not None
         slot = self.registry.get(params.engine)
         reference = self.library.reference(params.voice)
         self.usage.use(params.voice)
         async with slot.scheduler.exclusive():
+            if started is not None:
+                started()
             # Decoded here rather than on arrival: the conversions waiting for the engine hold their files only.
             source = await asyncio.to_thread(audio.decode) if isinstance(audio, EncodedAudio) else audio
             chunks = slot.runner.convert(source, reference, params.options)
