@@ -280,7 +280,7 @@ def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
 
 
 def _flood(probe: Probe, root: str, voice: str, payloads: list[bytes]) -> dict[str, dict]:
-    """Publish convert requests back to back (raw and JSON in turn); each one's first ``started`` or ``error``."""
+    """Publish convert requests back to back (raw and JSON in turn); each one's first ``queued`` or ``error``."""
     reply_topic = f"test/replies/{new_id()}"
     probe.subscribe(reply_topic)
     ids = [new_id() for _ in payloads]
@@ -294,16 +294,16 @@ def _flood(probe: Probe, root: str, voice: str, payloads: list[bytes]) -> dict[s
     first: dict[str, dict] = {}
     while len(first) < len(ids):
         reply = probe.wait(lambda m: m.topic == reply_topic, 20).json()
-        if reply["status"] in ("started", "error"):
+        if reply["status"] in ("queued", "error"):
             first.setdefault(reply["id"], reply)
     assert set(first) == set(ids), first
     return first
 
 
-def _stop_all(probe: Probe, root: str, started: list[str]) -> None:
-    """Stop every conversion of the node; each started one ends ``cancelled``."""
+def _stop_all(probe: Probe, root: str, taken: list[str]) -> None:
+    """Stop every conversion of the node; each one taken ends ``cancelled``."""
     probe.publish(f"{root}/stop", {})
-    left = set(started)
+    left = set(taken)
     while left:
         reply = probe.wait(lambda m: m.payload.startswith(b"{") and is_status("error")(m), 10).json()
         assert reply["code"] == "cancelled", reply
@@ -343,14 +343,14 @@ def test_a_flood_of_uploads_is_bounded_and_every_request_answered(broker, floode
     try:
         for payload, room in ((BIG, 2), (SMALL, 3)):
             first = _flood(probe, FLOODED, voice, [payload] * 6)
-            started = [rid for rid, reply in first.items() if reply["status"] == "started"]
+            taken = [rid for rid, reply in first.items() if reply["status"] == "queued"]
             busy = [reply for reply in first.values() if reply["status"] == "error"]
-            assert len(started) == room, first  # every other one would be holding its payload now
+            assert len(taken) == room, first  # every other one would be holding its payload now
             assert all(reply["code"] == "busy" and BUSY.fullmatch(reply["message"]) for reply in busy), busy
-            _stop_all(probe, FLOODED, started)
+            _stop_all(probe, FLOODED, taken)
         # The daemon keeps serving: with the conversions stopped, a request is taken again.
         again = _flood(probe, FLOODED, voice, [BIG])
-        assert [reply["status"] for reply in again.values()] == ["started"], again
+        assert [reply["status"] for reply in again.values()] == ["queued"], again
         _stop_all(probe, FLOODED, list(again))
     finally:
         probe.close()

@@ -180,13 +180,18 @@ def test_a_long_recording_is_made_ready_off_the_event_loop(client, daemon, caplo
     assert slow == [], slow
 
 
-def _first_replies(probe: Probe, topic: str, ids: list[str], match: Callable[[Any], bool]) -> dict[str, dict]:
-    """The first reply on ``topic`` that ``match`` accepts of each request in ``ids``, whatever their order."""
+def _first_replies(
+    probe: Probe, topic: str, ids: list[str], match: Callable[[Any], bool], seen: list[dict] | None = None
+) -> dict[str, dict]:
+    """The first reply on ``topic`` that ``match`` accepts of each request in ``ids``, whatever their order (every
+    reply on ``topic`` on the way is added to ``seen``)."""
     found: dict[str, dict] = {}
     while len(found) < len(ids):
-        reply = probe.wait(lambda m: m.topic == topic and match(m), 60).json()
-        if reply["id"] in ids:
-            found.setdefault(reply["id"], reply)
+        message = probe.wait(lambda m: m.topic == topic, 60)
+        if seen is not None:
+            seen.append(message.json())
+        if message.json()["id"] in ids and match(message):
+            found.setdefault(message.json()["id"], message.json())
     return found
 
 
@@ -205,11 +210,12 @@ def _queued_behind(client: Probe, topic: str, busy: bytes, waiting_file: bytes, 
         client.wait(is_status("queued", first, reply_topic), 20)
         for rid in waiting:
             client.publish(f"{topic}/{rid}", waiting_file, response_topic=reply_topic)
-        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic))
+        seen: list[dict] = []
+        queued = _first_replies(client, reply_topic, waiting, is_status("queued", None, reply_topic), seen)
         peak = tracemalloc.get_traced_memory()[1] / 1e6
     finally:
         tracemalloc.stop()
-    return Waiting(reply_topic, first, waiting, queued, peak)
+    return Waiting(reply_topic, first, waiting, queued, peak, seen)
 
 
 @dataclass
@@ -221,13 +227,23 @@ class Waiting:
     waiting: list[str]
     queued: dict[str, dict]
     peak_mb: float
+    seen: list[dict]
+    """Every reply on ``reply_topic`` read so far."""
+
+    def statuses(self, rid: str) -> list[str]:
+        """The statuses of one request's replies read so far."""
+        return [reply["status"] for reply in self.seen if reply["id"] == rid]
 
     def stop_waiting(self, client: Probe) -> dict:
         """Stop each waiting request by its id; the first one's last reply, once every waiting one is cancelled."""
         for rid in self.waiting:
             client.publish(f"{ROOT}/stop", {"id": rid})
         ends = _first_replies(
-            client, self.reply_topic, [self.first, *self.waiting], lambda m: m.json()["status"] in ("done", "error")
+            client,
+            self.reply_topic,
+            [self.first, *self.waiting],
+            lambda m: m.json()["status"] in ("done", "error"),
+            self.seen,
         )
         done = ends.pop(self.first)
         assert {(r["status"], r["code"]) for r in ends.values()} == {("error", "cancelled")}, ends
@@ -255,7 +271,8 @@ CONVERT_WAITING, CONVERT_WAITING_SECONDS = 4, 100.0
 def test_conversions_waiting_for_the_converter_hold_their_files_only(client, daemon):
     """Each conversion was decoded on arrival and waited for the engine as PCM (100 s at 48 kHz: 9.6 MB, twice that
     as float32 while decoding; sixteen of two minutes, half a gigabyte); it is held as sent until the engine takes
-    it up, as a transcription is, and ``queued`` states the length its header gives. A stop cancels a waiting one."""
+    it up, as a transcription is, and ``queued`` states the length its header gives. A stop cancels a waiting one,
+    which never said ``started`` (each said it as it was queued)."""
     slow = daemon.call(daemon.core.store_voice(VoiceCreate(name="Slow"), tone(300.0, 2.0), 24000)).id
     waiting_file = silence_flac(CONVERT_WAITING_SECONDS)
     decoded_mb = CONVERT_WAITING_SECONDS * 48000 * 2 / 1e6
@@ -267,3 +284,5 @@ def test_conversions_waiting_for_the_converter_hold_their_files_only(client, dae
     assert [r["input_duration"] for r in run.queued.values()] == expected, run.queued
     done = run.stop_waiting(client)
     assert done["status"] == "done" and done["duration"] == pytest.approx(220 / 300, rel=0.02), done
+    assert run.statuses(run.first) == ["started", "done"], run.seen  # its queued was read before
+    assert all(run.statuses(rid) == ["queued", "error"] for rid in run.waiting), run.seen

@@ -85,10 +85,14 @@ class ConvertService(AudioService[ConvertCommand]):
             **audio.describe(rate),
         )
         queued = time.monotonic()
-        reply.send("started", engine=engine)
+
+        def started() -> None:
+            # Once the engine takes it up, as a say's: a conversion waiting behind another has not started.
+            reply.send("started", engine=engine, wait=round(time.monotonic() - queued, 4))
+
         ttfa: float | None = None
         try:
-            async with aclosing(core.convert(source, params)) as chunks:
+            async with aclosing(core.convert(source, params, started)) as chunks:
                 async for pcm in chunks:
                     if ttfa is None:
                         ttfa = round(time.monotonic() - queued, 4)
