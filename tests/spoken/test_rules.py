@@ -880,6 +880,18 @@ LISTS_AND_NAMES = [
         "Kernel sechs Punkt acht Punkt zwölf kam am sechsten August zweitausendzwölf heraus.",
     ),
     ("en_US", "Read John 3:1; Arsenal 3:1 Chelsea.", "Read John three one; Arsenal three one Chelsea.", None),
+    # Probed answers: "$63.5K" was "sixty-three dollars and fifty centsK", "mL" spelled, a change in brackets with a
+    # sign "(▲ 0.3%)" dropped as a face, the dot of "PM." before a number dropped (no pause), "1x täglich" "eins mal".
+    (
+        "en_US",
+        "BTC is at $63.5K, the Dow 42,114 (▲ 0.3%). A cup is ~240 mL. Sunset 7:14 PM. 5-day forecast: sunny.",
+        "BTC is at sixty-three point five thousand dollars, the Dow forty-two thousand one hundred and fourteen ( zero "
+        "point three percent). A cup is about two hundred and forty milliliters. Sunset seven fourteen p m. five-day "
+        "forecast: sunny.",
+        "BTC is at sixty-three point five thousand dollars, the Dow 42,114 ( zero point three percent). A cup is about "
+        "two hundred and forty milliliters. Sunset seven fourteen p m. 5-day forecast: sunny.",
+    ),
+    ("de", "Nimm 1x täglich 1 Tablette, 2x pro Woche.", "Nimm einmal täglich eine Tablette, zweimal pro Woche.", None),
     # A version by year and month was a decimal ("two thousand and twenty-four point one zero"), German "Version
     # 2.3" "zwei Komma drei".
     (

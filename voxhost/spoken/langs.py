@@ -273,6 +273,7 @@ LANGS: dict[str, Lang] = {
             "hr.": "h",
             "hrs.": "h",
             "L": "l",
+            "mL": "ml",
             "lbs": "lb",
         },
         magnitudes={
@@ -472,6 +473,7 @@ LANGS: dict[str, Lang] = {
             "Mbps": "Mbit/s",
             "Gbps": "Gbit/s",
             "L": "l",
+            "mL": "ml",
         },
         formula_words={
             "over": "durch",

@@ -36,9 +36,10 @@ fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
 _LEFT = r"(?<![\w.,:/\-−+])"
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
-_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–-])))?"
+_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=\.m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–-])))?"
 """am/pm; the final dot of "a.m." stays where it may end the sentence, and goes before a lower-case word, a number or
-a comma ("at 9 a.m. on Monday" was "nine a m. on Monday", a pause)."""
+a comma ("at 9 a.m. on Monday" was "nine a m. on Monday", a pause); that of "PM." is a sentence's ("7:14 PM. 5-day
+forecast" lost its pause)."""
 _YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
 """A year after a month ("5 dic. 2026"), not a time or another number."""
 _RIGHT_NUM = r"(?![\d/]|:\d)(?:(?<=\d)(?![.,]\d))"
@@ -776,7 +777,8 @@ class Reader:
                 + per_units
                 + r")(?![\w/²³])|("
                 + (magnitudes or r"(?!)")
-                + ("|mn|m" if lang.code == "en" else "")  # "£1.5m", "$2mn": a million after a currency only
+                # "£1.5m", "$2mn": a million after a currency only; "$63.5K" a thousand ("4K" alone is no number)
+                + ("|mn|m|K" if lang.code == "en" else "")
                 # "$27 trillion" was "twenty-seven dollars trillion"
                 + ("|[ \u00a0](?:thousand|million|billion|trillion)" if lang.code == "en" else "")
                 + r")(?!\w)|"
@@ -1141,7 +1143,7 @@ class Reader:
         Millionen")."""
         assert self.lang is not None
         key = magnitude.strip(" \u00a0.")
-        key = "M" if key in ("m", "mn") else key
+        key = "M" if key in ("m", "mn") else "k" if key == "K" else key
         num = parse_number(raw, self.lang)
         if key not in self.lang.magnitudes:
             return f"{self.number(num)} {key}"  # spelled out: "$27 trillion"
@@ -1223,6 +1225,8 @@ class Reader:
             return None  # "3 x" apart before anything else: a letter as often
         if algebra:
             return f"{said} x"  # "2x + 3 = 7": two x, not "two times"
+        if self.code == "de" and m.group(1).isdigit():
+            return self.count(int(m.group(1))) + "mal"  # "1x täglich": "einmal" (was "eins mal")
         return f"{said} {self.lang.extra['times']}"
 
     def _money_after(self, m: re.Match[str]) -> str | None:

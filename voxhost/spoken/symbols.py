@@ -56,12 +56,12 @@ _EMOJI_BOUNDARY = re.compile(r"(?<=\w)\s*\x01[\s\x01]*(?=\s+[A-ZÀ-ÖØ-ÞА-Я�
 """Emoji (marked \x01) between a word and a capitalised word: where one sentence ended and the next began."""
 _KAOMOJI = re.compile(
     r"(?<![¯\\/_ヽノﾉ╯╰┐┌ლ٩۶ᕕᕗ︵づ⊂ԅ])[¯\\/_ヽノﾉ╯╰┐┌ლ٩۶ᕕᕗ︵づ⊂ԅ]*"
-    r"\((?![^()\n]*[^\W_]{2})(?=[^()\n]*(?:[_^]|[^\x00-\x7f]))(?![^()\n]*°\s?[CF])[^()\n]{1,16}\)"
+    r"\((?![^()\n]*[^\W_]{2})(?![^()\n]*\d)(?=[^()\n]*(?:[_^]|[^\x00-\x7f]))(?![^()\n]*°\s?[CF])[^()\n]{1,16}\)"
     r"[¯\\/_ヽノﾉ╯╰┐┌ლ٩۶ᕕᕗ︵づ⊃ง]*"
 )
 """A kaomoji: a face in parentheses without two letters in a row ("(╯°□°)╯", "¯\\_(ツ)_/¯", "( ͡° ͜ʖ ͡°)"), with its
 arms. Read symbol by symbol it was "japanese letter slash" and "degrees degrees"; ``(80%)``, ``(s)``, ``(°C)`` are no
-faces."""
+faces, nor is one with a digit ("(▲ 0.3%)": a change, was dropped)."""
 _APART = r"(?<![^\s\"'“«„(\[]{})"
 """After a space, an opening quote or bracket, or at the start (the lookbehind follows the emoticon's first character:
 a pattern that begins with a character is searched for far faster than one that begins with a lookbehind)."""
