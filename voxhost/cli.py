@@ -169,7 +169,8 @@ def _exit_if_threads_linger() -> None:
     if lingering:
         _LOGGER.warning("Exiting without waiting for busy threads: %s", ", ".join(sorted(lingering)))
         logging.shutdown()
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None: started with it closed
+            sys.stdout.flush()
         os._exit(0)
 
 

@@ -66,4 +66,21 @@ def _stop_while_starting(signum: int, frame: object) -> None:
     os.kill(os.getpid(), sig)
 
 
+def fill_standard_fds() -> None:
+    """Point a closed standard descriptor (``voxhost serve >&-``) at /dev/null before anything is opened: the next
+    file or socket would take its number, and the event loop, which closes its own descriptors but never 0-2, aborted
+    the process at exit with an assertion. ``sys.stdout`` stays None, so that commands still see it closed."""
+    if not _is_the_command():
+        return
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one, as those below are open
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+fill_standard_fds()
 hold()  # on import: voxhost.cli's first import, before its heavy ones

@@ -81,6 +81,9 @@ def _feed_from_file(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReade
 async def open_stdio(limit: int) -> tuple[asyncio.StreamReader, Any]:
     """A reader over stdin and a writer over (the real) stdout."""
     loop = asyncio.get_running_loop()
+    for name, stream in (("input", sys.stdin), ("output", sys.stdout)):
+        if stream is None:  # started with it closed (``>&-``): descriptor 0 or 1 is /dev/null or some other file
+            raise OSError(f"stdio:// serves on standard input and output, and standard {name} is closed")
     sys.stdout.flush()
     events_fd = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints (libraries, engines) go to stderr
