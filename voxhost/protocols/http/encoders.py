@@ -235,8 +235,9 @@ class AvEncoder(Encoder):
         if self._resampler is not None:
             self._mux(np.frombuffer(self._resampler.process(b"", last=True), dtype="<i2"))
         if self._pts == 0:
-            # Nothing to speak (only emoji, say): an MP3 or AAC stream without a frame has no header at all and an
-            # Ogg one no page a player reads, so the answer is one frame of silence, a file every player opens.
+            # No sample came (the streamer sends silence for a text with nothing to say; this is for any other
+            # source that ends empty): an MP3 or AAC stream without a frame has no header at all and an Ogg one no
+            # page a player reads, so the answer is one frame of silence, a file every player opens.
             self._mux(np.zeros(self._stream.codec_context.frame_size or 1024, dtype="<i2"))
         self._mux(None)  # drain the codec
         self._container.close()
