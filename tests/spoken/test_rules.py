@@ -892,6 +892,14 @@ LISTS_AND_NAMES = [
         "two hundred and forty milliliters. Sunset seven fourteen p m. 5-day forecast: sunny.",
     ),
     ("de", "Nimm 1x täglich 1 Tablette, 2x pro Woche.", "Nimm einmal täglich eine Tablette, zweimal pro Woche.", None),
+    # "Ab 18+ Jahren" was "Ab achtzehn plus Jahren" (a sentence's first word taken for a name), "über 1.000+" "über
+    # mehr als eintausend".
+    (
+        "de",
+        "Ab 18+ Jahren, über 1.000+ Bewertungen.",
+        "Ab achtzehn Jahren, über eintausend Bewertungen.",
+        "Ab 18 Jahren, über 1.000 Bewertungen.",
+    ),
     # A version by year and month was a decimal ("two thousand and twenty-four point one zero"), German "Version
     # 2.3" "zwei Komma drei".
     (

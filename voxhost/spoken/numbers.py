@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from num2words import CONVERTER_CLASSES, num2words
 
 from ..langid import primary_language
+from ..text import SENTENCE_OPENERS
 from .langs import Lang, lang_for
 
 _LOGGER = logging.getLogger(__name__)
@@ -198,6 +199,8 @@ def has_roman(text: str) -> bool:
 
 _AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
 """A number with a "+" after it, "and more" ("10+ km", "100+ users", "$50+"): not a sum ("1+1", "2+ 2 = 4")."""
+_MORE_BEFORE = re.compile(r"(?i:\b(?:over|above|from|more than|at least|ab|über|mehr als|mindestens|von))$")
+"""Words before "10+" that say "and more" already."""
 _FEMININE_DE = ("e", "ung", "heit", "keit", "schaft", "ion", "tät", "erei", "ik")
 """Endings of German nouns that are feminine far more often than not ("Tasse", "Prise", "Packung"): "eine Tasse",
 "eine halbe Tasse" (was "eins Tasse", "ein halb Tasse")."""
@@ -382,10 +385,13 @@ class Reader:
         """ "10+ km" → "more than 10 km" (read below; the unit was left unread after "ten+"), "mehr als 10 km"; after
         a name a version and up: "Android 12+" → "Android 12 plus"."""
         assert self.lang is not None
-        first = " " not in m.string[: m.start()].strip()
+        before = m.string[: m.start()].strip()
+        if _MORE_BEFORE.search(before):
+            return m.group(1)  # "over 100+", "ab 18+": the word says it ("over more than one hundred")
         measure = self._measure_after is not None and self._measure_after.match(m.string, m.end()) is not None
-        if self._after_name(m) and not (first and measure):
-            return f"{m.group(1)} {self.lang.plus}"  # a sentence's first word is a verb as often ("Run 10+ km")
+        if self._after_name(m) and not (" " not in before and (measure or before in SENTENCE_OPENERS)):
+            # A sentence's first word is a verb or a preposition as often ("Run 10+ km", "Ab 18+ Jahren").
+            return f"{m.group(1)} {self.lang.plus}"
         return f"{self.lang.relations['>']} {m.group(1)}"
 
     # -- words ---------------------------------------------------------------------------------------------
