@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -305,6 +306,14 @@ def test_say_to_an_output_it_cannot_write_is_one_line(tmp_path, state_dir):
         assert status == 1 and stderr == f"voxhost: cannot write {output}: {reason}\n", stderr
     status, stderr = _say_fails(state_dir, "-", stdout=None, preexec_fn=lambda: os.close(1))  # `>&-`
     assert status == 1 and stderr == "voxhost: cannot write standard output: it is closed\n", stderr
+    # `-o -` typed at a terminal: the WAV's bytes went onto the screen
+    terminal, screen = pty.openpty()
+    try:
+        status, stderr = _say_fails(state_dir, "-", stdout=screen)
+    finally:
+        os.close(screen)
+        os.close(terminal)
+    assert status == 1 and stderr.startswith("voxhost: standard output is a terminal, not a place for audio"), stderr
 
 
 def test_say_onto_a_read_only_file_is_refused_before_anything_is_spoken(tmp_path, state_dir):

@@ -267,6 +267,11 @@ def _check_output(output: str) -> None:
     if output == "-":
         if sys.stdout is None:  # started with stdout closed (``>&-``)
             raise OutputError("cannot write standard output: it is closed")
+        if sys.stdout.isatty():  # audio bytes on a terminal are noise, and may leave it in a state of their making
+            raise OutputError(
+                "standard output is a terminal, not a place for audio: pipe it (voxhost say ... -o - | aplay) "
+                "or name a file with -o"
+            )
         return
     path = Path(output)
     if path.is_dir():
