@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import shlex
@@ -28,6 +29,11 @@ from voxhost.settings import Settings, load_settings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.pop("VOXHOST_CONFIG", None)
 os.environ.pop("VOXHOST_LOAD_PLUGINS", None)
+# The tiny engine models are built once per test run (tests/engines/tiny/once.py): the engine tests and the benches
+# that start the same builder copy that build instead of each importing torch to make it again.
+_TINY_CACHE = tempfile.mkdtemp(prefix="voxhost-tiny-")
+atexit.register(shutil.rmtree, _TINY_CACHE, ignore_errors=True)
+os.environ.setdefault("VOXHOST_TINY_CACHE", _TINY_CACHE)
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -112,4 +112,6 @@ def main(models_dir: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1])))
+    from once import built_once  # beside this file (run as a script)
+
+    print(json.dumps(built_once(Path(sys.argv[1]), sys.argv[2:], lambda: main(sys.argv[1]))))

@@ -220,7 +220,11 @@ def main() -> None:
     parser.add_argument("--samples-per-frame", type=int, default=60, choices=sorted(_DECODERS))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(build(args.dest, samples_per_frame=args.samples_per_frame, seed=args.seed))
+    from once import built_once  # beside this file (run as a script)
+
+    key = ["--samples-per-frame", str(args.samples_per_frame), "--seed", str(args.seed)]
+    built_once(args.dest, key, lambda: str(build(args.dest, samples_per_frame=args.samples_per_frame, seed=args.seed)))
+    print(args.dest)
 
 
 if __name__ == "__main__":

@@ -177,9 +177,12 @@ def main() -> None:
     """CLI: build into the directory given as the only argument."""
     if len(sys.argv) != 2:
         sys.exit("usage: tiny_chatterbox.py MODELS_DIR")
+    from once import built_once  # beside this file (run as a script)
+
     start = time.perf_counter()
-    root = build(Path(sys.argv[1]))
-    print(f"tiny chatterbox models in {root} ({time.perf_counter() - start:.1f} s)")
+    dest = Path(sys.argv[1])
+    built_once(dest, [], lambda: str(build(dest)))
+    print(f"tiny chatterbox models in {dest} ({time.perf_counter() - start:.1f} s)")
 
 
 if __name__ == "__main__":
