@@ -892,6 +892,15 @@ LISTS_AND_NAMES = [
         "two hundred and forty milliliters. Sunset seven fourteen p m. 5-day forecast: sunny.",
     ),
     ("de", "Nimm 1x täglich 1 Tablette, 2x pro Woche.", "Nimm einmal täglich eine Tablette, zweimal pro Woche.", None),
+    # A sign of a rise was lost ("(+6% YoY)" "six percent"), a sum's second number left a digit ("two+2").
+    (
+        "en_US",
+        "Sales (+6%), it is +5 °C; 2+2=4 and 5 + 3 = 8.",
+        "Sales (plus six percent), it is plus five degrees Celsius; two plus two equals four and five plus three "
+        "equals eight.",
+        "Sales (plus six percent), it is plus five degrees Celsius; 2 plus 2 equals 4 and 5 plus 3 equals 8.",
+    ),
+    ("de", "Umsatz (+6 %), es hat +3 °C.", "Umsatz (plus sechs Prozent), es hat plus drei Grad Celsius.", None),
     # "Ab 18+ Jahren" was "Ab achtzehn plus Jahren" (a sentence's first word taken for a name), "über 1.000+" "über
     # mehr als eintausend".
     (

@@ -199,6 +199,8 @@ def has_roman(text: str) -> bool:
 
 _AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
 """A number with a "+" after it, "and more" ("10+ km", "100+ users", "$50+"): not a sum ("1+1", "2+ 2 = 4")."""
+_SUM = re.compile(r"(?<=\d)[ \u00a0]?\+[ \u00a0]?(?=\d)")
+"""A "+" between two numbers: a sum."""
 _MORE_BEFORE = re.compile(r"(?i:\b(?:over|above|from|more than|at least|ab|über|mehr als|mindestens|von))$")
 """Words before "10+" that say "and more" already."""
 _FEMININE_DE = ("e", "ung", "heit", "keit", "schaft", "ion", "tät", "erei", "ik")
@@ -232,6 +234,8 @@ class Number:
     negative: bool
     integer: int
     decimals: str
+    plus: bool = False
+    """Written with its "+" ("+6 %", "+3 °C": a rise, said "plus")."""
 
     @property
     def value(self) -> float:
@@ -264,7 +268,7 @@ def parse_number(raw: str, lang: Lang | None) -> Number:
     else:
         head, tail = text, ""
     digits = re.sub(r"\D", "", head) or "0"
-    return Number(negative, int(digits), tail)
+    return Number(negative, int(digits), tail, raw[:1] == "+")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -374,8 +378,11 @@ class Reader:
             text = self._roman.sub(self._roman_words, text)
         if self.code is None or not any(c.isdigit() or c in _VULGAR for c in text):
             return text
-        if "+" in text and self.lang is not None and ">" in self.lang.relations:
-            text = _AT_LEAST.sub(self._at_least, text)
+        if "+" in text and self.lang is not None:
+            # "2+2", "5 + 3 = 8": "two plus two" (the second number was left a digit, the sign to the engine).
+            text = _SUM.sub(f" {self.lang.plus} ", text)
+            if ">" in self.lang.relations:
+                text = _AT_LEAST.sub(self._at_least, text)
         for pattern, handler, needs in self._rules:
             if needs is None or any(c in text for c in needs):
                 text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
@@ -424,6 +431,8 @@ class Reader:
         """A parsed number in words, decimals included; ``noun``: it stands before a noun (of that gender)."""
         lang = self.lang
         sign = (lang.minus if lang else "-") + " " if num.negative else ""
+        if num.plus and lang is not None:
+            sign = lang.plus + " "  # "+6 %" was "six percent": the rise was lost
         if not num.decimals:
             return sign + (self.count(num.integer, feminine=feminine) if noun else self.words(num.integer))
         head = self.words(num.integer)
