@@ -901,6 +901,13 @@ LISTS_AND_NAMES = [
         "Sales (plus six percent), it is plus five degrees Celsius; 2 plus 2 equals 4 and 5 plus 3 equals 8.",
     ),
     ("de", "Umsatz (+6 %), es hat +3 °C.", "Umsatz (plus sechs Prozent), es hat plus drei Grad Celsius.", None),
+    # A date after "am" and a weekday was in the nominative ("am Montag, vierzehnter Oktober").
+    (
+        "de",
+        "Der Termin ist am Mo., 14.10. um 9:30 Uhr, heute ist Fr., 11.10.",
+        "Der Termin ist am Montag, dem vierzehnten Oktober um neun Uhr dreißig, heute ist Freitag, elfter Oktober.",
+        None,
+    ),
     # "Ab 18+ Jahren" was "Ab achtzehn plus Jahren" (a sentence's first word taken for a name), "über 1.000+" "über
     # mehr als eintausend".
     (

@@ -215,6 +215,8 @@ _NOUN_DE = re.compile(r"[ \u00a0]+([A-ZÄÖÜ][a-zäöüß]+)\b")
 """A German noun right after a number ("1 Tasse", "1 Uhr")."""
 _LABEL_DE = re.compile(r"[ \u00a0]+[A-ZÄÖÜ][a-zäöüß]+[ \u00a0]+\d")
 """A noun and a number after a number: the first number names a part ("Kapitel 1 Absatz 2"), counts nothing."""
+_WEEKDAY_BEFORE_DE = re.compile(r"(?i:\b(?:am|vom|zum|seit|bis zum)[ \u00a0]+)([^\W\d_]+)\.?,[ \u00a0]*$")
+"""A German weekday after "am" before a date ("am Montag, 14.10."): the date takes the dative too."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -1012,6 +1014,12 @@ class Reader:
         if m.group(4) is not None and len(m.group(4)) == 2 and not before and self._after_name(m):
             # "Kernel 6.8.12", "iOS 17.4.10": a version after a name (was "August sixth, twenty twelve").
             return self._version(m, m.group(2), m.group(3), m.group(4))
+        if not before and self.code == "de":
+            weekday = _WEEKDAY_BEFORE_DE.search(m.string, max(0, m.start() - 32), m.start())
+            if weekday is not None and self.lang is not None and weekday.group(1).lower() in self.lang.day_words:
+                # "am Montag, 14.10." is "am Montag, dem vierzehnten Oktober" (was "vierzehnter", the nominative)
+                out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), "dem")
+                return out + "." if out is not None and m.group(4) is None and _AT_END.match(m.string, m.end()) else out
         out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), before)
         if out is not None and before and not out.startswith(before):
             out = f"{before} {out}"
