@@ -904,8 +904,9 @@ LISTS_AND_NAMES = [
     # A date after "am" and a weekday was in the nominative ("am Montag, vierzehnter Oktober").
     (
         "de",
-        "Der Termin ist am Mo., 14.10. um 9:30 Uhr, heute ist Fr., 11.10.",
-        "Der Termin ist am Montag, dem vierzehnten Oktober um neun Uhr dreißig, heute ist Freitag, elfter Oktober.",
+        "Der Termin ist am Mo., 14.10. um 9:30 Uhr oder am Fr., 5. Dez., heute ist Fr., 11.10.",
+        "Der Termin ist am Montag, dem vierzehnten Oktober um neun Uhr dreißig oder am Freitag, dem fünften Dezember, "
+        "heute ist Freitag, elfter Oktober.",
         None,
     ),
     # "Ab 18+ Jahren" was "Ab achtzehn plus Jahren" (a sentence's first word taken for a name), "über 1.000+" "über

@@ -1014,18 +1014,23 @@ class Reader:
         if m.group(4) is not None and len(m.group(4)) == 2 and not before and self._after_name(m):
             # "Kernel 6.8.12", "iOS 17.4.10": a version after a name (was "August sixth, twenty twelve").
             return self._version(m, m.group(2), m.group(3), m.group(4))
-        if not before and self.code == "de":
-            weekday = _WEEKDAY_BEFORE_DE.search(m.string, max(0, m.start() - 32), m.start())
-            if weekday is not None and self.lang is not None and weekday.group(1).lower() in self.lang.day_words:
-                # "am Montag, 14.10." is "am Montag, dem vierzehnten Oktober" (was "vierzehnter", the nominative)
-                out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), "dem")
-                return out + "." if out is not None and m.group(4) is None and _AT_END.match(m.string, m.end()) else out
+        if not before and self._weekday_dative(m):
+            # "am Montag, 14.10." is "am Montag, dem vierzehnten Oktober" (was "vierzehnter", the nominative)
+            out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), "dem")
+            return out + "." if out is not None and m.group(4) is None and _AT_END.match(m.string, m.end()) else out
         out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), before)
         if out is not None and before and not out.startswith(before):
             out = f"{before} {out}"
         if out is not None and m.group(4) is None and _AT_END.match(m.string, m.end()):
             out += "."  # the day's dot ended the sentence too ("Heute ist der 3.11." had no final mark)
         return out
+
+    def _weekday_dative(self, m: re.Match[str]) -> bool:
+        """Whether a German date follows "am" and a weekday ("am Montag, 14.10.", "am Fr., 5. Dez.")."""
+        if self.code != "de" or self.lang is None:
+            return False
+        weekday = _WEEKDAY_BEFORE_DE.search(m.string, max(0, m.start() - 32), m.start())
+        return weekday is not None and weekday.group(1).lower() in self.lang.day_words
 
     def _slashed_date(self, m: re.Match[str]) -> str | None:
         a, b = int(m.group(1)), int(m.group(2))
@@ -1046,7 +1051,7 @@ class Reader:
         if code == "de":
             if not dotted:
                 return None
-            return f"{self._ordinal_de_word(day, before)} {month}"
+            return f"{self._ordinal_de_word(day, before or ('dem' if self._weekday_dative(m) else None))} {month}"
         prefix = before + " " if before else ""
         if code == "en":
             return f"{prefix}the {self.words(day, to='ordinal')} of {month}"
