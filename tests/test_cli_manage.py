@@ -47,9 +47,18 @@ def test_voices_export_and_import(tmp_path):
     assert "2 voice(s)" in out.stderr
     with zipfile.ZipFile(archive) as z:
         assert {f"{rose.id}/reference.wav", f"{tom.id}/voice.json", "manifest.json"} <= set(z.namelist())
-    one = tmp_path / "one.zip"
-    voxhost("voices", "export", tom.id, "-o", str(one), state=tmp_path / "a")
-    assert len(zipfile.ZipFile(one).namelist()) == 3
+    # `-o -` is standard output, as for `say` (it wrote a file named "-"), and `import -` reads standard input.
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VOXHOST_")},
+        "VOXHOST_STATE_DIR": str(tmp_path / "a"),
+    }
+    piped = subprocess.run(
+        f"{sys.executable} -m voxhost voices export {tom.id} -o - | tee {tmp_path / 'one.zip'} | "
+        f"VOXHOST_STATE_DIR={tmp_path / 'c'} {sys.executable} -m voxhost voices import -",
+        shell=True, capture_output=True, text=True, env=env, timeout=120, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert len(zipfile.ZipFile(tmp_path / "one.zip").namelist()) == 3 and not (tmp_path / "-").exists()
+    assert piped.stdout.count("imported") == 1 and "Tom" in piped.stdout, piped
     imported = voxhost("voices", "import", str(archive), state=tmp_path / "b")
     assert imported.stdout.count("imported") == 2 and "Rose" in imported.stdout
     assert files(tmp_path / "b" / "voices") == files(tmp_path / "a" / "voices")

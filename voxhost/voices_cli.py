@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -121,6 +123,8 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings)
     voices = [library.get(voice_id) for voice_id in args.ids] if args.ids else library.list()
+    if args.output == "-":  # as `say -o -`: standard output (it was a file named "-")
+        return _export_to_stdout(library.root, voices)
     output = Path(args.output or f"voxhost-voices-{time.strftime('%Y%m%d-%H%M%S')}.zip")
     try:
         with replacing(output) as part:  # whole or untouched: never a truncated zip on a full disk
@@ -132,11 +136,32 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _export_to_stdout(root: Path, voices: list[LibraryVoice]) -> int:
+    """The archive on standard output (made in a temporary file first: a zip is written with seeks)."""
+    if sys.stdout is None or sys.stdout.isatty():
+        where = "closed" if sys.stdout is None else "a terminal"
+        raise VoxhostError(
+            f"cannot write the archive to standard output: it is {where}; pipe it or name a file with -o"
+        )
+    with tempfile.TemporaryDirectory(prefix="voxhost-export-") as folder:
+        part = Path(folder) / "voices.zip"
+        write_archive(part, root, voices)
+        with part.open("rb") as archive:
+            shutil.copyfileobj(archive, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    print(f"standard output: {len({v.id for v in voices})} voice(s)", file=sys.stderr)
+    return 0
+
+
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    path = Path(args.archive)
-    if not path.is_file():
-        raise VoxhostError(f"no archive {path}")
-    result = import_archive(_library(settings), path.read_bytes(), args.duplicates)
+    if args.archive == "-":  # as `voices export -o -` writes it: `... export -o - | ssh host voxhost voices import -`
+        data = sys.stdin.buffer.read()
+    else:
+        path = Path(args.archive)
+        if not path.is_file():
+            raise VoxhostError(f"no archive {path}")
+        data = path.read_bytes()
+    result = import_archive(_library(settings), data, args.duplicates)
     if args.json:
         print(json.dumps({"imported": [v.id for v in result.imported], "skipped": result.skipped,
                           "replaced": result.replaced}, indent=2))  # fmt: skip
@@ -254,12 +279,14 @@ def add_voices_command(
         "export", parents=common, help="the voice library (or some voices) as one zip archive with a manifest of hashes"
     )
     p.add_argument("ids", nargs="*", metavar="id", help="voice-library ids (default: every voice)")
-    p.add_argument("-o", "--output", help="the archive to write (default: voxhost-voices-<time>.zip)")
+    p.add_argument("-o", "--output", help="the archive to write (default: voxhost-voices-<time>.zip), or - for stdout")
     p.set_defaults(func=_runner(_export, settings))
     p = sub.add_parser(
         "import", parents=common, help="voices from an archive, checked in full before anything is stored"
     )
-    p.add_argument("archive", help="a zip written by `voxhost voices export` (or the HTTP door's library export)")
+    p.add_argument(
+        "archive", help="a zip written by `voxhost voices export` (or the HTTP door's library export), or - for stdin"
+    )
     p.add_argument(
         "--duplicates",
         choices=("skip", "replace"),
