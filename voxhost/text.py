@@ -96,12 +96,12 @@ these words, such a dot ends the sentence. Abbreviations before a name ("Dr. Mü
 Dann", hidden above) are left alone."""
 UNIT_WORDS = frozenset(
     {u for lang in LANGS.values() for u in (*lang.units, *lang.aliases) if u.isalpha() and 2 <= len(u) <= 3}
-    - {"Min", "Sek", "Std"}
+    - {"Min", "Sek", "Std", "Stk"}
 ) | {"AM", "PM", "Hz", "KB", "PB", "Uhr"}
 """Capitalised units after a number ("5 GB.", "5 PM.", "um 5 Uhr.", "21 °C."): the detector took them for
 abbreviations and joined the next sentence ("Free up 5 GB. Two files remain." was one). Before any capitalised word
-their dot ends a sentence; a unit that takes a dot itself ("3 Std. Fahrt") or is a letter too ("123 W. Main St.") is
-not one of them."""
+their dot ends a sentence; a unit that takes a dot itself ("3 Std. Fahrt", "3 Stk. Äpfel") or is a letter too ("123
+W. Main St.") is not one of them."""
 _WORD_AFTER = re.compile(_SPACE + r"+(\w+)")
 _OPENER_BEGUN = frozenset(w[:k] for w in SENTENCE_OPENERS for k in range(len(w) + 1))
 _LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8

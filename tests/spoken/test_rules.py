@@ -909,6 +909,19 @@ LISTS_AND_NAMES = [
         "heute ist Freitag, elfter Oktober.",
         None,
     ),
+    # A number's sign was read "no." (a sentence's end) and "en er", a count after an item "ex six", "Stk." spelled.
+    (
+        "en_US",
+        "The No. 1 seed; Bananas ×6, Apples x6, a 2x4 board.",
+        "The number one seed; Bananas times six, Apples times six, a two by four board.",
+        "The number 1 seed; Bananas times 6, Apples times 6, a 2 by 4 board.",
+    ),
+    (
+        "de",
+        "Nr. 5: Bananen ×6, Avocados (3 Stk.), 2 Stk. Äpfel.",
+        "Nummer fünf: Bananen mal sechs, Avocados (drei Stück), zwei Stück Äpfel.",
+        "Nummer 5: Bananen mal 6, Avocados (drei Stück), zwei Stück Äpfel.",
+    ),
     # "Ab 18+ Jahren" was "Ab achtzehn plus Jahren" (a sentence's first word taken for a name), "über 1.000+" "über
     # mehr als eintausend".
     (

@@ -446,6 +446,7 @@ LANGS: dict[str, Lang] = {
             "l": ("Liter", "Liter"),
             "TL": ("Teelöffel", "Teelöffel"),
             "EL": ("Esslöffel", "Esslöffel"),
+            "Stk": ("Stück", "Stück"),
         },
         currencies={
             "EUR": (("Euro", "Euro"), ("Cent", "Cent")),
@@ -470,6 +471,7 @@ LANGS: dict[str, Lang] = {
             "Sek": "s",
             "Std": "h",
             "Min": "min",
+            "Stk.": "Stk",
             "Mbps": "Mbit/s",
             "Gbps": "Gbit/s",
             "L": "l",

@@ -199,6 +199,10 @@ def has_roman(text: str) -> bool:
 
 _AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
 """A number with a "+" after it, "and more" ("10+ km", "100+ users", "$50+"): not a sum ("1+1", "2+ 2 = 4")."""
+_NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|no|nr)\.|№)[ \u00a0]?(?=\d)")
+"""A number's sign ("No. 1", "Nr. 5", "№ 3"): the language's word for "number"."""
+_TIMES_BEFORE = re.compile(r"(?<=[^\W\d_] )[x×](?=\d+(?![\w.,]\d))")
+"""A count written after an item ("Bananas ×6", "Apples x6")."""
 _SUM = re.compile(r"(?<=\d)[ \u00a0]?\+[ \u00a0]?(?=\d)")
 """A "+" between two numbers: a sum."""
 _MORE_BEFORE = re.compile(r"(?i:\b(?:over|above|from|more than|at least|ab|über|mehr als|mindestens|von))$")
@@ -380,6 +384,12 @@ class Reader:
             text = self._roman.sub(self._roman_words, text)
         if self.code is None or not any(c.isdigit() or c in _VULGAR for c in text):
             return text
+        if self.lang is not None and ("No" in text or "Nr" in text or "№" in text):
+            # "No. 1 seed", "Nr. 5": espeak said "no." (a sentence's end) and "en er".
+            text = _NUMBER_SIGN.sub(self.lang.number + " ", text)
+        if ("×" in text or "x" in text) and self.lang is not None and "times" in self.lang.extra:
+            # "Bananas ×6", "Apples x6": so many times the item (was "ex six", "×six").
+            text = _TIMES_BEFORE.sub(self.lang.extra["times"] + " ", text)
         if "+" in text and self.lang is not None:
             # "2+2", "5 + 3 = 8": "two plus two" (the second number was left a digit, the sign to the engine).
             text = _SUM.sub(f" {self.lang.plus} ", text)
