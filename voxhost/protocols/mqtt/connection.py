@@ -357,9 +357,15 @@ class MqttConnection:
     # -- publishing (event loop) ---------------------------------------------------------------------
 
     def takes(self, topic: str) -> bool:
-        """Whether voxhost takes requests on ``topic``: it matches one of the door's subscriptions."""
+        """Whether voxhost takes requests on ``topic``: it matches one of the door's subscriptions, or the same
+        subscription of another node under the base topic."""
         if self._filters is None:
-            self._filters = tuple(filter_levels(topic_filter) for topic_filter in self._subscriptions())
+            base = tuple(self.settings.base_topic.split("/"))
+            root = (*base, *self.settings.node_id.split("/"))
+            filters = [filter_levels(topic_filter) for topic_filter in self._subscriptions()]
+            # Every node on the broker takes requests there: a WAV under voxhost/hall/voices/add was hall's new voice.
+            others = [(*base, "+", *levels[len(root) :]) for levels in filters if levels[: len(root)] == root]
+            self._filters = (*filters, *others)
         return any(matches(levels, topic) for levels in self._filters)
 
     @property
