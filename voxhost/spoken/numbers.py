@@ -199,8 +199,9 @@ def has_roman(text: str) -> bool:
 
 _AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
 """A number with a "+" after it, "and more" ("10+ km", "100+ users", "$50+"): not a sum ("1+1", "2+ 2 = 4")."""
-_NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|no|nr)\.|№)[ \u00a0]?(?=\d)")
-"""A number's sign ("No. 1", "Nr. 5", "№ 3"): the language's word for "number"."""
+_NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|nr)\.|№)[ \u00a0]?(?=\d)")
+"""A number's sign ("No. 1", "Nr. 5", "№ 3"): the language's word for "number" (not "no.", which ends "I said no.
+5 minutes later" as often)."""
 _TIMES_BEFORE = re.compile(r"(?<=[^\W\d_] )[x×](?=\d+(?![\w.,]\d))")
 """A count written after an item ("Bananas ×6", "Apples x6")."""
 _SUM = re.compile(r"(?<=\d)[ \u00a0]?\+[ \u00a0]?(?=\d)")
