@@ -425,6 +425,13 @@ def test_no_recognizer_is_an_error(tmp_path):
         error = _error(asyncio.run(ha_transcribe(port, b"\0" * 32000)))
         assert error.code == "not_supported"
 
+        async def named() -> list[Event]:  # a model named, with nothing to serve it: the same error (not a reset)
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Transcribe(name="tiny.en", language="en").event())
+                return [event] if (event := await read(client, 10)) is not None else []
+
+        assert _error(asyncio.run(named())).code == "not_supported"
+
 
 # -- both at once: Home Assistant's STT and TTS on one server ---------------------------------------------
 

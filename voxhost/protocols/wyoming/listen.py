@@ -63,7 +63,7 @@ def params_of(data: dict[str, Any], model_engines: dict[str, str]) -> Transcribe
     words = [*(request.transcript_names or ()), *(request.transcript_terms or ())]
     prompt = ", ".join(w.strip() for w in words if isinstance(w, str) and w.strip())[:MAX_PROMPT] or None
     fields: dict[str, Any] = {"language": request.language, "prompt": prompt, "door": "wyoming"}
-    if request.name:
+    if request.name in model_engines:  # none: nothing transcribes, which the core says (not_supported)
         fields["engine"] = model_engines[request.name]
     return parse(TranscribeParams, {k: v for k, v in fields.items() if v is not None})
 
