@@ -142,8 +142,9 @@ def test_say_v311_json_id_replies_on_node_topic(client311):
 
 
 def test_plain_text_as_home_assistant_notify_sends_it(client311):
+    # A message that opens with a quote is plain text too (it was refused as a JSON string that does not parse).
     client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/#")
-    client311.publish(f"{ROOT}/say", "Someone is at the front door.")
+    client311.publish(f"{ROOT}/say", '"Someone" is at the front door.')
     queued = client311.wait(is_status("queued"))
     rid = queued.json()["id"]  # the job id, since the text carried none
     assert queued.json()["audio_topic"] == f"{ROOT}/audio/{rid}"

@@ -439,7 +439,13 @@ def parse_say(payload: bytes, max_bytes: int, max_text: int) -> SayCommand:
     """A say request from plain text, a JSON string or a JSON object."""
     text = decode(payload, max_bytes)
     if looks_like_json(text):
-        data = load_json(text)
+        try:
+            data = load_json(text)
+        except InvalidRequestError:
+            if text.lstrip().startswith("{"):
+                raise
+            # Plain text that opens with a quote (Home Assistant's notify sends '"Dinner" is ready.' as it is).
+            data = text
         command: SayCommand = parse_model(SayCommand, {"text": data} if isinstance(data, str) else data)
     else:
         command = parse_model(SayCommand, {"text": text})
