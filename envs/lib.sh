@@ -34,7 +34,8 @@ env_begin() {
 }
 
 pip_install() {
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+  # VOXHOST_PIP_NO_COMPILE (./scripts/test sets it): no bytecode at install; each module compiles when first imported
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check ${VOXHOST_PIP_NO_COMPILE:+--no-compile} "$@"
 }
 
 install_torch() {
