@@ -106,7 +106,9 @@ def test_words_typed_first_are_not_replaced(page_for, daemon, tmp_path):
     page = page_for(DESKTOP, view="clone")
     page.fill("#clone-transcript", "My own words.")
     page.set_input_files("#clone-file", str(write_wav(tmp_path / "walk.wav", pcm, rate)))
-    page.wait_for_timeout(1500)
+    # The player's new source is what makes the page decide (at once, before any request) whether to listen.
+    page.wait_for_selector("#clone-sample[src]", state="attached", timeout=10000)
+    assert page.get_attribute("#clone-transcript", "data-state") is None, "the sample was sent to be transcribed"
     assert page.input_value("#clone-transcript") == "My own words."
 
 
