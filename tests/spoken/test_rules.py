@@ -589,6 +589,29 @@ VERSIONS = [
         ["Ich nutze Python 3.11.", "Es kommt mit „Kernel 6.8.“"],
     ),
     ("fi", "Käytän Python 3.11.", ["Käytän Python kolme piste yksitoista."], ["Käytän Python 3.11."]),
+    # After a known product's name, "Version", "Release" or a "v", "N.NN" is a version ("Python 3.12" was "three
+    # point one two", "v3.12" left as written); "21.25 degrees" and a measure stay decimals.
+    (
+        "en_US",
+        "I use Python 3.12 on Ubuntu 24.04; update to v3.12 now. It is 21.25 degrees, Chrome takes 2.5 GB.",
+        [
+            "I use Python three dot twelve on Ubuntu twenty-four dot zero four; update to v three dot twelve now.",
+            "It is twenty-one point two five degrees, Chrome takes two point five gigabytes.",
+        ],
+        [
+            "I use Python three dot twelve on Ubuntu twenty-four dot zero four; update to v three dot twelve now.",
+            "It is 21.25 degrees, Chrome takes two point five gigabytes.",
+        ],
+    ),
+    (
+        "de",
+        "Ich nutze Python 3.12 und Home Assistant 14.2 bei 21,25 Grad.",
+        [
+            "Ich nutze Python drei Punkt zwölf und Home Assistant vierzehn Punkt zwei bei einundzwanzig Komma zwei "
+            "fünf Grad."
+        ],
+        ["Ich nutze Python drei Punkt zwölf und Home Assistant vierzehn Punkt zwei bei 21,25 Grad."],
+    ),
     (
         "de",
         "Wir haben Version 3.11. Siehe Abbildung 3.11. Es läuft auf Ubuntu 22.04.",

@@ -127,6 +127,15 @@ class Lang:
         return forms[min(self.plural(n), len(forms) - 1)]
 
 
+PRODUCT_NAMES: tuple[str, ...] = (
+    "Python", "Node", "Node.js", "iOS", "iPadOS", "watchOS", "Android", "macOS", "Ubuntu", "Debian", "Fedora",
+    "Firefox", "Chrome", "Safari", "Java", "PHP", "Kotlin", "Rust", "Swift", "Ruby", "Perl", "Linux", "Kernel",
+    "Windows", "Django", "React", "Angular", "Docker", "PostgreSQL", "MySQL", "Home Assistant", "ESPHome",
+    "Zigbee2MQTT", "Bluetooth", "Matter", "Thread", "HTTP", "TLS", "USB", "HDMI", "Raspbian", "Alpine",
+)  # fmt: skip
+"""Software and standards after whose name "N.NN" is a version in every language ("Python 3.12": "three dot
+twelve", was "three point one two"); not "Go" (a verb: "Go 2.5 miles"); a unit after the number keeps it a measure."""
+
 _MONTHS_EN = [
     "January",
     "February",
@@ -156,6 +165,7 @@ LANGS: dict[str, Lang] = {
         and_word="and",
         or_word="or",
         dot="dot",
+        section_words=("Version", "version", "Versions", "Release", "release", "Update", "Firmware", "v"),
         at="at",
         number="number",
         per="per",

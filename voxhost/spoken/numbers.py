@@ -18,7 +18,7 @@ from num2words import CONVERTER_CLASSES, num2words
 
 from ..langid import primary_language
 from ..text import SENTENCE_OPENERS
-from .langs import Lang, lang_for
+from .langs import PRODUCT_NAMES, Lang, lang_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ _ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|di
 """A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte", "ab
 fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
 _LEFT = r"(?<![\w.,:/\-−+])"
+_V_VERSION = re.compile(r"(?<!\w)v(?=\d+\.\d)")
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
 _AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=\.m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–-])))?"
@@ -335,11 +336,12 @@ class Reader:
                 rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\b(?![:.,]\d)|(?={month}[ \u00a0]+\d{{1,2}}\b))"
             )
             rules.append((re.compile(pattern), self._date_range, "-–"))
-        sections = self.lang.section_words if self.lang is not None and self.code is not None else ()
+        sections = self.lang.section_words + PRODUCT_NAMES if self.lang is not None and self.code is not None else ()
         if sections:
             # "Kapitel 3.2" is "drei Punkt zwei", not a decimal (was "drei Komma zwei"); "Kapitel 2.1 und 2.2." no
             # day ("zweiter Februar"): before the dates.
-            names = "|".join(re.escape(w) for w in sections)
+            # A name is a whole word ("Pythons 3.12" none), "§3.2" may join its number.
+            names = "|".join(re.escape(w) + r"(?![^\W\d])" for w in sections)
             part = r"\d{1,3}\.\d{1,3}(?!\d|[.,]\d)"
             pattern = rf"(?<!\w)((?:{names})[ \u00a0]*)({part}(?:[ \u00a0]*(?:,|und|oder|bis|–|-)[ \u00a0]*{part})*)"
             rules.append((re.compile(pattern), self._section, "."))
@@ -385,6 +387,9 @@ class Reader:
             text = self._roman.sub(self._roman_words, text)
         if self.code is None or not any(c.isdigit() or c in _VULGAR for c in text):
             return text
+        if "v" in text:
+            # "v3.12", "v2.0.1": the letter apart, then a version (was "v3.12" as written).
+            text = _V_VERSION.sub("v ", text)
         if self.lang is not None and ("No" in text or "Nr" in text or "№" in text):
             # "No. 1 seed", "Nr. 5": espeak said "no." (a sentence's end) and "en er".
             text = _NUMBER_SIGN.sub(self.lang.number + " ", text)
@@ -564,6 +569,8 @@ class Reader:
         """ "Kapitel 3.2" → "Kapitel drei Punkt zwei", "Kapitel 2.1 und 2.2" each part so."""
         if self.reads_numbers and m.string.startswith(".", m.end()) and m.group(2).count(".") == 1:
             return None  # "Abbildung 3.11." at the end: left to the engine as the date rules leave it
+        if self._measure_after is not None and self._measure_after.match(m.string, m.end()):
+            return None  # "Chrome 2.5 GB", "USB 3.2 W": a measure
         to = self.lang.to if self.lang is not None and self.lang.to else "-"
         said = re.sub(
             r"(\d+)\.(\d+)|[ \u00a0]*[–-][ \u00a0]*",
