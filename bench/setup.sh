@@ -9,7 +9,7 @@ install() {
   local dir="$root/$1"
   shift
   [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
-  "$dir/bin/pip" install --quiet --disable-pip-version-check ${VOXHOST_PIP_NO_COMPILE:+--no-compile} "$@"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
 }
 
 install wyoming-piper 'wyoming-piper==2.5.2'

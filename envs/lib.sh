@@ -34,8 +34,7 @@ env_begin() {
 }
 
 pip_install() {
-  # VOXHOST_PIP_NO_COMPILE (./scripts/test sets it): no bytecode at install; each module compiles when first imported
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check ${VOXHOST_PIP_NO_COMPILE:+--no-compile} "$@"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
 }
 
 install_torch() {
