@@ -17,6 +17,7 @@ from ...events import (
     JobProgress,
     JobStarted,
 )
+from ...operations import NOTHING_TO_SAY_SECONDS
 from .connection import Incoming
 from .context import Handler, Service
 from .names import shared
@@ -158,13 +159,18 @@ class VoxhostService(Service):
                         audio_seconds=event.audio_seconds,
                     )
                 elif isinstance(event, JobFinished):
+                    if audio.rate is None and job.chars:
+                        # Nothing to say (emoji or markup alone): the short silence the other doors give and a kept
+                        # job stores, so that a speaker waiting for start/stop or a WAV gets audio it can play.
+                        rate = job.voice.sample_rate
+                        audio.add(bytes(round(rate * NOTHING_TO_SAY_SECONDS) * 2), rate)
                     problem = await audio.finish("done", job.voice.sample_rate)
                     if problem:
                         reply.send("error", code="too_large", message=problem, param="format")
                     else:
                         reply.send(
                             "done",
-                            duration=event.audio_seconds,
+                            duration=event.audio_seconds or audio.seconds,
                             ttfa=event.ttfa,
                             elapsed=event.elapsed,
                             rtf=event.rtf,
