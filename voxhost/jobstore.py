@@ -36,7 +36,7 @@ from .events import (
     JobProgress,
     JobStarted,
 )
-from .operations import JobQuery, OutputQuery, OutputSelection
+from .operations import NOTHING_TO_SAY_SECONDS, JobQuery, OutputQuery, OutputSelection
 from .outputs import INTERRUPTED, INTERRUPTED_MESSAGE, History, OutputFiles, valid_id
 from .settings import Settings
 
@@ -64,6 +64,8 @@ class JobStore:
         """The ids of ended records that may leave the list, oldest first: forgetting old jobs need not look at
         every record on each new one."""
         self._audio: dict[str, AudioFile] = {}
+        self._voice_rates: dict[str, int] = {}
+        """Kept jobs that have made no audio yet: their voice's rate, for the silence of one with nothing to say."""
         self._held: set[str] = set()
         """Running jobs that nobody reads but this store: their record and audio outlive a failure."""
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="voxhost-outputs")
@@ -175,6 +177,7 @@ class JobStore:
         self._put(record)
         if record.audio:
             self._audio[job.id] = AudioFile(self.files.audio(job.id), self._writer)
+            self._voice_rates[job.id] = job.voice.sample_rate
             self._write(self.files.write, record)
         if request.hold:
             self._held.add(job.id)
@@ -202,6 +205,7 @@ class JobStore:
         if record is None or record.done:
             return
         if isinstance(event, JobAudio):
+            self._voice_rates.pop(event.job_id, None)
             if (audio := self._audio.get(event.job_id)) is not None:
                 audio.append(event.audio, event.rate)
             if record.first_audio_at is None:
@@ -219,8 +223,7 @@ class JobStore:
             # A held job's expiry is known as it finishes: a client that polls the record sees both at once (the seal
             # that follows on the writer thread sets it again).
             expires = self._expiry() if record.audio and not record.kept else record.expires_at
-            record = self._update(
-                record,
+            finished = dict(
                 state="finished",
                 expires_at=expires,
                 ended_at=self._now(),
@@ -231,6 +234,7 @@ class JobStore:
                 sentences_done=event.sentences,
                 sentences_total=event.sentences,
             )
+            record = self._update(record, **(finished | self._silence(record)))
             if record.audio:
                 self._spawn(self._seal(record.id), f"seal-{record.id}")
         elif isinstance(event, JobCut):
@@ -241,6 +245,18 @@ class JobStore:
             self._end(record, "cancelled", CancelledError.code, f"job cancelled: {event.reason}")
         else:
             self._noted(record, event)
+
+    def _silence(self, record: JobRecord) -> dict[str, Any]:
+        """A kept job that finished without audio (emoji or markup alone: nothing to say) keeps the short silence
+        every door gives its client instead, so that its output, the archive and the job's audio agree (an output
+        without audio was a 404 and left out of archives); the record's changes that say so."""
+        rate = self._voice_rates.pop(record.id, None)
+        audio = self._audio.get(record.id)
+        if rate is None or audio is None or audio.rate is not None:
+            return {}
+        samples = round(rate * NOTHING_TO_SAY_SECONDS)
+        audio.append(bytes(samples * 2), rate)
+        return {"rate": rate, "audio_seconds": round(samples / rate, 3)}
 
     def _noted(self, record: JobRecord, event: JobEvent) -> None:
         """Events this store does not know by type: the text as spoken (a ``spoken`` or ``spoken_text`` field, or
@@ -287,6 +303,7 @@ class JobStore:
 
     def _drop(self, job_id: str) -> None:
         """Forget a record."""
+        self._voice_rates.pop(job_id, None)
         self._records.pop(job_id, None)
         self._ended.pop(job_id, None)
 
@@ -317,6 +334,7 @@ class JobStore:
 
     def _end(self, record: JobRecord, state: str, code: str, message: str) -> None:
         """A job failed or was cancelled: recorded now; its kept audio is closed on the writer thread."""
+        self._voice_rates.pop(record.id, None)
         held = record.id in self._held  # its record stays until it expires, known now (as for a finished job)
         expires = self._expiry() if record.audio and held else record.expires_at
         record = self._update(

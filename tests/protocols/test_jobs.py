@@ -288,6 +288,28 @@ def test_outputs_are_kept_only_when_asked(keeper):
     assert job_view["kept"] and job_view["audio"]
 
 
+def test_a_kept_text_with_nothing_to_say_stores_the_silence_it_answered(keeper):
+    # Emoji alone: the answer is 0.1 s of silence, and the job said it had audio, but the stored output had none:
+    # GET /v1/outputs/{id}/audio was a 404 "has no audio (yet)" and the archive left it out.
+    answer = httpx.post(
+        base_url(keeper) + "/v1/audio/speech", json={"input": "😀🎉 ... 👍", "response_format": "wav", "keep": True}
+    )
+    assert answer.status_code == 200, answer.text
+    kept, (sent, rate) = answer.headers["x-voxhost-job"], decode("wav", answer.content)
+    flush(keeper)
+    stored = httpx.get(f"{base_url(keeper)}/v1/outputs/{kept}/audio")
+    assert stored.status_code == 200, stored.text
+    assert decode("wav", stored.content) == (sent, rate) and len(sent) == rate // 10 * 2 and not any(sent)
+    record = httpx.get(f"{base_url(keeper)}/v1/outputs/{kept}").json()
+    assert record["audio_seconds"] == 0.1 and record["sample_rate"] == rate and record["size"] == len(stored.content)
+    assert httpx.get(f"{base_url(keeper)}/v1/jobs/{kept}/audio", params={"response_format": "wav"}).content == (
+        stored.content
+    )
+    archive = httpx.get(base_url(keeper) + "/v1/outputs/archive", params={"ids": kept})
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as z:
+        assert z.read(f"{kept}/audio.wav") == stored.content
+
+
 def test_stored_audio_is_served_in_byte_ranges(keeper):
     # Browsers' <audio> elements and the voice lab seek with Range: a kept output's WAV and a finished job's (its
     # file, whole on disk) answer one range with a 206; an unsatisfiable one is a 416 in the door's error form.

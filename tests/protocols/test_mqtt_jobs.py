@@ -128,3 +128,18 @@ def test_both_doors_upload_budgets_are_in_the_metrics(daemon):
         assert metric(text, "voxhost_uploads_in_progress", door=door) == 0
         assert metric(text, "voxhost_upload_bytes_in_progress", door=door) == 0
         assert metric(text, "voxhost_uploads_refused_total", door=door) == 0
+
+
+def test_a_kept_say_with_nothing_to_say_stores_the_silence_it_sent(client, daemon):
+    # Emoji alone: nothing to say. A streamed say got no audio at all (no start, no stop: a speaker waiting for them
+    # waited on), and its kept output was a record without audio (a 404, left out of archives) while its job said
+    # it had some. Now the say gets the 0.1 s of silence the other doors give, and the output holds it.
+    job_id, first = say(client, "😀🎉 👍", keep=True)
+    assert first, "no audio message at all"
+    sent, rate, _ = audio_of(first, first[0].topic.rsplit("/", 1)[0])
+    assert len(sent) == rate // 10 * 2 and not any(sent)
+    daemon.call(daemon.core.jobstore.flush())
+    stored = httpx.get(f"{base_url(daemon)}/v1/outputs/{job_id}/audio")
+    assert stored.status_code == 200, stored.text
+    samples, stored_rate = soundfile.read(io.BytesIO(stored.content), dtype="int16")
+    assert (samples.tobytes(), stored_rate) == (sent, rate)
