@@ -410,7 +410,7 @@ SHORT_FORMS = [
     (
         "de",
         "Mit 10 MB/s, 1 kcal, 2 mAh, 5 l und 50 Hz.",
-        "Mit zehn Megabyte pro Sekunde, eine Kilokalorie, zwei Milliamperestunden, fünf Liter und fünfzig Hertz.",
+        "Mit zehn Megabyte pro Sekunde, einer Kilokalorie, zwei Milliamperestunden, fünf Liter und fünfzig Hertz.",
     ),
     ("de", "Warte 30s oder 2m 30s.", "Warte dreißig Sekunden oder zwei Minuten dreißig Sekunden."),
     (
@@ -929,7 +929,7 @@ LISTS_AND_NAMES = [
         "de",
         "Der Termin ist am Mo., 14.10. um 9:30 Uhr oder am Fr., 5. Dez., heute ist Fr., 11.10.",
         "Der Termin ist am Montag, dem vierzehnten Oktober um neun Uhr dreißig oder am Freitag, dem fünften Dezember, "
-        "heute ist Freitag, elfter Oktober.",
+        "heute ist Freitag, der elfte Oktober.",
         None,
     ),
     # A number's sign was read "no." (a sentence's end) and "en er", a count after an item "ex six", "Stk." spelled.
@@ -989,6 +989,17 @@ LISTS_AND_NAMES = [
         "eins Absatz zwei und mehr als zehn Tipps.",
         "Gib ein Teelöffel Salz, eine Tasse Mehl, ein Ei und eine halbe Tasse Milch dazu, um ein Uhr; siehe Kapitel "
         "1 Absatz 2 und mehr als 10 Tipps.",
+    ),
+    # "½ Liter" was "ein halb Liter", "1 Zwiebel" "ein Zwiebel", "mit 1 l" "mit ein Liter", "Heute ist Montag, 3. Mai"
+    # "…, dritter Mai"; a list takes the case its first item has.
+    (
+        "de",
+        "Nimm ½ Liter Milch, ½ kg Mehl, 1 Zwiebel und 1 Kartoffel; mit 1 l Wasser und ½ Glas Öl nach 1 Tag. Zutaten: "
+        "½ Liter Milch, ½ l Sahne. Heute ist Montag, 3. Mai.",
+        "Nimm einen halben Liter Milch, ein halbes Kilogramm Mehl, eine Zwiebel und eine Kartoffel; mit einem Liter "
+        "Wasser und einem halben Glas Öl nach einem Tag. Zutaten: ein halber Liter Milch, ein halber Liter Sahne. "
+        "Heute ist Montag, der dritte Mai.",
+        None,
     ),
 ]
 

@@ -217,12 +217,48 @@ _NOT_FEMININE_DE = (
     "kollege", "experte", "gedanke", "buchstabe", "glaube", "wille", "friede", "ende", "erbe", "finale",
 )  # fmt: skip
 """German nouns in "-e" that are masculine or neuter (and compounds that end in them: "Schafskäse", "Vorname")."""
+_FEMININE_WORDS_DE = (
+    "zwiebel", "kartoffel", "gabel", "schüssel", "nudel", "mandel", "semmel", "dattel", "tafel", "kugel", "wurzel",
+    "brezel", "schachtel", "nadel", "muschel", "morchel", "regel", "formel", "insel", "kachel", "windel", "nuss",
+    "frucht", "milch", "butter", "wurst", "nacht", "stadt", "zahl", "zeit", "tür", "handvoll", "zucchini", "paprika",
+    "kiwi", "mango", "sauce", "soße",
+)  # fmt: skip
+"""Feminine German nouns whose ending does not say so ("Zwiebel", "Kartoffel", "Nuss"): "eine Zwiebel" (was "ein")."""
+_MASCULINE_DE = (
+    "liter", "löffel", "becher", "würfel", "beutel", "streifen", "tropfen", "zweig", "stiel", "apfel", "topf",
+    "teller", "eimer", "kaffee", "tee", "tag", "monat", "moment", "schritt", "schuss", "spritzer", "sack", "karton",
+    "riegel", "keks", "kopf", "zentner", "termin", "timer", "wecker", "sensor", "schalter", "stecker",
+)  # fmt: skip
+"""Masculine German nouns and units counted in answers ("Liter", "Esslöffel", "Tag"): "ein halber Liter", "einen
+halben Liter", "mit einem Liter" (a word ending so, "Milliliter", too); "-meter" not ("das Thermometer")."""
+_NEUTER_DE = (
+    "kilo", "kilogramm", "gramm", "pfund", "glas", "stück", "chen", "lein", "paket", "bund", "jahr", "prozent", "grad",
+    "blatt", "brot", "fass", "viertel", "drittel", "zimmer", "fenster", "licht", "gerät", "haus", "auto", "kind",
+    "bett", "buch", "wasser", "messer", "steak", "filet", "schnitzel", "hähnchen",
+)  # fmt: skip
+"""Neuter German nouns and units counted in answers ("Kilo", "Glas", "Päckchen"): "ein halbes Kilo"."""
+_DATIVE_BEFORE_DE = re.compile(r"(?i:\b(?:mit|aus|bei|nach|von|zu|seit|samt|nebst))[ \u00a0]+$")
+"""A German preposition that takes the dative right before a count ("mit 1 Tasse": "mit einer Tasse")."""
+_COPULA_DE = frozenset(
+    {"ist", "sind", "war", "waren", "wäre", "wären", "bleibt", "bleiben", "wird", "werden", "wurde", "wurden", "sei",
+     "es", "bin", "bist"}
+)  # fmt: skip
+"""Words in a clause before a count that leave it in the nominative ("Das ist ½ Liter", "Es fehlt ½ Liter")."""
+_UNIT_DE = re.compile(r"[mcdk]?[lgm]|h|min|s|ms")
+"""Units in lower case that go on a list of counted things ("mit 1 l Wasser und ½ Glas Öl")."""
+_CLAUSE_START_DE = re.compile(r"[.!?:;(\n]")
 _NOUN_DE = re.compile(r"[ \u00a0]+([A-ZÄÖÜ][a-zäöüß]+)\b")
 """A German noun right after a number ("1 Tasse", "1 Uhr")."""
 _LABEL_DE = re.compile(r"[ \u00a0]+[A-ZÄÖÜ][a-zäöüß]+[ \u00a0]+\d")
 """A noun and a number after a number: the first number names a part ("Kapitel 1 Absatz 2"), counts nothing."""
 _WEEKDAY_BEFORE_DE = re.compile(r"(?i:\b(?:am|vom|zum|seit|bis zum)[ \u00a0]+)([^\W\d_]+)\.?,[ \u00a0]*$")
 """A German weekday after "am" before a date ("am Montag, 14.10."): the date takes the dative too."""
+_WEEKDAY_ALONE_DE = re.compile(
+    r"(?:^|[.!?:;(\n\-–][ \u00a0]*|(?i:\b(?:ist|war|wäre|wird|sei|heute|morgen|gestern))[ \u00a0]+)"
+    r"([^\W\d_]+)\.?,[ \u00a0]*$"
+)
+"""A German weekday that opens its clause or follows "ist" before a date ("Heute ist Montag, 3. Mai", "Mo., 3.5.:
+Zahnarzt"): the date is "der dritte Mai" (was "dritter Mai")."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -644,8 +680,9 @@ class Reader:
                 return None if whole is not None or unit is not None or dash else self._short_date(m, n, d)
         count = int(whole) if whole is not None else None
         if self.code == "de":
-            if d == 2 and count is None and self._feminine_after(m, unit):
-                said = "eine halbe"  # "½ Tasse", "1/2 Stunde" (was "ein halb Tasse")
+            half = self._half_de(m, unit) if d == 2 and count is None else None
+            if half is not None:
+                said = half  # "½ Tasse", "½ Liter", "mit ½ Glas" (was "ein halb Tasse", "ein halb Liter")
             elif d == 2:
                 said = self.count(count) + "einhalb" if count is not None else "ein halb"
             else:
@@ -675,13 +712,23 @@ class Reader:
             said += dash
         return said
 
-    def _feminine_after(self, m: re.Match[str], unit: str | None) -> bool:
-        """Whether the German unit or noun after ``m`` is feminine ("½ h", "½ Tasse")."""
+    def _half_de(self, m: re.Match[str], unit: str | None) -> str | None:
+        """ "eine halbe" ("½ Tasse", "½ h"), "ein halber" / "einen halben" ("½ Liter"), "ein halbes" ("½ kg"), in the
+        case the words before ask for; None where the gender of the unit or noun after ``m`` is unknown."""
         assert self.lang is not None
         if unit is not None:
-            return self.lang.aliases.get(unit, unit) in self.lang.feminine
-        noun = _NOUN_DE.match(m.string, m.end())
-        return noun is not None and _feminine_de(noun.group(1))
+            key = self.lang.aliases.get(unit, unit)
+            gender = (
+                "f"
+                if key in self.lang.feminine
+                else _gender_de(self.lang.units[key][0])
+                if key in self.lang.units
+                else None
+            )
+        else:
+            noun = _NOUN_DE.match(m.string, m.end())
+            gender = _gender_de(noun.group(1)) if noun is not None else None
+        return _one_before_de(gender, _case_de(m.string, m.start()), half=True)
 
     def _rating(self, m: re.Match[str], top: str, d: int) -> str | None:
         """ "8/10", "4.5/5", "4,5/5 Sterne": a rating, "eight out of ten" ("vier Komma fünf von fünf"); not after a
@@ -1032,9 +1079,11 @@ class Reader:
         if m.group(4) is not None and len(m.group(4)) == 2 and not before and self._after_name(m):
             # "Kernel 6.8.12", "iOS 17.4.10": a version after a name (was "August sixth, twenty twelve").
             return self._version(m, m.group(2), m.group(3), m.group(4))
-        if not before and self._weekday_dative(m):
-            # "am Montag, 14.10." is "am Montag, dem vierzehnten Oktober" (was "vierzehnter", the nominative)
-            out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), "dem")
+        article = None if before else self._weekday_article(m)
+        if article is not None:
+            # "am Montag, 14.10." is "am Montag, dem vierzehnten Oktober" (was "vierzehnter", the nominative),
+            # "Heute ist Montag, 3.5." "…, der dritte Mai"
+            out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), article)
             return out + "." if out is not None and m.group(4) is None and _AT_END.match(m.string, m.end()) else out
         out = self._date(int(m.group(2)), int(m.group(3)), self._full_year(m.group(4)), before)
         if out is not None and before and not out.startswith(before):
@@ -1043,12 +1092,17 @@ class Reader:
             out += "."  # the day's dot ended the sentence too ("Heute ist der 3.11." had no final mark)
         return out
 
-    def _weekday_dative(self, m: re.Match[str]) -> bool:
-        """Whether a German date follows "am" and a weekday ("am Montag, 14.10.", "am Fr., 5. Dez.")."""
+    def _weekday_article(self, m: re.Match[str]) -> str | None:
+        """ "dem" where a German date follows "am" and a weekday ("am Montag, 14.10.", "am Fr., 5. Dez."), "der"
+        where it follows a weekday that opens its clause or follows "ist" ("Heute ist Montag, 3. Mai"), else None."""
         if self.code != "de" or self.lang is None:
-            return False
-        weekday = _WEEKDAY_BEFORE_DE.search(m.string, max(0, m.start() - 32), m.start())
-        return weekday is not None and weekday.group(1).lower() in self.lang.day_words
+            return None
+        start = max(0, m.start() - 32)
+        for pattern, article in ((_WEEKDAY_BEFORE_DE, "dem"), (_WEEKDAY_ALONE_DE, "der")):
+            weekday = pattern.search(m.string[start : m.start()])
+            if weekday is not None and weekday.group(1).lower() in self.lang.day_words:
+                return article
+        return None
 
     def _slashed_date(self, m: re.Match[str]) -> str | None:
         a, b = int(m.group(1)), int(m.group(2))
@@ -1069,7 +1123,7 @@ class Reader:
         if code == "de":
             if not dotted:
                 return None
-            return f"{self._ordinal_de_word(day, before or ('dem' if self._weekday_dative(m) else None))} {month}"
+            return f"{self._ordinal_de_word(day, before or self._weekday_article(m))} {month}"
         prefix = before + " " if before else ""
         if code == "en":
             return f"{prefix}the {self.words(day, to='ordinal')} of {month}"
@@ -1250,7 +1304,11 @@ class Reader:
                 # that opens the sentence is as often a verb ("Gib 1 Tasse").
                 return None
         noun = _NOUN_DE.match(m.string, m.end())
-        return "eine" if noun is not None and _feminine_de(noun.group(1)) else "ein"
+        gender = _gender_de(noun.group(1)) if noun is not None else None
+        case = _case_de(m.string, m.start())
+        # The accusative only after a preposition's dative is sure enough: "Nimm 1 Liter" stays "ein Liter" where
+        # "Es dauert 1 Tag" and "Da liegt 1 Apfel" differ by the verb.
+        return _one_before_de(gender, "nom" if case == "acc" else case) or "ein"
 
     def _ers(self, m: re.Match[str]) -> str | None:
         word = self.words(int(m.group(1)))
@@ -1326,6 +1384,11 @@ class Reader:
         said = self._measure(
             m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine, before_noun=before_noun
         )
+        if self.code == "de" and m.group(1) == "1" and _case_de(m.string, m.start()) == "dat":
+            # "mit 1 l Wasser", "nach 1 h": "mit einem Liter", "nach einer Stunde" (was "mit ein Liter").
+            gender = "f" if unit in self.lang.feminine else _gender_de(self.lang.units[unit][0])
+            one = _one_before_de(gender, "dat")
+            said = re.sub(r"^eine?\b", one, said) if one is not None else said
         # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann", "3 Std. Fahrt": the
         # splitter ended the sentence there only before a sentence opener), else it ends it.
         return said + _end_dot(m, m.group(2))
@@ -1520,9 +1583,59 @@ def _quoted(text: str, at: int, mark: str) -> bool:
 
 
 def _feminine_de(noun: str) -> bool:
-    """Whether a German noun is feminine, as its ending says (see ``_FEMININE_DE``)."""
+    """Whether a German noun is feminine, as its ending or ``_FEMININE_WORDS_DE`` says (see ``_FEMININE_DE``)."""
     word = noun.lower()
+    if word.endswith(_FEMININE_WORDS_DE) and not word.endswith("genuss"):
+        return True
     return word.endswith(_FEMININE_DE) and not word.endswith(_NOT_FEMININE_DE)
+
+
+def _gender_de(noun: str) -> str | None:
+    """ "f", "m" or "n" for a German noun known by its ending or the lists above; None where unknown."""
+    if _feminine_de(noun):
+        return "f"
+    word = noun.lower()
+    if word.endswith(_MASCULINE_DE):
+        return "m"
+    if word.endswith(_NEUTER_DE) or word in ("ei", "mal", "ende"):
+        return "n"
+    return None
+
+
+def _case_de(text: str, start: int) -> str:
+    """The case of a count at ``start``: "dat" after a preposition that takes it ("mit ½ Liter"), "nom" where its
+    clause starts there or holds a copula or "es" ("Zutaten: ½ Liter", "Es fehlt ½ Liter"), else "acc" ("Nimm ½
+    Liter": what a recipe or an instruction asks for)."""
+    head = text[max(0, start - 80) : start]
+    if _DATIVE_BEFORE_DE.search(head):
+        return "dat"
+    # A list's later items take the case of its first ("Zutaten: ½ Liter Milch, ½ l Sahne"): the words before the
+    # clause's first number.
+    clause = _CLAUSE_START_DE.split(head)[-1]
+    first = next((i for i, c in enumerate(clause) if c.isdigit() or c in _VULGAR), len(clause))
+    words = re.findall(r"[^\W\d_]+", clause[:first])
+    if _DATIVE_BEFORE_DE.search(clause[:first]):
+        # "mit 1 l Wasser und ½ Glas Öl": the list goes on with nouns, units, "und", "oder" (a verb ends it).
+        between = re.findall(r"[^\W\d_]+", clause[first:])
+        if all(w[0].isupper() or w in ("und", "oder", "sowie") or _UNIT_DE.fullmatch(w) for w in between):
+            return "dat"
+    return "nom" if not words or any(w.lower() in _COPULA_DE for w in words) else "acc"
+
+
+def _one_before_de(gender: str | None, case: str, *, half: bool = False) -> str | None:
+    """ "ein", "eine", "einen", "einem", "einer" (with "halbe…" after it where ``half``) for a count of one of a
+    noun of ``gender`` in ``case``; None where the gender is unknown (the caller keeps its word)."""
+    if gender is None:
+        return None
+    if case == "dat":
+        return ("einer" if gender == "f" else "einem") + (" halben" if half else "")
+    if gender == "f":
+        return "eine halbe" if half else "eine"
+    if gender == "m" and case == "acc":
+        return "einen halben" if half else "einen"
+    if not half:
+        return "ein"
+    return "ein halber" if gender == "m" else "ein halbes"
 
 
 def _noun_after(text: str, at: int) -> bool:
