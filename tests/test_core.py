@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx2 as httpx
 import pytest
 
 from voxhost.errors import (
@@ -16,6 +17,7 @@ from voxhost.events import JobAudio, JobCancelled, JobFinished, JobSentence
 from voxhost.operations import SpeechRequest, parse
 
 from .conftest import REPO, assert_speech, make_settings, running_daemon
+from .protocols.http_helpers import base_url
 
 FIVE = (
     "The kitchen lights are on. The front door is locked. "
@@ -27,7 +29,10 @@ FIVE = (
 def daemon(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
     settings = make_settings(
-        state, plugins_dirs=[str(REPO / "tests" / "plugins")], scheduler={"max_jobs_per_engine": 6}
+        state,
+        plugins_dirs=[str(REPO / "tests" / "plugins")],
+        scheduler={"max_jobs_per_engine": 6},
+        http={"enabled": True, "port": 0},  # for what clients send as JSON
     )
     with running_daemon(settings) as d:
         yield d
@@ -154,6 +159,24 @@ def test_an_enum_option_is_named_by_its_value(daemon):
     for bad, words in (({"wave": "saw"}, "options.wave"), ({"amplitude": True}, "options.amplitude")):
         with pytest.raises(InvalidRequestError, match=words):
             daemon.core.submit(parse(SpeechRequest, {"text": "abc", "voice": "tone:beep", "options": bad}))
+
+
+def test_an_integer_option_sent_as_an_integral_number_is_that_integer(daemon):
+    # JSON Schema counts 2.0 an integer, and a JavaScript client's arithmetic sends one: the strict check refused it
+    # ("Input should be a valid integer"). The engine gets the integer (the tone engine's range() takes no float).
+    url, body = base_url(daemon) + "/v1/audio/speech", {"input": "abc", "voice": "tone:beep", "response_format": "pcm"}
+    plain = httpx.post(url, json=body, timeout=30)
+    two = httpx.post(url, json={**body, "options": {"harmonics": 2}}, timeout=30)
+    assert plain.status_code == two.status_code == 200 and plain.content != two.content
+    template = '{"input": "abc", "voice": "tone:beep", "response_format": "pcm", "options": {"harmonics": N}}'
+    for integral in ("2.0", "2e0", "20E-1"):  # as JSON text: each a float to the door's parser
+        sent = template.replace("N", integral)
+        answer = httpx.post(url, content=sent, headers={"content-type": "application/json"}, timeout=30)
+        assert answer.status_code == 200 and answer.content == two.content, (integral, answer.text)
+    for refused in (2.5, True, "2"):
+        answer = httpx.post(url, json={**body, "options": {"harmonics": refused}}, timeout=30)
+        error = answer.json()["error"]
+        assert answer.status_code == 400 and "options.harmonics" in error["message"], (refused, error)
 
 
 def test_speakers_change_the_audio(daemon):

@@ -453,7 +453,9 @@ def parse(model: type[M], data: Any, *, prefix: str = "") -> M:
 def engine_options(engine_id: str, model: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
     """A request's options for an engine, checked with its ``model`` as the JSON values they are: their JSON types
     kept (``false`` is no number, ``"0.5"`` none), an enum's member named by its value (a strict check of Python
-    values would refuse every enum option); ``InvalidRequestError`` naming the option."""
+    values would refuse every enum option), an integer option given as an integral number (``5.0``) taken as that
+    integer; ``InvalidRequestError`` naming the option."""
+    given = _integral(model, given)
     try:
         try:
             text = json.dumps(given, allow_nan=False)
@@ -465,6 +467,29 @@ def engine_options(engine_id: str, model: type[BaseModel], given: dict[str, Any]
         problem = invalid(err, prefix="options").message
         raise InvalidRequestError(f"invalid options for engine {engine_id}: {problem}", param="options") from None
     return checked.model_dump(mode="json", exclude_none=True)
+
+
+def _integral(model: type[BaseModel], given: dict[str, Any]) -> dict[str, Any]:
+    """Integer options given as integral floats, as integers: JSON Schema counts ``5.0`` an integer, and a JavaScript
+    client's arithmetic sends one (``2 * 2.5``), which a strict check refuses; ``5.5`` stays refused."""
+    whole = {name for name, value in given.items() if isinstance(value, float) and value.is_integer()}
+    if not whole:
+        return given  # most requests: the schema is not looked at
+    try:
+        properties = _properties(model)
+    except Exception:  # a plugin's options without a JSON Schema: checked as given
+        return given
+    return {
+        name: int(value) if name in whole and _integer(properties.get(name)) else value for name, value in given.items()
+    }
+
+
+def _integer(prop: Any) -> bool:
+    """Whether a property of an options schema takes integers and no other numbers."""
+    if not isinstance(prop, dict):
+        return False
+    types = {prop.get("type"), *(branch.get("type") for branch in prop.get("anyOf", ()))}
+    return "integer" in types and "number" not in types
 
 
 def invalid(err: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None) -> InvalidRequestError:

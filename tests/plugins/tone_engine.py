@@ -39,6 +39,8 @@ class ToneOptions(voxhost.EngineOptions):
 
     amplitude: float = Field(0.3, gt=0, le=1)
     wave: Wave | None = None
+    harmonics: int | None = Field(None, ge=1, le=8)
+    """Tones at this many whole multiples of the pitch (an integer option, as plugins write them)."""
 
 
 class ToneEngine(voxhost.Engine):
@@ -86,7 +88,8 @@ class ToneEngine(voxhost.Engine):
                 time.sleep(self.settings.slow_delay)
             count = min(10, len(request.text) - start)
             t = np.arange(int(rate * seconds_per_char * count)) / rate
-            wave = np.sin(2 * np.pi * pitch * t)
+            harmonics = request.options.get("harmonics") or 1
+            wave = sum(np.sin(2 * np.pi * pitch * k * t) for k in range(1, harmonics + 1)) / harmonics
             if request.options.get("wave") == Wave.SQUARE:
                 wave = np.sign(wave)
             yield voxhost.PCM.from_float(amplitude * wave, rate)
