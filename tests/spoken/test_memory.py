@@ -75,5 +75,6 @@ def test_rss_returns_under_the_bound_after_hostile_requests(tmp_path):
         proc.terminate()
         proc.wait(30)
     assert seconds[0] > 30, "the emoji, as written, were spoken (in bounded sentences)"
-    assert seconds[1] == 0 and seconds[2] == 0, "emoji and markup alone say nothing"
+    # Nothing to say is answered with the door's 0.1 s of silence (docs/http.md), not a word.
+    assert seconds[1] <= 0.1 and seconds[2] <= 0.1, "emoji and markup alone say nothing"
     assert after < BOUND_MIB, f"RSS {after:.0f} MiB after the hostile mix"
