@@ -65,8 +65,7 @@ NUMBERS = [
         "en_US",
         "price per unit",
         "Power costs 0.25 €/kWh, or $0.15/kWh.",
-        "Power costs zero euros and twenty-five cents per kilowatt hour, or zero dollars and fifteen cents per "
-        "kilowatt hour.",
+        "Power costs twenty-five cents per kilowatt hour, or fifteen cents per kilowatt hour.",
     ),
     ("en_US", "air quality", "PM2.5 is 12 µg/m³.", "PM2.5 is twelve micrograms per cubic meter."),
     (
@@ -158,7 +157,7 @@ NUMBERS = [
         "Heute zwanzig bis fünfundzwanzig Grad Celsius, fünf bis zehn Zentimeter.",
     ),
     ("de", "duration", "Noch 1h 30m.", "Noch eine Stunde dreißig Minuten."),
-    ("de", "price per unit", "Strom kostet 0,32 €/kWh.", "Strom kostet null Euro zweiunddreißig pro Kilowattstunde."),
+    ("de", "price per unit", "Strom kostet 0,32 €/kWh.", "Strom kostet zweiunddreißig Cent pro Kilowattstunde."),
     ("fr", "time", "Il est 21:30.", "Il est vingt et une heures trente."),
     # A citation after a sign was read ("cinq pour cent deux"), a price per month "ou mois".
     (
@@ -411,6 +410,18 @@ SHORT_FORMS = [
         "de",
         "Mit 10 MB/s, 1 kcal, 2 mAh, 5 l und 50 Hz.",
         "Mit zehn Megabyte pro Sekunde, einer Kilokalorie, zwei Milliamperestunden, fünf Liter und fünfzig Hertz.",
+    ),
+    # A measure per unit and a price under one ("32 ct/kWh" was "zweiunddreißig ct oder kWh", "l/m²" "l oder m²",
+    # "0,05 €" "null Euro fünf", "$0.15/kWh" "zero dollars and fifteen cents per kilowatt hour").
+    (
+        "de",
+        "Strom kostet 32 ct/kWh, 0,05 € mehr; Regen 5 l/m².",
+        "Strom kostet zweiunddreißig Cent pro Kilowattstunde, fünf Cent mehr; Regen fünf Liter pro Quadratmeter.",
+    ),
+    (
+        "en_US",
+        "Power is $0.15/kWh, 32 ct/kWh.",
+        "Power is fifteen cents per kilowatt hour, thirty-two cents per kilowatt hour.",
     ),
     ("de", "Warte 30s oder 2m 30s.", "Warte dreißig Sekunden oder zwei Minuten dreißig Sekunden."),
     (

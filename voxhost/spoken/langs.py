@@ -252,6 +252,7 @@ LANGS: dict[str, Lang] = {
             "mAh": ("milliamp hour", "milliamp hours"),
             "kcal": ("kilocalorie", "kilocalories"),
             "l": ("liter", "liters"),
+            "ct": ("cent", "cents"),
             "lb": ("pound", "pounds"),
             "oz": ("ounce", "ounces"),
             "ft": ("foot", "feet"),
@@ -457,6 +458,7 @@ LANGS: dict[str, Lang] = {
             "TL": ("Teelöffel", "Teelöffel"),
             "EL": ("Esslöffel", "Esslöffel"),
             "Stk": ("Stück", "Stück"),
+            "ct": ("Cent", "Cent"),
         },
         currencies={
             "EUR": (("Euro", "Euro"), ("Cent", "Cent")),

@@ -773,7 +773,8 @@ class Reader:
         )
         # What a price is per: a unit or a word of time or count ("0,32 €/kWh", "$19.99/mo", "9 €/Monat").
         per_units = "|".join(re.escape(u) for u in sorted([*spellings, *lang.per_words], key=len, reverse=True))
-        unit = r"(?:" + units + r")(?![\w/²³])"
+        # "15-20 l/m²": a measure per unit goes on a range too.
+        unit = r"(?:" + units + r")(?:/(?:" + per_units + r"))?(?![\w/²³])"
         currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
         measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
@@ -903,6 +904,8 @@ class Reader:
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
+            # "32 ct/kWh", "15 l/m²": a measure per unit (the "/" was "or": "zweiunddreißig ct oder kWh").
+            (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")/(" + per_units + r")(?![\w/²³])", self._unit_per),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
             # "1 Tasse" is "eine Tasse" (espeak: "eins Tasse"), "1 Ei" "ein Ei"; after the units ("1 TL", "1 h").
             (_LEFT + r"1(?![\d.,:/])(?=" + _NOUN_DE.pattern + ")" if lang.code == "de" else r"(?!)", self._one_de),
@@ -954,6 +957,7 @@ class Reader:
             self._span: ":",
             self._ratio: ":",
             self._hms: ":",
+            self._unit_per: "/",
         }
         return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
 
@@ -1202,6 +1206,11 @@ class Reader:
         major_forms, minor_forms = lang.currencies[code]
         num = parse_number(raw, lang)
         feminine = code in lang.feminine
+        cents = int((num.decimals + "0")[:2]) if num.decimals else 0
+        if num.integer == 0 and cents and not raw.lstrip().startswith(("-", "−")):
+            # "0,32 €/kWh", "$0.15": "thirty-two cents" (was "zero euros and thirty-two cents", "null Euro …").
+            minor = self.count(cents, feminine=f"{code}.minor" in lang.feminine)
+            return f"{minor} {lang.form(minor_forms, 1 if before_noun else cents)}"
         # Before a noun the currency is said in the singular ("a five dollar bill").
         out = (
             f"{self.count(num.integer, feminine=feminine)} {lang.form(major_forms, 1 if before_noun else num.integer)}"
@@ -1392,6 +1401,15 @@ class Reader:
         # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann", "3 Std. Fahrt": the
         # splitter ended the sentence there only before a sentence opener), else it ends it.
         return said + _end_dot(m, m.group(2))
+
+    def _unit_per(self, m: re.Match[str]) -> str | None:
+        """ "32 ct/kWh" → "zweiunddreißig Cent pro Kilowattstunde"; a unit of its own ("km/h") is left to ``_unit``."""
+        assert self.lang is not None
+        if f"{m.group(2)}/{m.group(3)}" in self.lang.units or f"{m.group(2)}/{m.group(3)}" in self.lang.aliases:
+            return None
+        unit = self.lang.aliases.get(m.group(2), m.group(2)).replace("μ", "µ")
+        said = self._measure(m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine)
+        return self._per(said, m.group(3))
 
     def _number_plural(self, m: re.Match[str]) -> str | None:
         """A number + "s" that is the number made plural, not seconds: any number as a name after "the", "those",
