@@ -387,10 +387,15 @@ class CoreAPI(Protocol):
         ...
 
     def convert(
-        self, audio: PCM | EncodedAudio, params: ConvertParams, started: Callable[[], None] | None = None
+        self,
+        audio: PCM | EncodedAudio,
+        params: ConvertParams,
+        started: Callable[[], None] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> AsyncGenerator[PCM, None]:
         """Convert speech into a library voice; closing the stream cancels the work. An uploaded file is decoded
-        only when the engine takes it up, and ``started`` is called then."""
+        only when the engine takes it up, and ``started`` is called then; ``warn`` is called with what went wrong
+        without failing the conversion (its audio cut by the runaway bound, as an engine caught in a loop is)."""
         ...
 
     # -- speech recognition ----------------------------------------------------------------------------

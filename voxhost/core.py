@@ -448,10 +448,14 @@ class Core:
         )
 
     async def convert(
-        self, audio: PCM | EncodedAudio, params: ConvertParams, started: Callable[[], None] | None = None
+        self,
+        audio: PCM | EncodedAudio,
+        params: ConvertParams,
+        started: Callable[[], None] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> AsyncGenerator[PCM, None]:
         """Convert speech into a library voice, in a slot of the converting engine's queue (``started`` is called
-        when the engine takes it up)."""
+        when the engine takes it up, ``warn`` with what went wrong without failing it: the runaway bound's cut)."""
         params = self.check_convert(params)
         assert params.engine is not None
         slot = self.registry.get(params.engine)
@@ -462,7 +466,16 @@ class Core:
                 started()
             # Decoded here rather than on arrival: the conversions waiting for the engine hold their files only.
             source = await asyncio.to_thread(audio.decode) if isinstance(audio, EncodedAudio) else audio
-            chunks = slot.runner.convert(source, reference, params.options)
+
+            def cut(seconds: float) -> None:
+                if warn is not None:
+                    warn(
+                        f"the engine made more than {seconds:.3g} s of audio for a conversion of {source.seconds:.3g} "
+                        f"s, as an engine caught in a loop does; it was cut there (max_audio_factor and "
+                        f"max_audio_floor in [engines.{slot.id}])"
+                    )
+
+            chunks = slot.runner.convert(source, reference, params.options, cut)
             try:
                 async for pcm in chunks:
                     yield pcm

@@ -118,11 +118,20 @@ class EngineRunner(ABC):
         work = f"a sentence of {len(request.text)} characters"
         return self._bounded(limit, voice, work, "synth", on_cut, request=request)
 
-    def convert(self, audio: PCM, target: Reference, options: dict[str, Any]) -> AsyncGenerator[PCM, None]:
-        """Voice conversion of ``audio`` into ``target``, up to the runaway bound."""
+    def convert(
+        self,
+        audio: PCM,
+        target: Reference,
+        options: dict[str, Any],
+        on_cut: Callable[[float], None] | None = None,
+    ) -> AsyncGenerator[PCM, None]:
+        """Voice conversion of ``audio`` into ``target``, up to the runaway bound (``on_cut`` is called with the
+        bound where it cuts)."""
         limit = runaway.audio_limit(audio.seconds, self.host)
         work = f"a conversion of {audio.seconds:.1f} s"
-        return self._bounded(limit, target.voice_id, work, "convert", None, audio=audio, target=target, options=options)
+        return self._bounded(
+            limit, target.voice_id, work, "convert", on_cut, audio=audio, target=target, options=options
+        )
 
     async def _bounded(
         self,
