@@ -19,6 +19,7 @@ from .audio_request import AudioService
 from .context import MqttContext
 from .reply import Reply
 from .schemas import CONVERT, ConvertCommand, convert_topic_fields
+from .service import UNDELIVERED
 from .stream import AudioStream
 
 _LOGGER = logging.getLogger(__name__)
@@ -91,12 +92,24 @@ class ConvertService(AudioService[ConvertCommand]):
             reply.send("started", engine=engine, wait=round(time.monotonic() - queued, 4))
 
         ttfa: float | None = None
+        warnings: list[str] = []  # said in the done reply: the conversion goes on
+        undelivered = False
         try:
-            async with aclosing(core.convert(source, params, started)) as chunks:
+            async with aclosing(core.convert(source, params, started, warnings.append)) as chunks:
                 async for pcm in chunks:
                     if ttfa is None:
                         ttfa = round(time.monotonic() - queued, 4)
                     audio.add(pcm.data, pcm.rate)
+                    if audio.delivers and not self.ctx.conn.connected:
+                        # The rest would be converted for nobody (its audio dropped), as a say's would: the engine
+                        # stops once the stream is closed.
+                        undelivered = True
+                        break
+            if undelivered:
+                _LOGGER.info("Conversion %s cancelled: %s", request_id, UNDELIVERED)
+                await audio.finish("cancelled", audio.rate or rate)
+                reply.send("error", code="cancelled", message=f"conversion cancelled: {UNDELIVERED}")
+                return
             if audio.rate is None:
                 raise EngineError(f"engine {engine} returned no audio")
         except asyncio.CancelledError as cancel:
@@ -129,4 +142,5 @@ class ConvertService(AudioService[ConvertCommand]):
             rtf=round(elapsed / audio.seconds, 4) if audio.seconds else None,
             chunks=audio.chunks,
             bytes=audio.bytes,
+            **({"warnings": warnings} if warnings else {}),
         )
