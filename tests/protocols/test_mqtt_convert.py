@@ -19,7 +19,7 @@ from voxhost import PCM, Engine
 from voxhost.engine import Capability
 from voxhost.operations import VoiceCreate
 
-from ..conftest import make_settings, running_daemon
+from ..conftest import make_settings, running_daemon, wait_for
 from .http_helpers import dominant_frequency, plugin_dir, tone, wav_bytes
 from .mqtt_helpers import (  # noqa: F401 (fixtures)
     Probe,
@@ -259,24 +259,72 @@ def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory)
     assert "no running engine can convert voices" in reply["message"]
 
 
-def test_stop_command_cancels_a_conversion(broker, tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("dawdle"), mqtt=door(broker.port, "slow"))
+@pytest.fixture(scope="module")
+def dawdler(broker, tmp_path_factory):
+    """A daemon whose conversions crawl (node ``slow``), with a runaway bound of 1 s for a short input, and a library
+    voice of its own."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("dawdle"), mqtt=door(broker.port, "slow"), engines={"dawdle": {"max_audio_floor": 1}}
+    )
     with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
-        voice = d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
-        probe = Probe(broker.port, "5")
-        try:
-            rid = new_id()
-            probe.subscribe(f"{BASE}/slow/response", f"{BASE}/slow/audio/{rid}/#")
-            probe.publish(f"{BASE}/slow/convert/{voice}/{rid}", wav_bytes(tone(200.0, 1.0)))
-            probe.wait(lambda m: m.topic.endswith(f"{rid}/chunk"), 20)  # converting
-            probe.publish(f"{BASE}/slow/stop", {"id": rid})
-            messages = probe.collect(is_terminal(rid, f"{BASE}/slow/response"), 10)
-        finally:
-            probe.close()
+        yield d, d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
+
+
+def test_stop_command_cancels_a_conversion(broker, dawdler):
+    d, voice = dawdler
+    probe = Probe(broker.port, "5")
+    try:
+        rid = new_id()
+        probe.subscribe(f"{BASE}/slow/response", f"{BASE}/slow/audio/{rid}/#")
+        probe.publish(f"{BASE}/slow/convert/{voice}/{rid}", wav_bytes(tone(200.0, 1.0)))
+        probe.wait(lambda m: m.topic.endswith(f"{rid}/chunk"), 20)  # converting
+        probe.publish(f"{BASE}/slow/stop", {"id": rid})
+        messages = probe.collect(is_terminal(rid, f"{BASE}/slow/response"), 10)
+    finally:
+        probe.close()
     error = messages[-1].json()
     assert error["code"] == "cancelled" and "stop command" in error["message"]
     stop = next(m.json() for m in messages if m.topic == f"{BASE}/slow/audio/{rid}/stop")
     assert stop["status"] == "cancelled" and 0 < stop["seconds"] < 5
+
+
+def test_a_conversion_cut_by_the_runaway_bound_says_so_in_done(broker, dawdler):
+    # 10 s of audio for 0.1 s of speech, as an engine caught in a loop makes: cut at the bound (1 s here), and the
+    # client was told nothing (the cut was in the log only), where a say's done reply names such a cut.
+    d, voice = dawdler
+    probe = Probe(broker.port, "5")
+    try:
+        rid = new_id()
+        probe.subscribe(f"{BASE}/slow/response")
+        probe.publish(f"{BASE}/slow/convert/{voice}/{rid}", wav_bytes(tone(200.0, 0.1)))
+        done = probe.wait(is_terminal(rid, f"{BASE}/slow/response"), 10).json()
+    finally:
+        probe.close()
+    assert done["status"] == "done" and done["duration"] == pytest.approx(1.0, abs=0.01), done
+    assert len(done["warnings"]) == 1 and "more than 1 s of audio" in done["warnings"][0], done
+    assert "max_audio_floor in [engines.dawdle]" in done["warnings"][0]
+
+
+def test_a_conversion_whose_broker_is_gone_stops(broker, dawdler):
+    # Its audio would be dropped (nothing is kept for a broker that is gone), yet the engine went on converting for
+    # nobody, holding its slot; a say is cancelled as undelivered there, and so is a conversion now.
+    d, voice = dawdler
+    mqtt = next(door for door in d.daemon.doors if door.name == "mqtt")
+    probe = Probe(broker.port, "5")
+    try:
+        rid = new_id()
+        probe.subscribe(f"{BASE}/slow/audio/{rid}/#")
+        probe.publish(f"{BASE}/slow/convert/{voice}/{rid}", wav_bytes(tone(200.0, 1.0)))
+        probe.wait(lambda m: m.topic.endswith(f"{rid}/chunk"), 20)  # converting: 8 s of audio to come
+    finally:
+        probe.close()
+    try:
+        broker.stop()
+        wait_for(lambda: not mqtt.status()["connected"], 5)
+        wait_for(lambda: rid not in mqtt.ctx.tracker.conversions, 2)
+    finally:
+        broker.start()
+    wait_for(lambda: mqtt.status()["connected"], 10)  # the module's other daemons reconnect too
 
 
 def _flood(probe: Probe, root: str, voice: str, payloads: list[bytes]) -> dict[str, dict]:
