@@ -452,7 +452,7 @@ def test_short_forms_of_units_and_magnitudes(language, written, expected, reads_
 
 def test_numbers_made_plural_and_names_are_no_seconds_or_magnitudes():
     written = "It is all 1s and 0s; the 747s wait at Gate 4B."
-    assert said(written) == "It is all ones and zeros; the seven hundred and forty-sevens wait at Gate four B."
+    assert said(written) == "It is all ones and zeros; the seven forty-sevens wait at Gate four B."
     assert said(written, reads_numbers=True) == "It is all ones and zeros; the 747s wait at Gate 4B."
 
 
@@ -462,9 +462,16 @@ PLURALS = [
     (
         "en_US",
         "He scored two 6s, rolled three 6s and all 7s; the 6s, a pair of 3s, the 747s.",
-        "He scored two sixes, rolled three sixes and all sevens; the sixes, a pair of threes, the seven hundred and "
-        "forty-sevens.",
+        "He scored two sixes, rolled three sixes and all sevens; the sixes, a pair of threes, the seven forty-sevens.",
         "He scored two sixes, rolled three sixes and all sevens; the sixes, a pair of threes, the 747s.",
+    ),
+    # A maker's model numbers made plural were seconds ("Boeing 747s" "seven hundred and forty-seven seconds"); a
+    # model's number is said in pairs ("seven forty-sevens", was "seven hundred and forty-sevens").
+    (
+        "en_US",
+        "Boeing 747s and Porsche 911s.",
+        "Boeing seven forty-sevens and Porsche nine elevens.",
+        "Boeing 747s and Porsche 911s.",
     ),
     # After a count a number of several digits is made plural too: "two 45s" was "two forty-five seconds".
     (
@@ -1000,6 +1007,22 @@ LISTS_AND_NAMES = [
         "eins Absatz zwei und mehr als zehn Tipps.",
         "Gib ein Teelöffel Salz, eine Tasse Mehl, ein Ei und eine halbe Tasse Milch dazu, um ein Uhr; siehe Kapitel "
         "1 Absatz 2 und mehr als 10 Tipps.",
+    ),
+    # Days in a short duration were a letter ("2d 4h" was "two d four hours"), a countdown's dash dropped ("T-10"
+    # "T ten"); a model's name stays ("the T-800 arrives").
+    (
+        "en_US",
+        "The backup took 2d 4h, uptime 1d 2h 30m; launch in T-10 minutes, the T-800 arrives.",
+        "The backup took two days four hours, uptime one day two hours thirty minutes; launch in T minus ten "
+        "minutes, the T-800 arrives.",
+        "The backup took two days four hours, uptime one day two hours thirty minutes; launch in T minus 10 minutes, "
+        "the T-800 arrives.",
+    ),
+    (
+        "de",
+        "Das Backup dauerte 2d 4h, Start in T-10 Minuten.",
+        "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
+        "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
     # "½ Liter" was "ein halb Liter", "1 Zwiebel" "ein Zwiebel", "mit 1 l" "mit ein Liter", "Heute ist Montag, 3. Mai"
     # "…, dritter Mai"; a list takes the case its first item has.

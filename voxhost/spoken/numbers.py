@@ -35,6 +35,11 @@ _ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|di
 """A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte", "ab
 fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
 _LEFT = r"(?<![\w.,:/\-−+])"
+_COUNTDOWN = re.compile(
+    r"(?<![\w-])T[-−–](?=\d+(?:[ \u00a0]*(?:[,.;:!?)]|$)|[ \u00a0]?(?i:s|min|h|d|sec|seconds?|minutes?|hours?|days?|"
+    r"Sek|Sekunden?|Minuten?|Stunden?|Tagen?)\b))"
+)
+"""A countdown ("T-10 minutes", "T-5."): not a model's name ("the T-800 arrives")."""
 _V_VERSION = re.compile(r"(?<!\w)v(?=\d+\.\d)")
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
@@ -64,8 +69,9 @@ _DECADE_BEFORE = re.compile(
 _PHONE_CONTEXT = 32
 """How many characters before a number are searched for a word that says it is a telephone number."""
 _PLURAL_S = re.compile(r"s(?!\w)")
-_NAMED = re.compile(r"(?i:\b(?:the|those|these)\s+)$")
-"""What says that a number + "s" is no span of seconds but the number as a name, made plural ("the 747s")."""
+_NAMED = re.compile(r"(?:(?i:\b(?:the|those|these))|\b(?:Boeing|Airbus|Porsche|Cessna|Embraer|Bombardier))\s+$")
+"""What says that a number + "s" is no span of seconds but the number as a name, made plural ("the 747s", "Boeing
+747s": a maker of models numbered so)."""
 _COUNTED_DIGIT = re.compile(
     r"(?i:\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|all|both|some|any|more"
     r"|double|triple|pair of)\s+)$"
@@ -244,6 +250,8 @@ _COPULA_DE = frozenset(
      "es", "bin", "bist"}
 )  # fmt: skip
 """Words in a clause before a count that leave it in the nominative ("Das ist ½ Liter", "Es fehlt ½ Liter")."""
+_DAY_FORMS: dict[str, tuple[str, str]] = {"en": ("day", "days"), "de": ("Tag", "Tage"), "fr": ("jour", "jours")}
+"""A day's word in a duration written short ("2d 4h")."""
 _UNIT_DE = re.compile(r"[mcdk]?[lgm]|h|min|s|ms")
 """Units in lower case that go on a list of counted things ("mit 1 l Wasser und ½ Glas Öl")."""
 _CLAUSE_START_DE = re.compile(r"[.!?:;(\n]")
@@ -432,6 +440,9 @@ class Reader:
         if ("×" in text or "x" in text) and self.lang is not None and "times" in self.lang.extra:
             # "Bananas ×6", "Apples x6": so many times the item (was "ex six", "×six").
             text = _TIMES_BEFORE.sub(self.lang.extra["times"] + " ", text)
+        if "T" in text and self.lang is not None:
+            # "T-10", a countdown: "T minus ten" (the dash was dropped: "T ten", or a range's "to").
+            text = _COUNTDOWN.sub(f"T {self.lang.minus} ", text)
         if "+" in text and self.lang is not None:
             # "2+2", "5 + 3 = 8": "two plus two" (the second number was left a digit, the sign to the engine).
             text = _SUM.sub(f" {self.lang.plus} ", text)
@@ -806,6 +817,13 @@ class Reader:
             (_LEFT + r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})" + _RIGHT, self._slashed_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.?\s+(" + months + r")\b", self._day_month),
             (r"\b(" + months + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b", self._month_day),
+            # "2d 4h", "1d 2h 30m": days before hours (was "two d four hours").
+            (
+                _LEFT + r"(\d+)\s?d\s?(\d+)\s?h(?:\s?([0-5]?\d)\s?m(?:in)?)?(?![\w/²³])"
+                if lang.code in _DAY_FORMS
+                else r"(?!)",
+                self._days_hours,
+            ),
             # "1h 30m": hours and minutes, not "thirty meters"; "2m 30s": minutes next to seconds, not "two meters".
             (
                 _LEFT + r"(\d+)\s?h\s?([0-5]?\d)\s?m(?:in)?(?:\s?([0-5]?\d)\s?s)?(?![\w/²³])",
@@ -948,6 +966,7 @@ class Reader:
             self._feet_inches: _LENGTH_MARKS,
             self._feet_or_inches: _LENGTH_MARKS,
             self._hours_minutes: "hm",
+            self._days_hours: "d",
             self._plural_number: "0",
             self._ones_and_zeros: "0",
             self._magnitude: "".join({k[0] for k in lang.magnitudes}),
@@ -1423,7 +1442,15 @@ class Reader:
         counted = _COUNTED_DIGIT.search(before) is not None and not _noun_after(m.string, m.end())
         if counted or _NAMED.search(before):
             # espeak reads "6s" "six s" (a pause between); a number of several digits it reads as the others.
-            return "" if self.reads_numbers and len(raw) > 1 else plural_en(self.words(int(raw)))
+            if self.reads_numbers and len(raw) > 1:
+                return ""
+            n = int(raw)
+            if 100 < n < 1000 and n % 100:
+                # A model's number is said in pairs: "the 747s" "seven forty-sevens", "Porsche 911s" "nine elevens"
+                # (was "seven hundred and forty-sevens").
+                tail = self.words(n % 100) if n % 100 > 9 else f"oh {self.words(n % 100)}"
+                return f"{self.words(n // 100)} {plural_en(tail)}"
+            return plural_en(self.words(n))
         return None
 
     @staticmethod
@@ -1511,6 +1538,16 @@ class Reader:
         if m.group(3) and "s" not in units:
             return None
         return " ".join(self._measure(raw, units[key], feminine=key in feminine) for raw, key in parts if raw)
+
+    def _days_hours(self, m: re.Match[str]) -> str | None:
+        """ "2d 4h" → "two days four hours", "1d 2h 30m" → "one day two hours thirty minutes"."""
+        assert self.lang is not None
+        units, feminine = self.lang.units, self.lang.feminine
+        days = self._measure(m.group(1), _DAY_FORMS[self.lang.code])
+        parts = [(m.group(2), "h"), (m.group(3), "min")]
+        return " ".join(
+            [days, *(self._measure(raw, units[key], feminine=key in feminine) for raw, key in parts if raw)]
+        )
 
     def _range(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None and self.lang.to is not None
