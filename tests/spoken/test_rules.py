@@ -1024,6 +1024,21 @@ LISTS_AND_NAMES = [
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
+    # "90 %ige" was "neunzig Prozentige", "Ø" read as a letter.
+    (
+        "de",
+        "Eine 90 %ige Lösung, 100%ig sicher; Ø 25 cm, im Ø 3,5 kWh, Ø 4,2 kWh pro Tag.",
+        "Eine neunzigprozentige Lösung, hundertprozentig sicher; Durchmesser fünfundzwanzig Zentimeter, im "
+        "Durchschnitt drei Komma fünf Kilowattstunden, durchschnittlich vier Komma zwei Kilowattstunden pro Tag.",
+        None,
+    ),
+    # "in 1h 30m" was "in eine Stunde dreißig Minuten", "vor 1 Jahr" "vor ein Jahr".
+    (
+        "de",
+        "Die Spülmaschine ist in 1h 30m fertig, vor 1 Jahr war sie neu; um 1 Uhr.",
+        "Die Spülmaschine ist in einer Stunde dreißig Minuten fertig, vor einem Jahr war sie neu; um ein Uhr.",
+        None,
+    ),
     # "½ Liter" was "ein halb Liter", "1 Zwiebel" "ein Zwiebel", "mit 1 l" "mit ein Liter", "Heute ist Montag, 3. Mai"
     # "…, dritter Mai"; a list takes the case its first item has.
     (

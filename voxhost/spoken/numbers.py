@@ -35,6 +35,14 @@ _ARTICLE = r"(?:\b((?i:am|vom|zum|bis zum|seit dem|ab dem|im|beim|dem|den|der|di
 """A German article or preposition before a date: it decides the ordinal's ending ("am dritten", "der dritte", "ab
 fünften": "ab 5. Dezember" was "ab fünfter Dezember")."""
 _LEFT = r"(?<![\w.,:/\-−+])"
+_AVERAGE: dict[str, tuple[str, str, str]] = {
+    "de": ("im Durchschnitt", "Durchmesser", "durchschnittlich"),
+    "en": ("on average", "diameter", "average"),
+}
+"""What "im Ø", "Ø" before a length and "Ø" before another number are said as."""
+_AVERAGE_IN = re.compile(r"\b[Ii]m[ \u00a0]*[Ø⌀](?![\w])")
+_DIAMETER = re.compile(r"[Ø⌀][ \u00a0]?(?=\d+(?:[.,]\d+)?[ \u00a0]?(?:mm|cm|m|Zoll|in|\"|″)(?!\w))")
+_AVERAGE_SIGN = re.compile(r"[Ø⌀][ \u00a0]?(?=[-−]?\d)")
 _COUNTDOWN = re.compile(
     r"(?<![\w-])T[-−–](?=\d+(?:[ \u00a0]*(?:[,.;:!?)]|$)|[ \u00a0]?(?i:s|min|h|d|sec|seconds?|minutes?|hours?|days?|"
     r"Sek|Sekunden?|Minuten?|Stunden?|Tagen?)\b))"
@@ -243,7 +251,7 @@ _NEUTER_DE = (
     "bett", "buch", "wasser", "messer", "steak", "filet", "schnitzel", "hähnchen",
 )  # fmt: skip
 """Neuter German nouns and units counted in answers ("Kilo", "Glas", "Päckchen"): "ein halbes Kilo"."""
-_DATIVE_BEFORE_DE = re.compile(r"(?i:\b(?:mit|aus|bei|nach|von|zu|seit|samt|nebst))[ \u00a0]+$")
+_DATIVE_BEFORE_DE = re.compile(r"(?i:\b(?:mit|aus|bei|nach|von|zu|seit|samt|nebst|in|vor))[ \u00a0]+$")
 """A German preposition that takes the dative right before a count ("mit 1 Tasse": "mit einer Tasse")."""
 _COPULA_DE = frozenset(
     {"ist", "sind", "war", "waren", "wäre", "wären", "bleibt", "bleiben", "wird", "werden", "wurde", "wurden", "sei",
@@ -440,6 +448,12 @@ class Reader:
         if ("×" in text or "x" in text) and self.lang is not None and "times" in self.lang.extra:
             # "Bananas ×6", "Apples x6": so many times the item (was "ex six", "×six").
             text = _TIMES_BEFORE.sub(self.lang.extra["times"] + " ", text)
+        if ("Ø" in text or "⌀" in text) and self.code in _AVERAGE:
+            # "Ø 25 cm", "im Ø 3,5 kWh": a diameter before a length, else an average (the sign was read as a letter).
+            mean, across, each = _AVERAGE[self.code]
+            text = _AVERAGE_IN.sub(lambda m: m.group(0)[0] + mean[1:], text)  # "Im Ø" opens a sentence
+            text = _DIAMETER.sub(across + " ", text)
+            text = _AVERAGE_SIGN.sub(each + " ", text)
         if "T" in text and self.lang is not None:
             # "T-10", a countdown: "T minus ten" (the dash was dropped: "T ten", or a range's "to").
             text = _COUNTDOWN.sub(f"T {self.lang.minus} ", text)
@@ -921,6 +935,8 @@ class Reader:
             ),
             (_LEFT + r"(" + _SIGNED + r")\s?°\s?([CF])\b", self._temperature),
             (_LEFT + r"(" + _SIGNED + r")\s?°", self._degrees),
+            # "90 %ige Lösung", "70%iger Alkohol": one adjective, "neunzigprozentige" (was "neunzig Prozentige").
+            (_LEFT + r"(" + _SIGNED + r")\s?%(ig(?:e[nmrs]?)?)\b" if lang.code == "de" else r"(?!)", self._percent_ig),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
             # "32 ct/kWh", "15 l/m²": a measure per unit (the "/" was "or": "zweiunddreißig ct oder kWh").
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")/(" + per_units + r")(?![\w/²³])", self._unit_per),
@@ -977,6 +993,7 @@ class Reader:
             self._ratio: ":",
             self._hms: ":",
             self._unit_per: "/",
+            self._percent_ig: "%",
         }
         return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
 
@@ -1393,6 +1410,11 @@ class Reader:
         assert self.lang is not None
         return self._measure(m.group(1), self.lang.degree, before_noun=self._before_noun(m))
 
+    def _percent_ig(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        said = self._measure(m.group(1), self.lang.percent).replace(" ", "").lower()
+        return re.sub(r"^einhundert", "hundert", said) + m.group(2)  # "hundertprozentig"
+
     def _percent(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         return self._measure(m.group(1), self.lang.percent)
@@ -1412,14 +1434,20 @@ class Reader:
         said = self._measure(
             m.group(1), self.lang.units[unit], feminine=unit in self.lang.feminine, before_noun=before_noun
         )
-        if self.code == "de" and m.group(1) == "1" and _case_de(m.string, m.start()) == "dat":
-            # "mit 1 l Wasser", "nach 1 h": "mit einem Liter", "nach einer Stunde" (was "mit ein Liter").
-            gender = "f" if unit in self.lang.feminine else _gender_de(self.lang.units[unit][0])
-            one = _one_before_de(gender, "dat")
-            said = re.sub(r"^eine?\b", one, said) if one is not None else said
+        said = self._dative_one(m, m.group(1), unit, said)
         # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann", "3 Std. Fahrt": the
         # splitter ended the sentence there only before a sentence opener), else it ends it.
         return said + _end_dot(m, m.group(2))
+
+    def _dative_one(self, m: re.Match[str], raw: str, unit: str, said: str) -> str:
+        """``said`` for one ``unit`` in the dative where a German preposition asks for it ("mit 1 l Wasser", "in 1h
+        30m": "mit einem Liter", "in einer Stunde", was "mit ein Liter", "in eine Stunde")."""
+        assert self.lang is not None
+        if self.code != "de" or raw != "1" or _case_de(m.string, m.start()) != "dat":
+            return said
+        gender = "f" if unit in self.lang.feminine else _gender_de(self.lang.units[unit][0])
+        one = _one_before_de(gender, "dat")
+        return re.sub(r"^eine?\b", one, said) if one is not None else said
 
     def _unit_per(self, m: re.Match[str]) -> str | None:
         """ "32 ct/kWh" → "zweiunddreißig Cent pro Kilowattstunde"; a unit of its own ("km/h") is left to ``_unit``."""
@@ -1537,7 +1565,9 @@ class Reader:
         parts = [(m.group(1), "h"), (m.group(2), "min"), (m.group(3), "s")]
         if m.group(3) and "s" not in units:
             return None
-        return " ".join(self._measure(raw, units[key], feminine=key in feminine) for raw, key in parts if raw)
+        said = [self._measure(raw, units[key], feminine=key in feminine) for raw, key in parts if raw]
+        lead = next((raw, key) for raw, key in parts if raw)
+        return " ".join([self._dative_one(m, *lead, said[0]), *said[1:]])
 
     def _days_hours(self, m: re.Match[str]) -> str | None:
         """ "2d 4h" → "two days four hours", "1d 2h 30m" → "one day two hours thirty minutes"."""
