@@ -607,6 +607,16 @@ VERSIONS = [
         ["Ich nutze Python 3.11.", "Es kommt mit „Kernel 6.8.“"],
     ),
     ("fi", "Käytän Python 3.11.", ["Käytän Python kolme piste yksitoista."], ["Käytän Python 3.11."]),
+    # An IP address's parts of three digits in pairs (was "one hundred and ninety-two dot one hundred and …").
+    (
+        "en_US",
+        "The router is at 192.168.1.10, the mask 255.255.255.0.",
+        [
+            "The router is at one ninety-two dot one sixty-eight dot one dot ten, the mask two fifty-five dot two "
+            "fifty-five dot two fifty-five dot zero."
+        ],
+        None,
+    ),
     # After a known product's name, "Version", "Release" or a "v", "N.NN" is a version ("Python 3.12" was "three
     # point one two", "v3.12" left as written); "21.25 degrees" and a measure stay decimals.
     (

@@ -566,6 +566,10 @@ class Reader:
         if not parts and self.code != "en" and len(written[0]) <= 3 and all(len(p) == 3 for p in written[1:]):
             return None  # "1.234.567 Besucher": a number grouped in thousands (was "eins Punkt zweihundert…")
         word = self.lang.dot if self.lang else " "
+        if not parts and self.code == "en" and len(written) == 4 and all(int(p) <= 255 for p in written):
+            # An IP address: a part of three digits in pairs, "one ninety-two dot one sixty-eight dot one dot ten"
+            # (was "one hundred and ninety-two dot one hundred and sixty-eight …").
+            return f" {word} ".join(self._octet(p) for p in written)
         # "22.04" is "twenty-two oh four", not "twenty-two four": a part with a leading zero digit by digit; a year
         # first is a year ("2024.10.3": "twenty twenty-four dot ten dot three").
         return f" {word} ".join(
@@ -576,6 +580,14 @@ class Reader:
             else self.words(int(part))
             for i, part in enumerate(written)
         )
+
+    def _octet(self, part: str) -> str:
+        """ "192" → "one ninety-two", "100" → "one hundred", "205" → "two oh five", "10" → "ten"."""
+        n = int(part)
+        if len(part) != 3 or part.startswith("0") or n % 100 == 0:
+            return self.digits(part) if part.startswith("0") else self.words(n)
+        tail = self.words(n % 100) if n % 100 > 9 else f"oh {self.words(n % 100)}"
+        return f"{self.words(n // 100)} {tail}"
 
     def _calendar_version(self, m: re.Match[str]) -> str | None:
         """ "Home Assistant 2024.10", "HA 2025.1": after a name, unless a unit follows ("2024.10 kWh")."""
