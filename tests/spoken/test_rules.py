@@ -1034,6 +1034,14 @@ LISTS_AND_NAMES = [
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
+    # A light's color temperature was "two thousand seven hundred K"; a screen's "4K" stays.
+    (
+        "en_US",
+        "Color temp 2700K, daylight 6500 K, on a 4K screen.",
+        "Color temp two thousand seven hundred kelvin, daylight six thousand five hundred kelvin, on a four K screen.",
+        "Color temp 2700 kelvin, daylight 6500 kelvin, on a 4K screen.",
+    ),
+    ("de", "Farbtemperatur 2700 K.", "Farbtemperatur zweitausendsiebenhundert Kelvin.", "Farbtemperatur 2700 Kelvin."),
     # "90 %ige" was "neunzig Prozentige", "Ø" read as a letter.
     (
         "de",

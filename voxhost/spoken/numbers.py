@@ -260,6 +260,7 @@ _COPULA_DE = frozenset(
 """Words in a clause before a count that leave it in the nominative ("Das ist ½ Liter", "Es fehlt ½ Liter")."""
 _DAY_FORMS: dict[str, tuple[str, str]] = {"en": ("day", "days"), "de": ("Tag", "Tage"), "fr": ("jour", "jours")}
 """A day's word in a duration written short ("2d 4h")."""
+_KELVIN = {"en": "kelvin", "de": "Kelvin"}
 _UNIT_DE = re.compile(r"[mcdk]?[lgm]|h|min|s|ms")
 """Units in lower case that go on a list of counted things ("mit 1 l Wasser und ½ Glas Öl")."""
 _CLAUSE_START_DE = re.compile(r"[.!?:;(\n]")
@@ -955,6 +956,8 @@ class Reader:
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
             # "1 Tasse" is "eine Tasse" (espeak: "eins Tasse"), "1 Ei" "ein Ei"; after the units ("1 TL", "1 h").
             (_LEFT + r"1(?![\d.,:/])(?=" + _NOUN_DE.pattern + ")" if lang.code == "de" else r"(?!)", self._one_de),
+            # "2700K", "6500 K": a light's color temperature, "Kelvin" (was "two thousand seven hundred K").
+            (_LEFT + r"([1-9]\d{3})[ \u00a0]?K(?![\w])" if lang.code in _KELVIN else r"(?!)", self._kelvin),
             # "the 49ers", "the 76ers": "forty-niners" (espeak: "forty nine ers").
             (_LEFT + r"(\d{1,3})ers\b" if lang.code == "en" else r"(?!)", self._ers),
             # "1.5x faster", "2× the size": so many times, not "two ex"; "3 x avocados" a count.
@@ -1006,6 +1009,7 @@ class Reader:
             self._hms: ":",
             self._unit_per: "/",
             self._percent_ig: "%",
+            self._kelvin: "K",
         }
         return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
 
@@ -1421,6 +1425,13 @@ class Reader:
     def _degrees(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
         return self._measure(m.group(1), self.lang.degree, before_noun=self._before_noun(m))
+
+    def _kelvin(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        n = int(m.group(1))
+        if n % 100:
+            return None  # a color temperature is a round number: "1234K" may be a thousand-fold count
+        return f"{n if self.reads_numbers else self.words(n)} {_KELVIN[self.lang.code]}"
 
     def _percent_ig(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
