@@ -81,7 +81,8 @@ SENTENCE_OPENERS = frozenset((
     "Dann", "Danach", "Das", "Der", "Die", "Den", "Dem", "Ein", "Eine", "Einen", "Einem", "Es", "Er", "Sie",
     "Wir", "Ich", "Ihr", "Man", "Dort", "Hier", "Jetzt", "Heute", "Nun", "Aber", "Doch", "Also", "Auch",
     "Wenn", "Als", "Am", "Im", "Um", "Ab", "Bis", "Seit", "Vom", "Zum", "Zur", "Mit", "Nach", "Vor", "Bitte",
-    "Danke", "Ja", "Nein", "Wie", "Was", "Wo", "Wann", "Warum", "Mein", "Meine", "Unser", "Unsere", "Sonst",
+    "Danke", "Ja", "Nein", "Wie", "Was", "Wo", "Wann", "Warum", "Mein", "Meine", "Dein", "Deine", "Unser",
+    "Unsere", "Ihre", "Seine", "Eure", "Diese", "Dieser", "Dieses", "Kein", "Keine", "Sonst",
     "Außerdem", "Zudem", "Deshalb", "Daher", "Trotzdem", "Damit", "Dabei", "Viele", "Einige", "Manche", "Alle",
     # French, Spanish
     "La", "Les", "Il", "Elle", "Ils", "Elles", "Nous", "Vous", "On", "Puis", "Ensuite", "Mais", "Donc", "Alors",

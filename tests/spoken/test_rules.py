@@ -607,6 +607,18 @@ VERSIONS = [
         ["Ich nutze Python 3.11.", "Es kommt mit „Kernel 6.8.“"],
     ),
     ("fi", "Käytän Python 3.11.", ["Käytän Python kolme piste yksitoista."], ["Käytän Python 3.11."]),
+    # "Min." before "Dein" ended no sentence (no pause, "… Sekunden Dein Timer"); a date after "am" and a weekday
+    # without a comma was "sechster Dezember".
+    (
+        "de",
+        "Der Timer läuft noch 4:59 Min. Dein Timer ist abgelaufen. Der Müll wird am Fr. 6.12. abgeholt.",
+        [
+            "Der Timer läuft noch vier Minuten neunundfünfzig Sekunden.",
+            "Dein Timer ist abgelaufen.",
+            "Der Müll wird am Freitag dem sechsten Dezember abgeholt.",
+        ],
+        None,
+    ),
     # An IP address's parts of three digits in pairs (was "one hundred and ninety-two dot one hundred and …").
     (
         "en_US",

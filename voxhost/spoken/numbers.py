@@ -268,7 +268,9 @@ _NOUN_DE = re.compile(r"[ \u00a0]+([A-ZÄÖÜ][a-zäöüß]+)\b")
 """A German noun right after a number ("1 Tasse", "1 Uhr")."""
 _LABEL_DE = re.compile(r"[ \u00a0]+[A-ZÄÖÜ][a-zäöüß]+[ \u00a0]+\d")
 """A noun and a number after a number: the first number names a part ("Kapitel 1 Absatz 2"), counts nothing."""
-_WEEKDAY_BEFORE_DE = re.compile(r"(?i:\b(?:am|vom|zum|seit|bis zum)[ \u00a0]+)([^\W\d_]+)\.?,[ \u00a0]*$")
+_WEEKDAY_BEFORE_DE = re.compile(
+    r"(?i:\b(?:am|vom|zum|seit|bis zum)[ \u00a0]+)([^\W\d_]+)\.?(?:,[ \u00a0]*|[ \u00a0]+)$"
+)
 """A German weekday after "am" before a date ("am Montag, 14.10."): the date takes the dative too."""
 _WEEKDAY_ALONE_DE = re.compile(
     r"(?:^|[.!?:;(\n\-–][ \u00a0]*|(?i:\b(?:ist|war|wäre|wird|sei|heute|morgen|gestern))[ \u00a0]+)"
