@@ -643,6 +643,13 @@ VERSIONS = [
             "It is 21.25 degrees, Chrome takes two point five gigabytes.",
         ],
     ),
+    # The second of two versions was a decimal ("Python 3.11 to 3.12": "… to three point one two").
+    (
+        "en_US",
+        "Upgrade from Python 3.11 to 3.12 or 3.13 now.",
+        ["Upgrade from Python three dot eleven to three dot twelve or three dot thirteen now."],
+        None,
+    ),
     (
         "de",
         "Ich nutze Python 3.12 und Home Assistant 14.2 bei 21,25 Grad.",

@@ -398,7 +398,8 @@ class Reader:
             # A name is a whole word ("Pythons 3.12" none), "§3.2" may join its number.
             names = "|".join(re.escape(w) + r"(?![^\W\d])" for w in sections)
             part = r"\d{1,3}\.\d{1,3}(?!\d|[.,]\d)"
-            pattern = rf"(?<!\w)((?:{names})[ \u00a0]*)({part}(?:[ \u00a0]*(?:,|und|oder|bis|–|-)[ \u00a0]*{part})*)"
+            link = r"[ \u00a0]*(?:,|und|oder|bis|and|or|to|–|-)[ \u00a0]*"  # "3.11 to 3.12": each a version
+            pattern = rf"(?<!\w)((?:{names})[ \u00a0]*)({part}(?:{link}{part})*)"
             rules.append((re.compile(pattern), self._section, "."))
         rules += structured[:dates]
         if self.code is not None:
