@@ -1053,6 +1053,14 @@ LISTS_AND_NAMES = [
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
+    # A day of two letters without its dot before opening hours was left ("Sa 10–14 Uhr": "Sa"); "So 5" a word.
+    (
+        "de",
+        "Mo–Fr 9–18 Uhr, Sa 10–14 Uhr, So 10-12. So 5 Leute kamen.",
+        "Montag bis Freitag neun bis achtzehn Uhr, Samstag zehn bis vierzehn Uhr, Sonntag zehn bis zwölf. So fünf "
+        "Leute kamen.",
+        "Montag bis Freitag 9 bis 18 Uhr, Samstag 10 bis 14 Uhr, Sonntag 10 bis 12. So 5 Leute kamen.",
+    ),
     # A light's color temperature was "two thousand seven hundred K"; a screen's "4K" stays.
     (
         "en_US",

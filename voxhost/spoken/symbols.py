@@ -320,6 +320,10 @@ def relations(text: str, lang: Lang | None) -> str:
     return _RELATION.sub(replace, text)
 
 
+_HOURS_AFTER = re.compile(r"[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u00a0]?\d{1,2}(?::\d\d)?|[ \u00a0]?Uhr\b)")
+"""Opening hours after a day written short ("Sa 10–14 Uhr", "So 10-12", "Sa 9 Uhr")."""
+
+
 @functools.lru_cache(maxsize=16)
 def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     day = "(" + "|".join(sorted(names, key=len, reverse=True)) + ")"
@@ -340,8 +344,8 @@ def weekdays(text: str, lang: Lang | None) -> str:
         return "." if dot and _SENTENCE_END.fullmatch(m.string, m.end()) else ""
 
     def one(m: re.Match[str]) -> str:
-        if len(m.group(1)) < 3 and not m.group(2):
-            return m.group(0)  # "So 5 Leute": a word, not "Sonntag"
+        if len(m.group(1)) < 3 and not m.group(2) and not _HOURS_AFTER.match(m.string, m.end()):
+            return m.group(0)  # "So 5 Leute": a word, not "Sonntag" ("Sa 10–14 Uhr", "So 10-12" are days)
         return names[m.group(1)] + ends(m, m.group(2))
 
     text = ranged.sub(lambda m: f"{names[m.group(1)]} {lang.to or '-'} {names[m.group(2)]}" + ends(m, m.group(3)), text)
