@@ -1053,6 +1053,13 @@ LISTS_AND_NAMES = [
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
+    # A calendar's short am/pm right after the minutes was read with the time ("2:15p" "two fifteenp").
+    (
+        "en_US",
+        "Dentist 2:15p, gym 9:30a, at 2:15 a meeting.",
+        "Dentist two fifteen p m, gym nine thirty a m, at two fifteen a meeting.",
+        None,
+    ),
     # A day of two letters without its dot before opening hours was left ("Sa 10–14 Uhr": "Sa"); "So 5" a word.
     (
         "de",

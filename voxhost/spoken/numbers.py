@@ -893,7 +893,8 @@ class Reader:
                 + _LEFT
                 + r"([01]?\d|2[0-3])(?::|(?<=klo \d)\.|(?<=klo \d\d)\.)([0-5]\d)"
                 + r"(?::[0-5]\d)?(?!\d)(?:\s*(?i:"
-                + _AMPM
+                # "2:15p", "9:30a": a calendar's short am/pm, right after the minutes (was "two fifteenp")
+                + _AMPM.replace("|am|pm)", r"|am|pm|(?<=\d)(?-i:[ap]))", 1)
                 + r")(?![\w])|\s*(Uhr|h)\b)?",
                 self._time,
             ),
