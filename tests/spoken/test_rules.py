@@ -423,6 +423,13 @@ SHORT_FORMS = [
         "Power is $0.15/kWh, 32 ct/kWh.",
         "Power is fifteen cents per kilowatt hour, thirty-two cents per kilowatt hour.",
     ),
+    # A fuel price's third decimal was dropped ("1,759 €/l" was "ein Euro fünfundsiebzig pro Liter").
+    (
+        "de",
+        "Super E10 1,759 €/l, Diesel 1,75 €.",
+        "Super E10 eins Komma sieben fünf neun Euro pro Liter, Diesel ein Euro fünfundsiebzig.",
+    ),
+    ("en_US", "Gas is $3.459/gal.", "Gas is three point four five nine dollars per gallon."),
     ("de", "Warte 30s oder 2m 30s.", "Warte dreißig Sekunden oder zwei Minuten dreißig Sekunden."),
     (
         "de",

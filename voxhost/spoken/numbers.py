@@ -1262,6 +1262,10 @@ class Reader:
         major_forms, minor_forms = lang.currencies[code]
         num = parse_number(raw, lang)
         feminine = code in lang.feminine
+        if len(num.decimals) > 2:
+            # "1,759 €/l", "$3.459/gal": a fuel price's tenth of a cent, a decimal of the currency (the third digit
+            # was dropped: "ein Euro fünfundsiebzig").
+            return f"{self.number(num)} {lang.form(major_forms, 1 if before_noun else 2)}"
         cents = int((num.decimals + "0")[:2]) if num.decimals else 0
         if num.integer == 0 and cents and not raw.lstrip().startswith(("-", "−")):
             # "0,32 €/kWh", "$0.15": "thirty-two cents" (was "zero euros and thirty-two cents", "null Euro …").
