@@ -653,8 +653,11 @@ VERSIONS = [
     # The second of two versions was a decimal ("Python 3.11 to 3.12": "… to three point one two").
     (
         "en_US",
-        "Upgrade from Python 3.11 to 3.12 or 3.13 now.",
-        ["Upgrade from Python three dot eleven to three dot twelve or three dot thirteen now."],
+        "Upgrade from Python 3.11 to 3.12 or 3.13 now. It runs Java 21.2.",
+        [
+            "Upgrade from Python three dot eleven to three dot twelve or three dot thirteen now.",
+            "It runs Java twenty-one dot two.",
+        ],
         None,
     ),
     (

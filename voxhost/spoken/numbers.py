@@ -644,7 +644,8 @@ class Reader:
 
     def _section(self, m: re.Match[str]) -> str | None:
         """ "Kapitel 3.2" → "Kapitel drei Punkt zwei", "Kapitel 2.1 und 2.2" each part so."""
-        if self.reads_numbers and m.string.startswith(".", m.end()) and m.group(2).count(".") == 1:
+        end = self.reads_numbers and m.string.startswith(".", m.end()) and m.group(2).count(".") == 1
+        if end and self.code in ("de", "fi", "ru"):
             return None  # "Abbildung 3.11." at the end: left to the engine as the date rules leave it
         if self._measure_after is not None and self._measure_after.match(m.string, m.end()):
             return None  # "Chrome 2.5 GB", "USB 3.2 W": a measure
