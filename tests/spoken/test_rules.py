@@ -1063,6 +1063,14 @@ LISTS_AND_NAMES = [
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
+    # An English day written short was left to espeak ("ships Tue." "too", "6 PM Fri" "fry"): those no word could
+    # be anywhere, "Sun", "Sat", "Wed", "Mon" after a time only.
+    (
+        "en_US",
+        "From 6 PM Fri to 9 AM EST Sun. It ships Tue. The Sun is out on Wed.",
+        "From six p m Friday to nine a m EST Sunday. It ships Tuesday. The Sun is out on Wed.",
+        None,
+    ),
     # A calendar's short am/pm right after the minutes was read with the time ("2:15p" "two fifteenp").
     (
         "en_US",

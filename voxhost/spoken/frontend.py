@@ -36,9 +36,11 @@ sentence."""
 
 def _read_anyway(source: str) -> bool:
     """Plain prose that a step still changes: an abbreviation or a street's kind at its end ("Apples, pears, etc.",
-    "on Elm St."), an "xD", a Roman numeral ("Henry VIII")."""
+    "on Elm St."), an "xD", a Roman numeral ("Henry VIII"), an English day written short ("ships Tue.")."""
     last = source[:-1].rpartition(" ")[2].lower() if source.endswith(".") else ""
-    return last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or "xD" in source or has_roman(source)
+    if last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or "xD" in source or has_roman(source):
+        return True
+    return ("Tu" in source or "Th" in source or "Fri" in source) and symbols.EN_DAY.search(source) is not None
 
 
 @dataclass(frozen=True)

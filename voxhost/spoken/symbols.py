@@ -320,6 +320,10 @@ def relations(text: str, lang: Lang | None) -> str:
     return _RELATION.sub(replace, text)
 
 
+EN_DAY = re.compile(r"\b(Tues|Tue|Thurs|Thur|Thu|Fri)\b(\.?)")
+_EN_DAY_AFTER_TIME = re.compile(r"(\b[AaPp]\.?[Mm]\b\.?(?:[ \u00a0]+[A-Z]{2,4})?[ \u00a0]+)(Mon|Wed|Sat|Sun)\b(\.?)")
+"""English days written short: those that are no word anywhere, the others after a time ("6 PM Sun", "9 AM EST
+Sun")."""
 _HOURS_AFTER = re.compile(r"[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u00a0]?\d{1,2}(?::\d\d)?|[ \u00a0]?Uhr\b)")
 """Opening hours after a day written short ("Sa 10–14 Uhr", "So 10-12", "Sa 9 Uhr")."""
 
@@ -349,7 +353,13 @@ def weekdays(text: str, lang: Lang | None) -> str:
         return names[m.group(1)] + ends(m, m.group(2))
 
     text = ranged.sub(lambda m: f"{names[m.group(1)]} {lang.to or '-'} {names[m.group(2)]}" + ends(m, m.group(3)), text)
-    return alone.sub(one, text)
+    text = alone.sub(one, text)
+    if lang.code == "en":
+        # "ships Tue.", "6 PM Fri to 9 AM Sun": a day no word could be ("Tue", "Thu", "Fri") anywhere, the others
+        # after a time ("Sun" and "Sat" are words too); espeak read "Tue" "too" and "Fri" "fry".
+        text = EN_DAY.sub(lambda m: names[m.group(1)] + ends(m, m.group(2)), text)
+        text = _EN_DAY_AFTER_TIME.sub(lambda m: m.group(1) + names[m.group(2)] + ends(m, m.group(3)), text)
+    return text
 
 
 def arrows(text: str, lang: Lang | None) -> str:
