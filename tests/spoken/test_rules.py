@@ -1063,6 +1063,13 @@ LISTS_AND_NAMES = [
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus zehn Minuten.",
         "Das Backup dauerte zwei Tage vier Stunden, Start in T minus 10 Minuten.",
     ),
+    # Inches after a range were left a quotation mark ("Snow 6-10\"" was "six to ten\"").
+    (
+        "en_US",
+        'Snow 6-10", locally 12". He said "pick 6-10" and left.',
+        'Snow six to ten inches, locally twelve inches. He said "pick six to ten" and left.',
+        'Snow 6 to ten inches, locally twelve inches. He said "pick 6 to 10" and left.',
+    ),
     # An English day written short was left to espeak ("ships Tue." "too", "6 PM Fri" "fry"): those no word could
     # be anywhere, "Sun", "Sat", "Wed", "Mon" after a time only.
     (

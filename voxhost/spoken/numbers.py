@@ -990,7 +990,9 @@ class Reader:
             # ("nine o'clock-17:00", "five–ten centimeters", "twenty to twenty-five °C").
             # "9am–5pm", "13:30-17 Uhr": hours with am/pm or "Uhr" on either side too.
             hour = r"(?:[01]?\d\s?(?i:a\.?m\.?|p\.?m\.?)|(?:[01]?\d|2[0-3])\s?Uhr\b)(?![\w])"
-            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£]\s?\d|" + _NUM + measure + ")"
+            # "Snow 6-10\"": inches after the second number too (was "six to ten\"").
+            inch = r"|\d{1,3}[\"″](?![\w\"″])" if lang.inches else ""
+            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£]\s?\d|" + _NUM + measure + inch + ")"
             ranged = _LEFT + r"(" + time + "|" + hour + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
             priced = _LEFT + r"([€$£])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
             dates = _DATE_RULES + (lang.code == "de")
