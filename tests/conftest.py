@@ -120,8 +120,9 @@ class RunningDaemon:
             raise self.error
         return self
 
-    def call(self, coro: Any, timeout: float = 60) -> Any:
+    def call(self, coro: Any, timeout: float = 180) -> Any:
         """Run a coroutine on the daemon's loop and return its result."""
+        # A bound for a hang, not a speed check: a heavy engine's call on a loaded 2-core machine took over 60 s.
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def settle(self) -> None:
