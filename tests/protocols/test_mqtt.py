@@ -230,6 +230,17 @@ def test_hermes_say_play_bytes_then_say_finished(client):
     assert finished == {"id": "h1", "siteId": "kitchen", "sessionId": "s1"}
 
 
+def test_hermes_say_with_nothing_to_say_plays_a_short_silence(client):
+    # Emoji alone: the WAV had no samples, a file players refuse; the other doors give 0.1 s of silence.
+    client.subscribe("hermes/audioServer/kitchen/playBytes/#", "hermes/tts/sayFinished")
+    client.publish("hermes/tts/say", {"text": "😀🎉 👍", "siteId": "kitchen", "id": "h0", "sessionId": "s0"})
+    play = client.wait(lambda m: m.topic == "hermes/audioServer/kitchen/playBytes/h0")
+    samples, rate = soundfile.read(io.BytesIO(play.payload), dtype="int16")
+    assert 0.09 <= len(samples) / rate <= 0.2 and abs(samples).max(initial=0) <= 4
+    client.publish("hermes/audioServer/kitchen/playFinished", {"id": "h0", "sessionId": "s0"})
+    assert client.wait(lambda m: m.topic == "hermes/tts/sayFinished", 5).json()["id"] == "h0"
+
+
 def test_hermes_echoes_a_numeric_id_as_a_number(client):
     # Hermes clients match sayFinished by comparing the id they sent: the string "4711" matched no number 4711.
     client.subscribe("hermes/audioServer/kitchen/playBytes/#", "hermes/tts/sayFinished", "hermes/error/tts")
