@@ -172,6 +172,9 @@ def test_nothing_to_speak_still_answers_a_file_players_open(piper, fmt):
     pcm, _ = decode(fmt, data)
     seconds, loudest = len(pcm) / 2 / EXPECTED_RATE[fmt], np.abs(np.frombuffer(pcm, "<i2")).max()
     assert 0.09 < seconds < 0.2 and loudest <= 4, (seconds, loudest)  # silence (resampling's dither at most)
+    assert headers["x-voxhost-nothing-to-say"] == "true"  # a page says so rather than show 0.1 s of audio
+    if fmt == "wav":
+        assert "x-voxhost-nothing-to-say" not in speak(piper, fmt, text="Hi.")[1]
 
 
 def test_speed_changes_duration_and_voice_object_is_accepted(piper):

@@ -314,7 +314,8 @@ async function speak(body, ui, signal) {
     ui.box.dataset.total = total.toFixed(3);
     ui.box.dataset.seconds = player.seconds.toFixed(3);
     const job = response.headers.get("X-Voxhost-Job");
-    if (!player.bytes) { // only emoji or punctuation, say: the daemon answers with no samples
+    // Only emoji or punctuation, say: the daemon answers a short silence, and says so.
+    if (!player.bytes || response.headers.get("X-Voxhost-Nothing-To-Say") === "true") {
       ui.status.textContent = "Nothing to say: the text has no words to speak (only emoji, symbols or punctuation?)" +
         (job ? ` · job ${job}` : "");
       ui.audio.removeAttribute("src");

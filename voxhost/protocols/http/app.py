@@ -112,7 +112,7 @@ def _cors_middleware(settings: HttpSettings) -> Middleware:
         headers: dict[str, str] = {
             "Access-Control-Allow-Origin": "*" if any_origin else origin,
             "Access-Control-Expose-Headers": (
-                "X-Voxhost-Job, X-Voxhost-Voice, Retry-After, Location, Content-Disposition"
+                "X-Voxhost-Job, X-Voxhost-Voice, X-Voxhost-Nothing-To-Say, Retry-After, Location, Content-Disposition"
             ),
         }
         if not any_origin:

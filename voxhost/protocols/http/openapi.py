@@ -576,6 +576,11 @@ class _Builder:
                 "headers": {
                     "X-Voxhost-Job": {"description": "The job's id (speech only)", "schema": _TEXT},
                     "X-Voxhost-Voice": {"description": "The catalog id of the voice that speaks", "schema": _TEXT},
+                    "X-Voxhost-Nothing-To-Say": {
+                        "description": "`true` where the text had nothing to say (emoji or markup alone): the audio "
+                        "is 0.1 s of silence",
+                        "schema": _TEXT,
+                    },
                 },
                 "content": {
                     **{_media(ctype): {"schema": _BINARY} for ctype in CONTENT_TYPES.values()},

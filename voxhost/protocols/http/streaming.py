@@ -28,6 +28,10 @@ _LOGGER = logging.getLogger(__name__)
 SSE_CONTENT_TYPE = "text/event-stream"
 
 
+NOTHING_TO_SAY_HEADER = "X-Voxhost-Nothing-To-Say"
+"""Set on an answer whose audio is the short silence of a text with nothing to say."""
+
+
 def _sse(event: SpeechAudioDelta | SpeechAudioDone | SpeechStreamError) -> bytes:
     return b"data: " + event.model_dump_json().encode() + b"\n\n"
 
@@ -69,6 +73,8 @@ class AudioStreamer:
                 # is a file browsers refuse (decodeAudioData's EncodingError; <audio>'s play() rejects it), and a
                 # player or Home Assistant that waits for audio gets some.
                 first = PCM(bytes(round(self.fallback_rate * NOTHING_TO_SAY_SECONDS) * 2), self.fallback_rate)
+                # Said in a header too: a page can tell the user rather than show 0.1 s of audio.
+                self.headers = {**self.headers, NOTHING_TO_SAY_HEADER: "true"}
             body = await self._prepare()
         except BaseException:
             self.encoder.close()
