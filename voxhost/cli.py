@@ -40,7 +40,7 @@ from .errors import AddressInUseError, ConfigError, StartupError, UnknownVoiceEr
 from .log import setup_logging
 from .loops import new_event_loop
 from .no_telemetry import opt_out
-from .operations import NOTHING_TO_SAY_SECONDS, SpeechRequest, parse
+from .operations import SpeechRequest, nothing_to_say, parse
 from .plugin_manager import Plugins, build_plugins
 from .replacing import replacing
 from .settings import CONFIG_ENV, Settings, load_settings
@@ -210,7 +210,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         raise UnknownVoiceError(f"{err.message}; {LANGUAGE_FIX}", param="language") from None
     silent = not pcm
     if silent:  # only emoji, markup or punctuation: a short silence (as the Wyoming door sends), said so
-        pcm = bytes(round(rate * NOTHING_TO_SAY_SECONDS) * 2)
+        pcm = nothing_to_say(rate)
     data = pcm if args.format == "pcm" else to_wav(pcm, rate)
     _write_output(args.output, data)
     where = "standard output" if args.output == "-" else args.output

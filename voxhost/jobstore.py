@@ -36,7 +36,7 @@ from .events import (
     JobProgress,
     JobStarted,
 )
-from .operations import NOTHING_TO_SAY_SECONDS, JobQuery, OutputQuery, OutputSelection
+from .operations import JobQuery, OutputQuery, OutputSelection, nothing_to_say
 from .outputs import INTERRUPTED, INTERRUPTED_MESSAGE, History, OutputFiles, valid_id
 from .settings import Settings
 
@@ -254,9 +254,9 @@ class JobStore:
         audio = self._audio.get(record.id)
         if rate is None or audio is None or audio.rate is not None:
             return {}
-        samples = round(rate * NOTHING_TO_SAY_SECONDS)
-        audio.append(bytes(samples * 2), rate)
-        return {"rate": rate, "audio_seconds": round(samples / rate, 3)}
+        silence = nothing_to_say(rate)
+        audio.append(silence, rate)
+        return {"rate": rate, "audio_seconds": round(len(silence) / 2 / rate, 3)}
 
     def _noted(self, record: JobRecord, event: JobEvent) -> None:
         """Events this store does not know by type: the text as spoken (a ``spoken`` or ``spoken_text`` field, or

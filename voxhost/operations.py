@@ -32,6 +32,13 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 NOTHING_TO_SAY_SECONDS = 0.1
 """Seconds of silence given for a text with nothing in it to say (emoji alone): a player or a client that takes the
 format from the first audio (Home Assistant) gets a short valid sound rather than none."""
+
+
+def nothing_to_say(rate: int) -> bytes:
+    """The silence every door gives a text with nothing to say: ``NOTHING_TO_SAY_SECONDS`` of 16-bit mono PCM."""
+    return bytes(round(rate * NOTHING_TO_SAY_SECONDS) * 2)
+
+
 MAX_INSTRUCTIONS = 4096
 """Longest style instructions (OpenAI's limit)."""
 MAX_NAME = 200

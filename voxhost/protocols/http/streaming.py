@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ...engine import PCM
 from ...errors import VoxhostError
-from ...operations import NOTHING_TO_SAY_SECONDS
+from ...operations import nothing_to_say
 from .encoders import EncodeStream, make_encoder
 from .errors import error_body
 from .keys import CLIENT
@@ -72,7 +72,7 @@ class AudioStreamer:
                 # Nothing to say (emoji or markup alone): the short silence the other doors give. A WAV without samples
                 # is a file browsers refuse (decodeAudioData's EncodingError; <audio>'s play() rejects it), and a
                 # player or Home Assistant that waits for audio gets some.
-                first = PCM(bytes(round(self.fallback_rate * NOTHING_TO_SAY_SECONDS) * 2), self.fallback_rate)
+                first = PCM(nothing_to_say(self.fallback_rate), self.fallback_rate)
                 # Said in a header too: a page can tell the user rather than show 0.1 s of audio.
                 self.headers = {**self.headers, NOTHING_TO_SAY_HEADER: "true"}
             body = await self._prepare()

@@ -17,7 +17,7 @@ import numpy as np
 from ...api import JobHandle
 from ...audio import to_wav
 from ...errors import EngineError, VoxhostError
-from ...operations import NOTHING_TO_SAY_SECONDS, SpeechRequest, parse
+from ...operations import SpeechRequest, nothing_to_say, parse
 from .connection import Incoming, json_bytes
 from .context import Handler, MqttContext, Service
 from .names import (
@@ -145,7 +145,7 @@ class HermesService(Service):
             if not parts:
                 # Nothing to say (emoji or markup alone): the short silence the other doors give; a WAV without
                 # samples is a file players refuse.
-                parts.append(bytes(round(rate * NOTHING_TO_SAY_SECONDS) * 2))
+                parts.append(nothing_to_say(rate))
             wav = await asyncio.to_thread(build_wav, parts, rate, say.volume)
             topic = hermes_play_bytes(say.site_id, request_id)
             if not self.ctx.conn.fits(topic, len(wav)):

@@ -17,7 +17,7 @@ from ...events import (
     JobProgress,
     JobStarted,
 )
-from ...operations import NOTHING_TO_SAY_SECONDS
+from ...operations import nothing_to_say
 from .connection import Incoming
 from .context import Handler, Service
 from .names import shared
@@ -163,7 +163,7 @@ class VoxhostService(Service):
                         # Nothing to say (emoji or markup alone): the short silence the other doors give and a kept
                         # job stores, so that a speaker waiting for start/stop or a WAV gets audio it can play.
                         rate = job.voice.sample_rate
-                        audio.add(bytes(round(rate * NOTHING_TO_SAY_SECONDS) * 2), rate)
+                        audio.add(nothing_to_say(rate), rate)
                     problem = await audio.finish("done", job.voice.sample_rate)
                     if problem:
                         reply.send("error", code="too_large", message=problem, param="format")

@@ -50,7 +50,7 @@ from ...api import CoreAPI, JobHandle
 from ...engine import PCM, Segment, TranscriptInfo
 from ...errors import InvalidRequestError, TextTooLongError, VoxhostError
 from ...events import JobAudio, JobCancelled, JobFailed, JobFinished, JobProgress
-from ...operations import NOTHING_TO_SAY_SECONDS, SpeechRequest, TranscribeParams, parse
+from ...operations import SpeechRequest, TranscribeParams, nothing_to_say, parse
 from .listen import Listening, params_of
 from .requests import ChunkData, StartData, SynthesizeData, speech_request
 from .wire import ProtocolError, encode_audio, encode_event, read_event
@@ -531,7 +531,7 @@ class Session:
                             out.append(AudioStart(rate=rate, width=WIDTH, channels=CHANNELS).event())
                             started = True
                         # Home Assistant takes the WAV's format from the first audio-chunk: with none, no WAV to play
-                        silence = bytes(round(rate * NOTHING_TO_SAY_SECONDS) * WIDTH * CHANNELS)
+                        silence = nothing_to_say(rate)  # WIDTH 2, CHANNELS 1: the door's own format
                         out.append(encode_audio(silence, rate, WIDTH, CHANNELS, self._chunk_bytes))
                     if streaming:
                         out += [AudioStop().event()] if open_sentence is not None else []
