@@ -258,6 +258,23 @@ def test_hermes_echoes_a_numeric_id_as_a_number(client):
         assert client.wait(lambda m: m.topic == "hermes/tts/sayFinished", 5).json()["id"] == say["id"]
 
 
+def test_hermes_say_of_an_older_rhasspy_hermes_with_empty_fields_is_spoken(client):
+    # rhasspy-hermes' older TtsSay sends its unset fields as "" (lang, id, sessionId): each such say was refused
+    # ("the language is empty", "invalid field 'id'"), so nothing such a client asked was ever spoken.
+    client.subscribe("hermes/audioServer/hall/playBytes/#", "hermes/tts/sayFinished", "hermes/error/tts")
+    for say_id in ("", new_id()):
+        client.publish(
+            "hermes/tts/say", {"text": SENTENCE, "lang": "", "id": say_id, "siteId": "hall", "sessionId": ""}
+        )
+        play = client.wait(lambda m: m.topic.startswith("hermes/"), 10)
+        assert "/playBytes/" in play.topic, play.json()
+        request_id = play.topic.rsplit("/", 1)[1]
+        assert request_id == (say_id or request_id) and request_id  # no id: one of voxhost's, as Rhasspy's TTS does
+        client.publish("hermes/audioServer/hall/playFinished", {"id": request_id, "sessionId": ""})
+        finished = client.wait(lambda m: m.topic == "hermes/tts/sayFinished", 5).json()
+        assert finished == {"id": say_id, "siteId": "hall", "sessionId": ""}  # as sent
+
+
 def test_hermes_error_still_sends_say_finished(client):
     client.subscribe("hermes/tts/sayFinished", "hermes/error/tts")
     client.publish("hermes/tts/say", {"text": "Hola.", "lang": "xx", "siteId": "den", "id": "h2"})

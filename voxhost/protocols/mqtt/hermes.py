@@ -113,8 +113,8 @@ class HermesService(Service):
             return
         if not self._serves(say.site_id):
             return
-        # The id as text: it names the playBytes topic; 7 and "7" are one id.
-        say_id = None if say.id is None else str(say.id)
+        # The id as text: it names the playBytes topic; 7 and "7" are one id; "" is none (older rhasspy-hermes).
+        say_id = None if say.id in (None, "") else str(say.id)
         if say_id is not None and self.ctx.dedupe.seen(f"hermes:{say_id}"):
             _LOGGER.info("Dropping a repeated Hermes say %s", say_id)
             return

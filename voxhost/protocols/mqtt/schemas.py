@@ -57,9 +57,17 @@ def _check_id(value: Any) -> str | None:
 
 
 def _check_hermes_id(value: Any) -> str | int | None:
-    """A Hermes say's id: checked as a request id, kept as sent (clients match replies by the value they sent)."""
-    _check_id(value)
+    """A Hermes say's id: checked as a request id, kept as sent (clients match replies by the value they sent);
+    ``""`` is no id, as in older rhasspy-hermes messages, whose unset fields are empty strings."""
+    if value != "":
+        _check_id(value)
     return value
+
+
+def _no_language(value: Any) -> Any:
+    """A Hermes say's ``lang``: ``""`` is none (older rhasspy-hermes messages; Rhasspy's services then speak their
+    own language)."""
+    return None if value == "" else value
 
 
 def _echoed_id(value: Any) -> str | int | None:
@@ -264,9 +272,9 @@ class HermesSay(BaseModel):
     text: str
     site_id: TopicLevel = Field("default", alias="siteId")
     """Names a level of the ``playBytes`` topic."""
-    lang: str | None = None
+    lang: Annotated[str | None, BeforeValidator(_no_language)] = None
     id: HermesId = None
-    """Names the ``playBytes`` topic's last level (as text); echoed as sent."""
+    """Names the ``playBytes`` topic's last level (as text; ``""`` is no id); echoed as sent."""
     session_id: str | None = Field(None, alias="sessionId")
     volume: float | None = Field(None, ge=0.0, le=1.0)
 
