@@ -39,7 +39,7 @@ from .errors import (
     VoxhostError,
 )
 from .events import Event, EventBus, VoiceAdded, VoiceRemoved
-from .jobs import Job, Transform
+from .jobs import Cut, Job, Transform
 from .jobstore import JobStore
 from .library import VoiceLibrary, check_reference
 from .models import ModelCatalogError
@@ -63,6 +63,7 @@ from .pipelines import convert_stream
 from .plugin_manager import Plugins
 from .recognition import PERSON, Recognition
 from .registry import EngineRegistry, build_slot
+from .runaway import conversion_cut
 from .settings import Settings, ensure_state_dir
 from .spoken.detect import detector
 from .spoken.frontend import Policy, SpokenText, warm_up
@@ -294,13 +295,20 @@ class Core:
     def _pipeline(self, pipeline_id: str) -> Transform:
         """Convert a pipeline voice's speech, sentence by sentence, with the converting engine."""
         pipeline = next(p for p in self._settings.pipelines if p.id == pipeline_id)
-        runner = self.registry.get(pipeline.engine or self.converters()[0]).runner
+        slot = self.registry.get(pipeline.engine or self.converters()[0])
         target = self.library.reference(pipeline.convert_to)  # UnknownVoiceError now, not mid-stream
 
-        def transform(chunks: AsyncIterator[PCM]) -> AsyncGenerator[PCM, None]:
+        def transform(chunks: AsyncIterator[PCM], on_cut: Cut) -> AsyncGenerator[PCM, None]:
+            def convert(segment: PCM) -> AsyncGenerator[PCM, None]:
+                # The job's record and done reply name the cut, as a plain conversion's and a sentence's do.
+                def cut(seconds: float) -> None:
+                    on_cut(seconds, conversion_cut(slot.id, seconds, segment.seconds))
+
+                return slot.runner.convert(segment, target, pipeline.options, cut)
+
             return convert_stream(
                 chunks,
-                lambda segment: runner.convert(segment, target, pipeline.options),
+                convert,
                 min_seconds=pipeline.min_segment_seconds,
                 max_seconds=pipeline.max_segment_seconds,
             )
@@ -469,11 +477,7 @@ class Core:
 
             def cut(seconds: float) -> None:
                 if warn is not None:
-                    warn(
-                        f"the engine made more than {seconds:.3g} s of audio for a conversion of {source.seconds:.3g} "
-                        f"s, as an engine caught in a loop does; it was cut there (max_audio_factor and "
-                        f"max_audio_floor in [engines.{slot.id}])"
-                    )
+                    warn(conversion_cut(slot.id, seconds, source.seconds))
 
             chunks = slot.runner.convert(source, reference, params.options, cut)
             try:

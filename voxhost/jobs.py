@@ -39,8 +39,10 @@ READ_AHEAD = 3
 """Sentences kept read ahead of the engine: the rest of a long text is read as its sentences are taken, spread over
 the synthesis instead of competing with the first sentence's."""
 
-Transform = Callable[[AsyncIterator[PCM]], AsyncGenerator[PCM, None]]
-"""Applied to the engine's audio of each sentence (pipeline voices convert it)."""
+Cut = Callable[[float, str], None]
+"""Told that the runaway bound cut a sentence's audio: the bound in seconds, and what happened, in words."""
+Transform = Callable[[AsyncIterator[PCM], Cut], AsyncGenerator[PCM, None]]
+"""Applied to the engine's audio of each sentence (pipeline voices convert it); it tells the cut of its own work."""
 
 
 def new_job_id() -> str:

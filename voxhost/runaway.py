@@ -45,6 +45,15 @@ def _faded(pcm: PCM, seconds: float) -> PCM:
     return PCM(samples.astype("<i2").tobytes(), pcm.rate, last=True)
 
 
+def conversion_cut(engine_id: str, seconds: float, converted: float) -> str:
+    """What a conversion the bound cut at ``seconds`` tells its client (``converted``: the seconds of audio it
+    converted)."""
+    return (
+        f"the engine made more than {seconds:.3g} s of audio for a conversion of {converted:.3g} s, as an engine "
+        f"caught in a loop does; it was cut there (max_audio_factor and max_audio_floor in [engines.{engine_id}])"
+    )
+
+
 async def capped(
     chunks: AsyncIterator[PCM], limit: float | None, on_cut: Callable[[float], None]
 ) -> AsyncGenerator[PCM, None]:

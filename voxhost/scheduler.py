@@ -39,7 +39,7 @@ from .events import (
     JobSentence,
     JobStarted,
 )
-from .jobs import Job
+from .jobs import Cut, Job
 from .pace import Pace
 from .validation import retry_seed
 
@@ -293,7 +293,7 @@ class Scheduler:
                     ),
                 )
             chunks = self.runner.synthesize(request, self._on_cut(job, request.index))
-            stream = job.transform(chunks) if job.transform else chunks
+            stream = job.transform(chunks, self._cut(job, request.index)) if job.transform else chunks
             try:
                 async for pcm in stream:
                     self._audio(job, track, pcm, request.index)
@@ -322,7 +322,7 @@ class Scheduler:
     async def _collect(self, job: Job, request: SynthesisRequest) -> list[PCM]:
         """One whole sentence (through the job's transform), held back while it is checked."""
         chunks = self.runner.synthesize(request, self._on_cut(job, request.index))
-        stream = job.transform(chunks) if job.transform else chunks
+        stream = job.transform(chunks, self._cut(job, request.index)) if job.transform else chunks
         try:
             return [pcm async for pcm in stream if pcm.data]
         finally:
@@ -402,11 +402,20 @@ class Scheduler:
         not only the log."""
 
         def cut(seconds: float) -> None:
-            message = (
-                f"sentence {sentence + 1}: the engine made more than {seconds:.0f} s of audio for it, as an engine "
-                f"caught in a loop does; it was cut there (max_audio_factor and max_audio_floor in "
-                f"[engines.{self.runner.engine_id}])"
+            self._cut(job, sentence)(
+                seconds,
+                f"the engine made more than {seconds:.0f} s of audio for it, as an engine caught in a loop does; it "
+                f"was cut there (max_audio_factor and max_audio_floor in [engines.{self.runner.engine_id}])",
             )
+
+        return cut
+
+    def _cut(self, job: Job, sentence: int) -> Cut:
+        """Tell the job's events (and so its record and the doors) that the bound cut a sentence's audio: the
+        engine's, or a pipeline voice's conversion of it."""
+
+        def cut(seconds: float, what: str) -> None:
+            message = f"sentence {sentence + 1}: {what}"
             self._emit(job, JobCut(job_id=job.id, sentence=sentence, seconds=round(seconds, 3), message=message))
 
         return cut

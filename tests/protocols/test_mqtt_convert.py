@@ -17,6 +17,7 @@ import soundfile
 import voxhost
 from voxhost import PCM, Engine
 from voxhost.engine import Capability
+from voxhost.library import VoiceLibrary
 from voxhost.operations import VoiceCreate
 
 from ..conftest import make_settings, running_daemon, wait_for
@@ -261,10 +262,13 @@ def test_without_a_converting_engine_the_error_says_so(broker, tmp_path_factory)
 
 @pytest.fixture(scope="module")
 def dawdler(broker, tmp_path_factory):
-    """A daemon whose conversions crawl (node ``slow``), with a runaway bound of 1 s for a short input, and a library
-    voice of its own."""
+    """A daemon whose conversions crawl (node ``slow``), with a runaway bound of 1 s for a short input, a library
+    voice of its own, and the pipeline voice ``joe-dawdling`` (Piper's Joe, converted by it)."""
+    state = tmp_path_factory.mktemp("dawdle")
+    target = VoiceLibrary(state / "voices").add(VoiceCreate(name="Dawdler", transcript="la"), tone(300.0, 2.0), 24000)
+    pipeline = {"id": "joe-dawdling", "source": "piper:en_US-joe-medium", "convert_to": target.id, "engine": "dawdle"}
     settings = make_settings(
-        tmp_path_factory.mktemp("dawdle"), mqtt=door(broker.port, "slow"), engines={"dawdle": {"max_audio_floor": 1}}
+        state, mqtt=door(broker.port, "slow"), engines={"dawdle": {"max_audio_floor": 1}}, pipelines=[pipeline]
     )
     with running_daemon(settings, plugins_extra=(("dawdle", DawdlePlugin()),)) as d:
         yield d, d.call(d.core.store_voice(VoiceCreate(name="Anyone"), tone(300.0, 2.0), 24000)).id
@@ -303,6 +307,26 @@ def test_a_conversion_cut_by_the_runaway_bound_says_so_in_done(broker, dawdler):
     assert done["status"] == "done" and done["duration"] == pytest.approx(1.0, abs=0.01), done
     assert len(done["warnings"]) == 1 and "more than 1 s of audio" in done["warnings"][0], done
     assert "max_audio_floor in [engines.dawdle]" in done["warnings"][0]
+
+
+def test_a_pipeline_voice_whose_conversion_is_cut_says_so_in_done(broker, dawdler):
+    # A pipeline voice's conversion cut by the runaway bound was only logged: its done reply and job record said
+    # nothing, where a plain conversion's and a sentence's name their cut. "Hi." at speed 4 is about 0.1 s of speech,
+    # so its conversion is bounded at 1 s.
+    probe = Probe(broker.port, "5")
+    try:
+        rid = new_id()
+        probe.subscribe(f"{BASE}/slow/response")
+        probe.publish(
+            f"{BASE}/slow/say", {"text": "Hi.", "voice": "joe-dawdling", "speed": 4, "id": rid, "format": "none"}
+        )
+        done = probe.wait(is_terminal(rid, f"{BASE}/slow/response"), 20).json()
+    finally:
+        probe.close()
+    assert done["status"] == "done" and done["duration"] == pytest.approx(1.0, abs=0.01), done
+    (warning,) = done["warnings"]
+    assert warning.startswith("sentence 1: the engine made more than 1 s of audio for a conversion of"), warning
+    assert "max_audio_floor in [engines.dawdle]" in warning
 
 
 def test_a_conversion_whose_broker_is_gone_stops(broker, dawdler):
