@@ -467,6 +467,30 @@ def test_retained_and_duplicate_requests_are_ignored(client):
     client.publish(f"{ROOT}/say", b"", retain=True)  # clear the broker's copy
 
 
+def test_a_request_sent_at_qos_0_is_never_dropped_as_a_redelivery(client):
+    # Home Assistant's mqtt.publish sends at QoS 0, which the broker delivers at most once: an automation's fixed id
+    # ("doorbell") had its second announcement, and every other for a minute, dropped without a word; so had
+    # Rhasspy's Hermes says (always QoS 0).
+    client.subscribe(f"{ROOT}/response", "hermes/audioServer/porch/playBytes/#", "hermes/tts/sayFinished")
+    rid, hermes_id = new_id(), new_id()
+    for text in ("Someone is at the front door.", "The back door is open."):
+        client.client.publish(f"{ROOT}/say", json.dumps({"text": text, "id": rid, "format": "none"}), qos=0)
+        assert client.wait(is_terminal(rid, f"{ROOT}/response"), 20).json()["status"] == "done"
+        client.client.publish("hermes/tts/say", json.dumps({"text": text, "siteId": "porch", "id": hermes_id}), qos=0)
+        client.wait(lambda m: m.topic == f"hermes/audioServer/porch/playBytes/{hermes_id}", 20)
+        client.publish("hermes/audioServer/porch/playFinished", {"id": hermes_id})
+        assert client.wait(lambda m: m.topic == "hermes/tts/sayFinished", 5).json()["id"] == hermes_id
+    # Two at once under one id: a stop naming it stops both.
+    slow = new_id()
+    for _ in range(2):
+        request = {"text": "Wait.", "voice": "slow:tone", "id": slow, "format": "none"}
+        client.client.publish(f"{ROOT}/say", json.dumps(request), qos=0)
+        client.wait(is_status("queued", slow, f"{ROOT}/response"), 10)
+    client.publish(f"{ROOT}/stop", {"id": slow})
+    for _ in range(2):
+        assert client.wait(is_terminal(slow, f"{ROOT}/response"), 10).json()["code"] == "cancelled"
+
+
 def test_expired_message_is_not_spoken(client):
     client.subscribe(f"{ROOT}/response")
     client.publish(f"{ROOT}/say", {"text": "Busy.", "id": "busy1", "voice": "slow:tone", "format": "none"})

@@ -124,7 +124,7 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
         Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
         return None
     key = request_key(msg, topic, command)
-    if key is not None and ctx.dedupe.seen(key):
+    if ctx.dedupe.redelivered(key, msg.qos):
         _LOGGER.info("Dropping a repeated %s %s", topic.name, key)
         return None
     return command, Reply.to(ctx, msg, command.reply_to, command.id)

@@ -29,7 +29,7 @@ class MqttContext:
     topics: Topics
     conn: MqttConnection
     dedupe: Deduper
-    """Drops QoS 1 redeliveries of say, convert and Hermes requests."""
+    """Drops QoS 1 and 2 redeliveries of say, convert and Hermes requests."""
     tracker: Tracker
     """Request tasks, and the jobs and conversions they serve (stop commands, shutdown)."""
     voice: DefaultVoice

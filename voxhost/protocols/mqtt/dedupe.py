@@ -30,6 +30,14 @@ class Deduper:
             self._keys.popitem(last=False)
         return False
 
+    def redelivered(self, key: str | None, qos: int) -> bool:
+        """Whether a request received at ``qos`` repeats an earlier one of ``key`` within the window (and record it).
+
+        Only a message received at QoS 1 or 2 can be a redelivery; one received at QoS 0 (Home Assistant's
+        ``mqtt.publish`` default, Rhasspy's only QoS) is delivered at most once, so a repeated id there is a new
+        request (an automation's fixed ``"id": "doorbell"``), not a copy to drop."""
+        return key is not None and qos > 0 and self.seen(key)
+
     def forget(self, key: str | None) -> None:
         """Forget ``key``: its request was refused, and a retry with the same id must be answered."""
         if key is not None:

@@ -68,7 +68,9 @@ class HermesService(Service):
 
     def __init__(self, ctx: MqttContext) -> None:
         super().__init__(ctx)
-        self._waiting: dict[str, asyncio.Future[None]] = {}
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        """Request id → the says waiting for its ``playFinished``, oldest first: says received at QoS 0 may share an
+        id, and an audio server plays them in turn."""
 
     def subscriptions(self) -> list[str]:
         """Topic filters to subscribe to on every connect."""
@@ -115,7 +117,7 @@ class HermesService(Service):
             return
         # The id as text: it names the playBytes topic; 7 and "7" are one id; "" is none (older rhasspy-hermes).
         say_id = None if say.id in (None, "") else str(say.id)
-        if say_id is not None and self.ctx.dedupe.seen(f"hermes:{say_id}"):
+        if self.ctx.dedupe.redelivered(f"hermes:{say_id}" if say_id else None, msg.qos):
             _LOGGER.info("Dropping a repeated Hermes say %s", say_id)
             return
         try:
@@ -135,6 +137,7 @@ class HermesService(Service):
         self.ctx.tracker.spawn(self._serve(say, request_id, job), name=f"hermes-say-{request_id}")
 
     async def _serve(self, say: HermesSay, request_id: str, job: JobHandle) -> None:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
             parts: list[bytes] = []
             async for pcm in job.pcm():
@@ -151,8 +154,7 @@ class HermesService(Service):
             if not self.ctx.conn.fits(topic, len(wav)):
                 raise EngineError(f"the WAV is {len(wav)} bytes, above the {self.ctx.conn.max_payload} byte limit")
             if self.settings.hermes_wait_play_finished:
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiting[request_id] = waiter
+                self._waiting.setdefault(request_id, []).append(waiter)
             self.ctx.conn.publish(topic, wav, content_type="audio/wav")
             if self.settings.hermes_wait_play_finished:
                 seconds = len(wav) / 2 / rate
@@ -166,7 +168,10 @@ class HermesService(Service):
             _LOGGER.exception("Hermes say %s failed", request_id)
             self._error(f"{type(err).__name__}: {err}", say.echo())
         finally:
-            self._waiting.pop(request_id, None)
+            if waiter in (waiting := self._waiting.get(request_id, [])):
+                waiting.remove(waiter)
+                if not waiting:
+                    del self._waiting[request_id]
             self.ctx.tracker.untrack(job)
             self._finished(say.echo())
 
@@ -178,8 +183,8 @@ class HermesService(Service):
         except VoxhostError:
             return
         request_id = _text(data.get("id")) if isinstance(data, dict) else None
-        waiter = self._waiting.get(request_id) if request_id else None
-        if waiter is not None and not waiter.done():
+        waiter = next((w for w in self._waiting.get(request_id or "", []) if not w.done()), None)
+        if waiter is not None:
             waiter.set_result(None)
 
     def _error(self, message: str, echo: HermesEcho) -> None:

@@ -104,7 +104,8 @@ class MqttSettings(DoorSettings):
     """Largest message voxhost publishes (paho ignores the broker's limit, so voxhost enforces it; the broker's
     Maximum Packet Size lowers it further when an MQTT 5 broker announces one)."""
     dedupe_window: float = Field(60.0, ge=0)
-    """Seconds a say request id (or correlation data) is remembered to drop QoS 1 redeliveries."""
+    """Seconds a request id (or correlation data) is remembered to drop QoS 1 and 2 redeliveries (a request received
+    at QoS 0 is never redelivered, and never dropped)."""
     shared_group: str | None = None
     """Join the MQTT 5 shared subscription ``$share/<group>/<base_topic>/say`` (and Hermes' say) so several
     voxhost nodes on one broker split the work; unset: each node takes every pool request."""

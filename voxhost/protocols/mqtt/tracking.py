@@ -20,8 +20,9 @@ class Tracker:
     """Keeps request tasks referenced and logs their crashes; maps request ids to jobs and conversions."""
 
     def __init__(self) -> None:
-        self.jobs: dict[str, JobHandle] = {}
-        """Request id → job, for the jobs this door is serving."""
+        self.jobs: dict[str, tuple[str, JobHandle]] = {}
+        """Job id → (request id, job), for the jobs this door is serving: requests may share an id (one received at
+        QoS 0 is never dropped as a redelivery), and a stop naming it stops each."""
         self.conversions: dict[str, asyncio.Task[Any]] = {}
         """Request id → task, for the voice conversions this door is serving."""
         self.transcriptions: dict[str, asyncio.Task[Any]] = {}
@@ -47,13 +48,11 @@ class Tracker:
 
     def track(self, request_id: str, job: JobHandle) -> None:
         """Remember a job this door serves."""
-        self.jobs[request_id] = job
+        self.jobs[job.id] = (request_id, job)
 
     def untrack(self, job: JobHandle) -> None:
         """Forget a finished job."""
-        for request_id, known in list(self.jobs.items()):
-            if known is job:
-                del self.jobs[request_id]
+        self.jobs.pop(job.id, None)
 
     def converting(self, request_id: str) -> AbstractContextManager[None]:
         """The current task serves conversion ``request_id`` while the block runs (a stop command cancels it)."""
@@ -65,7 +64,7 @@ class Tracker:
 
     def jobs_for(self, request_id: str | None) -> list[JobHandle]:
         """The job of one request, or every job this door serves (``None``)."""
-        return [job for rid, job in self.jobs.items() if request_id in (None, rid)]
+        return [job for rid, job in self.jobs.values() if request_id in (None, rid)]
 
     def conversions_for(self, request_id: str | None) -> list[asyncio.Task[Any]]:
         """The conversion or transcription of one request, or every conversion this door serves (``None``: a stop
@@ -81,7 +80,7 @@ class Tracker:
         _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
         if not pending:
             return
-        for job in list(self.jobs.values()):
+        for _, job in list(self.jobs.values()):
             job.cancel(reason)
         for task in [*self.conversions.values(), *self.transcriptions.values()]:
             task.cancel(reason)
