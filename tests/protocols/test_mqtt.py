@@ -141,6 +141,21 @@ def test_say_v311_json_id_replies_on_node_topic(client311):
         client311.wait(is_status("done", rid), 10)
 
 
+def test_a_numeric_id_is_echoed_as_a_number(client311):
+    # A Home Assistant template writes "id": {{ now().timestamp() | int }}: the replies said "1712", which matched no
+    # trigger comparing value_json.id with the number sent; the topics name it as text.
+    rid, refused, voices = (int(new_id(), 16) for _ in range(3))
+    client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/{rid}/#", f"{ROOT}/voices")
+    client311.publish(f"{ROOT}/say", {"text": "Hi.", "id": rid})
+    messages = client311.collect(lambda m: m.topic == f"{ROOT}/audio/{rid}/stop", 20)
+    ids = [m.json()["id"] for m in messages if m.topic.endswith(("/response", "/start", "/stop"))]
+    assert len(ids) >= 4 and all(type(i) is int and i == rid for i in ids), ids  # queued, started, start, stop
+    client311.publish(f"{ROOT}/say", {"text": "Hi.", "id": refused, "speed": 9})
+    assert client311.wait(is_status("error", refused), 10).json()["code"] == "invalid_request"
+    client311.publish(f"{ROOT}/voices/get", {"id": voices})
+    assert client311.wait(lambda m: m.topic == f"{ROOT}/voices", 10).json()["id"] == voices
+
+
 def test_plain_text_as_home_assistant_notify_sends_it(client311):
     # A message that opens with a quote is plain text too (it was refused as a JSON string that does not parse).
     client311.subscribe(f"{ROOT}/response", f"{ROOT}/audio/#")

@@ -8,6 +8,7 @@ from typing import Any
 from ...errors import InvalidRequestError, TooLargeError, VoxhostError
 from .connection import Incoming, MqttConnection, json_bytes
 from .context import MqttContext
+from .ids import echoed
 from .names import reply_topic_problem
 from .stream import AUDIO_PARTS
 
@@ -49,7 +50,7 @@ class Reply:
 
     def send(self, status: str, **fields: Any) -> None:
         """Publish one status message; one too large for any message voxhost may send becomes a ``too_large`` error."""
-        payload = {"id": self.id, "status": status, "node": self.node}
+        payload = {"id": echoed(self.id), "status": status, "node": self.node}
         payload.update({key: value for key, value in fields.items() if value is not None})
         data = json_bytes(payload)
         if status != "error" and not self.conn.fits(self.topic, len(data)):

@@ -17,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 
@@ -35,6 +37,7 @@ from ...operations import (
 )
 from .chars import unfit_character
 from .glance import top_level
+from .ids import NumberId
 from .names import reply_topic_problem
 
 AudioFormat = Literal["pcm", "wav", "both", "none"]
@@ -54,6 +57,17 @@ def _check_id(value: Any) -> str | None:
     if not text or len(text) > MAX_ID or any(c in text for c in "/+#") or text.isspace():
         raise ValueError(f"must be 1-{MAX_ID} characters without '/', '+' or '#'")
     return _check_level(text)
+
+
+def _request_id(value: Any) -> str | None:
+    """A request id, checked as ``_check_id`` does; one sent as a number is a ``NumberId``, echoed as a number."""
+    text = _check_id(value)
+    return NumberId(text) if text is not None and isinstance(value, int) else text
+
+
+def _request_id_field(value: Any, _handler: ValidatorFunctionWrapHandler) -> str | None:
+    """``_request_id`` as a field's whole validation (validated as ``str``, a ``NumberId`` would be a plain one)."""
+    return _request_id(value)
 
 
 def _check_hermes_id(value: Any) -> str | int | None:
@@ -105,8 +119,9 @@ def _audio_base64(value: Any) -> Any:
         raise ValueError("must be the audio file in base64") from None
 
 
-RequestId = Annotated[str | None, BeforeValidator(_check_id)]
-"""A request's id: it may name a topic level, so no wildcards or ``/``."""
+RequestId = Annotated[str | None, WrapValidator(_request_id_field)]
+"""A request's id: it may name a topic level, so no wildcards or ``/``; a number is kept as a ``NumberId`` (text that
+replies echo as the number)."""
 HermesId = Annotated[str | int | None, BeforeValidator(_check_hermes_id)]
 """A Hermes say's id: a request id that keeps its JSON type, so a number is echoed as a number."""
 EchoedId = Annotated[str | int | None, BeforeValidator(_echoed_id)]
@@ -361,7 +376,7 @@ def validation_problem(err: ValidationError) -> InvalidRequestError:
     return InvalidRequestError(message, param=field)
 
 
-_TOPIC_CHECKS = (_check_id, _check_hermes_id, _check_topic, _check_level)
+_TOPIC_CHECKS = (_check_id, _request_id_field, _check_hermes_id, _check_topic, _check_level)
 """The validators of values that name topics: stricter than ``check_text``, and they name the character."""
 
 
@@ -510,7 +525,7 @@ def _address(data: dict[str, Any]) -> dict[str, Any]:
     """The usable ``id`` and ``reply_to`` among a request's fields."""
     out: dict[str, Any] = {}
     try:
-        out["id"] = _check_id(data.get("id"))
+        out["id"] = _request_id(data.get("id"))
     except ValueError:
         pass
     try:

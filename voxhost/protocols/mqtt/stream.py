@@ -8,6 +8,7 @@ from typing import Any
 
 from ...audio import chunked, to_wav
 from .connection import MqttConnection
+from .ids import echoed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class AudioStream:
         if self.rate is None:
             self.rate = rate
             if self.stream:
-                self.conn.publish_json(f"{self.prefix}/start", {"id": self.request_id, **self.describe(rate)})
+                self.conn.publish_json(f"{self.prefix}/start", {"id": echoed(self.request_id), **self.describe(rate)})
         self.bytes += len(audio)
         if self.stream:
             for piece in chunked(audio, self.chunk_bytes):
@@ -82,7 +83,7 @@ class AudioStream:
             self.conn.publish_json(
                 f"{self.prefix}/stop",
                 {
-                    "id": self.request_id,
+                    "id": echoed(self.request_id),
                     "status": status if problem is None else "error",
                     "chunks": self.chunks,
                     "bytes": self.bytes,
