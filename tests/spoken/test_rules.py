@@ -1644,3 +1644,34 @@ def test_a_line_start_left_undecided_for_long_is_decided():
     said = [s.text for i in range(0, len(cells), 5) for s in row.feed(cells[i : i + 5])]
     said += [s.text for s in row.feed(" |\n")] + [s.text for s in row.finish()]
     assert len(said) >= 1 and set(" ".join(said).replace(",", " ").replace(".", " ").split()) == {"kitchen"}
+
+
+# -- home assistants' answers -------------------------------------------------------------------------------
+
+HOME = [
+    # (rule, language, written, said to an engine given words, said to one that reads numbers (None: the same))
+    # "±" went to the engine as written: espeak reads it, an engine that learned from words does not.
+    (
+        "plus or minus",
+        "en_US",
+        "Accuracy is ±0.5 °C, tolerance ± 2% or +/- 3 °C.",
+        "Accuracy is plus or minus zero point five degrees Celsius, tolerance plus or minus two percent or plus or "
+        "minus three degrees Celsius.",
+        None,
+    ),
+    (
+        "plus or minus",
+        "de",
+        "Die Temperatur schwankt um ±2 °C.",
+        "Die Temperatur schwankt um plus minus zwei Grad Celsius.",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize("reads_numbers", [False, True], ids=["words", "reads-numbers"])
+@pytest.mark.parametrize(("rule", "language", "written", "words", "read"), HOME, ids=[f"{c[1]}-{c[0]}" for c in HOME])
+def test_home_assistants_answers(rule, language, written, words, read, reads_numbers):
+    expected = read if reads_numbers and read is not None else words
+    assert said(written, language, reads_numbers=reads_numbers) == expected
+    assert " ".join(spoken(written, language, step=3, reads_numbers=reads_numbers)) == expected

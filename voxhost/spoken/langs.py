@@ -194,6 +194,7 @@ LANGS: dict[str, Lang] = {
             "<": "less than",
             "=": "equals",
             "≈": "about",
+            "±": "plus or minus",
         },
         month_abbreviations=("jan", "feb", "mar", "apr", "", "jun", "jul", "aug", "sep|sept", "oct", "nov", "dec"),
         months=tuple(_MONTHS_EN),
@@ -386,6 +387,7 @@ LANGS: dict[str, Lang] = {
             "<": "weniger als",
             "=": "gleich",
             "≈": "etwa",
+            "±": "plus minus",
         },
         month_abbreviations=("jan", "feb|febr", "mär", "apr", "", "jun", "jul", "aug", "sep|sept", "okt", "nov", "dez"),
         months=tuple(
@@ -681,6 +683,7 @@ LANGS: dict[str, Lang] = {
             "<": "moins de",
             "=": "égal à",
             "≈": "environ",
+            "±": "plus ou moins",
         },
         month_abbreviations=("janv", "févr|fév", "", "avr", "", "", "juil", "", "sept", "oct", "nov", "déc"),
         months=tuple(
@@ -781,6 +784,7 @@ LANGS: dict[str, Lang] = {
             "<": "menos de",
             "=": "igual a",
             "≈": "aproximadamente",
+            "±": "más o menos",
         },
         month_abbreviations=("ene", "feb", "", "abr", "", "jun", "jul", "ago", "sep|sept", "oct", "nov", "dic"),
         months=tuple(
@@ -869,6 +873,7 @@ LANGS: dict[str, Lang] = {
             "<": "alle",
             "=": "yhtä kuin",
             "≈": "noin",
+            "±": "plus miinus",
         },
         month_abbreviations=(
             "tammik",
@@ -988,6 +993,7 @@ LANGS: dict[str, Lang] = {
             "<": "меньше чем",
             "=": "равно",
             "≈": "примерно",
+            "±": "плюс-минус",
         },
         month_abbreviations=(
             "янв",

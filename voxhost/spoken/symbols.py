@@ -36,17 +36,22 @@ _IDENTIFIER = re.compile(
 """A Home Assistant entity id or service: ``domain.object_id``, all lower case, the object id with an underscore
 (``sensor.living_room_temperature``, ``light.turn_on``) or the domain a known one (``light.kitchen``). Other dotted
 words ("e.g.", "example.com", "index.html") are no entity ids, underscores elsewhere in the sentence or not."""
-_RELATION = re.compile(r"\s*(?:([≥≤≠≈\uff1d])|(?<![^\w\s(\[])(>=|<=|!=|~|[<>=](?![<>=]))(?=\s*[-−+$€£]?\d))\s*")
+_RELATION = re.compile(
+    r"\s*(?:([≥≤≠≈±\uff1d])|(?<![^\w\s(\[])(>=|<=|!=|~|\+/[-−]|[<>=](?![<>=]))(?=\s*[-−+$€£]?\d))\s*"
+)
 """≥ ≤ ≠ anywhere, and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=`` before a number (not in an arrow, "->", "=>"):
 comparisons, said (the stray-symbol rule would drop them: "power ≥ 100 W" was "power one hundred watts", "x > 5"
-"x five"); ``≈`` anywhere and ``~`` before a number are "about" ("~5 min" was "five minutes")."""
+"x five"); ``≈`` anywhere and ``~`` before a number are "about" ("~5 min" was "five minutes"); ``±`` anywhere and
+``+/-`` before a number "plus or minus" (an engine that learned from words does not read the sign)."""
 _ARROW = re.compile(r"((?<![<\-=])(?:-{1,2}|={1,2})>|[→⇒⟶⟹➔➜])|(<-{1,2}(?![\->\d])|[←⇐⟵])")
 _ARROW_HINT = re.compile(r"[<>→⇒⟶⟹➔➜←⇐⟵]")
 """A right arrow (``->``, ``=>``, ``-->``, →, ⇒) or a left one (``<-``, ←, ⇐); ``<->``, ``>=`` and ``<-5`` ("less
 than minus five") are none."""
 _WORD_BEFORE = re.compile(r"[\w)\]\"'’”%°]\s*$")
 _WORD_AFTER = re.compile(r"\s*[\w(\[\"'‘“$€£+\-−]")
-_RELATION_KEYS = {">=": "≥", "<=": "≤", "!=": "≠", ">": ">", "<": "<", "=": "=", "~": "≈", "\uff1d": "="}
+_RELATION_KEYS = {
+    ">=": "≥", "<=": "≤", "!=": "≠", ">": ">", "<": "<", "=": "=", "~": "≈", "+/-": "±", "+/−": "±", "\uff1d": "=",
+}  # fmt: skip
 _SENTENCE_END = re.compile(r"[\s'\")\]}’”»]*")
 """What may follow a sentence's last mark (closing quotes and brackets)."""
 _SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
@@ -304,10 +309,10 @@ def compass(text: str, lang: Lang | None) -> str:
 
 
 def relations(text: str, lang: Lang | None) -> str:
-    """≥ ≤ ≠ ≈ (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=``, ``~`` before a number) in the language's words: "at
-    least", "at most", "not equal to", "about", "more than", "less than", "equals" (where a language has none, the
-    stray-symbol rule drops them)."""
-    if lang is None or not lang.relations or not any(c in text for c in "=<>≥≤≠≈~\uff1d"):
+    """≥ ≤ ≠ ≈ ± (and ``>=``, ``<=``, ``!=``, ``>``, ``<``, ``=``, ``~``, ``+/-`` before a number) in the language's
+    words: "at least", "at most", "not equal to", "about", "plus or minus", "more than", "less than", "equals" (where
+    a language has none, the stray-symbol rule drops them)."""
+    if lang is None or not lang.relations or not any(c in text for c in "=<>≥≤≠≈±~+\uff1d"):
         return text
 
     def replace(m: re.Match[str]) -> str:
