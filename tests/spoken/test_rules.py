@@ -1666,6 +1666,24 @@ HOME = [
         "Die Temperatur schwankt um plus minus zwei Grad Celsius.",
         None,
     ),
+    # A range after "between" was "between two to four p m", "zwischen vierzehn bis sechzehn Uhr".
+    (
+        "between",
+        "en_US",
+        "Delivery between 2–4 PM, between 5-10 °C, between $5–10 or between 9:00-17:00; it was 2-1.",
+        "Delivery between two and four p m, between five and ten degrees Celsius, between five and ten dollars or "
+        "between nine o'clock and seventeen hundred; it was two to one.",
+        "Delivery between 2 and four p m, between 5 and ten degrees Celsius, between 5 and ten dollars or "
+        "between nine o'clock and seventeen hundred; it was 2 to 1.",
+    ),
+    (
+        "between",
+        "de",
+        "Das Paket kommt zwischen 14–16 Uhr, es hat zwischen 5-10 °C, offen 8–18 Uhr.",
+        "Das Paket kommt zwischen vierzehn und sechzehn Uhr, es hat zwischen fünf und zehn Grad Celsius, offen acht "
+        "bis achtzehn Uhr.",
+        "Das Paket kommt zwischen 14 und 16 Uhr, es hat zwischen 5 und zehn Grad Celsius, offen 8 bis 18 Uhr.",
+    ),
 ]
 
 

@@ -155,6 +155,14 @@ _SERVICE = re.compile(r"[2-9]11|11[0-9]|999|000|988|116\d{3}|118\d{2}")
 """Service and emergency numbers (911, 311, 112, 110, 999, 000, 988, 116117, 11880): dialled wherever they stand
 after a word of dialling ("Call 911 immediately")."""
 _SCORE_WORDS = {"en": ("to", "and"), "de": ("zu", "und")}
+_BETWEEN = {
+    "en": (re.compile(r"(?i:\bbetween)[ \u00a0]+$"), "and"),
+    "de": (re.compile(r"(?i:\bzwischen)[ \u00a0]+$"), "und"),
+    "fr": (re.compile(r"(?i:\bentre)[ \u00a0]+$"), "et"),
+    "es": (re.compile(r"(?i:\bentre)[ \u00a0]+$"), "y"),
+}
+"""A range after "between" is said with "and", not "to" ("between 2–4 PM" was "between two to four p m",
+"zwischen 14–16 Uhr" "zwischen vierzehn bis sechzehn Uhr")."""
 """Between a score's numbers ("3:1": "three to one"), and before a time's seconds ("ten fifteen and thirty
 seconds")."""
 _SPAN_BEFORE = re.compile(
@@ -636,9 +644,18 @@ class Reader:
             plus = self.words(0) + " " + self.words(0) + " "
         return plus + self.digits(run)
 
+    def _to(self, m: re.Match[str]) -> str:
+        """What the dash of a range that starts at ``m`` is said as: the language's "to", or its "and" after
+        "between" (``_BETWEEN``)."""
+        assert self.lang is not None and self.lang.to is not None
+        between = _BETWEEN.get(self.lang.code)
+        if between is not None and between[0].search(m.string[max(0, m.start() - 12) : m.start()]):
+            return between[1]
+        return self.lang.to
+
     def _date_range(self, m: re.Match[str]) -> str | None:
         """ "Dec 3rd–5th" → "Dec 3rd to fifth", "Jan 1 - Mar 31" → "Jan 1 to Mar 31" (the dates are read after)."""
-        to = self.lang.to if self.lang is not None and self.lang.to else "-"
+        to = self._to(m) if self.lang is not None and self.lang.to else "-"
         last = m.group(2)
         return f"{m.group(1)} {to} " + (self.words(int(last), to="ordinal") if last is not None else "")
 
@@ -749,7 +766,7 @@ class Reader:
             )
             said += " " + forms[-1 if count is not None and count > 0 and inches is None else 0]
         if dash and self.lang is not None and self.lang.to:
-            said += f" {self.lang.to} "
+            said += f" {self._to(m)} "
         elif dash:
             said += dash
         return said
@@ -1531,14 +1548,12 @@ class Reader:
         return f"{self.lang.number} {self.words(int(m.group(1)))}"
 
     def _range_before(self, m: re.Match[str]) -> str | None:
-        assert self.lang is not None and self.lang.to is not None
-        return f"{m.group(1)} {self.lang.to} "
+        return f"{m.group(1)} {self._to(m)} "
 
     def _price_range(self, m: re.Match[str]) -> str | None:
         """ "$5-10": "5 to $10", read below as "five to ten dollars"."""
-        assert self.lang is not None and self.lang.to is not None
         currency = m.group(1)
-        return f"{m.group(2)} {self.lang.to} {currency}"
+        return f"{m.group(2)} {self._to(m)} {currency}"
 
     def _hms(self, m: re.Match[str]) -> str | None:
         """Hours, minutes and seconds: a span after a word of lasting or timing ("a timer for 1:30:00": "one hour
@@ -1614,14 +1629,14 @@ class Reader:
         )
 
     def _range(self, m: re.Match[str]) -> str | None:
-        assert self.lang is not None and self.lang.to is not None
         a, b = int(m.group(1)), int(m.group(2))
+        to = self._to(m)
         if self.reads_numbers:
-            return f"{a} {self.lang.to} {b}"  # the year rule below reads "1990 to 1995" as a lone year is read
+            return f"{a} {to} {b}"  # the year rule below reads "1990 to 1995" as a lone year is read
         if _YEAR.fullmatch(m.group(1)) and (len(m.group(2)) == 4 and a < b or len(m.group(2)) == 2 and b > a % 100):
             # Years, as a lone year is read: "1990-1995" was "one thousand nine hundred and ninety to …".
-            return f"{self.year(a)} {self.lang.to} {self.year(b) if b > 99 else self.words(b)}"
-        return f"{self.words(a)} {self.lang.to} {self.words(b)}"
+            return f"{self.year(a)} {to} {self.year(b) if b > 99 else self.words(b)}"
+        return f"{self.words(a)} {to} {self.words(b)}"
 
     def _feet_inches(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
