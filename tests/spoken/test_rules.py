@@ -1684,6 +1684,25 @@ HOME = [
         "bis achtzehn Uhr.",
         "Das Paket kommt zwischen 14 und 16 Uhr, es hat zwischen 5 und zehn Grad Celsius, offen 8 bis 18 Uhr.",
     ),
+    # An ISO date, as a calendar gives it, kept the nominative after "am", "vom", "bis" ("am fünfter Dezember").
+    (
+        "iso date's case",
+        "de",
+        "Wir treffen uns am 2026-12-24, geschlossen vom 2026-12-24 bis 2026-12-26, Termin am Montag, 2026-12-07.",
+        "Wir treffen uns am vierundzwanzigsten Dezember zweitausendsechsundzwanzig, geschlossen vom "
+        "vierundzwanzigsten Dezember zweitausendsechsundzwanzig bis zum sechsundzwanzigsten Dezember "
+        "zweitausendsechsundzwanzig, Termin am Montag, dem siebten Dezember zweitausendsechsundzwanzig.",
+        None,
+    ),
+    # "der" after a preposition is a dative: "in der 89. Minute" was "in der neunundachtzigste Minute".
+    (
+        "ordinal after a preposition and der",
+        "de",
+        "Das Tor fiel in der 89. Minute, nach der 2. Runde; das ist der 3. Versuch, über die 4. Brücke.",
+        "Das Tor fiel in der neunundachtzigsten Minute, nach der zweiten Runde; das ist der dritte Versuch, über die "
+        "vierte Brücke.",
+        None,
+    ),
 ]
 
 

@@ -286,6 +286,12 @@ _WEEKDAY_ALONE_DE = re.compile(
 )
 """A German weekday that opens its clause or follows "ist" before a date ("Heute ist Montag, 3. Mai", "Mo., 3.5.:
 Zahnarzt"): the date is "der dritte Mai" (was "dritter Mai")."""
+_PREPOSITION_DE = re.compile(
+    r"(?i:\b(?:in|an|auf|aus|bei|mit|nach|seit|von|vor|zu|hinter|neben|unter|über|zwischen|gegenüber|während|wegen|"
+    r"trotz|innerhalb|außerhalb|statt|anstatt|laut))[ \u00a0]+$"
+)
+"""A preposition before "der" and an ordinal: a dative or genitive, "in der 89. Minute" "in der neunundachtzigsten"
+(was "neunundachtzigste", the nominative)."""
 _DATIVE_DE = {"von": "vom", "bis": "bis zum", "seit": "seit dem"}
 """A German preposition before a day as it is said: "von 2. Mai" is "vom zweiten Mai", "seit 1.3." "seit dem ersten
 März", "bis 7. Dezember" "bis zum siebten Dezember" (the written short forms, said with their article)."""
@@ -860,7 +866,11 @@ class Reader:
             )
         rules: list[tuple[str, Handler]] = [
             (self._month_abbreviation_pattern(lang), self._month_abbreviation),
-            (_LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT, self._iso_date),
+            # "am 2026-12-24" as "am 24.12.2026": a German day takes its article's case.
+            (
+                (_ARTICLE if lang.code == "de" else "()") + _LEFT + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _RIGHT,
+                self._iso_date,
+            ),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?" + r"(?![\d])", self._dotted_date),
             (_LEFT + r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})" + _RIGHT, self._slashed_date),
             (_ARTICLE + _LEFT + r"(\d{1,2})\.?\s+(" + months + r")\b", self._day_month),
@@ -1147,7 +1157,11 @@ class Reader:
         return year + 2000 if len(text) == 2 else year
 
     def _iso_date(self, m: re.Match[str]) -> str | None:
-        return self._date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        """ "2024-03-15"; in German after an article or a weekday in its case ("am 2026-12-24" was "am
+        vierundzwanzigster Dezember")."""
+        before = m.group(1) or self._weekday_article(m)
+        out = self._date(int(m.group(4)), int(m.group(3)), int(m.group(2)), before)
+        return f"{before} {out}" if out is not None and before and not out.startswith(before) else out
 
     def _dotted_date(self, m: re.Match[str]) -> str | None:
         before = m.group(1)
@@ -1688,7 +1702,10 @@ class Reader:
         return self.words(n, to="ordinal", gender=gender, case=case)
 
     def _ordinal_de(self, m: re.Match[str]) -> str | None:
-        return self._ordinal_de_word(int(m.group(2)), m.group(1))
+        article = m.group(1)
+        if article.lower() == "der" and _PREPOSITION_DE.search(m.string[max(0, m.start() - 16) : m.start()]):
+            return f"{article} {self.words(int(m.group(2)), to='ordinal')}n"  # "in der dritten Runde"
+        return self._ordinal_de_word(int(m.group(2)), article)
 
 
 _OPENING = {
