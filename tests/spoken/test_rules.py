@@ -1703,6 +1703,22 @@ HOME = [
         "vierte Brücke.",
         None,
     ),
+    # Swiss francs and yen were left as written ("zwölf CHF", "¥twelve hundred"; espeak spelled "C H F").
+    (
+        "francs and yen",
+        "en_US",
+        "It costs CHF 12.50, 12 CHF, ¥1,200, 500 JPY or JPY 800.",
+        "It costs twelve Swiss francs and fifty centimes, twelve Swiss francs, one thousand two hundred yen, five "
+        "hundred yen or eight hundred yen.",
+        None,
+    ),
+    (
+        "francs and yen",
+        "de",
+        "Es kostet CHF 12.50, 12,50 CHF, 3 Fr. oder ¥1.200.",
+        "Es kostet zwölf Franken fünfzig, zwölf Franken fünfzig, drei Fr. oder eintausendzweihundert Yen.",
+        "Es kostet zwölf Franken fünfzig, zwölf Franken fünfzig, 3 Fr. oder eintausendzweihundert Yen.",
+    ),
 ]
 
 

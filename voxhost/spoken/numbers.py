@@ -155,6 +155,8 @@ _SERVICE = re.compile(r"[2-9]11|11[0-9]|999|000|988|116\d{3}|118\d{2}")
 """Service and emergency numbers (911, 311, 112, 110, 999, 000, 988, 116117, 11880): dialled wherever they stand
 after a word of dialling ("Call 911 immediately")."""
 _SCORE_WORDS = {"en": ("to", "and"), "de": ("zu", "und")}
+_CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₽": "RUB", "руб": "RUB", "руб.": "RUB"}
+"""A currency's sign (or short form) as its code in ``Lang.currencies``."""
 _BETWEEN = {
     "en": (re.compile(r"(?i:\bbetween)[ \u00a0]+$"), "and"),
     "de": (re.compile(r"(?i:\bzwischen)[ \u00a0]+$"), "und"),
@@ -220,7 +222,7 @@ def has_roman(text: str) -> bool:
     return False
 
 
-_AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
+_AT_LEAST = re.compile(r"(?<![\w.,+])((?:[€$£¥][ \u00a0]?)?" + _NUM + r")\+(?![\w+]|[ \u00a0]*[\d(=])")
 """A number with a "+" after it, "and more" ("10+ km", "100+ users", "$50+"): not a sum ("1+1", "2+ 2 = 4")."""
 _NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|nr)\.|№)[ \u00a0]?(?=\d)")
 """A number's sign ("No. 1", "Nr. 5", "№ 3"): the language's word for "number" (not "no.", which ends "I said no.
@@ -840,7 +842,7 @@ class Reader:
         per_units = "|".join(re.escape(u) for u in sorted([*spellings, *lang.per_words], key=len, reverse=True))
         # "15-20 l/m²": a measure per unit goes on a range too.
         unit = r"(?:" + units + r")(?:/(?:" + per_units + r"))?(?![\w/²³])"
-        currency_after = r"€|\$|£|₽|EUR|USD|GBP|RUB|руб\.?|euros?|Euro"
+        currency_after = r"€|\$|£|¥|₽|EUR|USD|GBP|RUB|CHF|JPY|руб\.?|euros?|Euro"
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
         measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
         self._measure_after = re.compile(measure)
@@ -931,7 +933,7 @@ class Reader:
             (_LEFT + r"([01]?\d|1[0-2])\s*(?i:" + _AMPM + r")(?![\w])", self._hour_ampm),
             # A price per unit ("0.25 €/kWh", "$0.15/kWh") is read "per kilowatt hour", not "or kWh".
             (
-                r"(?:([€$£])\s?|\b(EUR|USD|GBP|RUB)\s)("
+                r"(?:([€$£¥])\s?|\b(EUR|USD|GBP|RUB|CHF|JPY)\s)("
                 + _NUM
                 + r")(?:\s?/\s?("
                 + per_units
@@ -965,7 +967,7 @@ class Reader:
                 self._ones_and_zeros,
             ),
             (
-                _LEFT + r"(" + _NUM + r")(" + magnitudes + r")(?!\w)(?:\s?([€$£]|EUR|USD|GBP)(?!\w))?"
+                _LEFT + r"(" + _NUM + r")(" + magnitudes + r")(?!\w)(?:\s?([€$£¥]|EUR|USD|GBP|CHF|JPY)(?!\w))?"
                 if magnitudes
                 else r"(?!)",
                 self._magnitude,
@@ -1019,9 +1021,9 @@ class Reader:
             hour = r"(?:[01]?\d\s?(?i:a\.?m\.?|p\.?m\.?)|(?:[01]?\d|2[0-3])\s?Uhr\b)(?![\w])"
             # "Snow 6-10\"": inches after the second number too (was "six to ten\"").
             inch = r"|\d{1,3}[\"″](?![\w\"″])" if lang.inches else ""
-            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£]\s?\d|" + _NUM + measure + inch + ")"
+            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£¥]\s?\d|" + _NUM + measure + inch + ")"
             ranged = _LEFT + r"(" + time + "|" + hour + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
-            priced = _LEFT + r"([€$£])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
+            priced = _LEFT + r"([€$£¥])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
             dates = _DATE_RULES + (lang.code == "de")
             rules.insert(dates, (priced, self._price_range))
             rules.insert(dates, (ranged, self._range_before))
@@ -1289,7 +1291,7 @@ class Reader:
     def _money(self, raw: str, currency: str, before_noun: bool = False) -> str | None:
         lang = self.lang
         assert lang is not None
-        code = {"€": "EUR", "$": "USD", "£": "GBP", "₽": "RUB", "руб": "RUB", "руб.": "RUB"}.get(currency, currency)
+        code = _CURRENCY_SIGNS.get(currency, currency)
         code = "EUR" if code.lower() in ("euro", "euros") else code
         if code not in lang.currencies:
             return None
@@ -1336,7 +1338,7 @@ class Reader:
         a noun in the singular ("a $5m deal": "a five million dollar deal")."""
         lang = self.lang
         assert lang is not None
-        code = {"€": "EUR", "$": "USD", "£": "GBP"}.get(currency, currency)
+        code = _CURRENCY_SIGNS.get(currency, currency)
         if code not in lang.currencies:
             return None
         return f"{self._magnitude_words(raw, magnitude)} {lang.form(lang.currencies[code][0], 1 if before_noun else 2)}"
