@@ -1719,6 +1719,25 @@ HOME = [
         "Es kostet zwölf Franken fünfzig, zwölf Franken fünfzig, drei Fr. oder eintausendzweihundert Yen.",
         "Es kostet zwölf Franken fünfzig, zwölf Franken fünfzig, 3 Fr. oder eintausendzweihundert Yen.",
     ),
+    # A timestamp as Home Assistant gives it ("last_changed", a calendar event's start) was "two thousand and
+    # twenty-six to twelve-05T14:30:00Z".
+    (
+        "timestamp",
+        "en_US",
+        "It changed at 2026-12-05T14:30:00Z; the event starts 2026-12-07T09:15:00+01:00, then 2026-12-08 10:00-12:00.",
+        "It changed at December fifth, twenty twenty-six at fourteen thirty UTC; the event starts December seventh, "
+        "twenty twenty-six at nine fifteen, then December eighth, twenty twenty-six at ten o'clock to twelve "
+        "o'clock.",
+        None,
+    ),
+    (
+        "timestamp",
+        "de",
+        "Zuletzt geändert am 2026-12-05T14:30:15+00:00.",
+        "Zuletzt geändert am fünften Dezember zweitausendsechsundzwanzig um vierzehn Uhr dreißig und fünfzehn "
+        "Sekunden UTC.",
+        None,
+    ),
 ]
 
 

@@ -48,6 +48,14 @@ _COUNTDOWN = re.compile(
     r"Sek|Sekunden?|Minuten?|Stunden?|Tagen?)\b))"
 )
 """A countdown ("T-10 minutes", "T-5."): not a model's name ("the T-800 arrives")."""
+_STAMP = re.compile(
+    r"(?<![\w.,:/\-−+])(\d{4}-\d{1,2}-\d{1,2})(?:T|[ \u00a0]+)((?:[01]?\d|2[0-3]):[0-5]\d)(?::([0-5]\d)(?:\.\d+)?"
+    r"([+-]\d\d:?\d\d)?)?(Z)?(?![\w:]|[.,]\d)"  # an offset only after the seconds: "10:00-12:00" is a range
+)
+"""A date and time as Home Assistant gives them ("2026-12-05T14:30:00Z", "2026-12-05 14:30"): the date, "at", the
+time (was "two thousand and twenty-six to twelve-05T14:30:00Z")."""
+_STAMP_AT = {"en": "at", "de": "um", "fr": "à", "es": "a las", "fi": "klo", "ru": "в"}
+_UTC = frozenset({"Z", "+00:00", "+0000", "-00:00", "-0000"})
 _V_VERSION = re.compile(r"(?<!\w)v(?=\d+\.\d)")
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
@@ -474,6 +482,8 @@ class Reader:
             text = _AVERAGE_IN.sub(lambda m: m.group(0)[0] + mean[1:], text)  # "Im Ø" opens a sentence
             text = _DIAMETER.sub(across + " ", text)
             text = _AVERAGE_SIGN.sub(each + " ", text)
+        if self.code in _STAMP_AT and ":" in text and "-" in text:
+            text = _STAMP.sub(self._stamp, text)
         if "T" in text and self.lang is not None:
             # "T-10", a countdown: "T minus ten" (the dash was dropped: "T ten", or a range's "to").
             text = _COUNTDOWN.sub(f"T {self.lang.minus} ", text)
@@ -486,6 +496,15 @@ class Reader:
             if needs is None or any(c in text for c in needs):
                 text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
         return text
+
+    def _stamp(self, m: re.Match[str]) -> str:
+        """ "2026-12-05T14:30:00Z" → "2026-12-05 at 14:30 UTC", read below as a date and a time; zero seconds go, and
+        an offset other than UTC's (the home's own, as Home Assistant writes local times) is not said."""
+        date, clock, seconds, offset, zulu = m.groups()
+        zone = zulu or offset
+        if seconds and seconds != "00":
+            clock += ":" + seconds
+        return f"{date} {_STAMP_AT[self.code or '']} {clock}" + (" UTC" if zone in _UTC else "")
 
     def _at_least(self, m: re.Match[str]) -> str:
         """ "10+ km" → "more than 10 km" (read below; the unit was left unread after "ten+"), "mehr als 10 km"; after
