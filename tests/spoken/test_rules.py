@@ -1075,7 +1075,7 @@ LISTS_AND_NAMES = [
     (
         "en_US",
         "From 6 PM Fri to 9 AM EST Sun. It ships Tue. The Sun is out on Wed.",
-        "From six p m Friday to nine a m EST Sunday. It ships Tuesday. The Sun is out on Wed.",
+        "From six p m Friday to nine a m E S T Sunday. It ships Tuesday. The Sun is out on Wed.",
         None,
     ),
     # A calendar's short am/pm right after the minutes was read with the time ("2:15p" "two fifteenp").
@@ -1725,7 +1725,7 @@ HOME = [
         "timestamp",
         "en_US",
         "It changed at 2026-12-05T14:30:00Z; the event starts 2026-12-07T09:15:00+01:00, then 2026-12-08 10:00-12:00.",
-        "It changed at December fifth, twenty twenty-six at fourteen thirty UTC; the event starts December seventh, "
+        "It changed at December fifth, twenty twenty-six at fourteen thirty U T C; the event starts December seventh, "
         "twenty twenty-six at nine fifteen, then December eighth, twenty twenty-six at ten o'clock to twelve "
         "o'clock.",
         None,
@@ -1735,7 +1735,24 @@ HOME = [
         "de",
         "Zuletzt geändert am 2026-12-05T14:30:15+00:00.",
         "Zuletzt geändert am fünften Dezember zweitausendsechsundzwanzig um vierzehn Uhr dreißig und fünfzehn "
-        "Sekunden UTC.",
+        "Sekunden U T C.",
+        None,
+    ),
+    # A time zone after a time went as written: espeak read "MESZ" "mests", "CEST" "sest", "UTC," "utk" (before a
+    # comma, in German); spelled, as said.
+    (
+        "time zone",
+        "de",
+        "Anpfiff um 20:45 Uhr MESZ, also 18:45 UTC, in New York 14:45 Uhr (EDT).",
+        "Anpfiff um zwanzig Uhr fünfundvierzig M E S Z, also achtzehn Uhr fünfundvierzig U T C, in New York vierzehn "
+        "Uhr fünfundvierzig (E D T).",
+        None,
+    ),
+    (
+        "time zone",
+        "en_US",
+        "It's 3 PM EST (9 PM CEST), 20:00 UTC; ET is fine.",
+        "It's three p m E S T (nine p m C E S T), twenty hundred U T C; ET is fine.",
         None,
     ),
 ]

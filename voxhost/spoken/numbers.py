@@ -504,7 +504,8 @@ class Reader:
         zone = zulu or offset
         if seconds and seconds != "00":
             clock += ":" + seconds
-        return f"{date} {_STAMP_AT[self.code or '']} {clock}" + (" UTC" if zone in _UTC else "")
+        # "UTC" spelled, as symbols.time_zones spells a zone after a time (this runs after it).
+        return f"{date} {_STAMP_AT[self.code or '']} {clock}" + (" U T C" if zone in _UTC else "")
 
     def _at_least(self, m: re.Match[str]) -> str:
         """ "10+ km" → "more than 10 km" (read below; the unit was left unread after "ten+"), "mehr als 10 km"; after

@@ -367,6 +367,27 @@ def weekdays(text: str, lang: Lang | None) -> str:
     return text
 
 
+_ZONES = (
+    *("UTC", "GMT", "CET", "CEST", "MEZ", "MESZ", "WET", "WEST", "WEZ", "WESZ", "EET", "EEST", "OEZ", "OESZ", "BST"),
+    *("IST", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "AEST", "AEDT", "ACST"),
+    *("AWST", "JST", "KST", "ET", "CT", "MT", "PT"),
+)
+TIME_ZONE = re.compile(
+    r"(\d:[0-5]\d|\b[AaPp]\.?[Mm]\b\.?|\bUhr\b|\bo'clock\b)([ \u00a0]*\(?)("
+    + "|".join(sorted(_ZONES, key=len, reverse=True))
+    + r")(?![\w+\-−]\d|\w)"
+)
+"""A time zone's short form right after a time ("3 PM EST", "20:45 Uhr MESZ", "18:45 UTC", "(EDT)")."""
+
+
+def time_zones(text: str) -> str:
+    """A time zone after a time spelled letter by letter, as it is said ("M E S Z"): espeak read "MESZ" "mests",
+    "CEST" "sest" and, before a comma, "UTC" "utk" and "CET" "ket"; elsewhere ("ET is fine") it is left."""
+    if "T" not in text and "Z" not in text:
+        return text
+    return TIME_ZONE.sub(lambda m: m.group(1) + m.group(2) + " ".join(m.group(3)), text)
+
+
 def arrows(text: str, lang: Lang | None) -> str:
     """``a → b`` (``->``, ``=>``) as "a to b", ``a ← b`` (``<-``) as "a from b", in the language's words (a comma
     where it has none); an arrow with no word on one side is dropped. espeak read "->" as "hyphen" or nothing."""
