@@ -1755,6 +1755,22 @@ HOME = [
         "It's three p m E S T (nine p m C E S T), twenty hundred U T C; ET is fine.",
         None,
     ),
+    # A second temperature after a slash was left as written ("four hundred degrees Fahrenheit/200°C").
+    (
+        "measures either side of a slash",
+        "en_US",
+        "Preheat to 400°F/200°C, or 350 °F / 180 °C; humidity 40%/60%.",
+        "Preheat to four hundred degrees Fahrenheit or two hundred degrees Celsius, or three hundred and fifty "
+        "degrees Fahrenheit or one hundred and eighty degrees Celsius; humidity forty percent or sixty percent.",
+        None,
+    ),
+    (
+        "measures either side of a slash",
+        "de",
+        "Backofen auf 180 °C/160 °C Umluft vorheizen.",
+        "Backofen auf einhundertachtzig Grad Celsius oder einhundertsechzig Grad Celsius Umluft vorheizen.",
+        None,
+    ),
 ]
 
 

@@ -56,6 +56,11 @@ _STAMP = re.compile(
 time (was "two thousand and twenty-six to twelve-05T14:30:00Z")."""
 _STAMP_AT = {"en": "at", "de": "um", "fr": "à", "es": "a las", "fi": "klo", "ru": "в"}
 _UTC = frozenset({"Z", "+00:00", "+0000", "-00:00", "-0000"})
+_MEASURE_SLASH = re.compile(
+    r"(?:(?<=[°%])|(?<=°[CF])|(?<=°[ \u00a0][CF]))[ \u00a0]?/[ \u00a0]?(?=[-−]?\d[\d.,]*[ \u00a0]?[°%])"
+)
+"""A slash between two temperatures or percentages ("400°F/200°C", "180 °C/160 °C Umluft", "40%/60%"): either,
+"or" (the second one, after the slash, was left as written)."""
 _V_VERSION = re.compile(r"(?<!\w)v(?=\d+\.\d)")
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
@@ -482,6 +487,8 @@ class Reader:
             text = _AVERAGE_IN.sub(lambda m: m.group(0)[0] + mean[1:], text)  # "Im Ø" opens a sentence
             text = _DIAMETER.sub(across + " ", text)
             text = _AVERAGE_SIGN.sub(each + " ", text)
+        if "/" in text and ("°" in text or "%" in text) and self.lang is not None:
+            text = _MEASURE_SLASH.sub(f" {self.lang.or_word} ", text)
         if self.code in _STAMP_AT and ":" in text and "-" in text:
             text = _STAMP.sub(self._stamp, text)
         if "T" in text and self.lang is not None:
