@@ -1771,6 +1771,21 @@ HOME = [
         "Backofen auf einhundertachtzig Grad Celsius oder einhundertsechzig Grad Celsius Umluft vorheizen.",
         None,
     ),
+    # A time to a bare hour kept its dash ("eight thirty–five", "acht Uhr dreißig–siebzehn"): heard as one time.
+    (
+        "time to an hour",
+        "en_US",
+        "Open Mon–Thu 8:30–5, Fri 8:30-12.",
+        "Open Monday to Thursday eight thirty to five, Friday eight thirty to twelve.",
+        "Open Monday to Thursday eight thirty to 5, Friday eight thirty to 12.",
+    ),
+    (
+        "time to an hour",
+        "de",
+        "Geöffnet 8:30–17, Sa 9:00-13.",
+        "Geöffnet acht Uhr dreißig bis siebzehn, Samstag neun Uhr bis dreizehn.",
+        "Geöffnet acht Uhr dreißig bis 17, Samstag neun Uhr bis 13.",
+    ),
 ]
 
 

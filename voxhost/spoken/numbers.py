@@ -1052,7 +1052,11 @@ class Reader:
             ranged = _LEFT + r"(" + time + "|" + hour + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
             priced = _LEFT + r"([€$£¥])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
             dates = _DATE_RULES + (lang.code == "de")
+            # "8:30–5", "9:00-13": a time to a bare hour, as opening hours are written (the dash was kept: "eight
+            # thirty–five", "acht Uhr dreißig–siebzehn").
+            to_hour = _LEFT + r"(" + time + r")\s?[-–]\s?(?=(?:[01]?\d|2[0-4])(?![\w:]|[.,]\d))"
             rules.insert(dates, (priced, self._price_range))
+            rules.insert(dates, (to_hour, self._range_before))
             rules.insert(dates, (ranged, self._range_before))
             rules.append((_LEFT + r"(\d+)\s?[-–]\s?(\d+)" + _RIGHT, self._range))
         # Rules that look only at a sentence with one of these characters (the per-sentence cost stays small).
