@@ -1786,6 +1786,21 @@ HOME = [
         "Geöffnet acht Uhr dreißig bis siebzehn, Samstag neun Uhr bis dreizehn.",
         "Geöffnet acht Uhr dreißig bis 17, Samstag neun Uhr bis 13.",
     ),
+    # A zone's offset was left as written ("UTC+9", "GMT-5"; an engine given words read the digit or nothing).
+    (
+        "offset from UTC",
+        "en_US",
+        "Tokyo is UTC+9, New York UTC−5 (GMT-5), India UTC+5:30.",
+        "Tokyo is U T C plus nine, New York U T C minus five (G M T minus five), India U T C plus five thirty.",
+        "Tokyo is U T C plus 9, New York U T C minus 5 (G M T minus 5), India U T C plus five thirty.",
+    ),
+    (
+        "offset from UTC",
+        "de",
+        "Tokio liegt bei UTC+9.",
+        "Tokio liegt bei U T C plus neun.",
+        "Tokio liegt bei U T C plus 9.",
+    ),
 ]
 
 

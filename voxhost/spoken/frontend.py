@@ -167,7 +167,7 @@ class SpokenText:
         text = symbols.compass(text, lang)
         text = symbols.abbreviations(text, lang)
         text = symbols.weekdays(text, lang)
-        text = symbols.time_zones(text)
+        text = symbols.time_zones(text, lang)
         text = symbols.arrows(text, lang)
         text = symbols.relations(text, lang)
         text = policy.lexicon.apply(text, language, policy.phonemes, shielded)

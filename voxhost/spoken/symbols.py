@@ -380,11 +380,18 @@ TIME_ZONE = re.compile(
 """A time zone's short form right after a time ("3 PM EST", "20:45 Uhr MESZ", "18:45 UTC", "(EDT)")."""
 
 
-def time_zones(text: str) -> str:
+_OFFSET = re.compile(r"\b(UTC|GMT)[ \u00a0]?([+\-−])[ \u00a0]?(?=\d{1,2}(?::\d\d)?(?![\w:]|[.,]\d))")
+"""An offset from UTC ("UTC+9", "GMT-5", "UTC+5:30")."""
+
+
+def time_zones(text: str, lang: Lang | None) -> str:
     """A time zone after a time spelled letter by letter, as it is said ("M E S Z"): espeak read "MESZ" "mests",
-    "CEST" "sest" and, before a comma, "UTC" "utk" and "CET" "ket"; elsewhere ("ET is fine") it is left."""
+    "CEST" "sest" and, before a comma, "UTC" "utk" and "CET" "ket"; elsewhere ("ET is fine") it is left. An offset
+    from UTC anywhere, with its sign said ("UTC+9" "U T C plus nine"; the sign was dropped or read as a range)."""
     if "T" not in text and "Z" not in text:
         return text
+    if lang is not None and ("UTC" in text or "GMT" in text):
+        text = _OFFSET.sub(lambda m: f"{' '.join(m.group(1))} {lang.plus if m.group(2) == '+' else lang.minus} ", text)
     return TIME_ZONE.sub(lambda m: m.group(1) + m.group(2) + " ".join(m.group(3)), text)
 
 
