@@ -1801,6 +1801,16 @@ HOME = [
         "Tokio liegt bei U T C plus neun.",
         "Tokio liegt bei U T C plus 9.",
     ),
+    # espeak spelled German abbreviations of several parts, with a pause at each dot ("zett. bee", "u. u.").
+    (
+        "abbreviations of several parts",
+        "de",
+        "Obst, z. B. Äpfel, d.h. gesund; u. a. hier, v. a. dort, z. T. so, u. U. nicht, o. Ä. und i. d. R. gut. "
+        "Z. B. Birnen.",
+        "Obst, zum Beispiel Äpfel, das heißt gesund; unter anderem hier, vor allem dort, zum Teil so, unter "
+        "Umständen nicht, oder Ähnliches und in der Regel gut. Zum Beispiel Birnen.",
+        None,
+    ),
 ]
 
 

@@ -79,8 +79,9 @@ class Lang:
     """Abbreviations of ``months`` (lower case, without their dot; alternatives separated by "|", "" for none),
     January first: read as the month next to a number ("5 Dec 2026", "Dec. 5")."""
     abbreviations: dict[str, str] = field(default_factory=dict)
-    """Abbreviations that engines misread (lower case, without their dot) → the words said ("approx" was
-    "approks", "bzw" spelled out "b z w"); only written with their dot are they read so."""
+    """Abbreviations that engines misread (lower case, without their last dot; one of several parts with its other
+    dots and no spaces, "z.b") → the words said ("approx" was "approks", "bzw" spelled out "b z w", "z.b" "zett.
+    bee"); only written with their dot are they read so."""
     phone_words: tuple[str, ...] = ()
     """Words that say a number nearby is a telephone number ("call", "Tel"): "call 555-1234" is read digit by digit
     where "1990-1995" alone stays a range (lower case; matched as whole words in the few words before it)."""
@@ -526,6 +527,22 @@ LANGS: dict[str, Lang] = {
             "evtl": "eventuell",
             "vgl": "vergleiche",
             "bspw": "beispielsweise",
+            # Of several parts (their dots as written, spaces or none: "z. B.", "z.B."); espeak spelled them.
+            "z.b": "zum Beispiel",
+            "d.h": "das heißt",
+            "u.a": "unter anderem",
+            "z.t": "zum Teil",
+            "u.u": "unter Umständen",
+            "v.a": "vor allem",
+            "o.ä": "oder Ähnliches",
+            "u.ä": "und Ähnliches",
+            "i.d.r": "in der Regel",
+            "s.o": "siehe oben",
+            "s.u": "siehe unten",
+            "z.zt": "zurzeit",
+            "u.v.m": "und vieles mehr",
+            "v.chr": "vor Christus",
+            "n.chr": "nach Christus",
         },
         dial_words=(
             "ruf",

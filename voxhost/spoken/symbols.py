@@ -177,21 +177,29 @@ def identifiers(text: str, lang: Lang | None) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _abbreviation_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w.])(?i:(" + "|".join(sorted(words, key=len, reverse=True)) + r"))\.(?!\w)")
+    # "z.b" is "z. B.", "z.B." or "z.\u00a0B." as written.
+    spelled = (re.escape(w).replace(r"\.", r"\.[ \u00a0\u202f]?") for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![\w.])(?i:(" + "|".join(spelled) + r"))\.(?!\w)")
+
+
+@functools.lru_cache(maxsize=16)
+def _abbreviation_starts(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w.split(".", 1)[0] + "." for w in words)
 
 
 def abbreviations(text: str, lang: Lang | None) -> str:
     """Abbreviations engines misread as the language's words ("approx." → "approximately", "bzw." →
-    "beziehungsweise"); their dot goes, except at the sentence's end ("Apples, pears, etc." keeps its mark)."""
+    "beziehungsweise", "z. B." → "zum Beispiel": espeak spelled it, "zett. bee", a pause at each dot); their dot goes,
+    except at the sentence's end ("Apples, pears, etc." keeps its mark)."""
     if lang is None or not lang.abbreviations or "." not in text:
         return text
     lower = text.lower()
-    if not any(word + "." in lower for word in lang.abbreviations):
+    if not any(start in lower for start in _abbreviation_starts(tuple(lang.abbreviations))):
         return text
 
     def replace(m: re.Match[str]) -> str:
         written = m.group(1)
-        word = lang.abbreviations[written.lower()]
+        word = lang.abbreviations[re.sub(r"[ \u00a0\u202f]", "", written.lower())]
         if written[0].isupper():
             word = word[0].upper() + word[1:]
         return word + ("." if _SENTENCE_END.fullmatch(text, m.end()) else "")
