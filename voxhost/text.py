@@ -16,7 +16,7 @@ _CLAUSE_BREAK = re.compile(CLAUSE_BREAK)
 ABBREVIATIONS = (
     # German
     "z.b.", "z.t.", "z.zt.", "z.hd.", "d.h.", "u.a.", "u.ä.", "o.ä.", "u.u.", "v.a.", "s.o.", "s.u.", "o.g.", "m.e.",
-    "i.a.", "i.d.r.", "u.v.m.", "v.chr.", "n.chr.",
+    "i.a.", "i.d.r.", "u.v.m.", "v.chr.", "n.chr.", "n.v.", "n.e.",
     # French, Spanish, English
     "p.ex.", "c.-à-d.", "av.j.-c.", "apr.j.-c.", "p.ej.", "a.c.", "d.c.", "e.g.", "i.e.",
 )  # fmt: skip
@@ -24,7 +24,7 @@ ABBREVIATIONS = (
 boundary detector ends a sentence at a dot before a capital letter, so "z. B. Äpfel" was "z." / "B. Äpfel" and
 "u. a. Berlin" "u. a." / "Berlin": no dot of theirs ends a sentence."""
 LEADING_ABBREVIATIONS = (
-    "approx.", "vs.", "cf.", "bzw.", "ca.", "ggf.", "inkl.", "zzgl.", "evtl.", "vgl.", "bspw.", "env.", "aprox.",
+    "approx.", "vs.", "cf.", "bzw.", "ca.", "ggf.", "inkl.", "zzgl.", "evtl.", "vgl.", "bspw.", "zw.", "env.", "aprox.",
 )  # fmt: skip
 """Abbreviations of one part that stand before what they qualify, not at a sentence's end: "Team A vs. Team B" was
 "Team A vs." / "Team B", "inkl. Steuer" likewise, so no dot of theirs ends a sentence either. "etc." and "usw." end
@@ -50,10 +50,10 @@ MONTHS = frozenset(a for lang in LANGS.values() for names in lang.month_abbrevia
 with a dot after a sentence mark for a numbered list's item ("El 5 dic. 2026. Luego" was "El 5 dic." / "2026." /
 "Luego"): the dot of one before a number ends no sentence."""
 _MONTH_TAIL = re.compile(
-    r"(?:(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")|(?i:str))(\.)" + _SPACE + "*$"
+    r"(?:(?<![\w.])(?i:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")|(?i:str|nr))(\.)" + _SPACE + "*$"
 )
-"""What a text may end in that the next piece decides: a month abbreviation's dot or a German street's ("Bahnhofstr."),
-a number after it or not."""
+"""What a text may end in that the next piece decides: a month abbreviation's dot, a German street's ("Bahnhofstr.")
+or a number's ("Sendungsnr."), a number after it or not."""
 _BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
 TITLES = (
     # English
@@ -330,8 +330,9 @@ def _unit_dot(text: str, start: int, dot: int) -> bool:
 
 
 def _street(word: str) -> bool:
-    """A German street's short form ("Hauptstr", "Str"): its dot before the house number ends no sentence."""
-    return word.endswith("str") and len(word) > 3 or word == "str"
+    """A German street's short form ("Hauptstr", "Str") or a number's ("Sendungsnr", "Nr"): its dot before the
+    house number or the number ends no sentence (a number after a sentence mark was taken for a list's item)."""
+    return word.endswith(("str", "nr")) and len(word) > 3 or word in ("str", "nr")
 
 
 def _opener_after(text: str, dot: int) -> bool:

@@ -1811,6 +1811,17 @@ HOME = [
         "Umständen nicht, oder Ähnliches und in der Regel gut. Zum Beispiel Birnen.",
         None,
     ),
+    # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
+    # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
+    (
+        "a number's compound, a score's extra time",
+        "de",
+        "Dein Paket (Sendungsnr. 0034043416) kommt zw. 10 und 14 Uhr. Es endete 1:0 n. V. für Leverkusen, 3:2 n.E.",
+        "Dein Paket (Sendungsnummer null null drei vier null vier drei vier eins sechs) kommt zwischen zehn und "
+        "vierzehn Uhr. Es endete eins zu null nach Verlängerung für Leverkusen, drei zu zwei nach Elfmeterschießen.",
+        "Dein Paket (Sendungsnummer null null drei vier null vier drei vier eins sechs) kommt zwischen 10 und 14 "
+        "Uhr. Es endete 1 zu 0 nach Verlängerung für Leverkusen, 3 zu 2 nach Elfmeterschießen.",
+    ),
 ]
 
 
@@ -1820,3 +1831,10 @@ def test_home_assistants_answers(rule, language, written, words, read, reads_num
     expected = read if reads_numbers and read is not None else words
     assert said(written, language, reads_numbers=reads_numbers) == expected
     assert " ".join(spoken(written, language, step=3, reads_numbers=reads_numbers)) == expected
+
+
+@pytest.mark.parametrize("step", [None, 3], ids=["whole", "streamed"])
+def test_a_numbers_compound_and_a_scores_extra_time_end_no_sentence(step):
+    # "Sendungsnr." before its number was taken for a sentence and the number for a list's item; "n. V." was cut.
+    written = "Paket (Sendungsnr. 0034) kommt zw. 10 und 14 Uhr. Es endete 1:0 n. V. für Leverkusen. Gut."
+    assert len(spoken(written, "de", step=step, reads_numbers=True)) == 3

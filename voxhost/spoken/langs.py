@@ -543,6 +543,9 @@ LANGS: dict[str, Lang] = {
             "u.v.m": "und vieles mehr",
             "v.chr": "vor Christus",
             "n.chr": "nach Christus",
+            "n.v": "nach Verlängerung",  # a score's: "1:0 n. V."
+            "n.e": "nach Elfmeterschießen",
+            "zw": "zwischen",
         },
         dial_words=(
             "ruf",

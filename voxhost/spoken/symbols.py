@@ -239,14 +239,19 @@ _SAINTS = re.compile(
 _CAPITAL_NEXT = re.compile(r" ?[A-Z]")
 _STREET_DE = re.compile(r"(?<=\w)(str)\.|\b(Str)\.")
 """A German street's short form ("Hauptstr. 5", "Str."): "straße"."""
+_NUMBER_DE = re.compile(r"(?<=[a-zäöüß])nr\.(?=[ \u00a0]*(?:\d|:))")
+"""A number's short form in a German compound before its number ("Sendungsnr. 0034", "Kundennr.: 12"): "nummer"
+(espeak read "Sendungsnr" as one word, "zˈɛndʊŋsnɾ")."""
 
 
 def addresses(text: str, lang: Lang | None) -> str:
-    """Street addresses said as words: "123 W. Main St." is "123 West Main Street", "Hauptstr. 5" "Hauptstraße 5";
-    before the numbers, which read "W." as watts."""
+    """Street addresses said as words: "123 W. Main St." is "123 West Main Street", "Hauptstr. 5" "Hauptstraße 5"
+    (and "Sendungsnr. 5" "Sendungsnummer 5"); before the numbers, which read "W." as watts."""
     if lang is None or "." not in text:
         return text
     if lang.code == "de":
+        if "nr." in text:
+            text = _NUMBER_DE.sub("nummer", text)
         if "str." not in text.lower():
             return text
         return _STREET_DE.sub(lambda m: ("straße" if m.group(1) else "Straße") + _kept_dot(text, m.end()), text)
