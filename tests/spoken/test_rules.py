@@ -1811,6 +1811,23 @@ HOME = [
         "Umständen nicht, oder Ähnliches und in der Regel gut. Zum Beispiel Birnen.",
         None,
     ),
+    # A range of decimals or of so many times kept its dash ("six point zero–seven point zero", "two–three times").
+    (
+        "range of decimals and times",
+        "en_US",
+        "Water 2–3x per week; the soil pH should be 6.0–7.0, or 5.5-6.5.",
+        "Water two to three times per week; the soil pH should be six point zero to seven point zero, or five point "
+        "five to six point five.",
+        "Water 2 to three times per week; the soil pH should be 6.0 to 7.0, or 5.5 to 6.5.",
+    ),
+    (
+        "range of decimals and times",
+        "de",
+        "Zwei- bis dreimal, also 2–3x pro Woche gießen; der pH-Wert sollte 6,0–7,0 sein.",
+        "Zwei- bis dreimal, also zwei bis dreimal pro Woche gießen; der pH-Wert sollte sechs Komma null bis sieben "
+        "Komma null sein.",
+        "Zwei- bis dreimal, also 2 bis dreimal pro Woche gießen; der pH-Wert sollte 6,0 bis 7,0 sein.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -1048,14 +1048,19 @@ class Reader:
             hour = r"(?:[01]?\d\s?(?i:a\.?m\.?|p\.?m\.?)|(?:[01]?\d|2[0-3])\s?Uhr\b)(?![\w])"
             # "Snow 6-10\"": inches after the second number too (was "six to ten\"").
             inch = r"|\d{1,3}[\"″](?![\w\"″])" if lang.inches else ""
-            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£¥]\s?\d|" + _NUM + measure + inch + ")"
+            # "2–3x per week": so many times (the dash was kept: "two–three times").
+            times = r"|\d{1,3}[x×](?![\w.,])" if "times" in lang.extra else ""
+            after = r"\s?[-–]\s?(?=" + time + "|" + hour + r"|[€$£¥]\s?\d|" + _NUM + measure + inch + times + ")"
             ranged = _LEFT + r"(" + time + "|" + hour + r"|" + _SIGNED + r"(?:" + measure + r")?)" + after
             priced = _LEFT + r"([€$£¥])\s?(" + _NUM + r")\s?[-–]\s?(?=\d)"
             dates = _DATE_RULES + (lang.code == "de")
             # "8:30–5", "9:00-13": a time to a bare hour, as opening hours are written (the dash was kept: "eight
             # thirty–five", "acht Uhr dreißig–siebzehn").
             to_hour = _LEFT + r"(" + time + r")\s?[-–]\s?(?=(?:[01]?\d|2[0-4])(?![\w:]|[.,]\d))"
+            # "pH 6.0–7.0", "6,0–7,0": a range of decimals (the dash was kept: "six point zero–seven point zero").
+            decimals = _LEFT + r"(\d+[.,]\d+)\s?[-–]\s?(?=\d+[.,]\d+(?!\d|[.,]\d))"
             rules.insert(dates, (priced, self._price_range))
+            rules.insert(dates, (decimals, self._range_before))
             rules.insert(dates, (to_hour, self._range_before))
             rules.insert(dates, (ranged, self._range_before))
             rules.append((_LEFT + r"(\d+)\s?[-–]\s?(\d+)" + _RIGHT, self._range))
