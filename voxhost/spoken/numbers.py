@@ -1082,6 +1082,9 @@ class Reader:
             self._unit_per: "/",
             self._percent_ig: "%",
             self._kelvin: "K",
+            self._range_before: "-–",
+            self._price_range: "-–",
+            self._range: "-–",
         }
         return [(re.compile(p), h, needs.get(h)) for p, h in rules if p != r"(?!)"]
 

@@ -182,9 +182,17 @@ def _abbreviation_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w.])(?i:(" + "|".join(spelled) + r"))\.(?!\w)")
 
 
-@functools.lru_cache(maxsize=16)
-def _abbreviation_starts(words: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(w.split(".", 1)[0] + "." for w in words)
+_ABBREVIATION_HINTS: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
+def _abbreviation_hints(lang: Lang) -> tuple[tuple[str, str], ...]:
+    """Each abbreviation's first and last part with their dots ("bzw" → "bzw.", "bzw."; "z.b" → "z.", "b."): a
+    sentence that has one has both (a cheap look before the pattern)."""
+    hints = _ABBREVIATION_HINTS.get(lang.code)
+    if hints is None:
+        parts = (w.split(".") for w in lang.abbreviations)
+        hints = _ABBREVIATION_HINTS[lang.code] = tuple(sorted({(p[0] + ".", p[-1] + ".") for p in parts}))
+    return hints
 
 
 def abbreviations(text: str, lang: Lang | None) -> str:
@@ -194,7 +202,7 @@ def abbreviations(text: str, lang: Lang | None) -> str:
     if lang is None or not lang.abbreviations or "." not in text:
         return text
     lower = text.lower()
-    if not any(start in lower for start in _abbreviation_starts(tuple(lang.abbreviations))):
+    if not any(first in lower and last in lower for first, last in _abbreviation_hints(lang)):
         return text
 
     def replace(m: re.Match[str]) -> str:
@@ -393,6 +401,7 @@ TIME_ZONE = re.compile(
 """A time zone's short form right after a time ("3 PM EST", "20:45 Uhr MESZ", "18:45 UTC", "(EDT)")."""
 
 
+_DIGIT = re.compile(r"\d")
 _OFFSET = re.compile(r"\b(UTC|GMT)[ \u00a0]?([+\-−])[ \u00a0]?(?=\d{1,2}(?::\d\d)?(?![\w:]|[.,]\d))")
 """An offset from UTC ("UTC+9", "GMT-5", "UTC+5:30")."""
 
@@ -401,8 +410,8 @@ def time_zones(text: str, lang: Lang | None) -> str:
     """A time zone after a time spelled letter by letter, as it is said ("M E S Z"): espeak read "MESZ" "mests",
     "CEST" "sest" and, before a comma, "UTC" "utk" and "CET" "ket"; elsewhere ("ET is fine") it is left. An offset
     from UTC anywhere, with its sign said ("UTC+9" "U T C plus nine"; the sign was dropped or read as a range)."""
-    if "T" not in text and "Z" not in text:
-        return text
+    if "T" not in text and "Z" not in text or not _DIGIT.search(text):
+        return text  # a zone's short form ends in T or Z, and a time or an offset has a digit
     if lang is not None and ("UTC" in text or "GMT" in text):
         text = _OFFSET.sub(lambda m: f"{' '.join(m.group(1))} {lang.plus if m.group(2) == '+' else lang.minus} ", text)
     return TIME_ZONE.sub(lambda m: m.group(1) + m.group(2) + " ".join(m.group(3)), text)
