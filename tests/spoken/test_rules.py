@@ -1828,6 +1828,22 @@ HOME = [
         "Komma null sein.",
         "Zwei- bis dreimal, also 2 bis dreimal pro Woche gießen; der pH-Wert sollte 6,0 bis 7,0 sein.",
     ),
+    # Minutes and seconds before "left" were a time of day ("The timer has four fifty-nine left").
+    (
+        "minutes and seconds left",
+        "en_US",
+        "The timer has 4:59 left, Q4 with 2:14 remaining; the 5:30 left at 6:05.",
+        "The timer has four minutes fifty-nine seconds left, Q4 with two minutes fourteen seconds remaining; the "
+        "five thirty left at six oh five.",
+        None,
+    ),
+    (
+        "minutes and seconds left",
+        "de",
+        "Der Timer hat noch 4:59 übrig.",
+        "Der Timer hat noch vier Minuten neunundfünfzig Sekunden übrig.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -184,6 +184,8 @@ _SPAN_BEFORE = re.compile(
     r"(?i:\b(?:for|takes?|took|lasts?|lasted|timer|ran|run|time|duration|elapsed|remaining|left|in|of|after|dauert|"
     r"dauerte|Dauer|Zeit|für|nach|in|lief|Laufzeit|von)\s*:?\s+)$"
 )
+_AT_TIME = re.compile(r"(?i:\b(?:at|the|um|ab))[ \u00a0]+$")
+"""Words before a time of day: "4:59 left" is a timer's span, "the 5:30 left" a train."""
 _SPAN_AFTER = re.compile(r"[ \u00a0]+(?:remaining|left|long|to go|ago|lang|übrig|verbleibend|noch)\b")
 """Words before "1:30:00" ("a timer for", "Dauer:", "nach") or after it ("remaining", "long", "lang") that say it
 is a span, not a time of day; "0:04:59" is one too."""
@@ -923,7 +925,9 @@ class Reader:
                 _LEFT
                 + r"(\d{1,3}):([0-5]\d)"
                 + r"(?:[ \u00a0]?((?i:min(?:utes?|s)?|Min(?:uten)?)\.?|h|hrs?|hours?|Std\.?|Stunden?)"
-                + r"|/(km|mi))(?![\w/])"
+                + r"|/(km|mi)"
+                # "4:59 left", "noch 4:59 übrig": a timer's minutes and seconds (was "four fifty-nine left")
+                + r"|(?=[ \u00a0]+(?:remaining|left|to go|übrig|verbleibend)\b))(?![\w/])"
                 if lang.code in _SCORE_WORDS
                 else r"(?!)",
                 self._span,
@@ -1636,6 +1640,8 @@ class Reader:
         minutes thirty seconds per kilometer"."""
         assert self.lang is not None
         big, small, word, per = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        if word is None and per is None and _AT_TIME.search(m.string[max(0, m.start() - 6) : m.start()]):
+            return None  # "the 5:30 left at six": a time of day, its train or bus
         units, feminine = self.lang.units, self.lang.feminine
         keys = ("h", "min") if word is not None and word.lower()[0] in "hs" else ("min", "s")
         parts = [(big, keys[0]), (small, keys[1])]
