@@ -1844,6 +1844,21 @@ HOME = [
         "Der Timer hat noch vier Minuten neunundfünfzig Sekunden übrig.",
         None,
     ),
+    # A menu path's ">" was dropped, its steps run together ("Open Settings Devices and Services").
+    (
+        "menu path",
+        "en_US",
+        "Open **Settings** > **Devices & Services** > Add Integration, then x > 5.",
+        "Open Settings, Devices and Services, Add Integration, then x more than five.",
+        "Open Settings, Devices and Services, Add Integration, then x more than 5.",
+    ),
+    (
+        "menu path",
+        "de",
+        "Öffne Einstellungen > Geräte & Dienste.",
+        "Öffne Einstellungen, Geräte und Dienste.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -44,6 +44,10 @@ comparisons, said (the stray-symbol rule would drop them: "power ≥ 100 W" was 
 "x five"); ``≈`` anywhere and ``~`` before a number are "about" ("~5 min" was "five minutes"); ``±`` anywhere and
 ``+/-`` before a number "plus or minus" (an engine that learned from words does not read the sign)."""
 _ARROW = re.compile(r"((?<![<\-=])(?:-{1,2}|={1,2})>|[→⇒⟶⟹➔➜])|(<-{1,2}(?![\->\d])|[←⇐⟵])")
+_MENU_PATH = re.compile(r"(?<=[\w)\"'’”])[ \u00a0]+>[ \u00a0]+(?=[A-ZÀ-ÖØ-ÞА-ЯЁ]|[\"'‘“(])")
+"""A ">" between a word and a capitalised one with spaces around it: a menu path's step ("Settings > Devices &
+Services"), said with a pause (it was dropped as a stray symbol: "Settings Devices and Services"); "a > b" stays a
+stray symbol, and before a number it is "more than"."""
 _ARROW_HINT = re.compile(r"[<>→⇒⟶⟹➔➜←⇐⟵]")
 """A right arrow (``->``, ``=>``, ``-->``, →, ⇒) or a left one (``<-``, ←, ⇐); ``<->``, ``>=`` and ``<-5`` ("less
 than minus five") are none."""
@@ -419,7 +423,8 @@ def time_zones(text: str, lang: Lang | None) -> str:
 
 def arrows(text: str, lang: Lang | None) -> str:
     """``a → b`` (``->``, ``=>``) as "a to b", ``a ← b`` (``<-``) as "a from b", in the language's words (a comma
-    where it has none); an arrow with no word on one side is dropped. espeak read "->" as "hyphen" or nothing."""
+    where it has none); an arrow with no word on one side is dropped. espeak read "->" as "hyphen" or nothing. A menu
+    path's ">" ("Settings > Devices") is a pause."""
     if not _ARROW_HINT.search(text):
         return text
 
@@ -431,6 +436,8 @@ def arrows(text: str, lang: Lang | None) -> str:
             return ", "
         return f" {words[0] if m.group(1) else words[1]} "
 
+    if " >" in text:
+        text = _MENU_PATH.sub(", ", text)
     return _ARROW.sub(replace, text)
 
 
