@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from sentence_stream import SentenceBoundaryDetector
 
-from .spoken.langs import LANGS
+from .spoken.langs import LANGS, TIME_ZONES
 from .spoken.length import CLAUSE_BREAK
 
 # Prefer to break an over-long sentence after a clause mark, else at a space.
@@ -55,6 +55,13 @@ _MONTH_TAIL = re.compile(
 """What a text may end in that the next piece decides: a month abbreviation's dot, a German street's ("Bahnhofstr.")
 or a number's ("Sendungsnr."), a number after it or not."""
 _BEFORE_NUMBER = re.compile(_SPACE + r"+\d")
+_AMPM_ZONE = re.compile(
+    r"(?<![\w.])[AaPp]\.[Mm](\.)" + _SPACE + r"+(?:" + "|".join(sorted(TIME_ZONES, key=len, reverse=True)) + r")\b"
+)
+"""A time's "p.m." before its time zone ("4:25 p.m. ET on CBS"): its dot ends no sentence (it was "… p.m." / "ET on
+CBS")."""
+_AMPM_TAIL = re.compile(r"(?<![\w.])[AaPp]\.[Mm](\.)" + _SPACE + r"*[A-Z]{0,3}$")
+"""What a text may end in that the next piece decides: "p.m." and perhaps a time zone's first letters."""
 TITLES = (
     # English
     "Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Rev", "Hon", "Sen", "Rep", "Prof", "Univ", "Inst", "Corp", "Dept",
@@ -207,12 +214,20 @@ class SentenceSplitter:
                 month = _MONTH_TAIL.search(text, max(0, len(text) - _LONGEST_BEGUN))
             if month is not None:
                 end = min(end, max(month.start(1), len(given)))
+            ampm = _AMPM_TAIL.search(text, max(0, len(text) - 12)) if "m." in text[-12:] else None
+            if ampm is not None:
+                end = min(end, max(ampm.start(1), len(given)))
             short = _short_word_dot(text)
             if short != -1:
                 window = _ABBREVIATION.finditer(text, max(0, short - _LONGEST_BEGUN), short + 1)
                 if all(a.end() != short + 1 for a in window):  # "z. B." is an abbreviation's, hidden below
                     end = min(end, max(short, len(given)))
         chars: list[str] | None = None
+        if "m." in text:
+            for zone in _AMPM_ZONE.finditer(text, max(0, len(given) - 4), end):
+                if zone.start(1) >= len(given):
+                    chars = chars or list(text[:end])
+                    chars[zone.start(1)] = _HIDDEN_DOT
         # A cut-off word at the start of what was given must not pass for an abbreviation of its own.
         first = 1 if len(given) == _LONGEST_BEGUN else 0
         dot = text.find(".", max(first, len(given)), end)

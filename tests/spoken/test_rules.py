@@ -1859,6 +1859,15 @@ HOME = [
         "Öffne Einstellungen, Geräte und Dienste.",
         None,
     ),
+    # "p.m." before a time zone ended the sentence ("four twenty-five p m." / "E T on CBS.").
+    (
+        "p.m. before a time zone",
+        "en_US",
+        "The game is on Sun., Dec. 7 at 4:25 p.m. ET on CBS. It ends at 7 p.m. Then the news.",
+        "The game is on Sunday, December seventh at four twenty-five p m E T on CBS. It ends at seven p m. Then the "
+        "news.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (
@@ -1882,7 +1891,10 @@ def test_home_assistants_answers(rule, language, written, words, read, reads_num
 
 
 @pytest.mark.parametrize("step", [None, 3], ids=["whole", "streamed"])
-def test_a_numbers_compound_and_a_scores_extra_time_end_no_sentence(step):
-    # "Sendungsnr." before its number was taken for a sentence and the number for a list's item; "n. V." was cut.
+def test_a_numbers_compound_a_scores_extra_time_and_a_time_zone_end_no_sentence(step):
+    # "Sendungsnr." before its number was taken for a sentence and the number for a list's item; "n. V." was cut,
+    # and "p.m." before a time zone.
     written = "Paket (Sendungsnr. 0034) kommt zw. 10 und 14 Uhr. Es endete 1:0 n. V. für Leverkusen. Gut."
     assert len(spoken(written, "de", step=step, reads_numbers=True)) == 3
+    written = "It is at 4:25 p.m. ET on CBS. It ends at 7 p.m. Then the news."
+    assert len(spoken(written, step=step, reads_numbers=True)) == 3

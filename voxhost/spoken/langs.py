@@ -128,6 +128,13 @@ class Lang:
         return forms[min(self.plural(n), len(forms) - 1)]
 
 
+TIME_ZONES = (
+    *("UTC", "GMT", "CET", "CEST", "MEZ", "MESZ", "WET", "WEST", "WEZ", "WESZ", "EET", "EEST", "OEZ", "OESZ", "BST"),
+    *("IST", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "AEST", "AEDT", "ACST"),
+    *("AWST", "JST", "KST", "ET", "CT", "MT", "PT"),
+)
+"""Time zones' short forms, as written after a time ("3 PM EST", "20:45 Uhr MESZ")."""
+
 PRODUCT_NAMES: tuple[str, ...] = (
     "Python", "Node", "Node.js", "iOS", "iPadOS", "watchOS", "Android", "macOS", "Ubuntu", "Debian", "Fedora",
     "Firefox", "Chrome", "Safari", "Java", "PHP", "Kotlin", "Rust", "Swift", "Ruby", "Perl", "Linux", "Kernel",

@@ -64,9 +64,10 @@ _MEASURE_SLASH = re.compile(
 _V_VERSION = re.compile(r"(?<!\w)v(?=\d+\.\d)")
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
-_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=\.m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–-])))?"
+_AMPM = r"(a\.m(?=\.)|p\.m(?=\.)|am|pm)(?:(?<=\.m)\.(?=[ \u00a0]*(?-i:[a-z0-9,;–-]|[A-Z](?: [A-Z]){1,3}\b)))?"
 """am/pm; the final dot of "a.m." stays where it may end the sentence, and goes before a lower-case word, a number or
-a comma ("at 9 a.m. on Monday" was "nine a m. on Monday", a pause); that of "PM." is a sentence's ("7:14 PM. 5-day
+a comma ("at 9 a.m. on Monday" was "nine a m. on Monday", a pause) or a time zone ("p.m. ET", spelled by then: "E
+T"); that of "PM." is a sentence's ("7:14 PM. 5-day
 forecast" lost its pause)."""
 _YEAR_NEXT = re.compile(r"[ \u00a0]*\d{4}(?![\d:]|[.,]\d)")
 """A year after a month ("5 dic. 2026"), not a time or another number."""

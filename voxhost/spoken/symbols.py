@@ -13,7 +13,7 @@ import unicodedata
 
 import emoji
 
-from .langs import Lang
+from .langs import TIME_ZONES, Lang
 
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'`]+")
 _EMAIL = re.compile(r"(?i)\b([a-z0-9][a-z0-9._%+\-]*)@([a-z0-9\-]+(?:\.[a-z0-9\-]+)+)\b")
@@ -392,14 +392,9 @@ def weekdays(text: str, lang: Lang | None) -> str:
     return text
 
 
-_ZONES = (
-    *("UTC", "GMT", "CET", "CEST", "MEZ", "MESZ", "WET", "WEST", "WEZ", "WESZ", "EET", "EEST", "OEZ", "OESZ", "BST"),
-    *("IST", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "AEST", "AEDT", "ACST"),
-    *("AWST", "JST", "KST", "ET", "CT", "MT", "PT"),
-)
 TIME_ZONE = re.compile(
     r"(\d:[0-5]\d|\b[AaPp]\.?[Mm]\b\.?|\bUhr\b|\bo'clock\b)([ \u00a0]*\(?)("
-    + "|".join(sorted(_ZONES, key=len, reverse=True))
+    + "|".join(sorted(TIME_ZONES, key=len, reverse=True))
     + r")(?![\w+\-−]\d|\w)"
 )
 """A time zone's short form right after a time ("3 PM EST", "20:45 Uhr MESZ", "18:45 UTC", "(EDT)")."""
