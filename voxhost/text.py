@@ -16,7 +16,7 @@ _CLAUSE_BREAK = re.compile(CLAUSE_BREAK)
 ABBREVIATIONS = (
     # German
     "z.b.", "z.t.", "z.zt.", "z.hd.", "d.h.", "u.a.", "u.ä.", "o.ä.", "u.u.", "v.a.", "s.o.", "s.u.", "o.g.", "m.e.",
-    "i.a.", "i.d.r.", "u.v.m.", "v.chr.", "n.chr.", "n.v.", "n.e.",
+    "i.a.", "i.d.r.", "u.v.m.", "v.chr.", "n.chr.", "n.v.", "n.e.", "p.p.",
     # French, Spanish, English
     "p.ex.", "c.-à-d.", "av.j.-c.", "apr.j.-c.", "p.ej.", "a.c.", "d.c.", "e.g.", "i.e.",
 )  # fmt: skip

@@ -1896,5 +1896,10 @@ def test_a_numbers_compound_a_scores_extra_time_and_a_time_zone_end_no_sentence(
     # and "p.m." before a time zone.
     written = "Paket (Sendungsnr. 0034) kommt zw. 10 und 14 Uhr. Es endete 1:0 n. V. für Leverkusen. Gut."
     assert len(spoken(written, "de", step=step, reads_numbers=True)) == 3
+    written = "Tickets gibt es ab 25 € p. P. und für Kinder ab 10 €. Gut."
+    assert spoken(written, "de", step=step, reads_numbers=True) == [
+        "Tickets gibt es ab fünfundzwanzig Euro pro Person und für Kinder ab zehn Euro.",
+        "Gut.",
+    ]
     written = "It is at 4:25 p.m. ET on CBS. It ends at 7 p.m. Then the news."
     assert len(spoken(written, step=step, reads_numbers=True)) == 3

@@ -552,6 +552,7 @@ LANGS: dict[str, Lang] = {
             "n.chr": "nach Christus",
             "n.v": "nach Verlängerung",  # a score's: "1:0 n. V."
             "n.e": "nach Elfmeterschießen",
+            "p.p": "pro Person",  # a price's: "25 € p. P."
             "zw": "zwischen",
         },
         dial_words=(
