@@ -1868,6 +1868,16 @@ HOME = [
         "news.",
         None,
     ),
+    # "a" before a number said with a vowel stayed "a" ("a eighty-five dollar bill").
+    (
+        "an before a vowel",
+        "en_US",
+        "It's a $85.40 bill, a 8 MB file and a 11-hour flight; an 8-hour shift. A 18 % share.",
+        "It's an eighty-five dollar and forty cent bill, an eight megabyte file and an eleven-hour flight; an "
+        "eight-hour shift. An eighteen percent share.",
+        "It's an eighty-five dollar and forty cent bill, an eight megabyte file and a 11-hour flight; an 8-hour "
+        "shift. An eighteen percent share.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

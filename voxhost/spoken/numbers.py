@@ -187,6 +187,9 @@ _SPAN_BEFORE = re.compile(
 )
 _AT_TIME = re.compile(r"(?i:\b(?:at|the|um|ab))[ \u00a0]+$")
 """Words before a time of day: "4:59 left" is a timer's span, "the 5:30 left" a train."""
+_AN = re.compile(r"\b([Aa])(?= (?:eight|eighth|eleven|eleventh|eighteen|eighteenth|eighty|eightieth)(?![^\W-]))")
+"""English "a" before a number said with a vowel: "an" ("a $85 bill" was "a eighty-five dollar bill"); written
+"a eight" is no English, so only a number read makes one."""
 _SPAN_AFTER = re.compile(r"[ \u00a0]+(?:remaining|left|long|to go|ago|lang|übrig|verbleibend|noch)\b")
 """Words before "1:30:00" ("a timer for", "Dauer:", "nach") or after it ("remaining", "long", "lang") that say it
 is a span, not a time of day; "0:04:59" is one too."""
@@ -505,6 +508,8 @@ class Reader:
         for pattern, handler, needs in self._rules:
             if needs is None or any(c in text for c in needs):
                 text = pattern.sub(lambda m, h=handler: _keep(m, h), text)  # type: ignore[misc]
+        if self.code == "en" and ("a e" in text or "A e" in text):
+            text = _AN.sub(r"\1n", text)
         return text
 
     def _stamp(self, m: re.Match[str]) -> str:
