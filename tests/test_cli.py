@@ -6,12 +6,14 @@ import io
 import json
 import os
 import pty
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import soundfile
 
@@ -344,6 +346,42 @@ def test_say_to_a_file_named_for_another_audio_form_is_refused(tmp_path, state_d
     status, stderr = _say_fails(state_dir, out)
     assert status == 1 and stderr.startswith(f"voxhost: cannot write {out}: say writes WAV"), stderr
     assert "name it .wav" in stderr and stderr.count("\n") == 1 and not out.exists()
+
+
+def test_say_writes_the_form_its_output_is_named_for(tmp_path, state_dir):
+    # dinner.pcm got a WAV (its header a click before the samples in `aplay -f S16_LE`), and --format pcm wrote raw
+    # samples into dinner.wav, which no player opens.
+    raw = tmp_path / "dinner.pcm"
+    result = subprocess.run(
+        [sys.executable, "-m", "voxhost", "say", "sos", "-v", "morse:cw", "-o", str(raw)],
+        capture_output=True,
+        text=True,
+        env=_env(state_dir),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    said = re.fullmatch(rf"{re.escape(str(raw))}: ([\d.]+) s at (\d+) Hz\n", result.stderr)
+    assert said, result.stderr
+    data = raw.read_bytes()
+    samples = np.frombuffer(data, dtype="<i2")
+    assert not data.startswith(b"RIFF") and samples.any()
+    assert abs(samples.size / int(said[2]) - float(said[1])) < 0.01, "the samples alone, no header"
+    # --format that contradicts the name: refused before anything is spoken (the voice named does not exist)
+    for name, given, writes, right in (
+        ("dinner.wav", "pcm", "raw samples", ".pcm"),
+        ("dinner.raw", "wav", "a WAV", ".wav"),
+    ):
+        out = tmp_path / name
+        result = subprocess.run(
+            [sys.executable, "-m", "voxhost", "say", "Hi", "-v", "nobody", "--format", given, "-o", str(out)],
+            capture_output=True,
+            text=True,
+            env=_env(state_dir),
+            timeout=120,
+        )
+        reason = f"--format {given} writes {writes}, not a {out.suffix} file; name it {right}, or leave out --format"
+        assert result.returncode == 1 and result.stderr == f"voxhost: cannot write {out}: {reason}\n", result.stderr
+        assert not out.exists()
 
 
 def test_say_to_a_file_the_system_refuses_is_one_line(state_dir):

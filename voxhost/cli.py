@@ -179,12 +179,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     settings = _settings(args)
     setup_logging("warning" if not args.debug else "debug", args.debug)
     _check_output(args.output)  # before the whole text is synthesized, not after
-    if args.format == "wav" and Path(args.output).suffix.lower() in OTHER_AUDIO:
-        # A WAV named dinner.mp3 plays in some players and not in others (a speaker that trusts the name).
-        raise OutputError(
-            f"cannot write {args.output}: say writes WAV (or raw PCM with --format pcm); name it .wav "
-            "(the HTTP door's response_format gives mp3, opus, aac and flac)"
-        )
+    form = _output_form(args.output, args.format)
     text = _text(args.text)
     fields = {"voice": args.voice, "speaker": args.speaker, "language": args.language, "speed": args.speed}
     request = parse(SpeechRequest, {"text": text, "door": "cli", **{k: v for k, v in fields.items() if v is not None}})
@@ -211,7 +206,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     silent = not pcm
     if silent:  # only emoji, markup or punctuation: a short silence (as the Wyoming door sends), said so
         pcm = nothing_to_say(rate)
-    data = pcm if args.format == "pcm" else to_wav(pcm, rate)
+    data = pcm if form == "pcm" else to_wav(pcm, rate)
     _write_output(args.output, data)
     where = "standard output" if args.output == "-" else args.output
     if silent:
@@ -260,6 +255,31 @@ OTHER_AUDIO = frozenset({".mp3", ".ogg", ".oga", ".opus", ".flac", ".aac", ".m4a
 
 class OutputError(VoxhostError):
     """Output that cannot be written (a directory, a missing folder, a closed stdout): the user's environment."""
+
+
+RAW_AUDIO = frozenset({".pcm", ".raw"})
+"""Names of raw PCM files: ``say`` writes its samples there without a WAV header."""
+
+
+def _output_form(output: str, given: str | None) -> str:
+    """What ``say`` writes to ``output``: ``given`` (``--format``), else what the file's name says (raw PCM for
+    .pcm and .raw, else WAV); a name for another form than the one given is refused."""
+    suffix = "" if output == "-" else Path(output).suffix.lower()
+    if suffix in OTHER_AUDIO:
+        # A WAV named dinner.mp3 plays in some players and not in others (a speaker that trusts the name).
+        raise OutputError(
+            f"cannot write {output}: say writes WAV (or raw PCM with --format pcm); name it "
+            f"{'.pcm' if given == 'pcm' else '.wav'} (the HTTP door's response_format gives mp3, opus, aac and flac)"
+        )
+    named = "pcm" if suffix in RAW_AUDIO else "wav" if suffix == ".wav" else None
+    if given is not None and named is not None and given != named:
+        # Raw samples named .wav open in no player; a WAV named .pcm plays its header as a click (aplay -f S16_LE).
+        what, right = ("raw samples", ".pcm") if given == "pcm" else ("a WAV", ".wav")
+        raise OutputError(
+            f"cannot write {output}: --format {given} writes {what}, not a {suffix} file; name it {right}, "
+            "or leave out --format"
+        )
+    return given or named or "wav"
 
 
 def _check_output(output: str) -> None:
@@ -625,7 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument(
         "-o", "--output", default="voxhost.wav", help="output file (default: voxhost.wav), or - for stdout"
     )
-    say.add_argument("--format", choices=["wav", "pcm"], default="wav", help="wav (default) or raw s16le pcm")
+    say.add_argument(
+        "--format",
+        choices=["wav", "pcm"],
+        help="wav or raw s16le pcm (default: pcm for a .pcm or .raw output, else wav)",
+    )
     say.set_defaults(func=cmd_say)
 
     add_voices_command(sub, cmd_voices, _settings, parents=[common], make_core=_core_offline)
