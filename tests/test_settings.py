@@ -252,6 +252,8 @@ def test_empty_state_dir_is_refused(tmp_path, text, env):
         ('["htp://127.0.0.1:10300"]', "'htp://127.0.0.1:10300' is not tcp://host:port, unix:///path or stdio://"),
         ('["tcp://127.0.0.1:port"]', "invalid port in 'tcp://127.0.0.1:port'"),
         ('["stdio://", "stdio://"]', "stdio:// can be given once"),
+        # the door opened on nothing, and the daemon said it served Wyoming
+        ("[]", "no address given; name one (tcp://0.0.0.0:10200), or set enabled = false to close the door"),
     ],
 )
 @pytest.mark.parametrize("command", ["check-config", "serve"])
@@ -260,6 +262,31 @@ def test_wyoming_address_serve_refuses_fails_check_config_too(tmp_path, uris, me
     config.write_text(f"[doors.wyoming]\nuri = {uris}\n[doors.http]\nenabled = false\n")
     result = _voxhost(command, "-c", str(config), "--state-dir", str(tmp_path))
     assert result.returncode == 2 and f"doors.wyoming.uri: {message}" in result.stderr, result.stderr
+
+
+def test_one_item_of_a_door_list_needs_no_list(tmp_path):
+    # Written as wyoming-piper's --uri takes it, an address was refused: "Input should be a valid list".
+    config = tmp_path / "doors.toml"
+    config.write_text(
+        '[doors.wyoming]\nuri = "tcp://127.0.0.1:10300"\n[doors.http]\ncors_origins = "http://UI.lan:3000/"\n'
+        '[doors.mqtt]\nhermes_site_ids = "kitchen"\n'
+    )
+    for args, env in (
+        (("-c", str(config)), {}),
+        (
+            (),
+            {
+                "VOXHOST_DOORS__WYOMING__URI": "unix:///run/voxhost/wyoming.sock",
+                "VOXHOST_DOORS__HTTP__CORS_ORIGINS": "*",
+            },
+        ),
+    ):
+        result = _voxhost("check-config", "--state-dir", str(tmp_path), *args, env=env)
+        assert result.returncode == 0 and result.stdout.startswith("config OK"), result.stderr
+    settings = load_settings(config)
+    doors = door_configs(settings, collect_door_classes(build_plugins(load_entrypoints=False), settings))
+    assert doors["wyoming"].uri == ["tcp://127.0.0.1:10300"]
+    assert doors["http"].cors_origins == ["http://ui.lan:3000"] and doors["mqtt"].hermes_site_ids == ["kitchen"]
 
 
 @pytest.mark.parametrize("where", ["missing.toml", "."])

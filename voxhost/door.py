@@ -35,18 +35,22 @@ class DoorSettings(BaseModel):
     @classmethod
     def _decode_environment(cls, data: Any) -> Any:
         # A list or table from an environment variable (VOXHOST_DOORS__WYOMING__URI='["tcp://..."]') arrives as
-        # JSON text: decode it where the field wants a list or a table.
+        # JSON text: decode it where the field wants a list or a table. One item where a list is wanted, written
+        # alone (uri = "tcp://...", as wyoming-piper's --uri takes it; VOXHOST_DOORS__HTTP__CORS_ORIGINS=*), is a list
+        # of that item, not "Input should be a valid list"; an empty text is an empty list.
         if not isinstance(data, dict):
             return data
         out = dict(data)
         for name, field in cls.model_fields.items():
             value = out.get(name)
             origin = typing.get_origin(field.annotation) or field.annotation
-            if isinstance(value, str) and origin in (list, dict) and value[:1] in "[{":
+            if isinstance(value, str) and origin in (list, dict) and value[:1] in ("[", "{"):
                 try:
                     out[name] = json.loads(value)
                 except ValueError:
                     pass  # left as is: validation names the key
+            elif isinstance(value, str) and origin is list:
+                out[name] = [value] if value.strip() else []
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ...door import DoorSettings
 from ...errors import ConfigError
@@ -65,7 +65,12 @@ class WyomingSettings(DoorSettings):
 
     @field_validator("uri")
     @classmethod
-    def _addresses(cls, uris: list[str]) -> list[str]:
+    def _addresses(cls, uris: list[str], info: ValidationInfo) -> list[str]:
+        if not uris and info.data.get("enabled", True):
+            # The door would open on nothing, and the daemon say it serves Wyoming.
+            raise ValueError(
+                "no address given; name one (tcp://0.0.0.0:10200), or set enabled = false to close the door"
+            )
         # Checked here, not only when the door binds, so that check-config and doctor refuse what serve refuses.
         try:
             schemes = [parse_uri(uri)[0] for uri in uris]
