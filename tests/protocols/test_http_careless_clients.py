@@ -1,7 +1,7 @@
 """The HTTP door as careless clients and configurations use it: a base URL ending in "/" (Open WebUI joins
-``{base}/audio/speech``), an origin copied from the address bar into ``cors_origins``, a voice name with stray
-spaces, requests aiohttp cannot parse (a URL or header too long, a malformed header), and curl's uploads to a route
-that is not there."""
+``{base}/audio/speech``), an origin copied from the address bar into ``cors_origins``, a voice or model name with
+stray spaces, requests aiohttp cannot parse (a URL or header too long, a malformed header), and curl's uploads to a
+route that is not there."""
 
 from __future__ import annotations
 
@@ -80,6 +80,22 @@ def test_an_openai_voice_name_with_stray_spaces_is_that_voice(daemon):
         ) as response:
             assert response.headers["x-voxhost-voice"] == "piper:en_US-joe-medium", voice
             assert response.read()
+
+
+def test_a_model_name_with_stray_spaces_is_that_model(daemon):
+    # A model typed into a settings field (Open WebUI's TTS model, a Home Assistant option) with a space or a newline
+    # after it was "unknown model 'tts-1 '", while the voice beside it was trimmed.
+    for model in (" tts-1", "piper\n", "auto "):
+        with client(daemon).audio.speech.with_streaming_response.create(
+            model=model, voice="alloy", input="Hi.", response_format="pcm"
+        ) as response:
+            assert response.headers["x-voxhost-voice"] == "piper:en_US-joe-medium", model
+            assert response.read()
+    voices = httpx.get(base_url(daemon) + "/v1/audio/voices", params={"model": "piper "})
+    assert voices.status_code == 200 and voices.json()["voices"], voices.text
+    with pytest.raises(openai.BadRequestError) as caught:  # spaces alone are no model, as "" is none
+        client(daemon).audio.speech.create(model="  ", voice="alloy", input="Hi.")
+    assert caught.value.body["param"] == "model" and caught.value.body["message"] == "model is empty"
 
 
 def test_a_json_body_with_a_byte_order_mark_is_read(daemon):
