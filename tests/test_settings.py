@@ -60,6 +60,9 @@ def test_moved_environment_variable_names_the_new_one(monkeypatch):
         ("[doors.http]\nport = 99999", "doors.http.port"),
         ("[doors.wyoming]\nbogus = 1", "doors.wyoming.bogus"),
         ("[doors.mqtt]\nqos = 3", "doors.mqtt.qos"),
+        # a key no client can send in a header, or one of white space alone, which no client could match
+        ('[doors.http]\napi_key = "schlüssel"', "doors.http.api_key"),
+        ('[doors.http]\napi_key = " \\n"', "doors.http.api_key"),
     ],
 )
 def test_invalid_door_table_exits_2_naming_the_key(tmp_path, text, key):

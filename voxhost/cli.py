@@ -501,7 +501,8 @@ def _daemon(args: argparse.Namespace, settings: Settings) -> tuple[str, str | No
         valid = False
     if not valid:
         raise VoxhostError(f"--url {url!r} is not an HTTP address (like http://127.0.0.1:8000)")
-    return url.rstrip("/"), args.api_key or table.get("api_key")
+    # The door reads its key without the spaces around it (a secret file's final newline): a header cannot hold them.
+    return url.rstrip("/"), str(args.api_key or table.get("api_key") or "").strip() or None
 
 
 def _drop_stdout() -> None:

@@ -65,11 +65,12 @@ def cloning(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    """An API key, CORS for one origin, and one job per engine (so a second request is busy)."""
+    """An API key (written with a secret file's final newline: clients send it without), CORS for one origin, and
+    one job per engine (so a second request is busy)."""
     state = tmp_path_factory.mktemp("guarded-state")
     settings = make_settings(
         state,
-        http={"enabled": True, "port": 0, "api_key": "sekrit", "cors_origins": ["http://ui.example"]},
+        http={"enabled": True, "port": 0, "api_key": "sekrit\n", "cors_origins": ["http://ui.example"]},
         scheduler={"max_jobs_per_engine": 1},
     )
     with running_daemon(settings) as d:

@@ -108,6 +108,21 @@ class HttpSettings(DoorSettings):
     """MiB the uploads being served may hold together (each counted by its ``Content-Length``, or as it is read);
     one that would pass it is answered 503 ``busy`` (one upload is always served, whatever its size)."""
 
+    @field_validator("api_key")
+    @classmethod
+    def _api_key(cls, value: str | None) -> str | None:
+        # Compared with the token of an Authorization header, read without the spaces around it: a key written with
+        # them (a secret file's final newline) never matched, and one of spaces alone shut every client out. Clients
+        # send header values in ASCII only (the openai client fails on any other character, browsers garble it).
+        if not value:
+            return value
+        key = value.strip()
+        if not key:
+            raise ValueError("the API key is only white space; leave it out (or empty) for no key")
+        if not (key.isascii() and key.isprintable()):
+            raise ValueError("the API key must be printable ASCII: clients cannot send other characters in a header")
+        return key
+
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
