@@ -74,6 +74,7 @@ def test_invalid_door_table_exits_2_naming_the_key(tmp_path, text, key):
         text=True,
     )
     assert result.returncode == 2 and key in result.stderr, result.stderr
+    assert "schlüssel" not in result.stderr  # a secret is never shown back, even a bad one
 
 
 def test_invalid_engine_table_exits_2_naming_the_key(tmp_path):

@@ -396,6 +396,10 @@ def unwritable(folder: Path) -> str | None:
         return str(err.strerror or err)
 
 
+_SECRETS = (("api_key",), ("password",))
+"""Settings whose value an error never shows: it ends up in logs and journals."""
+
+
 def format_validation_error(
     err: ValidationError, prefix: str, model: type[BaseModel] | None = None, also: Iterable[str] = ()
 ) -> str:
@@ -406,7 +410,8 @@ def format_validation_error(
         key = ".".join(str(part) for part in problem["loc"])
         key = f"{prefix}.{key}" if prefix and key else (prefix or key)
         got = problem.get("input")
-        shown = "" if problem["type"] == "missing" or isinstance(got, dict) else f" (got {got!r})"
+        hidden = problem["type"] == "missing" or isinstance(got, dict) or problem["loc"][-1:] in _SECRETS
+        shown = "" if hidden else f" (got {got!r})"
         message = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":  # pydantic's "Extra inputs are not permitted" says neither
             known = _keys_at(model, problem["loc"][:-1]) + (list(also) if len(problem["loc"]) == 1 else [])
