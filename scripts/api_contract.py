@@ -13,7 +13,8 @@ temporary state directory, speech inputs of at most 1024 characters), then:
    that need one). The coverage phase (every boundary of every field) runs on the open server only; with a key,
    examples, fuzzing and stateful runs.
 
-Exit status 0 only when both runs pass. ``scripts/check`` runs it; ``--examples N`` trades time for depth.
+The two runs go side by side (each shows its output whole when it ends); exit status 0 only when both pass.
+``scripts/check`` runs it; ``--examples N`` trades time for depth.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx2 as httpx
 import jsonschema_rs
@@ -157,8 +161,8 @@ def check_events(url: str, headers: dict[str, str], doc: dict[str, Any]) -> int:
 ALL_PHASES = "examples,coverage,fuzzing,stateful"
 
 
-def run(api_key: str | None, examples: int, seed: int, workdir: Path, phases: str) -> bool:
-    """One daemon, its events checked and its API fuzzed in ``phases``; True when all passed."""
+def run(api_key: str | None, examples: int, seed: int, workdir: Path, phases: str, out: TextIO) -> bool:
+    """One daemon, its events checked and its API fuzzed in ``phases``, reported to ``out``; True when all passed."""
     label = "with an API key" if api_key else "without an API key"
     root = Path(tempfile.mkdtemp(prefix="voxhost-contract-", dir=workdir))
     daemon = Daemon(root, api_key)
@@ -166,7 +170,7 @@ def run(api_key: str | None, examples: int, seed: int, workdir: Path, phases: st
     try:
         doc = httpx.get(daemon.url + "/openapi.json", timeout=10).json()
         checked = check_events(daemon.url, headers, doc)
-        print(f"== contract {label}: {checked} events match the document's schemas", flush=True)
+        print(f"== contract {label}: {checked} events match the document's schemas", file=out, flush=True)
         command = [
             str(Path(sys.executable).with_name("schemathesis")),
             "--config-file",
@@ -196,13 +200,13 @@ def run(api_key: str | None, examples: int, seed: int, workdir: Path, phases: st
         ]
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
-        print(f"== schemathesis {label}", flush=True)
+        print(f"== schemathesis {label}", file=out, flush=True)
         # Positive uploads of a recording or a voice archive send real ones (see the hooks' docstring).
         env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
-        result = subprocess.run(command, cwd=root, env=env, check=False)
+        result = subprocess.run(command, cwd=root, env=env, check=False, stdout=out, stderr=subprocess.STDOUT)
         ok = result.returncode == 0
         if not ok:
-            print(f"daemon log ({daemon.log}):\n{daemon.log.read_text()[-4000:]}", file=sys.stderr)
+            print(f"daemon log ({daemon.log}):\n{daemon.log.read_text()[-4000:]}", file=out, flush=True)
         return ok
     finally:
         daemon.stop()
@@ -216,17 +220,41 @@ def main() -> int:
     parser.add_argument("--only", choices=("open", "key"), help="one run only")
     args = parser.parse_args()
     started = time.monotonic()
+    # The coverage phase (every boundary of every field) runs once, on the open server: it costs minutes
+    # (each accepted speech and transcription request does real work), and a key changes only who may call.
+    runs: list[tuple[str | None, str]] = []
+    if args.only in (None, "open"):
+        runs.append((None, ALL_PHASES))
+    if args.only in (None, "key"):
+        runs.append((KEY, ALL_PHASES if args.only == "key" else "examples,fuzzing,stateful"))
     with tempfile.TemporaryDirectory(prefix="voxhost-contract-") as tmp:
-        results = []
-        # The coverage phase (every boundary of every field) runs once, on the open server: it costs minutes
-        # (each accepted speech and transcription request does real work), and a key changes only who may call.
-        if args.only in (None, "open"):
-            results.append(run(None, args.examples, args.seed, Path(tmp), ALL_PHASES))
-        if args.only in (None, "key"):
-            key_phases = ALL_PHASES if args.only == "key" else "examples,fuzzing,stateful"
-            results.append(run(KEY, args.examples, args.seed, Path(tmp), key_phases))
+        # The runs are independent (a daemon, a state directory and a port each) and each is one request at a time:
+        # side by side they keep two cores busy, and take about the time of the longer one rather than the sum.
+        # Each writes to a log of its own, shown whole when it ends, so their outputs do not interleave.
+        logs = [Path(tmp) / f"run{i}.log" for i in range(len(runs))]
+        with ThreadPoolExecutor(len(runs)) as pool:
+            futures = [
+                pool.submit(_logged, log, run, key, args.examples, args.seed, Path(tmp), phases)
+                for log, (key, phases) in zip(logs, runs, strict=True)
+            ]
+            results = []
+            for log, future in zip(logs, futures, strict=True):
+                results.append(future.result())
+                sys.stdout.write(log.read_text())
+                sys.stdout.flush()
     print(f"== contract: {'passed' if all(results) else 'FAILED'} in {time.monotonic() - started:.0f} s")
     return 0 if all(results) else 1
+
+
+def _logged(log: Path, body: Callable[..., bool], *args: Any) -> bool:
+    """``body(*args, out)`` with ``out`` the file ``log``; what it raises (a daemon that did not start, an event that
+    did not come) fails the run, its traceback in that log."""
+    with log.open("w") as out:
+        try:
+            return body(*args, out)
+        except BaseException:  # SystemExit too: its message is the run's failure
+            traceback.print_exc(file=out)
+            return False
 
 
 if __name__ == "__main__":
