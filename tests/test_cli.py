@@ -581,3 +581,14 @@ def test_doctor_fails_a_default_voice_or_alias_that_names_no_voice(tmp_path, sta
         ("aliases.kitchen", "fail"),
     ]
     assert voices[1]["fix"] == "set aliases.kitchen to a voice `voxhost voices` lists, or remove it"
+
+
+def test_a_serve_that_ends_in_process_gives_the_signals_back(tmp_path):
+    # serve's recorder of early signals stayed installed after a serve refused its config: in a process that goes on
+    # (a program embedding voxhost, a test run), Ctrl-C and SIGTERM were swallowed from then on.
+    config = tmp_path / "voxhost.toml"
+    config.write_text("log_level = 'loud'\n")
+    handled = (signal.SIGINT, signal.SIGTERM)
+    before = [signal.getsignal(sig) for sig in handled]
+    assert main(["serve", "-c", str(config)]) == 2
+    assert [signal.getsignal(sig) for sig in handled] == before

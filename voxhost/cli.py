@@ -99,9 +99,19 @@ def _plugins(settings: Settings) -> Plugins:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM/SIGINT."""
-    from .daemon import Daemon, catch_early_signals
+    from .daemon import catch_early_signals
 
-    catch_early_signals()  # first: loading settings and importing plugins may take seconds
+    restore_signals = catch_early_signals()  # first: loading settings and importing plugins may take seconds
+    try:
+        return _serve(args)
+    finally:
+        restore_signals()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``serve`` once the early signals are caught: load, start the doors, serve until a signal."""
+    from .daemon import Daemon
+
     settings = _settings(args)
     setup_logging(settings.log_level, args.debug)
     plugins = _plugins(settings)

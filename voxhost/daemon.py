@@ -6,7 +6,7 @@ import asyncio
 import errno
 import logging
 import signal
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, NoReturn
 
 from . import models, replacing, statelock
@@ -32,14 +32,23 @@ _early_signals: list[signal.Signals] = []
 """Signals that arrived before the event loop's handlers existed, in order (see ``catch_early_signals``)."""
 
 
-def catch_early_signals() -> None:
-    """Record ``HANDLED_SIGNALS`` until ``Daemon.serve`` installs the loop's handlers, which then honour them.
+def catch_early_signals() -> Callable[[], None]:
+    """Record ``HANDLED_SIGNALS`` until ``Daemon.serve`` installs the loop's handlers, which then honour them; the
+    callable returned puts back the handlers there were before.
 
     Plugins import and settings load before the loop runs, which can take seconds; a signal then would otherwise end
     the process with the default action (no clean shutdown, no word in the log, a non-zero exit status).
     """
-    for sig in _signals_to_handle():
-        signal.signal(sig, _record_early_signal)
+    # A serve that ends in-process (a bad config, a port in use; tests, or a program embedding voxhost) must not
+    # leave its recorder behind: Ctrl-C and SIGTERM would be swallowed for the rest of the process's life.
+    previous = {sig: signal.signal(sig, _record_early_signal) for sig in _signals_to_handle()}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _early_signals.clear()
+
+    return restore
 
 
 def _record_early_signal(signum: int, frame: object) -> None:
