@@ -221,6 +221,18 @@ def test_sse_deltas_reassemble_into_audio(piper):
     assert_speech(pcm, rate, 2.0, 7.0)
 
 
+def test_sse_usage_counts_the_silence_of_a_text_with_nothing_to_say(piper):
+    # The done event counted the engine's audio, of which there was none: output_tokens 0 beside 0.1 s of silence sent.
+    with client(piper).audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input="😀🎉 👍", response_format="pcm", stream_format="sse"
+    ) as response:
+        events = [json.loads(line[len("data: ") :]) for line in response.iter_lines() if line.startswith("data: ")]
+    pcm = b"".join(base64.b64decode(e["audio"]) for e in events if e["type"] == "speech.audio.delta")
+    seconds = len(pcm) / 2 / EXPECTED_RATE["pcm"]
+    assert events[-1]["type"] == "speech.audio.done" and 0.09 < seconds < 0.2, (events[-1], seconds)
+    assert events[-1]["usage"] == {"input_tokens": 4, "output_tokens": 5, "total_tokens": 9}, events[-1]
+
+
 def test_client_exceptions_carry_our_messages(piper):
     c = client(piper)
     cases = [

@@ -13,7 +13,7 @@ from .errors import BadValueError
 from .keys import CLIENT, CORE, EXECUTOR, SETTINGS
 from .parsing import answer, json_body
 from .records import speech_job
-from .schemas import SpeechBody, StreamFormat, Usage, speech_body
+from .schemas import SpeechBody, StreamFormat, speech_body
 from .settings import HttpSettings
 from .streaming import AudioStreamer
 
@@ -28,12 +28,6 @@ def input_limit(core: CoreAPI, settings: HttpSettings) -> int:
 def body_model(core: CoreAPI, settings: HttpSettings) -> type[SpeechBody]:
     """The speech request model as this server takes it."""
     return speech_body(input_limit(core, settings))
-
-
-def _usage(body: SpeechBody, seconds: float) -> Usage:
-    """Counts for the SSE ``done`` event: input characters, and output audio in 20 ms frames."""
-    out = int(seconds * 50)
-    return Usage(input_tokens=len(body.input), output_tokens=out, total_tokens=len(body.input) + out)
 
 
 async def create_speech(request: web.Request) -> web.StreamResponse:
@@ -61,7 +55,7 @@ async def create_speech(request: web.Request) -> web.StreamResponse:
         sse=body.stream_format == StreamFormat.SSE,
         fallback_rate=job.voice.sample_rate,
         headers={"X-Voxhost-Job": job.id, "X-Voxhost-Voice": job.voice.id},
-        usage=lambda: _usage(body, job.audio_seconds),
+        input_tokens=len(body.input),
     )
     try:
         return await streamer.run(job.pcm())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import Executor
 
 from aiohttp import web
@@ -32,6 +32,12 @@ NOTHING_TO_SAY_HEADER = "X-Voxhost-Nothing-To-Say"
 """Set on an answer whose audio is the short silence of a text with nothing to say."""
 
 
+def audio_usage(input_tokens: int, seconds: float) -> Usage:
+    """Counts for the SSE ``done`` event: the input's, and the audio sent in 20 ms frames."""
+    out = int(seconds * 50)
+    return Usage(input_tokens=input_tokens, output_tokens=out, total_tokens=input_tokens + out)
+
+
 def _sse(event: SpeechAudioDelta | SpeechAudioDone | SpeechStreamError) -> bytes:
     return b"data: " + event.model_dump_json().encode() + b"\n\n"
 
@@ -48,7 +54,7 @@ class AudioStreamer:
         sse: bool = False,
         fallback_rate: int = 24000,
         headers: dict[str, str] | None = None,
-        usage: Callable[[], Usage] | None = None,
+        input_tokens: int = 0,
     ) -> None:
         self.request = request
         self.fmt = fmt
@@ -56,7 +62,11 @@ class AudioStreamer:
         self.encoder = EncodeStream(make_encoder(fmt, fallback_rate), executor)
         self.fallback_rate = fallback_rate
         self.headers = headers or {}
-        self.usage = usage or (lambda: Usage(input_tokens=0, output_tokens=0, total_tokens=0))
+        self.input_tokens = input_tokens
+        """What the SSE ``done`` event counts as input (a speech request's characters)."""
+        self.seconds = 0.0
+        """Audio sent so far, in seconds: what the ``done`` event counts as output (a text with nothing to say
+        included, whose silence is sent like any audio)."""
         self.response: web.StreamResponse | None = None
         self.complete = False
         """The whole stream went out, ending normally."""
@@ -129,6 +139,7 @@ class AudioStreamer:
         await self.response.write(data)
 
     async def _audio(self, pcm: PCM) -> None:
+        self.seconds += len(pcm.data) / 2 / pcm.rate
         async for out in self.encoder.feed(pcm.data, pcm.rate):
             await self._write(out)
 
@@ -137,7 +148,7 @@ class AudioStreamer:
         await self._write(await self.encoder.finish())
         self.complete = True
         if self.sse:
-            await self.response.write(_sse(SpeechAudioDone(usage=self.usage())))
+            await self.response.write(_sse(SpeechAudioDone(usage=audio_usage(self.input_tokens, self.seconds))))
         await self.response.write_eof()
 
     async def _fail(self, err: VoxhostError) -> None:
