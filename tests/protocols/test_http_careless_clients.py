@@ -51,6 +51,19 @@ def test_a_base_url_ending_in_a_slash_reaches_every_route(daemon):
     assert httpx.get(base_url(daemon) + "//nothing/here/").status_code == 404  # only routes there are
 
 
+def test_a_path_one_character_too_long_is_not_sent_to_another_route(daemon):
+    # aiohttp's path normalizer cut the last character off any path no route took, slash or not: /v1/modelsX was a
+    # 308 to /v1/models, and DELETE /v1/jobs/<id>x to DELETE of the job whose id is one character shorter.
+    url = base_url(daemon)
+    for method, path in (("GET", "/v1/modelsX"), ("GET", "/v1/audio/voicesX"), ("POST", "/v1/audio/speechs")):
+        response = httpx.request(method, url + path, json={"input": "Hi."})
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found", (path, response)
+    wrong_method = httpx.get(url + "/v1/audio/speech")  # a 405 names the methods; no path is tried instead
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+    moved = httpx.get(url + "/v1//models/?x=1")  # what is normalized still is, with its query
+    assert moved.status_code == 308 and moved.headers["location"] == "/v1/models?x=1", moved.headers
+
+
 def test_an_origin_written_as_an_address_gets_cors(daemon):
     # cors_origins = ["HTTP://UI.example:3000/"]: the browser's Origin is "http://ui.example:3000". The guard took
     # them as one origin but CORS did not: the preflight was a 405 and the page could not read any answer.

@@ -38,6 +38,7 @@ from .guard import Guard
 from .keys import CLIENT, CLOSING, CORE, CORS_HEADERS, EXECUTOR, IN_FLIGHT, METRICS, PULLS, SETTINGS
 from .lingering import lingering_middleware
 from .metrics import Metrics
+from .paths import normalize_path
 from .settings import HttpSettings, normalize_origin
 from .uploads import MAX_JSON_BYTES, admit, budget_middleware
 
@@ -210,9 +211,7 @@ def build_app(
             lingering_middleware,  # sends the error answers below before the rest of their body is dropped
             error_middleware,
             checking(guard),
-            # ``/v1//audio/speech`` (a base URL ending in "/" joined with "/audio/speech", as Open WebUI joins it)
-            # and ``/v1/models/``: a 308 to the route meant, which clients follow with the same method and body.
-            web.normalize_path_middleware(append_slash=False, remove_slash=True, merge_slashes=True),
+            normalize_path,  # ``/v1//audio/speech`` and ``/v1/models/``: a 308 to the route meant
             _in_flight,
             checking(key),
             # Last: an upload refused for want of a key or a route is not counted among those in progress.
