@@ -219,6 +219,28 @@ def test_jobs_of_every_door_are_listed_and_others_are_read_only(daemon):
     assert httpx.get(base_url(daemon) + "/v1/jobs", params={"limit": 0}).status_code == 400
 
 
+def test_an_id_that_is_no_job_is_a_404_saying_so(daemon):
+    # An id not shaped like voxhost's (a typo, another server's) missed the route and was "no such route; see
+    # /openapi.json", as if /v1/jobs/{job_id} did not exist.
+    url = base_url(daemon)
+    for method, path, param in (
+        ("GET", "/v1/jobs/nope", "job_id"),
+        ("DELETE", "/v1/jobs/nope", "job_id"),
+        ("GET", "/v1/jobs/nope/audio", "job_id"),
+        ("GET", "/v1/outputs/nope", "output_id"),
+        ("DELETE", "/v1/outputs/nope", "output_id"),
+        ("GET", "/v1/outputs/nope/audio", "output_id"),
+        ("GET", "/v1/outputs/delete/audio", "output_id"),
+    ):
+        response = httpx.request(method, url + path)
+        error = response.json()["error"]
+        assert response.status_code == 404 and error["code"] == "job_not_found", (method, path, response.text)
+        assert error["param"] == param and "route" not in error["message"], (method, path, error)
+    # The routes beside an output keep their own answers: a GET of the POST-only delete is a 405 naming POST.
+    wrong = httpx.get(url + "/v1/outputs/delete")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST", wrong.text
+
+
 def test_jobs_api_is_in_the_document(daemon):
     doc = httpx.get(base_url(daemon) + "/openapi.json").json()
     speech = doc["paths"]["/v1/audio/speech"]["post"]

@@ -13,7 +13,6 @@ from aiohttp.typedefs import Middleware
 from ...api import CoreAPI
 from ...budget import AudioBudget
 from ...door import peer_address
-from ...operations import JOB_ID_PATTERN
 from . import (
     conversions,
     discovery,
@@ -44,8 +43,10 @@ from .uploads import MAX_JSON_BYTES, admit, budget_middleware
 
 _LOGGER = logging.getLogger(__name__)
 
-JOB_ID = JOB_ID_PATTERN.strip("^$")
-"""Job and output ids in paths: only these match, so ``/v1/outputs/delete`` is never taken for an output."""
+OUTPUT_ID = r"(?!(?:delete|archive)$)[^{}/]+"
+"""An output id in a path: any segment but the names of the routes beside it, so ``/v1/outputs/delete`` is never
+taken for an output (a GET of it is a 405 naming POST), while an id that is no output's (``/v1/outputs/nope``)
+reaches the handler and is a 404 saying there is no such output, not "no such route"."""
 
 
 def _add_routes(app: web.Application, expect: ExpectHandler) -> None:
@@ -74,15 +75,15 @@ def _add_routes(app: web.Application, expect: ExpectHandler) -> None:
     post("/v1/engines/{engine}/models/{model}/pull", engines.pull_model, name="pull_model")
     get("/v1/events", live.events, name="events")
     get("/v1/jobs", jobs.list_jobs, name="jobs")
-    get(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.get_job, name="job")
-    delete(f"/v1/jobs/{{job_id:{JOB_ID}}}", jobs.delete_job, name="delete_job")
-    get(f"/v1/jobs/{{job_id:{JOB_ID}}}/audio", jobs.job_audio, name="job_audio")
+    get("/v1/jobs/{job_id}", jobs.get_job, name="job")
+    delete("/v1/jobs/{job_id}", jobs.delete_job, name="delete_job")
+    get("/v1/jobs/{job_id}/audio", jobs.job_audio, name="job_audio")
     get("/v1/outputs", outputs.list_outputs, name="outputs")
     post("/v1/outputs/delete", outputs.delete_outputs, name="delete_outputs")
     get("/v1/outputs/archive", outputs.outputs_archive, name="outputs_archive")
-    get(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.get_output, name="output")
-    delete(f"/v1/outputs/{{output_id:{JOB_ID}}}", outputs.delete_output, name="delete_output")
-    get(f"/v1/outputs/{{output_id:{JOB_ID}}}/audio", outputs.output_audio, name="output_audio")
+    get(f"/v1/outputs/{{output_id:{OUTPUT_ID}}}", outputs.get_output, name="output")
+    delete(f"/v1/outputs/{{output_id:{OUTPUT_ID}}}", outputs.delete_output, name="delete_output")
+    get(f"/v1/outputs/{{output_id:{OUTPUT_ID}}}/audio", outputs.output_audio, name="output_audio")
     patch("/v1/audio/voices/{voice_id}", library.update_voice, name="update_voice")
     put("/v1/audio/voices/{voice_id}/audio", library.replace_voice_audio, name="replace_voice_audio")
     post("/v1/library/voices/delete", library.delete_voices, name="delete_voices")

@@ -31,8 +31,12 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def _output_id(request: web.Request) -> str:
+    """The path's output id; a 404 naming ``output_id`` when no stored output has it (no job, or one not kept)."""
     output_id = request.match_info["output_id"]
-    record = request.app[CORE].job_record(output_id) if output_id else None
+    try:
+        record = request.app[CORE].job_record(output_id)
+    except UnknownJobError:
+        record = None
     if record is None or not record.kept or record.state != "finished":
         raise UnknownJobError(f"no stored output {output_id!r}", param="output_id")
     return output_id
