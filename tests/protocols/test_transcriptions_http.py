@@ -104,6 +104,29 @@ def test_verbose_json_has_language_segments_and_words(daemon, audio):
     assert default.segments and default.words is None
 
 
+def test_segments_after_a_long_pause_are_timed_where_their_speech_is(daemon):
+    # Silence is cut out before Whisper hears the speech, and a segment's times are put back by the stretch of speech
+    # they fall in. Whisper started the second segment where the first ended, in the pause before the cut, so the
+    # subtitle began there: 00:00:05,700 --> 00:00:22,090, shown through the twelve seconds of silence before its words.
+    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
+    speech = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    lead, pause = 2.0, 12.0
+    silence = np.zeros(int(rate * lead), np.float32)
+    samples = np.concatenate([silence, speech, np.zeros(int(rate * pause), np.float32), speech, silence])
+    resumes = lead + len(speech) / rate + pause
+    api = client(daemon).audio.transcriptions
+    srt = api.create(model="whisper-1", file=("pause.wav", wav_bytes(samples, rate)), response_format="srt")
+    cues = re.findall(r"\d+\n(\d\d):(\d\d):(\d\d),(\d{3}) --> [\d:,]+\n(.+)\n", srt)
+    starts = [int(c[0]) * 3600 + int(c[1]) * 60 + int(c[2]) + int(c[3]) / 1000 for c in cues]
+    assert len(cues) == 2 and all(wer(SENTENCE, c[4]) <= 0.1 for c in cues), srt
+    assert lead - 0.5 < starts[0] < lead + 0.5 and resumes - 0.5 < starts[1] < resumes + 0.5, (resumes, srt)
+    verbose = api.create(
+        model="whisper-1", file=("pause.wav", wav_bytes(samples, rate)), response_format="verbose_json"
+    )
+    assert [round(s.start) for s in verbose.segments] == [round(t) for t in starts], (starts, verbose.segments)
+    assert verbose.words is None, "words are timed to place the segments, not listed unasked"
+
+
 def test_streaming_sends_deltas_then_done(daemon, audio):
     stream = client(daemon).audio.transcriptions.create(model="gpt-4o-transcribe", file=("a.wav", audio), stream=True)
     events = list(stream)

@@ -126,13 +126,18 @@ class FasterWhisper:
         vad_filter = decoding.vad_filter and chunks is None  # a faster-whisper this does not follow filters itself
         if chunks is not None:
             audio = _speech(audio, chunks)
+        # With silence cut out between stretches of speech, a segment's own times cannot say which side of a cut it
+        # starts on: Whisper often starts one where the last ended, in the pause before the cut, and the segment was
+        # put there, seconds or minutes before its speech (a subtitle shown through the whole silence). Its words
+        # can: faster-whisper places a segment by its first and last word. They are dropped unless asked for.
+        timed_words = decoding.word_timestamps or (chunks is not None and len(chunks) > 1)
         segments, info = self.model.transcribe(
             audio,
             language=decoding.language,
             beam_size=decoding.beam_size,
             vad_filter=vad_filter,
             initial_prompt=decoding.prompt,
-            word_timestamps=decoding.word_timestamps,
+            word_timestamps=timed_words,
             condition_on_previous_text=False,  # fewer repetition loops on long audio
             task=decoding.task,
             **kwargs,
@@ -149,7 +154,7 @@ class FasterWhisper:
                 text=segment.text,
                 words=tuple(
                     Word(round(float(w.start), 3), round(float(w.end), 3), w.word, round(float(w.probability), 4))
-                    for w in segment.words or ()
+                    for w in (segment.words or () if decoding.word_timestamps else ())
                 ),
                 avg_logprob=float(segment.avg_logprob),
                 no_speech_prob=float(segment.no_speech_prob),
