@@ -249,13 +249,13 @@ class _Builder:
         transcription = schemas["CreateTranscriptionRequest"]["properties"]
         transcribers = names.transcription_models(core, settings)
         if transcribers:  # with none, every transcription is a 501 whatever it names
-            _only(transcription["model"], [*transcribers, names.AUTO])
+            _only(transcription["model"], [*transcribers, names.AUTO, ""])  # empty: the default, as none
             languages = sorted({lang for e in core.engines() for m in e.transcription_models for lang in m.languages})
             _narrow_pattern(
                 transcription["language"], names.language_pattern(languages) + r"|^\s*([Aa][Uu][Tt][Oo])?\s*$"
             )
         if translating := names.translation_models(core, settings):  # with none, every translation is a 501
-            _only(schemas["CreateTranslationRequest"]["properties"]["model"], [*translating, names.AUTO])
+            _only(schemas["CreateTranslationRequest"]["properties"]["model"], [*translating, names.AUTO, ""])
         for form in (
             "CreateConversionRequest",
             "CreateVoiceRequest",

@@ -25,6 +25,7 @@ from pydantic import (
 
 from ...events import EVENT_TYPES
 from ...operations import (
+    MAX_NAME,
     MAX_PROMPT,
     MAX_REFERENCE_SECONDS,
     MAX_SEED,
@@ -239,6 +240,15 @@ def _auto(value: Any) -> Any:
     return value
 
 
+def _blank(value: Any) -> Any:
+    # Open WebUI sends ``model=""`` when its speech-to-text model field is left empty (its default): no model named.
+    return None if value == "" else value
+
+
+FormModel = Annotated[Annotated[str, Field(max_length=MAX_NAME)] | None, BeforeValidator(_blank)]
+"""A form's ``model``: a name, or none (left out or left empty) for the default."""
+
+
 class CreateTranscriptionRequest(BaseModel):
     """``POST /v1/audio/transcriptions`` (multipart): OpenAI's transcription request, as the official client sends it
     (``timestamp_granularities[]``, ``stream=true``). The client's other fields (``include[]``, ``chunking_strategy``,
@@ -259,9 +269,9 @@ class CreateTranscriptionRequest(BaseModel):
 
     file: bytes = Field(min_length=1)
     """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
-    model: Name | None = None
+    model: FormModel = None
     """``whisper-1``, ``gpt-4o-transcribe`` ... (configured names), an engine id, or a model name the engine serves;
-    ``auto`` or none: the first engine that transcribes."""
+    ``auto``, empty or none: the first engine that transcribes."""
     language: Annotated[Language | None, BeforeValidator(_auto)] = None
     """The language spoken (ISO-639-1, e.g. ``en``); none or ``auto``: detected."""
     prompt: str | None = Field(None, max_length=MAX_PROMPT)
@@ -321,9 +331,9 @@ class CreateTranslationRequest(BaseModel):
 
     file: bytes = Field(min_length=1)
     """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
-    model: Name | None = None
-    """``whisper-1`` ... (configured names), an engine id, or a model name the engine serves; ``auto`` or none: the
-    first engine that translates."""
+    model: FormModel = None
+    """``whisper-1`` ... (configured names), an engine id, or a model name the engine serves; ``auto``, empty or
+    none: the first engine that translates."""
     prompt: str | None = Field(None, max_length=MAX_PROMPT)
     """Text that came before (in English), or names and words to expect."""
     response_format: TranscriptionFormat = TranscriptionFormat.JSON
