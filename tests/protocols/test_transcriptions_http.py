@@ -104,27 +104,47 @@ def test_verbose_json_has_language_segments_and_words(daemon, audio):
     assert default.segments and default.words is None
 
 
+def _samples(d, text: str) -> tuple[np.ndarray, int]:
+    """``text`` spoken by the daemon, as float samples and their rate."""
+    pcm, rate = d.call(d.core.speak(SpeechRequest(text=text)))
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate
+
+
+def _cues(srt: str) -> list[tuple[float, float, str]]:
+    """An SRT answer's cues: start and end in seconds, and text."""
+    found = re.findall(r"\d+\n(\d\d):(\d\d):(\d\d),(\d{3}) --> (\d\d):(\d\d):(\d\d),(\d{3})\n(.+)\n", srt)
+    seconds = [
+        [int(c[i]) * 3600 + int(c[i + 1]) * 60 + int(c[i + 2]) + int(c[i + 3]) / 1000 for i in (0, 4)] for c in found
+    ]
+    return [(begin, end, c[8]) for (begin, end), c in zip(seconds, found, strict=True)]
+
+
 def test_segments_after_a_long_pause_are_timed_where_their_speech_is(daemon):
-    # Silence is cut out before Whisper hears the speech, and a segment's times are put back by the stretch of speech
-    # they fall in. Whisper started the second segment where the first ended, in the pause before the cut, so the
-    # subtitle began there: 00:00:05,700 --> 00:00:22,090, shown through the twelve seconds of silence before its words.
-    pcm, rate = daemon.call(daemon.core.speak(SpeechRequest(text=SENTENCE)))
-    speech = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+    # Silence is cut out before Whisper hears the speech, and segment times are put back on the recording's clock.
+    # Whisper started the second segment where the first ended, in the pause before the cut, so the subtitle began
+    # there: 00:00:05,700 --> 00:00:22,090, shown through the twelve seconds of silence before its words.
+    speech, rate = _samples(daemon, SENTENCE)
     lead, pause = 2.0, 12.0
     silence = np.zeros(int(rate * lead), np.float32)
     samples = np.concatenate([silence, speech, np.zeros(int(rate * pause), np.float32), speech, silence])
     resumes = lead + len(speech) / rate + pause
     api = client(daemon).audio.transcriptions
-    srt = api.create(model="whisper-1", file=("pause.wav", wav_bytes(samples, rate)), response_format="srt")
-    cues = re.findall(r"\d+\n(\d\d):(\d\d):(\d\d),(\d{3}) --> [\d:,]+\n(.+)\n", srt)
-    starts = [int(c[0]) * 3600 + int(c[1]) * 60 + int(c[2]) + int(c[3]) / 1000 for c in cues]
-    assert len(cues) == 2 and all(wer(SENTENCE, c[4]) <= 0.1 for c in cues), srt
-    assert lead - 0.5 < starts[0] < lead + 0.5 and resumes - 0.5 < starts[1] < resumes + 0.5, (resumes, srt)
+    cues = _cues(api.create(model="whisper-1", file=("pause.wav", wav_bytes(samples, rate)), response_format="srt"))
+    assert len(cues) == 2 and all(wer(SENTENCE, cue[2]) <= 0.1 for cue in cues), cues
+    assert abs(cues[0][0] - lead) < 0.5 and abs(cues[1][0] - resumes) < 0.5, (resumes, cues)
     verbose = api.create(
         model="whisper-1", file=("pause.wav", wav_bytes(samples, rate)), response_format="verbose_json"
     )
-    assert [round(s.start) for s in verbose.segments] == [round(t) for t in starts], (starts, verbose.segments)
+    assert [round(s.start) for s in verbose.segments] == [round(cue[0]) for cue in cues], (cues, verbose.segments)
     assert verbose.words is None, "words are timed to place the segments, not listed unasked"
+    # Whisper made one segment of two sentences ten seconds apart (it heard them 0.8 s apart): one cue,
+    # 00:00:00,000 --> 00:00:15,090, on screen through the silence. It is split where the silence was cut.
+    first, second = "Dinner is ready, please come to the kitchen.", "The quick brown fox jumps over the lazy dog."
+    (before, _), (after, _) = _samples(daemon, first), _samples(daemon, second)
+    samples = np.concatenate([before, np.zeros(int(rate * 10), np.float32), after])
+    cues = _cues(api.create(model="whisper-1", file=("two.wav", wav_bytes(samples, rate)), response_format="srt"))
+    assert [wer(text, cue[2]) <= 0.1 for text, cue in zip((first, second), cues, strict=True)] == [True, True], cues
+    assert cues[0][1] < len(before) / rate + 0.5 and cues[1][0] > len(before) / rate + 10 - 0.5, cues
 
 
 def test_streaming_sends_deltas_then_done(daemon, audio):

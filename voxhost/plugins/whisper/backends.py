@@ -115,6 +115,7 @@ class FasterWhisper:
         from faster_whisper.transcribe import restore_speech_timestamps
 
         from .bounded import speech_chunks
+        from .cuts import cut_silences, split_at_cuts
 
         kwargs: dict[str, Any] = {}
         if decoding.temperature is not None:
@@ -129,7 +130,8 @@ class FasterWhisper:
         # With silence cut out between stretches of speech, a segment's own times cannot say which side of a cut it
         # starts on: Whisper often starts one where the last ended, in the pause before the cut, and the segment was
         # put there, seconds or minutes before its speech (a subtitle shown through the whole silence). Its words
-        # can: faster-whisper places a segment by its first and last word. They are dropped unless asked for.
+        # can: faster-whisper places a segment by its first and last word, and one that spans a cut is split there
+        # (``cuts``). They are dropped unless asked for.
         timed_words = decoding.word_timestamps or (chunks is not None and len(chunks) > 1)
         segments, info = self.model.transcribe(
             audio,
@@ -145,6 +147,8 @@ class FasterWhisper:
         del audio
         if chunks:
             segments = restore_speech_timestamps(segments, chunks, RATE)
+            if timed_words:
+                segments = split_at_cuts(segments, cut_silences(chunks), self._encode)
         yield TranscriptInfo(info.language, round(float(info.language_probability), 4), round(duration, 3))
         for index, segment in enumerate(segments):  # faster-whisper counts from 1, OpenAI's transcripts from 0
             yield Segment(
@@ -162,6 +166,10 @@ class FasterWhisper:
                 temperature=float(segment.temperature or 0.0),
                 tokens=tuple(int(t) for t in segment.tokens),
             )
+
+    def _encode(self, text: str) -> list[int]:
+        """The model's tokens of ``text`` (a segment's part has its own, as a whole segment has)."""
+        return list(self.model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
 
     def status(self) -> dict[str, Any]:
         """Device, precision and threads."""
