@@ -266,7 +266,10 @@ def keeper(tmp_path_factory):
 
 def speak(d, text: str, **body) -> str:
     """A streamed speech request; its job id."""
-    response = httpx.post(base_url(d) + "/v1/audio/speech", json={"input": text, "response_format": "pcm", **body})
+    # 60 s, not httpx's 5: a first request at another speed measures the voice's speed curve (4-5 s on a loaded machine)
+    response = httpx.post(
+        base_url(d) + "/v1/audio/speech", json={"input": text, "response_format": "pcm", **body}, timeout=60
+    )
     assert response.status_code == 200, response.text
     return response.headers["x-voxhost-job"]
 
