@@ -241,13 +241,14 @@ async def wyoming_speak(
 
 
 def run_cli(
-    state_dir: Path, *args: str, check: bool = True, timeout: float = 180, **env: str
+    state_dir: Path, *args: str, check: bool = True, timeout: float = 180, stdin: Any = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """``voxhost ARGS`` in a subprocess on ``state_dir``, offline (models only from disk), with ``env`` added to the
-    environment; its output as text."""
+    environment and ``stdin`` (a file, or a descriptor) as its standard input; its output as text."""
     environ = {**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1", **env}
     return subprocess.run(
         [sys.executable, "-m", "voxhost", *args],
+        stdin=stdin,
         capture_output=True,
         text=True,
         check=check,

@@ -4,10 +4,15 @@ engine's models in ``voxhost models`` (pulled like every engine's, refused offli
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 
 import numpy as np
 import soundfile
 import soxr
+
+from voxhost.audio import wav_header
 
 from .conftest import run_cli, run_cli_measured
 from .listener import wer
@@ -53,6 +58,43 @@ def test_a_file_that_does_not_decode_is_named(tmp_path, state_dir):
     result = run_cli(state_dir, "transcribe", str(notes), check=False)
     assert result.returncode == 1 and result.stderr.startswith(f"voxhost: {notes}: the audio could not be decoded")
     assert result.stderr.count("\n") == 1 and result.stdout == "", result.stderr
+
+
+def streamed(speech, path):
+    """``speech`` (a WAV) as a recorder writes it to a pipe (``arecord -t wav``, ``ffmpeg -f wav -``): a header
+    whose lengths are unknown, then the samples; ``path``."""
+    samples, rate = soundfile.read(speech, dtype="int16")
+    path.write_bytes(wav_header(rate) + samples.tobytes())
+    return path
+
+
+def test_standard_input_is_transcribed_as_a_file_is(tmp_path, state_dir):
+    # `arecord ... | voxhost transcribe -` answered "no audio file -".
+    speech = tmp_path / "dinner.wav"
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    with streamed(speech, tmp_path / "piped.wav").open("rb") as piped:
+        lines = run_cli(state_dir, "transcribe", str(speech), "-", "--format", "json", stdin=piped).stdout
+    given, heard = (json.loads(line) for line in lines.splitlines())
+    assert heard["file"] == "-" and wer(TEXT, heard["text"]) <= 0.1 and heard["text"] == given["text"], lines
+    # Nothing to decode is one line, before the recognizer loads: a terminal (nothing typed is audio), no bytes at
+    # all, bytes that are no audio, and "-" twice (standard input is read once).
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not audio at all\n")
+    primary, terminal = pty.openpty()
+    try:
+        with notes.open("rb") as no_audio:
+            for fed, args, said in (
+                (terminal, ["-"], "standard input is a terminal, not audio: pipe it (arecord "),
+                (subprocess.DEVNULL, ["-"], "standard input is empty: no audio came"),
+                (no_audio, ["-"], "standard input: the audio could not be decoded"),
+                (subprocess.DEVNULL, ["-", "-"], "- (standard input) is given more than once"),
+            ):
+                result = run_cli(state_dir, "transcribe", *args, check=False, stdin=fed)
+                assert result.returncode == 1 and result.stdout == "", result
+                assert result.stderr.startswith(f"voxhost: {said}") and result.stderr.count("\n") == 1, result.stderr
+    finally:
+        os.close(primary)
+        os.close(terminal)
 
 
 def test_whisper_models_are_listed_and_pulled_like_any_engines(state_dir):

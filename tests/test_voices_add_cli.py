@@ -4,14 +4,18 @@ the core's own path (heard by the whisper engine when no transcript is given, re
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
 
 import numpy as np
 import pytest
 import soundfile
 import soxr
 
+from voxhost.audio import wav_header
 from voxhost.library import VoiceLibrary
-from voxhost.operations import VoiceCreate
+from voxhost.operations import MAX_REFERENCE_SECONDS, VoiceCreate
 from voxhost.voice_archive import write_archive
 
 from .conftest import namespaces_work, run_cli, run_cli_measured, run_cli_on_tmpfs
@@ -84,6 +88,45 @@ def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     misnamed = run_cli(state_dir, "voices", "add", str(speech), "--name", "a/b", check=False)
     assert misnamed.returncode == 1 and misnamed.stderr.startswith("voxhost: name:"), misnamed.stderr
     assert VoiceLibrary(state_dir / "voices").list() == [], "nothing stored"
+
+
+def test_a_recording_piped_in_is_added_as_a_file_is(tmp_path, state_dir):
+    # `ffmpeg ... -f wav - | voxhost voices add --name Rose -` answered "no audio file -".
+    speech = tmp_path / "dinner.wav"
+    run_cli(state_dir, "say", TEXT, "-o", str(speech))
+    samples, rate = soundfile.read(speech, dtype="int16")
+    piped = tmp_path / "piped.wav"  # as a recorder writes a WAV to a pipe: its lengths unknown
+    piped.write_bytes(wav_header(rate) + samples.tobytes())
+    with piped.open("rb") as fed:
+        shown = json.loads(run_cli(state_dir, "voices", "add", "--name", "Rose", "--json", "-", stdin=fed).stdout)
+    assert shown["name"] == "Rose" and shown["transcribed"] is True and wer(TEXT, shown["transcript"]) <= 0.1, shown
+    assert abs(shown["seconds"] - samples.size / rate) < 0.05, shown
+    # A stream that goes on past the longest recording is refused once that much is decoded (a recorder never
+    # stopped), as are a terminal, nothing at all, and bytes that are no audio: one line each, nothing stored.
+    endless = tmp_path / "endless.wav"
+    endless.write_bytes(
+        wav_header(16000) + (tone(220.0, MAX_REFERENCE_SECONDS + 5, rate=16000) * 32767).astype("<i2").tobytes()
+    )
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not audio at all\n")
+    unheard = {"VOXHOST_ENGINES__WHISPER__ENABLED": "false"}
+    primary, terminal = pty.openpty()
+    try:
+        with endless.open("rb") as long, junk.open("rb") as no_audio:
+            for given, said in (
+                (long, "standard input: the audio is 3"),
+                (terminal, "standard input is a terminal, not audio: pipe it (arecord "),
+                (subprocess.DEVNULL, "standard input is empty: no audio came"),
+                (no_audio, "standard input: the audio could not be decoded"),
+            ):
+                add = ("voices", "add", "--name", "Other", "--transcript", "Hello.", "-")
+                result = run_cli(state_dir, *add, check=False, stdin=given, **unheard)
+                assert result.returncode == 1 and result.stdout == "", result
+                assert result.stderr.startswith(f"voxhost: {said}") and result.stderr.count("\n") == 1, result.stderr
+    finally:
+        os.close(primary)
+        os.close(terminal)
+    assert [voice.name for voice in VoiceLibrary(state_dir / "voices").list()] == ["Rose"]
 
 
 def test_a_high_rate_recording_is_decoded_in_bounded_memory(tmp_path, state_dir):

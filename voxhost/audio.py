@@ -17,6 +17,9 @@ import soxr
 from .engine import PCM
 from .errors import InvalidAudioError
 
+AudioSource = bytes | Path | BinaryIO
+"""Audio to decode: an upload's bytes, a file on disk, or a stream read once as it is decoded (standard input)."""
+
 STREAMING_SIZE = 0xFFFFFFFF
 """RIFF and data sizes of a WAV whose length is unknown while it streams."""
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
@@ -94,23 +97,24 @@ def chunked(pcm: bytes, max_bytes: int) -> Iterator[bytes]:
 
 
 def decode_audio(
-    data: bytes | Path, max_seconds: float | None = None, param: str = "audio", max_rate: int | None = None
+    data: AudioSource, max_seconds: float | None = None, param: str = "audio", max_rate: int | None = None
 ) -> tuple[np.ndarray, int]:
-    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...), or a file on disk, to mono float32; clear errors for bad
-    input (a file that cannot be opened is the OSError of opening it).
+    """Decode an uploaded file (WAV, FLAC, OGG, MP3, ...), a file on disk, or a stream read once (standard input) to
+    mono float32; clear errors for bad input (a file that cannot be opened is the OSError of opening it).
 
     Audio longer than ``max_seconds`` is rejected without decoding all of it (a small compressed file can
     hold hours of audio). It is decoded a block at a time and mixed to mono as it goes, and with ``max_rate``
     brought down to that rate as it goes, so memory follows the mono result, not the channels or rate the file
     claims (a 3 MB FLAC of silence holds 30 minutes of 8-channel 192 kHz audio: 14 GB as float32). A file on disk
-    is read as it is decoded, never whole (a WAV of an hour at 192 kHz is 1.4 GB).
+    or a stream is read as it is decoded, never whole (a WAV of an hour at 192 kHz is 1.4 GB), and a stream that
+    goes on past ``max_seconds`` (a recorder never stopped) is refused once that much of it is decoded.
     """
     samples = _FloatSamples()
     rate = _decode(data, max_seconds, param, max_rate, samples)
     return samples.array(), rate
 
 
-def decoded_pcm(data: bytes | Path, max_seconds: float, param: str, max_rate: int) -> PCM:
+def decoded_pcm(data: AudioSource, max_seconds: float, param: str, max_rate: int) -> PCM:
     """An uploaded file (or a file on disk) as 16-bit mono PCM at most ``max_rate``, as ``decode_audio`` decodes it
     and ``PCM.from_float`` converts it; blocking, so call it in a thread (half an hour of samples takes a quarter of
     a second to convert, which the event loop must not spend)."""
@@ -183,8 +187,21 @@ class _PcmSamples(_Samples):
         return self._buffer.getvalue()
 
 
-def _decode(data: bytes | Path, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples) -> int:
+def _decode(data: AudioSource, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples) -> int:
     """``decode_audio`` into ``out``: libsndfile where it reads the file, else FFmpeg; the rate of what was kept."""
+    if isinstance(data, (bytes, Path)):
+        rate = _decode_file(data, max_seconds, param, max_rate, out)
+    else:  # a pipe cannot seek, which libsndfile does (to its header's end, and back for FFmpeg): FFmpeg reads it once
+        rate = _decode_with_av(data, max_seconds, param, max_rate, out)
+    if out.frames == 0:
+        raise InvalidAudioError("the audio contains no samples", param=param)
+    check_rate(rate, param)
+    _check_length(out.frames, rate, max_seconds, param)
+    return rate
+
+
+def _decode_file(data: bytes | Path, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples) -> int:
+    """A file's (or an upload's) audio into ``out``: libsndfile where it reads it, else FFmpeg."""
     import soundfile
 
     with open(data, "rb") if isinstance(data, Path) else io.BytesIO(data) as source:
@@ -204,10 +221,6 @@ def _decode(data: bytes | Path, max_seconds: float | None, param: str, max_rate:
             out.clear()
             source.seek(0)
             rate = _decode_with_av(source, max_seconds, param, max_rate, out)
-    if out.frames == 0:
-        raise InvalidAudioError("the audio contains no samples", param=param)
-    check_rate(rate, param)
-    _check_length(out.frames, rate, max_seconds, param)
     return rate
 
 
@@ -312,8 +325,8 @@ def _check_length(frames: int, rate: int, max_seconds: float | None, param: str)
 def _decode_with_av(
     source: BinaryIO, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples
 ) -> int:
-    """Fallback for formats libsndfile lacks (MP3 in older builds, AAC, Opus in MP4/WebM): mono (and at most
-    ``max_rate``) frame by frame."""
+    """Fallback for formats libsndfile lacks (MP3 in older builds, AAC, Opus in MP4/WebM), and the decoder of streams
+    (a pipe): mono (and at most ``max_rate``) frame by frame."""
     import av
 
     frames = 0

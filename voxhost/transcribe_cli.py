@@ -8,18 +8,34 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .audio import RECOGNIZER_RATE, decoded_pcm
-from .engine import Transcript
+from .engine import PCM, Transcript
 from .errors import VoxhostError
 from .operations import TranscribeParams, parse
+from .stdin_audio import STDIN, stdin_audio
 from .transcripts import subtitles
 
 SUBTITLES = ("srt", "vtt")
 """Formats that are a whole file each."""
 MAX_SECONDS = 4 * 3600.0
 """Longest file the command takes (the doors have their own, lower limits)."""
+
+
+PIPE_EXAMPLE = "arecord -f S16_LE -r 16000 -c 1 -t wav | voxhost transcribe -"
+"""How audio is piped in, as a refusal of a terminal shows it."""
+
+
+def _decoded(source: Path | BinaryIO, name: str) -> PCM:
+    """A file's or a stream's audio as the recognizer takes it: as the doors decode it, a block at a time, mono, at
+    most the recognizer's rate, read as it is decoded (an hour of 192 kHz audio would take gigabytes at its own
+    rate); blocking. Its errors name it (``name``), which "could not be decoded" alone did not say."""
+    try:
+        return decoded_pcm(source, MAX_SECONDS, "file", RECOGNIZER_RATE)
+    except VoxhostError as err:
+        shown = "standard input" if name == STDIN else name
+        raise VoxhostError(f"{shown}: {err.message}") from None
 
 
 def render(transcript: Transcript, fmt: str) -> str:
@@ -38,7 +54,9 @@ def add_transcribe_command(
 ) -> None:
     """Add ``transcribe``; ``make_core(args)`` builds the core (engines not loaded yet)."""
     p = subparsers.add_parser("transcribe", parents=list(parents), help="speech to text (audio files)")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="audio files (wav, flac, ogg, mp3, ...)")
+    p.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="audio files (wav, flac, ogg, mp3, ...), or - for stdin"
+    )
     p.add_argument("-l", "--language", help="the language spoken (default: detected)")
     p.add_argument("--engine", help="the recognizing engine (default: the first that transcribes)")
     p.add_argument("--prompt", help="words to expect (names, terms)")
@@ -55,11 +73,14 @@ def add_transcribe_command(
                 f"--format {args.format} writes one subtitle file: give one audio file per run, e.g. "
                 f'for f in *.wav; do voxhost transcribe --format {args.format} "$f" > "${{f%.*}}.{args.format}"; done'
             )
+        piped = sum(str(path) == STDIN for path in args.files)
+        if piped > 1:
+            raise VoxhostError("- (standard input) is given more than once; it can be read once")
         for path in args.files:  # before the recognizer loads, and before the first file is transcribed
-            if not path.is_file():
+            if str(path) != STDIN and not path.is_file():
                 raise VoxhostError(f"no audio file {path}" + (" (it is a directory)" if path.is_dir() else ""))
 
-        async def go() -> int:
+        async def go(piped_audio: PCM | None) -> int:
             core = make_core(args)
             for slot in core.registry:
                 slot.host.preload = False  # load only the recognizer
@@ -67,12 +88,10 @@ def add_transcribe_command(
             try:
                 checked = core.check_transcribe(params)
                 for path in args.files:
-                    # As the doors do: a block at a time, mono, at most the recognizer's rate, read from the file as
-                    # it is decoded (an hour of 192 kHz audio would take gigabytes at its own rate).
-                    try:
-                        audio = await asyncio.to_thread(decoded_pcm, path, MAX_SECONDS, "file", RECOGNIZER_RATE)
-                    except VoxhostError as err:  # the file at fault, which "could not be decoded" alone did not say
-                        raise VoxhostError(f"{path}: {err.message}") from None
+                    if piped_audio is not None and str(path) == STDIN:
+                        audio = piped_audio
+                    else:
+                        audio = await asyncio.to_thread(_decoded, path, str(path))
                     transcript = await core.transcribe(audio, checked)
                     if len(args.files) > 1 and args.format == "text":
                         print(f"{path}: ", end="")
@@ -86,7 +105,10 @@ def add_transcribe_command(
             return 0
 
         try:
-            return asyncio.run(go())
+            # Standard input is decoded before the recognizer loads: a recorder writing into the pipe would otherwise
+            # stall (and drop audio) for the seconds a model takes to load.
+            piped_audio = _decoded(stdin_audio(PIPE_EXAMPLE), STDIN) if piped else None
+            return asyncio.run(go(piped_audio))
         except OSError as err:  # a file that went away or cannot be read (the command's other errors are the CLI's)
             raise VoxhostError(f"cannot read {err.filename or 'the audio'}: {err.strerror or err}") from None
 

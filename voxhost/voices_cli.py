@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .api import EngineInfo
 from .audio import MAX_SPEECH_RATE, decode_audio
@@ -25,11 +25,14 @@ from .library import VoiceLibrary, valid_voice_id
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .replacing import replacing
 from .settings import Settings, ensure_state_dir
+from .stdin_audio import STDIN, stdin_audio
 from .voice_archive import import_archive, write_archive
 from .voices import BrokenVoice, LibraryVoice, listed_names, same_name
 
 UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
 """What to do about library voices no running engine speaks."""
+PIPE_EXAMPLE = "arecord -f S16_LE -r 16000 -c 1 -d 10 -t wav | voxhost voices add --name NAME -"
+"""How a recording is piped in, as a refusal of a terminal shows it."""
 
 SettingsFactory = Callable[[argparse.Namespace], Settings]
 CoreFactory = Callable[[argparse.Namespace], Any]
@@ -179,11 +182,19 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
     one refused, the words timed."""
     fields = {"name": args.name, "language": args.language, "transcript": args.transcript}
     voice = parse(VoiceCreate, {key: value for key, value in fields.items() if value is not None})
-    path = Path(args.file)
-    if not path.is_file():
-        raise VoxhostError(f"no audio file {path}")
+    if args.file == STDIN:  # `ffmpeg -i talk.mp4 -ss 10 -t 12 -f wav - | voxhost voices add --name Rose -`
+        source: Path | BinaryIO = stdin_audio(PIPE_EXAMPLE)
+    else:
+        source = Path(args.file)
+        if not source.is_file():
+            raise VoxhostError(f"no audio file {source}")
     # As the doors do: a block at a time, mono, at most the rate a voice is stored at, read as it is decoded.
-    samples, rate = decode_audio(path, MAX_REFERENCE_SECONDS, "file", MAX_SPEECH_RATE)
+    try:
+        samples, rate = decode_audio(source, MAX_REFERENCE_SECONDS, "file", MAX_SPEECH_RATE)
+    except VoxhostError as err:
+        if args.file != STDIN:
+            raise
+        raise VoxhostError(f"standard input: {err.message}") from None
 
     async def store() -> Any:
         core = make_core(args)
@@ -258,7 +269,7 @@ def add_voices_command(
         p.add_argument(
             "file",
             metavar="FILE",
-            help=f"the reference recording (wav, flac, ogg, mp3, ...; 1-{MAX_REFERENCE_SECONDS:g} s)",
+            help=f"the reference recording (wav, flac, ogg, mp3, ...; 1-{MAX_REFERENCE_SECONDS:g} s), or - for stdin",
         )
         p.add_argument("--name", required=True, help="the voice's display name")
         p.add_argument("-l", "--language", help="the language spoken (en_US, de_DE, ...)")
