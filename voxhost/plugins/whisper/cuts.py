@@ -25,6 +25,7 @@ def cut_silences(chunks: list[dict[str, int]]) -> list[tuple[float, float]]:
 
 
 def _middle(word: Any) -> float:
+    """A word's middle, in seconds on the recording's clock."""
     return float(word.start + word.end) / 2
 
 
