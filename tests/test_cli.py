@@ -352,14 +352,7 @@ def test_say_writes_the_form_its_output_is_named_for(tmp_path, state_dir):
     # dinner.pcm got a WAV (its header a click before the samples in `aplay -f S16_LE`), and --format pcm wrote raw
     # samples into dinner.wav, which no player opens.
     raw = tmp_path / "dinner.pcm"
-    result = subprocess.run(
-        [sys.executable, "-m", "voxhost", "say", "sos", "-v", "morse:cw", "-o", str(raw)],
-        capture_output=True,
-        text=True,
-        env=_env(state_dir),
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_cli(state_dir, "say", "sos", "-v", "morse:cw", "-o", str(raw), timeout=120)
     said = re.fullmatch(rf"{re.escape(str(raw))}: ([\d.]+) s at (\d+) Hz\n", result.stderr)
     assert said, result.stderr
     data = raw.read_bytes()
@@ -372,12 +365,8 @@ def test_say_writes_the_form_its_output_is_named_for(tmp_path, state_dir):
         ("dinner.raw", "wav", "a WAV", ".wav"),
     ):
         out = tmp_path / name
-        result = subprocess.run(
-            [sys.executable, "-m", "voxhost", "say", "Hi", "-v", "nobody", "--format", given, "-o", str(out)],
-            capture_output=True,
-            text=True,
-            env=_env(state_dir),
-            timeout=120,
+        result = run_cli(
+            state_dir, "say", "Hi", "-v", "nobody", "--format", given, "-o", str(out), check=False, timeout=120
         )
         reason = f"--format {given} writes {writes}, not a {out.suffix} file; name it {right}, or leave out --format"
         assert result.returncode == 1 and result.stderr == f"voxhost: cannot write {out}: {reason}\n", result.stderr
