@@ -1878,6 +1878,26 @@ HOME = [
         "It's an eighty-five dollar and forty cent bill, an eight megabyte file and a 11-hour flight; an 8-hour "
         "shift. An eighteen percent share.",
     ),
+    # A recipe's "Pck.", "Gl." and a table's "Pkt." were spelled ("P K T") or read as words ("gell").
+    (
+        "packs, jars and points",
+        "de",
+        "Du brauchst 1 Pck. Vanillezucker, 2 Gl. Wasser und 1 Gl. Honig. Bayern hat 45 Pkt. Dortmund hat 40 Pkt. und "
+        "ist Zweiter.",
+        "Du brauchst eine Packung Vanillezucker, zwei Gläser Wasser und ein Glas Honig. Bayern hat fünfundvierzig "
+        "Punkte. Dortmund hat vierzig Punkte und ist Zweiter.",
+        None,
+    ),
+    # A measure made an adjective kept its short form ("a five-min walk"); a box score's were spelled ("p t s").
+    (
+        "a measure made an adjective, a box score",
+        "en_US",
+        "It is a 5-min walk, a 8-min drive and a 30-yr loan; a 3-D print. LeBron had 28 pts, 10 reb, 7 ast at 39 yrs.",
+        "It is a five-minute walk, an eight-minute drive and a thirty-year loan; a three-D print. LeBron had "
+        "twenty-eight points, ten rebounds, seven assists at thirty-nine years.",
+        "It is a five-minute walk, an eight-minute drive and a thirty-year loan; a 3-D print. LeBron had "
+        "twenty-eight points, ten rebounds, seven assists at thirty-nine years.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

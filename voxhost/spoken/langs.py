@@ -270,6 +270,12 @@ LANGS: dict[str, Lang] = {
             "gal": ("gallon", "gallons"),
             "qt": ("quart", "quarts"),
             "tbsp": ("tablespoon", "tablespoons"),
+            # A loan's years and a box score's counts ("30 yrs", "28 pts, 10 reb, 7 ast"): espeak said "yur", "p t
+            # s", "reb", "ast".
+            "yr": ("year", "years"),
+            "pts": ("point", "points"),
+            "reb": ("rebound", "rebounds"),
+            "ast": ("assist", "assists"),
         },
         currencies={
             "EUR": (("euro", "euros"), ("cent", "cents")),
@@ -297,6 +303,7 @@ LANGS: dict[str, Lang] = {
             "L": "l",
             "mL": "ml",
             "lbs": "lb",
+            "yrs": "yr",
         },
         magnitudes={
             "k": ("thousand", "thousand"),
@@ -470,6 +477,11 @@ LANGS: dict[str, Lang] = {
             "TL": ("Teelöffel", "Teelöffel"),
             "EL": ("Esslöffel", "Esslöffel"),
             "Stk": ("Stück", "Stück"),
+            # A recipe's or a score's short forms with their dot ("2 Pck. Vanillezucker", "1 Gl. Honig", "3 Pkt."):
+            # espeak spelled "P K T" and read "Gl." "gell".
+            "Pck": ("Packung", "Packungen"),
+            "Gl": ("Glas", "Gläser"),
+            "Pkt": ("Punkt", "Punkte"),
             "ct": ("Cent", "Cent"),
         },
         currencies={
@@ -488,7 +500,7 @@ LANGS: dict[str, Lang] = {
             "Mio": ("Million", "Millionen"),
             "Mrd": ("Milliarde", "Milliarden"),
         },
-        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal"}),
+        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal", "Pck"}),
         # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
         aliases={
             "Sek.": "s",
@@ -498,6 +510,9 @@ LANGS: dict[str, Lang] = {
             "Std": "h",
             "Min": "min",
             "Stk.": "Stk",
+            "Pck.": "Pck",
+            "Gl.": "Gl",
+            "Pkt.": "Pkt",
             "Mbps": "Mbit/s",
             "Gbps": "Gbit/s",
             "L": "l",

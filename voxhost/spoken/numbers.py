@@ -1024,6 +1024,11 @@ class Reader:
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
             # "32 ct/kWh", "15 l/m²": a measure per unit (the "/" was "or": "zweiunddreißig ct oder kWh").
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")/(" + per_units + r")(?![\w/²³])", self._unit_per),
+            # "a 5-min walk", "a 30-yr loan": a measure made an adjective, "a five-minute walk" (was "five-min").
+            (
+                _LEFT + r"(\d+)-(" + units + r")(?=[ \u00a0]+[a-z])" if lang.code == "en" else r"(?!)",
+                self._unit_adjective,
+            ),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
             # "1 Tasse" is "eine Tasse" (espeak: "eins Tasse"), "1 Ei" "ein Ei"; after the units ("1 TL", "1 h").
             (_LEFT + r"1(?![\d.,:/])(?=" + _NOUN_DE.pattern + ")" if lang.code == "de" else r"(?!)", self._one_de),
@@ -1090,6 +1095,7 @@ class Reader:
             self._ratio: ":",
             self._hms: ":",
             self._unit_per: "/",
+            self._unit_adjective: "-",
             self._percent_ig: "%",
             self._kelvin: "K",
             self._range_before: "-–",
@@ -1554,6 +1560,13 @@ class Reader:
         # The dot of "Std." goes where the sentence goes on ("3 Std. und", "5 Min., dann", "3 Std. Fahrt": the
         # splitter ended the sentence there only before a sentence opener), else it ends it.
         return said + _end_dot(m, m.group(2))
+
+    def _unit_adjective(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        unit = self.lang.aliases.get(m.group(2), m.group(2))
+        if len(unit) < 2 and unit != "h":
+            return None  # "a 3-D print", "a 5-m drop": a letter may be no unit, or more than one
+        return f"{self.words(int(m.group(1)))}-{self.lang.units[unit][0]}"
 
     def _dative_one(self, m: re.Match[str], raw: str, unit: str, said: str) -> str:
         """``said`` for one ``unit`` in the dative where a German preposition asks for it ("mit 1 l Wasser", "in 1h
