@@ -1898,6 +1898,15 @@ HOME = [
         "It is a five-minute walk, an eight-minute drive and a thirty-year loan; a 3-D print. LeBron had "
         "twenty-eight points, ten rebounds, seven assists at thirty-nine years.",
     ),
+    # A forecast's decade of degrees left its sign as written ("the mid-seventies °F").
+    (
+        "a decade of degrees",
+        "en_US",
+        "Highs in the mid-70s °F, lows in the 50s°F and near 20s °C. The 90s were warm; wait 30s.",
+        "Highs in the mid-seventies Fahrenheit, lows in the fifties Fahrenheit and near twenties Celsius. The "
+        "nineties were warm; wait thirty seconds.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

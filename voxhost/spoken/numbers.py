@@ -78,6 +78,8 @@ _DECADES = {
     "en": re.compile(
         r"(?:(?<![\w.,:/\-−+'’‘])|(?<=mid-)|(?<=late-)|(?<=early-)|(?<=[sS][-–]))"
         r"(['’‘])?(1[1-9]\d0|20\d0|[1-9]0)['’]?s(?!\w)"
+        # "mid-70s °F": a forecast's temperatures, the scale said ("…Fahrenheit"; the sign was left as written).
+        r"(?:[ \u00a0]?°[ \u00a0]?([CF])?(?!\w))?"
     ),
     "de": re.compile(_LEFT + r"(1[1-9]\d\d|20\d\d|[1-9]0)(?=er[ns]?(?![^\W\d_]))"),
 }
@@ -608,12 +610,21 @@ class Reader:
 
     def _decade(self, m: re.Match[str]) -> str | None:
         """ "the 1990s" → "the nineteen nineties", "die 1990er" → "die neunzehnhundertneunziger"."""
-        n = int(m.group(m.re.groups))  # the number is each pattern's last group
         if self.code == "de":
+            n = int(m.group(1))
             return self.year(n) if n > 99 else self.words(n)  # the "-er" stays: "neunzehnhundertneunziger"
-        if n < 100 and not m.group(1) and not _DECADE_BEFORE.search(m.string, max(0, m.start() - 24), m.start()):
+        n = int(m.group(2))
+        if (
+            n < 100
+            and not m.group(1)
+            and "°" not in m.group(0)  # "near 20s °C": degrees
+            and not _DECADE_BEFORE.search(m.string, max(0, m.start() - 24), m.start())
+        ):
             return None  # "wait 30s": seconds, perhaps
-        return plural_en(self.year(n) if n > 99 else self.words(n))
+        said = plural_en(self.year(n) if n > 99 else self.words(n))
+        if m.group(3) and self.lang is not None:
+            said += " " + (self.lang.celsius if m.group(3) == "C" else self.lang.fahrenheit)
+        return said
 
     def _version(self, m: re.Match[str], *parts: str) -> str | None:
         """ "2.0.1" → "two dot zero dot one" (its parts, or ``parts``)."""
