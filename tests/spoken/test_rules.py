@@ -1907,6 +1907,16 @@ HOME = [
         "nineties were warm; wait thirty seconds.",
         None,
     ),
+    # A size in feet or inches read its "x" as a letter ("twelve inch x eight inches").
+    (
+        "a size in inches",
+        "en_US",
+        'A 12" x 8" pan. The rug is 5\' x 8\'; cut it 2" x 4" x 8" and 3\' x 6".',
+        "A twelve by eight inch pan. The rug is five by eight feet; cut it two by four by eight inches and three feet "
+        "by six inches.",
+        None,
+    ),
+    ("a size in inches", "de", 'Das Blech ist 12" x 8" groß.', "Das Blech ist zwölf mal acht Zoll groß.", None),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

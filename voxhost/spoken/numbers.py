@@ -1064,6 +1064,11 @@ class Reader:
             # quotation ("a 12" pizza", not 'he said "I am 12"').
             feet_inches = _LEFT + r"(\d{1,2})\s?['’′]\s?(\d{1,2}(?:\.\d+)?)(?:\s?(?:[\"”″]|''))?(?![\w'’′\"”″])"
             rules.append((feet_inches, self._feet_inches))
+            if "by" in lang.extra:
+                # '12" x 8"', "5' x 8'": a size, "twelve by eight inches" (the "x" was read as a letter).
+                size = r"(\d{1,3}(?:\.\d+)?)\s?(['’′]|[\"”″])"
+                after = r"\s?[x×]\s?(\d{1,3}(?:\.\d+)?)\s?(['’′]|[\"”″])"
+                rules.append((_LEFT + size + after + f"(?:{after})?" + r"(?![\w'’′\"”″])", self._size))
             rules.append((_LEFT + r"(\d{1,3}(?:\.\d+)?)\s?(['’′]|[\"”″])(?![\w'’′\"”″])", self._feet_or_inches))
         rules += self._ordinal_rules(lang)
         if lang.to:
@@ -1094,6 +1099,7 @@ class Reader:
         needs: dict[Handler, str] = {
             self._feet_inches: _LENGTH_MARKS,
             self._feet_or_inches: _LENGTH_MARKS,
+            self._size: "x×",
             self._hours_minutes: "hm",
             self._days_hours: "d",
             self._plural_number: "0",
@@ -1745,6 +1751,19 @@ class Reader:
         if mark in "'’′":
             return self._measure(m.group(1), self.lang.feet, before_noun=before)
         return self._measure(m.group(1), self.lang.inches, feminine="in" in self.lang.feminine, before_noun=before)
+
+    def _size(self, m: re.Match[str]) -> str | None:
+        """A size: '12" x 8" x 2"' → "twelve by eight by two inches": the marks all of one kind, the unit said once."""
+        assert self.lang is not None
+        marks = [mk for mk in m.group(2, 4, 6) if mk]
+        raws = [r for r in m.group(1, 3, 5) if r]
+        units = [self.lang.feet if mk in "'’′" else self.lang.inches for mk in marks]
+        by = f" {self.lang.extra['by']} "
+        before = self._before_noun(m)
+        if len(set(units)) > 1:  # "3' x 6\"": each its unit, "three feet by six inches"
+            return by.join(self._measure(r, u, before_noun=before) for r, u in zip(raws, units, strict=True))
+        last = self._measure(raws[-1], units[0], before_noun=before)
+        return by.join([*(self.number(parse_number(r, self.lang), noun=True) for r in raws[:-1]), last])
 
     def _before_noun(self, m: re.Match[str]) -> bool:
         """English "a 6' fence", "a 5 MB file", "the $5 bill": a measure after "a" stands before a noun ("a six foot
