@@ -1917,6 +1917,23 @@ HOME = [
         None,
     ),
     ("a size in inches", "de", 'Das Blech ist 12" x 8" groß.', "Das Blech ist zwölf mal acht Zoll groß.", None),
+    # Days joined by a word, or before a colon, were left as written ("Mo. bis Mi." "em o bis mi"), the colon lost.
+    (
+        "days joined by a word",
+        "de",
+        "Mo. bis Mi.: 9–18 Uhr. Do. und Fr. 9–20 Uhr, Sa.: 10–14 Uhr. So und Mo sind frei, So: geschlossen.",
+        "Montag bis Mittwoch: neun bis achtzehn Uhr. Donnerstag und Freitag neun bis zwanzig Uhr, Samstag: zehn bis "
+        "vierzehn Uhr. So und Mo sind frei, So: geschlossen.",
+        "Montag bis Mittwoch: 9 bis 18 Uhr. Donnerstag und Freitag 9 bis 20 Uhr, Samstag: 10 bis 14 Uhr. So und Mo "
+        "sind frei, So: geschlossen.",
+    ),
+    (
+        "days joined by a word",
+        "en_US",
+        "Mon. to Wed.: 9 AM–6 PM. Sun: clear skies.",
+        "Monday to Wednesday: nine a m to six p m. Sun: clear skies.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -354,7 +354,7 @@ EN_DAY = re.compile(r"\b(Tues|Tue|Thurs|Thur|Thu|Fri)\b(\.?)")
 _EN_DAY_AFTER_TIME = re.compile(r"(\b[AaPp]\.?[Mm]\b\.?(?:[ \u00a0]+[A-Z]{2,4})?[ \u00a0]+)(Mon|Wed|Sat|Sun)\b(\.?)")
 """English days written short: those that are no word anywhere, the others after a time ("6 PM Sun", "9 AM EST
 Sun")."""
-_HOURS_AFTER = re.compile(r"[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u00a0]?\d{1,2}(?::\d\d)?|[ \u00a0]?Uhr\b)")
+_HOURS_AFTER = re.compile(r":?[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u00a0]?\d{1,2}(?::\d\d)?|[ \u00a0]?Uhr\b)")
 """Opening hours after a day written short ("Sa 10–14 Uhr", "So 10-12", "Sa 9 Uhr")."""
 
 
@@ -362,8 +362,13 @@ _HOURS_AFTER = re.compile(r"[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u00
 def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     day = "(" + "|".join(sorted(names, key=len, reverse=True)) + ")"
     ranged = re.compile(r"\b" + day + r"\.?[ \u00a0]?[–-][ \u00a0]?" + day + r"\b(\.?)")
-    alone = re.compile(r"\b" + day + r"(\.?)(?=[ \u00a0]*(?:,|\d))")
-    return ranged, alone
+    alone = re.compile(r"\b" + day + r"(\.?)(?=[ \u00a0]*(?:[,:]|\d))")
+    # "Mo. bis Mi.:", "Do. und Fr. 9–20 Uhr", "Mon. to Wed.": two days joined by a word, the first with its dot
+    # or hours after the second ("Mo bis Mi 9–18 Uhr"); "So und Mo" alone may be words.
+    worded = re.compile(
+        r"\b" + day + r"(\.?)([ \u00a0]+(?:bis|und|oder|to|through|thru|and|or|&)[ \u00a0]+)" + day + r"\b(\.?)"
+    )
+    return ranged, alone, worded
 
 
 def weekdays(text: str, lang: Lang | None) -> str:
@@ -372,17 +377,30 @@ def weekdays(text: str, lang: Lang | None) -> str:
     if lang is None or not lang.weekdays or not any(d in text for d in lang.weekdays):
         return text
     names = lang.weekdays
-    ranged, alone = _weekday_patterns(tuple(names))
+    ranged, alone, worded = _weekday_patterns(tuple(names))
 
     def ends(m: re.Match[str], dot: str) -> str:
         return "." if dot and _SENTENCE_END.fullmatch(m.string, m.end()) else ""
 
     def one(m: re.Match[str]) -> str:
-        if len(m.group(1)) < 3 and not m.group(2) and not _HOURS_AFTER.match(m.string, m.end()):
-            return m.group(0)  # "So 5 Leute": a word, not "Sonntag" ("Sa 10–14 Uhr", "So 10-12" are days)
+        if (
+            (len(m.group(1)) < 3 or m.string.startswith(":", m.end()))
+            and not m.group(2)
+            and not _HOURS_AFTER.match(m.string, m.end())
+        ):
+            # "So 5 Leute", "Sun: clear skies": a word, not "Sonntag" ("Sa 10–14 Uhr", "So 10-12", "Sa.:" are days)
+            return m.group(0)
         return names[m.group(1)] + ends(m, m.group(2))
 
     text = ranged.sub(lambda m: f"{names[m.group(1)]} {lang.to or '-'} {names[m.group(2)]}" + ends(m, m.group(3)), text)
+
+    def joined(m: re.Match[str]) -> str:
+        if not m.group(2) and not (m.group(5) or _HOURS_AFTER.match(m.string, m.end())):
+            return m.group(0)  # "So und Mo": perhaps words, not "Sonntag und Montag"
+        return names[m.group(1)] + m.group(3) + names[m.group(4)] + ends(m, m.group(5))
+
+    if " " in text or "\u00a0" in text:
+        text = worded.sub(joined, text)
     text = alone.sub(one, text)
     if lang.code == "en":
         # "ships Tue.", "6 PM Fri to 9 AM Sun": a day no word could be ("Tue", "Thu", "Fri") anywhere, the others
