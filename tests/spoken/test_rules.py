@@ -1934,6 +1934,16 @@ HOME = [
         "Monday to Wednesday: nine a m to six p m. Sun: clear skies.",
         None,
     ),
+    # A language model's size was read as a count ("Llama three point one eight billion runs").
+    (
+        "a model's size",
+        "en_US",
+        "Llama 3.1 8B runs fast; try the 70B model. It has 8B parameters, 2B users and $8B. In 2024 8B users came.",
+        "Llama three point one eight B runs fast; try the seventy B model. It has eight billion parameters, two "
+        "billion users and eight billion dollars. In twenty twenty-four eight billion users came.",
+        "Llama 3.1 8B runs fast; try the 70B model. It has eight billion parameters, two billion users and eight "
+        "billion dollars. In twenty twenty-four eight billion users came.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

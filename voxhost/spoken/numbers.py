@@ -113,6 +113,9 @@ ago", "a 5m timer"). Elsewhere it stays meters: "every 5m", "after 5m", "for 5m"
 every 5m, turn right after 5m) as a time."""
 _COUNTED = re.compile(r" [^\W\d_A-Z]")
 """A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
+_MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
+_NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
+"""What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
 """English "a", "an" right before a measure: the measure stands before a noun, as an adjective ("a five megabyte
 file", "a twelve inch pizza", "a five dollar bill"), and its unit is said in the singular."""
@@ -1433,6 +1436,8 @@ class Reader:
         written = m.group(2)
         if written.isupper() and not _COUNTED.match(m.string, m.end()):
             return None  # "Gate 4B", "Apt. 2B", "3M": a name, unless a counted noun follows ("1B users")
+        if written == "B" and not m.group(3) and self._model_size(m):
+            return None  # "Llama 3.1 8B runs", "the 70B model": a model's size, said "eight B" as a name is
         if m.group(3):
             said = self._money_magnitude(m.group(1), m.group(3), written)
             if said is None:
@@ -1440,6 +1445,13 @@ class Reader:
         else:
             said = self._magnitude_words(m.group(1), written)
         return said + _end_dot(m, written)
+
+    def _model_size(self, m: re.Match[str]) -> bool:
+        """Whether "8B" is a language model's size, named so: after a name and its version ("Llama 3.1 8B", "Qwen 2.5
+        7B") or before "model", "variant", "instruct", … ("the 70B model"); "8B parameters" is a count."""
+        if _MODEL_WORD.match(m.string, m.end()):
+            return True
+        return _NAME_VERSION.search(m.string, max(0, m.start() - 40), m.start()) is not None
 
     def _plural_number(self, m: re.Match[str]) -> str | None:
         """ "100s of" → "hundreds of": the number's noun made plural, without its "one"."""
