@@ -1944,6 +1944,23 @@ HOME = [
         "Llama 3.1 8B runs fast; try the 70B model. It has eight billion parameters, two billion users and eight "
         "billion dollars. In twenty twenty-four eight billion users came.",
     ),
+    # A sign before a price kept the money rules off it ("+two dollars", "plus zwei Komma drei sieben €").
+    (
+        "a signed price",
+        "en_US",
+        "AAPL rose (+$2.37, +1.2%), fell -$1.20 or −€5. Price - $10.",
+        "AAPL rose (plus two dollars and thirty-seven cents, plus one point two percent), fell minus one dollar and "
+        "twenty cents or minus five euros. Price - ten dollars.",
+        None,
+    ),
+    (
+        "a signed price",
+        "de",
+        "Die Aktie stieg um +2,37 € und fiel um -1,20 € bzw. -3 EUR.",
+        "Die Aktie stieg um plus zwei Euro siebenunddreißig und fiel um minus ein Euro zwanzig beziehungsweise minus "
+        "drei Euro.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -253,6 +253,10 @@ _NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|nr)\.|№)[ \u00a0]?(?=\d)")
 5 minutes later" as often)."""
 _TIMES_BEFORE = re.compile(r"(?<=[^\W\d_] )[x×](?=\d+(?![\w.,]\d))")
 """A count written after an item ("Bananas ×6", "Apples x6")."""
+_SIGNED_MONEY = re.compile(
+    r"(?<![\w.,:/+\-−])([+\-−])(?=[€$£¥][ \u00a0]?\d|\d[\d.,]*[ \u00a0]?(?:€|\$|£|¥|EUR|USD|GBP|CHF|JPY)(?!\w))"
+)
+"""A sign before a price ("+$2.37", "-1,20 €", "−€5"): a change, said "plus", "minus"."""
 _SUM = re.compile(r"(?<=\d)[ \u00a0]?\+[ \u00a0]?(?=\d)")
 """A "+" between two numbers: a sum."""
 _MORE_BEFORE = re.compile(r"(?i:\b(?:over|above|from|more than|at least|ab|über|mehr als|mindestens|von))$")
@@ -505,6 +509,10 @@ class Reader:
         if "T" in text and self.lang is not None:
             # "T-10", a countdown: "T minus ten" (the dash was dropped: "T ten", or a range's "to").
             text = _COUNTDOWN.sub(f"T {self.lang.minus} ", text)
+        if ("+" in text or "-" in text or "−" in text) and self.lang is not None and self.lang.currencies:
+            # "+$2.37", "-1,20 €": a change of price, its sign said (was "+two dollars", "plus zwei Komma drei
+            # sieben €": the sign kept the money rules from the number).
+            text = _SIGNED_MONEY.sub(lambda m: f"{self._sign_word(m.group(1))} ", text)
         if "+" in text and self.lang is not None:
             # "2+2", "5 + 3 = 8": "two plus two" (the second number was left a digit, the sign to the engine).
             text = _SUM.sub(f" {self.lang.plus} ", text)
@@ -565,6 +573,10 @@ class Reader:
         elif code == "es":
             word = re.sub(r"uno$", "una" if feminine else ("ún" if word != "uno" else "un"), word)
         return word
+
+    def _sign_word(self, sign: str) -> str:
+        assert self.lang is not None
+        return self.lang.plus if sign == "+" else self.lang.minus
 
     def number(self, num: Number, *, noun: bool = False, feminine: bool = False) -> str:
         """A parsed number in words, decimals included; ``noun``: it stands before a noun (of that gender)."""
