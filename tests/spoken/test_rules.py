@@ -1961,6 +1961,21 @@ HOME = [
         "drei Euro.",
         None,
     ),
+    # A version after a name and a relation was a date or a decimal ("Python mindestens dritter Oktober").
+    (
+        "a version after a relation",
+        "de",
+        "Installiere Python ≥ 3.10 oder Python >= 3.11.",
+        "Installiere Python mindestens drei Punkt zehn oder Python mindestens drei Punkt elf.",
+        None,
+    ),
+    (
+        "a version after a relation",
+        "en_US",
+        "Requires Python ≥3.10 or iOS ≥ 17.2.",
+        "Requires Python at least three dot ten or iOS at least seventeen dot two.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -417,6 +417,8 @@ class Reader:
         """A fraction, a unit perhaps after it (set by the structured rules of English and German)."""
         self._measure_after: re.Pattern[str] | None = None
         """A unit, sign or currency (set by the structured rules): "500-1000 W" is a range, not a number to dial."""
+        self._relations: tuple[str, ...] = ()
+        """The language's words of relations ("mindestens"): before a version after a name ("Python ≥ 3.10")."""
         rules: list[tuple[re.Pattern[str], Handler, str | None]] = []
         structured = self._structured_rules(self.lang) if self.lang is not None and self.code is not None else []
         dates = _DATE_RULES + (self.code == "de")
@@ -443,7 +445,12 @@ class Reader:
             names = "|".join(re.escape(w) + r"(?![^\W\d])" for w in sections)
             part = r"\d{1,3}\.\d{1,3}(?!\d|[.,]\d)"
             link = r"[ \u00a0]*(?:,|und|oder|bis|and|or|to|–|-)[ \u00a0]*"  # "3.11 to 3.12": each a version
-            pattern = rf"(?<!\w)((?:{names})[ \u00a0]*)({part}(?:{link}{part})*)"
+            # "Python ≥ 3.10" (the relation said first: "Python mindestens 3.10") is a version too (was "mindestens
+            # dritter Oktober", "at least three point one zero").
+            self._relations = tuple(self.lang.relations.values()) if self.lang is not None else ()
+            relation = "|".join(re.escape(w) for w in sorted(self._relations, key=len, reverse=True))
+            relation = rf"(?:(?:{relation})[ \u00a0]+)?" if relation else ""
+            pattern = rf"(?<!\w)((?:{names})[ \u00a0]*{relation})({part}(?:{link}{part})*)"
             rules.append((re.compile(pattern), self._section, "."))
         rules += structured[:dates]
         if self.code is not None:
@@ -731,8 +738,10 @@ class Reader:
     def _section(self, m: re.Match[str]) -> str | None:
         """ "Kapitel 3.2" → "Kapitel drei Punkt zwei", "Kapitel 2.1 und 2.2" each part so."""
         end = self.reads_numbers and m.string.startswith(".", m.end()) and m.group(2).count(".") == 1
-        if end and self.code in ("de", "fi", "ru"):
-            return None  # "Abbildung 3.11." at the end: left to the engine as the date rules leave it
+        if end and self.code in ("de", "fi", "ru") and not m.group(1).rstrip(" \u00a0").endswith(self._relations):
+            # "Abbildung 3.11." at the end: left to the engine as the date rules leave it; after a relation
+            # ("Python mindestens 3.11.") the date rules see no name, so it is said here.
+            return None
         if self._measure_after is not None and self._measure_after.match(m.string, m.end()):
             return None  # "Chrome 2.5 GB", "USB 3.2 W": a measure
         to = self.lang.to if self.lang is not None and self.lang.to else "-"
