@@ -1976,6 +1976,21 @@ HOME = [
         "Requires Python at least three dot ten or iOS at least seventeen dot two.",
         None,
     ),
+    # A day with its dot after "am", "bis", "on" or before "um", "at" was left as written ("em i", "do").
+    (
+        "a day after am, before um",
+        "de",
+        "Teammeeting Mi. um 10 Uhr. Das Paket kommt am Do. zw. 10–14 Uhr. Bis Fr.",
+        "Teammeeting Mittwoch um zehn Uhr. Das Paket kommt am Donnerstag zwischen zehn und vierzehn Uhr. Bis Freitag.",
+        "Teammeeting Mittwoch um 10 Uhr. Das Paket kommt am Donnerstag zwischen 10 und 14 Uhr. Bis Freitag.",
+    ),
+    (
+        "a day before at",
+        "en_US",
+        "The call is on Wed. at 3 PM. The Sun is out on Wed.",
+        "The call is on Wednesday at three p m. The Sun is out on Wed.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

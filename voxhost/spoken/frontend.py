@@ -29,16 +29,21 @@ _PLAIN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*(?:,? [A-Za-z]+(?:'[A-Za-z]+)*)*[.
 mark (no digit, symbol, markup, dot inside a word, or character outside ASCII)."""
 _ABBREVIATIONS = frozenset(a for lang in LANGS.values() for a in lang.abbreviations)
 """Words read out when written with a dot: plain prose may end in one ("Apples, pears, etc.")."""
+_DAYS = frozenset(d.lower() for lang in LANGS.values() for d in lang.weekdays)
+"""Days written short: plain prose may end in one ("Bis Fr.", "See you next Mon.")."""
 _ORDINAL_TAIL = re.compile(r"(?:^|[\s–-])\d{1,2}\.$")
 """A sentence that ends in "3." may be a German or Finnish ordinal ("Am 3. Mai", "vom 5.–7. Mai"): joined to the next
 sentence."""
 
 
 def _read_anyway(source: str) -> bool:
-    """Plain prose that a step still changes: an abbreviation or a street's kind at its end ("Apples, pears, etc.",
-    "on Elm St."), an "xD", a Roman numeral ("Henry VIII"), an English day written short ("ships Tue.")."""
+    """Plain prose that a step still changes: an abbreviation, a street's kind or a day at its end ("Apples, pears,
+    etc.", "on Elm St.", "bis Fr."), an "xD", a Roman numeral ("Henry VIII"), an English day written short ("ships
+    Tue.")."""
     last = source[:-1].rpartition(" ")[2].lower() if source.endswith(".") else ""
-    if last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or "xD" in source or has_roman(source):
+    if last in _ABBREVIATIONS or last in symbols.STREET_SUFFIXES or last in _DAYS:
+        return True
+    if "xD" in source or has_roman(source):
         return True
     return ("Tu" in source or "Th" in source or "Fri" in source) and symbols.EN_DAY.search(source) is not None
 

@@ -350,6 +350,7 @@ def relations(text: str, lang: Lang | None) -> str:
     return _RELATION.sub(replace, text)
 
 
+_CAPITAL_AFTER = re.compile(r"[ \u00a0]+[A-ZÄÖÜ]")
 EN_DAY = re.compile(r"\b(Tues|Tue|Thurs|Thur|Thu|Fri)\b(\.?)")
 _EN_DAY_AFTER_TIME = re.compile(r"(\b[AaPp]\.?[Mm]\b\.?(?:[ \u00a0]+[A-Z]{2,4})?[ \u00a0]+)(Mon|Wed|Sat|Sun)\b(\.?)")
 """English days written short: those that are no word anywhere, the others after a time ("6 PM Sun", "9 AM EST
@@ -359,7 +360,7 @@ _HOURS_AFTER = re.compile(r":?[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u
 
 
 @functools.lru_cache(maxsize=16)
-def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     day = "(" + "|".join(sorted(names, key=len, reverse=True)) + ")"
     ranged = re.compile(r"\b" + day + r"\.?[ \u00a0]?[–-][ \u00a0]?" + day + r"\b(\.?)")
     alone = re.compile(r"\b" + day + r"(\.?)(?=[ \u00a0]*(?:[,:]|\d))")
@@ -368,7 +369,10 @@ def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Patte
     worded = re.compile(
         r"\b" + day + r"(\.?)([ \u00a0]+(?:bis|und|oder|to|through|thru|and|or|&)[ \u00a0]+)" + day + r"\b(\.?)"
     )
-    return ranged, alone, worded
+    # "am Do. zw. 10 und 14 Uhr", "Mi. um 10 Uhr", "Wed. at 3": a day with its dot after a German word of days
+    # or before a time's word (were left: "em i"); English "on Wed." stays, "Wed" and "Sun" are words too.
+    dotted = re.compile(r"(\b(?i:am|ab|bis|jeden)[ \u00a0]+)?\b" + day + r"\.(?(1)|(?=[ \u00a0]+(?:um|ab|at)\b))")
+    return ranged, alone, worded, dotted
 
 
 def weekdays(text: str, lang: Lang | None) -> str:
@@ -377,7 +381,7 @@ def weekdays(text: str, lang: Lang | None) -> str:
     if lang is None or not lang.weekdays or not any(d in text for d in lang.weekdays):
         return text
     names = lang.weekdays
-    ranged, alone, worded = _weekday_patterns(tuple(names))
+    ranged, alone, worded, dotted = _weekday_patterns(tuple(names))
 
     def ends(m: re.Match[str], dot: str) -> str:
         return "." if dot and _SENTENCE_END.fullmatch(m.string, m.end()) else ""
@@ -402,6 +406,17 @@ def weekdays(text: str, lang: Lang | None) -> str:
     if " " in text or "\u00a0" in text:
         text = worded.sub(joined, text)
     text = alone.sub(one, text)
+    if "." in text:
+        # The dot stays before a capitalised word: the splitter took the day for an abbreviation ("next Mon. Then").
+        text = dotted.sub(
+            lambda m: (
+                (m.group(1) or "")
+                + names[m.group(2)]
+                + ("." if _CAPITAL_AFTER.match(text, m.end()) else "")
+                + ends(m, ".")
+            ),
+            text,
+        )
     if lang.code == "en":
         # "ships Tue.", "6 PM Fri to 9 AM Sun": a day no word could be ("Tue", "Thu", "Fri") anywhere, the others
         # after a time ("Sun" and "Sat" are words too); espeak read "Tue" "too" and "Fri" "fry".
