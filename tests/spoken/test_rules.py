@@ -1991,6 +1991,15 @@ HOME = [
         "The call is on Wednesday at three p m. The Sun is out on Wed.",
         None,
     ),
+    # A match's minute after "the" was a length ("scored in the sixty-seven feet").
+    (
+        "a match's minute",
+        "en_US",
+        "Saka scored in the 67'. Then in the 90', by the 6' fence; it is 6' tall.",
+        "Saka scored in the sixty-seventh minute. Then in the ninetieth minute, by the six foot fence; it is six feet "
+        "tall.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

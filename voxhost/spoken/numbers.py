@@ -116,6 +116,8 @@ _COUNTED = re.compile(r" [^\W\d_A-Z]")
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
+_MATCH_MINUTE = re.compile(r"\bthe[ \u00a0]$")
+"""English "the" right before "67'": a match's minute where no noun follows ("the 6' fence" is feet)."""
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
 """English "a", "an" right before a measure: the measure stands before a noun, as an adjective ("a five megabyte
 file", "a twelve inch pizza", "a five dollar bill"), and its unit is said in the singular."""
@@ -1781,6 +1783,16 @@ class Reader:
         if mark in "'’\"”" and _quoted(m.string, m.start(), mark) and not _MEASURE_WORD.match(m.string, m.end()):
             return None  # the number ends a quotation ("I am 12"), its mark closes it; '"I am 5" tall"' is inches
         before = self._before_noun(m)
+        if (
+            mark in "'’′"
+            and self.code == "en"
+            and m.group(1).isdigit()
+            and 0 < int(m.group(1)) <= 130
+            and _MATCH_MINUTE.search(m.string, max(0, m.start() - 4), m.start())
+            and not _noun_after(m.string, m.end())
+        ):
+            # "scored in the 67'": a match's minute, "the sixty-seventh minute" (was "sixty-seven feet")
+            return f"{self.words(int(m.group(1)), to='ordinal')} minute"
         if mark in "'’′":
             return self._measure(m.group(1), self.lang.feet, before_noun=before)
         return self._measure(m.group(1), self.lang.inches, feminine="in" in self.lang.feminine, before_noun=before)
