@@ -2000,6 +2000,22 @@ HOME = [
         "tall.",
         None,
     ),
+    # A blood pressure was left as written ("120/80 mmHg").
+    (
+        "a blood pressure",
+        "en_US",
+        "Your BP was 120/80 mmHg. Blood pressure: 135/85. It runs 24/7.",
+        "Your BP was one hundred and twenty over eighty millimeters of mercury. Blood pressure: one hundred and "
+        "thirty-five over eighty-five. It runs twenty-four seven.",
+        None,
+    ),
+    (
+        "a blood pressure",
+        "de",
+        "Dein Blutdruck war 120/80 mmHg, gestern 130/85.",
+        "Dein Blutdruck war einhundertzwanzig zu achtzig Millimeter Quecksilbersäule, gestern 130/85.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

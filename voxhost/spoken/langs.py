@@ -251,6 +251,7 @@ LANGS: dict[str, Lang] = {
             "µg/m³": ("microgram per cubic meter", "micrograms per cubic meter"),
             "µg": ("microgram", "micrograms"),
             "ppm": ("part per million", "parts per million"),
+            "mmHg": ("millimeter of mercury", "millimeters of mercury"),
             # What assistants write of data rates, batteries, food, and US measures (espeak: "M B slash s", "m a h",
             # "k cal", "five ell", "ell bees", "oh zed", "f t", "mee").
             "MB/s": ("megabyte per second", "megabytes per second"),
@@ -343,6 +344,7 @@ LANGS: dict[str, Lang] = {
             "times": "times",
             "by": "by",
             "divided": "divided by",
+            "over": "over",
         },
         dial_words=("call", "dial", "text", "phone", "ring", "tel", "hotline", "emergency", "police", "ambulance"),
         phone_words=(
@@ -466,6 +468,7 @@ LANGS: dict[str, Lang] = {
             "µg/m³": ("Mikrogramm pro Kubikmeter", "Mikrogramm pro Kubikmeter"),
             "µg": ("Mikrogramm", "Mikrogramm"),
             "ppm": ("ppm", "ppm"),
+            "mmHg": ("Millimeter Quecksilbersäule", "Millimeter Quecksilbersäule"),
             "MB/s": ("Megabyte pro Sekunde", "Megabyte pro Sekunde"),
             "GB/s": ("Gigabyte pro Sekunde", "Gigabyte pro Sekunde"),
             "kB/s": ("Kilobyte pro Sekunde", "Kilobyte pro Sekunde"),
@@ -492,7 +495,7 @@ LANGS: dict[str, Lang] = {
             "JPY": (("Yen", "Yen"), ("Sen", "Sen")),
         },
         hour=("Uhr", "Uhr"),
-        extra={"times": "mal", "by": "mal", "divided": "geteilt durch"},
+        extra={"times": "mal", "by": "mal", "divided": "geteilt durch", "over": "zu"},
         # "Mio.", "Mrd.", "Tsd." were left as written: espeak said "eins Mio." and spelled "M R D", "T S D".
         magnitudes={
             "k": ("tausend", "tausend"),

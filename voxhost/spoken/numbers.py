@@ -1060,6 +1060,15 @@ class Reader:
             (_LEFT + r"(" + _SIGNED + r")\s?%(ig(?:e[nmrs]?)?)\b" if lang.code == "de" else r"(?!)", self._percent_ig),
             (_LEFT + r"(" + _SIGNED + r")\s?%", self._percent),
             # "32 ct/kWh", "15 l/m²": a measure per unit (the "/" was "or": "zweiunddreißig ct oder kWh").
+            # "120/80 mmHg", "BP 120/80", "Blutdruck 120/80": a blood pressure, "one twenty over eighty" (was left).
+            (
+                r"(?i:\b(?:BP|blood pressure|Blutdruck|RR)\b[^\d\n]{0,12})?"
+                + _LEFT
+                + r"(\d{2,3})/(\d{2,3})(?![\d/])((?:[ \u00a0]?mmHg)?)"
+                if "over" in lang.extra
+                else r"(?!)",
+                self._pressure,
+            ),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")/(" + per_units + r")(?![\w/²³])", self._unit_per),
             # "a 5-min walk", "a 30-yr loan": a measure made an adjective, "a five-minute walk" (was "five-min").
             (
@@ -1138,6 +1147,7 @@ class Reader:
             self._ratio: ":",
             self._hms: ":",
             self._unit_per: "/",
+            self._pressure: "/",
             self._unit_adjective: "-",
             self._percent_ig: "%",
             self._kelvin: "K",
@@ -1629,6 +1639,14 @@ class Reader:
         gender = "f" if unit in self.lang.feminine else _gender_de(self.lang.units[unit][0])
         one = _one_before_de(gender, "dat")
         return re.sub(r"^eine?\b", one, said) if one is not None else said
+
+    def _pressure(self, m: re.Match[str]) -> str | None:
+        assert self.lang is not None
+        head = m.group(0)[: m.start(1) - m.start()]
+        if not head and not m.group(3):
+            return None  # "24/7", "3/15": no word of blood pressure and no unit
+        said = f"{self.words(int(m.group(1)))} {self.lang.extra['over']} {self.words(int(m.group(2)))}"
+        return head + said + (" " + self.lang.units["mmHg"][1] if m.group(3) else "")
 
     def _unit_per(self, m: re.Match[str]) -> str | None:
         """ "32 ct/kWh" → "zweiunddreißig Cent pro Kilowattstunde"; a unit of its own ("km/h") is left to ``_unit``."""
