@@ -2016,6 +2016,21 @@ HOME = [
         "Dein Blutdruck war einhundertzwanzig zu achtzig Millimeter Quecksilbersäule, gestern 130/85.",
         None,
     ),
+    # A price per dozen or pack was left as written ("$3.99/dozen").
+    (
+        "a price per dozen",
+        "en_US",
+        "Eggs are $3.99/dozen and soda $6.49/pack.",
+        "Eggs are three dollars and ninety-nine cents per dozen and soda six dollars and forty-nine cents per pack.",
+        None,
+    ),
+    (
+        "a price per dozen",
+        "de",
+        "Butter kostet 1,99 €/Packung, Eier 3,49 €/Dutzend.",
+        "Butter kostet ein Euro neunundneunzig pro Packung, Eier drei Euro neunundvierzig pro Dutzend.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

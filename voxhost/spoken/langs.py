@@ -193,6 +193,8 @@ LANGS: dict[str, Lang] = {
             "user": "user",
             "seat": "seat",
             "piece": "piece",
+            "dozen": "dozen",  # "$3.99/dozen" (was left as written)
+            "pack": "pack",
         },  # fmt: skip
         relations={
             "≥": "at least",
@@ -397,6 +399,9 @@ LANGS: dict[str, Lang] = {
             "Person": "Person",
             "Stück": "Stück",
             "Stk.": "Stück",
+            "Packung": "Packung",
+            "Pck.": "Packung",
+            "Dutzend": "Dutzend",
         },  # fmt: skip
         relations={
             "≥": "mindestens",
