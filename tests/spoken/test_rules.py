@@ -2031,6 +2031,16 @@ HOME = [
         "Butter kostet ein Euro neunundneunzig pro Packung, Eier drei Euro neunundvierzig pro Dutzend.",
         None,
     ),
+    # Travel's, schedules' and interest rates' short forms were read as words or spelled ("ri", "pe a").
+    (
+        "travel and finance abbreviations",
+        "de",
+        "Über die A9 Ri. München. Das Paket kommt voraussichtl. am Do. Der Kredit läuft mit 3,5 % p. a. Die Rate "
+        "ist tägl. fällig, mind. 5 €, ggü. dem Vorjahr.",
+        "Über die A9 Richtung München. Das Paket kommt voraussichtlich am Donnerstag. Der Kredit läuft mit drei Komma "
+        "fünf Prozent pro Jahr. Die Rate ist täglich fällig, mindestens fünf Euro, gegenüber dem Vorjahr.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

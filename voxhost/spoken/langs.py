@@ -557,6 +557,13 @@ LANGS: dict[str, Lang] = {
             "evtl": "eventuell",
             "vgl": "vergleiche",
             "bspw": "beispielsweise",
+            # Travel, schedules and finance ("Ri. München", "voraussichtl. am Do.", "3,5 % p. a."): espeak said "ri",
+            # "foraus-zichtl", "pe a".
+            "ri": "Richtung",
+            "voraussichtl": "voraussichtlich",
+            "tägl": "täglich",
+            "mind": "mindestens",
+            "ggü": "gegenüber",
             # Of several parts (their dots as written, spaces or none: "z. B.", "z.B."); espeak spelled them.
             "z.b": "zum Beispiel",
             "d.h": "das heißt",
@@ -576,6 +583,7 @@ LANGS: dict[str, Lang] = {
             "n.v": "nach Verlängerung",  # a score's: "1:0 n. V."
             "n.e": "nach Elfmeterschießen",
             "p.p": "pro Person",  # a price's: "25 € p. P."
+            "p.a": "pro Jahr",  # an interest rate's: "3,5 % p. a."
             "zw": "zwischen",
         },
         dial_words=(
