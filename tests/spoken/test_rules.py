@@ -2041,6 +2041,22 @@ HOME = [
         "fünf Prozent pro Jahr. Die Rate ist täglich fällig, mindestens fünf Euro, gegenüber dem Vorjahr.",
         None,
     ),
+    # A number after a word and a hyphen reached an engine that reads no digits as one ("two-for-4", "COVID-19").
+    (
+        "a number after a word's hyphen",
+        "en_US",
+        "Ohtani went 2-for-4 in a best-of-7 series; COVID-19 peaked by mid-2024; T-10 minutes, range 5-10.",
+        "Ohtani went two-for-four in a best-of-seven series; COVID-nineteen peaked by mid-twenty twenty-four; T minus "
+        "ten minutes, range five to ten.",
+        "Ohtani went 2-for-4 in a best-of-7 series; COVID-19 peaked by mid-2024; T minus 10 minutes, range 5 to 10.",
+    ),
+    (
+        "a number after a word's hyphen",
+        "de",
+        "COVID-19 ist weg, der Golf-8 fährt.",
+        "COVID-neunzehn ist weg, der Golf-acht fährt.",
+        "COVID-19 ist weg, der Golf-8 fährt.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -482,6 +482,11 @@ class Reader:
                 rules.append((year, self._year, None))
             if not reads_numbers:
                 rules.append((re.compile(_LEFT + r"(" + _SIGNED + r")" + _RIGHT_NUM), self._plain, None))
+                # "2-for-4", "best-of-7", "COVID-19", "UTF-8": a number after a word and a hyphen (the plain rule
+                # leaves it, a range's or a sign's dash before it; it reached an engine that reads no digits). After a
+                # single letter a model's name stays ("the T-800", "F-150").
+                hyphened = r"(?<=[^\W\d_]{2}-)(\d{1,4})(?![\w/]|:\d|[.,]\d)"
+                rules.append((re.compile(hyphened), self._hyphened, "-"))
         self._rules = rules
         """Each rule's pattern, handler, and the characters of which a sentence needs one for it to look (None: any)."""
 
@@ -1639,6 +1644,10 @@ class Reader:
         gender = "f" if unit in self.lang.feminine else _gender_de(self.lang.units[unit][0])
         one = _one_before_de(gender, "dat")
         return re.sub(r"^eine?\b", one, said) if one is not None else said
+
+    def _hyphened(self, m: re.Match[str]) -> str | None:
+        n = int(m.group(1))
+        return self.year(n) if self.code in ("en", "de") and _YEAR.fullmatch(m.group(1)) else self.words(n)
 
     def _pressure(self, m: re.Match[str]) -> str | None:
         assert self.lang is not None
