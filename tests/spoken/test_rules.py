@@ -2057,6 +2057,23 @@ HOME = [
         "COVID-neunzehn ist weg, der Golf-acht fährt.",
         "COVID-19 ist weg, der Golf-8 fährt.",
     ),
+    # A forecast's, a game's and a disk's units were left as written ("inHg", "yds", "GiB", "Mb or s").
+    (
+        "pressure, yards, bytes",
+        "en_US",
+        "Pressure 30.12 inHg; he had 112 yds and a 40-yd run. The file is 1.2 GiB, VOC 150 ppb, upload 40 Mb/s.",
+        "Pressure thirty point one two inches of mercury; he had one hundred and twelve yards and a forty-yard run. "
+        "The file is one point two gibibytes, VOC one hundred and fifty parts per billion, upload forty megabits per "
+        "second.",
+        None,
+    ),
+    (
+        "pressure, yards, bytes",
+        "de",
+        "Die Datei hat 1,2 GiB, Upload 40 Mb/s.",
+        "Die Datei hat eins Komma zwei Gibibyte, Upload vierzig Megabit pro Sekunde.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -276,6 +276,13 @@ LANGS: dict[str, Lang] = {
             # A loan's years and a box score's counts ("30 yrs", "28 pts, 10 reb, 7 ast"): espeak said "yur", "p t
             # s", "reb", "ast".
             "yr": ("year", "years"),
+            # A forecast's, a game's and a disk's ("30.12 inHg", "112 yds", "1.2 GiB", "VOC 150 ppb"): left as written.
+            "inHg": ("inch of mercury", "inches of mercury"),
+            "yd": ("yard", "yards"),
+            "ppb": ("part per billion", "parts per billion"),
+            "GiB": ("gibibyte", "gibibytes"),
+            "MiB": ("mebibyte", "mebibytes"),
+            "TiB": ("tebibyte", "tebibytes"),
             "pts": ("point", "points"),
             "reb": ("rebound", "rebounds"),
             "ast": ("assist", "assists"),
@@ -307,6 +314,8 @@ LANGS: dict[str, Lang] = {
             "mL": "ml",
             "lbs": "lb",
             "yrs": "yr",
+            "yds": "yd",
+            "Mb/s": "Mbps",
         },
         magnitudes={
             "k": ("thousand", "thousand"),
@@ -474,6 +483,7 @@ LANGS: dict[str, Lang] = {
             "µg": ("Mikrogramm", "Mikrogramm"),
             "ppm": ("ppm", "ppm"),
             "mmHg": ("Millimeter Quecksilbersäule", "Millimeter Quecksilbersäule"),
+            "GiB": ("Gibibyte", "Gibibyte"),
             "MB/s": ("Megabyte pro Sekunde", "Megabyte pro Sekunde"),
             "GB/s": ("Gigabyte pro Sekunde", "Gigabyte pro Sekunde"),
             "kB/s": ("Kilobyte pro Sekunde", "Kilobyte pro Sekunde"),
@@ -522,6 +532,7 @@ LANGS: dict[str, Lang] = {
             "Gl.": "Gl",
             "Pkt.": "Pkt",
             "Mbps": "Mbit/s",
+            "Mb/s": "Mbit/s",
             "Gbps": "Gbit/s",
             "L": "l",
             "mL": "ml",
