@@ -2074,6 +2074,16 @@ HOME = [
         "Die Datei hat eins Komma zwei Gibibyte, Upload vierzig Megabit pro Sekunde.",
         None,
     ),
+    # The dot of a short form before the noun it qualifies ended the sentence ("gegenüber." / "Vorjahr.").
+    (
+        "a short form before its noun",
+        "de",
+        "Inflation 2,2 % ggü. Vorjahr, bei 65 % rel. Luftfeuchte, mind. Zwei Tage. Gut.",
+        "Inflation zwei Komma zwei Prozent gegenüber Vorjahr, bei fünfundsechzig Prozent rel. Luftfeuchte, mindestens "
+        "Zwei Tage. Gut.",
+        "Inflation zwei Komma zwei Prozent gegenüber Vorjahr, bei fünfundsechzig Prozent rel. Luftfeuchte, mindestens "
+        "Zwei Tage. Gut.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (
