@@ -2084,6 +2084,14 @@ HOME = [
         "Inflation zwei Komma zwei Prozent gegenüber Vorjahr, bei fünfundsechzig Prozent rel. Luftfeuchte, mindestens "
         "Zwei Tage. Gut.",
     ),
+    # A recipe's "Pers." was read as a word ("pers") and "Pers.:" lost its colon.
+    (
+        "persons",
+        "de",
+        "Für 4 Pers.: 500 g Nudeln. Für 1 Pers. reicht das. Für 2 Pers. Dann kochen.",
+        "Für vier Personen: fünfhundert Gramm Nudeln. Für eine Person reicht das. Für zwei Personen. Dann kochen.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -500,6 +500,7 @@ LANGS: dict[str, Lang] = {
             "Pck": ("Packung", "Packungen"),
             "Gl": ("Glas", "Gläser"),
             "Pkt": ("Punkt", "Punkte"),
+            "Pers": ("Person", "Personen"),  # a recipe's "Für 4 Pers.:" (espeak: "pers")
             "ct": ("Cent", "Cent"),
         },
         currencies={
@@ -518,7 +519,7 @@ LANGS: dict[str, Lang] = {
             "Mio": ("Million", "Millionen"),
             "Mrd": ("Milliarde", "Milliarden"),
         },
-        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal", "Pck"}),
+        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal", "Pck", "Pers"}),
         # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
         aliases={
             "Sek.": "s",
@@ -531,6 +532,7 @@ LANGS: dict[str, Lang] = {
             "Pck.": "Pck",
             "Gl.": "Gl",
             "Pkt.": "Pkt",
+            "Pers.": "Pers",
             "Mbps": "Mbit/s",
             "Mb/s": "Mbit/s",
             "Gbps": "Gbit/s",
