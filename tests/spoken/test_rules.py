@@ -2092,6 +2092,21 @@ HOME = [
         "Für vier Personen: fünfhundert Gramm Nudeln. Für eine Person reicht das. Für zwei Personen. Dann kochen.",
         None,
     ),
+    # A slash with spaces between a forecast's parts reached the engine, which said "slash".
+    (
+        "a spaced slash between parts",
+        "en_US",
+        "Tomorrow: High 72°F / Low 55°F. Either A / B.",
+        "Tomorrow: High seventy-two degrees Fahrenheit, Low fifty-five degrees Fahrenheit. Either A / B.",
+        None,
+    ),
+    (
+        "a spaced slash between parts",
+        "de",
+        "Morgen: Max. 12 °C / Min. 3 °C.",
+        "Morgen: Max. zwölf Grad Celsius, Min. drei Grad Celsius.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -59,6 +59,9 @@ _RELATION_KEYS = {
 _SENTENCE_END = re.compile(r"[\s'\")\]}’”»]*")
 """What may follow a sentence's last mark (closing quotes and brackets)."""
 _SLASHED_WORDS = re.compile(r"(?<=[^\W\d_])/(?=[^\W\d_])")
+_SPACED_SLASH = re.compile(r"(?<=[^\W\d_]{2})[ \u00a0]+/[ \u00a0]+(?=[A-ZÀ-ÖØ-ÞÄÖÜ])")
+"""A slash with spaces between a word and a capitalised one: a forecast's or a table's parts ("High 72°F / Low
+55°F"), a pause."""
 _AMPERSAND = re.compile(r"\s&\s")
 _STRAY = re.compile(r"[#*_|~^`<>{}\[\]\\=]+")
 _EMOJI_BOUNDARY = re.compile(r"(?<=\w)\s*\x01[\s\x01]*(?=\s+[A-ZÀ-ÖØ-ÞА-ЯЁ])")
@@ -474,11 +477,13 @@ _WITH_EN = re.compile(r"(?<![\w/])([wW])/(o\b)?(?=[ \u00a0])")
 
 
 def slashes(text: str, lang: Lang | None) -> str:
-    """``on/off`` → "on or off", English ``w/`` "with" (after the numbers: "km/h" is theirs)."""
+    """``on/off`` → "on or off", English ``w/`` "with", ``High 72°F / Low 55°F`` a pause (after the numbers: "km/h"
+    is theirs)."""
     if "/" not in text:
         return text
     if lang is not None and lang.code == "en":
         text = _WITH_EN.sub(lambda m: ("W" if m.group(1) == "W" else "w") + ("ithout" if m.group(2) else "ith"), text)
+    text = _SPACED_SLASH.sub(", ", text)  # espeak said "slash"
     return _SLASHED_WORDS.sub(f" {lang.or_word} " if lang else " ", text)
 
 
