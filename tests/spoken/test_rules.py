@@ -2107,6 +2107,22 @@ HOME = [
         "Morgen: Max. zwölf Grad Celsius, Min. drei Grad Celsius.",
         None,
     ),
+    # Two measures of one unit either side of a slash: the first unit was left ("sixteen GB/256GB").
+    (
+        "two measures either side of a slash",
+        "en_US",
+        "It starts at $999 (16GB/256GB); speed 50 km/h.",
+        "It starts at nine hundred and ninety-nine dollars (sixteen gigabytes, two hundred and fifty-six gigabytes); "
+        "speed fifty kilometers per hour.",
+        None,
+    ),
+    (
+        "two measures either side of a slash",
+        "de",
+        "Das Modell hat 16 GB/512 GB.",
+        "Das Modell hat sechzehn Gigabyte, fünfhundertzwölf Gigabyte.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -418,6 +418,7 @@ class Reader:
         self._fraction: re.Pattern[str] | None = None
         """A fraction, a unit perhaps after it (set by the structured rules of English and German)."""
         self._measure_after: re.Pattern[str] | None = None
+        self._unit_pair: re.Pattern[str] | None = None
         """A unit, sign or currency (set by the structured rules): "500-1000 W" is a range, not a number to dial."""
         self._relations: tuple[str, ...] = ()
         """The language's words of relations ("mindestens"): before a version after a name ("Python ≥ 3.10")."""
@@ -516,6 +517,8 @@ class Reader:
             text = _AVERAGE_IN.sub(lambda m: m.group(0)[0] + mean[1:], text)  # "Im Ø" opens a sentence
             text = _DIAMETER.sub(across + " ", text)
             text = _AVERAGE_SIGN.sub(each + " ", text)
+        if "/" in text and self._unit_pair is not None:
+            text = self._unit_pair.sub(r"\1, ", text)
         if "/" in text and ("°" in text or "%" in text) and self.lang is not None:
             text = _MEASURE_SLASH.sub(f" {self.lang.or_word} ", text)
         if self.code in _STAMP_AT and ":" in text and "-" in text:
@@ -923,6 +926,11 @@ class Reader:
         time = r"(?:[01]?\d|2[0-3]):[0-5]\d"
         measure = r"\s?(?:%|°\s?[CF]?(?![\w])|" + unit + r"|(?:" + currency_after + r")(?![\w]))"
         self._measure_after = re.compile(measure)
+        # "16GB/256GB", "12V/24V": two measures of one unit either side of a slash, each read (the unit before the
+        # slash was taken for one of a unit per unit and left, "sixteen GB/256GB").
+        self._unit_pair = re.compile(
+            _LEFT + r"(" + _NUM + r"[ \u00a0]?(" + units + r"))/(?=" + _NUM + r"[ \u00a0]?\2(?![\w/²³]))"
+        )
         if lang.code in ("en", "de"):
             vulgar = "".join(_VULGAR)
             self._fraction = re.compile(
