@@ -2123,6 +2123,14 @@ HOME = [
         "Das Modell hat sechzehn Gigabyte, fünfhundertzwölf Gigabyte.",
         None,
     ),
+    # A time zone or a day after a pm written against its number was left ("three p m PT", "6pm Sun").
+    (
+        "a zone after 3pm",
+        "en_US",
+        "Moved to 2–3pm PT, or 6pm Sun; the map PT stays.",
+        "Moved to two to three p m P T, or six p m Sunday; the map PT stays.",
+        "Moved to 2 to three p m P T, or six p m Sunday; the map PT stays.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

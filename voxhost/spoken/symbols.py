@@ -355,7 +355,9 @@ def relations(text: str, lang: Lang | None) -> str:
 
 _CAPITAL_AFTER = re.compile(r"[ \u00a0]+[A-ZÄÖÜ]")
 EN_DAY = re.compile(r"\b(Tues|Tue|Thurs|Thur|Thu|Fri)\b(\.?)")
-_EN_DAY_AFTER_TIME = re.compile(r"(\b[AaPp]\.?[Mm]\b\.?(?:[ \u00a0]+[A-Z]{2,4})?[ \u00a0]+)(Mon|Wed|Sat|Sun)\b(\.?)")
+_EN_DAY_AFTER_TIME = re.compile(
+    r"((?<![^\W\d_])[AaPp]\.?[Mm]\b\.?(?:[ \u00a0]+[A-Z]{2,4})?[ \u00a0]+)(Mon|Wed|Sat|Sun)\b(\.?)"
+)
 """English days written short: those that are no word anywhere, the others after a time ("6 PM Sun", "9 AM EST
 Sun")."""
 _HOURS_AFTER = re.compile(r":?[ \u00a0]*\d{1,2}(?::\d\d)?(?:[ \u00a0]?[–-][ \u00a0]?\d{1,2}(?::\d\d)?|[ \u00a0]?Uhr\b)")
@@ -429,7 +431,7 @@ def weekdays(text: str, lang: Lang | None) -> str:
 
 
 TIME_ZONE = re.compile(
-    r"(\d:[0-5]\d|\b[AaPp]\.?[Mm]\b\.?|\bUhr\b|\bo'clock\b)([ \u00a0]*\(?)("
+    r"(\d:[0-5]\d|(?<![^\W\d_])[AaPp]\.?[Mm]\b\.?|\bUhr\b|\bo'clock\b)([ \u00a0]*\(?)("
     + "|".join(sorted(TIME_ZONES, key=len, reverse=True))
     + r")(?![\w+\-−]\d|\w)"
 )
