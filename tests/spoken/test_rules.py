@@ -2131,6 +2131,21 @@ HOME = [
         "Moved to two to three p m P T, or six p m Sunday; the map PT stays.",
         "Moved to 2 to three p m P T, or six p m Sunday; the map PT stays.",
     ),
+    # A PIN or a passcode was read as a count ("four thousand eight hundred and twenty-one").
+    (
+        "a PIN digit by digit",
+        "en_US",
+        "Dial-in PIN 4821#. Your passcode is 123456. Pin 3 photos.",
+        "Dial-in PIN four eight two one. Your passcode is one two three four five six. Pin three photos.",
+        "Dial-in PIN four eight two one. Your passcode is one two three four five six. Pin 3 photos.",
+    ),
+    (
+        "a PIN digit by digit",
+        "de",
+        "Die PIN ist 4821, die PIN lautet 0815.",
+        "Die PIN ist vier acht zwei eins, die PIN lautet null acht eins fünf.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

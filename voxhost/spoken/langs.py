@@ -357,7 +357,21 @@ LANGS: dict[str, Lang] = {
             "divided": "divided by",
             "over": "over",
         },
-        dial_words=("call", "dial", "text", "phone", "ring", "tel", "hotline", "emergency", "police", "ambulance"),
+        # A PIN or a passcode is said digit by digit too ("PIN 4821" was "four thousand eight hundred and twenty-one").
+        dial_words=(
+            "call",
+            "dial",
+            "text",
+            "phone",
+            "ring",
+            "tel",
+            "hotline",
+            "emergency",
+            "police",
+            "ambulance",
+            "PIN",
+            "passcode",
+        ),  # fmt: skip
         phone_words=(
             "call",
             "calls",
@@ -614,6 +628,7 @@ LANGS: dict[str, Lang] = {
             "polizei",
             "feuerwehr",
             "rettungsdienst",
+            "PIN",
         ),  # fmt: skip
         phone_words=(
             "ruf",

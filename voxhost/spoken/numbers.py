@@ -470,7 +470,11 @@ class Reader:
             if dial:
                 # "Call 911", "Notruf 110": a short number dialled is said digit by digit (was "nine hundred and
                 # eleven"); before the year and plain rules ("Call 1800").
-                pattern = r"(?i)\b((?:" + "|".join(dial) + r")(?!\w):?[ \u00a0]+)(\d{2,6})(?![\d.,:/\-–]?\d)"
+                # "PIN is 4821", "die PIN lautet 0815": a verb of naming may come between.
+                pattern = (
+                    r"(?i)\b((?:" + "|".join(dial) + r")(?!\w):?[ \u00a0]+(?:(?:is|ist|lautet):?[ \u00a0]+)?)"
+                    r"(\d{2,6})(?![\d.,:/\-–]?\d)"
+                )
                 rules.append((re.compile(pattern), self._dialled, None))
         if self.code in _DECADES:
             # Before the year and plain rules, which read "1990s" "nineteen ninetys" and left "90's" to espeak
