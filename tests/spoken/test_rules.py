@@ -2146,6 +2146,16 @@ HOME = [
         "Die PIN ist vier acht zwei eins, die PIN lautet null acht eins fünf.",
         None,
     ),
+    # A rate's basis points were spelled ("b p s").
+    (
+        "basis points",
+        "en_US",
+        "The Fed cut rates by 25 bps to 4.25–4.50%; the 10-yr yield is 4.1%.",
+        "The Fed cut rates by twenty-five basis points to four point two five to four point five zero percent; the "
+        "ten-year yield is four point one percent.",
+        "The Fed cut rates by twenty-five basis points to 4.25 to four point five zero percent; the ten-year yield is "
+        "four point one percent.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

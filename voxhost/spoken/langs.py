@@ -280,6 +280,7 @@ LANGS: dict[str, Lang] = {
             "inHg": ("inch of mercury", "inches of mercury"),
             "yd": ("yard", "yards"),
             "ppb": ("part per billion", "parts per billion"),
+            "bps": ("basis point", "basis points"),  # a rate's change: "cut by 25 bps" (espeak: "b p s")
             "GiB": ("gibibyte", "gibibytes"),
             "MiB": ("mebibyte", "mebibytes"),
             "TiB": ("tebibyte", "tebibytes"),
