@@ -2156,6 +2156,14 @@ HOME = [
         "The Fed cut rates by twenty-five basis points to 4.25 to four point five zero percent; the ten-year yield is "
         "four point one percent.",
     ),
+    # A trillion after a currency was glued to the cents ("three dollars and fifty centsT").
+    (
+        "a trillion",
+        "en_US",
+        "Market cap ~$3.5T, debt $1.2tn; the 5T truck.",
+        "Market cap about three point five trillion dollars, debt one point two trillion dollars; the five T truck.",
+        "Market cap about three point five trillion dollars, debt one point two trillion dollars; the 5T truck.",
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

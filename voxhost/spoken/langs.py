@@ -323,6 +323,8 @@ LANGS: dict[str, Lang] = {
             "M": ("million", "million"),
             "B": ("billion", "billion"),
             "bn": ("billion", "billion"),
+            "T": ("trillion", "trillion"),  # "$3.5T" (was "three dollars and fifty centsT")
+            "tn": ("trillion", "trillion"),
         },
         abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
         formula_words={

@@ -1486,6 +1486,8 @@ class Reader:
         written = m.group(2)
         if written.isupper() and not _COUNTED.match(m.string, m.end()):
             return None  # "Gate 4B", "Apt. 2B", "3M": a name, unless a counted noun follows ("1B users")
+        if written == "T" and not m.group(3):
+            return None  # "a 5T truck": tons, perhaps; a trillion only after a currency ("$3.5T")
         if written == "B" and not m.group(3) and self._model_size(m):
             return None  # "Llama 3.1 8B runs", "the 70B model": a model's size, said "eight B" as a name is
         if m.group(3):
