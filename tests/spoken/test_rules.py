@@ -965,11 +965,11 @@ LISTS_AND_NAMES = [
     (
         "en_US",
         "BTC is at $63.5K, the Dow 42,114 (▲ 0.3%). A cup is ~240 mL. Sunset 7:14 PM. 5-day forecast: sunny.",
-        "BTC is at sixty-three point five thousand dollars, the Dow forty-two thousand one hundred and fourteen ( zero "
-        "point three percent). A cup is about two hundred and forty milliliters. Sunset seven fourteen p m. five-day "
-        "forecast: sunny.",
-        "BTC is at sixty-three point five thousand dollars, the Dow 42,114 ( zero point three percent). A cup is about "
-        "two hundred and forty milliliters. Sunset seven fourteen p m. 5-day forecast: sunny.",
+        "BTC is at sixty-three point five thousand dollars, the Dow forty-two thousand one hundred and fourteen (up "
+        "zero point three percent). A cup is about two hundred and forty milliliters. Sunset seven fourteen p m. "
+        "five-day forecast: sunny.",
+        "BTC is at sixty-three point five thousand dollars, the Dow 42,114 (up zero point three percent). A cup is "
+        "about two hundred and forty milliliters. Sunset seven fourteen p m. 5-day forecast: sunny.",
     ),
     ("de", "Nimm 1x täglich 1 Tablette, 2x pro Woche.", "Nimm einmal täglich eine Tablette, zweimal pro Woche.", None),
     # A sign of a rise was lost ("(+6% YoY)" "six percent"), a sum's second number left a digit ("two+2").
@@ -2163,6 +2163,23 @@ HOME = [
         "Market cap ~$3.5T, debt $1.2tn; the 5T truck.",
         "Market cap about three point five trillion dollars, debt one point two trillion dollars; the five T truck.",
         "Market cap about three point five trillion dollars, debt one point two trillion dollars; the 5T truck.",
+    ),
+    # An arrow up or down before a number was dropped, and the direction of the change with it.
+    (
+        "a rise or a fall",
+        "en_US",
+        "Use 412 kWh (↑8% vs. last month); AAPL ▲ 0.3%, BTC ▼2.1%. Scroll ↓ to see.",
+        "Use four hundred and twelve kilowatt hours (up eight percent versus last month); AAPL up zero point three "
+        "percent, BTC down two point one percent. Scroll to see.",
+        None,
+    ),
+    (
+        "a rise or a fall",
+        "de",
+        "Verbrauch 412 kWh (↑8 % ggü. Vormonat), DAX ▼ 0,4 %.",
+        "Verbrauch vierhundertzwölf Kilowattstunden (plus acht Prozent gegenüber Vormonat), DAX minus null Komma vier "
+        "Prozent.",
+        None,
     ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").

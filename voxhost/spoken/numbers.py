@@ -255,6 +255,11 @@ _NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|nr)\.|№)[ \u00a0]?(?=\d)")
 5 minutes later" as often)."""
 _TIMES_BEFORE = re.compile(r"(?<=[^\W\d_] )[x×](?=\d+(?![\w.,]\d))")
 """A count written after an item ("Bananas ×6", "Apples x6")."""
+_TREND_SIGNS = "↑↓▲▼"
+_TREND = re.compile(r"([↑↓▲▼])[ \u00a0]?(?=[$€£¥]?\d)")
+"""An arrow up or down before a number: a change ("↑8%", "▼ 0.3%")."""
+_TREND_WORDS = {"en": ("up", "down")}
+"""What a rise and a fall are where "plus" and "minus" read less well."""
 _SIGNED_MONEY = re.compile(
     r"(?<![\w.,:/+\-−])([+\-−])(?=[€$£¥][ \u00a0]?\d|\d[\d.,]*[ \u00a0]?(?:€|\$|£|¥|EUR|USD|GBP|CHF|JPY)(?!\w))"
 )
@@ -530,6 +535,11 @@ class Reader:
         if "T" in text and self.lang is not None:
             # "T-10", a countdown: "T minus ten" (the dash was dropped: "T ten", or a range's "to").
             text = _COUNTDOWN.sub(f"T {self.lang.minus} ", text)
+        if self.lang is not None and any(c in text for c in _TREND_SIGNS):
+            # "(↑8% vs. last month)", "AAPL ▼ 0.3%": a rise or a fall, "up", "down" (the sign was dropped as a stray
+            # symbol, and the direction with it).
+            up, down = _TREND_WORDS.get(self.code or "", (self.lang.plus, self.lang.minus))
+            text = _TREND.sub(lambda m: (up if m.group(1) in "↑▲" else down) + " ", text)
         if ("+" in text or "-" in text or "−" in text) and self.lang is not None and self.lang.currencies:
             # "+$2.37", "-1,20 €": a change of price, its sign said (was "+two dollars", "plus zwei Komma drei
             # sieben €": the sign kept the money rules from the number).
