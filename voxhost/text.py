@@ -105,7 +105,7 @@ these words, such a dot ends the sentence. Abbreviations before a name ("Dr. Mü
 Dann", hidden above) are left alone."""
 UNIT_WORDS = frozenset(
     {u for lang in LANGS.values() for u in (*lang.units, *lang.aliases) if u.isalpha() and 2 <= len(u) <= 3}
-    - {"Min", "Sek", "Std", "Stk", "Pck", "Gl"}
+    - {"Min", "Sek", "Std", "Stk", "Pck", "Gl", "Pkg", "Msp", "Wdh"}
 ) | {"AM", "PM", "Hz", "KB", "PB", "Uhr"}
 """Capitalised units after a number ("5 GB.", "5 PM.", "um 5 Uhr.", "21 °C."): the detector took them for
 abbreviations and joined the next sentence ("Free up 5 GB. Two files remain." was one). Before any capitalised word

@@ -2181,6 +2181,21 @@ HOME = [
         "Prozent.",
         None,
     ),
+    # A shopping list's and a workout's short forms were spelled ("p k g", "M S P", "W D H").
+    (
+        "packages, pinches, reps",
+        "en_US",
+        "Added 1 pkg tortillas and 2 pkgs rice.",
+        "Added one package tortillas and two packages rice.",
+        None,
+    ),
+    (
+        "packages, pinches, reps",
+        "de",
+        "Füge 2 Pkg. Hefe und 3 Msp. Muskat hinzu. Mach 10 Wdh. Dann Pause.",
+        "Füge zwei Packungen Hefe und drei Messerspitzen Muskat hinzu. Mach zehn Wiederholungen. Dann Pause.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -280,7 +280,8 @@ LANGS: dict[str, Lang] = {
             "inHg": ("inch of mercury", "inches of mercury"),
             "yd": ("yard", "yards"),
             "ppb": ("part per billion", "parts per billion"),
-            "bps": ("basis point", "basis points"),  # a rate's change: "cut by 25 bps" (espeak: "b p s")
+            "bps": ("basis point", "basis points"),
+            "pkg": ("package", "packages"),  # a rate's change: "cut by 25 bps" (espeak: "b p s")
             "GiB": ("gibibyte", "gibibytes"),
             "MiB": ("mebibyte", "mebibytes"),
             "TiB": ("tebibyte", "tebibytes"),
@@ -316,6 +317,7 @@ LANGS: dict[str, Lang] = {
             "lbs": "lb",
             "yrs": "yr",
             "yds": "yd",
+            "pkgs": "pkg",
             "Mb/s": "Mbps",
         },
         magnitudes={
@@ -518,6 +520,8 @@ LANGS: dict[str, Lang] = {
             "Gl": ("Glas", "Gläser"),
             "Pkt": ("Punkt", "Punkte"),
             "Pers": ("Person", "Personen"),  # a recipe's "Für 4 Pers.:" (espeak: "pers")
+            "Msp": ("Messerspitze", "Messerspitzen"),  # "3 Msp. Muskat", "12 Wdh." (espeak spelled them)
+            "Wdh": ("Wiederholung", "Wiederholungen"),
             "ct": ("Cent", "Cent"),
         },
         currencies={
@@ -536,7 +540,9 @@ LANGS: dict[str, Lang] = {
             "Mio": ("Million", "Millionen"),
             "Mrd": ("Milliarde", "Milliarden"),
         },
-        feminine=frozenset({"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal", "Pck", "Pers"}),
+        feminine=frozenset(
+            {"h", "min", "kWh", "Wh", "ms", "s", "Mio", "Mrd", "mAh", "kcal", "Pck", "Pers", "Msp", "Wdh"}
+        ),
         # "Std." was spelled out "S T D"; "Sek." and "Min." were read as words ("Seek", "Mien").
         aliases={
             "Sek.": "s",
@@ -550,6 +556,9 @@ LANGS: dict[str, Lang] = {
             "Gl.": "Gl",
             "Pkt.": "Pkt",
             "Pers.": "Pers",
+            "Pkg.": "Pck",
+            "Msp.": "Msp",
+            "Wdh.": "Wdh",
             "Mbps": "Mbit/s",
             "Mb/s": "Mbit/s",
             "Gbps": "Gbit/s",
