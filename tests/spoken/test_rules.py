@@ -2196,6 +2196,23 @@ HOME = [
         "Füge zwei Packungen Hefe und drei Messerspitzen Muskat hinzu. Mach zehn Wiederholungen. Dann Pause.",
         None,
     ),
+    # A run's time past a day's hours was left as written ("42:17"), a pace per "min/km" read as a time of day.
+    (
+        "a run's time and pace",
+        "en_US",
+        "Run: 5.2 mi in 42:17, pace 8:08/mi, at 9:30.",
+        "Run: five point two miles in forty-two minutes seventeen seconds, pace eight minutes eight seconds per mile, "
+        "at nine thirty.",
+        None,
+    ),
+    (
+        "a run's time and pace",
+        "de",
+        "Dein Lauf: 10,2 km in 52:31 min, Ø-Pace 5:09 min/km.",
+        "Dein Lauf: zehn Komma zwei Kilometer in zweiundfünfzig Minuten einunddreißig Sekunden, Ø-Pace fünf Minuten "
+        "neun Sekunden pro Kilometer.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

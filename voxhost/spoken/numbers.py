@@ -995,9 +995,13 @@ class Reader:
                 _LEFT
                 + r"(\d{1,3}):([0-5]\d)"
                 + r"(?:[ \u00a0]?((?i:min(?:utes?|s)?|Min(?:uten)?)\.?|h|hrs?|hours?|Std\.?|Stunden?)"
-                + r"|/(km|mi)"
+                + r"|(?:[ \u00a0]?(?i:min))?/(km|mi)"  # "5:09 min/km" too (was "fünf Uhr neun min oder km")
                 # "4:59 left", "noch 4:59 übrig": a timer's minutes and seconds (was "four fifty-nine left")
-                + r"|(?=[ \u00a0]+(?:remaining|left|to go|übrig|verbleibend)\b))(?![\w/])"
+                + r"|(?=[ \u00a0]+(?:remaining|left|to go|übrig|verbleibend)\b)"
+                # English "in 42:17": past a day's hours, minutes and seconds (was left as written); German writes
+                # scores so ("98:54")
+                + (r"|()" if lang.code == "en" else "")
+                + r")(?![\w/])"
                 if lang.code in _SCORE_WORDS
                 else r"(?!)",
                 self._span,
@@ -1762,6 +1766,8 @@ class Reader:
         minutes thirty seconds per kilometer"."""
         assert self.lang is not None
         big, small, word, per = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        if m.re.groups > 4 and m.group(5) is not None and big <= 24:
+            return None  # "at 9:30": a time of day
         if word is None and per is None and _AT_TIME.search(m.string[max(0, m.start() - 6) : m.start()]):
             return None  # "the 5:30 left at six": a time of day, its train or bus
         units, feminine = self.lang.units, self.lang.feminine
