@@ -2213,6 +2213,14 @@ HOME = [
         "neun Sekunden pro Kilometer.",
         None,
     ),
+    # A fixture's "gg." was spelled and its dot ended the sentence ("ge ge." / "Union").
+    (
+        "a fixture's against",
+        "de",
+        "Am So. spielt der FC um 15:30 Uhr gg. Union (Sky/DAZN).",
+        "Am Sonntag spielt der FC um fünfzehn Uhr dreißig gegen Union (Sky oder DAZN).",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

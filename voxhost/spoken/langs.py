@@ -603,6 +603,7 @@ LANGS: dict[str, Lang] = {
             "tägl": "täglich",
             "mind": "mindestens",
             "ggü": "gegenüber",
+            "gg": "gegen",  # a fixture's: "der FC gg. Union"
             # Of several parts (their dots as written, spaces or none: "z. B.", "z.B."); espeak spelled them.
             "z.b": "zum Beispiel",
             "d.h": "das heißt",
