@@ -2221,6 +2221,21 @@ HOME = [
         "Am Sonntag spielt der FC um fünfzehn Uhr dreißig gegen Union (Sky oder DAZN).",
         None,
     ),
+    # Calories, a car's mileage and a washer's spin were left as written ("cal", "m p g", "U oder min").
+    (
+        "calories, mileage, spin",
+        "en_US",
+        "Per serving: 320 cal, 12g fat. You get 32 mpg.",
+        "Per serving: three hundred and twenty calories, twelve grams fat. You get thirty-two miles per gallon.",
+        None,
+    ),
+    (
+        "calories, mileage, spin",
+        "de",
+        "Fertig (40 °C Baumwolle, 1.400 U/min).",
+        "Fertig (vierzig Grad Celsius Baumwolle, eintausendvierhundert Umdrehungen pro Minute).",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

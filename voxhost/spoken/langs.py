@@ -281,7 +281,9 @@ LANGS: dict[str, Lang] = {
             "yd": ("yard", "yards"),
             "ppb": ("part per billion", "parts per billion"),
             "bps": ("basis point", "basis points"),
-            "pkg": ("package", "packages"),  # a rate's change: "cut by 25 bps" (espeak: "b p s")
+            "pkg": ("package", "packages"),
+            "cal": ("calorie", "calories"),  # "320 cal", "32 mpg" (espeak: "cal", "m p g")
+            "mpg": ("mile per gallon", "miles per gallon"),  # a rate's change: "cut by 25 bps" (espeak: "b p s")
             "GiB": ("gibibyte", "gibibytes"),
             "MiB": ("mebibyte", "mebibytes"),
             "TiB": ("tebibyte", "tebibytes"),
@@ -503,6 +505,7 @@ LANGS: dict[str, Lang] = {
             "ppm": ("ppm", "ppm"),
             "mmHg": ("Millimeter Quecksilbersäule", "Millimeter Quecksilbersäule"),
             "GiB": ("Gibibyte", "Gibibyte"),
+            "U/min": ("Umdrehung pro Minute", "Umdrehungen pro Minute"),  # a washer's "1.400 U/min" (was "U oder min")
             "MB/s": ("Megabyte pro Sekunde", "Megabyte pro Sekunde"),
             "GB/s": ("Gigabyte pro Sekunde", "Gigabyte pro Sekunde"),
             "kB/s": ("Kilobyte pro Sekunde", "Kilobyte pro Sekunde"),
