@@ -2236,6 +2236,15 @@ HOME = [
         "Fertig (vierzig Grad Celsius Baumwolle, eintausendvierhundert Umdrehungen pro Minute).",
         None,
     ),
+    # A day with its dot before "geschlossen", "closed" was left ("So." "zo").
+    (
+        "a day before closed",
+        "de",
+        "Das Angebot gilt Mo.–Sa. bis 20 Uhr, So. geschlossen.",
+        "Das Angebot gilt Montag bis Samstag bis zwanzig Uhr, Sonntag geschlossen.",
+        "Das Angebot gilt Montag bis Samstag bis 20 Uhr, Sonntag geschlossen.",
+    ),
+    ("a day before closed", "en_US", "Open Mon.–Sat., Sun. closed.", "Open Monday to Saturday, Sunday closed.", None),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -374,9 +374,14 @@ def _weekday_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     worded = re.compile(
         r"\b" + day + r"(\.?)([ \u00a0]+(?:bis|und|oder|to|through|thru|and|or|&)[ \u00a0]+)" + day + r"\b(\.?)"
     )
-    # "am Do. zw. 10 und 14 Uhr", "Mi. um 10 Uhr", "Wed. at 3": a day with its dot after a German word of days
-    # or before a time's word (were left: "em i"); English "on Wed." stays, "Wed" and "Sun" are words too.
-    dotted = re.compile(r"(\b(?i:am|ab|bis|jeden)[ \u00a0]+)?\b" + day + r"\.(?(1)|(?=[ \u00a0]+(?:um|ab|at)\b))")
+    # "am Do. zw. 10 und 14 Uhr", "Mi. um 10 Uhr", "Wed. at 3", "So. geschlossen": a day with its dot after a
+    # German word of days or before a time's word or an opening's (were left: "em i"); English "on Wed." stays:
+    # "Wed" and "Sun" are words too.
+    dotted = re.compile(
+        r"(\b(?i:am|ab|bis|jeden)[ \u00a0]+)?\b"
+        + day
+        + r"\.(?(1)|(?=[ \u00a0]+(?:um|ab|at|geschlossen|geöffnet|closed)\b))"
+    )
     return ranged, alone, worded, dotted
 
 
