@@ -2245,6 +2245,14 @@ HOME = [
         "Das Angebot gilt Montag bis Samstag bis 20 Uhr, Sonntag geschlossen.",
     ),
     ("a day before closed", "en_US", "Open Mon.–Sat., Sun. closed.", "Open Monday to Saturday, Sunday closed.", None),
+    # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
+    (
+        "a 401(k)",
+        "en_US",
+        "Your 401(k) balance is up; max out your 403(b).",
+        "Your four oh one k balance is up; max out your four oh three b.",
+        None,
+    ),
     # A number's short form in a compound ("Sendungsnr.") was cut from its number as a list's item, and spelled
     # ("zˈɛndʊŋsnɾ"); "n. V." after a score was cut in two, "zw." spelled ("zett we").
     (

@@ -255,6 +255,8 @@ _NUMBER_SIGN = re.compile(r"(?:\b(?:No|Nr|nr)\.|№)[ \u00a0]?(?=\d)")
 5 minutes later" as often)."""
 _TIMES_BEFORE = re.compile(r"(?<=[^\W\d_] )[x×](?=\d+(?![\w.,]\d))")
 """A count written after an item ("Bananas ×6", "Apples x6")."""
+_PLAN = re.compile(r"(?<![\w.])(401|403|457)\(([kb])\)")
+"""A US retirement plan named by its section of the tax code ("401(k)", "403(b)")."""
 _TREND_SIGNS = "↑↓▲▼"
 _TREND = re.compile(r"([↑↓▲▼])[ \u00a0]?(?=[$€£¥]?\d)")
 """An arrow up or down before a number: a change ("↑8%", "▼ 0.3%")."""
@@ -514,6 +516,9 @@ class Reader:
         if "v" in text:
             # "v3.12", "v2.0.1": the letter apart, then a version (was "v3.12" as written).
             text = _V_VERSION.sub("v ", text)
+        if "(" in text and self.code == "en":
+            # "401(k)", "403(b)": a US retirement plan, "four oh one k" (was "four hundred and one(k)").
+            text = _PLAN.sub(lambda m: f"{self._octet(m.group(1))} {m.group(2)}", text)
         if self.lang is not None and ("No" in text or "Nr" in text or "№" in text):
             # "No. 1 seed", "Nr. 5": espeak said "no." (a sentence's end) and "en er".
             text = _NUMBER_SIGN.sub(self.lang.number + " ", text)
