@@ -169,12 +169,18 @@ def test_the_connection_serves_more_than_one_utterance(daemon, speech):
 
 
 def test_other_formats_are_converted(daemon, speech):
-    """48 kHz stereo 32-bit audio: converted to what the recognizer takes."""
+    """48 kHz stereo 32-bit audio: converted to what the recognizer takes. PCM is a byte stream: a client reading a
+    pipe in blocks of any size splits frames between chunks (1001 bytes: an eighth of a frame left over each time;
+    333 bytes of 16-bit audio: half a sample), and the next chunk carries the rest of the frame."""
     mono = np.frombuffer(speech[SENTENCES[0]], dtype="<i2").astype(np.float32) / 32768.0
     high = np.clip(soxr.resample(mono, 16000, 48000), -1, 1)
     stereo = (np.repeat(high[:, None], 2, axis=1) * (2**31 - 1)).astype("<i4").tobytes()
-    events = asyncio.run(ha_transcribe(daemon.port, stereo, rate=48000, width=4, channels=2))
-    assert wer(SENTENCES[0], Transcript.from_event(events[-1]).text) <= 0.1
+    for expected, audio, chunk, fmt in (
+        (SENTENCES[0], stereo, 1001, {"rate": 48000, "width": 4, "channels": 2}),
+        (SENTENCES[1], speech[SENTENCES[1]], 333, {}),
+    ):
+        events = asyncio.run(ha_transcribe(daemon.port, audio, chunk=chunk, **fmt))
+        assert wer(expected, Transcript.from_event(events[-1]).text) <= 0.1, (chunk, events[-1])
 
 
 def rss_bytes(pid: int) -> int:

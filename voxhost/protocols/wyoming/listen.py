@@ -69,17 +69,18 @@ def params_of(data: dict[str, Any], model_engines: dict[str, str]) -> Transcribe
 
 
 def _mono16(audio: bytes, width: int, channels: int) -> np.ndarray:
-    """Signed samples of any width and channel count as 16-bit mono (as the wyoming library converts them)."""
+    """Whole frames of signed samples of any width and channel count as 16-bit mono (as the wyoming library converts
+    them)."""
     if width == 3:
-        raw = np.frombuffer(audio[: len(audio) - len(audio) % 3], dtype=np.uint8).reshape(-1, 3)
+        raw = np.frombuffer(audio, dtype=np.uint8).reshape(-1, 3)
         wide = raw[:, 0].astype(np.int32) | (raw[:, 1].astype(np.int32) << 8) | (raw[:, 2].astype(np.int32) << 16)
         samples = ((wide << 8) >> 8).astype(np.float64) / 8388608.0
     else:
         dtype: np.dtype[Any] = np.dtype({1: "i1", 2: "<i2", 4: "<i4"}[width])
         scale = float(2 ** (8 * width - 1))
-        samples = np.frombuffer(audio[: len(audio) - len(audio) % width], dtype=dtype).astype(np.float64) / scale
+        samples = np.frombuffer(audio, dtype=dtype).astype(np.float64) / scale
     if channels > 1:
-        samples = samples[: samples.size - samples.size % channels].reshape(-1, channels).mean(axis=1)
+        samples = samples.reshape(-1, channels).mean(axis=1)
     return np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
 
 
@@ -94,6 +95,10 @@ class Listening:
     parts: list[bytes] = field(default_factory=list)
     size: int = 0
     _resampler: Resampler | None = None
+    _partial: bytes = b""
+    """The start of a frame that the last chunk cut off: PCM is a byte stream, and a client reading a pipe or a file
+    in blocks of any size splits frames between events (the next chunk begins with the rest of that frame)."""
+    _partial_format: tuple[int, int, int] | None = None
 
     @staticmethod
     def check_format(data: dict[str, Any]) -> ChunkFormat:
@@ -113,6 +118,12 @@ class Listening:
     def add(self, data: dict[str, Any], audio: bytes | None) -> None:
         """Take one ``audio-chunk``; an error once the utterance passes ``max_seconds``."""
         fmt = self.check_format(data)
+        frame_format = (fmt.rate, fmt.width, fmt.channels)
+        if frame_format != self._partial_format:
+            self._partial, self._partial_format = b"", frame_format  # a new format: the old one's part frame is noise
+        audio = self._partial + (audio or b"")
+        whole = len(audio) - len(audio) % (fmt.width * fmt.channels)
+        audio, self._partial = audio[:whole], audio[whole:]
         if not audio:
             return
         samples = _mono16(audio, fmt.width, fmt.channels).tobytes()
