@@ -125,7 +125,8 @@ def _notes(value: str) -> str:
     return value
 
 
-def _blank_to_none(value: Any) -> Any:
+def blank_to_none(value: Any) -> Any:
+    """A string with nothing but white space in it is none; any other string loses the spaces around it."""
     return value.strip() or None if isinstance(value, str) else value
 
 
@@ -149,6 +150,9 @@ Language = Annotated[
 ]
 """A language code, normalized to ``en_US`` / ``en``."""
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+DefaultName = Annotated[Annotated[str, Field(max_length=MAX_NAME)] | None, BeforeValidator(blank_to_none)]
+"""A name (a voice, a model, an engine) that may be left out, empty or blank: none, the default. Clients send ``""``
+for a field left unset (Open WebUI's cleared model field, a Home Assistant template that renders nothing)."""
 Speaker = Annotated[str, BeforeValidator(_speaker), Field(min_length=1, max_length=MAX_NAME)]
 VoiceName = Annotated[
     str,
@@ -159,7 +163,7 @@ SpokenText = Annotated[str, Field(json_schema_extra={"pattern": SPEAKABLE_PATTER
 """Text to speak (or to steer speech): no NUL characters, no lone surrogates (``check_text``)."""
 Transcript = Annotated[
     Annotated[SpokenText, Field(max_length=MAX_TRANSCRIPT)] | None,
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
 ]
 Tag = Annotated[str, Field(json_schema_extra={"pattern": TAG_PATTERN}, max_length=32), AfterValidator(_tag)]
 """A voice's tag, kept lowercase."""
@@ -167,7 +171,7 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
 Notes = Annotated[
     Annotated[str, Field(max_length=MAX_NOTES, json_schema_extra={"pattern": NOTES_PATTERN}), AfterValidator(_notes)]
     | None,
-    BeforeValidator(_blank_to_none),
+    BeforeValidator(blank_to_none),
 ]
 """Free-form notes: lines of text (no NUL or other control characters but tabs and line ends, no lone surrogates)."""
 
@@ -218,8 +222,8 @@ Validate = Annotated[ValidationPolicy, BeforeValidator(_policy, json_schema_inpu
 class SpeechParams(Operation):
     """How to speak: the voice and its parameters, common to every door's speech request."""
 
-    voice: Name | None = None
-    """A catalog voice id (``piper:en_US-joe-medium``), an alias, or a voice-library id."""
+    voice: DefaultName = None
+    """A catalog voice id (``piper:en_US-joe-medium``), an alias, or a voice-library id; empty: the default."""
     language: Language | None = None
     """The text's language; chooses a voice when none is named."""
     speaker: Speaker | None = None
@@ -276,7 +280,7 @@ class ConvertParams(Operation):
 
     voice: Name
     """The target: a voice-library id, ``<engine>:<library id>``, a name or an alias."""
-    engine: Name | None = None
+    engine: DefaultName = None
     """The converting engine (default: the first running engine that converts)."""
     options: dict[str, Any] = Field(default_factory=dict)
     """The converting engine's own options."""
@@ -299,7 +303,7 @@ class TranscribeParams(Operation):
     """The language spoken (``en``, ``de_DE``); none or ``auto``: the recognizer detects it."""
     prompt: str | None = Field(None, max_length=MAX_PROMPT)
     """Text that came before, or names and words to expect."""
-    engine: Name | None = None
+    engine: DefaultName = None
     """The recognizing engine (default: the first running engine that transcribes)."""
     word_timestamps: bool = False
     """Also time every word."""
@@ -343,10 +347,10 @@ class VoiceUpdate(Operation):
 class VoiceQuery(Operation):
     """Filters of a voice list."""
 
-    model: Name | None = None
-    """Only voices of the engine this model (or engine id) names."""
-    engine: Name | None = None
-    """Only voices of this engine."""
+    model: DefaultName = None
+    """Only voices of the engine this model (or engine id) names; empty: every voice."""
+    engine: DefaultName = None
+    """Only voices of this engine; empty: every voice."""
     language: Language | None = None
     """Only voices that speak this language (its base language matches: ``de`` matches ``de_CH``)."""
 

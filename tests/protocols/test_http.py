@@ -337,13 +337,14 @@ def test_body_validation_errors_name_the_field(piper):
         ({"input": "Hi.", "seed": True}, "seed", "seed"),
         ({"input": "Hi.", "voice": {"id": 5}}, "voice", "voice"),
         ({"input": "Hi.", "voice": {"name": "x"}}, "voice", 'voice must be a name or an object {"id"'),
+        ({"input": "Hi.", "voice": {"id": " "}}, "voice", 'voice must be a name or an object {"id"'),
         ({"input": "Hi.", "options": []}, "options", "options"),
         ({"input": "Hi.", "options": {"volume": False}}, "options", "volume"),
         ({"input": "Hi.", "stream_format": "ogg"}, "stream_format", "invalid stream_format 'ogg'"),
         ({"input": "Hi.", "language": "not a language"}, "language", "invalid language"),
         ({"input": "Hi.", "language": "xx_XX"}, "language", "no running voice speaks language 'xx_XX'"),
         ({"input": "Hi.", "speaker": "3"}, "speaker", "single speaker"),
-        ({"input": "Hi.", "model": ""}, "model", "model"),
+        ({"input": "Hi.", "model": "nobody"}, "model", "unknown model 'nobody'"),
         # Limits on fields with validators of their own are counted in characters too, not pydantic's "items".
         ({"input": "Hi.", "instructions": "a" * 4097}, "instructions", "instructions is 4097 characters long"),
         ({"input": "Hi.", "speaker": ""}, "speaker", "speaker is empty"),
@@ -434,8 +435,9 @@ def test_schema_valid_requests_from_the_document_succeed(piper):
     doc = httpx.get(url + "/openapi.json").json()
     schemas = doc["components"]["schemas"]
     speech = schemas["CreateSpeechRequest"]["properties"]
-    voices = next(b for b in speech["voice"]["anyOf"] if b.get("type") == "string")["enum"]
-    models = next(b for b in speech["model"]["anyOf"] if b.get("type") == "string")["enum"]
+    # The names (not "", the default, which the document takes as well)
+    voices = [v for v in next(b for b in speech["voice"]["anyOf"] if b.get("type") == "string")["enum"] if v]
+    models = [m for m in next(b for b in speech["model"]["anyOf"] if b.get("type") == "string")["enum"] if m]
     valid = _validator(doc, "CreateSpeechRequest")
     bodies = [
         {"input": "Hello.", "model": models[0], "voice": voices[0], "response_format": "wav"},
@@ -646,7 +648,7 @@ def test_voice_library_round_trip(cloning):
     assert {voice["id"], f"pitchshift:{voice['id']}"} <= set(speech_voices["enum"])
     assert voice["id"] in schemas["VoiceReference"]["properties"]["id"]["enum"]
     conversion = schemas["CreateConversionRequest"]["properties"]
-    assert voice["id"] in conversion["voice"]["enum"] and conversion["model"]["enum"] == ["pitchshift", "auto"]
+    assert voice["id"] in conversion["voice"]["enum"] and conversion["model"]["enum"] == ["pitchshift", "auto", ""]
     with c.audio.speech.with_streaming_response.create(
         model="tts-1", voice={"id": voice["id"]}, input="Come over for tea.", response_format="wav"
     ) as response:

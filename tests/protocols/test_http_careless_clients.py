@@ -106,9 +106,28 @@ def test_a_model_name_with_stray_spaces_is_that_model(daemon):
             assert response.read()
     voices = httpx.get(base_url(daemon) + "/v1/audio/voices", params={"model": "piper "})
     assert voices.status_code == 200 and voices.json()["voices"], voices.text
-    with pytest.raises(openai.BadRequestError) as caught:  # spaces alone are no model, as "" is none
-        client(daemon).audio.speech.create(model="  ", voice="alloy", input="Hi.")
-    assert caught.value.body["param"] == "model" and caught.value.body["message"] == "model is empty"
+
+
+def test_an_empty_model_or_voice_is_the_default(daemon):
+    # Open WebUI sends model "" once its TTS model field is cleared, and a client leaving the voice unset sends "":
+    # each was a 400 ("model is empty", "voice should have at least 1 character"), while a transcription's model=""
+    # and a voice of spaces alone were the defaults.
+    for model, voice in (("", "alloy"), ("  ", "alloy"), ("tts-1", ""), ("", " ")):
+        with client(daemon).audio.speech.with_streaming_response.create(
+            model=model, voice=voice, input="Hi.", response_format="pcm"
+        ) as response:
+            assert response.headers["x-voxhost-voice"] == "piper:en_US-joe-medium", (model, voice)
+            assert response.read()
+    everyone = httpx.get(base_url(daemon) + "/v1/audio/voices").json()["voices"]
+    for query in ({"model": ""}, {"engine": " "}):  # a voice list's filters alike: none, every voice
+        voices = httpx.get(base_url(daemon) + "/v1/audio/voices", params=query)
+        assert voices.status_code == 200 and voices.json()["voices"] == everyone, (query, voices.text)
+    # The document says so: it stated minLength 1, and no "" among the names.
+    doc = httpx.get(base_url(daemon) + "/openapi.json").json()
+    speech = doc["components"]["schemas"]["CreateSpeechRequest"]["properties"]
+    for field in ("model", "voice"):
+        strings = [branch for branch in speech[field]["anyOf"] if branch.get("type") == "string"]
+        assert strings and all("" in s["enum"] and "minLength" not in s for s in strings), (field, speech[field])
 
 
 def test_a_json_body_with_a_byte_order_mark_is_read(daemon):

@@ -454,6 +454,18 @@ def test_say_takes_lang_and_seed_as_the_shared_model_does(client):
     assert [m.json()["status"] for m in replies if m.json()["id"] == rid][-1] == "done"
 
 
+def test_say_takes_an_empty_voice_or_engine_as_the_default(client):
+    # A Home Assistant template whose voice or engine renders nothing sends "": it was refused ("invalid field
+    # 'voice': String should have at least 1 character"), while a voice of spaces alone was the default voice.
+    client.subscribe(f"{ROOT}/response")
+    for fields in ({"voice": ""}, {"voice": "  "}, {"engine": ""}, {"voice": "", "engine": " "}):
+        rid = new_id()
+        client.publish(f"{ROOT}/say", {"text": "Hi.", "id": rid, "format": "none", **fields})
+        replies = [m.json() for m in client.collect(is_terminal(rid), 30) if m.json()["id"] == rid]
+        assert replies[0]["status"] == "queued" and replies[-1]["status"] == "done", (fields, replies)
+        assert replies[0]["voice"] == "piper:en_US-joe-medium", (fields, replies[0])
+
+
 def test_wav_above_the_message_limit_is_refused_but_streaming_works(client):
     # The module's daemon allows 200 kB messages: about 4.5 s of 22 kHz audio in one WAV.
     text = "This announcement is long enough that its audio will not fit into one message. " * 3

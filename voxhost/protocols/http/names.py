@@ -91,14 +91,9 @@ def model_names(core: CoreAPI, settings: HttpSettings) -> list[str]:
 
 def resolve_model(core: CoreAPI, settings: HttpSettings, model: str | None) -> str | None:
     """The engine a ``model`` names (None: the voice decides); an unknown name is a 400 naming the known ones."""
-    if model is None:
-        return None
-    # Spaces around a name are dropped, as they are around a voice's: a name typed into a client's settings field
-    # (Open WebUI's TTS model, a Home Assistant option) often brings a space or a newline along.
-    model = model.strip()
-    if not model:
-        raise InvalidRequestError("model is empty", param="model")
-    if model == AUTO:
+    # The body's model comes trimmed (a name typed into a client's settings field, Open WebUI's TTS model, often
+    # brings a space or a newline along), and empty is none (``DefaultName``).
+    if model is None or model == AUTO:
         return None
     return _resolve(model, models(core, settings), settings.models, "model")
 

@@ -220,8 +220,8 @@ class _Builder:
         speech = schemas["CreateSpeechRequest"]["properties"]
         models = names.model_names(core, settings)
         voices = names.voice_names(core, settings)
-        _only(speech["model"], models)
-        _only(speech["voice"], voices)
+        _only(speech["model"], [*models, ""])  # empty: the default, as none
+        _only(speech["voice"], [*voices, ""])
         _only(schemas["VoiceReference"]["properties"]["id"], voices)
         speakers, indices = names.speakers(core)
         if speakers:
@@ -238,12 +238,12 @@ class _Builder:
         if options and len(options) == len(speaking):
             speech["options"] = {"description": speech["options"]["description"], "anyOf": [*options, {"type": "null"}]}
         voice_query = self.queries["voices_query"]["properties"]
-        _only(voice_query["model"], models)
-        _only(voice_query["engine"], [engine.id for engine in core.engines()])
+        _only(voice_query["model"], [*models, ""])
+        _only(voice_query["engine"], [*(engine.id for engine in core.engines()), ""])
         converters = core.converters()
         if converters:  # with none, every conversion is a 501 whatever it names
             conversion = schemas["CreateConversionRequest"]["properties"]
-            _only(conversion["model"], [*converters, names.AUTO])
+            _only(conversion["model"], [*converters, names.AUTO, ""])
             if cloned := names.cloned_voice_names(core):
                 _only(conversion["voice"], cloned)
         transcription = schemas["CreateTranscriptionRequest"]["properties"]

@@ -25,11 +25,11 @@ from pydantic import (
 
 from ...events import EVENT_TYPES
 from ...operations import (
-    MAX_NAME,
     MAX_PROMPT,
     MAX_REFERENCE_SECONDS,
     MAX_SEED,
     MIN_REFERENCE_SECONDS,
+    DefaultName,
     Language,
     LexiconEntry,
     LexiconRule,
@@ -92,9 +92,10 @@ class VoiceReference(BaseModel):
 
 
 def _voice_reference(value: Any) -> Any:
-    # OpenAI's {"id": ...} form names a voice as a plain name does; the name itself is checked as ``Name``.
+    # OpenAI's {"id": ...} form names a voice as a plain name does (an object with an empty id names none: not the
+    # default, as an empty name is); the name itself is checked as ``DefaultName``.
     if isinstance(value, dict):
-        if set(value) != {"id"} or not isinstance(value["id"], str):
+        if set(value) != {"id"} or not isinstance(value["id"], str) or not value["id"].strip():
             raise ValueError('voice must be a name or an object {"id": "<voice id>"}')
         return value["id"]
     return value
@@ -110,7 +111,8 @@ NOT_BLANK = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 """JSON Schema's form of "not only white space, and no NUL" (what ``_not_blank`` and ``check_text`` check)."""
 
 SpeechVoice = Annotated[
-    Name | None, BeforeValidator(_voice_reference, json_schema_input_type=Name | VoiceReference | None)
+    DefaultName,
+    BeforeValidator(_voice_reference, json_schema_input_type=DefaultName | VoiceReference),
 ]
 
 
@@ -147,11 +149,12 @@ class SpeechBody(SpeechParams):
         AfterValidator(check_text),
     ]
     """The text to speak."""
-    model: Name | None = None
-    """An engine id, or a configured model name (``tts-1``, ...); ``auto`` or none: the voice picks the engine."""
+    model: DefaultName = None
+    """An engine id, or a configured model name (``tts-1``, ...); ``auto``, empty or none: the voice picks the
+    engine."""
     voice: SpeechVoice = None
     """A catalog voice id or alias, an OpenAI voice name (mapped by configuration), a voice-library id, or
-    ``{"id": ...}``."""
+    ``{"id": ...}``; empty or none: the default voice."""
     seed: Annotated[Annotated[int, Field(ge=0, le=MAX_SEED)] | None, BeforeValidator(whole_number)] = None
     """Random seed, for engines that sample (the same seed gives the same audio)."""
     response_format: ResponseFormat = ResponseFormat.MP3
@@ -198,8 +201,8 @@ class CreateConversionRequest(Operation):
     """The speech to convert (wav, flac, ogg, mp3, aac, m4a, webm)."""
     voice: Name
     """The target: a voice-library id, ``<engine>:<library id>``, a stored voice's name or an alias."""
-    model: Name | None = None
-    """The converting engine; ``auto`` or none: the first running engine that converts."""
+    model: DefaultName = None
+    """The converting engine; ``auto``, empty or none: the first running engine that converts."""
     response_format: ResponseFormat = ResponseFormat.MP3
     """The audio format of the answer."""
     stream_format: StreamFormat = StreamFormat.AUDIO
@@ -240,15 +243,6 @@ def _auto(value: Any) -> Any:
     return value
 
 
-def _blank(value: Any) -> Any:
-    # Open WebUI sends ``model=""`` when its speech-to-text model field is left empty (its default): no model named.
-    return None if value == "" else value
-
-
-FormModel = Annotated[Annotated[str, Field(max_length=MAX_NAME)] | None, BeforeValidator(_blank)]
-"""A form's ``model``: a name, or none (left out or left empty) for the default."""
-
-
 class CreateTranscriptionRequest(BaseModel):
     """``POST /v1/audio/transcriptions`` (multipart): OpenAI's transcription request, as the official client sends it
     (``timestamp_granularities[]``, ``stream=true``). The client's other fields (``include[]``, ``chunking_strategy``,
@@ -269,7 +263,7 @@ class CreateTranscriptionRequest(BaseModel):
 
     file: bytes = Field(min_length=1)
     """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
-    model: FormModel = None
+    model: DefaultName = None
     """``whisper-1``, ``gpt-4o-transcribe`` ... (configured names), an engine id, or a model name the engine serves;
     ``auto``, empty or none: the first engine that transcribes."""
     language: Annotated[Language | None, BeforeValidator(_auto)] = None
@@ -331,7 +325,7 @@ class CreateTranslationRequest(BaseModel):
 
     file: bytes = Field(min_length=1)
     """The audio (wav, flac, ogg, mp3, aac, m4a, webm)."""
-    model: FormModel = None
+    model: DefaultName = None
     """``whisper-1`` ... (configured names), an engine id, or a model name the engine serves; ``auto``, empty or
     none: the first engine that translates."""
     prompt: str | None = Field(None, max_length=MAX_PROMPT)

@@ -25,8 +25,8 @@ from pydantic import (
 from ...errors import InvalidRequestError, TextTooLongError, TooLargeError
 from ...operations import (
     ConvertParams,
+    DefaultName,
     Language,
-    Name,
     Operation,
     SpeechParams,
     SpeechRequest,
@@ -163,7 +163,7 @@ class SayCommand(SpeechParams, _Delivery):
 
     text: str
     """What to say (at most the door's ``max_text`` characters)."""
-    engine: Name | None = None
+    engine: DefaultName = None
     """Restrict voice lookup to one engine."""
 
     @model_validator(mode="before")
@@ -216,7 +216,7 @@ class TranscribeCommand(Operation):
     """The language spoken (``en``, ``de_DE``); none or ``auto``: detected."""
     prompt: str | None = None
     """Text that came before, or names and words to expect."""
-    engine: Name | None = None
+    engine: DefaultName = None
     """The recognizing engine (default: the first running engine that transcribes)."""
     word_timestamps: bool = False
     """Also time every word (in the segments of the reply)."""

@@ -11,19 +11,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from ...operations import SpeechRequest, SpokenText, parse
-
-
-def _blank_to_none(value: Any) -> Any:
-    # Clients send "" (or spaces) for a voice field they leave unset.
-    return value.strip() or None if isinstance(value, str) else value
+from ...operations import SpeechRequest, SpokenText, blank_to_none, parse
 
 
 def _speaker(value: Any) -> Any:
     # A speaker of a multi-speaker voice may come as its number.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return _blank_to_none(value)
+    return blank_to_none(value)
 
 
 class _Envelope(BaseModel):
@@ -36,8 +31,9 @@ class _Envelope(BaseModel):
 class Voice(_Envelope):
     """The ``voice`` object: a catalog voice by name (and speaker), or a language."""
 
-    name: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
-    language: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    # Clients send "" (or spaces) for a voice field they leave unset.
+    name: Annotated[str | None, BeforeValidator(blank_to_none)] = None
+    language: Annotated[str | None, BeforeValidator(blank_to_none)] = None
     speaker: Annotated[str | None, BeforeValidator(_speaker)] = None
 
 
