@@ -518,6 +518,25 @@ def test_a_request_sent_at_qos_0_is_never_dropped_as_a_redelivery(client):
         assert client.wait(is_terminal(slow, f"{ROOT}/response"), 10).json()["code"] == "cancelled"
 
 
+def test_a_request_reusing_an_id_with_another_payload_at_qos_1_is_spoken(client):
+    # A redelivery carries the same payload: an automation publishing at QoS 1 with a fixed "id": "doorbell" had
+    # every other announcement of the window dropped as a copy of the first, as had a Hermes say with a fixed id.
+    client.subscribe(f"{ROOT}/response", "hermes/audioServer/porch/playBytes/#", "hermes/tts/sayFinished")
+    rid, hermes_id = new_id(), new_id()
+    for text in ("Someone is at the front door.", "The back door is open."):
+        client.publish(f"{ROOT}/say", {"text": text, "id": rid, "format": "none"})  # QoS 1
+        assert client.wait(is_terminal(rid, f"{ROOT}/response"), 20).json()["status"] == "done", text
+        client.publish("hermes/tts/say", {"text": text, "siteId": "porch", "id": hermes_id})
+        client.wait(lambda m: m.topic == f"hermes/audioServer/porch/playBytes/{hermes_id}", 20)
+        client.publish("hermes/audioServer/porch/playFinished", {"id": hermes_id})
+        assert client.wait(lambda m: m.topic == "hermes/tts/sayFinished", 5).json()["id"] == hermes_id
+    # The same payload again is a copy, dropped (the broker's redelivery after a lost acknowledgement).
+    client.publish(f"{ROOT}/say", {"text": "The back door is open.", "id": rid, "format": "none"})
+    client.publish(f"{ROOT}/say", {"text": "All doors are shut.", "id": rid, "format": "none"})
+    replies = [m.json()["status"] for m in client.collect(is_terminal(rid, f"{ROOT}/response"), 20)]
+    assert replies.count("queued") == 1 and replies[-1] == "done", replies
+
+
 def test_expired_message_is_not_spoken(client):
     client.subscribe(f"{ROOT}/response")
     client.publish(f"{ROOT}/say", {"text": "Busy.", "id": "busy1", "voice": "slow:tone", "format": "none"})

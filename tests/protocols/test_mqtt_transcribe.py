@@ -169,3 +169,23 @@ def test_audio_that_fails_past_its_header_does_not_use_up_the_id(client):
     assert [(r["status"], r.get("code")) for r in got] == [("queued", None), ("error", "invalid_audio")], got
     client.publish(f"{ROOT}/transcribe/en/{rid}", fixed.getvalue(), response_topic=reply_topic)
     assert replies(client, reply_topic, rid)[-1]["status"] == "done"
+
+
+def test_a_request_reusing_an_id_with_other_audio_is_answered(client):
+    """A redelivery carries the same payload: a request at QoS 1 that reuses an id within the dedupe window with
+    other audio (a fixed id in an automation) was dropped as a copy, without a word; a true copy still is."""
+    files = []
+    for samples in (16000, 12000, 8000):
+        wav = io.BytesIO()
+        soundfile.write(wav, np.zeros(samples, np.float32), 16000, format="WAV")
+        files.append(wav.getvalue())
+    rid, reply_topic = new_id(), f"test/replies/{new_id()}"
+    client.subscribe(reply_topic)
+    for wav in files[:2]:
+        client.publish(f"{ROOT}/transcribe/en/{rid}", wav, response_topic=reply_topic)  # QoS 1
+        got = replies_of(client.collect(is_terminal(rid, reply_topic), timeout=30), reply_topic, rid)
+        assert [r["status"] for r in got] == ["queued", "done"], got
+    client.publish(f"{ROOT}/transcribe/en/{rid}", files[1], response_topic=reply_topic)  # a copy: dropped
+    client.publish(f"{ROOT}/transcribe/en/{rid}", files[2], response_topic=reply_topic)
+    got = replies_of(client.collect(is_terminal(rid, reply_topic), timeout=30), reply_topic, rid)
+    assert [r["status"] for r in got] == ["queued", "done"] and got[-1]["duration"] == 0.5, got

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from ...errors import BusyError, InvalidRequestError, VoxhostError
 from .connection import Incoming
 from .context import Handler, MqttContext, Service
+from .dedupe import Sent
 from .glance import NotJson
 from .names import shared
 from .reply import Reply, check_delivery, check_response_topic
@@ -113,9 +114,7 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
     try:
         check_response_topic(ctx, msg)
         defaults = topic.defaults(msg.topic)
-        command = await asyncio.to_thread(
-            topic.parse, msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults
-        )
+        command, sent = await asyncio.to_thread(_read, msg, topic, ctx, defaults)
         check_delivery(ctx, command.reply_to, getattr(command, "audio_topic", None))
     except VoxhostError as err:
         limit = json_limit(s.max_convert_bytes, s.max_command_bytes)
@@ -124,10 +123,19 @@ async def receive(ctx: MqttContext, msg: Incoming, topic: AudioTopic[C]) -> tupl
         Reply.to(ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
         return None
     key = request_key(msg, topic, command)
-    if ctx.dedupe.redelivered(key, msg.qos):
+    if ctx.dedupe.redelivered(key, msg, sent):
         _LOGGER.info("Dropping a repeated %s %s", topic.name, key)
         return None
     return command, Reply.to(ctx, msg, command.reply_to, command.id)
+
+
+def _read(msg: Incoming, topic: AudioTopic[C], ctx: MqttContext, defaults: dict[str, str]) -> tuple[C, Sent | None]:
+    """The request ``msg`` carries, and what a redelivery of it would carry (None: it cannot be one): both read the
+    whole payload, megabytes of it, so both are made here, on a thread."""
+    s = ctx.settings
+    command = topic.parse(msg.payload, msg.user_properties, s.max_convert_bytes, s.max_command_bytes, defaults)
+    repeatable = msg.qos > 0 and request_key(msg, topic, command) is not None
+    return command, Sent.of(msg) if repeatable else None
 
 
 def request_key(msg: Incoming, topic: AudioTopic[C], command: C) -> str | None:

@@ -117,7 +117,7 @@ class HermesService(Service):
             return
         # The id as text: it names the playBytes topic; 7 and "7" are one id; "" is none (older rhasspy-hermes).
         say_id = None if say.id in (None, "") else str(say.id)
-        if self.ctx.dedupe.redelivered(f"hermes:{say_id}" if say_id else None, msg.qos):
+        if self.ctx.dedupe.redelivered(f"hermes:{say_id}" if say_id else None, msg):
             _LOGGER.info("Dropping a repeated Hermes say %s", say_id)
             return
         try:

@@ -84,7 +84,7 @@ class VoxhostService(Service):
             Reply.to(self.ctx, msg, seen.get("reply_to"), seen.get("id")).error(err)
             return
         key = command.id or (msg.correlation_data.hex() if msg.correlation_data else None)
-        if self.ctx.dedupe.redelivered(key, msg.qos):
+        if self.ctx.dedupe.redelivered(key, msg):  # a small payload: its digest is made here
             _LOGGER.info("Dropping a repeated say request %s", key)
             return
         reply = Reply.to(self.ctx, msg, command.reply_to, command.id)

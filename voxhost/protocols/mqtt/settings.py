@@ -105,7 +105,8 @@ class MqttSettings(DoorSettings):
     Maximum Packet Size lowers it further when an MQTT 5 broker announces one)."""
     dedupe_window: float = Field(60.0, ge=0)
     """Seconds a request id (or correlation data) is remembered to drop QoS 1 and 2 redeliveries (a request received
-    at QoS 0 is never redelivered, and never dropped)."""
+    at QoS 0 is never redelivered, and never dropped; a redelivery carries the same payload: one with another is a
+    new request)."""
     shared_group: str | None = None
     """Join the MQTT 5 shared subscription ``$share/<group>/<base_topic>/say`` (and Hermes' say) so several
     voxhost nodes on one broker split the work; unset: each node takes every pool request."""
