@@ -290,6 +290,28 @@ def test_hermes_say_of_an_older_rhasspy_hermes_with_empty_fields_is_spoken(clien
         assert finished == {"id": say_id, "siteId": "hall", "sessionId": ""}  # as sent
 
 
+def test_hermes_say_and_get_voices_with_null_fields_are_for_the_default_site(client):
+    # rhasspy clients write the fields they leave unset as null ("siteId": null among them): such a say was refused
+    # ("invalid field 'siteId'") and never spoken, and a getVoices answered with no voices.
+    client.subscribe("hermes/audioServer/default/playBytes/#", "hermes/tts/sayFinished", "hermes/error/tts")
+    hid = new_id()
+    nulls = {"lang": None, "sessionId": None, "volume": None}
+    client.publish("hermes/tts/say", {"text": SENTENCE, "siteId": None, "id": hid, **nulls})
+    play = client.wait(lambda m: m.topic.startswith("hermes/"), 10)
+    assert play.topic == f"hermes/audioServer/default/playBytes/{hid}", play.json()
+    client.publish("hermes/audioServer/default/playFinished", {"id": hid})
+    finished = client.wait(lambda m: m.topic.startswith("hermes/"), 5)
+    assert (finished.topic, finished.json()) == (
+        "hermes/tts/sayFinished",
+        {"id": hid, "siteId": "default", "sessionId": None},
+    )
+    client.subscribe("rhasspy/tts/voices")
+    client.publish("rhasspy/tts/getVoices", {"id": None, "siteId": None})
+    answer = client.wait(lambda m: m.topic in ("rhasspy/tts/voices", "hermes/error/tts"), 5)
+    assert answer.topic == "rhasspy/tts/voices" and answer.json()["siteId"] == "default", answer.json()
+    assert answer.json()["voices"]
+
+
 def test_hermes_error_still_sends_say_finished(client):
     client.subscribe("hermes/tts/sayFinished", "hermes/error/tts")
     client.publish("hermes/tts/say", {"text": "Hola.", "lang": "xx", "siteId": "den", "id": "h2"})

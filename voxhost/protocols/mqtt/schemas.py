@@ -84,6 +84,12 @@ def _no_language(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _default_site(value: Any) -> Any:
+    """A Hermes ``siteId``: null (how rhasspy clients write a field they leave unset) or ``""`` (older rhasspy-hermes)
+    is Rhasspy's default site."""
+    return "default" if value is None or value == "" else value
+
+
 def _echoed_id(value: Any) -> str | int | None:
     """An id that is only echoed (it names no topic): a string or an integer, kept as sent."""
     if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
@@ -285,8 +291,8 @@ class HermesSay(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     text: str
-    site_id: TopicLevel = Field("default", alias="siteId")
-    """Names a level of the ``playBytes`` topic."""
+    site_id: Annotated[TopicLevel, BeforeValidator(_default_site)] = Field("default", alias="siteId")
+    """Names a level of the ``playBytes`` topic (null or empty: ``default``)."""
     lang: Annotated[str | None, BeforeValidator(_no_language)] = None
     id: HermesId = None
     """Names the ``playBytes`` topic's last level (as text; ``""`` is no id); echoed as sent."""
@@ -314,7 +320,8 @@ class HermesGetVoices(BaseModel):
 
     id: EchoedId = None
     """Echoed in ``rhasspy/tts/voices`` as sent (a Hermes say's id may be a number too)."""
-    site_id: str = Field("default", alias="siteId")
+    site_id: Annotated[str, BeforeValidator(_default_site)] = Field("default", alias="siteId")
+    """The site asking (null or empty: ``default``)."""
 
     def echo(self) -> HermesEcho:
         """What the answers to this request echo (it has no session)."""
@@ -543,7 +550,7 @@ def peek_hermes(data: Any) -> HermesEcho:
     fields: dict[str, Any] = data if isinstance(data, dict) else {}
     site, session = fields.get("siteId"), fields.get("sessionId")
     return HermesEcho(
-        site_id=_valid(_check_level, site, "default") if isinstance(site, str) else "default",
+        site_id=_valid(_check_level, _default_site(site), "default") if isinstance(site, str) else "default",
         id=_valid(_check_hermes_id, fields.get("id")),
         session_id=session if isinstance(session, str) and _not_text(session) is None else None,
     )
