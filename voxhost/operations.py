@@ -130,6 +130,17 @@ def blank_to_none(value: Any) -> Any:
     return value.strip() or None if isinstance(value, str) else value
 
 
+def null_is_default(data: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """A request's fields sent as null, but those in ``keep``, left out: they take their defaults.
+
+    Clients write unset fields as null: the openai client sends ``speed=None`` as given, typed clients (Java, .NET,
+    Kotlin serializers), Node-RED objects and proxies write every field of their request object. Null is "not set".
+    A required field in ``keep`` says it was sent as null rather than that it is missing."""
+    if isinstance(data, dict):
+        return {key: value for key, value in data.items() if value is not None or key in keep}
+    return data
+
+
 def _tag(value: str) -> str:
     # Checked as stored: lowercasing can lengthen a tag or add marks ("İ" is "i" + U+0307), and a stored tag must
     # pass this check again (an exported voice imported, the tag filter).

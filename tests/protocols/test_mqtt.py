@@ -488,6 +488,17 @@ def test_say_takes_an_empty_voice_or_engine_as_the_default(client):
         assert replies[0]["voice"] == "piper:en_US-joe-medium", (fields, replies[0])
 
 
+def test_say_takes_a_null_field_as_its_default(client):
+    # A Node-RED object, or a Home Assistant payload built with to_json from a script's fields, writes an unset field
+    # as null: "speed" and "options" were refused ("Input should be a valid number"); over HTTP they are defaults.
+    rid = new_id()
+    client.subscribe(f"{ROOT}/response")
+    nulls = {"speed": None, "options": None, "seed": None, "voice": None, "format": None, "validate": None}
+    client.publish(f"{ROOT}/say", {"text": "Hi.", "id": rid, **nulls})
+    replies = [m.json() for m in client.collect(is_terminal(rid), 30) if m.json()["id"] == rid]
+    assert replies[0]["status"] == "queued" and replies[-1]["status"] == "done", replies
+
+
 def test_wav_above_the_message_limit_is_refused_but_streaming_works(client):
     # The module's daemon allows 200 kB messages: about 4.5 s of 22 kHz audio in one WAV.
     text = "This announcement is long enough that its audio will not fit into one message. " * 3

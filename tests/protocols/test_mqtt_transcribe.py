@@ -104,6 +104,18 @@ def test_translate_answers_in_english(client, speech):
     assert _error(client, speech, [("task", "interpret")])["param"] == "task"
 
 
+def test_a_null_field_is_its_default(client):
+    # A Node-RED object writes an unset field as null: "options", "segments" and "word_timestamps" were refused.
+    wav = io.BytesIO()
+    soundfile.write(wav, np.zeros(8000, np.float32), 16000, format="WAV")
+    rid = new_id()
+    client.subscribe("test/null-replies")
+    nulls = dict.fromkeys(("language", "prompt", "engine", "options", "segments", "word_timestamps", "task"))
+    audio = base64.b64encode(wav.getvalue()).decode()
+    client.publish(f"{ROOT}/transcribe", {"id": rid, "audio": audio, "reply_to": "test/null-replies", **nulls})
+    assert replies(client, "test/null-replies", rid)[-1]["status"] == "done"
+
+
 def test_mqtt311_language_and_id_in_the_topic_reply_on_the_response_topic(client311, speech):
     rid = new_id()
     client311.subscribe(f"{ROOT}/response")

@@ -40,6 +40,7 @@ from ...operations import (
     VoiceCreate,
     VoiceQuery,
     check_text,
+    null_is_default,
     whole_number,
 )
 
@@ -136,11 +137,7 @@ class SpeechBody(SpeechParams):
     @model_validator(mode="before")
     @classmethod
     def _null_is_default(cls, data: Any) -> Any:
-        # Clients write unset fields as null: the openai client sends ``speed=None`` as it is given, typed clients
-        # (Java, .NET, Kotlin serializers) and proxies write every field of their request object. Null is "not set".
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None or key == "input"}
-        return data
+        return null_is_default(data, frozenset({"input"}))
 
     input: Annotated[
         str,

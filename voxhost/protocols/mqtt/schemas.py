@@ -32,6 +32,7 @@ from ...operations import (
     SpeechRequest,
     TranscribeParams,
     check_text,
+    null_is_default,
     parse,
     whole_number,
 )
@@ -141,7 +142,13 @@ AudioFile = Annotated[bytes, BeforeValidator(_audio_base64)]
 
 
 class _Delivery(Operation):
-    """Where and how a request's replies and audio go: shared by say and convert requests."""
+    """Where and how a request's replies and audio go: shared by say and convert requests. A field sent as null takes
+    its default, as over HTTP (a Node-RED object, a Home Assistant payload built with ``to_json``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        return null_is_default(data, frozenset({"text", "audio", "voice"}))
 
     id: RequestId = None
     """Echoed in every status reply; names the audio topic; used to drop redeliveries."""
@@ -209,8 +216,13 @@ class TranscribeCommand(Operation):
 
     How to recognize it (language, prompt, engine, word timings, options) is the shared ``TranscribeParams``. As
     JSON, ``audio`` is the audio file in base64; as a raw audio payload the other fields are MQTT 5 user
-    properties (or the language and id come in the topic).
+    properties (or the language and id come in the topic). A field sent as null takes its default, as a say's.
     """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        return null_is_default(data, frozenset({"audio"}))
 
     audio: AudioFile
     """The audio file (WAV, FLAC, OGG, MP3, ...): base64 in JSON (a ``data:...;base64,`` prefix is allowed)."""
