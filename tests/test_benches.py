@@ -56,7 +56,7 @@ BENCHES = [
     ),
     bench("one_sentence_stages.py --rounds 3", r"\| request \(connected → audio-stop\) \| \d+"),
     bench(
-        "asr_vs_wyoming_whisper.py --rounds 1 --describe-seconds 1",
+        "asr_vs_wyoming_whisper.py --rounds 1 --describe-seconds 1 --clips 2 --long-repeats 1",
         r"extra wall time per sentence \(median\): -?\d+ ms",
     ),
     bench("f5_streaming.py --repeats 1", r"time to first audio\s+\d+\.\d+ s", pytest.mark.heavy),
