@@ -70,10 +70,10 @@ def start_all(args: argparse.Namespace, tmp: Path, groups: dict[str, list[Server
             groups[THREADED].append(server)
 
 
-async def measure(servers: list[Server], rounds: int) -> None:
+async def measure(servers: list[Server], rounds: int, warmups: int) -> None:
     """Each text on each server once per round, the servers' order rotated each time."""
     for server in servers:
-        for _ in range(5):  # warm-up: the first requests load and fault in what later ones reuse
+        for _ in range(warmups):  # warm-up: the first requests load and fault in what later ones reuse
             await one_shot(server, TEXTS[0])
             await asyncio.sleep(PAUSE / 2)
     for r in range(rounds):
@@ -155,14 +155,14 @@ async def run(args: argparse.Namespace) -> None:
             servers = [server for group in zip(*groups.values(), strict=True) for server in group]
             for server in servers:
                 await wait_ready(server)
-            await measure(servers, args.rounds)
+            await measure(servers, args.rounds, args.warmups)
         finally:
             stop([server for group in groups.values() for server in group], 10)
     report(groups, args.rounds)
 
 
 def main() -> None:
-    parser = side_by_side_parser(__doc__)
+    parser = side_by_side_parser(__doc__, warmups=5)
     parser.add_argument("--rounds", type=int, default=40, help="requests per text and process")
     parser.add_argument("--processes", type=int, default=4, help="fresh processes of each server")
     parser.add_argument(

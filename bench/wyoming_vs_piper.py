@@ -208,7 +208,7 @@ async def run(args: argparse.Namespace) -> None:
         try:
             await asyncio.gather(*(wait_ready(s) for s in servers))
             for server in servers:  # load and warm both
-                for _ in range(2):
+                for _ in range(args.warmups):
                     await one_shot(server, TEXT)
             await measure(servers, args)
         finally:
@@ -321,9 +321,16 @@ def report_per_count(vox: Server, piper: Server, args: argparse.Namespace) -> No
         print("| " + " | ".join(cells) + " |")
 
 
-def side_by_side_parser(doc: str) -> argparse.ArgumentParser:
-    """A parser with what every side-by-side bench takes: wyoming-piper's interpreter, and voxhost variants."""
+def side_by_side_parser(doc: str, warmups: int) -> argparse.ArgumentParser:
+    """A parser with what every side-by-side bench takes: wyoming-piper's interpreter, voxhost variants, and the
+    warm-up requests each server gets first (``warmups`` by default)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument(
+        "--warmups",
+        type=int,
+        default=warmups,
+        help=f"requests each server gets before anything is measured (default {warmups}; fewer: a rougher run)",
+    )
     parser.add_argument(
         "--wyoming-piper-python",
         default=other_server_python("wyoming-piper", "WYOMING_PIPER_PYTHON"),
@@ -349,7 +356,7 @@ def parse_side_by_side(parser: argparse.ArgumentParser) -> argparse.Namespace:
 
 
 def main() -> None:
-    parser = side_by_side_parser(__doc__)
+    parser = side_by_side_parser(__doc__, warmups=2)
     parser.add_argument("--rounds", type=int, default=9, help="single-client rounds")
     parser.add_argument("--concurrent-rounds", type=int, default=3, help="rounds of four concurrent clients")
     parser.add_argument("--per-count-rounds", type=int, default=9, help="rounds of 1..5-sentence texts (0: none)")

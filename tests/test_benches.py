@@ -47,11 +47,11 @@ BENCHES = [
     bench("spoken_memory.py --speed --rounds 1", r"long \(15 s\) \| \d+\.\d+ \|"),
     bench("transcription_memory.py -n 2 -m 1", r"RSS before \d+ MiB, peak \d+ MiB \(\+-?\d+ MiB\)"),
     bench(
-        "wyoming_vs_piper.py --rounds 1 --concurrent-rounds 1 --per-count-rounds 1 --counts 1",
+        "wyoming_vs_piper.py --rounds 1 --concurrent-rounds 1 --per-count-rounds 1 --counts 1 --warmups 1",
         r"describe round trip under 4 clients, p99 \(ms\) \| \d+\.\d+ \| \d+\.\d+ \| \d+\.\d+x",
     ),
     bench(
-        "one_sentence.py --rounds 2 --processes 1 --threaded-wyoming-piper",
+        "one_sentence.py --rounds 2 --processes 1 --threaded-wyoming-piper --warmups 1",
         r"\| voxhost \| [\d.]+ \| [\d.]+ \| \d\.\d+x \[",
     ),
     bench("one_sentence_stages.py --rounds 3", r"\| request \(connected → audio-stop\) \| \d+"),
