@@ -2245,6 +2245,15 @@ HOME = [
         "Das Angebot gilt Montag bis Samstag bis 20 Uhr, Sonntag geschlossen.",
     ),
     ("a day before closed", "en_US", "Open Mon.–Sat., Sun. closed.", "Open Monday to Saturday, Sunday closed.", None),
+    # A German ordinal before a noun with no article was a cardinal with its dot ("vierzehn. Spieltag": a pause).
+    (
+        "an ordinal with no article",
+        "de",
+        "Bundesliga, 14. Spieltag: Bayern holt sein 3. Tor und seinen 2. Titel, sie wird 2. Siegerin in der 3. Liga.",
+        "Bundesliga, vierzehnter Spieltag: Bayern holt sein drittes Tor und seinen zweiten Titel, sie wird zweite "
+        "Siegerin in der dritten Liga.",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

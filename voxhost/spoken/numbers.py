@@ -1205,7 +1205,10 @@ class Reader:
             return [(r"\b(\d+)-(й|я|е|го|му|м|х|ое|ая|ый|ий|ой)\b", self._ordinal_ru)]
         if code == "de":
             articles = r"am|vom|zum|im|beim|dem|den|der|die|das|des"
-            return [(r"(?i:\b(" + articles + r")\s+)(\d{1,3})\.(?=\s)", self._ordinal_de)]
+            return [
+                (r"(?i:\b(" + articles + r")\s+)(\d{1,3})\.(?=\s)", self._ordinal_de),
+                (_LEFT + r"(\d{1,3})\.(?=[ \u00a0]+([A-ZÄÖÜ][a-zäöüß]+)\b)", self._ordinal_de_bare),
+            ]
         if code == "fi":
             return [(_LEFT + r"(\d{1,3})\.(?=\s+[a-zäöå])", lambda m: self.words(int(m.group(1)), to="ordinal"))]
         return []
@@ -1904,6 +1907,26 @@ class Reader:
         gender, case = forms[suffix]
         return self.words(n, to="ordinal", gender=gender, case=case)
 
+    def _ordinal_de_bare(self, m: re.Match[str]) -> str | None:
+        """ "14. Spieltag" → "vierzehnter Spieltag", "sein 3. Tor" → "sein drittes Tor": an ordinal before a noun
+        with no article, its ending the noun's gender's (was "vierzehn.", a sentence's end to the engine)."""
+        noun = m.group(2)
+        before = _WORD_BEFORE_DE.search(m.string, max(0, m.start() - 24), m.start())
+        word = before.group(1) if before else ""
+        if (
+            noun in SENTENCE_OPENERS
+            or word in _PLACE_WORDS_DE
+            or self.lang is not None
+            and word in self.lang.section_words
+        ):
+            return None  # "Er wurde 3. Dann …", "Platz 3. Bayern …": a number that ends its sentence
+        ordinal = self.words(int(m.group(1)), to="ordinal")
+        if _INFLECTED_DETERMINER_DE.fullmatch(word):
+            return ordinal + "n"  # "seinen dritten Titel", "mit ihrem zweiten Tor"
+        gender = "f" if noun.endswith(("erin", "liga")) else _gender_de(noun)  # "zweite Siegerin", "3. Liga"
+        gender = gender or ("n" if noun.lower().endswith(_NEUTER_ORDINAL_DE) else "m")
+        return ordinal + {"m": "r", "f": "", "n": "s"}[gender]
+
     def _ordinal_de(self, m: re.Match[str]) -> str | None:
         article = m.group(1)
         if article.lower() == "der" and _PREPOSITION_DE.search(m.string[max(0, m.start() - 16) : m.start()]):
@@ -1934,6 +1957,15 @@ def _quoted(text: str, at: int, mark: str) -> bool:
     if closing is None:
         return opened % 2 == 1  # straight double quotes open and close alike (inch marks, after a digit, aside)
     return opened > len(closing.findall(before))
+
+
+_WORD_BEFORE_DE = re.compile(r"([^\W\d_]+)[ \u00a0]+$")
+_PLACE_WORDS_DE = frozenset({"Platz", "Rang", "Nummer", "Nr", "Gleis", "Seite", "Tabellenplatz", "Position"})
+"""Nouns a number after names (a place in a table, a page): "Platz 3. Bayern …" ends a sentence, no ordinal."""
+_INFLECTED_DETERMINER_DE = re.compile(r"(?i:(?:ein|kein|mein|dein|sein|ihr|unser|eur|jed|dies)(?:en|em|er|es))")
+"""An ein-word or "jeder", "dieser" with its ending: the ordinal after it takes "-en" ("seinen dritten Titel")."""
+_NEUTER_ORDINAL_DE = ("spiel", "tor", "rennen", "mal", "semester", "quartal", "level", "album", "finale", "turnier")
+"""Neuter nouns an ordinal stands before ("3. Spiel", "2. Tor", "1. Rennen") that ``_gender_de`` does not know."""
 
 
 def _feminine_de(noun: str) -> bool:
