@@ -2254,6 +2254,15 @@ HOME = [
         "Siegerin in der dritten Liga.",
         None,
     ),
+    # A German score of two digits a side was left as written ("98:54"), and so was a run's time after "in".
+    (
+        "a score past a day's hours",
+        "de",
+        "Alba gewinnt 98:54, Kiel 31:28; sie lief in 42:17.",
+        "Alba gewinnt achtundneunzig zu vierundfünfzig, Kiel einunddreißig zu achtundzwanzig; sie lief in "
+        "zweiundvierzig Minuten siebzehn Sekunden.",
+        "Alba gewinnt 98 zu 54, Kiel 31 zu 28; sie lief in zweiundvierzig Minuten siebzehn Sekunden.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -116,6 +116,8 @@ _COUNTED = re.compile(r" [^\W\d_A-Z]")
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
+_IN_BEFORE = re.compile(r"\b[Ii]n[ \u00a0]+$")
+"""German "in" before minutes and seconds past a day's hours ("in 42:17"): a time taken, not a score."""
 _MATCH_MINUTE = re.compile(r"\bthe[ \u00a0]$")
 """English "the" right before "67'": a match's minute where no noun follows ("the 6' fence" is feet)."""
 _ARTICLE_EN = re.compile(r"(?i)\ban?\s+$")
@@ -1003,9 +1005,9 @@ class Reader:
                 + r"|(?:[ \u00a0]?(?i:min))?/(km|mi)"  # "5:09 min/km" too (was "fünf Uhr neun min oder km")
                 # "4:59 left", "noch 4:59 übrig": a timer's minutes and seconds (was "four fifty-nine left")
                 + r"|(?=[ \u00a0]+(?:remaining|left|to go|übrig|verbleibend)\b)"
-                # English "in 42:17": past a day's hours, minutes and seconds (was left as written); German writes
-                # scores so ("98:54")
-                + (r"|()" if lang.code == "en" else "")
+                # "in 42:17": past a day's hours, minutes and seconds (was left as written); elsewhere German writes
+                # scores so ("98:54", below)
+                + r"|()"
                 + r")(?![\w/])"
                 if lang.code in _SCORE_WORDS
                 else r"(?!)",
@@ -1774,8 +1776,13 @@ class Reader:
         minutes thirty seconds per kilometer"."""
         assert self.lang is not None
         big, small, word, per = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-        if m.re.groups > 4 and m.group(5) is not None and big <= 24:
-            return None  # "at 9:30": a time of day
+        if m.re.groups > 4 and m.group(5) is not None:
+            if big <= 24:
+                return None  # "at 9:30": a time of day
+            if self.code == "de" and not _IN_BEFORE.search(m.string, max(0, m.start() - 4), m.start()):
+                # "Alba gewinnt 98:54": a basketball's or a handball's score (was left as written); "in 42:17" a time
+                said = [m.group(i) if self.reads_numbers else self.words(int(m.group(i))) for i in (1, 2)]
+                return f" {_SCORE_WORDS[self.code][0]} ".join(said)
         if word is None and per is None and _AT_TIME.search(m.string[max(0, m.start() - 6) : m.start()]):
             return None  # "the 5:30 left at six": a time of day, its train or bus
         units, feminine = self.lang.units, self.lang.feminine
