@@ -2263,6 +2263,25 @@ HOME = [
         "zweiundvierzig Minuten siebzehn Sekunden.",
         "Alba gewinnt 98 zu 54, Kiel 31 zu 28; sie lief in zweiundvierzig Minuten siebzehn Sekunden.",
     ),
+    # A goal's minute was feet ("Saka twelve feet", "ninety plus three feet"), or a number and its dot ("zwölf.").
+    (
+        "goals' minutes",
+        "en_US",
+        "Arsenal 2–1 Chelsea (Saka 12', Havertz 90+3'). Salah scored in the 90+3'. The room is 12' wide.",
+        "Arsenal two to one Chelsea (Saka twelfth minute, Havertz ninetieth minute plus three). Salah scored in the "
+        "ninetieth minute plus three. The room is twelve feet wide.",
+        "Arsenal 2 to 1 Chelsea (Saka twelfth minute, Havertz ninetieth minute plus three). Salah scored in the "
+        "ninetieth minute plus three. The room is twelve feet wide.",
+    ),
+    (
+        "goals' minutes",
+        "de",
+        "Bayern – Dortmund 2:1 (Müller 12., Kane 45.+2). Tore: 0:2 Adeyemi (78.).",
+        "Bayern – Dortmund zwei zu eins (Müller zwölfte Minute, Kane fünfundvierzigste Minute plus zwei). Tore: null "
+        "zu zwei Adeyemi (achtundsiebzigste Minute).",
+        "Bayern – Dortmund 2 zu 1 (Müller zwölfte Minute, Kane fünfundvierzigste Minute plus zwei). Tore: 0 zu 2 "
+        "Adeyemi (achtundsiebzigste Minute).",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

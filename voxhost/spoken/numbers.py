@@ -116,6 +116,14 @@ _COUNTED = re.compile(r" [^\W\d_A-Z]")
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
+_SCORE_IN = re.compile(r"\d[ \u00a0]?[:–-][ \u00a0]?\d|\d\.?\+\d{1,2}(?:['’′]|\b)")
+"""A score ("2–1", "2:1") or a goal in added time ("90+3'"): a sentence that may hold a match's goals' minutes."""
+_GOAL_MINUTE = re.compile(
+    r"(?:(?<=\()|(?<=[^\W\d_] ))(\d{1,3})(?:\+(\d{1,2})['’′]|\.\+(\d{1,2})(?!\d|[.,]\d)|[.'’′](?=[ \u00a0]*[,;)]))"
+)
+"""A goal's minute after a scorer or a bracket, before a comma or the bracket's end: "(Saka 12', Havertz 90+3')",
+"(Müller 12., Kane 45.+2)", "(12.)"; added time anywhere ("Tor in der 90.+3", "the 90+3'")."""
+_MINUTE_AFTER = re.compile(r"[ \u00a0]+(?i:min)")
 _IN_BEFORE = re.compile(r"\b[Ii]n[ \u00a0]+$")
 """German "in" before minutes and seconds past a day's hours ("in 42:17"): a time taken, not a score."""
 _MATCH_MINUTE = re.compile(r"\bthe[ \u00a0]$")
@@ -551,6 +559,9 @@ class Reader:
             # "+$2.37", "-1,20 €": a change of price, its sign said (was "+two dollars", "plus zwei Komma drei
             # sieben €": the sign kept the money rules from the number).
             text = _SIGNED_MONEY.sub(lambda m: f"{self._sign_word(m.group(1))} ", text)
+        if self.code in ("en", "de") and ("+" in text or "(" in text) and _SCORE_IN.search(text):
+            # A match's report: "Havertz 90+3'", "(Müller 12.)": a goal's minute (was "ninety plus three feet").
+            text = _GOAL_MINUTE.sub(self._goal_minute, text)
         if "+" in text and self.lang is not None:
             # "2+2", "5 + 3 = 8": "two plus two" (the second number was left a digit, the sign to the engine).
             text = _SUM.sub(f" {self.lang.plus} ", text)
@@ -572,6 +583,18 @@ class Reader:
             clock += ":" + seconds
         # "UTC" spelled, as symbols.time_zones spells a zone after a time (this runs after it).
         return f"{date} {_STAMP_AT[self.code or '']} {clock}" + (" U T C" if zone in _UTC else "")
+
+    def _goal_minute(self, m: re.Match[str]) -> str:
+        """ "90+3'" → "ninetieth minute plus three", "(Kane 12')" → "twelfth minute", "(12.)" → "zwölfte Minute",
+        "45.+2" → "fünfundvierzigste Minute plus zwei": inside brackets, or in added time."""
+        minute, added = int(m.group(1)), m.group(2) or m.group(3)
+        if added is None and m.string.rfind("(", 0, m.start()) <= m.string.rfind(")", 0, m.start()):
+            return m.group(0)  # "Ceiling 12'": no bracket of a match's goals around it
+        word = "Minute" if self.code == "de" else "minute"
+        said = f"{self.words(minute, to='ordinal')} {word}"
+        if _MINUTE_AFTER.match(m.string, m.end()):
+            said = self.words(minute)  # "in der 90.+3 Minute": the word follows, "neunzig plus drei Minute"
+        return said + (f" {self.lang.plus if self.lang else '+'} {self.words(int(added))}" if added else "")
 
     def _at_least(self, m: re.Match[str]) -> str:
         """ "10+ km" → "more than 10 km" (read below; the unit was left unread after "ten+"), "mehr als 10 km"; after
