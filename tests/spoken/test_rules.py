@@ -2282,6 +2282,14 @@ HOME = [
         "Bayern – Dortmund 2 zu 1 (Müller zwölfte Minute, Kane fünfundvierzigste Minute plus zwei). Tore: 0 zu 2 "
         "Adeyemi (achtundsiebzigste Minute).",
     ),
+    # A score's 1 before a name was taken for a count of it on the numbers path ("1 zu einer Kane").
+    (
+        "a score before a name",
+        "de",
+        "Tore: 1:1 Kane, 3:1 Bayern.",
+        "Tore: eins zu eins Kane, drei zu eins Bayern.",
+        "Tore: 1 zu eins Kane, 3 zu eins Bayern.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

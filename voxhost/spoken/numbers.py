@@ -123,6 +123,7 @@ _GOAL_MINUTE = re.compile(
 )
 """A goal's minute after a scorer or a bracket, before a comma or the bracket's end: "(Saka 12', Havertz 90+3')",
 "(Müller 12., Kane 45.+2)", "(12.)"; added time anywhere ("Tor in der 90.+3", "the 90+3'")."""
+_CAPITAL_NEXT = re.compile(r"[ \u00a0]+[A-ZÄÖÜ]")
 _MINUTE_AFTER = re.compile(r"[ \u00a0]+(?i:min)")
 _IN_BEFORE = re.compile(r"\b[Ii]n[ \u00a0]+$")
 """German "in" before minutes and seconds past a day's hours ("in 42:17"): a time taken, not a score."""
@@ -1804,8 +1805,7 @@ class Reader:
                 return None  # "at 9:30": a time of day
             if self.code == "de" and not _IN_BEFORE.search(m.string, max(0, m.start() - 4), m.start()):
                 # "Alba gewinnt 98:54": a basketball's or a handball's score (was left as written); "in 42:17" a time
-                said = [m.group(i) if self.reads_numbers else self.words(int(m.group(i))) for i in (1, 2)]
-                return f" {_SCORE_WORDS[self.code][0]} ".join(said)
+                return f" {_SCORE_WORDS[self.code][0]} ".join(self._score_side(m, i) for i in (1, 2))
         if word is None and per is None and _AT_TIME.search(m.string[max(0, m.start() - 6) : m.start()]):
             return None  # "the 5:30 left at six": a time of day, its train or bus
         units, feminine = self.lang.units, self.lang.feminine
@@ -1827,12 +1827,20 @@ class Reader:
         """ "3:1", "16:9": a score or a ratio, "three to one" ("drei zu eins"); was left to the engine ("three one")."""
         assert self.lang is not None
         name = _NAME_BEFORE.search(m.string, max(0, m.start() - 40), m.start())
-        said = [m.group(i) if self.reads_numbers else self.words(int(m.group(i))) for i in (1, 2)]
+        said = [self._score_side(m, i) for i in (1, 2)]
         if self.code == "en" and name is not None and name.group(1)[0].isupper() and name.start(1) > 0:
             # "John 3:1", "Genesis 1:1": a chapter and verse, "three one" as "John 3:16" is "three sixteen"; a
             # score after a team is said so too ("Arsenal three one"). espeak said "three colon one".
             return " ".join(said)
         return f" {_SCORE_WORDS[self.lang.code][0]} ".join(said)
+
+    def _score_side(self, m: re.Match[str], group: int) -> str:
+        """One side of a score: its digits for an engine that reads numbers, except a German 1 before a noun, which
+        a later rule would take for a count of it ("1:1 Kane" was "1 zu einer Kane", "3:1 Bayern" "3 zu ein
+        Bayern")."""
+        raw = m.group(group)
+        counted = raw == "1" and self.code == "de" and _CAPITAL_NEXT.match(m.string, m.end(group)) is not None
+        return raw if self.reads_numbers and not counted else self.words(int(raw))
 
     def _hours_minutes(self, m: re.Match[str]) -> str | None:
         """ "1h 30m", "1h 30m 20s", "2m 30s" (no hours): each part with its unit's word."""
