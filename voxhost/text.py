@@ -25,7 +25,7 @@ boundary detector ends a sentence at a dot before a capital letter, so "z. B. Ä
 "u. a. Berlin" "u. a." / "Berlin": no dot of theirs ends a sentence."""
 LEADING_ABBREVIATIONS = (
     "approx.", "vs.", "cf.", "bzw.", "ca.", "ggf.", "inkl.", "zzgl.", "evtl.", "vgl.", "bspw.", "zw.", "env.", "aprox.",
-    "ri.", "ggü.", "gg.", "mind.", "tägl.", "voraussichtl.", "rel.",
+    "ri.", "ggü.", "gg.", "mind.", "tägl.", "voraussichtl.", "rel.", "u.", "est.",
 )  # fmt: skip
 """Abbreviations of one part that stand before what they qualify, not at a sentence's end: "Team A vs. Team B" was
 "Team A vs." / "Team B", "inkl. Steuer" likewise, so no dot of theirs ends a sentence either. "etc." and "usw." end

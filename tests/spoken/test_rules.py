@@ -2290,6 +2290,21 @@ HOME = [
         "Tore: eins zu eins Kane, drei zu eins Bayern.",
         "Tore: 1 zu eins Kane, 3 zu eins Bayern.",
     ),
+    # "u." and "est." were spelled and their dot ended a sentence ("Kaffee u." / "Kuchen", "est." / "1892.").
+    (
+        "und",
+        "de",
+        "Kaffee u. Kuchen ab 15 Uhr, u. a. in Köln.",
+        "Kaffee und Kuchen ab fünfzehn Uhr, unter anderem in Köln.",
+        "Kaffee und Kuchen ab 15 Uhr, unter anderem in Köln.",
+    ),
+    (
+        "established, estimated",
+        "en_US",
+        "Acme, est. 1892, reports Thu. EPS est. $0.75.",
+        "Acme, established eighteen ninety-two, reports Thursday EPS estimated seventy-five cents.",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

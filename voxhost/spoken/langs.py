@@ -330,7 +330,8 @@ LANGS: dict[str, Lang] = {
             "T": ("trillion", "trillion"),  # "$3.5T" (was "three dollars and fifty centsT")
             "tn": ("trillion", "trillion"),
         },
-        abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera"},
+        # "est." before a year is "established" (symbols.abbreviations), else "estimated" ("EPS est. $0.75").
+        abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera", "est": "estimated"},
         formula_words={
             "over": "over",
             "sqrt": "the square root of",
@@ -628,6 +629,7 @@ LANGS: dict[str, Lang] = {
             "p.p": "pro Person",  # a price's: "25 € p. P."
             "p.a": "pro Jahr",  # an interest rate's: "3,5 % p. a."
             "zw": "zwischen",
+            "u": "und",  # "Kaffee u. Kuchen" (was "Kaffee u." / "Kuchen")
         },
         dial_words=(
             "ruf",

@@ -215,12 +215,17 @@ def abbreviations(text: str, lang: Lang | None) -> str:
     def replace(m: re.Match[str]) -> str:
         written = m.group(1)
         word = lang.abbreviations[re.sub(r"[ \u00a0\u202f]", "", written.lower())]
+        if word == "estimated" and _YEAR_AFTER.match(text, m.end()):
+            word = "established"  # "est. 1892", "Est. in 1892": a firm's founding
         if written[0].isupper():
             word = word[0].upper() + word[1:]
         return word + ("." if _SENTENCE_END.fullmatch(text, m.end()) else "")
 
     return _abbreviation_pattern(tuple(lang.abbreviations)).sub(replace, text)
 
+
+_YEAR_AFTER = re.compile(r"[ \u00a0]*(?:in[ \u00a0]+)?(?:1[5-9]|20)\d\d\b(?![.,]\d)")
+"""A year after "est." ("est. 1892"): the year a firm was established."""
 
 STREET_SUFFIXES = frozenset({"st", "ave", "rd", "blvd", "ln", "ct", "pl", "pkwy", "hwy", "sq", "str"})
 """Short forms of a street's kind that ``addresses`` reads before a sentence's final dot ("on Elm St.")."""
