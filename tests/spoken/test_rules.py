@@ -2104,7 +2104,7 @@ HOME = [
         "a spaced slash between parts",
         "de",
         "Morgen: Max. 12 °C / Min. 3 °C.",
-        "Morgen: Max. zwölf Grad Celsius, Min. drei Grad Celsius.",
+        "Morgen: Maximal zwölf Grad Celsius, Mindestens drei Grad Celsius.",
         None,
     ),
     # Two measures of one unit either side of a slash: the first unit was left ("sixteen GB/256GB").
@@ -2304,6 +2304,36 @@ HOME = [
         "Acme, est. 1892, reports Thu. EPS est. $0.75.",
         "Acme, established eighteen ninety-two, reports Thursday EPS estimated seventy-five cents.",
         None,
+    ),
+    # "min." and "max." before a number were read "min", "max" with a pause; after a number "min." stays minutes.
+    (
+        "bounds",
+        "de",
+        "Heute min. 5 Grad, max. 12 Grad; ziehen lassen: 5 min.",
+        "Heute mindestens fünf Grad, maximal zwölf Grad; ziehen lassen: fünf Minuten.",
+        "Heute mindestens 5 Grad, maximal 12 Grad; ziehen lassen: fünf Minuten.",
+    ),
+    (
+        "bounds",
+        "en_US",
+        "Use max. 2 cups, min. 5 minutes.",
+        "Use maximum two cups, minimum five minutes.",
+        "Use maximum 2 cups, minimum 5 minutes.",
+    ),
+    # A main station and a betting line's total were spelled ("Hbf" "ha be ef", "O/U" "O or U").
+    (
+        "short forms without a dot",
+        "de",
+        "Der ICE fährt ab Köln Hbf. um 8 Uhr nach Berlin Hbf.",
+        "Der ICE fährt ab Köln Hauptbahnhof um acht Uhr nach Berlin Hauptbahnhof.",
+        "Der ICE fährt ab Köln Hauptbahnhof um 8 Uhr nach Berlin Hauptbahnhof.",
+    ),
+    (
+        "short forms without a dot",
+        "en_US",
+        "Chiefs by 3, O/U 47.",
+        "Chiefs by three, over under forty-seven.",
+        "Chiefs by 3, over under 47.",
     ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (

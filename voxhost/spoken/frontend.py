@@ -171,6 +171,8 @@ class SpokenText:
         text = symbols.addresses(text, lang)
         text = symbols.compass(text, lang)
         text = symbols.abbreviations(text, lang)
+        text = symbols.limits(text, lang)
+        text = symbols.short_words(text, lang)
         text = symbols.weekdays(text, lang)
         text = symbols.time_zones(text, lang)
         text = symbols.arrows(text, lang)

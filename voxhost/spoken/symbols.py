@@ -224,6 +224,47 @@ def abbreviations(text: str, lang: Lang | None) -> str:
     return _abbreviation_pattern(tuple(lang.abbreviations)).sub(replace, text)
 
 
+_LIMITS = {"de": ("mindestens", "maximal"), "en": ("minimum", "maximum")}
+"""What "min." and "max." before a number are said as (in German after a number "min." is minutes)."""
+_LIMIT = re.compile(r"(?<![\w.])(?<!\d[ \u00a0])([Mm]in|[Mm]ax)\.(?=[ \u00a0]*[-−+]?\d)")
+"""A bound before a number ("min. 5 Grad", "max. 2 Personen", "Max. 12 °C"); "5 min. 30 s" is minutes."""
+
+
+def limits(text: str, lang: Lang | None) -> str:
+    """ "min. 5", "max. 12" → "mindestens fünf", "maximal zwölf" (espeak said "min" and "max" with a pause)."""
+    if lang is None or lang.code not in _LIMITS or ("min." not in text.lower() and "max." not in text.lower()):
+        return text
+    least, most = _LIMITS[lang.code]
+
+    def say(m: re.Match[str]) -> str:
+        word = least if m.group(1).lower() == "min" else most
+        return word[0].upper() + word[1:] if m.group(1)[0].isupper() else word
+
+    return _LIMIT.sub(say, text)
+
+
+_SHORT_WORDS = {
+    "de": {"Hbf": "Hauptbahnhof", "Bhf": "Bahnhof"},
+    "en": {"O/U": "over under"},
+}
+"""Short forms written without a dot that engines spell ("Köln Hbf" "ha be ef", a betting line's "O/U" "O or U")."""
+_SHORT_WORD = {
+    code: re.compile(r"(?<![\w/])(" + "|".join(re.escape(w) for w in words) + r")(?![\w/])(\.(?=[ \u00a0]+[a-z\d]))?")
+    for code, words in _SHORT_WORDS.items()
+}
+"""One of them, and a dot after it that ends no sentence ("Köln Hbf. um 8 Uhr")."""
+
+
+def short_words(text: str, lang: Lang | None) -> str:
+    """Short forms without a dot as words: "Hbf" → "Hauptbahnhof", "O/U" → "over under"."""
+    if lang is None or lang.code not in _SHORT_WORDS:
+        return text
+    words = _SHORT_WORDS[lang.code]
+    if not any(w in text for w in words):
+        return text
+    return _SHORT_WORD[lang.code].sub(lambda m: words[m.group(1)], text)
+
+
 _YEAR_AFTER = re.compile(r"[ \u00a0]*(?:in[ \u00a0]+)?(?:1[5-9]|20)\d\d\b(?![.,]\d)")
 """A year after "est." ("est. 1892"): the year a firm was established."""
 
