@@ -2335,6 +2335,21 @@ HOME = [
         "Chiefs by three, over under forty-seven.",
         "Chiefs by 3, over under 47.",
     ),
+    # A tennis set's tiebreak was read against the score ("seven to six(five)").
+    (
+        "a tiebreak",
+        "en_US",
+        "Sinner won 7–6(5), 6–4, 6–7 (3).",
+        "Sinner won seven to six (tiebreak five), six to four, six to seven (tiebreak three).",
+        "Sinner won 7 to 6 (tiebreak 5), 6 to 4, 6 to 7 (tiebreak 3).",
+    ),
+    (
+        "a tiebreak",
+        "de",
+        "Zverev gewinnt 7:6 (5).",
+        "Zverev gewinnt sieben zu sechs (Tiebreak fünf).",
+        "Zverev gewinnt 7 zu 6 (Tiebreak 5).",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

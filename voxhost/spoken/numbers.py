@@ -116,6 +116,8 @@ _COUNTED = re.compile(r" [^\W\d_A-Z]")
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
+_TIEBREAK = re.compile(r"(?<![\w.,:–-])(7[–:-]6|6[–:-]7)[ \u00a0]?\((\d{1,2})\)")
+"""A tennis set won 7–6 and the tiebreak's points of its loser in brackets ("7–6(5)", "6:7 (3)")."""
 _SCORE_IN = re.compile(r"\d[ \u00a0]?[:–-][ \u00a0]?\d|\d\.?\+\d{1,2}(?:['’′]|\b)")
 """A score ("2–1", "2:1") or a goal in added time ("90+3'"): a sentence that may hold a match's goals' minutes."""
 _GOAL_MINUTE = re.compile(
@@ -530,6 +532,9 @@ class Reader:
         if "(" in text and self.code == "en":
             # "401(k)", "403(b)": a US retirement plan, "four oh one k" (was "four hundred and one(k)").
             text = _PLAN.sub(lambda m: f"{self._octet(m.group(1))} {m.group(2)}", text)
+        if "(" in text and self.code in ("en", "de"):
+            # "7–6(5)": a tennis set won in a tiebreak, the loser's points in brackets (was "seven to six(five)").
+            text = _TIEBREAK.sub(r"\1 (Tiebreak \2)" if self.code == "de" else r"\1 (tiebreak \2)", text)
         if self.lang is not None and ("No" in text or "Nr" in text or "№" in text):
             # "No. 1 seed", "Nr. 5": espeak said "no." (a sentence's end) and "en er".
             text = _NUMBER_SIGN.sub(self.lang.number + " ", text)
