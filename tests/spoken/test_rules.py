@@ -2350,6 +2350,16 @@ HOME = [
         "Zverev gewinnt sieben zu sechs (Tiebreak fünf).",
         "Zverev gewinnt 7 zu 6 (Tiebreak 5).",
     ),
+    # "K" of thousands was glued to a year ("twelve thirty-fourK rows") or spelled ("twelve K users").
+    (
+        "thousands",
+        "en_US",
+        "It has 1234K rows and 12K users; a 4K video, a 5K run.",
+        "It has one thousand two hundred and thirty-four thousand rows and twelve thousand users; a four K video, a "
+        "five K run.",
+        "It has one thousand two hundred and thirty-four thousand rows and twelve thousand users; a 4K video, a 5K "
+        "run.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

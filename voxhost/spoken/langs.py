@@ -324,6 +324,7 @@ LANGS: dict[str, Lang] = {
         },
         magnitudes={
             "k": ("thousand", "thousand"),
+            "K": ("thousand", "thousand"),  # "1234K rows" (was "twelve thirty-fourK"); "4K video" stays
             "M": ("million", "million"),
             "B": ("billion", "billion"),
             "bn": ("billion", "billion"),

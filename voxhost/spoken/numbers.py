@@ -113,6 +113,8 @@ ago", "a 5m timer"). Elsewhere it stays meters: "every 5m", "after 5m", "for 5m"
 every 5m, turn right after 5m) as a time."""
 _COUNTED = re.compile(r" [^\W\d_A-Z]")
 """A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
+_PLURAL_AFTER = re.compile(r" [a-z]+s\b")
+"""A plural noun after "12K": what it counts, so the letter is thousands."""
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
@@ -1539,6 +1541,8 @@ class Reader:
         written = m.group(2)
         if written.isupper() and not _COUNTED.match(m.string, m.end()):
             return None  # "Gate 4B", "Apt. 2B", "3M": a name, unless a counted noun follows ("1B users")
+        if written == "K" and not m.group(3) and not self._thousands(m):
+            return None  # "4K video", "a 5K run": a resolution, a race
         if written == "T" and not m.group(3):
             return None  # "a 5T truck": tons, perhaps; a trillion only after a currency ("$3.5T")
         if written == "B" and not m.group(3) and self._model_size(m):
@@ -1550,6 +1554,13 @@ class Reader:
         else:
             said = self._magnitude_words(m.group(1), written)
         return said + _end_dot(m, written)
+
+    def _thousands(self, m: re.Match[str]) -> bool:
+        """Whether "12K" counts thousands: before a plural noun ("12K users", "1234K rows"), not a resolution's "4K",
+        "8K", nor after "a" ("a 5K run")."""
+        if m.group(1) in ("4", "8") or _ARTICLE_EN.search(m.string, max(0, m.start() - 4), m.start()):
+            return False
+        return _PLURAL_AFTER.match(m.string, m.end()) is not None
 
     def _model_size(self, m: re.Match[str]) -> bool:
         """Whether "8B" is a language model's size, named so: after a name and its version ("Llama 3.1 8B", "Qwen 2.5
