@@ -2360,6 +2360,15 @@ HOME = [
         "It has one thousand two hundred and thirty-four thousand rows and twelve thousand users; a 4K video, a 5K "
         "run.",
     ),
+    # A count of four digits before a plural noun was read as a year ("twelve thirty-four rows").
+    (
+        "a count, not a year",
+        "en_US",
+        "The table has 1234 rows; climb 1850 meters; in 1999 sales rose.",
+        "The table has one thousand two hundred and thirty-four rows; climb one thousand eight hundred and fifty "
+        "meters; in nineteen ninety-nine sales rose.",
+        "The table has 1234 rows; climb 1850 meters; in nineteen ninety-nine sales rose.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -115,6 +115,8 @@ _COUNTED = re.compile(r" [^\W\d_A-Z]")
 """A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
 _PLURAL_AFTER = re.compile(r" [a-z]+s\b")
 """A plural noun after "12K": what it counts, so the letter is thousands."""
+_YEAR_BEFORE = re.compile(r"(?i:\b(?:in|since|by|from|until|till|of|during|before|after|around|circa))[ \u00a0]+$")
+"""English words before a year: "in 1999 sales rose" is no count of sales."""
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
@@ -690,7 +692,18 @@ class Reader:
     def _year(self, m: re.Match[str]) -> str | None:
         if self.reads_numbers and self.code != "en":
             return None
-        return self.year(int(m.group(1)))
+        n = int(m.group(1))
+        if (
+            self.code == "en"
+            and n < 2000
+            and n % 100
+            and _PLURAL_AFTER.match(m.string, m.end())
+            and not _YEAR_BEFORE.search(m.string, max(0, m.start() - 8), m.start())
+        ):
+            # "1234 rows", "1850 meters": a count of what follows (was "twelve thirty-four rows"); "in 1999 sales
+            # rose" a year. Left to the plain rule, or to an engine that reads numbers.
+            return None
+        return self.year(n)
 
     def _decade(self, m: re.Match[str]) -> str | None:
         """ "the 1990s" → "the nineteen nineties", "die 1990er" → "die neunzehnhundertneunziger"."""
