@@ -112,6 +112,12 @@ abbreviations and joined the next sentence ("Free up 5 GB. Two files remain." wa
 their dot ends a sentence; a unit that takes a dot itself ("3 Std. Fahrt", "3 Stk. Äpfel") or is a letter too ("123
 W. Main St.") is not one of them."""
 _WORD_AFTER = re.compile(_SPACE + r"+(\w+)")
+_DAY_MONTH = re.compile(r"\b(?i:am|vom|ab|bis|seit|zum)[ \u00a0]+(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])$")
+"""A German day and month after a word of dates, before their last dot ("am 31.12."): before a noun that dot ends no
+sentence ("am 31.12. Silvester"), before a sentence opener or a capitalised word and another ("am 24.12. Frohe
+Weihnachten", "bis 31.12. Dann …") it does."""
+_NEXT_TWO = re.compile(r"[ \u00a0]+(\w+)(?:([.,;:!?)\]])|[ \u00a0]+(\w)\w*(?=\W))")
+"""The two words after a dot, or one and a mark: what decides whether a date's dot ends a sentence."""
 _OPENER_BEGUN = frozenset(w[:k] for w in SENTENCE_OPENERS for k in range(len(w) + 1))
 _LONGEST_OPENER = max(len(w) for w in SENTENCE_OPENERS) + 8
 _SENTENCE_DOT = "\ufdd1"
@@ -253,6 +259,15 @@ class SentenceSplitter:
             ):
                 chars = chars or list(text[:end])
                 chars[dot] = _SENTENCE_DOT + "."
+            elif (
+                match is None
+                and start == dot
+                and _DAY_MONTH.search(text, max(0, dot - 12), dot)
+                and _noun_after_date(text, dot)
+            ):
+                # "am 31.12. Silvester": a day and month before a noun (was "… Dezember." / "Silvester.")
+                chars = chars or list(text[:end])
+                chars[dot] = _HIDDEN_DOT
             elif match is None and whole and word in _TITLES and text[start].isupper() and not _opener_after(text, dot):
                 chars = chars or list(text[:end])
                 chars[dot] = _HIDDEN_DOT
@@ -317,6 +332,11 @@ def _short_word_dot(text: str) -> int:
     may still become a sentence opener ("Dez. Da", "Prof. Th"): the next piece decides whether that dot ends a
     sentence; else -1."""
     dot = text.rfind(".", max(0, len(text) - _LONGEST_OPENER))
+    for date in re.finditer(r"\d\.", text[-_LONGEST_OPENER * 2 :]):
+        # A date's dot: held until the two words after it are there ("am 31.12. Silvester mit").
+        at = len(text) - min(len(text), _LONGEST_OPENER * 2) + date.end() - 1
+        if _DAY_MONTH.search(text, max(0, at - 12), at) and not _NEXT_TWO.match(text, at + 1):
+            return at
     if dot < 1 or not text[dot - 1].isalpha():
         return -1
     start = dot - 1
@@ -343,6 +363,15 @@ def _unit_dot(text: str, start: int, dot: int) -> bool:
         )
     after = _WORD_AFTER.match(text, dot + 1)
     return after_number and after is not None and after.group(1)[0].isupper()
+
+
+def _noun_after_date(text: str, dot: int) -> bool:
+    """Whether a date's dot at ``dot`` stands before a noun its sentence goes on with: a capitalised word that is no
+    sentence opener, before a mark or a word in lower case ("am 31.12. Silvester.", "am 1.5. Tag der Arbeit")."""
+    after = _NEXT_TWO.match(text, dot + 1)
+    if after is None or not after.group(1)[0].isupper() or after.group(1) in SENTENCE_OPENERS:
+        return False
+    return after.group(2) is not None or after.group(3).islower()
 
 
 def _street(word: str) -> bool:

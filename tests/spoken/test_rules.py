@@ -2369,6 +2369,16 @@ HOME = [
         "meters; in nineteen ninety-nine sales rose.",
         "The table has 1234 rows; climb 1850 meters; in nineteen ninety-nine sales rose.",
     ),
+    # A day and month before a noun ended the sentence ("am einunddreißigsten Dezember." / "Silvester.").
+    (
+        "a date before a noun",
+        "de",
+        "Wir feiern am 31.12. Silvester, am 1.5. Tag der Arbeit. Offen bis 30.4. Dann ist Pause. Am 24.12. Frohe "
+        "Weihnachten!",
+        "Wir feiern am einunddreißigsten Dezember Silvester, am ersten Mai Tag der Arbeit. Offen bis zum dreißigsten "
+        "April. Dann ist Pause. Am vierundzwanzigsten Dezember. Frohe Weihnachten!",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",
