@@ -92,6 +92,10 @@ SENTENCE_OPENERS = frozenset((
     "Danke", "Ja", "Nein", "Wie", "Was", "Wo", "Wann", "Warum", "Mein", "Meine", "Dein", "Deine", "Unser",
     "Unsere", "Ihre", "Seine", "Eure", "Diese", "Dieser", "Dieses", "Kein", "Keine", "Sonst",
     "Außerdem", "Zudem", "Deshalb", "Daher", "Trotzdem", "Damit", "Dabei", "Viele", "Einige", "Manche", "Alle",
+    # German verbs a recipe's or a guide's sentence begins with (a verb is capitalised only there): "Backe 20 Min.
+    # Ergibt 12 Stück" was one sentence
+    "Ergibt", "Reicht", "Gib", "Nimm", "Lass", "Backe", "Koche", "Brate", "Rühre", "Füge", "Schneide", "Serviere",
+    "Stelle", "Heize", "Würze", "Verteile", "Mische", "Schalte", "Drücke", "Öffne", "Prüfe", "Warte",
     # French, Spanish
     "La", "Les", "Il", "Elle", "Ils", "Elles", "Nous", "Vous", "On", "Puis", "Ensuite", "Mais", "Donc", "Alors",
     "Ce", "Cette", "Je", "El", "Los", "Las", "Luego", "Después", "Pero", "Entonces", "Yo", "Nosotros",

@@ -2379,6 +2379,14 @@ HOME = [
         "April. Dann ist Pause. Am vierundzwanzigsten Dezember. Frohe Weihnachten!",
         None,
     ),
+    # A unit's dot before a recipe's verb ended no sentence ("fünfundzwanzig Minuten Ergibt zwölf Stück").
+    (
+        "a recipe's verb after a unit's dot",
+        "de",
+        "Backe 20–25 Min. Ergibt 12 Stück. Koche 3 Std. Serviere warm.",
+        "Backe zwanzig bis fünfundzwanzig Minuten. Ergibt zwölf Stück. Koche drei Stunden. Serviere warm.",
+        "Backe 20 bis fünfundzwanzig Minuten. Ergibt 12 Stück. Koche drei Stunden. Serviere warm.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",
