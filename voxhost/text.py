@@ -231,7 +231,8 @@ class SentenceSplitter:
             short = _short_word_dot(text)
             if short != -1:
                 window = _ABBREVIATION.finditer(text, max(0, short - _LONGEST_BEGUN), short + 1)
-                if all(a.end() != short + 1 for a in window):  # "z. B." is an abbreviation's, hidden below
+                # "z. B." is an abbreviation's, hidden below; "EST." an acronym's
+                if all(a.end() != short + 1 or _acronym(a.group()) for a in window):
                     end = min(end, max(short, len(given)))
         chars: list[str] | None = None
         if "m." in text:
@@ -249,6 +250,8 @@ class SentenceSplitter:
                 start -= 1
             word = text[start:dot].lower()
             match = _ABBREVIATION.match(text, start, end) if word in _FIRST_PARTS else None
+            if match is not None and _acronym(match.group()):
+                match = None  # "8 PM EST. Then": a time zone or an acronym ("EST"), not "est."
             whole = not (start and text[start - 1].isalpha())
             if match is None and _BEFORE_NUMBER.match(text, dot + 1) and (word in MONTHS and whole or _street(word)):
                 # "5 dic. 2026", "Bahnhofstr. 12.": a number after, no numbered list's item
@@ -367,6 +370,12 @@ def _unit_dot(text: str, start: int, dot: int) -> bool:
         )
     after = _WORD_AFTER.match(text, dot + 1)
     return after_number and after is not None and after.group(1)[0].isupper()
+
+
+def _acronym(written: str) -> bool:
+    """Whether an abbreviation as written is an acronym of capitals ("EST.", the time zone; not "est.", "Z. B.")."""
+    word = written[:-1]
+    return len(word) > 2 and word.isalpha() and word.isupper()
 
 
 def _noun_after_date(text: str, dot: int) -> bool:

@@ -2301,8 +2301,9 @@ HOME = [
     (
         "established, estimated",
         "en_US",
-        "Acme, est. 1892, reports Thu. EPS est. $0.75.",
-        "Acme, established eighteen ninety-two, reports Thursday EPS estimated seventy-five cents.",
+        "Acme, est. 1892, reports Thu. EPS est. $0.75. It opens 8 PM EST. Then we eat.",
+        "Acme, established eighteen ninety-two, reports Thursday EPS estimated seventy-five cents. It opens eight p m "
+        "E S T. Then we eat.",
         None,
     ),
     # "min." and "max." before a number were read "min", "max" with a pause; after a number "min." stays minutes.

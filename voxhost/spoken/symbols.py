@@ -214,6 +214,8 @@ def abbreviations(text: str, lang: Lang | None) -> str:
 
     def replace(m: re.Match[str]) -> str:
         written = m.group(1)
+        if len(written) > 2 and written.isalpha() and written.isupper():
+            return m.group(0)  # "8 PM EST.": a time zone or an acronym, not "est."
         word = lang.abbreviations[re.sub(r"[ \u00a0\u202f]", "", written.lower())]
         if word == "estimated" and _YEAR_AFTER.match(text, m.end()):
             word = "established"  # "est. 1892", "Est. in 1892": a firm's founding
