@@ -2388,6 +2388,14 @@ HOME = [
         "Backe zwanzig bis fünfundzwanzig Minuten. Ergibt zwölf Stück. Koche drei Stunden. Serviere warm.",
         "Backe 20 bis fünfundzwanzig Minuten. Ergibt 12 Stück. Koche drei Stunden. Serviere warm.",
     ),
+    # A measure made an adjective before a capitalised word kept its short form ("ten-yr Treasury").
+    (
+        "a measure made an adjective before a name",
+        "en_US",
+        "The 10-yr Treasury yield fell; a 5-min walk.",
+        "The ten-year Treasury yield fell; a five-minute walk.",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -1152,9 +1152,10 @@ class Reader:
                 self._pressure,
             ),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")/(" + per_units + r")(?![\w/²³])", self._unit_per),
-            # "a 5-min walk", "a 30-yr loan": a measure made an adjective, "a five-minute walk" (was "five-min").
+            # "a 5-min walk", "a 30-yr loan": a measure made an adjective, "a five-minute walk" (was "five-min");
+            # before a name too ("10-yr Treasury yield", was "ten-yr").
             (
-                _LEFT + r"(\d+)-(" + units + r")(?=[ \u00a0]+[a-z])" if lang.code == "en" else r"(?!)",
+                _LEFT + r"(\d+)-(" + units + r")(?=[ \u00a0]+[^\W\d_])" if lang.code == "en" else r"(?!)",
                 self._unit_adjective,
             ),
             (_LEFT + r"(" + _SIGNED + r")\s?(" + units + r")(?![\w/²³])", self._unit),
