@@ -2336,6 +2336,14 @@ HOME = [
         "Chiefs by three, over under forty-seven.",
         "Chiefs by 3, over under 47.",
     ),
+    # A stock's ratio and change were read "P or E" and "yoy".
+    (
+        "a stock's short forms",
+        "en_US",
+        "P/E (TTM): 56.3x; EPS $0.84 vs. $0.49 YoY.",
+        "P E (TTM): fifty-six point three times; EPS eighty-four cents versus forty-nine cents year over year.",
+        None,
+    ),
     # A tennis set's tiebreak was read against the score ("seven to six(five)").
     (
         "a tiebreak",

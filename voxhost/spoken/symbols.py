@@ -247,9 +247,10 @@ def limits(text: str, lang: Lang | None) -> str:
 
 _SHORT_WORDS = {
     "de": {"Hbf": "Hauptbahnhof", "Bhf": "Bahnhof"},
-    "en": {"O/U": "over under"},
+    "en": {"O/U": "over under", "P/E": "P E", "YoY": "year over year", "QoQ": "quarter over quarter"},
 }
-"""Short forms written without a dot that engines spell ("Köln Hbf" "ha be ef", a betting line's "O/U" "O or U")."""
+"""Short forms written without a dot that engines spell or misread ("Köln Hbf" "ha be ef", a betting line's "O/U"
+and a stock's "P/E" "O or U", "P or E", "YoY" "yoy")."""
 _SHORT_WORD = {
     code: re.compile(r"(?<![\w/])(" + "|".join(re.escape(w) for w in words) + r")(?![\w/])(\.(?=[ \u00a0]+[a-z\d]))?")
     for code, words in _SHORT_WORDS.items()
