@@ -2404,6 +2404,21 @@ HOME = [
         "The ten-year Treasury yield fell; a five-minute walk.",
         None,
     ),
+    # A forecast's low and high before one degree sign were left as written ("0/4 °C").
+    (
+        "a low and a high",
+        "de",
+        "Fr.: 0/4 °C, Sa.: −2/3 °C.",
+        "Freitag: null bis vier Grad Celsius, Samstag: minus zwei bis drei Grad Celsius.",
+        "Freitag: 0 bis vier Grad Celsius, Samstag: −2 bis drei Grad Celsius.",
+    ),
+    (
+        "a low and a high",
+        "en_US",
+        "Fri: 29/42°F, then -5/-1°C.",
+        "Friday: twenty-nine to forty-two degrees Fahrenheit, then minus five to minus one degree Celsius.",
+        "Friday: 29 to forty-two degrees Fahrenheit, then -5 to minus one degree Celsius.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -61,6 +61,8 @@ _MEASURE_SLASH = re.compile(
 )
 """A slash between two temperatures or percentages ("400°F/200°C", "180 °C/160 °C Umluft", "40%/60%"): either,
 "or" (the second one, after the slash, was left as written)."""
+_TEMPERATURE_PAIR = re.compile(r"(?<![\w/.,:])([-−]?\d{1,3})/(?=[-−]?\d{1,3}[ \u00a0]?°[CF]?(?!\w))")
+"""A low and a high before one degree sign ("0/4 °C", "−2/3 °C", "29/42°F"): a forecast's range."""
 _V_VERSION = re.compile(r"(?<!\w)v(?=\d+\.\d)")
 """No number, word or separator just before (so "v2" and "1.2.3" are not split into numbers)."""
 _RIGHT = r"(?![\w])"
@@ -555,6 +557,8 @@ class Reader:
             text = self._unit_pair.sub(r"\1, ", text)
         if "/" in text and ("°" in text or "%" in text) and self.lang is not None:
             text = _MEASURE_SLASH.sub(f" {self.lang.or_word} ", text)
+            # "0/4 °C", "29/42°F": a forecast's low and high, a range (was left as written).
+            text = _TEMPERATURE_PAIR.sub(rf"\1 {self.lang.to} ", text)
         if self.code in _STAMP_AT and ":" in text and "-" in text:
             text = _STAMP.sub(self._stamp, text)
         if "T" in text and self.lang is not None:
