@@ -146,6 +146,13 @@ NUMBERS_HEARD = [
     ("decades", "It was big in the 80's and the 90's.", ["big", "80s", "90s"], ["80", "90"]),
     # A digit made plural was seconds: "two 6s" was "two six seconds".
     ("digit plural", "He rolled two 6s in a row.", ["rolled", "row"], ["seconds", "second"]),
+    # A goal's minute was feet: "Saka twelve feet, Havertz ninety plus three feet".
+    (
+        "goals' minutes",
+        "Arsenal beat Chelsea 2–1 (Saka 12', Havertz 90+3').",
+        ["arsenal", "chelsea", "minute", "plus"],
+        ["feet", "foot"],
+    ),
     # espeak read "30s" "thirty z" and "2m" "two meters": heard "2 meters 30s … in 45s".
     (
         "seconds",
