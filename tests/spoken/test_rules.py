@@ -2419,6 +2419,15 @@ HOME = [
         "Friday: twenty-nine to forty-two degrees Fahrenheit, then minus five to minus one degree Celsius.",
         "Friday: 29 to forty-two degrees Fahrenheit, then -5 to minus one degree Celsius.",
     ),
+    # Made of tried was left ("28/41") or a fraction ("seven ninths free throws").
+    (
+        "so many of so many",
+        "en_US",
+        "He went 28/41; she made 7/9 free throws; add 2/3 cups flour.",
+        "He went twenty-eight of forty-one; she made seven of nine free throws; add two thirds cups flour.",
+        None,
+    ),
+    ("so many of so many", "de", "Er traf 28/41 Würfe.", "Er traf achtundzwanzig von einundvierzig Würfe.", None),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -115,6 +115,9 @@ ago", "a 5m timer"). Elsewhere it stays meters: "every 5m", "after 5m", "for 5m"
 every 5m, turn right after 5m) as a time."""
 _COUNTED = re.compile(r" [^\W\d_A-Z]")
 """A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
+_OF_WORD = {"en": "of", "de": "von"}
+_COUNTED_PLURAL = re.compile(r"[ \u00a0]+(?:[a-z]+[ \u00a0]+)?([a-z]+[^s\W]s)\b")
+"""A plural noun, perhaps after a word ("7/9 free throws", "3/4 shots"), after a count of tries."""
 _PLURAL_AFTER = re.compile(r" [a-z]+s\b")
 """A plural noun after "12K": what it counts, so the letter is thousands."""
 _YEAR_BEFORE = re.compile(r"(?i:\b(?:in|since|by|from|until|till|of|during|before|after|around|circa))[ \u00a0]+$")
@@ -892,6 +895,11 @@ class Reader:
             if rating is not None or not top.isdigit():
                 return rating
             n, d = int(top), int(bottom)
+            alone = whole is None and unit is None and not dash and not inches
+            if alone and self.code in _OF_WORD and 0 < n < d and (d > 31 or d <= 16 and self._counted_after(m)):
+                # "went 28/41", "made 7/9 free throws": so many of so many tries (was left, "seven ninths free
+                # throws"); "28/41" is no date, no fraction
+                return f"{self.words(n)} {_OF_WORD[self.code]} {self.words(d)}"
             if not (0 < n < d <= 16 and (dash or inches or _WORD_NEXT.match(m.string, m.end(3)))):
                 return None if whole is not None or unit is not None or dash else self._short_date(m, n, d)
         count = int(whole) if whole is not None else None
@@ -1573,6 +1581,14 @@ class Reader:
             said = self._magnitude_words(m.group(1), written)
         return said + _end_dot(m, written)
 
+    def _counted_after(self, m: re.Match[str]) -> bool:
+        """Whether an English plural noun that is no unit follows "7/9" ("7/9 free throws", "3/4 shots"): what was
+        tried, counted ("2/3 cups" stays a fraction)."""
+        if self.code != "en" or self.lang is None:
+            return False
+        after = _COUNTED_PLURAL.match(m.string, m.end())
+        return after is not None and after.group(1) not in _unit_words(self.lang)
+
     def _thousands(self, m: re.Match[str]) -> bool:
         """Whether "12K" counts thousands: before a plural noun ("12K users", "1234K rows"), not a resolution's "4K",
         "8K", nor after "a" ("a 5K run")."""
@@ -2038,6 +2054,23 @@ _INFLECTED_DETERMINER_DE = re.compile(r"(?i:(?:ein|kein|mein|dein|sein|ihr|unser
 """An ein-word or "jeder", "dieser" with its ending: the ordinal after it takes "-en" ("seinen dritten Titel")."""
 _NEUTER_ORDINAL_DE = ("spiel", "tor", "rennen", "mal", "semester", "quartal", "level", "album", "finale", "turnier")
 """Neuter nouns an ordinal stands before ("3. Spiel", "2. Tor", "1. Rennen") that ``_gender_de`` does not know."""
+
+
+_UNIT_WORDS: dict[str, frozenset[str]] = {}
+_MEASURE_NOUNS = frozenset({
+    "cups", "sticks", "cans", "slices", "pints", "quarts", "gallons", "liters", "teaspoons", "tablespoons", "hours",
+    "minutes", "days", "weeks", "months", "years", "miles", "pounds", "ounces",
+})  # fmt: skip
+"""Measures a fraction stands before in the plural ("2/3 cups"), not counted tries."""
+
+
+def _unit_words(lang: Lang) -> frozenset[str]:
+    """The words a language's units are said with ("cups", "inches", "Tassen")."""
+    words = _UNIT_WORDS.get(lang.code)
+    if words is None:
+        spelled = (form for forms in (*lang.units.values(), lang.inches, lang.feet) for form in forms)
+        words = _UNIT_WORDS[lang.code] = frozenset(spelled) | _MEASURE_NOUNS
+    return words
 
 
 def _feminine_de(noun: str) -> bool:
