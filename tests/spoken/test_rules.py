@@ -2428,6 +2428,21 @@ HOME = [
         None,
     ),
     ("so many of so many", "de", "Er traf 28/41 Würfe.", "Er traf achtundzwanzig von einundvierzig Würfe.", None),
+    # A market's price per barrel or share was left as written, or "oder Barrel".
+    (
+        "a price per barrel",
+        "de",
+        "Brent kostet 73,40 $/Barrel, die Dividende 2,20 €/Aktie.",
+        "Brent kostet dreiundsiebzig Dollar vierzig pro Barrel, die Dividende zwei Euro zwanzig pro Aktie.",
+        None,
+    ),
+    (
+        "a price per barrel",
+        "en_US",
+        "Brent is $73.40/barrel.",
+        "Brent is seventy-three dollars and forty cents per barrel.",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -195,6 +195,13 @@ LANGS: dict[str, Lang] = {
             "piece": "piece",
             "dozen": "dozen",  # "$3.99/dozen" (was left as written)
             "pack": "pack",
+            # A market's and a shop's prices ("$73.40/barrel", "$12/share", "$5/ticket"): were left as written.
+            "barrel": "barrel",
+            "share": "share",
+            "ticket": "ticket",
+            "bottle": "bottle",
+            "box": "box",
+            "bag": "bag",
         },  # fmt: skip
         relations={
             "≥": "at least",
@@ -434,6 +441,12 @@ LANGS: dict[str, Lang] = {
             "Packung": "Packung",
             "Pck.": "Packung",
             "Dutzend": "Dutzend",
+            # "73,40 $/Barrel", "2,20 €/Aktie" (were "Dollar vierzig oder Barrel").
+            "Barrel": "Barrel",
+            "Aktie": "Aktie",
+            "Ticket": "Ticket",
+            "Flasche": "Flasche",
+            "Kiste": "Kiste",
         },  # fmt: skip
         relations={
             "≥": "mindestens",
