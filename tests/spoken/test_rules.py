@@ -2443,6 +2443,14 @@ HOME = [
         "Brent is seventy-three dollars and forty cents per barrel.",
         None,
     ),
+    # A decimal without its zero was glued to the word before and left ("batting.311").
+    (
+        "a decimal without its zero",
+        "en_US",
+        "He's batting .311 with a .402 OBP, a .45 caliber.",
+        "He's batting three eleven with a four oh two OBP, a point four five caliber.",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -125,6 +125,8 @@ _YEAR_BEFORE = re.compile(r"(?i:\b(?:in|since|by|from|until|till|of|during|befor
 _MODEL_WORD = re.compile(r"[ \u00a0-](?i:models?|variants?|versions?|checkpoints?|instruct|chat|base|quant)\b")
 _NAME_VERSION = re.compile(r"\b[A-Z][\w-]*[ \u00a0-]v?\d{1,3}(?:\.\d+)*[ \u00a0-]$")
 """What says that "8B" is a language model's size: a word of models after it, a name and its version before it."""
+_LEADING_DOT = re.compile(r"(?<=[ (])\.(\d{1,4})(?![\w.,])")
+"""A decimal without its zero after a space ("batting .311", "p < .05")."""
 _TIEBREAK = re.compile(r"(?<![\w.,:–-])(7[–:-]6|6[–:-]7)[ \u00a0]?\((\d{1,2})\)")
 """A tennis set won 7–6 and the tiebreak's points of its loser in brackets ("7–6(5)", "6:7 (3)")."""
 _SCORE_IN = re.compile(r"\d[ \u00a0]?[:–-][ \u00a0]?\d|\d\.?\+\d{1,2}(?:['’′]|\b)")
@@ -544,6 +546,10 @@ class Reader:
         if "(" in text and self.code in ("en", "de"):
             # "7–6(5)": a tennis set won in a tiebreak, the loser's points in brackets (was "seven to six(five)").
             text = _TIEBREAK.sub(r"\1 (Tiebreak \2)" if self.code == "de" else r"\1 (tiebreak \2)", text)
+        if " ." in text and self.code == "en":
+            # "batting .311", "a .402 OBP": a rate of three digits, "three eleven" (the stray rule glued it to the
+            # word before, "batting.311", and it was not read); ".05" "point zero five".
+            text = _LEADING_DOT.sub(self._leading_dot, text)
         if self.lang is not None and ("No" in text or "Nr" in text or "№" in text):
             # "No. 1 seed", "Nr. 5": espeak said "no." (a sentence's end) and "en er".
             text = _NUMBER_SIGN.sub(self.lang.number + " ", text)
@@ -750,6 +756,12 @@ class Reader:
             else self.words(int(part))
             for i, part in enumerate(written)
         )
+
+    def _leading_dot(self, m: re.Match[str]) -> str:
+        digits = m.group(1)
+        if len(digits) == 3 and not digits.startswith("0"):
+            return self._octet(digits)  # a batting average: ".311" "three eleven"
+        return f"{self.lang.decimal_word if self.lang else 'point'} {self.digits(digits)}".replace(",", "")
 
     def _octet(self, part: str) -> str:
         """ "192" → "one ninety-two", "100" → "one hundred", "205" → "two oh five", "10" → "ten"."""
