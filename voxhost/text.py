@@ -25,7 +25,7 @@ boundary detector ends a sentence at a dot before a capital letter, so "z. B. Ä
 "u. a. Berlin" "u. a." / "Berlin": no dot of theirs ends a sentence."""
 LEADING_ABBREVIATIONS = (
     "approx.", "vs.", "cf.", "bzw.", "ca.", "ggf.", "inkl.", "zzgl.", "evtl.", "vgl.", "bspw.", "zw.", "env.", "aprox.",
-    "ri.", "ggü.", "gg.", "mind.", "tägl.", "voraussichtl.", "rel.", "u.", "est.",
+    "ri.", "ggü.", "gg.", "mind.", "tägl.", "voraussichtl.", "rel.", "u.", "est.", "d.",
 )  # fmt: skip
 """Abbreviations of one part that stand before what they qualify, not at a sentence's end: "Team A vs. Team B" was
 "Team A vs." / "Team B", "inkl. Steuer" likewise, so no dot of theirs ends a sentence either. "etc." and "usw." end
@@ -215,8 +215,8 @@ class SentenceSplitter:
                 if text[i].lower() not in _FIRST_LETTERS or i and (text[i - 1].isalnum() or text[i - 1] in "._"):
                     continue
                 begun = re.sub(_SPACE, "", text[i:]).lower()
-                if begun in _COMPLETE:
-                    break  # "a. C.": whole, though "C." alone could begin "c.-à-d."
+                if begun in _COMPLETE and begun not in _BEGUN:
+                    break  # "a. C.": whole, though "C." alone could begin "c.-à-d." ("d." may yet be "d. h.")
                 if "." in begun and begun in _BEGUN:
                     end = max(i, len(given))
                     break
@@ -373,9 +373,10 @@ def _unit_dot(text: str, start: int, dot: int) -> bool:
 
 
 def _acronym(written: str) -> bool:
-    """Whether an abbreviation as written is an acronym of capitals ("EST.", the time zone; not "est.", "Z. B.")."""
+    """Whether an abbreviation as written is an acronym or an initial in capitals ("EST.", the time zone; "John D.
+    Rockefeller", "vitamin D."; not "est.", "Z. B.")."""
     word = written[:-1]
-    return len(word) > 2 and word.isalpha() and word.isupper()
+    return word.isalpha() and word.isupper()
 
 
 def _noun_after_date(text: str, dot: int) -> bool:

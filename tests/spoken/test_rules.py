@@ -2451,6 +2451,16 @@ HOME = [
         "He's batting three eleven with a four oh two OBP, a point four five caliber.",
         None,
     ),
+    # A result's "d." was spelled and cut the sentence ("Sinner d." / "Alcaraz"); an initial stays.
+    (
+        "defeated",
+        "en_US",
+        "Sinner d. Alcaraz 6–4; Mozart d. 1791. John D. Rockefeller took vitamin D. Then he slept.",
+        "Sinner defeated Alcaraz six to four; Mozart died seventeen ninety-one. John D. Rockefeller took vitamin D. "
+        "Then he slept.",
+        "Sinner defeated Alcaraz 6 to 4; Mozart died seventeen ninety-one. John D. Rockefeller took vitamin D. Then "
+        "he slept.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

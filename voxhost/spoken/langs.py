@@ -339,7 +339,14 @@ LANGS: dict[str, Lang] = {
             "tn": ("trillion", "trillion"),
         },
         # "est." before a year is "established" (symbols.abbreviations), else "estimated" ("EPS est. $0.75").
-        abbreviations={"approx": "approximately", "vs": "versus", "etc": "et cetera", "est": "estimated"},
+        # "d." between two names is a result's "defeated" ("Sinner d. Alcaraz"), before a year "died".
+        abbreviations={
+            "approx": "approximately",
+            "vs": "versus",
+            "etc": "et cetera",
+            "est": "estimated",
+            "d": "defeated",
+        },
         formula_words={
             "over": "over",
             "sqrt": "the square root of",

@@ -214,11 +214,11 @@ def abbreviations(text: str, lang: Lang | None) -> str:
 
     def replace(m: re.Match[str]) -> str:
         written = m.group(1)
-        if len(written) > 2 and written.isalpha() and written.isupper():
-            return m.group(0)  # "8 PM EST.": a time zone or an acronym, not "est."
+        if written.isalpha() and written.isupper():
+            return m.group(0)  # "8 PM EST.", "John D. Rockefeller": a time zone, an acronym or an initial
         word = lang.abbreviations[re.sub(r"[ \u00a0\u202f]", "", written.lower())]
-        if word == "estimated" and _YEAR_AFTER.match(text, m.end()):
-            word = "established"  # "est. 1892", "Est. in 1892": a firm's founding
+        if word in _BEFORE_A_YEAR and _YEAR_AFTER.match(text, m.end()):
+            word = _BEFORE_A_YEAR[word]  # "est. 1892": a firm's founding; "d. 1791": a death
         if written[0].isupper():
             word = word[0].upper() + word[1:]
         return word + ("." if _SENTENCE_END.fullmatch(text, m.end()) else "")
@@ -268,6 +268,8 @@ def short_words(text: str, lang: Lang | None) -> str:
     return _SHORT_WORD[lang.code].sub(lambda m: words[m.group(1)], text)
 
 
+_BEFORE_A_YEAR = {"estimated": "established", "defeated": "died"}
+"""What an English abbreviation is before a year ("est. 1892", "d. 1791"), not before a name or a price."""
 _YEAR_AFTER = re.compile(r"[ \u00a0]*(?:in[ \u00a0]+)?(?:1[5-9]|20)\d\d\b(?![.,]\d)")
 """A year after "est." ("est. 1892"): the year a firm was established."""
 
