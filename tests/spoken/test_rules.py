@@ -2461,6 +2461,14 @@ HOME = [
         "Sinner defeated Alcaraz 6 to 4; Mozart died seventeen ninety-one. John D. Rockefeller took vitamin D. Then "
         "he slept.",
     ),
+    # A German day with its dot before a capitalised word was left ("Mi." "em i"); "Fr. Müller" is Frau.
+    (
+        "a day before a noun",
+        "de",
+        "Termine: Mi. EZB-Zinsentscheid, Sa. Training; Fr. Müller kommt.",
+        "Termine: Mittwoch. EZB-Zinsentscheid, Samstag. Training; Fr. Müller kommt.",
+        None,
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

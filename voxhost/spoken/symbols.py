@@ -405,6 +405,8 @@ def relations(text: str, lang: Lang | None) -> str:
 
 
 _CAPITAL_AFTER = re.compile(r"[ \u00a0]+[A-ZÄÖÜ]")
+_DE_DAY_BEFORE_NOUN = re.compile(r"(?<![\w.])(Mo|Di|Mi|Do|Sa)\.(?=[ \u00a0]+[A-ZÄÖÜ])")
+"""A German day with its dot before a capitalised word ("Mi. EZB-Zinsentscheid"): no word is written so."""
 EN_DAY = re.compile(r"\b(Tues|Tue|Thurs|Thur|Thu|Fri)\b(\.?)")
 _EN_DAY_AFTER_TIME = re.compile(
     r"((?<![^\W\d_])[AaPp]\.?[Mm]\b\.?(?:[ \u00a0]+[A-Z]{2,4})?[ \u00a0]+)(Mon|Wed|Sat|Sun)\b(\.?)"
@@ -478,6 +480,10 @@ def weekdays(text: str, lang: Lang | None) -> str:
             ),
             text,
         )
+    if lang.code == "de" and "." in text:
+        # "; Mi. EZB-Zinsentscheid", "Sa. Training": a day with its dot before a capitalised word (was "em i"); not
+        # "Fr." ("Fr. Müller": Frau) nor "So." ("So. Jetzt …"); the dot stays, as above.
+        text = _DE_DAY_BEFORE_NOUN.sub(lambda m: names[m.group(1)] + ".", text)
     if lang.code == "en":
         # "ships Tue.", "6 PM Fri to 9 AM Sun": a day no word could be ("Tue", "Thu", "Fri") anywhere, the others
         # after a time ("Sun" and "Sat" are words too); espeak read "Tue" "too" and "Fri" "fry".
