@@ -2469,6 +2469,14 @@ HOME = [
         "Termine: Mittwoch. EZB-Zinsentscheid, Samstag. Training; Fr. Müller kommt.",
         None,
     ),
+    # A size with its mark on the last side only kept the plural before a noun ("a nine by five inches loaf pan").
+    (
+        "a size before a noun",
+        "en_US",
+        'Pour into a 9x5" loaf pan; it is 9x5" wide.',
+        "Pour into a nine by five inch loaf pan; it is nine by five inches wide.",
+        "Pour into a 9 by five inch loaf pan; it is 9 by five inches wide.",
+    ),
     # A US retirement plan was a count and a letter in brackets ("four hundred and one(k)").
     (
         "a 401(k)",

@@ -115,6 +115,8 @@ ago", "a 5m timer"). Elsewhere it stays meters: "every 5m", "after 5m", "for 5m"
 every 5m, turn right after 5m) as a time."""
 _COUNTED = re.compile(r" [^\W\d_A-Z]")
 """A word in lower case after "1B" or "2M": what it counts ("1B users"), so the letter is a magnitude."""
+_ARTICLE_BY_EN = re.compile(r"(?i)\ban?[ \u00a0]+(?:[\w-]+[ \u00a0]+by[ \u00a0]+)+$")
+"""English "a" before a size's first sides, said already ("a nine by 5" pan"): the last side stands before a noun."""
 _OF_WORD = {"en": "of", "de": "von"}
 _COUNTED_PLURAL = re.compile(r"[ \u00a0]+(?:[a-z]+[ \u00a0]+)?([a-z]+[^s\W]s)\b")
 """A plural noun, perhaps after a word ("7/9 free throws", "3/4 shots"), after a count of tries."""
@@ -1984,6 +1986,8 @@ class Reader:
         text, start = m.string, m.start()
         if _ARTICLE_EN.search(text, max(0, start - 4), start) is not None:
             return True
+        if _ARTICLE_BY_EN.search(text, max(0, start - 40), start) is not None:
+            return True  # "a 9x5" loaf pan": "a nine by five inch loaf pan" (was "five inches loaf pan")
         return _DETERMINER_EN.search(text, max(0, start - 12), start) is not None and _noun_after(text, m.end())
 
     def _ordinal_fr(self, m: re.Match[str]) -> str | None:
