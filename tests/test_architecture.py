@@ -32,6 +32,7 @@ PUBLIC = {
     "voxhost.dsp",
     "voxhost.watching",
     "voxhost.budget",
+    "voxhost.memory",  # resident memory and giving freed memory back: engines trim as the host does
     "voxhost.replacing",  # writing a file whole or not at all: small, stable, and doors and engines keep files too
 }
 """What doors, hook specs and plugins may import of the core: the narrow API and public types."""

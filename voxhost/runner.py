@@ -38,6 +38,7 @@ from .engine import (
 from .errors import EngineError, EngineTimeoutError, VoxhostError, WorkerCrashedError, storage_error
 from .events import EngineLoaded, EngineUnloaded, EventBus
 from .loader import DIR_PLUGIN_PREFIX
+from .memory import trim_memory
 from .settings import EngineHostSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -241,6 +242,9 @@ class ThreadRunner(EngineRunner):
         def unload() -> None:
             self.engine.unload()
             gc.collect()
+            # The allocator keeps what the engine freed (a Piper voice's ~100 MiB): unloading would give nothing
+            # back, and each load after it would take fresh memory in another thread's arena.
+            trim_memory()
 
         await asyncio.get_running_loop().run_in_executor(self._executor, unload)
 

@@ -8,8 +8,6 @@ Multi-speaker voices expose their speakers. Voices load on first use and stay re
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import gc
 import json
@@ -34,6 +32,7 @@ from voxhost.engine import (
     VoiceInfo,
 )
 from voxhost.errors import EngineError, UnknownVoiceError
+from voxhost.memory import resident_mib, trim_memory
 from voxhost.models import ModelSpec
 
 from .piper_catalog import DEFAULT_SOURCE, catalog_specs, fetch_catalog, voices_dir
@@ -482,31 +481,6 @@ def _int16(audio: Any, volume: float) -> bytes:
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     scaled = audio * (volume / peak) if peak >= 1e-8 else np.zeros_like(audio)
     return (np.clip(scaled, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-
-
-@functools.cache
-def _libc() -> Any:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-def resident_mib() -> float | None:
-    """This process's resident memory in MiB (Linux), else None."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def trim_memory() -> None:
-    """Give memory that is free inside the process back to the system (glibc; elsewhere nothing)."""
-    libc = _libc()
-    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
-    if trim is not None:
-        trim(0)
 
 
 @voxhost.hookimpl
