@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 import zipfile
@@ -16,7 +17,7 @@ import numpy as np
 from voxhost.library import VoiceLibrary
 from voxhost.operations import VoiceCreate, VoiceUpdate
 
-from .conftest import free_port, make_settings, running_daemon
+from .conftest import free_port, make_settings, run_cli, running_daemon
 
 
 def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
@@ -78,6 +79,23 @@ def test_a_bad_archive_is_refused_and_writes_nothing(tmp_path):
     assert not list((tmp_path / "state" / "voices").iterdir())
     missing = voxhost("voices", "export", "voice_nobody_1", "-o", str(tmp_path / "x.zip"), state=tmp_path, check=False)
     assert missing.returncode == 1 and "no voice 'voice_nobody_1'" in missing.stderr
+    # `import -` at a terminal would wait for an end of file nobody means to type; an empty pipe (an export that
+    # failed before it) is said as such, not as "not a zip file"; a folder named is said to be one.
+    primary, terminal = pty.openpty()
+    try:
+        for given, said in (
+            (terminal, "standard input is a terminal, not a voice archive: pipe it (voxhost voices export -o - | "),
+            (subprocess.DEVNULL, "standard input is empty: no archive came"),
+        ):
+            refused = run_cli(tmp_path / "state", "voices", "import", "-", check=False, stdin=given, timeout=60)
+            assert refused.returncode == 1 and refused.stderr.startswith(f"voxhost: {said}"), refused
+            assert refused.stderr.count("\n") == 1 and refused.stdout == "", refused
+    finally:
+        os.close(primary)
+        os.close(terminal)
+    folder = voxhost("voices", "import", str(tmp_path), state=tmp_path / "state", check=False)
+    assert folder.returncode == 1 and folder.stderr == f"voxhost: no archive {tmp_path} (it is a directory)\n", folder
+    assert not list((tmp_path / "state" / "voices").iterdir())
 
 
 def test_broken_voices_are_listed_and_voices_removed(tmp_path):

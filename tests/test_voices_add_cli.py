@@ -82,7 +82,9 @@ def test_wrong_transcripts_and_bad_input_are_refused(tmp_path, state_dir):
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio, just some text that is long enough to look like a file")
     bad = run_cli(state_dir, "voices", "add", str(junk), "--name", "Junk", check=False)
-    assert bad.returncode == 1 and "could not be decoded" in bad.stderr, bad.stderr
+    assert bad.returncode == 1 and bad.stderr.startswith(f"voxhost: {junk}: the audio could not be decoded"), bad
+    folder = run_cli(state_dir, "voices", "add", str(tmp_path), "--name", "Folder", check=False)
+    assert folder.returncode == 1 and folder.stderr == f"voxhost: no audio file {tmp_path} (it is a directory)\n"
     unnamed = run_cli(state_dir, "voices", "add", str(speech), check=False)
     assert unnamed.returncode == 2 and "--name" in unnamed.stderr
     misnamed = run_cli(state_dir, "voices", "add", str(speech), "--name", "a/b", check=False)

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .audio import RECOGNIZER_RATE, decoded_pcm
+from .cli_input import STDIN, input_file, stdin_audio
 from .engine import PCM, Transcript
 from .errors import VoxhostError
 from .operations import TranscribeParams, parse
-from .stdin_audio import STDIN, stdin_audio
 from .transcripts import subtitles
 
 SUBTITLES = ("srt", "vtt")
@@ -77,8 +77,8 @@ def add_transcribe_command(
         if piped > 1:
             raise VoxhostError("- (standard input) is given more than once; it can be read once")
         for path in args.files:  # before the recognizer loads, and before the first file is transcribed
-            if str(path) != STDIN and not path.is_file():
-                raise VoxhostError(f"no audio file {path}" + (" (it is a directory)" if path.is_dir() else ""))
+            if str(path) != STDIN:
+                input_file(path, "audio file")
 
         async def go(piped_audio: PCM | None) -> int:
             core = make_core(args)

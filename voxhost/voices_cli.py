@@ -20,12 +20,12 @@ from typing import Any, BinaryIO
 
 from .api import EngineInfo
 from .audio import MAX_SPEECH_RATE, decode_audio
+from .cli_input import STDIN, input_file, piped_stdin, stdin_audio
 from .errors import VoxhostError
 from .library import VoiceLibrary, valid_voice_id
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .replacing import replacing
 from .settings import Settings, ensure_state_dir
-from .stdin_audio import STDIN, stdin_audio
 from .voice_archive import import_archive, write_archive
 from .voices import BrokenVoice, LibraryVoice, listed_names, same_name
 
@@ -33,6 +33,8 @@ UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those tha
 """What to do about library voices no running engine speaks."""
 PIPE_EXAMPLE = "arecord -f S16_LE -r 16000 -c 1 -d 10 -t wav | voxhost voices add --name NAME -"
 """How a recording is piped in, as a refusal of a terminal shows it."""
+ARCHIVE_PIPE_EXAMPLE = "voxhost voices export -o - | ssh HOST voxhost voices import -"
+"""How an archive is piped in, as a refusal of a terminal shows it."""
 
 SettingsFactory = Callable[[argparse.Namespace], Settings]
 CoreFactory = Callable[[argparse.Namespace], Any]
@@ -158,12 +160,10 @@ def _export_to_stdout(root: Path, voices: list[LibraryVoice]) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     if args.archive == "-":  # as `voices export -o -` writes it: `... export -o - | ssh host voxhost voices import -`
-        data = sys.stdin.buffer.read()
+        empty = "no archive came (did the export before the pipe fail? see its messages)"
+        data = piped_stdin("a voice archive", ARCHIVE_PIPE_EXAMPLE, empty).read()
     else:
-        path = Path(args.archive)
-        if not path.is_file():
-            raise VoxhostError(f"no archive {path}")
-        data = path.read_bytes()
+        data = input_file(args.archive, "archive").read_bytes()
     result = import_archive(_library(settings), data, args.duplicates)
     if args.json:
         print(json.dumps({"imported": [v.id for v in result.imported], "skipped": result.skipped,
@@ -185,16 +185,12 @@ def _add(args: argparse.Namespace, make_core: CoreFactory) -> int:
     if args.file == STDIN:  # `ffmpeg -i talk.mp4 -ss 10 -t 12 -f wav - | voxhost voices add --name Rose -`
         source: Path | BinaryIO = stdin_audio(PIPE_EXAMPLE)
     else:
-        source = Path(args.file)
-        if not source.is_file():
-            raise VoxhostError(f"no audio file {source}")
+        source = input_file(args.file, "audio file")
     # As the doors do: a block at a time, mono, at most the rate a voice is stored at, read as it is decoded.
     try:
         samples, rate = decode_audio(source, MAX_REFERENCE_SECONDS, "file", MAX_SPEECH_RATE)
-    except VoxhostError as err:
-        if args.file != STDIN:
-            raise
-        raise VoxhostError(f"standard input: {err.message}") from None
+    except VoxhostError as err:  # named as transcribe names it: "could not be decoded" alone says not what
+        raise VoxhostError(f"{'standard input' if args.file == STDIN else args.file}: {err.message}") from None
 
     async def store() -> Any:
         core = make_core(args)
