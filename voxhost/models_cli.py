@@ -102,8 +102,13 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
         rows.append((spec.engine, spec.name, spec.repo, state, size, where))
         groups.append(spec.group)
     if failure and not rows:  # not "declares no models": its list is on the network, and could not be had
-        raise VoxhostError(f"no models of {args.engine} to list: {failure}{_fetch_hint()}")
-    if failure:
+        rows = _local_rows(catalog.engines[args.engine])
+        groups = [""] * len(rows)
+        if not rows:
+            raise VoxhostError(f"no models of {args.engine} to list: {failure}{_fetch_hint()}")
+        # Offline (a machine that stays so, HF_HUB_OFFLINE): what is installed is still worth seeing.
+        print(f"note: {failure}; listing the models installed here{_fetch_hint()}", file=sys.stderr)
+    elif failure:
         print(f"note: {failure} (the models listed are from the copy fetched before)", file=sys.stderr)
     if not rows:
         print(f"engine {args.engine!r} declares no models" if args.engine else "no engine declares models")
@@ -117,6 +122,15 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
             print(f"# {group}")
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     return 1 if any(r[3] == "CORRUPT" for r in rows) else 0
+
+
+def _local_rows(engine: Engine) -> list[tuple[str, str, str, str, str, str]]:
+    """``models list`` rows of the models on this machine (``Engine.local_models``), for an engine whose catalog
+    could not be fetched."""
+    return [
+        (engine.engine_id, name, "-", "installed", _human(path.stat().st_size) if path.is_file() else "-", str(path))
+        for name, path in sorted(engine.local_models().items())
+    ]
 
 
 def _fetch_hint() -> str:

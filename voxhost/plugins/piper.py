@@ -160,6 +160,10 @@ class PiperEngine(Engine):
         """Fetch the voice catalog (``voices.json``)."""
         fetch_catalog(self.settings.catalog_url, self.context.models_dir)
 
+    def local_models(self) -> dict[str, Path]:
+        """Every voice on disk (bundled, in ``voices_dirs`` or pulled) by id, with its model file."""
+        return {voice_id: files.model for voice_id, files in self._files.items()}
+
     def voice_locations(self) -> list[str]:
         """Where voices are looked for, for the error that says there are none."""
         bundled = ["the bundled voice (if bundled_voice = true)"] if not self.settings.bundled_voice else []
