@@ -81,7 +81,12 @@ def test_say_with_nothing_to_say_writes_a_short_silence_and_says_so(state_dir):
 @pytest.mark.parametrize(
     ("option", "line"),
     [
-        (("-v", "nobody"), "voxhost: unknown voice 'nobody'"),
+        (("-v", "nobody"), "voxhost: unknown voice 'nobody'; see the voice list"),
+        # a typo: the voice meant is named
+        (
+            ("-v", "en_US-joe-mediun"),
+            "voxhost: unknown voice 'en_US-joe-mediun' (did you mean piper:en_US-joe-medium?)",
+        ),
         # what to do said too: no German voice is installed until one is pulled
         (("-l", "de"), "voxhost: no voice speaks language 'de'; `voxhost models list piper` lists Piper's voices"),
         # as the doors say it (it was "speed: Input should be less than or equal to 4")
@@ -90,7 +95,7 @@ def test_say_with_nothing_to_say_writes_a_short_silence_and_says_so(state_dir):
         # the English voice read the German text (as German: "einundzwanzig") without a word
         (("-l", "de", "-v", "piper:en_US-joe-medium"), "voxhost: voice piper:en_US-joe-medium speaks en_US, not de:"),
     ],
-    ids=["voice", "language", "speed", "speed-nan", "voice-of-another-language"],
+    ids=["voice", "voice-typo", "language", "speed", "speed-nan", "voice-of-another-language"],
 )
 def test_say_refuses_what_it_cannot_speak_in_one_line(state_dir, option, line):
     result = subprocess.run(

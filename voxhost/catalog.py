@@ -7,6 +7,7 @@ cloning engine's entry, so every door can use it.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable, Iterable
 
@@ -278,8 +279,9 @@ class Catalog:
                     )
         if why := self._why_unspoken(target, engine):  # a stored voice: say why it is not spoken, not "unknown"
             raise UnknownVoiceError(f"voice {name!r} is in the voice library, but {why}", param="voice")
+        meant = _meant(pool, target, list(self._settings.aliases))
         raise UnknownVoiceError(
-            f"unknown voice {name!r}{hint}; see the voice list for the voices there are", param="voice"
+            f"unknown voice {name!r}{hint}{meant}; see the voice list for the voices there are", param="voice"
         )
 
     def _why_unspoken(self, target: str, engine: str | None) -> str | None:
@@ -362,6 +364,19 @@ class Catalog:
     def _reference(self, voice: CatalogVoice) -> Reference | None:
         cloned_source = voice.kind == "pipeline" and voice.voice.startswith("voice_")
         return self.library.reference(voice.voice) if voice.kind == "cloned" or cloned_source else None
+
+
+def _meant(voices: list[CatalogVoice], target: str, aliases: list[str]) -> str:
+    """`` (did you mean X?)`` for a name a voice's id or alias is close to (a typo: ``en_US-joe-mediun``) or the
+    only one to hold it (``joe``); else nothing."""
+    names = {name.lower(): name for v in voices for name in (v.id, *v.aliases)}
+    names |= {v.voice.lower(): v.id for v in voices if v.voice.lower() not in names}  # an engine-local id
+    names |= {name.lower(): name for name in aliases}
+    wanted = target.lower()
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.8)
+    holding = {v.id for v in voices if len(wanted) >= 3 and wanted in v.id.lower()}  # not every id holding "e"
+    meant = names[close[0]] if close else holding.pop() if len(holding) == 1 else None
+    return f" (did you mean {meant}?)" if meant else ""
 
 
 def _find(voices: list[CatalogVoice], target: str) -> CatalogVoice | None:

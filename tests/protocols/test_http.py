@@ -239,7 +239,9 @@ def test_client_exceptions_carry_our_messages(piper):
     cases = [
         ({"input": "x" * 4097}, "4097 characters", "input"),
         ({"input": "Hi.", "speed": 5}, "speed must be between 0.25 and 4.0", "speed"),
-        ({"input": "Hi.", "voice": "nobody"}, "unknown voice 'nobody'", "voice"),
+        ({"input": "Hi.", "voice": "nobody"}, "unknown voice 'nobody'; see the voice list", "voice"),
+        # a typo of a voice, or a part of its name: the one meant is named
+        ({"input": "Hi.", "voice": "joe"}, "'joe' (did you mean piper:en_US-joe-medium?)", "voice"),
         ({"input": "Hi.", "model": "tts-9"}, "unknown model 'tts-9'", "model"),
         ({"input": "Hi.", "response_format": "ogg"}, "invalid response_format 'ogg'", "response_format"),
         ({"input": "   "}, "input is empty", "input"),
