@@ -129,6 +129,12 @@ def test_broken_voices_are_listed_and_voices_removed(tmp_path):
         refused = voxhost("voices", "remove", damaged.id, stranger, state=tmp_path, check=False)
         assert refused.returncode == 1 and f"no voice {stranger!r}" in refused.stderr, refused.stderr
         assert "nothing removed" in refused.stderr and files(library.root) == before
+    # A voice's name given for its id, or a typo of an id: the id meant is named (it was only "no voice").
+    for given, said in ((" kept", f"' kept' is the name of {kept.id}: give the id"), (kept.id[:-1] + "x", kept.id)):
+        refused = voxhost("voices", "remove", given, state=tmp_path, check=False)
+        assert refused.returncode == 1 and said in refused.stderr and "nothing removed" in refused.stderr, refused
+    exported = voxhost("voices", "export", "Kept", "-o", str(tmp_path / "kept.zip"), state=tmp_path, check=False)
+    assert exported.returncode == 1 and f"'Kept' is the name of {kept.id}: give the id" in exported.stderr, exported
     # One that cannot be moved away (something not voxhost's in its way): named, and nothing removed either.
     (library.root / f".tmp-del-{lost.id}").write_text("someone else's")
     refused = voxhost("voices", "remove", damaged.id, lost.id, state=tmp_path, check=False)

@@ -35,6 +35,7 @@ and mtime its recording had when voxhost wrote it: a recording found otherwise i
 from __future__ import annotations
 
 import contextlib
+import difflib
 import errno
 import fcntl
 import hashlib
@@ -470,9 +471,20 @@ class VoiceLibrary:
                 f"voice {voice_id!r} of the voice library is broken ({problem}); delete it to free its space",
                 param="voice",
             )
+        meant = self.meant(voice_id)
         if nothing_deleted:
-            return UnknownVoiceError(f"no voice {voice_id!r} in the voice library; nothing deleted", param="ids")
-        return UnknownVoiceError(f"no voice {voice_id!r} in the voice library", param="voice")
+            return UnknownVoiceError(f"no voice {voice_id!r} in the voice library{meant}; nothing deleted", param="ids")
+        return UnknownVoiceError(f"no voice {voice_id!r} in the voice library{meant}", param="voice")
+
+    def meant(self, given: str) -> str:
+        """`` (did you mean X?)`` for a voice's name given where its id belongs (``Grandma``), or a typo of an id;
+        else nothing."""
+        voices = self.list()
+        named = [voice.id for voice in voices if voice.name.casefold() == given.strip().casefold()]
+        if named:
+            return f" ({given!r} is the name of {', '.join(named)}: give the id)"
+        close = difflib.get_close_matches(given, [voice.id for voice in voices], n=1, cutoff=0.8)
+        return f" (did you mean {close[0]}?)" if close else ""
 
     def reference(self, voice_id: str) -> Reference:
         """The engine-facing reference of a voice."""

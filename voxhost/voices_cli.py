@@ -114,7 +114,8 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
         known = {voice.id for voice in library.list()} | {voice.id for voice in library.broken()}
         for voice_id in ids:
             if voice_id not in known:
-                where = "" if valid_voice_id(voice_id) else " (only voice-library voices can be removed)"
+                meant = library.meant(voice_id)  # a name given for its id (`remove Grandma`), or a typo
+                where = meant or ("" if valid_voice_id(voice_id) else " (only voice-library voices can be removed)")
                 raise VoxhostError(f"no voice {voice_id!r} in the voice library{where}; nothing removed")
         removed = library.remove_all(ids)  # all or none
     if args.json:

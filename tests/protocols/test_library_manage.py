@@ -111,6 +111,8 @@ def test_update_metadata_without_a_new_recording(lib):
         assert refused.status_code == 400, (bad, refused.text)
         assert refused.json()["error"]["param"].split(".")[0] == field, (bad, refused.text)
     assert patch(lib, "voice_nobody_0000", {"name": "X"}).status_code == 404
+    named = patch(lib, "Aunt May (old)", {"name": "X"})  # its name where its id belongs: the id is named
+    assert named.status_code == 404 and f"is the name of {voice['id']}: give the id" in named.text, named.text
     assert lib.core.library.get(voice["id"]).name == "Aunt May (old)"
 
 
