@@ -298,7 +298,9 @@ def test_voxhost_config_naming_no_file_exits_2(tmp_path, where):
     # It used to be ignored: the daemon started on the defaults, Wyoming open on 0.0.0.0.
     path = tmp_path / where
     result = _voxhost("check-config", "--state-dir", str(tmp_path), env={"VOXHOST_CONFIG": str(path)})
-    assert result.returncode == 2 and f"voxhost: config file not found: {path}\n" == result.stderr, result.stderr
+    # A folder is said to be one (as `-c /etc/voxhost` is typed): "not found" alone sent one looking for a typo.
+    folder = " (it is a directory: name the .toml file in it)" if where == "." else ""
+    assert result.returncode == 2 and f"voxhost: config file not found: {path}{folder}\n" == result.stderr, result
 
 
 @pytest.mark.parametrize(

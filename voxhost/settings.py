@@ -319,7 +319,8 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         if config is not None or previous:
             path = Path(config if config is not None else str(previous)).expanduser()
             if not path.is_file():
-                raise ConfigError(f"config file not found: {path}")
+                folder = " (it is a directory: name the .toml file in it)" if path.is_dir() else ""
+                raise ConfigError(f"config file not found: {path}{folder}")
             os.environ[CONFIG_ENV] = str(path)
         return Settings(**overrides)
     except ValidationError as err:
