@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import subprocess
+import threading
 
 import numpy as np
 import soundfile
@@ -72,10 +73,22 @@ def test_standard_input_is_transcribed_as_a_file_is(tmp_path, state_dir):
     # `arecord ... | voxhost transcribe -` answered "no audio file -".
     speech = tmp_path / "dinner.wav"
     run_cli(state_dir, "say", TEXT, "-o", str(speech))
-    with streamed(speech, tmp_path / "piped.wav").open("rb") as piped:
-        lines = run_cli(state_dir, "transcribe", str(speech), "-", "--format", "json", stdin=piped).stdout
-    given, heard = (json.loads(line) for line in lines.splitlines())
+    # A named pipe too, as bash's `<(arecord ...)` gives one (/dev/fd/63): it was "no audio file /dev/fd/63".
+    fifo = tmp_path / "recorder"
+    os.mkfifo(fifo)
+    recorder = threading.Thread(target=fifo.write_bytes, args=(streamed(speech, tmp_path / "fed.wav").read_bytes(),))
+    recorder.start()
+    try:
+        with streamed(speech, tmp_path / "piped.wav").open("rb") as piped:
+            args = ("transcribe", str(speech), "-", str(fifo), "--format", "json")
+            lines = run_cli(state_dir, *args, stdin=piped).stdout
+    finally:
+        if recorder.is_alive():  # the command never opened it: let the writer go
+            fifo.open("rb").close()
+        recorder.join()
+    given, heard, fed = (json.loads(line) for line in lines.splitlines())
     assert heard["file"] == "-" and wer(TEXT, heard["text"]) <= 0.1 and heard["text"] == given["text"], lines
+    assert fed["file"] == str(fifo) and fed["text"] == given["text"], lines
     # Nothing to decode is one line, before the recognizer loads: a terminal (nothing typed is audio), no bytes at
     # all, bytes that are no audio, and "-" twice (standard input is read once).
     notes = tmp_path / "notes.txt"

@@ -189,7 +189,10 @@ class _PcmSamples(_Samples):
 
 def _decode(data: AudioSource, max_seconds: float | None, param: str, max_rate: int | None, out: _Samples) -> int:
     """``decode_audio`` into ``out``: libsndfile where it reads the file, else FFmpeg; the rate of what was kept."""
-    if isinstance(data, (bytes, Path)):
+    if isinstance(data, Path) and not data.is_file():  # a named pipe (bash's `<(arecord ...)`, a FIFO): a stream
+        with data.open("rb") as stream:
+            rate = _decode_with_av(stream, max_seconds, param, max_rate, out)
+    elif isinstance(data, (bytes, Path)):
         rate = _decode_file(data, max_seconds, param, max_rate, out)
     else:  # a pipe cannot seek, which libsndfile does (to its header's end, and back for FFmpeg): FFmpeg reads it once
         rate = _decode_with_av(data, max_seconds, param, max_rate, out)

@@ -37,9 +37,10 @@ def stdin_audio(example: str) -> BinaryIO:
 
 
 def input_file(given: str | Path, what: str) -> Path:
-    """The file ``given`` names, to read ``what`` (``"audio file"``, ``"archive"``) from; refused, in one line, when
-    there is none, or a directory is named (a tab completion that stopped at the folder)."""
+    """The file ``given`` names, to read ``what`` (``"audio file"``, ``"archive"``) from: a file, or a named pipe
+    (bash's ``<(arecord ...)`` is ``/dev/fd/63``); refused, in one line, when there is none, or a directory is named
+    (a tab completion that stopped at the folder)."""
     path = Path(given)
-    if not path.is_file():
+    if path.is_dir() or not path.exists():
         raise VoxhostError(f"no {what} {path}" + (" (it is a directory)" if path.is_dir() else ""))
     return path
