@@ -81,11 +81,14 @@ def test_a_bad_archive_is_refused_and_writes_nothing(tmp_path):
     assert missing.returncode == 1 and "no voice 'voice_nobody_1'" in missing.stderr
     # `import -` at a terminal would wait for an end of file nobody means to type; an empty pipe (an export that
     # failed before it) is said as such, not as "not a zip file"; a folder named is said to be one.
+    # A stream that never ends (`yes | voxhost voices import -`) is refused once past the most an import takes: it
+    # was read into memory to its end.
     primary, terminal = pty.openpty()
     try:
         for given, said in (
             (terminal, "standard input is a terminal, not a voice archive: pipe it (voxhost voices export -o - | "),
             (subprocess.DEVNULL, "standard input is empty: no archive came"),
+            (zeros := open("/dev/zero", "rb"), "standard input: the archive is larger than 272 MiB"),
         ):
             refused = run_cli(tmp_path / "state", "voices", "import", "-", check=False, stdin=given, timeout=60)
             assert refused.returncode == 1 and refused.stderr.startswith(f"voxhost: {said}"), refused
@@ -93,6 +96,7 @@ def test_a_bad_archive_is_refused_and_writes_nothing(tmp_path):
     finally:
         os.close(primary)
         os.close(terminal)
+        zeros.close()
     folder = voxhost("voices", "import", str(tmp_path), state=tmp_path / "state", check=False)
     assert folder.returncode == 1 and folder.stderr == f"voxhost: no archive {tmp_path} (it is a directory)\n", folder
     assert not list((tmp_path / "state" / "voices").iterdir())

@@ -45,6 +45,9 @@ MAX_VOICES = 1000
 """Most voices in one archive."""
 MAX_UNPACKED = 256 * 1024 * 1024
 """Most bytes an archive may unpack to (it is checked in memory before anything is written)."""
+MAX_ARCHIVE = MAX_UNPACKED + 16 * 1024 * 1024
+"""Most bytes of an archive itself read for an import (what it unpacks to, and room for its headers): a stream that
+goes on (``yes | voxhost voices import -``) is refused there, not read into memory to its end."""
 
 
 class ArchivedVoice(BaseModel):

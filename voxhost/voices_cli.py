@@ -26,7 +26,7 @@ from .library import VoiceLibrary, valid_voice_id
 from .operations import MAX_REFERENCE_SECONDS, VoiceCreate, parse
 from .replacing import replacing
 from .settings import Settings, ensure_state_dir
-from .voice_archive import import_archive, write_archive
+from .voice_archive import MAX_ARCHIVE, import_archive, write_archive
 from .voices import BrokenVoice, LibraryVoice, listed_names, same_name
 
 UNSPOKEN_FIX = "enable a cloning engine: `voxhost engines` lists them, those that clone with `clone`"
@@ -159,12 +159,21 @@ def _export_to_stdout(root: Path, voices: list[LibraryVoice]) -> int:
     return 0
 
 
+def _read_archive(source: BinaryIO, name: str) -> bytes:
+    """An archive's bytes, read to at most ``MAX_ARCHIVE``: more is refused, not held (a pipe that never ends)."""
+    data = source.read(MAX_ARCHIVE + 1)
+    if len(data) > MAX_ARCHIVE:
+        raise VoxhostError(f"{name}: the archive is larger than {MAX_ARCHIVE // 2**20} MiB, the most an import takes")
+    return data
+
+
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     if args.archive == "-":  # as `voices export -o -` writes it: `... export -o - | ssh host voxhost voices import -`
         empty = "no archive came (did the export before the pipe fail? see its messages)"
-        data = piped_stdin("a voice archive", ARCHIVE_PIPE_EXAMPLE, empty).read()
+        data = _read_archive(piped_stdin("a voice archive", ARCHIVE_PIPE_EXAMPLE, empty), "standard input")
     else:
-        data = input_file(args.archive, "archive").read_bytes()
+        with input_file(args.archive, "archive").open("rb") as source:
+            data = _read_archive(source, args.archive)
     result = import_archive(_library(settings), data, args.duplicates)
     if args.json:
         print(json.dumps({"imported": [v.id for v in result.imported], "skipped": result.skipped,
