@@ -135,6 +135,14 @@ def test_say_text_that_is_not_utf8_is_named_as_such(state_dir):
     )
     data, rate = soundfile.read(io.BytesIO(marked.stdout), dtype="int16")
     assert_speech(data.tobytes(), rate, 0.5, 2.5)
+    # A stream that never ends is refused once past the most text taken: it was read into memory to its end.
+    with open("/dev/zero", "rb") as endless:
+        result = run_cli(state_dir, "say", "-", "-o", "-", stdin=endless, check=False, timeout=60)
+    assert result.returncode == 1 and not result.stdout, result.stderr
+    assert (
+        result.stderr
+        == "voxhost: standard input holds more than 100000 characters, the most accepted ([text] max_chars)\n"
+    )
 
 
 @pytest.mark.parametrize(

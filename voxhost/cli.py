@@ -190,7 +190,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     setup_logging("warning" if not args.debug else "debug", args.debug)
     _check_output(args.output)  # before the whole text is synthesized, not after
     form = _output_form(args.output, args.format)
-    text = _text(args.text)
+    text = _text(args.text, settings.text.max_chars)
     fields = {"voice": args.voice, "speaker": args.speaker, "language": args.language, "speed": args.speed}
     request = parse(SpeechRequest, {"text": text, "door": "cli", **{k: v for k, v in fields.items() if v is not None}})
 
@@ -239,12 +239,13 @@ def _check_voice_language(core: Core, request: SpeechRequest) -> None:
         )
 
 
-def _text(given: str) -> str:
-    """The text to speak: ``given``, or standard input for ``-``; text that is not UTF-8 is refused saying so."""
+def _text(given: str, max_chars: int) -> str:
+    """The text to speak: ``given``, or standard input for ``-`` (read to at most what ``max_chars`` characters
+    take); text that is not UTF-8 is refused saying so."""
     where = "standard input" if given == "-" else "the text"
     # A Latin-1 file, or a terminal in another encoding: bytes that are not UTF-8 (as arguments, Python keeps them
     # as lone surrogates, which the core refuses in words that mean nothing to someone who typed a word).
-    data = sys.stdin.buffer.read() if given == "-" else given.encode("utf-8", "surrogateescape")
+    data = _read_text(max_chars) if given == "-" else given.encode("utf-8", "surrogateescape")
     try:
         return data.decode("utf-8-sig")  # a byte order mark (files saved by Windows editors) is not text
     except UnicodeDecodeError as err:
@@ -252,6 +253,18 @@ def _text(given: str) -> str:
             f"{where} is not UTF-8 (byte 0x{data[err.start]:02x} at {err.start}); convert it first, e.g. "
             "iconv -f latin1 -t utf-8"
         ) from None
+
+
+def _read_text(max_chars: int) -> bytes:
+    """Standard input's bytes, up to what ``max_chars`` characters may take in UTF-8 (and a byte order mark): a
+    stream that goes on past that (``say - < /dev/zero``) is refused there, not read into memory to its end."""
+    most = 4 * max_chars + 3
+    data = sys.stdin.buffer.read(most + 1)
+    if len(data) > most:
+        raise VoxhostError(
+            f"standard input holds more than {max_chars} characters, the most accepted ([text] max_chars)"
+        )
+    return data
 
 
 LANGUAGE_FIX = (
