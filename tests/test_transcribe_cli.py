@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shlex
 import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -33,6 +35,14 @@ def test_transcribe_files_as_text_json_and_subtitles(tmp_path, state_dir):
     data, again = (json.loads(line) for line in lines.splitlines())
     assert data["language"] == "en" and data["segments"][0]["words"], data
     assert (data["file"], again["file"], again["text"]) == (str(speech), str(other), data["text"]), lines
+    # The transcript's reader gone (`| true`) is said as such: it was "cannot read the audio: Broken pipe".
+    voxhost = shlex.join([sys.executable, "-m", "voxhost", "transcribe", str(speech), "--format", "srt"])
+    gone = subprocess.run(
+        ["bash", "-c", f"{voxhost} | true; exit ${{PIPESTATUS[0]}}"],
+        capture_output=True, text=True, timeout=180,
+        env={**os.environ, "VOXHOST_STATE_DIR": str(state_dir), "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert (gone.returncode, gone.stderr) == (1, "voxhost: cannot write standard output: the reader closed it\n"), gone
     srt = run_cli(state_dir, "transcribe", str(speech), "--format", "srt").stdout
     assert srt.startswith("1\n00:00:00,") and "kitchen" in srt.lower()
     # Subtitles of several files back to back (cues restarting at 1, nothing between them) are refused at once.

@@ -109,6 +109,8 @@ def add_transcribe_command(
             # stall (and drop audio) for the seconds a model takes to load.
             piped_audio = _decoded(stdin_audio(PIPE_EXAMPLE), STDIN) if piped else None
             return asyncio.run(go(piped_audio))
+        except BrokenPipeError:  # the reader of the transcript went away (`| head`): the command line says so
+            raise
         except OSError as err:  # a file that went away or cannot be read (the command's other errors are the CLI's)
             raise VoxhostError(f"cannot read {err.filename or 'the audio'}: {err.strerror or err}") from None
 
