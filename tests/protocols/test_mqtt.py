@@ -1019,14 +1019,21 @@ def test_huge_messages_on_topics_anyone_may_publish_are_not_read_on_the_event_lo
     """Anyone may publish on an audio server's ``playFinished`` (``{"id", "sessionId"}``, some 50 bytes): 10 MB of
     JSON there were parsed on the event loop, every other request of every door waiting (54 ms for 30 MB); past
     ``max_command_bytes`` it is not read. Nor is a Home Assistant birth longer than ``online`` with white space.
-    The loop's thread is timed by the CPU it uses."""
+    The loop's thread is timed by the CPU it uses, side by side with a parse (an absolute bound is a machine's)."""
     loop_clock = time.pthread_getcpuclockid(daemon.call(_loop_thread()))
     huge = json.dumps({"id": "nobody", "pad": "x" * 10_000_000})
     client.subscribe(f"{ROOT}/voices")
-    before = time.clock_gettime(loop_clock)
-    client.publish("hermes/audioServer/default/playFinished", huge)
-    client.publish("homeassistant/status", " " * 10_000_000 + "online")
-    client.publish(f"{ROOT}/voices/get", b"")  # handled after it, in order
-    client.wait(lambda m: m.topic == f"{ROOT}/voices", 20)
-    spent = time.clock_gettime(loop_clock) - before
-    assert spent < 0.008, f"the loop's thread spent {spent * 1000:.1f} ms"
+    spent = []
+    for _ in range(3):
+        before = time.clock_gettime(loop_clock)
+        client.publish("hermes/audioServer/default/playFinished", huge)
+        client.publish("homeassistant/status", " " * 10_000_000 + "online")
+        client.publish(f"{ROOT}/voices/get", b"")  # handled after it, in order
+        client.wait(lambda m: m.topic == f"{ROOT}/voices" and not m.retain, 20)
+        spent.append(time.clock_gettime(loop_clock) - before)
+    started = time.thread_time()
+    json.loads(huge)
+    parse = time.thread_time() - started
+    # The least of three (a busy machine only adds), against a parse of the one JSON message measured here: the old
+    # door parsed it and more; now the loop's other work here (the voice list it answers) is a few milliseconds.
+    assert min(spent) < parse * 0.75, f"the loop's thread spent {min(spent) * 1000:.1f} ms; a parse, {parse * 1000:.1f}"
