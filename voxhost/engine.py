@@ -434,8 +434,9 @@ class Engine(ABC):
         return []
 
     def local_models(self) -> dict[str, Path]:
-        """Models on this machine by name, wherever they are (Piper: every voice file found), for ``voxhost models
-        list`` when ``refresh_models`` fails and nothing was fetched before; cheap, callable before ``load()``."""
+        """Models on this machine by name, wherever they are (Piper: every voice file found; Whisper: its bundled
+        tiny.en), for ``voxhost models list``: shown installed where they were not pulled, and listed alone when
+        ``refresh_models`` fails and nothing was fetched before; cheap, callable before ``load()``."""
         return {}
 
     def withheld_voices(self) -> list[WithheldVoice]:

