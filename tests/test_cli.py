@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -60,6 +61,14 @@ def test_say_to_stdout(state_dir):
     )
     data, rate = soundfile.read(io.BytesIO(result.stdout), dtype="int16")
     assert_speech(data.tobytes(), rate, 1.5, 4.5)
+    # The audio's reader gone (`| true`) is said as for every command: it was "cannot write standard output:
+    # Broken pipe".
+    voxhost = shlex.join([sys.executable, "-m", "voxhost", "say", "Hello.", "-o", "-"])
+    gone = subprocess.run(
+        ["bash", "-c", f"{voxhost} | true; exit ${{PIPESTATUS[0]}}"], capture_output=True, text=True,
+        env=_env(state_dir), timeout=120,
+    )  # fmt: skip
+    assert (gone.returncode, gone.stderr) == (1, "voxhost: cannot write standard output: the reader closed it\n"), gone
 
 
 def test_say_with_nothing_to_say_writes_a_short_silence_and_says_so(state_dir):

@@ -340,6 +340,8 @@ def _write_output(output: str, data: bytes) -> None:
         else:
             with replacing(Path(output)) as part:  # whole or untouched: never a truncated WAV on a full disk
                 part.write_bytes(data)
+    except BrokenPipeError:  # the reader went away (`| true`): said as for every command, by main()
+        raise
     except OSError as err:
         if output == "-":
             _drop_stdout()
