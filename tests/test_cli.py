@@ -454,6 +454,10 @@ def test_jobs_list_with_a_bad_url_is_one_line(state_dir):
     )
     assert result.returncode == 1 and result.stderr.startswith("voxhost: --url 'notaurl' is not an HTTP address")
     assert "Traceback" not in result.stderr
+    # A page size the daemon refuses is refused before asking it; 0 was left out of the query and showed 50 jobs.
+    for limit in ("0", "-5", "501", "ten"):
+        bad = run_cli(state_dir, "jobs", "list", "--limit", limit, "--url", "notaurl", check=False, timeout=60)
+        assert bad.returncode == 2 and f"argument --limit: a number from 1 to 500, not '{limit}'" in bad.stderr, bad
 
 
 def test_jobs_list_reaches_a_daemon_on_ipv6_loopback(tmp_path, state_dir):

@@ -40,7 +40,7 @@ from .errors import AddressInUseError, ConfigError, StartupError, UnknownVoiceEr
 from .log import setup_logging
 from .loops import new_event_loop
 from .no_telemetry import opt_out
-from .operations import SpeechRequest, nothing_to_say, parse
+from .operations import MAX_PAGE, SpeechRequest, nothing_to_say, parse
 from .plugin_manager import Plugins, build_plugins
 from .replacing import replacing
 from .settings import CONFIG_ENV, Settings, load_settings
@@ -551,6 +551,17 @@ def _get_json(url: str, path: str, api_key: str | None) -> Any:
         ) from None
 
 
+def _page_size(text: str) -> int:
+    """``--limit``: checked here, as the daemon checks it, so that no daemon (or none running) is asked first."""
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE:  # 0 was left out of the query, so it showed the default 50
+        raise argparse.ArgumentTypeError(f"a number from 1 to {MAX_PAGE}, not {text!r}")
+    return size
+
+
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     """Recent jobs of the running daemon (from every door), newest first, through its HTTP door."""
     settings = _settings(args)
@@ -682,7 +693,9 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="recent jobs of the running daemon, from every door")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="{list}")  # named so in errors
     jobs_list = jobs_sub.add_parser("list", parents=[common], help="recent jobs, newest first")
-    jobs_list.add_argument("--limit", type=int, default=50, help="most jobs to show (default 50)")
+    jobs_list.add_argument(
+        "--limit", type=_page_size, default=50, help=f"most jobs to show, 1 to {MAX_PAGE} (default 50)"
+    )
     jobs_list.add_argument("--door", help="only this door's jobs")
     jobs_list.add_argument("--state", choices=("queued", "running", "finished", "failed", "cancelled"))
     jobs_list.add_argument("--url", help="the daemon's HTTP address (default: from [doors.http])")
